@@ -1,0 +1,163 @@
+"""Ask the server how it spells the desired expressions and types, before comparing.
+
+Postgres stores expressions as parse trees and prints them back its own way: `price > 0`
+comes back as `(price > 0)`, `status IN ('a','b')` as `(status = ANY (ARRAY['a'::text, …]))`,
+`varchar(20)` as `character varying(20)`. A textual comparison would then plan changes forever.
+So for every table that exists on both sides and whose texts differ from live, the desired
+table is built in a scratch schema inside a transaction that is always rolled back, read back
+with the very same introspection queries, and its texts replace the desired ones. Nothing is
+committed and no existing table is locked; tables whose probe fails (e.g. a type that does not
+exist yet) keep their text and show up as changes, which is the honest outcome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import psycopg
+
+from reconciler.introspect.postgres import introspect
+from reconciler.model.pg import Check, Column, Index, Table
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.sqltext import column_def as _column_def
+from reconciler.ops.sqltext import ident, index_def
+
+_WS = re.compile(r"\s+")
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return _WS.sub(" ", a.strip()) == _WS.sub(" ", b.strip())
+
+
+def _live_table(live: PgSnapshot, t: Table) -> Table | None:
+    found = live.tables.get((t.schema, t.name))
+    if found is None and t.renamed_from:
+        found = live.tables.get((t.schema, t.renamed_from))
+    return found
+
+
+def _live_column(live: Table, c: Column) -> Column | None:
+    return live.column(c.name) or (live.column(c.renamed_from) if c.renamed_from else None)
+
+
+def _needs_probe(t: Table, live_t: Table) -> bool:
+    for c in t.columns:
+        lc = _live_column(live_t, c)
+        if lc is None:
+            continue
+        if c.type != lc.type or c.collation != lc.collation:
+            return True
+        if not (_same(c.default, lc.default) and _same(c.generated, lc.generated)):
+            return True
+    live_checks = {k.name: k for k in live_t.checks}
+    return any(k.name in live_checks and k != live_checks[k.name] for k in t.checks)
+
+
+def _probe_column(c: Column) -> str:
+    # Identity and NOT NULL have no text to canonicalize; leaving them out keeps probes cheap.
+    return _column_def(dataclasses.replace(c, identity=None, nullable=True))
+
+
+def _probe_table_sql(schema: str, t: Table) -> str:
+    lines = [_probe_column(c) for c in t.columns]
+    lines += [f"CONSTRAINT {ident(k.name)} CHECK ({k.expression})" for k in t.checks]
+    return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)})"
+
+
+def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> PgSnapshot:
+    """desired, with texts replaced by the server's spelling where a probe succeeded."""
+    todo = []
+    for key, t in desired.tables.items():
+        live_t = _live_table(live, t)
+        if live_t is not None and _needs_probe(t, live_t):
+            todo.append(key)
+    todo_indexes = [
+        key
+        for key, ix in desired.indexes.items()
+        if key in live.indexes and ix != live.indexes[key]
+    ]
+    if not todo and not todo_indexes:
+        return desired
+
+    probe_schema: dict[str, str] = {}  # real schema → scratch schema
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        created = set()
+        for key in todo:
+            scratch = _scratch(probe_schema, conn, key[0])
+            if _try(conn, _probe_table_sql(scratch, desired.tables[key])):
+                created.add(key)
+        for key in todo_indexes:
+            ix = desired.indexes[key]
+            table = desired.tables.get((ix.schema, ix.table))
+            if table is None:
+                continue
+            scratch = _scratch(probe_schema, conn, ix.schema)
+            if (ix.schema, ix.table) not in created:
+                # Only the columns are needed to spell an index; checks would be noise.
+                bare = dataclasses.replace(table, checks=())
+                if _try(conn, _probe_table_sql(scratch, bare)):
+                    created.add((ix.schema, ix.table))
+            _try(conn, index_def(dataclasses.replace(ix, schema=scratch), if_not_exists=True))
+        probed = introspect(conn, schemas=sorted(probe_schema.values()))
+    back = {v: k for k, v in probe_schema.items()}
+    return _merge(desired, probed, back)
+
+
+def _scratch(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:
+    if schema not in mapping:
+        name = f"reconciler_probe_{len(mapping)}"
+        conn.execute(f"CREATE SCHEMA {ident(name)}")
+        mapping[schema] = name
+    return mapping[schema]
+
+
+def _try(conn: psycopg.Connection, statement: str) -> bool:
+    try:
+        with conn.transaction():  # a savepoint: one failed probe leaves the others usable
+            conn.execute(statement)
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgSnapshot:
+    tables = dict(desired.tables)
+    indexes = dict(desired.indexes)
+    for (pschema, name), pt in probed.tables.items():
+        key = (back[pschema], name)
+        t = tables.get(key)
+        if t is None:
+            continue
+        cols = []
+        for c in t.columns:
+            pc = pt.column(c.name)
+            if pc is not None:
+                c = dataclasses.replace(
+                    c,
+                    type=pc.type,
+                    collation=pc.collation,
+                    default=pc.default,
+                    generated=pc.generated,
+                )
+            cols.append(c)
+        pchecks = {k.name: k for k in pt.checks}
+        checks: list[Check] = [
+            dataclasses.replace(k, expression=pchecks[k.name].expression)
+            if k.name in pchecks
+            else k
+            for k in t.checks
+        ]
+        tables[key] = dataclasses.replace(t, columns=tuple(cols), checks=tuple(checks))
+    for (pschema, name), pix in probed.indexes.items():
+        key = (back[pschema], name)
+        ix: Index | None = indexes.get(key)
+        if ix is not None:
+            indexes[key] = dataclasses.replace(
+                ix, elements=pix.elements, where=pix.where, method=pix.method
+            )
+    return dataclasses.replace(desired, tables=tables, indexes=indexes)

@@ -1,0 +1,90 @@
+"""The command line: a thin typer app. Commands parse, call reconciler.api, render.
+
+Errors are converted to sentences and exit codes here and only here (errors.ExitCode);
+tracebacks are shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.errors import ExitCode, ReconcilerError
+
+app = typer.Typer(
+    name="reconciler",
+    help="Keep PostgreSQL schemas and Redis keyspaces at a desired state written in YAML.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_debug = {"on": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+) -> None:
+    _debug["on"] = debug
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def out_console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def report_error(exc: ReconcilerError) -> None:
+    con = err_console()
+    con.print(f"[bold red]Error:[/] {escape(str(exc))}")
+    for p in exc.problems:
+        con.print(f"  {escape(str(p))}")
+    if exc.detail:
+        con.print(escape(exc.detail))
+
+
+def main() -> None:
+    from reconciler.cli import commands, dev_cmds, state_cmds  # noqa: F401 (registers commands)
+
+    try:
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except ReconcilerError as exc:
+        if _debug["on"]:
+            raise
+        report_error(exc)
+        sys.exit(exc.exit_code)
+    except psycopg.Error as exc:
+        if _debug["on"]:
+            raise
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err_console().print(f"[bold red]Error:[/] PostgreSQL: {escape(msg)}")
+        sys.exit(ExitCode.ERROR)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console().print("Aborted.")
+        sys.exit(ExitCode.ERROR)
+    except KeyboardInterrupt:
+        err_console().print("Interrupted; an apply in progress was rolled back by the server.")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unforeseen
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(ExitCode.ERROR)
+        if _debug["on"]:
+            raise
+        err_console().print(
+            f"[bold red]Error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
+            "(run with --debug for the traceback)"
+        )
+        sys.exit(ExitCode.ERROR)

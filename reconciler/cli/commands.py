@@ -1,0 +1,221 @@
+"""validate, plan, apply, rollback, export, gen-ddl."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from reconciler import api
+from reconciler import desired as desired_mod
+from reconciler.apply.executor import Timeouts
+from reconciler.cli import app, err_console, out_console
+from reconciler.connect import connect_pg, resolve_pg_url
+from reconciler.desired.lint import lint
+from reconciler.errors import ExitCode, InputError, Refused
+from reconciler.introspect.postgres import introspect
+from reconciler.plan import Plan
+from reconciler.render.text import render_plan
+
+PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
+SCHEMAS = typer.Option(Path("schemas"), "--schemas", help="Directory of desired-state YAML.")
+LOCK_TIMEOUT = typer.Option(
+    0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
+)
+
+
+def _confirm(question: str, auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise Refused(
+            "Confirmation needed but there is no terminal; pass --auto-approve to proceed."
+        )
+    return typer.confirm(question, default=False)
+
+
+def _print_lint(findings: list, *, only_errors: bool = False) -> None:
+    con = err_console()
+    for f in findings:
+        if only_errors and f.severity != "error":
+            continue
+        style = "red" if f.severity == "error" else "yellow"
+        where = f"{f.source}: " if f.source else ""
+        con.print(
+            f"{escape(where)}[{style}]{f.severity}[/] {f.rule}: {escape(f.message)}",
+            highlight=False,
+        )
+
+
+@app.command()
+def validate(schemas: Path = SCHEMAS) -> None:
+    """Load, validate and lint the desired state (exit 1 on errors or error-level lint)."""
+    want = desired_mod.load(schemas)
+    findings = lint(want)
+    _print_lint(findings)
+    errors = [f for f in findings if f.severity == "error"]
+    n = want.pg
+    out_console().print(
+        f"{len(want.files)} files: {len(n.tables)} tables, {len(n.indexes)} indexes, "
+        f"{len(n.enums)} enums, {len(n.extensions)} extensions; "
+        f"{len(errors)} lint errors, {len(findings) - len(errors)} warnings."
+    )
+    if errors:
+        raise typer.Exit(ExitCode.ERROR)
+
+
+@app.command()
+def plan(
+    pg: str = PG,
+    schemas: Path = SCHEMAS,
+    out: Path = typer.Option(Path("plans"), "--out", help="Where to write the plan files."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."
+    ),
+    show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
+) -> None:
+    """Compare the live database with the desired state and write the up/down plan files."""
+    result = api.plan(resolve_pg_url(pg), schemas, out_dir=out)
+    p = result.plan
+    if as_json:
+        print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        con = out_console()
+        render_plan(p.to_dict(), con, show_sql=show_sql)
+        if result.json_path is not None:
+            con.print(f"\nSaved plan {escape(str(result.json_path))} (+ _up.sql, _down.sql).")
+            con.print(f"Apply it with: reconciler apply --plan {escape(str(result.json_path))}")
+    if detailed_exitcode and not p.empty:
+        raise typer.Exit(ExitCode.CHANGES)
+
+
+@app.command()
+def apply(
+    version: str = typer.Argument(None, help="Version of a saved plan in --out (optional)."),
+    pg: str = PG,
+    schemas: Path = typer.Option(None, "--schemas", help="Plan from this directory and apply."),
+    plan_file: Path = typer.Option(None, "--plan", help="A saved .plan.json to apply."),
+    out: Path = typer.Option(Path("plans"), "--out", help="Plans directory."),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask to confirm."),
+    allow_destructive: bool = typer.Option(
+        False, "--allow-destructive", help="Allow drops of tables, columns and other data."
+    ),
+    lock_timeout: float = LOCK_TIMEOUT,
+    ddl_lock_timeout: str = typer.Option(
+        "5s", "--ddl-lock-timeout", help="Postgres lock_timeout for each statement."
+    ),
+    statement_timeout: str = typer.Option(
+        "30min", "--statement-timeout", help="Postgres statement_timeout for each statement."
+    ),
+) -> None:
+    """Apply a saved plan, or plan and apply from --schemas, under the lock."""
+    if version:
+        matches = sorted(out.glob(f"{version}_*.plan.json"))
+        if not matches:
+            raise InputError(f"No saved plan with version {version} in {out}/.")
+        plan_file = matches[0]
+    if plan_file is None and schemas is None:
+        schemas = Path("schemas")
+    con = out_console()
+
+    def confirm(p: Plan) -> bool:
+        render_plan(p.to_dict(), con)
+        return _confirm("\nApply these changes?", auto_approve)
+
+    result = api.apply(
+        resolve_pg_url(pg),
+        plan_path=plan_file,
+        schemas_dir=schemas,
+        out_dir=out,
+        allow_destructive=allow_destructive,
+        lock_timeout=lock_timeout,
+        timeouts=Timeouts(ddl_lock_timeout, statement_timeout),
+        confirm=confirm,
+    )
+    if not result.applied:
+        con.print("No changes. The database matches the desired state.")
+        return
+    n = result.plan.counts()
+    con.print(
+        f"\n[green]Apply complete![/] {n['add']} added, {n['change']} changed, "
+        f"{n['drop']} dropped in {result.duration_ms} ms (version {result.plan.version}; "
+        f"log {escape(str(result.log_path))})."
+    )
+
+
+@app.command()
+def rollback(
+    pg: str = PG,
+    version: str = typer.Option(None, "--version", help="Roll back to before this version."),
+    last: bool = typer.Option(False, "--last", help="Roll back the last apply."),
+    plans: Path = typer.Option(Path("plans"), "--out", help="Plans directory."),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask to confirm."),
+    force: bool = typer.Option(
+        False, "--force", help="Roll back even though the database changed since the apply."
+    ),
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> None:
+    """Run the down file(s) of applied versions, newest first, and record it."""
+    con = out_console()
+
+    def confirm(records: list) -> bool:
+        for r in records:
+            con.print(f"  - revert {r.version}_{r.slug} ({r.change_count} changes)")
+        return _confirm("Roll back these versions?", auto_approve)
+
+    done = api.rollback(
+        resolve_pg_url(pg),
+        version=version,
+        last=last,
+        plans_dir=plans,
+        lock_timeout=lock_timeout,
+        force=force,
+        confirm=confirm,
+    )
+    con.print(f"[green]Rolled back[/] {', '.join(r.version for r in done)}.")
+
+
+@app.command()
+def export(
+    pg: str = PG,
+    out: Path = typer.Option(..., "--out", help="Directory to write the YAML into."),
+) -> None:
+    """Write the live database as desired-state YAML."""
+    from reconciler.export import export as do_export
+
+    with connect_pg(resolve_pg_url(pg), command="export") as conn:
+        snap = introspect(conn)
+    files = do_export(snap, out)
+    out_console().print(
+        f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
+        f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."
+    )
+
+
+@app.command("gen-ddl")
+def gen_ddl(
+    table: str = typer.Argument(..., help="Table name, or schema.table."),
+    schemas: Path = SCHEMAS,
+) -> None:
+    """Draft SQL for one table from its YAML (to review; apply uses plans)."""
+    from reconciler.diff import compare
+    from reconciler.graph import order
+    from reconciler.model.snapshot import PgSnapshot
+
+    want = desired_mod.load(schemas)
+    schema, _, name = table.rpartition(".")
+    key = (schema or "public", name)
+    t = want.pg.tables.get(key)
+    if t is None:
+        raise InputError(f"No table {key[0]}.{key[1]} in {schemas}/.")
+    one = PgSnapshot(
+        tables={key: t},
+        indexes={k: i for k, i in want.pg.indexes.items() if (i.schema, i.table) == key},
+    )
+    for change in order(compare(one, PgSnapshot())):
+        for s in change.statements():
+            print(f"{s.sql};")

@@ -1,0 +1,61 @@
+"""reconciler dev up|down|status|url: embedded throwaway PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from reconciler import dev
+from reconciler.cli import app, out_console
+from reconciler.errors import ExitCode
+
+dev_app = typer.Typer(help="Embedded throwaway PostgreSQL + Redis for demos and tests.")
+app.add_typer(dev_app, name="dev")
+
+
+def _show(status: dev.DevStatus) -> None:
+    con = out_console()
+    con.print(f"postgres: {status.pg_url if status.pg_running else 'not running'}")
+    con.print(f"redis:    {status.redis_url if status.redis_running else 'not running'}")
+
+
+@dev_app.command("up")
+def up() -> None:
+    """Start the dev servers (idempotent) under .reconciler/dev/ and print their URLs."""
+    _show(dev.dev_up(Path.cwd()))
+
+
+@dev_app.command("down")
+def down() -> None:
+    """Stop the dev servers and delete their data."""
+    dev.dev_down(Path.cwd())
+    out_console().print("Dev servers stopped and removed.")
+
+
+@dev_app.command("status")
+def status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show whether the dev servers run (exit 1 when not)."""
+    st = dev.dev_status(Path.cwd())
+    if as_json:
+        print(json.dumps(st.to_dict(), indent=2))
+    else:
+        _show(st)
+    if not st.running:
+        raise typer.Exit(ExitCode.ERROR)
+
+
+@dev_app.command("url")
+def url(
+    pg: bool = typer.Option(False, "--pg", help="Only the PostgreSQL URL."),
+    redis: bool = typer.Option(False, "--redis", help="Only the Redis URL."),
+) -> None:
+    """Print the dev server URL(s), for scripts: `psql "$(reconciler dev url --pg)"`."""
+    st = dev.dev_status(Path.cwd())
+    if not st.running:
+        raise typer.Exit(ExitCode.ERROR)
+    if pg or not redis:
+        print(st.pg_url)
+    if redis or not pg:
+        print(st.redis_url)

@@ -1,0 +1,126 @@
+"""reconciler state list|show|history and reconciler lock status|force-unlock."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reconciler.apply.lock import force_unlock, lock_holder
+from reconciler.cli import app, out_console
+from reconciler.cli.commands import PG
+from reconciler.connect import connect_pg, resolve_pg_url
+from reconciler.errors import ExitCode, Refused
+from reconciler.state.postgres import PgState
+
+state_app = typer.Typer(help="Inspect what was applied, when and by whom.")
+lock_app = typer.Typer(help="Inspect or break the apply lock.")
+app.add_typer(state_app, name="state")
+app.add_typer(lock_app, name="lock")
+
+
+def _state(conn) -> PgState:
+    st = PgState(conn)
+    if not st.exists():
+        raise Refused("No state recorded in this database yet (nothing was applied).")
+    return st
+
+
+@state_app.command("list")
+def state_list(pg: str = PG) -> None:
+    """The managed objects recorded after the last apply or rollback."""
+    with connect_pg(resolve_pg_url(pg), command="state") as conn:
+        entries = _state(conn).inventory_entries()
+    con = out_console()
+    for e in entries:
+        con.print(f"{escape(e.address)}  [dim]{e.version}[/]", highlight=False)
+    con.print(f"{len(entries)} objects.")
+
+
+@state_app.command("show")
+def state_show(address: str, pg: str = PG) -> None:
+    """The recorded definition of one object, as JSON."""
+    with connect_pg(resolve_pg_url(pg), command="state") as conn:
+        inv = _state(conn).inventory()
+    if address not in inv:
+        raise Refused(f"No recorded object {address}.")
+    print(json.dumps(inv[address], indent=2, ensure_ascii=False))
+
+
+@state_app.command("history")
+def state_history(
+    pg: str = PG,
+    limit: int = typer.Option(20, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Applies and rollbacks, newest first, and interrupted or failed attempts."""
+    with connect_pg(resolve_pg_url(pg), command="state") as conn:
+        st = _state(conn)
+        rows = st.history(limit)
+        attempts = [a for a in st.attempts(limit) if a.status in ("failed", "interrupted")]
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "version": r.version,
+                        "slug": r.slug,
+                        "direction": r.direction,
+                        "status": r.status,
+                        "finished_at": r.finished_at.isoformat(),
+                        "duration_ms": r.duration_ms,
+                        "user": r.os_user,
+                        "host": r.host,
+                        "changes": r.change_count,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    table = Table("version", "direction", "status", "finished", "by", "changes", "ms")
+    for r in rows:
+        table.add_row(
+            f"{r.version}_{r.slug}",
+            r.direction,
+            r.status,
+            r.finished_at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{r.os_user}@{r.host}",
+            str(r.change_count),
+            str(r.duration_ms),
+        )
+    con = out_console()
+    con.print(table)
+    for a in attempts:
+        con.print(
+            f"[red]{a.status}[/] attempt {a.id}: {a.direction} {a.version} at "
+            f"{a.started_at:%Y-%m-%d %H:%M:%S} by {a.os_user}@{a.host}"
+            + (f": {escape(a.error)}" if a.error else "")
+        )
+
+
+@lock_app.command("status")
+def lock_status(pg: str = PG) -> None:
+    """Who holds the apply lock (exit 0 free, 2 held)."""
+    with connect_pg(resolve_pg_url(pg), command="lock") as conn:
+        holder = lock_holder(conn)
+    if holder is None:
+        out_console().print("The lock is free.")
+        return
+    out_console().print(f"Locked by {escape(holder.describe())}.")
+    raise typer.Exit(ExitCode.CHANGES)
+
+
+@lock_app.command("force-unlock")
+def lock_force_unlock(
+    backend_pid: int = typer.Argument(..., help="Backend pid shown by `lock status`."),
+    pg: str = PG,
+) -> None:
+    """End the session holding the lock (its transaction is rolled back by Postgres)."""
+    with connect_pg(resolve_pg_url(pg), command="lock") as conn:
+        if not force_unlock(conn, backend_pid):
+            raise Refused(f"Backend {backend_pid} does not hold the lock; nothing was done.")
+    out_console().print(f"Ended backend {backend_pid}; the lock is free.")

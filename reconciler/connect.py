@@ -1,0 +1,86 @@
+"""Which server to talk to, and connecting to it without ever printing a password.
+
+Resolution order (ARCHITECTURE.md): the --pg flag, RECONCILER_PG_URL, DATABASE_URL, then the
+embedded dev servers started by `reconciler dev up` in the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from reconciler.apply.lock import application_name
+from reconciler.dev import dev_dir, dev_status
+from reconciler.errors import ConnectionFailed, InputError
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by `***` (also a `password=` query parameter)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        creds, host = netloc.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in creds else f"{user}@{host}"
+    query = "&".join(
+        "password=***" if q.lower().startswith("password=") else q
+        for q in parts.query.split("&")
+        if q
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def resolve_pg_url(flag: str | None) -> str:
+    for candidate in (flag, os.environ.get("RECONCILER_PG_URL"), os.environ.get("DATABASE_URL")):
+        if candidate:
+            return candidate
+    if dev_dir(Path.cwd()).is_dir():
+        url = dev_status(Path.cwd()).pg_url
+        if url:
+            return url
+    raise InputError(
+        "No PostgreSQL server given.",
+        detail="Pass --pg URL, set RECONCILER_PG_URL, or start the embedded one with "
+        "`reconciler dev up`.",
+    )
+
+
+def connect_pg(url: str, *, command: str) -> psycopg.Connection:
+    """An autocommit connection named after this run, so lock holders are identifiable."""
+    if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
+        raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")
+    try:
+        return psycopg.connect(
+            url,
+            autocommit=True,
+            application_name=application_name(command),
+            connect_timeout=10,
+        )
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        # libpq messages can echo the connection string; never pass a password through.
+        reason = reason.replace(url, redact(url))
+        raise ConnectionFailed(
+            f"Cannot connect to PostgreSQL at {redact(url)}: {reason}",
+            detail="Check the URL, that the server runs, and that it accepts this user.",
+        ) from None
+
+
+def target_info(conn: psycopg.Connection) -> dict[str, str]:
+    """What identifies the database a plan was made for (no secrets)."""
+    row = conn.execute(
+        "SELECT current_database(), current_setting('server_version_num'), "
+        "coalesce(inet_server_addr()::text, 'local'), coalesce(inet_server_port(), 0)"
+    ).fetchone()
+    assert row is not None
+    return {
+        "database": row[0],
+        "server_version": row[1],
+        "server": f"{row[2]}:{row[3]}",
+    }

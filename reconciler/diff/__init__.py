@@ -1,0 +1,34 @@
+"""compare(desired, live) → list[Change]: what must happen for live to equal desired.
+
+Owns: deciding *what* changes, per object kind (objects.py, tables.py, indexes.py), after
+explicit renames were applied to a working copy of live (renames.py).
+Must not: order changes (graph.py), talk to servers, or guess renames (a guessed rename is a
+drop plus a create, which loses data: only `renamed_from:` renames).
+
+Full-state semantics: everything in the live snapshot is in scope (the introspector already
+left out system schemas, the tool's own schemas and extension members), so what is live but
+not desired is dropped — the apply refuses those drops without --allow-destructive.
+"""
+
+from __future__ import annotations
+
+from reconciler.diff.context import DiffContext
+from reconciler.diff.indexes import compare_indexes
+from reconciler.diff.objects import compare_enums, compare_extensions, compare_schemas
+from reconciler.diff.renames import apply_renames
+from reconciler.diff.tables import compare_tables
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import Change
+
+
+def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
+    desired, live = desired.normalize(), live.normalize()
+    renames, live = apply_renames(desired, live)
+    ctx = DiffContext(desired, live)
+    changes: list[Change] = [*renames]
+    changes += compare_schemas(ctx)
+    changes += compare_extensions(ctx)
+    changes += compare_enums(ctx)
+    changes += compare_tables(ctx)
+    changes += compare_indexes(ctx)
+    return changes

@@ -1,0 +1,56 @@
+"""What every comparator needs besides the two snapshots: dependency lookups.
+
+Dependencies are read from the model: a column depends on the enum type it uses; anything
+that may use an extension's types, functions or operator classes depends on the extensions
+(a catalog-free planner cannot tell which one, so it depends on all of them); a foreign key
+depends on the unique key it references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.model.address import Address
+from reconciler.model.names import qualified
+from reconciler.model.pg import Column, ForeignKey, Table
+from reconciler.model.snapshot import PgSnapshot
+
+
+@dataclass
+class DiffContext:
+    desired: PgSnapshot
+    live: PgSnapshot
+    _enum_by_type: dict[str, Address] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for snap in (self.live, self.desired):
+            for (schema, name), e in snap.enums.items():
+                self._enum_by_type[qualified(schema, name)] = e.address
+        exts = {*self.desired.extensions, *self.live.extensions}
+        self.extension_deps = frozenset(Address.of("pg", "extension", e) for e in exts)
+
+    def type_deps(self, *columns: Column) -> frozenset[Address]:
+        deps = set(self.extension_deps)
+        for c in columns:
+            base = c.type.removesuffix("[]")
+            if base in self._enum_by_type:
+                deps.add(self._enum_by_type[base])
+        return frozenset(deps)
+
+    def table_deps(self, t: Table) -> frozenset[Address]:
+        return self.type_deps(*t.columns) | {Address.of("pg", "schema", t.schema)}
+
+    def ref_key(self, fk: ForeignKey, snap: PgSnapshot) -> Address | None:
+        """The unique constraint or unique index the foreign key leans on, if known."""
+        target = snap.tables.get((fk.ref_schema, fk.ref_table))
+        if target is None:
+            return None
+        wanted = set(fk.ref_columns)
+        for k in (target.primary_key, *target.uniques):
+            if k is not None and set(k.columns) == wanted:
+                return target.constraint_address(k.name)
+        for ix in snap.indexes_of(fk.ref_schema, fk.ref_table):
+            cols = {e.column for e in ix.elements}
+            if ix.unique and ix.where is None and cols == wanted:
+                return ix.address
+        return None

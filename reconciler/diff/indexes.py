@@ -1,0 +1,26 @@
+"""Indexes that do not back a constraint (those travel with their constraint)."""
+
+from __future__ import annotations
+
+from reconciler.diff.context import DiffContext
+from reconciler.model.compare import attribute_changes
+from reconciler.ops.base import Change
+from reconciler.ops.pg_index import CreateIndex, DropIndex
+from reconciler.ops.pg_objects import SetComment
+
+
+def compare_indexes(ctx: DiffContext) -> list[Change]:
+    out: list[Change] = []
+    want, have = ctx.desired.indexes, ctx.live.indexes
+    deps = ctx.extension_deps
+    for key, ix in want.items():
+        was = have.get(key)
+        if was is None:
+            out.append(CreateIndex(ix, deps))
+        elif attribute_changes(was, ix, exclude=("comment",)):
+            out.append(DropIndex(was, deps))
+            out.append(CreateIndex(ix, deps))
+        elif was.comment != ix.comment:
+            out.append(SetComment(ix.address, was.comment, ix.comment))
+    out += [DropIndex(ix, deps) for key, ix in have.items() if key not in want]
+    return out

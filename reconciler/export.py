@@ -1,0 +1,174 @@
+"""export: the live database as desired-state YAML (to import a system that already runs).
+
+Every attribute and every name is written explicitly, so loading the files gives back exactly
+the live snapshot whatever the naming defaults are: applying an export to an empty database
+reproduces the schema, and planning it against its source shows no changes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
+from reconciler.model.snapshot import PgSnapshot
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None and v != () and v != []}
+
+
+def _column(c: Column) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": c.name,
+            "type": c.type,
+            "nullable": None if c.nullable else False,
+            "default": c.default,
+            "identity": c.identity,
+            "generated": c.generated,
+            "collation": c.collation,
+            "comment": c.comment,
+        }
+    )
+
+
+def _fk(fk: ForeignKey) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": fk.name,
+            "columns": list(fk.columns),
+            "references": {
+                "schema": fk.ref_schema,
+                "table": fk.ref_table,
+                "columns": list(fk.ref_columns),
+            },
+            "on_delete": None if fk.on_delete == "no action" else fk.on_delete,
+            "on_update": None if fk.on_update == "no action" else fk.on_update,
+            "match": "full" if fk.match_full else None,
+            "deferrable": fk.deferrable or None,
+            "initially_deferred": fk.initially_deferred or None,
+            "comment": fk.comment,
+        }
+    )
+
+
+def _element(e: IndexElement) -> Any:
+    if e.column is not None and e.order == "asc" and not (e.nulls or e.opclass or e.collation):
+        return e.column
+    return _drop_none(
+        {
+            "column": e.column,
+            "expression": e.expression,
+            "order": None if e.order == "asc" else e.order,
+            "nulls": e.nulls,
+            "opclass": e.opclass,
+            "collation": e.collation,
+        }
+    )
+
+
+def _index(ix: Index) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": ix.name,
+            "columns": [_element(e) for e in ix.elements],
+            "unique": ix.unique or None,
+            "method": None if ix.method == "btree" else ix.method,
+            "where": ix.where,
+            "include": list(ix.include),
+            "nulls_not_distinct": ix.nulls_not_distinct or None,
+            "comment": ix.comment,
+        }
+    )
+
+
+def table_document(t: Table, indexes: list[Index]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"table": t.name, "schema": t.schema}
+    if t.comment is not None:
+        doc["comment"] = t.comment
+    doc["columns"] = [_column(c) for c in t.columns]
+    if t.primary_key:
+        pk = t.primary_key
+        doc["primary_key"] = _drop_none(
+            {"name": pk.name, "columns": list(pk.columns), "comment": pk.comment}
+        )
+    if t.uniques:
+        doc["unique"] = [
+            _drop_none(
+                {
+                    "name": u.name,
+                    "columns": list(u.columns),
+                    "deferrable": u.deferrable or None,
+                    "initially_deferred": u.initially_deferred or None,
+                    "nulls_not_distinct": u.nulls_not_distinct or None,
+                    "comment": u.comment,
+                }
+            )
+            for u in t.uniques
+        ]
+    if t.checks:
+        doc["checks"] = [
+            _drop_none({"name": k.name, "expression": k.expression, "comment": k.comment})
+            for k in t.checks
+        ]
+    if t.foreign_keys:
+        doc["foreign_keys"] = [_fk(fk) for fk in t.foreign_keys]
+    if indexes:
+        doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
+    return doc
+
+
+def _file_name(schema: str, name: str, taken: set[str]) -> str:
+    base = name if schema == "public" else f"{schema}.{name}"
+    stem = _SAFE.sub("_", base).strip("._") or "object"
+    candidate, n = stem, 2
+    while candidate.lower() in taken:  # case-insensitive file systems, sanitized collisions
+        candidate, n = f"{stem}_{n}", n + 1
+    taken.add(candidate.lower())
+    return f"{candidate}.yaml"
+
+
+def _dump(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(text, encoding="utf-8")
+
+
+def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
+    """Write the snapshot as YAML under out_dir; files Reconciler wrote before are replaced."""
+    snap = snap.normalize()
+    for sub in ("tables", "types"):
+        if (out_dir / sub).is_dir():
+            shutil.rmtree(out_dir / sub)
+    written: list[Path] = []
+    if snap.extensions:
+        exts = [
+            _drop_none({"name": e.name, "schema": e.schema, "version": e.version})
+            for e in snap.extensions.values()
+        ]
+        written.append(out_dir / "extensions.yaml")
+        _dump(written[-1], {"extensions": exts})
+    schemas = [_drop_none({"name": s.name, "comment": s.comment}) for s in snap.schemas.values()]
+    written.append(out_dir / "schemas.yaml")
+    _dump(written[-1], {"schemas": schemas})
+    taken: set[str] = set()
+    for (schema, name), e in snap.enums.items():
+        path = out_dir / "types" / _file_name(schema, name, taken)
+        doc = {"name": name, "schema": schema, "values": list(e.labels)}
+        if e.comment is not None:
+            doc["comment"] = e.comment
+        _dump(path, {"enums": [doc]})
+        written.append(path)
+    taken = set()
+    for (schema, name), t in snap.tables.items():
+        path = out_dir / "tables" / _file_name(schema, name, taken)
+        _dump(path, table_document(t, snap.indexes_of(schema, name)))
+        written.append(path)
+    return written

@@ -1,0 +1,83 @@
+"""order(changes): a dependency order for a list of changes, byte-identical run to run.
+
+Edges are read from each change's provides() / depends_on() (see ops/base.py):
+1. a change needing X runs after the create or rename that provides X;
+2. a non-drop change needing X runs after an alter of X (an index after its column's new type);
+3. a drop of something needing X runs before an alter or drop of X (dependents go first:
+   a foreign key before the table it references, an index before its column's type change);
+4. for one address, the drop runs before the create (a replaced constraint or index).
+Ties are broken on (action rank, address, kind of change), so the same inputs give the same
+order. Cycles cannot arise from foreign keys (they are separate changes after both tables); any
+other cycle is reported with its members, starting from the smallest node.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+
+from reconciler.errors import ReconcilerError
+from reconciler.model.address import Address
+from reconciler.ops.base import Action, Change
+
+
+def order(changes: list[Change]) -> list[Change]:
+    nodes = {c.node_id(): c for c in changes}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+
+    providers: dict[Address, list[str]] = defaultdict(list)  # create / rename
+    alters: dict[Address, list[str]] = defaultdict(list)
+    drops: dict[Address, list[str]] = defaultdict(list)
+    for nid, c in nodes.items():
+        if c.action is Action.DROP:
+            drops[c.address].append(nid)
+        elif c.action is Action.ALTER:
+            for a in c.provides():
+                alters[a].append(nid)
+        else:
+            for a in c.provides():
+                providers[a].append(nid)
+
+    for nid, c in nodes.items():
+        is_drop = c.action is Action.DROP
+        for dep in c.depends_on():
+            for p in providers.get(dep, ()):
+                _edge(graph, p, nid)
+            for p in alters.get(dep, ()):
+                _edge(graph, nid, p) if is_drop else _edge(graph, p, nid)
+            if is_drop:
+                for p in drops.get(dep, ()):
+                    _edge(graph, nid, p)
+        if not is_drop:
+            for a in c.provides() | {c.address}:
+                for d in drops.get(a, ()):
+                    _edge(graph, d, nid)
+
+    try:
+        ordered = nx.lexicographical_topological_sort(graph, key=lambda n: _key(nodes[n]))
+        return [nodes[n] for n in ordered]
+    except nx.NetworkXUnfeasible:
+        cycle = _smallest_cycle(graph)
+        raise ReconcilerError(
+            "The changes depend on each other in a cycle: " + " → ".join(cycle) + ".",
+            detail="Break the cycle by splitting one of the objects into two steps.",
+        ) from None
+
+
+def _edge(graph: nx.DiGraph, a: str, b: str) -> None:
+    if a != b:
+        graph.add_edge(a, b)
+
+
+def _key(c: Change) -> str:
+    rank, address, kind = c.sort_key()
+    return f"{rank}\x00{address}\x00{kind}"
+
+
+def _smallest_cycle(graph: nx.DiGraph) -> list[str]:
+    cycle = [u for u, _ in nx.find_cycle(graph)]
+    start = cycle.index(min(cycle))
+    cycle = cycle[start:] + cycle[:start]
+    return [*cycle, cycle[0]]

@@ -1,0 +1,65 @@
+"""Address: the stable name of one managed object (graph node, state key, --target, output).
+
+Rendered as dot-separated parts: `pg.table.public.runs`, `pg.column.public.runs.user_id`.
+A part that is not a plain lowercase identifier is double-quoted (with `"` doubled), so every
+address string parses back to the same parts even for names holding dots or quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def _render_part(part: str) -> str:
+    if _PLAIN.match(part):
+        return part
+    return '"' + part.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Address:
+    parts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, *parts: str) -> Address:
+        return cls(tuple(parts))
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        parts: list[str] = []
+        i = 0
+        while i < len(text):
+            if text[i] == '"':
+                j = i + 1
+                buf = []
+                while j < len(text):
+                    if text[j] == '"':
+                        if j + 1 < len(text) and text[j + 1] == '"':
+                            buf.append('"')
+                            j += 2
+                            continue
+                        break
+                    buf.append(text[j])
+                    j += 1
+                parts.append("".join(buf))
+                i = j + 2  # closing quote and the following dot
+            else:
+                j = text.find(".", i)
+                j = len(text) if j < 0 else j
+                parts.append(text[i:j])
+                i = j + 1
+        return cls(tuple(parts))
+
+    @property
+    def engine(self) -> str:
+        return self.parts[0]
+
+    @property
+    def kind(self) -> str:
+        return self.parts[1]
+
+    def __str__(self) -> str:
+        return ".".join(_render_part(p) for p in self.parts)

@@ -1,0 +1,31 @@
+"""Attribute-level differences between two values of the same model type, via deepdiff.
+
+Plan output, drift reports and the choice of ALTER statements all read this one list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.model.snapshot import value_dict
+
+
+def attribute_changes(old: Any, new: Any, *, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """[{attribute, old, new}] for each top-level attribute whose value differs.
+
+    Nested differences (e.g. one element of a tuple) are reported on their top-level attribute
+    with whole old/new values, which is what an ALTER needs.
+    """
+    a, b = value_dict(old), value_dict(new)
+    diff = DeepDiff(a, b, ignore_order=False, exclude_paths=[f"root['{x}']" for x in exclude])
+    attrs: list[str] = []
+    for paths in diff.values():
+        for path in paths:
+            key = path.split("'")[1] if "['" in path else path
+            if key not in attrs:
+                attrs.append(key)
+    order = list(a)
+    attrs.sort(key=order.index)
+    return [{"attribute": k, "old": a[k], "new": b[k]} for k in attrs]

@@ -1,0 +1,187 @@
+"""Postgres object values, shared by desired state (YAML) and live state (catalog).
+
+Invariants every producer (loader, introspector) must establish before comparing:
+- names are the exact catalog names (case preserved, never quoted);
+- `type` texts are canonical `format_type()` output with user types schema-qualified
+  (introspection runs with an empty search_path);
+- expressions are Postgres' deparsed text where the server was asked (see canonical.py);
+- optional values that equal the Postgres default are normalized to the default spelling
+  (e.g. an index element's `nulls` is None when it is the default for its order).
+Fields marked compare=False (source, renamed_from) never take part in a diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.model.address import Address
+
+FK_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    name: str
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "schema", self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    name: str
+    schema: str | None = None  # None: wherever Postgres puts it (not compared)
+    version: str | None = None  # None: any installed version is fine
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "extension", self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Enum:
+    schema: str
+    name: str
+    labels: tuple[str, ...]
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "enum", self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    identity: str | None = None  # "always" | "by default"
+    generated: str | None = None  # expression of a GENERATED ALWAYS ... STORED column
+    collation: str | None = None  # only when it differs from the type's default
+    comment: str | None = None
+    renamed_from: str | None = field(default=None, compare=False)
+    source: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryKey:
+    name: str
+    columns: tuple[str, ...]
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Unique:
+    name: str
+    columns: tuple[str, ...]
+    deferrable: bool = False
+    initially_deferred: bool = False
+    nulls_not_distinct: bool = False
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    expression: str
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    ref_schema: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = "no action"
+    on_update: str = "no action"
+    match_full: bool = False
+    deferrable: bool = False
+    initially_deferred: bool = False
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+
+Constraint = PrimaryKey | Unique | Check | ForeignKey
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    schema: str
+    name: str
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    uniques: tuple[Unique, ...] = ()
+    checks: tuple[Check, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    comment: str | None = None
+    renamed_from: str | None = field(default=None, compare=False)
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def constraints(self) -> tuple[Constraint, ...]:
+        pk = (self.primary_key,) if self.primary_key else ()
+        return (*pk, *self.uniques, *self.checks, *self.foreign_keys)
+
+    def column_address(self, column: str) -> Address:
+        return Address.of("pg", "column", self.schema, self.name, column)
+
+    def constraint_address(self, constraint: str) -> Address:
+        return Address.of("pg", "constraint", self.schema, self.name, constraint)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexElement:
+    column: str | None = None  # exactly one of column / expression
+    expression: str | None = None
+    order: str = "asc"  # "asc" | "desc"
+    nulls: str | None = None  # "first" | "last"; None = default for the order
+    opclass: str | None = None  # only a non-default operator class
+    collation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    schema: str
+    table: str
+    name: str
+    elements: tuple[IndexElement, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.name)
+
+    @property
+    def table_address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def columns_used(self) -> tuple[str, ...]:
+        """Plain columns referenced (expressions excluded: their deps are the whole table)."""
+        cols = [e.column for e in self.elements if e.column]
+        return (*cols, *self.include)

@@ -1,0 +1,101 @@
+"""Snapshot: one whole state (desired or live) of the Postgres part, normalized and fingerprinted.
+
+normalize() makes order-insensitive collections (constraints) sorted by name so that two
+snapshots of the same state compare equal whatever order their producer used. Column order is
+significant (it is the table's physical order) and is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.model.pg import Enum, Extension, Index, Schema, Table
+
+
+def value_dict(obj: Any) -> Any:
+    """A plain JSON-able form of a model value, without compare=False fields."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: value_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.compare
+        }
+    if isinstance(obj, tuple | list):
+        return [value_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): value_dict(v) for k, v in obj.items()}
+    return obj
+
+
+@dataclass(frozen=True, slots=True)
+class PgSnapshot:
+    schemas: dict[str, Schema] = field(default_factory=dict)
+    extensions: dict[str, Extension] = field(default_factory=dict)
+    enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
+    tables: dict[tuple[str, str], Table] = field(default_factory=dict)
+    indexes: dict[tuple[str, str], Index] = field(default_factory=dict)
+
+    def normalize(self) -> PgSnapshot:
+        tables = {}
+        for key, t in self.tables.items():
+            tables[key] = dataclasses.replace(
+                t,
+                uniques=tuple(sorted(t.uniques, key=lambda c: c.name)),
+                checks=tuple(sorted(t.checks, key=lambda c: c.name)),
+                foreign_keys=tuple(sorted(t.foreign_keys, key=lambda c: c.name)),
+            )
+        return PgSnapshot(
+            schemas=dict(sorted(self.schemas.items())),
+            extensions=dict(sorted(self.extensions.items())),
+            enums=dict(sorted(self.enums.items())),
+            tables=dict(sorted(tables.items())),
+            indexes=dict(sorted(self.indexes.items())),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        n = self.normalize()
+        return {
+            "schemas": [value_dict(s) for s in n.schemas.values()],
+            "extensions": [value_dict(e) for e in n.extensions.values()],
+            "enums": [value_dict(e) for e in n.enums.values()],
+            "tables": [value_dict(t) for t in n.tables.values()],
+            "indexes": [value_dict(i) for i in n.indexes.values()],
+        }
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.to_dict())
+
+    def indexes_of(self, schema: str, table: str) -> list[Index]:
+        return [i for i in self.indexes.values() if i.schema == schema and i.table == table]
+
+
+def fingerprint(data: Any) -> str:
+    """sha256 of canonical JSON: the same value always gives the same hex digest."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
+    """Every managed object by address → its value: what the state records after an apply."""
+    out: dict[str, dict[str, Any]] = {}
+    n = snap.normalize()
+    for s in n.schemas.values():
+        out[str(s.address)] = value_dict(s)
+    for e in n.extensions.values():
+        out[str(e.address)] = value_dict(e)
+    for e in n.enums.values():
+        out[str(e.address)] = value_dict(e)
+    for t in n.tables.values():
+        out[str(t.address)] = {"schema": t.schema, "name": t.name, "comment": t.comment}
+        for c in t.columns:
+            out[str(t.column_address(c.name))] = value_dict(c)
+        for k in t.constraints():
+            out[str(t.constraint_address(k.name))] = {
+                "type": type(k).__name__,
+                **value_dict(k),
+            }
+    for i in n.indexes.values():
+        out[str(i.address)] = value_dict(i)
+    return out

@@ -1,0 +1,105 @@
+"""Change: one typed operation of a plan, with its SQL, its inverse, hazards and dependencies.
+
+Every change can build its reverse(); the down file of a plan is the reverses in reverse order,
+so "down reverts up" holds by construction. A change that cannot be reversed says so at plan
+time through an `irreversible` hazard rather than emitting a down step that lies.
+
+Dependency vocabulary, read by graph.order():
+- provides(): addresses this change brings into existence (create, rename) or reshapes (alter);
+- depends_on(): addresses the object of this change needs (its table, columns, types …).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from reconciler.model.address import Address
+
+
+class Action(Enum):
+    """What a change does to its object. The symbol and verb live here for every renderer."""
+
+    CREATE = ("+", "create")
+    ALTER = ("~", "change")
+    RENAME = ("~", "rename")
+    DROP = ("-", "drop")
+
+    def __init__(self, symbol: str, verb: str) -> None:
+        self.symbol = symbol
+        self.verb = verb
+
+    @property
+    def rank(self) -> int:
+        """Tie-break between unordered changes: free names first (drops), then the rest."""
+        return {"drop": 0, "rename": 1, "create": 2, "change": 3}[self.verb]
+
+
+@dataclass(frozen=True, slots=True)
+class Hazard:
+    """A named risk of a change, shown in the plan and gated by flags at apply time."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+# Hazard codes. `destructive` changes need --allow-destructive.
+DESTRUCTIVE = "destructive"
+TABLE_REWRITE = "table_rewrite"
+ACCESS_EXCLUSIVE = "access_exclusive_lock"
+IRREVERSIBLE = "irreversible"
+MAY_FAIL = "may_fail_on_existing_data"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    transactional: bool = True  # False: Postgres refuses it inside a transaction block
+
+
+class Change(ABC):
+    """Base of every operation. Subclasses are frozen dataclasses holding whole model values."""
+
+    action: Action
+
+    @property
+    @abstractmethod
+    def address(self) -> Address: ...
+
+    @abstractmethod
+    def statements(self) -> list[Statement]: ...
+
+    @abstractmethod
+    def reverse(self) -> Change: ...
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line for humans: what changes, e.g. `type integer → bigint`."""
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return ()
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset() if self.action is Action.DROP else frozenset({self.address})
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset()
+
+    def details(self) -> list[dict[str, Any]]:
+        """Attribute-level old → new pairs, for plan output and JSON."""
+        return []
+
+    @property
+    def kind(self) -> str:
+        return self.address.kind
+
+    def sort_key(self) -> tuple[int, str, str]:
+        return (self.action.rank, str(self.address), type(self).__name__)
+
+    def node_id(self) -> str:
+        return f"{self.action.verb}:{type(self).__name__}:{self.address}"

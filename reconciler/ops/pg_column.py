@@ -1,0 +1,219 @@
+"""Column changes: add, drop, rename, and attribute alters (type, default, null, identity)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.compare import attribute_changes
+from reconciler.model.pg import Column
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    DESTRUCTIVE,
+    MAY_FAIL,
+    TABLE_REWRITE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+)
+from reconciler.ops.sqltext import column_def, ident, literal
+
+
+def _type_change_rewrites(old: str, new: str) -> bool:
+    """False for the binary-coercible widenings Postgres performs without a rewrite."""
+    if new == "text" and old.startswith("character varying"):
+        return False
+    if old.startswith("character varying(") and new.startswith("character varying("):
+        return int(new[18:-1]) < int(old[18:-1]) if new[18:-1].isdigit() else True
+    return not (old.startswith("character varying(") and new == "character varying")
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn(Change):
+    schema: str
+    table: str
+    column: Column
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.column.name)
+
+    def statements(self) -> list[Statement]:
+        out = [
+            Statement(
+                f"ALTER TABLE {ident(self.schema, self.table)} "
+                f"ADD COLUMN IF NOT EXISTS {column_def(self.column)}"
+            )
+        ]
+        if self.column.comment is not None:
+            out.append(
+                Statement(
+                    f"COMMENT ON COLUMN {ident(self.schema, self.table, self.column.name)} IS "
+                    f"{literal(self.column.comment)}"
+                )
+            )
+        return out
+
+    def reverse(self) -> Change:
+        return DropColumn(self.schema, self.table, self.column, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        c = self.column
+        out = []
+        if not c.nullable and c.default is None and c.identity is None and c.generated is None:
+            out.append(Hazard(MAY_FAIL, "NOT NULL without a default fails if the table has rows"))
+        if c.generated is not None or (c.default is not None and "(" in c.default):
+            out.append(
+                Hazard(TABLE_REWRITE, "a volatile default or generated column rewrites the table")
+            )
+        return tuple(out)
+
+    def describe(self) -> str:
+        return f"column {self.column.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class DropColumn(Change):
+    schema: str
+    table: str
+    column: Column
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.column.name)
+
+    def statements(self) -> list[Statement]:
+        return [
+            Statement(
+                f"ALTER TABLE {ident(self.schema, self.table)} "
+                f"DROP COLUMN IF EXISTS {ident(self.column.name)}"
+            )
+        ]
+
+    def reverse(self) -> Change:
+        return AddColumn(self.schema, self.table, self.column, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(DESTRUCTIVE, f"drops column {self.column.name} and its data"),)
+
+    def describe(self) -> str:
+        return "column"
+
+
+@dataclass(frozen=True, slots=True)
+class RenameColumn(Change):
+    schema: str
+    table: str
+    old_name: str
+    new_name: str
+    action = Action.RENAME
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.new_name)
+
+    def statements(self) -> list[Statement]:
+        return [
+            Statement(
+                f"ALTER TABLE {ident(self.schema, self.table)} "
+                f"RENAME COLUMN {ident(self.old_name)} TO {ident(self.new_name)}"
+            )
+        ]
+
+    def reverse(self) -> Change:
+        return RenameColumn(self.schema, self.table, self.new_name, self.old_name)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "table", self.schema, self.table)})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(ACCESS_EXCLUSIVE, "renaming breaks clients still using the old name"),)
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "name", "old": self.old_name, "new": self.new_name}]
+
+    def describe(self) -> str:
+        return f"rename column {self.old_name} → {self.new_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlterColumn(Change):
+    """Type, collation, default, nullability and identity of one column (comment: SetComment)."""
+
+    schema: str
+    table: str
+    old: Column
+    new: Column
+    deps: frozenset[Address] = frozenset()
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.new.name)
+
+    def _attrs(self) -> list[str]:
+        return [d["attribute"] for d in self.details()]
+
+    def statements(self) -> list[Statement]:
+        o, n = self.old, self.new
+        col = ident(n.name)
+        acts: list[str] = []
+        changed = self._attrs()
+        # A default of the old type may not cast to the new one: drop it first, set it after.
+        type_change = "type" in changed or "collation" in changed
+        if o.default is not None and ("default" in changed or type_change):
+            acts.append(f"ALTER COLUMN {col} DROP DEFAULT")
+        if o.identity and not n.identity:
+            acts.append(f"ALTER COLUMN {col} DROP IDENTITY IF EXISTS")
+        if type_change:
+            collate = f" COLLATE {n.collation}" if n.collation else ""
+            acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {col}::{n.type}")
+        if n.default is not None and ("default" in changed or type_change):
+            acts.append(f"ALTER COLUMN {col} SET DEFAULT {n.default}")
+        if "nullable" in changed:
+            acts.append(f"ALTER COLUMN {col} {'DROP' if n.nullable else 'SET'} NOT NULL")
+        if n.identity and not o.identity:
+            acts.append(f"ALTER COLUMN {col} ADD GENERATED {n.identity.upper()} AS IDENTITY")
+        elif n.identity and o.identity and n.identity != o.identity:
+            acts.append(f"ALTER COLUMN {col} SET GENERATED {n.identity.upper()}")
+        table = ident(self.schema, self.table)
+        return [Statement(f"ALTER TABLE {table} {a}") for a in acts]
+
+    def reverse(self) -> Change:
+        return AlterColumn(self.schema, self.table, self.new, self.old, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        out = []
+        changed = self._attrs()
+        if "type" in changed and _type_change_rewrites(self.old.type, self.new.type):
+            out.append(
+                Hazard(
+                    TABLE_REWRITE,
+                    f"type {self.old.type} → {self.new.type} rewrites the table under an "
+                    "ACCESS EXCLUSIVE lock and fails on values that do not convert",
+                )
+            )
+        if "nullable" in changed and not self.new.nullable:
+            out.append(Hazard(MAY_FAIL, "SET NOT NULL scans the table and fails on NULLs"))
+        return tuple(out)
+
+    def details(self) -> list[dict]:
+        # name: renames are their own change; comment, generated: handled by other changes.
+        return attribute_changes(self.old, self.new, exclude=("name", "comment", "generated"))
+
+    def describe(self) -> str:
+        return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in self.details())

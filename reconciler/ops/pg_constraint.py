@@ -1,0 +1,129 @@
+"""Constraint changes (primary key, unique, check, foreign key) on existing tables.
+
+A changed constraint is a drop and an add of the same address: the graph orders the drop
+first, and foreign keys that lean on a replaced unique key are dropped and re-added around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Constraint, ForeignKey, PrimaryKey, Unique
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    MAY_FAIL,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+)
+from reconciler.ops.sqltext import constraint_def, ident, literal
+
+
+def constraint_kind(c: Constraint) -> str:
+    return {
+        PrimaryKey: "primary key",
+        Unique: "unique",
+        ForeignKey: "foreign key",
+    }.get(type(c), "check")
+
+
+def constraint_deps(schema: str, table: str, c: Constraint) -> frozenset[Address]:
+    """The table, its columns, and for a foreign key the referenced table, columns and key."""
+    deps = {Address.of("pg", "table", schema, table)}
+    deps |= {Address.of("pg", "column", schema, table, col) for col in getattr(c, "columns", ())}
+    if isinstance(c, ForeignKey):
+        deps.add(Address.of("pg", "table", c.ref_schema, c.ref_table))
+        deps |= {
+            Address.of("pg", "column", c.ref_schema, c.ref_table, col) for col in c.ref_columns
+        }
+    return frozenset(deps)
+
+
+@dataclass(frozen=True, slots=True)
+class AddConstraint(Change):
+    schema: str
+    table: str
+    constraint: Constraint
+    # The referenced table's unique/primary key (for FKs), resolved by diff from the snapshot.
+    ref_key: Address | None = None
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "constraint", self.schema, self.table, self.constraint.name)
+
+    def statements(self) -> list[Statement]:
+        table = ident(self.schema, self.table)
+        out = [Statement(f"ALTER TABLE {table} ADD {constraint_def(self.constraint)}")]
+        if self.constraint.comment is not None:
+            out.append(
+                Statement(
+                    f"COMMENT ON CONSTRAINT {ident(self.constraint.name)} ON {table} IS "
+                    f"{literal(self.constraint.comment)}"
+                )
+            )
+        return out
+
+    def reverse(self) -> Change:
+        return DropConstraint(self.schema, self.table, self.constraint, self.ref_key)
+
+    def depends_on(self) -> frozenset[Address]:
+        deps = constraint_deps(self.schema, self.table, self.constraint)
+        return deps | {self.ref_key} if self.ref_key else deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                MAY_FAIL,
+                f"validating the {constraint_kind(self.constraint)} scans the table and fails "
+                "on rows that violate it",
+            ),
+        )
+
+    def describe(self) -> str:
+        return constraint_kind(self.constraint)
+
+
+@dataclass(frozen=True, slots=True)
+class DropConstraint(Change):
+    schema: str
+    table: str
+    constraint: Constraint
+    ref_key: Address | None = None
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "constraint", self.schema, self.table, self.constraint.name)
+
+    def statements(self) -> list[Statement]:
+        return [
+            Statement(
+                f"ALTER TABLE IF EXISTS {ident(self.schema, self.table)} "
+                f"DROP CONSTRAINT IF EXISTS {ident(self.constraint.name)}"
+            )
+        ]
+
+    def reverse(self) -> Change:
+        return AddConstraint(self.schema, self.table, self.constraint, self.ref_key)
+
+    def depends_on(self) -> frozenset[Address]:
+        deps = constraint_deps(self.schema, self.table, self.constraint)
+        return deps | {self.ref_key} if self.ref_key else deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                ACCESS_EXCLUSIVE,
+                f"drops {constraint_kind(self.constraint)} {self.constraint.name}; data it "
+                "protected is no longer checked",
+            ),
+        )
+
+    def describe(self) -> str:
+        return constraint_kind(self.constraint)
+
+
+__all__ = ["AddConstraint", "DropConstraint", "constraint_deps", "constraint_kind"]

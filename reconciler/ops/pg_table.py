@@ -1,0 +1,151 @@
+"""Table-level changes: create (with columns and inline constraints), drop, rename.
+
+Foreign keys are never inline: they are AddConstraint changes ordered after both tables, which
+is how mutual and self references plan without cycles. Indexes are their own changes too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Table
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    DESTRUCTIVE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+)
+from reconciler.ops.sqltext import column_def, constraint_def, ident, literal
+
+
+def table_comment_statements(t: Table) -> list[Statement]:
+    out = []
+    name = ident(t.schema, t.name)
+    if t.comment is not None:
+        out.append(Statement(f"COMMENT ON TABLE {name} IS {literal(t.comment)}"))
+    for c in t.columns:
+        if c.comment is not None:
+            out.append(
+                Statement(
+                    f"COMMENT ON COLUMN {ident(t.schema, t.name, c.name)} IS {literal(c.comment)}"
+                )
+            )
+    for k in t.constraints():
+        if k.comment is not None and k not in t.foreign_keys:
+            out.append(
+                Statement(
+                    f"COMMENT ON CONSTRAINT {ident(k.name)} ON {name} IS {literal(k.comment)}"
+                )
+            )
+    return out
+
+
+def create_table_sql(t: Table) -> str:
+    """CREATE TABLE with columns, primary key, uniques and checks (no foreign keys)."""
+    lines = [column_def(c) for c in t.columns]
+    inline = [k for k in t.constraints() if k not in t.foreign_keys]
+    lines += [constraint_def(k) for k in inline]
+    body = ",\n".join(f"    {line}" for line in lines)
+    return f"CREATE TABLE IF NOT EXISTS {ident(t.schema, t.name)} (\n{body}\n)"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTable(Change):
+    table: Table
+    deps: frozenset[Address] = frozenset()  # schema, enum types, extensions (from diff)
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.table.address
+
+    def statements(self) -> list[Statement]:
+        return [Statement(create_table_sql(self.table)), *table_comment_statements(self.table)]
+
+    def reverse(self) -> Change:
+        return DropTable(self.table, self.deps)
+
+    def provides(self) -> frozenset[Address]:
+        t = self.table
+        inner = {t.column_address(c.name) for c in t.columns}
+        inner |= {t.constraint_address(k.name) for k in t.constraints() if k not in t.foreign_keys}
+        return frozenset({t.address, *inner})
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return f"table ({len(self.table.columns)} columns)"
+
+
+@dataclass(frozen=True, slots=True)
+class DropTable(Change):
+    table: Table
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.table.address
+
+    def statements(self) -> list[Statement]:
+        # No CASCADE: dependent foreign keys and indexes are dropped by their own changes first,
+        # so anything unexpected makes Postgres refuse instead of silently taking it along.
+        return [Statement(f"DROP TABLE IF EXISTS {ident(self.table.schema, self.table.name)}")]
+
+    def reverse(self) -> Change:
+        return CreateTable(self.table, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(DESTRUCTIVE, f"drops table {self.table.name} and all its rows"),)
+
+    def describe(self) -> str:
+        return "table"
+
+
+@dataclass(frozen=True, slots=True)
+class RenameTable(Change):
+    schema: str
+    old_name: str
+    new_name: str
+    column_names: tuple[str, ...] = ()
+    action = Action.RENAME
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.new_name)
+
+    def statements(self) -> list[Statement]:
+        return [
+            Statement(
+                f"ALTER TABLE IF EXISTS {ident(self.schema, self.old_name)} "
+                f"RENAME TO {ident(self.new_name)}"
+            )
+        ]
+
+    def reverse(self) -> Change:
+        return RenameTable(self.schema, self.new_name, self.old_name, self.column_names)
+
+    def provides(self) -> frozenset[Address]:
+        cols = {
+            Address.of("pg", "column", self.schema, self.new_name, c) for c in self.column_names
+        }
+        return frozenset({self.address, *cols})
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "schema", self.schema)})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(ACCESS_EXCLUSIVE, "renaming breaks clients still using the old name"),)
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "name", "old": self.old_name, "new": self.new_name}]
+
+    def describe(self) -> str:
+        return f"rename table {self.old_name} → {self.new_name}"

@@ -1,0 +1,98 @@
+"""SQL fragments for model values. Identifiers always go through psycopg.sql.
+
+Types and expressions are model text that the loader already proved to be a single type or
+expression (pglast) or that came from the catalog; they are inserted verbatim, never built
+from pieces of user input.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from reconciler.model.pg import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, Unique
+
+
+def ident(*parts: str) -> str:
+    return sql.Identifier(*parts).as_string(None)
+
+
+def idents(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(ident(n) for n in names)
+
+
+def literal(value: str | None) -> str:
+    return sql.Literal(value).as_string(None)
+
+
+def column_def(col: Column) -> str:
+    parts = [ident(col.name), col.type]
+    if col.collation:
+        parts.append(f"COLLATE {col.collation}")
+    if col.generated is not None:
+        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+    if col.identity:
+        parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
+    if col.default is not None:
+        parts.append(f"DEFAULT {col.default}")
+    if not col.nullable:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+def _deferral(deferrable: bool, initially_deferred: bool) -> str:
+    if not deferrable:
+        return ""
+    return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
+
+
+def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey) -> str:
+    head = f"CONSTRAINT {ident(c.name)} "
+    if isinstance(c, PrimaryKey):
+        return head + f"PRIMARY KEY ({idents(c.columns)})"
+    if isinstance(c, Unique):
+        nnd = " NULLS NOT DISTINCT" if c.nulls_not_distinct else ""
+        return (
+            head
+            + f"UNIQUE{nnd} ({idents(c.columns)})"
+            + _deferral(c.deferrable, c.initially_deferred)
+        )
+    if isinstance(c, Check):
+        return head + f"CHECK ({c.expression})"
+    match = " MATCH FULL" if c.match_full else ""
+    return (
+        head
+        + f"FOREIGN KEY ({idents(c.columns)}) REFERENCES {ident(c.ref_schema, c.ref_table)}"
+        + f" ({idents(c.ref_columns)}){match}"
+        + f" ON UPDATE {c.on_update.upper()} ON DELETE {c.on_delete.upper()}"
+        + _deferral(c.deferrable, c.initially_deferred)
+    )
+
+
+def index_element(e: IndexElement) -> str:
+    text = ident(e.column) if e.column is not None else f"({e.expression})"
+    if e.collation:
+        text += f" COLLATE {e.collation}"
+    if e.opclass:
+        text += f" {e.opclass}"
+    if e.order == "desc":
+        text += " DESC"
+    if e.nulls:
+        text += f" NULLS {e.nulls.upper()}"
+    return text
+
+
+def index_def(ix: Index, *, if_not_exists: bool = True, concurrently: bool = False) -> str:
+    unique = "UNIQUE " if ix.unique else ""
+    conc = "CONCURRENTLY " if concurrently else ""
+    ine = "IF NOT EXISTS " if if_not_exists else ""
+    text = (
+        f"CREATE {unique}INDEX {conc}{ine}{ident(ix.name)} ON {ident(ix.schema, ix.table)}"
+        f" USING {ident(ix.method)} ({', '.join(index_element(e) for e in ix.elements)})"
+    )
+    if ix.include:
+        text += f" INCLUDE ({idents(ix.include)})"
+    if ix.nulls_not_distinct:
+        text += " NULLS NOT DISTINCT"
+    if ix.where is not None:
+        text += f" WHERE {ix.where}"
+    return text

@@ -1,0 +1,196 @@
+"""Plan: the versioned, serializable value of one ordered set of changes.
+
+A plan records what it was computed from (the desired-state hash and the live fingerprint)
+so that apply can refuse it when the database moved, and the sha256 of its up/down files so
+that an edited file is refused. Everything a renderer shows is drawn from to_dict(), so text
+and JSON output cannot disagree. A plan holds no timestamps besides its version: the same
+inputs give byte-identical files but for the version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.errors import InputError
+from reconciler.ops.base import IRREVERSIBLE, Action, Change
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedChange:
+    """A change flattened to data: what the plan files, the state and renderers carry."""
+
+    address: str
+    action: str  # Action verb: create | change | rename | drop
+    symbol: str
+    kind: str
+    description: str
+    hazards: tuple[dict[str, str], ...]
+    details: tuple[dict[str, Any], ...]
+    up: tuple[str, ...]
+    down: tuple[str, ...]
+    transactional: bool = True
+
+    @classmethod
+    def from_change(cls, c: Change) -> PlannedChange:
+        up = c.statements()
+        down = c.reverse().statements()
+        return cls(
+            address=str(c.address),
+            action=c.action.verb,
+            symbol=c.action.symbol,
+            kind=c.kind,
+            description=c.describe(),
+            hazards=tuple(h.to_dict() for h in c.hazards()),
+            details=tuple(c.details()),
+            up=tuple(s.sql for s in up),
+            down=tuple(s.sql for s in down),
+            transactional=all(s.transactional for s in up),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "action": self.action,
+            "symbol": self.symbol,
+            "kind": self.kind,
+            "description": self.description,
+            "hazards": list(self.hazards),
+            "details": list(self.details),
+            "up": list(self.up),
+            "down": list(self.down),
+            "transactional": self.transactional,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlannedChange:
+        return cls(
+            address=d["address"],
+            action=d["action"],
+            symbol=d["symbol"],
+            kind=d["kind"],
+            description=d["description"],
+            hazards=tuple(d["hazards"]),
+            details=tuple(d["details"]),
+            up=tuple(d["up"]),
+            down=tuple(d["down"]),
+            transactional=d.get("transactional", True),
+        )
+
+    def hazard_codes(self) -> set[str]:
+        return {h["code"] for h in self.hazards}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    version: str  # UTC YYYYMMDDHHMMSS
+    slug: str
+    desired_hash: str
+    live_fingerprint: str
+    target: dict[str, Any]
+    changes: tuple[PlannedChange, ...]
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # up/down → name, sha256
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def name(self) -> str:
+        return f"{self.version}_{self.slug}"
+
+    def counts(self) -> dict[str, int]:
+        out = {"add": 0, "change": 0, "drop": 0}
+        for c in self.changes:
+            out[{"create": "add", "drop": "drop"}.get(c.action, "change")] += 1
+        return out
+
+    def hazard_codes(self) -> set[str]:
+        return {code for c in self.changes for code in c.hazard_codes()}
+
+    def irreversible(self) -> list[PlannedChange]:
+        return [c for c in self.changes if IRREVERSIBLE in c.hazard_codes()]
+
+    def up_statements(self) -> list[tuple[PlannedChange, str]]:
+        return [(c, s) for c in self.changes for s in c.up]
+
+    def down_statements(self) -> list[tuple[PlannedChange, str]]:
+        return [(c, s) for c in reversed(self.changes) for s in c.down]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "version": self.version,
+            "slug": self.slug,
+            "desired_hash": self.desired_hash,
+            "live_fingerprint": self.live_fingerprint,
+            "target": self.target,
+            "summary": self.counts(),
+            "hazards": sorted(self.hazard_codes()),
+            "changes": [c.to_dict() for c in self.changes],
+            "files": self.files,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, source: str | None = None) -> Plan:
+        try:
+            if d.get("format_version") != FORMAT_VERSION:
+                raise InputError(
+                    f"Plan format {d.get('format_version')!r} is not supported "
+                    f"(this version of reconciler reads format {FORMAT_VERSION}).",
+                    source=source,
+                )
+            return cls(
+                version=d["version"],
+                slug=d["slug"],
+                desired_hash=d["desired_hash"],
+                live_fingerprint=d["live_fingerprint"],
+                target=d["target"],
+                changes=tuple(PlannedChange.from_dict(c) for c in d["changes"]),
+                files=d.get("files", {}),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(
+                f"The plan file is missing or has a malformed field ({exc}).", source=source
+            ) from None
+
+
+def new_version(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+
+
+def slug_for(changes: list[Change]) -> str:
+    """A short file-name slug that says what the plan mostly does, e.g. `create_users`."""
+    if not changes:
+        return "no_changes"
+    first = changes[0]
+    name = first.address.parts[-1]
+    verb = {Action.CREATE: "create", Action.DROP: "drop"}.get(first.action, "alter")
+    text = f"{verb}_{first.kind}_{name}"
+    if len(changes) > 1:
+        text += f"_and_{len(changes) - 1}_more"
+    text = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return text[:60].rstrip("_") or "plan"
+
+
+def build_plan(
+    ordered: list[Change],
+    *,
+    desired_hash: str,
+    live_fingerprint: str,
+    target: dict[str, Any],
+    version: str | None = None,
+) -> Plan:
+    return Plan(
+        version=version or new_version(),
+        slug=slug_for(ordered),
+        desired_hash=desired_hash,
+        live_fingerprint=live_fingerprint,
+        target=target,
+        changes=tuple(PlannedChange.from_change(c) for c in ordered),
+    )

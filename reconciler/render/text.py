@@ -1,0 +1,41 @@
+"""Terminal rendering with rich: `+ create`, `~ change`, `- drop`, hazards highlighted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+_STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}
+_HAZARD_STYLE = {"destructive": "bold red", "irreversible": "bold red"}
+
+
+def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = False) -> None:
+    changes = plan["changes"]
+    if not changes:
+        console.print("No changes. The database matches the desired state.")
+        return
+    console.print("Reconciler will perform the following actions:\n")
+    width = min(max(len(c["address"]) for c in changes), 60)
+    for c in changes:
+        style = _STYLE.get(c["action"], "white")
+        console.print(
+            f"  [{style}]{escape(c['symbol']):>2} {escape(c['address']):<{width}}[/]  "
+            f"{escape(c['description'])}",
+            highlight=False,
+        )
+        for h in c["hazards"]:
+            hstyle = _HAZARD_STYLE.get(h["code"], "yellow")
+            console.print(
+                f"      [{hstyle}]! {escape(h['code'])}[/]: {escape(h['message'])}",
+                highlight=False,
+            )
+        if show_sql:
+            for s in c["up"]:
+                console.print(f"      [dim]{escape(s)}[/]", highlight=False)
+    n = plan["summary"]
+    console.print(
+        f"\nPlan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "
+        f"[red]{n['drop']} to drop[/]."
+    )

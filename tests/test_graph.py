@@ -1,0 +1,101 @@
+"""Ordering: dependencies from the model, deterministic ties, drops in reverse order."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from reconciler.diff import compare
+from reconciler.graph import order
+from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, PrimaryKey, Schema, Table
+from reconciler.model.snapshot import PgSnapshot
+
+
+def _table(name: str, *fks: tuple[str, str], schema: str = "public") -> Table:
+    cols = [Column("id", "uuid", nullable=False)]
+    keys = []
+    for col, ref in fks:
+        cols.append(Column(col, "uuid"))
+        ref_schema, _, ref_table = ref.rpartition(".")
+        keys.append(
+            ForeignKey(f"fk_{name}_{ref_table}", (col,), ref_schema or schema, ref_table, ("id",))
+        )
+    return Table(
+        schema,
+        name,
+        tuple(cols),
+        primary_key=PrimaryKey(f"{name}_pkey", ("id",)),
+        foreign_keys=tuple(keys),
+    )
+
+
+def _snap(*tables: Table, indexes: tuple[Index, ...] = ()) -> PgSnapshot:
+    schemas = {t.schema: Schema(t.schema) for t in tables} | {"public": Schema("public")}
+    return PgSnapshot(
+        schemas=schemas,
+        tables={(t.schema, t.name): t for t in tables},
+        indexes={(i.schema, i.name): i for i in indexes},
+    )
+
+
+def _addresses(changes) -> list[str]:
+    return [f"{c.action.verb} {c.address}" for c in changes]
+
+
+def test_mutual_foreign_keys_create_tables_first_then_both_keys():
+    a = _table("alphas", ("beta_id", "betas"))
+    b = _table("betas", ("alpha_id", "alphas"))
+    got = _addresses(order(compare(_snap(a, b), _snap())))
+    assert got == [
+        "create pg.table.public.alphas",
+        "create pg.table.public.betas",
+        "create pg.constraint.public.alphas.fk_alphas_betas",
+        "create pg.constraint.public.betas.fk_betas_alphas",
+    ]
+
+
+def test_self_reference_plans_after_its_table():
+    t = _table("nodes", ("parent_id", "nodes"))
+    got = _addresses(order(compare(_snap(t), _snap())))
+    assert got == [
+        "create pg.table.public.nodes",
+        "create pg.constraint.public.nodes.fk_nodes_nodes",
+    ]
+
+
+def test_dropping_a_referenced_table_drops_the_foreign_key_first():
+    users = _table("users")
+    runs = _table("runs", ("user_id", "users"))
+    got = _addresses(order(compare(_snap(), _snap(users, runs))))
+    fk = got.index("drop pg.constraint.public.runs.fk_runs_users")
+    assert fk < got.index("drop pg.table.public.users")
+    assert fk < got.index("drop pg.table.public.runs")
+
+
+def test_schema_created_before_and_dropped_after_its_tables():
+    t = _table("events", schema="audit")
+    up = _addresses(order(compare(_snap(t), _snap())))
+    assert up.index("create pg.schema.audit") < up.index("create pg.table.audit.events")
+    down = _addresses(order(compare(_snap(), _snap(t))))
+    assert down.index("drop pg.table.audit.events") < down.index("drop pg.schema.audit")
+
+
+def test_index_dropped_before_its_column_and_created_after_a_new_column():
+    old = _table("runs")
+    new = Table(old.schema, old.name, (*old.columns, Column("status", "text")), old.primary_key)
+    ix = Index("public", "runs", "idx_runs_status", (IndexElement(column="status"),))
+    up = _addresses(order(compare(_snap(new, indexes=(ix,)), _snap(old))))
+    assert up == ["create pg.column.public.runs.status", "create pg.index.public.idx_runs_status"]
+    down = _addresses(order(compare(_snap(old), _snap(new, indexes=(ix,)))))
+    assert down == ["drop pg.index.public.idx_runs_status", "drop pg.column.public.runs.status"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_order_is_independent_of_input_order(seed):
+    tables = [_table(f"t{i:02d}", *((f"r{j}", f"t{j:02d}") for j in range(i))) for i in range(8)]
+    changes = compare(_snap(*tables), _snap())
+    expected = _addresses(order(list(changes)))
+    shuffled = list(changes)
+    random.Random(seed).shuffle(shuffled)
+    assert _addresses(order(shuffled)) == expected
