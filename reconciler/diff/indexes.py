@@ -16,7 +16,8 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
     for key, ix in want.items():
         was = have.get(key)
         if was is None:
-            out.append(CreateIndex(ix, deps))
+            new_table = (ix.schema, ix.table) not in ctx.live.tables
+            out.append(CreateIndex(ix, deps, new_table=new_table))
         elif attribute_changes(was, ix, exclude=("comment",)):
             out.append(DropIndex(was, deps))
             out.append(CreateIndex(ix, deps))

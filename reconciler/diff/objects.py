@@ -27,6 +27,8 @@ def compare_schemas(ctx: DiffContext) -> list[Change]:
     for name, s in want.items():
         if name not in have:
             out.append(CreateSchema(s))
+        elif name in BUILTIN_SCHEMAS and s.comment is None:
+            continue  # an undeclared built-in schema: its stock comment is not ours to manage
         elif have[name].comment != s.comment:
             out.append(SetComment(s.address, have[name].comment, s.comment))
     out += [DropSchema(s) for n, s in have.items() if n not in want and n not in BUILTIN_SCHEMAS]

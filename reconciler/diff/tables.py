@@ -21,7 +21,10 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
         old = have.get(key)
         if old is None:
             out.append(CreateTable(t, ctx.table_deps(t)))
-            out += [_add_fk(ctx, t, fk, ctx.desired) for fk in t.foreign_keys]
+            out += [
+                AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True)
+                for fk in t.foreign_keys
+            ]
         else:
             out += _compare_columns(ctx, old, t)
             out += _compare_constraints(ctx, old, t)
@@ -34,10 +37,6 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             out += [_drop_fk(ctx, t, fk, ctx.live) for fk in t.foreign_keys]
             out.append(DropTable(t, ctx.table_deps(t)))
     return out
-
-
-def _add_fk(ctx: DiffContext, t: Table, fk: ForeignKey, snap: PgSnapshot) -> Change:
-    return AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, snap))
 
 
 def _drop_fk(ctx: DiffContext, t: Table, fk: ForeignKey, snap: PgSnapshot) -> Change:

@@ -48,6 +48,7 @@ class AddConstraint(Change):
     constraint: Constraint
     # The referenced table's unique/primary key (for FKs), resolved by diff from the snapshot.
     ref_key: Address | None = None
+    new_table: bool = False  # on a table created by the same plan: nothing to scan or lock
     action = Action.CREATE
 
     @property
@@ -74,6 +75,8 @@ class AddConstraint(Change):
         return deps | {self.ref_key} if self.ref_key else deps
 
     def hazards(self) -> tuple[Hazard, ...]:
+        if self.new_table:
+            return ()
         return (
             Hazard(
                 MAY_FAIL,

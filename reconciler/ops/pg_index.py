@@ -20,6 +20,7 @@ def index_deps(ix: Index, extra: frozenset[Address] = frozenset()) -> frozenset[
 class CreateIndex(Change):
     index: Index
     deps: frozenset[Address] = frozenset()
+    new_table: bool = False  # on a table created by the same plan: blocks nobody
     action = Action.CREATE
 
     @property
@@ -44,6 +45,8 @@ class CreateIndex(Change):
         return index_deps(self.index, self.deps)
 
     def hazards(self) -> tuple[Hazard, ...]:
+        if self.new_table:
+            return ()
         return (
             Hazard(
                 "share_lock",

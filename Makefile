@@ -1,0 +1,146 @@
+# Reconciler — setup, tests, demo, benchmarks and the seed's database targets.
+#
+#   make setup      server binaries (apt, only when missing) + .venv with reconciler installed
+#   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...)
+#   make demo       setup, then scripts/demo.sh
+#
+# Database targets act on RECONCILER_PG_URL when set, else on the `reconciler dev up` servers.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+PYTHON     := $(VENV)/bin/python
+PIP        := $(VENV)/bin/pip
+RUFF       := $(VENV)/bin/ruff
+RECONCILER := $(VENV)/bin/reconciler
+STAMP      := $(VENV)/.installed
+
+SCHEMAS     ?= schemas
+BACKUP_DIR  ?= backups
+PYTEST_ARGS ?=
+LINT_PATHS  := reconciler tests bench
+
+# Shell snippets resolving the URLs inside a recipe: the environment first, else the dev servers.
+# Assign them (url="$(PG_URL)") so that a failing lookup stops the recipe.
+PG_URL    = $${RECONCILER_PG_URL:-$$($(RECONCILER) dev url --pg)}
+REDIS_URL = $${RECONCILER_REDIS_URL:-$$($(RECONCILER) dev url --redis 2>/dev/null)}
+
+.PHONY: help setup server-binaries test lint demo bench bench-smoke \
+        db_gen_ddl db_migrate db_rollback migrate_check rollback_check \
+        db_shell db_backup db_restore dev-up dev-down clean
+
+help:
+	@echo "setup test lint demo bench bench-smoke dev-up dev-down clean"
+	@echo "db_gen_ddl TABLE=  db_migrate  db_rollback VERSION=  migrate_check"
+	@echo "rollback_check PREV_REF=  db_shell  db_backup  db_restore FILE="
+
+# ------------------------------------------------------------------------------------ setup
+
+setup: server-binaries $(STAMP)
+
+# apt only when initdb/pg_ctl (PATH or /usr/lib/postgresql/*/bin) or redis-server are missing.
+server-binaries:
+	@set -e; missing=""; \
+	pg_ok=""; \
+	if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then pg_ok=1; fi; \
+	for d in /usr/lib/postgresql/*/bin; do \
+	  if [ -x "$$d/initdb" ] && [ -x "$$d/pg_ctl" ]; then pg_ok=1; fi; \
+	done; \
+	[ -n "$$pg_ok" ] || missing="postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] \
+	  || missing="$$missing redis-server"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "Installing server packages:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else \
+	  echo "Missing packages:$$missing. Install them as root (apt-get install -y$$missing)" \
+	       "and run make setup again." >&2; \
+	  exit 1; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "apt-get is not available: install$$missing with your package manager." >&2; \
+	  exit 1; \
+	fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	  $$missing
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install (the venv is order-only:
+# its mtime moves whenever pip touches it).
+$(STAMP): pyproject.toml | $(PYTHON)
+	$(PIP) install -q -e '.[dev]'
+	@touch $@
+
+# ------------------------------------------------------------------------- test, lint, demo
+
+test: setup
+	$(PYTHON) -m pytest -q -x --durations=15 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(RUFF) check $(LINT_PATHS)
+	$(RUFF) format --check $(LINT_PATHS)
+
+demo: setup
+	bash scripts/demo.sh
+
+bench: setup
+	$(PYTHON) -m bench
+
+bench-smoke: setup
+	$(PYTHON) -m bench --smoke
+
+# ------------------------------------------------------------------------ seed's db targets
+
+db_gen_ddl: $(STAMP)
+	@test -n "$(TABLE)" || { echo "usage: make db_gen_ddl TABLE=<table>" >&2; exit 2; }
+	$(RECONCILER) gen-ddl $(TABLE) --schemas $(SCHEMAS)
+
+db_migrate: $(STAMP)
+	$(RECONCILER) apply --schemas $(SCHEMAS) --auto-approve
+
+db_rollback: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make db_rollback VERSION=<YYYYMMDDHHMMSS>" >&2; exit 2; }
+	$(RECONCILER) rollback --version $(VERSION) --auto-approve --schemas $(SCHEMAS)
+
+migrate_check: $(STAMP)
+	$(RECONCILER) check --schemas $(SCHEMAS)
+
+rollback_check: $(STAMP)
+	@test -n "$(PREV_REF)" || { echo "usage: make rollback_check PREV_REF=<git ref>" >&2; exit 2; }
+	$(RECONCILER) rollback-check --prev-ref $(PREV_REF) --schemas $(SCHEMAS)
+
+db_shell: $(STAMP)
+	@set -e; url="$(PG_URL)"; exec psql "$$url"
+
+# pg_dump -Fc of the database, plus a Redis RDB snapshot when a Redis URL resolves.
+db_backup: $(STAMP)
+	@set -e; url="$(PG_URL)"; mkdir -p $(BACKUP_DIR); \
+	stamp="$$(date -u +%Y%m%d%H%M%S)"; \
+	pg_dump -Fc --file="$(BACKUP_DIR)/$$stamp.dump" "$$url"; \
+	echo "wrote $(BACKUP_DIR)/$$stamp.dump"; \
+	redis_url="$(REDIS_URL)" || true; \
+	if [ -n "$$redis_url" ] && command -v redis-cli >/dev/null 2>&1; then \
+	  redis-cli -u "$$redis_url" --rdb "$(BACKUP_DIR)/$$stamp.rdb" >/dev/null; \
+	  echo "wrote $(BACKUP_DIR)/$$stamp.rdb"; \
+	fi
+
+db_restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make db_restore FILE=$(BACKUP_DIR)/<timestamp>.dump" >&2; exit 2; }
+	@set -e; url="$(PG_URL)"; pg_restore --clean --if-exists --no-owner --dbname="$$url" "$(FILE)"
+
+dev-up: setup
+	$(RECONCILER) dev up
+
+dev-down: $(STAMP)
+	$(RECONCILER) dev down
+
+# ------------------------------------------------------------------------------------ clean
+
+clean:
+	rm -rf .pytest_cache .ruff_cache build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

@@ -1,0 +1,380 @@
+"""Read the live PostgreSQL catalog into a PgSnapshot.
+
+One catalog query per object kind (sql/<kind>.sql), sent together in pipeline mode and read in one
+snapshot. The values come out in exactly the normalized forms the model documents, because a plan is
+empty only when desired and live values are equal:
+
+- every query runs with DEPARSE_SETTINGS in force, above all an empty search_path, so that
+  format_type(), pg_get_expr() and pg_get_indexdef() schema-qualify everything outside pg_catalog;
+- options equal to the Postgres default are reported as the model's default (None, "asc", False).
+
+Rows are plain tuples (never dict rows): on thousands of tables the Python side is the cost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.rows import tuple_row
+
+from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.model.pg import (
+    Check,
+    Column,
+    Enum,
+    Extension,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Schema,
+    Table,
+    Unique,
+)
+from reconciler.model.snapshot import PgSnapshot
+
+# Never part of any scope, even when named: the tool's own state and quarantine schemas. The
+# system schemas (pg_*, information_schema) are excluded too; `pg_*` is matched in the SQL itself.
+TOOL_SCHEMAS = ("reconciler", "reconciler_trash")
+_EXCLUDED_SCHEMAS = ("information_schema", *TOOL_SCHEMAS)
+
+# Server settings that change how types and expressions are deparsed. They are set transaction-
+# locally for the duration of the read; whoever asks the server to deparse desired-state text
+# must use the same ones, or equal objects would print differently.
+DEPARSE_SETTINGS: dict[str, str] = {
+    "search_path": "",  # qualify every name outside pg_catalog
+    "quote_all_identifiers": "off",
+    "datestyle": "ISO, MDY",  # date/time constants in defaults and checks
+    "intervalstyle": "postgres",
+    "timezone": "UTC",  # timestamptz constants
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+KINDS = ("schemas", "extensions", "enums", "tables", "columns", "constraints", "indexes")
+_SQL_DIR = Path(__file__).with_name("sql")
+
+# pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
+_PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
+
+_SAVEPOINT = "reconciler_introspect"
+_SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in DEPARSE_SETTINGS)
+_SET_PARAMS = [v for item in DEPARSE_SETTINGS.items() for v in item]
+
+_IDENTITY = {"a": "always", "d": "by default"}
+_FK_ACTION = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+_INDOPTION_DESC = 1
+_INDOPTION_NULLS_FIRST = 2
+
+Rows = list[tuple[Any, ...]]
+
+
+def introspect(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None) -> PgSnapshot:
+    """The live state of the schemas in scope (None: every non-system schema).
+
+    On a connection with no transaction open, the reads run in their own REPEATABLE READ READ ONLY
+    transaction, so all kinds come from one snapshot. Inside the caller's open transaction they run
+    behind a savepoint that is rolled back afterwards: the caller's settings come back unchanged
+    and the transaction stays open (its isolation level then decides the snapshot).
+    """
+    if isinstance(schemas, str):
+        raise TypeError("schemas must be a sequence of schema names, not one string")
+    params = {
+        "schemas": None if schemas is None else list(schemas),
+        "excluded": list(_EXCLUDED_SCHEMAS),
+    }
+    queries = _queries(conn.info.server_version)
+    try:
+        rows = _read(conn, queries, params)
+    except psycopg.OperationalError as e:
+        if not conn.broken:
+            raise  # e.g. a statement timeout: the caller's to explain
+        raise ConnectionFailed(
+            "Lost the connection to PostgreSQL while reading its catalog.", detail=str(e)
+        ) from e
+    return _snapshot(dict(zip(KINDS, rows, strict=True)))
+
+
+@cache
+def _queries(server_version: int) -> tuple[str, ...]:
+    texts = [(_SQL_DIR / f"{kind}.sql").read_text(encoding="utf-8") for kind in KINDS]
+    if server_version < 150000:
+        texts = [_PG15_ONLY_COLUMN.sub("false", t) for t in texts]
+    return tuple(texts)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _read(conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]) -> list[Rows]:
+    status = conn.info.transaction_status
+    if status == pq.TransactionStatus.INTRANS:
+        return _read_in_callers_transaction(conn, queries, params)
+    if status != pq.TransactionStatus.IDLE:
+        raise ReconcilerError(
+            "Cannot read the catalog: the connection is busy or its transaction has failed.",
+            detail="Roll back or finish the current transaction before introspecting.",
+        )
+    with _autocommit(conn):
+        return _read_in_own_transaction(conn, queries, params)
+
+
+@contextmanager
+def _autocommit(conn: psycopg.Connection) -> Iterator[None]:
+    """Autocommit for a while, so our explicit BEGIN can carry the isolation level we need."""
+    if conn.autocommit:
+        yield
+        return
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.autocommit = False
+
+
+def _read_in_own_transaction(
+    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
+) -> list[Rows]:
+    try:
+        with conn.pipeline():
+            _execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            _execute(conn, _SET_SQL, _SET_PARAMS)
+            cursors = [_execute(conn, q, params) for q in queries]
+            _execute(conn, "COMMIT")
+    except BaseException:
+        # an error inside the pipeline skips the COMMIT: end the failed transaction ourselves
+        if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        raise
+    return [cur.fetchall() for cur in cursors]
+
+
+def _read_in_callers_transaction(
+    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
+) -> list[Rows]:
+    # Rolling back to a savepoint undoes set_config(..., true) made after it, so the caller's
+    # search_path and other settings come back exactly, and a failed read leaves the caller's
+    # transaction usable rather than aborted.
+    try:
+        with conn.pipeline():
+            _execute(conn, f"SAVEPOINT {_SAVEPOINT}")
+            _execute(conn, _SET_SQL, _SET_PARAMS)
+            cursors = [_execute(conn, q, params) for q in queries]
+            _execute(conn, f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            _execute(conn, f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    except BaseException:
+        if not conn.closed and conn.info.transaction_status == pq.TransactionStatus.INERROR:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+    return [cur.fetchall() for cur in cursors]
+
+
+def _execute(conn: psycopg.Connection, query: str, params: Any = None) -> psycopg.Cursor:
+    # tuple rows whatever row_factory the caller gave the connection
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute(query, params)  # type: ignore[arg-type]  # our own static SQL files
+    return cur
+
+
+# --- building the snapshot ----------------------------------------------------------------------
+
+
+def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
+    return PgSnapshot(
+        schemas={name: Schema(name=name, comment=comment) for name, comment in rows["schemas"]},
+        extensions={
+            name: Extension(name=name, schema=schema, version=version)
+            for name, schema, version in rows["extensions"]
+        },
+        enums={
+            (schema, name): Enum(schema=schema, name=name, labels=tuple(labels), comment=comment)
+            for schema, name, labels, comment in rows["enums"]
+        },
+        tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
+        indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
+    )
+
+
+def _tables(
+    table_rows: Rows, column_rows: Rows, constraint_rows: Rows
+) -> dict[tuple[str, str], Table]:
+    columns = _group_by_table(column_rows)
+    constraints = _group_by_table(constraint_rows)
+    tables = {}
+    for schema, name, comment in table_rows:
+        key = (schema, name)
+        primary_key, uniques, checks, foreign_keys = _constraints(constraints.get(key, ()))
+        tables[key] = Table(
+            schema=schema,
+            name=name,
+            columns=tuple(_column(row) for row in columns.get(key, ())),
+            primary_key=primary_key,
+            uniques=uniques,
+            checks=checks,
+            foreign_keys=foreign_keys,
+            comment=comment,
+        )
+    return tables
+
+
+def _group_by_table(rows: Rows) -> dict[tuple[str, str], Rows]:
+    """Rows whose first two fields are (schema, table), grouped; each group keeps query order."""
+    groups: dict[tuple[str, str], Rows] = {}
+    for row in rows:
+        key = (row[0], row[1])
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [row]
+        else:
+            group.append(row)
+    return groups
+
+
+def _column(row: tuple[Any, ...]) -> Column:
+    _, _, name, type_, not_null, expression, generated, identity, collation, comment = row
+    # pg_attrdef holds a generated column's expression where other columns keep their default.
+    # attgenerated is "s" (stored); PostgreSQL 18's virtual ("v") has no model field of its own.
+    is_generated = generated != ""
+    return Column(
+        name=name,
+        type=type_,
+        nullable=not not_null,
+        default=None if is_generated else expression,
+        identity=_IDENTITY.get(identity),
+        generated=expression if is_generated else None,
+        collation=collation,
+        comment=comment,
+    )
+
+
+def _constraints(
+    rows: Sequence[tuple[Any, ...]],
+) -> tuple[PrimaryKey | None, tuple[Unique, ...], tuple[Check, ...], tuple[ForeignKey, ...]]:
+    """One table's constraints by kind; rows arrive sorted by name, so each tuple is too."""
+    primary_key = None
+    uniques: list[Unique] = []
+    checks: list[Check] = []
+    foreign_keys: list[ForeignKey] = []
+    for row in rows:
+        (
+            _,
+            _,
+            name,
+            kind,
+            columns,
+            deferrable,
+            deferred,
+            nulls_not_distinct,
+            expression,
+            ref_schema,
+            ref_table,
+            ref_columns,
+            on_delete,
+            on_update,
+            match,
+            comment,
+        ) = row
+        if kind == "p":
+            primary_key = PrimaryKey(name=name, columns=tuple(columns), comment=comment)
+        elif kind == "u":
+            uniques.append(
+                Unique(
+                    name=name,
+                    columns=tuple(columns),
+                    deferrable=deferrable,
+                    initially_deferred=deferred,
+                    nulls_not_distinct=nulls_not_distinct,
+                    comment=comment,
+                )
+            )
+        elif kind == "c":
+            checks.append(Check(name=name, expression=expression, comment=comment))
+        else:
+            foreign_keys.append(
+                ForeignKey(
+                    name=name,
+                    columns=tuple(columns),
+                    ref_schema=ref_schema,
+                    ref_table=ref_table,
+                    ref_columns=tuple(ref_columns),
+                    on_delete=_FK_ACTION[on_delete],
+                    on_update=_FK_ACTION[on_update],
+                    match_full=match == "f",
+                    deferrable=deferrable,
+                    initially_deferred=deferred,
+                    comment=comment,
+                )
+            )
+    return primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys)
+
+
+def _index(row: tuple[Any, ...]) -> Index:
+    (
+        schema,
+        table,
+        name,
+        method,
+        unique,
+        options,
+        columns,
+        expressions,
+        opclasses,
+        collations,
+        include,
+        where,
+        nulls_not_distinct,
+        comment,
+    ) = row
+    elements = tuple(
+        _index_element(*parts)
+        for parts in zip(columns, expressions, options, opclasses, collations, strict=True)
+    )
+    return Index(
+        schema=schema,
+        table=table,
+        name=name,
+        elements=elements,
+        unique=unique,
+        method=method,
+        where=where,
+        include=tuple(include),
+        nulls_not_distinct=nulls_not_distinct,
+        comment=comment,
+    )
+
+
+def _index_element(
+    column: str | None,
+    expression: str | None,
+    option: int,
+    opclass: str | None,
+    collation: str | None,
+) -> IndexElement:
+    descending = bool(option & _INDOPTION_DESC)
+    nulls_first = bool(option & _INDOPTION_NULLS_FIRST)
+    # Postgres' default is NULLS LAST for ASC and NULLS FIRST for DESC; the model writes a
+    # default as None so that `nulls: last` on an ascending column is not a difference.
+    nulls = None if nulls_first == descending else ("first" if nulls_first else "last")
+    return IndexElement(
+        column=column,
+        expression=expression,
+        order="desc" if descending else "asc",
+        nulls=nulls,
+        opclass=opclass,
+        collation=collation,
+    )
