@@ -76,7 +76,7 @@ def target_info(conn: psycopg.Connection) -> dict[str, str]:
     """What identifies the database a plan was made for (no secrets)."""
     row = conn.execute(
         "SELECT current_database(), current_setting('server_version_num'), "
-        "coalesce(inet_server_addr()::text, 'local'), coalesce(inet_server_port(), 0)"
+        "coalesce(host(inet_server_addr()), 'local'), coalesce(inet_server_port(), 0)"
     ).fetchone()
     assert row is not None
     return {

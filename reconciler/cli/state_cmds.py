@@ -121,6 +121,11 @@ def lock_force_unlock(
 ) -> None:
     """End the session holding the lock (its transaction is rolled back by Postgres)."""
     with connect_pg(resolve_pg_url(pg), command="lock") as conn:
+        holder = lock_holder(conn)
         if not force_unlock(conn, backend_pid):
             raise Refused(f"Backend {backend_pid} does not hold the lock; nothing was done.")
+        state = PgState(conn)
+        if state.exists():
+            who = holder.describe() if holder else f"backend pid {backend_pid}"
+            state.record_event("force-unlock", None, {"backend_pid": backend_pid, "holder": who})
     out_console().print(f"Ended backend {backend_pid}; the lock is free.")

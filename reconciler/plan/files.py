@@ -20,7 +20,7 @@ from reconciler.plan import Plan, PlannedChange
 def _header(plan: Plan, direction: str) -> list[str]:
     c = plan.counts()
     return [
-        f"-- reconciler plan {plan.name} ({direction})",
+        f"-- reconciler plan {plan.slug} ({direction}); the version is in the file name",
         f"-- desired state sha256: {plan.desired_hash}",
         f"-- live fingerprint before: {plan.live_fingerprint}",
         f"-- {c['add']} to add, {c['change']} to change, {c['drop']} to drop",
