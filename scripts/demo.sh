@@ -7,8 +7,16 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "reconciler dev up"
 $R dev up
-PG_URL="$($R dev url --pg)"
-export RECONCILER_PG_URL="$PG_URL"
+ADMIN_URL="$($R dev url --pg)"
+# A fresh demo database each time, so every run shows the whole plan → apply → no-op cycle.
+export RECONCILER_PG_URL="${ADMIN_URL%/*}/reconciler_demo"
+.venv/bin/python - "$ADMIN_URL" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    conn.execute("DROP DATABASE IF EXISTS reconciler_demo WITH (FORCE)")
+    conn.execute("CREATE DATABASE reconciler_demo")
+PY
+echo "demo database: $RECONCILER_PG_URL"
 DEMO_PLANS="$(mktemp -d)"
 trap 'rm -rf "$DEMO_PLANS"' EXIT
 
@@ -31,5 +39,9 @@ $R plan --schemas schemas --out "$DEMO_PLANS" --detailed-exitcode
 
 step "reconciler state history"
 $R state history
+
+step "reconciler rollback --last, then apply again"
+$R rollback --last --auto-approve --out "$DEMO_PLANS"
+$R apply --schemas schemas --out "$DEMO_PLANS" --auto-approve
 
 printf '\nDemo done. The dev servers keep running: `reconciler dev down` removes them.\n'
