@@ -58,9 +58,8 @@ class ApplyResult:
     json_path: Path | None = None
 
 
-def make_plan(conn: psycopg.Connection, schemas_dir: Path) -> Plan:
-    """Compute (don't write) the plan that brings the connected database to `schemas_dir`."""
-    want = desired_mod.load(schemas_dir)
+def make_plan(conn: psycopg.Connection, want: desired_mod.Desired) -> Plan:
+    """Compute (don't write) the plan that brings the connected database to `want`."""
     live = introspect(conn)
     desired_pg = canonicalize(conn, want.pg, live)
     ordered = order(compare(desired_pg, live))
@@ -73,8 +72,9 @@ def make_plan(conn: psycopg.Connection, schemas_dir: Path) -> Plan:
 
 
 def plan(pg_url: str, schemas_dir: Path, *, out_dir: Path | None) -> PlanResult:
+    want = desired_mod.load(schemas_dir)  # bad YAML is refused before any connection
     with connect_pg(pg_url, command="plan") as conn:
-        p = make_plan(conn, schemas_dir)
+        p = make_plan(conn, want)
     if p.empty or out_dir is None:
         return PlanResult(p)
     p, path = write_plan(p, out_dir)
@@ -128,6 +128,7 @@ def apply(
     if (plan_path is None) == (schemas_dir is None):
         raise InputError("Give exactly one of --plan FILE or --schemas DIR.")
     saved = read_plan(plan_path) if plan_path else None
+    want = desired_mod.load(schemas_dir) if schemas_dir is not None else None
     if saved is not None:
         verify_files(saved, plan_path.parent, direction="up")
         verify_files(saved, plan_path.parent, direction="down")
@@ -146,7 +147,7 @@ def apply(
                     detail="Run `reconciler plan` again and review the new plan.",
                 )
         else:
-            p = make_plan(conn, schemas_dir)
+            p = make_plan(conn, want)
             json_path = None
         if p.empty:
             return ApplyResult(p, applied=False)

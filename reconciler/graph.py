@@ -5,7 +5,9 @@ Edges are read from each change's provides() / depends_on() (see ops/base.py):
 2. a non-drop change needing X runs after an alter of X (an index after its column's new type);
 3. a drop of something needing X runs before an alter or drop of X (dependents go first:
    a foreign key before the table it references, an index before its column's type change);
-4. for one address, the drop runs before the create (a replaced constraint or index).
+4. for one address, the drop runs before the create (a replaced constraint or index);
+5. a non-drop change needing X runs before the drop of X when nothing provides X again
+   (a column moves off an enum type before the type is dropped).
 Ties are broken on (action rank, address, kind of change), so the same inputs give the same
 order. Cycles cannot arise from foreign keys (they are separate changes after both tables); any
 other cycle is reported with its members, starting from the smallest node.
@@ -47,7 +49,7 @@ def order(changes: list[Change]) -> list[Change]:
                 _edge(graph, p, nid)
             for p in alters.get(dep, ()):
                 _edge(graph, nid, p) if is_drop else _edge(graph, p, nid)
-            if is_drop:
+            if is_drop or dep not in providers:
                 for p in drops.get(dep, ()):
                     _edge(graph, nid, p)
         if not is_drop:

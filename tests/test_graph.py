@@ -99,3 +99,39 @@ def test_order_is_independent_of_input_order(seed):
     shuffled = list(changes)
     random.Random(seed).shuffle(shuffled)
     assert _addresses(order(shuffled)) == expected
+
+
+def test_column_leaves_an_enum_before_the_enum_is_dropped():
+    from reconciler.model.pg import Enum
+
+    status = Enum("public", "status", ("a", "b"))
+    old = Table("public", "runs", (Column("state", "public.status"),))
+    new = Table("public", "runs", (Column("state", "text"),))
+    before = PgSnapshot(
+        schemas={"public": Schema("public")},
+        enums={("public", "status"): status},
+        tables={("public", "runs"): old},
+    )
+    after = PgSnapshot(schemas={"public": Schema("public")}, tables={("public", "runs"): new})
+    got = _addresses(order(compare(after, before)))
+    assert got.index("change pg.column.public.runs.state") < got.index("drop pg.enum.public.status")
+
+
+def test_generated_column_and_check_come_after_the_columns_they_read():
+    from reconciler.model.pg import Check
+
+    old = Table("public", "items", (Column("id", "integer"),))
+    new = Table(
+        "public",
+        "items",
+        (
+            Column("id", "integer"),
+            Column("a_total", "numeric", generated="(z_price * 2)"),
+            Column("z_price", "numeric"),
+        ),
+        checks=(Check("a_check", "(z_price > 0)"),),
+    )
+    got = _addresses(order(compare(_snap(new), _snap(old))))
+    price = got.index("create pg.column.public.items.z_price")
+    assert price < got.index("create pg.column.public.items.a_total")
+    assert price < got.index("create pg.constraint.public.items.a_check")

@@ -75,11 +75,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console().print("Interrupted; an apply in progress was rolled back by the server.")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unforeseen
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors (click's, vendored or not) and anything unforeseen
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
+            exc.show()  # "Usage: … Error: No such option" — exit 1: 2 means "changes present"
             sys.exit(ExitCode.ERROR)
         if _debug["on"]:
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler.desired.sqltext import column_refs
 from reconciler.model.address import Address
 from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
@@ -39,6 +40,17 @@ class DiffContext:
 
     def table_deps(self, t: Table) -> frozenset[Address]:
         return self.type_deps(*t.columns) | {Address.of("pg", "schema", t.schema)}
+
+    def expression_deps(self, schema: str, table: str, *texts: str | None) -> frozenset[Address]:
+        """Columns of the table that expressions (generated, check, index) reference."""
+        names: set[str] = set()
+        for text in texts:
+            if text:
+                try:
+                    names.update(column_refs(text))
+                except Exception:  # live texts always parse; a bad one only loses an ordering hint
+                    continue
+        return frozenset(Address.of("pg", "column", schema, table, n) for n in names)
 
     def ref_key(self, fk: ForeignKey, snap: PgSnapshot) -> Address | None:
         """The unique constraint or unique index the foreign key leans on, if known."""

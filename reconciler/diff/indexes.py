@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
+from reconciler.model.pg import Index
 from reconciler.ops.base import Change
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
@@ -12,16 +14,21 @@ from reconciler.ops.pg_objects import SetComment
 def compare_indexes(ctx: DiffContext) -> list[Change]:
     out: list[Change] = []
     want, have = ctx.desired.indexes, ctx.live.indexes
-    deps = ctx.extension_deps
     for key, ix in want.items():
         was = have.get(key)
         if was is None:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
-            out.append(CreateIndex(ix, deps, new_table=new_table))
+            out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table))
         elif attribute_changes(was, ix, exclude=("comment",)):
-            out.append(DropIndex(was, deps))
-            out.append(CreateIndex(ix, deps))
+            out.append(DropIndex(was, _deps(ctx, was)))
+            out.append(CreateIndex(ix, _deps(ctx, ix)))
         elif was.comment != ix.comment:
             out.append(SetComment(ix.address, was.comment, ix.comment))
-    out += [DropIndex(ix, deps) for key, ix in have.items() if key not in want]
+    out += [DropIndex(ix, _deps(ctx, ix)) for key, ix in have.items() if key not in want]
     return out
+
+
+def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:
+    """Extensions (methods, operator classes) and the columns its expressions read."""
+    exprs = [e.expression for e in ix.elements]
+    return ctx.extension_deps | ctx.expression_deps(ix.schema, ix.table, ix.where, *exprs)

@@ -49,6 +49,7 @@ class AddConstraint(Change):
     # The referenced table's unique/primary key (for FKs), resolved by diff from the snapshot.
     ref_key: Address | None = None
     new_table: bool = False  # on a table created by the same plan: nothing to scan or lock
+    deps: frozenset[Address] = frozenset()  # columns a check expression references
     action = Action.CREATE
 
     @property
@@ -68,10 +69,12 @@ class AddConstraint(Change):
         return out
 
     def reverse(self) -> Change:
-        return DropConstraint(self.schema, self.table, self.constraint, self.ref_key)
+        return DropConstraint(
+            self.schema, self.table, self.constraint, self.ref_key, deps=self.deps
+        )
 
     def depends_on(self) -> frozenset[Address]:
-        deps = constraint_deps(self.schema, self.table, self.constraint)
+        deps = constraint_deps(self.schema, self.table, self.constraint) | self.deps
         return deps | {self.ref_key} if self.ref_key else deps
 
     def hazards(self) -> tuple[Hazard, ...]:
@@ -95,6 +98,7 @@ class DropConstraint(Change):
     table: str
     constraint: Constraint
     ref_key: Address | None = None
+    deps: frozenset[Address] = frozenset()
     action = Action.DROP
 
     @property
@@ -110,10 +114,10 @@ class DropConstraint(Change):
         ]
 
     def reverse(self) -> Change:
-        return AddConstraint(self.schema, self.table, self.constraint, self.ref_key)
+        return AddConstraint(self.schema, self.table, self.constraint, self.ref_key, deps=self.deps)
 
     def depends_on(self) -> frozenset[Address]:
-        deps = constraint_deps(self.schema, self.table, self.constraint)
+        deps = constraint_deps(self.schema, self.table, self.constraint) | self.deps
         return deps | {self.ref_key} if self.ref_key else deps
 
     def hazards(self) -> tuple[Hazard, ...]:

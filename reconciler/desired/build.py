@@ -1,0 +1,271 @@
+"""Validated file specs → one PgSnapshot: defaults, cross-object checks, reference resolution.
+
+Every problem names the file, the line and the key path. Tables are built one by one
+(tables.py); what needs every table at once — foreign keys, whose referenced columns default
+to the referenced table's primary key — is resolved afterwards, here.
+A name Postgres would truncate (over 63 bytes) is refused, default names included, because
+the live name would then never equal the desired one and the plan would never converge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from reconciler.desired import sqltext
+from reconciler.desired.lint import LintIgnore
+from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
+from reconciler.desired.tables import PendingFk, TableBuilder, split_name
+from reconciler.desired.yamlload import Marks, Where, at
+from reconciler.model.address import Address
+from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
+from reconciler.model.snapshot import PgSnapshot
+
+# The tool's own schemas and the system ones never hold desired objects.
+RESERVED_SCHEMAS = ("reconciler", "reconciler_trash", "information_schema")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    display: str  # the path as shown to the user
+    spec: FileSpec
+    marks: Marks
+
+
+@dataclass(slots=True)
+class Built:
+    snapshot: PgSnapshot
+    lint_ignores: dict[Address, tuple[LintIgnore, ...]]
+    problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, message)
+
+
+def build(files: list[SourceFile], *, complete: bool) -> Built:
+    """`complete` is False when some file failed to load: a reference to a missing table is
+    then not reported, since the table may be declared in that file."""
+    return Builder(complete).run(files)
+
+
+class Builder:
+    """Accumulates model objects and problems over all files (tables.py adds the tables)."""
+
+    def __init__(self, complete: bool) -> None:
+        self.complete = complete
+        self.problems: list[tuple[str, int, str]] = []
+        self.schemas: dict[str, Schema] = {}
+        self.used_schemas: dict[str, str | None] = {"public": None}  # name → first source
+        self.extensions: dict[str, Extension] = {}
+        self.enums: dict[tuple[str, str], Enum] = {}
+        self.tables: dict[tuple[str, str], Table] = {}
+        self.indexes: dict[tuple[str, str], Index] = {}
+        self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
+        self.pending_fks: list[PendingFk] = []
+        self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
+        self.known_schemas: set[str] = set()
+
+    # --- shared helpers (also used by tables.py) ---------------------------------------------
+
+    def report(self, where: Where, message: str, *, key: bool = False) -> None:
+        line = where.key_line if key else where.line
+        self.problems.append((where.display, line, at(where.path, message)))
+
+    def name_ok(self, name: str, where: Where, *, default: bool = False) -> bool:
+        problem = sqltext.name_problem(name)
+        if problem and default:
+            problem = (
+                f"the default name '{name}' is {len(name.encode())} bytes, over Postgres' "
+                f"{sqltext.NAMEDATALEN}-byte limit (it would be truncated); set `name:`"
+            )
+        if problem:
+            self.report(where, problem)
+        return problem is None
+
+    def use_schema(self, name: str, where: Where) -> None:
+        if name in RESERVED_SCHEMAS or name.startswith("pg_"):
+            self.report(where, f"schema '{name}' is reserved and cannot hold desired objects")
+        self.used_schemas.setdefault(name, where.source)
+
+    def claim_relation(self, schema: str, name: str, what: str, where: Where) -> bool:
+        """Tables, indexes and the indexes behind PK/unique constraints share a namespace."""
+        if (schema, name) in self.relations:
+            first = self.relations[(schema, name)]
+            self.report(where, f"{what} name '{name}' is already used in '{schema}' by the {first}")
+            return False
+        self.relations[(schema, name)] = f"{what} at {where.source}"
+        return True
+
+    def enum_resolver(self, table_schema: str) -> Callable[[str], str | None]:
+        """Schema of the desired enum a bare type name means: the table's schema, then public."""
+
+        def resolve(name: str) -> str | None:
+            for schema in (table_schema, "public"):
+                if (schema, name) in self.enums:
+                    return schema
+            return None
+
+        return resolve
+
+    def expression(self, text: str | None, where: Where, what: str) -> str | None:
+        if text is None:
+            return None
+        try:
+            return sqltext.check_expression(text, what)
+        except sqltext.SqlTextError as exc:
+            self.report(where, str(exc))
+            return None
+
+    def deferrable(self, spec: UniqueSpec | ForeignKeySpec, where: Where) -> bool:
+        # INITIALLY DEFERRED implies DEFERRABLE (and the catalog then says deferrable).
+        explicit_no = "deferrable" in spec.model_fields_set and not spec.deferrable
+        if spec.initially_deferred and explicit_no:
+            self.report(where.sub("deferrable"), "initially_deferred needs deferrable: true")
+        return spec.deferrable or spec.initially_deferred
+
+    # --- the run -----------------------------------------------------------------------------
+
+    def run(self, files: list[SourceFile]) -> Built:
+        tables = []
+        for f in files:
+            root = Where(f.display, f.marks)
+            self.collect(f.spec, root)
+            if f.spec.table is not None:
+                tables.append((f.spec, root))
+            else:
+                fields = FileSpec.model_fields
+                given = {(fields[n].alias or n) for n in f.spec.model_fields_set}
+                for key in sorted(given & set(TABLE_KEYS)):
+                    message = (
+                        f"'{key}' belongs to a table: add `table: <name>` to this file "
+                        "or move it into a `tables:` entry"
+                    )
+                    self.report(root.sub(key), message, key=True)
+            tables += [(t, root.sub("tables", i)) for i, t in enumerate(f.spec.tables)]
+        # Every schema named anywhere, so that `schema.collation` can be told from `en_US.utf8`.
+        self.known_schemas = {*self.used_schemas, *self.schemas}
+        self.known_schemas |= {split_name(s.table or "", s.schema_, "public")[0] for s, _ in tables}
+        for spec, where in tables:
+            TableBuilder(self, spec, where).build()
+        for fk in self.pending_fks:
+            self.foreign_key(fk)
+        for name, source in self.used_schemas.items():
+            self.schemas.setdefault(name, Schema(name, source=source))
+        snapshot = PgSnapshot(
+            schemas=self.schemas,
+            extensions=self.extensions,
+            enums=self.enums,
+            tables=self.tables,
+            indexes=self.indexes,
+        )
+        return Built(snapshot.normalize(), self.ignores, self.problems)
+
+    def collect(self, spec: FileSpec, root: Where) -> None:
+        for i, s in enumerate(spec.schemas):
+            where = root.sub("schemas", i)
+            if s.name in self.schemas:
+                first = self.schemas[s.name].source
+                self.report(where, f"schema '{s.name}' is declared twice (first at {first})")
+                continue
+            self.use_schema(s.name, where)
+            self.schemas[s.name] = Schema(s.name, s.comment, source=where.source)
+        for i, e in enumerate(spec.extensions):
+            where = root.sub("extensions", i)
+            if e.name in self.extensions:
+                first = self.extensions[e.name].source
+                self.report(where, f"extension '{e.name}' is declared twice (first at {first})")
+                continue
+            if e.schema_ is not None:
+                self.use_schema(e.schema_, where)
+            self.extensions[e.name] = Extension(e.name, e.schema_, e.version, source=where.source)
+        for i, e in enumerate(spec.enums):
+            self.enum(e, root.sub("enums", i))
+
+    def enum(self, spec: EnumSpec, where: Where) -> None:
+        schema, name = split_name(spec.name, spec.schema_, "public")
+        name_at = where.sub("name")
+        if not (self.name_ok(schema, name_at) and self.name_ok(name, name_at)):
+            return
+        if (schema, name) in self.enums:
+            first = self.enums[(schema, name)].source
+            self.report(name_at, f"enum '{schema}.{name}' is declared twice (first at {first})")
+            return
+        labels = tuple(spec.values)
+        if not labels:
+            self.report(where.sub("values"), f"enum '{name}' needs at least one value")
+        for j, label in enumerate(labels):
+            if labels.index(label) != j:
+                self.report(where.sub("values", j), f"enum value '{label}' is given twice")
+            elif len(label.encode()) > sqltext.NAMEDATALEN:
+                self.report(where.sub("values", j), f"enum value '{label}' is over 63 bytes")
+        self.use_schema(schema, where)
+        self.enums[(schema, name)] = Enum(schema, name, labels, spec.comment, source=where.source)
+
+    # --- foreign keys, once every table is known ---------------------------------------------
+
+    def foreign_key(self, fk: PendingFk) -> None:
+        spec, where, ref = fk.spec, fk.where, fk.spec.references
+        ref_schema, ref_table = split_name(ref.table, ref.schema_, fk.table[0])
+        rw = where.sub("references")
+        if not (self.name_ok(ref_schema, rw) and self.name_ok(ref_table, rw)):
+            return
+        target = self.tables.get((ref_schema, ref_table))
+        ref_cols = tuple(ref.columns or ())
+        if target is None and not ref_cols:
+            if self.complete:
+                self.report(rw, f"referenced table '{ref_schema}.{ref_table}' is not declared")
+            return
+        # With explicit columns, a table outside the desired state (out of scope) is allowed.
+        if target is not None:
+            if not ref_cols:
+                if target.primary_key is None:
+                    self.report(rw, f"'{ref_table}' has no primary key; give references.columns")
+                    return
+                ref_cols = target.primary_key.columns
+            if not self.ref_columns_ok(target, ref_cols, rw):
+                return
+        if len(ref_cols) != len(spec.columns):
+            self.report(
+                where.sub("columns"),
+                f"{len(spec.columns)} column(s) cannot reference "
+                f"{len(ref_cols)} column(s) of '{ref_table}'",
+            )
+            return
+        new = ForeignKey(
+            name=fk.name,
+            columns=tuple(spec.columns),
+            ref_schema=ref_schema,
+            ref_table=ref_table,
+            ref_columns=ref_cols,
+            on_delete=spec.on_delete,
+            on_update=spec.on_update,
+            match_full=spec.match == "full",
+            deferrable=self.deferrable(spec, where),
+            initially_deferred=spec.initially_deferred,
+            comment=spec.comment,
+            source=where.source,
+        )
+        table = self.tables[fk.table]
+        self.tables[fk.table] = replace(table, foreign_keys=(*table.foreign_keys, new))
+
+    def ref_columns_ok(self, target: Table, cols: tuple[str, ...], where: Where) -> bool:
+        """Postgres requires the referenced columns to be exactly a PK or unique key."""
+        missing = [c for c in cols if target.column(c) is None]
+        if missing:
+            self.report(where, f"'{target.name}' has no column '{missing[0]}'")
+            return False
+        if len(set(cols)) != len(cols):
+            self.report(where, "referenced columns must not repeat")
+            return False
+        keys = [set(u.columns) for u in target.uniques]
+        if target.primary_key:
+            keys.append(set(target.primary_key.columns))
+        for ix in self.indexes.values():
+            plain = all(e.column for e in ix.elements) and ix.where is None
+            if ix.unique and plain and (ix.schema, ix.table) == (target.schema, target.name):
+                keys.append({e.column for e in ix.elements})
+        if set(cols) not in keys:
+            self.report(
+                where,
+                f"({', '.join(cols)}) of '{target.name}' is neither its primary key nor "
+                "a unique key, so a foreign key cannot reference it",
+            )
+            return False
+        return True

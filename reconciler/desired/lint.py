@@ -1,0 +1,172 @@
+"""The seed's naming and mandatory-column conventions as lint rules.
+
+Findings are reported per table (and per enum for `enum-name`); a table silences a rule for
+itself, its columns, indexes and foreign keys with `lint: {ignore: [{rule, reason}]}`.
+Errors fail `reconciler validate`/`check`; warnings are printed only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Table
+
+if TYPE_CHECKING:
+    from reconciler.desired import Desired
+
+RULES: dict[str, tuple[str, str]] = {
+    "table-name": ("warning", "table names are lowercase snake_case and plural"),
+    "column-name": ("warning", "column names are lowercase snake_case"),
+    "index-name": ("warning", "index names start with idx_<table>_<column>"),
+    "fk-name": ("warning", "foreign key names start with fk_<table>_<ref_table>"),
+    "pk-uuid-id": ("error", "the primary key is the single column `id uuid`"),
+    "timestamps": ("error", "tables have created_at and updated_at timestamp columns"),
+    "enum-name": ("warning", "enum names are lowercase snake_case"),
+}
+
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")
+# Plural words that do not end in "s" (the last word of a name decides).
+_PLURALS = frozenset(
+    {"data", "metadata", "people", "children", "media", "series", "news", "feedback", "men"}
+    | {"women", "feet", "teeth", "mice", "geese", "criteria", "phenomena", "indices"}
+    | {"matrices", "vertices", "analyses", "equipment", "information"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LintIgnore:
+    rule: str
+    reason: str
+    source: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: str  # "error" | "warning"
+    message: str
+    address: Address
+    source: str | None
+
+
+def is_plural(name: str) -> bool:
+    """Heuristic: the last word ends in "s" (but not "ss") or is a known plural."""
+    word = name.rsplit("_", 1)[-1]
+    return word in _PLURALS or (word.endswith("s") and not word.endswith("ss"))
+
+
+def lint(desired: Desired) -> list[Finding]:
+    """Findings for every table and enum, sorted by (file, line, rule)."""
+    pg = desired.pg
+    findings: list[Finding] = []
+    for table in pg.tables.values():
+        ignored = {i.rule for i in desired.lint_ignores.get(table.address, ())}
+        found = _table(table, pg.indexes_of(table.schema, table.name))
+        findings += [f for f in found if f.rule not in ignored]
+    for enum in pg.enums.values():
+        if not _SNAKE.match(enum.name):
+            findings.append(
+                _finding(
+                    "enum-name",
+                    f"enum '{enum.name}' is not lowercase snake_case",
+                    enum.address,
+                    enum.source,
+                )
+            )
+    return sorted(findings, key=_sort_key)
+
+
+def _sort_key(f: Finding) -> tuple:
+    file, _, line = (f.source or "").rpartition(":")
+    return (file, int(line) if line.isdigit() else 0, f.rule, str(f.address), f.message)
+
+
+def _finding(rule: str, message: str, address: Address, source: str | None) -> Finding:
+    return Finding(rule, RULES[rule][0], message, address, source)
+
+
+def _table(t: Table, indexes: list) -> list[Finding]:
+    out: list[Finding] = []
+    if not _SNAKE.match(t.name):
+        out.append(
+            _finding(
+                "table-name", f"table '{t.name}' is not lowercase snake_case", t.address, t.source
+            )
+        )
+    elif not is_plural(t.name):
+        out.append(
+            _finding(
+                "table-name", f"table '{t.name}' should have a plural name", t.address, t.source
+            )
+        )
+    for c in t.columns:
+        if not _SNAKE.match(c.name):
+            out.append(
+                _finding(
+                    "column-name",
+                    f"column '{t.name}.{c.name}' is not lowercase snake_case",
+                    t.column_address(c.name),
+                    c.source,
+                )
+            )
+    for ix in indexes:
+        if not ix.name.startswith(f"idx_{t.name}_"):
+            out.append(
+                _finding(
+                    "index-name",
+                    f"index '{ix.name}' on '{t.name}' should be named idx_{t.name}_<column>",
+                    ix.address,
+                    ix.source,
+                )
+            )
+    for fk in t.foreign_keys:
+        prefix = f"fk_{t.name}_{fk.ref_table}"
+        if fk.name != prefix and not fk.name.startswith(prefix + "_"):
+            out.append(
+                _finding(
+                    "fk-name",
+                    f"foreign key '{fk.name}' on '{t.name}' should be named {prefix}",
+                    t.constraint_address(fk.name),
+                    fk.source,
+                )
+            )
+    id_col = t.column("id")
+    if t.primary_key is None or t.primary_key.columns != ("id",):
+        out.append(
+            _finding(
+                "pk-uuid-id",
+                f"table '{t.name}' must have the primary key (id)",
+                t.address,
+                t.source,
+            )
+        )
+    elif id_col is None or id_col.type != "uuid":
+        out.append(
+            _finding(
+                "pk-uuid-id",
+                f"column '{t.name}.id' must be of type uuid",
+                t.address,
+                id_col.source if id_col else t.source,
+            )
+        )
+    for name in ("created_at", "updated_at"):
+        col = t.column(name)
+        if col is None:
+            out.append(
+                _finding(
+                    "timestamps", f"table '{t.name}' has no '{name}' column", t.address, t.source
+                )
+            )
+        elif not col.type.startswith("timestamp"):
+            out.append(
+                _finding(
+                    "timestamps",
+                    f"column '{t.name}.{name}' must be a timestamp, not {col.type}",
+                    t.column_address(name),
+                    col.source,
+                )
+            )
+    return out

@@ -1,0 +1,308 @@
+"""The YAML file format as pydantic models, and pydantic errors turned into line-marked sentences.
+
+These models only check *shape* (known keys, value kinds, allowed words, identifier limits).
+Everything that needs more than one object (names, references, types resolved against enums)
+is checked in build.py. Shorthands (`- pgcrypto`, `primary_key: [id]`, `references: users`,
+an index element given as a bare column) are expanded by `mode="before"` validators so that
+the rest of the code sees one shape only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+
+from reconciler.desired.sqltext import name_problem
+from reconciler.desired.yamlload import BoolText, Marks, Path, at
+from reconciler.model.pg import FK_ACTIONS
+
+
+def _ident(value: str) -> str:
+    problem = name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _yaml_bool(value: Any) -> Any:
+    return value.value if isinstance(value, BoolText) else value
+
+
+def _sql_text(value: Any) -> Any:
+    """YAML booleans in SQL positions become SQL booleans (`yes` → true)."""
+    if isinstance(value, BoolText):
+        return "true" if value.value else "false"
+    return value
+
+
+def _words(value: Any) -> Any:
+    """'SET  NULL' → 'set null': keywords are case- and spacing-insensitive."""
+    return " ".join(value.lower().split()) if isinstance(value, str) else value
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, Strict()]
+Name = Annotated[str, Strict(), AfterValidator(_non_blank)]  # may hold "schema.name"
+Ident = Annotated[str, Strict(), AfterValidator(_ident)]
+Flag = Annotated[bool, BeforeValidator(_yaml_bool), Strict()]
+Expr = Annotated[str, BeforeValidator(_sql_text), Strict()]
+Identity = Annotated[Literal["always", "by default"], BeforeValidator(_words)]
+FkAction = Annotated[Literal[FK_ACTIONS], BeforeValidator(_words)]  # type: ignore[valid-type]
+Match = Annotated[Literal["simple", "full"], BeforeValidator(_words)]
+Order = Annotated[Literal["asc", "desc"], BeforeValidator(_words)]
+Nulls = Annotated[Literal["first", "last"], BeforeValidator(_words)]
+Columns = Annotated[list[Ident], Field(min_length=1)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # Key that a bare string (or, for primary_key, a bare list) stands for.
+    shorthand: ClassVar[str | None] = None
+    shorthand_list: ClassVar[bool] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, value: Any) -> Any:
+        if cls.shorthand and isinstance(value, str):
+            return {cls.shorthand: value}
+        if cls.shorthand and cls.shorthand_list and isinstance(value, list):
+            return {cls.shorthand: value}
+        return value
+
+
+class ExtensionSpec(_Spec):
+    shorthand = "name"
+    name: Ident
+    schema_: Ident | None = Field(None, alias="schema")
+    version: Text | None = None
+
+
+class SchemaSpec(_Spec):
+    shorthand = "name"
+    name: Ident
+    comment: Text | None = None
+
+
+class EnumSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    values: list[Text]
+    comment: Text | None = None
+
+
+class ColumnSpec(_Spec):
+    name: Ident
+    type: Text
+    nullable: Flag = True
+    default: Expr | None = None
+    identity: Identity | None = None
+    generated: Expr | None = None
+    collation: Name | None = None
+    comment: Text | None = None
+    renamed_from: Ident | None = None
+
+
+class PrimaryKeySpec(_Spec):
+    shorthand = "columns"
+    shorthand_list = True
+    columns: Columns
+    name: Ident | None = None
+    comment: Text | None = None
+
+
+class UniqueSpec(_Spec):
+    columns: Columns
+    name: Ident | None = None
+    deferrable: Flag = False
+    initially_deferred: Flag = False
+    nulls_not_distinct: Flag = False
+    comment: Text | None = None
+
+
+class CheckSpec(_Spec):
+    shorthand = "expression"
+    expression: Expr
+    name: Ident | None = None
+    comment: Text | None = None
+
+
+class ReferenceSpec(_Spec):
+    shorthand = "table"
+    table: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    columns: Columns | None = None
+
+
+class ForeignKeySpec(_Spec):
+    columns: Columns
+    references: ReferenceSpec
+    on_delete: FkAction = "no action"
+    on_update: FkAction = "no action"
+    match: Match = "simple"
+    deferrable: Flag = False
+    initially_deferred: Flag = False
+    name: Ident | None = None
+    comment: Text | None = None
+
+
+class IndexElementSpec(_Spec):
+    shorthand = "column"
+    column: Ident | None = None
+    expression: Expr | None = None
+    order: Order = "asc"
+    nulls: Nulls | None = None
+    opclass: Name | None = None
+    collation: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> IndexElementSpec:
+        if (self.column is None) == (self.expression is None):
+            raise ValueError("give exactly one of 'column' or 'expression'")
+        return self
+
+
+class IndexSpec(_Spec):
+    columns: Annotated[list[IndexElementSpec], Field(min_length=1)]
+    name: Ident | None = None
+    unique: Flag = False
+    method: Annotated[Name, AfterValidator(str.lower)] = "btree"
+    where: Expr | None = None
+    include: list[Ident] = []
+    nulls_not_distinct: Flag = False
+    comment: Text | None = None
+
+
+class LintIgnoreSpec(_Spec):
+    rule: Name
+    reason: Annotated[str, Strict(), AfterValidator(_non_blank)]
+
+
+class LintSpec(_Spec):
+    ignore: list[LintIgnoreSpec] = []
+
+
+class _TableFields(_Spec):
+    schema_: Ident | None = Field(None, alias="schema")
+    comment: Text | None = None
+    renamed_from: Ident | None = None
+    lint: LintSpec | None = None
+    columns: list[ColumnSpec] = []
+    primary_key: PrimaryKeySpec | None = None
+    unique: list[UniqueSpec] = []
+    checks: list[CheckSpec] = []
+    foreign_keys: list[ForeignKeySpec] = []
+    indexes: list[IndexSpec] = []
+
+
+class TableSpec(_TableFields):
+    table: Name
+
+
+class FileSpec(_TableFields):
+    """One file: any of the collections, and optionally one table given at the top level."""
+
+    table: Name | None = None
+    extensions: list[ExtensionSpec] = []
+    schemas: list[SchemaSpec] = []
+    enums: list[EnumSpec] = []
+    tables: list[TableSpec] = []
+
+
+TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())
+
+
+def validate_file(data: Any, marks: Marks) -> tuple[FileSpec | None, list[tuple[int, str]]]:
+    """The file's spec, or None and (line, message) problems naming the key path."""
+    if not isinstance(data, dict):
+        return None, [(marks.line(()), f"a file must be a mapping of keys, not {_kind(data)}")]
+    try:
+        return FileSpec.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_translate(err, marks) for err in exc.errors()]
+
+
+def _translate(err: Any, marks: Marks) -> tuple[int, str]:
+    loc: Path = tuple(err["loc"])
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        hint = difflib.get_close_matches(key, _keys_at(loc[:-1]), n=1, cutoff=0.6)
+        suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return marks.key_line(loc), at(loc[:-1], f"unknown key '{key}'{suffix}")
+    if kind == "missing":
+        return marks.line(loc[:-1]), at(loc[:-1], f"missing required key '{loc[-1]}'")
+    if kind in ("string_type", "bool_type", "list_type", "model_type", "dict_type"):
+        expected = {
+            "string_type": "text",
+            "bool_type": "true or false",
+            "list_type": "a list",
+        }.get(kind, "a mapping")
+        message = f"must be {expected}, not {_kind(value)}"
+    elif kind == "literal_error":
+        message = f"must be {err['ctx']['expected']}, not {_kind(value)}"
+    elif kind == "too_short":
+        message = "must not be empty"
+    elif kind == "value_error":
+        message = str(err["ctx"]["error"])
+    else:
+        message = err["msg"]
+    return marks.line(loc), at(loc, message)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, BoolText):
+        return f"the boolean {value}"
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _keys_at(loc: Path) -> list[str]:
+    """Known keys of the model found at `loc` (for "did you mean")."""
+    model: type[BaseModel] | None = FileSpec
+    for part in loc:
+        if model is None:
+            return []
+        if isinstance(part, int):
+            continue
+        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+        model = _model_in(fields[part].annotation) if part in fields else None
+    if model is None:
+        return []
+    return [(f.alias or n) for n, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list, Annotated):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found:
+                return found
+    return None

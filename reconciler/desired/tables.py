@@ -1,0 +1,299 @@
+"""One table spec → Table + its Index values, with default names and in-table checks.
+
+Default names follow the seed conventions or Postgres' own: `<table>_pkey`,
+`<table>_<cols>_key`, `<table>_<first column referenced>_check`, `fk_<table>_<ref_table>`
+(plus `_<cols>` when several FKs reach the same table) and `idx_<table>_<cols>`.
+Foreign keys get their name here (constraint names are unique per table) but are resolved
+later by the Builder, once every table's primary key is known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reconciler.desired import sqltext
+from reconciler.desired.lint import RULES, LintIgnore
+from reconciler.desired.spec import FileSpec, ForeignKeySpec, IndexSpec, TableSpec
+from reconciler.desired.yamlload import Where
+from reconciler.model.address import Address
+from reconciler.model.pg import Check, Column, Index, IndexElement, PrimaryKey, Table, Unique
+
+if TYPE_CHECKING:
+    from reconciler.desired.build import Builder
+
+IDENTITY_TYPES = ("smallint", "integer", "bigint")
+_METHOD = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFk:
+    table: tuple[str, str]
+    spec: ForeignKeySpec
+    where: Where
+    name: str
+
+
+class TableBuilder:
+    def __init__(self, ctx: Builder, spec: TableSpec | FileSpec, where: Where) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.where = where
+        self.schema = self.name = ""
+        self.columns_by_name: dict[str, Column] = {}
+        self.constraint_names: dict[str, str] = {}  # name → source
+
+    def build(self) -> None:
+        ctx, spec, where = self.ctx, self.spec, self.where
+        name_at = where.sub("table")
+        schema, name = split_name(spec.table or "", spec.schema_, "public")
+        if not (ctx.name_ok(schema, name_at) and ctx.name_ok(name, name_at)):
+            return
+        self.schema, self.name = schema, name
+        # A top-level table starts at its `table:` key, a `tables:` entry at its mapping.
+        source = where.source if where.path else f"{where.display}:{name_at.key_line}"
+        if (schema, name) in ctx.tables:
+            first = ctx.tables[(schema, name)].source
+            ctx.report(name_at, f"table '{schema}.{name}' is declared twice (first at {first})")
+            return
+        if (schema, name) in ctx.enums:  # every table also defines a type of its name
+            ctx.report(name_at, f"table '{name}' has the same name as an enum in '{schema}'")
+        ctx.claim_relation(schema, name, "table", name_at)
+        ctx.use_schema(schema, name_at)
+        if spec.renamed_from == name:
+            ctx.report(where.sub("renamed_from"), "renamed_from must differ from the table name")
+        columns = self.columns()
+        self.columns_by_name = {c.name: c for c in columns}
+        ctx.tables[(schema, name)] = Table(
+            schema=schema,
+            name=name,
+            columns=columns,
+            primary_key=self.primary_key(),
+            uniques=self.uniques(),
+            checks=self.checks(),
+            comment=spec.comment,
+            renamed_from=spec.renamed_from,
+            source=source,
+        )
+        self.foreign_keys()
+        for i, ix in enumerate(spec.indexes):
+            self.index(ix, where.sub("indexes", i))
+        self.lint_ignores()
+
+    # --- columns -------------------------------------------------------------------------------
+
+    def columns(self) -> tuple[Column, ...]:
+        ctx, spec = self.ctx, self.spec
+        pk_cols = set(spec.primary_key.columns) if spec.primary_key else set()
+        all_names = [c.name for c in spec.columns]
+        resolve = ctx.enum_resolver(self.schema)
+        out: list[Column] = []
+        for i, c in enumerate(spec.columns):
+            cw = self.where.sub("columns", i)
+            if all_names.index(c.name) != i:
+                ctx.report(cw.sub("name"), f"column '{c.name}' is declared twice")
+                continue
+            if c.renamed_from is not None and c.renamed_from == c.name:
+                ctx.report(cw.sub("renamed_from"), "renamed_from must differ from the name")
+            elif c.renamed_from in all_names:
+                ctx.report(cw.sub("renamed_from"), f"'{c.renamed_from}' is also a column here")
+            try:
+                type_ = sqltext.canonical_type(c.type, resolve)
+            except sqltext.SqlTextError as exc:
+                ctx.report(cw.sub("type"), str(exc))
+                type_ = None
+            default = ctx.expression(c.default, cw.sub("default"), "default")
+            if default is not None and sqltext.is_null_literal(default):
+                default = None  # Postgres stores DEFAULT NULL as no default at all
+            generated = ctx.expression(c.generated, cw.sub("generated"), "generated expression")
+            given = [k for k in ("default", "identity", "generated") if getattr(c, k) is not None]
+            if len(given) > 1:
+                ctx.report(cw, f"column '{c.name}': {' and '.join(given)} exclude each other")
+            if c.identity and type_ is not None and type_ not in IDENTITY_TYPES:
+                message = f"identity needs a smallint, integer or bigint column, not {type_}"
+                ctx.report(cw.sub("identity"), message)
+            # Identity and primary-key columns are NOT NULL in the catalog whatever was asked.
+            forced = "an identity" if c.identity else ("a primary key" if c.name in pk_cols else "")
+            if forced and c.nullable and "nullable" in c.model_fields_set:
+                ctx.report(cw.sub("nullable"), f"{forced} column cannot be nullable")
+            col = Column(
+                name=c.name,
+                type=type_ or c.type,
+                nullable=c.nullable and not forced,
+                default=default,
+                identity=c.identity,
+                generated=generated,
+                collation=self.collation(c.collation, cw.sub("collation")),
+                comment=c.comment,
+                renamed_from=c.renamed_from,
+                source=cw.source,
+            )
+            out.append(col)
+        return tuple(out)
+
+    # --- constraints ---------------------------------------------------------------------------
+
+    def collation(self, text: str | None, where: Where) -> str | None:
+        if text is None:
+            return None
+        try:
+            return sqltext.canonical_collation(text, self.ctx.known_schemas)
+        except sqltext.SqlTextError as exc:
+            self.ctx.report(where, str(exc))
+            return None
+
+    def exist(self, cols: Sequence[str], where: Where, what: str, *, unique: bool = False) -> None:
+        for j, col in enumerate(cols):
+            if col not in self.columns_by_name:
+                self.ctx.report(where.sub(j), f"{what} column '{col}' is not a column of the table")
+            elif unique and list(cols).index(col) != j:
+                self.ctx.report(where.sub(j), f"column '{col}' appears twice in the {what}")
+
+    def constraint_name(self, given: str | None, default: str, where: Where) -> str:
+        """Constraint names are unique per table; colliding defaults need an explicit name."""
+        name = given or default
+        at_ = where.sub("name") if given else where
+        if self.ctx.name_ok(name, at_, default=given is None) and name in self.constraint_names:
+            hint = "" if given else "; give one of them a `name:`"
+            first = self.constraint_names[name]
+            message = f"constraint name '{name}' is used twice in this table (first at {first})"
+            self.ctx.report(at_, message + hint)
+        self.constraint_names.setdefault(name, where.source)
+        return name
+
+    def primary_key(self) -> PrimaryKey | None:
+        p = self.spec.primary_key
+        if p is None:
+            return None
+        pw = self.where.sub("primary_key")
+        self.exist(p.columns, pw.sub("columns"), "primary key", unique=True)
+        name = self.constraint_name(p.name, f"{self.name}_pkey", pw)
+        self.ctx.claim_relation(self.schema, name, "primary key", pw)
+        return PrimaryKey(name, tuple(p.columns), p.comment, source=pw.source)
+
+    def uniques(self) -> tuple[Unique, ...]:
+        out = []
+        for i, u in enumerate(self.spec.unique):
+            uw = self.where.sub("unique", i)
+            self.exist(u.columns, uw.sub("columns"), "unique constraint", unique=True)
+            default = f"{self.name}_{'_'.join(u.columns)}_key"
+            name = self.constraint_name(u.name, default, uw)
+            self.ctx.claim_relation(self.schema, name, "unique constraint", uw)
+            unique = Unique(
+                name=name,
+                columns=tuple(u.columns),
+                deferrable=self.ctx.deferrable(u, uw),
+                initially_deferred=u.initially_deferred,
+                nulls_not_distinct=u.nulls_not_distinct,
+                comment=u.comment,
+                source=uw.source,
+            )
+            out.append(unique)
+        return tuple(out)
+
+    def checks(self) -> tuple[Check, ...]:
+        out = []
+        for i, c in enumerate(self.spec.checks):
+            cw = self.where.sub("checks", i)
+            expr = self.ctx.expression(c.expression, cw.sub("expression"), "check expression")
+            if expr is None:
+                continue
+            refs = sqltext.column_refs(expr)
+            default = f"{self.name}_{refs[0]}_check" if refs else f"{self.name}_check"
+            name = self.constraint_name(c.name, default, cw)
+            out.append(Check(name, expr, c.comment, source=cw.source))
+        return tuple(out)
+
+    def foreign_keys(self) -> None:
+        fks = self.spec.foreign_keys
+        targets = [
+            split_name(fk.references.table, fk.references.schema_, self.schema) for fk in fks
+        ]
+        for i, fk in enumerate(fks):
+            fw = self.where.sub("foreign_keys", i)
+            self.exist(fk.columns, fw.sub("columns"), "foreign key")
+            default = f"fk_{self.name}_{targets[i][1]}"
+            if targets.count(targets[i]) > 1:  # several FKs reach one table: tell them apart
+                default += "_" + "_".join(fk.columns)
+            name = self.constraint_name(fk.name, default, fw)
+            self.ctx.pending_fks.append(PendingFk((self.schema, self.name), fk, fw, name))
+
+    # --- indexes and lint ----------------------------------------------------------------------
+
+    def index(self, spec: IndexSpec, where: Where) -> None:
+        ctx = self.ctx
+        elements, parts = [], []
+        for j, e in enumerate(spec.columns):
+            ew = where.sub("columns", j)
+            expr = ctx.expression(e.expression, ew.sub("expression"), "index expression")
+            if e.column is not None:
+                self.exist([e.column], where.sub("columns"), "index")
+                parts.append(e.column)
+            elif expr is None:
+                return
+            else:  # an expression contributes the columns it reads to the default name
+                parts += sqltext.column_refs(expr) or ("expr",)
+            opclass = None
+            if e.opclass is not None:
+                try:
+                    opclass = sqltext.qualified_name(e.opclass.strip(), "operator class")
+                except sqltext.SqlTextError as exc:
+                    ctx.report(ew.sub("opclass"), str(exc))
+            collation = self.collation(e.collation, ew.sub("collation"))
+            column = self.columns_by_name.get(e.column or "")
+            if column is not None and collation == column.collation:
+                collation = None  # the catalog reads an index's collation relative to its column
+            default_nulls = "last" if e.order == "asc" else "first"
+            nulls = None if e.nulls in (None, default_nulls) else e.nulls
+            elements.append(IndexElement(e.column, expr, e.order, nulls, opclass, collation))
+        self.exist(spec.include, where.sub("include"), "include")
+        predicate = ctx.expression(spec.where, where.sub("where"), "index predicate")
+        if not _METHOD.match(spec.method):
+            ctx.report(where.sub("method"), f"'{spec.method}' is not an index method name")
+        if spec.nulls_not_distinct and not spec.unique:
+            ctx.report(where.sub("nulls_not_distinct"), "nulls_not_distinct needs unique: true")
+        name = spec.name or f"idx_{self.name}_{'_'.join(parts)}"
+        name_at = where.sub("name") if spec.name else where
+        if not ctx.name_ok(name, name_at, default=not spec.name):
+            return
+        if not ctx.claim_relation(self.schema, name, "index", name_at):
+            return
+        ctx.indexes[(self.schema, name)] = Index(
+            schema=self.schema,
+            table=self.name,
+            name=name,
+            elements=tuple(elements),
+            unique=spec.unique,
+            method=spec.method,
+            where=predicate,
+            include=tuple(spec.include),
+            nulls_not_distinct=spec.nulls_not_distinct,
+            comment=spec.comment,
+            source=where.source,
+        )
+
+    def lint_ignores(self) -> None:
+        if self.spec.lint is None:
+            return
+        found = []
+        for i, ig in enumerate(self.spec.lint.ignore):
+            iw = self.where.sub("lint", "ignore", i)
+            if ig.rule not in RULES:
+                known = ", ".join(sorted(RULES))
+                self.ctx.report(iw.sub("rule"), f"unknown lint rule '{ig.rule}' (rules: {known})")
+                continue
+            found.append(LintIgnore(ig.rule, ig.reason.strip(), iw.source))
+        if found:
+            self.ctx.ignores[Address.of("pg", "table", self.schema, self.name)] = tuple(found)
+
+
+def split_name(name: str, schema: str | None, default: str) -> tuple[str, str]:
+    """The `schema.name` shorthand: split at the first dot unless `schema:` is given."""
+    if schema is not None:
+        return schema, name
+    if "." in name:
+        head, tail = name.split(".", 1)
+        return head, tail
+    return default, name
