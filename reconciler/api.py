@@ -24,7 +24,7 @@ from reconciler.diff import compare
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.graph import order
 from reconciler.introspect.postgres import introspect
-from reconciler.model.snapshot import inventory
+from reconciler.model.snapshot import PgSnapshot, inventory
 from reconciler.ops.base import DESTRUCTIVE
 from reconciler.plan import Plan, build_plan
 from reconciler.plan.files import (
@@ -58,9 +58,11 @@ class ApplyResult:
     json_path: Path | None = None
 
 
-def make_plan(conn: psycopg.Connection, want: desired_mod.Desired) -> Plan:
+def make_plan(
+    conn: psycopg.Connection, want: desired_mod.Desired, live: PgSnapshot | None = None
+) -> Plan:
     """Compute (don't write) the plan that brings the connected database to `want`."""
-    live = introspect(conn)
+    live = introspect(conn) if live is None else live
     desired_pg = canonicalize(conn, want.pg, live)
     ordered = order(compare(desired_pg, live))
     return build_plan(
@@ -147,7 +149,7 @@ def apply(
                     detail="Run `reconciler plan` again and review the new plan.",
                 )
         else:
-            p = make_plan(conn, want)
+            p = make_plan(conn, want, live)
             json_path = None
         if p.empty:
             return ApplyResult(p, applied=False)

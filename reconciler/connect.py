@@ -13,7 +13,6 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from reconciler.apply.lock import application_name
-from reconciler.dev import dev_dir, dev_status
 from reconciler.errors import ConnectionFailed, InputError
 
 
@@ -40,6 +39,8 @@ def resolve_pg_url(flag: str | None) -> str:
     for candidate in (flag, os.environ.get("RECONCILER_PG_URL"), os.environ.get("DATABASE_URL")):
         if candidate:
             return candidate
+    from reconciler.dev import dev_dir, dev_status  # only here: it brings in redis-py
+
     if dev_dir(Path.cwd()).is_dir():
         url = dev_status(Path.cwd()).pg_url
         if url:

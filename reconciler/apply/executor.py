@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
-from reconciler.plan import PlannedChange
+from reconciler.plan import PlannedChange, Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +34,28 @@ class Executed:
 
 def run_statements(
     conn: psycopg.Connection,
-    steps: list[tuple[PlannedChange, str]],
+    steps: list[Step],
     *,
     timeouts: Timeouts,
     log: Callable[[str], None],
     before_commit: Callable[[], None],
 ) -> Executed:
-    """Execute `steps` in one transaction; `before_commit` records state in that transaction."""
+    """Execute `steps` in one transaction; `before_commit` records state in that transaction.
+
+    Statements Postgres refuses to run usefully inside a transaction (adding an enum value that
+    later statements use) run first, each on its own and logged; they are idempotent
+    (IF NOT EXISTS) and only ever touch objects that existed before the plan.
+    """
     started = datetime.now(UTC)
     t0 = time.monotonic()
     count = 0
     current: PlannedChange | None = None
     try:
+        for step in (s for s in steps if not s.transactional):
+            current = step.change
+            log(f"run outside the transaction  {step.change.address}: {step.sql}")
+            conn.execute(step.sql.encode())
+            count += 1
         with conn.transaction():
             conn.execute(
                 "SELECT set_config('lock_timeout', %s, true), "
@@ -53,13 +63,13 @@ def run_statements(
                 "set_config('search_path', 'public', true)",
                 (timeouts.lock_timeout, timeouts.statement_timeout),
             )
-            for change, statement in steps:
-                current = change
-                if statement.lstrip().startswith("--"):
-                    log(f"skip   {change.address}: {statement}")
+            for step in (s for s in steps if s.transactional):
+                current = step.change
+                if step.sql.lstrip().startswith("--"):
+                    log(f"skip   {step.change.address}: {step.sql}")
                     continue
-                log(f"run    {change.address}: {statement}")
-                conn.execute(statement.encode())
+                log(f"run    {step.change.address}: {step.sql}")
+                conn.execute(step.sql.encode())
                 count += 1
             current = None
             before_commit()

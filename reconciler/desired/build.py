@@ -144,6 +144,12 @@ class Builder:
         self.known_schemas |= {split_name(s.table or "", s.schema_, "public")[0] for s, _ in tables}
         for spec, where in tables:
             TableBuilder(self, spec, where).build()
+        # Unique plain indexes per table, once: a foreign key may reference one as its key.
+        self.unique_index_keys: dict[tuple[str, str], list[set[str]]] = {}
+        for ix in self.indexes.values():
+            if ix.unique and ix.where is None and all(e.column for e in ix.elements):
+                cols = {e.column for e in ix.elements}
+                self.unique_index_keys.setdefault((ix.schema, ix.table), []).append(cols)
         for fk in self.pending_fks:
             self.foreign_key(fk)
         for name, source in self.used_schemas.items():
@@ -257,10 +263,7 @@ class Builder:
         keys = [set(u.columns) for u in target.uniques]
         if target.primary_key:
             keys.append(set(target.primary_key.columns))
-        for ix in self.indexes.values():
-            plain = all(e.column for e in ix.elements) and ix.where is None
-            if ix.unique and plain and (ix.schema, ix.table) == (target.schema, target.name):
-                keys.append({e.column for e in ix.elements})
+        keys += self.unique_index_keys.get((target.schema, target.name), [])
         if set(cols) not in keys:
             self.report(
                 where,

@@ -30,6 +30,9 @@ class DiffContext:
         exts = {*self.desired.extensions, *self.live.extensions}
         self.extension_deps = frozenset(Address.of("pg", "extension", e) for e in exts)
 
+    def is_enum(self, type_text: str) -> bool:
+        return type_text.removesuffix("[]") in self._enum_by_type
+
     def type_deps(self, *columns: Column) -> frozenset[Address]:
         deps = set(self.extension_deps)
         for c in columns:
@@ -41,15 +44,19 @@ class DiffContext:
     def table_deps(self, t: Table) -> frozenset[Address]:
         return self.type_deps(*t.columns) | {Address.of("pg", "schema", t.schema)}
 
+    @staticmethod
+    def refs(text: str | None) -> tuple[str, ...]:
+        """Column names an expression reads (none for an expression that does not parse)."""
+        if not text:
+            return ()
+        try:
+            return column_refs(text)
+        except Exception:  # live texts always parse; a bad one only loses an ordering hint
+            return ()
+
     def expression_deps(self, schema: str, table: str, *texts: str | None) -> frozenset[Address]:
         """Columns of the table that expressions (generated, check, index) reference."""
-        names: set[str] = set()
-        for text in texts:
-            if text:
-                try:
-                    names.update(column_refs(text))
-                except Exception:  # live texts always parse; a bad one only loses an ordering hint
-                    continue
+        names = {n for text in texts for n in self.refs(text)}
         return frozenset(Address.of("pg", "column", schema, table, n) for n in names)
 
     def ref_key(self, fk: ForeignKey, snap: PgSnapshot) -> Address | None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from pglast.parser import scan
+
 from reconciler.errors import InputError
+from reconciler.model.names import quote_ident
 from reconciler.model.pg import Column, ForeignKey, Index, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -31,7 +34,8 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
                 source=want.source,
             )
         t = tables.pop((schema, old))
-        changes.append(RenameTable(schema, old, name, tuple(c.name for c in t.columns)))
+        identity = tuple(c.name for c in t.columns if c.identity)
+        changes.append(RenameTable(schema, old, name, tuple(c.name for c in t.columns), identity))
         tables[(schema, name)] = dataclasses.replace(t, name=name)
         tables = {k: _retarget_fks(v, schema, old, name) for k, v in tables.items()}
         indexes = {
@@ -53,7 +57,8 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
                     detail="Drop one of them by hand, or remove renamed_from.",
                     source=col.source,
                 )
-            changes.append(RenameColumn(schema, name, old, col.name))
+            was = t.column(old)
+            changes.append(RenameColumn(schema, name, old, col.name, bool(was and was.identity)))
             t = _rename_column(t, old, col.name)
             tables[(schema, name)] = t
             tables = {
@@ -80,16 +85,53 @@ def _retarget_fks(t: Table, schema: str, old: str, new: str) -> Table:
     return dataclasses.replace(t, foreign_keys=fks)
 
 
+def rename_in_expression(text: str | None, old: str, new: str) -> str | None:
+    """The expression with column references to `old` spelled `new`.
+
+    Token by token (pglast's scanner), so strings, function names (followed by `(`), type
+    names (after `::`) and qualified names (after `.`) are left alone.
+    """
+    if text is None:
+        return None
+    try:
+        tokens = scan(text)
+    except Exception:  # a text the server printed always scans; never fail a plan over a hint
+        return text
+    out, pos = [], 0
+    for i, tok in enumerate(tokens):
+        if tok.name != "IDENT" and tok.kind not in ("UNRESERVED_KEYWORD", "COL_NAME_KEYWORD"):
+            continue
+        raw = text[tok.start : tok.end + 1]
+        name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
+        before = tokens[i - 1].name if i else None
+        after = tokens[i + 1].name if i + 1 < len(tokens) else None
+        if name == old and after != "ASCII_40" and before not in ("TYPECAST", "ASCII_46"):
+            out += [text[pos : tok.start], quote_ident(new)]
+            pos = tok.end + 1
+    return "".join(out) + text[pos:] if out else text
+
+
 def _rename_column(t: Table, old: str, new: str) -> Table:
     cols: tuple[Column, ...] = tuple(
-        dataclasses.replace(c, name=new) if c.name == old else c for c in t.columns
+        dataclasses.replace(
+            c,
+            name=new if c.name == old else c.name,
+            generated=rename_in_expression(c.generated, old, new),
+        )
+        for c in t.columns
+    )
+    checks = tuple(
+        dataclasses.replace(k, expression=rename_in_expression(k.expression, old, new))
+        for k in t.checks
     )
     pk = t.primary_key and dataclasses.replace(
         t.primary_key, columns=_swap(t.primary_key.columns, old, new)
     )
     uniques = tuple(dataclasses.replace(u, columns=_swap(u.columns, old, new)) for u in t.uniques)
     fks = tuple(dataclasses.replace(f, columns=_swap(f.columns, old, new)) for f in t.foreign_keys)
-    return dataclasses.replace(t, columns=cols, primary_key=pk, uniques=uniques, foreign_keys=fks)
+    return dataclasses.replace(
+        t, columns=cols, primary_key=pk, uniques=uniques, checks=checks, foreign_keys=fks
+    )
 
 
 def _rename_ref_column(t: Table, schema: str, table: str, old: str, new: str) -> Table:
@@ -105,6 +147,16 @@ def _rename_index_column(ix: Index, schema: str, table: str, old: str, new: str)
     if (ix.schema, ix.table) != (schema, table):
         return ix
     elements = tuple(
-        dataclasses.replace(e, column=new) if e.column == old else e for e in ix.elements
+        dataclasses.replace(
+            e,
+            column=new if e.column == old else e.column,
+            expression=rename_in_expression(e.expression, old, new),
+        )
+        for e in ix.elements
     )
-    return dataclasses.replace(ix, elements=elements, include=_swap(ix.include, old, new))
+    return dataclasses.replace(
+        ix,
+        elements=elements,
+        include=_swap(ix.include, old, new),
+        where=rename_in_expression(ix.where, old, new),
+    )

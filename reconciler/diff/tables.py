@@ -8,7 +8,7 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Column, Constraint, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn
+from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_table import CreateTable, DropTable
@@ -42,23 +42,70 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
 def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
     out: list[Change] = []
     s, n = new.schema, new.name
+    retyped = {
+        c.name
+        for c in new.columns
+        if (was := old.column(c.name)) and (was.type, was.collation) != (c.type, c.collation)
+    }
+    # Postgres refuses to retype a column a generated column reads: such generated columns
+    # are dropped before and re-added after the type change (their values are recomputed).
+    regenerate = {
+        c.name
+        for c in old.columns
+        if c.generated and new.column(c.name) and retyped & set(ctx.refs(c.generated))
+    }
+    added: list[Address] = []  # new columns are appended in the order the YAML lists them
+    for col in _append_order(ctx, [c for c in new.columns if old.column(c.name) is None]):
+        deps = _col_deps(ctx, new, col) | frozenset(added[-1:])
+        out.append(AddColumn(s, n, col, deps))
+        added.append(new.column_address(col.name))
     for col in new.columns:
         was = old.column(col.name)
         if was is None:
-            out.append(AddColumn(s, n, col, _col_deps(ctx, new, col)))
             continue
-        if was.generated != col.generated:
-            # Postgres 15 cannot change a generation expression in place: drop and re-add.
+        if col.name in regenerate:
             out.append(DropColumn(s, n, was, _col_deps(ctx, old, was)))
             out.append(AddColumn(s, n, col, _col_deps(ctx, new, col)))
-            continue
-        if attribute_changes(was, col, exclude=("name", "comment", "generated")):
-            out.append(AlterColumn(s, n, was, col, _col_deps(ctx, new, was, col)))
+        elif was.generated != col.generated:
+            out.append(SetGenerated(s, n, was, col, _col_deps(ctx, new, was, col)))
+        elif attribute_changes(was, col, exclude=("name", "comment", "generated")):
+            out.append(
+                AlterColumn(
+                    s,
+                    n,
+                    was,
+                    col,
+                    _col_deps(ctx, new, was, col),
+                    old_is_enum=ctx.is_enum(was.type),
+                    new_is_enum=ctx.is_enum(col.type),
+                )
+            )
         if was.comment != col.comment:
             out.append(SetComment(new.column_address(col.name), was.comment, col.comment))
+    dropped: list[Address] = []
     for col in old.columns:
         if new.column(col.name) is None:
-            out.append(DropColumn(s, n, col, _col_deps(ctx, old, col)))
+            # Each drop waits for the drop of the column before it, so the later column goes
+            # first and the down file re-adds them in their original relative order.
+            deps = _col_deps(ctx, old, col) | frozenset(dropped[-1:])
+            out.append(DropColumn(s, n, col, deps))
+            dropped.append(old.column_address(col.name))
+    return out
+
+
+def _append_order(ctx: DiffContext, cols: list[Column]) -> list[Column]:
+    """YAML order, except that a generated column waits for the new columns it reads."""
+    pending, done, out = list(cols), set(), []
+    names = {c.name for c in cols}
+    while pending:
+        for c in pending:
+            if all(r in done or r not in names or r == c.name for r in ctx.refs(c.generated)):
+                break
+        else:
+            c = pending[0]  # a cycle of generated columns: Postgres will say what is wrong
+        pending.remove(c)
+        done.add(c.name)
+        out.append(c)
     return out
 
 

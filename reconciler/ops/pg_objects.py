@@ -140,7 +140,7 @@ class AlterExtensionVersion(Change):
         ]
 
     def reverse(self) -> Change:
-        return AlterExtensionVersion(self.new, self.old)
+        return KeepExtensionVersion(self.new, self.old)
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (
@@ -155,6 +155,37 @@ class AlterExtensionVersion(Change):
 
     def describe(self) -> str:
         return f"version {self.old.version} → {self.new.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeepExtensionVersion(Change):
+    """The reverse of a version update: extensions rarely ship downgrade scripts, so the down
+    file keeps the new version and says so (the plan flagged the update irreversible)."""
+
+    old: Extension
+    new: Extension
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        return [
+            Statement(
+                f"-- irreversible: extension {self.new.name} stays at version {self.old.version}"
+                f" (no downgrade to {self.new.version})"
+            )
+        ]
+
+    def reverse(self) -> Change:
+        return AlterExtensionVersion(self.new, self.old)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(IRREVERSIBLE, "extension versions are not downgraded"),)
+
+    def describe(self) -> str:
+        return f"keep version {self.old.version}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,10 +272,12 @@ class AddEnumValues(Change):
                 if labels
                 else ""
             )
+            # Outside the transaction: a value added in a transaction cannot be used in it.
             out.append(
                 Statement(
                     f"ALTER TYPE {ident(self.new.schema, self.new.name)} ADD VALUE IF NOT EXISTS "
-                    f"{literal(label)}{where}"
+                    f"{literal(label)}{where}",
+                    transactional=False,
                 )
             )
             labels.append(label)
@@ -257,7 +290,8 @@ class AddEnumValues(Change):
         return (
             Hazard(
                 IRREVERSIBLE,
-                "Postgres cannot remove an enum value; the down file cannot undo this step",
+                "Postgres cannot remove an enum value; the down file cannot undo this step, "
+                "and the value is added before (outside) the apply transaction",
             ),
         )
 

@@ -43,6 +43,10 @@ def table_comment_statements(t: Table) -> list[Statement]:
     return out
 
 
+def rename_sequence(schema: str, old: str, new: str) -> Statement:
+    return Statement(f"ALTER SEQUENCE IF EXISTS {ident(schema, old)} RENAME TO {ident(new)}")
+
+
 def create_table_sql(t: Table) -> str:
     """CREATE TABLE with columns, primary key, uniques and checks (no foreign keys)."""
     lines = [column_def(c) for c in t.columns]
@@ -115,6 +119,7 @@ class RenameTable(Change):
     old_name: str
     new_name: str
     column_names: tuple[str, ...] = ()
+    identity_columns: tuple[str, ...] = ()
     action = Action.RENAME
 
     @property
@@ -122,15 +127,25 @@ class RenameTable(Change):
         return Address.of("pg", "table", self.schema, self.new_name)
 
     def statements(self) -> list[Statement]:
-        return [
+        out = [
             Statement(
                 f"ALTER TABLE IF EXISTS {ident(self.schema, self.old_name)} "
                 f"RENAME TO {ident(self.new_name)}"
             )
         ]
+        # Identity sequences are named after their table; a fresh create would name them so.
+        for col in self.identity_columns:
+            out.append(
+                rename_sequence(
+                    self.schema, f"{self.old_name}_{col}_seq", f"{self.new_name}_{col}_seq"
+                )
+            )
+        return out
 
     def reverse(self) -> Change:
-        return RenameTable(self.schema, self.new_name, self.old_name, self.column_names)
+        return RenameTable(
+            self.schema, self.new_name, self.old_name, self.column_names, self.identity_columns
+        )
 
     def provides(self) -> frozenset[Address]:
         cols = {

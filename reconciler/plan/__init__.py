@@ -33,7 +33,8 @@ class PlannedChange:
     details: tuple[dict[str, Any], ...]
     up: tuple[str, ...]
     down: tuple[str, ...]
-    transactional: bool = True
+    transactional: bool = True  # False: its up statements must run outside the transaction
+    down_transactional: bool = True
 
     @classmethod
     def from_change(cls, c: Change) -> PlannedChange:
@@ -50,6 +51,7 @@ class PlannedChange:
             up=tuple(s.sql for s in up),
             down=tuple(s.sql for s in down),
             transactional=all(s.transactional for s in up),
+            down_transactional=all(s.transactional for s in down),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +66,7 @@ class PlannedChange:
             "up": list(self.up),
             "down": list(self.down),
             "transactional": self.transactional,
+            "down_transactional": self.down_transactional,
         }
 
     @classmethod
@@ -79,10 +82,20 @@ class PlannedChange:
             up=tuple(d["up"]),
             down=tuple(d["down"]),
             transactional=d.get("transactional", True),
+            down_transactional=d.get("down_transactional", True),
         )
 
     def hazard_codes(self) -> set[str]:
         return {h["code"] for h in self.hazards}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One statement to execute, with the change it belongs to."""
+
+    change: PlannedChange
+    sql: str
+    transactional: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +129,11 @@ class Plan:
     def irreversible(self) -> list[PlannedChange]:
         return [c for c in self.changes if IRREVERSIBLE in c.hazard_codes()]
 
-    def up_statements(self) -> list[tuple[PlannedChange, str]]:
-        return [(c, s) for c in self.changes for s in c.up]
+    def up_statements(self) -> list[Step]:
+        return [Step(c, s, c.transactional) for c in self.changes for s in c.up]
 
-    def down_statements(self) -> list[tuple[PlannedChange, str]]:
-        return [(c, s) for c in reversed(self.changes) for s in c.down]
+    def down_statements(self) -> list[Step]:
+        return [Step(c, s, c.down_transactional) for c in reversed(self.changes) for s in c.down]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -29,9 +29,13 @@ def _header(plan: Plan, direction: str) -> list[str]:
     ]
 
 
-def _block(change: PlannedChange, statements: tuple[str, ...], symbol: str) -> list[str]:
+def _block(
+    change: PlannedChange, statements: tuple[str, ...], symbol: str, transactional: bool = True
+) -> list[str]:
     lines = ["", f"-- {symbol} {change.address}: {change.description}"]
     lines += [f"--   hazard {h['code']}: {h['message']}" for h in change.hazards]
+    if not transactional:
+        lines.append("--   runs before, outside the transaction (reconciler does this itself)")
     lines += [f"{s};" if not s.startswith("--") else s for s in statements]
     return lines
 
@@ -39,14 +43,14 @@ def _block(change: PlannedChange, statements: tuple[str, ...], symbol: str) -> l
 def render_up(plan: Plan) -> str:
     lines = _header(plan, "up")
     for c in plan.changes:
-        lines += _block(c, c.up, c.symbol)
+        lines += _block(c, c.up, c.symbol, c.transactional)
     return "\n".join(lines) + "\n"
 
 
 def render_down(plan: Plan) -> str:
     lines = _header(plan, "down: reverts the up file")
     for c in reversed(plan.changes):
-        lines += _block(c, c.down, "revert")
+        lines += _block(c, c.down, "revert", c.down_transactional)
     return "\n".join(lines) + "\n"
 
 
