@@ -1,0 +1,140 @@
+"""Where one CLI run spends its wall time, phase by phase, without a profiler's overhead.
+
+Run as `python -m bench.phases OUT.json -- plan --pg URL --schemas DIR ...`: it imports the
+CLI (timed), wraps the library functions the CLI goes through with timers, runs the command
+exactly as `python -m reconciler` would, and writes the timings as JSON. Times are exclusive:
+an introspection inside an apply's state recording counts as introspection, not as apply.
+A function this version of the code does not have is skipped (listed under "missing").
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# (phase name, module, attribute): every place a phase's function is looked up by the caller.
+HOOKS: tuple[tuple[str, str, str], ...] = (
+    ("connect", "reconciler.api", "connect_pg"),
+    ("connect", "reconciler.cli.commands", "connect_pg"),
+    ("yaml parsing", "reconciler.desired", "load_bytes"),
+    ("yaml validation", "reconciler.desired", "validate_file"),
+    ("model build", "reconciler.desired", "build"),
+    ("desired load (rest)", "reconciler.desired", "load"),
+    ("introspection", "reconciler.api", "introspect"),
+    ("introspection", "reconciler.cli.commands", "introspect"),
+    ("canonicalization", "reconciler.api", "canonicalize"),
+    ("diff", "reconciler.api", "compare"),
+    ("dependency order", "reconciler.api", "order"),
+    ("plan build", "reconciler.api", "build_plan"),
+    ("live fingerprint", "reconciler.model.snapshot", "PgSnapshot.fingerprint"),
+    ("target info", "reconciler.api", "target_info"),
+    ("plan files", "reconciler.api", "write_plan"),
+    ("lock", "reconciler.api", "PgLock"),
+    ("execute statements", "reconciler.api", "run_statements"),
+    ("apply log file", "reconciler.api", "_ApplyLog.__call__"),
+    ("state recording", "reconciler.state.postgres", "PgState.ensure"),
+    ("state recording", "reconciler.state.postgres", "PgState.begin_attempt"),
+    ("state recording", "reconciler.state.postgres", "PgState.record_apply"),
+    ("state recording", "reconciler.state.postgres", "PgState.finish_attempt"),
+    ("inventory", "reconciler.api", "inventory"),
+    ("render", "reconciler.cli.commands", "render_plan"),
+    ("yaml export", "reconciler.export", "export"),
+)
+
+
+class _Timers:
+    def __init__(self) -> None:
+        self.exclusive: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._stack: list[list[float]] = []  # per active call: [child time]
+
+    def wrap(self, phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if isinstance(fn, type):
+            return self._wrap_class(phase, fn)
+
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._stack.append([0.0])
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._done(phase, time.perf_counter() - start)
+
+        return timed
+
+    def _wrap_class(self, phase: str, cls: type) -> type:
+        # A context manager (the apply lock): time its construction, __enter__ and __exit__.
+        timers = self
+        enter, exit_ = cls.__enter__, cls.__exit__  # type: ignore[attr-defined]
+        cls.__enter__ = timers.wrap(phase, enter)  # type: ignore[attr-defined]
+        cls.__exit__ = timers.wrap(phase, exit_)  # type: ignore[attr-defined]
+        return cls
+
+    def _done(self, phase: str, elapsed: float) -> None:
+        child = self._stack.pop()[0]
+        self.exclusive[phase] = self.exclusive.get(phase, 0.0) + elapsed - child
+        self.calls[phase] = self.calls.get(phase, 0) + 1
+        if self._stack:
+            self._stack[-1][0] += elapsed
+
+
+def _install(timers: _Timers) -> list[str]:
+    missing = []
+    for phase, module_name, dotted in HOOKS:
+        *owners, attr = dotted.split(".")
+        try:
+            owner: Any = importlib.import_module(module_name)
+            for name in owners:  # a method: Class.method
+                owner = getattr(owner, name)
+            fn = getattr(owner, attr)
+        except (ImportError, AttributeError):
+            missing.append(f"{module_name}.{dotted}")
+            continue
+        if isinstance(fn, type):
+            timers.wrap(phase, fn)  # patched in place, once per class
+        else:
+            setattr(owner, attr, timers.wrap(phase, fn))
+    return missing
+
+
+def main(argv: list[str]) -> int:
+    start = time.perf_counter()
+    out_path = Path(argv[0])
+    cli_args = argv[2:] if len(argv) > 1 and argv[1] == "--" else argv[1:]
+    import reconciler.cli as cli
+    from reconciler.cli import commands, dev_cmds, state_cmds  # noqa: F401 (what main imports)
+
+    imports = time.perf_counter() - start
+    timers = _Timers()
+    missing = _install(timers)
+    sys.argv = ["reconciler", *cli_args]
+    code = 0
+    run_start = time.perf_counter()
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    run = time.perf_counter() - run_start
+    phases = {"imports": imports, **timers.exclusive}
+    phases["other (CLI parsing, output, exit)"] = run - sum(timers.exclusive.values())
+    result = {
+        "argv": cli_args,
+        "exit_code": code,
+        "in_process_s": time.perf_counter() - start,
+        "phases_s": {k: round(v, 4) for k, v in phases.items()},
+        "calls": timers.calls,
+        "missing_hooks": missing,
+    }
+    out_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
