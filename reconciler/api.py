@@ -1,42 +1,40 @@
-"""The library: plan(), apply(), rollback(), export(). The CLI only parses, calls and renders.
+"""The library: plan(), apply(), rollback(). The CLI only parses, calls and renders.
 
-Data flows one way: paths → Desired / live Snapshot → [Change] → ordered → Plan → files →
-apply (lock → stale check → execute + record state in one transaction).
+Data flows one way: paths → Desired / live state → [Change] → ordered → Plan → files →
+apply (locks → stale check → execute + record state). Postgres statements and the state rows
+commit in one transaction; the Redis part runs inside that transaction's window, before the
+commit, and is reverted step by step if anything after it fails.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from reconciler import desired as desired_mod
 from reconciler.apply.executor import Timeouts, run_statements
-from reconciler.apply.lock import PgLock
-from reconciler.canonical import canonicalize
-from reconciler.connect import connect_pg, target_info
-from reconciler.diff import compare
 from reconciler.errors import InputError, Refused, StalePlan
-from reconciler.graph import order
-from reconciler.introspect.postgres import introspect
-from reconciler.model.snapshot import PgSnapshot, inventory
 from reconciler.ops.base import DESTRUCTIVE
-from reconciler.plan import Plan, build_plan
-from reconciler.plan.files import (
-    read_plan,
-    render_down,
-    render_up,
-    sha256,
-    verify_files,
-    write_plan,
+from reconciler.plan import Plan, Step
+from reconciler.plan.files import document, file_key, read_plan, sha256, verify_files, write_plan
+from reconciler.planner import (
+    Live,
+    Targets,
+    check_saved,
+    inventory_of,
+    make_plan,
+    open_targets,
+    read_live,
+    redis_fingerprint,
+    state_for,
 )
 from reconciler.state.base import ApplyRecord
-from reconciler.state.postgres import PgState
 
 Log = Callable[[str], None]
 
@@ -45,7 +43,6 @@ Log = Callable[[str], None]
 class PlanResult:
     plan: Plan
     json_path: Path | None = None
-    lint: list = field(default_factory=list)
 
 
 @dataclass
@@ -56,27 +53,30 @@ class ApplyResult:
     statements: int = 0
     log_path: Path | None = None
     json_path: Path | None = None
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
-def make_plan(
-    conn: psycopg.Connection, want: desired_mod.Desired, live: PgSnapshot | None = None
-) -> Plan:
-    """Compute (don't write) the plan that brings the connected database to `want`."""
-    live = introspect(conn) if live is None else live
-    desired_pg = canonicalize(conn, want.pg, live)
-    ordered = order(compare(desired_pg, live))
-    return build_plan(
-        ordered,
-        desired_hash=want.digest,
-        live_fingerprint=live.fingerprint(),
-        target=target_info(conn),
-    )
+def _require_target(pg_url: str | None, redis_url: str | None) -> None:
+    if not pg_url and not redis_url:
+        raise InputError(
+            "No server given.",
+            detail="Pass --pg URL and/or --redis URL (or set RECONCILER_PG_URL / "
+            "RECONCILER_REDIS_URL), or start the embedded ones with `reconciler dev up`.",
+        )
 
 
-def plan(pg_url: str, schemas_dir: Path, *, out_dir: Path | None) -> PlanResult:
+def plan(
+    pg_url: str | None,
+    schemas_dir: Path,
+    *,
+    out_dir: Path | None,
+    redis_url: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PlanResult:
+    _require_target(pg_url, redis_url)
     want = desired_mod.load(schemas_dir)  # bad YAML is refused before any connection
-    with connect_pg(pg_url, command="plan") as conn:
-        p = make_plan(conn, want)
+    with open_targets(pg_url, redis_url, command="plan") as t:
+        p = make_plan(t, want, read_live(t, want=want, progress=progress))
     if p.empty or out_dir is None:
         return PlanResult(p)
     p, path = write_plan(p, out_dir)
@@ -94,7 +94,7 @@ def _check_destructive(p: Plan, allow_destructive: bool) -> None:
         )
 
 
-class _ApplyLog:
+class _RunLog:
     """A per-run log file under state/logs/, also echoed to the caller's logger."""
 
     def __init__(self, logs_dir: Path, name: str, echo: Log | None) -> None:
@@ -113,9 +113,15 @@ class _ApplyLog:
         self._fh.close()
 
 
+def _fingerprints(live: Live) -> str:
+    pg = live.pg.fingerprint() if live.pg is not None else ""
+    return f"{pg}|{redis_fingerprint(live.redis)}"
+
+
 def apply(
-    pg_url: str,
+    pg_url: str | None,
     *,
+    redis_url: str | None = None,
     plan_path: Path | None = None,
     schemas_dir: Path | None = None,
     out_dir: Path = Path("plans"),
@@ -126,7 +132,8 @@ def apply(
     logs_dir: Path = Path("state/logs"),
     echo: Log | None = None,
 ) -> ApplyResult:
-    """Apply a saved plan, or plan+apply from `schemas_dir` — both under the lock."""
+    """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
+    _require_target(pg_url, redis_url)
     if (plan_path is None) == (schemas_dir is None):
         raise InputError("Give exactly one of --plan FILE or --schemas DIR.")
     saved = read_plan(plan_path) if plan_path else None
@@ -134,23 +141,18 @@ def apply(
     if saved is not None:
         verify_files(saved, plan_path.parent, direction="up")
         verify_files(saved, plan_path.parent, direction="down")
-    with connect_pg(pg_url, command="apply") as conn, PgLock(conn, timeout=lock_timeout):
-        state = PgState(conn)
-        live = introspect(conn)
+    with open_targets(pg_url, redis_url, command="apply", lock_timeout=lock_timeout) as t:
+        state = state_for(t)
         if saved is not None:
+            names = tuple(saved.target.get("redis", {}).get("config", ()))
+            live = read_live(t, config_names=names, scan=False)
             p, json_path = saved, plan_path
-            _check_target(p, conn)
             if state.exists() and (rec := state.get(p.version)) and rec.status == "applied":
                 raise Refused(f"Plan {p.name} was already applied; it is not run again.")
-            if live.fingerprint() != p.live_fingerprint:
-                raise StalePlan(
-                    "The database changed since this plan was made; refusing to apply a stale "
-                    "plan.",
-                    detail="Run `reconciler plan` again and review the new plan.",
-                )
+            check_saved(p, t, live)
         else:
-            p = make_plan(conn, want, live)
-            json_path = None
+            live = read_live(t, want=want)
+            p, json_path = make_plan(t, want, live), None
         if p.empty:
             return ApplyResult(p, applied=False)
         _check_destructive(p, allow_destructive)
@@ -158,83 +160,125 @@ def apply(
             raise Refused("Apply cancelled; nothing was changed.")
         if json_path is None:
             p, json_path = write_plan(p, out_dir)
-        return _execute(conn, state, p, json_path, timeouts, logs_dir, echo)
+        before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
+        up, down = document(p, "up"), document(p, "down")
 
+        def records(after: Live, started: datetime, log_path: Path) -> None:
+            state.record_apply(
+                _record(p, "up", before, _fingerprints(after), up, down, started, log_path),
+                inventory_of(after),
+            )
 
-def _check_target(p: Plan, conn: psycopg.Connection) -> None:
-    here = target_info(conn)
-    if p.target.get("database") != here["database"]:
-        raise StalePlan(
-            f"This plan was made for database {p.target.get('database')!r}, not "
-            f"{here['database']!r}; refusing to apply it here.",
+        names = tuple(p.target.get("redis", {}).get("config", ()))
+        result = _execute(
+            t, state, p.up_statements(), p, "up", records, names, timeouts, logs_dir, echo
         )
+        result.json_path = json_path
+        return result
+
+
+def _record(
+    p: Plan,
+    direction: str,
+    before: str,
+    after: str,
+    up: str,
+    down: str,
+    started: datetime,
+    log_path: Path,
+    plan_dict: dict[str, Any] | None = None,
+) -> ApplyRecord:
+    return ApplyRecord(
+        version=p.version,
+        slug=p.slug,
+        direction=direction,
+        status="applied",
+        up_sha256=sha256(up),
+        down_sha256=sha256(down),
+        up_sql=up,
+        down_sql=down,
+        plan=plan_dict if plan_dict is not None else p.to_dict(),
+        desired_hash=p.desired_hash,
+        fingerprint_before=before,
+        fingerprint_after=after,
+        change_count=len(p.changes),
+        log_path=str(log_path),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+    )
 
 
 def _execute(
-    conn: psycopg.Connection,
-    state: PgState,
+    t: Targets,
+    state: Any,
+    steps: list[Step],
     p: Plan,
-    json_path: Path,
+    direction: str,
+    records: Callable[[Live, datetime, Path], None],
+    names: tuple[str, ...],
     timeouts: Timeouts,
     logs_dir: Path,
     echo: Log | None,
 ) -> ApplyResult:
+    """Run the steps of every engine and record state; all of it or, on failure, none."""
+    from_redis = [s for s in steps if s.change.engine == "redis"]
+    from_pg = [s for s in steps if s.change.engine == "pg"]
     state.ensure()
     started = datetime.now(UTC)
-    log = _ApplyLog(logs_dir, f"{p.name}_up", echo)
-    attempt = state.begin_attempt(version=p.version, direction="up")
-    up_text, down_text = render_up(p), render_down(p)
-    before = p.live_fingerprint
+    log = _RunLog(logs_dir, f"{p.name}_{direction}", echo)
+    attempt = state.begin_attempt(version=p.version, direction=direction)
+    skipped: list[dict[str, str]] = []
 
-    def record() -> None:
-        after = introspect(conn)
-        state.record_apply(
-            ApplyRecord(
-                version=p.version,
-                slug=p.slug,
-                direction="up",
-                status="applied",
-                up_sha256=sha256(up_text),
-                down_sha256=sha256(down_text),
-                up_sql=up_text,
-                down_sql=down_text,
-                plan=p.to_dict(),
-                desired_hash=p.desired_hash,
-                fingerprint_before=before,
-                fingerprint_after=after.fingerprint(),
-                change_count=len(p.changes),
-                log_path=str(log.path),
-                started_at=started,
-                finished_at=datetime.now(UTC),
-            ),
-            inventory(after),
-        )
-        state.finish_attempt(attempt, status="succeeded")
+    def finish() -> None:
+        # Inside the Postgres transaction (when there is one): Redis, then the state rows.
+        done = []
+        if from_redis:
+            from reconciler.apply.redis_executor import inverse_steps, run_redis
+
+            check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
+            outcome = run_redis(t.redis, from_redis, log=log, check_lock=check)
+            done, skipped[:] = outcome.done, outcome.skipped
+        try:
+            after = read_live(t, config_names=names, scan=False)
+            records(after, started, log.path)
+            if skipped:
+                state.record_event("redis-skipped", p.version, {"keys": skipped[:1000]})
+            state.finish_attempt(attempt, status="succeeded")
+        except BaseException:
+            if done:
+                log(f"revert {len(done)} Redis steps: recording the state failed")
+                run_redis(t.redis, inverse_steps(done), log=log)
+            raise
 
     try:
-        log(f"apply {p.name}: {len(p.changes)} changes")
-        done = run_statements(
-            conn, p.up_statements(), timeouts=timeouts, log=log, before_commit=record
-        )
-        log(f"committed in {done.duration_ms} ms")
+        log(f"{direction} {p.name}: {len(p.changes)} changes")
+        if t.pg is not None:
+            ran = run_statements(t.pg, from_pg, timeouts=timeouts, log=log, before_commit=finish)
+            ms, count = ran.duration_ms, ran.statements + len(from_redis)
+        else:
+            finish()
+            ms = int((datetime.now(UTC) - started).total_seconds() * 1000)
+            count = len(from_redis)
+        log(f"committed in {ms} ms")
     except Exception as exc:
         log(f"failed: {exc}")
         _finish_failed(state, attempt, str(exc))
         raise
     finally:
         log.close()
-    return ApplyResult(p, True, done.duration_ms, done.statements, log.path, json_path)
+    return ApplyResult(p, True, ms, count, log.path, None, skipped)
 
 
-def _finish_failed(state: PgState, attempt: int, error: str) -> None:
+def _finish_failed(state: Any, attempt: int, error: str) -> None:
     # When the connection is gone the attempt row stays 'running' and reads as interrupted.
-    with contextlib.suppress(psycopg.Error):
+    with contextlib.suppress(psycopg.Error, OSError):
         state.finish_attempt(attempt, status="failed", error=error)
 
 
 def rollback(
-    pg_url: str,
+    pg_url: str | None,
     *,
+    redis_url: str | None = None,
     version: str | None = None,
     last: bool = False,
     plans_dir: Path = Path("plans"),
@@ -246,105 +290,65 @@ def rollback(
     echo: Log | None = None,
 ) -> list[ApplyRecord]:
     """Run down files newest first, down to and including `version` (or only the last one)."""
+    _require_target(pg_url, redis_url)
     if bool(version) == bool(last):
         raise InputError("Give exactly one of --version V or --last.")
-    with connect_pg(pg_url, command="rollback") as conn, PgLock(conn, timeout=lock_timeout):
-        state = PgState(conn)
+    with open_targets(pg_url, redis_url, command="rollback", lock_timeout=lock_timeout) as t:
+        state = state_for(t)
         if not state.exists():
-            raise Refused("Nothing to roll back: no apply has been recorded in this database.")
+            raise Refused("Nothing to roll back: no apply has been recorded for this target.")
         applied = [r for r in state.history() if r.direction == "up" and r.status == "applied"]
         if last:
             targets = applied[:1]
         else:
             targets = [r for r in applied if r.version >= version]
             if not any(r.version == version for r in applied):
-                raise Refused(f"Version {version} is not an applied version of this database.")
+                raise Refused(f"Version {version} is not an applied version of this target.")
         if not targets:
             raise Refused("Nothing to roll back: every recorded apply is already rolled back.")
-        live = introspect(conn)
-        if live.fingerprint() != targets[0].fingerprint_after and not force:
+        plans = [Plan.from_dict(r.plan) for r in targets]
+        names = tuple(
+            sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
+        )
+        live = read_live(t, config_names=names, scan=False)
+        if _fingerprints(live) != targets[0].fingerprint_after and not force:
             raise StalePlan(
-                f"The database changed since version {targets[0].version} was applied; "
+                f"The target changed since version {targets[0].version} was applied; "
                 "rolling back now could undo changes made since.",
                 detail="Inspect with `reconciler plan`, or pass --force to roll back anyway.",
             )
-        steps = []
-        for rec in targets:
-            p = Plan.from_dict(rec.plan)
+        steps: list[Step] = []
+        for rec, p in zip(targets, plans, strict=True):
             _verify_down(rec, p, plans_dir)
             steps += p.down_statements()
         if confirm is not None and not confirm(targets):
             raise Refused("Rollback cancelled; nothing was changed.")
-        return _execute_rollback(conn, state, targets, steps, timeouts, logs_dir, echo)
+
+        def records(after: Live, started: datetime, log_path: Path) -> None:
+            inv = inventory_of(after)
+            for rec, p in zip(targets, plans, strict=True):
+                was = rec.fingerprint_after or ""
+                now = _fingerprints(after)
+                down = _record(
+                    p, "down", was, now, rec.up_sql, rec.down_sql, started, log_path, rec.plan
+                )
+                state.mark_rolled_back(rec.version, down, inv)
+
+        # Named after the oldest version reverted: the state the target returns to.
+        _execute(t, state, steps, plans[-1], "down", records, names, timeouts, logs_dir, echo)
+        return targets
 
 
 def _verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:
-    """The down file, where it still exists, must be the one recorded at apply time."""
-    if render_down(p) != rec.down_sql or sha256(rec.down_sql) != rec.down_sha256:
+    """Every down file that still exists must be the one recorded at apply time."""
+    if document(p, "down") != rec.down_sql or sha256(rec.down_sql) != rec.down_sha256:
         raise StalePlan(f"The recorded down script of {rec.version} does not match its plan.")
-    name = p.files.get("down", {}).get("name")
-    path = plans_dir / name if name else None
-    if path is not None and path.exists() and sha256(path.read_text("utf-8")) != rec.down_sha256:
-        raise StalePlan(
-            f"The down file {path} was edited since {rec.version} was applied "
-            "(checksum mismatch); refusing to run it.",
-            detail="Restore the file from version control; the recorded copy is in the state.",
-        )
-
-
-def _execute_rollback(
-    conn: psycopg.Connection,
-    state: PgState,
-    targets: list[ApplyRecord],
-    steps: list,
-    timeouts: Timeouts,
-    logs_dir: Path,
-    echo: Log | None,
-) -> list[ApplyRecord]:
-    started = datetime.now(UTC)
-    log = _ApplyLog(logs_dir, f"{targets[-1].version}_down", echo)
-    attempt = state.begin_attempt(version=targets[-1].version, direction="down")
-
-    def record() -> None:
-        after = introspect(conn)
-        inv = inventory(after)
-        for rec in targets:
-            state.mark_rolled_back(
-                rec.version,
-                ApplyRecord(
-                    version=rec.version,
-                    slug=rec.slug,
-                    direction="down",
-                    status="applied",
-                    up_sha256=rec.up_sha256,
-                    down_sha256=rec.down_sha256,
-                    up_sql=rec.up_sql,
-                    down_sql=rec.down_sql,
-                    plan=rec.plan,
-                    desired_hash=rec.desired_hash,
-                    fingerprint_before=rec.fingerprint_after,
-                    fingerprint_after=after.fingerprint(),
-                    change_count=rec.change_count,
-                    log_path=str(log.path),
-                    started_at=started,
-                    finished_at=datetime.now(UTC),
-                ),
-                inv,
+    for engine in ("pg", "redis"):
+        meta = p.files.get(file_key(engine, "down"))
+        path = plans_dir / meta["name"] if meta else None
+        if path is not None and path.exists() and sha256(path.read_text("utf-8")) != meta["sha256"]:
+            raise StalePlan(
+                f"The down file {path} was edited since {rec.version} was applied "
+                "(checksum mismatch); refusing to run it.",
+                detail="Restore the file from version control; the recorded copy is in the state.",
             )
-        state.finish_attempt(attempt, status="succeeded")
-
-    try:
-        log(f"rollback {', '.join(r.version for r in targets)}")
-        run_statements(conn, steps, timeouts=timeouts, log=log, before_commit=record)
-        log("committed")
-    except Exception as exc:
-        log(f"failed: {exc}")
-        _finish_failed(state, attempt, str(exc))
-        raise
-    finally:
-        log.close()
-    return targets
-
-
-def plan_json(p: Plan) -> str:
-    return json.dumps(p.to_dict(), indent=2, ensure_ascii=False)

@@ -35,21 +35,38 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-def resolve_pg_url(flag: str | None) -> str:
-    for candidate in (flag, os.environ.get("RECONCILER_PG_URL"), os.environ.get("DATABASE_URL")):
-        if candidate:
-            return candidate
+def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | None, str | None]:
+    """Which servers a run targets. Flags, when any is given, say exactly which (`--redis`
+    alone skips Postgres); otherwise the environment; otherwise the dev servers."""
+    if pg_flag or redis_flag:
+        return pg_flag or None, redis_flag or None
+    pg = os.environ.get("RECONCILER_PG_URL") or os.environ.get("DATABASE_URL")
+    rd = os.environ.get("RECONCILER_REDIS_URL") or os.environ.get("REDIS_URL")
+    if pg or rd:
+        return pg, rd
     from reconciler.dev import dev_dir, dev_status  # only here: it brings in redis-py
 
     if dev_dir(Path.cwd()).is_dir():
-        url = dev_status(Path.cwd()).pg_url
-        if url:
-            return url
+        st = dev_status(Path.cwd())
+        if st.pg_url or st.redis_url:
+            return st.pg_url, st.redis_url
     raise InputError(
-        "No PostgreSQL server given.",
-        detail="Pass --pg URL, set RECONCILER_PG_URL, or start the embedded one with "
-        "`reconciler dev up`.",
+        "No server given.",
+        detail="Pass --pg URL and/or --redis URL, set RECONCILER_PG_URL / RECONCILER_REDIS_URL, "
+        "or start the embedded servers with `reconciler dev up`.",
     )
+
+
+def resolve_pg_url(flag: str | None) -> str:
+    """For commands that only speak to Postgres (state, lock)."""
+    pg, _ = resolve_targets(flag, None)
+    if not pg:
+        raise InputError(
+            "No PostgreSQL server given.",
+            detail="Pass --pg URL, set RECONCILER_PG_URL, or start the embedded one with "
+            "`reconciler dev up`.",
+        )
+    return pg
 
 
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:

@@ -70,11 +70,11 @@ def test_plan_with_malformed_yaml_touches_no_database(tmp_path):
 
 
 def test_no_server_given_is_a_sentence(tmp_path, monkeypatch):
-    for var in ("RECONCILER_PG_URL", "DATABASE_URL"):
+    for var in ("RECONCILER_PG_URL", "DATABASE_URL", "RECONCILER_REDIS_URL", "REDIS_URL"):
         monkeypatch.delenv(var, raising=False)
     r = run_cli("plan", "--schemas", str(ROOT / "schemas"), cwd=tmp_path)
     assert r.code == 1
-    assert "No PostgreSQL server given" in r.err
+    assert "No server given" in r.err
 
 
 def test_usage_errors_exit_1_not_2(tmp_path):

@@ -13,7 +13,7 @@ from reconciler import api
 from reconciler import desired as desired_mod
 from reconciler.apply.executor import Timeouts
 from reconciler.cli import app, err_console, out_console
-from reconciler.connect import connect_pg, resolve_pg_url
+from reconciler.connect import connect_pg, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.introspect.postgres import introspect
@@ -21,6 +21,9 @@ from reconciler.plan import Plan
 from reconciler.render.text import render_plan
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
+REDIS = typer.Option(
+    None, "--redis", help="Redis URL (else RECONCILER_REDIS_URL, REDIS_URL); alone: Redis only."
+)
 SCHEMAS = typer.Option(Path("schemas"), "--schemas", help="Directory of desired-state YAML.")
 LOCK_TIMEOUT = typer.Option(
     0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
@@ -70,6 +73,7 @@ def validate(schemas: Path = SCHEMAS) -> None:
 @app.command()
 def plan(
     pg: str = PG,
+    redis: str = REDIS,
     schemas: Path = SCHEMAS,
     out: Path = typer.Option(Path("plans"), "--out", help="Where to write the plan files."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
@@ -79,7 +83,8 @@ def plan(
     show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files."""
-    result = api.plan(resolve_pg_url(pg), schemas, out_dir=out)
+    pg_url, redis_url = resolve_targets(pg, redis)
+    result = api.plan(pg_url, schemas, out_dir=out, redis_url=redis_url)
     p = result.plan
     if as_json:
         print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
@@ -87,7 +92,8 @@ def plan(
         con = out_console()
         render_plan(p.to_dict(), con, show_sql=show_sql)
         if result.json_path is not None:
-            con.print(f"\nSaved plan {escape(str(result.json_path))} (+ _up.sql, _down.sql).")
+            others = ", ".join(m["name"] for m in p.files.values())
+            con.print(f"\nSaved plan {escape(str(result.json_path))} (+ {escape(others)}).")
             con.print(f"Apply it with: reconciler apply --plan {escape(str(result.json_path))}")
     if detailed_exitcode and not p.empty:
         raise typer.Exit(ExitCode.CHANGES)
@@ -97,6 +103,7 @@ def plan(
 def apply(
     version: str = typer.Argument(None, help="Version of a saved plan in --out (optional)."),
     pg: str = PG,
+    redis: str = REDIS,
     schemas: Path = typer.Option(None, "--schemas", help="Plan from this directory and apply."),
     plan_file: Path = typer.Option(None, "--plan", help="A saved .plan.json to apply."),
     out: Path = typer.Option(Path("plans"), "--out", help="Plans directory."),
@@ -126,8 +133,10 @@ def apply(
         render_plan(p.to_dict(), con)
         return _confirm("\nApply these changes?", auto_approve)
 
+    pg_url, redis_url = resolve_targets(pg, redis)
     result = api.apply(
-        resolve_pg_url(pg),
+        pg_url,
+        redis_url=redis_url,
         plan_path=plan_file,
         schemas_dir=schemas,
         out_dir=out,
@@ -150,6 +159,7 @@ def apply(
 @app.command()
 def rollback(
     pg: str = PG,
+    redis: str = REDIS,
     version: str = typer.Option(None, "--version", help="Roll back to before this version."),
     last: bool = typer.Option(False, "--last", help="Roll back the last apply."),
     plans: Path = typer.Option(Path("plans"), "--out", help="Plans directory."),
@@ -167,8 +177,10 @@ def rollback(
             con.print(f"  - revert {r.version}_{r.slug} ({r.change_count} changes)")
         return _confirm("Roll back these versions?", auto_approve)
 
+    pg_url, redis_url = resolve_targets(pg, redis)
     done = api.rollback(
-        resolve_pg_url(pg),
+        pg_url,
+        redis_url=redis_url,
         version=version,
         last=last,
         plans_dir=plans,
@@ -182,18 +194,32 @@ def rollback(
 @app.command()
 def export(
     pg: str = PG,
+    redis: str = REDIS,
     out: Path = typer.Option(..., "--out", help="Directory to write the YAML into."),
 ) -> None:
-    """Write the live database as desired-state YAML."""
-    from reconciler.export import export as do_export
+    """Write the live database (and/or Redis keyspace, as inferred patterns) as YAML."""
+    pg_url, redis_url = resolve_targets(pg, redis)
+    con = out_console()
+    if pg_url:
+        from reconciler.export import export as do_export
 
-    with connect_pg(resolve_pg_url(pg), command="export") as conn:
-        snap = introspect(conn)
-    files = do_export(snap, out)
-    out_console().print(
-        f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
-        f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."
-    )
+        with connect_pg(pg_url, command="export") as conn:
+            snap = introspect(conn)
+        files = do_export(snap, out)
+        con.print(
+            f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
+            f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."
+        )
+    if redis_url:
+        from reconciler.export_redis import export_redis
+        from reconciler.introspect.redis import connect_redis
+
+        client = connect_redis(redis_url, command="export")
+        try:
+            files = export_redis(client, out)
+        finally:
+            client.close()
+        con.print(f"Exported the Redis keyspace into {len(files)} files under {escape(str(out))}/.")
 
 
 @app.command("gen-ddl")

@@ -88,6 +88,10 @@ class PlannedChange:
     def hazard_codes(self) -> set[str]:
         return {h["code"] for h in self.hazards}
 
+    @property
+    def engine(self) -> str:
+        return self.address.split(".", 1)[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -107,6 +111,8 @@ class Plan:
     target: dict[str, Any]
     changes: tuple[PlannedChange, ...]
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # up/down → name, sha256
+    redis_fingerprint: str = ""  # config + ACL users as planned ("" when Redis is not a target)
+    findings: tuple[dict[str, Any], ...] = ()  # what a Redis scan found that no change fixes
     format_version: int = FORMAT_VERSION
 
     @property
@@ -142,8 +148,10 @@ class Plan:
             "slug": self.slug,
             "desired_hash": self.desired_hash,
             "live_fingerprint": self.live_fingerprint,
+            "redis_fingerprint": self.redis_fingerprint,
             "target": self.target,
             "summary": self.counts(),
+            "findings": list(self.findings),
             "hazards": sorted(self.hazard_codes()),
             "changes": [c.to_dict() for c in self.changes],
             "files": self.files,
@@ -166,6 +174,8 @@ class Plan:
                 target=d["target"],
                 changes=tuple(PlannedChange.from_dict(c) for c in d["changes"]),
                 files=d.get("files", {}),
+                redis_fingerprint=d.get("redis_fingerprint", ""),
+                findings=tuple(d.get("findings", ())),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InputError(
@@ -198,6 +208,8 @@ def build_plan(
     live_fingerprint: str,
     target: dict[str, Any],
     version: str | None = None,
+    redis_fingerprint: str = "",
+    findings: tuple[dict[str, Any], ...] = (),
 ) -> Plan:
     return Plan(
         version=version or new_version(),
@@ -206,4 +218,6 @@ def build_plan(
         live_fingerprint=live_fingerprint,
         target=target,
         changes=tuple(PlannedChange.from_change(c) for c in ordered),
+        redis_fingerprint=redis_fingerprint,
+        findings=findings,
     )

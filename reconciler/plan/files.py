@@ -1,8 +1,9 @@
-"""Plan files: `<version>_<slug>_up.sql`, `_down.sql` and `.plan.json`.
+"""Plan files: `<version>_<slug>_up.sql`, `_down.sql`, `_up.redis`, `_down.redis`, `.plan.json`.
 
-The SQL files are rendered from the plan value, and apply executes the statements of the plan
-value only after checking that the files on disk are byte-identical to that rendering and to
-the recorded sha256: what was reviewed is exactly what runs.
+Each engine's files exist only when the plan changes that engine. The files are rendered
+from the plan value, and apply executes the statements of the plan value only after checking
+that the files on disk are byte-identical to that rendering and to the recorded sha256: what
+was reviewed is exactly what runs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ import os
 from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
+from reconciler.ops.redisproto import render as render_command
 from reconciler.plan import Plan, PlannedChange
 
+ENGINES = ("pg", "redis")  # file order inside a combined document
+_EXT = {"pg": "sql", "redis": "redis"}
 
-def _header(plan: Plan, direction: str) -> list[str]:
+
+def file_key(engine: str, direction: str) -> str:
+    """Key of Plan.files: `up`/`down` for SQL (the first engine), `redis_up`/`redis_down`."""
+    return direction if engine == "pg" else f"{engine}_{direction}"
+
+
+def _sql_header(plan: Plan, direction: str) -> list[str]:
     c = plan.counts()
     return [
         f"-- reconciler plan {plan.slug} ({direction}); the version is in the file name",
@@ -29,7 +39,7 @@ def _header(plan: Plan, direction: str) -> list[str]:
     ]
 
 
-def _block(
+def _sql_block(
     change: PlannedChange, statements: tuple[str, ...], symbol: str, transactional: bool = True
 ) -> list[str]:
     lines = ["", f"-- {symbol} {change.address}: {change.description}"]
@@ -40,18 +50,46 @@ def _block(
     return lines
 
 
-def render_up(plan: Plan) -> str:
-    lines = _header(plan, "up")
-    for c in plan.changes:
-        lines += _block(c, c.up, c.symbol, c.transactional)
+def _redis_note(text: str) -> str:
+    # redis-cli has no comments; ECHO is harmless and prints the note when a file is replayed.
+    return render_command("ECHO", text)
+
+
+def render(plan: Plan, engine: str, direction: str) -> str:
+    """The text of one plan file; empty when the plan has no change for that engine."""
+    changes = [c for c in plan.changes if c.engine == engine]
+    if not changes:
+        return ""
+    if direction == "down":
+        changes = list(reversed(changes))
+    lines: list[str] = []
+    if engine == "pg":
+        lines = _sql_header(plan, "up" if direction == "up" else "down: reverts the up file")
+        for c in changes:
+            if direction == "up":
+                lines += _sql_block(c, c.up, c.symbol, c.transactional)
+            else:
+                lines += _sql_block(c, c.down, "revert", c.down_transactional)
+    else:
+        lines.append(_redis_note(f"reconciler plan {plan.slug} ({direction})"))
+        for c in changes:
+            symbol = c.symbol if direction == "up" else "revert"
+            lines.append(_redis_note(f"{symbol} {c.address}: {c.description}"))
+            lines += list(c.up if direction == "up" else c.down)
     return "\n".join(lines) + "\n"
+
+
+def render_up(plan: Plan) -> str:
+    return render(plan, "pg", "up")
 
 
 def render_down(plan: Plan) -> str:
-    lines = _header(plan, "down: reverts the up file")
-    for c in reversed(plan.changes):
-        lines += _block(c, c.down, "revert", c.down_transactional)
-    return "\n".join(lines) + "\n"
+    return render(plan, "pg", "down")
+
+
+def document(plan: Plan, direction: str) -> str:
+    """Every engine's file of one direction, concatenated: what the state keeps as text."""
+    return "".join(render(plan, engine, direction) for engine in ENGINES)
 
 
 def sha256(text: str) -> str:
@@ -65,19 +103,21 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
-    """Write the three files; returns the plan with its file checksums and the json path."""
+    """Write the plan's files; returns the plan with its file checksums and the json path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    up, down = render_up(plan), render_down(plan)
-    up_name, down_name = f"{plan.name}_up.sql", f"{plan.name}_down.sql"
-    plan = dataclasses.replace(
-        plan,
-        files={
-            "up": {"name": up_name, "sha256": sha256(up)},
-            "down": {"name": down_name, "sha256": sha256(down)},
-        },
-    )
-    _atomic_write(out_dir / up_name, up)
-    _atomic_write(out_dir / down_name, down)
+    files: dict[str, dict[str, str]] = {}
+    texts: dict[str, str] = {}
+    for engine in ENGINES:
+        for direction in ("up", "down"):
+            text = render(plan, engine, direction)
+            if not text:
+                continue
+            name = f"{plan.name}_{direction}.{_EXT[engine]}"
+            files[file_key(engine, direction)] = {"name": name, "sha256": sha256(text)}
+            texts[name] = text
+    plan = dataclasses.replace(plan, files=files)
+    for name, text in texts.items():
+        _atomic_write(out_dir / name, text)
     json_path = out_dir / f"{plan.name}.plan.json"
     _atomic_write(json_path, json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
     return plan, json_path
@@ -95,20 +135,22 @@ def read_plan(path: Path) -> Plan:
     return Plan.from_dict(data, source=str(path))
 
 
-def verify_files(plan: Plan, plan_dir: Path, *, direction: str = "up") -> str:
-    """The file's text, after proving it is unedited; StalePlan otherwise."""
-    meta = plan.files.get(direction)
-    if not meta:
-        raise StalePlan(f"The plan records no {direction} file; it cannot be verified.")
-    path = plan_dir / meta["name"]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        raise StalePlan(f"The plan's {direction} file {path} is missing.") from None
-    expected = render_up(plan) if direction == "up" else render_down(plan)
-    if sha256(text) != meta["sha256"] or text != expected:
-        raise StalePlan(
-            f"The {direction} file {path} was edited after planning (checksum mismatch).",
-            detail="Make a new plan instead of editing generated files.",
-        )
-    return text
+def verify_files(plan: Plan, plan_dir: Path, *, direction: str = "up") -> None:
+    """Prove every file of one direction is unedited; StalePlan otherwise."""
+    for engine in ENGINES:
+        expected = render(plan, engine, direction)
+        meta = plan.files.get(file_key(engine, direction))
+        if not expected and not meta:
+            continue
+        if not meta:
+            raise StalePlan(f"The plan records no {direction} file for {engine}; it cannot be run.")
+        path = plan_dir / meta["name"]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            raise StalePlan(f"The plan's {direction} file {path} is missing.") from None
+        if sha256(text) != meta["sha256"] or text != expected:
+            raise StalePlan(
+                f"The {direction} file {path} was edited after planning (checksum mismatch).",
+                detail="Make a new plan instead of editing generated files.",
+            )

@@ -1,0 +1,157 @@
+"""Run a plan's Redis commands in pipelined batches, each key guarded against changes.
+
+A TTL step only runs on a key whose expiry is still the one the plan saw (a short Lua script
+per key compares PEXPIRETIME and sets the TTL atomically, O(1) each); a key deleted or changed
+since is skipped and reported, never clobbered. Config and ACL commands run as written, with
+`${ENV}` password references substituted at the last moment. When a batch fails, the steps
+already done are reverted from their recorded inverses before the error is raised, so Redis is
+left as it was (keys that were skipped stay untouched either way).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+
+from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
+from reconciler.ops.redisproto import from_bytes, split
+from reconciler.plan import Step
+
+# Up: set the TTL only when the expiry is still what the plan saw. Down: PERSIST / PEXPIREAT
+# only when the key still exists. Both return -3 when the key was skipped.
+_GUARDED_EXPIRE = """
+if redis.call('PEXPIRETIME', KEYS[1]) == tonumber(ARGV[1]) then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return -3
+"""
+_GUARDED_RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
+if ARGV[1] == '-1' then return redis.call('PERSIST', KEYS[1]) end
+return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+"""
+_ENV_REF = re.compile(rb"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BATCH = 500
+
+
+@dataclass
+class RedisOutcome:
+    done: list[Step] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def applied(self) -> int:
+        return len(self.done)
+
+
+def _substitute(arg: bytes) -> bytes:
+    def value(m: re.Match[bytes]) -> bytes:
+        name = m.group(1).decode()
+        if name not in os.environ:
+            raise InputError(
+                f"The environment variable {name} is not set; it holds an ACL user's password."
+            )
+        return os.environ[name].encode()
+
+    return _ENV_REF.sub(value, arg)
+
+
+def _guards(steps: list[Step]) -> dict[tuple[str, bytes], bytes]:
+    """For each EXPIRE step, the expiry the key had when planned (from its down command)."""
+    out: dict[tuple[str, bytes], bytes] = {}
+    for step in steps:
+        for line in step.change.down:
+            args = split(line)
+            if args[0] in (b"PERSIST", b"PEXPIREAT"):
+                old = args[2] if args[0] == b"PEXPIREAT" else b"-1"
+                out[(step.change.address, args[1])] = old
+    return out
+
+
+def inverse_steps(done: list[Step]) -> list[Step]:
+    """The down command of every step done, newest first (up[i] pairs with down[i])."""
+    out = []
+    for step in reversed(done):
+        i = step.change.up.index(step.sql)
+        out.append(Step(step.change, step.change.down[i], True))
+    return out
+
+
+def run_redis(
+    client: redis.Redis,
+    steps: list[Step],
+    *,
+    log: Callable[[str], None],
+    check_lock: Callable[[], None] = lambda: None,
+    progress: Callable[[int], None] | None = None,
+) -> RedisOutcome:
+    """Run the steps; on failure revert those done, then raise."""
+    outcome = RedisOutcome()
+    try:
+        return _run(client, steps, outcome, log, check_lock, progress)
+    except ReconcilerError as exc:
+        if outcome.done and not isinstance(exc, ConnectionFailed):
+            log(f"revert {len(outcome.done)} Redis steps after the failure")
+            _run(client, inverse_steps(outcome.done), RedisOutcome(), log, lambda: None, None)
+            exc.summary += f" The {len(outcome.done)} Redis steps already done were reverted."
+            exc.args = (exc.summary,)
+        raise
+
+
+def _run(
+    client: redis.Redis,
+    steps: list[Step],
+    outcome: RedisOutcome,
+    log: Callable[[str], None],
+    check_lock: Callable[[], None],
+    progress: Callable[[int], None] | None,
+) -> RedisOutcome:
+    guards = _guards(steps)
+    expire = client.register_script(_GUARDED_EXPIRE)
+    restore = client.register_script(_GUARDED_RESTORE)
+    try:
+        for start in range(0, len(steps), BATCH):
+            check_lock()
+            batch = steps[start : start + BATCH]
+            pipe = client.pipeline(transaction=False)
+            for step in batch:
+                args = split(step.sql)
+                verb = args[0].upper()
+                if verb == b"EXPIRE":
+                    old = guards.get((step.change.address, args[1]), b"-1")
+                    expire(keys=[args[1]], args=[old, args[2]], client=pipe)
+                elif verb in (b"PERSIST", b"PEXPIREAT"):
+                    when = args[2] if verb == b"PEXPIREAT" else b"-1"
+                    restore(keys=[args[1]], args=[when], client=pipe)
+                elif verb == b"ECHO":
+                    pipe.echo(args[1])
+                else:
+                    pipe.execute_command(*[_substitute(a) for a in args])
+            results = pipe.execute(raise_on_error=False)
+            for step, result in zip(batch, results, strict=True):
+                if isinstance(result, Exception):
+                    raise ReconcilerError(
+                        f"Redis refused a step of {step.change.address}: {result}."
+                    )
+                if result == -3:
+                    key = from_bytes(split(step.sql)[1])
+                    outcome.skipped.append(
+                        {"address": step.change.address, "key": key, "reason": "changed"}
+                    )
+                    log(f"skip   {step.change.address}: {key!r} changed since the plan")
+                else:
+                    outcome.done.append(step)
+            log(f"redis  {len(outcome.done)} done, {len(outcome.skipped)} skipped")
+            if progress:
+                progress(len(batch))
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise ConnectionFailed(
+            f"The connection to Redis was lost during the apply ({exc}); "
+            f"{len(outcome.done)} steps had run.",
+            detail="Run `reconciler plan` again: keys already fixed are not planned twice.",
+        ) from None
+    return outcome

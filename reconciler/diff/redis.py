@@ -1,0 +1,107 @@
+"""Redis: config and ACL users compared as values; keys judged against their patterns.
+
+Keys are never "fixed" by deleting or rewriting data: TTL violations become ExpireKeys
+changes, everything else a scan finds (wrong types, oversized values, keys no pattern
+declares) becomes a finding in the plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from typing import Any
+
+from reconciler.errors import InputError
+from reconciler.model.redis import AclUser, ConfigParam, KeyspaceReport, RedisSnapshot
+from reconciler.ops.base import Change
+from reconciler.ops.redis import ConfigSet, DeleteAclUser, ExpireKeys, SetAclUser
+
+BUILTIN_USERS = frozenset({"default"})
+
+
+def compare_redis(
+    desired: RedisSnapshot, live: RedisSnapshot, report: KeyspaceReport | None
+) -> tuple[list[Change], list[dict[str, Any]]]:
+    changes: list[Change] = []
+    for name, want in sorted(desired.config.items()):
+        have = live.config.get(name, ConfigParam(name, ""))
+        if have.value != want.value:
+            changes.append(ConfigSet(have, want))
+    if desired.manage_acl:
+        changes += _compare_acl(desired.acl, live.acl)
+    findings: list[dict[str, Any]] = []
+    if report is not None:
+        for pattern, stats in sorted(report.patterns.items()):
+            spec = desired.patterns[pattern]
+            if stats.fixes and spec.ttl is not None:
+                fixes = tuple(sorted(stats.fixes, key=lambda k: k.key))
+                changes.append(ExpireKeys(pattern, spec.ttl, fixes))
+            findings += _pattern_findings(spec.address, stats, spec.type)
+        for prefix, count in sorted(report.unmatched.items()):
+            findings.append(
+                {
+                    "address": f"redis.keys.{prefix}:*",
+                    "kind": "unmatched",
+                    "count": count,
+                    "message": f"{count} keys under {prefix!r} match no declared pattern",
+                    "examples": report.unmatched_examples.get(prefix, [])[:3],
+                }
+            )
+    return changes, findings
+
+
+def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str, Any]]:
+    out = []
+    if stats.type_mismatches:
+        got = ", ".join(f"{t} {n}" for t, n in sorted(stats.types.items()) if t != want_type)
+        out.append(
+            {
+                "address": str(address),
+                "kind": "type_mismatch",
+                "count": stats.type_mismatches,
+                "message": f"{stats.type_mismatches} keys are not {want_type} ({got})",
+                "examples": stats.mismatch_examples[:3],
+            }
+        )
+    if stats.oversized:
+        out.append(
+            {
+                "address": str(address),
+                "kind": "oversized",
+                "count": stats.oversized,
+                "message": f"{stats.oversized} keys exceed the declared size bounds",
+                "examples": [],
+            }
+        )
+    return out
+
+
+def password_digest(env_name: str) -> str:
+    value = os.environ.get(env_name)
+    if value is None:
+        raise InputError(
+            f"The environment variable {env_name} is not set; it holds an ACL user's password.",
+            detail="Set it in the environment of plan and apply (its value is never printed).",
+        )
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _comparable(user: AclUser) -> tuple:
+    hashes = (password_digest(user.password_env),) if user.password_env else user.password_hashes
+    return (user.enabled, user.rules, tuple(sorted(hashes)), user.nopass)
+
+
+def _compare_acl(want: dict[str, AclUser], have: dict[str, AclUser]) -> list[Change]:
+    out: list[Change] = []
+    for name, user in sorted(want.items()):
+        old = have.get(name)
+        if old is None:
+            out.append(SetAclUser(None, user))
+        elif _comparable(old) != _comparable(user):
+            # The reverse must restore the old password: keep the server's hashes for it.
+            out.append(SetAclUser(old, dataclasses.replace(user)))
+    for name, user in sorted(have.items()):
+        if name not in want and name not in BUILTIN_USERS:
+            out.append(DeleteAclUser(user))
+    return out

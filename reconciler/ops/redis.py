@@ -1,0 +1,193 @@
+"""Redis changes: key TTLs, server config, ACL users. Statements are redis-cli command lines.
+
+Keys are data: a change never rewrites a value. TTL fixes carry each key's expiry as scanned
+(absolute ms, -1 for none) so that apply can skip a key that changed since the plan, and the
+down file restores exactly that expiry (PERSIST, or PEXPIREAT the old instant).
+Passwords never appear: an ACL user's password is rendered as a `${ENV_VAR}` reference that
+apply substitutes from its environment at the last moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.redis import AclUser, ConfigParam, KeyFix
+from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
+from reconciler.ops.redisproto import render
+
+PASSWORD_REF = "${{{}}}"  # rendered into a `>${NAME}` rule; apply substitutes the value
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireKeys(Change):
+    """Give every listed key of a pattern its TTL (missing, or longer than the policy)."""
+
+    pattern: str
+    ttl: int
+    keys: tuple[KeyFix, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("redis", "keys", self.pattern)
+
+    def statements(self) -> list[Statement]:
+        return [Statement(render("EXPIRE", k.key, self.ttl)) for k in self.keys]
+
+    def reverse(self) -> Change:
+        return RestoreExpiry(self.pattern, self.ttl, self.keys)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        missing = sum(1 for k in self.keys if k.pexpiretime < 0)
+        return (
+            Hazard(
+                "expires_data",
+                f"{len(self.keys)} keys will expire within {self.ttl} s "
+                f"({missing} had no TTL at all)",
+            ),
+        )
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "ttl", "old": None, "new": self.ttl, "keys": len(self.keys)}]
+
+    def describe(self) -> str:
+        return f"expire {len(self.keys)} keys within {self.ttl} s"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreExpiry(Change):
+    """The reverse of ExpireKeys: each key gets back exactly the expiry it had."""
+
+    pattern: str
+    ttl: int
+    keys: tuple[KeyFix, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("redis", "keys", self.pattern)
+
+    def statements(self) -> list[Statement]:
+        out = []
+        for k in self.keys:
+            if k.pexpiretime < 0:
+                out.append(Statement(render("PERSIST", k.key)))
+            else:
+                out.append(Statement(render("PEXPIREAT", k.key, k.pexpiretime)))
+        return out
+
+    def reverse(self) -> Change:
+        return ExpireKeys(self.pattern, self.ttl, self.keys)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"restore the expiry of {len(self.keys)} keys"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSet(Change):
+    old: ConfigParam
+    new: ConfigParam
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        return [Statement(render("CONFIG", "SET", self.new.name, self.new.value))]
+
+    def reverse(self) -> Change:
+        return ConfigSet(self.new, self.old)
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "value", "old": self.old.value, "new": self.new.value}]
+
+    def describe(self) -> str:
+        return f"{self.new.name} {self.old.value!r} → {self.new.value!r}"
+
+
+def _setuser_args(user: AclUser) -> list[str]:
+    args = ["ACL", "SETUSER", user.name, "reset", "on" if user.enabled else "off"]
+    if user.nopass:
+        args.append("nopass")
+    elif user.password_env:
+        args.append(">" + PASSWORD_REF.format(user.password_env))
+    else:
+        args += [f"#{h}" for h in user.password_hashes]
+    return [*args, *user.rules]
+
+
+@dataclass(frozen=True, slots=True)
+class SetAclUser(Change):
+    """Create or redefine a user. `old` None: the user is new (its reverse deletes it)."""
+
+    old: AclUser | None
+    new: AclUser
+
+    @property
+    def action(self) -> Action:  # type: ignore[override]
+        return Action.CREATE if self.old is None else Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        return [Statement(render(*_setuser_args(self.new)))]
+
+    def reverse(self) -> Change:
+        if self.old is None:
+            return DeleteAclUser(self.new)
+        return SetAclUser(self.new, self.old)
+
+    def details(self) -> list[dict]:
+        if self.old is None:
+            return [{"attribute": "user", "old": None, "new": self.new.name}]
+        out = []
+        if self.old.enabled != self.new.enabled:
+            out.append({"attribute": "enabled", "old": self.old.enabled, "new": self.new.enabled})
+        if self.old.rules != self.new.rules:
+            out.append(
+                {"attribute": "rules", "old": list(self.old.rules), "new": list(self.new.rules)}
+            )
+        if (self.old.password_env, self.old.password_hashes, self.old.nopass) != (
+            self.new.password_env,
+            self.new.password_hashes,
+            self.new.nopass,
+        ):
+            out.append({"attribute": "password", "old": "(hidden)", "new": "(hidden)"})
+        return out
+
+    def describe(self) -> str:
+        if self.old is None:
+            return "create user"
+        return "user: " + ", ".join(d["attribute"] for d in self.details())
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAclUser(Change):
+    user: AclUser
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.user.address
+
+    def statements(self) -> list[Statement]:
+        return [Statement(render("ACL", "DELUSER", self.user.name))]
+
+    def reverse(self) -> Change:
+        return SetAclUser(None, self.user)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(DESTRUCTIVE, f"deletes ACL user {self.user.name}; its clients lose access"),)
+
+    def describe(self) -> str:
+        return "user"

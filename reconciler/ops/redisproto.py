@@ -1,0 +1,87 @@
+"""redis-cli command lines: render arguments so `redis-cli < file` replays them, and parse back.
+
+Rendering quotes every argument in double quotes and escapes `"`, `\\` and every byte outside
+printable ASCII as `\\xHH`, the syntax redis-cli's argument splitter reads. Keys are carried as
+str holding their exact bytes (UTF-8, with undecodable bytes as surrogate escapes), so a key
+read from the server renders, parses and is sent back byte for byte.
+"""
+
+from __future__ import annotations
+
+_SIMPLE = {ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def to_bytes(value: str | bytes | int) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8", "surrogateescape")
+
+
+def from_bytes(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def quote(value: str | bytes | int) -> str:
+    out = []
+    for b in to_bytes(value):
+        if b in _SIMPLE:
+            out.append(_SIMPLE[b])
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append(f"\\x{b:02x}")
+    return '"' + "".join(out) + '"'
+
+
+def render(*args: str | bytes | int) -> str:
+    """One command line: the command word bare, every argument quoted."""
+    head, *rest = args
+    return " ".join([str(head), *(quote(a) for a in rest)])
+
+
+_UNESCAPE = {"n": b"\n", "r": b"\r", "t": b"\t", "b": b"\b", "a": b"\a"}
+
+
+def split(line: str) -> list[bytes]:
+    """The arguments of one rendered line (the subset of redis-cli syntax render() writes,
+    plus bare words and single-quoted strings)."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while i < n:
+        while i < n and line[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        buf = bytearray()
+        if line[i] == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError(f"unbalanced quotes in {line!r}")
+                c = line[i]
+                if c == "\\" and i + 1 < n:
+                    nxt = line[i + 1]
+                    if nxt == "x" and i + 3 < n:
+                        buf.append(int(line[i + 2 : i + 4], 16))
+                        i += 4
+                        continue
+                    buf += _UNESCAPE.get(nxt, nxt.encode())
+                    i += 2
+                    continue
+                if c == '"':
+                    i += 1
+                    break
+                buf += c.encode("utf-8", "surrogateescape")
+                i += 1
+        elif line[i] == "'":
+            i += 1
+            while i < n and line[i] != "'":
+                buf += line[i].encode("utf-8", "surrogateescape")
+                i += 1
+            i += 1
+        else:
+            while i < n and not line[i].isspace():
+                buf += line[i].encode("utf-8", "surrogateescape")
+                i += 1
+        args.append(bytes(buf))
+    return args

@@ -1,0 +1,197 @@
+"""Targets and planning across engines: open connections (and locks), read live state, plan.
+
+A run targets Postgres, Redis or both. With only one given, the other engine's part of the
+desired state is left out of the plan entirely (`--redis` alone never touches Postgres).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from reconciler.apply.lock import PgLock
+from reconciler.canonical import canonicalize
+from reconciler.connect import connect_pg, redact, target_info
+from reconciler.desired import Desired
+from reconciler.diff import compare
+from reconciler.errors import StalePlan
+from reconciler.graph import order
+from reconciler.introspect.postgres import introspect
+from reconciler.model.redis import KeyspaceReport, RedisSnapshot
+from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
+from reconciler.ops.base import Change
+from reconciler.plan import Plan, build_plan
+
+
+@dataclass
+class Targets:
+    pg: psycopg.Connection | None = None
+    redis: Any = None  # redis.Redis, imported lazily (a Postgres-only run never loads it)
+    redis_url: str | None = None
+    redis_lock: Any = None
+
+
+@contextmanager
+def open_targets(
+    pg_url: str | None,
+    redis_url: str | None,
+    *,
+    command: str,
+    lock_timeout: float | None = None,
+) -> Iterator[Targets]:
+    """Connections to the targets; with lock_timeout set, each engine's lock is held too."""
+    with ExitStack() as stack:
+        t = Targets(redis_url=redis_url)
+        if pg_url:
+            t.pg = stack.enter_context(connect_pg(pg_url, command=command))
+            if lock_timeout is not None:
+                stack.enter_context(PgLock(t.pg, timeout=lock_timeout))
+        if redis_url:
+            from reconciler.introspect.redis import connect_redis
+
+            t.redis = connect_redis(redis_url, command=command)
+            stack.callback(t.redis.close)
+            if lock_timeout is not None:
+                from reconciler.apply.redis_lock import RedisLock
+
+                t.redis_lock = stack.enter_context(
+                    RedisLock(t.redis, timeout=lock_timeout, command=command)
+                )
+        yield t
+
+
+def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:
+    """Postgres keeps the state when it is a target; otherwise the local file backend."""
+    if t.pg is not None:
+        from reconciler.state.postgres import PgState
+
+        return PgState(t.pg)
+    from reconciler.state.file import FileState
+
+    return FileState(state_dir)
+
+
+@dataclass
+class Live:
+    pg: PgSnapshot | None = None
+    redis: RedisSnapshot | None = None
+    keys: KeyspaceReport | None = None
+
+
+def read_live(
+    t: Targets,
+    *,
+    want: Desired | None = None,
+    config_names: tuple[str, ...] = (),
+    scan: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Live:
+    live = Live()
+    if t.pg is not None:
+        live.pg = introspect(t.pg)
+    if t.redis is not None:
+        from reconciler.introspect.redis import read_acl, read_config, scan_keyspace
+
+        spec = want.redis if want is not None and want.redis is not None else RedisSnapshot()
+        names = tuple(spec.config) or config_names
+        live.redis = RedisSnapshot(config=read_config(t.redis, names), acl=read_acl(t.redis))
+        if scan and spec.patterns:
+            live.keys = scan_keyspace(t.redis, list(spec.patterns.values()), progress=progress)
+    return live
+
+
+def redis_fingerprint(snap: RedisSnapshot | None) -> str:
+    """Config values and ACL users (with password digests) as read; keys are guarded apart."""
+    if snap is None:
+        return ""
+    text = repr(
+        (
+            sorted((k, v.value) for k, v in snap.config.items()),
+            sorted((k, value_dict(u)) for k, u in snap.acl.items()),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if t.pg is not None:
+        out.update(target_info(t.pg))
+    if t.redis is not None:
+        out["redis"] = {
+            "server": redact(t.redis_url or ""),
+            "config": sorted(want_redis.config) if want_redis else [],
+        }
+    return out
+
+
+def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
+    """The ordered plan that brings every target to `want` (nothing is written)."""
+    changes: list[Change] = []
+    findings: list[dict[str, Any]] = []
+    if t.pg is not None and live.pg is not None:
+        changes += compare(canonicalize(t.pg, want.pg, live.pg), live.pg)
+    want_redis = want.redis if t.redis is not None else None
+    if want_redis is not None and live.redis is not None:
+        from reconciler.diff.redis import compare_redis
+        from reconciler.introspect.redis import canonical_acl
+
+        if want_redis.manage_acl and want_redis.acl:
+            want_redis = replace(want_redis, acl=canonical_acl(t.redis, want_redis.acl.values()))
+        redis_changes, findings = compare_redis(want_redis, live.redis, live.keys)
+        changes += redis_changes
+    return build_plan(
+        order(changes),
+        desired_hash=want.digest,
+        live_fingerprint=live.pg.fingerprint() if live.pg is not None else "",
+        redis_fingerprint=redis_fingerprint(live.redis),
+        target=target_of(t, want_redis),
+        findings=tuple(findings),
+    )
+
+
+def check_saved(p: Plan, t: Targets, live: Live) -> None:
+    """Refuse a plan made for another target, or whose target moved since."""
+    if t.pg is not None and p.target.get("database") != target_info(t.pg)["database"]:
+        raise StalePlan(
+            f"This plan was made for database {p.target.get('database')!r}, not "
+            f"{target_info(t.pg)['database']!r}; refusing to apply it here.",
+        )
+    engines = {c.engine for c in p.changes}
+    if "pg" in engines and t.pg is None:
+        raise StalePlan("This plan changes PostgreSQL: pass --pg to apply it.")
+    if "redis" in engines and t.redis is None:
+        raise StalePlan("This plan changes Redis: pass --redis to apply it.")
+    if live.pg is not None and p.live_fingerprint and live.pg.fingerprint() != p.live_fingerprint:
+        raise StalePlan(
+            "The database changed since this plan was made; refusing to apply a stale plan.",
+            detail="Run `reconciler plan` again and review the new plan.",
+        )
+    moved = live.redis is not None and redis_fingerprint(live.redis) != p.redis_fingerprint
+    if p.redis_fingerprint and moved:
+        raise StalePlan(
+            "The Redis config or ACL users changed since this plan was made; refusing to "
+            "apply a stale plan.",
+            detail="Run `reconciler plan` again and review the new plan.",
+        )
+
+
+def inventory_of(live: Live) -> dict[str, dict[str, Any]]:
+    inv = inventory(live.pg) if live.pg is not None else {}
+    if live.redis is not None:
+        for p in live.redis.config.values():
+            inv[str(p.address)] = {"name": p.name, "value": p.value}
+        for u in live.redis.acl.values():
+            inv[str(u.address)] = {
+                "name": u.name,
+                "enabled": u.enabled,
+                "rules": list(u.rules),
+                "password": "set" if u.password_hashes else ("none" if u.nopass else "unset"),
+            }
+    return inv
