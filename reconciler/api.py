@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from reconciler import desired as desired_mod
 from reconciler.apply.executor import Timeouts, run_statements
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
-from reconciler.plan import Plan, Step
+from reconciler.plan import Plan, Step, next_version
 from reconciler.plan.files import document, file_key, read_plan, sha256, verify_files, write_plan
 from reconciler.planner import (
     Live,
@@ -159,6 +159,8 @@ def apply(
         if confirm is not None and not confirm(p):
             raise Refused("Apply cancelled; nothing was changed.")
         if json_path is None:
+            while state.exists() and state.get(p.version) is not None:
+                p = replace(p, version=next_version(p.version))  # two applies in one second
             p, json_path = write_plan(p, out_dir)
         before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
         up, down = document(p, "up"), document(p, "down")

@@ -1,7 +1,8 @@
 """order(changes): a dependency order for a list of changes, byte-identical run to run.
 
 Edges are read from each change's provides() / depends_on() (see ops/base.py):
-1. a change needing X runs after the create or rename that provides X;
+1. a change needing X runs after the create or rename that provides X (a drop: after a
+   rename only — it needs the old X, not its replacement);
 2. a non-drop change needing X runs after an alter of X (an index after its column's new type);
 3. a drop of something needing X runs before an alter or drop of X (dependents go first:
    a foreign key before the table it references, an index before its column's type change);
@@ -46,7 +47,10 @@ def order(changes: list[Change]) -> list[Change]:
         is_drop = c.action is Action.DROP
         for dep in c.depends_on():
             for p in providers.get(dep, ()):
-                _edge(graph, p, nid)
+                # A drop needs the *old* object: only a rename (which the drop's SQL already
+                # follows) must precede it, never the creation of a replacement.
+                if not is_drop or nodes[p].action is Action.RENAME:
+                    _edge(graph, p, nid)
             for p in alters.get(dep, ()):
                 _edge(graph, nid, p) if is_drop else _edge(graph, p, nid)
             if is_drop or dep not in providers:

@@ -86,6 +86,8 @@ def test_example_schemas_load_and_lint_clean() -> None:
             assert table.column(name) == Column(name, "timestamp with time zone", False, "now()")
     assert [p.relative_to("schemas").as_posix() for p in desired.files] == [
         "extensions.yaml",
+        "keys/app.yaml",
+        "keys/server.yaml",
         "tables/audit_logs.yaml",
         "tables/runs.yaml",
         "tables/users.yaml",
@@ -106,7 +108,13 @@ def rich() -> Desired:
 
 def test_rich_files_skip_keys_dir_and_keep_empty(rich: Desired) -> None:
     rels = [p.relative_to("tests/fixtures/rich").as_posix() for p in rich.files]
-    assert rels == ["base.yml", "billing/empty.yaml", "billing/invoices.yaml", "customers.yaml"]
+    assert rels == [
+        "base.yml",
+        "billing/empty.yaml",
+        "billing/invoices.yaml",
+        "customers.yaml",
+        "keys/sessions.yaml",
+    ]
 
 
 def test_rich_schemas_extensions_enums(rich: Desired) -> None:

@@ -221,5 +221,9 @@ def test_every_rule_is_described() -> None:
         "pk-uuid-id",
         "timestamps",
         "enum-name",
+        "key-pattern",
+        "key-type-class",
+        "key-ttl",
+        "acl-nopass",
     }
     assert all(sev in ("error", "warning") and text for sev, text in RULES.values())

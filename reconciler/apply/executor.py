@@ -32,6 +32,10 @@ class Executed:
     statements: int
 
 
+# "unsafe use of new value of enum type" / "cannot run inside a transaction block"
+_NEEDS_OUTSIDE = frozenset({"55P04", "25001"})
+
+
 def run_statements(
     conn: psycopg.Connection,
     steps: list[Step],
@@ -42,20 +46,53 @@ def run_statements(
 ) -> Executed:
     """Execute `steps` in one transaction; `before_commit` records state in that transaction.
 
-    Statements Postgres refuses to run usefully inside a transaction (adding an enum value that
-    later statements use) run first, each on its own and logged; they are idempotent
-    (IF NOT EXISTS) and only ever touch objects that existed before the plan.
+    Everything runs in the one transaction first. Only when Postgres refuses that because a
+    statement needs to run outside a transaction (a new enum value used by a later statement)
+    is the whole apply retried with those statements run first, each on its own and logged;
+    they are idempotent (IF NOT EXISTS) and only touch objects that existed before the plan.
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    count = 0
+    try:
+        count = _attempt(conn, steps, timeouts, log, before_commit, hoist=False)
+    except _Failed as failed:
+        retry = failed.sqlstate in _NEEDS_OUTSIDE and any(not s.transactional for s in steps)
+        if not retry:
+            raise failed.error from None
+        log("retry with the statements that must run outside the transaction first")
+        try:
+            count = _attempt(conn, steps, timeouts, log, before_commit, hoist=True)
+        except _Failed as again:
+            raise again.error from None
+    finished = datetime.now(UTC)
+    return Executed(started, finished, int((time.monotonic() - t0) * 1000), count)
+
+
+class _Failed(Exception):
+    def __init__(self, error: ReconcilerError, sqlstate: str | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sqlstate = sqlstate
+
+
+def _attempt(
+    conn: psycopg.Connection,
+    steps: list[Step],
+    timeouts: Timeouts,
+    log: Callable[[str], None],
+    before_commit: Callable[[], None],
+    *,
+    hoist: bool,
+) -> int:
+    count = outside = 0
     current: PlannedChange | None = None
     try:
-        for step in (s for s in steps if not s.transactional):
+        for step in (s for s in steps if hoist and not s.transactional):
             current = step.change
             log(f"run outside the transaction  {step.change.address}: {step.sql}")
             conn.execute(step.sql.encode())
             count += 1
+            outside += 1
         with conn.transaction():
             conn.execute(
                 "SELECT set_config('lock_timeout', %s, true), "
@@ -63,7 +100,7 @@ def run_statements(
                 "set_config('search_path', 'public', true)",
                 (timeouts.lock_timeout, timeouts.statement_timeout),
             )
-            for step in (s for s in steps if s.transactional):
+            for step in (s for s in steps if s.transactional or not hoist):
                 current = step.change
                 if step.sql.lstrip().startswith("--"):
                     log(f"skip   {step.change.address}: {step.sql}")
@@ -80,11 +117,10 @@ def run_statements(
                 "not committed, so nothing of it was applied.",
                 detail=_pg_message(exc),
             ) from None
-        raise _failed(current, exc) from None
+        raise _Failed(_failed(current, exc, outside), exc.sqlstate) from None
     except psycopg.Error as exc:
-        raise _failed(current, exc) from None
-    finished = datetime.now(UTC)
-    return Executed(started, finished, int((time.monotonic() - t0) * 1000), count)
+        raise _Failed(_failed(current, exc, outside), exc.sqlstate) from None
+    return count
 
 
 def _pg_message(exc: psycopg.Error) -> str:
@@ -93,12 +129,19 @@ def _pg_message(exc: psycopg.Error) -> str:
     return (primary or str(exc)).strip().splitlines()[0]
 
 
-def _failed(change: PlannedChange | None, exc: psycopg.Error) -> ReconcilerError:
+def _failed(change: PlannedChange | None, exc: psycopg.Error, outside: int) -> ReconcilerError:
     where = f" at {change.address}" if change else " while recording state"
     hint = ""
     if getattr(exc, "sqlstate", None) == "55P03":
         hint = " (a table lock could not be taken within lock_timeout; retry when it is quieter)"
+    kept = (
+        "nothing was changed."
+        if not outside
+        else f"nothing else was changed, but the {outside} statement(s) Postgres only runs "
+        "outside a transaction (adding enum values) stay applied; they are harmless and "
+        "idempotent, and a new plan will not repeat them."
+    )
     return ReconcilerError(
         f"The apply failed{where}: {_pg_message(exc)}{hint}. The transaction was rolled back; "
-        "nothing was changed.",
+        + kept,
     )

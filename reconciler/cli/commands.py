@@ -148,6 +148,15 @@ def apply(
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
         return
+    if result.skipped:
+        con.print(
+            f"[yellow]{len(result.skipped)} keys skipped[/]: they changed between plan and "
+            "apply (deleted, or their TTL changed), so they were left as they are:"
+        )
+        for s in result.skipped[:20]:
+            con.print(f"  - {escape(s['address'])}: {escape(repr(s['key']))}", highlight=False)
+        if len(result.skipped) > 20:
+            con.print(f"  … and {len(result.skipped) - 20} more (see the log)")
     n = result.plan.counts()
     con.print(
         f"\n[green]Apply complete![/] {n['add']} added, {n['change']} changed, "

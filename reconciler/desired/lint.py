@@ -1,7 +1,8 @@
-"""The seed's naming and mandatory-column conventions as lint rules.
+"""The seed's naming, mandatory-column and Redis key conventions as lint rules.
 
-Findings are reported per table (and per enum for `enum-name`); a table silences a rule for
-itself, its columns, indexes and foreign keys with `lint: {ignore: [{rule, reason}]}`.
+Findings are reported per table (and per enum for `enum-name`), per Redis key pattern and per
+ACL user; a table silences a rule for itself, its columns, indexes and foreign keys with
+`lint: {ignore: [{rule, reason}]}`, and a key pattern or ACL user entry does so for itself.
 Errors fail `reconciler validate`/`check`; warnings are printed only.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Table
+from reconciler.model.redis import CLASS_NEEDS_TTL, CLASS_TTL, CLASS_TYPES, AclUser, KeyPattern
 
 if TYPE_CHECKING:
     from reconciler.desired import Desired
@@ -25,7 +27,25 @@ RULES: dict[str, tuple[str, str]] = {
     "pk-uuid-id": ("error", "the primary key is the single column `id uuid`"),
     "timestamps": ("error", "tables have created_at and updated_at timestamp columns"),
     "enum-name": ("warning", "enum names are lowercase snake_case"),
+    "key-pattern": (
+        "warning",
+        "key patterns are <namespace>:<entity>:<id>[:<attribute>]: lowercase snake_case "
+        "literal segments, the namespace first, a {placeholder} for the id",
+    ),
+    "key-type-class": (
+        "warning",
+        "the data type fits the key class (cache/session: string or hash, queue: list or "
+        "stream, ratelimit: zset or string)",
+    ),
+    "key-ttl": (
+        "error",
+        "keys of the classes cache, session, ratelimit and lock expire; a TTL other than the "
+        "class default has a reason",
+    ),
+    "acl-nopass": ("warning", "enabled ACL users log in with a password, not nopass"),
 }
+KEY_RULES = ("key-pattern", "key-type-class", "key-ttl")  # may be ignored per key pattern
+ACL_RULES = ("acl-nopass",)  # may be ignored per ACL user
 
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")
 # Plural words that do not end in "s" (the last word of a name decides).
@@ -76,6 +96,13 @@ def lint(desired: Desired) -> list[Finding]:
                     enum.source,
                 )
             )
+    if desired.redis is not None:
+        for pattern in desired.redis.patterns.values():
+            ignored = {i.rule for i in desired.lint_ignores.get(pattern.address, ())}
+            findings += [f for f in _key_pattern(pattern) if f.rule not in ignored]
+        for user in desired.redis.acl.values():
+            ignored = {i.rule for i in desired.lint_ignores.get(user.address, ())}
+            findings += [f for f in _acl_user(user) if f.rule not in ignored]
     return sorted(findings, key=_sort_key)
 
 
@@ -170,3 +197,43 @@ def _table(t: Table, indexes: list) -> list[Finding]:
                 )
             )
     return out
+
+
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}\Z")
+
+
+def _key_pattern(p: KeyPattern) -> list[Finding]:
+    out: list[Finding] = []
+
+    def add(rule: str, message: str) -> None:
+        out.append(_finding(rule, f"key pattern '{p.pattern}' {message}", p.address, p.source))
+
+    segments = p.pattern.split(":")
+    literals = [s for s in segments if not _PLACEHOLDER.match(s)]
+    for s in literals:
+        if not _SNAKE.match(s):
+            add("key-pattern", f"has the segment '{s}', which is not lowercase snake_case")
+    if _PLACEHOLDER.match(segments[0]):
+        add("key-pattern", "should start with a literal namespace, not a placeholder")
+    if len(literals) == len(segments):
+        add("key-pattern", "has no {placeholder} for the id")
+    allowed = CLASS_TYPES.get(p.key_class or "")
+    if allowed and p.type not in allowed:
+        add(
+            "key-type-class",
+            f"is of type {p.type}, but class {p.key_class} uses {' or '.join(allowed)}",
+        )
+    if p.key_class in CLASS_NEEDS_TTL:
+        default = CLASS_TTL[p.key_class]
+        if p.ttl is None:
+            add("key-ttl", f"has no TTL, but keys of class {p.key_class} must expire")
+        elif default is not None and p.ttl != default and not (p.reason or "").strip():
+            add("key-ttl", f"overrides the class {p.key_class} TTL without a reason")
+    return out
+
+
+def _acl_user(u: AclUser) -> list[Finding]:
+    if u.enabled and u.nopass:
+        message = f"ACL user '{u.name}' is enabled with nopass: anyone can log in as it"
+        return [_finding("acl-nopass", message, u.address, u.source)]
+    return []

@@ -1,22 +1,30 @@
-"""Foreign keys that must step aside while the key they reference is replaced.
+"""Foreign keys that must step aside while what they lean on changes.
 
 Postgres refuses to drop a primary key, unique constraint or unique index that a foreign key
-references. When a plan replaces such a key (drop + create of one address), every foreign key
-leaning on it that the plan does not already touch is dropped before and re-added after.
+references, and to retype one end of a foreign key while the other end keeps its type. When a
+plan drops (or replaces, or renames) such a key, or retypes a column on either end, every
+foreign key concerned that the plan does not already touch is dropped before and re-added
+after — in its desired form.
 """
 
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.model.address import Address
 from reconciler.model.pg import ForeignKey
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_column import AlterColumn
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 
 
 def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    drops = {c.address for c in changes if c.action is Action.DROP}
-    replaced = drops & {c.address for c in changes if c.action is Action.CREATE}
-    if not replaced:
+    dropped = {c.address for c in changes if c.action is Action.DROP}
+    retyped = {
+        c.address
+        for c in changes
+        if isinstance(c, AlterColumn) and {"type", "collation"} & set(c.changed())
+    }
+    if not dropped and not retyped:
         return []
     touched = {
         c.address
@@ -30,7 +38,12 @@ def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> lis
             continue  # a dropped table's foreign keys are dropped with it already
         for fk in t.foreign_keys:
             address = t.constraint_address(fk.name)
-            if address in touched or ctx.ref_key(fk, ctx.live) not in replaced:
+            ends = {t.column_address(col) for col in fk.columns} | {
+                Address.of("pg", "column", fk.ref_schema, fk.ref_table, col)
+                for col in fk.ref_columns
+            }
+            leans = ctx.ref_key(fk, ctx.live) in dropped or ends & retyped
+            if address in touched or not leans:
                 continue
             new = next((k for k in want.foreign_keys if k.name == fk.name), None)
             if new is None:

@@ -1,8 +1,9 @@
 """Address: the stable name of one managed object (graph node, state key, --target, output).
 
 Rendered as dot-separated parts: `pg.table.public.runs`, `pg.column.public.runs.user_id`.
-A part that is not a plain lowercase identifier is double-quoted (with `"` doubled), so every
-address string parses back to the same parts even for names holding dots or quotes.
+A part holding anything beyond letters, digits and `_ $ : { } * @ / -` (a dot, a quote, a
+space, non-ASCII) is double-quoted with `"` doubled, so every address string parses back to the
+same parts: `redis.keys.app:session:{id}`, `pg.table.public."odd.name"`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_PLAIN = re.compile(r"[A-Za-z0-9_$:{}*@/-]+\Z")
 
 
 def _render_part(part: str) -> str:

@@ -19,3 +19,20 @@ def quote_ident(name: str) -> str:
 
 def qualified(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+NAMEDATALEN = 64
+
+
+def make_object_name(name1: str, name2: str | None, label: str) -> str:
+    """The name Postgres derives for an implicit object (`<table>_<column>_seq`, `_key` …):
+    when too long for NAMEDATALEN, the longer of the two names is shortened first, one
+    character at a time, as makeObjectName() does (byte lengths; characters kept whole)."""
+    avail = NAMEDATALEN - 1 - len(label.encode()) - 1 - (1 if name2 else 0)
+    n1, n2 = name1, name2 or ""
+    while len(n1.encode()) + len(n2.encode()) > avail:
+        if len(n1.encode()) > len(n2.encode()):
+            n1 = n1[:-1]
+        else:
+            n2 = n2[:-1]
+    return f"{n1}_{n2}_{label}" if name2 else f"{n1}_{label}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
+from reconciler.model.names import make_object_name
 from reconciler.model.pg import Column
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -145,7 +146,11 @@ class RenameColumn(Change):
         if self.identity:
             t = self.table
             out.append(
-                rename_sequence(self.schema, f"{t}_{self.old_name}_seq", f"{t}_{self.new_name}_seq")
+                rename_sequence(
+                    self.schema,
+                    make_object_name(t, self.old_name, "seq"),
+                    make_object_name(t, self.new_name, "seq"),
+                )
             )
         return out
 
@@ -183,14 +188,14 @@ class AlterColumn(Change):
     def address(self) -> Address:
         return Address.of("pg", "column", self.schema, self.table, self.new.name)
 
-    def _attrs(self) -> list[str]:
+    def changed(self) -> list[str]:
         return [d["attribute"] for d in self.details()]
 
     def statements(self) -> list[Statement]:
         o, n = self.old, self.new
         col = ident(n.name)
         acts: list[str] = []
-        changed = self._attrs()
+        changed = self.changed()
         # A default of the old type may not cast to the new one: drop it first, set it after.
         type_change = "type" in changed or "collation" in changed
         if o.default is not None and ("default" in changed or type_change):
@@ -228,7 +233,7 @@ class AlterColumn(Change):
 
     def hazards(self) -> tuple[Hazard, ...]:
         out = []
-        changed = self._attrs()
+        changed = self.changed()
         if "type" in changed and _type_change_rewrites(self.old.type, self.new.type):
             out.append(
                 Hazard(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
+from reconciler.model.names import make_object_name
 from reconciler.model.pg import Table
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -137,7 +138,9 @@ class RenameTable(Change):
         for col in self.identity_columns:
             out.append(
                 rename_sequence(
-                    self.schema, f"{self.old_name}_{col}_seq", f"{self.new_name}_{col}_seq"
+                    self.schema,
+                    make_object_name(self.old_name, col, "seq"),
+                    make_object_name(self.new_name, col, "seq"),
                 )
             )
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.errors import InputError
@@ -183,8 +183,17 @@ class Plan:
             ) from None
 
 
+_VERSION_FORMAT = "%Y%m%d%H%M%S"
+
+
 def new_version(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+    return (now or datetime.now(UTC)).strftime(_VERSION_FORMAT)
+
+
+def next_version(version: str) -> str:
+    """The version one second later (versions stay unique and ordered by time)."""
+    at = datetime.strptime(version, _VERSION_FORMAT).replace(tzinfo=UTC)
+    return new_version(at + timedelta(seconds=1))
 
 
 def slug_for(changes: list[Change]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
 from reconciler.ops.redisproto import render as render_command
-from reconciler.plan import Plan, PlannedChange
+from reconciler.plan import Plan, PlannedChange, next_version
 
 ENGINES = ("pg", "redis")  # file order inside a combined document
 _EXT = {"pg": "sql", "redis": "redis"}
@@ -103,8 +103,14 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
-    """Write the plan's files; returns the plan with its file checksums and the json path."""
+    """Write the plan's files; returns the plan with its file checksums and the json path.
+
+    A version already used in out_dir (two plans within one second) moves to the next free
+    second, so no plan file is ever overwritten.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    while any(out_dir.glob(f"{plan.version}_*")):
+        plan = dataclasses.replace(plan, version=next_version(plan.version))
     files: dict[str, dict[str, str]] = {}
     texts: dict[str, str] = {}
     for engine in ENGINES:

@@ -11,8 +11,24 @@ _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "re
 _HAZARD_STYLE = {"destructive": "bold red", "irreversible": "bold red"}
 
 
+def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
+    """What a scan found that no change fixes (wrong types, unmatched keys, oversized values)."""
+    if not findings:
+        return
+    console.print("Findings (reported, never fixed by deleting data):")
+    for f in findings:
+        examples = ", ".join(repr(e) for e in f.get("examples", [])[:3])
+        console.print(
+            f"  [yellow]![/] {escape(f['address'])}: {escape(f['message'])}"
+            + (f" [dim](e.g. {escape(examples)})[/]" if examples else ""),
+            highlight=False,
+        )
+    console.print()
+
+
 def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = False) -> None:
     changes = plan["changes"]
+    render_findings(plan.get("findings", []), console)
     if not changes:
         console.print("No changes. The database matches the desired state.")
         return
