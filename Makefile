@@ -144,3 +144,7 @@ dev-down: $(STAMP)
 clean:
 	rm -rf .pytest_cache .ruff_cache build dist *.egg-info
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+.PHONY: redis_health
+redis_health: setup ## PING latency, memory, evictions, persistence, role of URL= (default: dev Redis)
+	$(VENV)/bin/reconciler redis health --url "$(if $(URL),$(URL),$$($(VENV)/bin/reconciler dev url --redis))"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import redis
 
 from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
-from reconciler.ops.redisproto import from_bytes, split
+from reconciler.ops.redisproto import quote, split
 from reconciler.plan import Step
 
 # Up: set the TTL only when the expiry is still what the plan saw. Down: PERSIST / PEXPIREAT
@@ -138,11 +138,12 @@ def _run(
                         f"Redis refused a step of {step.change.address}: {result}."
                     )
                 if result == -3:
-                    key = from_bytes(split(step.sql)[1])
+                    # Quoted (ASCII, \xHH for odd bytes): safe in JSON, jsonb and terminals.
+                    key = quote(split(step.sql)[1])
                     outcome.skipped.append(
                         {"address": step.change.address, "key": key, "reason": "changed"}
                     )
-                    log(f"skip   {step.change.address}: {key!r} changed since the plan")
+                    log(f"skip   {step.change.address}: {key} changed since the plan")
                 else:
                     outcome.done.append(step)
             log(f"redis  {len(outcome.done)} done, {len(outcome.skipped)} skipped")

@@ -51,7 +51,7 @@ def report_error(exc: ReconcilerError) -> None:
 
 
 def main() -> None:
-    from reconciler.cli import commands, dev_cmds, state_cmds  # noqa: F401 (registers commands)
+    from reconciler.cli import commands, dev_cmds, redis_cmds, state_cmds  # noqa: F401
 
     try:
         rc = app(standalone_mode=False)

@@ -61,9 +61,16 @@ def validate(schemas: Path = SCHEMAS) -> None:
     _print_lint(findings)
     errors = [f for f in findings if f.severity == "error"]
     n = want.pg
+    redis = ""
+    if want.redis is not None:
+        r = want.redis
+        redis = (
+            f", {len(r.patterns)} key patterns, {len(r.config)} config parameters, "
+            f"{len(r.acl)} ACL users"
+        )
     out_console().print(
         f"{len(want.files)} files: {len(n.tables)} tables, {len(n.indexes)} indexes, "
-        f"{len(n.enums)} enums, {len(n.extensions)} extensions; "
+        f"{len(n.enums)} enums, {len(n.extensions)} extensions{redis}; "
         f"{len(errors)} lint errors, {len(findings) - len(errors)} warnings."
     )
     if errors:
@@ -154,7 +161,7 @@ def apply(
             "apply (deleted, or their TTL changed), so they were left as they are:"
         )
         for s in result.skipped[:20]:
-            con.print(f"  - {escape(s['address'])}: {escape(repr(s['key']))}", highlight=False)
+            con.print(f"  - {escape(s['address'])}: {escape(s['key'])}", highlight=False)
         if len(result.skipped) > 20:
             con.print(f"  … and {len(result.skipped) - 20} more (see the log)")
     n = result.plan.counts()

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from typing import Any
 
 from reconciler.errors import InputError
 from reconciler.model.redis import AclUser, ConfigParam, KeyspaceReport, RedisSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.redis import ConfigSet, DeleteAclUser, ExpireKeys, SetAclUser
+from reconciler.ops.redisproto import quote
 
 BUILTIN_USERS = frozenset({"default"})
 
@@ -26,7 +28,7 @@ def compare_redis(
     changes: list[Change] = []
     for name, want in sorted(desired.config.items()):
         have = live.config.get(name, ConfigParam(name, ""))
-        if have.value != want.value:
+        if not config_equal(name, want.value, have.value):
             changes.append(ConfigSet(have, want))
     if desired.manage_acl:
         changes += _compare_acl(desired.acl, live.acl)
@@ -45,7 +47,7 @@ def compare_redis(
                     "kind": "unmatched",
                     "count": count,
                     "message": f"{count} keys under {prefix!r} match no declared pattern",
-                    "examples": report.unmatched_examples.get(prefix, [])[:3],
+                    "examples": [quote(k) for k in report.unmatched_examples.get(prefix, [])[:3]],
                 }
             )
     return changes, findings
@@ -61,7 +63,7 @@ def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str
                 "kind": "type_mismatch",
                 "count": stats.type_mismatches,
                 "message": f"{stats.type_mismatches} keys are not {want_type} ({got})",
-                "examples": stats.mismatch_examples[:3],
+                "examples": [quote(k) for k in stats.mismatch_examples[:3]],
             }
         )
     if stats.oversized:
@@ -75,6 +77,34 @@ def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str
             }
         )
     return out
+
+
+_SIZE = re.compile(r"(\d+)\s*(b|k|kb|m|mb|g|gb)?", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3,
+          "gb": 1024**3}  # fmt: skip
+# notify-keyspace-events: `A` is an alias for these classes (Redis 7.0).
+_NOTIFY_ALL = set("g$lshzxetd")
+
+
+def _size(value: str) -> int | None:
+    m = _SIZE.fullmatch(value.strip())
+    return int(m.group(1)) * _UNITS[(m.group(2) or "").lower()] if m else None
+
+
+def config_equal(name: str, want: str, have: str) -> bool:
+    """Whether a desired value means what the server reports: CONFIG GET answers in its own
+    spelling (`100mb` as bytes, `Ex` as `xE`, enum words in lowercase)."""
+    if want == have or want.lower() == have.lower():
+        return True
+    if name == "notify-keyspace-events":
+
+        def flags(v: str) -> set[str]:
+            chars = set(v)
+            return (chars - {"A"}) | _NOTIFY_ALL if "A" in chars else chars
+
+        return flags(want) == flags(have)
+    a, b = _size(want), _size(have)
+    return a is not None and a == b
 
 
 def password_digest(env_name: str) -> str:

@@ -17,7 +17,7 @@ def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
         return
     console.print("Findings (reported, never fixed by deleting data):")
     for f in findings:
-        examples = ", ".join(repr(e) for e in f.get("examples", [])[:3])
+        examples = ", ".join(f.get("examples", [])[:3])
         console.print(
             f"  [yellow]![/] {escape(f['address'])}: {escape(f['message'])}"
             + (f" [dim](e.g. {escape(examples)})[/]" if examples else ""),
