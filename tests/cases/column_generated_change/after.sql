@@ -1,0 +1,5 @@
+CREATE TABLE lines (
+    price integer NOT NULL,
+    qty integer NOT NULL,
+    total integer GENERATED ALWAYS AS (price * qty + 1) STORED
+);

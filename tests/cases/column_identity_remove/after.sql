@@ -1,0 +1,4 @@
+CREATE TABLE counters (
+    a integer NOT NULL,
+    b bigint DEFAULT 7
+);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+CREATE TABLE app.things (
+    id integer
+);

@@ -1,0 +1,5 @@
+CREATE TABLE cars (
+    id integer NOT NULL,
+    paint text NOT NULL DEFAULT 'red',
+    trims text[]
+);

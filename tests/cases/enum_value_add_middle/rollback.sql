@@ -1,0 +1,1 @@
+CREATE TYPE stage AS ENUM ('new', 'draft', 'review', 'approved', 'done');

@@ -1,0 +1,4 @@
+CREATE TABLE docs (
+    a text,
+    b integer
+);

@@ -1,0 +1,4 @@
+CREATE TABLE events (
+    id integer,
+    at timestamptz NOT NULL
+);

@@ -1,0 +1,5 @@
+CREATE TABLE owners (
+    id integer NOT NULL,
+    thing_id integer,
+    CONSTRAINT owners_pkey PRIMARY KEY (id)
+);

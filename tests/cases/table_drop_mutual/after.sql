@@ -1,0 +1,3 @@
+CREATE TABLE keep (
+    id integer
+);
