@@ -255,7 +255,10 @@ def _execute(
     try:
         log(f"{direction} {p.name}: {len(p.changes)} changes")
         if t.pg is not None:
-            ran = run_statements(t.pg, from_pg, timeouts=timeouts, log=log, before_commit=finish)
+            what = "apply" if direction == "up" else "rollback"
+            ran = run_statements(
+                t.pg, from_pg, timeouts=timeouts, log=log, before_commit=finish, what=what
+            )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
         else:
             finish()

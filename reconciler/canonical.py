@@ -67,6 +67,28 @@ def _probe_table_sql(schema: str, t: Table) -> str:
     return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)})"
 
 
+def _probe_table(conn: psycopg.Connection, scratch: str, t: Table) -> bool:
+    """Build the probe; when one expression breaks the whole CREATE, fall back to the bare
+    columns and add each default and check on its own, so that one expression the server
+    cannot take yet (a value of an enum being extended, say) leaves the others canonical."""
+    if _try(conn, _probe_table_sql(scratch, t)):
+        return True
+    bare = dataclasses.replace(
+        t,
+        columns=tuple(dataclasses.replace(c, default=None, generated=None) for c in t.columns),
+        checks=(),
+    )
+    if not _try(conn, _probe_table_sql(scratch, bare)):
+        return False
+    table = ident(scratch, t.name)
+    for c in t.columns:
+        if c.default is not None:
+            _try(conn, f"ALTER TABLE {table} ALTER COLUMN {ident(c.name)} SET DEFAULT {c.default}")
+    for k in t.checks:
+        _try(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(k.name)} CHECK ({k.expression})")
+    return True
+
+
 def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> PgSnapshot:
     """desired, with texts replaced by the server's spelling where a probe succeeded."""
     todo = []
@@ -89,7 +111,7 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         created = set()
         for key in todo:
             scratch = _scratch(probe_schema, conn, key[0])
-            if _try(conn, _probe_table_sql(scratch, desired.tables[key])):
+            if _probe_table(conn, scratch, desired.tables[key]):
                 created.add(key)
         for key in todo_indexes:
             ix = desired.indexes[key]
@@ -137,12 +159,13 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
         for c in t.columns:
             pc = pt.column(c.name)
             if pc is not None:
+                # An expression the probe could not take keeps the desired text.
                 c = dataclasses.replace(
                     c,
                     type=pc.type,
                     collation=pc.collation,
-                    default=pc.default,
-                    generated=pc.generated,
+                    default=pc.default if pc.default is not None else c.default,
+                    generated=pc.generated if pc.generated is not None else c.generated,
                 )
             cols.append(c)
         pchecks = {k.name: k for k in pt.checks}

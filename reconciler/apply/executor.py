@@ -43,6 +43,7 @@ def run_statements(
     timeouts: Timeouts,
     log: Callable[[str], None],
     before_commit: Callable[[], None],
+    what: str = "apply",
 ) -> Executed:
     """Execute `steps` in one transaction; `before_commit` records state in that transaction.
 
@@ -54,14 +55,14 @@ def run_statements(
     started = datetime.now(UTC)
     t0 = time.monotonic()
     try:
-        count = _attempt(conn, steps, timeouts, log, before_commit, hoist=False)
+        count = _attempt(conn, steps, timeouts, log, before_commit, hoist=False, what=what)
     except _Failed as failed:
         retry = failed.sqlstate in _NEEDS_OUTSIDE and any(not s.transactional for s in steps)
         if not retry:
             raise failed.error from None
         log("retry with the statements that must run outside the transaction first")
         try:
-            count = _attempt(conn, steps, timeouts, log, before_commit, hoist=True)
+            count = _attempt(conn, steps, timeouts, log, before_commit, hoist=True, what=what)
         except _Failed as again:
             raise again.error from None
     finished = datetime.now(UTC)
@@ -83,6 +84,7 @@ def _attempt(
     before_commit: Callable[[], None],
     *,
     hoist: bool,
+    what: str,
 ) -> int:
     count = outside = 0
     current: PlannedChange | None = None
@@ -117,9 +119,9 @@ def _attempt(
                 "not committed, so nothing of it was applied.",
                 detail=_pg_message(exc),
             ) from None
-        raise _Failed(_failed(current, exc, outside), exc.sqlstate) from None
+        raise _Failed(_failed(current, exc, outside, what), exc.sqlstate) from None
     except psycopg.Error as exc:
-        raise _Failed(_failed(current, exc, outside), exc.sqlstate) from None
+        raise _Failed(_failed(current, exc, outside, what), exc.sqlstate) from None
     return count
 
 
@@ -129,7 +131,9 @@ def _pg_message(exc: psycopg.Error) -> str:
     return (primary or str(exc)).strip().splitlines()[0]
 
 
-def _failed(change: PlannedChange | None, exc: psycopg.Error, outside: int) -> ReconcilerError:
+def _failed(
+    change: PlannedChange | None, exc: psycopg.Error, outside: int, what: str
+) -> ReconcilerError:
     where = f" at {change.address}" if change else " while recording state"
     hint = ""
     if getattr(exc, "sqlstate", None) == "55P03":
@@ -142,6 +146,6 @@ def _failed(change: PlannedChange | None, exc: psycopg.Error, outside: int) -> R
         "idempotent, and a new plan will not repeat them."
     )
     return ReconcilerError(
-        f"The apply failed{where}: {_pg_message(exc)}{hint}. The transaction was rolled back; "
+        f"The {what} failed{where}: {_pg_message(exc)}{hint}. The transaction was rolled back; "
         + kept,
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import pglast
+from pglast.visitors import Visitor
+
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
-from reconciler.model.names import make_object_name
 from reconciler.model.pg import Column
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -19,8 +21,36 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.pg_table import rename_sequence
+from reconciler.ops.pg_table import rename_identity_sequence
 from reconciler.ops.sqltext import column_def, ident, literal
+
+# A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
+# rewritten: constants and these stable functions. Any other function call may be volatile and
+# is assumed to be (over-warning is the safe side for a hazard).
+_STABLE_FUNCTIONS = frozenset(
+    {"now", "statement_timestamp", "transaction_timestamp", "current_setting", "lower", "upper"}
+)
+
+
+def _volatile(default: str | None) -> bool:
+    if default is None or "(" not in default:
+        return False
+    try:
+        calls = _function_names(default)
+    except Exception:  # text from the catalog or the loader always parses; be cautious anyway
+        return True
+    return not calls <= _STABLE_FUNCTIONS
+
+
+def _function_names(expression: str) -> set[str]:
+    names: set[str] = set()
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, ancestors, node) -> None:
+            names.add(node.funcname[-1].sval)
+
+    Calls()(pglast.parse_sql(f"SELECT {expression}"))
+    return names
 
 
 def _type_change_rewrites(old: str, new: str) -> bool:
@@ -71,7 +101,7 @@ class AddColumn(Change):
         out = []
         if not c.nullable and c.default is None and c.identity is None and c.generated is None:
             out.append(Hazard(MAY_FAIL, "NOT NULL without a default fails if the table has rows"))
-        if c.generated is not None or (c.default is not None and "(" in c.default):
+        if c.generated is not None or _volatile(c.default):
             out.append(
                 Hazard(TABLE_REWRITE, "a volatile default or generated column rewrites the table")
             )
@@ -144,14 +174,7 @@ class RenameColumn(Change):
             )
         ]
         if self.identity:
-            t = self.table
-            out.append(
-                rename_sequence(
-                    self.schema,
-                    make_object_name(t, self.old_name, "seq"),
-                    make_object_name(t, self.new_name, "seq"),
-                )
-            )
+            out.append(rename_identity_sequence(self.schema, self.table, self.new_name))
         return out
 
     def reverse(self) -> Change:

@@ -44,8 +44,31 @@ def table_comment_statements(t: Table) -> list[Statement]:
     return out
 
 
-def rename_sequence(schema: str, old: str, new: str) -> Statement:
-    return Statement(f"ALTER SEQUENCE IF EXISTS {ident(schema, old)} RENAME TO {ident(new)}")
+def rename_identity_sequence(schema: str, table: str, column: str) -> Statement:
+    """Give the sequence behind an identity column the name a fresh CREATE would give it.
+
+    The sequence is found from the column (its actual name may carry a clash suffix), and the
+    new name is chosen as Postgres does: `<table>_<column>_seq`, or with `seq1`, `seq2` … when
+    that is taken, each shortened to fit. Runs after the rename, so it sees the new names.
+    """
+    labels = ["seq", *(f"seq{i}" for i in range(1, 10))]
+    names = ", ".join(literal(make_object_name(table, column, label)) for label in labels)
+    body = (
+        f"DECLARE seq regclass := pg_get_serial_sequence({literal(ident(schema, table))}, "
+        f"{literal(column)})::regclass; candidate text; "
+        f"BEGIN IF seq IS NULL THEN RETURN; END IF; "
+        f"FOREACH candidate IN ARRAY ARRAY[{names}] LOOP "
+        f"IF to_regclass(format('%I.%I', {literal(schema)}, candidate)) = seq THEN RETURN; END IF; "
+        f"IF to_regclass(format('%I.%I', {literal(schema)}, candidate)) IS NULL THEN "
+        "EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', seq, candidate); RETURN; END IF; "
+        "END LOOP; END"
+    )
+    tag = "$reconciler$"
+    n = 0
+    while tag in body:  # a dollar-quote tag that cannot occur inside the body
+        n += 1
+        tag = f"$reconciler{n}$"
+    return Statement(f"DO {tag} {body} {tag}")
 
 
 def create_table_sql(t: Table) -> str:
@@ -136,13 +159,7 @@ class RenameTable(Change):
         ]
         # Identity sequences are named after their table; a fresh create would name them so.
         for col in self.identity_columns:
-            out.append(
-                rename_sequence(
-                    self.schema,
-                    make_object_name(self.old_name, col, "seq"),
-                    make_object_name(self.new_name, col, "seq"),
-                )
-            )
+            out.append(rename_identity_sequence(self.schema, self.new_name, col))
         return out
 
     def reverse(self) -> Change:
