@@ -1,16 +1,21 @@
 """The state backend conformance suite, plus what only the Postgres backend can promise.
 
-TestConformance runs once per backend kit. A kit makes a fresh backend and provides the few
-things the suite cannot do through the protocol: spawn another process that starts an attempt
-(then gets killed), open a transaction of the caller's, and plant a newer format marker. A new
-backend (e.g. a file backend) adds a kit to KITS and must pass every test; a kit without
-transactions returns None from transaction() and those tests are skipped for it.
+TestConformance runs once per backend kit (KITS: postgres, file). A kit makes a fresh backend
+and provides the few things the suite cannot do through the protocol: spawn another process
+that starts an attempt (then gets killed), open a transaction of the caller's, and plant a newer
+format marker. A new backend adds a kit to KITS and must pass every test.
+
+The tests marked `@postgres_only` inside TestConformance assert that state writes share the
+caller's Postgres transaction. Only PgState has one to share: FileState commits every write at
+once (see reconciler/state/file.py), its kit returns None from transaction(), and those tests are
+not run for it. What only one backend promises is tested after the class.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -26,7 +31,9 @@ import psycopg
 import pytest
 
 from reconciler import errors
+from reconciler.state import file as file_state
 from reconciler.state.base import Actor, ApplyRecord, StateBackend
+from reconciler.state.file import FileState
 from reconciler.state.postgres import DDL_LOCK_KEY, FORMAT_VERSION, PgState
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,15 +85,53 @@ class PgKit:
         )
 
 
-KITS = ["postgres"]
+_FILE_CHILD = """
+import sys, time
+from pathlib import Path
+from reconciler.state.file import FileState
+state = FileState(Path(sys.argv[1]))
+attempt = state.begin_attempt(sys.argv[2])
+print(attempt, flush=True)
+time.sleep(120)  # the apply, killed half-way
+"""
+
+
+class FileKit:
+    format_version = file_state.FORMAT_VERSION
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def make(self) -> StateBackend:
+        return FileState(self.root)
+
+    def spawn_attempt(self, version: str) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        argv = [sys.executable, "-c", _FILE_CHILD, str(self.root), version]
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+
+    def transaction(self) -> None:
+        return None  # no transactions to share: every write commits at once
+
+    def set_format_version(self, version: int) -> None:
+        (self.root / "meta.json").write_text(json.dumps({"format_version": version}))
+
+
+KITS = ["postgres", "file"]
 
 
 @pytest.fixture(params=KITS)
-def kit(request: pytest.FixtureRequest) -> Kit:
+def kit(request: pytest.FixtureRequest, tmp_path: Path) -> Kit:
     if request.param == "postgres":
         url = request.getfixturevalue("pg_url")
         return PgKit(url, request.getfixturevalue("pg_conn"))
+    if request.param == "file":
+        return FileKit(tmp_path / "state")
     raise AssertionError(f"no kit for {request.param}")
+
+
+# Inside TestConformance: a test of the caller's-transaction promise, which only PgState makes.
+postgres_only = pytest.mark.parametrize("kit", ["postgres"], indirect=True)
 
 
 @pytest.fixture
@@ -249,18 +294,17 @@ class TestConformance:
         assert state.attempts()[0].os_pid == child.pid
         assert state.history() == []
 
+    @postgres_only
     def test_begin_attempt_refuses_to_run_inside_a_transaction(self, kit: Kit) -> None:
         state, scope = kit.make(), kit.transaction()
-        if scope is None:
-            pytest.skip("backend without transactions")
+        assert scope is not None
         state.ensure()
         with scope, pytest.raises(RuntimeError, match="outside any transaction"):
             state.begin_attempt(V1)
 
+    @postgres_only
     def test_apply_rows_share_the_callers_transaction(self, kit: Kit) -> None:
         state = kit.make()
-        if kit.transaction() is None:
-            pytest.skip("backend without transactions")
         state.record_apply(up(V1), inv("pg.table.public.a"))
         attempt = state.begin_attempt(V2)
 
@@ -283,12 +327,11 @@ class TestConformance:
             state.mark_rolled_back(V1, down(V1), {})
         assert state.last_applied() is None
 
+    @postgres_only
     def test_the_first_write_inside_a_rolled_back_transaction_leaves_no_state(
         self, kit: Kit
     ) -> None:
         state = kit.make()
-        if kit.transaction() is None:
-            pytest.skip("backend without transactions")
         with contextlib.suppress(ZeroDivisionError), kit.transaction():
             state.record_apply(up(V1), {})
             1 / 0  # noqa: B018
@@ -488,3 +531,135 @@ def test_pg_state_tables_stay_in_their_schema(pg_conn: psycopg.Connection) -> No
         " WHERE n.nspname = 'public'"
     ).fetchone()
     assert public == (0,)
+
+
+# --- what only the file backend promises -------------------------------------------------------
+
+
+def test_file_reads_create_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    state = FileState(root)
+    assert (state.history(), state.attempts(), state.events(), state.inventory()) == ([],) * 3 + (
+        {},
+    )
+    assert not root.exists()
+
+
+def test_file_layout_is_as_documented(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    state = FileState(root)
+    attempt = state.begin_attempt(V1)
+    state.record_apply(up(V1), inv("redis.keys.app"))
+    state.finish_attempt(attempt, "succeeded")
+    state.mark_rolled_back(V1, down(V1), {})
+    state.record_event("apply", V1, {"changes": 1})
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert files == [
+        ".lock",
+        "applies/000000000001-20261125120100-up.json",
+        "applies/000000000002-20261125120100-down.json",
+        "attempts/000000000001.json",
+        "events/000000000001.json",
+        "inventory.json",
+        "meta.json",
+    ]  # and no temporary files or journal left behind
+    assert json.loads((root / "meta.json").read_text()) == {"format_version": 1}
+    doc = json.loads((root / "applies/000000000001-20261125120100-up.json").read_text())
+    assert (doc["status"], doc["started_at"]) == ("rolled_back", "2026-11-25T12:01:00+00:00")
+
+
+_FILE_WRITER = """
+import sys
+from pathlib import Path
+from reconciler.state.file import FileState
+state = FileState(Path(sys.argv[1]))
+for n in range(int(sys.argv[2])):
+    state.record_event("note", None, {"writer": sys.argv[3], "n": n})
+"""
+
+
+def test_file_concurrent_writers_are_serialized(tmp_path: Path) -> None:
+    root, writers, each = tmp_path / "state", 4, 25
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _FILE_WRITER, str(root), str(each), str(w)], env=env
+        )
+        for w in range(writers)
+    ]
+    assert [c.wait(timeout=120) for c in children] == [0] * writers
+    events = FileState(root).events()
+    assert sorted(e.id for e in events) == list(range(1, writers * each + 1))
+    seen = {(e.detail["writer"], e.detail["n"]) for e in events}
+    assert seen == {(str(w), n) for w in range(writers) for n in range(each)}
+
+
+def test_file_a_change_cut_short_is_finished_by_the_next_operation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "state"
+    state = FileState(root)
+    state.record_apply(up(V1), inv("redis.keys.a"))
+    real_write = FileState._write
+
+    def crash_on_inventory(self: FileState, path: Path, value: Any) -> None:
+        if path.name == "inventory.json":
+            raise KeyboardInterrupt  # the process dies after the apply document, before this
+        real_write(self, path, value)
+
+    monkeypatch.setattr(FileState, "_write", crash_on_inventory)
+    with pytest.raises(KeyboardInterrupt):
+        state.record_apply(up(V2), inv("redis.keys.a", "redis.keys.b"))
+    monkeypatch.undo()
+    assert (root / ".journal.json").exists()
+
+    reader = FileState(root)  # a reader finishes the change before it reads
+    assert [r.version for r in reader.history()] == [V2, V1]
+    assert set(reader.inventory()) == {"redis.keys.a", "redis.keys.b"}
+    assert not (root / ".journal.json").exists()
+
+
+def test_file_attempts_of_gone_processes_read_interrupted(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    state = FileState(root)
+    ours = state.begin_attempt(V1)
+    elsewhere = state.begin_attempt(V2)
+    reused = state.begin_attempt(V3)
+
+    def edit(attempt_id: int, **changes: Any) -> None:
+        path = root / "attempts" / f"{attempt_id:012d}.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+    edit(elsewhere, host="another-machine", os_pid=1)  # cannot tell: stays running
+    edit(reused, proc_start=1)  # our pid, but a process that started at another time
+    assert {a.id: a.status for a in state.attempts()} == {
+        ours: "running",
+        elsewhere: "running",
+        reused: "interrupted",
+    }
+    edit(ours, boot_id="an-earlier-boot")
+    assert state.attempts()[-1].status == "interrupted"
+
+
+def test_file_db_user_defaults_to_the_os_user(tmp_path: Path) -> None:
+    plain, named = FileState(tmp_path / "a"), FileState(tmp_path / "b", db_user="app-deployer")
+    for state in (plain, named):
+        state.record_apply(up(V1, db_user=None), {})
+        state.record_event("apply", V1)
+        state.begin_attempt(V2)
+    assert plain.get(V1).db_user == plain.events()[0].db_user == Actor.current().user
+    assert named.get(V1).db_user == named.attempts()[0].db_user == "app-deployer"
+    assert named.get(V1).os_user == Actor.current().user
+    named.record_apply(up(V2, db_user="given"), {})
+    assert named.get(V2).db_user == "given"
+
+
+def test_file_a_damaged_document_is_reported_in_a_sentence(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    state = FileState(root)
+    state.record_event("apply", V1)
+    (root / "events" / "000000000001.json").write_text("{not json")
+    with pytest.raises(
+        errors.ReconcilerError, match=r"events/000000000001\.json is not valid JSON"
+    ):
+        state.events()

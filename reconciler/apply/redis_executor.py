@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
+from reconciler.errors import ConnectionFailed, InputError, LockHeld, ReconcilerError
 from reconciler.ops.redisproto import quote, split
 from reconciler.plan import Step
 
@@ -94,7 +94,9 @@ def run_redis(
     try:
         return _run(client, steps, outcome, log, check_lock, progress)
     except ReconcilerError as exc:
-        if outcome.done and not isinstance(exc, ConnectionFailed):
+        # Not after a lost connection (nothing can be sent) nor a lost lock (another run may
+        # be working on these keys now): the error then says how many steps had run.
+        if outcome.done and not isinstance(exc, ConnectionFailed | LockHeld):
             log(f"revert {len(outcome.done)} Redis steps after the failure")
             _run(client, inverse_steps(outcome.done), RedisOutcome(), log, lambda: None, None)
             exc.summary += f" The {len(outcome.done)} Redis steps already done were reverted."
