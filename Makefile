@@ -105,7 +105,7 @@ db_migrate: $(STAMP)
 
 db_rollback: $(STAMP)
 	@test -n "$(VERSION)" || { echo "usage: make db_rollback VERSION=<YYYYMMDDHHMMSS>" >&2; exit 2; }
-	$(RECONCILER) rollback --version $(VERSION) --auto-approve --schemas $(SCHEMAS)
+	$(RECONCILER) rollback --version $(VERSION) --auto-approve
 
 migrate_check: $(STAMP)
 	$(RECONCILER) check --schemas $(SCHEMAS)
