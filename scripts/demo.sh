@@ -17,6 +17,24 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn:
     conn.execute("CREATE DATABASE reconciler_demo")
 PY
 echo "demo database: $RECONCILER_PG_URL"
+# Redis: logical database 1 of the dev server, seeded with a small keyspace in which some keys
+# break the spec of schemas/keys/ (sessions and caches without a TTL, one key of no pattern).
+REDIS_ADMIN="$($R dev url --redis)"
+export RECONCILER_REDIS_URL="${REDIS_ADMIN%/*}/1"
+.venv/bin/python - "$RECONCILER_REDIS_URL" <<'PY'
+import sys, redis
+r = redis.Redis.from_url(sys.argv[1])
+r.flushdb()
+r.hset("app:session:7f3a", mapping={"user": "42"})            # no TTL: the plan expires it
+r.hset("app:session:9c1e", mapping={"user": "7"})
+r.expire("app:session:9c1e", 3600)                           # within policy
+r.set("app:run_cache:1001", '{"status": "done"}')           # no TTL: the plan expires it
+r.rpush("app:queue:emails", "job-1", "job-2")                 # a queue: no TTL wanted
+r.zadd("app:ratelimit:10.0.0.1", {"1700000000": 1700000000})
+r.expire("app:ratelimit:10.0.0.1", 60)
+r.set("legacy:counter", 3)                                    # no pattern: a finding only
+PY
+echo "demo keyspace: $RECONCILER_REDIS_URL"
 DEMO_PLANS="$(mktemp -d)"
 trap 'rm -rf "$DEMO_PLANS"' EXIT
 

@@ -307,3 +307,20 @@ def test_pg_and_redis_in_one_plan_one_apply_one_version(keyspace, private_redis,
         history = PgState(conn).history()
     assert len(history) == 1 and history[0].change_count >= 3
     assert keyspace.ttl("app:cache:user:2") > 0
+
+
+def test_the_tools_own_lock_key_is_never_a_finding(keyspace, private_redis, tmp_path):
+    keyspace.set("reconciler:lock", "{}", px=60_000)  # as while an apply runs
+    r = run_cli(
+        "plan",
+        "--redis",
+        private_redis.url(),
+        "--schemas",
+        str(_schemas(tmp_path)),
+        "--json",
+        "--out",
+        str(tmp_path / "p"),
+        cwd=tmp_path,
+    )
+    assert r.code == 0, r.text
+    assert not [f for f in json.loads(r.out)["findings"] if "reconciler" in f["address"]]

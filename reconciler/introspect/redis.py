@@ -45,6 +45,7 @@ from reconciler.model.redis import (
 from reconciler.ops.redisproto import from_bytes, quote, to_bytes
 
 KEY_ENCODING, KEY_ERRORS = "utf-8", "surrogateescape"
+TOOL_NAMESPACE = "reconciler"  # `reconciler:lock` and any later key of the tool's own
 TTL_TOLERANCE_MS = 1000  # a TTL this much above policy is still fine (clock granularity)
 MAX_EXAMPLES, MAX_MISMATCH_EXAMPLES, MAX_UNMATCHED_EXAMPLES = 3, 5, 3
 # Keys matching no pattern are counted per first segment; past this many distinct segments
@@ -420,6 +421,8 @@ class _Scan:
     def _unmatched(self, key: str) -> None:
         report = self.report
         prefix = key.partition(":")[0]
+        if prefix == TOOL_NAMESPACE:
+            return  # the tool's own keys (its lock) are never part of the scope
         count = report.unmatched.get(prefix)
         if count is None and len(report.unmatched) >= MAX_UNMATCHED_PREFIXES:
             prefix = UNMATCHED_OVERFLOW
