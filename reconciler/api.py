@@ -131,6 +131,7 @@ def apply(
     confirm: Callable[[Plan], bool] | None = None,
     logs_dir: Path = Path("state/logs"),
     echo: Log | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
     _require_target(pg_url, redis_url)
@@ -151,7 +152,7 @@ def apply(
                 raise Refused(f"Plan {p.name} was already applied; it is not run again.")
             check_saved(p, t, live)
         else:
-            live = read_live(t, want=want)
+            live = read_live(t, want=want, progress=progress)
             p, json_path = make_plan(t, want, live), None
         if p.empty:
             return ApplyResult(p, applied=False)

@@ -144,7 +144,8 @@ def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
 
         if want_redis.manage_acl and want_redis.acl:
             want_redis = replace(want_redis, acl=canonical_acl(t.redis, want_redis.acl.values()))
-        redis_changes, findings = compare_redis(want_redis, live.redis, live.keys)
+        dumps = _prune_dumps(t.redis, live.keys)
+        redis_changes, findings = compare_redis(want_redis, live.redis, live.keys, dumps)
         changes += redis_changes
     return build_plan(
         order(changes),
@@ -154,6 +155,23 @@ def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
         target=target_of(t, want_redis),
         findings=tuple(findings),
     )
+
+
+def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
+    """DUMP of every key a prune pattern would delete, so the down file can restore it."""
+    from reconciler.ops.redisproto import to_bytes
+
+    wanted = [k.key for s in (keys.patterns.values() if keys else ()) for k in s.prune]
+    out: dict[str, bytes] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.dump(to_bytes(key))
+        for key, payload in zip(chunk, pipe.execute(), strict=True):
+            if payload is not None:  # gone since the scan: nothing to prune
+                out[key] = payload
+    return out
 
 
 def check_saved(p: Plan, t: Targets, live: Live) -> None:

@@ -324,3 +324,52 @@ def test_the_tools_own_lock_key_is_never_a_finding(keyspace, private_redis, tmp_
     )
     assert r.code == 0, r.text
     assert not [f for f in json.loads(r.out)["findings"] if "reconciler" in f["address"]]
+
+
+def test_prune_deletes_wrong_type_keys_only_when_allowed_and_rollback_restores_them(
+    private_redis, tmp_path
+):
+    url = private_redis.url()
+    r = redis.Redis.from_url(url)
+    r.hset("tmp:job:1", mapping={"a": "1"})  # right type: kept
+    r.set("tmp:job:2", "stray\xff", ex=5000)  # wrong type, with a TTL
+    r.set("tmp:job:3", "stray")  # wrong type, no TTL
+    before = _state(r)
+    schemas = tmp_path / "schemas"
+    write_yaml(
+        schemas,
+        "keys/tmp.yaml",
+        'patterns:\n  - pattern: "tmp:job:{id}"\n    type: hash\n    class: persistent\n'
+        "    prune: true\n",
+    )
+    refused = run_cli(
+        "apply", "--redis", url, "--schemas", str(schemas), "--auto-approve", cwd=tmp_path
+    )
+    assert refused.code == 1 and "--allow-destructive" in refused.err
+    assert _state(r) == before
+    ok = run_cli(
+        "apply",
+        "--redis",
+        url,
+        "--schemas",
+        str(schemas),
+        "--auto-approve",
+        "--allow-destructive",
+        "--out",
+        str(tmp_path / "plans"),
+        cwd=tmp_path,
+    )
+    assert ok.code == 0, ok.text
+    assert sorted(r.scan_iter()) == [b"tmp:job:1"]
+    back = run_cli(
+        "rollback",
+        "--redis",
+        url,
+        "--last",
+        "--auto-approve",
+        "--out",
+        str(tmp_path / "plans"),
+        cwd=tmp_path,
+    )
+    assert back.code == 0, back.text
+    assert _state(r) == before  # values (DUMP) and exact expiries

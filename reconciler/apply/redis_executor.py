@@ -34,6 +34,14 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
 if ARGV[1] == '-1' then return redis.call('PERSIST', KEYS[1]) end
 return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 """
+_GUARDED_DEL = """
+if redis.call('DUMP', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return -3
+"""
+_GUARDED_RESTORE_VALUE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end
+return redis.call('RESTORE', KEYS[1], ARGV[1], ARGV[2], 'ABSTTL')
+"""
 _ENV_REF = re.compile(rb"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BATCH = 500
 
@@ -61,14 +69,21 @@ def _substitute(arg: bytes) -> bytes:
 
 
 def _guards(steps: list[Step]) -> dict[tuple[str, bytes], bytes]:
-    """For each EXPIRE step, the expiry the key had when planned (from its down command)."""
+    """What each key held when planned, read from the step's down command: the expiry for an
+    EXPIRE (PERSIST → -1, PEXPIREAT → the instant), the DUMP payload for a DEL (RESTORE)."""
     out: dict[tuple[str, bytes], bytes] = {}
+    seen: set[str] = set()
     for step in steps:
+        if step.change.address in seen:
+            continue
+        seen.add(step.change.address)
         for line in step.change.down:
             args = split(line)
             if args[0] in (b"PERSIST", b"PEXPIREAT"):
                 old = args[2] if args[0] == b"PEXPIREAT" else b"-1"
                 out[(step.change.address, args[1])] = old
+            elif args[0] == b"RESTORE":
+                out[(step.change.address, args[1])] = args[3]
     return out
 
 
@@ -115,6 +130,8 @@ def _run(
     guards = _guards(steps)
     expire = client.register_script(_GUARDED_EXPIRE)
     restore = client.register_script(_GUARDED_RESTORE)
+    delete = client.register_script(_GUARDED_DEL)
+    restore_value = client.register_script(_GUARDED_RESTORE_VALUE)
     try:
         for start in range(0, len(steps), BATCH):
             check_lock()
@@ -129,6 +146,11 @@ def _run(
                 elif verb in (b"PERSIST", b"PEXPIREAT"):
                     when = args[2] if verb == b"PEXPIREAT" else b"-1"
                     restore(keys=[args[1]], args=[when], client=pipe)
+                elif verb == b"DEL":
+                    payload = guards.get((step.change.address, args[1]), b"")
+                    delete(keys=[args[1]], args=[payload], client=pipe)
+                elif verb == b"RESTORE":
+                    restore_value(keys=[args[1]], args=[args[2], args[3]], client=pipe)
                 elif verb == b"ECHO":
                     pipe.echo(args[1])
                 else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -38,6 +40,30 @@ def _confirm(question: str, auto_approve: bool) -> bool:
             "Confirmation needed but there is no terminal; pass --auto-approve to proceed."
         )
     return typer.confirm(question, default=False)
+
+
+@contextmanager
+def scan_progress() -> Iterator[Callable[[int], None] | None]:
+    """A rich progress line for long Redis scans, only on a terminal (never in logs or CI)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("scanning Redis: {task.completed:,} keys"),
+        TimeElapsedColumn(),
+        console=err_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scan", total=None)
+
+        def update(scanned: int) -> None:
+            bar.update(task, completed=scanned)
+
+        update.stop = bar.stop  # type: ignore[attr-defined]  # before asking for confirmation
+        yield update
 
 
 def _print_lint(findings: list, *, only_errors: bool = False) -> None:
@@ -91,7 +117,8 @@ def plan(
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files."""
     pg_url, redis_url = resolve_targets(pg, redis)
-    result = api.plan(pg_url, schemas, out_dir=out, redis_url=redis_url)
+    with scan_progress() as progress:
+        result = api.plan(pg_url, schemas, out_dir=out, redis_url=redis_url, progress=progress)
     p = result.plan
     if as_json:
         print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
@@ -136,22 +163,30 @@ def apply(
         schemas = Path("schemas")
     con = out_console()
 
+    bar_stop = None
+
     def confirm(p: Plan) -> bool:
+        if bar_stop is not None:
+            bar_stop()
         render_plan(p.to_dict(), con)
         return _confirm("\nApply these changes?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)
-    result = api.apply(
-        pg_url,
-        redis_url=redis_url,
-        plan_path=plan_file,
-        schemas_dir=schemas,
-        out_dir=out,
-        allow_destructive=allow_destructive,
-        lock_timeout=lock_timeout,
-        timeouts=Timeouts(ddl_lock_timeout, statement_timeout),
-        confirm=confirm,
-    )
+    with scan_progress() as progress:
+        if progress is not None:
+            bar_stop = progress.stop  # type: ignore[attr-defined]
+        result = api.apply(
+            pg_url,
+            redis_url=redis_url,
+            progress=progress,
+            plan_path=plan_file,
+            schemas_dir=schemas,
+            out_dir=out,
+            allow_destructive=allow_destructive,
+            lock_timeout=lock_timeout,
+            timeouts=Timeouts(ddl_lock_timeout, statement_timeout),
+            confirm=confirm,
+        )
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
         return

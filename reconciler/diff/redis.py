@@ -16,15 +16,19 @@ from typing import Any
 from reconciler.errors import InputError
 from reconciler.model.redis import AclUser, ConfigParam, KeyspaceReport, RedisSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.redis import ConfigSet, DeleteAclUser, ExpireKeys, SetAclUser
+from reconciler.ops.redis import ConfigSet, DeleteAclUser, ExpireKeys, PruneKeys, SetAclUser
 from reconciler.ops.redisproto import quote
 
 BUILTIN_USERS = frozenset({"default"})
 
 
 def compare_redis(
-    desired: RedisSnapshot, live: RedisSnapshot, report: KeyspaceReport | None
+    desired: RedisSnapshot,
+    live: RedisSnapshot,
+    report: KeyspaceReport | None,
+    dumps: dict[str, bytes] | None = None,
 ) -> tuple[list[Change], list[dict[str, Any]]]:
+    """`dumps`: DUMP payloads of the keys a `prune: true` pattern would delete (by key)."""
     changes: list[Change] = []
     for name, want in sorted(desired.config.items()):
         have = live.config.get(name, ConfigParam(name, ""))
@@ -39,6 +43,13 @@ def compare_redis(
             if stats.fixes and spec.ttl is not None:
                 fixes = tuple(sorted(stats.fixes, key=lambda k: k.key))
                 changes.append(ExpireKeys(pattern, spec.ttl, fixes))
+            pruned = [
+                (k, (dumps or {})[k.key])
+                for k in sorted(stats.prune, key=lambda k: k.key)
+                if k.key in (dumps or {})
+            ]
+            if spec.prune and pruned:
+                changes.append(PruneKeys(pattern, tuple(pruned)))
             findings += _pattern_findings(spec.address, stats, spec.type)
         for prefix, count in sorted(report.unmatched.items()):
             findings.append(

@@ -191,3 +191,65 @@ class DeleteAclUser(Change):
 
     def describe(self) -> str:
         return "user"
+
+
+@dataclass(frozen=True, slots=True)
+class PruneKeys(Change):
+    """Delete the wrong-type keys of a `prune: true` pattern, keeping each value (DUMP) so the
+    down file can RESTORE it with its exact expiry. Apply deletes a key only while its value
+    is still the one dumped at plan time."""
+
+    pattern: str
+    keys: tuple[tuple[KeyFix, bytes], ...]  # (key as scanned, DUMP payload)
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("redis", "keys", self.pattern)
+
+    def statements(self) -> list[Statement]:
+        return [Statement(render("DEL", k.key)) for k, _ in self.keys]
+
+    def reverse(self) -> Change:
+        return RestoreKeys(self.pattern, self.keys)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                DESTRUCTIVE,
+                f"deletes {len(self.keys)} keys of the wrong type (the down file restores them)",
+            ),
+        )
+
+    def describe(self) -> str:
+        return f"prune {len(self.keys)} keys of the wrong type"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreKeys(Change):
+    pattern: str
+    keys: tuple[tuple[KeyFix, bytes], ...]
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("redis", "keys", self.pattern)
+
+    def statements(self) -> list[Statement]:
+        out = []
+        for k, payload in self.keys:
+            ttl = max(k.pexpiretime, 0)  # ABSTTL: the absolute expiry it had; 0 for none
+            out.append(Statement(render("RESTORE", k.key, ttl, payload, "ABSTTL")))
+        return out
+
+    def reverse(self) -> Change:
+        return PruneKeys(self.pattern, self.keys)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"restore {len(self.keys)} pruned keys"

@@ -34,7 +34,8 @@ def quote(value: str | bytes | int) -> str:
 
 
 def render(*args: str | bytes | int) -> str:
-    """One command line: the command word bare, every argument quoted."""
+    """One command line: the command word bare, every argument quoted (a trailing bare word
+    such as ABSTTL stays bare too, as redis-cli users write it)."""
     head, *rest = args
     return " ".join([str(head), *(quote(a) for a in rest)])
 
