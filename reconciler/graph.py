@@ -17,8 +17,7 @@ other cycle is reported with its members, starting from the smallest node.
 from __future__ import annotations
 
 from collections import defaultdict
-
-import networkx as nx
+from typing import Any
 
 from reconciler.errors import ReconcilerError
 from reconciler.model.address import Address
@@ -26,6 +25,10 @@ from reconciler.ops.base import Action, Change
 
 
 def order(changes: list[Change]) -> list[Change]:
+    if not changes:
+        return []  # the no-op plan: no need to load networkx at all
+    import networkx as nx
+
     nodes = {c.node_id(): c for c in changes}
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
@@ -72,7 +75,7 @@ def order(changes: list[Change]) -> list[Change]:
         ) from None
 
 
-def _edge(graph: nx.DiGraph, a: str, b: str) -> None:
+def _edge(graph: Any, a: str, b: str) -> None:
     if a != b:
         graph.add_edge(a, b)
 
@@ -82,7 +85,9 @@ def _key(c: Change) -> str:
     return f"{rank}\x00{address}\x00{kind}"
 
 
-def _smallest_cycle(graph: nx.DiGraph) -> list[str]:
+def _smallest_cycle(graph: Any) -> list[str]:
+    import networkx as nx
+
     cycle = [u for u, _ in nx.find_cycle(graph)]
     start = cycle.index(min(cycle))
     cycle = cycle[start:] + cycle[:start]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from reconciler import dev
 from reconciler.cli import app, out_console
 from reconciler.errors import ExitCode
 
@@ -15,7 +15,7 @@ dev_app = typer.Typer(help="Embedded throwaway PostgreSQL + Redis for demos and 
 app.add_typer(dev_app, name="dev")
 
 
-def _show(status: dev.DevStatus) -> None:
+def _show(status: Any) -> None:
     con = out_console()
     con.print(f"postgres: {status.pg_url if status.pg_running else 'not running'}")
     con.print(f"redis:    {status.redis_url if status.redis_running else 'not running'}")
@@ -24,12 +24,16 @@ def _show(status: dev.DevStatus) -> None:
 @dev_app.command("up")
 def up() -> None:
     """Start the dev servers (idempotent) under .reconciler/dev/ and print their URLs."""
+    from reconciler import dev
+
     _show(dev.dev_up(Path.cwd()))
 
 
 @dev_app.command("down")
 def down() -> None:
     """Stop the dev servers and delete their data."""
+    from reconciler import dev
+
     dev.dev_down(Path.cwd())
     out_console().print("Dev servers stopped and removed.")
 
@@ -37,6 +41,8 @@ def down() -> None:
 @dev_app.command("status")
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Show whether the dev servers run (exit 1 when not)."""
+    from reconciler import dev
+
     st = dev.dev_status(Path.cwd())
     if as_json:
         print(json.dumps(st.to_dict(), indent=2))
@@ -52,6 +58,8 @@ def url(
     redis: bool = typer.Option(False, "--redis", help="Only the Redis URL."),
 ) -> None:
     """Print the dev server URL(s), for scripts: `psql "$(reconciler dev url --pg)"`."""
+    from reconciler import dev
+
     st = dev.dev_status(Path.cwd())
     if not st.running:
         raise typer.Exit(ExitCode.ERROR)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.model.snapshot import value_dict
 
 
@@ -27,6 +25,8 @@ def attribute_changes(old: Any, new: Any, *, exclude: tuple[str, ...] = ()) -> l
         if f.compare and f.name not in exclude
     ):
         return []
+    from deepdiff import DeepDiff  # only when values differ: equal ones never pay its import
+
     a, b = value_dict(old), value_dict(new)
     diff = DeepDiff(a, b, ignore_order=False, exclude_paths=[f"root['{x}']" for x in exclude])
     attrs: list[str] = []
