@@ -108,9 +108,21 @@ def introspect(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None
     return _snapshot(dict(zip(KINDS, rows, strict=True)))
 
 
+def _sql(name: str) -> str:
+    return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
 @cache
 def _queries(server_version: int) -> tuple[str, ...]:
-    texts = [(_SQL_DIR / f"{kind}.sql").read_text(encoding="utf-8") for kind in KINDS]
+    # The scope (which schemas, which tables) is written once, in _scope.sql / _tables.sql, and
+    # spliced into every kind's query, so all kinds agree on what is in scope.
+    shared = {"/*@scope*/": _sql("_scope"), "/*@tables*/": _sql("_tables")}
+    texts = []
+    for kind in KINDS:
+        text = _sql(kind)
+        for marker, fragment in shared.items():
+            text = text.replace(marker, fragment.rstrip("\n"))
+        texts.append(text)
     if server_version < 150000:
         texts = [_PG15_ONLY_COLUMN.sub("false", t) for t in texts]
     return tuple(texts)

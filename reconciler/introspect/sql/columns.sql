@@ -1,34 +1,8 @@
 -- Columns of the tables in scope, in physical (attnum) order; dropped and system columns skipped.
 -- The collation is given only when it differs from the type's own default, named the way
 -- format_type() names types: pg_catalog objects bare, everything else schema-qualified.
-WITH scope AS (
-    SELECT n.oid, n.nspname
-    FROM pg_catalog.pg_namespace AS n
-    WHERE n.nspname NOT LIKE 'pg\_%%'
-      AND n.nspname <> ALL (%(excluded)s::text[])
-      AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
-      AND NOT EXISTS (
-          SELECT FROM pg_catalog.pg_depend AS dep
-          WHERE dep.classid = 'pg_catalog.pg_namespace'::regclass
-            AND dep.objid = n.oid
-            AND dep.deptype = 'e'
-      )
-),
--- Ordinary, permanent, non-partition tables that no extension owns.
-tables AS (
-    SELECT c.oid, s.nspname, c.relname
-    FROM pg_catalog.pg_class AS c
-    JOIN scope AS s ON s.oid = c.relnamespace
-    WHERE c.relkind = 'r'
-      AND NOT c.relispartition
-      AND c.relpersistence <> 't'
-      AND NOT EXISTS (
-          SELECT FROM pg_catalog.pg_depend AS dep
-          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
-            AND dep.objid = c.oid
-            AND dep.deptype = 'e'
-      )
-)
+WITH /*@scope*/,
+/*@tables*/
 SELECT
     t.nspname::text AS schema,
     t.relname::text AS table,

@@ -1,17 +1,5 @@
 -- Enum types in scope (not extension members), labels in their sort order.
-WITH scope AS (
-    SELECT n.oid, n.nspname
-    FROM pg_catalog.pg_namespace AS n
-    WHERE n.nspname NOT LIKE 'pg\_%%'
-      AND n.nspname <> ALL (%(excluded)s::text[])
-      AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
-      AND NOT EXISTS (
-          SELECT FROM pg_catalog.pg_depend AS dep
-          WHERE dep.classid = 'pg_catalog.pg_namespace'::regclass
-            AND dep.objid = n.oid
-            AND dep.deptype = 'e'
-      )
-)
+WITH /*@scope*/
 SELECT
     s.nspname::text AS schema,
     t.typname::text AS name,

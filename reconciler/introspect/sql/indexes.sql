@@ -2,34 +2,8 @@
 -- constraint (the constraint owns them). Per key position k: the column name or, for an
 -- expression, its deparsed text; the opclass only when not the default; the collation only
 -- when it differs from the column's (for an expression: from its type's default).
-WITH scope AS (
-    SELECT n.oid, n.nspname
-    FROM pg_catalog.pg_namespace AS n
-    WHERE n.nspname NOT LIKE 'pg\_%%'
-      AND n.nspname <> ALL (%(excluded)s::text[])
-      AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
-      AND NOT EXISTS (
-          SELECT FROM pg_catalog.pg_depend AS dep
-          WHERE dep.classid = 'pg_catalog.pg_namespace'::regclass
-            AND dep.objid = n.oid
-            AND dep.deptype = 'e'
-      )
-),
--- Ordinary, permanent, non-partition tables that no extension owns.
-tables AS (
-    SELECT c.oid, s.nspname, c.relname
-    FROM pg_catalog.pg_class AS c
-    JOIN scope AS s ON s.oid = c.relnamespace
-    WHERE c.relkind = 'r'
-      AND NOT c.relispartition
-      AND c.relpersistence <> 't'
-      AND NOT EXISTS (
-          SELECT FROM pg_catalog.pg_depend AS dep
-          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
-            AND dep.objid = c.oid
-            AND dep.deptype = 'e'
-      )
-),
+WITH /*@scope*/,
+/*@tables*/,
 -- Indexes that are not owned by a constraint. MATERIALIZED: the per-key work below then runs only
 -- for these, not for every index the planner would otherwise feed into it.
 idx AS MATERIALIZED (

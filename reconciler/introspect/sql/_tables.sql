@@ -1,0 +1,16 @@
+-- Shared (spliced in where /*@tables*/ stands): ordinary, permanent, non-partition tables
+-- in scope that no extension owns.
+tables AS (
+    SELECT c.oid, s.nspname, c.relname
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    WHERE c.relkind = 'r'
+      AND NOT c.relispartition
+      AND c.relpersistence <> 't'
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = c.oid
+            AND dep.deptype = 'e'
+      )
+)
