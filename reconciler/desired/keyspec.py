@@ -22,7 +22,8 @@ from pydantic import (
     ValidationError,
 )
 
-from reconciler.desired.spec import Flag, LintSpec, Text, _kind, _model_in
+from reconciler.desired.pydantic_errors import describe, validation_problems
+from reconciler.desired.spec import Flag, LintSpec, Text
 from reconciler.desired.yamlload import BoolText, Marks, Path, at
 from reconciler.model.redis import CLASS_TTL, REDIS_TYPES
 
@@ -84,7 +85,7 @@ def _choice(what: str, options: tuple[str, ...]) -> Any:
         hint = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
         suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
         listed = ", ".join(options)
-        raise ValueError(f"unknown {what} {_kind(value)}{suffix}; one of: {listed}")
+        raise ValueError(f"unknown {what} {describe(value)}{suffix}; one of: {listed}")
 
     return BeforeValidator(check)
 
@@ -100,7 +101,7 @@ def _config_text(value: Any) -> Any:
         return value
     if value is None:
         raise ValueError('needs a value; write "" for an empty one')
-    raise ValueError(f"must be text, a number or a boolean, not {_kind(value)}")
+    raise ValueError(f"must be text, a number or a boolean, not {describe(value)}")
 
 
 def _non_blank(value: str) -> str:
@@ -162,13 +163,13 @@ def validate_keys_file(
 ) -> tuple[KeysFileSpec | None, list[tuple[int, str]]]:
     """The file's spec (None when it has shape errors) and (line, message) problems."""
     if not isinstance(data, dict):
-        return None, [(marks.line(()), f"a file must be a mapping of keys, not {_kind(data)}")]
+        return None, [(marks.line(()), f"a file must be a mapping of keys, not {describe(data)}")]
     problems: list[tuple[int, str]] = []
     data = _drop_secrets(data, (), marks, problems)
     try:
         spec = KeysFileSpec.model_validate(data)
     except ValidationError as exc:
-        return None, problems + [_translate(err, marks) for err in exc.errors()]
+        return None, problems + validation_problems(exc, marks, KeysFileSpec)
     return spec, problems  # a dropped secret still lets the rest be checked
 
 
@@ -185,47 +186,3 @@ def _drop_secrets(value: Any, path: Path, marks: Marks, problems: list) -> Any:
             continue
         out[key] = _drop_secrets(item, (*path, key), marks, problems)
     return out
-
-
-def _translate(err: Any, marks: Marks) -> tuple[int, str]:
-    loc: Path = tuple(err["loc"])
-    kind = err["type"]
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        known = _keys_at(loc[:-1])
-        hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return marks.key_line(loc), at(loc[:-1], f"unknown key '{key}'{suffix}")
-    if kind == "missing":
-        return marks.line(loc[:-1]), at(loc[:-1], f"missing required key '{loc[-1]}'")
-    expected = {
-        "string_type": "text",
-        "bool_type": "true or false",
-        "list_type": "a list",
-        "int_type": "a whole number",
-        "model_type": "a mapping",
-        "dict_type": "a mapping",
-    }.get(kind)
-    if expected:
-        message = f"must be {expected}, not {_kind(value)}"
-    elif kind == "value_error":
-        message = str(err["ctx"]["error"])
-    else:
-        message = err["msg"]
-    return marks.line(loc), at(loc, message)
-
-
-def _keys_at(loc: Path) -> list[str]:
-    """Known keys of the model found at `loc` (for "did you mean")."""
-    model: type[BaseModel] | None = KeysFileSpec
-    for part in loc:
-        if model is None:
-            return []
-        if isinstance(part, int):
-            continue
-        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
-        model = _model_in(fields[part].annotation) if part in fields else None
-    if model is None:
-        return []
-    return [(f.alias or n) for n, f in model.model_fields.items()]

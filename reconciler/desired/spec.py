@@ -1,4 +1,4 @@
-"""The YAML file format as pydantic models, and pydantic errors turned into line-marked sentences.
+"""The YAML file format as pydantic models (pydantic_errors.py words their errors).
 
 These models only check *shape* (known keys, value kinds, allowed words, identifier limits).
 Everything that needs more than one object (names, references, types resolved against enums)
@@ -9,9 +9,6 @@ the rest of the code sees one shape only.
 
 from __future__ import annotations
 
-import difflib
-import types
-import typing
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -25,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler.desired.pydantic_errors import describe, validation_problems
 from reconciler.desired.sqltext import name_problem
-from reconciler.desired.yamlload import BoolText, Marks, Path, at
+from reconciler.desired.yamlload import BoolText, Marks
 from reconciler.model.pg import FK_ACTIONS
 
 
@@ -232,77 +230,8 @@ TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.it
 def validate_file(data: Any, marks: Marks) -> tuple[FileSpec | None, list[tuple[int, str]]]:
     """The file's spec, or None and (line, message) problems naming the key path."""
     if not isinstance(data, dict):
-        return None, [(marks.line(()), f"a file must be a mapping of keys, not {_kind(data)}")]
+        return None, [(marks.line(()), f"a file must be a mapping of keys, not {describe(data)}")]
     try:
         return FileSpec.model_validate(data), []
     except ValidationError as exc:
-        return None, [_translate(err, marks) for err in exc.errors()]
-
-
-def _translate(err: Any, marks: Marks) -> tuple[int, str]:
-    loc: Path = tuple(err["loc"])
-    kind = err["type"]
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        hint = difflib.get_close_matches(key, _keys_at(loc[:-1]), n=1, cutoff=0.6)
-        suffix = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return marks.key_line(loc), at(loc[:-1], f"unknown key '{key}'{suffix}")
-    if kind == "missing":
-        return marks.line(loc[:-1]), at(loc[:-1], f"missing required key '{loc[-1]}'")
-    if kind in ("string_type", "bool_type", "list_type", "model_type", "dict_type"):
-        expected = {
-            "string_type": "text",
-            "bool_type": "true or false",
-            "list_type": "a list",
-        }.get(kind, "a mapping")
-        message = f"must be {expected}, not {_kind(value)}"
-    elif kind == "literal_error":
-        message = f"must be {err['ctx']['expected']}, not {_kind(value)}"
-    elif kind == "too_short":
-        message = "must not be empty"
-    elif kind == "value_error":
-        message = str(err["ctx"]["error"])
-    else:
-        message = err["msg"]
-    return marks.line(loc), at(loc, message)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, BoolText):
-        return f"the boolean {value}"
-    if isinstance(value, str):
-        return f"'{value}'" if len(value) <= 40 else f"'{value[:37]}...'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _keys_at(loc: Path) -> list[str]:
-    """Known keys of the model found at `loc` (for "did you mean")."""
-    model: type[BaseModel] | None = FileSpec
-    for part in loc:
-        if model is None:
-            return []
-        if isinstance(part, int):
-            continue
-        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
-        model = _model_in(fields[part].annotation) if part in fields else None
-    if model is None:
-        return []
-    return [(f.alias or n) for n, f in model.model_fields.items()]
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list, Annotated):
-        for arg in typing.get_args(annotation):
-            found = _model_in(arg)
-            if found:
-                return found
-    return None
+        return None, validation_problems(exc, marks, FileSpec)

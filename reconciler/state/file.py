@@ -5,6 +5,12 @@ with a change, so the record lives next to the project, like the plans. Same rec
 the same semantics as PgState, except for transactions (below); passes the conformance suite in
 tests/test_state.py.
 
+Owns: the layout below, the record documents (applies, attempts, events) and the inventory, with
+their semantics (ids, a version applied at most once, what a rollback rewrites, which inventory
+entries keep their version). The store under them (atomic writes, the journal of a change of
+several documents, flock, meta.json) is JsonStore in filestore.py; when an attempt's process
+is gone ('interrupted') is judged in liveness.py.
+
 Layout (format version 1; ids are 12 zero-padded digits, one sequence per kind, from 1):
 
     meta.json                            {"format_version": 1}
@@ -16,16 +22,6 @@ Layout (format version 1; ids are 12 zero-padded digits, one sequence per kind, 
     .lock                                the flock target (empty)
     .journal.json                        only while a change of several documents is written
 
-Concurrency and durability: every read-modify-write holds an exclusive `flock` on `.lock` (reads
-hold a shared one), so concurrent runs on one machine serialize; flock does not work reliably on
-network file systems, and nothing serializes runs on different machines sharing this directory
-(the Redis apply lock does that). Each document is written atomically: a temporary file in the
-same directory, fsync, os.replace, fsync of the directory. A change of several documents
-(record_apply writes the apply and the inventory; mark_rolled_back also flips the 'up' record)
-is first written whole to `.journal.json`; the next operation to find a journal (a crash cut
-the change short) writes its documents again before doing anything else, so readers see all of
-a change or none of it.
-
 Transactions: there are none to share. Redis changes cannot commit together with a file, so
 every write here (record_apply, mark_rolled_back, finish_attempt, record_event) commits when it
 returns, whatever the caller has open. Hence the order an executor must keep: begin_attempt
@@ -34,24 +30,15 @@ first, before the first change (a run killed mid-way then leaves a 'running' att
 finish_attempt(..., "succeeded"). A crash between the last change and record_apply leaves an
 interrupted attempt and no apply row; the next plan compares against the live keyspace anyway.
 
-'interrupted': an attempt still 'running' whose process is gone. Judged on the same host only
-(the recorded hostname is ours): the pid no longer exists, is a zombie, or now belongs to a
-process that started at another time (pid reuse; Linux /proc) or in another boot. An attempt
-from another host stays 'running': this machine cannot tell.
-
 db_user: there is no database user; records that leave it None get `db_user` given to the
 constructor (e.g. the Redis ACL user), else the OS user.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import re
-import secrets
-import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -69,6 +56,8 @@ from reconciler.state.base import (
     InventoryEntry,
     StateBackend,
 )
+from reconciler.state.filestore import JsonStore
+from reconciler.state.liveness import process_gone, process_identity
 
 FORMAT_VERSION = 1  # the newest state format this code knows
 DEFAULT_ROOT = Path("state")
@@ -78,7 +67,6 @@ _DATETIMES = ("started_at", "finished_at", "at", "updated_at")
 _ID_WIDTH = 12
 _APPLY_NAME = re.compile(r"^(\d{12})-(\d{14})-(up|down)\.json$")
 _PLAIN_NAME = re.compile(r"^(\d{12})\.json$")
-_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 def _now() -> datetime:
@@ -109,213 +97,18 @@ def _decode(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-# --- the process that ran an attempt ------------------------------------------------------------
-
-
-def _boot_id() -> str | None:
-    try:
-        return _BOOT_ID.read_text().strip() or None
-    except OSError:
-        return None
-
-
-_UNKNOWN = -1  # _proc_start: /proc cannot tell (not Linux, or unreadable)
-
-
-def _proc_start(pid: int) -> int | None:
-    """Start time of a live process (clock ticks since boot, from /proc/<pid>/stat); None when
-    there is no such live process (or only a zombie); _UNKNOWN when /proc cannot tell."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
-    except FileNotFoundError:
-        return None if Path("/proc/self/stat").exists() else _UNKNOWN
-    except OSError:
-        return _UNKNOWN
-    rest = raw[raw.rfind(b")") + 2 :].split()  # fields 3.. (the name may contain anything)
-    if not rest or rest[0] in (b"Z", b"X"):
-        return None
-    try:
-        return int(rest[19])  # field 22: starttime
-    except (IndexError, ValueError):
-        return _UNKNOWN
-
-
-def _process_gone(doc: Mapping[str, Any]) -> bool:
-    if doc.get("host") != socket.gethostname() or not isinstance(doc.get("os_pid"), int):
-        return False  # another machine's process: we cannot tell
-    boot = _boot_id()
-    if boot and doc.get("boot_id") and doc["boot_id"] != boot:
-        return True
-    pid = doc["os_pid"]
-    start = _proc_start(pid)
-    if start is None:
-        return True
-    if start != _UNKNOWN:
-        recorded = doc.get("proc_start")
-        return isinstance(recorded, int) and recorded >= 0 and recorded != start
-    try:  # no /proc: only whether the pid exists
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 # --- the backend --------------------------------------------------------------------------------
 
 
-class FileState(StateBackend):
+class FileState(JsonStore, StateBackend):
     """State as JSON documents under `root`; see the module documentation for the layout."""
 
+    format_version = FORMAT_VERSION
+    directories = ("applies", "attempts", "events")
+
     def __init__(self, root: Path = DEFAULT_ROOT, *, db_user: str | None = None) -> None:
-        self.root = Path(root)
+        super().__init__(root)
         self.db_user = db_user
-
-    # --- paths and documents ------------------------------------------------------------------
-
-    @property
-    def _meta(self) -> Path:
-        return self.root / "meta.json"
-
-    @property
-    def _journal(self) -> Path:
-        return self.root / ".journal.json"
-
-    def _read(self, path: Path) -> Any:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise errors.ReconcilerError(
-                f"The state file {path} is not valid JSON ({exc}).",
-                detail="Reconciler writes state files atomically, so something else changed or "
-                "damaged it. Restore it from version control or a backup.",
-            ) from None
-
-    def _write(self, path: Path, value: Any) -> None:
-        """Write one document atomically and durably."""
-        data = (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        _fsync_dir(path.parent)
-
-    def _commit(self, documents: dict[Path, Any]) -> None:
-        """Write several documents so that a crash leaves all of them or (until the journal is
-        replayed) the old ones. Call with the exclusive lock held."""
-        if len(documents) > 1:
-            entries = {str(p.relative_to(self.root)): v for p, v in documents.items()}
-            self._write(self._journal, {"documents": entries})
-        for path, value in documents.items():
-            self._write(path, value)
-        if len(documents) > 1:
-            self._journal.unlink()
-            _fsync_dir(self.root)
-
-    def _replay(self) -> None:
-        journal = self._read(self._journal)
-        if not isinstance(journal, dict) or not isinstance(journal.get("documents"), dict):
-            # A journal is complete once it exists (it is itself written atomically).
-            raise errors.ReconcilerError(
-                f"The state journal {self._journal} is not readable.",
-                detail="Restore the state directory from version control or a backup.",
-            )
-        for rel, value in journal["documents"].items():
-            path = (self.root / rel).resolve()
-            if self.root.resolve() not in path.parents:
-                raise errors.ReconcilerError(f"The state journal names a path outside: {rel!r}.")
-            self._write(path, value)
-        self._journal.unlink()
-        _fsync_dir(self.root)
-
-    # --- locking ------------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _locked(self, *, exclusive: bool) -> Iterator[None]:
-        path = self.root / ".lock"
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
-            if exclusive:
-                raise
-            try:  # a read-only checkout: lock for reading if the file is there, else do not
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                yield
-                return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            if self._journal.exists():  # a change a crash cut short: finish it first
-                if not exclusive:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                if self._journal.exists():
-                    self._replay()
-            yield
-        finally:
-            os.close(fd)  # releases the flock
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """The exclusive lock, with the state created or upgraded first."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._locked(exclusive=True):
-            self._ensure_locked()
-            yield
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[bool]:
-        """Yields False when there is no state yet (nothing is created); refuses newer formats."""
-        if not self._meta.exists():
-            yield False
-            return
-        with self._locked(exclusive=False):
-            yield self._stored_version() > 0
-
-    # --- format -------------------------------------------------------------------------------
-
-    def _stored_version(self, *, refuse_newer: bool = True) -> int:
-        meta = self._read(self._meta)
-        if meta is None:
-            return 0
-        version = meta.get("format_version") if isinstance(meta, dict) else None
-        if not isinstance(version, int):
-            raise errors.ReconcilerError(
-                f"The state file {self._meta} has no format_version.",
-                detail="Restore it from version control or a backup.",
-            )
-        if version > FORMAT_VERSION and refuse_newer:
-            raise errors.Refused(
-                f"The state in {self.root}/ has format version {version}, newer "
-                f"than the version {FORMAT_VERSION} this Reconciler knows.",
-                detail="A newer Reconciler wrote it. Upgrade Reconciler to read or change this "
-                "state; do not edit meta.json by hand.",
-            )
-        return version
-
-    def _ensure_locked(self) -> None:
-        if self._stored_version() == FORMAT_VERSION:
-            return
-        # Format 1 is the first: nothing to migrate from. A later format adds its steps here.
-        for sub in ("applies", "attempts", "events"):
-            (self.root / sub).mkdir(exist_ok=True)
-        self._write(self._meta, {"format_version": FORMAT_VERSION})
 
     def exists(self) -> bool:
         if not self._meta.exists():
@@ -359,7 +152,6 @@ class FileState(StateBackend):
             raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
         with self._writing():
             attempt_id = self._next_id("attempts", _PLAIN_NAME)
-            start = _proc_start(os.getpid())
             doc = {
                 "id": attempt_id,
                 "version": version,
@@ -370,8 +162,7 @@ class FileState(StateBackend):
                 "error": None,
                 **self._actor_fields(),
                 "backend_pid": None,
-                "proc_start": start if start != _UNKNOWN else None,
-                "boot_id": _boot_id(),
+                **process_identity(),
             }
             self._commit({self._attempt_path(attempt_id): _encode(doc)})
         return attempt_id
@@ -404,7 +195,7 @@ class FileState(StateBackend):
                 doc = self._read(self.root / "attempts" / name)
                 if doc is None:
                     continue
-                if doc.get("status") == "running" and _process_gone(doc):
+                if doc.get("status") == "running" and process_gone(doc):
                     doc["status"] = "interrupted"
                 doc.pop("proc_start", None)
                 doc.pop("boot_id", None)
@@ -594,17 +385,3 @@ class FileState(StateBackend):
                 if doc is not None:
                     out.append(Event(**_decode(doc)))
         return out
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in `path` durable (a no-op where directories cannot be synced)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
