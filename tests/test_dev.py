@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from reconciler import dev
+from reconciler.devservers import launch, postgres
 from reconciler.errors import ReconcilerError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def test_find_pg_bindir_without_binaries_says_what_to_do(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("RECONCILER_PG_BINDIR", raising=False)
-    monkeypatch.setattr(dev, "_PG_LIB_ROOTS", (tmp_path / "nowhere",))
+    monkeypatch.setattr(postgres, "_PG_LIB_ROOTS", (tmp_path / "nowhere",))
     with pytest.raises(ReconcilerError) as info:
         dev.find_pg_bindir()
     assert "make setup" in (info.value.detail or "")
@@ -120,7 +121,7 @@ def test_start_postgres_moves_to_another_port_when_one_is_taken(
         # A port picked by us may be lost to a race: the next attempt uses another one.
         ports = iter([taken])
         real_free_port = dev.free_port
-        monkeypatch.setattr(dev, "free_port", lambda: next(ports, None) or real_free_port())
+        monkeypatch.setattr(launch, "free_port", lambda: next(ports, None) or real_free_port())
         server = dev.start_postgres(scratch / "pg")
     try:
         assert server.port != taken
@@ -167,7 +168,7 @@ def test_start_redis_moves_to_another_port_when_one_is_taken(
     # The session's Redis holds a port: a start that raced onto it must not mistake it for ours.
     ports = iter([redis_server.port])
     real_free_port = dev.free_port
-    monkeypatch.setattr(dev, "free_port", lambda: next(ports, None) or real_free_port())
+    monkeypatch.setattr(launch, "free_port", lambda: next(ports, None) or real_free_port())
     server = dev.start_redis(scratch / "redis")
     try:
         assert server.port != redis_server.port

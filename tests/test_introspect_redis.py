@@ -21,7 +21,7 @@ import redis
 
 from reconciler import dev
 from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
-from reconciler.introspect import redis as intro
+from reconciler.introspect import redis_keys
 from reconciler.introspect.redis import (
     canonical_acl,
     cli_quote,
@@ -255,7 +255,7 @@ def test_pttl_fallback_gives_the_same_report(
 ) -> None:
     """Servers before 7.0 have no PEXPIRETIME: PTTL plus the server's TIME gives the same."""
     _load_mixed(private)
-    monkeypatch.setattr(intro, "_uses_pttl", lambda client: True)
+    monkeypatch.setattr(redis_keys, "_uses_pttl", lambda client: True)
     report = scan_keyspace(private, PATTERNS, batch=5)
     actual, expected = _comparable(report), _expected_mixed()
     _with_examples(actual, expected)
@@ -308,9 +308,9 @@ def test_keys_vanishing_between_scan_and_type_are_skipped(
         private.set(f"v:{i}", "x")
     other = redis.Redis.from_url(private_redis.url())
     deleted: list[bytes] = []
-    original = intro._Scan._type_commands
+    original = redis_keys._Scan._type_commands
 
-    def delete_then_type(self: intro._Scan, keys: list[bytes]) -> bytes:
+    def delete_then_type(self: redis_keys._Scan, keys: list[bytes]) -> bytes:
         # Every third batch loses half its keys after SCAN returned them, before TYPE runs.
         if len(deleted) < 40 and keys and self.report.scanned % 3 == 0:
             gone = keys[::2]
@@ -318,7 +318,7 @@ def test_keys_vanishing_between_scan_and_type_are_skipped(
             deleted.extend(gone)
         return original(self, keys)
 
-    monkeypatch.setattr(intro._Scan, "_type_commands", delete_then_type)
+    monkeypatch.setattr(redis_keys._Scan, "_type_commands", delete_then_type)
     report = scan_keyspace(private, [KeyPattern("v:{id}", "string")], batch=10)
     other.close()
     assert deleted
