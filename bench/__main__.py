@@ -1,4 +1,8 @@
-"""`python -m bench [--sizes 100,1000] [--runs 5] [--smoke] [--no-write]`.
+"""`python -m bench [--pg-sizes 100,1000] [--redis-sizes 100000,1000000] [--runs 5] [--smoke]`.
+
+Postgres: per table count, pg_dump against the no-op plan, export, full plan, apply and psql.
+Redis: per keyspace size, redis-cli --bigkeys against `reconciler plan --redis`, a bare SCAN
+loop and scan_keyspace alone. Results go to bench/results/*.json and docs/benchmarks.md.
 
 Exit 0 when every measured command ran and gave the right result (targets may still be
 missed: that is reported, not an error); 1 otherwise.
@@ -11,43 +15,71 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from bench import docgen, report
-from bench.cluster import BenchCluster, bench_cluster
-from bench.machine import describe
+from bench.cluster import BenchCluster, bench_cluster, bench_root
+from bench.machine import describe, redis_packages
 from bench.measure import rss_method, run_process
-from bench.runner import PROJECT_ROOT, Bench, Options
+from bench.redis_bench import SMOKE_KEYS, RedisBench, RedisOptions, bench_redis
+from bench.runner import PROJECT_ROOT, Bench, Options, Workspace
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
 PROFILE_SIZE = 1000
+REDIS_PROFILE_SIZE = 1_000_000
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of table counts: {text!r}") from None
-    if not sizes or sizes[0] < 2:
-        raise argparse.ArgumentTypeError("sizes are table counts of at least 2")
-    return sizes
+def _counts(what: str, minimum: int) -> Any:
+    def parse(text: str) -> list[int]:
+        try:
+            sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a list of {what}: {text!r}") from None
+        if not sizes or sizes[0] < minimum:
+            raise argparse.ArgumentTypeError(f"sizes are {what} of at least {minimum}")
+        return sizes
+
+    return parse
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=_sizes, default=[100, 1000], help="table counts (100,1000)")
-    p.add_argument("--runs", type=int, default=5, help="repetitions of each figure (5)")
-    p.add_argument("--smoke", action="store_true", help="one size of 20 tables, 1 repetition")
+    p.add_argument(
+        "--pg-sizes",
+        "--sizes",
+        dest="sizes",
+        type=_counts("table counts", 2),
+        default=[100, 1000],
+        help="Postgres table counts (100,1000)",
+    )
+    p.add_argument(
+        "--redis-sizes",
+        type=_counts("key counts", 1000),
+        default=[100_000, 1_000_000],
+        help="Redis keyspace sizes (100000,1000000)",
+    )
+    p.add_argument("--runs", type=int, default=5, help="repetitions of each Postgres figure (5)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"one size of 20 tables and one of {SMOKE_KEYS:,} keys, 1 repetition",
+    )
+    p.add_argument("--no-pg", action="store_true", help="skip the Postgres part")
+    p.add_argument("--no-redis", action="store_true", help="skip the Redis part")
     p.add_argument("--no-write", action="store_true", help="do not write results or docs")
+    p.add_argument("--json-out", type=Path, help="also write the results JSON to this file")
     p.add_argument("--no-profile", action="store_true", help="skip phase timings and cProfile")
     args = p.parse_args(argv)
     if args.smoke:
-        args.sizes, args.runs = [20], 1
+        args.sizes, args.runs, args.redis_sizes = [20], 1, [SMOKE_KEYS]
     if args.runs < 1:
         p.error("--runs must be at least 1")
+    if args.no_pg and args.no_redis:
+        p.error("--no-pg and --no-redis leave nothing to measure")
     return args
 
 
@@ -64,28 +96,19 @@ def _loadavg() -> list[float] | None:
         return None
 
 
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:  # a pipe or a file: 80 columns would wrap every label
-        console = Console(highlight=False, soft_wrap=True, width=120)
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
+def _pg_part(
+    args: argparse.Namespace, ws: Workspace, console: Console, machine: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
     profile_size = None
     if not args.no_profile:
         profile_size = PROFILE_SIZE if PROFILE_SIZE in args.sizes else max(args.sizes)
     opts = Options(args.sizes, args.runs, smoke=args.smoke, profile_size=profile_size)
-    console.print(f"reconciler bench: sizes {args.sizes}, {args.runs} run(s) per figure")
     sizes: list[dict[str, Any]] = []
     failures: list[str] = []
-    with bench_cluster() as cluster:
-        bench = Bench(cluster, opts, console)
+    with bench_cluster(ws.root) as cluster:
+        bench = Bench(cluster, opts, console, ws)
         server_version, dump_version = _versions(cluster, bench.pg_dump)
-        machine = describe(PROJECT_ROOT, server_version, dump_version)
-        machine["server_data_dir"] = str(cluster.root)
-        machine["code_sha256"] = bench.code_digest
-        machine["peak_rss_method"] = rss_method()
-        machine["load_average_start"] = _loadavg()
+        machine["postgresql"], machine["pg_dump"] = server_version, dump_version
         for n in args.sizes:
             try:
                 res = bench.run_size(n)
@@ -96,25 +119,110 @@ def main(argv: list[str]) -> int:
             size = res.to_dict()
             size["derived"] = report.derive(size)
             sizes.append(size)
+    return sizes, failures
+
+
+def _redis_part(args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]) -> dict[str, Any]:
+    profile_size = None
+    if not args.no_profile:
+        sizes = args.redis_sizes
+        profile_size = REDIS_PROFILE_SIZE if REDIS_PROFILE_SIZE in sizes else max(sizes)
+    opts = RedisOptions(args.redis_sizes, smoke=args.smoke, profile_size=profile_size)
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    baselines: dict[str, Any] = {}
+    with bench_redis(ws.root) as server:
+        rb = RedisBench(ws, server, opts)
+        try:
+            machine["redis"] = {**rb.versions(), **redis_packages()}
+            baselines = rb.baselines(runs=1 if args.smoke else 3)
+            for n in args.redis_sizes:
+                try:
+                    res = rb.run_size(n)
+                except Exception as exc:  # reported as a failure of this size, the run goes on
+                    failures.append(f"{n:,} keys: {type(exc).__name__}: {exc}")
+                    continue
+                failures += res.failures
+                size = res.to_dict()
+                size["derived"] = report.derive_redis(size)
+                results.append(size)
+        finally:
+            rb.close()
+    return {
+        "options": {
+            "sizes": args.redis_sizes,
+            "runs": {str(n): opts.runs(n) for n in args.redis_sizes},
+        },
+        "baselines": baselines,
+        "sizes": results,
+        "growth": report.redis_growth(results),
+        "failures": failures,
+    }
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # a pipe or a file: 80 columns would wrap every label
+        console = Console(highlight=False, soft_wrap=True, width=120)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    parts = []
+    if not args.no_pg:
+        parts.append(f"Postgres sizes {args.sizes} ({args.runs} run(s) per figure)")
+    if not args.no_redis:
+        parts.append(f"Redis sizes {args.redis_sizes}")
+    console.print("reconciler bench: " + ", ".join(parts))
+    sizes: list[dict[str, Any]] = []
+    failures: list[str] = []
+    redis_results: dict[str, Any] | None = None
+    with bench_root() as root:
+        ws = Workspace(root, console)
+        machine = describe(PROJECT_ROOT)
+        machine["server_data_dir"] = str(root)
+        machine["code_sha256"] = ws.code_digest
+        machine["peak_rss_method"] = rss_method()
+        machine["load_average_start"] = _loadavg()
+        if not args.no_pg:
+            sizes, failures = _pg_part(args, ws, console, machine)
+        if not args.no_redis:
+            try:
+                redis_results = _redis_part(args, ws, machine)
+                failures += redis_results["failures"]
+            except Exception as exc:  # e.g. redis-server missing: the Postgres part still counts
+                failures.append(f"Redis: {type(exc).__name__}: {exc}")
     machine["load_average_end"] = _loadavg()
     results: dict[str, Any] = {
-        "format": 1,
+        "format": 2,
         "started_at": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 1),
-        "options": {"sizes": args.sizes, "runs": args.runs, "smoke": args.smoke},
+        "options": {
+            "sizes": [] if args.no_pg else args.sizes,
+            "runs": args.runs,
+            "smoke": args.smoke,
+            "redis_sizes": [] if args.no_redis else args.redis_sizes,
+        },
         "machine": machine,
         "targets": {
             "noop_plan_vs_pg_dump": report.TARGET_NOOP_VS_DUMP,
             "catalog_queries": report.TARGET_CATALOG_QUERIES,
+            "redis_plan_vs_bigkeys": report.TARGET_PLAN_VS_BIGKEYS,
+            "redis_rss_growth": report.TARGET_RSS_GROWTH,
         },
         "sizes": sizes,
         "growth": report.growth(sizes),
+        "redis": redis_results,
         "failures": failures,
         "ok": not failures,
     }
+    if redis_results is not None:
+        redis_results["targets"] = report.redis_targets(redis_results)
     results["target_misses"] = report.target_misses(results)
     console.print()
-    report.print_table(results, console)
+    if sizes:
+        report.print_table(results, console)
+    if redis_results is not None:
+        report.print_redis_table(results, console)
     if not args.no_write:
         stamp = started.strftime("%Y%m%dT%H%M%SZ")
         path = report.write_json(results, RESULTS_DIR, stamp)
@@ -124,6 +232,8 @@ def main(argv: list[str]) -> int:
             f"wrote {path.relative_to(PROJECT_ROOT)}, bench/results/latest.json and "
             f"{DOC_PATH.relative_to(PROJECT_ROOT)}"
         )
+    if args.json_out is not None:
+        args.json_out.write_text(report.dumps(results), encoding="utf-8")
     for miss in results["target_misses"]:
         console.print(f"[yellow]target missed[/]: {miss}")
     for failure in failures:

@@ -1,7 +1,8 @@
 """The bench's own throwaway PostgreSQL cluster and its databases.
 
-Started with reconciler.dev.start_postgres in a fresh temporary directory (RAM-backed /dev/shm
-when it has room, like the test suite, else $TMPDIR), stopped and removed at the end.
+Started with reconciler.dev.start_postgres in the run's temporary directory (bench_root:
+RAM-backed /dev/shm when it has room, like the test suite, else $TMPDIR), stopped at the end;
+bench_root removes the directory.
 """
 
 from __future__ import annotations
@@ -114,9 +115,19 @@ class BenchCluster:
 
 
 @contextmanager
-def bench_cluster() -> Iterator[BenchCluster]:
+def bench_root() -> Iterator[Path]:
+    """The run's temporary directory (servers, code copy, work files), removed at the end."""
     root = Path(tempfile.mkdtemp(prefix="reconciler-bench-", dir=_parent_dir()))
     root.chmod(0o711)  # the server's OS user passes through, no listing
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def bench_cluster(root: Path) -> Iterator[BenchCluster]:
+    """PostgreSQL in `root/pg`, stopped at the end."""
     server: dev.PgServer | None = None
     try:
         server = dev.start_postgres(root / "pg")
@@ -124,8 +135,5 @@ def bench_cluster() -> Iterator[BenchCluster]:
         cluster.configure_logging()
         yield cluster
     finally:
-        try:
-            if server is not None:
-                server.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        if server is not None:
+            server.stop()

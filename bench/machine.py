@@ -59,7 +59,21 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def describe(project_root: Path, server_version: str, pg_dump_version: str) -> dict[str, Any]:
+def redis_packages() -> dict[str, str | None]:
+    """The client libraries `reconciler plan --redis` scans with."""
+    out: dict[str, str | None] = {}
+    for key, name in (("redis_py", "redis"), ("hiredis", "hiredis")):
+        try:
+            out[key] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[key] = None
+    return out
+
+
+def describe(
+    project_root: Path, server_version: str | None = None, pg_dump_version: str | None = None
+) -> dict[str, Any]:
+    """The machine and the code; the Postgres versions are filled in by the Postgres part."""
     status = _git(project_root, "status", "--porcelain")
     return {
         "cores": os.cpu_count(),

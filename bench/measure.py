@@ -67,11 +67,14 @@ def run_process(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
+    stdin: Path | None = None,
 ) -> ProcessRun:
+    """Run `argv` to completion; `stdin` is a file fed to it (else /dev/null)."""
     with (
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out,
         tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err,
         tempfile.NamedTemporaryFile("r", encoding="utf-8", suffix=".rss") as rss,
+        stdin.open("rb") if stdin is not None else contextlib.nullcontext() as source,
     ):
         full = list(argv)
         if _gnu_time():
@@ -81,7 +84,7 @@ def run_process(
             full,
             stdout=out,
             stderr=err,
-            stdin=subprocess.DEVNULL,
+            stdin=source if source is not None else subprocess.DEVNULL,
             env=env,
             cwd=cwd,
             start_new_session=True,  # its own process group: a timeout kills time and command

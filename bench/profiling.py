@@ -28,6 +28,31 @@ KEY_FUNCTIONS: tuple[tuple[str, str, str], ...] = (
     ("live fingerprint", "reconciler/model/snapshot.py", "fingerprint"),
 )
 
+# The same for `reconciler plan --redis`.
+REDIS_KEY_FUNCTIONS: tuple[tuple[str, str, str], ...] = (
+    ("desired state load", "reconciler/desired/__init__.py", "load"),
+    ("keyspace scan (scan_keyspace)", "reconciler/introspect/redis_keys.py", "scan_keyspace"),
+    (
+        "per-batch aggregation (_Scan._aggregate)",
+        "reconciler/introspect/redis_keys.py",
+        "_aggregate",
+    ),
+    ("reply reading (hiredis)", "reconciler/introspect/redis_wire.py", "read"),
+    (
+        "pipeline sending (sendall waits while the server is busy)",
+        "reconciler/introspect/redis_wire.py",
+        "send",
+    ),
+    ("pipeline packing", "reconciler/introspect/redis_keys.py", "_type_commands"),
+    ("config read", "reconciler/introspect/redis_server.py", "read_config"),
+    ("ACL read", "reconciler/introspect/redis_server.py", "read_acl"),
+    ("diff (compare_redis)", "reconciler/diff/redis.py", "compare_redis"),
+    ("plan build", "reconciler/plan/__init__.py", "build_plan"),
+    ("argument quoting of plan lines (redisproto.quote)", "reconciler/ops/redisproto.py", "quote"),
+    ("plan files (write_plan)", "reconciler/plan/files.py", "write_plan"),
+    ("terminal rendering", "reconciler/render/text.py", "render_plan"),
+)
+
 
 # Everything up to the package: site-packages/, the frozen code copy, the stdlib directory.
 _SHORTEN = re.compile(r".*(?:site-packages/|/code/(?=reconciler/)|/lib/python3\.\d+/)")
@@ -51,23 +76,28 @@ def _where(key: tuple[str, int, str]) -> str:
     return f"{filename}:{line}({name})"
 
 
-def summarize(stats_path: Path, *, top: int = 12) -> dict[str, Any]:
+def summarize(
+    stats_path: Path,
+    *,
+    top: int = 12,
+    key_functions: Sequence[tuple[str, str, str]] = KEY_FUNCTIONS,
+) -> dict[str, Any]:
     stats = pstats.Stats(str(stats_path))
     table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = max((ct for (_cc, _nc, _tt, ct, _callers) in table.values()), default=0.0)
     by_tottime = sorted(table.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-    key_functions = []
-    for label, path_end, name in KEY_FUNCTIONS:
+    found = []
+    for label, path_end, name in key_functions:
         matches = [v for k, v in table.items() if k[0].endswith(path_end) and k[2] == name]
         if matches:
             _cc, nc, _tt, ct, _ = max(matches, key=lambda v: v[3])
-            key_functions.append({"label": label, "calls": nc, "cumulative_s": round(ct, 3)})
+            found.append({"label": label, "calls": nc, "cumulative_s": round(ct, 3)})
     imports = [v for k, v in table.items() if k[2] == "_find_and_load"]
     return {
         "tool": "cProfile",
         "profiled_total_s": round(total, 3),
         "imports_cumulative_s": round(max((v[3] for v in imports), default=0.0), 3),
-        "key_functions": key_functions,
+        "key_functions": found,
         "top_tottime": [
             {
                 "function": _where(k),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from pathlib import Path
@@ -10,10 +11,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.redis_bench import REDIS_FIGURES, REDIS_LABELS
 from bench.runner import FIGURES, LABELS, NA, QUERY_COUNT_LABEL, X
 
 TARGET_NOOP_VS_DUMP = 1.5
 TARGET_CATALOG_QUERIES = 10
+TARGET_PLAN_VS_BIGKEYS = 1.0  # reconciler plan --redis / redis-cli --bigkeys, wall time
+TARGET_RSS_GROWTH = 0.10  # peak RSS of the largest keyspace at most 10 % above the smallest's
+RSS_TARGET_FIGURES = ("plan", "scan_only")
 
 
 def fmt_s(value: float | None) -> str:
@@ -26,6 +31,18 @@ def fmt_s(value: float | None) -> str:
 
 def fmt_mib(value: float | None) -> str:
     return NA if value is None else f"{value:.0f} MiB"
+
+
+def fmt_n(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_pct(part: float | None, whole: float | None) -> str:
+    return f"{100 * part / whole:.0f} %" if part is not None and whole else NA
+
+
+def verdict(met: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: "not measured"}[met]
 
 
 def _median(size: dict[str, Any], key: str) -> float | None:
@@ -86,6 +103,90 @@ def growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# ------------------------------------------------------------------------------------ redis
+
+
+def derive_redis(size: dict[str, Any]) -> dict[str, Any]:
+    """Ratios of one keyspace size; the plan / bigkeys target."""
+    m = functools.partial(_median, size)
+    plan_vs_bigkeys = _ratio(m("plan"), m("bigkeys"))
+    return {
+        "plan_vs_bigkeys": plan_vs_bigkeys,
+        "plan_vs_floor": _ratio(m("plan"), m("scan_floor")),
+        "bigkeys_vs_floor": _ratio(m("bigkeys"), m("scan_floor")),
+        "scan_only_vs_floor": _ratio(m("scan_only"), m("scan_floor")),
+        "scan_only_vs_plan": _ratio(m("scan_only"), m("plan")),
+        "targets": {
+            "plan_vs_bigkeys": {
+                "value": plan_vs_bigkeys,
+                "target": TARGET_PLAN_VS_BIGKEYS,
+                "met": (
+                    None if plan_vs_bigkeys is None else plan_vs_bigkeys <= TARGET_PLAN_VS_BIGKEYS
+                ),
+            }
+        },
+    }
+
+
+def redis_growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Median time and peak RSS factors between consecutive keyspace sizes."""
+    out = []
+    ordered = sorted(sizes, key=lambda s: s["keys"])
+    for small, large in itertools.pairwise(ordered):
+        figures = {}
+        for key, _ in REDIS_FIGURES:
+            a, b = small["figures"].get(key), large["figures"].get(key)
+            if not (a and b and a["ok"] and b["ok"]):
+                continue
+            figures[key] = {
+                "time": _ratio(b["median_s"], a["median_s"]),
+                "peak_rss": _ratio(b["peak_rss_mib"], a["peak_rss_mib"]),
+            }
+        out.append(
+            {
+                "from": small["keys"],
+                "to": large["keys"],
+                "keys": _ratio(large["keys"], small["keys"]),
+                "figures": figures,
+            }
+        )
+    return out
+
+
+def redis_targets(redis: dict[str, Any]) -> dict[str, Any]:
+    """Peak RSS of the largest keyspace against the smallest, per figure; the target (≤ +10 %)
+    is judged for the plan and for the scan alone. Bytes per violating key: the RSS added
+    divided by the keys added to the plan (those without TTL)."""
+    ordered = sorted(redis["sizes"], key=lambda s: s["keys"])
+    if len(ordered) < 2:
+        return {"rss_growth": None}
+    small, large = ordered[0], ordered[-1]
+    figures = {}
+    for key, _ in REDIS_FIGURES:
+        a, b = small["figures"].get(key), large["figures"].get(key)
+        if not (a and b and a["ok"] and b["ok"]):
+            continue
+        factor = _ratio(b["peak_rss_mib"], a["peak_rss_mib"])
+        extra_fixes = (large["shape"] or {}).get("without_ttl", 0) - (small["shape"] or {}).get(
+            "without_ttl", 0
+        )
+        added = (b["peak_rss_mib"] - a["peak_rss_mib"]) * 2**20
+        figures[key] = {
+            "from_mib": a["peak_rss_mib"],
+            "to_mib": b["peak_rss_mib"],
+            "factor": factor,
+            "added_mib": round(b["peak_rss_mib"] - a["peak_rss_mib"], 1),
+            "bytes_per_violating_key": round(added / extra_fixes) if extra_fixes else None,
+            "target": 1 + TARGET_RSS_GROWTH if key in RSS_TARGET_FIGURES else None,
+            "met": (
+                None
+                if key not in RSS_TARGET_FIGURES or factor is None
+                else factor <= 1 + TARGET_RSS_GROWTH
+            ),
+        }
+    return {"rss_growth": {"from": small["keys"], "to": large["keys"], "figures": figures}}
+
+
 def target_misses(results: dict[str, Any]) -> list[str]:
     misses = []
     for size in results["sizes"]:
@@ -99,12 +200,31 @@ def target_misses(results: dict[str, Any]) -> list[str]:
                     f"{size['tables']} tables: {what} = {t['value']}{unit} "
                     f"(target ≤ {t['target']}{unit})"
                 )
+    redis = results.get("redis") or {}
+    for size in redis.get("sizes", []):
+        t = size["derived"]["targets"]["plan_vs_bigkeys"]
+        if t["met"] is False:
+            misses.append(
+                f"{size['keys']:,} keys: plan / redis-cli --bigkeys = {t['value']}{X} "
+                f"(target ≤ {t['target']}{X})"
+            )
+    rss = (redis.get("targets") or {}).get("rss_growth") or {}
+    for key, g in rss.get("figures", {}).items():
+        if g["met"] is False:
+            misses.append(
+                f"peak RSS of {REDIS_LABELS[key]}, {rss['from']:,} → {rss['to']:,} keys: "
+                f"{X}{g['factor']} (target ≤ {X}{g['target']:.2f})"
+            )
     return misses
+
+
+def dumps(results: dict[str, Any]) -> str:
+    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
 
 
 def write_json(results: dict[str, Any], results_dir: Path, stamp: str) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+    text = dumps(results)
     path = results_dir / f"{stamp}.json"
     path.write_text(text, encoding="utf-8")
     (results_dir / "latest.json").write_text(text, encoding="utf-8")
@@ -155,3 +275,44 @@ def print_table(results: dict[str, Any], console: Console) -> None:
             f"growth {g['from']:,} → {g['to']:,} tables ({X}{g['tables']}): " + ", ".join(parts),
             highlight=False,
         )
+
+
+def print_redis_table(results: dict[str, Any], console: Console) -> None:
+    redis = results["redis"]
+    table = Table(title="reconciler bench, Redis (wall time of whole processes)")
+    for col in ("keys", "figure", "median", "min", "max", "peak RSS", "CPU", "server CPU", "runs"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for size in redis["sizes"]:
+        n = f"{size['keys']:,}"
+        for key, label in REDIS_FIGURES:
+            fig = size["figures"].get(key)
+            if fig is None:
+                continue
+            status = "" if fig["ok"] else " [red]FAILED[/]"
+            table.add_row(
+                n,
+                label + status,
+                fmt_s(fig["median_s"]),
+                fmt_s(fig["min_s"]),
+                fmt_s(fig["max_s"]),
+                fmt_mib(fig["peak_rss_mib"]),
+                fmt_s(fig["median_cpu_s"]),
+                fmt_s(fig["median_server_cpu_s"]),
+                str(fig["runs"]),
+            )
+        t = size["derived"]["targets"]["plan_vs_bigkeys"]
+        verdict = {True: "[green]met[/]", False: "[red]MISSED[/]", None: NA}[t["met"]]
+        value = NA if t["value"] is None else f"{t['value']}{X}"
+        label = f"plan / --bigkeys (≤ {TARGET_PLAN_VS_BIGKEYS}{X})"
+        table.add_row(n, label, value, verdict, "", "", "", "", "")
+        table.add_section()
+    console.print(table)
+    rss = (redis.get("targets") or {}).get("rss_growth")
+    if rss:
+        for key, g in rss["figures"].items():
+            verdict = "" if g["met"] is None else " (met)" if g["met"] else " (MISSED)"
+            console.print(
+                f"peak RSS {rss['from']:,} → {rss['to']:,} keys, {REDIS_LABELS[key]}: "
+                f"{fmt_mib(g['from_mib'])} → {fmt_mib(g['to_mib'])} = {X}{g['factor']}{verdict}",
+                highlight=False,
+            )

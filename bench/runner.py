@@ -77,40 +77,68 @@ class SizeResult:
         }
 
 
-class Bench:
-    def __init__(self, cluster: BenchCluster, opts: Options, console: Console) -> None:
-        self.cluster = cluster
-        self.opts = opts
+class Workspace:
+    """The run's temporary directory, the frozen code under test, and how commands are started.
+
+    Shared by the Postgres and the Redis parts: every measured command of one run starts from
+    the same copy of `reconciler` with the same environment."""
+
+    def __init__(self, root: Path, console: Console) -> None:
+        self.root = root
         self.console = console
-        self.work = cluster.root / "work"
+        self.work = root / "work"
         self.work.mkdir()
-        self.psql = client_binary("psql")
-        self.pg_dump = client_binary("pg_dump")
-        frozen = cluster.root / "code"
+        frozen = root / "code"
         self.code_digest = snapshot.freeze(PROJECT_ROOT / "reconciler", frozen)
         # the frozen reconciler first; the project root after it, for bench.phases only
         paths = (str(frozen), str(PROJECT_ROOT), os.environ.get("PYTHONPATH"))
         path = os.pathsep.join(p for p in paths if p)
         self.env = {**os.environ, "PYTHONPATH": path, "NO_COLOR": "1", "COLUMNS": "200"}
-        for name in ("RECONCILER_PG_URL", "DATABASE_URL"):
+        for name in ("RECONCILER_PG_URL", "DATABASE_URL", "RECONCILER_REDIS_URL", "REDIS_URL"):
             self.env.pop(name, None)
-        self._catalog: frozenset[str] | None = None
         self.started = time.perf_counter()
-
-    # ---------------------------------------------------------------------------- helpers
 
     def say(self, text: str) -> None:
         elapsed = time.perf_counter() - self.started
         self.console.print(f"[dim]{elapsed:6.1f} s[/] {text}", highlight=False)
 
-    def run(self, argv: list[str], cwd: Path | None = None) -> ProcessRun:
+    def run(
+        self, argv: list[str], cwd: Path | None = None, stdin: Path | None = None
+    ) -> ProcessRun:
         try:
-            return run_process(argv, env=self.env, cwd=cwd or self.work)
+            return run_process(argv, env=self.env, cwd=cwd or self.work, stdin=stdin)
         except OSError as exc:
             return ProcessRun(tuple(argv), 127, 0.0, 0, 0.0, "", str(exc))
 
     def reconciler(self, *args: str, cwd: Path | None = None) -> ProcessRun:
         return self.run([sys.executable, "-m", "reconciler", *args], cwd=cwd)
+
+
+class Bench:
+    def __init__(
+        self, cluster: BenchCluster, opts: Options, console: Console, ws: Workspace
+    ) -> None:
+        self.cluster = cluster
+        self.opts = opts
+        self.console = console
+        self.ws = ws
+        self.work = ws.work
+        self.psql = client_binary("psql")
+        self.pg_dump = client_binary("pg_dump")
+        self.code_digest = ws.code_digest
+        self.env = ws.env
+        self._catalog: frozenset[str] | None = None
+
+    # ---------------------------------------------------------------------------- helpers
+
+    def say(self, text: str) -> None:
+        self.ws.say(text)
+
+    def run(self, argv: list[str], cwd: Path | None = None) -> ProcessRun:
+        return self.ws.run(argv, cwd=cwd)
+
+    def reconciler(self, *args: str, cwd: Path | None = None) -> ProcessRun:
+        return self.ws.reconciler(*args, cwd=cwd)
 
     def psql_file(self, url: str, path: Path) -> ProcessRun:
         argv = [self.psql, "-X", "-1", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(path)]
@@ -141,7 +169,7 @@ class Bench:
         fig = Figure(key, LABELS[key])
         res.figures[key] = fig
         self.say(f"{res.tables} tables: {fig.label} {X} {self.opts.runs}")
-        fig.load.append(_load1())
+        fig.load.append(load1())
         for rep in range(self.opts.runs):
             run, problem = one(rep)
             if not run.ok:
@@ -151,7 +179,7 @@ class Bench:
                 fig.errors.append(f"wrong result: {problem}")
                 break
             fig.add(run)
-        fig.load.append(_load1())
+        fig.load.append(load1())
         return fig
 
     # ------------------------------------------------------------------------------- sizes
@@ -356,7 +384,8 @@ class Bench:
         return data
 
 
-def _load1() -> float:
+def load1() -> float:
+    """The 1-minute load average (0.0 where the OS has none)."""
     try:
         return os.getloadavg()[0]
     except OSError:

@@ -8,17 +8,14 @@ commit, and is reverted step by step if anything after it fails.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from reconciler import desired as desired_mod
-from reconciler.apply.executor import Timeouts, run_statements
+from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
 from reconciler.plan import Plan, Step, next_version
@@ -256,6 +253,8 @@ def _execute(
     try:
         log(f"{direction} {p.name}: {len(p.changes)} changes")
         if t.pg is not None:
+            from reconciler.apply.executor import run_statements
+
             what = "apply" if direction == "up" else "rollback"
             ran = run_statements(
                 t.pg, from_pg, timeouts=timeouts, log=log, before_commit=finish, what=what
@@ -277,8 +276,18 @@ def _execute(
 
 def _finish_failed(state: Any, attempt: int, error: str) -> None:
     # When the connection is gone the attempt row stays 'running' and reads as interrupted.
-    with contextlib.suppress(psycopg.Error, OSError):
+    try:
         state.finish_attempt(attempt, status="failed", error=error)
+    except Exception as exc:  # psycopg.Error (a dead connection), OSError (a file backend)
+        if not _is_lost_connection(exc):
+            raise
+
+
+def _is_lost_connection(exc: Exception) -> bool:
+    import sys
+
+    psycopg = sys.modules.get("psycopg")  # loaded only when Postgres is a target
+    return isinstance(exc, OSError) or (psycopg is not None and isinstance(exc, psycopg.Error))
 
 
 def rollback(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-
-from reconciler.apply.lock import application_name
 from reconciler.errors import ConnectionFailed, InputError
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def redact(url: str) -> str:
@@ -71,6 +72,10 @@ def resolve_pg_url(flag: str | None) -> str:
 
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     """An autocommit connection named after this run, so lock holders are identifiable."""
+    import psycopg  # here, not at the top: a Redis-only run never loads the Postgres driver
+
+    from reconciler.apply.lock import application_name
+
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")
     try:

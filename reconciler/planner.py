@@ -11,22 +11,22 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-
-from reconciler.apply.lock import PgLock
-from reconciler.canonical import canonicalize
-from reconciler.connect import connect_pg, redact, target_info
+from reconciler.connect import redact
 from reconciler.desired import Desired
-from reconciler.diff import compare
 from reconciler.errors import StalePlan
 from reconciler.graph import order
-from reconciler.introspect.postgres import introspect
 from reconciler.model.redis import KeyspaceReport, RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
 from reconciler.ops.base import Change
 from reconciler.plan import Plan, build_plan
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Postgres machinery is imported inside the functions, only when Postgres is a target: a
+# Redis-only run never loads psycopg.
 
 
 @dataclass
@@ -49,6 +49,9 @@ def open_targets(
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url)
         if pg_url:
+            from reconciler.apply.lock import PgLock
+            from reconciler.connect import connect_pg
+
             t.pg = stack.enter_context(connect_pg(pg_url, command=command))
             if lock_timeout is not None:
                 stack.enter_context(PgLock(t.pg, timeout=lock_timeout))
@@ -94,6 +97,8 @@ def read_live(
 ) -> Live:
     live = Live()
     if t.pg is not None:
+        from reconciler.introspect.postgres import introspect
+
         live.pg = introspect(t.pg)
     if t.redis is not None:
         from reconciler.introspect.redis import read_acl, read_config, scan_keyspace
@@ -122,6 +127,8 @@ def redis_fingerprint(snap: RedisSnapshot | None) -> str:
 def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if t.pg is not None:
+        from reconciler.connect import target_info
+
         out.update(target_info(t.pg))
     if t.redis is not None:
         out["redis"] = {
@@ -136,6 +143,9 @@ def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
+        from reconciler.canonical import canonicalize
+        from reconciler.diff import compare
+
         changes += compare(canonicalize(t.pg, want.pg, live.pg), live.pg)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
@@ -176,6 +186,8 @@ def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
 
 def check_saved(p: Plan, t: Targets, live: Live) -> None:
     """Refuse a plan made for another target, or whose target moved since."""
+    from reconciler.connect import target_info
+
     if t.pg is not None and p.target.get("database") != target_info(t.pg)["database"]:
         raise StalePlan(
             f"This plan was made for database {p.target.get('database')!r}, not "

@@ -1,11 +1,18 @@
-"""`python -m bench --smoke --no-write` runs end to end: every figure measured and checked."""
+"""`python -m bench --smoke --no-write` runs end to end: every figure measured and checked.
+
+One run covers both parts: Postgres at 20 tables and Redis at 2,000 keys (one repetition each);
+its results JSON is rendered into the benchmarks page, which must show the Redis section.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,12 +25,20 @@ FIGURE_NAMES = (
     "psql -1 -f of the",
     "catalog queries",
 )
+REDIS_FIGURE_NAMES = (
+    "redis-cli --bigkeys (peer)",
+    "redis-py SCAN COUNT 1000 loop (floor)",
+    "reconciler plan --redis",
+    "scan_keyspace alone (python -c)",
+)
 
 
-def test_bench_smoke_measures_every_figure() -> None:
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, dict]:
+    json_out = tmp_path_factory.mktemp("bench") / "results.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--no-write"],
+        [sys.executable, "-m", "bench", "--smoke", "--no-write", "--json-out", str(json_out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -33,7 +48,50 @@ def test_bench_smoke_measures_every_figure() -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    for name in FIGURE_NAMES:
+    return result, json.loads(json_out.read_text("utf-8"))
+
+
+def test_bench_smoke_measures_every_figure(smoke: tuple) -> None:
+    result, _ = smoke
+    output = result.stdout + result.stderr
+    for name in FIGURE_NAMES + REDIS_FIGURE_NAMES:
         assert name in result.stdout, f"{name!r} missing from the bench output:\n{output[-3000:]}"
     assert "bench: ok" in result.stdout
     assert "wrote " not in result.stdout  # --no-write: neither results nor docs
+
+
+def test_bench_smoke_checks_the_redis_results(smoke: tuple) -> None:
+    _, results = smoke
+    redis = results["redis"]
+    assert [s["keys"] for s in redis["sizes"]] == [2000]
+    size = redis["sizes"][0]
+    assert all(c["ok"] for c in size["checks"]), size["checks"]
+    for key in ("bigkeys", "scan_floor", "plan", "scan_only"):
+        fig = size["figures"][key]
+        assert fig["ok"] and fig["runs"] == 1, (key, fig["errors"])
+        assert fig["peak_rss_mib"] > 0 and fig["median_server_cpu_s"] is not None
+    # the plan's up file held an EXPIRE per key generated without TTL (checked by the bench)
+    assert size["shape"]["without_ttl"] == 32 and size["shape"]["legacy"] == 20
+    assert size["figures"]["plan"]["commands"]["pexpiretime"] == 2000
+    assert size["plan_files"]["up.redis"] > 0
+    assert size["profile"]["phases"]["phases_s"]["keyspace scan"] > 0
+    assert size["derived"]["plan_vs_bigkeys"] is not None
+    for key in ("plan_empty", "scan_only_empty", "cli_imports"):  # the fixed costs
+        assert redis["baselines"][key]["peak_rss_mib"] > 0, redis["baselines"]
+
+
+def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
+    from bench import docgen
+
+    _, results = smoke
+    page = docgen.render(results, "smoke.json")
+    for heading in (
+        "## Redis: how it was measured",
+        "### 2,000 keys",
+        "## Redis: what dominates each figure (2,000 keys)",
+        "## Redis: profile of the plan (2,000 keys)",
+        "## PostgreSQL: results",
+    ):
+        assert heading in page, heading
+    assert "- **Redis, 2,000 keys**: `reconciler plan --redis` / `redis-cli --bigkeys` =" in page
+    assert "**FAILED**" not in page

@@ -14,14 +14,9 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.plan import PlannedChange, Step
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    lock_timeout: str = "5s"  # how long one DDL statement may wait for a table lock
-    statement_timeout: str = "30min"
 
 
 @dataclass(frozen=True, slots=True)

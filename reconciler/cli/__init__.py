@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -61,12 +60,6 @@ def main() -> None:
             raise
         report_error(exc)
         sys.exit(exc.exit_code)
-    except psycopg.Error as exc:
-        if _debug["on"]:
-            raise
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err_console().print(f"[bold red]Error:[/] PostgreSQL: {escape(msg)}")
-        sys.exit(ExitCode.ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -76,6 +69,11 @@ def main() -> None:
         err_console().print("Interrupted; an apply in progress was rolled back by the server.")
         sys.exit(130)
     except Exception as exc:  # usage errors (click's, vendored or not) and anything unforeseen
+        psycopg = sys.modules.get("psycopg")  # loaded only when Postgres was a target
+        if psycopg is not None and isinstance(exc, psycopg.Error) and not _debug["on"]:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            err_console().print(f"[bold red]Error:[/] PostgreSQL: {escape(msg)}")
+            sys.exit(ExitCode.ERROR)
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()  # "Usage: … Error: No such option" — exit 1: 2 means "changes present"
             sys.exit(ExitCode.ERROR)

@@ -13,12 +13,11 @@ from rich.markup import escape
 
 from reconciler import api
 from reconciler import desired as desired_mod
-from reconciler.apply.executor import Timeouts
+from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
-from reconciler.connect import connect_pg, resolve_targets
+from reconciler.connect import resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
-from reconciler.introspect.postgres import introspect
 from reconciler.plan import Plan
 from reconciler.render.text import render_plan
 
@@ -252,7 +251,9 @@ def export(
     pg_url, redis_url = resolve_targets(pg, redis)
     con = out_console()
     if pg_url:
+        from reconciler.connect import connect_pg
         from reconciler.export import export as do_export
+        from reconciler.introspect.postgres import introspect
 
         with connect_pg(pg_url, command="export") as conn:
             snap = introspect(conn)

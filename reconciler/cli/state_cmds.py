@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.apply.lock import force_unlock, lock_holder
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import PG
 from reconciler.connect import connect_pg, resolve_pg_url
 from reconciler.errors import ExitCode, Refused
-from reconciler.state.postgres import PgState
 
 state_app = typer.Typer(help="Inspect what was applied, when and by whom.")
 lock_app = typer.Typer(help="Inspect or break the apply lock.")
@@ -21,7 +20,9 @@ app.add_typer(state_app, name="state")
 app.add_typer(lock_app, name="lock")
 
 
-def _state(conn) -> PgState:
+def _state(conn: Any) -> Any:
+    from reconciler.state.postgres import PgState  # Postgres-only commands load it on use
+
     st = PgState(conn)
     if not st.exists():
         raise Refused("No state recorded in this database yet (nothing was applied).")
@@ -105,6 +106,8 @@ def state_history(
 @lock_app.command("status")
 def lock_status(pg: str = PG) -> None:
     """Who holds the apply lock (exit 0 free, 2 held)."""
+    from reconciler.apply.lock import lock_holder
+
     with connect_pg(resolve_pg_url(pg), command="lock") as conn:
         holder = lock_holder(conn)
     if holder is None:
@@ -120,6 +123,9 @@ def lock_force_unlock(
     pg: str = PG,
 ) -> None:
     """End the session holding the lock (its transaction is rolled back by Postgres)."""
+    from reconciler.apply.lock import force_unlock, lock_holder
+    from reconciler.state.postgres import PgState
+
     with connect_pg(resolve_pg_url(pg), command="lock") as conn:
         holder = lock_holder(conn)
         if not force_unlock(conn, backend_pid):

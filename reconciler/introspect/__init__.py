@@ -7,6 +7,15 @@ inside the caller's, behind a savepoint it rolls back), and never decides what a
 
 from __future__ import annotations
 
-from reconciler.introspect.postgres import DEPARSE_SETTINGS, introspect
+from typing import Any
 
 __all__ = ["DEPARSE_SETTINGS", "introspect"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: a Redis-only run imports reconciler.introspect.redis without loading psycopg.
+    if name in __all__:
+        from reconciler.introspect import postgres
+
+        return getattr(postgres, name)
+    raise AttributeError(name)

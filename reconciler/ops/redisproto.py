@@ -8,6 +8,8 @@ read from the server renders, parses and is sent back byte for byte.
 
 from __future__ import annotations
 
+import re
+
 _SIMPLE = {ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
@@ -21,7 +23,12 @@ def from_bytes(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*\Z")  # printable ASCII without `"` and `\\`
+
+
 def quote(value: str | bytes | int) -> str:
+    if isinstance(value, str) and _PLAIN.match(value):
+        return f'"{value}"'  # the common case, without the byte loop
     out = []
     for b in to_bytes(value):
         if b in _SIMPLE:
