@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -373,3 +374,26 @@ def test_prune_deletes_wrong_type_keys_only_when_allowed_and_rollback_restores_t
     )
     assert back.code == 0, back.text
     assert _state(r) == before  # values (DUMP) and exact expiries
+
+
+def test_state_history_reads_the_local_state_of_redis_only_runs(
+    keyspace, private_redis, tmp_path, monkeypatch
+):
+    for var in ("RECONCILER_PG_URL", "DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    r = run_cli(
+        "apply",
+        "--redis",
+        private_redis.url(),
+        "--schemas",
+        str(_schemas(tmp_path)),
+        "--auto-approve",
+        cwd=tmp_path,
+    )
+    assert r.code == 0, r.text
+    version = re.search(r"version (\d{14})", r.out).group(1)
+    h = run_cli("state", "history", "--json", cwd=tmp_path)
+    assert h.code == 0, h.text
+    assert [row["version"] for row in json.loads(h.out)] == [version]
+    listed = run_cli("state", "list", cwd=tmp_path)
+    assert (listed.code == 0 and "redis.config" not in listed.out) or "objects." in listed.out

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -12,7 +15,7 @@ from rich.table import Table
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import PG
 from reconciler.connect import connect_pg, resolve_pg_url
-from reconciler.errors import ExitCode, Refused
+from reconciler.errors import ExitCode, InputError, Refused
 
 state_app = typer.Typer(help="Inspect what was applied, when and by whom.")
 lock_app = typer.Typer(help="Inspect or break the apply lock.")
@@ -20,20 +23,38 @@ app.add_typer(state_app, name="state")
 app.add_typer(lock_app, name="lock")
 
 
-def _state(conn: Any) -> Any:
-    from reconciler.state.postgres import PgState  # Postgres-only commands load it on use
+STATE_DIR = typer.Option(
+    Path("state"), "--state-dir", help="The local state of Redis-only runs (when no --pg)."
+)
 
-    st = PgState(conn)
-    if not st.exists():
-        raise Refused("No state recorded in this database yet (nothing was applied).")
-    return st
+
+@contextmanager
+def _state(pg: str | None, state_dir: Path) -> Iterator[Any]:
+    """The state of the Postgres target when one is given (flag or environment); otherwise the
+    local file state that Redis-only runs keep."""
+    try:
+        url = resolve_pg_url(pg)
+    except InputError:
+        if not (state_dir / "meta.json").exists():
+            raise
+        from reconciler.state.file import FileState
+
+        yield FileState(state_dir)
+        return
+    from reconciler.state.postgres import PgState  # loaded only when Postgres is the target
+
+    with connect_pg(url, command="state") as conn:
+        st = PgState(conn)
+        if not st.exists():
+            raise Refused("No state recorded in this database yet (nothing was applied).")
+        yield st
 
 
 @state_app.command("list")
-def state_list(pg: str = PG) -> None:
+def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
     """The managed objects recorded after the last apply or rollback."""
-    with connect_pg(resolve_pg_url(pg), command="state") as conn:
-        entries = _state(conn).inventory_entries()
+    with _state(pg, state_dir) as st:
+        entries = st.inventory_entries()
     con = out_console()
     for e in entries:
         con.print(f"{escape(e.address)}  [dim]{e.version}[/]", highlight=False)
@@ -41,10 +62,10 @@ def state_list(pg: str = PG) -> None:
 
 
 @state_app.command("show")
-def state_show(address: str, pg: str = PG) -> None:
+def state_show(address: str, pg: str = PG, state_dir: Path = STATE_DIR) -> None:
     """The recorded definition of one object, as JSON."""
-    with connect_pg(resolve_pg_url(pg), command="state") as conn:
-        inv = _state(conn).inventory()
+    with _state(pg, state_dir) as st:
+        inv = st.inventory()
     if address not in inv:
         raise Refused(f"No recorded object {address}.")
     print(json.dumps(inv[address], indent=2, ensure_ascii=False))
@@ -53,12 +74,12 @@ def state_show(address: str, pg: str = PG) -> None:
 @state_app.command("history")
 def state_history(
     pg: str = PG,
+    state_dir: Path = STATE_DIR,
     limit: int = typer.Option(20, "--limit"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Applies and rollbacks, newest first, and interrupted or failed attempts."""
-    with connect_pg(resolve_pg_url(pg), command="state") as conn:
-        st = _state(conn)
+    with _state(pg, state_dir) as st:
         rows = st.history(limit)
         attempts = [a for a in st.attempts(limit) if a.status in ("failed", "interrupted")]
     if as_json:
