@@ -297,3 +297,39 @@ def gen_ddl(
     for change in order(compare(one, PgSnapshot())):
         for s in change.statements():
             print(f"{s.sql};")
+
+
+@app.command()
+def drift(
+    pg: str = PG,
+    redis: str = REDIS,
+    schemas: Path = SCHEMAS,
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    metrics_file: Path = typer.Option(
+        None, "--metrics-file", help="Write a Prometheus textfile (atomically)."
+    ),
+) -> None:
+    """Live vs desired and vs what the last apply recorded: exit 0 none, 2 drift, 1 error."""
+    from reconciler.drift import check, write_metrics
+
+    try:
+        pg_url, redis_url = resolve_targets(pg, redis)
+        report = check(pg_url, redis_url, schemas)
+    except Exception:
+        if metrics_file is not None:
+            write_metrics(metrics_file, None)  # the scraper sees the check failing
+        raise
+    if metrics_file is not None:
+        write_metrics(metrics_file, report)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        con = out_console()
+        for d in report.desired:
+            con.print(f"desired   {escape(d['address'])}: {escape(d['description'])}")
+        for d in report.recorded:
+            con.print(f"recorded  {escape(d['address'])}: {d['change']} since the last apply")
+        if not report.drifted:
+            con.print("No drift: live matches the desired state and the last recorded apply.")
+    if report.drifted:
+        raise typer.Exit(ExitCode.CHANGES)
