@@ -539,3 +539,38 @@ def test_no_password_is_printed(pg_server, tmp_path):
     assert r.code == 1
     assert "s3cr3t-pw" not in r.text
     assert "Cannot connect" in r.err
+
+
+def test_plan_by_a_role_that_cannot_create_schemas_still_works(pg_url, tmp_path):
+    """The server-side spelling probe needs CREATE on the database; without it, plan falls back
+    to comparing texts as written instead of failing."""
+    assert (
+        run_cli(
+            "apply", "--pg", pg_url, "--schemas", str(EXAMPLE), "--auto-approve", cwd=tmp_path
+        ).code
+        == 0
+    )
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        db = conn.info.dbname
+        conn.execute("DROP ROLE IF EXISTS reader_no_create")
+        conn.execute("CREATE ROLE reader_no_create LOGIN")
+        conn.execute(f'REVOKE CREATE ON DATABASE "{db}" FROM PUBLIC')
+        conn.execute("GRANT USAGE ON SCHEMA reconciler TO reader_no_create")
+    url = pg_url.replace("postgres@", "reader_no_create@")
+    try:
+        r = run_cli(
+            "plan",
+            "--pg",
+            url,
+            "--schemas",
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path / "p"),
+            cwd=tmp_path,
+        )
+        assert r.code == 0, r.text
+        assert "Traceback" not in r.text
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY reader_no_create")
+            conn.execute("DROP ROLE reader_no_create")
