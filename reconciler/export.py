@@ -34,6 +34,7 @@ def _column(c: Column) -> dict[str, Any]:
             "identity": c.identity,
             "generated": c.generated,
             "collation": c.collation,
+            "sequence": c.sequence,
             "comment": c.comment,
         }
     )

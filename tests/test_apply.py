@@ -448,7 +448,8 @@ def test_export_round_trip(pg_url, make_pg_database, pg_dump_schema, tmp_path):
         ' code varchar(8) COLLATE "C" UNIQUE DEFERRABLE INITIALLY DEFERRED);'
         'CREATE INDEX "inv by tag" ON "Billing"."Invoices" USING gin (tags);'
         'CREATE INDEX inv_amount ON "Billing"."Invoices" (amount DESC NULLS LAST, "user")'
-        " INCLUDE (code) WHERE amount > 10;",
+        " INCLUDE (code) WHERE amount > 10;"
+        "CREATE TABLE counters (id serial PRIMARY KEY, big bigserial, label text);",
     )
     exported = tmp_path / "exported"
     r = run_cli("export", "--pg", pg_url, "--out", str(exported), cwd=tmp_path)

@@ -720,3 +720,21 @@ def test_random_documents_only_raise_input_error(docs: list[str]) -> None:
             assert err.problems or err.summary
             for problem in err.problems:
                 assert re.match(r".*\.yaml:\d+$", problem.source or "")
+
+
+def test_an_owned_sequence_is_read_and_qualified(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    (root / "tables").mkdir(parents=True)
+    (root / "tables" / "orders.yaml").write_text(
+        "table: orders\ncolumns:\n"
+        "  - {name: id, type: integer, nullable: false, sequence: Public.Orders_Id_Seq,\n"
+        "     default: \"nextval('public.orders_id_seq'::regclass)\"}\n"
+    )
+    col = load(root).pg.tables[("public", "orders")].columns[0]
+    assert col.sequence == "public.orders_id_seq"  # SQL names fold to lowercase unless quoted
+    (root / "tables" / "orders.yaml").write_text(
+        "table: orders\ncolumns:\n  - {name: id, type: integer, sequence: 'x; DROP TABLE y'}\n"
+    )
+    with pytest.raises(InputError) as info:
+        load(root)
+    assert any("orders.yaml:3" in str(p) for p in info.value.problems)

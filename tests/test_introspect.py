@@ -133,6 +133,7 @@ def test_column_types_defaults_identity_generated_collation(pg_conn: psycopg.Con
             type="integer",
             nullable=False,
             default="nextval('public.runs_seq_seq'::regclass)",
+            sequence="public.runs_seq_seq",  # serial: the sequence the column owns
         ),
         Column(name="amount", type="numeric(10,2)", comment="in cents? no: in euros"),
         Column(name="code", type="character varying(20)", collation='"C"'),

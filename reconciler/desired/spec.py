@@ -116,6 +116,7 @@ class ColumnSpec(_Spec):
     collation: Name | None = None
     comment: Text | None = None
     renamed_from: Ident | None = None
+    sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
 
 
 class PrimaryKeySpec(_Spec):

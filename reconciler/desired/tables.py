@@ -118,6 +118,12 @@ class TableBuilder:
             forced = "an identity" if c.identity else ("a primary key" if c.name in pk_cols else "")
             if forced and c.nullable and "nullable" in c.model_fields_set:
                 ctx.report(cw.sub("nullable"), f"{forced} column cannot be nullable")
+            sequence = None
+            if c.sequence is not None:
+                try:
+                    sequence = sqltext.qualified_name(c.sequence, "sequence")
+                except sqltext.SqlTextError as exc:
+                    ctx.report(cw.sub("sequence"), str(exc))
             col = Column(
                 name=c.name,
                 type=type_ or c.type,
@@ -129,6 +135,7 @@ class TableBuilder:
                 comment=c.comment,
                 renamed_from=c.renamed_from,
                 source=cw.source,
+                sequence=sequence,
             )
             out.append(col)
         return tuple(out)

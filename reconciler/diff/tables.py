@@ -68,7 +68,7 @@ def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
             out.append(AddColumn(s, n, col, _col_deps(ctx, new, col)))
         elif was.generated != col.generated:
             out.append(SetGenerated(s, n, was, col, _col_deps(ctx, new, was, col)))
-        elif attribute_changes(was, col, exclude=("name", "comment", "generated")):
+        elif attribute_changes(was, col, exclude=("name", "comment", "generated", "sequence")):
             out.append(
                 AlterColumn(
                     s,

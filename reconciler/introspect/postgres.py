@@ -258,7 +258,7 @@ def _group_by_table(rows: Rows) -> dict[tuple[str, str], Rows]:
 
 
 def _column(row: tuple[Any, ...]) -> Column:
-    _, _, name, type_, not_null, expression, generated, identity, collation, comment = row
+    _, _, name, type_, not_null, expression, generated, identity, collation, sequence, comment = row
     # pg_attrdef holds a generated column's expression where other columns keep their default.
     # attgenerated is "s" (stored); PostgreSQL 18's virtual ("v") has no model field of its own.
     is_generated = generated != ""
@@ -271,6 +271,7 @@ def _column(row: tuple[Any, ...]) -> Column:
         generated=expression if is_generated else None,
         collation=collation,
         comment=comment,
+        sequence=sequence,
     )
 
 

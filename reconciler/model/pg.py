@@ -67,6 +67,8 @@ class Column:
     comment: str | None = None
     renamed_from: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
+    # A sequence this column owns (a `serial` column: default nextval of it), schema-qualified.
+    sequence: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_table import rename_identity_sequence
-from reconciler.ops.sqltext import column_def, ident, literal
+from reconciler.ops.sqltext import column_def, ident, literal, owned_sequence
 
 # A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
 # rewritten: constants and these stable functions. Any other function call may be volatile and
@@ -75,12 +75,18 @@ class AddColumn(Change):
         return Address.of("pg", "column", self.schema, self.table, self.column.name)
 
     def statements(self) -> list[Statement]:
-        out = [
+        owned = (
+            owned_sequence(self.schema, self.table, self.column) if self.column.sequence else None
+        )
+        out = [Statement(owned[0])] if owned else []
+        out.append(
             Statement(
                 f"ALTER TABLE {ident(self.schema, self.table)} "
                 f"ADD COLUMN IF NOT EXISTS {column_def(self.column)}"
             )
-        ]
+        )
+        if owned:
+            out.append(Statement(owned[1]))
         if self.column.comment is not None:
             out.append(
                 Statement(
@@ -271,7 +277,10 @@ class AlterColumn(Change):
 
     def details(self) -> list[dict]:
         # name: renames are their own change; comment, generated: handled by other changes.
-        return attribute_changes(self.old, self.new, exclude=("name", "comment", "generated"))
+        # sequence: an owned sequence is created with its column, never altered here.
+        return attribute_changes(
+            self.old, self.new, exclude=("name", "comment", "generated", "sequence")
+        )
 
     def describe(self) -> str:
         return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in self.details())

@@ -19,7 +19,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.sqltext import column_def, constraint_def, ident, literal
+from reconciler.ops.sqltext import column_def, constraint_def, ident, literal, owned_sequence
 
 
 def table_comment_statements(t: Table) -> list[Statement]:
@@ -91,7 +91,14 @@ class CreateTable(Change):
         return self.table.address
 
     def statements(self) -> list[Statement]:
-        return [Statement(create_table_sql(self.table)), *table_comment_statements(self.table)]
+        t = self.table
+        owned = [owned_sequence(t.schema, t.name, c) for c in t.columns if c.sequence]
+        return [
+            *(Statement(before) for before, _ in owned),
+            Statement(create_table_sql(t)),
+            *(Statement(after) for _, after in owned),
+            *table_comment_statements(t),
+        ]
 
     def reverse(self) -> Change:
         return DropTable(self.table, self.deps)

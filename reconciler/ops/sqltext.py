@@ -24,6 +24,20 @@ def literal(value: str | None) -> str:
     return sql.Literal(value).as_string(None)
 
 
+_SEQUENCE_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
+def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
+    """(before, after): create the column's own sequence (serial) before the column exists,
+    and make the column its owner after, so dropping the column or table drops it too."""
+    assert col.sequence is not None
+    as_type = f" AS {col.type}" if col.type in _SEQUENCE_TYPES else ""
+    return (
+        f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}",
+        f"ALTER SEQUENCE {col.sequence} OWNED BY {ident(schema, table, col.name)}",
+    )
+
+
 def column_def(col: Column) -> str:
     parts = [ident(col.name), col.type]
     if col.collation:

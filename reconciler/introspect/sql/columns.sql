@@ -17,6 +17,21 @@ SELECT
         WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.format('%%I', co.collname)
         ELSE pg_catalog.format('%%I.%%I', cn.nspname, co.collname)
     END AS collation,
+    -- The sequence the column owns (serial): an automatic dependency of a sequence on it.
+    -- Identity sequences depend internally ('i') and are part of the identity instead.
+    (
+        SELECT pg_catalog.format('%%I.%%I', sn.nspname, s.relname)
+        FROM pg_catalog.pg_depend AS dep
+        JOIN pg_catalog.pg_class AS s ON s.oid = dep.objid AND s.relkind = 'S'
+        JOIN pg_catalog.pg_namespace AS sn ON sn.oid = s.relnamespace
+        WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+          AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+          AND dep.refobjid = t.oid
+          AND dep.refobjsubid = a.attnum
+          AND dep.deptype = 'a'
+        ORDER BY s.relname
+        LIMIT 1
+    ) AS owned_sequence,
     d.description AS comment
 FROM tables AS t
 JOIN pg_catalog.pg_attribute AS a
