@@ -188,10 +188,11 @@ def check_saved(p: Plan, t: Targets, live: Live) -> None:
     """Refuse a plan made for another target, or whose target moved since."""
     from reconciler.connect import target_info
 
-    if t.pg is not None and p.target.get("database") != target_info(t.pg)["database"]:
+    here = target_info(t.pg)["database"] if t.pg is not None else None
+    if here is not None and p.target.get("database") != here:
         raise StalePlan(
-            f"This plan was made for database {p.target.get('database')!r}, not "
-            f"{target_info(t.pg)['database']!r}; refusing to apply it here.",
+            f"This plan was made for database {p.target.get('database')!r}, not {here!r}; "
+            "refusing to apply it here.",
         )
     engines = {c.engine for c in p.changes}
     if "pg" in engines and t.pg is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,16 +53,6 @@ class PgSnapshot:
             indexes=dict(sorted(self.indexes.items())),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        n = self.normalize()
-        return {
-            "schemas": [value_dict(s) for s in n.schemas.values()],
-            "extensions": [value_dict(e) for e in n.extensions.values()],
-            "enums": [value_dict(e) for e in n.enums.values()],
-            "tables": [value_dict(t) for t in n.tables.values()],
-            "indexes": [value_dict(i) for i in n.indexes.values()],
-        }
-
     def fingerprint(self) -> str:
         """sha256 of the normalized value's repr: equal states, equal digests.
 
@@ -76,12 +65,6 @@ class PgSnapshot:
 
     def indexes_of(self, schema: str, table: str) -> list[Index]:
         return [i for i in self.indexes.values() if i.schema == schema and i.table == table]
-
-
-def fingerprint(data: Any) -> str:
-    """sha256 of canonical JSON: the same value always gives the same hex digest."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:

@@ -62,6 +62,15 @@ def _type_change_rewrites(old: str, new: str) -> bool:
     return not (old.startswith("character varying(") and new == "character varying")
 
 
+def _on_table(schema: str, table: str, deps: frozenset[Address]) -> frozenset[Address]:
+    return frozenset({Address.of("pg", "table", schema, table), *deps})
+
+
+def describe_details(details: list[dict]) -> str:
+    """`type integer → bigint, nullable True → False`: one line for the plan output."""
+    return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in details)
+
+
 @dataclass(frozen=True, slots=True)
 class AddColumn(Change):
     schema: str
@@ -100,7 +109,7 @@ class AddColumn(Change):
         return DropColumn(self.schema, self.table, self.column, self.deps)
 
     def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+        return _on_table(self.schema, self.table, self.deps)
 
     def hazards(self) -> tuple[Hazard, ...]:
         c = self.column
@@ -141,7 +150,7 @@ class DropColumn(Change):
         return AddColumn(self.schema, self.table, self.column, self.deps)
 
     def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+        return _on_table(self.schema, self.table, self.deps)
 
     def hazards(self) -> tuple[Hazard, ...]:
         if self.column.generated is not None:
@@ -258,7 +267,7 @@ class AlterColumn(Change):
         )
 
     def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+        return _on_table(self.schema, self.table, self.deps)
 
     def hazards(self) -> tuple[Hazard, ...]:
         out = []
@@ -283,7 +292,7 @@ class AlterColumn(Change):
         )
 
     def describe(self) -> str:
-        return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in self.details())
+        return describe_details(self.details())
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +334,7 @@ class SetGenerated(Change):
         return SetGenerated(self.schema, self.table, self.new, self.old, self.deps)
 
     def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "table", self.schema, self.table), *self.deps})
+        return _on_table(self.schema, self.table, self.deps)
 
     def hazards(self) -> tuple[Hazard, ...]:
         if self.old.generated is None:
@@ -342,4 +351,4 @@ class SetGenerated(Change):
         return attribute_changes(self.old, self.new, exclude=("name", "comment"))
 
     def describe(self) -> str:
-        return ", ".join(f"{d['attribute']} {d['old']!s} → {d['new']!s}" for d in self.details())
+        return describe_details(self.details())

@@ -79,14 +79,6 @@ def render(plan: Plan, engine: str, direction: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_up(plan: Plan) -> str:
-    return render(plan, "pg", "up")
-
-
-def render_down(plan: Plan) -> str:
-    return render(plan, "pg", "down")
-
-
 def document(plan: Plan, direction: str) -> str:
     """Every engine's file of one direction, concatenated: what the state keeps as text."""
     return "".join(render(plan, engine, direction) for engine in ENGINES)
