@@ -78,26 +78,28 @@ def derive(size: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Median time and peak RSS factors between consecutive sizes."""
+def growth(
+    sizes: list[dict[str, Any]], *, unit: str = "tables", figures: Any = None
+) -> list[dict[str, Any]]:
+    """Median time and peak RSS factors between consecutive sizes (`unit`: "tables" or
+    "keys", the size field of each result)."""
     out = []
-    ordered = sorted(sizes, key=lambda s: s["tables"])
-    for small, large in itertools.pairwise(ordered):
-        figures = {}
-        for key, _ in FIGURES:
+    for small, large in itertools.pairwise(sorted(sizes, key=lambda s: s[unit])):
+        factors = {}
+        for key, _ in figures if figures is not None else FIGURES:
             a, b = small["figures"].get(key), large["figures"].get(key)
             if not (a and b and a["ok"] and b["ok"]):
                 continue
-            figures[key] = {
+            factors[key] = {
                 "time": _ratio(b["median_s"], a["median_s"]),
                 "peak_rss": _ratio(b["peak_rss_mib"], a["peak_rss_mib"]),
             }
         out.append(
             {
-                "from": small["tables"],
-                "to": large["tables"],
-                "tables": _ratio(large["tables"], small["tables"]),
-                "figures": figures,
+                "from": small[unit],
+                "to": large[unit],
+                unit: _ratio(large[unit], small[unit]),
+                "figures": factors,
             }
         )
     return out
@@ -130,27 +132,7 @@ def derive_redis(size: dict[str, Any]) -> dict[str, Any]:
 
 def redis_growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Median time and peak RSS factors between consecutive keyspace sizes."""
-    out = []
-    ordered = sorted(sizes, key=lambda s: s["keys"])
-    for small, large in itertools.pairwise(ordered):
-        figures = {}
-        for key, _ in REDIS_FIGURES:
-            a, b = small["figures"].get(key), large["figures"].get(key)
-            if not (a and b and a["ok"] and b["ok"]):
-                continue
-            figures[key] = {
-                "time": _ratio(b["median_s"], a["median_s"]),
-                "peak_rss": _ratio(b["peak_rss_mib"], a["peak_rss_mib"]),
-            }
-        out.append(
-            {
-                "from": small["keys"],
-                "to": large["keys"],
-                "keys": _ratio(large["keys"], small["keys"]),
-                "figures": figures,
-            }
-        )
-    return out
+    return growth(sizes, unit="keys", figures=REDIS_FIGURES)
 
 
 def redis_targets(redis: dict[str, Any]) -> dict[str, Any]:
