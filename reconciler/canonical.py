@@ -94,7 +94,7 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     todo = []
     for key, t in desired.tables.items():
         live_t = _live_table(live, t)
-        if live_t is not None and _needs_probe(t, live_t):
+        if live_t is not None and live_t != t and _needs_probe(t, live_t):
             todo.append(key)
     todo_indexes = [
         key

@@ -16,6 +16,8 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.indexes, ctx.live.indexes
     for key, ix in want.items():
         was = have.get(key)
+        if was == ix:
+            continue
         if was is None:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
             out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table))

@@ -25,7 +25,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
                 AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True)
                 for fk in t.foreign_keys
             ]
-        else:
+        elif old != t:  # most tables of a plan are unchanged: one equality test skips them
             out += _compare_columns(ctx, old, t)
             out += _compare_constraints(ctx, old, t)
             if old.comment != t.comment:

@@ -13,9 +13,11 @@ Rows are plain tuples (never dict rows): on thousands of tables the Python side 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -90,22 +92,47 @@ def introspect(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None
     behind a savepoint that is rolled back afterwards: the caller's settings come back unchanged
     and the transaction stays open (its isolation level then decides the snapshot).
     """
+    return read_catalog(conn, schemas=schemas).snapshot()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRows:
+    """The rows of every kind's query, as read, before any model value is built."""
+
+    rows: dict[str, Rows]
+    server_version: int
+
+    def digest(self) -> str:
+        """sha256 over every row in the order the server sent it: equal digests, equal
+        catalogs. (The queries have no ORDER BY; a server that happens to send the same rows
+        in another order gives another digest, which only ever costs a cache miss.)"""
+        h = hashlib.sha256(b"catalog/1 %d" % self.server_version)
+        for kind in KINDS:
+            h.update(f"\n{kind} {self.rows[kind]!r}".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+    def snapshot(self) -> PgSnapshot:
+        return _snapshot(self.rows)
+
+
+def read_catalog(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None) -> CatalogRows:
+    """The rows `introspect` builds its snapshot from (same scope, same transaction rules)."""
     if isinstance(schemas, str):
         raise TypeError("schemas must be a sequence of schema names, not one string")
     params = {
         "schemas": None if schemas is None else list(schemas),
         "excluded": list(_EXCLUDED_SCHEMAS),
     }
-    queries = _queries(conn.info.server_version)
+    version = conn.info.server_version
     try:
-        rows = _read(conn, queries, params)
+        rows = _read(conn, _queries(version), params)
     except psycopg.OperationalError as e:
         if not conn.broken:
             raise  # e.g. a statement timeout: the caller's to explain
         raise ConnectionFailed(
             "Lost the connection to PostgreSQL while reading its catalog.", detail=str(e)
         ) from e
-    return _snapshot(dict(zip(KINDS, rows, strict=True)))
+    return CatalogRows(dict(zip(KINDS, rows, strict=True)), version)
 
 
 def _sql(name: str) -> str:
@@ -230,11 +257,12 @@ def _tables(
     tables = {}
     for schema, name, comment in table_rows:
         key = (schema, name)
-        primary_key, uniques, checks, foreign_keys = _constraints(constraints.get(key, ()))
+        rows = sorted(constraints.get(key, ()), key=_name)
+        primary_key, uniques, checks, foreign_keys = _constraints(rows)
         tables[key] = Table(
             schema=schema,
             name=name,
-            columns=tuple(_column(row) for row in columns.get(key, ())),
+            columns=tuple(_column(row) for row in sorted(columns.get(key, ()), key=_attnum)),
             primary_key=primary_key,
             uniques=uniques,
             checks=checks,
@@ -257,8 +285,29 @@ def _group_by_table(rows: Rows) -> dict[tuple[str, str], Rows]:
     return groups
 
 
+def _name(row: tuple[Any, ...]) -> str:
+    return row[2]  # str order is the catalog's COLLATE "C" order (code points = UTF-8 bytes)
+
+
+def _attnum(row: tuple[Any, ...]) -> int:
+    return row[-1]
+
+
 def _column(row: tuple[Any, ...]) -> Column:
-    _, _, name, type_, not_null, expression, generated, identity, collation, sequence, comment = row
+    (
+        _,
+        _,
+        name,
+        type_,
+        not_null,
+        expression,
+        generated,
+        identity,
+        collation,
+        sequence,
+        comment,
+        _,
+    ) = row
     # pg_attrdef holds a generated column's expression where other columns keep their default.
     # attgenerated is "s" (stored); PostgreSQL 18's virtual ("v") has no model field of its own.
     is_generated = generated != ""
@@ -278,7 +327,7 @@ def _column(row: tuple[Any, ...]) -> Column:
 def _constraints(
     rows: Sequence[tuple[Any, ...]],
 ) -> tuple[PrimaryKey | None, tuple[Unique, ...], tuple[Check, ...], tuple[ForeignKey, ...]]:
-    """One table's constraints by kind; rows arrive sorted by name, so each tuple is too."""
+    """One table's constraints by kind; rows come sorted by name, so each tuple is too."""
     primary_key = None
     uniques: list[Unique] = []
     checks: list[Check] = []

@@ -28,6 +28,20 @@ def value_dict(obj: Any) -> Any:
     return obj
 
 
+def _by_name(items: tuple[Any, ...]) -> tuple[Any, ...]:
+    names = [c.name for c in items]
+    return items if names == sorted(names) else tuple(sorted(items, key=lambda c: c.name))
+
+
+def _sorted_constraints(t: Table) -> Table:
+    """`t` with its constraints sorted by name; `t` itself when they already are (the usual
+    case: the loader and the introspector both produce them sorted)."""
+    uniques, checks, fks = _by_name(t.uniques), _by_name(t.checks), _by_name(t.foreign_keys)
+    if uniques is t.uniques and checks is t.checks and fks is t.foreign_keys:
+        return t
+    return dataclasses.replace(t, uniques=uniques, checks=checks, foreign_keys=fks)
+
+
 @dataclass(frozen=True, slots=True)
 class PgSnapshot:
     schemas: dict[str, Schema] = field(default_factory=dict)
@@ -37,14 +51,7 @@ class PgSnapshot:
     indexes: dict[tuple[str, str], Index] = field(default_factory=dict)
 
     def normalize(self) -> PgSnapshot:
-        tables = {}
-        for key, t in self.tables.items():
-            tables[key] = dataclasses.replace(
-                t,
-                uniques=tuple(sorted(t.uniques, key=lambda c: c.name)),
-                checks=tuple(sorted(t.checks, key=lambda c: c.name)),
-                foreign_keys=tuple(sorted(t.foreign_keys, key=lambda c: c.name)),
-            )
+        tables = {key: _sorted_constraints(t) for key, t in self.tables.items()}
         return PgSnapshot(
             schemas=dict(sorted(self.schemas.items())),
             extensions=dict(sorted(self.extensions.items())),

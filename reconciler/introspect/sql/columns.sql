@@ -1,8 +1,27 @@
--- Columns of the tables in scope, in physical (attnum) order; dropped and system columns skipped.
+-- Columns of the tables in scope with their attnum (the reader puts them in physical order: a
+-- server-side sort of every column costs more than sorting each table's few in Python);
+-- dropped and system columns skipped.
 -- The collation is given only when it differs from the type's own default, named the way
 -- format_type() names types: pg_catalog objects bare, everything else schema-qualified.
 WITH /*@scope*/,
-/*@tables*/
+/*@tables*/,
+-- The sequence a column owns (serial): an automatic dependency of a sequence on the column.
+-- Identity sequences depend internally ('i') and are part of the identity instead. Read once
+-- and joined, not asked per column.
+owned AS (
+    SELECT DISTINCT ON (dep.refobjid, dep.refobjsubid)
+        dep.refobjid AS table_oid,
+        dep.refobjsubid AS attnum,
+        pg_catalog.format('%%I.%%I', sn.nspname, s.relname) AS sequence
+    FROM pg_catalog.pg_depend AS dep
+    JOIN pg_catalog.pg_class AS s ON s.oid = dep.objid AND s.relkind = 'S'
+    JOIN pg_catalog.pg_namespace AS sn ON sn.oid = s.relnamespace
+    WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+      AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+      AND dep.refobjsubid > 0
+      AND dep.deptype = 'a'
+    ORDER BY dep.refobjid, dep.refobjsubid, s.relname COLLATE "C"
+)
 SELECT
     t.nspname::text AS schema,
     t.relname::text AS table,
@@ -17,22 +36,9 @@ SELECT
         WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.format('%%I', co.collname)
         ELSE pg_catalog.format('%%I.%%I', cn.nspname, co.collname)
     END AS collation,
-    -- The sequence the column owns (serial): an automatic dependency of a sequence on it.
-    -- Identity sequences depend internally ('i') and are part of the identity instead.
-    (
-        SELECT pg_catalog.format('%%I.%%I', sn.nspname, s.relname)
-        FROM pg_catalog.pg_depend AS dep
-        JOIN pg_catalog.pg_class AS s ON s.oid = dep.objid AND s.relkind = 'S'
-        JOIN pg_catalog.pg_namespace AS sn ON sn.oid = s.relnamespace
-        WHERE dep.classid = 'pg_catalog.pg_class'::regclass
-          AND dep.refclassid = 'pg_catalog.pg_class'::regclass
-          AND dep.refobjid = t.oid
-          AND dep.refobjsubid = a.attnum
-          AND dep.deptype = 'a'
-        ORDER BY s.relname
-        LIMIT 1
-    ) AS owned_sequence,
-    d.description AS comment
+    owned.sequence AS owned_sequence,
+    d.description AS comment,
+    a.attnum
 FROM tables AS t
 JOIN pg_catalog.pg_attribute AS a
     ON a.attrelid = t.oid
@@ -50,4 +56,6 @@ LEFT JOIN pg_catalog.pg_description AS d
     ON d.objoid = t.oid
    AND d.classoid = 'pg_catalog.pg_class'::regclass
    AND d.objsubid = a.attnum
-ORDER BY t.nspname COLLATE "C", t.relname COLLATE "C", a.attnum
+LEFT JOIN owned
+    ON owned.table_oid = t.oid
+   AND owned.attnum = a.attnum

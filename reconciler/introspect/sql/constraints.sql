@@ -2,20 +2,49 @@
 -- (conislocal: inherited copies belong to the parent). Column lists are returned in key order;
 -- the referenced table of a foreign key may lie outside the scope, so its names are read here.
 WITH /*@scope*/,
-/*@tables*/
+/*@tables*/,
+cons AS MATERIALIZED (
+    SELECT con.*, t.nspname, t.relname
+    FROM tables AS t
+    JOIN pg_catalog.pg_constraint AS con ON con.conrelid = t.oid
+    WHERE con.contype IN ('p', 'u', 'c', 'f')
+      AND con.conislocal
+),
+-- Column names in key order, for the constrained and the referenced columns: one pass with an
+-- index probe per key column (a subquery per constraint costs twice as much).
+key_names AS (
+    SELECT c.oid, array_agg(a.attname::text ORDER BY k.ord) AS columns
+    FROM cons AS c
+    CROSS JOIN LATERAL pg_catalog.unnest(c.conkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN LATERAL (
+        SELECT att.attname
+        FROM pg_catalog.pg_attribute AS att
+        WHERE att.attrelid = c.conrelid
+          AND att.attnum = k.attnum
+        LIMIT 1  -- (attrelid, attnum) is unique; the LIMIT keeps each lookup an index probe
+    ) AS a ON true
+    GROUP BY c.oid
+),
+ref_names AS (
+    SELECT c.oid, array_agg(a.attname::text ORDER BY k.ord) AS columns
+    FROM cons AS c
+    CROSS JOIN LATERAL pg_catalog.unnest(c.confkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN LATERAL (
+        SELECT att.attname
+        FROM pg_catalog.pg_attribute AS att
+        WHERE att.attrelid = c.confrelid
+          AND att.attnum = k.attnum
+        LIMIT 1
+    ) AS a ON true
+    WHERE c.contype = 'f'
+    GROUP BY c.oid
+)
 SELECT
-    t.nspname::text AS schema,
-    t.relname::text AS table,
+    con.nspname::text AS schema,
+    con.relname::text AS table,
     con.conname::text AS name,
     con.contype AS kind,
-    ARRAY(
-        SELECT a.attname::text
-        FROM pg_catalog.unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
-        JOIN pg_catalog.pg_attribute AS a
-            ON a.attrelid = con.conrelid
-           AND a.attnum = k.attnum
-        ORDER BY k.ord
-    ) AS columns,
+    coalesce(kn.columns, '{}') AS columns,
     con.condeferrable AS deferrable,
     con.condeferred AS initially_deferred,
     coalesce(i.indnullsnotdistinct, false) AS nulls_not_distinct,
@@ -23,20 +52,14 @@ SELECT
         AS expression,
     rn.nspname::text AS ref_schema,
     rc.relname::text AS ref_table,
-    ARRAY(
-        SELECT a.attname::text
-        FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
-        JOIN pg_catalog.pg_attribute AS a
-            ON a.attrelid = con.confrelid
-           AND a.attnum = k.attnum
-        ORDER BY k.ord
-    ) AS ref_columns,
+    coalesce(rf.columns, '{}') AS ref_columns,
     con.confdeltype AS on_delete,
     con.confupdtype AS on_update,
     con.confmatchtype AS match_type,
     d.description AS comment
-FROM tables AS t
-JOIN pg_catalog.pg_constraint AS con ON con.conrelid = t.oid
+FROM cons AS con
+LEFT JOIN key_names AS kn ON kn.oid = con.oid
+LEFT JOIN ref_names AS rf ON rf.oid = con.oid
 LEFT JOIN pg_catalog.pg_index AS i
     ON i.indexrelid = con.conindid
    AND con.contype = 'u'
@@ -46,6 +69,3 @@ LEFT JOIN pg_catalog.pg_description AS d
     ON d.objoid = con.oid
    AND d.classoid = 'pg_catalog.pg_constraint'::regclass
    AND d.objsubid = 0
-WHERE con.contype IN ('p', 'u', 'c', 'f')
-  AND con.conislocal
-ORDER BY t.nspname COLLATE "C", t.relname COLLATE "C", con.conname COLLATE "C"

@@ -53,16 +53,26 @@ keys AS (
         ) AS include
     FROM idx AS x
     CROSS JOIN LATERAL pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY AS k (attnum, pos)
-    -- the table column at this position; none for an expression (indkey 0)
-    LEFT JOIN pg_catalog.pg_attribute AS a
-        ON a.attrelid = x.indrelid
-       AND a.attnum = k.attnum
-       AND k.attnum <> 0
+    -- the table column at this position; none for an expression (indkey 0). Each is one index
+    -- probe: as plain joins, the planner (expecting few indexes) hashed all of pg_attribute
+    -- twice, a cost that grows with the whole database rather than with the indexes read.
+    LEFT JOIN LATERAL (
+        SELECT att.attname, att.attcollation
+        FROM pg_catalog.pg_attribute AS att
+        WHERE att.attrelid = x.indrelid
+          AND att.attnum = k.attnum
+          AND k.attnum <> 0
+        LIMIT 1  -- (attrelid, attnum) is unique; the LIMIT keeps the planner from flattening
+    ) AS a ON true
     -- for an expression, the index's own attribute carries the expression's type
-    LEFT JOIN pg_catalog.pg_attribute AS ia
-        ON ia.attrelid = x.indexrelid
-       AND ia.attnum = k.pos
-       AND k.attnum = 0
+    LEFT JOIN LATERAL (
+        SELECT att.atttypid
+        FROM pg_catalog.pg_attribute AS att
+        WHERE att.attrelid = x.indexrelid
+          AND att.attnum = k.pos
+          AND k.attnum = 0
+        LIMIT 1
+    ) AS ia ON true
     LEFT JOIN pg_catalog.pg_type AS ity ON ity.oid = ia.atttypid
     -- indclass and indcollation have entries for key columns only (0-based like indkey)
     LEFT JOIN pg_catalog.pg_opclass AS oc
@@ -98,4 +108,3 @@ LEFT JOIN pg_catalog.pg_description AS d
     ON d.objoid = x.indexrelid
    AND d.classoid = 'pg_catalog.pg_class'::regclass
    AND d.objsubid = 0
-ORDER BY x.nspname COLLATE "C", ic.relname COLLATE "C"
