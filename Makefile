@@ -73,7 +73,7 @@ $(PYTHON):
 # Reinstall only when pyproject.toml changed since the last install (the venv is order-only:
 # its mtime moves whenever pip touches it).
 $(STAMP): pyproject.toml | $(PYTHON)
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev]' --config-settings editable_mode=compat
 	@touch $@
 
 # ------------------------------------------------------------------------- test, lint, demo

@@ -74,7 +74,7 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     """An autocommit connection named after this run, so lock holders are identifiable."""
     import psycopg  # here, not at the top: a Redis-only run never loads the Postgres driver
 
-    from reconciler.apply.lock import application_name
+    from reconciler.apply.appname import application_name
 
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")

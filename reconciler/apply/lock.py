@@ -1,7 +1,8 @@
 """The apply lock: one session-level Postgres advisory lock per database, explained when held.
 
-Owns: taking, releasing and inspecting the lock; naming connections (`application_name`) so a
-holder can be identified; terminating a dead run's backend on request (`force_unlock`).
+Owns: taking, releasing and inspecting the lock; reading back the name every connection gives
+itself (apply/appname.py), so a holder can be identified; terminating a dead run's backend on
+request (`force_unlock`).
 
 Must not: run inside a transaction (every function here wants an autocommit connection, and
 leaves it outside any transaction), or touch state beyond its own note table (below).
@@ -28,7 +29,6 @@ host/pid/user, and it is readable in pg_stat_activity by every role.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +38,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler import errors
+from reconciler.apply.appname import parse_application_name
 from reconciler.state.base import Actor
 from reconciler.state.postgres import DDL_LOCK_KEY, SCHEMA
 
@@ -50,52 +51,8 @@ log = logging.getLogger(__name__)
 LOCK_KEY: int = 4769378173295222246
 
 NOTE_TABLE = "lock_holder"
-APP_NAME_MAX = 63  # NAMEDATALEN - 1: the server silently cuts longer application_name values
 _MAX_POLL = 2.0  # cap of the retry backoff, seconds
 _FORCE_WAIT = 5.0  # how long force_unlock waits for a terminated backend to let go
-
-
-# --- naming connections -------------------------------------------------------------------------
-
-
-def _token(value: str) -> str:
-    """A value safe inside application_name: printable ASCII (the server turns other bytes into
-    '?' anyway), and no spaces, because fields are separated by spaces."""
-    return "".join(c if 32 < ord(c) < 127 else ("_" if c.isspace() else "?") for c in value)
-
-
-def application_name(command: str, *, actor: Actor | None = None) -> str:
-    """`reconciler/<command> host=<hostname> pid=<os pid> user=<os user>`, at most 63 bytes.
-
-    When too long, the hostname is shortened first (to its first DNS label, then cut), so the
-    pid and user, which identify the process on that host, survive; only then is the whole
-    string cut. The lock's note table keeps the full values.
-    """
-    actor = actor or Actor.current()
-    cmd, host, user = _token(command), _token(actor.host), _token(actor.user)
-
-    def render(h: str) -> str:
-        return f"reconciler/{cmd} host={h} pid={actor.pid} user={user}"
-
-    text = render(host)
-    if len(text) > APP_NAME_MAX:
-        short = host.split(".", 1)[0]
-        room = APP_NAME_MAX - len(render(""))
-        text = render(short if len(short) <= room else short[: max(room, 0)])
-    return text[:APP_NAME_MAX]  # ASCII only, so characters are bytes
-
-
-_APP_RE = re.compile(
-    r"^reconciler/(?P<command>\S+)"
-    r"(?: host=(?P<host>\S*))?(?: pid=(?P<pid>\d+))?(?: user=(?P<user>\S*))?"
-)
-
-
-def _parse_application_name(text: str | None) -> dict[str, str | None]:
-    m = _APP_RE.match(text or "")
-    if not m:
-        return {"command": None, "host": None, "pid": None, "user": None}
-    return m.groupdict()
 
 
 # --- who holds it -------------------------------------------------------------------------------
@@ -205,7 +162,7 @@ def lock_holder(conn: psycopg.Connection, *, key: int = LOCK_KEY) -> LockInfo | 
     if row is None:
         return None
     backend_pid, app_name, db_user, client_addr, backend_start = row
-    parsed = _parse_application_name(app_name)
+    parsed = parse_application_name(app_name)
     note = _read_note(conn, key, backend_pid)
     if note is not None:
         since, host, os_pid, os_user, command = note
@@ -302,7 +259,7 @@ class PgLock:
         # create or write the table still gets the lock, and `lock status` falls back to the
         # connection start time.
         actor = Actor.current()
-        command = self.command or _parse_application_name(
+        command = self.command or parse_application_name(
             self.conn.info.parameter_status("application_name")
         ).get("command")
         upsert = sql.SQL(

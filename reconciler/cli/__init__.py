@@ -6,6 +6,9 @@ tracebacks are shown only with --debug.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import sys
 
 import typer
@@ -50,6 +53,10 @@ def report_error(exc: ReconcilerError) -> None:
 
 
 def main() -> None:
+    # A run builds tens of thousands of small objects (catalog rows, model values) and frees
+    # almost nothing cyclic until it exits: collecting every 700 allocations spent a third of
+    # a large plan's time walking live objects. Cycles are still collected, just less often.
+    gc.set_threshold(100_000, 50, 100)
     from reconciler.cli import commands, dev_cmds, redis_cmds, state_cmds  # noqa: F401
 
     try:
@@ -84,3 +91,31 @@ def main() -> None:
             "(run with --debug for the traceback)"
         )
         sys.exit(ExitCode.ERROR)
+
+
+def run() -> None:
+    """The console script: main(), then leave without tearing the interpreter down.
+
+    Once the command has finished, every connection is closed and every file written, so the
+    only work left at exit is freeing each object one by one, which for a thousand-table plan
+    costs more than a tenth of a second. Output streams and log handlers are flushed first.
+    In-process callers (tests) use main(), which raises SystemExit as usual.
+    """
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        import logging
+
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+                stream.flush()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage tool writes its results at interpreter exit
+    if isinstance(code, str):  # sys.exit("message") prints it and exits 1, as Python would
+        print(code, file=sys.stderr, flush=True)
+        code = 1
+    os._exit(code or 0)

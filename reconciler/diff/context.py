@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconciler.desired.sqltext import column_refs
 from reconciler.model.address import Address
 from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
@@ -49,6 +48,8 @@ class DiffContext:
         """Column names an expression reads (none for an expression that does not parse)."""
         if not text:
             return ()
+        from reconciler.desired.sqltext import column_refs  # pglast: only when a change needs it
+
         try:
             return column_refs(text)
         except Exception:  # live texts always parse; a bad one only loses an ordering hint

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
-
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+from functools import cache
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")  # `$` is legal but quote_ident quotes it
-_NEEDS_QUOTES = RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS
+
+
+@cache
+def _needs_quotes() -> frozenset[str]:
+    # pglast's keyword lists are the server's own; importing pglast costs ~35 ms, so only a run
+    # that renders a name pays for it.
+    from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+    return frozenset(RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS)
 
 
 def quote_ident(name: str) -> str:
     """Quote like Postgres does: only names that are not plain lowercase or are keywords."""
-    if _PLAIN.match(name) and name not in _NEEDS_QUOTES:
+    if _PLAIN.match(name) and name not in _needs_quotes():
         return name
     return '"' + name.replace('"', '""') + '"'
 
