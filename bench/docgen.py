@@ -45,6 +45,10 @@ def _header(r: dict[str, Any], json_name: str) -> list[str]:
     ]
 
 
+def _or_na(value: Any) -> str:
+    return NA if value is None else str(value)
+
+
 def _summary(r: dict[str, Any]) -> list[str]:
     out = ["## Summary", ""]
     for size in r["sizes"]:
@@ -56,7 +60,8 @@ def _summary(r: dict[str, Any]) -> list[str]:
             f"{ratio['value']}{X} (target ≤ {TARGET_NOOP_VS_DUMP}{X}: {_verdict(ratio['met'])}); "
             f"catalog queries of a no-op plan = {cat['value']} (target ≤ "
             f"{TARGET_CATALOG_QUERIES}: {_verdict(cat['met'])}), plus {qc.get('other', NA)} "
-            "other statements."
+            "other statements. With the local cache off (a first run on a fresh checkout): "
+            f"{_or_na(size['derived'].get('noop_plan_cold_vs_pg_dump'))}{X}."
         )
     prof = next((s for s in r["sizes"] if s.get("profile")), None)
     noop = (prof or {}).get("profile", {}).get("phases", {}).get("noop_plan")
@@ -110,8 +115,18 @@ def _method(r: dict[str, Any]) -> list[str]:
         "Each figure is a whole process (`python -m reconciler …`, `pg_dump`, `psql`) started "
         "by the bench: wall time by `time.perf_counter()`, peak RSS and CPU time by "
         f"{m.get('peak_rss_method', 'GNU time')} — the client process only, never the server. "
-        "Median, min and max over the runs; caches are warm. Apply runs once per repetition into "
-        "a new empty database, as does the psql replay of the up file written by the full plan.",
+        "Median, min and max over the runs; the OS and server caches are warm. Apply runs once "
+        "per repetition into a new empty database, as does the psql replay of the up file written "
+        "by the full plan.",
+        "",
+        "Reconciler keeps a local cache (`reconciler/cache.py`, under `.reconciler/cache/`): the "
+        "loaded desired state, keyed by the exact bytes of every YAML file, and the verdict "
+        '"no changes" of a Postgres plan, keyed by that and a digest of every catalog row the '
+        "plan was computed from (so the catalog is still read in full on every run). *No-op "
+        "plan* is what every run after the first sees — one unmeasured plan fills the cache — "
+        "and the target applies to it; *no-op plan, cache off* (`RECONCILER_NO_CACHE=1`) is a "
+        "first run on a fresh checkout, which parses and validates every file and computes the "
+        "whole diff. Export, full plan and apply never take a verdict from the cache.",
         "The `reconciler` package is copied once when the run starts and every command runs "
         "from that copy, so all figures measure the same code even if the working tree changes "
         "meanwhile. The last column of each table is the 1-minute load average before and after "
@@ -193,6 +208,8 @@ def _size_section(size: dict[str, Any]) -> list[str]:
         "",
         f"- no-op plan / pg_dump: **{t['noop_plan_vs_pg_dump']['value']}{X}** (target ≤ "
         f"{TARGET_NOOP_VS_DUMP}{X}: {_verdict(t['noop_plan_vs_pg_dump']['met'])})",
+        f"- no-op plan with the cache off / pg_dump: "
+        f"{_or_na(d.get('noop_plan_cold_vs_pg_dump'))}{X} (no target; a first run)",
         f"- apply / psql -1 -f of the same up file: {d['apply_vs_psql']}{X}",
         f"- full plan from empty / no-op plan: {d['full_plan_vs_noop_plan']}{X}",
     ]

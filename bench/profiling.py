@@ -16,10 +16,13 @@ from typing import Any
 
 # Functions whose cumulative time names a cost a reader cares about: (label, path end, name).
 KEY_FUNCTIONS: tuple[tuple[str, str, str], ...] = (
+    ("desired files read and hashed", "reconciler/desired/__init__.py", "read_tree"),
     ("desired state load", "reconciler/desired/__init__.py", "load"),
+    ("cache lookups", "reconciler/cache.py", "get"),
     ("YAML parsing (PyYAML)", "reconciler/desired/yamlload.py", "load_bytes"),
     ("model build", "reconciler/desired/build.py", "build"),
-    ("introspection", "reconciler/introspect/postgres.py", "introspect"),
+    ("catalog queries", "reconciler/introspect/postgres.py", "read_catalog"),
+    ("catalog rows to model", "reconciler/introspect/postgres.py", "snapshot"),
     ("canonicalization", "reconciler/canonical.py", "canonicalize"),
     ("diff", "reconciler/diff/__init__.py", "compare"),
     ("deepdiff attribute comparison", "reconciler/model/compare.py", "attribute_changes"),

@@ -61,6 +61,9 @@ def derive(size: dict[str, Any]) -> dict[str, Any]:
     catalog = qc["catalog"] if qc else None
     return {
         "noop_plan_vs_pg_dump": noop_vs_dump,
+        "noop_plan_cold_vs_pg_dump": _ratio(
+            _median(size, "noop_plan_cold"), _median(size, "pg_dump")
+        ),
         "apply_vs_psql": _ratio(_median(size, "apply"), _median(size, "psql_up")),
         "full_plan_vs_noop_plan": _ratio(_median(size, "full_plan"), _median(size, "noop_plan")),
         "targets": {

@@ -27,6 +27,7 @@ from reconciler.planner import (
     inventory_of,
     make_plan,
     open_targets,
+    plan_targets,
     read_live,
     redis_fingerprint,
     state_for,
@@ -71,9 +72,12 @@ def plan(
     progress: Callable[[int], None] | None = None,
 ) -> PlanResult:
     _require_target(pg_url, redis_url)
-    want = desired_mod.load(schemas_dir)  # bad YAML is refused before any connection
+    tree = desired_mod.read_tree(schemas_dir)
+    # Bad YAML is refused before any connection. Files a load already accepted as they are
+    # need no load before the catalog is read: an unchanged catalog may settle the plan.
+    want = None if tree.cached() else desired_mod.load(tree)
     with open_targets(pg_url, redis_url, command="plan") as t:
-        p = make_plan(t, want, read_live(t, want=want, progress=progress))
+        p = plan_targets(t, tree, want, progress)
     if p.empty or out_dir is None:
         return PlanResult(p)
     p, path = write_plan(p, out_dir)

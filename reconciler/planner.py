@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.connect import redact
-from reconciler.desired import Desired
+from reconciler.desired import Desired, Tree
+from reconciler.desired import load as load_desired
 from reconciler.errors import StalePlan
 from reconciler.graph import order
 from reconciler.model.redis import KeyspaceReport, RedisSnapshot
@@ -49,11 +50,12 @@ def open_targets(
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url)
         if pg_url:
-            from reconciler.apply.lock import PgLock
             from reconciler.connect import connect_pg
 
             t.pg = stack.enter_context(connect_pg(pg_url, command=command))
             if lock_timeout is not None:
+                from reconciler.apply.lock import PgLock
+
                 stack.enter_context(PgLock(t.pg, timeout=lock_timeout))
         if redis_url:
             from reconciler.introspect.redis import connect_redis
@@ -157,14 +159,53 @@ def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
         dumps = _prune_dumps(t.redis, live.keys)
         redis_changes, findings = compare_redis(want_redis, live.redis, live.keys, dumps)
         changes += redis_changes
+    ordered = order(changes)
+    # The fingerprints let apply refuse a plan the database moved away from; a plan with
+    # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
     return build_plan(
-        order(changes),
+        ordered,
         desired_hash=want.digest,
-        live_fingerprint=live.pg.fingerprint() if live.pg is not None else "",
-        redis_fingerprint=redis_fingerprint(live.redis),
+        live_fingerprint=live.pg.fingerprint() if live.pg is not None and ordered else "",
+        redis_fingerprint=redis_fingerprint(live.redis) if ordered else "",
         target=target_of(t, want_redis),
         findings=tuple(findings),
     )
+
+
+NO_CHANGES = "no changes"
+
+
+def plan_targets(
+    t: Targets,
+    tree: Tree,
+    want: Desired | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Plan:
+    """make_plan for the files of `tree` (loaded here unless `want` is given).
+
+    A Postgres-only plan that comes out empty is remembered (cache.py) under the desired
+    state's key and a digest of every catalog row it was computed from: the next plan of the
+    same files against a catalog that reads back identically answers from that, without
+    building either side. The plan is a function of those inputs alone (the server's spelling
+    probes depend on its version, which the digest covers), so the answer is the same.
+    """
+    if t.pg is None or t.redis is not None or tree.key is None:
+        want = want or load_desired(tree)
+        return make_plan(t, want, read_live(t, want=want, progress=progress))
+    from reconciler import cache
+    from reconciler.introspect.postgres import read_catalog
+
+    rows = read_catalog(t.pg)
+    verdict = cache.key("plan", tree.key, rows.digest())
+    if cache.get(verdict) == NO_CHANGES:
+        return build_plan(
+            [], desired_hash=tree.digest, live_fingerprint="", target=target_of(t, None)
+        )
+    want = want or load_desired(tree)
+    p = make_plan(t, want, Live(pg=rows.snapshot()))
+    if p.empty:
+        cache.put(verdict, NO_CHANGES)
+    return p
 
 
 def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:

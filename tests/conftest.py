@@ -67,6 +67,18 @@ def _server_parent_dir() -> str:
     return tempfile.gettempdir()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def desired_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One desired-state cache for the session, outside the checkout. Every test that loads a
+    tree another test (or an earlier step) loaded too reads it back from this cache, so the
+    whole suite also checks that a cached load behaves exactly like a fresh one."""
+    path = tmp_path_factory.mktemp("desired-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RECONCILER_CACHE_DIR", str(path))
+        mp.delenv("RECONCILER_NO_CACHE", raising=False)
+        yield path
+
+
 @pytest.fixture(scope="session")
 def server_dir() -> Iterator[Path]:
     """A session directory for server data, enterable by the OS user PostgreSQL runs as.

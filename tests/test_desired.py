@@ -12,8 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import Desired, LintIgnore, load
-from reconciler.desired.lint import lint
+from reconciler.desired import Desired, load
+from reconciler.desired.lint import LintIgnore, lint
 from reconciler.desired.sqltext import SqlTextError, canonical_type
 from reconciler.errors import InputError
 from reconciler.model.address import Address

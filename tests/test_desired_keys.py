@@ -11,10 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import Desired, LintIgnore, load
+from reconciler.desired import Desired, load
 from reconciler.desired.keys import overlap, split_pattern
 from reconciler.desired.keyspec import is_secret_key
-from reconciler.desired.lint import RULES, lint
+from reconciler.desired.lint import RULES, LintIgnore, lint
 from reconciler.errors import InputError
 from reconciler.model.address import Address
 from reconciler.model.redis import AclUser, ConfigParam, KeyPattern, RedisSnapshot

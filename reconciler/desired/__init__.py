@@ -5,7 +5,8 @@ keyspec.py for the Redis files below any `keys/` directory), turning them into t
 models (build.py, keys.py), SQL text checks (sqltext.py) and the seed's lint rules (lint.py).
 Must not: talk to a server (the planner asks the server for canonical expression text).
 Every problem in every file is collected before one InputError is raised; no exception of
-yaml, pydantic or pglast escapes load().
+yaml, pydantic or pglast escapes load(). A tree loaded before, unchanged, comes from cache.py;
+the parsing and validation modules are imported only when it does not.
 """
 
 from __future__ import annotations
@@ -13,21 +14,22 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.desired.build import SourceFile, build
-from reconciler.desired.keys import KeysSource, build_redis
-from reconciler.desired.keyspec import validate_keys_file
-from reconciler.desired.lint import LintIgnore
-from reconciler.desired.spec import validate_file
-from reconciler.desired.yamlload import MAX_BYTES, YamlError, load_bytes
+from reconciler import cache
 from reconciler.errors import InputError, Problem
 from reconciler.model.address import Address
 from reconciler.model.redis import RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot
 
-__all__ = ["Desired", "LintIgnore", "display_path", "is_keys_file", "load"]
+if TYPE_CHECKING:
+    from reconciler.desired.lint import LintIgnore
+
+__all__ = ["Desired", "Tree", "display_path", "is_keys_file", "load", "read_tree"]
+
+MAX_BYTES = 5 * 1024 * 1024  # per file; larger ones are refused unread
 
 KEYS_DIR = "keys"  # YAML below a directory of this name (at any depth) is a Redis spec
 
@@ -42,36 +44,97 @@ class Desired:
     redis: RedisSnapshot | None = None  # None: no YAML below any keys/ directory
 
 
-def load(root: Path) -> Desired:
-    """Read every YAML file below `root`; raise InputError listing all problems found."""
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A desired-state tree's files as read (not parsed), and what identifies them."""
+
+    root: Path
+    files: tuple[Path, ...]
+    raws: tuple[bytes | None, ...]  # None: unreadable or too large (see `unread`)
+    unread: tuple[tuple[str, int, str], ...]  # (shown path, line, message)
+    digest: str  # sha256 over (relative path, bytes) of every file read
+
+    @property
+    def key(self) -> str | None:
+        """Cache key of its load: the bytes, the root as given, and the working directory
+        (messages show paths relative to it). None when a file could not be read."""
+        if self.unread:
+            return None
+        return cache.key("desired", os.path.abspath(self.root), os.getcwd(), self.digest)
+
+    def cached(self) -> bool:
+        """Whether a load of exactly these files succeeded before (they are valid)."""
+        return self.key is not None and cache.exists(self.key)
+
+
+def read_tree(root: Path) -> Tree:
+    """Every *.yaml / *.yml below `root`, read but not parsed; InputError when no directory."""
     root = Path(root)
-    shown_root = display_path(root).rstrip("/") + "/"
     if not root.is_dir():
+        shown_root = display_path(root).rstrip("/") + "/"
         raise InputError(f"{shown_root} is not a directory with desired-state YAML files.")
     files = yaml_files(root)
-    problems: list[tuple[str, int, str]] = []
+    raws: list[bytes | None] = []
+    unread: list[tuple[str, int, str]] = []
+    digest = hashlib.sha256()
+    for path in files:
+        rel = path.relative_to(root).as_posix().encode()
+        try:
+            if path.stat().st_size > MAX_BYTES:
+                unread.append(
+                    (display_path(path), 1, f"file is larger than {MAX_BYTES // 2**20} MiB")
+                )
+                raws.append(None)
+                continue
+            raw = path.read_bytes()
+        except OSError as exc:
+            unread.append((display_path(path), 1, f"cannot read the file: {exc.strerror or exc}"))
+            raws.append(None)
+            continue
+        digest.update(b"%d:%s%d:" % (len(rel), rel, len(raw)) + raw)
+        raws.append(raw)
+    return Tree(root, tuple(files), tuple(raws), tuple(unread), digest.hexdigest())
+
+
+def load(root: Path | Tree) -> Desired:
+    """Read every YAML file below `root` (or use a Tree read already); raise InputError
+    listing all problems found."""
+    tree = root if isinstance(root, Tree) else read_tree(root)
+    entry = tree.key
+    found = cache.get(entry) if entry else None
+    if isinstance(found, Desired):
+        return replace(found, files=tree.files)  # the key covers them; Paths unpickle slowly
+    desired = _parse(tree)
+    if entry:
+        cache.put(entry, replace(desired, files=()))
+    return desired
+
+
+def _parse(tree: Tree) -> Desired:
+    from reconciler.desired.build import SourceFile, build
+    from reconciler.desired.keys import KeysSource, build_redis
+    from reconciler.desired.keyspec import validate_keys_file
+    from reconciler.desired.spec import validate_file
+    from reconciler.desired.yamlload import YamlError, load_bytes
+
+    root, files, digest = tree.root, tree.files, tree.digest
+    shown_root = display_path(root).rstrip("/") + "/"
+    problems: list[tuple[str, int, str]] = list(tree.unread)
     sources: list[SourceFile] = []
     key_sources: list[KeysSource] = []
     has_keys = False
-    digest = hashlib.sha256()
     failed = False
-    for path in files:
+    for path, raw in zip(files, tree.raws, strict=True):
         shown = display_path(path)
-        rel = path.relative_to(root).as_posix().encode()
         redis = is_keys_file(path, root)
         has_keys = has_keys or redis
+        if raw is None:
+            failed = failed or not redis  # Redis files hold nothing Postgres refers to
+            continue
         try:
-            if path.stat().st_size > MAX_BYTES:
-                raise YamlError(1, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
-            raw = path.read_bytes()
-            digest.update(b"%d:%s%d:" % (len(rel), rel, len(raw)) + raw)
             loaded = load_bytes(raw)
         except YamlError as exc:
             problems.append((shown, exc.line, exc.message))
-            failed = failed or not redis  # Redis files hold nothing Postgres refers to
-            continue
-        except OSError as exc:
-            problems.append((shown, 1, f"cannot read the file: {exc.strerror or exc}"))
             failed = failed or not redis
             continue
         problems += [(shown, line, msg) for line, msg in loaded.problems]
@@ -110,7 +173,7 @@ def load(root: Path) -> Desired:
     return Desired(
         built.snapshot,
         tuple(files),
-        digest.hexdigest(),
+        digest,
         ignores,
         built_redis.snapshot if built_redis is not None else None,
     )

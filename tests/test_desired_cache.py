@@ -1,0 +1,144 @@
+"""The desired-state cache: an unchanged tree is read back, anything changed is loaded afresh,
+and an entry that is not provably ours is never unpickled."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler import cache
+from reconciler.desired import load
+from reconciler.errors import InputError
+
+USERS = {
+    "table": "users",
+    "columns": [
+        {"name": "id", "type": "uuid", "nullable": False},
+        {"name": "email", "type": "text"},
+    ],
+    "primary_key": {"columns": ["id"]},
+}
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "schemas"
+    write_yaml(root / "tables" / "users.yaml", USERS)
+    return root
+
+
+def write_yaml(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.pickle"))
+
+
+def _plant(folder: Path, value: object) -> None:
+    """Overwrite the only entry with `value`: a later load returning it proves the read."""
+    (entry,) = _entries(folder)
+    entry.write_bytes(pickle.dumps(value))
+
+
+def _marked(root: Path):
+    """The tree's real load with a table comment no YAML file says."""
+    real = load(root)
+    key = next(iter(real.pg.tables))
+    tables = {**real.pg.tables, key: replace(real.pg.tables[key], comment="from the cache")}
+    return replace(real, pg=replace(real.pg, tables=tables), files=())
+
+
+def _comment(root: Path) -> str | None:
+    return next(iter(load(root).pg.tables.values())).comment
+
+
+def test_a_second_load_of_an_unchanged_tree_comes_from_the_cache(cache_dir: Path, tree: Path):
+    first = load(tree)
+    assert len(_entries(cache_dir)) == 1
+    assert load(tree) == first  # a hit gives the same value as the load that stored it
+    _plant(cache_dir, _marked(tree))
+    assert _comment(tree) == "from the cache"
+    assert load(tree).files == first.files  # the file list is always the tree's own
+
+
+def test_changing_a_file_adding_one_or_moving_the_tree_is_a_miss(
+    cache_dir: Path, tree: Path, tmp_path: Path
+):
+    load(tree)
+    _plant(cache_dir, _marked(tree))
+    write_yaml(tree / "tables" / "users.yaml", {**USERS, "comment": "edited"})
+    assert _comment(tree) == "edited"
+
+    write_yaml(
+        tree / "types" / "status.yaml", {"enums": [{"name": "status", "values": ["a", "b"]}]}
+    )
+    assert len(load(tree).pg.enums) == 1
+
+    moved = tmp_path / "elsewhere"
+    tree.rename(moved)
+    assert _comment(moved) == "edited"
+
+
+def test_errors_are_never_cached(cache_dir: Path, tree: Path):
+    (tree / "tables" / "bad.yaml").write_text("table: bad\ncolumns: [unclosed\n")
+    for _ in range(2):
+        with pytest.raises(InputError) as exc:
+            load(tree)
+        assert any("bad.yaml:3: invalid YAML" in str(p) for p in exc.value.problems)
+    assert _entries(cache_dir) == []
+
+
+def test_entries_others_could_have_written_are_ignored(cache_dir: Path, tree: Path):
+    real = _comment(tree)
+    _plant(cache_dir, _marked(tree))
+    entry = _entries(cache_dir)[0]
+
+    cache_dir.chmod(0o777)  # a directory anyone can write into
+    assert _comment(tree) == real
+    cache_dir.chmod(0o700)
+
+    entry.chmod(0o666)  # a file anyone can write
+    assert _comment(tree) == real
+    entry.chmod(0o600)
+
+    os.chown(entry, 65534, -1)  # owned by another user (nobody)
+    assert _comment(tree) == real
+
+
+def test_a_corrupt_entry_is_a_miss_and_is_replaced(cache_dir: Path, tree: Path):
+    real = load(tree)
+    (entry,) = _entries(cache_dir)
+    entry.write_bytes(b"\x80\x05 not a pickle")
+    assert load(tree) == real
+    assert load(tree) == real
+
+
+def test_turned_off_nothing_is_written(
+    cache_dir: Path, tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    assert cache.cache_dir() is None
+    load(tree)
+    assert not cache_dir.exists()
+
+
+def test_old_entries_are_pruned(cache_dir: Path, tree: Path):
+    for i in range(cache._KEEP + 3):
+        write_yaml(tree / "tables" / "users.yaml", {**USERS, "comment": f"version {i}"})
+        load(tree)
+    assert len(_entries(cache_dir)) == cache._KEEP
+    assert _comment(tree) == f"version {cache._KEEP + 2}"

@@ -1,0 +1,80 @@
+"""The remembered "no changes" verdict of a Postgres plan: used only for the very files and the
+very catalog it was computed from, and never in the way of a change on either side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from reconciler import cache
+from reconciler.desired import read_tree
+from reconciler.introspect.postgres import read_catalog
+from reconciler.planner import NO_CHANGES
+from tests.helpers import run_cli
+
+USERS = {
+    "table": "users",
+    "columns": [
+        {"name": "id", "type": "uuid", "nullable": False},
+        {"name": "email", "type": "text"},
+    ],
+    "primary_key": {"columns": ["id"]},
+}
+
+
+def _write(root: Path, data: dict) -> None:
+    path = root / "tables" / "users.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _plan(pg_url: str, root: Path, cwd: Path) -> str:
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=cwd)
+    assert r.code == 0, r.text
+    return r.out
+
+
+def _verdict_key(conn: psycopg.Connection, root: Path, cwd: Path) -> str:
+    import os
+
+    old = os.getcwd()
+    os.chdir(cwd)  # the desired key covers the working directory, as the CLI sees it
+    try:
+        tree_key = read_tree(root).key
+    finally:
+        os.chdir(old)
+    assert tree_key is not None
+    return cache.key("plan", tree_key, read_catalog(conn).digest())
+
+
+def test_an_unchanged_plan_is_answered_from_the_verdict(pg_url, pg_conn, tmp_path):
+    root = tmp_path / "schemas"
+    _write(root, USERS)
+    assert "users" in _plan(pg_url, root, tmp_path)  # to create
+    # Plant "no changes" for exactly these files and this (empty) catalog: the next plan
+    # believing it proves the verdict is read, and nothing else is.
+    cache.put(_verdict_key(pg_conn, root, tmp_path), NO_CHANGES)
+    assert "No changes." in _plan(pg_url, root, tmp_path)
+
+
+def test_a_catalog_or_file_change_after_a_no_op_plan_is_always_planned(pg_url, pg_conn, tmp_path):
+    root = tmp_path / "schemas"
+    _write(root, USERS)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    for _ in range(2):  # the second one is answered from the verdict the first left
+        assert "No changes." in _plan(pg_url, root, tmp_path)
+
+    pg_conn.execute("ALTER TABLE public.users ADD COLUMN nickname text")  # out of band
+    assert "nickname" in _plan(pg_url, root, tmp_path)
+    pg_conn.execute("ALTER TABLE public.users DROP COLUMN nickname")
+    assert "No changes." in _plan(pg_url, root, tmp_path)
+
+    pg_conn.execute("COMMENT ON TABLE public.users IS 'set by hand'")  # a value, not a shape
+    assert "~ pg.table.public.users  comment" in _plan(pg_url, root, tmp_path)
+    pg_conn.execute("COMMENT ON TABLE public.users IS NULL")
+
+    _write(root, {**USERS, "comment": "now declared"})
+    assert "~ pg.table.public.users  comment" in _plan(pg_url, root, tmp_path)
