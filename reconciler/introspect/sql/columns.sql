@@ -52,10 +52,16 @@ LEFT JOIN pg_catalog.pg_collation AS co
     ON co.oid = a.attcollation
    AND a.attcollation <> ty.typcollation
 LEFT JOIN pg_catalog.pg_namespace AS cn ON cn.oid = co.collnamespace
-LEFT JOIN pg_catalog.pg_description AS d
-    ON d.objoid = t.oid
-   AND d.classoid = 'pg_catalog.pg_class'::regclass
-   AND d.objsubid = a.attnum
+-- one index probe per object: with stale catalog statistics (right after a migration) a
+-- plain join was planned as a nested loop over every comment in the database
+LEFT JOIN LATERAL (
+    SELECT dd.description
+    FROM pg_catalog.pg_description AS dd
+    WHERE dd.objoid = t.oid
+      AND dd.classoid = 'pg_catalog.pg_class'::regclass
+      AND dd.objsubid = a.attnum
+    LIMIT 1
+) AS d ON true
 LEFT JOIN owned
     ON owned.table_oid = t.oid
    AND owned.attnum = a.attnum

@@ -65,7 +65,13 @@ LEFT JOIN pg_catalog.pg_index AS i
    AND con.contype = 'u'
 LEFT JOIN pg_catalog.pg_class AS rc ON rc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace AS rn ON rn.oid = rc.relnamespace
-LEFT JOIN pg_catalog.pg_description AS d
-    ON d.objoid = con.oid
-   AND d.classoid = 'pg_catalog.pg_constraint'::regclass
-   AND d.objsubid = 0
+-- one index probe per object: with stale catalog statistics (right after a migration) a
+-- plain join was planned as a nested loop over every comment in the database
+LEFT JOIN LATERAL (
+    SELECT dd.description
+    FROM pg_catalog.pg_description AS dd
+    WHERE dd.objoid = con.oid
+      AND dd.classoid = 'pg_catalog.pg_constraint'::regclass
+      AND dd.objsubid = 0
+    LIMIT 1
+) AS d ON true

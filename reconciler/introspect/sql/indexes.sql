@@ -104,7 +104,13 @@ FROM idx AS x
 JOIN keys ON keys.indexrelid = x.indexrelid
 JOIN pg_catalog.pg_class AS ic ON ic.oid = x.indexrelid
 JOIN pg_catalog.pg_am AS am ON am.oid = ic.relam
-LEFT JOIN pg_catalog.pg_description AS d
-    ON d.objoid = x.indexrelid
-   AND d.classoid = 'pg_catalog.pg_class'::regclass
-   AND d.objsubid = 0
+-- one index probe per object: with stale catalog statistics (right after a migration) a
+-- plain join was planned as a nested loop over every comment in the database
+LEFT JOIN LATERAL (
+    SELECT dd.description
+    FROM pg_catalog.pg_description AS dd
+    WHERE dd.objoid = x.indexrelid
+      AND dd.classoid = 'pg_catalog.pg_class'::regclass
+      AND dd.objsubid = 0
+    LIMIT 1
+) AS d ON true

@@ -6,8 +6,14 @@ SELECT
     t.relname::text AS name,
     d.description AS comment
 FROM tables AS t
-LEFT JOIN pg_catalog.pg_description AS d
-    ON d.objoid = t.oid
-   AND d.classoid = 'pg_catalog.pg_class'::regclass
-   AND d.objsubid = 0
+-- one index probe per object: with stale catalog statistics (right after a migration) a
+-- plain join was planned as a nested loop over every comment in the database
+LEFT JOIN LATERAL (
+    SELECT dd.description
+    FROM pg_catalog.pg_description AS dd
+    WHERE dd.objoid = t.oid
+      AND dd.classoid = 'pg_catalog.pg_class'::regclass
+      AND dd.objsubid = 0
+    LIMIT 1
+) AS d ON true
 ORDER BY t.nspname COLLATE "C", t.relname COLLATE "C"
