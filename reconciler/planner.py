@@ -169,6 +169,7 @@ def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
         redis_fingerprint=redis_fingerprint(live.redis) if ordered else "",
         target=target_of(t, want_redis),
         findings=tuple(findings),
+        unsupported=live.pg.unsupported if live.pg is not None else (),
     )
 
 
@@ -199,7 +200,11 @@ def plan_targets(
     verdict = cache.key("plan", tree.key, rows.digest())
     if cache.get(verdict) == NO_CHANGES:
         return build_plan(
-            [], desired_hash=tree.digest, live_fingerprint="", target=target_of(t, None)
+            [],
+            desired_hash=tree.digest,
+            live_fingerprint="",
+            target=target_of(t, None),
+            unsupported=rows.unsupported(),
         )
     want = want or load_desired(tree)
     p = make_plan(t, want, Live(pg=rows.snapshot()))

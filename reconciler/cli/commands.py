@@ -19,7 +19,7 @@ from reconciler.connect import resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
-from reconciler.render.text import render_plan
+from reconciler.render.text import render_plan, render_unsupported
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -258,6 +258,7 @@ def export(
         with connect_pg(pg_url, command="export") as conn:
             snap = introspect(conn)
         files = do_export(snap, out)
+        render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
         con.print(
             f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
             f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."

@@ -60,7 +60,16 @@ DEPARSE_SETTINGS: dict[str, str] = {
     "bytea_output": "hex",
 }
 
-KINDS = ("schemas", "extensions", "enums", "tables", "columns", "constraints", "indexes")
+KINDS = (
+    "schemas",
+    "extensions",
+    "enums",
+    "tables",
+    "columns",
+    "constraints",
+    "indexes",
+    "unsupported",
+)
 _SQL_DIR = Path(__file__).with_name("sql")
 
 # pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
@@ -113,6 +122,9 @@ class CatalogRows:
 
     def snapshot(self) -> PgSnapshot:
         return _snapshot(self.rows)
+
+    def unsupported(self) -> tuple[tuple[str, str], ...]:
+        return tuple((kind, name) for kind, name in self.rows["unsupported"])
 
 
 def read_catalog(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None) -> CatalogRows:
@@ -246,6 +258,7 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         },
         tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
+        unsupported=tuple((kind, name) for kind, name in rows["unsupported"]),  # sorted in SQL
     )
 
 

@@ -49,6 +49,9 @@ class PgSnapshot:
     enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     indexes: dict[tuple[str, str], Index] = field(default_factory=dict)
+    # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
+    # planned, never exported, always reported ("unsupported: <kind> <name>").
+    unsupported: tuple[tuple[str, str], ...] = ()
 
     def normalize(self) -> PgSnapshot:
         tables = {key: _sorted_constraints(t) for key, t in self.tables.items()}
@@ -58,6 +61,7 @@ class PgSnapshot:
             enums=dict(sorted(self.enums.items())),
             tables=dict(sorted(tables.items())),
             indexes=dict(sorted(self.indexes.items())),
+            unsupported=tuple(sorted(self.unsupported)),
         )
 
     def fingerprint(self) -> str:

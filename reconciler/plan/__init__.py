@@ -113,6 +113,8 @@ class Plan:
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # up/down → name, sha256
     redis_fingerprint: str = ""  # config + ACL users as planned ("" when Redis is not a target)
     findings: tuple[dict[str, Any], ...] = ()  # what a Redis scan found that no change fixes
+    # live objects the model cannot express yet: {"kind", "name"}; never planned, always shown
+    unsupported: tuple[dict[str, str], ...] = ()
     format_version: int = FORMAT_VERSION
 
     @property
@@ -152,6 +154,7 @@ class Plan:
             "target": self.target,
             "summary": self.counts(),
             "findings": list(self.findings),
+            "unsupported": list(self.unsupported),
             "hazards": sorted(self.hazard_codes()),
             "changes": [c.to_dict() for c in self.changes],
             "files": self.files,
@@ -176,6 +179,7 @@ class Plan:
                 files=d.get("files", {}),
                 redis_fingerprint=d.get("redis_fingerprint", ""),
                 findings=tuple(d.get("findings", ())),
+                unsupported=tuple(d.get("unsupported", ())),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InputError(
@@ -219,6 +223,7 @@ def build_plan(
     version: str | None = None,
     redis_fingerprint: str = "",
     findings: tuple[dict[str, Any], ...] = (),
+    unsupported: tuple[tuple[str, str], ...] = (),
 ) -> Plan:
     return Plan(
         version=version or new_version(),
@@ -229,4 +234,5 @@ def build_plan(
         changes=tuple(PlannedChange.from_change(c) for c in ordered),
         redis_fingerprint=redis_fingerprint,
         findings=findings,
+        unsupported=tuple({"kind": kind, "name": name} for kind, name in unsupported),
     )

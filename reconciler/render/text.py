@@ -26,8 +26,24 @@ def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
     console.print()
 
 
+def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
+    """Live objects Reconciler cannot express yet: left exactly as they are, never planned."""
+    if not items:
+        return
+    console.print(
+        f"{len(items)} object(s) in scope that Reconciler does not manage yet "
+        "(left as they are; not compared, not exported):"
+    )
+    for u in items:
+        console.print(
+            f"  [yellow]unsupported:[/] {escape(u['kind'])} {escape(u['name'])}", highlight=False
+        )
+    console.print()
+
+
 def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = False) -> None:
     changes = plan["changes"]
+    render_unsupported(plan.get("unsupported", []), console)
     render_findings(plan.get("findings", []), console)
     if not changes:
         console.print("No changes. The database matches the desired state.")

@@ -1,0 +1,200 @@
+-- Everything in scope that the model cannot express yet, as (kind, name): plan and export
+-- report each one as "unsupported: <kind> <name>" instead of passing over it in silence.
+-- Objects an extension owns belong to the extension and are left out, like everywhere else.
+WITH /*@scope*/,
+members AS (
+    SELECT dep.classid, dep.objid
+    FROM pg_catalog.pg_depend AS dep
+    WHERE dep.deptype = 'e'
+),
+rels AS (
+    SELECT c.*, s.nspname
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
+    )
+),
+found (kind, name) AS (
+    -- relation kinds without a model
+    SELECT
+        CASE r.relkind
+            WHEN 'v' THEN 'view'
+            WHEN 'm' THEN 'materialized view'
+            WHEN 'f' THEN 'foreign table'
+            WHEN 'p' THEN 'partitioned table'
+            WHEN 'c' THEN 'composite type'
+            WHEN 'S' THEN 'sequence'
+        END,
+        pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    FROM rels AS r
+    WHERE r.relkind IN ('v', 'm', 'f', 'p', 'c')
+       OR (
+           r.relkind = 'S'
+           -- a serial column's sequence ('a') is part of its column, an identity's ('i') of
+           -- its identity; any other sequence stands alone
+           AND NOT EXISTS (
+               SELECT FROM pg_catalog.pg_depend AS dep
+               WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+                 AND dep.objid = r.oid
+                 AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+                 AND dep.refobjsubid > 0
+                 AND dep.deptype IN ('a', 'i')
+           )
+       )
+    UNION ALL
+    -- tables read as plain tables, though they are more
+    SELECT
+        CASE
+            WHEN r.relispartition THEN 'partition'
+            WHEN r.relpersistence = 'u' THEN 'unlogged table'
+            ELSE 'inheritance child table'
+        END,
+        pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    FROM rels AS r
+    WHERE r.relkind = 'r'
+      AND r.relpersistence <> 't'
+      AND (
+          r.relispartition
+          OR r.relpersistence = 'u'
+          OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i WHERE i.inhrelid = r.oid)
+      )
+    UNION ALL
+    SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    FROM rels AS r
+    WHERE r.relkind IN ('r', 'p') AND (r.relrowsecurity OR r.relforcerowsecurity)
+    UNION ALL
+    SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    FROM rels AS r
+    WHERE r.relkind IN ('r', 'p', 'i') AND r.reloptions IS NOT NULL
+    UNION ALL
+    -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
+    -- the default is not reported)
+    SELECT 'privileges', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    FROM rels AS r
+    WHERE r.relacl IS NOT NULL
+      AND NOT r.relacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault(
+          CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END::"char", r.relowner
+      )
+    UNION ALL
+    SELECT 'column privileges', pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname)
+    FROM rels AS r
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
+    WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT 'privileges', pg_catalog.format('schema %%I', s.nspname)
+    FROM scope AS s
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = s.oid
+    WHERE n.nspacl IS NOT NULL
+      AND NOT n.nspacl OPERATOR(pg_catalog.<@) (
+          pg_catalog.acldefault('n', n.nspowner)
+          -- what initdb gives the public schema: USAGE (before 15 also CREATE) to PUBLIC
+          || CASE WHEN n.nspname = 'public' THEN ARRAY[
+              pg_catalog.makeaclitem(0, n.nspowner, 'USAGE', false),
+              pg_catalog.format(
+                  '=UC/%%s', pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(n.nspowner))
+              )::pg_catalog.aclitem
+          ] ELSE '{}'::pg_catalog.aclitem[] END
+      )
+    UNION ALL
+    -- constraints of kinds, or in states, the model does not hold
+    SELECT
+        CASE
+            WHEN con.contype = 'x' THEN 'exclusion constraint'
+            ELSE 'NOT VALID constraint'
+        END,
+        pg_catalog.format('%%I on %%I.%%I', con.conname, r.nspname, r.relname)
+    FROM pg_catalog.pg_constraint AS con
+    JOIN rels AS r ON r.oid = con.conrelid
+    WHERE con.contype = 'x' OR (con.contype IN ('c', 'f') AND NOT con.convalidated)
+    UNION ALL
+    SELECT
+        CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,
+        pg_catalog.format('%%I on %%I.%%I', t.tgname, r.nspname, r.relname)
+    FROM pg_catalog.pg_trigger AS t
+    JOIN rels AS r ON r.oid = t.tgrelid
+    WHERE NOT t.tgisinternal
+    UNION ALL
+    SELECT 'policy', pg_catalog.format('%%I on %%I.%%I', p.polname, r.nspname, r.relname)
+    FROM pg_catalog.pg_policy AS p
+    JOIN rels AS r ON r.oid = p.polrelid
+    UNION ALL
+    SELECT 'rule', pg_catalog.format('%%I on %%I.%%I', w.rulename, r.nspname, r.relname)
+    FROM pg_catalog.pg_rewrite AS w
+    JOIN rels AS r ON r.oid = w.ev_class
+    WHERE w.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'extended statistics', pg_catalog.format('%%I.%%I', s.nspname, st.stxname)
+    FROM pg_catalog.pg_statistic_ext AS st
+    JOIN scope AS s ON s.oid = st.stxnamespace
+    UNION ALL
+    -- routines
+    SELECT
+        CASE p.prokind
+            WHEN 'p' THEN 'procedure'
+            WHEN 'a' THEN 'aggregate'
+            WHEN 'w' THEN 'window function'
+            ELSE 'function'
+        END,
+        pg_catalog.format(
+            '%%I.%%I(%%s)', s.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)
+        )
+    FROM pg_catalog.pg_proc AS p
+    JOIN scope AS s ON s.oid = p.pronamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_proc'::regclass AND m.objid = p.oid
+    )
+      -- functions another object made for itself (a range type's constructors)
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_proc'::regclass
+            AND dep.objid = p.oid
+            AND dep.deptype = 'i'
+      )
+    UNION ALL
+    -- types other than enums (modelled), arrays and row types (implicit)
+    SELECT
+        CASE ty.typtype
+            WHEN 'd' THEN 'domain'
+            WHEN 'r' THEN 'range type'
+            ELSE 'base type'
+        END,
+        pg_catalog.format('%%I.%%I', s.nspname, ty.typname)
+    FROM pg_catalog.pg_type AS ty
+    JOIN scope AS s ON s.oid = ty.typnamespace
+    WHERE ty.typtype IN ('d', 'r', 'b')
+      AND NOT (ty.typtype = 'b' AND ty.typcategory = 'A')
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = ty.oid
+      )
+    UNION ALL
+    SELECT 'collation', pg_catalog.format('%%I.%%I', s.nspname, co.collname)
+    FROM pg_catalog.pg_collation AS co
+    JOIN scope AS s ON s.oid = co.collnamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_collation'::regclass AND m.objid = co.oid
+    )
+    UNION ALL
+    SELECT 'operator', pg_catalog.format('%%I.%%s', s.nspname, o.oprname)
+    FROM pg_catalog.pg_operator AS o
+    JOIN scope AS s ON s.oid = o.oprnamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_operator'::regclass AND m.objid = o.oid
+    )
+    UNION ALL
+    SELECT 'text search configuration', pg_catalog.format('%%I.%%I', s.nspname, c.cfgname)
+    FROM pg_catalog.pg_ts_config AS c
+    JOIN scope AS s ON s.oid = c.cfgnamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_ts_config'::regclass AND m.objid = c.oid
+    )
+)
+SELECT d.kind, d.name
+FROM (SELECT DISTINCT kind, name FROM found) AS d
+ORDER BY d.kind COLLATE "C", d.name COLLATE "C"

@@ -1,0 +1,127 @@
+"""Objects Reconciler cannot express yet are reported by plan and export — by kind and name —
+and left exactly as they are: never silently skipped, never dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+
+from tests.helpers import run_cli
+
+# Each statement builds one object the model does not hold; the value is the report line.
+OBJECTS = {
+    "CREATE VIEW app.active_users AS SELECT id FROM app.users": "view app.active_users",
+    "CREATE MATERIALIZED VIEW app.user_count AS SELECT count(*) AS n FROM app.users": (
+        "materialized view app.user_count"
+    ),
+    "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$BEGIN NEW.updated_at := now(); RETURN NEW; END$$": "function app.touch()",
+    "CREATE PROCEDURE app.noop(n integer) LANGUAGE sql AS $$SELECT 1$$": (
+        "procedure app.noop(IN n integer)"
+    ),
+    "CREATE TRIGGER users_touch BEFORE UPDATE ON app.users "
+    "FOR EACH ROW EXECUTE FUNCTION app.touch()": "trigger users_touch on app.users",
+    "ALTER TABLE app.users ENABLE ROW LEVEL SECURITY": "row-level security app.users",
+    "CREATE POLICY own_rows ON app.users USING (true)": "policy own_rows on app.users",
+    "CREATE DOMAIN app.email AS text CHECK (VALUE LIKE '%@%')": "domain app.email",
+    "CREATE TYPE app.pair AS (a integer, b integer)": "composite type app.pair",
+    "CREATE TYPE app.span AS RANGE (subtype = integer)": "range type app.span",
+    "CREATE SEQUENCE app.ticket_no START 100": "sequence app.ticket_no",
+    "CREATE TABLE app.events (at date NOT NULL) PARTITION BY RANGE (at)": (
+        "partitioned table app.events"
+    ),
+    "CREATE TABLE app.events_2026 PARTITION OF app.events "
+    "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')": "partition app.events_2026",
+    "CREATE TABLE app.base_items (id integer)": None,  # a plain table: modelled
+    "CREATE TABLE app.special_items (extra text) INHERITS (app.base_items)": (
+        "inheritance child table app.special_items"
+    ),
+    "CREATE UNLOGGED TABLE app.scratch (id integer)": "unlogged table app.scratch",
+    "ALTER TABLE app.users ADD CONSTRAINT no_overlap EXCLUDE USING gist (id WITH =)": (
+        "exclusion constraint no_overlap on app.users"
+    ),
+    "ALTER TABLE app.users ADD CONSTRAINT id_positive CHECK (id > 0) NOT VALID": (
+        "NOT VALID constraint id_positive on app.users"
+    ),
+    "ALTER TABLE app.users SET (fillfactor = 70)": "storage parameters app.users",
+    "GRANT SELECT ON app.users TO PUBLIC": "privileges app.users",
+    "GRANT USAGE ON SCHEMA app TO PUBLIC": "privileges schema app",
+    "CREATE RULE no_delete AS ON DELETE TO app.base_items DO INSTEAD NOTHING": (
+        "rule no_delete on app.base_items"
+    ),
+    "CREATE STATISTICS app.users_stats ON id, updated_at FROM app.users": (
+        "extended statistics app.users_stats"
+    ),
+    'CREATE COLLATION app.ci (provider = icu, locale = "und-u-ks-level2", deterministic = false)': (
+        "collation app.ci"
+    ),
+}
+
+BASE = [
+    "CREATE EXTENSION btree_gist",  # its functions, types and operators are its own: not listed
+    "CREATE SCHEMA app",
+    "CREATE TABLE app.users (id integer PRIMARY KEY, serial_no serial, "
+    "ident bigint GENERATED ALWAYS AS IDENTITY, updated_at timestamptz)",
+]
+
+
+def _build(conn: psycopg.Connection) -> None:
+    for sql in [*BASE, *OBJECTS]:
+        conn.execute(sql)
+
+
+def _expected() -> list[str]:
+    return sorted(f"unsupported: {line}" for line in OBJECTS.values() if line)
+
+
+def _reported(text: str) -> list[str]:
+    return sorted(line.strip() for line in text.splitlines() if "unsupported:" in line)
+
+
+def test_plan_and_export_report_every_unsupported_object_and_change_none(
+    pg_url, pg_conn, tmp_path: Path, pg_dump_schema
+):
+    _build(pg_conn)
+    before = pg_dump_schema(pg_url)
+
+    r = run_cli("export", "--pg", pg_url, "--out", "desired", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert _reported(r.err) == _expected()
+
+    r = run_cli("plan", "--pg", pg_url, "--schemas", "desired", "--out", "plans", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert _reported(r.out) == _expected()
+    assert "No changes." in r.out  # serial and identity sequences belong to their columns
+
+    r = run_cli(
+        "plan", "--pg", pg_url, "--schemas", "desired", "--out", "plans", "--json", cwd=tmp_path
+    )
+    items = json.loads(r.out)["unsupported"]
+    assert sorted(f"unsupported: {u['kind']} {u['name']}" for u in items) == _expected()
+
+    # An apply of the export (nothing to do) and a second plan leave every object in place.
+    r = run_cli(
+        "apply",
+        "--pg",
+        pg_url,
+        "--schemas",
+        "desired",
+        "--out",
+        "plans",
+        "--auto-approve",
+        cwd=tmp_path,
+    )
+    assert r.code == 0, r.text
+    assert pg_dump_schema(pg_url) == before
+
+
+def test_a_database_with_only_modelled_objects_reports_nothing(pg_url, pg_conn, tmp_path: Path):
+    for sql in BASE:
+        pg_conn.execute(sql)
+    r = run_cli("export", "--pg", pg_url, "--out", "desired", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert "unsupported" not in r.text
+    r = run_cli("plan", "--pg", pg_url, "--schemas", "desired", "--out", "plans", cwd=tmp_path)
+    assert "unsupported" not in r.text and "No changes." in r.out
