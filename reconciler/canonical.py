@@ -20,6 +20,7 @@ import psycopg
 from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
 
@@ -101,11 +102,16 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         for key, ix in desired.indexes.items()
         if key in live.indexes and ix != live.indexes[key]
     ]
-    if not todo and not todo_indexes:
+    todo_views = [
+        key
+        for key, v in desired.views.items()
+        if key in live.views and v.query != live.views[key].query  # even in white space only
+    ]
+    if not todo and not todo_indexes and not todo_views:
         return desired
 
     try:
-        return _probe(conn, desired, todo, todo_indexes)
+        return _probe(conn, desired, todo, todo_indexes, todo_views)
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
         # texts as written; the plan may then show spelling-only changes, never miss one.
@@ -117,6 +123,7 @@ def _probe(
     desired: PgSnapshot,
     todo: list[tuple[str, str]],
     todo_indexes: list[tuple[str, str]],
+    todo_views: list[tuple[str, str]],
 ) -> PgSnapshot:
     probe_schema: dict[str, str] = {}  # real schema → scratch schema
     with conn.transaction(force_rollback=True):
@@ -139,6 +146,12 @@ def _probe(
                 if _try(conn, _probe_table_sql(scratch, bare)):
                     created.add((ix.schema, ix.table))
             _try(conn, index_def(dataclasses.replace(ix, schema=scratch), if_not_exists=True))
+        for key in todo_views:
+            # The query names the real relations, so the scratch view reads exactly what the
+            # real one would, and the server prints it exactly as it prints the live one.
+            v = desired.views[key]
+            scratch = _scratch(probe_schema, conn, v.schema)
+            _try(conn, create_view_sql(dataclasses.replace(v, schema=scratch), with_data=False))
         probed = introspect(conn, schemas=sorted(probe_schema.values()))
     back = {v: k for k, v in probe_schema.items()}
     return _merge(desired, probed, back)
@@ -197,4 +210,9 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
             indexes[key] = dataclasses.replace(
                 ix, elements=pix.elements, where=pix.where, method=pix.method
             )
-    return dataclasses.replace(desired, tables=tables, indexes=indexes)
+    views = dict(desired.views)
+    for (pschema, name), pv in probed.views.items():
+        key = (back[pschema], name)
+        if key in views:
+            views[key] = dataclasses.replace(views[key], query=pv.query)
+    return dataclasses.replace(desired, tables=tables, indexes=indexes, views=views)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
+from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table, View
 from reconciler.model.snapshot import PgSnapshot
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -145,7 +145,7 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
 def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     """Write the snapshot as YAML under out_dir; files Reconciler wrote before are replaced."""
     snap = snap.normalize()
-    for sub in ("tables", "types"):
+    for sub in ("tables", "types", "views"):
         if (out_dir / sub).is_dir():
             shutil.rmtree(out_dir / sub)
     written: list[Path] = []
@@ -172,4 +172,33 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         path = out_dir / "tables" / _file_name(schema, name, taken)
         _dump(path, table_document(t, snap.indexes_of(schema, name)))
         written.append(path)
+    taken = set()
+    for (schema, name), v in snap.views.items():
+        path = out_dir / "views" / _file_name(schema, name, taken)
+        _dump(path, {"views": [view_document(v, snap.indexes_of(schema, name))]})
+        written.append(path)
     return written
+
+
+def view_document(v: View, indexes: list[Index]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": v.name, "schema": v.schema}
+    if v.materialized:
+        doc["materialized"] = True
+    if v.comment is not None:
+        doc["comment"] = v.comment
+    doc["query"] = _Block(v.query)
+    if indexes:
+        doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
+    return doc
+
+
+class _Block(str):
+    """A multi-line text written as a YAML literal block (`|`), as the server prints it."""
+
+
+def _block(dumper: yaml.SafeDumper, value: _Block) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and value == value.strip() else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=style)
+
+
+yaml.SafeDumper.add_representer(_Block, _block)

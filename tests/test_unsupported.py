@@ -12,10 +12,8 @@ from tests.helpers import run_cli
 
 # Each statement builds one object the model does not hold; the value is the report line.
 OBJECTS = {
-    "CREATE VIEW app.active_users AS SELECT id FROM app.users": "view app.active_users",
-    "CREATE MATERIALIZED VIEW app.user_count AS SELECT count(*) AS n FROM app.users": (
-        "materialized view app.user_count"
-    ),
+    "CREATE VIEW app.active_users AS SELECT id FROM app.users": None,  # views are modelled
+    "CREATE MATERIALIZED VIEW app.user_count AS SELECT count(*) AS n FROM app.users": None,
     "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS "
     "$$BEGIN NEW.updated_at := now(); RETURN NEW; END$$": "function app.touch()",
     "CREATE PROCEDURE app.noop(n integer) LANGUAGE sql AS $$SELECT 1$$": (
@@ -46,6 +44,10 @@ OBJECTS = {
         "NOT VALID constraint id_positive on app.users"
     ),
     "ALTER TABLE app.users SET (fillfactor = 70)": "storage parameters app.users",
+    "CREATE VIEW app.guarded WITH (security_barrier) AS SELECT id FROM app.users": (
+        "view options app.guarded"
+    ),
+    "COMMENT ON COLUMN app.active_users.id IS 'x'": "view column comment app.active_users.id",
     "GRANT SELECT ON app.users TO PUBLIC": "privileges app.users",
     "GRANT USAGE ON SCHEMA app TO PUBLIC": "privileges schema app",
     "CREATE RULE no_delete AS ON DELETE TO app.base_items DO INSTEAD NOTHING": (

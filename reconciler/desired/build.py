@@ -16,9 +16,10 @@ from reconciler.desired import sqltext
 from reconciler.desired.lint import LintIgnore
 from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
+from reconciler.desired.views import build_view
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
-from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
+from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table, View
 from reconciler.model.snapshot import PgSnapshot
 
 # The tool's own schemas and the system ones never hold desired objects.
@@ -57,6 +58,7 @@ class Builder:
         self.enums: dict[tuple[str, str], Enum] = {}
         self.tables: dict[tuple[str, str], Table] = {}
         self.indexes: dict[tuple[str, str], Index] = {}
+        self.views: dict[tuple[str, str], View] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -144,6 +146,10 @@ class Builder:
         self.known_schemas |= {split_name(s.table or "", s.schema_, "public")[0] for s, _ in tables}
         for spec, where in tables:
             TableBuilder(self, spec, where).build()
+        for f in files:
+            root = Where(f.display, f.marks)
+            for i, v in enumerate(f.spec.views):
+                build_view(self, v, root.sub("views", i))
         # Unique plain indexes per table, once: a foreign key may reference one as its key.
         self.unique_index_keys: dict[tuple[str, str], list[set[str]]] = {}
         for ix in self.indexes.values():
@@ -160,6 +166,7 @@ class Builder:
             enums=self.enums,
             tables=self.tables,
             indexes=self.indexes,
+            views=self.views,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 

@@ -189,6 +189,15 @@ class IndexSpec(_Spec):
     comment: Text | None = None
 
 
+class ViewSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    query: Annotated[str, Strict(), AfterValidator(_non_blank)]
+    materialized: Flag = False
+    comment: Text | None = None
+    indexes: list[IndexSpec] = []  # materialized views only
+
+
 class LintIgnoreSpec(_Spec):
     rule: Name
     reason: Annotated[str, Strict(), AfterValidator(_non_blank)]
@@ -223,6 +232,7 @@ class FileSpec(_TableFields):
     schemas: list[SchemaSpec] = []
     enums: list[EnumSpec] = []
     tables: list[TableSpec] = []
+    views: list[ViewSpec] = []
 
 
 TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())

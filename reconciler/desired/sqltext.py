@@ -279,6 +279,52 @@ def check_expression(text: str, what: str = "expression") -> str:
     return text
 
 
+def check_query(text: str, what: str = "view query") -> str:
+    """`text` stripped of whitespace and one trailing ';', after checking it is exactly one
+    SELECT (or VALUES) statement without comments: it is spliced into CREATE VIEW … AS."""
+    text = text.strip()
+    if text.endswith(";"):
+        text = text[:-1].rstrip()
+    if not text:
+        raise SqlTextError(f"the {what} must not be empty")
+    _check_tokens(text, what)
+    try:
+        stmts = parse_sql(text)
+    except Exception as exc:
+        raise SqlTextError(f"invalid SQL {what}: {_parse_message(exc)}") from None
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
+        raise SqlTextError(f"the {what} must be exactly one SELECT statement")
+    if stmts[0].stmt.intoClause is not None:
+        raise SqlTextError(f"the {what} must not be SELECT … INTO")
+    return text
+
+
+class _Relations(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[tuple[str | None, str]] = set()
+        self.ctes: set[str] = set()
+
+    def visit_RangeVar(self, ancestors, node) -> None:
+        self.found.add((node.schemaname, node.relname))
+
+    def visit_CommonTableExpr(self, ancestors, node) -> None:
+        self.ctes.add(node.ctename)
+
+
+def relations_read(query: str, default_schema: str = "public") -> tuple[tuple[str, str], ...]:
+    """(schema, relation) of every table or view a checked query names, sorted; a bare name
+    is taken to be in `default_schema` (what the server's search_path gives at apply)."""
+    visitor = _Relations()
+    visitor(parse_sql(query))
+    found = {
+        (schema or default_schema, name)
+        for schema, name in visitor.found
+        if schema is not None or name not in visitor.ctes
+    }
+    return tuple(sorted(found))
+
+
 def is_null_literal(text: str) -> bool:
     """True for a bare NULL, which Postgres stores as "no default"."""
     if "null" not in text.lower():

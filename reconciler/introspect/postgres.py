@@ -39,6 +39,7 @@ from reconciler.model.pg import (
     Schema,
     Table,
     Unique,
+    View,
 )
 from reconciler.model.snapshot import PgSnapshot
 
@@ -68,6 +69,7 @@ KINDS = (
     "columns",
     "constraints",
     "indexes",
+    "views",
     "unsupported",
 )
 _SQL_DIR = Path(__file__).with_name("sql")
@@ -258,6 +260,7 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         },
         tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
+        views={(row[0], row[1]): _view(row) for row in rows["views"]},
         unsupported=tuple((kind, name) for kind, name in rows["unsupported"]),  # sorted in SQL
     )
 
@@ -300,6 +303,14 @@ def _group_by_table(rows: Rows) -> dict[tuple[str, str], Rows]:
 
 def _name(row: tuple[Any, ...]) -> str:
     return row[2]  # str order is the catalog's COLLATE "C" order (code points = UTF-8 bytes)
+
+
+def _view(row: tuple[Any, ...]) -> View:
+    schema, name, materialized, query, comment, schemas, relations, columns = row
+    reads = tuple(zip(schemas or (), relations or (), columns or (), strict=True))
+    # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
+    query = query.strip().removesuffix(";").rstrip()
+    return View(schema, name, query, materialized, comment, reads=reads)
 
 
 def _attnum(row: tuple[Any, ...]) -> int:

@@ -189,6 +189,36 @@ class Index:
         return (*cols, *self.include)
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """A view or materialized view. `query` is the server's deparse (pg_get_viewdef, names
+    schema-qualified) once canonical; `reads` are the relations and columns it reads, as
+    (schema, relation, column or None): from pg_depend for a live view, from the parsed
+    query (relations only) for a desired one. Its indexes (materialized) are `Index`es whose
+    `table` is the view."""
+
+    schema: str
+    name: str
+    query: str
+    materialized: bool = False
+    comment: str | None = None
+    reads: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "materialized_view" if self.materialized else "view"
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", self.kind, self.schema, self.name)
+
+    @property
+    def relation_address(self) -> Address:
+        """What its indexes and the views reading it depend on, whichever kind it is."""
+        return Address.of("pg", "table", self.schema, self.name)
+
+
 def _reduce_by_fields(value: object) -> tuple[type, tuple[object, ...]]:
     """Pickle as a constructor call: the desired-state cache unpickles twenty thousand of
     these per thousand tables, and the dataclass default (fields() + setattr per field) is
@@ -196,6 +226,6 @@ def _reduce_by_fields(value: object) -> tuple[type, tuple[object, ...]]:
     return type(value), tuple([getattr(value, name) for name in value.__dataclass_fields__])
 
 
-_MODELS = (Schema, Extension, Enum, Column, PrimaryKey, Unique, Check, ForeignKey, Table)
+_MODELS = (Schema, Extension, Enum, Column, PrimaryKey, Unique, Check, ForeignKey, Table, View)
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

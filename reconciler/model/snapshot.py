@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.pg import Enum, Extension, Index, Schema, Table
+from reconciler.model.pg import Enum, Extension, Index, Schema, Table, View
 
 
 def value_dict(obj: Any) -> Any:
@@ -49,6 +49,7 @@ class PgSnapshot:
     enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     indexes: dict[tuple[str, str], Index] = field(default_factory=dict)
+    views: dict[tuple[str, str], View] = field(default_factory=dict)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -61,6 +62,7 @@ class PgSnapshot:
             enums=dict(sorted(self.enums.items())),
             tables=dict(sorted(tables.items())),
             indexes=dict(sorted(self.indexes.items())),
+            views=dict(sorted(self.views.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -99,4 +101,6 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
             }
     for i in n.indexes.values():
         out[str(i.address)] = value_dict(i)
+    for v in n.views.values():
+        out[str(v.address)] = value_dict(v)
     return out

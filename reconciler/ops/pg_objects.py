@@ -340,6 +340,8 @@ _COMMENT_TARGETS = {
     "column": "COLUMN",
     "index": "INDEX",
     "enum": "TYPE",
+    "view": "VIEW",
+    "materialized_view": "MATERIALIZED VIEW",
 }
 
 

@@ -1,4 +1,4 @@
--- Indexes of the tables in scope, except those backing a primary key, unique or exclusion
+-- Indexes of the tables and materialized views in scope, except those backing a primary key, unique or exclusion
 -- constraint (the constraint owns them). Per key position k: the column name or, for an
 -- expression, its deparsed text; the opclass only when not the default; the collation only
 -- when it differs from the column's (for an expression: from its type's default).
@@ -6,9 +6,26 @@ WITH /*@scope*/,
 /*@tables*/,
 -- Indexes that are not owned by a constraint. MATERIALIZED: the per-key work below then runs only
 -- for these, not for every index the planner would otherwise feed into it.
+-- Materialized views have indexes too (not an extension's).
+matviews AS (
+    SELECT c.oid, s.nspname, c.relname
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    WHERE c.relkind = 'm'
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = c.oid
+            AND dep.deptype = 'e'
+      )
+),
 idx AS MATERIALIZED (
     SELECT i.*, t.nspname, t.relname AS tablename
-    FROM tables AS t
+    FROM (
+        SELECT oid, nspname, relname FROM tables
+        UNION ALL
+        SELECT oid, nspname, relname FROM matviews
+    ) AS t
     JOIN pg_catalog.pg_index AS i ON i.indrelid = t.oid
     WHERE NOT EXISTS (
         SELECT FROM pg_catalog.pg_constraint AS c

@@ -20,8 +20,6 @@ found (kind, name) AS (
     -- relation kinds without a model
     SELECT
         CASE r.relkind
-            WHEN 'v' THEN 'view'
-            WHEN 'm' THEN 'materialized view'
             WHEN 'f' THEN 'foreign table'
             WHEN 'p' THEN 'partitioned table'
             WHEN 'c' THEN 'composite type'
@@ -29,7 +27,7 @@ found (kind, name) AS (
         END,
         pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind IN ('v', 'm', 'f', 'p', 'c')
+    WHERE r.relkind IN ('f', 'p', 'c')
        OR (
            r.relkind = 'S'
            -- a serial column's sequence ('a') is part of its column, an identity's ('i') of
@@ -65,9 +63,20 @@ found (kind, name) AS (
     FROM rels AS r
     WHERE r.relkind IN ('r', 'p') AND (r.relrowsecurity OR r.relforcerowsecurity)
     UNION ALL
-    SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    SELECT
+        CASE WHEN r.relkind IN ('v', 'm') THEN 'view options' ELSE 'storage parameters' END,
+        pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind IN ('r', 'p', 'i') AND r.reloptions IS NOT NULL
+    WHERE r.relkind IN ('r', 'p', 'i', 'v', 'm') AND r.reloptions IS NOT NULL
+    UNION ALL
+    SELECT 'view column comment', pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname)
+    FROM rels AS r
+    JOIN pg_catalog.pg_description AS d
+        ON d.objoid = r.oid
+       AND d.classoid = 'pg_catalog.pg_class'::regclass
+       AND d.objsubid > 0
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum = d.objsubid
+    WHERE r.relkind IN ('v', 'm')
     UNION ALL
     -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
     -- the default is not reported)

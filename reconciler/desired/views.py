@@ -1,0 +1,61 @@
+"""Views and materialized views from their specs (the `views:` key of any file).
+
+A view's query is checked to be exactly one SELECT and kept as written (stripped); the planner
+asks the server for its own spelling before comparing (canonical.py). What a desired view
+reads is taken from its parsed query, relations only: enough to order its creation after
+theirs. Which columns a live view reads comes from pg_depend instead (introspection).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.desired import sqltext
+from reconciler.desired.spec import ViewSpec
+from reconciler.desired.tables import TableBuilder, split_name
+from reconciler.desired.yamlload import Where
+from reconciler.model.pg import View
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from reconciler.desired.build import Builder
+
+
+def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
+    name_at = where.sub("name")
+    schema, name = split_name(spec.name, spec.schema_, "public")
+    if not (ctx.name_ok(schema, name_at) and ctx.name_ok(name, name_at)):
+        return
+    what = "materialized view" if spec.materialized else "view"
+    if not ctx.claim_relation(schema, name, what, name_at):
+        return
+    try:
+        query = sqltext.check_query(spec.query)
+    except sqltext.SqlTextError as exc:
+        ctx.report(where.sub("query"), str(exc))
+        return
+    ctx.use_schema(schema, where)
+    reads = tuple((s, r, None) for s, r in sqltext.relations_read(query))
+    view = View(schema, name, query, spec.materialized, spec.comment, reads, where.source)
+    ctx.views[(schema, name)] = view
+    if spec.indexes and not spec.materialized:
+        ctx.report(where.sub("indexes"), "only a materialized view can have indexes", key=True)
+        return
+    indexes = _ViewIndexes(ctx, schema, name, where)
+    for i, ix in enumerate(spec.indexes):
+        indexes.index(ix, where.sub("indexes", i))
+
+
+class _ViewIndexes(TableBuilder):
+    """A materialized view's indexes, built like a table's. Its columns are the query's
+    output, which only the server knows: a wrong column name is the server's to refuse."""
+
+    def __init__(self, ctx: Builder, schema: str, name: str, where: Where) -> None:
+        super().__init__(ctx, ViewSpec(name=name, query="SELECT 1"), where)  # spec unused
+        self.schema, self.name = schema, name
+
+    def exist(self, cols: Sequence[str], where: Where, what: str, *, unique: bool = False) -> None:
+        for j, col in enumerate(cols):
+            if unique and list(cols).index(col) != j:
+                self.ctx.report(where.sub(j), f"column '{col}' appears twice in the {what}")

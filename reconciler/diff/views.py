@@ -1,0 +1,124 @@
+"""Views and materialized views: created, dropped, replaced, and rebuilt around the plan.
+
+Postgres stores a view as a parse tree bound to the columns it reads, and refuses to change
+such a column's type, drop it or drop its table while the view exists. Which columns a live
+view reads comes from pg_depend (introspection), so every live view reading something the
+plan reshapes is dropped before that change and created again after it, as are the views
+reading those views, and the indexes of rebuilt materialized views (a drop takes them along).
+A replaced view is a drop and a create of the same address; the graph runs the drop first.
+"""
+
+from __future__ import annotations
+
+from reconciler.diff.context import DiffContext
+from reconciler.model.address import Address
+from reconciler.model.pg import View
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import Change
+from reconciler.ops.pg_column import AlterColumn, DropColumn, SetGenerated
+from reconciler.ops.pg_index import CreateIndex, DropIndex
+from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg_table import DropTable
+from reconciler.ops.pg_view import CreateView, DropView
+
+Key = tuple[str, str]
+
+
+def compare_views(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    want, have = ctx.desired.views, ctx.live.views
+    rebuild = _rebuilt(ctx, changes)
+    out: list[Change] = []
+    replaced: set[Key] = set()
+    for key, v in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateView(v, _deps(ctx, v, ctx.desired)))
+        elif old != v or key in rebuild:
+            # created from the desired side only, so after every change to what it reads
+            out.append(DropView(old, _deps(ctx, old, ctx.live)))
+            out.append(CreateView(v, _deps(ctx, v, ctx.desired)))
+            replaced.add(key)
+        elif old.comment != v.comment:
+            out.append(SetComment(v.address, old.comment, v.comment))
+    out += [DropView(v, _deps(ctx, v, ctx.live)) for key, v in have.items() if key not in want]
+    return out + _reindex(ctx, replaced, changes)
+
+
+def _reshaped(changes: list[Change]) -> tuple[set[tuple[str, str, str]], set[Key]]:
+    """Columns (schema, table, column) and tables the plan changes in a way Postgres refuses
+    under a view reading them: a new type or collation, a drop, a generation change."""
+    columns: set[tuple[str, str, str]] = set()
+    tables: set[Key] = set()
+    for c in changes:
+        if isinstance(c, AlterColumn):
+            if (c.old.type, c.old.collation) != (c.new.type, c.new.collation):
+                columns.add((c.schema, c.table, c.old.name))
+        elif isinstance(c, DropColumn):
+            columns.add((c.schema, c.table, c.column.name))
+        elif isinstance(c, SetGenerated):
+            columns.add((c.schema, c.table, c.old.name))
+        elif isinstance(c, DropTable):
+            tables.add((c.table.schema, c.table.name))
+    return columns, tables
+
+
+def _rebuilt(ctx: DiffContext, changes: list[Change]) -> set[Key]:
+    """Live views to drop and create again: readers of a reshaped column or a dropped table,
+    of a view that changes or goes, and so on up the chain."""
+    want, have = ctx.desired.views, ctx.live.views
+    columns, tables = _reshaped(changes)
+    with_columns = {(s, t) for s, t, _ in columns}
+    changed = {key for key, v in have.items() if key not in want or want[key] != v}
+
+    def affected(read: tuple[str, str, str | None], views: set[Key]) -> bool:
+        schema, relation, column = read
+        if (schema, relation) in views or (schema, relation) in tables:
+            return True
+        if column is None:  # the whole relation (count(*), a row value): any column counts
+            return (schema, relation) in with_columns
+        return (schema, relation, column) in columns
+
+    rebuild: set[Key] = set()
+    while True:
+        more = {
+            key
+            for key, v in have.items()
+            if key not in rebuild and any(affected(r, changed | rebuild) for r in v.reads)
+        }
+        if not more:
+            return rebuild
+        rebuild |= more
+
+
+def _deps(ctx: DiffContext, v: View, snap: PgSnapshot) -> frozenset[Address]:
+    """Everything a view needs first: its schema, the extensions, each relation it reads and,
+    for a table, every column of it (over-approximated on purpose: a created view waits for
+    all of the plan's column changes there, a dropped one goes before all of them)."""
+    deps = {Address.of("pg", "schema", v.schema), *ctx.extension_deps}
+    for schema, relation, column in v.reads:
+        deps.add(Address.of("pg", "table", schema, relation))
+        if column is not None:
+            deps.add(Address.of("pg", "column", schema, relation, column))
+        view = snap.views.get((schema, relation))
+        if view is not None:
+            deps.add(view.address)
+        table = snap.tables.get((schema, relation))
+        if table is not None:
+            deps |= {table.column_address(c.name) for c in table.columns}
+    return frozenset(deps)
+
+
+def _reindex(ctx: DiffContext, replaced: set[Key], changes: list[Change]) -> list[Change]:
+    """Indexes of replaced materialized views: dropping the view takes them along, so each
+    is dropped first (by a change of its own, for the down file) and created after."""
+    planned = {c.address for c in changes}
+    out: list[Change] = []
+    for (schema, name), ix in ctx.live.indexes.items():
+        key = (schema, ix.table)
+        if key not in replaced or ix.address in planned:
+            continue
+        out.append(DropIndex(ix, frozenset({ctx.live.views[key].address})))
+        new, view = ctx.desired.indexes.get((schema, name)), ctx.desired.views.get(key)
+        if new is not None and view is not None:
+            out.append(CreateIndex(new, frozenset({view.address}), new_table=True))
+    return out
