@@ -3,6 +3,7 @@
 #   make setup      server binaries (apt, only when missing) + .venv with reconciler installed
 #   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...)
 #   make demo       setup, then scripts/demo.sh
+#   make corpus     the schema-pair corpus (tests/corpus/) and its per-step report
 #
 # Database targets act on RECONCILER_PG_URL when set, else on the `reconciler dev up` servers.
 
@@ -26,12 +27,12 @@ LINT_PATHS  := reconciler tests bench
 PG_URL    = $${RECONCILER_PG_URL:-$$($(RECONCILER) dev url --pg)}
 REDIS_URL = $${RECONCILER_REDIS_URL:-$$($(RECONCILER) dev url --redis 2>/dev/null)}
 
-.PHONY: help setup server-binaries test lint demo bench bench-smoke \
+.PHONY: help setup server-binaries test lint demo bench bench-smoke corpus \
         db_gen_ddl db_migrate db_rollback migrate_check rollback_check \
         db_shell db_backup db_restore dev-up dev-down clean
 
 help:
-	@echo "setup test lint demo bench bench-smoke dev-up dev-down clean"
+	@echo "setup test lint demo bench bench-smoke corpus dev-up dev-down clean"
 	@echo "db_gen_ddl TABLE=  db_migrate  db_rollback VERSION=  migrate_check"
 	@echo "rollback_check PREV_REF=  db_shell  db_backup  db_restore FILE="
 
@@ -93,6 +94,10 @@ bench: setup
 
 bench-smoke: setup
 	$(PYTHON) -m bench --smoke
+
+# The schema-pair corpus (also part of `make test`), with its per-step report at the end.
+corpus: setup
+	$(PYTHON) -m pytest -q tests/test_corpus.py $(PYTEST_ARGS)
 
 # ------------------------------------------------------------------------ seed's db targets
 

@@ -18,7 +18,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -270,3 +270,32 @@ def redis_client(redis_url: str, redis_prefix: str) -> Iterator[redis.Redis]:
     here, so its keys are cleaned up even if the test only writes through this client)."""
     with redis.Redis.from_url(redis_url, decode_responses=True) as client:
         yield client
+
+
+# ------------------------------------------------------------------------------ corpus report
+
+_CORPUS_REPORT: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture(scope="session")
+def corpus_report() -> dict[str, dict[str, str]]:
+    """Per corpus case, each step's outcome (test_corpus.py); printed at the end of the run."""
+    return _CORPUS_REPORT
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _CORPUS_REPORT:
+        return
+    from tests.test_corpus import STEPS
+
+    tr = terminalreporter
+    tr.section("schema-pair corpus")
+    width = max(len(name) for name in _CORPUS_REPORT)
+    tr.write_line(f"{'case':<{width}}  " + "  ".join(f"{s:<8}" for s in STEPS))
+    passed = 0
+    for name, row in sorted(_CORPUS_REPORT.items()):
+        cells = "  ".join(f"{row.get(step, '-'):<8}" for step in STEPS)
+        note = f"  ({row['note']})" if "note" in row else ""
+        tr.write_line(f"{name:<{width}}  {cells}{note}")
+        passed += all(row.get(step) == "pass" for step in STEPS)
+    tr.write_line(f"{passed} of {len(_CORPUS_REPORT)} cases pass every step.")

@@ -1,0 +1,11 @@
+CREATE SCHEMA app;
+COMMENT ON SCHEMA app IS 'schema comment';
+CREATE TYPE app.kind AS ENUM ('a', 'b');
+COMMENT ON TYPE app.kind IS 'enum comment';
+CREATE TABLE app.things (id integer CONSTRAINT things_pk PRIMARY KEY, kind app.kind, CONSTRAINT ck_things_id CHECK (id > 0));
+COMMENT ON TABLE app.things IS 'table comment';
+COMMENT ON COLUMN app.things.kind IS 'column comment';
+COMMENT ON CONSTRAINT things_pk ON app.things IS 'primary key comment';
+COMMENT ON CONSTRAINT ck_things_id ON app.things IS 'check comment';
+CREATE INDEX idx_things_kind ON app.things (kind);
+COMMENT ON INDEX app.idx_things_kind IS 'index comment';

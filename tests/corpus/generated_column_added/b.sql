@@ -1,0 +1,6 @@
+CREATE TABLE public.items (
+    id integer PRIMARY KEY,
+    price numeric(10,2) NOT NULL,
+    qty integer NOT NULL,
+    total numeric GENERATED ALWAYS AS (price * qty) STORED
+);

@@ -1,0 +1,4 @@
+CREATE SCHEMA app;
+CREATE TABLE app.t (id integer PRIMARY KEY, secret text);
+GRANT USAGE ON SCHEMA app TO PUBLIC;
+GRANT SELECT (id) ON app.t TO PUBLIC;

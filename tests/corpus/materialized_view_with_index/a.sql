@@ -1,0 +1,1 @@
+CREATE TABLE public.sales (id integer PRIMARY KEY, amount numeric);

@@ -1,0 +1,2 @@
+CREATE SCHEMA billing;
+CREATE SCHEMA crm;

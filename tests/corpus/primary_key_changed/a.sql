@@ -1,0 +1,1 @@
+CREATE TABLE public.codes (code text PRIMARY KEY, id integer NOT NULL);

@@ -1,0 +1,2 @@
+CREATE TABLE public.vehicles (id integer, wheels integer);
+CREATE TABLE public.cars (doors integer) INHERITS (public.vehicles);

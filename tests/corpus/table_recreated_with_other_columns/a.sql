@@ -1,0 +1,1 @@
+CREATE TABLE public.stats (id integer PRIMARY KEY, hits integer);

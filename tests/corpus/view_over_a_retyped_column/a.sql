@@ -1,0 +1,2 @@
+CREATE TABLE public.users (id integer PRIMARY KEY, email varchar(100));
+CREATE VIEW public.user_emails AS SELECT id, email FROM public.users;
