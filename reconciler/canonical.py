@@ -20,6 +20,7 @@ import psycopg
 from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.pg_function import function_sql
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
@@ -107,11 +108,13 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         for key, v in desired.views.items()
         if key in live.views and v.query != live.views[key].query  # even in white space only
     ]
-    if not todo and not todo_indexes and not todo_views:
+    todo_functions = [key for key, f in desired.functions.items() if live.functions.get(key) != f]
+    if not todo and not todo_indexes and not todo_views and not todo_functions:
         return desired
 
     try:
-        return _probe(conn, desired, todo, todo_indexes, todo_views)
+        probed = _probe(conn, desired, todo, todo_indexes, todo_views)
+        return _probe_functions(conn, probed, todo_functions) if todo_functions else probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
         # texts as written; the plan may then show spelling-only changes, never miss one.
@@ -216,3 +219,32 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
         if key in views:
             views[key] = dataclasses.replace(views[key], query=pv.query)
     return dataclasses.replace(desired, tables=tables, indexes=indexes, views=views)
+
+
+def _probe_functions(
+    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
+) -> PgSnapshot:
+    """The server's spelling of each function's argument types (what names it), arguments,
+    result and settings: each is created under a numbered name in a scratch schema."""
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        conn.execute("SET LOCAL check_function_bodies = off")
+        scratch = "reconciler_probe_fn"
+        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
+        for i, key in enumerate(todo):
+            f = dataclasses.replace(desired.functions[key], name=f"f{i}")
+            _try(conn, function_sql(f, schema=scratch))
+        probed = introspect(conn, schemas=[scratch])
+    functions = dict(desired.functions)
+    by_name = {pf.name: pf for pf in probed.functions.values()}
+    for i, key in enumerate(todo):
+        pf = by_name.get(f"f{i}")
+        if pf is None:
+            continue  # the server refused it: its text stays, the apply will say why
+        f = functions.pop(key)
+        f = dataclasses.replace(
+            f, types=pf.types, arguments=pf.arguments, returns=pf.returns, config=pf.config
+        )
+        functions[(f.schema, f.name, f.types)] = f
+    return dataclasses.replace(desired, functions=functions)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table, View
+from reconciler.model.pg import Column, ForeignKey, Function, Index, IndexElement, Table, View
 from reconciler.model.snapshot import PgSnapshot
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -145,7 +145,7 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
 def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     """Write the snapshot as YAML under out_dir; files Reconciler wrote before are replaced."""
     snap = snap.normalize()
-    for sub in ("tables", "types", "views"):
+    for sub in ("tables", "types", "views", "functions"):
         if (out_dir / sub).is_dir():
             shutil.rmtree(out_dir / sub)
     written: list[Path] = []
@@ -177,7 +177,35 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         path = out_dir / "views" / _file_name(schema, name, taken)
         _dump(path, {"views": [view_document(v, snap.indexes_of(schema, name))]})
         written.append(path)
+    taken = set()
+    for (schema, name, _), f in snap.functions.items():
+        path = out_dir / "functions" / _file_name(schema, name, taken)
+        _dump(path, {"functions": [function_document(f)]})
+        written.append(path)
     return written
+
+
+def function_document(f: Function) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": f.name, "schema": f.schema}
+    if f.is_procedure:
+        doc["kind"] = "procedure"
+    if f.arguments:
+        doc["arguments"] = f.arguments
+    if f.returns is not None:
+        doc["returns"] = f.returns
+    doc["language"] = f.language
+    for key, default in (("volatility", "volatile"), ("parallel", "unsafe")):
+        if getattr(f, key) != default and not f.is_procedure:
+            doc[key] = getattr(f, key)
+    for key in ("strict", "security_definer", "leakproof"):
+        if getattr(f, key):
+            doc[key] = True
+    if f.config:
+        doc["set"] = dict(entry.split("=", 1) for entry in f.config)
+    if f.comment is not None:
+        doc["comment"] = f.comment
+    doc["body"] = _Block(f.body)
+    return doc
 
 
 def view_document(v: View, indexes: list[Index]) -> dict[str, Any]:
@@ -197,7 +225,9 @@ class _Block(str):
 
 
 def _block(dumper: yaml.SafeDumper, value: _Block) -> yaml.ScalarNode:
-    style = "|" if "\n" in value and value == value.strip() else None
+    # A literal block keeps every line as it is; PyYAML falls back to a quoted scalar by
+    # itself where a block cannot hold the text exactly (trailing spaces, tabs).
+    style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=style)
 
 

@@ -15,9 +15,10 @@ OBJECTS = {
     "CREATE VIEW app.active_users AS SELECT id FROM app.users": None,  # views are modelled
     "CREATE MATERIALIZED VIEW app.user_count AS SELECT count(*) AS n FROM app.users": None,
     "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$BEGIN NEW.updated_at := now(); RETURN NEW; END$$": "function app.touch()",
-    "CREATE PROCEDURE app.noop(n integer) LANGUAGE sql AS $$SELECT 1$$": (
-        "procedure app.noop(IN n integer)"
+    "$$BEGIN NEW.updated_at := now(); RETURN NEW; END$$": None,  # functions are modelled
+    "CREATE PROCEDURE app.noop(n integer) LANGUAGE sql AS $$SELECT 1$$": None,
+    "CREATE FUNCTION app.c_like() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; END": (
+        "function app.c_like()"
     ),
     "CREATE TRIGGER users_touch BEFORE UPDATE ON app.users "
     "FOR EACH ROW EXECUTE FUNCTION app.touch()": "trigger users_touch on app.users",

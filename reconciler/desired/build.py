@@ -13,13 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from reconciler.desired import sqltext
+from reconciler.desired.functions import build_function
 from reconciler.desired.lint import LintIgnore
 from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
-from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table, View
+from reconciler.model.pg import (
+    Enum,
+    Extension,
+    ForeignKey,
+    Function,
+    Index,
+    Schema,
+    Table,
+    View,
+)
 from reconciler.model.snapshot import PgSnapshot
 
 # The tool's own schemas and the system ones never hold desired objects.
@@ -59,6 +69,7 @@ class Builder:
         self.tables: dict[tuple[str, str], Table] = {}
         self.indexes: dict[tuple[str, str], Index] = {}
         self.views: dict[tuple[str, str], View] = {}
+        self.functions: dict[tuple[str, str, str], Function] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -150,6 +161,8 @@ class Builder:
             root = Where(f.display, f.marks)
             for i, v in enumerate(f.spec.views):
                 build_view(self, v, root.sub("views", i))
+            for i, fn in enumerate(f.spec.functions):
+                build_function(self, fn, root.sub("functions", i))
         # Unique plain indexes per table, once: a foreign key may reference one as its key.
         self.unique_index_keys: dict[tuple[str, str], list[set[str]]] = {}
         for ix in self.indexes.values():
@@ -167,6 +180,7 @@ class Builder:
             tables=self.tables,
             indexes=self.indexes,
             views=self.views,
+            functions=self.functions,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 

@@ -198,6 +198,25 @@ class ViewSpec(_Spec):
     indexes: list[IndexSpec] = []  # materialized views only
 
 
+class FunctionSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    kind: Annotated[Literal["function", "procedure"], BeforeValidator(_words)] = "function"
+    arguments: Text = ""  # as in CREATE FUNCTION: "a integer, b text DEFAULT 'x'"
+    returns: Text | None = None  # required for a function, absent for a procedure
+    language: Ident
+    body: Annotated[str, Strict()]
+    volatility: Annotated[Literal["immutable", "stable", "volatile"], BeforeValidator(_words)] = (
+        "volatile"
+    )
+    strict: Flag = False
+    security_definer: Flag = False
+    leakproof: Flag = False
+    parallel: Annotated[Literal["safe", "restricted", "unsafe"], BeforeValidator(_words)] = "unsafe"
+    set: dict[Ident, Annotated[str, BeforeValidator(_sql_text), Strict()]] = {}
+    comment: Text | None = None
+
+
 class LintIgnoreSpec(_Spec):
     rule: Name
     reason: Annotated[str, Strict(), AfterValidator(_non_blank)]
@@ -233,6 +252,7 @@ class FileSpec(_TableFields):
     enums: list[EnumSpec] = []
     tables: list[TableSpec] = []
     views: list[ViewSpec] = []
+    functions: list[FunctionSpec] = []
 
 
 TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())

@@ -411,6 +411,15 @@ def canonical_collation(text: str, schemas: Collection[str] = ()) -> str | None:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def check_tokens(text: str, what: str, *, allow_empty: bool = False) -> None:
+    """Refuse ';', comments and unbalanced parentheses in SQL text spliced into a statement."""
+    if not text.strip():
+        if allow_empty:
+            return
+        raise SqlTextError(f"the {what} must not be empty")
+    _check_tokens(text, what)
+
+
 def _check_tokens(text: str, what: str) -> None:
     """Refuse comments and unbalanced parentheses, which could end the enclosing SQL."""
     if "\0" in text:

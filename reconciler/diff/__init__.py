@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.dependents import readd_dependent_foreign_keys
+from reconciler.diff.functions import compare_functions
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_enums, compare_extensions, compare_schemas
 from reconciler.diff.renames import apply_renames
@@ -31,6 +32,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
     changes += compare_schemas(ctx)
     changes += compare_extensions(ctx)
     changes += compare_enums(ctx)
+    changes += compare_functions(ctx)
     changes += compare_tables(ctx)
     changes += compare_indexes(ctx)
     changes += readd_dependent_foreign_keys(ctx, changes)

@@ -2,7 +2,8 @@
 
 Dependencies are read from the model: a column depends on the enum type it uses; anything
 that may use an extension's types, functions or operator classes depends on the extensions
-(a catalog-free planner cannot tell which one, so it depends on all of them); a foreign key
+and on the declared functions (a catalog-free planner cannot tell which one, so it depends on
+all of them); a foreign key
 depends on the unique key it references.
 """
 
@@ -27,7 +28,13 @@ class DiffContext:
             for (schema, name), e in snap.enums.items():
                 self._enum_by_type[qualified(schema, name)] = e.address
         exts = {*self.desired.extensions, *self.live.extensions}
-        self.extension_deps = frozenset(Address.of("pg", "extension", e) for e in exts)
+        self.only_extension_deps = frozenset(Address.of("pg", "extension", e) for e in exts)
+        # What any expression may call: the extensions' functions and the plan's own routines.
+        routines = {
+            f.address for snap in (self.desired, self.live) for f in snap.functions.values()
+        }
+        self.extension_deps = self.only_extension_deps | routines
+        self.enum_addresses = frozenset(self._enum_by_type.values())
 
     def is_enum(self, type_text: str) -> bool:
         return type_text.removesuffix("[]") in self._enum_by_type

@@ -33,6 +33,7 @@ from reconciler.model.pg import (
     Enum,
     Extension,
     ForeignKey,
+    Function,
     Index,
     IndexElement,
     PrimaryKey,
@@ -70,12 +71,15 @@ KINDS = (
     "constraints",
     "indexes",
     "views",
+    "functions",
     "unsupported",
 )
 _SQL_DIR = Path(__file__).with_name("sql")
 
 # pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
 _PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
+# pg_proc.prosqlbody (SQL-standard bodies) exists from PostgreSQL 14 on.
+_PG14_ONLY_COLUMN = re.compile(r"\b\w+\.prosqlbody\b")
 
 _SAVEPOINT = "reconciler_introspect"
 _SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in DEPARSE_SETTINGS)
@@ -153,11 +157,21 @@ def _sql(name: str) -> str:
     return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def _fragment(name: str) -> str:
+    """A shared fragment without its leading comment lines."""
+    lines = _sql(name).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("--"))
+
+
 @cache
 def _queries(server_version: int) -> tuple[str, ...]:
     # The scope (which schemas, which tables) is written once, in _scope.sql / _tables.sql, and
     # spliced into every kind's query, so all kinds agree on what is in scope.
-    shared = {"/*@scope*/": _sql("_scope"), "/*@tables*/": _sql("_tables")}
+    shared = {
+        "/*@scope*/": _sql("_scope"),
+        "/*@tables*/": _sql("_tables"),
+        "/*@modelled_routine*/": _fragment("_modelled_routine"),
+    }
     texts = []
     for kind in KINDS:
         text = _sql(kind)
@@ -166,6 +180,8 @@ def _queries(server_version: int) -> tuple[str, ...]:
         texts.append(text)
     if server_version < 150000:
         texts = [_PG15_ONLY_COLUMN.sub("false", t) for t in texts]
+    if server_version < 140000:
+        texts = [_PG14_ONLY_COLUMN.sub("NULL", t) for t in texts]
     return tuple(texts)
 
 
@@ -261,6 +277,7 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
         views={(row[0], row[1]): _view(row) for row in rows["views"]},
+        functions={(row[0], row[1], row[2]): _function(row) for row in rows["functions"]},
         unsupported=tuple((kind, name) for kind, name in rows["unsupported"]),  # sorted in SQL
     )
 
@@ -311,6 +328,31 @@ def _view(row: tuple[Any, ...]) -> View:
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
     return View(schema, name, query, materialized, comment, reads=reads)
+
+
+_VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
+_PARALLEL = {"s": "safe", "r": "restricted", "u": "unsafe"}
+
+
+def _function(row: tuple[Any, ...]) -> Function:
+    schema, name, types, arguments, returns, language, body = row[:7]
+    volatility, strict, secdef, leakproof, parallel, config, comment = row[7:]
+    return Function(
+        schema=schema,
+        name=name,
+        types=types,
+        arguments=arguments,
+        returns=returns,
+        language=language,
+        body=body,
+        volatility=_VOLATILITY[volatility],
+        strict=strict,
+        security_definer=secdef,
+        leakproof=leakproof,
+        parallel=_PARALLEL[parallel],
+        config=tuple(config),
+        comment=comment,
+    )
 
 
 def _attnum(row: tuple[Any, ...]) -> int:

@@ -219,6 +219,48 @@ class View:
         return Address.of("pg", "table", self.schema, self.name)
 
 
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function or procedure written in a procedural language (its body is text). It is
+    named by its schema, name and argument types (`types`, format_type spelling without
+    modifiers, as in `DROP FUNCTION s.f(integer, text)`). `arguments` and `returns` are the
+    server's spelling (pg_get_function_arguments / _result) once canonical; `body` is kept
+    exactly as written; `config` holds `name=value` settings (`SET search_path = …`)."""
+
+    schema: str
+    name: str
+    types: str
+    arguments: str
+    returns: str | None  # None: a procedure
+    language: str
+    body: str
+    volatility: str = "volatile"  # immutable | stable | volatile
+    strict: bool = False
+    security_definer: bool = False
+    leakproof: bool = False
+    parallel: str = "unsafe"  # safe | restricted | unsafe
+    config: tuple[str, ...] = ()
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def is_procedure(self) -> bool:
+        return self.returns is None
+
+    @property
+    def kind(self) -> str:
+        return "procedure" if self.is_procedure else "function"
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", self.kind, self.schema, self.name, self.types)
+
+    def signature_matches(self, other: Function) -> bool:
+        """Whether CREATE OR REPLACE can turn one into the other (Postgres refuses a new
+        return type, other argument names or defaults, or a function into a procedure)."""
+        return (self.arguments, self.returns) == (other.arguments, other.returns)
+
+
 def _reduce_by_fields(value: object) -> tuple[type, tuple[object, ...]]:
     """Pickle as a constructor call: the desired-state cache unpickles twenty thousand of
     these per thousand tables, and the dataclass default (fields() + setattr per field) is
@@ -226,6 +268,18 @@ def _reduce_by_fields(value: object) -> tuple[type, tuple[object, ...]]:
     return type(value), tuple([getattr(value, name) for name in value.__dataclass_fields__])
 
 
-_MODELS = (Schema, Extension, Enum, Column, PrimaryKey, Unique, Check, ForeignKey, Table, View)
+_MODELS = (
+    Schema,
+    Extension,
+    Enum,
+    Column,
+    PrimaryKey,
+    Unique,
+    Check,
+    ForeignKey,
+    Table,
+    View,
+    Function,
+)
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.pg import Enum, Extension, Index, Schema, Table, View
+from reconciler.model.pg import Enum, Extension, Function, Index, Schema, Table, View
 
 
 def value_dict(obj: Any) -> Any:
@@ -50,6 +50,7 @@ class PgSnapshot:
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     indexes: dict[tuple[str, str], Index] = field(default_factory=dict)
     views: dict[tuple[str, str], View] = field(default_factory=dict)
+    functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)  # name, types
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -63,6 +64,7 @@ class PgSnapshot:
             tables=dict(sorted(tables.items())),
             indexes=dict(sorted(self.indexes.items())),
             views=dict(sorted(self.views.items())),
+            functions=dict(sorted(self.functions.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -103,4 +105,6 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
         out[str(i.address)] = value_dict(i)
     for v in n.views.values():
         out[str(v.address)] = value_dict(v)
+    for f in n.functions.values():
+        out[str(f.address)] = value_dict(f)
     return out

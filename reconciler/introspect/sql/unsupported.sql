@@ -162,6 +162,7 @@ found (kind, name) AS (
             AND dep.objid = p.oid
             AND dep.deptype = 'i'
       )
+      AND NOT (/*@modelled_routine*/)
     UNION ALL
     -- types other than enums (modelled), arrays and row types (implicit)
     SELECT

@@ -1,0 +1,129 @@
+"""Functions and procedures from their specs (the `functions:` key of any file).
+
+Every piece of SQL text a spec gives is checked to be what it claims (an argument list, a
+return type, one setting value) with pglast before it is spliced into CREATE FUNCTION; the
+body is passed dollar-quoted, verbatim. The argument types that name the function are worked
+out here in the server's spelling (format_type, no modifiers); the planner asks the server
+for its spelling of the arguments and result before comparing (canonical.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pglast import ast, parse_sql
+from pglast.stream import RawStream
+
+from reconciler.desired import sqltext
+from reconciler.desired.spec import FunctionSpec
+from reconciler.desired.tables import split_name
+from reconciler.desired.yamlload import Where
+from reconciler.model.pg import Function
+
+if TYPE_CHECKING:
+    from reconciler.desired.build import Builder
+
+_IDENTITY_MODES = {"i", "d", "b", "v"}  # IN (explicit or default), INOUT, VARIADIC
+_TYPMODS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
+
+
+def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
+    name_at = where.sub("name")
+    schema, name = split_name(spec.name, spec.schema_, "public")
+    if not (ctx.name_ok(schema, name_at) and ctx.name_ok(name, name_at)):
+        return
+    procedure = spec.kind == "procedure"
+    if procedure and spec.returns is not None:
+        ctx.report(where.sub("returns"), "a procedure returns nothing: remove `returns`")
+        return
+    if not procedure and spec.returns is None:
+        ctx.report(where, "a function needs `returns` (a type, `trigger`, `SETOF …`, `TABLE(…)`)")
+        return
+    try:
+        types = _identity_types(spec.arguments, ctx.enum_resolver(schema))
+    except sqltext.SqlTextError as exc:
+        ctx.report(where.sub("arguments"), str(exc))
+        return
+    returns = None
+    if spec.returns is not None:
+        try:
+            returns = _check_returns(spec.returns)
+        except sqltext.SqlTextError as exc:
+            ctx.report(where.sub("returns"), str(exc))
+            return
+    config = []
+    for key, value in spec.set.items():
+        try:
+            config.append(f"{key}={_check_setting(key, value)}")
+        except sqltext.SqlTextError as exc:
+            ctx.report(where.sub("set", key), str(exc))
+            return
+    if (schema, name, types) in ctx.functions:
+        first = ctx.functions[(schema, name, types)].source
+        ctx.report(
+            name_at, f"{spec.kind} '{schema}.{name}({types})' is declared twice (first at {first})"
+        )
+        return
+    ctx.use_schema(schema, where)
+    ctx.functions[(schema, name, types)] = Function(
+        schema=schema,
+        name=name,
+        types=types,
+        arguments=spec.arguments.strip(),
+        returns=returns,
+        language=spec.language,
+        body=spec.body,
+        volatility=spec.volatility,
+        strict=spec.strict,
+        security_definer=spec.security_definer,
+        leakproof=spec.leakproof,
+        parallel=spec.parallel,
+        config=tuple(config),
+        comment=spec.comment,
+        source=where.source,
+    )
+
+
+def _create(arguments: str, returns: str, what: str) -> ast.CreateFunctionStmt:
+    text = f"CREATE FUNCTION x(\n{arguments}\n) RETURNS {returns}\nLANGUAGE sql AS ''"
+    try:
+        stmts = parse_sql(text)
+    except Exception as exc:
+        raise sqltext.SqlTextError(f"invalid {what}: {exc.args[0] if exc.args else exc}") from None
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.CreateFunctionStmt):
+        raise sqltext.SqlTextError(f"the {what} must be exactly one {what}")
+    return stmts[0].stmt
+
+
+def _identity_types(arguments: str, enum_schema) -> str:
+    sqltext.check_tokens(arguments, "argument list", allow_empty=True)
+    stmt = _create(arguments, "void", "argument list")
+    types = []
+    for p in stmt.parameters or ():
+        mode = p.mode.value if hasattr(p.mode, "value") else str(p.mode)
+        if mode in _IDENTITY_MODES:
+            text = RawStream()(p.argType)
+            types.append(_TYPMODS.sub("", sqltext.canonical_type(text, enum_schema)))
+    return ", ".join(types)
+
+
+def _check_returns(returns: str) -> str:
+    returns = returns.strip()
+    sqltext.check_tokens(returns, "return type")
+    stmt = _create("", returns, "return type")
+    if stmt.returnType is None:
+        raise sqltext.SqlTextError(f"'{returns}' is not a return type")
+    return returns
+
+
+def _check_setting(key: str, value: str) -> str:
+    value = value.strip()
+    sqltext.check_tokens(value, f"value of setting {key}")
+    try:
+        stmts = parse_sql(f"SET {key} TO {value}")
+    except Exception:
+        stmts = []
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.VariableSetStmt):
+        raise sqltext.SqlTextError(f"'{value}' is not a value of setting {key}")
+    return value

@@ -1,0 +1,143 @@
+"""Changes of functions and procedures: create, drop, and CREATE OR REPLACE when the
+signature allows it (otherwise the diff drops and creates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Function
+from reconciler.ops.base import Action, Change, Statement
+from reconciler.ops.sqltext import ident, literal
+
+# Bodies are validated when the function runs, as pg_dump does: a function may then be created
+# before the tables its body reads (and the tables whose defaults call it after it).
+NO_BODY_CHECK = Statement("SET LOCAL check_function_bodies = off")
+
+# Settings whose value is a list: each element is quoted on its own, as the server stores it.
+_LIST_SETTINGS = frozenset({"search_path", "temp_tablespaces", "session_preload_libraries"})
+
+
+def _dollar_quote(body: str) -> str:
+    tag, n = "$body$", 0
+    while tag in body:
+        n += 1
+        tag = f"$body{n}$"
+    return f"{tag}{body}{tag}"
+
+
+def _setting(entry: str) -> str:
+    name, _, value = entry.partition("=")
+    if name.lower() in _LIST_SETTINGS:
+        rendered = ", ".join(literal(v.strip()) for v in value.split(","))
+    else:
+        rendered = literal(value)
+    return f"SET {ident(name)} TO {rendered}"
+
+
+def function_sql(f: Function, *, replace: bool = False, schema: str | None = None) -> str:
+    head = "CREATE OR REPLACE" if replace else "CREATE"
+    lines = [f"{head} {f.kind.upper()} {ident(schema or f.schema, f.name)}({f.arguments})"]
+    if not f.is_procedure:
+        lines.append(f"RETURNS {f.returns}")
+    lines.append(f"LANGUAGE {ident(f.language)}")
+    if not f.is_procedure:
+        lines.append(f.volatility.upper())
+        lines.append("STRICT" if f.strict else "CALLED ON NULL INPUT")
+        lines.append("LEAKPROOF" if f.leakproof else "NOT LEAKPROOF")
+        lines.append(f"PARALLEL {f.parallel.upper()}")
+    lines.append("SECURITY DEFINER" if f.security_definer else "SECURITY INVOKER")
+    lines += [_setting(c) for c in f.config]
+    lines.append(f"AS {_dollar_quote(f.body)}")
+    return "\n".join(lines)
+
+
+def signature_sql(f: Function) -> str:
+    return f"{f.kind.upper()} {ident(f.schema, f.name)}({f.types})"
+
+
+def _comment(f: Function) -> list[Statement]:
+    if f.comment is None:
+        return []
+    return [Statement(f"COMMENT ON {signature_sql(f)} IS {literal(f.comment)}")]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFunction(Change):
+    function: Function
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.function.address
+
+    def statements(self) -> list[Statement]:
+        return [NO_BODY_CHECK, Statement(function_sql(self.function)), *_comment(self.function)]
+
+    def reverse(self) -> Change:
+        return DropFunction(self.function, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return f"{self.function.kind} in {self.function.language}"
+
+
+@dataclass(frozen=True, slots=True)
+class DropFunction(Change):
+    function: Function
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.function.address
+
+    def statements(self) -> list[Statement]:
+        f = self.function
+        return [Statement(f"DROP {f.kind.upper()} IF EXISTS {ident(f.schema, f.name)}({f.types})")]
+
+    def reverse(self) -> Change:
+        return CreateFunction(self.function, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return self.function.kind
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceFunction(Change):
+    old: Function
+    new: Function
+    deps: frozenset[Address] = frozenset()
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        out = [NO_BODY_CHECK, Statement(function_sql(self.new, replace=True))]
+        if self.new.comment != self.old.comment:
+            value = "NULL" if self.new.comment is None else literal(self.new.comment)
+            out.append(Statement(f"COMMENT ON {signature_sql(self.new)} IS {value}"))
+        return out
+
+    def reverse(self) -> Change:
+        return ReplaceFunction(self.new, self.old, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def details(self) -> list[dict]:
+        from reconciler.model.compare import attribute_changes
+
+        return attribute_changes(self.old, self.new)
+
+    def describe(self) -> str:
+        changed = [d["attribute"] for d in self.details()]
+        return f"{self.new.kind}: " + ", ".join(changed)
