@@ -21,6 +21,7 @@ from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg_function import function_sql
+from reconciler.ops.pg_trigger import trigger_sql
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
@@ -109,12 +110,19 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         if key in live.views and v.query != live.views[key].query  # even in white space only
     ]
     todo_functions = [key for key, f in desired.functions.items() if live.functions.get(key) != f]
-    if not todo and not todo_indexes and not todo_views and not todo_functions:
+    todo_triggers = [
+        key
+        for key, t in desired.triggers.items()
+        if t.when is not None and key in live.triggers and live.triggers[key] != t
+    ]
+    if not (todo or todo_indexes or todo_views or todo_functions or todo_triggers):
         return desired
 
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
-        return _probe_functions(conn, probed, todo_functions) if todo_functions else probed
+        if todo_functions:
+            probed = _probe_functions(conn, probed, todo_functions)
+        return _probe_triggers(conn, probed, todo_triggers) if todo_triggers else probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
         # texts as written; the plan may then show spelling-only changes, never miss one.
@@ -248,3 +256,38 @@ def _probe_functions(
         )
         functions[(f.schema, f.name, f.types)] = f
     return dataclasses.replace(desired, functions=functions)
+
+
+def _probe_triggers(
+    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
+) -> PgSnapshot:
+    """The server's text of each WHEN condition (it adds casts): each trigger is created on a
+    column-only copy of its table in a scratch schema."""
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        scratch = "reconciler_probe_tg"
+        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
+        for i, key in enumerate(todo):
+            t = desired.triggers[key]
+            table = desired.tables.get((t.schema, t.table))
+            if table is None:
+                continue
+            copy = f"t{i}"
+            bare = dataclasses.replace(
+                table,
+                name=copy,
+                columns=tuple(
+                    dataclasses.replace(c, default=None, generated=None) for c in table.columns
+                ),
+                checks=(),
+            )
+            if _try(conn, _probe_table_sql(scratch, bare)):
+                _try(conn, trigger_sql(dataclasses.replace(t, table=copy), schema=scratch))
+        probed = introspect(conn, schemas=[scratch])
+    triggers = dict(desired.triggers)
+    for i, key in enumerate(todo):
+        found = probed.triggers.get((scratch, f"t{i}", key[2]))
+        if found is not None:
+            triggers[key] = dataclasses.replace(triggers[key], when=found.when)
+    return dataclasses.replace(desired, triggers=triggers)

@@ -14,7 +14,16 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.pg import Column, ForeignKey, Function, Index, IndexElement, Table, View
+from reconciler.model.pg import (
+    Column,
+    ForeignKey,
+    Function,
+    Index,
+    IndexElement,
+    Table,
+    Trigger,
+    View,
+)
 from reconciler.model.snapshot import PgSnapshot
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -90,7 +99,25 @@ def _index(ix: Index) -> dict[str, Any]:
     )
 
 
-def table_document(t: Table, indexes: list[Index]) -> dict[str, Any]:
+def _trigger(t: Trigger) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": t.name,
+            "timing": t.timing,
+            "events": list(t.events),
+            "columns": list(t.columns),
+            "for_each": None if t.level == "row" else t.level,
+            "when": t.when,
+            "function": t.function,
+            "arguments": list(t.arguments),
+            "comment": t.comment,
+        }
+    )
+
+
+def table_document(
+    t: Table, indexes: list[Index], triggers: list[Trigger] | None = None
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"table": t.name, "schema": t.schema}
     if t.comment is not None:
         doc["comment"] = t.comment
@@ -123,6 +150,8 @@ def table_document(t: Table, indexes: list[Index]) -> dict[str, Any]:
         doc["foreign_keys"] = [_fk(fk) for fk in t.foreign_keys]
     if indexes:
         doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
+    if triggers:
+        doc["triggers"] = [_trigger(tg) for tg in sorted(triggers, key=lambda tg: tg.name)]
     return doc
 
 
@@ -170,7 +199,8 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     taken = set()
     for (schema, name), t in snap.tables.items():
         path = out_dir / "tables" / _file_name(schema, name, taken)
-        _dump(path, table_document(t, snap.indexes_of(schema, name)))
+        triggers = [tg for (s, tb, _), tg in snap.triggers.items() if (s, tb) == (schema, name)]
+        _dump(path, table_document(t, snap.indexes_of(schema, name), triggers))
         written.append(path)
     taken = set()
     for (schema, name), v in snap.views.items():

@@ -21,7 +21,10 @@ OBJECTS = {
         "function app.c_like()"
     ),
     "CREATE TRIGGER users_touch BEFORE UPDATE ON app.users "
-    "FOR EACH ROW EXECUTE FUNCTION app.touch()": "trigger users_touch on app.users",
+    "FOR EACH ROW EXECUTE FUNCTION app.touch()": None,  # triggers are modelled
+    "CREATE TRIGGER users_disabled AFTER INSERT ON app.users "
+    "FOR EACH ROW EXECUTE FUNCTION app.touch()": None,
+    "ALTER TABLE app.users DISABLE TRIGGER users_disabled": "trigger users_disabled on app.users",
     "ALTER TABLE app.users ENABLE ROW LEVEL SECURITY": "row-level security app.users",
     "CREATE POLICY own_rows ON app.users USING (true)": "policy own_rows on app.users",
     "CREATE DOMAIN app.email AS text CHECK (VALUE LIKE '%@%')": "domain app.email",

@@ -28,6 +28,7 @@ from reconciler.model.pg import (
     Index,
     Schema,
     Table,
+    Trigger,
     View,
 )
 from reconciler.model.snapshot import PgSnapshot
@@ -70,6 +71,7 @@ class Builder:
         self.indexes: dict[tuple[str, str], Index] = {}
         self.views: dict[tuple[str, str], View] = {}
         self.functions: dict[tuple[str, str, str], Function] = {}
+        self.triggers: dict[tuple[str, str, str], Trigger] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -181,6 +183,7 @@ class Builder:
             indexes=self.indexes,
             views=self.views,
             functions=self.functions,
+            triggers=self.triggers,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 

@@ -217,6 +217,21 @@ class FunctionSpec(_Spec):
     comment: Text | None = None
 
 
+TriggerEvent = Annotated[Literal["insert", "update", "delete", "truncate"], BeforeValidator(_words)]
+
+
+class TriggerSpec(_Spec):
+    name: Ident
+    timing: Annotated[Literal["before", "after"], BeforeValidator(_words)]
+    events: Annotated[list[TriggerEvent], Field(min_length=1)]
+    function: Name  # [schema.]name of a function returning trigger
+    for_each: Annotated[Literal["row", "statement"], BeforeValidator(_words)] = "row"
+    columns: list[Ident] = []  # UPDATE OF these columns
+    when: Expr | None = None
+    arguments: list[Text] = []
+    comment: Text | None = None
+
+
 class LintIgnoreSpec(_Spec):
     rule: Name
     reason: Annotated[str, Strict(), AfterValidator(_non_blank)]
@@ -237,6 +252,7 @@ class _TableFields(_Spec):
     checks: list[CheckSpec] = []
     foreign_keys: list[ForeignKeySpec] = []
     indexes: list[IndexSpec] = []
+    triggers: list[TriggerSpec] = []
 
 
 class TableSpec(_TableFields):

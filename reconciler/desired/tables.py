@@ -80,6 +80,11 @@ class TableBuilder:
         self.foreign_keys()
         for i, ix in enumerate(spec.indexes):
             self.index(ix, where.sub("indexes", i))
+        if spec.triggers:
+            from reconciler.desired.triggers import build_trigger  # it needs this module
+
+            for i, tg in enumerate(spec.triggers):
+                build_trigger(self, tg, where.sub("triggers", i))
         self.lint_ignores()
 
     # --- columns -------------------------------------------------------------------------------

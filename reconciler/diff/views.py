@@ -44,6 +44,11 @@ def compare_views(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     return out + _reindex(ctx, replaced, changes)
 
 
+def reshaped_columns(changes: list[Change]) -> set[tuple[str, str, str]]:
+    """(schema, table, column) of every column the plan retypes, drops or regenerates."""
+    return _reshaped(changes)[0]
+
+
 def _reshaped(changes: list[Change]) -> tuple[set[tuple[str, str, str]], set[Key]]:
     """Columns (schema, table, column) and tables the plan changes in a way Postgres refuses
     under a view reading them: a new type or collation, a drop, a generation change."""

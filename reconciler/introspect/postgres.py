@@ -39,6 +39,7 @@ from reconciler.model.pg import (
     PrimaryKey,
     Schema,
     Table,
+    Trigger,
     Unique,
     View,
 )
@@ -63,8 +64,7 @@ DEPARSE_SETTINGS: dict[str, str] = {
 }
 
 KINDS = (
-    "schemas",
-    "extensions",
+    "namespaces",  # schemas and extensions
     "enums",
     "tables",
     "columns",
@@ -72,6 +72,7 @@ KINDS = (
     "indexes",
     "views",
     "functions",
+    "triggers",
     "unsupported",
 )
 _SQL_DIR = Path(__file__).with_name("sql")
@@ -171,6 +172,7 @@ def _queries(server_version: int) -> tuple[str, ...]:
         "/*@scope*/": _sql("_scope"),
         "/*@tables*/": _sql("_tables"),
         "/*@modelled_routine*/": _fragment("_modelled_routine"),
+        "/*@modelled_trigger*/": _fragment("_modelled_trigger"),
     }
     texts = []
     for kind in KINDS:
@@ -265,10 +267,15 @@ def _execute(conn: psycopg.Connection, query: str, params: Any = None) -> psycop
 
 def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
     return PgSnapshot(
-        schemas={name: Schema(name=name, comment=comment) for name, comment in rows["schemas"]},
+        schemas={
+            name: Schema(name=name, comment=comment)
+            for kind, name, _, _, comment in rows["namespaces"]
+            if kind == "schema"
+        },
         extensions={
             name: Extension(name=name, schema=schema, version=version)
-            for name, schema, version in rows["extensions"]
+            for kind, name, schema, version, _ in rows["namespaces"]
+            if kind == "extension"
         },
         enums={
             (schema, name): Enum(schema=schema, name=name, labels=tuple(labels), comment=comment)
@@ -278,6 +285,7 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
         views={(row[0], row[1]): _view(row) for row in rows["views"]},
         functions={(row[0], row[1], row[2]): _function(row) for row in rows["functions"]},
+        triggers={(row[0], row[1], row[2]): _trigger(row) for row in rows["triggers"]},
         unsupported=tuple((kind, name) for kind, name in rows["unsupported"]),  # sorted in SQL
     )
 
@@ -328,6 +336,39 @@ def _view(row: tuple[Any, ...]) -> View:
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
     return View(schema, name, query, materialized, comment, reads=reads)
+
+
+# pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h)
+_TG_ROW, _TG_BEFORE, _TG_INSTEAD = 1, 2, 64
+_TG_EVENTS = (("insert", 4), ("update", 16), ("delete", 8), ("truncate", 32))
+
+
+def _trigger(row: tuple[Any, ...]) -> Trigger:
+    schema, table, name, tgtype, columns, function, nargs, args, definition, comment = row
+    timing = "instead of" if tgtype & _TG_INSTEAD else "before" if tgtype & _TG_BEFORE else "after"
+    arguments = tuple(bytes(args).decode().split("\0")[:nargs]) if nargs else ()
+    return Trigger(
+        schema=schema,
+        table=table,
+        name=name,
+        timing=timing,
+        events=tuple(e for e, bit in _TG_EVENTS if tgtype & bit),
+        function=function,
+        level="row" if tgtype & _TG_ROW else "statement",
+        columns=tuple(columns),
+        when=trigger_when(definition),
+        arguments=arguments,
+        comment=comment,
+    )
+
+
+def trigger_when(definition: str) -> str | None:
+    """The WHEN condition of a CREATE TRIGGER statement, as pglast prints it back."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    stmt = parse_sql(definition)[0].stmt
+    return None if stmt.whenClause is None else RawStream()(stmt.whenClause)
 
 
 _VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}

@@ -261,6 +261,37 @@ class Function:
         return (self.arguments, self.returns) == (other.arguments, other.returns)
 
 
+TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")  # the order Postgres prints them
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A trigger on a table calling a function. `function` is its schema-qualified name as
+    format('%I.%I') spells it; `when` is the server's text of the WHEN condition (read back
+    from pg_get_triggerdef) once canonical; `columns` are those of UPDATE OF."""
+
+    schema: str
+    table: str
+    name: str
+    timing: str  # before | after
+    events: tuple[str, ...]  # in TRIGGER_EVENTS order
+    function: str
+    level: str = "row"  # row | statement
+    columns: tuple[str, ...] = ()
+    when: str | None = None
+    arguments: tuple[str, ...] = ()
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "trigger", self.schema, self.table, self.name)
+
+    @property
+    def table_address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+
 def _reduce_by_fields(value: object) -> tuple[type, tuple[object, ...]]:
     """Pickle as a constructor call: the desired-state cache unpickles twenty thousand of
     these per thousand tables, and the dataclass default (fields() + setattr per field) is
@@ -280,6 +311,7 @@ _MODELS = (
     Table,
     View,
     Function,
+    Trigger,
 )
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.pg import Enum, Extension, Function, Index, Schema, Table, View
+from reconciler.model.pg import Enum, Extension, Function, Index, Schema, Table, Trigger, View
 
 
 def value_dict(obj: Any) -> Any:
@@ -51,6 +51,7 @@ class PgSnapshot:
     indexes: dict[tuple[str, str], Index] = field(default_factory=dict)
     views: dict[tuple[str, str], View] = field(default_factory=dict)
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)  # name, types
+    triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)  # table, name
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -65,6 +66,7 @@ class PgSnapshot:
             indexes=dict(sorted(self.indexes.items())),
             views=dict(sorted(self.views.items())),
             functions=dict(sorted(self.functions.items())),
+            triggers=dict(sorted(self.triggers.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -107,4 +109,6 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
         out[str(v.address)] = value_dict(v)
     for f in n.functions.values():
         out[str(f.address)] = value_dict(f)
+    for tg in n.triggers.values():
+        out[str(tg.address)] = value_dict(tg)
     return out

@@ -1,0 +1,80 @@
+"""Changes of triggers: create and drop (a changed trigger is a drop and a create)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Trigger
+from reconciler.ops.base import Action, Change, Statement
+from reconciler.ops.sqltext import ident, idents, literal
+
+
+def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
+    events = []
+    for e in t.events:
+        events.append(
+            f"UPDATE OF {idents(t.columns)}" if e == "update" and t.columns else e.upper()
+        )
+    text = (
+        f"CREATE TRIGGER {ident(t.name)} {t.timing.upper()} {' OR '.join(events)}"
+        f"\nON {ident(schema or t.schema, t.table)} FOR EACH {t.level.upper()}"
+    )
+    if t.when is not None:
+        text += f"\nWHEN (\n{t.when}\n)"
+    args = ", ".join(literal(a) for a in t.arguments)
+    # t.function is already quoted (format('%I.%I') spelling), checked at load
+    return text + f"\nEXECUTE FUNCTION {t.function}({args})"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTrigger(Change):
+    trigger: Trigger
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.trigger.address
+
+    def statements(self) -> list[Statement]:
+        t = self.trigger
+        out = [Statement(trigger_sql(t))]
+        if t.comment is not None:
+            target = f"TRIGGER {ident(t.name)} ON {ident(t.schema, t.table)}"
+            out.append(Statement(f"COMMENT ON {target} IS {literal(t.comment)}"))
+        return out
+
+    def reverse(self) -> Change:
+        return DropTrigger(self.trigger, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        t = self.trigger
+        return f"{t.timing} {' or '.join(t.events)} on {t.table}"
+
+
+@dataclass(frozen=True, slots=True)
+class DropTrigger(Change):
+    trigger: Trigger
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.trigger.address
+
+    def statements(self) -> list[Statement]:
+        t = self.trigger
+        return [Statement(f"DROP TRIGGER IF EXISTS {ident(t.name)} ON {ident(t.schema, t.table)}")]
+
+    def reverse(self) -> Change:
+        return CreateTrigger(self.trigger, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return f"trigger on {self.trigger.table}"
