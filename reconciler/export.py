@@ -65,6 +65,7 @@ def _fk(fk: ForeignKey) -> dict[str, Any]:
             "deferrable": fk.deferrable or None,
             "initially_deferred": fk.initially_deferred or None,
             "comment": fk.comment,
+            "valid": None if fk.valid else False,
         }
     )
 
@@ -143,7 +144,14 @@ def table_document(
         ]
     if t.checks:
         doc["checks"] = [
-            _drop_none({"name": k.name, "expression": k.expression, "comment": k.comment})
+            _drop_none(
+                {
+                    "name": k.name,
+                    "expression": k.expression,
+                    "comment": k.comment,
+                    "valid": None if k.valid else False,
+                }
+            )
             for k in t.checks
         ]
     if t.foreign_keys:

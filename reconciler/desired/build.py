@@ -271,6 +271,7 @@ class Builder:
             initially_deferred=spec.initially_deferred,
             comment=spec.comment,
             source=where.source,
+            valid=spec.valid,
         )
         table = self.tables[fk.table]
         self.tables[fk.table] = replace(table, foreign_keys=(*table.foreign_keys, new))

@@ -141,6 +141,7 @@ class CheckSpec(_Spec):
     expression: Expr
     name: Ident | None = None
     comment: Text | None = None
+    valid: Flag = True  # false: NOT VALID
 
 
 class ReferenceSpec(_Spec):
@@ -160,6 +161,7 @@ class ForeignKeySpec(_Spec):
     initially_deferred: Flag = False
     name: Ident | None = None
     comment: Text | None = None
+    valid: Flag = True  # false: NOT VALID
 
 
 class IndexElementSpec(_Spec):

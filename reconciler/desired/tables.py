@@ -215,7 +215,7 @@ class TableBuilder:
             refs = sqltext.column_refs(expr)
             default = f"{self.name}_{refs[0]}_check" if refs else f"{self.name}_check"
             name = self.constraint_name(c.name, default, cw)
-            out.append(Check(name, expr, c.comment, source=cw.source))
+            out.append(Check(name, expr, c.comment, source=cw.source, valid=c.valid))
         return tuple(out)
 
     def foreign_keys(self) -> None:

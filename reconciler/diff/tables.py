@@ -9,7 +9,7 @@ from reconciler.model.pg import Column, Constraint, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn, SetGenerated
-from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_table import CreateTable, DropTable
 
@@ -119,7 +119,12 @@ def _compare_constraints(ctx: DiffContext, old: Table, new: Table) -> list[Chang
     for name, k in want.items():
         was = have.get(name)
         if was is not None and type(was) is type(k):
-            if attribute_changes(was, k, exclude=("comment",)):
+            changed = [d["attribute"] for d in attribute_changes(was, k, exclude=("comment",))]
+            if changed == ["valid"]:
+                out.append(SetValidity(new.schema, new.name, was, k))
+                if was.comment != k.comment and k.valid:  # NOT VALID again re-adds its comment
+                    out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
+            elif changed:
                 out.append(_drop(ctx, old, was))
                 out.append(_add(ctx, new, k))
             elif was.comment != k.comment:

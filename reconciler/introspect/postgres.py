@@ -457,6 +457,7 @@ def _constraints(
             on_update,
             match,
             comment,
+            valid,
         ) = row
         if kind == "p":
             primary_key = PrimaryKey(name=name, columns=tuple(columns), comment=comment)
@@ -472,7 +473,7 @@ def _constraints(
                 )
             )
         elif kind == "c":
-            checks.append(Check(name=name, expression=expression, comment=comment))
+            checks.append(Check(name=name, expression=expression, comment=comment, valid=valid))
         else:
             foreign_keys.append(
                 ForeignKey(
@@ -487,6 +488,7 @@ def _constraints(
                     deferrable=deferrable,
                     initially_deferred=deferred,
                     comment=comment,
+                    valid=valid,
                 )
             )
     return primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys)

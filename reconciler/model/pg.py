@@ -96,6 +96,7 @@ class Check:
     expression: str
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    valid: bool = True  # False: NOT VALID (rows before it were never checked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class ForeignKey:
     initially_deferred: bool = False
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    valid: bool = True  # False: NOT VALID (rows before it were never checked)
 
 
 Constraint = PrimaryKey | Unique | Check | ForeignKey

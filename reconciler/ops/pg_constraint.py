@@ -133,4 +133,66 @@ class DropConstraint(Change):
         return constraint_kind(self.constraint)
 
 
-__all__ = ["AddConstraint", "DropConstraint", "constraint_deps", "constraint_kind"]
+@dataclass(frozen=True, slots=True)
+class SetValidity(Change):
+    """A check or foreign key becomes validated (VALIDATE CONSTRAINT: a scan that blocks no
+    writes) or NOT VALID again (dropped and added back NOT VALID: instant, still enforced on
+    new rows). Nothing else about it changes."""
+
+    schema: str
+    table: str
+    old: Constraint
+    new: Constraint
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "constraint", self.schema, self.table, self.new.name)
+
+    def statements(self) -> list[Statement]:
+        table = ident(self.schema, self.table)
+        name = ident(self.new.name)
+        if getattr(self.new, "valid", True):
+            return [Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")]
+        out = [
+            Statement(f"ALTER TABLE {table} DROP CONSTRAINT {name}"),
+            Statement(f"ALTER TABLE {table} ADD {constraint_def(self.new)}"),
+        ]
+        if self.new.comment is not None:
+            out.append(
+                Statement(f"COMMENT ON CONSTRAINT {name} ON {table} IS {literal(self.new.comment)}")
+            )
+        return out
+
+    def reverse(self) -> Change:
+        return SetValidity(self.schema, self.table, self.new, self.old)
+
+    def depends_on(self) -> frozenset[Address]:
+        return constraint_deps(self.schema, self.table, self.new)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if not getattr(self.new, "valid", True):
+            return ()
+        return (
+            Hazard(
+                MAY_FAIL,
+                f"validating the {constraint_kind(self.new)} scans the table (writes go on) "
+                "and fails on rows that violate it",
+            ),
+        )
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "valid", "old": self.old.valid, "new": self.new.valid}]
+
+    def describe(self) -> str:
+        state = "validate" if getattr(self.new, "valid", True) else "mark NOT VALID"
+        return f"{constraint_kind(self.new)}: {state}"
+
+
+__all__ = [
+    "AddConstraint",
+    "DropConstraint",
+    "SetValidity",
+    "constraint_deps",
+    "constraint_kind",
+]

@@ -71,10 +71,20 @@ def rename_identity_sequence(schema: str, table: str, column: str) -> Statement:
     return Statement(f"DO {tag} {body} {tag}")
 
 
+def _valid(k: object) -> bool:
+    return getattr(k, "valid", True)
+
+
+def not_valid_checks_sql(t: Table) -> list[str]:
+    """NOT VALID checks cannot be written inside CREATE TABLE: each is added after it."""
+    table = ident(t.schema, t.name)
+    return [f"ALTER TABLE {table} ADD {constraint_def(k)}" for k in t.checks if not k.valid]
+
+
 def create_table_sql(t: Table) -> str:
     """CREATE TABLE with columns, primary key, uniques and checks (no foreign keys)."""
     lines = [column_def(c) for c in t.columns]
-    inline = [k for k in t.constraints() if k not in t.foreign_keys]
+    inline = [k for k in t.constraints() if k not in t.foreign_keys and _valid(k)]
     lines += [constraint_def(k) for k in inline]
     body = ",\n".join(f"    {line}" for line in lines)
     return f"CREATE TABLE IF NOT EXISTS {ident(t.schema, t.name)} (\n{body}\n)"
@@ -96,6 +106,7 @@ class CreateTable(Change):
         return [
             *(Statement(before) for before, _ in owned),
             Statement(create_table_sql(t)),
+            *(Statement(text) for text in not_valid_checks_sql(t)),
             *(Statement(after) for _, after in owned),
             *table_comment_statements(t),
         ]

@@ -71,7 +71,7 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey) -> str:
             + _deferral(c.deferrable, c.initially_deferred)
         )
     if isinstance(c, Check):
-        return head + f"CHECK ({c.expression})"
+        return head + f"CHECK ({c.expression})" + ("" if c.valid else " NOT VALID")
     match = " MATCH FULL" if c.match_full else ""
     return (
         head
@@ -79,6 +79,7 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey) -> str:
         + f" ({idents(c.ref_columns)}){match}"
         + f" ON UPDATE {c.on_update.upper()} ON DELETE {c.on_delete.upper()}"
         + _deferral(c.deferrable, c.initially_deferred)
+        + ("" if c.valid else " NOT VALID")
     )
 
 

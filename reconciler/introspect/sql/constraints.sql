@@ -56,7 +56,8 @@ SELECT
     con.confdeltype AS on_delete,
     con.confupdtype AS on_update,
     con.confmatchtype AS match_type,
-    d.description AS comment
+    d.description AS comment,
+    con.convalidated AS valid
 FROM cons AS con
 LEFT JOIN key_names AS kn ON kn.oid = con.oid
 LEFT JOIN ref_names AS rf ON rf.oid = con.oid

@@ -107,16 +107,12 @@ found (kind, name) AS (
           ] ELSE '{}'::pg_catalog.aclitem[] END
       )
     UNION ALL
-    -- constraints of kinds, or in states, the model does not hold
-    SELECT
-        CASE
-            WHEN con.contype = 'x' THEN 'exclusion constraint'
-            ELSE 'NOT VALID constraint'
-        END,
+    -- constraints of kinds the model does not hold
+    SELECT 'exclusion constraint',
         pg_catalog.format('%%I on %%I.%%I', con.conname, r.nspname, r.relname)
     FROM pg_catalog.pg_constraint AS con
     JOIN rels AS r ON r.oid = con.conrelid
-    WHERE con.contype = 'x' OR (con.contype IN ('c', 'f') AND NOT con.convalidated)
+    WHERE con.contype = 'x'
     UNION ALL
     SELECT
         CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,
