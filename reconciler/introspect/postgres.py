@@ -64,8 +64,7 @@ DEPARSE_SETTINGS: dict[str, str] = {
 }
 
 KINDS = (
-    "namespaces",  # schemas and extensions
-    "enums",
+    "objects",  # schemas, extensions and enum types
     "tables",
     "columns",
     "constraints",
@@ -269,17 +268,18 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
     return PgSnapshot(
         schemas={
             name: Schema(name=name, comment=comment)
-            for kind, name, _, _, comment in rows["namespaces"]
+            for kind, name, _, _, _, comment in rows["objects"]
             if kind == "schema"
         },
         extensions={
             name: Extension(name=name, schema=schema, version=version)
-            for kind, name, schema, version, _ in rows["namespaces"]
+            for kind, name, schema, version, _, _ in rows["objects"]
             if kind == "extension"
         },
         enums={
             (schema, name): Enum(schema=schema, name=name, labels=tuple(labels), comment=comment)
-            for schema, name, labels, comment in rows["enums"]
+            for kind, name, schema, _, labels, comment in rows["objects"]
+            if kind == "enum"
         },
         tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
