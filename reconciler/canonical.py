@@ -21,6 +21,7 @@ from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg_function import function_sql
+from reconciler.ops.pg_policy import policy_sql
 from reconciler.ops.pg_trigger import trigger_sql
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
@@ -115,14 +116,22 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         for key, t in desired.triggers.items()
         if t.when is not None and key in live.triggers and live.triggers[key] != t
     ]
-    if not (todo or todo_indexes or todo_views or todo_functions or todo_triggers):
+    todo_policies = [
+        key
+        for key, p in desired.policies.items()
+        if (p.using or p.check) and key in live.policies and live.policies[key] != p
+    ]
+    todo_on_tables = todo_triggers or todo_policies
+    if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables):
         return desired
 
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
         if todo_functions:
             probed = _probe_functions(conn, probed, todo_functions)
-        return _probe_triggers(conn, probed, todo_triggers) if todo_triggers else probed
+        if todo_on_tables:
+            probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
+        return probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
         # texts as written; the plan may then show spelling-only changes, never miss one.
@@ -258,36 +267,50 @@ def _probe_functions(
     return dataclasses.replace(desired, functions=functions)
 
 
-def _probe_triggers(
-    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
+def _probe_table_objects(
+    conn: psycopg.Connection,
+    desired: PgSnapshot,
+    trigger_keys: list[tuple[str, str, str]],
+    policy_keys: list[tuple[str, str, str]],
 ) -> PgSnapshot:
-    """The server's text of each WHEN condition (it adds casts): each trigger is created on a
-    column-only copy of its table in a scratch schema."""
+    """The server's text of trigger WHEN conditions and policy expressions (it adds casts):
+    each is created on a column-only copy of its table in a scratch schema."""
+    scratch = "reconciler_probe_tbl"
+    copies: dict[tuple[str, str], str] = {}  # real table → its copy ("" when it failed)
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL lock_timeout = '2s'")
         conn.execute("SET LOCAL statement_timeout = '30s'")
-        scratch = "reconciler_probe_tg"
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-        for i, key in enumerate(todo):
+
+        def copy_of(schema: str, name: str) -> str:
+            if (schema, name) not in copies:
+                table, copy = desired.tables.get((schema, name)), f"t{len(copies)}"
+                ok = False
+                if table is not None:
+                    columns = tuple(
+                        dataclasses.replace(c, default=None, generated=None) for c in table.columns
+                    )
+                    bare = dataclasses.replace(table, name=copy, columns=columns, checks=())
+                    ok = _try(conn, _probe_table_sql(scratch, bare))
+                copies[(schema, name)] = copy if ok else ""
+            return copies[(schema, name)]
+
+        for key in trigger_keys:
             t = desired.triggers[key]
-            table = desired.tables.get((t.schema, t.table))
-            if table is None:
-                continue
-            copy = f"t{i}"
-            bare = dataclasses.replace(
-                table,
-                name=copy,
-                columns=tuple(
-                    dataclasses.replace(c, default=None, generated=None) for c in table.columns
-                ),
-                checks=(),
-            )
-            if _try(conn, _probe_table_sql(scratch, bare)):
+            if copy := copy_of(t.schema, t.table):
                 _try(conn, trigger_sql(dataclasses.replace(t, table=copy), schema=scratch))
+        for key in policy_keys:
+            p = desired.policies[key]
+            if copy := copy_of(p.schema, p.table):
+                _try(conn, policy_sql(p, schema=scratch, table=copy))
         probed = introspect(conn, schemas=[scratch])
-    triggers = dict(desired.triggers)
-    for i, key in enumerate(todo):
-        found = probed.triggers.get((scratch, f"t{i}", key[2]))
+    triggers, policies = dict(desired.triggers), dict(desired.policies)
+    for key in trigger_keys:
+        found = probed.triggers.get((scratch, copies.get(key[:2], ""), key[2]))
         if found is not None:
             triggers[key] = dataclasses.replace(triggers[key], when=found.when)
-    return dataclasses.replace(desired, triggers=triggers)
+    for key in policy_keys:
+        found = probed.policies.get((scratch, copies.get(key[:2], ""), key[2]))
+        if found is not None:
+            policies[key] = dataclasses.replace(policies[key], using=found.using, check=found.check)
+    return dataclasses.replace(desired, triggers=triggers, policies=policies)

@@ -20,6 +20,7 @@ from reconciler.model.pg import (
     Function,
     Index,
     IndexElement,
+    Policy,
     Table,
     Trigger,
     View,
@@ -116,8 +117,25 @@ def _trigger(t: Trigger) -> dict[str, Any]:
     )
 
 
+def _policy(p: Policy) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": p.name,
+            "command": None if p.command == "all" else p.command,
+            "permissive": None if p.permissive else False,
+            "roles": None if p.roles == ("public",) else list(p.roles),
+            "using": p.using,
+            "check": p.check,
+            "comment": p.comment,
+        }
+    )
+
+
 def table_document(
-    t: Table, indexes: list[Index], triggers: list[Trigger] | None = None
+    t: Table,
+    indexes: list[Index],
+    triggers: list[Trigger] | None = None,
+    policies: list[Policy] | None = None,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {"table": t.name, "schema": t.schema}
     if t.comment is not None:
@@ -160,6 +178,10 @@ def table_document(
         doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
     if triggers:
         doc["triggers"] = [_trigger(tg) for tg in sorted(triggers, key=lambda tg: tg.name)]
+    if t.row_security != "off":
+        doc["row_security"] = t.row_security
+    if policies:
+        doc["policies"] = [_policy(p) for p in sorted(policies, key=lambda p: p.name)]
     return doc
 
 
@@ -208,7 +230,8 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     for (schema, name), t in snap.tables.items():
         path = out_dir / "tables" / _file_name(schema, name, taken)
         triggers = [tg for (s, tb, _), tg in snap.triggers.items() if (s, tb) == (schema, name)]
-        _dump(path, table_document(t, snap.indexes_of(schema, name), triggers))
+        policies = [p for (s, tb, _), p in snap.policies.items() if (s, tb) == (schema, name)]
+        _dump(path, table_document(t, snap.indexes_of(schema, name), triggers, policies))
         written.append(path)
     taken = set()
     for (schema, name), v in snap.views.items():

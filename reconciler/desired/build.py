@@ -26,6 +26,7 @@ from reconciler.model.pg import (
     ForeignKey,
     Function,
     Index,
+    Policy,
     Schema,
     Table,
     Trigger,
@@ -72,6 +73,7 @@ class Builder:
         self.views: dict[tuple[str, str], View] = {}
         self.functions: dict[tuple[str, str, str], Function] = {}
         self.triggers: dict[tuple[str, str, str], Trigger] = {}
+        self.policies: dict[tuple[str, str, str], Policy] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -184,6 +186,7 @@ class Builder:
             views=self.views,
             functions=self.functions,
             triggers=self.triggers,
+            policies=self.policies,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 

@@ -234,6 +234,18 @@ class TriggerSpec(_Spec):
     comment: Text | None = None
 
 
+class PolicySpec(_Spec):
+    name: Ident
+    command: Annotated[
+        Literal["all", "select", "insert", "update", "delete"], BeforeValidator(_words)
+    ] = "all"
+    permissive: Flag = True  # false: RESTRICTIVE
+    roles: Annotated[list[Name], Field(min_length=1)] = ["public"]
+    using: Expr | None = None
+    check: Expr | None = None  # WITH CHECK
+    comment: Text | None = None
+
+
 class LintIgnoreSpec(_Spec):
     rule: Name
     reason: Annotated[str, Strict(), AfterValidator(_non_blank)]
@@ -255,6 +267,8 @@ class _TableFields(_Spec):
     foreign_keys: list[ForeignKeySpec] = []
     indexes: list[IndexSpec] = []
     triggers: list[TriggerSpec] = []
+    row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
+    policies: list[PolicySpec] = []
 
 
 class TableSpec(_TableFields):

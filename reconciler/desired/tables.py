@@ -76,15 +76,18 @@ class TableBuilder:
             comment=spec.comment,
             renamed_from=spec.renamed_from,
             source=source,
+            row_security=spec.row_security,
         )
         self.foreign_keys()
         for i, ix in enumerate(spec.indexes):
             self.index(ix, where.sub("indexes", i))
-        if spec.triggers:
-            from reconciler.desired.triggers import build_trigger  # it needs this module
+        if spec.triggers or spec.policies:
+            from reconciler.desired.triggers import build_policy, build_trigger  # they need us
 
             for i, tg in enumerate(spec.triggers):
                 build_trigger(self, tg, where.sub("triggers", i))
+            for i, pol in enumerate(spec.policies):
+                build_policy(self, pol, where.sub("policies", i))
         self.lint_ignores()
 
     # --- columns -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""A table's triggers from its spec (the `triggers:` key of a table).
+"""A table's triggers and row-level security policies from its spec (`triggers:`,
+`policies:`).
 
 The WHEN condition is checked to be one expression and kept in the spelling pglast prints
 back, the same printer the introspector applies to the server's definition; where the
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.desired.spec import TriggerSpec
+from reconciler.desired.spec import PolicySpec, TriggerSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
 from reconciler.model.names import qualified
-from reconciler.model.pg import TRIGGER_EVENTS, Trigger
+from reconciler.model.pg import TRIGGER_EVENTS, Policy, Trigger
 
 if TYPE_CHECKING:
     from reconciler.desired.tables import TableBuilder
@@ -58,6 +59,44 @@ def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
         columns=tuple(spec.columns),
         when=None if when is None else _printed(when),
         arguments=tuple(spec.arguments),
+        comment=spec.comment,
+        source=where.source,
+    )
+
+
+def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:
+    ctx = table.ctx
+    name_at = where.sub("name")
+    if not ctx.name_ok(spec.name, name_at):
+        return
+    key = (table.schema, table.name, spec.name)
+    if key in ctx.policies:
+        ctx.report(name_at, f"policy '{spec.name}' is declared twice on '{table.name}'")
+        return
+    if spec.command == "select" and spec.check is not None:
+        ctx.report(where.sub("check"), "a select policy has no `check` (WITH CHECK)", key=True)
+        return
+    if spec.command in ("insert",) and spec.using is not None:
+        ctx.report(where.sub("using"), "an insert policy has no `using`", key=True)
+        return
+    roles = []
+    for j, role in enumerate(spec.roles):
+        name = "public" if role.lower() == "public" else role
+        if ctx.name_ok(name, where.sub("roles", j)):
+            roles.append(name)
+    using = ctx.expression(spec.using, where.sub("using"), "policy expression")
+    check = ctx.expression(spec.check, where.sub("check"), "policy check")
+    if (spec.using is not None and using is None) or (spec.check is not None and check is None):
+        return
+    ctx.policies[key] = Policy(
+        schema=table.schema,
+        table=table.name,
+        name=spec.name,
+        command=spec.command,
+        permissive=spec.permissive,
+        roles=tuple(sorted(set(roles))),
+        using=using,
+        check=check,
         comment=spec.comment,
         source=where.source,
     )

@@ -19,7 +19,7 @@ from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_enums, compare_extensions, compare_schemas
 from reconciler.diff.renames import apply_renames
 from reconciler.diff.tables import compare_tables
-from reconciler.diff.triggers import compare_triggers
+from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.views import compare_views
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -39,4 +39,5 @@ def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
     changes += readd_dependent_foreign_keys(ctx, changes)
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)
+    changes += compare_policies(ctx, changes)
     return changes

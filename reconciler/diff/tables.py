@@ -11,6 +11,7 @@ from reconciler.ops.base import Change
 from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg_policy import SetRowSecurity
 from reconciler.ops.pg_table import CreateTable, DropTable
 
 
@@ -30,6 +31,8 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             out += _compare_constraints(ctx, old, t)
             if old.comment != t.comment:
                 out.append(SetComment(t.address, old.comment, t.comment))
+            if old.row_security != t.row_security:
+                out.append(SetRowSecurity(t.schema, t.name, old.row_security, t.row_security))
     for key, t in have.items():
         if key not in want:
             # Outgoing foreign keys are separate changes so that the down file re-adds them

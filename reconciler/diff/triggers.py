@@ -1,19 +1,23 @@
-"""Triggers: created, dropped, replaced (drop + create), and rebuilt around the plan.
+"""Triggers and policies: created, dropped, replaced (drop + create), rebuilt around the plan.
 
-Postgres refuses to change the type of a column a trigger's WHEN condition or UPDATE OF list
-names, so the triggers of a table whose columns the plan reshapes are dropped before and
-created after when they have either (a trigger with neither does not mind).
+Postgres refuses to change the type of a column that a trigger's WHEN condition or UPDATE OF
+list, or a policy's expressions, name. So the triggers and policies of a table whose columns
+the plan reshapes are dropped before and created after when they have such a text (one
+without does not mind).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.diff.context import DiffContext
 from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
-from reconciler.model.pg import Trigger
+from reconciler.model.pg import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg_policy import CreatePolicy, DropPolicy
 from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
 
 
@@ -35,14 +39,32 @@ def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     return out
 
 
-def _only_comment(old: Trigger, new: Trigger) -> bool:
+def compare_policies(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    want, have = ctx.desired.policies, ctx.live.policies
+    reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
+    out: list[Change] = []
+    for key, p in want.items():
+        old = have.get(key)
+        rebuild = old is not None and (p.schema, p.table) in reshaped and (p.using or p.check)
+        if old is None:
+            out.append(CreatePolicy(p, _deps(ctx, p, ctx.desired)))
+        elif old != p and _only_comment(old, p) and not rebuild:
+            out.append(SetComment(p.address, old.comment, p.comment))
+        elif old != p or rebuild:
+            out.append(DropPolicy(old, _deps(ctx, old, ctx.live)))
+            out.append(CreatePolicy(p, _deps(ctx, p, ctx.desired)))
+    out += [DropPolicy(p, _deps(ctx, p, ctx.live)) for key, p in have.items() if key not in want]
+    return out
+
+
+def _only_comment(old: Any, new: Any) -> bool:
     from dataclasses import replace
 
     return replace(old, comment=new.comment) == new
 
 
-def _deps(ctx: DiffContext, t: Trigger, snap: PgSnapshot) -> frozenset[Address]:
-    """Its table and every column of it, and the routines (its function is one of them)."""
+def _deps(ctx: DiffContext, t: Trigger | Policy, snap: PgSnapshot) -> frozenset[Address]:
+    """Its table and every column of it, and the routines (a trigger's function is one)."""
     deps = {t.table_address, *ctx.extension_deps}
     table = snap.tables.get((t.schema, t.table))
     if table is not None:

@@ -36,6 +36,7 @@ from reconciler.model.pg import (
     Function,
     Index,
     IndexElement,
+    Policy,
     PrimaryKey,
     Schema,
     Table,
@@ -72,6 +73,7 @@ KINDS = (
     "views",
     "functions",
     "triggers",
+    "policies",
     "unsupported",
 )
 _SQL_DIR = Path(__file__).with_name("sql")
@@ -286,6 +288,7 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         views={(row[0], row[1]): _view(row) for row in rows["views"]},
         functions={(row[0], row[1], row[2]): _function(row) for row in rows["functions"]},
         triggers={(row[0], row[1], row[2]): _trigger(row) for row in rows["triggers"]},
+        policies={(row[0], row[1], row[2]): _policy(row) for row in rows["policies"]},
         unsupported=tuple((kind, name) for kind, name in rows["unsupported"]),  # sorted in SQL
     )
 
@@ -296,7 +299,7 @@ def _tables(
     columns = _group_by_table(column_rows)
     constraints = _group_by_table(constraint_rows)
     tables = {}
-    for schema, name, comment in table_rows:
+    for schema, name, comment, row_security in table_rows:
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys = _constraints(rows)
@@ -309,6 +312,7 @@ def _tables(
             checks=checks,
             foreign_keys=foreign_keys,
             comment=comment,
+            row_security=row_security,
         )
     return tables
 
@@ -336,6 +340,24 @@ def _view(row: tuple[Any, ...]) -> View:
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
     return View(schema, name, query, materialized, comment, reads=reads)
+
+
+_POLICY_COMMAND = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}
+
+
+def _policy(row: tuple[Any, ...]) -> Policy:
+    schema, table, name, command, permissive, roles, using, check, comment = row
+    return Policy(
+        schema=schema,
+        table=table,
+        name=name,
+        command=_POLICY_COMMAND[command],
+        permissive=permissive,
+        roles=tuple(sorted(roles)),
+        using=using,
+        check=check,
+        comment=comment,
+    )
 
 
 # pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h)

@@ -131,6 +131,7 @@ class Table:
     comment: str | None = None
     renamed_from: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
+    row_security: str = "off"  # off | on (ENABLE) | forced (ENABLE + FORCE: the owner too)
 
     @property
     def address(self) -> Address:
@@ -263,6 +264,34 @@ class Function:
         return (self.arguments, self.returns) == (other.arguments, other.returns)
 
 
+POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A row-level security policy. `roles` are role names, `public` for PUBLIC, sorted;
+    `using` and `check` are the server's text of the expressions once canonical."""
+
+    schema: str
+    table: str
+    name: str
+    command: str = "all"
+    permissive: bool = True
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    check: str | None = None
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "policy", self.schema, self.table, self.name)
+
+    @property
+    def table_address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+
 TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")  # the order Postgres prints them
 
 
@@ -314,6 +343,7 @@ _MODELS = (
     View,
     Function,
     Trigger,
+    Policy,
 )
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

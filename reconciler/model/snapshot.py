@@ -12,7 +12,17 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.pg import Enum, Extension, Function, Index, Schema, Table, Trigger, View
+from reconciler.model.pg import (
+    Enum,
+    Extension,
+    Function,
+    Index,
+    Policy,
+    Schema,
+    Table,
+    Trigger,
+    View,
+)
 
 
 def value_dict(obj: Any) -> Any:
@@ -52,6 +62,7 @@ class PgSnapshot:
     views: dict[tuple[str, str], View] = field(default_factory=dict)
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)  # name, types
     triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)  # table, name
+    policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)  # table, name
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -67,6 +78,7 @@ class PgSnapshot:
             views=dict(sorted(self.views.items())),
             functions=dict(sorted(self.functions.items())),
             triggers=dict(sorted(self.triggers.items())),
+            policies=dict(sorted(self.policies.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -111,4 +123,6 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
         out[str(f.address)] = value_dict(f)
     for tg in n.triggers.values():
         out[str(tg.address)] = value_dict(tg)
+    for p in n.policies.values():
+        out[str(p.address)] = value_dict(p)
     return out

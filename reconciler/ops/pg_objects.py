@@ -363,9 +363,9 @@ class SetComment(Change):
         if kind == "constraint":
             schema, table, name = parts
             return f"CONSTRAINT {ident(name)} ON {ident(schema, table)}"
-        if kind == "trigger":
+        if kind in ("trigger", "policy"):
             schema, table, name = parts
-            return f"TRIGGER {ident(name)} ON {ident(schema, table)}"
+            return f"{kind.upper()} {ident(name)} ON {ident(schema, table)}"
         if kind in ("function", "procedure"):
             schema, name, types = parts
             return f"{kind.upper()} {ident(schema, name)}({types})"

@@ -19,6 +19,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
+from reconciler.ops.pg_policy import row_security_sql
 from reconciler.ops.sqltext import column_def, constraint_def, ident, literal, owned_sequence
 
 
@@ -107,6 +108,11 @@ class CreateTable(Change):
             *(Statement(before) for before, _ in owned),
             Statement(create_table_sql(t)),
             *(Statement(text) for text in not_valid_checks_sql(t)),
+            *(
+                row_security_sql(t.schema, t.name, t.row_security)
+                if t.row_security != "off"
+                else []
+            ),
             *(Statement(after) for _, after in owned),
             *table_comment_statements(t),
         ]

@@ -4,8 +4,14 @@ WITH /*@scope*/,
 SELECT
     t.nspname::text AS schema,
     t.relname::text AS name,
-    d.description AS comment
+    d.description AS comment,
+    CASE
+        WHEN c.relforcerowsecurity AND c.relrowsecurity THEN 'forced'
+        WHEN c.relrowsecurity THEN 'on'
+        ELSE 'off'
+    END AS row_security
 FROM tables AS t
+JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a
 -- plain join was planned as a nested loop over every comment in the database
 LEFT JOIN LATERAL (

@@ -59,9 +59,11 @@ found (kind, name) AS (
           OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i WHERE i.inhrelid = r.oid)
       )
     UNION ALL
+    -- row-level security of plain tables is modelled; FORCE without ENABLE means nothing yet
     SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind IN ('r', 'p') AND (r.relrowsecurity OR r.relforcerowsecurity)
+    WHERE (r.relkind = 'p' AND (r.relrowsecurity OR r.relforcerowsecurity))
+       OR (r.relkind = 'r' AND r.relforcerowsecurity AND NOT r.relrowsecurity)
     UNION ALL
     SELECT
         CASE WHEN r.relkind IN ('v', 'm') THEN 'view options' ELSE 'storage parameters' END,
@@ -133,6 +135,7 @@ found (kind, name) AS (
     SELECT 'policy', pg_catalog.format('%%I on %%I.%%I', p.polname, r.nspname, r.relname)
     FROM pg_catalog.pg_policy AS p
     JOIN rels AS r ON r.oid = p.polrelid
+    WHERE r.relkind <> 'r' OR r.relispartition  -- a plain table's policies are modelled
     UNION ALL
     SELECT 'rule', pg_catalog.format('%%I on %%I.%%I', w.rulename, r.nspname, r.relname)
     FROM pg_catalog.pg_rewrite AS w
