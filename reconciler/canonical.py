@@ -23,6 +23,7 @@ from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg_function import function_sql
 from reconciler.ops.pg_policy import policy_sql
 from reconciler.ops.pg_trigger import trigger_sql
+from reconciler.ops.pg_types import CreateDomain
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
@@ -122,7 +123,10 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         if (p.using or p.check) and key in live.policies and live.policies[key] != p
     ]
     todo_on_tables = todo_triggers or todo_policies
-    if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables):
+    todo_domains = [
+        key for key, d in desired.domains.items() if key in live.domains and live.domains[key] != d
+    ]
+    if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables or todo_domains):
         return desired
 
     try:
@@ -131,6 +135,8 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
             probed = _probe_functions(conn, probed, todo_functions)
         if todo_on_tables:
             probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
+        if todo_domains:
+            probed = _probe_domains(conn, probed, todo_domains)
         return probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
@@ -314,3 +320,34 @@ def _probe_table_objects(
         if found is not None:
             policies[key] = dataclasses.replace(policies[key], using=found.using, check=found.check)
     return dataclasses.replace(desired, triggers=triggers, policies=policies)
+
+
+def _probe_domains(
+    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str]]
+) -> PgSnapshot:
+    """The server's text of each changed domain's default and checks."""
+    scratch = "reconciler_probe_dom"
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
+        for i, key in enumerate(todo):
+            d = dataclasses.replace(desired.domains[key], schema=scratch, name=f"d{i}")
+            for statement in CreateDomain(d).statements():
+                if not _try(conn, statement.sql):
+                    break
+        probed = introspect(conn, schemas=[scratch])
+    domains = dict(desired.domains)
+    for i, key in enumerate(todo):
+        found = probed.domains.get((scratch, f"d{i}"))
+        if found is None:
+            continue
+        d = domains[key]
+        texts = {k.name: k.expression for k in found.checks}
+        checks = tuple(
+            dataclasses.replace(k, expression=texts.get(k.name, k.expression)) for k in d.checks
+        )
+        domains[key] = dataclasses.replace(
+            d, type=found.type, default=found.default, collation=found.collation, checks=checks
+        )
+    return dataclasses.replace(desired, domains=domains)

@@ -16,11 +16,13 @@ import yaml
 
 from reconciler.model.pg import (
     Column,
+    Domain,
     ForeignKey,
     Function,
     Index,
     IndexElement,
     Policy,
+    Sequence,
     Table,
     Trigger,
     View,
@@ -204,7 +206,7 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
 def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     """Write the snapshot as YAML under out_dir; files Reconciler wrote before are replaced."""
     snap = snap.normalize()
-    for sub in ("tables", "types", "views", "functions"):
+    for sub in ("tables", "types", "views", "functions", "sequences"):
         if (out_dir / sub).is_dir():
             shutil.rmtree(out_dir / sub)
     written: list[Path] = []
@@ -226,6 +228,15 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
             doc["comment"] = e.comment
         _dump(path, {"enums": [doc]})
         written.append(path)
+    for (schema, name), d in snap.domains.items():
+        path = out_dir / "types" / _file_name(schema, name, taken)
+        _dump(path, {"domains": [domain_document(d)]})
+        written.append(path)
+    taken = set()
+    for (schema, name), q in snap.sequences.items():
+        path = out_dir / "sequences" / _file_name(schema, name, taken)
+        _dump(path, {"sequences": [sequence_document(q)]})
+        written.append(path)
     taken = set()
     for (schema, name), t in snap.tables.items():
         path = out_dir / "tables" / _file_name(schema, name, taken)
@@ -244,6 +255,45 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         _dump(path, {"functions": [function_document(f)]})
         written.append(path)
     return written
+
+
+def domain_document(d: Domain) -> dict[str, Any]:
+    checks = [
+        _drop_none({"name": k.name, "expression": k.expression, "comment": k.comment})
+        for k in d.checks
+    ]
+    return _drop_none(
+        {
+            "name": d.name,
+            "schema": d.schema,
+            "type": d.type,
+            "not_null": d.not_null or None,
+            "default": d.default,
+            "collation": d.collation,
+            "checks": checks,
+            "comment": d.comment,
+        }
+    )
+
+
+def sequence_document(q: Sequence) -> dict[str, Any]:
+    inc = int(q.increment)
+    lo, hi = Sequence.bounds(q.type, inc, None, None)
+    start = lo if inc > 0 else hi
+    return _drop_none(
+        {
+            "name": q.name,
+            "schema": q.schema,
+            "type": None if q.type == "bigint" else q.type,
+            "start": None if int(q.start) == start else q.start,
+            "increment": None if inc == 1 else q.increment,
+            "min": None if int(q.min) == lo else q.min,
+            "max": None if int(q.max) == hi else q.max,
+            "cache": None if q.cache == "1" else q.cache,
+            "cycle": q.cycle or None,
+            "comment": q.comment,
+        }
+    )
 
 
 def function_document(f: Function) -> dict[str, Any]:

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field, replace
 from reconciler.desired import sqltext
 from reconciler.desired.functions import build_function
 from reconciler.desired.lint import LintIgnore
+from reconciler.desired.objects import build_domain, build_sequence
 from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
 from reconciler.model.pg import (
+    Domain,
     Enum,
     Extension,
     ForeignKey,
@@ -28,6 +30,7 @@ from reconciler.model.pg import (
     Index,
     Policy,
     Schema,
+    Sequence,
     Table,
     Trigger,
     View,
@@ -74,6 +77,8 @@ class Builder:
         self.functions: dict[tuple[str, str, str], Function] = {}
         self.triggers: dict[tuple[str, str, str], Trigger] = {}
         self.policies: dict[tuple[str, str, str], Policy] = {}
+        self.sequences: dict[tuple[str, str], Sequence] = {}
+        self.domains: dict[tuple[str, str], Domain] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -115,7 +120,7 @@ class Builder:
 
         def resolve(name: str) -> str | None:
             for schema in (table_schema, "public"):
-                if (schema, name) in self.enums:
+                if (schema, name) in self.enums or (schema, name) in self.domains:
                     return schema
             return None
 
@@ -159,6 +164,8 @@ class Builder:
         # Every schema named anywhere, so that `schema.collation` can be told from `en_US.utf8`.
         self.known_schemas = {*self.used_schemas, *self.schemas}
         self.known_schemas |= {split_name(s.table or "", s.schema_, "public")[0] for s, _ in tables}
+        for f in files:
+            self.collect_late(f.spec, Where(f.display, f.marks))
         for spec, where in tables:
             TableBuilder(self, spec, where).build()
         for f in files:
@@ -187,6 +194,8 @@ class Builder:
             functions=self.functions,
             triggers=self.triggers,
             policies=self.policies,
+            sequences=self.sequences,
+            domains=self.domains,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 
@@ -210,6 +219,13 @@ class Builder:
             self.extensions[e.name] = Extension(e.name, e.schema_, e.version, source=where.source)
         for i, e in enumerate(spec.enums):
             self.enum(e, root.sub("enums", i))
+
+    def collect_late(self, spec: FileSpec, root: Where) -> None:
+        """Objects that may name enums or schemas declared in any file."""
+        for i, d in enumerate(spec.domains):
+            build_domain(self, d, root.sub("domains", i))
+        for i, q in enumerate(spec.sequences):
+            build_sequence(self, q, root.sub("sequences", i))
 
     def enum(self, spec: EnumSpec, where: Where) -> None:
         schema, name = split_name(spec.name, spec.schema_, "public")

@@ -106,6 +106,40 @@ class EnumSpec(_Spec):
     comment: Text | None = None
 
 
+Integer = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v), Strict()]
+
+
+class SequenceSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    type: Text = "bigint"
+    start: Integer | None = None
+    increment: Integer = "1"
+    min: Integer | None = None
+    max: Integer | None = None
+    cache: Integer = "1"
+    cycle: Flag = False
+    comment: Text | None = None
+
+
+class DomainCheckSpec(_Spec):
+    shorthand = "expression"
+    expression: Expr
+    name: Ident | None = None
+    comment: Text | None = None
+
+
+class DomainSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    type: Text
+    not_null: Flag = False
+    default: Expr | None = None
+    collation: Name | None = None
+    checks: list[DomainCheckSpec] = []
+    comment: Text | None = None
+
+
 class ColumnSpec(_Spec):
     name: Ident
     type: Text
@@ -285,6 +319,8 @@ class FileSpec(_TableFields):
     tables: list[TableSpec] = []
     views: list[ViewSpec] = []
     functions: list[FunctionSpec] = []
+    sequences: list[SequenceSpec] = []
+    domains: list[DomainSpec] = []
 
 
 TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())

@@ -29,12 +29,18 @@ class DiffContext:
                 self._enum_by_type[qualified(schema, name)] = e.address
         exts = {*self.desired.extensions, *self.live.extensions}
         self.only_extension_deps = frozenset(Address.of("pg", "extension", e) for e in exts)
-        # What any expression may call: the extensions' functions and the plan's own routines.
-        routines = {
-            f.address for snap in (self.desired, self.live) for f in snap.functions.values()
-        }
-        self.extension_deps = self.only_extension_deps | routines
         self.enum_addresses = frozenset(self._enum_by_type.values())
+        # What any expression may call: the extensions' functions, the plan's own routines and
+        # sequences (nextval).
+        snaps = (self.desired, self.live)
+        routines = {f.address for s in snaps for f in s.functions.values()}
+        routines |= {q.address for s in snaps for q in s.sequences.values()}
+        self.extension_deps = self.only_extension_deps | routines
+        # Columns may be of a domain type too (type_deps); a domain is not an enum (is_enum).
+        self._type_by_name = dict(self._enum_by_type)
+        for snap in snaps:
+            for (schema, name), d in snap.domains.items():
+                self._type_by_name[qualified(schema, name)] = d.address
 
     def is_enum(self, type_text: str) -> bool:
         return type_text.removesuffix("[]") in self._enum_by_type
@@ -43,8 +49,8 @@ class DiffContext:
         deps = set(self.extension_deps)
         for c in columns:
             base = c.type.removesuffix("[]")
-            if base in self._enum_by_type:
-                deps.add(self._enum_by_type[base])
+            if base in self._type_by_name:
+                deps.add(self._type_by_name[base])
         return frozenset(deps)
 
     def table_deps(self, t: Table) -> frozenset[Address]:

@@ -2,9 +2,10 @@
 allows it, else dropped and created, and dropped.
 
 Bodies are checked when a function runs (see ops/pg_function.py), so a function only needs
-its schema, the extensions and the enum types that its signature may use. Everything that may
-call a function (defaults, checks, generated columns, indexes, views) depends on all of the
-plan's functions (DiffContext.extension_deps): created after them, dropped before them.
+its schema, the extensions and the enum and domain types that its signature may use.
+Everything that may call a function (defaults, checks, generated columns, indexes, views)
+depends on all of the plan's functions (DiffContext.extension_deps): created after them,
+dropped before them.
 """
 
 from __future__ import annotations
@@ -45,5 +46,10 @@ def _only_comment(old: Function, new: Function) -> bool:
 
 def _deps(ctx: DiffContext, f: Function) -> frozenset[Address]:
     return frozenset(
-        {Address.of("pg", "schema", f.schema), *ctx.only_extension_deps, *ctx.enum_addresses}
+        {
+            Address.of("pg", "schema", f.schema),
+            *ctx.only_extension_deps,
+            *ctx.enum_addresses,
+            *(d.address for snap in (ctx.desired, ctx.live) for d in snap.domains.values()),
+        }
     )

@@ -30,6 +30,7 @@ from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.model.pg import (
     Check,
     Column,
+    Domain,
     Enum,
     Extension,
     ForeignKey,
@@ -44,6 +45,7 @@ from reconciler.model.pg import (
     Unique,
     View,
 )
+from reconciler.model.pg import Sequence as PgSequence
 from reconciler.model.snapshot import PgSnapshot
 
 # Never part of any scope, even when named: the tool's own state and quarantine schemas. The
@@ -270,18 +272,28 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
     return PgSnapshot(
         schemas={
             name: Schema(name=name, comment=comment)
-            for kind, name, _, _, _, comment in rows["objects"]
+            for kind, _, name, comment, _ in rows["objects"]
             if kind == "schema"
         },
         extensions={
-            name: Extension(name=name, schema=schema, version=version)
-            for kind, name, schema, version, _, _ in rows["objects"]
+            name: Extension(name=name, schema=schema, version=details["version"])
+            for kind, schema, name, _, details in rows["objects"]
             if kind == "extension"
         },
         enums={
-            (schema, name): Enum(schema=schema, name=name, labels=tuple(labels), comment=comment)
-            for kind, name, schema, _, labels, comment in rows["objects"]
+            (schema, name): Enum(schema, name, tuple(details["labels"]), comment)
+            for kind, schema, name, comment, details in rows["objects"]
             if kind == "enum"
+        },
+        sequences={
+            (schema, name): PgSequence(schema, name, comment=comment, **details)
+            for kind, schema, name, comment, details in rows["objects"]
+            if kind == "sequence"
+        },
+        domains={
+            (schema, name): _domain(schema, name, comment, details)
+            for kind, schema, name, comment, details in rows["objects"]
+            if kind == "domain"
         },
         tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},
@@ -340,6 +352,23 @@ def _view(row: tuple[Any, ...]) -> View:
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
     return View(schema, name, query, materialized, comment, reads=reads)
+
+
+def _domain(schema: str, name: str, comment: str | None, details: dict[str, Any]) -> Domain:
+    checks = tuple(
+        Check(name=c["name"], expression=c["expression"], comment=c["comment"])
+        for c in details["checks"]
+    )
+    return Domain(
+        schema=schema,
+        name=name,
+        type=details["type"],
+        not_null=details["not_null"],
+        default=details["default"],
+        collation=details["collation"],
+        checks=checks,
+        comment=comment,
+    )
 
 
 _POLICY_COMMAND = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}

@@ -264,6 +264,63 @@ class Function:
         return (self.arguments, self.returns) == (other.arguments, other.returns)
 
 
+INTEGER_RANGES = {
+    "smallint": (-32768, 32767),
+    "integer": (-2147483648, 2147483647),
+    "bigint": (-9223372036854775808, 9223372036854775807),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    """A free-standing sequence (a serial column's belongs to its column). Numbers are kept
+    as text, exactly as large as Postgres allows; every option is explicit (see
+    `with_defaults`), so equal sequences compare equal however they were written."""
+
+    schema: str
+    name: str
+    type: str = "bigint"
+    start: str = "1"
+    increment: str = "1"
+    min: str = "1"
+    max: str = "9223372036854775807"
+    cache: str = "1"
+    cycle: bool = False
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "sequence", self.schema, self.name)
+
+    @staticmethod
+    def bounds(type_: str, increment: int, lo: int | None, hi: int | None) -> tuple[int, int]:
+        """MINVALUE / MAXVALUE as Postgres defaults them for this type and direction."""
+        tmin, tmax = INTEGER_RANGES[type_]
+        if increment > 0:
+            return (1 if lo is None else lo), (tmax if hi is None else hi)
+        return (tmin if lo is None else lo), (-1 if hi is None else hi)
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A domain over a base type, with NOT NULL, a default, a collation and checks."""
+
+    schema: str
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None
+    collation: str | None = None
+    checks: tuple[Check, ...] = ()
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "domain", self.schema, self.name)
+
+
 POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
 
 
@@ -344,6 +401,8 @@ _MODELS = (
     Function,
     Trigger,
     Policy,
+    Sequence,
+    Domain,
 )
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.pg import (
+    Domain,
     Enum,
     Extension,
     Function,
     Index,
     Policy,
     Schema,
+    Sequence,
     Table,
     Trigger,
     View,
@@ -63,6 +65,8 @@ class PgSnapshot:
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)  # name, types
     triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)  # table, name
     policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)  # table, name
+    sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
+    domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -79,6 +83,8 @@ class PgSnapshot:
             functions=dict(sorted(self.functions.items())),
             triggers=dict(sorted(self.triggers.items())),
             policies=dict(sorted(self.policies.items())),
+            sequences=dict(sorted(self.sequences.items())),
+            domains=dict(sorted(self.domains.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -125,4 +131,8 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
         out[str(tg.address)] = value_dict(tg)
     for p in n.policies.values():
         out[str(p.address)] = value_dict(p)
+    for q in n.sequences.values():
+        out[str(q.address)] = value_dict(q)
+    for dm in n.domains.values():
+        out[str(dm.address)] = value_dict(dm)
     return out

@@ -341,6 +341,8 @@ _COMMENT_TARGETS = {
     "index": "INDEX",
     "enum": "TYPE",
     "view": "VIEW",
+    "sequence": "SEQUENCE",
+    "domain": "DOMAIN",
     "materialized_view": "MATERIALIZED VIEW",
 }
 

@@ -1,20 +1,29 @@
--- The database-level objects, in one query (kind, name, schema, version, labels, comment): the
--- schemas in scope with their comments, the installed extensions, and the enum types in scope
--- (not extension members) with their labels in sort order.
+-- The objects that are not part of a table, in one query: (kind, schema, name, comment,
+-- details), `details` a JSON object whose keys depend on the kind:
+--   schema     (schema NULL) {}
+--   extension  (schema: where it is installed) {version}
+--   enum       {labels} in sort order
+--   sequence   {type, start, increment, min, max, cache, cycle}: free-standing sequences only
+--              (a serial column's sequence belongs to its column, an identity's to its identity)
+--   domain     {type, not_null, default, collation, checks: [{name, expression}]}
 -- Scope (the same CTE opens every per-table file): not a system schema (pg_*, information_schema),
 -- not one of the tool's own schemas (bind parameter "excluded"), not created by an extension, and
--- one of the bind parameter "schemas" when that is not NULL.
+-- one of the bind parameter "schemas" when that is not NULL. Extension members are left out.
 -- An extension is a database-wide object: with no schema scope every one is listed; with a
 -- scope, those installed into an in-scope schema. plpgsql is always there and never managed; an
 -- extension living in one of the tool's own schemas is not ours to manage either.
-WITH /*@scope*/
+WITH /*@scope*/,
+members AS (
+    SELECT dep.classid, dep.objid
+    FROM pg_catalog.pg_depend AS dep
+    WHERE dep.deptype = 'e'
+)
 SELECT
     'schema' AS kind,
-    s.nspname::text AS name,
     NULL::text AS schema,
-    NULL::text AS version,
-    NULL::text[] AS labels,
-    d.description AS comment
+    s.nspname::text AS name,
+    d.description AS comment,
+    '{}'::jsonb AS details
 FROM scope AS s
 LEFT JOIN pg_catalog.pg_description AS d
     ON d.objoid = s.oid
@@ -23,11 +32,10 @@ LEFT JOIN pg_catalog.pg_description AS d
 UNION ALL
 SELECT
     'extension',
-    e.extname::text,
     n.nspname::text,
-    e.extversion,
+    e.extname::text,
     NULL,
-    NULL
+    pg_catalog.jsonb_build_object('version', e.extversion)
 FROM pg_catalog.pg_extension AS e
 JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'
@@ -35,27 +43,89 @@ WHERE e.extname <> 'plpgsql'
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
 UNION ALL
 SELECT
-    'enum',
-    t.typname::text,
+    CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END,
     s.nspname::text,
-    NULL,
-    ARRAY(
-        SELECT e.enumlabel::text
-        FROM pg_catalog.pg_enum AS e
-        WHERE e.enumtypid = t.oid
-        ORDER BY e.enumsortorder
-    ),
-    d.description
+    t.typname::text,
+    d.description,
+    CASE t.typtype
+        WHEN 'e' THEN pg_catalog.jsonb_build_object(
+            'labels',
+            ARRAY(
+                SELECT e.enumlabel::text
+                FROM pg_catalog.pg_enum AS e
+                WHERE e.enumtypid = t.oid
+                ORDER BY e.enumsortorder
+            )
+        )
+        ELSE pg_catalog.jsonb_build_object(
+            'type', pg_catalog.format_type(t.typbasetype, t.typtypmod),
+            'not_null', t.typnotnull,
+            'default', pg_catalog.pg_get_expr(t.typdefaultbin, 0),
+            'collation', (
+                SELECT CASE
+                    WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.format('%%I', co.collname)
+                    ELSE pg_catalog.format('%%I.%%I', cn.nspname, co.collname)
+                END
+                FROM pg_catalog.pg_collation AS co
+                JOIN pg_catalog.pg_namespace AS cn ON cn.oid = co.collnamespace
+                JOIN pg_catalog.pg_type AS bt ON bt.oid = t.typbasetype
+                WHERE co.oid = t.typcollation AND t.typcollation <> bt.typcollation
+            ),
+            'checks', ARRAY(
+                SELECT pg_catalog.jsonb_build_object(
+                    'name', con.conname::text,
+                    'expression', pg_catalog.pg_get_expr(con.conbin, 0),
+                    'comment', pg_catalog.obj_description(con.oid, 'pg_constraint')
+                )
+                FROM pg_catalog.pg_constraint AS con
+                WHERE con.contypid = t.oid AND con.contype = 'c'
+                ORDER BY con.conname COLLATE "C"
+            )
+        )
+    END
 FROM pg_catalog.pg_type AS t
 JOIN scope AS s ON s.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_description AS d
     ON d.objoid = t.oid
    AND d.classoid = 'pg_catalog.pg_type'::regclass
    AND d.objsubid = 0
-WHERE t.typtype = 'e'
+WHERE t.typtype IN ('e', 'd')
+  AND NOT EXISTS (
+      SELECT FROM members AS m
+      WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
+  )
+UNION ALL
+SELECT
+    'sequence',
+    s.nspname::text,
+    c.relname::text,
+    d.description,
+    pg_catalog.jsonb_build_object(
+        'type', pg_catalog.format_type(q.seqtypid, NULL),
+        'start', q.seqstart::text,
+        'increment', q.seqincrement::text,
+        'min', q.seqmin::text,
+        'max', q.seqmax::text,
+        'cache', q.seqcache::text,
+        'cycle', q.seqcycle
+    )
+FROM pg_catalog.pg_class AS c
+JOIN scope AS s ON s.oid = c.relnamespace
+JOIN pg_catalog.pg_sequence AS q ON q.seqrelid = c.oid
+LEFT JOIN pg_catalog.pg_description AS d
+    ON d.objoid = c.oid
+   AND d.classoid = 'pg_catalog.pg_class'::regclass
+   AND d.objsubid = 0
+WHERE c.relkind = 'S'
+  AND NOT EXISTS (
+      SELECT FROM members AS m
+      WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
+  )
   AND NOT EXISTS (
       SELECT FROM pg_catalog.pg_depend AS dep
-      WHERE dep.classid = 'pg_catalog.pg_type'::regclass
-        AND dep.objid = t.oid
-        AND dep.deptype = 'e'
+      WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+        AND dep.objid = c.oid
+        AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+        AND dep.refobjsubid > 0
+        AND dep.deptype IN ('a', 'i')
   )

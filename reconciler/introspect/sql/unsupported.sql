@@ -23,24 +23,10 @@ found (kind, name) AS (
             WHEN 'f' THEN 'foreign table'
             WHEN 'p' THEN 'partitioned table'
             WHEN 'c' THEN 'composite type'
-            WHEN 'S' THEN 'sequence'
         END,
         pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
     WHERE r.relkind IN ('f', 'p', 'c')
-       OR (
-           r.relkind = 'S'
-           -- a serial column's sequence ('a') is part of its column, an identity's ('i') of
-           -- its identity; any other sequence stands alone
-           AND NOT EXISTS (
-               SELECT FROM pg_catalog.pg_depend AS dep
-               WHERE dep.classid = 'pg_catalog.pg_class'::regclass
-                 AND dep.objid = r.oid
-                 AND dep.refclassid = 'pg_catalog.pg_class'::regclass
-                 AND dep.refobjsubid > 0
-                 AND dep.deptype IN ('a', 'i')
-           )
-       )
     UNION ALL
     -- tables read as plain tables, though they are more
     SELECT
@@ -174,15 +160,11 @@ found (kind, name) AS (
     UNION ALL
     -- types other than enums (modelled), arrays and row types (implicit)
     SELECT
-        CASE ty.typtype
-            WHEN 'd' THEN 'domain'
-            WHEN 'r' THEN 'range type'
-            ELSE 'base type'
-        END,
+        CASE ty.typtype WHEN 'r' THEN 'range type' ELSE 'base type' END,
         pg_catalog.format('%%I.%%I', s.nspname, ty.typname)
     FROM pg_catalog.pg_type AS ty
     JOIN scope AS s ON s.oid = ty.typnamespace
-    WHERE ty.typtype IN ('d', 'r', 'b')
+    WHERE ty.typtype IN ('r', 'b')
       AND NOT (ty.typtype = 'b' AND ty.typcategory = 'A')
       AND NOT EXISTS (
           SELECT FROM members AS m

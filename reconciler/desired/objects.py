@@ -1,0 +1,121 @@
+"""Free-standing sequences and domains from their specs (`sequences:`, `domains:` keys).
+
+Every option of a sequence is made explicit here, with Postgres' own defaults for its type and
+direction, so that a sequence written with few options equals the live one. A domain's base
+type, default and checks are checked like a column's; its default check name is Postgres'
+(`<domain>_check`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from reconciler.desired import sqltext
+from reconciler.desired.spec import DomainSpec, SequenceSpec
+from reconciler.desired.tables import split_name
+from reconciler.desired.yamlload import Where
+from reconciler.model.pg import INTEGER_RANGES, Check, Domain, Sequence
+
+if TYPE_CHECKING:
+    from reconciler.desired.build import Builder
+
+_INT = re.compile(r"[+-]?\d+\Z")
+
+
+def _names(ctx: Builder, name: str, schema: str | None, where: Where) -> tuple[str, str] | None:
+    schema_, name_ = split_name(name, schema, "public")
+    at = where.sub("name")
+    if not (ctx.name_ok(schema_, at) and ctx.name_ok(name_, at)):
+        return None
+    return schema_, name_
+
+
+def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
+    names = _names(ctx, spec.name, spec.schema_, where)
+    if names is None or not ctx.claim_relation(*names, "sequence", where.sub("name")):
+        return
+    try:
+        type_ = sqltext.canonical_type(spec.type, lambda _: None)
+    except sqltext.SqlTextError as exc:
+        ctx.report(where.sub("type"), str(exc))
+        return
+    if type_ not in INTEGER_RANGES:
+        ctx.report(where.sub("type"), "a sequence is smallint, integer or bigint")
+        return
+    values: dict[str, int | None] = {}
+    for key in ("start", "increment", "min", "max", "cache"):
+        text = getattr(spec, key)
+        if text is not None and not _INT.match(str(text).strip()):
+            ctx.report(where.sub(key), f"'{text}' is not a whole number")
+            return
+        values[key] = None if text is None else int(str(text).strip())
+    increment, cache = values["increment"] or 0, values["cache"] or 0
+    if increment == 0:
+        ctx.report(where.sub("increment"), "increment must not be zero")
+        return
+    if cache < 1:
+        ctx.report(where.sub("cache"), "cache must be at least 1")
+        return
+    lo, hi = Sequence.bounds(type_, increment, values["min"], values["max"])
+    tmin, tmax = INTEGER_RANGES[type_]
+    start = values["start"] if values["start"] is not None else (lo if increment > 0 else hi)
+    if not (tmin <= lo <= start <= hi <= tmax):
+        ctx.report(where, f"need {tmin} ≤ min ≤ start ≤ max ≤ {tmax} for a {type_} sequence")
+        return
+    ctx.use_schema(names[0], where)
+    ctx.sequences[names] = Sequence(
+        *names,
+        type=type_,
+        start=str(start),
+        increment=str(increment),
+        min=str(lo),
+        max=str(hi),
+        cache=str(cache),
+        cycle=spec.cycle,
+        comment=spec.comment,
+        source=where.source,
+    )
+
+
+def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:
+    names = _names(ctx, spec.name, spec.schema_, where)
+    if names is None:
+        return
+    schema, name = names
+    if names in ctx.domains or names in ctx.enums:
+        ctx.report(where.sub("name"), f"type '{schema}.{name}' is declared twice")
+        return
+    try:
+        type_ = sqltext.canonical_type(spec.type, ctx.enum_resolver(schema))
+    except sqltext.SqlTextError as exc:
+        ctx.report(where.sub("type"), str(exc))
+        return
+    collation = None
+    if spec.collation is not None:
+        try:
+            collation = sqltext.canonical_collation(spec.collation, ctx.known_schemas)
+        except sqltext.SqlTextError as exc:
+            ctx.report(where.sub("collation"), str(exc))
+            return
+    checks = []
+    for i, c in enumerate(spec.checks):
+        cw = where.sub("checks", i)
+        expr = ctx.expression(c.expression, cw.sub("expression"), "domain check")
+        check_name = c.name or f"{name}_check"
+        if expr is None or not ctx.name_ok(check_name, cw, default=c.name is None):
+            return
+        checks.append(Check(check_name, expr, c.comment, source=cw.source))
+    default = ctx.expression(spec.default, where.sub("default"), "default")
+    ctx.use_schema(schema, where)
+    ctx.domains[names] = Domain(
+        schema=schema,
+        name=name,
+        type=type_,
+        not_null=spec.not_null,
+        default=default,
+        collation=collation,
+        checks=tuple(sorted(checks, key=lambda k: k.name)),
+        comment=spec.comment,
+        source=where.source,
+    )

@@ -1,0 +1,69 @@
+"""Free-standing sequences and domains.
+
+A sequence's options change in place (ALTER SEQUENCE); a domain's default, NOT NULL, checks
+and comment change in place, its base type or collation by a drop and a create (which
+Postgres refuses while a column uses it: the apply stops there, nothing half done). Columns
+of a domain type depend on the domain (DiffContext.type_deps); defaults that may call
+nextval() depend on every sequence, like on every function (DiffContext.extension_deps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reconciler.diff.context import DiffContext
+from reconciler.model.address import Address
+from reconciler.model.pg import Domain
+from reconciler.ops.base import Change
+from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg_types import (
+    AlterDomain,
+    AlterSequence,
+    CreateDomain,
+    CreateSequence,
+    DropDomain,
+    DropSequence,
+)
+
+
+def compare_sequences(ctx: DiffContext) -> list[Change]:
+    want, have = ctx.desired.sequences, ctx.live.sequences
+    out: list[Change] = []
+    for key, q in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateSequence(q))
+        elif old == q:
+            continue
+        elif replace(old, comment=q.comment) == q:
+            out.append(SetComment(q.address, old.comment, q.comment))
+        else:
+            out.append(AlterSequence(old, q))
+    out += [DropSequence(q) for key, q in have.items() if key not in want]
+    return out
+
+
+def compare_domains(ctx: DiffContext) -> list[Change]:
+    want, have = ctx.desired.domains, ctx.live.domains
+    out: list[Change] = []
+    for key, d in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateDomain(d, _deps(ctx, d)))
+        elif old == d:
+            continue
+        elif (old.type, old.collation) == (d.type, d.collation):
+            out.append(AlterDomain(old, d, _deps(ctx, d)))
+        else:
+            out.append(DropDomain(old, _deps(ctx, old)))
+            out.append(CreateDomain(d, _deps(ctx, d)))
+    out += [DropDomain(d, _deps(ctx, d)) for key, d in have.items() if key not in want]
+    return out
+
+
+def _deps(ctx: DiffContext, d: Domain) -> frozenset[Address]:
+    """Its schema, the extensions and the enum its base type may be. Not the plan's own
+    functions: those may take or return the domain, so they come after it (a domain check
+    calling a function of the same plan is the one order this cannot give)."""
+    deps = {Address.of("pg", "schema", d.schema), *ctx.only_extension_deps, *ctx.enum_addresses}
+    return frozenset(deps)

@@ -1,0 +1,257 @@
+"""Changes of free-standing sequences and domains: create, alter in place, drop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Domain, Sequence
+from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
+from reconciler.ops.sqltext import ident, literal
+
+
+def _comment(kind: str, schema: str, name: str, comment: str | None) -> list[Statement]:
+    if comment is None:
+        return []
+    return [Statement(f"COMMENT ON {kind} {ident(schema, name)} IS {literal(comment)}")]
+
+
+def sequence_options(q: Sequence) -> str:
+    return (
+        f"AS {q.type} INCREMENT BY {int(q.increment)} MINVALUE {int(q.min)} "
+        f"MAXVALUE {int(q.max)} START WITH {int(q.start)} CACHE {int(q.cache)} "
+        + ("CYCLE" if q.cycle else "NO CYCLE")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSequence(Change):
+    sequence: Sequence
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.sequence.address
+
+    def statements(self) -> list[Statement]:
+        q = self.sequence
+        return [
+            Statement(f"CREATE SEQUENCE {ident(q.schema, q.name)} {sequence_options(q)}"),
+            *_comment("SEQUENCE", q.schema, q.name, q.comment),
+        ]
+
+    def reverse(self) -> Change:
+        return DropSequence(self.sequence)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "schema", self.sequence.schema)})
+
+    def describe(self) -> str:
+        return "sequence"
+
+
+@dataclass(frozen=True, slots=True)
+class DropSequence(Change):
+    sequence: Sequence
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.sequence.address
+
+    def statements(self) -> list[Statement]:
+        q = self.sequence
+        return [Statement(f"DROP SEQUENCE IF EXISTS {ident(q.schema, q.name)} RESTRICT")]
+
+    def reverse(self) -> Change:
+        return CreateSequence(self.sequence)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "schema", self.sequence.schema)})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                DESTRUCTIVE,
+                f"drops sequence {self.sequence.name}: its current value is lost (a rollback "
+                "starts it again from its start value)",
+            ),
+        )
+
+    def describe(self) -> str:
+        return "sequence"
+
+
+@dataclass(frozen=True, slots=True)
+class AlterSequence(Change):
+    old: Sequence
+    new: Sequence
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        q = self.new
+        out = [Statement(f"ALTER SEQUENCE {ident(q.schema, q.name)} {sequence_options(q)}")]
+        if self.old.comment != q.comment:
+            value = "NULL" if q.comment is None else literal(q.comment)
+            out.append(Statement(f"COMMENT ON SEQUENCE {ident(q.schema, q.name)} IS {value}"))
+        return out
+
+    def reverse(self) -> Change:
+        return AlterSequence(self.new, self.old)
+
+    def details(self) -> list[dict]:
+        from reconciler.model.compare import attribute_changes
+
+        return attribute_changes(self.old, self.new)
+
+    def describe(self) -> str:
+        return "sequence: " + ", ".join(d["attribute"] for d in self.details())
+
+
+def _domain_sql(d: Domain) -> list[Statement]:
+    text = f"CREATE DOMAIN {ident(d.schema, d.name)} AS {d.type}"
+    if d.collation is not None:
+        text += f" COLLATE {d.collation}"
+    if d.default is not None:
+        text += f"\nDEFAULT {d.default}"
+    if d.not_null:
+        text += "\nNOT NULL"
+    for k in d.checks:
+        text += f"\nCONSTRAINT {ident(k.name)} CHECK ({k.expression})"
+    out = [Statement(text), *_comment("DOMAIN", d.schema, d.name, d.comment)]
+    for k in d.checks:
+        if k.comment is not None:
+            out.append(
+                Statement(
+                    f"COMMENT ON CONSTRAINT {ident(k.name)} ON DOMAIN {ident(d.schema, d.name)} "
+                    f"IS {literal(k.comment)}"
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CreateDomain(Change):
+    domain: Domain
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.domain.address
+
+    def statements(self) -> list[Statement]:
+        return _domain_sql(self.domain)
+
+    def reverse(self) -> Change:
+        return DropDomain(self.domain, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return f"domain over {self.domain.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class DropDomain(Change):
+    domain: Domain
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.domain.address
+
+    def statements(self) -> list[Statement]:
+        d = self.domain
+        return [Statement(f"DROP DOMAIN IF EXISTS {ident(d.schema, d.name)} RESTRICT")]
+
+    def reverse(self) -> Change:
+        return CreateDomain(self.domain, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return "domain"
+
+
+@dataclass(frozen=True, slots=True)
+class AlterDomain(Change):
+    """Default, NOT NULL, checks and comment of a domain changed in place (its base type and
+    collation cannot be: the diff drops and creates the domain for those)."""
+
+    old: Domain
+    new: Domain
+    deps: frozenset[Address] = frozenset()
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        o, n = self.old, self.new
+        target = ident(n.schema, n.name)
+        out = []
+        if o.default != n.default:
+            action = "DROP DEFAULT" if n.default is None else f"SET DEFAULT {n.default}"
+            out.append(Statement(f"ALTER DOMAIN {target} {action}"))
+        if o.not_null != n.not_null:
+            out.append(
+                Statement(f"ALTER DOMAIN {target} {'SET' if n.not_null else 'DROP'} NOT NULL")
+            )
+        old_checks = {k.name: k for k in o.checks}
+        new_checks = {k.name: k for k in n.checks}
+        readded = {
+            name
+            for name, k in new_checks.items()
+            if name not in old_checks or old_checks[name].expression != k.expression
+        }
+        for name in old_checks:
+            if name not in new_checks or name in readded:
+                out.append(Statement(f"ALTER DOMAIN {target} DROP CONSTRAINT {ident(name)}"))
+        for name, k in new_checks.items():
+            if name in readded:
+                check = f"ADD CONSTRAINT {ident(name)} CHECK ({k.expression})"
+                out.append(Statement(f"ALTER DOMAIN {target} {check}"))
+            old_comment = None if name in readded else old_checks[name].comment
+            if k.comment != old_comment:
+                value = "NULL" if k.comment is None else literal(k.comment)
+                on = f"CONSTRAINT {ident(name)} ON DOMAIN {target}"
+                out.append(Statement(f"COMMENT ON {on} IS {value}"))
+        if o.comment != n.comment:
+            value = "NULL" if n.comment is None else literal(n.comment)
+            out.append(Statement(f"COMMENT ON DOMAIN {target} IS {value}"))
+        return out
+
+    def reverse(self) -> Change:
+        return AlterDomain(self.new, self.old, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        new_checks = {k for k in self.new.checks if k not in self.old.checks}
+        if new_checks or (self.new.not_null and not self.old.not_null):
+            return (
+                Hazard(
+                    MAY_FAIL,
+                    "a new domain check or NOT NULL is verified against every column using "
+                    "the domain and fails on a violating row",
+                ),
+            )
+        return ()
+
+    def details(self) -> list[dict]:
+        from reconciler.model.compare import attribute_changes
+
+        return attribute_changes(self.old, self.new)
+
+    def describe(self) -> str:
+        return "domain: " + ", ".join(d["attribute"] for d in self.details())

@@ -1,0 +1,95 @@
+"""Free-standing sequences and domains from YAML: created before the columns that use them,
+compared in the server's spelling, changed in place, rolled back exactly."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from tests.helpers import run_cli, write_yaml
+
+OBJECTS = """
+sequences:
+  - name: ticket_no
+    schema: app
+    type: integer
+    start: 1000
+    increment: 10
+    cache: 5
+domains:
+  - name: email
+    schema: app
+    type: varchar(200)
+    not_null: true
+    default: "'nobody@example.org'"
+    checks:
+      - {name: email_has_at, expression: "VALUE LIKE '%@%'"}
+"""
+
+TABLE = """
+table: tickets
+schema: app
+columns:
+  - {name: no, type: integer, nullable: false, default: "nextval('app.ticket_no')"}
+  - {name: contact, type: email}
+primary_key: [no]
+"""
+
+
+def _cli(tmp, *args):
+    r = run_cli(*args, cwd=tmp)
+    assert r.code == 0, r.text
+    return r
+
+
+def test_sequences_and_domains_round_trip(pg_url, pg_conn, tmp_path, pg_dump_schema):
+    root = tmp_path / "schemas"
+    write_yaml(root, "types/app.yaml", OBJECTS)
+    write_yaml(root, "tables/tickets.yaml", TABLE)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    order = [c["address"] for c in json.loads(r.out)["changes"]]
+    assert order.index("pg.sequence.app.ticket_no") < order.index("pg.table.app.tickets")
+    assert order.index("pg.domain.app.email") < order.index("pg.table.app.tickets")
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    # `VALUE LIKE '%@%'` comes back as `(VALUE)::text ~~ '%@%'::text`: the probe asked
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+
+    pg_conn.execute("INSERT INTO app.tickets DEFAULT VALUES")
+    assert pg_conn.execute("SELECT no, contact FROM app.tickets").fetchone() == (
+        1000,
+        "nobody@example.org",
+    )
+    with pytest.raises(psycopg.errors.CheckViolation):
+        pg_conn.execute("INSERT INTO app.tickets (contact) VALUES ('no-at-sign')")
+    before = pg_dump_schema(pg_url)
+
+    changed = OBJECTS.replace("increment: 10", "increment: 20").replace(
+        "VALUE LIKE '%@%'", "VALUE LIKE '%_@_%'"
+    )
+    write_yaml(root, "types/app.yaml", changed)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    steps = [(c["action"], c["address"]) for c in json.loads(r.out)["changes"]]
+    assert steps == [("change", "pg.domain.app.email"), ("change", "pg.sequence.app.ticket_no")]
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_dump_schema(pg_url) == before
+
+
+def test_sequence_specs_are_checked(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "sequences/bad.yaml",
+        "sequences:\n"
+        "  - {name: a, min: 10, max: 5}\n"
+        "  - {name: b, type: text}\n"
+        "  - {name: c, increment: 0}\n"
+        "  - {name: d, start: '1; DROP TABLE t'}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    for line in (2, 3, 4, 5):
+        assert f"sequences/bad.yaml:{line}" in r.err, r.err
