@@ -232,6 +232,16 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         path = out_dir / "types" / _file_name(schema, name, taken)
         _dump(path, {"domains": [domain_document(d)]})
         written.append(path)
+    for (schema, name), ct in snap.composites.items():
+        path = out_dir / "types" / _file_name(schema, name, taken)
+        attributes = [
+            _drop_none({"name": n, "type": t, "collation": c}) for n, t, c in ct.attributes
+        ]
+        doc = _drop_none(
+            {"name": name, "schema": schema, "attributes": attributes, "comment": ct.comment}
+        )
+        _dump(path, {"composite_types": [doc]})
+        written.append(path)
     taken = set()
     for (schema, name), q in snap.sequences.items():
         path = out_dir / "sequences" / _file_name(schema, name, taken)

@@ -1,4 +1,5 @@
-"""Free-standing sequences and domains from YAML: created before the columns that use them,
+"""Free-standing sequences, domains and composite types from YAML: created before the columns
+that use them,
 compared in the server's spelling, changed in place, rolled back exactly."""
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ domains:
     default: "'nobody@example.org'"
     checks:
       - {name: email_has_at, expression: "VALUE LIKE '%@%'"}
+composite_types:
+  - name: address
+    schema: app
+    attributes:
+      - {name: street, type: text}
+      - {name: city, type: varchar(50), collation: C}
+      - {name: tags, type: "text[]"}
 """
 
 TABLE = """
@@ -34,6 +42,7 @@ schema: app
 columns:
   - {name: no, type: integer, nullable: false, default: "nextval('app.ticket_no')"}
   - {name: contact, type: email}
+  - {name: mail_to, type: address}
 primary_key: [no]
 """
 
@@ -51,7 +60,7 @@ def test_sequences_and_domains_round_trip(pg_url, pg_conn, tmp_path, pg_dump_sch
     r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
     order = [c["address"] for c in json.loads(r.out)["changes"]]
     assert order.index("pg.sequence.app.ticket_no") < order.index("pg.table.app.tickets")
-    assert order.index("pg.domain.app.email") < order.index("pg.table.app.tickets")
+    assert order.index("pg.composite_type.app.address") < order.index("pg.table.app.tickets")
     _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
     # `VALUE LIKE '%@%'` comes back as `(VALUE)::text ~~ '%@%'::text`: the probe asked
     assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out

@@ -28,7 +28,7 @@ OBJECTS = {
     "ALTER TABLE app.users ENABLE ROW LEVEL SECURITY": None,  # modelled, as are policies
     "CREATE POLICY own_rows ON app.users USING (true)": None,
     "CREATE DOMAIN app.email AS text CHECK (VALUE LIKE '%@%')": None,  # modelled
-    "CREATE TYPE app.pair AS (a integer, b integer)": "composite type app.pair",
+    "CREATE TYPE app.pair AS (a integer, b integer)": None,  # modelled
     "CREATE TYPE app.span AS RANGE (subtype = integer)": "range type app.span",
     "CREATE SEQUENCE app.ticket_no START 100": None,  # modelled
     "CREATE TABLE app.events (at date NOT NULL) PARTITION BY RANGE (at)": (

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 from reconciler.desired import sqltext
 from reconciler.desired.functions import build_function
 from reconciler.desired.lint import LintIgnore
-from reconciler.desired.objects import build_domain, build_sequence
+from reconciler.desired.objects import build_composite, build_domain, build_sequence
 from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
 from reconciler.model.pg import (
+    CompositeType,
     Domain,
     Enum,
     Extension,
@@ -79,6 +80,7 @@ class Builder:
         self.policies: dict[tuple[str, str, str], Policy] = {}
         self.sequences: dict[tuple[str, str], Sequence] = {}
         self.domains: dict[tuple[str, str], Domain] = {}
+        self.composites: dict[tuple[str, str], CompositeType] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -120,7 +122,7 @@ class Builder:
 
         def resolve(name: str) -> str | None:
             for schema in (table_schema, "public"):
-                if (schema, name) in self.enums or (schema, name) in self.domains:
+                if any((schema, name) in d for d in (self.enums, self.domains, self.composites)):
                     return schema
             return None
 
@@ -196,6 +198,7 @@ class Builder:
             policies=self.policies,
             sequences=self.sequences,
             domains=self.domains,
+            composites=self.composites,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 
@@ -224,6 +227,8 @@ class Builder:
         """Objects that may name enums or schemas declared in any file."""
         for i, d in enumerate(spec.domains):
             build_domain(self, d, root.sub("domains", i))
+        for i, c in enumerate(spec.composite_types):
+            build_composite(self, c, root.sub("composite_types", i))
         for i, q in enumerate(spec.sequences):
             build_sequence(self, q, root.sub("sequences", i))
 

@@ -1,4 +1,5 @@
-"""Free-standing sequences and domains from their specs (`sequences:`, `domains:` keys).
+"""Free-standing sequences, domains and composite types from their specs (`sequences:`,
+`domains:`, `composite_types:` keys).
 
 Every option of a sequence is made explicit here, with Postgres' own defaults for its type and
 direction, so that a sequence written with few options equals the live one. A domain's base
@@ -12,10 +13,10 @@ import re
 from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
-from reconciler.desired.spec import DomainSpec, SequenceSpec
+from reconciler.desired.spec import CompositeSpec, DomainSpec, SequenceSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg import INTEGER_RANGES, Check, Domain, Sequence
+from reconciler.model.pg import INTEGER_RANGES, Check, CompositeType, Domain, Sequence
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder
@@ -118,4 +119,39 @@ def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:
         checks=tuple(sorted(checks, key=lambda k: k.name)),
         comment=spec.comment,
         source=where.source,
+    )
+
+
+def build_composite(ctx: Builder, spec: CompositeSpec, where: Where) -> None:
+    names = _names(ctx, spec.name, spec.schema_, where)
+    if names is None:
+        return
+    schema, name = names
+    if names in ctx.composites or names in ctx.domains or names in ctx.enums:
+        ctx.report(where.sub("name"), f"type '{schema}.{name}' is declared twice")
+        return
+    if not ctx.claim_relation(schema, name, "composite type", where.sub("name")):
+        return
+    attributes = []
+    seen: set[str] = set()
+    for i, a in enumerate(spec.attributes):
+        aw = where.sub("attributes", i)
+        if a.name in seen:
+            ctx.report(aw.sub("name"), f"attribute '{a.name}' is given twice")
+            return
+        seen.add(a.name)
+        try:
+            type_ = sqltext.canonical_type(a.type, ctx.enum_resolver(schema))
+            collation = (
+                sqltext.canonical_collation(a.collation, ctx.known_schemas)
+                if a.collation is not None
+                else None
+            )
+        except sqltext.SqlTextError as exc:
+            ctx.report(aw, str(exc))
+            return
+        attributes.append((a.name, type_, collation))
+    ctx.use_schema(schema, where)
+    ctx.composites[names] = CompositeType(
+        schema, name, tuple(attributes), spec.comment, source=where.source
     )

@@ -140,6 +140,19 @@ class DomainSpec(_Spec):
     comment: Text | None = None
 
 
+class AttributeSpec(_Spec):
+    name: Ident
+    type: Text
+    collation: Name | None = None
+
+
+class CompositeSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    attributes: Annotated[list[AttributeSpec], Field(min_length=1)]
+    comment: Text | None = None
+
+
 class ColumnSpec(_Spec):
     name: Ident
     type: Text
@@ -321,6 +334,7 @@ class FileSpec(_TableFields):
     functions: list[FunctionSpec] = []
     sequences: list[SequenceSpec] = []
     domains: list[DomainSpec] = []
+    composite_types: list[CompositeSpec] = []
 
 
 TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())

@@ -18,7 +18,7 @@ from reconciler.diff.functions import compare_functions
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_enums, compare_extensions, compare_schemas
 from reconciler.diff.renames import apply_renames
-from reconciler.diff.standalone import compare_domains, compare_sequences
+from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
 from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.views import compare_views
@@ -35,6 +35,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
     changes += compare_extensions(ctx)
     changes += compare_enums(ctx)
     changes += compare_domains(ctx)
+    changes += compare_composites(ctx)
     changes += compare_sequences(ctx)
     changes += compare_functions(ctx)
     changes += compare_tables(ctx)

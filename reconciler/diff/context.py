@@ -41,6 +41,12 @@ class DiffContext:
         for snap in snaps:
             for (schema, name), d in snap.domains.items():
                 self._type_by_name[qualified(schema, name)] = d.address
+            for (schema, name), ct in snap.composites.items():
+                self._type_by_name[qualified(schema, name)] = ct.address
+
+    def type_address(self, type_text: str) -> Address | None:
+        """The enum, domain or composite type a column or attribute type names, if one."""
+        return self._type_by_name.get(type_text.removesuffix("[]"))
 
     def is_enum(self, type_text: str) -> bool:
         return type_text.removesuffix("[]") in self._enum_by_type

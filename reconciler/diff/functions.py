@@ -51,5 +51,6 @@ def _deps(ctx: DiffContext, f: Function) -> frozenset[Address]:
             *ctx.only_extension_deps,
             *ctx.enum_addresses,
             *(d.address for snap in (ctx.desired, ctx.live) for d in snap.domains.values()),
+            *(t.address for snap in (ctx.desired, ctx.live) for t in snap.composites.values()),
         }
     )

@@ -1,4 +1,4 @@
-"""Free-standing sequences and domains.
+"""Free-standing sequences, domains and composite types.
 
 A sequence's options change in place (ALTER SEQUENCE); a domain's default, NOT NULL, checks
 and comment change in place, its base type or collation by a drop and a create (which
@@ -13,14 +13,16 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
-from reconciler.model.pg import Domain
+from reconciler.model.pg import CompositeType, Domain
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_types import (
     AlterDomain,
     AlterSequence,
+    CreateComposite,
     CreateDomain,
     CreateSequence,
+    DropComposite,
     DropDomain,
     DropSequence,
 )
@@ -61,9 +63,31 @@ def compare_domains(ctx: DiffContext) -> list[Change]:
     return out
 
 
-def _deps(ctx: DiffContext, d: Domain) -> frozenset[Address]:
+def compare_composites(ctx: DiffContext) -> list[Change]:
+    """A composite type whose attributes change is dropped and created (Postgres refuses the
+    drop while a column uses it: the apply stops there, nothing half done)."""
+    want, have = ctx.desired.composites, ctx.live.composites
+    out: list[Change] = []
+    for key, t in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateComposite(t, _deps(ctx, t)))
+        elif old == t:
+            continue
+        elif replace(old, comment=t.comment) == t:
+            out.append(SetComment(t.address, old.comment, t.comment))
+        else:
+            out.append(DropComposite(old, _deps(ctx, old)))
+            out.append(CreateComposite(t, _deps(ctx, t)))
+    out += [DropComposite(t, _deps(ctx, t)) for key, t in have.items() if key not in want]
+    return out
+
+
+def _deps(ctx: DiffContext, d: Domain | CompositeType) -> frozenset[Address]:
     """Its schema, the extensions and the enum its base type may be. Not the plan's own
     functions: those may take or return the domain, so they come after it (a domain check
     calling a function of the same plan is the one order this cannot give)."""
     deps = {Address.of("pg", "schema", d.schema), *ctx.only_extension_deps, *ctx.enum_addresses}
+    if isinstance(d, CompositeType):  # its attributes may be of a domain or composite type
+        deps |= {ctx.type_address(type_) for _, type_, _ in d.attributes} - {None}
     return frozenset(deps)

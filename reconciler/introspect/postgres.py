@@ -30,6 +30,7 @@ from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.model.pg import (
     Check,
     Column,
+    CompositeType,
     Domain,
     Enum,
     Extension,
@@ -294,6 +295,13 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
             (schema, name): _domain(schema, name, comment, details)
             for kind, schema, name, comment, details in rows["objects"]
             if kind == "domain"
+        },
+        composites={
+            (schema, name): CompositeType(
+                schema, name, tuple(tuple(a) for a in details["attributes"]), comment
+            )
+            for kind, schema, name, comment, details in rows["objects"]
+            if kind == "composite"
         },
         tables=_tables(rows["tables"], rows["columns"], rows["constraints"]),
         indexes={(row[0], row[2]): _index(row) for row in rows["indexes"]},

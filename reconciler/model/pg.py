@@ -321,6 +321,21 @@ class Domain:
         return Address.of("pg", "domain", self.schema, self.name)
 
 
+@dataclass(frozen=True, slots=True)
+class CompositeType:
+    """A standalone composite type: (name, type, collation or None) per attribute."""
+
+    schema: str
+    name: str
+    attributes: tuple[tuple[str, str, str | None], ...]
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "composite_type", self.schema, self.name)
+
+
 POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
 
 
@@ -403,6 +418,7 @@ _MODELS = (
     Policy,
     Sequence,
     Domain,
+    CompositeType,
 )
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

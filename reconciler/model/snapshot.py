@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.pg import (
+    CompositeType,
     Domain,
     Enum,
     Extension,
@@ -67,6 +68,7 @@ class PgSnapshot:
     policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)  # table, name
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
+    composites: dict[tuple[str, str], CompositeType] = field(default_factory=dict)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -85,6 +87,7 @@ class PgSnapshot:
             policies=dict(sorted(self.policies.items())),
             sequences=dict(sorted(self.sequences.items())),
             domains=dict(sorted(self.domains.items())),
+            composites=dict(sorted(self.composites.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -135,4 +138,6 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
         out[str(q.address)] = value_dict(q)
     for dm in n.domains.values():
         out[str(dm.address)] = value_dict(dm)
+    for ct in n.composites.values():
+        out[str(ct.address)] = value_dict(ct)
     return out

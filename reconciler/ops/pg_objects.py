@@ -343,6 +343,7 @@ _COMMENT_TARGETS = {
     "view": "VIEW",
     "sequence": "SEQUENCE",
     "domain": "DOMAIN",
+    "composite_type": "TYPE",
     "materialized_view": "MATERIALIZED VIEW",
 }
 

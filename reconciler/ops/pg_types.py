@@ -1,11 +1,12 @@
-"""Changes of free-standing sequences and domains: create, alter in place, drop."""
+"""Changes of free-standing sequences, domains and composite types: create, alter in place
+(sequences, domains), drop."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import Domain, Sequence
+from reconciler.model.pg import CompositeType, Domain, Sequence
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
 from reconciler.ops.sqltext import ident, literal
 
@@ -255,3 +256,58 @@ class AlterDomain(Change):
 
     def describe(self) -> str:
         return "domain: " + ", ".join(d["attribute"] for d in self.details())
+
+
+@dataclass(frozen=True, slots=True)
+class CreateComposite(Change):
+    type: CompositeType
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.type.address
+
+    def statements(self) -> list[Statement]:
+        t = self.type
+        attributes = ", ".join(
+            f"{ident(name)} {type_}" + (f" COLLATE {collation}" if collation else "")
+            for name, type_, collation in t.attributes
+        )
+        return [
+            Statement(f"CREATE TYPE {ident(t.schema, t.name)} AS ({attributes})"),
+            *_comment("TYPE", t.schema, t.name, t.comment),
+        ]
+
+    def reverse(self) -> Change:
+        return DropComposite(self.type, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return f"composite type of {len(self.type.attributes)} attributes"
+
+
+@dataclass(frozen=True, slots=True)
+class DropComposite(Change):
+    type: CompositeType
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.type.address
+
+    def statements(self) -> list[Statement]:
+        t = self.type
+        return [Statement(f"DROP TYPE IF EXISTS {ident(t.schema, t.name)} RESTRICT")]
+
+    def reverse(self) -> Change:
+        return CreateComposite(self.type, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return "composite type"

@@ -6,6 +6,7 @@
 --   sequence   {type, start, increment, min, max, cache, cycle}: free-standing sequences only
 --              (a serial column's sequence belongs to its column, an identity's to its identity)
 --   domain     {type, not_null, default, collation, checks: [{name, expression}]}
+--   composite  {attributes: [[name, type, collation or null]]}: standalone composite types
 -- Scope (the same CTE opens every per-table file): not a system schema (pg_*, information_schema),
 -- not one of the tool's own schemas (bind parameter "excluded"), not created by an extension, and
 -- one of the bind parameter "schemas" when that is not NULL. Extension members are left out.
@@ -90,6 +91,46 @@ LEFT JOIN pg_catalog.pg_description AS d
    AND d.classoid = 'pg_catalog.pg_type'::regclass
    AND d.objsubid = 0
 WHERE t.typtype IN ('e', 'd')
+  AND NOT EXISTS (
+      SELECT FROM members AS m
+      WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
+  )
+UNION ALL
+SELECT
+    'composite',
+    s.nspname::text,
+    t.typname::text,
+    d.description,
+    pg_catalog.jsonb_build_object(
+        'attributes',
+        ARRAY(
+            SELECT pg_catalog.jsonb_build_array(
+                a.attname::text,
+                pg_catalog.format_type(a.atttypid, a.atttypmod),
+                (
+                    SELECT CASE
+                        WHEN cn.nspname = 'pg_catalog' THEN pg_catalog.format('%%I', co.collname)
+                        ELSE pg_catalog.format('%%I.%%I', cn.nspname, co.collname)
+                    END
+                    FROM pg_catalog.pg_collation AS co
+                    JOIN pg_catalog.pg_namespace AS cn ON cn.oid = co.collnamespace
+                    JOIN pg_catalog.pg_type AS at ON at.oid = a.atttypid
+                    WHERE co.oid = a.attcollation AND a.attcollation <> at.typcollation
+                )
+            )
+            FROM pg_catalog.pg_attribute AS a
+            WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+        )
+    )
+FROM pg_catalog.pg_type AS t
+JOIN scope AS s ON s.oid = t.typnamespace
+JOIN pg_catalog.pg_class AS c ON c.oid = t.typrelid AND c.relkind = 'c'
+LEFT JOIN pg_catalog.pg_description AS d
+    ON d.objoid = t.oid
+   AND d.classoid = 'pg_catalog.pg_type'::regclass
+   AND d.objsubid = 0
+WHERE t.typtype = 'c'
   AND NOT EXISTS (
       SELECT FROM members AS m
       WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid

@@ -22,11 +22,10 @@ found (kind, name) AS (
         CASE r.relkind
             WHEN 'f' THEN 'foreign table'
             WHEN 'p' THEN 'partitioned table'
-            WHEN 'c' THEN 'composite type'
         END,
         pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind IN ('f', 'p', 'c')
+    WHERE r.relkind IN ('f', 'p')
     UNION ALL
     -- tables read as plain tables, though they are more
     SELECT
