@@ -57,8 +57,9 @@ def _needs_probe(t: Table, live_t: Table) -> bool:
             return True
         if not (_same(c.default, lc.default) and _same(c.generated, lc.generated)):
             return True
-    live_checks = {k.name: k for k in live_t.checks}
-    return any(k.name in live_checks and k != live_checks[k.name] for k in t.checks)
+    live_checks = {k.name: k for k in (*live_t.checks, *live_t.exclusions)}
+    mine = (*t.checks, *t.exclusions)
+    return any(k.name in live_checks and k != live_checks[k.name] for k in mine)
 
 
 def _probe_column(c: Column) -> str:
@@ -69,6 +70,7 @@ def _probe_column(c: Column) -> str:
 def _probe_table_sql(schema: str, t: Table) -> str:
     lines = [_probe_column(c) for c in t.columns]
     lines += [f"CONSTRAINT {ident(k.name)} CHECK ({k.expression})" for k in t.checks]
+    lines += [f"CONSTRAINT {ident(x.name)} {x.definition}" for x in t.exclusions]
     return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)})"
 
 
@@ -82,6 +84,7 @@ def _probe_table(conn: psycopg.Connection, scratch: str, t: Table) -> bool:
         t,
         columns=tuple(dataclasses.replace(c, default=None, generated=None) for c in t.columns),
         checks=(),
+        exclusions=(),
     )
     if not _try(conn, _probe_table_sql(scratch, bare)):
         return False
@@ -91,6 +94,8 @@ def _probe_table(conn: psycopg.Connection, scratch: str, t: Table) -> bool:
             _try(conn, f"ALTER TABLE {table} ALTER COLUMN {ident(c.name)} SET DEFAULT {c.default}")
     for k in t.checks:
         _try(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(k.name)} CHECK ({k.expression})")
+    for x in t.exclusions:
+        _try(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(x.name)} {x.definition}")
     return True
 
 
@@ -168,7 +173,7 @@ def _probe(
             scratch = _scratch(probe_schema, conn, ix.schema)
             if (ix.schema, ix.table) not in created:
                 # Only the columns are needed to spell an index; checks would be noise.
-                bare = dataclasses.replace(table, checks=())
+                bare = dataclasses.replace(table, checks=(), exclusions=())
                 if _try(conn, _probe_table_sql(scratch, bare)):
                     created.add((ix.schema, ix.table))
             _try(conn, index_def(dataclasses.replace(ix, schema=scratch), if_not_exists=True))
@@ -228,7 +233,13 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
             else k
             for k in t.checks
         ]
-        tables[key] = dataclasses.replace(t, columns=tuple(cols), checks=tuple(checks))
+        pexcl = {x.name: x.definition for x in pt.exclusions}
+        exclusions = tuple(
+            dataclasses.replace(x, definition=pexcl.get(x.name, x.definition)) for x in t.exclusions
+        )
+        tables[key] = dataclasses.replace(
+            t, columns=tuple(cols), checks=tuple(checks), exclusions=exclusions
+        )
     for (pschema, name), pix in probed.indexes.items():
         key = (back[pschema], name)
         ix: Index | None = indexes.get(key)
@@ -296,7 +307,9 @@ def _probe_table_objects(
                     columns = tuple(
                         dataclasses.replace(c, default=None, generated=None) for c in table.columns
                     )
-                    bare = dataclasses.replace(table, name=copy, columns=columns, checks=())
+                    bare = dataclasses.replace(
+                        table, name=copy, columns=columns, checks=(), exclusions=()
+                    )
                     ok = _try(conn, _probe_table_sql(scratch, bare))
                 copies[(schema, name)] = copy if ok else ""
             return copies[(schema, name)]

@@ -174,6 +174,11 @@ def table_document(
             )
             for k in t.checks
         ]
+    if t.exclusions:
+        doc["exclusions"] = [
+            _drop_none({"name": x.name, "definition": x.definition, "comment": x.comment})
+            for x in t.exclusions
+        ]
     if t.foreign_keys:
         doc["foreign_keys"] = [_fk(fk) for fk in t.foreign_keys]
     if indexes:

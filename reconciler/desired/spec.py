@@ -281,6 +281,12 @@ class TriggerSpec(_Spec):
     comment: Text | None = None
 
 
+class ExclusionSpec(_Spec):
+    name: Ident
+    definition: Annotated[str, Strict(), AfterValidator(_non_blank)]  # EXCLUDE USING … (…)
+    comment: Text | None = None
+
+
 class PolicySpec(_Spec):
     name: Ident
     command: Annotated[
@@ -315,6 +321,7 @@ class _TableFields(_Spec):
     indexes: list[IndexSpec] = []
     triggers: list[TriggerSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
+    exclusions: list[ExclusionSpec] = []
     policies: list[PolicySpec] = []
 
 

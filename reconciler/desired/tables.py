@@ -19,7 +19,16 @@ from reconciler.desired.lint import RULES, LintIgnore
 from reconciler.desired.spec import FileSpec, ForeignKeySpec, IndexSpec, TableSpec
 from reconciler.desired.yamlload import Where
 from reconciler.model.address import Address
-from reconciler.model.pg import Check, Column, Index, IndexElement, PrimaryKey, Table, Unique
+from reconciler.model.pg import (
+    Check,
+    Column,
+    Exclusion,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Table,
+    Unique,
+)
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder
@@ -77,6 +86,7 @@ class TableBuilder:
             renamed_from=spec.renamed_from,
             source=source,
             row_security=spec.row_security,
+            exclusions=self.exclusions(),
         )
         self.foreign_keys()
         for i, ix in enumerate(spec.indexes):
@@ -89,6 +99,17 @@ class TableBuilder:
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
         self.lint_ignores()
+
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        if not self.spec.exclusions:
+            return ()
+        from reconciler.desired.triggers import build_exclusion  # it needs this module
+
+        built = [
+            build_exclusion(self, x, self.where.sub("exclusions", i))
+            for i, x in enumerate(self.spec.exclusions)
+        ]
+        return tuple(sorted((x for x in built if x is not None), key=lambda x: x.name))
 
     # --- columns -------------------------------------------------------------------------------
 

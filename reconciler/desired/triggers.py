@@ -1,5 +1,5 @@
-"""A table's triggers and row-level security policies from its spec (`triggers:`,
-`policies:`).
+"""A table's triggers, row-level security policies and exclusion constraints from its spec
+(`triggers:`, `policies:`, `exclusions:`).
 
 The WHEN condition is checked to be one expression and kept in the spelling pglast prints
 back, the same printer the introspector applies to the server's definition; where the
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.desired.spec import PolicySpec, TriggerSpec
+from reconciler.desired import sqltext
+from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
 from reconciler.model.names import qualified
-from reconciler.model.pg import TRIGGER_EVENTS, Policy, Trigger
+from reconciler.model.pg import TRIGGER_EVENTS, Exclusion, Policy, Trigger
 
 if TYPE_CHECKING:
     from reconciler.desired.tables import TableBuilder
@@ -110,3 +111,35 @@ def _printed(condition: str) -> str:
         f"WHEN (\n{condition}\n) EXECUTE FUNCTION x()"
     )
     return trigger_when(statement) or condition
+
+
+def build_exclusion(table: TableBuilder, spec: ExclusionSpec, where: Where) -> Exclusion | None:
+    """One exclusion constraint; its definition must be exactly `EXCLUDE [USING m] (…) …`."""
+    from pglast import ast, parse_sql
+    from pglast.enums import ConstrType
+
+    ctx = table.ctx
+    if not ctx.name_ok(spec.name, where.sub("name")):
+        return None
+    # its index takes the constraint's name, in the schema's one namespace of relations
+    if not ctx.claim_relation(table.schema, spec.name, "exclusion constraint", where.sub("name")):
+        return None
+    definition = spec.definition.strip()
+    try:
+        sqltext.check_tokens(definition, "exclusion definition")
+        stmts = parse_sql(f"ALTER TABLE x ADD CONSTRAINT c {definition}")
+    except sqltext.SqlTextError as exc:
+        ctx.report(where.sub("definition"), str(exc))
+        return None
+    except Exception as exc:
+        ctx.report(where.sub("definition"), f"invalid exclusion definition: {exc}")
+        return None
+    stmt = stmts[0].stmt if len(stmts) == 1 else None
+    cmds = getattr(stmt, "cmds", None) or ()
+    con = cmds[0].def_ if isinstance(stmt, ast.AlterTableStmt) and len(cmds) == 1 else None
+    if not isinstance(con, ast.Constraint) or con.contype != ConstrType.CONSTR_EXCLUSION:
+        ctx.report(where.sub("definition"), "an exclusion definition starts with EXCLUDE")
+        return None
+    columns = tuple(pair[0].name for pair in con.exclusions if pair[0].name)
+    table.exist(columns, where.sub("definition"), "exclusion")
+    return Exclusion(spec.name, definition, spec.comment, columns, where.source)

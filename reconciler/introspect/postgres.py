@@ -33,6 +33,7 @@ from reconciler.model.pg import (
     CompositeType,
     Domain,
     Enum,
+    Exclusion,
     Extension,
     ForeignKey,
     Function,
@@ -322,7 +323,7 @@ def _tables(
     for schema, name, comment, row_security in table_rows:
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
-        primary_key, uniques, checks, foreign_keys = _constraints(rows)
+        primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
         tables[key] = Table(
             schema=schema,
             name=name,
@@ -333,6 +334,7 @@ def _tables(
             foreign_keys=foreign_keys,
             comment=comment,
             row_security=row_security,
+            exclusions=exclusions,
         )
     return tables
 
@@ -490,14 +492,14 @@ def _column(row: tuple[Any, ...]) -> Column:
     )
 
 
-def _constraints(
-    rows: Sequence[tuple[Any, ...]],
-) -> tuple[PrimaryKey | None, tuple[Unique, ...], tuple[Check, ...], tuple[ForeignKey, ...]]:
-    """One table's constraints by kind; rows come sorted by name, so each tuple is too."""
+def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """One table's constraints by kind (primary key, uniques, checks, foreign keys,
+    exclusions); rows come sorted by name, so each tuple is too."""
     primary_key = None
     uniques: list[Unique] = []
     checks: list[Check] = []
     foreign_keys: list[ForeignKey] = []
+    exclusions: list[Exclusion] = []
     for row in rows:
         (
             _,
@@ -533,6 +535,8 @@ def _constraints(
             )
         elif kind == "c":
             checks.append(Check(name=name, expression=expression, comment=comment, valid=valid))
+        elif kind == "x":
+            exclusions.append(Exclusion(name, expression, comment, columns=tuple(columns)))
         else:
             foreign_keys.append(
                 ForeignKey(
@@ -550,7 +554,7 @@ def _constraints(
                     valid=valid,
                 )
             )
-    return primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys)
+    return primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys), tuple(exclusions)
 
 
 def _index(row: tuple[Any, ...]) -> Index:

@@ -116,7 +116,20 @@ class ForeignKey:
     valid: bool = True  # False: NOT VALID (rows before it were never checked)
 
 
-Constraint = PrimaryKey | Unique | Check | ForeignKey
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """An exclusion constraint. `definition` is the server's pg_get_constraintdef text once
+    canonical (`EXCLUDE USING gist (room WITH =, during WITH &&)` …); `columns` are the
+    columns it reads, for ordering only."""
+
+    name: str
+    definition: str
+    comment: str | None = None
+    columns: tuple[str, ...] = field(default=(), compare=False)
+    source: str | None = field(default=None, compare=False)
+
+
+Constraint = PrimaryKey | Unique | Check | ForeignKey | Exclusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +142,7 @@ class Table:
     checks: tuple[Check, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     comment: str | None = None
+    exclusions: tuple[Exclusion, ...] = ()
     renamed_from: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
     row_security: str = "off"  # off | on (ENABLE) | forced (ENABLE + FORCE: the owner too)
@@ -145,7 +159,7 @@ class Table:
 
     def constraints(self) -> tuple[Constraint, ...]:
         pk = (self.primary_key,) if self.primary_key else ()
-        return (*pk, *self.uniques, *self.checks, *self.foreign_keys)
+        return (*pk, *self.uniques, *self.checks, *self.exclusions, *self.foreign_keys)
 
     def column_address(self, column: str) -> Address:
         return Address.of("pg", "column", self.schema, self.name, column)
@@ -416,6 +430,7 @@ _MODELS = (
     Function,
     Trigger,
     Policy,
+    Exclusion,
     Sequence,
     Domain,
     CompositeType,

@@ -50,9 +50,13 @@ def _sorted_constraints(t: Table) -> Table:
     """`t` with its constraints sorted by name; `t` itself when they already are (the usual
     case: the loader and the introspector both produce them sorted)."""
     uniques, checks, fks = _by_name(t.uniques), _by_name(t.checks), _by_name(t.foreign_keys)
-    if uniques is t.uniques and checks is t.checks and fks is t.foreign_keys:
+    exclusions = _by_name(t.exclusions)
+    given = (t.uniques, t.checks, t.foreign_keys, t.exclusions)
+    if all(a is b for a, b in zip((uniques, checks, fks, exclusions), given, strict=True)):
         return t
-    return dataclasses.replace(t, uniques=uniques, checks=checks, foreign_keys=fks)
+    return dataclasses.replace(
+        t, uniques=uniques, checks=checks, foreign_keys=fks, exclusions=exclusions
+    )
 
 
 @dataclass(frozen=True, slots=True)

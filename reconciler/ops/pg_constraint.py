@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import Constraint, ForeignKey, PrimaryKey, Unique
+from reconciler.model.pg import Constraint, Exclusion, ForeignKey, PrimaryKey, Unique
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     MAY_FAIL,
@@ -26,6 +26,7 @@ def constraint_kind(c: Constraint) -> str:
         PrimaryKey: "primary key",
         Unique: "unique",
         ForeignKey: "foreign key",
+        Exclusion: "exclusion constraint",
     }.get(type(c), "check")
 
 

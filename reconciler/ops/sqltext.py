@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from reconciler.model.pg import Check, Column, ForeignKey, Index, IndexElement, PrimaryKey, Unique
+from reconciler.model.pg import (
+    Check,
+    Column,
+    Exclusion,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Unique,
+)
 
 
 def ident(*parts: str) -> str:
@@ -59,7 +68,7 @@ def _deferral(deferrable: bool, initially_deferred: bool) -> str:
     return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
 
 
-def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey) -> str:
+def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> str:
     head = f"CONSTRAINT {ident(c.name)} "
     if isinstance(c, PrimaryKey):
         return head + f"PRIMARY KEY ({idents(c.columns)})"
@@ -70,6 +79,8 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey) -> str:
             + f"UNIQUE{nnd} ({idents(c.columns)})"
             + _deferral(c.deferrable, c.initially_deferred)
         )
+    if isinstance(c, Exclusion):
+        return head + c.definition
     if isinstance(c, Check):
         return head + f"CHECK ({c.expression})" + ("" if c.valid else " NOT VALID")
     match = " MATCH FULL" if c.match_full else ""

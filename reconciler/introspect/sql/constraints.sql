@@ -7,7 +7,7 @@ cons AS MATERIALIZED (
     SELECT con.*, t.nspname, t.relname
     FROM tables AS t
     JOIN pg_catalog.pg_constraint AS con ON con.conrelid = t.oid
-    WHERE con.contype IN ('p', 'u', 'c', 'f')
+    WHERE con.contype IN ('p', 'u', 'c', 'f', 'x')
       AND con.conislocal
 ),
 -- Column names in key order, for the constrained and the referenced columns: one pass with an
@@ -48,8 +48,10 @@ SELECT
     con.condeferrable AS deferrable,
     con.condeferred AS initially_deferred,
     coalesce(i.indnullsnotdistinct, false) AS nulls_not_distinct,
-    CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END
-        AS expression,
+    CASE con.contype
+        WHEN 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid)
+        WHEN 'x' THEN pg_catalog.pg_get_constraintdef(con.oid)
+    END AS expression,
     rn.nspname::text AS ref_schema,
     rc.relname::text AS ref_table,
     coalesce(rf.columns, '{}') AS ref_columns,

@@ -94,13 +94,6 @@ found (kind, name) AS (
           ] ELSE '{}'::pg_catalog.aclitem[] END
       )
     UNION ALL
-    -- constraints of kinds the model does not hold
-    SELECT 'exclusion constraint',
-        pg_catalog.format('%%I on %%I.%%I', con.conname, r.nspname, r.relname)
-    FROM pg_catalog.pg_constraint AS con
-    JOIN rels AS r ON r.oid = con.conrelid
-    WHERE con.contype = 'x'
-    UNION ALL
     SELECT
         CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,
         pg_catalog.format('%%I on %%I.%%I', t.tgname, r.nspname, r.relname)
