@@ -271,6 +271,7 @@ def _probe_functions(
             _try(conn, function_sql(f, schema=scratch))
         probed = introspect(conn, schemas=[scratch])
     functions = dict(desired.functions)
+    grants = dict(desired.grants)
     by_name = {pf.name: pf for pf in probed.functions.values()}
     for i, key in enumerate(todo):
         pf = by_name.get(f"f{i}")
@@ -281,7 +282,14 @@ def _probe_functions(
             f, types=pf.types, arguments=pf.arguments, returns=pf.returns, config=pf.config
         )
         functions[(f.schema, f.name, f.types)] = f
-    return dataclasses.replace(desired, functions=functions)
+        # its grants name it by its argument types too
+        old_name, new_name = f"{key[1]}({key[2]})", f"{f.name}({f.types})"
+        for gkey, g in list(grants.items()):
+            if g.on == "function" and (g.schema, g.name) == (key[0], old_name):
+                del grants[gkey]
+                g = dataclasses.replace(g, name=new_name)
+                grants[g.key] = g
+    return dataclasses.replace(desired, functions=functions, grants=grants)
 
 
 def _probe_table_objects(

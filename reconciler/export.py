@@ -19,6 +19,7 @@ from reconciler.model.pg import (
     Domain,
     ForeignKey,
     Function,
+    Grant,
     Index,
     IndexElement,
     Policy,
@@ -101,6 +102,39 @@ def _index(ix: Index) -> dict[str, Any]:
             "comment": ix.comment,
         }
     )
+
+
+def grants_document(grants: list[Grant]) -> list[dict[str, Any]]:
+    """`grants:` entries of one object; a role's column privileges held alike share one."""
+    merged: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    out: list[dict[str, Any]] = []
+    for g in sorted(grants, key=lambda g: (g.role, g.column or "")):
+        if g.column is None:
+            out.append(_grant_entry(g.role, g.privileges, g.grantable, None))
+        else:
+            merged.setdefault((g.role, g.privileges, g.grantable), []).append(g.column)
+    out += [_grant_entry(r, p, o, cols) for (r, p, o), cols in merged.items()]
+    return out
+
+
+def _grant_entry(
+    role: str, privileges: tuple[str, ...], grantable: tuple[str, ...], columns: list[str] | None
+) -> dict[str, Any]:
+    option: bool | list[str] | None = None
+    if grantable:
+        option = True if grantable == privileges else list(grantable)
+    return _drop_none(
+        {
+            "role": role,
+            "privileges": list(privileges),
+            "columns": columns,
+            "with_grant_option": option,
+        }
+    )
+
+
+def _grants_of(snap: PgSnapshot, on: tuple[str, ...], schema: str, name: str) -> list[Grant]:
+    return [g for g in snap.grants.values() if g.on in on and (g.schema, g.name) == (schema, name)]
 
 
 def _trigger(t: Trigger) -> dict[str, Any]:
@@ -222,7 +256,16 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         ]
         written.append(out_dir / "extensions.yaml")
         _dump(written[-1], {"extensions": exts})
-    schemas = [_drop_none({"name": s.name, "comment": s.comment}) for s in snap.schemas.values()]
+    schemas = [
+        _drop_none(
+            {
+                "name": s.name,
+                "comment": s.comment,
+                "grants": grants_document(_grants_of(snap, ("schema",), "", s.name)),
+            }
+        )
+        for s in snap.schemas.values()
+    ]
     written.append(out_dir / "schemas.yaml")
     _dump(written[-1], {"schemas": schemas})
     taken: set[str] = set()
@@ -250,24 +293,37 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     taken = set()
     for (schema, name), q in snap.sequences.items():
         path = out_dir / "sequences" / _file_name(schema, name, taken)
-        _dump(path, {"sequences": [sequence_document(q)]})
+        doc = sequence_document(q)
+        if grants := grants_document(_grants_of(snap, ("sequence",), schema, name)):
+            doc["grants"] = grants
+        _dump(path, {"sequences": [doc]})
         written.append(path)
     taken = set()
     for (schema, name), t in snap.tables.items():
         path = out_dir / "tables" / _file_name(schema, name, taken)
         triggers = [tg for (s, tb, _), tg in snap.triggers.items() if (s, tb) == (schema, name)]
         policies = [p for (s, tb, _), p in snap.policies.items() if (s, tb) == (schema, name)]
-        _dump(path, table_document(t, snap.indexes_of(schema, name), triggers, policies))
+        doc = table_document(t, snap.indexes_of(schema, name), triggers, policies)
+        if grants := grants_document(_grants_of(snap, ("table", "column"), schema, name)):
+            doc["grants"] = grants
+        _dump(path, doc)
         written.append(path)
     taken = set()
     for (schema, name), v in snap.views.items():
         path = out_dir / "views" / _file_name(schema, name, taken)
-        _dump(path, {"views": [view_document(v, snap.indexes_of(schema, name))]})
+        doc = view_document(v, snap.indexes_of(schema, name))
+        if grants := grants_document(_grants_of(snap, ("table", "column"), schema, name)):
+            doc["grants"] = grants
+        _dump(path, {"views": [doc]})
         written.append(path)
     taken = set()
     for (schema, name, _), f in snap.functions.items():
         path = out_dir / "functions" / _file_name(schema, name, taken)
-        _dump(path, {"functions": [function_document(f)]})
+        doc = function_document(f)
+        signature = f"{f.name}({f.types})"
+        if grants := grants_document(_grants_of(snap, ("function",), schema, signature)):
+            doc["grants"] = grants
+        _dump(path, {"functions": [doc]})
         written.append(path)
     return written
 

@@ -40,7 +40,11 @@ def public_schema(conn: psycopg.Connection) -> Schema:
 def test_empty_database_has_only_public(pg_conn: psycopg.Connection) -> None:
     snap = introspect(pg_conn)
 
-    assert snap == PgSnapshot(schemas={"public": public_schema(pg_conn)})
+    # initdb's own privilege on the public schema (PostgreSQL 15+: USAGE for PUBLIC)
+    default = {k: g for k, g in snap.grants.items() if k == ("schema", "", "public", "", "public")}
+    assert all(g.privileges in (("usage",), ("create", "usage")) for g in default.values())
+    expected = PgSnapshot(schemas={"public": public_schema(pg_conn)}, grants=default)
+    assert snap == expected
 
 
 def test_quoted_mixed_case_non_ascii_and_reserved_names(pg_conn: psycopg.Connection) -> None:

@@ -50,8 +50,8 @@ OBJECTS = {
         "view options app.guarded"
     ),
     "COMMENT ON COLUMN app.active_users.id IS 'x'": "view column comment app.active_users.id",
-    "GRANT SELECT ON app.users TO PUBLIC": "privileges app.users",
-    "GRANT USAGE ON SCHEMA app TO PUBLIC": "privileges schema app",
+    "GRANT SELECT ON app.users TO PUBLIC": None,  # modelled
+    "GRANT USAGE ON SCHEMA app TO PUBLIC": None,  # modelled
     "CREATE RULE no_delete AS ON DELETE TO app.base_items DO INSTEAD NOTHING": (
         "rule no_delete on app.base_items"
     ),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.desired import sqltext
 from reconciler.desired.functions import build_function
+from reconciler.desired.grants import declare_grants
 from reconciler.desired.lint import LintIgnore
 from reconciler.desired.objects import build_composite, build_domain, build_sequence
 from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
@@ -28,6 +29,7 @@ from reconciler.model.pg import (
     Extension,
     ForeignKey,
     Function,
+    Grant,
     Index,
     Policy,
     Schema,
@@ -81,6 +83,7 @@ class Builder:
         self.sequences: dict[tuple[str, str], Sequence] = {}
         self.domains: dict[tuple[str, str], Domain] = {}
         self.composites: dict[tuple[str, str], CompositeType] = {}
+        self.grants: dict[tuple[str, str, str, str, str], Grant] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
@@ -199,6 +202,7 @@ class Builder:
             sequences=self.sequences,
             domains=self.domains,
             composites=self.composites,
+            grants=self.grants,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 
@@ -211,6 +215,7 @@ class Builder:
                 continue
             self.use_schema(s.name, where)
             self.schemas[s.name] = Schema(s.name, s.comment, source=where.source)
+            declare_grants(self, "schema", "", s.name, s.grants, where)
         for i, e in enumerate(spec.extensions):
             where = root.sub("extensions", i)
             if e.name in self.extensions:

@@ -16,6 +16,7 @@ from pglast import ast, parse_sql
 from pglast.stream import RawStream
 
 from reconciler.desired import sqltext
+from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import FunctionSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
@@ -66,6 +67,7 @@ def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
         )
         return
     ctx.use_schema(schema, where)
+    declare_grants(ctx, "function", schema, f"{name}({types})", spec.grants, where)
     ctx.functions[(schema, name, types)] = Function(
         schema=schema,
         name=name,

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
+from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import CompositeSpec, DomainSpec, SequenceSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
@@ -65,6 +66,7 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
         ctx.report(where, f"need {tmin} ≤ min ≤ start ≤ max ≤ {tmax} for a {type_} sequence")
         return
     ctx.use_schema(names[0], where)
+    declare_grants(ctx, "sequence", names[0], names[1], spec.grants, where)
     ctx.sequences[names] = Sequence(
         *names,
         type=type_,

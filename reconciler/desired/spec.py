@@ -86,6 +86,14 @@ class _Spec(BaseModel):
         return value
 
 
+class GrantSpec(_Spec):
+    role: Name  # a role name, or public
+    privileges: list[Annotated[str, Strict(), AfterValidator(str.lower)]]  # [] = none at all
+    columns: list[Ident] = []  # tables and views: the privileges on these columns only
+    # true: every privilege listed; a list: those of them only
+    with_grant_option: Flag | list[Annotated[str, Strict(), AfterValidator(str.lower)]] = False
+
+
 class ExtensionSpec(_Spec):
     shorthand = "name"
     name: Ident
@@ -97,6 +105,7 @@ class SchemaSpec(_Spec):
     shorthand = "name"
     name: Ident
     comment: Text | None = None
+    grants: list[GrantSpec] = []
 
 
 class EnumSpec(_Spec):
@@ -120,6 +129,7 @@ class SequenceSpec(_Spec):
     cache: Integer = "1"
     cycle: Flag = False
     comment: Text | None = None
+    grants: list[GrantSpec] = []
 
 
 class DomainCheckSpec(_Spec):
@@ -245,6 +255,7 @@ class ViewSpec(_Spec):
     materialized: Flag = False
     comment: Text | None = None
     indexes: list[IndexSpec] = []  # materialized views only
+    grants: list[GrantSpec] = []
 
 
 class FunctionSpec(_Spec):
@@ -264,6 +275,7 @@ class FunctionSpec(_Spec):
     parallel: Annotated[Literal["safe", "restricted", "unsafe"], BeforeValidator(_words)] = "unsafe"
     set: dict[Ident, Annotated[str, BeforeValidator(_sql_text), Strict()]] = {}
     comment: Text | None = None
+    grants: list[GrantSpec] = []
 
 
 TriggerEvent = Annotated[Literal["insert", "update", "delete", "truncate"], BeforeValidator(_words)]
@@ -322,6 +334,7 @@ class _TableFields(_Spec):
     triggers: list[TriggerSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
     exclusions: list[ExclusionSpec] = []
+    grants: list[GrantSpec] = []
     policies: list[PolicySpec] = []
 
 

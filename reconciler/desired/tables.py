@@ -89,6 +89,12 @@ class TableBuilder:
             exclusions=self.exclusions(),
         )
         self.foreign_keys()
+        if spec.grants:
+            from reconciler.desired.grants import declare_grants
+
+            declare_grants(
+                ctx, "table", schema, name, spec.grants, where, list(self.columns_by_name)
+            )
         for i, ix in enumerate(spec.indexes):
             self.index(ix, where.sub("indexes", i))
         if spec.triggers or spec.policies:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
+from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder, split_name
 from reconciler.desired.yamlload import Where
@@ -39,6 +40,7 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
     reads = tuple((s, r, None) for s, r in sqltext.relations_read(query))
     view = View(schema, name, query, spec.materialized, spec.comment, reads, where.source)
     ctx.views[(schema, name)] = view
+    declare_grants(ctx, "table", schema, name, spec.grants, where)  # columns: the server's
     if spec.indexes and not spec.materialized:
         ctx.report(where.sub("indexes"), "only a materialized view can have indexes", key=True)
         return

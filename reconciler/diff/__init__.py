@@ -15,6 +15,7 @@ from __future__ import annotations
 from reconciler.diff.context import DiffContext
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.functions import compare_functions
+from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_enums, compare_extensions, compare_schemas
 from reconciler.diff.renames import apply_renames
@@ -44,4 +45,5 @@ def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
+    changes += compare_grants(ctx)
     return changes

@@ -37,6 +37,7 @@ from reconciler.model.pg import (
     Extension,
     ForeignKey,
     Function,
+    Grant,
     Index,
     IndexElement,
     Policy,
@@ -297,6 +298,7 @@ def _snapshot(rows: dict[str, Rows]) -> PgSnapshot:
             for kind, schema, name, comment, details in rows["objects"]
             if kind == "domain"
         },
+        grants=_grants(rows["objects"]),
         composites={
             (schema, name): CompositeType(
                 schema, name, tuple(tuple(a) for a in details["attributes"]), comment
@@ -362,6 +364,31 @@ def _view(row: tuple[Any, ...]) -> View:
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
     return View(schema, name, query, materialized, comment, reads=reads)
+
+
+def _grants(rows: Rows) -> dict[tuple[str, str, str, str, str], Grant]:
+    """One Grant per (object, role) from the rows of single privileges."""
+    held: dict[tuple[str, str, str, str, str], tuple[set[str], set[str]]] = {}
+    for kind, schema, name, _, d in rows:
+        if kind != "grant":
+            continue
+        key = (d["on"], schema or "", name, d["column"] or "", d["role"])
+        privileges, grantable = held.setdefault(key, (set(), set()))
+        privileges.add(d["privilege"])
+        if d["grantable"]:
+            grantable.add(d["privilege"])
+    return {
+        key: Grant(
+            on=key[0],
+            schema=key[1],
+            name=key[2],
+            column=key[3] or None,
+            role=key[4],
+            privileges=tuple(sorted(p)),
+            grantable=tuple(sorted(g)),
+        )
+        for key, (p, g) in held.items()
+    }
 
 
 def _domain(schema: str, name: str, comment: str | None, details: dict[str, Any]) -> Domain:

@@ -350,6 +350,52 @@ class CompositeType:
         return Address.of("pg", "composite_type", self.schema, self.name)
 
 
+PRIVILEGES = {
+    "table": ("select", "insert", "update", "delete", "truncate", "references", "trigger"),
+    "column": ("select", "insert", "update", "references"),
+    "sequence": ("usage", "select", "update"),
+    "schema": ("usage", "create"),
+    "function": ("execute",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The privileges one role (`public` for PUBLIC) holds on one object. `on` is table (also
+    views), column, sequence, schema or function; `name` is a function's `name(types)`, and
+    `column` is set for a column. Only roles the desired state names for an object are
+    compared: every other role's privileges there are left as they are."""
+
+    on: str
+    schema: str
+    name: str
+    column: str | None
+    role: str
+    privileges: tuple[str, ...] = ()  # sorted, lower case
+    grantable: tuple[str, ...] = ()  # those held WITH GRANT OPTION
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.on, self.schema, self.name, self.column or "", self.role)
+
+    @property
+    def object_address(self) -> Address:
+        if self.on == "schema":
+            return Address.of("pg", "schema", self.name)
+        if self.on == "function":
+            base, _, types = self.name.partition("(")
+            return Address.of("pg", "function", self.schema, base, types.removesuffix(")"))
+        if self.on == "column":
+            return Address.of("pg", "column", self.schema, self.name, self.column or "")
+        kind = "sequence" if self.on == "sequence" else "table"
+        return Address.of("pg", kind, self.schema, self.name)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "grant", *self.object_address.parts[1:], self.role)
+
+
 POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
 
 
@@ -434,6 +480,7 @@ _MODELS = (
     Sequence,
     Domain,
     CompositeType,
+    Grant,
 )
 for _cls in (*_MODELS, IndexElement, Index):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ from reconciler.model.pg import (
     Enum,
     Extension,
     Function,
+    Grant,
     Index,
     Policy,
     Schema,
@@ -73,6 +74,7 @@ class PgSnapshot:
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
     composites: dict[tuple[str, str], CompositeType] = field(default_factory=dict)
+    grants: dict[tuple[str, str, str, str, str], Grant] = field(default_factory=dict)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -92,6 +94,7 @@ class PgSnapshot:
             sequences=dict(sorted(self.sequences.items())),
             domains=dict(sorted(self.domains.items())),
             composites=dict(sorted(self.composites.items())),
+            grants=dict(sorted(self.grants.items())),
             unsupported=tuple(sorted(self.unsupported)),
         )
 
@@ -144,4 +147,6 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
         out[str(dm.address)] = value_dict(dm)
     for ct in n.composites.values():
         out[str(ct.address)] = value_dict(ct)
+    for g in n.grants.values():
+        out[str(g.address)] = value_dict(g)
     return out

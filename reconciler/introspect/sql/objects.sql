@@ -7,6 +7,9 @@
 --              (a serial column's sequence belongs to its column, an identity's to its identity)
 --   domain     {type, not_null, default, collation, checks: [{name, expression}]}
 --   composite  {attributes: [[name, type, collation or null]]}: standalone composite types
+--   grant      {on, column, role, privilege, grantable}: one privilege a role other than the
+--              owner holds (on table — views too —, column, sequence, schema or function;
+--              `name` is a function's name(types)); the owner's own are implicit
 -- Scope (the same CTE opens every per-table file): not a system schema (pg_*, information_schema),
 -- not one of the tool's own schemas (bind parameter "excluded"), not created by an extension, and
 -- one of the bind parameter "schemas" when that is not NULL. Extension members are left out.
@@ -170,3 +173,75 @@ WHERE c.relkind = 'S'
         AND dep.refobjsubid > 0
         AND dep.deptype IN ('a', 'i')
   )
+UNION ALL
+SELECT
+    'grant',
+    g.schema,
+    g.name,
+    NULL,
+    pg_catalog.jsonb_build_object(
+        'on', g.kind,
+        'column', g.column_name,
+        'role', CASE WHEN g.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(g.grantee)::text END,
+        'privilege', lower(g.privilege),
+        'grantable', g.grantable
+    )
+FROM (
+    SELECT
+        CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS kind,
+        s.nspname::text AS schema,
+        c.relname::text AS name,
+        NULL::text AS column_name,
+        a.grantee,
+        a.privilege_type AS privilege,
+        a.is_grantable AS grantable,
+        c.relowner AS owner
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
+    WHERE c.relacl IS NOT NULL
+      AND c.relkind IN ('r', 'v', 'm', 'S')
+      AND NOT c.relispartition
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
+      )
+      AND NOT EXISTS (  -- a serial or identity column's sequence is not one of ours
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = c.oid
+            AND dep.refobjsubid > 0
+            AND dep.deptype IN ('a', 'i')
+      )
+    UNION ALL
+    SELECT
+        'column', s.nspname::text, c.relname::text, at.attname::text,
+        a.grantee, a.privilege_type, a.is_grantable, c.relowner
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    JOIN pg_catalog.pg_attribute AS at
+        ON at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped
+    CROSS JOIN LATERAL pg_catalog.aclexplode(at.attacl) AS a
+    WHERE at.attacl IS NOT NULL AND c.relkind IN ('r', 'v', 'm') AND NOT c.relispartition
+    UNION ALL
+    SELECT
+        'schema', NULL, n.nspname::text, NULL,
+        a.grantee, a.privilege_type, a.is_grantable, n.nspowner
+    FROM scope AS s
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = s.oid
+    CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) AS a
+    WHERE n.nspacl IS NOT NULL
+    UNION ALL
+    SELECT
+        'function', s.nspname::text,
+        pg_catalog.format('%%s(%%s)', p.proname, pg_catalog.oidvectortypes(p.proargtypes)),
+        NULL,
+        a.grantee, a.privilege_type, a.is_grantable, p.proowner
+    FROM pg_catalog.pg_proc AS p
+    JOIN scope AS s ON s.oid = p.pronamespace
+    CROSS JOIN LATERAL pg_catalog.aclexplode(
+        coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))
+    ) AS a
+    WHERE /*@modelled_routine*/
+) AS g
+WHERE g.grantee <> g.owner

@@ -70,6 +70,18 @@ found (kind, name) AS (
     SELECT 'privileges', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
     WHERE r.relacl IS NOT NULL
+      -- those of tables, views and free-standing sequences are modelled
+      AND (
+          r.relkind NOT IN ('r', 'v', 'm', 'S')
+          OR r.relispartition
+          OR EXISTS (
+              SELECT FROM pg_catalog.pg_depend AS dep
+              WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+                AND dep.objid = r.oid
+                AND dep.refobjsubid > 0
+                AND dep.deptype IN ('a', 'i')
+          )
+      )
       AND NOT r.relacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault(
           CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END::"char", r.relowner
       )
@@ -78,21 +90,7 @@ found (kind, name) AS (
     FROM rels AS r
     JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
     WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
-    UNION ALL
-    SELECT 'privileges', pg_catalog.format('schema %%I', s.nspname)
-    FROM scope AS s
-    JOIN pg_catalog.pg_namespace AS n ON n.oid = s.oid
-    WHERE n.nspacl IS NOT NULL
-      AND NOT n.nspacl OPERATOR(pg_catalog.<@) (
-          pg_catalog.acldefault('n', n.nspowner)
-          -- what initdb gives the public schema: USAGE (before 15 also CREATE) to PUBLIC
-          || CASE WHEN n.nspname = 'public' THEN ARRAY[
-              pg_catalog.makeaclitem(0, n.nspowner, 'USAGE', false),
-              pg_catalog.format(
-                  '=UC/%%s', pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(n.nspowner))
-              )::pg_catalog.aclitem
-          ] ELSE '{}'::pg_catalog.aclitem[] END
-      )
+      AND (r.relkind NOT IN ('r', 'v', 'm') OR r.relispartition)
     UNION ALL
     SELECT
         CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,

@@ -1,0 +1,75 @@
+"""Privileges from the `grants:` of a table, view, sequence, schema or function.
+
+Each entry names a role (`public` for PUBLIC) and exactly the privileges it must hold there
+(`[]`: none); optionally only on some columns (tables and views), optionally WITH GRANT
+OPTION (all of them, or a list). The roles an object's entries name are the only ones
+compared on that object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from reconciler.desired.spec import GrantSpec
+from reconciler.desired.yamlload import Where
+from reconciler.model.pg import PRIVILEGES, Grant
+
+if TYPE_CHECKING:
+    from reconciler.desired.build import Builder
+
+
+def declare_grants(
+    ctx: Builder,
+    on: str,
+    schema: str,
+    name: str,
+    specs: Sequence[GrantSpec],
+    where: Where,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Record the grants of one object; `columns`, when given, are the ones it has."""
+    for i, spec in enumerate(specs):
+        gw = where.sub("grants", i)
+        role = "public" if spec.role.lower() == "public" else spec.role
+        if role != "public" and not ctx.name_ok(role, gw.sub("role")):
+            continue
+        targets: list[tuple[str, str | None]] = [(on, None)]
+        if spec.columns:
+            if on != "table":
+                ctx.report(gw.sub("columns"), "only a table's or view's privileges take columns")
+                continue
+            missing = [c for c in spec.columns if columns is not None and c not in columns]
+            if missing:
+                ctx.report(gw.sub("columns"), f"'{missing[0]}' is not a column of '{name}'")
+                continue
+            targets = [("column", c) for c in spec.columns]
+        allowed = PRIVILEGES[targets[0][0]]
+        wrong = [p for p in spec.privileges if p not in allowed]
+        if wrong:
+            ctx.report(
+                gw.sub("privileges"),
+                f"'{wrong[0]}' is not a privilege here (one of: {', '.join(allowed)})",
+            )
+            continue
+        privileges = tuple(sorted(set(spec.privileges)))
+        option = spec.with_grant_option
+        grantable = privileges if option is True else tuple(sorted(set(option or ())))
+        if not set(grantable) <= set(privileges):
+            ctx.report(gw.sub("with_grant_option"), "only privileges listed can be grantable")
+            continue
+        for kind, column in targets:
+            grant = Grant(
+                on=kind,
+                schema=schema,
+                name=name,
+                column=column,
+                role=role,
+                privileges=privileges,
+                grantable=grantable,
+                source=gw.source,
+            )
+            if grant.key in ctx.grants:
+                ctx.report(gw.sub("role"), f"the privileges of '{role}' are given twice here")
+                continue
+            ctx.grants[grant.key] = grant

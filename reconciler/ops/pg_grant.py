@@ -1,0 +1,93 @@
+"""Privileges: what one role holds on one object, changed by GRANT and REVOKE. Only the
+roles the desired state names for an object are ever touched (see model.pg.Grant)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Grant
+from reconciler.ops.base import Action, Change, Statement
+from reconciler.ops.sqltext import ident
+
+
+def _object_sql(g: Grant) -> str:
+    if g.on == "schema":
+        return f"SCHEMA {ident(g.name)}"
+    if g.on == "function":
+        name, _, types = g.name.partition("(")
+        return f"ROUTINE {ident(g.schema, name)}({types}"  # `types)` keeps its parenthesis
+    if g.on == "sequence":
+        return f"SEQUENCE {ident(g.schema, g.name)}"
+    return f"TABLE {ident(g.schema, g.name)}"
+
+
+def _privileges_sql(g: Grant, privileges: list[str]) -> str:
+    column = f" ({ident(g.column)})" if g.column else ""
+    return ", ".join(p.upper() + column for p in privileges)
+
+
+def _role_sql(g: Grant) -> str:
+    return "PUBLIC" if g.role == "public" else ident(g.role)
+
+
+def grant_statements(old: Grant, new: Grant) -> list[Statement]:
+    """GRANT / REVOKE turning what `old` holds into what `new` holds."""
+    target, role = _object_sql(new), _role_sql(new)
+    out = []
+    removed = [p for p in old.privileges if p not in new.privileges]
+    if removed:
+        out.append(f"REVOKE {_privileges_sql(new, removed)} ON {target} FROM {role}")
+    lost_option = [p for p in old.grantable if p in new.privileges and p not in new.grantable]
+    if lost_option:
+        privileges = _privileges_sql(new, lost_option)
+        out.append(f"REVOKE GRANT OPTION FOR {privileges} ON {target} FROM {role}")
+    plain = [p for p in new.privileges if p not in old.privileges and p not in new.grantable]
+    if plain:
+        out.append(f"GRANT {_privileges_sql(new, plain)} ON {target} TO {role}")
+    option = [p for p in new.grantable if p not in old.grantable]
+    if option:
+        privileges = _privileges_sql(new, option)
+        out.append(f"GRANT {privileges} ON {target} TO {role} WITH GRANT OPTION")
+    return [Statement(text) for text in out]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeGrant(Change):
+    old: Grant  # what the role holds now (no privileges when it holds none)
+    new: Grant
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        return grant_statements(self.old, self.new)
+
+    def reverse(self) -> Change:
+        return ChangeGrant(self.new, self.old)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        deps = {self.new.object_address}
+        if self.new.on == "function":  # the same signature may be a procedure
+            deps.add(Address.of("pg", "procedure", *self.new.object_address.parts[2:]))
+        if self.new.on == "column":
+            deps.add(Address.of("pg", "table", self.new.schema, self.new.name))
+        return frozenset(deps)
+
+    def details(self) -> list[dict]:
+        return [
+            {
+                "attribute": "privileges",
+                "old": list(self.old.privileges),
+                "new": list(self.new.privileges),
+            }
+        ]
+
+    def describe(self) -> str:
+        held = ", ".join(self.new.privileges) or "nothing"
+        return f"{self.new.role} holds {held}"

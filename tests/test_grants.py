@@ -1,0 +1,130 @@
+"""Privileges from YAML: granted and revoked for the roles each object names, left alone for
+every other role, compared without noise, rolled back exactly."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+
+from tests.helpers import run_cli, write_yaml
+
+SCHEMA = """
+schemas:
+  - name: app
+    grants: [{role: ROLE, privileges: [usage]}]
+"""
+
+TABLE = """
+table: accounts
+schema: app
+columns:
+  - {name: id, type: integer, nullable: false}
+  - {name: secret, type: text}
+primary_key: [id]
+grants:
+  - {role: ROLE, privileges: [select, insert]}
+  - {role: public, privileges: [select], columns: [id]}
+"""
+
+FUNCTION = """
+functions:
+  - name: add_one
+    schema: app
+    arguments: n integer
+    returns: integer
+    language: sql
+    body: SELECT n + 1
+    grants:
+      - {role: public, privileges: []}
+      - {role: ROLE, privileges: [execute], with_grant_option: true}
+"""
+
+ACLS = """
+SELECT (SELECT relacl::text FROM pg_class WHERE oid = 'app.accounts'::regclass),
+       (SELECT attacl::text FROM pg_attribute
+         WHERE attrelid = 'app.accounts'::regclass AND attname = 'id'),
+       (SELECT nspacl::text FROM pg_namespace WHERE nspname = 'app'),
+       (SELECT proacl::text FROM pg_proc WHERE oid = 'app.add_one(integer)'::regprocedure)
+"""
+
+
+@pytest.fixture
+def roles(pg_conn: psycopg.Connection):
+    names = [f"r_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    for name in names:
+        pg_conn.execute(f"CREATE ROLE {name} NOLOGIN")
+    yield names
+    for name in names:
+        pg_conn.execute(f"DROP OWNED BY {name}")
+        pg_conn.execute(f"DROP ROLE {name}")
+
+
+def _cli(tmp, *args):
+    r = run_cli(*args, cwd=tmp)
+    assert r.code == 0, r.text
+    return r
+
+
+def _tree(root, role, table=TABLE):
+    write_yaml(root, "schemas.yaml", SCHEMA.replace("ROLE", role))
+    write_yaml(root, "tables/accounts.yaml", table.replace("ROLE", role))
+    write_yaml(root, "functions/app.yaml", FUNCTION.replace("ROLE", role))
+
+
+def test_grants_apply_leave_other_roles_alone_and_roll_back(pg_url, pg_conn, tmp_path, roles):
+    role, other = roles
+    root = tmp_path / "schemas"
+    _tree(root, role)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    check = pg_conn.execute(
+        "SELECT has_table_privilege(%s, 'app.accounts', 'SELECT'), "
+        "has_table_privilege(%s, 'app.accounts', 'DELETE'), "
+        "has_column_privilege('public', 'app.accounts', 'id', 'SELECT'), "
+        "has_column_privilege('public', 'app.accounts', 'secret', 'SELECT'), "
+        "has_schema_privilege(%s, 'app', 'USAGE'), "
+        "has_function_privilege(%s, 'app.add_one(integer)', 'EXECUTE WITH GRANT OPTION'), "
+        "has_function_privilege(%s, 'app.add_one(integer)', 'EXECUTE')",
+        (role, role, role, role, other),
+    ).fetchone()
+    assert check == (True, False, True, False, True, True, False)  # PUBLIC lost EXECUTE
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+
+    pg_conn.execute(f"GRANT DELETE ON app.accounts TO {other}")  # a role the YAML never names
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    before = pg_conn.execute(ACLS).fetchone()
+
+    _tree(root, role, TABLE.replace("[select, insert]", "[select, update]"))
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = json.loads(r.out)["changes"]
+    assert [c["address"] for c in changes] == [f"pg.grant.table.app.accounts.{role}"]
+    assert changes[0]["up"][0] == f'REVOKE INSERT ON TABLE "app"."accounts" FROM "{role}"'
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(
+        "SELECT has_table_privilege(%s, 'app.accounts', 'UPDATE'), "
+        "has_table_privilege(%s, 'app.accounts', 'DELETE')",
+        (role, other),
+    ).fetchone() == (True, True)
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_conn.execute(ACLS).fetchone() == before
+
+
+def test_grant_specs_are_checked(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "tables/t.yaml",
+        "table: t\n"
+        "columns: [{name: id, type: integer}]\n"
+        "grants:\n"
+        "  - {role: a, privileges: [execute]}\n"
+        "  - {role: b, privileges: [select], columns: [nope]}\n"
+        "  - {role: c, privileges: [select], with_grant_option: [insert]}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "t.yaml:4" in r.err and "'execute' is not a privilege here" in r.err
+    assert "t.yaml:5" in r.err and "'nope' is not a column" in r.err
+    assert "t.yaml:6" in r.err and "only privileges listed can be grantable" in r.err
