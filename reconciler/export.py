@@ -219,6 +219,8 @@ def table_document(
         doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
     if triggers:
         doc["triggers"] = [_trigger(tg) for tg in sorted(triggers, key=lambda tg: tg.name)]
+    if t.inherits:
+        doc["inherits"] = [{"schema": s, "table": n} for s, n in t.inherits]
     if t.row_security != "off":
         doc["row_security"] = t.row_security
     if policies:

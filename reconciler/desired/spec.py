@@ -335,6 +335,7 @@ class _TableFields(_Spec):
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
+    inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)
     policies: list[PolicySpec] = []
 
 

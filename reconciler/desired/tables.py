@@ -75,6 +75,9 @@ class TableBuilder:
             ctx.report(where.sub("renamed_from"), "renamed_from must differ from the table name")
         columns = self.columns()
         self.columns_by_name = {c.name: c for c in columns}
+        for i, parent in enumerate(spec.inherits):
+            if parent.columns:
+                ctx.report(where.sub("inherits", i, "columns"), "a parent table takes no columns")
         ctx.tables[(schema, name)] = Table(
             schema=schema,
             name=name,
@@ -87,6 +90,7 @@ class TableBuilder:
             source=source,
             row_security=spec.row_security,
             exclusions=self.exclusions(),
+            inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
         )
         self.foreign_keys()
         if spec.grants:

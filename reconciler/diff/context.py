@@ -60,7 +60,8 @@ class DiffContext:
         return frozenset(deps)
 
     def table_deps(self, t: Table) -> frozenset[Address]:
-        return self.type_deps(*t.columns) | {Address.of("pg", "schema", t.schema)}
+        parents = {Address.of("pg", "table", *p) for p in t.inherits}
+        return self.type_deps(*t.columns) | {Address.of("pg", "schema", t.schema)} | parents
 
     @staticmethod
     def refs(text: str | None) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn, SetGene
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import SetRowSecurity
-from reconciler.ops.pg_table import CreateTable, DropTable
+from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits
 
 
 def compare_tables(ctx: DiffContext) -> list[Change]:
@@ -31,6 +31,8 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             out += _compare_constraints(ctx, old, t)
             if old.comment != t.comment:
                 out.append(SetComment(t.address, old.comment, t.comment))
+            if old.inherits != t.inherits:
+                out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
             if old.row_security != t.row_security:
                 out.append(SetRowSecurity(t.schema, t.name, old.row_security, t.row_security))
     for key, t in have.items():

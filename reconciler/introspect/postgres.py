@@ -322,7 +322,7 @@ def _tables(
     columns = _group_by_table(column_rows)
     constraints = _group_by_table(constraint_rows)
     tables = {}
-    for schema, name, comment, row_security in table_rows:
+    for schema, name, comment, row_security, inherits in table_rows:
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
@@ -337,6 +337,7 @@ def _tables(
             comment=comment,
             row_security=row_security,
             exclusions=exclusions,
+            inherits=tuple((s, n) for s, n in inherits),
         )
     return tables
 

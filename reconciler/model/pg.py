@@ -146,6 +146,8 @@ class Table:
     renamed_from: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
     row_security: str = "off"  # off | on (ENABLE) | forced (ENABLE + FORCE: the owner too)
+    inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
+    # columns are not in `columns` (only the columns the table declares itself are)
 
     @property
     def address(self) -> Address:

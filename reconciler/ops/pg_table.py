@@ -14,6 +14,7 @@ from reconciler.model.pg import Table
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     DESTRUCTIVE,
+    IRREVERSIBLE,
     Action,
     Change,
     Hazard,
@@ -88,7 +89,8 @@ def create_table_sql(t: Table) -> str:
     inline = [k for k in t.constraints() if k not in t.foreign_keys and _valid(k)]
     lines += [constraint_def(k) for k in inline]
     body = ",\n".join(f"    {line}" for line in lines)
-    return f"CREATE TABLE IF NOT EXISTS {ident(t.schema, t.name)} (\n{body}\n)"
+    inherits = f" INHERITS ({', '.join(ident(*p) for p in t.inherits)})" if t.inherits else ""
+    return f"CREATE TABLE IF NOT EXISTS {ident(t.schema, t.name)} (\n{body}\n){inherits}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,3 +210,52 @@ class RenameTable(Change):
 
     def describe(self) -> str:
         return f"rename table {self.old_name} → {self.new_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetInherits(Change):
+    """The parents a table inherits from: ALTER TABLE … INHERIT / NO INHERIT each one that
+    comes or goes (a new parent must have every column the child reads from it)."""
+
+    schema: str
+    table: str
+    old: tuple[tuple[str, str], ...]
+    new: tuple[tuple[str, str], ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        t = ident(self.schema, self.table)
+        out = [f"ALTER TABLE {t} NO INHERIT {ident(*p)}" for p in self.old if p not in self.new]
+        out += [f"ALTER TABLE {t} INHERIT {ident(*p)}" for p in self.new if p not in self.old]
+        return [Statement(text) for text in out]
+
+    def reverse(self) -> Change:
+        return SetInherits(self.schema, self.table, self.new, self.old)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if not [p for p in self.old if p not in self.new]:
+            return ()
+        return (
+            Hazard(
+                IRREVERSIBLE,
+                "columns inherited only from a parent it leaves become the table's own; a "
+                "rollback attaches the parent again but Postgres keeps them declared locally",
+            ),
+        )
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        parents = {Address.of("pg", "table", *p) for p in (*self.old, *self.new)}
+        return frozenset({self.address, *parents})
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "inherits", "old": list(self.old), "new": list(self.new)}]
+
+    def describe(self) -> str:
+        return "inherits " + (", ".join(".".join(p) for p in self.new) or "nothing")

@@ -9,7 +9,15 @@ SELECT
         WHEN c.relforcerowsecurity AND c.relrowsecurity THEN 'forced'
         WHEN c.relrowsecurity THEN 'on'
         ELSE 'off'
-    END AS row_security
+    END AS row_security,
+    ARRAY(
+        SELECT pg_catalog.jsonb_build_array(pn.nspname::text, pc.relname::text)
+        FROM pg_catalog.pg_inherits AS i
+        JOIN pg_catalog.pg_class AS pc ON pc.oid = i.inhparent
+        JOIN pg_catalog.pg_namespace AS pn ON pn.oid = pc.relnamespace
+        WHERE i.inhrelid = t.oid
+        ORDER BY i.inhseqno
+    ) AS inherits
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a

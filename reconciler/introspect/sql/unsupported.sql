@@ -29,20 +29,12 @@ found (kind, name) AS (
     UNION ALL
     -- tables read as plain tables, though they are more
     SELECT
-        CASE
-            WHEN r.relispartition THEN 'partition'
-            WHEN r.relpersistence = 'u' THEN 'unlogged table'
-            ELSE 'inheritance child table'
-        END,
+        CASE WHEN r.relispartition THEN 'partition' ELSE 'unlogged table' END,
         pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
     WHERE r.relkind = 'r'
       AND r.relpersistence <> 't'
-      AND (
-          r.relispartition
-          OR r.relpersistence = 'u'
-          OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i WHERE i.inhrelid = r.oid)
-      )
+      AND (r.relispartition OR r.relpersistence = 'u')
     UNION ALL
     -- row-level security of plain tables is modelled; FORCE without ENABLE means nothing yet
     SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
