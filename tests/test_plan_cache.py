@@ -78,3 +78,15 @@ def test_a_catalog_or_file_change_after_a_no_op_plan_is_always_planned(pg_url, p
 
     _write(root, {**USERS, "comment": "now declared"})
     assert "~ pg.table.public.users  comment" in _plan(pg_url, root, tmp_path)
+
+
+def test_the_catalog_digest_does_not_depend_on_row_order(pg_conn, pg_url):
+    from dataclasses import replace
+
+    pg_conn.execute("CREATE TABLE a (x integer, y text); CREATE TABLE b (z integer)")
+    rows = read_catalog(pg_conn)
+    shuffled = {kind: list(reversed(r)) for kind, r in rows.rows.items()}
+    assert len(rows.rows["columns"]) >= 3
+    assert replace(rows, rows=shuffled).digest() == rows.digest()
+    pg_conn.execute("ALTER TABLE b ADD COLUMN w integer")
+    assert read_catalog(pg_conn).digest() != rows.digest()
