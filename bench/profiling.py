@@ -22,7 +22,7 @@ KEY_FUNCTIONS: tuple[tuple[str, str, str], ...] = (
     ("YAML parsing (PyYAML)", "reconciler/desired/yamlload.py", "load_bytes"),
     ("model build", "reconciler/desired/build.py", "build"),
     ("catalog queries", "reconciler/introspect/postgres.py", "read_catalog"),
-    ("catalog rows to model", "reconciler/introspect/postgres.py", "snapshot"),
+    ("catalog rows to model", "reconciler/introspect/rows.py", "snapshot"),
     ("canonicalization", "reconciler/canonical.py", "canonicalize"),
     ("diff", "reconciler/diff/__init__.py", "compare"),
     ("deepdiff attribute comparison", "reconciler/model/compare.py", "attribute_changes"),

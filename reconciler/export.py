@@ -14,20 +14,8 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.pg import (
-    Column,
-    Domain,
-    ForeignKey,
-    Function,
-    Grant,
-    Index,
-    IndexElement,
-    Policy,
-    Sequence,
-    Table,
-    Trigger,
-    View,
-)
+from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
+from reconciler.model.pg_objects import Domain, Function, Grant, Policy, Sequence, Trigger, View
 from reconciler.model.snapshot import PgSnapshot
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -22,19 +22,14 @@ from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
-from reconciler.model.pg import (
+from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
+from reconciler.model.pg_objects import (
     CompositeType,
     Domain,
-    Enum,
-    Extension,
-    ForeignKey,
     Function,
     Grant,
-    Index,
     Policy,
-    Schema,
     Sequence,
-    Table,
     Trigger,
     View,
 )

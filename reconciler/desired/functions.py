@@ -20,7 +20,7 @@ from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import FunctionSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg import Function
+from reconciler.model.pg_objects import Function
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

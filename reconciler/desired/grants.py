@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.spec import GrantSpec
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg import PRIVILEGES, Grant
+from reconciler.model.pg_objects import PRIVILEGES, Grant
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -17,7 +17,8 @@ from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import CompositeSpec, DomainSpec, SequenceSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg import INTEGER_RANGES, Check, CompositeType, Domain, Sequence
+from reconciler.model.pg import Check
+from reconciler.model.pg_objects import INTEGER_RANGES, CompositeType, Domain, Sequence
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -15,7 +15,8 @@ from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
 from reconciler.model.names import qualified
-from reconciler.model.pg import TRIGGER_EVENTS, Exclusion, Policy, Trigger
+from reconciler.model.pg import Exclusion
+from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
 
 if TYPE_CHECKING:
     from reconciler.desired.tables import TableBuilder
@@ -104,7 +105,7 @@ def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:
 
 
 def _printed(condition: str) -> str:
-    from reconciler.introspect.postgres import trigger_when
+    from reconciler.introspect.rows import trigger_when
 
     statement = (
         "CREATE TRIGGER x BEFORE UPDATE ON x FOR EACH ROW "

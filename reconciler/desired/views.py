@@ -15,7 +15,7 @@ from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder, split_name
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg import View
+from reconciler.model.pg_objects import View
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

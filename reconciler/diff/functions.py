@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
-from reconciler.model.pg import Function
+from reconciler.model.pg_objects import Function
 from reconciler.ops.base import Change
 from reconciler.ops.pg_function import CreateFunction, DropFunction, ReplaceFunction
 from reconciler.ops.pg_objects import SetComment

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
-from reconciler.model.pg import Grant
+from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import Change
 from reconciler.ops.pg_grant import ChangeGrant
 

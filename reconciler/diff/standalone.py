@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
-from reconciler.model.pg import CompositeType, Domain
+from reconciler.model.pg_objects import CompositeType, Domain
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_types import (

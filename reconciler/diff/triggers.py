@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.diff.context import DiffContext
 from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
-from reconciler.model.pg import Policy, Trigger
+from reconciler.model.pg_objects import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment

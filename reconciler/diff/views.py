@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
-from reconciler.model.pg import View
+from reconciler.model.pg_objects import View
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import AlterColumn, DropColumn, SetGenerated

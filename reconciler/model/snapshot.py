@@ -12,18 +12,14 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.pg import (
+from reconciler.model.pg import Enum, Extension, Index, Schema, Table
+from reconciler.model.pg_objects import (
     CompositeType,
     Domain,
-    Enum,
-    Extension,
     Function,
     Grant,
-    Index,
     Policy,
-    Schema,
     Sequence,
-    Table,
     Trigger,
     View,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import Function
+from reconciler.model.pg_objects import Function
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.ops.sqltext import ident, literal
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import Policy
+from reconciler.model.pg_objects import Policy
 from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement
 from reconciler.ops.sqltext import ident, literal
 

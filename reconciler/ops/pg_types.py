@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import CompositeType, Domain, Sequence
+from reconciler.model.pg_objects import CompositeType, Domain, Sequence
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
 from reconciler.ops.sqltext import ident, literal
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import View
+from reconciler.model.pg_objects import View
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.ops.sqltext import ident, literal
 

@@ -1,0 +1,263 @@
+"""Postgres objects that are not a table's parts: views, routines, triggers, policies,
+privileges, sequences, domains and composite types. Same rules as model/pg.py (exact catalog
+names, canonical texts, defaults spelled as Postgres' defaults)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Check, reduce_by_fields
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A view or materialized view. `query` is the server's deparse (pg_get_viewdef, names
+    schema-qualified) once canonical; `reads` are the relations and columns it reads, as
+    (schema, relation, column or None): from pg_depend for a live view, from the parsed
+    query (relations only) for a desired one. Its indexes (materialized) are `Index`es whose
+    `table` is the view."""
+
+    schema: str
+    name: str
+    query: str
+    materialized: bool = False
+    comment: str | None = None
+    reads: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "materialized_view" if self.materialized else "view"
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", self.kind, self.schema, self.name)
+
+    @property
+    def relation_address(self) -> Address:
+        """What its indexes and the views reading it depend on, whichever kind it is."""
+        return Address.of("pg", "table", self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function or procedure written in a procedural language (its body is text). It is
+    named by its schema, name and argument types (`types`, format_type spelling without
+    modifiers, as in `DROP FUNCTION s.f(integer, text)`). `arguments` and `returns` are the
+    server's spelling (pg_get_function_arguments / _result) once canonical; `body` is kept
+    exactly as written; `config` holds `name=value` settings (`SET search_path = …`)."""
+
+    schema: str
+    name: str
+    types: str
+    arguments: str
+    returns: str | None  # None: a procedure
+    language: str
+    body: str
+    volatility: str = "volatile"  # immutable | stable | volatile
+    strict: bool = False
+    security_definer: bool = False
+    leakproof: bool = False
+    parallel: str = "unsafe"  # safe | restricted | unsafe
+    config: tuple[str, ...] = ()
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def is_procedure(self) -> bool:
+        return self.returns is None
+
+    @property
+    def kind(self) -> str:
+        return "procedure" if self.is_procedure else "function"
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", self.kind, self.schema, self.name, self.types)
+
+    def signature_matches(self, other: Function) -> bool:
+        """Whether CREATE OR REPLACE can turn one into the other (Postgres refuses a new
+        return type, other argument names or defaults, or a function into a procedure)."""
+        return (self.arguments, self.returns) == (other.arguments, other.returns)
+
+
+TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")  # the order Postgres prints them
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A trigger on a table calling a function. `function` is its schema-qualified name as
+    format('%I.%I') spells it; `when` is the server's text of the WHEN condition (read back
+    from pg_get_triggerdef) once canonical; `columns` are those of UPDATE OF."""
+
+    schema: str
+    table: str
+    name: str
+    timing: str  # before | after
+    events: tuple[str, ...]  # in TRIGGER_EVENTS order
+    function: str
+    level: str = "row"  # row | statement
+    columns: tuple[str, ...] = ()
+    when: str | None = None
+    arguments: tuple[str, ...] = ()
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "trigger", self.schema, self.table, self.name)
+
+    @property
+    def table_address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+
+INTEGER_RANGES = {
+    "smallint": (-32768, 32767),
+    "integer": (-2147483648, 2147483647),
+    "bigint": (-9223372036854775808, 9223372036854775807),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    """A free-standing sequence (a serial column's belongs to its column). Numbers are kept
+    as text, exactly as large as Postgres allows; every option is explicit (see
+    `with_defaults`), so equal sequences compare equal however they were written."""
+
+    schema: str
+    name: str
+    type: str = "bigint"
+    start: str = "1"
+    increment: str = "1"
+    min: str = "1"
+    max: str = "9223372036854775807"
+    cache: str = "1"
+    cycle: bool = False
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "sequence", self.schema, self.name)
+
+    @staticmethod
+    def bounds(type_: str, increment: int, lo: int | None, hi: int | None) -> tuple[int, int]:
+        """MINVALUE / MAXVALUE as Postgres defaults them for this type and direction."""
+        tmin, tmax = INTEGER_RANGES[type_]
+        if increment > 0:
+            return (1 if lo is None else lo), (tmax if hi is None else hi)
+        return (tmin if lo is None else lo), (-1 if hi is None else hi)
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A domain over a base type, with NOT NULL, a default, a collation and checks."""
+
+    schema: str
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None
+    collation: str | None = None
+    checks: tuple[Check, ...] = ()
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "domain", self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeType:
+    """A standalone composite type: (name, type, collation or None) per attribute."""
+
+    schema: str
+    name: str
+    attributes: tuple[tuple[str, str, str | None], ...]
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "composite_type", self.schema, self.name)
+
+
+PRIVILEGES = {
+    "table": ("select", "insert", "update", "delete", "truncate", "references", "trigger"),
+    "column": ("select", "insert", "update", "references"),
+    "sequence": ("usage", "select", "update"),
+    "schema": ("usage", "create"),
+    "function": ("execute",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The privileges one role (`public` for PUBLIC) holds on one object. `on` is table (also
+    views), column, sequence, schema or function; `name` is a function's `name(types)`, and
+    `column` is set for a column. Only roles the desired state names for an object are
+    compared: every other role's privileges there are left as they are."""
+
+    on: str
+    schema: str
+    name: str
+    column: str | None
+    role: str
+    privileges: tuple[str, ...] = ()  # sorted, lower case
+    grantable: tuple[str, ...] = ()  # those held WITH GRANT OPTION
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.on, self.schema, self.name, self.column or "", self.role)
+
+    @property
+    def object_address(self) -> Address:
+        if self.on == "schema":
+            return Address.of("pg", "schema", self.name)
+        if self.on == "function":
+            base, _, types = self.name.partition("(")
+            return Address.of("pg", "function", self.schema, base, types.removesuffix(")"))
+        if self.on == "column":
+            return Address.of("pg", "column", self.schema, self.name, self.column or "")
+        kind = "sequence" if self.on == "sequence" else "table"
+        return Address.of("pg", kind, self.schema, self.name)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "grant", *self.object_address.parts[1:], self.role)
+
+
+POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A row-level security policy. `roles` are role names, `public` for PUBLIC, sorted;
+    `using` and `check` are the server's text of the expressions once canonical."""
+
+    schema: str
+    table: str
+    name: str
+    command: str = "all"
+    permissive: bool = True
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    check: str | None = None
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "policy", self.schema, self.table, self.name)
+
+    @property
+    def table_address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+
+for _cls in (View, Function, Trigger, Policy, Grant, Sequence, Domain, CompositeType):
+    _cls.__reduce__ = reduce_by_fields  # type: ignore[method-assign]
