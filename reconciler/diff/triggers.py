@@ -8,6 +8,7 @@ without does not mind).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.diff.context import DiffContext
@@ -22,38 +23,54 @@ from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
 
 
 def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    want, have = ctx.desired.triggers, ctx.live.triggers
-    reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
-    out: list[Change] = []
-    for key, t in want.items():
-        old = have.get(key)
-        rebuild = old is not None and (t.schema, t.table) in reshaped and (t.when or t.columns)
-        if old is None:
-            out.append(CreateTrigger(t, _deps(ctx, t, ctx.desired)))
-        elif old != t and _only_comment(old, t) and not rebuild:
-            out.append(SetComment(t.address, old.comment, t.comment))
-        elif old != t or rebuild:
-            out.append(DropTrigger(old, _deps(ctx, old, ctx.live)))
-            out.append(CreateTrigger(t, _deps(ctx, t, ctx.desired)))
-    out += [DropTrigger(t, _deps(ctx, t, ctx.live)) for key, t in have.items() if key not in want]
-    return out
+    return _compare(
+        ctx,
+        ctx.desired.triggers,
+        ctx.live.triggers,
+        changes,
+        reads_columns=lambda t: bool(t.when or t.columns),
+        create=CreateTrigger,
+        drop=DropTrigger,
+    )
 
 
 def compare_policies(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    want, have = ctx.desired.policies, ctx.live.policies
+    return _compare(
+        ctx,
+        ctx.desired.policies,
+        ctx.live.policies,
+        changes,
+        reads_columns=lambda p: bool(p.using or p.check),
+        create=CreatePolicy,
+        drop=DropPolicy,
+    )
+
+
+def _compare(
+    ctx: DiffContext,
+    want: Mapping[Any, Trigger | Policy],
+    have: Mapping[Any, Trigger | Policy],
+    changes: list[Change],
+    *,
+    reads_columns: Callable[[Any], bool],
+    create: Callable[..., Change],
+    drop: Callable[..., Change],
+) -> list[Change]:
+    """Create, drop, replace or comment each object of a table; one naming columns on a table
+    whose columns the plan reshapes is rebuilt around the change."""
     reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
     out: list[Change] = []
-    for key, p in want.items():
+    for key, new in want.items():
         old = have.get(key)
-        rebuild = old is not None and (p.schema, p.table) in reshaped and (p.using or p.check)
+        rebuild = old is not None and (new.schema, new.table) in reshaped and reads_columns(new)
         if old is None:
-            out.append(CreatePolicy(p, _deps(ctx, p, ctx.desired)))
-        elif old != p and _only_comment(old, p) and not rebuild:
-            out.append(SetComment(p.address, old.comment, p.comment))
-        elif old != p or rebuild:
-            out.append(DropPolicy(old, _deps(ctx, old, ctx.live)))
-            out.append(CreatePolicy(p, _deps(ctx, p, ctx.desired)))
-    out += [DropPolicy(p, _deps(ctx, p, ctx.live)) for key, p in have.items() if key not in want]
+            out.append(create(new, _deps(ctx, new, ctx.desired)))
+        elif old != new and _only_comment(old, new) and not rebuild:
+            out.append(SetComment(new.address, old.comment, new.comment))
+        elif old != new or rebuild:
+            out.append(drop(old, _deps(ctx, old, ctx.live)))
+            out.append(create(new, _deps(ctx, new, ctx.desired)))
+    out += [drop(old, _deps(ctx, old, ctx.live)) for key, old in have.items() if key not in want]
     return out
 
 

@@ -127,22 +127,8 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
                 "type": type(k).__name__,
                 **value_dict(k),
             }
-    for i in n.indexes.values():
-        out[str(i.address)] = value_dict(i)
-    for v in n.views.values():
-        out[str(v.address)] = value_dict(v)
-    for f in n.functions.values():
-        out[str(f.address)] = value_dict(f)
-    for tg in n.triggers.values():
-        out[str(tg.address)] = value_dict(tg)
-    for p in n.policies.values():
-        out[str(p.address)] = value_dict(p)
-    for q in n.sequences.values():
-        out[str(q.address)] = value_dict(q)
-    for dm in n.domains.values():
-        out[str(dm.address)] = value_dict(dm)
-    for ct in n.composites.values():
-        out[str(ct.address)] = value_dict(ct)
-    for g in n.grants.values():
-        out[str(g.address)] = value_dict(g)
+    kinds = (n.indexes, n.views, n.functions, n.triggers, n.policies, n.sequences, n.domains)
+    for objects in (*kinds, n.composites, n.grants):
+        for obj in objects.values():
+            out[str(obj.address)] = value_dict(obj)
     return out
