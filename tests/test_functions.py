@@ -115,10 +115,14 @@ def test_sql_pieces_of_a_function_are_checked(pg_url, tmp_path):
         "    body: SELECT 1\n"
         "  - name: d\n"
         "    language: sql\n"
+        "    body: SELECT 1\n"
+        "  - name: e\n"
+        "    returns: integer SECURITY DEFINER\n"
+        "    language: sql\n"
         "    body: SELECT 1\n",
     )
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert r.code == 1, r.text
-    for line in (3, 8, 14, 16):
+    for line in (3, 8, 14, 16, 20):
         assert f"functions/bad.yaml:{line}" in r.err, r.err
     assert "needs `returns`" in r.err

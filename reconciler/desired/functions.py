@@ -101,6 +101,8 @@ def _create(arguments: str, returns: str, what: str) -> ast.CreateFunctionStmt:
 def _identity_types(arguments: str, enum_schema) -> str:
     sqltext.check_tokens(arguments, "argument list", allow_empty=True)
     stmt = _create(arguments, "void", "argument list")
+    if len(stmt.options or ()) != 2:
+        raise sqltext.SqlTextError(f"'{arguments}' is not an argument list")
     types = []
     for p in stmt.parameters or ():
         mode = p.mode.value if hasattr(p.mode, "value") else str(p.mode)
@@ -114,7 +116,9 @@ def _check_returns(returns: str) -> str:
     returns = returns.strip()
     sqltext.check_tokens(returns, "return type")
     stmt = _create("", returns, "return type")
-    if stmt.returnType is None:
+    # exactly LANGUAGE and AS, the two options _create writes: nothing smuggled in after the
+    # type (`integer SECURITY DEFINER` parses as a return type and an option)
+    if stmt.returnType is None or len(stmt.options or ()) != 2:
         raise sqltext.SqlTextError(f"'{returns}' is not a return type")
     return returns
 
