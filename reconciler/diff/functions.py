@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
+from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import Function
 from reconciler.ops.base import Change
 from reconciler.ops.pg_function import CreateFunction, DropFunction, ReplaceFunction
@@ -27,7 +28,7 @@ def compare_functions(ctx: DiffContext) -> list[Change]:
             out.append(CreateFunction(f, _deps(ctx, f)))
         elif old == f:
             continue
-        elif _only_comment(old, f):
+        elif only_comment_differs(old, f):
             out.append(SetComment(f.address, old.comment, f.comment))
         elif old.signature_matches(f) and old.kind == f.kind:
             out.append(ReplaceFunction(old, f, _deps(ctx, f)))
@@ -36,12 +37,6 @@ def compare_functions(ctx: DiffContext) -> list[Change]:
             out.append(CreateFunction(f, _deps(ctx, f)))
     out += [DropFunction(f, _deps(ctx, f)) for key, f in have.items() if key not in want]
     return out
-
-
-def _only_comment(old: Function, new: Function) -> bool:
-    from dataclasses import replace
-
-    return replace(old, comment=new.comment) == new
 
 
 def _deps(ctx: DiffContext, f: Function) -> frozenset[Address]:

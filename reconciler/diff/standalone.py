@@ -9,10 +9,9 @@ nextval() depend on every sequence, like on every function (DiffContext.extensio
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
+from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import CompositeType, Domain
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment
@@ -37,7 +36,7 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
             out.append(CreateSequence(q))
         elif old == q:
             continue
-        elif replace(old, comment=q.comment) == q:
+        elif only_comment_differs(old, q):
             out.append(SetComment(q.address, old.comment, q.comment))
         else:
             out.append(AlterSequence(old, q))
@@ -74,7 +73,7 @@ def compare_composites(ctx: DiffContext) -> list[Change]:
             out.append(CreateComposite(t, _deps(ctx, t)))
         elif old == t:
             continue
-        elif replace(old, comment=t.comment) == t:
+        elif only_comment_differs(old, t):
             out.append(SetComment(t.address, old.comment, t.comment))
         else:
             out.append(DropComposite(old, _deps(ctx, old)))

@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.diff.context import DiffContext
 from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
+from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -65,19 +66,13 @@ def _compare(
         rebuild = old is not None and (new.schema, new.table) in reshaped and reads_columns(new)
         if old is None:
             out.append(create(new, _deps(ctx, new, ctx.desired)))
-        elif old != new and _only_comment(old, new) and not rebuild:
+        elif only_comment_differs(old, new) and not rebuild:
             out.append(SetComment(new.address, old.comment, new.comment))
         elif old != new or rebuild:
             out.append(drop(old, _deps(ctx, old, ctx.live)))
             out.append(create(new, _deps(ctx, new, ctx.desired)))
     out += [drop(old, _deps(ctx, old, ctx.live)) for key, old in have.items() if key not in want]
     return out
-
-
-def _only_comment(old: Any, new: Any) -> bool:
-    from dataclasses import replace
-
-    return replace(old, comment=new.comment) == new
 
 
 def _deps(ctx: DiffContext, t: Trigger | Policy, snap: PgSnapshot) -> frozenset[Address]:

@@ -38,3 +38,8 @@ def attribute_changes(old: Any, new: Any, *, exclude: tuple[str, ...] = ()) -> l
     order = list(a)
     attrs.sort(key=order.index)
     return [{"attribute": k, "old": a[k], "new": b[k]} for k in attrs]
+
+
+def only_comment_differs(old: Any, new: Any) -> bool:
+    """Whether two values of a model type differ in their comment and nothing else."""
+    return old.comment != new.comment and dataclasses.replace(old, comment=new.comment) == new
