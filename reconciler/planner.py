@@ -36,6 +36,15 @@ class Targets:
     redis: Any = None  # redis.Redis, imported lazily (a Postgres-only run never loads it)
     redis_url: str | None = None
     redis_lock: Any = None
+    pg_url: str | None = None
+    command: str = ""
+
+    def pg_sibling(self) -> psycopg.Connection:
+        """Another connection to the Postgres target, named like the first (catalog reads)."""
+        from reconciler.connect import connect_pg
+
+        assert self.pg_url is not None
+        return connect_pg(self.pg_url, command=self.command)
 
 
 @contextmanager
@@ -48,7 +57,7 @@ def open_targets(
 ) -> Iterator[Targets]:
     """Connections to the targets; with lock_timeout set, each engine's lock is held too."""
     with ExitStack() as stack:
-        t = Targets(redis_url=redis_url)
+        t = Targets(redis_url=redis_url, pg_url=pg_url, command=command)
         if pg_url:
             from reconciler.connect import connect_pg
 
@@ -101,7 +110,7 @@ def read_live(
     if t.pg is not None:
         from reconciler.introspect.postgres import introspect
 
-        live.pg = introspect(t.pg)
+        live.pg = introspect(t.pg, sibling=t.pg_sibling)
     if t.redis is not None:
         from reconciler.introspect.redis import read_acl, read_config, scan_keyspace
 
@@ -196,7 +205,7 @@ def plan_targets(
     from reconciler import cache
     from reconciler.introspect.postgres import read_catalog
 
-    rows = read_catalog(t.pg)
+    rows = read_catalog(t.pg, sibling=t.pg_sibling)
     verdict = cache.key("plan", tree.key, rows.digest())
     if cache.get(verdict) == NO_CHANGES:
         return build_plan(

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -255,8 +256,9 @@ def export(
         from reconciler.export import export as do_export
         from reconciler.introspect.postgres import introspect
 
-        with connect_pg(pg_url, command="export") as conn:
-            snap = introspect(conn)
+        sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
+        with sibling() as conn:
+            snap = introspect(conn, sibling=sibling)
         files = do_export(snap, out)
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
         con.print(

@@ -1,8 +1,11 @@
 """Read the live PostgreSQL catalog into a PgSnapshot.
 
 One catalog query per object kind (sql/<kind>.sql), sent together in pipeline mode and read in one
-snapshot. The values come out in exactly the normalized forms the model documents, because a plan is
-empty only when desired and live values are equal:
+snapshot; given a way to open a second connection, the kinds are shared between two connections
+that read the same exported snapshot (as `pg_dump -j` does), so the server works on two at once.
+
+The values come out in exactly the normalized forms the model documents, because a plan is empty
+only when desired and live values are equal:
 
 - every query runs with DEPARSE_SETTINGS in force, above all an empty search_path, so that
   format_type(), pg_get_expr() and pg_get_indexdef() schema-qualify everything outside pg_catalog;
@@ -15,15 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
-from psycopg import pq
+from psycopg import pq, sql
 from psycopg.rows import tuple_row
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
@@ -66,6 +70,10 @@ _PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
 # pg_proc.prosqlbody (SQL-standard bodies) exists from PostgreSQL 14 on.
 _PG14_ONLY_COLUMN = re.compile(r"\b\w+\.prosqlbody\b")
 
+# The kinds a second connection reads when one can be opened: about half of the server's work
+# on a schema of many tables (columns alone is a third of it, indexes and constraints a third).
+_SIDE_KINDS = frozenset({"objects", "constraints", "indexes", "policies", "unsupported"})
+
 _SAVEPOINT = "reconciler_introspect"
 _SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in DEPARSE_SETTINGS)
 _SET_PARAMS = [v for item in DEPARSE_SETTINGS.items() for v in item]
@@ -73,15 +81,27 @@ _SET_PARAMS = [v for item in DEPARSE_SETTINGS.items() for v in item]
 Rows = list[tuple[Any, ...]]
 
 
-def introspect(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None) -> PgSnapshot:
+Sibling = Callable[[], psycopg.Connection]
+
+
+def introspect(
+    conn: psycopg.Connection,
+    *,
+    schemas: Sequence[str] | None = None,
+    sibling: Sibling | None = None,
+) -> PgSnapshot:
     """The live state of the schemas in scope (None: every non-system schema).
 
     On a connection with no transaction open, the reads run in their own REPEATABLE READ READ ONLY
     transaction, so all kinds come from one snapshot. Inside the caller's open transaction they run
     behind a savepoint that is rolled back afterwards: the caller's settings come back unchanged
     and the transaction stays open (its isolation level then decides the snapshot).
+
+    `sibling` opens another connection to the same database: with no transaction open, half of
+    the kinds are read on it, in the same snapshot. When it cannot be opened, or the snapshot
+    cannot be shared, everything is read on `conn` as if none had been given.
     """
-    return read_catalog(conn, schemas=schemas).snapshot()
+    return read_catalog(conn, schemas=schemas, sibling=sibling).snapshot()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +110,7 @@ class CatalogRows:
 
     rows: dict[str, Rows]
     server_version: int
+    readers: int = 1  # connections the rows were read on (2: shared with a sibling)
 
     def digest(self) -> str:
         """sha256 over every row, whatever order the server sent them in: equal digests,
@@ -110,7 +131,12 @@ class CatalogRows:
         return tuple((kind, name) for kind, name in self.rows["unsupported"])
 
 
-def read_catalog(conn: psycopg.Connection, *, schemas: Sequence[str] | None = None) -> CatalogRows:
+def read_catalog(
+    conn: psycopg.Connection,
+    *,
+    schemas: Sequence[str] | None = None,
+    sibling: Sibling | None = None,
+) -> CatalogRows:
     """The rows `introspect` builds its snapshot from (same scope, same transaction rules)."""
     if isinstance(schemas, str):
         raise TypeError("schemas must be a sequence of schema names, not one string")
@@ -120,14 +146,14 @@ def read_catalog(conn: psycopg.Connection, *, schemas: Sequence[str] | None = No
     }
     version = conn.info.server_version
     try:
-        rows = _read(conn, _queries(version), params)
+        rows, readers = _read(conn, _queries(version), params, sibling)
     except psycopg.OperationalError as e:
         if not conn.broken:
             raise  # e.g. a statement timeout: the caller's to explain
         raise ConnectionFailed(
             "Lost the connection to PostgreSQL while reading its catalog.", detail=str(e)
         ) from e
-    return CatalogRows(dict(zip(KINDS, rows, strict=True)), version)
+    return CatalogRows(dict(zip(KINDS, rows, strict=True)), version, readers)
 
 
 def _sql(name: str) -> str:
@@ -166,17 +192,26 @@ def _queries(server_version: int) -> tuple[str, ...]:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read(conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]) -> list[Rows]:
+def _read(
+    conn: psycopg.Connection,
+    queries: Sequence[str],
+    params: dict[str, Any],
+    sibling: Sibling | None = None,
+) -> tuple[list[Rows], int]:
+    """The rows of every query, and how many connections read them."""
     status = conn.info.transaction_status
     if status == pq.TransactionStatus.INTRANS:
-        return _read_in_callers_transaction(conn, queries, params)
+        return _read_in_callers_transaction(conn, queries, params), 1
     if status != pq.TransactionStatus.IDLE:
         raise ReconcilerError(
             "Cannot read the catalog: the connection is busy or its transaction has failed.",
             detail="Roll back or finish the current transaction before introspecting.",
         )
     with _autocommit(conn):
-        return _read_in_own_transaction(conn, queries, params)
+        if sibling is not None:
+            split = _SplitRead(conn, sibling, queries, params)
+            return split.run(), 2 if split.shared else 1
+        return _read_in_own_transaction(conn, queries, params), 1
 
 
 @contextmanager
@@ -198,8 +233,7 @@ def _read_in_own_transaction(
 ) -> list[Rows]:
     try:
         with conn.pipeline():
-            _execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            _execute(conn, _SET_SQL, _SET_PARAMS)
+            _begin_read(conn)
             cursors = [_execute(conn, q, params) for q in queries]
             _execute(conn, "COMMIT")
     except BaseException:
@@ -208,6 +242,139 @@ def _read_in_own_transaction(
             conn.execute("ROLLBACK")
         raise
     return [cur.fetchall() for cur in cursors]
+
+
+def _begin_read(conn: psycopg.Connection) -> None:
+    _execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    _execute(conn, _SET_SQL, _SET_PARAMS)
+
+
+class _SplitRead:
+    """The kinds read on two connections, in one snapshot exported by the first.
+
+    The first connection begins, exports its snapshot and reads its kinds; a thread imports the
+    snapshot on the second connection and reads the rest. The first transaction stays open until
+    the import is done (an exported snapshot lives only as long as its transaction). Whatever
+    keeps the second connection from sharing the snapshot (it cannot be opened, the server does
+    not export snapshots here) moves its kinds back onto the first connection.
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        sibling: Sibling,
+        queries: Sequence[str],
+        params: dict[str, Any],
+    ) -> None:
+        self.conn = conn
+        self.sibling = sibling
+        self.queries = queries
+        self.params = params
+        self.side = [i for i, kind in enumerate(KINDS) if kind in _SIDE_KINDS]
+        self.rows: list[Rows | None] = [None] * len(queries)
+        self.other: psycopg.Connection | None = None
+        self.imported = threading.Event()  # the import is settled, either way
+        self.shared = False  # the second connection reads in the first one's snapshot
+        self.failure: BaseException | None = None
+
+    def run(self) -> list[Rows]:
+        opener = threading.Thread(target=self._open, name="catalog-open", daemon=True)
+        opener.start()
+        reader = None
+        try:
+            try:
+                snapshot = self._begin()
+            finally:
+                opener.join()
+            if snapshot is not None and self.other is not None:
+                reader = threading.Thread(
+                    target=self._read_side,
+                    args=(sql.Literal(snapshot),),
+                    name="catalog-read",
+                    daemon=True,
+                )
+                reader.start()
+            else:
+                self.imported.set()
+            self._read_main()
+        finally:
+            if reader is not None:
+                reader.join()
+            if self.other is not None:
+                self.other.close()
+        if self.failure is not None:
+            raise self.failure
+        assert all(rows is not None for rows in self.rows)
+        return cast(list[Rows], self.rows)
+
+    def _open(self) -> None:
+        try:
+            self.other = self.sibling()
+        except Exception:  # no second connection: the first one reads everything
+            self.other = None
+
+    def _begin(self) -> str | None:
+        """Begin the shared transaction; its exported snapshot, or None when there is none."""
+        conn = self.conn
+        try:
+            with conn.pipeline():
+                _begin_read(conn)
+                row = _execute(conn, "SELECT pg_catalog.pg_export_snapshot()").fetchone()
+        except psycopg.Error:
+            if conn.broken:
+                raise
+            # e.g. a server that exports no snapshots: the failed transaction starts over
+            conn.execute("ROLLBACK")
+            with conn.pipeline():
+                _begin_read(conn)
+            return None
+        return row[0] if row else None
+
+    def _read_side(self, snapshot: sql.Literal) -> None:
+        other = self.other
+        assert other is not None
+        try:
+            try:
+                with other.pipeline():
+                    _execute(other, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    # a utility statement takes no bind parameters: the id goes in as a literal
+                    _execute(other, sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
+                    _execute(other, _SET_SQL, _SET_PARAMS)
+                self.shared = True
+            except psycopg.Error:
+                return  # not shared: the first connection reads these kinds too
+            finally:
+                self.imported.set()
+            with other.pipeline():
+                cursors = [(i, _execute(other, self.queries[i], self.params)) for i in self.side]
+                _execute(other, "COMMIT")
+            for i, cur in cursors:
+                self.rows[i] = cur.fetchall()
+        except BaseException as exc:  # re-raised in the calling thread
+            if isinstance(exc, psycopg.OperationalError) and other.broken:
+                exc = ConnectionFailed(
+                    "Lost a connection to PostgreSQL while reading its catalog.", detail=str(exc)
+                )
+            self.failure = exc
+
+    def _read_main(self) -> None:
+        conn = self.conn
+        try:
+            side = self.side
+            mine = [i for i in range(len(self.queries)) if i not in side]
+            with conn.pipeline():
+                cursors = [(i, _execute(conn, self.queries[i], self.params)) for i in mine]
+            self.imported.wait()
+            if not self.shared:
+                with conn.pipeline():
+                    cursors += [(i, _execute(conn, self.queries[i], self.params)) for i in side]
+            conn.execute("COMMIT")
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+            raise
+        for i, cur in cursors:
+            self.rows[i] = cur.fetchall()
 
 
 def _read_in_callers_transaction(
