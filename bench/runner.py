@@ -179,21 +179,36 @@ class Bench:
         one: Callable[[int], tuple[ProcessRun, str | None]],
     ) -> Figure:
         """Run `one(rep)` opts.runs times; it returns the run and what is wrong with its result."""
-        fig = Figure(key, LABELS[key])
-        res.figures[key] = fig
-        self.say(f"{res.tables} tables: {fig.label} {X} {self.opts.runs}")
-        fig.load.append(load1())
+        return self.measure_interleaved(res, [(key, one)])[0]
+
+    def measure_interleaved(
+        self,
+        res: SizeResult,
+        figures: list[tuple[str, Callable[[int], tuple[ProcessRun, str | None]]]],
+    ) -> list[Figure]:
+        """Like measure, for several figures whose repetitions alternate (a, b, a, b, …): a
+        figure compared with another then sees the same machine, whatever else it was doing."""
+        figs = [Figure(key, LABELS[key]) for key, _ in figures]
+        for fig in figs:
+            res.figures[fig.key] = fig
+            fig.load.append(load1())
+        labels = ", ".join(fig.label for fig in figs)
+        more = ", interleaved" if len(figs) > 1 else ""
+        self.say(f"{res.tables} tables: {labels} {X} {self.opts.runs}{more}")
         for rep in range(self.opts.runs):
-            run, problem = one(rep)
-            if not run.ok:
-                fig.errors.append(run.failure())
-                break
-            if problem is not None:
-                fig.errors.append(f"wrong result: {problem}")
-                break
-            fig.add(run)
-        fig.load.append(load1())
-        return fig
+            for fig, (_, one) in zip(figs, figures, strict=True):
+                if fig.errors:
+                    continue
+                run, problem = one(rep)
+                if not run.ok:
+                    fig.errors.append(run.failure())
+                elif problem is not None:
+                    fig.errors.append(f"wrong result: {problem}")
+                else:
+                    fig.add(run)
+        for fig in figs:
+            fig.load.append(load1())
+        return figs
 
     # ------------------------------------------------------------------------------- sizes
 
@@ -209,6 +224,12 @@ class Bench:
         res.setup["load generated SQL with psql"] = load.wall_s
         if not self.check(res, "load the generated database", None if load.ok else load.failure()):
             return res
+        analyze = self.run([self.psql, "-X", "-q", "-c", "ANALYZE", f"--dbname={src_url}"])
+        res.setup["ANALYZE"] = analyze.wall_s
+        if not self.check(
+            res, "analyze the loaded database", analyze.failure() if not analyze.ok else None
+        ):
+            return res
         desired = base / "desired"
         exp = self.reconciler("export", "--pg", src_url, "--out", str(desired))
         res.setup["export (desired state)"] = exp.wall_s
@@ -221,8 +242,7 @@ class Bench:
         if not self.check(res, "pg_dump of the source", None if source_dump else "pg_dump failed"):
             return res
 
-        self._pg_dump(res, src_url, base)
-        self._noop_plan(res, src_url, desired, base)
+        self._dump_and_noop_plans(res, src_url, desired, base)
         self._export(res, src_url, desired, base)
         up_file = self._full_plan(res, n, desired, base)
         self._apply(res, desired, base, source_dump)
@@ -235,35 +255,38 @@ class Bench:
             self.cluster.drop_database(name)
         return res
 
-    def _pg_dump(self, res: SizeResult, url: str, base: Path) -> None:
-        out = base / "schema_dump.sql"
+    def _dump_and_noop_plans(self, res: SizeResult, url: str, desired: Path, base: Path) -> None:
+        """pg_dump (the floor) and the no-op plan, their runs interleaved, as the target is
+        their ratio. The plan twice: as every later run sees it (the local cache holds the
+        loaded YAML and the verdict of the previous identical plan; one unmeasured run fills
+        it), and with the cache off, as a first run on a fresh checkout sees it."""
+        dump_file = base / "schema_dump.sql"
 
-        def one(rep: int) -> tuple[ProcessRun, str | None]:
-            run = self.run([self.pg_dump, "--schema-only", f"--file={out}", f"--dbname={url}"])
-            ok = run.ok and out.stat().st_size > 0
+        def dump(rep: int) -> tuple[ProcessRun, str | None]:
+            run = self.run(
+                [self.pg_dump, "--schema-only", f"--file={dump_file}", f"--dbname={url}"]
+            )
+            ok = run.ok and dump_file.stat().st_size > 0
             return run, None if ok or not run.ok else "empty dump"
 
-        self.measure(res, "pg_dump", one)
-
-    def _noop_plan(self, res: SizeResult, url: str, desired: Path, base: Path) -> None:
-        """Twice: as every later run sees it (the local cache holds the loaded YAML and the
-        verdict of the previous identical plan; one unmeasured run fills it), and with the
-        cache off, as a first run on a fresh checkout sees it."""
         argv = ("plan", "--pg", url, "--schemas", str(desired), "--out")
-        for key, env in (("noop_plan", None), ("noop_plan_cold", {"RECONCILER_NO_CACHE": "1"})):
 
-            def one(
-                rep: int, key: str = key, env: dict[str, str] | None = env
-            ) -> tuple[ProcessRun, str | None]:
+        def plan(
+            key: str, env: dict[str, str] | None
+        ) -> Callable[[int], tuple[ProcessRun, str | None]]:
+            def one(rep: int) -> tuple[ProcessRun, str | None]:
                 out = base / f"{key}_{rep}"
                 run = self.reconciler(*argv, str(out), env=env)
                 return run, _noop_problem(run, out)
 
-            if env is None:
-                warm = self.reconciler(*argv, str(base / "noop_plan_warmup"))
-                if not self.check(res, "cache warm-up plan", None if warm.ok else warm.failure()):
-                    return
-            self.measure(res, key, one)
+            return one
+
+        warm = self.reconciler(*argv, str(base / "noop_plan_warmup"))
+        figures = [("pg_dump", dump)]
+        if self.check(res, "cache warm-up plan", None if warm.ok else warm.failure()):
+            figures.append(("noop_plan", plan("noop_plan", None)))
+        figures.append(("noop_plan_cold", plan("noop_plan_cold", {"RECONCILER_NO_CACHE": "1"})))
+        self.measure_interleaved(res, figures)
 
     def _export(self, res: SizeResult, url: str, desired: Path, base: Path) -> None:
         def one(rep: int) -> tuple[ProcessRun, str | None]:
