@@ -49,6 +49,8 @@ def _live_column(live: Table, c: Column) -> Column | None:
 
 
 def _needs_probe(t: Table, live_t: Table) -> bool:
+    if (t.partition_by, t.bound) != (live_t.partition_by, live_t.bound):
+        return True
     for c in t.columns:
         lc = _live_column(live_t, c)
         if lc is None:
@@ -67,18 +69,40 @@ def _probe_column(c: Column) -> str:
     return _column_def(dataclasses.replace(c, identity=None, nullable=True))
 
 
-def _probe_table_sql(schema: str, t: Table) -> str:
+def _probe_table_sql(schema: str, t: Table, parent_schema: str | None = None) -> str:
+    """The probe's CREATE TABLE; a partition's names its parent's probe, in parent_schema."""
     lines = [_probe_column(c) for c in t.columns]
     lines += [f"CONSTRAINT {ident(k.name)} CHECK ({k.expression})" for k in t.checks]
     lines += [f"CONSTRAINT {ident(x.name)} {x.definition}" for x in t.exclusions]
-    return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)})"
+    key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    if t.partition_of is not None and parent_schema is not None:
+        parent = ident(parent_schema, t.partition_of[1])
+        own = f" ({', '.join(lines)})" if lines else ""
+        return f"CREATE TABLE {ident(schema, t.name)} PARTITION OF {parent}{own} {t.bound}{key}"
+    return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)}){key}"
 
 
-def _probe_table(conn: psycopg.Connection, scratch: str, t: Table) -> bool:
+def _partition_depth(tables: dict[tuple[str, str], Table], key: tuple[str, str]) -> int:
+    """How many parents up a table's partition_of chain goes (parents are probed first)."""
+    depth, seen = 0, {key}
+    t = tables.get(key)
+    while t is not None and t.partition_of is not None and t.partition_of not in seen:
+        seen.add(t.partition_of)
+        depth += 1
+        t = tables.get(t.partition_of)
+    return depth
+
+
+def _probe_table(
+    conn: psycopg.Connection,
+    scratch: str,
+    t: Table,
+    parent_schema: str | None = None,
+) -> bool:
     """Build the probe; when one expression breaks the whole CREATE, fall back to the bare
     columns and add each default and check on its own, so that one expression the server
     cannot take yet (a value of an enum being extended, say) leaves the others canonical."""
-    if _try(conn, _probe_table_sql(scratch, t)):
+    if _try(conn, _probe_table_sql(scratch, t, parent_schema)):
         return True
     bare = dataclasses.replace(
         t,
@@ -86,7 +110,7 @@ def _probe_table(conn: psycopg.Connection, scratch: str, t: Table) -> bool:
         checks=(),
         exclusions=(),
     )
-    if not _try(conn, _probe_table_sql(scratch, bare)):
+    if not _try(conn, _probe_table_sql(scratch, bare, parent_schema)):
         return False
     table = ident(scratch, t.name)
     for c in t.columns:
@@ -160,10 +184,16 @@ def _probe(
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL lock_timeout = '2s'")
         conn.execute("SET LOCAL statement_timeout = '30s'")
-        created = set()
-        for key in todo:
+        created: set[tuple[str, str]] = set()
+        for key in sorted(todo, key=lambda k: _partition_depth(desired.tables, k)):
             scratch = _scratch(probe_schema, conn, key[0])
-            if _probe_table(conn, scratch, desired.tables[key]):
+            t = desired.tables[key]
+            parent_schema = None
+            if t.partition_of is not None:
+                parent_schema = _probe_parent(conn, probe_schema, desired, t.partition_of, created)
+                if parent_schema is None:
+                    continue
+            if _probe_table(conn, scratch, t, parent_schema):
                 created.add(key)
         for key in todo_indexes:
             ix = desired.indexes[key]
@@ -186,6 +216,27 @@ def _probe(
         probed = introspect(conn, schemas=sorted(probe_schema.values()))
     back = {v: k for k, v in probe_schema.items()}
     return _merge(desired, probed, back)
+
+
+def _probe_parent(
+    conn: psycopg.Connection,
+    probe_schema: dict[str, str],
+    desired: PgSnapshot,
+    key: tuple[str, str],
+    created: set[tuple[str, str]],
+) -> str | None:
+    """The scratch schema of a partition's parent, its probe built (bare) when not yet."""
+    scratch = _scratch(probe_schema, conn, key[0])
+    if key in created:
+        return scratch
+    parent = desired.tables.get(key)
+    if parent is None or parent.partition_of is not None:  # sub-partitions: parents in todo
+        return None
+    bare = dataclasses.replace(parent, checks=(), exclusions=())
+    if not _try(conn, _probe_table_sql(scratch, bare)):
+        return None
+    created.add(key)
+    return scratch
 
 
 def _scratch(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:
@@ -238,7 +289,12 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
             dataclasses.replace(x, definition=pexcl.get(x.name, x.definition)) for x in t.exclusions
         )
         tables[key] = dataclasses.replace(
-            t, columns=tuple(cols), checks=tuple(checks), exclusions=exclusions
+            t,
+            columns=tuple(cols),
+            checks=tuple(checks),
+            exclusions=exclusions,
+            partition_by=pt.partition_by if t.partition_by else None,
+            bound=pt.bound if t.bound and pt.bound else t.bound,
         )
     for (pschema, name), pix in probed.indexes.items():
         key = (back[pschema], name)

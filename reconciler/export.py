@@ -164,7 +164,13 @@ def table_document(
     doc: dict[str, Any] = {"table": t.name, "schema": t.schema}
     if t.comment is not None:
         doc["comment"] = t.comment
-    doc["columns"] = [_column(c) for c in t.columns]
+    if t.partition_of is not None:  # its columns are the parent's
+        doc["partition_of"] = {"schema": t.partition_of[0], "table": t.partition_of[1]}
+        doc["bound"] = t.bound
+    else:
+        doc["columns"] = [_column(c) for c in t.columns]
+    if t.partition_by is not None:
+        doc["partition_by"] = t.partition_by
     if t.primary_key:
         pk = t.primary_key
         doc["primary_key"] = _drop_none(

@@ -513,10 +513,10 @@ def test_digest_covers_paths_and_bytes(tmp_path: Path) -> None:
 def test_sources_are_relative_below_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path, {"proj/schemas/t.yaml": "table: t\nbogus: 1\n"})
+    write(tmp_path, {"proj/schemas/t.yaml": "table: t\nxyzzy: 1\n"})
     monkeypatch.chdir(tmp_path / "proj")
-    assert problems_of(Path("schemas")) == ["schemas/t.yaml:2: unknown key 'bogus'"]
-    assert problems_of(tmp_path / "proj" / "schemas") == ["schemas/t.yaml:2: unknown key 'bogus'"]
+    assert problems_of(Path("schemas")) == ["schemas/t.yaml:2: unknown key 'xyzzy'"]
+    assert problems_of(tmp_path / "proj" / "schemas") == ["schemas/t.yaml:2: unknown key 'xyzzy'"]
 
 
 # --- normalization details -----------------------------------------------------------------------

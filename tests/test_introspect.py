@@ -382,7 +382,16 @@ def test_scope_excludes_tool_schemas_and_non_tables(pg_conn: psycopg.Connection)
     named = introspect(pg_conn, schemas=["reconciler", "reconciler_trash", "public"])
 
     for snap in (everything, named):
-        assert list(snap.tables) == [("public", "plain")]
+        # partitioned tables and their partitions are tables; temporary tables are not
+        assert list(snap.tables) == [
+            ("public", "parted"),
+            ("public", "parted_1"),
+            ("public", "plain"),
+        ]
+        assert snap.tables[("public", "parted")].partition_by == "RANGE (id)"
+        parted_1 = snap.tables[("public", "parted_1")]
+        assert parted_1.partition_of == ("public", "parted") and parted_1.columns == ()
+        assert parted_1.bound == "FOR VALUES FROM (1) TO (10)"
         assert snap.enums == {} and snap.indexes == {}
     # only the exact tool schema names are excluded, not everything that starts alike
     assert set(everything.schemas) == {"public", "reconciler_probe"}

@@ -31,13 +31,18 @@ OBJECTS = {
     "CREATE TYPE app.pair AS (a integer, b integer)": None,  # modelled
     "CREATE TYPE app.span AS RANGE (subtype = integer)": "range type app.span",
     "CREATE SEQUENCE app.ticket_no START 100": None,  # modelled
-    "CREATE TABLE app.events (at date NOT NULL) PARTITION BY RANGE (at)": (
-        "partitioned table app.events"
-    ),
+    # partitioning is modelled; a partition's own default or column comment is not
+    "CREATE TABLE app.events (at date NOT NULL, n integer DEFAULT 0, m integer) "
+    "PARTITION BY RANGE (at)": None,
     "CREATE TABLE app.events_2026 PARTITION OF app.events "
-    "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')": "partition app.events_2026",
-    "ALTER TABLE app.events ENABLE ROW LEVEL SECURITY": "row-level security app.events",
-    "CREATE POLICY on_events ON app.events USING (true)": "policy on_events on app.events",
+    "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')": None,  # the parent's defaults copied
+    "CREATE TABLE app.events_2027 PARTITION OF app.events "
+    "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')": None,
+    "ALTER TABLE app.events_2027 ALTER n SET DEFAULT 1": "partition column app.events_2027.n",
+    "ALTER TABLE app.events_2027 ALTER m SET DEFAULT 2": "partition column app.events_2027.m",
+    "COMMENT ON COLUMN app.events_2026.at IS 'x'": "partition column app.events_2026.at",
+    "ALTER TABLE app.events ENABLE ROW LEVEL SECURITY": None,
+    "CREATE POLICY on_events ON app.events USING (true)": None,
     "CREATE TABLE app.base_items (id integer)": None,  # a plain table: modelled
     "CREATE TABLE app.special_items (extra text) INHERITS (app.base_items)": None,
     "CREATE UNLOGGED TABLE app.scratch (id integer)": "unlogged table app.scratch",

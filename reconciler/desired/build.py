@@ -81,6 +81,7 @@ class Builder:
         self.grants: dict[tuple[str, str, str, str, str], Grant] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
+        self.pending_partitions: list[tuple[tuple[str, str], Where]] = []
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
         self.known_schemas: set[str] = set()
 
@@ -182,6 +183,8 @@ class Builder:
                 self.unique_index_keys.setdefault((ix.schema, ix.table), []).append(cols)
         for fk in self.pending_fks:
             self.foreign_key(fk)
+        for key, where in self.pending_partitions:
+            self.partition_parent(key, where)
         for name, source in self.used_schemas.items():
             self.schemas.setdefault(name, Schema(name, source=source))
         snapshot = PgSnapshot(
@@ -253,6 +256,18 @@ class Builder:
         self.enums[(schema, name)] = Enum(schema, name, labels, spec.comment, source=where.source)
 
     # --- foreign keys, once every table is known ---------------------------------------------
+
+    def partition_parent(self, key: tuple[str, str], where: Where) -> None:
+        """A partition's parent must be a declared, partitioned table."""
+        parent_key = self.tables[key].partition_of
+        assert parent_key is not None
+        parent = self.tables.get(parent_key)
+        name = ".".join(parent_key)
+        if parent is None:
+            if self.complete:
+                self.report(where, f"table '{name}' is not declared")
+        elif parent.partition_by is None:
+            self.report(where, f"table '{name}' is not partitioned: give it partition_by")
 
     def foreign_key(self, fk: PendingFk) -> None:
         spec, where, ref = fk.spec, fk.where, fk.spec.references

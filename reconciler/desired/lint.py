@@ -160,6 +160,8 @@ def _table(t: Table, indexes: list) -> list[Finding]:
                     fk.source,
                 )
             )
+    if t.partition_of is not None:
+        return out  # a partition's columns and keys are its parent's, linted there
     id_col = t.column("id")
     if t.primary_key is None or t.primary_key.columns != ("id",):
         out.append(

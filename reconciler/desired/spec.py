@@ -337,6 +337,9 @@ class _TableFields(_Spec):
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)
     policies: list[PolicySpec] = []
+    partition_by: Text | None = None  # RANGE (at) | LIST (kind) | HASH (id)
+    partition_of: ReferenceSpec | None = None  # the partitioned table this one is a partition of
+    bound: Text | None = None  # a partition's FOR VALUES … or DEFAULT
 
 
 class TableSpec(_TableFields):

@@ -61,6 +61,8 @@ class DiffContext:
 
     def table_deps(self, t: Table) -> frozenset[Address]:
         parents = {Address.of("pg", "table", *p) for p in t.inherits}
+        if t.partition_of is not None:
+            parents.add(Address.of("pg", "table", *t.partition_of))
         return self.type_deps(*t.columns) | {Address.of("pg", "schema", t.schema)} | parents
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Column, Constraint, ForeignKey, Table
@@ -12,7 +13,7 @@ from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn, SetGene
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import SetRowSecurity
-from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits
+from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 
 
 def compare_tables(ctx: DiffContext) -> list[Change]:
@@ -33,6 +34,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
                 out.append(SetComment(t.address, old.comment, t.comment))
             if old.inherits != t.inherits:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
+            out += _compare_partitioning(old, t)
             if old.row_security != t.row_security:
                 out.append(SetRowSecurity(t.schema, t.name, old.row_security, t.row_security))
     for key, t in have.items():
@@ -42,6 +44,31 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             out += [_drop(ctx, t, fk) for fk in t.foreign_keys]
             out.append(DropTable(t, ctx.table_deps(t)))
     return out
+
+
+def _compare_partitioning(old: Table, new: Table) -> list[Change]:
+    """A partition may move to another bound or parent (detach, attach); a table cannot start
+    or stop being a partition or partitioned in place: that is a rebuild of its rows."""
+    where = f"Table {new.schema}.{new.name}"
+    if old.partition_by != new.partition_by:
+        raise NotSupported(
+            f"{where}: changing its partitioning ({old.partition_by or 'none'} → "
+            f"{new.partition_by or 'none'}) is not supported.",
+            detail="Create a new table with the partitioning wanted and move the rows over.",
+            source=new.source,
+        )
+    if (old.partition_of is None) != (new.partition_of is None):
+        became = "becoming a partition" if new.partition_of else "ceasing to be a partition"
+        raise NotSupported(
+            f"{where}: {became} in place is not supported.",
+            detail="A partition's columns are its parent's: create the new table and move "
+            "the rows over, or keep it as it is.",
+            source=new.source,
+        )
+    was, now = old.partition_of, new.partition_of
+    if was is None or now is None or (was, old.bound) == (now, new.bound):
+        return []
+    return [SetPartition(new.schema, new.name, was, old.bound or "", now, new.bound or "")]
 
 
 def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:

@@ -103,7 +103,7 @@ def _tables(
     columns = _group_by_table(column_rows)
     constraints = _group_by_table(constraint_rows)
     tables = {}
-    for schema, name, comment, row_security, inherits in table_rows:
+    for schema, name, comment, row_security, inherits, partition_by, parent, bound in table_rows:
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
@@ -119,6 +119,9 @@ def _tables(
             row_security=row_security,
             exclusions=exclusions,
             inherits=tuple((s, n) for s, n in inherits),
+            partition_by=partition_by,
+            partition_of=(parent[0], parent[1]) if parent else None,
+            bound=bound,
         )
     return tables
 

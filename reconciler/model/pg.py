@@ -148,6 +148,10 @@ class Table:
     row_security: str = "off"  # off | on (ENABLE) | forced (ENABLE + FORCE: the owner too)
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
+    partition_by: str | None = None  # the partition key as the server spells it: "RANGE (at)"
+    partition_of: tuple[str, str] | None = None  # a partition's parent; its columns are the
+    # parent's (`columns` is empty)
+    bound: str | None = None  # a partition's "FOR VALUES …" or "DEFAULT", the server's spelling
 
     @property
     def address(self) -> Address:

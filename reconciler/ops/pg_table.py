@@ -84,13 +84,20 @@ def not_valid_checks_sql(t: Table) -> list[str]:
 
 
 def create_table_sql(t: Table) -> str:
-    """CREATE TABLE with columns, primary key, uniques and checks (no foreign keys)."""
+    """CREATE TABLE with columns, primary key, uniques and checks (no foreign keys); a
+    partition as PARTITION OF its parent, which gives it its columns."""
     lines = [column_def(c) for c in t.columns]
     inline = [k for k in t.constraints() if k not in t.foreign_keys and _valid(k)]
     lines += [constraint_def(k) for k in inline]
     body = ",\n".join(f"    {line}" for line in lines)
+    name = ident(t.schema, t.name)
+    key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    if t.partition_of is not None:
+        own = f" (\n{body}\n)" if lines else ""
+        parent = ident(*t.partition_of)
+        return f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {parent}{own} {t.bound}{key}"
     inherits = f" INHERITS ({', '.join(ident(*p) for p in t.inherits)})" if t.inherits else ""
-    return f"CREATE TABLE IF NOT EXISTS {ident(t.schema, t.name)} (\n{body}\n){inherits}"
+    return f"CREATE TABLE IF NOT EXISTS {name} (\n{body}\n){inherits}{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +217,72 @@ class RenameTable(Change):
 
     def describe(self) -> str:
         return f"rename table {self.old_name} → {self.new_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetPartition(Change):
+    """A partition's parent or bound: DETACH PARTITION, then ATTACH PARTITION with the new
+    bound (the server checks every row against it, and against a default partition's)."""
+
+    schema: str
+    table: str
+    old_parent: tuple[str, str]
+    old_bound: str
+    new_parent: tuple[str, str]
+    new_bound: str
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        t = ident(self.schema, self.table)
+        return [
+            Statement(f"ALTER TABLE {ident(*self.old_parent)} DETACH PARTITION {t}"),
+            Statement(
+                f"ALTER TABLE {ident(*self.new_parent)} ATTACH PARTITION {t} {self.new_bound}"
+            ),
+        ]
+
+    def reverse(self) -> Change:
+        return SetPartition(
+            self.schema,
+            self.table,
+            self.new_parent,
+            self.new_bound,
+            self.old_parent,
+            self.old_bound,
+        )
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                ACCESS_EXCLUSIVE,
+                "detaching locks the parent table; attaching scans the partition's rows "
+                "against the new bound (and a default partition's against it)",
+            ),
+        )
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        parents = {Address.of("pg", "table", *p) for p in (self.old_parent, self.new_parent)}
+        return frozenset({self.address, *parents})
+
+    def details(self) -> list[dict]:
+        return [
+            {
+                "attribute": "partition_of",
+                "old": list(self.old_parent),
+                "new": list(self.new_parent),
+            },
+            {"attribute": "bound", "old": self.old_bound, "new": self.new_bound},
+        ]
+
+    def describe(self) -> str:
+        return f"partition of {'.'.join(self.new_parent)} {self.new_bound}"
 
 
 @dataclass(frozen=True, slots=True)

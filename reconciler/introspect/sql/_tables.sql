@@ -1,11 +1,10 @@
--- Shared (spliced in where /*@tables*/ stands): ordinary, permanent, non-partition tables
--- in scope that no extension owns.
+-- Shared (spliced in where /*@tables*/ stands): ordinary and partitioned permanent tables,
+-- partitions included, in scope that no extension owns.
 tables AS (
-    SELECT c.oid, s.nspname, c.relname
+    SELECT c.oid, s.nspname, c.relname, c.relispartition
     FROM pg_catalog.pg_class AS c
     JOIN scope AS s ON s.oid = c.relnamespace
-    WHERE c.relkind = 'r'
-      AND NOT c.relispartition
+    WHERE c.relkind IN ('r', 'p')
       AND c.relpersistence <> 't'
       AND NOT EXISTS (
           SELECT FROM pg_catalog.pg_depend AS dep

@@ -45,6 +45,7 @@ JOIN pg_catalog.pg_attribute AS a
    AND a.attnum > 0
    AND NOT a.attisdropped
    AND a.attislocal  -- a column only inherited belongs to the parent table
+   AND NOT t.relispartition  -- a partition's columns are all its parent's
 JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef AS ad
     ON ad.adrelid = a.attrelid

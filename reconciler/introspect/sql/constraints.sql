@@ -1,5 +1,6 @@
 -- Primary key, unique, check and foreign key constraints declared on the tables in scope
--- (conislocal: inherited copies belong to the parent). Column lists are returned in key order;
+-- (conislocal: inherited copies belong to the parent; conparentid: so do the copies a
+-- partitioned table's constraints make on its partitions). Column lists are in key order;
 -- the referenced table of a foreign key may lie outside the scope, so its names are read here.
 WITH /*@scope*/,
 /*@tables*/,
@@ -9,6 +10,7 @@ cons AS MATERIALIZED (
     JOIN pg_catalog.pg_constraint AS con ON con.conrelid = t.oid
     WHERE con.contype IN ('p', 'u', 'c', 'f', 'x')
       AND con.conislocal
+      AND con.conparentid = 0
 ),
 -- Column names in key order, for the constrained and the referenced columns: one pass with an
 -- index probe per key column (a subquery per constraint costs twice as much).

@@ -33,6 +33,11 @@ idx AS MATERIALIZED (
           AND c.conindid = i.indexrelid
           AND c.contype IN ('p', 'u', 'x')
     )
+      -- an index a partitioned table's index made on a partition belongs to the parent
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_inherits AS inh
+          WHERE inh.inhrelid = i.indexrelid
+      )
 ),
 -- One row per index attribute (key columns first, then INCLUDE columns), aggregated per index
 -- into parallel arrays over the key positions.

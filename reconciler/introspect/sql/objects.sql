@@ -200,8 +200,7 @@ FROM (
     JOIN scope AS s ON s.oid = c.relnamespace
     CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
     WHERE c.relacl IS NOT NULL
-      AND c.relkind IN ('r', 'v', 'm', 'S')
-      AND NOT c.relispartition
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
       AND NOT EXISTS (
           SELECT FROM members AS m
           WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
@@ -222,7 +221,7 @@ FROM (
     JOIN pg_catalog.pg_attribute AS at
         ON at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped
     CROSS JOIN LATERAL pg_catalog.aclexplode(at.attacl) AS a
-    WHERE at.attacl IS NOT NULL AND c.relkind IN ('r', 'v', 'm') AND NOT c.relispartition
+    WHERE at.attacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
     UNION ALL
     SELECT
         'schema', NULL, n.nspname::text, NULL,

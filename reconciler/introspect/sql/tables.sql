@@ -1,4 +1,5 @@
--- Tables in scope with their comments (columns, constraints and indexes come separately).
+-- Tables in scope with their comments, partitioning and parents (columns, constraints and
+-- indexes come separately). A partition's parent is its partition_of, never one it inherits.
 WITH /*@scope*/,
 /*@tables*/
 SELECT
@@ -16,8 +17,19 @@ SELECT
         JOIN pg_catalog.pg_class AS pc ON pc.oid = i.inhparent
         JOIN pg_catalog.pg_namespace AS pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = t.oid
+          AND NOT t.relispartition
         ORDER BY i.inhseqno
-    ) AS inherits
+    ) AS inherits,
+    pg_catalog.pg_get_partkeydef(t.oid) AS partition_by,
+    (
+        SELECT pg_catalog.jsonb_build_array(pn.nspname::text, pc.relname::text)
+        FROM pg_catalog.pg_inherits AS i
+        JOIN pg_catalog.pg_class AS pc ON pc.oid = i.inhparent
+        JOIN pg_catalog.pg_namespace AS pn ON pn.oid = pc.relnamespace
+        WHERE i.inhrelid = t.oid
+          AND t.relispartition
+    ) AS partition_of,
+    pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a

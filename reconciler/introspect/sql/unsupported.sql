@@ -18,29 +18,41 @@ rels AS (
 ),
 found (kind, name) AS (
     -- relation kinds without a model
-    SELECT
-        CASE r.relkind
-            WHEN 'f' THEN 'foreign table'
-            WHEN 'p' THEN 'partitioned table'
-        END,
-        pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    SELECT 'foreign table', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind IN ('f', 'p')
+    WHERE r.relkind = 'f'
     UNION ALL
     -- tables read as plain tables, though they are more
-    SELECT
-        CASE WHEN r.relispartition THEN 'partition' ELSE 'unlogged table' END,
-        pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    SELECT 'unlogged table', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind = 'r'
-      AND r.relpersistence <> 't'
-      AND (r.relispartition OR r.relpersistence = 'u')
+    WHERE r.relkind IN ('r', 'p') AND r.relpersistence = 'u'
     UNION ALL
-    -- row-level security of plain tables is modelled; FORCE without ENABLE means nothing yet
+    -- a partition's columns are its parent's (PARTITION OF copies the parent's defaults):
+    -- a default of its own or a comment on one of them is not modelled
+    SELECT 'partition column', pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname)
+    FROM rels AS r
+    JOIN pg_catalog.pg_inherits AS inh ON inh.inhrelid = r.oid
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
+    JOIN pg_catalog.pg_attribute AS pa ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
+    LEFT JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    LEFT JOIN pg_catalog.pg_attrdef AS pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+    WHERE r.relispartition
+      AND NOT a.attisdropped
+      AND (
+          pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+              IS DISTINCT FROM pg_catalog.pg_get_expr(pd.adbin, pd.adrelid)
+          OR EXISTS (
+              SELECT FROM pg_catalog.pg_description AS d
+              WHERE d.objoid = r.oid
+                AND d.classoid = 'pg_catalog.pg_class'::regclass
+                AND d.objsubid = a.attnum
+          )
+      )
+    UNION ALL
+    -- row-level security of tables is modelled; FORCE without ENABLE means nothing yet
     SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE (r.relkind = 'p' AND (r.relrowsecurity OR r.relforcerowsecurity))
-       OR (r.relkind = 'r' AND r.relforcerowsecurity AND NOT r.relrowsecurity)
+    WHERE r.relkind IN ('r', 'p') AND r.relforcerowsecurity AND NOT r.relrowsecurity
     UNION ALL
     SELECT
         CASE WHEN r.relkind IN ('v', 'm') THEN 'view options' ELSE 'storage parameters' END,
@@ -64,8 +76,7 @@ found (kind, name) AS (
     WHERE r.relacl IS NOT NULL
       -- those of tables, views and free-standing sequences are modelled
       AND (
-          r.relkind NOT IN ('r', 'v', 'm', 'S')
-          OR r.relispartition
+          r.relkind NOT IN ('r', 'p', 'v', 'm', 'S')
           OR EXISTS (
               SELECT FROM pg_catalog.pg_depend AS dep
               WHERE dep.classid = 'pg_catalog.pg_class'::regclass
@@ -82,7 +93,7 @@ found (kind, name) AS (
     FROM rels AS r
     JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
     WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
-      AND (r.relkind NOT IN ('r', 'v', 'm') OR r.relispartition)
+      AND (r.relkind NOT IN ('r', 'p', 'v', 'm') OR r.relispartition)
     UNION ALL
     SELECT
         CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,
@@ -90,10 +101,10 @@ found (kind, name) AS (
     FROM pg_catalog.pg_trigger AS t
     JOIN rels AS r ON r.oid = t.tgrelid
     WHERE NOT t.tgisinternal
+      AND t.tgparentid = 0  -- a copy on a partition: reported (or not) with its original
       -- triggers of plain tables are modelled; see triggers.sql for which
       AND NOT (
-          r.relkind = 'r'
-          AND NOT r.relispartition
+          r.relkind IN ('r', 'p')
           AND EXISTS (
               SELECT FROM pg_catalog.pg_trigger AS tg
               WHERE tg.oid = t.oid AND /*@modelled_trigger*/
@@ -103,7 +114,7 @@ found (kind, name) AS (
     SELECT 'policy', pg_catalog.format('%%I on %%I.%%I', p.polname, r.nspname, r.relname)
     FROM pg_catalog.pg_policy AS p
     JOIN rels AS r ON r.oid = p.polrelid
-    WHERE r.relkind <> 'r' OR r.relispartition  -- a plain table's policies are modelled
+    WHERE r.relkind NOT IN ('r', 'p')  -- a table's policies are modelled
     UNION ALL
     SELECT 'rule', pg_catalog.format('%%I on %%I.%%I', w.rulename, r.nspname, r.relname)
     FROM pg_catalog.pg_rewrite AS w
