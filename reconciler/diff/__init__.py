@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.dependents import readd_dependent_foreign_keys
+from reconciler.diff.enums import compare_enums
 from reconciler.diff.functions import compare_functions
 from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
-from reconciler.diff.objects import compare_enums, compare_extensions, compare_schemas
+from reconciler.diff.objects import compare_extensions, compare_schemas
 from reconciler.diff.renames import apply_renames
 from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
 from reconciler.diff.tables import compare_tables
@@ -34,13 +35,13 @@ def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
     changes: list[Change] = [*renames]
     changes += compare_schemas(ctx)
     changes += compare_extensions(ctx)
-    changes += compare_enums(ctx)
     changes += compare_domains(ctx)
     changes += compare_composites(ctx)
     changes += compare_sequences(ctx)
     changes += compare_functions(ctx)
     changes += compare_tables(ctx)
     changes += compare_indexes(ctx)
+    changes += compare_enums(ctx, changes)  # what a rebuild carries depends on the rest
     changes += readd_dependent_foreign_keys(ctx, changes)
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)

@@ -1,17 +1,13 @@
-"""Schemas, extensions and enum types."""
+"""Schemas and extensions (enum types: enums.py)."""
 
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.errors import NotSupported
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import (
-    AddEnumValues,
     AlterExtensionVersion,
-    CreateEnum,
     CreateExtension,
     CreateSchema,
-    DropEnum,
     DropExtension,
     DropSchema,
     SetComment,
@@ -45,32 +41,3 @@ def compare_extensions(ctx: DiffContext) -> list[Change]:
             out.append(AlterExtensionVersion(have[name], e))
     out += [DropExtension(e) for n, e in have.items() if n not in want]
     return out
-
-
-def compare_enums(ctx: DiffContext) -> list[Change]:
-    out: list[Change] = []
-    want, have = ctx.desired.enums, ctx.live.enums
-    for key, e in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateEnum(e))
-            continue
-        if old.labels != e.labels:
-            if not _is_insertion(old.labels, e.labels):
-                raise NotSupported(
-                    f"Enum {key[0]}.{key[1]}: removing or reordering values "
-                    f"({', '.join(old.labels)} → {', '.join(e.labels)}) is not supported.",
-                    detail="Only adding values is; keep the existing values in their order.",
-                    source=e.source,
-                )
-            out.append(AddEnumValues(old, e))
-        if old.comment != e.comment:
-            out.append(SetComment(e.address, old.comment, e.comment))
-    out += [DropEnum(e) for k, e in have.items() if k not in want]
-    return out
-
-
-def _is_insertion(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
-    """True when `new` keeps every old label in the same relative order (only additions)."""
-    it = iter(new)
-    return all(label in it for label in old)

@@ -11,6 +11,7 @@ A replaced view is a drop and a create of the same address; the graph runs the d
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.enums import enum_columns
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import View
 from reconciler.model.snapshot import PgSnapshot
@@ -64,7 +65,7 @@ def _reshaped(changes: list[Change]) -> tuple[set[tuple[str, str, str]], set[Key
             columns.add((c.schema, c.table, c.old.name))
         elif isinstance(c, DropTable):
             tables.add((c.table.schema, c.table.name))
-    return columns, tables
+    return columns | enum_columns(changes), tables
 
 
 def _rebuilt(ctx: DiffContext, changes: list[Change]) -> set[Key]:

@@ -1,0 +1,141 @@
+"""Enum types: created, dropped, values added in place, or the type rebuilt (ops/pg_enum.py).
+
+Runs after the tables and indexes are compared: what a rebuild takes off and puts back around
+the retype is what the rest of the plan leaves alone (a check the plan drops or replaces is
+its own business, and a column it drops or retypes away from the enum is not retyped here).
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.diff.context import DiffContext
+from reconciler.errors import NotSupported
+from reconciler.model.names import qualified
+from reconciler.model.pg import Enum
+from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_column import AlterColumn, DropColumn
+from reconciler.ops.pg_enum import AddEnumValues, EnumColumn, EnumUses, RebuildEnum
+from reconciler.ops.pg_objects import CreateEnum, DropEnum, SetComment
+from reconciler.ops.pg_table import DropTable
+
+
+def compare_enums(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    out: list[Change] = []
+    want, have = ctx.desired.enums, ctx.live.enums
+    for key, e in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateEnum(e))
+            continue
+        if old.labels == e.labels:
+            if old.comment != e.comment:
+                out.append(SetComment(e.address, old.comment, e.comment))
+            continue
+        blockers = _blockers(ctx, old)
+        if _is_insertion(old.labels, e.labels):
+            out.append(AddEnumValues(old, e, None if blockers else _uses(ctx, old, changes)))
+            if old.comment != e.comment:
+                out.append(SetComment(e.address, old.comment, e.comment))
+            continue
+        if blockers:
+            raise NotSupported(
+                f"Enum {key[0]}.{key[1]}: removing or reordering values "
+                f"({', '.join(old.labels)} → {', '.join(e.labels)}) means rebuilding the type, "
+                f"and {blockers[0]} uses it.",
+                detail="Only table columns (and views, triggers, policies reading them) are "
+                "carried through a rebuild; change that object in a separate plan first.",
+                source=e.source,
+            )
+        out.append(RebuildEnum(old, e, _uses(ctx, old, changes)))  # sets the new comment
+    out += [DropEnum(e) for k, e in have.items() if k not in want]
+    return out
+
+
+def _is_insertion(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """True when `new` keeps every old label in the same relative order (only insertions)."""
+    it = iter(new)
+    return all(label in it for label in old)
+
+
+def _names_type(text: str | None, type_name: str) -> bool:
+    if not text:
+        return False
+    return re.search(re.escape(type_name) + r"(?![\w$])", text) is not None
+
+
+def _blockers(ctx: DiffContext, e: Enum) -> list[str]:
+    """Live objects other than table columns that use the type: a rebuild cannot move them."""
+    name = qualified(e.schema, e.name)
+    snap = ctx.live
+    found = [
+        f"domain {d.schema}.{d.name}" for d in snap.domains.values() if _names_type(d.type, name)
+    ]
+    found += [
+        f"composite type {c.schema}.{c.name}"
+        for c in snap.composites.values()
+        if any(_names_type(a[1], name) for a in c.attributes)
+    ]
+    found += [
+        f"function {f.schema}.{f.name}({f.types})"
+        for f in snap.functions.values()
+        if _names_type(f.arguments, name) or _names_type(f.returns, name)
+    ]
+    return sorted(found)
+
+
+def _uses(ctx: DiffContext, e: Enum, changes: list[Change]) -> EnumUses:
+    """The live columns of the type that the plan keeps on it, with their defaults before
+    and after, and the checks and indexes reading them that the plan leaves alone."""
+    name = qualified(e.schema, e.name)
+    gone_tables = {(c.table.schema, c.table.name) for c in changes if isinstance(c, DropTable)}
+    moved = {
+        (c.schema, c.table, c.column.name if isinstance(c, DropColumn) else c.old.name)
+        for c in changes
+        if isinstance(c, DropColumn) or (isinstance(c, AlterColumn) and c.old.type != c.new.type)
+    }
+    replaced = {c.address for c in changes if c.action is Action.DROP}
+    columns: list[EnumColumn] = []
+    for (schema, table), t in ctx.live.tables.items():
+        if (schema, table) in gone_tables:
+            continue
+        wanted = ctx.desired.tables.get((schema, table))
+        for col in t.columns:
+            if col.type not in (name, f"{name}[]") or (schema, table, col.name) in moved:
+                continue
+            after = wanted.column(col.name) if wanted is not None else None
+            columns.append(
+                EnumColumn(
+                    schema,
+                    table,
+                    col.name,
+                    col.type.endswith("[]"),
+                    col.default,
+                    after.default if after is not None else col.default,
+                )
+            )
+    used = {(c.schema, c.table, c.column) for c in columns}
+    checks = []
+    for (schema, table), t in ctx.live.tables.items():
+        for k in t.checks:
+            reads = {(schema, table, n) for n in ctx.refs(k.expression)}
+            if reads & used and t.constraint_address(k.name) not in replaced:
+                checks.append((schema, table, k))
+    indexes = []
+    for ix in ctx.live.indexes.values():
+        texts = [ix.where, *(el.expression for el in ix.elements)]
+        reads = {(ix.schema, ix.table, n) for text in texts for n in ctx.refs(text)}
+        if reads & used and ix.address not in replaced:
+            indexes.append(ix)
+    return EnumUses(tuple(columns), tuple(checks), tuple(indexes))
+
+
+def enum_columns(changes: list[Change]) -> set[tuple[str, str, str]]:
+    """(schema, table, column) of every column an enum rebuild retypes (for the views,
+    triggers and policies reading them, which Postgres refuses to keep over a retype)."""
+    return {
+        (c.schema, c.table, c.column)
+        for change in changes
+        if isinstance(change, RebuildEnum)
+        for c in change.uses.columns
+    }

@@ -1,1 +1,0 @@
-CREATE TYPE stage AS ENUM ('new', 'draft', 'review', 'approved', 'done');
