@@ -36,9 +36,15 @@ def _column(c: Column) -> dict[str, Any]:
             "generated": c.generated,
             "collation": c.collation,
             "sequence": c.sequence,
+            "identity_options": _identity_options(c) or None,
             "comment": c.comment,
         }
     )
+
+
+def _identity_options(c: Column) -> dict[str, Any]:
+    """Only the options that differ from the defaults, numbers as integers."""
+    return {k: v == "true" if k == "cycle" else int(v) for k, v in c.identity_options}
 
 
 def _fk(fk: ForeignKey) -> dict[str, Any]:
@@ -137,6 +143,9 @@ def _trigger(t: Trigger) -> dict[str, Any]:
             "function": t.function,
             "arguments": list(t.arguments),
             "comment": t.comment,
+            "constraint": t.constraint or None,
+            "deferrable": t.deferrable or None,
+            "initially_deferred": t.initially_deferred or None,
         }
     )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import psycopg
+import pytest
+
 from tests.helpers import run_cli, write_yaml
 
 FUNCTION = """
@@ -97,3 +100,63 @@ def test_trigger_specs_are_checked(pg_url, tmp_path):
     assert "for_each: statement" in r.err
     assert "t.yaml:7" in r.err  # the injection attempt in `when`
     assert "'nope' is not a column of the table" in r.err
+
+
+def test_constraint_trigger_specs_are_checked(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "tables/t.yaml",
+        "table: t\n"
+        "columns: [{name: id, type: integer}]\n"
+        "triggers:\n"
+        "  - {name: a, constraint: true, timing: before, events: [insert], function: f}\n"
+        "  - {name: b, constraint: true, timing: after, for_each: statement,\n"
+        "     events: [insert], function: f}\n"
+        "  - {name: c, deferrable: true, timing: after, events: [insert], function: f}\n"
+        "  - {name: d, constraint: true, initially_deferred: true, timing: after,\n"
+        "     events: [insert], function: f}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "t.yaml:4: triggers[0].constraint: a constraint trigger is `after`, for each" in r.err
+    assert "t.yaml:5: triggers[1].constraint: a constraint trigger is" in r.err
+    assert "t.yaml:7: triggers[2].deferrable: only a constraint trigger" in r.err
+    assert "t.yaml:8: triggers[3].initially_deferred: initially_deferred needs deferrable" in r.err
+
+
+def test_a_deferred_constraint_trigger_fires_at_commit(pg_url, pg_conn, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "functions.yaml",
+        "functions:\n"
+        "  - name: no_negative\n"
+        "    returns: trigger\n"
+        "    language: plpgsql\n"
+        "    body: |\n"
+        "      BEGIN\n"
+        "        IF NEW.v < 0 THEN RAISE EXCEPTION 'negative'; END IF;\n"
+        "        RETURN NULL;\n"
+        "      END\n",
+    )
+    write_yaml(
+        root,
+        "tables/t.yaml",
+        "table: t\n"
+        "columns: [{name: v, type: integer}]\n"
+        "triggers:\n"
+        "  - {name: t_v, constraint: true, deferrable: true, initially_deferred: true,\n"
+        "     timing: after, events: [insert, update], function: no_negative}\n",
+    )
+    r = run_cli("apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    pg_conn.execute("INSERT INTO t VALUES (1)")
+    statement_passed = False
+    with pytest.raises(psycopg.errors.RaiseException), pg_conn.transaction():
+        pg_conn.execute("INSERT INTO t VALUES (-2)")
+        statement_passed = True  # deferred: refused only when the transaction commits
+    assert statement_passed
+    assert pg_conn.execute("SELECT array_agg(v) FROM t").fetchone() == ([1],)
+    plan = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert "No changes." in plan.out, plan.text

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import CompositeSpec, DomainSpec, SequenceSpec
+from reconciler.desired.spec import CompositeSpec, DomainSpec, IdentityOptionsSpec, SequenceSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
 from reconciler.model.pg import Check
@@ -46,26 +46,10 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
     if type_ not in INTEGER_RANGES:
         ctx.report(where.sub("type"), "a sequence is smallint, integer or bigint")
         return
-    values: dict[str, int | None] = {}
-    for key in ("start", "increment", "min", "max", "cache"):
-        text = getattr(spec, key)
-        if text is not None and not _INT.match(str(text).strip()):
-            ctx.report(where.sub(key), f"'{text}' is not a whole number")
-            return
-        values[key] = None if text is None else int(str(text).strip())
-    increment, cache = values["increment"] or 0, values["cache"] or 0
-    if increment == 0:
-        ctx.report(where.sub("increment"), "increment must not be zero")
+    numbers = sequence_numbers(ctx, spec, type_, where)
+    if numbers is None:
         return
-    if cache < 1:
-        ctx.report(where.sub("cache"), "cache must be at least 1")
-        return
-    lo, hi = Sequence.bounds(type_, increment, values["min"], values["max"])
-    tmin, tmax = INTEGER_RANGES[type_]
-    start = values["start"] if values["start"] is not None else (lo if increment > 0 else hi)
-    if not (tmin <= lo <= start <= hi <= tmax):
-        ctx.report(where, f"need {tmin} ≤ min ≤ start ≤ max ≤ {tmax} for a {type_} sequence")
-        return
+    start, increment, lo, hi, cache = numbers
     ctx.use_schema(names[0], where)
     declare_grants(ctx, "sequence", names[0], names[1], spec.grants, where)
     ctx.sequences[names] = Sequence(
@@ -80,6 +64,34 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
         comment=spec.comment,
         source=where.source,
     )
+
+
+def sequence_numbers(
+    ctx: Builder, spec: SequenceSpec | IdentityOptionsSpec, type_: str, where: Where
+) -> tuple[int, int, int, int, int] | None:
+    """(start, increment, min, max, cache) with Postgres' defaults filled in, or None after
+    reporting what is wrong (a sequence's or an identity column's options)."""
+    values: dict[str, int | None] = {}
+    for key in ("start", "increment", "min", "max", "cache"):
+        text = getattr(spec, key)
+        if text is not None and not _INT.match(str(text).strip()):
+            ctx.report(where.sub(key), f"'{text}' is not a whole number")
+            return None
+        values[key] = None if text is None else int(str(text).strip())
+    increment, cache = values["increment"] or 0, values["cache"] or 0
+    if increment == 0:
+        ctx.report(where.sub("increment"), "increment must not be zero")
+        return None
+    if cache < 1:
+        ctx.report(where.sub("cache"), "cache must be at least 1")
+        return None
+    lo, hi = Sequence.bounds(type_, increment, values["min"], values["max"])
+    tmin, tmax = INTEGER_RANGES[type_]
+    start = values["start"] if values["start"] is not None else (lo if increment > 0 else hi)
+    if not (tmin <= lo <= start <= hi <= tmax):
+        ctx.report(where, f"need {tmin} ≤ min ≤ start ≤ max ≤ {tmax} for a {type_} sequence")
+        return None
+    return start, increment, lo, hi, cache
 
 
 def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:

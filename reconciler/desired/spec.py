@@ -163,6 +163,17 @@ class CompositeSpec(_Spec):
     comment: Text | None = None
 
 
+class IdentityOptionsSpec(_Spec):
+    """An identity column's sequence options (each default: Postgres' for the column type)."""
+
+    start: Integer | None = None
+    increment: Integer = "1"
+    min: Integer | None = None
+    max: Integer | None = None
+    cache: Integer = "1"
+    cycle: Flag = False
+
+
 class ColumnSpec(_Spec):
     name: Ident
     type: Text
@@ -174,6 +185,7 @@ class ColumnSpec(_Spec):
     comment: Text | None = None
     renamed_from: Ident | None = None
     sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
+    identity_options: IdentityOptionsSpec | None = None
 
 
 class PrimaryKeySpec(_Spec):
@@ -291,6 +303,9 @@ class TriggerSpec(_Spec):
     when: Expr | None = None
     arguments: list[Text] = []
     comment: Text | None = None
+    constraint: Flag = False  # CONSTRAINT TRIGGER: after, for each row, may be deferred
+    deferrable: Flag = False
+    initially_deferred: Flag = False
 
 
 class ExclusionSpec(_Spec):

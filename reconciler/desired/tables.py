@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
 from reconciler.desired.lint import RULES, LintIgnore
-from reconciler.desired.spec import FileSpec, ForeignKeySpec, IndexSpec, TableSpec
+from reconciler.desired.spec import ColumnSpec, FileSpec, ForeignKeySpec, IndexSpec, TableSpec
 from reconciler.desired.yamlload import Where
+from reconciler.model import identity
 from reconciler.model.address import Address
+from reconciler.model.identity import Options
 from reconciler.model.pg import (
     Check,
     Column,
@@ -205,6 +207,7 @@ class TableBuilder:
             forced = "an identity" if c.identity else ("a primary key" if c.name in pk_cols else "")
             if forced and c.nullable and "nullable" in c.model_fields_set:
                 ctx.report(cw.sub("nullable"), f"{forced} column cannot be nullable")
+            options = self.identity_options(c, type_, cw)
             sequence = None
             if c.sequence is not None:
                 try:
@@ -223,9 +226,29 @@ class TableBuilder:
                 renamed_from=c.renamed_from,
                 source=cw.source,
                 sequence=sequence,
+                identity_options=options,
             )
             out.append(col)
         return tuple(out)
+
+    def identity_options(self, c: ColumnSpec, type_: str | None, where: Where) -> Options:
+        if c.identity_options is None:
+            return ()
+        if not c.identity:
+            self.ctx.report(where.sub("identity_options"), "identity_options need an identity")
+            return ()
+        if type_ not in IDENTITY_TYPES:
+            return ()  # reported with the identity
+        from reconciler.desired.objects import sequence_numbers
+
+        spec = c.identity_options
+        numbers = sequence_numbers(self.ctx, spec, type_, where.sub("identity_options"))
+        if numbers is None:
+            return ()
+        start, increment, lo, hi, cache = numbers
+        return identity.options(
+            type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=spec.cycle
+        )
 
     # --- constraints ---------------------------------------------------------------------------
 

@@ -41,6 +41,16 @@ def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
     if "truncate" in events and spec.for_each == "row":
         ctx.report(where.sub("events"), "a truncate trigger must be `for_each: statement`")
         return
+    if spec.constraint and (spec.timing, spec.for_each) != ("after", "row"):
+        ctx.report(where.sub("constraint"), "a constraint trigger is `after`, for each row")
+        return
+    if (spec.deferrable or spec.initially_deferred) and not spec.constraint:
+        key = "deferrable" if spec.deferrable else "initially_deferred"
+        ctx.report(where.sub(key), "only a constraint trigger (`constraint: true`) is deferrable")
+        return
+    if spec.initially_deferred and not spec.deferrable:
+        ctx.report(where.sub("initially_deferred"), "initially_deferred needs deferrable: true")
+        return
     table.exist(spec.columns, where.sub("columns"), "trigger", unique=True)
     when = ctx.expression(spec.when, where.sub("when"), "trigger condition")
     if spec.when is not None and when is None:
@@ -63,6 +73,9 @@ def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
         arguments=tuple(spec.arguments),
         comment=spec.comment,
         source=where.source,
+        constraint=spec.constraint,
+        deferrable=spec.deferrable,
+        initially_deferred=spec.initially_deferred,
     )
 
 

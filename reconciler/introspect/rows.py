@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.model import identity as identity_model
 from reconciler.model.pg import (
     Check,
     Column,
@@ -217,7 +218,8 @@ _TG_EVENTS = (("insert", 4), ("update", 16), ("delete", 8), ("truncate", 32))
 
 
 def _trigger(row: tuple[Any, ...]) -> Trigger:
-    schema, table, name, tgtype, columns, function, nargs, args, definition, comment = row
+    schema, table, name, tgtype, columns, function, nargs, args, definition, comment = row[:10]
+    is_constraint, deferrable, initially_deferred = row[10:]
     timing = "instead of" if tgtype & _TG_INSTEAD else "before" if tgtype & _TG_BEFORE else "after"
     arguments = tuple(bytes(args).decode().split("\0")[:nargs]) if nargs else ()
     return Trigger(
@@ -232,6 +234,9 @@ def _trigger(row: tuple[Any, ...]) -> Trigger:
         when=trigger_when(definition),
         arguments=arguments,
         comment=comment,
+        constraint=is_constraint,
+        deferrable=deferrable,
+        initially_deferred=initially_deferred,
     )
 
 
@@ -286,21 +291,30 @@ def _column(row: tuple[Any, ...]) -> Column:
         collation,
         sequence,
         comment,
+        *seq,
         _,
     ) = row
     # pg_attrdef holds a generated column's expression where other columns keep their default.
     # attgenerated is "s" (stored); PostgreSQL 18's virtual ("v") has no model field of its own.
     is_generated = generated != ""
+    identity_ = _IDENTITY.get(identity)
+    options: identity_model.Options = ()
+    if identity_ is not None and seq[0] is not None:
+        start, increment, lo, hi, cache, cycle = seq
+        options = identity_model.options(
+            type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=cycle
+        )
     return Column(
         name=name,
         type=type_,
         nullable=not not_null,
         default=None if is_generated else expression,
-        identity=_IDENTITY.get(identity),
+        identity=identity_,
         generated=expression if is_generated else None,
         collation=collation,
         comment=comment,
-        sequence=sequence,
+        sequence=None if identity_ else sequence,  # an identity's sequence is the identity's
+        identity_options=options,
     )
 
 

@@ -69,6 +69,8 @@ class Column:
     source: str | None = field(default=None, compare=False)
     # A sequence this column owns (a `serial` column: default nextval of it), schema-qualified.
     sequence: str | None = None
+    # An identity's sequence options that differ from the defaults (model/identity.py).
+    identity_options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,9 @@ class Trigger:
     arguments: tuple[str, ...] = ()
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    constraint: bool = False  # CREATE CONSTRAINT TRIGGER (after, for each row)
+    deferrable: bool = False  # a constraint trigger's DEFERRABLE
+    initially_deferred: bool = False
 
     @property
     def address(self) -> Address:

@@ -10,6 +10,7 @@ from pglast.visitors import Visitor
 
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
+from reconciler.model.identity import set_clauses
 from reconciler.model.pg import Column
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -22,7 +23,7 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_table import rename_identity_sequence
-from reconciler.ops.sqltext import column_def, ident, literal, owned_sequence
+from reconciler.ops.sqltext import column_def, ident, identity_clause, literal, owned_sequence
 
 # A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
 # rewritten: constants and these stable functions. Any other function call may be volatile and
@@ -249,9 +250,18 @@ class AlterColumn(Change):
         if "nullable" in changed:
             acts.append(f"ALTER COLUMN {col} {'DROP' if n.nullable else 'SET'} NOT NULL")
         if n.identity and not o.identity:
-            acts.append(f"ALTER COLUMN {col} ADD GENERATED {n.identity.upper()} AS IDENTITY")
-        elif n.identity and o.identity and n.identity != o.identity:
-            acts.append(f"ALTER COLUMN {col} SET GENERATED {n.identity.upper()}")
+            acts.append(
+                f"ALTER COLUMN {col} ADD GENERATED {n.identity.upper()} AS IDENTITY"
+                + identity_clause(n)
+            )
+        elif n.identity and o.identity:
+            sets = []
+            if n.identity != o.identity:
+                sets.append(f"SET GENERATED {n.identity.upper()}")
+            if n.identity_options != o.identity_options:
+                sets += set_clauses(n.type, o.identity_options, n.identity_options)
+            if sets:
+                acts.append(f"ALTER COLUMN {col} {' '.join(sets)}")
         table = ident(self.schema, self.table)
         return [Statement(f"ALTER TABLE {table} {a}") for a in acts]
 

@@ -16,9 +16,13 @@ def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
         events.append(
             f"UPDATE OF {idents(t.columns)}" if e == "update" and t.columns else e.upper()
         )
+    kind = "CONSTRAINT TRIGGER" if t.constraint else "TRIGGER"
+    deferral = ""
+    if t.deferrable:
+        deferral = " DEFERRABLE INITIALLY " + ("DEFERRED" if t.initially_deferred else "IMMEDIATE")
     text = (
-        f"CREATE TRIGGER {ident(t.name)} {t.timing.upper()} {' OR '.join(events)}"
-        f"\nON {ident(schema or t.schema, t.table)} FOR EACH {t.level.upper()}"
+        f"CREATE {kind} {ident(t.name)} {t.timing.upper()} {' OR '.join(events)}"
+        f"\nON {ident(schema or t.schema, t.table)}{deferral} FOR EACH {t.level.upper()}"
     )
     if t.when is not None:
         text += f"\nWHEN (\n{t.when}\n)"

@@ -47,6 +47,13 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     )
 
 
+def identity_clause(col: Column) -> str:
+    """` (START WITH 100 …)` for an identity with options of its own, else nothing."""
+    from reconciler.model.identity import clause
+
+    return f" ({clause(col.identity_options)})" if col.identity_options else ""
+
+
 def column_def(col: Column) -> str:
     parts = [ident(col.name), col.type]
     if col.collation:
@@ -54,7 +61,7 @@ def column_def(col: Column) -> str:
     if col.generated is not None:
         parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
     if col.identity:
-        parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
+        parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY{identity_clause(col)}")
     if col.default is not None:
         parts.append(f"DEFAULT {col.default}")
     if not col.nullable:

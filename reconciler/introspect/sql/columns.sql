@@ -5,21 +5,23 @@
 -- format_type() names types: pg_catalog objects bare, everything else schema-qualified.
 WITH /*@scope*/,
 /*@tables*/,
--- The sequence a column owns (serial): an automatic dependency of a sequence on the column.
--- Identity sequences depend internally ('i') and are part of the identity instead. Read once
--- and joined, not asked per column.
+-- The sequence a column owns (serial): an automatic dependency of a sequence on the column;
+-- an identity column's sequence depends internally ('i'): its options are the identity's.
+-- Read once and joined, not asked per column.
 owned AS (
     SELECT DISTINCT ON (dep.refobjid, dep.refobjsubid)
         dep.refobjid AS table_oid,
         dep.refobjsubid AS attnum,
-        pg_catalog.format('%%I.%%I', sn.nspname, s.relname) AS sequence
+        pg_catalog.format('%%I.%%I', sn.nspname, s.relname) AS sequence,
+        sq.seqstart, sq.seqincrement, sq.seqmin, sq.seqmax, sq.seqcache, sq.seqcycle
     FROM pg_catalog.pg_depend AS dep
     JOIN pg_catalog.pg_class AS s ON s.oid = dep.objid AND s.relkind = 'S'
     JOIN pg_catalog.pg_namespace AS sn ON sn.oid = s.relnamespace
+    JOIN pg_catalog.pg_sequence AS sq ON sq.seqrelid = s.oid
     WHERE dep.classid = 'pg_catalog.pg_class'::regclass
       AND dep.refclassid = 'pg_catalog.pg_class'::regclass
       AND dep.refobjsubid > 0
-      AND dep.deptype = 'a'
+      AND dep.deptype IN ('a', 'i')
     ORDER BY dep.refobjid, dep.refobjsubid, s.relname COLLATE "C"
 )
 SELECT
@@ -38,6 +40,8 @@ SELECT
     END AS collation,
     owned.sequence AS owned_sequence,
     d.description AS comment,
+    owned.seqstart, owned.seqincrement, owned.seqmin, owned.seqmax, owned.seqcache,
+    owned.seqcycle,
     a.attnum
 FROM tables AS t
 JOIN pg_catalog.pg_attribute AS a

@@ -1,5 +1,5 @@
 -- Triggers on the tables in scope that the model holds: not internal (those belong to
--- constraints), not constraint triggers, without transition tables, enabled as created.
+-- constraints), without transition tables, enabled as created; constraint triggers too.
 -- Everything else is listed by unsupported.sql (the same test, spliced in both).
 -- The definition is read back whole; the reader takes its WHEN condition from it.
 WITH /*@scope*/,
@@ -19,7 +19,10 @@ SELECT
     tg.tgnargs AS nargs,
     tg.tgargs AS args,
     pg_catalog.pg_get_triggerdef(tg.oid) AS definition,
-    d.description AS comment
+    d.description AS comment,
+    tg.tgconstraint <> 0 AS is_constraint,
+    tg.tgdeferrable AS deferrable,
+    tg.tginitdeferred AS initially_deferred
 FROM tables AS t
 JOIN pg_catalog.pg_trigger AS tg ON tg.tgrelid = t.oid
 JOIN pg_catalog.pg_proc AS f ON f.oid = tg.tgfoid

@@ -1,0 +1,99 @@
+"""The sequence options of an identity column, kept as only those that differ from Postgres'
+defaults for the column's type and direction, in one fixed order: equal options compare equal
+however they were written (`start: 1` on an ascending identity is no option at all)."""
+
+from __future__ import annotations
+
+from reconciler.model.pg_objects import INTEGER_RANGES, Sequence
+
+ORDER = ("start", "increment", "min", "max", "cache", "cycle")
+_CLAUSES = {
+    "start": "START WITH {}",
+    "increment": "INCREMENT BY {}",
+    "min": "MINVALUE {}",
+    "max": "MAXVALUE {}",
+    "cache": "CACHE {}",
+}
+
+Options = tuple[tuple[str, str], ...]
+
+
+def options(
+    type_: str,
+    *,
+    start: int | None,
+    increment: int,
+    lo: int | None,
+    hi: int | None,
+    cache: int,
+    cycle: bool,
+) -> Options:
+    """The options that differ from the defaults (numbers as text, cycle as "true")."""
+    if type_ not in INTEGER_RANGES:
+        return ()
+    lo_, hi_ = Sequence.bounds(type_, increment, lo, hi)
+    given = {
+        "start": str(start if start is not None else (lo_ if increment > 0 else hi_)),
+        "increment": str(increment),
+        "min": str(lo_),
+        "max": str(hi_),
+        "cache": str(cache),
+        "cycle": "true" if cycle else "false",
+    }
+    defaults = settings(
+        type_, (("increment", str(increment)), ("min", str(lo_)), ("max", str(hi_)))
+    )
+    defaults["increment"] = "1"
+    d_lo, d_hi = Sequence.bounds(type_, increment, None, None)
+    defaults["min"], defaults["max"] = str(d_lo), str(d_hi)
+    return tuple((k, given[k]) for k in ORDER if given[k] != defaults[k])
+
+
+def settings(type_: str, opts: Options) -> dict[str, str]:
+    """Every option's value: the given ones, Postgres' defaults for the rest."""
+    given = dict(opts)
+    increment = int(given.get("increment", "1"))
+    lo_given, hi_given = given.get("min"), given.get("max")
+    lo, hi = Sequence.bounds(
+        type_ if type_ in INTEGER_RANGES else "bigint",
+        increment,
+        None if lo_given is None else int(lo_given),
+        None if hi_given is None else int(hi_given),
+    )
+    return {
+        "start": given.get("start", str(lo if increment > 0 else hi)),
+        "increment": str(increment),
+        "min": str(lo),
+        "max": str(hi),
+        "cache": given.get("cache", "1"),
+        "cycle": given.get("cycle", "false"),
+    }
+
+
+def clause(opts: Options) -> str:
+    """`START WITH 100 INCREMENT BY 5` for CREATE TABLE / ADD GENERATED … AS IDENTITY (…)."""
+    parts = [
+        "CYCLE" if k == "cycle" else _CLAUSES[k].format(v)
+        for k, v in opts
+        if k != "cycle" or v == "true"
+    ]
+    return " ".join(parts)
+
+
+def set_clauses(type_: str, old: Options, new: Options) -> list[str]:
+    """`SET …` actions turning identity options `old` into `new` (defaults spelled out); a
+    change of direction restarts the sequence at its new start."""
+    want, had = settings(type_, new), settings(type_, old)
+    out = []
+    if (int(want["increment"]) > 0) != (int(had["increment"]) > 0):
+        # a new direction: the next value starts over from the new start, or the server
+        # refuses the old position as out of the new bounds
+        out.append("RESTART")
+    for k in ORDER:
+        if want[k] == had[k]:
+            continue
+        if k == "cycle":
+            out.append("SET CYCLE" if want[k] == "true" else "SET NO CYCLE")
+        else:
+            out.append("SET " + _CLAUSES[k].format(want[k]))
+    return out

@@ -1,0 +1,72 @@
+"""An identity column's sequence options from YAML: applied, compared in the server's terms
+(only what differs from Postgres' defaults), changed in place, rolled back; bad values refused
+with file:line."""
+
+from __future__ import annotations
+
+from tests.helpers import run_cli, write_yaml
+
+TABLE = """
+table: tickets
+columns:
+  - name: id
+    type: integer
+    identity: always
+    identity_options: {{{options}}}
+  - {{name: title, type: text}}
+"""
+
+
+def _write(root, options: str) -> None:
+    write_yaml(root, "tickets.yaml", TABLE.format(options=options))
+
+
+def _cli(tmp, *args):
+    r = run_cli(*args, cwd=tmp)
+    assert r.code == 0, r.text
+    return r
+
+
+def test_identity_options_apply_converge_alter_and_roll_back(pg_url, pg_conn, tmp_path):
+    root = tmp_path / "schemas"
+    _write(root, "start: 1000, increment: 10, cache: 1, min: 1")  # cache and min: defaults
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    pg_conn.execute("INSERT INTO tickets (title) VALUES ('a'), ('b')")
+    assert pg_conn.execute("SELECT array_agg(id ORDER BY id) FROM tickets").fetchone() == (
+        [1000, 1010],
+    )
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+
+    _write(root, "start: 1000, increment: 5, max: 5000")
+    plan = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    assert "identity_options" in plan
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    pg_conn.execute("INSERT INTO tickets (title) VALUES ('c')")
+    assert pg_conn.execute("SELECT max(id) FROM tickets").fetchone() == (1015,)
+    seq = "SELECT seqincrement, seqmax FROM pg_sequence WHERE seqrelid = %s::regclass"
+    name = pg_conn.execute("SELECT pg_get_serial_sequence('tickets', 'id')").fetchone()[0]
+    assert pg_conn.execute(seq, (name,)).fetchone() == (5, 5000)
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_conn.execute(seq, (name,)).fetchone() == (10, 2147483647)
+
+
+def test_bad_identity_options_are_refused_with_file_and_line(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    _write(root, "start: ten")
+    write_yaml(
+        root,
+        "other.yaml",
+        "table: others\n"
+        "columns:\n"
+        "  - {name: id, type: integer, identity_options: {start: 5}}\n"
+        "  - {name: n, type: smallint, identity: always, identity_options: {start: 40000}}\n"
+        "  - {name: m, type: bigint, identity: always, identity_options: {increment: 0}}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "tickets.yaml:7: columns[0].identity_options.start: 'ten' is not a whole number" in r.err
+    assert "other.yaml:3: columns[0].identity_options: identity_options need an identity" in r.err
+    assert "need -32768 ≤ min ≤ start ≤ max ≤ 32767 for a smallint sequence" in r.err
+    assert "columns[2].identity_options.increment: increment must not be zero" in r.err
