@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.model.names import split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
 from reconciler.model.pg_objects import Domain, Function, Grant, Policy, Sequence, Trigger, View
 from reconciler.model.snapshot import PgSnapshot
@@ -125,6 +126,14 @@ def _grant_entry(
             "with_grant_option": option,
         }
     )
+
+
+def _add_sequence_grants(snap: PgSnapshot, t: Table, doc: dict[str, Any]) -> None:
+    """`sequence_grants:` on each column whose owned (serial) sequence has grants."""
+    for c, entry in zip(t.columns, doc.get("columns", ()), strict=False):
+        names = split_qualified(c.sequence) if c.sequence else ()
+        if len(names) == 2 and (grants := grants_document(_grants_of(snap, ("sequence",), *names))):
+            entry["sequence_grants"] = grants
 
 
 def _grants_of(snap: PgSnapshot, on: tuple[str, ...], schema: str, name: str) -> list[Grant]:
@@ -311,6 +320,7 @@ def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         doc = table_document(t, snap.indexes_of(schema, name), triggers, policies)
         if grants := grants_document(_grants_of(snap, ("table", "column"), schema, name)):
             doc["grants"] = grants
+        _add_sequence_grants(snap, t, doc)
         _dump(path, doc)
         written.append(path)
     taken = set()

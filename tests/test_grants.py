@@ -128,3 +128,59 @@ def test_grant_specs_are_checked(pg_url, tmp_path):
     assert "t.yaml:4" in r.err and "'execute' is not a privilege here" in r.err
     assert "t.yaml:5" in r.err and "'nope' is not a column" in r.err
     assert "t.yaml:6" in r.err and "only privileges listed can be grantable" in r.err
+
+
+SERIAL = """
+table: orders
+columns:
+  - name: id
+    type: integer
+    nullable: false
+    default: nextval('public.orders_id_seq'::regclass)
+    sequence: public.orders_id_seq
+    sequence_grants:
+      - {role: ROLE, privileges: [usage, select], with_grant_option: [usage]}
+"""
+
+
+def test_a_serial_columns_sequence_takes_grants(pg_url, pg_conn, tmp_path, roles):
+    root = tmp_path / "schemas"
+    write_yaml(root, "orders.yaml", SERIAL.replace("ROLE", roles[0]))
+    acl = "SELECT relacl::text FROM pg_class WHERE oid = 'public.orders_id_seq'::regclass"
+
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+
+    assert f"{roles[0]}=rU*/" in pg_conn.execute(acl).fetchone()[0]
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    exported = tmp_path / "exported"
+    _cli(tmp_path, "export", "--pg", pg_url, "--out", str(exported))
+    text = (exported / "tables" / "orders.yaml").read_text()
+    assert "sequence_grants:" in text and roles[0] in text
+    plan = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(exported))
+    assert "No changes." in plan.out, plan.text
+
+    write_yaml(root, "orders.yaml", SERIAL.replace("ROLE", roles[0]).replace(", select", ""))
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert f"{roles[0]}=U*/" in pg_conn.execute(acl).fetchone()[0]
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert f"{roles[0]}=rU*/" in pg_conn.execute(acl).fetchone()[0]
+
+
+def test_sequence_grants_need_a_qualified_sequence(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "t.yaml",
+        "table: t\n"
+        "columns:\n"
+        "  - {name: a, type: integer, sequence_grants: [{role: public, privileges: [usage]}]}\n"
+        "  - {name: b, type: integer, sequence: b_seq,\n"
+        "     sequence_grants: [{role: public, privileges: [usage]}]}\n"
+        "  - {name: c, type: integer, sequence: public.c_seq,\n"
+        "     sequence_grants: [{role: public, privileges: [insert]}]}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "t.yaml:3: columns[0].sequence_grants: sequence_grants need a `sequence`" in r.err
+    assert "columns[1].sequence: sequence_grants need the sequence schema-qualified" in r.err
+    assert "columns[2].sequence_grants[0].privileges: 'insert' is not a privilege here" in r.err

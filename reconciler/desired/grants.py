@@ -27,10 +27,12 @@ def declare_grants(
     specs: Sequence[GrantSpec],
     where: Where,
     columns: Sequence[str] | None = None,
+    key: str = "grants",
 ) -> None:
-    """Record the grants of one object; `columns`, when given, are the ones it has."""
+    """Record the grants of one object; `columns`, when given, are the ones it has; `key`
+    is where the list stands in the file."""
     for i, spec in enumerate(specs):
-        gw = where.sub("grants", i)
+        gw = where.sub(key, i)
         role = "public" if spec.role.lower() == "public" else spec.role
         if role != "public" and not ctx.name_ok(role, gw.sub("role")):
             continue

@@ -186,6 +186,7 @@ class ColumnSpec(_Spec):
     renamed_from: Ident | None = None
     sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
     identity_options: IdentityOptionsSpec | None = None
+    sequence_grants: list[GrantSpec] = []  # privileges on the owned sequence (`sequence:`)
 
 
 class PrimaryKeySpec(_Spec):

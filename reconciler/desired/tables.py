@@ -214,6 +214,8 @@ class TableBuilder:
                     sequence = sqltext.qualified_name(c.sequence, "sequence")
                 except sqltext.SqlTextError as exc:
                     ctx.report(cw.sub("sequence"), str(exc))
+            if c.sequence_grants:
+                self.sequence_grants(c, sequence, cw)
             col = Column(
                 name=c.name,
                 type=type_ or c.type,
@@ -230,6 +232,25 @@ class TableBuilder:
             )
             out.append(col)
         return tuple(out)
+
+    def sequence_grants(self, c: ColumnSpec, sequence: str | None, where: Where) -> None:
+        if c.sequence is None:
+            self.ctx.report(where.sub("sequence_grants"), "sequence_grants need a `sequence`")
+            return
+        if sequence is None:
+            return  # reported with the sequence
+        from reconciler.desired.grants import declare_grants
+        from reconciler.model.names import split_qualified
+
+        names = split_qualified(sequence)
+        if len(names) != 2:
+            message = "sequence_grants need the sequence schema-qualified: `schema.name`"
+            self.ctx.report(where.sub("sequence"), message)
+            return
+        schema, name = names
+        declare_grants(
+            self.ctx, "sequence", schema, name, c.sequence_grants, where, key="sequence_grants"
+        )
 
     def identity_options(self, c: ColumnSpec, type_: str | None, where: Where) -> Options:
         if c.identity_options is None:

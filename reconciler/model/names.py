@@ -28,6 +28,36 @@ def qualified(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
+def split_qualified(text: str) -> tuple[str, ...]:
+    """The names of `schema.name` as quote_ident() / format('%I.%I') spell them: a quoted
+    name loses its quotes (a doubled quote inside is one quote); an unquoted name is taken as
+    written (it is already lower case)."""
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == '"':
+            j, name = i + 1, []
+            while j < n:
+                if text[j] == '"':
+                    if j + 1 < n and text[j + 1] == '"':
+                        name.append('"')
+                        j += 2
+                        continue
+                    break
+                name.append(text[j])
+                j += 1
+            parts.append("".join(name))
+            i = j + 1
+        else:
+            j = text.find(".", i)
+            j = n if j < 0 else j
+            parts.append(text[i:j])
+            i = j
+        if i < n and text[i] == ".":
+            i += 1
+    return tuple(parts)
+
+
 NAMEDATALEN = 64
 
 

@@ -23,7 +23,14 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_table import rename_identity_sequence
-from reconciler.ops.sqltext import column_def, ident, identity_clause, literal, owned_sequence
+from reconciler.ops.sqltext import (
+    column_def,
+    ident,
+    identity_clause,
+    literal,
+    owned_sequence,
+    owned_sequence_address,
+)
 
 # A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
 # rewritten: constants and these stable functions. Any other function call may be volatile and
@@ -108,6 +115,9 @@ class AddColumn(Change):
 
     def reverse(self) -> Change:
         return DropColumn(self.schema, self.table, self.column, self.deps)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset({self.address}) | owned_sequence_address(self.column)
 
     def depends_on(self) -> frozenset[Address]:
         return _on_table(self.schema, self.table, self.deps)

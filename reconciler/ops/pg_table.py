@@ -21,7 +21,14 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_policy import row_security_sql
-from reconciler.ops.sqltext import column_def, constraint_def, ident, literal, owned_sequence
+from reconciler.ops.sqltext import (
+    column_def,
+    constraint_def,
+    ident,
+    literal,
+    owned_sequence,
+    owned_sequence_address,
+)
 
 
 def table_comment_statements(t: Table) -> list[Statement]:
@@ -133,6 +140,8 @@ class CreateTable(Change):
         t = self.table
         inner = {t.column_address(c.name) for c in t.columns}
         inner |= {t.constraint_address(k.name) for k in t.constraints() if k not in t.foreign_keys}
+        for c in t.columns:
+            inner |= owned_sequence_address(c)
         return frozenset({t.address, *inner})
 
     def depends_on(self) -> frozenset[Address]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from reconciler.model.address import Address
+from reconciler.model.names import split_qualified
 from reconciler.model.pg import (
     Check,
     Column,
@@ -45,6 +47,14 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
         f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}",
         f"ALTER SEQUENCE {col.sequence} OWNED BY {ident(schema, table, col.name)}",
     )
+
+
+def owned_sequence_address(col: Column) -> frozenset[Address]:
+    """The address of the sequence a serial column owns (its grants need it), if any."""
+    names = split_qualified(col.sequence) if col.sequence is not None else ()
+    if len(names) != 2:
+        return frozenset()
+    return frozenset({Address.of("pg", "sequence", *names)})
 
 
 def identity_clause(col: Column) -> str:

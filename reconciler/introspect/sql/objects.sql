@@ -205,12 +205,12 @@ FROM (
           SELECT FROM members AS m
           WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
       )
-      AND NOT EXISTS (  -- a serial or identity column's sequence is not one of ours
+      AND NOT EXISTS (  -- an identity's sequence is not one of ours (a serial one's is)
           SELECT FROM pg_catalog.pg_depend AS dep
           WHERE dep.classid = 'pg_catalog.pg_class'::regclass
             AND dep.objid = c.oid
             AND dep.refobjsubid > 0
-            AND dep.deptype IN ('a', 'i')
+            AND dep.deptype = 'i'
       )
     UNION ALL
     SELECT

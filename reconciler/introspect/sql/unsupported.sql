@@ -82,7 +82,7 @@ found (kind, name) AS (
               WHERE dep.classid = 'pg_catalog.pg_class'::regclass
                 AND dep.objid = r.oid
                 AND dep.refobjsubid > 0
-                AND dep.deptype IN ('a', 'i')
+                AND dep.deptype = 'i'  -- a serial column's sequence's are modelled
           )
       )
       AND NOT r.relacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault(
