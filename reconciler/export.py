@@ -411,10 +411,18 @@ def view_document(v: View, indexes: list[Index]) -> dict[str, Any]:
         doc["materialized"] = True
     if v.comment is not None:
         doc["comment"] = v.comment
+    if v.options:
+        doc["options"] = {k: _option_value(x) for k, _, x in (o.partition("=") for o in v.options)}
+    if v.column_comments:
+        doc["column_comments"] = dict(v.column_comments)
     doc["query"] = _Block(v.query)
     if indexes:
         doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
     return doc
+
+
+def _option_value(text: str) -> str | bool:
+    return {"true": True, "false": False}.get(text, text)
 
 
 class _Block(str):

@@ -130,3 +130,54 @@ def test_a_view_query_must_be_one_select(pg_url, tmp_path):
     assert "views/bad.yaml:3" in r.err and "';' is not allowed" in r.err
     assert "views/bad.yaml:5" in r.err and "exactly one SELECT" in r.err
     assert "views/bad.yaml:8" in r.err and "only a materialized view can have indexes" in r.err
+
+
+GUARDED = """
+table: accounts
+columns:
+  - {name: id, type: integer}
+  - {name: owner, type: text}
+views:
+  - name: mine
+    query: SELECT id FROM public.accounts WHERE owner = current_user
+    options: OPTIONS
+    column_comments: COMMENTS
+"""
+
+
+def _guarded(root: Path, options: str, comments: str) -> None:
+    write_yaml(root, "t.yaml", GUARDED.replace("OPTIONS", options).replace("COMMENTS", comments))
+
+
+def test_view_options_and_column_comments_change_in_place(pg_url, pg_conn, tmp_path):
+    root = tmp_path / "schemas"
+    _guarded(root, "{security_barrier: true}", "{id: The account.}")
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    oid = pg_conn.execute("SELECT 'public.mine'::regclass::oid").fetchone()[0]
+    state = (
+        "SELECT reloptions, col_description(oid, 1) FROM pg_class "
+        "WHERE oid = 'public.mine'::regclass"
+    )
+    assert pg_conn.execute(state).fetchone() == (["security_barrier=true"], "The account.")
+
+    _guarded(root, "{security_invoker: true, check_option: local}", "{}")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = json.loads(r.out)["changes"]
+    assert {c["action"] for c in changes} == {"change"}  # no drop, no create
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    options, comment = pg_conn.execute(state).fetchone()
+    assert sorted(options) == ["check_option=local", "security_invoker=true"] and comment is None
+    assert pg_conn.execute("SELECT 'public.mine'::regclass::oid").fetchone()[0] == oid
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_conn.execute(state).fetchone() == (["security_barrier=true"], "The account.")
+
+
+def test_view_options_must_be_plain(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    _guarded(root, "{'x) AS SELECT 1; --': true, check_option: 'local) AS SELECT 2 --'}", "{}")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "is not an option name" in r.err
+    assert "'local) AS SELECT 2 --' is not a plain option value" in r.err

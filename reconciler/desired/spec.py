@@ -269,6 +269,8 @@ class ViewSpec(_Spec):
     comment: Text | None = None
     indexes: list[IndexSpec] = []  # materialized views only
     grants: list[GrantSpec] = []
+    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
+    column_comments: dict[str, Text] = {}  # column name → comment
 
 
 class FunctionSpec(_Spec):

@@ -8,6 +8,7 @@ theirs. Which columns a live view reads comes from pg_depend instead (introspect
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
@@ -15,7 +16,7 @@ from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder, split_name
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg_objects import View
+from reconciler.model.pg_objects import View, view_options
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,7 +39,20 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
         return
     ctx.use_schema(schema, where)
     reads = tuple((s, r, None) for s, r in sqltext.relations_read(query))
-    view = View(schema, name, query, spec.materialized, spec.comment, reads, where.source)
+    options = _options(ctx, spec, where)
+    for column in spec.column_comments:
+        ctx.name_ok(column, where.sub("column_comments", column))
+    view = View(
+        schema,
+        name,
+        query,
+        spec.materialized,
+        spec.comment,
+        reads,
+        where.source,
+        options=options,
+        column_comments=tuple(sorted(spec.column_comments.items())),
+    )
     ctx.views[(schema, name)] = view
     declare_grants(ctx, "table", schema, name, spec.grants, where)  # columns: the server's
     if spec.indexes and not spec.materialized:
@@ -47,6 +61,25 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
     indexes = _ViewIndexes(ctx, schema, name, where)
     for i, ix in enumerate(spec.indexes):
         indexes.index(ix, where.sub("indexes", i))
+
+
+_OPTION_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_OPTION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")
+
+
+def _options(ctx: Builder, spec: ViewSpec, where: Where) -> tuple[str, ...]:
+    """`name=value` texts spliced into WITH (…): a plain name and a plain value each."""
+    pairs = []
+    for key, value in spec.options.items():
+        ow = where.sub("options", key)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if not _OPTION_NAME.match(key):
+            ctx.report(ow, f"'{key}' is not an option name")
+        elif not _OPTION_VALUE.match(text):
+            ctx.report(ow, f"'{text}' is not a plain option value")
+        else:
+            pairs.append((key, text))
+    return view_options(pairs)
 
 
 class _ViewIndexes(TableBuilder):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from reconciler.diff.context import DiffContext
 from reconciler.diff.enums import enum_columns
 from reconciler.model.address import Address
+from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_objects import View
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -20,7 +21,7 @@ from reconciler.ops.pg_column import AlterColumn, DropColumn, SetGenerated
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_table import DropTable
-from reconciler.ops.pg_view import CreateView, DropView
+from reconciler.ops.pg_view import CreateView, DropView, SetViewOptions
 
 Key = tuple[str, str]
 
@@ -34,15 +35,37 @@ def compare_views(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         old = have.get(key)
         if old is None:
             out.append(CreateView(v, _deps(ctx, v, ctx.desired)))
-        elif old != v or key in rebuild:
+        elif key in rebuild or _reshaped_view(old, v):
             # created from the desired side only, so after every change to what it reads
             out.append(DropView(old, _deps(ctx, old, ctx.live)))
             out.append(CreateView(v, _deps(ctx, v, ctx.desired)))
             replaced.add(key)
-        elif old.comment != v.comment:
-            out.append(SetComment(v.address, old.comment, v.comment))
+        else:
+            out += _in_place(old, v)
     out += [DropView(v, _deps(ctx, v, ctx.live)) for key, v in have.items() if key not in want]
     return out + _reindex(ctx, replaced, changes)
+
+
+_IN_PLACE = ("comment", "options", "column_comments")
+
+
+def _reshaped_view(old: View, new: View) -> bool:
+    """A change other than comments and options: the view is created again."""
+    return bool(attribute_changes(old, new, exclude=_IN_PLACE))
+
+
+def _in_place(old: View, new: View) -> list[Change]:
+    out: list[Change] = []
+    if old.comment != new.comment:
+        out.append(SetComment(new.address, old.comment, new.comment))
+    if old.options != new.options:
+        out.append(SetViewOptions(new, old.options, new.options))
+    had, has = dict(old.column_comments), dict(new.column_comments)
+    for column in sorted(had.keys() | has.keys()):
+        if had.get(column) != has.get(column):
+            target = Address.of("pg", "column", new.schema, new.name, column)
+            out.append(SetComment(target, had.get(column), has.get(column)))
+    return out
 
 
 def reshaped_columns(changes: list[Change]) -> set[tuple[str, str, str]]:
@@ -74,7 +97,7 @@ def _rebuilt(ctx: DiffContext, changes: list[Change]) -> set[Key]:
     want, have = ctx.desired.views, ctx.live.views
     columns, tables = _reshaped(changes)
     with_columns = {(s, t) for s, t, _ in columns}
-    changed = {key for key, v in have.items() if key not in want or want[key] != v}
+    changed = {key for key, v in have.items() if key not in want or _reshaped_view(v, want[key])}
 
     def affected(read: tuple[str, str, str | None], views: set[Key]) -> bool:
         schema, relation, column = read

@@ -32,6 +32,7 @@ from reconciler.model.pg_objects import (
     Policy,
     Trigger,
     View,
+    view_options,
 )
 from reconciler.model.pg_objects import Sequence as PgSequence
 from reconciler.model.snapshot import PgSnapshot
@@ -145,11 +146,21 @@ def _name(row: tuple[Any, ...]) -> str:
 
 
 def _view(row: tuple[Any, ...]) -> View:
-    schema, name, materialized, query, comment, schemas, relations, columns = row
+    schema, name, materialized, query, comment, schemas, relations, columns = row[:8]
+    options, column_comments = row[8:]
     reads = tuple(zip(schemas or (), relations or (), columns or (), strict=True))
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
-    return View(schema, name, query, materialized, comment, reads=reads)
+    return View(
+        schema,
+        name,
+        query,
+        materialized,
+        comment,
+        reads=reads,
+        options=view_options(o.partition("=")[::2] for o in options),
+        column_comments=tuple(sorted((c, text) for c, text in column_comments)),
+    )
 
 
 def _grants(rows: Rows) -> dict[tuple[str, str, str, str, str], Grant]:

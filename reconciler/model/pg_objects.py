@@ -4,10 +4,18 @@ names, canonical texts, defaults spelled as Postgres' defaults)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, reduce_by_fields
+
+
+def view_options(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """`name=value` options as the model keeps them: sorted, values exactly as the catalog
+    keeps them (as they were given: `on` and `true` are two spellings there, and a rollback
+    must give back the one that was)."""
+    return tuple(sorted(f"{name}={value}" for name, value in pairs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,8 @@ class View:
     comment: str | None = None
     reads: tuple[tuple[str, str, str | None], ...] = field(default=(), compare=False)
     source: str | None = field(default=None, compare=False)
+    options: tuple[str, ...] = ()  # reloptions, `name=value`, sorted (see view_options)
+    column_comments: tuple[tuple[str, str], ...] = ()  # (column, comment), sorted by column
 
     @property
     def kind(self) -> str:

@@ -18,7 +18,9 @@ def _keyword(v: View) -> str:
 def create_view_sql(v: View, *, with_data: bool = True) -> str:
     # The query starts on a line of its own and the options on the next, so no text of the
     # query (checked to be one SELECT) can run into them.
-    text = f"CREATE {_keyword(v)} {ident(v.schema, v.name)} AS\n{v.query}"
+    # options are checked names and plain values (desired/views.py) or the catalog's own
+    options = f" WITH ({', '.join(v.options)})" if v.options else ""
+    text = f"CREATE {_keyword(v)} {ident(v.schema, v.name)}{options} AS\n{v.query}"
     if v.materialized:
         text += "\nWITH DATA" if with_data else "\nWITH NO DATA"
     return text
@@ -35,10 +37,15 @@ class CreateView(Change):
         return self.view.address
 
     def statements(self) -> list[Statement]:
-        out = [Statement(create_view_sql(self.view))]
-        if self.view.comment is not None:
-            target = f"{_keyword(self.view)} {ident(self.view.schema, self.view.name)}"
-            out.append(Statement(f"COMMENT ON {target} IS {literal(self.view.comment)}"))
+        v = self.view
+        out = [Statement(create_view_sql(v))]
+        if v.comment is not None:
+            target = f"{_keyword(v)} {ident(v.schema, v.name)}"
+            out.append(Statement(f"COMMENT ON {target} IS {literal(v.comment)}"))
+        out += [
+            Statement(f"COMMENT ON COLUMN {ident(v.schema, v.name, c)} IS {literal(text)}")
+            for c, text in v.column_comments
+        ]
         return out
 
     def reverse(self) -> Change:
@@ -85,3 +92,42 @@ class DropView(Change):
 
     def describe(self) -> str:
         return "materialized view" if self.view.materialized else "view"
+
+
+@dataclass(frozen=True, slots=True)
+class SetViewOptions(Change):
+    """ALTER [MATERIALIZED] VIEW … RESET the options that go, SET those that come or change."""
+
+    view: View
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.view.address
+
+    def statements(self) -> list[Statement]:
+        target = f"ALTER {_keyword(self.view)} {ident(self.view.schema, self.view.name)}"
+        names = {o.partition("=")[0] for o in self.new}
+        gone = sorted({o.partition("=")[0] for o in self.old} - names)
+        out = [Statement(f"{target} RESET ({', '.join(gone)})")] if gone else []
+        changed = [o for o in self.new if o not in self.old]
+        if changed:
+            out.append(Statement(f"{target} SET ({', '.join(changed)})"))
+        return out
+
+    def reverse(self) -> Change:
+        return SetViewOptions(self.view, self.new, self.old)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.view.address})
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "options", "old": list(self.old), "new": list(self.new)}]
+
+    def describe(self) -> str:
+        return "options " + (", ".join(self.new) or "none")

@@ -54,20 +54,10 @@ found (kind, name) AS (
     FROM rels AS r
     WHERE r.relkind IN ('r', 'p') AND r.relforcerowsecurity AND NOT r.relrowsecurity
     UNION ALL
-    SELECT
-        CASE WHEN r.relkind IN ('v', 'm') THEN 'view options' ELSE 'storage parameters' END,
-        pg_catalog.format('%%I.%%I', r.nspname, r.relname)
+    -- a view's options and column comments are modelled; a table's or index's storage not
+    SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname)
     FROM rels AS r
-    WHERE r.relkind IN ('r', 'p', 'i', 'v', 'm') AND r.reloptions IS NOT NULL
-    UNION ALL
-    SELECT 'view column comment', pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname)
-    FROM rels AS r
-    JOIN pg_catalog.pg_description AS d
-        ON d.objoid = r.oid
-       AND d.classoid = 'pg_catalog.pg_class'::regclass
-       AND d.objsubid > 0
-    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum = d.objsubid
-    WHERE r.relkind IN ('v', 'm')
+    WHERE r.relkind IN ('r', 'p', 'i') AND r.reloptions IS NOT NULL
     UNION ALL
     -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
     -- the default is not reported)

@@ -4,7 +4,7 @@
 -- whole relation is meant. That is the server's record, not a reading of the query text.
 WITH /*@scope*/,
 views AS (
-    SELECT c.oid, s.nspname, c.relname, c.relkind
+    SELECT c.oid, s.nspname, c.relname, c.relkind, c.reloptions
     FROM pg_catalog.pg_class AS c
     JOIN scope AS s ON s.oid = c.relnamespace
     WHERE c.relkind IN ('v', 'm')
@@ -44,7 +44,16 @@ SELECT
     d.description AS comment,
     reads.schemas,
     reads.relations,
-    reads.columns
+    reads.columns,
+    coalesce(v.reloptions, '{}') AS options,
+    ARRAY(
+        SELECT pg_catalog.jsonb_build_array(a.attname::text, cd.description)
+        FROM pg_catalog.pg_description AS cd
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid = v.oid AND a.attnum = cd.objsubid
+        WHERE cd.objoid = v.oid
+          AND cd.classoid = 'pg_catalog.pg_class'::regclass
+          AND cd.objsubid > 0
+    ) AS column_comments
 FROM views AS v
 LEFT JOIN reads ON reads.view_oid = v.oid
 LEFT JOIN LATERAL (
