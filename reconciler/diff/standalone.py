@@ -16,6 +16,7 @@ from reconciler.model.pg_objects import CompositeType, Domain
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_types import (
+    AlterComposite,
     AlterDomain,
     AlterSequence,
     CreateComposite,
@@ -63,8 +64,9 @@ def compare_domains(ctx: DiffContext) -> list[Change]:
 
 
 def compare_composites(ctx: DiffContext) -> list[Change]:
-    """A composite type whose attributes change is dropped and created (Postgres refuses the
-    drop while a column uses it: the apply stops there, nothing half done)."""
+    """Attributes that stay in their order, with new ones after them, change in place (ALTER
+    TYPE … ATTRIBUTE); any other change drops and creates the type (Postgres refuses the drop
+    while a column uses it: the apply stops there, nothing half done)."""
     want, have = ctx.desired.composites, ctx.live.composites
     out: list[Change] = []
     for key, t in want.items():
@@ -75,11 +77,22 @@ def compare_composites(ctx: DiffContext) -> list[Change]:
             continue
         elif only_comment_differs(old, t):
             out.append(SetComment(t.address, old.comment, t.comment))
+        elif _in_place(old, t):
+            out.append(AlterComposite(old, t, _deps(ctx, t)))
+            if old.comment != t.comment:
+                out.append(SetComment(t.address, old.comment, t.comment))
         else:
             out.append(DropComposite(old, _deps(ctx, old)))
             out.append(CreateComposite(t, _deps(ctx, t)))
     out += [DropComposite(t, _deps(ctx, t)) for key, t in have.items() if key not in want]
     return out
+
+
+def _in_place(old: CompositeType, new: CompositeType) -> bool:
+    """The attributes that stay keep their order and come first: ALTER TYPE can get there."""
+    names = [a[0] for a in new.attributes]
+    kept = [a[0] for a in old.attributes if a[0] in names]
+    return names[: len(kept)] == kept
 
 
 def _deps(ctx: DiffContext, d: Domain | CompositeType) -> frozenset[Address]:

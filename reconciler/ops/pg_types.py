@@ -311,3 +311,71 @@ class DropComposite(Change):
 
     def describe(self) -> str:
         return "composite type"
+
+
+def _attribute_sql(name: str, type_: str, collation: str | None) -> str:
+    return f"{ident(name)} {type_}" + (f" COLLATE {collation}" if collation else "")
+
+
+@dataclass(frozen=True, slots=True)
+class AlterComposite(Change):
+    """Attributes dropped, retyped or added at the end, in place (ALTER TYPE … ATTRIBUTE):
+    columns of the type keep their values for the attributes that stay. Postgres refuses a
+    new attribute type while a column uses the type (the apply stops there, nothing done)."""
+
+    old: CompositeType
+    new: CompositeType
+    deps: frozenset[Address] = frozenset()
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.new.address
+
+    def statements(self) -> list[Statement]:
+        had = {a[0]: a for a in self.old.attributes}
+        has = {a[0]: a for a in self.new.attributes}
+        acts = [f"DROP ATTRIBUTE {ident(name)}" for name in had if name not in has]
+        for name, type_, collation in self.new.attributes:
+            if name not in had:
+                continue
+            if had[name][1:] != (type_, collation):
+                collate = f" COLLATE {collation}" if collation else ""
+                acts.append(f"ALTER ATTRIBUTE {ident(name)} TYPE {type_}{collate}")
+        acts += [
+            f"ADD ATTRIBUTE {_attribute_sql(*a)}" for a in self.new.attributes if a[0] not in had
+        ]
+        if not acts:
+            return []
+        return [Statement(f"ALTER TYPE {ident(self.new.schema, self.new.name)} {', '.join(acts)}")]
+
+    def reverse(self) -> Change:
+        return AlterComposite(self.new, self.old, self.deps)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        kept = {a[0] for a in self.new.attributes}
+        gone = [a[0] for a in self.old.attributes if a[0] not in kept]
+        if not gone:
+            return ()
+        return (
+            Hazard(
+                DESTRUCTIVE,
+                f"the values of {', '.join(gone)} in columns of this type are lost; a rollback "
+                "adds the attribute back, empty and at the end",
+            ),
+        )
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def details(self) -> list[dict]:
+        return [
+            {
+                "attribute": "attributes",
+                "old": [list(a) for a in self.old.attributes],
+                "new": [list(a) for a in self.new.attributes],
+            }
+        ]
+
+    def describe(self) -> str:
+        return "composite type attributes"
