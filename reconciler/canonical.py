@@ -82,6 +82,26 @@ def _probe_table_sql(schema: str, t: Table, parent_schema: str | None = None) ->
     return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)}){key}"
 
 
+def _with_inherited(desired: PgSnapshot, t: Table) -> Table:
+    """For the probe: a child with the columns its parents give it as plain columns of its
+    own, so that its checks and indexes naming them can be spelled."""
+    own = {c.name for c in t.columns}
+    extra: list[Column] = []
+    todo, seen = list(t.inherits), {(t.schema, t.name)}
+    while todo:
+        key = todo.pop(0)
+        parent = desired.tables.get(key)
+        if key in seen or parent is None:
+            continue
+        seen.add(key)
+        for c in parent.columns:
+            if c.name not in own:
+                own.add(c.name)
+                extra.append(dataclasses.replace(c, default=None, generated=None))
+        todo += parent.inherits
+    return dataclasses.replace(t, columns=(*t.columns, *extra)) if extra else t
+
+
 def _partition_depth(tables: dict[tuple[str, str], Table], key: tuple[str, str]) -> int:
     """How many parents up a table's partition_of chain goes (parents are probed first)."""
     depth, seen = 0, {key}
@@ -193,7 +213,7 @@ def _probe(
                 parent_schema = _probe_parent(conn, probe_schema, desired, t.partition_of, created)
                 if parent_schema is None:
                     continue
-            if _probe_table(conn, scratch, t, parent_schema):
+            if _probe_table(conn, scratch, _with_inherited(desired, t), parent_schema):
                 created.add(key)
         for key in todo_indexes:
             ix = desired.indexes[key]
@@ -203,7 +223,9 @@ def _probe(
             scratch = _scratch(probe_schema, conn, ix.schema)
             if (ix.schema, ix.table) not in created:
                 # Only the columns are needed to spell an index; checks would be noise.
-                bare = dataclasses.replace(table, checks=(), exclusions=())
+                bare = dataclasses.replace(
+                    _with_inherited(desired, table), checks=(), exclusions=()
+                )
                 if _try(conn, _probe_table_sql(scratch, bare)):
                     created.add((ix.schema, ix.table))
             _try(conn, index_def(dataclasses.replace(ix, schema=scratch), if_not_exists=True))

@@ -40,3 +40,28 @@ def test_inheritance_round_trip(pg_url, pg_conn, tmp_path, pg_dump_schema):
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert pg_conn.execute("SELECT count(*) FROM pg_inherits").fetchone() == (0,)
     assert pg_dump_schema(pg_url) == empty
+
+
+def test_a_childs_keys_checks_and_indexes_may_name_inherited_columns(pg_url, pg_conn, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "tables/vehicles.yaml",
+        TABLES
+        + "    primary_key: [id]\n"
+        + "    checks: [{name: cars_wheels_check, expression: wheels = 4}]\n"
+        + "    indexes: [{columns: [wheels, doors]}]\n",
+    )
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'cars'::regclass ORDER BY 1"
+    ).fetchall() == [("cars_pkey",), ("cars_wheels_check",)]
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+
+
+def test_a_child_cannot_name_a_column_nobody_has(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(root, "tables/vehicles.yaml", TABLES + "    primary_key: [engine]\n")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "primary key column 'engine' is not a column of the table" in r.err

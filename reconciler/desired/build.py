@@ -17,7 +17,14 @@ from reconciler.desired.functions import build_function
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.lint import LintIgnore
 from reconciler.desired.objects import build_composite, build_domain, build_sequence
-from reconciler.desired.spec import TABLE_KEYS, EnumSpec, FileSpec, ForeignKeySpec, UniqueSpec
+from reconciler.desired.spec import (
+    TABLE_KEYS,
+    EnumSpec,
+    FileSpec,
+    ForeignKeySpec,
+    TableSpec,
+    UniqueSpec,
+)
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view
 from reconciler.desired.yamlload import Marks, Where, at
@@ -53,6 +60,20 @@ class Built:
     problems: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, message)
 
 
+def _family(
+    tables: list[tuple[TableSpec | FileSpec, Where]],
+) -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    """Per declared table: its own column names and its parents (inherited, partition of)."""
+    out = {}
+    for spec, _ in tables:
+        schema, name = split_name(spec.table or "", spec.schema_, "public")
+        parents = [split_name(p.table, p.schema_, schema) for p in spec.inherits]
+        if spec.partition_of is not None:
+            parents.append(split_name(spec.partition_of.table, spec.partition_of.schema_, schema))
+        out[(schema, name)] = (tuple(c.name for c in spec.columns), tuple(parents))
+    return out
+
+
 def build(files: list[SourceFile], *, complete: bool) -> Built:
     """`complete` is False when some file failed to load: a reference to a missing table is
     then not reported, since the table may be declared in that file."""
@@ -64,6 +85,8 @@ class Builder:
 
     def __init__(self, complete: bool) -> None:
         self.complete = complete
+        # per declared table: its own column names, its parents (see _family)
+        self.family: dict[tuple[str, str], tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
         self.problems: list[tuple[str, int, str]] = []
         self.schemas: dict[str, Schema] = {}
         self.used_schemas: dict[str, str | None] = {"public": None}  # name → first source
@@ -167,6 +190,7 @@ class Builder:
         self.known_schemas |= {split_name(s.table or "", s.schema_, "public")[0] for s, _ in tables}
         for f in files:
             self.collect_late(f.spec, Where(f.display, f.marks))
+        self.family = _family(tables)
         for spec, where in tables:
             TableBuilder(self, spec, where).build()
         for f in files:
@@ -256,6 +280,22 @@ class Builder:
         self.enums[(schema, name)] = Enum(schema, name, labels, spec.comment, source=where.source)
 
     # --- foreign keys, once every table is known ---------------------------------------------
+
+    def inherited_columns(self, key: tuple[str, str]) -> set[str]:
+        """Names of the columns a table has from its parents (INHERITS, PARTITION OF), all
+        the way up, as the specs declare them."""
+        found: set[str] = set()
+        seen = {key}
+        todo = list(self.family.get(key, ((), ()))[1])
+        while todo:
+            parent = todo.pop()
+            if parent in seen or parent not in self.family:
+                continue
+            seen.add(parent)
+            names, parents = self.family[parent]
+            found.update(names)
+            todo += parents
+        return found
 
     def partition_parent(self, key: tuple[str, str], where: Where) -> None:
         """A partition's parent must be a declared, partitioned table."""

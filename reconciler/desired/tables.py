@@ -54,6 +54,7 @@ class TableBuilder:
         self.where = where
         self.schema = self.name = ""
         self.columns_by_name: dict[str, Column] = {}
+        self.inherited: set[str] = set()
         self.constraint_names: dict[str, str] = {}  # name → source
 
     def build(self) -> None:
@@ -77,6 +78,7 @@ class TableBuilder:
             ctx.report(where.sub("renamed_from"), "renamed_from must differ from the table name")
         columns = self.columns()
         self.columns_by_name = {c.name: c for c in columns}
+        self.inherited = ctx.inherited_columns((schema, name)) - set(self.columns_by_name)
         for i, parent in enumerate(spec.inherits):
             if parent.columns:
                 ctx.report(where.sub("inherits", i, "columns"), "a parent table takes no columns")
@@ -104,9 +106,7 @@ class TableBuilder:
         if spec.grants:
             from reconciler.desired.grants import declare_grants
 
-            declare_grants(
-                ctx, "table", schema, name, spec.grants, where, list(self.columns_by_name)
-            )
+            declare_grants(ctx, "table", schema, name, spec.grants, where, self.column_names())
         for i, ix in enumerate(spec.indexes):
             self.index(ix, where.sub("indexes", i))
         if spec.triggers or spec.policies:
@@ -282,9 +282,13 @@ class TableBuilder:
             self.ctx.report(where, str(exc))
             return None
 
+    def column_names(self) -> list[str]:
+        """Its own columns and those its parents give it."""
+        return [*self.columns_by_name, *sorted(self.inherited)]
+
     def exist(self, cols: Sequence[str], where: Where, what: str, *, unique: bool = False) -> None:
         for j, col in enumerate(cols):
-            if col not in self.columns_by_name:
+            if col not in self.columns_by_name and col not in self.inherited:
                 self.ctx.report(where.sub(j), f"{what} column '{col}' is not a column of the table")
             elif unique and list(cols).index(col) != j:
                 self.ctx.report(where.sub(j), f"column '{col}' appears twice in the {what}")
