@@ -37,15 +37,15 @@ def _column(c: Column) -> dict[str, Any]:
             "generated": c.generated,
             "collation": c.collation,
             "sequence": c.sequence,
-            "identity_options": _identity_options(c) or None,
+            "sequence_options": _sequence_options(c) or None,
             "comment": c.comment,
         }
     )
 
 
-def _identity_options(c: Column) -> dict[str, Any]:
+def _sequence_options(c: Column) -> dict[str, Any]:
     """Only the options that differ from the defaults, numbers as integers."""
-    return {k: v == "true" if k == "cycle" else int(v) for k, v in c.identity_options}
+    return {k: v == "true" if k == "cycle" else int(v) for k, v in c.sequence_options}
 
 
 def _fk(fk: ForeignKey) -> dict[str, Any]:

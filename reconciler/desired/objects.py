@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import CompositeSpec, DomainSpec, IdentityOptionsSpec, SequenceSpec
+from reconciler.desired.spec import CompositeSpec, DomainSpec, SequenceOptionsSpec, SequenceSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
 from reconciler.model.pg import Check
@@ -67,7 +67,7 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
 
 
 def sequence_numbers(
-    ctx: Builder, spec: SequenceSpec | IdentityOptionsSpec, type_: str, where: Where
+    ctx: Builder, spec: SequenceSpec | SequenceOptionsSpec, type_: str, where: Where
 ) -> tuple[int, int, int, int, int] | None:
     """(start, increment, min, max, cache) with Postgres' defaults filled in, or None after
     reporting what is wrong (a sequence's or an identity column's options)."""

@@ -163,7 +163,7 @@ class CompositeSpec(_Spec):
     comment: Text | None = None
 
 
-class IdentityOptionsSpec(_Spec):
+class SequenceOptionsSpec(_Spec):
     """An identity column's sequence options (each default: Postgres' for the column type)."""
 
     start: Integer | None = None
@@ -185,7 +185,7 @@ class ColumnSpec(_Spec):
     comment: Text | None = None
     renamed_from: Ident | None = None
     sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
-    identity_options: IdentityOptionsSpec | None = None
+    sequence_options: SequenceOptionsSpec | None = None
     sequence_grants: list[GrantSpec] = []  # privileges on the owned sequence (`sequence:`)
 
 

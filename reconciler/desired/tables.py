@@ -18,9 +18,8 @@ from reconciler.desired import sqltext
 from reconciler.desired.lint import RULES, LintIgnore
 from reconciler.desired.spec import ColumnSpec, FileSpec, ForeignKeySpec, IndexSpec, TableSpec
 from reconciler.desired.yamlload import Where
-from reconciler.model import identity
+from reconciler.model import sequence_options as seqopts
 from reconciler.model.address import Address
-from reconciler.model.identity import Options
 from reconciler.model.pg import (
     Check,
     Column,
@@ -31,6 +30,7 @@ from reconciler.model.pg import (
     Table,
     Unique,
 )
+from reconciler.model.sequence_options import Options
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder
@@ -207,7 +207,7 @@ class TableBuilder:
             forced = "an identity" if c.identity else ("a primary key" if c.name in pk_cols else "")
             if forced and c.nullable and "nullable" in c.model_fields_set:
                 ctx.report(cw.sub("nullable"), f"{forced} column cannot be nullable")
-            options = self.identity_options(c, type_, cw)
+            options = self.sequence_options(c, type_, cw)
             sequence = None
             if c.sequence is not None:
                 try:
@@ -228,7 +228,7 @@ class TableBuilder:
                 renamed_from=c.renamed_from,
                 source=cw.source,
                 sequence=sequence,
-                identity_options=options,
+                sequence_options=options,
             )
             out.append(col)
         return tuple(out)
@@ -252,22 +252,26 @@ class TableBuilder:
             self.ctx, "sequence", schema, name, c.sequence_grants, where, key="sequence_grants"
         )
 
-    def identity_options(self, c: ColumnSpec, type_: str | None, where: Where) -> Options:
-        if c.identity_options is None:
+    def sequence_options(self, c: ColumnSpec, type_: str | None, where: Where) -> Options:
+        if c.sequence_options is None:
             return ()
-        if not c.identity:
-            self.ctx.report(where.sub("identity_options"), "identity_options need an identity")
+        if not (c.identity or c.sequence):
+            message = "sequence_options need an identity or a `sequence`"
+            self.ctx.report(where.sub("sequence_options"), message)
             return ()
         if type_ not in IDENTITY_TYPES:
-            return ()  # reported with the identity
+            if c.sequence and type_ is not None:
+                message = f"a sequence's column is smallint, integer or bigint, not {type_}"
+                self.ctx.report(where.sub("sequence_options"), message)
+            return ()  # an identity's is reported with it
         from reconciler.desired.objects import sequence_numbers
 
-        spec = c.identity_options
-        numbers = sequence_numbers(self.ctx, spec, type_, where.sub("identity_options"))
+        spec = c.sequence_options
+        numbers = sequence_numbers(self.ctx, spec, type_, where.sub("sequence_options"))
         if numbers is None:
             return ()
         start, increment, lo, hi, cache = numbers
-        return identity.options(
+        return seqopts.options(
             type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=spec.cycle
         )
 

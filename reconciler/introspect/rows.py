@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.model import identity as identity_model
+from reconciler.model import sequence_options as seqopts
 from reconciler.model.pg import (
     Check,
     Column,
@@ -309,10 +309,10 @@ def _column(row: tuple[Any, ...]) -> Column:
     # attgenerated is "s" (stored); PostgreSQL 18's virtual ("v") has no model field of its own.
     is_generated = generated != ""
     identity_ = _IDENTITY.get(identity)
-    options: identity_model.Options = ()
-    if identity_ is not None and seq[0] is not None:
+    options: seqopts.Options = ()
+    if (identity_ is not None or sequence is not None) and seq[0] is not None:
         start, increment, lo, hi, cache, cycle = seq
-        options = identity_model.options(
+        options = seqopts.options(
             type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=cycle
         )
     return Column(
@@ -325,7 +325,7 @@ def _column(row: tuple[Any, ...]) -> Column:
         collation=collation,
         comment=comment,
         sequence=None if identity_ else sequence,  # an identity's sequence is the identity's
-        identity_options=options,
+        sequence_options=options,
     )
 
 

@@ -70,7 +70,7 @@ class Column:
     # A sequence this column owns (a `serial` column: default nextval of it), schema-qualified.
     sequence: str | None = None
     # An identity's sequence options that differ from the defaults (model/identity.py).
-    identity_options: tuple[tuple[str, str], ...] = ()
+    sequence_options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

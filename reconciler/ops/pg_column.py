@@ -10,8 +10,8 @@ from pglast.visitors import Visitor
 
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
-from reconciler.model.identity import set_clauses
 from reconciler.model.pg import Column
+from reconciler.model.sequence_options import alter_sequence_clauses, set_clauses
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     DESTRUCTIVE,
@@ -268,12 +268,17 @@ class AlterColumn(Change):
             sets = []
             if n.identity != o.identity:
                 sets.append(f"SET GENERATED {n.identity.upper()}")
-            if n.identity_options != o.identity_options:
-                sets += set_clauses(n.type, o.identity_options, n.identity_options)
+            if n.sequence_options != o.sequence_options:
+                sets += set_clauses(n.type, o.sequence_options, n.sequence_options)
             if sets:
                 acts.append(f"ALTER COLUMN {col} {' '.join(sets)}")
         table = ident(self.schema, self.table)
-        return [Statement(f"ALTER TABLE {table} {a}") for a in acts]
+        out = [Statement(f"ALTER TABLE {table} {a}") for a in acts]
+        owned = o.sequence is not None and o.sequence == n.sequence and not n.identity
+        if owned and o.sequence_options != n.sequence_options:
+            clauses = alter_sequence_clauses(n.type, o.sequence_options, n.sequence_options)
+            out.append(Statement(f"ALTER SEQUENCE {n.sequence} {' '.join(clauses)}"))
+        return out
 
     def reverse(self) -> Change:
         return AlterColumn(

@@ -21,6 +21,7 @@ from reconciler.model.pg import (
     PrimaryKey,
     Unique,
 )
+from reconciler.model.sequence_options import clause
 
 
 def ident(*parts: str) -> str:
@@ -43,8 +44,9 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     and make the column its owner after, so dropping the column or table drops it too."""
     assert col.sequence is not None
     as_type = f" AS {col.type}" if col.type in _SEQUENCE_TYPES else ""
+    options = f" {clause(col.sequence_options)}" if col.sequence_options else ""
     return (
-        f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}",
+        f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}{options}",
         f"ALTER SEQUENCE {col.sequence} OWNED BY {ident(schema, table, col.name)}",
     )
 
@@ -59,9 +61,7 @@ def owned_sequence_address(col: Column) -> frozenset[Address]:
 
 def identity_clause(col: Column) -> str:
     """` (START WITH 100 …)` for an identity with options of its own, else nothing."""
-    from reconciler.model.identity import clause
-
-    return f" ({clause(col.identity_options)})" if col.identity_options else ""
+    return f" ({clause(col.sequence_options)})" if col.sequence_options else ""
 
 
 def column_def(col: Column) -> str:

@@ -1,6 +1,7 @@
-"""The sequence options of an identity column, kept as only those that differ from Postgres'
-defaults for the column's type and direction, in one fixed order: equal options compare equal
-however they were written (`start: 1` on an ascending identity is no option at all)."""
+"""The options of a column's sequence (an identity's, or the one a serial column owns), kept
+as only those that differ from Postgres' defaults for the column's type and direction, in one
+fixed order: equal options compare equal however they were written (`start: 1` on an
+ascending sequence is no option at all)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,11 @@ def clause(opts: Options) -> str:
         if k != "cycle" or v == "true"
     ]
     return " ".join(parts)
+
+
+def alter_sequence_clauses(type_: str, old: Options, new: Options) -> list[str]:
+    """The same changes for ALTER SEQUENCE, which takes them without `SET`."""
+    return [c.removeprefix("SET ") for c in set_clauses(type_, old, new)]
 
 
 def set_clauses(type_: str, old: Options, new: Options) -> list[str]:

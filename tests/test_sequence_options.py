@@ -12,7 +12,7 @@ columns:
   - name: id
     type: integer
     identity: always
-    identity_options: {{{options}}}
+    sequence_options: {{{options}}}
   - {{name: title, type: text}}
 """
 
@@ -27,7 +27,7 @@ def _cli(tmp, *args):
     return r
 
 
-def test_identity_options_apply_converge_alter_and_roll_back(pg_url, pg_conn, tmp_path):
+def test_sequence_options_apply_converge_alter_and_roll_back(pg_url, pg_conn, tmp_path):
     root = tmp_path / "schemas"
     _write(root, "start: 1000, increment: 10, cache: 1, min: 1")  # cache and min: defaults
     _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
@@ -39,7 +39,7 @@ def test_identity_options_apply_converge_alter_and_roll_back(pg_url, pg_conn, tm
 
     _write(root, "start: 1000, increment: 5, max: 5000")
     plan = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
-    assert "identity_options" in plan
+    assert "sequence_options" in plan
     _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
     pg_conn.execute("INSERT INTO tickets (title) VALUES ('c')")
     assert pg_conn.execute("SELECT max(id) FROM tickets").fetchone() == (1015,)
@@ -52,7 +52,7 @@ def test_identity_options_apply_converge_alter_and_roll_back(pg_url, pg_conn, tm
     assert pg_conn.execute(seq, (name,)).fetchone() == (10, 2147483647)
 
 
-def test_bad_identity_options_are_refused_with_file_and_line(pg_url, tmp_path):
+def test_bad_sequence_options_are_refused_with_file_and_line(pg_url, tmp_path):
     root = tmp_path / "schemas"
     _write(root, "start: ten")
     write_yaml(
@@ -60,13 +60,13 @@ def test_bad_identity_options_are_refused_with_file_and_line(pg_url, tmp_path):
         "other.yaml",
         "table: others\n"
         "columns:\n"
-        "  - {name: id, type: integer, identity_options: {start: 5}}\n"
-        "  - {name: n, type: smallint, identity: always, identity_options: {start: 40000}}\n"
-        "  - {name: m, type: bigint, identity: always, identity_options: {increment: 0}}\n",
+        "  - {name: id, type: integer, sequence_options: {start: 5}}\n"
+        "  - {name: n, type: smallint, identity: always, sequence_options: {start: 40000}}\n"
+        "  - {name: m, type: bigint, identity: always, sequence_options: {increment: 0}}\n",
     )
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert r.code == 1, r.text
-    assert "tickets.yaml:7: columns[0].identity_options.start: 'ten' is not a whole number" in r.err
-    assert "other.yaml:3: columns[0].identity_options: identity_options need an identity" in r.err
+    assert "tickets.yaml:7: columns[0].sequence_options.start: 'ten' is not a whole number" in r.err
+    assert "other.yaml:3: columns[0].sequence_options: sequence_options need an identity" in r.err
     assert "need -32768 ≤ min ≤ start ≤ max ≤ 32767 for a smallint sequence" in r.err
-    assert "columns[2].identity_options.increment: increment must not be zero" in r.err
+    assert "columns[2].sequence_options.increment: increment must not be zero" in r.err
