@@ -336,3 +336,30 @@ def drift(
             con.print("No drift: live matches the desired state and the last recorded apply.")
     if report.drifted:
         raise typer.Exit(ExitCode.CHANGES)
+
+
+@app.command("check")
+def check_cmd(
+    pg: str = PG,
+    schemas: Path = SCHEMAS,
+    plans: Path = typer.Option(Path("plans"), "--plans", help="The plans directory to check."),
+) -> None:
+    """Validate and lint, prove the plans directory intact, and try every pending plan (up,
+    down, up) on a scratch copy of the live schema: exit 0 all sound, 1 otherwise.
+
+    Example: reconciler check --pg postgresql://127.0.0.1/app --schemas schemas --plans plans
+    """
+    from reconciler.check import check
+
+    pg_url, _ = resolve_targets(pg, None)
+    if not pg_url:
+        raise InputError("check needs --pg URL (or RECONCILER_PG_URL).")
+    report = check(pg_url, schemas, plans)
+    con = out_console()
+    marks = {True: "[green]ok[/]  ", False: "[red]FAIL[/]", None: "[dim]note[/]"}
+    for f in report.findings:
+        con.print(f"{marks[f.ok]} {f.step:<9} {escape(f.message)}", highlight=False)
+    failures = sum(1 for f in report.findings if f.ok is False)
+    con.print("All checks passed." if report.ok else f"{failures} check(s) failed.")
+    if not report.ok:
+        raise typer.Exit(ExitCode.ERROR)

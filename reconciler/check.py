@@ -1,0 +1,308 @@
+"""`reconciler check` (the seed's `make migrate_check`): is what is about to be applied sound?
+
+1. The desired state validates and lints clean (warnings are listed, errors fail).
+2. The plans directory is intact, like a migrations sum file: every plan's files match the
+   checksums it recorded, every up has its down, no SQL file stands without its plan, and the
+   files of every plan the state records as applied are those that ran.
+3. Every pending plan (not recorded as applied) is tried on a scratch database cloned from the
+   live schema (`pg_dump --schema-only`, on the same server, dropped afterwards): up, then
+   down, which must give back exactly the schema it started from (pg_dump), then up again.
+   After the last one, a plan of the desired state against the scratch database must find no
+   changes. The first pending plan must also have been made against the live catalog as it
+   is now (its fingerprint), or apply would refuse it.
+
+The live database is only read. Redis steps of a plan are not tried (there is no scratch
+Redis); the report says so.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler.errors import InputError, ReconcilerError, StalePlan
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from reconciler.plan import Plan, Step
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    ok: bool | None  # True passed, False failed, None a note
+    step: str
+    message: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    def passed(self, step: str, message: str) -> None:
+        self.findings.append(Finding(True, step, message))
+
+    def failed(self, step: str, message: str) -> None:
+        self.findings.append(Finding(False, step, message))
+
+    def note(self, step: str, message: str) -> None:
+        self.findings.append(Finding(None, step, message))
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok is not False for f in self.findings)
+
+
+def check(pg_url: str, schemas_dir: Path, plans_dir: Path) -> Report:
+    from reconciler.plan.files import read_plan
+
+    report = Report()
+    _validate(report, schemas_dir)
+    plans = []
+    for path in sorted(plans_dir.glob("*.plan.json")):
+        try:
+            plans.append(read_plan(path))
+        except InputError as exc:
+            report.failed("plans", f"{path}: {exc}")
+    _integrity(report, plans_dir, plans)
+    from reconciler.connect import connect_pg
+
+    with connect_pg(pg_url, command="check") as conn:
+        applied = _applied(report, conn, plans_dir, plans)
+        pending = [p for p in plans if p.version not in applied and _has_pg(p)]
+        if not pending:
+            report.note("scratch", "no pending plan to try")
+            return report
+        _fresh(report, conn, pending[0])
+    with _scratch_database(pg_url) as scratch_url:
+        _try_pending(report, scratch_url, schemas_dir, pending)
+    return report
+
+
+def _has_pg(plan: Plan) -> bool:
+    return any(c.engine == "pg" for c in plan.changes)
+
+
+# --- 1. desired state ----------------------------------------------------------------------------
+
+
+def _validate(report: Report, schemas_dir: Path) -> None:
+    from reconciler.desired import load
+    from reconciler.desired.lint import lint
+
+    try:
+        want = load(schemas_dir)
+    except InputError as exc:
+        problems = [str(p) for p in getattr(exc, "problems", ())] or [str(exc)]
+        for problem in problems:
+            report.failed("validate", problem)
+        return
+    findings = lint(want)
+    errors = [f for f in findings if f.severity == "error"]
+    for f in findings:
+        where = f"{f.source}: " if f.source else ""
+        line = f"{where}[{f.rule}] {f.message}"
+        report.failed("lint", line) if f.severity == "error" else report.note("lint", line)
+    if not errors:
+        warnings = len(findings)
+        report.passed("validate", f"{len(want.files)} files valid; {warnings} lint warning(s)")
+
+
+# --- 2. the plans directory ----------------------------------------------------------------------
+
+
+def _integrity(report: Report, plans_dir: Path, plans: list[Plan]) -> None:
+    from reconciler.plan.files import verify_files
+
+    named = {p.name for p in plans}
+    for sql in sorted(plans_dir.glob("*_up.sql")) + sorted(plans_dir.glob("*_up.redis")):
+        stem = sql.name.rsplit("_up.", 1)[0]
+        down = sql.with_name(f"{stem}_down{sql.suffix}")
+        if not down.exists():
+            report.failed("plans", f"{sql} has no down file ({down.name})")
+        if stem not in named:
+            report.failed("plans", f"{sql} has no plan file ({stem}.plan.json)")
+    for p in plans:
+        problems = 0
+        for direction in ("up", "down"):
+            try:
+                verify_files(p, plans_dir, direction=direction)
+            except StalePlan as exc:
+                report.failed("plans", f"{p.name}: {exc}")
+                problems += 1
+        if not problems:
+            report.passed("plans", f"{p.name}: files match their checksums")
+
+
+def _applied(
+    report: Report, conn: psycopg.Connection, plans_dir: Path, plans: list[Plan]
+) -> set[str]:
+    """Versions the state records as applied; their files must be those that ran."""
+    from reconciler.plan.files import file_key, sha256
+    from reconciler.state.postgres import PgState
+
+    state = PgState(conn)
+    if not state.exists():
+        report.note("state", "no apply recorded yet: every plan is pending")
+        return set()
+    records = {r.version: r for r in state.history() if r.direction == "up"}
+    applied = {v for v, r in records.items() if r.status == "applied"}
+    by_version = {p.version: p for p in plans}
+    for version in sorted(applied):
+        rec, p = records[version], by_version.get(version)
+        if p is None:
+            report.note("state", f"{version} is applied; its files are not in {plans_dir}")
+            continue
+        for direction, recorded in (("up", rec.up_sha256), ("down", rec.down_sha256)):
+            meta = p.files.get(file_key("pg", direction))
+            if not meta or recorded is None:
+                continue
+            path = plans_dir / meta["name"]
+            text = path.read_text(encoding="utf-8") if path.exists() else None
+            if text is None:
+                report.failed("state", f"{p.name}: applied, and its {direction} file is missing")
+            elif sha256(text) != recorded:
+                report.failed(
+                    "state",
+                    f"{p.name}: its {direction} file differs from the one applied "
+                    f"(recorded sha256 {recorded[:12]}…)",
+                )
+    return applied
+
+
+def _fresh(report: Report, conn: psycopg.Connection, first: Plan) -> None:
+    from reconciler.introspect.postgres import introspect
+
+    live = introspect(conn).fingerprint()
+    if first.live_fingerprint and first.live_fingerprint != live:
+        report.failed(
+            "stale",
+            f"{first.name} was made against a catalog that has changed since: apply would "
+            "refuse it; make a new plan",
+        )
+    else:
+        report.passed("stale", f"{first.name} was made against the live catalog as it is now")
+
+
+# --- 3. pending plans on a scratch database ------------------------------------------------------
+
+
+def _binary(name: str) -> str:
+    from reconciler.devservers.postgres import find_pg_bindir
+
+    try:
+        candidate = find_pg_bindir() / name
+        if candidate.exists():
+            return str(candidate)
+    except ReconcilerError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise ReconcilerError(f"`{name}` was not found; check needs the PostgreSQL client tools.")
+    return found
+
+
+def _run(argv: list[str], *, stdin: str | None = None) -> str:
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+    r = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
+    if r.returncode != 0:
+        reason = (r.stderr.strip().splitlines() or ["failed"])[-1]
+        raise ReconcilerError(f"{Path(argv[0]).name} failed: {reason}")
+    return r.stdout
+
+
+def _dump(url: str) -> str:
+    argv = [_binary("pg_dump"), "--schema-only", "--no-owner", f"--dbname={url}"]
+    argv += ["--exclude-schema=reconciler", "--exclude-schema=reconciler_trash"]
+    return _run(argv)
+
+
+def _same_schema(a: str, b: str) -> bool:
+    """Two dumps equal but for the random key of `\\restrict` lines (pg_dump 15.14+)."""
+
+    def lines(text: str) -> list[str]:
+        return [x for x in text.splitlines() if not x.startswith(("\\restrict", "\\unrestrict"))]
+
+    return lines(a) == lines(b)
+
+
+@contextmanager
+def _scratch_database(pg_url: str) -> Iterator[str]:
+    """A new database on the same server holding the live schema (no rows); dropped after."""
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from reconciler.connect import connect_pg
+
+    name = f"reconciler_check_{secrets.token_hex(6)}"
+    schema = _dump(pg_url)
+    with connect_pg(pg_url, command="check") as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = make_conninfo(**{**conninfo_to_dict(pg_url), "dbname": name})
+        _run([_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url], stdin=schema)
+        yield url
+    finally:
+        with connect_pg(pg_url, command="check") as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan]) -> None:
+    from reconciler.apply.executor import run_statements
+    from reconciler.apply.timeouts import Timeouts
+    from reconciler.connect import connect_pg
+
+    def run(conn: psycopg.Connection, steps: list[Step]) -> str | None:
+        try:
+            run_statements(
+                conn, steps, timeouts=Timeouts(), log=lambda _: None, before_commit=lambda: None
+            )
+        except ReconcilerError as exc:
+            return str(exc)
+        return None
+
+    with connect_pg(url, command="check") as conn:
+        for p in pending:
+            if any(c.engine == "redis" for c in p.changes):
+                report.note("scratch", f"{p.name}: its Redis steps are not tried")
+            up = [s for s in p.up_statements() if s.change.engine == "pg"]
+            down = [s for s in p.down_statements() if s.change.engine == "pg"]
+            before = _dump(url)
+            if (error := run(conn, up)) is not None:
+                report.failed(
+                    "up", f"{p.name}: the up file fails on a copy of the live schema: {error}"
+                )
+                return
+            if (error := run(conn, down)) is not None:
+                report.failed("down", f"{p.name}: the down file fails after its up: {error}")
+                return
+            if not _same_schema(_dump(url), before):
+                report.failed("down", f"{p.name}: the down file does not give the schema back")
+                return
+            report.passed("down", f"{p.name}: up then down gives the schema back exactly")
+            if (error := run(conn, up)) is not None:
+                report.failed("up", f"{p.name}: the up file fails after its down: {error}")
+                return
+            report.passed("up", f"{p.name}: applies on a copy of the live schema")
+    from reconciler import api
+
+    after = api.plan(url, schemas_dir, out_dir=None).plan
+    if after.empty:
+        report.passed("desired", "after the pending plans the schema equals the desired state")
+    else:
+        names = ", ".join(c.address for c in after.changes[:5])
+        more = " …" if len(after.changes) > 5 else ""
+        report.failed(
+            "desired",
+            f"after the pending plans {len(after.changes)} change(s) remain: {names}{more}; "
+            "the plans do not reach the desired state (make a new plan)",
+        )
