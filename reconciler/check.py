@@ -81,7 +81,7 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path) -> Report:
             report.note("scratch", "no pending plan to try")
             return report
         _fresh(report, conn, pending[0])
-    with _scratch_database(pg_url) as scratch_url:
+    with scratch_database(pg_url) as scratch_url:
         _try_pending(report, scratch_url, schemas_dir, pending)
     return report
 
@@ -218,13 +218,13 @@ def _run(argv: list[str], *, stdin: str | None = None) -> str:
     return r.stdout
 
 
-def _dump(url: str) -> str:
+def dump(url: str) -> str:
     argv = [_binary("pg_dump"), "--schema-only", "--no-owner", f"--dbname={url}"]
     argv += ["--exclude-schema=reconciler", "--exclude-schema=reconciler_trash"]
     return _run(argv)
 
 
-def _same_schema(a: str, b: str) -> bool:
+def same_schema(a: str, b: str) -> bool:
     """Two dumps equal but for the random key of `\\restrict` lines (pg_dump 15.14+)."""
 
     def lines(text: str) -> list[str]:
@@ -234,20 +234,23 @@ def _same_schema(a: str, b: str) -> bool:
 
 
 @contextmanager
-def _scratch_database(pg_url: str) -> Iterator[str]:
-    """A new database on the same server holding the live schema (no rows); dropped after."""
+def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
+    """A new database on the same server, holding the live schema (no rows) when `clone`,
+    else empty; dropped afterwards whatever happens."""
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     from reconciler.connect import connect_pg
 
     name = f"reconciler_check_{secrets.token_hex(6)}"
-    schema = _dump(pg_url)
+    schema = dump(pg_url) if clone else ""
     with connect_pg(pg_url, command="check") as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         url = make_conninfo(**{**conninfo_to_dict(pg_url), "dbname": name})
-        _run([_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url], stdin=schema)
+        if clone:
+            psql = [_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url]
+            _run(psql, stdin=schema)
         yield url
     finally:
         with connect_pg(pg_url, command="check") as admin:
@@ -256,19 +259,22 @@ def _scratch_database(pg_url: str) -> Iterator[str]:
             )
 
 
-def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan]) -> None:
+def run(conn: psycopg.Connection, steps: list[Step]) -> str | None:
+    """Run Postgres steps as apply does (one transaction); the error's sentence, or None."""
     from reconciler.apply.executor import run_statements
     from reconciler.apply.timeouts import Timeouts
-    from reconciler.connect import connect_pg
 
-    def run(conn: psycopg.Connection, steps: list[Step]) -> str | None:
-        try:
-            run_statements(
-                conn, steps, timeouts=Timeouts(), log=lambda _: None, before_commit=lambda: None
-            )
-        except ReconcilerError as exc:
-            return str(exc)
-        return None
+    try:
+        run_statements(
+            conn, steps, timeouts=Timeouts(), log=lambda _: None, before_commit=lambda: None
+        )
+    except ReconcilerError as exc:
+        return str(exc)
+    return None
+
+
+def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan]) -> None:
+    from reconciler.connect import connect_pg
 
     with connect_pg(url, command="check") as conn:
         for p in pending:
@@ -276,7 +282,7 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
                 report.note("scratch", f"{p.name}: its Redis steps are not tried")
             up = [s for s in p.up_statements() if s.change.engine == "pg"]
             down = [s for s in p.down_statements() if s.change.engine == "pg"]
-            before = _dump(url)
+            before = dump(url)
             if (error := run(conn, up)) is not None:
                 report.failed(
                     "up", f"{p.name}: the up file fails on a copy of the live schema: {error}"
@@ -285,7 +291,7 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
             if (error := run(conn, down)) is not None:
                 report.failed("down", f"{p.name}: the down file fails after its up: {error}")
                 return
-            if not _same_schema(_dump(url), before):
+            if not same_schema(dump(url), before):
                 report.failed("down", f"{p.name}: the down file does not give the schema back")
                 return
             report.passed("down", f"{p.name}: up then down gives the schema back exactly")

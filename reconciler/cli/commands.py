@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -21,6 +22,9 @@ from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
 from reconciler.render.text import render_plan, render_unsupported
+
+if TYPE_CHECKING:
+    from reconciler.check import Report
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -354,7 +358,11 @@ def check_cmd(
     pg_url, _ = resolve_targets(pg, None)
     if not pg_url:
         raise InputError("check needs --pg URL (or RECONCILER_PG_URL).")
-    report = check(pg_url, schemas, plans)
+    _print_report(check(pg_url, schemas, plans))
+
+
+def _print_report(report: Report) -> None:
+    """One line per finding (ok / FAIL / note) and a summary; exit 1 on any failure."""
     con = out_console()
     marks = {True: "[green]ok[/]  ", False: "[red]FAIL[/]", None: "[dim]note[/]"}
     for f in report.findings:
@@ -363,3 +371,22 @@ def check_cmd(
     con.print("All checks passed." if report.ok else f"{failures} check(s) failed.")
     if not report.ok:
         raise typer.Exit(ExitCode.ERROR)
+
+
+@app.command("rollback-check")
+def rollback_check_cmd(
+    pg: str = PG,
+    schemas: Path = SCHEMAS,
+    prev_ref: str = typer.Option(..., "--prev-ref", help="The git ref of the previous release."),
+) -> None:
+    """Build the schema at the previous release on a scratch database, apply the plan to this
+    one, roll it back and compare: exit 0 when the rollback gives back exactly that schema.
+
+    Example: reconciler rollback-check --pg postgresql://127.0.0.1/app --prev-ref v1.4.0
+    """
+    from reconciler.rollback_check import rollback_check
+
+    pg_url, _ = resolve_targets(pg, None)
+    if not pg_url:
+        raise InputError("rollback-check needs --pg URL (or RECONCILER_PG_URL).")
+    _print_report(rollback_check(pg_url, schemas, prev_ref))
