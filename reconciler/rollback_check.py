@@ -23,8 +23,8 @@ from reconciler.errors import InputError
 def rollback_check(pg_url: str, schemas_dir: Path, prev_ref: str) -> Report:
     report = Report()
     with tempfile.TemporaryDirectory(prefix="reconciler-prev-") as tmp:
-        previous = _checkout(schemas_dir, prev_ref, Path(tmp))
-        report.note("git", f"the desired state at {prev_ref} is {previous}")
+        previous, commit = _checkout(schemas_dir, prev_ref, Path(tmp))
+        report.note("git", f"{prev_ref} is commit {commit[:12]}")
         with scratch_database(pg_url, clone=False) as url:
             _round_trip(report, url, previous, schemas_dir, prev_ref)
     return report
@@ -41,8 +41,8 @@ def _git(cwd: Path, *args: str) -> bytes:
     return r.stdout
 
 
-def _checkout(schemas_dir: Path, ref: str, into: Path) -> Path:
-    """The files of `schemas_dir` as they were at `ref`, written below `into`."""
+def _checkout(schemas_dir: Path, ref: str, into: Path) -> tuple[Path, str]:
+    """The files of `schemas_dir` as they were at `ref`, written below `into`; the commit."""
     here = schemas_dir.resolve()
     if not here.is_dir():
         raise InputError(f"No desired state directory at {schemas_dir}.")
@@ -55,7 +55,7 @@ def _checkout(schemas_dir: Path, ref: str, into: Path) -> Path:
     out = into / rel
     if not out.is_dir():
         raise InputError(f"{rel}/ does not exist at {ref}.")
-    return out
+    return out, commit
 
 
 def _round_trip(report: Report, url: str, previous: Path, current: Path, ref: str) -> None:

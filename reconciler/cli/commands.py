@@ -17,7 +17,7 @@ from reconciler import api
 from reconciler import desired as desired_mod
 from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
-from reconciler.connect import resolve_targets
+from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
@@ -355,9 +355,7 @@ def check_cmd(
     """
     from reconciler.check import check
 
-    pg_url, _ = resolve_targets(pg, None)
-    if not pg_url:
-        raise InputError("check needs --pg URL (or RECONCILER_PG_URL).")
+    pg_url = resolve_pg_url(pg)
     _print_report(check(pg_url, schemas, plans))
 
 
@@ -386,7 +384,5 @@ def rollback_check_cmd(
     """
     from reconciler.rollback_check import rollback_check
 
-    pg_url, _ = resolve_targets(pg, None)
-    if not pg_url:
-        raise InputError("rollback-check needs --pg URL (or RECONCILER_PG_URL).")
+    pg_url = resolve_pg_url(pg)
     _print_report(rollback_check(pg_url, schemas, prev_ref))
