@@ -122,21 +122,18 @@ rollback_check: $(STAMP)
 db_shell: $(STAMP)
 	@set -e; url="$(PG_URL)"; exec psql "$$url"
 
-# pg_dump -Fc of the database, plus a Redis RDB snapshot when a Redis URL resolves.
+# pg_dump -Fc of the database, every Redis key with its value and TTL (and the RDB snapshot)
+# when a Redis URL resolves; db_restore puts a backup back (FILE=backups/<stamp>.dump).
 db_backup: $(STAMP)
-	@set -e; url="$(PG_URL)"; mkdir -p $(BACKUP_DIR); \
-	stamp="$$(date -u +%Y%m%d%H%M%S)"; \
-	pg_dump -Fc --file="$(BACKUP_DIR)/$$stamp.dump" "$$url"; \
-	echo "wrote $(BACKUP_DIR)/$$stamp.dump"; \
-	redis_url="$(REDIS_URL)" || true; \
-	if [ -n "$$redis_url" ] && command -v redis-cli >/dev/null 2>&1; then \
-	  redis-cli -u "$$redis_url" --rdb "$(BACKUP_DIR)/$$stamp.rdb" >/dev/null; \
-	  echo "wrote $(BACKUP_DIR)/$$stamp.rdb"; \
-	fi
+	@set -e; url="$(PG_URL)"; redis_url="$(REDIS_URL)" || true; \
+	if [ -n "$$redis_url" ]; then set -- --redis "$$redis_url"; fi; \
+	$(RECONCILER) backup --pg "$$url" "$$@" --out $(BACKUP_DIR)
 
 db_restore: $(STAMP)
-	@test -n "$(FILE)" || { echo "usage: make db_restore FILE=$(BACKUP_DIR)/<timestamp>.dump" >&2; exit 2; }
-	@set -e; url="$(PG_URL)"; pg_restore --clean --if-exists --no-owner --dbname="$$url" "$(FILE)"
+	@test -n "$(FILE)" || { echo "usage: make db_restore FILE=$(BACKUP_DIR)/<stamp>.dump" >&2; exit 2; }
+	@set -e; url="$(PG_URL)"; redis_url="$(REDIS_URL)" || true; \
+	if [ -n "$$redis_url" ]; then set -- --redis "$$redis_url"; fi; \
+	$(RECONCILER) restore "$(FILE)" --pg "$$url" "$$@" --auto-approve
 
 dev-up: setup
 	$(RECONCILER) dev up

@@ -17,10 +17,7 @@ Redis); the report says so.
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import InputError, ReconcilerError
+from reconciler.pgclient import client_binary, run_client
 
 if TYPE_CHECKING:
     import psycopg
@@ -200,34 +198,10 @@ def _fresh(report: Report, conn: psycopg.Connection, first: Plan) -> None:
 # --- 3. pending plans on a scratch database ------------------------------------------------------
 
 
-def _binary(name: str) -> str:
-    from reconciler.devservers.postgres import find_pg_bindir
-
-    try:
-        candidate = find_pg_bindir() / name
-        if candidate.exists():
-            return str(candidate)
-    except ReconcilerError:
-        pass
-    found = shutil.which(name)
-    if found is None:
-        raise ReconcilerError(f"`{name}` was not found; check needs the PostgreSQL client tools.")
-    return found
-
-
-def _run(argv: list[str], *, stdin: str | None = None) -> str:
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
-    r = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
-    if r.returncode != 0:
-        reason = (r.stderr.strip().splitlines() or ["failed"])[-1]
-        raise ReconcilerError(f"{Path(argv[0]).name} failed: {reason}")
-    return r.stdout
-
-
 def dump(url: str) -> str:
-    argv = [_binary("pg_dump"), "--schema-only", "--no-owner", f"--dbname={url}"]
+    argv = [client_binary("pg_dump"), "--schema-only", "--no-owner", f"--dbname={url}"]
     argv += ["--exclude-schema=reconciler", "--exclude-schema=reconciler_trash"]
-    return _run(argv)
+    return run_client(argv)
 
 
 def same_schema(a: str, b: str) -> bool:
@@ -255,8 +229,8 @@ def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
     try:
         url = make_conninfo(**{**conninfo_to_dict(pg_url), "dbname": name})
         if clone:
-            psql = [_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url]
-            _run(psql, stdin=schema)
+            psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url]
+            run_client(psql, stdin=schema)
         yield url
     finally:
         with connect_pg(pg_url, command="check") as admin:

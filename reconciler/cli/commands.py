@@ -386,3 +386,46 @@ def rollback_check_cmd(
 
     pg_url = resolve_pg_url(pg)
     _print_report(rollback_check(pg_url, schemas, prev_ref))
+
+
+@app.command("backup")
+def backup_cmd(
+    pg: str = PG,
+    redis: str = REDIS,
+    out: Path = typer.Option(Path("backups"), "--out", help="Directory of the backup files."),
+) -> None:
+    """pg_dump -Fc of the database and every Redis key with its value and expiry (plus the
+    server's RDB snapshot when redis-cli is there), under one UTC stamp.
+
+    Example: reconciler backup --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
+    """
+    from reconciler.backup import backup
+
+    pg_url, redis_url = resolve_targets(pg, redis)
+    for path in backup(pg_url, redis_url, out):
+        out_console().print(f"wrote {escape(str(path))}")
+
+
+@app.command("restore")
+def restore_cmd(
+    backup_file: Path = typer.Argument(..., help="A backup's .dump or .redis file (or its stamp)."),
+    pg: str = PG,
+    redis: str = REDIS,
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask first."),
+) -> None:
+    """Put a backup back: pg_restore --clean of the database, RESTORE of every Redis key with
+    its expiry (one that has passed since is left out). Replaces what is there.
+
+    Example: reconciler restore backups/20261125120000.dump --auto-approve
+    """
+    from reconciler.backup import backup_files, restore
+
+    files = backup_files(backup_file)
+    pg_url, redis_url = resolve_targets(pg, redis)
+    names = ", ".join(p.name for p in files)
+    if not _confirm(f"Restore {names} over what the servers hold now?", auto_approve):
+        raise typer.Exit(ExitCode.ERROR)
+    wanted_pg = pg_url if any(p.suffix == ".dump" for p in files) else None
+    wanted_redis = redis_url if any(p.suffix == ".redis" for p in files) else None
+    for line in restore(files, wanted_pg, wanted_redis):
+        out_console().print(escape(line))
