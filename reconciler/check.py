@@ -5,8 +5,9 @@
    checksums it recorded, every up has its down, no SQL file stands without its plan, and the
    files of every plan the state records as applied are those that ran.
 3. Every pending plan (not recorded as applied) is tried on a scratch database cloned from the
-   live schema (`pg_dump --schema-only`, on the same server, dropped afterwards): up, then
-   down, which must give back exactly the schema it started from (pg_dump), then up again.
+   live schema (`pg_dump --schema-only`, on the same server, dropped afterwards): up, up once
+   more (a second run must fail nowhere: generated files guard every create), down, which must
+   give back exactly the schema it started from (pg_dump), then up again.
    After the last one, a plan of the desired state against the scratch database must find no
    changes. The first pending plan must also have been made against the live catalog as it
    is now (its fingerprint), or apply would refuse it.
@@ -268,13 +269,16 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
                     "up", f"{p.name}: the up file fails on a copy of the live schema: {error}"
                 )
                 return
+            if (error := run(conn, up)) is not None:
+                report.failed("up", f"{p.name}: the up file cannot run twice: {error}")
+                return
             if (error := run(conn, down)) is not None:
                 report.failed("down", f"{p.name}: the down file fails after its up: {error}")
                 return
             if not same_schema(dump(url), before):
                 report.failed("down", f"{p.name}: the down file does not give the schema back")
                 return
-            report.passed("down", f"{p.name}: up then down gives the schema back exactly")
+            report.passed("down", f"{p.name}: up, up again, down gives the schema back exactly")
             if (error := run(conn, up)) is not None:
                 report.failed("up", f"{p.name}: the up file fails after its down: {error}")
                 return

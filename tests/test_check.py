@@ -55,7 +55,7 @@ def test_a_sound_project_passes(pg_url, pg_conn, tmp_path):
     r = _check(tmp_path, pg_url)
 
     assert r.code == 0, r.text
-    assert "up then down gives the schema back exactly" in r.out
+    assert "up, up again, down gives the schema back exactly" in r.out
     assert "after the pending plans the schema equals the desired state" in r.out
     assert "was made against the live catalog as it is now" in r.out
     assert _scratch_databases(pg_conn) == before  # the scratch copy is gone
@@ -165,3 +165,27 @@ def test_lint_errors_fail_and_warnings_are_notes(pg_url, tmp_path):
 
     assert r.code == 1
     assert "[pk-uuid-id]" in r.out
+
+
+def test_an_up_that_cannot_run_twice_fails(pg_url, tmp_path):
+    plans = _project(tmp_path, pg_url)
+    pending = sorted(plans.glob("*.plan.json"))[-1]
+    plan = read_plan(pending)
+    for path in plans.glob(f"{plan.name}*"):
+        path.unlink()
+    planted = dataclasses.replace(
+        plan,
+        changes=tuple(
+            dataclasses.replace(
+                c, up=("ALTER TABLE public.accounts ADD COLUMN balance numeric NOT NULL DEFAULT 0",)
+            )
+            for c in plan.changes
+        ),
+    )
+    write_plan(planted, plans)
+
+    r = _check(tmp_path, pg_url)
+
+    assert r.code == 1
+    assert "the up file cannot run twice" in r.out
+    assert 'column "balance" of relation "accounts" already exists' in r.out

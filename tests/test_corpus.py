@@ -3,8 +3,9 @@ round trip through the whole tool.
 
 Per case, on the session's server: load A from a.sql and B from b.sql into fresh databases;
 `export` B (nothing in it may be unsupported); `apply` the export to A; A must then equal B by
-`pg_dump --schema-only`; a second `plan` must find no changes; `rollback --last` must give A
-back exactly as a.sql built it. Each step's outcome goes into the corpus report that
+`pg_dump --schema-only`; a second `plan` must find no changes; the applied up file, run once
+more with psql, must succeed and change nothing; `rollback --last` must give A back exactly
+as a.sql built it. Each step's outcome goes into the corpus report that
 `make corpus` prints (conftest.py) and docs/coverage.md summarises.
 
 `case.yaml` (optional): `xfail: "<what is missing>"` marks a case that needs a capability the
@@ -14,6 +15,7 @@ model does not have yet (strict: the case must fail, so a gap closed is noticed)
 from __future__ import annotations
 
 import difflib
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,11 @@ import psycopg
 import pytest
 import yaml
 
+from reconciler.pgclient import client_binary
 from tests.helpers import Result, run_cli
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-STEPS = ("load", "export", "apply", "equal", "replan", "rollback")
+STEPS = ("load", "export", "apply", "equal", "replan", "rerun", "rollback")
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,16 @@ def test_corpus_case(case: Case, make_pg_database, pg_dump_schema, corpus_report
     if "No changes." not in r.out:
         steps.fail("replan", f"a second plan is not empty:\n{r.out}")
     steps.ok("replan")
+
+    # the applied up file runs a second time, as psql replays it, and changes nothing
+    up_file = sorted((tmp_path / "plans").glob("*_up.sql"))[-1]
+    psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(up_file)]
+    rerun = subprocess.run([*psql, a_url], capture_output=True, text=True, check=False)
+    if rerun.returncode != 0:
+        steps.fail("rerun", f"the up file cannot run twice:\n{rerun.stderr}")
+    if (a_again := _schema(a_url, pg_dump_schema)) != b_dump:
+        steps.fail("rerun", "a second run of the up file changed A:\n" + _diff(b_dump, a_again))
+    steps.ok("rerun")
 
     _cli("rollback", steps, tmp_path, "rollback", "--pg", a_url, "--last", "--auto-approve")
     a_back = _schema(a_url, pg_dump_schema)

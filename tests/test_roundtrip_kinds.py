@@ -42,6 +42,7 @@ import yaml
 
 import reconciler.plan
 from reconciler.model.address import Address
+from reconciler.pgclient import client_binary
 from tests.conftest import TOOL_SCHEMAS, normalize_dump, pg_dump_binary
 from tests.helpers import Result, run_cli, write_yaml
 
@@ -307,12 +308,20 @@ def test_roundtrip(
     replan = _plan(tmp_path, url, case.after, replan_dir, "--detailed-exitcode")
 
     # 3. the same schema as the hand-written reference
-    _assert_same_schema(after.result(), expected_after.result(), "schema after apply")
+    reference = expected_after.result()
+    _assert_same_schema(after.result(), reference, "schema after apply")
 
     # 4. converged: nothing left to do, and no plan files written
     assert replan.code == 0, f"re-plan is not empty (exit {replan.code}):\n{replan.text}"
     assert "No changes." in replan.out
     assert not replan_dir.exists() or not any(replan_dir.iterdir())
+
+    # 4b. the up file can run again, as psql replays it, and changes nothing
+    up_file = sorted(plans.glob("*_up.sql"))[-1]  # the apply of after/
+    psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(up_file)]
+    rerun = subprocess.run([*psql, url], capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, f"the up file cannot run twice:\n{rerun.stderr}"
+    _assert_same_schema(Dump(url).result(), reference, "schema after a second up")
 
     # 5. the down file restores the starting point (or what an irreversible step leaves)
     rollback = ["rollback", "--pg", url, "--last", "--out", str(plans), "--auto-approve"]

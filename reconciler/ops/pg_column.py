@@ -25,6 +25,8 @@ from reconciler.ops.base import (
 from reconciler.ops.pg_table import rename_identity_sequence
 from reconciler.ops.sqltext import (
     column_def,
+    dollar_quote,
+    guarded,
     ident,
     identity_clause,
     literal,
@@ -193,12 +195,11 @@ class RenameColumn(Change):
         return Address.of("pg", "column", self.schema, self.table, self.new_name)
 
     def statements(self) -> list[Statement]:
-        out = [
-            Statement(
-                f"ALTER TABLE {ident(self.schema, self.table)} "
-                f"RENAME COLUMN {ident(self.old_name)} TO {ident(self.new_name)}"
-            )
-        ]
+        rename = (
+            f"ALTER TABLE {ident(self.schema, self.table)} "
+            f"RENAME COLUMN {ident(self.old_name)} TO {ident(self.new_name)}"
+        )
+        out = [Statement(guarded(rename, "undefined_column"))]
         if self.identity:
             out.append(rename_identity_sequence(self.schema, self.table, self.new_name))
         return out
@@ -273,12 +274,30 @@ class AlterColumn(Change):
             if sets:
                 acts.append(f"ALTER COLUMN {col} {' '.join(sets)}")
         table = ident(self.schema, self.table)
-        out = [Statement(f"ALTER TABLE {table} {a}") for a in acts]
+        becomes_identity = n.identity is not None and o.identity is None
+        out = [Statement(self._rerunnable(table, a, becomes_identity)) for a in acts]
         owned = o.sequence is not None and o.sequence == n.sequence and not n.identity
         if owned and o.sequence_options != n.sequence_options:
             clauses = alter_sequence_clauses(n.type, o.sequence_options, n.sequence_options)
             out.append(Statement(f"ALTER SEQUENCE {n.sequence} {' '.join(clauses)}"))
         return out
+
+    def _rerunnable(self, table: str, act: str, becomes_identity: bool) -> str:
+        """The statement of one action, so that a second run of the file passes: once the
+        column is an identity, neither ADD GENERATED nor DROP DEFAULT applies to it again."""
+        text = f"ALTER TABLE {table} {act}"
+        if not becomes_identity:
+            return text
+        if " ADD GENERATED " in f" {act}":
+            return guarded(text, "object_not_in_prerequisite_state")
+        if act.endswith(" DROP DEFAULT"):
+            check = (
+                "SELECT FROM pg_catalog.pg_attribute WHERE attrelid = "
+                f"{literal(table)}::regclass AND attname = {literal(self.new.name)} "
+                "AND attidentity <> ''"
+            )
+            return f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({check}) THEN {text}; END IF; END')}"
+        return text
 
     def reverse(self) -> Change:
         return AlterColumn(
@@ -345,7 +364,8 @@ class SetGenerated(Change):
         if self.old.generated is not None and self.new.generated is None:
             out = [
                 Statement(
-                    f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} DROP EXPRESSION"
+                    f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} "
+                    "DROP EXPRESSION IF EXISTS"
                 )
             ]
             out += AlterColumn(

@@ -18,7 +18,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.sqltext import constraint_def, ident, literal
+from reconciler.ops.sqltext import constraint_def, guarded, ident, literal
 
 
 def constraint_kind(c: Constraint) -> str:
@@ -42,6 +42,15 @@ def constraint_deps(schema: str, table: str, c: Constraint) -> frozenset[Address
     return frozenset(deps)
 
 
+def add_constraint_sql(table: str, k: Constraint) -> str:
+    """ALTER TABLE … ADD CONSTRAINT, a no-op when the constraint is there already (a second
+    run of the file): its name is taken (an index's for a key), or the table has its key."""
+    errors = ["duplicate_object", "duplicate_table"]
+    if isinstance(k, PrimaryKey):
+        errors.append("invalid_table_definition")  # "multiple primary keys … not allowed"
+    return guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", *errors)
+
+
 @dataclass(frozen=True, slots=True)
 class AddConstraint(Change):
     schema: str
@@ -59,7 +68,7 @@ class AddConstraint(Change):
 
     def statements(self) -> list[Statement]:
         table = ident(self.schema, self.table)
-        out = [Statement(f"ALTER TABLE {table} ADD {constraint_def(self.constraint)}")]
+        out = [Statement(add_constraint_sql(table, self.constraint))]
         if self.constraint.comment is not None:
             out.append(
                 Statement(
@@ -157,7 +166,7 @@ class SetValidity(Change):
             return [Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")]
         out = [
             Statement(f"ALTER TABLE {table} DROP CONSTRAINT {name}"),
-            Statement(f"ALTER TABLE {table} ADD {constraint_def(self.new)}"),
+            Statement(add_constraint_sql(table, self.new)),
         ]
         if self.new.comment is not None:
             out.append(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Function
 from reconciler.ops.base import Action, Change, Statement
-from reconciler.ops.sqltext import ident, literal
+from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal
 
 # Bodies are validated when the function runs, as pg_dump does: a function may then be created
 # before the tables its body reads (and the tables whose defaults call it after it).
@@ -16,14 +16,6 @@ NO_BODY_CHECK = Statement("SET LOCAL check_function_bodies = off")
 
 # Settings whose value is a list: each element is quoted on its own, as the server stores it.
 _LIST_SETTINGS = frozenset({"search_path", "temp_tablespaces", "session_preload_libraries"})
-
-
-def _dollar_quote(body: str) -> str:
-    tag, n = "$body$", 0
-    while tag in body:
-        n += 1
-        tag = f"$body{n}$"
-    return f"{tag}{body}{tag}"
 
 
 def _setting(entry: str) -> str:
@@ -48,7 +40,7 @@ def function_sql(f: Function, *, replace: bool = False, schema: str | None = Non
         lines.append(f"PARALLEL {f.parallel.upper()}")
     lines.append("SECURITY DEFINER" if f.security_definer else "SECURITY INVOKER")
     lines += [_setting(c) for c in f.config]
-    lines.append(f"AS {_dollar_quote(f.body)}")
+    lines.append(f"AS {dollar_quote(f.body, 'body')}")
     return "\n".join(lines)
 
 
@@ -73,7 +65,8 @@ class CreateFunction(Change):
         return self.function.address
 
     def statements(self) -> list[Statement]:
-        return [NO_BODY_CHECK, Statement(function_sql(self.function)), *_comment(self.function)]
+        create = guarded(function_sql(self.function), "duplicate_function")
+        return [NO_BODY_CHECK, Statement(create), *_comment(self.function)]
 
     def reverse(self) -> Change:
         return DropFunction(self.function, self.deps)

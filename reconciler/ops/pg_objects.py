@@ -14,7 +14,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.sqltext import ident, literal
+from reconciler.ops.sqltext import guarded, ident, literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +199,8 @@ class CreateEnum(Change):
 
     def statements(self) -> list[Statement]:
         labels = ", ".join(literal(v) for v in self.enum.labels)
-        out = [
-            Statement(f"CREATE TYPE {ident(self.enum.schema, self.enum.name)} AS ENUM ({labels})")
-        ]
+        create = f"CREATE TYPE {ident(self.enum.schema, self.enum.name)} AS ENUM ({labels})"
+        out = [Statement(guarded(create, "duplicate_object"))]
         if self.enum.comment is not None:
             out.append(
                 Statement(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Policy
 from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement
-from reconciler.ops.sqltext import ident, literal
+from reconciler.ops.sqltext import guarded, ident, literal
 
 
 def row_security_sql(schema: str, table: str, state: str) -> list[Statement]:
@@ -90,7 +90,7 @@ class CreatePolicy(Change):
 
     def statements(self) -> list[Statement]:
         p = self.policy
-        out = [Statement(policy_sql(p))]
+        out = [Statement(guarded(policy_sql(p), "duplicate_object"))]
         if p.comment is not None:
             target = f"POLICY {ident(p.name)} ON {ident(p.schema, p.table)}"
             out.append(Statement(f"COMMENT ON {target} IS {literal(p.comment)}"))

@@ -24,6 +24,8 @@ from reconciler.ops.pg_policy import row_security_sql
 from reconciler.ops.sqltext import (
     column_def,
     constraint_def,
+    dollar_quote,
+    guarded,
     ident,
     literal,
     owned_sequence,
@@ -62,22 +64,22 @@ def rename_identity_sequence(schema: str, table: str, column: str) -> Statement:
     """
     labels = ["seq", *(f"seq{i}" for i in range(1, 10))]
     names = ", ".join(literal(make_object_name(table, column, label)) for label in labels)
+    # A second run of the file may find the column renamed since: then there is nothing to do.
     body = (
-        f"DECLARE seq regclass := pg_get_serial_sequence({literal(ident(schema, table))}, "
-        f"{literal(column)})::regclass; candidate text; "
-        f"BEGIN IF seq IS NULL THEN RETURN; END IF; "
+        f"DECLARE seq regclass; candidate text; BEGIN "
+        f"IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute "
+        f"WHERE attrelid = to_regclass({literal(ident(schema, table))}) "
+        f"AND attname = {literal(column)} AND NOT attisdropped) THEN RETURN; END IF; "
+        f"seq := pg_get_serial_sequence({literal(ident(schema, table))}, "
+        f"{literal(column)})::regclass; "
+        f"IF seq IS NULL THEN RETURN; END IF; "
         f"FOREACH candidate IN ARRAY ARRAY[{names}] LOOP "
         f"IF to_regclass(format('%I.%I', {literal(schema)}, candidate)) = seq THEN RETURN; END IF; "
         f"IF to_regclass(format('%I.%I', {literal(schema)}, candidate)) IS NULL THEN "
         "EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', seq, candidate); RETURN; END IF; "
         "END LOOP; END"
     )
-    tag = "$reconciler$"
-    n = 0
-    while tag in body:  # a dollar-quote tag that cannot occur inside the body
-        n += 1
-        tag = f"$reconciler{n}$"
-    return Statement(f"DO {tag} {body} {tag}")
+    return Statement(f"DO {dollar_quote(body)}")
 
 
 def _valid(k: object) -> bool:
@@ -87,7 +89,11 @@ def _valid(k: object) -> bool:
 def not_valid_checks_sql(t: Table) -> list[str]:
     """NOT VALID checks cannot be written inside CREATE TABLE: each is added after it."""
     table = ident(t.schema, t.name)
-    return [f"ALTER TABLE {table} ADD {constraint_def(k)}" for k in t.checks if not k.valid]
+    return [
+        guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", "duplicate_object")
+        for k in t.checks
+        if not k.valid
+    ]
 
 
 def create_table_sql(t: Table) -> str:
@@ -248,9 +254,16 @@ class SetPartition(Change):
     def statements(self) -> list[Statement]:
         t = ident(self.schema, self.table)
         return [
-            Statement(f"ALTER TABLE {ident(*self.old_parent)} DETACH PARTITION {t}"),
             Statement(
-                f"ALTER TABLE {ident(*self.new_parent)} ATTACH PARTITION {t} {self.new_bound}"
+                guarded(
+                    f"ALTER TABLE {ident(*self.old_parent)} DETACH PARTITION {t}", "undefined_table"
+                )
+            ),
+            Statement(
+                guarded(
+                    f"ALTER TABLE {ident(*self.new_parent)} ATTACH PARTITION {t} {self.new_bound}",
+                    "wrong_object_type",
+                )
             ),
         ]
 
@@ -311,8 +324,16 @@ class SetInherits(Change):
 
     def statements(self) -> list[Statement]:
         t = ident(self.schema, self.table)
-        out = [f"ALTER TABLE {t} NO INHERIT {ident(*p)}" for p in self.old if p not in self.new]
-        out += [f"ALTER TABLE {t} INHERIT {ident(*p)}" for p in self.new if p not in self.old]
+        out = [
+            guarded(f"ALTER TABLE {t} NO INHERIT {ident(*p)}", "undefined_table")
+            for p in self.old
+            if p not in self.new
+        ]
+        out += [
+            guarded(f"ALTER TABLE {t} INHERIT {ident(*p)}", "duplicate_table")
+            for p in self.new
+            if p not in self.old
+        ]
         return [Statement(text) for text in out]
 
     def reverse(self) -> Change:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Trigger
 from reconciler.ops.base import Action, Change, Statement
-from reconciler.ops.sqltext import ident, idents, literal
+from reconciler.ops.sqltext import guarded, ident, idents, literal
 
 
 def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
@@ -43,7 +43,7 @@ class CreateTrigger(Change):
 
     def statements(self) -> list[Statement]:
         t = self.trigger
-        out = [Statement(trigger_sql(t))]
+        out = [Statement(guarded(trigger_sql(t), "duplicate_object"))]
         if t.comment is not None:
             target = f"TRIGGER {ident(t.name)} ON {ident(t.schema, t.table)}"
             out.append(Statement(f"COMMENT ON {target} IS {literal(t.comment)}"))

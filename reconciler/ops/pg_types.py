@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import CompositeType, Domain, Sequence
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
-from reconciler.ops.sqltext import ident, literal
+from reconciler.ops.sqltext import guarded, ident, literal
 
 
 def _comment(kind: str, schema: str, name: str, comment: str | None) -> list[Statement]:
@@ -37,7 +37,9 @@ class CreateSequence(Change):
     def statements(self) -> list[Statement]:
         q = self.sequence
         return [
-            Statement(f"CREATE SEQUENCE {ident(q.schema, q.name)} {sequence_options(q)}"),
+            Statement(
+                f"CREATE SEQUENCE IF NOT EXISTS {ident(q.schema, q.name)} {sequence_options(q)}"
+            ),
             *_comment("SEQUENCE", q.schema, q.name, q.comment),
         ]
 
@@ -123,7 +125,10 @@ def _domain_sql(d: Domain) -> list[Statement]:
         text += "\nNOT NULL"
     for k in d.checks:
         text += f"\nCONSTRAINT {ident(k.name)} CHECK ({k.expression})"
-    out = [Statement(text), *_comment("DOMAIN", d.schema, d.name, d.comment)]
+    out = [
+        Statement(guarded(text, "duplicate_object")),
+        *_comment("DOMAIN", d.schema, d.name, d.comment),
+    ]
     for k in d.checks:
         if k.comment is not None:
             out.append(
@@ -275,7 +280,11 @@ class CreateComposite(Change):
             for name, type_, collation in t.attributes
         )
         return [
-            Statement(f"CREATE TYPE {ident(t.schema, t.name)} AS ({attributes})"),
+            Statement(
+                guarded(
+                    f"CREATE TYPE {ident(t.schema, t.name)} AS ({attributes})", "duplicate_object"
+                )
+            ),
             *_comment("TYPE", t.schema, t.name, t.comment),
         ]
 
@@ -335,7 +344,7 @@ class AlterComposite(Change):
     def statements(self) -> list[Statement]:
         had = {a[0]: a for a in self.old.attributes}
         has = {a[0]: a for a in self.new.attributes}
-        acts = [f"DROP ATTRIBUTE {ident(name)}" for name in had if name not in has]
+        acts = [f"DROP ATTRIBUTE IF EXISTS {ident(name)}" for name in had if name not in has]
         for name, type_, collation in self.new.attributes:
             if name not in had:
                 continue
@@ -347,7 +356,8 @@ class AlterComposite(Change):
         ]
         if not acts:
             return []
-        return [Statement(f"ALTER TYPE {ident(self.new.schema, self.new.name)} {', '.join(acts)}")]
+        text = f"ALTER TYPE {ident(self.new.schema, self.new.name)} {', '.join(acts)}"
+        return [Statement(guarded(text, "duplicate_column"))]
 
     def reverse(self) -> Change:
         return AlterComposite(self.new, self.old, self.deps)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import View
 from reconciler.ops.base import Action, Change, Statement
-from reconciler.ops.sqltext import ident, literal
+from reconciler.ops.sqltext import guarded, ident, literal
 
 
 def _keyword(v: View) -> str:
@@ -38,7 +38,7 @@ class CreateView(Change):
 
     def statements(self) -> list[Statement]:
         v = self.view
-        out = [Statement(create_view_sql(v))]
+        out = [Statement(guarded(create_view_sql(v), "duplicate_table"))]
         if v.comment is not None:
             target = f"{_keyword(v)} {ident(v.schema, v.name)}"
             out.append(Statement(f"COMMENT ON {target} IS {literal(v.comment)}"))

@@ -51,6 +51,23 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     )
 
 
+def dollar_quote(text: str, name: str = "reconciler") -> str:
+    """`text` between `$name$` tags that cannot occur inside it."""
+    tag, n = f"${name}$", 0
+    while tag in text:
+        n += 1
+        tag = f"${name}{n}$"
+    return f"{tag}{text}{tag}"
+
+
+def guarded(statement: str, *conditions: str) -> str:
+    """`statement` made re-runnable where Postgres has no IF [NOT] EXISTS for it: run in a DO
+    block that lets the named errors pass (the object is there already, or gone already), so
+    the second run of an up or down file changes nothing instead of failing."""
+    body = f"BEGIN\n{statement};\nEXCEPTION WHEN {' OR '.join(conditions)} THEN NULL;\nEND"
+    return f"DO {dollar_quote(body)}"
+
+
 def owned_sequence_address(col: Column) -> frozenset[Address]:
     """The address of the sequence a serial column owns (its grants need it), if any."""
     names = split_qualified(col.sequence) if col.sequence is not None else ()
