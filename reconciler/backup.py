@@ -79,9 +79,9 @@ def dump_keys(redis_url: str, path: Path) -> int:
     try:
         with tmp.open("wb") as out:
             out.write(MAGIC)
-            from reconciler.introspect.redis_keys import _uses_pttl
+            from reconciler.introspect.redis_keys import uses_pttl
 
-            relative = _uses_pttl(client)  # a server before 7.0 has no PEXPIRETIME
+            relative = uses_pttl(client)  # a server before 7.0 has no PEXPIRETIME
             cursor = 0
             while True:
                 cursor, keys = client.scan(cursor=cursor, count=_BATCH)

@@ -255,7 +255,7 @@ def test_pttl_fallback_gives_the_same_report(
 ) -> None:
     """Servers before 7.0 have no PEXPIRETIME: PTTL plus the server's TIME gives the same."""
     _load_mixed(private)
-    monkeypatch.setattr(redis_keys, "_uses_pttl", lambda client: True)
+    monkeypatch.setattr(redis_keys, "uses_pttl", lambda client: True)
     report = scan_keyspace(private, PATTERNS, batch=5)
     actual, expected = _comparable(report), _expected_mixed()
     _with_examples(actual, expected)

@@ -9,11 +9,15 @@ is; anything else keeps its text and is spelled by the server's probe (canonical
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
 from reconciler.desired.sqltext import SqlTextError, check_tokens
 from reconciler.ops.sqltext import ident
+
+if TYPE_CHECKING:
+    from reconciler.desired.tables import TableBuilder
 
 STRATEGIES = {"r": "RANGE", "l": "LIST", "h": "HASH"}
 _SPACE = re.compile(r"\s+")
@@ -78,3 +82,44 @@ def partition_bound(text: str) -> str:
     if bound.strategy == "h":
         return f"FOR VALUES WITH (modulus {bound.modulus}, remainder {bound.remainder})"
     return f"FOR VALUES {_FIRST_WORD.sub('', _FIRST_WORD.sub('', text, count=1), count=1)}"
+
+
+def build_partition_key(table: TableBuilder) -> str | None:
+    """The table's `partition_by`, checked against its columns; None after reporting."""
+    if table.spec.partition_by is None:
+        return None
+    try:
+        return partition_key(table.spec.partition_by, list(table.columns_by_name))
+    except SqlTextError as exc:
+        table.ctx.report(table.where.sub("partition_by"), str(exc))
+        return None
+
+
+def build_partition(table: TableBuilder) -> tuple[tuple[str, str] | None, str | None]:
+    """(parent, bound) of a partition; (None, None) for any other table or after reporting."""
+    from reconciler.desired.tables import split_name
+
+    ctx, spec, where = table.ctx, table.spec, table.where
+    parent = spec.partition_of
+    if parent is None:
+        if spec.bound is not None:
+            ctx.report(where.sub("bound"), "a bound is for a partition: add partition_of")
+        return None, None
+    pw = where.sub("partition_of")
+    key = split_name(parent.table, parent.schema_, table.schema)
+    if not (ctx.name_ok(key[0], pw) and ctx.name_ok(key[1], pw)):
+        return None, None
+    if parent.columns:
+        ctx.report(pw.sub("columns"), "a parent table takes no columns")
+    if spec.columns:
+        ctx.report(where.sub("columns"), "a partition's columns are its parent's: list none")
+    if spec.inherits:
+        ctx.report(where.sub("inherits"), "a partition cannot also inherit from tables")
+    if spec.bound is None:
+        ctx.report(pw, "a partition needs a bound: FOR VALUES … or DEFAULT")
+        return None, None
+    try:
+        return key, partition_bound(spec.bound)
+    except SqlTextError as exc:
+        ctx.report(where.sub("bound"), str(exc))
+        return None, None

@@ -82,7 +82,9 @@ class TableBuilder:
         for i, parent in enumerate(spec.inherits):
             if parent.columns:
                 ctx.report(where.sub("inherits", i, "columns"), "a parent table takes no columns")
-        partition_of, bound = self.partition()
+        from reconciler.desired.partitions import build_partition, build_partition_key
+
+        partition_of, bound = build_partition(self)
         ctx.tables[(schema, name)] = Table(
             schema=schema,
             name=name,
@@ -96,7 +98,7 @@ class TableBuilder:
             row_security=spec.row_security,
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
-            partition_by=self.partition_key(),
+            partition_by=build_partition_key(self),
             partition_of=partition_of,
             bound=bound,
         )
@@ -117,48 +119,6 @@ class TableBuilder:
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
         self.lint_ignores()
-
-    # --- partitioning ---------------------------------------------------------------------------
-
-    def partition_key(self) -> str | None:
-        if self.spec.partition_by is None:
-            return None
-        from reconciler.desired.partitions import partition_key
-
-        try:
-            return partition_key(self.spec.partition_by, list(self.columns_by_name))
-        except sqltext.SqlTextError as exc:
-            self.ctx.report(self.where.sub("partition_by"), str(exc))
-            return None
-
-    def partition(self) -> tuple[tuple[str, str] | None, str | None]:
-        """(parent, bound) of a partition; (None, None) for any other table."""
-        ctx, spec, where = self.ctx, self.spec, self.where
-        parent = spec.partition_of
-        if parent is None:
-            if spec.bound is not None:
-                ctx.report(where.sub("bound"), "a bound is for a partition: add partition_of")
-            return None, None
-        pw = where.sub("partition_of")
-        key = split_name(parent.table, parent.schema_, self.schema)
-        if not (ctx.name_ok(key[0], pw) and ctx.name_ok(key[1], pw)):
-            return None, None
-        if parent.columns:
-            ctx.report(pw.sub("columns"), "a parent table takes no columns")
-        if spec.columns:
-            ctx.report(where.sub("columns"), "a partition's columns are its parent's: list none")
-        if spec.inherits:
-            ctx.report(where.sub("inherits"), "a partition cannot also inherit from tables")
-        if spec.bound is None:
-            ctx.report(pw, "a partition needs a bound: FOR VALUES … or DEFAULT")
-            return None, None
-        from reconciler.desired.partitions import partition_bound
-
-        try:
-            return key, partition_bound(spec.bound)
-        except sqltext.SqlTextError as exc:
-            ctx.report(where.sub("bound"), str(exc))
-            return None, None
 
     def exclusions(self) -> tuple[Exclusion, ...]:
         if not self.spec.exclusions:

@@ -176,7 +176,7 @@ def scan_keyspace(
     return scan.report
 
 
-def _uses_pttl(client: redis.Redis) -> bool:
+def uses_pttl(client: redis.Redis) -> bool:
     """PEXPIRETIME exists from Redis 7.0 on; older servers answer PTTL (made absolute by TIME)."""
     try:
         version = client.info("server").get("redis_version", "7")
@@ -204,7 +204,7 @@ class _Scan:
         if match is not None:
             tail = [b"MATCH", key_bytes(match), *tail]
         self.scan_tail = tail
-        self.pttl = _uses_pttl(client)
+        self.pttl = uses_pttl(client)
         # Per key: TYPE, then the expiry command (the same argument, so one template).
         expiry = b"PTTL" if self.pttl else b"PEXPIRETIME"
         self.key_template = (

@@ -41,12 +41,16 @@ def options(
         "cache": str(cache),
         "cycle": "true" if cycle else "false",
     }
-    defaults = settings(
-        type_, (("increment", str(increment)), ("min", str(lo_)), ("max", str(hi_)))
-    )
-    defaults["increment"] = "1"
+    # the bounds default by direction; the start defaults to the bound it starts from
     d_lo, d_hi = Sequence.bounds(type_, increment, None, None)
-    defaults["min"], defaults["max"] = str(d_lo), str(d_hi)
+    defaults = {
+        "start": str(lo_ if increment > 0 else hi_),
+        "increment": "1",
+        "min": str(d_lo),
+        "max": str(d_hi),
+        "cache": "1",
+        "cycle": "false",
+    }
     return tuple((k, given[k]) for k in ORDER if given[k] != defaults[k])
 
 
