@@ -35,6 +35,16 @@ def _project(tmp_path: Path, pg_url: str) -> Path:
     return tmp_path / "plans"
 
 
+def _plant(plans: Path, **fields: tuple[str, ...]) -> None:
+    """Replace the pending plan by a consistent one (files and checksums agree) whose every
+    change has `fields` (its up or down statements) instead."""
+    plan = read_plan(sorted(plans.glob("*.plan.json"))[-1])
+    for path in plans.glob(f"{plan.name}*"):
+        path.unlink()
+    changes = tuple(dataclasses.replace(c, **fields) for c in plan.changes)
+    write_plan(dataclasses.replace(plan, changes=changes), plans)
+
+
 def _check(tmp_path: Path, pg_url: str):
     return run_cli(
         "check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path
@@ -93,15 +103,7 @@ def test_an_up_without_its_down_fails(pg_url, tmp_path):
 
 def test_a_down_that_does_not_revert_fails(pg_url, tmp_path):
     plans = _project(tmp_path, pg_url)
-    pending = sorted(plans.glob("*.plan.json"))[-1]
-    plan = read_plan(pending)
-    for path in plans.glob(f"{plan.name}*"):
-        path.unlink()
-    # a consistent plan (checksums and all) whose down forgets to drop the column
-    planted = dataclasses.replace(
-        plan, changes=tuple(dataclasses.replace(c, down=("SELECT 1",)) for c in plan.changes)
-    )
-    write_plan(planted, plans)
+    _plant(plans, down=("SELECT 1",))  # a down that forgets to drop the column
 
     r = _check(tmp_path, pg_url)
 
@@ -111,18 +113,7 @@ def test_a_down_that_does_not_revert_fails(pg_url, tmp_path):
 
 def test_a_down_that_fails_is_reported(pg_url, tmp_path):
     plans = _project(tmp_path, pg_url)
-    pending = sorted(plans.glob("*.plan.json"))[-1]
-    plan = read_plan(pending)
-    for path in plans.glob(f"{plan.name}*"):
-        path.unlink()
-    planted = dataclasses.replace(
-        plan,
-        changes=tuple(
-            dataclasses.replace(c, down=("ALTER TABLE public.nowhere DROP COLUMN x",))
-            for c in plan.changes
-        ),
-    )
-    write_plan(planted, plans)
+    _plant(plans, down=("ALTER TABLE public.nowhere DROP COLUMN x",))
 
     r = _check(tmp_path, pg_url)
 
@@ -169,20 +160,7 @@ def test_lint_errors_fail_and_warnings_are_notes(pg_url, tmp_path):
 
 def test_an_up_that_cannot_run_twice_fails(pg_url, tmp_path):
     plans = _project(tmp_path, pg_url)
-    pending = sorted(plans.glob("*.plan.json"))[-1]
-    plan = read_plan(pending)
-    for path in plans.glob(f"{plan.name}*"):
-        path.unlink()
-    planted = dataclasses.replace(
-        plan,
-        changes=tuple(
-            dataclasses.replace(
-                c, up=("ALTER TABLE public.accounts ADD COLUMN balance numeric NOT NULL DEFAULT 0",)
-            )
-            for c in plan.changes
-        ),
-    )
-    write_plan(planted, plans)
+    _plant(plans, up=("ALTER TABLE public.accounts ADD COLUMN balance numeric NOT NULL DEFAULT 0",))
 
     r = _check(tmp_path, pg_url)
 
