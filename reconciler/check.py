@@ -218,18 +218,26 @@ def same_schema(a: str, b: str) -> bool:
 def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
     """A new database on the same server, holding the live schema (no rows) when `clone`,
     else empty; dropped afterwards whatever happens."""
+    import psycopg
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     from reconciler.connect import connect_pg
 
     name = f"reconciler_check_{secrets.token_hex(6)}"
-    schema = dump(pg_url) if clone else ""
     with connect_pg(pg_url, command="check") as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.InsufficientPrivilege:
+            raise ReconcilerError(
+                "Cannot create the scratch database the plans are tried on: this user may not "
+                "create databases.",
+                detail="Run it as a user with CREATEDB (the live database is only read).",
+            ) from None
     try:
         url = make_conninfo(**{**conninfo_to_dict(pg_url), "dbname": name})
         if clone:
+            schema = dump(pg_url)
             psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url]
             run_client(psql, stdin=schema)
         yield url

@@ -38,7 +38,9 @@ def run_client(argv: list[str], *, stdin: str | None = None) -> str:
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
     r = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
     if r.returncode != 0:
-        reason = (r.stderr.strip().splitlines() or ["failed"])[-1]
+        lines = r.stderr.strip().splitlines() or ["failed"]
+        # the first line saying "error" names the cause; details and queries follow it
+        reason = next((x for x in lines if "error" in x.lower()), lines[-1])
         for arg in argv:
             url = arg.split("=", 1)[1] if arg.startswith("--dbname=") else arg
             if "://" in url:

@@ -167,3 +167,24 @@ def test_an_up_that_cannot_run_twice_fails(pg_url, tmp_path):
     assert r.code == 1
     assert "the up file cannot run twice" in r.out
     assert 'column "balance" of relation "accounts" already exists' in r.out
+
+
+def test_a_user_who_may_not_create_databases_gets_one_sentence(pg_url, pg_conn, tmp_path):
+    import uuid
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    _project(tmp_path, pg_url)
+    role = f"r_{uuid.uuid4().hex[:10]}"
+    pg_conn.execute(f"CREATE ROLE {role} LOGIN NOCREATEDB")
+    pg_conn.execute(f"GRANT USAGE ON SCHEMA reconciler TO {role}")
+    pg_conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA reconciler TO {role}")
+    try:
+        url = make_conninfo(**{**conninfo_to_dict(pg_url), "user": role})
+        r = _check(tmp_path, url)
+        assert r.code == 1
+        assert "this user may not create databases" in r.err
+        assert "Traceback" not in r.err
+    finally:
+        pg_conn.execute(f"DROP OWNED BY {role}")
+        pg_conn.execute(f"DROP ROLE {role}")
