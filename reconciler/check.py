@@ -89,6 +89,12 @@ def _has_pg(plan: Plan) -> bool:
     return any(c.engine == "pg" for c in plan.changes)
 
 
+def pg_steps(plan: Plan, direction: str) -> list[Step]:
+    """The Postgres statements of one direction, in the order apply runs them."""
+    steps = plan.up_statements() if direction == "up" else plan.down_statements()
+    return [s for s in steps if s.change.engine == "pg"]
+
+
 # --- 1. desired state ----------------------------------------------------------------------------
 
 
@@ -269,8 +275,7 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
         for p in pending:
             if any(c.engine == "redis" for c in p.changes):
                 report.note("scratch", f"{p.name}: its Redis steps are not tried")
-            up = [s for s in p.up_statements() if s.change.engine == "pg"]
-            down = [s for s in p.down_statements() if s.change.engine == "pg"]
+            up, down = pg_steps(p, "up"), pg_steps(p, "down")
             before = dump(url)
             if (error := run(conn, up)) is not None:
                 report.failed(

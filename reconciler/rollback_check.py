@@ -16,7 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from reconciler.check import Report, dump, run, same_schema, scratch_database
+from reconciler.check import Report, dump, pg_steps, run, same_schema, scratch_database
 from reconciler.errors import InputError
 
 
@@ -64,7 +64,7 @@ def _round_trip(report: Report, url: str, previous: Path, current: Path, ref: st
 
     with connect_pg(url, command="rollback-check") as conn:
         first = api.plan(url, previous, out_dir=None).plan
-        up = [s for s in first.up_statements() if s.change.engine == "pg"]
+        up = pg_steps(first, "up")
         if (error := run(conn, up)) is not None:
             report.failed("previous", f"the desired state at {ref} does not build: {error}")
             return
@@ -74,8 +74,7 @@ def _round_trip(report: Report, url: str, previous: Path, current: Path, ref: st
         if step.empty:
             report.note("plan", f"no schema change since {ref}")
             return
-        up = [s for s in step.up_statements() if s.change.engine == "pg"]
-        down = [s for s in step.down_statements() if s.change.engine == "pg"]
+        up, down = pg_steps(step, "up"), pg_steps(step, "down")
         if (error := run(conn, up)) is not None:
             report.failed("up", f"the plan from {ref} fails: {error}")
             return

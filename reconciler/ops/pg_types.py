@@ -263,6 +263,10 @@ class AlterDomain(Change):
         return "domain: " + ", ".join(d["attribute"] for d in self.details())
 
 
+def _attribute_sql(name: str, type_: str, collation: str | None) -> str:
+    return f"{ident(name)} {type_}" + (f" COLLATE {collation}" if collation else "")
+
+
 @dataclass(frozen=True, slots=True)
 class CreateComposite(Change):
     type: CompositeType
@@ -275,10 +279,7 @@ class CreateComposite(Change):
 
     def statements(self) -> list[Statement]:
         t = self.type
-        attributes = ", ".join(
-            f"{ident(name)} {type_}" + (f" COLLATE {collation}" if collation else "")
-            for name, type_, collation in t.attributes
-        )
+        attributes = ", ".join(_attribute_sql(*a) for a in t.attributes)
         return [
             Statement(
                 guarded(
@@ -320,10 +321,6 @@ class DropComposite(Change):
 
     def describe(self) -> str:
         return "composite type"
-
-
-def _attribute_sql(name: str, type_: str, collation: str | None) -> str:
-    return f"{ident(name)} {type_}" + (f" COLLATE {collation}" if collation else "")
 
 
 @dataclass(frozen=True, slots=True)
