@@ -175,7 +175,17 @@ def apply(
 
         names = tuple(p.target.get("redis", {}).get("config", ()))
         result = _execute(
-            t, state, p.up_statements(), p, "up", records, names, timeouts, logs_dir, echo
+            t,
+            state,
+            p.up_statements(),
+            p,
+            "up",
+            records,
+            names,
+            timeouts,
+            logs_dir,
+            echo,
+            undo=p.down_statements(),
         )
         result.json_path = json_path
         return result
@@ -223,8 +233,12 @@ def _execute(
     timeouts: Timeouts,
     logs_dir: Path,
     echo: Log | None,
+    undo: list[Step] | None = None,
 ) -> ApplyResult:
-    """Run the steps of every engine and record state; all of it or, on failure, none."""
+    """Run the steps of every engine and record state; all of it or, on failure, none.
+
+    `undo` reverts a phased Postgres run (online-safe changes) that fails after its first
+    transaction committed."""
     from_redis = [s for s in steps if s.change.engine == "redis"]
     from_pg = [s for s in steps if s.change.engine == "pg"]
     state.ensure()
@@ -261,7 +275,13 @@ def _execute(
 
             what = "apply" if direction == "up" else "rollback"
             ran = run_statements(
-                t.pg, from_pg, timeouts=timeouts, log=log, before_commit=finish, what=what
+                t.pg,
+                from_pg,
+                timeouts=timeouts,
+                log=log,
+                before_commit=finish,
+                what=what,
+                undo=[s for s in undo or () if s.change.engine == "pg"],
             )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
         else:

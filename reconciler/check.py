@@ -254,14 +254,19 @@ def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
             )
 
 
-def run(conn: psycopg.Connection, steps: list[Step]) -> str | None:
-    """Run Postgres steps as apply does (one transaction); the error's sentence, or None."""
+def run(conn: psycopg.Connection, steps: list[Step], undo: list[Step] | None = None) -> str | None:
+    """Run Postgres steps as apply does; the error's sentence, or None."""
     from reconciler.apply.executor import run_statements
     from reconciler.apply.timeouts import Timeouts
 
     try:
         run_statements(
-            conn, steps, timeouts=Timeouts(), log=lambda _: None, before_commit=lambda: None
+            conn,
+            steps,
+            timeouts=Timeouts(),
+            log=lambda _: None,
+            before_commit=lambda: None,
+            undo=undo or (),
         )
     except ReconcilerError as exc:
         return str(exc)
@@ -277,12 +282,12 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
                 report.note("scratch", f"{p.name}: its Redis steps are not tried")
             up, down = pg_steps(p, "up"), pg_steps(p, "down")
             before = dump(url)
-            if (error := run(conn, up)) is not None:
+            if (error := run(conn, up, down)) is not None:
                 report.failed(
                     "up", f"{p.name}: the up file fails on a copy of the live schema: {error}"
                 )
                 return
-            if (error := run(conn, up)) is not None:
+            if (error := run(conn, up, down)) is not None:
                 report.failed("up", f"{p.name}: the up file cannot run twice: {error}")
                 return
             if (error := run(conn, down)) is not None:

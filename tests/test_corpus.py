@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from reconciler.pgclient import client_binary
+from reconciler.plan.files import read_plan, replay_flags
 from tests.helpers import Result, run_cli
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -175,7 +176,10 @@ def test_corpus_case(case: Case, make_pg_database, pg_dump_schema, corpus_report
 
     # the applied up file runs a second time, as psql replays it, and changes nothing
     up_file = sorted((tmp_path / "plans").glob("*_up.sql"))[-1]
-    psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(up_file)]
+    flags = replay_flags(
+        read_plan(up_file.with_name(up_file.name[: -len("_up.sql")] + ".plan.json")), "up"
+    )
+    psql = [client_binary("psql"), "-X", "-q", *flags, "-v", "ON_ERROR_STOP=1", "-f", str(up_file)]
     rerun = subprocess.run([*psql, a_url], capture_output=True, text=True, check=False)
     if rerun.returncode != 0:
         steps.fail("rerun", f"the up file cannot run twice:\n{rerun.stderr}")

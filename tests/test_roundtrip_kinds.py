@@ -43,6 +43,7 @@ import yaml
 import reconciler.plan
 from reconciler.model.address import Address
 from reconciler.pgclient import client_binary
+from reconciler.plan.files import read_plan, replay_flags
 from tests.conftest import TOOL_SCHEMAS, normalize_dump, pg_dump_binary
 from tests.helpers import Result, run_cli, write_yaml
 
@@ -318,7 +319,10 @@ def test_roundtrip(
 
     # 4b. the up file can run again, as psql replays it, and changes nothing
     up_file = sorted(plans.glob("*_up.sql"))[-1]  # the apply of after/
-    psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(up_file)]
+    flags = replay_flags(
+        read_plan(up_file.with_name(up_file.name[: -len("_up.sql")] + ".plan.json")), "up"
+    )
+    psql = [client_binary("psql"), "-X", "-q", *flags, "-v", "ON_ERROR_STOP=1", "-f", str(up_file)]
     rerun = subprocess.run([*psql, url], capture_output=True, text=True, check=False)
     assert rerun.returncode == 0, f"the up file cannot run twice:\n{rerun.stderr}"
     _assert_same_schema(Dump(url).result(), reference, "schema after a second up")

@@ -1,14 +1,24 @@
-"""Run a plan's statements in one transaction, under the lock, recording state in it.
+"""Run a plan's statements under the lock, recording state with the last of them.
 
-The DDL and the state rows commit together or not at all. Before the transaction an attempt
-row is written on its own (autocommit), so a run killed mid-way leaves a record saying so;
-the transaction itself dies with the connection and Postgres rolls it back.
+Most plans are one transaction: the DDL and the state rows commit together or not at all.
+Before it an attempt row is written on its own (autocommit), so a run killed mid-way leaves a
+record saying so; the transaction itself dies with the connection and Postgres rolls it back.
+
+A plan with online-safe changes on existing tables runs in three phases: the main
+transaction (which adds checks and foreign keys NOT VALID), then each online statement on
+its own (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT: writes go on meanwhile), then a last
+short transaction (SET NOT NULL on a proved column) that also records the state. Should
+anything after the first commit fail, the plan's down statements undo what was committed, so
+the database is again as it was — unless the connection itself is gone, which is said.
+
+Every statement waits at most lock_timeout for its lock, so writers queued behind it never wait
+longer either; a lock not obtained is retried a bounded number of times after a pause.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +26,10 @@ import psycopg
 
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.plan import PlannedChange, Step
+
+Log = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +42,7 @@ class Executed:
 
 # "unsafe use of new value of enum type" / "cannot run inside a transaction block"
 _NEEDS_OUTSIDE = frozenset({"55P04", "25001"})
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def run_statements(
@@ -36,111 +50,217 @@ def run_statements(
     steps: list[Step],
     *,
     timeouts: Timeouts,
-    log: Callable[[str], None],
+    log: Log,
     before_commit: Callable[[], None],
     what: str = "apply",
+    undo: Sequence[Step] = (),
 ) -> Executed:
-    """Execute `steps` in one transaction; `before_commit` records state in that transaction.
+    """Execute `steps`; `before_commit` records state in the last transaction.
 
-    Everything runs in the one transaction first. Only when Postgres refuses that because a
-    statement needs to run outside a transaction (a new enum value used by a later statement)
-    is the whole apply retried with those statements run first, each on its own and logged;
-    they are idempotent (IF NOT EXISTS) and only touch objects that existed before the plan.
+    `undo` (the plan's down statements) reverts a phased run whose first transaction had
+    committed when a later phase failed.
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    try:
-        count = _attempt(conn, steps, timeouts, log, before_commit, hoist=False, what=what)
-    except _Failed as failed:
-        retry = failed.sqlstate in _NEEDS_OUTSIDE and any(not s.transactional for s in steps)
-        if not retry:
-            raise failed.error from None
-        log("retry with the statements that must run outside the transaction first")
+    run = _Run(conn, timeouts, log, what)
+    main = [s for s in steps if s.phase == MAIN]
+    later = [s for s in steps if s.phase != MAIN]
+    if not later:
+        run.transaction(main, before_commit)
+    else:
+        run.transaction(main, lambda: None)
+        log(f"first transaction committed; {len(later)} online-safe statement(s) follow")
         try:
-            count = _attempt(conn, steps, timeouts, log, before_commit, hoist=True, what=what)
-        except _Failed as again:
-            raise again.error from None
+            for step in (s for s in later if s.phase == ONLINE):
+                run.online(step)
+            run.transaction([s for s in later if s.phase == AFTER], before_commit)
+        except ConnectionFailed as lost:
+            raise ConnectionFailed(
+                f"The connection to PostgreSQL was lost during the {what}, after its first "
+                "transaction had committed; what that transaction did stays and could not be "
+                "undone.",
+                detail=f"{lost.detail or lost}. Run `reconciler plan` to see what is left.",
+            ) from None
+        except Exception as exc:
+            run.undo(list(undo), exc)
     finished = datetime.now(UTC)
-    return Executed(started, finished, int((time.monotonic() - t0) * 1000), count)
+    return Executed(started, finished, int((time.monotonic() - t0) * 1000), run.count)
 
 
 class _Failed(Exception):
-    def __init__(self, error: ReconcilerError, sqlstate: str | None) -> None:
-        super().__init__(str(error))
-        self.error = error
+    """A statement failed; `head` says where and why, the caller says what was kept."""
+
+    def __init__(self, head: str, sqlstate: str | None, at_statement: bool) -> None:
+        super().__init__(head)
+        self.head = head
         self.sqlstate = sqlstate
+        self.at_statement = at_statement
 
 
-def _attempt(
-    conn: psycopg.Connection,
-    steps: list[Step],
-    timeouts: Timeouts,
-    log: Callable[[str], None],
-    before_commit: Callable[[], None],
-    *,
-    hoist: bool,
-    what: str,
-) -> int:
-    count = outside = 0
-    current: PlannedChange | None = None
-    try:
-        for step in (s for s in steps if hoist and not s.transactional):
-            current = step.change
-            log(f"run outside the transaction  {step.change.address}: {step.sql}")
-            conn.execute(step.sql.encode())
-            count += 1
-            outside += 1
-        with conn.transaction():
-            conn.execute(
-                "SELECT set_config('lock_timeout', %s, true), "
-                "set_config('statement_timeout', %s, true), "
-                "set_config('search_path', 'public', true)",
-                (timeouts.lock_timeout, timeouts.statement_timeout),
-            )
-            for step in (s for s in steps if s.transactional or not hoist):
-                current = step.change
-                if step.sql.lstrip().startswith("--"):
-                    log(f"skip   {step.change.address}: {step.sql}")
+class _Run:
+    def __init__(self, conn: psycopg.Connection, timeouts: Timeouts, log: Log, what: str):
+        self.conn, self.timeouts, self.log, self.what = conn, timeouts, log, what
+        self.count = 0
+
+    # --- one transaction ---------------------------------------------------------------------
+
+    def transaction(self, steps: list[Step], before_commit: Callable[[], None]) -> None:
+        """All of `steps` and `before_commit` in one transaction, retried when a lock was not
+        obtained in time or when a statement must run before the others, on its own."""
+        hoist, tries = False, 0
+        while True:
+            try:
+                self.count += self._attempt(steps, before_commit, hoist=hoist)
+                return
+            except _Failed as failed:
+                hoistable = any(not s.transactional for s in steps)
+                if failed.sqlstate in _NEEDS_OUTSIDE and hoistable and not hoist:
+                    hoist = True
+                    self.log("retry with the statements that must run outside it first")
                     continue
-                log(f"run    {step.change.address}: {step.sql}")
+                if self._may_retry(failed, tries):
+                    tries += 1
+                    continue
+                raise ReconcilerError(
+                    f"{failed.head} The transaction was rolled back; " + self._kept(steps, hoist)
+                ) from None
+
+    def _may_retry(self, failed: _Failed, tries: int) -> bool:
+        if failed.sqlstate != LOCK_NOT_AVAILABLE or not failed.at_statement:
+            return False
+        if tries >= self.timeouts.lock_retries:
+            return False
+        pause = self.timeouts.retry_pause(tries)
+        self.log(
+            f"lock not obtained within lock_timeout; retry {tries + 1} of "
+            f"{self.timeouts.lock_retries} in {pause:g} s"
+        )
+        time.sleep(pause)
+        return True
+
+    def _kept(self, steps: list[Step], hoist: bool) -> str:
+        outside = sum(1 for s in steps if hoist and not s.transactional)
+        if not outside:
+            return "nothing was changed."
+        return (
+            f"nothing else was changed, but the {outside} statement(s) Postgres only runs "
+            "outside a transaction (adding enum values) stay applied; they are harmless and "
+            "idempotent, and a new plan will not repeat them."
+        )
+
+    def _attempt(self, steps: list[Step], before_commit: Callable[[], None], *, hoist: bool) -> int:
+        conn, count = self.conn, 0
+        current: PlannedChange | None = None
+        try:
+            for step in (s for s in steps if hoist and not s.transactional):
+                current = step.change
+                self.log(f"run outside the transaction  {step.change.address}: {step.sql}")
                 conn.execute(step.sql.encode())
                 count += 1
-            current = None
-            before_commit()
-    except psycopg.OperationalError as exc:
-        if conn.closed or conn.broken:
-            raise ConnectionFailed(
-                "The connection to PostgreSQL was lost during the apply; the transaction was "
-                "not committed, so nothing of it was applied.",
-                detail=_pg_message(exc),
+            with conn.transaction():
+                conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true), "
+                    "set_config('statement_timeout', %s, true), "
+                    "set_config('search_path', 'public', true)",
+                    (self.timeouts.lock_timeout, self.timeouts.statement_timeout),
+                )
+                for step in (s for s in steps if s.transactional or not hoist):
+                    current = step.change
+                    if step.sql.lstrip().startswith("--"):
+                        self.log(f"skip   {step.change.address}: {step.sql}")
+                        continue
+                    self.log(f"run    {step.change.address}: {step.sql}")
+                    conn.execute(step.sql.encode())
+                    count += 1
+                current = None
+                before_commit()
+        except psycopg.Error as exc:
+            raise self._failure(current, exc) from None
+        return count
+
+    # --- online statements -------------------------------------------------------------------
+
+    def online(self, step: Step) -> None:
+        """One statement on its own (autocommit), retried when its lock was not obtained; a
+        failed attempt's leftovers (an invalid index) are removed before anything else."""
+        tries = 0
+        while True:
+            try:
+                self._session_timeouts()
+                self.log(f"run online  {step.change.address}: {step.sql}")
+                self.conn.execute(step.sql.encode())
+                self.count += 1
+                return
+            except psycopg.Error as exc:
+                failed = self._failure(step.change, exc)
+                if not isinstance(failed, _Failed):
+                    raise failed from None
+                self._cleanup(step)
+                if self._may_retry(failed, tries):
+                    tries += 1
+                    continue
+                raise ReconcilerError(failed.head) from None
+            finally:
+                if not (self.conn.closed or self.conn.broken):
+                    self.conn.execute("RESET lock_timeout; RESET statement_timeout")
+
+    def _session_timeouts(self) -> None:
+        self.conn.execute(
+            "SELECT set_config('lock_timeout', %s, false), "
+            "set_config('statement_timeout', %s, false)",
+            (self.timeouts.lock_timeout, self.timeouts.statement_timeout),
+        )
+
+    def _cleanup(self, step: Step) -> None:
+        if step.cleanup is None or self.conn.closed or self.conn.broken:
+            return
+        self.log(f"clean up  {step.change.address}: {step.cleanup}")
+        try:
+            self.conn.execute(step.cleanup.encode())
+        except psycopg.Error as exc:
+            self.log(f"clean up failed: {_pg_message(exc)}")
+
+    # --- undo after a partial phased run -----------------------------------------------------
+
+    def undo(self, steps: list[Step], cause: Exception) -> None:
+        """Revert what the first transaction committed; always raises, saying the outcome."""
+        head = (
+            str(cause) if isinstance(cause, ReconcilerError) else f"The {self.what} failed: {cause}"
+        )
+        self.log(f"undo the committed first transaction: {len(steps)} statement(s)")
+        try:
+            self.transaction(steps, lambda: None)
+        except ReconcilerError as again:
+            raise ReconcilerError(
+                f"{head} Undoing what the {self.what}'s first transaction had committed failed "
+                f"too ({again}); the database is partly changed.",
+                detail="Run `reconciler plan` to see what is left, then apply or roll back.",
             ) from None
-        raise _Failed(_failed(current, exc, outside, what), exc.sqlstate) from None
-    except psycopg.Error as exc:
-        raise _Failed(_failed(current, exc, outside, what), exc.sqlstate) from None
-    return count
+        raise ReconcilerError(
+            f"{head} What the first transaction had committed was undone, so nothing was changed."
+        ) from None
+
+    # --- errors --------------------------------------------------------------------------------
+
+    def _failure(self, change: PlannedChange | None, exc: psycopg.Error) -> Exception:
+        if isinstance(exc, psycopg.OperationalError) and (self.conn.closed or self.conn.broken):
+            return ConnectionFailed(
+                f"The connection to PostgreSQL was lost during the {self.what}; the "
+                "transaction was not committed, so nothing of it was applied.",
+                detail=_pg_message(exc),
+            )
+        where = f" at {change.address}" if change else " while recording state"
+        hint = ""
+        if exc.sqlstate == LOCK_NOT_AVAILABLE:
+            hint = (
+                f" (a table lock could not be taken within lock_timeout, "
+                f"{self.timeouts.lock_retries} retries included; retry when it is quieter)"
+            )
+        head = f"The {self.what} failed{where}: {_pg_message(exc)}{hint}."
+        return _Failed(head, exc.sqlstate, change is not None)
 
 
 def _pg_message(exc: psycopg.Error) -> str:
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag else None
     return (primary or str(exc)).strip().splitlines()[0]
-
-
-def _failed(
-    change: PlannedChange | None, exc: psycopg.Error, outside: int, what: str
-) -> ReconcilerError:
-    where = f" at {change.address}" if change else " while recording state"
-    hint = ""
-    if getattr(exc, "sqlstate", None) == "55P03":
-        hint = " (a table lock could not be taken within lock_timeout; retry when it is quieter)"
-    kept = (
-        "nothing was changed."
-        if not outside
-        else f"nothing else was changed, but the {outside} statement(s) Postgres only runs "
-        "outside a transaction (adding enum values) stay applied; they are harmless and "
-        "idempotent, and a new plan will not repeat them."
-    )
-    return ReconcilerError(
-        f"The {what} failed{where}: {_pg_message(exc)}{hint}. The transaction was rolled back; "
-        + kept,
-    )

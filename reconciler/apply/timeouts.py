@@ -9,3 +9,9 @@ from dataclasses import dataclass
 class Timeouts:
     lock_timeout: str = "5s"  # how long one DDL statement may wait for a table lock
     statement_timeout: str = "30min"
+    lock_retries: int = 3  # further tries of a transaction or statement whose lock timed out
+    first_pause: float = 1.0  # seconds before the first retry; doubled for each next one
+
+    def retry_pause(self, tries: int) -> float:
+        """Seconds to wait before retry number `tries` + 1."""
+        return self.first_pause * 2**tries

@@ -156,6 +156,12 @@ def apply(
     statement_timeout: str = typer.Option(
         "30min", "--statement-timeout", help="Postgres statement_timeout for each statement."
     ),
+    lock_retries: int = typer.Option(
+        3,
+        "--lock-retries",
+        min=0,
+        help="Tries again (after 1, 2, 4 … s) when a statement's lock was not obtained.",
+    ),
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock."""
     if version:
@@ -188,7 +194,7 @@ def apply(
             out_dir=out,
             allow_destructive=allow_destructive,
             lock_timeout=lock_timeout,
-            timeouts=Timeouts(ddl_lock_timeout, statement_timeout),
+            timeouts=Timeouts(ddl_lock_timeout, statement_timeout, lock_retries),
             confirm=confirm,
         )
     if not result.applied:

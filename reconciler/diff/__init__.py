@@ -12,6 +12,8 @@ not desired is dropped — the apply refuses those drops without --allow-destruc
 
 from __future__ import annotations
 
+import dataclasses
+
 from reconciler.diff.context import DiffContext
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.enums import compare_enums
@@ -25,7 +27,9 @@ from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.views import compare_views
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.ops.base import Change
+from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_constraint import AddConstraint
+from reconciler.ops.pg_index import CreateIndex
 
 
 def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
@@ -47,4 +51,17 @@ def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
     changes += compare_grants(ctx)
-    return changes
+    return _online_when_nothing_waits(changes)
+
+
+def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
+    """An index or constraint finished only after the main transaction cannot serve a change
+    inside it (a foreign key needs its referenced unique index built): such ones are made
+    the plain way."""
+    needed = {a for c in changes if c.action is not Action.DROP for a in c.depends_on()}
+    out = []
+    for c in changes:
+        if isinstance(c, CreateIndex | AddConstraint) and c.online and c.provides() & needed:
+            c = dataclasses.replace(c, online=False)
+        out.append(c)
+    return out

@@ -48,6 +48,15 @@ class DiffContext:
         """The enum, domain or composite type a column or attribute type names, if one."""
         return self._type_by_name.get(type_text.removesuffix("[]"))
 
+    def online(self, schema: str, table: str) -> bool:
+        """Whether changes on this table are made online-safe: it exists already (it may hold
+        rows and serve writes) and is a plain table (Postgres builds no index concurrently on a
+        partitioned one, nor adds a foreign key to it NOT VALID)."""
+        old, new = self.live.tables.get((schema, table)), self.desired.tables.get((schema, table))
+        return all(
+            t is not None and t.partition_by is None and t.partition_of is None for t in (old, new)
+        )
+
     def is_enum(self, type_text: str) -> bool:
         return type_text.removesuffix("[]") in self._enum_by_type
 

@@ -20,10 +20,11 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
             continue
         if was is None:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
-            out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table))
+            online = ctx.online(ix.schema, ix.table)
+            out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table, online=online))
         elif attribute_changes(was, ix, exclude=("comment",)):
             out.append(DropIndex(was, _deps(ctx, was)))
-            out.append(CreateIndex(ix, _deps(ctx, ix)))
+            out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
         elif was.comment != ix.comment:
             out.append(SetComment(ix.address, was.comment, ix.comment))
     out += [DropIndex(ix, _deps(ctx, ix)) for key, ix in have.items() if key not in want]

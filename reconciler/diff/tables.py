@@ -110,6 +110,7 @@ def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
                     _col_deps(ctx, new, was, col),
                     old_is_enum=ctx.is_enum(was.type),
                     new_is_enum=ctx.is_enum(col.type),
+                    online=ctx.online(s, n),
                 )
             )
         if was.comment != col.comment:
@@ -177,7 +178,8 @@ def _ref(ctx: DiffContext, k: Constraint, snap: PgSnapshot) -> Address | None:
 
 def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
     deps = ctx.expression_deps(t.schema, t.name, getattr(k, "expression", None))
-    return AddConstraint(t.schema, t.name, k, _ref(ctx, k, ctx.desired), deps=deps)
+    ref = _ref(ctx, k, ctx.desired)
+    return AddConstraint(t.schema, t.name, k, ref, deps=deps, online=ctx.online(t.schema, t.name))
 
 
 def _drop(ctx: DiffContext, t: Table, k: Constraint) -> DropConstraint:

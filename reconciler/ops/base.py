@@ -56,10 +56,23 @@ IRREVERSIBLE = "irreversible"
 MAY_FAIL = "may_fail_on_existing_data"
 
 
+# When a statement of an apply runs (online-safe changes on existing tables span three):
+MAIN = "main"  # in the apply's transaction
+ONLINE = "online"  # after it commits, on its own (CREATE INDEX CONCURRENTLY, VALIDATE)
+AFTER = "after"  # in a last short transaction, which also records the state
+PHASES = (MAIN, ONLINE, AFTER)
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     sql: str
-    transactional: bool = True  # False: Postgres refuses it inside a transaction block
+    # False: a main-phase statement Postgres may refuse to combine with later ones in one
+    # transaction (a new enum value); apply then runs it first, on its own.
+    transactional: bool = True
+    phase: str = MAIN
+    # ONLINE only: what to run before trying the statement again (an invalid index left by
+    # a CREATE INDEX CONCURRENTLY that timed out).
+    cleanup: str | None = None
 
 
 class Change(ABC):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 import pglast
@@ -14,8 +15,10 @@ from reconciler.model.pg import Column
 from reconciler.model.sequence_options import alter_sequence_clauses, set_clauses
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
+    AFTER,
     DESTRUCTIVE,
     MAY_FAIL,
+    ONLINE,
     TABLE_REWRITE,
     Action,
     Change,
@@ -232,6 +235,11 @@ class AlterColumn(Change):
     # Enum types cast to nothing but text: converting from one goes through text.
     old_is_enum: bool = False
     new_is_enum: bool = False
+    # On a table with rows, SET NOT NULL goes through a check constraint validated after the
+    # transaction commits (writes go on), which lets SET NOT NULL skip its scan.
+    online: bool = False
+    # The reverse of an online SET NOT NULL also drops that check, should it still be there.
+    drops_check: str | None = None
     action = Action.ALTER
 
     @property
@@ -240,6 +248,36 @@ class AlterColumn(Change):
 
     def changed(self) -> list[str]:
         return [d["attribute"] for d in self.details()]
+
+    def _not_null_online(self) -> bool:
+        o, n = self.old, self.new
+        changed = self.changed()
+        return (
+            self.online
+            and "nullable" in changed
+            and not n.nullable
+            and "type" not in changed
+            and "collation" not in changed
+            and not (n.identity and not o.identity)
+        )
+
+    def _not_null_check(self) -> str:
+        key = f"{self.schema}.{self.table}.{self.new.name}".encode()
+        return f"reconciler_nn_{hashlib.sha256(key).hexdigest()[:16]}"
+
+    def _online_not_null_statements(self, table: str) -> list[Statement]:
+        name = ident(self._not_null_check())
+        check = (
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({ident(self.new.name)} IS NOT NULL)"
+        )
+        return [
+            Statement(guarded(f"{check} NOT VALID", "duplicate_object")),
+            Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}", phase=ONLINE),
+            Statement(
+                f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} SET NOT NULL", phase=AFTER
+            ),
+            Statement(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}", phase=AFTER),
+        ]
 
     def statements(self) -> list[Statement]:
         o, n = self.old, self.new
@@ -258,7 +296,8 @@ class AlterColumn(Change):
             acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {col}{via}::{n.type}")
         if n.default is not None and ("default" in changed or type_change):
             acts.append(f"ALTER COLUMN {col} SET DEFAULT {n.default}")
-        if "nullable" in changed:
+        online_not_null = self._not_null_online()
+        if "nullable" in changed and not online_not_null:
             acts.append(f"ALTER COLUMN {col} {'DROP' if n.nullable else 'SET'} NOT NULL")
         if n.identity and not o.identity:
             acts.append(
@@ -280,6 +319,11 @@ class AlterColumn(Change):
         if owned and o.sequence_options != n.sequence_options:
             clauses = alter_sequence_clauses(n.type, o.sequence_options, n.sequence_options)
             out.append(Statement(f"ALTER SEQUENCE {n.sequence} {' '.join(clauses)}"))
+        if online_not_null:
+            out += self._online_not_null_statements(table)
+        if self.drops_check:
+            drop = f"DROP CONSTRAINT IF EXISTS {ident(self.drops_check)}"
+            out.append(Statement(f"ALTER TABLE IF EXISTS {table} {drop}"))
         return out
 
     def _rerunnable(self, table: str, act: str, becomes_identity: bool) -> str:
@@ -308,6 +352,7 @@ class AlterColumn(Change):
             self.deps,
             old_is_enum=self.new_is_enum,
             new_is_enum=self.old_is_enum,
+            drops_check=self._not_null_check() if self._not_null_online() else None,
         )
 
     def depends_on(self) -> frozenset[Address]:
@@ -324,8 +369,22 @@ class AlterColumn(Change):
                     "ACCESS EXCLUSIVE lock and fails on values that do not convert",
                 )
             )
-        if "nullable" in changed and not self.new.nullable:
-            out.append(Hazard(MAY_FAIL, "SET NOT NULL scans the table and fails on NULLs"))
+        if self._not_null_online():
+            out.append(
+                Hazard(
+                    MAY_FAIL,
+                    "NOT NULL is proved by a check validated after the transaction commits (a "
+                    "scan that lets writes go on); NULLs fail it and the plan is undone",
+                )
+            )
+        elif "nullable" in changed and not self.new.nullable:
+            out.append(
+                Hazard(
+                    MAY_FAIL,
+                    "SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock and fails on "
+                    "NULLs",
+                )
+            )
         return tuple(out)
 
     def details(self) -> list[dict]:

@@ -6,13 +6,15 @@ first, and foreign keys that lean on a replaced unique key are dropped and re-ad
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import Constraint, Exclusion, ForeignKey, PrimaryKey, Unique
+from reconciler.model.pg import Check, Constraint, Exclusion, ForeignKey, PrimaryKey, Unique
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     MAY_FAIL,
+    ONLINE,
     Action,
     Change,
     Hazard,
@@ -60,15 +62,29 @@ class AddConstraint(Change):
     ref_key: Address | None = None
     new_table: bool = False  # on a table created by the same plan: nothing to scan or lock
     deps: frozenset[Address] = frozenset()  # columns a check expression references
+    # A valid check or foreign key on a table with rows: added NOT VALID (a brief lock, new
+    # rows checked from then on), then validated after the transaction commits, which scans
+    # the table while writes go on.
+    online: bool = False
     action = Action.CREATE
 
     @property
     def address(self) -> Address:
         return Address.of("pg", "constraint", self.schema, self.table, self.constraint.name)
 
+    def _validated_later(self) -> bool:
+        return self.online and validates_online(self.constraint) and self.constraint.valid
+
     def statements(self) -> list[Statement]:
         table = ident(self.schema, self.table)
-        out = [Statement(add_constraint_sql(table, self.constraint))]
+        k = self.constraint
+        if self._validated_later():
+            out = [
+                Statement(add_constraint_sql(table, dataclasses.replace(k, valid=False))),
+                Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(k.name)}", phase=ONLINE),
+            ]
+        else:
+            out = [Statement(add_constraint_sql(table, k))]
         if self.constraint.comment is not None:
             out.append(
                 Statement(
@@ -88,18 +104,29 @@ class AddConstraint(Change):
         return deps | {self.ref_key} if self.ref_key else deps
 
     def hazards(self) -> tuple[Hazard, ...]:
-        if self.new_table:
+        if self.new_table or not getattr(self.constraint, "valid", True):
             return ()
+        kind = constraint_kind(self.constraint)
+        if self._validated_later():
+            return (
+                Hazard(
+                    MAY_FAIL,
+                    f"the {kind} is added NOT VALID, then validated after the transaction "
+                    "commits (a scan that lets writes go on); rows violating it fail the "
+                    "validation and the plan is undone",
+                ),
+            )
         return (
             Hazard(
                 MAY_FAIL,
-                f"validating the {constraint_kind(self.constraint)} scans the table and fails "
-                "on rows that violate it",
+                f"validating the {kind} scans the table under a lock that blocks writes, and "
+                "fails on rows that violate it",
             ),
         )
 
     def describe(self) -> str:
-        return constraint_kind(self.constraint)
+        how = ", validated online" if self._validated_later() else ""
+        return constraint_kind(self.constraint) + how
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +226,16 @@ class SetValidity(Change):
         return f"{constraint_kind(self.new)}: {state}"
 
 
+def validates_online(k: Constraint) -> bool:
+    """Whether Postgres can add `k` NOT VALID and validate it later (checks, foreign keys)."""
+    return isinstance(k, Check | ForeignKey)
+
+
 __all__ = [
     "AddConstraint",
     "DropConstraint",
     "SetValidity",
     "constraint_deps",
     "constraint_kind",
+    "validates_online",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Index
-from reconciler.ops.base import Action, Change, Hazard, Statement
+from reconciler.ops.base import ONLINE, Action, Change, Hazard, Statement
 from reconciler.ops.sqltext import ident, index_def, literal
 
 
@@ -21,6 +21,9 @@ class CreateIndex(Change):
     index: Index
     deps: frozenset[Address] = frozenset()
     new_table: bool = False  # on a table created by the same plan: blocks nobody
+    # On a table that exists and has rows to index: built CONCURRENTLY once the apply's
+    # transaction has committed, so writes go on while it builds.
+    online: bool = False
     action = Action.CREATE
 
     @property
@@ -28,14 +31,17 @@ class CreateIndex(Change):
         return self.index.address
 
     def statements(self) -> list[Statement]:
-        out = [Statement(index_def(self.index))]
-        if self.index.comment is not None:
-            out.append(
-                Statement(
-                    f"COMMENT ON INDEX {ident(self.index.schema, self.index.name)} IS "
-                    f"{literal(self.index.comment)}"
-                )
-            )
+        ix = self.index
+        if self.online:
+            # A build that fails leaves an invalid index behind, which IF NOT EXISTS would
+            # then take for the finished one: it is dropped before a retry.
+            drop = f"DROP INDEX CONCURRENTLY IF EXISTS {ident(ix.schema, ix.name)}"
+            out = [Statement(index_def(ix, concurrently=True), phase=ONLINE, cleanup=drop)]
+        else:
+            out = [Statement(index_def(ix))]
+        if ix.comment is not None:
+            comment = f"COMMENT ON INDEX {ident(ix.schema, ix.name)} IS {literal(ix.comment)}"
+            out.append(Statement(comment, phase=out[0].phase))
         return out
 
     def reverse(self) -> Change:
@@ -47,16 +53,21 @@ class CreateIndex(Change):
     def hazards(self) -> tuple[Hazard, ...]:
         if self.new_table:
             return ()
-        return (
-            Hazard(
-                "share_lock",
-                "CREATE INDEX blocks writes to the table while it builds",
-            ),
-        )
+        if self.online:
+            what = "fails on duplicate rows" if self.index.unique else "cannot fail on data"
+            return (
+                Hazard(
+                    "concurrent_build",
+                    "built CONCURRENTLY after the transaction commits: writes go on, it takes "
+                    f"two table scans and {what}; a failed build is dropped and the plan undone",
+                ),
+            )
+        return (Hazard("share_lock", "CREATE INDEX blocks writes to the table while it builds"),)
 
     def describe(self) -> str:
         kind = "unique index" if self.index.unique else "index"
-        return f"{kind} on {self.index.table}"
+        how = " (built concurrently)" if self.online else ""
+        return f"{kind} on {self.index.table}{how}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.errors import InputError
-from reconciler.ops.base import IRREVERSIBLE, Action, Change
+from reconciler.ops.base import IRREVERSIBLE, MAIN, PHASES, Action, Change
 
 FORMAT_VERSION = 1
 
@@ -35,11 +35,16 @@ class PlannedChange:
     down: tuple[str, ...]
     transactional: bool = True  # False: its up statements must run outside the transaction
     down_transactional: bool = True
+    # Per up statement, when it runs (ops.base.PHASES) and, for online ones, what to run
+    # before a retry; both empty when every statement runs in the apply's transaction.
+    phases: tuple[str, ...] = ()
+    cleanups: tuple[str, ...] = ()
 
     @classmethod
     def from_change(cls, c: Change) -> PlannedChange:
         up = c.statements()
         down = c.reverse().statements()
+        phased = any(s.phase != MAIN for s in up)
         return cls(
             address=str(c.address),
             action=c.action.verb,
@@ -52,6 +57,8 @@ class PlannedChange:
             down=tuple(s.sql for s in down),
             transactional=all(s.transactional for s in up),
             down_transactional=all(s.transactional for s in down),
+            phases=tuple(s.phase for s in up) if phased else (),
+            cleanups=tuple(s.cleanup or "" for s in up) if phased else (),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,10 +74,19 @@ class PlannedChange:
             "down": list(self.down),
             "transactional": self.transactional,
             "down_transactional": self.down_transactional,
+            **self._phase_fields(),
         }
+
+    def _phase_fields(self) -> dict[str, list[str]]:
+        if not self.phases:
+            return {}
+        return {"phases": list(self.phases), "cleanups": list(self.cleanups)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PlannedChange:
+        phases, up = d.get("phases", ()), d["up"]
+        if phases and (len(phases) != len(up) or not set(phases) <= set(PHASES)):
+            raise TypeError(f"phases {phases!r} do not match the up statements")
         return cls(
             address=d["address"],
             action=d["action"],
@@ -83,6 +99,8 @@ class PlannedChange:
             down=tuple(d["down"]),
             transactional=d.get("transactional", True),
             down_transactional=d.get("down_transactional", True),
+            phases=tuple(d.get("phases", ())),
+            cleanups=tuple(d.get("cleanups", ())),
         )
 
     def hazard_codes(self) -> set[str]:
@@ -92,14 +110,29 @@ class PlannedChange:
     def engine(self) -> str:
         return self.address.split(".", 1)[0]
 
+    def up_phases(self) -> tuple[str, ...]:
+        return self.phases or (MAIN,) * len(self.up)
+
+    def up_steps(self) -> list[Step]:
+        cleanups = self.cleanups or ("",) * len(self.up)
+        return [
+            Step(self, sql, self.transactional, phase, cleanup or None)
+            for sql, phase, cleanup in zip(self.up, self.up_phases(), cleanups, strict=True)
+        ]
+
+    def down_steps(self) -> list[Step]:
+        return [Step(self, sql, self.down_transactional) for sql in self.down]
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One statement to execute, with the change it belongs to."""
+    """One statement to execute, with the change it belongs to and when it runs."""
 
     change: PlannedChange
     sql: str
     transactional: bool = True
+    phase: str = MAIN
+    cleanup: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +171,14 @@ class Plan:
         return [c for c in self.changes if IRREVERSIBLE in c.hazard_codes()]
 
     def up_statements(self) -> list[Step]:
-        return [Step(c, s, c.transactional) for c in self.changes for s in c.up]
+        return [s for c in self.changes for s in c.up_steps()]
 
     def down_statements(self) -> list[Step]:
-        return [Step(c, s, c.down_transactional) for c in reversed(self.changes) for s in c.down]
+        return [s for c in reversed(self.changes) for s in c.down_steps()]
+
+    def phased(self) -> bool:
+        """Whether its up runs in more than one transaction (online-safe changes)."""
+        return any(c.phases for c in self.changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
+from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.ops.redisproto import render as render_command
 from reconciler.plan import Plan, PlannedChange, next_version
 
@@ -27,16 +28,31 @@ def file_key(engine: str, direction: str) -> str:
     return direction if engine == "pg" else f"{engine}_{direction}"
 
 
-def _sql_header(plan: Plan, direction: str) -> list[str]:
+def _sql_header(plan: Plan, direction: str, phased: bool = False) -> list[str]:
     c = plan.counts()
-    return [
+    head = [
         f"-- reconciler plan {plan.slug} ({direction}); the version is in the file name",
         f"-- desired state sha256: {plan.desired_hash}",
         f"-- live fingerprint before: {plan.live_fingerprint}",
         f"-- {c['add']} to add, {c['change']} to change, {c['drop']} to drop",
-        "-- Statements run in one transaction when applied by reconciler; replayable with",
-        "-- `psql -1 -v ON_ERROR_STOP=1 -f FILE`.",
     ]
+    if not phased:
+        return [
+            *head,
+            "-- Statements run in one transaction when applied by reconciler; replayable with",
+            "-- `psql -1 -v ON_ERROR_STOP=1 -f FILE`.",
+        ]
+    return [
+        *head,
+        "-- Online-safe: a first transaction, then statements that must run on their own while",
+        "-- writes go on (indexes built concurrently, constraints validated), then a last",
+        "-- transaction. Replayable with `psql -v ON_ERROR_STOP=1 -f FILE` (without -1).",
+    ]
+
+
+def replay_flags(plan: Plan, direction: str) -> list[str]:
+    """psql flags that replay one SQL file of the plan the way reconciler runs it."""
+    return [] if direction == "up" and plan.phased() else ["-1"]
 
 
 def _sql_block(
@@ -48,6 +64,32 @@ def _sql_block(
         lines.append("--   runs before, outside the transaction (reconciler does this itself)")
     lines += [f"{s};" if not s.startswith("--") else s for s in statements]
     return lines
+
+
+_PHASE_NOTES = {
+    MAIN: ["", "BEGIN;"],
+    ONLINE: ["", "COMMIT;", "", "-- Each statement below on its own, after the commit."],
+    AFTER: ["", "BEGIN;"],
+}
+
+
+def _phased_sql(changes: list[PlannedChange]) -> list[str]:
+    """The up file of a phased plan: each phase's statements, change by change."""
+    lines: list[str] = []
+    shown: set[str] = set()
+    for phase in (MAIN, ONLINE, AFTER):
+        lines += _PHASE_NOTES[phase]
+        for c in changes:
+            statements = tuple(s for s, p in zip(c.up, c.up_phases(), strict=True) if p == phase)
+            if not statements:
+                continue
+            if c.address in shown:
+                lines += ["", f"-- {c.symbol} {c.address} (continued)"]
+                lines += [f"{s};" if not s.startswith("--") else s for s in statements]
+            else:
+                lines += _sql_block(c, statements, c.symbol, c.transactional)
+            shown.add(c.address)
+    return [*lines, "", "COMMIT;"]
 
 
 def _redis_note(text: str) -> str:
@@ -63,7 +105,9 @@ def render(plan: Plan, engine: str, direction: str) -> str:
     if direction == "down":
         changes = list(reversed(changes))
     lines: list[str] = []
-    if engine == "pg":
+    if engine == "pg" and direction == "up" and plan.phased():
+        lines = _sql_header(plan, "up", phased=True) + _phased_sql(changes)
+    elif engine == "pg":
         lines = _sql_header(plan, "up" if direction == "up" else "down: reverts the up file")
         for c in changes:
             if direction == "up":
