@@ -70,18 +70,27 @@ def plan(
     out_dir: Path | None,
     redis_url: str | None = None,
     progress: Callable[[int], None] | None = None,
+    drop_mode: str = "auto",
 ) -> PlanResult:
     _require_target(pg_url, redis_url)
+    _check_drop_mode(drop_mode)
     tree = desired_mod.read_tree(schemas_dir)
     # Bad YAML is refused before any connection. Files a load already accepted as they are
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
     want = None if tree.cached() else desired_mod.load(tree)
     with open_targets(pg_url, redis_url, command="plan") as t:
-        p = plan_targets(t, tree, want, progress)
+        p = plan_targets(t, tree, want, progress, drop_mode)
     if p.empty or out_dir is None:
         return PlanResult(p)
     p, path = write_plan(p, out_dir)
     return PlanResult(p, path)
+
+
+def _check_drop_mode(mode: str) -> None:
+    from reconciler.diff.context import DROP_MODES
+
+    if mode not in DROP_MODES:
+        raise InputError(f"Unknown --drop-mode {mode!r}; use one of {', '.join(DROP_MODES)}.")
 
 
 def _check_destructive(p: Plan, allow_destructive: bool) -> None:
@@ -133,9 +142,11 @@ def apply(
     logs_dir: Path = Path("state/logs"),
     echo: Log | None = None,
     progress: Callable[[int], None] | None = None,
+    drop_mode: str = "auto",
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
     _require_target(pg_url, redis_url)
+    _check_drop_mode(drop_mode)
     if (plan_path is None) == (schemas_dir is None):
         raise InputError("Give exactly one of --plan FILE or --schemas DIR.")
     saved = read_plan(plan_path) if plan_path else None
@@ -154,7 +165,7 @@ def apply(
             check_saved(p, t, live)
         else:
             live = read_live(t, want=want, progress=progress)
-            p, json_path = make_plan(t, want, live), None
+            p, json_path = make_plan(t, want, live, drop_mode), None
         if p.empty:
             return ApplyResult(p, applied=False)
         _check_destructive(p, allow_destructive)

@@ -50,7 +50,7 @@ def check(pg_url: str | None, redis_url: str | None, schemas_dir: Path) -> Drift
     report = DriftReport()
     with open_targets(pg_url, redis_url, command="drift") as t:
         live = read_live(t, want=want)
-        p = make_plan(t, want, live)
+        p = make_plan(t, want, live, drop_mode="drop")  # reports drops; reads no table
         report.desired = [
             {
                 "address": c.address,

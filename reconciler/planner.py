@@ -149,15 +149,22 @@ def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
     return out
 
 
-def make_plan(t: Targets, want: Desired, live: Live) -> Plan:
-    """The ordered plan that brings every target to `want` (nothing is written)."""
+def make_plan(t: Targets, want: Desired, live: Live, drop_mode: str = "auto") -> Plan:
+    """The ordered plan that brings every target to `want` (nothing is written).
+
+    `drop_mode` (trash.py) says which dropped tables and columns keep their data."""
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
+        from reconciler import trash
         from reconciler.canonical import canonicalize
         from reconciler.diff import compare
 
-        changes += compare(canonicalize(t.pg, want.pg, live.pg), live.pg)
+        desired_pg = canonicalize(t.pg, want.pg, live.pg)
+        snap = live.pg
+        seed = lambda: f"{want.digest}|{snap.fingerprint()}"  # noqa: E731 (only when needed)
+        kept = trash.policy(t.pg, desired_pg, snap, drop_mode, seed)
+        changes += compare(desired_pg, live.pg, kept)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
         from reconciler.diff.redis import compare_redis
@@ -190,6 +197,7 @@ def plan_targets(
     tree: Tree,
     want: Desired | None = None,
     progress: Callable[[int], None] | None = None,
+    drop_mode: str = "auto",
 ) -> Plan:
     """make_plan for the files of `tree` (loaded here unless `want` is given).
 
@@ -201,7 +209,7 @@ def plan_targets(
     """
     if t.pg is None or t.redis is not None or tree.key is None:
         want = want or load_desired(tree)
-        return make_plan(t, want, read_live(t, want=want, progress=progress))
+        return make_plan(t, want, read_live(t, want=want, progress=progress), drop_mode)
     from reconciler import cache
     from reconciler.introspect.postgres import read_catalog
 
@@ -216,7 +224,7 @@ def plan_targets(
             unsupported=rows.unsupported(),
         )
     want = want or load_desired(tree)
-    p = make_plan(t, want, Live(pg=rows.snapshot()))
+    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode)
     if p.empty:
         cache.put(verdict, NO_CHANGES)
     return p

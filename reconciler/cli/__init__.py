@@ -57,7 +57,7 @@ def main() -> None:
     # almost nothing cyclic until it exits: collecting every 700 allocations spent a third of
     # a large plan's time walking live objects. Cycles are still collected, just less often.
     gc.set_threshold(100_000, 50, 100)
-    from reconciler.cli import commands, dev_cmds, redis_cmds, state_cmds  # noqa: F401
+    from reconciler.cli import commands, dev_cmds, redis_cmds, state_cmds, trash_cmds  # noqa: F401
 
     try:
         rc = app(standalone_mode=False)

@@ -31,6 +31,12 @@ REDIS = typer.Option(
     None, "--redis", help="Redis URL (else RECONCILER_REDIS_URL, REDIS_URL); alone: Redis only."
 )
 SCHEMAS = typer.Option(Path("schemas"), "--schemas", help="Directory of desired-state YAML.")
+DROP_MODE = typer.Option(
+    "auto",
+    "--drop-mode",
+    help="auto: dropped tables/columns holding rows are kept in reconciler_trash; "
+    "quarantine: always kept; drop: never kept.",
+)
 LOCK_TIMEOUT = typer.Option(
     0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
 )
@@ -118,11 +124,19 @@ def plan(
         False, "--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."
     ),
     show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
+    drop_mode: str = DROP_MODE,
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files."""
     pg_url, redis_url = resolve_targets(pg, redis)
     with scan_progress() as progress:
-        result = api.plan(pg_url, schemas, out_dir=out, redis_url=redis_url, progress=progress)
+        result = api.plan(
+            pg_url,
+            schemas,
+            out_dir=out,
+            redis_url=redis_url,
+            progress=progress,
+            drop_mode=drop_mode,
+        )
     p = result.plan
     if as_json:
         print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
@@ -162,6 +176,7 @@ def apply(
         min=0,
         help="Tries again (after 1, 2, 4 … s) when a statement's lock was not obtained.",
     ),
+    drop_mode: str = DROP_MODE,
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock."""
     if version:
@@ -196,6 +211,7 @@ def apply(
             lock_timeout=lock_timeout,
             timeouts=Timeouts(ddl_lock_timeout, statement_timeout, lock_retries),
             confirm=confirm,
+            drop_mode=drop_mode,
         )
     if not result.applied:
         con.print("No changes. The database matches the desired state.")

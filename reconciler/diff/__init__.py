@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reconciler.diff.context import DiffContext
+from reconciler.diff.context import DiffContext, Trash
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.enums import compare_enums
 from reconciler.diff.functions import compare_functions
@@ -32,10 +32,11 @@ from reconciler.ops.pg_constraint import AddConstraint
 from reconciler.ops.pg_index import CreateIndex
 
 
-def compare(desired: PgSnapshot, live: PgSnapshot) -> list[Change]:
+def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -> list[Change]:
+    """`trash`: which dropped tables and columns are kept in the trash schema."""
     desired, live = desired.normalize(), live.normalize()
     renames, live = apply_renames(desired, live)
-    ctx = DiffContext(desired, live)
+    ctx = DiffContext(desired, live, trash)
     changes: list[Change] = [*renames]
     changes += compare_schemas(ctx)
     changes += compare_extensions(ctx)

@@ -16,11 +16,22 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 
+DROP_MODES = ("auto", "quarantine", "drop")  # what each keeps: reconciler/trash.py
+
+
+@dataclass(frozen=True, slots=True)
+class Trash:
+    """Which drops keep their data (ops/pg_trash.py): tables and columns of `tables`."""
+
+    token: str  # makes trash names unique per plan; the same inputs give the same names
+    tables: frozenset[tuple[str, str]]  # (schema, table) whose drops are quarantined
+
 
 @dataclass
 class DiffContext:
     desired: PgSnapshot
     live: PgSnapshot
+    trash: Trash | None = None
     _enum_by_type: dict[str, Address] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,6 +67,12 @@ class DiffContext:
         return all(
             t is not None and t.partition_by is None and t.partition_of is None for t in (old, new)
         )
+
+    def quarantined(self, schema: str, table: str) -> str | None:
+        """The trash token when drops on this table keep their data, else None."""
+        if self.trash is None or (schema, table) not in self.trash.tables:
+            return None
+        return self.trash.token
 
     def is_enum(self, type_text: str) -> bool:
         return type_text.removesuffix("[]") in self._enum_by_type

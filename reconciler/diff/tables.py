@@ -14,6 +14,13 @@ from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValid
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import SetRowSecurity
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
+from reconciler.ops.pg_trash import (
+    QuarantineColumn,
+    QuarantineTable,
+    quarantinable_table,
+    quarantine_key,
+    trash_name,
+)
 
 
 def compare_tables(ctx: DiffContext) -> list[Change]:
@@ -42,8 +49,30 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             # Outgoing foreign keys are separate changes so that the down file re-adds them
             # after every table they reference exists again.
             out += [_drop(ctx, t, fk) for fk in t.foreign_keys]
-            out.append(DropTable(t, ctx.table_deps(t)))
+            out.append(_drop_table(ctx, t))
     return out
+
+
+def _drop_table(ctx: DiffContext, t: Table) -> Change:
+    token = ctx.quarantined(t.schema, t.name)
+    if token is not None and quarantinable_table(t, ctx.live.tables):
+        return QuarantineTable(t, trash_name(token, t.schema, t.name), ctx.table_deps(t))
+    return DropTable(t, ctx.table_deps(t))
+
+
+def _drop_column(
+    ctx: DiffContext, t: Table, new: Table, col: Column, deps: frozenset[Address]
+) -> Change:
+    """A column drop; one that keeps its values when its table's drops are quarantined and
+    its key stays (the values are copied, and put back, by that key)."""
+    token = ctx.quarantined(t.schema, t.name)
+    key = quarantine_key(t, col) if token is not None else None
+    if key is not None and any(new.column(k) is None for k in key):
+        key = None
+    if token is None or key is None:
+        return DropColumn(t.schema, t.name, col, deps)
+    name = trash_name(token, t.schema, t.name, col.name)
+    return QuarantineColumn(t.schema, t.name, col, key, name, deps)
 
 
 def _compare_partitioning(old: Table, new: Table) -> list[Change]:
@@ -121,7 +150,7 @@ def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
             # Each drop waits for the drop of the column before it, so the later column goes
             # first and the down file re-adds them in their original relative order.
             deps = _col_deps(ctx, old, col) | frozenset(dropped[-1:])
-            out.append(DropColumn(s, n, col, deps))
+            out.append(_drop_column(ctx, old, new, col, deps))
             dropped.append(old.column_address(col.name))
     return out
 

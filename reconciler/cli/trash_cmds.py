@@ -1,0 +1,92 @@
+"""reconciler trash list|purge: what dropped tables and columns left in reconciler_trash."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reconciler.cli import app, out_console
+from reconciler.cli.commands import LOCK_TIMEOUT, PG, _confirm
+from reconciler.planner import open_targets
+
+trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
+app.add_typer(trash_app, name="trash")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+@trash_app.command("list")
+def trash_list(
+    pg: str = PG,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+) -> None:
+    """Every kept table or column: what it was, when it was dropped, its size."""
+    from reconciler import trash
+    from reconciler.connect import resolve_pg_url
+
+    with open_targets(resolve_pg_url(pg), None, command="trash") as t:
+        entries = trash.kept(t.pg)
+    if as_json:
+        print(json.dumps([e.to_dict() for e in entries], indent=2))
+        return
+    con = out_console()
+    if not entries:
+        con.print("The trash is empty.")
+        return
+    table = Table("kept as", "was", "dropped at", "size")
+    for e in entries:
+        at = e.dropped_at.isoformat(timespec="seconds") if e.dropped_at else "?"
+        table.add_row(
+            escape(f"reconciler_trash.{e.name}"),
+            escape(f"{e.kind} {e.address}"),
+            at,
+            _size(e.bytes),
+        )
+    con.print(table)
+
+
+@trash_app.command("purge")
+def trash_purge(
+    pg: str = PG,
+    older_than: str = typer.Option(
+        ..., "--older-than", help="Purge what was dropped longer ago than this: 7d, 12h, 30m."
+    ),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask to confirm."),
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> None:
+    """Drop kept data for good (under the apply lock, so no rollback restores meanwhile)."""
+    from reconciler import trash
+    from reconciler.connect import resolve_pg_url
+
+    age = trash.parse_age(older_than)
+    con = out_console()
+    with open_targets(
+        resolve_pg_url(pg), None, command="trash purge", lock_timeout=lock_timeout
+    ) as t:
+        now = t.pg.execute("SELECT now()").fetchone()[0]
+        due = [
+            e for e in trash.kept(t.pg) if e.dropped_at is not None and e.dropped_at <= now - age
+        ]
+        if not due:
+            con.print(f"Nothing in the trash is older than {escape(older_than)}.")
+            return
+        for e in due:
+            con.print(
+                f"  - reconciler_trash.{escape(e.name)}: {escape(e.kind)} {escape(e.address)}"
+            )
+        if not _confirm(
+            f"Purge these {len(due)} for good? Rollbacks can no longer restore them.", auto_approve
+        ):
+            con.print("Nothing was purged.")
+            return
+        gone = trash.purge(t.pg, age)
+    con.print(f"[green]Purged[/] {len(gone)} kept table(s).")

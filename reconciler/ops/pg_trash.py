@@ -1,0 +1,267 @@
+"""Reversible drops: a dropped table or column is kept in the `reconciler_trash` schema.
+
+A quarantined table is renamed and moved there whole (rows, keys, checks, owned sequences);
+a quarantined column is copied there with the table's primary key, then dropped. Each trash
+table's comment is a JSON record of what it holds and when it was dropped, which `reconciler
+trash list|purge` read. The rollback moves the table back, or re-adds the column and fills it
+from the copy by key; should the copy have been purged in between, the rollback rebuilds the
+table or column empty, as a plain drop's rollback would.
+
+Every statement is re-runnable, like the rest of a plan's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Column, Table
+from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
+from reconciler.ops.pg_column import AddColumn, DropColumn
+from reconciler.ops.pg_table import CreateTable
+from reconciler.ops.sqltext import dollar_quote, ident, idents, literal
+
+TRASH_SCHEMA = "reconciler_trash"
+
+
+def trash_name(token: str, schema: str, table: str, column: str = "") -> str:
+    """A trash table's name: readable, unique per plan (token) and object, ≤ 63 bytes."""
+    digest = hashlib.sha256(f"{token}|{schema}|{table}|{column}".encode()).hexdigest()[:10]
+    readable = f"{table}_{column}" if column else table
+    while len(readable.encode()) > 48:
+        readable = readable[:-1]
+    return f"{readable}_{digest}"
+
+
+def _create_trash_schema() -> Statement:
+    return Statement(f"CREATE SCHEMA IF NOT EXISTS {ident(TRASH_SCHEMA)}")
+
+
+def _drop_trash_schema_if_empty() -> Statement:
+    schema = literal(TRASH_SCHEMA)
+    body = (
+        "BEGIN\nIF to_regnamespace("
+        + schema
+        + ") IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_class "
+        f"WHERE relnamespace = to_regnamespace({schema})) THEN\n"
+        f"DROP SCHEMA {ident(TRASH_SCHEMA)};\nEND IF;\nEND"
+    )
+    return Statement(f"DO {dollar_quote(body)}")
+
+
+def _record(trash: str, fields: dict[str, str]) -> str:
+    """COMMENT ON the trash table: a JSON record with the time of the drop."""
+    pairs = ", ".join(f"{literal(k)}, {literal(v)}" for k, v in fields.items())
+    record = f"json_build_object({pairs}, 'dropped_at', now())::text"
+    return (
+        f"EXECUTE format('COMMENT ON TABLE %s IS %L', {literal(ident(TRASH_SCHEMA, trash))}, "
+        f"{record});"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineTable(Change):
+    """DROP TABLE that keeps the table: renamed and moved into the trash schema."""
+
+    table: Table
+    trash: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.table.address
+
+    def statements(self) -> list[Statement]:
+        t = self.table
+        here = literal(ident(t.schema, t.name))
+        body = (
+            f"BEGIN\nIF to_regclass({here}) IS NOT NULL THEN\n"
+            f"ALTER TABLE {ident(t.schema, t.name)} RENAME TO {ident(self.trash)};\n"
+            f"ALTER TABLE {ident(t.schema, self.trash)} SET SCHEMA {ident(TRASH_SCHEMA)};\n"
+            + _record(self.trash, {"kind": "table", "schema": t.schema, "table": t.name})
+            + "\nEND IF;\nEND"
+        )
+        return [_create_trash_schema(), Statement(f"DO {dollar_quote(body)}")]
+
+    def reverse(self) -> Change:
+        return RestoreTable(self.table, self.trash, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                DESTRUCTIVE,
+                f"takes table {self.table.name} away; its rows are kept as "
+                f"{TRASH_SCHEMA}.{self.trash} (a rollback brings them back) until "
+                "`reconciler trash purge`",
+            ),
+        )
+
+    def describe(self) -> str:
+        return f"table (kept in {TRASH_SCHEMA})"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreTable(Change):
+    """The table back from the trash schema, rows and all; rebuilt empty if purged."""
+
+    table: Table
+    trash: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.table.address
+
+    def statements(self) -> list[Statement]:
+        t = self.table
+        kept = literal(ident(TRASH_SCHEMA, self.trash))
+        comment = literal(t.comment) if t.comment is not None else "NULL"
+        body = (
+            f"BEGIN\nIF to_regclass({kept}) IS NOT NULL "
+            f"AND to_regclass({literal(ident(t.schema, t.name))}) IS NULL THEN\n"
+            f"ALTER TABLE {ident(TRASH_SCHEMA, self.trash)} SET SCHEMA {ident(t.schema)};\n"
+            f"ALTER TABLE {ident(t.schema, self.trash)} RENAME TO {ident(t.name)};\n"
+            f"COMMENT ON TABLE {ident(t.schema, t.name)} IS {comment};\nEND IF;\nEND"
+        )
+        rebuilt = CreateTable(self.table, self.deps).statements()  # IF NOT EXISTS: if purged
+        return [Statement(f"DO {dollar_quote(body)}"), *rebuilt, _drop_trash_schema_if_empty()]
+
+    def reverse(self) -> Change:
+        return QuarantineTable(self.table, self.trash, self.deps)
+
+    def provides(self) -> frozenset[Address]:
+        return CreateTable(self.table, self.deps).provides()
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return f"table (back from {TRASH_SCHEMA})"
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineColumn(Change):
+    """DROP COLUMN that keeps the values: copied with the primary key into the trash first."""
+
+    schema: str
+    table: str
+    column: Column
+    key: tuple[str, ...]  # the table's primary key columns
+    trash: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.column.name)
+
+    def statements(self) -> list[Statement]:
+        kept = ident(TRASH_SCHEMA, self.trash)
+        column_exists = (
+            "EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = "
+            f"to_regclass({literal(ident(self.schema, self.table))}) AND attname = "
+            f"{literal(self.column.name)} AND NOT attisdropped)"
+        )
+        fields = {
+            "kind": "column",
+            "schema": self.schema,
+            "table": self.table,
+            "column": self.column.name,
+            "key": ",".join(self.key),
+        }
+        body = (
+            f"BEGIN\nIF {column_exists} AND to_regclass({literal(kept)}) IS NULL THEN\n"
+            f"CREATE TABLE {kept} AS SELECT {idents([*self.key, self.column.name])} "
+            f"FROM {ident(self.schema, self.table)};\n"
+            + _record(self.trash, fields)
+            + "\nEND IF;\nEND"
+        )
+        drop = DropColumn(self.schema, self.table, self.column, self.deps).statements()
+        return [_create_trash_schema(), Statement(f"DO {dollar_quote(body)}"), *drop]
+
+    def reverse(self) -> Change:
+        return RestoreColumn(self.schema, self.table, self.column, self.key, self.trash, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return DropColumn(self.schema, self.table, self.column, self.deps).depends_on()
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (
+            Hazard(
+                DESTRUCTIVE,
+                f"drops column {self.column.name}; its values are kept with the key as "
+                f"{TRASH_SCHEMA}.{self.trash} (a rollback re-adds the column, at the end of "
+                "the table, and fills it back) until `reconciler trash purge`",
+            ),
+        )
+
+    def describe(self) -> str:
+        return f"column (values kept in {TRASH_SCHEMA})"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreColumn(Change):
+    """The column re-added and filled back by key from its copy, which is then dropped."""
+
+    schema: str
+    table: str
+    column: Column
+    key: tuple[str, ...]
+    trash: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.column.name)
+
+    def statements(self) -> list[Statement]:
+        kept = ident(TRASH_SCHEMA, self.trash)
+        col = ident(self.column.name)
+        match = " AND ".join(f"t.{ident(k)} = kept.{ident(k)}" for k in self.key)
+        body = (
+            f"BEGIN\nIF to_regclass({literal(kept)}) IS NOT NULL THEN\n"
+            f"UPDATE {ident(self.schema, self.table)} AS t SET {col} = kept.{col} "
+            f"FROM {kept} AS kept WHERE {match};\n"
+            f"DROP TABLE {kept};\nEND IF;\nEND"
+        )
+        added = AddColumn(self.schema, self.table, self.column, self.deps).statements()
+        return [*added, Statement(f"DO {dollar_quote(body)}"), _drop_trash_schema_if_empty()]
+
+    def reverse(self) -> Change:
+        return QuarantineColumn(
+            self.schema, self.table, self.column, self.key, self.trash, self.deps
+        )
+
+    def provides(self) -> frozenset[Address]:
+        return AddColumn(self.schema, self.table, self.column, self.deps).provides()
+
+    def depends_on(self) -> frozenset[Address]:
+        return AddColumn(self.schema, self.table, self.column, self.deps).depends_on()
+
+    def describe(self) -> str:
+        return f"column {self.column.type} (values back from {TRASH_SCHEMA})"
+
+
+def quarantinable_table(t: Table, live_tables: dict[tuple[str, str], Table]) -> bool:
+    """A plain table nothing inherits from: moved whole, it comes back whole."""
+    if t.partition_by or t.partition_of or t.inherits:
+        return False
+    return not any((t.schema, t.name) in other.inherits for other in live_tables.values())
+
+
+def quarantine_key(t: Table, column: Column) -> tuple[str, ...] | None:
+    """The key a column's values are kept by: the primary key, unless the column is part of
+    it, generated (recomputed anyway) or an identity that refuses updates."""
+    pk = t.primary_key
+    if pk is None or column.name in pk.columns or column.generated is not None:
+        return None
+    if column.identity == "always":
+        return None
+    return pk.columns
