@@ -21,6 +21,7 @@ from reconciler.ops.base import DESTRUCTIVE
 from reconciler.plan import Plan, Step, next_version
 from reconciler.plan.files import document, file_key, read_plan, sha256, verify_files, write_plan
 from reconciler.planner import (
+    LARGE_ROWS,
     Live,
     Targets,
     check_saved,
@@ -71,6 +72,7 @@ def plan(
     redis_url: str | None = None,
     progress: Callable[[int], None] | None = None,
     drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
 ) -> PlanResult:
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
@@ -79,7 +81,7 @@ def plan(
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
     want = None if tree.cached() else desired_mod.load(tree)
     with open_targets(pg_url, redis_url, command="plan") as t:
-        p = plan_targets(t, tree, want, progress, drop_mode)
+        p = plan_targets(t, tree, want, progress, drop_mode, large_rows)
     if p.empty or out_dir is None:
         return PlanResult(p)
     p, path = write_plan(p, out_dir)
@@ -143,6 +145,7 @@ def apply(
     echo: Log | None = None,
     progress: Callable[[int], None] | None = None,
     drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
     _require_target(pg_url, redis_url)
@@ -165,7 +168,7 @@ def apply(
             check_saved(p, t, live)
         else:
             live = read_live(t, want=want, progress=progress)
-            p, json_path = make_plan(t, want, live, drop_mode), None
+            p, json_path = make_plan(t, want, live, drop_mode, large_rows), None
         if p.empty:
             return ApplyResult(p, applied=False)
         _check_destructive(p, allow_destructive)

@@ -149,22 +149,39 @@ def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
     return out
 
 
-def make_plan(t: Targets, want: Desired, live: Live, drop_mode: str = "auto") -> Plan:
+LARGE_ROWS = 1_000_000  # a table this big (pg_class estimate) takes phased column changes
+
+
+def make_plan(
+    t: Targets,
+    want: Desired,
+    live: Live,
+    drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
+) -> Plan:
     """The ordered plan that brings every target to `want` (nothing is written).
 
-    `drop_mode` (trash.py) says which dropped tables and columns keep their data."""
+    `drop_mode` (trash.py) says which dropped tables and columns keep their data;
+    `large_rows` from which size a table's column changes go in phases (phased.py)."""
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
-        from reconciler import trash
+        from reconciler import phased, trash
         from reconciler.canonical import canonicalize
         from reconciler.diff import compare
+        from reconciler.diff.context import DiffContext
 
         desired_pg = canonicalize(t.pg, want.pg, live.pg)
         snap = live.pg
-        seed = lambda: f"{want.digest}|{snap.fingerprint()}"  # noqa: E731 (only when needed)
-        kept = trash.policy(t.pg, desired_pg, snap, drop_mode, seed)
-        changes += compare(desired_pg, live.pg, kept)
+        ctx = DiffContext(desired_pg, snap)
+        ph = phased.phase(t.pg, desired_pg, snap, large_rows, ctx.refs, ctx.is_enum)
+        changes += ph.changes
+
+        def seed() -> str:  # only read when something is dropped
+            return f"{want.digest}|{snap.fingerprint()}"
+
+        kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
+        changes += compare(ph.desired, ph.live, kept)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
         from reconciler.diff.redis import compare_redis
@@ -198,6 +215,7 @@ def plan_targets(
     want: Desired | None = None,
     progress: Callable[[int], None] | None = None,
     drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
 ) -> Plan:
     """make_plan for the files of `tree` (loaded here unless `want` is given).
 
@@ -209,7 +227,8 @@ def plan_targets(
     """
     if t.pg is None or t.redis is not None or tree.key is None:
         want = want or load_desired(tree)
-        return make_plan(t, want, read_live(t, want=want, progress=progress), drop_mode)
+        live = read_live(t, want=want, progress=progress)
+        return make_plan(t, want, live, drop_mode, large_rows)
     from reconciler import cache
     from reconciler.introspect.postgres import read_catalog
 
@@ -224,7 +243,7 @@ def plan_targets(
             unsupported=rows.unsupported(),
         )
     want = want or load_desired(tree)
-    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode)
+    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows)
     if p.empty:
         cache.put(verdict, NO_CHANGES)
     return p

@@ -37,6 +37,13 @@ DROP_MODE = typer.Option(
     help="auto: dropped tables/columns holding rows are kept in reconciler_trash; "
     "quarantine: always kept; drop: never kept.",
 )
+LARGE_ROWS = typer.Option(
+    1_000_000,
+    "--large-rows",
+    min=0,
+    help="Tables with this many rows (estimate) change column types and names in phases "
+    "(expand/backfill/contract) unless their YAML says `large: false`.",
+)
 LOCK_TIMEOUT = typer.Option(
     0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
 )
@@ -125,6 +132,7 @@ def plan(
     ),
     show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
     drop_mode: str = DROP_MODE,
+    large_rows: int = LARGE_ROWS,
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files."""
     pg_url, redis_url = resolve_targets(pg, redis)
@@ -136,6 +144,7 @@ def plan(
             redis_url=redis_url,
             progress=progress,
             drop_mode=drop_mode,
+            large_rows=large_rows,
         )
     p = result.plan
     if as_json:
@@ -177,6 +186,7 @@ def apply(
         help="Tries again (after 1, 2, 4 … s) when a statement's lock was not obtained.",
     ),
     drop_mode: str = DROP_MODE,
+    large_rows: int = LARGE_ROWS,
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock."""
     if version:
@@ -212,6 +222,7 @@ def apply(
             timeouts=Timeouts(ddl_lock_timeout, statement_timeout, lock_retries),
             confirm=confirm,
             drop_mode=drop_mode,
+            large_rows=large_rows,
         )
     if not result.applied:
         con.print("No changes. The database matches the desired state.")

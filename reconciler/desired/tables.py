@@ -101,6 +101,7 @@ class TableBuilder:
             partition_by=build_partition_key(self),
             partition_of=partition_of,
             bound=bound,
+            large=spec.large,
         )
         if partition_of is not None:
             ctx.pending_partitions.append(((schema, name), where.sub("partition_of")))

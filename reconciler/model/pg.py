@@ -154,6 +154,8 @@ class Table:
     partition_of: tuple[str, str] | None = None  # a partition's parent; its columns are the
     # parent's (`columns` is empty)
     bound: str | None = None  # a partition's "FOR VALUES …" or "DEFAULT", the server's spelling
+    # desired only: whether column moves take phased plans (None: by the table's size)
+    large: bool | None = field(default=None, compare=False)
 
     @property
     def address(self) -> Address:

@@ -66,7 +66,7 @@ def _function_names(expression: str) -> set[str]:
     return names
 
 
-def _type_change_rewrites(old: str, new: str) -> bool:
+def type_change_rewrites(old: str, new: str) -> bool:
     """False for the binary-coercible widenings Postgres performs without a rewrite."""
     if new == "text" and old.startswith("character varying"):
         return False
@@ -361,7 +361,7 @@ class AlterColumn(Change):
     def hazards(self) -> tuple[Hazard, ...]:
         out = []
         changed = self.changed()
-        if "type" in changed and _type_change_rewrites(self.old.type, self.new.type):
+        if "type" in changed and type_change_rewrites(self.old.type, self.new.type):
             out.append(
                 Hazard(
                     TABLE_REWRITE,

@@ -92,6 +92,10 @@ found (kind, name) AS (
     JOIN rels AS r ON r.oid = t.tgrelid
     WHERE NOT t.tgisinternal
       AND t.tgparentid = 0  -- a copy on a partition: reported (or not) with its original
+      AND t.tgfoid NOT IN (  -- the tool's own (triggers.sql)
+          SELECT p.oid FROM pg_catalog.pg_proc AS p
+          WHERE p.pronamespace = pg_catalog.to_regnamespace('reconciler')
+      )
       -- triggers of plain tables are modelled; see triggers.sql for which
       AND NOT (
           r.relkind IN ('r', 'p')

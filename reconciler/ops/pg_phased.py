@@ -1,0 +1,474 @@
+"""Phased column changes for large tables: expand, backfill, contract — one plan each.
+
+A type change that rewrites the table, or a rename clients must follow, is made without an
+ACCESS EXCLUSIVE lock held for a scan:
+1. expand: a new column of the new type (for a rename: the new name) beside the old one, kept
+   in step by a trigger (both ways for a rename, so old and new clients can run together);
+2. backfill: the rows copied over in batches of 1,000 pages, each batch its own transaction;
+   the old column's plain indexes built again on the new one, concurrently; NOT NULL proved
+   by a validated check;
+3. contract: in one short transaction, the old column dropped and the new one takes its
+   place (name, indexes, key, default, NOT NULL, comment). Not reversible: the old column is
+   gone.
+The new column's comment carries a JSON marker (MARK) saying which move it serves and how far
+it got; the next `reconciler plan` reads it and emits the next phase. The trigger's function
+lives in the tool's schema, which plans never touch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.pg import Column, Index
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    IRREVERSIBLE,
+    ONLINE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+)
+from reconciler.ops.sqltext import column_def, dollar_quote, guarded, ident, index_def, literal
+
+MARK = "reconciler:phased"
+TOOL_SCHEMA = "reconciler"
+BATCH_PAGES = 1000  # 8 MB of table per backfill transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One column going from `source` (live) to `target` (desired) on a large table."""
+
+    schema: str
+    table: str
+    source: Column
+    target: Column
+    via_text: bool = False  # an enum converts through text
+    indexes: tuple[Index, ...] = ()  # plain indexes on the source, rebuilt on the new column
+    key: tuple[str, str] | None = None  # (constraint name, "PRIMARY KEY" | "UNIQUE") on it alone
+
+    @property
+    def rename(self) -> bool:
+        return self.source.name != self.target.name
+
+    @property
+    def tag(self) -> str:
+        text = f"{self.schema}.{self.table}.{self.source.name}.{self.target.name}"
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def new_column(self) -> str:
+        """The new column's name while both exist."""
+        if self.rename:
+            return self.target.name
+        return f"{_clip(self.source.name, 40)}__new_{self.tag[:8]}"
+
+    @property
+    def table_sql(self) -> str:
+        return ident(self.schema, self.table)
+
+    @property
+    def function(self) -> str:
+        return ident(TOOL_SCHEMA, f"sync_{self.tag}")
+
+    @property
+    def trigger(self) -> str:
+        return ident(f"reconciler_sync_{self.tag}")
+
+    @property
+    def not_null_check(self) -> str:
+        return f"reconciler_nn_{self.tag}"
+
+    def index_copy(self, ix: Index) -> Index:
+        """`ix` on the new column, under a temporary name."""
+        digest = hashlib.sha256(f"{self.tag}.{ix.name}".encode()).hexdigest()[:8]
+        return self.on_column(ix, self.new_column, f"{_clip(ix.name, 40)}__new_{digest}")
+
+    def on_column(self, ix: Index, column: str, name: str) -> Index:
+        elements = tuple(
+            dataclasses.replace(e, column=column) if e.column == self.source.name else e
+            for e in ix.elements
+        )
+        return dataclasses.replace(ix, name=name, elements=elements, comment=None)
+
+    def converted(self, row: str = "") -> str:
+        """The old column's value in the new type (`row`: "NEW." inside the trigger)."""
+        col = row + ident(self.source.name)
+        if self.rename and self.source.type == self.target.type:
+            return col
+        return f"{col}{'::text' if self.via_text else ''}::{self.target.type}"
+
+    def marker(self, state: str) -> str:
+        return json.dumps(
+            {MARK: state, "source": self.source.name, "target": self.target.name},
+            sort_keys=True,
+        )
+
+    def set_marker(self, state: str) -> Statement:
+        column = ident(self.schema, self.table, self.new_column)
+        return Statement(f"COMMENT ON COLUMN {column} IS {literal(self.marker(state))}")
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.target.name)
+
+    def deps(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "table", self.schema, self.table)})
+
+    @property
+    def kind(self) -> str:
+        if self.rename:
+            return f"rename {self.source.name} → {self.target.name}"
+        return f"type {self.source.type} → {self.target.type}"
+
+    def phase_note(self, n: int, what: str) -> str:
+        return f"{self.kind}, phase {n} of 3 ({what})"
+
+
+def read_marker(comment: str | None) -> tuple[str, str, str] | None:
+    """(state, source, target) of a column that serves a move, else None."""
+    if not comment or MARK not in comment:
+        return None
+    try:
+        data = json.loads(comment)
+        return str(data[MARK]), str(data["source"]), str(data["target"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _clip(name: str, size: int) -> str:
+    while len(name.encode()) > size:
+        name = name[:-1]
+    return name
+
+
+def _sync_function(m: Move) -> str:
+    new, old = ident(m.new_column), ident(m.source.name)
+    if m.rename:
+        body = (
+            "BEGIN\nIF TG_OP = 'INSERT' THEN\n"
+            f"  IF NEW.{new} IS NULL THEN NEW.{new} := NEW.{old}; ELSE NEW.{old} := NEW.{new}; "
+            "END IF;\n"
+            f"ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} THEN NEW.{old} := NEW.{new};\n"
+            f"ELSE NEW.{new} := NEW.{old};\nEND IF;\nRETURN NEW;\nEND"
+        )
+    else:
+        body = f"BEGIN\nNEW.{new} := {m.converted('NEW.')};\nRETURN NEW;\nEND"
+    return (
+        f"CREATE OR REPLACE FUNCTION {m.function}() RETURNS trigger LANGUAGE plpgsql AS "
+        f"{dollar_quote(body)}"
+    )
+
+
+def _undo_expand(m: Move) -> list[Statement]:
+    return [
+        Statement(f"DROP TRIGGER IF EXISTS {m.trigger} ON {m.table_sql}"),
+        Statement(f"DROP FUNCTION IF EXISTS {m.function}()"),
+        Statement(f"ALTER TABLE {m.table_sql} DROP COLUMN IF EXISTS {ident(m.new_column)}"),
+    ]
+
+
+def _undo_backfill(m: Move) -> list[Statement]:
+    out = [
+        Statement(f"DROP INDEX IF EXISTS {ident(m.schema, m.index_copy(ix).name)}")
+        for ix in m.indexes
+    ]
+    out.append(
+        Statement(f"ALTER TABLE {m.table_sql} DROP CONSTRAINT IF EXISTS {ident(m.not_null_check)}")
+    )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ExpandColumn(Change):
+    move: Move
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.move.address
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.move.deps()
+
+    def statements(self) -> list[Statement]:
+        m = self.move
+        column = dataclasses.replace(
+            m.target, name=m.new_column, nullable=True, default=None, comment=None,
+            identity=None, sequence=None, sequence_options=(),
+        )  # fmt: skip
+        return [
+            Statement(f"CREATE SCHEMA IF NOT EXISTS {ident(TOOL_SCHEMA)}"),
+            Statement(f"ALTER TABLE {m.table_sql} ADD COLUMN IF NOT EXISTS {column_def(column)}"),
+            m.set_marker("expanded"),
+            Statement(_sync_function(m)),
+            Statement(
+                f"CREATE OR REPLACE TRIGGER {m.trigger} BEFORE INSERT OR UPDATE ON "
+                f"{m.table_sql} FOR EACH ROW EXECUTE FUNCTION {m.function}()"
+            ),
+        ]
+
+    def reverse(self) -> Change:
+        return _Undo(self.move, "expand", tuple(_undo_expand(self.move)))
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        m = self.move
+        both = " both ways" if m.rename else ""
+        fails = "" if m.rename else "; a written value that does not convert fails the write"
+        return (
+            Hazard(
+                ACCESS_EXCLUSIVE,
+                f"adds column {m.new_column} and a trigger keeping it in step with "
+                f"{m.source.name}{both} (a brief lock, no rewrite){fails}; plan again after "
+                "this apply for the backfill",
+            ),
+        )
+
+    def describe(self) -> str:
+        return self.move.phase_note(1, "expand")
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillColumn(Change):
+    move: Move
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.move.address
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.move.deps()
+
+    def statements(self) -> list[Statement]:
+        m = self.move
+        new = ident(m.new_column)
+        out = []
+        if not m.target.nullable:
+            check = (
+                f"ALTER TABLE {m.table_sql} ADD CONSTRAINT {ident(m.not_null_check)} "
+                f"CHECK ({new} IS NOT NULL) NOT VALID"
+            )
+            out.append(Statement(guarded(check, "duplicate_object")))
+        out.append(Statement(_backfill_sql(m), phase=ONLINE))
+        for ix in m.indexes:
+            copy = m.index_copy(ix)
+            drop = f"DROP INDEX CONCURRENTLY IF EXISTS {ident(m.schema, copy.name)}"
+            out.append(Statement(index_def(copy, concurrently=True), phase=ONLINE, cleanup=drop))
+        if not m.target.nullable:
+            validate = f"ALTER TABLE {m.table_sql} VALIDATE CONSTRAINT {ident(m.not_null_check)}"
+            out.append(Statement(validate, phase=ONLINE))
+        marker = m.set_marker("backfilled")
+        out.append(dataclasses.replace(marker, phase=ONLINE))
+        return out
+
+    def reverse(self) -> Change:
+        undo = (*_undo_backfill(self.move), self.move.set_marker("expanded"))
+        return _Undo(self.move, "backfill", undo)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        m = self.move
+        return (
+            Hazard(
+                "backfill",
+                f"copies {m.source.name} into {m.new_column} in batches of {BATCH_PAGES} pages, "
+                "each its own transaction (writes go on; the run is one statement, so allow it "
+                "with --statement-timeout); plan again after this apply for the contract",
+            ),
+        )
+
+    def describe(self) -> str:
+        return self.move.phase_note(2, "backfill")
+
+
+def _backfill_sql(m: Move) -> str:
+    new = ident(m.new_column)
+    table = literal(m.table_sql)
+    body = (
+        "DECLARE\n"
+        f"  last_page bigint := pg_catalog.pg_relation_size({table}::regclass) / "
+        "pg_catalog.current_setting('block_size')::bigint;\n"
+        "  page bigint := 0;\n"
+        "BEGIN\n"
+        "  WHILE page <= last_page LOOP\n"
+        f"    UPDATE {m.table_sql} SET {new} = {m.converted()}\n"
+        "    WHERE ctid >= pg_catalog.format('(%s,0)', page)::tid\n"
+        f"      AND ctid < pg_catalog.format('(%s,0)', page + {BATCH_PAGES})::tid\n"
+        f"      AND {new} IS DISTINCT FROM {m.converted()};\n"
+        "    COMMIT;\n"
+        f"    page := page + {BATCH_PAGES};\n"
+        "  END LOOP;\n"
+        "END"
+    )
+    return f"DO {dollar_quote(body)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContractColumn(Change):
+    move: Move
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.move.address
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.move.deps()
+
+    def statements(self) -> list[Statement]:
+        m = self.move
+        t, old, new = m.table_sql, ident(m.source.name), ident(m.new_column)
+        target = ident(m.target.name)
+        out = [
+            Statement(f"DROP TRIGGER IF EXISTS {m.trigger} ON {t}"),
+            Statement(f"DROP FUNCTION IF EXISTS {m.function}()"),
+        ]
+        swap = f"ALTER TABLE {t} DROP COLUMN {old};"
+        if not m.rename:
+            swap += f"\nALTER TABLE {t} RENAME COLUMN {new} TO {target};"
+        still = m.source.name if m.rename else m.new_column  # there until the swap ran
+        exists = (
+            "EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = "
+            f"{literal(t)}::regclass AND attname = {literal(still)} AND NOT attisdropped)"
+        )
+        body = f"BEGIN\nIF {exists} THEN\n{swap}\nEND IF;\nEND"
+        out.append(Statement(f"DO {dollar_quote(body)}"))
+        col = f"ALTER TABLE {t} ALTER COLUMN {target}"
+        if not m.target.nullable:
+            out.append(Statement(f"{col} SET NOT NULL"))
+            out.append(
+                Statement(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(m.not_null_check)}")
+            )
+        if m.target.default is not None:
+            out.append(Statement(f"{col} SET DEFAULT {m.target.default}"))
+        for ix in m.indexes:
+            copy = m.index_copy(ix).name
+            if m.key is not None and m.key[0] == ix.name:
+                name, kind = m.key
+                add = (
+                    f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} {kind} USING INDEX {ident(copy)}"
+                )
+                out.append(
+                    Statement(
+                        guarded(
+                            add,
+                            "duplicate_object",
+                            "duplicate_table",
+                            "undefined_object",
+                            "invalid_table_definition",
+                        )
+                    )
+                )
+            else:
+                rename = f"ALTER INDEX IF EXISTS {ident(m.schema, copy)} RENAME TO {ident(ix.name)}"
+                out.append(Statement(rename))
+        comment = literal(m.target.comment) if m.target.comment is not None else "NULL"
+        out.append(
+            Statement(f"COMMENT ON COLUMN {ident(m.schema, m.table, m.target.name)} IS {comment}")
+        )
+        return out
+
+    def reverse(self) -> Change:
+        m = self.move
+        note = (
+            f"-- irreversible: column {m.source.name} ({m.source.type}) of {m.schema}.{m.table} "
+            f"was dropped by the contract; {m.target.name} ({m.target.type}) stays"
+        )
+        return _Undo(m, "contract", (Statement(note),))
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        m = self.move
+        return (
+            Hazard(
+                ACCESS_EXCLUSIVE,
+                f"drops {m.source.name} and puts {m.new_column} in its place under a brief "
+                "lock (no scan, no rewrite)",
+            ),
+            Hazard(IRREVERSIBLE, f"the old column {m.source.name} ({m.source.type}) is dropped"),
+        )
+
+    def describe(self) -> str:
+        return self.move.phase_note(3, "contract")
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonMove(Change):
+    """A move the desired state no longer asks for: its new column, trigger, index copies
+    and check are taken away; the old column was never touched."""
+
+    move: Move
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.move.schema, self.move.table, self.move.source.name)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.move.deps()
+
+    def statements(self) -> list[Statement]:
+        return [*_undo_backfill(self.move), *_undo_expand(self.move)]
+
+    def reverse(self) -> Change:
+        note = f"-- irreversible: the copy in {self.move.new_column} is gone; a plan expands anew"
+        return _Undo(self.move, "abandon", (Statement(note),))
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard(ACCESS_EXCLUSIVE, f"drops the unfinished copy {self.move.new_column}"),)
+
+    def describe(self) -> str:
+        return f"abandon the unfinished {self.move.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Undo(Change):
+    """The reverse of one phase: fixed statements."""
+
+    move: Move
+    phase: str
+    undo: tuple[Statement, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.move.address
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.move.deps()
+
+    def statements(self) -> list[Statement]:
+        return list(self.undo)
+
+    def reverse(self) -> Change:
+        return {"expand": ExpandColumn, "backfill": BackfillColumn, "contract": ContractColumn}.get(
+            self.phase, ExpandColumn
+        )(self.move)
+
+    def describe(self) -> str:
+        return f"undo the {self.phase} of {self.move.kind}"
+
+
+def plain_index_on(ix: Index, column: str) -> bool:
+    """An index the backfill can build again on the new column: plain columns, no WHERE."""
+    return (
+        ix.where is None
+        and all(e.expression is None for e in ix.elements)
+        and any(e.column == column for e in ix.elements)
+        and column not in ix.include
+    )
+
+
+__all__ = [
+    "AbandonMove",
+    "BackfillColumn",
+    "ContractColumn",
+    "ExpandColumn",
+    "Move",
+    "plain_index_on",
+    "read_marker",
+]
