@@ -260,3 +260,28 @@ def test_a_lock_not_obtained_is_retried_then_given_up(loaded, tmp_path, pg_dump_
     assert "retry 1 of 3" in logs
     assert _catalog(loaded)["kind_not_null"] is True
     holder.join(10)
+
+
+def test_index_drops_are_concurrent_and_brief_locks_are_named(loaded, tmp_path):
+    with_index = _schemas(tmp_path / "v2", _events(kind_not_null=False, extra=ONLINE_CHANGES))
+    assert _apply(loaded, with_index, tmp_path).code == 0
+    extra = ONLINE_CHANGES.split("indexes:")[0]  # the foreign key stays, the index goes
+    events = _events(kind_not_null=False, extra=extra).replace(
+        "  - {name: payload, type: text}\n",
+        "  - {name: payload, type: text}\n  - {name: note, type: text}\n",
+    )
+    v3 = _schemas(tmp_path / "v3", events)
+    r = run_cli("plan", "--pg", loaded, "--schemas", str(v3), "--out", str(tmp_path / "p3"))
+    assert r.code == 0, r.text
+    plan = read_plan(next((tmp_path / "p3").glob("*.plan.json")))
+    by_address = {c.address: c for c in plan.changes}
+    dropped = by_address["pg.index.public.events_payload_idx"]
+    assert dropped.up == ('DROP INDEX CONCURRENTLY IF EXISTS "public"."events_payload_idx"',)
+    assert dropped.phases == ("online",)
+    added = by_address["pg.column.public.events.note"]
+    assert [h["code"] for h in added.hazards] == ["access_exclusive_lock"]
+    assert "for a moment (no scan, no rewrite)" in added.hazards[0]["message"]
+    r = _apply(loaded, v3, tmp_path)
+    assert r.code == 0, r.text
+    with psycopg.connect(loaded, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('events_payload_idx')").fetchone() == (None,)

@@ -27,7 +27,11 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
             out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
         elif was.comment != ix.comment:
             out.append(SetComment(ix.address, was.comment, ix.comment))
-    out += [DropIndex(ix, _deps(ctx, ix)) for key, ix in have.items() if key not in want]
+    out += [
+        DropIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table))
+        for key, ix in have.items()
+        if key not in want
+    ]
     return out
 
 

@@ -63,6 +63,17 @@ AFTER = "after"  # in a last short transaction, which also records the state
 PHASES = (MAIN, ONLINE, AFTER)
 
 
+def brief_lock(table: str, level: str = "ACCESS EXCLUSIVE") -> Hazard:
+    """The warning of a change that locks a table only for a moment (no scan, no rewrite)."""
+    exclusive = level == "ACCESS EXCLUSIVE"
+    blocked = "reads and writes" if exclusive else "writes"
+    return Hazard(
+        ACCESS_EXCLUSIVE if exclusive else "share_lock",
+        f"takes a {level} lock on {table} for a moment (no scan, no rewrite); {blocked} queue "
+        "behind it, at most lock_timeout",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     sql: str

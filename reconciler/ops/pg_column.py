@@ -24,6 +24,7 @@ from reconciler.ops.base import (
     Change,
     Hazard,
     Statement,
+    brief_lock,
 )
 from reconciler.ops.pg_table import rename_identity_sequence
 from reconciler.ops.sqltext import (
@@ -136,6 +137,8 @@ class AddColumn(Change):
             out.append(
                 Hazard(TABLE_REWRITE, "a volatile default or generated column rewrites the table")
             )
+        else:
+            out.append(brief_lock(self.table))
         return tuple(out)
 
     def describe(self) -> str:
@@ -385,6 +388,8 @@ class AlterColumn(Change):
                     "NULLs",
                 )
             )
+        if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out):
+            out.append(brief_lock(self.table))
         return tuple(out)
 
     def details(self) -> list[dict]:

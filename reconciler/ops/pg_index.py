@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Index
-from reconciler.ops.base import ONLINE, Action, Change, Hazard, Statement
+from reconciler.ops.base import ONLINE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import ident, index_def, literal
 
 
@@ -74,6 +74,9 @@ class CreateIndex(Change):
 class DropIndex(Change):
     index: Index
     deps: frozenset[Address] = frozenset()
+    # On a table that stays: dropped CONCURRENTLY after the transaction commits (no lock
+    # that blocks reads or writes).
+    online: bool = False
     action = Action.DROP
 
     @property
@@ -81,7 +84,13 @@ class DropIndex(Change):
         return self.index.address
 
     def statements(self) -> list[Statement]:
-        return [Statement(f"DROP INDEX IF EXISTS {ident(self.index.schema, self.index.name)}")]
+        name = ident(self.index.schema, self.index.name)
+        if self.online:
+            return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", phase=ONLINE)]
+        return [Statement(f"DROP INDEX IF EXISTS {name}")]
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return () if self.online else (brief_lock(self.index.table),)
 
     def reverse(self) -> Change:
         return CreateIndex(self.index, self.deps)
@@ -90,4 +99,5 @@ class DropIndex(Change):
         return index_deps(self.index, self.deps)
 
     def describe(self) -> str:
-        return f"index on {self.index.table}"
+        how = " (dropped concurrently)" if self.online else ""
+        return f"index on {self.index.table}{how}"

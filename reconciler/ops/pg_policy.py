@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Policy
-from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement
+from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import guarded, ident, literal
 
 
@@ -102,6 +102,9 @@ class CreatePolicy(Change):
     def depends_on(self) -> frozenset[Address]:
         return self.deps
 
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(self.policy.table),)
+
     def describe(self) -> str:
         p = self.policy
         return f"policy for {p.command} to {', '.join(p.roles)}"
@@ -126,6 +129,9 @@ class DropPolicy(Change):
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(self.policy.table),)
 
     def describe(self) -> str:
         return "policy"

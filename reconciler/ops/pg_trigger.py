@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Trigger
-from reconciler.ops.base import Action, Change, Statement
+from reconciler.ops.base import Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import guarded, ident, idents, literal
 
 
@@ -55,6 +55,9 @@ class CreateTrigger(Change):
     def depends_on(self) -> frozenset[Address]:
         return self.deps
 
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(self.trigger.table, "SHARE ROW EXCLUSIVE"),)
+
     def describe(self) -> str:
         t = self.trigger
         return f"{t.timing} {' or '.join(t.events)} on {t.table}"
@@ -79,6 +82,9 @@ class DropTrigger(Change):
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(self.trigger.table),)
 
     def describe(self) -> str:
         return f"trigger on {self.trigger.table}"
