@@ -185,7 +185,9 @@ def _undo_backfill(m: Move) -> list[Statement]:
 
 
 @dataclass(frozen=True, slots=True)
-class ExpandColumn(Change):
+class _Phase(Change):
+    """A change made of one move: its address is the column, it needs the table."""
+
     move: Move
     action = Action.ALTER
 
@@ -196,6 +198,9 @@ class ExpandColumn(Change):
     def depends_on(self) -> frozenset[Address]:
         return self.move.deps()
 
+
+@dataclass(frozen=True, slots=True)
+class ExpandColumn(_Phase):
     def statements(self) -> list[Statement]:
         m = self.move
         column = dataclasses.replace(
@@ -234,17 +239,7 @@ class ExpandColumn(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class BackfillColumn(Change):
-    move: Move
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return self.move.address
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.move.deps()
-
+class BackfillColumn(_Phase):
     def statements(self) -> list[Statement]:
         m = self.move
         new = ident(m.new_column)
@@ -309,17 +304,7 @@ def _backfill_sql(m: Move) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class ContractColumn(Change):
-    move: Move
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return self.move.address
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.move.deps()
-
+class ContractColumn(_Phase):
     def statements(self) -> list[Statement]:
         m = self.move
         t, old, new = m.table_sql, ident(m.source.name), ident(m.new_column)
@@ -397,19 +382,13 @@ class ContractColumn(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class AbandonMove(Change):
+class AbandonMove(_Phase):
     """A move the desired state no longer asks for: its new column, trigger, index copies
     and check are taken away; the old column was never touched."""
-
-    move: Move
-    action = Action.ALTER
 
     @property
     def address(self) -> Address:
         return Address.of("pg", "column", self.move.schema, self.move.table, self.move.source.name)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.move.deps()
 
     def statements(self) -> list[Statement]:
         return [*_undo_backfill(self.move), *_undo_expand(self.move)]
@@ -426,20 +405,11 @@ class AbandonMove(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class _Undo(Change):
+class _Undo(_Phase):
     """The reverse of one phase: fixed statements."""
 
-    move: Move
-    phase: str
-    undo: tuple[Statement, ...]
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return self.move.address
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.move.deps()
+    phase: str = ""
+    undo: tuple[Statement, ...] = ()
 
     def statements(self) -> list[Statement]:
         return list(self.undo)
