@@ -146,6 +146,7 @@ def apply(
     progress: Callable[[int], None] | None = None,
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
+    in_batches: bool = False,
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
     _require_target(pg_url, redis_url)
@@ -200,6 +201,7 @@ def apply(
             logs_dir,
             echo,
             undo=p.down_statements(),
+            in_batches=in_batches,
         )
         result.json_path = json_path
         return result
@@ -248,6 +250,7 @@ def _execute(
     logs_dir: Path,
     echo: Log | None,
     undo: list[Step] | None = None,
+    in_batches: bool = False,
 ) -> ApplyResult:
     """Run the steps of every engine and record state; all of it or, on failure, none.
 
@@ -288,6 +291,11 @@ def _execute(
             from reconciler.apply.executor import run_statements
 
             what = "apply" if direction == "up" else "rollback"
+            budget = _lock_budget(t.pg, from_pg, in_batches, what, log)
+
+            def batch_done(k: int, n: int) -> None:
+                state.record_event("batch-committed", p.version, {"batch": k, "of": n})
+
             ran = run_statements(
                 t.pg,
                 from_pg,
@@ -296,6 +304,8 @@ def _execute(
                 before_commit=finish,
                 what=what,
                 undo=[s for s in undo or () if s.change.engine == "pg"],
+                lock_budget=budget,
+                on_batch=batch_done,
             )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
         else:
@@ -310,6 +320,29 @@ def _execute(
     finally:
         log.close()
     return ApplyResult(p, True, ms, count, log.path, None, skipped)
+
+
+def _lock_budget(conn: Any, steps: list[Step], in_batches: bool, what: str, log: Log) -> int | None:
+    """None when the statements fit one transaction; else the relations each batch may lock
+    (with --in-batches) or Refused saying what to change, before anything runs."""
+    from reconciler.apply.locks import estimate, lock_room
+    from reconciler.ops.base import MAIN
+
+    needed = estimate([s for s in steps if s.phase == MAIN])
+    room = lock_room(conn)
+    if needed <= room.budget:
+        return None
+    if in_batches:
+        log(f"about {needed:,} relations to lock, {room.budget:,} per batch ({room.describe()})")
+        return room.budget
+    raise Refused(
+        f"The {what} would lock about {needed:,} relations in one transaction, more than this "
+        f"server's lock table leaves room for ({room.describe()}): it would fail with \"out of "
+        'shared memory" part way.',
+        detail=f"Set max_locks_per_transaction to at least {room.needed_setting(needed)} and "
+        "restart the server, or pass --in-batches to run it in transactions of at most "
+        f"{room.budget:,} relations, each recorded, all undone if one fails.",
+    )
 
 
 def _finish_failed(state: Any, attempt: int, error: str) -> None:
@@ -341,6 +374,7 @@ def rollback(
     confirm: Callable[[list[ApplyRecord]], bool] | None = None,
     logs_dir: Path = Path("state/logs"),
     echo: Log | None = None,
+    in_batches: bool = False,
 ) -> list[ApplyRecord]:
     """Run down files newest first, down to and including `version` (or only the last one)."""
     _require_target(pg_url, redis_url)
@@ -388,7 +422,19 @@ def rollback(
                 state.mark_rolled_back(rec.version, down, inv)
 
         # Named after the oldest version reverted: the state the target returns to.
-        _execute(t, state, steps, plans[-1], "down", records, names, timeouts, logs_dir, echo)
+        _execute(
+            t,
+            state,
+            steps,
+            plans[-1],
+            "down",
+            records,
+            names,
+            timeouts,
+            logs_dir,
+            echo,
+            in_batches=in_batches,
+        )
         return targets
 
 

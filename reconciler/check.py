@@ -257,8 +257,11 @@ def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
 def run(conn: psycopg.Connection, steps: list[Step], undo: list[Step] | None = None) -> str | None:
     """Run Postgres steps as apply does; the error's sentence, or None."""
     from reconciler.apply.executor import run_statements
+    from reconciler.apply.locks import estimate, lock_room
     from reconciler.apply.timeouts import Timeouts
 
+    room = lock_room(conn)  # a plan too big for one transaction is tried in batches here
+    budget = None if estimate(steps) <= room.budget else room.budget
     try:
         run_statements(
             conn,
@@ -267,6 +270,7 @@ def run(conn: psycopg.Connection, steps: list[Step], undo: list[Step] | None = N
             log=lambda _: None,
             before_commit=lambda: None,
             undo=undo or (),
+            lock_budget=budget,
         )
     except ReconcilerError as exc:
         return str(exc)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from reconciler.apply.locks import batches
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.ops.base import AFTER, MAIN, ONLINE
@@ -54,37 +55,59 @@ def run_statements(
     before_commit: Callable[[], None],
     what: str = "apply",
     undo: Sequence[Step] = (),
+    lock_budget: int | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> Executed:
     """Execute `steps`; `before_commit` records state in the last transaction.
 
-    `undo` (the plan's down statements) reverts a phased run whose first transaction had
-    committed when a later phase failed.
+    `lock_budget` cuts the main statements into batches that each lock at most that many
+    relations (apply/locks.py); `on_batch(k, n)` records each batch that committed. `undo`
+    (the plan's down statements) reverts what committed when a later part fails.
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
     run = _Run(conn, timeouts, log, what)
     main = [s for s in steps if s.phase == MAIN]
     later = [s for s in steps if s.phase != MAIN]
-    if not later:
+    chunks = batches(main, lock_budget) if lock_budget is not None and main else [main]
+    if len(chunks) == 1 and not later:
         run.transaction(main, before_commit)
     else:
-        run.transaction(main, lambda: None)
-        log(f"first transaction committed; {len(later)} online-safe statement(s) follow")
+        ran: set[int] = set()
         try:
+            for k, chunk in enumerate(chunks, 1):
+                final = k == len(chunks) and not later
+                run.transaction(chunk, before_commit if final else _nothing)
+                ran |= {id(s.change) for s in chunk}
+                if not final:
+                    log(f"batch {k} of {len(chunks)} committed ({len(chunk)} statements)")
+                    if on_batch is not None:
+                        on_batch(k, len(chunks))
+            if later:
+                log(f"first transaction committed; {len(later)} online-safe statement(s) follow")
             for step in (s for s in later if s.phase == ONLINE):
+                ran.add(id(step.change))
                 run.online(step)
-            run.transaction([s for s in later if s.phase == AFTER], before_commit)
+            if later:
+                run.transaction([s for s in later if s.phase == AFTER], before_commit)
         except ConnectionFailed as lost:
+            if not ran:
+                raise
             raise ConnectionFailed(
-                f"The connection to PostgreSQL was lost during the {what}, after its first "
-                "transaction had committed; what that transaction did stays and could not be "
-                "undone.",
+                f"The connection to PostgreSQL was lost during the {what}, after part of it "
+                "had committed; that part stays and could not be undone.",
                 detail=f"{lost.detail or lost}. Run `reconciler plan` to see what is left.",
             ) from None
         except Exception as exc:
-            run.undo(list(undo), exc)
+            if not ran:
+                raise
+            run.undo([s for s in undo if id(s.change) in ran], exc, lock_budget)
     finished = datetime.now(UTC)
     return Executed(started, finished, int((time.monotonic() - t0) * 1000), run.count)
+
+
+def _nothing() -> None:
+    return None
 
 
 class _Failed(Exception):
@@ -222,22 +245,32 @@ class _Run:
 
     # --- undo after a partial phased run -----------------------------------------------------
 
-    def undo(self, steps: list[Step], cause: Exception) -> None:
-        """Revert what the first transaction committed; always raises, saying the outcome."""
-        head = (
-            str(cause) if isinstance(cause, ReconcilerError) else f"The {self.what} failed: {cause}"
-        )
-        self.log(f"undo the committed first transaction: {len(steps)} statement(s)")
+    def undo(self, steps: list[Step], cause: Exception, lock_budget: int | None) -> None:
+        """Revert what committed before the failure; always raises, saying the outcome.
+        Without undo statements (a rollback) the committed part stays, and is said to."""
+        if isinstance(cause, ReconcilerError):
+            head = str(cause)
+        else:
+            head = f"The {self.what} failed: {cause}"
+        if not steps:
+            raise ReconcilerError(
+                f"{head} The part committed before it stays.",
+                detail="Its statements are re-runnable: run the same command again (with "
+                "--force for a rollback) to finish it, or `reconciler plan` to see what is left.",
+            ) from None
+        self.log(f"undo what had committed: {len(steps)} statement(s)")
         try:
-            self.transaction(steps, lambda: None)
+            parts = batches(steps, lock_budget) if lock_budget is not None else [steps]
+            for part in parts:
+                self.transaction(part, _nothing)
         except ReconcilerError as again:
             raise ReconcilerError(
-                f"{head} Undoing what the {self.what}'s first transaction had committed failed "
-                f"too ({again}); the database is partly changed.",
+                f"{head} Undoing what had committed failed too ({again}); the database is "
+                "partly changed.",
                 detail="Run `reconciler plan` to see what is left, then apply or roll back.",
             ) from None
         raise ReconcilerError(
-            f"{head} What the first transaction had committed was undone, so nothing was changed."
+            f"{head} What had committed before it was undone, so nothing was changed."
         ) from None
 
     # --- errors --------------------------------------------------------------------------------

@@ -44,6 +44,12 @@ LARGE_ROWS = typer.Option(
     help="Tables with this many rows (estimate) change column types and names in phases "
     "(expand/backfill/contract) unless their YAML says `large: false`.",
 )
+IN_BATCHES = typer.Option(
+    False,
+    "--in-batches",
+    help="When the statements would lock more relations than the server's lock table holds, "
+    "run them in several recorded transactions (all undone if one fails) instead of refusing.",
+)
 LOCK_TIMEOUT = typer.Option(
     0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
 )
@@ -187,6 +193,7 @@ def apply(
     ),
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
+    in_batches: bool = IN_BATCHES,
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock."""
     if version:
@@ -223,6 +230,7 @@ def apply(
             confirm=confirm,
             drop_mode=drop_mode,
             large_rows=large_rows,
+            in_batches=in_batches,
         )
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
@@ -256,6 +264,7 @@ def rollback(
         False, "--force", help="Roll back even though the database changed since the apply."
     ),
     lock_timeout: float = LOCK_TIMEOUT,
+    in_batches: bool = IN_BATCHES,
 ) -> None:
     """Run the down file(s) of applied versions, newest first, and record it."""
     con = out_console()
@@ -275,6 +284,7 @@ def rollback(
         lock_timeout=lock_timeout,
         force=force,
         confirm=confirm,
+        in_batches=in_batches,
     )
     con.print(f"[green]Rolled back[/] {', '.join(r.version for r in done)}.")
 

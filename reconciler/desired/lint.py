@@ -82,9 +82,10 @@ def lint(desired: Desired) -> list[Finding]:
     """Findings for every table and enum, sorted by (file, line, rule)."""
     pg = desired.pg
     findings: list[Finding] = []
+    indexes = pg.indexes_by_table()
     for table in pg.tables.values():
         ignored = {i.rule for i in desired.lint_ignores.get(table.address, ())}
-        found = _table(table, pg.indexes_of(table.schema, table.name))
+        found = _table(table, indexes.get((table.schema, table.name), []))
         findings += [f for f in found if f.rule not in ignored]
     for enum in pg.enums.values():
         if not _SNAKE.match(enum.name):

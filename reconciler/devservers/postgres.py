@@ -141,7 +141,7 @@ def _postmaster_info(datadir: Path) -> tuple[int, int] | None:
         return None
 
 
-def _pg_options(datadir: Path, port: int) -> str:
+def _pg_options(datadir: Path, port: int, extra: tuple[str, ...] = ()) -> str:
     # The socket lives in the data directory so that clusters never collide on /tmp/.s.PGSQL.*;
     # when that path is too long for a Unix socket, TCP alone is enough for everything we do.
     socket_dir = str(datadir) if len(f"{datadir}/.s.PGSQL.{port}") <= _MAX_SOCKET_PATH else ""
@@ -153,6 +153,7 @@ def _pg_options(datadir: Path, port: int) -> str:
         "synchronous_commit=off",
         "full_page_writes=off",
         "max_connections=200",
+        *extra,
     ]
     # pg_ctl passes -o through /bin/sh, hence the quoting.
     return " ".join([f"-p {port}", *(f"-c {shlex.quote(s)}" for s in settings)])
@@ -169,11 +170,14 @@ def _initdb(bindir: Path, datadir: Path, user: OsUser) -> None:
         )
 
 
-def start_postgres(datadir: Path, *, port: int | None = None) -> PgServer:
+def start_postgres(
+    datadir: Path, *, port: int | None = None, settings: tuple[str, ...] = ()
+) -> PgServer:
     """Start a PostgreSQL cluster in `datadir` (initdb first if it holds none) on 127.0.0.1.
 
     Without `port` a free one is picked, and another is tried if it is taken before the server
-    binds it. As root the cluster belongs to, and runs as, an unprivileged OS user.
+    binds it. As root the cluster belongs to, and runs as, an unprivileged OS user. `settings`
+    (`name=value`) come after, and so override, the defaults.
     """
     bindir = find_pg_bindir()
     user = server_user()
@@ -199,7 +203,14 @@ def start_postgres(datadir: Path, *, port: int | None = None) -> PgServer:
     for candidate, retry in candidate_ports(port):
         offset = log_size(log)
         argv = [str(bindir / "pg_ctl"), "start", "-w", "-t", str(_PG_START_TIMEOUT_S)]
-        argv += ["-D", str(datadir), "-l", str(log), "-o", _pg_options(datadir, candidate)]
+        argv += [
+            "-D",
+            str(datadir),
+            "-l",
+            str(log),
+            "-o",
+            _pg_options(datadir, candidate, settings),
+        ]
         result = run_tool(argv, user=user, timeout=_PG_START_TIMEOUT_S + 30)
         server = PgServer(datadir=datadir, port=candidate, user=user.name)
         if result.returncode == 0 and server.is_running():

@@ -107,6 +107,14 @@ class PgSnapshot:
     def indexes_of(self, schema: str, table: str) -> list[Index]:
         return [i for i in self.indexes.values() if i.schema == schema and i.table == table]
 
+    def indexes_by_table(self) -> dict[tuple[str, str], list[Index]]:
+        """Every table's (or materialized view's) indexes: one pass, for callers that visit
+        every table (indexes_of in a loop over tables would be quadratic)."""
+        out: dict[tuple[str, str], list[Index]] = {}
+        for ix in self.indexes.values():
+            out.setdefault((ix.schema, ix.table), []).append(ix)
+        return out
+
 
 def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
     """Every managed object by address → its value: what the state records after an apply."""
