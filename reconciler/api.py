@@ -88,9 +88,11 @@ def plan(
     return PlanResult(p, path)
 
 
-def _check_drop_mode(mode: str) -> None:
-    from reconciler.diff.context import DROP_MODES
+DROP_MODES = ("auto", "quarantine", "drop")  # what each keeps: reconciler/trash.py
 
+
+def _check_drop_mode(mode: str) -> None:
+    # Checked here, before any connection and without importing the planner.
     if mode not in DROP_MODES:
         raise InputError(f"Unknown --drop-mode {mode!r}; use one of {', '.join(DROP_MODES)}.")
 

@@ -16,9 +16,6 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 
-DROP_MODES = ("auto", "quarantine", "drop")  # what each keeps: reconciler/trash.py
-
-
 @dataclass(frozen=True, slots=True)
 class Trash:
     """Which drops keep their data (ops/pg_trash.py): tables and columns of `tables`."""
