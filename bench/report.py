@@ -14,15 +14,51 @@ from rich.table import Table
 from bench.redis_bench import REDIS_FIGURES, REDIS_LABELS
 from bench.runner import FIGURES, LABELS, NA, QUERY_COUNT_LABEL, X
 
-TARGET_NOOP_VS_DUMP = 1.5
-# The ratio target is set at 1,000 tables: below that the fixed cost of a Python process (start,
-# imports: ~0.25 s) is most of a plan, against a pg_dump of ~0.1 s. Smaller sizes show the ratio.
+TARGET_NOOP_VS_DUMP = 1.0
+# Ratio targets apply from 1,000 tables: below that the fixed cost of a Python process (start,
+# imports: ~0.25 s) is most of a plan, against a pg_dump of ~0.1 s. Smaller sizes show them.
 TARGET_NOOP_FROM_TABLES = 1000
 NO_TARGET = f"no target below {TARGET_NOOP_FROM_TABLES:,} tables"
 TARGET_CATALOG_QUERIES = 10
-TARGET_PLAN_VS_BIGKEYS = 1.0  # reconciler plan --redis / redis-cli --bigkeys, wall time
+TARGET_HELP_S = 0.4  # `reconciler --help`, whole process
+TARGET_NOOP_GROWTH = 5.5  # no-op plan time, 5,000 tables / 1,000 tables
+# key, label, numerator figure, denominator figure, "<=" or ">=", target, from how many tables
+PG_RATIO_TARGETS: tuple[tuple[str, str, str, str, str, float, int], ...] = (
+    ("noop_plan_vs_pg_dump", "no-op plan / pg_dump", "noop_plan", "pg_dump", "<=",
+     TARGET_NOOP_VS_DUMP, TARGET_NOOP_FROM_TABLES),
+    ("export_vs_pg_dump", "export / pg_dump", "export", "pg_dump", "<=", 1.2,
+     TARGET_NOOP_FROM_TABLES),
+    ("full_plan_vs_pg_dump", "full plan from empty / pg_dump", "full_plan", "pg_dump", "<=",
+     1.0, 5000),
+    ("apply_vs_psql", "apply / psql -1 -f of the same up file", "apply", "psql_up", "<=",
+     1.15, TARGET_NOOP_FROM_TABLES),
+    ("migra_vs_noop_plan", "migra no-op diff / no-op plan", "migra", "noop_plan", ">=", 5.0,
+     TARGET_NOOP_FROM_TABLES),
+)  # fmt: skip
+TARGET_PLAN_VS_BIGKEYS = 0.25  # reconciler plan --redis / redis-cli --bigkeys at 1M keys
+TARGET_PLAN_VS_SCAN = 3.0  # reconciler plan --redis / a bare redis-py SCAN loop
+TARGET_REDIS_FROM_KEYS = 1_000_000  # both Redis time targets are set at 1M keys
 TARGET_RSS_GROWTH = 0.10  # peak RSS of the largest keyspace at most 10 % above the smallest's
 RSS_TARGET_FIGURES = ("plan", "scan_only")
+
+
+def target(
+    label: str, value: float | None, cmp: str, goal: float | None, unit: str = "\u00d7"
+) -> dict[str, Any]:
+    """One target verdict: None when not measured or not set for this size."""
+    met = None
+    if value is not None and goal is not None:
+        met = value <= goal if cmp == "<=" else value >= goal
+    return {"label": label, "value": value, "cmp": cmp, "target": goal, "unit": unit, "met": met}
+
+
+def describe_target(t: dict[str, Any]) -> str:
+    """`no-op plan / pg_dump = 1.1x (target <= 1.0x: met)`, with the signs of the unit."""
+    sign = "≤" if t["cmp"] == "<=" else "≥"
+    value = NA if t["value"] is None else f"{t['value']}{t['unit']}"
+    if t["target"] is None:
+        return f"{t['label']} = {value} (no target at this size)"
+    return f"{t['label']} = {value} (target {sign} {t['target']}{t['unit']}: {verdict(t['met'])})"
 
 
 def fmt_s(value: float | None) -> str:
@@ -60,34 +96,39 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def derive(size: dict[str, Any]) -> dict[str, Any]:
     """Ratios and target verdicts of one size (a target miss is reported, never an error)."""
-    noop_vs_dump = _ratio(_median(size, "noop_plan"), _median(size, "pg_dump"))
-    applies = size["tables"] >= TARGET_NOOP_FROM_TABLES
+    n = size["tables"]
     qc = size.get("query_count")
     catalog = qc["catalog"] if qc else None
+    targets = {}
+    for key, label, a, b, cmp, goal, from_n in PG_RATIO_TARGETS:
+        value = _ratio(_median(size, a), _median(size, b))
+        targets[key] = target(label, value, cmp, goal if n >= from_n else None)
+    targets["catalog_queries"] = target(
+        "catalog queries of a no-op plan", catalog, "<=", TARGET_CATALOG_QUERIES, unit=""
+    )
+    if (help_s := _median(size, "help")) is not None:
+        targets["help"] = target(
+            "`reconciler --help`", round(help_s, 2), "<=", TARGET_HELP_S, unit=" s"
+        )
     return {
-        "noop_plan_vs_pg_dump": noop_vs_dump,
+        "noop_plan_vs_pg_dump": targets["noop_plan_vs_pg_dump"]["value"],
         "noop_plan_cold_vs_pg_dump": _ratio(
             _median(size, "noop_plan_cold"), _median(size, "pg_dump")
         ),
-        "apply_vs_psql": _ratio(_median(size, "apply"), _median(size, "psql_up")),
+        "apply_vs_psql": targets["apply_vs_psql"]["value"],
         "full_plan_vs_noop_plan": _ratio(_median(size, "full_plan"), _median(size, "noop_plan")),
-        "targets": {
-            "noop_plan_vs_pg_dump": {
-                "value": noop_vs_dump,
-                "target": TARGET_NOOP_VS_DUMP if applies else None,
-                "met": (
-                    None
-                    if noop_vs_dump is None or not applies
-                    else noop_vs_dump <= TARGET_NOOP_VS_DUMP
-                ),
-            },
-            "catalog_queries": {
-                "value": catalog,
-                "target": TARGET_CATALOG_QUERIES,
-                "met": None if catalog is None else catalog <= TARGET_CATALOG_QUERIES,
-            },
-        },
+        "targets": targets,
     }
+
+
+def growth_targets(growths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The no-op plan's growth from 1,000 to 5,000 tables."""
+    out = []
+    for g in growths:
+        if (g["from"], g["to"]) == (1000, 5000) and "noop_plan" in g["figures"]:
+            label = "no-op plan growth 1,000 → 5,000 tables"
+            out.append(target(label, g["figures"]["noop_plan"]["time"], "<=", TARGET_NOOP_GROWTH))
+    return out
 
 
 def growth(
@@ -124,6 +165,7 @@ def derive_redis(size: dict[str, Any]) -> dict[str, Any]:
     """Ratios of one keyspace size; the plan / bigkeys target."""
     m = functools.partial(_median, size)
     plan_vs_bigkeys = _ratio(m("plan"), m("bigkeys"))
+    at = size["keys"] >= TARGET_REDIS_FROM_KEYS
     return {
         "plan_vs_bigkeys": plan_vs_bigkeys,
         "plan_vs_floor": _ratio(m("plan"), m("scan_floor")),
@@ -131,13 +173,18 @@ def derive_redis(size: dict[str, Any]) -> dict[str, Any]:
         "scan_only_vs_floor": _ratio(m("scan_only"), m("scan_floor")),
         "scan_only_vs_plan": _ratio(m("scan_only"), m("plan")),
         "targets": {
-            "plan_vs_bigkeys": {
-                "value": plan_vs_bigkeys,
-                "target": TARGET_PLAN_VS_BIGKEYS,
-                "met": (
-                    None if plan_vs_bigkeys is None else plan_vs_bigkeys <= TARGET_PLAN_VS_BIGKEYS
-                ),
-            }
+            "plan_vs_bigkeys": target(
+                "plan / redis-cli --bigkeys",
+                plan_vs_bigkeys,
+                "<=",
+                TARGET_PLAN_VS_BIGKEYS if at else None,
+            ),
+            "plan_vs_scan_loop": target(
+                "plan / bare SCAN loop",
+                _ratio(m("plan"), m("scan_floor")),
+                "<=",
+                TARGET_PLAN_VS_SCAN if at else None,
+            ),
         },
     }
 
@@ -184,24 +231,15 @@ def redis_targets(redis: dict[str, Any]) -> dict[str, Any]:
 def target_misses(results: dict[str, Any]) -> list[str]:
     misses = []
     for size in results["sizes"]:
-        for name, t in size["derived"]["targets"].items():
+        for t in size["derived"]["targets"].values():
             if t["met"] is False:
-                what = (
-                    "no-op plan / pg_dump" if name == "noop_plan_vs_pg_dump" else "catalog queries"
-                )
-                unit = X if name == "noop_plan_vs_pg_dump" else ""
-                misses.append(
-                    f"{size['tables']} tables: {what} = {t['value']}{unit} "
-                    f"(target ≤ {t['target']}{unit})"
-                )
+                misses.append(f"{size['tables']:,} tables: {describe_target(t)}")
+    misses += [describe_target(t) for t in results.get("growth_targets", []) if t["met"] is False]
     redis = results.get("redis") or {}
     for size in redis.get("sizes", []):
-        t = size["derived"]["targets"]["plan_vs_bigkeys"]
-        if t["met"] is False:
-            misses.append(
-                f"{size['keys']:,} keys: plan / redis-cli --bigkeys = {t['value']}{X} "
-                f"(target ≤ {t['target']}{X})"
-            )
+        for t in size["derived"]["targets"].values():
+            if t["met"] is False:
+                misses.append(f"{size['keys']:,} keys: {describe_target(t)}")
     rss = (redis.get("targets") or {}).get("rss_growth") or {}
     for key, g in rss.get("figures", {}).items():
         if g["met"] is False:

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import profiling, snapshot, verify
+from bench import peers, profiling, snapshot, verify
 from bench.cluster import BenchCluster, client_binary
 from bench.measure import Figure, ProcessRun, run_process
 from bench.querylog import CATALOG_RELATIONS_SQL, count_statements
@@ -33,6 +33,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("full_plan", "full plan from empty database"),
     ("apply", "apply into empty database"),
     ("psql_up", "psql -1 -f of the up file"),
+    ("migra", "migra no-op diff (peer)"),
+    ("help", "reconciler --help (start-up)"),
 )
 LABELS = dict(FIGURES)
 QUERY_COUNT_LABEL = "catalog queries (no-op plan)"
@@ -56,6 +58,8 @@ class SizeResult:
     setup: dict[str, float] = field(default_factory=dict)
     query_count: dict[str, Any] | None = None
     profile: dict[str, Any] | None = None
+    # A plan too big for the server's lock table: what the apply and psql -1 said about it.
+    lock_trap: str | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -75,6 +79,7 @@ class SizeResult:
             "query_count": self.query_count,
             "checks": self.checks,
             "profile": self.profile,
+            "lock_trap": self.lock_trap,
         }
 
 
@@ -243,6 +248,9 @@ class Bench:
             return res
 
         self._dump_and_noop_plans(res, src_url, desired, base)
+        self._migra(res, src_url)
+        if n == min(self.opts.sizes):
+            self._help(res)
         self._export(res, src_url, desired, base)
         up_file = self._full_plan(res, n, desired, base)
         self._apply(res, desired, base, source_dump)
@@ -321,13 +329,27 @@ class Bench:
         return up_files[0] if up_files and fig.ok else None
 
     def _apply(self, res: SizeResult, desired: Path, base: Path, source_dump: str) -> None:
+        """apply --schemas into an empty database. A plan the server's lock table cannot hold
+        in one transaction must be refused first; it is then measured with --in-batches."""
+        flags: list[str] = []
+        name = f"apply_{res.tables}_probe"
+        url = self.cluster.create_database(name)
+        argv = ["apply", "--pg", url, "--schemas", str(desired), "--auto-approve"]
+        probe = self.reconciler(*argv, "--out", str(base / "apply_probe"), cwd=base)
+        self.cluster.drop_database(name)
+        if not probe.ok and "would lock about" in probe.stderr:
+            flags = ["--in-batches"]
+            first = " ".join(probe.stderr.split())
+            res.lock_trap = f"apply without --in-batches refused, exit {probe.returncode}: {first}"
+            self.say(f"{res.tables} tables: the lock table is too small; applies use --in-batches")
+
         def one(rep: int) -> tuple[ProcessRun, str | None]:
             name = f"apply_{res.tables}_{rep}"
             url = self.cluster.create_database(name)
             cwd = base / f"apply_{rep}"  # apply writes plans/ and state/logs/ under its cwd
             cwd.mkdir()
             argv = ["apply", "--pg", url, "--schemas", str(desired), "--out", str(cwd / "plans")]
-            run = self.reconciler(*argv, "--auto-approve", cwd=cwd)
+            run = self.reconciler(*argv, "--auto-approve", *flags, cwd=cwd)
             problem = None
             if run.ok:
                 problem = _apply_problem(run)
@@ -338,7 +360,37 @@ class Bench:
 
         self.measure(res, "apply", one)
 
+    def _help(self, res: SizeResult) -> None:
+        """Start-up: `reconciler --help`, the floor of every command."""
+        self.measure(res, "help", lambda rep: (self.reconciler("--help"), None))
+
+    def _migra(self, res: SizeResult, url: str) -> None:
+        """The peer: migra's diff of the database with itself, when it could be installed."""
+        migra = None if self.opts.smoke else peers.migra()
+        if migra is None:
+            return
+        # SQLAlchemy's postgresql:// may mean psycopg 3; migra's venv has psycopg2
+        url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+        def one(rep: int) -> tuple[ProcessRun, str | None]:
+            run = self.run([str(migra), "--unsafe", url, url])
+            return run, None if not run.stdout.strip() else "migra found differences"
+
+        self.measure(res, "migra", one)
+
     def _psql_up(self, res: SizeResult, up_file: Path, source_dump: str) -> None:
+        if res.lock_trap is not None:  # psql -1 must fail the same way: shown, not measured
+            name = f"psql_{res.tables}_trap"
+            url = self.cluster.create_database(name)
+            run = self.psql_file(url, up_file)
+            self.cluster.drop_database(name)
+            said = "out of shared memory" in run.stderr
+            problem = None if said and not run.ok else f"exit {run.returncode}: {run.stderr[-300:]}"
+            self.check(res, "psql -1 -f of the up file runs out of shared memory", problem)
+            how = "out of shared memory" if said else run.stderr.strip()[-200:]
+            res.lock_trap += f" — and psql -1 -f of the same up file failed: {how}."
+            return
+
         def one(rep: int) -> tuple[ProcessRun, str | None]:
             name = f"psql_{res.tables}_{rep}"
             url = self.cluster.create_database(name)

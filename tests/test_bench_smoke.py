@@ -93,5 +93,7 @@ def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
         "## PostgreSQL: results",
     ):
         assert heading in page, heading
-    assert "- **Redis, 2,000 keys**: `reconciler plan --redis` / `redis-cli --bigkeys` =" in page
+    assert (
+        "- **Redis, 2,000 keys** (`reconciler plan --redis`): plan / redis-cli --bigkeys =" in page
+    )
     assert "**FAILED**" not in page

@@ -16,6 +16,7 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 
+
 @dataclass(frozen=True, slots=True)
 class Trash:
     """Which drops keep their data (ops/pg_trash.py): tables and columns of `tables`."""
