@@ -110,7 +110,8 @@ def _method(r: dict[str, Any]) -> list[str]:
         "multi-column or partial index, a foreign key to an earlier table (on delete cascade on "
         "every third), a check on every 5th table, an enum column on every 10th (each enum "
         f"— {len(ENUM_LABELS)} labels — shared by three tables) and a table comment. It is "
-        "loaded with one `psql -1 -q -f` and analyzed (`ANALYZE`, as autovacuum would soon do; "
+        "loaded with one `psql -q -f` (statement by statement) and analyzed (`ANALYZE`, as "
+        "autovacuum would soon do; "
         "its statistics then do not change under the runs), then exported with `reconciler "
         "export`: that YAML is the desired state.",
         "",
@@ -126,7 +127,7 @@ def _method(r: dict[str, Any]) -> list[str]:
         "The apply is first tried once without options: when the plan would lock more relations "
         "than the bench server's lock table holds (max_locks_per_transaction 64 times every "
         "server process), it must be refused before it starts, `psql -1 -f` of the up file must "
-        "fail with \"out of shared memory\" (both checked; psql is then not timed), and the "
+        'fail with "out of shared memory" (both checked; psql is then not timed), and the '
         "timed applies use `--in-batches`. The peer migra is installed with pip into "
         "`bench/.peers` (a venv of its own) and diffs the database with itself; when pip cannot "
         "install it the figure is left out, and said to be. `reconciler --help` is timed at the "
