@@ -293,7 +293,9 @@ def _execute(
             from reconciler.apply.executor import run_statements
 
             what = "apply" if direction == "up" else "rollback"
-            budget = _lock_budget(t.pg, from_pg, in_batches, what, log)
+            from reconciler.apply.locks import lock_budget
+
+            budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
 
             def batch_done(k: int, n: int) -> None:
                 state.record_event("batch-committed", p.version, {"batch": k, "of": n})
@@ -322,29 +324,6 @@ def _execute(
     finally:
         log.close()
     return ApplyResult(p, True, ms, count, log.path, None, skipped)
-
-
-def _lock_budget(conn: Any, steps: list[Step], in_batches: bool, what: str, log: Log) -> int | None:
-    """None when the statements fit one transaction; else the relations each batch may lock
-    (with --in-batches) or Refused saying what to change, before anything runs."""
-    from reconciler.apply.locks import estimate, lock_room
-    from reconciler.ops.base import MAIN
-
-    needed = estimate([s for s in steps if s.phase == MAIN])
-    room = lock_room(conn)
-    if needed <= room.budget:
-        return None
-    if in_batches:
-        log(f"about {needed:,} relations to lock, {room.budget:,} per batch ({room.describe()})")
-        return room.budget
-    raise Refused(
-        f"The {what} would lock about {needed:,} relations in one transaction, more than this "
-        f"server's lock table leaves room for ({room.describe()}): it would fail with \"out of "
-        'shared memory" part way.',
-        detail=f"Set max_locks_per_transaction to at least {room.needed_setting(needed)} and "
-        "restart the server, or pass --in-batches to run it in transactions of at most "
-        f"{room.budget:,} relations, each recorded, all undone if one fails.",
-    )
 
 
 def _finish_failed(state: Any, attempt: int, error: str) -> None:

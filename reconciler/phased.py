@@ -28,15 +28,8 @@ from reconciler.model.pg import Column, Index, IndexElement, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import type_change_rewrites
-from reconciler.ops.pg_phased import (
-    AbandonMove,
-    BackfillColumn,
-    ContractColumn,
-    ExpandColumn,
-    Move,
-    plain_index_on,
-    read_marker,
-)
+from reconciler.ops.pg_move import Move, plain_index_on, read_marker
+from reconciler.ops.pg_phased import AbandonMove, BackfillColumn, ContractColumn, ExpandColumn
 
 Refs = Callable[[str | None], tuple[str, ...]]
 
@@ -202,6 +195,9 @@ def _refusal(m: Move, desired: PgSnapshot, live: PgSnapshot, refs: Refs) -> str 
         return "another table inherits from it"
     if m.source.identity or m.source.generated or m.source.sequence:
         return "it is an identity, generated or serial column"
+    if m.rename and m.source.type != m.target.type:
+        # old and new clients are kept in step both ways, which needs a cast each way
+        return "it is renamed and retyped at once (make one change, then the other)"
     if any(c.generated and col in refs(c.generated) for c in t.columns):
         return "a generated column reads it"
     for other in live.tables.values():

@@ -224,3 +224,16 @@ def test_a_move_dropped_from_the_yaml_midway_is_abandoned(pg_url, tmp_path):
         "plan", "--pg", pg_url, "--schemas", str(v1), "--detailed-exitcode", cwd=tmp_path
     )
     assert again.code == 0, again.text
+
+
+def test_a_rename_and_a_retype_at_once_are_refused(pg_url, tmp_path):
+    _loaded(pg_url, tmp_path)
+    both = _orders(title="headline").replace(
+        "{name: headline, type: text, renamed_from: title}",
+        "{name: headline, type: varchar(20), renamed_from: title}",
+    )
+    assert "varchar(20)" in both
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(_schemas(tmp_path / "v2", both)),
+                cwd=tmp_path)  # fmt: skip
+    assert r.code == 1
+    assert "it is renamed and retyped at once (make one change, then the other)" in r.err

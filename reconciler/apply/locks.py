@@ -13,10 +13,13 @@ cut the plan's main statements between changes, each batch under half of what is
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
 
+from reconciler.errors import Refused
+from reconciler.ops.base import MAIN
 from reconciler.plan import PlannedChange, Step
 
 _KEYS = re.compile(r"\b(PRIMARY KEY|UNIQUE|EXCLUDE)\b")
@@ -121,3 +124,30 @@ def batches(steps: list[Step], budget: int) -> list[list[Step]]:
     if current:
         out.append(current)
     return out
+
+
+def lock_budget(
+    conn: psycopg.Connection,
+    steps: list[Step],
+    *,
+    in_batches: bool,
+    what: str,
+    log: Callable[[str], None],
+) -> int | None:
+    """None when the statements fit one transaction; else the relations each batch may lock
+    (with --in-batches) or Refused saying what to change, before anything runs."""
+    needed = estimate([s for s in steps if s.phase == MAIN])
+    room = lock_room(conn)
+    if needed <= room.budget:
+        return None
+    if in_batches:
+        log(f"about {needed:,} relations to lock, {room.budget:,} per batch ({room.describe()})")
+        return room.budget
+    raise Refused(
+        f"The {what} would lock about {needed:,} relations in one transaction, more than this "
+        f"server's lock table leaves room for ({room.describe()}): it would fail with \"out of "
+        'shared memory" part way.',
+        detail=f"Set max_locks_per_transaction to at least {room.needed_setting(needed)} and "
+        "restart the server, or pass --in-batches to run it in transactions of at most "
+        f"{room.budget:,} relations, each recorded, all undone if one fails.",
+    )
