@@ -13,7 +13,7 @@ from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
 from reconciler.model.pg import ForeignKey
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column import AlterColumn
+from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 
 

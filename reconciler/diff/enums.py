@@ -14,7 +14,8 @@ from reconciler.errors import NotSupported
 from reconciler.model.names import qualified
 from reconciler.model.pg import Enum
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column import AlterColumn, DropColumn
+from reconciler.ops.pg_column import DropColumn
+from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_enum import AddEnumValues, EnumColumn, EnumUses, RebuildEnum
 from reconciler.ops.pg_objects import CreateEnum, DropEnum, SetComment
 from reconciler.ops.pg_table import DropTable

@@ -9,7 +9,8 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Column, Constraint, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_column import AddColumn, AlterColumn, DropColumn, SetGenerated
+from reconciler.ops.pg_column import AddColumn, DropColumn
+from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import SetRowSecurity

@@ -17,7 +17,8 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_objects import View
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_column import AlterColumn, DropColumn, SetGenerated
+from reconciler.ops.pg_column import DropColumn
+from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_table import DropTable

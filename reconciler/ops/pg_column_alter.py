@@ -1,0 +1,279 @@
+"""Column attribute changes: type, collation, default, nullability, identity, generation.
+
+SET NOT NULL on a table with rows goes through a check validated online (see AlterColumn);
+a generation expression that changes re-adds the column (SetGenerated).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.model.compare import attribute_changes
+from reconciler.model.pg import Column
+from reconciler.model.sequence_options import alter_sequence_clauses, set_clauses
+from reconciler.ops.base import (
+    AFTER,
+    DESTRUCTIVE,
+    MAY_FAIL,
+    ONLINE,
+    TABLE_REWRITE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+    brief_lock,
+)
+from reconciler.ops.pg_column import (
+    AddColumn,
+    DropColumn,
+    describe_details,
+    on_table,
+    type_change_rewrites,
+)
+from reconciler.ops.sqltext import (
+    dollar_quote,
+    guarded,
+    ident,
+    identity_clause,
+    literal,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlterColumn(Change):
+    """Type, collation, default, nullability and identity of one column (comment: SetComment)."""
+
+    schema: str
+    table: str
+    old: Column
+    new: Column
+    deps: frozenset[Address] = frozenset()
+    # Enum types cast to nothing but text: converting from one goes through text.
+    old_is_enum: bool = False
+    new_is_enum: bool = False
+    # On a table with rows, SET NOT NULL goes through a check constraint validated after the
+    # transaction commits (writes go on), which lets SET NOT NULL skip its scan.
+    online: bool = False
+    # The reverse of an online SET NOT NULL also drops that check, should it still be there.
+    drops_check: str | None = None
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.new.name)
+
+    def changed(self) -> list[str]:
+        return [d["attribute"] for d in self.details()]
+
+    def _not_null_online(self) -> bool:
+        o, n = self.old, self.new
+        changed = self.changed()
+        return (
+            self.online
+            and "nullable" in changed
+            and not n.nullable
+            and "type" not in changed
+            and "collation" not in changed
+            and not (n.identity and not o.identity)
+        )
+
+    def _not_null_check(self) -> str:
+        key = f"{self.schema}.{self.table}.{self.new.name}".encode()
+        return f"reconciler_nn_{hashlib.sha256(key).hexdigest()[:16]}"
+
+    def _online_not_null_statements(self, table: str) -> list[Statement]:
+        name = ident(self._not_null_check())
+        check = (
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({ident(self.new.name)} IS NOT NULL)"
+        )
+        return [
+            Statement(guarded(f"{check} NOT VALID", "duplicate_object")),
+            Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}", phase=ONLINE),
+            Statement(
+                f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} SET NOT NULL", phase=AFTER
+            ),
+            Statement(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}", phase=AFTER),
+        ]
+
+    def statements(self) -> list[Statement]:
+        o, n = self.old, self.new
+        col = ident(n.name)
+        acts: list[str] = []
+        changed = self.changed()
+        # A default of the old type may not cast to the new one: drop it first, set it after.
+        type_change = "type" in changed or "collation" in changed
+        if o.default is not None and ("default" in changed or type_change):
+            acts.append(f"ALTER COLUMN {col} DROP DEFAULT")
+        if o.identity and not n.identity:
+            acts.append(f"ALTER COLUMN {col} DROP IDENTITY IF EXISTS")
+        if type_change:
+            collate = f" COLLATE {n.collation}" if n.collation else ""
+            via = "::text" if self.old_is_enum else ""
+            acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {col}{via}::{n.type}")
+        if n.default is not None and ("default" in changed or type_change):
+            acts.append(f"ALTER COLUMN {col} SET DEFAULT {n.default}")
+        online_not_null = self._not_null_online()
+        if "nullable" in changed and not online_not_null:
+            acts.append(f"ALTER COLUMN {col} {'DROP' if n.nullable else 'SET'} NOT NULL")
+        if n.identity and not o.identity:
+            acts.append(
+                f"ALTER COLUMN {col} ADD GENERATED {n.identity.upper()} AS IDENTITY"
+                + identity_clause(n)
+            )
+        elif n.identity and o.identity:
+            sets = []
+            if n.identity != o.identity:
+                sets.append(f"SET GENERATED {n.identity.upper()}")
+            if n.sequence_options != o.sequence_options:
+                sets += set_clauses(n.type, o.sequence_options, n.sequence_options)
+            if sets:
+                acts.append(f"ALTER COLUMN {col} {' '.join(sets)}")
+        table = ident(self.schema, self.table)
+        becomes_identity = n.identity is not None and o.identity is None
+        out = [Statement(self._rerunnable(table, a, becomes_identity)) for a in acts]
+        owned = o.sequence is not None and o.sequence == n.sequence and not n.identity
+        if owned and o.sequence_options != n.sequence_options:
+            clauses = alter_sequence_clauses(n.type, o.sequence_options, n.sequence_options)
+            out.append(Statement(f"ALTER SEQUENCE {n.sequence} {' '.join(clauses)}"))
+        if online_not_null:
+            out += self._online_not_null_statements(table)
+        if self.drops_check:
+            drop = f"DROP CONSTRAINT IF EXISTS {ident(self.drops_check)}"
+            out.append(Statement(f"ALTER TABLE IF EXISTS {table} {drop}"))
+        return out
+
+    def _rerunnable(self, table: str, act: str, becomes_identity: bool) -> str:
+        """The statement of one action, so that a second run of the file passes: once the
+        column is an identity, neither ADD GENERATED nor DROP DEFAULT applies to it again."""
+        text = f"ALTER TABLE {table} {act}"
+        if not becomes_identity:
+            return text
+        if " ADD GENERATED " in f" {act}":
+            return guarded(text, "object_not_in_prerequisite_state")
+        if act.endswith(" DROP DEFAULT"):
+            check = (
+                "SELECT FROM pg_catalog.pg_attribute WHERE attrelid = "
+                f"{literal(table)}::regclass AND attname = {literal(self.new.name)} "
+                "AND attidentity <> ''"
+            )
+            return f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({check}) THEN {text}; END IF; END')}"
+        return text
+
+    def reverse(self) -> Change:
+        return AlterColumn(
+            self.schema,
+            self.table,
+            self.new,
+            self.old,
+            self.deps,
+            old_is_enum=self.new_is_enum,
+            new_is_enum=self.old_is_enum,
+            drops_check=self._not_null_check() if self._not_null_online() else None,
+        )
+
+    def depends_on(self) -> frozenset[Address]:
+        return on_table(self.schema, self.table, self.deps)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        out = []
+        changed = self.changed()
+        if "type" in changed and type_change_rewrites(self.old.type, self.new.type):
+            out.append(
+                Hazard(
+                    TABLE_REWRITE,
+                    f"type {self.old.type} → {self.new.type} rewrites the table under an "
+                    "ACCESS EXCLUSIVE lock and fails on values that do not convert",
+                )
+            )
+        if self._not_null_online():
+            out.append(
+                Hazard(
+                    MAY_FAIL,
+                    "NOT NULL is proved by a check validated after the transaction commits (a "
+                    "scan that lets writes go on); NULLs fail it and the plan is undone",
+                )
+            )
+        elif "nullable" in changed and not self.new.nullable:
+            out.append(
+                Hazard(
+                    MAY_FAIL,
+                    "SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock and fails on "
+                    "NULLs",
+                )
+            )
+        if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out):
+            out.append(brief_lock(self.table))
+        return tuple(out)
+
+    def details(self) -> list[dict]:
+        # name: renames are their own change; comment, generated: handled by other changes.
+        # sequence: an owned sequence is created with its column, never altered here.
+        return attribute_changes(
+            self.old, self.new, exclude=("name", "comment", "generated", "sequence")
+        )
+
+    def describe(self) -> str:
+        return describe_details(self.details())
+
+
+@dataclass(frozen=True, slots=True)
+class SetGenerated(Change):
+    """A change of a column's generation expression, or to/from being generated.
+
+    generated → plain keeps the values (DROP EXPRESSION); every other transition drops and
+    re-adds the column, which moves it to the end of the table: Postgres 15 can neither change
+    an expression in place nor make an existing column generated.
+    """
+
+    schema: str
+    table: str
+    old: Column
+    new: Column
+    deps: frozenset[Address] = frozenset()
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "column", self.schema, self.table, self.new.name)
+
+    def statements(self) -> list[Statement]:
+        table = ident(self.schema, self.table)
+        if self.old.generated is not None and self.new.generated is None:
+            out = [
+                Statement(
+                    f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} "
+                    "DROP EXPRESSION IF EXISTS"
+                )
+            ]
+            out += AlterColumn(
+                self.schema, self.table, dataclasses.replace(self.old, generated=None), self.new
+            ).statements()
+            return out
+        drop = DropColumn(self.schema, self.table, self.old).statements()
+        return drop + AddColumn(self.schema, self.table, self.new).statements()
+
+    def reverse(self) -> Change:
+        return SetGenerated(self.schema, self.table, self.new, self.old, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return on_table(self.schema, self.table, self.deps)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if self.old.generated is None:
+            return (
+                Hazard(DESTRUCTIVE, f"replaces the values of {self.old.name} by computed ones"),
+            )
+        if self.new.generated is None:
+            return ()
+        return (
+            Hazard(TABLE_REWRITE, f"re-adds {self.new.name} with its new expression, at the end"),
+        )
+
+    def details(self) -> list[dict]:
+        return attribute_changes(self.old, self.new, exclude=("name", "comment"))
+
+    def describe(self) -> str:
+        return describe_details(self.details())
