@@ -120,9 +120,10 @@ def _method(r: dict[str, Any]) -> list[str]:
         f"{m.get('peak_rss_method', 'GNU time')} — the client process only, never the server. "
         "Median, min and max over the runs; the OS and server caches are warm. The runs of "
         "pg_dump and of the two no-op plans alternate (dump, plan, cold plan, dump, …), so "
-        "that their ratio compares runs made under the same machine load. Apply runs once "
-        "per repetition into a new empty database, as does the psql replay of the up file written "
-        "by the full plan.",
+        "that their ratio compares runs made under the same machine load. The apply is "
+        "`reconciler apply --plan` of the files the full plan wrote (it still checks them, "
+        "reads the catalog for staleness, records state and reads it again), once per "
+        "repetition into a new empty database, as is the psql replay of the same up file.",
         "",
         "The apply is first tried once without options: when the plan would lock more relations "
         "than the bench server's lock table holds (max_locks_per_transaction 64 times every "

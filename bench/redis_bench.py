@@ -141,6 +141,9 @@ def bench_redis(root: Path) -> Iterator[dev.RedisServer]:
         server.stop()
 
 
+SLOWLOG_US = 5000  # the target: no command of the plan blocks the server for 5 ms or more
+
+
 @dataclass
 class RedisSizeResult:
     keys: int
@@ -153,6 +156,8 @@ class RedisSizeResult:
     server_memory_mib: float | None = None
     plan_files: dict[str, int] | None = None
     profile: dict[str, Any] | None = None
+    # per figure: the slowest command the server logged while it ran (SLOWLOG, ≥ 5 ms only)
+    slowest_us: dict[str, int] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[str]:
@@ -170,6 +175,7 @@ class RedisSizeResult:
             d["server_cpu_s_runs"] = [round(c, 3) for c in cpu]
             d["median_server_cpu_s"] = round(statistics.median(cpu), 3) if cpu else None
             d["commands"] = self.commands.get(key)
+            d["slowest_command_us"] = self.slowest_us.get(key)
             figures[key] = d
         return {
             "keys": self.keys,
@@ -319,6 +325,9 @@ class RedisBench:
         expected = keys_without_ttl(n)
 
         runs = self.opts.runs(n)
+        # every command of 5 ms or more is logged: a figure's slowest command is 0 when none was
+        self.admin.config_set("slowlog-log-slower-than", SLOWLOG_US)
+        self.admin.config_set("slowlog-max-len", 1024)
         for key, label in REDIS_FIGURES:
             res.figures[key] = Figure(key, label)
             res.server_cpu[key] = []
@@ -365,10 +374,13 @@ class RedisBench:
             "scan_only": [sys.executable, "-c", SCAN_SCRIPT, self.url, str(self.spec)],
         }[key]
         self.admin.config_resetstat()
+        self.admin.slowlog_reset()
         cpu0 = self._server_cpu()
         run = self.ws.run(argv)
         commands = self._commands()
         cpu1 = self._server_cpu()
+        slow = [e["duration"] for e in self.admin.slowlog_get(1024)]
+        res.slowest_us[key] = max([res.slowest_us.get(key, 0), *slow])
         if not run.ok:
             fig.errors.append(run.failure())
             return

@@ -38,6 +38,7 @@ PG_RATIO_TARGETS: tuple[tuple[str, str, str, str, str, float, int], ...] = (
 TARGET_PLAN_VS_BIGKEYS = 0.25  # reconciler plan --redis / redis-cli --bigkeys at 1M keys
 TARGET_PLAN_VS_SCAN = 3.0  # reconciler plan --redis / a bare redis-py SCAN loop
 TARGET_REDIS_FROM_KEYS = 1_000_000  # both Redis time targets are set at 1M keys
+TARGET_SLOWEST_MS = 5.0  # no command of the plan may block the server for 5 ms
 TARGET_RSS_GROWTH = 0.10  # peak RSS of the largest keyspace at most 10 % above the smallest's
 RSS_TARGET_FIGURES = ("plan", "scan_only")
 
@@ -48,13 +49,13 @@ def target(
     """One target verdict: None when not measured or not set for this size."""
     met = None
     if value is not None and goal is not None:
-        met = value <= goal if cmp == "<=" else value >= goal
+        met = {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[cmp]
     return {"label": label, "value": value, "cmp": cmp, "target": goal, "unit": unit, "met": met}
 
 
 def describe_target(t: dict[str, Any]) -> str:
     """`no-op plan / pg_dump = 1.1x (target <= 1.0x: met)`, with the signs of the unit."""
-    sign = "≤" if t["cmp"] == "<=" else "≥"
+    sign = {"<=": "≤", ">=": "≥", "<": "<"}[t["cmp"]]
     value = NA if t["value"] is None else f"{t['value']}{t['unit']}"
     if t["target"] is None:
         return f"{t['label']} = {value} (no target at this size)"
@@ -185,8 +186,21 @@ def derive_redis(size: dict[str, Any]) -> dict[str, Any]:
                 "<=",
                 TARGET_PLAN_VS_SCAN if at else None,
             ),
+            "plan_slowest_command": target(
+                "slowest server command during the plan (SLOWLOG, 0: none of 5 ms or more)",
+                _slowest_ms(size, "plan"),
+                "<",
+                TARGET_SLOWEST_MS,
+                unit=" ms",
+            ),
         },
     }
+
+
+def _slowest_ms(size: dict[str, Any], key: str) -> float | None:
+    fig = size["figures"].get(key) or {}
+    us = fig.get("slowest_command_us")
+    return None if us is None else round(us / 1000, 1)
 
 
 def redis_growth(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("noop_plan_cold", "no-op plan, cache off"),
     ("export", "export"),
     ("full_plan", "full plan from empty database"),
-    ("apply", "apply into empty database"),
+    ("apply", "apply --plan (the full plan) into empty database"),
     ("psql_up", "psql -1 -f of the up file"),
     ("migra", "migra no-op diff (peer)"),
     ("help", "reconciler --help (start-up)"),
@@ -256,8 +256,9 @@ class Bench:
             self._help(res)
         self._export(res, src_url, desired, base)
         up_file = self._full_plan(res, n, desired, base)
-        self._apply(res, desired, base, source_dump)
         if up_file is not None:
+            plan_file = up_file.with_name(up_file.name.removesuffix("_up.sql") + ".plan.json")
+            self._apply(res, n, plan_file, desired, base, source_dump)
             self._psql_up(res, up_file, source_dump)
         self._query_count(res, src, desired, base)
         if self.opts.profile_size == n:
@@ -331,15 +332,22 @@ class Bench:
         fig = self.measure(res, "full_plan", one)
         return up_files[0] if up_files and fig.ok else None
 
-    def _apply(self, res: SizeResult, desired: Path, base: Path, source_dump: str) -> None:
-        """apply --schemas into an empty database. A plan the server's lock table cannot hold
-        in one transaction must be refused first; it is then measured with --in-batches."""
+    def _apply(
+        self, res: SizeResult, n: int, plan_file: Path, desired: Path, base: Path, source_dump: str
+    ) -> None:
+        """`apply --plan` of the full plan's saved files, as psql replays the same up file: each
+        run into a new empty database of the name the plan was made for. A plan the server's
+        lock table cannot hold in one transaction must be refused first; it is then measured
+        with --in-batches."""
+        name = f"empty_{n}"
+
+        def fresh() -> str:
+            self.cluster.drop_database(name)
+            return self.cluster.create_database(name)
+
         flags: list[str] = []
-        name = f"apply_{res.tables}_probe"
-        url = self.cluster.create_database(name)
-        argv = ["apply", "--pg", url, "--schemas", str(desired), "--auto-approve"]
-        probe = self.reconciler(*argv, "--out", str(base / "apply_probe"), cwd=base)
-        self.cluster.drop_database(name)
+        argv = ["apply", "--plan", str(plan_file), "--auto-approve"]
+        probe = self.reconciler(*argv, "--pg", fresh(), cwd=base)
         if not probe.ok and "would lock about" in probe.stderr:
             flags = ["--in-batches"]
             first = " ".join(probe.stderr.split())
@@ -347,18 +355,15 @@ class Bench:
             self.say(f"{res.tables} tables: the lock table is too small; applies use --in-batches")
 
         def one(rep: int) -> tuple[ProcessRun, str | None]:
-            name = f"apply_{res.tables}_{rep}"
-            url = self.cluster.create_database(name)
-            cwd = base / f"apply_{rep}"  # apply writes plans/ and state/logs/ under its cwd
+            url = fresh()
+            cwd = base / f"apply_{rep}"  # apply writes state/logs/ under its cwd
             cwd.mkdir()
-            argv = ["apply", "--pg", url, "--schemas", str(desired), "--out", str(cwd / "plans")]
-            run = self.reconciler(*argv, "--auto-approve", *flags, cwd=cwd)
+            run = self.reconciler(*argv, "--pg", url, *flags, cwd=cwd)
             problem = None
             if run.ok:
                 problem = _apply_problem(run)
                 if problem is None and rep == 0:
                     problem = self._same_schema(url, source_dump, desired, base)
-            self.cluster.drop_database(name)
             return run, problem
 
         self.measure(res, "apply", one)

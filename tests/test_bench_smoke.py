@@ -21,7 +21,7 @@ FIGURE_NAMES = (
     "no-op plan",
     "export",
     "full plan from",
-    "apply into empty",
+    "apply --plan",
     "psql -1 -f of the",
     "catalog queries",
 )
