@@ -110,6 +110,14 @@ def _nothing() -> None:
     return None
 
 
+class _Stopped(ReconcilerError):
+    """A transaction or statement that failed; `head` says where and why alone."""
+
+    def __init__(self, summary: str, *, head: str) -> None:
+        super().__init__(summary)
+        self.head = head
+
+
 class _Failed(Exception):
     """A statement failed; `head` says where and why, the caller says what was kept."""
 
@@ -144,8 +152,9 @@ class _Run:
                 if self._may_retry(failed, tries):
                     tries += 1
                     continue
-                raise ReconcilerError(
-                    f"{failed.head} The transaction was rolled back; " + self._kept(steps, hoist)
+                raise _Stopped(
+                    f"{failed.head} The transaction was rolled back; " + self._kept(steps, hoist),
+                    head=failed.head,
                 ) from None
 
     def _may_retry(self, failed: _Failed, tries: int) -> bool:
@@ -222,7 +231,7 @@ class _Run:
                 if self._may_retry(failed, tries):
                     tries += 1
                     continue
-                raise ReconcilerError(failed.head) from None
+                raise _Stopped(failed.head, head=failed.head) from None
             finally:
                 if not (self.conn.closed or self.conn.broken):
                     self.conn.execute("RESET lock_timeout; RESET statement_timeout")
@@ -248,7 +257,9 @@ class _Run:
     def undo(self, steps: list[Step], cause: Exception, lock_budget: int | None) -> None:
         """Revert what committed before the failure; always raises, saying the outcome.
         Without undo statements (a rollback) the committed part stays, and is said to."""
-        if isinstance(cause, ReconcilerError):
+        if isinstance(cause, _Stopped):  # where it failed; the rest is said below
+            head = cause.head
+        elif isinstance(cause, ReconcilerError):
             head = str(cause)
         else:
             head = f"The {self.what} failed: {cause}"
