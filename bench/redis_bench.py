@@ -158,6 +158,7 @@ class RedisSizeResult:
     profile: dict[str, Any] | None = None
     # per figure: the slowest command the server logged while it ran (SLOWLOG, ≥ 5 ms only)
     slowest_us: dict[str, int] = field(default_factory=dict)
+    slowest_command: dict[str, str] = field(default_factory=dict)  # its name and first argument
 
     @property
     def failures(self) -> list[str]:
@@ -176,6 +177,7 @@ class RedisSizeResult:
             d["median_server_cpu_s"] = round(statistics.median(cpu), 3) if cpu else None
             d["commands"] = self.commands.get(key)
             d["slowest_command_us"] = self.slowest_us.get(key)
+            d["slowest_command"] = self.slowest_command.get(key)
             figures[key] = d
         return {
             "keys": self.keys,
@@ -379,8 +381,14 @@ class RedisBench:
         run = self.ws.run(argv)
         commands = self._commands()
         cpu1 = self._server_cpu()
-        slow = [e["duration"] for e in self.admin.slowlog_get(1024)]
-        res.slowest_us[key] = max([res.slowest_us.get(key, 0), *slow])
+        for entry in self.admin.slowlog_get(1024):
+            if entry["duration"] > res.slowest_us.get(key, 0):
+                res.slowest_us[key] = entry["duration"]
+                words = entry["command"].split()[:2]
+                res.slowest_command[key] = " ".join(
+                    w.decode(errors="replace") if isinstance(w, bytes) else str(w) for w in words
+                )
+        res.slowest_us.setdefault(key, 0)
         if not run.ok:
             fig.errors.append(run.failure())
             return
