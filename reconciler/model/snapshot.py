@@ -8,6 +8,7 @@ significant (it is the table's physical order) and is kept.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +26,19 @@ from reconciler.model.pg_objects import (
 )
 
 
+@functools.cache
+def _compared_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass that take part in equality; None for any other type."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+
+
 def value_dict(obj: Any) -> Any:
     """A plain JSON-able form of a model value, without compare=False fields."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: value_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.compare
-        }
+    names = _compared_fields(type(obj))  # per class, once: an apply records thousands
+    if names is not None:
+        return {name: value_dict(getattr(obj, name)) for name in names}
     if isinstance(obj, tuple | list):
         return [value_dict(v) for v in obj]
     if isinstance(obj, dict):

@@ -50,22 +50,19 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
         return
     console.print("Reconciler will perform the following actions:\n")
     width = min(max(len(c["address"]) for c in changes), 60)
+    lines = []  # printed at once: one print per line costs rich ~0.15 ms, 0.6 s for 4,000
     for c in changes:
         style = _STYLE.get(c["action"], "white")
-        console.print(
+        lines.append(
             f"  [{style}]{escape(c['symbol']):>2} {escape(c['address']):<{width}}[/]  "
-            f"{escape(c['description'])}",
-            highlight=False,
+            f"{escape(c['description'])}"
         )
         for h in c["hazards"]:
             hstyle = _HAZARD_STYLE.get(h["code"], "yellow")
-            console.print(
-                f"      [{hstyle}]! {escape(h['code'])}[/]: {escape(h['message'])}",
-                highlight=False,
-            )
+            lines.append(f"      [{hstyle}]! {escape(h['code'])}[/]: {escape(h['message'])}")
         if show_sql:
-            for s in c["up"]:
-                console.print(f"      [dim]{escape(s)}[/]", highlight=False)
+            lines += [f"      [dim]{escape(s)}[/]" for s in c["up"]]
+    console.print("\n".join(lines), highlight=False)
     n = plan["summary"]
     console.print(
         f"\nPlan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "
