@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql
 
+from reconciler.diff.context import DiffContext
 from reconciler.errors import NotSupported
+from reconciler.introspect.per_table import per_table
 from reconciler.model.pg import Column, Index, IndexElement, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -31,7 +32,7 @@ from reconciler.ops.pg_column import type_change_rewrites
 from reconciler.ops.pg_move import Move, plain_index_on, read_marker
 from reconciler.ops.pg_phased import AbandonMove, BackfillColumn, ContractColumn, ExpandColumn
 
-Refs = Callable[[str | None], tuple[str, ...]]
+refs = DiffContext.refs  # the column names an expression reads
 
 
 @dataclass
@@ -46,7 +47,6 @@ def phase(
     desired: PgSnapshot,
     live: PgSnapshot,
     large_rows: int,
-    refs: Refs,
     is_enum: Callable[[str], bool],
 ) -> Phased:
     """The phase changes of every move, and the snapshots the ordinary diff then compares."""
@@ -60,7 +60,7 @@ def phase(
                 every.append(_complete(move, live))
                 out.changes.append(AbandonMove(every[-1]))
                 continue
-            move = _checked(move, desired, live, refs)
+            move = _checked(move, desired, live)
             done.append(move)
             every.append(move)
             if state == "expanded":
@@ -73,7 +73,7 @@ def phase(
         else:
             _freeze(out, key)
     for key, moves in wanted.items():
-        out.changes += [ExpandColumn(_checked(m, desired, live, refs)) for m in moves]
+        out.changes += [ExpandColumn(_checked(m, desired, live)) for m in moves]
         _freeze(out, key)
     return out
 
@@ -150,14 +150,8 @@ def _estimated_rows(
 ) -> dict[tuple[str, str], float]:
     if conn is None:
         return {}
-    parts = [
-        sql.SQL(
-            "SELECT {}::int, (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = {}::regclass)"
-        ).format(sql.Literal(i), sql.Literal(sql.Identifier(*key).as_string(conn)))
-        for i, key in enumerate(tables)
-    ]
-    rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
-    return {tables[i]: float(n or 0) for i, n in rows}
+    rows = per_table(conn, tables, "(SELECT reltuples FROM pg_catalog.pg_class WHERE oid = {name})")
+    return {key: float(n or 0) for key, n in rows.items()}
 
 
 def _move(t: Table, source: Column, target: Column, is_enum: Callable[[str], bool]) -> Move:
@@ -185,14 +179,12 @@ def _complete(m: Move, live: PgSnapshot) -> Move:
     return dataclasses.replace(m, indexes=tuple(indexes), key=one_key)
 
 
-def _refusal(m: Move, desired: PgSnapshot, live: PgSnapshot, refs: Refs) -> str | None:
+def _refusal(m: Move, desired: PgSnapshot, live: PgSnapshot) -> str | None:
     """Why the move cannot be carried out in phases, or None."""
     key = (m.schema, m.table)
     t, col = live.tables[key], m.source.name
-    if t.partition_by or t.partition_of or t.inherits:
-        return "the table is partitioned, a partition or inherits"
-    if any(key in other.inherits for other in live.tables.values()):
-        return "another table inherits from it"
+    if not live.standalone(t):
+        return "the table is partitioned, a partition, or in an inheritance tree"
     if m.source.identity or m.source.generated or m.source.sequence:
         return "it is an identity, generated or serial column"
     if m.rename and m.source.type != m.target.type:
@@ -224,9 +216,9 @@ def _refusal(m: Move, desired: PgSnapshot, live: PgSnapshot, refs: Refs) -> str 
     return None
 
 
-def _checked(m: Move, desired: PgSnapshot, live: PgSnapshot, refs: Refs) -> Move:
+def _checked(m: Move, desired: PgSnapshot, live: PgSnapshot) -> Move:
     """The completed move, or NotSupported naming what stands in its way."""
-    why = _refusal(m, desired, live, refs)
+    why = _refusal(m, desired, live)
     if why is not None:
         want = desired.tables.get((m.schema, m.table))
         raise NotSupported(
@@ -317,22 +309,13 @@ def _table_after(t: Table, m: Move) -> Table:
         columns=columns,
         primary_key=rekeyed(t.primary_key),
         uniques=tuple(u for u in map(rekeyed, t.uniques) if u is not None),
-        checks=tuple(k for k in t.checks if col not in _refs_of(k.expression)),
+        checks=tuple(k for k in t.checks if col not in refs(k.expression)),
         foreign_keys=tuple(fk for fk in t.foreign_keys if col not in fk.columns),
     )
-
-
-def _refs_of(expression: str | None) -> tuple[str, ...]:
-    from reconciler.desired.sqltext import column_refs
-
-    try:
-        return column_refs(expression) if expression else ()
-    except Exception:
-        return ()
 
 
 def _index_columns(ix: Index) -> set[str]:
     cols = {e.column for e in ix.elements if e.column}
     for e in ix.elements:
-        cols |= set(_refs_of(e.expression))
-    return cols | set(_refs_of(ix.where)) | set(ix.include)
+        cols |= set(refs(e.expression))
+    return cols | set(refs(ix.where)) | set(ix.include)

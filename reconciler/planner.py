@@ -174,7 +174,7 @@ def make_plan(
         desired_pg = canonicalize(t.pg, want.pg, live.pg)
         snap = live.pg
         ctx = DiffContext(desired_pg, snap)
-        ph = phased.phase(t.pg, desired_pg, snap, large_rows, ctx.refs, ctx.is_enum)
+        ph = phased.phase(t.pg, desired_pg, snap, large_rows, ctx.is_enum)
         changes += ph.changes
 
         def seed() -> str:  # only read when something is dropped

@@ -23,6 +23,7 @@ from psycopg import sql
 
 from reconciler.diff.context import Trash
 from reconciler.errors import InputError
+from reconciler.introspect.per_table import per_table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg_trash import TRASH_SCHEMA
 
@@ -51,18 +52,11 @@ def policy(
 
 def holding_rows(conn: psycopg.Connection, tables: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """The tables with at least one row; all of them when that cannot be read (safe side)."""
-    parts = [
-        sql.SQL("SELECT {}::int, EXISTS (SELECT FROM {})").format(
-            sql.Literal(i), sql.Identifier(schema, name)
-        )
-        for i, (schema, name) in enumerate(tables)
-    ]
     try:
-        with conn.transaction():
-            rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
+        held = per_table(conn, tables, "EXISTS (SELECT FROM {table})")
     except psycopg.Error:
         return set(tables)
-    return {tables[i] for i, held in rows if held}
+    return {key for key, yes in held.items() if yes}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPart
 from reconciler.ops.pg_trash import (
     QuarantineColumn,
     QuarantineTable,
-    quarantinable_table,
     quarantine_key,
     trash_name,
 )
@@ -56,7 +55,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
 
 def _drop_table(ctx: DiffContext, t: Table) -> Change:
     token = ctx.quarantined(t.schema, t.name)
-    if token is not None and quarantinable_table(t, ctx.live.tables):
+    if token is not None and ctx.live.standalone(t):
         return QuarantineTable(t, trash_name(token, t.schema, t.name), ctx.table_deps(t))
     return DropTable(t, ctx.table_deps(t))
 

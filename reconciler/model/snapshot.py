@@ -115,6 +115,14 @@ class PgSnapshot:
     def indexes_of(self, schema: str, table: str) -> list[Index]:
         return [i for i in self.indexes.values() if i.schema == schema and i.table == table]
 
+    def standalone(self, t: Table) -> bool:
+        """A plain table: not partitioned, not a partition, not in an inheritance tree (it can
+        be moved or rebuilt on its own)."""
+        if t.partition_by or t.partition_of or t.inherits:
+            return False
+        key = (t.schema, t.name)
+        return not any(key in other.inherits for other in self.tables.values())
+
     def indexes_by_table(self) -> dict[tuple[str, str], list[Index]]:
         """Every table's (or materialized view's) indexes: one pass, for callers that visit
         every table (indexes_of in a loop over tables would be quadratic)."""

@@ -249,13 +249,6 @@ class RestoreColumn(Change):
         return f"column {self.column.type} (values back from {TRASH_SCHEMA})"
 
 
-def quarantinable_table(t: Table, live_tables: dict[tuple[str, str], Table]) -> bool:
-    """A plain table nothing inherits from: moved whole, it comes back whole."""
-    if t.partition_by or t.partition_of or t.inherits:
-        return False
-    return not any((t.schema, t.name) in other.inherits for other in live_tables.values())
-
-
 def quarantine_key(t: Table, column: Column) -> tuple[str, ...] | None:
     """The key a column's values are kept by: the primary key, unless the column is part of
     it, generated (recomputed anyway) or an identity that refuses updates."""
