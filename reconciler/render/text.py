@@ -11,6 +11,19 @@ _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "re
 _HAZARD_STYLE = {"destructive": "bold red", "irreversible": "bold red"}
 
 
+def print_lines(console: Console, lines: list[tuple[tuple[str, str], ...]]) -> None:
+    """Print lines of (text, style) parts at once. Without colour (not a terminal, NO_COLOR)
+    the text is written as it is: rich's markup pass costs ~60 µs a line, 0.25 s for a
+    4,000-change plan, for nothing when there is no colour to show."""
+    if console.color_system is None or console.no_color:
+        console.file.write("".join("".join(t for t, _ in parts) + "\n" for parts in lines))
+        return
+    markup = (
+        "".join(f"[{st}]{escape(t)}[/]" if st else escape(t) for t, st in parts) for parts in lines
+    )
+    console.print("\n".join(markup), highlight=False)
+
+
 def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
     """What a scan found that no change fixes (wrong types, unmatched keys, oversized values)."""
     if not findings:
@@ -50,19 +63,17 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
         return
     console.print("Reconciler will perform the following actions:\n")
     width = min(max(len(c["address"]) for c in changes), 60)
-    lines = []  # printed at once: one print per line costs rich ~0.15 ms, 0.6 s for 4,000
+    lines: list[tuple[tuple[str, str], ...]] = []
     for c in changes:
         style = _STYLE.get(c["action"], "white")
-        lines.append(
-            f"  [{style}]{escape(c['symbol']):>2} {escape(c['address']):<{width}}[/]  "
-            f"{escape(c['description'])}"
-        )
+        head = f"{c['symbol']:>2} {c['address']:<{width}}"
+        lines.append((("  ", ""), (head, style), (f"  {c['description']}", "")))
         for h in c["hazards"]:
             hstyle = _HAZARD_STYLE.get(h["code"], "yellow")
-            lines.append(f"      [{hstyle}]! {escape(h['code'])}[/]: {escape(h['message'])}")
+            lines.append((("      ", ""), (f"! {h['code']}", hstyle), (f": {h['message']}", "")))
         if show_sql:
-            lines += [f"      [dim]{escape(s)}[/]" for s in c["up"]]
-    console.print("\n".join(lines), highlight=False)
+            lines += [(("      ", ""), (s, "dim")) for s in c["up"]]
+    print_lines(console, lines)
     n = plan["summary"]
     console.print(
         f"\nPlan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "

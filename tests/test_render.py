@@ -1,0 +1,61 @@
+"""The plan as text: the same words with colour on a terminal and without it elsewhere."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from rich.console import Console
+
+from reconciler.render.text import render_plan
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+PLAN = {
+    "changes": [
+        {
+            "address": "pg.table.public.users",
+            "action": "create",
+            "symbol": "+",
+            "description": "table [with] 3 columns",
+            "hazards": [],
+            "up": ["CREATE TABLE users (id int)"],
+        },
+        {
+            "address": "pg.column.public.orders.note",
+            "action": "drop",
+            "symbol": "-",
+            "description": "column text",
+            "hazards": [{"code": "destructive", "message": "drops [data] in 12 rows"}],
+            "up": ["ALTER TABLE orders DROP COLUMN note"],
+        },
+    ],
+    "summary": {"add": 1, "change": 0, "drop": 1},
+}
+
+
+def _render(**console_options) -> str:
+    out = io.StringIO()
+    console = Console(file=out, highlight=False, soft_wrap=True, **console_options)
+    render_plan(PLAN, console, show_sql=True)
+    return out.getvalue()
+
+
+def test_without_a_terminal_the_plan_is_plain_text():
+    text = _render()
+    assert "\x1b[" not in text
+    assert "   + pg.table.public.users         " in text
+    assert "table [with] 3 columns" in text  # brackets are text, not markup
+    assert "      ! destructive: drops [data] in 12 rows" in text
+    assert "      CREATE TABLE users (id int)" in text
+
+
+def test_on_a_terminal_the_same_text_is_coloured():
+    coloured = _render(force_terminal=True, color_system="standard")
+    assert "\x1b[32m" in coloured and "\x1b[1;31m" in coloured  # create green, hazard bold red
+    assert _ANSI.sub("", coloured) == _render()
+
+
+def test_no_color_gives_plain_text(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _render(force_terminal=True) == _render()
