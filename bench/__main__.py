@@ -11,6 +11,7 @@ missed: that is reported, not an error); 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -73,6 +74,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-write", action="store_true", help="do not write results or docs")
     p.add_argument("--json-out", type=Path, help="also write the results JSON to this file")
     p.add_argument("--no-profile", action="store_true", help="skip phase timings and cProfile")
+    p.add_argument(
+        "--render-only",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: write docs/benchmarks.md again from a recorded run's results",
+    )
     args = p.parse_args(argv)
     if args.smoke:
         args.sizes, args.runs, args.redis_sizes = [20], 1, [SMOKE_KEYS]
@@ -162,6 +169,11 @@ def _redis_part(args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.render_only is not None:
+        results = json.loads(args.render_only.read_text(encoding="utf-8"))
+        DOC_PATH.write_text(docgen.render(results, args.render_only.name), encoding="utf-8")
+        print(f"wrote {DOC_PATH.relative_to(PROJECT_ROOT)} from {args.render_only}")
+        return 0
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:  # a pipe or a file: 80 columns would wrap every label
         console = Console(highlight=False, soft_wrap=True, width=120)
