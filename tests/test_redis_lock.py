@@ -89,7 +89,10 @@ def test_second_run_fails_naming_the_holder_after_its_timeout(
             "is gone, its lease frees the lock within "
         )
         + r"\d+"
-        + re.escape(" s, or run `reconciler lock force-unlock --redis`."),
+        + re.escape(
+            " s, or run `reconciler lock force-unlock ID --redis URL` with the id "
+            "`reconciler lock status --redis URL` shows."
+        ),
         caught.value.detail or "",
     )
 
@@ -328,3 +331,28 @@ def test_force_unlock_breaks_a_running_holders_lock(
         time.sleep(0.3)  # the old holder's renewals must not touch the new lock
         assert redis_lock_holder(redis_client, key=key)["pid"] == os.getpid()
     assert child.poll() is None  # the process lives on; its next check() would stop it
+
+
+def test_lock_status_and_force_unlock_speak_redis_through_the_cli(private_redis, tmp_path) -> None:
+    """The way out a held Redis lock's error names: `lock status --redis` shows the holder and
+    its id, `lock force-unlock ID --redis` breaks exactly that holder's lock."""
+    from tests.helpers import run_cli
+
+    url = private_redis.url()
+    client = redis.Redis.from_url(url)
+    lock = RedisLock(client, command="apply")
+    lock.acquire()
+    try:
+        token = redis_lock_holder(client)["token"]
+        r = run_cli("lock", "status", "--redis", url, cwd=tmp_path)
+        assert r.code == 2 and f"id {token}" in r.out and "lease" in r.out, r.text
+        r = run_cli("lock", "force-unlock", "not-the-holder", "--redis", url, cwd=tmp_path)
+        assert r.code == 1 and "does not hold" in r.err, r.text
+        assert redis_lock_holder(client) is not None
+        r = run_cli("lock", "force-unlock", token, "--redis", url, cwd=tmp_path)
+        assert r.code == 0, r.text
+        r = run_cli("lock", "status", "--redis", url, cwd=tmp_path)
+        assert r.code == 0 and "Redis: free." in r.out, r.text
+    finally:
+        lock.release()
+        client.close()

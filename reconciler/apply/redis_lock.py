@@ -12,7 +12,7 @@ a run killed with SIGKILL stops renewing and its key expires at most lease_ms la
 is a JSON document naming the holder (token, host, pid, user, command, since); the random token
 makes it unique, and renewal and release are Lua scripts that act only while the key still
 holds exactly that value, so a run never extends or deletes a lock it no longer owns (after its
-lease ran out, or after `lock force-unlock --redis`, someone else may hold it).
+lease ran out, or after `lock force-unlock ID --redis URL`, someone else may hold it).
 
 Why `check()` also asks the server: the renewal thread notices a lost lock only at its next
 renewal (up to lease_ms/3 later). check() raises at once when the renewal thread saw the loss,
@@ -149,7 +149,8 @@ def _held_error(holder: dict[str, Any] | None) -> errors.LockHeld:
         f"Another {command} holds the Redis lock: {describe_redis_holder(holder)}.",
         detail=(
             "Wait for it to finish (or pass --lock-timeout SECONDS to wait longer); "
-            f"if that run is gone, {lease}run `reconciler lock force-unlock --redis`."
+            f"if that run is gone, {lease}run `reconciler lock force-unlock ID --redis URL` "
+            "with the id `reconciler lock status --redis URL` shows."
         ),
     )
 

@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from reconciler.cli import app, out_console
-from reconciler.cli.commands import PG
-from reconciler.connect import connect_pg, resolve_pg_url
+from reconciler.cli.commands import PG, REDIS
+from reconciler.connect import connect_pg, resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError, Refused
 
 state_app = typer.Typer(help="Inspect what was applied, when and by whom.")
@@ -124,30 +124,74 @@ def state_history(
         )
 
 
-@lock_app.command("status")
-def lock_status(pg: str = PG) -> None:
-    """Who holds the apply lock (exit 0 free, 2 held)."""
-    from reconciler.apply.lock import lock_holder
+def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | None]:
+    pg_url, redis_url = resolve_targets(pg, redis)
+    if not pg_url and not redis_url:
+        resolve_pg_url(None)  # says which flags or variables would name a server
+    return pg_url, redis_url
 
-    with connect_pg(resolve_pg_url(pg), command="lock") as conn:
-        holder = lock_holder(conn)
-    if holder is None:
-        out_console().print("The lock is free.")
-        return
-    out_console().print(f"Locked by {escape(holder.describe())}.")
-    raise typer.Exit(ExitCode.CHANGES)
+
+@lock_app.command("status")
+def lock_status(pg: str = PG, redis: str = REDIS) -> None:
+    """Who holds the apply lock of each target (exit 0 free, 2 held)."""
+    pg_url, redis_url = _lock_targets(pg, redis)
+    lines, held = [], False
+    if pg_url:
+        from reconciler.apply.lock import lock_holder
+
+        with connect_pg(pg_url, command="lock") as conn:
+            holder = lock_holder(conn)
+        held |= holder is not None
+        what = f"locked by {escape(holder.describe())}" if holder else "free"
+        lines.append(("PostgreSQL: " if redis_url else "The lock is ") + what + ".")
+    if redis_url:
+        from reconciler.apply.redis_lock import describe_redis_holder, redis_lock_holder
+        from reconciler.introspect.redis_server import connect_redis
+
+        client = connect_redis(redis_url, command="lock")
+        try:
+            r = redis_lock_holder(client)
+        finally:
+            client.close()
+        held |= r is not None
+        if r is None:
+            lines.append("Redis: free.")
+        else:
+            lease = f", lease {max(0, r['ttl_ms']) / 1000:.1f} s left" if r["ttl_ms"] >= 0 else ""
+            ident = f"; id {r['token']}" if r.get("token") else ""
+            lines.append(f"Redis: locked by {escape(describe_redis_holder(r))}{lease}{ident}.")
+    con = out_console()
+    for line in lines:
+        con.print(line)
+    if held:
+        raise typer.Exit(ExitCode.CHANGES)
 
 
 @lock_app.command("force-unlock")
 def lock_force_unlock(
-    backend_pid: int = typer.Argument(..., help="Backend pid shown by `lock status`."),
+    holder_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        help="What `lock status` shows: the backend pid (PostgreSQL) or the id (Redis).",
+    ),
     pg: str = PG,
+    redis: str = REDIS,
 ) -> None:
-    """End the session holding the lock (its transaction is rolled back by Postgres)."""
+    """Break the lock of a run that is gone: end the PostgreSQL session holding it (Postgres
+    rolls its transaction back), or delete the Redis lock key while ID still holds it."""
+    pg_url, redis_url = _lock_targets(pg, redis)
+    if pg_url and redis_url:
+        raise InputError("Give --pg or --redis, not both: ID names one holder.")
+    if redis_url:
+        _force_unlock_redis(redis_url, holder_id)
+        return
     from reconciler.apply.lock import force_unlock, lock_holder
     from reconciler.state.postgres import PgState
 
-    with connect_pg(resolve_pg_url(pg), command="lock") as conn:
+    if not holder_id.isdigit():
+        raise InputError(f"ID {holder_id!r} is not a backend pid; `lock status` shows it.")
+    backend_pid = int(holder_id)
+    with connect_pg(pg_url, command="lock") as conn:
         holder = lock_holder(conn)
         if not force_unlock(conn, backend_pid):
             raise Refused(f"Backend {backend_pid} does not hold the lock; nothing was done.")
@@ -156,3 +200,16 @@ def lock_force_unlock(
             who = holder.describe() if holder else f"backend pid {backend_pid}"
             state.record_event("force-unlock", None, {"backend_pid": backend_pid, "holder": who})
     out_console().print(f"Ended backend {backend_pid}; the lock is free.")
+
+
+def _force_unlock_redis(url: str, token: str) -> None:
+    from reconciler.apply.redis_lock import redis_force_unlock
+    from reconciler.introspect.redis_server import connect_redis
+
+    client = connect_redis(url, command="lock")
+    try:
+        if not redis_force_unlock(client, token=token):
+            raise Refused(f"{token!r} does not hold the Redis lock; nothing was done.")
+    finally:
+        client.close()
+    out_console().print("Deleted the Redis lock key; the lock is free.")
