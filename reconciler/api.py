@@ -9,7 +9,7 @@ commit, and is reverted step by step if anything after it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from reconciler import desired as desired_mod
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
-from reconciler.plan import Plan, Step, next_version
+from reconciler.plan import Plan, Step
 from reconciler.plan.files import document, file_key, read_plan, sha256, verify_files, write_plan
 from reconciler.planner import (
     LARGE_ROWS,
@@ -32,6 +32,7 @@ from reconciler.planner import (
     read_live,
     redis_fingerprint,
     state_for,
+    unused_version,
 )
 from reconciler.state.base import ApplyRecord
 
@@ -82,6 +83,12 @@ def plan(
     want = None if tree.cached() else desired_mod.load(tree)
     with open_targets(pg_url, redis_url, command="plan") as t:
         p = plan_targets(t, tree, want, progress, drop_mode, large_rows)
+        if not p.empty and out_dir is not None:
+            try:
+                p = unused_version(p, state_for(t))
+            except Exception as exc:  # a role that may not read the state plans all the same;
+                if not _is_server_or_file_error(exc):  # a clash is refused at apply
+                    raise
     if p.empty or out_dir is None:
         return PlanResult(p)
     p, path = write_plan(p, out_dir)
@@ -167,6 +174,12 @@ def apply(
             live = read_live(t, config_names=names, scan=False)
             p, json_path = saved, plan_path
             if state.exists() and (rec := state.get(p.version)) and rec.status == "applied":
+                if rec.slug != p.slug or rec.up_sha256 != sha256(document(p, "up")):
+                    raise StalePlan(
+                        f"Version {p.version} was already applied, by another plan "
+                        f"({rec.slug}); this one was made alongside it and is not run.",
+                        detail="Run `reconciler plan` again for a plan of its own version.",
+                    )
                 raise Refused(f"Plan {p.name} was already applied; it is not run again.")
             check_saved(p, t, live)
         else:
@@ -178,8 +191,7 @@ def apply(
         if confirm is not None and not confirm(p):
             raise Refused("Apply cancelled; nothing was changed.")
         if json_path is None:
-            while state.exists() and state.get(p.version) is not None:
-                p = replace(p, version=next_version(p.version))  # two applies in one second
+            p = unused_version(p, state)  # two applies in one second
             p, json_path = write_plan(p, out_dir)
         before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
         up, down = document(p, "up"), document(p, "down")
@@ -331,11 +343,11 @@ def _finish_failed(state: Any, attempt: int, error: str) -> None:
     try:
         state.finish_attempt(attempt, status="failed", error=error)
     except Exception as exc:  # psycopg.Error (a dead connection), OSError (a file backend)
-        if not _is_lost_connection(exc):
+        if not _is_server_or_file_error(exc):
             raise
 
 
-def _is_lost_connection(exc: Exception) -> bool:
+def _is_server_or_file_error(exc: Exception) -> bool:
     import sys
 
     psycopg = sys.modules.get("psycopg")  # loaded only when Postgres is a target

@@ -21,7 +21,7 @@ from reconciler.graph import order
 from reconciler.model.redis import KeyspaceReport, RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
 from reconciler.ops.base import Change
-from reconciler.plan import Plan, build_plan
+from reconciler.plan import Plan, build_plan, next_version
 
 if TYPE_CHECKING:
     import psycopg
@@ -89,6 +89,14 @@ def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:
     from reconciler.state.file import FileState
 
     return FileState(state_dir)
+
+
+def unused_version(p: Plan, state: Any) -> Plan:
+    """`p` with a version no recorded apply has: a plan made in the same second as the last
+    apply would otherwise share its version and be refused as already applied."""
+    while state.exists() and state.get(p.version) is not None:
+        p = replace(p, version=next_version(p.version))
+    return p
 
 
 @dataclass
