@@ -5,13 +5,16 @@ per key compares PEXPIRETIME and sets the TTL atomically, O(1) each); a key dele
 since is skipped and reported, never clobbered. Config and ACL commands run as written, with
 `${ENV}` password references substituted at the last moment. When a batch fails, the steps
 already done are reverted from their recorded inverses before the error is raised, so Redis is
-left as it was (keys that were skipped stay untouched either way).
+left as it was (keys that were skipped stay untouched either way). When the connection is lost
+(a restart, a failover), the revert waits up to RECONNECT_S for the server to answer again and
+also covers the batch that was in flight, whose steps may have run in part.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,6 +53,7 @@ BATCH = 500
 class RedisOutcome:
     done: list[Step] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    in_flight: list[Step] = field(default_factory=list)  # sent, reply not read yet
 
     @property
     def applied(self) -> int:
@@ -108,6 +112,24 @@ def run_redis(
     outcome = RedisOutcome()
     try:
         return _run(client, steps, outcome, log, check_lock, progress)
+    except ConnectionFailed as exc:
+        # The batch in flight may have run in part: its steps are reverted with those done
+        # (each inverse is guarded and idempotent: a key never changed is left as it is).
+        sent = outcome.done + outcome.in_flight
+        if sent and _back(client, log):
+            try:
+                check_lock()  # still ours: no other run can be working on these keys
+            except LockHeld:
+                raise exc from None
+            log(f"revert {len(sent)} Redis steps sent before the connection was lost")
+            _run(client, inverse_steps(sent), RedisOutcome(), log, lambda: None, None)
+            exc.summary = (
+                "The connection to Redis was lost during the apply; once it was back, the "
+                f"{len(sent)} Redis steps sent before were reverted, so Redis is as it was."
+            )
+            exc.args = (exc.summary,)
+            exc.detail = "Run the apply again when the server is steady."
+        raise
     except ReconcilerError as exc:
         # Not after a lost connection (nothing can be sent) nor a lost lock (another run may
         # be working on these keys now): the error then says how many steps had run.
@@ -117,6 +139,22 @@ def run_redis(
             exc.summary += f" The {len(outcome.done)} Redis steps already done were reverted."
             exc.args = (exc.summary,)
         raise
+
+
+RECONNECT_S = 15.0  # how long a lost Redis may take to come back before a revert is given up
+
+
+def _back(client: redis.Redis, log: Callable[[str], None]) -> bool:
+    """Whether Redis answers again within RECONNECT_S (a restart, a failover)."""
+    log(f"the connection to Redis was lost; waiting up to {RECONNECT_S:g} s for it to return")
+    deadline = time.monotonic() + RECONNECT_S
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            return True
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+            time.sleep(0.2)
+    return False
 
 
 def _run(
@@ -155,7 +193,9 @@ def _run(
                     pipe.echo(args[1])
                 else:
                     pipe.execute_command(*[_substitute(a) for a in args])
+            outcome.in_flight = batch
             results = pipe.execute(raise_on_error=False)
+            outcome.in_flight = []
             for step, result in zip(batch, results, strict=True):
                 if isinstance(result, Exception):
                     raise ReconcilerError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import sys
 
@@ -33,6 +34,8 @@ def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
 ) -> None:
     _debug["on"] = debug
+    if debug:
+        logging.getLogger("psycopg").setLevel(logging.NOTSET)
 
 
 def err_console() -> Console:
@@ -57,6 +60,10 @@ def main() -> None:
     # almost nothing cyclic until it exits: collecting every 700 allocations spent a third of
     # a large plan's time walking live objects. Cycles are still collected, just less often.
     gc.set_threshold(100_000, 50, 100)
+    # psycopg logs, as warnings, the cleanup it could not do on a connection that died ("error
+    # ignored terminating <Pipeline>…"): the error that follows says it once, in a sentence.
+    # --debug shows them again (_root).
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     from reconciler.cli import commands, dev_cmds, redis_cmds, state_cmds, trash_cmds  # noqa: F401
 
     try:
@@ -107,8 +114,6 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code
     finally:
-        import logging
-
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say

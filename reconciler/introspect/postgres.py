@@ -150,7 +150,8 @@ def read_catalog(
         if not conn.broken:
             raise  # e.g. a statement timeout: the caller's to explain
         raise ConnectionFailed(
-            "Lost the connection to PostgreSQL while reading its catalog.", detail=str(e)
+            "Lost the connection to PostgreSQL while reading its catalog.",
+            detail=" ".join(str(e).split()),  # libpq's message spans lines
         ) from e
     return CatalogRows(dict(zip(KINDS, rows, strict=True)), version, readers)
 

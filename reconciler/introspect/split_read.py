@@ -126,7 +126,8 @@ class SplitRead:
         except BaseException as exc:  # re-raised in the calling thread
             if isinstance(exc, psycopg.OperationalError) and other.broken:
                 exc = ConnectionFailed(
-                    "Lost a connection to PostgreSQL while reading its catalog.", detail=str(exc)
+                    "Lost a connection to PostgreSQL while reading its catalog.",
+                    detail=" ".join(str(exc).split()),
                 )
             self.failure = exc
 
