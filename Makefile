@@ -4,6 +4,8 @@
 #   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...)
 #   make demo       setup, then scripts/demo.sh
 #   make corpus     the schema-pair corpus (tests/corpus/) and its per-step report
+#   make reliability  the attack suite (tests/reliability/) at full trial counts, then
+#                   docs/reliability.md written from what it observed
 #
 # Database targets act on RECONCILER_PG_URL when set, else on the `reconciler dev up` servers.
 
@@ -27,12 +29,12 @@ LINT_PATHS  := reconciler tests bench
 PG_URL    = $${RECONCILER_PG_URL:-$$($(RECONCILER) dev url --pg)}
 REDIS_URL = $${RECONCILER_REDIS_URL:-$$($(RECONCILER) dev url --redis 2>/dev/null)}
 
-.PHONY: help setup server-binaries test lint demo bench bench-smoke corpus \
+.PHONY: help setup server-binaries test lint demo reliability bench bench-smoke corpus \
         db_gen_ddl db_migrate db_rollback migrate_check rollback_check \
         db_shell db_backup db_restore dev-up dev-down clean
 
 help:
-	@echo "setup test lint demo bench bench-smoke corpus dev-up dev-down clean"
+	@echo "setup test lint demo reliability bench bench-smoke corpus dev-up dev-down clean"
 	@echo "db_gen_ddl TABLE=  db_migrate  db_rollback VERSION=  migrate_check"
 	@echo "rollback_check PREV_REF=  db_shell  db_backup  db_restore FILE="
 
@@ -88,6 +90,12 @@ lint: $(STAMP)
 
 demo: setup
 	bash scripts/demo.sh
+
+# The attack suite at the trial counts of docs/reliability.md (make test runs it a few times),
+# then that page written again from what it observed.
+reliability: setup
+	RELIABILITY=full $(PYTHON) -m pytest -q -x tests/reliability $(PYTEST_ARGS)
+	$(PYTHON) -m tests.reliability.report
 
 bench: setup
 	$(PYTHON) -m bench
