@@ -57,11 +57,17 @@ def _non_blank(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Strict()]
-Name = Annotated[str, Strict(), AfterValidator(_non_blank)]  # may hold "schema.name"
-Ident = Annotated[str, Strict(), AfterValidator(_ident)]
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("holds a NUL character (\\0), which PostgreSQL text cannot store")
+    return value
+
+
+Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
+Name = Annotated[str, Strict(), AfterValidator(_no_nul), AfterValidator(_non_blank)]  # "s.name"
+Ident = Annotated[str, Strict(), AfterValidator(_no_nul), AfterValidator(_ident)]
 Flag = Annotated[bool, BeforeValidator(_yaml_bool), Strict()]
-Expr = Annotated[str, BeforeValidator(_sql_text), Strict()]
+Expr = Annotated[str, BeforeValidator(_sql_text), Strict(), AfterValidator(_no_nul)]
 Identity = Annotated[Literal["always", "by default"], BeforeValidator(_words)]
 FkAction = Annotated[Literal[FK_ACTIONS], BeforeValidator(_words)]  # type: ignore[valid-type]
 Match = Annotated[Literal["simple", "full"], BeforeValidator(_words)]

@@ -34,20 +34,30 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
         "PostgreSQL stopped (fast: SIGINT, immediate: SIGQUIT to the postmaster) and started "
         "again while an apply runs its statements; Redis shut down and restarted (its keys kept "
         "through an RDB save) while an apply fixes TTLs and while a drift scan runs.",
-        "",
+        "A Redis restart in the middle of the TTL fixes left the keys fixed before it fixed "
+        "(each on one side of the plan, none on neither), while PostgreSQL rolled back: half "
+        "an apply. The executor now waits up to 15 s for Redis to answer again and reverts "
+        "every step it had sent, the batch in flight included. Also: psycopg's warnings about "
+        "the dead connection were printed before the one-sentence error, and libpq's reason "
+        "spanned three lines.",
     ),
     "Collisions": (
         "test_collisions.py",
         "16 processes applying the same saved plan at once; 16 processes applying 16 different "
         "plans made against the same database; one plan applied twice in a row.",
-        "",
+        "Plans are versioned by the UTC second: sixteen plans made in one second share a "
+        'version, and the fifteen not applied were refused as "already applied" — true of '
+        "the version, false of the plan. Such a plan is now refused as one whose version "
+        "another plan took, and `plan` never hands out the version of a recorded apply.",
     ),
     "Stale and tampered plans": (
         "test_tampered.py",
         "Sixteen kinds of catalog change made between `plan` and `apply`; six edits of a saved "
         "plan (its SQL files, the statements inside its .plan.json, both edited alike, a file "
         "deleted, the target rewritten); a plan taken to another database.",
-        "",
+        "A plan made in the same second as the apply before it got that apply's version and "
+        "was refused as already applied (the fixture of these tests does exactly that: apply, "
+        "then plan). Every catalog change and every edit was refused before this suite.",
     ),
     "Hostile input": (
         "test_hostile.py",
@@ -55,7 +65,12 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
         "hostile names, types and expressions, and raw YAML noise), each loaded and, when "
         "valid, planned offline; SQL injection attempts in nine fields applied to a real "
         "database; a billion-laughs document, 100,000 nested lists, a file over 5 MiB.",
-        "",
+        "The generated folders found one: a comment (or any text) holding a NUL character "
+        "passed validation, and rendering its COMMENT statement raised psycopg's DataError — "
+        "a traceback instead of a sentence. Text of every PostgreSQL field now refuses NUL "
+        "with file:line (the failing example is pinned in the test). Bombs, depth and size "
+        "were already bounded; the injection corpus found names and comments quoted and "
+        "expressions parsed (pglast) before anything is sent.",
     ),
     "Secrets": (
         "test_secrets.py",
@@ -63,13 +78,17 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
         "variables, through validate, plan, apply, drift, state, lock, export, rollback, "
         "`--debug` and four failures; every output, every file written and every state row "
         "searched for them.",
-        "",
+        "Nothing: URLs are redacted where they are printed and passwords enter ACL commands "
+        "only at send time (`${ENV}` stays in the files); the scan now covers the places "
+        "earlier tests did not (drift, export, lock, `--debug` tracebacks, the state rows).",
     ),
     "Least privilege": (
         "test_privilege.py",
         "Apply, re-plan and rollback as a role that owns the database but is not superuser; "
         "apply as a role that may only connect; another role writing the state schema.",
-        "",
+        "Nothing in the tool; writing the suite's version fix first made `plan` read the state, "
+        "which a read-only role may not — caught by the existing test of such a role, and "
+        "`plan` now plans all the same when the state is unreadable.",
     ),
 }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reconciler.desired import MAX_BYTES, load
@@ -134,6 +134,7 @@ _outcomes_seen: dict[str, int] = {}
     database=None,
 )
 @given(files=st.lists(_FILE, min_size=1, max_size=4))
+@example(files=[("tables", 'columns: []\ncomment: "\\0"\ntable: id\n')])  # once a traceback
 def test_generated_yaml_gives_a_clear_error_or_a_plan(files: list[tuple[str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i, (folder, text) in enumerate(files):
