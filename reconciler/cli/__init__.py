@@ -22,18 +22,36 @@ app = typer.Typer(
     name="reconciler",
     help="Keep PostgreSQL schemas and Redis keyspaces at a desired state written in YAML.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
 
 _debug = {"on": False}
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from reconciler import __version__
+
+        print(f"reconciler {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+    env: str | None = typer.Option(
+        None,
+        "--env",
+        help="Environment of reconciler.yaml to use (else RECONCILER_ENV, else its default).",
+    ),
 ) -> None:
     _debug["on"] = debug
+    if env:
+        os.environ["RECONCILER_ENV"] = env
     if debug:
         logging.getLogger("psycopg").setLevel(logging.NOTSET)
 
@@ -64,7 +82,14 @@ def main() -> None:
     # ignored terminating <Pipeline>…"): the error that follows says it once, in a sentence.
     # --debug shows them again (_root).
     logging.getLogger("psycopg").setLevel(logging.ERROR)
-    from reconciler.cli import commands, dev_cmds, redis_cmds, state_cmds, trash_cmds  # noqa: F401
+    from reconciler.cli import (  # noqa: F401
+        commands,
+        dev_cmds,
+        project_cmds,
+        redis_cmds,
+        state_cmds,
+        trash_cmds,
+    )
 
     try:
         rc = app(standalone_mode=False)

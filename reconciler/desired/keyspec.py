@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     Strict,
     ValidationError,
+    WithJsonSchema,
 )
 
 from reconciler.desired.pydantic_errors import describe, validation_problems
@@ -113,8 +114,12 @@ def _non_blank(value: str) -> str:
 NonBlank = Annotated[str, Strict(), AfterValidator(_non_blank)]
 Seconds = Annotated[int, BeforeValidator(_whole_number), Strict(), _bounded(MAX_TTL, "seconds")]
 Size = Annotated[int, BeforeValidator(_whole_number), Strict(), _bounded(MAX_SIZE, "")]
-RedisType = Annotated[str, _choice("type", REDIS_TYPES), Strict()]
-KeyClass = Annotated[str, _choice("class", tuple(CLASS_TTL)), Strict()]
+RedisType = Annotated[
+    str, _choice("type", REDIS_TYPES), Strict(), WithJsonSchema({"enum": list(REDIS_TYPES)})
+]
+KeyClass = Annotated[
+    str, _choice("class", tuple(CLASS_TTL)), Strict(), WithJsonSchema({"enum": list(CLASS_TTL)})
+]
 ConfigValue = Annotated[str, BeforeValidator(_config_text), Strict()]
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     Strict,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -63,11 +64,18 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
-Name = Annotated[str, Strict(), AfterValidator(_no_nul), AfterValidator(_non_blank)]  # "s.name"
-Ident = Annotated[str, Strict(), AfterValidator(_no_nul), AfterValidator(_ident)]
-Flag = Annotated[bool, BeforeValidator(_yaml_bool), Strict()]
-Expr = Annotated[str, BeforeValidator(_sql_text), Strict(), AfterValidator(_no_nul)]
+# What editors are told (JSON Schema): the loader keeps every plain scalar as the text it was
+# written with, so `default: 1` or `name: 2024` is text here though YAML calls it a number; and
+# it reads YAML 1.1 booleans (yes/no/on/off), which editors speaking YAML 1.2 call strings.
+_SCALAR_TEXT = WithJsonSchema({"type": ["string", "number", "boolean"]})
+_YAML_BOOL = WithJsonSchema(
+    {"anyOf": [{"type": "boolean"}, {"enum": ["yes", "no", "on", "off", "y", "n"]}]}
+)
+Text = Annotated[str, Strict(), AfterValidator(_no_nul), _SCALAR_TEXT]
+Name = Annotated[str, Strict(), AfterValidator(_no_nul), AfterValidator(_non_blank), _SCALAR_TEXT]
+Ident = Annotated[str, Strict(), AfterValidator(_ident), _SCALAR_TEXT]  # _ident refuses NUL
+Flag = Annotated[bool, BeforeValidator(_yaml_bool), Strict(), _YAML_BOOL]
+Expr = Annotated[str, BeforeValidator(_sql_text), Strict(), AfterValidator(_no_nul), _SCALAR_TEXT]
 Identity = Annotated[Literal["always", "by default"], BeforeValidator(_words)]
 FkAction = Annotated[Literal[FK_ACTIONS], BeforeValidator(_words)]  # type: ignore[valid-type]
 Match = Annotated[Literal["simple", "full"], BeforeValidator(_words)]
@@ -81,6 +89,17 @@ class _Spec(BaseModel):
     # Key that a bare string (or, for primary_key, a bare list) stands for.
     shorthand: ClassVar[str | None] = None
     shorthand_list: ClassVar[bool] = False
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        # What editors see: the shorthand (a bare string, or a bare list) is valid too.
+        schema = handler(core_schema)
+        if not cls.shorthand:
+            return schema
+        short: dict[str, Any] = {"type": "string"}
+        if cls.shorthand_list:
+            short = {"anyOf": [short, {"type": "array", "items": {"type": "string"}}]}
+        return {"anyOf": [short, handler.resolve_ref_schema(schema)]}
 
     @model_validator(mode="before")
     @classmethod
