@@ -1,7 +1,8 @@
 """Which server to talk to, and connecting to it without ever printing a password.
 
 Resolution order (ARCHITECTURE.md): the --pg flag, RECONCILER_PG_URL, DATABASE_URL, then the
-embedded dev servers started by `reconciler dev up` in the current directory.
+chosen environment of reconciler.yaml (config.py), then the embedded dev servers started by
+`reconciler dev up` in the current directory.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | 
     rd = os.environ.get("RECONCILER_REDIS_URL") or os.environ.get("REDIS_URL")
     if pg or rd:
         return pg, rd
+    from reconciler.config import environment  # reconciler.yaml of the current directory
+
+    env = environment(Path.cwd())
+    if env is not None and (env.pg or env.redis):
+        return env.pg, env.redis
     from reconciler.dev import dev_dir, dev_status  # only here: it brings in redis-py
 
     if dev_dir(Path.cwd()).is_dir():

@@ -1,0 +1,122 @@
+"""reconciler.yaml: the project's named environments (dev, staging, prod…).
+
+    version: 1
+    default_environment: dev
+    environments:
+      dev: {}                          # nothing given: the `reconciler dev up` servers
+      staging:
+        pg: ${STAGING_PG_URL}          # ${VAR} is read from the environment at run time
+        redis: ${STAGING_REDIS_URL}
+      prod:
+        pg: ${PROD_PG_URL}
+
+The environment is chosen by `reconciler --env NAME …`, else RECONCILER_ENV, else
+`default_environment`. Where a run's servers come from, first match wins: the --pg/--redis
+flags, then RECONCILER_PG_URL / DATABASE_URL and RECONCILER_REDIS_URL / REDIS_URL, then the
+chosen environment of reconciler.yaml in the current directory, then the dev servers.
+Passwords belong in the environment variables, never in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import InputError
+
+FILE = "reconciler.yaml"
+ENV_VAR = "RECONCILER_ENV"
+_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    pg: str | None
+    redis: str | None
+
+
+def _problem(path: Path, line: int, message: str) -> InputError:
+    return InputError(f"{path.name}:{line}: {message}")
+
+
+def _expand(value: str, path: Path, line: int, what: str) -> str | None:
+    """`${VAR}` references replaced from the environment; an unset variable is an error."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise _problem(path, line, f"{what} refers to ${{{name}}}, which is not set.")
+        return os.environ[name]
+
+    expanded = _REF.sub(sub, value)
+    return expanded or None
+
+
+def load(cwd: Path | None = None) -> dict[str, Any] | None:
+    """The parsed file with its line marks, or None when the project has none."""
+    path = (cwd or Path.cwd()) / FILE
+    if not path.is_file():
+        return None
+    from reconciler.desired.yamlload import YamlError, load_bytes
+
+    try:
+        loaded = load_bytes(path.read_bytes())
+    except YamlError as exc:
+        raise _problem(path, exc.line, exc.message) from None
+    data, marks = loaded.data or {}, loaded.marks
+    if loaded.problems:
+        line, message = loaded.problems[0]
+        raise _problem(path, line, message)
+    if not isinstance(data, dict):
+        raise _problem(path, 1, "the file must be a mapping (version, environments…).")
+    known = {"version", "default_environment", "environments"}
+    for key in data:
+        if key not in known:
+            raise _problem(path, marks.key_line((key,)), f"unknown key {key!r}.")
+    if str(data.get("version", "1")) != "1":
+        raise _problem(path, marks.line(("version",)), "only version 1 is understood.")
+    envs = data.get("environments") or {}
+    if not isinstance(envs, dict):
+        raise _problem(path, marks.line(("environments",)), "environments must be a mapping.")
+    for name, env in envs.items():
+        if env is not None and not isinstance(env, dict):
+            raise _problem(path, marks.line(("environments", name)), f"{name} must be a mapping.")
+        for key in env or {}:
+            if key not in ("pg", "redis"):
+                line = marks.key_line(("environments", name, key))
+                raise _problem(path, line, f"unknown key {key!r} in environment {name!r}.")
+    return {"path": path, "data": data, "marks": marks}
+
+
+def environment(cwd: Path | None = None) -> Environment | None:
+    """The chosen environment of the project's reconciler.yaml, or None without one."""
+    loaded = load(cwd)
+    if loaded is None:
+        return None
+    path, data, marks = loaded["path"], loaded["data"], loaded["marks"]
+    envs = data.get("environments") or {}
+    name = os.environ.get(ENV_VAR) or data.get("default_environment")
+    if not name:
+        if len(envs) == 1:
+            name = next(iter(envs))
+        else:
+            raise _problem(
+                path, 1, "no environment chosen: pass --env NAME or set default_environment."
+            )
+    if name not in envs:
+        known = ", ".join(sorted(envs)) or "none"
+        raise InputError(f"{path.name}: no environment {name!r} (environments: {known}).")
+    env = envs[name] or {}
+    urls = {}
+    for key in ("pg", "redis"):
+        value = env.get(key)
+        if value is None:
+            urls[key] = None
+            continue
+        line = marks.line(("environments", name, key))
+        urls[key] = _expand(str(value), path, line, f"environment {name!r} {key}")
+    return Environment(name, urls["pg"], urls["redis"])

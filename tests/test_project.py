@@ -1,0 +1,110 @@
+"""A project as users start it: `reconciler init`, `--version`, and reconciler.yaml's named
+environments with their precedence (flags > environment variables > file > dev servers)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+from reconciler import __version__
+from reconciler.cli.project_cmds import KINDS, render
+from tests.helpers import run_cli, write_yaml
+
+
+def test_version():
+    r = run_cli("--version")
+    assert r.code == 0 and r.out.strip() == f"reconciler {__version__}"
+
+
+def test_init_then_validate_works_in_an_empty_folder(tmp_path):
+    r = run_cli("init", cwd=tmp_path)
+    assert r.code == 0, r.text
+    layout = ["reconciler.yaml", "schemas/tables/example.yaml", "schemas/keys/example.yaml"]
+    layout += ["plans/.gitkeep", "state/.gitkeep", ".gitignore", ".vscode/settings.json"]
+    for rel in layout:
+        assert (tmp_path / rel).is_file(), rel
+    for kind, name in KINDS.items():
+        assert (tmp_path / "json-schema" / name).read_text() == render(kind)
+    settings = json.loads((tmp_path / ".vscode" / "settings.json").read_text())
+    for schema in settings["yaml.schemas"]:
+        assert (tmp_path / schema).is_file()
+    header = (tmp_path / "schemas/tables/example.yaml").read_text().splitlines()[0]
+    target = header.split("$schema=", 1)[1]
+    assert (tmp_path / "schemas/tables" / target).resolve().is_file()
+    r = run_cli("validate", cwd=tmp_path)
+    assert r.code == 0, r.text
+
+
+def test_init_keeps_what_exists(tmp_path):
+    (tmp_path / "reconciler.yaml").write_text("version: 1\nenvironments: {dev: {}}\n")
+    r = run_cli("init", cwd=tmp_path)
+    assert r.code == 0 and "kept" in r.out and "reconciler.yaml" in r.out
+    assert (tmp_path / "reconciler.yaml").read_text() == "version: 1\nenvironments: {dev: {}}\n"
+
+
+CONFIG = """\
+version: 1
+default_environment: dev
+environments:
+  dev: {}
+  staging:
+    pg: ${STAGING_URL}
+  broken:
+    pg: postgresql://postgres@127.0.0.1:1/nowhere
+"""
+
+
+def _project(tmp_path, config: str = CONFIG):
+    (tmp_path / "reconciler.yaml").write_text(config)
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        "table: things\ncolumns: [{name: id, type: int}]\n",
+    )
+    return tmp_path
+
+
+def test_an_environment_names_its_servers(pg_url, tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    monkeypatch.setenv("STAGING_URL", pg_url)
+    monkeypatch.delenv("RECONCILER_PG_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    r = run_cli("--env", "staging", "apply", "--auto-approve", cwd=project)
+    assert r.code == 0, r.text
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass('public.things')").fetchone()[0] is not None
+    monkeypatch.setenv("RECONCILER_ENV", "staging")  # the variable chooses as --env does
+    r = run_cli("plan", "--out", str(tmp_path / "p"), cwd=project)
+    assert r.code == 0 and "No changes" in r.out, r.text
+
+
+def test_flags_and_variables_win_over_the_file(pg_url, tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    monkeypatch.setenv("RECONCILER_ENV", "broken")  # would fail to connect if it were used
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    r = run_cli("plan", "--pg", pg_url, "--out", str(tmp_path / "p1"), cwd=project)
+    assert r.code == 0, r.text
+    monkeypatch.setenv("RECONCILER_PG_URL", pg_url)
+    r = run_cli("plan", "--out", str(tmp_path / "p2"), cwd=project)
+    assert r.code == 0, r.text
+    monkeypatch.delenv("RECONCILER_PG_URL")
+    r = run_cli("plan", "--out", str(tmp_path / "p3"), cwd=project)
+    assert r.code == 1 and "127.0.0.1:1" in r.err  # now the file's environment is used
+
+
+def test_config_mistakes_are_one_sentence_with_file_and_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("RECONCILER_PG_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("STAGING_URL", raising=False)
+    project = _project(tmp_path)
+    r = run_cli("--env", "staging", "plan", cwd=project)
+    assert r.code == 1 and "reconciler.yaml:6:" in r.err and "${STAGING_URL}" in r.err, r.err
+    r = run_cli("--env", "nope", "plan", cwd=project)
+    assert r.code == 1 and "no environment 'nope'" in r.err and "staging" in r.err, r.err
+    _project(tmp_path, CONFIG.replace("  dev: {}", "  dev: {pg_url: x}"))
+    r = run_cli("plan", cwd=project)
+    assert r.code == 1 and "reconciler.yaml:4:" in r.err and "pg_url" in r.err, r.err
+    _project(tmp_path, "version: 1\nenvironments: [dev]\n")
+    r = run_cli("plan", cwd=project)
+    assert r.code == 1 and "reconciler.yaml:2:" in r.err, r.err
