@@ -27,7 +27,13 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
         "A kill while the Redis lock was held left it to its 30-second lease, and the way out the "
         "error named (`reconciler lock force-unlock --redis`) did not exist: `lock status` and "
         "`lock force-unlock` only spoke PostgreSQL. Both now take `--redis`; the holder's id "
-        "shown by `status` breaks exactly that holder's lock.",
+        "shown by `status` breaks exactly that holder's lock. Left as it is, and said: "
+        "Redis is not transactional with PostgreSQL. The TTL fixes run in guarded batches "
+        "just before the PostgreSQL commit, so a kill in that window leaves some or all of "
+        "them done (each key on one side of the plan) while PostgreSQL rolled back and the "
+        "attempt reads as interrupted; the next apply finishes them. Making that window "
+        "all-or-nothing would take a journal of the batches sent, kept in Redis and undone "
+        "by the next run.",
     ),
     "The server goes away": (
         "test_server_restart.py",
