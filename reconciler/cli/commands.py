@@ -104,7 +104,10 @@ def _print_lint(findings: list, *, only_errors: bool = False) -> None:
 
 @app.command()
 def validate(schemas: Path = SCHEMAS) -> None:
-    """Load, validate and lint the desired state (exit 1 on errors or error-level lint)."""
+    """Load, validate and lint the desired state (exit 1 on errors or error-level lint).
+
+    Example: reconciler validate --schemas schemas
+    """
     want = desired_mod.load(schemas)
     findings = lint(want)
     _print_lint(findings)
@@ -140,7 +143,10 @@ def plan(
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
 ) -> None:
-    """Compare the live database with the desired state and write the up/down plan files."""
+    """Compare the live database with the desired state and write the up/down plan files.
+
+    Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
+    """
     pg_url, redis_url = resolve_targets(pg, redis)
     with scan_progress() as progress:
         result = api.plan(
@@ -195,7 +201,10 @@ def apply(
     large_rows: int = LARGE_ROWS,
     in_batches: bool = IN_BATCHES,
 ) -> None:
-    """Apply a saved plan, or plan and apply from --schemas, under the lock."""
+    """Apply a saved plan, or plan and apply from --schemas, under the lock.
+
+    Example: reconciler apply --plan plans/20261125120000_create_users.plan.json --pg postgresql://127.0.0.1/app
+    """
     if version:
         matches = sorted(out.glob(f"{version}_*.plan.json"))
         if not matches:
@@ -266,7 +275,10 @@ def rollback(
     lock_timeout: float = LOCK_TIMEOUT,
     in_batches: bool = IN_BATCHES,
 ) -> None:
-    """Run the down file(s) of applied versions, newest first, and record it."""
+    """Run the down file(s) of applied versions, newest first, and record it.
+
+    Example: reconciler rollback --last --pg postgresql://127.0.0.1/app --auto-approve
+    """
     con = out_console()
 
     def confirm(records: list) -> bool:
@@ -295,7 +307,10 @@ def export(
     redis: str = REDIS,
     out: Path = typer.Option(..., "--out", help="Directory to write the YAML into."),
 ) -> None:
-    """Write the live database (and/or Redis keyspace, as inferred patterns) as YAML."""
+    """Write the live database (and/or Redis keyspace, as inferred patterns) as YAML.
+
+    Example: reconciler export --pg postgresql://127.0.0.1/app --out schemas
+    """
     pg_url, redis_url = resolve_targets(pg, redis)
     con = out_console()
     if pg_url:
@@ -329,7 +344,10 @@ def gen_ddl(
     table: str = typer.Argument(..., help="Table name, or schema.table."),
     schemas: Path = SCHEMAS,
 ) -> None:
-    """Draft SQL for one table from its YAML (to review; apply uses plans)."""
+    """Draft SQL for one table from its YAML (to review; apply uses plans).
+
+    Example: reconciler gen-ddl users --schemas schemas
+    """
     from reconciler.diff import compare
     from reconciler.graph import order
     from reconciler.model.snapshot import PgSnapshot
@@ -359,7 +377,10 @@ def drift(
         None, "--metrics-file", help="Write a Prometheus textfile (atomically)."
     ),
 ) -> None:
-    """Live vs desired and vs what the last apply recorded: exit 0 none, 2 drift, 1 error."""
+    """Live vs desired and vs what the last apply recorded: exit 0 none, 2 drift, 1 error.
+
+    Example: reconciler drift --schemas schemas --json --metrics-file /var/lib/reconciler.prom
+    """
     from reconciler.drift import check, write_metrics
 
     try:

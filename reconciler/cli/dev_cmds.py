@@ -23,7 +23,10 @@ def _show(status: Any) -> None:
 
 @dev_app.command("up")
 def up() -> None:
-    """Start the dev servers (idempotent) under .reconciler/dev/ and print their URLs."""
+    """Start the dev servers (idempotent) under .reconciler/dev/ and print their URLs.
+
+    Example: reconciler dev up && reconciler plan
+    """
     from reconciler import dev
 
     _show(dev.dev_up(Path.cwd()))
@@ -31,7 +34,10 @@ def up() -> None:
 
 @dev_app.command("down")
 def down() -> None:
-    """Stop the dev servers and delete their data."""
+    """Stop the dev servers and delete their data.
+
+    Example: reconciler dev down
+    """
     from reconciler import dev
 
     dev.dev_down(Path.cwd())
@@ -40,7 +46,10 @@ def down() -> None:
 
 @dev_app.command("status")
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Show whether the dev servers run (exit 1 when not)."""
+    """Show whether the dev servers run (exit 1 when not).
+
+    Example: reconciler dev status --json
+    """
     from reconciler import dev
 
     st = dev.dev_status(Path.cwd())
@@ -57,7 +66,10 @@ def url(
     pg: bool = typer.Option(False, "--pg", help="Only the PostgreSQL URL."),
     redis: bool = typer.Option(False, "--redis", help="Only the Redis URL."),
 ) -> None:
-    """Print the dev server URL(s), for scripts: `psql "$(reconciler dev url --pg)"`."""
+    """Print the dev server URL(s), for scripts: `psql "$(reconciler dev url --pg)"`.
+
+    Example: psql "$(reconciler dev url --pg)"
+    """
     from reconciler import dev
 
     st = dev.dev_status(Path.cwd())

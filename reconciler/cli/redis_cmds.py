@@ -24,7 +24,10 @@ def health(
     max_rejected: int = typer.Option(0, "--max-rejected-connections"),
 ) -> None:
     """PING latency, memory, evictions, rejected connections, persistence, role (exit 1 when
-    unhealthy or unreachable)."""
+    unhealthy or unreachable).
+
+    Example: reconciler redis health --url redis://127.0.0.1:6379/0 --json
+    """
     from reconciler.redis_health import HealthThresholds, check_health
 
     report = check_health(

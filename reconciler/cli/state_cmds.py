@@ -52,7 +52,10 @@ def _state(pg: str | None, state_dir: Path) -> Iterator[Any]:
 
 @state_app.command("list")
 def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
-    """The managed objects recorded after the last apply or rollback."""
+    """The managed objects recorded after the last apply or rollback.
+
+    Example: reconciler state list --pg postgresql://127.0.0.1/app
+    """
     with _state(pg, state_dir) as st:
         entries = st.inventory_entries()
     con = out_console()
@@ -63,7 +66,10 @@ def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
 
 @state_app.command("show")
 def state_show(address: str, pg: str = PG, state_dir: Path = STATE_DIR) -> None:
-    """The recorded definition of one object, as JSON."""
+    """The recorded definition of one object, as JSON.
+
+    Example: reconciler state show pg.table.public.users
+    """
     with _state(pg, state_dir) as st:
         inv = st.inventory()
     if address not in inv:
@@ -78,7 +84,10 @@ def state_history(
     limit: int = typer.Option(20, "--limit"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Applies and rollbacks, newest first, and interrupted or failed attempts."""
+    """Applies and rollbacks, newest first, and interrupted or failed attempts.
+
+    Example: reconciler state history --limit 5 --json
+    """
     with _state(pg, state_dir) as st:
         rows = st.history(limit)
         attempts = [a for a in st.attempts(limit) if a.status in ("failed", "interrupted")]
@@ -133,7 +142,10 @@ def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | 
 
 @lock_app.command("status")
 def lock_status(pg: str = PG, redis: str = REDIS) -> None:
-    """Who holds the apply lock of each target (exit 0 free, 2 held)."""
+    """Who holds the apply lock of each target (exit 0 free, 2 held).
+
+    Example: reconciler lock status --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
+    """
     pg_url, redis_url = _lock_targets(pg, redis)
     lines, held = [], False
     if pg_url:
@@ -178,7 +190,10 @@ def lock_force_unlock(
     redis: str = REDIS,
 ) -> None:
     """Break the lock of a run that is gone: end the PostgreSQL session holding it (Postgres
-    rolls its transaction back), or delete the Redis lock key while ID still holds it."""
+    rolls its transaction back), or delete the Redis lock key while ID still holds it.
+
+    Example: reconciler lock force-unlock 4242 --pg postgresql://127.0.0.1/app
+    """
     pg_url, redis_url = _lock_targets(pg, redis)
     if pg_url and redis_url:
         raise InputError("Give --pg or --redis, not both: ID names one holder.")

@@ -29,7 +29,10 @@ def trash_list(
     pg: str = PG,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
 ) -> None:
-    """Every kept table or column: what it was, when it was dropped, its size."""
+    """Every kept table or column: what it was, when it was dropped, its size.
+
+    Example: reconciler trash list --json
+    """
     from reconciler import trash
     from reconciler.connect import resolve_pg_url
 
@@ -63,7 +66,10 @@ def trash_purge(
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask to confirm."),
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
-    """Drop kept data for good (under the apply lock, so no rollback restores meanwhile)."""
+    """Drop kept data for good (under the apply lock, so no rollback restores meanwhile).
+
+    Example: reconciler trash purge --older-than 7d --auto-approve
+    """
     from reconciler import trash
     from reconciler.connect import resolve_pg_url
 
