@@ -73,11 +73,11 @@ def test_a_catalog_or_file_change_after_a_no_op_plan_is_always_planned(pg_url, p
     assert "No changes." in _plan(pg_url, root, tmp_path)
 
     pg_conn.execute("COMMENT ON TABLE public.users IS 'set by hand'")  # a value, not a shape
-    assert "~ pg.table.public.users  comment" in _plan(pg_url, root, tmp_path)
+    assert "comment: set by hand → (none)" in _plan(pg_url, root, tmp_path)
     pg_conn.execute("COMMENT ON TABLE public.users IS NULL")
 
     _write(root, {**USERS, "comment": "now declared"})
-    assert "~ pg.table.public.users  comment" in _plan(pg_url, root, tmp_path)
+    assert "comment: (none) → now declared" in _plan(pg_url, root, tmp_path)
 
 
 def test_the_catalog_digest_does_not_depend_on_row_order(pg_conn, pg_url):

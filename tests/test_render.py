@@ -46,7 +46,7 @@ def test_without_a_terminal_the_plan_is_plain_text():
     assert "\x1b[" not in text
     assert "   + pg.table.public.users         " in text
     assert "table [with] 3 columns" in text  # brackets are text, not markup
-    assert "      ! destructive: drops [data] in 12 rows" in text
+    assert "  ! destructive  pg.column.public.orders.note: drops [data] in 12 rows" in text
     assert "      CREATE TABLE users (id int)" in text
 
 
@@ -58,4 +58,12 @@ def test_on_a_terminal_the_same_text_is_coloured():
 
 def test_no_color_gives_plain_text(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
+    assert _render(force_terminal=True) == _render()
+
+
+def test_no_color_flag_gives_plain_text_on_a_terminal(monkeypatch):
+    from reconciler.cli import _root
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _root(debug=False, version=False, env=None, no_color=True)
     assert _render(force_terminal=True) == _render()

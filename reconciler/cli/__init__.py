@@ -48,7 +48,12 @@ def _root(
         "--env",
         help="Environment of reconciler.yaml to use (else RECONCILER_ENV, else its default).",
     ),
+    no_color: bool = typer.Option(
+        False, "--no-color", help="Plain text even on a terminal (as NO_COLOR=1 does)."
+    ),
 ) -> None:
+    if no_color:
+        os.environ["NO_COLOR"] = "1"  # read by every console created after this
     _debug["on"] = debug
     if env:
         os.environ["RECONCILER_ENV"] = env

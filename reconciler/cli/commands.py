@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,7 +69,7 @@ def _confirm(question: str, auto_approve: bool) -> bool:
 @contextmanager
 def scan_progress() -> Iterator[Callable[[int], None] | None]:
     """A rich progress line for long Redis scans, only on a terminal (never in logs or CI)."""
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("NO_COLOR"):
         yield None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

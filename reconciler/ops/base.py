@@ -67,10 +67,11 @@ def brief_lock(table: str, level: str = "ACCESS EXCLUSIVE") -> Hazard:
     """The warning of a change that locks a table only for a moment (no scan, no rewrite)."""
     exclusive = level == "ACCESS EXCLUSIVE"
     blocked = "reads and writes" if exclusive else "writes"
+    article = "an" if level[0] in "AEIOU" else "a"
     return Hazard(
         ACCESS_EXCLUSIVE if exclusive else "share_lock",
-        f"takes a {level} lock on {table} for a moment (no scan, no rewrite); {blocked} queue "
-        "behind it, at most lock_timeout",
+        f"takes {article} {level} lock on {table} for a moment (no scan, no rewrite); {blocked} "
+        "queue behind it, at most lock_timeout",
     )
 
 

@@ -20,6 +20,12 @@ from reconciler.ops.base import IRREVERSIBLE, MAIN, PHASES, Action, Change
 FORMAT_VERSION = 1
 
 
+def _owner(c: Change) -> str:
+    index = getattr(c, "index", None)
+    table = getattr(index, "table", None)
+    return f"{index.schema}.{table}" if table else ""  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedChange:
     """A change flattened to data: what the plan files, the state and renderers carry."""
@@ -39,6 +45,9 @@ class PlannedChange:
     # before a retry; both empty when every statement runs in the apply's transaction.
     phases: tuple[str, ...] = ()
     cleanups: tuple[str, ...] = ()
+    # "schema.table" of the table an index is on (its address does not say): renderers show
+    # it with its table. Other objects on a table carry the table in their address.
+    owner: str = ""
 
     @classmethod
     def from_change(cls, c: Change) -> PlannedChange:
@@ -59,6 +68,7 @@ class PlannedChange:
             down_transactional=all(s.transactional for s in down),
             phases=tuple(s.phase for s in up) if phased else (),
             cleanups=tuple(s.cleanup or "" for s in up) if phased else (),
+            owner=_owner(c),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +85,7 @@ class PlannedChange:
             "transactional": self.transactional,
             "down_transactional": self.down_transactional,
             **self._phase_fields(),
+            **({"owner": self.owner} if self.owner else {}),
         }
 
     def _phase_fields(self) -> dict[str, list[str]]:
@@ -101,6 +112,7 @@ class PlannedChange:
             down_transactional=d.get("down_transactional", True),
             phases=tuple(d.get("phases", ())),
             cleanups=tuple(d.get("cleanups", ())),
+            owner=d.get("owner", ""),
         )
 
     def hazard_codes(self) -> set[str]:

@@ -54,7 +54,95 @@ def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
     console.print()
 
 
+# Kinds that live on a table: their changes are shown under the table's heading.
+_ON_TABLE = frozenset({"table", "column", "constraint", "trigger", "policy"})
+
+
+def _owner(change: dict[str, Any]) -> str | None:
+    """`public.users` for a table and what lives on it (pg.column.public.users.email …; an
+    index says its table in `owner`)."""
+    from reconciler.model.address import Address
+
+    if change.get("owner"):
+        return str(change["owner"])
+    parts = Address.parse(change["address"]).parts
+    if len(parts) >= 4 and parts[0] == "pg" and parts[1] in _ON_TABLE:
+        return f"{parts[2]}.{parts[3]}"
+    return None
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "(none)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return str(v)
+
+
+def plan_lines(
+    plan: dict[str, Any], *, show_sql: bool = False
+) -> list[tuple[tuple[str, str], ...]]:
+    """The changes as lines of (text, style) parts: grouped by table (a table's own change
+    first, then its columns, keys, triggers and policies, in plan order), each with its
+    attribute changes (old → new); other objects one block each, in plan order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for c in plan["changes"]:
+        groups.setdefault(_owner(c) or c["address"], []).append(c)
+    width = min(max(len(c["address"]) for c in plan["changes"]), 60)
+    lines: list[tuple[tuple[str, str], ...]] = []
+    alone = False  # the group before was one object of its own
+    for key, members in groups.items():
+        indent = "  "
+        if _owner(members[0]) is not None:
+            lines.append((("  ", ""), (f"# table {key}", "bold")))
+            indent, alone = "    ", False
+        else:
+            if alone and lines and lines[-1] == ():
+                lines.pop()  # objects of their own follow each other without a blank line
+            alone = True
+        for c in members:
+            style = _STYLE.get(c["action"], "white")
+            head = f"{c['symbol']:>2} {c['address']:<{width}}"
+            attributes = [
+                d for d in c.get("details", ()) if "attribute" in d and ("old" in d or "new" in d)
+            ]
+            # A change with attributes says them below, one a line; its summary would repeat them.
+            what = c["kind"] if attributes else c["description"]
+            lines.append(((indent, ""), (head, style), (f"  {what}", "")))
+            for d in attributes:
+                old, new = _value(d.get("old")), _value(d.get("new"))
+                lines.append(
+                    (
+                        (indent + "      ", ""),
+                        (f"{d['attribute']}: ", ""),
+                        (old, "red"),
+                        (" → ", ""),
+                        (new, "green"),
+                    )
+                )
+            if show_sql:
+                lines += [((indent + "      ", ""), (s, "dim")) for s in c["up"]]
+        lines.append(())
+    return lines
+
+
+def hazard_lines(plan: dict[str, Any]) -> list[tuple[tuple[str, str], ...]]:
+    pairs = [(c, h) for c in plan["changes"] for h in c["hazards"]]
+    width = max((len(h["code"]) for _, h in pairs), default=0)
+    out: list[tuple[tuple[str, str], ...]] = []
+    for c, h in pairs:
+        hstyle = _HAZARD_STYLE.get(h["code"], "yellow")
+        code = f"! {h['code']:<{width}}"
+        out.append((("  ", ""), (code, hstyle), (f"  {c['address']}: {h['message']}", "")))
+    return out
+
+
 def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = False) -> None:
+    """Terraform's shape: what will be done, object by object (a table with what lives on it,
+    each changed object with its attributes old → new), then every hazard in a block of its
+    own with its reason, then one summary line."""
     changes = plan["changes"]
     render_unsupported(plan.get("unsupported", []), console)
     render_findings(plan.get("findings", []), console)
@@ -62,20 +150,13 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
         console.print("No changes. The database matches the desired state.")
         return
     console.print("Reconciler will perform the following actions:\n")
-    width = min(max(len(c["address"]) for c in changes), 60)
-    lines: list[tuple[tuple[str, str], ...]] = []
-    for c in changes:
-        style = _STYLE.get(c["action"], "white")
-        head = f"{c['symbol']:>2} {c['address']:<{width}}"
-        lines.append((("  ", ""), (head, style), (f"  {c['description']}", "")))
-        for h in c["hazards"]:
-            hstyle = _HAZARD_STYLE.get(h["code"], "yellow")
-            lines.append((("      ", ""), (f"! {h['code']}", hstyle), (f": {h['message']}", "")))
-        if show_sql:
-            lines += [(("      ", ""), (s, "dim")) for s in c["up"]]
-    print_lines(console, lines)
+    print_lines(console, plan_lines(plan, show_sql=show_sql))
+    hazards = hazard_lines(plan)
+    if hazards:
+        title = (("Hazards", "bold"), (" (review before applying):", ""))
+        print_lines(console, [title, *hazards, ()])
     n = plan["summary"]
     console.print(
-        f"\nPlan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "
+        f"Plan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "
         f"[red]{n['drop']} to drop[/]."
     )
