@@ -108,3 +108,22 @@ def test_config_mistakes_are_one_sentence_with_file_and_line(tmp_path, monkeypat
     _project(tmp_path, "version: 1\nenvironments: [dev]\n")
     r = run_cli("plan", cwd=project)
     assert r.code == 1 and "reconciler.yaml:2:" in r.err, r.err
+
+
+def test_show_renders_a_saved_plan_as_plan_printed_it(pg_url, tmp_path):
+    project = _project(tmp_path)
+    r = run_cli("plan", "--pg", pg_url, "--out", str(tmp_path / "plans"), cwd=project)
+    assert r.code == 0, r.text
+    (saved,) = (tmp_path / "plans").glob("*.plan.json")
+    version = saved.name[:14]
+    shown = run_cli("show", version, "--out", str(tmp_path / "plans"), cwd=project)
+    assert shown.code == 0, shown.text
+    body = r.out.split("\nSaved plan")[0]
+    assert shown.out.endswith(body + "\n") or body in shown.out
+    assert run_cli("show", str(saved), "--json", cwd=project).out.startswith("{")
+    up = next((tmp_path / "plans").glob("*_up.sql"))
+    up.write_text(up.read_text() + "\nDROP TABLE things;\n")
+    r = run_cli("show", str(saved), cwd=project)
+    assert r.code == 1 and "edited after planning" in r.err
+    r = run_cli("show", "19990101000000", "--out", str(tmp_path / "plans"), cwd=project)
+    assert r.code == 1 and "No saved plan" in r.err

@@ -166,3 +166,39 @@ def init(
     for rel in kept:
         print(f"kept    {directory / rel} (exists)")
     print("Next: edit schemas/, then `reconciler validate` and `reconciler plan`.")
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+
+@app.command("show")
+def show(
+    plan: str = typer.Argument(..., metavar="VERSION|FILE", help="A plan's version or .plan.json."),
+    out: Path = typer.Option(Path("plans"), "--out", help="Plans directory (for a VERSION)."),
+    as_json: bool = typer.Option(False, "--json", help="The plan as JSON (plan.v1 schema)."),
+    show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
+) -> None:
+    """Render a saved plan as `plan` printed it, after checking its files are unedited; no
+    server is contacted.
+
+    Example: reconciler show 20261125120000 --sql
+    """
+    from reconciler.cli import out_console
+    from reconciler.plan.files import read_plan, verify_files
+    from reconciler.render.text import render_plan
+
+    path = Path(plan)
+    if not plan.endswith(".json"):
+        matches = sorted(out.glob(f"{plan}_*.plan.json"))
+        if not matches:
+            raise InputError(f"No saved plan with version {plan} in {out}/.")
+        path = matches[0]
+    saved = read_plan(path)
+    for direction in ("up", "down"):
+        verify_files(saved, path.parent, direction=direction)
+    if as_json:
+        print(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False))
+        return
+    con = out_console()
+    con.print(f"Plan {saved.name} ({path}):\n", highlight=False, markup=False)
+    render_plan(saved.to_dict(), con, show_sql=show_sql)
