@@ -74,6 +74,7 @@ def plan(
     progress: Callable[[int], None] | None = None,
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
+    only: tuple[str, ...] = (),
 ) -> PlanResult:
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
@@ -82,7 +83,7 @@ def plan(
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
     want = None if tree.cached() else desired_mod.load(tree)
     with open_targets(pg_url, redis_url, command="plan") as t:
-        p = plan_targets(t, tree, want, progress, drop_mode, large_rows)
+        p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only)
         if not p.empty and out_dir is not None:
             try:
                 p = unused_version(p, state_for(t))
@@ -156,12 +157,15 @@ def apply(
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
     in_batches: bool = False,
+    only: tuple[str, ...] = (),
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     if (plan_path is None) == (schemas_dir is None):
         raise InputError("Give exactly one of --plan FILE or --schemas DIR.")
+    if only and plan_path is not None:
+        raise InputError("--target limits a new plan; a saved plan is applied whole.")
     saved = read_plan(plan_path) if plan_path else None
     want = desired_mod.load(schemas_dir) if schemas_dir is not None else None
     if saved is not None:
@@ -184,7 +188,7 @@ def apply(
             check_saved(p, t, live)
         else:
             live = read_live(t, want=want, progress=progress)
-            p, json_path = make_plan(t, want, live, drop_mode, large_rows), None
+            p, json_path = make_plan(t, want, live, drop_mode, large_rows, only), None
         if p.empty:
             return ApplyResult(p, applied=False)
         _check_destructive(p, allow_destructive)

@@ -17,9 +17,10 @@ other cycle is reported with its members, starting from the smallest node.
 from __future__ import annotations
 
 from collections import defaultdict
+from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import InputError, ReconcilerError
 from reconciler.model.address import Address
 from reconciler.ops.base import Action, Change
 
@@ -27,6 +28,48 @@ from reconciler.ops.base import Action, Change
 def order(changes: list[Change]) -> list[Change]:
     if not changes:
         return []  # the no-op plan: no need to load networkx at all
+    import networkx as nx
+
+    nodes, graph = _build(changes)
+    try:
+        ordered = nx.lexicographical_topological_sort(graph, key=lambda n: _key(nodes[n]))
+        return [nodes[n] for n in ordered]
+    except nx.NetworkXUnfeasible:
+        cycle = _smallest_cycle(graph)
+        raise ReconcilerError(
+            "The changes depend on each other in a cycle: " + " → ".join(cycle) + ".",
+            detail="Break the cycle by splitting one of the objects into two steps.",
+        ) from None
+
+
+def matches(address: str, pattern: str) -> bool:
+    """`pattern` names `address`: equal, an address it contains (`pg.table.public.users`
+    names the table's own changes; `pg.column.public.users` every column of it), or a glob
+    (`pg.*.public.users*`)."""
+    if any(ch in pattern for ch in "*?["):
+        return fnmatchcase(address, pattern)
+    return address == pattern or address.startswith(pattern + ".")
+
+
+def targeted(ordered: list[Change], patterns: tuple[str, ...]) -> list[Change]:
+    """The changes of `ordered` that `patterns` name, with every change they need to run
+    after (what they depend on, and drops that must come first), in the same order."""
+    import networkx as nx
+
+    nodes, graph = _build(ordered)
+    chosen = {n for n, c in nodes.items() if any(matches(str(c.address), p) for p in patterns)}
+    if not chosen:
+        raise InputError(
+            f"No planned change matches --target {' '.join(patterns)}; without it the plan "
+            f"has {len(ordered)} change(s).",
+            detail="Run `reconciler plan` without --target to see their addresses.",
+        )
+    for n in list(chosen):
+        chosen |= nx.ancestors(graph, n)
+    return [c for c in ordered if c.node_id() in chosen]
+
+
+def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
     import networkx as nx
 
     nodes = {c.node_id(): c for c in changes}
@@ -63,16 +106,7 @@ def order(changes: list[Change]) -> list[Change]:
             for a in c.provides() | {c.address}:
                 for d in drops.get(a, ()):
                     _edge(graph, d, nid)
-
-    try:
-        ordered = nx.lexicographical_topological_sort(graph, key=lambda n: _key(nodes[n]))
-        return [nodes[n] for n in ordered]
-    except nx.NetworkXUnfeasible:
-        cycle = _smallest_cycle(graph)
-        raise ReconcilerError(
-            "The changes depend on each other in a cycle: " + " → ".join(cycle) + ".",
-            detail="Break the cycle by splitting one of the objects into two steps.",
-        ) from None
+    return nodes, graph
 
 
 def _edge(graph: Any, a: str, b: str) -> None:

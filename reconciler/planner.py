@@ -166,11 +166,13 @@ def make_plan(
     live: Live,
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
+    only: tuple[str, ...] = (),
 ) -> Plan:
     """The ordered plan that brings every target to `want` (nothing is written).
 
     `drop_mode` (trash.py) says which dropped tables and columns keep their data;
-    `large_rows` from which size a table's column changes go in phases (phased.py)."""
+    `large_rows` from which size a table's column changes go in phases (phased.py); `only`
+    (--target) limits it to the changes those addresses name and what they need first."""
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
@@ -201,6 +203,10 @@ def make_plan(
         redis_changes, findings = compare_redis(want_redis, live.redis, live.keys, dumps)
         changes += redis_changes
     ordered = order(changes)
+    if only and ordered:
+        from reconciler.graph import targeted
+
+        ordered = targeted(ordered, only)
     # The fingerprints let apply refuse a plan the database moved away from; a plan with
     # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
     return build_plan(
@@ -224,6 +230,7 @@ def plan_targets(
     progress: Callable[[int], None] | None = None,
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
+    only: tuple[str, ...] = (),
 ) -> Plan:
     """make_plan for the files of `tree` (loaded here unless `want` is given).
 
@@ -236,7 +243,7 @@ def plan_targets(
     if t.pg is None or t.redis is not None or tree.key is None:
         want = want or load_desired(tree)
         live = read_live(t, want=want, progress=progress)
-        return make_plan(t, want, live, drop_mode, large_rows)
+        return make_plan(t, want, live, drop_mode, large_rows, only)
     from reconciler import cache
     from reconciler.introspect.postgres import read_catalog
 
@@ -251,8 +258,8 @@ def plan_targets(
             unsupported=rows.unsupported(),
         )
     want = want or load_desired(tree)
-    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows)
-    if p.empty:
+    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
+    if p.empty and not only:
         cache.put(verdict, NO_CHANGES)
     return p
 

@@ -51,6 +51,16 @@ IN_BATCHES = typer.Option(
     help="When the statements would lock more relations than the server's lock table holds, "
     "run them in several recorded transactions (all undone if one fails) instead of refusing.",
 )
+_TARGETED = (
+    "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "
+    "differences stay for a later plan (`reconciler drift` still reports them)."
+)
+TARGET = typer.Option(
+    None,
+    "--target",
+    help="Only the changes of this address (a prefix such as pg.table.public.users, or a glob "
+    "such as 'pg.*.public.users*'), with what they need first; repeatable.",
+)
 LOCK_TIMEOUT = typer.Option(
     0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
 )
@@ -143,6 +153,7 @@ def plan(
     show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
+    target: list[str] | None = TARGET,
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files.
 
@@ -158,6 +169,7 @@ def plan(
             progress=progress,
             drop_mode=drop_mode,
             large_rows=large_rows,
+            only=tuple(target or ()),
         )
     p = result.plan
     if as_json:
@@ -165,6 +177,8 @@ def plan(
     else:
         con = out_console()
         render_plan(p.to_dict(), con, show_sql=show_sql)
+        if target and not p.empty:
+            con.print(_TARGETED, highlight=False)
         if result.json_path is not None:
             others = ", ".join(m["name"] for m in p.files.values())
             con.print(f"\nSaved plan {escape(str(result.json_path))} (+ {escape(others)}).")
@@ -201,6 +215,7 @@ def apply(
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
     in_batches: bool = IN_BATCHES,
+    target: list[str] | None = TARGET,
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock.
 
@@ -241,6 +256,7 @@ def apply(
             drop_mode=drop_mode,
             large_rows=large_rows,
             in_batches=in_batches,
+            only=tuple(target or ()),
         )
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
