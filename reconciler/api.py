@@ -158,6 +158,7 @@ def apply(
     large_rows: int = LARGE_ROWS,
     in_batches: bool = False,
     only: tuple[str, ...] = (),
+    statements_done: Callable[[int, int], None] | None = None,
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
     _require_target(pg_url, redis_url)
@@ -220,6 +221,7 @@ def apply(
             echo,
             undo=p.down_statements(),
             in_batches=in_batches,
+            progress=statements_done,
         )
         result.json_path = json_path
         return result
@@ -269,6 +271,7 @@ def _execute(
     echo: Log | None,
     undo: list[Step] | None = None,
     in_batches: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ApplyResult:
     """Run the steps of every engine and record state; all of it or, on failure, none.
 
@@ -326,6 +329,7 @@ def _execute(
                 undo=[s for s in undo or () if s.change.engine == "pg"],
                 lock_budget=budget,
                 on_batch=batch_done,
+                progress=progress,
             )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
         else:

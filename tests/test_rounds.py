@@ -127,3 +127,20 @@ def test_rounds_are_cut_by_count_and_by_size(monkeypatch):
     assert [len(r) for r in _rounds(steps, together=True)] == [4, 4, 2]
     monkeypatch.setattr(executor, "ROUND_BYTES", 250)
     assert [len(r) for r in _rounds(steps, together=True)] == [2, 2, 2, 2, 2]
+
+
+def test_progress_is_reported_round_by_round_up_to_the_total(pg_url):
+    seen: list[tuple[int, int]] = []
+    steps = [_step(f"pg.table.public.t{i}", f"CREATE TABLE t{i} (id int)") for i in range(600)]
+    with psycopg.connect(pg_url) as conn:
+        run_statements(
+            conn,
+            steps,
+            timeouts=Timeouts(),
+            log=lambda _: None,
+            before_commit=lambda: None,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen[-1] == (600, 600)
+    assert len(seen) == -(-600 // ROUND_STATEMENTS)  # one report a round
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

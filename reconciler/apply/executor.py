@@ -70,6 +70,7 @@ def run_statements(
     undo: Sequence[Step] = (),
     lock_budget: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Executed:
     """Execute `steps`; `before_commit` records state in the last transaction.
 
@@ -80,6 +81,7 @@ def run_statements(
     started = datetime.now(UTC)
     t0 = time.monotonic()
     run = _Run(conn, timeouts, log, what)
+    run.progress, run.total = progress, len(steps)
     main = [s for s in steps if s.phase == MAIN]
     later = [s for s in steps if s.phase != MAIN]
     chunks = batches(main, lock_budget) if lock_budget is not None and main else [main]
@@ -161,6 +163,8 @@ class _Run:
         self.conn, self.timeouts, self.log, self.what = conn, timeouts, log, what
         self.count = 0
         self._at: PlannedChange | None = None  # the change whose statement is running
+        self.progress: Callable[[int, int], None] | None = None  # (statements run, of total)
+        self.total = self.sent = 0
         self._at_round = 1  # statements running with it, in one message
 
     # --- one transaction ---------------------------------------------------------------------
@@ -213,6 +217,7 @@ class _Run:
     def _attempt(self, steps: list[Step], before_commit: Callable[[], None], *, hoist: bool) -> int:
         conn, count = self.conn, 0
         self._at, self._at_round = None, 1
+        self.sent = self.count  # a retried transaction starts again from what committed
         try:
             for step in (s for s in steps if hoist and not s.transactional):
                 self._at = step.change
@@ -230,11 +235,17 @@ class _Run:
                 for rnd in _rounds(inside, together=self._together()):
                     self._at = rnd[0].change
                     count += self._round(rnd)
+                    self._tick(len(rnd))
                 self._at = None
                 before_commit()
         except psycopg.Error as exc:
             raise self._failure(self._at, exc) from None
         return count
+
+    def _tick(self, n: int) -> None:
+        self.sent += n
+        if self.progress is not None:
+            self.progress(min(self.sent, self.total), self.total)
 
     def _together(self) -> bool:
         # Before PostgreSQL 13 statement_timeout covered a whole multi-statement message.
@@ -285,6 +296,7 @@ class _Run:
                 self.log(f"run online  {step.change.address}: {step.sql}")
                 self.conn.execute(step.sql.encode())
                 self.count += 1
+                self._tick(1)
                 return
             except psycopg.Error as exc:
                 failed = self._failure(step.change, exc)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -76,10 +76,44 @@ def _confirm(question: str, auto_approve: bool) -> bool:
     return typer.confirm(question, default=False)
 
 
+class StatementBar:
+    """`apply`'s progress on a terminal: statements run of the plan's, started with the first
+    (after the plan was shown and confirmed), gone when the run ends."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("applying"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} statements"),
+                TimeElapsedColumn(),
+                console=err_console(),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("apply", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def interactive() -> bool:
+    """Progress displays only for a person at a terminal: never in logs, CI or NO_COLOR."""
+    return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR")
+
+
 @contextmanager
 def scan_progress() -> Iterator[Callable[[int], None] | None]:
     """A rich progress line for long Redis scans, only on a terminal (never in logs or CI)."""
-    if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("NO_COLOR"):
+    if not interactive():
         yield None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -239,25 +273,31 @@ def apply(
         return _confirm("\nApply these changes?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)
+    statements = StatementBar() if interactive() else None
     with scan_progress() as progress:
         if progress is not None:
             bar_stop = progress.stop  # type: ignore[attr-defined]
-        result = api.apply(
-            pg_url,
-            redis_url=redis_url,
-            progress=progress,
-            plan_path=plan_file,
-            schemas_dir=schemas,
-            out_dir=out,
-            allow_destructive=allow_destructive,
-            lock_timeout=lock_timeout,
-            timeouts=Timeouts(ddl_lock_timeout, statement_timeout, lock_retries),
-            confirm=confirm,
-            drop_mode=drop_mode,
-            large_rows=large_rows,
-            in_batches=in_batches,
-            only=tuple(target or ()),
-        )
+        try:
+            result = api.apply(
+                pg_url,
+                redis_url=redis_url,
+                progress=progress,
+                plan_path=plan_file,
+                schemas_dir=schemas,
+                out_dir=out,
+                allow_destructive=allow_destructive,
+                lock_timeout=lock_timeout,
+                timeouts=Timeouts(ddl_lock_timeout, statement_timeout, lock_retries),
+                confirm=confirm,
+                drop_mode=drop_mode,
+                large_rows=large_rows,
+                in_batches=in_batches,
+                only=tuple(target or ()),
+                statements_done=statements,
+            )
+        finally:
+            if statements is not None:
+                statements.close()
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
         return
