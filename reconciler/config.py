@@ -9,12 +9,19 @@
         redis: ${STAGING_REDIS_URL}
       prod:
         pg: ${PROD_PG_URL}
+        lock_timeout: 300             # seconds to wait for another run's lock
+        ddl_lock_timeout: 2s          # Postgres lock_timeout of each statement
+        statement_timeout: 1h
+        lock_retries: 5
 
-The environment is chosen by `reconciler --env NAME …`, else RECONCILER_ENV, else
-`default_environment`. Where a run's servers come from, first match wins: the --pg/--redis
-flags, then RECONCILER_PG_URL / DATABASE_URL and RECONCILER_REDIS_URL / REDIS_URL, then the
-chosen environment of reconciler.yaml in the current directory, then the dev servers.
-Passwords belong in the environment variables, never in the file.
+An environment's settings are the defaults of the matching options of apply and rollback; a
+flag given on the command line wins. The environment is chosen by `reconciler --env NAME …`,
+else RECONCILER_ENV, else `default_environment`.
+
+Where a run's servers come from, first match wins: the --pg/--redis flags, then
+RECONCILER_PG_URL / DATABASE_URL and RECONCILER_REDIS_URL / REDIS_URL, then the chosen
+environment of reconciler.yaml in the current directory, then the dev servers. Passwords belong
+in the environment variables, never in the file.
 """
 
 from __future__ import annotations
@@ -32,11 +39,22 @@ ENV_VAR = "RECONCILER_ENV"
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+# Settings an environment may give, with the check of each value (a sentence when it fails).
+_DURATION = re.compile(r"^\d+(?:\.\d+)?\s*(?:us|ms|s|min|h|d)?$")
+SETTINGS: dict[str, tuple[str, Any]] = {
+    "lock_timeout": ("a number of seconds", lambda v: float(v) >= 0),
+    "ddl_lock_timeout": ("a duration such as 5s or 500ms", lambda v: bool(_DURATION.match(v))),
+    "statement_timeout": ("a duration such as 30min", lambda v: bool(_DURATION.match(v))),
+    "lock_retries": ("a whole number", lambda v: v.isdigit()),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Environment:
     name: str
     pg: str | None
     redis: str | None
+    settings: dict[str, str]
 
 
 def _problem(path: Path, line: int, message: str) -> InputError:
@@ -85,15 +103,23 @@ def load(cwd: Path | None = None) -> dict[str, Any] | None:
     for name, env in envs.items():
         if env is not None and not isinstance(env, dict):
             raise _problem(path, marks.line(("environments", name)), f"{name} must be a mapping.")
-        for key in env or {}:
-            if key not in ("pg", "redis"):
-                line = marks.key_line(("environments", name, key))
+        for key, value in (env or {}).items():
+            line = marks.key_line(("environments", name, key))
+            if key not in ("pg", "redis", *SETTINGS):
                 raise _problem(path, line, f"unknown key {key!r} in environment {name!r}.")
+            if key in SETTINGS:
+                what, valid = SETTINGS[key]
+                try:
+                    ok = valid(str(value))
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise _problem(path, line, f"{key} must be {what}, not {value!r}.")
     return {"path": path, "data": data, "marks": marks}
 
 
-def environment(cwd: Path | None = None) -> Environment | None:
-    """The chosen environment of the project's reconciler.yaml, or None without one."""
+def _chosen(cwd: Path | None) -> tuple[Path, str, dict[str, Any], Any] | None:
+    """(file, environment name, its mapping, line marks), or None without a file."""
     loaded = load(cwd)
     if loaded is None:
         return None
@@ -101,17 +127,24 @@ def environment(cwd: Path | None = None) -> Environment | None:
     envs = data.get("environments") or {}
     name = os.environ.get(ENV_VAR) or data.get("default_environment")
     if not name:
-        if len(envs) == 1:
-            name = next(iter(envs))
-        else:
+        if len(envs) != 1:
             raise _problem(
                 path, 1, "no environment chosen: pass --env NAME or set default_environment."
             )
+        name = next(iter(envs))
     if name not in envs:
         known = ", ".join(sorted(envs)) or "none"
         raise InputError(f"{path.name}: no environment {name!r} (environments: {known}).")
-    env = envs[name] or {}
-    urls = {}
+    return path, str(name), envs[name] or {}, marks
+
+
+def environment(cwd: Path | None = None) -> Environment | None:
+    """The chosen environment of the project's reconciler.yaml, or None without one."""
+    chosen = _chosen(cwd)
+    if chosen is None:
+        return None
+    path, name, env, marks = chosen
+    urls: dict[str, str | None] = {}
     for key in ("pg", "redis"):
         value = env.get(key)
         if value is None:
@@ -119,4 +152,16 @@ def environment(cwd: Path | None = None) -> Environment | None:
             continue
         line = marks.line(("environments", name, key))
         urls[key] = _expand(str(value), path, line, f"environment {name!r} {key}")
-    return Environment(name, urls["pg"], urls["redis"])
+    settings = {k: str(v) for k, v in env.items() if k in SETTINGS}
+    return Environment(name, urls["pg"], urls["redis"], settings)
+
+
+def setting(name: str, flag: Any, default: Any, cwd: Path | None = None) -> Any:
+    """An option's value: the flag when given, else the chosen environment's setting, else the
+    built-in default (typed like it). URLs are not read here: a flag may have given them."""
+    if flag is not None:
+        return flag
+    chosen = _chosen(cwd)
+    if chosen is None or name not in chosen[2]:
+        return default
+    return type(default)(str(chosen[2][name]))

@@ -127,3 +127,45 @@ def test_show_renders_a_saved_plan_as_plan_printed_it(pg_url, tmp_path):
     assert r.code == 1 and "edited after planning" in r.err
     r = run_cli("show", "19990101000000", "--out", str(tmp_path / "plans"), cwd=project)
     assert r.code == 1 and "No saved plan" in r.err
+
+
+SETTINGS = """\
+version: 1
+default_environment: staging
+environments:
+  staging:
+    pg: ${STAGING_URL}
+    ddl_lock_timeout: 100ms
+    lock_retries: 0
+"""
+
+
+def test_environment_settings_are_option_defaults_that_flags_override(
+    pg_url, tmp_path, monkeypatch
+):
+    project = _project(tmp_path, SETTINGS)
+    monkeypatch.setenv("STAGING_URL", pg_url)
+    for name in ("RECONCILER_PG_URL", "DATABASE_URL", "RECONCILER_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE things (id int)")
+    write_yaml(
+        project / "schemas",
+        "tables/things.yaml",
+        "table: things\ncolumns: [{name: id, type: int}, {name: note, type: text}]\n",
+    )
+    with psycopg.connect(pg_url) as holder:
+        holder.execute("LOCK TABLE things IN ACCESS EXCLUSIVE MODE")  # held until rollback
+        r = run_cli("apply", "--auto-approve", cwd=project)
+        assert r.code == 1 and "lock_timeout" in r.err and "0 retries included" in r.err, r.err
+        r = run_cli("apply", "--auto-approve", "--lock-retries", "1", cwd=project)
+        assert r.code == 1 and "1 retries included" in r.err, r.err
+        holder.rollback()
+
+
+def test_a_bad_setting_is_refused_with_its_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("RECONCILER_PG_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    project = _project(tmp_path, SETTINGS.replace("lock_retries: 0", "lock_retries: many"))
+    r = run_cli("plan", cwd=project)
+    assert r.code == 1 and "reconciler.yaml:7: lock_retries must be a whole number" in r.err, r.err

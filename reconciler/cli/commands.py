@@ -18,6 +18,7 @@ from reconciler import api
 from reconciler import desired as desired_mod
 from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
+from reconciler.config import setting
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
@@ -55,6 +56,7 @@ _TARGETED = (
     "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "
     "differences stay for a later plan (`reconciler drift` still reports them)."
 )
+DEFAULTS = Timeouts()  # what an option left unset falls back to, after reconciler.yaml
 TARGET = typer.Option(
     None,
     "--target",
@@ -62,7 +64,10 @@ TARGET = typer.Option(
     "such as 'pg.*.public.users*'), with what they need first; repeatable.",
 )
 LOCK_TIMEOUT = typer.Option(
-    0.0, "--lock-timeout", help="Seconds to wait for another run's lock before giving up."
+    None,
+    "--lock-timeout",
+    help="Seconds to wait for another run's lock before giving up (default 0, or the "
+    "environment's lock_timeout).",
 )
 
 
@@ -233,18 +238,23 @@ def apply(
     allow_destructive: bool = typer.Option(
         False, "--allow-destructive", help="Allow drops of tables, columns and other data."
     ),
-    lock_timeout: float = LOCK_TIMEOUT,
-    ddl_lock_timeout: str = typer.Option(
-        "5s", "--ddl-lock-timeout", help="Postgres lock_timeout for each statement."
+    lock_timeout: float | None = LOCK_TIMEOUT,
+    ddl_lock_timeout: str | None = typer.Option(
+        None,
+        "--ddl-lock-timeout",
+        help="Postgres lock_timeout for each statement (default 5s, or the environment's).",
     ),
-    statement_timeout: str = typer.Option(
-        "30min", "--statement-timeout", help="Postgres statement_timeout for each statement."
+    statement_timeout: str | None = typer.Option(
+        None,
+        "--statement-timeout",
+        help="Postgres statement_timeout for each statement (default 30min, or the environment's).",
     ),
-    lock_retries: int = typer.Option(
-        3,
+    lock_retries: int | None = typer.Option(
+        None,
         "--lock-retries",
         min=0,
-        help="Tries again (after 1, 2, 4 … s) when a statement's lock was not obtained.",
+        help="Tries again (after 1, 2, 4 … s) when a statement's lock was not obtained "
+        "(default 3, or the environment's).",
     ),
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
@@ -286,8 +296,12 @@ def apply(
                 schemas_dir=schemas,
                 out_dir=out,
                 allow_destructive=allow_destructive,
-                lock_timeout=lock_timeout,
-                timeouts=Timeouts(ddl_lock_timeout, statement_timeout, lock_retries),
+                lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
+                timeouts=Timeouts(
+                    setting("ddl_lock_timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
+                    setting("statement_timeout", statement_timeout, DEFAULTS.statement_timeout),
+                    setting("lock_retries", lock_retries, DEFAULTS.lock_retries),
+                ),
                 confirm=confirm,
                 drop_mode=drop_mode,
                 large_rows=large_rows,
@@ -329,7 +343,7 @@ def rollback(
     force: bool = typer.Option(
         False, "--force", help="Roll back even though the database changed since the apply."
     ),
-    lock_timeout: float = LOCK_TIMEOUT,
+    lock_timeout: float | None = LOCK_TIMEOUT,
     in_batches: bool = IN_BATCHES,
 ) -> None:
     """Run the down file(s) of applied versions, newest first, and record it.
@@ -350,7 +364,7 @@ def rollback(
         version=version,
         last=last,
         plans_dir=plans,
-        lock_timeout=lock_timeout,
+        lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
         force=force,
         confirm=confirm,
         in_batches=in_batches,

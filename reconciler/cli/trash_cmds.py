@@ -10,6 +10,7 @@ from rich.table import Table
 
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import LOCK_TIMEOUT, PG, _confirm
+from reconciler.config import setting
 from reconciler.planner import open_targets
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
@@ -64,7 +65,7 @@ def trash_purge(
         ..., "--older-than", help="Purge what was dropped longer ago than this: 7d, 12h, 30m."
     ),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask to confirm."),
-    lock_timeout: float = LOCK_TIMEOUT,
+    lock_timeout: float | None = LOCK_TIMEOUT,
 ) -> None:
     """Drop kept data for good (under the apply lock, so no rollback restores meanwhile).
 
@@ -76,7 +77,10 @@ def trash_purge(
     age = trash.parse_age(older_than)
     con = out_console()
     with open_targets(
-        resolve_pg_url(pg), None, command="trash purge", lock_timeout=lock_timeout
+        resolve_pg_url(pg),
+        None,
+        command="trash purge",
+        lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
     ) as t:
         now = t.pg.execute("SELECT now()").fetchone()[0]
         due = [
