@@ -2,6 +2,8 @@
 
     version: 1
     default_environment: dev
+    scope:
+      exclude_schemas: [legacy, "tmp_*"]   # never read, planned, dropped or exported (scope.py)
     environments:
       dev: {}                          # nothing given: the `reconciler dev up` servers
       staging:
@@ -91,12 +93,20 @@ def load(cwd: Path | None = None) -> dict[str, Any] | None:
         raise _problem(path, line, message)
     if not isinstance(data, dict):
         raise _problem(path, 1, "the file must be a mapping (version, environments…).")
-    known = {"version", "default_environment", "environments"}
+    known = {"version", "default_environment", "environments", "scope"}
     for key in data:
         if key not in known:
             raise _problem(path, marks.key_line((key,)), f"unknown key {key!r}.")
     if str(data.get("version", "1")) != "1":
         raise _problem(path, marks.line(("version",)), "only version 1 is understood.")
+    scope = data.get("scope") or {}
+    if not isinstance(scope, dict) or set(scope) - {"exclude_schemas"}:
+        line = marks.line(("scope",))
+        raise _problem(path, line, "scope takes one key, exclude_schemas: a list of names/globs.")
+    patterns = scope.get("exclude_schemas") or []
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        line = marks.line(("scope", "exclude_schemas"))
+        raise _problem(path, line, "exclude_schemas must be a list of schema names or globs.")
     envs = data.get("environments") or {}
     if not isinstance(envs, dict):
         raise _problem(path, marks.line(("environments",)), "environments must be a mapping.")
@@ -165,3 +175,12 @@ def setting(name: str, flag: Any, default: Any, cwd: Path | None = None) -> Any:
     if chosen is None or name not in chosen[2]:
         return default
     return type(default)(str(chosen[2][name]))
+
+
+def excluded_schemas(cwd: Path | None = None) -> tuple[str, ...]:
+    """`scope.exclude_schemas` of the project's reconciler.yaml (empty without one)."""
+    loaded = load(cwd)
+    if loaded is None:
+        return ()
+    scope = loaded["data"].get("scope") or {}
+    return tuple(str(p) for p in scope.get("exclude_schemas") or ())

@@ -176,7 +176,9 @@ def make_plan(
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
-        from reconciler import phased, trash
+        from reconciler import phased, scope, trash
+
+        scope.check_desired(want.pg)
         from reconciler.canonical import canonicalize
         from reconciler.diff import compare
         from reconciler.diff.context import DiffContext

@@ -54,6 +54,9 @@ def _root(
 ) -> None:
     if no_color:
         os.environ["NO_COLOR"] = "1"  # read by every console created after this
+    from reconciler import config, scope
+
+    scope.exclude(config.excluded_schemas())  # reconciler.yaml's scope, for this whole run
     _debug["on"] = debug
     if env:
         os.environ["RECONCILER_ENV"] = env

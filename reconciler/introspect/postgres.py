@@ -31,6 +31,7 @@ from psycopg.rows import tuple_row
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.scope import like_patterns
 
 # Never part of any scope, even when named: the tool's own state and quarantine schemas. The
 # system schemas (pg_*, information_schema) are excluded too; `pg_*` is matched in the SQL itself.
@@ -142,6 +143,7 @@ def read_catalog(
     params = {
         "schemas": None if schemas is None else list(schemas),
         "excluded": list(_EXCLUDED_SCHEMAS),
+        "out_of_scope": like_patterns(),
     }
     version = conn.info.server_version
     try:

@@ -44,6 +44,7 @@ FROM pg_catalog.pg_extension AS e
 JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'
   AND n.nspname <> ALL (%(excluded)s::text[])
+  AND NOT (n.nspname LIKE ANY (%(out_of_scope)s::text[]))
   AND (%(schemas)s::text[] IS NULL OR n.nspname = ANY (%(schemas)s::text[]))
 UNION ALL
 SELECT

@@ -1,0 +1,86 @@
+"""reconciler.yaml `scope.exclude_schemas`: schemas (names or globs) never read, planned,
+dropped or exported; declaring an object in one is an error."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from reconciler import scope
+from tests.helpers import run_cli, write_yaml
+
+LIVE = """
+CREATE TABLE things (id int);
+CREATE SCHEMA legacy; CREATE TABLE legacy.old_orders (id int);
+CREATE SCHEMA tmp_load; CREATE TABLE tmp_load.batch (id int);
+CREATE SCHEMA tmpxload; CREATE TABLE tmpxload.kept (id int);
+"""
+SCOPE = "version: 1\nscope:\n  exclude_schemas: [legacy, 'tmp_*']\nenvironments: {dev: {}}\n"
+
+
+@pytest.fixture(autouse=True)
+def _reset_scope():
+    yield
+    scope.exclude(())  # the CLI sets it per run; in-process runs must not leak it
+
+
+def _project(tmp_path, pg_url, config: str | None = SCOPE):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(LIVE.encode())
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        "table: things\ncolumns: [{name: id, type: int}]\n",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/kept.yaml",
+        "table: kept\nschema: tmpxload\ncolumns: [{name: id, type: int}]\n",
+    )
+    write_yaml(tmp_path / "schemas", "schemas.yaml", "schemas: [{name: tmpxload}]\n")
+    if config is not None:
+        (tmp_path / "reconciler.yaml").write_text(config)
+    return tmp_path
+
+
+def test_without_a_scope_every_schema_is_planned(pg_url, tmp_path):
+    project = _project(tmp_path, pg_url, config=None)
+    r = run_cli("plan", "--pg", pg_url, "--out", str(tmp_path / "p"), cwd=project)
+    assert r.code == 0, r.text
+    assert "pg.table.legacy.old_orders" in r.out and "pg.table.tmp_load.batch" in r.out
+
+
+def test_excluded_schemas_are_neither_planned_nor_exported(pg_url, tmp_path):
+    project = _project(tmp_path, pg_url)
+    r = run_cli("plan", "--pg", pg_url, "--out", str(tmp_path / "p"), cwd=project)
+    assert r.code == 0 and "No changes" in r.out, r.text  # tmpxload: not matched by tmp_*
+    r = run_cli("drift", "--pg", pg_url, cwd=project)
+    assert r.code == 0, r.text
+    r = run_cli("export", "--pg", pg_url, "--out", str(tmp_path / "exported"), cwd=project)
+    assert r.code == 0, r.text
+    text = "".join(p.read_text() for p in (tmp_path / "exported").rglob("*.yaml"))
+    assert "old_orders" not in text and "batch" not in text and "kept" in text
+
+
+def test_declaring_an_object_out_of_scope_is_an_error(pg_url, tmp_path):
+    project = _project(tmp_path, pg_url)
+    write_yaml(
+        project / "schemas",
+        "tables/old.yaml",
+        "table: old_orders\nschema: legacy\ncolumns: [{name: id, type: int}]\n",
+    )
+    write_yaml(project / "schemas", "schemas.yaml", "schemas: [{name: tmpxload}, {name: legacy}]\n")
+    r = run_cli("plan", "--pg", pg_url, cwd=project)
+    assert r.code == 1 and "out of scope" in r.err and "legacy.old_orders" in r.err, r.err
+
+
+def test_a_bad_scope_is_refused_with_its_line(tmp_path):
+    (tmp_path / "reconciler.yaml").write_text("version: 1\nscope:\n  exclude_schemas: legacy\n")
+    r = run_cli("validate", cwd=tmp_path)
+    assert r.code == 1 and "reconciler.yaml:3: exclude_schemas must be a list" in r.err, r.err
+
+
+def test_globs_become_like_patterns_with_underscores_literal():
+    scope.exclude(["tmp_*", "a%b", "x?"])
+    assert scope.like_patterns() == ["tmp\\_%", "a\\%b", "x_"]
+    assert scope.is_excluded("tmp_load") and not scope.is_excluded("tmpxload")
