@@ -116,9 +116,21 @@ def interactive() -> bool:
 
 
 @contextmanager
-def scan_progress() -> Iterator[Callable[[int], None] | None]:
-    """A rich progress line for long Redis scans, only on a terminal (never in logs or CI)."""
-    if not interactive():
+def reading(show: bool) -> Iterator[None]:
+    """A spinner while the live database is read and compared, on a terminal only (a Redis
+    scan has its own progress line instead)."""
+    if not (show and interactive()):
+        yield
+        return
+    with err_console().status("reading the live database and comparing…"):
+        yield
+
+
+@contextmanager
+def scan_progress(redis: bool = True) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress line for long Redis scans, only on a terminal (never in logs or CI),
+    and only when Redis is a target."""
+    if not (redis and interactive()):
         yield None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -199,7 +211,7 @@ def plan(
     Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
     """
     pg_url, redis_url = resolve_targets(pg, redis)
-    with scan_progress() as progress:
+    with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
             pg_url,
             schemas,
@@ -284,7 +296,7 @@ def apply(
 
     pg_url, redis_url = resolve_targets(pg, redis)
     statements = StatementBar() if interactive() else None
-    with scan_progress() as progress:
+    with scan_progress(redis_url is not None) as progress:
         if progress is not None:
             bar_stop = progress.stop  # type: ignore[attr-defined]
         try:

@@ -65,7 +65,14 @@ def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
 
 
 @state_app.command("show")
-def state_show(address: str, pg: str = PG, state_dir: Path = STATE_DIR) -> None:
+def state_show(
+    address: str,
+    pg: str = PG,
+    state_dir: Path = STATE_DIR,
+    as_json: bool = typer.Option(
+        True, "--json", help="JSON (the only form: accepted so scripts can say it)."
+    ),
+) -> None:
     """The recorded definition of one object, as JSON.
 
     Example: reconciler state show pg.table.public.users
