@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,11 +77,25 @@ def _expand(value: str, path: Path, line: int, what: str) -> str | None:
     return expanded or None
 
 
+_LOADED: dict[tuple[str, int, int], dict[str, Any]] = {}  # one parse per file version a run
+
+
 def load(cwd: Path | None = None) -> dict[str, Any] | None:
     """The parsed file with its line marks, or None when the project has none."""
     path = (cwd or Path.cwd()) / FILE
-    if not path.is_file():
+    try:
+        st = path.stat()
+    except OSError:
         return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = _parse(path)
+    return _LOADED[key]
+
+
+def _parse(path: Path) -> dict[str, Any]:
     from reconciler.desired.yamlload import YamlError, load_bytes
 
     try:

@@ -21,19 +21,9 @@ def _files() -> list[Path]:
 
 
 def _cli():
-    import typer.main
+    from reconciler.cli.reference import _commands
 
-    import reconciler.cli as cli
-    from reconciler.cli import (  # noqa: F401 - importing a module registers its commands
-        commands,
-        dev_cmds,
-        project_cmds,
-        redis_cmds,
-        state_cmds,
-        trash_cmds,
-    )
-
-    return typer.main.get_command(cli.app)
+    return _commands()
 
 
 def _options(command) -> dict[str, bool]:

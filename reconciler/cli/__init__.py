@@ -81,6 +81,20 @@ def report_error(exc: ReconcilerError) -> None:
         con.print(escape(exc.detail))
 
 
+def load_commands() -> typer.Typer:
+    """The app with every command registered (each module adds its own when imported)."""
+    from reconciler.cli import (  # noqa: F401
+        commands,
+        dev_cmds,
+        project_cmds,
+        redis_cmds,
+        state_cmds,
+        trash_cmds,
+    )
+
+    return app
+
+
 def main() -> None:
     # A run builds tens of thousands of small objects (catalog rows, model values) and frees
     # almost nothing cyclic until it exits: collecting every 700 allocations spent a third of
@@ -90,14 +104,7 @@ def main() -> None:
     # ignored terminating <Pipeline>…"): the error that follows says it once, in a sentence.
     # --debug shows them again (_root).
     logging.getLogger("psycopg").setLevel(logging.ERROR)
-    from reconciler.cli import (  # noqa: F401
-        commands,
-        dev_cmds,
-        project_cmds,
-        redis_cmds,
-        state_cmds,
-        trash_cmds,
-    )
+    load_commands()
 
     try:
         rc = app(standalone_mode=False)

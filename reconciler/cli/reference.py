@@ -30,17 +30,9 @@ Where servers come from, and reconciler.yaml: [project.md](project.md).
 def _commands() -> Any:
     import typer.main
 
-    from reconciler.cli import (  # noqa: F401 - importing a module registers its commands
-        app,
-        commands,
-        dev_cmds,
-        project_cmds,
-        redis_cmds,
-        state_cmds,
-        trash_cmds,
-    )
+    from reconciler.cli import load_commands
 
-    return typer.main.get_command(app)
+    return typer.main.get_command(load_commands())
 
 
 def _param_rows(command: Any) -> list[str]:
