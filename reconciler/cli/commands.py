@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -18,6 +15,7 @@ from reconciler import api
 from reconciler import desired as desired_mod
 from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
+from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.config import setting
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.desired.lint import lint
@@ -79,76 +77,6 @@ def _confirm(question: str, auto_approve: bool) -> bool:
             "Confirmation needed but there is no terminal; pass --auto-approve to proceed."
         )
     return typer.confirm(question, default=False)
-
-
-class StatementBar:
-    """`apply`'s progress on a terminal: statements run of the plan's, started with the first
-    (after the plan was shown and confirmed), gone when the run ends."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("applying"),
-                BarColumn(),
-                TextColumn("{task.completed:,}/{task.total:,} statements"),
-                TimeElapsedColumn(),
-                console=err_console(),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("apply", total=total)
-        self._bar.update(self._task, completed=done)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
-def interactive() -> bool:
-    """Progress displays only for a person at a terminal: never in logs, CI or NO_COLOR."""
-    return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR")
-
-
-@contextmanager
-def reading(show: bool) -> Iterator[None]:
-    """A spinner while the live database is read and compared, on a terminal only (a Redis
-    scan has its own progress line instead)."""
-    if not (show and interactive()):
-        yield
-        return
-    with err_console().status("reading the live database and comparing…"):
-        yield
-
-
-@contextmanager
-def scan_progress(redis: bool = True) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress line for long Redis scans, only on a terminal (never in logs or CI),
-    and only when Redis is a target."""
-    if not (redis and interactive()):
-        yield None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("scanning Redis: {task.completed:,} keys"),
-        TimeElapsedColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("scan", total=None)
-
-        def update(scanned: int) -> None:
-            bar.update(task, completed=scanned)
-
-        update.stop = bar.stop  # type: ignore[attr-defined]  # before asking for confirmation
-        yield update
 
 
 def _print_lint(findings: list, *, only_errors: bool = False) -> None:

@@ -45,6 +45,12 @@ def _apply_argv(pg: str, rd: str, schemas: Path) -> list[str]:
     ]
 
 
+def _apply(pg: str, rd: str, schemas: Path, cwd: Path, env: dict[str, str]):
+    """One apply to its end, as a deploy pipeline runs it."""
+    argv = _apply_argv(pg, rd, schemas)
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
 def _wait_gone(pg: str) -> None:
     """Until the server has noticed the dead client (its backend gone, its lock with it)."""
     with psycopg.connect(pg, autocommit=True) as conn:
@@ -73,14 +79,7 @@ def test_kill_9_at_random_points(
     before = pg_dump_schema(reference)
     seed_keys(client, SEED_KEYS)
     started = time.monotonic()
-    done = subprocess.run(
-        _apply_argv(reference, private_redis.url(), schemas),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _apply(reference, private_redis.url(), schemas, tmp_path, env)
     duration = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     applied = pg_dump_schema(reference)
@@ -142,14 +141,7 @@ def test_kill_9_at_random_points(
             assert redis_lock_holder(client) is None
 
         # A new apply converges: both engines fully applied, nothing left to plan.
-        again = subprocess.run(
-            _apply_argv(pg, private_redis.url(), schemas),
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        again = _apply(pg, private_redis.url(), schemas, tmp_path, env)
         assert again.returncode == 0, again.stderr
         assert pg_dump_schema(pg) == applied
         assert key_sides(client) == {"before": 0, "after": SEED_KEYS, "neither": 0}
