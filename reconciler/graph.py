@@ -25,12 +25,16 @@ from reconciler.model.address import Address
 from reconciler.ops.base import Action, Change
 
 
-def order(changes: list[Change]) -> list[Change]:
+def order(changes: list[Change], only: tuple[str, ...] = ()) -> list[Change]:
+    """The changes in dependency order; with `only` (--target), just those the patterns name
+    and every change they need to run after (what they depend on, drops that must come first)."""
     if not changes:
         return []  # the no-op plan: no need to load networkx at all
     import networkx as nx
 
     nodes, graph = _build(changes)
+    if only:
+        graph = graph.subgraph(_targeted(nodes, graph, only))
     try:
         ordered = nx.lexicographical_topological_sort(graph, key=lambda n: _key(nodes[n]))
         return [nodes[n] for n in ordered]
@@ -51,22 +55,19 @@ def matches(address: str, pattern: str) -> bool:
     return address == pattern or address.startswith(pattern + ".")
 
 
-def targeted(ordered: list[Change], patterns: tuple[str, ...]) -> list[Change]:
-    """The changes of `ordered` that `patterns` name, with every change they need to run
-    after (what they depend on, and drops that must come first), in the same order."""
+def _targeted(nodes: dict[str, Change], graph: Any, patterns: tuple[str, ...]) -> set[str]:
     import networkx as nx
 
-    nodes, graph = _build(ordered)
     chosen = {n for n, c in nodes.items() if any(matches(str(c.address), p) for p in patterns)}
     if not chosen:
         raise InputError(
             f"No planned change matches --target {' '.join(patterns)}; without it the plan "
-            f"has {len(ordered)} change(s).",
+            f"has {len(nodes)} change(s).",
             detail="Run `reconciler plan` without --target to see their addresses.",
         )
     for n in list(chosen):
         chosen |= nx.ancestors(graph, n)
-    return [c for c in ordered if c.node_id() in chosen]
+    return chosen
 
 
 def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:

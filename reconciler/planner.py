@@ -204,11 +204,7 @@ def make_plan(
         dumps = _prune_dumps(t.redis, live.keys)
         redis_changes, findings = compare_redis(want_redis, live.redis, live.keys, dumps)
         changes += redis_changes
-    ordered = order(changes)
-    if only and ordered:
-        from reconciler.graph import targeted
-
-        ordered = targeted(ordered, only)
+    ordered = order(changes, only)  # only (--target): what it names and what that needs
     # The fingerprints let apply refuse a plan the database moved away from; a plan with
     # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
     return build_plan(
