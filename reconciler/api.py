@@ -105,7 +105,7 @@ def _check_drop_mode(mode: str) -> None:
         raise InputError(f"Unknown --drop-mode {mode!r}; use one of {', '.join(DROP_MODES)}.")
 
 
-def _check_destructive(p: Plan, allow_destructive: bool) -> None:
+def check_destructive(p: Plan, allow_destructive: bool) -> None:
     risky = [c for c in p.changes if DESTRUCTIVE in c.hazard_codes()]
     if risky and not allow_destructive:
         names = ", ".join(c.address for c in risky[:5]) + (" …" if len(risky) > 5 else "")
@@ -192,7 +192,7 @@ def apply(
             p, json_path = make_plan(t, want, live, drop_mode, large_rows, only), None
         if p.empty:
             return ApplyResult(p, applied=False)
-        _check_destructive(p, allow_destructive)
+        check_destructive(p, allow_destructive)
         if confirm is not None and not confirm(p):
             raise Refused("Apply cancelled; nothing was changed.")
         if json_path is None:

@@ -15,6 +15,16 @@
         ddl_lock_timeout: 2s          # Postgres lock_timeout of each statement
         statement_timeout: 1h
         lock_retries: 5
+      shards:                          # a fleet: one schema, many databases (fleet.py)
+        pg:                            # a list of URLs, or {name: …, url: …}
+          - postgresql://app@10.0.0.1/shard_01
+          - {name: shard-02, url: ${SHARD_02_URL}}
+        parallel: 4                    # targets worked on at once (--parallel)
+        canary: 1                      # apply to this many first, the rest only if they pass
+      tenants:
+        pg: {file: tenants.txt}        # one `URL` or `NAME URL` per line, # comments
+      regions:
+        pg: {query: "SELECT name, dsn FROM fleet.targets WHERE active", from: ${CATALOG_URL}}
 
 An environment's settings are the defaults of the matching options of apply and rollback; a
 flag given on the command line wins. The environment is chosen by `reconciler --env NAME …`,
@@ -49,7 +59,20 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "ddl_lock_timeout": ("a duration such as 5s or 500ms", lambda v: bool(_DURATION.match(v))),
     "statement_timeout": ("a duration such as 30min", lambda v: bool(_DURATION.match(v))),
     "lock_retries": ("a whole number", lambda v: v.isdigit()),
+    "parallel": ("a whole number of at least 1", lambda v: v.isdigit() and int(v) >= 1),
+    "canary": ("a whole number", lambda v: v.isdigit()),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSpec:
+    """Where a fleet's targets come from: exactly one of `entries`, `file`, `query`."""
+
+    entries: tuple[tuple[str | None, str], ...] = ()  # (name or None, URL), ${VAR}s expanded
+    file: Path | None = None  # resolved against the project directory
+    query: str | None = None
+    source: str | None = None  # the URL the query runs on
+    where: str = ""  # reconciler.yaml:LINE of the `pg` key, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,7 @@ class Environment:
     pg: str | None
     redis: str | None
     settings: dict[str, str]
+    fleet: FleetSpec | None = None  # `pg` named many databases
 
 
 def _problem(path: Path, line: int, message: str) -> InputError:
@@ -132,6 +156,8 @@ def _parse(path: Path) -> dict[str, Any]:
             line = marks.key_line(("environments", name, key))
             if key not in ("pg", "redis", *SETTINGS):
                 raise _problem(path, line, f"unknown key {key!r} in environment {name!r}.")
+            if key == "pg":
+                _check_pg(value, path, marks, ("environments", name, "pg"))
             if key in SETTINGS:
                 what, valid = SETTINGS[key]
                 try:
@@ -141,6 +167,64 @@ def _parse(path: Path) -> dict[str, Any]:
                 if not ok:
                     raise _problem(path, line, f"{key} must be {what}, not {value!r}.")
     return {"path": path, "data": data, "marks": marks}
+
+
+_PG_SHAPE = (
+    "pg must be a URL, a list of URLs (or {name, url} mappings), {file: PATH} or "
+    "{query: SQL, from: URL}"
+)
+
+
+def _check_pg(value: Any, path: Path, marks: Any, at: tuple[Any, ...]) -> None:
+    """The shapes `pg` may take; anything else is one sentence at its line."""
+    line = marks.line(at)
+    if value is None or isinstance(value, str):
+        return
+    if isinstance(value, list):
+        if not value:
+            raise _problem(path, line, "pg lists no database.")
+        for i, item in enumerate(value):
+            ok = (isinstance(item, str) and item) or (
+                isinstance(item, dict)
+                and set(item) <= {"name", "url"}
+                and isinstance(item.get("url"), str)
+                and isinstance(item.get("name", ""), str)
+            )
+            if not ok:
+                raise _problem(path, marks.line((*at, i)), _PG_SHAPE + ".")
+        return
+    if isinstance(value, dict):
+        if set(value) == {"file"} and isinstance(value["file"], str) and value["file"]:
+            return
+        if (
+            set(value) == {"query", "from"}
+            and isinstance(value["query"], str)
+            and isinstance(value["from"], str)
+        ):
+            return
+    raise _problem(path, line, _PG_SHAPE + ".")
+
+
+def _fleet(value: Any, path: Path, name: str, marks: Any) -> FleetSpec:
+    at = ("environments", name, "pg")
+    where = f"{path.name}:{marks.line(at)}"
+    what = f"environment {name!r} pg"
+    if isinstance(value, list):
+        entries = []
+        for i, item in enumerate(value):
+            line = marks.line((*at, i))
+            if isinstance(item, str):
+                entries.append((None, _expand(item, path, line, what) or ""))
+            else:
+                url = _expand(item["url"], path, line, what) or ""
+                entries.append((item.get("name") or None, url))
+        return FleetSpec(entries=tuple(entries), where=where)
+    line = marks.line(at)
+    if "file" in value:
+        file = Path(_expand(value["file"], path, line, what) or "")
+        return FleetSpec(file=file if file.is_absolute() else path.parent / file, where=where)
+    source = _expand(value["from"], path, line, f"{what} from")
+    return FleetSpec(query=value["query"], source=source, where=where)
 
 
 def _chosen(cwd: Path | None) -> tuple[Path, str, dict[str, Any], Any] | None:
@@ -170,15 +254,27 @@ def environment(cwd: Path | None = None) -> Environment | None:
         return None
     path, name, env, marks = chosen
     urls: dict[str, str | None] = {}
+    fleet = None
     for key in ("pg", "redis"):
         value = env.get(key)
         if value is None:
             urls[key] = None
             continue
+        if key == "pg" and not isinstance(value, str):
+            fleet, urls[key] = _fleet(value, path, name, marks), None
+            continue
         line = marks.line(("environments", name, key))
         urls[key] = _expand(str(value), path, line, f"environment {name!r} {key}")
     settings = {k: str(v) for k, v in env.items() if k in SETTINGS}
-    return Environment(name, urls["pg"], urls["redis"], settings)
+    if fleet is not None and urls["redis"] is not None:
+        line = marks.line(("environments", name, "redis"))
+        raise _problem(
+            path,
+            line,
+            f"environment {name!r} is a fleet of PostgreSQL databases and cannot also name a "
+            "Redis; give the Redis its own environment.",
+        )
+    return Environment(name, urls["pg"], urls["redis"], settings, fleet)
 
 
 def setting(name: str, flag: Any, default: Any, cwd: Path | None = None) -> Any:

@@ -17,6 +17,8 @@ from reconciler.errors import ConnectionFailed, InputError
 if TYPE_CHECKING:
     import psycopg
 
+    from reconciler.config import Environment
+
 
 def redact(url: str) -> str:
     """The URL with any password replaced by `***` (also a `password=` query parameter)."""
@@ -49,6 +51,12 @@ def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | 
     from reconciler.config import environment  # reconciler.yaml of the current directory
 
     env = environment(Path.cwd())
+    if env is not None and env.fleet is not None:
+        raise InputError(
+            f"Environment {env.name!r} is a fleet of databases ({env.fleet.where}); only plan, "
+            "apply and drift run over a fleet.",
+            detail="Pass --pg URL to work on one of its databases.",
+        )
     if env is not None and (env.pg or env.redis):
         return env.pg, env.redis
     from reconciler.dev import dev_dir, dev_status  # only here: it brings in redis-py
@@ -62,6 +70,20 @@ def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | 
         detail="Pass --pg URL and/or --redis URL, set RECONCILER_PG_URL / RECONCILER_REDIS_URL, "
         "or start the embedded servers with `reconciler dev up`.",
     )
+
+
+def fleet_environment(pg_flag: str | None, redis_flag: str | None) -> Environment | None:
+    """The chosen environment when a run without server flags or URL variables falls to a
+    fleet (plan, apply and drift then run over every database of it); otherwise None."""
+    if pg_flag or redis_flag:
+        return None
+    names = ("RECONCILER_PG_URL", "DATABASE_URL", "RECONCILER_REDIS_URL", "REDIS_URL")
+    if any(os.environ.get(n) for n in names):
+        return None
+    from reconciler.config import environment
+
+    env = environment(Path.cwd())
+    return env if env is not None and env.fleet is not None else None
 
 
 def resolve_pg_url(flag: str | None) -> str:

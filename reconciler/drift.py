@@ -45,8 +45,12 @@ class DriftReport:
         }
 
 
-def check(pg_url: str | None, redis_url: str | None, schemas_dir: Path) -> DriftReport:
-    want = desired_mod.load(schemas_dir)
+def check(
+    pg_url: str | None, redis_url: str | None, schemas_dir: Path, *, want: Any = None
+) -> DriftReport:
+    """`want`: the desired state already loaded from `schemas_dir` (a fleet loads it once)."""
+    if want is None:
+        want = desired_mod.load(schemas_dir)
     report = DriftReport()
     with open_targets(pg_url, redis_url, command="drift") as t:
         live = read_live(t, want=want)
@@ -85,42 +89,59 @@ def _out_of_band(recorded: dict[str, Any], now: dict[str, Any]) -> list[dict[str
     return out
 
 
-def metrics_text(report: DriftReport | None) -> str:
-    """Prometheus textfile exposition; `None`: the check itself failed."""
-    lines = [
-        "# HELP reconciler_drift_check_success 1 when the last drift check ran to the end.",
-        "# TYPE reconciler_drift_check_success gauge",
-        f"reconciler_drift_check_success {0 if report is None else 1}",
-    ]
-    if report is None:
-        return "\n".join(lines) + "\n"
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for d in report.desired:
-        counts[("desired", d["engine"], d["kind"])] += 1
-    for d in report.recorded:
-        counts[("recorded", d["engine"], d["kind"])] += 1
-    lines += [
-        "# HELP reconciler_drift_objects Objects that differ: from the desired state "
-        '(against="desired") or from what the last apply recorded (against="recorded").',
-        "# TYPE reconciler_drift_objects gauge",
-    ]
-    for (against, engine, kind), n in sorted(counts.items()):
-        lines.append(
-            f'reconciler_drift_objects{{target="{engine}",kind="{kind}",against="{against}"}} {n}'
+_FAMILIES = {
+    "reconciler_drift_check_success": "1 when the last drift check ran to the end.",
+    "reconciler_drift_objects": "Objects that differ: from the desired state "
+    '(against="desired") or from what the last apply recorded (against="recorded").',
+    "reconciler_last_apply_timestamp_seconds": "When the last apply or rollback finished.",
+}
+
+
+def metrics_text(
+    report: DriftReport | None, *, fleet: list[tuple[str, DriftReport | None]] | None = None
+) -> str:
+    """Prometheus textfile exposition; a report of `None`: the check itself failed. A fleet's
+    reports are one file, each sample labelled with its `database` (the target's name)."""
+    checks = fleet if fleet is not None else [("", report)]
+    samples: dict[str, list[str]] = {name: [] for name in _FAMILIES}
+    for database, one in checks:
+        base = f'database="{database}"' if fleet is not None else ""
+        sep = "," if base else ""
+        labels = f"{{{base}}}" if base else ""
+        samples["reconciler_drift_check_success"].append(
+            f"reconciler_drift_check_success{labels} {0 if one is None else 1}"
         )
-    if report.last_apply is not None:
-        lines += [
-            "# HELP reconciler_last_apply_timestamp_seconds When the last apply or rollback "
-            "finished.",
-            "# TYPE reconciler_last_apply_timestamp_seconds gauge",
-            f"reconciler_last_apply_timestamp_seconds {report.last_apply:.3f}",
-        ]
+        if one is None:
+            continue
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for d in one.desired:
+            counts[("desired", d["engine"], d["kind"])] += 1
+        for d in one.recorded:
+            counts[("recorded", d["engine"], d["kind"])] += 1
+        for (against, engine, kind), n in sorted(counts.items()):
+            samples["reconciler_drift_objects"].append(
+                f'reconciler_drift_objects{{{base}{sep}target="{engine}",kind="{kind}",'
+                f'against="{against}"}} {n}'
+            )
+        if one.last_apply is not None:
+            samples["reconciler_last_apply_timestamp_seconds"].append(
+                f"reconciler_last_apply_timestamp_seconds{labels} {one.last_apply:.3f}"
+            )
+    lines: list[str] = []
+    for name, text in _FAMILIES.items():
+        if samples[name]:
+            lines += [f"# HELP {name} {text}", f"# TYPE {name} gauge", *samples[name]]
     return "\n".join(lines) + "\n"
 
 
-def write_metrics(path: Path, report: DriftReport | None) -> None:
+def write_metrics(
+    path: Path,
+    report: DriftReport | None,
+    *,
+    fleet: list[tuple[str, DriftReport | None]] | None = None,
+) -> None:
     """Atomically (temp file + rename), so a scraper never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(metrics_text(report), encoding="utf-8")
+    tmp.write_text(metrics_text(report, fleet=fleet), encoding="utf-8")
     os.replace(tmp, path)

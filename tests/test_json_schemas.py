@@ -20,12 +20,22 @@ EXAMPLE = ROOT / "schemas"
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    """The schema `name` of docs/json, with the others there to resolve its `$ref`s."""
+    from referencing import Registry, Resource
+
+    schemas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(DOCS.glob("*.json"))]
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas if "$id" in s
+    )
     schema = json.loads((DOCS / name).read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft202012Validator(
+        schema, registry=registry, format_checker=jsonschema.FormatChecker()
+    )
 
 
-def _errors(name: str, doc: object) -> list[str]:
+def errors(name: str, doc: object) -> list[str]:
+    """Why `doc` does not validate against docs/json/`name` (empty: it does)."""
     return [f"{list(e.absolute_path)}: {e.message}" for e in _validator(name).iter_errors(doc)]
 
 
@@ -42,16 +52,16 @@ def test_every_example_file_validates_against_its_yaml_schema():
     for path in files:
         kind = "keys" if "keys" in path.relative_to(EXAMPLE).parts else "tables"
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert _errors(KINDS[kind], doc) == [], path
+        assert errors(KINDS[kind], doc) == [], path
 
 
 def test_the_yaml_schema_rejects_what_validate_rejects(tmp_path):
     bad = {"table": "users", "columns": [{"name": "id", "type": "uuid", "nulable": False}]}
-    assert _errors(KINDS["tables"], bad)  # the misspelt key is an error in the editor too
+    assert errors(KINDS["tables"], bad)  # the misspelt key is an error in the editor too
     write_yaml(tmp_path / "s", "tables/users.yaml", yaml.safe_dump(bad))
     r = run_cli("validate", "--schemas", str(tmp_path / "s"))
     assert r.code == 1 and "nulable" in r.err
-    assert _errors(KINDS["keys"], {"patterns": [{"pattern": "a:{id}", "type": "blob"}]})
+    assert errors(KINDS["keys"], {"patterns": [{"pattern": "a:{id}", "type": "blob"}]})
 
 
 def test_plan_drift_and_history_outputs_validate(pg_url, redis_url, redis_prefix, tmp_path):
@@ -60,25 +70,25 @@ def test_plan_drift_and_history_outputs_validate(pg_url, redis_url, redis_prefix
     r = run_cli("plan", *both, "--schemas", str(EXAMPLE), "--out", str(plans), "--json")
     assert r.code == 0, r.text
     out = json.loads(r.out)
-    assert _errors("plan.v1.schema.json", out) == []
+    assert errors("plan.v1.schema.json", out) == []
     (saved,) = plans.glob("*.plan.json")
-    assert _errors("plan.v1.schema.json", json.loads(saved.read_text())) == []
+    assert errors("plan.v1.schema.json", json.loads(saved.read_text())) == []
 
     r = run_cli("drift", *both, "--schemas", str(EXAMPLE), "--json")
     assert r.code == 2, r.text  # nothing applied yet: drift
     drift = json.loads(r.out)
-    assert drift["desired"] and _errors("drift.v1.schema.json", drift) == []
+    assert drift["desired"] and errors("drift.v1.schema.json", drift) == []
 
     r = run_cli("apply", *both, "--plan", str(saved), "--auto-approve", cwd=tmp_path)
     assert r.code == 0, r.text
     r = run_cli("state", "history", *both, "--json")
     history = json.loads(r.out)
-    assert len(history) == 1 and _errors("state-history.v1.schema.json", history) == []
+    assert len(history) == 1 and errors("state-history.v1.schema.json", history) == []
     r = run_cli("drift", *both, "--schemas", str(EXAMPLE), "--json")
-    assert r.code == 0 and _errors("drift.v1.schema.json", json.loads(r.out)) == []
+    assert r.code == 0 and errors("drift.v1.schema.json", json.loads(r.out)) == []
 
 
 def test_the_output_schemas_can_fail():
-    assert _errors("plan.v1.schema.json", {"format_version": 2})
-    assert _errors("drift.v1.schema.json", {"format_version": 1, "drift": "yes"})
-    assert _errors("state-history.v1.schema.json", [{"version": "x"}])
+    assert errors("plan.v1.schema.json", {"format_version": 2})
+    assert errors("drift.v1.schema.json", {"format_version": 1, "drift": "yes"})
+    assert errors("state-history.v1.schema.json", [{"version": "x"}])

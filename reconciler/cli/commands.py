@@ -13,11 +13,13 @@ from rich.markup import escape
 
 from reconciler import api
 from reconciler import desired as desired_mod
+from reconciler import fleet as api_fleet
 from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
+from reconciler.cli import fleet_view as fv
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.config import setting
-from reconciler.connect import resolve_pg_url, resolve_targets
+from reconciler.connect import fleet_environment, resolve_pg_url, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
@@ -133,11 +135,30 @@ def plan(
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
     target: list[str] | None = TARGET,
+    parallel: int | None = fv.PARALLEL,
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files.
 
     Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
     """
+    if (env := fleet_environment(pg, redis)) is not None:
+        report = api_fleet.plan(
+            env.name,
+            fv.targets_of(env),
+            schemas,
+            out=out,
+            parallel=fv.parallel_of(parallel),
+            drop_mode=drop_mode,
+            large_rows=large_rows,
+            only=tuple(target or ()),
+            done=fv.announce,
+        )
+        fv.render(report, as_json=as_json)
+        if not as_json:
+            fv.plans_written(report)
+        fv.exit_for(report, changes_code=detailed_exitcode)
+        return
+    fv.refuse_fleet_options(parallel=parallel)
     pg_url, redis_url = resolve_targets(pg, redis)
     with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
@@ -200,11 +221,58 @@ def apply(
     large_rows: int = LARGE_ROWS,
     in_batches: bool = IN_BATCHES,
     target: list[str] | None = TARGET,
+    parallel: int | None = fv.PARALLEL,
+    canary: int | None = fv.CANARY,
+    continue_on_error: bool = fv.CONTINUE,
+    as_json: bool = typer.Option(False, "--json", help="Fleet: print the report as JSON."),
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock.
 
     Example: reconciler apply --plan plans/20261125120000_create_users.plan.json --pg postgresql://127.0.0.1/app
     """
+    timeouts = Timeouts(
+        setting("ddl_lock_timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
+        setting("statement_timeout", statement_timeout, DEFAULTS.statement_timeout),
+        setting("lock_retries", lock_retries, DEFAULTS.lock_retries),
+    )
+    if (env := fleet_environment(pg, redis)) is not None:
+        if version or plan_file:
+            raise InputError(
+                f"Environment {env.name!r} is a fleet: apply plans each database from --schemas "
+                "and rolls the plans out; a saved plan belongs to one database (pass --pg)."
+            )
+
+        def confirm_fleet(planned: api_fleet.FleetReport) -> bool:
+            fv.render(planned, as_json=False, stderr=as_json)
+            return _confirm("\nApply these plans to the fleet?", auto_approve)
+
+        report = api_fleet.apply(
+            env.name,
+            fv.targets_of(env),
+            schemas or Path("schemas"),
+            out=out,
+            logs=Path("state/logs"),
+            rollout=api_fleet.Rollout(
+                parallel=fv.parallel_of(parallel),
+                canary=int(setting("canary", canary, 0)),
+                continue_on_error=continue_on_error,
+            ),
+            confirm=confirm_fleet,
+            allow_destructive=allow_destructive,
+            done=fv.announce,
+            lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
+            timeouts=timeouts,
+            drop_mode=drop_mode,
+            large_rows=large_rows,
+            in_batches=in_batches,
+            only=tuple(target or ()),
+        )
+        fv.render(report, as_json=as_json)
+        fv.exit_for(report, changes_code=False)
+        return
+    fv.refuse_fleet_options(
+        parallel=parallel, canary=canary, continue_on_error=continue_on_error, json=as_json
+    )
     if version:
         matches = sorted(out.glob(f"{version}_*.plan.json"))
         if not matches:
@@ -237,11 +305,7 @@ def apply(
                 out_dir=out,
                 allow_destructive=allow_destructive,
                 lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
-                timeouts=Timeouts(
-                    setting("ddl_lock_timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
-                    setting("statement_timeout", statement_timeout, DEFAULTS.statement_timeout),
-                    setting("lock_retries", lock_retries, DEFAULTS.lock_retries),
-                ),
+                timeouts=timeouts,
                 confirm=confirm,
                 drop_mode=drop_mode,
                 large_rows=large_rows,
@@ -387,6 +451,7 @@ def drift(
     metrics_file: Path = typer.Option(
         None, "--metrics-file", help="Write a Prometheus textfile (atomically)."
     ),
+    parallel: int | None = fv.PARALLEL,
 ) -> None:
     """Live vs desired and vs what the last apply recorded: exit 0 none, 2 drift, 1 error.
 
@@ -394,6 +459,18 @@ def drift(
     """
     from reconciler.drift import check, write_metrics
 
+    if (env := fleet_environment(pg, redis)) is not None:
+        report = api_fleet.drift(
+            env.name, fv.targets_of(env), schemas, parallel=fv.parallel_of(parallel),
+            done=fv.announce,
+        )  # fmt: skip
+        if metrics_file is not None:
+            checks = [(r.target.name, r.detail) for r in report.results]
+            write_metrics(metrics_file, None, fleet=checks)
+        fv.render(report, as_json=as_json)
+        fv.exit_for(report, changes_code=True)
+        return
+    fv.refuse_fleet_options(parallel=parallel)
     try:
         pg_url, redis_url = resolve_targets(pg, redis)
         report = check(pg_url, redis_url, schemas)

@@ -1,0 +1,133 @@
+"""plan, apply and drift over a fleet: the options they share, and the rendering of a FleetReport.
+
+The commands in commands.py hand over here when the chosen environment of reconciler.yaml names
+many databases (connect.fleet_environment); the work is reconciler.fleet's. Each target's line
+goes to stderr as it ends (a rollout of many databases should not be silent), the table and the
+JSON document to stdout when all have ended.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from reconciler import fleet
+from reconciler.cli import err_console, out_console
+from reconciler.config import Environment, setting
+from reconciler.errors import ExitCode, InputError
+
+PARALLEL = typer.Option(
+    None,
+    "--parallel",
+    min=1,
+    help="Fleet: databases worked on at once (default 4, or the environment's `parallel`).",
+)
+CANARY = typer.Option(
+    None,
+    "--canary",
+    min=0,
+    help="Fleet: apply to this many databases first, one by one; the rest only when they all "
+    "succeeded (default 0, or the environment's `canary`).",
+)
+CONTINUE = typer.Option(
+    False,
+    "--continue-on-error",
+    help="Fleet: go on rolling out after a database failed (a canary failure still stops it).",
+)
+
+_STYLE = {
+    fleet.OK: "green",
+    fleet.APPLIED: "green",
+    fleet.CHANGES: "yellow",
+    fleet.DRIFT: "yellow",
+    fleet.FAILED: "bold red",
+    fleet.NOT_STARTED: "red",
+}
+
+
+def refuse_fleet_options(**given: Any) -> None:
+    """Fleet options on a run with one target are a mistake worth one sentence."""
+    named = [f"--{k.replace('_', '-')}" for k, v in given.items() if v not in (None, False)]
+    if named:
+        raise InputError(
+            f"{', '.join(named)} only applies to a fleet (an environment of reconciler.yaml "
+            "naming many databases)."
+        )
+
+
+def parallel_of(flag: int | None) -> int:
+    return int(setting("parallel", flag, fleet.DEFAULT_PARALLEL))
+
+
+def targets_of(env: Environment) -> list[fleet.Target]:
+    assert env.fleet is not None
+    return fleet.targets(env.fleet)
+
+
+def announce(res: fleet.TargetResult) -> None:
+    """One stderr line per target as it ends."""
+    style = _STYLE.get(res.status, "")
+    text = f"[{style}]{res.status:<11}[/] {escape(res.target.name)} ({res.seconds:.1f} s)"
+    if res.error:
+        text += f": {escape(res.error)}"
+    err_console().print(text, highlight=False)
+
+
+def _counts(res: fleet.TargetResult, command: str) -> str:
+    c = res.counts
+    if not c:
+        return ""
+    if command == "drift":
+        return f"{c.get('desired', 0)} desired, {c.get('recorded', 0)} recorded"
+    return f"+{c.get('add', 0)} ~{c.get('change', 0)} -{c.get('drop', 0)}"
+
+
+def render(report: fleet.FleetReport, *, as_json: bool, stderr: bool = False) -> None:
+    """The JSON document, or a table and the tally (on stderr when stdout carries JSON)."""
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table  # only when a fleet ran: not on every start
+
+    con = err_console() if stderr else out_console()
+    table = Table(title=f"{report.command} over {escape(report.environment)}", title_justify="left")
+    for column in ("target", "database", "status", "changes", "seconds", "error"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for res in report.results:
+        style = _STYLE.get(res.status, "")
+        table.add_row(
+            escape(res.target.name),
+            escape(res.target.shown),
+            f"[{style}]{res.status}[/]",
+            _counts(res, report.command),
+            f"{res.seconds:.1f}",
+            escape(res.error or ""),
+        )
+    con.print(table)
+    tally = ", ".join(f"{n} {status}" for status, n in sorted(report.tally().items()))
+    con.print(f"{len(report.results)} databases in {report.seconds:.1f} s: {tally}.")
+    if report.stopped:
+        con.print(f"[bold red]{escape(report.stopped)}[/]")
+
+
+def plans_written(report: fleet.FleetReport) -> None:
+    con = out_console()
+    written = [r for r in report.results if r.plan_path is not None]
+    if written:
+        where = Path(str(written[0].plan_path)).parent.parent
+        con.print(
+            f"Saved {len(written)} plans under {escape(str(where))}/<target>/; "
+            "`reconciler apply` rolls them out."
+        )
+
+
+def exit_for(report: fleet.FleetReport, *, changes_code: bool) -> None:
+    """1 when a target failed or was not started; else 2 for changes/drift when asked."""
+    if report.failed:
+        raise typer.Exit(ExitCode.ERROR)
+    if changes_code and any(r.status in (fleet.CHANGES, fleet.DRIFT) for r in report.results):
+        raise typer.Exit(ExitCode.CHANGES)
