@@ -59,11 +59,18 @@ def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Pat
 
 
 def _rdb(redis_url: str, path: Path) -> Path | None:
+    """The server's RDB snapshot (redis-cli --rdb); none of a cluster, whose keyspace no one
+    node's snapshot holds (the .redis file has every primary's keys)."""
     import shutil
     import subprocess
 
     cli = shutil.which("redis-cli")
     if cli is None:
+        return None
+    info = subprocess.run(
+        [cli, "-u", redis_url, "INFO", "cluster"], capture_output=True, text=True, check=False
+    )
+    if "cluster_enabled:1" in info.stdout:
         return None
     r = subprocess.run([cli, "-u", redis_url, "--rdb", str(path)], capture_output=True, check=False)
     return path if r.returncode == 0 and path.exists() else None
@@ -71,6 +78,8 @@ def _rdb(redis_url: str, path: Path) -> Path | None:
 
 def dump_keys(redis_url: str, path: Path) -> int:
     """Every key of the database with its value and expiry into `path`; the number of keys."""
+    from reconciler.introspect.redis_cluster import primary_clients
+    from reconciler.introspect.redis_keys import uses_pttl
     from reconciler.introspect.redis_server import connect_redis
 
     client = connect_redis(redis_url, command="backup")
@@ -79,15 +88,14 @@ def dump_keys(redis_url: str, path: Path) -> int:
     try:
         with tmp.open("wb") as out:
             out.write(MAGIC)
-            from reconciler.introspect.redis_keys import uses_pttl
-
-            relative = uses_pttl(client)  # a server before 7.0 has no PEXPIRETIME
-            cursor = 0
-            while True:
-                cursor, keys = client.scan(cursor=cursor, count=_BATCH)
-                count += _write_batch(client, keys, out, relative=relative)
-                if int(cursor) == 0:
-                    break
+            for node in primary_clients(client):  # a cluster: every primary's keys
+                relative = uses_pttl(node)  # a server before 7.0 has no PEXPIRETIME
+                cursor = 0
+                while True:
+                    cursor, keys = node.scan(cursor=cursor, count=_BATCH)
+                    count += _write_batch(node, keys, out, relative=relative)
+                    if int(cursor) == 0:
+                        break
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,10 +1,11 @@
 """`reconciler redis health`: is a Redis server fit to serve (the seed's health_check.py --url).
 
-Reads PING round trips and one INFO, then judges them against HealthThresholds in a pure function
-(`evaluate`), so every rule is testable from an INFO dict alone. An unreachable server is a report
-too (reachable=False, one problem sentence), never an exception: the command prints the same
-report, text or JSON, either way. Nothing here writes to the server; no password is ever printed
-(URLs go through `connect.redact`).
+Reads PING round trips and one INFO (of every node of a Redis Cluster, each node's problems named
+after it, plus the cluster's own state), then judges them against HealthThresholds in a pure
+function (`evaluate`), so every rule is testable from an INFO dict alone. An unreachable server is
+a report too (reachable=False, one problem sentence), never an exception: the command prints the
+same report, text or JSON, either way. Nothing here writes to the server; no password is ever
+printed (URLs go through `connect.redact`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import redis
 from reconciler.connect import redact
 from reconciler.errors import ConnectionFailed
 from reconciler.introspect.redis import connect_redis
+from reconciler.introspect.redis_cluster import is_cluster
 
 PING_SAMPLES = 5
 
@@ -78,21 +80,44 @@ def check_health(url: str, *, thresholds: HealthThresholds = HealthThresholds())
         report.problems.append(exc.summary)
         return report
     try:
-        latencies = []
-        for _ in range(PING_SAMPLES):
-            start = time.perf_counter()
-            client.ping()
-            latencies.append((time.perf_counter() - start) * 1000)
-        info = client.info("all")
+        nodes = _nodes(client)
+        for name, node in nodes:
+            latencies = []
+            for _ in range(PING_SAMPLES):
+                start = time.perf_counter()
+                node.ping()
+                latencies.append((time.perf_counter() - start) * 1000)
+            info = node.info("all")
+            if name is None:  # a single server
+                report.reachable = True
+                evaluate(report, info, latencies)
+                continue
+            one = HealthReport(url=name, reachable=True, thresholds=thresholds)
+            evaluate(one, info, latencies)
+            if not report.reachable:  # the figures of the first node, the problems of all
+                report.reachable, report.problems = True, []
+                evaluate(report, info, latencies)
+                report.problems.clear()
+            report.problems += [f"Node {name}: {problem}" for problem in one.problems]
+        if nodes[0][0] is not None:
+            state = _str(client.cluster_info().get("cluster_state"))
+            if state != "ok":
+                report.problems.append(f"The cluster's state is {state} (CLUSTER INFO).")
     except (redis.RedisError, OSError) as exc:
         what = "refused INFO" if isinstance(exc, redis.ResponseError) else "stopped answering"
+        report.reachable = False
         report.problems.append(f"Redis at {report.url} {what}: {' '.join(str(exc).split())}")
         return report
     finally:
         client.close()
-    report.reachable = True
-    evaluate(report, info, latencies)
     return report
+
+
+def _nodes(client: Any) -> list[tuple[str | None, redis.Redis]]:
+    """(None, the server), or (host:port, client) of every node of a Redis Cluster."""
+    if not is_cluster(client):
+        return [(None, client)]
+    return [(node.name, client.get_redis_connection(node)) for node in client.get_nodes()]
 
 
 def evaluate(report: HealthReport, info: dict[str, Any], latencies: list[float]) -> None:

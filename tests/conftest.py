@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,8 @@ from reconciler import dev
 from reconciler.errors import ReconcilerError
 
 _T = TypeVar("_T")
+
+pytest_plugins = ["tests.redis_cluster_fixture"]
 
 # The tool's own schemas: state and quarantined drops. Never part of a schema comparison.
 TOOL_SCHEMAS = ("reconciler", "reconciler_trash")
@@ -236,22 +239,68 @@ def pg_dump_schema() -> Callable[[str], str]:
 # --------------------------------------------------------------------------------------- redis
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules that set `ON_REDIS_CLUSTER = True` run each test taking `redis_url` twice: on the
+    session's single Redis and on its Redis Cluster (the same assertions must hold on both)."""
+    names = metafunc.fixturenames
+    wants_redis = "redis_url" in names or "whole_redis" in names
+    if wants_redis and getattr(metafunc.module, "ON_REDIS_CLUSTER", False):
+        metafunc.parametrize("redis_topology", ["single", "cluster"], indirect=True)
+
+
 @pytest.fixture
-def redis_url(redis_server: dev.RedisServer) -> str:
-    """The session Redis (db 0), shared by all tests: keep to your `redis_prefix`."""
-    return redis_server.url()
+def redis_topology(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "single")
+
+
+@pytest.fixture
+def redis_url(redis_topology: str, request: pytest.FixtureRequest) -> str:
+    """The session Redis (db 0), or the session Redis Cluster's seed URL, shared by all tests:
+    keep to your `redis_prefix`."""
+    if redis_topology == "cluster":
+        return request.getfixturevalue("redis_cluster").url
+    return request.getfixturevalue("redis_server").url()
+
+
+@dataclass(frozen=True)
+class _ClusterHandle:
+    seed: str
+
+    def url(self) -> str:
+        return self.seed
+
+
+@pytest.fixture
+def whole_redis(redis_topology: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A whole keyspace for this test (anything with `.url()`): a Redis of its own, or the
+    session Redis Cluster emptied before and after the test (tests run one at a time)."""
+    if redis_topology != "cluster":
+        yield request.getfixturevalue("private_redis")
+        return
+    cluster = request.getfixturevalue("redis_cluster")
+    cluster.flushall()
+    yield _ClusterHandle(cluster.url)
+    cluster.flushall()
+
+
+def redis_from_url(url: str, **options: Any) -> Any:
+    """A redis-py client for `url`: a RedisCluster when the server is a cluster node."""
+    with redis.Redis.from_url(url) as probe:
+        clustered = str(probe.info("cluster").get("cluster_enabled", 0)) == "1"
+    factory = redis.RedisCluster if clustered else redis.Redis
+    return factory.from_url(url, **options)
 
 
 def _delete_prefixed(client: redis.Redis, prefix: str) -> None:
-    # SCAN, not KEYS: never block the server, whatever else the session left in it.
-    batch: list[bytes] = []
+    # SCAN, not KEYS: never block the server, whatever else the session left in it. One key per
+    # UNLINK on a cluster (keys of one call must share a slot there).
+    pipe = client.pipeline(transaction=False)
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        batch.append(key)
-        if len(batch) >= 500:
-            client.unlink(*batch)
-            batch.clear()
-    if batch:
-        client.unlink(*batch)
+        pipe.unlink(key)
+        if len(pipe) >= 500:
+            pipe.execute()
+    if len(pipe):
+        pipe.execute()
 
 
 @pytest.fixture
@@ -260,7 +309,7 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     whoever wrote them (the test, its client, or the code under test)."""
     prefix = f"t{uuid.uuid4().hex[:12]}:"
     yield prefix
-    with redis.Redis.from_url(redis_url) as client:
+    with redis_from_url(redis_url) as client:
         _delete_prefixed(client, prefix)
 
 
@@ -268,7 +317,7 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 def redis_client(redis_url: str, redis_prefix: str) -> Iterator[redis.Redis]:
     """A decode_responses client on the session Redis; pair it with `redis_prefix` (requested
     here, so its keys are cleaned up even if the test only writes through this client)."""
-    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+    with redis_from_url(redis_url, decode_responses=True) as client:
         yield client
 
 

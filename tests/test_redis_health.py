@@ -181,3 +181,21 @@ def test_persistence_failures_from_info() -> None:
         "Changes not yet saved to the RDB file: 5000, above the limit of 1000."
     ]
     assert _evaluate({**ok, "maxmemory": 20}, max_memory_ratio=0.4).memory_ratio == 0.5
+
+
+def test_the_command_passes_every_threshold(private_redis: dev.RedisServer) -> None:
+    from tests.helpers import run_cli
+
+    r = run_cli("redis", "health", "--url", private_redis.url(), "--json")
+    assert r.code == 0, r.text
+    assert json.loads(r.out)["thresholds"]["max_evicted_keys"] == 0
+    r = run_cli("redis", "health", "--url", private_redis.url(), "--max-latency-ms", "0")
+    assert r.code == 1 and "above the limit of 0 ms" in r.out, r.text
+
+
+def test_a_cluster_is_judged_node_by_node(redis_cluster) -> None:
+    healthy = check_health(redis_cluster.url)
+    assert healthy.healthy and healthy.reachable, healthy.problems
+    strict = check_health(redis_cluster.url, thresholds=HealthThresholds(max_latency_ms=0))
+    named = {":".join(p.split(":", 2)[:2]) for p in strict.problems}
+    assert named == {f"Node 127.0.0.1:{port}" for port in redis_cluster.ports}, strict.problems

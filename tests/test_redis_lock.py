@@ -25,10 +25,14 @@ from reconciler.apply.redis_lock import (
     redis_lock_holder,
 )
 from reconciler.state.base import Actor
+from tests.conftest import redis_from_url
 
 REPO = Path(__file__).resolve().parents[1]
 ME = Actor.current()
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+
+
+ON_REDIS_CLUSTER = True  # every test here runs on a single Redis and on a Redis Cluster
 
 
 @pytest.fixture
@@ -40,7 +44,7 @@ def key(redis_prefix: str) -> str:
 @pytest.fixture
 def raw_client(redis_url: str) -> Iterator[redis.Redis]:
     """A client that does not decode responses: the lock must work with both kinds."""
-    with redis.Redis.from_url(redis_url) as client:
+    with redis_from_url(redis_url) as client:
         yield client
 
 
@@ -259,9 +263,10 @@ def test_a_value_not_written_by_reconciler_is_described(
 # --- dead holders and force-unlock -------------------------------------------------------------
 
 _HOLDER_SCRIPT = """
-import sys, time, redis
+import sys, time
 from reconciler.apply.redis_lock import RedisLock
-client = redis.Redis.from_url(sys.argv[1])
+from reconciler.introspect.redis_server import connect_redis
+client = connect_redis(sys.argv[1], command="apply")
 RedisLock(client, key=sys.argv[2], lease_ms=int(sys.argv[3]), command="apply").acquire()
 print("locked", flush=True)
 time.sleep(120)

@@ -14,7 +14,10 @@ import psycopg
 import pytest
 import redis
 
+from tests.conftest import redis_from_url
 from tests.helpers import run_cli, write_yaml
+
+ON_REDIS_CLUSTER = True  # every test here runs on a single Redis and on a Redis Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,9 +37,9 @@ patterns:
 
 
 @pytest.fixture
-def keyspace(private_redis):
+def keyspace(whole_redis):
     """Mixed types and TTLs; some keys violate the spec, some match no pattern."""
-    r = redis.Redis.from_url(private_redis.url())
+    r = redis_from_url(whole_redis.url())
     now_ms = int(time.time() * 1000)
     r.hset("app:session:ok", mapping={"u": "1"})
     r.expire("app:session:ok", 3600)  # within 86400: conforms
@@ -58,6 +61,23 @@ def _state(r: redis.Redis) -> dict[bytes, tuple[bytes, int]]:
     return {k: (r.dump(k), r.pexpiretime(k)) for k in sorted(r.scan_iter(count=1000))}
 
 
+def _node_urls(url: str) -> list[str]:
+    """The server of `url`, or every node (primaries and replicas) of its cluster."""
+    with redis_from_url(url) as client:
+        if isinstance(client, redis.RedisCluster):
+            return [f"redis://{n.host}:{n.port}" for n in client.get_nodes()]
+    return [url]
+
+
+def _owner_url(url: str, key: str) -> str:
+    """The server holding `key`: the one of `url`, or the primary of its slot."""
+    with redis_from_url(url) as client:
+        if isinstance(client, redis.RedisCluster):
+            node = client.get_node_from_key(key)
+            return f"redis://{node.host}:{node.port}"
+    return url
+
+
 def _schemas(tmp_path: Path, extra: str = "") -> Path:
     root = tmp_path / "schemas"
     write_yaml(root, "keys/app.yaml", SPEC)
@@ -67,9 +87,9 @@ def _schemas(tmp_path: Path, extra: str = "") -> Path:
 
 
 def test_plan_fixes_exactly_the_violating_keys_and_rollback_restores_every_ttl(
-    keyspace, private_redis, tmp_path
+    keyspace, whole_redis, tmp_path
 ):
-    url = private_redis.url()
+    url = whole_redis.url()
     before = _state(keyspace)
     schemas = _schemas(tmp_path)
     plans = tmp_path / "plans"
@@ -141,9 +161,9 @@ def test_plan_fixes_exactly_the_violating_keys_and_rollback_restores_every_ttl(
 
 
 def test_a_key_changed_between_plan_and_apply_is_skipped_and_reported(
-    keyspace, private_redis, tmp_path
+    keyspace, whole_redis, tmp_path
 ):
-    url = private_redis.url()
+    url = whole_redis.url()
     plans = tmp_path / "plans"
     r = run_cli(
         "plan",
@@ -175,12 +195,14 @@ def test_a_key_changed_between_plan_and_apply_is_skipped_and_reported(
 
 
 def test_config_and_acl_round_trip_without_any_password_in_files_or_output(
-    private_redis, tmp_path, monkeypatch
+    whole_redis, tmp_path, monkeypatch
 ):
-    url = private_redis.url()
-    client = redis.Redis.from_url(url)
+    url = whole_redis.url()
+    nodes = [redis.Redis.from_url(u) for u in _node_urls(url)]  # a cluster: each node
+    client = nodes[0]
     old_policy = client.config_get("maxmemory-policy")["maxmemory-policy"]
-    client.acl_setuser("legacy_user", enabled=True, passwords=["+old-secret-pw"], keys=["x:*"])
+    for node in nodes:
+        node.acl_setuser("legacy_user", enabled=True, passwords=["+old-secret-pw"], keys=["x:*"])
     monkeypatch.setenv("APP_RW_PASSWORD", "s3cret-app-pw")
     server = """\
 config:
@@ -212,12 +234,15 @@ acl:
         cwd=tmp_path,
     )
     assert r.code == 0, r.text
-    assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
-    app = redis.Redis.from_url(url, username="app_rw", password="s3cret-app-pw")
+    for node in nodes:
+        assert node.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
+        assert b"legacy_user" not in node.acl_users()
+    app = redis.Redis.from_url(
+        _owner_url(url, "app:x"), username="app_rw", password="s3cret-app-pw"
+    )
     assert app.set("app:x", "1") and app.get("app:x") == b"1"  # +@read +@write on app:*
     with pytest.raises(redis.exceptions.NoPermissionError):
         app.get("other:x")
-    assert b"legacy_user" not in client.acl_users()
     texts = [r.text] + [f.read_text() for f in plans.iterdir()]
     texts += [f.read_text() for f in (tmp_path / "state").rglob("*") if f.is_file()]
     for text in texts:
@@ -226,21 +251,23 @@ acl:
         "rollback", "--redis", url, "--last", "--auto-approve", "--out", str(plans), cwd=tmp_path
     )
     assert r.code == 0, r.text
-    assert client.config_get("maxmemory-policy")["maxmemory-policy"] == old_policy
-    assert b"app_rw" not in client.acl_users()
-    # Restored with its old password: AUTH succeeds (it may run no command, as before).
-    legacy = redis.Redis.from_url(url, username="legacy_user", password="old-secret-pw")
-    with pytest.raises(redis.exceptions.NoPermissionError):
-        legacy.ping()
+    for node, node_url in zip(nodes, _node_urls(url), strict=True):
+        assert node.config_get("maxmemory-policy")["maxmemory-policy"] == old_policy
+        assert b"app_rw" not in node.acl_users()
+        # Restored with its old password: AUTH succeeds (it may run no command, as before).
+        legacy = redis.Redis.from_url(node_url, username="legacy_user", password="old-secret-pw")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            legacy.ping()
+        node.acl_deluser("legacy_user")
 
 
 def test_two_concurrent_redis_applies_one_wins_the_other_names_the_holder(
-    keyspace, private_redis, tmp_path
+    keyspace, whole_redis, tmp_path
 ):
     from reconciler.apply.redis_lock import RedisLock
 
-    url = private_redis.url()
-    holder = redis.Redis.from_url(url)
+    url = whole_redis.url()
+    holder = redis_from_url(url)
     with RedisLock(holder, command="apply"):
         r = run_cli(
             "apply",
@@ -278,7 +305,7 @@ def test_two_concurrent_redis_applies_one_wins_the_other_names_the_holder(
     assert (code == 1 and "holds the Redis lock" in err) or (code == 0 and "No changes." in out)
 
 
-def test_pg_and_redis_in_one_plan_one_apply_one_version(keyspace, private_redis, pg_url, tmp_path):
+def test_pg_and_redis_in_one_plan_one_apply_one_version(keyspace, whole_redis, pg_url, tmp_path):
     schemas = _schemas(tmp_path)
     write_yaml(schemas, "tables/things.yaml", "table: things\ncolumns: [{name: id, type: uuid}]\n")
     r = run_cli(
@@ -286,7 +313,7 @@ def test_pg_and_redis_in_one_plan_one_apply_one_version(keyspace, private_redis,
         "--pg",
         pg_url,
         "--redis",
-        private_redis.url(),
+        whole_redis.url(),
         "--schemas",
         str(schemas),
         "--auto-approve",
@@ -310,12 +337,12 @@ def test_pg_and_redis_in_one_plan_one_apply_one_version(keyspace, private_redis,
     assert keyspace.ttl("app:cache:user:2") > 0
 
 
-def test_the_tools_own_lock_key_is_never_a_finding(keyspace, private_redis, tmp_path):
+def test_the_tools_own_lock_key_is_never_a_finding(keyspace, whole_redis, tmp_path):
     keyspace.set("reconciler:lock", "{}", px=60_000)  # as while an apply runs
     r = run_cli(
         "plan",
         "--redis",
-        private_redis.url(),
+        whole_redis.url(),
         "--schemas",
         str(_schemas(tmp_path)),
         "--json",
@@ -328,10 +355,10 @@ def test_the_tools_own_lock_key_is_never_a_finding(keyspace, private_redis, tmp_
 
 
 def test_prune_deletes_wrong_type_keys_only_when_allowed_and_rollback_restores_them(
-    private_redis, tmp_path
+    whole_redis, tmp_path
 ):
-    url = private_redis.url()
-    r = redis.Redis.from_url(url)
+    url = whole_redis.url()
+    r = redis_from_url(url)
     r.hset("tmp:job:1", mapping={"a": "1"})  # right type: kept
     r.set("tmp:job:2", "stray\xff", ex=5000)  # wrong type, with a TTL
     r.set("tmp:job:3", "stray")  # wrong type, no TTL
@@ -377,14 +404,14 @@ def test_prune_deletes_wrong_type_keys_only_when_allowed_and_rollback_restores_t
 
 
 def test_state_history_reads_the_local_state_of_redis_only_runs(
-    keyspace, private_redis, tmp_path, monkeypatch
+    keyspace, whole_redis, tmp_path, monkeypatch
 ):
     for var in ("RECONCILER_PG_URL", "DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)
     r = run_cli(
         "apply",
         "--redis",
-        private_redis.url(),
+        whole_redis.url(),
         "--schemas",
         str(_schemas(tmp_path)),
         "--auto-approve",

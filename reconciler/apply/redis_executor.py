@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
@@ -141,6 +142,42 @@ def run_redis(
         raise
 
 
+class _Sender:
+    """How a batch goes out: on one server, scripts by EVALSHA (loaded once per pipeline); on a
+    Redis Cluster, by EVAL, since a script loaded on one primary is unknown to the replica that
+    a failover promotes, and a key's command may be redirected (MOVED/ASK) to another node. The
+    cluster pipeline groups the keyed commands per node and follows the redirections; commands
+    without a key (CONFIG SET, ACL SETUSER/DELUSER) are sent to every node, one by one."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        from reconciler.introspect.redis_cluster import is_cluster
+
+        self.cluster = is_cluster(client)
+        self.client = client
+        self.scripts: dict[str, Any] = {}
+
+    def script(self, pipe: Any, body: str, key: bytes, *args: bytes) -> None:
+        if self.cluster:
+            pipe.execute_command("EVAL", body, 1, key, *args)
+            return
+        if body not in self.scripts:
+            self.scripts[body] = self.client.register_script(body)
+        self.scripts[body](keys=[key], args=list(args), client=pipe)
+
+    def run(self, pipe: Any, everywhere: list[tuple[int, list[bytes]]], size: int) -> list[Any]:
+        """The replies of a batch, in the order of its steps (an error is a value)."""
+        keyed = iter(pipe.execute(raise_on_error=False) if len(pipe) else [])
+        spread: dict[int, Any] = {}
+        for i, (name, *args) in everywhere:
+            try:  # redis-py's cluster routing reads the command name as text
+                spread[i] = self.client.execute_command(
+                    name.decode(), *args, target_nodes=self.client.get_nodes()
+                )
+            except redis.ResponseError as exc:
+                spread[i] = exc
+        return [spread[i] if i in spread else next(keyed) for i in range(size)]
+
+
 RECONNECT_S = 15.0  # how long a lost Redis may take to come back before a revert is given up
 
 
@@ -166,35 +203,35 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> RedisOutcome:
     guards = _guards(steps)
-    expire = client.register_script(_GUARDED_EXPIRE)
-    restore = client.register_script(_GUARDED_RESTORE)
-    delete = client.register_script(_GUARDED_DEL)
-    restore_value = client.register_script(_GUARDED_RESTORE_VALUE)
+    send = _Sender(client)
     try:
         for start in range(0, len(steps), BATCH):
             check_lock()
             batch = steps[start : start + BATCH]
             pipe = client.pipeline(transaction=False)
-            for step in batch:
+            everywhere: list[tuple[int, list[bytes]]] = []  # cluster: sent to every node
+            for i, step in enumerate(batch):
                 args = split(step.sql)
                 verb = args[0].upper()
                 if verb == b"EXPIRE":
                     old = guards.get((step.change.address, args[1]), b"-1")
-                    expire(keys=[args[1]], args=[old, args[2]], client=pipe)
+                    send.script(pipe, _GUARDED_EXPIRE, args[1], old, args[2])
                 elif verb in (b"PERSIST", b"PEXPIREAT"):
                     when = args[2] if verb == b"PEXPIREAT" else b"-1"
-                    restore(keys=[args[1]], args=[when], client=pipe)
+                    send.script(pipe, _GUARDED_RESTORE, args[1], when)
                 elif verb == b"DEL":
                     payload = guards.get((step.change.address, args[1]), b"")
-                    delete(keys=[args[1]], args=[payload], client=pipe)
+                    send.script(pipe, _GUARDED_DEL, args[1], payload)
                 elif verb == b"RESTORE":
-                    restore_value(keys=[args[1]], args=[args[2], args[3]], client=pipe)
+                    send.script(pipe, _GUARDED_RESTORE_VALUE, args[1], args[2], args[3])
                 elif verb == b"ECHO":
                     pipe.echo(args[1])
+                elif send.cluster:
+                    everywhere.append((i, [_substitute(a) for a in args]))
                 else:
                     pipe.execute_command(*[_substitute(a) for a in args])
             outcome.in_flight = batch
-            results = pipe.execute(raise_on_error=False)
+            results = send.run(pipe, everywhere, len(batch))
             outcome.in_flight = []
             for step, result in zip(batch, results, strict=True):
                 if isinstance(result, Exception):

@@ -35,7 +35,7 @@ def health(
         thresholds=HealthThresholds(
             max_latency_ms=max_latency_ms,
             max_memory_ratio=max_memory_ratio,
-            max_evictions=max_evictions,
+            max_evicted_keys=max_evictions,
             max_rejected_connections=max_rejected,
         ),
     )

@@ -149,9 +149,8 @@ class LocalCluster:
                 return None
             return f"does not yet list {HOST}:{primary_port} as a replica of {HOST}:{promoted}"
 
-        _await_settled(
-            self, offsets, timeout=timeout, expect=switched, doing=f"fail over to {promoted}"
-        )
+        doing = f"after a failover to {HOST}:{promoted}"
+        _await_settled(self, offsets, timeout=timeout, expect=switched, doing=doing)
         return promoted
 
     def flushall(self) -> None:
@@ -233,7 +232,7 @@ def start_redis_cluster(
             offsets[node.port] = offset
         cluster = LocalCluster(dir=workdir, nodes=tuple(nodes), replicas=replicas)
         _create(cli, cluster.ports, replicas=replicas)
-        _await_settled(cluster, offsets, timeout=_READY_TIMEOUT_S, doing="start")
+        _await_settled(cluster, offsets, timeout=_READY_TIMEOUT_S, doing="after its start")
         return cluster
     except BaseException as exc:
         for node in nodes:
@@ -381,7 +380,8 @@ def _await_settled(
         for node in cluster.nodes:
             if not node.is_running():
                 raise ReconcilerError(
-                    f"Redis Cluster node {HOST}:{node.port} exited during the {doing}.",
+                    f"Redis Cluster node {HOST}:{node.port} exited while the cluster settled "
+                    f"{doing}.",
                     detail=log_tail(_log(node.dir), offsets.get(node.port, 0)) or None,
                 )
         problem = _unsettled(cluster.ports, replicas=cluster.replicas, expect=expect)
@@ -392,7 +392,7 @@ def _await_settled(
             node = next(n for n in cluster.nodes if n.port == port)
             raise ReconcilerError(
                 f"The Redis Cluster in {cluster.dir} did not settle within {timeout:g} seconds "
-                f"of the {doing}: {HOST}:{port} {reason}.",
+                f"{doing}: {HOST}:{port} {reason}.",
                 detail=log_tail(_log(node.dir), offsets.get(port, 0)) or None,
             )
         time.sleep(_POLL_S)
@@ -420,9 +420,8 @@ def _unsettled(
     for port in ports[1:]:
         if maps[port] != first:
             return port, f"disagrees with {HOST}:{ports[0]} about who serves which slots"
-    if (problem := _map_problem(first, ports, replicas=replicas)) or (
-        expect and (problem := expect(first))
-    ):
+    problem = _map_problem(first, ports, replicas=replicas) or (expect(first) if expect else None)
+    if problem:
         return ports[0], problem
     for row in first:
         for replica in row.replicas:

@@ -24,6 +24,7 @@ from redis.retry import Retry
 
 from reconciler.connect import redact
 from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
+from reconciler.introspect.redis_cluster import cluster_enabled, is_cluster, on_every_node
 from reconciler.introspect.redis_wire import failed
 from reconciler.model.redis import AclUser, ConfigParam
 
@@ -47,16 +48,19 @@ CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S = 10.0, 60.0
 def connect_redis(url: str, *, command: str) -> redis.Redis:
     """A bytes client named `reconciler/<command>` (CLIENT LIST shows who scans), checked by PING.
 
+    When the server is a node of a Redis Cluster, the client returned is a redis.RedisCluster
+    seeded from it (redis_cluster.py): keyed commands go to the node owning the key's slot and
+    follow MOVED/ASK redirections; the scan and server-wide reads go node by node.
+
     No retries: a scan that lost its connection is restarted by the next run, not resumed."""
+    options: dict[str, Any] = {
+        "decode_responses": False,
+        "client_name": f"reconciler/{command}",
+        "socket_connect_timeout": CONNECT_TIMEOUT_S,
+        "socket_timeout": SOCKET_TIMEOUT_S,
+    }
     try:
-        client = redis.Redis.from_url(
-            url,
-            decode_responses=False,
-            client_name=f"reconciler/{command}",
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-        )
+        client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **options)
     except ValueError as exc:
         raise InputError(
             f"Not a Redis URL: {redact(url)} (expected redis://, rediss:// or unix://).",
@@ -64,6 +68,10 @@ def connect_redis(url: str, *, command: str) -> redis.Redis:
         ) from None
     try:
         client.ping()
+        clustered = cluster_enabled(client)
+        if clustered:
+            client.close()
+            client = redis.RedisCluster.from_url(url, **options)
     except (redis.RedisError, OSError) as exc:
         client.close()
         raise ConnectionFailed(
@@ -82,7 +90,11 @@ def _reason(exc: BaseException, url: str) -> str:
 
 
 def read_config(client: redis.Redis, names: Iterable[str]) -> dict[str, ConfigParam]:
-    """CONFIG GET for each name (one pipeline); names the server does not know are left out."""
+    """CONFIG GET for each name (one pipeline); names the server does not know are left out.
+    On a cluster, from every node, which must agree."""
+    if is_cluster(client):
+        wanted = tuple(names)
+        return on_every_node(client, lambda node: read_config(node, wanted), "configuration")
     wanted = list(dict.fromkeys(names))
     pipe = client.pipeline(transaction=False)
     for name in wanted:
@@ -119,7 +131,10 @@ def _text(value: bytes | str) -> str:
 def read_acl(client: redis.Redis) -> dict[str, AclUser]:
     """Every ACL user (one ACL LIST), with rules in the server's own spelling and order.
 
-    Scratch users of a concurrent canonical_acl are not reported."""
+    Scratch users of a concurrent canonical_acl are not reported. On a cluster, from every
+    node, which must agree."""
+    if is_cluster(client):
+        return on_every_node(client, read_acl, "ACL users")
     try:
         lines = client.execute_command("ACL", "LIST")
     except (redis.RedisError, OSError) as exc:
@@ -190,6 +205,8 @@ def canonical_acl(client: redis.Redis, users: Iterable[AclUser]) -> dict[str, Ac
         probes.append((user, f"{PROBE_USER_PREFIX}{token}-{n}", rules))
     if not probes:
         return {}
+    if is_cluster(client):  # every node spells rules the same way: ask one primary
+        client = client.get_redis_connection(client.get_primaries()[0])
     try:
         pipe = client.pipeline(transaction=False)
         for _, probe, rules in probes:
