@@ -19,14 +19,10 @@ import pytest
 import redis
 from redis.crc import key_slot
 
+from reconciler.devservers.cluster_map import SLOTS
 from reconciler.devservers.launch import HOST, port_is_free
 from reconciler.devservers.redis import RedisServer
-from reconciler.devservers.redis_cluster import (
-    BUS_PORT_OFFSET,
-    SLOTS,
-    LocalCluster,
-    start_redis_cluster,
-)
+from reconciler.devservers.redis_cluster import BUS_PORT_OFFSET, LocalCluster, start_redis_cluster
 from reconciler.errors import ReconcilerError
 
 

@@ -35,7 +35,7 @@ from reconciler.devservers.launch import (
 from reconciler.devservers.users import run_tool
 from reconciler.errors import ReconcilerError
 
-__all__ = ["RedisServer", "find_redis_server", "start_redis"]
+__all__ = ["RedisServer", "await_redis", "find_redis_server", "probe_client", "start_redis"]
 
 _REDIS_FALLBACKS = (Path("/usr/bin/redis-server"), Path("/usr/local/bin/redis-server"))
 _REDIS_START_TIMEOUT_S = 10.0
@@ -74,7 +74,7 @@ class RedisServer:
         if self.is_running() and self.port and _redis_answers(self.port, self.pid):
             # Immediate, where SIGTERM waits for the next server tick (up to 100 ms); and never
             # a save, whatever `save` a test configured. Checked to be our process first.
-            client = _probe_client(self.port, timeout=5)
+            client = probe_client(self.port, timeout=5)
             try:
                 client.shutdown(nosave=True)
             except (redis.RedisError, OSError):
@@ -109,7 +109,7 @@ def _wait_until(predicate: Callable[[], bool], *, timeout: float, interval: floa
         time.sleep(interval)
 
 
-def _probe_client(port: int, *, timeout: float) -> redis.Redis:
+def probe_client(port: int, *, timeout: float) -> redis.Redis:
     # No retries: redis-py's default reconnect-with-backoff turns "not up yet" and "gone, as
     # asked by SHUTDOWN" into seconds of waiting.
     return redis.Redis(
@@ -123,7 +123,7 @@ def _probe_client(port: int, *, timeout: float) -> redis.Redis:
 
 def _redis_answers(port: int, pid: int) -> bool:
     """PING answers, and from our process: a port race could have put another Redis there."""
-    client = _probe_client(port, timeout=1)
+    client = probe_client(port, timeout=1)
     try:
         return bool(client.ping()) and int(client.info("server")["process_id"]) == pid
     except (redis.RedisError, OSError, KeyError, ValueError):
@@ -132,7 +132,7 @@ def _redis_answers(port: int, pid: int) -> bool:
         client.close()
 
 
-def _await_redis(port: int, pidfile: Path, log: Path, offset: int) -> int | None:
+def await_redis(port: int, pidfile: Path, log: Path, offset: int) -> int | None:
     """The daemon's pid once it answers; None when it gave up (its log says why) or timed out."""
     deadline = time.monotonic() + _REDIS_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -164,7 +164,7 @@ def start_redis(workdir: Path, *, port: int | None = None) -> RedisServer:
         argv += ["--save", "", "--appendonly", "no", "--daemonize", "yes"]
         argv += ["--pidfile", str(pidfile), "--logfile", str(log)]
         result = run_tool(argv, timeout=30)
-        pid = _await_redis(candidate, pidfile, log, offset) if result.returncode == 0 else None
+        pid = await_redis(candidate, pidfile, log, offset) if result.returncode == 0 else None
         if pid is not None:
             return RedisServer(dir=workdir, port=candidate, pid=pid)
         tail = log_tail(log, offset)

@@ -20,10 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import redis
-
+from reconciler.devservers.cluster_map import SlotMap, ask, slot_map, unsettled
 from reconciler.devservers.launch import (
     HOST,
     log_size,
@@ -33,18 +31,12 @@ from reconciler.devservers.launch import (
     port_taken,
     read_pid,
 )
-from reconciler.devservers.redis import (
-    RedisServer,
-    _await_redis,
-    _probe_client,
-    find_redis_server,
-)
+from reconciler.devservers.redis import RedisServer, await_redis, find_redis_server
 from reconciler.devservers.users import run_tool
 from reconciler.errors import ReconcilerError
 
 __all__ = ["LocalCluster", "find_redis_cli", "start_redis_cluster"]
 
-SLOTS = 16384
 BUS_PORT_OFFSET = 10000  # a cluster node also listens on port + 10000 for the cluster bus
 
 # Failure detection needs a node silent for this long. Low enough that an automatic failover
@@ -76,19 +68,6 @@ def find_redis_cli() -> Path:
     )
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class _SlotRange:
-    """One row of CLUSTER SLOTS, reduced to ports (every node is on HOST)."""
-
-    start: int
-    end: int
-    primary: int
-    replicas: tuple[int, ...]
-
-
-_SlotMap = tuple[_SlotRange, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class LocalCluster:
     """A Redis Cluster started by us. Roles move on failover, so ask, never remember, them."""
@@ -108,11 +87,11 @@ class LocalCluster:
 
     def primaries(self) -> list[int]:
         """The ports that own slots now, as the first answering node sees the cluster."""
-        return sorted({row.primary for row in self._slot_map()})
+        return sorted({row.primary for row in self.slot_map()})
 
     def replicas_of(self, primary_port: int) -> list[int]:
         """The replicas the cluster lists for `primary_port` (which must be a primary now)."""
-        shards = {row.primary: row.replicas for row in self._slot_map()}
+        shards = {row.primary: row.replicas for row in self.slot_map()}
         if primary_port not in shards:
             raise ReconcilerError(
                 f"{HOST}:{primary_port} is not a primary of the Redis Cluster in {self.dir}.",
@@ -141,9 +120,9 @@ class LocalCluster:
             raise ReconcilerError(f"{HOST}:{primary_port} has no replica to fail over to.")
         promoted = replicas[0]
         offsets = {node.port: log_size(_log(node.dir)) for node in self.nodes}
-        _ask(promoted, "CLUSTER", "FAILOVER")
+        ask(promoted, "CLUSTER", "FAILOVER")
 
-        def switched(slot_map: _SlotMap) -> str | None:
+        def switched(slot_map: SlotMap) -> str | None:
             shards = {row.primary: row.replicas for row in slot_map}
             if primary_port in shards.get(promoted, ()):
                 return None
@@ -156,9 +135,9 @@ class LocalCluster:
     def flushall(self) -> None:
         """Delete every key (FLUSHALL on each primary), and wait until the replicas have too."""
         for primary in self.primaries():
-            _ask(primary, "FLUSHALL", "SYNC")
+            ask(primary, "FLUSHALL", "SYNC")
             wanted = len(self.replicas_of(primary))
-            acked = int(_ask(primary, "WAIT", str(wanted), "5000"))
+            acked = int(ask(primary, "WAIT", str(wanted), "5000"))
             if acked < wanted:
                 raise ReconcilerError(
                     f"Only {acked} of {wanted} replicas of {HOST}:{primary} confirmed FLUSHALL "
@@ -185,11 +164,11 @@ class LocalCluster:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _slot_map(self) -> _SlotMap:
+    def slot_map(self) -> SlotMap:
         unanswered: list[str] = []
         for port in self.ports:
             try:
-                return _slot_map(port)
+                return slot_map(port)
             except ReconcilerError as exc:
                 unanswered.append(exc.summary)
         raise ReconcilerError(
@@ -328,7 +307,7 @@ def _launch_node(binary: str, directory: Path, port: int) -> tuple[RedisServer |
     # SHUTDOWN must not wait (up to 10 s by default) for lagging replicas of a throwaway node.
     argv += ["--shutdown-timeout", "0"]
     result = run_tool(argv, timeout=30)
-    pid = _await_redis(port, pidfile, log, offset) if result.returncode == 0 else None
+    pid = await_redis(port, pidfile, log, offset) if result.returncode == 0 else None
     if pid is not None:
         return RedisServer(dir=directory, port=port, pid=pid), ""
     return None, log_tail(log, offset) or (result.stderr or result.stdout).strip()
@@ -372,9 +351,9 @@ def _await_settled(
     *,
     timeout: float,
     doing: str,
-    expect: Callable[[_SlotMap], str | None] | None = None,
+    expect: Callable[[SlotMap], str | None] | None = None,
 ) -> None:
-    """Wait until `_unsettled` (and `expect`, on the agreed slot map) find nothing wrong."""
+    """Wait until `unsettled` (and `expect`, on the agreed slot map) find nothing wrong."""
     deadline = time.monotonic() + timeout
     while True:
         for node in cluster.nodes:
@@ -384,7 +363,7 @@ def _await_settled(
                     f"{doing}.",
                     detail=log_tail(_log(node.dir), offsets.get(node.port, 0)) or None,
                 )
-        problem = _unsettled(cluster.ports, replicas=cluster.replicas, expect=expect)
+        problem = unsettled(cluster.ports, replicas=cluster.replicas, expect=expect)
         if problem is None:
             return
         if time.monotonic() >= deadline:
@@ -396,94 +375,6 @@ def _await_settled(
                 detail=log_tail(_log(node.dir), offsets.get(port, 0)) or None,
             )
         time.sleep(_POLL_S)
-
-
-def _unsettled(
-    ports: Sequence[int], *, replicas: int, expect: Callable[[_SlotMap], str | None] | None
-) -> tuple[int, str] | None:
-    """The first node that does not yet show a healthy cluster, and what it lacks; else None.
-
-    Healthy: every node reports cluster_state:ok and the same slot map, which covers all slots,
-    lists every node, gives every primary `replicas` replicas, and each replica says its link to
-    that primary is up.
-    """
-    maps: dict[int, _SlotMap] = {}
-    for port in ports:
-        try:
-            state = _ask(port, "CLUSTER INFO").get("cluster_state")
-            maps[port] = _slot_map(port)
-        except ReconcilerError as exc:
-            return port, f"does not answer ({exc.detail or exc.summary})"
-        if state != "ok":
-            return port, f"reports cluster_state:{state}"
-    first = maps[ports[0]]
-    for port in ports[1:]:
-        if maps[port] != first:
-            return port, f"disagrees with {HOST}:{ports[0]} about who serves which slots"
-    problem = _map_problem(first, ports, replicas=replicas) or (expect(first) if expect else None)
-    if problem:
-        return ports[0], problem
-    for row in first:
-        for replica in row.replicas:
-            try:
-                link = _ask(replica, "INFO", "replication")
-            except ReconcilerError as exc:
-                return replica, f"does not answer ({exc.detail or exc.summary})"
-            if link.get("master_port") != row.primary or link.get("master_link_status") != "up":
-                return replica, f"has no live replication link to {HOST}:{row.primary} yet"
-    return None
-
-
-def _map_problem(slot_map: _SlotMap, ports: Sequence[int], *, replicas: int) -> str | None:
-    """What makes an (agreed) slot map unhealthy, as a phrase; None when nothing does."""
-    covered = 0
-    for row in slot_map:
-        if row.start != covered:
-            return f"sees slots {covered}-{row.start - 1} without a primary"
-        covered = row.end + 1
-    if covered != SLOTS:
-        return f"sees slots {covered}-{SLOTS - 1} without a primary"
-    shards = {row.primary: row.replicas for row in slot_map}
-    for primary, attached in sorted(shards.items()):
-        if len(attached) != replicas:
-            return f"sees {len(attached)} replica(s) of {HOST}:{primary}, not {replicas}"
-    members = set(shards).union(*shards.values())
-    if members != set(ports):
-        return f"sees nodes {sorted(members)} in the cluster, not {sorted(ports)}"
-    return None
-
-
-# ----------------------------------------------------------------------------------- commands
-
-
-def _slot_map(port: int) -> _SlotMap:
-    # Row: start, end, [ip, port, id, {metadata}] of the primary, then one such list per replica.
-    rows = _ask(port, "CLUSTER SLOTS")
-    return tuple(
-        sorted(
-            _SlotRange(
-                start=int(row[0]),
-                end=int(row[1]),
-                primary=int(row[2][1]),
-                replicas=tuple(sorted(int(node[1]) for node in row[3:])),
-            )
-            for row in rows
-        )
-    )
-
-
-def _ask(port: int, *command: str) -> Any:
-    """One command to one node, on a connection of its own; a ReconcilerError if it fails."""
-    client = _probe_client(port, timeout=2)
-    try:
-        return client.execute_command(*command)
-    except (redis.RedisError, OSError) as exc:
-        raise ReconcilerError(
-            f"Redis Cluster node {HOST}:{port} did not answer {' '.join(command)}.",
-            detail=str(exc),
-        ) from exc
-    finally:
-        client.close()
 
 
 def _log(directory: Path) -> Path:
