@@ -23,22 +23,32 @@ redacted URL), or let one target's failure pass as success: every target ends wi
 
 from __future__ import annotations
 
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from reconciler.config import FleetSpec
-from reconciler.connect import redact
-from reconciler.errors import InputError, ReconcilerError
+from reconciler.errors import ReconcilerError
+from reconciler.fleet_targets import Target, targets
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+__all__ = [
+    "DEFAULT_PARALLEL",
+    "FleetReport",
+    "Interrupted",
+    "Rollout",
+    "Target",
+    "TargetResult",
+    "apply",
+    "drift",
+    "plan",
+    "run",
+    "targets",
+]
 
 JSON_FORMAT = 1
 DEFAULT_PARALLEL = 4
@@ -52,16 +62,6 @@ OK, CHANGES, DRIFT, APPLIED, FAILED, NOT_STARTED = (
     "failed",
     "not started",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    name: str  # unique in the fleet; names its plans directory and log directory
-    url: str  # may hold a password: shown only through `shown`
-
-    @property
-    def shown(self) -> str:
-        return redact(self.url)
 
 
 @dataclass
@@ -108,7 +108,10 @@ class FleetReport:
 
     @property
     def failed(self) -> bool:
-        return any(r.status in (FAILED, NOT_STARTED) for r in self.results)
+        """A target failed or was left out (a stopped rollout, Ctrl-C)."""
+        return self.stopped is not None or any(
+            r.status in (FAILED, NOT_STARTED) for r in self.results
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,106 +123,6 @@ class FleetReport:
             "summary": {"targets": len(self.results), **self.tally()},
             "targets": [r.to_dict() for r in self.results],
         }
-
-
-# ----------------------------------------------------------------------------- the targets
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def targets(spec: FleetSpec) -> list[Target]:
-    """The fleet's databases, in the order given, each with a unique safe name."""
-    if spec.file is not None:
-        pairs = _from_file(spec.file)
-    elif spec.query is not None:
-        pairs = _from_query(spec)
-    else:
-        pairs = list(spec.entries)
-    if not pairs:
-        raise InputError(f"{spec.where}: the fleet has no databases.")
-    out: list[Target] = []
-    names: dict[str, str] = {}
-    urls: set[str] = set()
-    for given, url in pairs:
-        name = _safe_name(given) if given else _name_of(url)
-        if not name:
-            raise InputError(f"{spec.where}: a fleet target name {given!r} has no usable letter.")
-        if url in urls:
-            raise InputError(f"{spec.where}: {redact(url)} is listed twice in the fleet.")
-        if name in names:
-            raise InputError(
-                f"{spec.where}: two fleet targets are named {name!r} ({names[name]} and "
-                f"{redact(url)}); give them names ({{name: …, url: …}} or `NAME URL`)."
-            )
-        names[name], _ = redact(url), urls.add(url)
-        out.append(Target(name, url))
-    return out
-
-
-def _safe_name(text: str) -> str:
-    return _UNSAFE.sub("-", text).strip("-.")[:100]
-
-
-def _name_of(url: str) -> str:
-    """A name from the URL: its database, or host-port-database when that is ambiguous later
-    (two clusters with a database of the same name need names given)."""
-    try:
-        parts = urlsplit(url)
-        db = parts.path.lstrip("/")
-        return _safe_name(db or f"{parts.hostname or 'local'}-{parts.port or 5432}")
-    except ValueError:
-        return ""
-
-
-def _from_file(path: Path) -> list[tuple[str | None, str]]:
-    from reconciler.config import _REF  # the same ${VAR} syntax as reconciler.yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read the fleet file {path}: {exc}.") from None
-    out: list[tuple[str | None, str]] = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = "" if raw.lstrip().startswith("#") else raw.strip()
-        if not line:
-            continue
-        fields = line.split()
-        if len(fields) > 2:
-            raise InputError(f"{path.name}:{number}: expected `URL` or `NAME URL`.")
-        for ref in _REF.findall(fields[-1]):
-            if ref not in os.environ:
-                raise InputError(f"{path.name}:{number}: refers to ${{{ref}}}, which is not set.")
-        url = _REF.sub(lambda m: os.environ[m.group(1)], fields[-1])
-        out.append((fields[0] if len(fields) == 2 else None, url))
-    return out
-
-
-def _from_query(spec: FleetSpec) -> list[tuple[str | None, str]]:
-    """Rows of the query: (dsn) or (name, dsn), read in a read-only transaction."""
-    import psycopg
-
-    from reconciler.connect import connect_pg
-
-    assert spec.source is not None and spec.query is not None
-    conn = connect_pg(spec.source, command="fleet")
-    try:
-        with conn.transaction():
-            conn.execute("SET TRANSACTION READ ONLY")
-            rows = conn.execute(spec.query.encode()).fetchall()  # type: ignore[arg-type]
-    except psycopg.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"{spec.where}: the fleet query failed: {reason}") from None
-    finally:
-        conn.close()
-    out: list[tuple[str | None, str]] = []
-    for row in rows:
-        if len(row) not in (1, 2) or not all(isinstance(v, str) for v in row):
-            raise InputError(
-                f"{spec.where}: the fleet query must return rows of (dsn) or (name, dsn) text."
-            )
-        out.append((row[0], row[1]) if len(row) == 2 else (None, row[0]))
-    return out
 
 
 # ----------------------------------------------------------------------------- the runner
@@ -270,17 +173,34 @@ def run(
         return res
 
     pending = list(items)
+    interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet") as pool:
         running: set[Future[TargetResult]] = set()
-        while pending or running:
-            while pending and len(running) < parallel and not (stop_on_failure and failed.is_set()):
-                running.add(pool.submit(one, pending.pop(0)))
-            if not running:
-                break
-            _, running = wait(running, return_when=FIRST_COMPLETED)
-    for target in pending:  # never started: a failure stopped the rollout
+        try:
+            while pending or running:
+                while (
+                    pending
+                    and len(running) < parallel
+                    and not (stop_on_failure and failed.is_set())
+                ):
+                    running.add(pool.submit(one, pending.pop(0)))
+                if not running:
+                    break
+                _, running = wait(running, return_when=FIRST_COMPLETED)
+        except KeyboardInterrupt:  # start no more; those running end as one transaction each
+            interrupted = True
+            wait(running)
+    for target in pending:  # never started: a failure (or Ctrl-C) stopped the rollout
         results.setdefault(target.name, TargetResult(target))
+    if interrupted:
+        raise Interrupted(
+            f"Interrupted: the databases being worked on finished; {len(pending)} not started."
+        )
     return not failed.is_set()
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a fleet run, raised once the targets already running have ended."""
 
 
 # ------------------------------------------------------------------------- the commands
@@ -317,12 +237,7 @@ def plan(
         res.plan_path = result.json_path
         res.version = None if result.plan.empty else result.plan.version
 
-    results: dict[str, TargetResult] = {}
-    start = time.monotonic()
-    run(items, work, parallel=parallel, results=results, done=done)
-    return FleetReport(
-        "plan", environment, [results[t.name] for t in items], time.monotonic() - start
-    )
+    return _read_only("plan", environment, items, work, parallel, done)
 
 
 def drift(
@@ -345,12 +260,28 @@ def drift(
         res.counts = {"desired": len(report.desired), "recorded": len(report.recorded)}
         res.status = DRIFT if report.drifted else OK
 
+    return _read_only("drift", environment, items, work, parallel, done)
+
+
+def _read_only(
+    command: str,
+    environment: str,
+    items: Sequence[Target],
+    work: Callable[[Target, TargetResult], None],
+    parallel: int,
+    done: Callable[[TargetResult], None] | None,
+) -> FleetReport:
+    """plan and drift: every target, none stopping the others."""
     results: dict[str, TargetResult] = {}
     start = time.monotonic()
-    run(items, work, parallel=parallel, results=results, done=done)
-    return FleetReport(
-        "drift", environment, [results[t.name] for t in items], time.monotonic() - start
-    )
+    stopped = None
+    try:
+        run(items, work, parallel=parallel, results=results, done=done)
+    except Interrupted as exc:
+        stopped = str(exc)
+    report = FleetReport(command, environment, [results[t.name] for t in items], stopped=stopped)
+    report.seconds = time.monotonic() - start
+    return report
 
 
 @dataclass(frozen=True)
@@ -396,27 +327,24 @@ def apply(
                 api.check_destructive(res.detail, allow_destructive)
             except ReconcilerError as exc:
                 res.status, res.error = FAILED, error_sentence(exc, res.target)
-    report = FleetReport("apply", environment, planned.results)
+    report = FleetReport("apply", environment, planned.results, stopped=planned.stopped)
     unplanned = [r for r in report.results if r.status == FAILED]
     ready = [r.target for r in report.results if r.status == CHANGES]
-    if unplanned and not rollout.continue_on_error:
+    if report.stopped is None and unplanned and not rollout.continue_on_error:
         report.stopped = (
             f"{len(unplanned)} of {len(items)} targets could not be planned; nothing was "
             "applied (--continue-on-error applies the others)."
         )
-    elif ready and confirm is not None and not confirm(report):
+    if report.stopped is None and ready and confirm is not None and not confirm(report):
         from reconciler.errors import Refused
 
         raise Refused("Apply cancelled; nothing was changed.")
-    if report.stopped is not None:
-        for res in report.results:
-            if res.status == CHANGES:
-                res.status = NOT_STARTED
-        report.seconds = time.monotonic() - start
-        return report
     for res in report.results:
         if res.status == CHANGES:
             res.status = NOT_STARTED  # until its apply runs
+    if report.stopped is not None:
+        report.seconds = time.monotonic() - start
+        return report
 
     def work(target: Target, res: TargetResult) -> None:
         result = api.apply(
@@ -430,26 +358,34 @@ def apply(
         res.status = APPLIED if result.applied else OK
 
     results = {r.target.name: r for r in report.results}
-    canaries, others = ready[: rollout.canary], ready[rollout.canary :]
-    if not run(canaries, work, parallel=1, stop_on_failure=True, results=results, done=done):
-        report.stopped = (
-            f"A canary target failed; no other target was touched ({len(others)} not started)."
-        )
-    elif (
-        not run(
-            others,
-            work,
-            parallel=rollout.parallel,
-            stop_on_failure=not rollout.continue_on_error,
-            results=results,
-            done=done,
-        )
-        and not rollout.continue_on_error
-    ):
-        waiting = sum(1 for r in report.results if r.status == NOT_STARTED)
-        report.stopped = (
-            f"The rollout stopped after a failure; {waiting} targets not started "
-            "(--continue-on-error goes on past failures)."
-        )
+    try:
+        report.stopped = _roll_out(ready, work, rollout, results, done)
+    except Interrupted as exc:
+        report.stopped = str(exc)
     report.seconds = time.monotonic() - start
     return report
+
+
+def _roll_out(
+    ready: list[Target],
+    work: Callable[[Target, TargetResult], None],
+    rollout: Rollout,
+    results: dict[str, TargetResult],
+    done: Callable[[TargetResult], None] | None,
+) -> str | None:
+    """Canaries one by one, then the rest; why the rollout stopped early, if it did."""
+    canaries, others = ready[: rollout.canary], ready[rollout.canary :]
+    if not run(canaries, work, parallel=1, stop_on_failure=True, results=results, done=done):
+        return f"A canary target failed; no other target was touched ({len(others)} not started)."
+    stop = not rollout.continue_on_error
+    if run(
+        others, work, parallel=rollout.parallel, stop_on_failure=stop, results=results, done=done
+    ):
+        return None
+    if not stop:
+        return None
+    waiting = sum(1 for r in results.values() if r.status == NOT_STARTED)
+    return (
+        f"The rollout stopped after a failure; {waiting} targets not started "
+        "(--continue-on-error goes on past failures)."
+    )

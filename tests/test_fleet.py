@@ -288,3 +288,38 @@ def test_run_starts_no_target_after_a_failure_when_asked(tmp_path):
     assert not fleet.run(items, work, parallel=3, results=results)
     assert sorted(started) == sorted(t.name for t in items)
     assert sum(r.status == "applied" for r in results.values()) == 9
+
+
+def test_a_fleet_names_no_redis(tmp_path, monkeypatch):
+    monkeypatch.delenv("RECONCILER_PG_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "reconciler.yaml").write_text(
+        "version: 1\nenvironments:\n  f:\n    pg: [postgresql://h/a, postgresql://h/b]\n"
+        "    redis: redis://127.0.0.1:6379/0\n"
+    )
+    write_yaml(tmp_path / "schemas", "tables/users.yaml", USERS)
+    r = run_cli("drift", cwd=tmp_path)
+    assert r.code == 1 and "reconciler.yaml:5:" in r.err and "its own environment" in r.err, r.err
+
+
+def test_ctrl_c_starts_no_more_targets_and_lets_the_running_ones_end():
+    import os
+    import signal
+    import threading
+    import time
+
+    from reconciler import fleet
+
+    items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(6)]
+
+    def work(target: fleet.Target, res: fleet.TargetResult) -> None:
+        time.sleep(0.6)
+        res.status = fleet.APPLIED
+
+    results: dict[str, fleet.TargetResult] = {}
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(fleet.Interrupted, match="4 not started"):
+        fleet.run(items, work, parallel=2, results=results)
+    timer.join()
+    assert [results[f"t{i}"].status for i in range(6)] == ["applied"] * 2 + ["not started"] * 4
