@@ -232,9 +232,15 @@ def _with_examples(actual: dict[str, Any], expected: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("batch", [1, 4, 1000])
 def test_mixed_keyspace_exact_stats(private: redis.Redis, batch: int) -> None:
-    _load_mixed(private)
+    assert_mixed_scan(private, batch)
+
+
+def assert_mixed_scan(client: Any, batch: int) -> KeyspaceReport:
+    """Load the mixed keyspace through `client`, scan it and check every figure of the report
+    (also run on a Redis Cluster: test_redis_cluster.py)."""
+    _load_mixed(client)
     seen: list[int] = []
-    report = scan_keyspace(private, PATTERNS, batch=batch, progress=seen.append)
+    report = scan_keyspace(client, PATTERNS, batch=batch, progress=seen.append)
     actual, expected = _comparable(report), _expected_mixed()
     _with_examples(actual, expected)
     assert actual == expected
@@ -245,9 +251,10 @@ def test_mixed_keyspace_exact_stats(private: redis.Redis, batch: int) -> None:
     # The fixes carry the exact expiry the server holds, -1 for none.
     for stats in report.patterns.values():
         for fix in stats.fixes:
-            assert fix.pexpiretime == private.pexpiretime(key_bytes(fix.key))
+            assert fix.pexpiretime == client.pexpiretime(key_bytes(fix.key))
     above = next(f for f in report.patterns["app:session:{id}"].fixes if f.key.endswith(":3"))
     assert above.pexpiretime > 0
+    return report
 
 
 def test_pttl_fallback_gives_the_same_report(

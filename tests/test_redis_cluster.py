@@ -21,14 +21,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.introspect.redis import connect_redis, read_config, scan_keyspace
 from reconciler.model.redis import KeyPattern
 from tests.helpers import write_yaml
-from tests.test_introspect_redis import (
-    KEYS,
-    PATTERNS,
-    _comparable,
-    _expected_mixed,
-    _load_mixed,
-    _with_examples,
-)
+from tests.test_introspect_redis import assert_mixed_scan
 
 
 @pytest.fixture
@@ -57,16 +50,7 @@ def test_connect_recognises_a_cluster(client) -> None:
 
 @pytest.mark.parametrize("batch", [1, 1000])
 def test_the_mixed_keyspace_reports_as_on_a_single_server(client, cluster, batch) -> None:
-    _load_mixed(client)
-    seen: list[int] = []
-    report = scan_keyspace(client, PATTERNS, batch=batch, progress=seen.append)
-    actual, expected = _comparable(report), _expected_mixed()
-    _with_examples(actual, expected)
-    assert actual == expected
-    assert seen[-1] == len(KEYS)
-    for stats in report.patterns.values():  # fixes carry each key's exact expiry
-        for fix in stats.fixes:
-            assert fix.pexpiretime == client.pexpiretime(fix.key)
+    assert_mixed_scan(client, batch)
     # The keys were read on their own nodes: each primary answered TYPE for its share.
     typed = [
         _node(p).info("commandstats").get("cmdstat_type", {}).get("calls", 0)
