@@ -102,3 +102,21 @@ def test_the_alert_rules_use_the_metrics_drift_writes():
         for rule in group["rules"]:
             used |= set(re.findall(r"reconciler_\w+", rule["expr"]))
     assert used and used <= written, used - written
+
+
+def test_the_fleet_example_is_a_valid_fleet(monkeypatch):
+    from reconciler.config import environment
+    from reconciler.fleet import targets
+
+    for name in ("EU_PG_BASE", "US_PG_BASE", "SHARD_01_URL", "SHARD_02_URL"):
+        monkeypatch.setenv(name, f"postgresql://app@10.0.0.1/{name.lower()}")
+    monkeypatch.setenv("FLEET_REGISTRY_URL", "postgresql://app@10.0.0.9/registry")
+    monkeypatch.setenv("RECONCILER_ENV", "tenants")
+    env = environment(EXAMPLES / "fleet")
+    assert env is not None and env.fleet is not None and env.settings["canary"] == "1"
+    assert [t.name for t in targets(env.fleet)] == ["eu-tenant-a", "eu-tenant-b", "us-tenant-c"]
+    monkeypatch.setenv("RECONCILER_ENV", "shards")
+    env = environment(EXAMPLES / "fleet")
+    assert [t.name for t in targets(env.fleet)] == ["shard-01", "shard-02"]
+    monkeypatch.setenv("RECONCILER_ENV", "registry")
+    assert environment(EXAMPLES / "fleet").fleet.query.startswith("SELECT name, dsn")
