@@ -155,6 +155,7 @@ def plan(
         )
         fv.render(report, as_json=as_json)
         if not as_json:
+            fv.distinct_plans(report)
             fv.plans_written(report)
         fv.exit_for(report, changes_code=detailed_exitcode)
         return
@@ -244,6 +245,7 @@ def apply(
 
         def confirm_fleet(planned: api_fleet.FleetReport) -> bool:
             fv.render(planned, as_json=False, stderr=as_json)
+            fv.distinct_plans(planned, stderr=as_json)
             return _confirm("\nApply these plans to the fleet?", auto_approve)
 
         report = api_fleet.apply(

@@ -114,6 +114,26 @@ def render(report: fleet.FleetReport, *, as_json: bool, stderr: bool = False) ->
         con.print(f"[bold red]{escape(report.stopped)}[/]")
 
 
+def distinct_plans(report: fleet.FleetReport, *, stderr: bool = False) -> None:
+    """Each different plan once, under the databases it is for: a fleet of identical databases
+    reviews one plan, and a database that differs stands out."""
+    from reconciler.plan.files import document
+    from reconciler.render.text import render_plan
+
+    groups: dict[str, list[fleet.TargetResult]] = {}
+    for res in report.results:
+        if res.detail is not None and not res.detail.empty:
+            groups.setdefault(document(res.detail, "up"), []).append(res)
+    con = err_console() if stderr else out_console()
+    for members in groups.values():
+        names = ", ".join(r.target.name for r in members[:8])
+        more = f" and {len(members) - 8} more" if len(members) > 8 else ""
+        con.print(
+            f"\n[bold]{len(members)} database(s)[/]: {escape(names)}{more}", highlight=False
+        )
+        render_plan(members[0].detail.to_dict(), con)
+
+
 def plans_written(report: fleet.FleetReport) -> None:
     con = out_console()
     written = [r for r in report.results if r.plan_path is not None]
