@@ -233,12 +233,19 @@ def _run(
             outcome.in_flight = batch
             results = send.run(pipe, everywhere, len(batch))
             outcome.in_flight = []
-            for step, result in zip(batch, results, strict=True):
+            refused: ReconcilerError | None = None
+            spread = {i for i, _ in everywhere}
+            for i, (step, result) in enumerate(zip(batch, results, strict=True)):
                 if isinstance(result, Exception):
-                    raise ReconcilerError(
+                    # The pipeline ran the steps after this one too: they are counted as done
+                    # below, so the revert covers them. A step sent to every node of a cluster
+                    # may have run on the nodes before the one that refused it: reverted too.
+                    refused = refused or ReconcilerError(
                         f"Redis refused a step of {step.change.address}: {result}."
                     )
-                if result == -3:
+                    if i in spread:
+                        outcome.done.append(step)
+                elif result == -3:
                     # Quoted (ASCII, \xHH for odd bytes): safe in JSON, jsonb and terminals.
                     key = quote(split(step.sql)[1])
                     outcome.skipped.append(
@@ -247,6 +254,8 @@ def _run(
                     log(f"skip   {step.change.address}: {key} changed since the plan")
                 else:
                     outcome.done.append(step)
+            if refused is not None:
+                raise refused
             log(f"redis  {len(outcome.done)} done, {len(outcome.skipped)} skipped")
             if progress:
                 progress(len(batch))
