@@ -2,7 +2,9 @@
 
 Postgres: per table count, pg_dump against the no-op plan, export, full plan, apply and psql.
 Redis: per keyspace size, redis-cli --bigkeys against `reconciler plan --redis`, a bare SCAN
-loop and scan_keyspace alone. Results go to bench/results/*.json and docs/benchmarks.md.
+loop and scan_keyspace alone. Beyond one server: fleet drift over 20 databases against 20
+single-database drift runs, and scan_keyspace on a 3-primary Redis Cluster against a single
+server (1M keys). Results go to bench/results/*.json and docs/benchmarks.md.
 
 Exit 0 when every measured command ran and gave the right result (targets may still be
 missed: that is reported, not an error); 1 otherwise.
@@ -21,12 +23,15 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import docgen, report
-from bench.cluster import BenchCluster, bench_cluster, bench_root
+from bench import beyond, docgen, report
+from bench.beyond_cluster import measure_cluster_scan
+from bench.beyond_fleet import measure_fleet
+from bench.cluster import BenchCluster, bench_cluster, bench_root, client_binary
 from bench.machine import describe, redis_packages
 from bench.measure import rss_method, run_process
-from bench.redis_bench import SMOKE_KEYS, RedisBench, RedisOptions, bench_redis
+from bench.redis_bench import SMOKE_KEYS, RedisBench, RedisOptions, bench_redis, redis_cli_binary
 from bench.runner import PROJECT_ROOT, Bench, Options, Workspace
+from reconciler.errors import ReconcilerError
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 DOC_PATH = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -71,6 +76,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--no-pg", action="store_true", help="skip the Postgres part")
     p.add_argument("--no-redis", action="store_true", help="skip the Redis part")
+    p.add_argument(
+        "--no-beyond",
+        action="store_true",
+        help="skip the part beyond one server (fleet drift, Redis Cluster scan)",
+    )
     p.add_argument("--no-write", action="store_true", help="do not write results or docs")
     p.add_argument("--json-out", type=Path, help="also write the results JSON to this file")
     p.add_argument("--no-profile", action="store_true", help="skip phase timings and cProfile")
@@ -85,8 +95,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.sizes, args.runs, args.redis_sizes = [20], 1, [SMOKE_KEYS]
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    if args.no_pg and args.no_redis:
-        p.error("--no-pg and --no-redis leave nothing to measure")
+    if args.no_pg and args.no_redis and args.no_beyond:
+        p.error("--no-pg, --no-redis and --no-beyond leave nothing to measure")
     return args
 
 
@@ -167,6 +177,40 @@ def _redis_part(args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]
     }
 
 
+def _beyond_part(
+    args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]
+) -> dict[str, Any]:
+    """Fleet drift and the Redis Cluster scan; each may fail without stopping the other."""
+    opts = beyond.BeyondOptions.for_run(smoke=args.smoke)
+    out: dict[str, Any] = {"options": opts.to_dict(), "failures": []}
+    measures = (
+        ("fleet_drift", beyond.FLEET, measure_fleet),
+        ("cluster_scan", beyond.CLUSTER, measure_cluster_scan),
+    )
+    for key, name, measure in measures:
+        out[key] = None
+        try:
+            part = measure(ws, opts)
+        except Exception as exc:  # e.g. no redis-cli: the other measurement still counts
+            out["failures"].append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        out[key] = part.to_dict()
+        out["failures"] += part.failures
+    # the servers' versions, when the Postgres or the Redis part did not record them
+    fleet, scan = out["fleet_drift"] or {}, out["cluster_scan"] or {}
+    try:
+        if not machine.get("postgresql") and fleet.get("postgresql"):
+            dump = run_process([client_binary("pg_dump"), "--version"]).stdout.strip()
+            machine["postgresql"], machine["pg_dump"] = fleet["postgresql"], dump
+        if not machine.get("redis") and scan.get("redis"):
+            cli = run_process([redis_cli_binary(), "--version"]).stdout.strip()
+            machine["redis"] = {"server": scan["redis"], "redis_cli": cli, **redis_packages()}
+    except (OSError, ReconcilerError):  # a missing client binary: the figures still stand
+        pass
+    out["derived"] = beyond.derive(out)
+    return out
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.render_only is not None:
@@ -184,10 +228,16 @@ def main(argv: list[str]) -> int:
         parts.append(f"Postgres sizes {args.sizes} ({args.runs} run(s) per figure)")
     if not args.no_redis:
         parts.append(f"Redis sizes {args.redis_sizes}")
+    if not args.no_beyond:
+        o = beyond.BeyondOptions.for_run(smoke=args.smoke)
+        parts.append(
+            f"beyond one server ({o.databases} databases, {o.keys:,} keys, {o.runs} run(s))"
+        )
     console.print("reconciler bench: " + ", ".join(parts))
     sizes: list[dict[str, Any]] = []
     failures: list[str] = []
     redis_results: dict[str, Any] | None = None
+    beyond_results: dict[str, Any] | None = None
     with bench_root() as root:
         ws = Workspace(root, console)
         machine = describe(PROJECT_ROOT)
@@ -203,6 +253,9 @@ def main(argv: list[str]) -> int:
                 failures += redis_results["failures"]
             except Exception as exc:  # e.g. redis-server missing: the Postgres part still counts
                 failures.append(f"Redis: {type(exc).__name__}: {exc}")
+        if not args.no_beyond:
+            beyond_results = _beyond_part(args, ws, machine)
+            failures += beyond_results["failures"]
     machine["load_average_end"] = _loadavg()
     results: dict[str, Any] = {
         "format": 2,
@@ -213,6 +266,7 @@ def main(argv: list[str]) -> int:
             "runs": args.runs,
             "smoke": args.smoke,
             "redis_sizes": [] if args.no_redis else args.redis_sizes,
+            "beyond": not args.no_beyond,
         },
         "machine": machine,
         "targets": {
@@ -223,11 +277,13 @@ def main(argv: list[str]) -> int:
             "redis_plan_vs_bigkeys": report.TARGET_PLAN_VS_BIGKEYS,
             "redis_plan_vs_scan_loop": report.TARGET_PLAN_VS_SCAN,
             "redis_rss_growth": report.TARGET_RSS_GROWTH,
+            "fleet_drift_vs_sequential": beyond.TARGET_FLEET_VS_SEQUENTIAL,
         },
         "sizes": sizes,
         "growth": report.growth(sizes),
         "growth_targets": report.growth_targets(report.growth(sizes)),
         "redis": redis_results,
+        "beyond": beyond_results,
         "failures": failures,
         "ok": not failures,
     }
@@ -239,6 +295,8 @@ def main(argv: list[str]) -> int:
         report.print_table(results, console)
     if redis_results is not None:
         report.print_redis_table(results, console)
+    if beyond_results is not None:
+        beyond.print_table(beyond_results, console)
     if not args.no_write:
         stamp = started.strftime("%Y%m%dT%H%M%SZ")
         path = report.write_json(results, RESULTS_DIR, stamp)

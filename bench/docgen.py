@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import docgen_beyond
 from bench.report import (
     TARGET_CATALOG_QUERIES,
     describe_target,
@@ -34,6 +35,8 @@ def _header(r: dict[str, Any], json_name: str) -> list[str]:
             "Redis figures: "
             + ", ".join(f"{k} run(s) at {_n(int(n))} keys" for n, k in runs.items())
         )
+    if (beyond := docgen_beyond.runs_phrase(r)) is not None:
+        parts.append(beyond)
     return [
         "# Benchmarks",
         "",
@@ -74,6 +77,7 @@ def _summary(r: dict[str, Any]) -> list[str]:
     from bench import docgen_redis
 
     out += docgen_redis.summary(r)
+    out += docgen_beyond.summary(r)
     if r["failures"]:
         out.append(f"- **{len(r['failures'])} failure(s)** — see *Correctness checks* below.")
     else:
@@ -81,6 +85,7 @@ def _summary(r: dict[str, Any]) -> list[str]:
         n += sum(
             len(s["checks"]) + len(s["figures"]) for s in (r.get("redis") or {}).get("sizes", [])
         )
+        n += docgen_beyond.counted(r)
         out.append(
             f"- Every measured command succeeded and gave the right result ({n} checks passed)."
         )
@@ -464,8 +469,10 @@ def _checks(r: dict[str, Any]) -> list[str]:
     from bench import docgen_redis
 
     out += docgen_redis.checks(r)
+    out += docgen_beyond.checks(r)
     prefixes = [f"{s['tables']} tables, " for s in r["sizes"]]
     prefixes += [f"{_n(s['keys'])} keys, " for s in (r.get("redis") or {}).get("sizes", [])]
+    prefixes += docgen_beyond.FAILURE_PREFIXES
     for failure in r["failures"]:
         if not any(failure.startswith(p) for p in prefixes):
             out.append(f"- **FAILED**: {failure}")
@@ -527,12 +534,13 @@ def _remedies(r: dict[str, Any]) -> list[str]:
                 missed.setdefault(key, []).append(
                     f"{_n(size['tables'])} tables: {describe_target(t)}"
                 )
-    if not missed:
+    beyond = docgen_beyond.remedies(r)
+    if not missed and not beyond:
         return []
     out = ["## Targets not met in this run: what it would take", ""]
     for key, figures in missed.items():
         out += [f"- {'; '.join(figures)}. {REMEDIES[key]}"]
-    return [*out, ""]
+    return [*out, *beyond, ""]
 
 
 def render(r: dict[str, Any], json_name: str) -> str:
@@ -544,7 +552,9 @@ def render(r: dict[str, Any], json_name: str) -> str:
         lines += ["## PostgreSQL: results", ""]
         for size in r["sizes"]:
             lines += _size_section(size)
-        lines += _growth(r) + _dominates(r) + _statements(r) + _profile(r) + _remedies(r)
+        lines += _growth(r) + _dominates(r) + _statements(r) + _profile(r)
+    lines += _remedies(r)
     lines += docgen_redis.section(r)
+    lines += docgen_beyond.section(r)
     lines += _checks(r)
     return "\n".join(lines).rstrip() + "\n"

@@ -261,6 +261,10 @@ def target_misses(results: dict[str, Any]) -> list[str]:
                 f"peak RSS of {REDIS_LABELS[key]}, {rss['from']:,} → {rss['to']:,} keys: "
                 f"{X}{g['factor']} (target ≤ {X}{g['target']:.2f})"
             )
+    beyond = (results.get("beyond") or {}).get("derived") or {}
+    for t in (beyond.get("targets") or {}).values():
+        if t["met"] is False:
+            misses.append(f"beyond one server: {describe_target(t)}")
     return misses
 
 

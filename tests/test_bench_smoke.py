@@ -1,11 +1,13 @@
 """`python -m bench --smoke --no-write` runs end to end: every figure measured and checked.
 
-One run covers both parts: Postgres at 20 tables and Redis at 2,000 keys (one repetition each);
-its results JSON is rendered into the benchmarks page, which must show the Redis section.
+One run covers all three parts: Postgres at 20 tables, Redis at 2,000 keys, and beyond one
+server (fleet drift over 4 databases, a Redis Cluster scan of 2,000 keys), one repetition each;
+its results JSON is rendered into the benchmarks page, which must show every part's section.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 import subprocess
@@ -97,3 +99,55 @@ def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
         "- **Redis, 2,000 keys** (`reconciler plan --redis`): plan / redis-cli --bigkeys =" in page
     )
     assert "**FAILED**" not in page
+
+
+def test_bench_smoke_measures_beyond_one_server(smoke: tuple) -> None:
+    _, results = smoke
+    beyond = results["beyond"]
+    assert beyond["failures"] == []
+    fleet, scan = beyond["fleet_drift"], beyond["cluster_scan"]
+    assert fleet["databases"] == 4
+    assert all(c["ok"] for c in fleet["checks"] + scan["checks"]), fleet["checks"] + scan["checks"]
+    for key in ("sequential", "fleet_p4", "fleet_p1", "fleet_p8"):
+        fig = fleet["figures"][key]
+        assert fig["ok"] and fig["runs"] == 1 and fig["median_s"] > 0, (key, fig["errors"])
+    for key in ("single", "cluster"):
+        fig = scan["figures"][key]
+        assert fig["ok"] and fig["runs"] == 1, (key, fig["errors"])
+        assert fig["median_server_cpu_s"] is not None
+    assert scan["keys"] == 2000 and sum(scan["keys_per_primary"].values()) == 2000
+    assert "the cluster's scan reports what the single server's does" in {
+        c["name"] for c in scan["checks"]
+    }
+    d = beyond["derived"]
+    assert d["fleet_p4_vs_sequential"] is not None and d["cluster_vs_single"] is not None
+    t = d["targets"]["fleet_drift_vs_sequential"]
+    assert t["value"] == d["fleet_p4_vs_sequential"] and t["target"] is None  # set for 20 only
+
+
+def test_bench_smoke_renders_the_beyond_section(smoke: tuple) -> None:
+    from bench import docgen
+
+    _, results = smoke
+    page = docgen.render(results, "smoke.json")
+    for heading in (
+        "## Beyond one server: how it was measured",
+        "### Fleet drift: 4 databases of 20 tables",
+        "### Redis Cluster scan: 2,000 keys",
+        "**What this figure means on this machine.**",
+    ):
+        assert heading in page, heading
+    assert "- **Fleet drift, 4 databases of 20 tables**: fleet drift of 4 databases" in page
+    assert "- **Redis Cluster scan, 2,000 keys**: scan_keyspace on 3 primaries took" in page
+
+
+def test_cluster_slot_of_a_key_is_redis_clusters() -> None:
+    """The bench routes keys as Redis Cluster does (values from the cluster specification)."""
+    from bench.beyond_cluster import key_slot
+
+    assert key_slot(b"123456789") == 0x31C3 % 16384  # the CRC16 XMODEM check value
+    assert key_slot(b"somekey") == 11058
+    assert key_slot(b"foo{hash_tag}") == key_slot(b"bar{hash_tag}") == 2515
+    # an empty {} is no hash tag: the whole key is hashed
+    assert key_slot(b"foo{}{bar}") == binascii.crc_hqx(b"foo{}{bar}", 0) % 16384
+    assert key_slot(b"foo{{bar}}zap") == key_slot(b"{bar")  # the first {...}: "{bar"
