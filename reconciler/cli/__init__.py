@@ -85,6 +85,7 @@ def load_commands() -> typer.Typer:
     """The app with every command registered (each module adds its own when imported)."""
     from reconciler.cli import (  # noqa: F401
         commands,
+        deploy_cmds,
         dev_cmds,
         project_cmds,
         redis_cmds,

@@ -1,4 +1,4 @@
-"""validate, plan, apply, rollback, export, gen-ddl."""
+"""validate, plan, apply, rollback, export, gen-ddl, drift."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -19,14 +18,11 @@ from reconciler.cli import app, err_console, out_console
 from reconciler.cli import fleet_view as fv
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.config import setting
-from reconciler.connect import fleet_environment, resolve_pg_url, resolve_targets
+from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
 from reconciler.render.text import render_plan, render_unsupported
-
-if TYPE_CHECKING:
-    from reconciler.check import Report
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -71,7 +67,7 @@ LOCK_TIMEOUT = typer.Option(
 )
 
 
-def _confirm(question: str, auto_approve: bool) -> bool:
+def ask_to_confirm(question: str, auto_approve: bool) -> bool:
     if auto_approve:
         return True
     if not sys.stdin.isatty():
@@ -142,22 +138,17 @@ def plan(
     Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
     """
     if (env := fleet_environment(pg, redis)) is not None:
-        report = api_fleet.plan(
-            env.name,
-            fv.targets_of(env),
+        fv.plan(
+            env,
             schemas,
             out=out,
-            parallel=fv.parallel_of(parallel),
+            parallel=parallel,
+            as_json=as_json,
+            detailed_exitcode=detailed_exitcode,
             drop_mode=drop_mode,
             large_rows=large_rows,
             only=tuple(target or ()),
-            done=fv.announce,
         )
-        fv.render(report, as_json=as_json)
-        if not as_json:
-            fv.distinct_plans(report)
-            fv.plans_written(report)
-        fv.exit_for(report, changes_code=detailed_exitcode)
         return
     fv.refuse_fleet_options(parallel=parallel)
     pg_url, redis_url = resolve_targets(pg, redis)
@@ -242,26 +233,18 @@ def apply(
                 f"Environment {env.name!r} is a fleet: apply plans each database from --schemas "
                 "and rolls the plans out; a saved plan belongs to one database (pass --pg)."
             )
-
-        def confirm_fleet(planned: api_fleet.FleetReport) -> bool:
-            fv.render(planned, as_json=False, stderr=as_json)
-            fv.distinct_plans(planned, stderr=as_json)
-            return _confirm("\nApply these plans to the fleet?", auto_approve)
-
-        report = api_fleet.apply(
-            env.name,
-            fv.targets_of(env),
+        fv.apply(
+            env,
             schemas or Path("schemas"),
             out=out,
-            logs=Path("state/logs"),
             rollout=api_fleet.Rollout(
                 parallel=fv.parallel_of(parallel),
                 canary=int(setting("canary", canary, 0)),
                 continue_on_error=continue_on_error,
             ),
-            confirm=confirm_fleet,
+            as_json=as_json,
+            confirm=partial(ask_to_confirm, auto_approve=auto_approve),
             allow_destructive=allow_destructive,
-            done=fv.announce,
             lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
             timeouts=timeouts,
             drop_mode=drop_mode,
@@ -269,8 +252,6 @@ def apply(
             in_batches=in_batches,
             only=tuple(target or ()),
         )
-        fv.render(report, as_json=as_json)
-        fv.exit_for(report, changes_code=False)
         return
     fv.refuse_fleet_options(
         parallel=parallel, canary=canary, continue_on_error=continue_on_error, json=as_json
@@ -290,7 +271,7 @@ def apply(
         if bar_stop is not None:
             bar_stop()
         render_plan(p.to_dict(), con)
-        return _confirm("\nApply these changes?", auto_approve)
+        return ask_to_confirm("\nApply these changes?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)
     statements = StatementBar() if interactive() else None
@@ -361,7 +342,7 @@ def rollback(
     def confirm(records: list) -> bool:
         for r in records:
             con.print(f"  - revert {r.version}_{r.slug} ({r.change_count} changes)")
-        return _confirm("Roll back these versions?", auto_approve)
+        return ask_to_confirm("Roll back these versions?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)
     done = api.rollback(
@@ -462,15 +443,7 @@ def drift(
     from reconciler.drift import check, write_metrics
 
     if (env := fleet_environment(pg, redis)) is not None:
-        report = api_fleet.drift(
-            env.name, fv.targets_of(env), schemas, parallel=fv.parallel_of(parallel),
-            done=fv.announce,
-        )  # fmt: skip
-        if metrics_file is not None:
-            checks = [(r.target.name, r.detail) for r in report.results]
-            write_metrics(metrics_file, None, fleet=checks)
-        fv.render(report, as_json=as_json)
-        fv.exit_for(report, changes_code=True)
+        fv.drift(env, schemas, parallel=parallel, as_json=as_json, metrics_file=metrics_file)
         return
     fv.refuse_fleet_options(parallel=parallel)
     try:
@@ -494,92 +467,3 @@ def drift(
             con.print("No drift: live matches the desired state and the last recorded apply.")
     if report.drifted:
         raise typer.Exit(ExitCode.CHANGES)
-
-
-@app.command("check")
-def check_cmd(
-    pg: str = PG,
-    schemas: Path = SCHEMAS,
-    plans: Path = typer.Option(Path("plans"), "--plans", help="The plans directory to check."),
-) -> None:
-    """Validate and lint, prove the plans directory intact, and try every pending plan (up,
-    down, up) on a scratch copy of the live schema: exit 0 all sound, 1 otherwise.
-
-    Example: reconciler check --pg postgresql://127.0.0.1/app --schemas schemas --plans plans
-    """
-    from reconciler.check import check
-
-    pg_url = resolve_pg_url(pg)
-    _print_report(check(pg_url, schemas, plans))
-
-
-def _print_report(report: Report) -> None:
-    """One line per finding (ok / FAIL / note) and a summary; exit 1 on any failure."""
-    con = out_console()
-    marks = {True: "[green]ok[/]  ", False: "[red]FAIL[/]", None: "[dim]note[/]"}
-    for f in report.findings:
-        con.print(f"{marks[f.ok]} {f.step:<9} {escape(f.message)}", highlight=False)
-    failures = sum(1 for f in report.findings if f.ok is False)
-    con.print("All checks passed." if report.ok else f"{failures} check(s) failed.")
-    if not report.ok:
-        raise typer.Exit(ExitCode.ERROR)
-
-
-@app.command("rollback-check")
-def rollback_check_cmd(
-    pg: str = PG,
-    schemas: Path = SCHEMAS,
-    prev_ref: str = typer.Option(..., "--prev-ref", help="The git ref of the previous release."),
-) -> None:
-    """Build the schema at the previous release on a scratch database, apply the plan to this
-    one, roll it back and compare: exit 0 when the rollback gives back exactly that schema.
-
-    Example: reconciler rollback-check --pg postgresql://127.0.0.1/app --prev-ref v1.4.0
-    """
-    from reconciler.rollback_check import rollback_check
-
-    pg_url = resolve_pg_url(pg)
-    _print_report(rollback_check(pg_url, schemas, prev_ref))
-
-
-@app.command("backup")
-def backup_cmd(
-    pg: str = PG,
-    redis: str = REDIS,
-    out: Path = typer.Option(Path("backups"), "--out", help="Directory of the backup files."),
-) -> None:
-    """pg_dump -Fc of the database and every Redis key with its value and expiry (plus the
-    server's RDB snapshot when redis-cli is there), under one UTC stamp.
-
-    Example: reconciler backup --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
-    """
-    from reconciler.backup import backup
-
-    pg_url, redis_url = resolve_targets(pg, redis)
-    for path in backup(pg_url, redis_url, out):
-        out_console().print(f"wrote {escape(str(path))}")
-
-
-@app.command("restore")
-def restore_cmd(
-    backup_file: Path = typer.Argument(..., help="A backup's .dump or .redis file (or its stamp)."),
-    pg: str = PG,
-    redis: str = REDIS,
-    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask first."),
-) -> None:
-    """Put a backup back: pg_restore --clean of the database, RESTORE of every Redis key with
-    its expiry (one that has passed since is left out). Replaces what is there.
-
-    Example: reconciler restore backups/20261125120000.dump --auto-approve
-    """
-    from reconciler.backup import backup_files, restore
-
-    files = backup_files(backup_file)
-    pg_url, redis_url = resolve_targets(pg, redis)
-    names = ", ".join(p.name for p in files)
-    if not _confirm(f"Restore {names} over what the servers hold now?", auto_approve):
-        raise typer.Exit(ExitCode.ERROR)
-    wanted_pg = pg_url if any(p.suffix == ".dump" for p in files) else None
-    wanted_redis = redis_url if any(p.suffix == ".redis" for p in files) else None
-    for line in restore(files, wanted_pg, wanted_redis):
-        out_console().print(escape(line))

@@ -1,4 +1,5 @@
-"""plan, apply and drift over a fleet: the options they share, and the rendering of a FleetReport.
+"""plan, apply and drift over a fleet: the options they share, the runs, and the rendering of a
+FleetReport.
 
 The commands in commands.py hand over here when the chosen environment of reconciler.yaml names
 many databases (connect.fleet_environment); the work is reconciler.fleet's. Each target's line
@@ -9,6 +10,7 @@ JSON document to stdout when all have ended.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +130,7 @@ def distinct_plans(report: fleet.FleetReport, *, stderr: bool = False) -> None:
     for members in groups.values():
         names = ", ".join(r.target.name for r in members[:8])
         more = f" and {len(members) - 8} more" if len(members) > 8 else ""
-        con.print(
-            f"\n[bold]{len(members)} database(s)[/]: {escape(names)}{more}", highlight=False
-        )
+        con.print(f"\n[bold]{len(members)} database(s)[/]: {escape(names)}{more}", highlight=False)
         render_plan(members[0].detail.to_dict(), con)
 
 
@@ -151,3 +151,87 @@ def exit_for(report: fleet.FleetReport, *, changes_code: bool) -> None:
         raise typer.Exit(ExitCode.ERROR)
     if changes_code and any(r.status in (fleet.CHANGES, fleet.DRIFT) for r in report.results):
         raise typer.Exit(ExitCode.CHANGES)
+
+
+# ------------------------------------------------------------------------------- the runs
+
+
+def plan(
+    env: Environment,
+    schemas: Path,
+    *,
+    out: Path,
+    parallel: int | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+    **options: Any,
+) -> None:
+    report = fleet.plan(
+        env.name,
+        targets_of(env),
+        schemas,
+        out=out,
+        parallel=parallel_of(parallel),
+        done=announce,
+        **options,
+    )
+    render(report, as_json=as_json)
+    if not as_json:
+        distinct_plans(report)
+        plans_written(report)
+    exit_for(report, changes_code=detailed_exitcode)
+
+
+def apply(
+    env: Environment,
+    schemas: Path,
+    *,
+    out: Path,
+    rollout: fleet.Rollout,
+    as_json: bool,
+    confirm: Callable[[str], bool],
+    **options: Any,
+) -> None:
+    def shown(planned: fleet.FleetReport) -> bool:
+        render(planned, as_json=False, stderr=as_json)  # stdout carries only the JSON
+        distinct_plans(planned, stderr=as_json)
+        return confirm("\nApply these plans to the fleet?")
+
+    report = fleet.apply(
+        env.name,
+        targets_of(env),
+        schemas,
+        out=out,
+        logs=Path("state/logs"),
+        rollout=rollout,
+        confirm=shown,
+        done=announce,
+        **options,
+    )
+    render(report, as_json=as_json)
+    exit_for(report, changes_code=False)
+
+
+def drift(
+    env: Environment,
+    schemas: Path,
+    *,
+    parallel: int | None,
+    as_json: bool,
+    metrics_file: Path | None,
+) -> None:
+    from reconciler.drift import write_metrics
+
+    try:
+        report = fleet.drift(
+            env.name, targets_of(env), schemas, parallel=parallel_of(parallel), done=announce
+        )
+    except Exception:
+        if metrics_file is not None:
+            write_metrics(metrics_file, None)  # the scraper sees the check failing
+        raise
+    if metrics_file is not None:
+        checks = [(r.target.name, r.detail) for r in report.results]
+        write_metrics(metrics_file, None, fleet=checks)
+    render(report, as_json=as_json)
+    exit_for(report, changes_code=True)

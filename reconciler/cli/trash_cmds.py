@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reconciler.cli import app, out_console
-from reconciler.cli.commands import LOCK_TIMEOUT, PG, _confirm
+from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.config import setting
 from reconciler.planner import open_targets
 
@@ -93,7 +93,7 @@ def trash_purge(
             con.print(
                 f"  - reconciler_trash.{escape(e.name)}: {escape(e.kind)} {escape(e.address)}"
             )
-        if not _confirm(
+        if not ask_to_confirm(
             f"Purge these {len(due)} for good? Rollbacks can no longer restore them.", auto_approve
         ):
             con.print("Nothing was purged.")

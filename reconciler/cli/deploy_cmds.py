@@ -1,0 +1,106 @@
+"""check, rollback-check, backup, restore: what runs around a deploy rather than in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.markup import escape
+
+from reconciler.cli import app, out_console
+from reconciler.cli.commands import PG, REDIS, SCHEMAS, ask_to_confirm
+from reconciler.connect import resolve_pg_url, resolve_targets
+from reconciler.errors import ExitCode
+
+if TYPE_CHECKING:
+    from reconciler.check import Report
+
+
+@app.command("check")
+def check_cmd(
+    pg: str = PG,
+    schemas: Path = SCHEMAS,
+    plans: Path = typer.Option(Path("plans"), "--plans", help="The plans directory to check."),
+) -> None:
+    """Validate and lint, prove the plans directory intact, and try every pending plan (up,
+    down, up) on a scratch copy of the live schema: exit 0 all sound, 1 otherwise.
+
+    Example: reconciler check --pg postgresql://127.0.0.1/app --schemas schemas --plans plans
+    """
+    from reconciler.check import check
+
+    pg_url = resolve_pg_url(pg)
+    _print_report(check(pg_url, schemas, plans))
+
+
+def _print_report(report: Report) -> None:
+    """One line per finding (ok / FAIL / note) and a summary; exit 1 on any failure."""
+    con = out_console()
+    marks = {True: "[green]ok[/]  ", False: "[red]FAIL[/]", None: "[dim]note[/]"}
+    for f in report.findings:
+        con.print(f"{marks[f.ok]} {f.step:<9} {escape(f.message)}", highlight=False)
+    failures = sum(1 for f in report.findings if f.ok is False)
+    con.print("All checks passed." if report.ok else f"{failures} check(s) failed.")
+    if not report.ok:
+        raise typer.Exit(ExitCode.ERROR)
+
+
+@app.command("rollback-check")
+def rollback_check_cmd(
+    pg: str = PG,
+    schemas: Path = SCHEMAS,
+    prev_ref: str = typer.Option(..., "--prev-ref", help="The git ref of the previous release."),
+) -> None:
+    """Build the schema at the previous release on a scratch database, apply the plan to this
+    one, roll it back and compare: exit 0 when the rollback gives back exactly that schema.
+
+    Example: reconciler rollback-check --pg postgresql://127.0.0.1/app --prev-ref v1.4.0
+    """
+    from reconciler.rollback_check import rollback_check
+
+    pg_url = resolve_pg_url(pg)
+    _print_report(rollback_check(pg_url, schemas, prev_ref))
+
+
+@app.command("backup")
+def backup_cmd(
+    pg: str = PG,
+    redis: str = REDIS,
+    out: Path = typer.Option(Path("backups"), "--out", help="Directory of the backup files."),
+) -> None:
+    """pg_dump -Fc of the database and every Redis key with its value and expiry (plus the
+    server's RDB snapshot when redis-cli is there), under one UTC stamp.
+
+    Example: reconciler backup --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
+    """
+    from reconciler.backup import backup
+
+    pg_url, redis_url = resolve_targets(pg, redis)
+    for path in backup(pg_url, redis_url, out):
+        out_console().print(f"wrote {escape(str(path))}")
+
+
+@app.command("restore")
+def restore_cmd(
+    backup_file: Path = typer.Argument(..., help="A backup's .dump or .redis file (or its stamp)."),
+    pg: str = PG,
+    redis: str = REDIS,
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask first."),
+) -> None:
+    """Put a backup back: pg_restore --clean of the database, RESTORE of every Redis key with
+    its expiry (one that has passed since is left out). Replaces what is there.
+
+    Example: reconciler restore backups/20261125120000.dump --auto-approve
+    """
+    from reconciler.backup import backup_files, restore
+
+    files = backup_files(backup_file)
+    pg_url, redis_url = resolve_targets(pg, redis)
+    names = ", ".join(p.name for p in files)
+    if not ask_to_confirm(f"Restore {names} over what the servers hold now?", auto_approve):
+        raise typer.Exit(ExitCode.ERROR)
+    wanted_pg = pg_url if any(p.suffix == ".dump" for p in files) else None
+    wanted_redis = redis_url if any(p.suffix == ".redis" for p in files) else None
+    for line in restore(files, wanted_pg, wanted_redis):
+        out_console().print(escape(line))
