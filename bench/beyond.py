@@ -119,13 +119,7 @@ def interleave(
             fig = part.figures[key]
             if fig.errors:
                 continue
-            run, problem = one(rep)
-            if not run.ok:
-                fig.errors.append(run.failure())
-            elif problem is not None:
-                fig.errors.append(f"wrong result: {problem}")
-            else:
-                fig.add(run)
+            fig.record(*one(rep))
     for key, _, _ in figures:
         part.figures[key].load.append(load1())
 

@@ -148,6 +148,18 @@ class Figure:
         self.rss_kib.append(run.peak_rss_kib)
         self.cpu.append(run.cpu_s)
 
+    def record(self, run: ProcessRun, problem: str | None) -> bool:
+        """A checked run: its figures when it ran and gave the right result, else the reason
+        as an error of this figure. Whether it counted."""
+        if not run.ok:
+            self.errors.append(run.failure())
+        elif problem is not None:
+            self.errors.append(f"wrong result: {problem}")
+        else:
+            self.add(run)
+            return True
+        return False
+
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.walls)

@@ -205,13 +205,7 @@ class Bench:
             for fig, (_, one) in zip(figs, figures, strict=True):
                 if fig.errors:
                     continue
-                run, problem = one(rep)
-                if not run.ok:
-                    fig.errors.append(run.failure())
-                elif problem is not None:
-                    fig.errors.append(f"wrong result: {problem}")
-                else:
-                    fig.add(run)
+                fig.record(*one(rep))
         for fig in figs:
             fig.load.append(load1())
         return figs

@@ -83,7 +83,7 @@ def scan_cluster(
     now_ms: int | None,
 ) -> KeyspaceReport:
     """Every primary scanned at once (one thread each), the reports added up."""
-    from reconciler.introspect.redis_keys import scan_node
+    from reconciler.introspect.redis_keys import scan_keyspace
 
     shards = _shards(cluster)
     seen: dict[int, int] = {}  # shard → keys scanned so far, for one running total
@@ -106,7 +106,7 @@ def scan_cluster(
             node = _serving(cluster, shard, fresh=attempt > 0)
             client = cluster.get_redis_connection(node)
             try:
-                return scan_node(
+                return scan_keyspace(
                     client,
                     patterns,
                     batch=batch,

@@ -51,7 +51,6 @@ __all__ = [
     "key_bytes",
     "key_text",
     "scan_keyspace",
-    "scan_node",
 ]
 
 KEY_ENCODING, KEY_ERRORS = "utf-8", "surrogateescape"
@@ -154,12 +153,15 @@ def scan_keyspace(
     match: str | None = None,
     progress: Callable[[int], None] | None = None,
     now_ms: int | None = None,
+    readonly: bool = False,
 ) -> KeyspaceReport:
     """Scan every key (or those matching the glob `match`) once and aggregate per pattern.
 
     `now_ms` fixes the clock TTLs are judged by; by default it is the server's TIME, read with
     every batch. Keys that vanish between SCAN and TYPE are skipped (not counted as scanned).
-    On a Redis Cluster every primary is scanned so, at once (redis_cluster.py)."""
+    On a Redis Cluster every primary is scanned so, at once (redis_cluster.py), each with
+    `readonly`: its connection in READONLY mode, so that a node demoted to a replica by a
+    failover goes on answering."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
     from reconciler.introspect.redis_cluster import is_cluster, scan_cluster
@@ -168,21 +170,6 @@ def scan_keyspace(
         return scan_cluster(
             client, patterns, batch=batch, match=match, progress=progress, now_ms=now_ms
         )
-    return scan_node(client, patterns, batch=batch, match=match, progress=progress, now_ms=now_ms)
-
-
-def scan_node(
-    client: redis.Redis,
-    patterns: Sequence[KeyPattern],
-    *,
-    batch: int = 1000,
-    match: str | None = None,
-    progress: Callable[[int], None] | None = None,
-    now_ms: int | None = None,
-    readonly: bool = False,
-) -> KeyspaceReport:
-    """scan_keyspace on one server. `readonly`: the connection is put in READONLY mode first
-    (a cluster node: reads go on being answered when a failover demotes it to a replica)."""
     try:
         scan = _Scan(client, patterns, batch=batch, match=match, now_ms=now_ms, progress=progress)
         wire = Wire(client)
