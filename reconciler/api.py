@@ -9,12 +9,19 @@ commit, and is reverted step by step if anything after it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from reconciler import desired as desired_mod
+from reconciler.apply.recorded import (
+    ApplyResult,
+    Log,
+    execute,
+    fingerprints,
+    is_server_or_file_error,
+    record,
+)
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
@@ -23,37 +30,22 @@ from reconciler.plan.files import document, file_key, read_plan, sha256, verify_
 from reconciler.planner import (
     LARGE_ROWS,
     Live,
-    Targets,
     check_saved,
     inventory_of,
     make_plan,
     open_targets,
     plan_targets,
     read_live,
-    redis_fingerprint,
     state_for,
     unused_version,
 )
 from reconciler.state.base import ApplyRecord
-
-Log = Callable[[str], None]
 
 
 @dataclass
 class PlanResult:
     plan: Plan
     json_path: Path | None = None
-
-
-@dataclass
-class ApplyResult:
-    plan: Plan
-    applied: bool
-    duration_ms: int = 0
-    statements: int = 0
-    log_path: Path | None = None
-    json_path: Path | None = None
-    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 def _require_target(pg_url: str | None, redis_url: str | None) -> None:
@@ -88,7 +80,7 @@ def plan(
             try:
                 p = unused_version(p, state_for(t))
             except Exception as exc:  # a role that may not read the state plans all the same;
-                if not _is_server_or_file_error(exc):  # a clash is refused at apply
+                if not is_server_or_file_error(exc):  # a clash is refused at apply
                     raise
     if p.empty or out_dir is None:
         return PlanResult(p)
@@ -114,30 +106,6 @@ def check_destructive(p: Plan, allow_destructive: bool) -> None:
             "--allow-destructive.",
             detail="Review the drops in the plan, then re-run with --allow-destructive.",
         )
-
-
-class _RunLog:
-    """A per-run log file under state/logs/, also echoed to the caller's logger."""
-
-    def __init__(self, logs_dir: Path, name: str, echo: Log | None) -> None:
-        logs_dir.mkdir(parents=True, exist_ok=True)
-        self.path = logs_dir / f"{name}.log"
-        self._fh = self.path.open("a", encoding="utf-8")
-        self._echo = echo
-
-    def __call__(self, line: str) -> None:
-        self._fh.write(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {line}\n")
-        self._fh.flush()
-        if self._echo:
-            self._echo(line)
-
-    def close(self) -> None:
-        self._fh.close()
-
-
-def _fingerprints(live: Live) -> str:
-    pg = live.pg.fingerprint() if live.pg is not None else ""
-    return f"{pg}|{redis_fingerprint(live.redis)}"
 
 
 def apply(
@@ -203,12 +171,12 @@ def apply(
 
         def records(after: Live, started: datetime, log_path: Path) -> None:
             state.record_apply(
-                _record(p, "up", before, _fingerprints(after), up, down, started, log_path),
+                record(p, "up", before, fingerprints(after), up, down, started, log_path),
                 inventory_of(after),
             )
 
         names = tuple(p.target.get("redis", {}).get("config", ()))
-        result = _execute(
+        result = execute(
             t,
             state,
             p.up_statements(),
@@ -225,141 +193,6 @@ def apply(
         )
         result.json_path = json_path
         return result
-
-
-def _record(
-    p: Plan,
-    direction: str,
-    before: str,
-    after: str,
-    up: str,
-    down: str,
-    started: datetime,
-    log_path: Path,
-    plan_dict: dict[str, Any] | None = None,
-) -> ApplyRecord:
-    return ApplyRecord(
-        version=p.version,
-        slug=p.slug,
-        direction=direction,
-        status="applied",
-        up_sha256=sha256(up),
-        down_sha256=sha256(down),
-        up_sql=up,
-        down_sql=down,
-        plan=plan_dict if plan_dict is not None else p.to_dict(),
-        desired_hash=p.desired_hash,
-        fingerprint_before=before,
-        fingerprint_after=after,
-        change_count=len(p.changes),
-        log_path=str(log_path),
-        started_at=started,
-        finished_at=datetime.now(UTC),
-    )
-
-
-def _execute(
-    t: Targets,
-    state: Any,
-    steps: list[Step],
-    p: Plan,
-    direction: str,
-    records: Callable[[Live, datetime, Path], None],
-    names: tuple[str, ...],
-    timeouts: Timeouts,
-    logs_dir: Path,
-    echo: Log | None,
-    undo: list[Step] | None = None,
-    in_batches: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> ApplyResult:
-    """Run the steps of every engine and record state; all of it or, on failure, none.
-
-    `undo` reverts a phased Postgres run (online-safe changes) that fails after its first
-    transaction committed."""
-    from_redis = [s for s in steps if s.change.engine == "redis"]
-    from_pg = [s for s in steps if s.change.engine == "pg"]
-    state.ensure()
-    started = datetime.now(UTC)
-    log = _RunLog(logs_dir, f"{p.name}_{direction}", echo)
-    attempt = state.begin_attempt(version=p.version, direction=direction)
-    skipped: list[dict[str, str]] = []
-
-    def finish() -> None:
-        # Inside the Postgres transaction (when there is one): Redis, then the state rows.
-        done = []
-        if from_redis:
-            from reconciler.apply.redis_executor import inverse_steps, run_redis
-
-            check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
-            outcome = run_redis(t.redis, from_redis, log=log, check_lock=check)
-            done, skipped[:] = outcome.done, outcome.skipped
-        try:
-            after = read_live(t, config_names=names, scan=False)
-            records(after, started, log.path)
-            if skipped:
-                state.record_event("redis-skipped", p.version, {"keys": skipped[:1000]})
-            state.finish_attempt(attempt, status="succeeded")
-        except BaseException:
-            if done:
-                log(f"revert {len(done)} Redis steps: recording the state failed")
-                run_redis(t.redis, inverse_steps(done), log=log)
-            raise
-
-    try:
-        log(f"{direction} {p.name}: {len(p.changes)} changes")
-        if t.pg is not None:
-            from reconciler.apply.executor import run_statements
-
-            what = "apply" if direction == "up" else "rollback"
-            from reconciler.apply.locks import lock_budget
-
-            budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
-
-            def batch_done(k: int, n: int) -> None:
-                state.record_event("batch-committed", p.version, {"batch": k, "of": n})
-
-            ran = run_statements(
-                t.pg,
-                from_pg,
-                timeouts=timeouts,
-                log=log,
-                before_commit=finish,
-                what=what,
-                undo=[s for s in undo or () if s.change.engine == "pg"],
-                lock_budget=budget,
-                on_batch=batch_done,
-                progress=progress,
-            )
-            ms, count = ran.duration_ms, ran.statements + len(from_redis)
-        else:
-            finish()
-            ms = int((datetime.now(UTC) - started).total_seconds() * 1000)
-            count = len(from_redis)
-        log(f"committed in {ms} ms")
-    except Exception as exc:
-        log(f"failed: {exc}")
-        _finish_failed(state, attempt, str(exc))
-        raise
-    finally:
-        log.close()
-    return ApplyResult(p, True, ms, count, log.path, None, skipped)
-
-
-def _finish_failed(state: Any, attempt: int, error: str) -> None:
-    # When the connection is gone the attempt row stays 'running' and reads as interrupted.
-    try:
-        state.finish_attempt(attempt, status="failed", error=error)
-    except Exception as exc:  # psycopg.Error (a dead connection), OSError (a file backend)
-        if not _is_server_or_file_error(exc):
-            raise
-
-
-def _is_server_or_file_error(exc: Exception) -> bool:
-    import sys
-
-    psycopg = sys.modules.get("psycopg")  # loaded only when Postgres is a target
-    return isinstance(exc, OSError) or (psycopg is not None and isinstance(exc, psycopg.Error))
 
 
 def rollback(
@@ -399,7 +232,7 @@ def rollback(
             sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
         )
         live = read_live(t, config_names=names, scan=False)
-        if _fingerprints(live) != targets[0].fingerprint_after and not force:
+        if fingerprints(live) != targets[0].fingerprint_after and not force:
             raise StalePlan(
                 f"The target changed since version {targets[0].version} was applied; "
                 "rolling back now could undo changes made since.",
@@ -416,14 +249,14 @@ def rollback(
             inv = inventory_of(after)
             for rec, p in zip(targets, plans, strict=True):
                 was = rec.fingerprint_after or ""
-                now = _fingerprints(after)
-                down = _record(
+                now = fingerprints(after)
+                down = record(
                     p, "down", was, now, rec.up_sql, rec.down_sql, started, log_path, rec.plan
                 )
                 state.mark_rolled_back(rec.version, down, inv)
 
         # Named after the oldest version reverted: the state the target returns to.
-        _execute(
+        execute(
             t,
             state,
             steps,

@@ -1,0 +1,195 @@
+"""Running a plan's steps on every engine and recording it: all of it, or on failure none.
+
+Owns: `execute` (Postgres statements in their transaction, the Redis steps inside its window
+before the commit, the state rows last; a failure reverts the Redis steps done and rolls back
+the rest), the per-run log file (`RunLog`), the ApplyRecord written for a run (`record`), and
+ApplyResult. api.apply and api.rollback call it; what to run and whether to is theirs.
+
+Must not: decide what a plan is, check it against the live target, or ask anybody anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.apply.timeouts import Timeouts
+from reconciler.plan import Plan, Step
+from reconciler.plan.files import sha256
+from reconciler.planner import Live, Targets, read_live, redis_fingerprint
+from reconciler.state.base import ApplyRecord
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    applied: bool
+    duration_ms: int = 0
+    statements: int = 0
+    log_path: Path | None = None
+    json_path: Path | None = None
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+class RunLog:
+    """A per-run log file under state/logs/, also echoed to the caller's logger."""
+
+    def __init__(self, logs_dir: Path, name: str, echo: Log | None) -> None:
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        self.path = logs_dir / f"{name}.log"
+        self._fh = self.path.open("a", encoding="utf-8")
+        self._echo = echo
+
+    def __call__(self, line: str) -> None:
+        self._fh.write(f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {line}\n")
+        self._fh.flush()
+        if self._echo:
+            self._echo(line)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def fingerprints(live: Live) -> str:
+    pg = live.pg.fingerprint() if live.pg is not None else ""
+    return f"{pg}|{redis_fingerprint(live.redis)}"
+
+
+def record(
+    p: Plan,
+    direction: str,
+    before: str,
+    after: str,
+    up: str,
+    down: str,
+    started: datetime,
+    log_path: Path,
+    plan_dict: dict[str, Any] | None = None,
+) -> ApplyRecord:
+    return ApplyRecord(
+        version=p.version,
+        slug=p.slug,
+        direction=direction,
+        status="applied",
+        up_sha256=sha256(up),
+        down_sha256=sha256(down),
+        up_sql=up,
+        down_sql=down,
+        plan=plan_dict if plan_dict is not None else p.to_dict(),
+        desired_hash=p.desired_hash,
+        fingerprint_before=before,
+        fingerprint_after=after,
+        change_count=len(p.changes),
+        log_path=str(log_path),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+    )
+
+
+def execute(
+    t: Targets,
+    state: Any,
+    steps: list[Step],
+    p: Plan,
+    direction: str,
+    records: Callable[[Live, datetime, Path], None],
+    names: tuple[str, ...],
+    timeouts: Timeouts,
+    logs_dir: Path,
+    echo: Log | None,
+    undo: list[Step] | None = None,
+    in_batches: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ApplyResult:
+    """Run the steps of every engine and record state; all of it or, on failure, none.
+
+    `undo` reverts a phased Postgres run (online-safe changes) that fails after its first
+    transaction committed."""
+    from_redis = [s for s in steps if s.change.engine == "redis"]
+    from_pg = [s for s in steps if s.change.engine == "pg"]
+    state.ensure()
+    started = datetime.now(UTC)
+    log = RunLog(logs_dir, f"{p.name}_{direction}", echo)
+    attempt = state.begin_attempt(version=p.version, direction=direction)
+    skipped: list[dict[str, str]] = []
+
+    def finish() -> None:
+        # Inside the Postgres transaction (when there is one): Redis, then the state rows.
+        done = []
+        if from_redis:
+            from reconciler.apply.redis_executor import inverse_steps, run_redis
+
+            check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
+            outcome = run_redis(t.redis, from_redis, log=log, check_lock=check)
+            done, skipped[:] = outcome.done, outcome.skipped
+        try:
+            after = read_live(t, config_names=names, scan=False)
+            records(after, started, log.path)
+            if skipped:
+                state.record_event("redis-skipped", p.version, {"keys": skipped[:1000]})
+            state.finish_attempt(attempt, status="succeeded")
+        except BaseException:
+            if done:
+                log(f"revert {len(done)} Redis steps: recording the state failed")
+                run_redis(t.redis, inverse_steps(done), log=log)
+            raise
+
+    try:
+        log(f"{direction} {p.name}: {len(p.changes)} changes")
+        if t.pg is not None:
+            from reconciler.apply.executor import run_statements
+
+            what = "apply" if direction == "up" else "rollback"
+            from reconciler.apply.locks import lock_budget
+
+            budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
+
+            def batch_done(k: int, n: int) -> None:
+                state.record_event("batch-committed", p.version, {"batch": k, "of": n})
+
+            ran = run_statements(
+                t.pg,
+                from_pg,
+                timeouts=timeouts,
+                log=log,
+                before_commit=finish,
+                what=what,
+                undo=[s for s in undo or () if s.change.engine == "pg"],
+                lock_budget=budget,
+                on_batch=batch_done,
+                progress=progress,
+            )
+            ms, count = ran.duration_ms, ran.statements + len(from_redis)
+        else:
+            finish()
+            ms = int((datetime.now(UTC) - started).total_seconds() * 1000)
+            count = len(from_redis)
+        log(f"committed in {ms} ms")
+    except Exception as exc:
+        log(f"failed: {exc}")
+        finish_failed(state, attempt, str(exc))
+        raise
+    finally:
+        log.close()
+    return ApplyResult(p, True, ms, count, log.path, None, skipped)
+
+
+def finish_failed(state: Any, attempt: int, error: str) -> None:
+    # When the connection is gone the attempt row stays 'running' and reads as interrupted.
+    try:
+        state.finish_attempt(attempt, status="failed", error=error)
+    except Exception as exc:  # psycopg.Error (a dead connection), OSError (a file backend)
+        if not is_server_or_file_error(exc):
+            raise
+
+
+def is_server_or_file_error(exc: Exception) -> bool:
+    import sys
+
+    psycopg = sys.modules.get("psycopg")  # loaded only when Postgres is a target
+    return isinstance(exc, OSError) or (psycopg is not None and isinstance(exc, psycopg.Error))
