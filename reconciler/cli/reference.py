@@ -24,6 +24,11 @@ Where servers come from, and reconciler.yaml: [project.md](project.md).
 | 1 | an error: one sentence on stderr (`--debug` shows the traceback); nothing half-done | all |
 | 2 | changes present / drift found / lock held | `plan --detailed-exitcode`, `drift`, \
 `lock status` |
+
+Over a fleet ([project.md](project.md#fleets-one-schema-many-databases)) the code sums up every
+database: 1 when any database failed, was not started or the run was interrupted; else 2 when
+any has changes (`plan --detailed-exitcode`) or drift; else 0. Each database committed on its
+own: the table (or `--json`) says which did.
 """
 
 
