@@ -326,3 +326,45 @@ def test_ctrl_c_starts_no_more_targets_and_lets_the_running_ones_end():
         fleet.run(items, work, parallel=2, results=results)
     timer.join()
     assert [results[f"t{i}"].status for i in range(6)] == ["applied"] * 2 + ["not started"] * 4
+
+
+def _applied(url: str) -> bool:
+    """Fully applied (schema and its recorded apply) or as it was (neither); never half."""
+    with psycopg.connect(url) as conn:
+        has_table = conn.execute("SELECT to_regclass('public.users') IS NOT NULL").fetchone()[0]
+        recorded = conn.execute("SELECT to_regclass('reconciler.applies') IS NOT NULL").fetchone()
+        count = 0
+        if recorded[0]:
+            count = conn.execute(
+                "SELECT count(*) FROM reconciler.applies WHERE status = 'applied'"
+            ).fetchone()[0]
+    assert has_table == (count == 1), (url, has_table, count)
+    return has_table
+
+
+def test_kill_9_mid_rollout_leaves_each_database_applied_or_as_it_was(project, fleet_urls):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    argv = [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--parallel", "2"]
+    env = {k: v for k, v in os.environ.items() if k not in ("RECONCILER_PG_URL", "DATABASE_URL")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    child = subprocess.Popen(
+        argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(map(_applied, fleet_urls[:4])) < 2:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.communicate()
+    done = [u for u in fleet_urls if _applied(u)]
+    assert 2 <= len(done) < FLEET_SIZE, len(done)  # killed in the middle of the rollout
+    # The next rollout finishes: each lock went with its dead session.
+    r = run_cli("apply", "--auto-approve", "--lock-timeout", "15", "--json", cwd=project)
+    assert r.code == 0, r.text
+    summary = _report(r)["summary"]
+    assert summary.get("ok", 0) == len(done) and summary["applied"] == FLEET_SIZE - len(done)
+    assert all(_applied(u) for u in fleet_urls)
