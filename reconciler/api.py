@@ -9,11 +9,13 @@ commit, and is reverted step by step if anything after it fails.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from reconciler import desired as desired_mod
+from reconciler.apply import outcome, rollback_plan
 from reconciler.apply.recorded import (
     ApplyResult,
     Log,
@@ -25,7 +27,7 @@ from reconciler.apply.recorded import (
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
-from reconciler.plan import Plan, Step
+from reconciler.plan import Plan
 from reconciler.plan.files import document, file_key, read_plan, sha256, verify_files, write_plan
 from reconciler.planner import (
     LARGE_ROWS,
@@ -142,11 +144,16 @@ def apply(
         verify_files(saved, plan_path.parent, direction="down")
     with open_targets(pg_url, redis_url, command="apply", lock_timeout=lock_timeout) as t:
         state = state_for(t)
+        notes = []
+        if (found := outcome.unsettled(state)) is not None:
+            outcome.settle(state, found)
+            notes.append(found.sentence())
         if saved is not None:
             names = tuple(saved.target.get("redis", {}).get("config", ()))
             live = read_live(t, config_names=names, scan=False)
             p, json_path = saved, plan_path
-            if state.exists() and (rec := state.get(p.version)) and rec.status == "applied":
+            rec = state.get(p.version) if state.exists() else None
+            if rec is not None and rec.status == "applied":
                 if rec.slug != p.slug or rec.up_sha256 != sha256(document(p, "up")):
                     raise StalePlan(
                         f"Version {p.version} was already applied, by another plan "
@@ -155,6 +162,8 @@ def apply(
                     )
                 raise Refused(f"Plan {p.name} was already applied; it is not run again.")
             check_saved(p, t, live)
+            if rec is not None:  # rolled back: bring back what that rollback kept
+                p = _restoring(t, state, p, notes)
         else:
             live = read_live(t, want=want, progress=progress)
             p, json_path = make_plan(t, want, live, drop_mode, large_rows, only), None
@@ -192,7 +201,39 @@ def apply(
             progress=statements_done,
         )
         result.json_path = json_path
+        result.notes = notes
         return result
+
+
+def _restoring(t: Any, state: Any, p: Plan, notes: list[str]) -> Plan:
+    """`p`, applied again after a rollback that kept data in the trash, bringing it back."""
+    last_down = next(
+        (r for r in state.history() if r.direction == "down" and r.version == p.version), None
+    )
+    kept = list(last_down.plan.get("kept", ())) if last_down is not None else []
+    if not kept:
+        return p
+    if t.pg is not None:
+        from reconciler import trash
+
+        gone = trash.missing(t.pg, {k["trash"] for k in kept})
+        for k in kept:
+            if k["trash"] in gone:
+                notes.append(
+                    f"{k['address']} comes back empty: its rows were kept in "
+                    f"{trash.TRASH_SCHEMA}.{k['trash']}, which is gone (purged)."
+                )
+    return rollback_plan.with_restores(p, kept)
+
+
+@dataclass
+class RollbackResult:
+    """What a rollback reverted (newest first), what it kept in the trash, and what a user
+    must read besides: the outcome of an earlier run that ended without saying (outcome.py)."""
+
+    done: list[ApplyRecord]
+    plan: Plan | None = None  # the rollback as a plan: reverses, hazards, kept drops
+    notes: list[str] = field(default_factory=list)
 
 
 def rollback(
@@ -205,12 +246,17 @@ def rollback(
     lock_timeout: float = 0.0,
     timeouts: Timeouts = Timeouts(),
     force: bool = False,
-    confirm: Callable[[list[ApplyRecord]], bool] | None = None,
+    allow_destructive: bool = False,
+    confirm: Callable[[Plan, list[ApplyRecord]], bool] | None = None,
     logs_dir: Path = Path("state/logs"),
     echo: Log | None = None,
     in_batches: bool = False,
-) -> list[ApplyRecord]:
-    """Run down files newest first, down to and including `version` (or only the last one)."""
+) -> RollbackResult:
+    """Run down files newest first, down to and including `version` (or only the last one).
+
+    The down steps go through the forward plan's gate (rollback_plan.py): a drop that would
+    take rows or values is refused without `allow_destructive`, and with it keeps them in the
+    trash, whence applying the version again brings them back."""
     _require_target(pg_url, redis_url)
     if bool(version) == bool(last):
         raise InputError("Give exactly one of --version V or --last.")
@@ -218,15 +264,10 @@ def rollback(
         state = state_for(t)
         if not state.exists():
             raise Refused("Nothing to roll back: no apply has been recorded for this target.")
-        applied = [r for r in state.history() if r.direction == "up" and r.status == "applied"]
-        if last:
-            targets = applied[:1]
-        else:
-            targets = [r for r in applied if r.version >= version]
-            if not any(r.version == version for r in applied):
-                raise Refused(f"Version {version} is not an applied version of this target.")
-        if not targets:
-            raise Refused("Nothing to roll back: every recorded apply is already rolled back.")
+        notes, stop = _settle_rollback(state, last=last)
+        if stop:
+            return RollbackResult([], notes=notes)
+        targets = _targets(state, version=version)
         plans = [Plan.from_dict(r.plan) for r in targets]
         names = tuple(
             sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
@@ -238,11 +279,10 @@ def rollback(
                 "rolling back now could undo changes made since.",
                 detail="Inspect with `reconciler plan`, or pass --force to roll back anyway.",
             )
-        steps: list[Step] = []
         for rec, p in zip(targets, plans, strict=True):
             _verify_down(rec, p, plans_dir)
-            steps += p.down_statements()
-        if confirm is not None and not confirm(targets):
+        back, kept = _guarded(t, rollback_plan.invert(plans), live, targets, allow_destructive)
+        if confirm is not None and not confirm(back, targets):
             raise Refused("Rollback cancelled; nothing was changed.")
 
         def records(after: Live, started: datetime, log_path: Path) -> None:
@@ -250,8 +290,10 @@ def rollback(
             for rec, p in zip(targets, plans, strict=True):
                 was = rec.fingerprint_after or ""
                 now = fingerprints(after)
+                mine = [k.to_dict() for k in kept if k.address in {c.address for c in p.changes}]
+                plan_dict = {**rec.plan, "kept": mine} if mine else rec.plan
                 down = record(
-                    p, "down", was, now, rec.up_sql, rec.down_sql, started, log_path, rec.plan
+                    p, "down", was, now, rec.up_sql, rec.down_sql, started, log_path, plan_dict
                 )
                 state.mark_rolled_back(rec.version, down, inv)
 
@@ -259,8 +301,8 @@ def rollback(
         execute(
             t,
             state,
-            steps,
-            plans[-1],
+            back.up_statements(),
+            back,
             "down",
             records,
             names,
@@ -269,7 +311,81 @@ def rollback(
             echo,
             in_batches=in_batches,
         )
-        return targets
+        return RollbackResult(targets, back, notes)
+
+
+def _settle_rollback(state: Any, *, last: bool) -> tuple[list[str], bool]:
+    """Say what became of the newest run if it ended without saying; with --last, stop
+    when going on would revert a version its user did not mean: the one before a rollback
+    that did commit, or the one before an apply that never did."""
+    found = outcome.unsettled(state)
+    if found is None:
+        return [], False
+    outcome.settle(state, found)
+    notes = [found.sentence()]
+    a = found.attempt
+    moved_on = (a.direction == "down" and found.committed) or (
+        a.direction == "up" and not found.committed
+    )
+    if last and moved_on:
+        notes.append(
+            "Nothing else was rolled back: `rollback --last` now would revert an older "
+            "version than that run meant to; run it again if that is what you want."
+        )
+        return notes, True
+    return notes, False
+
+
+def _targets(state: Any, *, version: str | None) -> list[ApplyRecord]:
+    applied = [r for r in state.history() if r.direction == "up" and r.status == "applied"]
+    if version is None:
+        targets = applied[:1]
+    else:
+        targets = [r for r in applied if r.version >= version]
+        if not any(r.version == version for r in applied):
+            rec = state.get(version)
+            if rec is not None and rec.status == "rolled_back":
+                raise Refused(f"Version {version} is already rolled back.")
+            raise Refused(f"Version {version} is not an applied version of this target.")
+    if not targets:
+        raise Refused("Nothing to roll back: every recorded apply is already rolled back.")
+    return targets
+
+
+def _guarded(
+    t: Any, back: Plan, live: Live, targets: list[ApplyRecord], allow_destructive: bool
+) -> tuple[Plan, list[rollback_plan.Kept]]:
+    """`back` with its drops of data refused, or kept in the trash when allowed."""
+    if t.pg is None or live.pg is None:
+        return back, []
+    gone = purged(t.pg, targets)
+    if gone and not allow_destructive:
+        raise Refused(
+            f"Rolling back would bring back {gone[0]} empty: its rows were kept in the "
+            "trash, which `reconciler trash purge` has since removed; refusing without "
+            "--allow-destructive.",
+            detail="Restore them from a backup first, or pass --allow-destructive to roll "
+            "back with the object empty.",
+        )
+    found = rollback_plan.losses(t.pg, back, live.pg)
+    if not found:
+        return back, []
+    if not allow_destructive:
+        what = "; ".join(f"{x.what} holds {x.amount}" for x in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise Refused(
+            f"Rolling back would drop data: {what}{more}; refusing without --allow-destructive.",
+            detail="With --allow-destructive the rows and values are kept in reconciler_trash, "
+            "and applying the version again brings them back.",
+        )
+    if bad := rollback_plan.unkeepable(found, live.pg):
+        raise Refused(
+            f"Rolling back would drop {bad[0].what} holding {bad[0].amount}, which cannot be "
+            "kept in the trash: its table has no primary key to match the values by.",
+            detail="Copy the column out first (or add a primary key), then roll back.",
+        )
+    token = f"rollback|{back.version}|{datetime.now(UTC).isoformat()}"
+    return rollback_plan.keep(back, found, live.pg, token)
 
 
 def _verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:
@@ -285,3 +401,21 @@ def _verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:
                 "(checksum mismatch); refusing to run it.",
                 detail="Restore the file from version control; the recorded copy is in the state.",
             )
+
+
+def purged(conn: Any, targets: list[ApplyRecord]) -> list[str]:
+    """The objects the targets' down steps would bring back from trash tables that are gone:
+    their rows were purged, so the rollback would rebuild them empty."""
+    from reconciler import trash
+
+    refs = {
+        c.address: trash.referenced("\n".join(c.down))
+        for r in targets
+        for c in Plan.from_dict(r.plan).changes
+    }
+    gone = trash.missing(conn, set().union(*refs.values()) if refs else set())
+    return [
+        f"{address} (from {trash.TRASH_SCHEMA}.{', '.join(sorted(names & gone))})"
+        for address, names in refs.items()
+        if names & gone
+    ]

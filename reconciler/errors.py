@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     OK = 0  # success, or nothing to do
     ERROR = 1  # any failure: invalid input, refused apply, lost connection, lint errors
     CHANGES = 2  # plan --detailed-exitcode found changes; drift found drift
+    INTERRUPTED = 130  # Ctrl-C (SIGINT): the sentence says what became of the run
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +73,9 @@ class Refused(ReconcilerError):
 
 class NotSupported(ReconcilerError):
     """A transition Reconciler cannot perform safely; it says so instead of guessing SQL."""
+
+
+class Interrupted(ReconcilerError):
+    """Ctrl-C stopped a run; the summary says what the state shows became of it."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -137,3 +137,44 @@ def purge(conn: psycopg.Connection, older_than: timedelta) -> list[Kept]:
         if gone and not kept(conn):
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {}").format(sql.Identifier(TRASH_SCHEMA)))
     return gone
+
+
+# A trash table named in a plan's SQL: quoted as ident() writes it, or bare.
+_REFERENCE = re.compile(
+    r'"' + TRASH_SCHEMA + r'"\."((?:[^"]|"")+)"|\b' + TRASH_SCHEMA + r"\.([a-z_][a-z0-9_$]*)"
+)
+
+
+def referenced(text: str) -> set[str]:
+    """The trash tables a plan's statements move data back from (or into)."""
+    return {(q.replace('""', '"') if q else bare) for q, bare in _REFERENCE.findall(text)}
+
+
+def missing(conn: psycopg.Connection, names: set[str]) -> set[str]:
+    """Of the trash tables `names`, those that no longer exist (purged, or dropped by hand)."""
+    if not names:
+        return set()
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relnamespace = "
+        "to_regnamespace(%s) AND c.relname = ANY(%s)",
+        (TRASH_SCHEMA, sorted(names)),
+    ).fetchall()
+    return names - {r[0] for r in rows}
+
+
+def restorers(history: list, names: set[str]) -> dict[str, list[str]]:
+    """For each trash table of `names`, the recorded versions that would bring its data
+    back: an applied version whose rollback restores it, or a rolled-back version that a
+    rollback kept it for (applying it again restores it). `history` is newest first."""
+    out: dict[str, list[str]] = {n: [] for n in names}
+    kept_seen: set[str] = set()
+    for rec in history:
+        if rec.direction == "up" and rec.status == "applied":
+            for n in referenced(rec.down_sql) & names:
+                out[n].append(f"{rec.version} (its rollback)")
+        elif rec.direction == "down" and rec.version not in kept_seen:
+            kept_seen.add(rec.version)  # only the newest rollback of a version counts
+            for k in rec.plan.get("kept", ()):
+                if k.get("trash") in names:
+                    out[k["trash"]].append(f"{rec.version} (applying it again)")
+    return {n: v for n, v in out.items() if v}

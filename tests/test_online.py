@@ -216,9 +216,15 @@ def test_a_failing_online_step_undoes_the_committed_part(
     assert _catalog(loaded)["helper_checks"] == 0
     with psycopg.connect(loaded, autocommit=True) as conn:
         invalid = conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone()[0]
-        applied = [r for r in PgState(conn).history() if r.status == "applied"]
+        history = PgState(conn).history()
+    applied = [r for r in history if r.direction == "up" and r.status == "applied"]
     assert invalid == 0, "a half-built index was left behind"
     assert len(applied) == 1, "the failed apply was recorded as applied"
+    # What committed before the failure was recorded as it committed, then as undone.
+    assert [(r.direction, r.status) for r in history[:2]] == [
+        ("down", "applied"),
+        ("up", "rolled_back"),
+    ]
 
 
 class LockHolder(threading.Thread):

@@ -143,7 +143,10 @@ def test_purge_then_rollback_brings_the_objects_back_empty(pg_url, tmp_path):
     assert _cli(tmp_path, "trash", "list", "--pg", pg_url).out.strip() == "The trash is empty."
     assert _rows(pg_url, "SELECT to_regnamespace('reconciler_trash')") == [(None,)]
 
-    back = _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    refused = _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert refused.code == 1 and "trash purge" in refused.err, refused.text
+    back = _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve",
+                "--allow-destructive")  # fmt: skip
     assert back.code == 0, back.text
     assert _rows(pg_url, "SELECT count(*), count(nickname) FROM users") == [(500, 0)]
     assert _rows(pg_url, "SELECT count(*) FROM notes") == [(0,)]

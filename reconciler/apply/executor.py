@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import psycopg
 
@@ -69,14 +70,19 @@ def run_statements(
     what: str = "apply",
     undo: Sequence[Step] = (),
     lock_budget: int | None = None,
-    on_batch: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[int, int, frozenset[int]], None] | None = None,
+    on_undone: Callable[[], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Executed:
     """Execute `steps`; `before_commit` records state in the last transaction.
 
     `lock_budget` cuts the main statements into batches that each lock at most that many
-    relations (apply/locks.py); `on_batch(k, n)` records each batch that committed. `undo`
-    (the plan's down statements) reverts what committed when a later part fails.
+    relations (apply/locks.py). A run of several transactions records what it has done as it
+    goes: `on_batch(k, n, ran)` runs inside batch k's transaction, before its COMMIT, with the
+    ids of the changes whose statements have then run (`ran`), and again, on its own, before
+    each online statement (with that statement's change): so whatever committed is recorded,
+    whenever the process dies. `undo` (the plan's down statements) reverts what committed
+    when a later part fails; `on_undone` records that inside the undo's last transaction.
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -89,19 +95,23 @@ def run_statements(
         run.transaction(main, before_commit)
     else:
         ran: set[int] = set()
+        record = on_batch or (lambda k, n, done: None)
         try:
             for k, chunk in enumerate(chunks, 1):
                 final = k == len(chunks) and not later
-                run.transaction(chunk, before_commit if final else _nothing)
-                ran |= {id(s.change) for s in chunk}
+                done = frozenset(ran | {id(s.change) for s in chunk})
+                last = partial(record, k, len(chunks), done)
+                run.transaction(chunk, before_commit if final else last)
+                ran |= done
                 if not final:
                     log(f"batch {k} of {len(chunks)} committed ({len(chunk)} statements)")
-                    if on_batch is not None:
-                        on_batch(k, len(chunks))
             if later:
                 log(f"first transaction committed; {len(later)} online-safe statement(s) follow")
             for step in (s for s in later if s.phase == ONLINE):
-                ran.add(id(step.change))
+                if id(step.change) not in ran:
+                    # Recorded before it runs: its down (DROP … IF EXISTS) is safe either way.
+                    ran.add(id(step.change))
+                    record(len(chunks), len(chunks), frozenset(ran))
                 run.online(step)
             if later:
                 run.transaction([s for s in later if s.phase == AFTER], before_commit)
@@ -116,7 +126,7 @@ def run_statements(
         except Exception as exc:
             if not ran:
                 raise
-            run.undo([s for s in undo if id(s.change) in ran], exc, lock_budget)
+            run.undo([s for s in undo if id(s.change) in ran], exc, lock_budget, on_undone)
     finished = datetime.now(UTC)
     return Executed(started, finished, int((time.monotonic() - t0) * 1000), run.count)
 
@@ -329,7 +339,13 @@ class _Run:
 
     # --- undo after a partial phased run -----------------------------------------------------
 
-    def undo(self, steps: list[Step], cause: Exception, lock_budget: int | None) -> None:
+    def undo(
+        self,
+        steps: list[Step],
+        cause: Exception,
+        lock_budget: int | None,
+        on_undone: Callable[[], None] | None = None,
+    ) -> None:
         """Revert what committed before the failure; always raises, saying the outcome.
         Without undo statements (a rollback) the committed part stays, and is said to."""
         if isinstance(cause, _Stopped):  # where it failed; the rest is said below
@@ -347,8 +363,8 @@ class _Run:
         self.log(f"undo what had committed: {len(steps)} statement(s)")
         try:
             parts = batches(steps, lock_budget) if lock_budget is not None else [steps]
-            for part in parts:
-                self.transaction(part, _nothing)
+            for k, part in enumerate(parts, 1):
+                self.transaction(part, (on_undone or _nothing) if k == len(parts) else _nothing)
         except ReconcilerError as again:
             raise ReconcilerError(
                 f"{head} Undoing what had committed failed too ({again}); the database is "
@@ -381,7 +397,15 @@ class _Run:
         return _Failed(head, exc.sqlstate, change is not None)
 
 
+DEPENDENT_OBJECTS = "2BP01"  # "cannot drop … because other objects depend on it"
+
+
 def _pg_message(exc: psycopg.Error) -> str:
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag else None
-    return (primary or str(exc)).strip().splitlines()[0]
+    text = (primary or str(exc)).strip().splitlines()[0]
+    detail = getattr(diag, "message_detail", None) if diag else None
+    if exc.sqlstate == DEPENDENT_OBJECTS and detail:
+        # The server names the dependents only in the detail, one per line: say them.
+        return f"{text} ({'; '.join(line.strip() for line in detail.splitlines())})"
+    return text

@@ -11,15 +11,18 @@ Must not: decide what a plan is, check it against the live target, or ask anybod
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler.apply import outcome
+from reconciler.apply.outcome import told
 from reconciler.apply.timeouts import Timeouts
+from reconciler.errors import Interrupted
 from reconciler.plan import Plan, Step
-from reconciler.plan.files import sha256
-from reconciler.planner import Live, Targets, read_live, redis_fingerprint
+from reconciler.plan.files import document, sha256
+from reconciler.planner import Live, Targets, inventory_of, read_live, redis_fingerprint
 from reconciler.state.base import ApplyRecord
 
 Log = Callable[[str], None]
@@ -34,6 +37,8 @@ class ApplyResult:
     log_path: Path | None = None
     json_path: Path | None = None
     skipped: list[dict[str, str]] = field(default_factory=list)
+    attempt: int | None = None  # the attempt row of the run (apply/outcome.py)
+    notes: list[str] = field(default_factory=list)  # what a user should read besides
 
 
 class RunLog:
@@ -117,6 +122,7 @@ def execute(
     log = RunLog(logs_dir, f"{p.name}_{direction}", echo)
     attempt = state.begin_attempt(version=p.version, direction=direction)
     skipped: list[dict[str, str]] = []
+    recorded_part: list[Plan] = []  # the partial apply recorded by the last batch
 
     def finish() -> None:
         # Inside the Postgres transaction (when there is one): Redis, then the state rows.
@@ -149,8 +155,19 @@ def execute(
 
             budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
 
-            def batch_done(k: int, n: int) -> None:
+            def batch_done(k: int, n: int, ran: frozenset[int]) -> None:
+                # Inside batch k's transaction: the changes committed so far are an apply of
+                # their own, recorded (and rollback-able) whenever the process dies.
                 state.record_event("batch-committed", p.version, {"batch": k, "of": n})
+                if direction == "up":
+                    recorded_part[:] = [record_partial(t, state, p, ran, k, n, started, log)]
+
+            def undone() -> None:
+                if recorded_part:  # inside the undo's last transaction
+                    part = recorded_part[0]
+                    after = read_live(t, config_names=names, scan=False)
+                    down = record(part, "down", "", fingerprints(after), "", "", started, log.path)
+                    state.mark_rolled_back(p.version, down, inventory_of(after))
 
             ran = run_statements(
                 t.pg,
@@ -162,6 +179,7 @@ def execute(
                 undo=[s for s in undo or () if s.change.engine == "pg"],
                 lock_budget=budget,
                 on_batch=batch_done,
+                on_undone=undone,
                 progress=progress,
             )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
@@ -169,14 +187,79 @@ def execute(
             finish()
             ms = int((datetime.now(UTC) - started).total_seconds() * 1000)
             count = len(from_redis)
-        log(f"committed in {ms} ms")
     except Exception as exc:
         log(f"failed: {exc}")
         finish_failed(state, attempt, str(exc))
+        log.close()
         raise
+    except KeyboardInterrupt:
+        log("interrupted")
+        log.close()
+        raise Interrupted(interrupted(t, state, attempt, p, direction)) from None
+    # Committed. From here on nothing may call the run failed: a Ctrl-C is told what the
+    # state says (committed), and a failure to note that it was told is left to the next run.
+    try:
+        log(f"committed in {ms} ms")
+        told(state, attempt, p.version)
+    except KeyboardInterrupt:
+        raise Interrupted(interrupted(t, state, attempt, p, direction)) from None
+    except Exception as exc:
+        if not is_server_or_file_error(exc):
+            raise
     finally:
         log.close()
-    return ApplyResult(p, True, ms, count, log.path, None, skipped)
+    return ApplyResult(p, True, ms, count, log.path, None, skipped, attempt)
+
+
+def record_partial(
+    t: Targets,
+    state: Any,
+    p: Plan,
+    ran: frozenset[int],
+    k: int,
+    n: int,
+    started: datetime,
+    log: RunLog,
+) -> Plan:
+    """Record the changes of `p` that have run (ids in `ran`) as an apply of `p.version`
+    marked partial; the next batch's record, or the whole apply's, replaces it."""
+    part = replace(p, changes=tuple(c for c in p.changes if id(c) in ran))
+    after = read_live(t, scan=False)
+    up, down = document(part, "up"), document(part, "down")
+    before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
+    rec = record(part, "up", before, fingerprints(after), up, down, started, log.path)
+    partial = {"batch": k, "of": n, "changes": len(part.changes), "of_changes": len(p.changes)}
+    state.record_apply(replace(rec, plan={**rec.plan, "partial": partial}), inventory_of(after))
+    return part
+
+
+def interrupted(t: Targets, state: Any, attempt: int, p: Plan, direction: str) -> str:
+    """The one sentence for a run stopped by Ctrl-C: what the state says became of it. Read
+    on a connection of its own once the run's own server process has ended, so that a
+    COMMIT in flight has either happened or not."""
+    reader, close = state, (lambda: None)
+    if t.pg is not None and t.pg_url is not None:
+        from reconciler.state.postgres import PgState
+
+        pid = t.pg.info.backend_pid
+        t.pg.close()
+        conn = t.pg_sibling()
+        close = conn.close
+        outcome.wait_gone(conn, pid)
+        reader = PgState(conn)
+    try:
+        attempts = [a for a in reader.attempts(5) if a.id == attempt]
+        if not attempts:
+            return f"Interrupted; the {_verb(direction)} of {p.version} was not recorded."
+        found = outcome.found(reader, attempts[0])
+        outcome.settle(reader, found)
+        return f"Interrupted: {found.sentence()}"
+    finally:
+        close()
+
+
+def _verb(direction: str) -> str:
+    return "apply" if direction == "up" else "rollback"
 
 
 def finish_failed(state: Any, attempt: int, error: str) -> None:

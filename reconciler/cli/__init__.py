@@ -117,12 +117,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            _interrupted()
         err_console().print("Aborted.")
         sys.exit(ExitCode.ERROR)
     except KeyboardInterrupt:
-        err_console().print("Interrupted; an apply in progress was rolled back by the server.")
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # usage errors (click's, vendored or not) and anything unforeseen
         psycopg = sys.modules.get("psycopg")  # loaded only when Postgres was a target
         if psycopg is not None and isinstance(exc, psycopg.Error) and not _debug["on"]:
@@ -139,6 +140,15 @@ def main() -> None:
             "(run with --debug for the traceback)"
         )
         sys.exit(ExitCode.ERROR)
+
+
+def _interrupted() -> None:
+    # Ctrl-C outside an apply or rollback's execution (those say what became of their run
+    # themselves, checked against the state): nothing had been changed yet.
+    err_console().print(
+        "Interrupted; no apply or rollback was running, so no database was changed."
+    )
+    sys.exit(ExitCode.INTERRUPTED)
 
 
 def run() -> None:

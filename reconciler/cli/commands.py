@@ -299,6 +299,7 @@ def apply(
         finally:
             if statements is not None:
                 statements.close()
+    print_notes(result.notes)
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
         return
@@ -330,6 +331,12 @@ def rollback(
     force: bool = typer.Option(
         False, "--force", help="Roll back even though the database changed since the apply."
     ),
+    allow_destructive: bool = typer.Option(
+        False,
+        "--allow-destructive",
+        help="Allow dropping tables and columns that hold rows (they are kept in "
+        "reconciler_trash; applying the version again brings them back).",
+    ),
     lock_timeout: float | None = LOCK_TIMEOUT,
     in_batches: bool = IN_BATCHES,
 ) -> None:
@@ -339,13 +346,16 @@ def rollback(
     """
     con = out_console()
 
-    def confirm(records: list) -> bool:
+    def confirm(back: Plan, records: list) -> bool:
+        con.print("Rolling back:")
         for r in records:
-            con.print(f"  - revert {r.version}_{r.slug} ({r.change_count} changes)")
-        return ask_to_confirm("Roll back these versions?", auto_approve)
+            con.print(f"  - {r.version}_{escape(r.slug)} ({r.change_count} changes)")
+        con.print()
+        render_plan(back.to_dict(), con)
+        return ask_to_confirm("\nRoll back these versions?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)
-    done = api.rollback(
+    result = api.rollback(
         pg_url,
         redis_url=redis_url,
         version=version,
@@ -353,10 +363,20 @@ def rollback(
         plans_dir=plans,
         lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
         force=force,
+        allow_destructive=allow_destructive,
         confirm=confirm,
         in_batches=in_batches,
     )
-    con.print(f"[green]Rolled back[/] {', '.join(r.version for r in done)}.")
+    print_notes(result.notes)
+    if result.done:
+        con.print(f"[green]Rolled back[/] {', '.join(r.version for r in result.done)}.")
+
+
+def print_notes(notes: list[str]) -> None:
+    """What a user must read besides the result (an earlier run's outcome), on stderr."""
+    con = err_console()
+    for note in notes:
+        con.print(f"[yellow]Note:[/] {escape(note)}")
 
 
 @app.command()

@@ -24,6 +24,8 @@ Where servers come from, and reconciler.yaml: [project.md](project.md).
 | 1 | an error: one sentence on stderr (`--debug` shows the traceback); nothing half-done | all |
 | 2 | changes present / drift found / lock held | `plan --detailed-exitcode`, `drift`, \
 `lock status` |
+| 130 | interrupted (Ctrl-C): one sentence says what the state shows became of the run — \
+committed, not committed, or which batches committed | `apply`, `rollback` (and any command) |
 
 Over a fleet ([project.md](project.md#fleets-one-schema-many-databases)) the code sums up every
 database: 1 when any database failed, was not started or the run was interrupted; else 2 when

@@ -16,6 +16,7 @@ from reconciler.cli import app, out_console
 from reconciler.cli.commands import PG, REDIS
 from reconciler.connect import connect_pg, resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError, Refused
+from reconciler.state.base import ApplyRecord
 
 state_app = typer.Typer(help="Inspect what was applied, when and by whom.")
 lock_app = typer.Typer(help="Inspect or break the apply lock.")
@@ -112,6 +113,7 @@ def state_history(
                         "user": r.os_user,
                         "host": r.host,
                         "changes": r.change_count,
+                        **({"partial": r.plan["partial"]} if r.plan.get("partial") else {}),
                     }
                     for r in rows
                 ],
@@ -124,7 +126,7 @@ def state_history(
         table.add_row(
             f"{r.version}_{r.slug}",
             r.direction,
-            r.status,
+            _status(r),
             r.finished_at.strftime("%Y-%m-%d %H:%M:%S"),
             f"{r.os_user}@{r.host}",
             str(r.change_count),
@@ -138,6 +140,13 @@ def state_history(
             f"{a.started_at:%Y-%m-%d %H:%M:%S} by {a.os_user}@{a.host}"
             + (f": {escape(a.error)}" if a.error else "")
         )
+
+
+def _status(r: ApplyRecord) -> str:
+    part = r.plan.get("partial")
+    if not part:
+        return r.status
+    return f"{r.status} (partial: {part['batch']} of {part['of']} batches)"
 
 
 def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | None]:

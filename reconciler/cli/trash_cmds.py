@@ -11,7 +11,7 @@ from rich.table import Table
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.config import setting
-from reconciler.planner import open_targets
+from reconciler.planner import open_targets, state_for
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
 app.add_typer(trash_app, name="trash")
@@ -89,14 +89,31 @@ def trash_purge(
         if not due:
             con.print(f"Nothing in the trash is older than {escape(older_than)}.")
             return
+        state = state_for(t)
+        history = state.history() if state.exists() else []
+        versions = trash.restorers(history, {e.name for e in due})
         for e in due:
             con.print(
                 f"  - reconciler_trash.{escape(e.name)}: {escape(e.kind)} {escape(e.address)}"
             )
+            for v in versions.get(e.name, ()):
+                con.print(f"      version {escape(v)} can then no longer bring its rows back")
         if not ask_to_confirm(
             f"Purge these {len(due)} for good? Rollbacks can no longer restore them.", auto_approve
         ):
             con.print("Nothing was purged.")
             return
         gone = trash.purge(t.pg, age)
+        if state.exists():
+            state.record_event(
+                "trash-purged",
+                None,
+                {"tables": [k.name for k in gone], "versions": versions},
+            )
     con.print(f"[green]Purged[/] {len(gone)} kept table(s).")
+    affected = sorted({v for e in gone for v in versions.get(e.name, ())})
+    if affected:
+        con.print(
+            "[yellow]These recorded versions can no longer restore the purged rows[/] "
+            f"(a rollback of them is refused without --allow-destructive): {', '.join(affected)}."
+        )

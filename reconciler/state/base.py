@@ -178,7 +178,9 @@ class StateBackend(Protocol):
     ) -> None: ...
 
     def record_apply(self, rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]) -> None:
-        """Record an 'up' apply and replace the inventory with `inventory` (address → def)."""
+        """Record an 'up' apply and replace the inventory with `inventory` (address → def).
+        A still-applied row of the version whose plan says 'partial' (the batches of an
+        apply committed so far) is replaced by `rec`; any other applied row refuses it."""
         ...
 
     def mark_rolled_back(

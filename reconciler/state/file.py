@@ -273,6 +273,18 @@ class FileState(JsonStore, StateBackend):
             raise ValueError("record_apply takes an 'up' record with status 'applied'")
         with self._writing():
             live = self._live(rec.version)
+            if live is not None and live[1].get("plan", {}).get("partial"):
+                # The record of the batches committed so far: the same row, grown.
+                apply_id = int(live[1]["id"])
+                self._commit(
+                    {
+                        live[0]: self._apply_doc(rec, apply_id),
+                        self.root / "inventory.json": self._replaced_inventory(
+                            rec.version, inventory
+                        ),
+                    }
+                )
+                return
             if live is not None:
                 found = ApplyRecord(**_decode(live[1]))
                 stamp = found.finished_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

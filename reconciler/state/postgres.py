@@ -333,6 +333,14 @@ class PgState(StateBackend):
             raise ValueError("record_apply takes an 'up' record with status 'applied'")
         self.ensure()
         with self.conn.transaction():
+            # The record of an apply's batches committed so far gives way to the grown one.
+            self.conn.execute(
+                _q(
+                    "DELETE FROM {schema}.applies WHERE version = %s AND direction = 'up'"
+                    " AND status = 'applied' AND plan ? 'partial'"
+                ),
+                (rec.version,),
+            )
             live = self._get(rec.version, applied_only=True)
             if live is not None:
                 stamp = live.finished_at.strftime("%Y-%m-%d %H:%M:%S %Z")

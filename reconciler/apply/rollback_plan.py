@@ -1,0 +1,240 @@
+"""A rollback as a plan of its own: the reverses of what it reverts, with what they destroy.
+
+A rollback runs the recorded down statements of applied versions. Those are written at plan
+time, when a table the plan creates is empty; by the time it is rolled back it may hold rows
+that nobody wants to lose. So a rollback goes through the forward plan's gate: `invert` turns
+the versions to revert into one Plan (each change's down as its up, newest first), `losses`
+reads which of its drops would take rows or values with them (one query for all), and `keep`
+turns those drops into moves to the trash schema, each with a `destructive` hazard that
+api.check_destructive gates behind --allow-destructive like any forward drop.
+
+What was kept is recorded with the rollback ('kept': address, trash table, the statements that
+bring it back), so that applying the same version again (`reconciler apply VERSION`) restores
+the rows instead of creating the table empty: `with_restores`.
+
+Must not: run anything but the read-only count, or decide whether to ask anybody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from reconciler.model.address import Address
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import DESTRUCTIVE, IRREVERSIBLE, Action
+from reconciler.ops.pg_trash import (
+    TRASH_SCHEMA,
+    QuarantineColumn,
+    QuarantineTable,
+    quarantine_key,
+    trash_name,
+)
+from reconciler.plan import Plan, PlannedChange
+
+# Counting stops here: enough to say "at least" without reading a huge table to its end.
+COUNT_LIMIT = 1_000_000
+
+_FLIP = {"create": Action.DROP, "drop": Action.CREATE, "rename": Action.RENAME}
+
+
+def _inverse(c: PlannedChange) -> PlannedChange:
+    action = _FLIP.get(c.action, Action.ALTER)
+    details = tuple(
+        {**d, "old": d.get("new"), "new": d.get("old")} if "old" in d or "new" in d else d
+        for d in c.details
+    )
+    return PlannedChange(
+        address=c.address,
+        action=action.verb,
+        symbol=action.symbol,
+        kind=c.kind,
+        description=f"revert: {c.description}",
+        # A change whose down cannot undo it says so again; its other hazards were the up's.
+        hazards=tuple(h for h in c.hazards if h["code"] == IRREVERSIBLE),
+        details=details,
+        up=c.down,
+        down=c.up,
+        transactional=c.down_transactional,
+        down_transactional=c.transactional,
+        owner=c.owner,
+    )
+
+
+def invert(plans: list[Plan]) -> Plan:
+    """One plan that reverts `plans` (newest first): their changes' reverses, in down order.
+    It carries the oldest version's name: the state the target returns to."""
+    oldest = plans[-1]
+    changes = tuple(_inverse(c) for p in plans for c in reversed(p.changes))
+    return replace(
+        oldest, changes=changes, files={}, findings=(), unsupported=(), live_fingerprint=""
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """Rows of a table, or values of a column, that a rollback's drop would take with it."""
+
+    address: str
+    schema: str
+    table: str
+    column: str | None
+    count: int  # rows, or non-null values; COUNT_LIMIT + 1 means "more than COUNT_LIMIT"
+
+    @property
+    def amount(self) -> str:
+        n = f"more than {COUNT_LIMIT:,}" if self.count > COUNT_LIMIT else f"{self.count:,}"
+        if self.column is None:
+            return f"{n} row{'s' if self.count != 1 else ''}"
+        return f"{n} value{'s' if self.count != 1 else ''}"
+
+    @property
+    def what(self) -> str:
+        if self.column is None:
+            return f"table {self.schema}.{self.table}"
+        return f"column {self.column} of {self.schema}.{self.table}"
+
+
+def _keeps_data(c: PlannedChange) -> bool:
+    # A drop that already moves its object to the trash schema (the down of a restore).
+    marker = f'"{TRASH_SCHEMA}"'
+    return any(marker in s or f"{TRASH_SCHEMA}." in s for s in c.up)
+
+
+def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[str, ...]]]:
+    """The drops of tables and columns that exist live and are not already kept."""
+    out = []
+    for c in p.changes:
+        if c.engine != "pg" or c.action != "drop" or c.kind not in ("table", "column"):
+            continue
+        if _keeps_data(c):
+            continue
+        parts = Address.parse(c.address).parts[2:]
+        table = live.tables.get((parts[0], parts[1]))
+        if table is None or (c.kind == "column" and table.column(parts[2]) is None):
+            continue  # not there now: its drop (IF EXISTS) takes nothing
+        out.append((c, parts))
+    return out
+
+
+def losses(conn: psycopg.Connection, p: Plan, live: PgSnapshot) -> list[Loss]:
+    """What the drops of `p` would take: every table holding rows and every column holding
+    values, counted up to COUNT_LIMIT + 1, in one read-only query."""
+    found = _candidates(p, live)
+    if not found:
+        return []
+    parts = []
+    for i, (_, names) in enumerate(found):
+        where = (
+            sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(names[2]))
+            if len(names) > 2
+            else sql.SQL("")
+        )
+        parts.append(
+            sql.SQL("SELECT {}::int, (SELECT count(*) FROM (SELECT FROM {}{} LIMIT {}) s)").format(
+                sql.Literal(i),
+                sql.Identifier(names[0], names[1]),
+                where,
+                sql.Literal(COUNT_LIMIT + 1),
+            )
+        )
+    with conn.transaction():
+        rows = dict(conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall())
+    out = []
+    for i, (c, names) in enumerate(found):
+        if rows[i]:
+            column = names[2] if len(names) > 2 else None
+            out.append(Loss(c.address, names[0], names[1], column, int(rows[i])))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A drop turned into a move to the trash, and what brings it back."""
+
+    address: str
+    trash: str
+    restore: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "trash": self.trash, "restore": list(self.restore)}
+
+
+def unkeepable(found: list[Loss], live: PgSnapshot) -> list[Loss]:
+    """Columns whose values cannot be kept: their table has no primary key to match them by
+    (or the column is part of it, generated, or an identity that refuses updates)."""
+    out = []
+    for loss in found:
+        if loss.column is None:
+            continue
+        table = live.tables[(loss.schema, loss.table)]
+        column = table.column(loss.column)
+        if column is None or quarantine_key(table, column) is None:
+            out.append(loss)
+    return out
+
+
+def keep(p: Plan, found: list[Loss], live: PgSnapshot, token: str) -> tuple[Plan, list[Kept]]:
+    """`p` with each drop of `found` moving its table, or its column's values, to the trash;
+    each carries a destructive hazard saying how much it holds. `token` makes the trash
+    names of this rollback unique."""
+    by_address = {loss.address: loss for loss in found}
+    kept: list[Kept] = []
+    changes = []
+    for c in p.changes:
+        loss = by_address.get(c.address)
+        if loss is None:
+            changes.append(c)
+            continue
+        table = live.tables[(loss.schema, loss.table)]
+        trash = trash_name(token, loss.schema, loss.table, loss.column or "")
+        if loss.column is None:
+            move: Any = QuarantineTable(table, trash)
+        else:
+            column = table.column(loss.column)
+            key = quarantine_key(table, column) if column is not None else None
+            assert column is not None and key is not None  # unkeepable() was refused first
+            move = QuarantineColumn(loss.schema, loss.table, column, key, trash)
+        restore = tuple(s.sql for s in move.reverse().statements())
+        kept.append(Kept(c.address, trash, restore))
+        hazard = {
+            "code": DESTRUCTIVE,
+            "message": f"drops {loss.what} holding {loss.amount}; they are kept as "
+            f"{TRASH_SCHEMA}.{trash} (applying version {p.version} again brings them back) "
+            "until `reconciler trash purge`",
+        }
+        changes.append(
+            replace(
+                c,
+                up=tuple(s.sql for s in move.statements()),
+                hazards=(*c.hazards, hazard),
+                description=f"{c.description} (kept in {TRASH_SCHEMA})",
+            )
+        )
+    return replace(p, changes=tuple(changes)), kept
+
+
+def with_restores(p: Plan, kept: list[dict[str, Any]]) -> Plan:
+    """`p` (a version applied again after a rollback kept data) restoring what the rollback
+    kept instead of creating it empty. Restores rebuild the object empty should its trash
+    table be gone (purged), as the plain create would."""
+    restores = {k["address"]: tuple(k["restore"]) for k in kept}
+    if not restores:
+        return p
+    changes = tuple(
+        replace(
+            c,
+            up=restores[c.address],
+            description=f"{c.description} (back from {TRASH_SCHEMA})",
+            transactional=True,
+            phases=(),
+            cleanups=(),
+        )
+        if c.address in restores and c.action == "create"
+        else c
+        for c in p.changes
+    )
+    return replace(p, changes=changes)

@@ -1,0 +1,192 @@
+"""Runs stopped by kill -9 or Ctrl-C before, around and after their COMMIT: afterwards the
+database and the state agree, the next run says what became of the stopped one (read from the
+state, not assumed), and `rollback --last` never moves on to a version nobody meant.
+
+A run is held at an exact point by a lock the test takes on one of the state's tables: on
+`reconciler.applies` it waits inside its transaction, before COMMIT (recording the apply or
+rollback); on `reconciler.events` it waits after COMMIT (noting that the outcome was told)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from tests.helpers import run_cli, write_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _table(name: str) -> str:
+    return f"""\
+table: {name}
+columns:
+  - {{name: id, type: uuid, nullable: false, default: gen_random_uuid()}}
+  - {{name: created_at, type: timestamptz, nullable: false, default: now()}}
+  - {{name: updated_at, type: timestamptz, nullable: false, default: now()}}
+primary_key: [id]
+"""
+
+
+def _apply(cwd: Path, pg_url: str, *tables: str) -> None:
+    for name in tables:
+        write_yaml(cwd, f"schemas/tables/{name}.yaml", _table(name))
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=cwd)
+    assert r.code == 0, r.text
+
+
+def _exists(pg_url: str, table: str) -> bool:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
+
+
+def _history(cwd: Path, pg_url: str) -> list[tuple[str, str]]:
+    r = run_cli("state", "history", "--pg", pg_url, "--json", cwd=cwd)
+    return [(a["direction"], a["status"]) for a in json.loads(r.out)]
+
+
+@contextmanager
+def _held(pg_url: str, table: str) -> Iterator[psycopg.Connection]:
+    """`table` locked against writes (reads go on) until the block ends."""
+    conn = psycopg.connect(pg_url)
+    try:
+        conn.execute(f"LOCK TABLE reconciler.{table} IN EXCLUSIVE MODE")
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _start(cwd: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "reconciler", *args, "--auto-approve"]
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _wait_blocked(pg_url: str, proc: subprocess.Popen, command: str) -> None:
+    """Until the run's server process waits for the test's lock."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s "
+                "AND wait_event_type = 'Lock' AND datname = current_database()",
+                (f"reconciler/{command}%",),
+            ).fetchone()
+            if row[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"the {command} never reached the held lock")
+
+
+def _killed(pg_url: str, cwd: Path, table: str, *args: str) -> None:
+    """Run `args`, hold it at `table`, kill -9 it there, and let the server notice."""
+    with _held(pg_url, table):
+        proc = _start(cwd, *args)
+        _wait_blocked(pg_url, proc, args[0])
+        proc.kill()
+        proc.wait(timeout=10)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 15
+        while conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'reconciler/%' "
+            "AND datname = current_database()"
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the killed run's backend never went away"
+            time.sleep(0.02)
+
+
+def test_a_rollback_killed_after_commit_is_said_and_no_older_version_follows(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, "alphas")
+    _apply(tmp_path, pg_url, "betas")
+    _killed(pg_url, tmp_path, "events", "rollback", "--last", "--pg", pg_url)
+    assert not _exists(pg_url, "betas")  # its COMMIT reached the server
+    assert _history(tmp_path, pg_url)[0] == ("down", "applied")
+
+    retry = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert retry.code == 0, retry.text
+    assert "committed before it was interrupted" in retry.err
+    assert "Nothing else was rolled back" in retry.err
+    assert _exists(pg_url, "alphas"), "the retry rolled back an older version"
+    assert [s for d, s in _history(tmp_path, pg_url) if d == "up"] == ["rolled_back", "applied"]
+
+    # Told once: the next one means it.
+    again = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert not _exists(pg_url, "alphas")
+
+
+def test_a_rollback_killed_before_commit_is_said_and_done_again(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, "alphas")
+    _apply(tmp_path, pg_url, "betas")
+    _killed(pg_url, tmp_path, "applies", "rollback", "--last", "--pg", pg_url)
+    assert _exists(pg_url, "betas")  # rolled back by the server
+    retry = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert retry.code == 0, retry.text
+    assert "interrupted before it committed" in retry.err
+    assert not _exists(pg_url, "betas") and _exists(pg_url, "alphas")
+
+
+def test_an_apply_killed_before_commit_is_not_followed_by_rolling_back_the_one_before(
+    pg_url, tmp_path
+):
+    _apply(tmp_path, pg_url, "alphas")
+    write_yaml(tmp_path, "schemas/tables/betas.yaml", _table("betas"))
+    _killed(pg_url, tmp_path, "applies", "apply", "--pg", pg_url, "--schemas", "schemas")
+    assert not _exists(pg_url, "betas")
+    retry = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert retry.code == 0, retry.text
+    assert "interrupted before it committed: nothing of it was applied" in retry.err
+    assert _exists(pg_url, "alphas"), "rolled back the version before the one meant"
+
+
+def _interrupted(pg_url: str, cwd: Path, table: str, *args: str) -> tuple[int, str]:
+    """Run `args`, hold it at `table`, send it SIGINT there; its exit code and stderr."""
+    with _held(pg_url, table):
+        proc = _start(cwd, *args)
+        _wait_blocked(pg_url, proc, args[0])
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err
+
+
+def test_ctrl_c_before_commit_says_nothing_was_applied(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, "alphas")
+    write_yaml(tmp_path, "schemas/tables/betas.yaml", _table("betas"))
+    code, err = _interrupted(pg_url, tmp_path, "applies", "apply", "--pg", pg_url,
+                             "--schemas", "schemas")  # fmt: skip
+    assert code == 130, err
+    assert "Interrupted: The apply of version" in err
+    assert "before it committed: nothing of it was applied" in err
+    assert not _exists(pg_url, "betas")
+    assert _history(tmp_path, pg_url) == [("up", "applied")]
+    # Said once: the next run has nothing to tell.
+    again = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                    cwd=tmp_path)  # fmt: skip
+    assert again.code == 0 and "Note:" not in again.err, again.text
+
+
+def test_ctrl_c_after_commit_says_it_is_applied(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, "alphas")
+    write_yaml(tmp_path, "schemas/tables/betas.yaml", _table("betas"))
+    code, err = _interrupted(pg_url, tmp_path, "events", "apply", "--pg", pg_url,
+                             "--schemas", "schemas")  # fmt: skip
+    assert code == 130, err
+    assert "committed before it was interrupted" in err and "is applied" in err
+    assert _exists(pg_url, "betas")
+    assert _history(tmp_path, pg_url) == [("up", "applied"), ("up", "applied")]
+    again = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                    cwd=tmp_path)  # fmt: skip
+    assert again.code == 0 and "Note:" not in again.err, again.text

@@ -1,0 +1,147 @@
+"""A rollback loses no rows: its drops pass the forward plan's gate and keep data in the
+trash; applying the version again brings it back; a purge that took the kept rows is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+
+from tests.helpers import run_cli, write_yaml
+
+NOTES = """\
+table: notes
+columns:
+  - {name: id, type: uuid, nullable: false, default: gen_random_uuid()}
+  - {name: body, type: text}
+  - {name: created_at, type: timestamptz, nullable: false, default: now()}
+  - {name: updated_at, type: timestamptz, nullable: false, default: now()}
+primary_key: [id]
+"""
+TAG = "  - {name: tag, type: text}\n"
+
+
+def _q(url: str, query: str) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(query)
+        return cur.fetchall() if cur.description else []
+
+
+def _apply(cwd: Path, pg_url: str, text: str) -> str:
+    write_yaml(cwd, "schemas/tables/notes.yaml", text)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=cwd)
+    assert r.code == 0, r.text
+    history = run_cli("state", "history", "--pg", pg_url, "--json", cwd=cwd)
+    return json.loads(history.out)[0]["version"]
+
+
+def _digest(url: str, query: str) -> str:
+    return _q(url, f"SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) FROM ({query}) x")[0][0]
+
+
+def _history(cwd: Path, pg_url: str) -> list[tuple[str, str, str]]:
+    r = run_cli("state", "history", "--pg", pg_url, "--json", cwd=cwd)
+    return [(a["version"], a["direction"], a["status"]) for a in json.loads(r.out)]
+
+
+def test_rollback_of_a_table_holding_rows_is_gated_and_kept(pg_url, tmp_path):
+    version = _apply(tmp_path, pg_url, NOTES)
+    _q(pg_url, "INSERT INTO notes (body) SELECT 'n' || g FROM generate_series(1, 5000) g")
+    rows = _digest(pg_url, "SELECT * FROM notes")
+    history = _history(tmp_path, pg_url)
+
+    refused = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1
+    assert "table public.notes holds 5,000 rows" in refused.err
+    assert "--allow-destructive" in refused.err
+    assert _digest(pg_url, "SELECT * FROM notes") == rows  # nothing touched
+    assert _history(tmp_path, pg_url) == history
+
+    done = run_cli(
+        "rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive", cwd=tmp_path
+    )
+    assert done.code == 0, done.text
+    assert "holding 5,000 rows" in done.out  # the hazard is shown as apply shows it
+    assert _q(pg_url, "SELECT to_regclass('public.notes')")[0][0] is None
+    kept = run_cli("trash", "list", "--pg", pg_url, "--json", cwd=tmp_path)
+    assert [e["object"] for e in json.loads(kept.out)] == ["public.notes"]
+
+    again = run_cli("apply", version, "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert _digest(pg_url, "SELECT * FROM notes") == rows  # back identical
+    assert json.loads(run_cli("trash", "list", "--pg", pg_url, "--json", cwd=tmp_path).out) == []
+    plan = run_cli(
+        "plan", "--pg", pg_url, "--schemas", "schemas", "--detailed-exitcode", cwd=tmp_path
+    )
+    assert plan.code == 0, plan.text
+
+
+def test_rollback_of_a_column_holding_values_is_gated_and_kept(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, NOTES)
+    _q(pg_url, "INSERT INTO notes (body) SELECT 'n' || g FROM generate_series(1, 300) g")
+    version = _apply(tmp_path, pg_url, NOTES.replace("primary_key", TAG + "primary_key"))
+    _q(pg_url, "UPDATE notes SET tag = 't' || length(body) WHERE body LIKE '%1%'")
+    values = _digest(pg_url, "SELECT id, tag FROM notes")
+
+    refused = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1
+    assert "column tag of public.notes holds" in refused.err
+    assert _digest(pg_url, "SELECT id, tag FROM notes") == values
+
+    done = run_cli(
+        "rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive", cwd=tmp_path
+    )
+    assert done.code == 0, done.text
+    columns = _q(
+        pg_url,
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'notes'::regclass "
+        "AND attnum > 0 AND NOT attisdropped",
+    )
+    assert ("tag",) not in columns
+    again = run_cli("apply", version, "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert _digest(pg_url, "SELECT id, tag FROM notes") == values
+
+
+def test_rollback_of_an_empty_table_needs_no_flag(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, NOTES)
+    done = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert done.code == 0, done.text
+    assert _q(pg_url, "SELECT to_regclass('public.notes')")[0][0] is None
+
+
+def test_rollback_after_the_kept_rows_were_purged_is_refused_naming_the_purge(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, NOTES)
+    _q(pg_url, "INSERT INTO notes (body) SELECT 'n' || g FROM generate_series(1, 50) g")
+    write_yaml(tmp_path, "schemas/tables/notes.yaml", "")
+    (tmp_path / "schemas/tables/notes.yaml").unlink()
+    write_yaml(tmp_path, "schemas/tables/keep.yaml", NOTES.replace("notes", "keep"))
+    r = run_cli(
+        "apply",
+        "--pg",
+        pg_url,
+        "--schemas",
+        "schemas",
+        "--auto-approve",
+        "--allow-destructive",
+        cwd=tmp_path,
+    )
+    assert r.code == 0, r.text  # notes dropped, its rows kept in the trash
+    drop_version = _history(tmp_path, pg_url)[0][0]
+
+    purge = run_cli(
+        "trash", "purge", "--older-than", "0s", "--pg", pg_url, "--auto-approve", cwd=tmp_path
+    )
+    assert purge.code == 0, purge.text
+    assert drop_version in purge.text  # the version whose rollback can no longer restore
+
+    refused = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1
+    assert "empty" in refused.err and "trash purge" in refused.err
+    assert _q(pg_url, "SELECT to_regclass('public.notes')")[0][0] is None
+    done = run_cli(
+        "rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive", cwd=tmp_path
+    )
+    assert done.code == 0, done.text
+    assert _q(pg_url, "SELECT count(*) FROM notes")[0][0] == 0
