@@ -1,8 +1,9 @@
 """Redis: config and ACL users compared as values; keys judged against their patterns.
 
-Keys are never "fixed" by deleting or rewriting data: TTL violations become ExpireKeys
-changes, everything else a scan finds (wrong types, oversized values, keys no pattern
-declares) becomes a finding in the plan.
+Keys are never "fixed" by deleting or rewriting data: TTL violations of keys of the pattern's
+type become ExpireKeys changes, everything else a scan finds (wrong types, oversized values, keys
+no pattern declares) becomes a finding in the plan. Every per-key change is made in
+`_key_changes`, behind one rule: a key whose type is not its pattern's is never a step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ import re
 from typing import Any
 
 from reconciler.errors import InputError
-from reconciler.model.redis import AclUser, ConfigParam, KeyspaceReport, RedisSnapshot
+from reconciler.model.redis import (
+    AclUser,
+    ConfigParam,
+    KeyPattern,
+    KeyspaceReport,
+    PatternStats,
+    RedisSnapshot,
+)
 from reconciler.ops.base import Change
 from reconciler.ops.redis import ConfigSet, DeleteAclUser, ExpireKeys, PruneKeys, SetAclUser
 from reconciler.ops.redisproto import quote
@@ -40,16 +48,7 @@ def compare_redis(
     if report is not None:
         for pattern, stats in sorted(report.patterns.items()):
             spec = desired.patterns[pattern]
-            if stats.fixes and spec.ttl is not None:
-                fixes = tuple(sorted(stats.fixes, key=lambda k: k.key))
-                changes.append(ExpireKeys(pattern, spec.ttl, fixes))
-            pruned = [
-                (k, (dumps or {})[k.key])
-                for k in sorted(stats.prune, key=lambda k: k.key)
-                if k.key in (dumps or {})
-            ]
-            if spec.prune and pruned:
-                changes.append(PruneKeys(pattern, tuple(pruned)))
+            changes += _key_changes(spec, stats, dumps or {})
             findings += _pattern_findings(spec.address, stats, spec.type)
         for prefix, count in sorted(report.unmatched.items()):
             findings.append(
@@ -64,6 +63,25 @@ def compare_redis(
     return changes, findings
 
 
+def _key_changes(spec: KeyPattern, stats: PatternStats, dumps: dict[str, bytes]) -> list[Change]:
+    """Every change of one pattern's keys, in the up file and (by reverse) the down file.
+
+    The rule before any step: a key whose type is not the pattern's holds data the pattern does
+    not describe (another feature's key under a shared prefix, a bug's leftovers). Expiring or
+    persisting it could lose that data, so it never gets a TTL step. The one step that may
+    touch it is the deletion a pattern asks for by name (`prune: true`), which is destructive
+    (gated by --allow-destructive) and keeps each value for the down file."""
+    out: list[Change] = []
+    fixes = sorted((k for k in stats.fixes if k.type == spec.type), key=lambda k: k.key)
+    if fixes and spec.ttl is not None:
+        out.append(ExpireKeys(spec.pattern, spec.ttl, tuple(fixes)))
+    doomed = sorted((k for k in stats.prune if k.type != spec.type), key=lambda k: k.key)
+    pruned = [(k, dumps[k.key]) for k in doomed if k.key in dumps]
+    if spec.prune and pruned:
+        out.append(PruneKeys(spec.pattern, tuple(pruned)))
+    return out
+
+
 def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str, Any]]:
     out = []
     if stats.type_mismatches:
@@ -73,7 +91,8 @@ def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str
                 "address": str(address),
                 "kind": "type_mismatch",
                 "count": stats.type_mismatches,
-                "message": f"{stats.type_mismatches} keys are not {want_type} ({got})",
+                "message": f"{stats.type_mismatches} keys are not {want_type} ({got}); "
+                "no TTL step touches them",
                 "examples": [quote(k) for k in stats.mismatch_examples[:3]],
             }
         )

@@ -312,23 +312,27 @@ class _Scan:
             stats.types[kind] = stats.types.get(kind, 0) + 1
             if len(stats.examples) < MAX_EXAMPLES:
                 stats.examples.append(key)
-            pruned = False
-            if kind != entry.type:
+            # A key of another type than its pattern's is not the data the pattern describes:
+            # it is counted (a finding) and never gets a TTL step, so nothing expires or
+            # persists it (reconciler.diff.redis applies the same rule). Only a pattern that
+            # says `prune: true` deletes such keys, behind --allow-destructive, keeping each
+            # value (DUMP) for the down file.
+            ours = kind == entry.type
+            if not ours:
                 stats.type_mismatches += 1
                 if len(stats.mismatch_examples) < MAX_MISMATCH_EXAMPLES:
                     stats.mismatch_examples.append(key)
-                if entry.prune:  # to be deleted, so it needs no EXPIRE
+                if entry.prune:
                     stats.prune.append(KeyFix(key, expiry, kind))
-                    pruned = True
             ttl_ms = entry.ttl_ms
             if ttl_ms is not None:
                 if expiry == -1:
                     stats.without_ttl += 1
-                    if not pruned:
+                    if ours:
                         stats.fixes.append(KeyFix(key, expiry, kind))
                 elif expiry - now > ttl_ms + TTL_TOLERANCE_MS:
                     stats.ttl_above_policy += 1
-                    if not pruned:
+                    if ours:
                         stats.fixes.append(KeyFix(key, expiry, kind))
             if entry.sized:
                 length = entry.max_length is not None and kind in _LENGTH_COMMAND
