@@ -19,6 +19,7 @@ bytes, big endian), key, expiry in Unix milliseconds (8 bytes, signed; -1 none),
 
 from __future__ import annotations
 
+import os
 import struct
 import time
 from collections.abc import Iterator
@@ -38,15 +39,24 @@ def stamp() -> str:
 
 
 def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Path]:
-    """Write the backup files; the paths written, in order."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the backup files; the paths written, in order.
+
+    A backup holds every row and value, secrets included: each file is created readable and
+    writable by its owner only (0600) before any byte goes in, whatever the umask, and a new
+    backup directory is the owner's only (0700)."""
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = stamp()
     while any(out_dir.glob(f"{name}.*")):  # two backups within one second
         name = str(int(name) + 1)
     written = []
     if pg_url:
         path = out_dir / f"{name}.dump"
-        run_client([client_binary("pg_dump"), "-Fc", f"--file={path}", f"--dbname={pg_url}"])
+        os.close(_create_private(path))  # pg_dump then writes into it, keeping its mode
+        try:
+            run_client([client_binary("pg_dump"), "-Fc", f"--file={path}", f"--dbname={pg_url}"])
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         written.append(path)
     if redis_url:
         path = out_dir / f"{name}.redis"
@@ -58,6 +68,18 @@ def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Pat
     return written
 
 
+def _create_private(path: Path) -> int:
+    """A new, empty file at `path` with mode 0600 (never an existing one); its descriptor."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ReconcilerError(f"{path} exists already; a backup never overwrites a file.") from None
+    # The mode given to open() is narrowed by the umask, never widened: only a umask that
+    # takes the owner's own rights could leave less than 0600, and fchmod restores exactly that.
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 def _rdb(redis_url: str, path: Path) -> Path | None:
     """The server's RDB snapshot (redis-cli --rdb); none of a cluster, whose keyspace no one
     node's snapshot holds (the .redis file has every primary's keys)."""
@@ -67,26 +89,46 @@ def _rdb(redis_url: str, path: Path) -> Path | None:
     cli = shutil.which("redis-cli")
     if cli is None:
         return None
+    url, env = _cli_target(redis_url)
     info = subprocess.run(
-        [cli, "-u", redis_url, "INFO", "cluster"], capture_output=True, text=True, check=False
+        [cli, "-u", url, "INFO", "cluster"], capture_output=True, text=True, check=False, env=env
     )
     if "cluster_enabled:1" in info.stdout:
         return None
-    r = subprocess.run([cli, "-u", redis_url, "--rdb", str(path)], capture_output=True, check=False)
-    return path if r.returncode == 0 and path.exists() else None
+    os.close(_create_private(path))  # redis-cli writes into it, keeping its mode
+    argv = [cli, "-u", url, "--rdb", str(path)]
+    r = subprocess.run(argv, capture_output=True, check=False, env=env)
+    if r.returncode == 0 and path.stat().st_size > 0:
+        return path
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _cli_target(redis_url: str) -> tuple[str, dict[str, str]]:
+    """The URL for `redis-cli -u` without its password, and an environment giving the password
+    in REDISCLI_AUTH instead: a command line is readable by every user of the machine (ps)."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(redis_url)
+    if parts.password is None:
+        return redis_url, dict(os.environ)
+    user = f"{parts.username}@" if parts.username else ""
+    netloc = user + parts.netloc.rpartition("@")[2]
+    url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url, {**os.environ, "REDISCLI_AUTH": unquote(parts.password)}
 
 
 def dump_keys(redis_url: str, path: Path) -> int:
     """Every key of the database with its value and expiry into `path`; the number of keys."""
+    from reconciler.introspect.redis import connect_redis
     from reconciler.introspect.redis_cluster import primary_clients
     from reconciler.introspect.redis_keys import uses_pttl
-    from reconciler.introspect.redis_server import connect_redis
 
     client = connect_redis(redis_url, command="backup")
     count = 0
     tmp = path.with_name(path.name + ".part")
     try:
-        with tmp.open("wb") as out:
+        with os.fdopen(_create_private(tmp), "wb") as out:
             out.write(MAGIC)
             for node in primary_clients(client):  # a cluster: every primary's keys
                 relative = uses_pttl(node)  # a server before 7.0 has no PEXPIRETIME
@@ -173,7 +215,7 @@ def restore_keys(redis_url: str, path: Path) -> tuple[int, int]:
     """RESTORE every key (REPLACE, with its absolute expiry); (restored, already expired)."""
     import redis
 
-    from reconciler.introspect.redis_server import connect_redis
+    from reconciler.introspect.redis import connect_redis
 
     client = connect_redis(redis_url, command="restore")
     restored = expired = 0

@@ -8,11 +8,12 @@ chosen environment of reconciler.yaml (config.py), then the embedded dev servers
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
-from reconciler.errors import ConnectionFailed, InputError
+from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
 
 if TYPE_CHECKING:
     import psycopg
@@ -20,23 +21,146 @@ if TYPE_CHECKING:
     from reconciler.config import Environment
 
 
-def redact(url: str) -> str:
-    """The URL with any password replaced by `***` (also a `password=` query parameter)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        creds, host = netloc.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in creds else f"{user}@{host}"
-    query = "&".join(
-        "password=***" if q.lower().startswith("password=") else q
-        for q in parts.query.split("&")
-        if q
+# Keywords whose values are secrets, in libpq key=value strings and in URL query parameters
+# (libpq's `password` and `sslpassword`; redis-py reads `password` from the query too).
+SECRET_KEYS = frozenset({"password", "sslpassword"})
+# Variables whose values the client libraries send as passwords: never echoed either.
+SECRET_VARIABLES = ("PGPASSWORD", "REDISCLI_AUTH")
+# A value shorter than this cannot be told apart from ordinary words of a message.
+_MIN_SCRUB = 4
+HIDDEN = "***"
+
+# One `key = value` pair of a libpq connection string: a value is single-quoted (with backslash
+# escapes; an unterminated quote runs to the end) or runs to the next blank. Anything else is a
+# stray word, which libpq refuses and which may be the rest of a password typed with a blank.
+_PAIR = re.compile(
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*"
+    r"(?P<value>'(?:\\.|[^'\\])*(?:'|\\?\Z)|(?:\\.|[^\s\\])*\\?)"
+    r"|(?P<stray>\S+)"
+)
+# `password=` / `sslpassword=` as a URL query parameter, in any case.
+_SECRET_PARAMETER = re.compile(r"(?P<head>[?&;](?:ssl)?password=)(?P<value>[^&#]*)", re.I)
+
+
+def redact(target: str) -> str:
+    """The connection target with every secret replaced by `***`: the password of a URL's
+    user info, `password=` / `sslpassword=` query parameters and key=value pairs (quoted or
+    not), words libpq could not parse, and the values of PGPASSWORD and REDISCLI_AUTH."""
+    return _redacted(target)[0]
+
+
+def scrub(text: str, *targets: str | None) -> str:
+    """`text` (a driver's message) with every secret of `targets` hidden, in the spellings a
+    message may use: as written, percent-decoded, and the targets themselves redacted."""
+    secrets: set[str] = set(_variable_secrets())
+    for target in targets:
+        if target:
+            text = text.replace(target, redact(target))
+            secrets.update(_redacted(target)[1])
+    for secret in sorted(secrets, key=len, reverse=True):  # longest first: no partial leftovers
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
+def server_address(target: str) -> str:
+    """Where a URL points, without user, password, database or options: `redis://host:port`."""
+    safe = redact(target)  # parsed only once redacted: nothing of a password can come out
+    scheme, sep, rest = safe.partition("://")
+    if not sep:
+        return safe
+    if scheme == "unix":
+        return f"unix://{urlsplit(safe).path}"
+    return f"{scheme}://{re.split(r'[/?#]', rest.rpartition('@')[2], maxsplit=1)[0]}"
+
+
+def _variable_secrets() -> list[str]:
+    return [v for name in SECRET_VARIABLES if len(v := os.environ.get(name, "")) >= _MIN_SCRUB]
+
+
+def _redacted(target: str) -> tuple[str, list[str]]:
+    """(the target redacted, the secret substrings it held, raw and percent-decoded)."""
+    if "://" in target:
+        text, found = _redacted_url(target)
+    elif "=" in target:
+        text, found = _redacted_pairs(target)
+    else:
+        text, found = target, []
+    for secret in _variable_secrets():
+        text = text.replace(secret, HIDDEN)
+    found = [f for f in found if f]
+    return text, found + [unquote(f) for f in found]
+
+
+def _redacted_url(url: str) -> tuple[str, list[str]]:
+    scheme, _, rest = url.partition("://")
+    found: list[str] = []
+
+    def hide_parameter(m: re.Match[str]) -> str:
+        found.append(m.group("value"))
+        return f"{m.group('head')}{HIDDEN}"
+
+    rest = _SECRET_PARAMETER.sub(hide_parameter, rest)
+    # The user info ends at the last '@': a password may hold '@', '/' or '?' unencoded, and
+    # hiding too much of an odd URL is better than showing part of a password.
+    creds, at, host = rest.rpartition("@")
+    user, colon, password = creds.partition(":")
+    if at and colon:
+        # Also its pieces: a parser that split the URL elsewhere may echo one of them.
+        found += [password, *(w for w in re.split(r"[/?#@:]", password) if len(w) >= _MIN_SCRUB)]
+        rest = f"{user}:{HIDDEN}@{host}"
+    return f"{scheme}://{rest}", found
+
+
+def _redacted_pairs(conninfo: str) -> tuple[str, list[str]]:
+    found: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        if m.group("stray") is not None:
+            found.append(m.group("stray"))
+            return HIDDEN
+        key, value = m.group("key"), m.group("value")
+        if key.lower() not in SECRET_KEYS:
+            return m.group(0)
+        found.append(value)
+        if value.startswith("'"):  # also as libpq reads it: unquoted, escapes resolved
+            found.append(re.sub(r"\\(.)", r"\1", value[1:].removesuffix("'")))
+        return f"{key}={HIDDEN}"
+
+    return _PAIR.sub(hide, conninfo), found
+
+
+def redis_refusal(url: str, exc: BaseException | None) -> ConnectionFailed | None:
+    """The one sentence for a Redis server that refused to authenticate this client (`exc`,
+    the driver's error), or None for any other failure. The driver's own words (HELLO, NOAUTH,
+    WRONGPASS) say less than where the password goes, and never name it."""
+    import redis  # only here: a PostgreSQL-only run never loads the Redis driver
+
+    refused = isinstance(
+        exc, redis.AuthenticationError | redis.AuthenticationWrongNumberOfArgsError
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    if not refused and isinstance(exc, redis.ResponseError):
+        refused = str(exc).startswith(("NOAUTH", "WRONGPASS"))
+    if not refused:
+        return None
+    where = server_address(url)
+    if not _redacted(url)[1]:
+        return ConnectionFailed(
+            f"The Redis server at {where} needs a password: put it in the URL "
+            "(redis://:PASSWORD@host:port) or in RECONCILER_REDIS_URL."
+        )
+    return ConnectionFailed(
+        f"The Redis server at {where} refused the password in {redact(url)} (a wrong password, "
+        "or a user it does not know or has disabled): correct it in the URL or in "
+        "RECONCILER_REDIS_URL."
+    )
+
+
+def hide_secrets(error: ReconcilerError, *targets: str | None) -> ReconcilerError:
+    """`error` with every secret of `targets` scrubbed from its summary and detail."""
+    error.summary = scrub(error.summary, *targets)
+    error.detail = None if error.detail is None else scrub(error.detail, *targets)
+    error.args = (error.summary,)
+    return error
 
 
 def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | None, str | None]:
@@ -115,8 +239,9 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
         )
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        # libpq messages can echo the connection string; never pass a password through.
-        reason = reason.replace(url, redact(url))
+        # libpq messages can echo the connection string or a word of it it could not parse
+        # (`missing "=" after "…"`, `invalid port number: "…"`): never pass a password through.
+        reason = scrub(reason, url)
         raise ConnectionFailed(
             f"Cannot connect to PostgreSQL at {redact(url)}: {reason}",
             detail="Check the URL, that the server runs, and that it accepts this user.",

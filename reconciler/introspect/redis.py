@@ -8,11 +8,18 @@ The import path for Redis introspection; the work is done, one concept per modul
   how keys are spelled in Python (`key_text`, `key_bytes`, `cli_quote`);
 - redis_wire.py: packed commands and hiredis replies on one pooled connection, for the scan.
 
-Must not: hold code of its own. Anything new goes to the module that owns its concept.
+Must not: hold code of its own, but for `connect_redis`, which is redis_server's, its
+failures told without any secret (reconciler.connect). Anything new goes to the module that
+owns its concept.
 """
 
 from __future__ import annotations
 
+import redis
+
+from reconciler.connect import hide_secrets, redis_refusal
+from reconciler.errors import ReconcilerError
+from reconciler.introspect import redis_server
 from reconciler.introspect.redis_keys import (
     KEY_ENCODING,
     KEY_ERRORS,
@@ -33,7 +40,6 @@ from reconciler.introspect.redis_server import (
     PROBE_USER_PREFIX,
     SOCKET_TIMEOUT_S,
     canonical_acl,
-    connect_redis,
     read_acl,
     read_config,
 )
@@ -60,3 +66,13 @@ __all__ = [
     "read_config",
     "scan_keyspace",
 ]
+
+
+def connect_redis(url: str, *, command: str) -> redis.Redis:
+    """redis_server.connect_redis, whose failure is one sentence without any password in it:
+    a server refusing to authenticate says where the password goes (or that it was wrong)."""
+    try:
+        return redis_server.connect_redis(url, command=command)
+    except ReconcilerError as failure:
+        # The driver's error, kept as the context by connect_redis's `raise … from None`.
+        raise redis_refusal(url, failure.__context__) or hide_secrets(failure, url) from None
