@@ -121,10 +121,19 @@ def state_history(
             )
         )
         return
-    table = Table("version", "direction", "status", "finished", "by", "changes", "ms")
+    table = Table()
+    # The version is what `rollback --version` takes and the status what a person acts on:
+    # neither is ever cut; the slug and the rest wrap instead.
+    table.add_column("version", no_wrap=True, min_width=14)
+    table.add_column("plan")
+    table.add_column("direction")
+    table.add_column("status", no_wrap=True)
+    for name in ("finished", "by", "changes", "ms"):
+        table.add_column(name)
     for r in rows:
         table.add_row(
-            f"{r.version}_{r.slug}",
+            r.version,
+            r.slug,
             r.direction,
             _status(r),
             r.finished_at.strftime("%Y-%m-%d %H:%M:%S"),
