@@ -99,6 +99,85 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Data safety: each guarantee in one line, and the test (tests/safety/) that proves it on real
+# servers through the CLI. tests/safety/test_guarantees.py checks every test named here exists.
+GUARANTEES: tuple[tuple[str, str], ...] = (
+    (
+        "A rollback that would drop a table holding rows is refused without "
+        "`--allow-destructive`; with it the rows go to `reconciler_trash`, and applying the "
+        "version again brings them back identical.",
+        "test_rollback_data.py::test_rollback_of_a_table_holding_rows_is_gated_and_kept",
+    ),
+    (
+        "The same for a column holding values (kept with the table's primary key).",
+        "test_rollback_data.py::test_rollback_of_a_column_holding_values_is_gated_and_kept",
+    ),
+    (
+        "A rollback that would bring back empty what `trash purge` removed is refused without "
+        "`--allow-destructive`, naming the purge; the purge names the versions it affects.",
+        "test_rollback_data.py::"
+        "test_rollback_after_the_kept_rows_were_purged_is_refused_naming_the_purge",
+    ),
+    (
+        "A rollback killed after its COMMIT is said by the next run, and `rollback --last` "
+        "does not move on to the version before.",
+        "test_interrupted.py::"
+        "test_a_rollback_killed_after_commit_is_said_and_no_older_version_follows",
+    ),
+    (
+        "A rollback killed before its COMMIT changed nothing; the next run says so and does it.",
+        "test_interrupted.py::test_a_rollback_killed_before_commit_is_said_and_done_again",
+    ),
+    (
+        "An apply killed before its COMMIT is said; `rollback --last` then does not revert the "
+        "version before it.",
+        "test_interrupted.py::"
+        "test_an_apply_killed_before_commit_is_not_followed_by_rolling_back_the_one_before",
+    ),
+    (
+        "Ctrl-C exits 130 with one sentence read from the state: nothing applied before COMMIT, "
+        "applied after it.",
+        "test_interrupted.py::test_ctrl_c_before_commit_says_nothing_was_applied, "
+        "test_interrupted.py::test_ctrl_c_after_commit_says_it_is_applied",
+    ),
+    (
+        "An apply in batches stopped between batches (kill -9 or Ctrl-C) is a recorded partial "
+        "apply; rollback undoes exactly its committed batches.",
+        "test_batches.py::test_kill_9_between_batches_leaves_a_recorded_partial_apply, "
+        "test_batches.py::test_ctrl_c_between_batches_says_which_committed",
+    ),
+    (
+        "A Redis key whose type is not its pattern's gets no TTL step in either plan file; "
+        "apply and rollback leave its value and expiry exactly as they were.",
+        "test_redis_wrong_type.py::test_wrong_type_keys_are_findings_that_no_step_touches",
+    ),
+    (
+        "No password is printed, whatever form the URL takes (URL, key=value, query "
+        "parameter, PGPASSWORD); a Redis that needs one says so in a sentence; backups are "
+        "created 0600.",
+        "test_secrets.py::test_postgres_passwords_in_every_form_stay_hidden, "
+        "test_secrets.py::test_a_redis_that_needs_a_password_gets_one_sentence, "
+        "test_secrets.py::test_backups_are_created_readable_by_their_owner_only",
+    ),
+)
+
+
+def render_guarantees() -> list[str]:
+    lines = [
+        "## Data safety",
+        "",
+        "Each line is a guarantee, and the test of `tests/safety/` that proves it against real "
+        "servers through the CLI (`make test` runs them all).",
+        "",
+        "| guarantee | proved by |",
+        "|---|---|",
+    ]
+    for claim, tests in GUARANTEES:
+        names = ", ".join(f"`{t.strip()}`" for t in tests.split(","))
+        lines.append(f"| {claim} | {names} |")
+    return [*lines, ""]
+
+
 def render(doc: dict) -> str:
     scenarios = doc["scenarios"]
     lines = [
@@ -123,7 +202,7 @@ def render(doc: dict) -> str:
                 f"{outcome} ({n})" for outcome, n in sorted(entry["outcomes"].items())
             )
             lines.append(f"| {family} | {name} | {entry['trials']} | {counts} |")
-    lines += ["", "## The families", ""]
+    lines += ["", *render_guarantees(), "## The families", ""]
     for family, (path, attacks, found) in FAMILIES.items():
         lines.append(f"**{family}** (`tests/reliability/{path}`). {attacks}")
         if found:
