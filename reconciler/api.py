@@ -373,16 +373,12 @@ def _guarded(
     if not allow_destructive:
         what = "; ".join(f"{x.what} holds {x.amount}" for x in found[:5])
         more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        lost = [x.what for x in found if not rollback_plan.keepable(x, live.pg)]
         raise Refused(
             f"Rolling back would drop data: {what}{more}; refusing without --allow-destructive.",
             detail="With --allow-destructive the rows and values are kept in reconciler_trash, "
-            "and applying the version again brings them back.",
-        )
-    if bad := rollback_plan.unkeepable(found, live.pg):
-        raise Refused(
-            f"Rolling back would drop {bad[0].what} holding {bad[0].amount}, which cannot be "
-            "kept in the trash: its table has no primary key to match the values by.",
-            detail="Copy the column out first (or add a primary key), then roll back.",
+            "and applying the version again brings them back"
+            + (f", except those of {', '.join(lost)}, which cannot be kept." if lost else "."),
         )
     token = f"rollback|{back.version}|{datetime.now(UTC).isoformat()}"
     return rollback_plan.keep(back, found, live.pg, token)

@@ -163,24 +163,29 @@ class Kept:
         return {"address": self.address, "trash": self.trash, "restore": list(self.restore)}
 
 
-def unkeepable(found: list[Loss], live: PgSnapshot) -> list[Loss]:
-    """Columns whose values cannot be kept: their table has no primary key to match them by
-    (or the column is part of it, generated, or an identity that refuses updates)."""
-    out = []
-    for loss in found:
-        if loss.column is None:
-            continue
-        table = live.tables[(loss.schema, loss.table)]
-        column = table.column(loss.column)
-        if column is None or quarantine_key(table, column) is None:
-            out.append(loss)
-    return out
+def _keeper(loss: Loss, live: PgSnapshot, trash: str) -> Any:
+    """The change that keeps what `loss` would take, or None when it cannot be kept: a table
+    in a partition or inheritance tree (not movable on its own), a column without a key to
+    match its values by (no primary key, or the column is in it, generated, or an identity
+    that refuses updates). The same rule as a forward plan's drops (diff/tables.py)."""
+    table = live.tables[(loss.schema, loss.table)]
+    if loss.column is None:
+        return QuarantineTable(table, trash) if live.standalone(table) else None
+    column = table.column(loss.column)
+    key = quarantine_key(table, column) if column is not None else None
+    if column is None or key is None:
+        return None
+    return QuarantineColumn(loss.schema, loss.table, column, key, trash)
+
+
+def keepable(loss: Loss, live: PgSnapshot) -> bool:
+    return _keeper(loss, live, "") is not None
 
 
 def keep(p: Plan, found: list[Loss], live: PgSnapshot, token: str) -> tuple[Plan, list[Kept]]:
-    """`p` with each drop of `found` moving its table, or its column's values, to the trash;
-    each carries a destructive hazard saying how much it holds. `token` makes the trash
-    names of this rollback unique."""
+    """`p` with each drop of `found` moving its table, or its column's values, to the trash
+    where it can (else dropping them, said so); each carries a destructive hazard saying how
+    much it holds. `token` makes the trash names of this rollback unique."""
     by_address = {loss.address: loss for loss in found}
     kept: list[Kept] = []
     changes = []
@@ -189,15 +194,16 @@ def keep(p: Plan, found: list[Loss], live: PgSnapshot, token: str) -> tuple[Plan
         if loss is None:
             changes.append(c)
             continue
-        table = live.tables[(loss.schema, loss.table)]
         trash = trash_name(token, loss.schema, loss.table, loss.column or "")
-        if loss.column is None:
-            move: Any = QuarantineTable(table, trash)
-        else:
-            column = table.column(loss.column)
-            key = quarantine_key(table, column) if column is not None else None
-            assert column is not None and key is not None  # unkeepable() was refused first
-            move = QuarantineColumn(loss.schema, loss.table, column, key, trash)
+        move = _keeper(loss, live, trash)
+        if move is None:
+            hazard = {
+                "code": DESTRUCTIVE,
+                "message": f"drops {loss.what} holding {loss.amount}; they cannot be kept in "
+                f"{TRASH_SCHEMA} (see `reconciler trash`) and are lost",
+            }
+            changes.append(replace(c, hazards=(*c.hazards, hazard)))
+            continue
         restore = tuple(s.sql for s in move.reverse().statements())
         kept.append(Kept(c.address, trash, restore))
         hazard = {

@@ -145,3 +145,26 @@ def test_rollback_after_the_kept_rows_were_purged_is_refused_naming_the_purge(pg
     )
     assert done.code == 0, done.text
     assert _q(pg_url, "SELECT count(*) FROM notes")[0][0] == 0
+
+
+def test_a_column_that_cannot_be_kept_is_refused_then_dropped_and_said_lost(pg_url, tmp_path):
+    loose = "table: loose\ncolumns:\n  - {name: label, type: text}\n"
+    write_yaml(tmp_path, "schemas/tables/loose.yaml", loose)
+    assert run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                   cwd=tmp_path).code == 0  # fmt: skip
+    _q(pg_url, "INSERT INTO loose SELECT 'l' || g FROM generate_series(1, 10) g")
+    write_yaml(tmp_path, "schemas/tables/loose.yaml", loose + "  - {name: note, type: text}\n")
+    version = _history(tmp_path, pg_url)[0][0]
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert _history(tmp_path, pg_url)[0][0] != version
+    _q(pg_url, "UPDATE loose SET note = 'n'")
+    refused = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1
+    assert "column note of public.loose holds 10 values" in refused.err
+    assert "cannot be kept" in refused.err
+    done = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve",
+                   "--allow-destructive", cwd=tmp_path)  # fmt: skip
+    assert done.code == 0, done.text
+    assert "are lost" in done.out
+    assert _q(pg_url, "SELECT count(*) FROM loose")[0][0] == 10
