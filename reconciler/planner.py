@@ -36,6 +36,7 @@ class Targets:
     redis: Any = None  # redis.Redis, imported lazily (a Postgres-only run never loads it)
     redis_url: str | None = None
     redis_lock: Any = None
+    journal: Any = None  # RedisJournal of this run, while its Redis lock is held
     pg_url: str | None = None
     command: str = ""
 
@@ -54,8 +55,15 @@ def open_targets(
     *,
     command: str,
     lock_timeout: float | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Targets]:
-    """Connections to the targets; with lock_timeout set, each engine's lock is held too."""
+    """Connections to the targets; with lock_timeout set, each engine's lock is held too.
+
+    A Redis target is first cleared of any interrupted run (redis_journal.py): under the lock,
+    what that run had sent is put back unless its outcome is recorded, and `notice` (stderr by
+    default) says so in one sentence. Commands that take no lock (plan, drift) take it for that
+    moment only when it is free; when another run holds it they only say what it left."""
+    say = notice or _stderr
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url, pg_url=pg_url, command=command)
         if pg_url:
@@ -77,7 +85,26 @@ def open_targets(
                 t.redis_lock = stack.enter_context(
                     RedisLock(t.redis, timeout=lock_timeout, command=command)
                 )
+                from reconciler.apply import redis_journal as jr
+
+                t.journal = jr.RedisJournal(t.redis)
+                jr.settle_on_open(t.journal, jr.recorded_in(state_for(t)), say)
+                # Registered after the lock, so it runs before the lock is released: a run
+                # that stops for any reason leaves nothing sent and unrecorded behind it.
+                stack.callback(
+                    jr.settle_on_exit, t.redis_lock, t.journal, jr.recorded_in(state_for(t)), say
+                )
+            else:
+                from reconciler.apply import redis_journal as jr
+
+                jr.settle_unlocked(t.redis, command, jr.recorded_in(state_for(t)), say)
         yield t
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)
 
 
 def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:

@@ -120,6 +120,8 @@ def execute(
     state.ensure()
     started = datetime.now(UTC)
     log = RunLog(logs_dir, f"{p.name}_{direction}", echo)
+    if t.journal is not None:  # names the run in its Redis journal (redis_journal.py)
+        t.journal.begin(version=p.version, direction=direction)
     attempt = state.begin_attempt(version=p.version, direction=direction)
     skipped: list[dict[str, str]] = []
     recorded_part: list[Plan] = []  # the partial apply recorded by the last batch
@@ -131,7 +133,7 @@ def execute(
             from reconciler.apply.redis_executor import inverse_steps, run_redis
 
             check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
-            outcome = run_redis(t.redis, from_redis, log=log, check_lock=check)
+            outcome = run_redis(t.redis, from_redis, log=log, check_lock=check, journal=t.journal)
             done, skipped[:] = outcome.done, outcome.skipped
         try:
             after = read_live(t, config_names=names, scan=False)
@@ -200,6 +202,8 @@ def execute(
     # state says (committed), and a failure to note that it was told is left to the next run.
     try:
         log(f"committed in {ms} ms")
+        if t.journal is not None:  # recorded: nothing of it is to be put back any more
+            t.journal.clear()
         told(state, attempt, p.version)
     except KeyboardInterrupt:
         raise Interrupted(interrupted(t, state, attempt, p, direction)) from None

@@ -8,6 +8,12 @@ already done are reverted from their recorded inverses before the error is raise
 left as it was (keys that were skipped stay untouched either way). When the connection is lost
 (a restart, a failover), the revert waits up to RECONNECT_S for the server to answer again and
 also covers the batch that was in flight, whose steps may have run in part.
+
+With the run's journal (redis_journal.py), each batch's guarded inverses are pushed to Redis
+before the batch is sent: a run killed at any point is put back by the next command, and a
+Ctrl-C puts back what was sent before the process exits. That is why a TTL is set as an instant
+(the batch's server time + TTL): the journal knows beforehand the exact expiry each key will
+carry, and puts a key back only while it still carries that one.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -25,11 +31,16 @@ from reconciler.errors import ConnectionFailed, InputError, LockHeld, Reconciler
 from reconciler.ops.redisproto import quote, split
 from reconciler.plan import Step
 
-# Up: set the TTL only when the expiry is still what the plan saw. Down: PERSIST / PEXPIREAT
-# only when the key still exists. Both return -3 when the key was skipped.
+if TYPE_CHECKING:
+    from reconciler.apply.redis_journal import RedisJournal
+
+# Up: set the TTL only when the expiry is still what the plan saw; as an instant (the batch's
+# server time + TTL), so that the journal knows, before the batch is sent, exactly which expiry
+# each key will carry. Down: PERSIST / PEXPIREAT only when the key still exists. Both return -3
+# when the key was skipped.
 _GUARDED_EXPIRE = """
 if redis.call('PEXPIRETIME', KEYS[1]) == tonumber(ARGV[1]) then
-  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 end
 return -3
 """
@@ -92,13 +103,62 @@ def _guards(steps: list[Step]) -> dict[tuple[str, bytes], bytes]:
     return out
 
 
+class Pairs:
+    """The line that undoes each step: up[i] pairs with down[i], either way round. A run's
+    steps of one change come in the order of its lines (some left out when skipped), so a
+    cursor per change finds each pair without searching the whole change per key."""
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[int, int], int] = {}
+        self._side: dict[int, int] = {}  # 0: the steps are up lines, 1: down lines
+
+    def of(self, step: Step) -> str | None:
+        c = step.change
+        sides = ((c.up, c.down), (c.down, c.up))
+        known = self._side.get(id(c))
+        for side in (0, 1) if known is None else (known,):
+            mine, other = sides[side]
+            i = _find(mine, step.sql, self._next.get((id(c), side), 0))
+            if i is not None:
+                self._side[id(c)], self._next[(id(c), side)] = side, i + 1
+                return other[i] if i < len(other) else None
+        return None
+
+
+def _find(lines: Any, line: str, start: int) -> int | None:
+    if start < len(lines) and lines[start] == line:
+        return start
+    for begin in (start, 0):
+        try:
+            return lines.index(line, begin)
+        except ValueError:
+            continue
+    return None
+
+
 def inverse_steps(done: list[Step]) -> list[Step]:
-    """The down command of every step done, newest first (up[i] pairs with down[i])."""
-    out = []
-    for step in reversed(done):
-        i = step.change.up.index(step.sql)
-        out.append(Step(step.change, step.change.down[i], True))
-    return out
+    """The paired command of every step done, newest first (up[i] pairs with down[i])."""
+    pairs = Pairs()
+    inverse = [(step, pairs.of(step)) for step in done]
+    return [Step(step.change, line, True) for step, line in reversed(inverse) if line]
+
+
+def _server_ms(client: redis.Redis) -> int:
+    """The server's clock, in ms: TTLs are set as instants from it (see _GUARDED_EXPIRE)."""
+    seconds, micros = client.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+def _expiries(client: redis.Redis, parsed: list[list[bytes]]) -> dict[bytes, int]:
+    """The PEXPIRETIME of every key a PERSIST / PEXPIREAT of the batch restores (one
+    pipeline): the journal puts it back if the run is interrupted."""
+    keys = [a[1] for a in parsed if a[0].upper() in (b"PERSIST", b"PEXPIREAT")]
+    if not keys:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.execute_command("PEXPIRETIME", key)
+    return {k: int(v) for k, v in zip(keys, pipe.execute(), strict=True)}
 
 
 def run_redis(
@@ -108,11 +168,20 @@ def run_redis(
     log: Callable[[str], None],
     check_lock: Callable[[], None] = lambda: None,
     progress: Callable[[int], None] | None = None,
+    journal: RedisJournal | None = None,
 ) -> RedisOutcome:
-    """Run the steps; on failure revert those done, then raise."""
+    """Run the steps; on failure revert those done, then raise.
+
+    With the run's journal, each batch's inverses are written to it before the batch is sent,
+    and Ctrl-C puts back every step sent before the interrupt propagates."""
     outcome = RedisOutcome()
     try:
-        return _run(client, steps, outcome, log, check_lock, progress)
+        return _run(client, steps, outcome, log, check_lock, progress, journal)
+    except KeyboardInterrupt:
+        if journal is not None and journal.written:
+            log("interrupted: put back the Redis steps sent")
+            journal.revert(log)
+        raise
     except ConnectionFailed as exc:
         # The batch in flight may have run in part: its steps are reverted with those done
         # (each inverse is guarded and idempotent: a key never changed is left as it is).
@@ -123,7 +192,7 @@ def run_redis(
             except LockHeld:
                 raise exc from None
             log(f"revert {len(sent)} Redis steps sent before the connection was lost")
-            _run(client, inverse_steps(sent), RedisOutcome(), log, lambda: None, None)
+            _run(client, inverse_steps(sent), RedisOutcome(), log, lambda: None, None, None)
             exc.summary = (
                 "The connection to Redis was lost during the apply; once it was back, the "
                 f"{len(sent)} Redis steps sent before were reverted, so Redis is as it was."
@@ -136,7 +205,7 @@ def run_redis(
         # be working on these keys now): the error then says how many steps had run.
         if outcome.done and not isinstance(exc, ConnectionFailed | LockHeld):
             log(f"revert {len(outcome.done)} Redis steps after the failure")
-            _run(client, inverse_steps(outcome.done), RedisOutcome(), log, lambda: None, None)
+            _run(client, inverse_steps(outcome.done), RedisOutcome(), log, lambda: None, None, None)
             exc.summary += f" The {len(outcome.done)} Redis steps already done were reverted."
             exc.args = (exc.summary,)
         raise
@@ -201,35 +270,57 @@ def _run(
     log: Callable[[str], None],
     check_lock: Callable[[], None],
     progress: Callable[[int], None] | None,
+    journal: RedisJournal | None,
 ) -> RedisOutcome:
+    from reconciler.apply import redis_journal as jr
+
     guards = _guards(steps)
     send = _Sender(client)
+    pairs = Pairs()
     try:
         for start in range(0, len(steps), BATCH):
             check_lock()
             batch = steps[start : start + BATCH]
+            parsed = [split(step.sql) for step in batch]
+            now_ms = _server_ms(client) if any(a[0].upper() == b"EXPIRE" for a in parsed) else 0
+            before = _expiries(client, parsed) if journal is not None else {}
+            items: list[str] = []  # the batch's inverses, for the journal
             pipe = client.pipeline(transaction=False)
             everywhere: list[tuple[int, list[bytes]]] = []  # cluster: sent to every node
-            for i, step in enumerate(batch):
-                args = split(step.sql)
+            for i, (step, args) in enumerate(zip(batch, parsed, strict=True)):
                 verb = args[0].upper()
+                inverse = pairs.of(step) if journal is not None else None
                 if verb == b"EXPIRE":
                     old = guards.get((step.change.address, args[1]), b"-1")
-                    send.script(pipe, _GUARDED_EXPIRE, args[1], old, args[2])
+                    at = now_ms + int(args[2]) * 1000
+                    send.script(pipe, _GUARDED_EXPIRE, args[1], old, str(at).encode())
+                    items.append(jr.expiry_item(args[1], at, int(old)))
                 elif verb in (b"PERSIST", b"PEXPIREAT"):
                     when = args[2] if verb == b"PEXPIREAT" else b"-1"
                     send.script(pipe, _GUARDED_RESTORE, args[1], when)
+                    if before.get(args[1], -2) != -2:  # a missing key is skipped: no inverse
+                        items.append(jr.expiry_item(args[1], int(when), before[args[1]]))
                 elif verb == b"DEL":
                     payload = guards.get((step.change.address, args[1]), b"")
                     send.script(pipe, _GUARDED_DEL, args[1], payload)
+                    if inverse is not None:
+                        items.append(jr.inverse_item(inverse) or "")
                 elif verb == b"RESTORE":
                     send.script(pipe, _GUARDED_RESTORE_VALUE, args[1], args[2], args[3])
+                    items.append(jr.del_item(args[1], args[3]))
                 elif verb == b"ECHO":
                     pipe.echo(args[1])
-                elif send.cluster:
-                    everywhere.append((i, [_substitute(a) for a in args]))
                 else:
-                    pipe.execute_command(*[_substitute(a) for a in args])
+                    if verb == b"CONFIG" and args[1].upper() == b"SET" and inverse is not None:
+                        items.append(jr.config_item(args[2], args[3], split(inverse)[3]))
+                    elif inverse is not None:
+                        items.append(jr.inverse_item(inverse) or "")
+                    if send.cluster:
+                        everywhere.append((i, [_substitute(a) for a in args]))
+                    else:
+                        pipe.execute_command(*[_substitute(a) for a in args])
+            if journal is not None:
+                journal.record([item for item in items if item])  # before the batch goes out
             outcome.in_flight = batch
             results = send.run(pipe, everywhere, len(batch))
             outcome.in_flight = []

@@ -216,9 +216,10 @@ class RedisLock:
     def _try(self) -> bool:
         value = self._new_value()
         sent = time.monotonic()
+        self._value = value  # before the SET, so that an interrupted acquire can release it
         if not self.client.set(self.key, value, nx=True, px=self.lease_ms):
+            self._value = None
             return False
-        self._value = value
         self._valid_until = sent + self.lease_ms / 1000
         self.held, self.lost, self.lost_reason = True, False, None
         self._start_renewal()
@@ -227,6 +228,24 @@ class RedisLock:
     def acquire(self) -> None:
         if self.held:
             raise RuntimeError("this RedisLock is already held; release it before acquiring again")
+        try:
+            self._acquire()
+        except BaseException:
+            # Ctrl-C may land after the SET took the key and before the caller could register
+            # the release: a lock nobody renews would then block every run for a whole lease.
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        self._stop_renewal()
+        value, self._value, self.held = self._value, None, False
+        if value is not None:
+            try:
+                self._release(keys=[self.key], args=[value])
+            except redis.RedisError:
+                log.warning("could not release the Redis lock", exc_info=True)
+
+    def _acquire(self) -> None:
         deadline = time.monotonic() + self.timeout
         delay = self.poll
         while True:

@@ -27,13 +27,12 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
         "A kill while the Redis lock was held left it to its 30-second lease, and the way out the "
         "error named (`reconciler lock force-unlock --redis`) did not exist: `lock status` and "
         "`lock force-unlock` only spoke PostgreSQL. Both now take `--redis`; the holder's id "
-        "shown by `status` breaks exactly that holder's lock. Left as it is, and said: "
-        "Redis is not transactional with PostgreSQL. The TTL fixes run in guarded batches "
-        "just before the PostgreSQL commit, so a kill in that window leaves some or all of "
-        "them done (each key on one side of the plan) while PostgreSQL rolled back and the "
-        "attempt reads as interrupted; the next apply finishes them. Making that window "
-        "all-or-nothing would take a journal of the batches sent, kept in Redis and undone "
-        "by the next run.",
+        "shown by `status` breaks exactly that holder's lock. Redis is not transactional "
+        "with PostgreSQL: the TTL fixes run in guarded batches just before the PostgreSQL "
+        "commit, and a kill in that window used to leave some of them done while PostgreSQL "
+        "rolled back. Each batch's inverses are now written to a journal in Redis before the "
+        "batch is sent; the next command that opens Redis puts back what a run neither "
+        "recorded nor reverted (tests/safety/test_redis_journal.py).",
     ),
     "The server goes away": (
         "test_server_restart.py",
@@ -145,6 +144,18 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "apply; rollback undoes exactly its committed batches.",
         "test_batches.py::test_kill_9_between_batches_leaves_a_recorded_partial_apply, "
         "test_batches.py::test_ctrl_c_between_batches_says_which_committed",
+    ),
+    (
+        "A Redis apply or rollback stopped by kill -9 or Ctrl-C at any batch (alone, or with "
+        "PostgreSQL, whose recorded version decides) is afterwards fully applied and recorded "
+        "or, once the next command opened Redis, exactly as before: every key's expiry and "
+        "every config value; a key changed since is left alone.",
+        "test_redis_journal.py::test_interrupted_apply_is_applied_or_put_back, "
+        "test_redis_journal.py::test_with_postgres_the_version_recorded_there_decides, "
+        "test_redis_journal.py::"
+        "test_a_recorded_apply_keeps_its_changes_an_unrecorded_one_is_put_back, "
+        "test_redis_journal.py::test_an_interrupted_rollback_is_put_back_too, "
+        "test_redis_journal.py::test_on_a_redis_cluster_the_journal_puts_back_every_node",
     ),
     (
         "A Redis key whose type is not its pattern's gets no TTL step in either plan file; "
