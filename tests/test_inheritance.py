@@ -37,7 +37,10 @@ def test_inheritance_round_trip(pg_url, pg_conn, tmp_path, pg_dump_schema):
     pg_conn.execute("INSERT INTO cars VALUES (1, 4, 5)")
     assert pg_conn.execute("SELECT count(*) FROM vehicles").fetchone() == (1,)
     assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
-    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    refused = run_cli("rollback", "--pg", pg_url, "--last", "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1 and "table public.cars holds 1 row" in refused.err, refused.text
+    assert "vehicles holds" not in refused.err  # the child's row is the child's
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
     assert pg_conn.execute("SELECT count(*) FROM pg_inherits").fetchone() == (0,)
     assert pg_dump_schema(pg_url) == empty
 

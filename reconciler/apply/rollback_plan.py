@@ -133,9 +133,15 @@ def losses(conn: psycopg.Connection, p: Plan, live: PgSnapshot) -> list[Loss]:
             if len(names) > 2
             else sql.SQL("")
         )
+        # A partitioned table's drop takes its partitions' rows; an inheritance parent's only
+        # its own (its children are dropped, and counted, on their own).
+        only = sql.SQL("" if live.tables[(names[0], names[1])].partition_by else "ONLY ")
         parts.append(
-            sql.SQL("SELECT {}::int, (SELECT count(*) FROM (SELECT FROM {}{} LIMIT {}) s)").format(
+            sql.SQL(
+                "SELECT {}::int, (SELECT count(*) FROM (SELECT FROM {}{}{} LIMIT {}) s)"
+            ).format(
                 sql.Literal(i),
+                only,
                 sql.Identifier(names[0], names[1]),
                 where,
                 sql.Literal(COUNT_LIMIT + 1),
