@@ -163,7 +163,7 @@ def apply(
                 raise Refused(f"Plan {p.name} was already applied; it is not run again.")
             check_saved(p, t, live)
             if rec is not None:  # rolled back: bring back what that rollback kept
-                p = _restoring(t, state, p, notes)
+                p = _restoring(t, state, p, notes, allow_destructive)
         else:
             live = read_live(t, want=want, progress=progress)
             p, json_path = make_plan(t, want, live, drop_mode, large_rows, only), None
@@ -205,8 +205,10 @@ def apply(
         return result
 
 
-def _restoring(t: Any, state: Any, p: Plan, notes: list[str]) -> Plan:
-    """`p`, applied again after a rollback that kept data in the trash, bringing it back."""
+def _restoring(t: Any, state: Any, p: Plan, notes: list[str], allow_destructive: bool) -> Plan:
+    """`p`, applied again after a rollback that kept data in the trash, bringing it back. What
+    a purge took since comes back empty: refused without `allow_destructive`, as a rollback
+    that would bring back emptied objects is."""
     last_down = next(
         (r for r in state.history() if r.direction == "down" and r.version == p.version), None
     )
@@ -217,12 +219,21 @@ def _restoring(t: Any, state: Any, p: Plan, notes: list[str]) -> Plan:
         from reconciler import trash
 
         gone = trash.missing(t.pg, {k["trash"] for k in kept})
-        for k in kept:
-            if k["trash"] in gone:
-                notes.append(
-                    f"{k['address']} comes back empty: its rows were kept in "
-                    f"{trash.TRASH_SCHEMA}.{k['trash']}, which is gone (purged)."
-                )
+        empty = [k for k in kept if k["trash"] in gone]
+        if empty and not allow_destructive:
+            k = empty[0]
+            raise Refused(
+                f"Applying {p.version} again would bring back {k['address']} empty: its data "
+                f"was kept in {trash.TRASH_SCHEMA}.{k['trash']} by the rollback, and that is "
+                "gone (`reconciler trash purge`); refusing without --allow-destructive.",
+                detail="Restore the data from a backup first, or pass --allow-destructive to "
+                "apply it with the object empty.",
+            )
+        for k in empty:
+            notes.append(
+                f"{k['address']} comes back empty: its data was kept in "
+                f"{trash.TRASH_SCHEMA}.{k['trash']}, which is gone (purged)."
+            )
     return rollback_plan.with_restores(p, kept)
 
 
@@ -260,6 +271,9 @@ def rollback(
     _require_target(pg_url, redis_url)
     if bool(version) == bool(last):
         raise InputError("Give exactly one of --version V or --last.")
+    # What --last means is read before waiting for the lock: a run that held it meanwhile
+    # may have rolled that version back, and the one before it is not what was asked for.
+    meant = _last_applied(pg_url, redis_url) if last else None
     with open_targets(pg_url, redis_url, command="rollback", lock_timeout=lock_timeout) as t:
         state = state_for(t)
         if not state.exists():
@@ -268,6 +282,13 @@ def rollback(
         if stop:
             return RollbackResult([], notes=notes)
         targets = _targets(state, version=version)
+        if meant is not None and targets[0].version != meant:
+            raise Refused(
+                f"Version {meant}, the last applied when this rollback started, was rolled back "
+                "by another run while this one waited for the lock; nothing was rolled back.",
+                detail=f"The last applied version is now {targets[0].version}: run `reconciler "
+                f"rollback --version {targets[0].version}` if that is the one to revert.",
+            )
         plans = [Plan.from_dict(r.plan) for r in targets]
         names = tuple(
             sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
@@ -312,6 +333,13 @@ def rollback(
             in_batches=in_batches,
         )
         return RollbackResult(targets, back, notes)
+
+
+def _last_applied(pg_url: str | None, redis_url: str | None) -> str | None:
+    with open_targets(pg_url, redis_url, command="rollback") as t:
+        state = state_for(t)
+        rec = state.last_applied() if state.exists() else None
+    return rec.version if rec is not None else None
 
 
 def _settle_rollback(state: Any, *, last: bool) -> tuple[list[str], bool]:
@@ -366,6 +394,12 @@ def _guarded(
             "--allow-destructive.",
             detail="Restore them from a backup first, or pass --allow-destructive to roll "
             "back with the object empty.",
+        )
+    if clash := rollback_plan.restored_then_dropped(back):
+        raise Refused(
+            f"Rolling back {', '.join(r.version for r in targets)} together would bring "
+            f"{clash} back from the trash and then drop it with its data; roll back one "
+            "version at a time (`reconciler rollback --last`) so that each drop can be kept.",
         )
     found = rollback_plan.losses(t.pg, back, live.pg)
     if not found:

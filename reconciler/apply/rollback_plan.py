@@ -104,6 +104,21 @@ def _keeps_data(c: PlannedChange) -> bool:
     return any(marker in s or f"{TRASH_SCHEMA}." in s for s in c.up)
 
 
+def restored_then_dropped(p: Plan) -> str | None:
+    """An object one step of `p` brings back from the trash and a later step drops: in a
+    rollback of several versions (one dropped it keeping its data, an older one created it),
+    its data would be lost between the two, where the live state cannot show it."""
+    restored: set[str] = set()
+    for c in p.changes:
+        if c.engine != "pg" or c.kind not in ("table", "column"):
+            continue
+        if c.action == "create" and _keeps_data(c):
+            restored.add(c.address)
+        elif c.action == "drop" and c.address in restored and not _keeps_data(c):
+            return c.address
+    return None
+
+
 def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[str, ...]]]:
     """The drops of tables and columns that exist live and are not already kept."""
     out = []

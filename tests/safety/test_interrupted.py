@@ -190,3 +190,20 @@ def test_ctrl_c_after_commit_says_it_is_applied(pg_url, tmp_path):
     again = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
                     cwd=tmp_path)  # fmt: skip
     assert again.code == 0 and "Note:" not in again.err, again.text
+
+
+def test_a_rollback_last_that_waited_for_another_does_not_revert_the_version_before(
+    pg_url, tmp_path
+):
+    _apply(tmp_path, pg_url, "alphas")
+    _apply(tmp_path, pg_url, "betas")
+    with _held(pg_url, "applies"):
+        first = _start(tmp_path, "rollback", "--last", "--pg", pg_url)
+        _wait_blocked(pg_url, first, "rollback")  # holds the run lock, inside its transaction
+        second = _start(tmp_path, "rollback", "--last", "--pg", pg_url, "--lock-timeout", "60")
+        time.sleep(1.5)  # it read what --last means, then waits for the lock
+    assert first.wait(timeout=30) == 0, first.communicate()
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 1, err
+    assert "was rolled back by another run while this one waited" in err
+    assert _exists(pg_url, "alphas") and not _exists(pg_url, "betas")

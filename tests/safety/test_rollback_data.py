@@ -168,3 +168,50 @@ def test_a_column_that_cannot_be_kept_is_refused_then_dropped_and_said_lost(pg_u
     assert done.code == 0, done.text
     assert "are lost" in done.out
     assert _q(pg_url, "SELECT count(*) FROM loose")[0][0] == 10
+
+
+def test_a_rollback_of_versions_that_would_restore_then_drop_data_is_refused(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, NOTES)
+    write_yaml(tmp_path, "schemas/tables/extra.yaml", NOTES.replace("notes", "extra"))
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    with_extra = _history(tmp_path, pg_url)[0][0]
+    _q(pg_url, "INSERT INTO extra (body) SELECT 'e' || g FROM generate_series(1, 10) g")
+    rows = _digest(pg_url, "SELECT * FROM extra")
+    (tmp_path / "schemas/tables/extra.yaml").unlink()
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                "--allow-destructive", cwd=tmp_path)  # fmt: skip
+    assert r.code == 0, r.text  # extra and its rows go to the trash
+
+    both = run_cli("rollback", "--version", with_extra, "--pg", pg_url, "--auto-approve",
+                   "--allow-destructive", cwd=tmp_path)  # fmt: skip
+    assert both.code == 1, both.text
+    assert "one version at a time" in both.err and "pg.table.public.extra" in both.err
+    kept = run_cli("trash", "list", "--pg", pg_url, "--json", cwd=tmp_path)
+    assert len(json.loads(kept.out)) == 1
+
+    for _ in range(2):  # one at a time: back from the trash, then kept there again
+        r = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve",
+                    "--allow-destructive", cwd=tmp_path)  # fmt: skip
+        assert r.code == 0, r.text
+    again = run_cli("apply", with_extra, "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert _digest(pg_url, "SELECT * FROM extra") == rows
+
+
+def test_applying_a_version_again_after_its_kept_rows_were_purged_is_refused(pg_url, tmp_path):
+    version = _apply(tmp_path, pg_url, NOTES)
+    _q(pg_url, "INSERT INTO notes (body) SELECT 'n' || g FROM generate_series(1, 20) g")
+    r = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive",
+                cwd=tmp_path)  # fmt: skip
+    assert r.code == 0, r.text
+    purge = run_cli("trash", "purge", "--older-than", "0s", "--pg", pg_url, "--auto-approve",
+                    cwd=tmp_path)  # fmt: skip
+    assert purge.code == 0 and f"{version} (applying it again)" in purge.out, purge.text
+    refused = run_cli("apply", version, "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1 and "trash purge" in refused.err and "empty" in refused.err
+    assert _q(pg_url, "SELECT to_regclass('public.notes')")[0][0] is None
+    done = run_cli("apply", version, "--pg", pg_url, "--auto-approve", "--allow-destructive",
+                   cwd=tmp_path)  # fmt: skip
+    assert done.code == 0, done.text
+    assert _q(pg_url, "SELECT count(*) FROM notes")[0][0] == 0
