@@ -50,13 +50,57 @@ def _drop_trash_schema_if_empty() -> Statement:
     return Statement(f"DO {dollar_quote(body)}")
 
 
-def _record(trash: str, fields: dict[str, str]) -> str:
-    """COMMENT ON the trash table: a JSON record with the time of the drop."""
+def _record(trash: str, fields: dict[str, str], renamed: str = "") -> str:
+    """COMMENT ON the trash table: a JSON record with the time of the drop (and, given the
+    name of a jsonb variable of the DO block, what was renamed with it)."""
     pairs = ", ".join(f"{literal(k)}, {literal(v)}" for k, v in fields.items())
-    record = f"json_build_object({pairs}, 'dropped_at', now())::text"
+    record = f"json_build_object({pairs}, 'dropped_at', now())"
+    if renamed:
+        record = f"({record}::jsonb || jsonb_build_object('renamed', {renamed}))"
     return (
         f"EXECUTE format('COMMENT ON TABLE %s IS %L', {literal(ident(TRASH_SCHEMA, trash))}, "
-        f"{record});"
+        f"{record}::text);"
+    )
+
+
+# The indexes (constraints' included) and owned sequences of a table move with it into the
+# trash schema, where their names must be unique: a table dropped a second time under the same
+# name would otherwise collide with its first copy ("relation … already exists"). They are
+# renamed after the trash table first, recorded in its comment, and named back on restore.
+_OWN_RELATIONS = """SELECT c.oid::regclass::text AS rel, c.relname, c.relkind
+  FROM pg_catalog.pg_index AS i JOIN pg_catalog.pg_class AS c ON c.oid = i.indexrelid
+  WHERE i.indrelid = {table}
+  UNION ALL
+  SELECT c.oid::regclass::text, c.relname, c.relkind
+  FROM pg_catalog.pg_depend AS d JOIN pg_catalog.pg_class AS c ON c.oid = d.objid
+  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = {table}
+    AND d.deptype IN ('a', 'i') AND c.relkind = 'S'
+  ORDER BY 2"""
+
+
+def _rename_own(table: str, trash: str) -> str:
+    """plpgsql: rename the relations of `table` (a regclass expression) after `trash`,
+    collecting new name → old name in the variable `renamed`."""
+    prefix = literal(trash[:50] + "_")
+    return (
+        f"FOR r IN {_OWN_RELATIONS.format(table=table)} LOOP\n"
+        "n := n + 1;\n"
+        f"EXECUTE format('ALTER %s %s RENAME TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' "
+        f"ELSE 'INDEX' END, r.rel, {prefix} || n);\n"
+        f"renamed := renamed || jsonb_build_object({prefix} || n, "
+        "jsonb_build_array(r.relname, r.relkind));\n"
+        "END LOOP;\n"
+    )
+
+
+def _rename_back(schema: str, comment: str) -> str:
+    """plpgsql: name back, in `schema`, what `comment` (the trash record) says was renamed."""
+    return (
+        f"FOR r IN SELECT key, value->>0 AS old, value->>1 AS kind "
+        f"FROM jsonb_each(coalesce(({comment})::jsonb->'renamed', '{{}}')) LOOP\n"
+        "EXECUTE format('ALTER %s %I.%I RENAME TO %I', CASE r.kind WHEN 'S' THEN 'SEQUENCE' "
+        f"ELSE 'INDEX' END, {literal(schema)}, r.key, r.old);\n"
+        "END LOOP;\n"
     )
 
 
@@ -76,11 +120,14 @@ class QuarantineTable(Change):
     def statements(self) -> list[Statement]:
         t = self.table
         here = literal(ident(t.schema, t.name))
+        record = {"kind": "table", "schema": t.schema, "table": t.name}
         body = (
+            "DECLARE\nr record;\nn int := 0;\nrenamed jsonb := '{}';\n"
             f"BEGIN\nIF to_regclass({here}) IS NOT NULL THEN\n"
-            f"ALTER TABLE {ident(t.schema, t.name)} RENAME TO {ident(self.trash)};\n"
+            + _rename_own(f"to_regclass({here})", self.trash)
+            + f"ALTER TABLE {ident(t.schema, t.name)} RENAME TO {ident(self.trash)};\n"
             f"ALTER TABLE {ident(t.schema, self.trash)} SET SCHEMA {ident(TRASH_SCHEMA)};\n"
-            + _record(self.trash, {"kind": "table", "schema": t.schema, "table": t.name})
+            + _record(self.trash, record, "renamed")
             + "\nEND IF;\nEND"
         )
         return [_create_trash_schema(), Statement(f"DO {dollar_quote(body)}")]
@@ -122,12 +169,18 @@ class RestoreTable(Change):
         t = self.table
         kept = literal(ident(TRASH_SCHEMA, self.trash))
         comment = literal(t.comment) if t.comment is not None else "NULL"
+        record = f"pg_catalog.obj_description(to_regclass({kept}), 'pg_class')"
         body = (
+            "DECLARE\nr record;\nrenamed jsonb;\n"
             f"BEGIN\nIF to_regclass({kept}) IS NOT NULL "
             f"AND to_regclass({literal(ident(t.schema, t.name))}) IS NULL THEN\n"
+            # a record that is not JSON (edited by hand) renames nothing back
+            f"BEGIN\nrenamed := {record}::jsonb;\n"
+            "EXCEPTION WHEN others THEN\nrenamed := '{}';\nEND;\n"
             f"ALTER TABLE {ident(TRASH_SCHEMA, self.trash)} SET SCHEMA {ident(t.schema)};\n"
             f"ALTER TABLE {ident(t.schema, self.trash)} RENAME TO {ident(t.name)};\n"
-            f"COMMENT ON TABLE {ident(t.schema, t.name)} IS {comment};\nEND IF;\nEND"
+            + _rename_back(t.schema, "renamed")
+            + f"COMMENT ON TABLE {ident(t.schema, t.name)} IS {comment};\nEND IF;\nEND"
         )
         rebuilt = CreateTable(self.table, self.deps).statements()  # IF NOT EXISTS: if purged
         return [Statement(f"DO {dollar_quote(body)}"), *rebuilt, _drop_trash_schema_if_empty()]

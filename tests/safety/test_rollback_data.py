@@ -215,3 +215,37 @@ def test_applying_a_version_again_after_its_kept_rows_were_purged_is_refused(pg_
                    cwd=tmp_path)  # fmt: skip
     assert done.code == 0, done.text
     assert _q(pg_url, "SELECT count(*) FROM notes")[0][0] == 0
+
+
+def test_a_table_kept_twice_keeps_both_and_comes_back_with_its_own_names(
+    pg_url, tmp_path, pg_dump_schema
+):
+    indexed = NOTES.replace("primary_key: [id]", "primary_key: [id]\nindexes:\n  - columns: [body]")
+    counted = "  - {name: n, type: bigint, nullable: false, identity: by default}\n"
+    first = _apply(
+        tmp_path,
+        pg_url,
+        indexed.replace("  - {name: created_at", counted + "  - {name: created_at"),
+    )
+    schema = pg_dump_schema(pg_url)
+    _q(pg_url, "INSERT INTO notes (body) VALUES ('first')")
+    r = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive",
+                cwd=tmp_path)  # fmt: skip
+    assert r.code == 0, r.text
+    second = run_cli("plan", "--pg", pg_url, "--schemas", "schemas", "--out", "plans",
+                     cwd=tmp_path)  # fmt: skip
+    assert second.code == 0, second.text
+    again = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                    cwd=tmp_path)  # fmt: skip
+    assert again.code == 0, again.text
+    _q(pg_url, "INSERT INTO notes (body) VALUES ('second')")
+    # Its key, index and sequence are named as the first copy's in the trash were.
+    r = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive",
+                cwd=tmp_path)  # fmt: skip
+    assert r.code == 0, r.text
+    assert len(json.loads(run_cli("trash", "list", "--pg", pg_url, "--json",
+                                  cwd=tmp_path).out)) == 2  # fmt: skip
+    back = run_cli("apply", first, "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert _q(pg_url, "SELECT body FROM notes") == [("first",)]
+    assert pg_dump_schema(pg_url) == schema  # the key, index and sequence by their own names
