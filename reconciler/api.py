@@ -19,11 +19,13 @@ from reconciler.apply import outcome, rollback_plan
 from reconciler.apply.recorded import (
     ApplyResult,
     Log,
+    PartialApply,
     execute,
     fingerprints,
     is_server_or_file_error,
     record,
 )
+from reconciler.apply.rollback_record import RollbackRecorder
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
@@ -185,6 +187,7 @@ def apply(
             )
 
         names = tuple(p.target.get("redis", {}).get("config", ()))
+        part = PartialApply(t, state, p)
         result = execute(
             t,
             state,
@@ -199,6 +202,8 @@ def apply(
             undo=p.down_statements(),
             in_batches=in_batches,
             progress=statements_done,
+            partial=part,
+            undone=part.undone,
         )
         result.json_path = json_path
         result.notes = notes
@@ -306,18 +311,7 @@ def rollback(
         if confirm is not None and not confirm(back, targets):
             raise Refused("Rollback cancelled; nothing was changed.")
 
-        def records(after: Live, started: datetime, log_path: Path) -> None:
-            inv = inventory_of(after)
-            for rec, p in zip(targets, plans, strict=True):
-                was = rec.fingerprint_after or ""
-                now = fingerprints(after)
-                mine = [k.to_dict() for k in kept if k.address in {c.address for c in p.changes}]
-                plan_dict = {**rec.plan, "kept": mine} if mine else rec.plan
-                down = record(
-                    p, "down", was, now, rec.up_sql, rec.down_sql, started, log_path, plan_dict
-                )
-                state.mark_rolled_back(rec.version, down, inv)
-
+        recorder = RollbackRecorder(t, state, targets, plans, back, kept, names)
         # Named after the oldest version reverted: the state the target returns to.
         execute(
             t,
@@ -325,12 +319,13 @@ def rollback(
             back.up_statements(),
             back,
             "down",
-            records,
+            recorder.final,
             names,
             timeouts,
             logs_dir,
             echo,
             in_batches=in_batches,
+            partial=recorder.batch,
         )
         return RollbackResult(targets, back, notes)
 

@@ -39,6 +39,13 @@ class Outcome:
 
     def sentence(self) -> str:
         v = self.attempt.version
+        if self.partial is not None and self.attempt.direction == "down":
+            return (
+                f"{self.what} was interrupted after {self.partial['batch']} of its "
+                f"{self.partial['of']} batches committed; what they reverted is recorded as "
+                "rolled back and the rest stays applied (`reconciler rollback --last` goes on "
+                "with it)."
+            )
         if self.partial is not None:
             return (
                 f"{self.what} was interrupted after {self.partial['batch']} of its "
@@ -59,9 +66,18 @@ def found(state: Any, a: Attempt) -> Outcome:
     if rec is None:
         return Outcome(a, False, None)
     if a.direction == "down":
-        return Outcome(a, rec.status == "rolled_back", None)
+        done = rec.status == "rolled_back"
+        return Outcome(a, done, None if done else _batches(state, a))
     partial = rec.plan.get("partial") if rec.status == "applied" else None
     return Outcome(a, rec.status == "applied", partial)
+
+
+def _batches(state: Any, a: Attempt) -> dict[str, Any] | None:
+    """The last batch the run of `a` committed, from the events each batch writes with it."""
+    for e in state.events(_RECENT_EVENTS):
+        if e.kind == "batch-committed" and e.version == a.version and e.at >= a.started_at:
+            return dict(e.detail)
+    return None
 
 
 def wait_gone(conn: Any, pid: int, timeout: float = 10.0) -> None:

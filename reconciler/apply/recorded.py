@@ -110,11 +110,15 @@ def execute(
     undo: list[Step] | None = None,
     in_batches: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    partial: Partial | None = None,
+    undone: Callable[[datetime, Path], None] | None = None,
 ) -> ApplyResult:
     """Run the steps of every engine and record state; all of it or, on failure, none.
 
-    `undo` reverts a phased Postgres run (online-safe changes) that fails after its first
-    transaction committed."""
+    A run of several transactions (batches, online phases) calls `partial(ran, k, n,
+    started, log_path)` inside each but the last, before its COMMIT, to record the changes
+    that ran so far (ids of `p.changes`); `undo` reverts what committed should a later part
+    fail, and `undone(started, log_path)` records that inside the undo's last transaction."""
     from_redis = [s for s in steps if s.change.engine == "redis"]
     from_pg = [s for s in steps if s.change.engine == "pg"]
     state.ensure()
@@ -124,7 +128,6 @@ def execute(
         t.journal.begin(version=p.version, direction=direction)
     attempt = state.begin_attempt(version=p.version, direction=direction)
     skipped: list[dict[str, str]] = []
-    recorded_part: list[Plan] = []  # the partial apply recorded by the last batch
 
     def finish() -> None:
         # Inside the Postgres transaction (when there is one): Redis, then the state rows.
@@ -158,18 +161,14 @@ def execute(
             budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
 
             def batch_done(k: int, n: int, ran: frozenset[int]) -> None:
-                # Inside batch k's transaction: the changes committed so far are an apply of
-                # their own, recorded (and rollback-able) whenever the process dies.
+                # Inside batch k's transaction: what committed so far is recorded with it.
                 state.record_event("batch-committed", p.version, {"batch": k, "of": n})
-                if direction == "up":
-                    recorded_part[:] = [record_partial(t, state, p, ran, k, n, started, log)]
+                if partial is not None:
+                    partial(ran, k, n, started, log.path)
 
-            def undone() -> None:
-                if recorded_part:  # inside the undo's last transaction
-                    part = recorded_part[0]
-                    after = read_live(t, config_names=names, scan=False)
-                    down = record(part, "down", "", fingerprints(after), "", "", started, log.path)
-                    state.mark_rolled_back(p.version, down, inventory_of(after))
+            def on_undone() -> None:
+                if undone is not None:
+                    undone(started, log.path)
 
             ran = run_statements(
                 t.pg,
@@ -181,7 +180,7 @@ def execute(
                 undo=[s for s in undo or () if s.change.engine == "pg"],
                 lock_budget=budget,
                 on_batch=batch_done,
-                on_undone=undone,
+                on_undone=on_undone,
                 progress=progress,
             )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
@@ -215,26 +214,37 @@ def execute(
     return ApplyResult(p, True, ms, count, log.path, None, skipped, attempt)
 
 
-def record_partial(
-    t: Targets,
-    state: Any,
-    p: Plan,
-    ran: frozenset[int],
-    k: int,
-    n: int,
-    started: datetime,
-    log: RunLog,
-) -> Plan:
-    """Record the changes of `p` that have run (ids in `ran`) as an apply of `p.version`
-    marked partial; the next batch's record, or the whole apply's, replaces it."""
-    part = replace(p, changes=tuple(c for c in p.changes if id(c) in ran))
-    after = read_live(t, scan=False)
-    up, down = document(part, "up"), document(part, "down")
-    before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
-    rec = record(part, "up", before, fingerprints(after), up, down, started, log.path)
-    partial = {"batch": k, "of": n, "changes": len(part.changes), "of_changes": len(p.changes)}
-    state.record_apply(replace(rec, plan={**rec.plan, "partial": partial}), inventory_of(after))
-    return part
+Partial = Callable[[frozenset[int], int, int, datetime, Path], None]
+
+
+class PartialApply:
+    """An apply's batches recorded as they commit: the changes run so far (ids in `ran`) as
+    an apply of the version marked partial, which the next batch's record, or the whole
+    apply's, replaces; undone, it is recorded rolled back."""
+
+    def __init__(self, t: Targets, state: Any, p: Plan) -> None:
+        self.t, self.state, self.p = t, state, p
+        self.part: Plan | None = None
+
+    def __call__(
+        self, ran: frozenset[int], k: int, n: int, started: datetime, log_path: Path
+    ) -> None:
+        p = self.p
+        part = replace(p, changes=tuple(c for c in p.changes if id(c) in ran))
+        after = read_live(self.t, scan=False)
+        up, down = document(part, "up"), document(part, "down")
+        before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
+        rec = record(part, "up", before, fingerprints(after), up, down, started, log_path)
+        partial = {"batch": k, "of": n, "changes": len(part.changes), "of_changes": len(p.changes)}
+        rec = replace(rec, plan={**rec.plan, "partial": partial})
+        self.state.record_apply(rec, inventory_of(after))
+        self.part = part
+
+    def undone(self, started: datetime, log_path: Path) -> None:
+        if self.part is not None:  # inside the undo's last transaction
+            after = read_live(self.t, scan=False)
+            down = record(self.part, "down", "", fingerprints(after), "", "", started, log_path)
+            self.state.mark_rolled_back(self.p.version, down, inventory_of(after))
 
 
 def interrupted(t: Targets, state: Any, attempt: int, p: Plan, direction: str) -> str:

@@ -155,7 +155,7 @@ def _status(r: ApplyRecord) -> str:
     part = r.plan.get("partial")
     if not part:
         return r.status
-    return f"{r.status} (partial: {part['batch']} of {part['of']} batches)"
+    return f"{r.status} (partial: {part['changes']} of {part['of_changes']} changes)"
 
 
 def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | None]:
