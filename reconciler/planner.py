@@ -219,8 +219,17 @@ def make_plan(
         def seed() -> str:  # only read when something is dropped
             return f"{want.digest}|{snap.fingerprint()}"
 
+        from reconciler.diff import unmodeled
+
+        if ph.live.needs and ph.changes:
+            # Phased moves are built outside compare(): they too must not break what an
+            # object the model cannot express reads.
+            g = unmodeled.guard(ph.desired.normalize(), ph.live.normalize())
+            unmodeled.check(ph.changes, g)
         kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
         changes += compare(ph.desired, ph.live, kept)
+        if ph.live.needs:
+            findings += unmodeled.withheld(ph.desired, ph.live)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
         from reconciler.diff.redis import compare_redis
@@ -229,8 +238,9 @@ def make_plan(
         if want_redis.manage_acl and want_redis.acl:
             want_redis = replace(want_redis, acl=canonical_acl(t.redis, want_redis.acl.values()))
         dumps = _prune_dumps(t.redis, live.keys)
-        redis_changes, findings = compare_redis(want_redis, live.redis, live.keys, dumps)
+        redis_changes, redis_findings = compare_redis(want_redis, live.redis, live.keys, dumps)
         changes += redis_changes
+        findings += redis_findings
     ordered = order(changes, only)  # only (--target): what it names and what that needs
     # The fingerprints let apply refuse a plan the database moved away from; a plan with
     # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
@@ -284,7 +294,7 @@ def plan_targets(
         )
     want = want or load_desired(tree)
     p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
-    if p.empty and not only:
+    if p.empty and not only and not p.findings:  # findings are said afresh every time
         cache.put(verdict, NO_CHANGES)
     return p
 

@@ -303,7 +303,12 @@ class RedisLock:
     def _stop_renewal(self) -> None:
         self._stop.set()
         thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
+        # A Ctrl-C between creating the thread and starting it leaves one never started.
+        if (
+            thread is not None
+            and thread.ident is not None
+            and thread is not threading.current_thread()
+        ):
             thread.join()
 
     # --- check --------------------------------------------------------------------------------

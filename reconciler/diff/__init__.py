@@ -7,7 +7,9 @@ drop plus a create, which loses data: only `renamed_from:` renames).
 
 Full-state semantics: everything in the live snapshot is in scope (the introspector already
 left out system schemas, the tool's own schemas and extension members), so what is live but
-not desired is dropped — the apply refuses those drops without --allow-destructive.
+not desired is dropped — the apply refuses those drops without --allow-destructive. The one
+exception: what an object the model cannot express needs is never dropped nor broken
+(unmodeled.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from reconciler.diff.renames import apply_renames
 from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
 from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
+from reconciler.diff.unmodeled import check, guard, without_withheld
 from reconciler.diff.views import compare_views
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
@@ -35,6 +38,8 @@ from reconciler.ops.pg_index import CreateIndex
 def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -> list[Change]:
     """`trash`: which dropped tables and columns are kept in the trash schema."""
     desired, live = desired.normalize(), live.normalize()
+    kept = guard(desired, live)
+    live = without_withheld(live, kept)
     renames, live = apply_renames(desired, live)
     ctx = DiffContext(desired, live, trash)
     changes: list[Change] = [*renames]
@@ -52,6 +57,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
     changes += compare_grants(ctx)
+    check(changes, kept)
     return _online_when_nothing_waits(changes)
 
 

@@ -61,7 +61,7 @@ KINDS = (
     "functions",
     "triggers",
     "policies",
-    "unsupported",
+    "unsupported",  # objects the model cannot express, and what they need of the others
 )
 _SQL_DIR = Path(__file__).with_name("sql")
 
@@ -75,8 +75,11 @@ _PG14_ONLY_COLUMN = re.compile(r"\b\w+\.prosqlbody\b")
 _SIDE_KINDS = frozenset({"objects", "constraints", "indexes", "policies", "unsupported"})
 
 _SAVEPOINT = "reconciler_introspect"
-_SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in DEPARSE_SETTINGS)
-_SET_PARAMS = [v for item in DEPARSE_SETTINGS.items() for v in item]
+# The reads themselves run without JIT: the recursive walk of unsupported.sql is estimated far
+# above jit_above_cost while it reads a few rows, and compiling it took seconds.
+_READ_SETTINGS = {**DEPARSE_SETTINGS, "jit": "off"}
+_SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _READ_SETTINGS)
+_SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
 
 Rows = list[tuple[Any, ...]]
 
@@ -128,7 +131,7 @@ class CatalogRows:
         return snapshot(self.rows)
 
     def unsupported(self) -> tuple[tuple[str, str], ...]:
-        return tuple((kind, name) for kind, name in self.rows["unsupported"])
+        return tuple((k, name) for k, name, address, _ in self.rows["unsupported"] if not address)
 
 
 def read_catalog(
@@ -173,6 +176,9 @@ def _queries(server_version: int) -> tuple[str, ...]:
     # The scope (which schemas, which tables) is written once, in _scope.sql / _tables.sql, and
     # spliced into every kind's query, so all kinds agree on what is in scope.
     shared = {
+        # first: these hold markers of their own, replaced by the ones after them
+        "/*@unmodelled*/": _fragment("_unmodelled"),
+        "/*@needs_of*/": _fragment("_needs_of"),
         "/*@scope*/": _sql("_scope"),
         "/*@tables*/": _sql("_tables"),
         "/*@modelled_routine*/": _fragment("_modelled_routine"),

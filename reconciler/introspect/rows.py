@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.model import sequence_options as seqopts
+from reconciler.model.address import Address
 from reconciler.model.pg import (
     Check,
     Column,
@@ -95,8 +96,21 @@ def snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         functions={(row[0], row[1], row[2]): _function(row) for row in rows["functions"]},
         triggers={(row[0], row[1], row[2]): _trigger(row) for row in rows["triggers"]},
         policies={(row[0], row[1], row[2]): _policy(row) for row in rows["policies"]},
-        unsupported=tuple((kind, name) for kind, name in rows["unsupported"]),  # sorted in SQL
+        unsupported=tuple((k, name) for k, name, a, _ in rows["unsupported"] if not a),  # sorted
+        needs=_needs(rows["unsupported"]),
     )
+
+
+def _needs(rows: Rows) -> tuple[tuple[str, str, str, str], ...]:
+    """The rows of unsupported.sql that say a need, as PgSnapshot.needs holds them: (kind,
+    name, address, "") for an unmodelled object's own, ("", "", address, via) for a modelled
+    object's; sorted."""
+
+    def address(parts: list[str] | None) -> str:
+        return str(Address.of("pg", *parts)) if parts else ""
+
+    found = {(k or "", name or "", address(a), address(v)) for k, name, a, v in rows if a}
+    return tuple(sorted(found))
 
 
 def _tables(

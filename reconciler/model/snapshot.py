@@ -82,6 +82,11 @@ class PgSnapshot:
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
+    # What those objects need of the modelled ones (pg_depend), as address strings:
+    # (kind, name, address, "") an unsupported object needs `address`; ("", "", address, via)
+    # the modelled object `via` needs `address`, which matters once `via` is kept for an
+    # unsupported object's sake. Nothing needed may be dropped or broken (diff/unmodeled.py).
+    needs: tuple[tuple[str, str, str, str], ...] = ()
 
     def normalize(self) -> PgSnapshot:
         tables = {key: _sorted_constraints(t) for key, t in self.tables.items()}
@@ -100,6 +105,7 @@ class PgSnapshot:
             composites=dict(sorted(self.composites.items())),
             grants=dict(sorted(self.grants.items())),
             unsupported=tuple(sorted(self.unsupported)),
+            needs=tuple(sorted(self.needs)),
         )
 
     def fingerprint(self) -> str:

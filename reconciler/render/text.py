@@ -40,12 +40,13 @@ def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
 
 
 def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
-    """Live objects Reconciler cannot express yet: left exactly as they are, never planned."""
+    """Live objects Reconciler cannot express yet: left exactly as they are, never planned,
+    and so is what they depend on (diff/unmodeled.py)."""
     if not items:
         return
     console.print(
         f"{len(items)} object(s) in scope that Reconciler does not manage yet "
-        "(left as they are; not compared, not exported):"
+        "(left as they are, with what they depend on; not compared, not exported):"
     )
     for u in items:
         console.print(

@@ -162,6 +162,7 @@ LEFT JOIN pg_catalog.pg_description AS d
    AND d.classoid = 'pg_catalog.pg_class'::regclass
    AND d.objsubid = 0
 WHERE c.relkind = 'S'
+  AND c.relpersistence = 'p'  -- an unlogged one is unsupported (unsupported.sql)
   AND NOT EXISTS (
       SELECT FROM members AS m
       WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
@@ -202,6 +203,7 @@ FROM (
     CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
     WHERE c.relacl IS NOT NULL
       AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      AND c.relpersistence = 'p'  -- an unlogged relation is reported whole (unsupported.sql)
       AND NOT EXISTS (
           SELECT FROM members AS m
           WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
@@ -223,6 +225,7 @@ FROM (
         ON at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped
     CROSS JOIN LATERAL pg_catalog.aclexplode(at.attacl) AS a
     WHERE at.attacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+      AND c.relpersistence = 'p'
     UNION ALL
     SELECT
         'schema', NULL, n.nspname::text, NULL,

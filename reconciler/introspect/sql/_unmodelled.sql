@@ -1,0 +1,353 @@
+-- Shared by unsupported.sql and needs.sql (spliced in where /*@unmodelled*/ stands, after the
+-- scope): `found` (kind, name, classid, objid) is everything in scope that the model cannot
+-- express, one rule for all of it: reported, never compared, never exported, never dropped.
+-- classid/objid name the catalog object (NULL for a property of a modelled object, such as
+-- its storage parameters), so that needs.sql can read what it depends on. Objects an
+-- extension owns belong to the extension and are left out, like everywhere else. Objects of
+-- the database rather than of a schema (event triggers, publications, foreign servers …) are
+-- listed when the scope is the whole database.
+members AS (
+    SELECT dep.classid, dep.objid
+    FROM pg_catalog.pg_depend AS dep
+    WHERE dep.deptype = 'e'
+),
+rels AS (
+    SELECT c.*, s.nspname
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
+    )
+),
+whole_database AS (
+    SELECT WHERE %(schemas)s::text[] IS NULL
+),
+found (kind, name, classid, objid) AS (
+    -- relation kinds without a model
+    SELECT
+        'foreign table',
+        pg_catalog.format('%%I.%%I', r.nspname, r.relname),
+        'pg_catalog.pg_class'::regclass,
+        r.oid
+    FROM rels AS r
+    WHERE r.relkind = 'f'
+    UNION ALL
+    -- unlogged tables and free-standing sequences: the model has no persistence, so they
+    -- are not read as plain ones (tables.sql, objects.sql keep to permanent relations)
+    SELECT
+        CASE WHEN r.relkind = 'S' THEN 'unlogged sequence' ELSE 'unlogged table' END,
+        pg_catalog.format('%%I.%%I', r.nspname, r.relname),
+        'pg_catalog.pg_class'::regclass,
+        r.oid
+    FROM rels AS r
+    WHERE r.relkind IN ('r', 'p', 'S') AND r.relpersistence = 'u'
+      AND NOT EXISTS (  -- a sequence a column owns goes with its table
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = r.oid
+            AND dep.refobjsubid > 0
+            AND dep.deptype IN ('a', 'i')
+      )
+    UNION ALL
+    -- a partition's columns are its parent's (PARTITION OF copies the parent's defaults):
+    -- a default of its own or a comment on one of them is not modelled
+    SELECT
+        'partition column',
+        pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
+        NULL,
+        NULL
+    FROM rels AS r
+    JOIN pg_catalog.pg_inherits AS inh ON inh.inhrelid = r.oid
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
+    JOIN pg_catalog.pg_attribute AS pa ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
+    LEFT JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    LEFT JOIN pg_catalog.pg_attrdef AS pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+    WHERE r.relispartition
+      AND r.relpersistence = 'p'
+      AND NOT a.attisdropped
+      AND (
+          pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+              IS DISTINCT FROM pg_catalog.pg_get_expr(pd.adbin, pd.adrelid)
+          OR EXISTS (
+              SELECT FROM pg_catalog.pg_description AS d
+              WHERE d.objoid = r.oid
+                AND d.classoid = 'pg_catalog.pg_class'::regclass
+                AND d.objsubid = a.attnum
+          )
+      )
+    UNION ALL
+    -- row-level security of tables is modelled; FORCE without ENABLE means nothing yet
+    SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
+    FROM rels AS r
+    WHERE r.relkind IN ('r', 'p') AND r.relpersistence = 'p'
+      AND r.relforcerowsecurity AND NOT r.relrowsecurity
+    UNION ALL
+    -- a view's options and column comments are modelled; a table's or index's storage not
+    SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
+    FROM rels AS r
+    WHERE r.relkind IN ('r', 'p', 'i') AND r.relpersistence = 'p' AND r.reloptions IS NOT NULL
+    UNION ALL
+    -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
+    -- the default is not reported)
+    SELECT 'privileges', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
+    FROM rels AS r
+    WHERE r.relacl IS NOT NULL
+      AND r.relpersistence = 'p'  -- an unlogged relation is reported whole
+      -- those of tables, views and free-standing sequences are modelled
+      AND (
+          r.relkind NOT IN ('r', 'p', 'v', 'm', 'S')
+          OR EXISTS (
+              SELECT FROM pg_catalog.pg_depend AS dep
+              WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+                AND dep.objid = r.oid
+                AND dep.refobjsubid > 0
+                AND dep.deptype = 'i'  -- a serial column's sequence's are modelled
+          )
+      )
+      AND NOT r.relacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault(
+          CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END::"char", r.relowner
+      )
+    UNION ALL
+    SELECT
+        'column privileges',
+        pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
+        NULL,
+        NULL
+    FROM rels AS r
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
+    WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
+      AND r.relpersistence = 'p'
+      AND (r.relkind NOT IN ('r', 'p', 'v', 'm') OR r.relispartition)
+    UNION ALL
+    SELECT
+        CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,
+        pg_catalog.format('%%I on %%I.%%I', t.tgname, r.nspname, r.relname),
+        'pg_catalog.pg_trigger'::regclass,
+        t.oid
+    FROM pg_catalog.pg_trigger AS t
+    JOIN rels AS r ON r.oid = t.tgrelid
+    WHERE NOT t.tgisinternal
+      AND t.tgparentid = 0  -- a copy on a partition: reported (or not) with its original
+      AND r.relpersistence = 'p'  -- an unlogged table's are its own, reported with it
+      AND t.tgfoid NOT IN (  -- the tool's own (triggers.sql)
+          SELECT p.oid FROM pg_catalog.pg_proc AS p
+          WHERE p.pronamespace = pg_catalog.to_regnamespace('reconciler')
+      )
+      -- triggers of plain tables are modelled; see triggers.sql for which
+      AND NOT (
+          r.relkind IN ('r', 'p')
+          AND EXISTS (
+              SELECT FROM pg_catalog.pg_trigger AS tg
+              WHERE tg.oid = t.oid AND /*@modelled_trigger*/
+          )
+      )
+    UNION ALL
+    SELECT
+        'policy',
+        pg_catalog.format('%%I on %%I.%%I', p.polname, r.nspname, r.relname),
+        'pg_catalog.pg_policy'::regclass,
+        p.oid
+    FROM pg_catalog.pg_policy AS p
+    JOIN rels AS r ON r.oid = p.polrelid
+    WHERE r.relkind NOT IN ('r', 'p')  -- a table's policies are modelled
+    UNION ALL
+    SELECT
+        'rule',
+        pg_catalog.format('%%I on %%I.%%I', w.rulename, r.nspname, r.relname),
+        'pg_catalog.pg_rewrite'::regclass,
+        w.oid
+    FROM pg_catalog.pg_rewrite AS w
+    JOIN rels AS r ON r.oid = w.ev_class
+    WHERE w.rulename <> '_RETURN'
+    UNION ALL
+    SELECT
+        'extended statistics',
+        pg_catalog.format('%%I.%%I', s.nspname, st.stxname),
+        'pg_catalog.pg_statistic_ext'::regclass,
+        st.oid
+    FROM pg_catalog.pg_statistic_ext AS st
+    JOIN scope AS s ON s.oid = st.stxnamespace
+    UNION ALL
+    -- routines
+    SELECT
+        CASE p.prokind
+            WHEN 'p' THEN 'procedure'
+            WHEN 'a' THEN 'aggregate'
+            WHEN 'w' THEN 'window function'
+            ELSE 'function'
+        END,
+        pg_catalog.format(
+            '%%I.%%I(%%s)', s.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)
+        ),
+        'pg_catalog.pg_proc'::regclass,
+        p.oid
+    FROM pg_catalog.pg_proc AS p
+    JOIN scope AS s ON s.oid = p.pronamespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m
+        WHERE m.classid = 'pg_catalog.pg_proc'::regclass AND m.objid = p.oid
+    )
+      -- functions another object made for itself (a range type's constructors)
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_proc'::regclass
+            AND dep.objid = p.oid
+            AND dep.deptype = 'i'
+      )
+      AND NOT (/*@modelled_routine*/)
+    UNION ALL
+    -- types other than enums (modelled), arrays and row types (implicit)
+    SELECT
+        CASE ty.typtype WHEN 'r' THEN 'range type' ELSE 'base type' END,
+        pg_catalog.format('%%I.%%I', s.nspname, ty.typname),
+        'pg_catalog.pg_type'::regclass,
+        ty.oid
+    FROM pg_catalog.pg_type AS ty
+    JOIN scope AS s ON s.oid = ty.typnamespace
+    WHERE ty.typtype IN ('r', 'b')
+      AND NOT (ty.typtype = 'b' AND ty.typcategory = 'A')
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = ty.oid
+      )
+    UNION ALL
+    -- objects of a schema the model has no kind for
+    SELECT o.kind, pg_catalog.format('%%I.%%s', s.nspname, o.name), o.classid, o.oid
+    FROM (
+        SELECT 'collation', pg_catalog.quote_ident(co.collname), co.collnamespace,
+            'pg_catalog.pg_collation'::regclass, co.oid
+        FROM pg_catalog.pg_collation AS co
+        UNION ALL
+        SELECT 'operator', o.oprname::text, o.oprnamespace,
+            'pg_catalog.pg_operator'::regclass, o.oid
+        FROM pg_catalog.pg_operator AS o
+        UNION ALL
+        SELECT 'text search configuration', pg_catalog.quote_ident(c.cfgname), c.cfgnamespace,
+            'pg_catalog.pg_ts_config'::regclass, c.oid
+        FROM pg_catalog.pg_ts_config AS c
+        UNION ALL
+        SELECT 'text search dictionary', pg_catalog.quote_ident(d.dictname), d.dictnamespace,
+            'pg_catalog.pg_ts_dict'::regclass, d.oid
+        FROM pg_catalog.pg_ts_dict AS d
+        UNION ALL
+        SELECT 'text search parser', pg_catalog.quote_ident(p.prsname), p.prsnamespace,
+            'pg_catalog.pg_ts_parser'::regclass, p.oid
+        FROM pg_catalog.pg_ts_parser AS p
+        UNION ALL
+        SELECT 'text search template', pg_catalog.quote_ident(t.tmplname), t.tmplnamespace,
+            'pg_catalog.pg_ts_template'::regclass, t.oid
+        FROM pg_catalog.pg_ts_template AS t
+        UNION ALL
+        SELECT 'conversion', pg_catalog.quote_ident(c.conname), c.connamespace,
+            'pg_catalog.pg_conversion'::regclass, c.oid
+        FROM pg_catalog.pg_conversion AS c
+        UNION ALL
+        SELECT 'operator class', pg_catalog.quote_ident(c.opcname), c.opcnamespace,
+            'pg_catalog.pg_opclass'::regclass, c.oid
+        FROM pg_catalog.pg_opclass AS c
+        UNION ALL
+        SELECT 'operator family', pg_catalog.quote_ident(f.opfname), f.opfnamespace,
+            'pg_catalog.pg_opfamily'::regclass, f.oid
+        FROM pg_catalog.pg_opfamily AS f
+    ) AS o (kind, name, namespace, classid, oid)
+    JOIN scope AS s ON s.oid = o.namespace
+    WHERE NOT EXISTS (
+        SELECT FROM members AS m WHERE m.classid = o.classid AND m.objid = o.oid
+    )
+      AND NOT EXISTS (  -- made by another object for itself
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = o.classid AND dep.objid = o.oid AND dep.deptype = 'i'
+      )
+    UNION ALL
+    -- default privileges (ALTER DEFAULT PRIVILEGES), in a schema in scope or database-wide
+    SELECT
+        'default privileges',
+        pg_catalog.format(
+            'for role %%I%%s on %%s',
+            pg_catalog.pg_get_userbyid(da.defaclrole),
+            CASE WHEN da.defaclnamespace = 0 THEN ''
+                ELSE pg_catalog.format(' in schema %%I', s.nspname) END,
+            CASE da.defaclobjtype
+                WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                WHEN 'T' THEN 'types' ELSE 'schemas'
+            END
+        ),
+        'pg_catalog.pg_default_acl'::regclass,
+        da.oid
+    FROM pg_catalog.pg_default_acl AS da
+    LEFT JOIN scope AS s ON s.oid = da.defaclnamespace
+    WHERE s.oid IS NOT NULL
+       OR (da.defaclnamespace = 0 AND EXISTS (SELECT FROM whole_database))
+    UNION ALL
+    -- objects of the database, not of a schema (user-made: oid past the bootstrap range)
+    SELECT o.kind, o.name, o.classid, o.oid
+    FROM (
+        SELECT 'event trigger', pg_catalog.quote_ident(e.evtname),
+            'pg_catalog.pg_event_trigger'::regclass, e.oid
+        FROM pg_catalog.pg_event_trigger AS e
+        UNION ALL
+        SELECT 'publication', pg_catalog.quote_ident(p.pubname),
+            'pg_catalog.pg_publication'::regclass, p.oid
+        FROM pg_catalog.pg_publication AS p
+        UNION ALL
+        SELECT 'subscription', pg_catalog.quote_ident(su.subname),
+            'pg_catalog.pg_subscription'::regclass, su.oid
+        FROM pg_catalog.pg_subscription AS su
+        JOIN pg_catalog.pg_database AS db ON db.oid = su.subdbid
+        WHERE db.datname = pg_catalog.current_database()
+        UNION ALL
+        SELECT 'foreign data wrapper', pg_catalog.quote_ident(w.fdwname),
+            'pg_catalog.pg_foreign_data_wrapper'::regclass, w.oid
+        FROM pg_catalog.pg_foreign_data_wrapper AS w
+        UNION ALL
+        SELECT 'foreign server', pg_catalog.quote_ident(fs.srvname),
+            'pg_catalog.pg_foreign_server'::regclass, fs.oid
+        FROM pg_catalog.pg_foreign_server AS fs
+        UNION ALL
+        -- pg_user_mappings, not the catalog: only a superuser may read pg_user_mapping
+        SELECT 'user mapping',
+            pg_catalog.format(
+                'for %%s on server %%I',
+                CASE WHEN um.umuser = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(um.usename) END,
+                um.srvname
+            ),
+            'pg_catalog.pg_user_mapping'::regclass, um.umid
+        FROM pg_catalog.pg_user_mappings AS um
+        UNION ALL
+        SELECT 'cast',
+            pg_catalog.format(
+                '(%%s AS %%s)',
+                pg_catalog.format_type(c.castsource, NULL),
+                pg_catalog.format_type(c.casttarget, NULL)
+            ),
+            'pg_catalog.pg_cast'::regclass, c.oid
+        FROM pg_catalog.pg_cast AS c
+        UNION ALL
+        SELECT 'language', pg_catalog.quote_ident(l.lanname),
+            'pg_catalog.pg_language'::regclass, l.oid
+        FROM pg_catalog.pg_language AS l
+        UNION ALL
+        SELECT 'access method', pg_catalog.quote_ident(am.amname),
+            'pg_catalog.pg_am'::regclass, am.oid
+        FROM pg_catalog.pg_am AS am
+        UNION ALL
+        SELECT 'transform',
+            pg_catalog.format(
+                'for %%s language %%I', pg_catalog.format_type(tr.trftype, NULL), l.lanname
+            ),
+            'pg_catalog.pg_transform'::regclass, tr.oid
+        FROM pg_catalog.pg_transform AS tr
+        JOIN pg_catalog.pg_language AS l ON l.oid = tr.trflang
+    ) AS o (kind, name, classid, oid)
+    WHERE EXISTS (SELECT FROM whole_database)
+      AND o.oid >= 16384  -- FirstNormalObjectId: what initdb made is the system's
+      AND NOT EXISTS (
+          SELECT FROM members AS m WHERE m.classid = o.classid AND m.objid = o.oid
+      )
+      -- made by another object for itself (a range type's cast to its multirange)
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = o.classid AND dep.objid = o.oid AND dep.deptype = 'i'
+      )
+)
