@@ -27,6 +27,7 @@ from reconciler.ops.pg_types import CreateDomain
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
+from reconciler.preflight import preflight
 
 _WS = re.compile(r"\s+")
 
@@ -144,7 +145,11 @@ def _probe_table(
 
 
 def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> PgSnapshot:
-    """desired, with texts replaced by the server's spelling where a probe succeeded."""
+    """desired, with texts replaced by the server's spelling where a probe succeeded.
+
+    What the server would refuse at apply (unknown types and functions, a NOT NULL column
+    added to a table holding rows) is refused here first, with its file:line (preflight.py)."""
+    preflight(conn, desired, live)
     todo = []
     for key, t in desired.tables.items():
         live_t = _live_table(live, t)

@@ -11,6 +11,10 @@
    After the last one, a plan of the desired state against the scratch database must find no
    changes. The first pending plan must also have been made against the live catalog as it
    is now (its fingerprint), or apply would refuse it.
+4. The scratch copy has no rows, so what only rows can refuse (a NOT NULL column added
+   without a default, a new check, foreign key, unique constraint or index, SET NOT NULL) is
+   asked of the live rows, read-only and under a short timeout (check_rows.py); what cannot
+   be asked or answered in time is listed as not proved.
 
 The live database is only read. Redis steps of a plan are not tried (there is no scratch
 Redis); the report says so.
@@ -25,12 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.check_rows import check_rows
 from reconciler.errors import InputError, ReconcilerError
 from reconciler.pgclient import client_binary, run_client
 
 if TYPE_CHECKING:
     import psycopg
 
+    from reconciler.desired import Desired
     from reconciler.plan import Plan, Step
 
 
@@ -63,7 +69,7 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path) -> Report:
     from reconciler.plan.files import read_plan
 
     report = Report()
-    _validate(report, schemas_dir)
+    want = _validate(report, schemas_dir)
     plans = []
     for path in sorted(plans_dir.glob("*.plan.json")):
         try:
@@ -80,6 +86,8 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path) -> Report:
             report.note("scratch", "no pending plan to try")
             return report
         _fresh(report, conn, pending[0])
+        # The scratch copy has no rows: what only rows can refuse is asked of the live ones.
+        check_rows(report, conn, pending, want.pg if want is not None else None)
     with scratch_database(pg_url) as scratch_url:
         _try_pending(report, scratch_url, schemas_dir, pending)
     return report
@@ -98,7 +106,7 @@ def pg_steps(plan: Plan, direction: str) -> list[Step]:
 # --- 1. desired state ----------------------------------------------------------------------------
 
 
-def _validate(report: Report, schemas_dir: Path) -> None:
+def _validate(report: Report, schemas_dir: Path) -> Desired | None:
     from reconciler.desired import load
     from reconciler.desired.lint import lint
 
@@ -108,7 +116,7 @@ def _validate(report: Report, schemas_dir: Path) -> None:
         problems = [str(p) for p in getattr(exc, "problems", ())] or [str(exc)]
         for problem in problems:
             report.failed("validate", problem)
-        return
+        return None
     findings = lint(want)
     errors = [f for f in findings if f.severity == "error"]
     for f in findings:
@@ -118,6 +126,7 @@ def _validate(report: Report, schemas_dir: Path) -> None:
     if not errors:
         warnings = len(findings)
         report.passed("validate", f"{len(want.files)} files valid; {warnings} lint warning(s)")
+    return want
 
 
 # --- 2. the plans directory ----------------------------------------------------------------------
@@ -307,7 +316,13 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
             report.passed("up", f"{p.name}: applies on a copy of the live schema")
     from reconciler import api
 
-    after = api.plan(url, schemas_dir, out_dir=None).plan
+    try:
+        after = api.plan(url, schemas_dir, out_dir=None).plan
+    except ReconcilerError as exc:  # e.g. a type or function nothing defines (preflight.py)
+        report.failed("desired", f"the desired state cannot be planned: {exc}")
+        for problem in exc.problems:
+            report.failed("desired", str(problem))
+        return
     if after.empty:
         report.passed("desired", "after the pending plans the schema equals the desired state")
     else:

@@ -26,7 +26,7 @@ from reconciler.desired.spec import (
     UniqueSpec,
 )
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
-from reconciler.desired.views import build_view
+from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
 from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
@@ -199,6 +199,7 @@ class Builder:
                 build_view(self, v, root.sub("views", i))
             for i, fn in enumerate(f.spec.functions):
                 build_function(self, fn, root.sub("functions", i))
+        report_view_cycles(self)
         # Unique plain indexes per table, once: a foreign key may reference one as its key.
         self.unique_index_keys: dict[tuple[str, str], list[set[str]]] = {}
         for ix in self.indexes.values():

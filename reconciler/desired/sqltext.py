@@ -171,6 +171,12 @@ def canonical_type(text: str, enum_schema: Callable[[str], str | None]) -> str:
     return quote_ident(name) + _render_typmods(mods) + array
 
 
+def type_names(text: str) -> tuple[str, ...]:
+    """The name of a type text that passed canonical_type(), without modifiers or array
+    bounds: ("schema", "name") or ("name",)."""
+    return _parse_type(text)[0]
+
+
 @lru_cache(maxsize=4096)  # column types repeat a lot; parsing is most of the loading time
 def _parse_type(text: str) -> tuple[tuple[str, ...], tuple[int | str, ...], str]:
     """(names, modifiers as ints or rendered identifiers, "[]" or "") of one type name."""

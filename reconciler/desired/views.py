@@ -94,3 +94,43 @@ class _ViewIndexes(TableBuilder):
         for j, col in enumerate(cols):
             if unique and list(cols).index(col) != j:
                 self.ctx.report(where.sub(j), f"column '{col}' appears twice in the {what}")
+
+
+def report_view_cycles(ctx: Builder) -> None:
+    """A view that reads itself, or views that read each other in a ring, can never be
+    created (Postgres needs every relation a view reads to exist first): refuse them here,
+    once per ring, at the smallest view's line, rather than at apply."""
+    graph: dict[tuple[str, str], set[tuple[str, str]]] = {
+        key: {(s, r) for s, r, _ in v.reads if (s, r) in ctx.views} for key, v in ctx.views.items()
+    }
+    for ring in _rings(graph):
+        first = ctx.views[ring[0]]
+        names = [f"{s}.{n}" for s, n in ring]
+        if len(ring) == 1:
+            message = f"view {names[0]} reads itself, so Postgres can never create it"
+        else:
+            path = " → ".join([*names, names[0]])
+            message = f"views {path} read each other in a ring, so Postgres can create none of them"
+        shown, _, line = (first.source or "").rpartition(":")
+        ctx.problems.append((shown, int(line) if line.isdigit() else 1, message))
+
+
+def _rings(graph: dict[tuple[str, str], set[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """One cycle per strongly connected group of views, from its smallest member."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(graph)
+    g.add_edges_from((a, b) for a, bs in graph.items() for b in bs)
+    out = []
+    for group in nx.strongly_connected_components(g):
+        start = min(group)
+        if len(group) == 1 and not g.has_edge(start, start):
+            continue
+        # the shortest way back to the start, so the sentence names a real ring
+        back = min(
+            (nx.shortest_path(g, nxt, start) for nxt in g.successors(start) if nxt in group),
+            key=lambda p: (len(p), p),
+        )
+        out.append([start, *back[:-1]] if back[0] != start else [start])
+    return sorted(out)

@@ -163,6 +163,35 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_redis_wrong_type.py::test_wrong_type_keys_are_findings_that_no_step_touches",
     ),
     (
+        "An object the model cannot express (unlogged table, event trigger, publication, "
+        "foreign server, user mapping, …) is reported, never compared, exported or dropped, "
+        "and nothing it needs is dropped: such a drop is withheld and said.",
+        "test_unmodeled.py::"
+        "test_unmodeled_objects_are_reported_and_neither_they_nor_what_they_need_is_dropped, "
+        "test_unmodeled.py::test_plan_output_says_which_drops_are_withheld_and_why, "
+        "test_unmodeled.py::test_export_writes_no_unmodeled_object_as_a_modelled_one",
+    ),
+    (
+        "A change the YAML asks for that would break such an object is refused at plan time, "
+        "naming it.",
+        "test_unmodeled.py::test_a_declared_change_that_would_break_an_unmodeled_object_is_refused",
+    ),
+    (
+        "What Postgres would refuse at apply is refused by plan, with file:line: unknown types "
+        "and functions, view cycles, NOT NULL without default on a table with rows.",
+        "test_plan_catches.py::test_an_unknown_type_is_refused_at_plan, "
+        "test_plan_catches.py::test_an_unknown_function_is_refused_at_plan, "
+        "test_plan_catches.py::test_views_reading_each_other_in_a_ring_are_refused_at_plan, "
+        "test_plan_catches.py::"
+        "test_not_null_without_default_on_a_table_with_rows_is_refused",
+    ),
+    (
+        "`check` is not green for what the live rows will refuse.",
+        "test_plan_catches.py::"
+        "test_check_fails_a_pending_not_null_column_once_the_table_has_rows, "
+        "test_plan_catches.py::test_check_tries_new_constraints_against_the_live_rows",
+    ),
+    (
         "No password is printed, whatever form the URL takes (URL, key=value, query "
         "parameter, PGPASSWORD); a Redis that needs one says so in a sentence; backups are "
         "created 0600.",

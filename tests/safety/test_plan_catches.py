@@ -1,0 +1,481 @@
+"""`plan` refuses, before anyone reviews it, what the server would refuse at apply: unknown
+types and functions, views that read themselves, a NOT NULL column without a default added to
+a table holding rows. `check` stops calling a pending plan sound when the live rows refuse it.
+Every refusal is exit code 1 with one sentence naming the object and its file:line, and no
+plan file is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.helpers import run_cli, write_yaml
+
+THINGS = """\
+table: things
+primary_key: [id]
+columns:
+  - {name: id, type: uuid, nullable: false}
+  - {name: note, type: text}
+"""
+
+
+def _plan(tmp_path: Path, pg_url: str):
+    return run_cli("plan", "--pg", pg_url, "--schemas", "schemas", "--out", "plans", cwd=tmp_path)
+
+
+def _apply(tmp_path: Path, pg_url: str):
+    return run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path)
+
+
+def _written(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "plans").glob("*")) if (tmp_path / "plans").exists() else []
+
+
+def _refused(tmp_path: Path, pg_url: str, *needles: str) -> None:
+    before = _written(tmp_path)
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 1, r.text
+    for needle in needles:
+        assert needle in r.text, r.text
+    assert "Traceback" not in r.text
+    assert _written(tmp_path) == before
+
+
+def _sql(pg_url: str, *statements: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for s in statements:
+            conn.execute(s)
+
+
+# lint clean, so that `check` fails for nothing else
+STAMPED = (
+    THINGS
+    + """\
+  - {name: created_at, type: timestamptz, nullable: false, default: now()}
+  - {name: updated_at, type: timestamptz, nullable: false, default: now()}
+"""
+)
+
+
+# --- unknown types -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "line", "named"),
+    [
+        ("tables/things.yaml", THINGS + "  - {name: count, type: integr}\n", 6, "things.count"),
+        ("tables/things.yaml", THINGS + "  - {name: tags, type: 'integr[]'}\n", 6, "things.tags"),
+        ("tables/things.yaml", THINGS + "  - {name: n, type: 'nosuch.t(3)'}\n", 6, "things.n"),
+        (
+            "types/d.yaml",
+            "domains:\n  - name: amount\n    type: numbr(10,2)\n",
+            2,
+            "domain public.amount",
+        ),
+        (
+            "types/c.yaml",
+            "composite_types:\n  - name: pair\n    attributes:\n"
+            "      - {name: a, type: text}\n      - {name: b, type: txt}\n",
+            2,
+            "composite type public.pair",
+        ),
+        (
+            "functions/f.yaml",
+            "functions:\n  - name: twice\n    arguments: 'x integr'\n    returns: integer\n"
+            "    language: sql\n    body: SELECT 2\n",
+            2,
+            "function public.twice",
+        ),
+        (
+            "functions/f.yaml",
+            "functions:\n  - name: twice\n    arguments: 'x integer'\n    returns: SETOF integr\n"
+            "    language: sql\n    body: SELECT 2\n",
+            2,
+            "function public.twice",
+        ),
+        (
+            "functions/f.yaml",
+            "functions:\n  - name: rows\n    returns: 'TABLE (a integer, b integr)'\n"
+            "    language: sql\n    body: SELECT 1, 2\n",
+            2,
+            "function public.rows",
+        ),
+    ],
+)
+def test_an_unknown_type_is_refused_at_plan(pg_url, tmp_path, rel, text, line, named):
+    write_yaml(tmp_path / "schemas", rel, text)
+    _refused(tmp_path, pg_url, named, f"schemas/{rel}:{line}", "type")
+
+
+def test_known_spellings_and_types_the_plan_creates_still_plan(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "types/all.yaml",
+        """\
+schemas: [{name: app}]
+enums:
+  - {name: mood, values: [happy, sad]}
+  - {name: level, schema: app, values: [low, high]}
+domains:
+  - {name: email, type: 'varchar(200)'}
+  - {name: cents, schema: app, type: 'app.level'}
+composite_types:
+  - name: pair
+    attributes: [{name: a, type: mood}, {name: b, type: 'numeric(10,2)'}]
+extensions:
+  - {name: citext}
+""",
+    )
+    write_yaml(
+        root,
+        "tables/things.yaml",
+        THINGS
+        + """\
+  - {name: a, type: 'varchar(20)'}
+  - {name: b, type: 'numeric(10,2)'}
+  - {name: c, type: 'text[]'}
+  - {name: d, type: timestamp with time zone}
+  - {name: e, type: 'timestamp(3) without time zone'}
+  - {name: f, type: 'mood[]'}
+  - {name: g, type: email}
+  - {name: h, type: app.cents}
+  - {name: i, type: pair}
+  - {name: j, type: others}
+  - {name: k, type: 'public.others[]'}
+  - {name: l, type: citext}
+  - {name: m, type: 'interval day to second'}
+  - {name: o, type: 'bit varying(5)'}
+  - {name: p, type: double precision}
+""",
+    )
+    write_yaml(
+        root,
+        "tables/others.yaml",
+        "table: others\nprimary_key: [id]\ncolumns:\n  - {name: id, type: uuid, nullable: false}\n",
+    )
+    write_yaml(
+        root,
+        "functions/f.yaml",
+        """\
+functions:
+  - name: first_mood
+    arguments: 'p pair, VARIADIC xs integer[]'
+    returns: SETOF mood
+    language: sql
+    body: SELECT (p).a
+  - name: listing
+    returns: 'TABLE (a app.level, b email)'
+    language: sql
+    body: SELECT 'low'::app.level, 'x'::email
+  - name: touch
+    returns: trigger
+    language: plpgsql
+    body: BEGIN RETURN NEW; END
+""",
+    )
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
+# --- unknown functions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "needles"),
+    [
+        (
+            "  - {name: code, type: text, default: make_code()}\n",
+            6,
+            ("things.code", "make_code"),
+        ),
+        (
+            "checks:\n  - {name: things_note_ok, expression: 'is_ok(note)'}\n",
+            7,
+            ("things_note_ok", "is_ok"),
+        ),
+        (
+            "indexes:\n  - {name: idx_things_note, columns: [{expression: 'app.fold(note)'}]}\n",
+            7,
+            ("idx_things_note", "app.fold"),
+        ),
+    ],
+)
+def test_an_unknown_function_is_refused_at_plan(pg_url, tmp_path, extra, line, needles):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS + extra)
+    _refused(tmp_path, pg_url, *needles, f"schemas/tables/things.yaml:{line}")
+
+
+def test_unknown_functions_in_views_and_triggers_are_refused_at_plan(pg_url, tmp_path):
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS + "triggers:\n  - {name: things_touch, timing: before, events: [update], "
+        "function: app.touch}\n",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "views/v.yaml",
+        "views:\n  - name: shout\n    query: SELECT shouted(note) FROM things\n",
+    )
+    _refused(
+        tmp_path,
+        pg_url,
+        "2 objects",
+        "trigger things_touch of public.things calls function app.touch()",
+        "view public.shout calls function shouted()",
+        "schemas/tables/things.yaml:7",
+        "schemas/views/v.yaml:2",
+    )
+
+
+def test_functions_of_the_server_the_plan_and_its_extensions_still_plan(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "tables/things.yaml",
+        THINGS
+        + """\
+  - {name: a, type: text, default: make_code()}
+  - {name: b, type: text, default: "encode(gen_random_bytes(4), 'hex')"}
+  - {name: c, type: timestamptz, default: now()}
+  - {name: d, type: int, default: "extract(year from now())::int"}
+  - {name: e, type: text, default: "lower(trim(both ' ' from 'X'))"}
+  - {name: f, type: text, generated: "upper(coalesce(note, ''))"}
+checks:
+  - {name: things_note_ok, expression: "length(note) < 10 AND note IS NOT NULL OR true"}
+""",
+    )
+    write_yaml(
+        root,
+        "functions/f.yaml",
+        "extensions: [{name: pgcrypto}]\nfunctions:\n  - name: make_code\n    returns: text\n"
+        "    language: sql\n    body: SELECT 'x'\n",
+    )
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
+# --- view cycles ---------------------------------------------------------------------------------
+
+
+def test_a_view_reading_itself_is_refused_at_plan(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS)
+    write_yaml(
+        tmp_path / "schemas",
+        "views/v.yaml",
+        "views:\n  - name: loop\n    query: SELECT * FROM things UNION ALL SELECT * FROM loop\n",
+    )
+    _refused(tmp_path, pg_url, "public.loop", "itself", "schemas/views/v.yaml:2")
+
+
+def test_views_reading_each_other_in_a_ring_are_refused_at_plan(pg_url, tmp_path):
+    write_yaml(
+        tmp_path / "schemas",
+        "views/v.yaml",
+        """\
+views:
+  - {name: a, query: SELECT * FROM b}
+  - {name: b, query: SELECT * FROM c}
+  - {name: c, query: SELECT * FROM public.a}
+  - {name: d, query: SELECT * FROM a}
+""",
+    )
+    _refused(tmp_path, pg_url, "public.a", "public.b", "public.c", "schemas/views/v.yaml:2")
+
+
+def test_a_view_ring_is_refused_by_validate_too(tmp_path):
+    write_yaml(
+        tmp_path / "schemas",
+        "views/v.yaml",
+        "views:\n  - {name: a, query: SELECT * FROM b}\n  - {name: b, query: SELECT * FROM a}\n",
+    )
+    r = run_cli("validate", "--schemas", "schemas", cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "schemas/views/v.yaml:2" in r.text and "public.a → public.b → public.a" in r.text
+
+
+def test_a_recursive_query_inside_a_view_still_plans(pg_url, tmp_path):
+    write_yaml(
+        tmp_path / "schemas",
+        "views/v.yaml",
+        "views:\n  - name: counting\n    query: WITH RECURSIVE counting(n) AS (SELECT 1 UNION ALL "
+        "SELECT n + 1 FROM counting WHERE n < 3) SELECT n FROM counting\n",
+    )
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
+# --- NOT NULL without a default on a table holding rows ----------------------------------------
+
+
+def test_not_null_without_default_on_a_table_with_rows_is_refused(pg_url, pg_conn, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS)
+    assert _apply(tmp_path, pg_url).code == 0
+    _sql(pg_url, "INSERT INTO things VALUES (gen_random_uuid(), 'x')")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS + "  - {name: owner, type: text, nullable: false}\n",
+    )
+    _refused(tmp_path, pg_url, "public.things.owner", "rows", "schemas/tables/things.yaml:6")
+    # apply --schemas plans first: refused the same way, nothing changed
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 1 and "public.things.owner" in r.text, r.text
+    cols = pg_conn.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'things'"
+    ).fetchone()
+    assert cols == (2,)
+
+
+def test_a_column_of_a_not_null_domain_without_default_is_refused_on_rows(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS)
+    assert _apply(tmp_path, pg_url).code == 0
+    _sql(pg_url, "INSERT INTO things VALUES (gen_random_uuid(), 'x')")
+    write_yaml(
+        tmp_path / "schemas",
+        "types/label.yaml",
+        "domains:\n  - {name: label, type: text, not_null: true}\n",
+    )
+    write_yaml(
+        tmp_path / "schemas", "tables/things.yaml", THINGS + "  - {name: tag, type: label}\n"
+    )
+    _refused(tmp_path, pg_url, "public.things.tag", "schemas/tables/things.yaml:6")
+
+
+RENAMED = "{name: remark, type: text, nullable: false, renamed_from: note}"
+
+
+def test_not_null_columns_that_can_be_added_still_plan(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS)
+    write_yaml(tmp_path / "schemas", "tables/empties.yaml", THINGS.replace("things", "empties"))
+    assert _apply(tmp_path, pg_url).code == 0
+    _sql(pg_url, "INSERT INTO things VALUES (gen_random_uuid(), 'x')")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS.replace("{name: note, type: text}", RENAMED)
+        + """\
+  - {name: a, type: text, nullable: false, default: "'x'"}
+  - {name: b, type: bigint, nullable: false, identity: by default}
+  - {name: c, type: text, nullable: false, generated: "upper(remark)"}
+  - {name: d, type: label, nullable: false}
+""",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "types/label.yaml",
+        "domains:\n  - {name: label, type: text, not_null: true, default: \"'none'\"}\n",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/empties.yaml",
+        THINGS.replace("things", "empties") + "  - {name: owner, type: text, nullable: false}\n",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/fresh.yaml",
+        THINGS.replace("things", "fresh") + "  - {name: owner, type: text, nullable: false}\n",
+    )
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
+# --- check ----------------------------------------------------------------------------------------
+
+
+def test_check_fails_a_pending_not_null_column_once_the_table_has_rows(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", STAMPED)
+    assert _apply(tmp_path, pg_url).code == 0
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        STAMPED + "  - {name: owner, type: text, nullable: false}\n",
+    )
+    r = _plan(tmp_path, pg_url)  # the table is empty: this plan is sound now
+    assert r.code == 0, r.text
+    _sql(pg_url, "INSERT INTO things VALUES (gen_random_uuid(), 'x')")
+
+    r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
+
+    assert r.code == 1, r.text
+    assert "FAIL lint" not in r.out, r.out
+    assert "public.things.owner" in r.out and "rows" in r.out, r.out
+
+
+def test_check_tries_new_constraints_against_the_live_rows(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", STAMPED)
+    assert _apply(tmp_path, pg_url).code == 0
+    _sql(
+        pg_url,
+        "INSERT INTO things VALUES (gen_random_uuid(), 'same'), (gen_random_uuid(), 'same')",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        STAMPED
+        + "checks:\n  - {name: things_note_short, expression: 'length(note) < 3'}\n"
+        + "indexes:\n  - {name: idx_things_note, columns: [note], unique: true}\n",
+    )
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+    r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
+
+    assert r.code == 1, r.text
+    assert "FAIL lint" not in r.out, r.out
+    assert "things_note_short" in r.out, r.out
+    assert "idx_things_note" in r.out, r.out
+
+
+def test_check_passes_new_rules_the_live_rows_keep(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", STAMPED)
+    assert _apply(tmp_path, pg_url).code == 0
+    _sql(pg_url, "INSERT INTO things VALUES (gen_random_uuid(), 'a'), (gen_random_uuid(), 'b')")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        STAMPED
+        + "  - {name: owner, type: text, nullable: false, default: \"'nobody'\"}\n"
+        + "checks:\n  - {name: things_note_short, expression: 'length(note) < 3'}\n"
+        + "indexes:\n  - {name: idx_things_note, columns: [note], unique: true}\n",
+    )
+    assert _plan(tmp_path, pg_url).code == 0
+
+    r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
+
+    assert r.code == 0, r.text
+    assert "2 change(s) that may fail on existing data hold on live rows" in r.out, r.out
+
+
+def test_check_tries_foreign_keys_and_not_null_against_the_live_rows(pg_url, tmp_path):
+    owners = STAMPED.replace("things", "owners")
+    write_yaml(tmp_path / "schemas", "tables/owners.yaml", owners)
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        STAMPED + "  - {name: owner_id, type: uuid}\n",
+    )
+    assert _apply(tmp_path, pg_url).code == 0
+    _sql(pg_url, "INSERT INTO things (id, owner_id) VALUES (gen_random_uuid(), gen_random_uuid())")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        STAMPED.replace("{name: note, type: text}", "{name: note, type: text, nullable: false}")
+        + "  - {name: owner_id, type: uuid}\n"
+        + "foreign_keys:\n  - {columns: [owner_id], references: {table: owners, columns: [id]}}\n",
+    )
+    assert _plan(tmp_path, pg_url).code == 0, _plan(tmp_path, pg_url).text
+
+    r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
+
+    assert r.code == 1, r.text
+    assert "FAIL lint" not in r.out, r.out
+    assert "fk_things_owners" in r.out and "NOT NULL on column public.things.note" in r.out, r.out
