@@ -250,6 +250,7 @@ class RollbackResult:
     done: list[ApplyRecord]
     plan: Plan | None = None  # the rollback as a plan: reverses, hazards, kept drops
     notes: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # Redis keys changed since
 
 
 def rollback(
@@ -313,7 +314,7 @@ def rollback(
 
         recorder = RollbackRecorder(t, state, targets, plans, back, kept, names)
         # Named after the oldest version reverted: the state the target returns to.
-        execute(
+        ran = execute(
             t,
             state,
             back.up_statements(),
@@ -327,7 +328,7 @@ def rollback(
             in_batches=in_batches,
             partial=recorder.batch,
         )
-        return RollbackResult(targets, back, notes)
+        return RollbackResult(targets, back, notes, ran.skipped)
 
 
 def _last_applied(pg_url: str | None, redis_url: str | None) -> str | None:

@@ -53,11 +53,13 @@ _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # Settings an environment may give, with the check of each value (a sentence when it fails).
-_DURATION = re.compile(r"^\d+(?:\.\d+)?\s*(?:us|ms|s|min|h|d)?$")
+# A duration as PostgreSQL's lock_timeout and statement_timeout take it: a number (ms) or one
+# with a unit.
+PG_DURATION = re.compile(r"^\d+(?:\.\d+)?\s*(?:us|ms|s|min|h|d)?$")
 SETTINGS: dict[str, tuple[str, Any]] = {
     "lock_timeout": ("a number of seconds", lambda v: float(v) >= 0),
-    "ddl_lock_timeout": ("a duration such as 5s or 500ms", lambda v: bool(_DURATION.match(v))),
-    "statement_timeout": ("a duration such as 30min", lambda v: bool(_DURATION.match(v))),
+    "ddl_lock_timeout": ("a duration such as 5s or 500ms", lambda v: bool(PG_DURATION.match(v))),
+    "statement_timeout": ("a duration such as 30min", lambda v: bool(PG_DURATION.match(v))),
     "lock_retries": ("a whole number", lambda v: v.isdigit()),
     "parallel": ("a whole number of at least 1", lambda v: v.isdigit() and int(v) >= 1),
     "canary": ("a whole number", lambda v: v.isdigit()),

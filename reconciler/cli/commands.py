@@ -17,7 +17,7 @@ from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
 from reconciler.cli import fleet_view as fv
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
-from reconciler.config import setting
+from reconciler.config import PG_DURATION, setting
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
@@ -62,9 +62,21 @@ TARGET = typer.Option(
 LOCK_TIMEOUT = typer.Option(
     None,
     "--lock-timeout",
+    min=0,
     help="Seconds to wait for another run's lock before giving up (default 0, or the "
     "environment's lock_timeout).",
 )
+
+
+def _duration(option: str, flag: str | None, default: str) -> str:
+    # Checked before any connection: a bad one used to fail mid-apply, recording the state.
+    value = setting(option.lstrip("-").replace("-", "_"), flag, default)
+    if not PG_DURATION.match(str(value).strip()):
+        raise InputError(
+            f"{option} {value!r} is not a duration PostgreSQL takes; write a number and a unit, "
+            "like 500ms, 5s, 2min or 1h (0 turns the limit off)."
+        )
+    return str(value)
 
 
 def ask_to_confirm(question: str, auto_approve: bool) -> bool:
@@ -223,8 +235,8 @@ def apply(
     Example: reconciler apply --plan plans/20261125120000_create_users.plan.json --pg postgresql://127.0.0.1/app
     """
     timeouts = Timeouts(
-        setting("ddl_lock_timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
-        setting("statement_timeout", statement_timeout, DEFAULTS.statement_timeout),
+        _duration("--ddl-lock-timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
+        _duration("--statement-timeout", statement_timeout, DEFAULTS.statement_timeout),
         setting("lock_retries", lock_retries, DEFAULTS.lock_retries),
     )
     if (env := fleet_environment(pg, redis)) is not None:
@@ -303,15 +315,7 @@ def apply(
     if not result.applied:
         con.print("No changes. The database matches the desired state.")
         return
-    if result.skipped:
-        con.print(
-            f"[yellow]{len(result.skipped)} keys skipped[/]: they changed between plan and "
-            "apply (deleted, or their TTL changed), so they were left as they are:"
-        )
-        for s in result.skipped[:20]:
-            con.print(f"  - {escape(s['address'])}: {escape(s['key'])}", highlight=False)
-        if len(result.skipped) > 20:
-            con.print(f"  … and {len(result.skipped) - 20} more (see the log)")
+    print_skipped(result.skipped, "plan and apply")
     n = result.plan.counts()
     con.print(
         f"\n[green]Apply complete![/] {n['add']} added, {n['change']} changed, "
@@ -368,8 +372,24 @@ def rollback(
         in_batches=in_batches,
     )
     print_notes(result.notes)
+    print_skipped(result.skipped, "apply and rollback")
     if result.done:
         con.print(f"[green]Rolled back[/] {', '.join(r.version for r in result.done)}.")
+
+
+def print_skipped(skipped: list[dict[str, str]], between: str) -> None:
+    """Redis keys a run left alone because they changed since they were planned."""
+    if not skipped:
+        return
+    con = out_console()
+    con.print(
+        f"[yellow]{len(skipped)} keys skipped[/]: they changed between {between} (deleted, "
+        "or their TTL or type changed), so they were left as they are:"
+    )
+    for s in skipped[:20]:
+        con.print(f"  - {escape(s['address'])}: {escape(s['key'])}", highlight=False)
+    if len(skipped) > 20:
+        con.print(f"  … and {len(skipped) - 20} more (see the log)")
 
 
 def print_notes(notes: list[str]) -> None:

@@ -142,8 +142,19 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     """Write the plan's files; returns the plan with its file checksums and the json path.
 
     A version already used in out_dir (two plans within one second) moves to the next free
-    second, so no plan file is ever overwritten.
+    second, so no plan file is ever overwritten. A folder that cannot be written is an
+    InputError (nothing has been applied: apply writes its plan before it starts).
     """
+    try:
+        return _write_plan(plan, out_dir)
+    except OSError as exc:
+        raise InputError(
+            f"The plan could not be written to {out_dir}/: {exc.strerror or exc}.",
+            detail="Pass --out with a folder this user may write.",
+        ) from None
+
+
+def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     while any(out_dir.glob(f"{plan.version}_*")):
         plan = dataclasses.replace(plan, version=next_version(plan.version))

@@ -1,0 +1,45 @@
+"""Bad options are one sentence before anything runs, and leave the database as it was."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from reconciler.state.postgres import PgState
+from tests.helpers import run_cli, write_yaml
+
+TABLE = """\
+table: notes
+columns:
+  - {name: id, type: uuid, nullable: false, default: gen_random_uuid()}
+  - {name: created_at, type: timestamptz, nullable: false, default: now()}
+  - {name: updated_at, type: timestamptz, nullable: false, default: now()}
+primary_key: [id]
+"""
+
+
+def _untouched(url: str) -> bool:
+    """No table made and no apply recorded (the lock may have made the state's schema)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('public.notes')").fetchone()[0] is not None:
+            return False
+        return PgState(conn).history() == []
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (("--ddl-lock-timeout", "xyz"), "--ddl-lock-timeout 'xyz' is not a duration"),
+        (("--statement-timeout", "-5"), "--statement-timeout '-5' is not a duration"),
+        (("--out", "/proc/no/such/folder"), "The plan could not be written to /proc/no/such"),
+        (("--lock-timeout", "-1"), "-1"),
+    ],
+    ids=["ddl-lock-timeout", "statement-timeout", "out", "lock-timeout"],
+)
+def test_a_bad_option_of_apply_is_refused_before_anything_runs(pg_url, tmp_path, args, said):
+    write_yaml(tmp_path, "schemas/tables/notes.yaml", TABLE)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", *args,
+                cwd=tmp_path)  # fmt: skip
+    assert r.code == 1, r.text
+    assert said in r.text and "Traceback" not in r.text and "unexpected" not in r.text, r.text
+    assert _untouched(pg_url)
