@@ -62,6 +62,23 @@ def scrub(text: str, *targets: str | None) -> str:
     return text
 
 
+def check_one_at(url: str) -> None:
+    """Refuse a URL whose user info holds an unencoded '@': drivers split it elsewhere than
+    where the password ends, and echo the pieces they took for a host in their errors."""
+    scheme, sep, rest = url.partition("://")
+    first = rest.find("@")
+    if not sep or first < 0:
+        return
+    # up to where the host part ends: the first '/', '?' or '#' after the first '@'
+    end = re.search(r"[/?#]", rest[first:])
+    authority = rest[: first + end.start()] if end else rest
+    if authority.count("@") > 1:
+        raise InputError(
+            f"The {scheme} URL {redact(url)} has more than one '@' before its host: write an '@' "
+            "of the user or password as %40."
+        )
+
+
 def server_address(target: str) -> str:
     """Where a URL points, without user, password, database or options: `redis://host:port`."""
     safe = redact(target)  # parsed only once redacted: nothing of a password can come out
@@ -230,6 +247,7 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
 
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")
+    check_one_at(url)
     try:
         return psycopg.connect(
             url,

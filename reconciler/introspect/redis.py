@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import redis
 
-from reconciler.connect import hide_secrets, redis_refusal
+from reconciler.connect import check_one_at, hide_secrets, redis_refusal
 from reconciler.errors import ReconcilerError
 from reconciler.introspect import redis_server
 from reconciler.introspect.redis_keys import (
@@ -71,6 +71,7 @@ __all__ = [
 def connect_redis(url: str, *, command: str) -> redis.Redis:
     """redis_server.connect_redis, whose failure is one sentence without any password in it:
     a server refusing to authenticate says where the password goes (or that it was wrong)."""
+    check_one_at(url)
     try:
         return redis_server.connect_redis(url, command=command)
     except ReconcilerError as failure:

@@ -221,3 +221,20 @@ def test_backups_are_created_readable_by_their_owner_only(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, (
             f"{path.name}: {oct(path.stat().st_mode)}"
         )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://postgres:a@b@longtail99@127.0.0.1:{p}/db", "redis://:S3c@ret@127.0.0.1:{p}/0"],
+    ids=["postgres", "redis"],
+)
+def test_a_url_with_an_unencoded_at_in_its_password_is_refused_whole(url, schemas, tmp_path):
+    """Drivers split such a URL elsewhere than where the password ends and echo the pieces
+    they took for a host: it is refused before any driver sees it, no piece printed."""
+    url = url.format(p=_free_port())
+    flag = "--pg" if url.startswith("postgresql") else "--redis"
+    r = run_cli("plan", flag, url, "--schemas", str(schemas), cwd=tmp_path)
+    assert r.code == 1
+    assert "%40" in r.err
+    for piece in ("longtail99", "b@", "ret@", "S3c"):
+        assert piece not in r.text, r.text
