@@ -1,9 +1,12 @@
 """Run a plan's Redis commands in pipelined batches, each key guarded against changes.
 
-A TTL step only runs on a key whose expiry is still the one the plan saw (a short Lua script
-per key compares PEXPIRETIME and sets the TTL atomically, O(1) each); a key deleted or changed
-since is skipped and reported, never clobbered. Config and ACL commands run as written, with
-`${ENV}` password references substituted at the last moment. When a batch fails, the steps
+A TTL step only runs on a key whose expiry and type are still the ones the plan saw (a short
+Lua script per key compares PEXPIRETIME and TYPE and sets the TTL atomically, O(1) each); a key
+deleted, replaced by a key of another type, or changed since is skipped and reported, never
+clobbered. Its inverse (PERSIST / PEXPIREAT) is guarded on the type the same way; a plan written
+before types were recorded is guarded as before. A DEL (prune) runs only while the key still
+dumps to the planned value, which also fixes its type. Config and ACL commands run as written,
+with `${ENV}` password references substituted at the last moment. When a batch fails, the steps
 already done are reverted from their recorded inverses before the error is raised, so Redis is
 left as it was (keys that were skipped stay untouched either way). When the connection is lost
 (a restart, a failover), the revert waits up to RECONNECT_S for the server to answer again and
@@ -28,24 +31,25 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from reconciler.errors import ConnectionFailed, InputError, LockHeld, ReconcilerError
-from reconciler.ops.redisproto import quote, split
+from reconciler.ops.redisproto import quote, split, to_bytes
 from reconciler.plan import Step
 
 if TYPE_CHECKING:
     from reconciler.apply.redis_journal import RedisJournal
 
-# Up: set the TTL only when the expiry is still what the plan saw; as an instant (the batch's
-# server time + TTL), so that the journal knows, before the batch is sent, exactly which expiry
-# each key will carry. Down: PERSIST / PEXPIREAT only when the key still exists. Both return -3
-# when the key was skipped.
+# Up: set the TTL only when the expiry and the type are still what the plan saw; as an instant
+# (the batch's server time + TTL), so that the journal knows, before the batch is sent, exactly
+# which expiry each key will carry. Down: PERSIST / PEXPIREAT only when the key still exists
+# with its planned type. The type argument is '' for a plan that recorded none: that guard is
+# then left out. Both return -3 when the key was skipped.
 _GUARDED_EXPIRE = """
-if redis.call('PEXPIRETIME', KEYS[1]) == tonumber(ARGV[1]) then
-  return redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-end
-return -3
+if redis.call('PEXPIRETIME', KEYS[1]) ~= tonumber(ARGV[1]) then return -3 end
+if (ARGV[3] or '') ~= '' and redis.call('TYPE', KEYS[1])['ok'] ~= ARGV[3] then return -3 end
+return redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 """
 _GUARDED_RESTORE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
+if (ARGV[2] or '') ~= '' and redis.call('TYPE', KEYS[1])['ok'] ~= ARGV[2] then return -3 end
 if ARGV[1] == '-1' then return redis.call('PERSIST', KEYS[1]) end
 return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 """
@@ -101,6 +105,26 @@ def _guards(steps: list[Step]) -> dict[tuple[str, bytes], bytes]:
             elif args[0] == b"RESTORE":
                 out[(step.change.address, args[1])] = args[3]
     return out
+
+
+class _Types:
+    """The type each key of a TTL change had when planned, from the change's `key_types`
+    detail (ops/redis.py); b"" when the plan recorded none (written before types were)."""
+
+    def __init__(self) -> None:
+        self._of: dict[int, tuple[bytes, dict[str, bytes]]] = {}
+
+    def of(self, step: Step, key: bytes) -> bytes:
+        c = step.change
+        if id(c) not in self._of:
+            whole, each = b"", {}
+            for d in c.details:
+                if isinstance(d, dict) and d.get("attribute") == "key_types":
+                    whole = to_bytes(d.get("type") or "")
+                    each = {k: to_bytes(v) for k, v in (d.get("types") or {}).items()}
+            self._of[id(c)] = (whole, each)
+        whole, each = self._of[id(c)]
+        return each.get(quote(key), whole)  # keyed as quoted in the files
 
 
 class Pairs:
@@ -275,6 +299,7 @@ def _run(
     from reconciler.apply import redis_journal as jr
 
     guards = _guards(steps)
+    types = _Types()
     send = _Sender(client)
     pairs = Pairs()
     try:
@@ -293,13 +318,15 @@ def _run(
                 if verb == b"EXPIRE":
                     old = guards.get((step.change.address, args[1]), b"-1")
                     at = now_ms + int(args[2]) * 1000
-                    send.script(pipe, _GUARDED_EXPIRE, args[1], old, str(at).encode())
-                    items.append(jr.expiry_item(args[1], at, int(old)))
+                    kind = types.of(step, args[1])
+                    send.script(pipe, _GUARDED_EXPIRE, args[1], old, str(at).encode(), kind)
+                    items.append(jr.expiry_item(args[1], at, int(old), kind))
                 elif verb in (b"PERSIST", b"PEXPIREAT"):
                     when = args[2] if verb == b"PEXPIREAT" else b"-1"
-                    send.script(pipe, _GUARDED_RESTORE, args[1], when)
+                    kind = types.of(step, args[1])
+                    send.script(pipe, _GUARDED_RESTORE, args[1], when, kind)
                     if before.get(args[1], -2) != -2:  # a missing key is skipped: no inverse
-                        items.append(jr.expiry_item(args[1], int(when), before[args[1]]))
+                        items.append(jr.expiry_item(args[1], int(when), before[args[1]], kind))
                 elif verb == b"DEL":
                     payload = guards.get((step.change.address, args[1]), b"")
                     send.script(pipe, _GUARDED_DEL, args[1], payload)

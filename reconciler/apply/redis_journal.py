@@ -14,7 +14,9 @@ client finds it. It is one list: a header (version, direction, who), then one en
 pushed BEFORE that batch is sent, holding the inverse of each of its steps. Each inverse is
 guarded by the value the step set, so a key changed since (by a user, an expiry) is left alone:
 
-  X key expect put_back     the key's PEXPIRETIME is `expect` → PEXPIREAT put_back (-1: PERSIST)
+  X key expect put_back [type]
+                            the key's PEXPIRETIME is `expect` and its TYPE `type` (when given:
+                            older journals have none) → PEXPIREAT put_back (-1: PERSIST)
   C name expect old         CONFIG GET name is `expect` → CONFIG SET name old (on every node)
   R key ttl payload         the key is missing → RESTORE it (a pruned key)
   D key payload             the key still dumps to `payload` → DEL it (a restored key)
@@ -43,9 +45,12 @@ from reconciler.ops.redisproto import from_bytes, render, split
 JOURNAL_KEY = "reconciler:journal"
 _log = logging.getLogger(__name__)
 
-# Put an expiry back only while the key still carries the one the run set.
+# Put an expiry back only while the key still carries the one the run set, and the type it had
+# then: a key written anew as other data is not the run's to touch. '' (and a journal written
+# before types were recorded) leaves the type unchecked.
 _PUT_BACK_EXPIRY = """
 if redis.call('PEXPIRETIME', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+if (ARGV[3] or '') ~= '' and redis.call('TYPE', KEYS[1])['ok'] ~= ARGV[3] then return 0 end
 if ARGV[2] == '-1' then redis.call('PERSIST', KEYS[1])
 else redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
 return 1
@@ -160,8 +165,8 @@ class RedisJournal:
 # --- the items of a batch ------------------------------------------------------------------------
 
 
-def expiry_item(key: bytes, expect: int, put_back: int) -> str:
-    return render("X", key, expect, put_back)
+def expiry_item(key: bytes, expect: int, put_back: int, kind: bytes = b"") -> str:
+    return render("X", key, expect, put_back, kind) if kind else render("X", key, expect, put_back)
 
 
 def config_item(name: bytes, expect: bytes, old: bytes) -> str:
@@ -209,7 +214,8 @@ def _put_back(items: list[str], client: Any, done: Settled) -> None:
     for item in reversed(items):
         tag, *args = split(item)
         if tag == b"X":
-            send.script(pipe, _PUT_BACK_EXPIRY, args[0], args[1], args[2])
+            kind = args[3] if len(args) > 3 else b""
+            send.script(pipe, _PUT_BACK_EXPIRY, args[0], args[1], args[2], kind)
         elif tag == b"R":
             send.script(pipe, _GUARDED_RESTORE_VALUE, *args)
         elif tag == b"D":

@@ -2,7 +2,10 @@
 
 Keys are data: a change never rewrites a value. TTL fixes carry each key's expiry as scanned
 (absolute ms, -1 for none) so that apply can skip a key that changed since the plan, and the
-down file restores exactly that expiry (PERSIST, or PEXPIREAT the old instant).
+down file restores exactly that expiry (PERSIST, or PEXPIREAT the old instant). Their type as
+scanned goes into the change's details (`key_types`), which the plan file keeps: apply and
+rollback skip a key whose type is no longer that one (it was deleted and written anew as other
+data, which no TTL step of this pattern may touch).
 Passwords never appear: an ACL user's password is rendered as a `${ENV_VAR}` reference that
 apply substitutes from its environment at the last moment.
 """
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.redis import AclUser, ConfigParam, KeyFix
 from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
-from reconciler.ops.redisproto import render
+from reconciler.ops.redisproto import quote, render
 
 PASSWORD_REF = "${{{}}}"  # rendered into a `>${NAME}` rule; apply substitutes the value
 
@@ -52,10 +55,24 @@ class ExpireKeys(Change):
         )
 
     def details(self) -> list[dict]:
-        return [{"attribute": "ttl", "old": None, "new": self.ttl, "keys": len(self.keys)}]
+        return [
+            {"attribute": "ttl", "old": None, "new": self.ttl, "keys": len(self.keys)},
+            key_types(self.keys),
+        ]
 
     def describe(self) -> str:
         return f"expire {len(self.keys)} keys within {self.ttl} s"
+
+
+def key_types(keys: tuple[KeyFix, ...]) -> dict:
+    """The detail naming each key's type as scanned: one type for the pattern's keys (the
+    diff only fixes keys of the pattern's type), a map from the quoted key (ASCII, as in the
+    files) to its type should they ever differ. Without old/new, renderers leave it out;
+    rollback keeps it as it is."""
+    kinds = {k.type for k in keys}
+    if len(kinds) == 1:
+        return {"attribute": "key_types", "type": next(iter(kinds))}
+    return {"attribute": "key_types", "types": {quote(k.key): k.type for k in keys}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +99,9 @@ class RestoreExpiry(Change):
 
     def reverse(self) -> Change:
         return ExpireKeys(self.pattern, self.ttl, self.keys)
+
+    def details(self) -> list[dict]:
+        return [key_types(self.keys)]
 
     def provides(self) -> frozenset[Address]:
         return frozenset()
