@@ -17,6 +17,7 @@ from typing import Any
 
 from reconciler import desired as desired_mod
 from reconciler.model.address import Address
+from reconciler.model.snapshot import PgSnapshot
 from reconciler.planner import inventory_of, make_plan, open_targets, read_live, state_for
 
 JSON_FORMAT = 1
@@ -72,17 +73,29 @@ def check(
             if history:
                 report.last_version = history[0].version
                 report.last_apply = history[0].finished_at.timestamp()
-            report.recorded = _out_of_band(state.inventory(), inventory_of(live))
+            invalid = _invalid_indexes(live.pg) if live.pg is not None else frozenset()
+            report.recorded = _out_of_band(state.inventory(), inventory_of(live), invalid)
     return report
 
 
-def _out_of_band(recorded: dict[str, Any], now: dict[str, Any]) -> list[dict[str, Any]]:
+def _invalid_indexes(snap: PgSnapshot) -> frozenset[str]:
+    """Addresses of the live indexes whose build never finished (an interrupted CREATE INDEX
+    CONCURRENTLY): whatever the last apply recorded, such an index is not the one it made."""
+    return frozenset(str(ix.address) for ix in snap.indexes.values() if not ix.valid)
+
+
+def _out_of_band(
+    recorded: dict[str, Any], now: dict[str, Any], invalid: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     out = []
     for address in sorted(set(recorded) | set(now)):
         before, after = recorded.get(address), now.get(address)
-        if before == after:
+        if before == after and address not in invalid:
             continue
+        # An invalid index is said as such, not as "added" (it was never made to work) nor
+        # hidden behind an equal definition.
         what = "added" if before is None else "removed" if after is None else "changed"
+        what = "invalid" if address in invalid else what
         parsed = Address.parse(address)
         out.append({"address": address, "engine": parsed.engine, "kind": parsed.kind,
                     "change": what})  # fmt: skip

@@ -140,7 +140,10 @@ class _Lookup:
     """What belongs to each object, grouped in one pass (a scan per object is quadratic)."""
 
     def __init__(self, snap: PgSnapshot) -> None:
-        self.indexes = snap.indexes_by_table()
+        # An index left invalid by an interrupted build serves no query: not exported.
+        self.indexes = {
+            key: [ix for ix in found if ix.valid] for key, found in snap.indexes_by_table().items()
+        }
         self.triggers: dict[tuple[str, str], list[Trigger]] = {}
         for (schema, table, _), tg in snap.triggers.items():
             self.triggers.setdefault((schema, table), []).append(tg)

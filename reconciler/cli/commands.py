@@ -502,7 +502,11 @@ def drift(
         for d in report.desired:
             con.print(f"desired   {escape(d['address'])}: {escape(d['description'])}")
         for d in report.recorded:
-            con.print(f"recorded  {escape(d['address'])}: {d['change']} since the last apply")
+            if d["change"] == "invalid":
+                what = "left invalid by an interrupted or failed build"
+            else:
+                what = f"{d['change']} since the last apply"
+            con.print(f"recorded  {escape(d['address'])}: {what}")
         if not report.drifted:
             con.print("No drift: live matches the desired state and the last recorded apply.")
     if report.drifted:

@@ -16,6 +16,13 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.indexes, ctx.live.indexes
     for key, ix in want.items():
         was = have.get(key)
+        if was is not None and not was.valid:
+            # A build that never finished is not the declared index, however equal its
+            # definition: dropped and built again in one change, whose reverse drops the new
+            # one (the invalid index is not brought back).
+            online = ctx.online(ix.schema, ix.table)
+            out.append(CreateIndex(ix, _deps(ctx, ix), online=online, replaces_invalid=True))
+            continue
         if was == ix:
             continue
         if was is None:

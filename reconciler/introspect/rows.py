@@ -424,6 +424,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         where,
         nulls_not_distinct,
         comment,
+        valid,
     ) = row
     elements = tuple(
         _index_element(*parts)
@@ -440,6 +441,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         include=tuple(include),
         nulls_not_distinct=nulls_not_distinct,
         comment=comment,
+        valid=valid,
     )
 
 

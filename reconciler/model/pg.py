@@ -201,6 +201,11 @@ class Index:
     nulls_not_distinct: bool = False
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    # Live only. False: a build that never finished (CREATE INDEX CONCURRENTLY interrupted or
+    # failed leaves pg_index.indisvalid or indisready false); such an index serves no query and
+    # is never the one the YAML declares. Not compared, so that the inventory recorded for
+    # every working index stays what it was: the index diff rebuilds an invalid one itself.
+    valid: bool = field(default=True, compare=False)
 
     @property
     def address(self) -> Address:

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Index
-from reconciler.ops.base import ONLINE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.base import MAIN, ONLINE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import ident, index_def, literal
+
+# Hazard code of a change that replaces or drops an index left invalid by a build that never
+# finished: said in the plan so that a reviewer knows why an index that "exists" is built.
+INVALID_INDEX = "invalid_index"
+
+
+def drop_index_sql(ix: Index, *, concurrently: bool) -> str:
+    """The one way an index is dropped: after a failed online build (Statement.cleanup), before
+    rebuilding an invalid one, and as a drop of its own. IF EXISTS: a retry, or a cleanup that
+    already ran, finds it gone."""
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"DROP INDEX {how}IF EXISTS {ident(ix.schema, ix.name)}"
 
 
 def index_deps(ix: Index, extra: frozenset[Address] = frozenset()) -> frozenset[Address]:
@@ -24,6 +37,10 @@ class CreateIndex(Change):
     # On a table that exists and has rows to index: built CONCURRENTLY once the apply's
     # transaction has committed, so writes go on while it builds.
     online: bool = False
+    # The live index of this name is invalid (a build that never finished): it is dropped
+    # first, since IF NOT EXISTS would take it for the finished one. Its reverse drops the new
+    # index and builds nothing back: the invalid one served no query and held no data.
+    replaces_invalid: bool = False
     action = Action.CREATE
 
     @property
@@ -32,13 +49,18 @@ class CreateIndex(Change):
 
     def statements(self) -> list[Statement]:
         ix = self.index
+        drop = drop_index_sql(ix, concurrently=self.online)
+        out: list[Statement] = []
         if self.online:
+            if self.replaces_invalid:
+                out.append(Statement(drop, phase=ONLINE))
             # A build that fails leaves an invalid index behind, which IF NOT EXISTS would
             # then take for the finished one: it is dropped before a retry.
-            drop = f"DROP INDEX CONCURRENTLY IF EXISTS {ident(ix.schema, ix.name)}"
-            out = [Statement(index_def(ix, concurrently=True), phase=ONLINE, cleanup=drop)]
+            out.append(Statement(index_def(ix, concurrently=True), phase=ONLINE, cleanup=drop))
         else:
-            out = [Statement(index_def(ix))]
+            if self.replaces_invalid:
+                out.append(Statement(drop))
+            out.append(Statement(index_def(ix)))
         if ix.comment is not None:
             comment = f"COMMENT ON INDEX {ident(ix.schema, ix.name)} IS {literal(ix.comment)}"
             out.append(Statement(comment, phase=out[0].phase))
@@ -53,21 +75,30 @@ class CreateIndex(Change):
     def hazards(self) -> tuple[Hazard, ...]:
         if self.new_table:
             return ()
+        first = (_invalid_hazard("dropped and built again"),) if self.replaces_invalid else ()
         if self.online:
             what = "fails on duplicate rows" if self.index.unique else "cannot fail on data"
             return (
+                *first,
                 Hazard(
                     "concurrent_build",
                     "built CONCURRENTLY after the transaction commits: writes go on, it takes "
                     f"two table scans and {what}; a failed build is dropped and the plan undone",
                 ),
             )
-        return (Hazard("share_lock", "CREATE INDEX blocks writes to the table while it builds"),)
+        blocks = Hazard("share_lock", "CREATE INDEX blocks writes to the table while it builds")
+        return (*first, blocks)
+
+    def details(self) -> list[dict[str, Any]]:
+        if not self.replaces_invalid:
+            return []
+        return [{"attribute": "valid", "old": False, "new": True}]
 
     def describe(self) -> str:
         kind = "unique index" if self.index.unique else "index"
         how = " (built concurrently)" if self.online else ""
-        return f"{kind} on {self.index.table}{how}"
+        again = ", rebuilt: left invalid by an interrupted build" if self.replaces_invalid else ""
+        return f"{kind} on {self.index.table}{how}{again}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +115,18 @@ class DropIndex(Change):
         return self.index.address
 
     def statements(self) -> list[Statement]:
-        name = ident(self.index.schema, self.index.name)
-        if self.online:
-            return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", phase=ONLINE)]
-        return [Statement(f"DROP INDEX IF EXISTS {name}")]
+        sql = drop_index_sql(self.index, concurrently=self.online)
+        return [Statement(sql, phase=ONLINE if self.online else MAIN)]
 
     def hazards(self) -> tuple[Hazard, ...]:
-        return () if self.online else (brief_lock(self.index.table),)
+        lock = () if self.online else (brief_lock(self.index.table),)
+        if self.index.valid:
+            return lock
+        return (_invalid_hazard("dropped; a rollback does not build it"), *lock)
 
     def reverse(self) -> Change:
+        if not self.index.valid:
+            return KeepInvalidIndexDropped(self.index, self.deps)
         return CreateIndex(self.index, self.deps)
 
     def depends_on(self) -> frozenset[Address]:
@@ -100,4 +134,41 @@ class DropIndex(Change):
 
     def describe(self) -> str:
         how = " (dropped concurrently)" if self.online else ""
-        return f"index on {self.index.table}{how}"
+        invalid = ", left invalid by an interrupted build" if not self.index.valid else ""
+        return f"index on {self.index.table}{how}{invalid}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeepInvalidIndexDropped(Change):
+    """The reverse of dropping an invalid index: nothing. Building it would make a working
+    index the database never had (and a unique one may not build at all); the invalid one
+    served no query and held no data, so leaving it dropped loses nothing."""
+
+    index: Index
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.index.address
+
+    def statements(self) -> list[Statement]:
+        return []
+
+    def reverse(self) -> Change:
+        return DropIndex(self.index, self.deps)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"index on {self.index.table}: left dropped, it was invalid"
+
+
+def _invalid_hazard(what: str) -> Hazard:
+    # Not `destructive`: an invalid index holds no data and serves no query, so removing it
+    # needs no --allow-destructive and never stops a plan.
+    return Hazard(
+        INVALID_INDEX,
+        f"left invalid by an interrupted build (it serves no query and holds no data): {what}",
+    )

@@ -121,7 +121,10 @@ SELECT
     keys.include,
     pg_catalog.pg_get_expr(x.indpred, x.indrelid, true) AS predicate,
     x.indnullsnotdistinct AS nulls_not_distinct,
-    d.description AS comment
+    d.description AS comment,
+    -- false for a build that never finished (CREATE INDEX CONCURRENTLY interrupted or failed:
+    -- not ready for inserts, or never validated) and for a concurrent drop cut short
+    x.indisvalid AND x.indisready AND x.indislive AS valid
 FROM idx AS x
 JOIN keys ON keys.indexrelid = x.indexrelid
 JOIN pg_catalog.pg_class AS ic ON ic.oid = x.indexrelid
