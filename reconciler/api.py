@@ -338,6 +338,28 @@ def _last_applied(pg_url: str | None, redis_url: str | None) -> str | None:
     return rec.version if rec is not None else None
 
 
+def _values_kept(conn: Any, back: Plan, live: Live, allow_destructive: bool) -> Plan:
+    """A rollback's column type changes tried on the live values (lossy.py): one whose cast
+    fails on a value is refused; one that changes values is refused without
+    `allow_destructive`, and carries the hazard with it."""
+    from reconciler.lossy import FAILS, verdicts
+
+    retyped = rollback_plan.retypes(back, live.pg)
+    judged = verdicts(conn, [tc for _, tc in retyped]) if retyped else []
+    if failed := [v for v in judged if v.outcome == FAILS]:
+        raise Refused(f"Rolling back would fail: {failed[0].refusal()}.")
+    lossy = [(c, v) for (c, _), v in zip(retyped, judged, strict=True) if v.destructive]
+    if lossy and not allow_destructive:
+        v = lossy[0][1]
+        raise Refused(
+            f"Rolling back would change data: column {v.change.schema}.{v.change.table}."
+            f"{v.change.column} type {v.change.old_type} → {v.change.new_type} {v.hazard()}; "
+            "refusing without --allow-destructive.",
+            detail="Those values cannot be kept: check them, then pass --allow-destructive.",
+        )
+    return rollback_plan.with_value_hazards(back, lossy)
+
+
 def _settle_rollback(state: Any, *, last: bool) -> tuple[list[str], bool]:
     """Say what became of the newest run if it ended without saying; with --last, stop
     when going on would revert a version its user did not mean: the one before a rollback
@@ -397,6 +419,7 @@ def _guarded(
             f"{clash} back from the trash and then drop it with its data; roll back one "
             "version at a time (`reconciler rollback --last`) so that each drop can be kept.",
         )
+    back = _values_kept(t.pg, back, live, allow_destructive)
     found = rollback_plan.losses(t.pg, back, live.pg)
     if not found:
         return back, []

@@ -228,6 +228,9 @@ def make_plan(
             unmodeled.check(ph.changes, g)
         kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
         changes += compare(ph.desired, ph.live, kept)
+        from reconciler.lossy import judge
+
+        changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
         if ph.live.needs:
             findings += unmodeled.withheld(ph.desired, ph.live)
     want_redis = want.redis if t.redis is not None else None

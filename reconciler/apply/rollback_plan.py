@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reconciler.lossy import TypeChange, Verdict
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import DESTRUCTIVE, IRREVERSIBLE, Action
@@ -197,6 +198,39 @@ def _keeper(loss: Loss, live: PgSnapshot, trash: str) -> Any:
     if column is None or key is None:
         return None
     return QuarantineColumn(loss.schema, loss.table, column, key, trash)
+
+
+def retypes(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, TypeChange]]:
+    """The column type changes of `p` (a rollback) on columns that exist live, as
+    lossy.TypeChange: the type now, and the one the rollback gives back."""
+    out = []
+    for c in p.changes:
+        if c.engine != "pg" or c.kind != "column" or c.action != "change":
+            continue
+        typed = next((d for d in c.details if d.get("attribute") == "type"), None)
+        if typed is None or not typed.get("old") or not typed.get("new"):
+            continue
+        schema, table, column = Address.parse(c.address).parts[2:5]
+        t = live.tables.get((schema, table))
+        if t is None or t.column(column) is None:
+            continue
+        out.append((c, TypeChange(schema, table, column, typed["old"], typed["new"])))
+    return out
+
+
+def with_value_hazards(p: Plan, found: list[tuple[PlannedChange, Verdict]]) -> Plan:
+    """`p` with a destructive hazard on each type change that changes (or may change) live
+    values: they cannot be kept, only refused or allowed."""
+    said = {id(c): f"type {v.change.old_type} → {v.change.new_type} {v.hazard()}" for c, v in found}
+    return replace(
+        p,
+        changes=tuple(
+            replace(c, hazards=(*c.hazards, {"code": DESTRUCTIVE, "message": said[id(c)]}))
+            if id(c) in said
+            else c
+            for c in p.changes
+        ),
+    )
 
 
 def keepable(loss: Loss, live: PgSnapshot) -> bool:

@@ -59,6 +59,10 @@ class AlterColumn(Change):
     online: bool = False
     # The reverse of an online SET NOT NULL also drops that check, should it still be there.
     drops_check: str | None = None
+    # What converting the live values to the new type does to them, found by the planner on
+    # the rows (lossy.py): None when not checked, "" when every value converts back unchanged,
+    # else how they change, which makes the change destructive.
+    value_change: str | None = None
     action = Action.ALTER
 
     @property
@@ -67,6 +71,10 @@ class AlterColumn(Change):
 
     def changed(self) -> list[str]:
         return [d["attribute"] for d in self.details()]
+
+    def retypes(self) -> bool:
+        """Whether the values are converted (binary-coercible widenings keep them as they are)."""
+        return "type" in self.changed() and type_change_rewrites(self.old.type, self.new.type)
 
     def _not_null_online(self) -> bool:
         o, n = self.old, self.new
@@ -180,14 +188,16 @@ class AlterColumn(Change):
     def hazards(self) -> tuple[Hazard, ...]:
         out = []
         changed = self.changed()
-        if "type" in changed and type_change_rewrites(self.old.type, self.new.type):
+        if self.retypes():
+            what = f"type {self.old.type} → {self.new.type}"
             out.append(
                 Hazard(
                     TABLE_REWRITE,
-                    f"type {self.old.type} → {self.new.type} rewrites the table under an "
-                    "ACCESS EXCLUSIVE lock and fails on values that do not convert",
+                    f"{what} rewrites the table under an ACCESS EXCLUSIVE lock{self._values()}",
                 )
             )
+            if self.value_change:
+                out.append(Hazard(DESTRUCTIVE, f"{what} {self.value_change}"))
         if self._not_null_online():
             out.append(
                 Hazard(
@@ -207,6 +217,18 @@ class AlterColumn(Change):
         if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out):
             out.append(brief_lock(self.table))
         return tuple(out)
+
+    def _values(self) -> str:
+        if self.value_change is None:
+            # Unchecked: the cast the plan runs (USING col::type) truncates and rounds where it
+            # can, and fails only where it cannot.
+            return (
+                "; a value that does not convert fails it, and one the cast can truncate or "
+                "round is changed"
+            )
+        return (
+            "" if self.value_change else "; every value the table holds now converts back unchanged"
+        )
 
     def details(self) -> list[dict]:
         # name: renames are their own change; comment, generated: handled by other changes.

@@ -249,3 +249,26 @@ def test_a_table_kept_twice_keeps_both_and_comes_back_with_its_own_names(
     assert back.code == 0, back.text
     assert _q(pg_url, "SELECT body FROM notes") == [("first",)]
     assert pg_dump_schema(pg_url) == schema  # the key, index and sequence by their own names
+
+
+def test_a_rollback_that_would_narrow_values_is_refused_then_said(pg_url, tmp_path):
+    narrow = (
+        "table: prices\ncolumns:\n  - {name: id, type: int, nullable: false}\n"
+        "  - {name: code, type: varchar(5)}\n  - {name: at, type: date}\nprimary_key: [id]\n"
+    )
+    wide = narrow.replace("varchar(5)", "text").replace("type: date", "type: timestamptz")
+    for text in (narrow, wide):
+        write_yaml(tmp_path, "schemas/tables/prices.yaml", text)
+        r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                    cwd=tmp_path)  # fmt: skip
+        assert r.code == 0, r.text
+    _q(pg_url, "INSERT INTO prices VALUES (1, 'abcdefghij', '2026-01-01 13:45+00')")
+    row = _q(pg_url, "SELECT code, at::text FROM prices")
+    refused = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert refused.code == 1, refused.text
+    assert "would change data" in refused.err and "public.prices.code" in refused.err
+    assert _q(pg_url, "SELECT code, at::text FROM prices") == row
+    done = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive",
+                   cwd=tmp_path)  # fmt: skip
+    assert done.code == 0, done.text
+    assert "changes 1 existing value of code" in done.out
