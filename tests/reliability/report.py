@@ -163,6 +163,55 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_redis_wrong_type.py::test_wrong_type_keys_are_findings_that_no_step_touches",
     ),
     (
+        "A rollback of several versions that would bring an object back from the trash and "
+        "then drop it is refused (one at a time keeps each drop); `rollback --last` that waited "
+        "for another run's lock does not revert the version before; applying a version again "
+        "after its kept rows were purged is refused without `--allow-destructive`.",
+        "test_rollback_data.py::"
+        "test_a_rollback_of_versions_that_would_restore_then_drop_data_is_refused, "
+        "test_interrupted.py::"
+        "test_a_rollback_last_that_waited_for_another_does_not_revert_the_version_before, "
+        "test_rollback_data.py::"
+        "test_applying_a_version_again_after_its_kept_rows_were_purged_is_refused",
+    ),
+    (
+        "A table kept in the trash a second time keeps both copies, and comes back with its "
+        "own index, key and sequence names.",
+        "test_rollback_data.py::"
+        "test_a_table_kept_twice_keeps_both_and_comes_back_with_its_own_names",
+    ),
+    (
+        "A rollback in batches stopped between batches (kill -9 or Ctrl-C) records what it "
+        "reverted; the rest stays applied and the next rollback goes on with it.",
+        "test_batches.py::test_a_rollback_in_batches_stopped_between_batches_is_recorded_in_part",
+    ),
+    (
+        "A column type change is tried on the live values first: one that changes a value "
+        "(truncation, rounding, a lost time of day) is destructive, forward and in a "
+        "rollback; one whose cast fails on a value is refused at plan time.",
+        "test_lossy_types.py::test_narrowing_that_changes_values_is_destructive, "
+        "test_lossy_types.py::test_a_conversion_that_fails_on_a_value_is_refused_at_plan_time, "
+        "test_lossy_types.py::test_values_that_survive_a_narrowing_need_no_flag, "
+        "test_rollback_data.py::test_a_rollback_that_would_narrow_values_is_refused_then_said",
+    ),
+    (
+        "An index left invalid by a killed `CREATE INDEX CONCURRENTLY` is rebuilt by the next "
+        "plan, reported by drift, and removed by the rollback.",
+        "test_invalid_index.py::test_an_index_left_by_a_killed_build_is_rebuilt_and_rolled_back",
+    ),
+    (
+        "A Redis key whose type changed since it was planned is skipped by apply, rollback "
+        "and the journal's put-back, and listed.",
+        "test_redis_type_changed.py::test_apply_and_rollback_skip_a_key_whose_type_changed, "
+        "test_redis_type_changed.py::"
+        "test_an_interrupted_run_puts_back_no_key_whose_type_changed",
+    ),
+    (
+        "A bad option (a duration PostgreSQL does not take, a negative lock timeout, a plans "
+        "folder that cannot be written) is one sentence before anything runs.",
+        "test_messages.py::test_a_bad_option_of_apply_is_refused_before_anything_runs",
+    ),
+    (
         "An object the model cannot express (unlogged table, event trigger, publication, "
         "foreign server, user mapping, …) is reported, never compared, exported or dropped, "
         "and nothing it needs is dropped: such a drop is withheld and said.",
@@ -197,7 +246,8 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "created 0600.",
         "test_secrets.py::test_postgres_passwords_in_every_form_stay_hidden, "
         "test_secrets.py::test_a_redis_that_needs_a_password_gets_one_sentence, "
-        "test_secrets.py::test_backups_are_created_readable_by_their_owner_only",
+        "test_secrets.py::test_backups_are_created_readable_by_their_owner_only, "
+        "test_secrets.py::test_a_url_with_an_unencoded_at_in_its_password_is_refused_whole",
     ),
 )
 
