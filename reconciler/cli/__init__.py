@@ -89,6 +89,7 @@ def load_commands() -> typer.Typer:
         dev_cmds,
         project_cmds,
         redis_cmds,
+        rollback_cmds,
         state_cmds,
         trash_cmds,
     )
