@@ -30,6 +30,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
+from reconciler.ops.pg_index import drop_index_sql
 from reconciler.ops.pg_move import TOOL_SCHEMA, Move
 from reconciler.ops.sqltext import column_def, dollar_quote, guarded, ident, index_def, literal
 
@@ -142,7 +143,7 @@ class BackfillColumn(_Phase):
         out.append(Statement(_backfill_sql(m), phase=ONLINE))
         for ix in m.indexes:
             copy = m.index_copy(ix)
-            drop = f"DROP INDEX CONCURRENTLY IF EXISTS {ident(m.schema, copy.name)}"
+            drop = drop_index_sql(copy, concurrently=True)
             out.append(Statement(index_def(copy, concurrently=True), phase=ONLINE, cleanup=drop))
         if not m.target.nullable:
             validate = f"ALTER TABLE {m.table_sql} VALIDATE CONSTRAINT {ident(m.not_null_check)}"
