@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Any, TypeVar
 from reconciler.devservers.launch import HOST, free_port, pid_alive, port_is_free, read_pid
 from reconciler.devservers.postgres import PgServer, find_pg_bindir, start_postgres
 from reconciler.devservers.redis import RedisServer, find_redis_server, start_redis
-from reconciler.devservers.users import mkdirs
+from reconciler.devservers.users import can_reach, mkdirs, server_user
 from reconciler.errors import ReconcilerError
 
 __all__ = [
@@ -138,11 +139,38 @@ def _dev_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_POINTER = "pg.where"  # in the dev directory: where the cluster lives when not beside it
+
+
+def _pg_datadir(directory: Path, *, choose: bool = False) -> Path:
+    """Where the dev cluster lives: beside the dev state, unless the OS user PostgreSQL runs
+    as (root runs it as an unprivileged account) cannot reach it there — a project inside a
+    0700 directory such as `mktemp -d` makes, or /root. Then it lives in a directory of its
+    own under the system's temporary directory, and `pg.where` in the dev directory says
+    where, so that every later command finds it (`dev down` removes both). `choose`: decide (and
+    write the pointer) when nothing was decided yet; otherwise only read."""
+    pointer = directory / _POINTER
+    try:
+        return Path(pointer.read_text(encoding="utf-8").strip())
+    except OSError:
+        pass
+    inside = directory / "pg"
+    if not choose or os.geteuid() != 0 or can_reach(inside, server_user()):
+        return inside
+    # A fresh, unguessable directory of ours (no one else can have prepared it), which the
+    # server's user may pass through but not list.
+    home = Path(tempfile.mkdtemp(prefix="reconciler-dev-"))
+    home.chmod(0o711)
+    outside = home / "pg"
+    pointer.write_text(f"{outside}\n", encoding="utf-8")
+    return outside
+
+
 def _live_pg(directory: Path, state: _DevState) -> PgServer | None:
     if state.pg is not None and state.pg.is_running():
         return state.pg
     # Lost or stale state file: the cluster itself says whether (and on which port) it runs.
-    return PgServer.from_datadir(directory / "pg")
+    return PgServer.from_datadir(_pg_datadir(directory))
 
 
 def _orphan_redis(directory: Path) -> RedisServer | None:
@@ -191,7 +219,7 @@ def dev_up(root: Path) -> DevStatus:
         pg = _live_pg(directory, state)
         if pg is None:
             previous = state.pg.port if state.pg is not None else None
-            pg = _start_preferring(start_postgres, directory / "pg", previous)
+            pg = _start_preferring(start_postgres, _pg_datadir(directory, choose=True), previous)
 
         rd = state.redis if state.redis is not None and state.redis.is_running() else None
         if rd is None:
@@ -224,5 +252,8 @@ def dev_down(root: Path) -> DevStatus:
             state.redis.stop()
         if (orphan := _orphan_redis(directory)) is not None:
             orphan.stop()
+        datadir = _pg_datadir(directory)
+        if datadir.parent != directory:  # a cluster kept outside the project: its own dir goes
+            shutil.rmtree(datadir.parent, ignore_errors=True)
         shutil.rmtree(directory)
         return _status(directory, _DevState(pg=None, redis=None))

@@ -328,3 +328,24 @@ def test_private_redis_is_separate_from_the_session_one(
     with redis.Redis.from_url(redis_server.url(), decode_responses=True) as shared:
         assert shared.get(f"{redis_prefix}k") is None
         assert shared.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another OS user")
+def test_dev_up_works_in_a_project_the_server_user_cannot_enter(tmp_path: Path) -> None:
+    """As root, in a 0700 directory (mktemp -d, /root): the cluster lives in a directory of its
+    own that the server's user can reach, the project points to it, and down removes it."""
+    tmp_path.chmod(0o700)
+    root = tmp_path / "project"
+    root.mkdir()
+    status = dev.dev_up(root)
+    where = root / ".reconciler" / "dev" / "pg.where"
+    try:
+        assert status.running, status
+        datadir = Path(where.read_text().strip())
+        assert (datadir / "PG_VERSION").exists() and not datadir.is_relative_to(root)
+        with psycopg.connect(status.pg_url, connect_timeout=5) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert dev.dev_up(root).pg_url == status.pg_url  # found again through the pointer
+    finally:
+        dev.dev_down(root)
+    assert not datadir.parent.exists() and not (root / ".reconciler" / "dev").exists()

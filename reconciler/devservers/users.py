@@ -145,6 +145,11 @@ def _can_enter(path: Path, user: OsUser) -> bool:
     return bool(st.st_mode & bit)
 
 
+def can_reach(path: Path, user: OsUser) -> bool:
+    """Whether `user` can pass through every existing directory on the way to `path`."""
+    return all(_can_enter(d, user) for d in reversed(path.parents) if d.exists())
+
+
 def make_enterable(datadir: Path, user: OsUser, *, created: list[Path]) -> None:
     """Let `user` reach `datadir`: chmod o+x on directories we just created, refuse otherwise.
 
