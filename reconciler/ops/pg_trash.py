@@ -228,12 +228,18 @@ class QuarantineColumn(Change):
             "column": self.column.name,
             "key": ",".join(self.key),
         }
+        here = ident(self.schema, self.table)
+        selected = idents([*self.key, self.column.name])
         body = (
-            f"BEGIN\nIF {column_exists} AND to_regclass({literal(kept)}) IS NULL THEN\n"
-            f"CREATE TABLE {kept} AS SELECT {idents([*self.key, self.column.name])} "
-            f"FROM {ident(self.schema, self.table)};\n"
+            f"BEGIN\nIF {column_exists} THEN\n"
+            f"IF to_regclass({literal(kept)}) IS NULL THEN\n"
+            f"CREATE TABLE {kept} AS SELECT {selected} FROM {here};\n"
             + _record(self.trash, fields)
-            + "\nEND IF;\nEND"
+            # A copy left by an earlier restore holds values whose row was gone: the rows the
+            # table has now replace theirs by key, the others stay kept.
+            + f"\nELSE\nDELETE FROM {kept} AS kept USING {here} AS t WHERE {_match(self.key)};\n"
+            f"INSERT INTO {kept} SELECT {selected} FROM {here};\n"
+            "END IF;\nEND IF;\nEND"
         )
         drop = DropColumn(self.schema, self.table, self.column, self.deps).statements()
         return [_create_trash_schema(), Statement(f"DO {dollar_quote(body)}"), *drop]
@@ -260,7 +266,9 @@ class QuarantineColumn(Change):
 
 @dataclass(frozen=True, slots=True)
 class RestoreColumn(Change):
-    """The column re-added and filled back by key from its copy, which is then dropped."""
+    """The column re-added and filled back by key from its copy. The copy is then dropped,
+    unless values are left in it whose row is gone (deleted, or its key changed): those stay
+    in the trash rather than being lost, for `trash list` to show."""
 
     schema: str
     table: str
@@ -277,12 +285,14 @@ class RestoreColumn(Change):
     def statements(self) -> list[Statement]:
         kept = ident(TRASH_SCHEMA, self.trash)
         col = ident(self.column.name)
-        match = " AND ".join(f"t.{ident(k)} = kept.{ident(k)}" for k in self.key)
+        here = ident(self.schema, self.table)
+        match = _match(self.key)
         body = (
             f"BEGIN\nIF to_regclass({literal(kept)}) IS NOT NULL THEN\n"
-            f"UPDATE {ident(self.schema, self.table)} AS t SET {col} = kept.{col} "
-            f"FROM {kept} AS kept WHERE {match};\n"
-            f"DROP TABLE {kept};\nEND IF;\nEND"
+            f"UPDATE {here} AS t SET {col} = kept.{col} FROM {kept} AS kept WHERE {match};\n"
+            f"DELETE FROM {kept} AS kept USING {here} AS t WHERE {match};\n"
+            f"IF NOT EXISTS (SELECT FROM {kept}) THEN\nDROP TABLE {kept};\nEND IF;\n"
+            "END IF;\nEND"
         )
         added = AddColumn(self.schema, self.table, self.column, self.deps).statements()
         return [*added, Statement(f"DO {dollar_quote(body)}"), _drop_trash_schema_if_empty()]
@@ -300,6 +310,11 @@ class RestoreColumn(Change):
 
     def describe(self) -> str:
         return f"column {self.column.type} (values back from {TRASH_SCHEMA})"
+
+
+def _match(key: tuple[str, ...]) -> str:
+    """A row of the table (`t`) and its kept values (`kept`) by the primary key."""
+    return " AND ".join(f"t.{ident(k)} = kept.{ident(k)}" for k in key)
 
 
 def quarantine_key(t: Table, column: Column) -> tuple[str, ...] | None:

@@ -272,3 +272,31 @@ def test_a_rollback_that_would_narrow_values_is_refused_then_said(pg_url, tmp_pa
                    cwd=tmp_path)  # fmt: skip
     assert done.code == 0, done.text
     assert "changes 1 existing value of code" in done.out
+
+
+def test_kept_values_whose_row_is_gone_stay_in_the_trash(pg_url, tmp_path):
+    with_note = NOTES.replace("primary_key", TAG + "primary_key")
+    _apply(tmp_path, pg_url, with_note)
+    _q(
+        pg_url,
+        "INSERT INTO notes (body, tag) SELECT 'n' || g, 't' || g FROM generate_series(1, 4) g",
+    )
+    drop = _apply_allowing(tmp_path, pg_url, NOTES)  # tag's values go to the trash
+    assert drop
+    moved = _q(pg_url, "SELECT id FROM notes ORDER BY body LIMIT 1")[0][0]
+    _q(pg_url, f"DELETE FROM notes WHERE id = '{moved}'")  # its kept value has no row now
+    back = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert _q(pg_url, "SELECT count(tag) FROM notes")[0][0] == 3
+    kept = json.loads(run_cli("trash", "list", "--pg", pg_url, "--json", cwd=tmp_path).out)
+    assert [k["object"] for k in kept] == ["public.notes.tag"]  # the 4th value, not lost
+    rows = _q(pg_url, f'SELECT tag FROM reconciler_trash."{kept[0]["name"].split(".")[1]}"')
+    assert rows == [("t1",)]
+
+
+def _apply_allowing(cwd: Path, pg_url: str, text: str) -> bool:
+    write_yaml(cwd, "schemas/tables/notes.yaml", text)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
+                "--allow-destructive", cwd=cwd)  # fmt: skip
+    assert r.code == 0, r.text
+    return True
