@@ -8,7 +8,8 @@ A backup is a set of files sharing one UTC stamp under the backup directory:
 - `<stamp>.rdb`: the server's RDB snapshot fetched with `redis-cli --rdb`, when redis-cli is
   there — for a disaster recovery by hand (a running server cannot load one).
 
-`restore` puts the Postgres database back with `pg_restore --clean --if-exists` and the keys
+`restore` puts the Postgres database back with `pg_restore --clean --if-exists` in one
+transaction (a truncated file or an interrupted restore leaves the database as it was) and the keys
 with `RESTORE … REPLACE ABSTTL`: a key gets back its value and its expiry (one that passed
 meanwhile is not restored: it would have expired).
 
@@ -199,7 +200,10 @@ def restore(files: list[Path], pg_url: str | None, redis_url: str | None) -> lis
             if not pg_url:
                 raise InputError(f"{path} is a Postgres backup: give --pg URL.")
             argv = [client_binary("pg_restore"), "--clean", "--if-exists", "--no-owner"]
-            run_client([*argv, "--exit-on-error", f"--dbname={pg_url}", str(path)])
+            # One transaction: a file that ends early, an error or a Ctrl-C half way leaves
+            # the database as it was, never half restored.
+            argv += ["--single-transaction", "--exit-on-error"]
+            run_client([*argv, f"--dbname={pg_url}", str(path)])
             done.append(f"Postgres restored from {path}")
         elif path.suffix == ".redis":
             if not redis_url:
