@@ -110,6 +110,8 @@ def main() -> None:
 
     try:
         rc = app(standalone_mode=False)
+        if rc == ExitCode.INTERRUPTED:  # typer's own answer to a Ctrl-C: say it, as below
+            _interrupted()
         sys.exit(rc if isinstance(rc, int) else 0)
     except ReconcilerError as exc:
         if _debug["on"]:
@@ -125,6 +127,14 @@ def main() -> None:
         sys.exit(ExitCode.ERROR)
     except KeyboardInterrupt:
         _interrupted()
+    except OSError as exc:  # a file or folder the command could not read or write
+        if _debug["on"]:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        err_console().print(
+            f"[bold red]Error:[/] {escape(str(exc.strerror or exc))}{escape(where)}."
+        )
+        sys.exit(ExitCode.ERROR)
     except Exception as exc:  # usage errors (click's, vendored or not) and anything unforeseen
         psycopg = sys.modules.get("psycopg")  # loaded only when Postgres was a target
         if psycopg is not None and isinstance(exc, psycopg.Error) and not _debug["on"]:

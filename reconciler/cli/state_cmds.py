@@ -89,7 +89,7 @@ def state_show(
 def state_history(
     pg: str = PG,
     state_dir: Path = STATE_DIR,
-    limit: int = typer.Option(20, "--limit"),
+    limit: int = typer.Option(20, "--limit", min=1, help="How many rows, newest first."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Applies and rollbacks, newest first, and interrupted or failed attempts.

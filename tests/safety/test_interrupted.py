@@ -207,3 +207,16 @@ def test_a_rollback_last_that_waited_for_another_does_not_revert_the_version_bef
     assert second.returncode == 1, err
     assert "was rolled back by another run while this one waited" in err
     assert _exists(pg_url, "alphas") and not _exists(pg_url, "betas")
+
+
+def test_ctrl_c_of_a_command_waiting_for_the_lock_says_nothing_changed(pg_url, tmp_path):
+    from reconciler.apply.lock import PgLock
+
+    with psycopg.connect(pg_url, autocommit=True) as conn, PgLock(conn, timeout=0):
+        proc = _start(tmp_path, "trash", "purge", "--older-than", "0s", "--pg", pg_url,
+                      "--lock-timeout", "30")  # fmt: skip
+        time.sleep(2)  # waiting for the lock
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Interrupted; no apply or rollback was running, so no database was changed." in err

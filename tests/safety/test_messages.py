@@ -43,3 +43,19 @@ def test_a_bad_option_of_apply_is_refused_before_anything_runs(pg_url, tmp_path,
     assert r.code == 1, r.text
     assert said in r.text and "Traceback" not in r.text and "unexpected" not in r.text, r.text
     assert _untouched(pg_url)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--out", "/proc/no/such/folder"),
+        ("backup", "--out", "/proc/no/such/folder"),
+        ("state", "history", "--limit", "-1"),
+    ],
+    ids=["export", "backup", "history"],
+)
+def test_a_bad_path_or_number_is_one_sentence(pg_url, tmp_path, args):
+    r = run_cli(*args, "--pg", pg_url, cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "Error" in r.text or "Invalid value" in r.text, r.text
+    assert "unexpected" not in r.text and "Traceback" not in r.text and "LIMIT" not in r.text
