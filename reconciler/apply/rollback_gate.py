@@ -98,6 +98,11 @@ def guarded(
             detail="Restore them from a backup first, or pass --allow-destructive to roll "
             "back with the object empty.",
         )
+    if hit := rollback_plan.breaks_unmodeled(back, live.pg):
+        raise Refused(
+            f"Rolling back would drop {hit[0]}, which {hit[1]} needs and Reconciler does not "
+            "manage; remove that dependency first, then roll back.",
+        )
     if clash := rollback_plan.restored_then_dropped(back):
         raise Refused(
             f"Rolling back {', '.join(r.version for r in targets)} together would bring "

@@ -105,6 +105,29 @@ def _keeps_data(c: PlannedChange) -> bool:
     return any(marker in s or f"{TRASH_SCHEMA}." in s for s in c.up)
 
 
+def breaks_unmodeled(p: Plan, live: PgSnapshot) -> tuple[str, str] | None:
+    """(what `p` drops, the object the model cannot express that needs it), for the first
+    drop that would take part of such an object along (a table a publication publishes, a
+    column extended statistics cover): the forward plan withholds such drops; a rollback,
+    which cannot, must not make them."""
+    needed: list[tuple[tuple[str, ...], str]] = []
+    for kind, name, address, via in live.needs:
+        if kind and not via:
+            needed.append((Address.parse(address).parts, f"{kind} {name}"))
+    if not needed:
+        return None
+    for c in p.changes:
+        if c.engine != "pg" or c.action != "drop":
+            continue
+        dropped = Address.parse(c.address).parts
+        for parts, who in needed:
+            same = parts[2:] == dropped[2:]
+            on_table = c.kind == "table" and parts[2:4] == dropped[2:4]
+            if (parts[1] == dropped[1] and same) or on_table:
+                return c.address, who
+    return None
+
+
 def restored_then_dropped(p: Plan) -> str | None:
     """An object one step of `p` brings back from the trash and a later step drops: in a
     rollback of several versions (one dropped it keeping its data, an older one created it),

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.helpers import run_cli, write_yaml
 
@@ -300,3 +301,29 @@ def _apply_allowing(cwd: Path, pg_url: str, text: str) -> bool:
                 "--allow-destructive", cwd=cwd)  # fmt: skip
     assert r.code == 0, r.text
     return True
+
+
+@pytest.mark.parametrize(
+    "dependent",
+    [
+        "CREATE PUBLICATION pub_notes FOR TABLE notes",
+        "CREATE STATISTICS notes_st ON id, tag FROM notes",
+    ],
+    ids=["publication", "statistics"],
+)
+def test_a_rollback_never_drops_what_an_unmodeled_object_needs(pg_url, tmp_path, dependent):
+    _apply(tmp_path, pg_url, NOTES)
+    _apply(tmp_path, pg_url, NOTES.replace("primary_key", TAG + "primary_key"))
+    _q(pg_url, dependent)
+    catalog = (
+        "SELECT count(*) FROM pg_publication_rel UNION ALL SELECT count(*) FROM pg_statistic_ext"
+    )
+    before = _q(pg_url, catalog)
+    for _ in range(2):  # the column's version, then the table's
+        r = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", "--force",
+                    "--allow-destructive", cwd=tmp_path)  # fmt: skip
+        if r.code:
+            break
+    assert r.code == 1, r.text
+    assert "Reconciler does not manage" in r.err
+    assert _q(pg_url, catalog) == before
