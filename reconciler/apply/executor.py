@@ -72,6 +72,7 @@ def run_statements(
     lock_budget: int | None = None,
     on_batch: Callable[[int, int, frozenset[int]], None] | None = None,
     on_undone: Callable[[], None] | None = None,
+    undo_for: Callable[[frozenset[int]], tuple[list[Step], str] | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Executed:
     """Execute `steps`; `before_commit` records state in the last transaction.
@@ -83,6 +84,8 @@ def run_statements(
     each online statement (with that statement's change): so whatever committed is recorded,
     whenever the process dies. `undo` (the plan's down statements) reverts what committed
     when a later part fails; `on_undone` records that inside the undo's last transaction.
+    `undo_for(ran)` may give other undo statements, and a note saying why: when clients wrote
+    data into what the undo would drop, statements that keep it in the trash.
     """
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -126,7 +129,9 @@ def run_statements(
         except Exception as exc:
             if not ran:
                 raise
-            run.undo([s for s in undo if id(s.change) in ran], exc, lock_budget, on_undone)
+            other = undo_for(frozenset(ran)) if undo_for is not None else None
+            steps_back, note = other or ([s for s in undo if id(s.change) in ran], "")
+            run.undo(steps_back, exc, lock_budget, on_undone, note)
     finished = datetime.now(UTC)
     return Executed(started, finished, int((time.monotonic() - t0) * 1000), run.count)
 
@@ -345,9 +350,11 @@ class _Run:
         cause: Exception,
         lock_budget: int | None,
         on_undone: Callable[[], None] | None = None,
+        note: str = "",
     ) -> None:
-        """Revert what committed before the failure; always raises, saying the outcome.
-        Without undo statements (a rollback) the committed part stays, and is said to."""
+        """Revert what committed before the failure; always raises, saying the outcome (and
+        `note`, what the undo kept). Without undo statements (a rollback) the committed part
+        stays, and is said to."""
         if isinstance(cause, _Stopped):  # where it failed; the rest is said below
             head = cause.head
         elif isinstance(cause, ReconcilerError):
@@ -370,6 +377,10 @@ class _Run:
                 f"{head} Undoing what had committed failed too ({again}); the database is "
                 "partly changed.",
                 detail="Run `reconciler plan` to see what is left, then apply or roll back.",
+            ) from None
+        if note:
+            raise ReconcilerError(
+                f"{head} What had committed before it was undone; {note}."
             ) from None
         raise ReconcilerError(
             f"{head} What had committed before it was undone, so nothing was changed."

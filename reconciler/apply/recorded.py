@@ -181,6 +181,7 @@ def execute(
                 lock_budget=budget,
                 on_batch=batch_done,
                 on_undone=on_undone,
+                undo_for=partial.undo_for if isinstance(partial, PartialApply) else None,
                 progress=progress,
             )
             ms, count = ran.duration_ms, ran.statements + len(from_redis)
@@ -239,6 +240,28 @@ class PartialApply:
         rec = replace(rec, plan={**rec.plan, "partial": partial})
         self.state.record_apply(rec, inventory_of(after))
         self.part = part
+
+    def undo_for(self, ran: frozenset[int]) -> tuple[list[Step], str] | None:
+        """Undo statements that keep what clients wrote, between the phases, into what the
+        plain undo would drop (a new column, a new table), in the trash; None when nothing
+        committed holds data. Read-only until the undo runs them."""
+        if self.t.pg is None or self.part is None:
+            return None
+        from reconciler.apply import rollback_plan
+
+        live = read_live(self.t, scan=False)
+        back = rollback_plan.invert([self.part])
+        found = rollback_plan.losses(self.t.pg, back, live.pg) if live.pg is not None else []
+        if not found:
+            return None
+        token = f"undo|{self.p.version}|{datetime.now(UTC).isoformat()}"
+        back, kept = rollback_plan.keep(back, found, live.pg, token)
+        what = "; ".join(
+            f"{x.what} ({x.amount})" + (f" kept as reconciler_trash.{k.trash}" if k else " lost")
+            for x in found
+            for k in [next((k for k in kept if k.address == x.address), None)]
+        )
+        return back.up_statements(), f"what was written into it meanwhile: {what}"
 
     def undone(self, started: datetime, log_path: Path) -> None:
         if self.part is not None:  # inside the undo's last transaction
