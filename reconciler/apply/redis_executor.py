@@ -6,7 +6,9 @@ deleted, replaced by a key of another type, or changed since is skipped and repo
 clobbered. Its inverse (PERSIST / PEXPIREAT) is guarded on the type the same way; a plan written
 before types were recorded is guarded as before. A DEL (prune) runs only while the key still
 dumps to the planned value, which also fixes its type. Config and ACL commands run as written,
-with `${ENV}` password references substituted at the last moment. When a batch fails, the steps
+with `${ENV}` password references substituted at the last moment, and a live user's password
+hashes kept in Redis before its ACL step runs and put in place of the placeholder that a down
+statement carries for them (acl_kept.py). When a batch fails, the steps
 already done are reverted from their recorded inverses before the error is raised, so Redis is
 left as it was (keys that were skipped stay untouched either way). When the connection is lost
 (a restart, a failover), the revert waits up to RECONNECT_S for the server to answer again and
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from reconciler.errors import ConnectionFailed, InputError, LockHeld, ReconcilerError
-from reconciler.ops.redisproto import quote, split, to_bytes
+from reconciler.ops.redisproto import quote, render, split, to_bytes
 from reconciler.plan import Step
 
 if TYPE_CHECKING:
@@ -200,7 +202,7 @@ def run_redis(
     and Ctrl-C puts back every step sent before the interrupt propagates."""
     outcome = RedisOutcome()
     try:
-        return _run(client, steps, outcome, log, check_lock, progress, journal)
+        return _run(client, steps, outcome, log, check_lock, progress, journal, refuse=True)
     except KeyboardInterrupt:
         if journal is not None and journal.written:
             log("interrupted: put back the Redis steps sent")
@@ -216,7 +218,7 @@ def run_redis(
             except LockHeld:
                 raise exc from None
             log(f"revert {len(sent)} Redis steps sent before the connection was lost")
-            _run(client, inverse_steps(sent), RedisOutcome(), log, lambda: None, None, None)
+            _revert(client, sent, log)
             exc.summary = (
                 "The connection to Redis was lost during the apply; once it was back, the "
                 f"{len(sent)} Redis steps sent before were reverted, so Redis is as it was."
@@ -229,10 +231,46 @@ def run_redis(
         # be working on these keys now): the error then says how many steps had run.
         if outcome.done and not isinstance(exc, ConnectionFailed | LockHeld):
             log(f"revert {len(outcome.done)} Redis steps after the failure")
-            _run(client, inverse_steps(outcome.done), RedisOutcome(), log, lambda: None, None, None)
+            _revert(client, outcome.done, log)
             exc.summary += f" The {len(outcome.done)} Redis steps already done were reverted."
             exc.args = (exc.summary,)
         raise
+
+
+def _revert(client: redis.Redis, sent: list[Step], log: Callable[[str], None]) -> None:
+    # A step sent may not have run: a user whose old password was kept but never changed has
+    # no record under its current one, and is left as it is (see acl_kept.expand).
+    _run(client, inverse_steps(sent), RedisOutcome(), log, lambda: None, None, None, refuse=False)
+
+
+def _acl_step(
+    client: redis.Redis,
+    args: list[bytes],
+    inverse: str | None,
+    kept: list[list[bytes]],
+    *,
+    refuse: bool,
+) -> tuple[list[bytes] | None, str | None]:
+    """An ACL SETUSER / DELUSER as it is sent (None: left out) and its inverse as the journal
+    keeps it. When the inverse gives back the user's old passwords (the placeholder), the
+    command joins `kept`, whose users' hashes are kept in Redis before the batch goes out; when
+    the command itself holds the placeholder, the kept hashes take its place (acl_kept.py)."""
+    from reconciler.apply import acl_kept
+
+    command = [_substitute(a) for a in args]
+    back = split(inverse) if inverse is not None else None
+    if back is not None and acl_kept.holds_placeholder(back):
+        kept.append(command)
+        qualified = acl_kept.expecting(back, acl_kept.given(command))
+        inverse = render(qualified[0].decode(), *qualified[1:])
+    if not acl_kept.holds_placeholder(args):
+        return command, inverse
+    # A revert undoes a step that may not have run: only when the user has the passwords that
+    # step gives. A rollback undoes an applied one: no `${ENV}` of the apply is needed then.
+    expect = None
+    if not refuse and back is not None:
+        expect = acl_kept.given([_substitute(a) for a in back])
+    return acl_kept.expand(client, command, refuse=refuse, expect=expect), inverse
 
 
 class _Sender:
@@ -295,7 +333,12 @@ def _run(
     check_lock: Callable[[], None],
     progress: Callable[[int], None] | None,
     journal: RedisJournal | None,
+    *,
+    refuse: bool,
 ) -> RedisOutcome:
+    """`refuse`: a step restoring a user's password whose record is gone is an error (a
+    rollback), rather than left out (a revert of steps that may not have run)."""
+    from reconciler.apply import acl_kept
     from reconciler.apply import redis_journal as jr
 
     guards = _guards(steps)
@@ -312,9 +355,11 @@ def _run(
             items: list[str] = []  # the batch's inverses, for the journal
             pipe = client.pipeline(transaction=False)
             everywhere: list[tuple[int, list[bytes]]] = []  # cluster: sent to every node
+            kept: list[list[bytes]] = []  # ACL steps whose user's hashes are kept first
             for i, (step, args) in enumerate(zip(batch, parsed, strict=True)):
                 verb = args[0].upper()
-                inverse = pairs.of(step) if journal is not None else None
+                user = acl_kept.is_user_command(args)
+                inverse = pairs.of(step) if journal is not None or user else None
                 if verb == b"EXPIRE":
                     old = guards.get((step.change.address, args[1]), b"-1")
                     at = now_ms + int(args[2]) * 1000
@@ -338,14 +383,20 @@ def _run(
                 elif verb == b"ECHO":
                     pipe.echo(args[1])
                 else:
+                    command: list[bytes] | None = [_substitute(a) for a in args]
+                    if user:
+                        command, inverse = _acl_step(client, args, inverse, kept, refuse=refuse)
                     if verb == b"CONFIG" and args[1].upper() == b"SET" and inverse is not None:
                         items.append(jr.config_item(args[2], args[3], split(inverse)[3]))
-                    elif inverse is not None:
+                    elif inverse is not None and journal is not None:
                         items.append(jr.inverse_item(inverse) or "")
-                    if send.cluster:
-                        everywhere.append((i, [_substitute(a) for a in args]))
+                    if command is None:
+                        pipe.echo(b"")  # nothing to give back: the step is left out
+                    elif send.cluster:
+                        everywhere.append((i, command))
                     else:
-                        pipe.execute_command(*[_substitute(a) for a in args])
+                        pipe.execute_command(*command)
+            acl_kept.keep(client, kept)  # before the batch goes out, and the journal with it
             if journal is not None:
                 journal.record([item for item in items if item])  # before the batch goes out
             outcome.in_flight = batch

@@ -20,7 +20,9 @@ guarded by the value the step set, so a key changed since (by a user, an expiry)
   C name expect old         CONFIG GET name is `expect` → CONFIG SET name old (on every node)
   R key ttl payload         the key is missing → RESTORE it (a pruned key)
   D key payload             the key still dumps to `payload` → DEL it (a restored key)
-  A word args...            run as written on every node (ACL SETUSER / DELUSER as they were)
+  A word args...            run as written on every node (ACL SETUSER / DELUSER as they were);
+                            a user's old password hashes as kept in Redis (acl_kept.py): left
+                            out when none are kept under its current ones (it never changed)
 
 The entries are read back one at a time, newest first, so putting back a 200k-key run holds one
 batch in memory. The list is deleted once the run is recorded, or fully put back.
@@ -202,6 +204,7 @@ def _nodes(client: Any) -> list[Any]:
 
 
 def _put_back(items: list[str], client: Any, done: Settled) -> None:
+    from reconciler.apply import acl_kept
     from reconciler.apply.redis_executor import (
         _GUARDED_DEL,
         _GUARDED_RESTORE_VALUE,
@@ -229,7 +232,11 @@ def _put_back(items: list[str], client: Any, done: Settled) -> None:
                     changed = True
             done.configs += changed
         elif tag == b"A":
-            command = [_substitute(a) for a in args]
+            command: list[bytes] | None = [_substitute(a) for a in args]
+            if acl_kept.is_user_command(args) and acl_kept.holds_placeholder(args):
+                command = acl_kept.expand(client, command, refuse=False)
+            if command is None:
+                continue
             for node in _nodes(client):
                 node.execute_command(*command)
             done.users += 1

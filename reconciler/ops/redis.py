@@ -7,7 +7,10 @@ scanned goes into the change's details (`key_types`), which the plan file keeps:
 rollback skip a key whose type is no longer that one (it was deleted and written anew as other
 data, which no TTL step of this pattern may touch).
 Passwords never appear: an ACL user's password is rendered as a `${ENV_VAR}` reference that
-apply substitutes from its environment at the last moment.
+apply substitutes from its environment at the last moment. Nor do the server's hashes of a live
+user's passwords (an unsalted sha256 is as good as the password against a guess): the statement
+that gives them back carries the placeholder `#${reconciler:acl-kept:<user>}`, which apply
+expands from what it kept in Redis before changing the user (apply/acl_kept.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
 from reconciler.ops.redisproto import quote, render
 
 PASSWORD_REF = "${{{}}}"  # rendered into a `>${NAME}` rule; apply substitutes the value
+KEPT_PREFIX = "#${reconciler:acl-kept:"  # + user + "}": a live user's hashes, kept in Redis
+
+
+def kept_passwords(name: str) -> str:
+    """The one argument that stands for the hashes of user `name` as they were before apply."""
+    return f"{KEPT_PREFIX}{name}}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +148,8 @@ def _setuser_args(user: AclUser) -> list[str]:
         args.append("nopass")
     elif user.password_env:
         args.append(">" + PASSWORD_REF.format(user.password_env))
-    else:
-        args += [f"#{h}" for h in user.password_hashes]
+    elif user.password_hashes:  # a live user, restored by a down statement
+        args.append(kept_passwords(user.name))
     return [*args, *user.rules]
 
 
