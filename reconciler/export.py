@@ -7,8 +7,11 @@ reproduces the schema, and planning it against its source shows no changes.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -279,13 +282,51 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def export(snap: PgSnapshot, out_dir: Path) -> list[Path]:
-    """Write the snapshot as YAML under out_dir; files Reconciler wrote before are replaced."""
+_PARTS = ("tables", "types", "views", "functions", "sequences", "extensions.yaml", "schemas.yaml")
+
+
+def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) -> list[Path]:
+    """Write the snapshot as YAML under out_dir, whole or not at all.
+
+    Everything is written into a staging folder beside out_dir first and moved into place at
+    the end, so a run killed while it reads and writes leaves out_dir as it was. A file of the
+    parts export writes (tables/, types/, views/, functions/, sequences/, extensions.yaml,
+    schemas.yaml) that this export does not write again — an object dropped since, or a file
+    written by hand — is never deleted: it is moved beside out_dir, to
+    `.<name>.replaced/<UTC stamp>/` (outside it: every YAML under out_dir is desired state),
+    and appended to `moved`. Other files and folders (keys/, notes) are left alone."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
+    try:
+        written = _write(snap, stage)
+        new = {p.relative_to(stage) for p in written}
+        stale = [
+            old
+            for part in _PARTS
+            for old in ([out_dir / part] if (out_dir / part).is_file() else [])
+            + sorted(p for p in (out_dir / part).rglob("*") if p.is_file())
+            if old.relative_to(out_dir) not in new
+        ]
+        if stale:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            aside = out_dir.parent / f".{out_dir.name}.replaced" / stamp
+            for old in stale:
+                target = aside / old.relative_to(out_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(old, target)
+                if moved is not None:
+                    moved.append(target)
+        for rel in sorted(new):
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel, out_dir / rel)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return [out_dir / p.relative_to(stage) for p in written]
+
+
+def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     snap = snap.normalize()
     look = _Lookup(snap)
-    for sub in ("tables", "types", "views", "functions", "sequences"):
-        if (out_dir / sub).is_dir():
-            shutil.rmtree(out_dir / sub)
     written: list[Path] = []
     if snap.extensions:
         exts = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -366,12 +367,19 @@ def export(
         sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
         with sibling() as conn:
             snap = introspect(conn, sibling=sibling)
-        files = do_export(snap, out)
+        moved: list[Path] = []
+        files = do_export(snap, out, moved=moved)
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
         con.print(
             f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
             f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."
         )
+        if moved:
+            aside = os.path.commonpath([str(p.parent) for p in moved])
+            con.print(
+                f"[yellow]{len(moved)} file(s) it did not write again[/] (objects gone, or "
+                f"written by hand) were moved, not deleted, to {escape(aside)}/."
+            )
     if redis_url:
         from reconciler.export_redis import export_redis
         from reconciler.introspect.redis import connect_redis

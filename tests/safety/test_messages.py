@@ -59,3 +59,20 @@ def test_a_bad_path_or_number_is_one_sentence(pg_url, tmp_path, args):
     assert r.code == 1, r.text
     assert "Error" in r.text or "Invalid value" in r.text, r.text
     assert "unexpected" not in r.text and "Traceback" not in r.text and "LIMIT" not in r.text
+
+
+def test_export_never_deletes_a_file_it_did_not_write(pg_url, tmp_path):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (id bigint PRIMARY KEY)")
+    out = tmp_path / "schemas"
+    write_yaml(out, "tables/zz_handwritten.yaml", "# mine\n")
+    write_yaml(out, "functions/f.yaml", "functions: []\n")
+    write_yaml(out, "keys/app.yaml", "patterns: []\n")
+    r = run_cli("export", "--pg", pg_url, "--out", str(out), cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert (out / "tables" / "kept.yaml").exists() and (out / "keys" / "app.yaml").exists()
+    assert "moved, not deleted" in r.out
+    aside = sorted((tmp_path / ".schemas.replaced").rglob("*.yaml"))
+    assert [p.name for p in aside] == ["f.yaml", "zz_handwritten.yaml"]
+    assert (aside[1]).read_text() == "# mine\n"
+    assert not list(tmp_path.glob(".schemas.export-*"))  # the staging folder is gone
