@@ -212,6 +212,32 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_messages.py::test_a_bad_option_of_apply_is_refused_before_anything_runs",
     ),
     (
+        "Kept column values whose row is gone (deleted, or its key changed) stay in the trash "
+        "when a rollback restores the column.",
+        "test_rollback_data.py::test_kept_values_whose_row_is_gone_stay_in_the_trash",
+    ),
+    (
+        "A rollback never drops what an object the model cannot express needs (a published "
+        "table, a column under extended statistics), `--force` or not.",
+        "test_rollback_data.py::test_a_rollback_never_drops_what_an_unmodeled_object_needs",
+    ),
+    (
+        "An online step failing after the first transaction committed is undone keeping what "
+        "clients wrote meanwhile into what it made.",
+        "test_online_undo.py::test_a_failed_online_build_keeps_what_clients_wrote_meanwhile",
+    ),
+    (
+        "`restore` is all or nothing: a truncated dump leaves the database as it was.",
+        "test_restore.py::test_a_truncated_dump_leaves_the_database_as_it_was",
+    ),
+    (
+        "`export` never deletes a file it did not write; Ctrl-C outside an apply or rollback "
+        "says nothing was changed.",
+        "test_messages.py::test_export_never_deletes_a_file_it_did_not_write, "
+        "test_interrupted.py::"
+        "test_ctrl_c_of_a_command_waiting_for_the_lock_says_nothing_changed",
+    ),
+    (
         "An object the model cannot express (unlogged table, event trigger, publication, "
         "foreign server, user mapping, …) is reported, never compared, exported or dropped, "
         "and nothing it needs is dropped: such a drop is withheld and said.",
@@ -248,6 +274,14 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_secrets.py::test_a_redis_that_needs_a_password_gets_one_sentence, "
         "test_secrets.py::test_backups_are_created_readable_by_their_owner_only, "
         "test_secrets.py::test_a_url_with_an_unencoded_at_in_its_password_is_refused_whole",
+    ),
+    (
+        "No PostgreSQL password goes on a client program's command line (pg_dump, pg_restore, "
+        "psql); no derivative of a live Redis ACL password goes into a plan file or the state, "
+        "and a rollback still restores it.",
+        "test_restore.py::test_no_password_goes_on_a_client_command_line, "
+        "test_acl_secret.py::"
+        "test_password_change_keeps_no_trace_of_the_old_password_and_rolls_back",
     ),
 )
 
