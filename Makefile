@@ -3,7 +3,8 @@
 #   make setup      server binaries (apt, only when missing) + .venv with reconciler installed
 #   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...)
 #   make demo       setup, then scripts/demo.sh
-#   make corpus     the schema-pair corpus (tests/corpus/) and its per-step report
+#   make corpus     the schema-pair corpus (tests/corpus/, or CORPUS_DIR=DIR) and its per-step
+#                   report
 #   make reliability  the attack suite (tests/reliability/) at full trial counts, then
 #                   docs/reliability.md written from what it observed
 #
@@ -105,7 +106,7 @@ bench-smoke: setup
 
 # The schema-pair corpus (also part of `make test`), with its per-step report at the end.
 corpus: setup
-	$(PYTHON) -m pytest -q tests/test_corpus.py $(PYTEST_ARGS)
+	CORPUS_DIR="$(CORPUS_DIR)" $(PYTHON) -m pytest -q tests/test_corpus.py $(PYTEST_ARGS)
 
 # ------------------------------------------------------------------------ seed's db targets
 
