@@ -14,7 +14,7 @@ from reconciler.desired import sqltext
 from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
-from reconciler.model.names import qualified
+from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg import Exclusion
 from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
 
@@ -55,7 +55,7 @@ def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
     when = ctx.expression(spec.when, where.sub("when"), "trigger condition")
     if spec.when is not None and when is None:
         return
-    fschema, fname = split_name(spec.function, None, "public")
+    fschema, fname = _function_name(spec.function)
     if not (
         ctx.name_ok(fschema, where.sub("function")) and ctx.name_ok(fname, where.sub("function"))
     ):
@@ -157,3 +157,14 @@ def build_exclusion(table: TableBuilder, spec: ExclusionSpec, where: Where) -> E
     columns = tuple(pair[0].name for pair in con.exclusions if pair[0].name)
     table.exist(columns, where.sub("definition"), "exclusion")
     return Exclusion(spec.name, definition, spec.comment, columns, where.source)
+
+
+def _function_name(text: str) -> tuple[str, str]:
+    """(schema, name) of a trigger's function as written: `schema.name`, `name` (public), or
+    quoted as export writes a name that needs it (`schema_2."increment version"`). A quoted
+    name was split at its first dot and quoted again, so its trigger named a function that
+    does not exist."""
+    if '"' not in text:
+        return split_name(text, None, "public")
+    parts = split_qualified(text)
+    return ("public", parts[0]) if len(parts) == 1 else (parts[0], parts[-1])
