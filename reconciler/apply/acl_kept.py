@@ -73,21 +73,25 @@ def given(args: list[bytes]) -> str:
     return ",".join(sorted(digests))
 
 
-def current_hashes(client: Any, name: bytes) -> tuple[str, ...]:
-    """The user's password hashes on the server now (none when there is no such user). On a
-    cluster every node must agree, as for a plan: apply and rollback set a user on each alike."""
+def _passwords(client: Any, user: str, what: str) -> tuple[str, ...] | None:
+    """An ACL user's password hashes, sorted; None when there is no such user. On a cluster
+    every node must agree, as for a plan: apply and rollback set a user on each alike."""
     from reconciler.introspect.redis_cluster import is_cluster, on_every_node
 
-    def read(node: Any) -> tuple[str, ...]:
-        reply = node.acl_getuser(name.decode())
+    def read(node: Any) -> tuple[str, ...] | None:
+        reply = node.acl_getuser(user)
         if not reply:
-            return ()
+            return None
         words = (h.decode() if isinstance(h, bytes) else str(h) for h in reply["passwords"] or ())
         return tuple(sorted(w.removeprefix("#") for w in words))
 
-    if is_cluster(client):
-        return on_every_node(client, read, f"the passwords of ACL user {name.decode()}")
-    return read(client)
+    return on_every_node(client, read, what) if is_cluster(client) else read(client)
+
+
+def current_hashes(client: Any, name: bytes) -> tuple[str, ...]:
+    """The user's password hashes on the server now (none when there is no such user)."""
+    user = name.decode()
+    return _passwords(client, user, f"the passwords of ACL user {user}") or ()
 
 
 def field(name: bytes, digests: str) -> bytes:
@@ -122,16 +126,7 @@ def keep(client: Any, commands: list[list[bytes]]) -> None:
 
 def _kept(client: Any, record: bytes) -> list[bytes] | None:
     """The hashes a record holds; None when there is no such record."""
-    from reconciler.introspect.redis_cluster import is_cluster, on_every_node
-
-    def read(node: Any) -> tuple[str, ...] | None:
-        reply = node.acl_getuser(record_user(record))
-        if not reply:
-            return None
-        words = (h.decode() if isinstance(h, bytes) else str(h) for h in reply["passwords"] or ())
-        return tuple(sorted(w.removeprefix("#") for w in words))
-
-    found = on_every_node(client, read, "a kept ACL record") if is_cluster(client) else read(client)
+    found = _passwords(client, record_user(record), "a kept ACL record")
     return None if found is None else [h.encode() for h in found]
 
 

@@ -256,10 +256,11 @@ class PartialApply:
             return None
         token = f"undo|{self.p.version}|{datetime.now(UTC).isoformat()}"
         back, kept = rollback_plan.keep(back, found, live.pg, token)
+        trash = {k.address: k.trash for k in kept}
         what = "; ".join(
-            f"{x.what} ({x.amount})" + (f" kept as reconciler_trash.{k.trash}" if k else " lost")
+            f"{x.what} ({x.amount}) "
+            + (f"kept as reconciler_trash.{trash[x.address]}" if x.address in trash else "lost")
             for x in found
-            for k in [next((k for k in kept if k.address == x.address), None)]
         )
         return back.up_statements(), f"what was written into it meanwhile: {what}"
 
