@@ -347,4 +347,35 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         note = f"  ({row['note']})" if "note" in row else ""
         tr.write_line(f"{name:<{width}}  {cells}{note}")
         passed += all(row.get(step) == "pass" for step in STEPS)
-    tr.write_line(f"{passed} of {len(_CORPUS_REPORT)} cases pass every step.")
+    excluded = sum(row.get("note", "").startswith("excluded:") for row in _CORPUS_REPORT.values())
+    tr.write_line(
+        f"{passed} of {len(_CORPUS_REPORT) - excluded} cases pass every step"
+        + (f" ({excluded} excluded: they do not load on this server)." if excluded else ".")
+    )
+    _category_table(tr, STEPS)
+
+
+def _category_table(tr: Any, steps: tuple[str, ...]) -> None:
+    """Per category (a peer case's `<category>__`, a history's `<app>:`): cases, passes,
+    exclusions and the step where the others first fail."""
+    table: dict[str, dict[str, int]] = {}
+    for name, row in _CORPUS_REPORT.items():
+        category = name.split("__")[0] if "__" in name else name.split(":")[0]
+        counts = table.setdefault(category, {"cases": 0, "pass": 0, "excluded": 0})
+        counts["cases"] += 1
+        if row.get("note", "").startswith("excluded:"):
+            counts["excluded"] += 1
+        elif all(row.get(step) == "pass" for step in steps):
+            counts["pass"] += 1
+        else:
+            first = next((s for s in steps if row.get(s) != "pass"), steps[-1])
+            counts[first] = counts.get(first, 0) + 1
+    if len(table) < 2:
+        return
+    width = max(len(c) for c in table)
+    cols = ("cases", "pass", "excluded", *steps)
+    tr.write_line("")
+    tr.write_line(f"{'category':<{width}}  " + "  ".join(f"{c:>8}" for c in cols))
+    for category, counts in sorted(table.items()):
+        cells = "  ".join(f"{counts.get(c, 0) or '':>8}" for c in cols)
+        tr.write_line(f"{category:<{width}}  {cells}")
