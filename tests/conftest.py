@@ -10,6 +10,7 @@ Missing server binaries fail the session with a pointer to `make setup`; nothing
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -335,6 +336,8 @@ def corpus_report() -> dict[str, dict[str, str]]:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _CORPUS_REPORT:
         return
+    if out := os.environ.get("CORPUS_REPORT_JSON"):  # every step and first failure, to read
+        Path(out).write_text(json.dumps(_CORPUS_REPORT, indent=1, sort_keys=True))
     from tests.test_corpus import STEPS
 
     tr = terminalreporter

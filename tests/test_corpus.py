@@ -117,6 +117,7 @@ class _Steps:
 
     def fail(self, step: str, why: str) -> None:
         self.row[step] = "FAIL"
+        self.row["why"] = why
         pytest.fail(f"{step}: {why}", pytrace=False)
 
 
