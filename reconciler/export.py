@@ -341,6 +341,7 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
                 "name": s.name,
                 "comment": s.comment,
                 "grants": grants_document(look.grants(("schema",), "", s.name)),
+                "privileges": "exact",  # the export lists every grant held in the schema
             }
         )
         for s in snap.schemas.values()

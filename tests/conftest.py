@@ -363,7 +363,8 @@ def _category_table(tr: Any, steps: tuple[str, ...]) -> None:
     exclusions and the step where the others first fail."""
     table: dict[str, dict[str, int]] = {}
     for name, row in _CORPUS_REPORT.items():
-        category = name.split("__")[0] if "__" in name else name.split(":")[0]
+        category = name.split("__")[0] if "__" in name else name.partition(":")[0] * (":" in name)
+        category = category or "tests/corpus"
         counts = table.setdefault(category, {"cases": 0, "pass": 0, "excluded": 0})
         counts["cases"] += 1
         if row.get("note", "").startswith("excluded:"):

@@ -1,5 +1,6 @@
 """Privileges from YAML: granted and revoked for the roles each object names, left alone for
-every other role, compared without noise, rolled back exactly."""
+every other role (unless the schema says `privileges: exact`), compared without noise, rolled
+back exactly, also when the object that held them is dropped."""
 
 from __future__ import annotations
 
@@ -184,3 +185,57 @@ def test_sequence_grants_need_a_qualified_sequence(pg_url, tmp_path):
     assert "t.yaml:3: columns[0].sequence_grants: sequence_grants need a `sequence`" in r.err
     assert "columns[1].sequence: sequence_grants need the sequence schema-qualified" in r.err
     assert "columns[2].sequence_grants[0].privileges: 'insert' is not a privilege here" in r.err
+
+
+def _acls(conn):
+    """ACLS with each list's entries in order (a grant given back may come back elsewhere)."""
+    return [
+        sorted(acl.strip("{}").split(",")) if acl else acl for acl in conn.execute(ACLS).fetchone()
+    ]
+
+
+def test_exact_privileges_revoke_unnamed_roles_and_a_dropped_tables_grants_come_back(
+    pg_url, pg_conn, tmp_path, roles
+):
+    role, other = roles
+    root = tmp_path / "schemas"
+    _tree(root, role)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    pg_conn.execute(f"GRANT DELETE ON app.accounts TO {other}")  # a role the YAML never names
+    pg_conn.execute(f"GRANT USAGE ON SCHEMA app TO {other}")
+    before = _acls(pg_conn)
+
+    write_yaml(root, "schemas.yaml", SCHEMA.replace("ROLE", role) + "    privileges: exact\n")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = {c["address"]: c["up"] for c in json.loads(r.out)["changes"]}
+    assert changes == {
+        f"pg.grant.table.app.accounts.{other}": [
+            f'REVOKE DELETE ON TABLE "app"."accounts" FROM "{other}"'
+        ],
+        f"pg.grant.schema.app.{other}": [f'REVOKE USAGE ON SCHEMA "app" FROM "{other}"'],
+    }
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(
+        "SELECT has_table_privilege(%s, 'app.accounts', 'DELETE'), "
+        "has_table_privilege(%s, 'app.accounts', 'SELECT')",
+        (other, role),
+    ).fetchone() == (False, True)
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert _acls(pg_conn) == before
+
+    # the table is dropped: its grants go with it, and its rollback grants them again
+    (root / "tables" / "accounts.yaml").unlink()
+    _cli(
+        tmp_path,
+        "apply",
+        "--pg",
+        pg_url,
+        "--schemas",
+        str(root),
+        "--auto-approve",
+        "--allow-destructive",
+    )
+    assert pg_conn.execute("SELECT to_regclass('app.accounts')").fetchone() == (None,)
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
+    assert _acls(pg_conn) == before

@@ -237,7 +237,7 @@ class Builder:
                 self.report(where, f"schema '{s.name}' is declared twice (first at {first})")
                 continue
             self.use_schema(s.name, where)
-            self.schemas[s.name] = Schema(s.name, s.comment, source=where.source)
+            self.schemas[s.name] = Schema(s.name, s.comment, where.source, s.privileges)
             declare_grants(self, "schema", "", s.name, s.grants, where)
         for i, e in enumerate(spec.extensions):
             where = root.sub("extensions", i)

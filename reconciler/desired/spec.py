@@ -131,6 +131,8 @@ class SchemaSpec(_Spec):
     name: Ident
     comment: Text | None = None
     grants: list[GrantSpec] = []
+    # exact: every grant on the schema and on what it holds is listed (other roles lose theirs)
+    privileges: Annotated[Literal["named", "exact"], BeforeValidator(_words)] = "named"
 
 
 class EnumSpec(_Spec):

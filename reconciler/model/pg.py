@@ -24,6 +24,9 @@ class Schema:
     name: str
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    # desired only: "exact" when the YAML lists every grant held on the schema and on what it
+    # holds (a role it does not name loses what it holds); "named": only the roles it names
+    privileges: str = field(default="named", compare=False)
 
     @property
     def address(self) -> Address:

@@ -3,7 +3,7 @@ roles the desired state names for an object are ever touched (see model.pg.Grant
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Grant
@@ -91,3 +91,31 @@ class ChangeGrant(Change):
     def describe(self) -> str:
         held = ", ".join(self.new.privileges) or "nothing"
         return f"{self.new.role} holds {held}"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantsGoWith(Change):
+    """What a role held on an object the plan drops: the drop takes it (nothing to run), and
+    the rollback, once the object is back, grants it again."""
+
+    held: Grant
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.held.address
+
+    def describe(self) -> str:
+        return "privileges held on an object that is dropped (granted back on rollback)"
+
+    def statements(self) -> list[Statement]:
+        return []
+
+    def reverse(self) -> Change:
+        return ChangeGrant(replace(self.held, privileges=(), grantable=()), self.held)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return ChangeGrant(self.held, self.held).depends_on()
