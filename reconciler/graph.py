@@ -6,7 +6,9 @@ Edges are read from each change's provides() / depends_on() (see ops/base.py):
 2. a non-drop change needing X runs after an alter of X (an index after its column's new type);
 3. a drop of something needing X runs before an alter or drop of X (dependents go first:
    a foreign key before the table it references, an index before its column's type change);
-4. for one address, the drop runs before the create (a replaced constraint or index);
+4. for one address, the drop runs before the create (a replaced constraint or index); also
+   for one relation name (model.address.relation_name: an index dropped, a key of its name
+   added);
 5. a non-drop change needing X runs before the drop of X when nothing provides X again
    (a column moves off an enum type before the type is dropped).
 Ties are broken on (action rank, address, kind of change), so the same inputs give the same
@@ -83,6 +85,9 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
     for nid, c in nodes.items():
         if c.action is Action.DROP:
             drops[c.address].append(nid)
+            for a in c.reverse().provides():  # a relation name it frees (an index's, a key's)
+                if a.kind == "relname":
+                    drops[a].append(nid)
         elif c.action is Action.ALTER:
             for a in c.provides():
                 alters[a].append(nid)

@@ -32,7 +32,7 @@ from reconciler.diff.views import compare_views
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint
-from reconciler.ops.pg_index import CreateIndex
+from reconciler.ops.pg_index import CreateIndex, DropIndex
 
 
 def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -> list[Change]:
@@ -63,12 +63,18 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
 
 def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
     """An index or constraint finished only after the main transaction cannot serve a change
-    inside it (a foreign key needs its referenced unique index built): such ones are made
-    the plain way."""
+    inside it (a foreign key needs its referenced unique index built), nor can an index
+    dropped after it free a name a change inside it takes: such ones are made the plain
+    way."""
     needed = {a for c in changes if c.action is not Action.DROP for a in c.depends_on()}
+    # relation names a key constraint takes inside the transaction: an index holding one now
+    # is dropped in it too
+    taken = {a for c in changes if isinstance(c, AddConstraint) for a in c.provides()}
     out = []
     for c in changes:
         if isinstance(c, CreateIndex | AddConstraint) and c.online and c.provides() & needed:
             c = dataclasses.replace(c, online=False)
+        if isinstance(c, DropIndex) and c.reverse().provides() & taken:
+            c = dataclasses.replace(c, online=False, retaken=True)
         out.append(c)
     return out

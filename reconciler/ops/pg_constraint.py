@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from reconciler.model.address import Address
+from reconciler.model.address import Address, relation_name
 from reconciler.model.pg import Check, Constraint, Exclusion, ForeignKey, PrimaryKey, Unique
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -46,11 +46,21 @@ def constraint_deps(schema: str, table: str, c: Constraint) -> frozenset[Address
 
 def add_constraint_sql(table: str, k: Constraint) -> str:
     """ALTER TABLE … ADD CONSTRAINT, a no-op when the constraint is there already (a second
-    run of the file): its name is taken (an index's for a key), or the table has its key."""
+    run of the file). Only a constraint of that name and kind on that table passes: any other
+    holder of the name (an index, another table's constraint, a primary key of another name)
+    fails the statement, as a clash the plan did not foresee."""
     errors = ["duplicate_object", "duplicate_table"]
     if isinstance(k, PrimaryKey):
         errors.append("invalid_table_definition")  # "multiple primary keys … not allowed"
-    return guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", *errors)
+    same = (
+        "EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = "
+        f"pg_catalog.to_regclass({literal(table)}) AND conname = {literal(k.name)} "
+        f"AND contype = {literal(_CONTYPE[type(k)])})"
+    )
+    return guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", *errors, same=same)
+
+
+_CONTYPE = {PrimaryKey: "p", Unique: "u", Check: "c", ForeignKey: "f", Exclusion: "x"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,11 @@ class AddConstraint(Change):
     @property
     def address(self) -> Address:
         return Address.of("pg", "constraint", self.schema, self.table, self.constraint.name)
+
+    def provides(self) -> frozenset[Address]:
+        if isinstance(self.constraint, PrimaryKey | Unique | Exclusion):  # and its index
+            return frozenset({self.address, relation_name(self.schema, self.constraint.name)})
+        return frozenset({self.address})
 
     def _validated_later(self) -> bool:
         return self.online and validates_online(self.constraint) and self.constraint.valid

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model.address import Address
+from reconciler.model.address import Address, relation_name
 from reconciler.model.pg import Index
 from reconciler.ops.base import MAIN, ONLINE, Action, Change, Hazard, Statement, brief_lock
-from reconciler.ops.sqltext import ident, index_def, literal
+from reconciler.ops.sqltext import dollar_quote, ident, index_def, literal
 
 # Hazard code of a change that replaces or drops an index left invalid by a build that never
 # finished: said in the plan so that a reviewer knows why an index that "exists" is built.
@@ -46,6 +46,9 @@ class CreateIndex(Change):
     @property
     def address(self) -> Address:
         return self.index.address
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset({self.address, relation_name(self.index.schema, self.index.name)})
 
     def statements(self) -> list[Statement]:
         ix = self.index
@@ -108,6 +111,9 @@ class DropIndex(Change):
     # On a table that stays: dropped CONCURRENTLY after the transaction commits (no lock
     # that blocks reads or writes).
     online: bool = False
+    # A key constraint of the plan takes its name: a second run of the file finds that
+    # constraint's index under the name, and leaves it.
+    retaken: bool = False
     action = Action.DROP
 
     @property
@@ -116,6 +122,13 @@ class DropIndex(Change):
 
     def statements(self) -> list[Statement]:
         sql = drop_index_sql(self.index, concurrently=self.online)
+        if self.retaken:
+            held = literal(ident(self.index.schema, self.index.name))
+            sql = dollar_quote(
+                "BEGIN\nIF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conindid = "
+                f"pg_catalog.to_regclass({held})) THEN\n{sql};\nEND IF;\nEND"
+            )
+            sql = f"DO {sql}"
         return [Statement(sql, phase=ONLINE if self.online else MAIN)]
 
     def hazards(self) -> tuple[Hazard, ...]:

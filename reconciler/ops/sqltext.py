@@ -60,11 +60,14 @@ def dollar_quote(text: str, name: str = "reconciler") -> str:
     return f"{tag}{text}{tag}"
 
 
-def guarded(statement: str, *conditions: str) -> str:
+def guarded(statement: str, *conditions: str, same: str | None = None) -> str:
     """`statement` made re-runnable where Postgres has no IF [NOT] EXISTS for it: run in a DO
     block that lets the named errors pass (the object is there already, or gone already), so
-    the second run of an up or down file changes nothing instead of failing."""
-    body = f"BEGIN\n{statement};\nEXCEPTION WHEN {' OR '.join(conditions)} THEN NULL;\nEND"
+    the second run of an up or down file changes nothing instead of failing. `same`: a SQL
+    condition true when what is there is the object the statement makes; when it is false the
+    error is raised (another object holds the name: a clash, never passed over)."""
+    passed = "NULL" if same is None else f"IF NOT {same} THEN RAISE; END IF"
+    body = f"BEGIN\n{statement};\nEXCEPTION WHEN {' OR '.join(conditions)} THEN {passed};\nEND"
     return f"DO {dollar_quote(body)}"
 
 
