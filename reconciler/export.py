@@ -403,8 +403,10 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         path = out_dir / "functions" / _file_name(schema, name, taken)
         doc = function_document(f)
         signature = f"{f.name}({f.types})"
-        if grants := grants_document(look.grants(("function",), schema, signature)):
-            doc["grants"] = grants
+        grants = grants_document(look.grants(("function",), schema, signature))
+        if not any(g["role"] == "public" for g in grants):  # EXECUTE taken from PUBLIC
+            grants.append(_grant_entry("public", (), (), None))
+        doc["grants"] = grants
         _dump(path, {"functions": [doc]})
         written.append(path)
     return written

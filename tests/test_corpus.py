@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,7 @@ WITH acls (name, acl, member) AS (
         ('pg_class'::regclass::oid, c.oid)
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE cardinality(a.attacl) > 0 AND n.nspname NOT LIKE 'pg\\_%'
+    WHERE cardinality(a.attacl) > 0 AND NOT a.attisdropped AND n.nspname NOT LIKE 'pg\\_%'
       AND n.nspname <> 'information_schema'
     UNION ALL
     SELECT 'schema ' || nspname, coalesce(nspacl, acldefault('n', nspowner)),
@@ -180,6 +181,31 @@ def _diff(expected: str, actual: str) -> str:
     return "\n".join(list(lines)[:60])
 
 
+# The one difference PostgreSQL imposes, accepted only where the plan says so: a new column is
+# appended (hazard column_order), and a dropped one comes back at the end on rollback.
+_TABLE = re.compile(r"(CREATE (?:UNLOGGED )?TABLE [^\n]* \(\n)(.*?)(\n\)[^;]*;)", re.S)
+
+
+def _reordered(expected: str, actual: str) -> bool:
+    """Whether the two dumps differ only in the order of some tables' columns."""
+
+    def columns_sorted(m: re.Match[str]) -> str:
+        lines = sorted(line.rstrip(",") for line in m.group(2).split("\n"))
+        return m.group(1) + "\n".join(lines) + m.group(3)
+
+    return _TABLE.sub(columns_sorted, expected) == _TABLE.sub(columns_sorted, actual)
+
+
+def _applied(tmp: Path) -> Any:
+    """The plan the apply wrote (None: nothing was applied)."""
+    found = sorted((tmp / "plans").glob("*.plan.json"))
+    return read_plan(found[-1]) if found else None
+
+
+def _hazards(plan: Any) -> set[str]:
+    return {code for c in plan.changes for code in c.hazard_codes()}
+
+
 def _cli(step: str, steps: _Steps, tmp: Path, *args: str) -> Result:
     r = run_cli(*args, cwd=tmp)
     if r.code != 0:
@@ -212,7 +238,10 @@ def test_corpus_case(case: Case, make_pg_database, pg_dump_schema, corpus_report
     steps.ok("apply")
 
     a_after = _schema(a_url, pg_dump_schema)
-    if a_after != b_dump:
+    plan = _applied(tmp_path)
+    if a_after != b_dump and not (
+        plan is not None and "column_order" in _hazards(plan) and _reordered(b_dump, a_after)
+    ):
         steps.fail("equal", "A after apply differs from B:\n" + _diff(b_dump, a_after))
     steps.ok("equal")
 
@@ -235,12 +264,15 @@ def test_corpus_case(case: Case, make_pg_database, pg_dump_schema, corpus_report
     rerun = subprocess.run([*psql, a_url], capture_output=True, text=True, check=False)
     if rerun.returncode != 0:
         steps.fail("rerun", f"the up file cannot run twice:\n{rerun.stderr}")
-    if (a_again := _schema(a_url, pg_dump_schema)) != b_dump:
-        steps.fail("rerun", "a second run of the up file changed A:\n" + _diff(b_dump, a_again))
+    if (a_again := _schema(a_url, pg_dump_schema)) != a_after:
+        steps.fail("rerun", "a second run of the up file changed A:\n" + _diff(a_after, a_again))
     steps.ok("rerun")
 
     _cli("rollback", steps, tmp_path, "rollback", "--pg", a_url, "--last", "--auto-approve")
     a_back = _schema(a_url, pg_dump_schema)
-    if a_back != a_before:
+    dropped = plan is not None and any(
+        c.action == "drop" and c.address.startswith("pg.column.") for c in plan.changes
+    )  # a column dropped from the middle comes back at the end, as its hazard says
+    if a_back != a_before and not (dropped and _reordered(a_before, a_back)):
         steps.fail("rollback", "A after rollback differs from a.sql:\n" + _diff(a_before, a_back))
     steps.ok("rollback")

@@ -17,18 +17,23 @@ _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
 
 
 def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    dropped = {_dropped_key(c.address) for c in changes if c.action is Action.DROP}
+    created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
+    remade = dropped & created  # dropped and created again (a view rebuilt, a new signature)
     out: list[Change] = []
     for key, g in ctx.desired.grants.items():
-        held = ctx.live.grants.get(key) or replace(g, privileges=_default(ctx, g), grantable=())
+        held = ctx.live.grants.get(key)
+        again = _dropped_key(g.object_address) in remade
+        if held is None or again:  # what a new one holds, or what one holds unnamed
+            held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))
-    dropped = {_dropped_key(c.address) for c in changes if c.action is Action.DROP}
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
     for key, held in ctx.live.grants.items():
-        if key in ctx.desired.grants:
-            continue
         if _dropped_key(held.object_address) in dropped:
             out.append(GrantsGoWith(held))
+        elif key in ctx.desired.grants:
+            continue
         elif (held.name if held.on == "schema" else held.schema) in exact:
             # a role the YAML does not name, in a schema whose YAML lists every grant
             out.append(ChangeGrant(held, replace(held, privileges=(), grantable=())))
@@ -43,11 +48,15 @@ def _dropped_key(a: Address) -> tuple[str, ...]:
     return ("function", *a.parts[2:]) if kind == "procedure" else tuple(a.parts[1:])
 
 
-def _default(ctx: DiffContext, g: Grant) -> tuple[str, ...]:
-    """What a role holds on an object it was never granted anything on: nothing, except
-    PUBLIC's EXECUTE on a function the plan creates (Postgres grants it at creation)."""
-    if g.on != "function" or g.role != "public":
-        return ()
+def _exists(ctx: DiffContext, g: Grant) -> bool:
+    if g.on != "function":
+        return True  # only a function's default matters (_default)
     name, _, types = g.name.partition("(")
-    exists = (g.schema, name, types.removesuffix(")")) in ctx.live.functions
-    return () if exists else ("execute",)
+    return (g.schema, name, types.removesuffix(")")) in ctx.live.functions
+
+
+def _default(g: Grant, new: bool) -> tuple[str, ...]:
+    """What a role holds on an object the plan creates (`new`), or on one it was never
+    granted anything on: nothing, except PUBLIC's EXECUTE on a function the plan creates
+    (Postgres grants it at creation)."""
+    return ("execute",) if new and g.on == "function" and g.role == "public" else ()

@@ -116,9 +116,11 @@ def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
         if c.generated and new.column(c.name) and retyped & set(ctx.refs(c.generated))
     }
     added: list[Address] = []  # new columns are appended in the order the YAML lists them
+    kept = [c.name for c in new.columns if old.column(c.name) is not None]
     for col in _append_order(ctx, [c for c in new.columns if old.column(c.name) is None]):
         deps = _col_deps(ctx, new, col) | frozenset(added[-1:])
-        out.append(AddColumn(s, n, col, deps))
+        later = kept and new.columns.index(col) < new.columns.index(new.column(kept[-1]))
+        out.append(AddColumn(s, n, col, deps, out_of_order=bool(later)))
         added.append(new.column_address(col.name))
     for col in new.columns:
         was = old.column(col.name)

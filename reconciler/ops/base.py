@@ -54,6 +54,7 @@ TABLE_REWRITE = "table_rewrite"
 ACCESS_EXCLUSIVE = "access_exclusive_lock"
 IRREVERSIBLE = "irreversible"
 MAY_FAIL = "may_fail_on_existing_data"
+COLUMN_ORDER = "column_order"  # the table's columns end in another order than the YAML's
 
 
 # When a statement of an apply runs (online-safe changes on existing tables span three):

@@ -11,6 +11,7 @@ from reconciler.model.address import Address
 from reconciler.model.pg import Column
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
+    COLUMN_ORDER,
     DESTRUCTIVE,
     MAY_FAIL,
     TABLE_REWRITE,
@@ -83,6 +84,8 @@ class AddColumn(Change):
     table: str
     column: Column
     deps: frozenset[Address] = frozenset()
+    # The YAML lists it before a column the table keeps: Postgres appends it all the same
+    out_of_order: bool = False
     action = Action.CREATE
 
     @property
@@ -131,6 +134,15 @@ class AddColumn(Change):
             )
         else:
             out.append(brief_lock(self.table))
+        if self.out_of_order:
+            out.append(
+                Hazard(
+                    COLUMN_ORDER,
+                    f"column {self.column.name} goes at the end of {self.table}, not where the "
+                    "YAML lists it: Postgres appends new columns, and only rebuilding the table "
+                    "would reorder them",
+                )
+            )
         return tuple(out)
 
     def describe(self) -> str:
