@@ -121,14 +121,8 @@ def _grant_entry(
     option: bool | list[str] | None = None
     if grantable:
         option = True if grantable == privileges else list(grantable)
-    return _drop_none(
-        {
-            "role": role,
-            "privileges": list(privileges),
-            "columns": columns,
-            "with_grant_option": option,
-        }
-    )
+    entry = {"role": role, "privileges": list(privileges)}  # [] too: it holds nothing
+    return entry | _drop_none({"columns": columns, "with_grant_option": option})
 
 
 def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@ Edges are read from each change's provides() / depends_on() (see ops/base.py):
    for one relation name (model.address.relation_name: an index dropped, a key of its name
    added);
 5. a non-drop change needing X runs before the drop of X when nothing provides X again
-   (a column moves off an enum type before the type is dropped).
+   (a column moves off an enum type before the type is dropped);
+6. an `early` change (an enum value added) runs before the creates and alters that may use
+   what it makes (a view, index or check naming the value), but those providing what it needs.
 Ties are broken on (action rank, address, kind of change), so the same inputs give the same
 order. Cycles cannot arise from foreign keys (they are separate changes after both tables); any
 other cycle is reported with its members, starting from the smallest node.
@@ -112,6 +114,14 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
             for a in c.provides() | {c.address}:
                 for d in drops.get(a, ()):
                     _edge(graph, d, nid)
+    for nid, c in nodes.items():
+        if c.early:
+            needs = c.depends_on()
+            for other, o in nodes.items():
+                if o.early or o.action is Action.DROP or o.provides() & needs:
+                    continue
+                if c.uses_what_it_makes(o):
+                    _edge(graph, nid, other)
     return nodes, graph
 
 

@@ -14,7 +14,9 @@ statement is bounded (statement_timeout, lock_timeout): a check that times out o
 server refuses cannot prove anything, and says so. When the batch fails, tables and then
 columns are tried one by one, to tell which conversion fails and on what.
 
-Outcomes: SURVIVES (every value converts back unchanged, or there are none); CHANGES (some
+Outcomes: SURVIVES (every value converts back unchanged, or there are none); EMPTY (the
+types have no cast between them, but the column holds no value: the plan converts it as
+NULL, checking under the ALTER's lock that it still holds none); CHANGES (some
 do not, counted when possible); COMPUTED (an explicit USING computes the new values: nothing
 to round-trip, so they may change); UNPROVEN (timed out, or could not be tried); PENDING (the
 plan creates the new type, and the table has rows); FAILS (the conversion raises on an
@@ -47,6 +49,7 @@ COMPUTED = "computed"
 UNPROVEN = "unproven"
 PENDING = "pending"  # the new type does not exist before the plan runs, and there are rows
 FAILS = "fails"
+EMPTY = "empty"  # no cast between the types, but no value to convert either: made NULL
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,8 @@ class _Run:
             self.ask(f"SELECT count({col.forward()}) FROM {table}")
         except (psycopg.Error, _OutOfTime) as exc:
             fails = isinstance(exc, psycopg.Error) and _refused_value(exc)
+            if fails and exc.sqlstate == "42846" and c.using is None and not self._held(col):
+                return Verdict(c, EMPTY)
             return Verdict(c, FAILS if fails else UNPROVEN, reason=self.said(exc))
         if c.using is not None:
             return Verdict(c, COMPUTED)
@@ -250,6 +255,18 @@ class _Run:
                 return Verdict(c, CHANGES, reason=self.said(exc))  # one does not convert back
             return Verdict(c, UNPROVEN, reason=self.said(exc))
         return _counted(col, n)
+
+    def _held(self, col: _Column) -> bool:
+        """Whether the column holds a value (True too when that cannot be found out)."""
+        c = col.change
+        try:
+            ((n,),) = self.ask(
+                f"SELECT count(*) FROM (SELECT FROM {ident(c.schema, c.table)} "
+                f"WHERE {ident(c.column)} IS NOT NULL LIMIT 1) AS v"
+            )
+        except (psycopg.Error, _OutOfTime):
+            return True
+        return bool(n)
 
     def said(self, exc: Exception) -> str:
         if isinstance(exc, _OutOfTime):
@@ -317,6 +334,7 @@ def judge(
                 columns.get((c.schema, c.table, name), name),
                 c.old.type,
                 c.new.type,
+                c.new.using,
             )
         )
     found = verdicts(conn, asks, timeout=timeout)
@@ -340,6 +358,9 @@ def judge(
         if v.outcome == PENDING and c.new_is_enum:
             # An enum's input takes a label exactly or raises: a value it accepts is kept,
             # so the conversion to an enum the plan creates can fail but change nothing.
+            continue
+        if v.outcome == EMPTY:
+            out[i] = dataclasses.replace(c, value_change="", no_cast=True)
             continue
         out[i] = dataclasses.replace(c, value_change=v.hazard())
     return out

@@ -214,6 +214,7 @@ class ColumnSpec(_Spec):
     sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
     sequence_options: SequenceOptionsSpec | None = None
     sequence_grants: list[GrantSpec] = []  # privileges on the owned sequence (`sequence:`)
+    using: Expr | None = None  # a type change's conversion of the values (ALTER … USING)
 
 
 class PrimaryKeySpec(_Spec):

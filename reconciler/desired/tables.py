@@ -190,6 +190,7 @@ class TableBuilder:
                 source=cw.source,
                 sequence=sequence,
                 sequence_options=options,
+                using=c.using,
             )
             out.append(col)
         return tuple(out)

@@ -12,12 +12,16 @@ from reconciler.model.address import Address
 from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
+from reconciler.ops.sqltext import owned_sequence_address
 
 _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
 
 
 def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     dropped = {_dropped_key(c.address) for c in changes if c.action is Action.DROP}
+    for key in [k for k in dropped if k[0] == "relation" and tuple(k[1:]) in ctx.live.tables]:
+        for col in ctx.live.tables[key[1:]].columns:  # its serial columns' sequences go too
+            dropped |= {_dropped_key(a) for a in owned_sequence_address(col)}
     created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
     remade = dropped & created  # dropped and created again (a view rebuilt, a new signature)
     out: list[Change] = []
@@ -28,6 +32,12 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))
+    for key in sorted(k for k in dropped if k[0] == "function"):
+        schema, name, types = key[1:]
+        public = Grant("function", schema, f"{name}({types})", None, "public")
+        if (schema, name, types) in ctx.live.functions and public.key not in ctx.live.grants:
+            # PUBLIC had no EXECUTE: the function a rollback makes again must not give it
+            out.append(GrantsGoWith(public, fresh=("execute",)))
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
     for key, held in ctx.live.grants.items():
         if _dropped_key(held.object_address) in dropped:

@@ -74,6 +74,8 @@ class Column:
     sequence: str | None = None
     # An identity's sequence options that differ from the defaults (model/identity.py).
     sequence_options: tuple[tuple[str, str], ...] = ()
+    # desired only: how a type change computes the new values (`USING`), when not by a cast
+    using: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from reconciler.model.address import Address
 
@@ -92,6 +92,9 @@ class Change(ABC):
     """Base of every operation. Subclasses are frozen dataclasses holding whole model values."""
 
     action: Action
+    # Runs before the creates and alters that may use what it makes (uses_what_it_makes) and
+    # do not provide what it needs (graph.py): an enum value added.
+    early: ClassVar[bool] = False
 
     @property
     @abstractmethod
@@ -115,6 +118,10 @@ class Change(ABC):
 
     def depends_on(self) -> frozenset[Address]:
         return frozenset()
+
+    def uses_what_it_makes(self, other: Change) -> bool:
+        """For an `early` change: whether `other` may use what this one makes."""
+        return True
 
     def details(self) -> list[dict[str, Any]]:
         """Attribute-level old → new pairs, for plan output and JSON."""

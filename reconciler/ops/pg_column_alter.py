@@ -63,6 +63,9 @@ class AlterColumn(Change):
     # the rows (lossy.py): None when not checked, "" when every value converts back unchanged,
     # else how they change, which makes the change destructive.
     value_change: str | None = None
+    # No cast between the types, and the column held no value when planned (lossy.py): the
+    # values are made NULL, after checking under the table's lock that there still are none.
+    no_cast: bool = False
     action = Action.ALTER
 
     @property
@@ -120,7 +123,12 @@ class AlterColumn(Change):
         if type_change:
             collate = f" COLLATE {n.collation}" if n.collation else ""
             via = "::text" if self.old_is_enum else ""
-            acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {col}{via}::{n.type}")
+            using = f"{col}{via}::{n.type}"
+            if n.using is not None:
+                using = f"({n.using})"
+            elif self.no_cast:
+                using = f"NULL::{n.type}"
+            acts.append(f"ALTER COLUMN {col} TYPE {n.type}{collate} USING {using}")
         if n.default is not None and ("default" in changed or type_change):
             acts.append(f"ALTER COLUMN {col} SET DEFAULT {n.default}")
         online_not_null = self._not_null_online()
@@ -142,6 +150,18 @@ class AlterColumn(Change):
         table = ident(self.schema, self.table)
         becomes_identity = n.identity is not None and o.identity is None
         out = [Statement(self._rerunnable(table, a, becomes_identity)) for a in acts]
+        if self.no_cast and type_change and n.using is None:
+            held = f"SELECT FROM {table} WHERE {col} IS NOT NULL"
+            refuse = (
+                f"RAISE EXCEPTION '%', {literal(f'column {o.name} now holds values, which do not')}"
+                f" || {literal(f' convert from {o.type} to {n.type} (no cast): write using:')}"
+            )
+            out[:0] = [
+                Statement(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"),
+                Statement(
+                    f"DO {dollar_quote(f'BEGIN IF EXISTS ({held}) THEN {refuse}; END IF; END')}"
+                ),
+            ]
         owned = o.sequence is not None and o.sequence == n.sequence and not n.identity
         if owned and o.sequence_options != n.sequence_options:
             clauses = alter_sequence_clauses(n.type, o.sequence_options, n.sequence_options)
@@ -157,6 +177,23 @@ class AlterColumn(Change):
         """The statement of one action, so that a second run of the file passes: once the
         column is an identity, neither ADD GENERATED nor DROP DEFAULT applies to it again."""
         text = f"ALTER TABLE {table} {act}"
+        if f" TYPE {self.new.type}" in act and self.old.collation == self.new.collation:
+            # A second run finds the type in place, perhaps under a view the file made since
+            # (which Postgres would refuse the change for): it leaves the column as it is. The
+            # type is read as introspection spells it, with an empty search_path.
+            name = literal(self.new.name)
+            found = (
+                "SELECT pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+                f"WHERE attrelid = {literal(table)}::regclass AND attname = {name}"
+            )
+            body = (
+                "DECLARE path text := pg_catalog.current_setting('search_path'); done boolean;\n"
+                "BEGIN\nPERFORM pg_catalog.set_config('search_path', '', true);\n"
+                f"done := ({found}) = {literal(self.new.type)};\n"
+                "PERFORM pg_catalog.set_config('search_path', path, true);\n"
+                f"IF NOT done THEN {text}; END IF;\nEND"
+            )
+            return f"DO {dollar_quote(body)}"
         if not becomes_identity:
             return text
         if " ADD GENERATED " in f" {act}":
@@ -180,6 +217,7 @@ class AlterColumn(Change):
             old_is_enum=self.new_is_enum,
             new_is_enum=self.old_is_enum,
             drops_check=self._not_null_check() if self._not_null_online() else None,
+            no_cast=self.no_cast,  # nor back: the rollback too finds the column empty or stops
         )
 
     def depends_on(self) -> frozenset[Address]:

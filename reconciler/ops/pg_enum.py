@@ -177,6 +177,7 @@ class RebuildEnum(Change):
 
 @dataclass(frozen=True, slots=True)
 class AddEnumValues(Change):
+    early = True  # a view, index or check made in the same plan may use a new value
     """Appends or inserts labels, in place. The reverse rebuilds the type without them, when
     `uses` could be worked out (nothing but table columns use the type); else it cannot."""
 
@@ -213,6 +214,11 @@ class AddEnumValues(Change):
             )
             labels.append(label)
         return out
+
+    def uses_what_it_makes(self, other: Change) -> bool:
+        """Whether `other`'s SQL names a value this adds (a view, index or check using it)."""
+        added = [literal(v) for v in self.new.labels if v not in self.old.labels]
+        return any(a in s.sql for s in other.statements() for a in added)
 
     def reverse(self) -> Change:
         if self.uses is None:

@@ -99,6 +99,7 @@ class GrantsGoWith(Change):
     the rollback, once the object is back, grants it again."""
 
     held: Grant
+    fresh: tuple[str, ...] = ()  # what the role holds on the object as made again
     action = Action.DROP
 
     @property
@@ -112,7 +113,7 @@ class GrantsGoWith(Change):
         return []
 
     def reverse(self) -> Change:
-        return ChangeGrant(replace(self.held, privileges=(), grantable=()), self.held)
+        return ChangeGrant(replace(self.held, privileges=self.fresh, grantable=()), self.held)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()

@@ -1,0 +1,142 @@
+-- TaskHive 0.3: the API server stops connecting as the owner. It runs as saas_app, and
+-- row-level security keeps each request inside its workspace: the request sets
+-- app.tenant_id and app.user_id, and tasks are visible only to members of their workspace.
+
+DO $$ BEGIN CREATE ROLE saas_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
+CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;
+
+CREATE SCHEMA app;
+COMMENT ON SCHEMA app IS 'TaskHive application data.';
+
+CREATE TABLE app.tenants (
+    id uuid PRIMARY KEY DEFAULT public.gen_random_uuid(),
+    name text NOT NULL,
+    slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
+    plan text NOT NULL DEFAULT 'free',
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE app.users (
+    id uuid PRIMARY KEY DEFAULT public.gen_random_uuid(),
+    email public.citext NOT NULL CONSTRAINT users_email_key UNIQUE,
+    display_name text NOT NULL,
+    password_hash text,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TYPE app.membership_role AS ENUM ('owner', 'admin', 'member', 'guest');
+
+CREATE TABLE app.memberships (
+    tenant_id uuid NOT NULL REFERENCES app.tenants (id) ON DELETE CASCADE,
+    user_id uuid NOT NULL REFERENCES app.users (id) ON DELETE CASCADE,
+    role app.membership_role NOT NULL DEFAULT 'member',
+    joined_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id)
+);
+
+CREATE INDEX memberships_user_id_idx ON app.memberships (user_id);
+
+COMMENT ON TABLE app.memberships IS 'Which users belong to which workspace, and as what.';
+
+CREATE TABLE app.projects (
+    id bigserial PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES app.tenants (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    created_by uuid REFERENCES app.users (id) ON DELETE SET NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    archived boolean NOT NULL DEFAULT false
+);
+
+CREATE INDEX projects_tenant_id_idx ON app.projects (tenant_id);
+
+CREATE TABLE app.tasks (
+    id bigserial PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES app.tenants (id) ON DELETE CASCADE,
+    project_id bigint NOT NULL REFERENCES app.projects (id) ON DELETE CASCADE,
+    title text NOT NULL,
+    description text,
+    status text NOT NULL DEFAULT 'open'
+        CONSTRAINT tasks_status_check CHECK (status IN ('open', 'in_progress', 'done', 'cancelled')),
+    assignee_id uuid REFERENCES app.users (id) ON DELETE SET NULL,
+    due_date date,
+    estimate_hours integer CHECK (estimate_hours >= 0),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX tasks_project_id_idx ON app.tasks (project_id);
+CREATE INDEX tasks_assignee_id_idx ON app.tasks (assignee_id) WHERE assignee_id IS NOT NULL;
+
+CREATE FUNCTION app.touch_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER tasks_touch_updated_at
+    BEFORE UPDATE ON app.tasks
+    FOR EACH ROW EXECUTE FUNCTION app.touch_updated_at();
+
+CREATE FUNCTION app.current_tenant_id() RETURNS uuid
+    LANGUAGE sql STABLE
+AS $$
+    SELECT nullif(current_setting('app.tenant_id', true), '')::uuid
+$$;
+
+CREATE FUNCTION app.current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE
+AS $$
+    SELECT nullif(current_setting('app.user_id', true), '')::uuid
+$$;
+
+-- SECURITY DEFINER: reads memberships past its own policies (a policy on memberships that
+-- queried memberships would recurse).
+CREATE FUNCTION app.is_tenant_admin(p_tenant_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM app.memberships m
+        WHERE m.tenant_id = p_tenant_id
+          AND m.user_id = app.current_user_id()
+          AND m.role IN ('owner', 'admin')
+    )
+$$;
+
+COMMENT ON FUNCTION app.current_tenant_id() IS 'The workspace of the current request (setting app.tenant_id).';
+
+ALTER TABLE app.projects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.tasks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.memberships ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tenant_isolation ON app.projects
+    USING (tenant_id = app.current_tenant_id());
+
+CREATE POLICY member_access ON app.tasks
+    USING (
+        tenant_id = app.current_tenant_id()
+        AND EXISTS (
+            SELECT 1 FROM app.memberships m
+            WHERE m.tenant_id = tasks.tenant_id AND m.user_id = app.current_user_id()
+        )
+    );
+
+CREATE POLICY same_tenant ON app.memberships
+    FOR SELECT
+    USING (tenant_id = app.current_tenant_id());
+
+CREATE POLICY admins_manage ON app.memberships
+    FOR ALL
+    TO saas_app
+    USING (tenant_id = app.current_tenant_id() AND app.is_tenant_admin(tenant_id));
+
+GRANT USAGE ON SCHEMA app TO saas_app;
+GRANT SELECT ON app.tenants TO saas_app;
+GRANT SELECT, INSERT, UPDATE ON app.users TO saas_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON app.memberships, app.projects, app.tasks TO saas_app;
+GRANT USAGE ON SEQUENCE app.projects_id_seq, app.tasks_id_seq TO saas_app;
