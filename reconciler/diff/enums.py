@@ -133,10 +133,11 @@ def _uses(ctx: DiffContext, e: Enum, changes: list[Change]) -> EnumUses:
 
 def enum_columns(changes: list[Change]) -> set[tuple[str, str, str]]:
     """(schema, table, column) of every column an enum rebuild retypes (for the views,
-    triggers and policies reading them, which Postgres refuses to keep over a retype)."""
+    triggers and policies reading them, which Postgres refuses to keep over a retype), in
+    the up file or, for a value added in place, in the down file (its rollback rebuilds)."""
     return {
         (c.schema, c.table, c.column)
         for change in changes
-        if isinstance(change, RebuildEnum)
+        if isinstance(change, RebuildEnum | AddEnumValues) and change.uses is not None
         for c in change.uses.columns
     }

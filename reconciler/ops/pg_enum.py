@@ -215,6 +215,12 @@ class AddEnumValues(Change):
             labels.append(label)
         return out
 
+    def provides(self) -> frozenset[Address]:
+        """Its rollback retypes the columns (a rebuild): what reads them is rebuilt around."""
+        columns = () if self.uses is None else self.uses.columns
+        found = {Address.of("pg", "column", c.schema, c.table, c.column) for c in columns}
+        return frozenset({self.address, *found})
+
     def uses_what_it_makes(self, other: Change) -> bool:
         """Whether `other`'s SQL names a value this adds (a view, index or check using it)."""
         added = [literal(v) for v in self.new.labels if v not in self.old.labels]
