@@ -233,6 +233,9 @@ def make_plan(
         changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
         if ph.live.needs:
             findings += unmodeled.withheld(ph.desired, ph.live)
+        from reconciler.diff.grants import unnamed
+
+        findings += unnamed(ph.desired, ph.live)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
         from reconciler.diff.redis import compare_redis

@@ -94,7 +94,11 @@ def test_grants_apply_leave_other_roles_alone_and_roll_back(pg_url, pg_conn, tmp
     assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
 
     pg_conn.execute(f"GRANT DELETE ON app.accounts TO {other}")  # a role the YAML never names
-    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root))
+    assert "No changes." in r.out
+    assert f"role {other} holds DELETE on table app.accounts, which the YAML does not name" in (
+        " ".join(r.out.split())
+    )
     before = pg_conn.execute(ACLS).fetchone()
 
     _tree(root, role, TABLE.replace("[select, insert]", "[select, update]"))

@@ -10,6 +10,7 @@ from dataclasses import replace
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Grant
+from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
 from reconciler.ops.sqltext import owned_sequence_address
@@ -47,6 +48,39 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         elif (held.name if held.on == "schema" else held.schema) in exact:
             # a role the YAML does not name, in a schema whose YAML lists every grant
             out.append(ChangeGrant(held, replace(held, privileges=(), grantable=())))
+    return out
+
+
+def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
+    """Findings: what roles the YAML does not name hold on the objects it declares, in a
+    schema that leaves them alone (`privileges: named`): reported, never revoked."""
+    exact = {name for name, s in desired.schemas.items() if s.privileges == "exact"}
+    declared = {("schema", name) for name in desired.schemas}
+    for (schema, name), t in desired.tables.items():
+        declared.add(("relation", schema, name))
+        for col in t.columns:
+            declared |= {_dropped_key(a) for a in owned_sequence_address(col)}
+    declared |= {("relation", *key) for key in (*desired.views, *desired.sequences)}
+    declared |= {("function", *key) for key in desired.functions}
+    out = []
+    for key, held in sorted(live.grants.items()):
+        target = held.object_address
+        if target.kind == "column":
+            target = Address.of("pg", "table", *target.parts[2:4])
+        schema = held.name if held.on == "schema" else held.schema
+        if key in desired.grants or schema in exact or _dropped_key(target) not in declared:
+            continue
+        what = ", ".join(p.upper() for p in held.privileges)
+        on = f"{held.on} {held.name if held.on == 'schema' else f'{schema}.{held.name}'}"
+        column = f" ({held.column})" if held.column else ""
+        out.append(
+            {
+                "address": str(held.address),
+                "message": f"role {held.role} holds {what} on {on}{column}, which the YAML "
+                f"does not name: left as it is (`privileges: exact` on schema {schema} "
+                "revokes what the YAML does not list)",
+            }
+        )
     return out
 
 
