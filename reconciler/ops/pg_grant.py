@@ -69,14 +69,18 @@ class ChangeGrant(Change):
         return ChangeGrant(self.new, self.old)
 
     def provides(self) -> frozenset[Address]:
-        return frozenset()
+        # A table-level REVOKE takes the role's column privileges too: a column grant of the
+        # same role runs after it (depends_on).
+        return frozenset({self.new.address}) if self.new.on == "table" else frozenset()
 
     def depends_on(self) -> frozenset[Address]:
-        deps = {self.new.object_address}
-        if self.new.on == "function":  # the same signature may be a procedure
-            deps.add(Address.of("pg", "procedure", *self.new.object_address.parts[2:]))
-        if self.new.on == "column":
-            deps.add(Address.of("pg", "table", self.new.schema, self.new.name))
+        g = self.new
+        deps = {g.object_address}
+        if g.on == "function":  # the same signature may be a procedure
+            deps.add(Address.of("pg", "procedure", *g.object_address.parts[2:]))
+        if g.on == "column":
+            deps.add(Address.of("pg", "table", g.schema, g.name))
+            deps.add(Address.of("pg", "grant", "table", g.schema, g.name, g.role))
         return frozenset(deps)
 
     def details(self) -> list[dict]:

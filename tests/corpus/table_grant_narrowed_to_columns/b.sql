@@ -1,0 +1,3 @@
+DO $$ BEGIN CREATE ROLE corpus_auditor NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE TABLE public.payroll (id integer PRIMARY KEY, employee text, salary numeric(10,2));
+GRANT SELECT (id, employee), UPDATE (employee) ON public.payroll TO corpus_auditor;
