@@ -207,7 +207,13 @@ def table_document(
     if t.primary_key:
         pk = t.primary_key
         doc["primary_key"] = _drop_none(
-            {"name": pk.name, "columns": list(pk.columns), "comment": pk.comment}
+            {
+                "name": pk.name,
+                "columns": list(pk.columns),
+                "comment": pk.comment,
+                "deferrable": pk.deferrable or None,
+                "initially_deferred": pk.initially_deferred or None,
+            }
         )
     if t.uniques:
         doc["unique"] = [

@@ -234,8 +234,9 @@ def make_plan(
         if ph.live.needs:
             findings += unmodeled.withheld(ph.desired, ph.live)
         from reconciler.diff.grants import unnamed
+        from reconciler.diff.tables import reordered
 
-        findings += unnamed(ph.desired, ph.live)
+        findings += unnamed(ph.desired, ph.live) + reordered(ph.desired, ph.live)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
         from reconciler.diff.redis import compare_redis

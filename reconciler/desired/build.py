@@ -22,6 +22,7 @@ from reconciler.desired.spec import (
     EnumSpec,
     FileSpec,
     ForeignKeySpec,
+    PrimaryKeySpec,
     TableSpec,
     UniqueSpec,
 )
@@ -159,7 +160,7 @@ class Builder:
             self.report(where, str(exc))
             return None
 
-    def deferrable(self, spec: UniqueSpec | ForeignKeySpec, where: Where) -> bool:
+    def deferrable(self, spec: PrimaryKeySpec | UniqueSpec | ForeignKeySpec, where: Where) -> bool:
         # INITIALLY DEFERRED implies DEFERRABLE (and the catalog then says deferrable).
         explicit_no = "deferrable" in spec.model_fields_set and not spec.deferrable
         if spec.initially_deferred and explicit_no:

@@ -223,6 +223,8 @@ class PrimaryKeySpec(_Spec):
     columns: Columns
     name: Ident | None = None
     comment: Text | None = None
+    deferrable: Flag = False
+    initially_deferred: Flag = False
 
 
 class UniqueSpec(_Spec):

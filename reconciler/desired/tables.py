@@ -279,7 +279,14 @@ class TableBuilder:
         self.exist(p.columns, pw.sub("columns"), "primary key", unique=True)
         name = self.constraint_name(p.name, f"{self.name}_pkey", pw)
         self.ctx.claim_relation(self.schema, name, "primary key", pw)
-        return PrimaryKey(name, tuple(p.columns), p.comment, source=pw.source)
+        return PrimaryKey(
+            name,
+            tuple(p.columns),
+            p.comment,
+            source=pw.source,
+            deferrable=self.ctx.deferrable(p, pw),
+            initially_deferred=p.initially_deferred,
+        )
 
     def uniques(self) -> tuple[Unique, ...]:
         out = []

@@ -29,10 +29,13 @@ from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.unmodeled import check, guard, without_withheld
 from reconciler.diff.views import compare_views
+from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint
 from reconciler.ops.pg_index import CreateIndex, DropIndex
+from reconciler.ops.pg_table import CreateTable, DropTable
+from reconciler.ops.pg_view import CreateView, DropView
 
 
 def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -> list[Change]:
@@ -76,5 +79,22 @@ def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
             c = dataclasses.replace(c, online=False)
         if isinstance(c, DropIndex) and c.reverse().provides() & taken:
             c = dataclasses.replace(c, online=False, retaken=True)
+        out.append(c)
+    return _retaken_relations(out)
+
+
+def _retaken_relations(changes: list[Change]) -> list[Change]:
+    """A table dropped where the plan creates a view of its name, a view where it creates a
+    table or a materialized view (and the other way round): the drop checks the kind, so that
+    a second run of the file leaves the new one."""
+    made: dict[Address, str] = {c.address: "table" for c in changes if isinstance(c, CreateTable)}
+    made |= {c.view.relation_address: c.kind for c in changes if isinstance(c, CreateView)}
+    out: list[Change] = []
+    for c in changes:
+        if isinstance(c, DropTable | DropView):
+            at = c.view.relation_address if isinstance(c, DropView) else c.address
+            kind = c.kind if isinstance(c, DropView) else "table"
+            if made.get(at, kind) != kind:
+                c = dataclasses.replace(c, retaken=True)
         out.append(c)
     return out

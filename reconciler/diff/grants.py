@@ -70,11 +70,14 @@ def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
         schema = held.name if held.on == "schema" else held.schema
         if key in desired.grants or schema in exact or _dropped_key(target) not in declared:
             continue
+        if (held.on, held.name, held.role) == ("schema", "public", "public"):
+            continue  # what initdb gives everyone on the public schema: not news
         what = ", ".join(p.upper() for p in held.privileges)
         on = f"{held.on} {held.name if held.on == 'schema' else f'{schema}.{held.name}'}"
         column = f" ({held.column})" if held.column else ""
         out.append(
             {
+                "kind": "unnamed_grant",
                 "address": str(held.address),
                 "message": f"role {held.role} holds {what} on {on}{column}, which the YAML "
                 f"does not name: left as it is (`privileges: exact` on schema {schema} "

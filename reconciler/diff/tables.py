@@ -222,3 +222,29 @@ def _col_deps(ctx: DiffContext, t: Table, *cols: Column) -> frozenset[Address]:
     """Types the columns use, and the columns their generation expressions read."""
     exprs = [c.generated for c in cols]
     return ctx.type_deps(*cols) | ctx.expression_deps(t.schema, t.name, *exprs)
+
+
+def reordered(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
+    """Findings: tables whose YAML lists the columns they keep in another order than theirs.
+    Postgres cannot reorder a table's columns in place: they are left as they are."""
+    out = []
+    for key, want in desired.tables.items():
+        have = live.tables.get(key) or (
+            live.tables.get((want.schema, want.renamed_from)) if want.renamed_from else None
+        )
+        if have is None:
+            continue
+        names = {c.renamed_from or c.name: c.name for c in want.columns}
+        kept = [names[c.name] for c in have.columns if c.name in names]
+        listed = [c.name for c in want.columns if c.name in kept]
+        if kept != listed:
+            out.append(
+                {
+                    "kind": "column_order",
+                    "address": str(want.address),
+                    "message": f"the columns of {want.schema}.{want.name} stay in their order "
+                    f"({', '.join(kept)}), not the YAML's ({', '.join(listed)}): Postgres cannot "
+                    "reorder columns in place, only rebuilding the table would",
+                }
+            )
+    return out

@@ -55,6 +55,7 @@ class Guard:
             through = f" (through {show(via)})" if via is not None else ""
             out.append(
                 {
+                    "kind": "withheld",
                     "address": str(address),
                     "message": f"{show(address)} is not dropped: {dependent}, which Reconciler "
                     f"does not manage, depends on it{through}.",

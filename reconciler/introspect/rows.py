@@ -372,7 +372,13 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
             valid,
         ) = row
         if kind == "p":
-            primary_key = PrimaryKey(name=name, columns=tuple(columns), comment=comment)
+            primary_key = PrimaryKey(
+                name=name,
+                columns=tuple(columns),
+                comment=comment,
+                deferrable=deferrable,
+                initially_deferred=deferred,
+            )
         elif kind == "u":
             uniques.append(
                 Unique(

@@ -84,6 +84,8 @@ class PrimaryKey:
     columns: tuple[str, ...]
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)

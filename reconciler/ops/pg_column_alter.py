@@ -16,6 +16,7 @@ from reconciler.model.pg import Column
 from reconciler.model.sequence_options import alter_sequence_clauses, set_clauses
 from reconciler.ops.base import (
     AFTER,
+    COLUMN_ORDER,
     DESTRUCTIVE,
     MAY_FAIL,
     ONLINE,
@@ -322,14 +323,22 @@ class SetGenerated(Change):
         return on_table(self.schema, self.table, self.deps)
 
     def hazards(self) -> tuple[Hazard, ...]:
+        if self.new.generated is None:
+            return ()
+        back = ", and so does its rollback" if self.old.generated is not None else ""
+        moved = Hazard(
+            COLUMN_ORDER,
+            f"{self.new.name} is dropped and added again: it goes to the end of "
+            f"{self.table}{back}",
+        )
         if self.old.generated is None:
             return (
                 Hazard(DESTRUCTIVE, f"replaces the values of {self.old.name} by computed ones"),
+                moved,
             )
-        if self.new.generated is None:
-            return ()
         return (
             Hazard(TABLE_REWRITE, f"re-adds {self.new.name} with its new expression, at the end"),
+            moved,
         )
 
     def details(self) -> list[dict]:

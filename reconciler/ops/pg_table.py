@@ -25,6 +25,7 @@ from reconciler.ops.sqltext import (
     column_def,
     constraint_def,
     dollar_quote,
+    drop_if_kind,
     guarded,
     ident,
     literal,
@@ -161,6 +162,7 @@ class CreateTable(Change):
 class DropTable(Change):
     table: Table
     deps: frozenset[Address] = frozenset()
+    retaken: bool = False  # a view of the plan takes its name (a second run leaves that one)
     action = Action.DROP
 
     @property
@@ -170,7 +172,9 @@ class DropTable(Change):
     def statements(self) -> list[Statement]:
         # No CASCADE: dependent foreign keys and indexes are dropped by their own changes first,
         # so anything unexpected makes Postgres refuse instead of silently taking it along.
-        return [Statement(f"DROP TABLE IF EXISTS {ident(self.table.schema, self.table.name)}")]
+        name = ident(self.table.schema, self.table.name)
+        drop = f"DROP TABLE IF EXISTS {name}"
+        return [Statement(drop_if_kind(drop, name, "rp") if self.retaken else drop)]
 
     def reverse(self) -> Change:
         return CreateTable(self.table, self.deps)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import View
 from reconciler.ops.base import Action, Change, Statement
-from reconciler.ops.sqltext import guarded, ident, literal
+from reconciler.ops.sqltext import drop_if_kind, guarded, ident, literal
 
 
 def _keyword(v: View) -> str:
@@ -66,6 +66,7 @@ class CreateView(Change):
 class DropView(Change):
     view: View
     deps: frozenset[Address] = frozenset()
+    retaken: bool = False  # a table of the plan takes its name (a second run leaves that one)
     action = Action.DROP
 
     @property
@@ -74,12 +75,11 @@ class DropView(Change):
 
     def statements(self) -> list[Statement]:
         # RESTRICT: views reading this one were dropped by their own change before it.
-        return [
-            Statement(
-                f"DROP {_keyword(self.view)} IF EXISTS {ident(self.view.schema, self.view.name)}"
-                " RESTRICT"
-            )
-        ]
+        name = ident(self.view.schema, self.view.name)
+        drop = f"DROP {_keyword(self.view)} IF EXISTS {name} RESTRICT"
+        if self.retaken:
+            drop = drop_if_kind(drop, name, "m" if self.view.materialized else "v")
+        return [Statement(drop)]
 
     def reverse(self) -> Change:
         return CreateView(self.view, self.deps)

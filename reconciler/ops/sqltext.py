@@ -71,6 +71,18 @@ def guarded(statement: str, *conditions: str, same: str | None = None) -> str:
     return f"DO {dollar_quote(body)}"
 
 
+def drop_if_kind(drop: str, name: str, relkinds: str) -> str:
+    """`drop` (DROP … IF EXISTS name) run only while `name` is a relation of one of
+    `relkinds`: a second run of the file finds another kind of relation under the name (the
+    one the plan made in its place), which it leaves alone."""
+    kinds = " OR ".join(f"relkind = {literal(k)}" for k in relkinds)
+    found = (
+        "SELECT FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass("
+        f"{literal(name)}) AND ({kinds})"
+    )
+    return f"DO {dollar_quote(f'BEGIN IF EXISTS ({found}) THEN {drop}; END IF; END')}"
+
+
 def owned_sequence_address(col: Column) -> frozenset[Address]:
     """The address of the sequence a serial column owns (its grants need it), if any."""
     names = split_qualified(col.sequence) if col.sequence is not None else ()
@@ -108,7 +120,11 @@ def _deferral(deferrable: bool, initially_deferred: bool) -> str:
 def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> str:
     head = f"CONSTRAINT {ident(c.name)} "
     if isinstance(c, PrimaryKey):
-        return head + f"PRIMARY KEY ({idents(c.columns)})"
+        return (
+            head
+            + f"PRIMARY KEY ({idents(c.columns)})"
+            + _deferral(c.deferrable, c.initially_deferred)
+        )
     if isinstance(c, Unique):
         nnd = " NULLS NOT DISTINCT" if c.nulls_not_distinct else ""
         return (
