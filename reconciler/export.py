@@ -237,6 +237,7 @@ def table_document(
                     "expression": k.expression,
                     "comment": k.comment,
                     "valid": None if k.valid else False,
+                    "no_inherit": k.no_inherit or None,
                 }
             )
             for k in t.checks

@@ -237,6 +237,7 @@ class CheckSpec(_Spec):
     name: Ident | None = None
     comment: Text | None = None
     valid: Flag = True  # false: NOT VALID
+    no_inherit: Flag = False  # true: NO INHERIT (not copied to child tables)
 
 
 class ReferenceSpec(_Spec):

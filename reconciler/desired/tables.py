@@ -310,7 +310,11 @@ class TableBuilder:
             refs = sqltext.column_refs(expr)
             default = f"{self.name}_{refs[0]}_check" if refs else f"{self.name}_check"
             name = self.constraint_name(c.name, default, cw)
-            out.append(Check(name, expr, c.comment, source=cw.source, valid=c.valid))
+            if c.no_inherit and self.spec.partition_by is not None:
+                message = "a partitioned table's checks hold for its partitions: no NO INHERIT"
+                self.ctx.report(cw.sub("no_inherit"), message)
+            check = Check(name, expr, c.comment, cw.source, c.valid, no_inherit=c.no_inherit)
+            out.append(check)
         return tuple(out)
 
     def foreign_keys(self) -> None:

@@ -370,6 +370,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
             match,
             comment,
             valid,
+            no_inherit,
         ) = row
         if kind == "p":
             primary_key = PrimaryKey(name=name, columns=tuple(columns), comment=comment)
@@ -385,7 +386,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
                 )
             )
         elif kind == "c":
-            checks.append(Check(name=name, expression=expression, comment=comment, valid=valid))
+            checks.append(Check(name, expression, comment, valid=valid, no_inherit=no_inherit))
         elif kind == "x":
             exclusions.append(Exclusion(name, expression, comment, columns=tuple(columns)))
         else:

@@ -99,6 +99,7 @@ class Check:
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
     valid: bool = True  # False: NOT VALID (rows before it were never checked)
+    no_inherit: bool = False  # NO INHERIT: the table's own, not its children's
 
 
 @dataclass(frozen=True, slots=True)

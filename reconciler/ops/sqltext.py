@@ -116,7 +116,8 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> s
     if isinstance(c, Exclusion):
         return head + c.definition
     if isinstance(c, Check):
-        return head + f"CHECK ({c.expression})" + ("" if c.valid else " NOT VALID")
+        no_inherit = " NO INHERIT" if c.no_inherit else ""
+        return head + f"CHECK ({c.expression}){no_inherit}" + ("" if c.valid else " NOT VALID")
     match = " MATCH FULL" if c.match_full else ""
     return (
         head
