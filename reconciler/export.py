@@ -256,7 +256,9 @@ def table_document(
     if t.inherits:
         doc["inherits"] = [{"schema": s, "table": n} for s, n in t.inherits]
     if t.row_security != "off":
-        doc["row_security"] = t.row_security
+        doc["row_security"] = "forced" if t.force_row_security else t.row_security
+    elif t.force_row_security:
+        doc["force_row_security"] = True
     if policies:
         doc["policies"] = [_policy(p) for p in sorted(policies, key=lambda p: p.name)]
     return doc

@@ -34,3 +34,15 @@ checks:
     problems = _problems(tmp_path, {"events.yaml": text})
     expected = "events.yaml:7: checks[0].no_inherit: a partitioned table's checks hold for its"
     assert any(expected in p for p in problems), problems
+
+
+def test_forced_row_security_cannot_say_force_false(tmp_path: Path) -> None:
+    text = """
+table: notes
+columns: [{name: id, type: integer}]
+row_security: forced
+force_row_security: false
+"""
+    problems = _problems(tmp_path, {"notes.yaml": text})
+    expected = "notes.yaml:5: force_row_security: row_security: forced is force_row_security: true"
+    assert any(expected in p for p in problems), problems

@@ -377,6 +377,7 @@ class _TableFields(_Spec):
     indexes: list[IndexSpec] = []
     triggers: list[TriggerSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
+    force_row_security: Flag | None = None  # FORCE on its own (row_security: forced is on + it)
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)

@@ -95,7 +95,8 @@ class TableBuilder:
             comment=spec.comment,
             renamed_from=spec.renamed_from,
             source=source,
-            row_security=spec.row_security,
+            row_security="off" if spec.row_security == "off" else "on",
+            force_row_security=self.force_row_security(),
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
             partition_by=build_partition_key(self),
@@ -120,6 +121,14 @@ class TableBuilder:
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
         self.lint_ignores()
+
+    def force_row_security(self) -> bool:
+        """`row_security: forced` is on and forced; `force_row_security` says FORCE alone."""
+        forced, given = self.spec.row_security == "forced", self.spec.force_row_security
+        if forced and given is False:
+            message = "row_security: forced is force_row_security: true; say on or drop this"
+            self.ctx.report(self.where.sub("force_row_security"), message)
+        return forced or bool(given)
 
     def exclusions(self) -> tuple[Exclusion, ...]:
         if not self.spec.exclusions:

@@ -13,7 +13,7 @@ from reconciler.ops.pg_column import AddColumn, DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_policy import SetRowSecurity
+from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 from reconciler.ops.pg_trash import (
     QuarantineColumn,
@@ -42,8 +42,9 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             if old.inherits != t.inherits:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
             out += _compare_partitioning(old, t)
-            if old.row_security != t.row_security:
-                out.append(SetRowSecurity(t.schema, t.name, old.row_security, t.row_security))
+            if row_security_state(old) != row_security_state(t):
+                was, now = row_security_state(old), row_security_state(t)
+                out.append(SetRowSecurity(t.schema, t.name, was, now))
     for key, t in have.items():
         if key not in want:
             # Outgoing foreign keys are separate changes so that the down file re-adds them

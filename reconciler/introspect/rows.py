@@ -119,7 +119,9 @@ def _tables(
     columns = _group_by_table(column_rows)
     constraints = _group_by_table(constraint_rows)
     tables = {}
-    for schema, name, comment, row_security, inherits, partition_by, parent, bound in table_rows:
+    for row in table_rows:
+        schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
+        (force_row_security,) = row[8:]
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
@@ -133,6 +135,7 @@ def _tables(
             foreign_keys=foreign_keys,
             comment=comment,
             row_security=row_security,
+            force_row_security=force_row_security,
             exclusions=exclusions,
             inherits=tuple((s, n) for s, n in inherits),
             partition_by=partition_by,

@@ -148,7 +148,8 @@ class Table:
     exclusions: tuple[Exclusion, ...] = ()
     renamed_from: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
-    row_security: str = "off"  # off | on (ENABLE) | forced (ENABLE + FORCE: the owner too)
+    row_security: str = "off"  # off | on (ENABLE ROW LEVEL SECURITY)
+    force_row_security: bool = False  # FORCE: the owner too, once on (may be set while off)
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
     partition_by: str | None = None  # the partition key as the server spells it: "RANGE (at)"

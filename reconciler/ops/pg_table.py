@@ -20,7 +20,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.pg_policy import row_security_sql
+from reconciler.ops.pg_policy import row_security_sql, row_security_state
 from reconciler.ops.sqltext import (
     column_def,
     constraint_def,
@@ -131,8 +131,8 @@ class CreateTable(Change):
             Statement(create_table_sql(t)),
             *(Statement(text) for text in not_valid_checks_sql(t)),
             *(
-                row_security_sql(t.schema, t.name, t.row_security)
-                if t.row_security != "off"
+                row_security_sql(t.schema, t.name, row_security_state(t))
+                if row_security_state(t) != "off"
                 else []
             ),
             *(Statement(after) for _, after in owned),

@@ -77,12 +77,6 @@ found (kind, name, classid, objid) AS (
           )
       )
     UNION ALL
-    -- row-level security of tables is modelled; FORCE without ENABLE means nothing yet
-    SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
-    FROM rels AS r
-    WHERE r.relkind IN ('r', 'p') AND r.relpersistence = 'p'
-      AND r.relforcerowsecurity AND NOT r.relrowsecurity
-    UNION ALL
     -- a view's options and column comments are modelled; a table's or index's storage not
     SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
     FROM rels AS r

@@ -6,11 +6,7 @@ SELECT
     t.nspname::text AS schema,
     t.relname::text AS name,
     d.description AS comment,
-    CASE
-        WHEN c.relforcerowsecurity AND c.relrowsecurity THEN 'forced'
-        WHEN c.relrowsecurity THEN 'on'
-        ELSE 'off'
-    END AS row_security,
+    CASE WHEN c.relrowsecurity THEN 'on' ELSE 'off' END AS row_security,
     ARRAY(
         SELECT pg_catalog.jsonb_build_array(pn.nspname::text, pc.relname::text)
         FROM pg_catalog.pg_inherits AS i
@@ -29,7 +25,8 @@ SELECT
         WHERE i.inhrelid = t.oid
           AND t.relispartition
     ) AS partition_of,
-    pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
+    pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound,
+    c.relforcerowsecurity AS force_row_security
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a
