@@ -259,6 +259,10 @@ def table_document(
         doc["row_security"] = "forced" if t.force_row_security else t.row_security
     elif t.force_row_security:
         doc["force_row_security"] = True
+    if t.replica_identity == "index":
+        doc["replica_identity_index"] = t.replica_identity_index
+    elif t.replica_identity != "default":
+        doc["replica_identity"] = t.replica_identity
     if policies:
         doc["policies"] = [_policy(p) for p in sorted(policies, key=lambda p: p.name)]
     return doc

@@ -46,3 +46,50 @@ force_row_security: false
     problems = _problems(tmp_path, {"notes.yaml": text})
     expected = "notes.yaml:5: force_row_security: row_security: forced is force_row_security: true"
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "replica_identity_index: nowhere\n",
+            "replica_identity_index: 'nowhere' is not the primary key, a unique key or an index",
+        ),
+        (
+            "replica_identity_index: runs_at\n",
+            "replica_identity_index: index 'runs_at' cannot be the replica identity: not unique",
+        ),
+        (
+            "replica_identity_index: runs_note\n",
+            "index 'runs_note' cannot be the replica identity: column 'note' is nullable",
+        ),
+        (
+            "replica_identity_index: runs_code\n",
+            "index 'runs_code' cannot be the replica identity: partial",
+        ),
+        (
+            "replica_identity_index: runs_pkey\nreplica_identity: full\n",
+            "replica_identity: replica_identity and replica_identity_index exclude each other",
+        ),
+        (
+            "replica_identity: some\n",
+            "replica_identity: must be 'default', 'full' or 'nothing', not 'some'",
+        ),
+    ],
+)
+def test_a_replica_identity_must_be_a_usable_index(tmp_path: Path, extra: str, expected: str):
+    text = """
+table: runs
+columns:
+  - {name: id, type: integer}
+  - {name: at, type: date, nullable: false}
+  - {name: note, type: text}
+  - {name: code, type: text, nullable: false}
+primary_key: [id]
+indexes:
+  - {name: runs_at, columns: [at]}
+  - {name: runs_note, columns: [note], unique: true}
+  - {name: runs_code, columns: [code], unique: true, where: "code <> ''"}
+"""
+    problems = _problems(tmp_path, {"runs.yaml": text + extra})
+    assert any(expected in p for p in problems), problems

@@ -378,6 +378,10 @@ class _TableFields(_Spec):
     triggers: list[TriggerSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
     force_row_security: Flag | None = None  # FORCE on its own (row_security: forced is on + it)
+    replica_identity: Annotated[Literal["default", "full", "nothing"], BeforeValidator(_words)] = (
+        "default"
+    )
+    replica_identity_index: Ident | None = None  # REPLICA IDENTITY USING INDEX this one
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)

@@ -97,6 +97,8 @@ class TableBuilder:
             source=source,
             row_security="off" if spec.row_security == "off" else "on",
             force_row_security=self.force_row_security(),
+            replica_identity="index" if spec.replica_identity_index else spec.replica_identity,
+            replica_identity_index=spec.replica_identity_index,
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
             partition_by=build_partition_key(self),
@@ -120,6 +122,8 @@ class TableBuilder:
                 build_trigger(self, tg, where.sub("triggers", i))
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
+        if spec.replica_identity_index is not None:
+            self.replica_index(spec.replica_identity_index)
         self.lint_ignores()
 
     def force_row_security(self) -> bool:
@@ -129,6 +133,36 @@ class TableBuilder:
             message = "row_security: forced is force_row_security: true; say on or drop this"
             self.ctx.report(self.where.sub("force_row_security"), message)
         return forced or bool(given)
+
+    def replica_index(self, name: str) -> None:
+        """REPLICA IDENTITY USING INDEX needs a unique, immediate, non-partial index of this
+        table on NOT NULL columns: its primary key, a unique key, or a unique index of its own
+        (a partition's may also be the copy of its parent's)."""
+        spec, where = self.spec, self.where.sub("replica_identity_index")
+        if "replica_identity" in spec.model_fields_set:
+            message = "replica_identity and replica_identity_index exclude each other"
+            self.ctx.report(self.where.sub("replica_identity"), message)
+        table = self.ctx.tables[(self.schema, self.name)]
+        keys = {k.name: k for k in (table.primary_key, *table.uniques) if k is not None}
+        index = self.ctx.indexes.get((self.schema, name))
+        if name in keys:
+            key = keys[name]
+            columns, why = key.columns, "deferrable" if getattr(key, "deferrable", False) else ""
+        elif index is not None and index.table == self.name:
+            columns = tuple(e.column or "" for e in index.elements)
+            why = "" if index.unique else "not unique"
+            why = why or ("partial" if index.where else "")
+            why = why or ("on an expression" if not all(columns) else "")
+        elif table.partition_of is not None:
+            return  # a copy its parent's key or index made on it: the server checks that one
+        else:
+            message = f"'{name}' is not the primary key, a unique key or an index of this table"
+            self.ctx.report(where, message)
+            return
+        nullable = [c for c in columns if (col := table.column(c)) is not None and col.nullable]
+        why = why or (f"column '{nullable[0]}' is nullable" if nullable else "")
+        if why:
+            self.ctx.report(where, f"index '{name}' cannot be the replica identity: {why}")
 
     def exclusions(self) -> tuple[Exclusion, ...]:
         if not self.spec.exclusions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
@@ -28,6 +29,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.tables, ctx.live.tables
     for key, t in want.items():
         old = have.get(key)
+        out += compare_replica_identity(ctx, old, t)
         if old is None:
             out.append(CreateTable(t, ctx.table_deps(t)))
             out += [
@@ -50,6 +52,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             # Outgoing foreign keys are separate changes so that the down file re-adds them
             # after every table they reference exists again.
             out += [_drop(ctx, t, fk) for fk in t.foreign_keys]
+            out += compare_replica_identity(ctx, t, None)
             out.append(_drop_table(ctx, t))
     return out
 

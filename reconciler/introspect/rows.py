@@ -113,6 +113,9 @@ def _needs(rows: Rows) -> tuple[tuple[str, str, str, str], ...]:
     return tuple(sorted(found))
 
 
+_REPLICA = {"d": "default", "f": "full", "n": "nothing", "i": "index"}
+
+
 def _tables(
     table_rows: Rows, column_rows: Rows, constraint_rows: Rows
 ) -> dict[tuple[str, str], Table]:
@@ -121,7 +124,9 @@ def _tables(
     tables = {}
     for row in table_rows:
         schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
-        (force_row_security,) = row[8:]
+        force_row_security, replica, replica_index = row[8:]
+        # "using an index" whose index was dropped: rows carry no old key, as with NOTHING
+        replica = _REPLICA[replica] if replica != "i" or replica_index else "nothing"
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
@@ -136,6 +141,8 @@ def _tables(
             comment=comment,
             row_security=row_security,
             force_row_security=force_row_security,
+            replica_identity=replica,
+            replica_identity_index=replica_index if replica == "index" else None,
             exclusions=exclusions,
             inherits=tuple((s, n) for s, n in inherits),
             partition_by=partition_by,

@@ -150,6 +150,8 @@ class Table:
     source: str | None = field(default=None, compare=False)
     row_security: str = "off"  # off | on (ENABLE ROW LEVEL SECURITY)
     force_row_security: bool = False  # FORCE: the owner too, once on (may be set while off)
+    replica_identity: str = "default"  # default | full | nothing | index (USING INDEX …)
+    replica_identity_index: str | None = None  # the index of `index`: a key's or its own
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
     partition_by: str | None = None  # the partition key as the server spells it: "RANGE (at)"

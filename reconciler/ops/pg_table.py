@@ -21,6 +21,7 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_policy import row_security_sql, row_security_state
+from reconciler.ops.pg_replica import replica_identity_sql
 from reconciler.ops.sqltext import (
     column_def,
     constraint_def,
@@ -133,6 +134,11 @@ class CreateTable(Change):
             *(
                 row_security_sql(t.schema, t.name, row_security_state(t))
                 if row_security_state(t) != "off"
+                else []
+            ),
+            *(  # USING INDEX is set once the index is built (diff/replica.py)
+                [Statement(replica_identity_sql(t.schema, t.name, t.replica_identity))]
+                if t.replica_identity in ("full", "nothing")
                 else []
             ),
             *(Statement(after) for _, after in owned),

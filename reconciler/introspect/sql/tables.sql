@@ -26,7 +26,15 @@ SELECT
           AND t.relispartition
     ) AS partition_of,
     pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound,
-    c.relforcerowsecurity AS force_row_security
+    c.relforcerowsecurity AS force_row_security,
+    c.relreplident AS replica_identity,
+    (
+        SELECT ic.relname::text
+        FROM pg_catalog.pg_index AS i
+        JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = t.oid
+          AND i.indisreplident
+    ) AS replica_identity_index
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a
