@@ -259,6 +259,8 @@ def table_document(
         doc["row_security"] = "forced" if t.force_row_security else t.row_security
     elif t.force_row_security:
         doc["force_row_security"] = True
+    if t.unlogged:
+        doc["unlogged"] = True
     if t.replica_identity == "index":
         doc["replica_identity_index"] = t.replica_identity_index
     elif t.replica_identity != "default":

@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.desired import load
 from reconciler.errors import InputError
-from tests.helpers import write_yaml
+from tests.helpers import run_cli, write_yaml
 
 
 def _problems(tmp_path: Path, files: dict[str, str]) -> list[str]:
@@ -93,3 +93,16 @@ indexes:
 """
     problems = _problems(tmp_path, {"runs.yaml": text + extra})
     assert any(expected in p for p in problems), problems
+
+
+def test_a_partitioned_table_keeps_its_persistence(pg_url, pg_conn, tmp_path: Path) -> None:
+    pg_conn.execute("CREATE UNLOGGED TABLE public.staged (kind text) PARTITION BY LIST (kind)")
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "staged.yaml",
+        "table: staged\ncolumns: [{name: kind, type: text}]\npartition_by: LIST (kind)\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code != 0
+    assert "Table public.staged: a partitioned table cannot become logged in place." in r.text

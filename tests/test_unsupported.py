@@ -45,7 +45,7 @@ OBJECTS = {
     "CREATE POLICY on_events ON app.events USING (true)": None,
     "CREATE TABLE app.base_items (id integer)": None,  # a plain table: modelled
     "CREATE TABLE app.special_items (extra text) INHERITS (app.base_items)": None,
-    "CREATE UNLOGGED TABLE app.scratch (id integer)": "unlogged table app.scratch",
+    "CREATE UNLOGGED TABLE app.scratch (id integer)": None,  # modelled
     "ALTER TABLE app.users ADD CONSTRAINT no_overlap EXCLUDE USING gist (id WITH =)": None,
     "ALTER TABLE app.users ADD CONSTRAINT id_positive CHECK (id > 0) NOT VALID": None,
     "ALTER TABLE app.users SET (fillfactor = 70)": "storage parameters app.users",

@@ -382,6 +382,7 @@ class _TableFields(_Spec):
         "default"
     )
     replica_identity_index: Ident | None = None  # REPLICA IDENTITY USING INDEX this one
+    unlogged: Flag = False  # CREATE UNLOGGED TABLE
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)

@@ -99,6 +99,7 @@ class TableBuilder:
             force_row_security=self.force_row_security(),
             replica_identity="index" if spec.replica_identity_index else spec.replica_identity,
             replica_identity_index=spec.replica_identity_index,
+            unlogged=spec.unlogged,
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
             partition_by=build_partition_key(self),

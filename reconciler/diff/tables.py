@@ -14,6 +14,7 @@ from reconciler.ops.pg_column import AddColumn, DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg_persistence import SetLogged
 from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 from reconciler.ops.pg_trash import (
@@ -44,6 +45,8 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             if old.inherits != t.inherits:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
             out += _compare_partitioning(old, t)
+            if old.unlogged != t.unlogged:
+                out.append(_set_logged(old, t))
             if row_security_state(old) != row_security_state(t):
                 was, now = row_security_state(old), row_security_state(t)
                 out.append(SetRowSecurity(t.schema, t.name, was, now))
@@ -77,6 +80,20 @@ def _drop_column(
         return DropColumn(t.schema, t.name, col, deps)
     name = trash_name(token, t.schema, t.name, col.name)
     return QuarantineColumn(t.schema, t.name, col, key, name, deps)
+
+
+def _set_logged(old: Table, new: Table) -> Change:
+    """SET LOGGED / UNLOGGED; a partitioned table holds no rows and Postgres leaves its
+    persistence as it was created (its partitions have their own)."""
+    if new.partition_by is not None:
+        raise NotSupported(
+            f"Table {new.schema}.{new.name}: a partitioned table cannot become "
+            f"{'unlogged' if new.unlogged else 'logged'} in place.",
+            detail="Postgres keeps a partitioned table's persistence as it was created; set "
+            "`unlogged` on its partitions instead, or create the table anew.",
+            source=new.source,
+        )
+    return SetLogged(new.schema, new.name, new.unlogged)
 
 
 def _compare_partitioning(old: Table, new: Table) -> list[Change]:

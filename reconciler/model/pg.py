@@ -152,6 +152,7 @@ class Table:
     force_row_security: bool = False  # FORCE: the owner too, once on (may be set while off)
     replica_identity: str = "default"  # default | full | nothing | index (USING INDEX …)
     replica_identity_index: str | None = None  # the index of `index`: a key's or its own
+    unlogged: bool = False  # CREATE UNLOGGED TABLE: not written to the WAL
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
     partition_by: str | None = None  # the partition key as the server spells it: "RANGE (at)"

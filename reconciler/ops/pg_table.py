@@ -106,12 +106,13 @@ def create_table_sql(t: Table) -> str:
     body = ",\n".join(f"    {line}" for line in lines)
     name = ident(t.schema, t.name)
     key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    create = "CREATE UNLOGGED TABLE" if t.unlogged else "CREATE TABLE"
     if t.partition_of is not None:
         own = f" (\n{body}\n)" if lines else ""
         parent = ident(*t.partition_of)
-        return f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {parent}{own} {t.bound}{key}"
+        return f"{create} IF NOT EXISTS {name} PARTITION OF {parent}{own} {t.bound}{key}"
     inherits = f" INHERITS ({', '.join(ident(*p) for p in t.inherits)})" if t.inherits else ""
-    return f"CREATE TABLE IF NOT EXISTS {name} (\n{body}\n){inherits}{key}"
+    return f"{create} IF NOT EXISTS {name} (\n{body}\n){inherits}{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,11 @@ class CreateTable(Change):
                 else []
             ),
             *(Statement(after) for _, after in owned),
+            *(  # as Postgres makes a serial column's sequence of an unlogged table
+                Statement(f"ALTER SEQUENCE {c.sequence} SET UNLOGGED")
+                for c in t.columns
+                if c.sequence and t.unlogged
+            ),
             *table_comment_statements(t),
         ]
 

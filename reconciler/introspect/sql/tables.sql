@@ -34,7 +34,8 @@ SELECT
         JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
         WHERE i.indrelid = t.oid
           AND i.indisreplident
-    ) AS replica_identity_index
+    ) AS replica_identity_index,
+    c.relpersistence = 'u' AS unlogged
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a
