@@ -261,6 +261,8 @@ def table_document(
         doc["force_row_security"] = True
     if t.unlogged:
         doc["unlogged"] = True
+    if t.options:
+        doc["options"] = {k: _option_value(x) for k, _, x in (o.partition("=") for o in t.options)}
     if t.replica_identity == "index":
         doc["replica_identity_index"] = t.replica_identity_index
     elif t.replica_identity != "default":

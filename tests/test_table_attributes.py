@@ -106,3 +106,16 @@ def test_a_partitioned_table_keeps_its_persistence(pg_url, pg_conn, tmp_path: Pa
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert r.code != 0
     assert "Table public.staged: a partitioned table cannot become logged in place." in r.text
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("{fill factor: 70}", "options.fill factor: 'fill factor' is not a storage parameter name"),
+        ("{fillfactor: '70); DROP TABLE x'}", "is not a plain storage parameter value"),
+    ],
+)
+def test_storage_parameters_are_plain_names_and_values(tmp_path: Path, options, expected):
+    text = f"table: hot\ncolumns: [{{name: id, type: integer}}]\noptions: {options}\n"
+    problems = _problems(tmp_path, {"hot.yaml": text})
+    assert any(expected in p for p in problems), problems

@@ -383,6 +383,7 @@ class _TableFields(_Spec):
     )
     replica_identity_index: Ident | None = None  # REPLICA IDENTITY USING INDEX this one
     unlogged: Flag = False  # CREATE UNLOGGED TABLE
+    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 IDENTITY_TYPES = ("smallint", "integer", "bigint")
 _METHOD = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_OPTION_NAME = re.compile(r"(toast\.)?[a-z_][a-z0-9_]*\Z")
+_OPTION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ class TableBuilder:
             replica_identity="index" if spec.replica_identity_index else spec.replica_identity,
             replica_identity_index=spec.replica_identity_index,
             unlogged=spec.unlogged,
+            options=self.options(),
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
             partition_by=build_partition_key(self),
@@ -126,6 +129,21 @@ class TableBuilder:
         if spec.replica_identity_index is not None:
             self.replica_index(spec.replica_identity_index)
         self.lint_ignores()
+
+    def options(self) -> tuple[str, ...]:
+        """Storage parameters, `name=value` texts spliced into WITH (…) and SET (…): a plain
+        name (`toast.` before it for the TOAST table's) and a plain value each."""
+        pairs = []
+        for key, value in self.spec.options.items():
+            ow = self.where.sub("options", key)
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if not _OPTION_NAME.match(key):
+                self.ctx.report(ow, f"'{key}' is not a storage parameter name")
+            elif not _OPTION_VALUE.match(text):
+                self.ctx.report(ow, f"'{text}' is not a plain storage parameter value")
+            else:
+                pairs.append(f"{key}={text}")
+        return tuple(pairs)
 
     def force_row_security(self) -> bool:
         """`row_security: forced` is on and forced; `force_row_security` says FORCE alone."""

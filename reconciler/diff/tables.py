@@ -14,8 +14,8 @@ from reconciler.ops.pg_column import AddColumn, DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_persistence import SetLogged
 from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
+from reconciler.ops.pg_storage import SetLogged, SetTableOptions
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 from reconciler.ops.pg_trash import (
     QuarantineColumn,
@@ -47,6 +47,8 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             out += _compare_partitioning(old, t)
             if old.unlogged != t.unlogged:
                 out.append(_set_logged(old, t))
+            if sorted(old.options) != sorted(t.options):
+                out.append(SetTableOptions(t.schema, t.name, old.options, t.options))
             if row_security_state(old) != row_security_state(t):
                 was, now = row_security_state(old), row_security_state(t)
                 out.append(SetRowSecurity(t.schema, t.name, was, now))

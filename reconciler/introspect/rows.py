@@ -124,7 +124,7 @@ def _tables(
     tables = {}
     for row in table_rows:
         schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
-        force_row_security, replica, replica_index, unlogged = row[8:]
+        force_row_security, replica, replica_index, unlogged, options = row[8:]
         # "using an index" whose index was dropped: rows carry no old key, as with NOTHING
         replica = _REPLICA[replica] if replica != "i" or replica_index else "nothing"
         key = (schema, name)
@@ -144,6 +144,7 @@ def _tables(
             replica_identity=replica,
             replica_identity_index=replica_index if replica == "index" else None,
             unlogged=unlogged,
+            options=tuple(options),
             exclusions=exclusions,
             inherits=tuple((s, n) for s, n in inherits),
             partition_by=partition_by,

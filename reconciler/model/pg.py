@@ -153,6 +153,9 @@ class Table:
     replica_identity: str = "default"  # default | full | nothing | index (USING INDEX …)
     replica_identity_index: str | None = None  # the index of `index`: a key's or its own
     unlogged: bool = False  # CREATE UNLOGGED TABLE: not written to the WAL
+    # storage parameters `name=value` (`toast.…` too) in the catalog's order, which pg_dump
+    # shows; compared as a set (diff/tables.py)
+    options: tuple[str, ...] = ()
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
     partition_by: str | None = None  # the partition key as the server spells it: "RANGE (at)"

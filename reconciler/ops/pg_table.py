@@ -106,6 +106,7 @@ def create_table_sql(t: Table) -> str:
     body = ",\n".join(f"    {line}" for line in lines)
     name = ident(t.schema, t.name)
     key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    key += f" WITH ({', '.join(t.options)})" if t.options else ""
     create = "CREATE UNLOGGED TABLE" if t.unlogged else "CREATE TABLE"
     if t.partition_of is not None:
         own = f" (\n{body}\n)" if lines else ""

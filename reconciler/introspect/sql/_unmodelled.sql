@@ -76,10 +76,10 @@ found (kind, name, classid, objid) AS (
           )
       )
     UNION ALL
-    -- a view's options and column comments are modelled; a table's or index's storage not
+    -- a view's and a table's options are modelled; an index's storage parameters not
     SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
     FROM rels AS r
-    WHERE r.relkind IN ('r', 'p', 'i') AND r.reloptions IS NOT NULL
+    WHERE r.relkind = 'i' AND r.reloptions IS NOT NULL
     UNION ALL
     -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
     -- the default is not reported)

@@ -35,7 +35,15 @@ SELECT
         WHERE i.indrelid = t.oid
           AND i.indisreplident
     ) AS replica_identity_index,
-    c.relpersistence = 'u' AS unlogged
+    c.relpersistence = 'u' AS unlogged,
+    ARRAY(  -- storage parameters, the TOAST table's as toast.<name>
+        SELECT o FROM pg_catalog.unnest(c.reloptions) AS o
+        UNION ALL
+        SELECT 'toast.' || o
+        FROM pg_catalog.pg_class AS tc
+        CROSS JOIN LATERAL pg_catalog.unnest(tc.reloptions) AS o
+        WHERE tc.oid = c.reltoastrelid
+    ) AS options
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a

@@ -1,0 +1,95 @@
+"""How a table is stored: its persistence, logged (the default) or UNLOGGED (not written to the
+WAL: faster writes, emptied after a crash, not replicated; SET LOGGED / SET UNLOGGED rewrite
+the table, and the sequences its columns own go along), and its storage parameters
+(`fillfactor=70`, `toast.autovacuum_enabled=false`: set and reset in place)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler.model.address import Address
+from reconciler.ops.base import TABLE_REWRITE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.sqltext import ident
+
+
+@dataclass(frozen=True, slots=True)
+class SetLogged(Change):
+    schema: str
+    table: str
+    unlogged: bool  # the new state
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        how = "UNLOGGED" if self.unlogged else "LOGGED"
+        return [Statement(f"ALTER TABLE IF EXISTS {ident(self.schema, self.table)} SET {how}")]
+
+    def reverse(self) -> Change:
+        return SetLogged(self.schema, self.table, not self.unlogged)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.address})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        lost = "; from now on a crash empties it and replicas do not get its rows"
+        return (
+            Hazard(
+                TABLE_REWRITE,
+                f"rewrites {self.table} under an ACCESS EXCLUSIVE lock (reads and writes wait)"
+                + (lost if self.unlogged else ""),
+            ),
+        )
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "unlogged", "old": not self.unlogged, "new": self.unlogged}]
+
+    def describe(self) -> str:
+        return "set unlogged" if self.unlogged else "set logged"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTableOptions(Change):
+    """ALTER TABLE … RESET every parameter, then SET the new ones in their order: Postgres
+    keeps them in the order they were set, which pg_dump shows and a rollback gives back."""
+
+    schema: str
+    table: str
+    old: tuple[str, ...]  # `name=value`, in the catalog's order (model/pg.py Table.options)
+    new: tuple[str, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        target = f"ALTER TABLE IF EXISTS {ident(self.schema, self.table)}"
+        names = [o.partition("=")[0] for o in self.old]
+        out = [Statement(f"{target} RESET ({', '.join(names)})")] if names else []
+        if self.new:
+            out.append(Statement(f"{target} SET ({', '.join(self.new)})"))
+        return out
+
+    def reverse(self) -> Change:
+        return SetTableOptions(self.schema, self.table, self.new, self.old)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.address})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(f"{self.schema}.{self.table}", "SHARE UPDATE EXCLUSIVE"),)
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "options", "old": list(self.old), "new": list(self.new)}]
+
+    def describe(self) -> str:
+        return "storage parameters " + (", ".join(self.new) or "none")
