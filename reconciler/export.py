@@ -98,6 +98,8 @@ def _index(ix: Index) -> dict[str, Any]:
             "include": list(ix.include),
             "nulls_not_distinct": ix.nulls_not_distinct or None,
             "comment": ix.comment,
+            "options": {k: _option_value(x) for k, _, x in (o.partition("=") for o in ix.options)}
+            or None,
         }
     )
 

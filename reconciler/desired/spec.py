@@ -285,6 +285,7 @@ class IndexSpec(_Spec):
     include: list[Ident] = []
     nulls_not_distinct: Flag = False
     comment: Text | None = None
+    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
 
 
 class ViewSpec(_Spec):

@@ -102,7 +102,7 @@ class TableBuilder:
             replica_identity="index" if spec.replica_identity_index else spec.replica_identity,
             replica_identity_index=spec.replica_identity_index,
             unlogged=spec.unlogged,
-            options=self.options(),
+            options=self.options(spec.options, where),
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
             partition_by=build_partition_key(self),
@@ -130,14 +130,14 @@ class TableBuilder:
             self.replica_index(spec.replica_identity_index)
         self.lint_ignores()
 
-    def options(self) -> tuple[str, ...]:
+    def options(self, given: dict, where: Where, *, toast: bool = True) -> tuple[str, ...]:
         """Storage parameters, `name=value` texts spliced into WITH (…) and SET (…): a plain
-        name (`toast.` before it for the TOAST table's) and a plain value each."""
+        name (a table's `toast.` before it for its TOAST table's) and a plain value each."""
         pairs = []
-        for key, value in self.spec.options.items():
-            ow = self.where.sub("options", key)
+        for key, value in given.items():
+            ow = where.sub("options", key)
             text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            if not _OPTION_NAME.match(key):
+            if not _OPTION_NAME.match(key) or (not toast and key.startswith("toast.")):
                 self.ctx.report(ow, f"'{key}' is not a storage parameter name")
             elif not _OPTION_VALUE.match(text):
                 self.ctx.report(ow, f"'{text}' is not a plain storage parameter value")
@@ -444,6 +444,7 @@ class TableBuilder:
             include=tuple(spec.include),
             nulls_not_distinct=spec.nulls_not_distinct,
             comment=spec.comment,
+            options=self.options(spec.options, where, toast=False),
             source=where.source,
         )
 

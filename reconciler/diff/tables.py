@@ -47,7 +47,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             out += _compare_partitioning(old, t)
             if old.unlogged != t.unlogged:
                 out.append(_set_logged(old, t))
-            if sorted(old.options) != sorted(t.options):
+            if old.options != t.options:
                 out.append(SetTableOptions(t.schema, t.name, old.options, t.options))
             if row_security_state(old) != row_security_state(t):
                 was, now = row_security_state(old), row_security_state(t)

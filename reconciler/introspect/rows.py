@@ -438,6 +438,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         nulls_not_distinct,
         comment,
         valid,
+        storage,
     ) = row
     elements = tuple(
         _index_element(*parts)
@@ -454,6 +455,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         include=tuple(include),
         nulls_not_distinct=nulls_not_distinct,
         comment=comment,
+        options=tuple(storage),
         valid=valid,
     )
 

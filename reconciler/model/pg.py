@@ -154,7 +154,7 @@ class Table:
     replica_identity_index: str | None = None  # the index of `index`: a key's or its own
     unlogged: bool = False  # CREATE UNLOGGED TABLE: not written to the WAL
     # storage parameters `name=value` (`toast.…` too) in the catalog's order, which pg_dump
-    # shows; compared as a set (diff/tables.py)
+    # shows: the same ones in another order are set again in the order declared
     options: tuple[str, ...] = ()
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
@@ -208,6 +208,7 @@ class Index:
     include: tuple[str, ...] = ()
     nulls_not_distinct: bool = False
     comment: str | None = None
+    options: tuple[str, ...] = ()  # storage parameters `name=value`, as Table.options
     source: str | None = field(default=None, compare=False)
     # Live only. False: a build that never finished (CREATE INDEX CONCURRENTLY interrupted or
     # failed leaves pg_index.indisvalid or indisready false); such an index serves no query and

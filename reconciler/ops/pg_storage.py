@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
+from reconciler.model.pg import Index
 from reconciler.ops.base import TABLE_REWRITE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import ident
 
@@ -53,6 +54,14 @@ class SetLogged(Change):
         return "set unlogged" if self.unlogged else "set logged"
 
 
+def options_sql(target: str, old: tuple[str, ...], new: tuple[str, ...]) -> list[Statement]:
+    names = [o.partition("=")[0] for o in old]
+    out = [Statement(f"{target} RESET ({', '.join(names)})")] if names else []
+    if new:
+        out.append(Statement(f"{target} SET ({', '.join(new)})"))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SetTableOptions(Change):
     """ALTER TABLE … RESET every parameter, then SET the new ones in their order: Postgres
@@ -70,11 +79,7 @@ class SetTableOptions(Change):
 
     def statements(self) -> list[Statement]:
         target = f"ALTER TABLE IF EXISTS {ident(self.schema, self.table)}"
-        names = [o.partition("=")[0] for o in self.old]
-        out = [Statement(f"{target} RESET ({', '.join(names)})")] if names else []
-        if self.new:
-            out.append(Statement(f"{target} SET ({', '.join(self.new)})"))
-        return out
+        return options_sql(target, self.old, self.new)
 
     def reverse(self) -> Change:
         return SetTableOptions(self.schema, self.table, self.new, self.old)
@@ -87,6 +92,43 @@ class SetTableOptions(Change):
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(f"{self.schema}.{self.table}", "SHARE UPDATE EXCLUSIVE"),)
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "options", "old": list(self.old), "new": list(self.new)}]
+
+    def describe(self) -> str:
+        return "storage parameters " + (", ".join(self.new) or "none")
+
+
+@dataclass(frozen=True, slots=True)
+class SetIndexOptions(Change):
+    """ALTER INDEX … RESET every parameter, then SET the new ones in their order (as a
+    table's); a new fillfactor holds for pages written from then on."""
+
+    index: Index
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.index.address
+
+    def statements(self) -> list[Statement]:
+        target = f"ALTER INDEX IF EXISTS {ident(self.index.schema, self.index.name)}"
+        return options_sql(target, self.old, self.new)
+
+    def reverse(self) -> Change:
+        return SetIndexOptions(self.index, self.new, self.old)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.address})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(f"{self.index.schema}.{self.index.table}", "SHARE UPDATE EXCLUSIVE"),)
 
     def details(self) -> list[dict]:
         return [{"attribute": "options", "old": list(self.old), "new": list(self.new)}]

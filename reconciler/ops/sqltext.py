@@ -154,6 +154,8 @@ def index_def(ix: Index, *, if_not_exists: bool = True, concurrently: bool = Fal
         text += f" INCLUDE ({idents(ix.include)})"
     if ix.nulls_not_distinct:
         text += " NULLS NOT DISTINCT"
+    if ix.options:
+        text += f" WITH ({', '.join(ix.options)})"
     if ix.where is not None:
         text += f" WHERE {ix.where}"
     return text
