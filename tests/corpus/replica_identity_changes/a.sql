@@ -23,3 +23,5 @@ CREATE TABLE public.accounts (id integer NOT NULL, region text NOT NULL, CONSTRA
 ALTER TABLE public.accounts REPLICA IDENTITY USING INDEX accounts_pkey;
 CREATE TABLE public.old_keyed (id integer PRIMARY KEY);
 ALTER TABLE public.old_keyed REPLICA IDENTITY USING INDEX old_keyed_pkey;
+CREATE TABLE public.ledger (kind text NOT NULL, id integer NOT NULL, PRIMARY KEY (kind, id)) PARTITION BY LIST (kind);
+CREATE TABLE public.ledger_a PARTITION OF public.ledger FOR VALUES IN ('a');

@@ -22,3 +22,8 @@ CREATE TABLE public.fresh_full (id integer);
 ALTER TABLE public.fresh_full REPLICA IDENTITY FULL;
 CREATE TABLE public.accounts (id integer NOT NULL, region text NOT NULL, CONSTRAINT accounts_pkey PRIMARY KEY (id, region));
 ALTER TABLE public.accounts REPLICA IDENTITY USING INDEX accounts_pkey;
+CREATE TABLE public.ledger (kind text NOT NULL, id integer NOT NULL, PRIMARY KEY (kind, id)) PARTITION BY LIST (kind);
+CREATE TABLE public.ledger_a PARTITION OF public.ledger FOR VALUES IN ('a');
+ALTER TABLE public.ledger_a REPLICA IDENTITY USING INDEX ledger_a_pkey;
+CREATE TABLE public.ledger_b PARTITION OF public.ledger FOR VALUES IN ('b');
+ALTER TABLE public.ledger_b REPLICA IDENTITY USING INDEX ledger_b_pkey;
