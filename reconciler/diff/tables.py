@@ -15,7 +15,7 @@ from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
-from reconciler.ops.pg_storage import SetLogged, SetTableOptions
+from reconciler.ops.pg_storage import SetLogged, SetTableOptions, persistence_address
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 from reconciler.ops.pg_trash import (
     QuarantineColumn,
@@ -46,7 +46,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
             out += _compare_partitioning(old, t)
             if old.unlogged != t.unlogged:
-                out.append(_set_logged(old, t))
+                out.append(_set_logged(ctx, t))
             if old.options != t.options:
                 out.append(SetTableOptions(t.schema, t.name, old.options, t.options))
             if row_security_state(old) != row_security_state(t):
@@ -84,8 +84,9 @@ def _drop_column(
     return QuarantineColumn(t.schema, t.name, col, key, name, deps)
 
 
-def _set_logged(old: Table, new: Table) -> Change:
-    """SET LOGGED / UNLOGGED; a partitioned table holds no rows and Postgres leaves its
+def _set_logged(ctx: DiffContext, new: Table) -> Change:
+    """SET LOGGED / UNLOGGED, after the tables it references go logged, or after those that
+    reference it go unlogged; a partitioned table holds no rows and Postgres leaves its
     persistence as it was created (its partitions have their own)."""
     if new.partition_by is not None:
         raise NotSupported(
@@ -95,7 +96,20 @@ def _set_logged(old: Table, new: Table) -> Change:
             "`unlogged` on its partitions instead, or create the table anew.",
             source=new.source,
         )
-    return SetLogged(new.schema, new.name, new.unlogged)
+    key = (new.schema, new.name)
+    tables = [*ctx.live.tables.values(), *ctx.desired.tables.values()]
+    if new.unlogged:  # the tables referencing it first
+        first = {
+            (t.schema, t.name)
+            for t in tables
+            for fk in t.foreign_keys
+            if (fk.ref_schema, fk.ref_table) == key
+        }
+    else:  # the tables it references first
+        old = ctx.live.tables.get(key)
+        first = {(fk.ref_schema, fk.ref_table) for t in (old, new) if t for fk in t.foreign_keys}
+    deps = frozenset(persistence_address(*k) for k in first - {key})
+    return SetLogged(new.schema, new.name, new.unlogged, deps)
 
 
 def _compare_partitioning(old: Table, new: Table) -> list[Change]:

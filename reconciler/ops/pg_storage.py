@@ -13,11 +13,20 @@ from reconciler.ops.base import TABLE_REWRITE, Action, Change, Hazard, Statement
 from reconciler.ops.sqltext import ident
 
 
+def persistence_address(schema: str, table: str) -> Address:
+    """Names a table's persistence in the graph only (never a change's own address)."""
+    return Address.of("pg", "table", schema, table, "persistence")
+
+
 @dataclass(frozen=True, slots=True)
 class SetLogged(Change):
     schema: str
     table: str
     unlogged: bool  # the new state
+    # the persistence of the tables to change first (persistence_address): Postgres lets no
+    # permanent table reference an unlogged one, so the referenced goes logged first, the
+    # referencing unlogged first
+    deps: frozenset[Address] = frozenset()
     action = Action.ALTER
 
     @property
@@ -29,13 +38,13 @@ class SetLogged(Change):
         return [Statement(f"ALTER TABLE IF EXISTS {ident(self.schema, self.table)} SET {how}")]
 
     def reverse(self) -> Change:
-        return SetLogged(self.schema, self.table, not self.unlogged)
+        return SetLogged(self.schema, self.table, not self.unlogged, self.deps)
 
     def provides(self) -> frozenset[Address]:
-        return frozenset()
+        return frozenset({persistence_address(self.schema, self.table)})
 
     def depends_on(self) -> frozenset[Address]:
-        return frozenset({self.address})
+        return frozenset({self.address}) | self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
         lost = "; from now on a crash empties it and replicas do not get its rows"
