@@ -98,6 +98,8 @@ def _index(ix: Index) -> dict[str, Any]:
             "include": list(ix.include),
             "nulls_not_distinct": ix.nulls_not_distinct or None,
             "comment": ix.comment,
+            "options": {k: _option_value(x) for k, _, x in (o.partition("=") for o in ix.options)}
+            or None,
         }
     )
 
@@ -237,6 +239,7 @@ def table_document(
                     "expression": k.expression,
                     "comment": k.comment,
                     "valid": None if k.valid else False,
+                    "no_inherit": k.no_inherit or None,
                 }
             )
             for k in t.checks
@@ -255,7 +258,17 @@ def table_document(
     if t.inherits:
         doc["inherits"] = [{"schema": s, "table": n} for s, n in t.inherits]
     if t.row_security != "off":
-        doc["row_security"] = t.row_security
+        doc["row_security"] = "forced" if t.force_row_security else t.row_security
+    elif t.force_row_security:
+        doc["force_row_security"] = True
+    if t.unlogged:
+        doc["unlogged"] = True
+    if t.options:
+        doc["options"] = {k: _option_value(x) for k, _, x in (o.partition("=") for o in t.options)}
+    if t.replica_identity == "index":
+        doc["replica_identity_index"] = t.replica_identity_index
+    elif t.replica_identity != "default":
+        doc["replica_identity"] = t.replica_identity
     if policies:
         doc["policies"] = [_policy(p) for p in sorted(policies, key=lambda p: p.name)]
     return doc

@@ -45,10 +45,12 @@ OBJECTS = {
     "CREATE POLICY on_events ON app.events USING (true)": None,
     "CREATE TABLE app.base_items (id integer)": None,  # a plain table: modelled
     "CREATE TABLE app.special_items (extra text) INHERITS (app.base_items)": None,
-    "CREATE UNLOGGED TABLE app.scratch (id integer)": "unlogged table app.scratch",
+    "CREATE UNLOGGED TABLE app.scratch (id integer)": None,  # modelled
     "ALTER TABLE app.users ADD CONSTRAINT no_overlap EXCLUDE USING gist (id WITH =)": None,
     "ALTER TABLE app.users ADD CONSTRAINT id_positive CHECK (id > 0) NOT VALID": None,
-    "ALTER TABLE app.users SET (fillfactor = 70)": "storage parameters app.users",
+    "ALTER TABLE app.users SET (fillfactor = 70)": None,  # modelled
+    "CREATE INDEX users_updated ON app.users (updated_at) WITH (fillfactor = 50)": None,
+    "ALTER INDEX app.users_pkey SET (fillfactor = 50)": "storage parameters app.users_pkey",
     # a view's options and column comments are modelled
     "CREATE VIEW app.guarded WITH (security_barrier) AS SELECT id FROM app.users": None,
     "COMMENT ON COLUMN app.active_users.id IS 'x'": None,

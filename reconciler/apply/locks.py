@@ -30,7 +30,8 @@ def relations(change: PlannedChange) -> set[str]:
     parts = change.address.split(".")
     kind = change.kind
     out: set[str] = set()
-    if kind in ("table", "column", "constraint", "trigger", "policy") and len(parts) >= 4:
+    on_table = ("table", "column", "constraint", "trigger", "policy", "replica_identity")
+    if kind in on_table and len(parts) >= 4:
         table = ".".join(parts[2:4])
         out |= {table, f"{table}#toast", f"{table}#toast_index"}
     if kind in ("index", "view", "sequence"):

@@ -242,6 +242,7 @@ class CheckSpec(_Spec):
     name: Ident | None = None
     comment: Text | None = None
     valid: Flag = True  # false: NOT VALID
+    no_inherit: Flag = False  # true: NO INHERIT (not copied to child tables)
 
 
 class ReferenceSpec(_Spec):
@@ -289,6 +290,7 @@ class IndexSpec(_Spec):
     include: list[Ident] = []
     nulls_not_distinct: Flag = False
     comment: Text | None = None
+    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
 
 
 class ViewSpec(_Spec):
@@ -381,6 +383,13 @@ class _TableFields(_Spec):
     indexes: list[IndexSpec] = []
     triggers: list[TriggerSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
+    force_row_security: Flag | None = None  # FORCE on its own (row_security: forced is on + it)
+    replica_identity: Annotated[Literal["default", "full", "nothing"], BeforeValidator(_words)] = (
+        "default"
+    )
+    replica_identity_index: Ident | None = None  # REPLICA IDENTITY USING INDEX this one
+    unlogged: Flag = False  # CREATE UNLOGGED TABLE
+    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 IDENTITY_TYPES = ("smallint", "integer", "bigint")
 _METHOD = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_OPTION_NAME = re.compile(r"(toast\.)?[a-z_][a-z0-9_]*\Z")
+_OPTION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,12 @@ class TableBuilder:
             comment=spec.comment,
             renamed_from=spec.renamed_from,
             source=source,
-            row_security=spec.row_security,
+            row_security="off" if spec.row_security == "off" else "on",
+            force_row_security=self.force_row_security(),
+            replica_identity="index" if spec.replica_identity_index else spec.replica_identity,
+            replica_identity_index=spec.replica_identity_index,
+            unlogged=spec.unlogged,
+            options=self.options(spec.options, where),
             exclusions=self.exclusions(),
             inherits=tuple(split_name(p.table, p.schema_, schema) for p in spec.inherits),
             partition_by=build_partition_key(self),
@@ -119,7 +126,62 @@ class TableBuilder:
                 build_trigger(self, tg, where.sub("triggers", i))
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
+        if spec.replica_identity_index is not None:
+            self.replica_index(spec.replica_identity_index)
         self.lint_ignores()
+
+    def options(self, given: dict, where: Where, *, toast: bool = True) -> tuple[str, ...]:
+        """Storage parameters, `name=value` texts spliced into WITH (…) and SET (…): a plain
+        name (a table's `toast.` before it for its TOAST table's) and a plain value each."""
+        pairs = []
+        for key, value in given.items():
+            ow = where.sub("options", key)
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if not _OPTION_NAME.match(key) or (not toast and key.startswith("toast.")):
+                self.ctx.report(ow, f"'{key}' is not a storage parameter name")
+            elif not _OPTION_VALUE.match(text):
+                self.ctx.report(ow, f"'{text}' is not a plain storage parameter value")
+            else:
+                pairs.append(f"{key}={text}")
+        return tuple(pairs)
+
+    def force_row_security(self) -> bool:
+        """`row_security: forced` is on and forced; `force_row_security` says FORCE alone."""
+        forced, given = self.spec.row_security == "forced", self.spec.force_row_security
+        if forced and given is False:
+            message = "row_security: forced is force_row_security: true; say on or drop this"
+            self.ctx.report(self.where.sub("force_row_security"), message)
+        return forced or bool(given)
+
+    def replica_index(self, name: str) -> None:
+        """REPLICA IDENTITY USING INDEX needs a unique, immediate, non-partial index of this
+        table on NOT NULL columns: its primary key, a unique key, or a unique index of its own
+        (a partition's may also be the copy of its parent's)."""
+        spec, where = self.spec, self.where.sub("replica_identity_index")
+        if "replica_identity" in spec.model_fields_set:
+            message = "replica_identity and replica_identity_index exclude each other"
+            self.ctx.report(self.where.sub("replica_identity"), message)
+        table = self.ctx.tables[(self.schema, self.name)]
+        keys = {k.name: k for k in (table.primary_key, *table.uniques) if k is not None}
+        index = self.ctx.indexes.get((self.schema, name))
+        if name in keys:
+            key = keys[name]
+            columns, why = key.columns, "deferrable" if getattr(key, "deferrable", False) else ""
+        elif index is not None and index.table == self.name:
+            columns = tuple(e.column or "" for e in index.elements)
+            why = "" if index.unique else "not unique"
+            why = why or ("partial" if index.where else "")
+            why = why or ("on an expression" if not all(columns) else "")
+        elif table.partition_of is not None:
+            return  # a copy its parent's key or index made on it: the server checks that one
+        else:
+            message = f"'{name}' is not the primary key, a unique key or an index of this table"
+            self.ctx.report(where, message)
+            return
+        nullable = [c for c in columns if (col := table.column(c)) is not None and col.nullable]
+        why = why or (f"column '{nullable[0]}' is nullable" if nullable else "")
+        if why:
+            self.ctx.report(where, f"index '{name}' cannot be the replica identity: {why}")
 
     def exclusions(self) -> tuple[Exclusion, ...]:
         if not self.spec.exclusions:
@@ -318,7 +380,11 @@ class TableBuilder:
             refs = sqltext.column_refs(expr)
             default = f"{self.name}_{refs[0]}_check" if refs else f"{self.name}_check"
             name = self.constraint_name(c.name, default, cw)
-            out.append(Check(name, expr, c.comment, source=cw.source, valid=c.valid))
+            if c.no_inherit and self.spec.partition_by is not None:
+                message = "a partitioned table's checks hold for its partitions: no NO INHERIT"
+                self.ctx.report(cw.sub("no_inherit"), message)
+            check = Check(name, expr, c.comment, cw.source, c.valid, no_inherit=c.no_inherit)
+            out.append(check)
         return tuple(out)
 
     def foreign_keys(self) -> None:
@@ -386,6 +452,7 @@ class TableBuilder:
             include=tuple(spec.include),
             nulls_not_distinct=spec.nulls_not_distinct,
             comment=spec.comment,
+            options=self.options(spec.options, where, toast=False),
             source=where.source,
         )
 

@@ -9,6 +9,7 @@ from reconciler.model.pg import Index
 from reconciler.ops.base import Change
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg_storage import SetIndexOptions
 
 
 def compare_indexes(ctx: DiffContext) -> list[Change]:
@@ -29,11 +30,14 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
             online = ctx.online(ix.schema, ix.table)
             out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table, online=online))
-        elif attribute_changes(was, ix, exclude=("comment",)):
+        elif attribute_changes(was, ix, exclude=("comment", "options")):
             out.append(DropIndex(was, _deps(ctx, was)))
             out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
-        elif was.comment != ix.comment:
-            out.append(SetComment(ix.address, was.comment, ix.comment))
+        else:
+            if was.comment != ix.comment:
+                out.append(SetComment(ix.address, was.comment, ix.comment))
+            if was.options != ix.options:  # in place, in the order given (pg_dump shows it)
+                out.append(SetIndexOptions(ix, was.options, ix.options))
     out += [
         DropIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table))
         for key, ix in have.items()

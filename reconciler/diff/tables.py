@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
@@ -13,7 +14,8 @@ from reconciler.ops.pg_column import AddColumn, DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_policy import SetRowSecurity
+from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
+from reconciler.ops.pg_storage import SetLogged, SetTableOptions, persistence_address
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 from reconciler.ops.pg_trash import (
     QuarantineColumn,
@@ -28,6 +30,7 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.tables, ctx.live.tables
     for key, t in want.items():
         old = have.get(key)
+        out += compare_replica_identity(ctx, old, t)
         if old is None:
             out.append(CreateTable(t, ctx.table_deps(t)))
             out += [
@@ -42,13 +45,19 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
             if old.inherits != t.inherits:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
             out += _compare_partitioning(old, t)
-            if old.row_security != t.row_security:
-                out.append(SetRowSecurity(t.schema, t.name, old.row_security, t.row_security))
+            if old.unlogged != t.unlogged:
+                out.append(_set_logged(ctx, t))
+            if old.options != t.options:
+                out.append(SetTableOptions(t.schema, t.name, old.options, t.options))
+            if row_security_state(old) != row_security_state(t):
+                was, now = row_security_state(old), row_security_state(t)
+                out.append(SetRowSecurity(t.schema, t.name, was, now))
     for key, t in have.items():
         if key not in want:
             # Outgoing foreign keys are separate changes so that the down file re-adds them
             # after every table they reference exists again.
             out += [_drop(ctx, t, fk) for fk in t.foreign_keys]
+            out += compare_replica_identity(ctx, t, None)
             out.append(_drop_table(ctx, t))
     return out
 
@@ -73,6 +82,34 @@ def _drop_column(
         return DropColumn(t.schema, t.name, col, deps)
     name = trash_name(token, t.schema, t.name, col.name)
     return QuarantineColumn(t.schema, t.name, col, key, name, deps)
+
+
+def _set_logged(ctx: DiffContext, new: Table) -> Change:
+    """SET LOGGED / UNLOGGED, after the tables it references go logged, or after those that
+    reference it go unlogged; a partitioned table holds no rows and Postgres leaves its
+    persistence as it was created (its partitions have their own)."""
+    if new.partition_by is not None:
+        raise NotSupported(
+            f"Table {new.schema}.{new.name}: a partitioned table cannot become "
+            f"{'unlogged' if new.unlogged else 'logged'} in place.",
+            detail="Postgres keeps a partitioned table's persistence as it was created; set "
+            "`unlogged` on its partitions instead, or create the table anew.",
+            source=new.source,
+        )
+    key = (new.schema, new.name)
+    tables = [*ctx.live.tables.values(), *ctx.desired.tables.values()]
+    if new.unlogged:  # the tables referencing it first
+        first = {
+            (t.schema, t.name)
+            for t in tables
+            for fk in t.foreign_keys
+            if (fk.ref_schema, fk.ref_table) == key
+        }
+    else:  # the tables it references first
+        old = ctx.live.tables.get(key)
+        first = {(fk.ref_schema, fk.ref_table) for t in (old, new) if t for fk in t.foreign_keys}
+    deps = frozenset(persistence_address(*k) for k in first - {key})
+    return SetLogged(new.schema, new.name, new.unlogged, deps)
 
 
 def _compare_partitioning(old: Table, new: Table) -> list[Change]:

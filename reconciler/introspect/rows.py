@@ -113,13 +113,20 @@ def _needs(rows: Rows) -> tuple[tuple[str, str, str, str], ...]:
     return tuple(sorted(found))
 
 
+_REPLICA = {"d": "default", "f": "full", "n": "nothing", "i": "index"}
+
+
 def _tables(
     table_rows: Rows, column_rows: Rows, constraint_rows: Rows
 ) -> dict[tuple[str, str], Table]:
     columns = _group_by_table(column_rows)
     constraints = _group_by_table(constraint_rows)
     tables = {}
-    for schema, name, comment, row_security, inherits, partition_by, parent, bound in table_rows:
+    for row in table_rows:
+        schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
+        force_row_security, replica, replica_index, unlogged, options = row[8:]
+        # "using an index" whose index was dropped: rows carry no old key, as with NOTHING
+        replica = _REPLICA[replica] if replica != "i" or replica_index else "nothing"
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
@@ -133,6 +140,11 @@ def _tables(
             foreign_keys=foreign_keys,
             comment=comment,
             row_security=row_security,
+            force_row_security=force_row_security,
+            replica_identity=replica,
+            replica_identity_index=replica_index if replica == "index" else None,
+            unlogged=unlogged,
+            options=tuple(options),
             exclusions=exclusions,
             inherits=tuple((s, n) for s, n in inherits),
             partition_by=partition_by,
@@ -370,6 +382,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
             match,
             comment,
             valid,
+            no_inherit,
         ) = row
         if kind == "p":
             primary_key = PrimaryKey(
@@ -391,7 +404,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
                 )
             )
         elif kind == "c":
-            checks.append(Check(name=name, expression=expression, comment=comment, valid=valid))
+            checks.append(Check(name, expression, comment, valid=valid, no_inherit=no_inherit))
         elif kind == "x":
             exclusions.append(Exclusion(name, expression, comment, columns=tuple(columns)))
         else:
@@ -431,6 +444,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         nulls_not_distinct,
         comment,
         valid,
+        storage,
     ) = row
     elements = tuple(
         _index_element(*parts)
@@ -447,6 +461,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         include=tuple(include),
         nulls_not_distinct=nulls_not_distinct,
         comment=comment,
+        options=tuple(storage),
         valid=valid,
     )
 

@@ -106,6 +106,7 @@ class Check:
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
     valid: bool = True  # False: NOT VALID (rows before it were never checked)
+    no_inherit: bool = False  # NO INHERIT: the table's own, not its children's
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,14 @@ class Table:
     exclusions: tuple[Exclusion, ...] = ()
     renamed_from: str | None = field(default=None, compare=False)
     source: str | None = field(default=None, compare=False)
-    row_security: str = "off"  # off | on (ENABLE) | forced (ENABLE + FORCE: the owner too)
+    row_security: str = "off"  # off | on (ENABLE ROW LEVEL SECURITY)
+    force_row_security: bool = False  # FORCE: the owner too, once on (may be set while off)
+    replica_identity: str = "default"  # default | full | nothing | index (USING INDEX …)
+    replica_identity_index: str | None = None  # the index of `index`: a key's or its own
+    unlogged: bool = False  # CREATE UNLOGGED TABLE: not written to the WAL
+    # storage parameters `name=value` (`toast.…` too) in the catalog's order, which pg_dump
+    # shows: the same ones in another order are set again in the order declared
+    options: tuple[str, ...] = ()
     inherits: tuple[tuple[str, str], ...] = ()  # parents (schema, name), in order; their
     # columns are not in `columns` (only the columns the table declares itself are)
     partition_by: str | None = None  # the partition key as the server spells it: "RANGE (at)"
@@ -207,6 +215,7 @@ class Index:
     include: tuple[str, ...] = ()
     nulls_not_distinct: bool = False
     comment: str | None = None
+    options: tuple[str, ...] = ()  # storage parameters `name=value`, as Table.options
     source: str | None = field(default=None, compare=False)
     # Live only. False: a build that never finished (CREATE INDEX CONCURRENTLY interrupted or
     # failed leaves pg_index.indisvalid or indisready false); such an index serves no query and

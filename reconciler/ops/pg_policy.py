@@ -6,16 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
+from reconciler.model.pg import Table
 from reconciler.model.pg_objects import Policy
 from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import guarded, ident, literal
 
+# A table's ENABLE and FORCE, in one word each way: FORCE is kept while disabled, and then
+# takes effect (for the owner too) whenever row-level security is enabled.
+_STATES = {("off", False): "off", ("on", False): "on", ("on", True): "forced"}
+
+
+def row_security_state(t: Table) -> str:
+    """off | on | forced (on, the owner too) | off, forced (FORCE kept while off)."""
+    return _STATES.get((t.row_security, t.force_row_security), "off, forced")
+
 
 def row_security_sql(schema: str, table: str, state: str) -> list[Statement]:
-    """Statements that put a table in `state` (off | on | forced) from any other."""
+    """Statements that put a table in `state` (row_security_state's words) from any other."""
     t = ident(schema, table)
-    enable = "ENABLE" if state != "off" else "DISABLE"
-    force = "FORCE" if state == "forced" else "NO FORCE"
+    enable = "ENABLE" if state in ("on", "forced") else "DISABLE"
+    force = "FORCE" if "forced" in state else "NO FORCE"
     return [
         Statement(f"ALTER TABLE {t} {enable} ROW LEVEL SECURITY"),
         Statement(f"ALTER TABLE {t} {force} ROW LEVEL SECURITY"),
@@ -61,7 +71,7 @@ class SetRowSecurity(Change):
         return frozenset({self.address})
 
     def hazards(self) -> tuple[Hazard, ...]:
-        if self.new == "off":
+        if self.new not in ("on", "forced"):
             return ()
         return (
             Hazard(

@@ -20,7 +20,8 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.pg_policy import row_security_sql
+from reconciler.ops.pg_policy import row_security_sql, row_security_state
+from reconciler.ops.pg_replica import replica_identity_sql
 from reconciler.ops.sqltext import (
     column_def,
     constraint_def,
@@ -106,12 +107,14 @@ def create_table_sql(t: Table) -> str:
     body = ",\n".join(f"    {line}" for line in lines)
     name = ident(t.schema, t.name)
     key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    key += f" WITH ({', '.join(t.options)})" if t.options else ""
+    create = "CREATE UNLOGGED TABLE" if t.unlogged else "CREATE TABLE"
     if t.partition_of is not None:
         own = f" (\n{body}\n)" if lines else ""
         parent = ident(*t.partition_of)
-        return f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {parent}{own} {t.bound}{key}"
+        return f"{create} IF NOT EXISTS {name} PARTITION OF {parent}{own} {t.bound}{key}"
     inherits = f" INHERITS ({', '.join(ident(*p) for p in t.inherits)})" if t.inherits else ""
-    return f"CREATE TABLE IF NOT EXISTS {name} (\n{body}\n){inherits}{key}"
+    return f"{create} IF NOT EXISTS {name} (\n{body}\n){inherits}{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +135,21 @@ class CreateTable(Change):
             Statement(create_table_sql(t)),
             *(Statement(text) for text in not_valid_checks_sql(t)),
             *(
-                row_security_sql(t.schema, t.name, t.row_security)
-                if t.row_security != "off"
+                row_security_sql(t.schema, t.name, row_security_state(t))
+                if row_security_state(t) != "off"
+                else []
+            ),
+            *(  # USING INDEX is set once the index is built (diff/replica.py)
+                [Statement(replica_identity_sql(t.schema, t.name, t.replica_identity))]
+                if t.replica_identity in ("full", "nothing")
                 else []
             ),
             *(Statement(after) for _, after in owned),
+            *(  # as Postgres makes a serial column's sequence of an unlogged table
+                Statement(f"ALTER SEQUENCE {c.sequence} SET UNLOGGED")
+                for c in t.columns
+                if c.sequence and t.unlogged
+            ),
             *table_comment_statements(t),
         ]
 

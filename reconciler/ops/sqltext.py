@@ -135,7 +135,8 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> s
     if isinstance(c, Exclusion):
         return head + c.definition
     if isinstance(c, Check):
-        return head + f"CHECK ({c.expression})" + ("" if c.valid else " NOT VALID")
+        no_inherit = " NO INHERIT" if c.no_inherit else ""
+        return head + f"CHECK ({c.expression}){no_inherit}" + ("" if c.valid else " NOT VALID")
     match = " MATCH FULL" if c.match_full else ""
     return (
         head
@@ -172,6 +173,8 @@ def index_def(ix: Index, *, if_not_exists: bool = True, concurrently: bool = Fal
         text += f" INCLUDE ({idents(ix.include)})"
     if ix.nulls_not_distinct:
         text += " NULLS NOT DISTINCT"
+    if ix.options:
+        text += f" WITH ({', '.join(ix.options)})"
     if ix.where is not None:
         text += f" WHERE {ix.where}"
     return text

@@ -56,7 +56,7 @@ def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
 
 
 # Kinds that live on a table: their changes are shown under the table's heading.
-_ON_TABLE = frozenset({"table", "column", "constraint", "trigger", "policy"})
+_ON_TABLE = frozenset({"table", "column", "constraint", "trigger", "policy", "replica_identity"})
 
 
 def _owner(change: dict[str, Any]) -> str | None:

@@ -238,7 +238,7 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_ctrl_c_of_a_command_waiting_for_the_lock_says_nothing_changed",
     ),
     (
-        "An object the model cannot express (unlogged table, event trigger, publication, "
+        "An object the model cannot express (unlogged sequence, event trigger, publication, "
         "foreign server, user mapping, …) is reported, never compared, exported or dropped, "
         "and nothing it needs is dropped: such a drop is withheld and said.",
         "test_unmodeled.py::"

@@ -84,7 +84,8 @@ CROSS JOIN LATERAL (
     WHERE r.refclassid = 'pg_catalog.pg_class'::regclass
       AND c.oid = r.refobjid
       AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'i', 'I')
-      AND c.relpersistence = 'p'
+      -- an unlogged free-standing sequence is unmodelled
+      AND (c.relpersistence = 'p' OR c.relkind <> 'S' OR own.relname IS NOT NULL)
       AND NOT EXISTS (
           SELECT FROM members AS m
           WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
@@ -130,7 +131,7 @@ CROSS JOIN LATERAL (
       AND (
           t.typtype IN ('e', 'd')
           OR (t.typtype = 'c' AND tc.relkind = 'c')
-          OR (t.typtype = 'c' AND tc.relkind IN ('r', 'p') AND tc.relpersistence = 'p')
+          OR (t.typtype = 'c' AND tc.relkind IN ('r', 'p'))
       )
       AND NOT EXISTS (
           SELECT FROM members AS m
@@ -149,5 +150,5 @@ CROSS JOIN LATERAL (
     LEFT JOIN pg_catalog.pg_type AS dt ON dt.oid = con.contypid
     WHERE r.refclassid = 'pg_catalog.pg_constraint'::regclass
       AND con.oid = r.refobjid
-      AND (con.contypid <> 0 OR (c.relkind IN ('r', 'p') AND c.relpersistence = 'p'))
+      AND (con.contypid <> 0 OR c.relkind IN ('r', 'p'))
 ) AS a

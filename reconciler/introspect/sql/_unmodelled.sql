@@ -33,15 +33,15 @@ found (kind, name, classid, objid) AS (
     FROM rels AS r
     WHERE r.relkind = 'f'
     UNION ALL
-    -- unlogged tables and free-standing sequences: the model has no persistence, so they
-    -- are not read as plain ones (tables.sql, objects.sql keep to permanent relations)
+    -- unlogged free-standing sequences: a sequence has no persistence in the model, so they
+    -- are not read as plain ones (objects.sql keeps to permanent sequences)
     SELECT
-        CASE WHEN r.relkind = 'S' THEN 'unlogged sequence' ELSE 'unlogged table' END,
+        'unlogged sequence',
         pg_catalog.format('%%I.%%I', r.nspname, r.relname),
         'pg_catalog.pg_class'::regclass,
         r.oid
     FROM rels AS r
-    WHERE r.relkind IN ('r', 'p', 'S') AND r.relpersistence = 'u'
+    WHERE r.relkind = 'S' AND r.relpersistence = 'u'
       AND NOT EXISTS (  -- a sequence a column owns goes with its table
           SELECT FROM pg_catalog.pg_depend AS dep
           WHERE dep.classid = 'pg_catalog.pg_class'::regclass
@@ -64,7 +64,6 @@ found (kind, name, classid, objid) AS (
     LEFT JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     LEFT JOIN pg_catalog.pg_attrdef AS pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
     WHERE r.relispartition
-      AND r.relpersistence = 'p'
       AND NOT a.attisdropped
       AND (
           pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
@@ -77,23 +76,36 @@ found (kind, name, classid, objid) AS (
           )
       )
     UNION ALL
-    -- row-level security of tables is modelled; FORCE without ENABLE means nothing yet
-    SELECT 'row-level security', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
-    FROM rels AS r
-    WHERE r.relkind IN ('r', 'p') AND r.relpersistence = 'p'
-      AND r.relforcerowsecurity AND NOT r.relrowsecurity
-    UNION ALL
-    -- a view's options and column comments are modelled; a table's or index's storage not
+    -- the options of views, tables and their own indexes are modelled; those of a key's index
+    -- are not, nor those a partition's copy of a partitioned index has apart from its parent's
     SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
     FROM rels AS r
-    WHERE r.relkind IN ('r', 'p', 'i') AND r.relpersistence = 'p' AND r.reloptions IS NOT NULL
+    WHERE r.relkind = 'i' AND r.reloptions IS NOT NULL
+      AND (
+          EXISTS (
+              SELECT FROM pg_catalog.pg_constraint AS con
+              WHERE con.conindid = r.oid AND con.contype IN ('p', 'u', 'x')
+          )
+          OR EXISTS (
+              SELECT FROM pg_catalog.pg_inherits AS inh
+              JOIN pg_catalog.pg_class AS pi ON pi.oid = inh.inhparent
+              WHERE inh.inhrelid = r.oid AND pi.reloptions IS DISTINCT FROM r.reloptions
+          )
+      )
     UNION ALL
     -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
     -- the default is not reported)
     SELECT 'privileges', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
     FROM rels AS r
     WHERE r.relacl IS NOT NULL
-      AND r.relpersistence = 'p'  -- an unlogged relation is reported whole
+      -- an unlogged free-standing sequence is reported whole
+      AND (r.relpersistence = 'p' OR r.relkind <> 'S' OR EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = r.oid
+            AND dep.refobjsubid > 0
+            AND dep.deptype IN ('a', 'i')
+      ))
       -- those of tables, views and free-standing sequences are modelled
       AND (
           r.relkind NOT IN ('r', 'p', 'v', 'm', 'S')
@@ -117,7 +129,7 @@ found (kind, name, classid, objid) AS (
     FROM rels AS r
     JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
     WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
-      AND r.relpersistence = 'p'
+      AND (r.relpersistence = 'p' OR r.relkind <> 'S')
       AND (r.relkind NOT IN ('r', 'p', 'v', 'm') OR r.relispartition)
     UNION ALL
     SELECT
@@ -129,7 +141,6 @@ found (kind, name, classid, objid) AS (
     JOIN rels AS r ON r.oid = t.tgrelid
     WHERE NOT t.tgisinternal
       AND t.tgparentid = 0  -- a copy on a partition: reported (or not) with its original
-      AND r.relpersistence = 'p'  -- an unlogged table's are its own, reported with it
       AND t.tgfoid NOT IN (  -- the tool's own (triggers.sql)
           SELECT p.oid FROM pg_catalog.pg_proc AS p
           WHERE p.pronamespace = pg_catalog.to_regnamespace('reconciler')

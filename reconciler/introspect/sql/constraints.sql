@@ -61,7 +61,8 @@ SELECT
     con.confupdtype AS on_update,
     con.confmatchtype AS match_type,
     d.description AS comment,
-    con.convalidated AS valid
+    con.convalidated AS valid,
+    con.connoinherit AS no_inherit
 FROM cons AS con
 LEFT JOIN key_names AS kn ON kn.oid = con.oid
 LEFT JOIN ref_names AS rf ON rf.oid = con.oid

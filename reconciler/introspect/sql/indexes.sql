@@ -124,7 +124,8 @@ SELECT
     d.description AS comment,
     -- false for a build that never finished (CREATE INDEX CONCURRENTLY interrupted or failed:
     -- not ready for inserts, or never validated) and for a concurrent drop cut short
-    x.indisvalid AND x.indisready AND x.indislive AS valid
+    x.indisvalid AND x.indisready AND x.indislive AS valid,
+    coalesce(ic.reloptions, '{}') AS storage
 FROM idx AS x
 JOIN keys ON keys.indexrelid = x.indexrelid
 JOIN pg_catalog.pg_class AS ic ON ic.oid = x.indexrelid

@@ -203,7 +203,14 @@ FROM (
     CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
     WHERE c.relacl IS NOT NULL
       AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-      AND c.relpersistence = 'p'  -- an unlogged relation is reported whole (unsupported.sql)
+      -- an unlogged free-standing sequence is reported whole (unsupported.sql)
+      AND (c.relpersistence = 'p' OR c.relkind <> 'S' OR EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = c.oid
+            AND dep.refobjsubid > 0
+            AND dep.deptype = 'a'
+      ))
       AND NOT EXISTS (
           SELECT FROM members AS m
           WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
@@ -225,7 +232,6 @@ FROM (
         ON at.attrelid = c.oid AND at.attnum > 0 AND NOT at.attisdropped
     CROSS JOIN LATERAL pg_catalog.aclexplode(at.attacl) AS a
     WHERE at.attacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
-      AND c.relpersistence = 'p'
     UNION ALL
     SELECT
         'schema', NULL, n.nspname::text, NULL,

@@ -6,11 +6,7 @@ SELECT
     t.nspname::text AS schema,
     t.relname::text AS name,
     d.description AS comment,
-    CASE
-        WHEN c.relforcerowsecurity AND c.relrowsecurity THEN 'forced'
-        WHEN c.relrowsecurity THEN 'on'
-        ELSE 'off'
-    END AS row_security,
+    CASE WHEN c.relrowsecurity THEN 'on' ELSE 'off' END AS row_security,
     ARRAY(
         SELECT pg_catalog.jsonb_build_array(pn.nspname::text, pc.relname::text)
         FROM pg_catalog.pg_inherits AS i
@@ -29,7 +25,25 @@ SELECT
         WHERE i.inhrelid = t.oid
           AND t.relispartition
     ) AS partition_of,
-    pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound
+    pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound,
+    c.relforcerowsecurity AS force_row_security,
+    c.relreplident AS replica_identity,
+    (
+        SELECT ic.relname::text
+        FROM pg_catalog.pg_index AS i
+        JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = t.oid
+          AND i.indisreplident
+    ) AS replica_identity_index,
+    c.relpersistence = 'u' AS unlogged,
+    ARRAY(  -- storage parameters, the TOAST table's as toast.<name>
+        SELECT o FROM pg_catalog.unnest(c.reloptions) AS o
+        UNION ALL
+        SELECT 'toast.' || o
+        FROM pg_catalog.pg_class AS tc
+        CROSS JOIN LATERAL pg_catalog.unnest(tc.reloptions) AS o
+        WHERE tc.oid = c.reltoastrelid
+    ) AS options
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a

@@ -1,0 +1,17 @@
+-- ENABLE and FORCE row-level security set apart, on plain and partitioned tables and partitions
+CREATE TABLE public.notes (id integer PRIMARY KEY);
+CREATE TABLE public.drafts (id integer);
+ALTER TABLE public.drafts FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.tasks (id integer);
+ALTER TABLE public.tasks FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.events (kind text NOT NULL, at date) PARTITION BY LIST (kind);
+ALTER TABLE public.events FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.events_a PARTITION OF public.events FOR VALUES IN ('a');
+ALTER TABLE public.events_a ENABLE ROW LEVEL SECURITY;
+CREATE TABLE public.events_b PARTITION OF public.events FOR VALUES IN ('b');
+ALTER TABLE public.events_b ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.events_b FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.events_c PARTITION OF public.events FOR VALUES IN ('c');
+ALTER TABLE public.events_c FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.fresh (id integer);
+ALTER TABLE public.fresh FORCE ROW LEVEL SECURITY;

@@ -1,0 +1,6 @@
+-- persistence changes ordered by foreign keys: a permanent table may not reference an
+-- unlogged one, so the referencing table goes unlogged first and the referenced logged first
+CREATE UNLOGGED TABLE public.a_parent (id integer PRIMARY KEY);
+CREATE UNLOGGED TABLE public.b_child (id integer REFERENCES public.a_parent);
+CREATE TABLE public.d_parent (id integer PRIMARY KEY);
+CREATE TABLE public.c_child (id integer REFERENCES public.d_parent);
