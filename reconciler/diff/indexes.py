@@ -30,7 +30,9 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
             online = ctx.online(ix.schema, ix.table)
             out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table, online=online))
-        elif attribute_changes(was, ix, exclude=("comment", "options")):
+        elif attribute_changes(was, ix, exclude=("comment", "options")) or (
+            was.options != ix.options and _partitioned(ctx, ix)  # no ALTER INDEX … SET there
+        ):
             out.append(DropIndex(was, _deps(ctx, was)))
             out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
         else:
@@ -44,6 +46,11 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         if key not in want
     ]
     return out
+
+
+def _partitioned(ctx: DiffContext, ix: Index) -> bool:
+    t = ctx.live.tables.get((ix.schema, ix.table))
+    return t is not None and t.partition_by is not None
 
 
 def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:

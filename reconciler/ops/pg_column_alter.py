@@ -328,8 +328,7 @@ class SetGenerated(Change):
         back = ", and so does its rollback" if self.old.generated is not None else ""
         moved = Hazard(
             COLUMN_ORDER,
-            f"{self.new.name} is dropped and added again: it goes to the end of "
-            f"{self.table}{back}",
+            f"{self.new.name} is dropped and added again: it goes to the end of {self.table}{back}",
         )
         if self.old.generated is None:
             return (
