@@ -48,7 +48,10 @@ def _column(c: Column) -> dict[str, Any]:
 
 def _sequence_options(c: Column) -> dict[str, Any]:
     """Only the options that differ from the defaults, numbers as integers."""
-    return {k: v == "true" if k == "cycle" else int(v) for k, v in c.sequence_options}
+    return {
+        k: v == "true" if k == "cycle" else v if k == "type" else int(v)
+        for k, v in c.sequence_options
+    }
 
 
 def _fk(fk: ForeignKey) -> dict[str, Any]:

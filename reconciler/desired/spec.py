@@ -191,6 +191,7 @@ class CompositeSpec(_Spec):
 class SequenceOptionsSpec(_Spec):
     """An identity column's sequence options (each default: Postgres' for the column type)."""
 
+    type: Text | None = None  # a serial column's sequence only: its type, when not the column's
     start: Integer | None = None
     increment: Integer = "1"
     min: Integer | None = None

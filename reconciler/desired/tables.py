@@ -228,13 +228,42 @@ class TableBuilder:
         from reconciler.desired.objects import sequence_numbers
 
         spec = c.sequence_options
-        numbers = sequence_numbers(self.ctx, spec, type_, where.sub("sequence_options"))
+        seq_type = self.sequence_type(c, type_, where.sub("sequence_options", "type"))
+        if seq_type is None:
+            return ()
+        numbers = sequence_numbers(self.ctx, spec, seq_type, where.sub("sequence_options"))
         if numbers is None:
             return ()
         start, increment, lo, hi, cache = numbers
         return seqopts.options(
-            type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=spec.cycle
+            type_,
+            start=start,
+            increment=increment,
+            lo=lo,
+            hi=hi,
+            cache=cache,
+            cycle=spec.cycle,
+            as_type=seq_type,
         )
+
+    def sequence_type(self, c: ColumnSpec, type_: str, where: Where) -> str | None:
+        """A serial column's sequence type (`sequence_options.type`), the column's if not given;
+        None after reporting a bad one."""
+        given = c.sequence_options.type if c.sequence_options else None
+        if given is None:
+            return type_
+        try:
+            seq_type = sqltext.canonical_type(given, lambda _: None)
+        except sqltext.SqlTextError as exc:
+            self.ctx.report(where, str(exc))
+            return None
+        if c.identity:
+            self.ctx.report(where, "an identity's sequence has its column's type: leave out `type`")
+            return None
+        if seq_type not in IDENTITY_TYPES:
+            self.ctx.report(where, f"a sequence is smallint, integer or bigint, not {given}")
+            return None
+        return seq_type
 
     # --- constraints ---------------------------------------------------------------------------
 

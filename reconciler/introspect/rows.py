@@ -325,9 +325,16 @@ def _column(row: tuple[Any, ...]) -> Column:
     identity_ = _IDENTITY.get(identity)
     options: seqopts.Options = ()
     if (identity_ is not None or sequence is not None) and seq[0] is not None:
-        start, increment, lo, hi, cache, cycle = seq
+        start, increment, lo, hi, cache, cycle, seq_type = seq
         options = seqopts.options(
-            type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=cycle
+            type_,
+            start=start,
+            increment=increment,
+            lo=lo,
+            hi=hi,
+            cache=cache,
+            cycle=cycle,
+            as_type=None if identity_ else seq_type,  # an identity's is always its column's
         )
     return Column(
         name=name,

@@ -21,7 +21,7 @@ from reconciler.model.pg import (
     PrimaryKey,
     Unique,
 )
-from reconciler.model.sequence_options import clause
+from reconciler.model.sequence_options import clause, sequence_type
 
 
 def ident(*parts: str) -> str:
@@ -43,7 +43,8 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     """(before, after): create the column's own sequence (serial) before the column exists,
     and make the column its owner after, so dropping the column or table drops it too."""
     assert col.sequence is not None
-    as_type = f" AS {col.type}" if col.type in _SEQUENCE_TYPES else ""
+    seq_type = sequence_type(col.type, col.sequence_options)
+    as_type = f" AS {seq_type}" if seq_type in _SEQUENCE_TYPES else ""
     options = f" {clause(col.sequence_options)}" if col.sequence_options else ""
     return (
         f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}{options}",
