@@ -31,6 +31,10 @@ OBJECTS = {
     "CREATE TYPE app.pair AS (a integer, b integer)": None,  # modelled
     "CREATE TYPE app.span AS RANGE (subtype = integer)": "range type app.span",
     "CREATE SEQUENCE app.ticket_no START 100": None,  # modelled
+    # a column owns one sequence in the model: the one its default calls
+    "CREATE SEQUENCE app.spare_no OWNED BY app.users.serial_no": (
+        "second sequence of a column app.spare_no"
+    ),
     # partitioning is modelled; a partition's own default or column comment is not
     "CREATE TABLE app.events (at date NOT NULL, n integer DEFAULT 0, m integer) "
     "PARTITION BY RANGE (at)": None,
