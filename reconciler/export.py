@@ -41,6 +41,7 @@ def _column(c: Column) -> dict[str, Any]:
             "collation": c.collation,
             "sequence": c.sequence,
             "sequence_options": _sequence_options(c) or None,
+            "sequence_comment": c.sequence_comment,
             "comment": c.comment,
         }
     )

@@ -213,6 +213,7 @@ class ColumnSpec(_Spec):
     sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
     sequence_options: SequenceOptionsSpec | None = None
     sequence_grants: list[GrantSpec] = []  # privileges on the owned sequence (`sequence:`)
+    sequence_comment: Text | None = None  # the comment on the owned sequence
 
 
 class PrimaryKeySpec(_Spec):

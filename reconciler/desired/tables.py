@@ -177,6 +177,8 @@ class TableBuilder:
                     ctx.report(cw.sub("sequence"), str(exc))
             if c.sequence_grants:
                 self.sequence_grants(c, sequence, cw)
+            if c.sequence_comment is not None and c.sequence is None:
+                ctx.report(cw.sub("sequence_comment"), "sequence_comment needs a `sequence`")
             col = Column(
                 name=c.name,
                 type=type_ or c.type,
@@ -190,6 +192,7 @@ class TableBuilder:
                 source=cw.source,
                 sequence=sequence,
                 sequence_options=options,
+                sequence_comment=c.sequence_comment,
             )
             out.append(col)
         return tuple(out)

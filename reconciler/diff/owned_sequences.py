@@ -46,6 +46,7 @@ def _as_sequence(names: tuple[str, ...], c: Column) -> Sequence:
         max=s["max"],
         cache=s["cache"],
         cycle=s["cycle"] == "true",
+        comment=c.sequence_comment,
     )
 
 
@@ -65,7 +66,7 @@ def without_moved(col: Column, moves: dict[tuple[str, str], SetSequenceOwner]) -
     sets the sequence's owner and options; the column's own changes leave it alone)."""
     names = split_qualified(col.sequence) if col.sequence else ()
     if len(names) == 2 and (names[0], names[1]) in moves:
-        return dataclasses.replace(col, sequence=None, sequence_options=())
+        return dataclasses.replace(col, sequence=None, sequence_options=(), sequence_comment=None)
     return col
 
 

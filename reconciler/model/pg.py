@@ -71,6 +71,7 @@ class Column:
     sequence: str | None = None
     # An identity's sequence options that differ from the defaults (model/identity.py).
     sequence_options: tuple[tuple[str, str], ...] = ()
+    sequence_comment: str | None = None  # the comment on the owned sequence
 
 
 @dataclass(frozen=True, slots=True)

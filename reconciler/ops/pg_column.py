@@ -28,6 +28,7 @@ from reconciler.ops.sqltext import (
     literal,
     owned_sequence,
     owned_sequence_address,
+    owned_sequence_comment,
 )
 
 # A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
@@ -102,6 +103,7 @@ class AddColumn(Change):
         )
         if owned:
             out.append(Statement(owned[1]))
+            out += [Statement(text) for text in owned_sequence_comment(self.column)]
         if self.column.comment is not None:
             out.append(
                 Statement(

@@ -42,6 +42,7 @@ from reconciler.ops.sqltext import (
     literal,
     owned_sequence,
     owned_sequence_address,
+    owned_sequence_comment,
 )
 
 
@@ -163,6 +164,10 @@ class AlterColumn(Change):
         out += before_default
         if owned_sql:
             out.append(Statement(owned_sql[1]))
+            out += [Statement(text) for text in owned_sequence_comment(n)]
+        elif n.sequence is not None and o.sequence_comment != n.sequence_comment:
+            value = "NULL" if n.sequence_comment is None else literal(n.sequence_comment)
+            out.append(Statement(f"COMMENT ON SEQUENCE {n.sequence} IS {value}"))
         out += drop
         if handover:
             out.append(carry_counter(self.schema, self.table, n.name))
@@ -267,7 +272,9 @@ class AlterColumn(Change):
                     "starts it again from its start value)",
                 )
             )
-        if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out):
+        if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out) and changed != [
+            "sequence_comment"  # a comment on the sequence alone does not lock the table
+        ]:
             out.append(brief_lock(self.table))
         return tuple(out)
 

@@ -30,6 +30,7 @@ from reconciler.ops.sqltext import (
     literal,
     owned_sequence,
     owned_sequence_address,
+    owned_sequence_comment,
 )
 
 
@@ -136,6 +137,7 @@ class CreateTable(Change):
                 else []
             ),
             *(Statement(after) for _, after in owned),
+            *(Statement(text) for c in t.columns for text in owned_sequence_comment(c)),
             *table_comment_statements(t),
         ]
 

@@ -52,6 +52,13 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     )
 
 
+def owned_sequence_comment(col: Column) -> list[str]:
+    """COMMENT ON the column's own sequence, when it has one with a comment."""
+    if col.sequence is None or col.sequence_comment is None:
+        return []
+    return [f"COMMENT ON SEQUENCE {col.sequence} IS {literal(col.sequence_comment)}"]
+
+
 def dollar_quote(text: str, name: str = "reconciler") -> str:
     """`text` between `$name$` tags that cannot occur inside it."""
     tag, n = f"${name}$", 0

@@ -14,11 +14,16 @@ owned AS (
         dep.refobjsubid AS attnum,
         pg_catalog.format('%%I.%%I', sn.nspname, s.relname) AS sequence,
         sq.seqstart, sq.seqincrement, sq.seqmin, sq.seqmax, sq.seqcache, sq.seqcycle,
-        pg_catalog.format_type(sq.seqtypid, NULL) AS seqtype
+        pg_catalog.format_type(sq.seqtypid, NULL) AS seqtype,
+        sd.description AS seqcomment
     FROM pg_catalog.pg_depend AS dep
     JOIN pg_catalog.pg_class AS s ON s.oid = dep.objid AND s.relkind = 'S'
     JOIN pg_catalog.pg_namespace AS sn ON sn.oid = s.relnamespace
     JOIN pg_catalog.pg_sequence AS sq ON sq.seqrelid = s.oid
+    LEFT JOIN pg_catalog.pg_description AS sd
+        ON sd.objoid = s.oid
+       AND sd.classoid = 'pg_catalog.pg_class'::regclass
+       AND sd.objsubid = 0
     WHERE dep.classid = 'pg_catalog.pg_class'::regclass
       AND dep.refclassid = 'pg_catalog.pg_class'::regclass
       AND dep.refobjsubid > 0
@@ -51,7 +56,7 @@ SELECT
     owned.sequence AS owned_sequence,
     d.description AS comment,
     owned.seqstart, owned.seqincrement, owned.seqmin, owned.seqmax, owned.seqcache,
-    owned.seqcycle, owned.seqtype,
+    owned.seqcycle, owned.seqtype, owned.seqcomment,
     a.attnum
 FROM tables AS t
 JOIN pg_catalog.pg_attribute AS a
