@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.names import split_qualified
+from reconciler.model.names import make_object_name, split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
 from reconciler.model.pg_objects import Domain, Function, Grant, Policy, Sequence, Trigger, View
 from reconciler.model.snapshot import PgSnapshot
@@ -136,9 +136,12 @@ def _grant_entry(
 
 
 def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:
-    """`sequence_grants:` on each column whose owned (serial) sequence has grants."""
+    """`sequence_grants:` on each column whose owned (serial) or identity sequence has grants
+    (an identity's by the name a CREATE gives it: introspection reports others unsupported)."""
     for c, entry in zip(t.columns, doc.get("columns", ()), strict=False):
         names = split_qualified(c.sequence) if c.sequence else ()
+        if c.identity:
+            names = (t.schema, make_object_name(t.name, c.name, "seq"))
         if len(names) == 2 and (grants := grants_document(look.grants(("sequence",), *names))):
             entry["sequence_grants"] = grants
 

@@ -198,8 +198,24 @@ class TableBuilder:
         return tuple(out)
 
     def sequence_grants(self, c: ColumnSpec, sequence: str | None, where: Where) -> None:
+        if c.identity is not None:  # the identity's sequence, by the name a CREATE gives it
+            from reconciler.desired.grants import declare_grants
+            from reconciler.model.names import make_object_name
+
+            name = make_object_name(self.name, c.name, "seq")
+            declare_grants(
+                self.ctx,
+                "sequence",
+                self.schema,
+                name,
+                c.sequence_grants,
+                where,
+                key="sequence_grants",
+            )
+            return
         if c.sequence is None:
-            self.ctx.report(where.sub("sequence_grants"), "sequence_grants need a `sequence`")
+            message = "sequence_grants need a `sequence` or an identity"
+            self.ctx.report(where.sub("sequence_grants"), message)
             return
         if sequence is None:
             return  # reported with the sequence

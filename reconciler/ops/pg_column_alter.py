@@ -39,6 +39,7 @@ from reconciler.ops.sqltext import (
     guarded,
     ident,
     identity_clause,
+    identity_sequence_address,
     literal,
     owned_sequence,
     owned_sequence_address,
@@ -201,7 +202,8 @@ class AlterColumn(Change):
         return Statement(f"DROP SEQUENCE IF EXISTS {self.old.sequence} RESTRICT")
 
     def provides(self) -> frozenset[Address]:
-        return frozenset({self.address}) | owned_sequence_address(self.new)
+        seqs = identity_sequence_address(self.schema, self.table, self.new)
+        return frozenset({self.address}) | owned_sequence_address(self.new) | seqs
 
     def _rerunnable(self, table: str, act: str, becomes_identity: bool) -> str:
         """The statement of one action, so that a second run of the file passes: once the

@@ -10,7 +10,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from reconciler.model.address import Address
-from reconciler.model.names import split_qualified
+from reconciler.model.names import make_object_name, split_qualified
 from reconciler.model.pg import (
     Check,
     Column,
@@ -82,6 +82,15 @@ def owned_sequence_address(col: Column) -> frozenset[Address]:
     if len(names) != 2:
         return frozenset()
     return frozenset({Address.of("pg", "sequence", *names)})
+
+
+def identity_sequence_address(schema: str, table: str, col: Column) -> frozenset[Address]:
+    """The address of an identity column's sequence (its grants need it), by the name a
+    CREATE gives it, if the column is an identity."""
+    if col.identity is None:
+        return frozenset()
+    name = make_object_name(table, col.name, "seq")
+    return frozenset({Address.of("pg", "sequence", schema, name)})
 
 
 def identity_clause(col: Column) -> str:

@@ -132,10 +132,15 @@ found (kind, name, classid, objid) AS (
           r.relkind NOT IN ('r', 'p', 'v', 'm', 'S')
           OR EXISTS (
               SELECT FROM pg_catalog.pg_depend AS dep
+              JOIN pg_catalog.pg_class AS t ON t.oid = dep.refobjid
+              JOIN pg_catalog.pg_attribute AS at
+                  ON at.attrelid = dep.refobjid AND at.attnum = dep.refobjsubid
               WHERE dep.classid = 'pg_catalog.pg_class'::regclass
                 AND dep.objid = r.oid
                 AND dep.refobjsubid > 0
-                AND dep.deptype = 'i'  -- a serial column's sequence's are modelled
+                AND dep.deptype = 'i'  -- a serial column's sequence's are modelled, and an
+                -- identity's under the name a CREATE gives it
+                AND r.relname <> t.relname || '_' || at.attname || '_seq'
           )
       )
       AND NOT r.relacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault(
