@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.names import split_qualified
+from reconciler.model.names import make_object_name, split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
 from reconciler.model.pg_objects import Domain, Function, Grant, Policy, Sequence, Trigger, View
 from reconciler.model.snapshot import PgSnapshot
@@ -41,6 +41,7 @@ def _column(c: Column) -> dict[str, Any]:
             "collation": c.collation,
             "sequence": c.sequence,
             "sequence_options": _sequence_options(c) or None,
+            "sequence_comment": c.sequence_comment,
             "comment": c.comment,
         }
     )
@@ -48,7 +49,10 @@ def _column(c: Column) -> dict[str, Any]:
 
 def _sequence_options(c: Column) -> dict[str, Any]:
     """Only the options that differ from the defaults, numbers as integers."""
-    return {k: v == "true" if k == "cycle" else int(v) for k, v in c.sequence_options}
+    return {
+        k: v == "true" if k == "cycle" else v if k == "type" else int(v)
+        for k, v in c.sequence_options
+    }
 
 
 def _fk(fk: ForeignKey) -> dict[str, Any]:
@@ -128,9 +132,12 @@ def _grant_entry(
 
 
 def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:
-    """`sequence_grants:` on each column whose owned (serial) sequence has grants."""
+    """`sequence_grants:` on each column whose owned (serial) or identity sequence has grants
+    (an identity's by the name a CREATE gives it: introspection reports others unsupported)."""
     for c, entry in zip(t.columns, doc.get("columns", ()), strict=False):
         names = split_qualified(c.sequence) if c.sequence else ()
+        if c.identity:
+            names = (t.schema, make_object_name(t.name, c.name, "seq"))
         if len(names) == 2 and (grants := grants_document(look.grants(("sequence",), *names))):
             entry["sequence_grants"] = grants
 

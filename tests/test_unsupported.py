@@ -31,6 +31,13 @@ OBJECTS = {
     "CREATE TYPE app.pair AS (a integer, b integer)": None,  # modelled
     "CREATE TYPE app.span AS RANGE (subtype = integer)": "range type app.span",
     "CREATE SEQUENCE app.ticket_no START 100": None,  # modelled
+    # a column owns one sequence in the model: the one its default calls
+    "CREATE SEQUENCE app.spare_no OWNED BY app.users.serial_no": (
+        "second sequence of a column app.spare_no"
+    ),
+    # an identity's sequence's privileges are modelled under the name a CREATE gives it
+    "ALTER SEQUENCE app.users_ident_seq RENAME TO odd_ident_no": None,
+    "GRANT USAGE ON SEQUENCE app.odd_ident_no TO PUBLIC": "privileges app.odd_ident_no",
     # partitioning is modelled; a partition's own default or column comment is not
     "CREATE TABLE app.events (at date NOT NULL, n integer DEFAULT 0, m integer) "
     "PARTITION BY RANGE (at)": None,

@@ -193,6 +193,7 @@ class CompositeSpec(_Spec):
 class SequenceOptionsSpec(_Spec):
     """An identity column's sequence options (each default: Postgres' for the column type)."""
 
+    type: Text | None = None  # a serial column's sequence only: its type, when not the column's
     start: Integer | None = None
     increment: Integer = "1"
     min: Integer | None = None
@@ -215,6 +216,7 @@ class ColumnSpec(_Spec):
     sequence_options: SequenceOptionsSpec | None = None
     sequence_grants: list[GrantSpec] = []  # privileges on the owned sequence (`sequence:`)
     using: Expr | None = None  # a type change's conversion of the values (ALTER … USING)
+    sequence_comment: Text | None = None  # the comment on the owned sequence
 
 
 class PrimaryKeySpec(_Spec):

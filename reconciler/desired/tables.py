@@ -239,6 +239,8 @@ class TableBuilder:
                     ctx.report(cw.sub("sequence"), str(exc))
             if c.sequence_grants:
                 self.sequence_grants(c, sequence, cw)
+            if c.sequence_comment is not None and c.sequence is None:
+                ctx.report(cw.sub("sequence_comment"), "sequence_comment needs a `sequence`")
             col = Column(
                 name=c.name,
                 type=type_ or c.type,
@@ -253,13 +255,30 @@ class TableBuilder:
                 sequence=sequence,
                 sequence_options=options,
                 using=c.using,
+                sequence_comment=c.sequence_comment,
             )
             out.append(col)
         return tuple(out)
 
     def sequence_grants(self, c: ColumnSpec, sequence: str | None, where: Where) -> None:
+        if c.identity is not None:  # the identity's sequence, by the name a CREATE gives it
+            from reconciler.desired.grants import declare_grants
+            from reconciler.model.names import make_object_name
+
+            name = make_object_name(self.name, c.name, "seq")
+            declare_grants(
+                self.ctx,
+                "sequence",
+                self.schema,
+                name,
+                c.sequence_grants,
+                where,
+                key="sequence_grants",
+            )
+            return
         if c.sequence is None:
-            self.ctx.report(where.sub("sequence_grants"), "sequence_grants need a `sequence`")
+            message = "sequence_grants need a `sequence` or an identity"
+            self.ctx.report(where.sub("sequence_grants"), message)
             return
         if sequence is None:
             return  # reported with the sequence
@@ -291,13 +310,42 @@ class TableBuilder:
         from reconciler.desired.objects import sequence_numbers
 
         spec = c.sequence_options
-        numbers = sequence_numbers(self.ctx, spec, type_, where.sub("sequence_options"))
+        seq_type = self.sequence_type(c, type_, where.sub("sequence_options", "type"))
+        if seq_type is None:
+            return ()
+        numbers = sequence_numbers(self.ctx, spec, seq_type, where.sub("sequence_options"))
         if numbers is None:
             return ()
         start, increment, lo, hi, cache = numbers
         return seqopts.options(
-            type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=spec.cycle
+            type_,
+            start=start,
+            increment=increment,
+            lo=lo,
+            hi=hi,
+            cache=cache,
+            cycle=spec.cycle,
+            as_type=seq_type,
         )
+
+    def sequence_type(self, c: ColumnSpec, type_: str, where: Where) -> str | None:
+        """A serial column's sequence type (`sequence_options.type`), the column's if not given;
+        None after reporting a bad one."""
+        given = c.sequence_options.type if c.sequence_options else None
+        if given is None:
+            return type_
+        try:
+            seq_type = sqltext.canonical_type(given, lambda _: None)
+        except sqltext.SqlTextError as exc:
+            self.ctx.report(where, str(exc))
+            return None
+        if c.identity:
+            self.ctx.report(where, "an identity's sequence has its column's type: leave out `type`")
+            return None
+        if seq_type not in IDENTITY_TYPES:
+            self.ctx.report(where, f"a sequence is smallint, integer or bigint, not {given}")
+            return None
+        return seq_type
 
     # --- constraints ---------------------------------------------------------------------------
 

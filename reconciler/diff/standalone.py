@@ -10,6 +10,7 @@ nextval() depend on every sequence, like on every function (DiffContext.extensio
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.owned_sequences import check_defaults
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import CompositeType, Domain
@@ -30,9 +31,14 @@ from reconciler.ops.pg_types import (
 
 def compare_sequences(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.sequences, ctx.live.sequences
-    out: list[Change] = []
+    # a sequence changing owner (a column's ↔ another column's or none) is one change
+    moves = ctx.moved_sequences
+    check_defaults(ctx.desired, ctx.live)
+    out: list[Change] = list(moves.values())
     for key, q in want.items():
         old = have.get(key)
+        if key in moves:
+            continue
         if old is None:
             out.append(CreateSequence(q))
         elif old == q:
@@ -41,7 +47,7 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
             out.append(SetComment(q.address, old.comment, q.comment))
         else:
             out.append(AlterSequence(old, q))
-    out += [DropSequence(q) for key, q in have.items() if key not in want]
+    out += [DropSequence(q) for key, q in have.items() if key not in want and key not in moves]
     return out
 
 

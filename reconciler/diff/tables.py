@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.owned_sequences import without_moved
 from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
@@ -163,12 +164,14 @@ def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
         was = old.column(col.name)
         if was is None:
             continue
+        moves = ctx.moved_sequences  # those change hands on their own (owned_sequences.py)
+        was, col = without_moved(was, moves), without_moved(col, moves)
         if col.name in regenerate:
             out.append(DropColumn(s, n, was, _col_deps(ctx, old, was)))
             out.append(AddColumn(s, n, col, _col_deps(ctx, new, col)))
         elif was.generated != col.generated:
             out.append(SetGenerated(s, n, was, col, _col_deps(ctx, new, was, col)))
-        elif attribute_changes(was, col, exclude=("name", "comment", "generated", "sequence")):
+        elif attribute_changes(was, col, exclude=("name", "comment", "generated")):
             out.append(
                 AlterColumn(
                     s,

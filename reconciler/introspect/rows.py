@@ -337,9 +337,16 @@ def _column(row: tuple[Any, ...]) -> Column:
     identity_ = _IDENTITY.get(identity)
     options: seqopts.Options = ()
     if (identity_ is not None or sequence is not None) and seq[0] is not None:
-        start, increment, lo, hi, cache, cycle = seq
+        start, increment, lo, hi, cache, cycle, seq_type, _ = seq
         options = seqopts.options(
-            type_, start=start, increment=increment, lo=lo, hi=hi, cache=cache, cycle=cycle
+            type_,
+            start=start,
+            increment=increment,
+            lo=lo,
+            hi=hi,
+            cache=cache,
+            cycle=cycle,
+            as_type=None if identity_ else seq_type,  # an identity's is always its column's
         )
     return Column(
         name=name,
@@ -352,6 +359,7 @@ def _column(row: tuple[Any, ...]) -> Column:
         comment=comment,
         sequence=None if identity_ else sequence,  # an identity's sequence is the identity's
         sequence_options=options,
+        sequence_comment=None if identity_ else seq[-1],
     )
 
 

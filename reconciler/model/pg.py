@@ -76,6 +76,7 @@ class Column:
     sequence_options: tuple[tuple[str, str], ...] = ()
     # desired only: how a type change computes the new values (`USING`), when not by a cast
     using: str | None = field(default=None, compare=False)
+    sequence_comment: str | None = None  # the comment on the owned sequence
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,15 @@ _CLAUSES = {
 Options = tuple[tuple[str, str], ...]
 
 
+def sequence_type(column_type: str, opts: Options) -> str:
+    """The sequence's own type: a serial column's may differ from the column's (`type` among
+    its options, e.g. an integer sequence owned by a bigint column), else the column's."""
+    for k, v in opts:
+        if k == "type":
+            return v
+    return column_type
+
+
 def options(
     type_: str,
     *,
@@ -28,8 +37,13 @@ def options(
     hi: int | None,
     cache: int,
     cycle: bool,
+    as_type: str | None = None,
 ) -> Options:
-    """The options that differ from the defaults (numbers as text, cycle as "true")."""
+    """The options that differ from the defaults (numbers as text, cycle as "true"); a
+    sequence type `as_type` other than the column's `type_` comes first, as ("type", …), and
+    the defaults are that type's."""
+    own = () if as_type in (None, type_) else (("type", as_type),)
+    type_ = as_type or type_
     if type_ not in INTEGER_RANGES:
         return ()
     lo_, hi_ = Sequence.bounds(type_, increment, lo, hi)
@@ -51,12 +65,13 @@ def options(
         "cache": "1",
         "cycle": "false",
     }
-    return tuple((k, given[k]) for k in ORDER if given[k] != defaults[k])
+    return own + tuple((k, given[k]) for k in ORDER if given[k] != defaults[k])
 
 
 def settings(type_: str, opts: Options) -> dict[str, str]:
     """Every option's value: the given ones, Postgres' defaults for the rest."""
     given = dict(opts)
+    type_ = given.get("type", type_)
     increment = int(given.get("increment", "1"))
     lo_given, hi_given = given.get("min"), given.get("max")
     lo, hi = Sequence.bounds(
@@ -80,14 +95,21 @@ def clause(opts: Options) -> str:
     parts = [
         "CYCLE" if k == "cycle" else _CLAUSES[k].format(v)
         for k, v in opts
-        if k != "cycle" or v == "true"
+        if (k != "cycle" or v == "true") and k != "type"  # the type: `AS` of the caller
     ]
     return " ".join(parts)
 
 
-def alter_sequence_clauses(type_: str, old: Options, new: Options) -> list[str]:
-    """The same changes for ALTER SEQUENCE, which takes them without `SET`."""
-    return [c.removeprefix("SET ") for c in set_clauses(type_, old, new)]
+def alter_sequence_clauses(old_type: str, old: Options, new_type: str, new: Options) -> list[str]:
+    """The same changes for ALTER SEQUENCE, which takes them without `SET`, and `AS` first
+    when the sequence's type changes (the column's types given: the options are theirs)."""
+    had, want = sequence_type(old_type, old), sequence_type(new_type, new)
+    as_type = [f"AS {want}"] if had != want else []
+    # each side's numbers read against its own sequence type
+    return as_type + [
+        c.removeprefix("SET ")
+        for c in set_clauses(want, (("type", had), *old), (("type", want), *new))
+    ]
 
 
 def set_clauses(type_: str, old: Options, new: Options) -> list[str]:

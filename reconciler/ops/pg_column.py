@@ -8,6 +8,7 @@ import pglast
 from pglast.visitors import Visitor
 
 from reconciler.model.address import Address
+from reconciler.model.names import make_object_name
 from reconciler.model.pg import Column
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -26,9 +27,11 @@ from reconciler.ops.sqltext import (
     column_def,
     guarded,
     ident,
+    identity_sequence_address,
     literal,
     owned_sequence,
     owned_sequence_address,
+    owned_sequence_comment,
 )
 
 # A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
@@ -105,6 +108,7 @@ class AddColumn(Change):
         )
         if owned:
             out.append(Statement(owned[1]))
+            out += [Statement(text) for text in owned_sequence_comment(self.column)]
         if self.column.comment is not None:
             out.append(
                 Statement(
@@ -118,7 +122,8 @@ class AddColumn(Change):
         return DropColumn(self.schema, self.table, self.column, self.deps)
 
     def provides(self) -> frozenset[Address]:
-        return frozenset({self.address}) | owned_sequence_address(self.column)
+        seqs = identity_sequence_address(self.schema, self.table, self.column)
+        return frozenset({self.address}) | owned_sequence_address(self.column) | seqs
 
     def depends_on(self) -> frozenset[Address]:
         return on_table(self.schema, self.table, self.deps)
@@ -216,6 +221,12 @@ class RenameColumn(Change):
 
     def reverse(self) -> Change:
         return RenameColumn(self.schema, self.table, self.new_name, self.old_name, self.identity)
+
+    def provides(self) -> frozenset[Address]:
+        if not self.identity:  # else: its sequence renamed too (its grants need the new name)
+            return frozenset({self.address})
+        seq = make_object_name(self.table, self.new_name, "seq")
+        return frozenset({self.address, Address.of("pg", "sequence", self.schema, seq)})
 
     def depends_on(self) -> frozenset[Address]:
         return frozenset({Address.of("pg", "table", self.schema, self.table)})

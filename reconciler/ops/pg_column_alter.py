@@ -34,12 +34,17 @@ from reconciler.ops.pg_column import (
     on_table,
     type_change_rewrites,
 )
+from reconciler.ops.pg_sequence_owner import carry_counter, drop_unless_identity, note_counter
 from reconciler.ops.sqltext import (
     dollar_quote,
     guarded,
     ident,
     identity_clause,
+    identity_sequence_address,
     literal,
+    owned_sequence,
+    owned_sequence_address,
+    owned_sequence_comment,
 )
 
 
@@ -150,7 +155,32 @@ class AlterColumn(Change):
                 acts.append(f"ALTER COLUMN {col} {' '.join(sets)}")
         table = ident(self.schema, self.table)
         becomes_identity = n.identity is not None and o.identity is None
-        out = [Statement(self._rerunnable(table, a, becomes_identity)) for a in acts]
+        # A sequence the column comes to own (integer → serial) exists before the default
+        # that calls it (after an identity it replaces, which may have its name) and is owned
+        # after; one it stops owning goes after its default (before an identity replacing it,
+        # which would otherwise be named around it). A handover carries the counter.
+        gains = n.sequence is not None and n.sequence != o.sequence
+        owned_sql = owned_sequence(self.schema, self.table, n) if gains else None
+        before_default = [Statement(owned_sql[0])] if owned_sql else []
+        drop = [self._drop_sequence()] if self._loses_sequence() else []
+        handover = self._hands_over()
+        out = [note_counter(self.schema, self.table, n.name)] if handover else []
+        for a in acts:
+            if a.startswith(f"ALTER COLUMN {col} SET DEFAULT "):
+                out, before_default = out + before_default, []
+            if a.startswith(f"ALTER COLUMN {col} ADD GENERATED "):
+                out, drop = out + drop, []
+            out.append(Statement(self._rerunnable(table, a, becomes_identity)))
+        out += before_default
+        if owned_sql:
+            out.append(Statement(owned_sql[1]))
+            out += [Statement(text) for text in owned_sequence_comment(n)]
+        elif n.sequence is not None and o.sequence_comment != n.sequence_comment:
+            value = "NULL" if n.sequence_comment is None else literal(n.sequence_comment)
+            out.append(Statement(f"COMMENT ON SEQUENCE {n.sequence} IS {value}"))
+        out += drop
+        if handover:
+            out.append(carry_counter(self.schema, self.table, n.name))
         if self.no_cast and type_change and n.using is None:
             held = f"SELECT FROM {table} WHERE {col} IS NOT NULL"
             refuse = (
@@ -164,8 +194,10 @@ class AlterColumn(Change):
                 ),
             ]
         owned = o.sequence is not None and o.sequence == n.sequence and not n.identity
-        if owned and o.sequence_options != n.sequence_options:
-            clauses = alter_sequence_clauses(n.type, o.sequence_options, n.sequence_options)
+        # a serial column's sequence keeps its own type when the column is retyped: it follows
+        # (integer → bigint: AS bigint, as a bigserial has) unless the options name another
+        clauses = alter_sequence_clauses(o.type, o.sequence_options, n.type, n.sequence_options)
+        if owned and clauses:
             out.append(Statement(f"ALTER SEQUENCE {n.sequence} {' '.join(clauses)}"))
         if online_not_null:
             out += self._online_not_null_statements(table)
@@ -173,6 +205,26 @@ class AlterColumn(Change):
             drop = f"DROP CONSTRAINT IF EXISTS {ident(self.drops_check)}"
             out.append(Statement(f"ALTER TABLE IF EXISTS {table} {drop}"))
         return out
+
+    def _loses_sequence(self) -> bool:
+        return self.old.sequence is not None and self.old.sequence != self.new.sequence
+
+    def _hands_over(self) -> bool:
+        """The column goes from one sequence to another (serial ↔ identity, or another
+        owned sequence): the new one goes on counting from the old one."""
+        o, n = self.old, self.new
+        if not ((o.sequence or o.identity) and (n.sequence or n.identity)):
+            return False
+        return o.sequence != n.sequence or (o.identity is None) != (n.identity is None)
+
+    def _drop_sequence(self) -> Statement:
+        if self.new.identity:
+            return drop_unless_identity(self.old.sequence or "")
+        return Statement(f"DROP SEQUENCE IF EXISTS {self.old.sequence} RESTRICT")
+
+    def provides(self) -> frozenset[Address]:
+        seqs = identity_sequence_address(self.schema, self.table, self.new)
+        return frozenset({self.address}) | owned_sequence_address(self.new) | seqs
 
     def _rerunnable(self, table: str, act: str, becomes_identity: bool) -> str:
         """The statement of one action, so that a second run of the file passes: once the
@@ -253,7 +305,17 @@ class AlterColumn(Change):
                     "NULLs",
                 )
             )
-        if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out):
+        if self._loses_sequence() and not self._hands_over():
+            out.append(
+                Hazard(
+                    DESTRUCTIVE,
+                    f"drops sequence {self.old.sequence}: its current value is lost (a rollback "
+                    "starts it again from its start value)",
+                )
+            )
+        if not any(h.code in (TABLE_REWRITE, MAY_FAIL) for h in out) and changed != [
+            "sequence_comment"  # a comment on the sequence alone does not lock the table
+        ]:
             out.append(brief_lock(self.table))
         return tuple(out)
 
@@ -271,10 +333,7 @@ class AlterColumn(Change):
 
     def details(self) -> list[dict]:
         # name: renames are their own change; comment, generated: handled by other changes.
-        # sequence: an owned sequence is created with its column, never altered here.
-        return attribute_changes(
-            self.old, self.new, exclude=("name", "comment", "generated", "sequence")
-        )
+        return attribute_changes(self.old, self.new, exclude=("name", "comment", "generated"))
 
     def describe(self) -> str:
         return describe_details(self.details())

@@ -29,9 +29,11 @@ from reconciler.ops.sqltext import (
     drop_if_kind,
     guarded,
     ident,
+    identity_sequence_address,
     literal,
     owned_sequence,
     owned_sequence_address,
+    owned_sequence_comment,
 )
 
 
@@ -150,6 +152,7 @@ class CreateTable(Change):
                 for c in t.columns
                 if c.sequence and t.unlogged
             ),
+            *(Statement(text) for c in t.columns for text in owned_sequence_comment(c)),
             *table_comment_statements(t),
         ]
 
@@ -161,7 +164,7 @@ class CreateTable(Change):
         inner = {t.column_address(c.name) for c in t.columns}
         inner |= {t.constraint_address(k.name) for k in t.constraints() if k not in t.foreign_keys}
         for c in t.columns:
-            inner |= owned_sequence_address(c)
+            inner |= owned_sequence_address(c) | identity_sequence_address(t.schema, t.name, c)
         return frozenset({t.address, *inner})
 
     def depends_on(self) -> frozenset[Address]:
@@ -236,7 +239,11 @@ class RenameTable(Change):
         cols = {
             Address.of("pg", "column", self.schema, self.new_name, c) for c in self.column_names
         }
-        return frozenset({self.address, *cols})
+        seqs = {  # identity sequences renamed with it (their grants need the new names)
+            Address.of("pg", "sequence", self.schema, make_object_name(self.new_name, c, "seq"))
+            for c in self.identity_columns
+        }
+        return frozenset({self.address, *cols, *seqs})
 
     def depends_on(self) -> frozenset[Address]:
         return frozenset({Address.of("pg", "schema", self.schema)})

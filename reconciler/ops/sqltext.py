@@ -10,7 +10,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from reconciler.model.address import Address
-from reconciler.model.names import split_qualified
+from reconciler.model.names import make_object_name, split_qualified
 from reconciler.model.pg import (
     Check,
     Column,
@@ -21,7 +21,7 @@ from reconciler.model.pg import (
     PrimaryKey,
     Unique,
 )
-from reconciler.model.sequence_options import clause
+from reconciler.model.sequence_options import clause, sequence_type
 
 
 def ident(*parts: str) -> str:
@@ -43,12 +43,20 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     """(before, after): create the column's own sequence (serial) before the column exists,
     and make the column its owner after, so dropping the column or table drops it too."""
     assert col.sequence is not None
-    as_type = f" AS {col.type}" if col.type in _SEQUENCE_TYPES else ""
+    seq_type = sequence_type(col.type, col.sequence_options)
+    as_type = f" AS {seq_type}" if seq_type in _SEQUENCE_TYPES else ""
     options = f" {clause(col.sequence_options)}" if col.sequence_options else ""
     return (
         f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}{options}",
         f"ALTER SEQUENCE {col.sequence} OWNED BY {ident(schema, table, col.name)}",
     )
+
+
+def owned_sequence_comment(col: Column) -> list[str]:
+    """COMMENT ON the column's own sequence, when it has one with a comment."""
+    if col.sequence is None or col.sequence_comment is None:
+        return []
+    return [f"COMMENT ON SEQUENCE {col.sequence} IS {literal(col.sequence_comment)}"]
 
 
 def dollar_quote(text: str, name: str = "reconciler") -> str:
@@ -89,6 +97,15 @@ def owned_sequence_address(col: Column) -> frozenset[Address]:
     if len(names) != 2:
         return frozenset()
     return frozenset({Address.of("pg", "sequence", *names)})
+
+
+def identity_sequence_address(schema: str, table: str, col: Column) -> frozenset[Address]:
+    """The address of an identity column's sequence (its grants need it), by the name a
+    CREATE gives it, if the column is an identity."""
+    if col.identity is None:
+        return frozenset()
+    name = make_object_name(table, col.name, "seq")
+    return frozenset({Address.of("pg", "sequence", schema, name)})
 
 
 def identity_clause(col: Column) -> str:

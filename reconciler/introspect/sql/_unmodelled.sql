@@ -50,6 +50,39 @@ found (kind, name, classid, objid) AS (
             AND dep.deptype IN ('a', 'i')
       )
     UNION ALL
+    -- a column owns one sequence in the model (columns.sql: the one its default calls); a
+    -- second one it owns is not modelled
+    SELECT
+        'second sequence of a column',
+        pg_catalog.format('%%I.%%I', r.nspname, r.relname),
+        'pg_catalog.pg_class'::regclass,
+        r.oid
+    FROM rels AS r
+    JOIN pg_catalog.pg_depend AS dep
+        ON dep.classid = 'pg_catalog.pg_class'::regclass
+       AND dep.objid = r.oid
+       AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+       AND dep.refobjsubid > 0
+       AND dep.deptype = 'a'
+    WHERE r.relkind = 'S'
+      AND EXISTS (  -- the column owns another sequence …
+          SELECT FROM pg_catalog.pg_depend AS other
+          WHERE other.classid = 'pg_catalog.pg_class'::regclass
+            AND other.objid <> r.oid
+            AND other.refclassid = 'pg_catalog.pg_class'::regclass
+            AND (other.refobjid, other.refobjsubid) = (dep.refobjid, dep.refobjsubid)
+            AND other.deptype IN ('a', 'i')
+      )
+      AND NOT EXISTS (  -- … and its default calls not this one
+          SELECT FROM pg_catalog.pg_attrdef AS ad
+          JOIN pg_catalog.pg_depend AS used
+              ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+             AND used.objid = ad.oid
+             AND used.refclassid = 'pg_catalog.pg_class'::regclass
+             AND used.refobjid = r.oid
+          WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+      )
+    UNION ALL
     -- a partition's columns are its parent's (PARTITION OF copies the parent's defaults):
     -- a default of its own or a comment on one of them is not modelled
     SELECT
@@ -111,10 +144,15 @@ found (kind, name, classid, objid) AS (
           r.relkind NOT IN ('r', 'p', 'v', 'm', 'S')
           OR EXISTS (
               SELECT FROM pg_catalog.pg_depend AS dep
+              JOIN pg_catalog.pg_class AS t ON t.oid = dep.refobjid
+              JOIN pg_catalog.pg_attribute AS at
+                  ON at.attrelid = dep.refobjid AND at.attnum = dep.refobjsubid
               WHERE dep.classid = 'pg_catalog.pg_class'::regclass
                 AND dep.objid = r.oid
                 AND dep.refobjsubid > 0
-                AND dep.deptype = 'i'  -- a serial column's sequence's are modelled
+                AND dep.deptype = 'i'  -- a serial column's sequence's are modelled, and an
+                -- identity's under the name a CREATE gives it
+                AND r.relname <> t.relname || '_' || at.attname || '_seq'
           )
       )
       AND NOT r.relacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault(

@@ -13,16 +13,31 @@ owned AS (
         dep.refobjid AS table_oid,
         dep.refobjsubid AS attnum,
         pg_catalog.format('%%I.%%I', sn.nspname, s.relname) AS sequence,
-        sq.seqstart, sq.seqincrement, sq.seqmin, sq.seqmax, sq.seqcache, sq.seqcycle
+        sq.seqstart, sq.seqincrement, sq.seqmin, sq.seqmax, sq.seqcache, sq.seqcycle,
+        pg_catalog.format_type(sq.seqtypid, NULL) AS seqtype,
+        sd.description AS seqcomment
     FROM pg_catalog.pg_depend AS dep
     JOIN pg_catalog.pg_class AS s ON s.oid = dep.objid AND s.relkind = 'S'
     JOIN pg_catalog.pg_namespace AS sn ON sn.oid = s.relnamespace
     JOIN pg_catalog.pg_sequence AS sq ON sq.seqrelid = s.oid
+    LEFT JOIN pg_catalog.pg_description AS sd
+        ON sd.objoid = s.oid
+       AND sd.classoid = 'pg_catalog.pg_class'::regclass
+       AND sd.objsubid = 0
     WHERE dep.classid = 'pg_catalog.pg_class'::regclass
       AND dep.refclassid = 'pg_catalog.pg_class'::regclass
       AND dep.refobjsubid > 0
       AND dep.deptype IN ('a', 'i')
-    ORDER BY dep.refobjid, dep.refobjsubid, s.relname COLLATE "C"
+    -- of several sequences a column owns, the one its default calls
+    ORDER BY dep.refobjid, dep.refobjsubid, NOT EXISTS (
+        SELECT FROM pg_catalog.pg_attrdef AS ad
+        JOIN pg_catalog.pg_depend AS used
+            ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+           AND used.objid = ad.oid
+           AND used.refclassid = 'pg_catalog.pg_class'::regclass
+           AND used.refobjid = s.oid
+        WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+    ), s.relname COLLATE "C"
 )
 SELECT
     t.nspname::text AS schema,
@@ -41,7 +56,7 @@ SELECT
     owned.sequence AS owned_sequence,
     d.description AS comment,
     owned.seqstart, owned.seqincrement, owned.seqmin, owned.seqmax, owned.seqcache,
-    owned.seqcycle,
+    owned.seqcycle, owned.seqtype, owned.seqcomment,
     a.attnum
 FROM tables AS t
 JOIN pg_catalog.pg_attribute AS a

@@ -215,12 +215,16 @@ FROM (
           SELECT FROM members AS m
           WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
       )
-      AND NOT EXISTS (  -- an identity's sequence is not one of ours (a serial one's is)
+      AND NOT EXISTS (  -- an identity's sequence is ours by the name a CREATE gives it
           SELECT FROM pg_catalog.pg_depend AS dep
+          JOIN pg_catalog.pg_class AS t ON t.oid = dep.refobjid
+          JOIN pg_catalog.pg_attribute AS at
+              ON at.attrelid = dep.refobjid AND at.attnum = dep.refobjsubid
           WHERE dep.classid = 'pg_catalog.pg_class'::regclass
             AND dep.objid = c.oid
             AND dep.refobjsubid > 0
             AND dep.deptype = 'i'
+            AND c.relname <> t.relname || '_' || at.attname || '_seq'
       )
     UNION ALL
     SELECT

@@ -1,0 +1,10 @@
+CREATE TABLE orders (id serial PRIMARY KEY, ref serial, note serial);
+COMMENT ON SEQUENCE orders_id_seq IS 'order numbers, renumbered';
+COMMENT ON SEQUENCE orders_ref_seq IS 'references';
+CREATE TABLE plain (n serial NOT NULL);
+COMMENT ON SEQUENCE plain_n_seq IS 'gained';
+CREATE TABLE fresh (id bigserial);
+COMMENT ON SEQUENCE fresh_id_seq IS 'from the start';
+CREATE TABLE new_home (k bigint);
+CREATE SEQUENCE "wandering seq" OWNED BY new_home.k;
+COMMENT ON SEQUENCE "wandering seq" IS 'moved';
