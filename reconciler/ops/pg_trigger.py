@@ -20,15 +20,35 @@ def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
     deferral = ""
     if t.deferrable:
         deferral = " DEFERRABLE INITIALLY " + ("DEFERRED" if t.initially_deferred else "IMMEDIATE")
+    source = f" FROM {ident(*t.from_table)}" if t.from_table is not None else ""
+    referencing = "".join(
+        f" {which} TABLE AS {ident(name)}"
+        for which, name in (("OLD", t.old_table), ("NEW", t.new_table))
+        if name is not None
+    )
+    if referencing:
+        referencing = "\nREFERENCING" + referencing
     text = (
         f"CREATE {kind} {ident(t.name)} {t.timing.upper()} {' OR '.join(events)}"
-        f"\nON {ident(schema or t.schema, t.table)}{deferral} FOR EACH {t.level.upper()}"
+        f"\nON {ident(schema or t.schema, t.table)}{source}{deferral}{referencing}"
+        f" FOR EACH {t.level.upper()}"
     )
     if t.when is not None:
         text += f"\nWHEN (\n{t.when}\n)"
     args = ", ".join(literal(a) for a in t.arguments)
     # t.function is already quoted (format('%I.%I') spelling), checked at load
     return text + f"\nEXECUTE FUNCTION {t.function}({args})"
+
+
+_FIRES = {"replica": "ENABLE REPLICA", "always": "ENABLE ALWAYS", "never": "DISABLE"}
+
+
+def fires_sql(t: Trigger) -> str | None:
+    """When a trigger fires other than as created (ENABLE TRIGGER): set after CREATE, which
+    always makes it so (a second run of the statement sets it to the same again)."""
+    if t.fires == "origin":
+        return None
+    return f"ALTER TABLE {ident(t.schema, t.table)} {_FIRES[t.fires]} TRIGGER {ident(t.name)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +64,8 @@ class CreateTrigger(Change):
     def statements(self) -> list[Statement]:
         t = self.trigger
         out = [Statement(guarded(trigger_sql(t), "duplicate_object"))]
+        if (fires := fires_sql(t)) is not None:
+            out.append(Statement(fires))
         if t.comment is not None:
             target = f"TRIGGER {ident(t.name)} ON {ident(t.schema, t.table)}"
             out.append(Statement(f"COMMENT ON {target} IS {literal(t.comment)}"))
