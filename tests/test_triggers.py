@@ -176,6 +176,8 @@ def test_view_and_transition_trigger_specs_are_checked(pg_url, tmp_path):
         "  - {name: c, timing: after, events: [insert], new_table: n, old_table: o,\n"
         "     function: f}\n"
         "  - {name: d, timing: after, events: [insert], from: t, function: f}\n"
+        "  - {name: h, constraint: true, timing: after, events: [insert], from: app.nope,\n"
+        "     function: f}\n"
         "views:\n"
         "  - name: v\n"
         "    query: SELECT id FROM public.t\n"
@@ -189,6 +191,7 @@ def test_view_and_transition_trigger_specs_are_checked(pg_url, tmp_path):
     assert "t.yaml:5: triggers[1].old_table: transition tables are for the `after`" in r.err
     assert "t.yaml:7: triggers[2].old_table: an insert trigger has no old_table" in r.err
     assert "t.yaml:9: triggers[3].from: only a constraint trigger" in r.err
+    assert "t.yaml:10: trigger h: from table 'app.nope' is not declared" in r.err
     assert "views[0].triggers[0].timing: a view's row trigger is `instead of`" in r.err
     assert "views[0].triggers[1].fires: a view's triggers always fire as created" in r.err
 

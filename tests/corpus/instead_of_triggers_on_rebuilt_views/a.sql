@@ -28,3 +28,9 @@ CREATE TRIGGER big_orders_write INSTEAD OF INSERT ON public.big_orders
 CREATE VIEW public.open_notes AS SELECT note FROM public.open_orders;
 CREATE TRIGGER open_notes_write INSTEAD OF DELETE ON public.open_notes
     FOR EACH ROW EXECUTE FUNCTION public.orders_write();
+GRANT SELECT, INSERT ON public.open_orders TO PUBLIC;
+COMMENT ON COLUMN public.open_orders.note IS 'As written.';
+-- dropped with its trigger
+CREATE VIEW public.old_orders AS SELECT id FROM public.orders WHERE qty = 0;
+CREATE TRIGGER old_orders_write INSTEAD OF INSERT ON public.old_orders
+    FOR EACH ROW EXECUTE FUNCTION public.orders_write();

@@ -27,3 +27,5 @@ CREATE TRIGGER big_orders_update INSTEAD OF UPDATE ON public.big_orders
 CREATE VIEW public.open_notes AS SELECT note FROM public.open_orders;
 CREATE TRIGGER open_notes_write INSTEAD OF DELETE ON public.open_notes
     FOR EACH ROW EXECUTE FUNCTION public.orders_write();
+GRANT SELECT, INSERT ON public.open_orders TO PUBLIC;
+COMMENT ON COLUMN public.open_orders.note IS 'As written.';
