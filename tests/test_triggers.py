@@ -214,3 +214,28 @@ def test_an_unmodelled_rule_on_a_view_the_plan_replaces_is_named(pg_url, pg_conn
     assert "Refusing to drop view public.v: rule v_delete on public.v" in r.err
     query = pg_conn.execute("SELECT pg_get_viewdef('public.v'::regclass)").fetchone()[0]
     assert "> 0" in query
+
+
+def test_when_a_trigger_fires_changes_in_place(pg_url, pg_conn, tmp_path, pg_dump_schema):
+    root = tmp_path / "schemas"
+    write_yaml(root, "functions/app.yaml", FUNCTION)
+    write_yaml(root, "tables/docs.yaml", TABLE)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    before = pg_dump_schema(pg_url)
+    oid = "SELECT oid, tgenabled FROM pg_trigger WHERE tgname = 'docs_audit'"
+    first = pg_conn.execute(oid).fetchone()
+
+    changed = TABLE.replace("arguments: [audit", "fires: replica\n    arguments: [audit")
+    write_yaml(root, "tables/docs.yaml", changed.replace("Keeps updated_at.", "Paused."))
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    steps = sorted((c["action"], c["address"]) for c in json.loads(r.out)["changes"])
+    assert steps == [
+        ("change", "pg.trigger.app.docs.docs_audit"),
+        ("change", "pg.trigger.app.docs.docs_touch"),
+    ]
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(oid).fetchone() == (first[0], "R")  # the same trigger, not a new one
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_dump_schema(pg_url) == before
+    assert pg_conn.execute(oid).fetchone() == first

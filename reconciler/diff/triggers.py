@@ -17,13 +17,13 @@ from typing import Any
 from reconciler.diff.context import DiffContext
 from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
-from reconciler.model.compare import only_comment_differs
+from reconciler.model.compare import attribute_changes, only_comment_differs
 from reconciler.model.pg_objects import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import CreatePolicy, DropPolicy
-from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
+from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger, SetTriggerFires
 
 
 def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:
@@ -75,11 +75,20 @@ def _compare(
             out.append(create(new, _deps(ctx, new, ctx.desired)))
         elif only_comment_differs(old, new) and not rebuild:
             out.append(SetComment(new.address, old.comment, new.comment))
+        elif isinstance(old, Trigger) and _in_place(old, new) and not rebuild:
+            out.append(SetTriggerFires(old, new.fires))
+            if old.comment != new.comment:
+                out.append(SetComment(new.address, old.comment, new.comment))
         elif old != new or rebuild:
             out.append(drop(old, _deps(ctx, old, ctx.live)))
             out.append(create(new, _deps(ctx, new, ctx.desired)))
     out += [drop(old, _deps(ctx, old, ctx.live)) for key, old in have.items() if key not in want]
     return out
+
+
+def _in_place(old: Trigger, new: Any) -> bool:
+    """Only when it fires (and perhaps its comment) differs: ALTER TABLE, no drop."""
+    return old.fires != new.fires and not attribute_changes(old, new, exclude=("fires", "comment"))
 
 
 def _from(t: Trigger | Policy) -> tuple[str, str] | None:

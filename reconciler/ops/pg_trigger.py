@@ -1,8 +1,9 @@
-"""Changes of triggers: create and drop (a changed trigger is a drop and a create)."""
+"""Changes of triggers: create and drop (a changed trigger is a drop and a create), and when
+one fires, changed in place."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Trigger
@@ -40,15 +41,22 @@ def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
     return text + f"\nEXECUTE FUNCTION {t.function}({args})"
 
 
-_FIRES = {"replica": "ENABLE REPLICA", "always": "ENABLE ALWAYS", "never": "DISABLE"}
+_FIRES = {
+    "origin": "ENABLE",
+    "replica": "ENABLE REPLICA",
+    "always": "ENABLE ALWAYS",
+    "never": "DISABLE",
+}
 
 
 def fires_sql(t: Trigger) -> str | None:
     """When a trigger fires other than as created (ENABLE TRIGGER): set after CREATE, which
     always makes it so (a second run of the statement sets it to the same again)."""
-    if t.fires == "origin":
-        return None
-    return f"ALTER TABLE {ident(t.schema, t.table)} {_FIRES[t.fires]} TRIGGER {ident(t.name)}"
+    return None if t.fires == "origin" else _fires_sql(t, t.fires)
+
+
+def _fires_sql(t: Trigger, fires: str) -> str:
+    return f"ALTER TABLE {ident(t.schema, t.table)} {_FIRES[fires]} TRIGGER {ident(t.name)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +118,38 @@ class DropTrigger(Change):
 
     def describe(self) -> str:
         return f"trigger on {self.trigger.table}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTriggerFires(Change):
+    """When a trigger fires, changed in place (ALTER TABLE … ENABLE [REPLICA | ALWAYS] /
+    DISABLE TRIGGER): a weaker lock than the drop and create of a changed trigger."""
+
+    trigger: Trigger  # as it is before
+    new: str
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return self.trigger.address
+
+    def statements(self) -> list[Statement]:
+        return [Statement(_fires_sql(self.trigger, self.new))]
+
+    def reverse(self) -> Change:
+        return SetTriggerFires(replace(self.trigger, fires=self.new), self.trigger.fires)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.trigger.address})
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (brief_lock(self.trigger.table, "SHARE ROW EXCLUSIVE"),)
+
+    def details(self) -> list[dict]:
+        return [{"attribute": "fires", "old": self.trigger.fires, "new": self.new}]
+
+    def describe(self) -> str:
+        return f"fires {self.trigger.fires} → {self.new}"
