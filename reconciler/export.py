@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.model.names import make_object_name, split_qualified
+from reconciler.model.names import make_object_name, qualified, split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
 from reconciler.model.pg_objects import Domain, Function, Grant, Policy, Sequence, Trigger, View
 from reconciler.model.snapshot import PgSnapshot
@@ -179,6 +179,10 @@ def _trigger(t: Trigger) -> dict[str, Any]:
             "constraint": t.constraint or None,
             "deferrable": t.deferrable or None,
             "initially_deferred": t.initially_deferred or None,
+            "from": qualified(*t.from_table) if t.from_table is not None else None,
+            "old_table": t.old_table,
+            "new_table": t.new_table,
+            "fires": None if t.fires == "origin" else t.fires,
         }
     )
 
@@ -413,7 +417,8 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     taken = set()
     for (schema, name), v in snap.views.items():
         path = out_dir / "views" / _file_name(schema, name, taken)
-        doc = view_document(v, look.indexes.get((schema, name), []))
+        key = (schema, name)
+        doc = view_document(v, look.indexes.get(key, []), look.triggers.get(key))
         if grants := grants_document(look.grants(("table", "column"), schema, name)):
             doc["grants"] = grants
         _dump(path, {"views": [doc]})
@@ -494,7 +499,9 @@ def function_document(f: Function) -> dict[str, Any]:
     return doc
 
 
-def view_document(v: View, indexes: list[Index]) -> dict[str, Any]:
+def view_document(
+    v: View, indexes: list[Index], triggers: list[Trigger] | None = None
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": v.name, "schema": v.schema}
     if v.materialized:
         doc["materialized"] = True
@@ -507,6 +514,8 @@ def view_document(v: View, indexes: list[Index]) -> dict[str, Any]:
     doc["query"] = _Block(v.query)
     if indexes:
         doc["indexes"] = [_index(ix) for ix in sorted(indexes, key=lambda i: i.name)]
+    if triggers:
+        doc["triggers"] = [_trigger(tg) for tg in sorted(triggers, key=lambda tg: tg.name)]
     return doc
 
 

@@ -211,6 +211,13 @@ class Builder:
             self.foreign_key(fk)
         for key, where in self.pending_partitions:
             self.partition_parent(key, where)
+        for tg in self.triggers.values():  # a constraint trigger's FROM: a declared table
+            if tg.from_table is not None and tg.from_table not in self.tables:
+                shown, _, line = (tg.source or "").rpartition(":")
+                message = (
+                    f"trigger {tg.name}: from table '{'.'.join(tg.from_table)}' is not declared"
+                )
+                self.problems.append((shown, int(line) if line.isdigit() else 1, message))
         for name, source in self.used_schemas.items():
             self.schemas.setdefault(name, Schema(name, source=source))
         snapshot = PgSnapshot(

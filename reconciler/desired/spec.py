@@ -305,6 +305,7 @@ class ViewSpec(_Spec):
     grants: list[GrantSpec] = []
     options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
     column_comments: dict[str, Text] = {}  # column name → comment
+    triggers: list[TriggerSpec] = []  # views only: instead of (row), before/after (statement)
 
 
 class FunctionSpec(_Spec):
@@ -332,7 +333,7 @@ TriggerEvent = Annotated[Literal["insert", "update", "delete", "truncate"], Befo
 
 class TriggerSpec(_Spec):
     name: Ident
-    timing: Annotated[Literal["before", "after"], BeforeValidator(_words)]
+    timing: Annotated[Literal["before", "after", "instead of"], BeforeValidator(_words)]
     events: Annotated[list[TriggerEvent], Field(min_length=1)]
     function: Name  # [schema.]name of a function returning trigger
     for_each: Annotated[Literal["row", "statement"], BeforeValidator(_words)] = "row"
@@ -343,6 +344,12 @@ class TriggerSpec(_Spec):
     constraint: Flag = False  # CONSTRAINT TRIGGER: after, for each row, may be deferred
     deferrable: Flag = False
     initially_deferred: Flag = False
+    from_: Name | None = Field(None, alias="from")  # a constraint trigger's FROM [schema.]table
+    old_table: Ident | None = None  # REFERENCING OLD TABLE AS
+    new_table: Ident | None = None  # REFERENCING NEW TABLE AS
+    fires: Annotated[Literal["origin", "replica", "always", "never"], BeforeValidator(_words)] = (
+        "origin"  # ENABLE [REPLICA | ALWAYS] or DISABLE TRIGGER
+    )
 
 
 class ExclusionSpec(_Spec):

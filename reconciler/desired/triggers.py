@@ -8,7 +8,7 @@ server adds casts, the planner's probe gives its exact text (canonical.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.desired import sqltext
 from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
@@ -51,6 +51,15 @@ def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
     if spec.initially_deferred and not spec.deferrable:
         ctx.report(where.sub("initially_deferred"), "initially_deferred needs deferrable: true")
         return
+    problem = _shape_problem(spec, events, view=(table.schema, table.name) in ctx.views)
+    if problem is not None:
+        ctx.report(where.sub(problem[0]), problem[1])
+        return
+    from_table = None
+    if spec.from_ is not None:
+        from_table = _function_name(spec.from_)  # the same spelling: quoted where needed
+        if not all(ctx.name_ok(part, where.sub("from")) for part in from_table):
+            return
     table.exist(spec.columns, where.sub("columns"), "trigger", unique=True)
     when = ctx.expression(spec.when, where.sub("when"), "trigger condition")
     if spec.when is not None and when is None:
@@ -76,7 +85,43 @@ def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
         constraint=spec.constraint,
         deferrable=spec.deferrable,
         initially_deferred=spec.initially_deferred,
+        from_table=from_table,
+        old_table=spec.old_table,
+        new_table=spec.new_table,
+        fires=spec.fires,
     )
+
+
+def _shape_problem(spec: TriggerSpec, events: tuple[str, ...], *, view: bool) -> Any:
+    """(key, sentence) for a trigger Postgres would refuse on a view or a table, or for
+    transition tables, FROM or `fires` where they cannot be; None when it is sound."""
+    if view and spec.timing != "instead of" and spec.for_each == "row":
+        return "timing", "a view's row trigger is `instead of` (before/after: for_each statement)"
+    if spec.timing == "instead of":
+        if not view:
+            return "timing", "only a view has `instead of` triggers"
+        if spec.for_each != "row" or spec.columns or spec.when is not None:
+            return "timing", "an `instead of` trigger is for each row, without columns or when"
+    if view and "truncate" in events:
+        return "events", "a view has no truncate triggers"
+    if view and spec.fires != "origin":
+        return "fires", "a view's triggers always fire as created (`fires: origin`)"
+    if spec.from_ is not None and not spec.constraint:
+        return "from", "only a constraint trigger (`constraint: true`) names a `from` table"
+    if spec.old_table is None and spec.new_table is None:
+        return None
+    key = "old_table" if spec.old_table is not None else "new_table"
+    if spec.timing != "after" or spec.constraint or view:
+        return key, "transition tables are for the `after` triggers of a table only"
+    if len(events) != 1 or "truncate" in events or spec.columns:
+        return key, "transition tables need one event, not truncate, and no columns"
+    if spec.old_table is not None and events[0] == "insert":
+        return "old_table", "an insert trigger has no old_table (only new_table)"
+    if spec.new_table is not None and events[0] == "delete":
+        return "new_table", "a delete trigger has no new_table (only old_table)"
+    if spec.old_table == spec.new_table:
+        return "new_table", "old_table and new_table need two names"
+    return None
 
 
 def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:

@@ -15,6 +15,7 @@ from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder, split_name
+from reconciler.desired.triggers import build_trigger
 from reconciler.desired.yamlload import Where
 from reconciler.model.pg_objects import View, view_options
 
@@ -55,10 +56,14 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
     )
     ctx.views[(schema, name)] = view
     declare_grants(ctx, "table", schema, name, spec.grants, where)  # columns: the server's
+    indexes = _ViewIndexes(ctx, schema, name, where)
+    if spec.triggers and spec.materialized:
+        ctx.report(where.sub("triggers"), "a materialized view has no triggers", key=True)
+    for i, tg in enumerate([] if spec.materialized else spec.triggers):
+        build_trigger(indexes, tg, where.sub("triggers", i))
     if spec.indexes and not spec.materialized:
         ctx.report(where.sub("indexes"), "only a materialized view can have indexes", key=True)
         return
-    indexes = _ViewIndexes(ctx, schema, name, where)
     for i, ix in enumerate(spec.indexes):
         indexes.index(ix, where.sub("indexes", i))
 

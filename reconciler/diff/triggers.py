@@ -3,7 +3,10 @@
 Postgres refuses to change the type of a column that a trigger's WHEN condition or UPDATE OF
 list, or a policy's expressions, name. So the triggers and policies of a table whose columns
 the plan reshapes are dropped before and created after when they have such a text (one
-without does not mind).
+without does not mind). Dropping a view or table takes its triggers and policies along without
+a word, so those of one the plan drops and creates again (a view replaced or rebuilt) are
+dropped first and created after it, each by a change of its own: the down file brings them
+back too.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from typing import Any
 from reconciler.diff.context import DiffContext
 from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
-from reconciler.model.compare import only_comment_differs
+from reconciler.model.compare import attribute_changes, only_comment_differs
 from reconciler.model.pg_objects import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.ops.base import Change
+from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import CreatePolicy, DropPolicy
-from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
+from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger, SetTriggerFires
 
 
 def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:
@@ -60,14 +63,22 @@ def _compare(
     """Create, drop, replace or comment each object of a table; one naming columns on a table
     whose columns the plan reshapes is rebuilt around the change."""
     reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
+    remade = _remade(changes)
     out: list[Change] = []
     for key, new in want.items():
         old = have.get(key)
-        rebuild = old is not None and (new.schema, new.table) in reshaped and reads_columns(new)
+        on = (new.schema, new.table)
+        rebuild = old is not None and (
+            on in remade or _from(old) in remade or (on in reshaped and reads_columns(new))
+        )
         if old is None:
             out.append(create(new, _deps(ctx, new, ctx.desired)))
         elif only_comment_differs(old, new) and not rebuild:
             out.append(SetComment(new.address, old.comment, new.comment))
+        elif isinstance(old, Trigger) and _in_place(old, new) and not rebuild:
+            out.append(SetTriggerFires(old, new.fires))
+            if old.comment != new.comment:
+                out.append(SetComment(new.address, old.comment, new.comment))
         elif old != new or rebuild:
             out.append(drop(old, _deps(ctx, old, ctx.live)))
             out.append(create(new, _deps(ctx, new, ctx.desired)))
@@ -75,10 +86,39 @@ def _compare(
     return out
 
 
+def _in_place(old: Trigger, new: Any) -> bool:
+    """Only when it fires (and perhaps its comment) differs: ALTER TABLE, no drop."""
+    return old.fires != new.fires and not attribute_changes(old, new, exclude=("fires", "comment"))
+
+
+def _from(t: Trigger | Policy) -> tuple[str, str] | None:
+    """A constraint trigger's FROM table: dropping it takes the trigger along too."""
+    return t.from_table if isinstance(t, Trigger) else None
+
+
+def _remade(changes: list[Change]) -> set[tuple[str, str]]:
+    """(schema, name) of every table and view the plan drops and creates again."""
+    drops: set[tuple[str, ...]] = set()
+    creates: set[tuple[str, ...]] = set()
+    for c in changes:
+        if c.address.kind in _RELATIONS and c.action in (Action.DROP, Action.CREATE):
+            (drops if c.action is Action.DROP else creates).add(tuple(c.address.parts[2:4]))
+    return {(s, n) for s, n in drops & creates}
+
+
 def _deps(ctx: DiffContext, t: Trigger | Policy, snap: PgSnapshot) -> frozenset[Address]:
-    """Its table and every column of it, and the routines (a trigger's function is one)."""
+    """Its table (or view) and every column of it, a constraint trigger's FROM table, and the
+    routines (a trigger's function is one)."""
     deps = {t.table_address, *ctx.extension_deps}
     table = snap.tables.get((t.schema, t.table))
     if table is not None:
         deps |= {table.column_address(c.name) for c in table.columns}
+    view = snap.views.get((t.schema, t.table))
+    if view is not None:
+        deps.add(view.address)
+    if isinstance(t, Trigger) and t.from_table is not None:
+        deps.add(Address.of("pg", "table", *t.from_table))
     return frozenset(deps)
+
+
+_RELATIONS = frozenset({"table", "view", "materialized_view"})

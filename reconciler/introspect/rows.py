@@ -256,7 +256,8 @@ _TG_EVENTS = (("insert", 4), ("update", 16), ("delete", 8), ("truncate", 32))
 
 def _trigger(row: tuple[Any, ...]) -> Trigger:
     schema, table, name, tgtype, columns, function, nargs, args, definition, comment = row[:10]
-    is_constraint, deferrable, initially_deferred = row[10:]
+    is_constraint, deferrable, initially_deferred, from_schema, from_table = row[10:15]
+    old_table, new_table, enabled = row[15:]
     timing = "instead of" if tgtype & _TG_INSTEAD else "before" if tgtype & _TG_BEFORE else "after"
     arguments = tuple(bytes(args).decode().split("\0")[:nargs]) if nargs else ()
     return Trigger(
@@ -274,7 +275,14 @@ def _trigger(row: tuple[Any, ...]) -> Trigger:
         constraint=is_constraint,
         deferrable=deferrable,
         initially_deferred=initially_deferred,
+        from_table=None if from_table is None else (from_schema, from_table),
+        old_table=old_table,
+        new_table=new_table,
+        fires=_TG_FIRES[enabled],
     )
+
+
+_TG_FIRES = {"O": "origin", "R": "replica", "A": "always", "D": "never"}
 
 
 def trigger_when(definition: str) -> str | None:

@@ -97,14 +97,16 @@ TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")  # the order Postgre
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """A trigger on a table calling a function. `function` is its schema-qualified name as
-    format('%I.%I') spells it; `when` is the server's text of the WHEN condition (read back
-    from pg_get_triggerdef) once canonical; `columns` are those of UPDATE OF."""
+    """A trigger on a table (or an `instead of` one on a view) calling a function. `function`
+    is its schema-qualified name as format('%I.%I') spells it; `when` is the server's text of
+    the WHEN condition (read back from pg_get_triggerdef) once canonical; `columns` are those
+    of UPDATE OF; `old_table` / `new_table` its transition tables (REFERENCING); `fires` when
+    it fires (ALTER TABLE … ENABLE [REPLICA | ALWAYS] / DISABLE TRIGGER)."""
 
     schema: str
     table: str
     name: str
-    timing: str  # before | after
+    timing: str  # before | after | instead of
     events: tuple[str, ...]  # in TRIGGER_EVENTS order
     function: str
     level: str = "row"  # row | statement
@@ -116,6 +118,10 @@ class Trigger:
     constraint: bool = False  # CREATE CONSTRAINT TRIGGER (after, for each row)
     deferrable: bool = False  # a constraint trigger's DEFERRABLE
     initially_deferred: bool = False
+    from_table: tuple[str, str] | None = None  # a constraint trigger's FROM (schema, table)
+    old_table: str | None = None  # REFERENCING OLD TABLE AS
+    new_table: str | None = None  # REFERENCING NEW TABLE AS
+    fires: str = "origin"  # origin | replica | always | never (tgenabled O, R, A, D)
 
     @property
     def address(self) -> Address:

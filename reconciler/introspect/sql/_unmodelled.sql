@@ -183,9 +183,9 @@ found (kind, name, classid, objid) AS (
           SELECT p.oid FROM pg_catalog.pg_proc AS p
           WHERE p.pronamespace = pg_catalog.to_regnamespace('reconciler')
       )
-      -- triggers of plain tables are modelled; see triggers.sql for which
+      -- triggers of plain tables and views are modelled; see triggers.sql for which
       AND NOT (
-          r.relkind IN ('r', 'p')
+          r.relkind IN ('r', 'p', 'v')
           AND EXISTS (
               SELECT FROM pg_catalog.pg_trigger AS tg
               WHERE tg.oid = t.oid AND /*@modelled_trigger*/

@@ -1,5 +1,5 @@
--- Triggers on the tables in scope that the model holds: not internal (those belong to
--- constraints), without transition tables, enabled as created; constraint triggers too.
+-- Triggers on the tables and views in scope that the model holds: not internal (those belong
+-- to constraints), not a partition's copy of its parent's; constraint triggers too.
 -- Everything else is listed by unsupported.sql (the same test, spliced in both).
 -- The definition is read back whole; the reader takes its WHEN condition from it.
 WITH /*@scope*/,
@@ -22,11 +22,33 @@ SELECT
     d.description AS comment,
     tg.tgconstraint <> 0 AS is_constraint,
     tg.tgdeferrable AS deferrable,
-    tg.tginitdeferred AS initially_deferred
-FROM tables AS t
+    tg.tginitdeferred AS initially_deferred,
+    fr.nspname::text AS from_schema,
+    frc.relname::text AS from_table,
+    tg.tgoldtable::text AS old_table,
+    tg.tgnewtable::text AS new_table,
+    tg.tgenabled::text AS enabled
+FROM (
+    SELECT tb.oid, tb.nspname, tb.relname FROM tables AS tb
+    UNION ALL  -- views, for their INSTEAD OF (and statement) triggers
+    SELECT c.oid, s.nspname, c.relname
+    FROM pg_catalog.pg_class AS c
+    JOIN scope AS s ON s.oid = c.relnamespace
+    WHERE c.relkind = 'v'
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+            AND dep.objid = c.oid
+            AND dep.deptype = 'e'
+      )
+) AS t
 JOIN pg_catalog.pg_trigger AS tg ON tg.tgrelid = t.oid
 JOIN pg_catalog.pg_proc AS f ON f.oid = tg.tgfoid
 JOIN pg_catalog.pg_namespace AS fn ON fn.oid = f.pronamespace
+LEFT JOIN (  -- a constraint trigger's FROM
+    pg_catalog.pg_class AS frc
+    JOIN pg_catalog.pg_namespace AS fr ON fr.oid = frc.relnamespace
+) ON frc.oid = tg.tgconstrrelid
 LEFT JOIN LATERAL (
     SELECT dd.description
     FROM pg_catalog.pg_description AS dd
