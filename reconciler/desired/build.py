@@ -298,6 +298,14 @@ class Builder:
             todo += parents
         return found
 
+    def partition_chain(self, key: tuple[str, str]) -> list[Table]:
+        """The declared table and the tables it is a partition of, all the way up."""
+        out: list[Table] = []
+        while key in self.tables and all(t is not self.tables[key] for t in out):
+            out.append(self.tables[key])
+            key = self.tables[key].partition_of or key
+        return out
+
     def partition_parent(self, key: tuple[str, str], where: Where) -> None:
         """A partition's parent must be a declared, partitioned table."""
         parent_key = self.tables[key].partition_of
@@ -358,17 +366,21 @@ class Builder:
 
     def ref_columns_ok(self, target: Table, cols: tuple[str, ...], where: Where) -> bool:
         """Postgres requires the referenced columns to be exactly a PK or unique key."""
-        missing = [c for c in cols if target.column(c) is None]
+        key = (target.schema, target.name)
+        inherited = self.inherited_columns(key)
+        missing = [c for c in cols if target.column(c) is None and c not in inherited]
         if missing:
             self.report(where, f"'{target.name}' has no column '{missing[0]}'")
             return False
         if len(set(cols)) != len(cols):
             self.report(where, "referenced columns must not repeat")
             return False
-        keys = [set(u.columns) for u in target.uniques]
-        if target.primary_key:
-            keys.append(set(target.primary_key.columns))
-        keys += self.unique_index_keys.get((target.schema, target.name), [])
+        keys: list[set[str]] = []
+        # a partition has its parents' keys too (each partition holds a copy of them)
+        for t in self.partition_chain(key):
+            keys += [set(u.columns) for u in t.uniques]
+            keys += [set(t.primary_key.columns)] if t.primary_key else []
+            keys += self.unique_index_keys.get((t.schema, t.name), [])
         if set(cols) not in keys:
             self.report(
                 where,

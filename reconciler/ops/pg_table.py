@@ -170,7 +170,14 @@ class DropTable(Change):
     def statements(self) -> list[Statement]:
         # No CASCADE: dependent foreign keys and indexes are dropped by their own changes first,
         # so anything unexpected makes Postgres refuse instead of silently taking it along.
-        return [Statement(f"DROP TABLE IF EXISTS {ident(self.table.schema, self.table.name)}")]
+        t = self.table
+        drop = Statement(f"DROP TABLE IF EXISTS {ident(t.schema, t.name)}")
+        if t.partition_of is None:
+            return [drop]
+        # Detached first: a partition of a table that foreign keys reference cannot be dropped
+        # while attached (the keys' copies for it depend on it); DETACH removes those copies.
+        detach = f"ALTER TABLE {ident(*t.partition_of)} DETACH PARTITION {ident(t.schema, t.name)}"
+        return [Statement(guarded(detach, "undefined_table")), drop]
 
     def reverse(self) -> Change:
         return CreateTable(self.table, self.deps)
