@@ -206,6 +206,10 @@ def table_document(
     if t.partition_of is not None:  # its columns are the parent's
         doc["partition_of"] = {"schema": t.partition_of[0], "table": t.partition_of[1]}
         doc["bound"] = t.bound
+        if t.attached_indexes:
+            doc["attached_indexes"] = dict(t.attached_indexes)
+        if t.not_null:
+            doc["not_null"] = list(t.not_null)
     else:
         doc["columns"] = [_column(c) for c in t.columns]
     if t.partition_by is not None:

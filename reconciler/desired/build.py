@@ -317,6 +317,11 @@ class Builder:
                 self.report(where, f"table '{name}' is not declared")
         elif parent.partition_by is None:
             self.report(where, f"table '{name}' is not partitioned: give it partition_by")
+        elif self.complete:
+            columns = self.inherited_columns(key)
+            for col in self.tables[key].not_null:
+                if col not in columns:
+                    self.report(where, f"not_null names no column '{col}' of table '{name}'")
 
     def foreign_key(self, fk: PendingFk) -> None:
         spec, where, ref = fk.spec, fk.where, fk.spec.references

@@ -23,6 +23,7 @@ from reconciler.diff.functions import compare_functions
 from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
+from reconciler.diff.partitions import compare_partitions
 from reconciler.diff.renames import apply_renames
 from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
 from reconciler.diff.tables import compare_tables
@@ -51,6 +52,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_functions(ctx)
     changes += compare_tables(ctx)
     changes += compare_indexes(ctx)
+    changes += compare_partitions(ctx)
     changes += compare_enums(ctx, changes)  # what a rebuild carries depends on the rest
     changes += readd_dependent_foreign_keys(ctx, changes)
     changes += compare_views(ctx, changes)

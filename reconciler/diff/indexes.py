@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.partitions import attached_names
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
@@ -34,10 +35,11 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
             out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
         elif was.comment != ix.comment:
             out.append(SetComment(ix.address, was.comment, ix.comment))
+    attached = attached_names(ctx.desired)  # a partition's index its parent's will take
     out += [
         DropIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table))
         for key, ix in have.items()
-        if key not in want
+        if key not in want and (ix.schema, ix.table, ix.name) not in attached
     ]
     return out
 

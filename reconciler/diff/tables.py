@@ -6,7 +6,7 @@ from reconciler.diff.context import DiffContext
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
-from reconciler.model.pg import Column, Constraint, ForeignKey, Table
+from reconciler.model.pg import Check, Column, Constraint, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import AddColumn, DropColumn
@@ -195,8 +195,10 @@ def _compare_constraints(ctx: DiffContext, old: Table, new: Table) -> list[Chang
         if was is not None:
             out.append(_drop(ctx, old, was))
         out.append(_add(ctx, new, k))
+    # a partition's key its parent's key takes over (attached by name) is not dropped
+    attached = {own for _, own in new.attached_indexes or ()}
     for name, k in have.items():
-        if name not in want:
+        if name not in want and not (name in attached and not isinstance(k, Check | ForeignKey)):
             out.append(_drop(ctx, old, k))
     return out
 
@@ -207,6 +209,8 @@ def _ref(ctx: DiffContext, k: Constraint, snap: PgSnapshot) -> Address | None:
 
 def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
     deps = ctx.expression_deps(t.schema, t.name, getattr(k, "expression", None))
+    if t.partition_of is not None:  # a partition's columns are its parent's: after their changes
+        deps |= {Address.of("pg", "column", *t.partition_of, c) for c in getattr(k, "columns", ())}
     ref = _ref(ctx, k, ctx.desired)
     return AddConstraint(t.schema, t.name, k, ref, deps=deps, online=ctx.online(t.schema, t.name))
 

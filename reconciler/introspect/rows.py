@@ -119,7 +119,9 @@ def _tables(
     columns = _group_by_table(column_rows)
     constraints = _group_by_table(constraint_rows)
     tables = {}
-    for schema, name, comment, row_security, inherits, partition_by, parent, bound in table_rows:
+    for row in table_rows:
+        schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
+        attached, not_null = row[8:]
         key = (schema, name)
         rows = sorted(constraints.get(key, ()), key=_name)
         primary_key, uniques, checks, foreign_keys, exclusions = _constraints(rows)
@@ -138,6 +140,8 @@ def _tables(
             partition_by=partition_by,
             partition_of=(parent[0], parent[1]) if parent else None,
             bound=bound,
+            attached_indexes=tuple((p, c) for p, c in attached) if parent else None,
+            not_null=tuple(not_null),
         )
     return tables
 

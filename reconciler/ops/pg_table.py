@@ -126,10 +126,12 @@ class CreateTable(Change):
     def statements(self) -> list[Statement]:
         t = self.table
         owned = [owned_sequence(t.schema, t.name, c) for c in t.columns if c.sequence]
+        name = ident(t.schema, t.name)
         return [
             *(Statement(before) for before, _ in owned),
             Statement(create_table_sql(t)),
             *(Statement(text) for text in not_valid_checks_sql(t)),
+            *(Statement(f"ALTER TABLE {name} ALTER {ident(c)} SET NOT NULL") for c in t.not_null),
             *(
                 row_security_sql(t.schema, t.name, t.row_security)
                 if t.row_security != "off"

@@ -1,0 +1,122 @@
+"""A partition's own part: the names of its indexes attached to its parent's, and NOT NULL on
+columns its parent leaves nullable (the rest of a partition is its parent's)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reconciler.diff.context import DiffContext
+from reconciler.errors import NotSupported
+from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import Change
+from reconciler.ops.pg_partition import AttachIndex, SetPartitionNotNull
+from reconciler.ops.sqltext import constraint_def, ident, index_def
+
+ParentIndex = Index | PrimaryKey | Unique | Exclusion
+
+
+def parent_index(snap: PgSnapshot, parent: tuple[str, str], name: str) -> ParentIndex | None:
+    """The parent's index of this name: a plain index, or a key's (named as the key)."""
+    ix = snap.indexes.get((parent[0], name))
+    if ix is not None and (ix.schema, ix.table) == parent:
+        return ix
+    t = snap.tables.get(parent)
+    for k in t.constraints() if t is not None else ():
+        if k.name == name and isinstance(k, PrimaryKey | Unique | Exclusion):
+            return k
+    return None
+
+
+def attached_names(snap: PgSnapshot) -> set[tuple[str, str, str]]:
+    """(schema, partition, index name) of every index a partition has attached by name."""
+    return {
+        (t.schema, t.name, own) for t in snap.tables.values() for _, own in t.attached_indexes or ()
+    }
+
+
+def _create_sql(part: Table, name: str, of: ParentIndex) -> str:
+    if isinstance(of, Index):
+        return index_def(replace(of, schema=part.schema, table=part.name, name=name))
+    key = constraint_def(replace(of, name=name))
+    return f"ALTER TABLE {ident(part.schema, part.name)} ADD {key}"
+
+
+def _same(a: ParentIndex | None, b: ParentIndex | None) -> bool:
+    if a is None or b is None:
+        return False
+    return type(a) is type(b) and replace(a, comment=None) == replace(b, comment=None)
+
+
+def compare_partitions(ctx: DiffContext) -> list[Change]:
+    out: list[Change] = []
+    want, have = ctx.desired.tables, ctx.live.tables
+    for key in sorted({*want, *have}):
+        new, old = want.get(key), have.get(key)
+        if new is not None and new.partition_of is None:
+            new = None
+        if old is not None and old.partition_of is None:
+            old = None
+        if new is None and old is None:
+            continue
+        out += _attachments(ctx, old, new)
+        if new is not None and old is not None and new.partition_of == old.partition_of:
+            out += _not_null(ctx, old, new)
+    return out
+
+
+def _attachments(ctx: DiffContext, old: Table | None, new: Table | None) -> list[Change]:
+    if new is not None and new.attached_indexes is None:
+        return []  # the YAML leaves the names to Postgres
+    was = dict(old.attached_indexes or ()) if old is not None else {}
+    now = dict(new.attached_indexes or ()) if new is not None else {}
+    part = new or old
+    assert part is not None and part.partition_of is not None
+    moved = old is None or new is None
+    moved = moved or (old.partition_of, old.bound) != (new.partition_of, new.bound)  # type: ignore[union-attr]
+    out: list[Change] = []
+    for index in sorted({*was, *now}):
+        a, b = was.get(index), now.get(index)
+        live_of = parent_index(ctx.live, old.partition_of, index) if old else None
+        want_of = parent_index(ctx.desired, new.partition_of, index) if new else None
+        fresh = moved or not _same(live_of, want_of)
+        if a == b and not fresh:
+            continue
+        if b is None and not fresh and want_of is not None:
+            raise NotSupported(
+                f"Table {part.schema}.{part.name}: its index {a} cannot stop being attached "
+                f"to {index} in place.",
+                detail="Postgres cannot detach one partition's index; drop and create the "
+                "parent's index, or list the attachment.",
+                source=part.source,
+            )
+        if a is None and b is None:
+            continue
+        assert part.partition_of is not None
+        bound = (new or old).bound or ""  # type: ignore[union-attr]
+        create = _create_sql(part, b, want_of) if b is not None and want_of is not None else ""
+        out.append(
+            AttachIndex(
+                part.schema,
+                part.name,
+                (new or old).partition_of,  # type: ignore[union-attr, arg-type]
+                index,
+                old=a,
+                new=b,
+                bound=bound,
+                create_sql=create,
+                fresh=fresh,
+            )
+        )
+    return out
+
+
+def _not_null(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
+    parent = ctx.desired.tables.get(new.partition_of)  # type: ignore[arg-type]
+    implied = {c.name for c in parent.columns if not c.nullable} if parent else set()
+    set_cols = tuple(c for c in new.not_null if c not in old.not_null)
+    drop_cols = tuple(c for c in old.not_null if c not in new.not_null and c not in implied)
+    if not set_cols and not drop_cols:
+        return []
+    assert new.partition_of is not None
+    return [SetPartitionNotNull(new.schema, new.name, new.partition_of, set_cols, drop_cols)]

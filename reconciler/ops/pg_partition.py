@@ -1,0 +1,195 @@
+"""What a partition holds of its own beyond its parent's columns: the names of its indexes
+attached to the parent's indexes, and NOT NULL on columns its parent leaves nullable.
+
+Postgres makes a partition's index for each of its parent's indexes itself (CREATE INDEX on
+the parent, CREATE TABLE … PARTITION OF, ATTACH PARTITION), attaching a matching index the
+partition has, or building one under a generated name. AttachIndex makes the outcome the one
+asked for: the index of that name attached, whatever Postgres did before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from reconciler.model.address import Address
+from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.sqltext import dollar_quote, ident, literal
+
+
+def _attach_body(c: AttachIndex) -> str:
+    """PL/pgSQL: find the partition's index attached to the parent's; rename it, or attach the
+    named one (built first when missing). Each branch leaves the state the next run skips."""
+    assert c.new is not None
+    part, parent = ident(c.schema, c.table), ident(*c.parent)
+    index = ident(c.parent[0], c.index)
+    want = literal(ident(c.schema, c.new))
+    create = f"{c.create_sql}; " if c.create_sql else ""
+    # Postgres attached an index of its own while the named one exists too (built for a new
+    # partition before its own key was): the partition is detached, that index dropped, and
+    # the partition attached again, which attaches the named index.
+    swap = (
+        f"EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', {literal(parent)}, "
+        f"{literal(part)}); "
+        "SELECT conname INTO con FROM pg_catalog.pg_constraint "
+        f"WHERE conindid = cur AND conrelid = {literal(part)}::regclass; "
+        "IF con IS NOT NULL THEN "
+        f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(part)}, con); "
+        "ELSE EXECUTE format('DROP INDEX %s', cur); END IF; "
+        f"EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', {literal(parent)}, "
+        f"{literal(part)}, {literal(c.bound)}); "
+    )
+    return (
+        "DECLARE cur regclass; con name; "
+        f"want regclass := to_regclass({want}); "
+        "BEGIN "
+        "SELECT x.indexrelid::regclass INTO cur FROM pg_catalog.pg_index AS x "
+        "JOIN pg_catalog.pg_inherits AS i ON i.inhrelid = x.indexrelid "
+        f"WHERE x.indrelid = {literal(part)}::regclass "
+        f"AND i.inhparent = {literal(index)}::regclass; "
+        "IF cur IS NOT NULL AND cur = want THEN RETURN; END IF; "
+        "IF cur IS NOT NULL AND want IS NULL THEN "
+        f"EXECUTE format('ALTER INDEX %s RENAME TO %I', cur, {literal(c.new)}); RETURN; "
+        "END IF; "
+        "IF cur IS NOT NULL THEN "
+        f"{swap}RETURN; "
+        "END IF; "
+        f"IF want IS NULL THEN {create}END IF; "
+        f"ALTER INDEX {index} ATTACH PARTITION {ident(c.schema, c.new)}; "
+        "END"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AttachIndex(Change):
+    """The partition's index attached to its parent's index `index` is named `new` (None:
+    nothing asked of it; the reverse of a change that had no name before)."""
+
+    schema: str
+    table: str
+    parent: tuple[str, str]
+    index: str  # the parent's index (a key's index is named as the key)
+    old: str | None
+    new: str | None
+    bound: str = ""  # the partition's bound, to attach it again (see _attach_body)
+    create_sql: str = ""  # builds `new` on the partition when it is missing
+    # The parent's index or the partition is (re)built in the same plan: nothing was attached
+    # before it, and the drop that undoes it takes the attached index along.
+    fresh: bool = False
+    # The reverse of attaching: what builds the parent's index again without this partition's
+    # (Postgres cannot detach one index); "" when that cannot be done
+    unattach_sql: str = ""
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.new or self.old or self.index)
+
+    def statements(self) -> list[Statement]:
+        if self.new is None:
+            return [Statement(self.unattach_sql)] if self.unattach_sql else []
+        return [Statement(f"DO {dollar_quote(_attach_body(self))}")]
+
+    def reverse(self) -> Change:
+        back = replace(self, old=self.new, new=self.old)
+        if self.old is not None or self.fresh:
+            return replace(back, unattach_sql="")
+        return back
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if self.new is None:
+            return ()
+        out = [brief_lock(self.table)]
+        if self.old is None and not self.fresh and not self.unattach_sql:
+            out.append(
+                Hazard(
+                    "irreversible",
+                    f"Postgres cannot detach index {self.new} from {self.index}: a rollback "
+                    "leaves it attached",
+                )
+            )
+        return tuple(out)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset({self.address})
+
+    def depends_on(self) -> frozenset[Address]:
+        parent_schema, parent_table = self.parent
+        own = [n for n in (self.old, self.new) if n is not None]
+        return frozenset(
+            {
+                Address.of("pg", "table", self.schema, self.table),
+                Address.of("pg", "table", parent_schema, parent_table),
+                Address.of("pg", "index", parent_schema, self.index),
+                Address.of("pg", "constraint", parent_schema, parent_table, self.index),
+                *(Address.of("pg", "constraint", self.schema, self.table, n) for n in own),
+            }
+        )
+
+    def details(self) -> list[dict]:
+        return [{"attribute": f"index of {self.index}", "old": self.old, "new": self.new}]
+
+    def describe(self) -> str:
+        if self.new is None:
+            return f"index of {self.table} attached to {self.index}: left to its parent's fate"
+        return f"index of {self.table} attached to {self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetPartitionNotNull(Change):
+    """NOT NULL on a partition's columns beyond its parent's: SET NOT NULL (scans the
+    partition) and DROP NOT NULL (the parent's own NOT NULL stays the parent's)."""
+
+    schema: str
+    table: str
+    parent: tuple[str, str]
+    set_cols: tuple[str, ...]
+    drop_cols: tuple[str, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        t = ident(self.schema, self.table)
+        out = [f"ALTER TABLE {t} ALTER COLUMN {ident(c)} DROP NOT NULL" for c in self.drop_cols]
+        out += [f"ALTER TABLE {t} ALTER COLUMN {ident(c)} SET NOT NULL" for c in self.set_cols]
+        return [Statement(s) for s in out]
+
+    def reverse(self) -> Change:
+        return replace(self, set_cols=self.drop_cols, drop_cols=self.set_cols)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if not self.set_cols:
+            return (brief_lock(self.table),)
+        return (
+            Hazard(
+                ACCESS_EXCLUSIVE,
+                "SET NOT NULL scans the partition under a lock that blocks reads and writes, "
+                "and fails on a NULL",
+            ),
+        )
+
+    def provides(self) -> frozenset[Address]:
+        # the partition's columns: a key dropped from them goes first (DROP NOT NULL of a key
+        # column fails), a key added to them comes after
+        cols = (*self.set_cols, *self.drop_cols)
+        return frozenset(Address.of("pg", "column", self.schema, self.table, c) for c in cols)
+
+    def depends_on(self) -> frozenset[Address]:
+        cols = (*self.set_cols, *self.drop_cols)
+        return frozenset(
+            {
+                self.address,
+                Address.of("pg", "table", *self.parent),
+                *(Address.of("pg", "column", *self.parent, c) for c in cols),
+            }
+        )
+
+    def details(self) -> list[dict]:
+        out = [{"attribute": f"{c}.nullable", "old": True, "new": False} for c in self.set_cols]
+        out += [{"attribute": f"{c}.nullable", "old": False, "new": True} for c in self.drop_cols]
+        return out
+
+    def describe(self) -> str:
+        return "NOT NULL of partition columns"
