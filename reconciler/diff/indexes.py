@@ -17,7 +17,11 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.indexes, ctx.live.indexes
     for key, ix in want.items():
         was = have.get(key)
-        if was is not None and not was.valid:
+        live_table = ctx.live.tables.get((ix.schema, ix.table))
+        partitioned = live_table is not None and live_table.partition_by is not None
+        # a partitioned table's index is invalid until every partition has one attached: the
+        # partitions' attachments (diff/partitions.py) make it valid, not a rebuild
+        if was is not None and not was.valid and not partitioned:
             # A build that never finished is not the declared index, however equal its
             # definition: dropped and built again in one change, whose reverse drops the new
             # one (the invalid index is not brought back).
@@ -36,11 +40,14 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         elif was.comment != ix.comment:
             out.append(SetComment(ix.address, was.comment, ix.comment))
     attached = attached_names(ctx.desired)  # a partition's index its parent's will take
-    out += [
-        DropIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table))
-        for key, ix in have.items()
-        if key not in want and (ix.schema, ix.table, ix.name) not in attached
-    ]
+    for key, ix in have.items():
+        if key in want or (ix.schema, ix.table, ix.name) in attached:
+            continue
+        # a key of the same name takes its place: a second run finds the key's index
+        t = ctx.desired.tables.get((ix.schema, ix.table))
+        keyed = t is not None and any(k.name == ix.name for k in t.constraints())
+        online = ctx.online(ix.schema, ix.table) and not keyed
+        out.append(DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed))
     return out
 
 

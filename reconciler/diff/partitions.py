@@ -10,7 +10,7 @@ from reconciler.errors import NotSupported
 from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_partition import AttachIndex, SetPartitionNotNull
+from reconciler.ops.pg_partition import AttachIndex, SetPartitionNotNull, unattach_sql
 from reconciler.ops.sqltext import constraint_def, ident, index_def
 
 ParentIndex = Index | PrimaryKey | Unique | Exclusion
@@ -95,6 +95,15 @@ def _attachments(ctx: DiffContext, old: Table | None, new: Table | None) -> list
         assert part.partition_of is not None
         bound = (new or old).bound or ""  # type: ignore[union-attr]
         create = _create_sql(part, b, want_of) if b is not None and want_of is not None else ""
+        key_sql = ""
+        if b is not None and isinstance(want_of, PrimaryKey | Unique):
+            kind = "PRIMARY KEY" if isinstance(want_of, PrimaryKey) else "UNIQUE"
+            t, own = ident(part.schema, part.name), ident(b)
+            key_sql = f"ALTER TABLE {t} ADD CONSTRAINT {own} {kind} USING INDEX {own}"
+        of = want_of or live_of
+        undo = ""
+        if a is None and b is not None and not fresh and isinstance(live_of, Index):
+            undo = unattach_sql(live_of.schema, index, part.schema, b)
         out.append(
             AttachIndex(
                 part.schema,
@@ -105,7 +114,10 @@ def _attachments(ctx: DiffContext, old: Table | None, new: Table | None) -> list
                 new=b,
                 bound=bound,
                 create_sql=create,
+                key_sql=key_sql,
                 fresh=fresh,
+                parent_is_key=of is not None and not isinstance(of, Index),
+                unattach_sql=undo,
             )
         )
     return out

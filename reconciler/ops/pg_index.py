@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.model.address import Address
 from reconciler.model.pg import Index
 from reconciler.ops.base import MAIN, ONLINE, Action, Change, Hazard, Statement, brief_lock
-from reconciler.ops.sqltext import ident, index_def, literal
+from reconciler.ops.sqltext import dollar_quote, ident, index_def, literal
 
 # Hazard code of a change that replaces or drops an index left invalid by a build that never
 # finished: said in the plan so that a reviewer knows why an index that "exists" is built.
@@ -108,6 +108,9 @@ class DropIndex(Change):
     # On a table that stays: dropped CONCURRENTLY after the transaction commits (no lock
     # that blocks reads or writes).
     online: bool = False
+    # A key of the same name replaces it: once that key exists, the index of the name is the
+    # key's, and a second run of the file leaves it alone.
+    keyed: bool = False
     action = Action.DROP
 
     @property
@@ -116,6 +119,10 @@ class DropIndex(Change):
 
     def statements(self) -> list[Statement]:
         sql = drop_index_sql(self.index, concurrently=self.online)
+        if self.keyed:
+            name = literal(ident(self.index.schema, self.index.name))
+            owned = f"SELECT FROM pg_catalog.pg_constraint WHERE conindid = to_regclass({name})"
+            sql = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({owned}) THEN {sql}; END IF; END')}"
         return [Statement(sql, phase=ONLINE if self.online else MAIN)]
 
     def hazards(self) -> tuple[Hazard, ...]:

@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
-from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    IRREVERSIBLE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+    brief_lock,
+)
 from reconciler.ops.sqltext import dollar_quote, ident, literal
 
 
@@ -24,6 +32,12 @@ def _attach_body(c: AttachIndex) -> str:
     index = ident(c.parent[0], c.index)
     want = literal(ident(c.schema, c.new))
     create = f"{c.create_sql}; " if c.create_sql else ""
+    promote = (
+        "IF want IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint "
+        f"WHERE conindid = want) THEN {c.key_sql}; END IF; "
+        if c.key_sql
+        else ""
+    )
     # Postgres attached an index of its own while the named one exists too (built for a new
     # partition before its own key was): the partition is detached, that index dropped, and
     # the partition attached again, which attaches the named index.
@@ -54,6 +68,7 @@ def _attach_body(c: AttachIndex) -> str:
         f"{swap}RETURN; "
         "END IF; "
         f"IF want IS NULL THEN {create}END IF; "
+        f"{promote}"
         f"ALTER INDEX {index} ATTACH PARTITION {ident(c.schema, c.new)}; "
         "END"
     )
@@ -72,9 +87,13 @@ class AttachIndex(Change):
     new: str | None
     bound: str = ""  # the partition's bound, to attach it again (see _attach_body)
     create_sql: str = ""  # builds `new` on the partition when it is missing
+    # The parent's index is a key's: the partition's must be a key's too. A plain unique
+    # index of the name is made the key first (ADD CONSTRAINT … USING INDEX).
+    key_sql: str = ""
     # The parent's index or the partition is (re)built in the same plan: nothing was attached
     # before it, and the drop that undoes it takes the attached index along.
     fresh: bool = False
+    parent_is_key: bool = False  # the parent's index is a key's (its address is the key's)
     # The reverse of attaching: what builds the parent's index again without this partition's
     # (Postgres cannot detach one index); "" when that cannot be done
     unattach_sql: str = ""
@@ -90,23 +109,24 @@ class AttachIndex(Change):
         return [Statement(f"DO {dollar_quote(_attach_body(self))}")]
 
     def reverse(self) -> Change:
-        back = replace(self, old=self.new, new=self.old)
-        if self.old is not None or self.fresh:
-            return replace(back, unattach_sql="")
-        return back
+        return replace(self, old=self.new, new=self.old)
 
     def hazards(self) -> tuple[Hazard, ...]:
         if self.new is None:
             return ()
         out = [brief_lock(self.table)]
-        if self.old is None and not self.fresh and not self.unattach_sql:
-            out.append(
-                Hazard(
-                    "irreversible",
-                    f"Postgres cannot detach index {self.new} from {self.index}: a rollback "
-                    "leaves it attached",
-                )
+        if self.old is None and not self.fresh and self.unattach_sql:
+            note = (
+                f"Postgres cannot detach index {self.new} from {self.index}: a rollback builds "
+                f"{self.index} and its partitions' indexes again"
             )
+            out.append(Hazard(ACCESS_EXCLUSIVE, note))
+        elif self.old is None and not self.fresh:
+            note = (
+                f"Postgres cannot detach index {self.new} from {self.index}: a rollback "
+                "leaves it attached"
+            )
+            out.append(Hazard(IRREVERSIBLE, note))
         return tuple(out)
 
     def provides(self) -> frozenset[Address]:
@@ -119,8 +139,9 @@ class AttachIndex(Change):
             {
                 Address.of("pg", "table", self.schema, self.table),
                 Address.of("pg", "table", parent_schema, parent_table),
-                Address.of("pg", "index", parent_schema, self.index),
-                Address.of("pg", "constraint", parent_schema, parent_table, self.index),
+                Address.of("pg", "constraint", parent_schema, parent_table, self.index)
+                if self.parent_is_key
+                else Address.of("pg", "index", parent_schema, self.index),
                 *(Address.of("pg", "constraint", self.schema, self.table, n) for n in own),
             }
         )
@@ -193,3 +214,38 @@ class SetPartitionNotNull(Change):
 
     def describe(self) -> str:
         return "NOT NULL of partition columns"
+
+
+def unattach_sql(schema: str, index: str, own_schema: str, own: str) -> str:
+    """The way back from attaching `own` to the parent's plain index `index`, which Postgres
+    has no command for: the parent's index is dropped (its partitions' indexes with it) and
+    built again ON ONLY, `own` built again on its own, and every other partition's index built
+    and attached again, each from its definition read just before. Refused, naming why, when a
+    key's index or a sub-partition's is among them; a second run finds nothing to undo."""
+    parent, mine = literal(ident(schema, index)), literal(ident(own_schema, own))
+    body = (
+        "DECLARE parent regclass := to_regclass("
+        f"{parent}); own regclass := to_regclass({mine}); "
+        "kids text[] := '{}'; defs text[] := '{}'; pdef text; odef text; k regclass; "
+        "BEGIN "
+        "IF parent IS NULL OR own IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_inherits "
+        "WHERE inhrelid = own AND inhparent = parent) THEN RETURN; END IF; "
+        "IF EXISTS (SELECT FROM pg_catalog.pg_constraint AS c JOIN pg_catalog.pg_inherits "
+        "AS i ON c.conindid = i.inhrelid WHERE i.inhparent = parent) "
+        "OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_inherits AS j "
+        "ON j.inhparent = i.inhrelid WHERE i.inhparent = parent) THEN "
+        f"RAISE EXCEPTION 'index % cannot be detached from %: a key''s or a sub-partition''s "
+        f"index is attached to it', own, parent; END IF; "
+        "pdef := pg_catalog.pg_get_indexdef(parent); odef := pg_catalog.pg_get_indexdef(own); "
+        "FOR k IN SELECT inhrelid::regclass FROM pg_catalog.pg_inherits "
+        "WHERE inhparent = parent AND inhrelid <> own ORDER BY inhrelid LOOP "
+        "kids := kids || k::text; defs := defs || pg_catalog.pg_get_indexdef(k); END LOOP; "
+        "EXECUTE format('DROP INDEX %s', parent); "
+        "EXECUTE pdef; EXECUTE odef; "
+        "FOR n IN 1 .. coalesce(array_length(kids, 1), 0) LOOP "
+        "EXECUTE defs[n]; "
+        f"EXECUTE format('ALTER INDEX %s ATTACH PARTITION %s', {parent}, kids[n]); "
+        "END LOOP; "
+        "END"
+    )
+    return f"DO {dollar_quote(body)}"

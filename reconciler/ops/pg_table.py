@@ -178,7 +178,8 @@ class DropTable(Change):
             return [drop]
         # Detached first: a partition of a table that foreign keys reference cannot be dropped
         # while attached (the keys' copies for it depend on it); DETACH removes those copies.
-        detach = f"ALTER TABLE {ident(*t.partition_of)} DETACH PARTITION {ident(t.schema, t.name)}"
+        parent, name = ident(*t.partition_of), ident(t.schema, t.name)
+        detach = f"ALTER TABLE IF EXISTS {parent} DETACH PARTITION {name}"
         return [Statement(guarded(detach, "undefined_table")), drop]
 
     def reverse(self) -> Change:
