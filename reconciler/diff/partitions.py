@@ -10,7 +10,12 @@ from reconciler.errors import NotSupported
 from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_partition import AttachIndex, SetPartitionNotNull, unattach_sql
+from reconciler.ops.pg_partition import (
+    AttachIndex,
+    AttachTable,
+    SetPartitionNotNull,
+    unattach_sql,
+)
 from reconciler.ops.sqltext import constraint_def, ident, index_def
 
 ParentIndex = Index | PrimaryKey | Unique | Exclusion
@@ -118,9 +123,19 @@ def _attachments(ctx: DiffContext, old: Table | None, new: Table | None) -> list
                 fresh=fresh,
                 parent_is_key=of is not None and not isinstance(of, Index),
                 unattach_sql=undo,
+                keep=_own_names(ctx.desired, new) if new is not None else (),
             )
         )
     return out
+
+
+def _own_names(snap: PgSnapshot, t: Table) -> tuple[str, ...]:
+    """The partition's own indexes and keys (not attached to its parent's), by name."""
+    names = {k.name for k in t.constraints()}
+    names |= {
+        ix.name for ix in snap.indexes.values() if (ix.schema, ix.table) == (t.schema, t.name)
+    }
+    return tuple(sorted(names - {own for _, own in t.attached_indexes or ()}))
 
 
 def _not_null(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
@@ -132,3 +147,18 @@ def _not_null(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
         return []
     assert new.partition_of is not None
     return [SetPartitionNotNull(new.schema, new.name, new.partition_of, set_cols, drop_cols)]
+
+
+def attach_table(ctx: DiffContext, old: Table, new: Table) -> Change:
+    """A table becoming a partition: ATTACH PARTITION; its way back drops what attaching made
+    (everything of the table not its own before)."""
+    assert new.partition_of is not None
+    own = {k.name for k in old.constraints()}
+    own |= {
+        ix.name
+        for ix in ctx.live.indexes.values()
+        if (ix.schema, ix.table) == (old.schema, old.name)
+    }
+    return AttachTable(
+        new.schema, new.name, new.partition_of, new.bound or "", keep=tuple(sorted(own))
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.partitions import attach_table
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
@@ -35,13 +36,14 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
                 for fk in t.foreign_keys
             ]
         elif old != t:  # most tables of a plan are unchanged: one equality test skips them
-            out += _compare_columns(ctx, old, t)
+            if not (t.partition_of and not old.partition_of):  # attached: the parent's columns
+                out += _compare_columns(ctx, old, t)
             out += _compare_constraints(ctx, old, t)
             if old.comment != t.comment:
                 out.append(SetComment(t.address, old.comment, t.comment))
             if old.inherits != t.inherits:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
-            out += _compare_partitioning(old, t)
+            out += _compare_partitioning(ctx, old, t)
             if old.row_security != t.row_security:
                 out.append(SetRowSecurity(t.schema, t.name, old.row_security, t.row_security))
     for key, t in have.items():
@@ -75,9 +77,10 @@ def _drop_column(
     return QuarantineColumn(t.schema, t.name, col, key, name, deps)
 
 
-def _compare_partitioning(old: Table, new: Table) -> list[Change]:
-    """A partition may move to another bound or parent (detach, attach); a table cannot start
-    or stop being a partition or partitioned in place: that is a rebuild of its rows."""
+def _compare_partitioning(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
+    """A partition may move to another bound or parent (detach, attach), and a table become
+    one (attach); a table cannot stop being a partition or partitioned in place: that is a
+    rebuild of its rows."""
     where = f"Table {new.schema}.{new.name}"
     if old.partition_by != new.partition_by:
         raise NotSupported(
@@ -86,6 +89,8 @@ def _compare_partitioning(old: Table, new: Table) -> list[Change]:
             detail="Create a new table with the partitioning wanted and move the rows over.",
             source=new.source,
         )
+    if old.partition_of is None and new.partition_of is not None:
+        return [attach_table(ctx, old, new)]
     if (old.partition_of is None) != (new.partition_of is None):
         became = "becoming a partition" if new.partition_of else "ceasing to be a partition"
         raise NotSupported(

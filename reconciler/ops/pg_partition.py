@@ -21,7 +21,7 @@ from reconciler.ops.base import (
     Statement,
     brief_lock,
 )
-from reconciler.ops.sqltext import dollar_quote, ident, literal
+from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal
 
 
 def _attach_body(c: AttachIndex) -> str:
@@ -52,8 +52,25 @@ def _attach_body(c: AttachIndex) -> str:
         f"EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', {literal(parent)}, "
         f"{literal(part)}, {literal(c.bound)}); "
     )
+    # Postgres attached an index the partition keeps as its own (one of `keep`): the names
+    # move instead, the attached index taking the asked name and the kept name going to the
+    # named index, or to a copy of the attached one's definition when there is none.
+    keep = ", ".join(literal(n) for n in c.keep) or "NULL"
+    trade = (
+        "IF cur IS NOT NULL AND (SELECT relname FROM "
+        f"pg_catalog.pg_class WHERE oid = cur) = ANY (ARRAY[{keep}]::name[]) THEN "
+        "SELECT relname, pg_catalog.pg_get_indexdef(cur) INTO kept, def "
+        "FROM pg_catalog.pg_class WHERE oid = cur; "
+        "IF want IS NOT NULL THEN "
+        "EXECUTE format('ALTER INDEX %s RENAME TO %I', want, 'reconciler_trade_' || kept); "
+        "END IF; "
+        f"EXECUTE format('ALTER INDEX %s RENAME TO %I', cur, {literal(c.new)}); "
+        "IF want IS NOT NULL THEN "
+        "EXECUTE format('ALTER INDEX %s RENAME TO %I', want, kept); "
+        "ELSE EXECUTE def; END IF; RETURN; END IF; "
+    )
     return (
-        "DECLARE cur regclass; con name; "
+        "DECLARE cur regclass; con name; kept name; def text; "
         f"want regclass := to_regclass({want}); "
         "BEGIN "
         "SELECT x.indexrelid::regclass INTO cur FROM pg_catalog.pg_index AS x "
@@ -61,6 +78,7 @@ def _attach_body(c: AttachIndex) -> str:
         f"WHERE x.indrelid = {literal(part)}::regclass "
         f"AND i.inhparent = {literal(index)}::regclass; "
         "IF cur IS NOT NULL AND cur = want THEN RETURN; END IF; "
+        f"{trade}"
         "IF cur IS NOT NULL AND want IS NULL THEN "
         f"EXECUTE format('ALTER INDEX %s RENAME TO %I', cur, {literal(c.new)}); RETURN; "
         "END IF; "
@@ -94,6 +112,7 @@ class AttachIndex(Change):
     # before it, and the drop that undoes it takes the attached index along.
     fresh: bool = False
     parent_is_key: bool = False  # the parent's index is a key's (its address is the key's)
+    keep: tuple[str, ...] = ()  # the partition's indexes and keys that stay its own
     # The reverse of attaching: what builds the parent's index again without this partition's
     # (Postgres cannot detach one index); "" when that cannot be done
     unattach_sql: str = ""
@@ -249,3 +268,73 @@ def unattach_sql(schema: str, index: str, own_schema: str, own: str) -> str:
         "END"
     )
     return f"DO {dollar_quote(body)}"
+
+
+@dataclass(frozen=True, slots=True)
+class AttachTable(Change):
+    """A table becomes a partition in place: ATTACH PARTITION (the server requires the parent's
+    columns exactly, checks every row against the bound, attaches the table's matching indexes
+    and makes the rest of the parent's indexes, keys and foreign keys on it). The way back is
+    DETACH PARTITION, then dropping what attaching made: every key, foreign key and index of
+    the table not in `keep` (its own before)."""
+
+    schema: str
+    table: str
+    parent: tuple[str, str]
+    bound: str
+    keep: tuple[str, ...] = ()  # names of the table's own keys, foreign keys and indexes
+    detach: bool = False  # the reverse: DETACH, then drop what attaching made
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        t, parent = ident(self.schema, self.table), ident(*self.parent)
+        if not self.detach:
+            attach = f"ALTER TABLE {parent} ATTACH PARTITION {t} {self.bound}"
+            return [Statement(guarded(attach, "wrong_object_type", "duplicate_table"))]
+        keep = ", ".join(literal(n) for n in self.keep) or "NULL"
+        body = (
+            "DECLARE r record; BEGIN "
+            "IF EXISTS (SELECT FROM pg_catalog.pg_inherits "
+            f"WHERE inhrelid = {literal(t)}::regclass) THEN "
+            f"ALTER TABLE {parent} DETACH PARTITION {t}; END IF; "
+            "FOR r IN SELECT conname FROM pg_catalog.pg_constraint "
+            f"WHERE conrelid = {literal(t)}::regclass AND contype IN ('p', 'u', 'x', 'f') "
+            f"AND conname <> ALL (ARRAY[{keep}]::name[]) ORDER BY contype = 'f' DESC LOOP "
+            f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(t)}, r.conname); "
+            "END LOOP; "
+            "FOR r IN SELECT indexrelid::regclass AS ix FROM pg_catalog.pg_index AS x "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = x.indexrelid "
+            f"WHERE x.indrelid = {literal(t)}::regclass "
+            f"AND c.relname <> ALL (ARRAY[{keep}]::name[]) LOOP "
+            "EXECUTE format('DROP INDEX %s', r.ix); END LOOP; "
+            "END"
+        )
+        return [Statement(f"DO {dollar_quote(body)}")]
+
+    def reverse(self) -> Change:
+        return replace(self, detach=not self.detach)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        what = (
+            "detaching locks the parent; what attaching made on the table is dropped"
+            if self.detach
+            else "attaching scans the table's rows against the bound under a lock, and builds "
+            "the parent's indexes it has no match for"
+        )
+        return (Hazard(ACCESS_EXCLUSIVE, what),)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.address, Address.of("pg", "table", *self.parent)})
+
+    def details(self) -> list[dict]:
+        old, new = (list(self.parent), None) if self.detach else (None, list(self.parent))
+        return [{"attribute": "partition_of", "old": old, "new": new}]
+
+    def describe(self) -> str:
+        if self.detach:
+            return f"detached from {'.'.join(self.parent)}"
+        return f"attached to {'.'.join(self.parent)} {self.bound}"
