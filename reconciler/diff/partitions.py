@@ -11,12 +11,13 @@ from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_partition import (
+    AdoptIndex,
     AttachIndex,
     AttachTable,
     SetPartitionNotNull,
     unattach_sql,
 )
-from reconciler.ops.sqltext import constraint_def, ident, index_def
+from reconciler.ops.sqltext import constraint_def, guarded, ident, index_def
 
 ParentIndex = Index | PrimaryKey | Unique | Exclusion
 
@@ -95,38 +96,73 @@ def _attachments(ctx: DiffContext, old: Table | None, new: Table | None) -> list
                 "parent's index, or list the attachment.",
                 source=part.source,
             )
-        if a is None and b is None:
-            continue
-        assert part.partition_of is not None
-        bound = (new or old).bound or ""  # type: ignore[union-attr]
-        create = _create_sql(part, b, want_of) if b is not None and want_of is not None else ""
-        key_sql = ""
-        if b is not None and isinstance(want_of, PrimaryKey | Unique):
-            kind = "PRIMARY KEY" if isinstance(want_of, PrimaryKey) else "UNIQUE"
-            t, own = ident(part.schema, part.name), ident(b)
-            key_sql = f"ALTER TABLE {t} ADD CONSTRAINT {own} {kind} USING INDEX {own}"
-        of = want_of or live_of
-        undo = ""
-        if a is None and b is not None and not fresh and isinstance(live_of, Index):
-            undo = unattach_sql(live_of.schema, index, part.schema, b)
-        out.append(
-            AttachIndex(
-                part.schema,
-                part.name,
-                (new or old).partition_of,  # type: ignore[union-attr, arg-type]
-                index,
-                old=a,
-                new=b,
-                bound=bound,
-                create_sql=create,
-                key_sql=key_sql,
-                fresh=fresh,
-                parent_is_key=of is not None and not isinstance(of, Index),
-                unattach_sql=undo,
-                keep=_own_names(ctx.desired, new) if new is not None else (),
-            )
-        )
+        if fresh and a is not None:
+            # The parent's index (or the partition) is built again: a change of no SQL that
+            # goes first, whose way back names the rebuilt index as it was, once the rollback
+            # has built the old parent's index again.
+            out.append(_attach(ctx, old or part, index, None, a, live_of, fresh).reverse())
+        if fresh and b is not None and old is not None:
+            adopted = _adopted(ctx, old, b)
+            if adopted:
+                out.append(AdoptIndex(part.schema, part.name, b, adopted))
+        if b is not None:
+            a_now = None if fresh else a
+            out.append(_attach(ctx, new or part, index, a_now, b, want_of, fresh))
     return out
+
+
+def _attach(
+    ctx: DiffContext,
+    part: Table,
+    index: str,
+    a: str | None,
+    b: str,
+    of: ParentIndex | None,
+    fresh: bool,
+) -> AttachIndex:
+    """The change that makes the partition's index attached to `index` named `b`."""
+    assert part.partition_of is not None
+    create = _create_sql(part, b, of) if of is not None else ""
+    key_sql = ""
+    if isinstance(of, PrimaryKey | Unique):
+        kind = "PRIMARY KEY" if isinstance(of, PrimaryKey) else "UNIQUE"
+        t, own = ident(part.schema, part.name), ident(b)
+        key_sql = f"ALTER TABLE {t} ADD CONSTRAINT {own} {kind} USING INDEX {own}"
+    undo = ""
+    if a is None and not fresh and isinstance(of, Index):
+        undo = unattach_sql(of.schema, index, part.schema, b)
+    return AttachIndex(
+        part.schema,
+        part.name,
+        part.partition_of,
+        index,
+        old=a,
+        new=b,
+        bound=part.bound or "",
+        create_sql=create,
+        key_sql=key_sql,
+        fresh=fresh,
+        parent_is_key=of is not None and not isinstance(of, Index),
+        unattach_sql=undo,
+        keep=_own_names(ctx.desired, part) if part is not None else (),
+    )
+
+
+def _adopted(ctx: DiffContext, old: Table, name: str) -> str:
+    """SQL that builds again the partition's own index or key `name` (before the plan) that the
+    parent's new index takes over: a rollback drops that with the parent's."""
+    ix = ctx.live.indexes.get((old.schema, name))
+    if ix is not None and (ix.schema, ix.table) == (old.schema, old.name):
+        return index_def(ix)
+    for k in old.constraints():
+        if k.name == name and isinstance(k, PrimaryKey | Unique | Exclusion):
+            t = ident(old.schema, old.name)
+            return guarded(
+                f"ALTER TABLE {t} ADD {constraint_def(k)}",
+                "duplicate_table",
+                "invalid_table_definition",
+            )
+    return ""
 
 
 def _own_names(snap: PgSnapshot, t: Table) -> tuple[str, ...]:

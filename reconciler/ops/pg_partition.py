@@ -116,7 +116,11 @@ class AttachIndex(Change):
     # The reverse of attaching: what builds the parent's index again without this partition's
     # (Postgres cannot detach one index); "" when that cannot be done
     unattach_sql: str = ""
-    action = Action.ALTER
+
+    @property
+    def action(self) -> Action:  # type: ignore[override]
+        # nothing asked (a name kept for the way back): goes first, as drops do
+        return Action.ALTER if self.new is not None else Action.DROP
 
     @property
     def address(self) -> Address:
@@ -338,3 +342,60 @@ class AttachTable(Change):
         if self.detach:
             return f"detached from {'.'.join(self.parent)}"
         return f"attached to {'.'.join(self.parent)} {self.bound}"
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptIndex(Change):
+    """The partition's own index or key `name` that the parent's new index takes over (Postgres
+    attaches a matching one): no SQL; its way back builds it again on its own, since dropping
+    the parent's index in a rollback takes it along. Goes first (a drop of no SQL)."""
+
+    schema: str
+    table: str
+    name: str
+    rebuild_sql: str
+    restore: bool = False  # the reverse: build it again
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.name)
+
+    def statements(self) -> list[Statement]:
+        return [Statement(self.rebuild_sql)] if self.restore else []
+
+    def reverse(self) -> Change:
+        return _Readopt(self.schema, self.table, self.name, self.rebuild_sql)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"index of {self.table} taken over by its parent's index (no SQL)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Readopt(Change):
+    """AdoptIndex's way back: the partition's index or key built again on its own."""
+
+    schema: str
+    table: str
+    name: str
+    rebuild_sql: str
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.name)
+
+    def statements(self) -> list[Statement]:
+        return [Statement(self.rebuild_sql)]
+
+    def reverse(self) -> Change:
+        return AdoptIndex(self.schema, self.table, self.name, self.rebuild_sql)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"index of {self.table} on its own again"
