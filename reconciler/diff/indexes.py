@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.partitions import attached_names
+from reconciler.diff.partitions import attached_keys, attached_names
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
@@ -33,10 +33,17 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         if was is None:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
             online = ctx.online(ix.schema, ix.table)
-            out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table, online=online))
+            want_t = ctx.desired.tables.get((ix.schema, ix.table))
+            parted = want_t is not None and want_t.partition_by is not None
+            out.append(
+                CreateIndex(
+                    ix, _deps(ctx, ix), new_table=new_table, online=online, partitioned=parted
+                )
+            )
         elif attribute_changes(was, ix, exclude=("comment",)):
-            out.append(DropIndex(was, _deps(ctx, was)))
-            out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
+            out.append(DropIndex(was, _deps(ctx, was), partitioned=partitioned))
+            online = ctx.online(ix.schema, ix.table)
+            out.append(CreateIndex(ix, _deps(ctx, ix), online=online, partitioned=partitioned))
         elif was.comment != ix.comment:
             out.append(SetComment(ix.address, was.comment, ix.comment))
     attached = attached_names(ctx.desired)  # a partition's index its parent's will take
@@ -47,7 +54,10 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         t = ctx.desired.tables.get((ix.schema, ix.table))
         keyed = t is not None and any(k.name == ix.name for k in t.constraints())
         online = ctx.online(ix.schema, ix.table) and not keyed
-        out.append(DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed))
+        live_t = ctx.live.tables.get((ix.schema, ix.table))
+        parted = live_t is not None and live_t.partition_by is not None
+        online = online and not parted
+        out.append(DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed, partitioned=parted))
     return out
 
 
@@ -56,5 +66,6 @@ def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:
     exprs = [e.expression for e in ix.elements]
     deps = ctx.extension_deps | ctx.expression_deps(ix.schema, ix.table, ix.where, *exprs)
     # on a materialized view: after its creation, before its drop
+    deps |= attached_keys(ctx, ix)
     view = ctx.desired.views.get((ix.schema, ix.table)) or ctx.live.views.get((ix.schema, ix.table))
     return deps | {view.address} if view is not None else deps

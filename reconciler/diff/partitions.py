@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.errors import NotSupported
+from reconciler.model.address import Address
 from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -39,6 +40,19 @@ def attached_names(snap: PgSnapshot) -> set[tuple[str, str, str]]:
     return {
         (t.schema, t.name, own) for t in snap.tables.values() for _, own in t.attached_indexes or ()
     }
+
+
+def attached_keys(ctx: DiffContext, ix: Index) -> frozenset[Address]:
+    """The partitions' own keys attached (before or after) to a partitioned table's index: it
+    is created after them and dropped before them (Postgres refuses the other orders)."""
+    out = set()
+    for snap in (ctx.desired, ctx.live):
+        for t in snap.tables.values():
+            if t.partition_of == (ix.schema, ix.table):
+                for parent, own in t.attached_indexes or ():
+                    if parent == ix.name:
+                        out.add(Address.of("pg", "constraint", t.schema, t.name, own))
+    return frozenset(out)
 
 
 def _create_sql(part: Table, name: str, of: ParentIndex) -> str:
