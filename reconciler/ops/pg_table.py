@@ -297,7 +297,7 @@ class SetPartition(Change):
         )
 
     def provides(self) -> frozenset[Address]:
-        return frozenset()
+        return frozenset({self.address})  # its indexes attach to the new parent's after it
 
     def depends_on(self) -> frozenset[Address]:
         parents = {Address.of("pg", "table", *p) for p in (self.old_parent, self.new_parent)}
