@@ -218,3 +218,19 @@ def test_plan_json_shows_the_bound_change(pg_url, tmp_path) -> None:
         "old": "FOR VALUES IN ('a')",
         "new": "FOR VALUES IN ('a', 'b')",
     }
+
+
+def test_attached_index_names_and_not_null_name_what_the_parent_has(pg_url, tmp_path) -> None:
+    root = tmp_path / "schemas"
+    write_yaml(root, "events.yaml", PARENT + "indexes: [{name: events_at, columns: [at]}]\n")
+    part = "table: e1\npartition_of: events\nbound: FOR VALUES IN ('a')\n"
+    write_yaml(root, "e1.yaml", part + "attached_indexes: {events_at: e1_at}\nnot_null: [at]")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root))
+    write_yaml(root, "e1.yaml", part + "attached_indexes: {events_when: e1_at}\nnot_null: [when]")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code != 0
+    assert "attached_indexes names no index or key 'events_when' of 'public.events'" in r.text
+    assert "not_null names no column 'when' of table 'public.events'" in r.text
+    write_yaml(root, "loose.yaml", "table: loose\ncolumns: [{name: a, type: text}]\nnot_null: [a]")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert "not_null is for a partition: add partition_of" in r.text

@@ -29,7 +29,7 @@ from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
-from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
+from reconciler.model.pg import Check, Enum, Extension, ForeignKey, Index, Schema, Table
 from reconciler.model.pg_objects import (
     CompositeType,
     Domain,
@@ -322,6 +322,13 @@ class Builder:
             for col in self.tables[key].not_null:
                 if col not in columns:
                     self.report(where, f"not_null names no column '{col}' of table '{name}'")
+            keys = {k.name for k in parent.constraints() if not isinstance(k, Check | ForeignKey)}
+            for index, _ in self.tables[key].attached_indexes or ():
+                ix = self.indexes.get((parent_key[0], index))
+                if index not in keys and (ix is None or (ix.schema, ix.table) != parent_key):
+                    self.report(
+                        where, f"attached_indexes names no index or key '{index}' of '{name}'"
+                    )
 
     def foreign_key(self, fk: PendingFk) -> None:
         spec, where, ref = fk.spec, fk.where, fk.spec.references
