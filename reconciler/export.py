@@ -146,9 +146,12 @@ class _Lookup:
     """What belongs to each object, grouped in one pass (a scan per object is quadratic)."""
 
     def __init__(self, snap: PgSnapshot) -> None:
-        # An index left invalid by an interrupted build serves no query: not exported.
+        # An index left invalid by an interrupted build serves no query: not exported. (A
+        # partitioned table's is invalid until every partition has one attached: exported.)
+        parted = {k for k, t in snap.tables.items() if t.partition_by is not None}
         self.indexes = {
-            key: [ix for ix in found if ix.valid] for key, found in snap.indexes_by_table().items()
+            key: [ix for ix in found if ix.valid or key in parted]
+            for key, found in snap.indexes_by_table().items()
         }
         self.triggers: dict[tuple[str, str], list[Trigger]] = {}
         for (schema, table, _), tg in snap.triggers.items():
@@ -213,6 +216,10 @@ def table_document(
     if t.partition_of is not None:  # its columns are the parent's
         doc["partition_of"] = {"schema": t.partition_of[0], "table": t.partition_of[1]}
         doc["bound"] = t.bound
+        if t.attached_indexes:
+            doc["attached_indexes"] = dict(t.attached_indexes)
+        if t.not_null:
+            doc["not_null"] = list(t.not_null)
     else:
         doc["columns"] = [_column(c) for c in t.columns]
     if t.partition_by is not None:

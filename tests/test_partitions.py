@@ -174,15 +174,33 @@ def test_repartitioning_in_place_is_refused(pg_url, tmp_path, change, message) -
     assert message in r.text
 
 
-def test_a_table_cannot_become_a_partition_in_place(pg_url, tmp_path) -> None:
+def test_a_table_becomes_a_partition_in_place_and_back(pg_url, pg_conn, tmp_path) -> None:
     root = tmp_path / "schemas"
     write_yaml(root, "events.yaml", PARENT)
-    write_yaml(root, "loose.yaml", "table: loose\ncolumns: [{name: kind, type: text}]")
+    columns = "[{name: kind, type: text, nullable: false}, {name: at, type: date, nullable: false}]"
+    write_yaml(root, "loose.yaml", f"table: loose\ncolumns: {columns}")
     _apply(tmp_path, pg_url, root)
+    pg_conn.execute("INSERT INTO public.loose VALUES ('x', '2026-01-01')")
     write_yaml(root, "loose.yaml", "table: loose\npartition_of: events\nbound: DEFAULT")
+    r = _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert "partition_of" in r.text
+    part = "SELECT count(*) FROM pg_catalog.pg_inherits WHERE inhrelid = 'public.loose'::regclass"
+    assert pg_conn.execute(part).fetchone() == (1,)
+    assert pg_conn.execute("SELECT count(*) FROM public.events").fetchone() == (1,)
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_conn.execute(part).fetchone() == (0,)
+    assert pg_conn.execute("SELECT count(*) FROM public.loose").fetchone() == (1,)
+
+
+def test_a_partition_cannot_cease_to_be_one_in_place(pg_url, tmp_path) -> None:
+    root = tmp_path / "schemas"
+    write_yaml(root, "events.yaml", PARENT)
+    write_yaml(root, "loose.yaml", "table: loose\npartition_of: events\nbound: DEFAULT")
+    _apply(tmp_path, pg_url, root)
+    write_yaml(root, "loose.yaml", "table: loose\ncolumns: [{name: kind, type: text}]")
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert r.code != 0
-    assert "Table public.loose: becoming a partition in place is not supported." in r.text
+    assert "Table public.loose: ceasing to be a partition in place is not supported." in r.text
 
 
 def test_plan_json_shows_the_bound_change(pg_url, tmp_path) -> None:
@@ -200,3 +218,19 @@ def test_plan_json_shows_the_bound_change(pg_url, tmp_path) -> None:
         "old": "FOR VALUES IN ('a')",
         "new": "FOR VALUES IN ('a', 'b')",
     }
+
+
+def test_attached_index_names_and_not_null_name_what_the_parent_has(pg_url, tmp_path) -> None:
+    root = tmp_path / "schemas"
+    write_yaml(root, "events.yaml", PARENT + "indexes: [{name: events_at, columns: [at]}]\n")
+    part = "table: e1\npartition_of: events\nbound: FOR VALUES IN ('a')\n"
+    write_yaml(root, "e1.yaml", part + "attached_indexes: {events_at: e1_at}\nnot_null: [at]")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root))
+    write_yaml(root, "e1.yaml", part + "attached_indexes: {events_when: e1_at}\nnot_null: [when]")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code != 0
+    assert "attached_indexes names no index or key 'events_when' of 'public.events'" in r.text
+    assert "not_null names no column 'when' of table 'public.events'" in r.text
+    write_yaml(root, "loose.yaml", "table: loose\ncolumns: [{name: a, type: text}]\nnot_null: [a]")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert "not_null is for a partition: add partition_of" in r.text

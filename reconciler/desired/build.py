@@ -30,7 +30,7 @@ from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
-from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
+from reconciler.model.pg import Check, Enum, Extension, ForeignKey, Index, Schema, Table
 from reconciler.model.pg_objects import (
     CompositeType,
     Domain,
@@ -306,6 +306,14 @@ class Builder:
             todo += parents
         return found
 
+    def partition_chain(self, key: tuple[str, str]) -> list[Table]:
+        """The declared table and the tables it is a partition of, all the way up."""
+        out: list[Table] = []
+        while key in self.tables and all(t is not self.tables[key] for t in out):
+            out.append(self.tables[key])
+            key = self.tables[key].partition_of or key
+        return out
+
     def partition_parent(self, key: tuple[str, str], where: Where) -> None:
         """A partition's parent must be a declared, partitioned table."""
         parent_key = self.tables[key].partition_of
@@ -317,6 +325,18 @@ class Builder:
                 self.report(where, f"table '{name}' is not declared")
         elif parent.partition_by is None:
             self.report(where, f"table '{name}' is not partitioned: give it partition_by")
+        elif self.complete:
+            columns = self.inherited_columns(key)
+            for col in self.tables[key].not_null:
+                if col not in columns:
+                    self.report(where, f"not_null names no column '{col}' of table '{name}'")
+            keys = {k.name for k in parent.constraints() if not isinstance(k, Check | ForeignKey)}
+            for index, _ in self.tables[key].attached_indexes or ():
+                ix = self.indexes.get((parent_key[0], index))
+                if index not in keys and (ix is None or (ix.schema, ix.table) != parent_key):
+                    self.report(
+                        where, f"attached_indexes names no index or key '{index}' of '{name}'"
+                    )
 
     def foreign_key(self, fk: PendingFk) -> None:
         spec, where, ref = fk.spec, fk.where, fk.spec.references
@@ -366,17 +386,21 @@ class Builder:
 
     def ref_columns_ok(self, target: Table, cols: tuple[str, ...], where: Where) -> bool:
         """Postgres requires the referenced columns to be exactly a PK or unique key."""
-        missing = [c for c in cols if target.column(c) is None]
+        key = (target.schema, target.name)
+        inherited = self.inherited_columns(key)
+        missing = [c for c in cols if target.column(c) is None and c not in inherited]
         if missing:
             self.report(where, f"'{target.name}' has no column '{missing[0]}'")
             return False
         if len(set(cols)) != len(cols):
             self.report(where, "referenced columns must not repeat")
             return False
-        keys = [set(u.columns) for u in target.uniques]
-        if target.primary_key:
-            keys.append(set(target.primary_key.columns))
-        keys += self.unique_index_keys.get((target.schema, target.name), [])
+        keys: list[set[str]] = []
+        # a partition has its parents' keys too (each partition holds a copy of them)
+        for t in self.partition_chain(key):
+            keys += [set(u.columns) for u in t.uniques]
+            keys += [set(t.primary_key.columns)] if t.primary_key else []
+            keys += self.unique_index_keys.get((t.schema, t.name), [])
         if set(cols) not in keys:
             self.report(
                 where,

@@ -123,3 +123,22 @@ def build_partition(table: TableBuilder) -> tuple[tuple[str, str] | None, str | 
     except SqlTextError as exc:
         ctx.report(where.sub("bound"), str(exc))
         return None, None
+
+
+def build_partition_names(
+    table: TableBuilder, partition_of: tuple[str, str] | None
+) -> tuple[tuple[tuple[str, str], ...] | None, tuple[str, ...]]:
+    """A partition's `attached_indexes` (sorted pairs) and `not_null` columns; a table that is
+    no partition may give neither. Column names are checked against the parent once every
+    table is known (Builder.partition_parent)."""
+    spec, where = table.spec, table.where
+    if partition_of is None:
+        for key in ("attached_indexes", "not_null"):
+            if getattr(spec, key):
+                table.ctx.report(where.sub(key), f"{key} is for a partition: add partition_of")
+        return None, ()
+    attached = spec.attached_indexes
+    pairs = tuple(sorted(attached.items())) if attached is not None else None
+    if len(set(spec.not_null)) != len(spec.not_null):
+        table.ctx.report(where.sub("not_null"), "a column is named twice")
+    return pairs, tuple(spec.not_null)

@@ -406,6 +406,9 @@ class _TableFields(_Spec):
     partition_by: Text | None = None  # RANGE (at) | LIST (kind) | HASH (id)
     partition_of: ReferenceSpec | None = None  # the partitioned table this one is a partition of
     bound: Text | None = None  # a partition's FOR VALUES … or DEFAULT
+    # a partition's own names of its indexes attached to its parent's: {parent's: its own}
+    attached_indexes: dict[Ident, Ident] | None = None
+    not_null: list[Ident] = []  # a partition's columns NOT NULL where its parent's are not
     # true: type changes and renames of its columns go through expand/backfill/contract plans;
     # false: never; unset: when the table has --large-rows rows or more (pg_class estimate)
     large: Flag | None = None

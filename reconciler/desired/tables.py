@@ -84,9 +84,14 @@ class TableBuilder:
         for i, parent in enumerate(spec.inherits):
             if parent.columns:
                 ctx.report(where.sub("inherits", i, "columns"), "a parent table takes no columns")
-        from reconciler.desired.partitions import build_partition, build_partition_key
+        from reconciler.desired.partitions import (
+            build_partition,
+            build_partition_key,
+            build_partition_names,
+        )
 
         partition_of, bound = build_partition(self)
+        attached, not_null = build_partition_names(self, partition_of)
         ctx.tables[(schema, name)] = Table(
             schema=schema,
             name=name,
@@ -108,6 +113,8 @@ class TableBuilder:
             partition_by=build_partition_key(self),
             partition_of=partition_of,
             bound=bound,
+            attached_indexes=attached,
+            not_null=not_null,
             large=spec.large,
         )
         if partition_of is not None:

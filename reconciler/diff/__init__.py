@@ -23,6 +23,7 @@ from reconciler.diff.functions import compare_functions
 from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
+from reconciler.diff.partitions import compare_partitions
 from reconciler.diff.renames import apply_renames
 from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
 from reconciler.diff.tables import compare_tables
@@ -33,7 +34,7 @@ from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint
-from reconciler.ops.pg_index import CreateIndex, DropIndex
+from reconciler.ops.pg_index import CreateIndex
 from reconciler.ops.pg_table import CreateTable, DropTable
 from reconciler.ops.pg_view import CreateView, DropView
 
@@ -54,6 +55,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_functions(ctx)
     changes += compare_tables(ctx)
     changes += compare_indexes(ctx)
+    changes += compare_partitions(ctx)
     changes += compare_enums(ctx, changes)  # what a rebuild carries depends on the rest
     changes += readd_dependent_foreign_keys(ctx, changes)
     changes += compare_views(ctx, changes)
@@ -66,19 +68,13 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
 
 def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
     """An index or constraint finished only after the main transaction cannot serve a change
-    inside it (a foreign key needs its referenced unique index built), nor can an index
-    dropped after it free a name a change inside it takes: such ones are made the plain
-    way."""
+    inside it (a foreign key needs its referenced unique index built): such ones are made
+    the plain way."""
     needed = {a for c in changes if c.action is not Action.DROP for a in c.depends_on()}
-    # relation names a key constraint takes inside the transaction: an index holding one now
-    # is dropped in it too
-    taken = {a for c in changes if isinstance(c, AddConstraint) for a in c.provides()}
     out = []
     for c in changes:
         if isinstance(c, CreateIndex | AddConstraint) and c.online and c.provides() & needed:
             c = dataclasses.replace(c, online=False)
-        if isinstance(c, DropIndex) and c.reverse().provides() & taken:
-            c = dataclasses.replace(c, online=False, retaken=True)
         out.append(c)
     return _retaken_relations(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.partitions import attached_keys, attached_names
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
@@ -17,7 +18,11 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.indexes, ctx.live.indexes
     for key, ix in want.items():
         was = have.get(key)
-        if was is not None and not was.valid:
+        live_table = ctx.live.tables.get((ix.schema, ix.table))
+        partitioned = live_table is not None and live_table.partition_by is not None
+        # a partitioned table's index is invalid until every partition has one attached: the
+        # partitions' attachments (diff/partitions.py) make it valid, not a rebuild
+        if was is not None and not was.valid and not partitioned:
             # A build that never finished is not the declared index, however equal its
             # definition: dropped and built again in one change, whose reverse drops the new
             # one (the invalid index is not brought back).
@@ -29,28 +34,37 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         if was is None:
             new_table = (ix.schema, ix.table) not in ctx.live.tables
             online = ctx.online(ix.schema, ix.table)
-            out.append(CreateIndex(ix, _deps(ctx, ix), new_table=new_table, online=online))
+            want_t = ctx.desired.tables.get((ix.schema, ix.table))
+            parted = want_t is not None and want_t.partition_by is not None
+            out.append(
+                CreateIndex(
+                    ix, _deps(ctx, ix), new_table=new_table, online=online, partitioned=parted
+                )
+            )
         elif attribute_changes(was, ix, exclude=("comment", "options")) or (
-            was.options != ix.options and _partitioned(ctx, ix)  # no ALTER INDEX … SET there
+            was.options != ix.options and partitioned  # no ALTER INDEX … SET on one
         ):
-            out.append(DropIndex(was, _deps(ctx, was)))
-            out.append(CreateIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table)))
+            out.append(DropIndex(was, _deps(ctx, was), partitioned=partitioned))
+            online = ctx.online(ix.schema, ix.table)
+            out.append(CreateIndex(ix, _deps(ctx, ix), online=online, partitioned=partitioned))
         else:
             if was.comment != ix.comment:
                 out.append(SetComment(ix.address, was.comment, ix.comment))
             if was.options != ix.options:  # in place, in the order given (pg_dump shows it)
                 out.append(SetIndexOptions(ix, was.options, ix.options))
-    out += [
-        DropIndex(ix, _deps(ctx, ix), online=ctx.online(ix.schema, ix.table))
-        for key, ix in have.items()
-        if key not in want
-    ]
+    attached = attached_names(ctx.desired)  # a partition's index its parent's will take
+    for key, ix in have.items():
+        if key in want or (ix.schema, ix.table, ix.name) in attached:
+            continue
+        # a key of the same name takes its place: a second run finds the key's index
+        t = ctx.desired.tables.get((ix.schema, ix.table))
+        keyed = t is not None and any(k.name == ix.name for k in t.constraints())
+        online = ctx.online(ix.schema, ix.table) and not keyed
+        live_t = ctx.live.tables.get((ix.schema, ix.table))
+        parted = live_t is not None and live_t.partition_by is not None
+        online = online and not parted
+        out.append(DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed, partitioned=parted))
     return out
-
-
-def _partitioned(ctx: DiffContext, ix: Index) -> bool:
-    t = ctx.live.tables.get((ix.schema, ix.table))
-    return t is not None and t.partition_by is not None
 
 
 def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:
@@ -58,5 +72,6 @@ def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:
     exprs = [e.expression for e in ix.elements]
     deps = ctx.extension_deps | ctx.expression_deps(ix.schema, ix.table, ix.where, *exprs)
     # on a materialized view: after its creation, before its drop
+    deps |= attached_keys(ctx, ix)
     view = ctx.desired.views.get((ix.schema, ix.table)) or ctx.live.views.get((ix.schema, ix.table))
     return deps | {view.address} if view is not None else deps

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.owned_sequences import without_moved
+from reconciler.diff.partitions import attach_table
 from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
-from reconciler.model.pg import Column, Constraint, ForeignKey, Table
+from reconciler.model.pg import Check, Column, Constraint, ForeignKey, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import AddColumn, DropColumn
@@ -39,13 +40,14 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
                 for fk in t.foreign_keys
             ]
         elif old != t:  # most tables of a plan are unchanged: one equality test skips them
-            out += _compare_columns(ctx, old, t)
+            if not (t.partition_of and not old.partition_of):  # attached: the parent's columns
+                out += _compare_columns(ctx, old, t)
             out += _compare_constraints(ctx, old, t)
             if old.comment != t.comment:
                 out.append(SetComment(t.address, old.comment, t.comment))
             if old.inherits != t.inherits:
                 out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
-            out += _compare_partitioning(old, t)
+            out += _compare_partitioning(ctx, old, t)
             if old.unlogged != t.unlogged:
                 out.append(_set_logged(ctx, t))
             if old.options != t.options:
@@ -113,9 +115,10 @@ def _set_logged(ctx: DiffContext, new: Table) -> Change:
     return SetLogged(new.schema, new.name, new.unlogged, deps)
 
 
-def _compare_partitioning(old: Table, new: Table) -> list[Change]:
-    """A partition may move to another bound or parent (detach, attach); a table cannot start
-    or stop being a partition or partitioned in place: that is a rebuild of its rows."""
+def _compare_partitioning(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
+    """A partition may move to another bound or parent (detach, attach), and a table become
+    one (attach); a table cannot stop being a partition or partitioned in place: that is a
+    rebuild of its rows."""
     where = f"Table {new.schema}.{new.name}"
     if old.partition_by != new.partition_by:
         raise NotSupported(
@@ -124,6 +127,8 @@ def _compare_partitioning(old: Table, new: Table) -> list[Change]:
             detail="Create a new table with the partitioning wanted and move the rows over.",
             source=new.source,
         )
+    if old.partition_of is None and new.partition_of is not None:
+        return [attach_table(ctx, old, new)]
     if (old.partition_of is None) != (new.partition_of is None):
         became = "becoming a partition" if new.partition_of else "ceasing to be a partition"
         raise NotSupported(
@@ -237,8 +242,10 @@ def _compare_constraints(ctx: DiffContext, old: Table, new: Table) -> list[Chang
         if was is not None:
             out.append(_drop(ctx, old, was))
         out.append(_add(ctx, new, k))
+    # a partition's key its parent's key takes over (attached by name) is not dropped
+    attached = {own for _, own in new.attached_indexes or ()}
     for name, k in have.items():
-        if name not in want:
+        if name not in want and not (name in attached and not isinstance(k, Check | ForeignKey)):
             out.append(_drop(ctx, old, k))
     return out
 
@@ -249,6 +256,8 @@ def _ref(ctx: DiffContext, k: Constraint, snap: PgSnapshot) -> Address | None:
 
 def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
     deps = ctx.expression_deps(t.schema, t.name, getattr(k, "expression", None))
+    if t.partition_of is not None:  # a partition's columns are its parent's: after their changes
+        deps |= {Address.of("pg", "column", *t.partition_of, c) for c in getattr(k, "columns", ())}
     ref = _ref(ctx, k, ctx.desired)
     return AddConstraint(t.schema, t.name, k, ref, deps=deps, online=ctx.online(t.schema, t.name))
 

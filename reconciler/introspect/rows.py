@@ -124,7 +124,7 @@ def _tables(
     tables = {}
     for row in table_rows:
         schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
-        force_row_security, replica, replica_index, unlogged, options = row[8:]
+        force_row_security, replica, replica_index, unlogged, options, attached, not_null = row[8:]
         # "using an index" whose index was dropped: rows carry no old key, as with NOTHING
         replica = _REPLICA[replica] if replica != "i" or replica_index else "nothing"
         key = (schema, name)
@@ -150,6 +150,8 @@ def _tables(
             partition_by=partition_by,
             partition_of=(parent[0], parent[1]) if parent else None,
             bound=bound,
+            attached_indexes=tuple((p, c) for p, c in attached) if parent else None,
+            not_null=tuple(not_null),
         )
     return tables
 

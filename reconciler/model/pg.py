@@ -170,6 +170,11 @@ class Table:
     partition_of: tuple[str, str] | None = None  # a partition's parent; its columns are the
     # parent's (`columns` is empty)
     bound: str | None = None  # a partition's "FOR VALUES …" or "DEFAULT", the server's spelling
+    # A partition's indexes attached to its parent's: sorted (parent's index, its own index)
+    # name pairs (a key's index carries the key's name); None in YAML that does not say.
+    attached_indexes: tuple[tuple[str, str], ...] | None = None
+    # A partition's columns NOT NULL beyond its parent's (a local key's, or set on it alone).
+    not_null: tuple[str, ...] = ()
     # desired only: whether column moves take phased plans (None: by the table's size)
     large: bool | None = field(default=None, compare=False)
 

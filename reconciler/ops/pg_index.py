@@ -41,6 +41,10 @@ class CreateIndex(Change):
     # first, since IF NOT EXISTS would take it for the finished one. Its reverse drops the new
     # index and builds nothing back: the invalid one served no query and held no data.
     replaces_invalid: bool = False
+    # On a partitioned table: ON ONLY (none of its partitions' indexes made or attached; the
+    # way back of dropping one some partition had not attached)
+    only: bool = False
+    partitioned: bool = False  # on a partitioned table (its way back: see DropIndex)
     action = Action.CREATE
 
     @property
@@ -63,14 +67,18 @@ class CreateIndex(Change):
         else:
             if self.replaces_invalid:
                 out.append(Statement(drop))
-            out.append(Statement(index_def(ix)))
+            text = index_def(ix)
+            if self.only:
+                on = f" ON {ident(ix.schema, ix.table)}"
+                text = text.replace(on, f" ON ONLY {ident(ix.schema, ix.table)}", 1)
+            out.append(Statement(text))
         if ix.comment is not None:
             comment = f"COMMENT ON INDEX {ident(ix.schema, ix.name)} IS {literal(ix.comment)}"
             out.append(Statement(comment, phase=out[0].phase))
         return out
 
     def reverse(self) -> Change:
-        return DropIndex(self.index, self.deps)
+        return DropIndex(self.index, self.deps, partitioned=self.only or self.partitioned)
 
     def depends_on(self) -> frozenset[Address]:
         return index_deps(self.index, self.deps)
@@ -111,9 +119,13 @@ class DropIndex(Change):
     # On a table that stays: dropped CONCURRENTLY after the transaction commits (no lock
     # that blocks reads or writes).
     online: bool = False
-    # A key constraint of the plan takes its name: a second run of the file finds that
-    # constraint's index under the name, and leaves it.
-    retaken: bool = False
+    # A key of the same name replaces it: once that key exists, the index of the name is the
+    # key's, and a second run of the file leaves it alone.
+    keyed: bool = False
+    # On a partitioned table: a partition whose index attached to this one is its own key's
+    # (which Postgres will not drop along) is detached around the drop and attached again;
+    # an invalid one (some partition has none attached) is built again ON ONLY on the way back.
+    partitioned: bool = False
     action = Action.DROP
 
     @property
@@ -122,22 +134,23 @@ class DropIndex(Change):
 
     def statements(self) -> list[Statement]:
         sql = drop_index_sql(self.index, concurrently=self.online)
-        if self.retaken:
-            held = literal(ident(self.index.schema, self.index.name))
-            sql = dollar_quote(
-                "BEGIN\nIF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conindid = "
-                f"pg_catalog.to_regclass({held})) THEN\n{sql};\nEND IF;\nEND"
-            )
-            sql = f"DO {sql}"
+        if self.keyed:
+            name = literal(ident(self.index.schema, self.index.name))
+            owned = f"SELECT FROM pg_catalog.pg_constraint WHERE conindid = to_regclass({name})"
+            sql = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({owned}) THEN {sql}; END IF; END')}"
+        if self.partitioned and not self.online:
+            sql = _drop_partitioned_sql(self.index, sql)
         return [Statement(sql, phase=ONLINE if self.online else MAIN)]
 
     def hazards(self) -> tuple[Hazard, ...]:
         lock = () if self.online else (brief_lock(self.index.table),)
-        if self.index.valid:
+        if self.index.valid or self.partitioned:
             return lock
         return (_invalid_hazard("dropped; a rollback does not build it"), *lock)
 
     def reverse(self) -> Change:
+        if self.partitioned:
+            return CreateIndex(self.index, self.deps, only=not self.index.valid)
         if not self.index.valid:
             return KeepInvalidIndexDropped(self.index, self.deps)
         return CreateIndex(self.index, self.deps)
@@ -185,3 +198,32 @@ def _invalid_hazard(what: str) -> Hazard:
         INVALID_INDEX,
         f"left invalid by an interrupted build (it serves no query and holds no data): {what}",
     )
+
+
+def _drop_partitioned_sql(ix: Index, drop: str) -> str:
+    """`drop` of a partitioned table's index, with each partition whose attached index is its
+    own key's detached before and attached again after (Postgres refuses to drop such an index
+    along with the parent's, and DETACH leaves it the partition's alone)."""
+    index = literal(ident(ix.schema, ix.name))
+    body = (
+        "DECLARE r record; parts text[] := '{}'; parents text[] := '{}'; bounds text[] := '{}'; "
+        "BEGIN "
+        "FOR r IN SELECT p.inhparent::regclass::text AS parent, "
+        "x.indrelid::regclass::text AS part, "
+        "pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound "
+        "FROM pg_catalog.pg_inherits AS i "
+        "JOIN pg_catalog.pg_index AS x ON x.indexrelid = i.inhrelid "
+        "JOIN pg_catalog.pg_constraint AS k ON k.conindid = i.inhrelid AND k.conparentid = 0 "
+        "JOIN pg_catalog.pg_inherits AS p ON p.inhrelid = x.indrelid "
+        "JOIN pg_catalog.pg_class AS c ON c.oid = x.indrelid "
+        f"WHERE i.inhparent = to_regclass({index}) LOOP "
+        "EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', r.parent, r.part); "
+        "parts := parts || r.part; parents := parents || r.parent; bounds := bounds || r.bound; "
+        "END LOOP; "
+        f"EXECUTE {literal(drop)}; "
+        "FOR n IN 1 .. coalesce(array_length(parts, 1), 0) LOOP "
+        "EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', parents[n], parts[n], bounds[n]); "
+        "END LOOP; "
+        "END"
+    )
+    return f"DO {dollar_quote(body)}"

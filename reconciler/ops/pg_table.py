@@ -132,10 +132,12 @@ class CreateTable(Change):
     def statements(self) -> list[Statement]:
         t = self.table
         owned = [owned_sequence(t.schema, t.name, c) for c in t.columns if c.sequence]
+        name = ident(t.schema, t.name)
         return [
             *(Statement(before) for before, _ in owned),
             Statement(create_table_sql(t)),
             *(Statement(text) for text in not_valid_checks_sql(t)),
+            *(Statement(f"ALTER TABLE {name} ALTER {ident(c)} SET NOT NULL") for c in t.not_null),
             *(
                 row_security_sql(t.schema, t.name, row_security_state(t))
                 if row_security_state(t) != "off"
@@ -188,9 +190,17 @@ class DropTable(Change):
     def statements(self) -> list[Statement]:
         # No CASCADE: dependent foreign keys and indexes are dropped by their own changes first,
         # so anything unexpected makes Postgres refuse instead of silently taking it along.
-        name = ident(self.table.schema, self.table.name)
-        drop = f"DROP TABLE IF EXISTS {name}"
-        return [Statement(drop_if_kind(drop, name, "rp") if self.retaken else drop)]
+        t = self.table
+        name = ident(t.schema, t.name)
+        text = f"DROP TABLE IF EXISTS {name}"
+        drop = Statement(drop_if_kind(text, name, "rp") if self.retaken else text)
+        if t.partition_of is None:
+            return [drop]
+        # Detached first: a partition of a table that foreign keys reference cannot be dropped
+        # while attached (the keys' copies for it depend on it); DETACH removes those copies.
+        parent = ident(*t.partition_of)
+        detach = f"ALTER TABLE IF EXISTS {parent} DETACH PARTITION {name}"
+        return [Statement(guarded(detach, "undefined_table")), drop]
 
     def reverse(self) -> Change:
         return CreateTable(self.table, self.deps)
@@ -311,7 +321,7 @@ class SetPartition(Change):
         )
 
     def provides(self) -> frozenset[Address]:
-        return frozenset()
+        return frozenset({self.address})  # its indexes attach to the new parent's after it
 
     def depends_on(self) -> frozenset[Address]:
         parents = {Address.of("pg", "table", *p) for p in (self.old_parent, self.new_parent)}

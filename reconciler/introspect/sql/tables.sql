@@ -43,7 +43,34 @@ SELECT
         FROM pg_catalog.pg_class AS tc
         CROSS JOIN LATERAL pg_catalog.unnest(tc.reloptions) AS o
         WHERE tc.oid = c.reltoastrelid
-    ) AS options
+    ) AS options,
+    -- a partition's indexes attached to its parent's, as [parent's index, own index]
+    ARRAY(
+        SELECT pg_catalog.jsonb_build_array(pi.relname::text, ci.relname::text)
+        FROM pg_catalog.pg_index AS x
+        JOIN pg_catalog.pg_inherits AS i ON i.inhrelid = x.indexrelid
+        JOIN pg_catalog.pg_class AS ci ON ci.oid = x.indexrelid
+        JOIN pg_catalog.pg_class AS pi ON pi.oid = i.inhparent
+        WHERE x.indrelid = t.oid
+          AND c.relispartition
+        ORDER BY pi.relname COLLATE "C"
+    ) AS attached_indexes,
+    -- a partition's columns NOT NULL where its parent's are not
+    ARRAY(
+        SELECT a.attname::text
+        FROM pg_catalog.pg_attribute AS a
+        JOIN pg_catalog.pg_inherits AS i ON i.inhrelid = t.oid
+        JOIN pg_catalog.pg_attribute AS pa
+            ON pa.attrelid = i.inhparent
+           AND pa.attname = a.attname
+        WHERE a.attrelid = t.oid
+          AND c.relispartition
+          AND a.attnum > 0
+          AND NOT a.attisdropped
+          AND a.attnotnull
+          AND NOT pa.attnotnull
+        ORDER BY a.attnum
+    ) AS not_null
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a

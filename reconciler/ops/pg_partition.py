@@ -1,0 +1,401 @@
+"""What a partition holds of its own beyond its parent's columns: the names of its indexes
+attached to the parent's indexes, and NOT NULL on columns its parent leaves nullable.
+
+Postgres makes a partition's index for each of its parent's indexes itself (CREATE INDEX on
+the parent, CREATE TABLE … PARTITION OF, ATTACH PARTITION), attaching a matching index the
+partition has, or building one under a generated name. AttachIndex makes the outcome the one
+asked for: the index of that name attached, whatever Postgres did before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from reconciler.model.address import Address
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    IRREVERSIBLE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+    brief_lock,
+)
+from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal
+
+
+def _attach_body(c: AttachIndex) -> str:
+    """PL/pgSQL: find the partition's index attached to the parent's; rename it, or attach the
+    named one (built first when missing). Each branch leaves the state the next run skips."""
+    assert c.new is not None
+    part, parent = ident(c.schema, c.table), ident(*c.parent)
+    index = ident(c.parent[0], c.index)
+    want = literal(ident(c.schema, c.new))
+    create = f"{c.create_sql}; " if c.create_sql else ""
+    promote = (
+        "IF want IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint "
+        f"WHERE conindid = want) THEN {c.key_sql}; END IF; "
+        if c.key_sql
+        else ""
+    )
+    # Postgres attached an index of its own while the named one exists too (built for a new
+    # partition before its own key was): the partition is detached, that index dropped, and
+    # the partition attached again, which attaches the named index.
+    swap = (
+        f"EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', {literal(parent)}, "
+        f"{literal(part)}); "
+        "SELECT conname INTO con FROM pg_catalog.pg_constraint "
+        f"WHERE conindid = cur AND conrelid = {literal(part)}::regclass; "
+        "IF con IS NOT NULL THEN "
+        f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(part)}, con); "
+        "ELSE EXECUTE format('DROP INDEX %s', cur); END IF; "
+        f"EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', {literal(parent)}, "
+        f"{literal(part)}, {literal(c.bound)}); "
+    )
+    # Postgres attached an index the partition keeps as its own (one of `keep`): the names
+    # move instead, the attached index taking the asked name and the kept name going to the
+    # named index, or to a copy of the attached one's definition when there is none.
+    keep = ", ".join(literal(n) for n in c.keep) or "NULL"
+    trade = (
+        "IF cur IS NOT NULL AND (SELECT relname FROM "
+        f"pg_catalog.pg_class WHERE oid = cur) = ANY (ARRAY[{keep}]::name[]) THEN "
+        "SELECT relname, pg_catalog.pg_get_indexdef(cur) INTO kept, def "
+        "FROM pg_catalog.pg_class WHERE oid = cur; "
+        "IF want IS NOT NULL THEN "
+        "EXECUTE format('ALTER INDEX %s RENAME TO %I', want, 'reconciler_trade_' || kept); "
+        "END IF; "
+        f"EXECUTE format('ALTER INDEX %s RENAME TO %I', cur, {literal(c.new)}); "
+        "IF want IS NOT NULL THEN "
+        "EXECUTE format('ALTER INDEX %s RENAME TO %I', want, kept); "
+        "ELSE EXECUTE def; END IF; RETURN; END IF; "
+    )
+    return (
+        "DECLARE cur regclass; con name; kept name; def text; "
+        f"want regclass := to_regclass({want}); "
+        "BEGIN "
+        "SELECT x.indexrelid::regclass INTO cur FROM pg_catalog.pg_index AS x "
+        "JOIN pg_catalog.pg_inherits AS i ON i.inhrelid = x.indexrelid "
+        f"WHERE x.indrelid = {literal(part)}::regclass "
+        f"AND i.inhparent = {literal(index)}::regclass; "
+        "IF cur IS NOT NULL AND cur = want THEN RETURN; END IF; "
+        f"{trade}"
+        "IF cur IS NOT NULL AND want IS NULL THEN "
+        f"EXECUTE format('ALTER INDEX %s RENAME TO %I', cur, {literal(c.new)}); RETURN; "
+        "END IF; "
+        "IF cur IS NOT NULL THEN "
+        f"{swap}RETURN; "
+        "END IF; "
+        f"IF want IS NULL THEN {create}END IF; "
+        f"{promote}"
+        f"ALTER INDEX {index} ATTACH PARTITION {ident(c.schema, c.new)}; "
+        "END"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AttachIndex(Change):
+    """The partition's index attached to its parent's index `index` is named `new` (None:
+    nothing asked of it; the reverse of a change that had no name before)."""
+
+    schema: str
+    table: str
+    parent: tuple[str, str]
+    index: str  # the parent's index (a key's index is named as the key)
+    old: str | None
+    new: str | None
+    bound: str = ""  # the partition's bound, to attach it again (see _attach_body)
+    create_sql: str = ""  # builds `new` on the partition when it is missing
+    # The parent's index is a key's: the partition's must be a key's too. A plain unique
+    # index of the name is made the key first (ADD CONSTRAINT … USING INDEX).
+    key_sql: str = ""
+    # The parent's index or the partition is (re)built in the same plan: nothing was attached
+    # before it, and the drop that undoes it takes the attached index along.
+    fresh: bool = False
+    parent_is_key: bool = False  # the parent's index is a key's (its address is the key's)
+    keep: tuple[str, ...] = ()  # the partition's indexes and keys that stay its own
+    # The reverse of attaching: what builds the parent's index again without this partition's
+    # (Postgres cannot detach one index); "" when that cannot be done
+    unattach_sql: str = ""
+
+    @property
+    def action(self) -> Action:  # type: ignore[override]
+        # nothing asked (a name kept for the way back): goes first, as drops do
+        return Action.ALTER if self.new is not None else Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.new or self.old or self.index)
+
+    def statements(self) -> list[Statement]:
+        if self.new is None:
+            return [Statement(self.unattach_sql)] if self.unattach_sql else []
+        return [Statement(f"DO {dollar_quote(_attach_body(self))}")]
+
+    def reverse(self) -> Change:
+        return replace(self, old=self.new, new=self.old)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if self.new is None:
+            return ()
+        out = [brief_lock(self.table)]
+        if self.old is None and not self.fresh and self.unattach_sql:
+            note = (
+                f"Postgres cannot detach index {self.new} from {self.index}: a rollback builds "
+                f"{self.index} and its partitions' indexes again"
+            )
+            out.append(Hazard(ACCESS_EXCLUSIVE, note))
+        elif self.old is None and not self.fresh:
+            note = (
+                f"Postgres cannot detach index {self.new} from {self.index}: a rollback "
+                "leaves it attached"
+            )
+            out.append(Hazard(IRREVERSIBLE, note))
+        return tuple(out)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset({self.address})
+
+    def depends_on(self) -> frozenset[Address]:
+        parent_schema, parent_table = self.parent
+        own = [n for n in (self.old, self.new) if n is not None]
+        return frozenset(
+            {
+                Address.of("pg", "table", self.schema, self.table),
+                Address.of("pg", "table", parent_schema, parent_table),
+                Address.of("pg", "constraint", parent_schema, parent_table, self.index)
+                if self.parent_is_key
+                else Address.of("pg", "index", parent_schema, self.index),
+                *(Address.of("pg", "constraint", self.schema, self.table, n) for n in own),
+            }
+        )
+
+    def details(self) -> list[dict]:
+        return [{"attribute": f"index of {self.index}", "old": self.old, "new": self.new}]
+
+    def describe(self) -> str:
+        if self.new is None:
+            return f"index of {self.table} attached to {self.index}: left to its parent's fate"
+        return f"index of {self.table} attached to {self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetPartitionNotNull(Change):
+    """NOT NULL on a partition's columns beyond its parent's: SET NOT NULL (scans the
+    partition) and DROP NOT NULL (the parent's own NOT NULL stays the parent's)."""
+
+    schema: str
+    table: str
+    parent: tuple[str, str]
+    set_cols: tuple[str, ...]
+    drop_cols: tuple[str, ...]
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        t = ident(self.schema, self.table)
+        out = [f"ALTER TABLE {t} ALTER COLUMN {ident(c)} DROP NOT NULL" for c in self.drop_cols]
+        out += [f"ALTER TABLE {t} ALTER COLUMN {ident(c)} SET NOT NULL" for c in self.set_cols]
+        return [Statement(s) for s in out]
+
+    def reverse(self) -> Change:
+        return replace(self, set_cols=self.drop_cols, drop_cols=self.set_cols)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        if not self.set_cols:
+            return (brief_lock(self.table),)
+        return (
+            Hazard(
+                ACCESS_EXCLUSIVE,
+                "SET NOT NULL scans the partition under a lock that blocks reads and writes, "
+                "and fails on a NULL",
+            ),
+        )
+
+    def provides(self) -> frozenset[Address]:
+        # the partition's columns: a key dropped from them goes first (DROP NOT NULL of a key
+        # column fails), a key added to them comes after
+        cols = (*self.set_cols, *self.drop_cols)
+        return frozenset(Address.of("pg", "column", self.schema, self.table, c) for c in cols)
+
+    def depends_on(self) -> frozenset[Address]:
+        cols = (*self.set_cols, *self.drop_cols)
+        return frozenset(
+            {
+                self.address,
+                Address.of("pg", "table", *self.parent),
+                *(Address.of("pg", "column", *self.parent, c) for c in cols),
+            }
+        )
+
+    def details(self) -> list[dict]:
+        out = [{"attribute": f"{c}.nullable", "old": True, "new": False} for c in self.set_cols]
+        out += [{"attribute": f"{c}.nullable", "old": False, "new": True} for c in self.drop_cols]
+        return out
+
+    def describe(self) -> str:
+        return "NOT NULL of partition columns"
+
+
+def unattach_sql(schema: str, index: str, own_schema: str, own: str) -> str:
+    """The way back from attaching `own` to the parent's plain index `index`, which Postgres
+    has no command for: the parent's index is dropped (its partitions' indexes with it) and
+    built again ON ONLY, `own` built again on its own, and every other partition's index built
+    and attached again, each from its definition read just before. Refused, naming why, when a
+    key's index or a sub-partition's is among them; a second run finds nothing to undo."""
+    parent, mine = literal(ident(schema, index)), literal(ident(own_schema, own))
+    body = (
+        "DECLARE parent regclass := to_regclass("
+        f"{parent}); own regclass := to_regclass({mine}); "
+        "kids text[] := '{}'; defs text[] := '{}'; pdef text; odef text; k regclass; "
+        "BEGIN "
+        "IF parent IS NULL OR own IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_inherits "
+        "WHERE inhrelid = own AND inhparent = parent) THEN RETURN; END IF; "
+        "IF EXISTS (SELECT FROM pg_catalog.pg_constraint AS c JOIN pg_catalog.pg_inherits "
+        "AS i ON c.conindid = i.inhrelid WHERE i.inhparent = parent) "
+        "OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_inherits AS j "
+        "ON j.inhparent = i.inhrelid WHERE i.inhparent = parent) THEN "
+        f"RAISE EXCEPTION 'index % cannot be detached from %: a key''s or a sub-partition''s "
+        f"index is attached to it', own, parent; END IF; "
+        "pdef := pg_catalog.pg_get_indexdef(parent); odef := pg_catalog.pg_get_indexdef(own); "
+        "FOR k IN SELECT inhrelid::regclass FROM pg_catalog.pg_inherits "
+        "WHERE inhparent = parent AND inhrelid <> own ORDER BY inhrelid LOOP "
+        "kids := kids || k::text; defs := defs || pg_catalog.pg_get_indexdef(k); END LOOP; "
+        "EXECUTE format('DROP INDEX %s', parent); "
+        "EXECUTE pdef; EXECUTE odef; "
+        "FOR n IN 1 .. coalesce(array_length(kids, 1), 0) LOOP "
+        "EXECUTE defs[n]; "
+        f"EXECUTE format('ALTER INDEX %s ATTACH PARTITION %s', {parent}, kids[n]); "
+        "END LOOP; "
+        "END"
+    )
+    return f"DO {dollar_quote(body)}"
+
+
+@dataclass(frozen=True, slots=True)
+class AttachTable(Change):
+    """A table becomes a partition in place: ATTACH PARTITION (the server requires the parent's
+    columns exactly, checks every row against the bound, attaches the table's matching indexes
+    and makes the rest of the parent's indexes, keys and foreign keys on it). The way back is
+    DETACH PARTITION, then dropping what attaching made: every key, foreign key and index of
+    the table not in `keep` (its own before)."""
+
+    schema: str
+    table: str
+    parent: tuple[str, str]
+    bound: str
+    keep: tuple[str, ...] = ()  # names of the table's own keys, foreign keys and indexes
+    detach: bool = False  # the reverse: DETACH, then drop what attaching made
+    action = Action.ALTER
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "table", self.schema, self.table)
+
+    def statements(self) -> list[Statement]:
+        t, parent = ident(self.schema, self.table), ident(*self.parent)
+        if not self.detach:
+            attach = f"ALTER TABLE {parent} ATTACH PARTITION {t} {self.bound}"
+            return [Statement(guarded(attach, "wrong_object_type", "duplicate_table"))]
+        keep = ", ".join(literal(n) for n in self.keep) or "NULL"
+        body = (
+            "DECLARE r record; BEGIN "
+            "IF EXISTS (SELECT FROM pg_catalog.pg_inherits "
+            f"WHERE inhrelid = {literal(t)}::regclass) THEN "
+            f"ALTER TABLE {parent} DETACH PARTITION {t}; END IF; "
+            "FOR r IN SELECT conname FROM pg_catalog.pg_constraint "
+            f"WHERE conrelid = {literal(t)}::regclass AND contype IN ('p', 'u', 'x', 'f') "
+            f"AND conname <> ALL (ARRAY[{keep}]::name[]) ORDER BY contype = 'f' DESC LOOP "
+            f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(t)}, r.conname); "
+            "END LOOP; "
+            "FOR r IN SELECT indexrelid::regclass AS ix FROM pg_catalog.pg_index AS x "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = x.indexrelid "
+            f"WHERE x.indrelid = {literal(t)}::regclass "
+            f"AND c.relname <> ALL (ARRAY[{keep}]::name[]) LOOP "
+            "EXECUTE format('DROP INDEX %s', r.ix); END LOOP; "
+            "END"
+        )
+        return [Statement(f"DO {dollar_quote(body)}")]
+
+    def reverse(self) -> Change:
+        return replace(self, detach=not self.detach)
+
+    def hazards(self) -> tuple[Hazard, ...]:
+        what = (
+            "detaching locks the parent; what attaching made on the table is dropped"
+            if self.detach
+            else "attaching scans the table's rows against the bound under a lock, and builds "
+            "the parent's indexes it has no match for"
+        )
+        return (Hazard(ACCESS_EXCLUSIVE, what),)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({self.address, Address.of("pg", "table", *self.parent)})
+
+    def details(self) -> list[dict]:
+        old, new = (list(self.parent), None) if self.detach else (None, list(self.parent))
+        return [{"attribute": "partition_of", "old": old, "new": new}]
+
+    def describe(self) -> str:
+        if self.detach:
+            return f"detached from {'.'.join(self.parent)}"
+        return f"attached to {'.'.join(self.parent)} {self.bound}"
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptIndex(Change):
+    """The partition's own index or key `name` that the parent's new index takes over (Postgres
+    attaches a matching one): no SQL; its way back builds it again on its own, since dropping
+    the parent's index in a rollback takes it along. Goes first (a drop of no SQL)."""
+
+    schema: str
+    table: str
+    name: str
+    rebuild_sql: str
+    restore: bool = False  # the reverse: build it again
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.name)
+
+    def statements(self) -> list[Statement]:
+        return [Statement(self.rebuild_sql)] if self.restore else []
+
+    def reverse(self) -> Change:
+        return _Readopt(self.schema, self.table, self.name, self.rebuild_sql)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"index of {self.table} taken over by its parent's index (no SQL)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Readopt(Change):
+    """AdoptIndex's way back: the partition's index or key built again on its own."""
+
+    schema: str
+    table: str
+    name: str
+    rebuild_sql: str
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "index", self.schema, self.name)
+
+    def statements(self) -> list[Statement]:
+        return [Statement(self.rebuild_sql)]
+
+    def reverse(self) -> Change:
+        return AdoptIndex(self.schema, self.table, self.name, self.rebuild_sql)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def describe(self) -> str:
+        return f"index of {self.table} on its own again"
