@@ -27,7 +27,7 @@ from reconciler.ops.pg_types import CreateDomain
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
-from reconciler.preflight import preflight
+from reconciler.preflight import APPLY_SEARCH_PATH, preflight
 
 _WS = re.compile(r"\s+")
 
@@ -186,7 +186,7 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
         if todo_functions:
-            probed = _probe_functions(conn, probed, todo_functions)
+            probed = _probe_functions(conn, probed, live, todo_functions)
         if todo_on_tables:
             probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
         if todo_domains:
@@ -339,14 +339,32 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
 
 
 def _probe_functions(
-    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
+    conn: psycopg.Connection,
+    desired: PgSnapshot,
+    live: PgSnapshot,
+    todo: list[tuple[str, str, str]],
 ) -> PgSnapshot:
     """The server's spelling of each function's argument types (what names it), arguments,
-    result and settings: each is created under a numbered name in a scratch schema."""
+    result, settings and SQL-standard body, and what it uses (pg_depend): each is created
+    under a numbered name in a scratch schema, names resolved as the apply resolves them.
+
+    An SQL-standard body is bound at creation to the routines it calls, so those must exist:
+    the routines the plan creates are first made under their own names (in their schemas,
+    made too when new), each once what it calls is there; the numbered copies then bind to
+    them exactly as the applied ones will, and name them in what they use."""
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL lock_timeout = '2s'")
         conn.execute("SET LOCAL statement_timeout = '30s'")
         conn.execute("SET LOCAL check_function_bodies = off")
+        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
+        pending = [key for key in todo if key not in live.functions]
+        for schema in sorted({key[0] for key in pending} - set(live.schemas)):
+            _try(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+        while pending:
+            left = [key for key in pending if not _try(conn, function_sql(desired.functions[key]))]
+            if len(left) == len(pending):
+                break
+            pending = left
         scratch = "reconciler_probe_fn"
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
         for i, key in enumerate(todo):
@@ -362,7 +380,13 @@ def _probe_functions(
             continue  # the server refused it: its text stays, the apply will say why
         f = functions.pop(key)
         f = dataclasses.replace(
-            f, types=pf.types, arguments=pf.arguments, returns=pf.returns, config=pf.config
+            f,
+            types=pf.types,
+            arguments=pf.arguments,
+            returns=pf.returns,
+            config=pf.config,
+            body=pf.body if f.sql_body and pf.sql_body else f.body,
+            uses=pf.uses,
         )
         functions[(f.schema, f.name, f.types)] = f
         # its grants name it by its argument types too

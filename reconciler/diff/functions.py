@@ -1,20 +1,29 @@
 """Functions and procedures: created, replaced in place (CREATE OR REPLACE) when the signature
 allows it, else dropped and created, and dropped.
 
-Bodies are checked when a function runs (see ops/pg_function.py), so a function only needs
-its schema, the extensions and the enum and domain types that its signature may use.
-Everything that may call a function (defaults, checks, generated columns, indexes, views)
-depends on all of the plan's functions (DiffContext.extension_deps): created after them,
-dropped before them.
+Quoted bodies are checked when a function runs (see ops/pg_function.py), so such a function
+only needs its schema, the extensions and the types its signature may use (a table's or
+view's row type among them). An SQL-standard body is bound at creation to what it names: it
+needs those too, as pg_depend records them (DiffContext.function_deps). Everything that may
+call a function (defaults, checks, generated columns, indexes, views) depends on all of the
+plan's functions but those that need that very table or view (DiffContext.callable_from):
+created after them, dropped before them.
+
+A routine bound to what the plan drops (a routine dropped to be created again, a table, a
+view, a column) or retypes is dropped before and created again after (rebuild_dependents),
+as Postgres refuses those changes under it. A routine dropped and created again gets back
+what roles held on it; a dropped one gets it back on rollback.
 """
 
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
-from reconciler.model.pg_objects import Function
-from reconciler.ops.base import Change
+from reconciler.model.pg_objects import Function, Grant
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_function import CreateFunction, DropFunction, ReplaceFunction
 from reconciler.ops.pg_objects import SetComment
 
@@ -33,19 +42,69 @@ def compare_functions(ctx: DiffContext) -> list[Change]:
         elif old.signature_matches(f) and old.kind == f.kind:
             out.append(ReplaceFunction(old, f, _deps(ctx, f)))
         else:
-            out.append(DropFunction(old, _deps(ctx, old)))
-            out.append(CreateFunction(f, _deps(ctx, f)))
-    out += [DropFunction(f, _deps(ctx, f)) for key, f in have.items() if key not in want]
+            out += _recreate(ctx, old, f)
+    out += [_drop(ctx, f) for key, f in have.items() if key not in want]
     return out
 
 
-def _deps(ctx: DiffContext, f: Function) -> frozenset[Address]:
-    return frozenset(
-        {
-            Address.of("pg", "schema", f.schema),
-            *ctx.only_extension_deps,
-            *ctx.enum_addresses,
-            *(d.address for snap in (ctx.desired, ctx.live) for d in snap.domains.values()),
-            *(t.address for snap in (ctx.desired, ctx.live) for t in snap.composites.values()),
-        }
+def rebuild_dependents(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    """`changes`, with every live routine bound to something the plan drops or retypes
+    (and every routine bound to those, and so on) dropped and created again instead of
+    replaced in place or left alone."""
+    gone = {c.address for c in changes if c.action is Action.DROP}
+    gone |= {Address.of("pg", "column", *col) for col in reshaped_columns(changes)}
+    handled = {c.address for c in changes if isinstance(c, DropFunction)}
+    rebuild: dict[Address, Function] = {}
+    more = True
+    while more:
+        more = False
+        for key, f in ctx.live.functions.items():
+            if f.address in handled or f.address in rebuild or key not in ctx.desired.functions:
+                continue
+            if any(a in gone for parts in f.uses or () for a in ctx.use_addresses(parts)):
+                rebuild[f.address] = f
+                gone.add(f.address)
+                more = True
+    if not rebuild:
+        return changes
+    out = [
+        c
+        for c in changes
+        if not (c.address in rebuild and isinstance(c, ReplaceFunction | SetComment))
+    ]
+    for address in sorted(rebuild):
+        old = rebuild[address]
+        out += _recreate(ctx, old, ctx.desired.functions[(old.schema, old.name, old.types)])
+    return out
+
+
+def function_grants(snap: PgSnapshot, f: Function, *, live: bool = False) -> tuple[Grant, ...]:
+    """What roles hold on the routine, by the grants of `snap`. A live routine's are read
+    from its effective ACL (its default included), so PUBLIC missing there holds nothing:
+    that is said too, as creation would give it EXECUTE."""
+    name = f"{f.name}({f.types})"
+    out = tuple(
+        g
+        for g in snap.grants.values()
+        if g.on == "function" and g.schema == f.schema and g.name == name
     )
+    if live and not any(g.role == "public" for g in out):
+        out += (Grant(on="function", schema=f.schema, name=name, column=None, role="public"),)
+    return out
+
+
+def _recreate(ctx: DiffContext, old: Function, new: Function) -> list[Change]:
+    """Drop and create: the new one gets what the desired state grants on it, and what the
+    roles it does not name held on the old one (they are left alone)."""
+    grants = function_grants(ctx.desired, new)
+    named = {g.role for g in grants}
+    grants += tuple(g for g in function_grants(ctx.live, old, live=True) if g.role not in named)
+    return [_drop(ctx, old), CreateFunction(new, _deps(ctx, new), grants)]
+
+
+def _drop(ctx: DiffContext, f: Function) -> DropFunction:
+    return DropFunction(f, _deps(ctx, f), function_grants(ctx.live, f, live=True))
+
+
+def _deps(ctx: DiffContext, f: Function) -> frozenset[Address]:
+    return ctx.function_deps(f)

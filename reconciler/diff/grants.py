@@ -8,12 +8,19 @@ from dataclasses import replace
 from reconciler.diff.context import DiffContext
 from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import Change
+from reconciler.ops.pg_function import CreateFunction, DropFunction
 from reconciler.ops.pg_grant import ChangeGrant
 
 
-def compare_grants(ctx: DiffContext) -> list[Change]:
+def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    """(A routine the plan drops and creates again is given its grants by its creation.)"""
+    dropped = {c.address.parts[2:] for c in changes if isinstance(c, DropFunction)}
+    created = {c.address.parts[2:] for c in changes if isinstance(c, CreateFunction)}
+    recreated = dropped & created  # (schema, name, types), a function's or a procedure's
     out: list[Change] = []
     for key, g in ctx.desired.grants.items():
+        if g.on == "function" and g.object_address.parts[2:] in recreated:
+            continue
         held = ctx.live.grants.get(key) or replace(g, privileges=_default(ctx, g), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))

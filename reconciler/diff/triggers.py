@@ -77,7 +77,7 @@ def _compare(
 
 def _deps(ctx: DiffContext, t: Trigger | Policy, snap: PgSnapshot) -> frozenset[Address]:
     """Its table and every column of it, and the routines (a trigger's function is one)."""
-    deps = {t.table_address, *ctx.extension_deps}
+    deps = {t.table_address, *ctx.callable_from(t.schema, t.table)}
     table = snap.tables.get((t.schema, t.table))
     if table is not None:
         deps |= {table.column_address(c.name) for c in table.columns}

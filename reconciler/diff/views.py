@@ -124,7 +124,7 @@ def _deps(ctx: DiffContext, v: View, snap: PgSnapshot) -> frozenset[Address]:
     """Everything a view needs first: its schema, the extensions, each relation it reads and,
     for a table, every column of it (over-approximated on purpose: a created view waits for
     all of the plan's column changes there, a dropped one goes before all of them)."""
-    deps = {Address.of("pg", "schema", v.schema), *ctx.extension_deps}
+    deps = {Address.of("pg", "schema", v.schema), *ctx.callable_from(v.schema, v.name)}
     for schema, relation, column in v.reads:
         deps.add(Address.of("pg", "table", schema, relation))
         if column is not None:

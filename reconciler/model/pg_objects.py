@@ -56,7 +56,13 @@ class Function:
     named by its schema, name and argument types (`types`, format_type spelling without
     modifiers, as in `DROP FUNCTION s.f(integer, text)`). `arguments` and `returns` are the
     server's spelling (pg_get_function_arguments / _result) once canonical; `body` is kept
-    exactly as written; `config` holds `name=value` settings (`SET search_path = …`)."""
+    exactly as written; `config` holds `name=value` settings (`SET search_path = …`).
+
+    `sql_body`: the body is SQL-standard (`RETURN …` or `BEGIN ATOMIC … END`, language sql),
+    which the server parses at creation and binds to what it names; `body` is then the
+    server's deparse of it once canonical. `uses` are the address parts (without "pg") of
+    the objects it depends on, as pg_depend records them: of the live routine, or of the
+    desired one as probed (canonical.py); None when unknown (a probe the server refused)."""
 
     schema: str
     name: str
@@ -73,6 +79,8 @@ class Function:
     config: tuple[str, ...] = ()
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    sql_body: bool = False
+    uses: tuple[tuple[str, ...], ...] | None = field(default=None, compare=False)
 
     @property
     def is_procedure(self) -> bool:
