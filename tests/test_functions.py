@@ -172,6 +172,7 @@ functions:
     language: sql
     volatility: immutable
     body: |
+      -- a comment first: still an SQL-standard body
       BEGIN ATOMIC
         SELECT plus(plus(a, 1), 2);
       END

@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 _IDENTITY_MODES = {"i", "d", "b", "v"}  # IN (explicit or default), INOUT, VARIADIC
 _TYPMODS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
 # An SQL-standard body: neither is valid at the start of a quoted SQL body, so a `language:
-# sql` body that starts so is one (and is written unquoted into CREATE FUNCTION).
-_SQL_BODY = re.compile(r"\s*(?:RETURN\b|BEGIN\s+ATOMIC\b)", re.IGNORECASE)
+# sql` body that starts so (after white space and comments) is one, and is written unquoted
+# into CREATE FUNCTION.
+_SQL_BODY = re.compile(
+    r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*(?:RETURN\b|BEGIN\s+ATOMIC\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
