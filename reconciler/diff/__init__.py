@@ -53,10 +53,11 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_indexes(ctx)
     changes += compare_enums(ctx, changes)  # what a rebuild carries depends on the rest
     changes += readd_dependent_foreign_keys(ctx, changes)
+    changes = rebuild_dependents(ctx, changes)  # before the views that call those routines
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
-    changes = rebuild_dependents(ctx, changes)
+    changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
     check(changes, kept)
     return _online_when_nothing_waits(changes)

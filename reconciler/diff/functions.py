@@ -11,20 +11,23 @@ created after them, dropped before them.
 
 A routine bound to what the plan drops (a routine dropped to be created again, a table, a
 view, a column) or retypes is dropped before and created again after (rebuild_dependents),
-as Postgres refuses those changes under it. A routine dropped and created again gets back
+as Postgres refuses those changes under it; so are the checks, indexes and views bound to a
+routine dropped to be created again. A routine dropped and created again gets back
 what roles held on it; a dropped one gets it back on rollback.
 """
 
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.views import reshaped_columns
+from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import Function, Grant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg_function import CreateFunction, DropFunction, ReplaceFunction
+from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
 
 
@@ -65,8 +68,6 @@ def rebuild_dependents(ctx: DiffContext, changes: list[Change]) -> list[Change]:
                 rebuild[f.address] = f
                 gone.add(f.address)
                 more = True
-    if not rebuild:
-        return changes
     out = [
         c
         for c in changes
@@ -75,6 +76,38 @@ def rebuild_dependents(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     for address in sorted(rebuild):
         old = rebuild[address]
         out += _recreate(ctx, old, ctx.desired.functions[(old.schema, old.name, old.types)])
+    return out + _rebuild_users(ctx, out)
+
+
+def _rebuild_users(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    """Checks and indexes bound to a routine dropped to be created again, dropped before it
+    and made again after it, in their desired form, inside the transaction (the drop must
+    not wait for after the commit). Views are rebuilt by diff/views.py."""
+    planned = {c.address for c in changes if c.action is Action.DROP}
+    out: list[Change] = []
+    for kind, schema, *rest in sorted(routine_users(ctx, changes)):
+        if kind == "constraint":
+            table, name = rest
+            old_t = ctx.live.tables.get((schema, table))
+            new_t = ctx.desired.tables.get((schema, table))
+            if old_t is None or new_t is None or old_t.constraint_address(name) in planned:
+                continue
+            old_k = next((k for k in old_t.checks if k.name == name), None)
+            new_k = next((k for k in new_t.checks if k.name == name), None)
+            if old_k is None or new_k is None:
+                continue
+            for k, make in ((old_k, DropConstraint), (new_k, AddConstraint)):
+                deps = ctx.expression_deps(schema, table, k.expression)
+                out.append(make(schema, table, k, deps=deps | ctx.callable_from(schema, table)))
+        elif kind == "index":
+            old_ix = ctx.live.indexes.get((schema, rest[0]))
+            new_ix = ctx.desired.indexes.get((schema, rest[0]))
+            if old_ix is None or new_ix is None or old_ix.address in planned:
+                continue
+            for ix, make in ((old_ix, DropIndex), (new_ix, CreateIndex)):
+                exprs = [e.expression for e in ix.elements]
+                deps = ctx.expression_deps(schema, ix.table, ix.where, *exprs)
+                out.append(make(ix, deps | ctx.callable_from(schema, ix.table)))
     return out
 
 

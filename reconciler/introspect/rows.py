@@ -280,7 +280,7 @@ _PARALLEL = {"s": "safe", "r": "restricted", "u": "unsafe"}
 
 def _function(row: tuple[Any, ...]) -> Function:
     schema, name, types, arguments, returns, language, body, sql_body = row[:8]
-    volatility, strict, secdef, leakproof, parallel, config, comment, uses = row[8:]
+    volatility, strict, secdef, leakproof, parallel, config, comment, uses, used_by = row[8:]
     return Function(
         schema=schema,
         name=name,
@@ -298,6 +298,7 @@ def _function(row: tuple[Any, ...]) -> Function:
         config=tuple(config),
         comment=comment,
         uses=tuple(tuple(parts) for parts in uses),
+        used_by=tuple(tuple(parts) for parts in used_by),
     )
 
 

@@ -62,7 +62,8 @@ class Function:
     which the server parses at creation and binds to what it names; `body` is then the
     server's deparse of it once canonical. `uses` are the address parts (without "pg") of
     the objects it depends on, as pg_depend records them: of the live routine, or of the
-    desired one as probed (canonical.py); None when unknown (a probe the server refused)."""
+    desired one as probed (canonical.py); None when unknown (a probe the server refused).
+    `used_by`: the checks, indexes and views bound to a live one, as address parts."""
 
     schema: str
     name: str
@@ -81,10 +82,15 @@ class Function:
     source: str | None = field(default=None, compare=False)
     sql_body: bool = False
     uses: tuple[tuple[str, ...], ...] | None = field(default=None, compare=False)
+    used_by: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
 
     @property
     def is_procedure(self) -> bool:
         return self.returns is None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.schema, self.name, self.types)
 
     @property
     def kind(self) -> str:

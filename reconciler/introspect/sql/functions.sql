@@ -97,7 +97,41 @@ SELECT
           AND r.deptype = 'n'
           AND u.address IS NOT NULL
         ORDER BY u.address
-    ) AS uses
+    ) AS uses,
+    -- the checks, indexes and views bound to it (they must step aside when it is dropped
+    -- to be created again), as address parts
+    ARRAY(
+        SELECT DISTINCT u.address
+        FROM pg_catalog.pg_depend AS r
+        CROSS JOIN LATERAL (
+            SELECT pg_catalog.jsonb_build_array(
+                'constraint', cs.nspname::text, cc.relname::text, con.conname::text)
+            FROM pg_catalog.pg_constraint AS con
+            JOIN pg_catalog.pg_class AS cc ON cc.oid = con.conrelid
+            JOIN pg_catalog.pg_namespace AS cs ON cs.oid = cc.relnamespace
+            WHERE r.classid = 'pg_catalog.pg_constraint'::regclass AND con.oid = r.objid
+              AND con.contype = 'c'
+            UNION ALL
+            SELECT pg_catalog.jsonb_build_array('index', xs.nspname::text, xc.relname::text)
+            FROM pg_catalog.pg_class AS xc
+            JOIN pg_catalog.pg_namespace AS xs ON xs.oid = xc.relnamespace
+            WHERE r.classid = 'pg_catalog.pg_class'::regclass AND xc.oid = r.objid
+              AND xc.relkind IN ('i', 'I')
+            UNION ALL
+            SELECT pg_catalog.jsonb_build_array(
+                CASE WHEN vc.relkind = 'm' THEN 'materialized_view' ELSE 'view' END,
+                vs.nspname::text, vc.relname::text)
+            FROM pg_catalog.pg_rewrite AS w
+            JOIN pg_catalog.pg_class AS vc ON vc.oid = w.ev_class
+            JOIN pg_catalog.pg_namespace AS vs ON vs.oid = vc.relnamespace
+            WHERE r.classid = 'pg_catalog.pg_rewrite'::regclass AND w.oid = r.objid
+              AND vc.relkind IN ('v', 'm')
+        ) AS u (address)
+        WHERE r.refclassid = 'pg_catalog.pg_proc'::regclass
+          AND r.refobjid = p.oid
+          AND r.deptype = 'n'
+        ORDER BY u.address
+    ) AS used_by
 FROM pg_catalog.pg_proc AS p
 JOIN scope AS s ON s.oid = p.pronamespace
 JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang
