@@ -32,6 +32,5 @@ def _default(ctx: DiffContext, g: Grant) -> tuple[str, ...]:
     PUBLIC's EXECUTE on a function the plan creates (Postgres grants it at creation)."""
     if g.on != "function" or g.role != "public":
         return ()
-    name, _, types = g.name.partition("(")
-    exists = (g.schema, name, types.removesuffix(")")) in ctx.live.functions
+    exists = (g.schema, *g.routine) in ctx.live.functions
     return () if exists else ("execute",)

@@ -242,12 +242,18 @@ class Grant:
         return (self.on, self.schema, self.name, self.column or "", self.role)
 
     @property
+    def routine(self) -> tuple[str, str]:
+        """(name, argument types) of a routine's grant, whose `name` is `name(types)`: split
+        at the parenthesis that opens the types (the name, unquoted, may hold one too; the
+        types are quoted where they need it)."""
+        return split_signature(self.name)
+
+    @property
     def object_address(self) -> Address:
         if self.on == "schema":
             return Address.of("pg", "schema", self.name)
         if self.on == "function":
-            base, _, types = self.name.partition("(")
-            return Address.of("pg", "function", self.schema, base, types.removesuffix(")"))
+            return Address.of("pg", "function", self.schema, *self.routine)
         if self.on == "column":
             return Address.of("pg", "column", self.schema, self.name, self.column or "")
         kind = "sequence" if self.on == "sequence" else "table"
@@ -256,6 +262,19 @@ class Grant:
     @property
     def address(self) -> Address:
         return Address.of("pg", "grant", *self.object_address.parts[1:], self.role)
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """`name(types)` → (name, types), scanning from the end: a `(` inside the quoted name of
+    a type does not open the list, one in the routine's (unquoted) name is never reached."""
+    quoted = False
+    for i in range(len(text) - 2, -1, -1):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "(" and not quoted:
+            return text[:i], text[i + 1 : -1]
+    return text, ""
 
 
 POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")

@@ -25,3 +25,13 @@ CREATE PROCEDURE public."run it""now"(n integer)
     BEGIN ATOMIC
         SELECT public."plus one"(n);
     END;
+
+-- a parenthesis in the name, a grant, and PUBLIC's EXECUTE taken away
+DO $x$ BEGIN CREATE ROLE corpus_fn_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $x$;
+
+CREATE FUNCTION public."half(of"(n integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    RETURN n / 2;
+
+GRANT EXECUTE ON FUNCTION public."half(of"(integer) TO corpus_fn_reader;
+REVOKE EXECUTE ON FUNCTION public."half(of"(integer) FROM PUBLIC;
