@@ -11,9 +11,9 @@ created after them, dropped before them.
 
 A routine bound to what the plan drops (a routine dropped to be created again, a table, a
 view, a column) or retypes is dropped before and created again after (rebuild_dependents),
-as Postgres refuses those changes under it; so are the checks, indexes and views bound to a
-routine dropped to be created again. A routine dropped and created again gets back
-what roles held on it; a dropped one gets it back on rollback.
+as Postgres refuses those changes under it; so are the checks, indexes, views and column
+defaults bound to a routine dropped to be created again. A routine dropped and created
+again gets back what roles held on it; a dropped one gets it back on rollback.
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ from reconciler.model.pg_objects import Function, Grant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
-from reconciler.ops.pg_function import CreateFunction, DropFunction, ReplaceFunction
+from reconciler.ops.pg_function import (
+    CreateFunction,
+    DropFunction,
+    ReplaceFunction,
+    SetDefault,
+    UnsetDefault,
+)
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
 
@@ -80,9 +86,9 @@ def rebuild_dependents(ctx: DiffContext, changes: list[Change]) -> list[Change]:
 
 
 def _rebuild_users(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    """Checks and indexes bound to a routine dropped to be created again, dropped before it
-    and made again after it, in their desired form, inside the transaction (the drop must
-    not wait for after the commit). Views are rebuilt by diff/views.py."""
+    """Checks, indexes and column defaults bound to a routine dropped to be created again,
+    dropped before it and made again after it, in their desired form, inside the transaction
+    (the drop must not wait for after the commit). Views are rebuilt by diff/views.py."""
     planned = {c.address for c in changes if c.action is Action.DROP}
     out: list[Change] = []
     for kind, schema, *rest in sorted(routine_users(ctx, changes)):
@@ -99,6 +105,8 @@ def _rebuild_users(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             for k, make in ((old_k, DropConstraint), (new_k, AddConstraint)):
                 deps = ctx.expression_deps(schema, table, k.expression)
                 out.append(make(schema, table, k, deps=deps | ctx.callable_from(schema, table)))
+        elif kind == "default":
+            out += _step_aside_default(ctx, changes, schema, *rest)
         elif kind == "index":
             old_ix = ctx.live.indexes.get((schema, rest[0]))
             new_ix = ctx.desired.indexes.get((schema, rest[0]))
@@ -137,6 +145,27 @@ def _recreate(ctx: DiffContext, old: Function, new: Function) -> list[Change]:
 
 def _drop(ctx: DiffContext, f: Function) -> DropFunction:
     return DropFunction(f, _deps(ctx, f), function_grants(ctx.live, f, live=True))
+
+
+def _step_aside_default(
+    ctx: DiffContext, changes: list[Change], schema: str, table: str, column: str
+) -> list[Change]:
+    """A column default calling the routine: dropped before it, set after it, unless the
+    plan changes that column or table anyway."""
+    old_t, new_t = ctx.live.tables.get((schema, table)), ctx.desired.tables.get((schema, table))
+    if old_t is None or new_t is None:
+        return []
+    dropped = {c.address for c in changes if c.action is Action.DROP}
+    if old_t.address in dropped or old_t.column_address(column) in {c.address for c in changes}:
+        return []
+    old_c, new_c = old_t.column(column), new_t.column(column)
+    if old_c is None or new_c is None or old_c.default is None or new_c.default is None:
+        return []
+    deps = ctx.callable_from(schema, table) | {old_t.column_address(column)}
+    return [
+        UnsetDefault(schema, table, column, old_c.default, deps),
+        SetDefault(schema, table, column, new_c.default, deps),
+    ]
 
 
 def _deps(ctx: DiffContext, f: Function) -> frozenset[Address]:

@@ -158,3 +158,63 @@ class ReplaceFunction(Change):
     def describe(self) -> str:
         changed = [d["attribute"] for d in self.details()]
         return f"{self.new.kind}: " + ", ".join(changed)
+
+
+@dataclass(frozen=True, slots=True)
+class UnsetDefault(Change):
+    """A column default calling a routine that is dropped to be created again, set aside
+    before the drop (SetDefault puts the desired one back after the creation). Its address
+    is the default's own, so nothing else waits on it."""
+
+    schema: str
+    table: str
+    column: str
+    default: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "default", self.schema, self.table, self.column)
+
+    def statements(self) -> list[Statement]:
+        table, column = ident(self.schema, self.table), ident(self.column)
+        return [Statement(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")]
+
+    def reverse(self) -> Change:
+        return SetDefault(self.schema, self.table, self.column, self.default, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return "column default, set aside while the routine it calls is made again"
+
+
+@dataclass(frozen=True, slots=True)
+class SetDefault(Change):
+    """The column default UnsetDefault set aside, given back."""
+
+    schema: str
+    table: str
+    column: str
+    default: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "default", self.schema, self.table, self.column)
+
+    def statements(self) -> list[Statement]:
+        table, column = ident(self.schema, self.table), ident(self.column)
+        return [Statement(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {self.default}")]
+
+    def reverse(self) -> Change:
+        return UnsetDefault(self.schema, self.table, self.column, self.default, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return "column default, given back"

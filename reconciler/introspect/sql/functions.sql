@@ -98,8 +98,8 @@ SELECT
           AND u.address IS NOT NULL
         ORDER BY u.address
     ) AS uses,
-    -- the checks, indexes and views bound to it (they must step aside when it is dropped
-    -- to be created again), as address parts
+    -- the checks, indexes, views and column defaults bound to it (they must step aside when
+    -- it is dropped to be created again), as address parts
     ARRAY(
         SELECT DISTINCT u.address
         FROM pg_catalog.pg_depend AS r
@@ -126,6 +126,16 @@ SELECT
             JOIN pg_catalog.pg_namespace AS vs ON vs.oid = vc.relnamespace
             WHERE r.classid = 'pg_catalog.pg_rewrite'::regclass AND w.oid = r.objid
               AND vc.relkind IN ('v', 'm')
+            UNION ALL
+            SELECT pg_catalog.jsonb_build_array(
+                'default', ds.nspname::text, dc.relname::text, da.attname::text)
+            FROM pg_catalog.pg_attrdef AS ad
+            JOIN pg_catalog.pg_class AS dc ON dc.oid = ad.adrelid
+            JOIN pg_catalog.pg_namespace AS ds ON ds.oid = dc.relnamespace
+            JOIN pg_catalog.pg_attribute AS da
+                ON da.attrelid = ad.adrelid AND da.attnum = ad.adnum
+            WHERE r.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = r.objid
+              AND da.attgenerated = ''
         ) AS u (address)
         WHERE r.refclassid = 'pg_catalog.pg_proc'::regclass
           AND r.refobjid = p.oid

@@ -1,6 +1,10 @@
+-- A routine gets a new return type (a drop and a create): the check, the expression index and
+-- the views calling it, the routine calling it and the view calling that one, and a
+-- materialized view (with its index) and a column default step aside and come back, in the
+-- up and the down file.
 CREATE SCHEMA metrics;
 
-CREATE FUNCTION metrics.bucket(v integer) RETURNS bigint
+CREATE FUNCTION metrics.bucket(v integer) RETURNS integer
     LANGUAGE plpgsql IMMUTABLE
     AS $$ BEGIN RETURN v / 10; END $$;
 
@@ -11,6 +15,7 @@ CREATE FUNCTION metrics.bucket_label(v integer) RETURNS text
 CREATE TABLE metrics.sample (
     id integer PRIMARY KEY,
     value integer NOT NULL,
+    tier integer DEFAULT metrics.bucket(42),
     CONSTRAINT sample_bucket_small CHECK (metrics.bucket(value) < 1000)
 );
 
