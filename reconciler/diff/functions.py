@@ -11,8 +11,9 @@ created after them, dropped before them.
 
 A routine bound to what the plan drops (a routine dropped to be created again, a table, a
 view, a column) or retypes is dropped before and created again after (rebuild_dependents),
-as Postgres refuses those changes under it; so are the checks, indexes, views and column
-defaults bound to a routine dropped to be created again. A routine dropped and created
+as Postgres refuses those changes under it; so are the checks, indexes, views, column
+defaults, triggers and policies (diff/triggers.py) bound to a routine dropped to be created
+again. A routine dropped and created
 again gets back what roles held on it; a dropped one gets it back on rollback.
 """
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.views import reshaped_columns
+from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import Policy, Trigger
@@ -30,6 +30,7 @@ def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         ctx.live.triggers,
         changes,
         reads_columns=lambda t: bool(t.when or t.columns),
+        kind="trigger",
         create=CreateTrigger,
         drop=DropTrigger,
     )
@@ -42,6 +43,7 @@ def compare_policies(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         ctx.live.policies,
         changes,
         reads_columns=lambda p: bool(p.using or p.check),
+        kind="policy",
         create=CreatePolicy,
         drop=DropPolicy,
     )
@@ -54,16 +56,21 @@ def _compare(
     changes: list[Change],
     *,
     reads_columns: Callable[[Any], bool],
+    kind: str,
     create: Callable[..., Change],
     drop: Callable[..., Change],
 ) -> list[Change]:
     """Create, drop, replace or comment each object of a table; one naming columns on a table
-    whose columns the plan reshapes is rebuilt around the change."""
+    whose columns the plan reshapes is rebuilt around the change, as is one calling a routine
+    the plan drops to create it again (pg_depend)."""
     reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
+    bound = {tuple(rest) for k, *rest in routine_users(ctx, changes) if k == kind}
     out: list[Change] = []
     for key, new in want.items():
         old = have.get(key)
-        rebuild = old is not None and (new.schema, new.table) in reshaped and reads_columns(new)
+        rebuild = old is not None and (
+            ((new.schema, new.table) in reshaped and reads_columns(new)) or key in bound
+        )
         if old is None:
             out.append(create(new, _deps(ctx, new, ctx.desired)))
         elif only_comment_differs(old, new) and not rebuild:

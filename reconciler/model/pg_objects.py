@@ -63,8 +63,8 @@ class Function:
     server's deparse of it once canonical. `uses` are the address parts (without "pg") of
     the objects it depends on, as pg_depend records them: of the live routine, or of the
     desired one as probed (canonical.py); None when unknown (a probe the server refused).
-    `used_by`: the checks, indexes, views and column defaults (`default`, schema, table,
-    column) bound to a live one, as address parts."""
+    `used_by`: the checks, indexes, views, column defaults (`default`, schema, table,
+    column), triggers and policies bound to a live one, as address parts."""
 
     schema: str
     name: str

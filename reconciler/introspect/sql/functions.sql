@@ -98,8 +98,8 @@ SELECT
           AND u.address IS NOT NULL
         ORDER BY u.address
     ) AS uses,
-    -- the checks, indexes, views and column defaults bound to it (they must step aside when
-    -- it is dropped to be created again), as address parts
+    -- the checks, indexes, views, column defaults, triggers and policies bound to it (they
+    -- must step aside when it is dropped to be created again), as address parts
     ARRAY(
         SELECT DISTINCT u.address
         FROM pg_catalog.pg_depend AS r
@@ -136,6 +136,20 @@ SELECT
                 ON da.attrelid = ad.adrelid AND da.attnum = ad.adnum
             WHERE r.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = r.objid
               AND da.attgenerated = ''
+            UNION ALL
+            SELECT pg_catalog.jsonb_build_array(
+                'trigger', ts.nspname::text, tc.relname::text, tg.tgname::text)
+            FROM pg_catalog.pg_trigger AS tg
+            JOIN pg_catalog.pg_class AS tc ON tc.oid = tg.tgrelid
+            JOIN pg_catalog.pg_namespace AS ts ON ts.oid = tc.relnamespace
+            WHERE r.classid = 'pg_catalog.pg_trigger'::regclass AND tg.oid = r.objid
+            UNION ALL
+            SELECT pg_catalog.jsonb_build_array(
+                'policy', ps.nspname::text, pc.relname::text, po.polname::text)
+            FROM pg_catalog.pg_policy AS po
+            JOIN pg_catalog.pg_class AS pc ON pc.oid = po.polrelid
+            JOIN pg_catalog.pg_namespace AS ps ON ps.oid = pc.relnamespace
+            WHERE r.classid = 'pg_catalog.pg_policy'::regclass AND po.oid = r.objid
         ) AS u (address)
         WHERE r.refclassid = 'pg_catalog.pg_proc'::regclass
           AND r.refobjid = p.oid
