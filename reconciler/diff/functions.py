@@ -157,7 +157,9 @@ def _step_aside_default(
     if old_t is None or new_t is None:
         return []
     dropped = {c.address for c in changes if c.action is Action.DROP}
-    if old_t.address in dropped or old_t.column_address(column) in {c.address for c in changes}:
+    touched = {c.address for c in changes}
+    aside = Address.of("pg", "default", schema, table, column)  # by an earlier pass
+    if old_t.address in dropped or {old_t.column_address(column), aside} & touched:
         return []
     old_c, new_c = old_t.column(column), new_t.column(column)
     if old_c is None or new_c is None or old_c.default is None or new_c.default is None:
