@@ -19,6 +19,8 @@ again gets back what roles held on it; a dropped one gets it back on rollback.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.diff.context import DiffContext
 from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
@@ -83,7 +85,23 @@ def rebuild_dependents(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     for address in sorted(rebuild):
         old = rebuild[address]
         out += _recreate(ctx, old, ctx.desired.functions[(old.schema, old.name, old.types)])
-    return out + _rebuild_users(ctx, out)
+    return _in_transaction(ctx, out + _rebuild_users(ctx, out))
+
+
+def _in_transaction(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    """An index calling a routine the plan drops is dropped inside the transaction, before
+    the routine, not concurrently after the commit (the routine's drop would fail first)."""
+    dropped = {c.address for c in changes if isinstance(c, DropFunction)}
+    users = {
+        Address.of("pg", *parts)
+        for f in ctx.live.functions.values()
+        if f.address in dropped
+        for parts in f.used_by
+    }
+    return [
+        replace(c, online=False) if isinstance(c, DropIndex) and c.address in users else c
+        for c in changes
+    ]
 
 
 def _rebuild_users(ctx: DiffContext, changes: list[Change]) -> list[Change]:
