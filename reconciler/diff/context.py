@@ -163,6 +163,22 @@ class DiffContext:
                 calls.setdefault(key, set()).update(
                     Address.of("pg", "table", s, r) for s, r, _ in v.reads
                 )
+        # the routines a view calls: a live one's from pg_depend, a desired one's by the names
+        # its query calls (every overload of such a name: an ordering hint only)
+        for f in self.live.functions.values():
+            for kind, *rest in f.used_by:
+                if kind in ("view", "materialized_view"):
+                    calls.setdefault(Address.of("pg", "table", *rest), set()).add(f.address)
+        by_name: dict[tuple[str, str], set[Address]] = {}
+        for snap in (self.desired, self.live):
+            for f in snap.functions.values():
+                by_name.setdefault((f.schema, f.name), set()).add(f.address)
+        from reconciler.desired import sqlnames  # pglast: only when planning
+
+        for v in self.desired.views.values():
+            for schema, name in sqlnames.calls(v.query, query=True):
+                called = by_name.get((schema or _APPLY_SCHEMA, name), set())
+                calls.setdefault(v.relation_address, set()).update(called)
         needers: dict[tuple[str, str], set[Address]] = {}
         for f in {f.address for s in (self.desired, self.live) for f in s.functions.values()}:
             seen, todo, rels = {f}, [f], set()
