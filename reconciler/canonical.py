@@ -27,7 +27,7 @@ from reconciler.ops.pg_types import CreateDomain
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
-from reconciler.preflight import preflight
+from reconciler.preflight import APPLY_SEARCH_PATH, preflight
 
 _WS = re.compile(r"\s+")
 
@@ -186,7 +186,7 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
         if todo_functions:
-            probed = _probe_functions(conn, probed, todo_functions)
+            probed = _probe_functions(conn, probed, live, todo_functions)
         if todo_on_tables:
             probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
         if todo_domains:
@@ -339,30 +339,57 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
 
 
 def _probe_functions(
-    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
+    conn: psycopg.Connection,
+    desired: PgSnapshot,
+    live: PgSnapshot,
+    todo: list[tuple[str, str, str]],
 ) -> PgSnapshot:
     """The server's spelling of each function's argument types (what names it), arguments,
-    result and settings: each is created under a numbered name in a scratch schema."""
+    result, settings and SQL-standard body, and what it uses (pg_depend): each is created
+    in a scratch schema of its own, names resolved as the apply resolves them.
+
+    An SQL-standard body is bound at creation to the routines, tables and views it names, so
+    those must exist: the ones the plan creates are first made under their own names (in
+    their schemas, made too when new; tables with their columns only), each once what it
+    needs is there; the copies then bind to them exactly as the applied ones will,
+    and name them in what they use."""
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL lock_timeout = '2s'")
         conn.execute("SET LOCAL statement_timeout = '30s'")
         conn.execute("SET LOCAL check_function_bodies = off")
-        scratch = "reconciler_probe_fn"
-        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-        for i, key in enumerate(todo):
-            f = dataclasses.replace(desired.functions[key], name=f"f{i}")
-            _try(conn, function_sql(f, schema=scratch))
-        probed = introspect(conn, schemas=[scratch])
+        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
+        for schema in sorted(set(desired.schemas) - set(live.schemas)):
+            _try(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+        pending = _new_relations(desired, live)
+        pending += [function_sql(desired.functions[k]) for k in todo if k not in live.functions]
+        while pending:
+            left = [statement for statement in pending if not _try(conn, statement)]
+            if len(left) == len(pending):
+                break
+            pending = left
+        # each copy keeps its name (a body may name its parameters by it: `f.arg`), in a
+        # scratch schema of its own, which says which desired routine it is
+        scratches = [f"reconciler_probe_fn{i}" for i in range(len(todo))]
+        for scratch, key in zip(scratches, todo, strict=True):
+            conn.execute(f"CREATE SCHEMA {ident(scratch)}")
+            _try(conn, function_sql(desired.functions[key], schema=scratch))
+        probed = introspect(conn, schemas=scratches)
     functions = dict(desired.functions)
     grants = dict(desired.grants)
-    by_name = {pf.name: pf for pf in probed.functions.values()}
-    for i, key in enumerate(todo):
-        pf = by_name.get(f"f{i}")
+    by_schema = {pf.schema: pf for pf in probed.functions.values()}
+    for scratch, key in zip(scratches, todo, strict=True):
+        pf = by_schema.get(scratch)
         if pf is None:
             continue  # the server refused it: its text stays, the apply will say why
         f = functions.pop(key)
         f = dataclasses.replace(
-            f, types=pf.types, arguments=pf.arguments, returns=pf.returns, config=pf.config
+            f,
+            types=pf.types,
+            arguments=pf.arguments,
+            returns=pf.returns,
+            config=pf.config,
+            body=pf.body if f.sql_body and pf.sql_body else f.body,
+            uses=pf.uses,
         )
         functions[(f.schema, f.name, f.types)] = f
         # its grants name it by its argument types too
@@ -373,6 +400,28 @@ def _probe_functions(
                 g = dataclasses.replace(g, name=new_name)
                 grants[g.key] = g
     return dataclasses.replace(desired, functions=functions, grants=grants)
+
+
+def _new_relations(desired: PgSnapshot, live: PgSnapshot) -> list[str]:
+    """CREATE statements for the tables (columns only) and views the plan adds, under their
+    own names: what a new SQL-standard body reads must exist for it to be created."""
+    out = []
+    for key, t in desired.tables.items():
+        if key in live.tables or t.renamed_from or t.partition_of is not None:
+            continue
+        columns = tuple(
+            dataclasses.replace(c, default=None, generated=None, identity=None) for c in t.columns
+        )
+        bare = dataclasses.replace(
+            t, columns=columns, checks=(), exclusions=(), partition_by=None, bound=None
+        )
+        out.append(_probe_table_sql(t.schema, bare))
+    out += [
+        create_view_sql(v, with_data=False)
+        for key, v in desired.views.items()
+        if key not in live.views
+    ]
+    return out
 
 
 def _probe_table_objects(

@@ -127,8 +127,9 @@ def _grant_entry(
     option: bool | list[str] | None = None
     if grantable:
         option = True if grantable == privileges else list(grantable)
-    entry = {"role": role, "privileges": list(privileges)}  # [] too: it holds nothing
-    return entry | _drop_none({"columns": columns, "with_grant_option": option})
+    # `privileges: []` is kept: it says the role holds nothing (PUBLIC on a routine)
+    rest = _drop_none({"columns": columns, "with_grant_option": option})
+    return {"role": role, "privileges": list(privileges), **rest}
 
 
 def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:
@@ -435,10 +436,16 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         path = out_dir / "functions" / _file_name(schema, name, taken)
         doc = function_document(f)
         signature = f"{f.name}({f.types})"
-        grants = grants_document(look.grants(("function",), schema, signature))
-        if not any(g["role"] == "public" for g in grants):  # EXECUTE taken from PUBLIC
-            grants.append(_grant_entry("public", (), (), None))
-        doc["grants"] = grants
+        held = look.grants(("function",), schema, signature)
+        if not any(g.role == "public" for g in held):
+            # read from the effective ACL: PUBLIC missing holds nothing, which must be said,
+            # as a created routine starts with PUBLIC holding EXECUTE
+            held = [
+                *held,
+                Grant(on="function", schema=schema, name=signature, column=None, role="public"),
+            ]
+        if grants := grants_document(held):
+            doc["grants"] = grants
         _dump(path, {"functions": [doc]})
         written.append(path)
     return written

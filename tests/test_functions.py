@@ -126,3 +126,69 @@ def test_sql_pieces_of_a_function_are_checked(pg_url, tmp_path):
     for line in (3, 8, 14, 16, 20):
         assert f"functions/bad.yaml:{line}" in r.err, r.err
     assert "needs `returns`" in r.err
+
+
+def test_an_sql_standard_body_is_exactly_one_return_or_atomic_block(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "functions/bad.yaml",
+        "functions:\n"
+        "  - name: a\n"
+        "    returns: int\n"
+        "    language: sql\n"
+        "    body: RETURN 1; DROP TABLE t\n"
+        "  - name: b\n"
+        "    returns: int\n"
+        "    language: sql\n"
+        "    body: |\n"
+        "      BEGIN ATOMIC\n"
+        "        SELECT 1;\n"
+        "      END; DROP TABLE t\n"
+        "  - name: c\n"
+        "    returns: int\n"
+        "    language: sql\n"
+        "    body: RETURN (1\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    for line in (5, 9, 16):
+        assert f"functions/bad.yaml:{line}" in r.err, r.err
+    assert "exactly one `RETURN expression`" in r.err
+
+
+SQL_BODIES = """
+functions:
+  - name: plus
+    arguments: "a int, b int"
+    returns: int
+    language: sql
+    volatility: immutable
+    body: return a + b  -- the server's own text is (a + b)
+  - name: plus_three
+    schema: app
+    arguments: "a int"
+    returns: int
+    language: sql
+    volatility: immutable
+    body: |
+      -- a comment first: still an SQL-standard body
+      BEGIN ATOMIC
+        SELECT plus(plus(a, 1), 2);
+      END
+"""
+
+
+def test_sql_standard_bodies_are_compared_in_the_servers_spelling(pg_url, pg_conn, tmp_path):
+    """Written as a person writes them (unqualified names resolved as the apply resolves
+    them, no parentheses, a comment), created callee first, and a second plan is empty."""
+    root = tmp_path / "schemas"
+    write_yaml(root, "functions/app.yaml", SQL_BODIES)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    order = [c["address"] for c in json.loads(r.out)["changes"]]
+    assert order.index('pg.function.public.plus."integer, integer"') < order.index(
+        "pg.function.app.plus_three.integer"
+    )
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute("SELECT app.plus_three(1)").fetchone() == (4,)
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out

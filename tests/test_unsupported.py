@@ -17,8 +17,10 @@ OBJECTS = {
     "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS "
     "$$BEGIN NEW.updated_at := now(); RETURN NEW; END$$": None,  # functions are modelled
     "CREATE PROCEDURE app.noop(n integer) LANGUAGE sql AS $$SELECT 1$$": None,
-    "CREATE FUNCTION app.c_like() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; END": (
-        "function app.c_like()"
+    # SQL-standard bodies are modelled
+    "CREATE FUNCTION app.atomic() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; END": None,
+    "CREATE FUNCTION app.c_like(text) RETURNS integer LANGUAGE internal AS 'textlen'": (
+        "function app.c_like(text)"
     ),
     "CREATE TRIGGER users_touch BEFORE UPDATE ON app.users "
     "FOR EACH ROW EXECUTE FUNCTION app.touch()": None,  # triggers are modelled

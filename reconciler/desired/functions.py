@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 
 _IDENTITY_MODES = {"i", "d", "b", "v"}  # IN (explicit or default), INOUT, VARIADIC
 _TYPMODS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
+# An SQL-standard body: neither is valid at the start of a quoted SQL body, so a `language:
+# sql` body that starts so (after white space and comments) is one, and is written unquoted
+# into CREATE FUNCTION.
+_SQL_BODY = re.compile(
+    r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*(?:RETURN\b|BEGIN\s+ATOMIC\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
@@ -53,6 +60,13 @@ def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
         except sqltext.SqlTextError as exc:
             ctx.report(where.sub("returns"), str(exc))
             return
+    sql_body = spec.language == "sql" and bool(_SQL_BODY.match(spec.body))
+    if sql_body:
+        try:
+            _check_sql_body(spec.body, spec.kind)
+        except sqltext.SqlTextError as exc:
+            ctx.report(where.sub("body"), str(exc))
+            return
     config = []
     for key, value in spec.set.items():
         try:
@@ -76,6 +90,7 @@ def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
         returns=returns,
         language=spec.language,
         body=spec.body,
+        sql_body=sql_body,
         volatility=spec.volatility,
         strict=spec.strict,
         security_definer=spec.security_definer,
@@ -110,6 +125,30 @@ def _identity_types(arguments: str, enum_schema) -> str:
             text = RawStream()(p.argType)
             types.append(_TYPMODS.sub("", sqltext.canonical_type(text, enum_schema)))
     return ", ".join(types)
+
+
+def _check_sql_body(body: str, kind: str) -> None:
+    """An SQL-standard body is spliced into CREATE FUNCTION as it is: it must be exactly one
+    `RETURN expression` or one `BEGIN ATOMIC … END` block, with nothing after it."""
+    if "\0" in body:
+        raise sqltext.SqlTextError("the body must not contain the NUL character")
+    returns = "" if kind == "procedure" else " RETURNS integer"
+    try:
+        stmts = parse_sql(f"CREATE {kind.upper()} x(){returns} LANGUAGE sql\n{body}\n")
+    except Exception as exc:
+        message = exc.args[0] if exc.args else exc
+        raise sqltext.SqlTextError(f"invalid SQL-standard body: {message}") from None
+    ok = (
+        len(stmts) == 1
+        and isinstance(stmts[0].stmt, ast.CreateFunctionStmt)
+        and stmts[0].stmt.sql_body is not None
+        and len(stmts[0].stmt.options or ()) == 1
+    )
+    if not ok:
+        raise sqltext.SqlTextError(
+            "an SQL-standard body must be exactly one `RETURN expression` or one "
+            "`BEGIN ATOMIC … END` block, with nothing after it"
+        )
 
 
 def _check_returns(returns: str) -> str:

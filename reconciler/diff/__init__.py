@@ -19,7 +19,7 @@ import dataclasses
 from reconciler.diff.context import DiffContext, Trash
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.enums import compare_enums
-from reconciler.diff.functions import compare_functions
+from reconciler.diff.functions import compare_functions, rebuild_dependents
 from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
@@ -58,9 +58,11 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_partitions(ctx)
     changes += compare_enums(ctx, changes)  # what a rebuild carries depends on the rest
     changes += readd_dependent_foreign_keys(ctx, changes)
+    changes = rebuild_dependents(ctx, changes)  # before the views that call those routines
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
+    changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
     check(changes, kept)
     return _online_when_nothing_waits(changes)

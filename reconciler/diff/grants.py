@@ -12,6 +12,7 @@ from reconciler.model.address import Address
 from reconciler.model.pg_objects import Grant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_function import CreateFunction, DropFunction
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
 from reconciler.ops.sqltext import owned_sequence_address
 
@@ -19,7 +20,15 @@ _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
 
 
 def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    dropped = {_dropped_key(c.address) for c in changes if c.action is Action.DROP}
+    """(A routine the plan drops, or drops and creates again, carries its grants itself:
+    ops/pg_function.py.)"""
+    gone = {c.address.parts[2:] for c in changes if isinstance(c, DropFunction)}
+    routines = gone & {c.address.parts[2:] for c in changes if isinstance(c, CreateFunction)}
+    dropped = {
+        _dropped_key(c.address)
+        for c in changes
+        if c.action is Action.DROP and not isinstance(c, DropFunction)
+    }
     for key in [k for k in dropped if k[0] == "relation" and tuple(k[1:]) in ctx.live.tables]:
         for col in ctx.live.tables[key[1:]].columns:  # its serial columns' sequences go too
             dropped |= {_dropped_key(a) for a in owned_sequence_address(col)}
@@ -27,20 +36,18 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     remade = dropped & created  # dropped and created again (a view rebuilt, a new signature)
     out: list[Change] = []
     for key, g in ctx.desired.grants.items():
+        if g.on == "function" and g.object_address.parts[2:] in routines:
+            continue
         held = ctx.live.grants.get(key)
         again = _dropped_key(g.object_address) in remade
         if held is None or again:  # what a new one holds, or what one holds unnamed
             held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))
-    for key in sorted(k for k in dropped if k[0] == "function"):
-        schema, name, types = key[1:]
-        public = Grant("function", schema, f"{name}({types})", None, "public")
-        if (schema, name, types) in ctx.live.functions and public.key not in ctx.live.grants:
-            # PUBLIC had no EXECUTE: the function a rollback makes again must not give it
-            out.append(GrantsGoWith(public, fresh=("execute",)))
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
     for key, held in ctx.live.grants.items():
+        if held.on == "function" and held.object_address.parts[2:] in gone:
+            continue
         if _dropped_key(held.object_address) in dropped:
             out.append(GrantsGoWith(held))
         elif key in ctx.desired.grants:
@@ -98,8 +105,7 @@ def _dropped_key(a: Address) -> tuple[str, ...]:
 def _exists(ctx: DiffContext, g: Grant) -> bool:
     if g.on != "function":
         return True  # only a function's default matters (_default)
-    name, _, types = g.name.partition("(")
-    return (g.schema, name, types.removesuffix(")")) in ctx.live.functions
+    return (g.schema, *g.routine) in ctx.live.functions
 
 
 def _default(g: Grant, new: bool) -> tuple[str, ...]:

@@ -70,7 +70,8 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
 def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:
     """Extensions (methods, operator classes) and the columns its expressions read."""
     exprs = [e.expression for e in ix.elements]
-    deps = ctx.extension_deps | ctx.expression_deps(ix.schema, ix.table, ix.where, *exprs)
+    deps = ctx.callable_from(ix.schema, ix.table)
+    deps |= ctx.expression_deps(ix.schema, ix.table, ix.where, *exprs)
     # on a materialized view: after its creation, before its drop
     deps |= attached_keys(ctx, ix)
     view = ctx.desired.views.get((ix.schema, ix.table)) or ctx.live.views.get((ix.schema, ix.table))

@@ -255,7 +255,7 @@ def _ref(ctx: DiffContext, k: Constraint, snap: PgSnapshot) -> Address | None:
 
 
 def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
-    deps = ctx.expression_deps(t.schema, t.name, getattr(k, "expression", None))
+    deps = _check_deps(ctx, t, k)
     if t.partition_of is not None:  # a partition's columns are its parent's: after their changes
         deps |= {Address.of("pg", "column", *t.partition_of, c) for c in getattr(k, "columns", ())}
     ref = _ref(ctx, k, ctx.desired)
@@ -263,14 +263,23 @@ def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
 
 
 def _drop(ctx: DiffContext, t: Table, k: Constraint) -> DropConstraint:
-    deps = ctx.expression_deps(t.schema, t.name, getattr(k, "expression", None))
+    deps = _check_deps(ctx, t, k)
     return DropConstraint(t.schema, t.name, k, _ref(ctx, k, ctx.live), deps=deps)
+
+
+def _check_deps(ctx: DiffContext, t: Table, k: Constraint) -> frozenset[Address]:
+    """The columns a check reads, and the routines it may call (after their creation, before
+    their drop)."""
+    expression = getattr(k, "expression", None)
+    deps = ctx.expression_deps(t.schema, t.name, expression)
+    return deps | ctx.callable_from(t.schema, t.name) if expression else deps
 
 
 def _col_deps(ctx: DiffContext, t: Table, *cols: Column) -> frozenset[Address]:
     """Types the columns use, and the columns their generation expressions read."""
     exprs = [c.generated for c in cols]
-    return ctx.type_deps(*cols) | ctx.expression_deps(t.schema, t.name, *exprs)
+    types = ctx.type_deps(*cols, on=(t.schema, t.name))
+    return types | ctx.expression_deps(t.schema, t.name, *exprs)
 
 
 def reordered(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.views import reshaped_columns
+from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes, only_comment_differs
 from reconciler.model.pg_objects import Policy, Trigger
@@ -33,6 +33,7 @@ def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         ctx.live.triggers,
         changes,
         reads_columns=lambda t: bool(t.when or t.columns),
+        kind="trigger",
         create=CreateTrigger,
         drop=DropTrigger,
     )
@@ -45,6 +46,7 @@ def compare_policies(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         ctx.live.policies,
         changes,
         reads_columns=lambda p: bool(p.using or p.check),
+        kind="policy",
         create=CreatePolicy,
         drop=DropPolicy,
     )
@@ -57,19 +59,25 @@ def _compare(
     changes: list[Change],
     *,
     reads_columns: Callable[[Any], bool],
+    kind: str,
     create: Callable[..., Change],
     drop: Callable[..., Change],
 ) -> list[Change]:
     """Create, drop, replace or comment each object of a table; one naming columns on a table
-    whose columns the plan reshapes is rebuilt around the change."""
+    whose columns the plan reshapes is rebuilt around the change, as is one calling a routine
+    the plan drops to create it again (pg_depend)."""
     reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
     remade = _remade(changes)
+    bound = {tuple(rest) for k, *rest in routine_users(ctx, changes) if k == kind}
     out: list[Change] = []
     for key, new in want.items():
         old = have.get(key)
         on = (new.schema, new.table)
         rebuild = old is not None and (
-            on in remade or _from(old) in remade or (on in reshaped and reads_columns(new))
+            on in remade
+            or _from(old) in remade
+            or (on in reshaped and reads_columns(new))
+            or key in bound
         )
         if old is None:
             out.append(create(new, _deps(ctx, new, ctx.desired)))
@@ -109,7 +117,7 @@ def _remade(changes: list[Change]) -> set[tuple[str, str]]:
 def _deps(ctx: DiffContext, t: Trigger | Policy, snap: PgSnapshot) -> frozenset[Address]:
     """Its table (or view) and every column of it, a constraint trigger's FROM table, and the
     routines (a trigger's function is one)."""
-    deps = {t.table_address, *ctx.extension_deps}
+    deps = {t.table_address, *ctx.callable_from(t.schema, t.table)}
     table = snap.tables.get((t.schema, t.table))
     if table is not None:
         deps |= {table.column_address(c.name) for c in table.columns}

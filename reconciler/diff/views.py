@@ -5,6 +5,7 @@ such a column's type, drop it or drop its table while the view exists. Which col
 view reads comes from pg_depend (introspection), so every live view reading something the
 plan reshapes is dropped before that change and created again after it, as are the views
 reading those views, and the indexes of rebuilt materialized views (a drop takes them along).
+So is every live view calling a routine the plan drops to create it again (pg_depend again).
 A replaced view is a drop and a create of the same address; the graph runs the drop first.
 """
 
@@ -19,6 +20,7 @@ from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
+from reconciler.ops.pg_function import DropFunction
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_table import DropTable
@@ -92,6 +94,19 @@ def _reshaped(changes: list[Change]) -> tuple[set[tuple[str, str, str]], set[Key
     return columns | enum_columns(changes), tables
 
 
+def routine_users(ctx: DiffContext, changes: list[Change]) -> set[tuple[str, ...]]:
+    """The checks, indexes and views (address parts) bound to a live routine that the plan
+    drops to create it again."""
+    recreated = {
+        c.address
+        for c in changes
+        if isinstance(c, DropFunction) and c.function.key in ctx.desired.functions
+    }
+    return {
+        parts for f in ctx.live.functions.values() if f.address in recreated for parts in f.used_by
+    }
+
+
 def _rebuilt(ctx: DiffContext, changes: list[Change]) -> set[Key]:
     """Live views to drop and create again: readers of a reshaped column or a dropped table,
     of a view that changes or goes, and so on up the chain."""
@@ -99,6 +114,13 @@ def _rebuilt(ctx: DiffContext, changes: list[Change]) -> set[Key]:
     columns, tables = _reshaped(changes)
     with_columns = {(s, t) for s, t, _ in columns}
     changed = {key for key, v in have.items() if key not in want or _reshaped_view(v, want[key])}
+    # bound to a routine dropped to be created again: rebuilt, and so are their readers
+    bound = {
+        (s, n)
+        for kind, s, n, *_ in routine_users(ctx, changes)
+        if kind in ("view", "materialized_view") and (s, n) in have and (s, n) in want
+    }
+    changed |= bound
 
     def affected(read: tuple[str, str, str | None], views: set[Key]) -> bool:
         schema, relation, column = read
@@ -108,7 +130,7 @@ def _rebuilt(ctx: DiffContext, changes: list[Change]) -> set[Key]:
             return (schema, relation) in with_columns
         return (schema, relation, column) in columns
 
-    rebuild: set[Key] = set()
+    rebuild: set[Key] = set(bound)
     while True:
         more = {
             key
@@ -124,7 +146,7 @@ def _deps(ctx: DiffContext, v: View, snap: PgSnapshot) -> frozenset[Address]:
     """Everything a view needs first: its schema, the extensions, each relation it reads and,
     for a table, every column of it (over-approximated on purpose: a created view waits for
     all of the plan's column changes there, a dropped one goes before all of them)."""
-    deps = {Address.of("pg", "schema", v.schema), *ctx.extension_deps}
+    deps = {Address.of("pg", "schema", v.schema), *ctx.callable_from(v.schema, v.name)}
     for schema, relation, column in v.reads:
         deps.add(Address.of("pg", "table", schema, relation))
         if column is not None:

@@ -69,6 +69,7 @@ _SQL_DIR = Path(__file__).with_name("sql")
 _PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
 # pg_proc.prosqlbody (SQL-standard bodies) exists from PostgreSQL 14 on.
 _PG14_ONLY_COLUMN = re.compile(r"\b\w+\.prosqlbody\b")
+_PG14_ONLY_FUNCTION = re.compile(r"\bpg_catalog\.pg_get_function_sqlbody\(\w+\.oid\)")
 
 # The kinds a second connection reads when one can be opened: about half of the server's work
 # on a schema of many tables (columns alone is a third of it, indexes and constraints a third).
@@ -194,6 +195,7 @@ def _queries(server_version: int) -> tuple[str, ...]:
         texts = [_PG15_ONLY_COLUMN.sub("false", t) for t in texts]
     if server_version < 140000:
         texts = [_PG14_ONLY_COLUMN.sub("NULL", t) for t in texts]
+        texts = [_PG14_ONLY_FUNCTION.sub("NULL", t) for t in texts]
     return tuple(texts)
 
 

@@ -301,8 +301,8 @@ _PARALLEL = {"s": "safe", "r": "restricted", "u": "unsafe"}
 
 
 def _function(row: tuple[Any, ...]) -> Function:
-    schema, name, types, arguments, returns, language, body = row[:7]
-    volatility, strict, secdef, leakproof, parallel, config, comment = row[7:]
+    schema, name, types, arguments, returns, language, body, sql_body = row[:8]
+    volatility, strict, secdef, leakproof, parallel, config, comment, uses, used_by = row[8:]
     return Function(
         schema=schema,
         name=name,
@@ -311,6 +311,7 @@ def _function(row: tuple[Any, ...]) -> Function:
         returns=returns,
         language=language,
         body=body,
+        sql_body=sql_body,
         volatility=_VOLATILITY[volatility],
         strict=strict,
         security_definer=secdef,
@@ -318,6 +319,8 @@ def _function(row: tuple[Any, ...]) -> Function:
         parallel=_PARALLEL[parallel],
         config=tuple(config),
         comment=comment,
+        uses=tuple(tuple(parts) for parts in uses),
+        used_by=tuple(tuple(parts) for parts in used_by),
     )
 
 

@@ -56,7 +56,15 @@ class Function:
     named by its schema, name and argument types (`types`, format_type spelling without
     modifiers, as in `DROP FUNCTION s.f(integer, text)`). `arguments` and `returns` are the
     server's spelling (pg_get_function_arguments / _result) once canonical; `body` is kept
-    exactly as written; `config` holds `name=value` settings (`SET search_path = …`)."""
+    exactly as written; `config` holds `name=value` settings (`SET search_path = …`).
+
+    `sql_body`: the body is SQL-standard (`RETURN …` or `BEGIN ATOMIC … END`, language sql),
+    which the server parses at creation and binds to what it names; `body` is then the
+    server's deparse of it once canonical. `uses` are the address parts (without "pg") of
+    the objects it depends on, as pg_depend records them: of the live routine, or of the
+    desired one as probed (canonical.py); None when unknown (a probe the server refused).
+    `used_by`: the checks, indexes, views, column defaults (`default`, schema, table,
+    column), triggers and policies bound to a live one, as address parts."""
 
     schema: str
     name: str
@@ -73,10 +81,17 @@ class Function:
     config: tuple[str, ...] = ()
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    sql_body: bool = False
+    uses: tuple[tuple[str, ...], ...] | None = field(default=None, compare=False)
+    used_by: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
 
     @property
     def is_procedure(self) -> bool:
         return self.returns is None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.schema, self.name, self.types)
 
     @property
     def kind(self) -> str:
@@ -234,12 +249,18 @@ class Grant:
         return (self.on, self.schema, self.name, self.column or "", self.role)
 
     @property
+    def routine(self) -> tuple[str, str]:
+        """(name, argument types) of a routine's grant, whose `name` is `name(types)`: split
+        at the parenthesis that opens the types (the name, unquoted, may hold one too; the
+        types are quoted where they need it)."""
+        return split_signature(self.name)
+
+    @property
     def object_address(self) -> Address:
         if self.on == "schema":
             return Address.of("pg", "schema", self.name)
         if self.on == "function":
-            base, _, types = self.name.partition("(")
-            return Address.of("pg", "function", self.schema, base, types.removesuffix(")"))
+            return Address.of("pg", "function", self.schema, *self.routine)
         if self.on == "column":
             return Address.of("pg", "column", self.schema, self.name, self.column or "")
         kind = "sequence" if self.on == "sequence" else "table"
@@ -248,6 +269,19 @@ class Grant:
     @property
     def address(self) -> Address:
         return Address.of("pg", "grant", *self.object_address.parts[1:], self.role)
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """`name(types)` → (name, types), scanning from the end: a `(` inside the quoted name of
+    a type does not open the list, one in the routine's (unquoted) name is never reached."""
+    quoted = False
+    for i in range(len(text) - 2, -1, -1):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "(" and not quoted:
+            return text[:i], text[i + 1 : -1]
+    return text, ""
 
 
 POLICY_COMMANDS = ("all", "select", "insert", "update", "delete")

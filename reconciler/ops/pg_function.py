@@ -3,11 +3,12 @@ signature allows it (otherwise the diff drops and creates)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import Function
+from reconciler.model.pg_objects import Function, Grant
 from reconciler.ops.base import Action, Change, Statement
+from reconciler.ops.pg_grant import grant_statements
 from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal
 
 # Bodies are validated when the function runs, as pg_dump does: a function may then be created
@@ -40,7 +41,13 @@ def function_sql(f: Function, *, replace: bool = False, schema: str | None = Non
         lines.append(f"PARALLEL {f.parallel.upper()}")
     lines.append("SECURITY DEFINER" if f.security_definer else "SECURITY INVOKER")
     lines += [_setting(c) for c in f.config]
-    lines.append(f"AS {dollar_quote(f.body, 'body')}")
+    if f.sql_body:
+        # RETURN … / BEGIN ATOMIC … END, checked at load to be exactly that (one statement);
+        # a trailing line comment must not swallow what a caller writes after it (`;`)
+        body = f.body.strip()
+        lines.append(body + "\n" if "--" in body.rsplit("\n", 1)[-1] else body)
+    else:
+        lines.append(f"AS {dollar_quote(f.body, 'body')}")
     return "\n".join(lines)
 
 
@@ -54,10 +61,24 @@ def _comment(f: Function) -> list[Statement]:
     return [Statement(f"COMMENT ON {signature_sql(f)} IS {literal(f.comment)}")]
 
 
+def _grants(grants: tuple[Grant, ...]) -> list[Statement]:
+    """What each role held on a routine, given again after its creation, which leaves PUBLIC
+    with EXECUTE and everyone else with nothing."""
+    out: list[Statement] = []
+    for g in grants:
+        fresh = replace(g, privileges=("execute",) if g.role == "public" else (), grantable=())
+        out += grant_statements(fresh, g)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class CreateFunction(Change):
+    """`grants`: what roles held on it before the plan dropped it to create it again (or, in
+    a down file, before the plan dropped it), given back right after its creation."""
+
     function: Function
     deps: frozenset[Address] = frozenset()
+    grants: tuple[Grant, ...] = ()
     action = Action.CREATE
 
     @property
@@ -66,10 +87,10 @@ class CreateFunction(Change):
 
     def statements(self) -> list[Statement]:
         create = guarded(function_sql(self.function), "duplicate_function")
-        return [NO_BODY_CHECK, Statement(create), *_comment(self.function)]
+        return [NO_BODY_CHECK, Statement(create), *_comment(self.function), *_grants(self.grants)]
 
     def reverse(self) -> Change:
-        return DropFunction(self.function, self.deps)
+        return DropFunction(self.function, self.deps, self.grants)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
@@ -80,8 +101,11 @@ class CreateFunction(Change):
 
 @dataclass(frozen=True, slots=True)
 class DropFunction(Change):
+    """`grants`: what roles hold on it, given back when its reverse creates it again."""
+
     function: Function
     deps: frozenset[Address] = frozenset()
+    grants: tuple[Grant, ...] = ()
     action = Action.DROP
 
     @property
@@ -93,7 +117,7 @@ class DropFunction(Change):
         return [Statement(f"DROP {f.kind.upper()} IF EXISTS {ident(f.schema, f.name)}({f.types})")]
 
     def reverse(self) -> Change:
-        return CreateFunction(self.function, self.deps)
+        return CreateFunction(self.function, self.deps, self.grants)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
@@ -134,3 +158,63 @@ class ReplaceFunction(Change):
     def describe(self) -> str:
         changed = [d["attribute"] for d in self.details()]
         return f"{self.new.kind}: " + ", ".join(changed)
+
+
+@dataclass(frozen=True, slots=True)
+class UnsetDefault(Change):
+    """A column default calling a routine that is dropped to be created again, set aside
+    before the drop (SetDefault puts the desired one back after the creation). Its address
+    is the default's own, so nothing else waits on it."""
+
+    schema: str
+    table: str
+    column: str
+    default: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "default", self.schema, self.table, self.column)
+
+    def statements(self) -> list[Statement]:
+        table, column = ident(self.schema, self.table), ident(self.column)
+        return [Statement(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")]
+
+    def reverse(self) -> Change:
+        return SetDefault(self.schema, self.table, self.column, self.default, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return "column default, set aside while the routine it calls is made again"
+
+
+@dataclass(frozen=True, slots=True)
+class SetDefault(Change):
+    """The column default UnsetDefault set aside, given back."""
+
+    schema: str
+    table: str
+    column: str
+    default: str
+    deps: frozenset[Address] = frozenset()
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "default", self.schema, self.table, self.column)
+
+    def statements(self) -> list[Statement]:
+        table, column = ident(self.schema, self.table), ident(self.column)
+        return [Statement(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {self.default}")]
+
+    def reverse(self) -> Change:
+        return UnsetDefault(self.schema, self.table, self.column, self.default, self.deps)
+
+    def depends_on(self) -> frozenset[Address]:
+        return self.deps
+
+    def describe(self) -> str:
+        return "column default, given back"

@@ -15,8 +15,8 @@ def _object_sql(g: Grant) -> str:
     if g.on == "schema":
         return f"SCHEMA {ident(g.name)}"
     if g.on == "function":
-        name, _, types = g.name.partition("(")
-        return f"ROUTINE {ident(g.schema, name)}({types}"  # `types)` keeps its parenthesis
+        name, types = g.routine
+        return f"ROUTINE {ident(g.schema, name)}({types})"
     if g.on == "sequence":
         return f"SEQUENCE {ident(g.schema, g.name)}"
     return f"TABLE {ident(g.schema, g.name)}"

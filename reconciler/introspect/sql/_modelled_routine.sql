@@ -3,7 +3,6 @@ p.prokind IN ('f', 'p')
       AND p.prolang NOT IN (
           SELECT lo.oid FROM pg_catalog.pg_language AS lo WHERE lo.lanname IN ('c', 'internal')
       )
-      AND p.prosqlbody IS NULL
       AND NOT EXISTS (
           SELECT FROM pg_catalog.pg_depend AS dep
           WHERE dep.classid = 'pg_catalog.pg_proc'::regclass

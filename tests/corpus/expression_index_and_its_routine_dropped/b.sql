@@ -1,0 +1,1 @@
+CREATE TABLE public.person (id integer PRIMARY KEY, full_name text NOT NULL);
