@@ -24,7 +24,12 @@ from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
 from reconciler.diff.renames import apply_renames
-from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
+from reconciler.diff.standalone import (
+    compare_collations,
+    compare_composites,
+    compare_domains,
+    compare_sequences,
+)
 from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.unmodeled import check, guard, without_withheld
@@ -48,6 +53,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes: list[Change] = [*renames]
     changes += compare_schemas(ctx)
     changes += compare_extensions(ctx)
+    changes += compare_collations(ctx)
     changes += compare_domains(ctx)
     changes += compare_composites(ctx)
     changes += compare_sequences(ctx)
