@@ -35,6 +35,8 @@ from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.unmodeled import check, guard, without_withheld
 from reconciler.diff.views import compare_views
 from reconciler.model.address import Address
+from reconciler.model.names import qualified
+from reconciler.model.pg import Index
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint
@@ -74,8 +76,14 @@ def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
     """An index or constraint finished only after the main transaction cannot serve a change
     inside it (a foreign key needs its referenced unique index built), nor can an index
     dropped after it free a name a change inside it takes: such ones are made the plain
-    way."""
+    way; so is an index dropped that names a collation or routine the transaction drops
+    (Postgres drops neither while the index is there)."""
     needed = {a for c in changes if c.action is not Action.DROP for a in c.depends_on()}
+    named = {
+        qualified(*c.address.parts[2:4])
+        for c in changes
+        if c.action is Action.DROP and c.kind in ("collation", "function", "procedure")
+    }
     # relation names a key constraint takes inside the transaction: an index holding one now
     # is dropped in it too
     taken = {a for c in changes if isinstance(c, AddConstraint) for a in c.provides()}
@@ -85,8 +93,17 @@ def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
             c = dataclasses.replace(c, online=False)
         if isinstance(c, DropIndex) and c.reverse().provides() & taken:
             c = dataclasses.replace(c, online=False, retaken=True)
+        if isinstance(c, DropIndex) and c.online and _names_any(c.index, named):
+            c = dataclasses.replace(c, online=False)
         out.append(c)
     return _retaken_relations(out)
+
+
+def _names_any(ix: Index, names: set[str]) -> bool:
+    """Whether the index's texts (as the catalog prints them, schema-qualified) name one of
+    `names`: a false match only costs a brief lock."""
+    texts = [ix.where, *(t for e in ix.elements for t in (e.expression, e.collation))]
+    return any(name in text for text in texts if text for name in names)
 
 
 def _retaken_relations(changes: list[Change]) -> list[Change]:
