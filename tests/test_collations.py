@@ -92,13 +92,15 @@ def test_collation_specs_are_checked(pg_url, tmp_path):
         "  - {name: a, locale: C, lc_collate: C, lc_ctype: C}\n"
         "  - {name: b, lc_collate: C}\n"
         "  - {name: c, provider: icu, lc_collate: und, lc_ctype: und}\n"
+        "  - {name: f, locale: C, deterministic: false}\n"
         "  - {name: e, locale: C}\n"
         "  - {name: public.e, locale: POSIX}\n",
     )
     write_yaml(root, "provider.yaml", "collations:\n  - {name: d, provider: glibc, locale: C}\n")
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert r.code == 1, r.text
-    for line in (2, 3, 4, 6):
+    for line in (2, 3, 4, 5, 7):
         assert f"collations.yaml:{line}" in r.err, r.err
     assert "declared twice" in r.err
+    assert "only an ICU collation can be nondeterministic" in r.err
     assert "provider.yaml:2: collations[0].provider: must be 'libc', 'icu' or 'builtin'" in r.err

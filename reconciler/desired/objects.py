@@ -120,6 +120,9 @@ def build_collation(ctx: Builder, spec: CollationSpec, where: Where) -> None:
     if spec.provider != "libc" and locale is None:
         ctx.report(where.sub("lc_collate"), f"a {spec.provider} collation takes one locale")
         return
+    if spec.provider != "icu" and not spec.deterministic:
+        ctx.report(where.sub("deterministic"), "only an ICU collation can be nondeterministic")
+        return
     if lc_collate == lc_ctype and locale is None:
         locale, lc_collate, lc_ctype = lc_collate, None, None
     ctx.use_schema(names[0], where)
