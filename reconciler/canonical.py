@@ -23,7 +23,7 @@ from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg_function import function_sql
 from reconciler.ops.pg_policy import policy_sql
 from reconciler.ops.pg_trigger import trigger_sql
-from reconciler.ops.pg_types import CreateDomain
+from reconciler.ops.pg_types import CreateCollation, CreateDomain
 from reconciler.ops.pg_view import create_view_sql
 from reconciler.ops.sqltext import column_def as _column_def
 from reconciler.ops.sqltext import ident, index_def
@@ -180,7 +180,11 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     todo_domains = [
         key for key, d in desired.domains.items() if key in live.domains and live.domains[key] != d
     ]
-    if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables or todo_domains):
+    todo_collations = [
+        key for key, c in desired.collations.items() if live.collations.get(key, c) != c
+    ]
+    todo_types = todo_domains or todo_collations
+    if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables or todo_types):
         return desired
 
     try:
@@ -191,6 +195,8 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
             probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
         if todo_domains:
             probed = _probe_domains(conn, probed, todo_domains)
+        if todo_collations:
+            probed = _probe_collations(conn, probed, todo_collations)
         return probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
@@ -504,3 +510,31 @@ def _probe_domains(
             d, type=found.type, default=found.default, collation=found.collation, checks=checks
         )
     return dataclasses.replace(desired, domains=domains)
+
+
+def _probe_collations(
+    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str]]
+) -> PgSnapshot:
+    """Each changed collation's locale as the server keeps it (from PostgreSQL 16 on, an ICU
+    locale is stored as its language tag: `en_US` → `en-US`)."""
+    scratch = "reconciler_probe_coll"
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
+        for i, key in enumerate(todo):
+            c = dataclasses.replace(desired.collations[key], schema=scratch, name=f"c{i}")
+            _try(conn, CreateCollation(c).statements()[0].sql)
+        probed = introspect(conn, schemas=[scratch])
+    collations = dict(desired.collations)
+    for i, key in enumerate(todo):
+        found = probed.collations.get((scratch, f"c{i}"))
+        if found is not None:
+            collations[key] = dataclasses.replace(
+                found,
+                schema=key[0],
+                name=key[1],
+                comment=collations[key].comment,
+                source=collations[key].source,
+            )
+    return dataclasses.replace(desired, collations=collations)

@@ -19,7 +19,16 @@ import yaml
 
 from reconciler.model.names import make_object_name, qualified, split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
-from reconciler.model.pg_objects import Domain, Function, Grant, Policy, Sequence, Trigger, View
+from reconciler.model.pg_objects import (
+    Collation,
+    Domain,
+    Function,
+    Grant,
+    Policy,
+    Sequence,
+    Trigger,
+    View,
+)
 from reconciler.model.snapshot import PgSnapshot
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -315,6 +324,7 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
 
 
 _PARTS = ("tables", "types", "views", "functions", "sequences", "extensions.yaml", "schemas.yaml")
+_PARTS += ("collations.yaml",)
 
 
 def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) -> list[Path]:
@@ -323,8 +333,8 @@ def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) 
     Everything is written into a staging folder beside out_dir first and moved into place at
     the end, so a run killed while it reads and writes leaves out_dir as it was. A file of the
     parts export writes (tables/, types/, views/, functions/, sequences/, extensions.yaml,
-    schemas.yaml) that this export does not write again — an object dropped since, or a file
-    written by hand — is never deleted: it is moved beside out_dir, to
+    schemas.yaml, collations.yaml) that this export does not write again — an object dropped
+    since, or a file written by hand — is never deleted: it is moved beside out_dir, to
     `.<name>.replaced/<UTC stamp>/` (outside it: every YAML under out_dir is desired state),
     and appended to `moved`. Other files and folders (keys/, notes) are left alone."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -380,6 +390,10 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     ]
     written.append(out_dir / "schemas.yaml")
     _dump(written[-1], {"schemas": schemas})
+    if snap.collations:
+        written.append(out_dir / "collations.yaml")
+        collations = [collation_document(c) for c in snap.collations.values()]
+        _dump(written[-1], {"collations": collations})
     taken: set[str] = set()
     for (schema, name), e in snap.enums.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
@@ -449,6 +463,21 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         _dump(path, {"functions": [doc]})
         written.append(path)
     return written
+
+
+def collation_document(c: Collation) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "name": c.name,
+            "schema": c.schema,
+            "provider": c.provider,
+            "locale": c.locale,
+            "lc_collate": c.lc_collate,
+            "lc_ctype": c.lc_ctype,
+            "deterministic": None if c.deterministic else False,
+            "comment": c.comment,
+        }
+    )
 
 
 def domain_document(d: Domain) -> dict[str, Any]:

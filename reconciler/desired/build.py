@@ -16,7 +16,12 @@ from reconciler.desired import sqltext
 from reconciler.desired.functions import build_function
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.lint import LintIgnore
-from reconciler.desired.objects import build_composite, build_domain, build_sequence
+from reconciler.desired.objects import (
+    build_collation,
+    build_composite,
+    build_domain,
+    build_sequence,
+)
 from reconciler.desired.spec import (
     TABLE_KEYS,
     EnumSpec,
@@ -32,6 +37,7 @@ from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Extension, ForeignKey, Index, Schema, Table
 from reconciler.model.pg_objects import (
+    Collation,
     CompositeType,
     Domain,
     Function,
@@ -100,6 +106,7 @@ class Builder:
         self.triggers: dict[tuple[str, str, str], Trigger] = {}
         self.policies: dict[tuple[str, str, str], Policy] = {}
         self.sequences: dict[tuple[str, str], Sequence] = {}
+        self.collations: dict[tuple[str, str], Collation] = {}
         self.domains: dict[tuple[str, str], Domain] = {}
         self.composites: dict[tuple[str, str], CompositeType] = {}
         self.grants: dict[tuple[str, str, str, str, str], Grant] = {}
@@ -231,6 +238,7 @@ class Builder:
             triggers=self.triggers,
             policies=self.policies,
             sequences=self.sequences,
+            collations=self.collations,
             domains=self.domains,
             composites=self.composites,
             grants=self.grants,
@@ -261,6 +269,8 @@ class Builder:
 
     def collect_late(self, spec: FileSpec, root: Where) -> None:
         """Objects that may name enums or schemas declared in any file."""
+        for i, c in enumerate(spec.collations):
+            build_collation(self, c, root.sub("collations", i))
         for i, d in enumerate(spec.domains):
             build_domain(self, d, root.sub("domains", i))
         for i, c in enumerate(spec.composite_types):

@@ -14,11 +14,17 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import CompositeSpec, DomainSpec, SequenceOptionsSpec, SequenceSpec
+from reconciler.desired.spec import (
+    CollationSpec,
+    CompositeSpec,
+    DomainSpec,
+    SequenceOptionsSpec,
+    SequenceSpec,
+)
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
 from reconciler.model.pg import Check
-from reconciler.model.pg_objects import INTEGER_RANGES, CompositeType, Domain, Sequence
+from reconciler.model.pg_objects import INTEGER_RANGES, Collation, CompositeType, Domain, Sequence
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder
@@ -92,6 +98,45 @@ def sequence_numbers(
         ctx.report(where, f"need {tmin} ≤ min ≤ start ≤ max ≤ {tmax} for a {type_} sequence")
         return None
     return start, increment, lo, hi, cache
+
+
+def build_collation(ctx: Builder, spec: CollationSpec, where: Where) -> None:
+    """As pg_collation reads it back: one locale when LC_COLLATE and LC_CTYPE are the same."""
+    names = _names(ctx, spec.name, spec.schema_, where)
+    if names is None:
+        return
+    if names in ctx.collations:
+        first = ctx.collations[names].source
+        label = ".".join(names)
+        ctx.report(where.sub("name"), f"collation '{label}' is declared twice (first at {first})")
+        return
+    locale, lc_collate, lc_ctype = spec.locale, spec.lc_collate, spec.lc_ctype
+    if locale is not None and (lc_collate is not None or lc_ctype is not None):
+        ctx.report(where.sub("locale"), "give either locale or lc_collate and lc_ctype, not both")
+        return
+    if locale is None and (lc_collate is None or lc_ctype is None):
+        ctx.report(where, "a collation needs locale, or both lc_collate and lc_ctype")
+        return
+    if spec.provider != "libc" and locale is None:
+        ctx.report(where.sub("lc_collate"), f"a {spec.provider} collation takes one locale")
+        return
+    if spec.provider != "icu" and not spec.deterministic:
+        ctx.report(where.sub("deterministic"), "only an ICU collation can be nondeterministic")
+        return
+    if lc_collate == lc_ctype and locale is None:
+        locale, lc_collate, lc_ctype = lc_collate, None, None
+    ctx.use_schema(names[0], where)
+    ctx.collations[names] = Collation(
+        names[0],
+        names[1],
+        provider=spec.provider,
+        locale=locale,
+        lc_collate=lc_collate,
+        lc_ctype=lc_ctype,
+        deterministic=spec.deterministic,
+        comment=spec.comment,
+        source=where.source,
+    )
 
 
 def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:

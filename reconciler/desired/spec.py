@@ -159,6 +159,17 @@ class SequenceSpec(_Spec):
     grants: list[GrantSpec] = []
 
 
+class CollationSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    provider: Annotated[Literal["libc", "icu", "builtin"], BeforeValidator(_words)] = "libc"
+    locale: Name | None = None
+    lc_collate: Name | None = None
+    lc_ctype: Name | None = None
+    deterministic: Flag = True
+    comment: Text | None = None
+
+
 class DomainCheckSpec(_Spec):
     shorthand = "expression"
     expression: Expr
@@ -429,6 +440,7 @@ class FileSpec(_TableFields):
     views: list[ViewSpec] = []
     functions: list[FunctionSpec] = []
     sequences: list[SequenceSpec] = []
+    collations: list[CollationSpec] = []
     domains: list[DomainSpec] = []
     composite_types: list[CompositeSpec] = []
 

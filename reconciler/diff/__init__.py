@@ -25,16 +25,23 @@ from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
 from reconciler.diff.partitions import compare_partitions
 from reconciler.diff.renames import apply_renames
-from reconciler.diff.standalone import compare_composites, compare_domains, compare_sequences
+from reconciler.diff.standalone import (
+    compare_collations,
+    compare_composites,
+    compare_domains,
+    compare_sequences,
+)
 from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
 from reconciler.diff.unmodeled import check, guard, without_withheld
 from reconciler.diff.views import compare_views
 from reconciler.model.address import Address
+from reconciler.model.names import qualified
+from reconciler.model.pg import Index
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint
-from reconciler.ops.pg_index import CreateIndex
+from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_table import CreateTable, DropTable
 from reconciler.ops.pg_view import CreateView, DropView
 
@@ -49,6 +56,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes: list[Change] = [*renames]
     changes += compare_schemas(ctx)
     changes += compare_extensions(ctx)
+    changes += compare_collations(ctx)
     changes += compare_domains(ctx)
     changes += compare_composites(ctx)
     changes += compare_sequences(ctx)
@@ -71,14 +79,29 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
 def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
     """An index or constraint finished only after the main transaction cannot serve a change
     inside it (a foreign key needs its referenced unique index built): such ones are made
-    the plain way."""
+    the plain way; so is an index dropped that names a collation or routine the transaction
+    drops (Postgres drops neither while the index is there)."""
     needed = {a for c in changes if c.action is not Action.DROP for a in c.depends_on()}
+    named = {
+        qualified(*c.address.parts[2:4])
+        for c in changes
+        if c.action is Action.DROP and c.kind in ("collation", "function", "procedure")
+    }
     out = []
     for c in changes:
         if isinstance(c, CreateIndex | AddConstraint) and c.online and c.provides() & needed:
             c = dataclasses.replace(c, online=False)
+        if isinstance(c, DropIndex) and c.online and _names_any(c.index, named):
+            c = dataclasses.replace(c, online=False)
         out.append(c)
     return _retaken_relations(out)
+
+
+def _names_any(ix: Index, names: set[str]) -> bool:
+    """Whether the index's texts (as the catalog prints them, schema-qualified) name one of
+    `names`: a false match only costs a brief lock."""
+    texts = [ix.where, *(t for e in ix.elements for t in (e.expression, e.collation))]
+    return any(name in text for text in texts if text for name in names)
 
 
 def _retaken_relations(changes: list[Change]) -> list[Change]:

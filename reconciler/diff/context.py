@@ -44,6 +44,9 @@ class DiffContext:
                 self._enum_by_type[qualified(schema, name)] = e.address
         exts = {*self.desired.extensions, *self.live.extensions}
         self.only_extension_deps = frozenset(Address.of("pg", "extension", e) for e in exts)
+        # any definition may name a collation (a column's, an index's, a COLLATE in a view)
+        colls = {c.address for s in (self.desired, self.live) for c in s.collations.values()}
+        self.only_extension_deps |= colls
         self.enum_addresses = frozenset(self._enum_by_type.values())
         # What any expression may call: the extensions' functions, the plan's own routines and
         # sequences (nextval).

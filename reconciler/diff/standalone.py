@@ -1,4 +1,8 @@
-"""Free-standing sequences, domains and composite types.
+"""Free-standing sequences, collations, domains and composite types.
+
+A collation changes by a drop and a create, refused at plan time while a column, index,
+domain or composite type that stays uses it (Postgres drops a collation only once nothing
+uses it); anything may name a collation (DiffContext.only_extension_deps).
 
 A sequence's options change in place (ALTER SEQUENCE); a domain's default, NOT NULL, checks
 and comment change in place, its base type or collation by a drop and a create (which
@@ -11,18 +15,23 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.owned_sequences import check_defaults
+from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
-from reconciler.model.pg_objects import CompositeType, Domain
+from reconciler.model.names import qualified
+from reconciler.model.pg_objects import Collation, CompositeType, Domain
+from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_types import (
     AlterComposite,
     AlterDomain,
     AlterSequence,
+    CreateCollation,
     CreateComposite,
     CreateDomain,
     CreateSequence,
+    DropCollation,
     DropComposite,
     DropDomain,
     DropSequence,
@@ -48,6 +57,62 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
         else:
             out.append(AlterSequence(old, q))
     out += [DropSequence(q) for key, q in have.items() if key not in want and key not in moves]
+    return out
+
+
+def compare_collations(ctx: DiffContext) -> list[Change]:
+    want, have = ctx.desired.collations, ctx.live.collations
+    out: list[Change] = []
+    for key, c in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateCollation(c))
+        elif old == c:
+            continue
+        elif only_comment_differs(old, c):
+            out.append(SetComment(c.address, old.comment, c.comment))
+        else:
+            _refuse_in_use(ctx, c)
+            out += [DropCollation(old), CreateCollation(c)]
+    out += [DropCollation(c) for key, c in have.items() if key not in want]
+    return out
+
+
+def _refuse_in_use(ctx: DiffContext, c: Collation) -> None:
+    """A collation redefined under objects that use it before and after: Postgres would
+    refuse the drop (the plan cannot carry them through it yet)."""
+    name = qualified(c.schema, c.name)
+    users = sorted(_collation_users(ctx.live, name) & _collation_users(ctx.desired, name))
+    if users:
+        shown = ", ".join(users[:5]) + (" …" if len(users) > 5 else "")
+        raise NotSupported(
+            f"Collation {c.schema}.{c.name} cannot be redefined while {shown} use(s) it: "
+            "Postgres drops a collation only once nothing uses it.",
+            detail="Move them to another collation in one plan and redefine it in the next, "
+            "or give the new definition a new name.",
+            source=c.source,
+        )
+
+
+def _collation_users(snap: PgSnapshot, name: str) -> set[str]:
+    """What names collation `name` (as the catalog reads print it), for a message."""
+    out = {
+        f"column {t.schema}.{t.name}.{col.name}"
+        for t in snap.tables.values()
+        for col in t.columns
+        if col.collation == name
+    }
+    out |= {
+        f"index {ix.schema}.{ix.name}"
+        for ix in snap.indexes.values()
+        if any(e.collation == name for e in ix.elements)
+    }
+    out |= {f"domain {d.schema}.{d.name}" for d in snap.domains.values() if d.collation == name}
+    out |= {
+        f"composite type {t.schema}.{t.name}"
+        for t in snap.composites.values()
+        if any(a[2] == name for a in t.attributes)
+    }
     return out
 
 

@@ -121,6 +121,7 @@ def without_withheld(live: PgSnapshot, g: Guard) -> PgSnapshot:
         schemas=keep(live.schemas, lambda s: s.address),
         extensions=keep(live.extensions, lambda e: e.address),
         enums=keep(live.enums, lambda e: e.address),
+        collations=keep(live.collations, lambda c: c.address),
         domains=keep(live.domains, lambda d: d.address),
         composites=keep(live.composites, lambda c: c.address),
         sequences=keep(live.sequences, lambda q: q.address),
@@ -219,6 +220,7 @@ def _lookup(address: Address, snap: PgSnapshot) -> Any:
     table = {
         "table": snap.tables,
         "enum": snap.enums,
+        "collation": snap.collations,
         "domain": snap.domains,
         "composite_type": snap.composites,
         "sequence": snap.sequences,

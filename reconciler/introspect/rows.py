@@ -26,6 +26,7 @@ from reconciler.model.pg import (
     Unique,
 )
 from reconciler.model.pg_objects import (
+    Collation,
     CompositeType,
     Domain,
     Function,
@@ -76,6 +77,11 @@ def snapshot(rows: dict[str, Rows]) -> PgSnapshot:
             (schema, name): PgSequence(schema, name, comment=comment, **details)
             for kind, schema, name, comment, details in rows["objects"]
             if kind == "sequence"
+        },
+        collations={
+            (schema, name): Collation(schema, name, comment=comment, **details)
+            for kind, schema, name, comment, details in rows["objects"]
+            if kind == "collation"
         },
         domains={
             (schema, name): _domain(schema, name, comment, details)

@@ -1,6 +1,6 @@
 """Postgres objects that are not a table's parts: views, routines, triggers, policies,
-privileges, sequences, domains and composite types. Same rules as model/pg.py (exact catalog
-names, canonical texts, defaults spelled as Postgres' defaults)."""
+privileges, sequences, collations, domains and composite types. Same rules as model/pg.py
+(exact catalog names, canonical texts, defaults spelled as Postgres' defaults)."""
 
 from __future__ import annotations
 
@@ -205,6 +205,28 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class Collation:
+    """A collation (CREATE COLLATION), as pg_collation holds it: `FROM "POSIX"` reads back as
+    the provider and locale it copied. `locale` is set when LC_COLLATE and LC_CTYPE are one
+    (always for ICU); otherwise `lc_collate` and `lc_ctype` are. Its version is the server's
+    library's, not part of the definition."""
+
+    schema: str
+    name: str
+    provider: str = "libc"  # libc | icu | builtin (PostgreSQL 17 on)
+    locale: str | None = None
+    lc_collate: str | None = None
+    lc_ctype: str | None = None
+    deterministic: bool = True
+    comment: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> Address:
+        return Address.of("pg", "collation", self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
 class CompositeType:
     """A standalone composite type: (name, type, collation or None) per attribute."""
 
@@ -312,5 +334,5 @@ class Policy:
         return Address.of("pg", "table", self.schema, self.table)
 
 
-for _cls in (View, Function, Trigger, Policy, Grant, Sequence, Domain, CompositeType):
+for _cls in (View, Function, Trigger, Policy, Grant, Sequence, Collation, Domain, CompositeType):
     _cls.__reduce__ = reduce_by_fields  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
 from reconciler.model.pg_objects import (
+    Collation,
     CompositeType,
     Domain,
     Function,
@@ -76,6 +77,7 @@ class PgSnapshot:
     triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)  # table, name
     policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)  # table, name
     sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
+    collations: dict[tuple[str, str], Collation] = field(default_factory=dict)
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
     composites: dict[tuple[str, str], CompositeType] = field(default_factory=dict)
     grants: dict[tuple[str, str, str, str, str], Grant] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class PgSnapshot:
             triggers=dict(sorted(self.triggers.items())),
             policies=dict(sorted(self.policies.items())),
             sequences=dict(sorted(self.sequences.items())),
+            collations=dict(sorted(self.collations.items())),
             domains=dict(sorted(self.domains.items())),
             composites=dict(sorted(self.composites.items())),
             grants=dict(sorted(self.grants.items())),
@@ -158,7 +161,7 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
                 **value_dict(k),
             }
     kinds = (n.indexes, n.views, n.functions, n.triggers, n.policies, n.sequences, n.domains)
-    for objects in (*kinds, n.composites, n.grants):
+    for objects in (*kinds, n.collations, n.composites, n.grants):
         for obj in objects.values():
             out[str(obj.address)] = value_dict(obj)
     return out

@@ -254,6 +254,7 @@ _COMMENT_TARGETS = {
     "view": "VIEW",
     "sequence": "SEQUENCE",
     "domain": "DOMAIN",
+    "collation": "COLLATION",
     "composite_type": "TYPE",
     "materialized_view": "MATERIALIZED VIEW",
 }

@@ -1,14 +1,14 @@
-"""Changes of free-standing sequences, domains and composite types: create, alter in place
-(sequences, domains), drop."""
+"""Changes of free-standing sequences, collations, domains and composite types: create, alter
+in place (sequences, domains), drop."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import CompositeType, Domain, Sequence
+from reconciler.model.pg_objects import Collation, CompositeType, Domain, Sequence
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
-from reconciler.ops.sqltext import guarded, ident, literal
+from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal
 
 
 def _comment(kind: str, schema: str, name: str, comment: str | None) -> list[Statement]:
@@ -113,6 +113,92 @@ class AlterSequence(Change):
 
     def describe(self) -> str:
         return "sequence: " + ", ".join(d["attribute"] for d in self.details())
+
+
+def collation_options(c: Collation) -> str:
+    """The options of CREATE COLLATION, in the order pg_dump writes them."""
+    out = [f"provider = {c.provider}"]
+    if not c.deterministic:
+        out.append("deterministic = false")
+    if c.locale is not None:
+        out.append(f"locale = {literal(c.locale)}")
+    else:
+        out.append(f"lc_collate = {literal(c.lc_collate)}, lc_ctype = {literal(c.lc_ctype)}")
+    return ", ".join(out)
+
+
+def _collation_is(c: Collation) -> str:
+    """A query finding `c` as defined: the drop of a collation replaced by another definition
+    leaves the new one alone when the file runs again."""
+    locale = "coalesce(j ->> 'colllocale', j ->> 'colliculocale', co.coll{})"  # ICU's by release
+    if c.locale is not None:
+        value = literal(c.locale)
+        same = f"{locale.format('collate')} = {value} AND {locale.format('ctype')} = {value}"
+    else:
+        same = f"co.collcollate = {literal(c.lc_collate)} AND co.collctype = {literal(c.lc_ctype)}"
+    provider = {"libc": "c", "icu": "i", "builtin": "b"}.get(c.provider, c.provider)
+    return (
+        "SELECT FROM pg_catalog.pg_collation AS co CROSS JOIN LATERAL pg_catalog.to_jsonb(co) AS j "
+        f"WHERE co.oid = pg_catalog.to_regcollation({literal(ident(c.schema, c.name))}) "
+        f"AND co.collprovider = {literal(provider)} "
+        f"AND co.collisdeterministic = {str(c.deterministic).lower()} AND {same}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCollation(Change):
+    collation: Collation
+    action = Action.CREATE
+
+    @property
+    def address(self) -> Address:
+        return self.collation.address
+
+    def statements(self) -> list[Statement]:
+        c = self.collation
+        target = ident(c.schema, c.name)
+        return [
+            Statement(f"CREATE COLLATION IF NOT EXISTS {target} ({collation_options(c)})"),
+            *_comment("COLLATION", c.schema, c.name, c.comment),
+        ]
+
+    def reverse(self) -> Change:
+        return DropCollation(self.collation)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "schema", self.collation.schema)})
+
+    def describe(self) -> str:
+        c = self.collation
+        return f"collation ({c.provider}, {c.locale or f'{c.lc_collate} / {c.lc_ctype}'})"
+
+
+@dataclass(frozen=True, slots=True)
+class DropCollation(Change):
+    """RESTRICT: Postgres refuses it while a column, index, domain or view uses the collation
+    (the diff orders those changes first, and refuses a replacement under one that stays)."""
+
+    collation: Collation
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.collation.address
+
+    def statements(self) -> list[Statement]:
+        c = self.collation
+        drop = f"DROP COLLATION {ident(c.schema, c.name)} RESTRICT"
+        body = f"BEGIN IF EXISTS ({_collation_is(c)}) THEN {drop}; END IF; END"
+        return [Statement(f"DO {dollar_quote(body)}")]
+
+    def reverse(self) -> Change:
+        return CreateCollation(self.collation)
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "schema", self.collation.schema)})
+
+    def describe(self) -> str:
+        return "collation"
 
 
 def _domain_sql(d: Domain) -> list[Statement]:

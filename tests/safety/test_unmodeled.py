@@ -61,6 +61,9 @@ SETUP = [
     "CREATE FOREIGN DATA WRAPPER bare",
     "CREATE SERVER bare_srv FOREIGN DATA WRAPPER bare",
     "CREATE USER MAPPING FOR PUBLIC SERVER bare_srv",
+    # a range type ordered by an undeclared collation
+    "CREATE COLLATION public.ranged (provider = libc, locale = 'C')",
+    "CREATE TYPE public.textspan AS RANGE (subtype = text, collation = public.ranged)",
     # a subscription (never connects)
     "CREATE SUBSCRIPTION sub CONNECTION 'host=127.0.0.1 dbname=nowhere' "
     "PUBLICATION p WITH (connect = false)",
@@ -75,6 +78,7 @@ REPORTED = {
     "foreign table public.remote_items",
     "publication pub_legacy",
     "publication pub_orders",
+    "range type public.textspan",
     "rule orders_audit on public.orders",
     "subscription sub",
     "unlogged sequence public.scratch",
@@ -95,6 +99,8 @@ UNION ALL SELECT 'server ' || srvname || ' ' || coalesce(srvoptions::text, '')
 FROM pg_foreign_server
 UNION ALL SELECT 'mapping ' || srvname || ' ' || usename FROM pg_user_mappings
 UNION ALL SELECT 'extension ' || extname FROM pg_extension
+UNION ALL SELECT 'collation ' || collname FROM pg_collation
+WHERE collnamespace = 'public'::regnamespace
 UNION ALL SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname IN ('public', 'audit')
 UNION ALL SELECT 'function ' || oid::regprocedure FROM pg_proc
 WHERE pronamespace IN ('public'::regnamespace, 'audit'::regnamespace)
@@ -154,6 +160,7 @@ def test_unmodeled_objects_are_reported_and_neither_they_nor_what_they_need_is_d
         "pg.sequence.public.scratch",  # unlogged: not modelled, never dropped
         "pg.table.public.legacy",  # a publication publishes it
         "pg.table.public.audit_log",  # a rule writes to it
+        "pg.collation.public.ranged",  # a range type sorts by it
         "pg.schema.public",
     ):
         assert not any(a == kept or a.startswith(kept + ".") for a in touched), plan["changes"]

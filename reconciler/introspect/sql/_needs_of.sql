@@ -139,6 +139,17 @@ CROSS JOIN LATERAL (
             AND m.objid IN (t.oid, t.typrelid)
       )
     UNION ALL
+    SELECT r.refclassid, co.oid, ARRAY['collation', s.nspname::text, co.collname::text]
+    FROM pg_catalog.pg_collation AS co
+    JOIN scope AS s ON s.oid = co.collnamespace
+    WHERE r.refclassid = 'pg_catalog.pg_collation'::regclass
+      AND co.oid = r.refobjid
+      AND pg_catalog.to_jsonb(co) ->> 'collicurules' IS NULL
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_collation'::regclass AND m.objid = co.oid
+      )
+    UNION ALL
     -- a table's constraint; a domain's is its domain
     SELECT r.refclassid, con.oid,
         CASE WHEN con.contypid <> 0 THEN ARRAY['domain', s.nspname::text, dt.typname::text]

@@ -264,9 +264,11 @@ found (kind, name, classid, objid) AS (
     -- objects of a schema the model has no kind for
     SELECT o.kind, pg_catalog.format('%%I.%%s', s.nspname, o.name), o.classid, o.oid
     FROM (
+        -- a collation with ICU tailoring rules (PostgreSQL 16 on); the others are modelled
         SELECT 'collation', pg_catalog.quote_ident(co.collname), co.collnamespace,
             'pg_catalog.pg_collation'::regclass, co.oid
         FROM pg_catalog.pg_collation AS co
+        WHERE pg_catalog.to_jsonb(co) ->> 'collicurules' IS NOT NULL
         UNION ALL
         SELECT 'operator', o.oprname::text, o.oprnamespace,
             'pg_catalog.pg_operator'::regclass, o.oid

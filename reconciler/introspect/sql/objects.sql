@@ -6,6 +6,9 @@
 --   sequence   {type, start, increment, min, max, cache, cycle}: free-standing sequences only
 --              (a serial column's sequence belongs to its column, an identity's to its identity)
 --   domain     {type, not_null, default, collation, checks: [{name, expression}]}
+--   collation  {provider, locale, lc_collate, lc_ctype, deterministic}: `locale` when LC_COLLATE
+--              and LC_CTYPE are one (the ICU locale's column has another name in each release);
+--              one with ICU rules (PostgreSQL 16 on) is reported whole, as unsupported
 --   composite  {attributes: [[name, type, collation or null]]}: standalone composite types
 --   grant      {on, column, role, privilege, grantable}: one privilege a role other than the
 --              owner holds (on table — views too —, column, sequence, schema or function;
@@ -99,6 +102,33 @@ WHERE t.typtype IN ('e', 'd')
       SELECT FROM members AS m
       WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
   )
+UNION ALL
+SELECT
+    'collation',
+    s.nspname::text,
+    co.collname::text,
+    d.description,
+    pg_catalog.jsonb_build_object(
+        'provider', CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu'
+            WHEN 'b' THEN 'builtin' ELSE co.collprovider::text END,
+        'locale', coalesce(j.j ->> 'colllocale', j.j ->> 'colliculocale',
+            CASE WHEN co.collcollate = co.collctype THEN co.collcollate END),
+        'lc_collate', CASE WHEN co.collcollate <> co.collctype THEN co.collcollate END,
+        'lc_ctype', CASE WHEN co.collcollate <> co.collctype THEN co.collctype END,
+        'deterministic', co.collisdeterministic
+    )
+FROM pg_catalog.pg_collation AS co
+JOIN scope AS s ON s.oid = co.collnamespace
+CROSS JOIN LATERAL (SELECT pg_catalog.to_jsonb(co) AS j) AS j
+LEFT JOIN pg_catalog.pg_description AS d
+    ON d.objoid = co.oid
+   AND d.classoid = 'pg_catalog.pg_collation'::regclass
+   AND d.objsubid = 0
+WHERE NOT EXISTS (
+    SELECT FROM members AS m
+    WHERE m.classid = 'pg_catalog.pg_collation'::regclass AND m.objid = co.oid
+)
+  AND j.j ->> 'collicurules' IS NULL  -- ICU tailoring rules (16+): unsupported.sql
 UNION ALL
 SELECT
     'composite',

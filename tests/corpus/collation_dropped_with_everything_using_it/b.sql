@@ -1,0 +1,5 @@
+-- Only the table's plain columns remain.
+CREATE TABLE public.users (
+    id integer PRIMARY KEY,
+    note text
+);
