@@ -536,6 +536,9 @@ def function_document(f: Function) -> dict[str, Any]:
             doc[key] = True
     if f.config:
         doc["set"] = dict(entry.split("=", 1) for entry in f.config)
+    for key in ("cost", "rows"):
+        if (value := getattr(f, key)) is not None:
+            doc[key] = value
     if f.comment is not None:
         doc["comment"] = f.comment
     doc["body"] = _Block(f.body)

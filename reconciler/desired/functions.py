@@ -98,6 +98,8 @@ def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
         parallel=spec.parallel,
         config=tuple(config),
         comment=spec.comment,
+        cost=_number(ctx, spec.cost, 100, where.sub("cost")),
+        rows=_number(ctx, spec.rows, 1000, where.sub("rows")),
         source=where.source,
     )
 
@@ -163,12 +165,40 @@ def _check_returns(returns: str) -> str:
 
 
 def _check_setting(key: str, value: str) -> str:
+    """The value as the catalog keeps it: SQL (`'30s'`, `public, pg_temp`, `off`), or a plain
+    value with a unit (`30s`) taken as the string it is; one quoted string unquoted."""
     value = value.strip()
-    sqltext.check_tokens(value, f"value of setting {key}")
+    bare = re.fullmatch(r"[\w.+-]+", value) is not None  # 30s, 64MB: read as a string
+    refused: sqltext.SqlTextError | None = None
+    for text in (value, f"'{value}'") if bare else (value,):
+        try:
+            sqltext.check_tokens(text, f"value of setting {key}")
+        except sqltext.SqlTextError as exc:
+            refused = refused or exc
+            continue
+        try:
+            stmts = parse_sql(f"SET {key} TO {text}")
+        except Exception:
+            continue
+        if len(stmts) == 1 and isinstance(stmts[0].stmt, ast.VariableSetStmt):
+            args = stmts[0].stmt.args or ()
+            if len(args) == 1 and isinstance(getattr(args[0], "val", None), ast.String):
+                return args[0].val.sval  # one quoted string: its text
+            return value
+    raise refused or sqltext.SqlTextError(f"'{value}' is not a value of setting {key}")
+
+
+def _number(ctx: Builder, text: str | None, default: float, where: Where) -> str | None:
+    """COST / ROWS as the catalog prints them (float4 text), None when the default."""
+    if text is None:
+        return None
     try:
-        stmts = parse_sql(f"SET {key} TO {value}")
-    except Exception:
-        stmts = []
-    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.VariableSetStmt):
-        raise sqltext.SqlTextError(f"'{value}' is not a value of setting {key}")
-    return value
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        ctx.report(where, f"'{text}' is not a positive number")
+        return None
+    if value == default:
+        return None
+    return str(int(value)) if value == int(value) else repr(value)

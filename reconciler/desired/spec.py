@@ -337,6 +337,8 @@ class FunctionSpec(_Spec):
     set: dict[Ident, Annotated[str, BeforeValidator(_sql_text), Strict()]] = {}
     comment: Text | None = None
     grants: list[GrantSpec] = []
+    cost: Integer | None = None  # the planner's estimate per call (default 100)
+    rows: Integer | None = None  # of a set-returning function (default 1000)
 
 
 TriggerEvent = Annotated[Literal["insert", "update", "delete", "truncate"], BeforeValidator(_words)]

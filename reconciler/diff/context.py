@@ -72,12 +72,18 @@ class DiffContext:
         and what it uses as pg_depend records it (an SQL-standard body's routines, relations,
         columns and types). An SQL-standard body whose uses are unknown (the server refused
         its probe) needs every table and view, so it is created after them."""
+        # the types its signature may name (a name in its text: perhaps one, never fewer); a
+        # domain whose check calls the routine is then free to come after it
+        said = f"{f.arguments} {f.returns or ''}".lower()
+        types = [
+            *(e for snap in (self.desired, self.live) for e in snap.enums.values()),
+            *(d for snap in (self.desired, self.live) for d in snap.domains.values()),
+            *(t for snap in (self.desired, self.live) for t in snap.composites.values()),
+        ]
         deps = {
             Address.of("pg", "schema", f.schema),
             *self.only_extension_deps,
-            *self.enum_addresses,
-            *(d.address for snap in (self.desired, self.live) for d in snap.domains.values()),
-            *(t.address for snap in (self.desired, self.live) for t in snap.composites.values()),
+            *(t.address for t in types if t.name.lower() in said),
         }
         for schema, name in self._row_types(f):
             deps |= self._relation_addresses(schema, name)

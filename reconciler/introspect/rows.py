@@ -308,7 +308,8 @@ _PARALLEL = {"s": "safe", "r": "restricted", "u": "unsafe"}
 
 def _function(row: tuple[Any, ...]) -> Function:
     schema, name, types, arguments, returns, language, body, sql_body = row[:8]
-    volatility, strict, secdef, leakproof, parallel, config, comment, uses, used_by = row[8:]
+    volatility, strict, secdef, leakproof, parallel, config, comment, cost, rows = row[8:17]
+    uses, used_by = row[17:]
     return Function(
         schema=schema,
         name=name,
@@ -325,6 +326,8 @@ def _function(row: tuple[Any, ...]) -> Function:
         parallel=_PARALLEL[parallel],
         config=tuple(config),
         comment=comment,
+        cost=cost,
+        rows=rows,
         uses=tuple(tuple(parts) for parts in uses),
         used_by=tuple(tuple(parts) for parts in used_by),
     )

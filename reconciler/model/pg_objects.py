@@ -80,6 +80,8 @@ class Function:
     parallel: str = "unsafe"  # safe | restricted | unsafe
     config: tuple[str, ...] = ()
     comment: str | None = None
+    cost: str | None = None  # COST, when not the default (100)
+    rows: str | None = None  # ROWS of a set-returning one, when not the default (1000)
     source: str | None = field(default=None, compare=False)
     sql_body: bool = False
     uses: tuple[tuple[str, ...], ...] | None = field(default=None, compare=False)

@@ -40,6 +40,10 @@ def function_sql(f: Function, *, replace: bool = False, schema: str | None = Non
         lines.append("LEAKPROOF" if f.leakproof else "NOT LEAKPROOF")
         lines.append(f"PARALLEL {f.parallel.upper()}")
     lines.append("SECURITY DEFINER" if f.security_definer else "SECURITY INVOKER")
+    if f.cost is not None:
+        lines.append(f"COST {f.cost}")
+    if f.rows is not None:
+        lines.append(f"ROWS {f.rows}")
     lines += [_setting(c) for c in f.config]
     if f.sql_body:
         # RETURN … / BEGIN ATOMIC … END, checked at load to be exactly that (one statement);

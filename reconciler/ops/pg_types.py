@@ -307,11 +307,19 @@ class AlterDomain(Change):
         }
         for name in old_checks:
             if name not in new_checks or name in readded:
-                out.append(Statement(f"ALTER DOMAIN {target} DROP CONSTRAINT {ident(name)}"))
+                drop = f"DROP CONSTRAINT IF EXISTS {ident(name)}"
+                out.append(Statement(f"ALTER DOMAIN {target} {drop}"))
         for name, k in new_checks.items():
-            if name in readded:
-                check = f"ADD CONSTRAINT {ident(name)} CHECK ({k.expression})"
-                out.append(Statement(f"ALTER DOMAIN {target} {check}"))
+            if name in readded:  # a second run of the file passes over the check it added
+                check = f"ALTER DOMAIN {target} ADD CONSTRAINT {ident(name)} CHECK ({k.expression})"
+                there = (
+                    "SELECT FROM pg_catalog.pg_constraint WHERE contypid = "
+                    f"pg_catalog.to_regtype({literal(target)}) AND conname = {literal(name)}"
+                )
+                # no exception block: a subtransaction right after ALTER DOMAIN … DROP
+                # CONSTRAINT fails ("unprocessed inval messages")
+                body = f"BEGIN IF NOT EXISTS ({there}) THEN {check}; END IF; END"
+                out.append(Statement(f"DO {dollar_quote(body)}"))
             old_comment = None if name in readded else old_checks[name].comment
             if k.comment != old_comment:
                 value = "NULL" if k.comment is None else literal(k.comment)

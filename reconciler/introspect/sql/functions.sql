@@ -25,6 +25,8 @@ SELECT
     p.proparallel AS parallel,
     coalesce(p.proconfig, '{}') AS config,
     d.description AS comment,
+    CASE WHEN p.procost <> 100 THEN p.procost::text END AS cost,
+    CASE WHEN p.proretset AND p.prorows <> 1000 THEN p.prorows::text END AS rows,
     ARRAY(
         SELECT DISTINCT u.address
         FROM pg_catalog.pg_depend AS r

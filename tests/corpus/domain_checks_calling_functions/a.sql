@@ -1,0 +1,1 @@
+CREATE DOMAIN public.quantity AS integer;
