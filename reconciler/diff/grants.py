@@ -12,9 +12,10 @@ from reconciler.model.address import Address
 from reconciler.model.pg_objects import Grant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_function import CreateFunction, DropFunction
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
-from reconciler.ops.sqltext import owned_sequence_address
+from reconciler.ops.sqltext import identity_sequence_address, owned_sequence_address
 
 _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
 
@@ -33,6 +34,16 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         for col in ctx.live.tables[key[1:]].columns:  # its serial columns' sequences go too
             dropped |= {_dropped_key(a) for a in owned_sequence_address(col)}
     created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
+    for c in changes:  # a serial column's sequence that its column stops owning goes too
+        if isinstance(c, AlterColumn) and c.old.sequence and c.old.sequence != c.new.sequence:
+            gone = {
+                _dropped_key(a)
+                for a in owned_sequence_address(c.old)
+                if tuple(a.parts[2:]) not in ctx.moved_sequences  # kept, for another owner
+            }
+            made = identity_sequence_address(c.schema, c.table, c.new)
+            dropped |= gone
+            created |= {_dropped_key(a) for a in made}  # an identity's, perhaps of its name
     remade = dropped & created  # dropped and created again (a view rebuilt, a new signature)
     out: list[Change] = []
     for key, g in ctx.desired.grants.items():
