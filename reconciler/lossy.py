@@ -308,6 +308,13 @@ class _OutOfTime(Exception):
     """The check's whole budget is spent: what is left is not tried."""
 
 
+_HOW = (
+    "Say how to compute the new values with `using:` on the column (e.g. "
+    "using: to_timestamp(created)), change or remove the values that do not convert first, "
+    "or keep the type."
+)
+
+
 def judge(
     conn: psycopg.Connection, changes: Iterable[Change], *, timeout: float = CHECK_TIMEOUT
 ) -> list[Change]:
@@ -344,11 +351,12 @@ def judge(
         if len(problems) == 1:
             raise InputError(
                 problems[0].message[0].upper() + problems[0].message[1:] + ".",
-                detail="Change or remove the values that do not convert first, or keep the type.",
+                detail=_HOW,
                 source=problems[0].source,
             )
         raise InputError(
             f"{len(problems)} column type changes would fail on existing values.",
+            detail=_HOW,
             problems=problems,
         )
     out = list(changes)
