@@ -168,6 +168,8 @@ def _check_setting(key: str, value: str) -> str:
     """The value as the catalog keeps it: SQL (`'30s'`, `public, pg_temp`, `off`), or a plain
     value with a unit (`30s`) taken as the string it is; one quoted string unquoted."""
     value = value.strip()
+    if value in ('""', "''"):  # the empty list (search_path = ''), as the catalog keeps it
+        return '""'
     bare = re.fullmatch(r"[\w.+-]+", value) is not None  # 30s, 64MB: read as a string
     refused: sqltext.SqlTextError | None = None
     for text in (value, f"'{value}'") if bare else (value,):

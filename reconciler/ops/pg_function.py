@@ -21,6 +21,8 @@ _LIST_SETTINGS = frozenset({"search_path", "temp_tablespaces", "session_preload_
 
 def _setting(entry: str) -> str:
     name, _, value = entry.partition("=")
+    if value == '""':  # an empty list, as the catalog keeps `SET search_path = ''`
+        return f"SET {ident(name)} TO ''"
     if name.lower() in _LIST_SETTINGS:
         rendered = ", ".join(literal(v.strip()) for v in value.split(","))
     else:
