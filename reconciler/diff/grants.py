@@ -50,7 +50,7 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         if g.on == "function" and g.object_address.parts[2:] in routines:
             continue
         held = ctx.live.grants.get(key)
-        again = _on(g) in remade
+        again = bool(_on(g) & remade)
         if held is None or again:  # what a new one holds, or what one holds unnamed
             held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
@@ -59,7 +59,7 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     for key, held in ctx.live.grants.items():
         if held.on == "function" and held.object_address.parts[2:] in gone:
             continue
-        if _on(held) in dropped:
+        if _on(held) & dropped:
             out.append(GrantsGoWith(held))
         elif key in ctx.desired.grants:
             continue
@@ -105,11 +105,13 @@ def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
     return out
 
 
-def _on(g: Grant) -> tuple[str, ...]:
-    """The key of the object a grant is on (a column's: its table's or view's)."""
+def _on(g: Grant) -> set[tuple[str, ...]]:
+    """The keys of the objects a grant goes with: its object's, and a column's table's or
+    view's too."""
+    keys = {_dropped_key(g.object_address)}
     if g.on == "column":
-        return ("relation", g.schema, g.name)
-    return _dropped_key(g.object_address)
+        keys.add(("relation", g.schema, g.name))
+    return keys
 
 
 def _dropped_key(a: Address) -> tuple[str, ...]:
