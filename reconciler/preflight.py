@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import psycopg
 
 from reconciler.desired import sqlnames, sqltext
+from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import InputError, Problem
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
@@ -84,12 +85,14 @@ def new_not_null_columns(
     desired: PgSnapshot, live: PgSnapshot
 ) -> Iterator[tuple[tuple[str, str], Table, Column]]:
     """(live table, desired table, column) for each column a plan adds to an existing table
-    with NOT NULL and nothing to fill the existing rows with."""
+    with NOT NULL and nothing to fill the existing rows with (a rebuilt table is created
+    anew, its rows carried over: diff/rebuilds.py)."""
+    rebuilt = rebuilt_tables(desired, live)
     for t in desired.tables.values():
         live_t = live.tables.get((t.schema, t.name))
         if live_t is None and t.renamed_from:
             live_t = live.tables.get((t.schema, t.renamed_from))
-        if live_t is None:
+        if live_t is None or (t.schema, t.name) in rebuilt:
             continue
         for c in t.columns:
             if live_t.column(c.name) or (c.renamed_from and live_t.column(c.renamed_from)):

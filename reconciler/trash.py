@@ -4,6 +4,7 @@ Drop modes (plan/apply `--drop-mode`):
 - `auto` (the default): drops of tables holding rows, and of columns of such tables, keep
   their data in `reconciler_trash` (ops/pg_trash.py); empty tables are dropped outright;
 - `quarantine`: every table and column drop keeps its data;
+  (a table rebuilt in a new shape, diff/rebuilds.py, has its rows carried over the same way);
 - `drop`: nothing is kept (a rollback brings empty tables and columns back).
 Whether a table holds rows is one query for all candidate tables (`EXISTS` per table: no
 table is read further than its first row).
@@ -22,6 +23,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.diff.context import Trash
+from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import InputError
 from reconciler.introspect.per_table import per_table
 from reconciler.model.snapshot import PgSnapshot
@@ -39,9 +41,10 @@ def policy(
     if mode == "drop":
         return None
     candidates = []
+    rebuilt = rebuilt_tables(desired, live)  # their rows are carried over (diff/carry.py)
     for key, t in live.tables.items():
         want = desired.tables.get(key)
-        if want is None or any(want.column(c.name) is None for c in t.columns):
+        if want is None or key in rebuilt or any(want.column(c.name) is None for c in t.columns):
             candidates.append(key)
     if not candidates:
         return None
@@ -139,7 +142,8 @@ def purge(conn: psycopg.Connection, older_than: timedelta) -> list[Kept]:
     return gone
 
 
-# A trash table named in a plan's SQL: quoted as ident() writes it, or bare.
+# A trash table named in a plan's SQL: quoted as ident() writes it, or bare; and created.
+_CREATED = re.compile(r'CREATE TABLE ("' + TRASH_SCHEMA + r'"\."(?:[^"]|"")+")')
 _REFERENCE = re.compile(
     r'"' + TRASH_SCHEMA + r'"\."((?:[^"]|"")+)"|\b' + TRASH_SCHEMA + r"\.([a-z_][a-z0-9_$]*)"
 )
@@ -148,6 +152,12 @@ _REFERENCE = re.compile(
 def referenced(text: str) -> set[str]:
     """The trash tables a plan's statements move data back from (or into)."""
     return {(q.replace('""', '"') if q else bare) for q, bare in _REFERENCE.findall(text)}
+
+
+def made(text: str) -> set[str]:
+    """The trash tables the statements create themselves (rows copied aside to be carried
+    over, ops/pg_rows.py): nothing kept from before, nothing a purge can have removed."""
+    return {name for created in _CREATED.findall(text) for name in referenced(created)}
 
 
 def missing(conn: psycopg.Connection, names: set[str]) -> set[str]:

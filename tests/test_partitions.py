@@ -3,7 +3,8 @@
 The round trips (create from empty, move a bound, add and drop partitions, against hand-written
 SQL) are data-driven cases in tests/cases/partition_*; the corpus has two more. Here: what the
 YAML refuses (file:line), that rows land where the bounds say, the server's spelling of
-hand-written keys and bounds, and the transitions refused rather than guessed.
+hand-written keys and bounds, and a table attached in place (a new partitioning is a rebuild:
+test_rebuilds.py).
 """
 
 from __future__ import annotations
@@ -154,26 +155,6 @@ def test_moving_rows_out_of_a_default_partition_is_the_servers_check(
     assert pg_conn.execute("SELECT count(*) FROM e_rest").fetchone() == (1,)
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (
-            ("partition_by: list (kind)", "partition_by: range (at)"),
-            "Table public.events: changing its partitioning (LIST (kind) → RANGE (at)) is not "
-            "supported.",
-        ),
-    ],
-)
-def test_repartitioning_in_place_is_refused(pg_url, tmp_path, change, message) -> None:
-    root = tmp_path / "schemas"
-    write_yaml(root, "events.yaml", PARENT)
-    _apply(tmp_path, pg_url, root)
-    write_yaml(root, "events.yaml", PARENT.replace(*change))
-    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
-    assert r.code != 0
-    assert message in r.text
-
-
 def test_a_table_becomes_a_partition_in_place_and_back(pg_url, pg_conn, tmp_path) -> None:
     root = tmp_path / "schemas"
     write_yaml(root, "events.yaml", PARENT)
@@ -190,17 +171,6 @@ def test_a_table_becomes_a_partition_in_place_and_back(pg_url, pg_conn, tmp_path
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert pg_conn.execute(part).fetchone() == (0,)
     assert pg_conn.execute("SELECT count(*) FROM public.loose").fetchone() == (1,)
-
-
-def test_a_partition_cannot_cease_to_be_one_in_place(pg_url, tmp_path) -> None:
-    root = tmp_path / "schemas"
-    write_yaml(root, "events.yaml", PARENT)
-    write_yaml(root, "loose.yaml", "table: loose\npartition_of: events\nbound: DEFAULT")
-    _apply(tmp_path, pg_url, root)
-    write_yaml(root, "loose.yaml", "table: loose\ncolumns: [{name: kind, type: text}]")
-    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
-    assert r.code != 0
-    assert "Table public.loose: ceasing to be a partition in place is not supported." in r.text
 
 
 def test_plan_json_shows_the_bound_change(pg_url, tmp_path) -> None:

@@ -148,9 +148,10 @@ def purged(conn: Any, targets: list[ApplyRecord]) -> list[str]:
     from reconciler import trash
 
     refs = {
-        c.address: trash.referenced("\n".join(c.down))
+        c.address: trash.referenced(text) - trash.made(text)
         for r in targets
         for c in Plan.from_dict(r.plan).changes
+        for text in ("\n".join(c.down),)
     }
     gone = trash.missing(conn, set().union(*refs.values()) if refs else set())
     return [

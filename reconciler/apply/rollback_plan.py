@@ -144,12 +144,16 @@ def restored_then_dropped(p: Plan) -> str | None:
 
 
 def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[str, ...]]]:
-    """The drops of tables and columns that exist live and are not already kept."""
+    """The drops of tables and columns that exist live and are not already kept (in the
+    trash, or carried over to the table rebuilt in its place: ops/pg_rows.py)."""
+    carried = {
+        Address.parse(c.address).parts[2:] for c in p.changes if c.address.startswith("pg.rows.")
+    }
     out = []
     for c in p.changes:
         if c.engine != "pg" or c.action != "drop" or c.kind not in ("table", "column"):
             continue
-        if _keeps_data(c):
+        if _keeps_data(c) or (c.kind == "table" and Address.parse(c.address).parts[2:] in carried):
             continue
         parts = Address.parse(c.address).parts[2:]
         table = live.tables.get((parts[0], parts[1]))

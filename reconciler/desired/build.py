@@ -341,6 +341,8 @@ class Builder:
                 if col not in columns:
                     self.report(where, f"not_null names no column '{col}' of table '{name}'")
             keys = {k.name for k in parent.constraints() if not isinstance(k, Check | ForeignKey)}
+            # a sub-partition attaches to its parent's own copies of the parent's parent's
+            keys |= {own for _, own in parent.attached_indexes or ()}
             for index, _ in self.tables[key].attached_indexes or ():
                 ix = self.indexes.get((parent_key[0], index))
                 if index not in keys and (ix is None or (ix.schema, ix.table) != parent_key):

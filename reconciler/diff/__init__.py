@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from reconciler.diff.carry import carry_rows
 from reconciler.diff.context import DiffContext, Trash
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.enums import compare_enums
@@ -62,6 +63,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_sequences(ctx)
     changes += compare_functions(ctx)
     changes += compare_tables(ctx)
+    changes += carry_rows(ctx)
     changes += compare_indexes(ctx)
     changes += compare_partitions(ctx)
     changes += compare_enums(ctx, changes)  # what a rebuild carries depends on the rest

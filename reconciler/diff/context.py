@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler.diff.owned_sequences import moved
+from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.model.address import Address
 from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
@@ -55,6 +56,7 @@ class DiffContext:
         routines |= {q.address for s in snaps for q in s.sequences.values()}
         self.extension_deps = self.only_extension_deps | routines
         self.moved_sequences = moved(self.desired, self.live)  # sequences changing owner
+        self.rebuilt = rebuilt_tables(self.desired, self.live)  # (schema, table) → why
         # Columns may be of a domain type too (type_deps); a domain is not an enum (is_enum).
         self._type_by_name = dict(self._enum_by_type)
         for snap in snaps:

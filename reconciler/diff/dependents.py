@@ -9,6 +9,7 @@ after — in its desired form.
 
 from __future__ import annotations
 
+from reconciler.diff.carry import carried_rows
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
 from reconciler.model.pg import ForeignKey
@@ -24,7 +25,7 @@ def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> lis
         for c in changes
         if isinstance(c, AlterColumn) and {"type", "collation"} & set(c.changed())
     }
-    if not dropped and not retyped:
+    if not dropped and not retyped and not ctx.rebuilt:
         return []
     touched = {
         c.address
@@ -34,8 +35,8 @@ def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> lis
     out: list[Change] = []
     for key, t in ctx.live.tables.items():
         want = ctx.desired.tables.get(key)
-        if want is None:
-            continue  # a dropped table's foreign keys are dropped with it already
+        if want is None or key in ctx.rebuilt:
+            continue  # a dropped or rebuilt table's foreign keys are dropped with it already
         for fk in t.foreign_keys:
             address = t.constraint_address(fk.name)
             ends = {t.column_address(col) for col in fk.columns} | {
@@ -43,11 +44,16 @@ def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> lis
                 for col in fk.ref_columns
             }
             leans = ctx.ref_key(fk, ctx.live) in dropped or ends & retyped
+            leans = leans or (fk.ref_schema, fk.ref_table) in ctx.rebuilt
             if address in touched or not leans:
                 continue
             new = next((k for k in want.foreign_keys if k.name == fk.name), None)
             if new is None:
                 continue
-            out.append(DropConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.live)))
-            out.append(AddConstraint(t.schema, t.name, new, ctx.ref_key(new, ctx.desired)))
+            # around rows carried into a rebuilt table: dropped before, added after them
+            rebuilt = (fk.ref_schema, fk.ref_table) in ctx.rebuilt
+            rows = carried_rows(ctx) if rebuilt else frozenset()
+            out.append(DropConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.live), deps=rows))
+            ref = ctx.ref_key(new, ctx.desired)
+            out.append(AddConstraint(t.schema, t.name, new, ref, deps=rows))
     return out

@@ -15,6 +15,7 @@ from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_function import CreateFunction, DropFunction
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
+from reconciler.ops.pg_table import CreateTable
 from reconciler.ops.sqltext import identity_sequence_address, owned_sequence_address
 
 _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
@@ -31,9 +32,18 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         if c.action is Action.DROP and not isinstance(c, DropFunction)
     }
     for key in [k for k in dropped if k[0] == "relation" and tuple(k[1:]) in ctx.live.tables]:
-        for col in ctx.live.tables[key[1:]].columns:  # its serial columns' sequences go too
-            dropped |= {_dropped_key(a) for a in owned_sequence_address(col)}
+        t = ctx.live.tables[key[1:]]
+        for col in t.columns:  # its serial and identity columns' sequences go too
+            seqs = owned_sequence_address(col) | identity_sequence_address(t.schema, t.name, col)
+            dropped |= {_dropped_key(a) for a in seqs}
     created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
+    created |= {  # and come with a table created (again)
+        _dropped_key(a)
+        for c in changes
+        if isinstance(c, CreateTable)
+        for a in c.provides()
+        if a.kind == "sequence"
+    }
     for c in changes:  # a serial column's sequence that its column stops owning goes too
         if isinstance(c, AlterColumn) and c.old.sequence and c.old.sequence != c.new.sequence:
             gone = {

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.partitions import attached_keys, attached_names
+from reconciler.diff.rebuilds import shape_in
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
 from reconciler.ops.base import Change
-from reconciler.ops.pg_index import CreateIndex, DropIndex
+from reconciler.ops.pg_index import CreateIndex, DropIndex, index_on
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_storage import SetIndexOptions
 
@@ -18,6 +19,8 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.indexes, ctx.live.indexes
     for key, ix in want.items():
         was = have.get(key)
+        if (ix.schema, ix.table) in ctx.rebuilt:
+            continue  # made again with its table, below
         live_table = ctx.live.tables.get((ix.schema, ix.table))
         partitioned = live_table is not None and live_table.partition_by is not None
         # a partitioned table's index is invalid until every partition has one attached: the
@@ -44,16 +47,27 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         elif attribute_changes(was, ix, exclude=("comment", "options")) or (
             was.options != ix.options and partitioned  # no ALTER INDEX … SET on one
         ):
-            out.append(DropIndex(was, _deps(ctx, was), partitioned=partitioned))
+            # on another table now: each drop only while the index is on its own table, so a
+            # second run of a file leaves the index made in its place
+            moved = was.table != ix.table
+            was_on, now_on = (index_on(was), index_on(ix)) if moved else (None, None)
+            out.append(DropIndex(was, _deps(ctx, was), partitioned=partitioned, shape=was_on))
             online = ctx.online(ix.schema, ix.table)
-            out.append(CreateIndex(ix, _deps(ctx, ix), online=online, partitioned=partitioned))
+            out.append(
+                CreateIndex(
+                    ix, _deps(ctx, ix), online=online, partitioned=partitioned, shape=now_on
+                )
+            )
         else:
             if was.comment != ix.comment:
                 out.append(SetComment(ix.address, was.comment, ix.comment))
             if was.options != ix.options:  # in place, in the order given (pg_dump shows it)
                 out.append(SetIndexOptions(ix, was.options, ix.options))
+    out += _rebuilt(ctx)
     attached = attached_names(ctx.desired)  # a partition's index its parent's will take
     for key, ix in have.items():
+        if (ix.schema, ix.table) in ctx.rebuilt:
+            continue
         if key in want or (ix.schema, ix.table, ix.name) in attached:
             continue
         # a key of the same name takes its place: a second run finds the key's index
@@ -64,6 +78,26 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
         parted = live_t is not None and live_t.partition_by is not None
         online = online and not parted
         out.append(DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed, partitioned=parted))
+    return out
+
+
+def _rebuilt(ctx: DiffContext) -> list[Change]:
+    """The indexes of a rebuilt table (diff/rebuilds.py): each old one dropped before it (the
+    table's drop takes them; a change of their own brings them back on rollback), each
+    desired one built on the new table, in the apply's transaction."""
+    out: list[Change] = []
+    for snap in (ctx.live, ctx.desired):
+        for ix in snap.indexes.values():
+            t = snap.tables.get((ix.schema, ix.table))
+            if t is None or (ix.schema, ix.table) not in ctx.rebuilt:
+                continue
+            parted, deps = t.partition_by is not None, _deps(ctx, ix)
+            shape = shape_in(snap, t)
+            if snap is ctx.live:
+                out.append(DropIndex(ix, deps, partitioned=parted, shape=shape))
+            else:
+                made = CreateIndex(ix, deps, new_table=True, partitioned=parted, shape=shape)
+                out.append(made)
     return out
 
 

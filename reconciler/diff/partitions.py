@@ -79,6 +79,10 @@ def compare_partitions(ctx: DiffContext) -> list[Change]:
             old = None
         if new is None and old is None:
             continue
+        if key in ctx.rebuilt:  # dropped with its old parent, created with its new one
+            out += _attachments(ctx, old, None) if old is not None else []
+            out += _attachments(ctx, None, new) if new is not None else []
+            continue
         out += _attachments(ctx, old, new)
         if new is not None and old is not None and new.partition_of == old.partition_of:
             out += _not_null(ctx, old, new)
@@ -99,7 +103,10 @@ def _attachments(ctx: DiffContext, old: Table | None, new: Table | None) -> list
         a, b = was.get(index), now.get(index)
         live_of = parent_index(ctx.live, old.partition_of, index) if old else None
         want_of = parent_index(ctx.desired, new.partition_of, index) if new else None
-        fresh = moved or not _same(live_of, want_of)
+        # neither side holds the parent's index when it is the parent's own copy of its
+        # parent's (a sub-partition's): that one is compared where it is declared
+        unknown = live_of is None and want_of is None
+        fresh = moved or not (unknown or _same(live_of, want_of))
         if a == b and not fresh:
             continue
         if b is None and not fresh and want_of is not None:
@@ -199,9 +206,10 @@ def _not_null(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
     return [SetPartitionNotNull(new.schema, new.name, new.partition_of, set_cols, drop_cols)]
 
 
-def attach_table(ctx: DiffContext, old: Table, new: Table) -> Change:
-    """A table becoming a partition: ATTACH PARTITION; its way back drops what attaching made
-    (everything of the table not its own before)."""
+def attach_table(ctx: DiffContext, old: Table, new: Table, columns: frozenset[Address]) -> Change:
+    """A table becoming a partition: ATTACH PARTITION, after the changes that give `columns`
+    (its own) their parent's form; its way back drops what attaching made (everything of the
+    table not its own before)."""
     assert new.partition_of is not None
     own = {k.name for k in old.constraints()}
     own |= {
@@ -210,5 +218,10 @@ def attach_table(ctx: DiffContext, old: Table, new: Table) -> Change:
         if (ix.schema, ix.table) == (old.schema, old.name)
     }
     return AttachTable(
-        new.schema, new.name, new.partition_of, new.bound or "", keep=tuple(sorted(own))
+        new.schema,
+        new.name,
+        new.partition_of,
+        new.bound or "",
+        keep=tuple(sorted(own)),
+        deps=columns,
     )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from reconciler.diff.carry import carried, carried_rows
 from reconciler.diff.context import DiffContext
 from reconciler.diff.owned_sequences import without_moved
 from reconciler.diff.partitions import attach_table
+from reconciler.diff.rebuilds import shape_in
 from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
@@ -32,15 +36,21 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
     want, have = ctx.desired.tables, ctx.live.tables
     for key, t in want.items():
         old = have.get(key)
+        if old is not None and key in ctx.rebuilt:
+            out += _rebuild(ctx, old, t)
+            continue
         out += compare_replica_identity(ctx, old, t)
         if old is None:
-            out.append(CreateTable(t, ctx.table_deps(t)))
+            kept = key in carried(ctx)  # under a rebuilt table: its rows go back on rollback
+            out.append(CreateTable(t, ctx.table_deps(t), carried=kept))
             out += [
                 AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True)
                 for fk in t.foreign_keys
             ]
         elif old != t:  # most tables of a plan are unchanged: one equality test skips them
-            if not (t.partition_of and not old.partition_of):  # attached: the parent's columns
+            if t.partition_of and not old.partition_of:  # attached: the parent's columns
+                out += _compare_columns(ctx, old, _as_partition(ctx, old, t))
+            else:
                 out += _compare_columns(ctx, old, t)
             out += _compare_constraints(ctx, old, t)
             if old.comment != t.comment:
@@ -66,10 +76,34 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
 
 
 def _drop_table(ctx: DiffContext, t: Table) -> Change:
+    if (t.schema, t.name) in carried(ctx):  # under a rebuilt table: its rows go over to it
+        return DropTable(t, ctx.table_deps(t), carried=True)
     token = ctx.quarantined(t.schema, t.name)
     if token is not None and ctx.live.standalone(t):
         return QuarantineTable(t, trash_name(token, t.schema, t.name), ctx.table_deps(t))
     return DropTable(t, ctx.table_deps(t))
+
+
+def _rebuild(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
+    """A table Postgres cannot change in place (diff/rebuilds.py): dropped, each drop only
+    while the table has its old shape, and created again; the comparators of what is on it
+    or leans on it see the drop and the create and make those again."""
+    rows = carried_rows(ctx)  # foreign keys go before the rows are copied, come after them
+    out: list[Change] = [_drop(ctx, old, fk, rows) for fk in old.foreign_keys]
+    out += compare_replica_identity(ctx, old, None)
+    kept = (old.schema, old.name) in carried(ctx)  # else dropped with its rows, and says so
+    shape = shape_in(ctx.live, old)
+    out.append(DropTable(old, ctx.table_deps(old), shape=shape, carried=kept))
+    out += compare_replica_identity(ctx, None, new)
+    shape = shape_in(ctx.desired, new)
+    out.append(CreateTable(new, ctx.table_deps(new), shape=shape, carried=kept))
+    out += [
+        AddConstraint(
+            new.schema, new.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True, deps=rows
+        )
+        for fk in new.foreign_keys
+    ]
+    return out
 
 
 def _drop_column(
@@ -115,28 +149,36 @@ def _set_logged(ctx: DiffContext, new: Table) -> Change:
     return SetLogged(new.schema, new.name, new.unlogged, deps)
 
 
+def _as_partition(ctx: DiffContext, old: Table, new: Table) -> Table:
+    """The partition a table becomes, with the columns it will have: its parent's (ATTACH
+    wants them exactly; a default, NOT NULL or type of its own is changed first), less the
+    sequences only the parent owns; column comments stay the table's own."""
+    parent = ctx.desired.tables.get(new.partition_of)  # type: ignore[arg-type]
+    if parent is None:
+        return new
+    columns = []
+    for c in parent.columns:
+        was = old.column(c.name)
+        columns.append(
+            dataclasses.replace(
+                c,
+                nullable=c.nullable and c.name not in new.not_null,
+                sequence=None,
+                sequence_options=(),
+                sequence_comment=None,
+                comment=was.comment if was is not None else None,
+            )
+        )
+    return dataclasses.replace(new, columns=tuple(columns))
+
+
 def _compare_partitioning(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
     """A partition may move to another bound or parent (detach, attach), and a table become
-    one (attach); a table cannot stop being a partition or partitioned in place: that is a
-    rebuild of its rows."""
-    where = f"Table {new.schema}.{new.name}"
-    if old.partition_by != new.partition_by:
-        raise NotSupported(
-            f"{where}: changing its partitioning ({old.partition_by or 'none'} → "
-            f"{new.partition_by or 'none'}) is not supported.",
-            detail="Create a new table with the partitioning wanted and move the rows over.",
-            source=new.source,
-        )
+    one (attach); a new partitioning, or a partition ceasing to be one, is a rebuild
+    (diff/rebuilds.py), never seen here."""
     if old.partition_of is None and new.partition_of is not None:
-        return [attach_table(ctx, old, new)]
-    if (old.partition_of is None) != (new.partition_of is None):
-        became = "becoming a partition" if new.partition_of else "ceasing to be a partition"
-        raise NotSupported(
-            f"{where}: {became} in place is not supported.",
-            detail="A partition's columns are its parent's: create the new table and move "
-            "the rows over, or keep it as it is.",
-            source=new.source,
-        )
+        deps = frozenset(new.column_address(c.name) for c in old.columns)
+        return [attach_table(ctx, old, new, deps)]
     was, now = old.partition_of, new.partition_of
     if was is None or now is None or (was, old.bound) == (now, new.bound):
         return []
@@ -262,8 +304,10 @@ def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
     return AddConstraint(t.schema, t.name, k, ref, deps=deps, online=ctx.online(t.schema, t.name))
 
 
-def _drop(ctx: DiffContext, t: Table, k: Constraint) -> DropConstraint:
-    deps = _check_deps(ctx, t, k)
+def _drop(
+    ctx: DiffContext, t: Table, k: Constraint, more: frozenset[Address] = frozenset()
+) -> DropConstraint:
+    deps = _check_deps(ctx, t, k) | more
     return DropConstraint(t.schema, t.name, k, _ref(ctx, k, ctx.live), deps=deps)
 
 

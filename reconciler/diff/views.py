@@ -24,6 +24,7 @@ from reconciler.ops.pg_function import DropFunction
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_table import DropTable
+from reconciler.ops.pg_trash import QuarantineTable
 from reconciler.ops.pg_view import CreateView, DropView, SetViewOptions
 
 Key = tuple[str, str]
@@ -89,7 +90,7 @@ def _reshaped(changes: list[Change]) -> tuple[set[tuple[str, str, str]], set[Key
             columns.add((c.schema, c.table, c.column.name))
         elif isinstance(c, SetGenerated):
             columns.add((c.schema, c.table, c.old.name))
-        elif isinstance(c, DropTable):
+        elif isinstance(c, DropTable | QuarantineTable):
             tables.add((c.table.schema, c.table.name))
     return columns | enum_columns(changes), tables
 

@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.model.address import Address, relation_name
 from reconciler.model.pg import Index
 from reconciler.ops.base import MAIN, ONLINE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.pg_shape import while_shaped
 from reconciler.ops.sqltext import dollar_quote, ident, index_def, literal
 
 # Hazard code of a change that replaces or drops an index left invalid by a build that never
@@ -45,6 +46,7 @@ class CreateIndex(Change):
     # way back of dropping one some partition had not attached)
     only: bool = False
     partitioned: bool = False  # on a partitioned table (its way back: see DropIndex)
+    shape: str | None = None  # on a rebuilt table: its way back drops it while so shaped
     action = Action.CREATE
 
     @property
@@ -78,7 +80,8 @@ class CreateIndex(Change):
         return out
 
     def reverse(self) -> Change:
-        return DropIndex(self.index, self.deps, partitioned=self.only or self.partitioned)
+        parted = self.only or self.partitioned
+        return DropIndex(self.index, self.deps, partitioned=parted, shape=self.shape)
 
     def depends_on(self) -> frozenset[Address]:
         return index_deps(self.index, self.deps)
@@ -126,6 +129,9 @@ class DropIndex(Change):
     # (which Postgres will not drop along) is detached around the drop and attached again;
     # an invalid one (some partition has none attached) is built again ON ONLY on the way back.
     partitioned: bool = False
+    # On a rebuilt table (diff/rebuilds.py): dropped only while its table has the old shape
+    # (ops/pg_shape.py); a second run finds the new table's index of that name, which stays.
+    shape: str | None = None
     action = Action.DROP
 
     @property
@@ -140,6 +146,8 @@ class DropIndex(Change):
             sql = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({owned}) THEN {sql}; END IF; END')}"
         if self.partitioned and not self.online:
             sql = _drop_partitioned_sql(self.index, sql)
+        if self.shape is not None:
+            sql = while_shaped([sql], self.shape)
         return [Statement(sql, phase=ONLINE if self.online else MAIN)]
 
     def hazards(self) -> tuple[Hazard, ...]:
@@ -150,10 +158,11 @@ class DropIndex(Change):
 
     def reverse(self) -> Change:
         if self.partitioned:
-            return CreateIndex(self.index, self.deps, only=not self.index.valid)
+            only = not self.index.valid
+            return CreateIndex(self.index, self.deps, only=only, shape=self.shape)
         if not self.index.valid:
             return KeepInvalidIndexDropped(self.index, self.deps)
-        return CreateIndex(self.index, self.deps)
+        return CreateIndex(self.index, self.deps, shape=self.shape)
 
     def depends_on(self) -> frozenset[Address]:
         return index_deps(self.index, self.deps)
@@ -162,6 +171,15 @@ class DropIndex(Change):
         how = " (dropped concurrently)" if self.online else ""
         invalid = ", left invalid by an interrupted build" if not self.index.valid else ""
         return f"index on {self.index.table}{how}{invalid}"
+
+
+def index_on(ix: Index) -> str:
+    """A SQL condition true while the index of this name is on its own table."""
+    name, table = literal(ident(ix.schema, ix.name)), literal(ident(ix.schema, ix.table))
+    return (
+        "EXISTS (SELECT FROM pg_catalog.pg_index WHERE indexrelid = "
+        f"pg_catalog.to_regclass({name}) AND indrelid = pg_catalog.to_regclass({table}))"
+    )
 
 
 @dataclass(frozen=True, slots=True)

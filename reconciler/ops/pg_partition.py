@@ -161,6 +161,7 @@ class AttachIndex(Change):
         return frozenset(
             {
                 Address.of("pg", "table", self.schema, self.table),
+                attachment(self.schema, self.table),
                 Address.of("pg", "table", parent_schema, parent_table),
                 Address.of("pg", "constraint", parent_schema, parent_table, self.index)
                 if self.parent_is_key
@@ -274,6 +275,11 @@ def unattach_sql(schema: str, index: str, own_schema: str, own: str) -> str:
     return f"DO {dollar_quote(body)}"
 
 
+def attachment(schema: str, table: str) -> Address:
+    """What a table becoming a partition provides: its indexes' attachments come after."""
+    return Address.of("pg", "attachment", schema, table)
+
+
 @dataclass(frozen=True, slots=True)
 class AttachTable(Change):
     """A table becomes a partition in place: ATTACH PARTITION (the server requires the parent's
@@ -288,6 +294,7 @@ class AttachTable(Change):
     bound: str
     keep: tuple[str, ...] = ()  # names of the table's own keys, foreign keys and indexes
     detach: bool = False  # the reverse: DETACH, then drop what attaching made
+    deps: frozenset[Address] = frozenset()  # its columns: changed to the parent's form first
     action = Action.ALTER
 
     @property
@@ -299,7 +306,7 @@ class AttachTable(Change):
         if not self.detach:
             attach = f"ALTER TABLE {parent} ATTACH PARTITION {t} {self.bound}"
             return [Statement(guarded(attach, "wrong_object_type", "duplicate_table"))]
-        keep = ", ".join(literal(n) for n in self.keep) or "NULL"
+        keep = ", ".join(literal(n) for n in self.keep)  # none: ARRAY[]::name[], not NULL
         body = (
             "DECLARE r record; BEGIN "
             "IF EXISTS (SELECT FROM pg_catalog.pg_inherits "
@@ -307,8 +314,12 @@ class AttachTable(Change):
             f"ALTER TABLE {parent} DETACH PARTITION {t}; END IF; "
             "FOR r IN SELECT conname FROM pg_catalog.pg_constraint "
             f"WHERE conrelid = {literal(t)}::regclass AND contype IN ('p', 'u', 'x', 'f') "
+            # a foreign key to a partitioned table has one more per partition it references,
+            # which its drop takes along
+            "AND conparentid = 0 "
             f"AND conname <> ALL (ARRAY[{keep}]::name[]) ORDER BY contype = 'f' DESC LOOP "
-            f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(t)}, r.conname); "
+            "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', "
+            f"{literal(t)}, r.conname); "
             "END LOOP; "
             "FOR r IN SELECT indexrelid::regclass AS ix FROM pg_catalog.pg_index AS x "
             "JOIN pg_catalog.pg_class AS c ON c.oid = x.indexrelid "
@@ -331,8 +342,12 @@ class AttachTable(Change):
         )
         return (Hazard(ACCESS_EXCLUSIVE, what),)
 
+    def provides(self) -> frozenset[Address]:
+        # not the table: its columns' changes, which need the table, come first (`deps`)
+        return frozenset({attachment(self.schema, self.table)})
+
     def depends_on(self) -> frozenset[Address]:
-        return frozenset({self.address, Address.of("pg", "table", *self.parent)})
+        return frozenset({self.address, Address.of("pg", "table", *self.parent), *self.deps})
 
     def details(self) -> list[dict]:
         old, new = (list(self.parent), None) if self.detach else (None, list(self.parent))

@@ -22,6 +22,7 @@ from reconciler.ops.base import (
 )
 from reconciler.ops.pg_policy import row_security_sql, row_security_state
 from reconciler.ops.pg_replica import replica_identity_sql
+from reconciler.ops.pg_shape import while_shaped
 from reconciler.ops.sqltext import (
     column_def,
     constraint_def,
@@ -123,6 +124,8 @@ def create_table_sql(t: Table) -> str:
 class CreateTable(Change):
     table: Table
     deps: frozenset[Address] = frozenset()  # schema, enum types, extensions (from diff)
+    shape: str | None = None  # rebuilt: its drop on the way back runs only while so shaped
+    carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py)
     action = Action.CREATE
 
     @property
@@ -159,7 +162,7 @@ class CreateTable(Change):
         ]
 
     def reverse(self) -> Change:
-        return DropTable(self.table, self.deps)
+        return DropTable(self.table, self.deps, shape=self.shape, carried=self.carried)
 
     def provides(self) -> frozenset[Address]:
         t = self.table
@@ -181,6 +184,10 @@ class DropTable(Change):
     table: Table
     deps: frozenset[Address] = frozenset()
     retaken: bool = False  # a view of the plan takes its name (a second run leaves that one)
+    # rebuilt (diff/rebuilds.py): dropped only while so shaped (ops/pg_shape.py), for the table
+    # the plan creates in its place is another shape
+    shape: str | None = None
+    carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py): nothing lost
     action = Action.DROP
 
     @property
@@ -192,6 +199,11 @@ class DropTable(Change):
         # so anything unexpected makes Postgres refuse instead of silently taking it along.
         t = self.table
         name = ident(t.schema, t.name)
+        if self.shape is not None:
+            drop = [f"DROP TABLE {name}"]
+            if t.partition_of is not None:
+                drop.insert(0, f"ALTER TABLE {ident(*t.partition_of)} DETACH PARTITION {name}")
+            return [Statement(while_shaped(drop, self.shape))]
         text = f"DROP TABLE IF EXISTS {name}"
         drop = Statement(drop_if_kind(text, name, "rp") if self.retaken else text)
         if t.partition_of is None:
@@ -199,17 +211,27 @@ class DropTable(Change):
         # Detached first: a partition of a table that foreign keys reference cannot be dropped
         # while attached (the keys' copies for it depend on it); DETACH removes those copies.
         parent = ident(*t.partition_of)
-        detach = f"ALTER TABLE IF EXISTS {parent} DETACH PARTITION {name}"
-        return [Statement(guarded(detach, "undefined_table")), drop]
+        detach = f"ALTER TABLE {parent} DETACH PARTITION {name}"
+        attached = (  # a second run may find the parent rebuilt, unpartitioned
+            "EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = "
+            f"pg_catalog.to_regclass({literal(name)}) AND inhparent = "
+            f"pg_catalog.to_regclass({literal(parent)}))"
+        )
+        return [Statement(while_shaped([detach], attached)), drop]
 
     def reverse(self) -> Change:
-        return CreateTable(self.table, self.deps)
+        return CreateTable(self.table, self.deps, shape=self.shape, carried=self.carried)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
-        return (Hazard(DESTRUCTIVE, f"drops table {self.table.name} and all its rows"),)
+        name = self.table.name
+        again = " to create it again in its new shape" if self.shape else ""
+        if self.carried:
+            what = f"drops table {name}{again}; its rows are carried over (pg.rows)"
+            return (Hazard(ACCESS_EXCLUSIVE, what),)
+        return (Hazard(DESTRUCTIVE, f"drops table {name} and all its rows{again}"),)
 
     def describe(self) -> str:
         return "table"

@@ -34,11 +34,11 @@ def trash_name(token: str, schema: str, table: str, column: str = "") -> str:
     return f"{readable}_{digest}"
 
 
-def _create_trash_schema() -> Statement:
+def create_trash_schema() -> Statement:
     return Statement(f"CREATE SCHEMA IF NOT EXISTS {ident(TRASH_SCHEMA)}")
 
 
-def _drop_trash_schema_if_empty() -> Statement:
+def drop_trash_schema_if_empty() -> Statement:
     schema = literal(TRASH_SCHEMA)
     body = (
         "BEGIN\nIF to_regnamespace("
@@ -111,6 +111,7 @@ class QuarantineTable(Change):
     table: Table
     trash: str
     deps: frozenset[Address] = frozenset()
+    shape: str | None = None  # rebuilt: kept only while so shaped (ops/pg_shape.py)
     action = Action.DROP
 
     @property
@@ -121,19 +122,20 @@ class QuarantineTable(Change):
         t = self.table
         here = literal(ident(t.schema, t.name))
         record = {"kind": "table", "schema": t.schema, "table": t.name}
+        shaped = f" AND {self.shape}" if self.shape else ""
         body = (
             "DECLARE\nr record;\nn int := 0;\nrenamed jsonb := '{}';\n"
-            f"BEGIN\nIF to_regclass({here}) IS NOT NULL THEN\n"
+            f"BEGIN\nIF to_regclass({here}) IS NOT NULL{shaped} THEN\n"
             + _rename_own(f"to_regclass({here})", self.trash)
             + f"ALTER TABLE {ident(t.schema, t.name)} RENAME TO {ident(self.trash)};\n"
             f"ALTER TABLE {ident(t.schema, self.trash)} SET SCHEMA {ident(TRASH_SCHEMA)};\n"
             + _record(self.trash, record, "renamed")
             + "\nEND IF;\nEND"
         )
-        return [_create_trash_schema(), Statement(f"DO {dollar_quote(body)}")]
+        return [create_trash_schema(), Statement(f"DO {dollar_quote(body)}")]
 
     def reverse(self) -> Change:
-        return RestoreTable(self.table, self.trash, self.deps)
+        return RestoreTable(self.table, self.trash, self.deps, shape=self.shape)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
@@ -159,6 +161,7 @@ class RestoreTable(Change):
     table: Table
     trash: str
     deps: frozenset[Address] = frozenset()
+    shape: str | None = None  # rebuilt: see QuarantineTable
     action = Action.CREATE
 
     @property
@@ -183,10 +186,10 @@ class RestoreTable(Change):
             + f"COMMENT ON TABLE {ident(t.schema, t.name)} IS {comment};\nEND IF;\nEND"
         )
         rebuilt = CreateTable(self.table, self.deps).statements()  # IF NOT EXISTS: if purged
-        return [Statement(f"DO {dollar_quote(body)}"), *rebuilt, _drop_trash_schema_if_empty()]
+        return [Statement(f"DO {dollar_quote(body)}"), *rebuilt, drop_trash_schema_if_empty()]
 
     def reverse(self) -> Change:
-        return QuarantineTable(self.table, self.trash, self.deps)
+        return QuarantineTable(self.table, self.trash, self.deps, shape=self.shape)
 
     def provides(self) -> frozenset[Address]:
         return CreateTable(self.table, self.deps).provides()
@@ -242,7 +245,7 @@ class QuarantineColumn(Change):
             "END IF;\nEND IF;\nEND"
         )
         drop = DropColumn(self.schema, self.table, self.column, self.deps).statements()
-        return [_create_trash_schema(), Statement(f"DO {dollar_quote(body)}"), *drop]
+        return [create_trash_schema(), Statement(f"DO {dollar_quote(body)}"), *drop]
 
     def reverse(self) -> Change:
         return RestoreColumn(self.schema, self.table, self.column, self.key, self.trash, self.deps)
@@ -295,7 +298,7 @@ class RestoreColumn(Change):
             "END IF;\nEND"
         )
         added = AddColumn(self.schema, self.table, self.column, self.deps).statements()
-        return [*added, Statement(f"DO {dollar_quote(body)}"), _drop_trash_schema_if_empty()]
+        return [*added, Statement(f"DO {dollar_quote(body)}"), drop_trash_schema_if_empty()]
 
     def reverse(self) -> Change:
         return QuarantineColumn(

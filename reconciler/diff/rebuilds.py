@@ -1,0 +1,59 @@
+"""Tables the plan drops and creates again: Postgres cannot change them in place.
+
+A table's partitioning (none, or a partition key) is fixed at CREATE TABLE, and a partition
+whose parent stays cannot become a plain table without losing what it shares with the parent
+in the model (its columns are its parent's). Such a table is rebuilt: dropped (its rows kept
+in the trash where the drop mode keeps them) and created in its desired form, with everything
+on it (indexes, triggers, policies, grants) and everything leaning on it (views, routines of
+its row type, foreign keys from other tables) dropped before and made again after by the
+comparators that own them. Every table under a rebuilt one (its partitions, its inheritance
+children) is rebuilt with it: Postgres drops a partition with its parent, and refuses to drop
+a parent that children inherit from.
+"""
+
+from __future__ import annotations
+
+from reconciler.model.pg import Table
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.pg_shape import table_shape
+
+Key = tuple[str, str]
+
+
+def rebuild_reason(old: Table, new: Table) -> str | None:
+    """Why this table cannot become the desired one in place, or None when it can."""
+    if old.partition_by != new.partition_by:
+        return (
+            f"its partitioning changes ({old.partition_by or 'none'} → "
+            f"{new.partition_by or 'none'}), which Postgres cannot do in place"
+        )
+    if old.partition_of is not None and new.partition_of is None:
+        return "it stops being a partition of " + ".".join(old.partition_of)
+    return None
+
+
+def rebuilt_tables(desired: PgSnapshot, live: PgSnapshot) -> dict[Key, str]:
+    """(schema, table) → why, for every live table the plan rebuilds."""
+    out: dict[Key, str] = {}
+    for key, old in live.tables.items():
+        new = desired.tables.get(key)
+        why = rebuild_reason(old, new) if new is not None else None
+        if why is not None:
+            out[key] = why
+    while True:  # what sits under a rebuilt table goes with it
+        more = {
+            key: f"its parent {'.'.join(parent)} is rebuilt"
+            for key, t in live.tables.items()
+            if key not in out and key in desired.tables
+            for parent in (*((t.partition_of,) if t.partition_of else ()), *t.inherits)
+            if parent in out
+        }
+        if not more:
+            return out
+        out |= more
+
+
+def shape_in(snap: PgSnapshot, t: Table) -> str:
+    """The SQL condition true while the relation named like `t` has its shape in `snap`."""
+    parent = snap.tables.get(t.partition_of) if t.partition_of else None
+    return table_shape(t, parent.partition_by if parent is not None else None)
