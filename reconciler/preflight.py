@@ -8,7 +8,9 @@ refuses, with the object's name and its file:line, every desired object that:
 - calls a function that neither the server nor the desired state defines (defaults,
   generated columns, checks, index expressions, domain defaults and checks, policies,
   trigger conditions and trigger functions, view queries);
-- adds a NOT NULL column without a default to a live table that holds rows.
+- adds a NOT NULL column without a default to a live table that holds rows;
+- asks for an extension version the server does not have, or cannot reach from the installed
+  one (no update script: most extensions ship no downgrades).
 (View rings are pure desired state: validation refuses them, desired/views.py.)
 
 Names are resolved as the apply resolves them (search_path `public`), inside a transaction
@@ -46,6 +48,7 @@ class Use:
 def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> None:
     """Raise InputError listing every object the apply would fail on (nothing otherwise)."""
     problems = unknown_names(conn, desired, live) + not_null_on_rows(conn, desired, live)
+    problems += extension_versions(conn, desired, live)
     if not problems:
         return
     if len(problems) == 1:
@@ -53,6 +56,53 @@ def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -
     raise InputError(
         f"{len(problems)} objects of the desired state would fail at apply.", problems=problems
     )
+
+
+# --- extension versions ----------------------------------------------------------------------
+
+
+def extension_versions(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
+) -> list[Problem]:
+    """Each desired extension version the server cannot install, or update to from the
+    installed version (pg_available_extension_versions, pg_extension_update_paths)."""
+    out = []
+    for name, e in desired.extensions.items():
+        have = live.extensions.get(name)
+        if e.version is None or (have is not None and have.version == e.version):
+            continue
+        if have is None or have.version is None:
+            query = (
+                "SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extension_versions "
+                "WHERE name = %s AND version = %s)"
+            )
+            row = conn.execute(query, (name, e.version)).fetchone()
+            if not (row and row[0]):
+                out.append(
+                    Problem(
+                        f"extension {name} version {e.version} is not available on the server",
+                        source=e.source,
+                    )
+                )
+            continue
+        query = (
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_extension_update_paths(%s) "
+            "WHERE source = %s AND target = %s AND path IS NOT NULL)"
+        )
+        try:
+            with conn.transaction():
+                row = conn.execute(query, (name, have.version, e.version)).fetchone()
+        except psycopg.Error:  # the extension's files are gone from the server
+            row = (False,)
+        if not (row and row[0]):
+            out.append(
+                Problem(
+                    f"extension {name} cannot go from version {have.version} to {e.version}: "
+                    "the extension ships no update script for that (a downgrade?)",
+                    source=e.source,
+                )
+            )
+    return out
 
 
 # --- NOT NULL without a default on rows -----------------------------------------------------------
