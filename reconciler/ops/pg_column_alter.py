@@ -247,6 +247,15 @@ class AlterColumn(Change):
                 f"IF NOT done THEN {text}; END IF;\nEND"
             )
             return f"DO {dollar_quote(body)}"
+        if act.endswith(" DROP NOT NULL"):
+            # a second run may find a partition's key on the column now (the plan added it),
+            # which a parent's DROP NOT NULL would reach: nothing to drop, nothing done
+            held = (
+                "SELECT FROM pg_catalog.pg_attribute WHERE attrelid = "
+                f"{literal(table)}::regclass AND attname = {literal(self.new.name)} "
+                "AND attnotnull"
+            )
+            return f"DO {dollar_quote(f'BEGIN IF EXISTS ({held}) THEN {text}; END IF; END')}"
         if not becomes_identity:
             return text
         if " ADD GENERATED " in f" {act}":
