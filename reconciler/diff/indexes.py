@@ -101,11 +101,30 @@ def _rebuilt(ctx: DiffContext) -> list[Change]:
     return out
 
 
+def _ancestor_columns(
+    ctx: DiffContext, schema: str, table: str, names: set[str]
+) -> frozenset[Address]:
+    """The columns `names` of every table above a partition, on either side."""
+    out: set[Address] = set()
+    for snap in (ctx.desired, ctx.live):
+        t, seen = snap.tables.get((schema, table)), set()
+        while t is not None and t.partition_of is not None and t.partition_of not in seen:
+            seen.add(t.partition_of)
+            out |= {Address.of("pg", "column", *t.partition_of, n) for n in names}
+            t = snap.tables.get(t.partition_of)
+    return frozenset(out)
+
+
 def _deps(ctx: DiffContext, ix: Index) -> frozenset[Address]:
     """Extensions (methods, operator classes) and the columns its expressions read."""
     exprs = [e.expression for e in ix.elements]
     deps = ctx.callable_from(ix.schema, ix.table)
     deps |= ctx.expression_deps(ix.schema, ix.table, ix.where, *exprs)
+    # a partition's columns are its parent's: an index of one waits for them there
+    names = {e.column for e in ix.elements if e.column} | {
+        a.parts[-1] for a in deps if a.kind == "column"
+    }
+    deps |= _ancestor_columns(ctx, ix.schema, ix.table, names)
     # on a materialized view: after its creation, before its drop
     deps |= attached_keys(ctx, ix)
     view = ctx.desired.views.get((ix.schema, ix.table)) or ctx.live.views.get((ix.schema, ix.table))
