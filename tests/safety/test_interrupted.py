@@ -90,6 +90,23 @@ def _wait_blocked(pg_url: str, proc: subprocess.Popen, command: str) -> None:
     raise AssertionError(f"the {command} never reached the held lock")
 
 
+def _wait_connected(pg_url: str, proc: subprocess.Popen, command: str, runs: int) -> None:
+    """Until `runs` runs of the command have a session on the database."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            row = conn.execute(
+                "SELECT count(DISTINCT pid) FROM pg_stat_activity WHERE application_name LIKE %s "
+                "AND datname = current_database()",
+                (f"reconciler/{command}%",),
+            ).fetchone()
+            if row[0] >= runs:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"{runs} runs of {command} never connected")
+
+
 def _killed(pg_url: str, cwd: Path, table: str, *args: str) -> None:
     """Run `args`, hold it at `table`, kill -9 it there, and let the server notice."""
     with _held(pg_url, table):
@@ -201,7 +218,8 @@ def test_a_rollback_last_that_waited_for_another_does_not_revert_the_version_bef
         first = _start(tmp_path, "rollback", "--last", "--pg", pg_url)
         _wait_blocked(pg_url, first, "rollback")  # holds the run lock, inside its transaction
         second = _start(tmp_path, "rollback", "--last", "--pg", pg_url, "--lock-timeout", "60")
-        time.sleep(1.5)  # it read what --last means, then waits for the lock
+        _wait_connected(pg_url, second, "rollback", 2)  # however slowly it starts
+        time.sleep(1.0)  # it read what --last means, then waits for the lock
     assert first.wait(timeout=30) == 0, first.communicate()
     _, err = second.communicate(timeout=60)
     assert second.returncode == 1, err
