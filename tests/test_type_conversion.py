@@ -49,12 +49,19 @@ def test_using_converts_values_that_have_no_cast(pg_url, pg_conn, tmp_path):
         "--allow-destructive",
     )
     assert r.code == 0, r.text
+    # no way back was written: the plan said so, and the rollback stops, changing nothing
+    assert "the rollback converts back by a plain cast from timestamp with time zone" in r.text
     rows = pg_conn.execute(
         "SELECT id, extract(epoch FROM at)::bigint FROM events ORDER BY id"
     ).fetchall()
     assert rows == [(1, 0), (2, 86400), (3, None)]
     # the next plan compares types only: `using:` is how to get there, not a state
     assert "No changes." in _run(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    r = _run(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert r.code != 0
+    assert "Rolling back would fail" in r.text and "cannot cast type" in r.text
+    again = pg_conn.execute("SELECT count(*) FROM events WHERE at IS NOT NULL").fetchone()
+    assert again == (2,)
 
 
 def test_a_column_with_no_value_changes_to_a_type_with_no_cast_and_back(pg_url, pg_conn, tmp_path):

@@ -18,6 +18,7 @@ from reconciler.ops.base import (
     AFTER,
     COLUMN_ORDER,
     DESTRUCTIVE,
+    IRREVERSIBLE,
     MAY_FAIL,
     ONLINE,
     TABLE_REWRITE,
@@ -298,6 +299,15 @@ class AlterColumn(Change):
             )
             if self.value_change:
                 out.append(Hazard(DESTRUCTIVE, f"{what} {self.value_change}"))
+            if self.new.using is not None:  # no way back is written: a plain cast, if any
+                back = f"{self.new.type} to {self.old.type}"
+                out.append(
+                    Hazard(
+                        IRREVERSIBLE,
+                        f"computed by using:; the rollback converts back by a plain cast from "
+                        f"{back}, which may not exist: it then stops and changes nothing",
+                    )
+                )
         if self._not_null_online():
             out.append(
                 Hazard(
