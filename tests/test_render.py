@@ -67,3 +67,27 @@ def test_no_color_flag_gives_plain_text_on_a_terminal(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     _root(debug=False, version=False, env=None, no_color=True)
     assert _render(force_terminal=True) == _render()
+
+
+def test_a_changed_check_reads_as_yaml_not_as_a_python_dict():
+    check = {"name": "positive", "expression": "VALUE > 0", "comment": None}
+    plan = {
+        "changes": [
+            {
+                "address": "pg.domain.public.amount",
+                "action": "change",
+                "symbol": "~",
+                "kind": "domain",
+                "description": "domain",
+                "hazards": [],
+                "details": [{"attribute": "checks", "old": [check], "new": []}],
+                "up": [],
+            }
+        ],
+        "summary": {"add": 0, "change": 1, "drop": 0},
+    }
+    out = io.StringIO()
+    render_plan(plan, Console(file=out, highlight=False, soft_wrap=True))
+    text = out.getvalue()
+    assert "checks: [{name: positive, expression: VALUE > 0}] → []" in text
+    assert "'" not in text and "None" not in text

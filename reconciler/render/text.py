@@ -79,6 +79,8 @@ def _value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # a check, a key: its set attributes, as the YAML writes them
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items() if x is not None) + "}"
     return str(v)
 
 
