@@ -24,6 +24,7 @@ from reconciler.diff.functions import compare_functions, rebuild_dependents
 from reconciler.diff.grants import compare_grants
 from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
+from reconciler.diff.owners import keep_owners
 from reconciler.diff.partitions import compare_partitions
 from reconciler.diff.renames import apply_renames
 from reconciler.diff.standalone import (
@@ -74,6 +75,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_policies(ctx, changes)
     changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
+    changes = keep_owners(ctx, changes)
     check(changes, kept)
     return _online_when_nothing_waits(changes)
 

@@ -130,7 +130,8 @@ def _tables(
     tables = {}
     for row in table_rows:
         schema, name, comment, row_security, inherits, partition_by, parent, bound = row[:8]
-        force_row_security, replica, replica_index, unlogged, options, attached, not_null = row[8:]
+        force_row_security, replica, replica_index, unlogged, options, attached = row[8:14]
+        not_null, owner = row[14:]
         # "using an index" whose index was dropped: rows carry no old key, as with NOTHING
         replica = _REPLICA[replica] if replica != "i" or replica_index else "nothing"
         key = (schema, name)
@@ -158,6 +159,7 @@ def _tables(
             bound=bound,
             attached_indexes=tuple((p, c) for p, c in attached) if parent else None,
             not_null=tuple(not_null),
+            owner=owner,
         )
     return tables
 
@@ -181,7 +183,7 @@ def _name(row: tuple[Any, ...]) -> str:
 
 def _view(row: tuple[Any, ...]) -> View:
     schema, name, materialized, query, comment, schemas, relations, columns = row[:8]
-    options, column_comments = row[8:]
+    options, column_comments, owner = row[8:]
     reads = tuple(zip(schemas or (), relations or (), columns or (), strict=True))
     # pg_get_viewdef leads with a space and ends with ';': kept as a desired query is written
     query = query.strip().removesuffix(";").rstrip()
@@ -194,6 +196,7 @@ def _view(row: tuple[Any, ...]) -> View:
         reads=reads,
         options=view_options(o.partition("=")[::2] for o in options),
         column_comments=tuple(sorted((c, text) for c, text in column_comments)),
+        owner=owner,
     )
 
 
@@ -309,7 +312,7 @@ _PARALLEL = {"s": "safe", "r": "restricted", "u": "unsafe"}
 def _function(row: tuple[Any, ...]) -> Function:
     schema, name, types, arguments, returns, language, body, sql_body = row[:8]
     volatility, strict, secdef, leakproof, parallel, config, comment, cost, rows = row[8:17]
-    uses, used_by = row[17:]
+    uses, used_by, owner = row[17:]
     return Function(
         schema=schema,
         name=name,
@@ -330,6 +333,7 @@ def _function(row: tuple[Any, ...]) -> Function:
         rows=rows,
         uses=tuple(tuple(parts) for parts in uses),
         used_by=tuple(tuple(parts) for parts in used_by),
+        owner=owner,
     )
 
 

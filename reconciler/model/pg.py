@@ -177,6 +177,7 @@ class Table:
     not_null: tuple[str, ...] = ()
     # desired only: whether column moves take phased plans (None: by the table's size)
     large: bool | None = field(default=None, compare=False)
+    owner: str | None = field(default=None, compare=False)  # live only (diff/owners.py)
 
     @property
     def address(self) -> Address:

@@ -35,6 +35,7 @@ class View:
     source: str | None = field(default=None, compare=False)
     options: tuple[str, ...] = ()  # reloptions, `name=value`, sorted (see view_options)
     column_comments: tuple[tuple[str, str], ...] = ()  # (column, comment), sorted by column
+    owner: str | None = field(default=None, compare=False)  # live only (diff/owners.py)
 
     @property
     def kind(self) -> str:
@@ -86,6 +87,7 @@ class Function:
     sql_body: bool = False
     uses: tuple[tuple[str, ...], ...] | None = field(default=None, compare=False)
     used_by: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
+    owner: str | None = field(default=None, compare=False)  # live only (diff/owners.py)
 
     @property
     def is_procedure(self) -> bool:

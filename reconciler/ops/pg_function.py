@@ -92,8 +92,13 @@ class CreateFunction(Change):
         return self.function.address
 
     def statements(self) -> list[Statement]:
-        create = guarded(function_sql(self.function), "duplicate_function")
-        return [NO_BODY_CHECK, Statement(create), *_comment(self.function), *_grants(self.grants)]
+        f = self.function
+        create = guarded(function_sql(f), "duplicate_function")
+        owned = []
+        if f.owner is not None:  # made again: owned as before, SECURITY DEFINER included
+            signature = f"{f.kind.upper()} {ident(f.schema, f.name)}({f.types})"
+            owned = [Statement(f"ALTER {signature} OWNER TO {ident(f.owner)}")]
+        return [NO_BODY_CHECK, Statement(create), *owned, *_comment(f), *_grants(self.grants)]
 
     def reverse(self) -> Change:
         return DropFunction(self.function, self.deps, self.grants)

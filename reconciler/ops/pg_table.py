@@ -159,6 +159,9 @@ class CreateTable(Change):
             ),
             *(Statement(text) for c in t.columns for text in owned_sequence_comment(c)),
             *table_comment_statements(t),
+            *(  # made again: owned as before, its sequences too (diff/owners.py)
+                [Statement(f"ALTER TABLE {name} OWNER TO {ident(t.owner)}")] if t.owner else []
+            ),
         ]
 
     def reverse(self) -> Change:

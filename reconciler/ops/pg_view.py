@@ -46,6 +46,9 @@ class CreateView(Change):
             Statement(f"COMMENT ON COLUMN {ident(v.schema, v.name, c)} IS {literal(text)}")
             for c, text in v.column_comments
         ]
+        if v.owner is not None:  # made again: owned as before (diff/owners.py)
+            name = f"{_keyword(v)} {ident(v.schema, v.name)}"
+            out.append(Statement(f"ALTER {name} OWNER TO {ident(v.owner)}"))
         return out
 
     def reverse(self) -> Change:

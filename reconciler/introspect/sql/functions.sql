@@ -157,7 +157,8 @@ SELECT
           AND r.refobjid = p.oid
           AND r.deptype = 'n'
         ORDER BY u.address
-    ) AS used_by
+    ) AS used_by,
+    pg_catalog.pg_get_userbyid(p.proowner)::text AS owner
 FROM pg_catalog.pg_proc AS p
 JOIN scope AS s ON s.oid = p.pronamespace
 JOIN pg_catalog.pg_language AS l ON l.oid = p.prolang

@@ -70,7 +70,8 @@ SELECT
           AND a.attnotnull
           AND NOT pa.attnotnull
         ORDER BY a.attnum
-    ) AS not_null
+    ) AS not_null,
+    pg_catalog.pg_get_userbyid(c.relowner)::text AS owner
 FROM tables AS t
 JOIN pg_catalog.pg_class AS c ON c.oid = t.oid
 -- one index probe per object: with stale catalog statistics (right after a migration) a

@@ -4,7 +4,7 @@
 -- whole relation is meant. That is the server's record, not a reading of the query text.
 WITH /*@scope*/,
 views AS (
-    SELECT c.oid, s.nspname, c.relname, c.relkind, c.reloptions
+    SELECT c.oid, s.nspname, c.relname, c.relkind, c.reloptions, c.relowner
     FROM pg_catalog.pg_class AS c
     JOIN scope AS s ON s.oid = c.relnamespace
     WHERE c.relkind IN ('v', 'm')
@@ -53,7 +53,8 @@ SELECT
         WHERE cd.objoid = v.oid
           AND cd.classoid = 'pg_catalog.pg_class'::regclass
           AND cd.objsubid > 0
-    ) AS column_comments
+    ) AS column_comments,
+    pg_catalog.pg_get_userbyid(v.relowner)::text AS owner
 FROM views AS v
 LEFT JOIN reads ON reads.view_oid = v.oid
 LEFT JOIN LATERAL (
