@@ -135,6 +135,15 @@ def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:
             entry["sequence_grants"] = grants
 
 
+def _add_type_grants(look: _Lookup, schema: str, name: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """`grants:` of a type, PUBLIC's always (CREATE TYPE gives it USAGE)."""
+    grants = grants_document(look.grants(("type",), schema, name))
+    if not any(g["role"] == "public" for g in grants):  # USAGE taken from PUBLIC
+        grants.append(_grant_entry("public", (), (), None))
+    doc["grants"] = grants
+    return doc
+
+
 class _Lookup:
     """What belongs to each object, grouped in one pass (a scan per object is quadratic)."""
 
@@ -367,11 +376,12 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         doc = {"name": name, "schema": schema, "values": list(e.labels)}
         if e.comment is not None:
             doc["comment"] = e.comment
+        _add_type_grants(look, schema, name, doc)
         _dump(path, {"enums": [doc]})
         written.append(path)
     for (schema, name), d in snap.domains.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
-        _dump(path, {"domains": [domain_document(d)]})
+        _dump(path, {"domains": [_add_type_grants(look, schema, name, domain_document(d))]})
         written.append(path)
     for (schema, name), ct in snap.composites.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
@@ -381,7 +391,7 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         doc = _drop_none(
             {"name": name, "schema": schema, "attributes": attributes, "comment": ct.comment}
         )
-        _dump(path, {"composite_types": [doc]})
+        _dump(path, {"composite_types": [_add_type_grants(look, schema, name, doc)]})
         written.append(path)
     taken = set()
     for (schema, name), q in snap.sequences.items():

@@ -280,6 +280,7 @@ class Builder:
                 self.report(where.sub("values", j), f"enum value '{label}' is over 63 bytes")
         self.use_schema(schema, where)
         self.enums[(schema, name)] = Enum(schema, name, labels, spec.comment, source=where.source)
+        declare_grants(self, "type", schema, name, spec.grants, where)
 
     # --- foreign keys, once every table is known ---------------------------------------------
 

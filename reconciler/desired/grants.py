@@ -1,4 +1,4 @@
-"""Privileges from the `grants:` of a table, view, sequence, schema or function.
+"""Privileges from the `grants:` of a table, view, sequence, schema, function or type.
 
 Each entry names a role (`public` for PUBLIC) and exactly the privileges it must hold there
 (`[]`: none); optionally only on some columns (tables and views), optionally WITH GRANT

@@ -140,6 +140,7 @@ class EnumSpec(_Spec):
     schema_: Ident | None = Field(None, alias="schema")
     values: list[Text]
     comment: Text | None = None
+    grants: list[GrantSpec] = []  # USAGE on the type
 
 
 Integer = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v), Strict()]
@@ -175,6 +176,7 @@ class DomainSpec(_Spec):
     collation: Name | None = None
     checks: list[DomainCheckSpec] = []
     comment: Text | None = None
+    grants: list[GrantSpec] = []  # USAGE on the type
 
 
 class AttributeSpec(_Spec):
@@ -188,6 +190,7 @@ class CompositeSpec(_Spec):
     schema_: Ident | None = Field(None, alias="schema")
     attributes: Annotated[list[AttributeSpec], Field(min_length=1)]
     comment: Text | None = None
+    grants: list[GrantSpec] = []  # USAGE on the type
 
 
 class SequenceOptionsSpec(_Spec):

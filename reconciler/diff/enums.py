@@ -13,6 +13,7 @@ from reconciler.diff.context import DiffContext
 from reconciler.errors import NotSupported
 from reconciler.model.names import qualified
 from reconciler.model.pg import Enum
+from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_column import DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn
@@ -88,7 +89,7 @@ def _blockers(ctx: DiffContext, e: Enum) -> list[str]:
 def _uses(ctx: DiffContext, e: Enum, changes: list[Change]) -> EnumUses:
     """The live columns of the type that the plan keeps on it, with their defaults before
     and after, and the checks and indexes reading them that the plan leaves alone."""
-    name = qualified(e.schema, e.name)
+    name, key = qualified(e.schema, e.name), (e.schema, e.name)
     gone_tables = {(c.table.schema, c.table.name) for c in changes if isinstance(c, DropTable)}
     moved = {
         (c.schema, c.table, c.column.name if isinstance(c, DropColumn) else c.old.name)
@@ -128,7 +129,10 @@ def _uses(ctx: DiffContext, e: Enum, changes: list[Change]) -> EnumUses:
         reads = {(ix.schema, ix.table, n) for text in texts for n in ctx.refs(text)}
         if reads & used and ix.address not in replaced:
             indexes.append(ix)
-    return EnumUses(tuple(columns), tuple(checks), tuple(indexes))
+    grants = [g for g in ctx.live.grants.values() if (g.on, g.schema, g.name) == ("type", *key)]
+    if not any(g.role == "public" for g in grants):  # its USAGE revoked
+        grants.append(Grant("type", e.schema, e.name, None, "public"))
+    return EnumUses(tuple(columns), tuple(checks), tuple(indexes), tuple(grants))
 
 
 def enum_columns(changes: list[Change]) -> set[tuple[str, str, str]]:

@@ -9,13 +9,14 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import Grant
+from reconciler.model.pg_objects import CREATED_PUBLIC, Grant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
 from reconciler.ops.sqltext import owned_sequence_address
 
 _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
+_TYPES = frozenset({"type", "enum", "domain", "composite_type"})
 
 
 def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
@@ -33,12 +34,15 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))
-    for key in sorted(k for k in dropped if k[0] == "function"):
-        schema, name, types = key[1:]
-        public = Grant("function", schema, f"{name}({types})", None, "public")
-        if (schema, name, types) in ctx.live.functions and public.key not in ctx.live.grants:
-            # PUBLIC had no EXECUTE: the function a rollback makes again must not give it
-            out.append(GrantsGoWith(public, fresh=("execute",)))
+    for key in sorted(k for k in dropped if k[0] in ("function", "type")):
+        if key[0] == "function":
+            schema, name, types = key[1:]
+            public = Grant("function", schema, f"{name}({types})", None, "public")
+        else:
+            public = Grant("type", key[1], key[2], None, "public")
+        if _exists(ctx, public) and public.key not in ctx.live.grants:
+            # PUBLIC had no EXECUTE (USAGE): what a rollback makes again must not give it
+            out.append(GrantsGoWith(public, fresh=CREATED_PUBLIC[public.on]))
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
     for key, held in ctx.live.grants.items():
         if _dropped_key(held.object_address) in dropped:
@@ -62,6 +66,7 @@ def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
             declared |= {_dropped_key(a) for a in owned_sequence_address(col)}
     declared |= {("relation", *key) for key in (*desired.views, *desired.sequences)}
     declared |= {("function", *key) for key in desired.functions}
+    declared |= {("type", *key) for key in (*desired.enums, *desired.domains, *desired.composites)}
     out = []
     for key, held in sorted(live.grants.items()):
         target = held.object_address
@@ -92,18 +97,23 @@ def _dropped_key(a: Address) -> tuple[str, ...]:
     kind = a.parts[1] if len(a.parts) > 1 else ""
     if kind in _RELATIONS:
         return ("relation", *a.parts[2:])
+    if kind in _TYPES:
+        return ("type", *a.parts[2:])
     return ("function", *a.parts[2:]) if kind == "procedure" else tuple(a.parts[1:])
 
 
 def _exists(ctx: DiffContext, g: Grant) -> bool:
+    if g.on == "type":
+        live = ctx.live
+        return any((g.schema, g.name) in d for d in (live.enums, live.domains, live.composites))
     if g.on != "function":
-        return True  # only a function's default matters (_default)
+        return True  # only a routine's and a type's default matter (_default)
     name, _, types = g.name.partition("(")
     return (g.schema, name, types.removesuffix(")")) in ctx.live.functions
 
 
 def _default(g: Grant, new: bool) -> tuple[str, ...]:
     """What a role holds on an object the plan creates (`new`), or on one it was never
-    granted anything on: nothing, except PUBLIC's EXECUTE on a function the plan creates
-    (Postgres grants it at creation)."""
-    return ("execute",) if new and g.on == "function" and g.role == "public" else ()
+    granted anything on: nothing, except PUBLIC's EXECUTE on a function and USAGE on a type
+    the plan creates (Postgres grants them at creation)."""
+    return CREATED_PUBLIC.get(g.on, ()) if new and g.role == "public" else ()

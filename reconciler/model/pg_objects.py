@@ -204,15 +204,21 @@ PRIVILEGES = {
     "sequence": ("usage", "select", "update"),
     "schema": ("usage", "create"),
     "function": ("execute",),
+    "type": ("usage",),  # enums, domains, composite types
 }
+
+# What a role holds on an object as CREATE makes it (acldefault), besides its owner: PUBLIC's
+# EXECUTE on a routine, USAGE on a type.
+CREATED_PUBLIC = {"function": ("execute",), "type": ("usage",)}
 
 
 @dataclass(frozen=True, slots=True)
 class Grant:
     """The privileges one role (`public` for PUBLIC) holds on one object. `on` is table (also
-    views), column, sequence, schema or function; `name` is a function's `name(types)`, and
-    `column` is set for a column. Only roles the desired state names for an object are
-    compared: every other role's privileges there are left as they are."""
+    views), column, sequence, schema, function or type (enum, domain, composite); `name` is a
+    function's `name(types)`, and `column` is set for a column. Only roles the desired state
+    names for an object are compared: every other role's privileges there are left as they
+    are."""
 
     on: str
     schema: str
@@ -236,7 +242,7 @@ class Grant:
             return Address.of("pg", "function", self.schema, base, types.removesuffix(")"))
         if self.on == "column":
             return Address.of("pg", "column", self.schema, self.name, self.column or "")
-        kind = "sequence" if self.on == "sequence" else "table"
+        kind = {"sequence": "sequence", "type": "type"}.get(self.on, "table")
         return Address.of("pg", kind, self.schema, self.name)
 
     @property

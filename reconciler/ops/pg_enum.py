@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Index
+from reconciler.model.pg_objects import CREATED_PUBLIC, Grant
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     IRREVERSIBLE,
@@ -31,6 +32,7 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg_grant import grant_statements
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.sqltext import ident, literal
 
@@ -57,6 +59,9 @@ class EnumUses:
     columns: tuple[EnumColumn, ...] = ()
     checks: tuple[tuple[str, str, Check], ...] = ()  # (schema, table, check), put back as is
     indexes: tuple[Index, ...] = ()
+    # What each role holds on the type (PUBLIC with nothing when its USAGE was revoked): the
+    # type made again starts from Postgres' defaults, so they are granted again on it.
+    grants: tuple[Grant, ...] = ()
 
     def reverse(self) -> EnumUses:
         return replace(self, columns=tuple(c.reverse() for c in self.columns))
@@ -75,6 +80,9 @@ def rebuild_statements(old: Enum, new: Enum, uses: EnumUses) -> list[Statement]:
     out.append(f"CREATE TYPE {name} AS ENUM ({', '.join(literal(v) for v in new.labels)})")
     if new.comment is not None:
         out.append(f"COMMENT ON TYPE {name} IS {literal(new.comment)}")
+    for g in uses.grants:
+        fresh = replace(g, privileges=CREATED_PUBLIC["type"] if g.role == "public" else ())
+        out += [s.sql for s in grant_statements(replace(fresh, grantable=()), g)]
     text = [
         s.sql
         for schema, table, k in uses.checks

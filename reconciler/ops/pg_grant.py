@@ -10,6 +10,8 @@ from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.ops.sqltext import ident
 
+_TYPE_KINDS = ("enum", "domain", "composite_type")
+
 
 def _object_sql(g: Grant) -> str:
     if g.on == "schema":
@@ -17,6 +19,8 @@ def _object_sql(g: Grant) -> str:
     if g.on == "function":
         name, _, types = g.name.partition("(")
         return f"ROUTINE {ident(g.schema, name)}({types}"  # `types)` keeps its parenthesis
+    if g.on == "type":
+        return f"TYPE {ident(g.schema, g.name)}"  # a domain too
     if g.on == "sequence":
         return f"SEQUENCE {ident(g.schema, g.name)}"
     return f"TABLE {ident(g.schema, g.name)}"
@@ -78,6 +82,8 @@ class ChangeGrant(Change):
         deps = {g.object_address}
         if g.on == "function":  # the same signature may be a procedure
             deps.add(Address.of("pg", "procedure", *g.object_address.parts[2:]))
+        if g.on == "type":  # whichever kind of type it is
+            deps |= {Address.of("pg", k, g.schema, g.name) for k in _TYPE_KINDS}
         if g.on == "column":
             deps.add(Address.of("pg", "table", g.schema, g.name))
             deps.add(Address.of("pg", "grant", "table", g.schema, g.name, g.role))

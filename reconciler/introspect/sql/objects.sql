@@ -8,8 +8,9 @@
 --   domain     {type, not_null, default, collation, checks: [{name, expression}]}
 --   composite  {attributes: [[name, type, collation or null]]}: standalone composite types
 --   grant      {on, column, role, privilege, grantable}: one privilege a role other than the
---              owner holds (on table — views too —, column, sequence, schema or function;
---              `name` is a function's name(types)); the owner's own are implicit
+--              owner holds (on table — views too —, column, sequence, schema, function or type
+--              — enum, domain, composite —; `name` is a function's name(types)); the owner's
+--              own are implicit
 -- Scope (the same CTE opens every per-table file): not a system schema (pg_*, information_schema),
 -- not one of the tool's own schemas (bind parameter "excluded"), not created by an extension, and
 -- one of the bind parameter "schemas" when that is not NULL. Extension members are left out.
@@ -252,5 +253,20 @@ FROM (
         coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))
     ) AS a
     WHERE /*@modelled_routine*/
+    UNION ALL
+    SELECT
+        'type', s.nspname::text, t.typname::text, NULL,
+        a.grantee, a.privilege_type, a.is_grantable, t.typowner
+    FROM pg_catalog.pg_type AS t
+    JOIN scope AS s ON s.oid = t.typnamespace
+    LEFT JOIN pg_catalog.pg_class AS c ON c.oid = t.typrelid
+    CROSS JOIN LATERAL pg_catalog.aclexplode(
+        coalesce(t.typacl, pg_catalog.acldefault('T', t.typowner))
+    ) AS a
+    WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
+      )
 ) AS g
 WHERE g.grantee <> g.owner
