@@ -305,6 +305,7 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
 
 
 _PARTS = ("tables", "types", "views", "functions", "sequences", "extensions.yaml", "schemas.yaml")
+_PARTS += ("default_privileges.yaml",)
 
 
 def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) -> list[Path]:
@@ -313,8 +314,8 @@ def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) 
     Everything is written into a staging folder beside out_dir first and moved into place at
     the end, so a run killed while it reads and writes leaves out_dir as it was. A file of the
     parts export writes (tables/, types/, views/, functions/, sequences/, extensions.yaml,
-    schemas.yaml) that this export does not write again — an object dropped since, or a file
-    written by hand — is never deleted: it is moved beside out_dir, to
+    schemas.yaml, default_privileges.yaml) that this export does not write again — an object
+    dropped since, or a file written by hand — is never deleted: it is moved beside out_dir, to
     `.<name>.replaced/<UTC stamp>/` (outside it: every YAML under out_dir is desired state),
     and appended to `moved`. Other files and folders (keys/, notes) are left alone."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -370,6 +371,9 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     ]
     written.append(out_dir / "schemas.yaml")
     _dump(written[-1], {"schemas": schemas})
+    if snap.default_grants:
+        written.append(out_dir / "default_privileges.yaml")
+        _dump(written[-1], {"default_privileges": default_privileges_document(snap)})
     taken: set[str] = set()
     for (schema, name), e in snap.enums.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
@@ -433,6 +437,19 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         _dump(path, {"functions": [doc]})
         written.append(path)
     return written
+
+
+def default_privileges_document(snap: PgSnapshot) -> list[dict[str, Any]]:
+    """`default_privileges:` entries, one per (creating role, schema, kind)."""
+    entries: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for d in snap.default_grants.values():
+        entry = _grant_entry(d.grantee, d.privileges, d.grantable, None)
+        entries.setdefault((d.role, d.schema, d.on), []).append(entry)
+    return [
+        _drop_none({"for_role": role, "schema": schema or None, "on": on, "grants": grants})
+        | {"grants": grants}
+        for (role, schema, on), grants in entries.items()
+    ]
 
 
 def domain_document(d: Domain) -> dict[str, Any]:

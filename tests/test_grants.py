@@ -243,3 +243,27 @@ def test_exact_privileges_revoke_unnamed_roles_and_a_dropped_tables_grants_come_
     assert pg_conn.execute("SELECT to_regclass('app.accounts')").fetchone() == (None,)
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
     assert _acls(pg_conn) == before
+
+
+def test_default_privilege_specs_are_checked(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "default_privileges.yaml",
+        "default_privileges:\n"
+        "  - {for_role: a, schema: app, on: schemas, grants: [{role: b, privileges: [usage]}]}\n"
+        "  - for_role: a\n"
+        "    on: functions\n"
+        "    grants:\n"
+        "      - {role: b, privileges: [select]}\n"
+        "      - {role: c, privileges: [execute], columns: [x]}\n"
+        "      - {role: public, privileges: []}\n"
+        "      - {role: PUBLIC, privileges: [execute]}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "default_privileges.yaml:2" in r.err and "cannot be given in a schema" in r.err
+    assert "default_privileges.yaml:6" in r.err
+    assert "'select' is not a privilege on functions (one of: execute)" in r.err
+    assert "default_privileges.yaml:7" in r.err and "do not take columns" in r.err
+    assert "default_privileges.yaml:9" in r.err and "'public' is given privileges twice" in r.err

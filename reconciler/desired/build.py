@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.desired import sqltext
 from reconciler.desired.functions import build_function
-from reconciler.desired.grants import declare_grants
+from reconciler.desired.grants import declare_default_grants, declare_grants
 from reconciler.desired.lint import LintIgnore
 from reconciler.desired.objects import build_composite, build_domain, build_sequence
 from reconciler.desired.spec import (
@@ -33,6 +33,7 @@ from reconciler.model.address import Address
 from reconciler.model.pg import Enum, Extension, ForeignKey, Index, Schema, Table
 from reconciler.model.pg_objects import (
     CompositeType,
+    DefaultGrant,
     Domain,
     Function,
     Grant,
@@ -103,6 +104,7 @@ class Builder:
         self.domains: dict[tuple[str, str], Domain] = {}
         self.composites: dict[tuple[str, str], CompositeType] = {}
         self.grants: dict[tuple[str, str, str, str, str], Grant] = {}
+        self.default_grants: dict[tuple[str, str, str, str], DefaultGrant] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.pending_partitions: list[tuple[tuple[str, str], Where]] = []
@@ -227,6 +229,7 @@ class Builder:
             domains=self.domains,
             composites=self.composites,
             grants=self.grants,
+            default_grants=self.default_grants,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 
@@ -251,6 +254,8 @@ class Builder:
             self.extensions[e.name] = Extension(e.name, e.schema_, e.version, source=where.source)
         for i, e in enumerate(spec.enums):
             self.enum(e, root.sub("enums", i))
+        for i, d in enumerate(spec.default_privileges):
+            declare_default_grants(self, d, root.sub("default_privileges", i))
 
     def collect_late(self, spec: FileSpec, root: Where) -> None:
         """Objects that may name enums or schemas declared in any file."""

@@ -119,6 +119,17 @@ class GrantSpec(_Spec):
     with_grant_option: Flag | list[Annotated[str, Strict(), AfterValidator(str.lower)]] = False
 
 
+class DefaultPrivilegesSpec(_Spec):
+    """ALTER DEFAULT PRIVILEGES FOR ROLE for_role [IN SCHEMA schema] … ON <on>."""
+
+    for_role: Name  # the role whose new objects get them
+    schema_: Ident | None = Field(None, alias="schema")  # none: anywhere in the database
+    on: Annotated[
+        Literal["tables", "sequences", "functions", "types", "schemas"], BeforeValidator(_words)
+    ]
+    grants: list[GrantSpec] = []
+
+
 class ExtensionSpec(_Spec):
     shorthand = "name"
     name: Ident
@@ -422,6 +433,7 @@ class FileSpec(_TableFields):
     sequences: list[SequenceSpec] = []
     domains: list[DomainSpec] = []
     composite_types: list[CompositeSpec] = []
+    default_privileges: list[DefaultPrivilegesSpec] = []
 
 
 TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())

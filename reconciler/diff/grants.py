@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.default_grants import default_grants_after, unnamed_default_grants
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import CREATED_PUBLIC, Grant
+from reconciler.model.pg_objects import Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
@@ -26,33 +27,126 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             dropped |= {_dropped_key(a) for a in owned_sequence_address(col)}
     created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
     remade = dropped & created  # dropped and created again (a view rebuilt, a new signature)
+    made = _Made(ctx)
     out: list[Change] = []
     for key, g in ctx.desired.grants.items():
         held = ctx.live.grants.get(key)
-        again = _dropped_key(g.object_address) in remade
-        if held is None or again:  # what a new one holds, or what one holds unnamed
-            held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
+        if _dropped_key(g.object_address) in remade or not made.exists(g):
+            # what a new one is given as it is created (defaults, default privileges)
+            privileges, grantable = made.given(g).get(g.role, ((), ()))
+            held = replace(g, privileges=privileges, grantable=grantable)
+        elif held is None:  # what one holds unnamed
+            held = replace(g, privileges=(), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))
-    for key in sorted(k for k in dropped if k[0] in ("function", "type")):
-        if key[0] == "function":
-            schema, name, types = key[1:]
-            public = Grant("function", schema, f"{name}({types})", None, "public")
-        else:
-            public = Grant("type", key[1], key[2], None, "public")
-        if _exists(ctx, public) and public.key not in ctx.live.grants:
-            # PUBLIC had no EXECUTE (USAGE): what a rollback makes again must not give it
-            out.append(GrantsGoWith(public, fresh=CREATED_PUBLIC[public.on]))
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
+    for probe in _declared_objects(ctx.desired):
+        if (probe.name if probe.on == "schema" else probe.schema) not in exact:
+            continue
+        if _dropped_key(probe.object_address) in remade or not made.exists(probe):
+            for role, (privileges, grantable) in made.given(probe).items():
+                given = replace(probe, role=role, privileges=privileges, grantable=grantable)
+                if given.key not in ctx.desired.grants:  # given at creation, not listed
+                    out.append(ChangeGrant(given, replace(given, privileges=(), grantable=())))
+    held_on: dict[tuple[str, ...], list[Grant]] = {}
+    for held in ctx.live.grants.values():
+        held_on.setdefault(_dropped_key(held.object_address), []).append(held)
+    for key in sorted(dropped):
+        probe = made.probe(key)
+        if probe is None:
+            continue
+        # what the object may be given when a rollback makes it again: under today's default
+        # privileges, or the plan's (a down file runs them back before or after)
+        fresh = made.given(probe, live=True)
+        for role, (privileges, grantable) in made.given(probe).items():
+            p, g = fresh.get(role, ((), ()))
+            fresh[role] = (tuple(sorted({*p, *privileges})), tuple(sorted({*g, *grantable})))
+        for role, (privileges, grantable) in fresh.items():
+            if replace(probe, role=role).key not in ctx.live.grants:  # held nothing
+                out.append(GrantsGoWith(replace(probe, role=role), privileges, grantable))
+        for held in held_on.get(key, ()):
+            privileges, grantable = fresh.get(held.role, ((), ()))
+            out.append(GrantsGoWith(held, privileges, grantable))
     for key, held in ctx.live.grants.items():
         if _dropped_key(held.object_address) in dropped:
-            out.append(GrantsGoWith(held))
+            if held.on == "column":
+                out.append(GrantsGoWith(held))
         elif key in ctx.desired.grants:
             continue
         elif (held.name if held.on == "schema" else held.schema) in exact:
             # a role the YAML does not name, in a schema whose YAML lists every grant
             out.append(ChangeGrant(held, replace(held, privileges=(), grantable=())))
     return out
+
+
+class _Made:
+    """Which objects exist live, and what an object is given as it is created: Postgres'
+    defaults (PUBLIC's EXECUTE on a routine, USAGE on a type) and the default privileges of
+    the role creating it (the one the live state was read as). Objects the plan creates are
+    created once its default privileges have changed; schemas before (ChangeDefaultGrant),
+    and whatever a rollback creates again once they are back."""
+
+    def __init__(self, ctx: DiffContext) -> None:
+        self.ctx = ctx
+        self.after = list(default_grants_after(ctx).values())
+        live = ctx.live
+        self.relations = {*live.tables, *live.views}
+        self.sequences = set(live.sequences)
+        for t in live.tables.values():
+            for col in t.columns:
+                self.sequences |= {tuple(a.parts[2:]) for a in owned_sequence_address(col)}
+        self.routines = {(s, f"{n}({types})") for s, n, types in live.functions}
+        self.types = {*live.enums, *live.domains, *live.composites}
+
+    def exists(self, g: Grant) -> bool:
+        key = (g.schema, g.name)
+        if g.on == "schema":
+            return g.name in self.ctx.live.schemas
+        if g.on in ("table", "column"):
+            return key in self.relations
+        if g.on == "sequence":
+            return key in self.sequences or key in self.relations
+        if g.on == "function":
+            return key in self.routines
+        return key in self.types
+
+    def given(self, g: Grant, *, live: bool = False) -> dict[str, tuple[tuple[str, ...], ...]]:
+        if g.on == "column":
+            return {}  # a column's privileges are never given at creation
+        defaults = self.ctx.live.default_grants.values() if live or g.on == "schema" else self.after
+        schema = g.name if g.on == "schema" else g.schema
+        return created_grants(defaults, self.ctx.live.creator, g.on, schema)
+
+    def probe(self, key: tuple[str, ...]) -> Grant | None:
+        """A Grant (no role yet) on the live object a dropped-object key names."""
+        kind, parts = key[0], key[1:]
+        if kind == "relation" and tuple(parts) in self.relations:
+            return Grant("table", parts[0], parts[1], None, "")
+        if kind == "relation" and tuple(parts) in self.sequences:
+            return Grant("sequence", parts[0], parts[1], None, "")
+        if kind == "function" and len(parts) == 3:
+            g = Grant("function", parts[0], f"{parts[1]}({parts[2]})", None, "")
+            return g if self.exists(g) else None
+        if kind == "type" and tuple(parts) in self.types:
+            return Grant("type", parts[0], parts[1], None, "")
+        if kind == "schema" and parts[0] in self.ctx.live.schemas:
+            return Grant("schema", "", parts[0], None, "")
+        return None
+
+
+def _declared_objects(desired: PgSnapshot) -> list[Grant]:
+    """A Grant (no role yet) on every object the desired state declares that can be given
+    privileges as it is created."""
+    out = [Grant("schema", "", name, None, "") for name in desired.schemas]
+    for (schema, name), t in desired.tables.items():
+        out.append(Grant("table", schema, name, None, ""))
+        for col in t.columns:
+            out += [Grant("sequence", *a.parts[2:4], None, "") for a in owned_sequence_address(col)]
+    out += [Grant("table", s, n, None, "") for s, n in desired.views]
+    out += [Grant("sequence", s, n, None, "") for s, n in desired.sequences]
+    out += [Grant("function", s, f"{n}({t})", None, "") for s, n, t in desired.functions]
+    types = (*desired.enums, *desired.domains, *desired.composites)
+    return out + [Grant("type", s, n, None, "") for s, n in types]
 
 
 def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
@@ -89,7 +183,7 @@ def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
                 "revokes what the YAML does not list)",
             }
         )
-    return out
+    return out + unnamed_default_grants(desired, live)
 
 
 def _dropped_key(a: Address) -> tuple[str, ...]:
@@ -100,20 +194,3 @@ def _dropped_key(a: Address) -> tuple[str, ...]:
     if kind in _TYPES:
         return ("type", *a.parts[2:])
     return ("function", *a.parts[2:]) if kind == "procedure" else tuple(a.parts[1:])
-
-
-def _exists(ctx: DiffContext, g: Grant) -> bool:
-    if g.on == "type":
-        live = ctx.live
-        return any((g.schema, g.name) in d for d in (live.enums, live.domains, live.composites))
-    if g.on != "function":
-        return True  # only a routine's and a type's default matter (_default)
-    name, _, types = g.name.partition("(")
-    return (g.schema, name, types.removesuffix(")")) in ctx.live.functions
-
-
-def _default(g: Grant, new: bool) -> tuple[str, ...]:
-    """What a role holds on an object the plan creates (`new`), or on one it was never
-    granted anything on: nothing, except PUBLIC's EXECUTE on a function and USAGE on a type
-    the plan creates (Postgres grants them at creation)."""
-    return CREATED_PUBLIC.get(g.on, ()) if new and g.role == "public" else ()

@@ -109,7 +109,8 @@ class GrantsGoWith(Change):
     the rollback, once the object is back, grants it again."""
 
     held: Grant
-    fresh: tuple[str, ...] = ()  # what the role holds on the object as made again
+    fresh: tuple[str, ...] = ()  # what the role may hold on the object as made again
+    fresh_grantable: tuple[str, ...] = ()  # of those, WITH GRANT OPTION
     action = Action.DROP
 
     @property
@@ -123,7 +124,11 @@ class GrantsGoWith(Change):
         return []
 
     def reverse(self) -> Change:
-        return ChangeGrant(replace(self.held, privileges=self.fresh, grantable=()), self.held)
+        # `fresh` may hold more than the object is given (see diff.grants): what the role
+        # holds is made exact whatever it was given — revoke the rest, grant all it held
+        extra = tuple(p for p in self.fresh if p not in self.held.privileges)
+        option = tuple(p for p in self.fresh_grantable if p not in self.held.grantable)
+        return ChangeGrant(replace(self.held, privileges=extra, grantable=option), self.held)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()

@@ -7,6 +7,7 @@
 --              (a serial column's sequence belongs to its column, an identity's to its identity)
 --   domain     {type, not_null, default, collation, checks: [{name, expression}]}
 --   composite  {attributes: [[name, type, collation or null]]}: standalone composite types
+--   default_acl, creator: see below
 --   grant      {on, column, role, privilege, grantable}: one privilege a role other than the
 --              owner holds (on table — views too —, column, sequence, schema, function or type
 --              — enum, domain, composite —; `name` is a function's name(types)); the owner's
@@ -176,6 +177,35 @@ WHERE c.relkind = 'S'
         AND dep.refobjsubid > 0
         AND dep.deptype IN ('a', 'i')
   )
+UNION ALL
+-- default privileges (ALTER DEFAULT PRIVILEGES) in a schema in scope, or database-wide when the
+-- scope is the whole database: (schema or NULL, creating role) {on, acl: [[grantee, privilege,
+-- grantable]]}; and the role reading (who will own what a plan creates)
+SELECT
+    'default_acl',
+    s.nspname::text,
+    pg_catalog.pg_get_userbyid(da.defaclrole)::text,
+    NULL,
+    pg_catalog.jsonb_build_object(
+        'on', CASE da.defaclobjtype
+            WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+            WHEN 'T' THEN 'types' ELSE 'schemas'
+        END,
+        'acl', ARRAY(
+            SELECT pg_catalog.jsonb_build_array(
+                CASE WHEN a.grantee = 0 THEN 'public'
+                    ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END,
+                lower(a.privilege_type),
+                a.is_grantable
+            )
+            FROM pg_catalog.aclexplode(da.defaclacl) AS a
+        )
+    )
+FROM pg_catalog.pg_default_acl AS da
+LEFT JOIN scope AS s ON s.oid = da.defaclnamespace
+WHERE s.oid IS NOT NULL OR (da.defaclnamespace = 0 AND %(schemas)s::text[] IS NULL)
+UNION ALL
+SELECT 'creator', NULL, current_user::text, NULL, '{}'::jsonb
 UNION ALL
 SELECT
     'grant',
