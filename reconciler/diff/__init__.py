@@ -61,7 +61,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
     changes += compare_grants(ctx, changes)
-    changes += compare_default_grants(ctx)
+    changes += compare_default_grants(ctx, changes)
     check(changes, kept)
     return _online_when_nothing_waits(changes)
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 from reconciler.diff.context import DiffContext
 from reconciler.model.pg_objects import DefaultGrant
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.ops.base import Change
-from reconciler.ops.pg_default_grant import ChangeDefaultGrant
+from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_default_grant import ChangeDefaultGrant, DefaultGrantsGoWith
 
 
 def _exact(desired: PgSnapshot, d: DefaultGrant) -> bool:
@@ -34,16 +34,21 @@ def default_grants_after(ctx: DiffContext) -> dict[tuple[str, str, str, str], De
     return out | ctx.desired.default_grants
 
 
-def compare_default_grants(ctx: DiffContext) -> list[Change]:
+def compare_default_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     live, desired = ctx.live.default_grants, ctx.desired.default_grants
+    dropped = {
+        c.address.parts[2] for c in changes if c.action is Action.DROP and c.kind == "schema"
+    }
     new_schemas = tuple(sorted(set(ctx.desired.schemas) - set(ctx.live.schemas)))
     kept = tuple(sorted(ctx.desired.schemas))
-    out: list[Change] = []
+    out: list[Change] = [
+        DefaultGrantsGoWith(d) for d in live.values() if d.schema and d.schema in dropped
+    ]
     pairs = [(live.get(key) or _unset(d), d) for key, d in desired.items()]
     pairs += [
         (d, _unset(d))
         for key, d in live.items()
-        if key not in desired and _exact(ctx.desired, d) and (not d.schema or d.schema in kept)
+        if key not in desired and _exact(ctx.desired, d) and d.schema not in dropped
     ]
     for old, new in pairs:
         if (old.privileges, old.grantable) == (new.privileges, new.grantable):

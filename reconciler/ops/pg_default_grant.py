@@ -3,7 +3,7 @@ creates (in one schema, or anywhere in the database)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import DefaultGrant
@@ -83,3 +83,32 @@ class ChangeDefaultGrant(Change):
         where = f" in schema {self.new.schema}" if self.new.schema else ""
         what = f"the {self.new.on} {self.new.role} creates{where}"
         return f"{self.new.grantee} is given {held} on {what}"
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultGrantsGoWith(Change):
+    """Default privileges given in a schema the plan drops: DROP SCHEMA takes them (nothing
+    to run), and the rollback, once the schema is back, gives them again."""
+
+    held: DefaultGrant
+    action = Action.DROP
+
+    @property
+    def address(self) -> Address:
+        return self.held.address
+
+    def describe(self) -> str:
+        return "default privileges in a schema that is dropped (given back on rollback)"
+
+    def statements(self) -> list[Statement]:
+        return []
+
+    def reverse(self) -> Change:
+        unset = replace(self.held, privileges=self.held.default_holding(), grantable=())
+        return ChangeDefaultGrant(unset, self.held)
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset()
+
+    def depends_on(self) -> frozenset[Address]:
+        return frozenset({Address.of("pg", "schema", self.held.schema)})
