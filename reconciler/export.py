@@ -136,11 +136,13 @@ def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:
 
 
 def _add_type_grants(look: _Lookup, schema: str, name: str, doc: dict[str, Any]) -> dict[str, Any]:
-    """`grants:` of a type, PUBLIC's always (CREATE TYPE gives it USAGE)."""
+    """`grants:` of a type, PUBLIC's always when read from a database (CREATE TYPE gives it
+    USAGE: a live type without it had it taken away; a desired one leaves PUBLIC alone)."""
     grants = grants_document(look.grants(("type",), schema, name))
-    if not any(g["role"] == "public" for g in grants):  # USAGE taken from PUBLIC
+    if look.live and not any(g["role"] == "public" for g in grants):  # USAGE taken away
         grants.append(_grant_entry("public", (), (), None))
-    doc["grants"] = grants
+    if grants:
+        doc["grants"] = grants
     return doc
 
 
@@ -158,6 +160,7 @@ class _Lookup:
         self.policies: dict[tuple[str, str], list[Any]] = {}
         for (schema, table, _), p in snap.policies.items():
             self.policies.setdefault((schema, table), []).append(p)
+        self.live = bool(snap.creator)  # read from a database (introspect sets who read it)
         self._grants: dict[tuple[str, str], list[Grant]] = {}
         for g in snap.grants.values():
             self._grants.setdefault((g.schema, g.name), []).append(g)

@@ -84,7 +84,7 @@ class PgSnapshot:
     # role a live snapshot was read as, who owns what a plan made from it creates (part of
     # the fingerprint only where default privileges make it matter)
     default_grants: dict[tuple[str, str, str, str], DefaultGrant] = field(default_factory=dict)
-    creator: str = field(default="", repr=False)
+    creator: str = field(default="", repr=False, compare=False)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
