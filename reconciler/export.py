@@ -434,9 +434,10 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         doc = function_document(f)
         signature = f"{f.name}({f.types})"
         grants = grants_document(look.grants(("function",), schema, signature))
-        if not any(g["role"] == "public" for g in grants):  # EXECUTE taken from PUBLIC
+        if look.live and not any(g["role"] == "public" for g in grants):  # EXECUTE taken away
             grants.append(_grant_entry("public", (), (), None))
-        doc["grants"] = grants
+        if grants:
+            doc["grants"] = grants
         _dump(path, {"functions": [doc]})
         written.append(path)
     return written
