@@ -243,3 +243,67 @@ def test_exact_privileges_revoke_unnamed_roles_and_a_dropped_tables_grants_come_
     assert pg_conn.execute("SELECT to_regclass('app.accounts')").fetchone() == (None,)
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
     assert _acls(pg_conn) == before
+
+
+def test_default_privilege_specs_are_checked(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "default_privileges.yaml",
+        "default_privileges:\n"
+        "  - {for_role: a, schema: app, on: schemas, grants: [{role: b, privileges: [usage]}]}\n"
+        "  - for_role: a\n"
+        "    on: functions\n"
+        "    grants:\n"
+        "      - {role: b, privileges: [select]}\n"
+        "      - {role: c, privileges: [execute], columns: [x]}\n"
+        "      - {role: public, privileges: []}\n"
+        "      - {role: PUBLIC, privileges: [execute]}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "default_privileges.yaml:2" in r.err and "cannot be given in a schema" in r.err
+    assert "default_privileges.yaml:6" in r.err
+    assert "'select' is not a privilege on functions (one of: execute)" in r.err
+    assert "default_privileges.yaml:7" in r.err and "do not take columns" in r.err
+    assert "default_privileges.yaml:9" in r.err and "'public' is given privileges twice" in r.err
+
+
+def test_default_privileges_left_alone_unless_exact(pg_url, pg_conn, tmp_path, roles):
+    role, other = roles
+    root = tmp_path / "schemas"
+    write_yaml(root, "schemas.yaml", "schemas: [app]\n")
+    write_yaml(
+        root,
+        "default_privileges.yaml",
+        f"default_privileges:\n  - for_role: {role}\n    schema: app\n    on: tables\n"
+        f"    grants: [{{role: {other}, privileges: [select]}}]\n",
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = {c["address"]: c["up"] for c in json.loads(r.out)["changes"]}
+    assert changes[f"pg.default_privileges.{role}.app.tables.{other}"] == [
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{role}" IN SCHEMA "app" GRANT SELECT ON TABLES '
+        f'TO "{other}"'
+    ]
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    pg_conn.execute(
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root))
+    assert "No changes." in r.out
+    assert f"role public is given nothing on the functions {role} creates" in " ".join(
+        r.out.split()
+    )
+
+    write_yaml(root, "schemas.yaml", "schemas: [{name: app, privileges: exact}]\n")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = {c["address"]: c["up"] for c in json.loads(r.out)["changes"]}
+    assert changes[f"pg.default_privileges.{role}.*.functions.public"] == [
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{role}" GRANT EXECUTE ON FUNCTIONS TO PUBLIC'
+    ]
+    before = pg_conn.execute("SELECT array_agg(defaclacl::text) FROM pg_default_acl").fetchone()
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    after = pg_conn.execute("SELECT array_agg(defaclacl::text) FROM pg_default_acl").fetchone()
+    assert after == before
