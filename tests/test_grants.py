@@ -307,3 +307,33 @@ def test_default_privileges_left_alone_unless_exact(pg_url, pg_conn, tmp_path, r
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     after = pg_conn.execute("SELECT array_agg(defaclacl::text) FROM pg_default_acl").fetchone()
     assert after == before
+
+
+def test_a_routine_made_again_under_default_privileges_keeps_what_roles_held(
+    pg_url, pg_conn, tmp_path, roles
+):
+    role, other = roles
+    pg_conn.execute("CREATE SCHEMA app")
+    pg_conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO {other}")
+    pg_conn.execute("CREATE FUNCTION app.f() RETURNS integer LANGUAGE sql AS 'SELECT 1'")
+    pg_conn.execute(f"REVOKE EXECUTE ON FUNCTION app.f() FROM {other}")
+    pg_conn.execute(f"GRANT EXECUTE ON FUNCTION app.f() TO {role}")
+    acl = "SELECT proacl::text FROM pg_proc WHERE oid = 'app.f()'::regprocedure"
+    before = pg_conn.execute(acl).fetchone()
+    root = tmp_path / "schemas"
+    write_yaml(root, "schemas.yaml", "schemas: [app]\n")  # roles not named are left alone
+    write_yaml(
+        root,
+        "functions/app.yaml",
+        "functions:\n  - {name: f, schema: app, returns: bigint, language: sql, body: SELECT 1}\n",
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    up = [s for c in json.loads(r.out)["changes"] for s in c["up"]]
+    assert f'REVOKE EXECUTE ON ROUTINE "app"."f"() FROM "{other}"' in up  # given by default
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    (held,) = pg_conn.execute(acl).fetchone()
+    entries = {e.split("=")[0] for e in held.strip("{}").split(",")}
+    assert {role, ""} <= entries and other not in entries  # "": PUBLIC's EXECUTE, as before
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
+    assert pg_conn.execute(acl).fetchone() == before
