@@ -337,3 +337,37 @@ def test_a_routine_made_again_under_default_privileges_keeps_what_roles_held(
     assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
     assert pg_conn.execute(acl).fetchone() == before
+
+
+@pytest.mark.parametrize(
+    "yaml_file",
+    [
+        None,  # the table dropped
+        "table: t\nschema: app\ncolumns: [{name: n, type: text}]\n",  # its columns dropped
+    ],
+)
+def test_a_dropped_sequences_grants_come_back_with_its_column_or_table(
+    pg_url, pg_conn, tmp_path, roles, yaml_file
+):
+    role, _ = roles
+    pg_conn.execute("CREATE SCHEMA app")
+    pg_conn.execute(
+        "CREATE TABLE app.t (id integer GENERATED ALWAYS AS IDENTITY, s serial, n text)"
+    )
+    pg_conn.execute(f"GRANT USAGE ON SEQUENCE app.t_id_seq, app.t_s_seq TO {role}")
+    acl = (
+        "SELECT relname, relacl::text FROM pg_class "
+        "WHERE relnamespace = 'app'::regnamespace AND relkind = 'S' ORDER BY 1"
+    )
+    before = pg_conn.execute(acl).fetchall()
+    root = tmp_path / "schemas"
+    write_yaml(root, "schemas.yaml", "schemas: [{name: app, privileges: exact}]\n")
+    if yaml_file:
+        write_yaml(root, "tables/t.yaml", yaml_file)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    up = [s for c in json.loads(r.out)["changes"] for s in c["up"]]
+    assert not [s for s in up if "REVOKE" in s]  # the sequences go with what owns them
+    flags = ("--auto-approve", "--allow-destructive")
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), *flags)
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", *flags)
+    assert pg_conn.execute(acl).fetchall() == before

@@ -14,6 +14,7 @@ from reconciler.model.pg import Column
 from reconciler.model.pg_objects import Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_column import DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_function import CreateFunction, DropFunction
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
@@ -33,9 +34,16 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         for c in changes
         if c.action is Action.DROP and not isinstance(c, DropFunction)
     }
+    owners: dict[tuple[str, ...], Address] = {}  # a sequence dropped with its table or column
     for key in [k for k in dropped if k[0] == "relation" and tuple(k[1:]) in ctx.live.tables]:
-        for col in ctx.live.tables[key[1:]].columns:  # its serial columns' sequences go too
-            dropped |= {_dropped_key(a) for a in owned_sequence_address(col)}
+        t = ctx.live.tables[key[1:]]
+        for col in t.columns:  # its columns' own sequences go too
+            owners |= {_dropped_key(a): t.address for a in _sequences_of(t.schema, t.name, col)}
+    for c in changes:  # so do a dropped column's
+        if isinstance(c, DropColumn):
+            seqs = _sequences_of(c.schema, c.table, c.column)
+            owners |= {_dropped_key(a): c.address for a in seqs if _dropped_key(a) not in owners}
+    dropped |= set(owners)
     created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
     for c in changes:  # a serial column's sequence that its column stops owning goes too
         if isinstance(c, AlterColumn) and c.old.sequence and c.old.sequence != c.new.sequence:
@@ -87,10 +95,11 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             fresh[role] = (tuple(sorted({*p, *privileges})), tuple(sorted({*g, *grantable})))
         for role, (privileges, grantable) in fresh.items():
             if replace(probe, role=role).key not in ctx.live.grants:  # held nothing
-                out.append(GrantsGoWith(replace(probe, role=role), privileges, grantable))
+                given = replace(probe, role=role)
+                out.append(GrantsGoWith(given, privileges, grantable, owners.get(key)))
         for held in held_on.get(key, ()):
             privileges, grantable = fresh.get(held.role, ((), ()))
-            out.append(GrantsGoWith(held, privileges, grantable))
+            out.append(GrantsGoWith(held, privileges, grantable, owners.get(key)))
             carried.add(held.key)
     for key, held in ctx.live.grants.items():
         if held.on == "function" and held.object_address.parts[2:] in gone:

@@ -111,6 +111,9 @@ class GrantsGoWith(Change):
     held: Grant
     fresh: tuple[str, ...] = ()  # what the role may hold on the object as made again
     fresh_grantable: tuple[str, ...] = ()  # of those, WITH GRANT OPTION
+    # what drops the object with it (a sequence's table or column): this comes before it, so
+    # the rollback grants once it is back
+    owner: Address | None = None
     action = Action.DROP
 
     @property
@@ -134,4 +137,5 @@ class GrantsGoWith(Change):
         return frozenset()
 
     def depends_on(self) -> frozenset[Address]:
-        return ChangeGrant(self.held, self.held).depends_on()
+        deps = ChangeGrant(self.held, self.held).depends_on()
+        return deps | {self.owner} if self.owner else deps
