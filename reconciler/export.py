@@ -152,6 +152,17 @@ def _add_sequence_grants(look: _Lookup, t: Table, doc: dict[str, Any]) -> None:
             entry["sequence_grants"] = grants
 
 
+def _add_type_grants(look: _Lookup, schema: str, name: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """`grants:` of a type, PUBLIC's always when read from a database (CREATE TYPE gives it
+    USAGE: a live type without it had it taken away; a desired one leaves PUBLIC alone)."""
+    grants = grants_document(look.grants(("type",), schema, name))
+    if look.live and not any(g["role"] == "public" for g in grants):  # USAGE taken away
+        grants.append(_grant_entry("public", (), (), None))
+    if grants:
+        doc["grants"] = grants
+    return doc
+
+
 class _Lookup:
     """What belongs to each object, grouped in one pass (a scan per object is quadratic)."""
 
@@ -169,6 +180,7 @@ class _Lookup:
         self.policies: dict[tuple[str, str], list[Any]] = {}
         for (schema, table, _), p in snap.policies.items():
             self.policies.setdefault((schema, table), []).append(p)
+        self.live = bool(snap.creator)  # read from a database (introspect sets who read it)
         self._grants: dict[tuple[str, str], list[Grant]] = {}
         for g in snap.grants.values():
             self._grants.setdefault((g.schema, g.name), []).append(g)
@@ -324,7 +336,7 @@ def _dump(path: Path, doc: dict[str, Any]) -> None:
 
 
 _PARTS = ("tables", "types", "views", "functions", "sequences", "extensions.yaml", "schemas.yaml")
-_PARTS += ("collations.yaml",)
+_PARTS += ("collations.yaml", "default_privileges.yaml")
 
 
 def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) -> list[Path]:
@@ -333,10 +345,11 @@ def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) 
     Everything is written into a staging folder beside out_dir first and moved into place at
     the end, so a run killed while it reads and writes leaves out_dir as it was. A file of the
     parts export writes (tables/, types/, views/, functions/, sequences/, extensions.yaml,
-    schemas.yaml, collations.yaml) that this export does not write again — an object dropped
-    since, or a file written by hand — is never deleted: it is moved beside out_dir, to
-    `.<name>.replaced/<UTC stamp>/` (outside it: every YAML under out_dir is desired state),
-    and appended to `moved`. Other files and folders (keys/, notes) are left alone."""
+    schemas.yaml, collations.yaml, default_privileges.yaml) that this export does not write
+    again — an object dropped since, or a file written by hand — is never deleted: it is moved
+    beside out_dir, to `.<name>.replaced/<UTC stamp>/` (outside it: every YAML under out_dir
+    is desired state), and appended to `moved`. Other files and folders (keys/, notes) are
+    left alone."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:
@@ -394,17 +407,21 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         written.append(out_dir / "collations.yaml")
         collations = [collation_document(c) for c in snap.collations.values()]
         _dump(written[-1], {"collations": collations})
+    if snap.default_grants:
+        written.append(out_dir / "default_privileges.yaml")
+        _dump(written[-1], {"default_privileges": default_privileges_document(snap)})
     taken: set[str] = set()
     for (schema, name), e in snap.enums.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
         doc = {"name": name, "schema": schema, "values": list(e.labels)}
         if e.comment is not None:
             doc["comment"] = e.comment
+        _add_type_grants(look, schema, name, doc)
         _dump(path, {"enums": [doc]})
         written.append(path)
     for (schema, name), d in snap.domains.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
-        _dump(path, {"domains": [domain_document(d)]})
+        _dump(path, {"domains": [_add_type_grants(look, schema, name, domain_document(d))]})
         written.append(path)
     for (schema, name), ct in snap.composites.items():
         path = out_dir / "types" / _file_name(schema, name, taken)
@@ -414,7 +431,7 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         doc = _drop_none(
             {"name": name, "schema": schema, "attributes": attributes, "comment": ct.comment}
         )
-        _dump(path, {"composite_types": [doc]})
+        _dump(path, {"composite_types": [_add_type_grants(look, schema, name, doc)]})
         written.append(path)
     taken = set()
     for (schema, name), q in snap.sequences.items():
@@ -451,9 +468,10 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         doc = function_document(f)
         signature = f"{f.name}({f.types})"
         held = look.grants(("function",), schema, signature)
-        if not any(g.role == "public" for g in held):
-            # read from the effective ACL: PUBLIC missing holds nothing, which must be said,
-            # as a created routine starts with PUBLIC holding EXECUTE
+        if look.live and not any(g.role == "public" for g in held):
+            # read from a database's effective ACL: PUBLIC missing holds nothing, which must
+            # be said, as a created routine starts with PUBLIC holding EXECUTE (a desired
+            # state that does not name PUBLIC leaves it alone)
             held = [
                 *held,
                 Grant(on="function", schema=schema, name=signature, column=None, role="public"),
@@ -478,6 +496,19 @@ def collation_document(c: Collation) -> dict[str, Any]:
             "comment": c.comment,
         }
     )
+
+
+def default_privileges_document(snap: PgSnapshot) -> list[dict[str, Any]]:
+    """`default_privileges:` entries, one per (creating role, schema, kind)."""
+    entries: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for d in snap.default_grants.values():
+        entry = _grant_entry(d.grantee, d.privileges, d.grantable, None)
+        entries.setdefault((d.role, d.schema, d.on), []).append(entry)
+    return [
+        _drop_none({"for_role": role, "schema": schema or None, "on": on, "grants": grants})
+        | {"grants": grants}
+        for (role, schema, on), grants in entries.items()
+    ]
 
 
 def domain_document(d: Domain) -> dict[str, Any]:

@@ -153,6 +153,16 @@ WITH acls (name, acl, member) AS (
     FROM pg_namespace
     WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'reconciler')
     UNION ALL
+    SELECT 'type ' || t.oid::regtype::text, coalesce(t.typacl, acldefault('T', t.typowner)),
+        ('pg_type'::regclass::oid, t.oid)
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'reconciler')
+    UNION ALL
+    SELECT 'default privileges for ' || pg_get_userbyid(d.defaclrole) || ' in '
+        || coalesce(n.nspname, '*') || ' on ' || d.defaclobjtype::text, d.defaclacl,
+        ('pg_default_acl'::regclass::oid, d.oid)
+    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+    UNION ALL
     SELECT 'routine ' || p.oid::regprocedure::text, coalesce(p.proacl, acldefault('f', p.proowner)),
         ('pg_proc'::regclass::oid, p.oid)
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

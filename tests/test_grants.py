@@ -243,3 +243,131 @@ def test_exact_privileges_revoke_unnamed_roles_and_a_dropped_tables_grants_come_
     assert pg_conn.execute("SELECT to_regclass('app.accounts')").fetchone() == (None,)
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
     assert _acls(pg_conn) == before
+
+
+def test_default_privilege_specs_are_checked(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "default_privileges.yaml",
+        "default_privileges:\n"
+        "  - {for_role: a, schema: app, on: schemas, grants: [{role: b, privileges: [usage]}]}\n"
+        "  - for_role: a\n"
+        "    on: functions\n"
+        "    grants:\n"
+        "      - {role: b, privileges: [select]}\n"
+        "      - {role: c, privileges: [execute], columns: [x]}\n"
+        "      - {role: public, privileges: []}\n"
+        "      - {role: PUBLIC, privileges: [execute]}\n",
+    )
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "default_privileges.yaml:2" in r.err and "cannot be given in a schema" in r.err
+    assert "default_privileges.yaml:6" in r.err
+    assert "'select' is not a privilege on functions (one of: execute)" in r.err
+    assert "default_privileges.yaml:7" in r.err and "do not take columns" in r.err
+    assert "default_privileges.yaml:9" in r.err and "'public' is given privileges twice" in r.err
+
+
+def test_default_privileges_left_alone_unless_exact(pg_url, pg_conn, tmp_path, roles):
+    role, other = roles
+    root = tmp_path / "schemas"
+    write_yaml(root, "schemas.yaml", "schemas: [app]\n")
+    write_yaml(
+        root,
+        "default_privileges.yaml",
+        f"default_privileges:\n  - for_role: {role}\n    schema: app\n    on: tables\n"
+        f"    grants: [{{role: {other}, privileges: [select]}}]\n",
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = {c["address"]: c["up"] for c in json.loads(r.out)["changes"]}
+    assert changes[f"pg.default_privileges.{role}.app.tables.{other}"] == [
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{role}" IN SCHEMA "app" GRANT SELECT ON TABLES '
+        f'TO "{other}"'
+    ]
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    pg_conn.execute(
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root))
+    assert "No changes." in r.out
+    assert f"role public is given nothing on the functions {role} creates" in " ".join(
+        r.out.split()
+    )
+
+    write_yaml(root, "schemas.yaml", "schemas: [{name: app, privileges: exact}]\n")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    changes = {c["address"]: c["up"] for c in json.loads(r.out)["changes"]}
+    assert changes[f"pg.default_privileges.{role}.*.functions.public"] == [
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{role}" GRANT EXECUTE ON FUNCTIONS TO PUBLIC'
+    ]
+    before = pg_conn.execute("SELECT array_agg(defaclacl::text) FROM pg_default_acl").fetchone()
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    after = pg_conn.execute("SELECT array_agg(defaclacl::text) FROM pg_default_acl").fetchone()
+    assert after == before
+
+
+def test_a_routine_made_again_under_default_privileges_keeps_what_roles_held(
+    pg_url, pg_conn, tmp_path, roles
+):
+    role, other = roles
+    pg_conn.execute("CREATE SCHEMA app")
+    pg_conn.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO {other}")
+    pg_conn.execute("CREATE FUNCTION app.f() RETURNS integer LANGUAGE sql AS 'SELECT 1'")
+    pg_conn.execute(f"REVOKE EXECUTE ON FUNCTION app.f() FROM {other}")
+    pg_conn.execute(f"GRANT EXECUTE ON FUNCTION app.f() TO {role}")
+    acl = "SELECT proacl::text FROM pg_proc WHERE oid = 'app.f()'::regprocedure"
+    before = pg_conn.execute(acl).fetchone()
+    root = tmp_path / "schemas"
+    write_yaml(root, "schemas.yaml", "schemas: [app]\n")  # roles not named are left alone
+    write_yaml(
+        root,
+        "functions/app.yaml",
+        "functions:\n  - {name: f, schema: app, returns: bigint, language: sql, body: SELECT 1}\n",
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    up = [s for c in json.loads(r.out)["changes"] for s in c["up"]]
+    assert f'REVOKE EXECUTE ON ROUTINE "app"."f"() FROM "{other}"' in up  # given by default
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    (held,) = pg_conn.execute(acl).fetchone()
+    entries = {e.split("=")[0] for e in held.strip("{}").split(",")}
+    assert {role, ""} <= entries and other not in entries  # "": PUBLIC's EXECUTE, as before
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve", "--allow-destructive")
+    assert pg_conn.execute(acl).fetchone() == before
+
+
+@pytest.mark.parametrize(
+    "yaml_file",
+    [
+        None,  # the table dropped
+        "table: t\nschema: app\ncolumns: [{name: n, type: text}]\n",  # its columns dropped
+    ],
+)
+def test_a_dropped_sequences_grants_come_back_with_its_column_or_table(
+    pg_url, pg_conn, tmp_path, roles, yaml_file
+):
+    role, _ = roles
+    pg_conn.execute("CREATE SCHEMA app")
+    pg_conn.execute(
+        "CREATE TABLE app.t (id integer GENERATED ALWAYS AS IDENTITY, s serial, n text)"
+    )
+    pg_conn.execute(f"GRANT USAGE ON SEQUENCE app.t_id_seq, app.t_s_seq TO {role}")
+    acl = (
+        "SELECT relname, relacl::text FROM pg_class "
+        "WHERE relnamespace = 'app'::regnamespace AND relkind = 'S' ORDER BY 1"
+    )
+    before = pg_conn.execute(acl).fetchall()
+    root = tmp_path / "schemas"
+    write_yaml(root, "schemas.yaml", "schemas: [{name: app, privileges: exact}]\n")
+    if yaml_file:
+        write_yaml(root, "tables/t.yaml", yaml_file)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    up = [s for c in json.loads(r.out)["changes"] for s in c["up"]]
+    assert not [s for s in up if "REVOKE" in s]  # the sequences go with what owns them
+    flags = ("--auto-approve", "--allow-destructive")
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), *flags)
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", *flags)
+    assert pg_conn.execute(acl).fetchall() == before

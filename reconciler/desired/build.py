@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.desired import sqltext
 from reconciler.desired.functions import build_function
-from reconciler.desired.grants import declare_grants
+from reconciler.desired.grants import declare_default_grants, declare_grants
 from reconciler.desired.lint import LintIgnore
 from reconciler.desired.objects import (
     build_collation,
@@ -39,6 +39,7 @@ from reconciler.model.pg import Check, Enum, Extension, ForeignKey, Index, Schem
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
+    DefaultGrant,
     Domain,
     Function,
     Grant,
@@ -110,6 +111,7 @@ class Builder:
         self.domains: dict[tuple[str, str], Domain] = {}
         self.composites: dict[tuple[str, str], CompositeType] = {}
         self.grants: dict[tuple[str, str, str, str, str], Grant] = {}
+        self.default_grants: dict[tuple[str, str, str, str], DefaultGrant] = {}
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.pending_partitions: list[tuple[tuple[str, str], Where]] = []
@@ -242,6 +244,7 @@ class Builder:
             domains=self.domains,
             composites=self.composites,
             grants=self.grants,
+            default_grants=self.default_grants,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 
@@ -266,6 +269,8 @@ class Builder:
             self.extensions[e.name] = Extension(e.name, e.schema_, e.version, source=where.source)
         for i, e in enumerate(spec.enums):
             self.enum(e, root.sub("enums", i))
+        for i, d in enumerate(spec.default_privileges):
+            declare_default_grants(self, d, root.sub("default_privileges", i))
 
     def collect_late(self, spec: FileSpec, root: Where) -> None:
         """Objects that may name enums or schemas declared in any file."""
@@ -297,6 +302,7 @@ class Builder:
                 self.report(where.sub("values", j), f"enum value '{label}' is over 63 bytes")
         self.use_schema(schema, where)
         self.enums[(schema, name)] = Enum(schema, name, labels, spec.comment, source=where.source)
+        declare_grants(self, "type", schema, name, spec.grants, where)
 
     # --- foreign keys, once every table is known ---------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Privileges from the `grants:` of a table, view, sequence, schema or function.
+"""Privileges from the `grants:` of a table, view, sequence, schema, function or type.
 
 Each entry names a role (`public` for PUBLIC) and exactly the privileges it must hold there
 (`[]`: none); optionally only on some columns (tables and views), optionally WITH GRANT
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.desired.spec import GrantSpec
+from reconciler.desired.spec import DefaultPrivilegesSpec, GrantSpec
 from reconciler.desired.yamlload import Where
-from reconciler.model.pg_objects import PRIVILEGES, Grant
+from reconciler.model.pg_objects import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder
@@ -75,3 +75,43 @@ def declare_grants(
                 ctx.report(gw.sub("role"), f"the privileges of '{role}' are given twice here")
                 continue
             ctx.grants[grant.key] = grant
+
+
+def declare_default_grants(ctx: Builder, spec: DefaultPrivilegesSpec, where: Where) -> None:
+    """Record one `default_privileges:` entry: what each grantee is given on the objects of
+    one kind its role creates (in its schema, or anywhere)."""
+    role, schema = spec.for_role, spec.schema_ or ""
+    if not ctx.name_ok(role, where.sub("for_role")):
+        return
+    if schema and spec.on == "schemas":
+        ctx.report(where.sub("schema"), "default privileges on schemas cannot be given in a schema")
+        return
+    if schema:
+        ctx.use_schema(schema, where)
+    allowed = PRIVILEGES[DEFAULT_KINDS[spec.on]]
+    for i, g in enumerate(spec.grants):
+        gw = where.sub("grants", i)
+        grantee = "public" if g.role.lower() == "public" else g.role
+        if grantee != "public" and not ctx.name_ok(grantee, gw.sub("role")):
+            continue
+        if g.columns:
+            ctx.report(gw.sub("columns"), "default privileges do not take columns")
+            continue
+        if wrong := [p for p in g.privileges if p not in allowed]:
+            ctx.report(
+                gw.sub("privileges"),
+                f"'{wrong[0]}' is not a privilege on {spec.on} (one of: {', '.join(allowed)})",
+            )
+            continue
+        privileges = tuple(sorted(set(g.privileges)))
+        option = g.with_grant_option
+        grantable = privileges if option is True else tuple(sorted(set(option or ())))
+        if not set(grantable) <= set(privileges):
+            ctx.report(gw.sub("with_grant_option"), "only privileges listed can be grantable")
+            continue
+        d = DefaultGrant(role, schema, spec.on, grantee, privileges, grantable, gw.source)
+        if d.key in ctx.default_grants:
+            first = ctx.default_grants[d.key].source
+            ctx.report(gw.sub("role"), f"'{grantee}' is given privileges twice (first at {first})")
+            continue
+        ctx.default_grants[d.key] = d

@@ -180,6 +180,7 @@ def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:
         comment=spec.comment,
         source=where.source,
     )
+    declare_grants(ctx, "type", schema, name, spec.grants, where)
 
 
 def build_composite(ctx: Builder, spec: CompositeSpec, where: Where) -> None:
@@ -215,3 +216,4 @@ def build_composite(ctx: Builder, spec: CompositeSpec, where: Where) -> None:
     ctx.composites[names] = CompositeType(
         schema, name, tuple(attributes), spec.comment, source=where.source
     )
+    declare_grants(ctx, "type", schema, name, spec.grants, where)

@@ -119,6 +119,17 @@ class GrantSpec(_Spec):
     with_grant_option: Flag | list[Annotated[str, Strict(), AfterValidator(str.lower)]] = False
 
 
+class DefaultPrivilegesSpec(_Spec):
+    """ALTER DEFAULT PRIVILEGES FOR ROLE for_role [IN SCHEMA schema] … ON <on>."""
+
+    for_role: Name  # the role whose new objects get them
+    schema_: Ident | None = Field(None, alias="schema")  # none: anywhere in the database
+    on: Annotated[
+        Literal["tables", "sequences", "functions", "types", "schemas"], BeforeValidator(_words)
+    ]
+    grants: list[GrantSpec] = []
+
+
 class ExtensionSpec(_Spec):
     shorthand = "name"
     name: Ident
@@ -140,6 +151,7 @@ class EnumSpec(_Spec):
     schema_: Ident | None = Field(None, alias="schema")
     values: list[Text]
     comment: Text | None = None
+    grants: list[GrantSpec] = []  # USAGE on the type
 
 
 Integer = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v), Strict()]
@@ -186,6 +198,7 @@ class DomainSpec(_Spec):
     collation: Name | None = None
     checks: list[DomainCheckSpec] = []
     comment: Text | None = None
+    grants: list[GrantSpec] = []  # USAGE on the type
 
 
 class AttributeSpec(_Spec):
@@ -199,6 +212,7 @@ class CompositeSpec(_Spec):
     schema_: Ident | None = Field(None, alias="schema")
     attributes: Annotated[list[AttributeSpec], Field(min_length=1)]
     comment: Text | None = None
+    grants: list[GrantSpec] = []  # USAGE on the type
 
 
 class SequenceOptionsSpec(_Spec):
@@ -445,6 +459,7 @@ class FileSpec(_TableFields):
     collations: list[CollationSpec] = []
     domains: list[DomainSpec] = []
     composite_types: list[CompositeSpec] = []
+    default_privileges: list[DefaultPrivilegesSpec] = []
 
 
 TABLE_KEYS = tuple((f.alias or name) for name, f in _TableFields.model_fields.items())

@@ -18,6 +18,7 @@ import dataclasses
 
 from reconciler.diff.carry import carry_rows
 from reconciler.diff.context import DiffContext, Trash
+from reconciler.diff.default_grants import compare_default_grants
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.enums import compare_enums
 from reconciler.diff.functions import compare_functions, rebuild_dependents
@@ -75,6 +76,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_policies(ctx, changes)
     changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
+    changes += compare_default_grants(ctx, changes)
     changes = keep_owners(ctx, changes)
     check(changes, kept)
     return _online_when_nothing_waits(changes)

@@ -8,11 +8,14 @@ its own business, and a column it drops or retypes away from the enum is not ret
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.default_grants import default_grants_after
 from reconciler.errors import NotSupported
 from reconciler.model.names import qualified
 from reconciler.model.pg import Enum
+from reconciler.model.pg_objects import Grant, created_grants
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_column import DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn
@@ -88,7 +91,7 @@ def _blockers(ctx: DiffContext, e: Enum) -> list[str]:
 def _uses(ctx: DiffContext, e: Enum, changes: list[Change]) -> EnumUses:
     """The live columns of the type that the plan keeps on it, with their defaults before
     and after, and the checks and indexes reading them that the plan leaves alone."""
-    name = qualified(e.schema, e.name)
+    name, key = qualified(e.schema, e.name), (e.schema, e.name)
     gone_tables = {(c.table.schema, c.table.name) for c in changes if isinstance(c, DropTable)}
     moved = {
         (c.schema, c.table, c.column.name if isinstance(c, DropColumn) else c.old.name)
@@ -128,7 +131,24 @@ def _uses(ctx: DiffContext, e: Enum, changes: list[Change]) -> EnumUses:
         reads = {(ix.schema, ix.table, n) for text in texts for n in ctx.refs(text)}
         if reads & used and ix.address not in replaced:
             indexes.append(ix)
-    return EnumUses(tuple(columns), tuple(checks), tuple(indexes))
+    # what the type made again may be given (under the default privileges found, or the
+    # plan's: the rebuild is not ordered against them), and what each role held on it
+    held = {
+        g.role: g for g in ctx.live.grants.values() if (g.on, g.schema, g.name) == ("type", *key)
+    }
+    fresh: dict[str, tuple[set[str], set[str]]] = {}
+    defaults = (ctx.live.default_grants.values(), default_grants_after(ctx).values())
+    for found in defaults:
+        for role, (p, g) in created_grants(found, ctx.live.creator, "type", e.schema).items():
+            fresh.setdefault(role, (set(), set()))[0].update(p)
+            fresh[role][1].update(g)
+    grants = []
+    for role in sorted({*held, *fresh}):
+        now = held.get(role) or Grant("type", e.schema, e.name, None, role)
+        p, g = fresh.get(role, (set(), set()))
+        made = replace(now, privileges=tuple(sorted(p)), grantable=tuple(sorted(g)))
+        grants.append((made, now))
+    return EnumUses(tuple(columns), tuple(checks), tuple(indexes), tuple(grants))
 
 
 def enum_columns(changes: list[Change]) -> set[tuple[str, str, str]]:

@@ -19,13 +19,15 @@ again gets back what roles held on it; a dropped one gets it back on rollback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.default_grants import default_grants_after
 from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
-from reconciler.model.pg_objects import Function, Grant
+from reconciler.model.pg_objects import DefaultGrant, Function, Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
@@ -155,15 +157,58 @@ def function_grants(snap: PgSnapshot, f: Function, *, live: bool = False) -> tup
 
 def _recreate(ctx: DiffContext, old: Function, new: Function) -> list[Change]:
     """Drop and create: the new one gets what the desired state grants on it, and what the
-    roles it does not name held on the old one (they are left alone)."""
+    roles it does not name held on the old one (they are left alone, unless its schema says
+    `privileges: exact`); a role given something at its creation (default privileges) that
+    is in neither is left holding nothing."""
     grants = function_grants(ctx.desired, new)
     named = {g.role for g in grants}
-    grants += tuple(g for g in function_grants(ctx.live, old, live=True) if g.role not in named)
-    return [_drop(ctx, old), CreateFunction(new, _deps(ctx, new), grants)]
+    schema = ctx.desired.schemas.get(new.schema)
+    if schema is None or schema.privileges != "exact":
+        live = function_grants(ctx.live, old, live=True)
+        grants += tuple(g for g in live if g.role not in named)
+    given = _given(new, ctx.live.creator, default_grants_after(ctx).values())
+    return [_drop(ctx, old), CreateFunction(new, _deps(ctx, new), grants, given)]
 
 
 def _drop(ctx: DiffContext, f: Function) -> DropFunction:
-    return DropFunction(f, _deps(ctx, f), function_grants(ctx.live, f, live=True))
+    """Given back on rollback under the default privileges found, or the plan's (a down file
+    runs them back before or after it makes the routine again)."""
+    now = _given(f, ctx.live.creator, ctx.live.default_grants.values())
+    then = _given(f, ctx.live.creator, default_grants_after(ctx).values())
+    given, unsure = _either(now, then)
+    grants = function_grants(ctx.live, f, live=True)
+    return DropFunction(f, _deps(ctx, f), grants, given, unsure)
+
+
+def _given(f: Function, creator: str, defaults: Iterable[DefaultGrant]) -> tuple[Grant, ...]:
+    """What roles are given on the routine as `creator` makes it under `defaults`."""
+    name = f"{f.name}({f.types})"
+    return tuple(
+        Grant("function", f.schema, name, None, role, privileges, grantable)
+        for role, (privileges, grantable) in created_grants(
+            defaults, creator, "function", f.schema
+        ).items()
+    )
+
+
+def _either(a: tuple[Grant, ...], b: tuple[Grant, ...]) -> tuple[tuple[Grant, ...], ...]:
+    """What `a` or `b` gives each role, and of that what only one of them gives."""
+    given, unsure = [], []
+    left, right = {g.role: g for g in a}, {g.role: g for g in b}
+    for role in sorted({*left, *right}):
+        x, y = left.get(role), right.get(role)
+        g = x or y
+        assert g is not None
+        p1, p2 = set(x.privileges if x else ()), set(y.privileges if y else ())
+        o1, o2 = set(x.grantable if x else ()), set(y.grantable if y else ())
+        given.append(replace(g, privileges=_sorted(p1 | p2), grantable=_sorted(o1 | o2)))
+        if (p1, o1) != (p2, o2):
+            unsure.append(replace(g, privileges=_sorted(p1 ^ p2), grantable=_sorted(o1 ^ o2)))
+    return tuple(given), tuple(unsure)
+
+
+def _sorted(names: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(names))
 
 
 def _step_aside_default(

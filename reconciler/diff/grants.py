@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.default_grants import default_grants_after, unnamed_default_grants
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import Grant
+from reconciler.model.pg import Column
+from reconciler.model.pg_objects import Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_column import DropColumn
 from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_function import CreateFunction, DropFunction
 from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
@@ -19,6 +22,7 @@ from reconciler.ops.pg_table import CreateTable
 from reconciler.ops.sqltext import identity_sequence_address, owned_sequence_address
 
 _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
+_TYPES = frozenset({"type", "enum", "domain", "composite_type"})
 
 
 def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
@@ -31,11 +35,16 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         for c in changes
         if c.action is Action.DROP and not isinstance(c, DropFunction)
     }
+    owners: dict[tuple[str, ...], Address] = {}  # a sequence dropped with its table or column
     for key in [k for k in dropped if k[0] == "relation" and tuple(k[1:]) in ctx.live.tables]:
         t = ctx.live.tables[key[1:]]
-        for col in t.columns:  # its serial and identity columns' sequences go too
-            seqs = owned_sequence_address(col) | identity_sequence_address(t.schema, t.name, col)
-            dropped |= {_dropped_key(a) for a in seqs}
+        for col in t.columns:  # its columns' own sequences go too
+            owners |= {_dropped_key(a): t.address for a in _sequences_of(t.schema, t.name, col)}
+    for c in changes:  # so do a dropped column's
+        if isinstance(c, DropColumn):
+            seqs = _sequences_of(c.schema, c.table, c.column)
+            owners |= {_dropped_key(a): c.address for a in seqs if _dropped_key(a) not in owners}
+    dropped |= set(owners)
     created = {_dropped_key(c.address) for c in changes if c.action is Action.CREATE}
     created |= {  # and come with a table created (again)
         _dropped_key(a)
@@ -46,37 +55,148 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     }
     for c in changes:  # a serial column's sequence that its column stops owning goes too
         if isinstance(c, AlterColumn) and c.old.sequence and c.old.sequence != c.new.sequence:
-            gone = {
+            dropped |= {
                 _dropped_key(a)
                 for a in owned_sequence_address(c.old)
                 if tuple(a.parts[2:]) not in ctx.moved_sequences  # kept, for another owner
             }
-            made = identity_sequence_address(c.schema, c.table, c.new)
-            dropped |= gone
-            created |= {_dropped_key(a) for a in made}  # an identity's, perhaps of its name
+            identity = identity_sequence_address(c.schema, c.table, c.new)
+            created |= {_dropped_key(a) for a in identity}  # an identity's, perhaps of its name
     remade = dropped & created  # dropped and created again (a view rebuilt, a new signature)
+    made = _Made(ctx)
     out: list[Change] = []
     for key, g in ctx.desired.grants.items():
         if g.on == "function" and g.object_address.parts[2:] in routines:
             continue
         held = ctx.live.grants.get(key)
-        again = bool(_on(g) & remade)
-        if held is None or again:  # what a new one holds, or what one holds unnamed
-            held = replace(g, privileges=_default(g, again or not _exists(ctx, g)), grantable=())
+        if _on(g) & remade or not made.exists(g):
+            # what a new one is given as it is created (defaults, default privileges)
+            privileges, grantable = made.given(g).get(g.role, ((), ()))
+            held = replace(g, privileges=privileges, grantable=grantable)
+        elif held is None:  # what one holds unnamed
+            held = replace(g, privileges=(), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
             out.append(ChangeGrant(held, g))
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
+    for probe in _declared_objects(ctx.desired):
+        if (probe.name if probe.on == "schema" else probe.schema) not in exact:
+            continue
+        if _on(probe) & remade or not made.exists(probe):
+            for role, (privileges, grantable) in made.given(probe).items():
+                given = replace(probe, role=role, privileges=privileges, grantable=grantable)
+                if given.key not in ctx.desired.grants:  # given at creation, not listed
+                    out.append(ChangeGrant(given, replace(given, privileges=(), grantable=())))
+    held_on: dict[tuple[str, ...], list[Grant]] = {}
+    for held in ctx.live.grants.values():
+        if held.on != "column":  # a column's go with it or its table as they are (below)
+            held_on.setdefault(_dropped_key(held.object_address), []).append(held)
+    carried: set[tuple[str, ...]] = set()
+    for key in sorted(dropped):
+        probe = made.probe(key)
+        if probe is None:
+            continue
+        # what the object may be given when a rollback makes it again: under today's default
+        # privileges, or the plan's (a down file runs them back before or after)
+        fresh = made.given(probe, live=True)
+        for role, (privileges, grantable) in made.given(probe).items():
+            p, g = fresh.get(role, ((), ()))
+            fresh[role] = (tuple(sorted({*p, *privileges})), tuple(sorted({*g, *grantable})))
+        for role, (privileges, grantable) in fresh.items():
+            if replace(probe, role=role).key not in ctx.live.grants:  # held nothing
+                given = replace(probe, role=role)
+                out.append(GrantsGoWith(given, privileges, grantable, owners.get(key)))
+        for held in held_on.get(key, ()):
+            privileges, grantable = fresh.get(held.role, ((), ()))
+            out.append(GrantsGoWith(held, privileges, grantable, owners.get(key)))
+            carried.add(held.key)
     for key, held in ctx.live.grants.items():
         if held.on == "function" and held.object_address.parts[2:] in gone:
             continue
         if _on(held) & dropped:
-            out.append(GrantsGoWith(held))
+            if held.on == "column" or held.key not in carried:
+                out.append(GrantsGoWith(held))
         elif key in ctx.desired.grants:
             continue
         elif (held.name if held.on == "schema" else held.schema) in exact:
             # a role the YAML does not name, in a schema whose YAML lists every grant
             out.append(ChangeGrant(held, replace(held, privileges=(), grantable=())))
     return out
+
+
+class _Made:
+    """Which objects exist live, and what an object is given as it is created: Postgres'
+    defaults (PUBLIC's EXECUTE on a routine, USAGE on a type) and the default privileges of
+    the role creating it (the one the live state was read as). Objects the plan creates are
+    created once its default privileges have changed; schemas before (ChangeDefaultGrant),
+    and whatever a rollback creates again once they are back."""
+
+    def __init__(self, ctx: DiffContext) -> None:
+        self.ctx = ctx
+        self.after = list(default_grants_after(ctx).values())
+        live = ctx.live
+        self.relations = {*live.tables, *live.views}
+        self.sequences = set(live.sequences)
+        for t in live.tables.values():
+            for col in t.columns:
+                owned = _sequences_of(t.schema, t.name, col)
+                self.sequences |= {tuple(a.parts[2:]) for a in owned}
+        self.routines = {(s, f"{n}({types})") for s, n, types in live.functions}
+        self.types = {*live.enums, *live.domains, *live.composites}
+
+    def exists(self, g: Grant) -> bool:
+        key = (g.schema, g.name)
+        if g.on == "schema":
+            return g.name in self.ctx.live.schemas
+        if g.on in ("table", "column"):
+            return key in self.relations
+        if g.on == "sequence":
+            return key in self.sequences or key in self.relations
+        if g.on == "function":
+            return key in self.routines
+        return key in self.types
+
+    def given(self, g: Grant, *, live: bool = False) -> dict[str, tuple[tuple[str, ...], ...]]:
+        if g.on == "column":
+            return {}  # a column's privileges are never given at creation
+        defaults = self.ctx.live.default_grants.values() if live or g.on == "schema" else self.after
+        schema = g.name if g.on == "schema" else g.schema
+        return created_grants(defaults, self.ctx.live.creator, g.on, schema)
+
+    def probe(self, key: tuple[str, ...]) -> Grant | None:
+        """A Grant (no role yet) on the live object a dropped-object key names (not a
+        routine's: its drop carries what roles held on it, ops/pg_function.py)."""
+        kind, parts = key[0], key[1:]
+        if kind == "relation" and tuple(parts) in self.relations:
+            return Grant("table", parts[0], parts[1], None, "")
+        if kind == "relation" and tuple(parts) in self.sequences:
+            return Grant("sequence", parts[0], parts[1], None, "")
+        if kind == "type" and tuple(parts) in self.types:
+            return Grant("type", parts[0], parts[1], None, "")
+        if kind == "schema" and parts[0] in self.ctx.live.schemas:
+            return Grant("schema", "", parts[0], None, "")
+        return None
+
+
+def _sequences_of(schema: str, table: str, col: Column) -> frozenset[Address]:
+    """A column's own sequence: a serial's (owned) or an identity's (by the name a CREATE
+    gives it)."""
+    return owned_sequence_address(col) | identity_sequence_address(schema, table, col)
+
+
+def _declared_objects(desired: PgSnapshot) -> list[Grant]:
+    """A Grant (no role yet) on every object the desired state declares that can be given
+    privileges as it is created."""
+    out = [Grant("schema", "", name, None, "") for name in desired.schemas]
+    for (schema, name), t in desired.tables.items():
+        out.append(Grant("table", schema, name, None, ""))
+        for col in t.columns:
+            seqs = _sequences_of(schema, name, col)
+            out += [Grant("sequence", *a.parts[2:4], None, "") for a in seqs]
+    out += [Grant("table", s, n, None, "") for s, n in desired.views]
+    out += [Grant("sequence", s, n, None, "") for s, n in desired.sequences]
+    out += [Grant("function", s, f"{n}({t})", None, "") for s, n, t in desired.functions]
+    types = (*desired.enums, *desired.domains, *desired.composites)
+    return out + [Grant("type", s, n, None, "") for s, n in types]
 
 
 def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
@@ -90,6 +210,7 @@ def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
             declared |= {_dropped_key(a) for a in owned_sequence_address(col)}
     declared |= {("relation", *key) for key in (*desired.views, *desired.sequences)}
     declared |= {("function", *key) for key in desired.functions}
+    declared |= {("type", *key) for key in (*desired.enums, *desired.domains, *desired.composites)}
     out = []
     for key, held in sorted(live.grants.items()):
         target = held.object_address
@@ -112,7 +233,7 @@ def unnamed(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:
                 "revokes what the YAML does not list)",
             }
         )
-    return out
+    return out + unnamed_default_grants(desired, live)
 
 
 def _on(g: Grant) -> set[tuple[str, ...]]:
@@ -129,17 +250,6 @@ def _dropped_key(a: Address) -> tuple[str, ...]:
     kind = a.parts[1] if len(a.parts) > 1 else ""
     if kind in _RELATIONS:
         return ("relation", *a.parts[2:])
+    if kind in _TYPES:
+        return ("type", *a.parts[2:])
     return ("function", *a.parts[2:]) if kind == "procedure" else tuple(a.parts[1:])
-
-
-def _exists(ctx: DiffContext, g: Grant) -> bool:
-    if g.on != "function":
-        return True  # only a function's default matters (_default)
-    return (g.schema, *g.routine) in ctx.live.functions
-
-
-def _default(g: Grant, new: bool) -> tuple[str, ...]:
-    """What a role holds on an object the plan creates (`new`), or on one it was never
-    granted anything on: nothing, except PUBLIC's EXECUTE on a function the plan creates
-    (Postgres grants it at creation)."""
-    return ("execute",) if new and g.on == "function" and g.role == "public" else ()

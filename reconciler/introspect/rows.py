@@ -7,6 +7,7 @@ kept exactly in the normalized forms the model documents (see postgres.py's head
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler.model import sequence_options as seqopts
@@ -28,6 +29,7 @@ from reconciler.model.pg import (
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
+    DefaultGrant,
     Domain,
     Function,
     Grant,
@@ -89,6 +91,8 @@ def snapshot(rows: dict[str, Rows]) -> PgSnapshot:
             if kind == "domain"
         },
         grants=_grants(rows["objects"]),
+        default_grants=_default_grants(rows["objects"]),
+        creator=next((name for kind, _, name, _, _ in rows["objects"] if kind == "creator"), ""),
         composites={
             (schema, name): CompositeType(
                 schema, name, tuple(tuple(a) for a in details["attributes"]), comment
@@ -223,6 +227,32 @@ def _grants(rows: Rows) -> dict[tuple[str, str, str, str, str], Grant]:
         )
         for key, (p, g) in held.items()
     }
+
+
+def _default_grants(rows: Rows) -> dict[tuple[str, str, str, str], DefaultGrant]:
+    """What each pg_default_acl entry gives each grantee, where that is not what it gets
+    without the entry (DefaultGrant.default_holding)."""
+    out: dict[tuple[str, str, str, str], DefaultGrant] = {}
+    for kind, schema, role, _, d in rows:
+        if kind != "default_acl":
+            continue
+        held: dict[str, tuple[set[str], set[str]]] = {}
+        base = DefaultGrant(role, schema or "", d["on"], role)
+        for grantee in (role, "public"):  # those a database-wide default gives something
+            if replace(base, grantee=grantee).default_holding():
+                held[grantee] = (set(), set())
+        for grantee, privilege, grantable in d["acl"]:
+            privileges, options = held.setdefault(grantee, (set(), set()))
+            privileges.add(privilege)
+            if grantable:
+                options.add(privilege)
+        for grantee, (p, g) in held.items():
+            found = replace(
+                base, grantee=grantee, privileges=tuple(sorted(p)), grantable=tuple(sorted(g))
+            )
+            if (found.privileges, found.grantable) != (found.default_holding(), ()):
+                out[found.key] = found
+    return out
 
 
 def _domain(schema: str, name: str, comment: str | None, details: dict[str, Any]) -> Domain:

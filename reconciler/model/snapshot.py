@@ -17,6 +17,7 @@ from reconciler.model.pg import Enum, Extension, Index, Schema, Table
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
+    DefaultGrant,
     Domain,
     Function,
     Grant,
@@ -81,6 +82,11 @@ class PgSnapshot:
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
     composites: dict[tuple[str, str], CompositeType] = field(default_factory=dict)
     grants: dict[tuple[str, str, str, str, str], Grant] = field(default_factory=dict)
+    # ALTER DEFAULT PRIVILEGES, by (creating role, schema or "", on, grantee); `creator`: the
+    # role a live snapshot was read as, who owns what a plan made from it creates (part of
+    # the fingerprint only where default privileges make it matter)
+    default_grants: dict[tuple[str, str, str, str], DefaultGrant] = field(default_factory=dict)
+    creator: str = field(default="", repr=False, compare=False)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -107,6 +113,8 @@ class PgSnapshot:
             domains=dict(sorted(self.domains.items())),
             composites=dict(sorted(self.composites.items())),
             grants=dict(sorted(self.grants.items())),
+            default_grants=dict(sorted(self.default_grants.items())),
+            creator=self.creator,
             unsupported=tuple(sorted(self.unsupported)),
             needs=tuple(sorted(self.needs)),
         )
@@ -118,7 +126,8 @@ class PgSnapshot:
         cheaper than building JSON; the digest is only ever compared with digests made by the
         same model (a plan records the one of the live state it was made from).
         """
-        text = f"pg-snapshot/1 {self.normalize()!r}"
+        n = self.normalize()
+        text = f"pg-snapshot/1 {n!r}" + (f" creator={n.creator!r}" if n.default_grants else "")
         return hashlib.sha256(text.encode()).hexdigest()
 
     def indexes_of(self, schema: str, table: str) -> list[Index]:
@@ -161,7 +170,7 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
                 **value_dict(k),
             }
     kinds = (n.indexes, n.views, n.functions, n.triggers, n.policies, n.sequences, n.domains)
-    for objects in (*kinds, n.collations, n.composites, n.grants):
+    for objects in (*kinds, n.collations, n.composites, n.grants, n.default_grants):
         for obj in objects.values():
             out[str(obj.address)] = value_dict(obj)
     return out

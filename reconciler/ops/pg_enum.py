@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Index
+from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     IRREVERSIBLE,
@@ -31,6 +32,7 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg_grant import grant_statements
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.sqltext import ident, literal
 
@@ -57,6 +59,9 @@ class EnumUses:
     columns: tuple[EnumColumn, ...] = ()
     checks: tuple[tuple[str, str, Check], ...] = ()  # (schema, table, check), put back as is
     indexes: tuple[Index, ...] = ()
+    # (what a role may be given on the type made again, what it held): the rebuild revokes
+    # the rest and grants again all it held
+    grants: tuple[tuple[Grant, Grant], ...] = ()
 
     def reverse(self) -> EnumUses:
         return replace(self, columns=tuple(c.reverse() for c in self.columns))
@@ -75,6 +80,11 @@ def rebuild_statements(old: Enum, new: Enum, uses: EnumUses) -> list[Statement]:
     out.append(f"CREATE TYPE {name} AS ENUM ({', '.join(literal(v) for v in new.labels)})")
     if new.comment is not None:
         out.append(f"COMMENT ON TYPE {name} IS {literal(new.comment)}")
+    for made, held in uses.grants:
+        extra = tuple(p for p in made.privileges if p not in held.privileges)
+        option = tuple(p for p in made.grantable if p not in held.grantable)
+        old = replace(held, privileges=extra, grantable=option)
+        out += [s.sql for s in grant_statements(old, held)]
     text = [
         s.sql
         for schema, table, k in uses.checks

@@ -67,24 +67,48 @@ def _comment(f: Function) -> list[Statement]:
     return [Statement(f"COMMENT ON {signature_sql(f)} IS {literal(f.comment)}")]
 
 
-def _grants(grants: tuple[Grant, ...]) -> list[Statement]:
-    """What each role held on a routine, given again after its creation, which leaves PUBLIC
-    with EXECUTE and everyone else with nothing."""
+def _grants(
+    grants: tuple[Grant, ...], given: tuple[Grant, ...] | None, unsure: tuple[Grant, ...]
+) -> list[Statement]:
+    """What each role held on a routine, given again after its creation. That gives what
+    `given` says (Postgres' defaults and the creating role's default privileges; None: the
+    defaults alone, PUBLIC's EXECUTE), of which `unsure` only perhaps (a down file may run
+    before or after default privileges are given back): those are granted again where held.
+    With `given`, a role `grants` does not name is left holding nothing."""
+    if given is None:
+        given = tuple(
+            replace(g, privileges=("execute",), grantable=()) for g in grants if g.role == "public"
+        )
+        named: set[str] | None = None
+    else:
+        named = {g.role for g in grants}
+    at = {g.role: g for g in given}
+    perhaps = {g.role: g for g in unsure}
     out: list[Statement] = []
     for g in grants:
-        fresh = replace(g, privileges=("execute",) if g.role == "public" else (), grantable=())
-        out += grant_statements(fresh, g)
+        start = at.get(g.role, replace(g, privileges=(), grantable=()))
+        u = perhaps.get(g.role, replace(g, privileges=(), grantable=()))
+        privileges = [p for p in start.privileges if p not in u.privileges or p not in g.privileges]
+        option = [p for p in start.grantable if p not in u.grantable or p not in g.grantable]
+        start = replace(g, privileges=tuple(privileges), grantable=tuple(option))
+        out += grant_statements(start, g)
+    for role, start in at.items():
+        if named is not None and role not in named:
+            out += grant_statements(start, replace(start, privileges=(), grantable=()))
     return out
 
 
 @dataclass(frozen=True, slots=True)
 class CreateFunction(Change):
     """`grants`: what roles held on it before the plan dropped it to create it again (or, in
-    a down file, before the plan dropped it), given back right after its creation."""
+    a down file, before the plan dropped it), given back right after its creation; `given`
+    and `unsure`: what roles are given as it is created (see _grants)."""
 
     function: Function
     deps: frozenset[Address] = frozenset()
     grants: tuple[Grant, ...] = ()
+    given: tuple[Grant, ...] | None = None
+    unsure: tuple[Grant, ...] = ()
     action = Action.CREATE
 
     @property
@@ -98,10 +122,11 @@ class CreateFunction(Change):
         if f.owner is not None:  # made again: owned as before, SECURITY DEFINER included
             signature = f"{f.kind.upper()} {ident(f.schema, f.name)}({f.types})"
             owned = [Statement(f"ALTER {signature} OWNER TO {ident(f.owner)}")]
-        return [NO_BODY_CHECK, Statement(create), *owned, *_comment(f), *_grants(self.grants)]
+        grants = _grants(self.grants, self.given, self.unsure)
+        return [NO_BODY_CHECK, Statement(create), *owned, *_comment(f), *grants]
 
     def reverse(self) -> Change:
-        return DropFunction(self.function, self.deps, self.grants)
+        return DropFunction(self.function, self.deps, self.grants, self.given, self.unsure)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
@@ -112,11 +137,14 @@ class CreateFunction(Change):
 
 @dataclass(frozen=True, slots=True)
 class DropFunction(Change):
-    """`grants`: what roles hold on it, given back when its reverse creates it again."""
+    """`grants`: what roles hold on it, given back when its reverse creates it again (under
+    `given` and `unsure`, as CreateFunction)."""
 
     function: Function
     deps: frozenset[Address] = frozenset()
     grants: tuple[Grant, ...] = ()
+    given: tuple[Grant, ...] | None = None
+    unsure: tuple[Grant, ...] = ()
     action = Action.DROP
 
     @property
@@ -128,7 +156,7 @@ class DropFunction(Change):
         return [Statement(f"DROP {f.kind.upper()} IF EXISTS {ident(f.schema, f.name)}({f.types})")]
 
     def reverse(self) -> Change:
-        return CreateFunction(self.function, self.deps, self.grants)
+        return CreateFunction(self.function, self.deps, self.grants, self.given, self.unsure)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps

@@ -10,6 +10,8 @@ from reconciler.model.pg_objects import Grant
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.ops.sqltext import ident
 
+_TYPE_KINDS = ("enum", "domain", "composite_type")
+
 
 def _object_sql(g: Grant) -> str:
     if g.on == "schema":
@@ -17,6 +19,8 @@ def _object_sql(g: Grant) -> str:
     if g.on == "function":
         name, types = g.routine
         return f"ROUTINE {ident(g.schema, name)}({types})"
+    if g.on == "type":
+        return f"TYPE {ident(g.schema, g.name)}"  # a domain too
     if g.on == "sequence":
         return f"SEQUENCE {ident(g.schema, g.name)}"
     return f"TABLE {ident(g.schema, g.name)}"
@@ -78,6 +82,8 @@ class ChangeGrant(Change):
         deps = {g.object_address}
         if g.on == "function":  # the same signature may be a procedure
             deps.add(Address.of("pg", "procedure", *g.object_address.parts[2:]))
+        if g.on == "type":  # whichever kind of type it is
+            deps |= {Address.of("pg", k, g.schema, g.name) for k in _TYPE_KINDS}
         if g.on == "column":
             deps.add(Address.of("pg", "table", g.schema, g.name))
             deps.add(Address.of("pg", "grant", "table", g.schema, g.name, g.role))
@@ -103,7 +109,11 @@ class GrantsGoWith(Change):
     the rollback, once the object is back, grants it again."""
 
     held: Grant
-    fresh: tuple[str, ...] = ()  # what the role holds on the object as made again
+    fresh: tuple[str, ...] = ()  # what the role may hold on the object as made again
+    fresh_grantable: tuple[str, ...] = ()  # of those, WITH GRANT OPTION
+    # what drops the object with it (a sequence's table or column): this comes before it, so
+    # the rollback grants once it is back
+    owner: Address | None = None
     action = Action.DROP
 
     @property
@@ -117,10 +127,15 @@ class GrantsGoWith(Change):
         return []
 
     def reverse(self) -> Change:
-        return ChangeGrant(replace(self.held, privileges=self.fresh, grantable=()), self.held)
+        # `fresh` may hold more than the object is given (see diff.grants): what the role
+        # holds is made exact whatever it was given — revoke the rest, grant all it held
+        extra = tuple(p for p in self.fresh if p not in self.held.privileges)
+        option = tuple(p for p in self.fresh_grantable if p not in self.held.grantable)
+        return ChangeGrant(replace(self.held, privileges=extra, grantable=option), self.held)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()
 
     def depends_on(self) -> frozenset[Address]:
-        return ChangeGrant(self.held, self.held).depends_on()
+        deps = ChangeGrant(self.held, self.held).depends_on()
+        return deps | {self.owner} if self.owner else deps

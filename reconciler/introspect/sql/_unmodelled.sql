@@ -311,26 +311,6 @@ found (kind, name, classid, objid) AS (
           WHERE dep.classid = o.classid AND dep.objid = o.oid AND dep.deptype = 'i'
       )
     UNION ALL
-    -- default privileges (ALTER DEFAULT PRIVILEGES), in a schema in scope or database-wide
-    SELECT
-        'default privileges',
-        pg_catalog.format(
-            'for role %%I%%s on %%s',
-            pg_catalog.pg_get_userbyid(da.defaclrole),
-            CASE WHEN da.defaclnamespace = 0 THEN ''
-                ELSE pg_catalog.format(' in schema %%I', s.nspname) END,
-            CASE da.defaclobjtype
-                WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
-                WHEN 'T' THEN 'types' ELSE 'schemas'
-            END
-        ),
-        'pg_catalog.pg_default_acl'::regclass,
-        da.oid
-    FROM pg_catalog.pg_default_acl AS da
-    LEFT JOIN scope AS s ON s.oid = da.defaclnamespace
-    WHERE s.oid IS NOT NULL
-       OR (da.defaclnamespace = 0 AND EXISTS (SELECT FROM whole_database))
-    UNION ALL
     -- objects of the database, not of a schema (user-made: oid past the bootstrap range)
     SELECT o.kind, o.name, o.classid, o.oid
     FROM (

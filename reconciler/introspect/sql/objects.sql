@@ -10,9 +10,11 @@
 --              and LC_CTYPE are one (the ICU locale's column has another name in each release);
 --              one with ICU rules (PostgreSQL 16 on) is reported whole, as unsupported
 --   composite  {attributes: [[name, type, collation or null]]}: standalone composite types
+--   default_acl, creator: see below
 --   grant      {on, column, role, privilege, grantable}: one privilege a role other than the
---              owner holds (on table — views too —, column, sequence, schema or function;
---              `name` is a function's name(types)); the owner's own are implicit
+--              owner holds (on table — views too —, column, sequence, schema, function or type
+--              — enum, domain, composite —; `name` is a function's name(types)); the owner's
+--              own are implicit
 -- Scope (the same CTE opens every per-table file): not a system schema (pg_*, information_schema),
 -- not one of the tool's own schemas (bind parameter "excluded"), not created by an extension, and
 -- one of the bind parameter "schemas" when that is not NULL. Extension members are left out.
@@ -206,6 +208,35 @@ WHERE c.relkind = 'S'
         AND dep.deptype IN ('a', 'i')
   )
 UNION ALL
+-- default privileges (ALTER DEFAULT PRIVILEGES) in a schema in scope, or database-wide when the
+-- scope is the whole database: (schema or NULL, creating role) {on, acl: [[grantee, privilege,
+-- grantable]]}; and the role reading (who will own what a plan creates)
+SELECT
+    'default_acl',
+    s.nspname::text,
+    pg_catalog.pg_get_userbyid(da.defaclrole)::text,
+    NULL,
+    pg_catalog.jsonb_build_object(
+        'on', CASE da.defaclobjtype
+            WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+            WHEN 'T' THEN 'types' ELSE 'schemas'
+        END,
+        'acl', ARRAY(
+            SELECT pg_catalog.jsonb_build_array(
+                CASE WHEN a.grantee = 0 THEN 'public'
+                    ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END,
+                lower(a.privilege_type),
+                a.is_grantable
+            )
+            FROM pg_catalog.aclexplode(da.defaclacl) AS a
+        )
+    )
+FROM pg_catalog.pg_default_acl AS da
+LEFT JOIN scope AS s ON s.oid = da.defaclnamespace
+WHERE s.oid IS NOT NULL OR (da.defaclnamespace = 0 AND %(schemas)s::text[] IS NULL)
+UNION ALL
+SELECT 'creator', NULL, current_user::text, NULL, '{}'::jsonb
+UNION ALL
 SELECT
     'grant',
     g.schema,
@@ -286,5 +317,20 @@ FROM (
         coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))
     ) AS a
     WHERE /*@modelled_routine*/
+    UNION ALL
+    SELECT
+        'type', s.nspname::text, t.typname::text, NULL,
+        a.grantee, a.privilege_type, a.is_grantable, t.typowner
+    FROM pg_catalog.pg_type AS t
+    JOIN scope AS s ON s.oid = t.typnamespace
+    LEFT JOIN pg_catalog.pg_class AS c ON c.oid = t.typrelid
+    CROSS JOIN LATERAL pg_catalog.aclexplode(
+        coalesce(t.typacl, pg_catalog.acldefault('T', t.typowner))
+    ) AS a
+    WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
+      )
 ) AS g
 WHERE g.grantee <> g.owner

@@ -1,0 +1,4 @@
+DO $$ BEGIN CREATE ROLE rc_public_schema_writer NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE TABLE public.notes (id integer PRIMARY KEY);
+REVOKE USAGE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE, CREATE ON SCHEMA public TO rc_public_schema_writer;

@@ -1,0 +1,11 @@
+DO $$ BEGIN CREATE ROLE rc_dp_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN CREATE ROLE rc_dp_writer NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE SCHEMA app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO rc_dp_reader;
+CREATE FUNCTION app.gone() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+REVOKE EXECUTE ON FUNCTION app.gone() FROM rc_dp_reader;
+GRANT EXECUTE ON FUNCTION app.gone() TO rc_dp_writer;
+CREATE FUNCTION app.retyped() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+REVOKE EXECUTE ON FUNCTION app.retyped() FROM rc_dp_reader;
+GRANT EXECUTE ON FUNCTION app.retyped() TO rc_dp_writer;
+CREATE PROCEDURE app.kept(n integer) LANGUAGE sql AS 'SELECT 1';

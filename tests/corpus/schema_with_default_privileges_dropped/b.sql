@@ -1,0 +1,4 @@
+DO $$ BEGIN CREATE ROLE rc_dp_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE SCHEMA fresh;
+ALTER DEFAULT PRIVILEGES IN SCHEMA fresh GRANT SELECT ON TABLES TO rc_dp_reader;
+CREATE TABLE fresh.t (id integer);

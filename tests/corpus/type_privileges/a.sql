@@ -1,0 +1,12 @@
+DO $$ BEGIN CREATE ROLE rc_type_user NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE SCHEMA shop;
+CREATE TYPE shop.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE shop.size AS ENUM ('s', 'm', 'l');
+CREATE DOMAIN shop.price AS numeric(10, 2) CHECK (VALUE >= 0);
+CREATE TYPE shop.pair AS (a integer, b text);
+CREATE TYPE shop.gone AS ENUM ('x');
+REVOKE USAGE ON TYPE shop.gone FROM PUBLIC;
+GRANT USAGE ON TYPE shop.gone TO rc_type_user;
+CREATE TABLE shop.items (id integer PRIMARY KEY, mood shop.mood, size shop.size);
+REVOKE USAGE ON TYPE shop.size FROM PUBLIC;
+GRANT USAGE ON TYPE shop.size TO rc_type_user WITH GRANT OPTION;

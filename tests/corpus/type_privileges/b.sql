@@ -1,0 +1,18 @@
+DO $$ BEGIN CREATE ROLE rc_type_user NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+CREATE SCHEMA shop;
+CREATE TYPE shop.mood AS ENUM ('ok', 'happy');
+CREATE TYPE shop.size AS ENUM ('s', 'l', 'xl');
+CREATE DOMAIN shop.price AS numeric(10, 2) CHECK (VALUE >= 0);
+CREATE TYPE shop.pair AS (b text, a integer);
+CREATE TYPE shop.fresh AS ENUM ('y');
+CREATE DOMAIN shop.code AS text;
+CREATE TABLE shop.items (id integer PRIMARY KEY, mood shop.mood, size shop.size);
+REVOKE USAGE ON TYPE shop.mood FROM PUBLIC;
+GRANT USAGE ON TYPE shop.mood TO rc_type_user;
+REVOKE USAGE ON TYPE shop.size FROM PUBLIC;
+GRANT USAGE ON TYPE shop.size TO rc_type_user WITH GRANT OPTION;
+REVOKE ALL ON DOMAIN shop.price FROM PUBLIC;
+GRANT USAGE ON TYPE shop.pair TO rc_type_user;
+REVOKE USAGE ON TYPE shop.fresh FROM PUBLIC;
+REVOKE USAGE ON TYPE shop.code FROM PUBLIC;
+GRANT USAGE ON DOMAIN shop.code TO rc_type_user;
