@@ -71,9 +71,40 @@ def carry_rows(ctx: DiffContext) -> list[Change]:
             continue
         assert ctx.trash is not None
         trash = trash_name(ctx.trash.token, key[0], key[1], "rows")
-        out.append(SaveRows(trash, cols, there=there, back=back))
-        out.append(LoadRows(trash, cols, there=there, back=back))
+        was = _typed(ctx.live, old or ctx.live.tables[there.into])
+        now = _typed(ctx.desired, new or ctx.desired.tables[back.into])
+        name = ".".join(key)
+        held = old is not None and ctx.quarantined(*key) is not None  # rows there now
+        loses = _losses(name, was, now, cols) if held else ()
+        loses_back = _losses(name, now, was, cols)
+        out.append(SaveRows(trash, cols, there, back, loses, loses_back))
+        out.append(LoadRows(trash, cols, there, back, loses, loses_back))
     return out
+
+
+def _typed(snap: PgSnapshot, t: Table) -> dict[str, str]:
+    return {c.name: c.type for c in _all_columns(snap, t)}
+
+
+def _losses(
+    name: str, was: dict[str, str], now: dict[str, str], carried: tuple[str, ...]
+) -> tuple[str, ...]:
+    """What carrying the rows of `name` from columns `was` to `now` loses: the values of the
+    columns not carried, and those converted to another type by an assignment cast."""
+    out = []
+    gone = [c for c in was if c not in carried]
+    if gone:
+        out.append(
+            f"the values of {', '.join(gone)} of {name} are not carried over (the new shape "
+            "has no such column, or computes it)"
+        )
+    for c in carried:
+        if was[c] != now[c]:
+            out.append(
+                f"{name}.{c} is carried over as {now[c]} (was {was[c]}): each value goes "
+                "through an assignment cast and may change, or fail the apply"
+            )
+    return tuple(out)
 
 
 def _rebuilt_above(snap: PgSnapshot, t: Table, rebuilt: Mapping[Key, str]) -> Key | None:

@@ -11,6 +11,7 @@ A replaced view is a drop and a create of the same address; the graph runs the d
 
 from __future__ import annotations
 
+from reconciler.diff.carry import carried_rows
 from reconciler.diff.context import DiffContext
 from reconciler.diff.enums import enum_columns
 from reconciler.model.address import Address
@@ -148,6 +149,8 @@ def _deps(ctx: DiffContext, v: View, snap: PgSnapshot) -> frozenset[Address]:
     for a table, every column of it (over-approximated on purpose: a created view waits for
     all of the plan's column changes there, a dropped one goes before all of them)."""
     deps = {Address.of("pg", "schema", v.schema), *ctx.callable_from(v.schema, v.name)}
+    if any((schema, relation) in ctx.rebuilt for schema, relation, _ in v.reads):
+        deps |= carried_rows(ctx)  # a materialized view fills in once the rows are back
     for schema, relation, column in v.reads:
         deps.add(Address.of("pg", "table", schema, relation))
         if column is not None:

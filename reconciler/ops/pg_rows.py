@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.ops.base import TABLE_REWRITE, Action, Change, Hazard, Statement
-from reconciler.ops.pg_shape import while_shaped
+from reconciler.ops.base import DESTRUCTIVE, TABLE_REWRITE, Action, Change, Hazard, Statement
 from reconciler.ops.pg_trash import (
     TRASH_SCHEMA,
     create_trash_schema,
@@ -27,6 +26,20 @@ from reconciler.ops.pg_trash import (
 from reconciler.ops.sqltext import dollar_quote, ident, idents, literal
 
 Key = tuple[str, str]
+
+
+# a column of the user's named like a variable of these blocks is the column
+_USE_COLUMN = "#variable_conflict use_column\n"
+
+
+def _sequence(into: str, col: str) -> str:
+    """The sequence behind column `col` of the table `into` (a quoted literal), as regclass."""
+    return f"pg_catalog.pg_get_serial_sequence({into}, {literal(col)})::regclass"
+
+
+def _escaped(text: str) -> str:
+    """`text` inside a single-quoted SQL string."""
+    return text.replace("'", "''")
 
 
 def rows_address(schema: str, table: str) -> Address:
@@ -52,6 +65,8 @@ class SaveRows(Change):
     columns: tuple[str, ...]
     there: Carry  # where the rows come from now
     back: Carry  # the way back (LoadRows' reverse, SaveRows of the new table)
+    loses: tuple[str, ...] = ()  # what carrying the rows there → back loses (LoadRows)
+    loses_back: tuple[str, ...] = ()  # and back → there
     action = Action.DROP
 
     @property
@@ -59,16 +74,36 @@ class SaveRows(Change):
         return rows_address(*self.there.source)
 
     def statements(self) -> list[Statement]:
-        copy = ident(TRASH_SCHEMA, self.trash)
-        text = [
-            f"DROP TABLE IF EXISTS {copy}",
-            f"CREATE TABLE {copy} AS SELECT {idents(self.columns)} "
-            f"FROM ONLY {ident(*self.there.source)}",
+        copy, source = ident(TRASH_SCHEMA, self.trash), ident(*self.there.source)
+        into = literal(ident(*self.there.into))
+        # the sequences' states go with the rows, in the copy's comment, so that the new
+        # ones go on from where the old ones were (never back to the carried maximum)
+        states = " || ".join(
+            f"pg_catalog.jsonb_build_object({literal(col)}, "
+            f"pg_catalog.pg_sequence_last_value({_sequence(into, col)}))"
+            for col in self.there.sequences
+        )
+        steps = [
+            # nobody writes to it from here on: a row committed after the copy would be lost
+            f"LOCK TABLE {source} IN ACCESS EXCLUSIVE MODE;",
+            # FORCE ROW LEVEL SECURITY would hide rows from the copy (the owner is subject)
+            f"IF (SELECT relforcerowsecurity FROM pg_catalog.pg_class WHERE oid = "
+            f"{literal(source)}::regclass) THEN "
+            f"ALTER TABLE {source} NO FORCE ROW LEVEL SECURITY; END IF;",
+            f"DROP TABLE IF EXISTS {copy};",
+            f"CREATE TABLE {copy} AS SELECT {idents(self.columns)} FROM ONLY {source};",
         ]
-        return [create_trash_schema(), Statement(while_shaped(text, self.there.shape))]
+        if states:
+            steps.append(
+                f"EXECUTE format('COMMENT ON TABLE {_escaped(copy)} IS %L', ({states})::text);"
+            )
+        body = f"BEGIN\nIF {self.there.shape} THEN\n" + "\n".join(steps) + "\nEND IF;\nEND"
+        return [create_trash_schema(), Statement(f"DO {dollar_quote(_USE_COLUMN + body)}")]
 
     def reverse(self) -> Change:
-        return LoadRows(self.trash, self.columns, there=self.there, back=self.back)
+        return LoadRows(
+            self.trash, self.columns, self.there, self.back, self.loses, self.loses_back
+        )
 
     def depends_on(self) -> frozenset[Address]:
         return frozenset({Address.of("pg", "table", *self.there.source)})
@@ -83,6 +118,8 @@ class LoadRows(Change):
     columns: tuple[str, ...]
     there: Carry  # as saved (the old table's side)
     back: Carry  # where the rows go (the new table's side)
+    loses: tuple[str, ...] = ()  # what carrying them loses: columns the new shape lacks, casts
+    loses_back: tuple[str, ...] = ()
     action = Action.CREATE
 
     @property
@@ -126,11 +163,17 @@ class LoadRows(Change):
             "WHEN 'A' THEN 'ENABLE ALWAYS' ELSE 'ENABLE' END, names[n]);",
             "END LOOP;",
         ]
-        for col in self.back.sequences:  # the next value follows the rows carried in
-            seq = f"pg_catalog.pg_get_serial_sequence({literal(into)}, {literal(col)})"
+        state = (
+            "pg_catalog.obj_description(pg_catalog.to_regclass("
+            f"{literal(copy)}), 'pg_class')::jsonb"
+        )
+        for col in self.back.sequences:  # on from the old sequence, and past every row
+            seq = _sequence(literal(into), col)
             steps.append(
-                f"PERFORM pg_catalog.setval({seq}, m) FROM (SELECT max({ident(col)}) AS m "
-                f"FROM {into}) AS x WHERE m IS NOT NULL;"
+                f"PERFORM pg_catalog.setval({seq}, greatest(m, ({state} ->> {literal(col)})"
+                f"::bigint, pg_catalog.pg_sequence_last_value({seq}))) FROM (SELECT "
+                f"max({ident(col)}) AS m FROM {into}) AS x "
+                f"WHERE coalesce(m, ({state} ->> {literal(col)})::bigint) IS NOT NULL;"
             )
         steps.append(f"DROP TABLE {copy};")
         kept = f"pg_catalog.to_regclass({literal(copy)}) IS NOT NULL"
@@ -139,11 +182,14 @@ class LoadRows(Change):
             "states text[] := '{}'; forced text[] := '{}';\n"
             f"BEGIN\nIF {kept} THEN\n" + "\n".join(steps) + "\nEND IF;\nEND"
         )
+        body = _USE_COLUMN + body
         return [Statement(f"DO {dollar_quote(body)}"), drop_trash_schema_if_empty()]
 
     def reverse(self) -> Change:
         # the way back: the new table's rows saved before it is dropped, loaded into the old
-        return SaveRows(self.trash, self.columns, there=self.back, back=self.there)
+        return SaveRows(
+            self.trash, self.columns, self.back, self.there, self.loses_back, self.loses
+        )
 
     def depends_on(self) -> frozenset[Address]:
         return self.back.tree | {Address.of("pg", "table", *self.back.into)}
@@ -151,6 +197,7 @@ class LoadRows(Change):
     def hazards(self) -> tuple[Hazard, ...]:
         into = ".".join(self.back.into)
         return (
+            *(Hazard(DESTRUCTIVE, loss) for loss in self.loses),
             Hazard(
                 TABLE_REWRITE,
                 f"copies every row of {'.'.join(self.there.source)} into {into} in the "

@@ -13,6 +13,18 @@ from reconciler.model.pg import Table
 from reconciler.ops.sqltext import dollar_quote, ident, literal
 
 
+def _key(alias: str) -> str:
+    """The partition key of relation `alias`, as _plain() writes one."""
+    spelled = f"coalesce(pg_catalog.pg_get_partkeydef({alias}.oid), '')"
+    return f"pg_catalog.lower(pg_catalog.translate({spelled}, '\" ', ''))"
+
+
+def _plain(key: str | None) -> str:
+    """A partition key without quotes or spaces, in lower case: the YAML's spelling and the
+    server's (`list ("k")`, `LIST (k)`) compare equal; a guard only tells shapes apart."""
+    return (key or "").replace('"', "").replace(" ", "").lower()
+
+
 def table_shape(t: Table, parent_key: str | None) -> str:
     """A SQL condition true while the relation named like `t` is shaped like it; `parent_key`
     is its parent's partition key (none for an inheritance child)."""
@@ -22,14 +34,14 @@ def table_shape(t: Table, parent_key: str | None) -> str:
         parent = (
             "EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class p "
             "ON p.oid = i.inhparent WHERE i.inhrelid = c.oid AND "
-            f"coalesce(pg_catalog.pg_get_partkeydef(p.oid), '') = {literal(parent_key or '')})"
+            f"{_key('p')} = {literal(_plain(parent_key))})"
         )
     else:
         parent = "NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)"
     conditions = (
         f"c.relkind = {literal('p' if t.partition_by else 'r')}",
         f"c.relispartition = {'true' if t.partition_of else 'false'}",
-        f"coalesce(pg_catalog.pg_get_partkeydef(c.oid), '') = {literal(t.partition_by or '')}",
+        f"{_key('c')} = {literal(_plain(t.partition_by))}",
         parent,
     )
     return (
