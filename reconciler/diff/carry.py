@@ -28,9 +28,12 @@ def carried(ctx: DiffContext) -> dict[Key, Key]:
     tables, and the partitions (or inheritance children) under one that only one side has —
     a partition the new tree does not keep gives its rows to the new table, one only the new
     tree has gives them back on the way back. None when the drop mode keeps nothing."""
-    if ctx.trash is None:
-        return {}
-    out = {key: key for key in ctx.rebuilt}
+    if ctx.carried is not None:
+        return ctx.carried
+    ctx.carried = out = {}
+    if ctx.trash is None or not ctx.rebuilt:
+        return out
+    out |= {key: key for key in ctx.rebuilt}
     for snap, other in ((ctx.live, ctx.desired), (ctx.desired, ctx.live)):
         for key, t in snap.tables.items():
             if key not in other.tables and key not in out:
@@ -41,7 +44,8 @@ def carried(ctx: DiffContext) -> dict[Key, Key]:
 
 
 def carried_rows(ctx: DiffContext) -> frozenset[Address]:
-    """What a trigger or foreign key of a rebuilt table waits for (ops/pg_rows.rows_address)."""
+    """What a foreign key to or from a rebuilt table, or a materialized view over one, waits
+    for (ops/pg_rows.rows_address): the rows carried in."""
     return frozenset(rows_address(*key) for key in carried(ctx))
 
 

@@ -38,6 +38,7 @@ class DiffContext:
     trash: Trash | None = None
     _enum_by_type: dict[str, Address] = field(default_factory=dict)
     _needers: dict[tuple[str, str], frozenset[Address]] | None = None
+    carried: dict[tuple[str, str], tuple[str, str]] | None = None  # diff/carry.py, once
 
     def __post_init__(self) -> None:
         for snap in (self.live, self.desired):
