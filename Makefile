@@ -1,7 +1,8 @@
 # Reconciler — setup, tests, demo, benchmarks and the seed's database targets.
 #
 #   make setup      server binaries (apt, only when missing) + .venv with reconciler installed
-#   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...)
+#   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...),
+#                   on one pytest-xdist worker per core (TEST_WORKERS=N; 0: serially)
 #   make demo       setup, then scripts/demo.sh
 #   make corpus     the schema-pair corpus (tests/corpus/, or CORPUS_DIR=DIR) and its per-step
 #                   report
@@ -23,6 +24,9 @@ STAMP      := $(VENV)/.installed
 SCHEMAS     ?= schemas
 BACKUP_DIR  ?= backups
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test and make corpus: one per core; TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+PARALLEL     := -n $(TEST_WORKERS) --dist loadgroup
 LINT_PATHS  := reconciler tests bench
 
 # Shell snippets resolving the URLs inside a recipe: the environment first, else the dev servers.
@@ -83,7 +87,7 @@ $(STAMP): pyproject.toml | $(PYTHON)
 # ------------------------------------------------------------------------- test, lint, demo
 
 test: setup
-	$(PYTHON) -m pytest -q -x --durations=15 $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -q -x --durations=15 $(PARALLEL) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(RUFF) check $(LINT_PATHS)
@@ -106,7 +110,7 @@ bench-smoke: setup
 
 # The schema-pair corpus (also part of `make test`), with its per-step report at the end.
 corpus: setup
-	CORPUS_DIR="$(CORPUS_DIR)" $(PYTHON) -m pytest -q tests/test_corpus.py $(PYTEST_ARGS)
+	CORPUS_DIR="$(CORPUS_DIR)" $(PYTHON) -m pytest -q tests/test_corpus.py $(PARALLEL) $(PYTEST_ARGS)
 
 # ------------------------------------------------------------------------ seed's db targets
 

@@ -10,6 +10,8 @@ Missing server binaries fail the session with a pointer to `make setup`; nothing
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import re
@@ -322,9 +324,94 @@ def redis_client(redis_url: str, redis_prefix: str) -> Iterator[redis.Redis]:
         yield client
 
 
+# ---------------------------------------------------------------------- parallel runs (-n N)
+#
+# `make test` runs the suite on pytest-xdist workers (`-n auto --dist loadgroup`). Each worker is
+# a test session of its own: its own PostgreSQL cluster, Redis and Redis Cluster (free ports,
+# their own directories), its own databases and key prefixes. What a session gathers for the
+# end of the run (the corpus report, the reliability outcomes) travels from each worker to the
+# controller, which prints or writes it once for the whole run.
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+_WIDER_SCOPES = ("module", "class", "package")
+
+
+@functools.cache
+def _declares_wider_fixture(path: Path) -> bool:
+    """Whether a test module defines a fixture of module, class or package scope."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(
+        isinstance(node, ast.Call)
+        and any(
+            kw.arg == "scope" and getattr(kw.value, "value", None) in _WIDER_SCOPES
+            for kw in node.keywords
+        )
+        for node in ast.walk(tree)
+    )
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: the controller's scheduler
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup`: each test is a unit of work of its own (the corpus and the round
+    trips spread over every worker), except that the tests of a module defining a module- or
+    class-scoped fixture (a PostgreSQL cluster of the module's own, one bench run) go to one
+    worker together, so that fixture is set up once per run, not once per worker. (xdist's own
+    loadgroup would need `xdist_group` marks, and reads them from a suffix it adds to the node
+    id, which pytest 9.2 no longer takes: its groups are silently ignored there.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = config.rootpath
+
+    class ModuleFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if _declares_wider_fixture(root / module) else nodeid
+
+    return ModuleFixtureScheduling(config, log)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker hands its corpus report to the controller; the controller writes the
+    reliability outcomes that its workers handed in (tests/reliability/conftest.py)."""
+    config = session.config
+    if _is_worker(config):
+        if _CORPUS_REPORT:
+            output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
+            output[_CORPUS_OUTPUT_KEY] = json.dumps(_CORPUS_REPORT)
+    elif _RELIABILITY_OUTCOMES:
+        from tests.reliability.conftest import save
+
+        save(_RELIABILITY_OUTCOMES)
+
+
+_RELIABILITY_OUTCOMES: dict[str, dict[str, Any]] = {}
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: called in the controller only
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Gather what a finished worker handed in."""
+    output = getattr(node, "workeroutput", None) or {}
+    if report := output.get(_CORPUS_OUTPUT_KEY):
+        _CORPUS_REPORT.update(json.loads(report))
+    from tests.reliability.conftest import WORKER_OUTPUT_KEY, add_up
+
+    if scenarios := output.get(WORKER_OUTPUT_KEY):
+        add_up(_RELIABILITY_OUTCOMES, json.loads(scenarios))
+
+
 # ------------------------------------------------------------------------------ corpus report
 
 _CORPUS_REPORT: dict[str, dict[str, str]] = {}
+_CORPUS_OUTPUT_KEY = "corpus_report"
 
 
 @pytest.fixture(scope="session")
@@ -334,8 +421,8 @@ def corpus_report() -> dict[str, dict[str, str]]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _CORPUS_REPORT:
-        return
+    if not _CORPUS_REPORT or _is_worker(terminalreporter.config):
+        return  # a worker's share is printed by the controller, with every other worker's
     if out := os.environ.get("CORPUS_REPORT_JSON"):  # every step and first failure, to read
         Path(out).write_text(json.dumps(_CORPUS_REPORT, indent=1, sort_keys=True))
     from tests.test_corpus import STEPS

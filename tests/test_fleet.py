@@ -328,16 +328,30 @@ def test_ctrl_c_starts_no_more_targets_and_lets_the_running_ones_end():
     assert [results[f"t{i}"].status for i in range(6)] == ["applied"] * 2 + ["not started"] * 4
 
 
+def _observe(conn: psycopg.Connection) -> tuple[bool, int]:
+    """Whether the schema is there, and how many applies are recorded as applied."""
+    has_table = conn.execute("SELECT to_regclass('public.users') IS NOT NULL").fetchone()[0]
+    recorded = conn.execute("SELECT to_regclass('reconciler.applies') IS NOT NULL").fetchone()
+    count = 0
+    if recorded[0]:
+        count = conn.execute(
+            "SELECT count(*) FROM reconciler.applies WHERE status = 'applied'"
+        ).fetchone()[0]
+    return has_table, count
+
+
 def _applied(url: str) -> bool:
-    """Fully applied (schema and its recorded apply) or as it was (neither); never half."""
-    with psycopg.connect(url) as conn:
-        has_table = conn.execute("SELECT to_regclass('public.users') IS NOT NULL").fetchone()[0]
-        recorded = conn.execute("SELECT to_regclass('reconciler.applies') IS NOT NULL").fetchone()
-        count = 0
-        if recorded[0]:
-            count = conn.execute(
-                "SELECT count(*) FROM reconciler.applies WHERE status = 'applied'"
-            ).fetchone()[0]
+    """Fully applied (schema and its recorded apply) or as it was (neither); never half.
+
+    The reads are separate statements, so an apply committing between them (while a rollout
+    runs) can pair the state before it with the state after it: read again until two reads
+    in a row agree. A database left half applied reads the same every time, and fails.
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        seen = _observe(conn)
+        while (again := _observe(conn)) != seen:
+            seen = again
+    has_table, count = seen
     assert has_table == (count == 1), (url, has_table, count)
     return has_table
 
