@@ -47,6 +47,7 @@ from reconciler.model.pg_objects import (
     Trigger,
     View,
 )
+from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
 
 # The tool's own schemas and the system ones never hold desired objects.
@@ -104,6 +105,7 @@ class Builder:
         self.views: dict[tuple[str, str], View] = {}
         self.functions: dict[tuple[str, str, str], Function] = {}
         self.triggers: dict[tuple[str, str, str], Trigger] = {}
+        self.rules: dict[tuple[str, str, str], Rule] = {}
         self.policies: dict[tuple[str, str, str], Policy] = {}
         self.sequences: dict[tuple[str, str], Sequence] = {}
         self.collations: dict[tuple[str, str], Collation] = {}
@@ -242,6 +244,7 @@ class Builder:
             domains=self.domains,
             composites=self.composites,
             grants=self.grants,
+            rules=self.rules,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 

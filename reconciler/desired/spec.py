@@ -317,6 +317,7 @@ class ViewSpec(_Spec):
     options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
     column_comments: dict[str, Text] = {}  # column name → comment
     triggers: list[TriggerSpec] = []  # views only: instead of (row), before/after (statement)
+    rules: list[RuleSpec] = []  # not a materialized view's
 
 
 class FunctionSpec(_Spec):
@@ -365,6 +366,21 @@ class TriggerSpec(_Spec):
     )
 
 
+RuleEvent = Annotated[Literal["insert", "update", "delete"], BeforeValidator(_words)]
+
+
+class RuleSpec(_Spec):
+    name: Ident
+    event: RuleEvent
+    instead: Flag = False  # DO INSTEAD (else DO ALSO)
+    where: Expr | None = None
+    do: Expr | list[Expr] = []  # one command or several; none: DO NOTHING
+    fires: Annotated[Literal["origin", "replica", "always", "never"], BeforeValidator(_words)] = (
+        "origin"  # ENABLE [REPLICA | ALWAYS] or DISABLE RULE (tables only)
+    )
+    comment: Text | None = None
+
+
 class ExclusionSpec(_Spec):
     name: Ident
     definition: Annotated[str, Strict(), AfterValidator(_non_blank)]  # EXCLUDE USING … (…)
@@ -404,6 +420,7 @@ class _TableFields(_Spec):
     foreign_keys: list[ForeignKeySpec] = []
     indexes: list[IndexSpec] = []
     triggers: list[TriggerSpec] = []
+    rules: list[RuleSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
     force_row_security: Flag | None = None  # FORCE on its own (row_security: forced is on + it)
     replica_identity: Annotated[Literal["default", "full", "nothing"], BeforeValidator(_words)] = (

@@ -25,6 +25,7 @@ from reconciler.diff.indexes import compare_indexes
 from reconciler.diff.objects import compare_extensions, compare_schemas
 from reconciler.diff.partitions import compare_partitions
 from reconciler.diff.renames import apply_renames
+from reconciler.diff.rules import compare_rules
 from reconciler.diff.standalone import (
     compare_collations,
     compare_composites,
@@ -70,6 +71,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
+    changes += compare_rules(ctx, changes)
     changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
     check(changes, kept)

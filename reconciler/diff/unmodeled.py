@@ -135,6 +135,7 @@ def without_withheld(live: PgSnapshot, g: Guard) -> PgSnapshot:
         },
         triggers=on_relation(live.triggers),
         policies=on_relation(live.policies),
+        rules=on_relation(live.rules),
         grants={k: gr for k, gr in live.grants.items() if grant_kept(gr)},
     )
 

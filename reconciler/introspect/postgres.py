@@ -61,6 +61,7 @@ KINDS = (
     "functions",
     "triggers",
     "policies",
+    "rules",
     "unsupported",  # objects the model cannot express, and what they need of the others
 )
 _SQL_DIR = Path(__file__).with_name("sql")

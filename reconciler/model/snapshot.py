@@ -25,6 +25,7 @@ from reconciler.model.pg_objects import (
     Trigger,
     View,
 )
+from reconciler.model.pg_rules import Rule
 
 
 @functools.cache
@@ -81,6 +82,7 @@ class PgSnapshot:
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
     composites: dict[tuple[str, str], CompositeType] = field(default_factory=dict)
     grants: dict[tuple[str, str, str, str, str], Grant] = field(default_factory=dict)
+    rules: dict[tuple[str, str, str], Rule] = field(default_factory=dict)  # table, name
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -107,6 +109,7 @@ class PgSnapshot:
             domains=dict(sorted(self.domains.items())),
             composites=dict(sorted(self.composites.items())),
             grants=dict(sorted(self.grants.items())),
+            rules=dict(sorted(self.rules.items())),
             unsupported=tuple(sorted(self.unsupported)),
             needs=tuple(sorted(self.needs)),
         )
@@ -161,7 +164,7 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
                 **value_dict(k),
             }
     kinds = (n.indexes, n.views, n.functions, n.triggers, n.policies, n.sequences, n.domains)
-    for objects in (*kinds, n.collations, n.composites, n.grants):
+    for objects in (*kinds, n.collations, n.composites, n.grants, n.rules):
         for obj in objects.values():
             out[str(obj.address)] = value_dict(obj)
     return out

@@ -278,7 +278,7 @@ class SetComment(Change):
         if kind == "constraint":
             schema, table, name = parts
             return f"CONSTRAINT {ident(name)} ON {ident(schema, table)}"
-        if kind in ("trigger", "policy"):
+        if kind in ("trigger", "policy", "rule"):
             schema, table, name = parts
             return f"{kind.upper()} {ident(name)} ON {ident(schema, table)}"
         if kind in ("function", "procedure"):

@@ -209,6 +209,7 @@ found (kind, name, classid, objid) AS (
     FROM pg_catalog.pg_rewrite AS w
     JOIN rels AS r ON r.oid = w.ev_class
     WHERE w.rulename <> '_RETURN'
+      AND r.relkind NOT IN ('r', 'p', 'v')  -- those of tables and views are modelled (rules.sql)
     UNION ALL
     SELECT
         'extended statistics',
