@@ -17,6 +17,7 @@ import re
 
 import psycopg
 
+from reconciler.canonical_aggregates import aggregates_to_probe, probe_aggregates
 from reconciler.canonical_rules import probe_rules, rules_to_probe
 from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
@@ -186,6 +187,7 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     ]
     todo_types = todo_domains or todo_collations
     todo_rules = rules_to_probe(desired, live)
+    todo_types = todo_types or aggregates_to_probe(desired, live)
     todo_on_tables = todo_on_tables or todo_rules
     if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables or todo_types):
         return desired
@@ -202,6 +204,8 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
             probed = _probe_collations(conn, probed, todo_collations)
         if todo_rules:
             probed = probe_rules(conn, probed, todo_rules)
+        if todo_aggregates := aggregates_to_probe(probed, live):
+            probed = probe_aggregates(conn, probed, todo_aggregates)
         return probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.export_aggregates import write_aggregates
 from reconciler.export_rules import rules_by_relation
 from reconciler.model.names import make_object_name, qualified, split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
@@ -468,7 +469,7 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
             doc["grants"] = grants
         _dump(path, {"functions": [doc]})
         written.append(path)
-    return written
+    return written + write_aggregates(snap, out_dir)
 
 
 def collation_document(c: Collation) -> dict[str, Any]:

@@ -366,6 +366,36 @@ class TriggerSpec(_Spec):
     )
 
 
+Modify = Annotated[Literal["read_only", "shareable", "read_write"], BeforeValidator(_words)]
+
+
+class AggregateSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    arguments: Text  # as in CREATE AGGREGATE: "integer", "x numeric, y numeric"
+    sfunc: Name  # [schema.]name of the state transition function
+    stype: Text  # the state's type
+    sspace: Integer | None = None
+    finalfunc: Name | None = None
+    finalfunc_extra: Flag = False
+    finalfunc_modify: Modify = "read_only"
+    combinefunc: Name | None = None
+    serialfunc: Name | None = None
+    deserialfunc: Name | None = None
+    initcond: Text | None = None
+    msfunc: Name | None = None  # moving-aggregate mode: msfunc, minvfunc and mstype together
+    minvfunc: Name | None = None
+    mstype: Text | None = None
+    msspace: Integer | None = None
+    mfinalfunc: Name | None = None
+    mfinalfunc_extra: Flag = False
+    mfinalfunc_modify: Modify = "read_only"
+    minitcond: Text | None = None
+    sortop: Text | None = None  # an operator: `>` or `pg_catalog.>`
+    parallel: Annotated[Literal["safe", "restricted", "unsafe"], BeforeValidator(_words)] = "unsafe"
+    comment: Text | None = None
+
+
 RuleEvent = Annotated[Literal["insert", "update", "delete"], BeforeValidator(_words)]
 
 
@@ -458,6 +488,7 @@ class FileSpec(_TableFields):
     tables: list[TableSpec] = []
     views: list[ViewSpec] = []
     functions: list[FunctionSpec] = []
+    aggregates: list[AggregateSpec] = []
     sequences: list[SequenceSpec] = []
     collations: list[CollationSpec] = []
     domains: list[DomainSpec] = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from reconciler.diff.aggregates import compare_aggregates
 from reconciler.diff.context import DiffContext, Trash
 from reconciler.diff.dependents import readd_dependent_foreign_keys
 from reconciler.diff.enums import compare_enums
@@ -72,6 +73,7 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
     changes += compare_rules(ctx, changes)
+    changes += compare_aggregates(ctx, changes)  # knows which views the plan drops
     changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
     check(changes, kept)

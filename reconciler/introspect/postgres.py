@@ -62,6 +62,7 @@ KINDS = (
     "triggers",
     "policies",
     "rules",
+    "aggregates",
     "unsupported",  # objects the model cannot express, and what they need of the others
 )
 _SQL_DIR = Path(__file__).with_name("sql")

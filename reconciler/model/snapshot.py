@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
+from reconciler.model.pg_aggregates import Aggregate
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
@@ -83,6 +84,7 @@ class PgSnapshot:
     composites: dict[tuple[str, str], CompositeType] = field(default_factory=dict)
     grants: dict[tuple[str, str, str, str, str], Grant] = field(default_factory=dict)
     rules: dict[tuple[str, str, str], Rule] = field(default_factory=dict)  # table, name
+    aggregates: dict[tuple[str, str, str], Aggregate] = field(default_factory=dict)  # name, types
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
     unsupported: tuple[tuple[str, str], ...] = ()
@@ -110,6 +112,7 @@ class PgSnapshot:
             composites=dict(sorted(self.composites.items())),
             grants=dict(sorted(self.grants.items())),
             rules=dict(sorted(self.rules.items())),
+            aggregates=dict(sorted(self.aggregates.items())),
             unsupported=tuple(sorted(self.unsupported)),
             needs=tuple(sorted(self.needs)),
         )
@@ -164,7 +167,7 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
                 **value_dict(k),
             }
     kinds = (n.indexes, n.views, n.functions, n.triggers, n.policies, n.sequences, n.domains)
-    for objects in (*kinds, n.collations, n.composites, n.grants, n.rules):
+    for objects in (*kinds, n.collations, n.composites, n.grants, n.rules, n.aggregates):
         for obj in objects.values():
             out[str(obj.address)] = value_dict(obj)
     return out
