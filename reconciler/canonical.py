@@ -17,7 +17,7 @@ import re
 
 import psycopg
 
-from reconciler.canonical_aggregates import aggregates_to_probe, probe_aggregates
+from reconciler.canonical_aggregates import aggregates_to_probe, new_aggregates, probe_aggregates
 from reconciler.canonical_rules import probe_rules, rules_to_probe
 from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
@@ -377,6 +377,7 @@ def _probe_functions(
             _try(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
         pending = _new_relations(desired, live)
         pending += [function_sql(desired.functions[k]) for k in todo if k not in live.functions]
+        pending += new_aggregates(desired, live)  # a new body may call one
         while pending:
             left = [statement for statement in pending if not _try(conn, statement)]
             if len(left) == len(pending):

@@ -24,6 +24,11 @@ def aggregates_to_probe(desired: PgSnapshot, live: PgSnapshot) -> list[tuple[str
     return [k for k, a in desired.aggregates.items() if live.aggregates.get(k, a) != a]
 
 
+def new_aggregates(desired: PgSnapshot, live: PgSnapshot) -> list[str]:
+    """CREATE statements of the aggregates the plan adds, for the probe of routine bodies."""
+    return [aggregate_sql(a) for k, a in desired.aggregates.items() if k not in live.aggregates]
+
+
 def probe_aggregates(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:

@@ -209,3 +209,31 @@ def test_an_aggregate_is_rebuilt_around_a_routine_made_again(pg_url, tmp_path, p
     assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert pg_dump_schema(pg_url) == before
+
+
+def test_an_aggregate_goes_after_what_calls_it(pg_url, tmp_path, pg_dump_schema):
+    """A function whose SQL-standard body calls an aggregate, and a view: created after it,
+    dropped before it in the same plan (not refused as users that stay)."""
+    root = tmp_path / "schemas"
+    caller = (
+        "functions:\n  - name: app.sum_of\n    arguments: a integer[]\n    returns: integer\n"
+        "    language: sql\n    body: RETURN (SELECT app.total(x) FROM unnest(a) AS x)\n"
+    )
+    write_yaml(root, "aggregates.yaml", AGGREGATES)
+    write_yaml(root, "caller.yaml", caller)
+    write_yaml(root, "tables/t.yaml", TABLE)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    order = [c["address"] for c in json.loads(r.out)["changes"]]
+    assert order.index("pg.aggregate.app.total.integer") < order.index(
+        'pg.function.app.sum_of."integer[]"'
+    )
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    before = pg_dump_schema(pg_url)
+    for path in (root / "aggregates.yaml", root / "caller.yaml", root / "tables" / "t.yaml"):
+        path.unlink()
+    write_yaml(root, "app.yaml", "schemas: [{name: app}]\n")
+    flags = ("--auto-approve", "--allow-destructive")
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), *flags)
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", *flags)
+    assert pg_dump_schema(pg_url) == before
