@@ -17,6 +17,8 @@ import re
 
 import psycopg
 
+from reconciler.canonical_aggregates import aggregates_to_probe, new_aggregates, probe_aggregates
+from reconciler.canonical_rules import probe_rules, rules_to_probe
 from reconciler.introspect.postgres import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
@@ -184,6 +186,9 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         key for key, c in desired.collations.items() if live.collations.get(key, c) != c
     ]
     todo_types = todo_domains or todo_collations
+    todo_rules = rules_to_probe(desired, live)
+    todo_types = todo_types or aggregates_to_probe(desired, live)
+    todo_on_tables = todo_on_tables or todo_rules
     if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables or todo_types):
         return desired
 
@@ -191,12 +196,16 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
         if todo_functions:
             probed = _probe_functions(conn, probed, live, todo_functions)
-        if todo_on_tables:
+        if todo_triggers or todo_policies:
             probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
         if todo_domains:
             probed = _probe_domains(conn, probed, todo_domains)
         if todo_collations:
             probed = _probe_collations(conn, probed, todo_collations)
+        if todo_rules:
+            probed = probe_rules(conn, probed, todo_rules)
+        if todo_aggregates := aggregates_to_probe(probed, live):
+            probed = probe_aggregates(conn, probed, todo_aggregates)
         return probed
     except psycopg.Error:
         # No right to create a scratch schema (or the server refused otherwise): compare the
@@ -368,6 +377,7 @@ def _probe_functions(
             _try(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
         pending = _new_relations(desired, live)
         pending += [function_sql(desired.functions[k]) for k in todo if k not in live.functions]
+        pending += new_aggregates(desired, live)  # a new body may call one
         while pending:
             left = [statement for statement in pending if not _try(conn, statement)]
             if len(left) == len(pending):

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from reconciler.export_aggregates import write_aggregates
+from reconciler.export_rules import rules_by_relation
 from reconciler.model.names import make_object_name, qualified, split_qualified
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, Table
 from reconciler.model.pg_objects import (
@@ -382,6 +384,7 @@ def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) 
 def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     snap = snap.normalize()
     look = _Lookup(snap)
+    rules = rules_by_relation(snap)
     written: list[Path] = []
     if snap.extensions:
         exts = [
@@ -451,6 +454,8 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         if grants := grants_document(look.grants(("table", "column"), schema, name)):
             doc["grants"] = grants
         _add_sequence_grants(look, t, doc)
+        if key in rules:
+            doc["rules"] = rules[key]
         _dump(path, doc)
         written.append(path)
     taken = set()
@@ -458,6 +463,8 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         path = out_dir / "views" / _file_name(schema, name, taken)
         key = (schema, name)
         doc = view_document(v, look.indexes.get(key, []), look.triggers.get(key))
+        if key in rules:
+            doc["rules"] = rules[key]
         if grants := grants_document(look.grants(("table", "column"), schema, name)):
             doc["grants"] = grants
         _dump(path, {"views": [doc]})
@@ -480,7 +487,7 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
             doc["grants"] = grants
         _dump(path, {"functions": [doc]})
         written.append(path)
-    return written
+    return written + write_aggregates(snap, out_dir)
 
 
 def collation_document(c: Collation) -> dict[str, Any]:

@@ -231,6 +231,7 @@ def unknown_names(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapsho
         *desired.sequences,
     }
     created_functions = {(f.schema, f.name) for f in desired.functions.values()}
+    created_functions |= {(a.schema, a.name) for a in desired.aggregates.values()}
     types = [u for u in type_uses(desired) if not _declared(_names(u.name), created_types)]
     # pg_catalog-qualified calls are left out: the parser writes them for special syntax
     # (EXTRACT, AT TIME ZONE, TRIM …), and which function stands behind it depends on the

@@ -40,7 +40,7 @@ def check_desired(pg: Any) -> None:
     if not _EXCLUDED:
         return
     kinds = ("schemas", "tables", "enums", "views", "functions", "sequences", "domains")
-    kinds += ("collations",)
+    kinds += ("collations", "aggregates")
     found = sorted(
         {
             f"{obj.schema}.{obj.name}" if kind != "schemas" else obj.name

@@ -196,24 +196,28 @@ def test_view_and_transition_trigger_specs_are_checked(pg_url, tmp_path):
     assert "views[0].triggers[1].fires: a view's triggers always fire as created" in r.err
 
 
-def test_an_unmodelled_rule_on_a_view_the_plan_replaces_is_named(pg_url, pg_conn, tmp_path):
-    """Dropping the view would need its rule gone (Postgres refuses; a trigger would go along
-    silently): the plan refuses, naming the rule, and nothing is changed."""
+def test_a_rule_on_a_view_the_plan_replaces_comes_back(pg_url, pg_conn, tmp_path, pg_dump_schema):
+    """Dropping the view takes its rule along: the rule is dropped before and created after
+    the view, in both files (it was refused while rules were not modelled)."""
     root = tmp_path / "schemas"
-    view = "views: [{name: v, query: 'SELECT id, note FROM public.t WHERE id > N'}]\n"
-    table = "table: t\ncolumns: [{name: id, type: integer}, {name: note, type: text}]\n"
-    write_yaml(root, "t.yaml", table + view.replace("N", "0"))
-    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
-    pg_conn.execute(
-        "CREATE RULE v_delete AS ON DELETE TO public.v DO INSTEAD DELETE FROM public.t "
-        "WHERE id = OLD.id"
+    rule = (
+        "    rules: [{name: v_delete, event: delete, instead: true, "
+        "do: 'DELETE FROM public.t WHERE id = old.id'}]\n"
     )
-    write_yaml(root, "t.yaml", table + view.replace("N", "1"))
-    r = run_cli("apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path)
-    assert r.code != 0, r.text
-    assert "Refusing to drop view public.v: rule v_delete on public.v" in r.err
+    view = "views:\n  - name: v\n    query: 'SELECT id, note FROM public.t WHERE id > N'\n"
+    table = "table: t\ncolumns: [{name: id, type: integer}, {name: note, type: text}]\n"
+    write_yaml(root, "t.yaml", table + view.replace("N", "0") + rule)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    before = pg_dump_schema(pg_url)
+    write_yaml(root, "t.yaml", table + view.replace("N", "1") + rule)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
     query = pg_conn.execute("SELECT pg_get_viewdef('public.v'::regclass)").fetchone()[0]
-    assert "> 0" in query
+    assert "> 1" in query
+    found = pg_conn.execute("SELECT rulename FROM pg_rules WHERE tablename = 'v'").fetchall()
+    assert found == [("v_delete",)]
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_dump_schema(pg_url) == before
 
 
 def test_when_a_trigger_fires_changes_in_place(pg_url, pg_conn, tmp_path, pg_dump_schema):

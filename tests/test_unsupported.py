@@ -65,9 +65,14 @@ OBJECTS = {
     "COMMENT ON COLUMN app.active_users.id IS 'x'": None,
     "GRANT SELECT ON app.users TO PUBLIC": None,  # modelled
     "GRANT USAGE ON SCHEMA app TO PUBLIC": None,  # modelled
-    "CREATE RULE no_delete AS ON DELETE TO app.base_items DO INSTEAD NOTHING": (
-        "rule no_delete on app.base_items"
+    "CREATE RULE no_delete AS ON DELETE TO app.base_items DO INSTEAD NOTHING": None,  # modelled
+    "CREATE AGGREGATE app.total(integer) (SFUNC = int4pl, STYPE = integer)": None,  # modelled
+    "CREATE AGGREGATE app.pct(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition, "
+    "STYPE = internal, FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA)": (
+        "ordered-set aggregate app.pct(double precision ORDER BY anyelement)"
     ),
+    "GRANT EXECUTE ON FUNCTION app.total(integer) TO PUBLIC": None,  # the default
+    "REVOKE EXECUTE ON FUNCTION app.total(integer) FROM PUBLIC": "privileges app.total(integer)",
     "CREATE STATISTICS app.users_stats ON id, updated_at FROM app.users": (
         "extended statistics app.users_stats"
     ),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from reconciler.desired import sqltext
+from reconciler.desired.aggregates import build_aggregate
 from reconciler.desired.functions import build_function
 from reconciler.desired.grants import declare_default_grants, declare_grants
 from reconciler.desired.lint import LintIgnore
@@ -36,6 +37,7 @@ from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Extension, ForeignKey, Index, Schema, Table
+from reconciler.model.pg_aggregates import Aggregate
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
@@ -48,6 +50,7 @@ from reconciler.model.pg_objects import (
     Trigger,
     View,
 )
+from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
 
 # The tool's own schemas and the system ones never hold desired objects.
@@ -105,6 +108,8 @@ class Builder:
         self.views: dict[tuple[str, str], View] = {}
         self.functions: dict[tuple[str, str, str], Function] = {}
         self.triggers: dict[tuple[str, str, str], Trigger] = {}
+        self.rules: dict[tuple[str, str, str], Rule] = {}
+        self.aggregates: dict[tuple[str, str, str], Aggregate] = {}
         self.policies: dict[tuple[str, str, str], Policy] = {}
         self.sequences: dict[tuple[str, str], Sequence] = {}
         self.collations: dict[tuple[str, str], Collation] = {}
@@ -245,6 +250,8 @@ class Builder:
             composites=self.composites,
             grants=self.grants,
             default_grants=self.default_grants,
+            rules=self.rules,
+            aggregates=self.aggregates,
         )
         return Built(snapshot.normalize(), self.ignores, self.problems)
 
@@ -282,6 +289,8 @@ class Builder:
             build_composite(self, c, root.sub("composite_types", i))
         for i, q in enumerate(spec.sequences):
             build_sequence(self, q, root.sub("sequences", i))
+        for i, a in enumerate(spec.aggregates):
+            build_aggregate(self, a, root.sub("aggregates", i))
 
     def enum(self, spec: EnumSpec, where: Where) -> None:
         schema, name = split_name(spec.name, spec.schema_, "public")

@@ -331,6 +331,7 @@ class ViewSpec(_Spec):
     options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
     column_comments: dict[str, Text] = {}  # column name → comment
     triggers: list[TriggerSpec] = []  # views only: instead of (row), before/after (statement)
+    rules: list[RuleSpec] = []  # not a materialized view's
 
 
 class FunctionSpec(_Spec):
@@ -379,6 +380,51 @@ class TriggerSpec(_Spec):
     )
 
 
+Modify = Annotated[Literal["read_only", "shareable", "read_write"], BeforeValidator(_words)]
+
+
+class AggregateSpec(_Spec):
+    name: Name
+    schema_: Ident | None = Field(None, alias="schema")
+    arguments: Text  # as in CREATE AGGREGATE: "integer", "x numeric, y numeric"
+    sfunc: Name  # [schema.]name of the state transition function
+    stype: Text  # the state's type
+    sspace: Integer | None = None
+    finalfunc: Name | None = None
+    finalfunc_extra: Flag = False
+    finalfunc_modify: Modify = "read_only"
+    combinefunc: Name | None = None
+    serialfunc: Name | None = None
+    deserialfunc: Name | None = None
+    initcond: Text | None = None
+    msfunc: Name | None = None  # moving-aggregate mode: msfunc, minvfunc and mstype together
+    minvfunc: Name | None = None
+    mstype: Text | None = None
+    msspace: Integer | None = None
+    mfinalfunc: Name | None = None
+    mfinalfunc_extra: Flag = False
+    mfinalfunc_modify: Modify = "read_only"
+    minitcond: Text | None = None
+    sortop: Text | None = None  # an operator: `>` or `pg_catalog.>`
+    parallel: Annotated[Literal["safe", "restricted", "unsafe"], BeforeValidator(_words)] = "unsafe"
+    comment: Text | None = None
+
+
+RuleEvent = Annotated[Literal["insert", "update", "delete"], BeforeValidator(_words)]
+
+
+class RuleSpec(_Spec):
+    name: Ident
+    event: RuleEvent
+    instead: Flag = False  # DO INSTEAD (else DO ALSO)
+    where: Expr | None = None
+    do: Expr | list[Expr] = []  # one command or several; none: DO NOTHING
+    fires: Annotated[Literal["origin", "replica", "always", "never"], BeforeValidator(_words)] = (
+        "origin"  # ENABLE [REPLICA | ALWAYS] or DISABLE RULE (tables only)
+    )
+    comment: Text | None = None
+
+
 class ExclusionSpec(_Spec):
     name: Ident
     definition: Annotated[str, Strict(), AfterValidator(_non_blank)]  # EXCLUDE USING … (…)
@@ -418,6 +464,7 @@ class _TableFields(_Spec):
     foreign_keys: list[ForeignKeySpec] = []
     indexes: list[IndexSpec] = []
     triggers: list[TriggerSpec] = []
+    rules: list[RuleSpec] = []
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(_words)] = "off"
     force_row_security: Flag | None = None  # FORCE on its own (row_security: forced is on + it)
     replica_identity: Annotated[Literal["default", "full", "nothing"], BeforeValidator(_words)] = (
@@ -455,6 +502,7 @@ class FileSpec(_TableFields):
     tables: list[TableSpec] = []
     views: list[ViewSpec] = []
     functions: list[FunctionSpec] = []
+    aggregates: list[AggregateSpec] = []
     sequences: list[SequenceSpec] = []
     collations: list[CollationSpec] = []
     domains: list[DomainSpec] = []

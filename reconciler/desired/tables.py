@@ -133,6 +133,11 @@ class TableBuilder:
                 build_trigger(self, tg, where.sub("triggers", i))
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
+        if spec.rules:
+            from reconciler.desired.rules import build_rule
+
+            for i, rule in enumerate(spec.rules):
+                build_rule(ctx, schema, name, rule, where.sub("rules", i), view=False)
         if spec.replica_identity_index is not None:
             self.replica_index(spec.replica_identity_index)
         self.lint_ignores()

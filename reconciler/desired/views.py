@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
+from reconciler.desired.rules import build_rule
 from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder, split_name
 from reconciler.desired.triggers import build_trigger
@@ -61,6 +62,10 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
         ctx.report(where.sub("triggers"), "a materialized view has no triggers", key=True)
     for i, tg in enumerate([] if spec.materialized else spec.triggers):
         build_trigger(indexes, tg, where.sub("triggers", i))
+    if spec.rules and spec.materialized:
+        ctx.report(where.sub("rules"), "a materialized view has no rules", key=True)
+    for i, rule in enumerate([] if spec.materialized else spec.rules):
+        build_rule(ctx, schema, name, rule, where.sub("rules", i), view=True)
     if spec.indexes and not spec.materialized:
         ctx.report(where.sub("indexes"), "only a materialized view can have indexes", key=True)
         return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from reconciler.diff.aggregates import compare_aggregates
 from reconciler.diff.carry import carry_rows
 from reconciler.diff.context import DiffContext, Trash
 from reconciler.diff.default_grants import compare_default_grants
@@ -28,6 +29,7 @@ from reconciler.diff.objects import compare_extensions, compare_schemas
 from reconciler.diff.owners import keep_owners
 from reconciler.diff.partitions import compare_partitions
 from reconciler.diff.renames import apply_renames
+from reconciler.diff.rules import compare_rules
 from reconciler.diff.standalone import (
     compare_collations,
     compare_composites,
@@ -74,6 +76,8 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_views(ctx, changes)
     changes += compare_triggers(ctx, changes)
     changes += compare_policies(ctx, changes)
+    changes += compare_rules(ctx, changes)
+    changes += compare_aggregates(ctx, changes)  # knows which views the plan drops
     changes = rebuild_dependents(ctx, changes)  # and the routines reading rebuilt views
     changes += compare_grants(ctx, changes)
     changes += compare_default_grants(ctx, changes)

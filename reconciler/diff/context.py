@@ -50,11 +50,12 @@ class DiffContext:
         colls = {c.address for s in (self.desired, self.live) for c in s.collations.values()}
         self.only_extension_deps |= colls
         self.enum_addresses = frozenset(self._enum_by_type.values())
-        # What any expression may call: the extensions' functions, the plan's own routines and
-        # sequences (nextval).
+        # What any expression may call: the extensions' functions, the plan's own routines,
+        # aggregates and sequences (nextval).
         snaps = (self.desired, self.live)
         routines = {f.address for s in snaps for f in s.functions.values()}
         routines |= {q.address for s in snaps for q in s.sequences.values()}
+        routines |= {a.address for s in snaps for a in s.aggregates.values()}
         self.extension_deps = self.only_extension_deps | routines
         self.moved_sequences = moved(self.desired, self.live)  # sequences changing owner
         self.rebuilt = rebuilt_tables(self.desired, self.live)  # (schema, table) → why

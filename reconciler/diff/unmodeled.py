@@ -126,6 +126,7 @@ def without_withheld(live: PgSnapshot, g: Guard) -> PgSnapshot:
         composites=keep(live.composites, lambda c: c.address),
         sequences=keep(live.sequences, lambda q: q.address),
         functions=keep(live.functions, lambda f: f.address),
+        aggregates=keep(live.aggregates, lambda a: a.address),
         views=keep(live.views, lambda v: v.address),
         tables=keep(live.tables, lambda t: t.address),
         indexes={
@@ -135,6 +136,7 @@ def without_withheld(live: PgSnapshot, g: Guard) -> PgSnapshot:
         },
         triggers=on_relation(live.triggers),
         policies=on_relation(live.policies),
+        rules=on_relation(live.rules),
         grants={k: gr for k, gr in live.grants.items() if grant_kept(gr)},
     )
 
@@ -164,7 +166,7 @@ def check(changes: Iterable[Change], g: Guard) -> None:
 def show(address: Address) -> str:
     """`function public.f(integer)`, `column public.t.c`: an address as a reader says it."""
     kind, parts = address.kind.replace("_", " "), address.parts[2:]
-    if address.kind in ("function", "procedure"):
+    if address.kind in ("function", "procedure", "aggregate"):
         return f"{kind} {parts[0]}.{parts[1]}({parts[2]})"
     return f"{kind} {'.'.join(parts)}"
 
@@ -208,6 +210,8 @@ def _lookup(address: Address, snap: PgSnapshot) -> Any:
     # a procedure): declared under another kind is declared, and its drop is a change asked for.
     if kind in ("function", "procedure"):
         return snap.functions.get((parts[0], parts[1], parts[2]))
+    if kind == "aggregate":
+        return snap.aggregates.get((parts[0], parts[1], parts[2]))
     if kind in ("view", "materialized_view"):
         return snap.views.get((parts[0], parts[1]))
     if kind == "column":

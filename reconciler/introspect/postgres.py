@@ -61,6 +61,8 @@ KINDS = (
     "functions",
     "triggers",
     "policies",
+    "rules",
+    "aggregates",
     "unsupported",  # objects the model cannot express, and what they need of the others
 )
 _SQL_DIR = Path(__file__).with_name("sql")

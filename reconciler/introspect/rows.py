@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from reconciler.introspect.aggregate_rows import aggregate_from_row
+from reconciler.introspect.rule_text import rule_from_row
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.address import Address
 from reconciler.model.pg import (
@@ -106,6 +108,8 @@ def snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         functions={(row[0], row[1], row[2]): _function(row) for row in rows["functions"]},
         triggers={(row[0], row[1], row[2]): _trigger(row) for row in rows["triggers"]},
         policies={(row[0], row[1], row[2]): _policy(row) for row in rows["policies"]},
+        rules={(row[0], row[1], row[2]): rule_from_row(row) for row in rows["rules"]},
+        aggregates={(r[0], r[1], r[2]): aggregate_from_row(r) for r in rows["aggregates"]},
         unsupported=tuple((k, name) for k, name, a, _ in rows["unsupported"] if not a),  # sorted
         needs=_needs(rows["unsupported"]),
     )

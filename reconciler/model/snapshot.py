@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
+from reconciler.model.pg_aggregates import Aggregate
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
@@ -26,6 +27,7 @@ from reconciler.model.pg_objects import (
     Trigger,
     View,
 )
+from reconciler.model.pg_rules import Rule
 
 
 @functools.cache
@@ -86,6 +88,8 @@ class PgSnapshot:
     # role a live snapshot was read as, who owns what a plan made from it creates (part of
     # the fingerprint only where default privileges make it matter)
     default_grants: dict[tuple[str, str, str, str], DefaultGrant] = field(default_factory=dict)
+    rules: dict[tuple[str, str, str], Rule] = field(default_factory=dict)  # table, name
+    aggregates: dict[tuple[str, str, str], Aggregate] = field(default_factory=dict)  # name, types
     creator: str = field(default="", repr=False, compare=False)
     # Live objects in scope the model cannot express yet, as (kind, name), sorted. Never
     # planned, never exported, always reported ("unsupported: <kind> <name>").
@@ -114,6 +118,8 @@ class PgSnapshot:
             composites=dict(sorted(self.composites.items())),
             grants=dict(sorted(self.grants.items())),
             default_grants=dict(sorted(self.default_grants.items())),
+            rules=dict(sorted(self.rules.items())),
+            aggregates=dict(sorted(self.aggregates.items())),
             creator=self.creator,
             unsupported=tuple(sorted(self.unsupported)),
             needs=tuple(sorted(self.needs)),
@@ -170,7 +176,15 @@ def inventory(snap: PgSnapshot) -> dict[str, dict[str, Any]]:
                 **value_dict(k),
             }
     kinds = (n.indexes, n.views, n.functions, n.triggers, n.policies, n.sequences, n.domains)
-    for objects in (*kinds, n.collations, n.composites, n.grants, n.default_grants):
+    for objects in (
+        *kinds,
+        n.collations,
+        n.composites,
+        n.grants,
+        n.default_grants,
+        n.rules,
+        n.aggregates,
+    ):
         for obj in objects.values():
             out[str(obj.address)] = value_dict(obj)
     return out

@@ -278,10 +278,10 @@ class SetComment(Change):
         if kind == "constraint":
             schema, table, name = parts
             return f"CONSTRAINT {ident(name)} ON {ident(schema, table)}"
-        if kind in ("trigger", "policy"):
+        if kind in ("trigger", "policy", "rule"):
             schema, table, name = parts
             return f"{kind.upper()} {ident(name)} ON {ident(schema, table)}"
-        if kind in ("function", "procedure"):
+        if kind in ("function", "procedure", "aggregate"):
             schema, name, types = parts
             return f"{kind.upper()} {ident(schema, name)}({types})"
         return f"{_COMMENT_TARGETS[kind]} {ident(*parts)}"

@@ -104,6 +104,20 @@ CROSS JOIN LATERAL (
       AND p.oid = r.refobjid
       AND /*@modelled_routine*/
     UNION ALL
+    SELECT r.refclassid, p.oid,
+        ARRAY['aggregate', s.nspname::text, p.proname::text,
+            pg_catalog.oidvectortypes(p.proargtypes)]
+    FROM pg_catalog.pg_proc AS p
+    JOIN scope AS s ON s.oid = p.pronamespace
+    JOIN pg_catalog.pg_aggregate AS ag ON ag.aggfnoid = p.oid AND ag.aggkind = 'n'
+    WHERE r.refclassid = 'pg_catalog.pg_proc'::regclass
+      AND p.oid = r.refobjid
+      AND NOT EXISTS (
+          SELECT FROM pg_catalog.pg_depend AS dep
+          WHERE dep.classid = 'pg_catalog.pg_proc'::regclass
+            AND dep.objid = p.oid
+            AND dep.deptype IN ('e', 'i')
+      )    UNION ALL
     -- enums, domains and composite types (an array of one: that one); a table's row
     -- type is its table
     SELECT

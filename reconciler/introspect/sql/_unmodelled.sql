@@ -209,6 +209,7 @@ found (kind, name, classid, objid) AS (
     FROM pg_catalog.pg_rewrite AS w
     JOIN rels AS r ON r.oid = w.ev_class
     WHERE w.rulename <> '_RETURN'
+      AND r.relkind NOT IN ('r', 'p', 'v')  -- those of tables and views are modelled (rules.sql)
     UNION ALL
     SELECT
         'extended statistics',
@@ -222,7 +223,7 @@ found (kind, name, classid, objid) AS (
     SELECT
         CASE p.prokind
             WHEN 'p' THEN 'procedure'
-            WHEN 'a' THEN 'aggregate'
+            WHEN 'a' THEN 'ordered-set aggregate'
             WHEN 'w' THEN 'window function'
             ELSE 'function'
         END,
@@ -245,7 +246,31 @@ found (kind, name, classid, objid) AS (
             AND dep.deptype = 'i'
       )
       AND NOT (/*@modelled_routine*/)
+      AND NOT EXISTS (  -- ordinary aggregates are modelled (aggregates.sql)
+          SELECT FROM pg_catalog.pg_aggregate AS ag
+          WHERE ag.aggfnoid = p.oid AND ag.aggkind = 'n'
+      )
     UNION ALL
+    -- the privileges of an ordinary aggregate (the aggregate itself is modelled)
+    SELECT
+        'privileges',
+        pg_catalog.format(
+            '%%I.%%I(%%s)', s.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)
+        ),
+        NULL,
+        NULL
+    FROM pg_catalog.pg_proc AS p
+    JOIN scope AS s ON s.oid = p.pronamespace
+    JOIN pg_catalog.pg_aggregate AS ag ON ag.aggfnoid = p.oid AND ag.aggkind = 'n'
+    WHERE p.proacl IS NOT NULL
+      AND NOT (  -- anything but the default, a revoke from PUBLIC too
+          p.proacl OPERATOR(pg_catalog.<@) pg_catalog.acldefault('f', p.proowner)
+          AND p.proacl OPERATOR(pg_catalog.@>) pg_catalog.acldefault('f', p.proowner)
+      )
+      AND NOT EXISTS (
+          SELECT FROM members AS m
+          WHERE m.classid = 'pg_catalog.pg_proc'::regclass AND m.objid = p.oid
+      )    UNION ALL
     -- types other than enums (modelled), arrays and row types (implicit)
     SELECT
         CASE ty.typtype WHEN 'r' THEN 'range type' ELSE 'base type' END,

@@ -38,7 +38,8 @@ SELECT
             WHERE em.classid = r.refclassid AND em.objid = r.refobjid AND em.deptype = 'e'
             UNION ALL
             SELECT pg_catalog.jsonb_build_array(
-                CASE WHEN rp.prokind = 'p' THEN 'procedure' ELSE 'function' END,
+                CASE rp.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
+                    ELSE 'function' END,
                 rs.nspname::text, rp.proname::text, pg_catalog.oidvectortypes(rp.proargtypes))
             FROM pg_catalog.pg_proc AS rp
             JOIN pg_catalog.pg_namespace AS rs ON rs.oid = rp.pronamespace

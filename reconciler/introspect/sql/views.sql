@@ -22,7 +22,7 @@ reads AS (
         array_agg(rc.relname::text ORDER BY rn.nspname, rc.relname, dep.refobjsubid) AS relations,
         array_agg(a.attname::text ORDER BY rn.nspname, rc.relname, dep.refobjsubid) AS columns
     FROM views AS v
-    JOIN pg_catalog.pg_rewrite AS r ON r.ev_class = v.oid
+    JOIN pg_catalog.pg_rewrite AS r ON r.ev_class = v.oid AND r.rulename = '_RETURN'
     JOIN pg_catalog.pg_depend AS dep
         ON dep.classid = 'pg_catalog.pg_rewrite'::regclass
        AND dep.objid = r.oid

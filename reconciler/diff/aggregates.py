@@ -1,0 +1,125 @@
+"""Aggregates: created, dropped, replaced (drop + create), the comment changed in place.
+
+An aggregate is created after its schema, the routines it calls (those of the plan whose
+name it gives) and the types its arguments and state name, and dropped before them; anything
+that may call a routine waits for it too (DiffContext.extension_deps), so a view using one is
+created after it and dropped before it. Postgres drops an aggregate only once nothing uses
+it: a drop or a redefinition is refused at plan time while something the plan does not drop
+first uses it (pg_depend, read with the live aggregate). An aggregate calling a routine the
+plan drops to create it again is dropped before it and created after it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.diff.context import DiffContext
+from reconciler.errors import NotSupported
+from reconciler.model.address import Address
+from reconciler.model.compare import only_comment_differs
+from reconciler.model.names import qualified, split_qualified
+from reconciler.model.pg_aggregates import Aggregate
+from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_aggregate import CreateAggregate, DropAggregate
+from reconciler.ops.pg_function import DropFunction
+from reconciler.ops.pg_objects import SetComment
+
+
+def compare_aggregates(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    want, have = ctx.desired.aggregates, ctx.live.aggregates
+    remade = {
+        (c.function.schema, c.function.name)
+        for c in changes
+        if isinstance(c, DropFunction) and c.function.key in ctx.desired.functions
+    }
+    dropped = _dropped_by_plan(changes)
+    out: list[Change] = []
+    for key, a in want.items():
+        old = have.get(key)
+        if old is None:
+            out.append(CreateAggregate(a, _deps(ctx, a)))
+            continue
+        rebuild = bool(remade & set(_routine_keys(old)))
+        if old == a and not rebuild:
+            continue
+        if only_comment_differs(old, a) and not rebuild:
+            out.append(SetComment(a.address, old.comment, a.comment))
+            continue
+        _refuse_in_use(old, dropped, a.source, "redefined")
+        out += [DropAggregate(old, _deps(ctx, old)), CreateAggregate(a, _deps(ctx, a))]
+    for key, old in have.items():
+        if key not in want:
+            _refuse_in_use(old, dropped, None, "dropped")
+            out.append(DropAggregate(old, _deps(ctx, old)))
+    return out
+
+
+def _dropped_by_plan(changes: list[Change]) -> set[str]:
+    """What the plan drops, as pg_describe_object says it (spaces left out): a user of an
+    aggregate among them goes first (its drop waits for nothing the aggregate needs)."""
+    out = set()
+    for c in changes:
+        if c.action is not Action.DROP:
+            continue
+        kind, parts = c.address.kind, c.address.parts[2:]
+        if kind in ("view", "materialized_view"):
+            out.add(f"view{qualified(*parts[:2])}")
+        elif kind in ("function", "procedure"):
+            out.add(f"{kind}{qualified(*parts[:2])}({parts[2]})".replace(" ", ""))
+        elif kind in ("table", "rule", "trigger", "policy"):
+            table = f"table{qualified(*parts[:2])}"
+            out.add(table if kind == "table" else f"{kind}{parts[2]}on{table}".replace(" ", ""))
+            if kind == "rule":
+                out.add(f"rule{parts[2]}onview{qualified(*parts[:2])}".replace(" ", ""))
+    return out
+
+
+def _refuse_in_use(a: Aggregate, dropped: set[str], source: str | None, verb: str) -> None:
+    def goes(user: str) -> bool:
+        said = user.replace(" ", "")
+        return said in dropped or any(  # a part of a table the plan drops
+            said.endswith(d) for d in dropped if d.startswith("table")
+        )
+
+    users = [u for u in a.used_by if not goes(u)]
+    if users:
+        shown = ", ".join(users[:5]) + (" …" if len(users) > 5 else "")
+        raise NotSupported(
+            f"Aggregate {a.schema}.{a.name}({a.types}) cannot be {verb} while {shown} "
+            "use(s) it: Postgres drops an aggregate only once nothing uses it.",
+            detail="Drop or change what uses it in one plan and the aggregate in the next, "
+            "or give the new definition a new name.",
+            source=source,
+        )
+
+
+def _routine_keys(a: Aggregate) -> list[tuple[str, str]]:
+    """(schema, name) of each routine it calls; a bare name could be in any schema."""
+    out = []
+    for text in a.routines():
+        parts = split_qualified(text)
+        out.append((parts[0], parts[-1]) if len(parts) == 2 else ("", parts[0]))
+    return out
+
+
+def _deps(ctx: DiffContext, a: Aggregate) -> frozenset[Address]:
+    """Its schema, the extensions, the plan's routines it names and the types it may name."""
+    deps = {Address.of("pg", "schema", a.schema), *ctx.only_extension_deps}
+    wanted = _routine_keys(a)
+    for snap in (ctx.desired, ctx.live):
+        for f in snap.functions.values():
+            if (f.schema, f.name) in wanted or ("", f.name) in wanted:
+                deps.add(f.address)
+    said = f"{a.arguments} {a.stype} {a.mstype or ''}".lower()
+
+    def named(name: str) -> bool:  # a word of the texts: perhaps the type, never fewer
+        return re.search(rf"(?<![\w$]){re.escape(name.lower())}(?![\w$])", said) is not None
+
+    for snap in (ctx.desired, ctx.live):
+        for t in (*snap.enums.values(), *snap.domains.values(), *snap.composites.values()):
+            if named(t.name):
+                deps.add(t.address)
+        for table in snap.tables.values():  # a row type
+            if named(table.name):
+                deps.add(table.address)
+    return frozenset(deps)
