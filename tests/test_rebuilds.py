@@ -354,3 +354,29 @@ def test_sub_partitions_carry_their_rows_back(
     assert back.code == 0, back.text
     assert pg_dump_schema(pg_url) == before
     assert pg_conn.execute("SELECT count(*) FROM public.t").fetchone() == (1000,)
+
+
+def test_a_rebuild_postgres_would_refuse_midway_is_refused_at_plan_time(
+    make_pg_database, pg_url, pg_conn, tmp_path
+) -> None:
+    """Another table holds a column of the rebuilt table's row type, or a default calling the
+    sequence one of its columns owns: the drop would fail half-way; the plan says so first."""
+    pg_conn.execute(
+        "CREATE TABLE public.e (id serial, k int NOT NULL);"
+        "CREATE TABLE public.other (x public.e, n int DEFAULT nextval('public.e_id_seq'))"
+    )
+    desired = _desired(
+        make_pg_database,
+        tmp_path,
+        "CREATE TABLE public.e (id serial, k int NOT NULL) PARTITION BY LIST (k);"
+        "CREATE TABLE public.e_rest PARTITION OF public.e DEFAULT;"
+        "CREATE TABLE public.other (x public.e, n int DEFAULT nextval('public.e_id_seq'))",
+    )
+    plan = run_cli("plan", "--pg", pg_url, "--schemas", str(desired), cwd=tmp_path)
+    assert plan.code != 0
+    assert "Column public.other.x is of the row type of table public.e" in plan.text
+    assert "tables/e.yaml" in plan.text
+    pg_conn.execute("ALTER TABLE public.other DROP COLUMN x")
+    plan = run_cli("plan", "--pg", pg_url, "--schemas", str(desired), cwd=tmp_path)
+    assert plan.code != 0
+    assert "calls sequence public.e_id_seq in its default, which table public.e owns" in (plan.text)

@@ -73,6 +73,11 @@ def without_moved(col: Column, moves: dict[tuple[str, str], SetSequenceOwner]) -
 _NEXTVAL = re.compile(r"nextval\('((?:[^']|'')*)'(?:::regclass)?\)")
 
 
+def nextval_calls(default: str | None) -> list[str]:
+    """The sequences a default calls with nextval, as written (`public.t_id_seq`)."""
+    return [text.replace("''", "'") for text in _NEXTVAL.findall(default or "")]
+
+
 def check_defaults(desired: PgSnapshot, live: PgSnapshot) -> None:
     """Refuse, at plan time, a desired default that calls a sequence the plan would drop (it
     exists now, and the desired state has it neither free-standing nor owned by a column):
@@ -80,8 +85,8 @@ def check_defaults(desired: PgSnapshot, live: PgSnapshot) -> None:
     want, have = _ends(desired), _ends(live)
     for t in desired.tables.values():
         for c in t.columns:
-            for text in _NEXTVAL.findall(c.default or ""):
-                names = split_qualified(text.replace("''", "'"))
+            for text in nextval_calls(c.default):
+                names = split_qualified(text)
                 key = (names[0], names[1]) if len(names) == 2 else None
                 if key is not None and key in have and key not in want:
                     raise InputError(

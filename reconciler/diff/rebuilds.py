@@ -13,6 +13,11 @@ a parent that children inherit from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from reconciler.diff.owned_sequences import nextval_calls
+from reconciler.errors import NotSupported
+from reconciler.model.names import qualified, quote_ident
 from reconciler.model.pg import Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg_shape import table_shape
@@ -57,3 +62,44 @@ def shape_in(snap: PgSnapshot, t: Table) -> str:
     """The SQL condition true while the relation named like `t` has its shape in `snap`."""
     parent = snap.tables.get(t.partition_of) if t.partition_of else None
     return table_shape(t, parent.partition_by if parent is not None else None)
+
+
+def check_rebuilds(desired: PgSnapshot, live: PgSnapshot, rebuilt: Mapping[Key, str]) -> None:
+    """Refuse, at plan time, a rebuild that Postgres would refuse half-way through the apply:
+    a table that stays holds a column of a rebuilt table's row type, or a default calling a
+    sequence that one of its columns owns (the drop takes the sequence along)."""
+    if not rebuilt:
+        return
+    types = {qualified(*key): key for key in rebuilt}
+    owned = {
+        c.sequence: key
+        for key in rebuilt
+        for c in live.tables[key].columns
+        if c.sequence and not c.identity
+    }
+    for key, t in live.tables.items():
+        if key in rebuilt or key not in desired.tables:
+            continue
+        for c in t.columns:
+            kept = desired.tables[key].column(c.name)  # as it stays (a change may free it)
+            if kept is None:
+                continue
+            row_type = types.get(c.type.removesuffix("[]"))
+            found = []
+            if row_type is not None and kept.type == c.type:
+                found.append((f"is of the row type of table {qualified(*row_type)}", row_type))
+            found += [
+                (f"calls sequence {seq} in its default, which table {qualified(*owned[seq])} "
+                 "owns", owned[seq])
+                for seq in nextval_calls(c.default)
+                if seq in owned and seq in nextval_calls(kept.default)
+            ]  # fmt: skip
+            for why, table in found:
+                raise NotSupported(
+                    f"Column {qualified(*key)}.{quote_ident(c.name)} {why}, and that table is "
+                    f"rebuilt: {rebuilt[table]}.",
+                    detail="Postgres would refuse to drop the table while the column needs "
+                    "it: change the column first (another type, or a sequence of its own), or "
+                    "keep the table's shape.",
+                    source=desired.tables[table].source,
+                )

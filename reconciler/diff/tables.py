@@ -8,7 +8,7 @@ from reconciler.diff.carry import carried, carried_rows
 from reconciler.diff.context import DiffContext
 from reconciler.diff.owned_sequences import without_moved
 from reconciler.diff.partitions import attach_table
-from reconciler.diff.rebuilds import shape_in
+from reconciler.diff.rebuilds import check_rebuilds, shape_in
 from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
@@ -32,6 +32,7 @@ from reconciler.ops.pg_trash import (
 
 
 def compare_tables(ctx: DiffContext) -> list[Change]:
+    check_rebuilds(ctx.desired, ctx.live, ctx.rebuilt)
     out: list[Change] = []
     want, have = ctx.desired.tables, ctx.live.tables
     for key, t in want.items():
