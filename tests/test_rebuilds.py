@@ -380,3 +380,21 @@ def test_a_rebuild_postgres_would_refuse_midway_is_refused_at_plan_time(
     plan = run_cli("plan", "--pg", pg_url, "--schemas", str(desired), cwd=tmp_path)
     assert plan.code != 0
     assert "calls sequence public.e_id_seq in its default, which table public.e owns" in (plan.text)
+
+
+def test_a_partition_moves_while_a_foreign_key_references_its_rows(
+    make_pg_database, pg_url, pg_conn, tmp_path, pg_dump_schema
+) -> None:
+    """Postgres refuses to detach a partition holding rows a foreign key to its parent
+    references: the key steps aside around the move, and is checked again after it."""
+    pg_conn.execute(BY_KIND + ROWS)
+    before_dump, before_rows = pg_dump_schema(pg_url), _rows(pg_conn)
+    desired = _desired(make_pg_database, tmp_path, BY_KIND.replace("('click')", "('click', 'x')"))
+    apply = _apply(tmp_path, pg_url, desired)
+    assert apply.code == 0, apply.text
+    bound = "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'e_click'"
+    assert pg_conn.execute(bound).fetchone() == ("FOR VALUES IN ('click', 'x')",)
+    assert _rows(pg_conn) == before_rows
+    back = run_cli("rollback", "--pg", pg_url, "--last", "--auto-approve", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert pg_dump_schema(pg_url) == before_dump

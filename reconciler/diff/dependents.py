@@ -16,6 +16,7 @@ from reconciler.model.pg import ForeignKey
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_column_alter import AlterColumn
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg_table import SetPartition
 
 
 def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> list[Change]:
@@ -25,7 +26,14 @@ def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> lis
         for c in changes
         if isinstance(c, AlterColumn) and {"type", "collation"} & set(c.changed())
     }
-    if not dropped and not retyped and not ctx.rebuilt:
+    # a partition moving (another bound or parent): Postgres refuses to detach it while a
+    # foreign key to its parent has rows there, so such keys step aside around the move
+    moving: dict[tuple[str, str], set[Address]] = {}
+    for c in changes:
+        if isinstance(c, SetPartition):
+            for parent in (c.old_parent, c.new_parent):
+                moving.setdefault(parent, set()).add(c.address)
+    if not dropped and not retyped and not ctx.rebuilt and not moving:
         return []
     touched = {
         c.address
@@ -43,17 +51,18 @@ def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> lis
                 Address.of("pg", "column", fk.ref_schema, fk.ref_table, col)
                 for col in fk.ref_columns
             }
+            ref = (fk.ref_schema, fk.ref_table)
             leans = ctx.ref_key(fk, ctx.live) in dropped or ends & retyped
-            leans = leans or (fk.ref_schema, fk.ref_table) in ctx.rebuilt
+            leans = leans or ref in ctx.rebuilt or ref in moving
             if address in touched or not leans:
                 continue
             new = next((k for k in want.foreign_keys if k.name == fk.name), None)
             if new is None:
                 continue
-            # around rows carried into a rebuilt table: dropped before, added after them
-            rebuilt = (fk.ref_schema, fk.ref_table) in ctx.rebuilt
-            rows = carried_rows(ctx) if rebuilt else frozenset()
-            out.append(DropConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.live), deps=rows))
-            ref = ctx.ref_key(new, ctx.desired)
-            out.append(AddConstraint(t.schema, t.name, new, ref, deps=rows))
+            # dropped before, added after the rows carried into a rebuilt table, or the move
+            around = carried_rows(ctx) if ref in ctx.rebuilt else frozenset()
+            around |= frozenset(moving.get(ref, ()))
+            was_key, now_key = ctx.ref_key(fk, ctx.live), ctx.ref_key(new, ctx.desired)
+            out.append(DropConstraint(t.schema, t.name, fk, was_key, deps=around))
+            out.append(AddConstraint(t.schema, t.name, new, now_key, deps=around))
     return out
