@@ -73,38 +73,32 @@ def _start(cwd: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def _wait_blocked(pg_url: str, proc: subprocess.Popen, command: str) -> None:
-    """Until the run's server process waits for the test's lock."""
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()
-            row = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s "
-                "AND wait_event_type = 'Lock' AND datname = current_database()",
-                (f"reconciler/{command}%",),
-            ).fetchone()
-            if row[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"the {command} never reached the held lock")
-
-
-def _wait_connected(pg_url: str, proc: subprocess.Popen, command: str, runs: int) -> None:
-    """Until `runs` runs of the command have a session on the database."""
+def _wait_sessions(
+    pg_url: str, proc: subprocess.Popen, command: str, runs: int = 1, *, blocked: bool = True
+) -> None:
+    """Until `runs` sessions of the command are on the database (`blocked`: waiting for a
+    lock, the test's held one)."""
+    waiting = " AND wait_event_type = 'Lock'" if blocked else ""
     with psycopg.connect(pg_url, autocommit=True) as conn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
             row = conn.execute(
-                "SELECT count(DISTINCT pid) FROM pg_stat_activity WHERE application_name LIKE %s "
-                "AND datname = current_database()",
+                "SELECT count(DISTINCT pid) FROM pg_stat_activity WHERE application_name LIKE "
+                f"%s AND datname = current_database(){waiting}",
                 (f"reconciler/{command}%",),
             ).fetchone()
             if row[0] >= runs:
                 return
             time.sleep(0.02)
-    raise AssertionError(f"{runs} runs of {command} never connected")
+    raise AssertionError(
+        f"{runs} session(s) of the {command} never {'waited' if blocked else 'came'}"
+    )
+
+
+def _wait_blocked(pg_url: str, proc: subprocess.Popen, command: str) -> None:
+    """Until the run's server process waits for the test's lock."""
+    _wait_sessions(pg_url, proc, command)
 
 
 def _killed(pg_url: str, cwd: Path, table: str, *args: str) -> None:
@@ -218,7 +212,7 @@ def test_a_rollback_last_that_waited_for_another_does_not_revert_the_version_bef
         first = _start(tmp_path, "rollback", "--last", "--pg", pg_url)
         _wait_blocked(pg_url, first, "rollback")  # holds the run lock, inside its transaction
         second = _start(tmp_path, "rollback", "--last", "--pg", pg_url, "--lock-timeout", "60")
-        _wait_connected(pg_url, second, "rollback", 2)  # however slowly it starts
+        _wait_sessions(pg_url, second, "rollback", 2, blocked=False)  # however slowly it starts
         time.sleep(1.0)  # it read what --last means, then waits for the lock
     assert first.wait(timeout=30) == 0, first.communicate()
     _, err = second.communicate(timeout=60)
