@@ -258,3 +258,20 @@ def test_an_aggregate_with_privileges_of_its_own_is_not_reset(
     assert "Aggregate app.total(integer) cannot be redefined: it has privileges" in r.err
     assert "aggregates.yaml:" in r.err
     assert pg_dump_schema(pg_url) == before
+
+
+def test_a_function_and_an_aggregate_of_one_signature_are_refused(pg_url, tmp_path):
+    """Postgres keeps one routine per name and arguments: in either file order, the pair is
+    refused with file:line (the apply kept only one, silently, and never converged)."""
+    aggregate = "aggregates:\n  - {name: x, arguments: integer, sfunc: int4pl, stype: integer}\n"
+    function = (
+        "functions:\n  - {name: x, arguments: integer, returns: integer, language: sql, "
+        "body: select 1}\n"
+    )
+    for first, second in ((aggregate, function), (function, aggregate)):
+        root = tmp_path / f"schemas{len(first)}"
+        write_yaml(root, "a.yaml", first)
+        write_yaml(root, "b.yaml", second)
+        r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+        assert r.code != 0, r.text
+        assert ".yaml:2:" in r.err and "'public.x(integer)' is declared twice" in r.err

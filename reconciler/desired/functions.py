@@ -74,8 +74,10 @@ def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
         except sqltext.SqlTextError as exc:
             ctx.report(where.sub("set", key), str(exc))
             return
-    if (schema, name, types) in ctx.functions:
-        first = ctx.functions[(schema, name, types)].source
+    # one routine per name and arguments, an aggregate included
+    first_of = ctx.functions.get((schema, name, types)) or ctx.aggregates.get((schema, name, types))
+    if first_of is not None:
+        first = first_of.source
         ctx.report(
             name_at, f"{spec.kind} '{schema}.{name}({types})' is declared twice (first at {first})"
         )
