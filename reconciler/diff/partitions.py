@@ -18,7 +18,15 @@ from reconciler.ops.pg_partition import (
     SetPartitionNotNull,
     unattach_sql,
 )
-from reconciler.ops.sqltext import constraint_def, guarded, ident, index_def
+from reconciler.ops.sqltext import (
+    constraint_def,
+    deferral,
+    dollar_quote,
+    guarded,
+    ident,
+    index_def,
+    literal,
+)
 
 ParentIndex = Index | PrimaryKey | Unique | Exclusion
 
@@ -148,10 +156,14 @@ def _attach(
     if isinstance(of, PrimaryKey | Unique):
         kind = "PRIMARY KEY" if isinstance(of, PrimaryKey) else "UNIQUE"
         t, own = ident(part.schema, part.name), ident(b)
-        key_sql = f"ALTER TABLE {t} ADD CONSTRAINT {own} {kind} USING INDEX {own}"
+        key_sql = f"ALTER TABLE {t} ADD CONSTRAINT {own} {kind} USING INDEX {own}" + deferral(
+            of.deferrable, of.initially_deferred
+        )
     undo = ""
-    if a is None and not fresh and isinstance(of, Index):
-        undo = unattach_sql(of.schema, index, part.schema, b)
+    if a is None and not fresh and of is not None:
+        old = ctx.live.tables.get((part.schema, part.name))
+        before = _built_before(ctx, old, b) if old is not None else ""
+        undo = unattach_sql(part.partition_of[0], index, part.schema, b, before)
     return AttachIndex(
         part.schema,
         part.name,
@@ -172,17 +184,47 @@ def _attach(
 def _adopted(ctx: DiffContext, old: Table, name: str) -> str:
     """SQL that builds again the partition's own index or key `name` (before the plan) that the
     parent's new index takes over: a rollback drops that with the parent's."""
-    ix = ctx.live.indexes.get((old.schema, name))
-    if ix is not None and (ix.schema, ix.table) == (old.schema, old.name):
-        return index_def(ix)
+    sql = _built_before(ctx, old, name)
+    if not sql:
+        return ""
+    key = next((k for k in old.constraints() if k.name == name), None)
+    if isinstance(key, PrimaryKey | Unique):
+        # the parent's index built again first made a plain index of the name on the
+        # partition: that one becomes the key (what the partition had before)
+        t, own = ident(old.schema, old.name), ident(name)
+        kind = "PRIMARY KEY" if isinstance(key, PrimaryKey) else "UNIQUE"
+        using = f"ALTER TABLE {t} ADD CONSTRAINT {own} {kind} USING INDEX {own}" + deferral(
+            key.deferrable, key.initially_deferred
+        )
+        ix = literal(ident(old.schema, name))
+        body = (
+            f"DECLARE ix regclass := pg_catalog.to_regclass({ix}); BEGIN "
+            "IF ix IS NULL THEN "
+            f"{sql}; "
+            "ELSIF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conindid = ix) "
+            f"AND (SELECT indrelid FROM pg_catalog.pg_index WHERE indexrelid = ix) = {literal(t)}"
+            f"::regclass THEN {using}; END IF; END"
+        )
+        return f"DO {dollar_quote(body)}"
+    return guarded(sql, "duplicate_table", "invalid_table_definition")
+
+
+def _built_before(ctx: DiffContext, old: Table, name: str) -> str:
+    """SQL that builds the table's key or index `name` as it is before the plan, with its
+    comment; "" when the table has none of that name."""
+    t = ident(old.schema, old.name)
     for k in old.constraints():
         if k.name == name and isinstance(k, PrimaryKey | Unique | Exclusion):
-            t = ident(old.schema, old.name)
-            return guarded(
-                f"ALTER TABLE {t} ADD {constraint_def(k)}",
-                "duplicate_table",
-                "invalid_table_definition",
-            )
+            sql = f"ALTER TABLE {t} ADD {constraint_def(k)}"
+            if k.comment is not None:
+                sql += f";\nCOMMENT ON CONSTRAINT {ident(name)} ON {t} IS {literal(k.comment)}"
+            return sql
+    ix = ctx.live.indexes.get((old.schema, name))
+    if ix is not None and (ix.schema, ix.table) == (old.schema, old.name):
+        sql = index_def(ix)
+        if ix.comment is not None:
+            sql += f";\nCOMMENT ON INDEX {ident(ix.schema, name)} IS {literal(ix.comment)}"
+        return sql
     return ""
 
 

@@ -240,34 +240,63 @@ class SetPartitionNotNull(Change):
         return "NOT NULL of partition columns"
 
 
-def unattach_sql(schema: str, index: str, own_schema: str, own: str) -> str:
-    """The way back from attaching `own` to the parent's plain index `index`, which Postgres
-    has no command for: the parent's index is dropped (its partitions' indexes with it) and
-    built again ON ONLY, `own` built again on its own, and every other partition's index built
-    and attached again, each from its definition read just before. Refused, naming why, when a
-    key's index or a sub-partition's is among them; a second run finds nothing to undo."""
+def unattach_sql(schema: str, index: str, own_schema: str, own: str, before: str) -> str:
+    """The way back from attaching `own` to the parent's index `index`, which Postgres has no
+    command for: the parent's index (or the key it backs) is dropped, its partitions' indexes
+    and keys with it, and built again ON ONLY; `own` is built as it was before (`before`, SQL;
+    "" when it did not exist), and every other partition's index or key is built and attached
+    again, each from its definition and comment read just before. Refused, naming why, when a
+    sub-partition's index is among them or a foreign key references one; a second run finds
+    nothing to undo."""
     parent, mine = literal(ident(schema, index)), literal(ident(own_schema, own))
+    kid_con = (
+        "SELECT oid, conrelid::regclass::text AS tab, conname, "
+        "pg_catalog.pg_get_constraintdef(oid) AS def FROM pg_catalog.pg_constraint "
+        "WHERE conindid = {} AND contype IN ('p', 'u', 'x')"
+    )
     body = (
         "DECLARE parent regclass := to_regclass("
         f"{parent}); own regclass := to_regclass({mine}); "
-        "kids text[] := '{}'; defs text[] := '{}'; pdef text; odef text; k regclass; "
+        "kids text[] := '{}'; defs text[] := '{}'; notes text[] := '{}'; "
+        "pdef text; pnote text; k regclass; c record; "
         "BEGIN "
         "IF parent IS NULL OR own IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_inherits "
         "WHERE inhrelid = own AND inhparent = parent) THEN RETURN; END IF; "
-        "IF EXISTS (SELECT FROM pg_catalog.pg_constraint AS c JOIN pg_catalog.pg_inherits "
-        "AS i ON c.conindid = i.inhrelid WHERE i.inhparent = parent) "
-        "OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_inherits AS j "
+        "IF EXISTS (SELECT FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_inherits AS j "
         "ON j.inhparent = i.inhrelid WHERE i.inhparent = parent) THEN "
-        f"RAISE EXCEPTION 'index % cannot be detached from %: a key''s or a sub-partition''s "
-        f"index is attached to it', own, parent; END IF; "
-        "pdef := pg_catalog.pg_get_indexdef(parent); odef := pg_catalog.pg_get_indexdef(own); "
+        "RAISE EXCEPTION 'index % cannot be detached from %: a sub-partition''s index is "
+        "attached to it', own, parent; END IF; "
+        "IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE contype = 'f' AND conindid IN "
+        "(SELECT parent UNION ALL SELECT inhrelid FROM pg_catalog.pg_inherits "
+        "WHERE inhparent = parent)) THEN "
+        "RAISE EXCEPTION 'index % cannot be detached from %: a foreign key references it', "
+        "own, parent; END IF; "
+        f"{kid_con.format('parent')} INTO c; "
+        "IF c.oid IS NOT NULL THEN "
+        "pdef := format('ALTER TABLE ONLY %s ADD CONSTRAINT %I %s', c.tab, c.conname, c.def); "
+        "pnote := format('COMMENT ON CONSTRAINT %I ON %s IS %L', c.conname, c.tab, "
+        "pg_catalog.obj_description(c.oid, 'pg_constraint')); "
+        "ELSE pdef := pg_catalog.pg_get_indexdef(parent); "
+        "pnote := format('COMMENT ON INDEX %s IS %L', parent, "
+        "pg_catalog.obj_description(parent, 'pg_class')); END IF; "
         "FOR k IN SELECT inhrelid::regclass FROM pg_catalog.pg_inherits "
         "WHERE inhparent = parent AND inhrelid <> own ORDER BY inhrelid LOOP "
-        "kids := kids || k::text; defs := defs || pg_catalog.pg_get_indexdef(k); END LOOP; "
-        "EXECUTE format('DROP INDEX %s', parent); "
-        "EXECUTE pdef; EXECUTE odef; "
+        f"{kid_con.format('k')} INTO c; kids := kids || k::text; "
+        "IF c.oid IS NOT NULL THEN "
+        "defs := defs || format('ALTER TABLE ONLY %s ADD CONSTRAINT %I %s', c.tab, c.conname, "
+        "c.def); notes := notes || format('COMMENT ON CONSTRAINT %I ON %s IS %L', c.conname, "
+        "c.tab, pg_catalog.obj_description(c.oid, 'pg_constraint')); "
+        "ELSE defs := defs || pg_catalog.pg_get_indexdef(k); "
+        "notes := notes || format('COMMENT ON INDEX %s IS %L', k, "
+        "pg_catalog.obj_description(k, 'pg_class')); END IF; "
+        "END LOOP; "
+        f"{kid_con.format('parent')} INTO c; "
+        "IF c.oid IS NOT NULL THEN "
+        "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.tab, c.conname); "
+        "ELSE EXECUTE format('DROP INDEX %s', parent); END IF; "
+        f"EXECUTE pdef; EXECUTE pnote; {'EXECUTE ' + literal(before) + '; ' if before else ''}"
         "FOR n IN 1 .. coalesce(array_length(kids, 1), 0) LOOP "
-        "EXECUTE defs[n]; "
+        "EXECUTE defs[n]; EXECUTE notes[n]; "
         f"EXECUTE format('ALTER INDEX %s ATTACH PARTITION %s', {parent}, kids[n]); "
         "END LOOP; "
         "END"

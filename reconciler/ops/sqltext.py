@@ -128,7 +128,7 @@ def column_def(col: Column) -> str:
     return " ".join(parts)
 
 
-def _deferral(deferrable: bool, initially_deferred: bool) -> str:
+def deferral(deferrable: bool, initially_deferred: bool) -> str:
     if not deferrable:
         return ""
     return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
@@ -140,14 +140,14 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> s
         return (
             head
             + f"PRIMARY KEY ({idents(c.columns)})"
-            + _deferral(c.deferrable, c.initially_deferred)
+            + deferral(c.deferrable, c.initially_deferred)
         )
     if isinstance(c, Unique):
         nnd = " NULLS NOT DISTINCT" if c.nulls_not_distinct else ""
         return (
             head
             + f"UNIQUE{nnd} ({idents(c.columns)})"
-            + _deferral(c.deferrable, c.initially_deferred)
+            + deferral(c.deferrable, c.initially_deferred)
         )
     if isinstance(c, Exclusion):
         return head + c.definition
@@ -160,7 +160,7 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> s
         + f"FOREIGN KEY ({idents(c.columns)}) REFERENCES {ident(c.ref_schema, c.ref_table)}"
         + f" ({idents(c.ref_columns)}){match}"
         + f" ON UPDATE {c.on_update.upper()} ON DELETE {c.on_delete.upper()}"
-        + _deferral(c.deferrable, c.initially_deferred)
+        + deferral(c.deferrable, c.initially_deferred)
         + ("" if c.valid else " NOT VALID")
     )
 
