@@ -204,3 +204,25 @@ def test_attached_index_names_and_not_null_name_what_the_parent_has(pg_url, tmp_
     write_yaml(root, "loose.yaml", "table: loose\ncolumns: [{name: a, type: text}]\nnot_null: [a]")
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert "not_null is for a partition: add partition_of" in r.text
+
+
+def test_partitions_moving_to_a_new_parent_lose_nothing_either_way(pg_url, pg_conn, tmp_path):
+    """The old parent is dropped once its partitions moved to the new one: the plan does not
+    call that a loss of rows, and neither the apply nor the rollback needs
+    --allow-destructive; every row stays where it was."""
+    root = tmp_path / "schemas"
+    write_yaml(root, "events.yaml", PARENT)
+    write_yaml(root, "e1.yaml", "table: e1\npartition_of: events\nbound: FOR VALUES IN ('a')")
+    _apply(tmp_path, pg_url, root)
+    pg_conn.execute("INSERT INTO events VALUES ('a', '2026-01-01'), ('a', '2026-01-02')")
+    (root / "events.yaml").unlink()
+    write_yaml(root, "events_v2.yaml", PARENT.replace("table: events", "table: events_v2"))
+    write_yaml(root, "e1.yaml", "table: e1\npartition_of: events_v2\nbound: FOR VALUES IN ('a')")
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    drop = next(c for c in json.loads(r.out)["changes"] if c["address"] == "pg.table.public.events")
+    assert "destructive" not in {h["code"] for h in drop["hazards"]}
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute("SELECT count(*) FROM events_v2").fetchone() == (2,)
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_conn.execute("SELECT count(*) FROM events").fetchone() == (2,)
+    assert pg_conn.execute("SELECT to_regclass('public.events_v2')").fetchone() == (None,)

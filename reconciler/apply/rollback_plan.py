@@ -163,12 +163,36 @@ def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[st
     return out
 
 
+def _moved_partitions(p: Plan) -> set[tuple[str, str]]:
+    """The tables `p` moves from one parent to another (ops/pg_table.py SetPartition)."""
+    out = set()
+    for c in p.changes:
+        if c.engine != "pg" or c.kind != "table":
+            continue
+        for d in c.details:
+            if d.get("attribute") == "partition_of" and d.get("old") and d.get("new"):
+                out.add(tuple(Address.parse(c.address).parts[2:4]))
+    return out  # type: ignore[return-value]
+
+
 def losses(conn: psycopg.Connection, p: Plan, live: PgSnapshot) -> list[Loss]:
     """What the drops of `p` would take: every table holding rows and every column holding
     values, counted up to COUNT_LIMIT + 1, in one read-only query."""
     found = _candidates(p, live)
     if not found:
         return []
+    # a partition the plan moves to another parent keeps its rows: not counted with the
+    # parent it leaves
+    moved = sorted(_moved_partitions(p))
+    stays = sql.SQL("")
+    if moved:
+        trees = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT relid FROM pg_catalog.pg_partition_tree({}::regclass)").format(
+                sql.Literal(f"{sql.Identifier(*m).as_string(conn)}")
+            )
+            for m in moved
+        )
+        stays = sql.SQL(" WHERE tableoid NOT IN ({})").format(trees)
     parts = []
     for i, (_, names) in enumerate(found):
         where = (
@@ -178,7 +202,10 @@ def losses(conn: psycopg.Connection, p: Plan, live: PgSnapshot) -> list[Loss]:
         )
         # A partitioned table's drop takes its partitions' rows; an inheritance parent's only
         # its own (its children are dropped, and counted, on their own).
-        only = sql.SQL("" if live.tables[(names[0], names[1])].partition_by else "ONLY ")
+        partitioned = live.tables[(names[0], names[1])].partition_by
+        only = sql.SQL("" if partitioned else "ONLY ")
+        if partitioned and len(names) == 2:
+            where = stays
         parts.append(
             sql.SQL(
                 "SELECT {}::int, (SELECT count(*) FROM (SELECT FROM {}{}{} LIMIT {}) s)"

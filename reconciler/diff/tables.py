@@ -82,7 +82,18 @@ def _drop_table(ctx: DiffContext, t: Table) -> Change:
     token = ctx.quarantined(t.schema, t.name)
     if token is not None and ctx.live.standalone(t):
         return QuarantineTable(t, trash_name(token, t.schema, t.name), ctx.table_deps(t))
-    return DropTable(t, ctx.table_deps(t))
+    return DropTable(t, ctx.table_deps(t), emptied=_moved_out(ctx, t))
+
+
+def _moved_out(ctx: DiffContext, t: Table) -> bool:
+    """A partitioned table whose partitions all go to other parents (SetPartition, before the
+    drop): nothing is left in it to lose."""
+    if not t.partition_by:
+        return False
+    key = (t.schema, t.name)
+    parts = [p for p in ctx.live.tables.values() if p.partition_of == key]
+    moved = [ctx.desired.tables.get((p.schema, p.name)) for p in parts]
+    return all(m is not None and m.partition_of not in (None, key) for m in moved)
 
 
 def _rebuild(ctx: DiffContext, old: Table, new: Table) -> list[Change]:

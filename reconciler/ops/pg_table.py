@@ -191,6 +191,8 @@ class DropTable(Change):
     # the plan creates in its place is another shape
     shape: str | None = None
     carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py): nothing lost
+    # partitioned, and every partition moves to another parent first: no row goes with it
+    emptied: bool = False
     action = Action.DROP
 
     @property
@@ -233,6 +235,9 @@ class DropTable(Change):
         again = " to create it again in its new shape" if self.shape else ""
         if self.carried:
             what = f"drops table {name}{again}; its rows are carried over (pg.rows)"
+            return (Hazard(ACCESS_EXCLUSIVE, what),)
+        if self.emptied:
+            what = f"drops partitioned table {name}; its partitions move to other parents first"
             return (Hazard(ACCESS_EXCLUSIVE, what),)
         return (Hazard(DESTRUCTIVE, f"drops table {name} and all its rows{again}"),)
 
@@ -293,6 +298,27 @@ class RenameTable(Change):
         return f"rename table {self.old_name} → {self.new_name}"
 
 
+def detach_sql(parent: tuple[str, str], table: tuple[str, str]) -> str:
+    """DETACH PARTITION, then dropping the foreign keys the partition had from its parent: the
+    server keeps them as the table's own, still referencing what the old parent's did (a new
+    parent makes its own; left, they hold the old referenced table's index). Nothing to do on
+    a second run."""
+    p, t = ident(*parent), ident(*table)
+    body = (
+        "DECLARE fks name[]; BEGIN "
+        "IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = "
+        f"pg_catalog.to_regclass({literal(t)}) AND inhparent = "
+        f"pg_catalog.to_regclass({literal(p)})) THEN RETURN; END IF; "
+        "SELECT array_agg(conname) INTO fks FROM pg_catalog.pg_constraint "
+        f"WHERE conrelid = {literal(t)}::regclass AND contype = 'f' AND conparentid <> 0; "
+        f"ALTER TABLE {p} DETACH PARTITION {t}; "
+        "FOR n IN 1 .. coalesce(array_length(fks, 1), 0) LOOP "
+        f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(t)}, fks[n]); "
+        "END LOOP; END"
+    )
+    return f"DO {dollar_quote(body)}"
+
+
 @dataclass(frozen=True, slots=True)
 class SetPartition(Change):
     """A partition's parent or bound: DETACH PARTITION, then ATTACH PARTITION with the new
@@ -313,11 +339,7 @@ class SetPartition(Change):
     def statements(self) -> list[Statement]:
         t = ident(self.schema, self.table)
         return [
-            Statement(
-                guarded(
-                    f"ALTER TABLE {ident(*self.old_parent)} DETACH PARTITION {t}", "undefined_table"
-                )
-            ),
+            Statement(detach_sql(self.old_parent, (self.schema, self.table))),
             Statement(
                 guarded(
                     f"ALTER TABLE {ident(*self.new_parent)} ATTACH PARTITION {t} {self.new_bound}",
