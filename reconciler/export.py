@@ -66,6 +66,13 @@ def _sequence_options(c: Column) -> dict[str, Any]:
     }
 
 
+def _table_ref(schema: str, ref_schema: str, ref_table: str) -> Any:
+    """A table named from a table of `schema`: its bare name when that is unambiguous."""
+    if ref_schema == schema and "." not in ref_table:
+        return ref_table
+    return {"schema": ref_schema, "table": ref_table}
+
+
 def _fk(fk: ForeignKey) -> dict[str, Any]:
     return _drop_none(
         {
@@ -282,6 +289,7 @@ def table_document(
                     "comment": k.comment,
                     "valid": None if k.valid else False,
                     "no_inherit": k.no_inherit or None,
+                    "valid_on": [_table_ref(t.schema, s, n) for s, n in k.valid_on] or None,
                 }
             )
             for k in t.checks

@@ -36,6 +36,41 @@ checks:
     assert any(expected in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        (
+            "{expression: n > 0, valid_on: [events_a]}",
+            "events.yaml:7: checks[0].valid_on: valid_on lists where a NOT VALID check is "
+            "validated below it: set valid: false",
+        ),
+        (
+            "{expression: n > 0, valid: false, valid_on: [events_a, elsewhere]}",
+            "events.yaml:7: check events_n_check: valid_on: 'public.elsewhere' is not a "
+            "declared partition or child table of public.events",
+        ),
+    ],
+)
+def test_valid_on_names_partitions_of_a_not_valid_check(
+    tmp_path: Path, check: str, expected: str
+) -> None:
+    text = f"""
+table: events
+columns:
+  - {{name: n, type: integer}}
+partition_by: LIST (n)
+checks:
+  - {check}
+"""
+    files = {
+        "events.yaml": text,
+        "events_a.yaml": "table: events_a\npartition_of: events\nbound: FOR VALUES IN (1)",
+        "elsewhere.yaml": "table: elsewhere\ncolumns: [{name: n, type: integer}]",
+    }
+    problems = _problems(tmp_path, files)
+    assert any(expected in p for p in problems), problems
+
+
 def test_forced_row_security_cannot_say_force_false(tmp_path: Path) -> None:
     text = """
 table: notes

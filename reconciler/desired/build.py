@@ -232,6 +232,8 @@ class Builder:
                     f"trigger {tg.name}: from table '{'.'.join(tg.from_table)}' is not declared"
                 )
                 self.problems.append((shown, int(line) if line.isdigit() else 1, message))
+        if self.complete:
+            self.checks_valid_on()
         for name, source in self.used_schemas.items():
             self.schemas.setdefault(name, Schema(name, source=source))
         snapshot = PgSnapshot(
@@ -330,6 +332,30 @@ class Builder:
             found.update(names)
             todo += parents
         return found
+
+    def checks_valid_on(self) -> None:
+        """A check's `valid_on` names declared partitions or child tables of its table."""
+        for key, t in self.tables.items():
+            for k in t.checks:
+                for below in k.valid_on:
+                    if key in self._ancestors(below):
+                        continue
+                    shown, _, line = (k.source or "").rpartition(":")
+                    message = (
+                        f"check {k.name}: valid_on: '{'.'.join(below)}' is not a declared "
+                        f"partition or child table of {'.'.join(key)}"
+                    )
+                    self.problems.append((shown, int(line) if line.isdigit() else 1, message))
+
+    def _ancestors(self, key: tuple[str, str]) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        todo = list(self.family.get(key, ((), ()))[1])
+        while todo:
+            top = todo.pop()
+            if top not in out:
+                out.add(top)
+                todo += self.family.get(top, ((), ()))[1]
+        return out
 
     def partition_chain(self, key: tuple[str, str]) -> list[Table]:
         """The declared table and the tables it is a partition of, all the way up."""

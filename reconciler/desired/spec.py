@@ -270,6 +270,8 @@ class CheckSpec(_Spec):
     comment: Text | None = None
     valid: Flag = True  # false: NOT VALID
     no_inherit: Flag = False  # true: NO INHERIT (not copied to child tables)
+    # NOT VALID here, validated on these partitions or child tables ([schema.]table)
+    valid_on: list[ReferenceSpec] = []
 
 
 class ReferenceSpec(_Spec):

@@ -443,7 +443,20 @@ class TableBuilder:
             if c.no_inherit and self.spec.partition_by is not None:
                 message = "a partitioned table's checks hold for its partitions: no NO INHERIT"
                 self.ctx.report(cw.sub("no_inherit"), message)
-            check = Check(name, expr, c.comment, cw.source, c.valid, no_inherit=c.no_inherit)
+            below = sorted({split_name(r.table, r.schema_, self.schema) for r in c.valid_on})
+            if below and (c.valid or c.no_inherit):
+                message = "valid_on lists where a NOT VALID check is validated below it: "
+                message += "set valid: false" if c.valid else "not for a NO INHERIT check"
+                self.ctx.report(cw.sub("valid_on"), message)
+            check = Check(
+                name,
+                expr,
+                c.comment,
+                cw.source,
+                c.valid,
+                no_inherit=c.no_inherit,
+                valid_on=tuple(below),
+            )
             out.append(check)
         return tuple(out)
 

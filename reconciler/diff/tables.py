@@ -43,7 +43,10 @@ def compare_tables(ctx: DiffContext) -> list[Change]:
         out += compare_replica_identity(ctx, old, t)
         if old is None:
             kept = key in carried(ctx)  # under a rebuilt table: its rows go back on rollback
-            out.append(CreateTable(t, ctx.table_deps(t), carried=kept))
+            later = [k for k in t.checks if _below(ctx.desired, t, k)]
+            names = frozenset(k.name for k in later)
+            out.append(CreateTable(t, ctx.table_deps(t), carried=kept, later=names))
+            out += [_add(ctx, t, k) for k in later]
             out += [
                 AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True)
                 for fk in t.foreign_keys
@@ -283,7 +286,7 @@ def _compare_constraints(ctx: DiffContext, old: Table, new: Table) -> list[Chang
         was = have.get(name)
         if was is not None and type(was) is type(k):
             changed = [d["attribute"] for d in attribute_changes(was, k, exclude=("comment",))]
-            if changed == ["valid"]:
+            if changed and set(changed) <= {"valid", "valid_on"}:
                 out.append(SetValidity(new.schema, new.name, was, k))
                 if was.comment != k.comment and k.valid:  # NOT VALID again re-adds its comment
                     out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
@@ -309,7 +312,7 @@ def _ref(ctx: DiffContext, k: Constraint, snap: PgSnapshot) -> Address | None:
 
 
 def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
-    deps = _check_deps(ctx, t, k)
+    deps = _check_deps(ctx, t, k) | _below(ctx.desired, t, k)
     if t.partition_of is not None:  # a partition's columns are its parent's: after their changes
         deps |= {Address.of("pg", "column", *t.partition_of, c) for c in getattr(k, "columns", ())}
     ref = _ref(ctx, k, ctx.desired)
@@ -319,8 +322,25 @@ def _add(ctx: DiffContext, t: Table, k: Constraint) -> AddConstraint:
 def _drop(
     ctx: DiffContext, t: Table, k: Constraint, more: frozenset[Address] = frozenset()
 ) -> DropConstraint:
-    deps = _check_deps(ctx, t, k) | more
+    deps = _check_deps(ctx, t, k) | _below(ctx.live, t, k) | more
     return DropConstraint(t.schema, t.name, k, _ref(ctx, k, ctx.live), deps=deps)
+
+
+def _below(snap: PgSnapshot, t: Table, k: Constraint) -> frozenset[Address]:
+    """A NOT VALID check is added after the partitions and child tables it holds for: their
+    copies are NOT VALID too, but for those it is validated on (`valid_on`); one made later
+    would be validated already."""
+    if not isinstance(k, Check) or k.valid or k.no_inherit:
+        return frozenset()
+    out: set[Address] = set()
+    todo = [(t.schema, t.name)]
+    while todo:
+        top = todo.pop()
+        for c in snap.tables.values():
+            if (c.partition_of == top or top in (c.inherits or ())) and c.address not in out:
+                out.add(c.address)
+                todo.append((c.schema, c.name))
+    return frozenset(out)
 
 
 def _check_deps(ctx: DiffContext, t: Table, k: Constraint) -> frozenset[Address]:

@@ -451,6 +451,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
             comment,
             valid,
             no_inherit,
+            valid_on,
         ) = row
         if kind == "p":
             primary_key = PrimaryKey(
@@ -472,7 +473,10 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
                 )
             )
         elif kind == "c":
-            checks.append(Check(name, expression, comment, valid=valid, no_inherit=no_inherit))
+            below = tuple((s, n) for s, n in valid_on or ())
+            checks.append(
+                Check(name, expression, comment, valid=valid, no_inherit=no_inherit, valid_on=below)
+            )
         elif kind == "x":
             exclusions.append(Exclusion(name, expression, comment, columns=tuple(columns)))
         else:

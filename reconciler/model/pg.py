@@ -108,6 +108,9 @@ class Check:
     source: str | None = field(default=None, compare=False)
     valid: bool = True  # False: NOT VALID (rows before it were never checked)
     no_inherit: bool = False  # NO INHERIT: the table's own, not its children's
+    # NOT VALID here, validated on these partitions or child tables (schema, table), sorted:
+    # a partition made after the check, or validated on its own
+    valid_on: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

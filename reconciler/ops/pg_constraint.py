@@ -36,12 +36,23 @@ def constraint_deps(schema: str, table: str, c: Constraint) -> frozenset[Address
     """The table, its columns, and for a foreign key the referenced table, columns and key."""
     deps = {Address.of("pg", "table", schema, table)}
     deps |= {Address.of("pg", "column", schema, table, col) for col in getattr(c, "columns", ())}
+    # a NOT VALID check validated on partitions or child tables: after they exist
+    deps |= {Address.of("pg", "table", s, n) for s, n in getattr(c, "valid_on", ())}
     if isinstance(c, ForeignKey):
         deps.add(Address.of("pg", "table", c.ref_schema, c.ref_table))
         deps |= {
             Address.of("pg", "column", c.ref_schema, c.ref_table, col) for col in c.ref_columns
         }
     return frozenset(deps)
+
+
+def validate_below(k: Constraint) -> list[Statement]:
+    """VALIDATE CONSTRAINT on each partition or child table a NOT VALID check holds for
+    validated (a no-op where it is validated already)."""
+    return [
+        Statement(f"ALTER TABLE {ident(s, n)} VALIDATE CONSTRAINT {ident(k.name)}")
+        for s, n in getattr(k, "valid_on", ())
+    ]
 
 
 def add_constraint_sql(table: str, k: Constraint) -> str:
@@ -99,7 +110,7 @@ class AddConstraint(Change):
                 Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(k.name)}", phase=ONLINE),
             ]
         else:
-            out = [Statement(add_constraint_sql(table, k))]
+            out = [Statement(add_constraint_sql(table, k)), *validate_below(k)]
         if self.constraint.comment is not None:
             out.append(
                 Statement(
@@ -206,9 +217,14 @@ class SetValidity(Change):
         name = ident(self.new.name)
         if getattr(self.new, "valid", True):
             return [Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")]
+        was, now = set(getattr(self.old, "valid_on", ())), set(getattr(self.new, "valid_on", ()))
+        if not getattr(self.old, "valid", True) and was <= now:
+            return validate_below(dataclasses.replace(self.new, valid_on=tuple(sorted(now - was))))
+        # no command makes a validated copy NOT VALID again: the check is added again
         out = [
             Statement(f"ALTER TABLE {table} DROP CONSTRAINT {name}"),
             Statement(add_constraint_sql(table, self.new)),
+            *validate_below(self.new),
         ]
         if self.new.comment is not None:
             out.append(
@@ -224,7 +240,16 @@ class SetValidity(Change):
 
     def hazards(self) -> tuple[Hazard, ...]:
         if not getattr(self.new, "valid", True):
-            return ()
+            if not getattr(self.new, "valid_on", ()):
+                return ()
+            below = ", ".join(n for _, n in self.new.valid_on)  # type: ignore[union-attr]
+            return (
+                Hazard(
+                    MAY_FAIL,
+                    f"validating the check on {below} scans them (writes go on) and fails on "
+                    "rows that violate it",
+                ),
+            )
         return (
             Hazard(
                 MAY_FAIL,
@@ -234,10 +259,22 @@ class SetValidity(Change):
         )
 
     def details(self) -> list[dict]:
-        return [{"attribute": "valid", "old": self.old.valid, "new": self.new.valid}]
+        out = []
+        if self.old.valid != self.new.valid:
+            out.append({"attribute": "valid", "old": self.old.valid, "new": self.new.valid})
+        was, now = getattr(self.old, "valid_on", ()), getattr(self.new, "valid_on", ())
+        if was != now:
+            names = [[".".join(x) for x in side] for side in (was, now)]
+            out.append({"attribute": "valid_on", "old": names[0], "new": names[1]})
+        return out
 
     def describe(self) -> str:
-        state = "validate" if getattr(self.new, "valid", True) else "mark NOT VALID"
+        if getattr(self.new, "valid", True):
+            state = "validate"
+        elif not getattr(self.old, "valid", True):
+            state = "validated on other partitions or child tables"
+        else:
+            state = "mark NOT VALID"
         return f"{constraint_kind(self.new)}: {state}"
 
 

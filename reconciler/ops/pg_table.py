@@ -91,13 +91,14 @@ def _valid(k: object) -> bool:
     return getattr(k, "valid", True)
 
 
-def not_valid_checks_sql(t: Table) -> list[str]:
-    """NOT VALID checks cannot be written inside CREATE TABLE: each is added after it."""
+def not_valid_checks_sql(t: Table, later: frozenset[str] = frozenset()) -> list[str]:
+    """NOT VALID checks cannot be written inside CREATE TABLE: each is added after it (those
+    in `later` by a change of their own)."""
     table = ident(t.schema, t.name)
     return [
         guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", "duplicate_object")
         for k in t.checks
-        if not k.valid
+        if not k.valid and k.name not in later
     ]
 
 
@@ -126,6 +127,9 @@ class CreateTable(Change):
     deps: frozenset[Address] = frozenset()  # schema, enum types, extensions (from diff)
     shape: str | None = None  # rebuilt: its drop on the way back runs only while so shaped
     carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py)
+    # NOT VALID checks added by their own change, after the partitions or child tables the
+    # plan makes (they are NOT VALID there too; a table made after a check has it validated)
+    later: frozenset[str] = frozenset()
     action = Action.CREATE
 
     @property
@@ -139,7 +143,7 @@ class CreateTable(Change):
         return [
             *(Statement(before) for before, _ in owned),
             Statement(create_table_sql(t)),
-            *(Statement(text) for text in not_valid_checks_sql(t)),
+            *(Statement(text) for text in not_valid_checks_sql(t, self.later)),
             *(Statement(f"ALTER TABLE {name} ALTER {ident(c)} SET NOT NULL") for c in t.not_null),
             *(
                 row_security_sql(t.schema, t.name, row_security_state(t))

@@ -62,7 +62,26 @@ SELECT
     con.confmatchtype AS match_type,
     d.description AS comment,
     con.convalidated AS valid,
-    con.connoinherit AS no_inherit
+    con.connoinherit AS no_inherit,
+    -- a NOT VALID check's copies validated on partitions or child tables, at any depth
+    CASE WHEN con.contype = 'c' AND NOT con.convalidated AND NOT con.connoinherit THEN (
+        WITH RECURSIVE below (oid) AS (
+            SELECT h.inhrelid FROM pg_catalog.pg_inherits AS h WHERE h.inhparent = con.conrelid
+            UNION
+            SELECT h.inhrelid
+            FROM pg_catalog.pg_inherits AS h
+            JOIN below AS b ON h.inhparent = b.oid
+        )
+        SELECT pg_catalog.jsonb_agg(
+            pg_catalog.jsonb_build_array(n.nspname, c.relname) ORDER BY n.nspname, c.relname
+        )
+        FROM below AS b
+        JOIN pg_catalog.pg_constraint AS k
+            ON k.conrelid = b.oid AND k.conname = con.conname AND k.contype = 'c'
+        JOIN pg_catalog.pg_class AS c ON c.oid = b.oid
+        JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE k.convalidated
+    ) END AS valid_on
 FROM cons AS con
 LEFT JOIN key_names AS kn ON kn.oid = con.oid
 LEFT JOIN ref_names AS rf ON rf.oid = con.oid

@@ -1,0 +1,2 @@
+-- Built from nothing: the NOT VALID check goes on after the partitions, then is validated on
+-- the ones the schema says.
