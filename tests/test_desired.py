@@ -334,6 +334,11 @@ BAD_CASES: dict[str, tuple[str, int, str]] = {
     "empty_table_name": ("t.yaml", 2, "table: must not be empty"),
     "nul_in_name": ("t.yaml", 3, "columns[0].name: a name must not contain the NUL"),
     "merge_key": ("t.yaml", 4, "columns[1]: YAML merge keys ('<<') are not supported"),
+    "union_value": (
+        "t.yaml",
+        6,
+        "grants[0].with_grant_option: must be true or false, or a list, not '5'",
+    ),
 }
 
 

@@ -10,6 +10,7 @@ Must not: define or validate models (spec.py and keyspec.py do, and pass their r
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Annotated, Any
@@ -31,8 +32,37 @@ _EXPECTED = {
 def validation_problems(
     exc: ValidationError, marks: Marks, root: type[BaseModel]
 ) -> list[tuple[int, str]]:
-    """(line, message) of every error in `exc`, raised validating a `root` document."""
-    return [_problem(err, marks, root) for err in exc.errors()]
+    """(line, message) of every error in `exc`, raised validating a `root` document. A value
+    that matches no branch of a union (`true`, or a list) is one problem naming every kind it
+    may be, at the key's own path (pydantic's branch names are no key of the file)."""
+    out: list[tuple[int, str]] = []
+    merged: dict[Path, int] = {}  # a union's path → its problem's index in `out`
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        plain = tuple(p for p in loc if not _branch(p))
+        if plain == loc:
+            out.append(_problem(err, marks, root))
+            continue
+        line, message = _problem({**err, "loc": plain}, marks, root)
+        if plain not in merged:
+            merged[plain] = len(out)
+            out.append((line, message))
+            continue
+        first_line, first = out[merged[plain]]
+        wanted = _MUST.match(message.removeprefix(f"{at(plain, '')}"))
+        head = _MUST.match(first.removeprefix(f"{at(plain, '')}"))
+        if wanted and head and wanted.group(1) not in head.group(1):
+            kinds = f"{head.group(1)}, or {wanted.group(1)}"
+            out[merged[plain]] = (first_line, at(plain, f"must be {kinds}, not {head.group(2)}"))
+    return out
+
+
+_MUST = re.compile(r"must be (.+), not (.+)$", re.DOTALL)
+
+
+def _branch(part: Any) -> bool:
+    """A union branch's name in an error's path (`function-after[lower(), str]`, `bool`)."""
+    return isinstance(part, str) and ("[" in part or part in {"str", "bool", "int", "float"})
 
 
 def _problem(err: Any, marks: Marks, root: type[BaseModel]) -> tuple[int, str]:
