@@ -67,6 +67,32 @@ def _needs_probe(t: Table, live_t: Table) -> bool:
     return any(k.name in live_checks and k != live_checks[k.name] for k in mine)
 
 
+def _reading_retyped(desired: PgSnapshot, live: PgSnapshot) -> set[tuple[str, str]]:
+    """The views that read, directly or through other views, a column whose type the plan
+    changes. A probe of one would read the column's old type: the server would spell the
+    query for it (dropping a cast that is a no-op on the old type, adding casts of the old
+    type), and the view would be created from that text. Theirs is kept as written."""
+    changed = set()
+    for key, t in desired.tables.items():
+        live_t = _live_table(live, t)
+        if live_t is None:
+            continue
+        for c in t.columns:
+            lc = _live_column(live_t, c)
+            if lc is not None and (c.type, c.collation) != (lc.type, lc.collation):
+                changed.add(key)
+                break
+    out: set[tuple[str, str]] = set()
+    grew = bool(changed)
+    while grew:
+        grew = False
+        for key, v in desired.views.items():
+            if key not in out and any((s, r) in changed or (s, r) in out for s, r, _ in v.reads):
+                out.add(key)
+                grew = True
+    return out
+
+
 def _probe_column(c: Column) -> str:
     # Identity and NOT NULL have no text to canonicalize; leaving them out keeps probes cheap.
     return _column_def(dataclasses.replace(c, identity=None, nullable=True))
@@ -162,10 +188,13 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         for key, ix in desired.indexes.items()
         if key in live.indexes and ix != live.indexes[key]
     ]
+    retyped = _reading_retyped(desired, live)
     todo_views = [
         key
         for key, v in desired.views.items()
-        if key in live.views and v.query != live.views[key].query  # even in white space only
+        if key in live.views
+        and v.query != live.views[key].query  # even in white space only
+        and key not in retyped
     ]
     todo_functions = [key for key, f in desired.functions.items() if live.functions.get(key) != f]
     todo_triggers = [
