@@ -305,4 +305,17 @@ def test_corpus_case(case: Case, make_pg_database, pg_dump_schema, corpus_report
     )  # a column dropped from the middle comes back at the end, as its hazard says
     if a_back != a_before and not (dropped and _reordered(a_before, a_back)):
         steps.fail("rollback", "A after rollback differs from a.sql:\n" + _diff(a_before, a_back))
+    # the down file, run again as psql replays it, finds nothing left to undo
+    down = up_file.with_name(up_file.name[: -len("_up.sql")] + "_down.sql")
+    flags = replay_flags(
+        read_plan(up_file.with_name(up_file.name[: -len("_up.sql")] + ".plan.json")), "down"
+    )
+    psql = [client_binary("psql"), "-X", "-q", *flags, "-v", "ON_ERROR_STOP=1", "-f", str(down)]
+    again = subprocess.run([*psql, a_url], capture_output=True, text=True, check=False)
+    if again.returncode != 0:
+        steps.fail("rollback", f"the down file cannot run a second time:\n{again.stderr}")
+    if (a_twice := _schema(a_url, pg_dump_schema)) != a_back:
+        steps.fail(
+            "rollback", "a second run of the down file changed A:\n" + _diff(a_back, a_twice)
+        )
     steps.ok("rollback")

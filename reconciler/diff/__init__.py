@@ -42,12 +42,13 @@ from reconciler.diff.unmodeled import check, guard, without_withheld
 from reconciler.diff.views import compare_views
 from reconciler.model.address import Address
 from reconciler.model.names import qualified
-from reconciler.model.pg import Index
+from reconciler.model.pg import ForeignKey, Index
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_constraint import AddConstraint
+from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_table import CreateTable, DropTable
+from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
 from reconciler.ops.pg_view import CreateView, DropView
 
 
@@ -83,7 +84,53 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_default_grants(ctx, changes)
     changes = keep_owners(ctx, changes)
     check(changes, kept)
-    return _online_when_nothing_waits(changes)
+    return _on_partitions(ctx, _online_when_nothing_waits(changes))
+
+
+def _on_partitions(ctx: DiffContext, changes: list[Change]) -> list[Change]:
+    """An index, trigger or constraint of a partition's own, dropped or created (so dropped
+    on the way back): the drop runs only while it is the partition's own. A second run of the
+    file finds the one its parent's made in its place (attached to the parent's index, a
+    clone of the parent's trigger or key), which goes only with the parent's."""
+    parted = {
+        key
+        for snap in (ctx.live, ctx.desired)
+        for key, t in snap.tables.items()
+        if t.partition_of is not None
+    }
+    parents = {
+        key
+        for snap in (ctx.live, ctx.desired)
+        for key, t in snap.tables.items()
+        if t.partition_by is not None
+    }
+    out = []
+    for c in changes:
+        if isinstance(c, CreateIndex | DropIndex):
+            mine = (c.index.schema, c.index.table) in parted
+        elif isinstance(c, CreateTrigger | DropTrigger):
+            mine = (c.trigger.schema, c.trigger.table) in parted
+        elif isinstance(c, AddConstraint | DropConstraint):
+            mine = _copied(c, parted, parents)
+        else:
+            mine = False
+        if mine:
+            c = dataclasses.replace(c, on_partition=True)  # type: ignore[type-var]
+        out.append(c)
+    return out
+
+
+def _copied(
+    c: AddConstraint | DropConstraint,
+    parted: set[tuple[str, str]],
+    parents: set[tuple[str, str]],
+) -> bool:
+    """A constraint whose name a copy of another may hold: on a partition (its parent's), or
+    a foreign key to a partitioned table (Postgres names its copies for the partitions the
+    key reaches after the key, and may give one the name of a key the plan drops)."""
+    k = c.constraint
+    to = (k.ref_schema, k.ref_table) if isinstance(k, ForeignKey) else None
+    return (c.schema, c.table) in parted or to in parents
 
 
 def _online_when_nothing_waits(changes: list[Change]) -> list[Change]:
@@ -120,12 +167,16 @@ def _retaken_relations(changes: list[Change]) -> list[Change]:
     a second run of the file leaves the new one."""
     made: dict[Address, str] = {c.address: "table" for c in changes if isinstance(c, CreateTable)}
     made |= {c.view.relation_address: c.kind for c in changes if isinstance(c, CreateView)}
+    gone: dict[Address, str] = {c.address: "table" for c in changes if isinstance(c, DropTable)}
+    gone |= {c.view.relation_address: c.kind for c in changes if isinstance(c, DropView)}
     out: list[Change] = []
     for c in changes:
-        if isinstance(c, DropTable | DropView):
-            at = c.view.relation_address if isinstance(c, DropView) else c.address
-            kind = c.kind if isinstance(c, DropView) else "table"
-            if made.get(at, kind) != kind:
+        if isinstance(c, DropTable | DropView | CreateTable | CreateView):
+            at = c.view.relation_address if isinstance(c, DropView | CreateView) else c.address
+            kind = c.kind if isinstance(c, DropView | CreateView) else "table"
+            other = made if isinstance(c, DropTable | DropView) else gone
+            # a create's way back is a drop that meets the same name: it is marked too
+            if other.get(at, kind) != kind:
                 c = dataclasses.replace(c, retaken=True)
         out.append(c)
     return out

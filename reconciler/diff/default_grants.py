@@ -58,7 +58,7 @@ def compare_default_grants(ctx: DiffContext, changes: list[Change]) -> list[Chan
             continue
         precedes = (new.schema,) if new.schema else kept
         follows = (new.schema,) if new.schema in new_schemas else ()
-        out.append(ChangeDefaultGrant(old, new, precedes, follows))
+        out.append(ChangeDefaultGrant(old, new, precedes, follows, fresh=bool(follows)))
     return out
 
 

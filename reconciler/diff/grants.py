@@ -69,14 +69,18 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         if g.on == "function" and g.object_address.parts[2:] in routines:
             continue
         held = ctx.live.grants.get(key)
-        if _on(g) & remade or not made.exists(g):
+        made_now = bool(_on(g) & remade) or not made.exists(g)
+        # on an object the plan makes (a column added to a table too): its drop on the way
+        # back takes the privileges along
+        fresh = made_now or _dropped_key(g.object_address) in created
+        if made_now:
             # what a new one is given as it is created (defaults, default privileges)
             privileges, grantable = made.given(g).get(g.role, ((), ()))
             held = replace(g, privileges=privileges, grantable=grantable)
         elif held is None:  # what one holds unnamed
             held = replace(g, privileges=(), grantable=())
         if (held.privileges, held.grantable) != (g.privileges, g.grantable):
-            out.append(ChangeGrant(held, g))
+            out.append(ChangeGrant(held, g, fresh=fresh))
     exact = {name for name, s in ctx.desired.schemas.items() if s.privileges == "exact"}
     for probe in _declared_objects(ctx.desired):
         if (probe.name if probe.on == "schema" else probe.schema) not in exact:
@@ -85,7 +89,8 @@ def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             for role, (privileges, grantable) in made.given(probe).items():
                 given = replace(probe, role=role, privileges=privileges, grantable=grantable)
                 if given.key not in ctx.desired.grants:  # given at creation, not listed
-                    out.append(ChangeGrant(given, replace(given, privileges=(), grantable=())))
+                    none = replace(given, privileges=(), grantable=())
+                    out.append(ChangeGrant(given, none, fresh=True))
     held_on: dict[tuple[str, ...], list[Grant]] = {}
     for held in ctx.live.grants.values():
         if held.on != "column":  # a column's go with it or its table as they are (below)

@@ -20,7 +20,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.sqltext import constraint_def, guarded, ident, literal
+from reconciler.ops.sqltext import constraint_def, dollar_quote, guarded, ident, literal
 
 
 def constraint_kind(c: Constraint) -> str:
@@ -87,6 +87,7 @@ class AddConstraint(Change):
     # rows checked from then on), then validated after the transaction commits, which scans
     # the table while writes go on.
     online: bool = False
+    on_partition: bool = False  # its way back drops it only while its own (DropConstraint)
     action = Action.CREATE
 
     @property
@@ -122,7 +123,12 @@ class AddConstraint(Change):
 
     def reverse(self) -> Change:
         return DropConstraint(
-            self.schema, self.table, self.constraint, self.ref_key, deps=self.deps
+            self.schema,
+            self.table,
+            self.constraint,
+            self.ref_key,
+            deps=self.deps,
+            on_partition=self.on_partition,
         )
 
     def depends_on(self) -> frozenset[Address]:
@@ -162,6 +168,9 @@ class DropConstraint(Change):
     constraint: Constraint
     ref_key: Address | None = None
     deps: frozenset[Address] = frozenset()
+    # On a partition: dropped only while it is the partition's own, not the copy of its
+    # parent's of the name that a second run of the file finds (it goes with the parent's).
+    on_partition: bool = False
     action = Action.DROP
 
     @property
@@ -169,15 +178,26 @@ class DropConstraint(Change):
         return Address.of("pg", "constraint", self.schema, self.table, self.constraint.name)
 
     def statements(self) -> list[Statement]:
-        return [
-            Statement(
-                f"ALTER TABLE IF EXISTS {ident(self.schema, self.table)} "
-                f"DROP CONSTRAINT IF EXISTS {ident(self.constraint.name)}"
+        t = ident(self.schema, self.table)
+        drop = f"ALTER TABLE IF EXISTS {t} DROP CONSTRAINT IF EXISTS {ident(self.constraint.name)}"
+        if self.on_partition:
+            copy = (
+                "SELECT FROM pg_catalog.pg_constraint WHERE conrelid = "
+                f"pg_catalog.to_regclass({literal(t)}) AND conname = "
+                f"{literal(self.constraint.name)} AND (conparentid <> 0 OR NOT conislocal)"
             )
-        ]
+            drop = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({copy}) THEN {drop}; END IF; END')}"
+        return [Statement(drop)]
 
     def reverse(self) -> Change:
-        return AddConstraint(self.schema, self.table, self.constraint, self.ref_key, deps=self.deps)
+        return AddConstraint(
+            self.schema,
+            self.table,
+            self.constraint,
+            self.ref_key,
+            deps=self.deps,
+            on_partition=self.on_partition,
+        )
 
     def depends_on(self) -> frozenset[Address]:
         deps = constraint_deps(self.schema, self.table, self.constraint) | self.deps

@@ -46,6 +46,9 @@ class ChangeDefaultGrant(Change):
     new: DefaultGrant
     precedes: tuple[str, ...] = ()
     follows: tuple[str, ...] = ()
+    # in a schema the plan creates: the way back drops the schema, which takes them along (an
+    # ALTER DEFAULT PRIVILEGES before it fails on a second run of the file, the schema gone)
+    fresh: bool = False
     action = Action.ALTER
     early = True  # before the creates in `precedes` (uses_what_it_makes), never after a drop
 
@@ -57,6 +60,8 @@ class ChangeDefaultGrant(Change):
         return default_grant_statements(self.old, self.new)
 
     def reverse(self) -> Change:
+        if self.fresh:
+            return DefaultGrantsGoWith(self.new)
         return ChangeDefaultGrant(self.new, self.old)  # a down file runs in reverse order
 
     def uses_what_it_makes(self, other: Change) -> bool:
@@ -105,7 +110,8 @@ class DefaultGrantsGoWith(Change):
 
     def reverse(self) -> Change:
         unset = replace(self.held, privileges=self.held.default_holding(), grantable=())
-        return ChangeDefaultGrant(unset, self.held)
+        schema = (self.held.schema,)
+        return ChangeDefaultGrant(unset, self.held, schema, schema, fresh=True)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()

@@ -34,7 +34,7 @@ from reconciler.ops.base import (
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg_grant import grant_statements
 from reconciler.ops.pg_index import CreateIndex, DropIndex
-from reconciler.ops.sqltext import ident, literal
+from reconciler.ops.sqltext import dollar_quote, ident, literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,17 @@ def rebuild_statements(old: Enum, new: Enum, uses: EnumUses) -> list[Statement]:
     ]
     out += [s.sql for ix in uses.indexes for s in CreateIndex(ix).statements()]
     out.append(f"DROP TYPE {ident(new.schema, parked)}")
-    return [Statement(sql) for sql in out]
+    # all of it only while the type does not hold the new labels yet: a second run of the
+    # file would rebuild it again, rewriting every table using it, or fail where what the
+    # rest of the file made again reads the columns
+    labels = f"ARRAY[{', '.join(literal(v) for v in new.labels)}]::name[]"
+    held = (
+        "SELECT array_agg(enumlabel ORDER BY enumsortorder)::name[] FROM pg_catalog.pg_enum "
+        f"WHERE enumtypid = pg_catalog.to_regtype({literal(name)})"
+    )
+    steps = "".join(f"EXECUTE {literal(sql)};\n" for sql in out)
+    body = f"BEGIN\nIF ({held}) IS DISTINCT FROM {labels} THEN\n{steps}END IF;\nEND"
+    return [Statement(f"DO {dollar_quote(body)}")]
 
 
 @dataclass(frozen=True, slots=True)

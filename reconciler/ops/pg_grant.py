@@ -60,6 +60,10 @@ def grant_statements(old: Grant, new: Grant) -> list[Statement]:
 class ChangeGrant(Change):
     old: Grant  # what the role holds now (no privileges when it holds none)
     new: Grant
+    # on an object the plan creates (`old`: what it holds as made): the way back drops the
+    # object, which takes the privileges along (a REVOKE before it would fail on a second run
+    # of the file, the object gone)
+    fresh: bool = False
     action = Action.ALTER
 
     @property
@@ -70,6 +74,8 @@ class ChangeGrant(Change):
         return grant_statements(self.old, self.new)
 
     def reverse(self) -> Change:
+        if self.fresh:
+            return GrantsGoWith(self.new, self.old.privileges, self.old.grantable)
         return ChangeGrant(self.new, self.old)
 
     def provides(self) -> frozenset[Address]:
@@ -131,7 +137,8 @@ class GrantsGoWith(Change):
         # holds is made exact whatever it was given — revoke the rest, grant all it held
         extra = tuple(p for p in self.fresh if p not in self.held.privileges)
         option = tuple(p for p in self.fresh_grantable if p not in self.held.grantable)
-        return ChangeGrant(replace(self.held, privileges=extra, grantable=option), self.held)
+        held = replace(self.held, privileges=extra, grantable=option)
+        return ChangeGrant(held, self.held, fresh=True)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()

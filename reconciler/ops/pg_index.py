@@ -47,6 +47,7 @@ class CreateIndex(Change):
     only: bool = False
     partitioned: bool = False  # on a partitioned table (its way back: see DropIndex)
     shape: str | None = None  # on a rebuilt table: its way back drops it while so shaped
+    on_partition: bool = False  # its way back drops it only while its own (see DropIndex)
     action = Action.CREATE
 
     @property
@@ -81,7 +82,13 @@ class CreateIndex(Change):
 
     def reverse(self) -> Change:
         parted = self.only or self.partitioned
-        return DropIndex(self.index, self.deps, partitioned=parted, shape=self.shape)
+        return DropIndex(
+            self.index,
+            self.deps,
+            partitioned=parted,
+            shape=self.shape,
+            on_partition=self.on_partition,
+        )
 
     def depends_on(self) -> frozenset[Address]:
         return index_deps(self.index, self.deps)
@@ -132,6 +139,9 @@ class DropIndex(Change):
     # On a rebuilt table (diff/rebuilds.py): dropped only while its table has the old shape
     # (ops/pg_shape.py); a second run finds the new table's index of that name, which stays.
     shape: str | None = None
+    # On a partition: dropped only while it is the partition's own, not attached to an index
+    # of its parent's, as a second run of the file finds one of the name (it goes with that).
+    on_partition: bool = False
     action = Action.DROP
 
     @property
@@ -140,6 +150,10 @@ class DropIndex(Change):
 
     def statements(self) -> list[Statement]:
         sql = drop_index_sql(self.index, concurrently=self.online)
+        if self.on_partition and not self.online:
+            name = literal(ident(self.index.schema, self.index.name))
+            held = f"SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass({name})"
+            sql = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({held}) THEN {sql}; END IF; END')}"
         if self.keyed:
             name = literal(ident(self.index.schema, self.index.name))
             owned = f"SELECT FROM pg_catalog.pg_constraint WHERE conindid = to_regclass({name})"
@@ -157,12 +171,13 @@ class DropIndex(Change):
         return (_invalid_hazard("dropped; a rollback does not build it"), *lock)
 
     def reverse(self) -> Change:
+        mine = self.on_partition
         if self.partitioned:
             only = not self.index.valid
             return CreateIndex(self.index, self.deps, only=only, shape=self.shape)
         if not self.index.valid:
             return KeepInvalidIndexDropped(self.index, self.deps)
-        return CreateIndex(self.index, self.deps, shape=self.shape)
+        return CreateIndex(self.index, self.deps, shape=self.shape, on_partition=mine)
 
     def depends_on(self) -> frozenset[Address]:
         return index_deps(self.index, self.deps)

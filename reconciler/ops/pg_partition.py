@@ -197,7 +197,18 @@ class SetPartitionNotNull(Change):
 
     def statements(self) -> list[Statement]:
         t = ident(self.schema, self.table)
-        out = [f"ALTER TABLE {t} ALTER COLUMN {ident(c)} DROP NOT NULL" for c in self.drop_cols]
+        parent = literal(ident(*self.parent))
+        out = []
+        for c in self.drop_cols:
+            # only while the partition has it NOT NULL and its parent does not: a second run
+            # of the file finds the parent's own NOT NULL back (the partition must keep it),
+            # or the column gone
+            attr = "SELECT FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass("
+            mine = f"{attr}{literal(t)}) AND attname = {literal(c)} AND attnotnull"
+            held = f"{attr}{parent}) AND attname = {literal(c)} AND attnotnull"
+            drop = f"ALTER TABLE {t} ALTER COLUMN {ident(c)} DROP NOT NULL"
+            body = f"BEGIN IF EXISTS ({mine}) AND NOT EXISTS ({held}) THEN {drop}; END IF; END"
+            out.append(f"DO {dollar_quote(body)}")
         out += [f"ALTER TABLE {t} ALTER COLUMN {ident(c)} SET NOT NULL" for c in self.set_cols]
         return [Statement(s) for s in out]
 

@@ -130,6 +130,7 @@ class CreateTable(Change):
     # NOT VALID checks added by their own change, after the partitions or child tables the
     # plan makes (they are NOT VALID there too; a table made after a check has it validated)
     later: frozenset[str] = frozenset()
+    retaken: bool = False  # the plan drops a view of its name: so does the way back
     action = Action.CREATE
 
     @property
@@ -169,7 +170,9 @@ class CreateTable(Change):
         ]
 
     def reverse(self) -> Change:
-        return DropTable(self.table, self.deps, shape=self.shape, carried=self.carried)
+        return DropTable(
+            self.table, self.deps, shape=self.shape, carried=self.carried, retaken=self.retaken
+        )
 
     def provides(self) -> frozenset[Address]:
         t = self.table
@@ -229,7 +232,9 @@ class DropTable(Change):
         return [Statement(while_shaped([detach], attached)), drop]
 
     def reverse(self) -> Change:
-        return CreateTable(self.table, self.deps, shape=self.shape, carried=self.carried)
+        return CreateTable(
+            self.table, self.deps, shape=self.shape, carried=self.carried, retaken=self.retaken
+        )
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Trigger
 from reconciler.ops.base import Action, Change, Hazard, Statement, brief_lock
-from reconciler.ops.sqltext import guarded, ident, idents, literal
+from reconciler.ops.sqltext import dollar_quote, guarded, ident, idents, literal
 
 
 def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
@@ -63,6 +63,7 @@ def _fires_sql(t: Trigger, fires: str) -> str:
 class CreateTrigger(Change):
     trigger: Trigger
     deps: frozenset[Address] = frozenset()
+    on_partition: bool = False  # its way back drops it only while its own (see DropTrigger)
     action = Action.CREATE
 
     @property
@@ -80,7 +81,7 @@ class CreateTrigger(Change):
         return out
 
     def reverse(self) -> Change:
-        return DropTrigger(self.trigger, self.deps)
+        return DropTrigger(self.trigger, self.deps, self.on_partition)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
@@ -97,6 +98,9 @@ class CreateTrigger(Change):
 class DropTrigger(Change):
     trigger: Trigger
     deps: frozenset[Address] = frozenset()
+    # on a partition: dropped only while it is the partition's own, not the clone of its
+    # parent's trigger of the name that a second run of the file finds (dropped with that one)
+    on_partition: bool = False
     action = Action.DROP
 
     @property
@@ -105,10 +109,18 @@ class DropTrigger(Change):
 
     def statements(self) -> list[Statement]:
         t = self.trigger
-        return [Statement(f"DROP TRIGGER IF EXISTS {ident(t.name)} ON {ident(t.schema, t.table)}")]
+        drop = f"DROP TRIGGER IF EXISTS {ident(t.name)} ON {ident(t.schema, t.table)}"
+        if self.on_partition:
+            clone = (
+                "SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass("
+                f"{literal(ident(t.schema, t.table))}) AND tgname = {literal(t.name)} "
+                "AND tgparentid <> 0"
+            )
+            drop = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({clone}) THEN {drop}; END IF; END')}"
+        return [Statement(drop)]
 
     def reverse(self) -> Change:
-        return CreateTrigger(self.trigger, self.deps)
+        return CreateTrigger(self.trigger, self.deps, self.on_partition)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps

@@ -30,6 +30,7 @@ def create_view_sql(v: View, *, with_data: bool = True) -> str:
 class CreateView(Change):
     view: View
     deps: frozenset[Address] = frozenset()
+    retaken: bool = False  # the plan drops a table of its name: so does the way back
     action = Action.CREATE
 
     @property
@@ -52,7 +53,7 @@ class CreateView(Change):
         return out
 
     def reverse(self) -> Change:
-        return DropView(self.view, self.deps)
+        return DropView(self.view, self.deps, retaken=self.retaken)
 
     def provides(self) -> frozenset[Address]:
         # the relation too: indexes and reading views name it whatever kind it is
@@ -85,7 +86,7 @@ class DropView(Change):
         return [Statement(drop)]
 
     def reverse(self) -> Change:
-        return CreateView(self.view, self.deps)
+        return CreateView(self.view, self.deps, retaken=self.retaken)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()
