@@ -45,6 +45,7 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import ForeignKey, Index
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
+from reconciler.ops.pg_column import AddColumn, DropColumn
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg_index import CreateIndex, DropIndex
 from reconciler.ops.pg_table import CreateTable, DropTable
@@ -104,6 +105,9 @@ def _on_partitions(ctx: DiffContext, changes: list[Change]) -> list[Change]:
         for key, t in snap.tables.items()
         if t.partition_by is not None
     }
+    children = {
+        key for snap in (ctx.live, ctx.desired) for key, t in snap.tables.items() if t.inherits
+    }
     out = []
     for c in changes:
         if isinstance(c, CreateIndex | DropIndex):
@@ -116,6 +120,8 @@ def _on_partitions(ctx: DiffContext, changes: list[Change]) -> list[Change]:
             mine = False
         if mine:
             c = dataclasses.replace(c, on_partition=True)  # type: ignore[type-var]
+        elif isinstance(c, AddColumn | DropColumn) and (c.schema, c.table) in children:
+            c = dataclasses.replace(c, child=True)
         out.append(c)
     return out
 

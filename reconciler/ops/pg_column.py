@@ -25,6 +25,7 @@ from reconciler.ops.base import (
 from reconciler.ops.pg_table import rename_identity_sequence
 from reconciler.ops.sqltext import (
     column_def,
+    dollar_quote,
     guarded,
     ident,
     identity_sequence_address,
@@ -89,6 +90,7 @@ class AddColumn(Change):
     deps: frozenset[Address] = frozenset()
     # The YAML lists it before a column the table keeps: Postgres appends it all the same
     out_of_order: bool = False
+    child: bool = False  # of a table that inherits: its way back drops it only while its own
     action = Action.CREATE
 
     @property
@@ -119,7 +121,7 @@ class AddColumn(Change):
         return out
 
     def reverse(self) -> Change:
-        return DropColumn(self.schema, self.table, self.column, self.deps)
+        return DropColumn(self.schema, self.table, self.column, self.deps, child=self.child)
 
     def provides(self) -> frozenset[Address]:
         seqs = identity_sequence_address(self.schema, self.table, self.column)
@@ -160,6 +162,9 @@ class DropColumn(Change):
     table: str
     column: Column
     deps: frozenset[Address] = frozenset()
+    # Of a table that inherits: dropped only while it is its own, not the column of the name
+    # a parent gives it that a second run of the file finds (it goes with the parent's).
+    child: bool = False
     action = Action.DROP
 
     @property
@@ -167,15 +172,18 @@ class DropColumn(Change):
         return Address.of("pg", "column", self.schema, self.table, self.column.name)
 
     def statements(self) -> list[Statement]:
-        return [
-            Statement(
-                f"ALTER TABLE {ident(self.schema, self.table)} "
-                f"DROP COLUMN IF EXISTS {ident(self.column.name)}"
+        t = ident(self.schema, self.table)
+        drop = f"ALTER TABLE {t} DROP COLUMN IF EXISTS {ident(self.column.name)}"
+        if self.child:
+            given = (
+                "SELECT FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass("
+                f"{literal(t)}) AND attname = {literal(self.column.name)} AND attinhcount > 0"
             )
-        ]
+            drop = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({given}) THEN {drop}; END IF; END')}"
+        return [Statement(drop)]
 
     def reverse(self) -> Change:
-        return AddColumn(self.schema, self.table, self.column, self.deps)
+        return AddColumn(self.schema, self.table, self.column, self.deps, child=self.child)
 
     def depends_on(self) -> frozenset[Address]:
         return on_table(self.schema, self.table, self.deps)
