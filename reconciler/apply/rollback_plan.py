@@ -159,6 +159,8 @@ def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[st
         table = live.tables.get((parts[0], parts[1]))
         if table is None or (c.kind == "column" and table.column(parts[2]) is None):
             continue  # not there now: its drop (IF EXISTS) takes nothing
+        if c.kind == "column" and table.column(parts[2]).generated is not None:  # type: ignore[union-attr]
+            continue  # computed again from the columns it reads: no value is lost
         out.append((c, parts))
     return out
 

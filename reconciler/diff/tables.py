@@ -230,7 +230,8 @@ def _compare_columns(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
         was, col = without_moved(was, moves), without_moved(col, moves)
         if col.name in regenerate:
             out.append(DropColumn(s, n, was, _col_deps(ctx, old, was)))
-            out.append(AddColumn(s, n, col, _col_deps(ctx, new, col)))
+            last = col.name == new.columns[-1].name  # else it moves to the end, and says so
+            out.append(AddColumn(s, n, col, _col_deps(ctx, new, col), out_of_order=not last))
         elif was.generated != col.generated:
             out.append(SetGenerated(s, n, was, col, _col_deps(ctx, new, was, col)))
         elif attribute_changes(was, col, exclude=("name", "comment", "generated")):
