@@ -13,6 +13,7 @@ a parent that children inherit from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from reconciler.diff.owned_sequences import nextval_calls
@@ -34,7 +35,25 @@ def rebuild_reason(old: Table, new: Table) -> str | None:
         )
     if old.partition_of is not None and new.partition_of is None:
         return "it stops being a partition of " + ".".join(old.partition_of)
+    if old.partition_by:
+        for c in new.columns:
+            was = old.column(c.name)
+            if was is None or (was.type, was.collation) == (c.type, c.collation):
+                continue
+            if c.name in _key_names(old.partition_by):
+                return (
+                    f"column {c.name} of its partition key changes type ({was.type} → "
+                    f"{c.type}), which Postgres cannot do in place"
+                )
     return None
+
+
+_NAME = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)')
+
+
+def _key_names(key: str) -> set[str]:
+    """The names a partition key's text mentions (its columns among them)."""
+    return {q.replace('""', '"') if q else p.lower() for q, p in _NAME.findall(key)}
 
 
 def rebuilt_tables(desired: PgSnapshot, live: PgSnapshot) -> dict[Key, str]:
