@@ -371,3 +371,41 @@ def test_a_dropped_sequences_grants_come_back_with_its_column_or_table(
     _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), *flags)
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", *flags)
     assert pg_conn.execute(acl).fetchall() == before
+
+
+def test_a_renamed_table_and_column_keep_their_grants_under_exact_privileges(
+    pg_url, pg_conn, tmp_path, roles
+):
+    """A rename keeps what roles hold: the plan renames and changes no privilege (the REVOKE
+    on the old name, run after the rename, failed the apply), and the rollback renames back."""
+    role, _ = roles
+    root = tmp_path / "schemas"
+    _tree(root, role)
+    write_yaml(root, "schemas.yaml", SCHEMA.replace("ROLE", role) + "    privileges: exact\n")
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    renamed = (
+        TABLE.replace("ROLE", role)
+        .replace("table: accounts", "table: ledger\nrenamed_from: accounts")
+        .replace(
+            "{name: id, type: integer, nullable: false}",
+            "{name: account_id, type: integer, nullable: false, renamed_from: id}",
+        )
+        .replace("primary_key: [id]", "primary_key: {name: accounts_pkey, columns: [account_id]}")
+        .replace("columns: [id]", "columns: [account_id]")
+    )
+    (root / "tables" / "accounts.yaml").unlink()
+    write_yaml(root, "tables/ledger.yaml", renamed)
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    kinds = sorted(c["address"].split(".")[1] for c in json.loads(r.out)["changes"])
+    assert kinds == ["column", "table"]
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(
+        "SELECT has_table_privilege(%s, 'app.ledger', 'INSERT'), "
+        "has_column_privilege('public', 'app.ledger', 'account_id', 'SELECT')",
+        (role,),
+    ).fetchone() == (True, True)
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_conn.execute(
+        "SELECT has_column_privilege('public', 'app.accounts', 'id', 'SELECT')"
+    ).fetchone() == (True,)

@@ -13,6 +13,7 @@ from pglast.parser import scan
 from reconciler.errors import InputError
 from reconciler.model.names import quote_ident
 from reconciler.model.pg import Column, ForeignKey, Index, Table
+from reconciler.model.pg_objects import Grant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import RenameColumn
@@ -23,6 +24,7 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
     changes: list[Change] = []
     tables = dict(live.tables)
     indexes = dict(live.indexes)
+    grants = dict(live.grants)
     for (schema, name), want in desired.tables.items():
         old = want.renamed_from
         if not old or old == name or (schema, old) not in tables:
@@ -42,6 +44,7 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
             k: dataclasses.replace(ix, table=name) if (ix.schema, ix.table) == (schema, old) else ix
             for k, ix in indexes.items()
         }
+        grants = _rename_grants(grants, (schema, old, None), (name, None))
     for (schema, name), want in desired.tables.items():
         t = tables.get((schema, name))
         if t is None:
@@ -68,7 +71,27 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
                 k: _rename_index_column(ix, schema, name, old, col.name)
                 for k, ix in indexes.items()
             }
-    return changes, dataclasses.replace(live, tables=tables, indexes=indexes)
+            grants = _rename_grants(grants, (schema, name, old), (name, col.name))
+    return changes, dataclasses.replace(live, tables=tables, indexes=indexes, grants=grants)
+
+
+def _rename_grants(
+    grants: dict[tuple[str, ...], Grant],
+    old: tuple[str, str, str | None],
+    new: tuple[str, str | None],
+) -> dict[tuple[str, ...], Grant]:
+    """The live grants as they read once table `old` (schema, table, None), or its column
+    (schema, table, column), is renamed to `new` (table, column): the rename keeps them."""
+    schema, table, column = old
+    out = {}
+    for g in grants.values():
+        if g.on in ("table", "column") and (g.schema, g.name) == (schema, table):
+            if column is None:
+                g = dataclasses.replace(g, name=new[0])
+            elif g.column == column:
+                g = dataclasses.replace(g, column=new[1])
+        out[g.key] = g
+    return out
 
 
 def _swap(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
