@@ -8,6 +8,7 @@ commit, and is reverted step by step if anything after it fails.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -253,6 +254,19 @@ class RollbackResult:
     skipped: list[dict[str, str]] = field(default_factory=list)  # Redis keys changed since
 
 
+def _unfinished_left(live: Live, p: Plan) -> Live:
+    """`live` without the invalid indexes the plan was building concurrently when its run
+    stopped (Ctrl-C, a lost connection): they are that run's own leftovers, not a change made
+    since, and the rollback drops them with the rest."""
+    if live.pg is None:
+        return live
+    made = {c.address for c in p.changes if c.action == "create" and c.kind == "index"}
+    left = {k: ix for k, ix in live.pg.indexes.items() if ix.valid or str(ix.address) not in made}
+    if len(left) == len(live.pg.indexes):
+        return live
+    return dataclasses.replace(live, pg=dataclasses.replace(live.pg, indexes=left))
+
+
 def rollback(
     pg_url: str | None,
     *,
@@ -300,7 +314,10 @@ def rollback(
             sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
         )
         live = read_live(t, config_names=names, scan=False)
-        if fingerprints(live) != targets[0].fingerprint_after and not force:
+        if (
+            fingerprints(_unfinished_left(live, plans[0])) != targets[0].fingerprint_after
+            and not force
+        ):
             raise StalePlan(
                 f"The target changed since version {targets[0].version} was applied; "
                 "rolling back now could undo changes made since.",

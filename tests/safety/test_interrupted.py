@@ -232,3 +232,35 @@ def test_ctrl_c_of_a_command_waiting_for_the_lock_says_nothing_changed(pg_url, t
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Interrupted; no apply or rollback was running, so no database was changed." in err
+
+
+def test_ctrl_c_during_a_concurrent_index_build_can_be_rolled_back(pg_url, tmp_path):
+    """Ctrl-C while an index is built concurrently, after the main transaction committed:
+    the build leaves an invalid index behind. That is the stopped run's own leftover, not a
+    change made since: `rollback --last` takes it (it refused, the target having changed)."""
+    _apply(tmp_path, pg_url, "gammas")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO gammas SELECT FROM generate_series(1, 500)")
+    write_yaml(
+        tmp_path,
+        "schemas/tables/gammas.yaml",
+        _table("gammas") + "indexes:\n  - {columns: [created_at]}\n",
+    )
+    writer = psycopg.connect(pg_url)  # an open write the concurrent build must wait for
+    try:
+        writer.execute("INSERT INTO gammas DEFAULT VALUES")
+        proc = _start(tmp_path, "apply", "--pg", pg_url, "--schemas", "schemas")
+        _wait_sessions(pg_url, proc, "apply")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert proc.returncode == 130
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+        assert conn.execute(valid, ("public.idx_gammas_created_at",)).fetchone() == (False,)
+    back = run_cli("rollback", "--last", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert not _exists(pg_url, "public.idx_gammas_created_at")
+    assert _exists(pg_url, "public.gammas")
