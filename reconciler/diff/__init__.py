@@ -48,7 +48,7 @@ from reconciler.ops.base import Action, Change
 from reconciler.ops.pg_column import AddColumn, DropColumn
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg_index import CreateIndex, DropIndex
-from reconciler.ops.pg_table import CreateTable, DropTable
+from reconciler.ops.pg_table import CreateTable, DropTable, SetPartition
 from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
 from reconciler.ops.pg_view import CreateView, DropView
 
@@ -85,7 +85,28 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_default_grants(ctx, changes)
     changes = keep_owners(ctx, changes)
     check(changes, kept)
-    return _on_partitions(ctx, _online_when_nothing_waits(changes))
+    return _bounds_first(_on_partitions(ctx, _online_when_nothing_waits(changes)))
+
+
+def _bounds_first(changes: list[Change]) -> list[Change]:
+    """Partitions of one parent whose bounds change: a partition the plan creates there waits
+    for its siblings' new bounds, and one it drops goes before them (a range split, merged
+    ranges, a new hash modulus: else the bounds overlap for a moment, which Postgres refuses)."""
+    moved: dict[tuple[str, str], set[Address]] = {}
+    for c in changes:
+        if isinstance(c, SetPartition):
+            for parent in (c.old_parent, c.new_parent):
+                moved.setdefault(parent, set()).add(c.address)
+    if not moved:
+        return changes
+    out = []
+    for c in changes:
+        if isinstance(c, CreateTable | DropTable) and c.table.partition_of in moved:
+            siblings = moved[c.table.partition_of] - {c.address}  # type: ignore[index]
+            if siblings:
+                c = dataclasses.replace(c, deps=c.deps | siblings)
+        out.append(c)
+    return out
 
 
 def _on_partitions(ctx: DiffContext, changes: list[Change]) -> list[Change]:
