@@ -58,7 +58,27 @@ def compare_functions(ctx: DiffContext) -> list[Change]:
         else:
             out += _recreate(ctx, old, f)
     out += [_drop(ctx, f) for key, f in have.items() if key not in want]
-    return out
+    return _paired(out)
+
+
+def _paired(changes: list[Change]) -> list[Change]:
+    """A routine whose only signature the plan replaces by another (an argument added, say):
+    the old one goes first, and what calls it by name is made again after the new one."""
+    made: dict[tuple[str, str], list[CreateFunction]] = {}
+    gone: dict[tuple[str, str], list[DropFunction]] = {}
+    for c in changes:
+        if isinstance(c, CreateFunction):
+            made.setdefault((c.function.schema, c.function.name), []).append(c)
+        elif isinstance(c, DropFunction):
+            gone.setdefault((c.function.schema, c.function.name), []).append(c)
+    pairs = {}
+    for name, drops in gone.items():
+        creates = made.get(name, [])
+        if len(drops) == 1 and len(creates) == 1 and drops[0].address != creates[0].address:
+            new, old = creates[0], drops[0]
+            pairs[id(new)] = replace(new, replaces=old.address)
+            pairs[id(old)] = replace(old, replaced_by=new.address)
+    return [pairs.get(id(c), c) for c in changes]
 
 
 def rebuild_dependents(ctx: DiffContext, changes: list[Change]) -> list[Change]:

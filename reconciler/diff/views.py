@@ -98,11 +98,14 @@ def _reshaped(changes: list[Change]) -> tuple[set[tuple[str, str, str]], set[Key
 
 def routine_users(ctx: DiffContext, changes: list[Change]) -> set[tuple[str, ...]]:
     """The checks, indexes and views (address parts) bound to a live routine that the plan
-    drops to create it again."""
+    drops to create it again, or to replace it by one of its name with another signature
+    (made again after it, the same text binds to the new one)."""
+    names = {(s, n) for s, n, _ in ctx.desired.functions}
     recreated = {
         c.address
         for c in changes
-        if isinstance(c, DropFunction) and c.function.key in ctx.desired.functions
+        if isinstance(c, DropFunction)
+        and (c.function.key in ctx.desired.functions or c.function.key[:2] in names)
     }
     return {
         parts for f in ctx.live.functions.values() if f.address in recreated for parts in f.used_by

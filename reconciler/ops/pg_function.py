@@ -109,11 +109,18 @@ class CreateFunction(Change):
     grants: tuple[Grant, ...] = ()
     given: tuple[Grant, ...] | None = None
     unsure: tuple[Grant, ...] = ()
+    # the routine of its name with another signature that the plan drops: created after that
+    # drop (a call that fits both would be ambiguous while both exist), and what calls it by
+    # name is made again after this one
+    replaces: Address | None = None
     action = Action.CREATE
 
     @property
     def address(self) -> Address:
         return self.function.address
+
+    def provides(self) -> frozenset[Address]:
+        return frozenset({self.address, *((self.replaces,) if self.replaces else ())})
 
     def statements(self) -> list[Statement]:
         f = self.function
@@ -126,7 +133,8 @@ class CreateFunction(Change):
         return [NO_BODY_CHECK, Statement(create), *owned, *_comment(f), *grants]
 
     def reverse(self) -> Change:
-        return DropFunction(self.function, self.deps, self.grants, self.given, self.unsure)
+        f = self.function
+        return DropFunction(f, self.deps, self.grants, self.given, self.unsure, self.replaces)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
@@ -145,6 +153,7 @@ class DropFunction(Change):
     grants: tuple[Grant, ...] = ()
     given: tuple[Grant, ...] | None = None
     unsure: tuple[Grant, ...] = ()
+    replaced_by: Address | None = None  # see CreateFunction.replaces: its way back waits
     action = Action.DROP
 
     @property
@@ -156,7 +165,8 @@ class DropFunction(Change):
         return [Statement(f"DROP {f.kind.upper()} IF EXISTS {ident(f.schema, f.name)}({f.types})")]
 
     def reverse(self) -> Change:
-        return CreateFunction(self.function, self.deps, self.grants, self.given, self.unsure)
+        f = self.function
+        return CreateFunction(f, self.deps, self.grants, self.given, self.unsure, self.replaced_by)
 
     def depends_on(self) -> frozenset[Address]:
         return self.deps
