@@ -120,8 +120,7 @@ def _index(ix: Index) -> dict[str, Any]:
             "include": list(ix.include),
             "nulls_not_distinct": ix.nulls_not_distinct or None,
             "comment": ix.comment,
-            "options": {k: _option_value(x) for k, _, x in (o.partition("=") for o in ix.options)}
-            or None,
+            "options": _options(ix.options),
         }
     )
 
@@ -264,6 +263,7 @@ def table_document(
                 "comment": pk.comment,
                 "deferrable": pk.deferrable or None,
                 "initially_deferred": pk.initially_deferred or None,
+                "options": _options(pk.options),
             }
         )
     if t.uniques:
@@ -276,6 +276,7 @@ def table_document(
                     "initially_deferred": u.initially_deferred or None,
                     "nulls_not_distinct": u.nulls_not_distinct or None,
                     "comment": u.comment,
+                    "options": _options(u.options),
                 }
             )
             for u in t.uniques
@@ -314,7 +315,7 @@ def table_document(
     if t.unlogged:
         doc["unlogged"] = True
     if t.options:
-        doc["options"] = {k: _option_value(x) for k, _, x in (o.partition("=") for o in t.options)}
+        doc["options"] = _options(t.options)
     if t.replica_identity == "index":
         doc["replica_identity_index"] = t.replica_identity_index
     elif t.replica_identity != "default":
@@ -600,7 +601,7 @@ def view_document(
     if v.comment is not None:
         doc["comment"] = v.comment
     if v.options:
-        doc["options"] = {k: _option_value(x) for k, _, x in (o.partition("=") for o in v.options)}
+        doc["options"] = _options(v.options)
     if v.column_comments:
         doc["column_comments"] = dict(v.column_comments)
     doc["query"] = _Block(v.query)
@@ -609,6 +610,11 @@ def view_document(
     if triggers:
         doc["triggers"] = [_trigger(tg) for tg in sorted(triggers, key=lambda tg: tg.name)]
     return doc
+
+
+def _options(options: tuple[str, ...]) -> dict[str, str | bool] | None:
+    """`options:` of a table, view, index or key: `name=value` texts as a mapping, in order."""
+    return {k: _option_value(x) for k, _, x in (o.partition("=") for o in options)} or None
 
 
 def _option_value(text: str) -> str | bool:

@@ -173,7 +173,14 @@ def _complete(m: Move, live: PgSnapshot) -> Move:
         if k is not None and k.columns == (col,):
             one_key = (k.name, "PRIMARY KEY" if k is t.primary_key else "UNIQUE")
             indexes.append(
-                Index(m.schema, m.table, k.name, (IndexElement(column=col),), unique=True)
+                Index(
+                    m.schema,
+                    m.table,
+                    k.name,
+                    (IndexElement(column=col),),
+                    unique=True,
+                    options=k.options,
+                )
             )
             break
     return dataclasses.replace(m, indexes=tuple(indexes), key=one_key)

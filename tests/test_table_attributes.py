@@ -154,3 +154,31 @@ def test_storage_parameters_are_plain_names_and_values(tmp_path: Path, options, 
     text = f"table: hot\ncolumns: [{{name: id, type: integer}}]\noptions: {options}\n"
     problems = _problems(tmp_path, {"hot.yaml": text})
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (
+            "primary_key: {columns: [id], options: {fillfactor: '70); DROP TABLE x'}}",
+            "hot.yaml:3: primary_key.options.fillfactor: '70); DROP TABLE x' is not a plain "
+            "storage parameter value",
+        ),
+        (
+            "unique:\n  - {columns: [code], options: {toast.fillfactor: 70}}",
+            "hot.yaml:4: unique[0].options.toast.fillfactor: 'toast.fillfactor' is not a "
+            "storage parameter name",
+        ),
+        (
+            "unique:\n  - columns: [code]\n    options: {fillfactor: [70]}",
+            "hot.yaml:5: unique[0].options.fillfactor: must be text, or true or false, or a "
+            "whole number, not a list",
+        ),
+    ],
+)
+def test_a_keys_storage_parameters_are_an_indexs(tmp_path: Path, key: str, expected: str):
+    """`options` of a primary key or unique constraint are checked as an index's are."""
+    columns = "columns: [{name: id, type: integer}, {name: code, type: text}]"
+    text = f"table: hot\n{columns}\n{key}\n"
+    problems = _problems(tmp_path, {"hot.yaml": text})
+    assert any(expected in p for p in problems), problems

@@ -59,7 +59,17 @@ OBJECTS = {
     "ALTER TABLE app.users ADD CONSTRAINT id_positive CHECK (id > 0) NOT VALID": None,
     "ALTER TABLE app.users SET (fillfactor = 70)": None,  # modelled
     "CREATE INDEX users_updated ON app.users (updated_at) WITH (fillfactor = 50)": None,
-    "ALTER INDEX app.users_pkey SET (fillfactor = 50)": "storage parameters app.users_pkey",
+    # so are those of a key's index, a partitioned table's included; a partition's copy of
+    # one with parameters of its own is not
+    "ALTER INDEX app.users_pkey SET (fillfactor = 50)": None,
+    "ALTER TABLE app.events ADD CONSTRAINT events_pkey PRIMARY KEY (at) WITH (fillfactor = 60)": (
+        None
+    ),
+    "ALTER INDEX app.events_2027_pkey SET (fillfactor = 40)": (
+        "storage parameters app.events_2027_pkey"
+    ),
+    "ALTER TABLE app.users ADD CONSTRAINT one_stamp EXCLUDE USING btree (updated_at WITH =) "
+    "WITH (fillfactor = 70)": None,
     # a view's options and column comments are modelled
     "CREATE VIEW app.guarded WITH (security_barrier) AS SELECT id FROM app.users": None,
     "COMMENT ON COLUMN app.active_users.id IS 'x'": None,

@@ -82,6 +82,9 @@ Match = Annotated[Literal["simple", "full"], BeforeValidator(_words)]
 Order = Annotated[Literal["asc", "desc"], BeforeValidator(_words)]
 Nulls = Annotated[Literal["first", "last"], BeforeValidator(_words)]
 Columns = Annotated[list[Ident], Field(min_length=1)]
+# Storage parameters (WITH (…)) of a table, a view, an index or a key's index: plain names and
+# values, checked and spelled by desired/tables.py TableBuilder.options
+StorageOptions = dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]]
 
 
 class _Spec(BaseModel):
@@ -252,6 +255,7 @@ class PrimaryKeySpec(_Spec):
     comment: Text | None = None
     deferrable: Flag = False
     initially_deferred: Flag = False
+    options: StorageOptions = {}  # its index's storage parameters, as an index's
 
 
 class UniqueSpec(_Spec):
@@ -261,6 +265,7 @@ class UniqueSpec(_Spec):
     initially_deferred: Flag = False
     nulls_not_distinct: Flag = False
     comment: Text | None = None
+    options: StorageOptions = {}  # its index's storage parameters, as an index's
 
 
 class CheckSpec(_Spec):
@@ -319,7 +324,7 @@ class IndexSpec(_Spec):
     include: list[Ident] = []
     nulls_not_distinct: Flag = False
     comment: Text | None = None
-    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
+    options: StorageOptions = {}
 
 
 class ViewSpec(_Spec):
@@ -330,7 +335,7 @@ class ViewSpec(_Spec):
     comment: Text | None = None
     indexes: list[IndexSpec] = []  # materialized views only
     grants: list[GrantSpec] = []
-    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
+    options: StorageOptions = {}
     column_comments: dict[str, Text] = {}  # column name → comment
     triggers: list[TriggerSpec] = []  # views only: instead of (row), before/after (statement)
     rules: list[RuleSpec] = []  # not a materialized view's
@@ -474,7 +479,7 @@ class _TableFields(_Spec):
     )
     replica_identity_index: Ident | None = None  # REPLICA IDENTITY USING INDEX this one
     unlogged: Flag = False  # CREATE UNLOGGED TABLE
-    options: dict[str, Annotated[str, Strict()] | Flag | Annotated[int, Strict()]] = {}
+    options: StorageOptions = {}
     exclusions: list[ExclusionSpec] = []
     grants: list[GrantSpec] = []
     inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)

@@ -408,6 +408,7 @@ class TableBuilder:
             source=pw.source,
             deferrable=self.ctx.deferrable(p, pw),
             initially_deferred=p.initially_deferred,
+            options=self.options(p.options, pw, toast=False),
         )
 
     def uniques(self) -> tuple[Unique, ...]:
@@ -426,6 +427,7 @@ class TableBuilder:
                 nulls_not_distinct=u.nulls_not_distinct,
                 comment=u.comment,
                 source=uw.source,
+                options=self.options(u.options, uw, toast=False),
             )
             out.append(unique)
         return tuple(out)

@@ -62,7 +62,7 @@ def compare_indexes(ctx: DiffContext) -> list[Change]:
             if was.comment != ix.comment:
                 out.append(SetComment(ix.address, was.comment, ix.comment))
             if was.options != ix.options:  # in place, in the order given (pg_dump shows it)
-                out.append(SetIndexOptions(ix, was.options, ix.options))
+                out.append(SetIndexOptions(ix.schema, ix.table, ix.name, was.options, ix.options))
     out += _rebuilt(ctx)
     attached = attached_names(ctx.desired)  # a partition's index its parent's will take
     for key, ix in have.items():

@@ -13,7 +13,7 @@ from reconciler.diff.replica import compare_replica_identity
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
-from reconciler.model.pg import Check, Column, Constraint, ForeignKey, Table
+from reconciler.model.pg import Check, Column, Constraint, ForeignKey, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import AddColumn, DropColumn
@@ -21,7 +21,12 @@ from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
 from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
 from reconciler.ops.pg_objects import SetComment
 from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
-from reconciler.ops.pg_storage import SetLogged, SetTableOptions, persistence_address
+from reconciler.ops.pg_storage import (
+    SetIndexOptions,
+    SetLogged,
+    SetTableOptions,
+    persistence_address,
+)
 from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
 from reconciler.ops.pg_trash import (
     QuarantineColumn,
@@ -290,6 +295,14 @@ def _compare_constraints(ctx: DiffContext, old: Table, new: Table) -> list[Chang
             if changed and set(changed) <= {"valid", "valid_on"}:
                 out.append(SetValidity(new.schema, new.name, was, k))
                 if was.comment != k.comment and k.valid:  # NOT VALID again re-adds its comment
+                    out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
+            elif changed == ["options"] and old.partition_by is None:
+                # a key's index's storage parameters, in place (a partitioned table's index
+                # takes no ALTER INDEX … SET: its key is made again below)
+                assert isinstance(was, PrimaryKey | Unique) and isinstance(k, PrimaryKey | Unique)
+                opts = (was.options, k.options)
+                out.append(SetIndexOptions(new.schema, new.name, name, *opts, key=True))
+                if was.comment != k.comment:
                     out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
             elif changed:
                 out.append(_drop(ctx, old, was))

@@ -452,6 +452,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
             valid,
             no_inherit,
             valid_on,
+            options,
         ) = row
         if kind == "p":
             primary_key = PrimaryKey(
@@ -460,6 +461,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
                 comment=comment,
                 deferrable=deferrable,
                 initially_deferred=deferred,
+                options=tuple(options),
             )
         elif kind == "u":
             uniques.append(
@@ -470,6 +472,7 @@ def _constraints(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
                     initially_deferred=deferred,
                     nulls_not_distinct=nulls_not_distinct,
                     comment=comment,
+                    options=tuple(options),
                 )
             )
         elif kind == "c":

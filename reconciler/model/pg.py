@@ -87,6 +87,7 @@ class PrimaryKey:
     source: str | None = field(default=None, compare=False)
     deferrable: bool = False
     initially_deferred: bool = False
+    options: tuple[str, ...] = ()  # its index's storage parameters, as Index.options
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class Unique:
     nulls_not_distinct: bool = False
     comment: str | None = None
     source: str | None = field(default=None, compare=False)
+    options: tuple[str, ...] = ()  # its index's storage parameters, as Index.options
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ the table, and the sequences its columns own go along), and its storage paramete
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg import Index
 from reconciler.ops.base import TABLE_REWRITE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.sqltext import ident
 
@@ -112,23 +112,30 @@ class SetTableOptions(Change):
 @dataclass(frozen=True, slots=True)
 class SetIndexOptions(Change):
     """ALTER INDEX … RESET every parameter, then SET the new ones in their order (as a
-    table's); a new fillfactor holds for pages written from then on."""
+    table's); a new fillfactor holds for pages written from then on. The index is a plain
+    one, or that of a primary key or unique constraint (named as its key, and the change is
+    then the key's). Both statements are no-ops when run again, and skipped without it."""
 
-    index: Index
+    schema: str
+    table: str
+    name: str  # the index's (a key's index has the key's name)
     old: tuple[str, ...]
     new: tuple[str, ...]
+    key: bool = False  # the index of a key: the change is addressed to the constraint
     action = Action.ALTER
 
     @property
     def address(self) -> Address:
-        return self.index.address
+        if self.key:
+            return Address.of("pg", "constraint", self.schema, self.table, self.name)
+        return Address.of("pg", "index", self.schema, self.name)
 
     def statements(self) -> list[Statement]:
-        target = f"ALTER INDEX IF EXISTS {ident(self.index.schema, self.index.name)}"
+        target = f"ALTER INDEX IF EXISTS {ident(self.schema, self.name)}"
         return options_sql(target, self.old, self.new)
 
     def reverse(self) -> Change:
-        return SetIndexOptions(self.index, self.new, self.old)
+        return dataclasses.replace(self, old=self.new, new=self.old)
 
     def provides(self) -> frozenset[Address]:
         return frozenset()
@@ -137,7 +144,7 @@ class SetIndexOptions(Change):
         return frozenset({self.address})
 
     def hazards(self) -> tuple[Hazard, ...]:
-        return (brief_lock(f"{self.index.schema}.{self.index.table}", "SHARE UPDATE EXCLUSIVE"),)
+        return (brief_lock(f"{self.schema}.{self.table}", "SHARE UPDATE EXCLUSIVE"),)
 
     def details(self) -> list[dict]:
         return [{"attribute": "options", "old": list(self.old), "new": list(self.new)}]

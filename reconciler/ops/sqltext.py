@@ -134,12 +134,18 @@ def deferral(deferrable: bool, initially_deferred: bool) -> str:
     return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
 
 
+def storage_clause(options: tuple[str, ...]) -> str:
+    """` WITH (fillfactor=70, …)` of an index or a key's index with storage parameters."""
+    return f" WITH ({', '.join(options)})" if options else ""
+
+
 def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> str:
     head = f"CONSTRAINT {ident(c.name)} "
     if isinstance(c, PrimaryKey):
         return (
             head
             + f"PRIMARY KEY ({idents(c.columns)})"
+            + storage_clause(c.options)
             + deferral(c.deferrable, c.initially_deferred)
         )
     if isinstance(c, Unique):
@@ -147,6 +153,7 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> s
         return (
             head
             + f"UNIQUE{nnd} ({idents(c.columns)})"
+            + storage_clause(c.options)
             + deferral(c.deferrable, c.initially_deferred)
         )
     if isinstance(c, Exclusion):
@@ -190,8 +197,7 @@ def index_def(ix: Index, *, if_not_exists: bool = True, concurrently: bool = Fal
         text += f" INCLUDE ({idents(ix.include)})"
     if ix.nulls_not_distinct:
         text += " NULLS NOT DISTINCT"
-    if ix.options:
-        text += f" WITH ({', '.join(ix.options)})"
+    text += storage_clause(ix.options)
     if ix.where is not None:
         text += f" WHERE {ix.where}"
     return text

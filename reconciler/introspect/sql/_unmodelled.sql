@@ -109,21 +109,15 @@ found (kind, name, classid, objid) AS (
           )
       )
     UNION ALL
-    -- the options of views, tables and their own indexes are modelled; those of a key's index
-    -- are not, nor those a partition's copy of a partitioned index has apart from its parent's
+    -- the options of views, tables, their own indexes and their keys' indexes are modelled;
+    -- those a partition's copy of a partitioned index or key has apart from its parent's are not
     SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
     FROM rels AS r
     WHERE r.relkind = 'i' AND r.reloptions IS NOT NULL
-      AND (
-          EXISTS (
-              SELECT FROM pg_catalog.pg_constraint AS con
-              WHERE con.conindid = r.oid AND con.contype IN ('p', 'u', 'x')
-          )
-          OR EXISTS (
-              SELECT FROM pg_catalog.pg_inherits AS inh
-              JOIN pg_catalog.pg_class AS pi ON pi.oid = inh.inhparent
-              WHERE inh.inhrelid = r.oid AND pi.reloptions IS DISTINCT FROM r.reloptions
-          )
+      AND EXISTS (
+          SELECT FROM pg_catalog.pg_inherits AS inh
+          JOIN pg_catalog.pg_class AS pi ON pi.oid = inh.inhparent
+          WHERE inh.inhrelid = r.oid AND pi.reloptions IS DISTINCT FROM r.reloptions
       )
     UNION ALL
     -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to

@@ -81,13 +81,19 @@ SELECT
         JOIN pg_catalog.pg_class AS c ON c.oid = b.oid
         JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
         WHERE k.convalidated
-    ) END AS valid_on
+    ) END AS valid_on,
+    -- a key's index's storage parameters, in the catalog's order (an exclusion's are in its
+    -- pg_get_constraintdef text)
+    coalesce(ic.reloptions, '{}') AS options
 FROM cons AS con
 LEFT JOIN key_names AS kn ON kn.oid = con.oid
 LEFT JOIN ref_names AS rf ON rf.oid = con.oid
 LEFT JOIN pg_catalog.pg_index AS i
     ON i.indexrelid = con.conindid
    AND con.contype = 'u'
+LEFT JOIN pg_catalog.pg_class AS ic
+    ON ic.oid = con.conindid
+   AND con.contype IN ('p', 'u')
 LEFT JOIN pg_catalog.pg_class AS rc ON rc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace AS rn ON rn.oid = rc.relnamespace
 -- one index probe per object: with stale catalog statistics (right after a migration) a
