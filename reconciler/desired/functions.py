@@ -174,7 +174,8 @@ def _check_setting(key: str, value: str) -> str:
         return '""'
     bare = re.fullmatch(r"[\w.+-]+", value) is not None  # 30s, 64MB: read as a string
     refused: sqltext.SqlTextError | None = None
-    for text in (value, f"'{value}'") if bare else (value,):
+    # a plain word as the string it is: read as SQL, UTC would be folded to utc
+    for text in (f"'{value}'", value) if bare else (value,):
         try:
             sqltext.check_tokens(text, f"value of setting {key}")
         except sqltext.SqlTextError as exc:
