@@ -101,8 +101,9 @@ class SaveRows(Change):
         return [create_trash_schema(), Statement(f"DO {dollar_quote(_USE_COLUMN + body)}")]
 
     def reverse(self) -> Change:
+        # the way back: the rows the new table's drop saved go into the old table's side
         return LoadRows(
-            self.trash, self.columns, self.there, self.back, self.loses, self.loses_back
+            self.trash, self.columns, self.back, self.there, self.loses_back, self.loses
         )
 
     def depends_on(self) -> frozenset[Address]:
