@@ -124,27 +124,35 @@ found (kind, name, classid, objid) AS (
        AND a.attinhcount > 0
        AND NOT a.attislocal
        AND NOT a.attisdropped
-    LEFT JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    -- what a parent's column of that name has alike (the deparsed defaults compared only when
+    -- both have one and their stored trees differ)
+    CROSS JOIN LATERAL (
+        SELECT
+            pg_catalog.bool_or(
+                pa.atthasdef = a.atthasdef
+                AND (
+                    NOT a.atthasdef
+                    OR pd.adbin::text = ad.adbin::text
+                    OR pg_catalog.pg_get_expr(pd.adbin, pd.adrelid)
+                        = pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+                )
+            ) AS default_alike,
+            pg_catalog.bool_or(pa.attnotnull) AS not_null
+        FROM pg_catalog.pg_inherits AS inh
+        JOIN pg_catalog.pg_attribute AS pa
+            ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
+        LEFT JOIN pg_catalog.pg_attrdef AS pd
+            ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum AND pa.atthasdef
+        LEFT JOIN pg_catalog.pg_attrdef AS ad
+            ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum AND a.atthasdef
+        WHERE inh.inhrelid = r.oid
+    ) AS p
     WHERE r.relkind IN ('r', 'p') AND NOT r.relispartition
       AND (
-          NOT EXISTS (  -- a default none of its parents has
-              SELECT FROM pg_catalog.pg_inherits AS inh
-              JOIN pg_catalog.pg_attribute AS pa
-                  ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
-              LEFT JOIN pg_catalog.pg_attrdef AS pd
-                  ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
-              WHERE inh.inhrelid = r.oid
-                AND pg_catalog.pg_get_expr(pd.adbin, pd.adrelid)
-                    IS NOT DISTINCT FROM pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
-          )
+          p.default_alike IS NOT true
           OR (
               a.attnotnull
-              AND NOT EXISTS (
-                  SELECT FROM pg_catalog.pg_inherits AS inh
-                  JOIN pg_catalog.pg_attribute AS pa
-                      ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
-                  WHERE inh.inhrelid = r.oid AND pa.attnotnull
-              )
+              AND p.not_null IS NOT true
               AND NOT EXISTS (
                   SELECT FROM pg_catalog.pg_constraint AS con
                   WHERE con.conrelid = r.oid
@@ -169,19 +177,9 @@ found (kind, name, classid, objid) AS (
         pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
         NULL,
         NULL
-    FROM rels AS r
-    JOIN pg_catalog.pg_attribute AS a
-        ON a.attrelid = r.oid
-       AND a.attnum > 0
-       AND NOT a.attisdropped
-       AND (
-           a.attstattarget >= 0  -- -1 (NULL from PostgreSQL 17 on): the default
-           OR a.attcompression <> ''
-           OR a.attoptions IS NOT NULL
-           OR a.attstorage <> (
-               SELECT ty.typstorage FROM pg_catalog.pg_type AS ty WHERE ty.oid = a.atttypid
-           )
-       )
+    FROM pg_catalog.pg_attribute AS a
+    JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
+    JOIN rels AS r ON r.oid = a.attrelid
     LEFT JOIN LATERAL (  -- a parent's column of that name holding the same
         SELECT
             pg_catalog.bool_or(pa.attstattarget = a.attstattarget) AS statistics,
@@ -196,16 +194,20 @@ found (kind, name, classid, objid) AS (
     CROSS JOIN LATERAL (
         VALUES
             ('column statistics target', a.attstattarget >= 0 AND p.statistics IS NOT true),
-            (
-                'column storage',
-                a.attstorage <> (
-                    SELECT ty.typstorage FROM pg_catalog.pg_type AS ty WHERE ty.oid = a.atttypid
-                ) AND p.storage IS NOT true
-            ),
+            ('column storage', a.attstorage <> ty.typstorage AND p.storage IS NOT true),
             ('column compression', a.attcompression <> '' AND p.compression IS NOT true),
             ('column options', a.attoptions IS NOT NULL AND p.options IS NOT true)
     ) AS x (kind, found)
-    WHERE r.relkind IN ('r', 'p', 'm') AND x.found
+    WHERE a.attnum > 0
+      AND NOT a.attisdropped
+      AND (
+          a.attstattarget >= 0  -- -1 (NULL from PostgreSQL 17 on): the default
+          OR a.attcompression <> ''
+          OR a.attoptions IS NOT NULL
+          OR a.attstorage <> ty.typstorage
+      )
+      AND r.relkind IN ('r', 'p', 'm')
+      AND x.found
     UNION ALL
     -- the options of views, tables and their own indexes are modelled; those of a key's index
     -- are not, nor those a partition's copy of a partitioned index has apart from its parent's
