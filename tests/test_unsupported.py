@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.helpers import run_cli
 
@@ -156,3 +157,180 @@ def test_a_database_with_only_modelled_objects_reports_nothing(pg_url, pg_conn, 
     assert "unsupported" not in r.text
     r = run_cli("plan", "--pg", pg_url, "--schemas", "desired", "--out", "plans", cwd=tmp_path)
     assert "unsupported" not in r.text and "No changes." in r.out
+
+
+# Attributes of modelled objects that the model does not hold: each case builds them on top of
+# ATTRIBUTE_BASE and names the lines plan and export must print (an empty list: the ordinary
+# case, nothing reported).
+_ROLES = ("unsup_owner", "unsup_reader", "unsup_writer")
+
+ATTRIBUTE_BASE = [
+    *(
+        f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        for role in _ROLES
+    ),
+    "CREATE EXTENSION pg_trgm",  # its operator classes are its own: not listed
+    "CREATE SCHEMA app",
+    "CREATE TABLE app.t (id integer PRIMARY KEY, name text, doc tsvector, q integer)",
+    "GRANT USAGE ON SCHEMA app TO unsup_reader",  # modelled
+]
+
+ATTRIBUTE_CASES = {
+    "column settings": (
+        [
+            "ALTER TABLE app.t ALTER id SET STATISTICS 500",
+            "ALTER TABLE app.t ALTER name SET STORAGE EXTERNAL",
+            "ALTER TABLE app.t ALTER doc SET COMPRESSION pglz",
+            "ALTER TABLE app.t ALTER q SET (n_distinct = 10)",
+            # a child's copies of its parent's settings are reported with the parent only; a
+            # setting of its own is its own
+            "CREATE TABLE app.child_t () INHERITS (app.t)",
+            "ALTER TABLE app.child_t ALTER q SET (n_distinct = 20)",
+            "CREATE TABLE app.parted (id integer, name text) PARTITION BY LIST (id)",
+            "ALTER TABLE app.parted ALTER name SET STORAGE MAIN",
+            "CREATE TABLE app.parted_1 PARTITION OF app.parted FOR VALUES IN (1)",
+        ],
+        [
+            "column compression app.t.doc",
+            "column options app.child_t.q",
+            "column options app.t.q",
+            "column statistics target app.t.id",
+            "column storage app.parted.name",
+            "column storage app.t.name",
+        ],
+    ),
+    "column settings at their defaults": (
+        [
+            "ALTER TABLE app.t ALTER id SET STATISTICS 500",
+            "ALTER TABLE app.t ALTER id SET STATISTICS -1",
+            "ALTER TABLE app.t ALTER name SET STORAGE EXTENDED",  # the type's own
+            "ALTER TABLE app.t ALTER q SET (n_distinct = 10)",
+            "ALTER TABLE app.t ALTER q RESET (n_distinct)",
+        ],
+        [],
+    ),
+    "cluster on": (["ALTER TABLE app.t CLUSTER ON t_pkey"], ["clustered index app.t_pkey"]),
+    "index column settings": (
+        [
+            "CREATE INDEX t_lower ON app.t (lower(name))",
+            "ALTER INDEX app.t_lower ALTER COLUMN 1 SET STATISTICS 500",
+            "CREATE INDEX t_trgm ON app.t USING gist (name gist_trgm_ops (siglen = 32))",
+            "CREATE INDEX t_doc ON app.t USING gist (doc tsvector_ops (siglen = 40))",
+            # an exclusion constraint's operator class parameters are its definition's
+            "ALTER TABLE app.t ADD CONSTRAINT t_similar "
+            "EXCLUDE USING gist (name gist_trgm_ops (siglen = 16) WITH %)",
+        ],
+        [
+            "index column statistics target app.t_lower column 1",
+            "operator class parameters app.t_doc column 1",
+            "operator class parameters app.t_trgm column 1",
+        ],
+    ),
+    "view column default": (
+        [
+            "CREATE VIEW app.v AS SELECT id, name FROM app.t",
+            "ALTER VIEW app.v ALTER COLUMN name SET DEFAULT 'x'",
+        ],
+        ["view column default app.v.name"],
+    ),
+    "inherited column": (
+        [
+            "CREATE TABLE app.par (id integer, kind text DEFAULT 'p', at date NOT NULL, n int)",
+            "CREATE TABLE app.chi (extra integer) INHERITS (app.par)",
+            "ALTER TABLE app.chi ALTER COLUMN kind SET DEFAULT 'c'",
+            "ALTER TABLE app.chi ALTER COLUMN id SET NOT NULL",
+            "COMMENT ON COLUMN app.chi.n IS 'x'",
+        ],
+        [
+            "inherited column app.chi.id",
+            "inherited column app.chi.kind",
+            "inherited column app.chi.n",
+        ],
+    ),
+    "inherited column as its parent's": (
+        [
+            "CREATE TABLE app.par (id integer, kind text DEFAULT 'p', at date NOT NULL)",
+            "CREATE TABLE app.chi (extra integer) INHERITS (app.par)",  # NOT NULL, default copied
+            "CREATE TABLE app.chi2 (kind text DEFAULT 'c2') INHERITS (app.par)",  # its own column
+            "ALTER TABLE app.chi2 ADD PRIMARY KEY (id)",  # NOT NULL through its key: modelled
+        ],
+        [],
+    ),
+    "comment on a key's index": (
+        [
+            "COMMENT ON CONSTRAINT t_pkey ON app.t IS 'the key'",  # modelled
+            "COMMENT ON INDEX app.t_pkey IS 'its index'",
+        ],
+        ["index comment app.t_pkey"],
+    ),
+    "owner privileges": (
+        [
+            "ALTER TABLE app.t OWNER TO unsup_owner",
+            "REVOKE DELETE, TRUNCATE ON app.t FROM unsup_owner",
+            "GRANT UPDATE (q) ON app.t TO unsup_owner",
+            "CREATE VIEW app.v AS SELECT id FROM app.t",
+            "ALTER VIEW app.v OWNER TO unsup_owner",
+            "GRANT SELECT ON app.v TO unsup_owner WITH GRANT OPTION",
+            "CREATE SEQUENCE app.s",
+            "ALTER SEQUENCE app.s OWNER TO unsup_owner",
+            "REVOKE USAGE ON SEQUENCE app.s FROM unsup_owner",
+            "CREATE FUNCTION app.f(integer) RETURNS integer LANGUAGE sql AS 'SELECT $1'",
+            "ALTER FUNCTION app.f(integer) OWNER TO unsup_owner",
+            "REVOKE EXECUTE ON FUNCTION app.f(integer) FROM unsup_owner",
+        ],
+        [
+            "owner column privileges app.t.q",
+            "owner privileges app.f(integer)",
+            "owner privileges app.s",
+            "owner privileges app.t",
+            "owner privileges app.v",
+        ],
+    ),
+    "owner holding its defaults": (
+        [
+            "ALTER TABLE app.t OWNER TO unsup_owner",
+            "GRANT SELECT ON app.t TO unsup_reader",  # modelled
+            "REVOKE ALL ON app.t FROM unsup_owner",
+            "GRANT ALL ON app.t TO unsup_owner",  # the default again
+            "CREATE FUNCTION app.f(integer) RETURNS integer LANGUAGE sql AS 'SELECT $1'",
+            "REVOKE EXECUTE ON FUNCTION app.f(integer) FROM PUBLIC",  # modelled
+        ],
+        [],
+    ),
+    "grant by another role": (
+        [
+            "ALTER TABLE app.t OWNER TO unsup_owner",
+            "GRANT SELECT, UPDATE (q) ON app.t TO unsup_reader WITH GRANT OPTION",
+            "SET ROLE unsup_reader",
+            "GRANT SELECT ON app.t TO unsup_writer",
+            "GRANT UPDATE (q) ON app.t TO unsup_writer",
+            "RESET ROLE",
+        ],
+        [
+            "column privileges granted by another role app.t.q",
+            "privileges granted by another role app.t",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ATTRIBUTE_CASES))
+def test_attributes_the_model_lacks_are_reported(
+    case: str, pg_url, pg_conn, tmp_path: Path, pg_dump_schema
+):
+    statements, lines = ATTRIBUTE_CASES[case]
+    for sql in [*ATTRIBUTE_BASE, *statements]:
+        pg_conn.execute(sql)
+    expected = sorted(f"unsupported: {line}" for line in lines)
+    before = pg_dump_schema(pg_url)
+
+    r = run_cli("export", "--pg", pg_url, "--out", "desired", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert _reported(r.err) == expected
+
+    r = run_cli("plan", "--pg", pg_url, "--schemas", "desired", "--out", "plans", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert _reported(r.out) == expected
+    assert "No changes." in r.out
+    assert pg_dump_schema(pg_url) == before

@@ -69,8 +69,9 @@ _SQL_DIR = Path(__file__).with_name("sql")
 
 # pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
 _PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
-# pg_proc.prosqlbody (SQL-standard bodies) exists from PostgreSQL 14 on.
-_PG14_ONLY_COLUMN = re.compile(r"\b\w+\.prosqlbody\b")
+# pg_proc.prosqlbody (SQL-standard bodies) and pg_attribute.attcompression exist from
+# PostgreSQL 14 on.
+_PG14_ONLY_COLUMN = re.compile(r"\b\w+\.(?:prosqlbody|attcompression)\b")
 _PG14_ONLY_FUNCTION = re.compile(r"\bpg_catalog\.pg_get_function_sqlbody\(\w+\.oid\)")
 
 # The kinds a second connection reads when one can be opened: about half of the server's work

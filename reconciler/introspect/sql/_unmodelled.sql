@@ -109,6 +109,106 @@ found (kind, name, classid, objid) AS (
           )
       )
     UNION ALL
+    -- the inherited columns of a child table (not a partition) are its parents' (columns.sql
+    -- reads a table's own): a default, a NOT NULL or a comment of its own is not modelled. A
+    -- NOT NULL one of its parents has too, or its primary key gives it, is not its own.
+    SELECT
+        'inherited column',
+        pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
+        NULL,
+        NULL
+    FROM rels AS r
+    JOIN pg_catalog.pg_attribute AS a
+        ON a.attrelid = r.oid
+       AND a.attnum > 0
+       AND a.attinhcount > 0
+       AND NOT a.attislocal
+       AND NOT a.attisdropped
+    -- what a parent's column of that name has alike (the deparsed defaults compared only when
+    -- both have one and their stored trees differ)
+    CROSS JOIN LATERAL (
+        SELECT
+            pg_catalog.bool_or(
+                pa.atthasdef = a.atthasdef
+                AND (
+                    NOT a.atthasdef
+                    OR pd.adbin::text = ad.adbin::text
+                    OR pg_catalog.pg_get_expr(pd.adbin, pd.adrelid)
+                        = pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)
+                )
+            ) AS default_alike,
+            pg_catalog.bool_or(pa.attnotnull) AS not_null
+        FROM pg_catalog.pg_inherits AS inh
+        JOIN pg_catalog.pg_attribute AS pa
+            ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
+        LEFT JOIN pg_catalog.pg_attrdef AS pd
+            ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum AND pa.atthasdef
+        LEFT JOIN pg_catalog.pg_attrdef AS ad
+            ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum AND a.atthasdef
+        WHERE inh.inhrelid = r.oid
+    ) AS p
+    WHERE r.relkind IN ('r', 'p') AND NOT r.relispartition
+      AND (
+          p.default_alike IS NOT true
+          OR (
+              a.attnotnull
+              AND p.not_null IS NOT true
+              AND NOT EXISTS (
+                  SELECT FROM pg_catalog.pg_constraint AS con
+                  WHERE con.conrelid = r.oid
+                    AND con.contype = 'p'
+                    AND a.attnum = ANY (con.conkey)
+              )
+          )
+          OR EXISTS (
+              SELECT FROM pg_catalog.pg_description AS d
+              WHERE d.objoid = r.oid
+                AND d.classoid = 'pg_catalog.pg_class'::regclass
+                AND d.objsubid = a.attnum
+          )
+      )
+    UNION ALL
+    -- a column's planner and storage settings: SET STATISTICS, SET STORAGE other than its
+    -- type's, SET COMPRESSION, SET (n_distinct …). ALTER TABLE gives them to the inheriting
+    -- tables and partitions too (CREATE copies storage and compression): a copy of a parent's
+    -- is reported with the parent, a setting of the column's own with the column.
+    SELECT
+        x.kind,
+        pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
+        NULL,
+        NULL
+    FROM pg_catalog.pg_attribute AS a
+    JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
+    JOIN rels AS r ON r.oid = a.attrelid
+    LEFT JOIN LATERAL (  -- a parent's column of that name holding the same
+        SELECT
+            pg_catalog.bool_or(pa.attstattarget = a.attstattarget) AS statistics,
+            pg_catalog.bool_or(pa.attstorage = a.attstorage) AS storage,
+            pg_catalog.bool_or(pa.attcompression = a.attcompression) AS compression,
+            pg_catalog.bool_or(pa.attoptions = a.attoptions) AS options
+        FROM pg_catalog.pg_inherits AS inh
+        JOIN pg_catalog.pg_attribute AS pa
+            ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
+        WHERE inh.inhrelid = r.oid AND a.attinhcount > 0
+    ) AS p ON true
+    CROSS JOIN LATERAL (
+        VALUES
+            ('column statistics target', a.attstattarget >= 0 AND p.statistics IS NOT true),
+            ('column storage', a.attstorage <> ty.typstorage AND p.storage IS NOT true),
+            ('column compression', a.attcompression <> '' AND p.compression IS NOT true),
+            ('column options', a.attoptions IS NOT NULL AND p.options IS NOT true)
+    ) AS x (kind, found)
+    WHERE a.attnum > 0
+      AND NOT a.attisdropped
+      AND (
+          a.attstattarget >= 0  -- -1 (NULL from PostgreSQL 17 on): the default
+          OR a.attcompression <> ''
+          OR a.attoptions IS NOT NULL
+          OR a.attstorage <> ty.typstorage
+      )
+      AND r.relkind IN ('r', 'p', 'm')
+      AND x.found
+    UNION ALL
     -- the options of views, tables, their own indexes and their keys' indexes are modelled;
     -- those a partition's copy of a partitioned index or key has apart from its parent's are not
     SELECT 'storage parameters', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
@@ -119,6 +219,78 @@ found (kind, name, classid, objid) AS (
           JOIN pg_catalog.pg_class AS pi ON pi.oid = inh.inhparent
           WHERE inh.inhrelid = r.oid AND pi.reloptions IS DISTINCT FROM r.reloptions
       )
+    UNION ALL
+    -- a table clustered on an index (ALTER TABLE … CLUSTER ON)
+    SELECT 'clustered index', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
+    FROM pg_catalog.pg_index AS i
+    JOIN rels AS r ON r.oid = i.indexrelid
+    WHERE i.indisclustered
+    UNION ALL
+    -- an index column's statistics target (ALTER INDEX … ALTER COLUMN n SET STATISTICS) and
+    -- its operator class's parameters (gist_trgm_ops (siglen = 32)): indexes.sql reads the
+    -- operator class by name only; an exclusion constraint's are in its definition. A
+    -- partition's copy of a partitioned index's is reported with that index.
+    SELECT
+        x.kind,
+        pg_catalog.format('%%I.%%I column %%s', r.nspname, r.relname, a.attnum),
+        NULL,
+        NULL
+    FROM rels AS r
+    JOIN pg_catalog.pg_attribute AS a
+        ON a.attrelid = r.oid
+       AND a.attnum > 0
+       AND (a.attstattarget >= 0 OR a.attoptions IS NOT NULL)
+    LEFT JOIN LATERAL (
+        SELECT
+            pg_catalog.bool_or(pa.attstattarget = a.attstattarget) AS statistics,
+            pg_catalog.bool_or(pa.attoptions = a.attoptions) AS options
+        FROM pg_catalog.pg_inherits AS inh
+        JOIN pg_catalog.pg_attribute AS pa
+            ON pa.attrelid = inh.inhparent AND pa.attnum = a.attnum
+        WHERE inh.inhrelid = r.oid
+    ) AS p ON true
+    CROSS JOIN LATERAL (
+        VALUES
+            (
+                'index column statistics target',
+                a.attstattarget >= 0 AND p.statistics IS NOT true
+            ),
+            (
+                'operator class parameters',
+                a.attoptions IS NOT NULL AND p.options IS NOT true AND NOT EXISTS (
+                    SELECT FROM pg_catalog.pg_constraint AS con
+                    WHERE con.conindid = r.oid AND con.contype = 'x'
+                )
+            )
+    ) AS x (kind, found)
+    WHERE r.relkind IN ('i', 'I') AND x.found
+    UNION ALL
+    -- the comment of a key's index (the key's own comment is modelled) and of a partition's
+    -- index attached to its parent's (indexes.sql reads the parent's)
+    SELECT 'index comment', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
+    FROM pg_catalog.pg_description AS d
+    JOIN rels AS r ON r.oid = d.objoid
+    WHERE d.classoid = 'pg_catalog.pg_class'::regclass
+      AND d.objsubid = 0
+      AND r.relkind IN ('i', 'I')
+      AND (
+          EXISTS (
+              SELECT FROM pg_catalog.pg_constraint AS con
+              WHERE con.conindid = r.oid AND con.contype IN ('p', 'u', 'x')
+          )
+          OR EXISTS (SELECT FROM pg_catalog.pg_inherits AS inh WHERE inh.inhrelid = r.oid)
+      )
+    UNION ALL
+    -- a view column's default (ALTER VIEW … ALTER COLUMN … SET DEFAULT)
+    SELECT
+        'view column default',
+        pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
+        NULL,
+        NULL
+    FROM pg_catalog.pg_attrdef AS ad
+    JOIN rels AS r ON r.oid = ad.adrelid
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+    WHERE r.relkind = 'v'
     UNION ALL
     -- privileges other than the owner's defaults (an ACL a GRANT then REVOKE left equal to
     -- the default is not reported)
@@ -163,6 +335,99 @@ found (kind, name, classid, objid) AS (
     WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
       AND (r.relpersistence = 'p' OR r.relkind <> 'S')
       AND (r.relkind NOT IN ('r', 'p', 'v', 'm') OR r.relispartition)
+    UNION ALL
+    -- the privileges of the objects whose grants are modelled (objects.sql), as far as the
+    -- model cannot say them: the owner's own are implicit there, so an owner holding fewer than
+    -- the defaults (REVOKE … FROM the owner) or more (a grant option, a column privilege) is
+    -- not modelled; nor is a grant made by a role other than the owner (a plan grants as the
+    -- owner)
+    SELECT
+        CASE WHEN o.objtype = 'c' THEN x.column_kind ELSE x.kind END,
+        o.name,
+        NULL,
+        NULL
+    FROM (
+        -- (name, ACL, owner, object type as acldefault() takes it)
+        SELECT
+            pg_catalog.format('%%I.%%I', r.nspname, r.relname),
+            r.relacl,
+            r.relowner,
+            CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END
+        FROM rels AS r
+        WHERE r.relacl IS NOT NULL AND r.relkind IN ('r', 'p', 'v', 'm', 'S')
+        UNION ALL
+        SELECT
+            pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
+            a.attacl,
+            r.relowner,
+            'c'
+        FROM rels AS r
+        JOIN pg_catalog.pg_attribute AS a
+            ON a.attrelid = r.oid
+           AND a.attnum > 0
+           AND a.attacl IS NOT NULL
+           AND NOT a.attisdropped
+        -- a partition's column privileges are reported whole (above)
+        WHERE r.relkind IN ('r', 'p', 'v', 'm') AND NOT r.relispartition
+        UNION ALL
+        SELECT pg_catalog.format('%%I', n.nspname), n.nspacl, n.nspowner, 'n'
+        FROM scope AS s
+        JOIN pg_catalog.pg_namespace AS n ON n.oid = s.oid
+        WHERE n.nspacl IS NOT NULL
+        UNION ALL
+        SELECT
+            pg_catalog.format(
+                '%%I.%%I(%%s)',
+                s.nspname,
+                p.proname,
+                pg_catalog.pg_get_function_identity_arguments(p.oid)
+            ),
+            p.proacl,
+            p.proowner,
+            'f'
+        FROM pg_catalog.pg_proc AS p
+        JOIN scope AS s ON s.oid = p.pronamespace
+        WHERE p.proacl IS NOT NULL AND /*@modelled_routine*/
+        UNION ALL
+        SELECT pg_catalog.format('%%I.%%I', s.nspname, t.typname), t.typacl, t.typowner, 'T'
+        FROM pg_catalog.pg_type AS t
+        JOIN scope AS s ON s.oid = t.typnamespace
+        LEFT JOIN pg_catalog.pg_class AS c ON c.oid = t.typrelid
+        WHERE t.typacl IS NOT NULL
+          AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))
+          AND NOT EXISTS (
+              SELECT FROM members AS m
+              WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
+          )
+    ) AS o (name, acl, owner, objtype)
+    CROSS JOIN LATERAL (
+        VALUES
+            (
+                'owner privileges',
+                'owner column privileges',
+                ARRAY(
+                    SELECT DISTINCT a.privilege_type || a.is_grantable::text
+                    FROM pg_catalog.aclexplode(o.acl) AS a
+                    WHERE a.grantee = o.owner
+                    ORDER BY 1
+                ) <> ARRAY(
+                    SELECT DISTINCT a.privilege_type || a.is_grantable::text
+                    FROM pg_catalog.aclexplode(
+                        pg_catalog.acldefault(o.objtype::"char", o.owner)
+                    ) AS a
+                    WHERE a.grantee = o.owner
+                    ORDER BY 1
+                )
+            ),
+            (
+                'privileges granted by another role',
+                'column privileges granted by another role',
+                EXISTS (
+                    SELECT FROM pg_catalog.aclexplode(o.acl) AS a WHERE a.grantor <> o.owner
+                )
+            )
+    ) AS x (kind, column_kind, found)
+    WHERE x.found
     UNION ALL
     SELECT
         CASE WHEN t.tgconstraint <> 0 THEN 'constraint trigger' ELSE 'trigger' END,

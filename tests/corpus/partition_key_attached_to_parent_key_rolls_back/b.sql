@@ -12,6 +12,6 @@ ALTER TABLE ONLY ledger_eu ADD CONSTRAINT ledger_eu_key UNIQUE (region, entry_id
 COMMENT ON CONSTRAINT ledger_eu_key ON ledger_eu IS 'eu entries';
 ALTER INDEX ledger_region_entry_key ATTACH PARTITION ledger_eu_key;
 CREATE UNIQUE INDEX ledger_us_idx ON ledger_us (region, entry_id);
-COMMENT ON INDEX ledger_us_idx IS 'us entries';
+
 ALTER TABLE ledger_us ADD CONSTRAINT ledger_us_idx UNIQUE USING INDEX ledger_us_idx DEFERRABLE;
 ALTER INDEX ledger_region_entry_key ATTACH PARTITION ledger_us_idx;
