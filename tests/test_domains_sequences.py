@@ -9,6 +9,8 @@ import json
 import psycopg
 import pytest
 
+from reconciler.desired import load
+from reconciler.errors import InputError
 from tests.helpers import run_cli, write_yaml
 
 OBJECTS = """
@@ -102,3 +104,64 @@ def test_sequence_specs_are_checked(pg_url, tmp_path):
     assert r.code == 1, r.text
     for line in (2, 3, 4, 5):
         assert f"sequences/bad.yaml:{line}" in r.err, r.err
+
+
+OWNERS = """
+table: orders
+columns:
+  - {name: id, type: integer, nullable: false, default: "nextval('orders_id_seq'::regclass)",
+     sequence: public.orders_id_seq}
+  - {name: ref, type: bigint}
+  - {name: legacy, type: integer, sequence: public.legacy_seq}
+"""
+
+
+def test_a_sequences_owner_is_checked_with_file_and_line(tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(root, "tables/orders.yaml", OWNERS)
+    write_yaml(
+        root,
+        "sequences/owned.yaml",
+        "sequences:\n"
+        "  - {name: refs, owned_by: orders.ref}\n"  # fine: ref's default calls no sequence
+        "  - {name: spare, owned_by: orders.id}\n"  # fine: id's default calls another
+        "  - {name: a, owned_by: invoices.id}\n"
+        "  - {name: b, owned_by: orders.nope}\n"
+        "  - {name: orders_id_seq, owned_by: orders.id}\n"
+        "  - {name: c, owned_by: 'orders'}\n"
+        "  - {name: d, schema: app, owned_by: orders.ref}\n",
+    )
+    with pytest.raises(InputError) as info:
+        load(root)
+    problems = [str(p) for p in info.value.problems]
+    expected = {
+        4: "owned_by: table 'invoices' is not declared",
+        5: "owned_by: table 'orders' has no column 'nope'",
+        6: "the default of 'orders.id' calls this sequence",
+        7: "owned_by is `table.column`",
+        8: "owned_by: table 'app.orders' is not declared",
+    }
+    for line, message in expected.items():
+        assert any(f"sequences/owned.yaml:{line}" in p and message in p for p in problems), (
+            line,
+            problems,
+        )
+    assert len(problems) == len(expected), problems
+
+    # without the wrong ones: owned_by as written; a column's `sequence` its default does not
+    # call is a free-standing sequence owned by the column, as the catalog is read
+    write_yaml(
+        root,
+        "sequences/owned.yaml",
+        'sequences:\n  - {name: refs, owned_by: orders.ref}\n  - {name: "Spare", owned_by: '
+        "'orders.\"id\"'}\n",
+    )
+    pg = load(root).pg
+    assert pg.sequences[("public", "refs")].owned_by == ("orders", "ref")
+    assert pg.sequences[("public", "Spare")].owned_by == ("orders", "id")
+    assert pg.sequences[("public", "legacy_seq")].owned_by == ("orders", "legacy")
+    assert pg.sequences[("public", "legacy_seq")].type == "integer"
+    columns = {c.name: c for c in pg.tables[("public", "orders")].columns}
+    assert columns["legacy"].sequence is None
+    assert columns["id"].sequence == "public.orders_id_seq"
+    assert ("public", "orders_id_seq") not in pg.sequences
