@@ -165,3 +165,50 @@ def test_a_sequences_owner_is_checked_with_file_and_line(tmp_path):
     assert columns["legacy"].sequence is None
     assert columns["id"].sequence == "public.orders_id_seq"
     assert ("public", "orders_id_seq") not in pg.sequences
+
+
+OWNER_SQL = """
+SELECT t.relname, a.attname
+FROM pg_depend AS d
+JOIN pg_class AS t ON t.oid = d.refobjid
+JOIN pg_attribute AS a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+WHERE d.objid = 'app.ticket_refs'::regclass AND d.deptype = 'a'
+"""
+
+
+def test_an_owned_sequence_follows_its_renamed_owner(pg_url, pg_conn, tmp_path, pg_dump_schema):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "sequences/refs.yaml",
+        "sequences:\n  - {name: app.ticket_refs, owned_by: tickets.ref}\n",
+    )
+    write_yaml(
+        root,
+        "tables/tickets.yaml",
+        "table: tickets\nschema: app\ncolumns:\n  - {name: ref, type: bigint}\n",
+    )
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(OWNER_SQL).fetchall() == [("tickets", "ref")]
+    before = pg_dump_schema(pg_url)
+
+    # a renamed table and column keep the sequence (Postgres moves OWNED BY along): no change
+    # of owner is planned, and the rollback renames them back under it
+    write_yaml(
+        root,
+        "tables/tickets.yaml",
+        "table: issues\nschema: app\nrenamed_from: tickets\ncolumns:\n"
+        "  - {name: reference, type: bigint, renamed_from: ref}\n",
+    )
+    write_yaml(
+        root,
+        "sequences/refs.yaml",
+        "sequences:\n  - {name: app.ticket_refs, owned_by: issues.reference}\n",
+    )
+    r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
+    assert not [c for c in json.loads(r.out)["changes"] if "sequence" in c["address"]], r.out
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    assert pg_conn.execute(OWNER_SQL).fetchall() == [("issues", "reference")]
+    assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
+    _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert pg_dump_schema(pg_url) == before

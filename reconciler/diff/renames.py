@@ -13,6 +13,7 @@ from pglast.parser import scan
 from reconciler.errors import InputError
 from reconciler.model.names import quote_ident
 from reconciler.model.pg import Column, ForeignKey, Index, Table
+from reconciler.model.pg_objects import Sequence
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import RenameColumn
@@ -23,6 +24,8 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
     changes: list[Change] = []
     tables = dict(live.tables)
     indexes = dict(live.indexes)
+    # a sequence's owning column follows a rename (Postgres keeps OWNED BY on the column)
+    sequences = dict(live.sequences)
     for (schema, name), want in desired.tables.items():
         old = want.renamed_from
         if not old or old == name or (schema, old) not in tables:
@@ -41,6 +44,9 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
         indexes = {
             k: dataclasses.replace(ix, table=name) if (ix.schema, ix.table) == (schema, old) else ix
             for k, ix in indexes.items()
+        }
+        sequences = {
+            k: _retarget_owner(q, schema, (old, None), (name, None)) for k, q in sequences.items()
         }
     for (schema, name), want in desired.tables.items():
         t = tables.get((schema, name))
@@ -68,7 +74,24 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
                 k: _rename_index_column(ix, schema, name, old, col.name)
                 for k, ix in indexes.items()
             }
-    return changes, dataclasses.replace(live, tables=tables, indexes=indexes)
+            sequences = {
+                k: _retarget_owner(q, schema, (name, old), (name, col.name))
+                for k, q in sequences.items()
+            }
+    renamed = dataclasses.replace(live, tables=tables, indexes=indexes, sequences=sequences)
+    return changes, renamed
+
+
+def _retarget_owner(
+    q: Sequence, schema: str, old: tuple[str, str | None], new: tuple[str, str | None]
+) -> Sequence:
+    """`q` owned by the column renamed from `old` (table, column; a column None: any column of
+    the table) as owned by `new`."""
+    if q.owned_by is None or q.schema != schema or q.owned_by[0] != old[0]:
+        return q
+    if old[1] is not None and q.owned_by[1] != old[1]:
+        return q
+    return dataclasses.replace(q, owned_by=(new[0] or q.owned_by[0], new[1] or q.owned_by[1]))
 
 
 def _swap(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
