@@ -212,3 +212,21 @@ def test_an_owned_sequence_follows_its_renamed_owner(pg_url, pg_conn, tmp_path, 
     assert "No changes." in _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root)).out
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert pg_dump_schema(pg_url) == before
+
+
+def test_a_rebuilt_table_keeping_an_owned_sequence_is_refused(pg_url, tmp_path):
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "sequences/refs.yaml",
+        "sequences:\n  - {name: app.ticket_refs, owned_by: tickets.ref}\n",
+    )
+    table = "table: tickets\nschema: app\ncolumns:\n  - {name: ref, type: bigint}\n"
+    write_yaml(root, "tables/tickets.yaml", table)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    # a new partitioning drops and creates the table, and the drop would take the sequence
+    write_yaml(root, "tables/tickets.yaml", table + "partition_by: RANGE (ref)\n")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code != 0, r.text
+    assert "Sequence app.ticket_refs is owned by column app.tickets.ref" in r.err, r.text
+    assert "sequences/refs.yaml:2" in r.err, r.text

@@ -46,12 +46,19 @@ def _owner(q: Sequence) -> Owner | None:
 
 
 def moved(desired: PgSnapshot, live: PgSnapshot) -> dict[tuple[str, str], SetSequenceOwner]:
-    """Each sequence, by (schema, name), whose owner differs between live and desired."""
+    """Each sequence, by (schema, name), whose owner differs between live and desired, or
+    that is a column's own on one side and free-standing on the other."""
     want, have = _ends(desired), _ends(live)
     out = {}
     for key, (q, owner) in want.items():
         was = have.get(key)
-        if was is not None and was[1] != owner:
+        if was is None:
+            continue
+        # the same owner, whose default starts or stops calling it: the sequence goes from
+        # free-standing to the column's own or back, and stays as it is in the catalog (the
+        # column's default changes on its own)
+        calls = (key in desired.sequences) != (key in live.sequences)
+        if was[1] != owner or calls:
             out[key] = SetSequenceOwner(was[0], q, was[1], owner)
     return out
 
