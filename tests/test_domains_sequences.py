@@ -230,3 +230,8 @@ def test_a_rebuilt_table_keeping_an_owned_sequence_is_refused(pg_url, tmp_path):
     assert r.code != 0, r.text
     assert "Sequence app.ticket_refs is owned by column app.tickets.ref" in r.err, r.text
     assert "sequences/refs.yaml:2" in r.err, r.text
+    # so would it with the sequence given no owner: that change runs after the new table
+    write_yaml(root, "sequences/refs.yaml", "sequences:\n  - {name: app.ticket_refs}\n")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
+    assert r.code != 0, r.text
+    assert "Sequence app.ticket_refs is owned by column app.tickets.ref" in r.err, r.text

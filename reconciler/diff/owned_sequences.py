@@ -41,6 +41,11 @@ def _ends(snap: PgSnapshot) -> dict[tuple[str, str], End]:
     return out
 
 
+def owned_sequence_keys(snap: PgSnapshot) -> set[tuple[str, str]]:
+    """(schema, name) of every sequence some column owns as its own (serial)."""
+    return {key for key in _ends(snap) if key not in snap.sequences}
+
+
 def _owner(q: Sequence) -> Owner | None:
     return (q.schema, *q.owned_by) if q.owned_by else None
 

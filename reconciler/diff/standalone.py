@@ -14,7 +14,11 @@ nextval() depend on every sequence, like on every function (DiffContext.extensio
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.owned_sequences import check_defaults, owners_of_new_and_gone
+from reconciler.diff.owned_sequences import (
+    check_defaults,
+    owned_sequence_keys,
+    owners_of_new_and_gone,
+)
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
@@ -64,21 +68,23 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
 
 
 def _check_rebuilt_owners(ctx: DiffContext) -> None:
-    """A sequence that stays owned by a column of a table the plan drops and creates again
-    would go with the table's drop (Postgres drops the sequences its columns own)."""
-    for key, q in ctx.desired.sequences.items():
-        live = ctx.live.sequences.get(key)
-        if q.owned_by is None or live is None or live.owned_by != q.owned_by:
+    """A free-standing sequence the plan keeps, owned by a column of a table the plan drops
+    and creates again, would go with the table's drop (Postgres drops the sequences its
+    columns own), whoever owns it afterwards: a change of owner runs after the table is
+    created again."""
+    kept = {*ctx.desired.sequences, *(owned_sequence_keys(ctx.desired))}
+    for key, q in ctx.live.sequences.items():
+        if q.owned_by is None or key not in kept or (q.schema, q.owned_by[0]) not in ctx.rebuilt:
             continue
-        if (q.schema, q.owned_by[0]) in ctx.rebuilt:
-            raise NotSupported(
-                f"Sequence {qualified(q.schema, q.name)} is owned by column "
-                f"{qualified(q.schema, q.owned_by[0])}.{quote_ident(q.owned_by[1])}, and that "
-                f"table is rebuilt: {ctx.rebuilt[(q.schema, q.owned_by[0])]}.",
-                detail="Dropping the table would drop the sequence with it: give the sequence "
-                "no owner (or another one) in one plan, and rebuild the table in the next.",
-                source=q.source,
-            )
+        source = ctx.desired.sequences[key].source if key in ctx.desired.sequences else None
+        raise NotSupported(
+            f"Sequence {qualified(q.schema, q.name)} is owned by column "
+            f"{qualified(q.schema, q.owned_by[0])}.{quote_ident(q.owned_by[1])}, and that "
+            f"table is rebuilt: {ctx.rebuilt[(q.schema, q.owned_by[0])]}.",
+            detail="Dropping the table would drop the sequence with it: give the sequence no "
+            "owner (or another one) in one plan, and rebuild the table in the next.",
+            source=source,
+        )
 
 
 def compare_collations(ctx: DiffContext) -> list[Change]:
