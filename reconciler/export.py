@@ -561,6 +561,7 @@ def sequence_document(q: Sequence) -> dict[str, Any]:
             "max": None if int(q.max) == hi else q.max,
             "cache": None if q.cache == "1" else q.cache,
             "cycle": q.cycle or None,
+            "owned_by": qualified(*q.owned_by) if q.owned_by else None,
             "comment": q.comment,
         }
     )

@@ -194,6 +194,9 @@ def _refusal(m: Move, desired: PgSnapshot, live: PgSnapshot) -> str | None:
         return "the table is partitioned, a partition, or in an inheritance tree"
     if m.source.identity or m.source.generated or m.source.sequence:
         return "it is an identity, generated or serial column"
+    for q in live.sequences.values():  # the old column's drop would take the sequence along
+        if q.schema == m.schema and q.owned_by == (m.table, col):
+            return f"it owns sequence {q.name}"
     if m.rename and m.source.type != m.target.type:
         # old and new clients are kept in step both ways, which needs a cast each way
         return "it is renamed and retyped at once (make one change, then the other)"

@@ -237,3 +237,16 @@ def test_a_rename_and_a_retype_at_once_are_refused(pg_url, tmp_path):
                 cwd=tmp_path)  # fmt: skip
     assert r.code == 1
     assert "it is renamed and retyped at once (make one change, then the other)" in r.err
+
+
+def test_a_move_of_a_column_owning_a_sequence_is_refused(pg_url, tmp_path):
+    _loaded(pg_url, tmp_path)
+    owned = "sequences:\n  - {name: amount_nos, owned_by: orders.amount}\n"
+    write_yaml(tmp_path / "v1", "sequences.yaml", owned)
+    assert _apply(pg_url, tmp_path / "v1", tmp_path).code == 0
+    v2 = _schemas(tmp_path / "v2", _orders(amount="bigint"))
+    write_yaml(v2, "sequences.yaml", owned)
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(v2), cwd=tmp_path)
+    assert r.code == 1, r.text
+    # the contract's drop of the old column would drop the sequence with it
+    assert "cannot change in phases (type integer → bigint): it owns sequence amount_nos" in r.err

@@ -34,9 +34,14 @@ OBJECTS = {
     "CREATE TYPE app.pair AS (a integer, b integer)": None,  # modelled
     "CREATE TYPE app.span AS RANGE (subtype = integer)": "range type app.span",
     "CREATE SEQUENCE app.ticket_no START 100": None,  # modelled
-    # a column owns one sequence in the model: the one its default calls
-    "CREATE SEQUENCE app.spare_no OWNED BY app.users.serial_no": (
-        "second sequence of a column app.spare_no"
+    # a column owns one sequence in the model: the one its default calls; another it owns is
+    # free-standing with its owner (owned_by), unless the default calls that one too
+    "CREATE SEQUENCE app.spare_no OWNED BY app.users.serial_no": None,
+    "CREATE TABLE app.twice (n bigint)": None,
+    "CREATE SEQUENCE app.twice_a OWNED BY app.twice.n": None,
+    "CREATE SEQUENCE app.twice_b OWNED BY app.twice.n": "second sequence of a column app.twice_b",
+    "ALTER TABLE app.twice ALTER n SET DEFAULT nextval('app.twice_a') + nextval('app.twice_b')": (
+        None
     ),
     # an identity's sequence's privileges are modelled under the name a CREATE gives it
     "ALTER SEQUENCE app.users_ident_seq RENAME TO odd_ident_no": None,
@@ -51,6 +56,10 @@ OBJECTS = {
     "ALTER TABLE app.events_2027 ALTER n SET DEFAULT 1": "partition column app.events_2027.n",
     "ALTER TABLE app.events_2027 ALTER m SET DEFAULT 2": "partition column app.events_2027.m",
     "COMMENT ON COLUMN app.events_2026.at IS 'x'": "partition column app.events_2026.at",
+    # a partition's columns are not modelled: nor is a sequence one of them owns
+    "CREATE SEQUENCE app.part_no OWNED BY app.events_2026.m": (
+        "sequence owned by an unmodelled column app.part_no"
+    ),
     "ALTER TABLE app.events ENABLE ROW LEVEL SECURITY": None,
     "CREATE POLICY on_events ON app.events USING (true)": None,
     "CREATE TABLE app.base_items (id integer)": None,  # a plain table: modelled

@@ -22,6 +22,8 @@ from reconciler.desired.objects import (
     build_composite,
     build_domain,
     build_sequence,
+    check_owner,
+    owned_sequences_apart,
 )
 from reconciler.desired.spec import (
     TABLE_KEYS,
@@ -120,6 +122,7 @@ class Builder:
         self.relations: dict[tuple[str, str], str] = {}  # (schema, name) → "what at source"
         self.pending_fks: list[PendingFk] = []
         self.pending_partitions: list[tuple[tuple[str, str], Where]] = []
+        self.pending_owners: list[tuple[tuple[str, str], Where]] = []  # sequences' owned_by
         self.ignores: dict[Address, tuple[LintIgnore, ...]] = {}
         self.known_schemas: set[str] = set()
 
@@ -225,6 +228,9 @@ class Builder:
             self.foreign_key(fk)
         for key, where in self.pending_partitions:
             self.partition_parent(key, where)
+        for key, where in self.pending_owners:
+            check_owner(self, key, where)
+        owned_sequences_apart(self)
         for tg in self.triggers.values():  # a constraint trigger's FROM: a declared table
             if tg.from_table is not None and tg.from_table not in self.tables:
                 shown, _, line = (tg.source or "").rpartition(":")

@@ -10,6 +10,7 @@ type, default and checks are checked like a column's; its default check name is 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reconciler.desired import sqltext
@@ -23,6 +24,8 @@ from reconciler.desired.spec import (
 )
 from reconciler.desired.tables import split_name
 from reconciler.desired.yamlload import Where
+from reconciler.model import sequence_options as seqopts
+from reconciler.model.names import split_qualified
 from reconciler.model.pg import Check
 from reconciler.model.pg_objects import INTEGER_RANGES, Collation, CompositeType, Domain, Sequence
 
@@ -56,6 +59,12 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
     if numbers is None:
         return
     start, increment, lo, hi, cache = numbers
+    owned_by = None
+    if spec.owned_by is not None:
+        owned_by = _owner(ctx, spec.owned_by, where.sub("owned_by"))
+        if owned_by is None:
+            return
+        ctx.pending_owners.append((names, where.sub("owned_by")))
     ctx.use_schema(names[0], where)
     declare_grants(ctx, "sequence", names[0], names[1], spec.grants, where)
     ctx.sequences[names] = Sequence(
@@ -68,8 +77,82 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
         cache=str(cache),
         cycle=spec.cycle,
         comment=spec.comment,
+        owned_by=owned_by,
         source=where.source,
     )
+
+
+def _owner(ctx: Builder, text: str, where: Where) -> tuple[str, str] | None:
+    """`table.column` of OWNED BY (in the sequence's schema: Postgres wants it there)."""
+    try:
+        names = split_qualified(sqltext.qualified_name(text, "column"))
+    except sqltext.SqlTextError as exc:
+        ctx.report(where, str(exc))
+        return None
+    if len(names) != 2:
+        ctx.report(where, f"owned_by is `table.column` (in the sequence's schema), not '{text}'")
+        return None
+    return names[0], names[1]
+
+
+def check_owner(ctx: Builder, key: tuple[str, str], where: Where) -> None:
+    """The column owning a free-standing sequence exists in the desired state, and its default
+    does not call the sequence (that is the column's own `sequence`, a serial's)."""
+    q = ctx.sequences[key]
+    assert q.owned_by is not None
+    table, column = q.owned_by
+    t = ctx.tables.get((q.schema, table))
+    label = f"{q.schema}.{table}" if q.schema != "public" else table
+    if t is None:
+        if ctx.complete:
+            ctx.report(where, f"owned_by: table '{label}' is not declared")
+        return
+    c = t.column(column)
+    if c is None:
+        ctx.report(where, f"owned_by: table '{label}' has no column '{column}'")
+    elif _names_of(c.sequence) == key or seqopts.calls(c.default, *key):
+        ctx.report(
+            where,
+            f"owned_by: the default of '{label}.{column}' calls this sequence: it is that "
+            "column's own sequence (a serial's); write it as the column's `sequence:` instead",
+        )
+
+
+def _names_of(sequence: str | None) -> tuple[str, ...]:
+    names = split_qualified(sequence) if sequence else ()
+    return ("public", *names) if len(names) == 1 else names
+
+
+def owned_sequences_apart(ctx: Builder) -> None:
+    """A column's `sequence` that its default does not call is a free-standing sequence owned
+    by the column (Sequence.owned_by), as the catalog is read: the column's own sequence is
+    the one its default calls."""
+    for key, t in list(ctx.tables.items()):
+        columns = []
+        for c in t.columns:
+            names = _names_of(c.sequence)
+            if len(names) != 2 or names[0] != t.schema or c.identity:
+                columns.append(c)  # (Postgres keeps an owned sequence in its table's schema)
+                continue
+            if seqopts.calls(c.default, *names):
+                columns.append(c)
+                continue
+            if (names[0], names[1]) in ctx.sequences:
+                shown, _, line = (c.source or "").rpartition(":")
+                message = (
+                    f"column '{c.name}': sequence '{'.'.join(names)}' is also declared under "
+                    "`sequences:`"
+                )
+                ctx.problems.append((shown, int(line) if line.isdigit() else 1, message))
+                columns.append(c)
+                continue
+            q = seqopts.column_sequence(names, c)
+            ctx.sequences[(names[0], names[1])] = replace(
+                q, owned_by=(t.name, c.name), source=c.source
+            )
+            columns.append(replace(c, sequence=None, sequence_options=(), sequence_comment=None))
+        if columns != list(t.columns):
+            ctx.tables[key] = replace(t, columns=tuple(columns))
 
 
 def sequence_numbers(

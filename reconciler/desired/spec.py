@@ -170,6 +170,7 @@ class SequenceSpec(_Spec):
     max: Integer | None = None
     cache: Integer = "1"
     cycle: Flag = False
+    owned_by: Text | None = None  # `table.column` in the sequence's schema (OWNED BY)
     comment: Text | None = None
     grants: list[GrantSpec] = []
 

@@ -13,7 +13,7 @@ from pglast.parser import scan
 from reconciler.errors import InputError
 from reconciler.model.names import quote_ident
 from reconciler.model.pg import Column, ForeignKey, Index, Table
-from reconciler.model.pg_objects import Grant
+from reconciler.model.pg_objects import Grant, Sequence
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg_column import RenameColumn
@@ -25,6 +25,8 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
     tables = dict(live.tables)
     indexes = dict(live.indexes)
     grants = dict(live.grants)
+    # a sequence's owning column follows a rename (Postgres keeps OWNED BY on the column)
+    sequences = dict(live.sequences)
     for (schema, name), want in desired.tables.items():
         old = want.renamed_from
         if not old or old == name or (schema, old) not in tables:
@@ -45,6 +47,9 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
             for k, ix in indexes.items()
         }
         grants = _rename_grants(grants, (schema, old, None), (name, None))
+        sequences = {
+            k: _retarget_owner(q, schema, (old, None), (name, None)) for k, q in sequences.items()
+        }
     for (schema, name), want in desired.tables.items():
         t = tables.get((schema, name))
         if t is None:
@@ -72,7 +77,14 @@ def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], 
                 for k, ix in indexes.items()
             }
             grants = _rename_grants(grants, (schema, name, old), (name, col.name))
-    return changes, dataclasses.replace(live, tables=tables, indexes=indexes, grants=grants)
+            sequences = {
+                k: _retarget_owner(q, schema, (name, old), (name, col.name))
+                for k, q in sequences.items()
+            }
+    renamed = dataclasses.replace(
+        live, tables=tables, indexes=indexes, sequences=sequences, grants=grants
+    )
+    return changes, renamed
 
 
 def _rename_grants(
@@ -92,6 +104,18 @@ def _rename_grants(
                 g = dataclasses.replace(g, column=new[1])
         out[g.key] = g
     return out
+
+
+def _retarget_owner(
+    q: Sequence, schema: str, old: tuple[str, str | None], new: tuple[str, str | None]
+) -> Sequence:
+    """`q` owned by the column renamed from `old` (table, column; a column None: any column of
+    the table) as owned by `new`."""
+    if q.owned_by is None or q.schema != schema or q.owned_by[0] != old[0]:
+        return q
+    if old[1] is not None and q.owned_by[1] != old[1]:
+        return q
+    return dataclasses.replace(q, owned_by=(new[0] or q.owned_by[0], new[1] or q.owned_by[1]))
 
 
 def _swap(cols: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:

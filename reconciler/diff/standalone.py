@@ -14,11 +14,15 @@ nextval() depend on every sequence, like on every function (DiffContext.extensio
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.owned_sequences import check_defaults
+from reconciler.diff.owned_sequences import (
+    check_defaults,
+    owned_sequence_keys,
+    owners_of_new_and_gone,
+)
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
 from reconciler.model.compare import only_comment_differs
-from reconciler.model.names import qualified
+from reconciler.model.names import qualified, quote_ident
 from reconciler.model.pg_objects import Collation, CompositeType, Domain
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
@@ -43,7 +47,10 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
     # a sequence changing owner (a column's ↔ another column's or none) is one change
     moves = ctx.moved_sequences
     check_defaults(ctx.desired, ctx.live)
+    _check_rebuilt_owners(ctx)
     out: list[Change] = list(moves.values())
+    # an owned one created or dropped: its owner given after, taken before (owned_sequences)
+    out += owners_of_new_and_gone(ctx.desired, ctx.live)
     for key, q in want.items():
         old = have.get(key)
         if key in moves:
@@ -58,6 +65,26 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
             out.append(AlterSequence(old, q))
     out += [DropSequence(q) for key, q in have.items() if key not in want and key not in moves]
     return out
+
+
+def _check_rebuilt_owners(ctx: DiffContext) -> None:
+    """A free-standing sequence the plan keeps, owned by a column of a table the plan drops
+    and creates again, would go with the table's drop (Postgres drops the sequences its
+    columns own), whoever owns it afterwards: a change of owner runs after the table is
+    created again."""
+    kept = {*ctx.desired.sequences, *(owned_sequence_keys(ctx.desired))}
+    for key, q in ctx.live.sequences.items():
+        if q.owned_by is None or key not in kept or (q.schema, q.owned_by[0]) not in ctx.rebuilt:
+            continue
+        source = ctx.desired.sequences[key].source if key in ctx.desired.sequences else None
+        raise NotSupported(
+            f"Sequence {qualified(q.schema, q.name)} is owned by column "
+            f"{qualified(q.schema, q.owned_by[0])}.{quote_ident(q.owned_by[1])}, and that "
+            f"table is rebuilt: {ctx.rebuilt[(q.schema, q.owned_by[0])]}.",
+            detail="Dropping the table would drop the sequence with it: give the sequence no "
+            "owner (or another one) in one plan, and rebuild the table in the next.",
+            source=source,
+        )
 
 
 def compare_collations(ctx: DiffContext) -> list[Change]:

@@ -78,7 +78,7 @@ def snapshot(rows: dict[str, Rows]) -> PgSnapshot:
             if kind == "enum"
         },
         sequences={
-            (schema, name): PgSequence(schema, name, comment=comment, **details)
+            (schema, name): _sequence(schema, name, comment, details)
             for kind, schema, name, comment, details in rows["objects"]
             if kind == "sequence"
         },
@@ -112,6 +112,13 @@ def snapshot(rows: dict[str, Rows]) -> PgSnapshot:
         aggregates={(r[0], r[1], r[2]): aggregate_from_row(r) for r in rows["aggregates"]},
         unsupported=tuple((k, name) for k, name, a, _ in rows["unsupported"] if not a),  # sorted
         needs=_needs(rows["unsupported"]),
+    )
+
+
+def _sequence(schema: str, name: str, comment: str | None, details: dict) -> PgSequence:
+    owned_by = details.pop("owned_by", None)
+    return PgSequence(
+        schema, name, comment=comment, owned_by=tuple(owned_by) if owned_by else None, **details
     )
 
 

@@ -162,7 +162,12 @@ INTEGER_RANGES = {
 class Sequence:
     """A free-standing sequence (a serial column's belongs to its column). Numbers are kept
     as text, exactly as large as Postgres allows; every option is explicit (see
-    `with_defaults`), so equal sequences compare equal however they were written."""
+    `with_defaults`), so equal sequences compare equal however they were written.
+
+    `owned_by` is the (table, column) in the sequence's own schema that owns it (`ALTER
+    SEQUENCE … OWNED BY`) when that column's default does not call it: dropping the table or
+    column drops the sequence too. A sequence the owning column's default calls is that
+    column's (Column.sequence), never free-standing."""
 
     schema: str
     name: str
@@ -174,6 +179,7 @@ class Sequence:
     cache: str = "1"
     cycle: bool = False
     comment: str | None = None
+    owned_by: tuple[str, str] | None = None  # (table, column), in `schema`
     source: str | None = field(default=None, compare=False)
 
     @property

@@ -5,6 +5,10 @@ ascending sequence is no option at all)."""
 
 from __future__ import annotations
 
+import re
+
+from reconciler.model.names import split_qualified
+from reconciler.model.pg import Column
 from reconciler.model.pg_objects import INTEGER_RANGES, Sequence
 
 ORDER = ("start", "increment", "min", "max", "cache", "cycle")
@@ -129,3 +133,42 @@ def set_clauses(type_: str, old: Options, new: Options) -> list[str]:
         else:
             out.append("SET " + _CLAUSES[k].format(want[k]))
     return out
+
+
+def column_sequence(names: tuple[str, ...], c: Column) -> Sequence:
+    """The sequence a column owns (Column.sequence: `names`) as a free-standing Sequence, with
+    its options and comment (and no owner)."""
+    seq_type = sequence_type(c.type, c.sequence_options)
+    s = settings(seq_type, c.sequence_options)
+    return Sequence(
+        names[0],
+        names[1],
+        type=seq_type,
+        start=s["start"],
+        increment=s["increment"],
+        min=s["min"],
+        max=s["max"],
+        cache=s["cache"],
+        cycle=s["cycle"] == "true",
+        comment=c.sequence_comment,
+    )
+
+
+_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')*)'(?:::regclass)?\)")
+
+
+def nextval_calls(default: str | None) -> list[str]:
+    """The sequences a default calls with nextval, as written (`public.t_id_seq`)."""
+    return [text.replace("''", "'") for text in _NEXTVAL.findall(default or "")]
+
+
+def calls(default: str | None, schema: str, name: str, search_path: str = "public") -> bool:
+    """Whether a default calls nextval of sequence schema.name (an unqualified name is looked
+    up in `search_path`, the schema the apply sets)."""
+    for text in nextval_calls(default):
+        names = split_qualified(text)
+        if len(names) == 1:
+            names = (search_path, names[0])
+        if names == (schema, name):
+            return True
+    return False

@@ -6,6 +6,12 @@ current value and its privileges; a drop and a create would lose the value, and 
 old owner first would take the sequence with it. So the change runs after the new owner
 exists and before the old owner is dropped (it depends on both columns, graph rule 5), and
 its reverse hands the sequence back with the options it had.
+
+`alone`: only the owner of a free-standing sequence that the plan creates or drops (its own
+change makes or drops it, without an owner). It then runs after the sequence is created, or
+before it is dropped, and has an address of its own (`….owned_by`), so that it is not ordered
+after the sequence's drop as a change of that sequence would be. `IF EXISTS`: a second run of
+the file finds the sequence already dropped.
 """
 
 from __future__ import annotations
@@ -27,27 +33,29 @@ class SetSequenceOwner(Change):
     new: Sequence
     old_owner: Owner | None
     new_owner: Owner | None
+    alone: bool = False
     action = Action.ALTER
 
     @property
     def address(self) -> Address:
+        if self.alone:
+            return Address.of(*self.new.address.parts, "owned_by")
         return self.new.address
 
     def statements(self) -> list[Statement]:
         q = self.new
         owner = ident(*self.new_owner) if self.new_owner else "NONE"
-        out = [
-            Statement(
-                f"ALTER SEQUENCE {ident(q.schema, q.name)} {sequence_options(q)} OWNED BY {owner}"
-            )
-        ]
+        name = ident(q.schema, q.name)
+        if self.alone:
+            return [Statement(f"ALTER SEQUENCE IF EXISTS {name} OWNED BY {owner}")]
+        out = [Statement(f"ALTER SEQUENCE {name} {sequence_options(q)} OWNED BY {owner}")]
         if self.old.comment != q.comment:
             value = "NULL" if q.comment is None else literal(q.comment)
             out.append(Statement(f"COMMENT ON SEQUENCE {ident(q.schema, q.name)} IS {value}"))
         return out
 
     def reverse(self) -> Change:
-        return SetSequenceOwner(self.new, self.old, self.new_owner, self.old_owner)
+        return SetSequenceOwner(self.new, self.old, self.new_owner, self.old_owner, self.alone)
 
     def provides(self) -> frozenset[Address]:
         # The sequence exists before and after: whatever calls it (defaults, which depend on
@@ -56,6 +64,8 @@ class SetSequenceOwner(Change):
 
     def depends_on(self) -> frozenset[Address]:
         out = {Address.of("pg", "schema", self.new.schema)}
+        if self.alone:  # after its creation, before its drop
+            out.add(self.new.address)
         for owner in (self.old_owner, self.new_owner):
             if owner is not None:
                 out |= {Address.of("pg", "table", *owner[:2]), Address.of("pg", "column", *owner)}

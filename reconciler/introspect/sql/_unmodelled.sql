@@ -42,18 +42,30 @@ found (kind, name, classid, objid) AS (
         r.oid
     FROM rels AS r
     WHERE r.relkind = 'S' AND r.relpersistence = 'u'
-      AND NOT EXISTS (  -- a sequence a column owns goes with its table
+      AND NOT EXISTS (  -- a column's own sequence (serial, identity) goes with its table
           SELECT FROM pg_catalog.pg_depend AS dep
           WHERE dep.classid = 'pg_catalog.pg_class'::regclass
             AND dep.objid = r.oid
             AND dep.refobjsubid > 0
-            AND dep.deptype IN ('a', 'i')
+            AND (dep.deptype = 'i' OR (dep.deptype = 'a' AND EXISTS (
+                SELECT FROM pg_catalog.pg_attrdef AS ad
+                JOIN pg_catalog.pg_depend AS used
+                    ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+                   AND used.objid = ad.oid
+                   AND used.refclassid = 'pg_catalog.pg_class'::regclass
+                   AND used.refobjid = r.oid
+                WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+            )))
       )
     UNION ALL
-    -- a column owns one sequence in the model (columns.sql: the one its default calls); a
-    -- second one it owns is not modelled
+    -- a column owns one sequence in the model (columns.sql: the one its default calls, the
+    -- first by name when it calls several it owns); the others its default calls are not
+    -- modelled. One owned by a column the model does not hold (a partition's, an inherited
+    -- one, a foreign table's) and not called by its default is not modelled either
+    -- (objects.sql reads the others as free-standing sequences with their owner).
     SELECT
-        'second sequence of a column',
+        CASE WHEN called.yes THEN 'second sequence of a column'
+             ELSE 'sequence owned by an unmodelled column' END,
         pg_catalog.format('%%I.%%I', r.nspname, r.relname),
         'pg_catalog.pg_class'::regclass,
         r.oid
@@ -64,24 +76,40 @@ found (kind, name, classid, objid) AS (
        AND dep.refclassid = 'pg_catalog.pg_class'::regclass
        AND dep.refobjsubid > 0
        AND dep.deptype = 'a'
+    JOIN pg_catalog.pg_class AS t ON t.oid = dep.refobjid
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = t.oid AND a.attnum = dep.refobjsubid
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (
+            SELECT FROM pg_catalog.pg_attrdef AS ad
+            JOIN pg_catalog.pg_depend AS used
+                ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+               AND used.objid = ad.oid
+               AND used.refclassid = 'pg_catalog.pg_class'::regclass
+               AND used.refobjid = r.oid
+            WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+        ) AS yes
+    ) AS called
     WHERE r.relkind = 'S'
-      AND EXISTS (  -- the column owns another sequence …
-          SELECT FROM pg_catalog.pg_depend AS other
-          WHERE other.classid = 'pg_catalog.pg_class'::regclass
-            AND other.objid <> r.oid
-            AND other.refclassid = 'pg_catalog.pg_class'::regclass
-            AND (other.refobjid, other.refobjsubid) = (dep.refobjid, dep.refobjsubid)
-            AND other.deptype IN ('a', 'i')
-      )
-      AND NOT EXISTS (  -- … and its default calls not this one
-          SELECT FROM pg_catalog.pg_attrdef AS ad
-          JOIN pg_catalog.pg_depend AS used
-              ON used.classid = 'pg_catalog.pg_attrdef'::regclass
-             AND used.objid = ad.oid
-             AND used.refclassid = 'pg_catalog.pg_class'::regclass
-             AND used.refobjid = r.oid
-          WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
-      )
+      AND CASE
+          WHEN called.yes THEN EXISTS (  -- … another it owns, earlier by name, is called too
+              SELECT FROM pg_catalog.pg_depend AS other
+              JOIN pg_catalog.pg_class AS o ON o.oid = other.objid
+              JOIN pg_catalog.pg_attrdef AS ad
+                  ON ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+              JOIN pg_catalog.pg_depend AS used
+                  ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+                 AND used.objid = ad.oid
+                 AND used.refclassid = 'pg_catalog.pg_class'::regclass
+                 AND used.refobjid = o.oid
+              WHERE other.classid = 'pg_catalog.pg_class'::regclass
+                AND other.objid <> r.oid
+                AND other.refclassid = 'pg_catalog.pg_class'::regclass
+                AND (other.refobjid, other.refobjsubid) = (dep.refobjid, dep.refobjsubid)
+                AND other.deptype = 'a'
+                AND o.relname COLLATE "C" < r.relname COLLATE "C"
+          )
+          ELSE NOT (t.relkind IN ('r', 'p') AND NOT t.relispartition AND a.attislocal)
+      END
     UNION ALL
     -- a partition's columns are its parent's (PARTITION OF copies the parent's defaults):
     -- a default of its own or a comment on one of them is not modelled

@@ -5,9 +5,10 @@
 -- format_type() names types: pg_catalog objects bare, everything else schema-qualified.
 WITH /*@scope*/,
 /*@tables*/,
--- The sequence a column owns (serial): an automatic dependency of a sequence on the column;
--- an identity column's sequence depends internally ('i'): its options are the identity's.
--- Read once and joined, not asked per column.
+-- The sequence a column owns (serial): an automatic dependency of a sequence on the column
+-- that the column's default calls; an identity column's sequence depends internally ('i'):
+-- its options are the identity's. A sequence the column owns but its default does not call
+-- is free-standing, with its owner (objects.sql). Read once and joined, not asked per column.
 owned AS (
     SELECT DISTINCT ON (dep.refobjid, dep.refobjsubid)
         dep.refobjid AS table_oid,
@@ -27,17 +28,17 @@ owned AS (
     WHERE dep.classid = 'pg_catalog.pg_class'::regclass
       AND dep.refclassid = 'pg_catalog.pg_class'::regclass
       AND dep.refobjsubid > 0
-      AND dep.deptype IN ('a', 'i')
-    -- of several sequences a column owns, the one its default calls
-    ORDER BY dep.refobjid, dep.refobjsubid, NOT EXISTS (
-        SELECT FROM pg_catalog.pg_attrdef AS ad
-        JOIN pg_catalog.pg_depend AS used
-            ON used.classid = 'pg_catalog.pg_attrdef'::regclass
-           AND used.objid = ad.oid
-           AND used.refclassid = 'pg_catalog.pg_class'::regclass
-           AND used.refobjid = s.oid
-        WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
-    ), s.relname COLLATE "C"
+      AND (dep.deptype = 'i' OR (dep.deptype = 'a' AND EXISTS (
+          SELECT FROM pg_catalog.pg_attrdef AS ad
+          JOIN pg_catalog.pg_depend AS used
+              ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+             AND used.objid = ad.oid
+             AND used.refclassid = 'pg_catalog.pg_class'::regclass
+             AND used.refobjid = s.oid
+          WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+      )))
+    -- a default calling two sequences its column owns: the first by name (_unmodelled.sql)
+    ORDER BY dep.refobjid, dep.refobjsubid, s.relname COLLATE "C"
 )
 SELECT
     t.nspname::text AS schema,

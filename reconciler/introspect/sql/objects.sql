@@ -3,8 +3,10 @@
 --   schema     (schema NULL) {}
 --   extension  (schema: where it is installed) {version}
 --   enum       {labels} in sort order
---   sequence   {type, start, increment, min, max, cache, cycle}: free-standing sequences only
---              (a serial column's sequence belongs to its column, an identity's to its identity)
+--   sequence   {type, start, increment, min, max, cache, cycle, owned_by}: free-standing
+--              sequences only (a serial column's sequence, the one its default calls, belongs
+--              to its column, an identity's to its identity); owned_by [table, column] when a
+--              column owns it all the same (ALTER SEQUENCE … OWNED BY), else null
 --   domain     {type, not_null, default, collation, checks: [{name, expression}]}
 --   collation  {provider, locale, lc_collate, lc_ctype, deterministic}: `locale` when LC_COLLATE
 --              and LC_CTYPE are one (the ICU locale's column has another name in each release);
@@ -184,7 +186,9 @@ SELECT
         'min', q.seqmin::text,
         'max', q.seqmax::text,
         'cache', q.seqcache::text,
-        'cycle', q.seqcycle
+        'cycle', q.seqcycle,
+        'owned_by', CASE WHEN own.attname IS NOT NULL
+            THEN pg_catalog.jsonb_build_array(own.relname::text, own.attname::text) END
     )
 FROM pg_catalog.pg_class AS c
 JOIN scope AS s ON s.oid = c.relnamespace
@@ -193,20 +197,49 @@ LEFT JOIN pg_catalog.pg_description AS d
     ON d.objoid = c.oid
    AND d.classoid = 'pg_catalog.pg_class'::regclass
    AND d.objsubid = 0
+-- the column owning it (OWNED BY: an automatic dependency on the column; Postgres keeps the
+-- table in the sequence's schema), and whether that column's default calls it
+LEFT JOIN LATERAL (
+    SELECT
+        t.relname,
+        a.attname,
+        t.relkind IN ('r', 'p') AND NOT t.relispartition AND a.attislocal AS modelled,
+        EXISTS (
+            SELECT FROM pg_catalog.pg_attrdef AS ad
+            JOIN pg_catalog.pg_depend AS used
+                ON used.classid = 'pg_catalog.pg_attrdef'::regclass
+               AND used.objid = ad.oid
+               AND used.refclassid = 'pg_catalog.pg_class'::regclass
+               AND used.refobjid = c.oid
+            WHERE ad.adrelid = dep.refobjid AND ad.adnum = dep.refobjsubid
+        ) AS called
+    FROM pg_catalog.pg_depend AS dep
+    JOIN pg_catalog.pg_class AS t ON t.oid = dep.refobjid
+    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = t.oid AND a.attnum = dep.refobjsubid
+    WHERE dep.classid = 'pg_catalog.pg_class'::regclass
+      AND dep.objid = c.oid
+      AND dep.refclassid = 'pg_catalog.pg_class'::regclass
+      AND dep.refobjsubid > 0
+      AND dep.deptype = 'a'
+    LIMIT 1
+) AS own ON true
 WHERE c.relkind = 'S'
   AND c.relpersistence = 'p'  -- an unlogged one is unsupported (unsupported.sql)
   AND NOT EXISTS (
       SELECT FROM members AS m
       WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
   )
-  AND NOT EXISTS (
+  AND NOT EXISTS (  -- an identity's sequence is the identity's
       SELECT FROM pg_catalog.pg_depend AS dep
       WHERE dep.classid = 'pg_catalog.pg_class'::regclass
         AND dep.objid = c.oid
         AND dep.refclassid = 'pg_catalog.pg_class'::regclass
         AND dep.refobjsubid > 0
-        AND dep.deptype IN ('a', 'i')
+        AND dep.deptype = 'i'
   )
+  -- a serial column's (its owner's default calls it) is the column's; one owned by a column
+  -- the model does not hold (a partition's, an inherited one) is unsupported (_unmodelled.sql)
+  AND (own.attname IS NULL OR (NOT own.called AND own.modelled))
 UNION ALL
 -- default privileges (ALTER DEFAULT PRIVILEGES) in a schema in scope, or database-wide when the
 -- scope is the whole database: (schema or NULL, creating role) {on, acl: [[grantee, privilege,
