@@ -25,7 +25,6 @@ from reconciler.ops.base import (
 from reconciler.ops.pg_table import rename_identity_sequence
 from reconciler.ops.sqltext import (
     column_def,
-    dollar_quote,
     guarded,
     ident,
     identity_sequence_address,
@@ -33,6 +32,7 @@ from reconciler.ops.sqltext import (
     owned_sequence,
     owned_sequence_address,
     owned_sequence_comment,
+    run_unless,
 )
 
 # A default Postgres evaluates once when a column is added (PostgreSQL 11+), so the table is not
@@ -179,7 +179,7 @@ class DropColumn(Change):
                 "SELECT FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass("
                 f"{literal(t)}) AND attname = {literal(self.column.name)} AND attinhcount > 0"
             )
-            drop = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({given}) THEN {drop}; END IF; END')}"
+            drop = run_unless(given, drop)
         return [Statement(drop)]
 
     def reverse(self) -> Change:

@@ -46,6 +46,7 @@ from reconciler.ops.sqltext import (
     owned_sequence,
     owned_sequence_address,
     owned_sequence_comment,
+    run_unless,
 )
 
 
@@ -267,7 +268,7 @@ class AlterColumn(Change):
                 f"{literal(table)}::regclass AND attname = {literal(self.new.name)} "
                 "AND attidentity <> ''"
             )
-            return f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({check}) THEN {text}; END IF; END')}"
+            return run_unless(check, text)
         return text
 
     def reverse(self) -> Change:

@@ -20,7 +20,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
-from reconciler.ops.sqltext import constraint_def, dollar_quote, guarded, ident, literal
+from reconciler.ops.sqltext import constraint_def, guarded, ident, literal, run_unless
 
 
 def constraint_kind(c: Constraint) -> str:
@@ -186,7 +186,7 @@ class DropConstraint(Change):
                 f"pg_catalog.to_regclass({literal(t)}) AND conname = "
                 f"{literal(self.constraint.name)} AND (conparentid <> 0 OR NOT conislocal)"
             )
-            drop = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({copy}) THEN {drop}; END IF; END')}"
+            drop = run_unless(copy, drop)
         return [Statement(drop)]
 
     def reverse(self) -> Change:

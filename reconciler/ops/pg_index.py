@@ -9,7 +9,7 @@ from reconciler.model.address import Address, relation_name
 from reconciler.model.pg import Index
 from reconciler.ops.base import MAIN, ONLINE, Action, Change, Hazard, Statement, brief_lock
 from reconciler.ops.pg_shape import while_shaped
-from reconciler.ops.sqltext import dollar_quote, ident, index_def, literal
+from reconciler.ops.sqltext import dollar_quote, ident, index_def, literal, run_unless
 
 # Hazard code of a change that replaces or drops an index left invalid by a build that never
 # finished: said in the plan so that a reviewer knows why an index that "exists" is built.
@@ -153,11 +153,11 @@ class DropIndex(Change):
         if self.on_partition and not self.online:
             name = literal(ident(self.index.schema, self.index.name))
             held = f"SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass({name})"
-            sql = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({held}) THEN {sql}; END IF; END')}"
+            sql = run_unless(held, sql)
         if self.keyed:
             name = literal(ident(self.index.schema, self.index.name))
             owned = f"SELECT FROM pg_catalog.pg_constraint WHERE conindid = to_regclass({name})"
-            sql = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({owned}) THEN {sql}; END IF; END')}"
+            sql = run_unless(owned, sql)
         if self.partitioned and not self.online:
             sql = _drop_partitioned_sql(self.index, sql)
         if self.shape is not None:

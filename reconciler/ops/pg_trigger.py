@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Trigger
 from reconciler.ops.base import Action, Change, Hazard, Statement, brief_lock
-from reconciler.ops.sqltext import dollar_quote, guarded, ident, idents, literal
+from reconciler.ops.sqltext import guarded, ident, idents, literal, run_unless
 
 
 def trigger_sql(t: Trigger, *, schema: str | None = None) -> str:
@@ -116,7 +116,7 @@ class DropTrigger(Change):
                 f"{literal(ident(t.schema, t.table))}) AND tgname = {literal(t.name)} "
                 "AND tgparentid <> 0"
             )
-            drop = f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({clone}) THEN {drop}; END IF; END')}"
+            drop = run_unless(clone, drop)
         return [Statement(drop)]
 
     def reverse(self) -> Change:

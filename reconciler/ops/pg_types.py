@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Collation, CompositeType, Domain, Sequence
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
-from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal
+from reconciler.ops.sqltext import dollar_quote, guarded, ident, literal, run_unless
 
 
 def _comment(kind: str, schema: str, name: str, comment: str | None) -> list[Statement]:
@@ -318,8 +318,7 @@ class AlterDomain(Change):
                 )
                 # no exception block: a subtransaction right after ALTER DOMAIN … DROP
                 # CONSTRAINT fails ("unprocessed inval messages")
-                body = f"BEGIN IF NOT EXISTS ({there}) THEN {check}; END IF; END"
-                out.append(Statement(f"DO {dollar_quote(body)}"))
+                out.append(Statement(run_unless(there, check)))
             old_comment = None if name in readded else old_checks[name].comment
             if k.comment != old_comment:
                 value = "NULL" if k.comment is None else literal(k.comment)

@@ -79,6 +79,12 @@ def guarded(statement: str, *conditions: str, same: str | None = None) -> str:
     return f"DO {dollar_quote(body)}"
 
 
+def run_unless(found: str, statement: str) -> str:
+    """`statement` run only while the query `found` finds no row: what a second run of a file
+    finds done (or found another's in its place) it leaves alone."""
+    return f"DO {dollar_quote(f'BEGIN IF NOT EXISTS ({found}) THEN {statement}; END IF; END')}"
+
+
 def drop_if_kind(drop: str, name: str, relkinds: str) -> str:
     """`drop` (DROP … IF EXISTS name) run only while `name` is a relation of one of
     `relkinds`: a second run of the file finds another kind of relation under the name (the
