@@ -402,3 +402,44 @@ def test_a_partition_moves_while_a_foreign_key_references_its_rows(
     back = run_cli("rollback", "--pg", pg_url, "--last", "--auto-approve", cwd=tmp_path)
     assert back.code == 0, back.text
     assert pg_dump_schema(pg_url) == before_dump
+
+
+def test_a_retyped_partition_key_column_is_a_rebuild_that_loses_nothing(
+    make_pg_database, pg_url, pg_conn, tmp_path, pg_dump_schema
+) -> None:
+    """Postgres cannot retype a partition key's column: the tables are rebuilt and the rows
+    carried. integer → bigint gives every value back, so nothing is called lost and no
+    --allow-destructive is needed; the rollback carries them back."""
+    pg_conn.execute(
+        "CREATE TABLE public.ev (id int NOT NULL, day int NOT NULL, v real)"
+        " PARTITION BY RANGE (day);"
+        "CREATE TABLE public.ev_low PARTITION OF public.ev FOR VALUES FROM (0) TO (100);"
+        "CREATE TABLE public.ev_high PARTITION OF public.ev FOR VALUES FROM (100) TO (200);"
+        "INSERT INTO public.ev VALUES (1, 5, 0.5), (2, 150, 1.5)"
+    )
+    before = pg_dump_schema(pg_url)
+    rows = "SELECT tableoid::regclass::text, id, day, v FROM public.ev ORDER BY id"
+    kept = pg_conn.execute(rows).fetchall()
+    desired = _desired(
+        make_pg_database,
+        tmp_path,
+        "CREATE TABLE public.ev (id int NOT NULL, day bigint NOT NULL, v double precision)"
+        " PARTITION BY RANGE (day);"
+        "CREATE TABLE public.ev_low PARTITION OF public.ev FOR VALUES FROM (0) TO (100);"
+        "CREATE TABLE public.ev_high PARTITION OF public.ev FOR VALUES FROM (100) TO (200);",
+    )
+    plan = run_cli("plan", "--pg", pg_url, "--schemas", str(desired), cwd=tmp_path)
+    assert plan.code == 0, plan.text
+    assert "destructive" not in plan.text, plan.text
+    applied = _apply(tmp_path, pg_url, desired)
+    assert applied.code == 0, applied.text
+    assert pg_conn.execute("SELECT pg_typeof(day)::text FROM public.ev LIMIT 1").fetchone() == (
+        "bigint",
+    )
+    assert [(r[0], r[1], r[2]) for r in pg_conn.execute(rows).fetchall()] == [
+        (r[0], r[1], r[2]) for r in kept
+    ]
+    back = run_cli("rollback", "--pg", pg_url, "--last", "--auto-approve", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert pg_dump_schema(pg_url) == before
+    assert pg_conn.execute(rows).fetchall() == kept

@@ -16,6 +16,7 @@ from reconciler.model.address import Address
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
+from reconciler.ops.pg_column import keeps_every_value
 from reconciler.ops.pg_partition import attachment
 from reconciler.ops.pg_rows import Carry, LoadRows, SaveRows, rows_address
 from reconciler.ops.pg_trash import trash_name
@@ -103,7 +104,7 @@ def _losses(
             "has no such column, or computes it)"
         )
     for c in carried:
-        if was[c] != now[c]:
+        if not keeps_every_value(was[c], now[c]):
             out.append(
                 f"{name}.{c} is carried over as {now[c]} (was {was[c]}): each value goes "
                 "through an assignment cast and may change, or fail the apply"

@@ -73,6 +73,20 @@ def type_change_rewrites(old: str, new: str) -> bool:
     return not (old.startswith("character varying(") and new == "character varying")
 
 
+_INTEGERS = ("smallint", "integer", "bigint")
+
+
+def keeps_every_value(old: str, new: str) -> bool:
+    """Whether the assignment cast from type `old` to `new` gives every value back unchanged,
+    whatever the values: the widenings above, a wider integer, an integer as numeric, real as
+    double precision. False where only the values can tell (lossy.py asks them)."""
+    if old == new or not type_change_rewrites(old, new):
+        return True
+    if old in _INTEGERS and new in _INTEGERS:
+        return _INTEGERS.index(new) >= _INTEGERS.index(old)
+    return (old in _INTEGERS and new == "numeric") or (old, new) == ("real", "double precision")
+
+
 def on_table(schema: str, table: str, deps: frozenset[Address]) -> frozenset[Address]:
     return frozenset({Address.of("pg", "table", schema, table), *deps})
 
