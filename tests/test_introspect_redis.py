@@ -479,7 +479,9 @@ def test_memory_does_not_grow_with_the_number_of_keys(
     assert small.scanned == 50_050 and big.scanned == 200_050
     assert len(big.patterns["m:s:{id}"].fixes) == len(small.patterns["m:s:{id}"].fixes) == 50
     assert len(big.unmatched) == 10
-    assert big_peak <= small_peak * 1.2, (small_peak, big_peak)
+    # four times the keys: memory that grew with them would be about four times the peak; a
+    # SCAN batch is only a hint and varies in size, which moves the peak by a batch's keys
+    assert big_peak <= small_peak * 1.5, (small_peak, big_peak)
 
 
 # ---------------------------------------------------------------------------- connecting
