@@ -336,31 +336,32 @@ BAD_KEY_CASES: dict[str, list[tuple[str, int, str]]] = {
             "k.yaml",
             4,
             "patterns[1].pattern: key pattern 'app:cache:*' contains the glob character '*'; "
-            "write a {placeholder} for a variable segment",
+            "write a {placeholder} for a variable part",
         )
     ],
-    "placeholder_not_whole_segment": [
+    "placeholder_malformed": [
         (
             "k.yaml",
             2,
-            "patterns[0].pattern: 'user_{id}' in key pattern 'app:user_{id}:profile': "
-            "a placeholder is a whole segment '{name}' (letters, digits and _)",
+            "patterns[0].pattern: 'user_{1d}' in key pattern 'app:user_{1d}:profile': a "
+            "placeholder is '{name}' or '{name:kind}' (name: letters, digits and _; kind: int, "
+            "hex, uuid, date)",
         )
     ],
-    "one_segment": [
+    "unknown_placeholder_kind": [
         (
             "k.yaml",
             2,
-            "patterns[0].pattern: key pattern 'counter' needs at least two segments separated "
-            "by ':' (<namespace>:<entity>:<id>[:<attribute>])",
+            "patterns[0].pattern: unknown placeholder kind 'integer' in key pattern "
+            "'app:session:{id:integer}' (did you mean 'int'?); one of: int, hex, uuid, date",
         )
     ],
-    "empty_segment": [
+    "touching_placeholders": [
         (
             "k.yaml",
             2,
-            "patterns[0].pattern: key pattern 'app::{id}' has an empty segment "
-            "(segments are separated by ':')",
+            "patterns[0].pattern: placeholders '{a}' and '{b}' touch in key pattern "
+            "'app:{a}{b}'; put literal text between them",
         )
     ],
     "duplicate_placeholder": [
@@ -607,6 +608,16 @@ def test_secret_looking_keys(key: str, secret: bool) -> None:
         ("app:session:{id}", "app:cache:{id}", None),
         ("app:session:{id}", "app:session:{id}:attr", None),
         ("app:{a}:x", "app:{b}:y", None),
+        ("bull:{q}:{job:int}", "bull:{q}:wait", None),
+        ("bull:{q}:{job:hex}", "bull:{q}:face", "bull:x:face"),
+        ("s:{a:int}", "s:{b:hex}", "s:0"),
+        ("s:{a:uuid}", "s:{b:hex}", None),
+        ("s:{a:date}", "s:{b:int}", None),
+        ("t:celery-task-meta-{id:uuid}", "t:{x}-meta-{y}", "t:celery-task-meta-00000000-0000-0000-0000-000000000000"),
+        ("t:user_{n:int}", "t:user_{m:int}_x", None),
+        ("t:a{n}b", "t:{m}b", "t:axb"),
+        ("rack::attack", "rack:{e}:attack", None),
+        ("queues", "queues", "queues"),
     ],
 )
 def test_overlap_is_segment_wise(a: str, b: str, example: str | None) -> None:
@@ -624,11 +635,11 @@ def test_overlap_is_segment_wise(a: str, b: str, example: str | None) -> None:
         ("app:x?", "glob character '?'"),
         ("app:[ab]", "glob character '['"),
         ("app:a\\b", "glob character '\\'"),
-        ("app:{}", "a placeholder is a whole segment"),
-        ("app:{1d}", "a placeholder is a whole segment"),
-        ("app:{id", "a placeholder is a whole segment"),
-        ("app:", "has an empty segment"),
-        (":app:x", "has an empty segment"),
+        ("app:{}", "a placeholder is '{name}' or '{name:kind}'"),
+        ("app:{1d}", "a placeholder is '{name}' or '{name:kind}'"),
+        ("app:{id", "a placeholder is '{name}' or '{name:kind}'"),
+        ("app:{id:float}", "unknown placeholder kind 'float'"),
+        ("app:{a}{b}", "touch in key pattern"),
         ("app:\tx", "control character"),
     ],
 )
@@ -651,7 +662,7 @@ def test_all_problems_of_pg_and_keys_in_one_error(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [
         f"{base}/a.yaml:2: unknown key 'colums' (did you mean 'columns'?)",
         f"{base}/keys/k.yaml:1: patterns[0].pattern: key pattern 'app:*' contains the glob "
-        "character '*'; write a {placeholder} for a variable segment",
+        "character '*'; write a {placeholder} for a variable part",
         f"{base}/keys/l.yaml:1: config.Max Memory: config parameter name 'Max Memory' must be "
         "lowercase letters, digits and '-'",
         f"{base}/z.yaml:1: enums[0].values: enum 'e' needs at least one value",

@@ -3,7 +3,9 @@ and ACL users, with every problem named by file, line and key path.
 
 Patterns must be disjoint: every key belongs to at most one pattern, so two patterns that can
 match the same key (`app:{a}:x` and `app:y:{b}` both match `app:y:x`) are an error, found by
-comparing the patterns segment by segment.
+comparing the patterns segment by segment (reconciler/model/keypattern.py). The one exception is
+precedence: a pattern whose first segment is literal (a namespace) wins over one that starts
+with a placeholder (`{host}:{pid:int}`), so those two may overlap.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from reconciler.desired.keyspec import SECRET_MESSAGE, AclUserSpec, KeysFileSpec
 from reconciler.desired.lint import ACL_RULES, KEY_RULES, LintIgnore
 from reconciler.desired.spec import LintSpec
 from reconciler.desired.yamlload import Marks, Where, at
+from reconciler.model import keypattern
 from reconciler.model.address import Address
+from reconciler.model.keypattern import Segment
 from reconciler.model.redis import (
     CLASS_NEEDS_TTL,
     CLASS_TTL,
@@ -25,7 +29,6 @@ from reconciler.model.redis import (
     RedisSnapshot,
 )
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
 _GLOB = re.compile(r"[*?\[\]\\]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONFIG_NAME = re.compile(r"[a-z0-9-]+\Z")
@@ -43,8 +46,6 @@ _NOT_COMMANDS = {
     "resetchannels": "list the user's channels under `channels:`",
     "reset": "a user's rules are always the whole truth; `reset` is implied",
 }
-
-Segment = str | None  # a literal segment, or None for a {placeholder}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,54 +67,23 @@ def build_redis(files: list[KeysSource]) -> BuiltRedis:
 
 
 def split_pattern(pattern: str) -> tuple[tuple[Segment, ...] | None, str | None]:
-    """The segments of a pattern (None for a placeholder), or None and what is wrong."""
-    if not pattern:
-        return None, "a key pattern must not be empty"
-    glob = _GLOB.search(pattern)
-    if glob:
-        return None, (
-            f"key pattern '{pattern}' contains the glob character '{glob.group()}'; "
-            "write a {placeholder} for a variable segment"
-        )
-    if _CONTROL.search(pattern):
-        return None, f"key pattern {pattern!r} contains a control character"
-    parts = pattern.split(":")
-    if len(parts) < 2:
-        return None, (
-            f"key pattern '{pattern}' needs at least two segments separated by ':' "
-            "(<namespace>:<entity>:<id>[:<attribute>])"
-        )
-    if "" in parts:
-        return None, f"key pattern '{pattern}' has an empty segment (segments are separated by ':')"
-    segments: list[Segment] = []
-    names: set[str] = set()
-    for part in parts:
-        if "{" not in part and "}" not in part:
-            segments.append(part)
-            continue
-        m = _PLACEHOLDER.match(part)
-        if not m:
-            return None, (
-                f"'{part}' in key pattern '{pattern}': a placeholder is a whole segment "
-                "'{name}' (letters, digits and _)"
-            )
-        if m.group(1) in names:
-            return None, f"placeholder '{part}' is used twice in key pattern '{pattern}'"
-        names.add(m.group(1))
-        segments.append(None)
-    return tuple(segments), None
+    """The segments of a pattern, or None and what is wrong."""
+    try:
+        return keypattern.parse(pattern), None
+    except keypattern.PatternError as exc:
+        return None, str(exc)
 
 
 def overlap(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> str | None:
-    """A key both patterns match (placeholders shown as `x`), or None when they are disjoint."""
-    if len(a) != len(b):
-        return None
-    key = []
-    for sa, sb in zip(a, b, strict=True):
-        if sa is not None and sb is not None and sa != sb:
-            return None
-        key.append(sa if sa is not None else (sb if sb is not None else "x"))
-    return ":".join(key)
+    """A key both patterns match, or None when they are disjoint."""
+    return keypattern.meet(a, b)
+
+
+def _rivals(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> bool:
+    """Whether two patterns compete for keys: a pattern whose first segment is literal (a
+    namespace) takes precedence over one that starts with a placeholder, so only two of the
+    same sort must be disjoint."""
+    return (keypattern.literal_text(a[0]) is None) == (keypattern.literal_text(b[0]) is None)
 
 
 class RedisBuilder:
@@ -182,6 +152,8 @@ class RedisBuilder:
         self.seen[text] = where.source
         same_length = self.shapes.setdefault(len(segments), [])
         for other_segments, other, other_source in same_length:
+            if not _rivals(segments, other_segments):
+                continue
             example = overlap(segments, other_segments)
             if example is not None:
                 self.report(

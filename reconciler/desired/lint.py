@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from reconciler.model import keypattern
 from reconciler.model.address import Address
 from reconciler.model.pg import Table
 from reconciler.model.redis import CLASS_NEEDS_TTL, CLASS_TTL, CLASS_TYPES, AclUser, KeyPattern
@@ -202,21 +203,21 @@ def _table(t: Table, indexes: list) -> list[Finding]:
     return out
 
 
-_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}\Z")
-
-
 def _key_pattern(p: KeyPattern) -> list[Finding]:
     out: list[Finding] = []
 
     def add(rule: str, message: str) -> None:
         out.append(_finding(rule, f"key pattern '{p.pattern}' {message}", p.address, p.source))
 
-    segments = p.pattern.split(":")
-    literals = [s for s in segments if not _PLACEHOLDER.match(s)]
+    try:
+        segments = keypattern.parse(p.pattern)
+    except keypattern.PatternError:
+        return out  # the loader reports it
+    literals = [t for s in segments if (t := keypattern.literal_text(s)) is not None]
     for s in literals:
         if not _SNAKE.match(s):
             add("key-pattern", f"has the segment '{s}', which is not lowercase snake_case")
-    if _PLACEHOLDER.match(segments[0]):
+    if keypattern.literal_text(segments[0]) is None:
         add("key-pattern", "should start with a literal namespace, not a placeholder")
     if len(literals) == len(segments):
         add("key-pattern", "has no {placeholder} for the id")

@@ -99,11 +99,10 @@ class _Entry:
 class _Matcher:
     """Patterns grouped by their literal first segment (`app:session:{id}` under `app`), each group
     one alternation regex, so that a key costs a partition, a dict lookup and one C-level match;
-    patterns without a literal first segment (`{tenant}:cache:{id}`) form a last group.
-
-    Within a group the most specific pattern comes first: more literal leading segments, then the
-    longer literal prefix, then declaration order. The first full match wins, so a key counts for
-    exactly one pattern. (The lookup itself is inlined in _Scan._aggregate, the hot loop.)"""
+    patterns without a literal first segment (`{tenant}:cache:{id}`) form a last group, tried
+    only when the key's own group has no pattern for it: a namespace's patterns take precedence
+    (the loader lets the two overlap, and no other patterns). So a key counts for exactly one
+    pattern. (The lookup itself is inlined in _Scan._aggregate, the hot loop.)"""
 
     def __init__(self, patterns: Sequence[KeyPattern], report: KeyspaceReport) -> None:
         grouped: dict[str | None, list[tuple[tuple[int, int, int], str, _Entry]]] = {}
@@ -120,9 +119,10 @@ class _Matcher:
                 stats=stats,
                 sized=pat.max_length is not None or pat.max_bytes is not None,
             )
-            segments = pat.prefix.split(":")[:-1]  # those followed by ':' are complete
-            rank = (-len(segments), -len(pat.prefix), order)
-            group = grouped.setdefault(segments[0] if segments else None, [])
+            # Within a group patterns are disjoint (the loader checks), so the order only
+            # tries the likelier (more literal) ones first.
+            rank = (-pat.prefix.count(":"), -len(pat.prefix), order)
+            group = grouped.setdefault(pat.namespace_segment, [])
             group.append((rank, pat.regex.pattern, entry))
         self.groups: dict[str | None, tuple[re.Pattern[str], list[_Entry]]] = {}
         for first, members in grouped.items():

@@ -1,7 +1,7 @@
 """Redis object values: key patterns, server config and ACL users (desired and live alike).
 
 A key pattern is the seed's `<namespace>:<entity>:<id>[:<attribute>]` with `{placeholders}`
-standing for one non-empty segment each (no `:` inside). Keys are data, never declared one by
+for its variable parts (the language: keypattern.py). Keys are data, never declared one by
 one: the live side of a pattern is a KeyspaceReport of what a scan found (keyspace.py), while
 config and ACL users are whole-truth values compared like Postgres objects.
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from reconciler.model.address import Address
+from reconciler.model.keypattern import first_literal, literal_prefix, pattern_regex
 
 REDIS_TYPES = ("string", "hash", "list", "set", "zset", "stream")
 
@@ -39,26 +39,6 @@ CLASS_TYPES: dict[str, tuple[str, ...]] = {
     "queue": ("list", "stream"),
     "ratelimit": ("zset", "string"),
 }
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@lru_cache(maxsize=4096)
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """`app:session:{id}` → a regex matching exactly the keys of that pattern."""
-    out, pos = [], 0
-    for m in _PLACEHOLDER.finditer(pattern):
-        out.append(re.escape(pattern[pos : m.start()]))
-        out.append(r"[^:]+")
-        pos = m.end()
-    out.append(re.escape(pattern[pos:]))
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
-
-
-def pattern_glob(pattern: str) -> str:
-    """The SCAN MATCH glob covering a pattern (`app:session:*`); glob metacharacters escaped."""
-    escaped = re.sub(r"([*?\[\]\\])", r"\\\1", pattern)
-    return _PLACEHOLDER.sub("*", escaped.replace("\\{", "{"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +65,12 @@ class KeyPattern:
     @property
     def prefix(self) -> str:
         """The literal text before the first placeholder: keys are matched by prefix first."""
-        m = _PLACEHOLDER.search(self.pattern)
-        return self.pattern[: m.start()] if m else self.pattern
+        return literal_prefix(self.pattern)
+
+    @property
+    def namespace_segment(self) -> str | None:
+        """The first segment when written literally: keys are matched within it first."""
+        return first_literal(self.pattern)
 
 
 @dataclass(frozen=True, slots=True)
