@@ -29,18 +29,23 @@ are those of the first primary (a plan refuses nodes that disagree).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
 import yaml
 
+from reconciler.desired.keys import KeysSource, build_redis
+from reconciler.desired.keyspec import validate_keys_file
+from reconciler.desired.yamlload import YamlError, load_bytes
+from reconciler.errors import ReconcilerError
 from reconciler.export_redis_infer import (
     DEFAULT_MAX_LITERALS,
     Entry,
     PatternSummary,
     PatternTable,
-    loadable_entries,
+    infer,
     looks_like_id,
     render_pattern,
     round_ttl,
@@ -52,6 +57,7 @@ REVIEW_REASON = "observed in the live keyspace; review"
 ROOT_FILE = "_root"
 SERVER_FILE = "server"
 SERVER_CONFIG = ("maxmemory-policy", "notify-keyspace-events")
+MAX_UNPLACED_SHOWN = 20
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _SAFE_FILE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -89,12 +95,14 @@ def _mix(summary: PatternSummary) -> str:
     return text + f", {share} with TTL (max {summary.max_ttl} s, median {summary.median_ttl} s)"
 
 
-def _pattern_lines(entry: Entry) -> list[str]:
+def _pattern_lines(entry: Entry, problem: str | None) -> list[str]:
     summary = entry.summary
     cls, ttl = summary.suggestion()
     comment = _mix(summary)
     if entry.joined:
         comment += f"; includes {_count(entry.joined, 'narrower pattern')}"
+    if len(summary.types) > 1:
+        comment += f"; mixed types: keys not {summary.dominant_type} are left alone by a plan"
     body = [
         f"- pattern: {_quoted(entry.text)}",
         f"  type: {_scalar(summary.dominant_type)}",
@@ -105,13 +113,20 @@ def _pattern_lines(entry: Entry) -> list[str]:
         body.append(f"  ttl: {ttl}")
         body.append(f"  reason: {_quoted(REVIEW_REASON)}")
     lines = [f"  # {comment}"]
-    if entry.problem is None:
+    if problem is None:
         return lines + [f"  {line}" for line in body]
-    lines.append(f"  # Not loadable as written: {entry.problem}.")
+    lines.append(f"  # Not loadable as written: {_one_line(problem)}.")
     return lines + [f"  # {line}" for line in body]
 
 
-def _namespace_text(namespace: str | None, entries: list[Entry], note: str) -> str:
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).rstrip(".")
+
+
+def _namespace_text(
+    namespace: str | None, entries: list[Entry], refused: dict[int, str], note: str
+) -> tuple[str, list[tuple[int, Entry]]]:
+    """The file's text, and the line each entry's pattern starts on."""
     keys = sum(e.summary.count for e in entries)
     what = f'namespace "{namespace}"' if namespace is not None else "keys without a namespace"
     lines = [
@@ -122,11 +137,14 @@ def _namespace_text(namespace: str | None, entries: list[Entry], note: str) -> s
     ]
     if namespace is not None:
         lines.append(f"namespace: {_scalar(namespace)}")
-    live = any(e.problem is None for e in entries)
+    live = any(id(e) not in refused for e in entries)
     lines.append("patterns:" if live else "patterns: []")
+    starts: list[tuple[int, Entry]] = []
     for entry in entries:
-        lines.extend(_pattern_lines(entry))
-    return "\n".join(lines) + "\n"
+        block = _pattern_lines(entry, refused.get(id(entry)))
+        starts.append((len(lines) + 1, entry))  # lines count from 1
+        lines.extend(block)
+    return "\n".join(lines) + "\n", starts
 
 
 def _text(value: Any) -> str:
@@ -228,15 +246,27 @@ def _scan_into(
             return scanned
 
 
-def _grouped(table: PatternTable) -> dict[str | None, list[Entry]]:
+def _grouped(entries: list[Entry]) -> dict[str | None, list[Entry]]:
     groups: dict[str | None, list[Entry]] = {}
-    for entry in loadable_entries(table):
-        segs = entry.segs
-        namespace = segs[0] if len(segs) > 1 and segs[0] is not None else None
-        groups.setdefault(namespace, []).append(entry)
-    for entries in groups.values():
-        entries.sort(key=lambda e: e.text)
+    for entry in entries:
+        groups.setdefault(entry.namespace, []).append(entry)
     return groups
+
+
+@dataclass(frozen=True, slots=True)
+class RedisExport:
+    """What an export wrote and how much of the keyspace its patterns cover."""
+
+    files: list[Path]
+    keys: int  # keys counted by the scan
+    patterns: list[tuple[str, PatternSummary]]  # written live: (pattern, what it covers)
+    unplaced: int  # keys of patterns written commented out
+    unplaced_examples: list[bytes]  # some of them, at most MAX_UNPLACED_SHOWN
+    sampled: bool
+
+    @property
+    def covered(self) -> int:
+        return sum(s.count for _, s in self.patterns)
 
 
 def export_redis(
@@ -246,38 +276,111 @@ def export_redis(
     batch: int = 1000,
     sample_limit: int | None = None,
     max_literals: int = DEFAULT_MAX_LITERALS,
-) -> list[Path]:
-    """Write key patterns inferred from the live keyspace under `out_dir/keys/`; the files
-    written, sorted. `sample_limit` stops after that many keys (a sample of a huge keyspace,
-    said so in every file); `batch` is the SCAN COUNT and pipeline size."""
+) -> RedisExport:
+    """Write key patterns inferred from the live keyspace under `out_dir/keys/`.
+    `sample_limit` stops after that many keys (a sample of a huge keyspace, said so in every
+    file); `batch` is the SCAN COUNT and pipeline size."""
     table, scanned = scan_keyspace(
         client, batch=batch, sample_limit=sample_limit, max_literals=max_literals
     )
     sampled = sample_limit is not None and scanned >= sample_limit
     note = f" Sampled: the first {scanned} keys of a SCAN." if sampled else ""
+    inferred = infer(table)
+    groups = _grouped(inferred)
+    names = _file_names(groups)
+    texts, refused = _loadable_texts(
+        groups, names, note, {id(e): e.problem for e in inferred if e.problem}
+    )
+
     keys_dir = Path(out_dir) / "keys"
     keys_dir.mkdir(parents=True, exist_ok=True)
     _remove_previous(keys_dir)
-
-    groups = _grouped(table)
-    taken = {SERVER_FILE, ROOT_FILE}
     written: list[Path] = []
-    if None in groups:
-        written.append(keys_dir / f"{ROOT_FILE}.yaml")
-        written[-1].write_text(_namespace_text(None, groups[None], note), encoding="utf-8")
-    for namespace in sorted(n for n in groups if n is not None):
-        path = keys_dir / f"{_file_stem(namespace, taken)}.yaml"
-        path.write_text(_namespace_text(namespace, groups[namespace], note), encoding="utf-8")
-        written.append(path)
+    for name, text in texts.items():
+        written.append(keys_dir / f"{name}.yaml")
+        written[-1].write_text(text, encoding="utf-8")
     written.append(keys_dir / f"{SERVER_FILE}.yaml")
     written[-1].write_text(_server_text(primary_clients(client)[0]), encoding="utf-8")
-    return sorted(written)
+
+    entries = [e for members in groups.values() for e in members]
+    placed = sorted(
+        ((e.text, e.summary) for e in entries if id(e) not in refused), key=lambda p: p[0]
+    )
+    left = [e for e in entries if id(e) in refused]
+    examples = [k for e in left for k in e.summary.examples][:MAX_UNPLACED_SHOWN]
+    return RedisExport(
+        files=sorted(written),
+        keys=table.keys,
+        patterns=placed,
+        unplaced=sum(e.summary.count for e in left),
+        unplaced_examples=examples,
+        sampled=sampled,
+    )
+
+
+def _file_names(groups: dict[str | None, list[Entry]]) -> dict[str | None, str]:
+    taken = {SERVER_FILE, ROOT_FILE}
+    names: dict[str | None, str] = {}
+    if None in groups:
+        names[None] = ROOT_FILE
+    for namespace in sorted(n for n in groups if n is not None):
+        names[namespace] = _file_stem(namespace, taken)
+    return names
+
+
+def _loadable_texts(
+    groups: dict[str | None, list[Entry]],
+    names: dict[str | None, str],
+    note: str,
+    refused: dict[int, str],
+) -> tuple[dict[str, str], dict[int, str]]:
+    """The files' texts, checked by the loader itself: a pattern it refuses is written
+    commented out with its reason, as are those in `refused` already (their keys are counted
+    as not placed); (texts by file name, refused entries by id → reason)."""
+    for _ in range(len(groups) + 3):
+        texts: dict[str, str] = {}
+        starts: dict[str, list[tuple[int, Entry]]] = {}
+        for namespace, entries in groups.items():
+            name = names[namespace]
+            texts[name], starts[name] = _namespace_text(namespace, entries, refused, note)
+        problems = _load_problems(texts)
+        if not problems:
+            return texts, refused
+        for name, line, message in problems:
+            owner = next((e for start, e in reversed(starts[name]) if start <= line), None)
+            if owner is None or id(owner) in refused:
+                raise ReconcilerError(
+                    f"export --redis wrote keys/{name}.yaml, which the loader refuses "
+                    f"(line {line}: {message}); nothing was written"
+                )
+            refused[id(owner)] = message
+    raise ReconcilerError("export --redis could not write patterns the loader accepts")
+
+
+def _load_problems(texts: dict[str, str]) -> list[tuple[str, int, str]]:
+    """(file name, line, message) of every problem the loader finds in the texts."""
+    sources: list[KeysSource] = []
+    problems: list[tuple[str, int, str]] = []
+    for name, text in texts.items():
+        try:
+            loaded = load_bytes(text.encode("utf-8"))
+        except YamlError as exc:
+            problems.append((name, exc.line, exc.message))
+            continue
+        problems += [(name, line, msg) for line, msg in loaded.problems]
+        spec, found = validate_keys_file(loaded.data, loaded.marks)
+        problems += [(name, line, msg) for line, msg in found]
+        if spec is not None:
+            sources.append(KeysSource(name, spec, loaded.marks))
+    problems += build_redis(sources).problems
+    return problems
 
 
 __all__ = [
     "DEFAULT_MAX_LITERALS",
     "PatternSummary",
     "PatternTable",
+    "RedisExport",
     "export_redis",
     "looks_like_id",
     "render_pattern",

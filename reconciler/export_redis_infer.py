@@ -1,44 +1,56 @@
-"""Key-pattern inference for `export --redis`: keys in, loadable patterns with counts out.
+"""Key-pattern inference for `export --redis`: keys in, a small set of disjoint patterns out.
 
-Owns: classifying ':'-separated segments (`looks_like_id`), the pattern table that aggregates
-keys into patterns and generalizes literals that vary too much (`PatternTable`), per-pattern
-counts, TTL rounding and the class/TTL suggestion (`PatternSummary`), and folding the table
-into patterns the desired-state loader accepts (`loadable_entries`).
+Owns: reading a key as a template (`key_template`: literal text and placeholders of a kind,
+reconciler/model/keypattern.py), the pattern table that aggregates keys into templates and
+generalizes positions whose values vary too much (`PatternTable`), per-pattern counts, TTL
+rounding and the class/TTL suggestion (`PatternSummary`), and turning the table into patterns
+the desired-state loader accepts, every key placed in exactly one (`infer`).
 
-Must not: talk to Redis, hold keys (only the pattern table and bounded counters per pattern),
-or write YAML and files (reconciler/export_redis.py scans and writes).
+Must not: talk to Redis, hold keys (the table, a few counters and three example keys per
+pattern), or write YAML and files (reconciler/export_redis.py scans and writes).
 
-A key is split on ':' and a segment becomes a placeholder (`{id}`, then `{id2}`, ... within one
-pattern) when it looks like an identifier:
+**A key as a template.** The key is split on ':' and each segment read by its shape:
 
-- all digits (`42`), a UUID, hexadecimal of 8 or more characters, or a dotted IPv4 address;
-- an opaque token: 16 or more characters of [A-Za-z0-9_-] (and the base64 `+/=`) with at least
-  one letter and one digit;
-- a segment that could not be written literally: not UTF-8, or containing a brace (a cluster
-  hash tag such as `{user1}`; braces are pattern syntax), a glob character or a control
-  character (the loader refuses those in patterns);
-- a literal that varies too much: when more than `max_literals` different literal segments
-  follow the same (generalized) prefix, that position becomes a placeholder for all of them
-  (`app:user:alice:profile` ... → `app:user:{id}:profile`), which keeps the pattern table small
-  when names, not numbers, identify the entities.
+- a whole segment that is a UUID, a date (YYYY-MM-DD), digits, or hexadecimal of 8 or more
+  characters becomes a placeholder of that kind (`{id:uuid}`, `{date:date}`, `{id:int}`,
+  `{id:hex}`); one that is an e-mail address, an IPv4 address, a host name (two or more
+  lowercase labels, with a digit or hyphen and no date: `worker-3.internal`) or an opaque token
+  (16 or more characters with a long run mixing letters and digits) becomes `{email}`, `{ip}`,
+  `{host}` or `{token}`;
+- a segment that cannot be written literally (not UTF-8, or holding a brace, a glob or a
+  control character) becomes `{id}`;
+- otherwise runs inside the segment, between characters that are not letters or digits, are
+  read the same way: `celery-task-meta-<uuid>` → `celery-task-meta-{id:uuid}`,
+  `user_profile_42` → `user_profile_{id:int}`; what is left is literal text.
+
+**Cardinality.** When more than `max_literals` different segments (literal, or with
+placeholders inside) follow the same prefix in keys of the same length, that position becomes
+`{name}` for all of them (`app:user:alice:profile` … → `app:user:{name}:profile`): names, not
+numbers, identify the entities. The table stays small whatever the keyspace holds.
+
+**Structure.** Two or more literal values at one position whose keys below look alike — each
+with two or more templates after it (with their types and expiry), sharing at least two and
+half of them — are one variable: BullMQ's `bull:emails:wait`, `bull:emails:{id:int}`,
+`bull:reports:wait`, … become `bull:{name}:wait` and `bull:{name}:{id:int}`. Values with a
+single template below (`queue:default`, `queue:mailers`) stay literal.
+
+**Every key in one pattern.** Templates that differ only in the kinds of their placeholders
+are joined (int and hex give hex, other kinds give any text). Two patterns that can still match
+one key are replaced by the narrowest pattern covering both, until no two compete (the loader's
+rule, with its precedence: a pattern with a literal first segment wins over one that starts
+with a placeholder, so those two may overlap) — unless that would turn literal text of the
+bigger into a placeholder: then the smaller is returned with `problem` set, its keys counted,
+never dropped. A pattern whose keys have several types says so.
 
 Per pattern the summary counts keys and types, how many expire, and the TTLs observed, rounded
 up to a stable unit (1 s up to 10 s, 5 s up to a minute, 1 min up to an hour, 5 min up to a day,
 1 h beyond), so that exporting twice a few seconds apart gives the same text, and a suggested
 `ttl` is never below a live key's TTL. The suggested class:
 
-- not every key expires: `queue` for lists, else `persistent` (a policy that would plan no
-  EXPIRE on keys that live on today);
+- not every key expires: `queue` for lists, else `persistent` (a policy that plans no EXPIRE
+  on keys that live on today);
 - every key expires: `ratelimit` for a sorted set; `cache` for strings/hashes with a TTL of an
   hour; `session` for strings/hashes with a TTL of a day; otherwise no class.
-
-Folding: every loadable pattern has two or more non-empty segments, and no key can match two
-patterns. Patterns are taken biggest first: one that a pattern already taken covers
-(`app:queue:emails` under `app:queue:{id}`) is folded into it, its counts included; one that
-crosses a bigger pattern (`app:{id}:config` and `app:cache:{id}` both match `app:cache:config`)
-or would swallow it (`app:{id}:{id2}`) is kept with the reason (`Entry.problem`), to be written
-commented out for the reviewer, as is any pattern the loader would refuse (a key without ':',
-an empty segment).
 """
 
 from __future__ import annotations
@@ -46,61 +58,117 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from reconciler.model.keypattern import KINDS, Segment, Slot, literal_text, meet, render
 from reconciler.model.redis import CLASS_TTL, CLASS_TYPES, REDIS_TYPES
 
 DEFAULT_MAX_LITERALS = 64
+MAX_EXAMPLES = 3
 
-_DIGITS = re.compile(r"[0-9]+\Z")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
-_HEX = re.compile(r"[0-9a-fA-F]{8,}\Z")
+Template = tuple[Segment, ...]
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TOKEN = r"(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{16,}"
+# Runs inside a segment, between characters that are not letters or digits.
+_RUN = re.compile(
+    rf"(?<![A-Za-z0-9])(?:(?P<uuid>{_UUID})|(?P<date>{_DATE})|(?P<int>[0-9]+)"
+    rf"|(?P<hex>[0-9a-fA-F]{{8,}})|(?P<token>{_TOKEN}))(?![A-Za-z0-9])"
+)
+_WHOLE = {
+    "uuid": re.compile(_UUID + r"\Z"),
+    "date": re.compile(_DATE + r"\Z"),
+    "int": re.compile(r"[0-9]+\Z"),
+    "hex": re.compile(r"[0-9a-fA-F]{8,}\Z"),
+}
+_EMAIL = re.compile(
+    r"[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\Z"
+)
 _IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z")
-_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{16,}\Z")
-_LETTER = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"[0-9]")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_HOST = re.compile(rf"(?=.*[0-9-]){_LABEL}(?:\.{_LABEL})*\.[a-z][a-z0-9-]*\Z")
+_DATE_RUN = re.compile(_DATE)
+_OPAQUE = re.compile(r"[A-Za-z0-9_\-+/=]{16,}\Z")
+_MIXED_RUN = re.compile(_TOKEN)
 # Braces are placeholder syntax, glob characters and control characters are refused in patterns:
 # a segment with any of them cannot be written literally.
 _UNWRITABLE = re.compile(r"[{}*?\[\]\\\x00-\x1f\x7f]")
 
-Segments = tuple[str | None, ...]  # None: a placeholder
+_ID = Slot("id")
+_NAME = Slot("name")
+_NAMES = {"uuid": "id", "date": "date", "hex": "id", "int": "id", "token": "token"}
+
+
+@lru_cache(maxsize=4096)  # literal segments repeat in every key; identifiers pass through
+def segment_template(text: str) -> Segment:
+    """One ':'-separated segment as literal text and placeholders (see the module)."""
+    if not text:
+        return ()
+    if _UNWRITABLE.search(text):
+        return (_ID,)
+    for kind, regex in _WHOLE.items():
+        if regex.match(text):
+            return (Slot(_NAMES[kind], kind),)
+    if _EMAIL.match(text):
+        return (Slot("email"),)
+    if _IPV4.match(text):
+        return (Slot("ip"),)
+    mixed = _MIXED_RUN.search(text)
+    if _HOST.match(text) and not mixed and not _DATE_RUN.search(text):
+        return (Slot("host"),)
+    if _OPAQUE.match(text) and mixed:
+        return (Slot("token"),)
+    parts: list[str | Slot] = []
+    pos = 0
+    for m in _RUN.finditer(text):
+        if m.start() > pos:
+            parts.append(text[pos : m.start()])
+        kind = m.lastgroup or "int"
+        parts.append(Slot(_NAMES[kind], "any" if kind == "token" else kind))
+        pos = m.end()
+    if pos < len(text):
+        parts.append(text[pos:])
+    return tuple(parts)
 
 
 def looks_like_id(segment: str) -> bool:
-    """Whether one ':'-separated segment is an identifier (becomes a placeholder)."""
-    if not segment:
-        return False
-    if _UNWRITABLE.search(segment):
-        return True
-    if _DIGITS.match(segment) or _UUID.match(segment) or _HEX.match(segment):
-        return True
-    if _IPV4.match(segment):
-        return True
-    return bool(_TOKEN.match(segment) and _LETTER.search(segment) and _DIGIT.search(segment))
+    """Whether a whole segment becomes a placeholder."""
+    template = segment_template(segment)
+    return len(template) == 1 and isinstance(template[0], Slot)
 
 
-def _segments(key: bytes | str) -> Segments:
+def key_template(key: bytes | str) -> Template:
     raw = key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
-    out: list[str | None] = []
+    out: list[Segment] = []
     for part in raw.split(b":"):
         try:
             text = part.decode("utf-8")
         except UnicodeDecodeError:
-            out.append(None)  # binary: an identifier, and not writable as YAML text anyway
+            out.append((_ID,))  # binary: not writable as YAML text
             continue
-        out.append(None if looks_like_id(text) else text)
+        out.append(segment_template(text))
     return tuple(out)
 
 
-def render_pattern(segs: Segments) -> str:
-    """(app, session, None) → `app:session:{id}`; later placeholders are {id2}, {id3}, ..."""
-    out, n = [], 0
-    for seg in segs:
-        if seg is None:
-            n += 1
-            out.append("{id}" if n == 1 else f"{{id{n}}}")
-        else:
-            out.append(seg)
-    return ":".join(out)
+def _whole_slot(segment: Segment) -> Slot | None:
+    return segment[0] if len(segment) == 1 and isinstance(segment[0], Slot) else None
+
+
+def render_pattern(template: Template) -> str:
+    """The template as pattern text, its placeholders named apart (`{id}`, `{id2}`, …)."""
+    used: Counter[str] = Counter()
+    out: list[Segment] = []
+    for segment in template:
+        parts: list[str | Slot] = []
+        for p in segment:
+            if isinstance(p, Slot):
+                used[p.name] += 1
+                n = used[p.name]
+                p = Slot(p.name if n == 1 else f"{p.name}{n}", p.kind)
+            parts.append(p)
+        out.append(tuple(parts))
+    return render(tuple(out))
 
 
 def round_ttl(pttl_ms: int) -> int:
@@ -117,30 +185,39 @@ def round_ttl(pttl_ms: int) -> int:
 
 @dataclass(slots=True)
 class PatternSummary:
-    """What the scan saw for one inferred pattern (bounded: one counter per rounded TTL)."""
+    """What the scan saw for one pattern (bounded: a counter per rounded TTL, three keys)."""
 
     count: int = 0
     types: Counter[str] = field(default_factory=Counter)
     with_ttl: int = 0
     ttls: Counter[int] = field(default_factory=Counter)  # rounded TTL (s) → keys
+    examples: list[bytes] = field(default_factory=list)
 
-    def add(self, key_type: str, pttl: int) -> None:
+    def add(self, key_type: str, pttl: int, key: bytes | None = None) -> None:
         self.count += 1
         self.types[key_type] += 1
         if pttl >= 0:
             self.with_ttl += 1
             self.ttls[round_ttl(pttl)] += 1
+        if key is not None and len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(key)
 
     def merge(self, other: PatternSummary) -> None:
         self.count += other.count
         self.types.update(other.types)
         self.with_ttl += other.with_ttl
         self.ttls.update(other.ttls)
+        room = MAX_EXAMPLES - len(self.examples)
+        self.examples.extend(other.examples[: max(room, 0)])
 
     @property
     def dominant_type(self) -> str:
         order = {t: i for i, t in enumerate(REDIS_TYPES)}
         return min(self.types, key=lambda t: (-self.types[t], order.get(t, len(order)), t))
+
+    @property
+    def every_key_expires(self) -> bool:
+        return self.with_ttl == self.count
 
     @property
     def max_ttl(self) -> int | None:
@@ -160,7 +237,7 @@ class PatternSummary:
     def suggestion(self) -> tuple[str | None, int | None]:
         """(class, ttl to write or None)."""
         kind = self.dominant_type
-        if self.with_ttl < self.count:
+        if not self.every_key_expires:
             return ("queue" if kind == "list" else "persistent"), None
         ttl = self.max_ttl
         if kind == "zset":
@@ -175,127 +252,275 @@ class PatternSummary:
         return cls, (None if ttl == default else ttl)
 
 
+_Position = tuple[int, Template]  # (key length in segments, the segments before the position)
+
+
 class PatternTable:
-    """Inferred patterns → summaries, generalizing literals that vary too much (see module)."""
+    """Key templates → summaries, generalizing positions whose values vary too much."""
 
     def __init__(self, max_literals: int = DEFAULT_MAX_LITERALS) -> None:
         self.max_literals = max_literals
-        self.patterns: dict[Segments, PatternSummary] = {}
-        self._literals: dict[Segments, set[str]] = {}  # prefix → literals seen right after it
-        self._wide: set[Segments] = set()  # prefixes whose next segment is a placeholder
+        self.patterns: dict[Template, PatternSummary] = {}
+        self.keys = 0
+        self._values: dict[_Position, set[Segment]] = {}  # position → segments seen there
+        self._wide: set[_Position] = set()  # positions that are `{name}` for every value
 
     def add(self, key: bytes | str, key_type: str, pttl: int) -> None:
-        segs = self._generalize(_segments(key))
-        summary = self.patterns.get(segs)
+        self.keys += 1
+        template = self._generalize(key_template(key))
+        summary = self.patterns.get(template)
         if summary is None:
-            self.patterns[segs] = PatternSummary()
-            self._register(segs)
-            segs = self._generalize(segs)  # registering may have widened it
-            summary = self.patterns[segs]
-        summary.add(key_type, pttl)
+            template = self._admit(template)
+            summary = self.patterns.setdefault(template, PatternSummary())
+        raw = key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
+        summary.add(key_type, pttl, raw)
 
-    def _generalize(self, segs: Segments) -> Segments:
+    def _generalize(self, template: Template) -> Template:
         if not self._wide:
-            return segs
-        out = list(segs)
-        for i, seg in enumerate(out):
-            if seg is not None and tuple(out[:i]) in self._wide:
-                out[i] = None
+            return template
+        out = list(template)
+        n = len(out)
+        for i, segment in enumerate(out):
+            if _whole_slot(segment) is None and (n, tuple(out[:i])) in self._wide:
+                out[i] = (_NAME,)
         return tuple(out)
 
-    def _register(self, segs: Segments) -> None:
-        for i, seg in enumerate(segs):
-            if seg is None:
+    def _admit(self, template: Template) -> Template:
+        """Count a new template's values; widen positions past the bound. The template the keys
+        go to (itself, or wider)."""
+        n = len(template)
+        for i, segment in enumerate(template):
+            if _whole_slot(segment) is not None:
                 continue
-            prefix = segs[:i]
-            seen = self._literals.setdefault(prefix, set())
-            seen.add(seg)
+            seen = self._values.setdefault((n, template[:i]), set())
+            seen.add(segment)
             if len(seen) > self.max_literals:
-                self._widen(prefix)
-                return  # segs itself was merged into the wider pattern
+                self._widen((n, template[:i]))
+                return self._admit(self._generalize(template))
+        return template
 
-    def _widen(self, prefix: Segments) -> None:
+    def _widen(self, position: _Position) -> None:
+        n, prefix = position
         at = len(prefix)
-        self._wide.add(prefix)
-        del self._literals[prefix]
-        for stale in [p for p in self._literals if len(p) > at and p[:at] == prefix]:
-            if stale[at] is not None:
-                del self._literals[stale]
-        victims = [
-            p for p in self.patterns if len(p) > at and p[:at] == prefix and p[at] is not None
+        self._wide.add(position)
+        for stale in [p for p in self._values if p[0] == n and p[1][:at] == prefix]:
+            if len(stale[1]) >= at and (len(stale[1]) == at or _whole_slot(stale[1][at]) is None):
+                del self._values[stale]
+        moved = [
+            t
+            for t in self.patterns
+            if len(t) == n and t[:at] == prefix and _whole_slot(t[at]) is None
         ]
-        for old in victims:
-            summary = self.patterns.pop(old, None)
-            if summary is None:
-                continue
-            target = self._generalize(old)
+        for old in moved:
+            summary = self.patterns.pop(old)
+            target = self._admit(self._generalize(old))
             if target in self.patterns:
                 self.patterns[target].merge(summary)
             else:
                 self.patterns[target] = summary
-                self._register(target)
 
 
-# --- folding ------------------------------------------------------------------------------------
+# --- from the table to patterns -----------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class Entry:
-    """One pattern as the export writes it: live, or commented out with `problem`."""
+    """One pattern as the export writes it."""
 
-    segs: Segments
+    template: Template
     summary: PatternSummary
-    problem: str | None = None  # why it is written commented out
-    joined: int = 0  # covered patterns folded into this one
+    joined: int = 0  # templates folded into this one
+    problem: str | None = None  # why it is written commented out (its keys are not placed)
 
     @property
     def text(self) -> str:
-        return render_pattern(self.segs)
+        return render_pattern(self.template)
+
+    @property
+    def namespace(self) -> str | None:
+        """The file's namespace: the first segment when literal, non-empty and not the whole
+        key."""
+        first = literal_text(self.template[0])
+        return first if first and len(self.template) > 1 else None
 
 
-def _covers(general: Segments, narrow: Segments) -> bool:
-    return len(general) == len(narrow) and all(
-        g is None or g == n for g, n in zip(general, narrow, strict=True)
-    )
+def infer(table: PatternTable) -> list[Entry]:
+    """The table's patterns, pairwise disjoint (but for the loader's precedence), covering
+    every key the table counted; sorted by pattern text."""
+    entries = [Entry(t, s) for t, s in table.patterns.items()]
+    entries = _joined(entries, _skeleton)
+    entries = _structured(entries)
+    entries = _disjoint(entries)
+    if sum(e.summary.count for e in entries) != table.keys:
+        raise RuntimeError("pattern inference lost count of keys")  # a bug, never expected
+    return sorted(entries, key=lambda e: e.text)
 
 
-def _overlap(a: Segments, b: Segments) -> bool:
-    return len(a) == len(b) and all(
-        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
-    )
+def _joined(entries: list[Entry], key) -> list[Entry]:
+    """Entries with the same key(template) become one, with the join of their templates."""
+    groups: dict[object, list[Entry]] = {}
+    for e in entries:
+        groups.setdefault(key(e.template), []).append(e)
+    out = []
+    for members in groups.values():
+        first = members[0]
+        for other in members[1:]:
+            first.template = _join(first.template, other.template)
+            first.summary.merge(other.summary)
+            first.joined += 1 + other.joined
+        out.append(first)
+    return _merged_duplicates(out)
 
 
-def loadable_entries(table: PatternTable) -> list[Entry]:
-    """The patterns as the desired-state loader accepts them: every pattern has two or more
-    non-empty segments and no two can match the same key.
+def _merged_duplicates(entries: list[Entry]) -> list[Entry]:
+    by_template: dict[Template, Entry] = {}
+    for e in entries:
+        if (same := by_template.get(e.template)) is not None:
+            same.summary.merge(e.summary)
+            same.joined += 1 + e.joined
+        else:
+            by_template[e.template] = e
+    return list(by_template.values())
 
-    Patterns are taken biggest first (then the more general, then by text). One that overlaps
-    a pattern already taken is folded into it when that pattern covers it (`app:queue:emails`
-    under `app:queue:{id}`: its keys match there anyway), else written commented out (it crosses
-    a bigger pattern, or would swallow one), as is any pattern the loader would refuse."""
+
+def _skeleton(template: Template) -> Template:
+    """The template with its placeholders' kinds and names left out."""
+    return tuple(tuple(_ID if isinstance(p, Slot) else p for p in s) for s in template)
+
+
+def _structured(entries: list[Entry]) -> list[Entry]:
+    """Literal values whose keys below look alike become `{name}` (see the module)."""
+    changed = True
+    while changed:
+        changed = False
+        deepest = max((len(e.template) for e in entries), default=0)
+        for at in range(1, deepest):
+            below: dict[tuple[Template, str], set[tuple[Template, str, bool]]] = {}
+            for e in entries:
+                t = e.template
+                if len(t) > at and (value := literal_text(t[at])) is not None:
+                    shape = (t[at + 1 :], e.summary.dominant_type, e.summary.every_key_expires)
+                    below.setdefault((t[:at], value), set()).add(shape)
+            merge = _alike(below)
+            if not merge:
+                continue
+            for e in entries:
+                t = e.template
+                if len(t) > at and (t[:at], literal_text(t[at])) in merge:
+                    e.template = (*t[:at], (_NAME,), *t[at + 1 :])
+            entries = _merged_duplicates(entries)
+            changed = True
+            break
+    return entries
+
+
+def _alike(below: dict[tuple[Template, str], set[tuple[Template, str, bool]]]) -> set:
+    """The (prefix, value) pairs to merge: values under one prefix with two or more shapes
+    below, linked when they share at least two shapes and half of all their shapes."""
+    by_prefix: dict[Template, list[str]] = {}
+    for (prefix, value), shapes in below.items():
+        if len(shapes) >= 2:
+            by_prefix.setdefault(prefix, []).append(value)
+    merge = set()
+    for prefix, values in by_prefix.items():
+        values.sort()
+        for i, a in enumerate(values):
+            for b in values[i + 1 :]:
+                sa, sb = below[(prefix, a)], below[(prefix, b)]
+                common = len(sa & sb)
+                if common >= 2 and 2 * common >= len(sa | sb):
+                    merge |= {(prefix, a), (prefix, b)}
+    return merge
+
+
+def _rivals(a: Template, b: Template) -> bool:
+    return (literal_text(a[0]) is None) == (literal_text(b[0]) is None)
+
+
+def _disjoint(entries: list[Entry]) -> list[Entry]:
+    """Patterns that can match one key joined, until no two compete. The bigger (more keys)
+    never loses literal text to the smaller: `app:session:{id:uuid}` takes in
+    `app:session:{token}` (as `app:session:{id}`), but not `app:{id}:config` or `app:{id}:{n}`,
+    which are left out, with the reason."""
     out: list[Entry] = []
-    loadable: list[Entry] = []
-    for segs, summary in table.patterns.items():
-        if len(segs) < 2:
-            problem = "a key pattern needs at least two ':'-separated segments"
-        elif "" in segs:
-            problem = "a key pattern cannot have an empty segment"
-        else:
-            problem = None
-        (out if problem else loadable).append(Entry(segs, summary, problem))
-    loadable.sort(key=lambda e: (-e.summary.count, -e.segs.count(None), e.text))
-    accepted: list[Entry] = []
-    for entry in loadable:
-        rival = next((a for a in accepted if _overlap(a.segs, entry.segs)), None)
-        if rival is None:
-            accepted.append(entry)
-        elif _covers(rival.segs, entry.segs):
-            rival.summary.merge(entry.summary)
-            rival.joined += 1
-        else:
-            entry.problem = f"it overlaps '{rival.text}', which has more keys"
-            out.append(entry)
-    return out + accepted
+    while True:
+        clash = _first_clash(entries)
+        if clash is None:
+            return entries + out
+        a, b = clash
+        joined = _join(a.template, b.template)
+        kept = all(
+            _whole_slot(old) is not None or new == old
+            for old, new in zip(a.template, joined, strict=True)
+        )
+        if not kept:
+            keys = f"{a.summary.count} key{'s' if a.summary.count != 1 else ''}"
+            b.problem = f"it overlaps '{a.text}' ({keys}), whose literal text it would swallow"
+            out.append(b)
+            entries = [e for e in entries if e is not b]
+            continue
+        a.template = joined
+        a.summary.merge(b.summary)
+        a.joined += 1 + b.joined
+        entries = _merged_duplicates([e for e in entries if e is not b])
+
+
+def _first_clash(entries: list[Entry]) -> tuple[Entry, Entry] | None:
+    groups: dict[tuple[int, str | None], list[Entry]] = {}
+    for e in entries:
+        groups.setdefault((len(e.template), literal_text(e.template[0])), []).append(e)
+    for members in groups.values():
+        members.sort(key=lambda e: (-e.summary.count, e.text))
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if _rivals(a.template, b.template) and meet(a.template, b.template) is not None:
+                    return a, b
+    # Patterns starting with a placeholder compete with each other across first segments.
+    loose = sorted(
+        (e for e in entries if literal_text(e.template[0]) is None),
+        key=lambda e: (-e.summary.count, e.text),
+    )
+    for i, a in enumerate(loose):
+        for b in loose[i + 1 :]:
+            if meet(a.template, b.template) is not None:
+                return a, b
+    return None
+
+
+def _join(a: Template, b: Template) -> Template:
+    """The narrowest template (segment by segment) matching every key of both."""
+    return tuple(_join_segment(x, y) for x, y in zip(a, b, strict=True))
+
+
+_KIND_ORDER = {"int": ("int", "hex", "any"), "hex": ("hex", "any")}  # a kind, then wider ones
+
+
+def _join_segment(a: Segment, b: Segment) -> Segment:
+    if a == b:
+        return a
+    for wide, narrow in ((a, b), (b, a)):
+        if (slot := _whole_slot(wide)) is not None and _within(narrow, slot.kind):
+            return wide
+    sa, sb = _whole_slot(a), _whole_slot(b)
+    if sa is not None and sb is not None:
+        kind = next(
+            (k for k in _KIND_ORDER.get(sa.kind, ()) if k in _KIND_ORDER.get(sb.kind, ())), "any"
+        )
+        return (Slot(sa.name if sa.name == sb.name else "id", kind),)
+    return (_ID,)  # both are non-empty: they met
+
+
+def _within(segment: Segment, kind: str) -> bool:
+    """Whether every text the segment matches is of `kind`."""
+    if not segment:
+        return False
+    if kind == "any":
+        return True
+    text = literal_text(segment)
+    if text is not None:
+        return re.fullmatch(KINDS[kind], text) is not None
+    slot = _whole_slot(segment)
+    return slot is not None and kind in _KIND_ORDER.get(slot.kind, (slot.kind, "any"))
 
 
 __all__ = [
@@ -303,9 +528,11 @@ __all__ = [
     "Entry",
     "PatternSummary",
     "PatternTable",
-    "Segments",
-    "loadable_entries",
+    "Template",
+    "infer",
+    "key_template",
     "looks_like_id",
     "render_pattern",
     "round_ttl",
+    "segment_template",
 ]

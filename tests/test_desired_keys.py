@@ -613,7 +613,11 @@ def test_secret_looking_keys(key: str, secret: bool) -> None:
         ("s:{a:int}", "s:{b:hex}", "s:0"),
         ("s:{a:uuid}", "s:{b:hex}", None),
         ("s:{a:date}", "s:{b:int}", None),
-        ("t:celery-task-meta-{id:uuid}", "t:{x}-meta-{y}", "t:celery-task-meta-00000000-0000-0000-0000-000000000000"),
+        (
+            "t:celery-task-meta-{id:uuid}",
+            "t:{x}-meta-{y}",
+            "t:celery-task-meta-00000000-0000-0000-0000-000000000000",
+        ),
         ("t:user_{n:int}", "t:user_{m:int}_x", None),
         ("t:a{n}b", "t:{m}b", "t:axb"),
         ("rack::attack", "rack:{e}:attack", None),

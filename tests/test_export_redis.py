@@ -22,6 +22,7 @@ from reconciler.export_redis import (
     round_ttl,
     scan_keyspace,
 )
+from reconciler.export_redis_infer import key_template, segment_template
 
 
 @pytest.fixture
@@ -77,28 +78,28 @@ EXPECTED = {
     "keys/_root.yaml": HEADER
     + "# Key patterns of keys without a namespace: 1 pattern, 1 key.\n"
     + REVIEW
-    + """patterns: []
+    + """patterns:
   # 1 key, string, no TTL
-  # Not loadable as written: a key pattern needs at least two ':'-separated segments.
-  # - pattern: "counter"
-  #   type: string
-  #   class: persistent
+  - pattern: "counter"
+    type: string
+    class: persistent
 """,
     "keys/app.yaml": HEADER
     + '# Key patterns of namespace "app": 10 patterns, 171 keys.\n'
     + REVIEW
     + """namespace: app
 patterns:
-  # 41 keys (string 40, hash 1), all with TTL (max 3600 s, median 3600 s)
-  - pattern: "app:cache:user:{id}"
+  # 41 keys (string 40, hash 1), all with TTL (max 3600 s, median 3600 s); mixed types: keys \
+not string are left alone by a plan
+  - pattern: "app:cache:user:{id:int}"
     type: string
     class: cache
   # 1 key, string, no TTL
-  - pattern: "app:cache:{id}"
+  - pattern: "app:cache:{id:int}"
     type: string
     class: persistent
   # 4 keys, hash, 2 with TTL (max 3600 s, median 3600 s)
-  - pattern: "app:jobs:{id}"
+  - pattern: "app:jobs:{id:int}"
     type: hash
     class: persistent
   # 1 key, list, no TTL
@@ -110,24 +111,25 @@ patterns:
     type: list
     class: queue
   # 50 keys, hash, all with TTL (max 86400 s, median 86400 s)
-  - pattern: "app:session:{id}"
+  - pattern: "app:session:{id:uuid}"
     type: hash
     class: session
   # 1 key, string, all with TTL (max 600 s, median 600 s)
-  - pattern: "app:token:{id}"
+  - pattern: "app:token:{token}"
     type: string
     ttl: 600
     reason: "observed in the live keyspace; review"
   # 1 key, hash, no TTL
-  - pattern: "app:user:{id}:cart:{id2}"
+  - pattern: "app:user:{id:int}:cart:{id2:uuid}"
     type: hash
     class: persistent
   # 70 keys, hash, no TTL
-  - pattern: "app:user:{id}:profile"
+  - pattern: "app:user:{name}:profile"
     type: hash
     class: persistent
   # 1 key, hash, no TTL
-  # Not loadable as written: it overlaps 'app:session:{id}', which has more keys.
+  # Not loadable as written: it overlaps 'app:token:{token}' (1 key), whose literal text it \
+would swallow.
   # - pattern: "app:{id}:config"
   #   type: hash
   #   class: persistent
@@ -148,7 +150,7 @@ patterns:
     + """namespace: rl
 patterns:
   # 30 keys, zset, all with TTL (max 60 s, median 60 s)
-  - pattern: "rl:{id}"
+  - pattern: "rl:{ip}"
     type: zset
     class: ratelimit
     ttl: 60
@@ -170,13 +172,13 @@ def _texts(out: Path, written: list[Path]) -> dict[str, str]:
 
 def test_a_keyspace_exports_to_the_expected_yaml(client: redis.Redis, tmp_path: Path) -> None:
     make_keyspace(client)
-    written = export_redis(client, tmp_path)
+    written = export_redis(client, tmp_path).files
     assert _texts(tmp_path, written) == EXPECTED
     for text in EXPECTED.values():
         yaml.safe_load(text)  # every file is valid YAML
     app = yaml.safe_load(EXPECTED["keys/app.yaml"])
     assert app["patterns"][0] == {
-        "pattern": "app:cache:user:{id}",
+        "pattern": "app:cache:user:{id:int}",
         "type": "string",
         "class": "cache",
     }
@@ -190,79 +192,94 @@ def test_the_export_loads_as_desired_state(client: redis.Redis, tmp_path: Path) 
     assert desired.redis is not None
     patterns = desired.redis.patterns
     assert sorted(patterns) == [
-        "app:cache:user:{id}",
-        "app:cache:{id}",
-        "app:jobs:{id}",
+        "app:cache:user:{id:int}",
+        "app:cache:{id:int}",
+        "app:jobs:{id:int}",
         "app:queue:billing",
         "app:queue:emails",
-        "app:session:{id}",
-        "app:token:{id}",
-        "app:user:{id}:cart:{id2}",
-        "app:user:{id}:profile",
+        "app:session:{id:uuid}",
+        "app:token:{token}",
+        "app:user:{id:int}:cart:{id2:uuid}",
+        "app:user:{name}:profile",
+        "counter",
         "legacy:{id}",
-        "rl:{id}",
+        "rl:{ip}",
     ]
-    session, limit = patterns["app:session:{id}"], patterns["rl:{id}"]
+    session, limit = patterns["app:session:{id:uuid}"], patterns["rl:{ip}"]
     assert (session.type, session.key_class, session.ttl) == ("hash", "session", 86400)
     assert (limit.type, limit.key_class, limit.ttl) == ("zset", "ratelimit", 60)
-    assert patterns["app:token:{id}"].ttl == 600
+    assert patterns["app:token:{token}"].ttl == 600
     assert {k: v.value for k, v in desired.redis.config.items()} == {
         "maxmemory-policy": "allkeys-lru",
         "notify-keyspace-events": "xE",
     }
 
 
-def test_covered_patterns_are_folded_and_crossing_ones_commented_out(
+def test_typed_placeholders_keep_literals_apart_and_crossing_ones_are_commented_out(
     client: redis.Redis, tmp_path: Path
 ) -> None:
     pipe = client.pipeline(transaction=False)
-    for name in ("emails", "billing", "7", "8"):  # two queues named by number cover the rest
+    for name in ("emails", "billing", "7", "8"):  # `{id:int}` does not match the named ones
         pipe.rpush(f"q:queue:{name}", "job")
     for n in range(3):
         pipe.set(f"q:cache:{n}", n)
-    pipe.set("q:{tenant1}:config", 1)  # crosses q:cache:{id} (q:cache:config matches both)
+    pipe.set("q:{tenant1}:config", 1)  # a brace: a placeholder; `config` is no int
     pipe.set("q:odd*glob:1", 1)  # glob characters: a placeholder; would swallow q:cache:{id}
-    pipe.set("q::empty", 1)  # an empty segment cannot be written
+    pipe.set("q::empty", 1)  # an empty segment is written as one
     pipe.execute()
     export_redis(client, tmp_path)
     assert (tmp_path / "keys" / "q.yaml").read_text().split("patterns:\n", 1)[1] == (
         """  # 1 key, string, no TTL
-  # Not loadable as written: a key pattern cannot have an empty segment.
-  # - pattern: "q::empty"
-  #   type: string
-  #   class: persistent
-  # 3 keys, string, no TTL
-  - pattern: "q:cache:{id}"
+  - pattern: "q::empty"
     type: string
     class: persistent
-  # 4 keys, list, no TTL; includes 2 narrower patterns
-  - pattern: "q:queue:{id}"
+  # 3 keys, string, no TTL
+  - pattern: "q:cache:{id:int}"
+    type: string
+    class: persistent
+  # 1 key, list, no TTL
+  - pattern: "q:queue:billing"
+    type: list
+    class: queue
+  # 1 key, list, no TTL
+  - pattern: "q:queue:emails"
+    type: list
+    class: queue
+  # 2 keys, list, no TTL
+  - pattern: "q:queue:{id:int}"
     type: list
     class: queue
   # 1 key, string, no TTL
-  # Not loadable as written: it overlaps 'q:cache:{id}', which has more keys.
-  # - pattern: "q:{id}:config"
-  #   type: string
-  #   class: persistent
+  - pattern: "q:{id}:config"
+    type: string
+    class: persistent
   # 1 key, string, no TTL
-  # Not loadable as written: it overlaps 'q:cache:{id}', which has more keys.
-  # - pattern: "q:{id}:{id2}"
+  # Not loadable as written: it overlaps 'q:cache:{id:int}' (3 keys), whose literal text it \
+would swallow.
+  # - pattern: "q:{id}:{id2:int}"
   #   type: string
   #   class: persistent
 """
     )
-    assert sorted(load(tmp_path).redis.patterns) == ["q:cache:{id}", "q:queue:{id}"]
+    assert sorted(load(tmp_path).redis.patterns) == [
+        "q::empty",
+        "q:cache:{id:int}",
+        "q:queue:billing",
+        "q:queue:emails",
+        "q:queue:{id:int}",
+        "q:{id}:config",
+    ]
 
 
 def test_the_export_is_deterministic(
     client: redis.Redis, private_redis: dev.RedisServer, tmp_path: Path
 ) -> None:
     make_keyspace(client)
-    first = _texts(tmp_path / "a", export_redis(client, tmp_path / "a"))
+    first = _texts(tmp_path / "a", export_redis(client, tmp_path / "a").files)
     # Another SCAN granularity, and a client that decodes responses: the same text.
     with redis.Redis.from_url(private_redis.url(), decode_responses=True) as decoding:
-        second = _texts(tmp_path / "b", export_redis(decoding, tmp_path / "b", batch=7))
-    third = _texts(tmp_path / "c", export_redis(client, tmp_path / "c", batch=3))
+        second = _texts(tmp_path / "b", export_redis(decoding, tmp_path / "b", batch=7).files)
+    third = _texts(tmp_path / "c", export_redis(client, tmp_path / "c", batch=3).files)
     assert first == second == third == EXPECTED
 
 
@@ -275,7 +292,7 @@ def test_an_export_replaces_its_own_files_and_keeps_others(
     hand.write_text("namespace: extra\npatterns: []\n")
     client.delete("old:thing")
     client.set("new:thing", 1)
-    written = export_redis(client, tmp_path)
+    written = export_redis(client, tmp_path).files
     assert [p.name for p in written] == ["new.yaml", "server.yaml"]
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
         "extra.yaml",
@@ -287,7 +304,7 @@ def test_an_export_replaces_its_own_files_and_keeps_others(
 def test_an_empty_keyspace_writes_only_the_server_settings(
     client: redis.Redis, tmp_path: Path
 ) -> None:
-    written = export_redis(client, tmp_path)
+    written = export_redis(client, tmp_path).files
     assert [p.relative_to(tmp_path).as_posix() for p in written] == ["keys/server.yaml"]
     assert yaml.safe_load(written[0].read_text())["config"] == {
         "maxmemory-policy": "noeviction",
@@ -297,7 +314,7 @@ def test_an_empty_keyspace_writes_only_the_server_settings(
 
 def test_a_sample_says_so(client: redis.Redis, tmp_path: Path) -> None:
     client.mset({f"s:item:{n}": n for n in range(100)})
-    written = export_redis(client, tmp_path, batch=10, sample_limit=25)
+    written = export_redis(client, tmp_path, batch=10, sample_limit=25).files
     text = (tmp_path / "keys" / "s.yaml").read_text()
     assert "# 25 keys, string, no TTL\n" in text
     assert "Sampled: the first 25 keys of a SCAN." in text
@@ -308,7 +325,7 @@ def test_namespaces_that_collide_with_reserved_file_names(
     client: redis.Redis, tmp_path: Path
 ) -> None:
     client.mset({"server:config:1": 1, "_root:x": 1, "a/b:x": 1, "a_b:x": 1})
-    written = export_redis(client, tmp_path)
+    written = export_redis(client, tmp_path).files
     names = {p.name: yaml.safe_load(p.read_text()).get("namespace") for p in written}
     assert names == {
         "server_2.yaml": "server",
@@ -337,8 +354,8 @@ def test_memory_does_not_grow_with_the_number_of_keys(client: redis.Redis) -> No
             tracemalloc.stop()
         assert scanned == 2 * total
         assert [render_pattern(p) for p in sorted(table.patterns, key=render_pattern)] == [
-            "mem:cache:{id}",
-            "mem:session:{id}",
+            "mem:cache:{id:int}",
+            "mem:session:{id:uuid}",
         ]
         return top, len(table.patterns)
 
@@ -379,8 +396,32 @@ def test_name_like_segments(segment: str) -> None:
 
 
 def test_placeholders_are_numbered_within_a_pattern() -> None:
-    assert render_pattern(("app", None, "cart", None, None)) == "app:{id}:cart:{id2}:{id3}"
-    assert render_pattern(("plain",)) == "plain"
+    template = key_template(f"app:7:cart:{uuid.UUID(int=3)}:9:user_{12}")
+    assert render_pattern(template) == "app:{id:int}:cart:{id2:uuid}:{id3:int}:user_{id4:int}"
+    assert render_pattern(key_template("plain")) == "plain"
+
+
+@pytest.mark.parametrize(
+    ("segment", "written"),
+    [
+        ("celery-task-meta-3f2a9c1e-0b4d-4e5f-8a6b-7c8d9e0f1a2b", "celery-task-meta-{id:uuid}"),
+        ("user_profile_42", "user_profile_{id:int}"),
+        ("products/42-20261101120000", "products/{id:int}-{id2:int}"),
+        ("2026-11-01", "{date:date}"),
+        ("stat-2026-11-01.log", "stat-{date:date}.log"),
+        ("worker-3.internal", "{host}"),
+        ("alice@example.com", "{email}"),
+        ("cache.d41d8cd98f00b204e9800998ecf8427e.en-us", "cache.{id:hex}.en-us"),
+        ("sessions.cachek3j2h4k5j6h7k8j9h0k1j2h3k4j5h6k7", "sessions.{token}"),
+        ("item2", "item2"),
+        ("req/ip", "req/ip"),
+        ("celery.pidbox", "celery.pidbox"),
+        ("1.5", "{id:int}.{id2:int}"),
+        ("", ""),
+    ],
+)
+def test_segments_are_read_by_their_shape(segment: str, written: str) -> None:
+    assert render_pattern((segment_template(segment),)) == written
 
 
 def test_ttls_round_up_to_stable_units() -> None:
@@ -410,8 +451,8 @@ def test_literals_that_vary_too_much_become_placeholders_in_any_order() -> None:
     assert results == {
         (
             ("app:other:x", 1),
-            ("app:user:{id}", 1),
-            ("app:user:{id}:profile", 10),
-            ("app:user:{id}:settings", 10),
+            ("app:user:count", 1),  # keys of another length: counted apart
+            ("app:user:{name}:profile", 10),
+            ("app:user:{name}:settings", 10),
         )
     }

@@ -202,7 +202,7 @@ def test_export_and_backup_read_every_primary(client, cluster, tmp_path: Path) -
     from reconciler.export_redis import export_redis
 
     _bulk(client, 3000)
-    written = export_redis(client, tmp_path / "exported")
+    written = export_redis(client, tmp_path / "exported").files
     bulk = next(p for p in written if p.name == "bulk.yaml").read_text()
     assert "1 pattern, 3000 keys" in bulk
     before = _everything(client)

@@ -23,7 +23,7 @@ from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
-from reconciler.render.text import render_plan, render_unsupported
+from reconciler.render.text import render_plan, render_redis_export, render_unsupported
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -386,10 +386,10 @@ def export(
 
         client = connect_redis(redis_url, command="export")
         try:
-            files = export_redis(client, out)
+            result = export_redis(client, out)
         finally:
             client.close()
-        con.print(f"Exported the Redis keyspace into {len(files)} files under {escape(str(out))}/.")
+        render_redis_export(result, out, con)
 
 
 @app.command("gen-ddl")

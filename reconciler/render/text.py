@@ -163,3 +163,35 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
         f"Plan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "
         f"[red]{n['drop']} to drop[/]."
     )
+
+
+def render_redis_export(result: Any, out: Any, console: Console) -> None:
+    """What `export --redis` wrote: each pattern with the keys it covers, and the coverage of
+    the whole keyspace (keys not placed listed, up to a bound, and counted)."""
+    from reconciler.ops.redisproto import quote
+
+    files = len(result.files)
+    console.print(
+        f"Exported the Redis keyspace into {files} file{'s' if files != 1 else ''} under "
+        f"{escape(str(out))}/."
+    )
+    width = max((len(p) for p, _ in result.patterns), default=0)
+    for pattern, summary in result.patterns:
+        types = "/".join(sorted(summary.types, key=lambda t: (-summary.types[t], t)))
+        keys = f"{summary.count:,} key{'s' if summary.count != 1 else ''}"
+        console.print(f"  {escape(pattern.ljust(width))}  {keys:>14}  {types}", highlight=False)
+    n, total = len(result.patterns), result.keys
+    scope = " (a sample: the first keys of a SCAN)" if result.sampled else ""
+    noun = "pattern covers" if n == 1 else "patterns cover"
+    if result.unplaced == 0:
+        console.print(f"{n} {noun} all {total:,} keys{scope}.")
+        return
+    console.print(
+        f"[yellow]{n} {noun} {result.covered:,} of {total:,} keys{scope}; "
+        f"{result.unplaced:,} could not be placed[/] (their patterns are written commented "
+        "out, with the reason):"
+    )
+    for key in result.unplaced_examples:
+        console.print(f"  {escape(quote(key))}", highlight=False)
+    if result.unplaced > len(result.unplaced_examples):
+        console.print(f"  … and {result.unplaced - len(result.unplaced_examples):,} more")
