@@ -31,8 +31,10 @@ numbers, identify the entities. The table stays small whatever the keyspace hold
 **Structure.** Two or more literal values at one position whose keys below look alike — each
 with two or more templates after it (with their types and expiry), sharing at least two and
 half of them — are one variable: BullMQ's `bull:emails:wait`, `bull:emails:{id:int}`,
-`bull:reports:wait`, … become `bull:{name}:wait` and `bull:{name}:{id:int}`. Values with a
-single template below (`queue:default`, `queue:mailers`) stay literal.
+`bull:reports:wait`, … become `bull:{name}:wait` and `bull:{name}:{id:int}`. So do eight or
+more values that end the key with the same type and expiry (`app:lock:<name>`), or that have
+the same one template below and hold a digit (short identifiers); fewer (`queue:default`,
+`queue:mailers`) stay literal, as do kinds of entity (`app:user:{id:int}`, `app:order:…`).
 
 **Every key in one pattern.** Templates that differ only in the kinds of their placeholders
 are joined (int and hex give hex, other kinds give any text). Two patterns that can still match
@@ -58,7 +60,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from reconciler.model.keypattern import KINDS, Segment, Slot, literal_text, meet, render
 from reconciler.model.redis import CLASS_TTL, CLASS_TYPES, REDIS_TYPES
@@ -100,9 +101,24 @@ _NAME = Slot("name")
 _NAMES = {"uuid": "id", "date": "date", "hex": "id", "int": "id", "token": "token"}
 
 
-@lru_cache(maxsize=4096)  # literal segments repeat in every key; identifiers pass through
+_LITERALS: dict[str, Segment] = {}  # segments read as literal text: they repeat in every key
+_MAX_LITERALS_KEPT = 4096
+
+
 def segment_template(text: str) -> Segment:
     """One ':'-separated segment as literal text and placeholders (see the module)."""
+    known = _LITERALS.get(text)
+    if known is not None:
+        return known
+    template = _read_segment(text)
+    if len(template) == 1 and isinstance(template[0], str):
+        if len(_LITERALS) >= _MAX_LITERALS_KEPT:
+            _LITERALS.clear()
+        _LITERALS[text] = template
+    return template
+
+
+def _read_segment(text: str) -> Segment:
     if not text:
         return ()
     if _UNWRITABLE.search(text):
@@ -414,13 +430,32 @@ def _structured(entries: list[Entry]) -> list[Entry]:
     return entries
 
 
+_MANY_ALIKE = 8  # values with one shape below that make a variable (see _alike)
+_DIGIT = re.compile(r"[0-9]")
+
+
 def _alike(below: dict[tuple[Template, str], set[tuple[Template, str, bool]]]) -> set:
-    """The (prefix, value) pairs to merge: values under one prefix with two or more shapes
-    below, linked when they share at least two shapes and half of all their shapes."""
+    """The (prefix, value) pairs to merge into one `{name}` (never an empty value, which a
+    placeholder cannot match):
+
+    - values with two or more shapes below, linked when they share at least two shapes and
+      half of all their shapes (BullMQ's queues);
+    - `_MANY_ALIKE` or more values that end the key with the same type and expiry
+      (`app:lock:billing`, `app:lock:reports`, …: names of instances);
+    - as many values with the same one shape below that hold a digit (`session:a8Bx9k:data`:
+      short identifiers), but not words (`app:user:{id}`, `app:order:{id}`: kinds of entity,
+      which a person keeps apart)."""
     by_prefix: dict[Template, list[str]] = {}
+    single: dict[tuple[Template, frozenset], list[str]] = {}
     for (prefix, value), shapes in below.items():
+        if not value:
+            continue
         if len(shapes) >= 2:
             by_prefix.setdefault(prefix, []).append(value)
+            continue
+        (suffix, _, _) = next(iter(shapes))
+        if not suffix or _DIGIT.search(value):
+            single.setdefault((prefix, frozenset(shapes)), []).append(value)
     merge = set()
     for prefix, values in by_prefix.items():
         values.sort()
@@ -430,6 +465,9 @@ def _alike(below: dict[tuple[Template, str], set[tuple[Template, str, bool]]]) -
                 common = len(sa & sb)
                 if common >= 2 and 2 * common >= len(sa | sb):
                     merge |= {(prefix, a), (prefix, b)}
+    for (prefix, _), values in single.items():
+        if len(values) >= _MANY_ALIKE:
+            merge |= {(prefix, v) for v in values}
     return merge
 
 

@@ -214,7 +214,8 @@ def django_redis(pipe: Any, rng: random.Random, scale: int) -> list[ExpectedPatt
         w.put(":{:int}:user_profile_{:int}", "string", f":1:user_profile_{n}", ttl=3600)
     for _ in range(120 * scale):
         key = f":1:django.contrib.sessions.cache{session_key(rng)}"
-        w.put(":{:int}:{}", "string", key, ttl=1_209_600)
+        # the session key runs into `cache`: one opaque token after the last dot
+        w.put(":{:int}:django.contrib.sessions.{}", "string", key, ttl=1_209_600)
     return w.result()
 
 
