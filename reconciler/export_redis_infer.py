@@ -471,58 +471,82 @@ def _alike(below: dict[tuple[Template, str], set[tuple[Template, str, bool]]]) -
     return merge
 
 
-def _rivals(a: Template, b: Template) -> bool:
-    return (literal_text(a[0]) is None) == (literal_text(b[0]) is None)
-
-
 def _disjoint(entries: list[Entry]) -> list[Entry]:
     """Patterns that can match one key joined, until no two compete. The bigger (more keys)
     never loses literal text to the smaller: `app:session:{id:uuid}` takes in
     `app:session:{token}` (as `app:session:{id}`), but not `app:{id}:config` or `app:{id}:{n}`,
-    which are left out, with the reason."""
+    which are left out, with the reason. Clashes are found in passes, each settling those
+    between patterns it has not changed yet."""
     out: list[Entry] = []
-    while True:
-        clash = _first_clash(entries)
-        if clash is None:
-            return entries + out
-        a, b = clash
-        joined = _join(a.template, b.template)
-        kept = all(
-            _whole_slot(old) is not None or new == old
-            for old, new in zip(a.template, joined, strict=True)
-        )
-        if not kept:
-            keys = f"{a.summary.count} key{'s' if a.summary.count != 1 else ''}"
-            b.problem = f"it overlaps '{a.text}' ({keys}), whose literal text it would swallow"
-            out.append(b)
-            entries = [e for e in entries if e is not b]
-            continue
-        a.template = joined
-        a.summary.merge(b.summary)
-        a.joined += 1 + b.joined
-        entries = _merged_duplicates([e for e in entries if e is not b])
+    while clashes := _clashes(entries):
+        touched: set[int] = set()
+        gone: set[int] = set()
+        for a, b in clashes:
+            if id(a) in touched or id(b) in touched:
+                continue  # settled in the next pass, with their new templates
+            touched |= {id(a), id(b)}
+            gone.add(id(b))
+            joined = _join(a.template, b.template)
+            kept = all(
+                _whole_slot(old) is not None or new == old
+                for old, new in zip(a.template, joined, strict=True)
+            )
+            if not kept:
+                keys = f"{a.summary.count} key{'s' if a.summary.count != 1 else ''}"
+                b.problem = f"it overlaps '{a.text}' ({keys}), whose literal text it would swallow"
+                out.append(b)
+                continue
+            a.template = joined
+            a.summary.merge(b.summary)
+            a.joined += 1 + b.joined
+        entries = _merged_duplicates([e for e in entries if id(e) not in gone])
+    return entries + out
 
 
-def _first_clash(entries: list[Entry]) -> tuple[Entry, Entry] | None:
-    groups: dict[tuple[int, str | None], list[Entry]] = {}
+def _order(e: Entry) -> tuple[int, str]:
+    return (-e.summary.count, e.text)
+
+
+def _clashes(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
+    """Every two patterns that compete for a key, the bigger first, in a stable order."""
+    by_length: dict[int, list[Entry]] = {}
     for e in entries:
-        groups.setdefault((len(e.template), literal_text(e.template[0])), []).append(e)
-    for members in groups.values():
-        members.sort(key=lambda e: (-e.summary.count, e.text))
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                if _rivals(a.template, b.template) and meet(a.template, b.template) is not None:
-                    return a, b
-    # Patterns starting with a placeholder compete with each other across first segments.
-    loose = sorted(
-        (e for e in entries if literal_text(e.template[0]) is None),
-        key=lambda e: (-e.summary.count, e.text),
-    )
-    for i, a in enumerate(loose):
-        for b in loose[i + 1 :]:
+        by_length.setdefault(len(e.template), []).append(e)
+    found = []
+    for members in by_length.values():
+        for a, b in _candidates(members, 0):
             if meet(a.template, b.template) is not None:
-                return a, b
-    return None
+                found.append((a, b) if _order(a) <= _order(b) else (b, a))
+    return sorted(found, key=lambda p: (_order(p[0]), _order(p[1])))
+
+
+def _candidates(members: list[Entry], at: int):
+    """Pairs of templates (of one length) that may meet: those with different literal text at
+    some position never do, so members are split by the literal at each position in turn;
+    those with a placeholder there are paired with every other member (but at the first
+    segment only with each other: a namespace's patterns take precedence)."""
+    if len(members) < 2:
+        return
+    if at == len(members[0].template):
+        yield from ((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+        return
+    buckets: dict[str, list[Entry]] = {}
+    wild: list[Entry] = []
+    for e in members:
+        text = literal_text(e.template[at])
+        (wild if text is None else buckets.setdefault(text, [])).append(e)
+    for bucket in buckets.values():
+        yield from _candidates(bucket, at + 1)
+    if at == 0:
+        yield from _candidates(wild, 1)
+        return
+    for i, w in enumerate(wild):
+        yield from ((w, other) for other in wild[i + 1 :])
+        yield from ((w, other) for bucket in buckets.values() for other in bucket)
+
+
+def _candidates_all(members: list[Entry]):
+    yield from ((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
 
 
 def _join(a: Template, b: Template) -> Template:
