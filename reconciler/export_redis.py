@@ -61,6 +61,7 @@ MAX_UNPLACED_SHOWN = 20
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _SAFE_FILE = re.compile(r"[^A-Za-z0-9_.-]+")
+_PATH_PREFIX = re.compile(r"\Apatterns\[[0-9]+\](?:\.[a-z_]+)?: ")
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -353,7 +354,7 @@ def _loadable_texts(
                     f"export --redis wrote keys/{name}.yaml, which the loader refuses "
                     f"(line {line}: {message}); nothing was written"
                 )
-            refused[id(owner)] = message
+            refused[id(owner)] = _PATH_PREFIX.sub("", message)  # the file's own key path
     raise ReconcilerError("export --redis could not write patterns the loader accepts")
 
 

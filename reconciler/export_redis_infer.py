@@ -18,7 +18,7 @@ pattern), or write YAML and files (reconciler/export_redis.py scans and writes).
   (16 or more characters with a long run mixing letters and digits) becomes `{email}`, `{ip}`,
   `{host}` or `{token}`;
 - a segment that cannot be written literally (not UTF-8, or holding a brace, a glob or a
-  control character) becomes `{id}`;
+  control character), or longer than 200 characters, becomes `{id}`;
 - otherwise runs inside the segment, between characters that are not letters or digits, are
   read the same way: `celery-task-meta-<uuid>` → `celery-task-meta-{id:uuid}`,
   `user_profile_42` → `user_profile_{id:int}`; what is left is literal text.
@@ -65,6 +65,7 @@ from reconciler.model.keypattern import KINDS, Segment, Slot, literal_text, meet
 from reconciler.model.redis import CLASS_TTL, CLASS_TYPES, REDIS_TYPES
 
 DEFAULT_MAX_LITERALS = 64
+MAX_LITERAL_LENGTH = 200  # a longer segment is data, not a name: a placeholder
 MAX_EXAMPLES = 3
 
 Template = tuple[Segment, ...]
@@ -121,7 +122,7 @@ def segment_template(text: str) -> Segment:
 def _read_segment(text: str) -> Segment:
     if not text:
         return ()
-    if _UNWRITABLE.search(text):
+    if len(text) > MAX_LITERAL_LENGTH or _UNWRITABLE.search(text):
         return (_ID,)
     for kind, regex in _WHOLE.items():
         if regex.match(text):

@@ -23,6 +23,7 @@ from reconciler.export_redis import (
     scan_keyspace,
 )
 from reconciler.export_redis_infer import key_template, segment_template
+from tests.helpers import run_cli
 
 
 @pytest.fixture
@@ -271,6 +272,44 @@ would swallow.
     ]
 
 
+def test_the_summary_states_the_coverage_and_lists_keys_not_placed(
+    private_redis: dev.RedisServer, client: redis.Redis, tmp_path: Path
+) -> None:
+    pipe = client.pipeline(transaction=False)
+    for n in range(3):
+        pipe.set(f"q:cache:{n}", n, ex=3600)
+    pipe.set("q:odd*glob:1", 1)  # would swallow q:cache:{id:int}: written commented out
+    pipe.set("", "the empty key")  # no pattern can be empty
+    pipe.execute()
+    result = run_cli("export", "--redis", private_redis.url(), "--out", str(tmp_path))
+    assert result.code == 0, result.text
+    lines = result.out.splitlines()
+    assert lines[1:] == [
+        "  q:cache:{id:int}  3 keys  string",
+        "1 pattern covers 3 of 5 keys; 2 could not be placed (their patterns are written "
+        "commented out, with the reason):",
+        '  ""',
+        '  "q:odd*glob:1"',
+    ], result.out
+    root = (tmp_path / "keys" / "_root.yaml").read_text()
+    assert "# Not loadable as written: a key pattern must not be empty." in root
+    assert run_cli("validate", "--schemas", str(tmp_path)).code == 0
+
+
+def test_the_summary_says_every_key_is_covered(
+    private_redis: dev.RedisServer, client: redis.Redis, tmp_path: Path
+) -> None:
+    for n in range(1200):
+        client.hset(f"app:session:{n}", "u", n)
+    client.set("queues", 1)
+    result = run_cli("export", "--redis", private_redis.url(), "--out", str(tmp_path))
+    assert result.out.splitlines()[1:] == [
+        "  app:session:{id:int}  1,200 keys  hash",
+        "  queues                     1 key  string",
+        "2 patterns cover all 1,201 keys.",
+    ], result.out
+
+
 def test_the_export_is_deterministic(
     client: redis.Redis, private_redis: dev.RedisServer, tmp_path: Path
 ) -> None:
@@ -418,6 +457,8 @@ def test_placeholders_are_numbered_within_a_pattern() -> None:
         ("celery.pidbox", "celery.pidbox"),
         ("1.5", "{id:int}.{id2:int}"),
         ("", ""),
+        ("x" * 200, "x" * 200),
+        ("x" * 201, "{id}"),  # data, not a name
     ],
 )
 def test_segments_are_read_by_their_shape(segment: str, written: str) -> None:

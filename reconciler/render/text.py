@@ -175,11 +175,19 @@ def render_redis_export(result: Any, out: Any, console: Console) -> None:
         f"Exported the Redis keyspace into {files} file{'s' if files != 1 else ''} under "
         f"{escape(str(out))}/."
     )
-    width = max((len(p) for p, _ in result.patterns), default=0)
-    for pattern, summary in result.patterns:
-        types = "/".join(sorted(summary.types, key=lambda t: (-summary.types[t], t)))
-        keys = f"{summary.count:,} key{'s' if summary.count != 1 else ''}"
-        console.print(f"  {escape(pattern.ljust(width))}  {keys:>14}  {types}", highlight=False)
+    rows = [
+        (
+            pattern,
+            f"{summary.count:,} key{'s' if summary.count != 1 else ''}",
+            "/".join(sorted(summary.types, key=lambda t: (-summary.types[t], t))),
+        )
+        for pattern, summary in result.patterns
+    ]
+    width = max((len(p) for p, _, _ in rows), default=0)
+    count_width = max((len(k) for _, k, _ in rows), default=0)
+    for pattern, keys, types in rows:
+        line = f"  {pattern.ljust(width)}  {keys.rjust(count_width)}  {types}"
+        console.print(escape(line), highlight=False)
     n, total = len(result.patterns), result.keys
     scope = " (a sample: the first keys of a SCAN)" if result.sampled else ""
     noun = "pattern covers" if n == 1 else "patterns cover"
