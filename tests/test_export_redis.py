@@ -22,7 +22,7 @@ from reconciler.export_redis import (
     round_ttl,
     scan_keyspace,
 )
-from reconciler.export_redis_infer import key_template, segment_template
+from reconciler.export_redis_shapes import key_template, segment_template
 from tests.helpers import run_cli
 
 
