@@ -145,16 +145,6 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(":".join(_segment_regex(s) for s in parse(pattern)) + r"\Z", re.DOTALL)
 
 
-def pattern_glob(pattern: str) -> str:
-    """The SCAN MATCH glob covering a pattern (`app:session:*`); glob metacharacters escaped."""
-    out = []
-    for segment in parse(pattern):
-        for p in segment:
-            out.append(re.sub(r"([*?\[\]\\])", r"\\\1", p) if isinstance(p, str) else "*")
-        out.append(":")
-    return "".join(out[:-1])
-
-
 def literal_prefix(pattern: str) -> str:
     """The literal text before the first placeholder (keys are matched by prefix first)."""
     m = PLACEHOLDER.search(pattern)
@@ -285,7 +275,6 @@ __all__ = [
     "literal_text",
     "meet",
     "parse",
-    "pattern_glob",
     "pattern_regex",
     "render",
     "segments_meet",
