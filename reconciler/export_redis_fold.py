@@ -62,6 +62,9 @@ def infer(table: PatternTable) -> list[Entry]:
     entries = _joined(entries, _skeleton)
     entries = _structured(entries)
     entries = _disjoint(entries)
+    for e in entries:
+        if e.template == ((),):
+            e.problem = "the empty key has no pattern (a pattern must not be empty)"
     if sum(e.summary.count for e in entries) != table.keys:
         raise RuntimeError("pattern inference lost count of keys")  # a bug, never expected
     return sorted(entries, key=lambda e: e.text)
