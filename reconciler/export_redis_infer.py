@@ -118,6 +118,12 @@ class PatternSummary:
         return cls, (None if ttl == default else ttl)
 
 
+def _named(segment: Segment) -> bool:
+    """Whether a segment is a value the cardinality rule counts: not empty (no placeholder can
+    stand for an empty segment) and not a placeholder already."""
+    return bool(segment) and whole_slot(segment) is None
+
+
 _Position = tuple[int, Template]  # (key length in segments, the segments before the position)
 
 
@@ -147,7 +153,7 @@ class PatternTable:
         out = list(template)
         n = len(out)
         for i, segment in enumerate(out):
-            if whole_slot(segment) is None and (n, tuple(out[:i])) in self._wide:
+            if _named(segment) and (n, tuple(out[:i])) in self._wide:
                 out[i] = (NAME,)
         return tuple(out)
 
@@ -156,7 +162,7 @@ class PatternTable:
         go to (itself, or wider)."""
         n = len(template)
         for i, segment in enumerate(template):
-            if whole_slot(segment) is not None:
+            if not _named(segment):
                 continue
             seen = self._values.setdefault((n, template[:i]), set())
             seen.add(segment)
@@ -170,13 +176,9 @@ class PatternTable:
         at = len(prefix)
         self._wide.add(position)
         for stale in [p for p in self._values if p[0] == n and p[1][:at] == prefix]:
-            if len(stale[1]) >= at and (len(stale[1]) == at or whole_slot(stale[1][at]) is None):
+            if len(stale[1]) == at or _named(stale[1][at]):
                 del self._values[stale]
-        moved = [
-            t
-            for t in self.patterns
-            if len(t) == n and t[:at] == prefix and whole_slot(t[at]) is None
-        ]
+        moved = [t for t in self.patterns if len(t) == n and t[:at] == prefix and _named(t[at])]
         for old in moved:
             summary = self.patterns.pop(old)
             target = self._admit(self._generalize(old))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reconciler.export_redis import _file_names, _grouped, _loadable_texts
@@ -53,6 +53,9 @@ def _owner(key: str, live: list[Entry]) -> Entry | None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(keyspace, st.sampled_from([3, 64]))
+@example(  # more names than max_literals beside the empty key, which no placeholder matches
+    keys=[(k, "string", -1) for k in ("app", "session", "cache", "")], max_literals=3
+)
 def test_every_live_pattern_loads_and_covers_exactly_its_keys(
     keys: list[tuple[str, str, int]], max_literals: int
 ) -> None:
