@@ -25,13 +25,45 @@ never dropped. A pattern whose keys have several types says so.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.export_redis_infer import PatternSummary, PatternTable
-from reconciler.export_redis_shapes import ID, NAME, Template, render_pattern, whole_slot
-from reconciler.model.keypattern import KINDS, Segment, Slot, literal_text, meet
+from reconciler.export_redis_shapes import (
+    ID,
+    NAME,
+    Template,
+    render_pattern,
+    segment_template,
+    whole_slot,
+)
+from reconciler.model.keypattern import (
+    KINDS,
+    Segment,
+    Slot,
+    literal_text,
+    meet,
+    pattern_regex,
+    segments_meet,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One template of the table: its keys' count, and the keys themselves when that is all of
+    them (MAX_EXAMPLES or fewer)."""
+
+    template: Template
+    count: int
+    examples: tuple[bytes, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...] | None:
+        if self.count > len(self.examples):
+            return None
+        return tuple(k.decode("utf-8", "surrogateescape") for k in self.examples)
 
 
 @dataclass(slots=True)
@@ -42,6 +74,13 @@ class Entry:
     summary: PatternSummary
     joined: int = 0  # templates folded into this one
     problem: str | None = None  # why it is written commented out (its keys are not placed)
+    sources: list[Source] = field(default_factory=list)  # the table's templates it holds
+
+    def absorb(self, other: Entry) -> None:
+        """Take in another entry's keys (its template is joined by the caller)."""
+        self.summary.merge(other.summary)
+        self.joined += 1 + other.joined
+        self.sources.extend(other.sources)
 
     @property
     def text(self) -> str:
@@ -58,16 +97,80 @@ class Entry:
 def infer(table: PatternTable) -> list[Entry]:
     """The table's patterns, pairwise disjoint (but for the loader's precedence), covering
     every key the table counted; sorted by pattern text."""
-    entries = [Entry(t, s) for t, s in table.patterns.items()]
+    entries = [
+        Entry(t, copy.deepcopy(s), sources=[Source(t, s.count, tuple(s.examples))])
+        for t, s in table.patterns.items()
+    ]
     entries = _joined(entries, _skeleton)
     entries = _structured(entries)
     entries = _disjoint(entries)
     for e in entries:
         if e.template == ((),):
             e.problem = "the empty key has no pattern (a pattern must not be empty)"
+    _without_thieves(entries)
     if sum(e.summary.count for e in entries) != table.keys:
         raise RuntimeError("pattern inference lost count of keys")  # a bug, never expected
     return sorted(entries, key=lambda e: e.text)
+
+
+def _without_thieves(entries: list[Entry]) -> None:
+    """Leave out every live pattern that a plan would count keys of another entry for: keys
+    of a left-out pattern that a live one matches (`x:{ip}:k` left out, `x:{a:int}.{b:hex}:k`
+    matching `x:10.0.0.1:k`), or keys of a pattern starting with a placeholder that a
+    namespace's pattern takes first. Repeated until no live pattern takes keys it did not count:
+    the plan under the export then counts each key where the export did."""
+    while True:
+        live = [e for e in entries if e.problem is None]
+        by_length: dict[int, list[Entry]] = {}
+        for e in live:
+            by_length.setdefault(len(e.template), []).append(e)
+        found = _thief(entries, by_length)
+        if found is None:
+            return
+        thief, victim = found
+        thief.problem = f"it would also match keys counted for '{victim.text}'"
+
+
+def _thief(entries: list[Entry], by_length: dict[int, list[Entry]]) -> tuple[Entry, Entry] | None:
+    for victim in sorted(entries, key=_order):
+        left_out = victim.problem is not None
+        if not left_out and literal_text(victim.template[0]) is not None:
+            continue  # a namespace's pattern: only its own, disjoint patterns come first
+        for source in victim.sources:
+            for other in by_length.get(len(source.template), ()):
+                if other is victim:
+                    continue
+                first = literal_text(other.template[0])
+                if not left_out and first is None:
+                    continue  # a rival of the victim's: disjoint from it
+                if _takes(other, source):
+                    return other, victim
+    return None
+
+
+def _takes(pattern: Entry, source: Source) -> bool:
+    """Whether a plan could count a key of `source` for `pattern`: one of its keys matches, or
+    (when there are too many to hold) a key could. Reading a key is deterministic, so where
+    the pattern has literal text a source key can only have that text if it reads as the
+    source's template does there (`bull` never reads as `{host}`), but for a position the
+    cardinality rule widened (`{name}`)."""
+    keys = source.keys
+    if keys is not None:
+        regex = pattern_regex(pattern.text)
+        return any(regex.match(k) for k in keys)
+    if len(pattern.template) != len(source.template):
+        return False
+    for want, have in zip(pattern.template, source.template, strict=True):
+        text = literal_text(want)
+        if text is None:
+            if segments_meet(want, have) is None:
+                return False
+        elif have == (NAME,):
+            if not text:
+                return False  # a placeholder never stands for an empty segment
+        elif segment_template(text) != have:
+            return False  # a key with this text there reads as another template
+    return True
 
 
 def _joined(entries: list[Entry], key: Callable[[Template], Hashable]) -> list[Entry]:
@@ -80,8 +183,7 @@ def _joined(entries: list[Entry], key: Callable[[Template], Hashable]) -> list[E
         first = members[0]
         for other in members[1:]:
             first.template = _join(first.template, other.template)
-            first.summary.merge(other.summary)
-            first.joined += 1 + other.joined
+            first.absorb(other)
         out.append(first)
     return _merged_duplicates(out)
 
@@ -90,8 +192,7 @@ def _merged_duplicates(entries: list[Entry]) -> list[Entry]:
     by_template: dict[Template, Entry] = {}
     for e in entries:
         if (same := by_template.get(e.template)) is not None:
-            same.summary.merge(e.summary)
-            same.joined += 1 + e.joined
+            same.absorb(e)
         else:
             by_template[e.template] = e
     return list(by_template.values())
@@ -195,8 +296,7 @@ def _disjoint(entries: list[Entry]) -> list[Entry]:
                 out.append(b)
                 continue
             a.template = joined
-            a.summary.merge(b.summary)
-            a.joined += 1 + b.joined
+            a.absorb(b)
         entries = _merged_duplicates([e for e in entries if id(e) not in gone])
     return entries + out
 

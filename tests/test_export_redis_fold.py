@@ -22,6 +22,7 @@ segment = st.one_of(
     st.integers(0, 2**128 - 1).map(lambda n: str(uuid.UUID(int=n))),
     st.dates().map(lambda d: d.isoformat()),
     st.sampled_from(["", "{t1}", "a*b", "ümlaut", "worker-3.internal", "bob@example.com"]),
+    st.sampled_from(["10.0.0.1", "10.0.0.2", "1.2.3.4deadbeef", "k", "node-1.internal"]),
     st.tuples(st.sampled_from(["user_", "meta-", "v"]), st.integers(0, 999)).map(
         lambda p: f"{p[0]}{p[1]}"
     ),
@@ -55,6 +56,12 @@ def _owner(key: str, live: list[Entry]) -> Entry | None:
 @given(keyspace, st.sampled_from([3, 64]))
 @example(  # more names than max_literals beside the empty key, which no placeholder matches
     keys=[(k, "string", -1) for k in ("app", "session", "cache", "")], max_literals=3
+)
+@example(  # `x:{ip}:k` is left out; `x:{a:int}.{b:int}.{c:int}.{d:hex}:k` matches its keys
+    keys=[(f"x:10.0.0.{n}:k", "string", -1) for n in range(1, 6)]
+    + [(f"x:k:node-{n}.internal", "string", -1) for n in range(1, 9)]
+    + [("x:1.2.3.4deadbeef:k", "string", 600_000)],
+    max_literals=64,
 )
 def test_every_live_pattern_loads_and_covers_exactly_its_keys(
     keys: list[tuple[str, str, int]], max_literals: int
