@@ -155,11 +155,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _server_text(client: redis.Redis) -> str:
+def _server_text(client: redis.Redis, by_hand: dict[str, str]) -> str:
+    """The server settings, but those a hand-written file declares (`by_hand`: name → file)."""
     lines = [GENERATED, "# Server settings as currently set (CONFIG GET)."]
     values: dict[str, str] = {}
     refused: list[str] = []
     for name in SERVER_CONFIG:
+        if name in by_hand:
+            lines.append(f"# {name}: declared by hand in {by_hand[name]}.")
+            continue
         try:
             got = client.config_get(name)
         except redis.ResponseError as exc:
@@ -177,7 +181,11 @@ def _server_text(client: redis.Redis) -> str:
 
 
 def _file_stem(namespace: str, taken: set[str]) -> str:
-    stem = _SAFE_FILE.sub("_", namespace).strip("._") or "namespace"
+    return _free(_SAFE_FILE.sub("_", namespace).strip("._") or "namespace", taken)
+
+
+def _free(stem: str, taken: set[str]) -> str:
+    """`stem`, or `stem_2`, `stem_3`, … when taken (compared without case); now taken."""
     candidate, n = stem, 2
     while candidate.lower() in taken:  # case-insensitive file systems, sanitized collisions
         candidate, n = f"{stem}_{n}", n + 1
@@ -185,17 +193,37 @@ def _file_stem(namespace: str, taken: set[str]) -> str:
     return candidate
 
 
-def _remove_previous(keys_dir: Path) -> None:
+def _previous(keys_dir: Path) -> tuple[list[Path], dict[Path, bytes]]:
+    """The files below keys/ that an export wrote, and those written by hand (with their
+    bytes), which an export never replaces."""
+    ours: list[Path] = []
+    theirs: dict[Path, bytes] = {}
     if not keys_dir.is_dir():
-        return
-    for path in keys_dir.glob("*.yaml"):
+        return ours, theirs
+    for path in sorted(keys_dir.rglob("*.yaml")):
         try:
-            with path.open(encoding="utf-8", errors="replace") as f:
-                first = f.readline().rstrip("\n")
+            raw = path.read_bytes()
         except OSError:
             continue
-        if first == GENERATED:
-            path.unlink()
+        if path.parent == keys_dir and raw.split(b"\n", 1)[0].decode(errors="replace") == GENERATED:
+            ours.append(path)
+        else:
+            theirs[path] = raw
+    return ours, theirs
+
+
+def _declared_config(hand: dict[str, bytes]) -> dict[str, str]:
+    """Config parameter name → the hand-written file declaring it."""
+    out: dict[str, str] = {}
+    for name, raw in hand.items():
+        try:
+            data = load_bytes(raw).data
+        except YamlError:
+            continue
+        config = data.get("config") if isinstance(data, dict) else None
+        if isinstance(config, dict):
+            out.update({str(k): name for k in config})
+    return out
 
 
 # --- the scan -----------------------------------------------------------------------------------
@@ -289,20 +317,24 @@ def export_redis(
     note = f" Sampled: the first {scanned} keys of a SCAN." if sampled else ""
     inferred = infer(table)
     groups = _grouped(inferred)
-    names = _file_names(groups)
-    texts, refused = _loadable_texts(
-        groups, names, note, {id(e): e.problem for e in inferred if e.problem}
-    )
-
     keys_dir = Path(out_dir) / "keys"
+    ours, theirs = _previous(keys_dir)
+    hand = {p.relative_to(Path(out_dir)).as_posix(): raw for p, raw in theirs.items()}
+    taken = {p.stem.lower() for p in theirs if p.parent == keys_dir}
+    server_name = _free(SERVER_FILE, taken)
+    names = _file_names(groups, taken)
+    texts, refused = _loadable_texts(
+        groups, names, note, {id(e): e.problem for e in inferred if e.problem}, hand
+    )
+    texts[server_name] = _server_text(primary_clients(client)[0], _declared_config(hand))
+
     keys_dir.mkdir(parents=True, exist_ok=True)
-    _remove_previous(keys_dir)
+    for path in ours:
+        path.unlink()
     written: list[Path] = []
     for name, text in texts.items():
         written.append(keys_dir / f"{name}.yaml")
         written[-1].write_text(text, encoding="utf-8")
-    written.append(keys_dir / f"{SERVER_FILE}.yaml")
-    written[-1].write_text(_server_text(primary_clients(client)[0]), encoding="utf-8")
 
     entries = [e for members in groups.values() for e in members]
     placed = sorted(
@@ -320,11 +352,12 @@ def export_redis(
     )
 
 
-def _file_names(groups: dict[str | None, list[Entry]]) -> dict[str | None, str]:
-    taken = {SERVER_FILE, ROOT_FILE}
+def _file_names(groups: dict[str | None, list[Entry]], taken: set[str]) -> dict[str | None, str]:
+    """Each namespace's file name (without .yaml), none of them `taken` (then taken)."""
     names: dict[str | None, str] = {}
+    root = _free(ROOT_FILE, taken)
     if None in groups:
-        names[None] = ROOT_FILE
+        names[None] = root
     for namespace in sorted(n for n in groups if n is not None):
         names[namespace] = _file_stem(namespace, taken)
     return names
@@ -335,17 +368,20 @@ def _loadable_texts(
     names: dict[str | None, str],
     note: str,
     refused: dict[int, str],
+    hand: dict[str, bytes],
 ) -> tuple[dict[str, str], dict[int, str]]:
     """The files' texts, checked by the loader itself: a pattern it refuses is written
     commented out with its reason, as are those in `refused` already (their keys are counted
-    as not placed); (texts by file name, refused entries by id → reason)."""
+    as not placed), or that overlaps a pattern of a file written by hand (`hand`: path → bytes,
+    loaded first; their own problems are theirs); (texts by file name, refused entries by id →
+    reason)."""
     for _ in range(len(groups) + 3):
         texts: dict[str, str] = {}
         starts: dict[str, list[tuple[int, Entry]]] = {}
         for namespace, entries in groups.items():
             name = names[namespace]
             texts[name], starts[name] = _namespace_text(namespace, entries, refused, note)
-        problems = _load_problems(texts)
+        problems = [p for p in _load_problems({**hand, **texts}) if p[0] in texts]
         if not problems:
             return texts, refused
         for name, line, message in problems:
@@ -359,13 +395,14 @@ def _loadable_texts(
     raise ReconcilerError("export --redis could not write patterns the loader accepts")
 
 
-def _load_problems(texts: dict[str, str]) -> list[tuple[str, int, str]]:
-    """(file name, line, message) of every problem the loader finds in the texts."""
+def _load_problems(texts: dict[str, str | bytes]) -> list[tuple[str, int, str]]:
+    """(file name, line, message) of every problem the loader finds in the texts (loaded in
+    their order: the later of two overlapping patterns is the one reported)."""
     sources: list[KeysSource] = []
     problems: list[tuple[str, int, str]] = []
     for name, text in texts.items():
         try:
-            loaded = load_bytes(text.encode("utf-8"))
+            loaded = load_bytes(text.encode("utf-8") if isinstance(text, str) else text)
         except YamlError as exc:
             problems.append((name, exc.line, exc.message))
             continue

@@ -310,6 +310,37 @@ def test_the_summary_says_every_key_is_covered(
     ], result.out
 
 
+def test_files_written_by_hand_are_kept_and_respected(client: redis.Redis, tmp_path: Path) -> None:
+    for n in range(5):
+        client.hset(f"app:user:{n}", "name", "x")
+        client.set(f"app:cache:{n}", "x", ex=3600)
+    keys = tmp_path / "keys"
+    hand = {
+        "server.yaml": "config:\n  maxmemory-policy: allkeys-lru\n",
+        "app.yaml": 'patterns:\n  - pattern: "other:{id}"\n    type: string\n',
+        "team/mine.yaml": 'namespace: app\npatterns:\n  - pattern: "app:user:{uid}"\n'
+        "    type: hash\n",
+    }
+    for name, text in hand.items():
+        (keys / name).parent.mkdir(parents=True, exist_ok=True)
+        (keys / name).write_text(text)
+    export_redis(client, tmp_path)
+    export_redis(client, tmp_path)  # the second export replaces only its own files
+    assert {n: (keys / n).read_text() for n in hand} == hand
+    written = sorted(p.name for p in keys.glob("*.yaml"))
+    assert written == ["app.yaml", "app_2.yaml", "server.yaml", "server_2.yaml"]
+    ours = (keys / "app_2.yaml").read_text()
+    assert '  - pattern: "app:cache:{id:int}"' in ours
+    assert (
+        "  # Not loadable as written: key pattern 'app:user:{id:int}' can match the same keys "
+        "as 'app:user:{uid}' (at keys/team/mine.yaml:3)"
+    ) in ours
+    server = (keys / "server_2.yaml").read_text()
+    assert "# maxmemory-policy: declared by hand in keys/server.yaml." in server
+    assert "maxmemory-policy:" not in server.replace("# maxmemory-policy:", "")
+    assert run_cli("validate", "--schemas", str(tmp_path)).code == 0
+
+
 def test_the_export_is_deterministic(
     client: redis.Redis, private_redis: dev.RedisServer, tmp_path: Path
 ) -> None:

@@ -75,7 +75,7 @@ def test_every_live_pattern_loads_and_covers_exactly_its_keys(
 
     groups = _grouped(entries)
     left_out = {id(e): e.problem for e in entries if e.problem is not None}
-    _, refused = _loadable_texts(groups, _file_names(groups), "", dict(left_out))
+    _, refused = _loadable_texts(groups, _file_names(groups, set()), "", dict(left_out), {})
     assert refused == left_out, "the loader refused a pattern inference called disjoint"
     live = [e for e in entries if id(e) not in refused]
 
