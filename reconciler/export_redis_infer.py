@@ -15,8 +15,11 @@ numbers, identify the entities. The table stays small whatever the keyspace hold
 
 Per pattern the summary counts keys and types, how many expire, and the TTLs observed, rounded
 up to a stable unit (1 s up to 10 s, 5 s up to a minute, 1 min up to an hour, 5 min up to a day,
-1 h beyond), so that exporting twice a few seconds apart gives the same text, and a suggested
-`ttl` is never below a live key's TTL. The suggested class:
+1 h beyond), so that exporting twice a few seconds apart gives the same text. A suggested `ttl`
+is the first usual TTL (60, 300, 3600, 86400, …) at or above the longest left on a live key: a
+key written after the scan starts from its full TTL again, so the TTL left is less than the one
+set (3480 s left suggests 3600). It is never above the largest TTL the loader takes. The
+suggested class:
 
 - not every key expires: `queue` for lists, else `persistent` (a policy that plans no EXPIRE
   on keys that live on today);
@@ -29,6 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from reconciler.desired.keyspec import MAX_TTL
 from reconciler.export_redis_shapes import NAME, Template, key_template, whole_slot
 from reconciler.model.keypattern import Segment
 from reconciler.model.redis import CLASS_TTL, CLASS_TYPES, REDIS_TYPES
@@ -44,6 +48,24 @@ def round_ttl(pttl_ms: int) -> int:
         if seconds <= limit:
             return -(-seconds // unit) * unit
     return -(-seconds // 3600) * 3600
+
+
+# TTLs people set: a suggested `ttl` is the first at or above the longest TTL left on a live key,
+# since a key written after the scan starts again from its full TTL (3480 s left → 3600).
+# fmt: off
+_USUAL_TTLS = (
+    1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1200, 1800, 2700, 3600,
+    5400, 7200, 10800, 14400, 21600, 28800, 43200, 86400, 172800, 259200, 604800, 1209600,
+    2592000, 5184000, 7776000, 15552000, 31536000, 63072000, 157680000, 315360000,
+)
+# fmt: on
+DAY = 86400
+
+
+def suggested_ttl(seconds: int) -> int:
+    """The TTL to suggest for keys with at most `seconds` left (never above MAX_TTL)."""
+    usual = next((t for t in _USUAL_TTLS if t >= seconds), -(-seconds // DAY) * DAY)
+    return min(usual, MAX_TTL)
 
 
 # --- aggregation --------------------------------------------------------------------------------
@@ -105,7 +127,7 @@ class PatternSummary:
         kind = self.dominant_type
         if not self.every_key_expires:
             return ("queue" if kind == "list" else "persistent"), None
-        ttl = self.max_ttl
+        ttl = suggested_ttl(self.max_ttl or 1)
         if kind == "zset":
             cls: str | None = "ratelimit"
         elif ttl == CLASS_TTL["cache"] and kind in CLASS_TYPES["cache"]:
@@ -194,4 +216,5 @@ __all__ = [
     "PatternSummary",
     "PatternTable",
     "round_ttl",
+    "suggested_ttl",
 ]

@@ -22,6 +22,7 @@ from reconciler.export_redis import (
     round_ttl,
     scan_keyspace,
 )
+from reconciler.export_redis_infer import suggested_ttl
 from reconciler.export_redis_shapes import key_template, segment_template
 from tests.helpers import run_cli
 
@@ -494,6 +495,29 @@ def test_placeholders_are_numbered_within_a_pattern() -> None:
 )
 def test_segments_are_read_by_their_shape(segment: str, written: str) -> None:
     assert render_pattern((segment_template(segment),)) == written
+
+
+def test_a_suggested_ttl_is_a_usual_one_at_or_above_what_is_left() -> None:
+    assert [suggested_ttl(s) for s in (1, 59, 60, 62, 3480, 3600, 86000, 90000)] == [
+        1,
+        60,
+        60,
+        90,
+        3600,
+        3600,
+        86400,
+        172800,
+    ]
+    assert suggested_ttl(400_000_000) == 400_032_000  # whole days past ten years
+    assert suggested_ttl(2_147_483_000) == suggested_ttl(5_000_000_000) == 2_147_483_647
+
+
+def test_keys_near_the_largest_ttl_are_placed(client: redis.Redis, tmp_path: Path) -> None:
+    for n in range(3):
+        client.set(f"mid:{n}", "x", ex=2_147_483_000)
+    result = export_redis(client, tmp_path)
+    assert (result.unplaced, [p for p, _ in result.patterns]) == (0, ["mid:{id:int}"])
+    assert "    ttl: 2147483647\n" in (tmp_path / "keys" / "mid.yaml").read_text()
 
 
 def test_ttls_round_up_to_stable_units() -> None:
