@@ -11,7 +11,9 @@ pattern), decide the final patterns (export_redis_fold.py), or write YAML and fi
 **Cardinality.** When more than `max_literals` different segments (literal, or with
 placeholders inside) follow the same prefix in keys of the same length, that position becomes
 `{name}` for all of them (`app:user:alice:profile` … → `app:user:{name}:profile`): names, not
-numbers, identify the entities. The table stays small whatever the keyspace holds.
+numbers, identify the entities. And when the table holds more than 5,000 templates (names
+that combine: words in three positions, 60 of each), the positions with the most values are widened
+until it holds fewer: the table stays small whatever the keyspace holds.
 
 Per pattern the summary counts keys and types, how many expire, and the TTLs observed, rounded
 up to a stable unit (1 s up to 10 s, 5 s up to a minute, 1 min up to an hour, 5 min up to a day,
@@ -38,6 +40,7 @@ from reconciler.model.keypattern import Segment
 from reconciler.model.redis import CLASS_TTL, CLASS_TYPES, REDIS_TYPES
 
 DEFAULT_MAX_LITERALS = 64
+DEFAULT_MAX_PATTERNS = 5000  # the table's bound (about 1 KB each)
 MAX_EXAMPLES = 3
 
 
@@ -152,8 +155,11 @@ _Position = tuple[int, Template]  # (key length in segments, the segments before
 class PatternTable:
     """Key templates → summaries, generalizing positions whose values vary too much."""
 
-    def __init__(self, max_literals: int = DEFAULT_MAX_LITERALS) -> None:
+    def __init__(
+        self, max_literals: int = DEFAULT_MAX_LITERALS, max_patterns: int = DEFAULT_MAX_PATTERNS
+    ) -> None:
         self.max_literals = max_literals
+        self.max_patterns = max_patterns
         self.patterns: dict[Template, PatternSummary] = {}
         self.keys = 0
         self._values: dict[_Position, set[Segment]] = {}  # position → segments seen there
@@ -166,8 +172,22 @@ class PatternTable:
         if summary is None:
             template = self._admit(template)
             summary = self.patterns.setdefault(template, PatternSummary())
+            if len(self.patterns) > self.max_patterns:
+                self._shrink()
+                template = self._generalize(template)
+                summary = self.patterns[template]
         raw = key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
         summary.add(key_type, pttl, raw)
+
+    def _shrink(self) -> None:
+        """Widen the positions with the most values until the table is within its bound:
+        names that combine (`<a>:<b>:<c>`, 60 of each) cannot make it grow with the keys."""
+        while len(self.patterns) > self.max_patterns:
+            crowded = [(len(v), p) for p, v in self._values.items() if len(v) > 1]
+            if not crowded:
+                return
+            _, position = max(crowded, key=lambda c: (c[0], -len(c[1][1])))
+            self._widen(position)
 
     def _generalize(self, template: Template) -> Template:
         if not self._wide:

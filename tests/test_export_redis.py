@@ -520,6 +520,19 @@ def test_keys_near_the_largest_ttl_are_placed(client: redis.Redis, tmp_path: Pat
     assert "    ttl: 2147483647\n" in (tmp_path / "keys" / "mid.yaml").read_text()
 
 
+def test_the_table_stays_within_its_bound_when_names_combine() -> None:
+    words = [_name(n) for n in range(15)]
+    table = PatternTable(max_patterns=50)
+    biggest = 0
+    for a in words:
+        for b in words:
+            for c in words:
+                table.add(f"{a}:{b}:{c}", "string", -1)
+                biggest = max(biggest, len(table.patterns))
+    assert biggest <= 50
+    assert sum(s.count for s in table.patterns.values()) == table.keys == 15**3
+
+
 def test_ttls_round_up_to_stable_units() -> None:
     assert [round_ttl(ms) for ms in (1, 999, 1000, 9_500, 10_001, 59_001)] == [
         1,
