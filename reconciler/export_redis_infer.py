@@ -162,6 +162,7 @@ class PatternTable:
         self.max_patterns = max_patterns
         self.patterns: dict[Template, PatternSummary] = {}
         self.keys = 0
+        self.moved = 0  # keys not read: their slot moved to another node during the scan
         self._values: dict[_Position, set[Segment]] = {}  # position → segments seen there
         self._wide: set[_Position] = set()  # positions that are `{name}` for every value
 

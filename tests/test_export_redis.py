@@ -342,6 +342,28 @@ def test_files_written_by_hand_are_kept_and_respected(client: redis.Redis, tmp_p
     assert run_cli("validate", "--schemas", str(tmp_path)).code == 0
 
 
+def test_a_read_only_user_exports_and_one_without_type_is_told_why(
+    private_redis: dev.RedisServer, client: redis.Redis, tmp_path: Path
+) -> None:
+    client.hset("app:session:1", "u", 1)
+    base = ["on", ">pw", "~*", "+ping", "+info", "+scan"]
+    client.execute_command("ACL", "SETUSER", "reader", *base, "+type", "+pttl")  # no SETNAME
+    client.execute_command("ACL", "SETUSER", "blind", *base, "+pttl")  # no TYPE either
+    url = private_redis.url().replace("redis://", "redis://{}:pw@")
+    result = run_cli("export", "--redis", url.format("reader"), "--out", str(tmp_path / "r"))
+    assert result.code == 0, result.text
+    assert result.out.splitlines()[-1] == "1 pattern covers the only key."
+    server = (tmp_path / "r" / "keys" / "server.yaml").read_text()
+    assert "# maxmemory-policy: CONFIG GET was refused" in server
+    result = run_cli("export", "--redis", url.format("blind"), "--out", str(tmp_path / "b"))
+    assert result.code == 1
+    assert result.err.startswith(
+        'Error: Redis refused TYPE on key "app:session:1": this user has no permissions'
+    ), result.err
+    assert "(export needs SCAN, TYPE and PTTL on every key)." in result.err
+    assert "unexpected" not in result.err and "pw@" not in result.text
+
+
 def test_the_export_is_deterministic(
     client: redis.Redis, private_redis: dev.RedisServer, tmp_path: Path
 ) -> None:

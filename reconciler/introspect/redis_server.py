@@ -46,7 +46,8 @@ CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S = 10.0, 60.0
 
 
 def connect_redis(url: str, *, command: str) -> redis.Redis:
-    """A bytes client named `reconciler/<command>` (CLIENT LIST shows who scans), checked by PING.
+    """A bytes client named `reconciler/<command>` (CLIENT LIST shows who scans; unnamed when
+    the user may not run CLIENT SETNAME), checked by PING.
 
     When the server is a node of a Redis Cluster, the client returned is a redis.RedisCluster
     seeded from it (redis_cluster.py): keyed commands go to the node owning the key's slot and
@@ -67,7 +68,16 @@ def connect_redis(url: str, *, command: str) -> redis.Redis:
             detail=str(exc).replace(url, redact(url)),
         ) from None
     try:
-        client.ping()
+        try:
+            client.ping()
+        except redis.exceptions.NoPermissionError as exc:
+            if "setname" not in str(exc).lower():
+                raise
+            # A user without CLIENT SETNAME (a read-only one) still reads: without the name.
+            client.close()
+            del options["client_name"]
+            client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **options)
+            client.ping()
         clustered = cluster_enabled(client)
         if clustered:
             client.close()

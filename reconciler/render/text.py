@@ -191,8 +191,15 @@ def render_redis_export(result: Any, out: Any, console: Console) -> None:
     n, total = len(result.patterns), result.keys
     scope = " (a sample: the first keys of a SCAN)" if result.sampled else ""
     noun = "pattern covers" if n == 1 else "patterns cover"
+    if result.moved:
+        console.print(
+            f"[yellow]{result.moved:,} key{'s were' if result.moved != 1 else ' was'} not "
+            "read: their slots moved to another node during the scan[/] (export again once "
+            "the resharding is over)."
+        )
     if result.unplaced == 0:
-        console.print(f"{n} {noun} all {total:,} keys{scope}.")
+        every = "the only key" if total == 1 else f"all {total:,} keys"
+        console.print(f"{n} {noun} {every}{scope}.")
         return
     console.print(
         f"[yellow]{n} {noun} {result.covered:,} of {total:,} keys{scope}; "
