@@ -15,7 +15,8 @@ Must not: count keys or decide patterns (export_redis_infer.py, export_redis_fol
   (16 or more characters with a long run mixing letters and digits) becomes `{email}`, `{ip}`,
   `{host}` or `{token}`;
 - a segment that cannot be written literally (not UTF-8, or holding a brace, a glob or a
-  control character), or longer than 200 characters, becomes `{id}`;
+  control character) or should not be (a bidirectional or zero-width mark, which would make
+  the file read otherwise than it matches), or longer than 200 characters, becomes `{id}`;
 - otherwise runs inside the segment, between characters that are not letters or digits, are
   read the same way: `celery-task-meta-<uuid>` → `celery-task-meta-{id:uuid}`,
   `user_profile_42` → `user_profile_{id:int}`; what is left is literal text.
@@ -57,7 +58,7 @@ _OPAQUE = re.compile(r"[A-Za-z0-9_\-+/=]{16,}\Z")
 _MIXED_RUN = re.compile(_TOKEN)
 # Braces are placeholder syntax, glob characters and control characters are refused in patterns:
 # a segment with any of them cannot be written literally.
-_UNWRITABLE = re.compile(r"[{}*?\[\]\\\x00-\x1f\x7f]")
+_UNWRITABLE = re.compile(r"[{}*?\[\]\\\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 ID = Slot("id")
 NAME = Slot("name")

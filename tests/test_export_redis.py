@@ -513,6 +513,8 @@ def test_placeholders_are_numbered_within_a_pattern() -> None:
         ("", ""),
         ("x" * 200, "x" * 200),
         ("x" * 201, "{id}"),  # data, not a name
+        ("admin\u202egnp.exe", "{id}"),  # a right-to-left override reads otherwise
+        ("zero\u200bwidth", "{id}"),
     ],
 )
 def test_segments_are_read_by_their_shape(segment: str, written: str) -> None:
