@@ -11,9 +11,9 @@ Must not: count keys or decide patterns (export_redis_infer.py, export_redis_fol
 - a whole segment that is a UUID, a date (YYYY-MM-DD), digits, or hexadecimal of 8 or more
   characters becomes a placeholder of that kind (`{id:uuid}`, `{date:date}`, `{id:int}`,
   `{id:hex}`); one that is an e-mail address, an IPv4 address, a host name (two or more
-  lowercase labels, with a digit or hyphen and no date: `worker-3.internal`) or an opaque token
-  (16 or more characters with a long run mixing letters and digits) becomes `{email}`, `{ip}`,
-  `{host}` or `{token}`;
+  lowercase labels, with a digit or hyphen and no date: `worker-3.internal`; or a Kubernetes
+  pod's: `sidekiq-7d9f8b6c4-8xrlg`) or an opaque token (16 or more characters with a long run
+  mixing letters and digits) becomes `{email}`, `{ip}`, `{host}` or `{token}`;
 - a segment that cannot be written literally (not UTF-8, or holding a brace, a glob or a
   control character) or should not be (a bidirectional or zero-width mark, which would make
   the file read otherwise than it matches), or longer than 200 characters, becomes `{id}`;
@@ -53,6 +53,8 @@ _EMAIL = re.compile(
 _IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _HOST = re.compile(rf"(?=.*[0-9-]){_LABEL}(?:\.{_LABEL})*\.[a-z][a-z0-9-]*\Z")
+# A Kubernetes pod of a Deployment: <name>-<replica set hash>-<5 characters>.
+_POD = re.compile(r"[a-z][a-z0-9-]*-[0-9a-f]{8,10}-[0-9a-z]{5}\Z")
 _DATE_RUN = re.compile(_DATE)
 _OPAQUE = re.compile(r"[A-Za-z0-9_\-+/=]{16,}\Z")
 _MIXED_RUN = re.compile(_TOKEN)
@@ -95,7 +97,7 @@ def _read_segment(text: str) -> Segment:
     if _IPV4.match(text):
         return (Slot("ip"),)
     mixed = _MIXED_RUN.search(text)
-    if _HOST.match(text) and not mixed and not _DATE_RUN.search(text):
+    if _POD.match(text) or (_HOST.match(text) and not mixed and not _DATE_RUN.search(text)):
         return (Slot("host"),)
     if _OPAQUE.match(text) and mixed:
         return (Slot("token"),)

@@ -24,6 +24,7 @@ from reconciler.export_redis import (
 )
 from reconciler.export_redis_infer import suggested_ttl
 from reconciler.export_redis_shapes import key_template, segment_template
+from reconciler.render.text import printable
 from tests.helpers import run_cli
 
 
@@ -503,6 +504,7 @@ def test_placeholders_are_numbered_within_a_pattern() -> None:
         ("2026-11-01", "{date:date}"),
         ("stat-2026-11-01.log", "stat-{date:date}.log"),
         ("worker-3.internal", "{host}"),
+        ("sidekiq-7d9f8b6c4-8xrlg", "{host}"),  # a Kubernetes pod
         ("alice@example.com", "{email}"),
         ("cache.d41d8cd98f00b204e9800998ecf8427e.en-us", "cache.{id:hex}.en-us"),
         ("sessions.cachek3j2h4k5j6h7k8j9h0k1j2h3k4j5h6k7", "sessions.{token}"),
@@ -555,6 +557,13 @@ def test_the_table_stays_within_its_bound_when_names_combine() -> None:
                 biggest = max(biggest, len(table.patterns))
     assert biggest <= 50
     assert sum(s.count for s in table.patterns.values()) == table.keys == 15**3
+
+
+def test_findings_print_key_names_without_terminal_controls() -> None:
+    assert printable("k:\x1b[2J\x1b[31mpwned\x01\u202e") == (
+        "k:\\u001b[2J\\u001b[31mpwned\\u0001\\u202e"
+    )
+    assert printable("app:lock:ümlaut") == "app:lock:ümlaut"
 
 
 def test_ttls_round_up_to_stable_units() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -24,6 +25,15 @@ def print_lines(console: Console, lines: list[tuple[tuple[str, str], ...]]) -> N
     console.print("\n".join(markup), highlight=False)
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with control, bidirectional and zero-width characters written as escapes (a key
+    name must not move the cursor, clear the screen or reverse what follows)."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
     """What a scan found that no change fixes (wrong types, unmatched keys, oversized values)."""
     if not findings:
@@ -32,7 +42,7 @@ def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
     for f in findings:
         examples = ", ".join(f.get("examples", [])[:3])
         console.print(
-            f"  [yellow]![/] {escape(f['address'])}: {escape(f['message'])}"
+            f"  [yellow]![/] {escape(printable(f['address']))}: {escape(printable(f['message']))}"
             + (f" [dim](e.g. {escape(examples)})[/]" if examples else ""),
             highlight=False,
         )
