@@ -20,7 +20,9 @@ one key are replaced by the narrowest pattern covering both, until no two compet
 rule, with its precedence: a pattern with a literal first segment wins over one that starts
 with a placeholder, so those two may overlap) — unless that would turn literal text of the
 bigger into a placeholder: then the smaller is returned with `problem` set, its keys counted,
-never dropped. A pattern whose keys have several types says so.
+never dropped. A pattern lying strictly within another, whose keys differ in type or expiry,
+stays apart (the loader lets it: a plan tries it first). A pattern whose keys have several
+types says so.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from reconciler.model.keypattern import (
     meet,
     pattern_regex,
     segments_meet,
+    within,
 )
 
 
@@ -134,18 +137,24 @@ def _without_thieves(entries: list[Entry]) -> None:
 def _thief(entries: list[Entry], by_length: dict[int, list[Entry]]) -> tuple[Entry, Entry] | None:
     for victim in sorted(entries, key=_order):
         left_out = victim.problem is not None
-        if not left_out and literal_text(victim.template[0]) is not None:
-            continue  # a namespace's pattern: only its own, disjoint patterns come first
         for source in victim.sources:
             for other in by_length.get(len(source.template), ()):
-                if other is victim:
+                if other is victim or not (left_out or _first(other, victim)):
                     continue
-                first = literal_text(other.template[0])
-                if not left_out and first is None:
-                    continue  # a rival of the victim's: disjoint from it
                 if _takes(other, source):
                     return other, victim
     return None
+
+
+def _first(one: Entry, other: Entry) -> bool:
+    """Whether a plan tries `one` before `other` for a key both could match: a namespace's
+    pattern before one starting with a placeholder; within either, a pattern lying strictly
+    within the other."""
+    a, b = one.template, other.template
+    a_loose, b_loose = literal_text(a[0]) is None, literal_text(b[0]) is None
+    if a_loose != b_loose:
+        return b_loose
+    return within(a, b) and not within(b, a)
 
 
 def _takes(pattern: Entry, source: Source) -> bool:
@@ -301,6 +310,16 @@ def _disjoint(entries: list[Entry]) -> list[Entry]:
     return entries + out
 
 
+def _apart(a: Entry, b: Entry) -> bool:
+    """Whether two overlapping patterns stay apart: one lies strictly within the other (so it
+    takes the keys both match, the loader's precedence) and their keys differ in type or
+    expiry (`sess:admin` with no TTL within `sess:{token}`, whose keys all expire)."""
+    if within(a.template, b.template) == within(b.template, a.template):
+        return False
+    sa, sb = a.summary, b.summary
+    return (sa.dominant_type, sa.every_key_expires) != (sb.dominant_type, sb.every_key_expires)
+
+
 def _order(e: Entry) -> tuple[int, str]:
     return (-e.summary.count, e.text)
 
@@ -313,7 +332,7 @@ def _clashes(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     found = []
     for members in by_length.values():
         for a, b in _candidates(members, 0):
-            if meet(a.template, b.template) is not None:
+            if meet(a.template, b.template) is not None and not _apart(a, b):
                 found.append((a, b) if _order(a) <= _order(b) else (b, a))
     return sorted(found, key=lambda p: (_order(p[0]), _order(p[1])))
 

@@ -987,3 +987,28 @@ def test_structured_keys_documents_only_raise_input_error(docs: list[str]) -> No
             for p in desired.redis.patterns.values():
                 assert split_pattern(p.pattern)[1] is None
             lint(desired)
+
+
+def test_a_pattern_strictly_within_another_may_overlap_it(tmp_path: Path) -> None:
+    snapshot = redis_of(
+        tmp_path,
+        "patterns:\n"
+        "  - {pattern: 'sess:{token}', type: string, class: session}\n"
+        "  - {pattern: 'sess:admin', type: string}\n"
+        "  - {pattern: 'n:{a:int}', type: string}\n"
+        "  - {pattern: 'n:{b:hex}', type: hash}\n",
+    )
+    assert sorted(snapshot.patterns) == ["n:{a:int}", "n:{b:hex}", "sess:admin", "sess:{token}"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("app:{a}", "app:{b}"), ("app:{a}:x", "app:y:{b}"), ("n:{a:int}f", "n:{b:hex}")],
+)
+def test_patterns_matching_the_same_keys_or_crossing_are_refused(
+    tmp_path: Path, a: str, b: str
+) -> None:
+    write(tmp_path, {"keys/k.yaml": f"patterns:\n  - {{pattern: '{a}', type: string}}\n"
+                     f"  - {{pattern: '{b}', type: string}}\n"})  # fmt: skip
+    [problem] = problems_of(tmp_path)
+    assert f"key pattern '{b}' can match the same keys as '{a}'" in problem

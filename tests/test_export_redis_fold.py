@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from reconciler.export_redis import _file_names, _grouped, _loadable_texts
 from reconciler.export_redis_fold import Entry, infer
 from reconciler.export_redis_infer import PatternTable
-from reconciler.model.keypattern import first_literal, pattern_regex
+from reconciler.model.keypattern import first_literal, parse, pattern_regex, specificity, within
 
 WORDS = ["app", "session", "cache", "user", "queue", "emails", "wait", "meta", "face", "x"]
 
@@ -40,15 +40,20 @@ keyspace = st.lists(
 
 def _owner(key: str, live: list[Entry]) -> Entry | None:
     """The pattern a plan counts the key for: its namespace's patterns first (the loader's
-    precedence), then those starting with a placeholder."""
+    precedence), then those starting with a placeholder; within either, the most specific."""
     first = key.split(":", 1)[0]
     own = [e for e in live if first_literal(e.text) == first]
     loose = [e for e in live if first_literal(e.text) is None]
     for group in (own, loose):
         matched = [e for e in group if pattern_regex(e.text).match(key)]
-        assert len(matched) <= 1, (key, [e.text for e in matched])
-        if matched:
-            return matched[0]
+        if not matched:
+            continue
+        # One lying strictly within another comes first: the most specific, never a tie.
+        ranked = sorted(matched, key=lambda e: -specificity(parse(e.text)))
+        if len(ranked) > 1:
+            assert within(ranked[0].template, ranked[1].template), (key, ranked)
+            assert not within(ranked[1].template, ranked[0].template), (key, ranked)
+        return ranked[0]
     return None
 
 

@@ -274,3 +274,31 @@ def test_two_patterns_and_exactly_the_stripped_keys_fixed(whole_redis: Any, tmp_
             assert client.persist(key) == 1
         fixed = _expired_by_plan(url, schemas, tmp_path / "plans-stripped")
         assert fixed == stripped, (sorted(stripped - fixed), sorted(fixed - stripped))
+
+
+def test_a_stray_key_keeps_its_own_pattern_within_the_general_one(
+    private_redis: Any, tmp_path: Path
+) -> None:
+    """`sess:admin` (no TTL) among 200 `sess:<token>` sessions: it stays a pattern of its own,
+    which a plan tries first, so the sessions keep their TTL policy and the stray key is left
+    alone."""
+    url = private_redis.url()
+    with redis_from_url(url, decode_responses=True) as client:
+        rng = random.Random(5)
+        tokens = ["".join(rng.choice("abcdefghijkLMNOP0123456789") for _ in range(24))]
+        tokens += ["".join(rng.choice("abcdefghijkLMNOP0123456789") for _ in range(24))
+                   for _ in range(199)]  # fmt: skip
+        for token in tokens:
+            client.set(f"sess:{token}", "s", ex=86400)
+        client.set("sess:admin", "keep me")
+        schemas = tmp_path / "schemas"
+        _export(url, schemas)
+        found = _exported(_files(schemas))
+        assert sorted(found) == ["sess:admin", "sess:{}"], found
+        assert run_cli("validate", "--schemas", str(schemas)).code == 0
+        r = _plan(url, schemas, tmp_path / "plans", "--detailed-exitcode")
+        assert r.code == 0, r.text
+        stripped = {f"sess:{t}" for t in tokens[:5]}
+        for key in stripped:
+            assert client.persist(key) == 1
+        assert _expired_by_plan(url, schemas, tmp_path / "plans-stripped") == stripped

@@ -3,9 +3,10 @@ and ACL users, with every problem named by file, line and key path.
 
 Patterns must be disjoint: every key belongs to at most one pattern, so two patterns that can
 match the same key (`app:{a}:x` and `app:y:{b}` both match `app:y:x`) are an error, found by
-comparing the patterns segment by segment (reconciler/model/keypattern.py). The one exception is
-precedence: a pattern whose first segment is literal (a namespace) wins over one that starts
-with a placeholder (`{host}:{pid:int}`), so those two may overlap.
+comparing the patterns segment by segment (reconciler/model/keypattern.py). Two exceptions
+are precedence: a pattern whose first segment is literal (a namespace) wins over one that
+starts with a placeholder (`{host}:{pid:int}`), and a pattern lying strictly within another
+(`sess:admin` within `sess:{token}`) wins over it; those may overlap.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def split_pattern(pattern: str) -> tuple[tuple[Segment, ...] | None, str | None]
 def overlap(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> str | None:
     """A key both patterns match, or None when they are disjoint."""
     return keypattern.meet(a, b)
+
+
+def _nested(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> bool:
+    """Whether one pattern lies strictly within the other (`sess:admin` within
+    `sess:{token}`): a key of both goes to the more specific one."""
+    one, other = keypattern.within(a, b), keypattern.within(b, a)
+    return one != other
 
 
 def _rivals(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> bool:
@@ -152,7 +160,7 @@ class RedisBuilder:
         self.seen[text] = where.source
         same_length = self.shapes.setdefault(len(segments), [])
         for other_segments, other, other_source in same_length:
-            if not _rivals(segments, other_segments):
+            if not _rivals(segments, other_segments) or _nested(segments, other_segments):
                 continue
             example = overlap(segments, other_segments)
             if example is not None:

@@ -101,8 +101,10 @@ class _Matcher:
     one alternation regex, so that a key costs a partition, a dict lookup and one C-level match;
     patterns without a literal first segment (`{tenant}:cache:{id}`) form a last group, tried
     only when the key's own group has no pattern for it: a namespace's patterns take precedence
-    (the loader lets the two overlap, and no other patterns). So a key counts for exactly one
-    pattern. (The lookup itself is inlined in _Scan._aggregate, the hot loop.)"""
+    (the loader lets the two overlap). Within a group a pattern lying strictly within another
+    (`sess:admin` in `sess:{token}`) is tried first (the loader lets those overlap too, and no
+    others). So a key counts for exactly one pattern. (The lookup itself is inlined in
+    _Scan._aggregate, the hot loop.)"""
 
     def __init__(self, patterns: Sequence[KeyPattern], report: KeyspaceReport) -> None:
         grouped: dict[str | None, list[tuple[tuple[int, int, int], str, _Entry]]] = {}
@@ -119,9 +121,9 @@ class _Matcher:
                 stats=stats,
                 sized=pat.max_length is not None or pat.max_bytes is not None,
             )
-            # Within a group patterns are disjoint (the loader checks), so the order only
-            # tries the likelier (more literal) ones first.
-            rank = (-pat.prefix.count(":"), -len(pat.prefix), order)
+            # Within a group patterns are disjoint (the loader checks) but for one lying
+            # strictly within another, which must be tried first: the more specific first.
+            rank = (-pat.specificity, -pat.prefix.count(":"), -len(pat.prefix), order)
             group = grouped.setdefault(pat.namespace_segment, [])
             group.append((rank, pat.regex.pattern, entry))
         self.groups: dict[str | None, tuple[re.Pattern[str], list[_Entry]]] = {}

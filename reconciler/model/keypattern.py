@@ -249,6 +249,58 @@ def segments_meet(a: Segment, b: Segment) -> str | None:
     return None
 
 
+_WIDER = {"int": ("int", "hex", "any"), "hex": ("hex", "any")}  # a kind, then kinds holding it
+
+
+def _segment_within(narrow: Segment, wide: Segment) -> bool:
+    """Whether every text `narrow` matches, `wide` matches (decided for the cases that make a
+    pattern more specific: literal text, a narrower kind, anything under `{name}`)."""
+    if _kinds(narrow) == _kinds(wide):
+        return True  # the same but for the placeholders' names
+    text = literal_text(narrow)
+    if text is not None:
+        return re.fullmatch(_segment_regex(wide), text, re.DOTALL) is not None
+    if len(wide) != 1 or not isinstance(wide[0], Slot) or not narrow:
+        return False
+    if wide[0].kind == "any":
+        return True
+    return (
+        len(narrow) == 1
+        and isinstance(narrow[0], Slot)
+        and wide[0].kind in _WIDER.get(narrow[0].kind, (narrow[0].kind,))
+    )
+
+
+def _kinds(segment: Segment) -> tuple[str, ...]:
+    return tuple(p if isinstance(p, str) else "{" + p.kind for p in segment)
+
+
+def within(narrow: tuple[Segment, ...], wide: tuple[Segment, ...]) -> bool:
+    """Whether every key `narrow` matches, `wide` matches too (same length, segment by
+    segment; conservative: False when undecided)."""
+    return len(narrow) == len(wide) and all(
+        _segment_within(n, w) for n, w in zip(narrow, wide, strict=True)
+    )
+
+
+_WEIGHT = {"any": 0, "hex": 1, "int": 2, "uuid": 2, "date": 2}
+
+
+def specificity(segments: tuple[Segment, ...]) -> int:
+    """A rank that is higher for a pattern strictly `within` another: literal text 3, text
+    with a placeholder inside 2, a whole placeholder by its kind (int, uuid, date 2, hex 1,
+    any text 0). A plan tries the most specific pattern first."""
+    total = 0
+    for segment in segments:
+        if literal_text(segment) is not None:
+            total += 3
+        elif len(segment) == 1 and isinstance(segment[0], Slot):
+            total += _WEIGHT[segment[0].kind]
+        else:
+            total += 2
+    return total
+
+
 def meet(a: tuple[Segment, ...], b: tuple[Segment, ...]) -> str | None:
     """A key both patterns match, or None when no key can match both."""
     if len(a) != len(b):
@@ -278,4 +330,6 @@ __all__ = [
     "pattern_regex",
     "render",
     "segments_meet",
+    "specificity",
+    "within",
 ]

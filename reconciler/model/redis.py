@@ -18,7 +18,13 @@ import re
 from dataclasses import dataclass, field
 
 from reconciler.model.address import Address
-from reconciler.model.keypattern import first_literal, literal_prefix, pattern_regex
+from reconciler.model.keypattern import (
+    first_literal,
+    literal_prefix,
+    parse,
+    pattern_regex,
+    specificity,
+)
 
 REDIS_TYPES = ("string", "hash", "list", "set", "zset", "stream")
 
@@ -66,6 +72,11 @@ class KeyPattern:
     def prefix(self) -> str:
         """The literal text before the first placeholder: keys are matched by prefix first."""
         return literal_prefix(self.pattern)
+
+    @property
+    def specificity(self) -> int:
+        """Higher for a pattern lying strictly within another: a plan tries it first."""
+        return specificity(parse(self.pattern))
 
     @property
     def namespace_segment(self) -> str | None:
