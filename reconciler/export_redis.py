@@ -98,7 +98,7 @@ def _mix(summary: PatternSummary) -> str:
     return text + f", {share} with TTL (max {summary.max_ttl} s, median {summary.median_ttl} s)"
 
 
-def _pattern_lines(entry: Entry, problem: str | None) -> list[str]:
+def _pattern_lines(entry: Entry) -> list[str]:
     summary = entry.summary
     cls, ttl = summary.suggestion()
     comment = _mix(summary)
@@ -116,9 +116,9 @@ def _pattern_lines(entry: Entry, problem: str | None) -> list[str]:
         body.append(f"  ttl: {ttl}")
         body.append(f"  reason: {_quoted(REVIEW_REASON)}")
     lines = [f"  # {comment}"]
-    if problem is None:
+    if entry.problem is None:
         return lines + [f"  {line}" for line in body]
-    lines.append(f"  # Not loadable as written: {_one_line(problem)}.")
+    lines.append(f"  # Not loadable as written: {_one_line(entry.problem)}.")
     return lines + [f"  # {line}" for line in body]
 
 
@@ -127,7 +127,7 @@ def _one_line(text: str) -> str:
 
 
 def _namespace_text(
-    namespace: str | None, entries: list[Entry], refused: dict[int, str], note: str
+    namespace: str | None, entries: list[Entry], note: str
 ) -> tuple[str, list[tuple[int, Entry]]]:
     """The file's text, and the line each entry's pattern starts on."""
     keys = sum(e.summary.count for e in entries)
@@ -140,11 +140,11 @@ def _namespace_text(
     ]
     if namespace is not None:
         lines.append(f"namespace: {_scalar(namespace)}")
-    live = any(id(e) not in refused for e in entries)
+    live = any(e.problem is None for e in entries)
     lines.append("patterns:" if live else "patterns: []")
     starts: list[tuple[int, Entry]] = []
     for entry in entries:
-        block = _pattern_lines(entry, refused.get(id(entry)))
+        block = _pattern_lines(entry)
         starts.append((len(lines) + 1, entry))  # lines count from 1
         lines.extend(block)
     return "\n".join(lines) + "\n", starts
@@ -342,9 +342,7 @@ def export_redis(
     taken = {p.stem.lower() for p in theirs if p.parent == keys_dir}
     server_name = _free(SERVER_FILE, taken)
     names = _file_names(groups, taken)
-    texts, refused = _loadable_texts(
-        groups, names, note, {id(e): e.problem for e in inferred if e.problem}, hand
-    )
+    texts = _loadable_texts(groups, names, note, hand)
     texts[server_name] = _server_text(primary_clients(client)[0], _declared_config(hand))
 
     keys_dir.mkdir(parents=True, exist_ok=True)
@@ -356,10 +354,8 @@ def export_redis(
         written[-1].write_text(text, encoding="utf-8")
 
     entries = [e for members in groups.values() for e in members]
-    placed = sorted(
-        ((e.text, e.summary) for e in entries if id(e) not in refused), key=lambda p: p[0]
-    )
-    left = [e for e in entries if id(e) in refused]
+    placed = sorted(((e.text, e.summary) for e in entries if e.problem is None), key=lambda p: p[0])
+    left = [e for e in entries if e.problem is not None]
     examples = [k for e in left for k in e.summary.examples][:MAX_UNPLACED_SHOWN]
     return RedisExport(
         files=sorted(written),
@@ -387,31 +383,29 @@ def _loadable_texts(
     groups: dict[str | None, list[Entry]],
     names: dict[str | None, str],
     note: str,
-    refused: dict[int, str],
     hand: dict[str, bytes],
-) -> tuple[dict[str, str], dict[int, str]]:
-    """The files' texts, checked by the loader itself: a pattern it refuses is written
-    commented out with its reason, as are those in `refused` already (their keys are counted
-    as not placed), or that overlaps a pattern of a file written by hand (`hand`: path → bytes,
-    loaded first; their own problems are theirs); (texts by file name, refused entries by id →
-    reason)."""
+) -> dict[str, str]:
+    """The files' texts by file name, checked by the loader itself: a pattern it refuses —
+    one that overlaps a pattern of a file written by hand, too (`hand`: path → bytes, loaded
+    first; their own problems are theirs) — gets the reason as its `problem`, and is written
+    commented out like those inference left out (their keys are counted as not placed)."""
     for _ in range(len(groups) + 3):
         texts: dict[str, str] = {}
         starts: dict[str, list[tuple[int, Entry]]] = {}
         for namespace, entries in groups.items():
             name = names[namespace]
-            texts[name], starts[name] = _namespace_text(namespace, entries, refused, note)
+            texts[name], starts[name] = _namespace_text(namespace, entries, note)
         problems = [p for p in _load_problems({**hand, **texts}) if p[0] in texts]
         if not problems:
-            return texts, refused
+            return texts
         for name, line, message in problems:
             owner = next((e for start, e in reversed(starts[name]) if start <= line), None)
-            if owner is None or id(owner) in refused:
+            if owner is None or owner.problem is not None:
                 raise ReconcilerError(
                     f"export --redis wrote keys/{name}.yaml, which the loader refuses "
                     f"(line {line}: {message}); nothing was written"
                 )
-            refused[id(owner)] = _PATH_PREFIX.sub("", message)  # the file's own key path
+            owner.problem = _PATH_PREFIX.sub("", message)  # the file's own key path
     raise ReconcilerError("export --redis could not write patterns the loader accepts")
 
 

@@ -694,20 +694,21 @@ def test_every_overlap_and_duplicate_reported_once(tmp_path: Path) -> None:
         {
             "keys/k.yaml": "patterns:\n"
             '  - {pattern: "a:{x}", type: string}\n'
-            '  - {pattern: "a:b", type: string}\n'
+            '  - {pattern: "a:b:{z}", type: string}\n'
+            '  - {pattern: "a:b", type: string}\n'  # within a:{x}: may overlap it
             '  - {pattern: "a:b", type: string}\n'
             '  - {pattern: "a:{y}", type: string}\n'
-            '  - {pattern: "a:c:{x}", type: string}\n'
+            '  - {pattern: "a:{w}:c", type: string}\n'
         },
     )
     base = f"{tmp_path.as_posix()}/keys/k.yaml"
     tail = "every key must belong to one pattern"
     assert problems_of(tmp_path) == [
-        f"{base}:3: patterns[1].pattern: key pattern 'a:b' can match the same keys as 'a:{{x}}' "
-        f"(at {base}:2), e.g. 'a:b'; {tail}",
-        f"{base}:4: patterns[2].pattern: key pattern 'a:b' is declared twice (first at {base}:3)",
-        f"{base}:5: patterns[3].pattern: key pattern 'a:{{y}}' can match the same keys as "
+        f"{base}:5: patterns[3].pattern: key pattern 'a:b' is declared twice (first at {base}:4)",
+        f"{base}:6: patterns[4].pattern: key pattern 'a:{{y}}' can match the same keys as "
         f"'a:{{x}}' (at {base}:2), e.g. 'a:x'; {tail}",
+        f"{base}:7: patterns[5].pattern: key pattern 'a:{{w}}:c' can match the same keys as "
+        f"'a:b:{{z}}' (at {base}:3), e.g. 'a:b:c'; {tail}",
     ]
 
 

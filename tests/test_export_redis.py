@@ -278,20 +278,20 @@ def test_the_summary_states_the_coverage_and_lists_keys_not_placed(
     private_redis: dev.RedisServer, client: redis.Redis, tmp_path: Path
 ) -> None:
     pipe = client.pipeline(transaction=False)
-    for n in range(3):
-        pipe.set(f"q:cache:{n}", n, ex=3600)
-    pipe.set("q:odd*glob:1", 1)  # would swallow q:cache:{id:int}: written commented out
+    for n in range(8):  # eight names alike: q:cache:{name}
+        pipe.set(f"q:cache:{_name(n)}", n, ex=3600)
+    pipe.set("q:{t}:config", 1)  # q:{id}:config crosses q:cache:{name}: commented out
     pipe.set("", "the empty key")  # no pattern can be empty
     pipe.execute()
     result = run_cli("export", "--redis", private_redis.url(), "--out", str(tmp_path))
     assert result.code == 0, result.text
     lines = result.out.splitlines()
     assert lines[1:] == [
-        "  q:cache:{id:int}  3 keys  string",
-        "1 pattern covers 3 of 5 keys; 2 could not be placed (their patterns are written "
+        "  q:cache:{name}  8 keys  string",
+        "1 pattern covers 8 of 10 keys; 2 could not be placed (their patterns are written "
         "commented out, with the reason):",
         '  ""',
-        '  "q:odd*glob:1"',
+        '  "q:{t}:config"',
     ], result.out
     root = (tmp_path / "keys" / "_root.yaml").read_text()
     assert "# Not loadable as written: the empty key has no pattern (a pattern must " in root
@@ -320,7 +320,7 @@ def test_files_written_by_hand_are_kept_and_respected(client: redis.Redis, tmp_p
     hand = {
         "server.yaml": "config:\n  maxmemory-policy: allkeys-lru\n",
         "app.yaml": 'patterns:\n  - pattern: "other:{id}"\n    type: string\n',
-        "team/mine.yaml": 'namespace: app\npatterns:\n  - pattern: "app:user:{uid}"\n'
+        "team/mine.yaml": 'namespace: app\npatterns:\n  - pattern: "app:u{rest}:7"\n'
         "    type: hash\n",
     }
     for name, text in hand.items():
@@ -335,7 +335,7 @@ def test_files_written_by_hand_are_kept_and_respected(client: redis.Redis, tmp_p
     assert '  - pattern: "app:cache:{id:int}"' in ours
     assert (
         "  # Not loadable as written: key pattern 'app:user:{id:int}' can match the same keys "
-        "as 'app:user:{uid}' (at keys/team/mine.yaml:3)"
+        "as 'app:u{rest}:7' (at keys/team/mine.yaml:3)"
     ) in ours
     server = (keys / "server_2.yaml").read_text()
     assert "# maxmemory-policy: declared by hand in keys/server.yaml." in server
