@@ -39,6 +39,7 @@ from typing import Any
 import redis
 import yaml
 
+from reconciler.desired import is_keys_file, yaml_files
 from reconciler.desired.keys import KeysSource, build_redis
 from reconciler.desired.keyspec import validate_keys_file
 from reconciler.desired.yamlload import YamlError, load_bytes
@@ -195,13 +196,17 @@ def _free(stem: str, taken: set[str]) -> str:
 
 
 def _previous(keys_dir: Path) -> tuple[list[Path], dict[Path, bytes]]:
-    """The files below keys/ that an export wrote, and those written by hand (with their
-    bytes), which an export never replaces."""
+    """The files an export wrote in `keys_dir`, and every Redis file written by hand below
+    the same root (any `keys/` directory, with their bytes), which an export never replaces
+    and must agree with."""
     ours: list[Path] = []
     theirs: dict[Path, bytes] = {}
-    if not keys_dir.is_dir():
+    root = keys_dir.parent
+    if not root.is_dir():
         return ours, theirs
-    for path in sorted(keys_dir.rglob("*.yaml")):
+    for path in yaml_files(root):
+        if not is_keys_file(path, root):
+            continue
         try:
             raw = path.read_bytes()
         except OSError:

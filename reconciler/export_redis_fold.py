@@ -119,9 +119,10 @@ def infer(table: PatternTable) -> list[Entry]:
 def _without_thieves(entries: list[Entry]) -> None:
     """Leave out every live pattern that a plan would count keys of another entry for: keys
     of a left-out pattern that a live one matches (`x:{ip}:k` left out, `x:{a:int}.{b:hex}:k`
-    matching `x:10.0.0.1:k`), or keys of a pattern starting with a placeholder that a
-    namespace's pattern takes first. Repeated until no live pattern takes keys it did not count:
-    the plan under the export then counts each key where the export did."""
+    matching `x:10.0.0.1:k`), or keys that a pattern tried first (a namespace's, or one lying
+    within the other) takes. A live pattern covering a left-out one whole takes its keys in
+    instead. Repeated until no live pattern takes keys it did not count: the plan under the
+    export then counts each key where the export did."""
     while True:
         live = [e for e in entries if e.problem is None]
         by_length: dict[int, list[Entry]] = {}
@@ -131,6 +132,11 @@ def _without_thieves(entries: list[Entry]) -> None:
         if found is None:
             return
         thief, victim = found
+        if victim.problem is not None and within(victim.template, thief.template):
+            # It covers the keys left out: it counts them (its policy then fits them too).
+            thief.absorb(victim)
+            entries.remove(victim)
+            continue
         thief.problem = f"it would also match keys counted for '{victim.text}'"
 
 
@@ -294,17 +300,12 @@ def _disjoint(entries: list[Entry]) -> list[Entry]:
                 continue  # settled in the next pass, with their new templates
             touched |= {id(a), id(b)}
             gone.add(id(b))
-            joined = _join(a.template, b.template)
-            kept = all(
-                whole_slot(old) is not None or new == old
-                for old, new in zip(a.template, joined, strict=True)
-            )
-            if not kept:
+            if not _keeps_literals(a.template, b.template):
                 keys = f"{a.summary.count} key{'s' if a.summary.count != 1 else ''}"
                 b.problem = f"it overlaps '{a.text}' ({keys}), whose literal text it would swallow"
                 out.append(b)
                 continue
-            a.template = joined
+            a.template = _join(a.template, b.template)
             a.absorb(b)
         entries = _merged_duplicates([e for e in entries if id(e) not in gone])
     return entries + out
@@ -318,6 +319,15 @@ def _apart(a: Entry, b: Entry) -> bool:
         return False
     sa, sb = a.summary, b.summary
     return (sa.dominant_type, sa.every_key_expires) != (sb.dominant_type, sb.every_key_expires)
+
+
+def _keeps_literals(wide: Template, other: Template) -> bool:
+    """Whether joining `other` into `wide` leaves `wide`'s literal text as it is (only its
+    whole placeholders may widen)."""
+    joined = _join(wide, other)
+    return all(
+        whole_slot(old) is not None or new == old for old, new in zip(wide, joined, strict=True)
+    )
 
 
 def _order(e: Entry) -> tuple[int, str]:

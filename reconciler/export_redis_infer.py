@@ -83,6 +83,7 @@ class PatternSummary:
     with_ttl: int = 0
     ttls: Counter[int] = field(default_factory=Counter)  # rounded TTL (s) → keys
     examples: list[bytes] = field(default_factory=list)
+    beyond: int = 0  # keys whose TTL is above the largest a spec can state
 
     def add(self, key_type: str, pttl: int, key: bytes | None = None) -> None:
         self.count += 1
@@ -90,6 +91,7 @@ class PatternSummary:
         if pttl >= 0:
             self.with_ttl += 1
             self.ttls[round_ttl(pttl)] += 1
+            self.beyond += pttl > MAX_TTL * 1000
         if key is not None and len(self.examples) < MAX_EXAMPLES:
             self.examples.append(key)
 
@@ -98,6 +100,7 @@ class PatternSummary:
         self.types.update(other.types)
         self.with_ttl += other.with_ttl
         self.ttls.update(other.ttls)
+        self.beyond += other.beyond
         room = MAX_EXAMPLES - len(self.examples)
         self.examples.extend(other.examples[: max(room, 0)])
 
@@ -130,6 +133,8 @@ class PatternSummary:
         kind = self.dominant_type
         if not self.every_key_expires:
             return ("queue" if kind == "list" else "persistent"), None
+        if self.beyond:
+            return None, None  # "practically never" (EXPIREAT in the year 3000): no policy
         ttl = suggested_ttl(self.max_ttl or 1)
         if kind == "zset":
             cls: str | None = "ratelimit"

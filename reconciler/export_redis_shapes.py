@@ -13,7 +13,8 @@ Must not: count keys or decide patterns (export_redis_infer.py, export_redis_fol
   `{id:hex}`); one that is an e-mail address, an IPv4 address, a host name (two or more
   lowercase labels, with a digit or hyphen and no date: `worker-3.internal`; or a Kubernetes
   pod's: `sidekiq-7d9f8b6c4-8xrlg`) or an opaque token (16 or more characters with a long run
-  mixing letters and digits) becomes `{email}`, `{ip}`, `{host}` or `{token}`;
+  mixing letters and digits, or 20 or more with both cases and digits, `x-s3MTfyp-8-NppqY…`)
+  becomes `{email}`, `{ip}`, `{host}` or `{token}`;
 - a segment that cannot be written literally (not UTF-8, or holding a brace, a glob or a
   control character) or should not be (a bidirectional or zero-width mark, which would make
   the file read otherwise than it matches), or longer than 200 characters, becomes `{id}`;
@@ -58,6 +59,8 @@ _POD = re.compile(r"[a-z][a-z0-9-]*-[0-9a-f]{8,10}-[0-9a-z]{5}\Z")
 _DATE_RUN = re.compile(_DATE)
 _OPAQUE = re.compile(r"[A-Za-z0-9_\-+/=]{16,}\Z")
 _MIXED_RUN = re.compile(_TOKEN)
+# base64url and the like: 20 or more characters with upper and lower case letters and digits.
+_ALL_CASES = re.compile(r"(?=.{20})(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])")
 # Braces are placeholder syntax, glob characters and control characters are refused in patterns:
 # a segment with any of them cannot be written literally.
 _UNWRITABLE = re.compile(r"[{}*?\[\]\\\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -99,7 +102,7 @@ def _read_segment(text: str) -> Segment:
     mixed = _MIXED_RUN.search(text)
     if _POD.match(text) or (_HOST.match(text) and not mixed and not _DATE_RUN.search(text)):
         return (Slot("host"),)
-    if _OPAQUE.match(text) and mixed:
+    if _OPAQUE.match(text) and (mixed or _ALL_CASES.match(text)):
         return (Slot("token"),)
     parts: list[str | Slot] = []
     pos = 0

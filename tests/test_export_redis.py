@@ -365,6 +365,23 @@ def test_a_read_only_user_exports_and_one_without_type_is_told_why(
     assert "unexpected" not in result.err and "pw@" not in result.text
 
 
+def test_hand_written_files_in_another_keys_directory_are_respected(
+    client: redis.Redis, tmp_path: Path
+) -> None:
+    for n in range(3):
+        client.hset(f"app:user:{n}", "name", "x")
+    other = tmp_path / "billing" / "keys"
+    other.mkdir(parents=True)
+    (other / "cfg.yaml").write_text("config:\n  notify-keyspace-events: Ex\n")
+    (other / "app.yaml").write_text('patterns:\n  - {pattern: "app:u{rest}:1", type: hash}\n')
+    export_redis(client, tmp_path)
+    server = (tmp_path / "keys" / "server.yaml").read_text()
+    assert "# notify-keyspace-events: declared by hand in billing/keys/cfg.yaml." in server
+    ours = (tmp_path / "keys" / "app.yaml").read_text()
+    assert '# - pattern: "app:user:{id:int}"' in ours
+    assert run_cli("validate", "--schemas", str(tmp_path)).code == 0
+
+
 def test_the_export_is_deterministic(
     client: redis.Redis, private_redis: dev.RedisServer, tmp_path: Path
 ) -> None:
@@ -564,6 +581,18 @@ def test_findings_print_key_names_without_terminal_controls() -> None:
         "k:\\u001b[2J\\u001b[31mpwned\\u0001\\u202e"
     )
     assert printable("app:lock:ümlaut") == "app:lock:ümlaut"
+
+
+def test_keys_that_practically_never_expire_get_no_ttl_policy(
+    client: redis.Redis, tmp_path: Path
+) -> None:
+    for n in range(3):
+        client.set(f"far:{n}", "x")
+        client.expireat(f"far:{n}", 32_503_680_000)  # the year 3000
+    result = export_redis(client, tmp_path)
+    assert [p for p, _ in result.patterns] == ["far:{id:int}"]
+    text = (tmp_path / "keys" / "far.yaml").read_text()
+    assert "ttl:" not in text and "class:" not in text
 
 
 def test_ttls_round_up_to_stable_units() -> None:

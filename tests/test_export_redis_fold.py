@@ -94,3 +94,15 @@ def test_every_live_pattern_loads_and_covers_exactly_its_keys(
         assert counted.get(id(e), 0) == e.summary.count, (e.text, sorted(unique))
     placed = sum(e.summary.count for e in live)
     assert sum(counted.values()) == placed
+
+
+def test_a_pattern_left_out_inside_a_live_one_is_taken_in_not_lost() -> None:
+    """`sess:ab-{id:int}-cd` lies within `sess:{token}` but a plan could not tell its keys
+    from the tokens' (too many to hold): rather than leave both out (420 keys unplaced), the
+    general pattern takes the stray key in."""
+    table = PatternTable()
+    for n in range(50):
+        table.add(f"sess:k{n:02d}Ab3dEf6hIj9kLm2nOp5q", "string", 3_600_000)
+    table.add("sess:ab-7-cd", "string", -1)
+    [entry] = infer(table)
+    assert (entry.text, entry.summary.count, entry.problem) == ("sess:{token}", 51, None)
