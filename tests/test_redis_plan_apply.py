@@ -160,6 +160,39 @@ def test_plan_fixes_exactly_the_violating_keys_and_rollback_restores_every_ttl(
     assert _state(keyspace) == before  # values and exact expiries, key by key
 
 
+def test_rollback_leaves_keys_the_application_changed_after_the_apply(
+    keyspace, whole_redis, tmp_path
+):
+    """The apply gave four keys a TTL; then the application set its own TTL on one, deleted
+    and wrote another again without TTL, and wrote a third again with a TTL of its own. The
+    rollback puts back only the key still carrying the apply's expiry."""
+    url = whole_redis.url()
+    plans = tmp_path / "plans"
+    r = run_cli(
+        "plan", "--redis", url, "--schemas", str(_schemas(tmp_path)), "--out", str(plans),
+        "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert r.code == 0, r.text
+    data = json.loads(r.out)
+    plan_file = plans / f"{data['version']}_{data['slug']}.plan.json"
+    r = run_cli("apply", "--redis", url, "--plan", str(plan_file), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    keyspace.expire("app:cache:user:2", 60)  # the application's own TTL
+    keyspace.delete("app:cache:user:3")
+    keyspace.set("app:cache:user:3", "new")  # written again, no TTL
+    keyspace.delete("app:session:long")
+    keyspace.hset("app:session:long", "u", "new")
+    keyspace.expire("app:session:long", 3600)  # written again with a TTL of its own
+    changed = {k: keyspace.pexpiretime(k) for k in (
+        "app:cache:user:2", "app:cache:user:3", "app:session:long")}  # fmt: skip
+    r = run_cli(
+        "rollback", "--redis", url, "--last", "--auto-approve", "--out", str(plans), cwd=tmp_path
+    )
+    assert r.code == 0, r.text
+    assert {k: keyspace.pexpiretime(k) for k in changed} == changed
+    assert keyspace.pexpiretime("app:session:forever") == -1  # put back: it had no TTL
+
+
 def test_a_key_changed_between_plan_and_apply_is_skipped_and_reported(
     keyspace, whole_redis, tmp_path
 ):

@@ -136,7 +136,11 @@ def execute(
             from reconciler.apply.redis_executor import inverse_steps, run_redis
 
             check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
-            outcome = run_redis(t.redis, from_redis, log=log, check_lock=check, journal=t.journal)
+            undoes = state.get(p.version) if direction == "down" else None
+            applied = (undoes.started_at, undoes.finished_at) if undoes is not None else None
+            outcome = run_redis(
+                t.redis, from_redis, log=log, check_lock=check, journal=t.journal, applied=applied
+            )
             done, skipped[:] = outcome.done, outcome.skipped
         try:
             after = read_live(t, config_names=names, scan=False)

@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -55,6 +56,20 @@ if (ARGV[2] or '') ~= '' and redis.call('TYPE', KEYS[1])['ok'] ~= ARGV[2] then r
 if ARGV[1] == '-1' then return redis.call('PERSIST', KEYS[1]) end
 return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 """
+# A rollback's PERSIST / PEXPIREAT: besides the above, only while the key's expiry is one the
+# apply it undoes could have set (its EXPIRE's TTL from an instant of that run, ARGV[3..4]): a
+# key whose TTL the application changed since, or that it deleted and wrote again, is skipped.
+_GUARDED_ROLLBACK = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
+if (ARGV[2] or '') ~= '' and redis.call('TYPE', KEYS[1])['ok'] ~= ARGV[2] then return -3 end
+local at = redis.call('PEXPIRETIME', KEYS[1])
+if at < tonumber(ARGV[3]) or at > tonumber(ARGV[4]) then return -3 end
+if ARGV[1] == '-1' then return redis.call('PERSIST', KEYS[1]) end
+return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+"""
+# Clock slack around the applying run's window (its start and end are the state's timestamps,
+# moved to the server's clock by the offset measured when the rollback starts).
+APPLIED_SLACK_MS = 2000
 _GUARDED_DEL = """
 if redis.call('DUMP', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return -3
@@ -195,14 +210,23 @@ def run_redis(
     check_lock: Callable[[], None] = lambda: None,
     progress: Callable[[int], None] | None = None,
     journal: RedisJournal | None = None,
+    applied: tuple[datetime, datetime] | None = None,
 ) -> RedisOutcome:
     """Run the steps; on failure revert those done, then raise.
 
     With the run's journal, each batch's inverses are written to it before the batch is sent,
-    and Ctrl-C puts back every step sent before the interrupt propagates."""
+    and Ctrl-C puts back every step sent before the interrupt propagates. `applied`: for a
+    rollback, when the apply it undoes ran (its start and end): a key's expiry is put back
+    only while it is one that run set."""
     outcome = RedisOutcome()
+    window = None
+    if applied is not None:
+        offset = _server_ms(client) - int(time.time() * 1000)
+        window = tuple(int(t.timestamp() * 1000) + offset for t in applied)
     try:
-        return _run(client, steps, outcome, log, check_lock, progress, journal, refuse=True)
+        return _run(
+            client, steps, outcome, log, check_lock, progress, journal, refuse=True, window=window
+        )
     except KeyboardInterrupt:
         if journal is not None and journal.written:
             log("interrupted: put back the Redis steps sent")
@@ -235,6 +259,18 @@ def run_redis(
             exc.summary += f" The {len(outcome.done)} Redis steps already done were reverted."
             exc.args = (exc.summary,)
         raise
+
+
+def _set_by(window: tuple[int, ...] | None, up: str | None) -> tuple[bytes, bytes] | None:
+    """The expiries (server ms) the up line `EXPIRE key ttl` could have set during `window`."""
+    if window is None or up is None:
+        return None
+    args = split(up)
+    if args[0].upper() != b"EXPIRE":
+        return None
+    ttl = int(args[2]) * 1000
+    low, high = window[0] + ttl - APPLIED_SLACK_MS, window[1] + ttl + APPLIED_SLACK_MS
+    return str(low).encode(), str(high).encode()
 
 
 def _revert(client: redis.Redis, sent: list[Step], log: Callable[[str], None]) -> None:
@@ -335,9 +371,11 @@ def _run(
     journal: RedisJournal | None,
     *,
     refuse: bool,
+    window: tuple[int, ...] | None = None,
 ) -> RedisOutcome:
     """`refuse`: a step restoring a user's password whose record is gone is an error (a
-    rollback), rather than left out (a revert of steps that may not have run)."""
+    rollback), rather than left out (a revert of steps that may not have run). `window`: the
+    server-time span of the apply a rollback undoes (see run_redis)."""
     from reconciler.apply import acl_kept
     from reconciler.apply import redis_journal as jr
 
@@ -359,7 +397,8 @@ def _run(
             for i, (step, args) in enumerate(zip(batch, parsed, strict=True)):
                 verb = args[0].upper()
                 user = acl_kept.is_user_command(args)
-                inverse = pairs.of(step) if journal is not None or user else None
+                paired = journal is not None or user or window is not None
+                inverse = pairs.of(step) if paired else None
                 if verb == b"EXPIRE":
                     old = guards.get((step.change.address, args[1]), b"-1")
                     at = now_ms + int(args[2]) * 1000
@@ -369,7 +408,11 @@ def _run(
                 elif verb in (b"PERSIST", b"PEXPIREAT"):
                     when = args[2] if verb == b"PEXPIREAT" else b"-1"
                     kind = types.of(step, args[1])
-                    send.script(pipe, _GUARDED_RESTORE, args[1], when, kind)
+                    span = _set_by(window, inverse)
+                    if span is None:
+                        send.script(pipe, _GUARDED_RESTORE, args[1], when, kind)
+                    else:
+                        send.script(pipe, _GUARDED_ROLLBACK, args[1], when, kind, *span)
                     if before.get(args[1], -2) != -2:  # a missing key is skipped: no inverse
                         items.append(jr.expiry_item(args[1], int(when), before[args[1]], kind))
                 elif verb == b"DEL":
@@ -420,7 +463,8 @@ def _run(
                     outcome.skipped.append(
                         {"address": step.change.address, "key": key, "reason": "changed"}
                     )
-                    log(f"skip   {step.change.address}: {key} changed since the plan")
+                    since = "the apply" if window is not None else "the plan"
+                    log(f"skip   {step.change.address}: {key} changed since {since}")
                 else:
                     outcome.done.append(step)
             if refused is not None:
