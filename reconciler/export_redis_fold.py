@@ -124,11 +124,11 @@ def _without_thieves(entries: list[Entry]) -> None:
     instead. Repeated until no live pattern takes keys it did not count: the plan under the
     export then counts each key where the export did."""
     while True:
-        live = [e for e in entries if e.problem is None]
-        by_length: dict[int, list[Entry]] = {}
-        for e in live:
-            by_length.setdefault(len(e.template), []).append(e)
-        found = _thief(entries, by_length)
+        live: dict[tuple[int, str | None], list[Entry]] = {}
+        for e in entries:
+            if e.problem is None:
+                live.setdefault((len(e.template), literal_text(e.template[0])), []).append(e)
+        found = _thief(entries, live)
         if found is None:
             return
         thief, victim = found
@@ -140,15 +140,28 @@ def _without_thieves(entries: list[Entry]) -> None:
         thief.problem = f"it would also match keys counted for '{victim.text}'"
 
 
-def _thief(entries: list[Entry], by_length: dict[int, list[Entry]]) -> tuple[Entry, Entry] | None:
+def _thief(
+    entries: list[Entry], live: dict[tuple[int, str | None], list[Entry]]
+) -> tuple[Entry, Entry] | None:
+    """A live pattern a plan would count keys of another entry for, and that entry; the live
+    patterns are grouped by (length, literal first segment or None)."""
     for victim in sorted(entries, key=_order):
         left_out = victim.problem is not None
+        first = literal_text(victim.template[0])
         for source in victim.sources:
-            for other in by_length.get(len(source.template), ()):
-                if other is victim or not (left_out or _first(other, victim)):
-                    continue
-                if _takes(other, source):
-                    return other, victim
+            n = len(source.template)
+            if left_out:  # any live pattern may take its keys
+                groups = [g for (length, _), g in live.items() if length == n]
+            elif first is not None:  # only a pattern of its namespace lying within it
+                groups = [live.get((n, first), [])]
+            else:  # every namespace's pattern, and one starting with a placeholder within it
+                groups = [g for (length, _), g in live.items() if length == n]
+            for group in groups:
+                for other in group:
+                    if other is victim or not (left_out or _first(other, victim)):
+                        continue
+                    if _takes(other, source):
+                        return other, victim
     return None
 
 
@@ -160,6 +173,9 @@ def _first(one: Entry, other: Entry) -> bool:
     a_loose, b_loose = literal_text(a[0]) is None, literal_text(b[0]) is None
     if a_loose != b_loose:
         return b_loose
+    for x, y in zip(a, b, strict=True):  # cheap first: a literal of `other` is one of `one`
+        if (text := literal_text(y)) is not None and literal_text(x) != text:
+            return False
     return within(a, b) and not within(b, a)
 
 
