@@ -187,11 +187,11 @@ def _strip_ttls(client: Any, expected: list[ExpectedPattern], rng: random.Random
     return stripped
 
 
-def round_trip(
-    client: Any, url: str, expected: list[ExpectedPattern], tmp_path: Path, seed: int
+def _exported_clean(
+    client: Any, url: str, expected: list[ExpectedPattern], schemas: Path
 ) -> dict[str, dict[str, Any]]:
-    """Export, validate, compare, plan (no changes), strip TTLs, plan (exactly those fixed)."""
-    schemas = tmp_path / "schemas"
+    """Export into `schemas`; the files validate, hold exactly the expected patterns with
+    fitting TTLs, and a plan of the same keyspace has no changes. The patterns found."""
     _export(url, schemas)
     docs = _files(schemas)
     found = _exported(docs)
@@ -201,10 +201,17 @@ def round_trip(
     assert r.code == 0, r.text
     assert _candidates(schemas) <= MAX_PATTERNS, _candidates(schemas)
     _check_ttls(client, schemas, expected, found)
-
-    r = _plan(url, schemas, tmp_path / "plans", "--detailed-exitcode")
+    r = _plan(url, schemas, schemas.parent / "plans", "--detailed-exitcode")
     assert r.code == 0, f"the export's own keyspace needs changes:\n{r.text}"
+    return found
 
+
+def round_trip(
+    client: Any, url: str, expected: list[ExpectedPattern], tmp_path: Path, seed: int
+) -> dict[str, dict[str, Any]]:
+    """Export, validate, compare, plan (no changes), strip TTLs, plan (exactly those fixed)."""
+    schemas = tmp_path / "schemas"
+    found = _exported_clean(client, url, expected, schemas)
     stripped = _strip_ttls(client, expected, random.Random(seed))
     fixed = _expired_by_plan(url, schemas, tmp_path / "plans-stripped")
     assert fixed == stripped, (
@@ -256,17 +263,8 @@ def test_two_patterns_and_exactly_the_stripped_keys_fixed(whole_redis: Any, tmp_
     with redis_from_url(url, decode_responses=True) as client:
         expected = _populate(client, redis_shapes.app_two_patterns, seed=3, scale=1)
         schemas = tmp_path / "schemas"
-        _export(url, schemas)
-        docs = _files(schemas)
-        found = _exported(docs)
-        _compare(expected, found)
-        _check_files(docs)
-        r = run_cli("validate", "--schemas", str(schemas))
-        assert r.code == 0, r.text
+        found = _exported_clean(client, url, expected, schemas)
         assert sorted(found) == ["app:cache:user:{:int}:profile", "app:session:{:int}"]
-        _check_ttls(client, schemas, expected, found)
-        r = _plan(url, schemas, tmp_path / "plans", "--detailed-exitcode")
-        assert r.code == 0, r.text
 
         cache = next(p for p in expected if p.pattern == "app:cache:user:{:int}:profile")
         stripped = set(random.Random(3).sample(cache.keys, 40))
