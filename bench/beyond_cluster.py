@@ -2,7 +2,7 @@
 
 The keyspace is the Redis part's (bench/keyspace_gen.py, one RESP file). A throwaway
 redis-server (bench_redis) gets the whole file through `redis-cli --pipe`; a local Redis Cluster
-(reconciler.devservers.redis_cluster: three primaries with one replica each, all on 127.0.0.1)
+(reconciler.dev.cluster: three primaries with one replica each, all on 127.0.0.1)
 gets it split by slot: each command goes to the primary owning its key's slot, one
 `redis-cli -p PORT --pipe` per primary (a key sent to the wrong node would be refused with
 MOVED, which --pipe counts as an error). The load is checked: every key and TTL on the single
@@ -42,7 +42,7 @@ from bench.redis_bench import SCAN_SCRIPT, RedisBench, bench_redis, redis_cli_bi
 from bench.redis_verify import scan_problem
 from bench.runner import Workspace
 from reconciler import dev
-from reconciler.devservers.redis_cluster import LocalCluster, start_redis_cluster
+from reconciler.dev.cluster import LocalCluster, start_redis_cluster
 
 SLOTS = 16384
 KEYSLOT_SAMPLE = 200  # keys whose slot is also asked of the cluster (CLUSTER KEYSLOT)

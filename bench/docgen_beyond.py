@@ -129,7 +129,7 @@ def _method(r: dict[str, Any], beyond: dict[str, Any]) -> list[str]:
         "",
         f"**Redis Cluster scan.** The Redis part's keyspace ({fmt_n(o['keys'])} keys, "
         "`bench/keyspace_gen.py`) is loaded into a single redis-server and into a local Redis "
-        "Cluster (`reconciler.devservers.redis_cluster`: three primaries with one replica each, "
+        "Cluster (`reconciler.dev.cluster`: three primaries with one replica each, "
         "all on 127.0.0.1). For the cluster the RESP file is split by slot — CRC16 (XMODEM) "
         "of the key, or of its `{hash tag}`, mod 16384, checked against `CLUSTER KEYSLOT` on "
         "a sample — and each share is piped into the primary owning it; each primary's "

@@ -30,9 +30,7 @@ from reconciler.apply.rollback_record import RollbackRecorder
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
-from reconciler.plan import Plan
-from reconciler.plan.files import document, read_plan, sha256, verify_files, write_plan
-from reconciler.planner import (
+from reconciler.pipeline.planner import (
     LARGE_ROWS,
     Live,
     check_saved,
@@ -44,6 +42,8 @@ from reconciler.planner import (
     state_for,
     unused_version,
 )
+from reconciler.plan import Plan
+from reconciler.plan.files import document, read_plan, sha256, verify_files, write_plan
 from reconciler.state.base import ApplyRecord
 
 
@@ -222,7 +222,7 @@ def _restoring(t: Any, state: Any, p: Plan, notes: list[str], allow_destructive:
     if not kept:
         return p
     if t.pg is not None:
-        from reconciler import trash
+        from reconciler.pipeline import trash
 
         gone = trash.missing(t.pg, {k["trash"] for k in kept})
         empty = [k for k in kept if k["trash"] in gone]

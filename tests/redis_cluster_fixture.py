@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.devservers.redis_cluster import LocalCluster, start_redis_cluster
+from reconciler.dev.cluster import LocalCluster, start_redis_cluster
 from reconciler.errors import ReconcilerError
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from reconciler.apply.lock import PgLock
+from reconciler.locks.pg import PgLock
 from reconciler.state.postgres import PgState
 from tests.helpers import run_cli, write_yaml
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from reconciler.backup import MAGIC, read_keys
+from reconciler.usecases.backup import MAGIC, read_keys
 from tests.helpers import run_cli
 
 

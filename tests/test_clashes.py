@@ -7,8 +7,8 @@ import psycopg
 import pytest
 
 from reconciler.model.pg import PrimaryKey, Unique
-from reconciler.ops.pg_constraint import add_constraint_sql
-from reconciler.ops.sqltext import ident
+from reconciler.ops.pg.constraint import add_constraint_sql
+from reconciler.sql.render import ident
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ import psycopg
 import pytest
 import yaml
 
-from reconciler.pgclient import client_binary
+from reconciler.connect.pgclient import client_binary
 from reconciler.plan.files import read_plan, replay_flags
 from tests.helpers import Result, run_cli
 

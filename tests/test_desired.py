@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from reconciler.desired import Desired, load
 from reconciler.desired.lint import LintIgnore, lint
-from reconciler.desired.sqltext import SqlTextError, canonical_type
 from reconciler.errors import InputError
 from reconciler.model.address import Address
 from reconciler.model.pg import (
@@ -30,6 +29,7 @@ from reconciler.model.pg import (
     Table,
     Unique,
 )
+from reconciler.sql.fragments import SqlTextError, canonical_type
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -279,7 +279,7 @@ def test_rich_names_with_quotes_dots_unicode_verbatim(rich: Desired) -> None:
 @pytest.mark.parametrize("root", ["schemas", "tests/fixtures/rich"])
 def test_export_round_trip(root: str, tmp_path: Path) -> None:
     """What `reconciler export` writes loads back to the same values (the export contract)."""
-    from reconciler.export import export
+    from reconciler.export.pg.write import export
 
     desired = load(Path(root))
     export(desired.pg, tmp_path)

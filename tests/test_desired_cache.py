@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler import cache
 from reconciler.desired import load
 from reconciler.errors import InputError
+from reconciler.project import cache
 
 USERS = {
     "table": "users",

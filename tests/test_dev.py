@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from reconciler import dev
-from reconciler.devservers import launch, postgres
+from reconciler.dev import launch, postgres
 from reconciler.errors import ReconcilerError
 
 REPO = Path(__file__).resolve().parents[1]

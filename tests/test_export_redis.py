@@ -14,7 +14,9 @@ import yaml
 
 from reconciler import dev
 from reconciler.desired import load
-from reconciler.export_redis import (
+from reconciler.export.redis.infer import suggested_ttl
+from reconciler.export.redis.shapes import key_template, segment_template
+from reconciler.export.redis.write import (
     PatternTable,
     export_redis,
     looks_like_id,
@@ -22,8 +24,6 @@ from reconciler.export_redis import (
     round_ttl,
     scan_keyspace,
 )
-from reconciler.export_redis_infer import suggested_ttl
-from reconciler.export_redis_shapes import key_template, segment_template
 from reconciler.render.text import printable
 from tests.helpers import run_cli
 

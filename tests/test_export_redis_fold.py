@@ -8,9 +8,9 @@ import uuid
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reconciler.export_redis import _file_names, _grouped, _loadable_texts
-from reconciler.export_redis_fold import Entry, infer
-from reconciler.export_redis_infer import PatternTable
+from reconciler.export.redis.fold import Entry, infer
+from reconciler.export.redis.infer import PatternTable
+from reconciler.export.redis.write import _file_names, _grouped, _loadable_texts
 from reconciler.model.keypattern import first_literal, parse, pattern_regex, specificity, within
 
 WORDS = ["app", "session", "cache", "user", "queue", "emails", "wait", "meta", "face", "x"]

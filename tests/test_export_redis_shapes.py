@@ -24,7 +24,7 @@ import redis
 import yaml
 
 from reconciler import dev
-from reconciler.ops.redisproto import from_bytes, split
+from reconciler.ops.redis.proto import from_bytes, split
 from tests import redis_shapes
 from tests.conftest import redis_from_url
 from tests.helpers import run_cli

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import yaml
 
-from reconciler import export
+from reconciler.export.pg import write as export
 
 TRICKY = [
     "plain",

@@ -172,7 +172,7 @@ def test_a_failed_canary_touches_no_other_database(project, fleet_urls):
 
 
 def test_a_held_lock_fails_only_its_own_database(project, fleet_urls):
-    from reconciler.apply.lock import LOCK_KEY
+    from reconciler.locks.pg import LOCK_KEY
 
     with psycopg.connect(fleet_urls[5], autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
@@ -271,7 +271,7 @@ def test_no_password_reaches_the_output(project, fleet_urls):
 
 
 def test_run_starts_no_target_after_a_failure_when_asked(tmp_path):
-    from reconciler import fleet
+    from reconciler.usecases import fleet
 
     items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(10)]
     started: list[str] = []
@@ -311,7 +311,7 @@ def test_ctrl_c_starts_no_more_targets_and_lets_the_running_ones_end():
     import threading
     import time
 
-    from reconciler import fleet
+    from reconciler.usecases import fleet
 
     items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(6)]
 

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from reconciler.diff import compare
-from reconciler.graph import order
 from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, PrimaryKey, Schema, Table
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.pipeline.graph import order
 
 
 def _table(name: str, *fks: tuple[str, str], schema: str = "public") -> Table:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import pq
 
-from reconciler.introspect.postgres import KINDS, introspect
+from reconciler.introspect.pg.catalog import KINDS, introspect
 from reconciler.model.pg import (
     Check,
     Column,
@@ -558,7 +558,7 @@ def test_result_is_already_normalized(pg_conn: psycopg.Connection) -> None:
 
 
 def test_queries_for_servers_before_15_do_not_read_nulls_not_distinct() -> None:
-    from reconciler.introspect.postgres import _queries
+    from reconciler.introspect.pg.catalog import _queries
 
     assert any("indnullsnotdistinct" in q for q in _queries(150000))
     assert not any("indnullsnotdistinct" in q for q in _queries(140011))
@@ -567,7 +567,7 @@ def test_queries_for_servers_before_15_do_not_read_nulls_not_distinct() -> None:
 def test_a_failed_read_leaves_the_callers_transaction_usable(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.introspect import postgres
+    from reconciler.introspect.pg import catalog as postgres
 
     broken = ("SELECT 1 / 0",) * len(postgres.KINDS)  # fails on the server, like a bad catalog read
     monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
@@ -586,7 +586,7 @@ def test_a_failed_read_leaves_the_callers_transaction_usable(
 def test_autocommit_connection_is_idle_after_a_failed_read(
     pg_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.introspect import postgres
+    from reconciler.introspect.pg import catalog as postgres
 
     broken = ("SELECT 1 / 0",) * len(postgres.KINDS)
     monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)

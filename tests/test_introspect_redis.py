@@ -21,7 +21,6 @@ import redis
 
 from reconciler import dev
 from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
-from reconciler.introspect import redis_keys
 from reconciler.introspect.redis import (
     canonical_acl,
     cli_quote,
@@ -32,6 +31,7 @@ from reconciler.introspect.redis import (
     read_config,
     scan_keyspace,
 )
+from reconciler.introspect.redis import keys as redis_keys
 from reconciler.model.redis import AclUser, ConfigParam, KeyFix, KeyPattern, KeyspaceReport
 
 

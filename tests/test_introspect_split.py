@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from psycopg import pq
 
-from reconciler.introspect import postgres
-from reconciler.introspect.postgres import read_catalog
+from reconciler.introspect.pg import catalog as postgres
+from reconciler.introspect.pg.catalog import read_catalog
 
 SCHEMA = """
     CREATE TYPE public.mood AS ENUM ('ok', 'sad');

@@ -20,8 +20,8 @@ import pytest
 from psycopg import conninfo, sql
 
 from reconciler import errors
-from reconciler.apply.appname import APP_NAME_MAX, application_name
-from reconciler.apply.lock import LOCK_KEY, PgLock, force_unlock, lock_holder
+from reconciler.connect.appname import APP_NAME_MAX, application_name
+from reconciler.locks.pg import LOCK_KEY, PgLock, force_unlock, lock_holder
 from reconciler.state.base import Actor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -256,8 +256,8 @@ def test_release_is_idempotent_and_reacquire_works(connect: Connect) -> None:
 
 _HOLDER_SCRIPT = """
 import sys, time, psycopg
-from reconciler.apply.appname import application_name
-from reconciler.apply.lock import PgLock
+from reconciler.connect.appname import application_name
+from reconciler.locks.pg import PgLock
 conn = psycopg.connect(sys.argv[1], autocommit=True, application_name=application_name("apply"))
 PgLock(conn).acquire()
 print("locked", flush=True)

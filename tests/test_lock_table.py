@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from reconciler import dev
-from reconciler.pgclient import client_binary
+from reconciler.connect.pgclient import client_binary
 from reconciler.state.postgres import PgState
 from tests.helpers import run_cli, write_yaml
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import psycopg
 import yaml
 
-from reconciler import cache
 from reconciler.desired import read_tree
-from reconciler.introspect.postgres import read_catalog
-from reconciler.planner import NO_CHANGES
+from reconciler.introspect.pg.catalog import read_catalog
+from reconciler.pipeline.planner import NO_CHANGES
+from reconciler.project import cache
 from tests.helpers import run_cli
 
 USERS = {

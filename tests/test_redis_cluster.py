@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from reconciler import api
-from reconciler.devservers.redis_cluster import LocalCluster
+from reconciler.dev.cluster import LocalCluster
 from reconciler.errors import ReconcilerError
 from reconciler.introspect.redis import connect_redis, read_config, scan_keyspace
 from reconciler.model.redis import KeyPattern
@@ -198,8 +198,8 @@ def _everything(client: Any) -> dict[bytes, tuple[bytes, int]]:
 
 
 def test_export_and_backup_read_every_primary(client, cluster, tmp_path: Path) -> None:
-    from reconciler.backup import dump_keys, restore_keys
-    from reconciler.export_redis import export_redis
+    from reconciler.export.redis.write import export_redis
+    from reconciler.usecases.backup import dump_keys, restore_keys
 
     _bulk(client, 3000)
     written = export_redis(client, tmp_path / "exported").files

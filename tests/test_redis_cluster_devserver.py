@@ -1,4 +1,4 @@
-"""The local Redis Cluster (reconciler.devservers.redis_cluster), against real redis-server nodes.
+"""The local Redis Cluster (reconciler.dev.cluster), against real redis-server nodes.
 
 Most tests share the session cluster (tests/redis_cluster_fixture.py, run with
 `-p tests.redis_cluster_fixture` until conftest registers it); stop() and failed starts get
@@ -19,10 +19,10 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from reconciler.devservers.cluster_map import SLOTS
-from reconciler.devservers.launch import HOST, port_is_free
-from reconciler.devservers.redis import RedisServer
-from reconciler.devservers.redis_cluster import BUS_PORT_OFFSET, LocalCluster, start_redis_cluster
+from reconciler.dev.cluster import BUS_PORT_OFFSET, LocalCluster, start_redis_cluster
+from reconciler.dev.cluster_map import SLOTS
+from reconciler.dev.launch import HOST, port_is_free
+from reconciler.dev.redis import RedisServer
 from reconciler.errors import ReconcilerError
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import redis
 
-from reconciler.apply.redis_executor import run_redis
+from reconciler.apply.redis.executor import run_redis
 from reconciler.errors import ReconcilerError
-from reconciler.introspect.redis_server import connect_redis
+from reconciler.introspect.redis.server import connect_redis
 from reconciler.plan import PlannedChange, Step
 from tests.conftest import redis_from_url
 

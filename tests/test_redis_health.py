@@ -14,7 +14,7 @@ import redis
 
 from reconciler import dev
 from reconciler.errors import InputError
-from reconciler.redis_health import HealthReport, HealthThresholds, check_health, evaluate
+from reconciler.usecases.redis_health import HealthReport, HealthThresholds, check_health, evaluate
 
 
 def _free_port() -> int:

@@ -18,12 +18,7 @@ import pytest
 import redis
 
 from reconciler import errors
-from reconciler.apply.redis_lock import (
-    LOCK_KEY,
-    RedisLock,
-    redis_force_unlock,
-    redis_lock_holder,
-)
+from reconciler.locks.redis import LOCK_KEY, RedisLock, redis_force_unlock, redis_lock_holder
 from reconciler.state.base import Actor
 from tests.conftest import redis_from_url
 
@@ -264,8 +259,8 @@ def test_a_value_not_written_by_reconciler_is_described(
 
 _HOLDER_SCRIPT = """
 import sys, time
-from reconciler.apply.redis_lock import RedisLock
-from reconciler.introspect.redis_server import connect_redis
+from reconciler.locks.redis import RedisLock
+from reconciler.introspect.redis.server import connect_redis
 client = connect_redis(sys.argv[1], command="apply")
 RedisLock(client, key=sys.argv[2], lease_ms=int(sys.argv[3]), command="apply").acquire()
 print("locked", flush=True)

@@ -297,7 +297,7 @@ acl:
 def test_two_concurrent_redis_applies_one_wins_the_other_names_the_holder(
     keyspace, whole_redis, tmp_path
 ):
-    from reconciler.apply.redis_lock import RedisLock
+    from reconciler.locks.redis import RedisLock
 
     url = whole_redis.url()
     holder = redis_from_url(url)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.ops.pg_column import AddColumn
-from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg.column import AddColumn
+from reconciler.ops.pg.objects import SetComment
 from tests.helpers import run_cli
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "schemas"

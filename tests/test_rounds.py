@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from reconciler.apply import executor
-from reconciler.apply.executor import ROUND_STATEMENTS, _rounds, run_statements
+from reconciler.apply.pg import executor
+from reconciler.apply.pg.executor import ROUND_STATEMENTS, _rounds, run_statements
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import ReconcilerError
 from reconciler.plan import PlannedChange, Step

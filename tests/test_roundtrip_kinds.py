@@ -41,8 +41,8 @@ import pytest
 import yaml
 
 import reconciler.plan
+from reconciler.connect.pgclient import client_binary
 from reconciler.model.address import Address
-from reconciler.pgclient import client_binary
 from reconciler.plan.files import read_plan, replay_flags
 from tests.conftest import TOOL_SCHEMAS, normalize_dump, pg_dump_binary
 from tests.helpers import Result, run_cli, write_yaml

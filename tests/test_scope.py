@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from reconciler import scope
+from reconciler.project import scope
 from tests.helpers import run_cli, write_yaml
 
 LIVE = """

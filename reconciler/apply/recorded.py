@@ -20,9 +20,9 @@ from reconciler.apply import outcome
 from reconciler.apply.outcome import told
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import Interrupted
+from reconciler.pipeline.planner import Live, Targets, inventory_of, read_live, redis_fingerprint
 from reconciler.plan import Plan, Step
 from reconciler.plan.files import document, sha256
-from reconciler.planner import Live, Targets, inventory_of, read_live, redis_fingerprint
 from reconciler.state.base import ApplyRecord
 
 Log = Callable[[str], None]
@@ -133,7 +133,7 @@ def execute(
         # Inside the Postgres transaction (when there is one): Redis, then the state rows.
         done = []
         if from_redis:
-            from reconciler.apply.redis_executor import inverse_steps, run_redis
+            from reconciler.apply.redis.executor import inverse_steps, run_redis
 
             check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
             undoes = state.get(p.version) if direction == "down" else None
@@ -157,10 +157,10 @@ def execute(
     try:
         log(f"{direction} {p.name}: {len(p.changes)} changes")
         if t.pg is not None:
-            from reconciler.apply.executor import run_statements
+            from reconciler.apply.pg.executor import run_statements
 
             what = "apply" if direction == "up" else "rollback"
-            from reconciler.apply.locks import lock_budget
+            from reconciler.apply.pg.lock_table import lock_budget
 
             budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
 

@@ -23,17 +23,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from reconciler.lossy import TypeChange, Verdict
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import DESTRUCTIVE, IRREVERSIBLE, Action
-from reconciler.ops.pg_trash import (
+from reconciler.ops.pg.trash import (
     TRASH_SCHEMA,
     QuarantineColumn,
     QuarantineTable,
     quarantine_key,
     trash_name,
 )
+from reconciler.pipeline.lossy import TypeChange, Verdict
 from reconciler.plan import Plan, PlannedChange
 
 # Counting stops here: enough to say "at least" without reading a huge table to its end.

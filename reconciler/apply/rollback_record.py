@@ -19,9 +19,9 @@ from typing import Any
 
 from reconciler.apply.recorded import fingerprints, record
 from reconciler.apply.rollback_plan import Kept
+from reconciler.pipeline.planner import Live, Targets, inventory_of, read_live
 from reconciler.plan import Plan, PlannedChange
 from reconciler.plan.files import document
-from reconciler.planner import Live, Targets, inventory_of, read_live
 from reconciler.state.base import ApplyRecord
 
 

@@ -54,7 +54,7 @@ def _root(
 ) -> None:
     if no_color:
         os.environ["NO_COLOR"] = "1"  # read by every console created after this
-    from reconciler import config, scope
+    from reconciler.project import config, scope
 
     scope.exclude(config.excluded_schemas())  # reconciler.yaml's scope, for this whole run
     _debug["on"] = debug

@@ -13,17 +13,17 @@ from rich.markup import escape
 
 from reconciler import api
 from reconciler import desired as desired_mod
-from reconciler import fleet as api_fleet
 from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import app, err_console, out_console
 from reconciler.cli import fleet_view as fv
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
-from reconciler.config import PG_DURATION, setting
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
+from reconciler.project.config import PG_DURATION, setting
 from reconciler.render.text import render_plan, render_redis_export, render_unsupported
+from reconciler.usecases import fleet as api_fleet
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -361,8 +361,8 @@ def export(
     con = out_console()
     if pg_url:
         from reconciler.connect import connect_pg
-        from reconciler.export import export as do_export
-        from reconciler.introspect.postgres import introspect
+        from reconciler.export.pg.write import export as do_export
+        from reconciler.introspect.pg.catalog import introspect
 
         sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
         with sibling() as conn:
@@ -381,7 +381,7 @@ def export(
                 f"written by hand) were moved, not deleted, to {escape(aside)}/."
             )
     if redis_url:
-        from reconciler.export_redis import export_redis
+        from reconciler.export.redis.write import export_redis
         from reconciler.introspect.redis import connect_redis
 
         client = connect_redis(redis_url, command="export")
@@ -402,8 +402,8 @@ def gen_ddl(
     Example: reconciler gen-ddl users --schemas schemas
     """
     from reconciler.diff import compare
-    from reconciler.graph import order
     from reconciler.model.snapshot import PgSnapshot
+    from reconciler.pipeline.graph import order
 
     want = desired_mod.load(schemas)
     schema, _, name = table.rpartition(".")
@@ -435,7 +435,7 @@ def drift(
 
     Example: reconciler drift --schemas schemas --json --metrics-file /var/lib/reconciler.prom
     """
-    from reconciler.drift import check, write_metrics
+    from reconciler.usecases.drift import check, write_metrics
 
     if (env := fleet_environment(pg, redis)) is not None:
         fv.drift(env, schemas, parallel=parallel, as_json=as_json, metrics_file=metrics_file)

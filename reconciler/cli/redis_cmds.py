@@ -28,7 +28,7 @@ def health(
 
     Example: reconciler redis health --url redis://127.0.0.1:6379/0 --json
     """
-    from reconciler.redis_health import HealthThresholds, check_health
+    from reconciler.usecases.redis_health import HealthThresholds, check_health
 
     report = check_health(
         url,

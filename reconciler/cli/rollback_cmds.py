@@ -18,9 +18,9 @@ from reconciler.cli.commands import (
     print_notes,
     print_skipped,
 )
-from reconciler.config import setting
 from reconciler.connect import resolve_targets
 from reconciler.plan import Plan
+from reconciler.project.config import setting
 from reconciler.render.text import render_plan
 
 

@@ -174,7 +174,7 @@ def lock_status(pg: str = PG, redis: str = REDIS) -> None:
     pg_url, redis_url = _lock_targets(pg, redis)
     lines, held = [], False
     if pg_url:
-        from reconciler.apply.lock import lock_holder
+        from reconciler.locks.pg import lock_holder
 
         with connect_pg(pg_url, command="lock") as conn:
             holder = lock_holder(conn)
@@ -182,8 +182,8 @@ def lock_status(pg: str = PG, redis: str = REDIS) -> None:
         what = f"locked by {escape(holder.describe())}" if holder else "free"
         lines.append(("PostgreSQL: " if redis_url else "The lock is ") + what + ".")
     if redis_url:
-        from reconciler.apply.redis_lock import describe_redis_holder, redis_lock_holder
-        from reconciler.introspect.redis_server import connect_redis
+        from reconciler.introspect.redis.server import connect_redis
+        from reconciler.locks.redis import describe_redis_holder, redis_lock_holder
 
         client = connect_redis(redis_url, command="lock")
         try:
@@ -225,7 +225,7 @@ def lock_force_unlock(
     if redis_url:
         _force_unlock_redis(redis_url, holder_id)
         return
-    from reconciler.apply.lock import force_unlock, lock_holder
+    from reconciler.locks.pg import force_unlock, lock_holder
     from reconciler.state.postgres import PgState
 
     if not holder_id.isdigit():
@@ -243,8 +243,8 @@ def lock_force_unlock(
 
 
 def _force_unlock_redis(url: str, token: str) -> None:
-    from reconciler.apply.redis_lock import redis_force_unlock
-    from reconciler.introspect.redis_server import connect_redis
+    from reconciler.introspect.redis.server import connect_redis
+    from reconciler.locks.redis import redis_force_unlock
 
     client = connect_redis(url, command="lock")
     try:

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
-from reconciler.config import setting
-from reconciler.planner import open_targets, state_for
+from reconciler.pipeline.planner import open_targets, state_for
+from reconciler.project.config import setting
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
 app.add_typer(trash_app, name="trash")
@@ -34,8 +34,8 @@ def trash_list(
 
     Example: reconciler trash list --json
     """
-    from reconciler import trash
     from reconciler.connect import resolve_pg_url
+    from reconciler.pipeline import trash
 
     with open_targets(resolve_pg_url(pg), None, command="trash") as t:
         entries = trash.kept(t.pg)
@@ -71,8 +71,8 @@ def trash_purge(
 
     Example: reconciler trash purge --older-than 7d --auto-approve
     """
-    from reconciler import trash
     from reconciler.connect import resolve_pg_url
+    from reconciler.pipeline import trash
 
     age = trash.parse_age(older_than)
     con = out_console()

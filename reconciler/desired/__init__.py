@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler import cache
 from reconciler.errors import InputError, Problem
 from reconciler.model.address import Address
 from reconciler.model.redis import RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.project import cache
 
 if TYPE_CHECKING:
     from reconciler.desired.lint import LintIgnore
@@ -115,7 +115,7 @@ def _parse(tree: Tree) -> Desired:
     from reconciler.desired.keys import KeysSource, build_redis
     from reconciler.desired.keyspec import validate_keys_file
     from reconciler.desired.spec import validate_file
-    from reconciler.desired.yamlload import YamlError, load_bytes
+    from reconciler.project.yamlload import YamlError, load_bytes
 
     root, files, digest = tree.root, tree.files, tree.digest
     shown_root = display_path(root).rstrip("/") + "/"

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
-from reconciler.desired import sqltext
 from reconciler.desired.functions import _identity_types
 from reconciler.desired.spec import AggregateSpec
 from reconciler.desired.tables import split_name
-from reconciler.desired.yamlload import Where
 from reconciler.model.names import quote_ident, split_qualified
 from reconciler.model.pg_aggregates import Aggregate
-from reconciler.ops.pg_aggregate import aggregate_options, aggregate_sql
+from reconciler.ops.pg.aggregate import aggregate_options, aggregate_sql
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

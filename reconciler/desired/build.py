@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from reconciler.desired import sqltext
 from reconciler.desired.aggregates import build_aggregate
 from reconciler.desired.functions import build_function
 from reconciler.desired.grants import declare_default_grants, declare_grants
@@ -36,7 +35,6 @@ from reconciler.desired.spec import (
 )
 from reconciler.desired.tables import PendingFk, TableBuilder, split_name
 from reconciler.desired.views import build_view, report_view_cycles
-from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Extension, ForeignKey, Index, Schema, Table
 from reconciler.model.pg_aggregates import Aggregate
@@ -54,6 +52,8 @@ from reconciler.model.pg_objects import (
 )
 from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.project.yamlload import Marks, Where, at
+from reconciler.sql import fragments as sqltext
 
 # The tool's own schemas and the system ones never hold desired objects.
 RESERVED_SCHEMAS = ("reconciler", "reconciler_trash", "information_schema")

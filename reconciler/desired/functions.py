@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from pglast import ast, parse_sql
 from pglast.stream import RawStream
 
-from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import FunctionSpec
 from reconciler.desired.tables import split_name
-from reconciler.desired.yamlload import Where
 from reconciler.model.pg_objects import Function
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.desired.spec import DefaultPrivilegesSpec, GrantSpec
-from reconciler.desired.yamlload import Where
 from reconciler.model.pg_objects import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
+from reconciler.project.yamlload import Where
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from reconciler.desired.keyspec import SECRET_MESSAGE, AclUserSpec, KeysFileSpec, PatternSpec
 from reconciler.desired.lint import ACL_RULES, KEY_RULES, LintIgnore
 from reconciler.desired.spec import LintSpec
-from reconciler.desired.yamlload import Marks, Where, at
 from reconciler.model import keypattern
 from reconciler.model.address import Address
 from reconciler.model.keypattern import Segment
@@ -29,6 +28,7 @@ from reconciler.model.redis import (
     KeyPattern,
     RedisSnapshot,
 )
+from reconciler.project.yamlload import Marks, Where, at
 
 _GLOB = re.compile(r"[*?\[\]\\]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

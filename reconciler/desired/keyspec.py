@@ -25,8 +25,8 @@ from pydantic import (
 
 from reconciler.desired.pydantic_errors import describe, validation_problems
 from reconciler.desired.spec import Flag, LintSpec, Text
-from reconciler.desired.yamlload import BoolText, Marks, Path, at
 from reconciler.model.redis import CLASS_TTL, REDIS_TYPES
+from reconciler.project.yamlload import BoolText, Marks, Path, at
 
 SECRET_MESSAGE = "passwords are never written in YAML; use password_env"
 MAX_TTL = 2**31 - 1  # seconds (68 years); keeps EXPIRE arithmetic far from overflow

@@ -13,7 +13,6 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import (
     CollationSpec,
@@ -23,11 +22,12 @@ from reconciler.desired.spec import (
     SequenceSpec,
 )
 from reconciler.desired.tables import split_name
-from reconciler.desired.yamlload import Where
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.names import split_qualified
 from reconciler.model.pg import Check
 from reconciler.model.pg_objects import INTEGER_RANGES, Collation, CompositeType, Domain, Sequence
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
-from reconciler.desired.sqltext import SqlTextError, check_tokens
-from reconciler.ops.sqltext import ident
+from reconciler.sql.fragments import SqlTextError, check_tokens
+from reconciler.sql.render import ident
 
 if TYPE_CHECKING:
     from reconciler.desired.tables import TableBuilder

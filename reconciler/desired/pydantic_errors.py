@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.desired.yamlload import BoolText, Marks, Path, at
+from reconciler.project.yamlload import BoolText, Marks, Path, at
 
 _EXPECTED = {
     "string_type": "text",

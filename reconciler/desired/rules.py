@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
-from reconciler.desired import sqltext
 from reconciler.desired.spec import RuleSpec
-from reconciler.desired.yamlload import Where
 from reconciler.model.pg_rules import Rule
-from reconciler.ops.pg_rule import rule_sql
+from reconciler.ops.pg.rule import rule_sql
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -24,9 +24,9 @@ from pydantic import (
 )
 
 from reconciler.desired.pydantic_errors import describe, validation_problems
-from reconciler.desired.sqltext import name_problem
-from reconciler.desired.yamlload import BoolText, Marks
 from reconciler.model.pg import FK_ACTIONS
+from reconciler.project.yamlload import BoolText, Marks
+from reconciler.sql.fragments import name_problem
 
 
 def _ident(value: str) -> str:

@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler.desired import sqltext
 from reconciler.desired.lint import RULES, LintIgnore
 from reconciler.desired.spec import ColumnSpec, FileSpec, ForeignKeySpec, IndexSpec, TableSpec
-from reconciler.desired.yamlload import Where
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.address import Address
 from reconciler.model.pg import (
@@ -31,6 +29,8 @@ from reconciler.model.pg import (
     Unique,
 )
 from reconciler.model.sequence_options import Options
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.build import Builder

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.desired import sqltext
 from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.desired.tables import split_name
-from reconciler.desired.yamlload import Where
 from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg import Exclusion
 from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.tables import TableBuilder
@@ -163,7 +163,7 @@ def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:
 
 
 def _printed(condition: str) -> str:
-    from reconciler.introspect.rows import trigger_when
+    from reconciler.introspect.pg.rows import trigger_when
 
     statement = (
         "CREATE TRIGGER x BEFORE UPDATE ON x FOR EACH ROW "

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from reconciler.desired import sqltext
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.rules import build_rule
 from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder, split_name
 from reconciler.desired.triggers import build_trigger
-from reconciler.desired.yamlload import Where
 from reconciler.model.pg_objects import View, view_options
+from reconciler.project.yamlload import Where
+from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

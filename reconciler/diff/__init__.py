@@ -45,12 +45,12 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import ForeignKey, Index
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column import AddColumn, DropColumn
-from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
-from reconciler.ops.pg_index import CreateIndex, DropIndex
-from reconciler.ops.pg_table import CreateTable, DropTable, SetPartition
-from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger
-from reconciler.ops.pg_view import CreateView, DropView
+from reconciler.ops.pg.column import AddColumn, DropColumn
+from reconciler.ops.pg.constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg.index import CreateIndex, DropIndex
+from reconciler.ops.pg.table import CreateTable, DropTable, SetPartition
+from reconciler.ops.pg.trigger import CreateTrigger, DropTrigger
+from reconciler.ops.pg.view import CreateView, DropView
 
 
 def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -> list[Change]:

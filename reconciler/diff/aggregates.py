@@ -20,9 +20,9 @@ from reconciler.model.compare import only_comment_differs
 from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_aggregate import CreateAggregate, DropAggregate
-from reconciler.ops.pg_function import DropFunction
-from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg.aggregate import CreateAggregate, DropAggregate
+from reconciler.ops.pg.function import DropFunction
+from reconciler.ops.pg.objects import SetComment
 
 
 def compare_aggregates(ctx: DiffContext, changes: list[Change]) -> list[Change]:

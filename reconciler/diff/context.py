@@ -125,7 +125,8 @@ class DiffContext:
 
     def _row_types(self, f: Function) -> set[tuple[str, str]]:
         """(schema, name) of the tables and views whose row type the signature names."""
-        from reconciler.desired import sqlnames, sqltext  # pglast: only when planning
+        from reconciler.sql import fragments as sqltext
+        from reconciler.sql import names as sqlnames  # pglast: only when planning
 
         out = set()
         for text in sqlnames.function_types(f):
@@ -195,7 +196,7 @@ class DiffContext:
         for snap in (self.desired, self.live):
             for f in snap.functions.values():
                 by_name.setdefault((f.schema, f.name), set()).add(f.address)
-        from reconciler.desired import sqlnames  # pglast: only when planning
+        from reconciler.sql import names as sqlnames  # pglast: only when planning
 
         for v in self.desired.views.values():
             for schema, name in sqlnames.calls(v.query, query=True):
@@ -270,7 +271,7 @@ class DiffContext:
         """Column names an expression reads (none for an expression that does not parse)."""
         if not text:
             return ()
-        from reconciler.desired.sqltext import column_refs  # pglast: only when a change needs it
+        from reconciler.sql.fragments import column_refs  # pglast: only when a change needs it
 
         try:
             return column_refs(text)

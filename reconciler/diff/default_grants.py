@@ -12,7 +12,7 @@ from reconciler.diff.context import DiffContext
 from reconciler.model.pg_objects import DefaultGrant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_default_grant import ChangeDefaultGrant, DefaultGrantsGoWith
+from reconciler.ops.pg.default_grant import ChangeDefaultGrant, DefaultGrantsGoWith
 
 
 def _exact(desired: PgSnapshot, d: DefaultGrant) -> bool:

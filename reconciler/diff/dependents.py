@@ -14,9 +14,9 @@ from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
 from reconciler.model.pg import ForeignKey
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column_alter import AlterColumn
-from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
-from reconciler.ops.pg_table import SetPartition
+from reconciler.ops.pg.column_alter import AlterColumn
+from reconciler.ops.pg.constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg.table import SetPartition
 
 
 def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> list[Change]:

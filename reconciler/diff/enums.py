@@ -17,11 +17,11 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import Enum
 from reconciler.model.pg_objects import Grant, created_grants
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column import DropColumn
-from reconciler.ops.pg_column_alter import AlterColumn
-from reconciler.ops.pg_enum import AddEnumValues, EnumColumn, EnumUses, RebuildEnum
-from reconciler.ops.pg_objects import CreateEnum, DropEnum, SetComment
-from reconciler.ops.pg_table import DropTable
+from reconciler.ops.pg.column import DropColumn
+from reconciler.ops.pg.column_alter import AlterColumn
+from reconciler.ops.pg.enum import AddEnumValues, EnumColumn, EnumUses, RebuildEnum
+from reconciler.ops.pg.objects import CreateEnum, DropEnum, SetComment
+from reconciler.ops.pg.table import DropTable
 
 
 def compare_enums(ctx: DiffContext, changes: list[Change]) -> list[Change]:

@@ -30,16 +30,16 @@ from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import DefaultGrant, Function, Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_constraint import AddConstraint, DropConstraint
-from reconciler.ops.pg_function import (
+from reconciler.ops.pg.constraint import AddConstraint, DropConstraint
+from reconciler.ops.pg.function import (
     CreateFunction,
     DropFunction,
     ReplaceFunction,
     SetDefault,
     UnsetDefault,
 )
-from reconciler.ops.pg_index import CreateIndex, DropIndex
-from reconciler.ops.pg_objects import SetComment
+from reconciler.ops.pg.index import CreateIndex, DropIndex
+from reconciler.ops.pg.objects import SetComment
 
 
 def compare_functions(ctx: DiffContext) -> list[Change]:

@@ -14,12 +14,12 @@ from reconciler.model.pg import Column
 from reconciler.model.pg_objects import Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column import DropColumn
-from reconciler.ops.pg_column_alter import AlterColumn
-from reconciler.ops.pg_function import CreateFunction, DropFunction
-from reconciler.ops.pg_grant import ChangeGrant, GrantsGoWith
-from reconciler.ops.pg_table import CreateTable
-from reconciler.ops.sqltext import identity_sequence_address, owned_sequence_address
+from reconciler.ops.pg.column import DropColumn
+from reconciler.ops.pg.column_alter import AlterColumn
+from reconciler.ops.pg.function import CreateFunction, DropFunction
+from reconciler.ops.pg.grant import ChangeGrant, GrantsGoWith
+from reconciler.ops.pg.table import CreateTable
+from reconciler.sql.render import identity_sequence_address, owned_sequence_address
 
 _RELATIONS = frozenset({"table", "view", "materialized_view", "sequence"})
 _TYPES = frozenset({"type", "enum", "domain", "composite_type"})

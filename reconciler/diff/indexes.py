@@ -9,9 +9,9 @@ from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
 from reconciler.ops.base import Change
-from reconciler.ops.pg_index import CreateIndex, DropIndex, index_on
-from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_storage import SetIndexOptions
+from reconciler.ops.pg.index import CreateIndex, DropIndex, index_on
+from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.storage import SetIndexOptions
 
 
 def compare_indexes(ctx: DiffContext) -> list[Change]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
 from reconciler.ops.base import Change
-from reconciler.ops.pg_objects import (
+from reconciler.ops.pg.objects import (
     AlterExtensionVersion,
     CreateExtension,
     CreateSchema,

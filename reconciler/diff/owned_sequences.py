@@ -23,7 +23,7 @@ from reconciler.model.pg import Column
 from reconciler.model.pg_objects import Sequence
 from reconciler.model.sequence_options import nextval_calls
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.ops.pg_sequence_owner import Owner, SetSequenceOwner
+from reconciler.ops.pg.sequence_owner import Owner, SetSequenceOwner
 
 End = tuple[Sequence, Owner | None]
 

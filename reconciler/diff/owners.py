@@ -16,9 +16,9 @@ import dataclasses
 from reconciler.diff.context import DiffContext
 from reconciler.model.address import Address
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_function import CreateFunction
-from reconciler.ops.pg_table import CreateTable
-from reconciler.ops.pg_view import CreateView
+from reconciler.ops.pg.function import CreateFunction
+from reconciler.ops.pg.table import CreateTable
+from reconciler.ops.pg.view import CreateView
 
 
 def keep_owners(ctx: DiffContext, changes: list[Change]) -> list[Change]:

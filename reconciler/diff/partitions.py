@@ -11,14 +11,14 @@ from reconciler.model.address import Address
 from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_partition import (
+from reconciler.ops.pg.partition import (
     AdoptIndex,
     AttachIndex,
     AttachTable,
     SetPartitionNotNull,
     unattach_sql,
 )
-from reconciler.ops.sqltext import (
+from reconciler.sql.render import (
     constraint_def,
     deferral,
     dollar_quote,

@@ -21,7 +21,7 @@ from reconciler.errors import NotSupported
 from reconciler.model.names import qualified, quote_ident
 from reconciler.model.pg import Table
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.ops.pg_shape import table_shape
+from reconciler.ops.pg.shape import table_shape
 
 Key = tuple[str, str]
 

@@ -24,8 +24,8 @@ from reconciler.model.redis import (
     RedisSnapshot,
 )
 from reconciler.ops.base import Change
-from reconciler.ops.redis import ConfigSet, DeleteAclUser, ExpireKeys, PruneKeys, SetAclUser
-from reconciler.ops.redisproto import quote
+from reconciler.ops.redis.changes import ConfigSet, DeleteAclUser, ExpireKeys, PruneKeys, SetAclUser
+from reconciler.ops.redis.proto import quote
 
 BUILTIN_USERS = frozenset({"default"})
 

@@ -16,8 +16,8 @@ from reconciler.model.pg import Column, ForeignKey, Index, Table
 from reconciler.model.pg_objects import Grant, Sequence
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_column import RenameColumn
-from reconciler.ops.pg_table import RenameTable
+from reconciler.ops.pg.column import RenameColumn
+from reconciler.ops.pg.table import RenameTable
 
 
 def apply_renames(desired: PgSnapshot, live: PgSnapshot) -> tuple[list[Change], PgSnapshot]:

@@ -8,7 +8,7 @@ from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Table
 from reconciler.ops.base import Change
-from reconciler.ops.pg_replica import (
+from reconciler.ops.pg.replica import (
     DEFAULT,
     ReleaseReplicaIdentity,
     SetReplicaIdentity,

@@ -19,8 +19,8 @@ from reconciler.model.compare import attribute_changes, only_comment_differs
 from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_rule import CreateRule, DropRule, SetRuleFires
+from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.rule import CreateRule, DropRule, SetRuleFires
 
 _RELATIONS = frozenset({"table", "view", "materialized_view"})
 

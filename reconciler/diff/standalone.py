@@ -26,8 +26,8 @@ from reconciler.model.names import qualified, quote_ident
 from reconciler.model.pg_objects import Collation, CompositeType, Domain
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_types import (
+from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.types import (
     AlterComposite,
     AlterDomain,
     AlterSequence,

@@ -16,24 +16,19 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Check, Column, Constraint, ForeignKey, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_column import AddColumn, DropColumn
-from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
-from reconciler.ops.pg_constraint import AddConstraint, DropConstraint, SetValidity
-from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_policy import SetRowSecurity, row_security_state
-from reconciler.ops.pg_storage import (
+from reconciler.ops.pg.column import AddColumn, DropColumn
+from reconciler.ops.pg.column_alter import AlterColumn, SetGenerated
+from reconciler.ops.pg.constraint import AddConstraint, DropConstraint, SetValidity
+from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.policy import SetRowSecurity, row_security_state
+from reconciler.ops.pg.storage import (
     SetIndexOptions,
     SetLogged,
     SetTableOptions,
     persistence_address,
 )
-from reconciler.ops.pg_table import CreateTable, DropTable, SetInherits, SetPartition
-from reconciler.ops.pg_trash import (
-    QuarantineColumn,
-    QuarantineTable,
-    quarantine_key,
-    trash_name,
-)
+from reconciler.ops.pg.table import CreateTable, DropTable, SetInherits, SetPartition
+from reconciler.ops.pg.trash import QuarantineColumn, QuarantineTable, quarantine_key, trash_name
 
 
 def compare_tables(ctx: DiffContext) -> list[Change]:

@@ -21,9 +21,9 @@ from reconciler.model.compare import attribute_changes, only_comment_differs
 from reconciler.model.pg_objects import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_policy import CreatePolicy, DropPolicy
-from reconciler.ops.pg_trigger import CreateTrigger, DropTrigger, SetTriggerFires
+from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.policy import CreatePolicy, DropPolicy
+from reconciler.ops.pg.trigger import CreateTrigger, DropTrigger, SetTriggerFires
 
 
 def compare_triggers(ctx: DiffContext, changes: list[Change]) -> list[Change]:

@@ -29,7 +29,7 @@ from reconciler.errors import Refused
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg_column_alter import AlterColumn
+from reconciler.ops.pg.column_alter import AlterColumn
 
 # Never dropped by a plan whether declared or not (diff/objects.py): nothing to withhold.
 _BUILTIN_SCHEMAS = frozenset({"public"})

@@ -19,14 +19,14 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_objects import View
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg_column import DropColumn
-from reconciler.ops.pg_column_alter import AlterColumn, SetGenerated
-from reconciler.ops.pg_function import DropFunction
-from reconciler.ops.pg_index import CreateIndex, DropIndex
-from reconciler.ops.pg_objects import SetComment
-from reconciler.ops.pg_table import DropTable
-from reconciler.ops.pg_trash import QuarantineTable
-from reconciler.ops.pg_view import CreateView, DropView, SetViewOptions
+from reconciler.ops.pg.column import DropColumn
+from reconciler.ops.pg.column_alter import AlterColumn, SetGenerated
+from reconciler.ops.pg.function import DropFunction
+from reconciler.ops.pg.index import CreateIndex, DropIndex
+from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.table import DropTable
+from reconciler.ops.pg.trash import QuarantineTable
+from reconciler.ops.pg.view import CreateView, DropView, SetViewOptions
 
 Key = tuple[str, str]
 

@@ -15,7 +15,7 @@ __all__ = ["DEPARSE_SETTINGS", "introspect"]
 def __getattr__(name: str) -> Any:
     # Lazy: a Redis-only run imports reconciler.introspect.redis without loading psycopg.
     if name in __all__:
-        from reconciler.introspect import postgres
+        from reconciler.introspect.pg import catalog as postgres
 
         return getattr(postgres, name)
     raise AttributeError(name)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
 from reconciler.ops.base import AFTER, MAIN, ONLINE
-from reconciler.ops.redisproto import render as render_command
+from reconciler.ops.redis.proto import render as render_command
 from reconciler.plan import Plan, PlannedChange, next_version
 
 ENGINES = ("pg", "redis")  # file order inside a combined document

@@ -178,7 +178,7 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
 def render_redis_export(result: Any, out: Any, console: Console) -> None:
     """What `export --redis` wrote: each pattern with the keys it covers, and the coverage of
     the whole keyspace (keys not placed listed, up to a bound, and counted)."""
-    from reconciler.ops.redisproto import quote
+    from reconciler.ops.redis.proto import quote
 
     files = len(result.files)
     console.print(

@@ -10,13 +10,6 @@ them), or commit on its own except where a row must outlive a crash (attempt boo
 Every backend passes the conformance suite in tests/test_state.py.
 """
 
-from reconciler.state.base import (
-    Actor,
-    ApplyRecord,
-    Attempt,
-    Event,
-    InventoryEntry,
-    StateBackend,
-)
+from reconciler.state.base import Actor, ApplyRecord, Attempt, Event, InventoryEntry, StateBackend
 
 __all__ = ["Actor", "ApplyRecord", "Attempt", "Event", "InventoryEntry", "StateBackend"]

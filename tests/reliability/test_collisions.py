@@ -131,8 +131,8 @@ def test_a_plan_never_takes_the_version_of_a_recorded_apply(make_pg_database, tm
     version and was then refused as "already applied"."""
     from dataclasses import replace
 
+    from reconciler.pipeline.planner import unused_version
     from reconciler.plan.files import read_plan
-    from reconciler.planner import unused_version
 
     pg = make_pg_database()
     v1 = write_project(tmp_path / "v1", tables=1, redis_keys=False)

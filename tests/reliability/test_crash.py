@@ -17,7 +17,7 @@ import psycopg
 import pytest
 import redis
 
-from reconciler.apply.redis_lock import redis_lock_holder
+from reconciler.locks.redis import redis_lock_holder
 from reconciler.state.postgres import PgState
 from tests.helpers import run_cli
 from tests.reliability.conftest import ROOT, trials

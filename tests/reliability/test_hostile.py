@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from reconciler.desired import MAX_BYTES, load
 from reconciler.errors import InputError
-from reconciler.graph import order
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.pipeline.graph import order
 from tests.helpers import run_cli, write_yaml
 from tests.reliability.conftest import trials
 

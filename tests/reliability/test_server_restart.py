@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from reconciler import dev
-from reconciler.apply.redis_lock import redis_lock_holder
+from reconciler.locks.redis import redis_lock_holder
 from reconciler.state.postgres import PgState
 from tests.reliability.conftest import ROOT, trials
 from tests.reliability.project import key_sides, seed_keys, write_project

@@ -222,7 +222,7 @@ def test_a_rollback_last_that_waited_for_another_does_not_revert_the_version_bef
 
 
 def test_ctrl_c_of_a_command_waiting_for_the_lock_says_nothing_changed(pg_url, tmp_path):
-    from reconciler.apply.lock import PgLock
+    from reconciler.locks.pg import PgLock
 
     with psycopg.connect(pg_url, autocommit=True) as conn, PgLock(conn, timeout=0):
         proc = _start(tmp_path, "trash", "purge", "--older-than", "0s", "--pg", pg_url,

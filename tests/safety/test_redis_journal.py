@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from reconciler.apply.redis_journal import JOURNAL_KEY, RedisJournal, expiry_item
-from reconciler.apply.redis_lock import LOCK_KEY, redis_lock_holder
+from reconciler.locks.redis import LOCK_KEY, redis_lock_holder
+from reconciler.locks.redis_journal import JOURNAL_KEY, RedisJournal, expiry_item
 from reconciler.state.file import FileState
 from tests.helpers import run_cli, write_yaml
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import redis
 
-from reconciler.apply.redis_executor import run_redis
-from reconciler.apply.redis_journal import JOURNAL_KEY, RedisJournal
+from reconciler.apply.redis.executor import run_redis
+from reconciler.locks.redis_journal import JOURNAL_KEY, RedisJournal
 from reconciler.plan import Plan
 from tests.conftest import redis_from_url
 from tests.helpers import run_cli, write_yaml

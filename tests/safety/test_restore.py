@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from reconciler.pgclient import _without_password
+from reconciler.connect.pgclient import _without_password
 from tests.helpers import run_cli
 
 

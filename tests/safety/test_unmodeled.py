@@ -183,7 +183,7 @@ def test_unmodeled_objects_are_reported_and_neither_they_nor_what_they_need_is_d
 
 def test_withheld_drops_say_which_unmodeled_object_needs_them(unmodeled: Path, pg_url: str):
     from reconciler.diff.unmodeled import withheld
-    from reconciler.introspect.postgres import introspect
+    from reconciler.introspect.pg.catalog import introspect
 
     with psycopg.connect(pg_url) as conn:
         live = introspect(conn)

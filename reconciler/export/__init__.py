@@ -1,0 +1,1 @@
+"""Export: live PostgreSQL and Redis written out as desired-state YAML."""

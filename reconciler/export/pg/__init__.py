@@ -1,0 +1,1 @@
+"""Export of a live PostgreSQL database as desired-state YAML."""

@@ -1,0 +1,1 @@
+"""Export of a live Redis keyspace as key patterns with their TTL policies."""

@@ -1,0 +1,1 @@
+"""Introspection of a live PostgreSQL catalog."""

@@ -1,0 +1,292 @@
+"""Read the live PostgreSQL catalog into a PgSnapshot.
+
+One catalog query per object kind (sql/<kind>.sql), sent together in pipeline mode and read in one
+snapshot; given a way to open a second connection, the kinds are shared between two connections
+that read the same exported snapshot (as `pg_dump -j` does), so the server works on two at once.
+
+The values come out in exactly the normalized forms the model documents, because a plan is empty
+only when desired and live values are equal:
+
+- every query runs with DEPARSE_SETTINGS in force, above all an empty search_path, so that
+  format_type(), pg_get_expr() and pg_get_indexdef() schema-qualify everything outside pg_catalog;
+- options equal to the Postgres default are reported as the model's default (None, "asc", False).
+
+Rows are plain tuples (never dict rows): on thousands of tables the Python side is the cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.rows import tuple_row
+
+from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.project.scope import like_patterns
+
+# Never part of any scope, even when named: the tool's own state and quarantine schemas. The
+# system schemas (pg_*, information_schema) are excluded too; `pg_*` is matched in the SQL itself.
+TOOL_SCHEMAS = ("reconciler", "reconciler_trash")
+_EXCLUDED_SCHEMAS = ("information_schema", *TOOL_SCHEMAS)
+
+# Server settings that change how types and expressions are deparsed. They are set transaction-
+# locally for the duration of the read; whoever asks the server to deparse desired-state text
+# must use the same ones, or equal objects would print differently.
+DEPARSE_SETTINGS: dict[str, str] = {
+    "search_path": "",  # qualify every name outside pg_catalog
+    "quote_all_identifiers": "off",
+    "datestyle": "ISO, MDY",  # date/time constants in defaults and checks
+    "intervalstyle": "postgres",
+    "timezone": "UTC",  # timestamptz constants
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+KINDS = (
+    "objects",  # schemas, extensions and enum types
+    "tables",
+    "columns",
+    "constraints",
+    "indexes",
+    "views",
+    "functions",
+    "triggers",
+    "policies",
+    "rules",
+    "aggregates",
+    "unsupported",  # objects the model cannot express, and what they need of the others
+)
+_SQL_DIR = Path(__file__).with_name("sql")
+
+# pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
+_PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
+# pg_proc.prosqlbody (SQL-standard bodies) and pg_attribute.attcompression exist from
+# PostgreSQL 14 on.
+_PG14_ONLY_COLUMN = re.compile(r"\b\w+\.(?:prosqlbody|attcompression)\b")
+_PG14_ONLY_FUNCTION = re.compile(r"\bpg_catalog\.pg_get_function_sqlbody\(\w+\.oid\)")
+
+# The kinds a second connection reads when one can be opened: about half of the server's work
+# on a schema of many tables (columns alone is a third of it, indexes and constraints a third).
+_SIDE_KINDS = frozenset({"objects", "constraints", "indexes", "policies", "unsupported"})
+
+_SAVEPOINT = "reconciler_introspect"
+# The reads themselves run without JIT: the recursive walk of unsupported.sql is estimated far
+# above jit_above_cost while it reads a few rows, and compiling it took seconds.
+_READ_SETTINGS = {**DEPARSE_SETTINGS, "jit": "off"}
+_SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _READ_SETTINGS)
+_SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
+
+Rows = list[tuple[Any, ...]]
+
+
+Sibling = Callable[[], psycopg.Connection]
+
+
+def introspect(
+    conn: psycopg.Connection,
+    *,
+    schemas: Sequence[str] | None = None,
+    sibling: Sibling | None = None,
+) -> PgSnapshot:
+    """The live state of the schemas in scope (None: every non-system schema).
+
+    On a connection with no transaction open, the reads run in their own REPEATABLE READ READ ONLY
+    transaction, so all kinds come from one snapshot. Inside the caller's open transaction they run
+    behind a savepoint that is rolled back afterwards: the caller's settings come back unchanged
+    and the transaction stays open (its isolation level then decides the snapshot).
+
+    `sibling` opens another connection to the same database: with no transaction open, half of
+    the kinds are read on it, in the same snapshot. When it cannot be opened, or the snapshot
+    cannot be shared, everything is read on `conn` as if none had been given.
+    """
+    return read_catalog(conn, schemas=schemas, sibling=sibling).snapshot()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRows:
+    """The rows of every kind's query, as read, before any model value is built."""
+
+    rows: dict[str, Rows]
+    server_version: int
+    readers: int = 1  # connections the rows were read on (2: shared with a sibling)
+
+    def digest(self) -> str:
+        """sha256 over every row, whatever order the server sent them in: equal digests,
+        equal catalogs. (The queries have no ORDER BY, and right after a migration the
+        planner's choices, hence the order, change as autovacuum analyzes the catalog.)"""
+        h = hashlib.sha256(b"catalog/2 %d" % self.server_version)
+        for kind in KINDS:
+            rows = "\n".join(sorted(map(repr, self.rows[kind])))
+            h.update(f"\n{kind}\n{rows}".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+    def snapshot(self) -> PgSnapshot:
+        from reconciler.introspect.pg.rows import snapshot
+
+        return snapshot(self.rows)
+
+    def unsupported(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, name) for k, name, address, _ in self.rows["unsupported"] if not address)
+
+
+def read_catalog(
+    conn: psycopg.Connection,
+    *,
+    schemas: Sequence[str] | None = None,
+    sibling: Sibling | None = None,
+) -> CatalogRows:
+    """The rows `introspect` builds its snapshot from (same scope, same transaction rules)."""
+    if isinstance(schemas, str):
+        raise TypeError("schemas must be a sequence of schema names, not one string")
+    params = {
+        "schemas": None if schemas is None else list(schemas),
+        "excluded": list(_EXCLUDED_SCHEMAS),
+        "out_of_scope": like_patterns(),
+    }
+    version = conn.info.server_version
+    try:
+        rows, readers = _read(conn, _queries(version), params, sibling)
+    except psycopg.OperationalError as e:
+        if not conn.broken:
+            raise  # e.g. a statement timeout: the caller's to explain
+        raise ConnectionFailed(
+            "Lost the connection to PostgreSQL while reading its catalog.",
+            detail=" ".join(str(e).split()),  # libpq's message spans lines
+        ) from e
+    return CatalogRows(dict(zip(KINDS, rows, strict=True)), version, readers)
+
+
+def _sql(name: str) -> str:
+    return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _fragment(name: str) -> str:
+    """A shared fragment without its leading comment lines."""
+    lines = _sql(name).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("--"))
+
+
+@cache
+def _queries(server_version: int) -> tuple[str, ...]:
+    # The scope (which schemas, which tables) is written once, in _scope.sql / _tables.sql, and
+    # spliced into every kind's query, so all kinds agree on what is in scope.
+    shared = {
+        # first: these hold markers of their own, replaced by the ones after them
+        "/*@unmodelled*/": _fragment("_unmodelled"),
+        "/*@needs_of*/": _fragment("_needs_of"),
+        "/*@scope*/": _sql("_scope"),
+        "/*@tables*/": _sql("_tables"),
+        "/*@modelled_routine*/": _fragment("_modelled_routine"),
+        "/*@modelled_trigger*/": _fragment("_modelled_trigger"),
+    }
+    texts = []
+    for kind in KINDS:
+        text = _sql(kind)
+        for marker, fragment in shared.items():
+            text = text.replace(marker, fragment.rstrip("\n"))
+        texts.append(text)
+    if server_version < 150000:
+        texts = [_PG15_ONLY_COLUMN.sub("false", t) for t in texts]
+    if server_version < 140000:
+        texts = [_PG14_ONLY_COLUMN.sub("NULL", t) for t in texts]
+        texts = [_PG14_ONLY_FUNCTION.sub("NULL", t) for t in texts]
+    return tuple(texts)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _read(
+    conn: psycopg.Connection,
+    queries: Sequence[str],
+    params: dict[str, Any],
+    sibling: Sibling | None = None,
+) -> tuple[list[Rows], int]:
+    """The rows of every query, and how many connections read them."""
+    status = conn.info.transaction_status
+    if status == pq.TransactionStatus.INTRANS:
+        return _read_in_callers_transaction(conn, queries, params), 1
+    if status != pq.TransactionStatus.IDLE:
+        raise ReconcilerError(
+            "Cannot read the catalog: the connection is busy or its transaction has failed.",
+            detail="Roll back or finish the current transaction before introspecting.",
+        )
+    with _autocommit(conn):
+        if sibling is not None:
+            from reconciler.introspect.pg.split_read import SplitRead
+
+            split = SplitRead(conn, sibling, queries, params)
+            return split.run(), 2 if split.shared else 1
+        return _read_in_own_transaction(conn, queries, params), 1
+
+
+@contextmanager
+def _autocommit(conn: psycopg.Connection) -> Iterator[None]:
+    """Autocommit for a while, so our explicit BEGIN can carry the isolation level we need."""
+    if conn.autocommit:
+        yield
+        return
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.autocommit = False
+
+
+def _read_in_own_transaction(
+    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
+) -> list[Rows]:
+    try:
+        with conn.pipeline():
+            _begin_read(conn)
+            cursors = [_execute(conn, q, params) for q in queries]
+            _execute(conn, "COMMIT")
+    except BaseException:
+        # an error inside the pipeline skips the COMMIT: end the failed transaction ourselves
+        if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        raise
+    return [cur.fetchall() for cur in cursors]
+
+
+def _begin_read(conn: psycopg.Connection) -> None:
+    _execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    _execute(conn, _SET_SQL, _SET_PARAMS)
+
+
+def _read_in_callers_transaction(
+    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
+) -> list[Rows]:
+    # Rolling back to a savepoint undoes set_config(..., true) made after it, so the caller's
+    # search_path and other settings come back exactly, and a failed read leaves the caller's
+    # transaction usable rather than aborted.
+    try:
+        with conn.pipeline():
+            _execute(conn, f"SAVEPOINT {_SAVEPOINT}")
+            _execute(conn, _SET_SQL, _SET_PARAMS)
+            cursors = [_execute(conn, q, params) for q in queries]
+            _execute(conn, f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            _execute(conn, f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    except BaseException:
+        if not conn.closed and conn.info.transaction_status == pq.TransactionStatus.INERROR:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+    return [cur.fetchall() for cur in cursors]
+
+
+def _execute(conn: psycopg.Connection, query: str, params: Any = None) -> psycopg.Cursor:
+    # tuple rows whatever row_factory the caller gave the connection
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute(query, params)  # type: ignore[arg-type]  # our own static SQL files
+    return cur

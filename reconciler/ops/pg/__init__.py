@@ -1,0 +1,1 @@
+"""Typed PostgreSQL changes, one module per object kind."""

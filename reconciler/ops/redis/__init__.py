@@ -1,0 +1,1 @@
+"""Typed Redis changes and the RESP encoding of their commands."""

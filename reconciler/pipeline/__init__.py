@@ -1,0 +1,1 @@
+"""The plan pipeline: desired + live -> canonical forms -> changes -> an ordered, checked plan."""

@@ -1,0 +1,368 @@
+"""Targets and planning across engines: open connections (and locks), read live state, plan.
+
+A run targets Postgres, Redis or both. With only one given, the other engine's part of the
+desired state is left out of the plan entirely (`--redis` alone never touches Postgres).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.connect import redact
+from reconciler.desired import Desired, Tree
+from reconciler.desired import load as load_desired
+from reconciler.errors import StalePlan
+from reconciler.model.redis import KeyspaceReport, RedisSnapshot
+from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
+from reconciler.ops.base import Change
+from reconciler.pipeline.graph import order
+from reconciler.plan import Plan, build_plan, next_version
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Postgres machinery is imported inside the functions, only when Postgres is a target: a
+# Redis-only run never loads psycopg.
+
+
+@dataclass
+class Targets:
+    pg: psycopg.Connection | None = None
+    redis: Any = None  # redis.Redis, imported lazily (a Postgres-only run never loads it)
+    redis_url: str | None = None
+    redis_lock: Any = None
+    journal: Any = None  # RedisJournal of this run, while its Redis lock is held
+    pg_url: str | None = None
+    command: str = ""
+
+    def pg_sibling(self) -> psycopg.Connection:
+        """Another connection to the Postgres target, named like the first (catalog reads)."""
+        from reconciler.connect import connect_pg
+
+        assert self.pg_url is not None
+        return connect_pg(self.pg_url, command=self.command)
+
+
+@contextmanager
+def open_targets(
+    pg_url: str | None,
+    redis_url: str | None,
+    *,
+    command: str,
+    lock_timeout: float | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> Iterator[Targets]:
+    """Connections to the targets; with lock_timeout set, each engine's lock is held too.
+
+    A Redis target is first cleared of any interrupted run (redis_journal.py): under the lock,
+    what that run had sent is put back unless its outcome is recorded, and `notice` (stderr by
+    default) says so in one sentence. Commands that take no lock (plan, drift) take it for that
+    moment only when it is free; when another run holds it they only say what it left."""
+    say = notice or _stderr
+    with ExitStack() as stack:
+        t = Targets(redis_url=redis_url, pg_url=pg_url, command=command)
+        if pg_url:
+            from reconciler.connect import connect_pg
+
+            t.pg = stack.enter_context(connect_pg(pg_url, command=command))
+            if lock_timeout is not None:
+                from reconciler.locks.pg import PgLock
+
+                stack.enter_context(PgLock(t.pg, timeout=lock_timeout))
+        if redis_url:
+            from reconciler.introspect.redis import connect_redis
+
+            t.redis = connect_redis(redis_url, command=command)
+            stack.callback(t.redis.close)
+            if lock_timeout is not None:
+                from reconciler.locks.redis import RedisLock
+
+                t.redis_lock = stack.enter_context(
+                    RedisLock(t.redis, timeout=lock_timeout, command=command)
+                )
+                from reconciler.locks import redis_journal as jr
+
+                t.journal = jr.RedisJournal(t.redis)
+                jr.settle_on_open(t.journal, jr.recorded_in(state_for(t)), say)
+                # Registered after the lock, so it runs before the lock is released: a run
+                # that stops for any reason leaves nothing sent and unrecorded behind it.
+                stack.callback(
+                    jr.settle_on_exit, t.redis_lock, t.journal, jr.recorded_in(state_for(t)), say
+                )
+            else:
+                from reconciler.locks import redis_journal as jr
+
+                jr.settle_unlocked(t.redis, command, jr.recorded_in(state_for(t)), say)
+        yield t
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)
+
+
+def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:
+    """Postgres keeps the state when it is a target; otherwise the local file backend."""
+    if t.pg is not None:
+        from reconciler.state.postgres import PgState
+
+        return PgState(t.pg)
+    from reconciler.state.file import FileState
+
+    return FileState(state_dir)
+
+
+def unused_version(p: Plan, state: Any) -> Plan:
+    """`p` with a version no recorded apply has: a plan made in the same second as the last
+    apply would otherwise share its version and be refused as already applied."""
+    while state.exists() and state.get(p.version) is not None:
+        p = replace(p, version=next_version(p.version))
+    return p
+
+
+@dataclass
+class Live:
+    pg: PgSnapshot | None = None
+    redis: RedisSnapshot | None = None
+    keys: KeyspaceReport | None = None
+
+
+def read_live(
+    t: Targets,
+    *,
+    want: Desired | None = None,
+    config_names: tuple[str, ...] = (),
+    scan: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Live:
+    live = Live()
+    if t.pg is not None:
+        from reconciler.introspect.pg.catalog import introspect
+
+        live.pg = introspect(t.pg, sibling=t.pg_sibling)
+    if t.redis is not None:
+        from reconciler.introspect.redis import read_acl, read_config, scan_keyspace
+
+        spec = want.redis if want is not None and want.redis is not None else RedisSnapshot()
+        names = tuple(spec.config) or config_names
+        live.redis = RedisSnapshot(config=read_config(t.redis, names), acl=read_acl(t.redis))
+        if scan and spec.patterns:
+            live.keys = scan_keyspace(t.redis, list(spec.patterns.values()), progress=progress)
+    return live
+
+
+def redis_fingerprint(snap: RedisSnapshot | None) -> str:
+    """Config values and ACL users (with password digests) as read; keys are guarded apart."""
+    if snap is None:
+        return ""
+    text = repr(
+        (
+            sorted((k, v.value) for k, v in snap.config.items()),
+            sorted((k, value_dict(u)) for k, u in snap.acl.items()),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if t.pg is not None:
+        from reconciler.connect import target_info
+
+        out.update(target_info(t.pg))
+    if t.redis is not None:
+        out["redis"] = {
+            "server": redact(t.redis_url or ""),
+            "config": sorted(want_redis.config) if want_redis else [],
+        }
+    return out
+
+
+LARGE_ROWS = 1_000_000  # a table this big (pg_class estimate) takes phased column changes
+
+
+def make_plan(
+    t: Targets,
+    want: Desired,
+    live: Live,
+    drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
+    only: tuple[str, ...] = (),
+) -> Plan:
+    """The ordered plan that brings every target to `want` (nothing is written).
+
+    `drop_mode` (trash.py) says which dropped tables and columns keep their data;
+    `large_rows` from which size a table's column changes go in phases (phased.py); `only`
+    (--target) limits it to the changes those addresses name and what they need first."""
+    changes: list[Change] = []
+    findings: list[dict[str, Any]] = []
+    if t.pg is not None and live.pg is not None:
+        from reconciler.pipeline import phased, trash
+        from reconciler.project import scope
+
+        scope.check_desired(want.pg)
+        from reconciler.diff import compare
+        from reconciler.diff.context import DiffContext
+        from reconciler.pipeline.canonical import canonicalize
+
+        desired_pg = canonicalize(t.pg, want.pg, live.pg)
+        snap = live.pg
+        ctx = DiffContext(desired_pg, snap)
+        ph = phased.phase(t.pg, desired_pg, snap, large_rows, ctx.is_enum)
+        changes += ph.changes
+
+        def seed() -> str:  # only read when something is dropped
+            return f"{want.digest}|{snap.fingerprint()}"
+
+        from reconciler.diff import unmodeled
+
+        if ph.live.needs and ph.changes:
+            # Phased moves are built outside compare(): they too must not break what an
+            # object the model cannot express reads.
+            g = unmodeled.guard(ph.desired.normalize(), ph.live.normalize())
+            unmodeled.check(ph.changes, g)
+        kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
+        changes += compare(ph.desired, ph.live, kept)
+        from reconciler.pipeline.lossy import judge
+
+        changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
+        if ph.live.needs:
+            findings += unmodeled.withheld(ph.desired, ph.live)
+        from reconciler.diff.grants import unnamed
+        from reconciler.diff.tables import reordered
+
+        findings += unnamed(ph.desired, ph.live) + reordered(ph.desired, ph.live)
+    want_redis = want.redis if t.redis is not None else None
+    if want_redis is not None and live.redis is not None:
+        from reconciler.diff.redis import compare_redis
+        from reconciler.introspect.redis import canonical_acl
+
+        if want_redis.manage_acl and want_redis.acl:
+            want_redis = replace(want_redis, acl=canonical_acl(t.redis, want_redis.acl.values()))
+        dumps = _prune_dumps(t.redis, live.keys)
+        redis_changes, redis_findings = compare_redis(want_redis, live.redis, live.keys, dumps)
+        changes += redis_changes
+        findings += redis_findings
+    ordered = order(changes, only)  # only (--target): what it names and what that needs
+    # The fingerprints let apply refuse a plan the database moved away from; a plan with
+    # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
+    return build_plan(
+        ordered,
+        desired_hash=want.digest,
+        live_fingerprint=live.pg.fingerprint() if live.pg is not None and ordered else "",
+        redis_fingerprint=redis_fingerprint(live.redis) if ordered else "",
+        target=target_of(t, want_redis),
+        findings=tuple(findings),
+        unsupported=live.pg.unsupported if live.pg is not None else (),
+    )
+
+
+NO_CHANGES = "no changes"
+
+
+def plan_targets(
+    t: Targets,
+    tree: Tree,
+    want: Desired | None = None,
+    progress: Callable[[int], None] | None = None,
+    drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
+    only: tuple[str, ...] = (),
+) -> Plan:
+    """make_plan for the files of `tree` (loaded here unless `want` is given).
+
+    A Postgres-only plan that comes out empty is remembered (cache.py) under the desired
+    state's key and a digest of every catalog row it was computed from: the next plan of the
+    same files against a catalog that reads back identically answers from that, without
+    building either side. The plan is a function of those inputs alone (the server's spelling
+    probes depend on its version, which the digest covers), so the answer is the same.
+    """
+    if t.pg is None or t.redis is not None or tree.key is None:
+        want = want or load_desired(tree)
+        live = read_live(t, want=want, progress=progress)
+        return make_plan(t, want, live, drop_mode, large_rows, only)
+    from reconciler.introspect.pg.catalog import read_catalog
+    from reconciler.project import cache
+
+    rows = read_catalog(t.pg, sibling=t.pg_sibling)
+    verdict = cache.key("plan", tree.key, rows.digest())
+    if cache.get(verdict) == NO_CHANGES:
+        return build_plan(
+            [],
+            desired_hash=tree.digest,
+            live_fingerprint="",
+            target=target_of(t, None),
+            unsupported=rows.unsupported(),
+        )
+    want = want or load_desired(tree)
+    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
+    if p.empty and not only and not p.findings:  # findings are said afresh every time
+        cache.put(verdict, NO_CHANGES)
+    return p
+
+
+def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
+    """DUMP of every key a prune pattern would delete, so the down file can restore it."""
+    from reconciler.ops.redis.proto import to_bytes
+
+    wanted = [k.key for s in (keys.patterns.values() if keys else ()) for k in s.prune]
+    out: dict[str, bytes] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.dump(to_bytes(key))
+        for key, payload in zip(chunk, pipe.execute(), strict=True):
+            if payload is not None:  # gone since the scan: nothing to prune
+                out[key] = payload
+    return out
+
+
+def check_saved(p: Plan, t: Targets, live: Live) -> None:
+    """Refuse a plan made for another target, or whose target moved since."""
+    from reconciler.connect import target_info
+
+    here = target_info(t.pg)["database"] if t.pg is not None else None
+    if here is not None and p.target.get("database") != here:
+        raise StalePlan(
+            f"This plan was made for database {p.target.get('database')!r}, not {here!r}; "
+            "refusing to apply it here.",
+        )
+    engines = {c.engine for c in p.changes}
+    if "pg" in engines and t.pg is None:
+        raise StalePlan("This plan changes PostgreSQL: pass --pg to apply it.")
+    if "redis" in engines and t.redis is None:
+        raise StalePlan("This plan changes Redis: pass --redis to apply it.")
+    if live.pg is not None and p.live_fingerprint and live.pg.fingerprint() != p.live_fingerprint:
+        raise StalePlan(
+            "The database changed since this plan was made; refusing to apply a stale plan.",
+            detail="Run `reconciler plan` again and review the new plan.",
+        )
+    moved = live.redis is not None and redis_fingerprint(live.redis) != p.redis_fingerprint
+    if p.redis_fingerprint and moved:
+        raise StalePlan(
+            "The Redis config or ACL users changed since this plan was made; refusing to "
+            "apply a stale plan.",
+            detail="Run `reconciler plan` again and review the new plan.",
+        )
+
+
+def inventory_of(live: Live) -> dict[str, dict[str, Any]]:
+    inv = inventory(live.pg) if live.pg is not None else {}
+    if live.redis is not None:
+        for p in live.redis.config.values():
+            inv[str(p.address)] = {"name": p.name, "value": p.value}
+        for u in live.redis.acl.values():
+            inv[str(u.address)] = {
+                "name": u.name,
+                "enabled": u.enabled,
+                "rules": list(u.rules),
+                "password": "set" if u.password_hashes else ("none" if u.nopass else "unset"),
+            }
+    return inv

@@ -1,0 +1,368 @@
+"""Before a plan is shown: what the server would refuse at apply, found while planning.
+
+A plan is reviewed and then applied, often much later; a mistake that only the apply reveals
+wastes the review and, under a phased apply, may leave half a change behind. So the planner
+refuses, with the object's name and its file:line, every desired object that:
+- names a type that neither the server nor the desired state defines (column, domain and
+  composite attribute types, function arguments and results, with modifiers and arrays);
+- calls a function that neither the server nor the desired state defines (defaults,
+  generated columns, checks, index expressions, domain defaults and checks, policies,
+  trigger conditions and trigger functions, view queries);
+- adds a NOT NULL column without a default to a live table that holds rows;
+- asks for an extension version the server does not have, or cannot reach from the installed
+  one (no update script: most extensions ship no downgrades).
+(View rings are pure desired state: validation refuses them, desired/views.py.)
+
+Names are resolved as the apply resolves them (search_path `public`), inside a transaction
+that is always rolled back, in which the extensions the desired state adds are created first
+(they bring types and functions of their own). Should that be impossible, names left
+unresolved are given the benefit of the doubt: this check must never refuse a sound plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import psycopg
+
+from reconciler.diff.rebuilds import rebuilt_tables
+from reconciler.errors import InputError, Problem
+from reconciler.model.pg import Column, Table
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.sql import fragments as sqltext
+from reconciler.sql import names as sqlnames
+from reconciler.sql.render import ident
+
+APPLY_SEARCH_PATH = "public"  # what the apply sets (apply/executor.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One name the desired state refers to, and who refers to it."""
+
+    what: str  # "column public.runs.count"
+    name: str  # the type as written, or the function's (schema.)name
+    source: str | None
+
+
+def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> None:
+    """Raise InputError listing every object the apply would fail on (nothing otherwise)."""
+    problems = unknown_names(conn, desired, live) + not_null_on_rows(conn, desired, live)
+    problems += extension_versions(conn, desired, live)
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise InputError(problems[0].message + ".", source=problems[0].source)
+    raise InputError(
+        f"{len(problems)} objects of the desired state would fail at apply.", problems=problems
+    )
+
+
+# --- extension versions ----------------------------------------------------------------------
+
+
+def extension_versions(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
+) -> list[Problem]:
+    """Each desired extension version the server cannot install, or update to from the
+    installed version (pg_available_extension_versions, pg_extension_update_paths)."""
+    out = []
+    for name, e in desired.extensions.items():
+        have = live.extensions.get(name)
+        if e.version is None or (have is not None and have.version == e.version):
+            continue
+        if have is None or have.version is None:
+            query = (
+                "SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extension_versions "
+                "WHERE name = %s AND version = %s)"
+            )
+            row = conn.execute(query, (name, e.version)).fetchone()
+            if not (row and row[0]):
+                out.append(
+                    Problem(
+                        f"extension {name} version {e.version} is not available on the server",
+                        source=e.source,
+                    )
+                )
+            continue
+        query = (
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_extension_update_paths(%s) "
+            "WHERE source = %s AND target = %s AND path IS NOT NULL)"
+        )
+        try:
+            with conn.transaction():
+                row = conn.execute(query, (name, have.version, e.version)).fetchone()
+        except psycopg.Error:  # the extension's files are gone from the server
+            row = (False,)
+        if not (row and row[0]):
+            out.append(
+                Problem(
+                    f"extension {name} cannot go from version {have.version} to {e.version}: "
+                    "the extension ships no update script for that (a downgrade?)",
+                    source=e.source,
+                )
+            )
+    return out
+
+
+# --- NOT NULL without a default on rows -----------------------------------------------------------
+
+
+def not_null_on_rows(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
+) -> list[Problem]:
+    """New NOT NULL columns without a default (nor identity, nor generation) on live tables
+    that hold rows: ADD COLUMN would have to fill them with NULL, which it refuses."""
+    from reconciler.pipeline.trash import holding_rows
+
+    found = list(new_not_null_columns(desired, live))
+    if not found:
+        return []
+    held = holding_rows(conn, sorted({live_key for live_key, _, _ in found}))
+    return [
+        Problem(
+            f"column {t.schema}.{t.name}.{c.name} is NOT NULL without a default, and table "
+            f"{live_key[0]}.{live_key[1]} has rows: adding it would fail; give it a default, "
+            "or add it nullable, fill it, then make it NOT NULL",
+            source=c.source or t.source,
+        )
+        for live_key, t, c in found
+        if live_key in held
+    ]
+
+
+def new_not_null_columns(
+    desired: PgSnapshot, live: PgSnapshot
+) -> Iterator[tuple[tuple[str, str], Table, Column]]:
+    """(live table, desired table, column) for each column a plan adds to an existing table
+    with NOT NULL and nothing to fill the existing rows with (a rebuilt table is created
+    anew, its rows carried over: diff/rebuilds.py)."""
+    rebuilt = rebuilt_tables(desired, live)
+    for t in desired.tables.values():
+        live_t = live.tables.get((t.schema, t.name))
+        if live_t is None and t.renamed_from:
+            live_t = live.tables.get((t.schema, t.renamed_from))
+        if live_t is None or (t.schema, t.name) in rebuilt:
+            continue
+        for c in t.columns:
+            if live_t.column(c.name) or (c.renamed_from and live_t.column(c.renamed_from)):
+                continue
+            if c.default is not None or c.identity or c.generated is not None:
+                continue
+            domain = _domain_of(c.type, desired, live)
+            if domain is not None and domain.default is not None:
+                continue  # the domain's default fills the rows
+            if c.nullable and (domain is None or not domain.not_null):
+                continue
+            yield (live_t.schema, live_t.name), t, c
+
+
+def _domain_of(type_: str, desired: PgSnapshot, live: PgSnapshot):
+    names = _names(type_)
+    if names is None or type_.endswith("]"):
+        return None
+    key = (names[0], names[1]) if len(names) == 2 else (APPLY_SEARCH_PATH, names[0])
+    return desired.domains.get(key) or live.domains.get(key)
+
+
+# --- unknown types and functions ------------------------------------------------------------------
+
+
+def type_uses(desired: PgSnapshot) -> Iterator[Use]:
+    for t in desired.tables.values():
+        for c in t.columns:
+            yield Use(f"column {t.schema}.{t.name}.{c.name}", c.type, c.source or t.source)
+    for d in desired.domains.values():
+        yield Use(f"domain {d.schema}.{d.name}", d.type, d.source)
+    for k in desired.composites.values():
+        for attribute, type_, _ in k.attributes:
+            yield Use(
+                f"composite type {k.schema}.{k.name} (attribute {attribute})", type_, k.source
+            )
+    for f in desired.functions.values():
+        for type_ in sqlnames.function_types(f):
+            yield Use(f"{f.kind} {f.schema}.{f.name}", type_, f.source)
+
+
+def call_uses(desired: PgSnapshot) -> Iterator[tuple[Use, tuple[str | None, str]]]:
+    def each(what: str, text: str | None, source: str | None, *, query: bool = False):
+        for name in sorted(sqlnames.calls(text, query=query) if text else (), key=str):
+            shown = ".".join(n for n in name if n)
+            yield Use(what, shown, source), name
+
+    for t in desired.tables.values():
+        for c in t.columns:
+            where = f"column {t.schema}.{t.name}.{c.name}"
+            yield from each(f"the default of {where}", c.default, c.source or t.source)
+            yield from each(f"generated {where}", c.generated, c.source or t.source)
+        for k in t.checks:
+            yield from each(f"check {k.name} of {t.schema}.{t.name}", k.expression, k.source)
+    for ix in desired.indexes.values():
+        what = f"index {ix.schema}.{ix.name}"
+        for e in ix.elements:
+            yield from each(what, e.expression, ix.source)
+        yield from each(what, ix.where, ix.source)
+    for d in desired.domains.values():
+        yield from each(f"domain {d.schema}.{d.name}", d.default, d.source)
+        for k in d.checks:
+            yield from each(f"domain {d.schema}.{d.name}", k.expression, k.source or d.source)
+    for p in desired.policies.values():
+        what = f"policy {p.name} of {p.schema}.{p.table}"
+        yield from each(what, p.using, p.source)
+        yield from each(what, p.check, p.source)
+    for tr in desired.triggers.values():
+        what = f"trigger {tr.name} of {tr.schema}.{tr.table}"
+        yield from each(what, tr.when, tr.source)
+        called = sqlnames.called_name(tr.function)
+        if called is not None:
+            yield Use(what, ".".join(n for n in called if n), tr.source), called
+    for v in desired.views.values():
+        kind = "materialized view" if v.materialized else "view"
+        yield from each(f"{kind} {v.schema}.{v.name}", v.query, v.source, query=True)
+
+
+def unknown_names(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> list[Problem]:
+    created_types = {
+        *desired.enums,
+        *desired.domains,
+        *desired.composites,
+        *desired.tables,  # a table's (or view's) row type is a type too
+        *desired.views,
+        *desired.sequences,
+    }
+    created_functions = {(f.schema, f.name) for f in desired.functions.values()}
+    created_functions |= {(a.schema, a.name) for a in desired.aggregates.values()}
+    types = [u for u in type_uses(desired) if not _declared(_names(u.name), created_types)]
+    # pg_catalog-qualified calls are left out: the parser writes them for special syntax
+    # (EXTRACT, AT TIME ZONE, TRIM …), and which function stands behind it depends on the
+    # server's version, not on anything the desired state could get wrong.
+    calls = [
+        (u, n)
+        for u, n in call_uses(desired)
+        if n[0] != "pg_catalog" and not _declared(n if n[0] else n[1:], created_functions)
+    ]
+    if not types and not calls:
+        return []
+    try:
+        bad_types, bad_calls = _ask(conn, desired, live, types, calls, created_types)
+    except _Unsure:
+        return []
+    out = [
+        Problem(
+            f"{u.what} has type {u.name}, which neither the database nor the desired state defines",
+            source=u.source,
+        )
+        for u in bad_types
+    ]
+    out += [
+        Problem(
+            f"{u.what} calls function {u.name}(), which neither the database nor the desired "
+            "state defines",
+            source=u.source,
+        )
+        for u in bad_calls
+    ]
+    return out
+
+
+def _names(type_text: str) -> tuple[str, ...] | None:
+    try:
+        return sqltext.type_names(type_text)
+    except sqltext.SqlTextError:
+        return None
+
+
+def _declared(names: Iterable[str | None] | None, created: set[tuple[str, str]]) -> bool:
+    """Whether a (schema, name) or bare name means an object the desired state creates; a
+    bare name is looked up where the apply's search_path looks (after pg_catalog)."""
+    if names is None:
+        return True  # not a plain name: nothing this check can say
+    parts = tuple(n for n in names if n is not None)
+    key = parts if len(parts) == 2 else (APPLY_SEARCH_PATH, parts[-1])
+    return key in created
+
+
+class _Unsure(Exception):
+    """The server could not be asked (a pending extension cannot be tried, say)."""
+
+
+_TYPES_SQL = """
+SELECT q.i FROM unnest(%s::text[]) WITH ORDINALITY AS q(t, i)
+WHERE to_regtype(q.t) IS NULL
+"""
+_CALLS_SQL = """
+SELECT q.i FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS q(s, n, i)
+WHERE NOT EXISTS (
+    SELECT FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace ns ON ns.oid = p.pronamespace
+    WHERE p.proname = q.n
+      AND (ns.nspname = q.s OR (q.s = '' AND ns.nspname = ANY (current_schemas(true))))
+) AND (q.s <> '' OR to_regtype(quote_ident(q.n)) IS NULL)  -- int4(x): a cast, not a call
+"""
+
+
+def _ask(
+    conn: psycopg.Connection,
+    desired: PgSnapshot,
+    live: PgSnapshot,
+    types: list[Use],
+    calls: list[tuple[Use, tuple[str | None, str]]],
+    created_types: set[tuple[str, str]],
+) -> tuple[list[Use], list[Use]]:
+    """The uses the server cannot resolve either, asked as the apply would resolve them."""
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
+        _add_pending_extensions(conn, desired, live)
+        bad = _unresolved(conn, _TYPES_SQL, [(u.name,) for u in types])
+        bad_types = [u for i, u in enumerate(types, 1) if i in bad]
+        bad = _unresolved(conn, _CALLS_SQL, [(n[0] or "", n[1]) for _, n in calls])
+        bad_calls = [
+            u
+            for i, (u, n) in enumerate(calls, 1)
+            if i in bad and not (n[0] is None and _declared((n[1],), created_types))
+        ]
+    return bad_types, bad_calls
+
+
+def _unresolved(conn: psycopg.Connection, query: str, rows: list[tuple[str, ...]]) -> set[int]:
+    """The 1-based positions of `rows` that `query` cannot resolve: one round trip, or one
+    per row when the server refuses the batch (a text it cannot even parse is unresolved)."""
+    distinct = sorted(set(rows))  # a thousand columns name a handful of types
+    if not distinct:
+        return set()
+
+    def ask(part: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
+        with conn.transaction():  # a savepoint: a refusal leaves the transaction usable
+            columns = tuple(list(c) for c in zip(*part, strict=True))
+            return {part[i - 1] for (i,) in conn.execute(query, columns).fetchall()}
+
+    try:
+        bad = ask(distinct)
+    except psycopg.Error:
+        bad = set()
+        for row in distinct:
+            try:
+                bad |= ask([row])
+            except psycopg.Error:
+                bad.add(row)
+    return {i for i, row in enumerate(rows, 1) if row in bad}
+
+
+def _add_pending_extensions(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot):
+    """The extensions the plan creates, created here (rolled back with the rest), so that
+    their types and functions resolve. One that cannot be made leaves the check unsure."""
+    pending = [e for name, e in sorted(desired.extensions.items()) if name not in live.extensions]
+    for e in pending:
+        statements = []
+        if e.schema and e.schema not in live.schemas:
+            statements.append(f"CREATE SCHEMA IF NOT EXISTS {ident(e.schema)}")
+        schema = f" SCHEMA {ident(e.schema)}" if e.schema else ""
+        statements.append(f"CREATE EXTENSION IF NOT EXISTS {ident(e.name)}{schema} CASCADE")
+        try:
+            with conn.transaction():
+                for s in statements:
+                    conn.execute(s)
+        except psycopg.Error:
+            raise _Unsure() from None

@@ -1,0 +1,1 @@
+"""The project: its configuration (reconciler.yaml), its YAML files, its scope and its cache."""

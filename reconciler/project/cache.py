@@ -1,0 +1,134 @@
+"""A local cache of results that are pure functions of their inputs, so unchanged inputs are not
+worked out again.
+
+`plan` runs in every pull request and `drift` every few minutes, mostly over the same files and
+an unchanged database. Two kinds of entries live under `.reconciler/cache/` (or
+$RECONCILER_CACHE_DIR):
+- a loaded `Desired` (desired/__init__.py): parsing and validating thousands of YAML files costs
+  more than reading the live catalog;
+- the verdict "no changes" of a Postgres plan (api.plan), keyed by the desired state's key and
+  a digest of every catalog row the plan was computed from.
+Every key is a sha256 over the inputs and a stamp of the code (path, size and mtime of every
+module of the package, the Python version): any change to any of them is a miss.
+
+Only successes are stored, so errors are always recomputed and reported in full. Entries are
+pickles, and unpickling runs code: an entry is read only from a directory and a file that the
+current user owns and nobody else can write. Anything odd (unreadable, wrong owner, corrupt,
+from another version) is a miss, never an error. RECONCILER_NO_CACHE=1 turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_KEEP = 16  # entries kept; the oldest are removed when a new one is written
+_PACKAGE = Path(__file__).resolve().parent.parent  # the whole reconciler package
+
+
+def cache_dir() -> Path | None:
+    """Where entries live, or None when caching is turned off."""
+    if os.environ.get("RECONCILER_NO_CACHE", "").strip() not in ("", "0"):
+        return None
+    configured = os.environ.get("RECONCILER_CACHE_DIR")
+    return Path(configured) if configured else Path(".reconciler", "cache")
+
+
+def key(*parts: str) -> str:
+    """A key over `parts` and the code stamp."""
+    h = hashlib.sha256()
+    for part in (_code_stamp(), *parts):
+        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()
+
+
+def exists(entry_key: str) -> bool:
+    """Whether an entry for `entry_key` is there and would be read (not whether it loads)."""
+    folder = cache_dir()
+    return (
+        folder is not None
+        and _private(folder, directory=True)
+        and _private(folder / f"{entry_key}.pickle", directory=False)
+    )
+
+
+def get(entry_key: str) -> Any | None:
+    """The stored value for `entry_key`, or None (a miss)."""
+    folder = cache_dir()
+    if folder is None or not _private(folder, directory=True):
+        return None
+    path = folder / f"{entry_key}.pickle"
+    try:
+        with path.open("rb") as fh:
+            if not _private_fd(fh.fileno()):
+                return None
+            return pickle.load(fh)
+    except Exception:  # missing, truncated or from an incompatible version: recompute
+        return None
+
+
+def put(entry_key: str, value: Any) -> None:
+    """Store `value` atomically; a cache that cannot be written is silently skipped."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(folder, directory=True):
+            return
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / f"{entry_key}.pickle")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _prune(folder)
+    except Exception:  # a read-only checkout, a full disk: the load still succeeded
+        return
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[_KEEP:]:
+        old.unlink(missing_ok=True)
+
+
+def _private(path: Path, *, directory: bool) -> bool:
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    kind_ok = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
+    return kind_ok and _owned_and_unshared(st)
+
+
+def _private_fd(fd: int) -> bool:
+    st = os.fstat(fd)
+    return stat.S_ISREG(st.st_mode) and _owned_and_unshared(st)
+
+
+def _owned_and_unshared(st: os.stat_result) -> bool:
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+@cache
+def _code_stamp() -> str:
+    """Changes whenever any module of the package changes (or another Python runs it)."""
+    h = hashlib.sha256(f"{sys.version}|{pickle.HIGHEST_PROTOCOL}".encode())
+    for dirpath, dirnames, filenames in os.walk(_PACKAGE):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith((".py", ".sql")):
+                st = os.stat(os.path.join(dirpath, name))
+                rel = os.path.relpath(os.path.join(dirpath, name), _PACKAGE)
+                h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()

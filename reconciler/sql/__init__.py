@@ -1,0 +1,2 @@
+"""SQL text: checking fragments written in YAML, the names they refer to, and rendering
+model values."""

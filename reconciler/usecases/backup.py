@@ -1,0 +1,265 @@
+"""`reconciler backup` / `reconciler restore` (the seed's `make db_backup` / `make db_restore`).
+
+A backup is a set of files sharing one UTC stamp under the backup directory:
+
+- `<stamp>.dump`: the Postgres database, `pg_dump -Fc` (schema and rows);
+- `<stamp>.redis`: every key of the Redis database with its value (`DUMP`, the server's own
+  serialization) and its absolute expiry, streamed by SCAN in batches (constant memory);
+- `<stamp>.rdb`: the server's RDB snapshot fetched with `redis-cli --rdb`, when redis-cli is
+  there — for a disaster recovery by hand (a running server cannot load one).
+
+`restore` puts the Postgres database back with `pg_restore --clean --if-exists` in one
+transaction (a truncated file or an interrupted restore leaves the database as it was) and the keys
+with `RESTORE … REPLACE ABSTTL`: a key gets back its value and its expiry (one that passed
+meanwhile is not restored: it would have expired).
+
+The `.redis` format: the line `reconciler-redis-backup 1\\n`, then per key: key length (4
+bytes, big endian), key, expiry in Unix milliseconds (8 bytes, signed; -1 none), value length
+(4 bytes), value.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from reconciler.connect.pgclient import client_binary, run_client
+from reconciler.errors import InputError, ReconcilerError
+
+MAGIC = b"reconciler-redis-backup 1\n"
+_BATCH = 500
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+
+
+def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Path]:
+    """Write the backup files; the paths written, in order.
+
+    A backup holds every row and value, secrets included: each file is created readable and
+    writable by its owner only (0600) before any byte goes in, whatever the umask, and a new
+    backup directory is the owner's only (0700)."""
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = stamp()
+    while any(out_dir.glob(f"{name}.*")):  # two backups within one second
+        name = str(int(name) + 1)
+    written = []
+    if pg_url:
+        path = out_dir / f"{name}.dump"
+        os.close(_create_private(path))  # pg_dump then writes into it, keeping its mode
+        try:
+            run_client([client_binary("pg_dump"), "-Fc", f"--file={path}", f"--dbname={pg_url}"])
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        written.append(path)
+    if redis_url:
+        path = out_dir / f"{name}.redis"
+        dump_keys(redis_url, path)
+        written.append(path)
+        rdb = _rdb(redis_url, out_dir / f"{name}.rdb")
+        if rdb is not None:
+            written.append(rdb)
+    return written
+
+
+def _create_private(path: Path) -> int:
+    """A new, empty file at `path` with mode 0600 (never an existing one); its descriptor."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ReconcilerError(f"{path} exists already; a backup never overwrites a file.") from None
+    # The mode given to open() is narrowed by the umask, never widened: only a umask that
+    # takes the owner's own rights could leave less than 0600, and fchmod restores exactly that.
+    os.fchmod(fd, 0o600)
+    return fd
+
+
+def _rdb(redis_url: str, path: Path) -> Path | None:
+    """The server's RDB snapshot (redis-cli --rdb); none of a cluster, whose keyspace no one
+    node's snapshot holds (the .redis file has every primary's keys)."""
+    import shutil
+    import subprocess
+
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        return None
+    url, env = _cli_target(redis_url)
+    info = subprocess.run(
+        [cli, "-u", url, "INFO", "cluster"], capture_output=True, text=True, check=False, env=env
+    )
+    if "cluster_enabled:1" in info.stdout:
+        return None
+    os.close(_create_private(path))  # redis-cli writes into it, keeping its mode
+    argv = [cli, "-u", url, "--rdb", str(path)]
+    r = subprocess.run(argv, capture_output=True, check=False, env=env)
+    if r.returncode == 0 and path.stat().st_size > 0:
+        return path
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _cli_target(redis_url: str) -> tuple[str, dict[str, str]]:
+    """The URL for `redis-cli -u` without its password, and an environment giving the password
+    in REDISCLI_AUTH instead: a command line is readable by every user of the machine (ps)."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(redis_url)
+    if parts.password is None:
+        return redis_url, dict(os.environ)
+    user = f"{parts.username}@" if parts.username else ""
+    netloc = user + parts.netloc.rpartition("@")[2]
+    url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url, {**os.environ, "REDISCLI_AUTH": unquote(parts.password)}
+
+
+def dump_keys(redis_url: str, path: Path) -> int:
+    """Every key of the database with its value and expiry into `path`; the number of keys."""
+    from reconciler.introspect.redis import connect_redis
+    from reconciler.introspect.redis.cluster import primary_clients
+    from reconciler.introspect.redis.keys import uses_pttl
+
+    client = connect_redis(redis_url, command="backup")
+    count = 0
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with os.fdopen(_create_private(tmp), "wb") as out:
+            out.write(MAGIC)
+            for node in primary_clients(client):  # a cluster: every primary's keys
+                relative = uses_pttl(node)  # a server before 7.0 has no PEXPIRETIME
+                cursor = 0
+                while True:
+                    cursor, keys = node.scan(cursor=cursor, count=_BATCH)
+                    count += _write_batch(node, keys, out, relative=relative)
+                    if int(cursor) == 0:
+                        break
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        client.close()
+    return count
+
+
+def _write_batch(client: Any, keys: list[bytes], out: BinaryIO, *, relative: bool) -> int:
+    if not keys:
+        return 0
+    pipe = client.pipeline(transaction=False)
+    now_ms = int(time.time() * 1000)
+    for key in keys:
+        pipe.dump(key)
+        pipe.pttl(key) if relative else pipe.pexpiretime(key)
+    replies = pipe.execute()
+    written = 0
+    for i, key in enumerate(keys):
+        payload, expiry = replies[2 * i], replies[2 * i + 1]
+        if payload is None:  # gone since the scan
+            continue
+        if expiry is None or expiry < 0:
+            expire_at = -1
+        else:  # the exact absolute expiry; before 7.0 the closest PTTL gives
+            expire_at = now_ms + int(expiry) if relative else int(expiry)
+        out.write(struct.pack(">I", len(key)) + key)
+        out.write(struct.pack(">qI", expire_at, len(payload)) + payload)
+        written += 1
+    return written
+
+
+def read_keys(path: Path) -> Iterator[tuple[bytes, int, bytes]]:
+    """(key, expiry in Unix ms or -1, DUMP payload) of every key in a `.redis` backup."""
+    with path.open("rb") as f:
+        if f.read(len(MAGIC)) != MAGIC:
+            raise InputError(f"{path} is not a Reconciler Redis backup.")
+        while head := f.read(4):
+            try:
+                (klen,) = struct.unpack(">I", head)
+                key = _exactly(f, klen)
+                expire_at, vlen = struct.unpack(">qI", _exactly(f, 12))
+                yield key, expire_at, _exactly(f, vlen)
+            except struct.error:
+                raise InputError(f"{path} is truncated.") from None
+
+
+def _exactly(f: BinaryIO, n: int) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        raise InputError("The backup file is truncated.")
+    return data
+
+
+def restore(files: list[Path], pg_url: str | None, redis_url: str | None) -> list[str]:
+    """Put back what the files hold; one line per thing restored."""
+    done = []
+    for path in files:
+        if path.suffix == ".dump":
+            if not pg_url:
+                raise InputError(f"{path} is a Postgres backup: give --pg URL.")
+            argv = [client_binary("pg_restore"), "--clean", "--if-exists", "--no-owner"]
+            # One transaction: a file that ends early, an error or a Ctrl-C half way leaves
+            # the database as it was, never half restored.
+            argv += ["--single-transaction", "--exit-on-error"]
+            run_client([*argv, f"--dbname={pg_url}", str(path)])
+            done.append(f"Postgres restored from {path}")
+        elif path.suffix == ".redis":
+            if not redis_url:
+                raise InputError(f"{path} is a Redis backup: give --redis URL.")
+            restored, expired = restore_keys(redis_url, path)
+            done.append(f"{restored} Redis keys restored from {path} ({expired} had expired)")
+        else:
+            raise InputError(f"{path}: not a backup file (.dump or .redis).")
+    return done
+
+
+def restore_keys(redis_url: str, path: Path) -> tuple[int, int]:
+    """RESTORE every key (REPLACE, with its absolute expiry); (restored, already expired)."""
+    import redis
+
+    from reconciler.introspect.redis import connect_redis
+
+    client = connect_redis(redis_url, command="restore")
+    restored = expired = 0
+    try:
+        batch: list[tuple[bytes, int, bytes]] = []
+        for item in read_keys(path):
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                r, e = _restore_batch(client, batch)
+                restored, expired, batch = restored + r, expired + e, []
+        r, e = _restore_batch(client, batch)
+        restored, expired = restored + r, expired + e
+    except redis.RedisError as exc:
+        raise ReconcilerError(f"Restoring the Redis keys failed: {exc}") from None
+    finally:
+        client.close()
+    return restored, expired
+
+
+def _restore_batch(client: Any, batch: list[tuple[bytes, int, bytes]]) -> tuple[int, int]:
+    if not batch:
+        return 0, 0
+    now_ms = int(time.time() * 1000)
+    pipe = client.pipeline(transaction=False)
+    restored = expired = 0
+    for key, expire_at, payload in batch:
+        if 0 <= expire_at <= now_ms:
+            expired += 1
+            continue
+        ttl = max(expire_at, 0)
+        pipe.restore(key, ttl, payload, replace=True, absttl=expire_at >= 0)
+        restored += 1
+    pipe.execute()
+    return restored, expired
+
+
+def backup_files(given: Path) -> list[Path]:
+    """The files of the backup `given` names (one of its files, or its stamp's path prefix)."""
+    stem = given.with_suffix("") if given.suffix in (".dump", ".redis", ".rdb") else given
+    found = [p for p in (stem.with_suffix(".dump"), stem.with_suffix(".redis")) if p.exists()]
+    if not found:
+        raise InputError(f"No backup at {given} (looked for {stem.name}.dump and .redis).")
+    return found
