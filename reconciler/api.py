@@ -44,6 +44,8 @@ from reconciler.pipeline.planner import (
 )
 from reconciler.plan import Plan
 from reconciler.plan.files import document, read_plan, sha256, verify_files, write_plan
+from reconciler.project.config import project_scope
+from reconciler.project.scope import EVERY_SCHEMA, Scope
 from reconciler.state.base import ApplyRecord
 
 
@@ -51,6 +53,11 @@ from reconciler.state.base import ApplyRecord
 class PlanResult:
     plan: Plan
     json_path: Path | None = None
+
+
+def _scope(given: Scope | None) -> Scope:
+    """The scope a run reads and plans under: the caller's, else the project's reconciler.yaml."""
+    return project_scope() if given is None else given
 
 
 def _require_target(pg_url: str | None, redis_url: str | None) -> None:
@@ -72,14 +79,17 @@ def plan(
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
     only: tuple[str, ...] = (),
+    scope: Scope | None = None,
 ) -> PlanResult:
+    """`scope`: the schemas left out (None: those the reconciler.yaml of the current directory
+    leaves out, as the CLI does; `Scope()` leaves none out)."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     tree = desired_mod.read_tree(schemas_dir)
     # Bad YAML is refused before any connection. Files a load already accepted as they are
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
     want = None if tree.cached() else desired_mod.load(tree)
-    with open_targets(pg_url, redis_url, command="plan") as t:
+    with open_targets(pg_url, redis_url, command="plan", scope=_scope(scope)) as t:
         p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only)
         if not p.empty and out_dir is not None:
             try:
@@ -132,8 +142,10 @@ def apply(
     in_batches: bool = False,
     only: tuple[str, ...] = (),
     statements_done: Callable[[int, int], None] | None = None,
+    scope: Scope | None = None,
 ) -> ApplyResult:
-    """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock."""
+    """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock.
+    `scope` as for plan()."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     if (plan_path is None) == (schemas_dir is None):
@@ -145,7 +157,9 @@ def apply(
     if saved is not None:
         verify_files(saved, plan_path.parent, direction="up")
         verify_files(saved, plan_path.parent, direction="down")
-    with open_targets(pg_url, redis_url, command="apply", lock_timeout=lock_timeout) as t:
+    with open_targets(
+        pg_url, redis_url, command="apply", scope=_scope(scope), lock_timeout=lock_timeout
+    ) as t:
         state = state_for(t)
         notes = []
         if (found := outcome.unsettled(state)) is not None:
@@ -282,6 +296,7 @@ def rollback(
     logs_dir: Path = Path("state/logs"),
     echo: Log | None = None,
     in_batches: bool = False,
+    scope: Scope | None = None,
 ) -> RollbackResult:
     """Run down files newest first, down to and including `version` (or only the last one).
 
@@ -293,8 +308,11 @@ def rollback(
         raise InputError("Give exactly one of --version V or --last.")
     # What --last means is read before waiting for the lock: a run that held it meanwhile
     # may have rolled that version back, and the one before it is not what was asked for.
+    scope = _scope(scope)
     meant = _last_applied(pg_url, redis_url) if last else None
-    with open_targets(pg_url, redis_url, command="rollback", lock_timeout=lock_timeout) as t:
+    with open_targets(
+        pg_url, redis_url, command="rollback", scope=scope, lock_timeout=lock_timeout
+    ) as t:
         state = state_for(t)
         if not state.exists():
             raise Refused("Nothing to roll back: no apply has been recorded for this target.")
@@ -351,7 +369,7 @@ def rollback(
 
 
 def _last_applied(pg_url: str | None, redis_url: str | None) -> str | None:
-    with open_targets(pg_url, redis_url, command="rollback") as t:
-        state = state_for(t)
+    with open_targets(pg_url, redis_url, command="rollback", scope=EVERY_SCHEMA) as t:
+        state = state_for(t)  # the state alone: nothing is read under a scope
         rec = state.last_applied() if state.exists() else None
     return rec.version if rec is not None else None

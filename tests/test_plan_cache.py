@@ -46,7 +46,7 @@ def _verdict_key(conn: psycopg.Connection, root: Path, cwd: Path) -> str:
     finally:
         os.chdir(old)
     assert tree_key is not None
-    return cache.key("plan", tree_key, read_catalog(conn).digest())
+    return cache.key("plan", tree_key, read_catalog(conn).digest(), repr(()))  # no scope
 
 
 def test_an_unchanged_plan_is_answered_from_the_verdict(pg_url, pg_conn, tmp_path):

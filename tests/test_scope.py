@@ -6,7 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from reconciler.project import scope
+from reconciler import api
+from reconciler.introspect.pg.catalog import introspect
+from reconciler.project.scope import Scope
 from tests.helpers import run_cli, write_yaml
 
 LIVE = """
@@ -16,12 +18,6 @@ CREATE SCHEMA tmp_load; CREATE TABLE tmp_load.batch (id int);
 CREATE SCHEMA tmpxload; CREATE TABLE tmpxload.kept (id int);
 """
 SCOPE = "version: 1\nscope:\n  exclude_schemas: [legacy, 'tmp_*']\nenvironments: {dev: {}}\n"
-
-
-@pytest.fixture(autouse=True)
-def _reset_scope():
-    yield
-    scope.exclude(())  # the CLI sets it per run; in-process runs must not leak it
 
 
 def _project(tmp_path, pg_url, config: str | None = SCOPE):
@@ -81,6 +77,60 @@ def test_a_bad_scope_is_refused_with_its_line(tmp_path):
 
 
 def test_globs_become_like_patterns_with_underscores_literal():
-    scope.exclude(["tmp_*", "a%b", "x?"])
+    scope = Scope(("tmp_*", "a%b", "x?"))
     assert scope.like_patterns() == ["tmp\\_%", "a\\%b", "x_"]
     assert scope.is_excluded("tmp_load") and not scope.is_excluded("tmpxload")
+    with pytest.raises(TypeError):
+        Scope("legacy")  # one string is not a list of patterns
+
+
+# ---------------------------------------------------------------- the library, without the CLI
+
+
+def _tables(pg_url: str) -> set[str]:
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT schemaname || '.' || tablename FROM pg_tables "
+            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'reconciler')"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_introspection_never_reads_an_excluded_schema(pg_url, tmp_path):
+    _project(tmp_path, pg_url)
+    with psycopg.connect(pg_url) as conn:
+        everything = introspect(conn)
+        scoped = introspect(conn, scope=Scope(("legacy", "tmp_*")))
+    schemas = {t.schema for t in scoped.tables.values()}
+    assert "legacy" in {t.schema for t in everything.tables.values()}
+    assert schemas == {"public", "tmpxload"}, schemas
+
+
+def test_the_api_reads_the_projects_scope_and_never_drops_there(pg_url, tmp_path, monkeypatch):
+    project = _project(tmp_path, pg_url)
+    monkeypatch.chdir(project)  # the reconciler.yaml a library caller's project has
+    result = api.apply(
+        pg_url,
+        schemas_dir=project / "schemas",
+        out_dir=tmp_path / "plans",
+        allow_destructive=True,
+        drop_mode="drop",
+        logs_dir=tmp_path / "logs",
+    )
+    assert not [str(c.address) for c in result.plan.changes], result.plan.changes
+    assert {"legacy.old_orders", "tmp_load.batch"} <= _tables(pg_url)
+
+
+def test_an_explicit_scope_wins_and_an_empty_one_leaves_nothing_out(pg_url, tmp_path):
+    project = _project(tmp_path, pg_url, config=None)  # no reconciler.yaml anywhere
+    kept = api.plan(
+        pg_url,
+        project / "schemas",
+        out_dir=None,
+        drop_mode="drop",
+        scope=Scope(("legacy", "tmp_*")),
+    )
+    assert not kept.plan.changes
+    every = api.plan(pg_url, project / "schemas", out_dir=None, drop_mode="drop", scope=Scope())
+    dropped = {str(c.address) for c in every.plan.changes}
+    assert {"pg.table.legacy.old_orders", "pg.table.tmp_load.batch"} <= dropped, dropped

@@ -54,9 +54,9 @@ def _root(
 ) -> None:
     if no_color:
         os.environ["NO_COLOR"] = "1"  # read by every console created after this
-    from reconciler.project import config, scope
+    from reconciler.project import config
 
-    scope.exclude(config.excluded_schemas())  # reconciler.yaml's scope, for this whole run
+    config.load()  # a bad reconciler.yaml is refused before any command does anything
     _debug["on"] = debug
     if env:
         os.environ["RECONCILER_ENV"] = env

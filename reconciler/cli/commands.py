@@ -363,10 +363,11 @@ def export(
         from reconciler.connect import connect_pg
         from reconciler.export.pg.write import export as do_export
         from reconciler.introspect.pg.catalog import introspect
+        from reconciler.project.config import project_scope
 
         sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
         with sibling() as conn:
-            snap = introspect(conn, sibling=sibling)
+            snap = introspect(conn, scope=project_scope(), sibling=sibling)
         moved: list[Path] = []
         files = do_export(snap, out, moved=moved)
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())

@@ -12,6 +12,7 @@ from reconciler.cli import app, out_console
 from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.pipeline.planner import open_targets, state_for
 from reconciler.project.config import setting
+from reconciler.project.scope import EVERY_SCHEMA
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
 app.add_typer(trash_app, name="trash")
@@ -37,7 +38,7 @@ def trash_list(
     from reconciler.connect import resolve_pg_url
     from reconciler.pipeline import trash
 
-    with open_targets(resolve_pg_url(pg), None, command="trash") as t:
+    with open_targets(resolve_pg_url(pg), None, command="trash", scope=EVERY_SCHEMA) as t:
         entries = trash.kept(t.pg)
     if as_json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
@@ -80,6 +81,7 @@ def trash_purge(
         resolve_pg_url(pg),
         None,
         command="trash purge",
+        scope=EVERY_SCHEMA,  # the trash schema alone
         lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
     ) as t:
         now = t.pg.execute("SELECT now()").fetchone()[0]

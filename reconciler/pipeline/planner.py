@@ -22,6 +22,7 @@ from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
 from reconciler.ops.base import Change
 from reconciler.pipeline.graph import order
 from reconciler.plan import Plan, build_plan, next_version
+from reconciler.project.scope import EVERY_SCHEMA, Scope
 
 if TYPE_CHECKING:
     import psycopg
@@ -39,6 +40,7 @@ class Targets:
     journal: Any = None  # RedisJournal of this run, while its Redis lock is held
     pg_url: str | None = None
     command: str = ""
+    scope: Scope = EVERY_SCHEMA  # schemas left out of every read and plan (open_targets sets it)
 
     def pg_sibling(self) -> psycopg.Connection:
         """Another connection to the Postgres target, named like the first (catalog reads)."""
@@ -54,10 +56,12 @@ def open_targets(
     redis_url: str | None,
     *,
     command: str,
+    scope: Scope,
     lock_timeout: float | None = None,
     notice: Callable[[str], None] | None = None,
 ) -> Iterator[Targets]:
     """Connections to the targets; with lock_timeout set, each engine's lock is held too.
+    `scope` (no default: every caller decides) is what every read and plan on them leaves out.
 
     A Redis target is first cleared of any interrupted run (redis_journal.py): under the lock,
     what that run had sent is put back unless its outcome is recorded, and `notice` (stderr by
@@ -65,7 +69,7 @@ def open_targets(
     moment only when it is free; when another run holds it they only say what it left."""
     say = notice or _stderr
     with ExitStack() as stack:
-        t = Targets(redis_url=redis_url, pg_url=pg_url, command=command)
+        t = Targets(redis_url=redis_url, pg_url=pg_url, command=command, scope=scope)
         if pg_url:
             from reconciler.connect import connect_pg
 
@@ -145,7 +149,7 @@ def read_live(
     if t.pg is not None:
         from reconciler.introspect.pg.catalog import introspect
 
-        live.pg = introspect(t.pg, sibling=t.pg_sibling)
+        live.pg = introspect(t.pg, scope=t.scope, sibling=t.pg_sibling)
     if t.redis is not None:
         from reconciler.introspect.redis import read_acl, read_config, scan_keyspace
 
@@ -204,9 +208,8 @@ def make_plan(
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
         from reconciler.pipeline import phased, trash
-        from reconciler.project import scope
 
-        scope.check_desired(want.pg)
+        t.scope.check_desired(want.pg)
         from reconciler.diff import compare
         from reconciler.diff.context import DiffContext
         from reconciler.pipeline.canonical import canonicalize
@@ -290,8 +293,8 @@ def plan_targets(
     from reconciler.introspect.pg.catalog import read_catalog
     from reconciler.project import cache
 
-    rows = read_catalog(t.pg, sibling=t.pg_sibling)
-    verdict = cache.key("plan", tree.key, rows.digest())
+    rows = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
+    verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
     if cache.get(verdict) == NO_CHANGES:
         return build_plan(
             [],

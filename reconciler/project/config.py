@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import InputError
+from reconciler.project.scope import EVERY_SCHEMA, Scope
 
 FILE = "reconciler.yaml"
 ENV_VAR = "RECONCILER_ENV"
@@ -290,10 +291,11 @@ def setting(name: str, flag: Any, default: Any, cwd: Path | None = None) -> Any:
     return type(default)(str(chosen[2][name]))
 
 
-def excluded_schemas(cwd: Path | None = None) -> tuple[str, ...]:
-    """`scope.exclude_schemas` of the project's reconciler.yaml (empty without one)."""
+def project_scope(cwd: Path | None = None) -> Scope:
+    """The Scope of the project's reconciler.yaml (`scope.exclude_schemas`; everything without
+    one)."""
     loaded = load(cwd)
     if loaded is None:
-        return ()
+        return EVERY_SCHEMA
     scope = loaded["data"].get("scope") or {}
-    return tuple(str(p) for p in scope.get("exclude_schemas") or ())
+    return Scope(tuple(str(p) for p in scope.get("exclude_schemas") or ()))

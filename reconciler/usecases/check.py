@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.connect.pgclient import client_binary, run_client
 from reconciler.errors import InputError, ReconcilerError
+from reconciler.project.config import project_scope
+from reconciler.project.scope import Scope
 from reconciler.usecases.check_rows import check_rows
 
 if TYPE_CHECKING:
@@ -65,9 +67,12 @@ class Report:
         return all(f.ok is not False for f in self.findings)
 
 
-def check(pg_url: str, schemas_dir: Path, plans_dir: Path) -> Report:
+def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | None = None) -> Report:
+    """`scope`: the schemas left out (None: the reconciler.yaml of the current directory's),
+    the same the pending plans were made under."""
     from reconciler.plan.files import read_plan
 
+    scope = project_scope() if scope is None else scope
     report = Report()
     want = _validate(report, schemas_dir)
     plans = []
@@ -85,7 +90,7 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path) -> Report:
         if not pending:
             report.note("scratch", "no pending plan to try")
             return report
-        _fresh(report, conn, pending[0])
+        _fresh(report, conn, pending[0], scope)
         # The scratch copy has no rows: what only rows can refuse is asked of the live ones.
         check_rows(report, conn, pending, want.pg if want is not None else None)
     with scratch_database(pg_url) as scratch_url:
@@ -197,10 +202,10 @@ def _applied(
     return applied
 
 
-def _fresh(report: Report, conn: psycopg.Connection, first: Plan) -> None:
+def _fresh(report: Report, conn: psycopg.Connection, first: Plan, scope: Scope) -> None:
     from reconciler.introspect.pg.catalog import introspect
 
-    live = introspect(conn).fingerprint()
+    live = introspect(conn, scope=scope).fingerprint()
     if first.live_fingerprint and first.live_fingerprint != live:
         report.failed(
             "stale",

@@ -19,6 +19,8 @@ from reconciler import desired as desired_mod
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.pipeline.planner import inventory_of, make_plan, open_targets, read_live, state_for
+from reconciler.project.config import project_scope
+from reconciler.project.scope import Scope
 
 JSON_FORMAT = 1
 
@@ -47,13 +49,20 @@ class DriftReport:
 
 
 def check(
-    pg_url: str | None, redis_url: str | None, schemas_dir: Path, *, want: Any = None
+    pg_url: str | None,
+    redis_url: str | None,
+    schemas_dir: Path,
+    *,
+    want: Any = None,
+    scope: Scope | None = None,
 ) -> DriftReport:
-    """`want`: the desired state already loaded from `schemas_dir` (a fleet loads it once)."""
+    """`want`: the desired state already loaded from `schemas_dir` (a fleet loads it once);
+    `scope`: the schemas left out (None: the reconciler.yaml of the current directory's)."""
     if want is None:
         want = desired_mod.load(schemas_dir)
     report = DriftReport()
-    with open_targets(pg_url, redis_url, command="drift") as t:
+    scope = project_scope() if scope is None else scope
+    with open_targets(pg_url, redis_url, command="drift", scope=scope) as t:
         live = read_live(t, want=want)
         p = make_plan(t, want, live, drop_mode="drop")  # reports drops; reads no table
         report.desired = [

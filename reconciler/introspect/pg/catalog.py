@@ -31,7 +31,7 @@ from psycopg.rows import tuple_row
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.project.scope import like_patterns
+from reconciler.project.scope import EVERY_SCHEMA, Scope
 
 # Never part of any scope, even when named: the tool's own state and quarantine schemas. The
 # system schemas (pg_*, information_schema) are excluded too; `pg_*` is matched in the SQL itself.
@@ -95,9 +95,10 @@ def introspect(
     conn: psycopg.Connection,
     *,
     schemas: Sequence[str] | None = None,
+    scope: Scope = EVERY_SCHEMA,
     sibling: Sibling | None = None,
 ) -> PgSnapshot:
-    """The live state of the schemas in scope (None: every non-system schema).
+    """The live state of `schemas` (None: every non-system schema) less what `scope` leaves out.
 
     On a connection with no transaction open, the reads run in their own REPEATABLE READ READ ONLY
     transaction, so all kinds come from one snapshot. Inside the caller's open transaction they run
@@ -108,7 +109,7 @@ def introspect(
     the kinds are read on it, in the same snapshot. When it cannot be opened, or the snapshot
     cannot be shared, everything is read on `conn` as if none had been given.
     """
-    return read_catalog(conn, schemas=schemas, sibling=sibling).snapshot()
+    return read_catalog(conn, schemas=schemas, scope=scope, sibling=sibling).snapshot()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ def read_catalog(
     conn: psycopg.Connection,
     *,
     schemas: Sequence[str] | None = None,
+    scope: Scope = EVERY_SCHEMA,
     sibling: Sibling | None = None,
 ) -> CatalogRows:
     """The rows `introspect` builds its snapshot from (same scope, same transaction rules)."""
@@ -150,7 +152,7 @@ def read_catalog(
     params = {
         "schemas": None if schemas is None else list(schemas),
         "excluded": list(_EXCLUDED_SCHEMAS),
-        "out_of_scope": like_patterns(),
+        "out_of_scope": scope.like_patterns(),
     }
     version = conn.info.server_version
     try:
