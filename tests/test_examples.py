@@ -92,7 +92,7 @@ def test_the_checker_can_fail():
 
 
 def test_the_alert_rules_use_the_metrics_drift_writes():
-    from reconciler.usecases.drift import DriftReport, metrics_text
+    from reconciler.api.drift import DriftReport, metrics_text
 
     report = DriftReport(desired=[{"engine": "pg", "kind": "table"}], last_apply=1.0)
     written = set(re.findall(r"^(reconciler_\w+)", metrics_text(report), re.M))
@@ -105,8 +105,8 @@ def test_the_alert_rules_use_the_metrics_drift_writes():
 
 
 def test_the_fleet_example_is_a_valid_fleet(monkeypatch):
+    from reconciler.api.fleet import targets
     from reconciler.project.config import environment
-    from reconciler.usecases.fleet import targets
 
     for name in ("EU_PG_BASE", "US_PG_BASE", "SHARD_01_URL", "SHARD_02_URL"):
         monkeypatch.setenv(name, f"postgresql://app@10.0.0.1/{name.lower()}")

@@ -271,7 +271,7 @@ def test_no_password_reaches_the_output(project, fleet_urls):
 
 
 def test_run_starts_no_target_after_a_failure_when_asked(tmp_path):
-    from reconciler.usecases import fleet
+    from reconciler.api import fleet
 
     items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(10)]
     started: list[str] = []
@@ -311,7 +311,7 @@ def test_ctrl_c_starts_no_more_targets_and_lets_the_running_ones_end():
     import threading
     import time
 
-    from reconciler.usecases import fleet
+    from reconciler.api import fleet
 
     items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(6)]
 

@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from reconciler.cli.project_cmds import KINDS, render
+from reconciler.api.project import SCHEMA_KINDS as KINDS
+from reconciler.cli.project_cmds import render
 from tests.helpers import run_cli, write_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

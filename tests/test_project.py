@@ -8,7 +8,8 @@ import json
 import psycopg
 
 from reconciler import __version__
-from reconciler.cli.project_cmds import KINDS, render
+from reconciler.api.project import SCHEMA_KINDS as KINDS
+from reconciler.cli.project_cmds import render
 from tests.helpers import run_cli, write_yaml
 
 

@@ -12,18 +12,16 @@ import typer
 from rich.markup import escape
 
 from reconciler import api
-from reconciler import desired as desired_mod
-from reconciler.apply.timeouts import Timeouts
+from reconciler.api import Timeouts
+from reconciler.api import fleet as api_fleet
 from reconciler.cli import app, err_console, out_console
 from reconciler.cli import fleet_view as fv
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.connect import fleet_environment, resolve_targets
-from reconciler.desired.lint import lint
 from reconciler.errors import ExitCode, InputError, Refused
 from reconciler.plan import Plan
 from reconciler.project.config import PG_DURATION, setting
 from reconciler.render.text import render_plan, render_redis_export, render_unsupported
-from reconciler.usecases import fleet as api_fleet
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -109,10 +107,11 @@ def validate(schemas: Path = SCHEMAS) -> None:
 
     Example: reconciler validate --schemas schemas
     """
-    want = desired_mod.load(schemas)
-    findings = lint(want)
+    from reconciler.api import project as api_project  # deferred: start-up
+
+    checked = api_project.validate(schemas)
+    want, findings, errors = checked.desired, checked.findings, checked.errors
     _print_lint(findings)
-    errors = [f for f in findings if f.severity == "error"]
     n = want.pg
     redis = ""
     if want.redis is not None:
@@ -357,19 +356,13 @@ def export(
 
     Example: reconciler export --pg postgresql://127.0.0.1/app --out schemas
     """
+    from reconciler.api import export as api_export  # deferred: start-up
+
     pg_url, redis_url = resolve_targets(pg, redis)
     con = out_console()
     if pg_url:
-        from reconciler.connect import connect_pg
-        from reconciler.export.pg.write import export as do_export
-        from reconciler.introspect.pg.catalog import introspect
-        from reconciler.project.config import project_scope
-
-        sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
-        with sibling() as conn:
-            snap = introspect(conn, scope=project_scope(), sibling=sibling)
-        moved: list[Path] = []
-        files = do_export(snap, out, moved=moved)
+        exported = api_export.export_pg(pg_url, out)
+        snap, files, moved = exported.snapshot, exported.files, exported.moved
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
         con.print(
             f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
@@ -382,15 +375,7 @@ def export(
                 f"written by hand) were moved, not deleted, to {escape(aside)}/."
             )
     if redis_url:
-        from reconciler.export.redis.write import export_redis
-        from reconciler.introspect.redis import connect_redis
-
-        client = connect_redis(redis_url, command="export")
-        try:
-            result = export_redis(client, out)
-        finally:
-            client.close()
-        render_redis_export(result, out, con)
+        render_redis_export(api_export.export_redis(redis_url, out), out, con)
 
 
 @app.command("gen-ddl")
@@ -402,23 +387,10 @@ def gen_ddl(
 
     Example: reconciler gen-ddl users --schemas schemas
     """
-    from reconciler.diff import compare
-    from reconciler.model.snapshot import PgSnapshot
-    from reconciler.pipeline.graph import order
+    from reconciler.api import project as api_project  # deferred: start-up
 
-    want = desired_mod.load(schemas)
-    schema, _, name = table.rpartition(".")
-    key = (schema or "public", name)
-    t = want.pg.tables.get(key)
-    if t is None:
-        raise InputError(f"No table {key[0]}.{key[1]} in {schemas}/.")
-    one = PgSnapshot(
-        tables={key: t},
-        indexes={k: i for k, i in want.pg.indexes.items() if (i.schema, i.table) == key},
-    )
-    for change in order(compare(one, PgSnapshot())):
-        for s in change.statements():
-            print(f"{s.sql};")
+    for statement in api_project.gen_ddl(table, schemas):
+        print(statement)
 
 
 @app.command()
@@ -436,7 +408,8 @@ def drift(
 
     Example: reconciler drift --schemas schemas --json --metrics-file /var/lib/reconciler.prom
     """
-    from reconciler.usecases.drift import check, write_metrics
+    from reconciler.api.drift import drift as drift_report
+    from reconciler.api.drift import write_metrics
 
     if (env := fleet_environment(pg, redis)) is not None:
         fv.drift(env, schemas, parallel=parallel, as_json=as_json, metrics_file=metrics_file)
@@ -444,7 +417,7 @@ def drift(
     fv.refuse_fleet_options(parallel=parallel)
     try:
         pg_url, redis_url = resolve_targets(pg, redis)
-        report = check(pg_url, redis_url, schemas)
+        report = drift_report(pg_url, redis_url, schemas)
     except Exception:
         if metrics_file is not None:
             write_metrics(metrics_file, None)  # the scraper sees the check failing

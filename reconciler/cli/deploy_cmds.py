@@ -14,7 +14,7 @@ from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode
 
 if TYPE_CHECKING:
-    from reconciler.usecases.check import Report
+    from reconciler.api.check import Report
 
 
 @app.command("check")
@@ -28,7 +28,7 @@ def check_cmd(
 
     Example: reconciler check --pg postgresql://127.0.0.1/app --schemas schemas --plans plans
     """
-    from reconciler.usecases.check import check
+    from reconciler.api.check import check
 
     pg_url = resolve_pg_url(pg)
     _print_report(check(pg_url, schemas, plans))
@@ -57,7 +57,7 @@ def rollback_check_cmd(
 
     Example: reconciler rollback-check --pg postgresql://127.0.0.1/app --prev-ref v1.4.0
     """
-    from reconciler.usecases.rollback_check import rollback_check
+    from reconciler.api.rollback_check import rollback_check
 
     pg_url = resolve_pg_url(pg)
     _print_report(rollback_check(pg_url, schemas, prev_ref))
@@ -74,7 +74,7 @@ def backup_cmd(
 
     Example: reconciler backup --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
     """
-    from reconciler.usecases.backup import backup
+    from reconciler.api.servers import backup  # deferred: start-up
 
     pg_url, redis_url = resolve_targets(pg, redis)
     for path in backup(pg_url, redis_url, out):
@@ -93,7 +93,7 @@ def restore_cmd(
 
     Example: reconciler restore backups/20261125120000.dump --auto-approve
     """
-    from reconciler.usecases.backup import backup_files, restore
+    from reconciler.api.servers import backup_files, restore  # deferred: start-up
 
     files = backup_files(backup_file)
     pg_url, redis_url = resolve_targets(pg, redis)

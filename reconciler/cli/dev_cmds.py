@@ -27,9 +27,9 @@ def up() -> None:
 
     Example: reconciler dev up && reconciler plan
     """
-    from reconciler import dev
+    from reconciler.api import servers  # deferred: start-up
 
-    _show(dev.dev_up(Path.cwd()))
+    _show(servers.dev_up(Path.cwd()))
 
 
 @dev_app.command("down")
@@ -38,9 +38,9 @@ def down() -> None:
 
     Example: reconciler dev down
     """
-    from reconciler import dev
+    from reconciler.api import servers  # deferred: start-up
 
-    dev.dev_down(Path.cwd())
+    servers.dev_down(Path.cwd())
     out_console().print("Dev servers stopped and removed.")
 
 
@@ -50,9 +50,9 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
 
     Example: reconciler dev status --json
     """
-    from reconciler import dev
+    from reconciler.api import servers  # deferred: start-up
 
-    st = dev.dev_status(Path.cwd())
+    st = servers.dev_status(Path.cwd())
     if as_json:
         print(json.dumps(st.to_dict(), indent=2))
     else:
@@ -70,9 +70,9 @@ def url(
 
     Example: psql "$(reconciler dev url --pg)"
     """
-    from reconciler import dev
+    from reconciler.api import servers  # deferred: start-up
 
-    st = dev.dev_status(Path.cwd())
+    st = servers.dev_status(Path.cwd())
     if not st.running:
         raise typer.Exit(ExitCode.ERROR)
     if pg or not redis:

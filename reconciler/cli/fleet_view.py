@@ -2,7 +2,7 @@
 FleetReport.
 
 The commands in commands.py hand over here when the chosen environment of reconciler.yaml names
-many databases (connect.fleet_environment); the work is reconciler.usecases.fleet's. Each
+many databases (connect.fleet_environment); the work is reconciler.api.fleet's. Each
 target's line goes to stderr as it ends (a rollout of many databases should not be silent), the
 table and the JSON document to stdout when all have ended.
 """
@@ -17,10 +17,10 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from reconciler.api import fleet
 from reconciler.cli import err_console, out_console
 from reconciler.errors import ExitCode, InputError
 from reconciler.project.config import Environment, setting
-from reconciler.usecases import fleet
 
 PARALLEL = typer.Option(
     None,
@@ -220,7 +220,7 @@ def drift(
     as_json: bool,
     metrics_file: Path | None,
 ) -> None:
-    from reconciler.usecases.drift import write_metrics
+    from reconciler.api.drift import write_metrics
 
     try:
         report = fleet.drift(

@@ -11,42 +11,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from reconciler.cli import app
-from reconciler.errors import InputError
-
-KINDS = {
-    "tables": "desired-tables.schema.json",  # schemas/**/*.yaml outside keys/
-    "keys": "desired-keys.schema.json",  # schemas/**/keys/*.yaml
-}
-_TITLES = {
-    "tables": "Reconciler desired state: PostgreSQL objects (schemas/**/*.yaml)",
-    "keys": "Reconciler desired state: Redis key patterns, config and ACL (schemas/**/keys/*.yaml)",
-}
-
-
-def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one kind of desired-state file."""
-    if kind == "tables":
-        from reconciler.desired.spec import FileSpec as model
-    elif kind == "keys":
-        from reconciler.desired.keyspec import KeysFileSpec as model
-    else:
-        raise InputError(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
-    body = model.model_json_schema(by_alias=True, mode="validation")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://reconciler.dev/json/{KINDS[kind]}",
-        **body,
-        "title": _TITLES[kind],
-    }
 
 
 def render(kind: str) -> str:
-    return json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n"
+    from reconciler.api import project as api_project  # deferred: start-up
+
+    return json.dumps(api_project.schema_json(kind), indent=2, ensure_ascii=False) + "\n"
 
 
 @app.command("schema-json")
@@ -63,71 +37,18 @@ def schema_json(
       reconciler schema-json --kind keys
       reconciler schema-json --out json-schema/
     """
+    from reconciler.api import project as api_project  # deferred: start-up
+
     if out is None:
         print(render(kind), end="")
         return
     out.mkdir(parents=True, exist_ok=True)
-    for k, name in KINDS.items():
+    for k, name in api_project.SCHEMA_KINDS.items():
         (out / name).write_text(render(k), encoding="utf-8")
         print(f"wrote {out / name}")
 
 
 # --- init ---------------------------------------------------------------------------------------
-
-_CONFIG = """\
-# Reconciler project settings: which servers each environment targets.
-# Choose one with `reconciler --env NAME …` or RECONCILER_ENV; flags (--pg, --redis) and
-# RECONCILER_PG_URL / RECONCILER_REDIS_URL still win. Keep passwords in the environment.
-version: 1
-default_environment: dev
-environments:
-  dev: {}  # nothing given: the servers of `reconciler dev up`
-  staging:
-    pg: ${STAGING_PG_URL}
-    redis: ${STAGING_REDIS_URL}
-  prod:
-    pg: ${PROD_PG_URL}
-    redis: ${PROD_REDIS_URL}
-"""
-_TABLES = """\
-# yaml-language-server: $schema=../../json-schema/desired-tables.schema.json
-# One file per table. Uncomment and edit, then `reconciler validate` and `reconciler plan`.
-#
-# table: accounts
-# comment: Customer accounts.
-# columns:
-#   - {name: id, type: uuid, default: gen_random_uuid()}
-#   - {name: email, type: text, nullable: false}
-#   - {name: created_at, type: timestamptz, nullable: false, default: now()}
-#   - {name: updated_at, type: timestamptz, nullable: false, default: now()}
-# primary_key: [id]
-# unique:
-#   - columns: [email]
-"""
-_KEYS = """\
-# yaml-language-server: $schema=../../json-schema/desired-keys.schema.json
-# The Redis keyspace: key patterns with their type and TTL class, config, ACL users.
-#
-# namespace: app
-# patterns:
-#   - {pattern: "app:session:{id}", type: hash, class: session}
-#   - {pattern: "app:cache:user:{id}", type: string, class: cache}
-"""
-_GITIGNORE = """\
-# Reconciler: local cache, run logs and backups stay out of version control; plans go in.
-.reconciler/
-state/logs/
-backups/
-"""
-_VSCODE = {
-    "yaml.schemas": {
-        "./json-schema/desired-tables.schema.json": [
-            "schemas/**/*.yaml",
-            "!schemas/**/keys/*.yaml",
-        ],
-        "./json-schema/desired-keys.schema.json": ["schemas/**/keys/*.yaml"],
-    }
-}
 
 
 @app.command("init")
@@ -142,25 +63,9 @@ def init(
       reconciler init && reconciler validate
       reconciler init infra/db
     """
-    files: dict[str, str] = {
-        "reconciler.yaml": _CONFIG,
-        "schemas/tables/example.yaml": _TABLES,
-        "schemas/keys/example.yaml": _KEYS,
-        "plans/.gitkeep": "",
-        "state/.gitkeep": "",
-        ".gitignore": _GITIGNORE,
-        ".vscode/settings.json": json.dumps(_VSCODE, indent=2) + "\n",
-        **{f"json-schema/{name}": render(kind) for kind, name in KINDS.items()},
-    }
-    created, kept = [], []
-    for rel, text in files.items():
-        path = directory / rel
-        if path.exists():
-            kept.append(rel)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        created.append(rel)
+    from reconciler.api import project as api_project  # deferred: start-up
+
+    created, kept = api_project.init(directory)
     for rel in created:
         print(f"created {directory / rel}")
     for rel in kept:
@@ -183,19 +88,11 @@ def show(
 
     Example: reconciler show 20261125120000 --sql
     """
+    from reconciler.api import project as api_project  # deferred: start-up
     from reconciler.cli import out_console
-    from reconciler.plan.files import read_plan, verify_files
     from reconciler.render.text import render_plan
 
-    path = Path(plan)
-    if not plan.endswith(".json"):
-        matches = sorted(out.glob(f"{plan}_*.plan.json"))
-        if not matches:
-            raise InputError(f"No saved plan with version {plan} in {out}/.")
-        path = matches[0]
-    saved = read_plan(path)
-    for direction in ("up", "down"):
-        verify_files(saved, path.parent, direction=direction)
+    path, saved = api_project.show(plan, out)
     if as_json:
         print(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -28,9 +28,9 @@ def health(
 
     Example: reconciler redis health --url redis://127.0.0.1:6379/0 --json
     """
-    from reconciler.usecases.redis_health import HealthThresholds, check_health
+    from reconciler.api.servers import HealthThresholds, redis_health  # deferred: start-up
 
-    report = check_health(
+    report = redis_health(
         url,
         thresholds=HealthThresholds(
             max_latency_ms=max_latency_ms,

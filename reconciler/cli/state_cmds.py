@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from reconciler.api import records
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import PG, REDIS
-from reconciler.connect import connect_pg, resolve_pg_url, resolve_targets
-from reconciler.errors import ExitCode, InputError, Refused
-from reconciler.state.base import ApplyRecord
+from reconciler.connect import resolve_pg_url, resolve_targets
+from reconciler.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from reconciler.state.base import ApplyRecord
 
 state_app = typer.Typer(help="Inspect what was applied, when and by whom.")
 lock_app = typer.Typer(help="Inspect or break the apply lock.")
@@ -29,26 +30,15 @@ STATE_DIR = typer.Option(
 )
 
 
-@contextmanager
-def _state(pg: str | None, state_dir: Path) -> Iterator[Any]:
-    """The state of the Postgres target when one is given (flag or environment); otherwise the
-    local file state that Redis-only runs keep."""
+def _state_target(pg: str | None, state_dir: Path) -> str | None:
+    """The PostgreSQL URL whose state to read; None for the local file state of Redis-only
+    runs, when no server is named and that state exists."""
     try:
-        url = resolve_pg_url(pg)
+        return resolve_pg_url(pg)
     except InputError:
         if not (state_dir / "meta.json").exists():
             raise
-        from reconciler.state.file import FileState
-
-        yield FileState(state_dir)
-        return
-    from reconciler.state.postgres import PgState  # loaded only when Postgres is the target
-
-    with connect_pg(url, command="state") as conn:
-        st = PgState(conn)
-        if not st.exists():
-            raise Refused("No state recorded in this database yet (nothing was applied).")
-        yield st
+        return None
 
 
 @state_app.command("list")
@@ -57,8 +47,7 @@ def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
 
     Example: reconciler state list --pg postgresql://127.0.0.1/app
     """
-    with _state(pg, state_dir) as st:
-        entries = st.inventory_entries()
+    entries = records.state_entries(_state_target(pg, state_dir), state_dir)
     con = out_console()
     for e in entries:
         con.print(f"{escape(e.address)}  [dim]{e.version}[/]", highlight=False)
@@ -78,11 +67,8 @@ def state_show(
 
     Example: reconciler state show pg.table.public.users
     """
-    with _state(pg, state_dir) as st:
-        inv = st.inventory()
-    if address not in inv:
-        raise Refused(f"No recorded object {address}.")
-    print(json.dumps(inv[address], indent=2, ensure_ascii=False))
+    definition = records.state_object(address, _state_target(pg, state_dir), state_dir)
+    print(json.dumps(definition, indent=2, ensure_ascii=False))
 
 
 @state_app.command("history")
@@ -96,9 +82,7 @@ def state_history(
 
     Example: reconciler state history --limit 5 --json
     """
-    with _state(pg, state_dir) as st:
-        rows = st.history(limit)
-        attempts = [a for a in st.attempts(limit) if a.status in ("failed", "interrupted")]
+    rows, attempts = records.state_history(_state_target(pg, state_dir), state_dir, limit)
     if as_json:
         print(
             json.dumps(
@@ -172,35 +156,24 @@ def lock_status(pg: str = PG, redis: str = REDIS) -> None:
     Example: reconciler lock status --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
     """
     pg_url, redis_url = _lock_targets(pg, redis)
-    lines, held = [], False
+    status = records.lock_status(pg_url, redis_url)
+    lines = []
     if pg_url:
-        from reconciler.locks.pg import lock_holder
-
-        with connect_pg(pg_url, command="lock") as conn:
-            holder = lock_holder(conn)
-        held |= holder is not None
+        holder = status.pg
         what = f"locked by {escape(holder.describe())}" if holder else "free"
         lines.append(("PostgreSQL: " if redis_url else "The lock is ") + what + ".")
     if redis_url:
-        from reconciler.introspect.redis.server import connect_redis
-        from reconciler.locks.redis import describe_redis_holder, redis_lock_holder
-
-        client = connect_redis(redis_url, command="lock")
-        try:
-            r = redis_lock_holder(client)
-        finally:
-            client.close()
-        held |= r is not None
+        r = status.redis
         if r is None:
             lines.append("Redis: free.")
         else:
             lease = f", lease {max(0, r['ttl_ms']) / 1000:.1f} s left" if r["ttl_ms"] >= 0 else ""
             ident = f"; id {r['token']}" if r.get("token") else ""
-            lines.append(f"Redis: locked by {escape(describe_redis_holder(r))}{lease}{ident}.")
+            lines.append(f"Redis: locked by {escape(status.redis_holder())}{lease}{ident}.")
     con = out_console()
     for line in lines:
         con.print(line)
-    if held:
+    if status.held:
         raise typer.Exit(ExitCode.CHANGES)
 
 
@@ -223,33 +196,8 @@ def lock_force_unlock(
     if pg_url and redis_url:
         raise InputError("Give --pg or --redis, not both: ID names one holder.")
     if redis_url:
-        _force_unlock_redis(redis_url, holder_id)
+        records.force_unlock_redis(redis_url, holder_id)
+        out_console().print("Deleted the Redis lock key; the lock is free.")
         return
-    from reconciler.locks.pg import force_unlock, lock_holder
-    from reconciler.state.postgres import PgState
-
-    if not holder_id.isdigit():
-        raise InputError(f"ID {holder_id!r} is not a backend pid; `lock status` shows it.")
-    backend_pid = int(holder_id)
-    with connect_pg(pg_url, command="lock") as conn:
-        holder = lock_holder(conn)
-        if not force_unlock(conn, backend_pid):
-            raise Refused(f"Backend {backend_pid} does not hold the lock; nothing was done.")
-        state = PgState(conn)
-        if state.exists():
-            who = holder.describe() if holder else f"backend pid {backend_pid}"
-            state.record_event("force-unlock", None, {"backend_pid": backend_pid, "holder": who})
+    backend_pid = records.force_unlock_pg(pg_url, holder_id)
     out_console().print(f"Ended backend {backend_pid}; the lock is free.")
-
-
-def _force_unlock_redis(url: str, token: str) -> None:
-    from reconciler.introspect.redis.server import connect_redis
-    from reconciler.locks.redis import redis_force_unlock
-
-    client = connect_redis(url, command="lock")
-    try:
-        if not redis_force_unlock(client, token=token):
-            raise Refused(f"{token!r} does not hold the Redis lock; nothing was done.")
-    finally:
-        client.close()
-    out_console().print("Deleted the Redis lock key; the lock is free.")

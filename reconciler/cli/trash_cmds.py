@@ -8,11 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from reconciler.api import records
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
-from reconciler.pipeline.planner import open_targets, state_for
 from reconciler.project.config import setting
-from reconciler.project.scope import EVERY_SCHEMA
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
 app.add_typer(trash_app, name="trash")
@@ -36,10 +35,8 @@ def trash_list(
     Example: reconciler trash list --json
     """
     from reconciler.connect import resolve_pg_url
-    from reconciler.pipeline import trash
 
-    with open_targets(resolve_pg_url(pg), None, command="trash", scope=EVERY_SCHEMA) as t:
-        entries = trash.kept(t.pg)
+    entries = records.trash_list(resolve_pg_url(pg))
     if as_json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
         return
@@ -73,47 +70,33 @@ def trash_purge(
     Example: reconciler trash purge --older-than 7d --auto-approve
     """
     from reconciler.connect import resolve_pg_url
-    from reconciler.pipeline import trash
 
-    age = trash.parse_age(older_than)
     con = out_console()
-    with open_targets(
-        resolve_pg_url(pg),
-        None,
-        command="trash purge",
-        scope=EVERY_SCHEMA,  # the trash schema alone
-        lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
-    ) as t:
-        now = t.pg.execute("SELECT now()").fetchone()[0]
-        due = [
-            e for e in trash.kept(t.pg) if e.dropped_at is not None and e.dropped_at <= now - age
-        ]
-        if not due:
-            con.print(f"Nothing in the trash is older than {escape(older_than)}.")
-            return
-        state = state_for(t)
-        history = state.history() if state.exists() else []
-        versions = trash.restorers(history, {e.name for e in due})
-        for e in due:
+
+    def confirm(purge: records.Purge) -> bool:
+        for e in purge.due:
             con.print(
                 f"  - reconciler_trash.{escape(e.name)}: {escape(e.kind)} {escape(e.address)}"
             )
-            for v in versions.get(e.name, ()):
+            for v in purge.versions.get(e.name, ()):
                 con.print(f"      version {escape(v)} can then no longer bring its rows back")
-        if not ask_to_confirm(
-            f"Purge these {len(due)} for good? Rollbacks can no longer restore them.", auto_approve
-        ):
-            con.print("Nothing was purged.")
-            return
-        gone = trash.purge(t.pg, age)
-        if state.exists():
-            state.record_event(
-                "trash-purged",
-                None,
-                {"tables": [k.name for k in gone], "versions": versions},
-            )
+        question = f"Purge these {len(purge.due)} for good? Rollbacks can no longer restore them."
+        return ask_to_confirm(question, auto_approve)
+
+    result = records.trash_purge(
+        resolve_pg_url(pg),
+        older_than,
+        confirm=confirm,
+        lock_timeout=setting("lock_timeout", lock_timeout, 0.0),
+    )
+    if not result.due:
+        con.print(f"Nothing in the trash is older than {escape(older_than)}.")
+        return
+    if not result.gone:
+        con.print("Nothing was purged.")
+        return
+    gone, affected = result.gone, result.affected
     con.print(f"[green]Purged[/] {len(gone)} kept table(s).")
-    affected = sorted({v for e in gone for v in versions.get(e.name, ())})
     if affected:
         con.print(
             "[yellow]These recorded versions can no longer restore the purged rows[/] "

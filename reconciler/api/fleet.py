@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.api import runs
+from reconciler.api.fleet_targets import Target, targets
 from reconciler.errors import ReconcilerError
-from reconciler.usecases.fleet_targets import Target, targets
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -219,7 +220,6 @@ def plan(
     done: Callable[[TargetResult], None] | None = None,
 ) -> FleetReport:
     """Plan every target (read-only); plans are written under `<out>/<target>/`."""
-    from reconciler import api
     from reconciler import desired as desired_mod
 
     desired_mod.load(schemas)  # bad YAML is one error before any connection, not one per target
@@ -228,7 +228,7 @@ def plan(
         options["large_rows"] = large_rows
 
     def work(target: Target, res: TargetResult) -> None:
-        result = api.plan(
+        result = runs.plan(
             target.url, schemas, out_dir=None if out is None else out / target.name, **options
         )
         res.detail = result.plan
@@ -250,12 +250,12 @@ def drift(
 ) -> FleetReport:
     """Check every target for drift (read-only)."""
     from reconciler import desired as desired_mod
-    from reconciler.usecases.drift import check
+    from reconciler.api.drift import drift
 
     want = desired_mod.load(schemas)
 
     def work(target: Target, res: TargetResult) -> None:
-        report = check(target.url, None, schemas, want=want)
+        report = drift(target.url, None, schemas, want=want)
         res.detail, res.report = report, report.to_dict()
         res.counts = {"desired": len(report.desired), "recorded": len(report.recorded)}
         res.status = DRIFT if report.drifted else OK
@@ -307,8 +307,6 @@ def apply(
     **apply_options: Any,
 ) -> FleetReport:
     """Plan every target, confirm once, then roll the plans out (canary first)."""
-    from reconciler import api
-
     start = time.monotonic()
     planned = plan(
         environment,
@@ -324,7 +322,7 @@ def apply(
     for res in planned.results:
         if res.status == CHANGES:
             try:
-                api.check_destructive(res.detail, allow_destructive)
+                runs.check_destructive(res.detail, allow_destructive)
             except ReconcilerError as exc:
                 res.status, res.error = FAILED, error_sentence(exc, res.target)
     report = FleetReport("apply", environment, planned.results, stopped=planned.stopped)
@@ -347,7 +345,7 @@ def apply(
         return report
 
     def work(target: Target, res: TargetResult) -> None:
-        result = api.apply(
+        result = runs.apply(
             target.url,
             plan_path=res.plan_path,
             out_dir=out / target.name,

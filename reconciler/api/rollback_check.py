@@ -16,8 +16,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from reconciler.api import runs
+from reconciler.api.check import Report, dump, pg_steps, run, same_schema, scratch_database
 from reconciler.errors import InputError
-from reconciler.usecases.check import Report, dump, pg_steps, run, same_schema, scratch_database
 
 
 def rollback_check(pg_url: str, schemas_dir: Path, prev_ref: str) -> Report:
@@ -59,18 +60,17 @@ def _checkout(schemas_dir: Path, ref: str, into: Path) -> tuple[Path, str]:
 
 
 def _round_trip(report: Report, url: str, previous: Path, current: Path, ref: str) -> None:
-    from reconciler import api
     from reconciler.connect import connect_pg
 
     with connect_pg(url, command="rollback-check") as conn:
-        first = api.plan(url, previous, out_dir=None).plan
+        first = runs.plan(url, previous, out_dir=None).plan
         up = pg_steps(first, "up")
         if (error := run(conn, up)) is not None:
             report.failed("previous", f"the desired state at {ref} does not build: {error}")
             return
         report.passed("previous", f"built the schema at {ref} ({len(first.changes)} changes)")
         at_ref = dump(url)
-        step = api.plan(url, current, out_dir=None).plan
+        step = runs.plan(url, current, out_dir=None).plan
         if step.empty:
             report.note("plan", f"no schema change since {ref}")
             return
@@ -78,7 +78,7 @@ def _round_trip(report: Report, url: str, previous: Path, current: Path, ref: st
         if (error := run(conn, up)) is not None:
             report.failed("up", f"the plan from {ref} fails: {error}")
             return
-        again = api.plan(url, current, out_dir=None).plan
+        again = runs.plan(url, current, out_dir=None).plan
         if again.empty:
             report.passed("up", f"the plan from {ref} ({len(step.changes)} changes) applies")
         else:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.api import runs
 from reconciler.connect.pgclient import client_binary, run_client
 from reconciler.errors import InputError, ReconcilerError
 from reconciler.project.config import project_scope
@@ -319,10 +320,8 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
                 report.failed("up", f"{p.name}: the up file fails after its down: {error}")
                 return
             report.passed("up", f"{p.name}: applies on a copy of the live schema")
-    from reconciler import api
-
     try:
-        after = api.plan(url, schemas_dir, out_dir=None).plan
+        after = runs.plan(url, schemas_dir, out_dir=None).plan
     except ReconcilerError as exc:  # e.g. a type or function nothing defines (preflight.py)
         report.failed("desired", f"the desired state cannot be planned: {exc}")
         for problem in exc.problems:

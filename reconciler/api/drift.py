@@ -48,7 +48,7 @@ class DriftReport:
         }
 
 
-def check(
+def drift(
     pg_url: str | None,
     redis_url: str | None,
     schemas_dir: Path,
