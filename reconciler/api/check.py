@@ -30,10 +30,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.api import runs
+from reconciler.apply.pg.executor import run_statements
+from reconciler.apply.pg.lock_table import estimate, lock_room
+from reconciler.apply.timeouts import Timeouts
+from reconciler.connect import connect_pg
 from reconciler.connect.pgclient import client_binary, run_client
+from reconciler.desired import load
+from reconciler.desired.lint import lint
 from reconciler.errors import InputError, ReconcilerError
+from reconciler.introspect.pg.catalog import introspect
+from reconciler.plan.files import file_key, read_plan, sha256
 from reconciler.project.config import project_scope
 from reconciler.project.scope import Scope
+from reconciler.state.postgres import PgState
 from reconciler.usecases.check_rows import check_rows
 
 if TYPE_CHECKING:
@@ -71,7 +80,6 @@ class Report:
 def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | None = None) -> Report:
     """`scope`: the schemas left out (None: the reconciler.yaml of the current directory's),
     the same the pending plans were made under."""
-    from reconciler.plan.files import read_plan
 
     scope = project_scope() if scope is None else scope
     report = Report()
@@ -83,7 +91,6 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | Non
         except InputError as exc:
             report.failed("plans", f"{path}: {exc}")
     _integrity(report, plans_dir, plans)
-    from reconciler.connect import connect_pg
 
     with connect_pg(pg_url, command="check") as conn:
         applied = _applied(report, conn, plans_dir, plans)
@@ -113,8 +120,6 @@ def pg_steps(plan: Plan, direction: str) -> list[Step]:
 
 
 def _validate(report: Report, schemas_dir: Path) -> Desired | None:
-    from reconciler.desired import load
-    from reconciler.desired.lint import lint
 
     try:
         want = load(schemas_dir)
@@ -141,7 +146,6 @@ def _validate(report: Report, schemas_dir: Path) -> Desired | None:
 def _integrity(report: Report, plans_dir: Path, plans: list[Plan]) -> None:
     """Checksums only: a plan written by an older release of the tool renders differently
     today, and is still exactly the plan that was reviewed."""
-    from reconciler.plan.files import sha256
 
     named = {p.name for p in plans}
     for sql in sorted(plans_dir.glob("*_up.sql")) + sorted(plans_dir.glob("*_up.redis")):
@@ -171,8 +175,6 @@ def _applied(
     report: Report, conn: psycopg.Connection, plans_dir: Path, plans: list[Plan]
 ) -> set[str]:
     """Versions the state records as applied; their files must be those that ran."""
-    from reconciler.plan.files import file_key, sha256
-    from reconciler.state.postgres import PgState
 
     state = PgState(conn)
     if not state.exists():
@@ -204,7 +206,6 @@ def _applied(
 
 
 def _fresh(report: Report, conn: psycopg.Connection, first: Plan, scope: Scope) -> None:
-    from reconciler.introspect.pg.catalog import introspect
 
     live = introspect(conn, scope=scope).fingerprint()
     if first.live_fingerprint and first.live_fingerprint != live:
@@ -243,8 +244,6 @@ def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    from reconciler.connect import connect_pg
-
     name = f"reconciler_check_{secrets.token_hex(6)}"
     with connect_pg(pg_url, command="check") as admin:
         try:
@@ -271,9 +270,6 @@ def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
 
 def run(conn: psycopg.Connection, steps: list[Step], undo: list[Step] | None = None) -> str | None:
     """Run Postgres steps as apply does; the error's sentence, or None."""
-    from reconciler.apply.pg.executor import run_statements
-    from reconciler.apply.pg.lock_table import estimate, lock_room
-    from reconciler.apply.timeouts import Timeouts
 
     room = lock_room(conn)  # a plan too big for one transaction is tried in batches here
     budget = None if estimate(steps) <= room.budget else room.budget
@@ -293,7 +289,6 @@ def run(conn: psycopg.Connection, steps: list[Step], undo: list[Step] | None = N
 
 
 def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan]) -> None:
-    from reconciler.connect import connect_pg
 
     with connect_pg(url, command="check") as conn:
         for p in pending:

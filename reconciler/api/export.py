@@ -15,6 +15,7 @@ from pathlib import Path
 from reconciler.connect import connect_pg
 from reconciler.export.pg.write import export as write_pg
 from reconciler.export.redis.write import RedisExport
+from reconciler.export.redis.write import export_redis as write_redis
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.config import project_scope
 from reconciler.project.scope import Scope
@@ -44,7 +45,6 @@ def export_pg(pg_url: str, out_dir: Path, *, scope: Scope | None = None) -> PgEx
 
 def export_redis(redis_url: str, out_dir: Path) -> RedisExport:
     """Write the live keyspace under `out_dir/keys/` as inferred key patterns."""
-    from reconciler.export.redis.write import export_redis as write_redis
     from reconciler.introspect.redis import connect_redis  # deferred: redis-py
 
     client = connect_redis(redis_url, command="export")

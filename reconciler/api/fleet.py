@@ -30,9 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler import desired as desired_mod
+from reconciler.api import drift as drift_mod
 from reconciler.api import runs
 from reconciler.api.fleet_targets import Target, targets
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, Refused
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -220,7 +222,6 @@ def plan(
     done: Callable[[TargetResult], None] | None = None,
 ) -> FleetReport:
     """Plan every target (read-only); plans are written under `<out>/<target>/`."""
-    from reconciler import desired as desired_mod
 
     desired_mod.load(schemas)  # bad YAML is one error before any connection, not one per target
     options: dict[str, Any] = {"drop_mode": drop_mode, "only": only}
@@ -249,13 +250,11 @@ def drift(
     done: Callable[[TargetResult], None] | None = None,
 ) -> FleetReport:
     """Check every target for drift (read-only)."""
-    from reconciler import desired as desired_mod
-    from reconciler.api.drift import drift
 
     want = desired_mod.load(schemas)
 
     def work(target: Target, res: TargetResult) -> None:
-        report = drift(target.url, None, schemas, want=want)
+        report = drift_mod.drift(target.url, None, schemas, want=want)
         res.detail, res.report = report, report.to_dict()
         res.counts = {"desired": len(report.desired), "recorded": len(report.recorded)}
         res.status = DRIFT if report.drifted else OK
@@ -334,8 +333,6 @@ def apply(
             "applied (--continue-on-error applies the others)."
         )
     if report.stopped is None and ready and confirm is not None and not confirm(report):
-        from reconciler.errors import Refused
-
         raise Refused("Apply cancelled; nothing was changed.")
     for res in report.results:
         if res.status == CHANGES:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from reconciler.connect import redact
+from reconciler.connect import connect_pg, redact
 from reconciler.errors import InputError
-from reconciler.project.config import FleetSpec
+from reconciler.project.config import _REF, FleetSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,6 @@ def _name_of(url: str) -> str:
 
 
 def _from_file(path: Path) -> list[tuple[str | None, str]]:
-    from reconciler.project.config import _REF  # the same ${VAR} syntax as reconciler.yaml
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -103,8 +102,6 @@ def _from_file(path: Path) -> list[tuple[str | None, str]]:
 def _from_query(spec: FleetSpec) -> list[tuple[str | None, str]]:
     """Rows of the query: (dsn) or (name, dsn), read in a read-only transaction."""
     import psycopg
-
-    from reconciler.connect import connect_pg
 
     assert spec.source is not None and spec.query is not None
     conn = connect_pg(spec.source, command="fleet")

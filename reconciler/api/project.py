@@ -80,9 +80,11 @@ _TITLES = {
 def schema_json(kind: str) -> dict[str, Any]:
     """The JSON Schema of one kind of desired-state file: `tables` (PostgreSQL) or `keys`."""
     if kind == "tables":
-        from reconciler.desired.spec import FileSpec as model
+        from reconciler.desired.spec import FileSpec as model  # deferred: start-up: pydantic, yaml
     elif kind == "keys":
-        from reconciler.desired.keyspec import KeysFileSpec as model
+        from reconciler.desired.keyspec import (
+            KeysFileSpec as model,  # deferred: start-up: pydantic, yaml
+        )
     else:
         raise InputError(f"Unknown kind {kind!r}; use one of {', '.join(SCHEMA_KINDS)}.")
     body = model.model_json_schema(by_alias=True, mode="validation")

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.connect import connect_pg
 from reconciler.errors import InputError, Refused
+from reconciler.locks.pg import force_unlock, lock_holder
 from reconciler.pipeline import trash
 from reconciler.pipeline.planner import open_targets, state_for
 from reconciler.project.scope import EVERY_SCHEMA
@@ -82,7 +83,7 @@ class LockStatus:
 
     def redis_holder(self) -> str:
         """Who holds the Redis lock, in words (host, pid, user, command)."""
-        from reconciler.locks.redis import describe_redis_holder
+        from reconciler.locks.redis import describe_redis_holder  # deferred: start-up: redis
 
         return describe_redis_holder(self.redis) if self.redis is not None else ""
 
@@ -91,13 +92,11 @@ def lock_status(pg_url: str | None, redis_url: str | None) -> LockStatus:
     """Who holds the apply lock of each target given."""
     status = LockStatus(asked=tuple(n for n, u in (("pg", pg_url), ("redis", redis_url)) if u))
     if pg_url:
-        from reconciler.locks.pg import lock_holder
-
         with connect_pg(pg_url, command="lock") as conn:
             status.pg = lock_holder(conn)
     if redis_url:
         from reconciler.introspect.redis.server import connect_redis  # deferred: redis-py
-        from reconciler.locks.redis import redis_lock_holder
+        from reconciler.locks.redis import redis_lock_holder  # deferred: start-up: redis
 
         client = connect_redis(redis_url, command="lock")
         try:
@@ -110,7 +109,6 @@ def lock_status(pg_url: str | None, redis_url: str | None) -> LockStatus:
 def force_unlock_pg(pg_url: str, holder_id: str) -> int:
     """End the PostgreSQL session holding the lock (its transaction rolls back) and record it;
     returns the backend pid."""
-    from reconciler.locks.pg import force_unlock, lock_holder
     from reconciler.state.postgres import PgState  # deferred: start-up (psycopg)
 
     if not holder_id.isdigit():
@@ -130,7 +128,7 @@ def force_unlock_pg(pg_url: str, holder_id: str) -> int:
 def force_unlock_redis(redis_url: str, token: str) -> None:
     """Delete the Redis lock key while `token` still holds it."""
     from reconciler.introspect.redis.server import connect_redis  # deferred: redis-py
-    from reconciler.locks.redis import redis_force_unlock
+    from reconciler.locks.redis import redis_force_unlock  # deferred: start-up: redis
 
     client = connect_redis(redis_url, command="lock")
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reconciler.api import runs
 from reconciler.api.check import Report, dump, pg_steps, run, same_schema, scratch_database
+from reconciler.connect import connect_pg
 from reconciler.errors import InputError
 
 
@@ -60,7 +61,6 @@ def _checkout(schemas_dir: Path, ref: str, into: Path) -> tuple[Path, str]:
 
 
 def _round_trip(report: Report, url: str, previous: Path, current: Path, ref: str) -> None:
-    from reconciler.connect import connect_pg
 
     with connect_pg(url, command="rollback-check") as conn:
         first = runs.plan(url, previous, out_dir=None).plan

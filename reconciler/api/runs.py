@@ -30,6 +30,7 @@ from reconciler.apply.rollback_record import RollbackRecorder
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
+from reconciler.pipeline import trash
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
     Live,
@@ -236,8 +237,6 @@ def _restoring(t: Any, state: Any, p: Plan, notes: list[str], allow_destructive:
     if not kept:
         return p
     if t.pg is not None:
-        from reconciler.pipeline import trash
-
         gone = trash.missing(t.pg, {k["trash"] for k in kept})
         empty = [k for k in kept if k["trash"] in gone]
         if empty and not allow_destructive:

@@ -133,7 +133,10 @@ def execute(
         # Inside the Postgres transaction (when there is one): Redis, then the state rows.
         done = []
         if from_redis:
-            from reconciler.apply.redis.executor import inverse_steps, run_redis
+            from reconciler.apply.redis.executor import (  # deferred: start-up: redis
+                inverse_steps,
+                run_redis,
+            )
 
             check = t.redis_lock.check if t.redis_lock is not None else (lambda: None)
             undoes = state.get(p.version) if direction == "down" else None
@@ -157,10 +160,10 @@ def execute(
     try:
         log(f"{direction} {p.name}: {len(p.changes)} changes")
         if t.pg is not None:
-            from reconciler.apply.pg.executor import run_statements
+            from reconciler.apply.pg.executor import run_statements  # deferred: start-up: psycopg
 
             what = "apply" if direction == "up" else "rollback"
-            from reconciler.apply.pg.lock_table import lock_budget
+            from reconciler.apply.pg.lock_table import lock_budget  # deferred: start-up: psycopg
 
             budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
 
@@ -251,7 +254,7 @@ class PartialApply:
         committed holds data. Read-only until the undo runs them."""
         if self.t.pg is None or self.part is None:
             return None
-        from reconciler.apply import rollback_plan
+        from reconciler.apply import rollback_plan  # deferred: start-up: pglast, psycopg
 
         live = read_live(self.t, scan=False)
         back = rollback_plan.invert([self.part])
@@ -281,7 +284,7 @@ def interrupted(t: Targets, state: Any, attempt: int, p: Plan, direction: str) -
     COMMIT in flight has either happened or not."""
     reader, close = state, (lambda: None)
     if t.pg is not None and t.pg_url is not None:
-        from reconciler.state.postgres import PgState
+        from reconciler.state.postgres import PgState  # deferred: start-up: psycopg
 
         pid = t.pg.info.backend_pid
         t.pg.close()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply import outcome, rollback_plan
 from reconciler.errors import Refused, StalePlan
+from reconciler.pipeline import trash
+from reconciler.pipeline.lossy import FAILS, verdicts
 from reconciler.plan import Plan
 from reconciler.plan.files import document, file_key, sha256
 from reconciler.state.base import ApplyRecord
@@ -27,7 +29,6 @@ def _values_kept(conn: Any, back: Plan, live: Live, allow_destructive: bool) -> 
     """A rollback's column type changes tried on the live values (lossy.py): one whose cast
     fails on a value is refused; one that changes values is refused without
     `allow_destructive`, and carries the hazard with it."""
-    from reconciler.pipeline.lossy import FAILS, verdicts
 
     retyped = rollback_plan.retypes(back, live.pg)
     judged = verdicts(conn, [tc for _, tc in retyped]) if retyped else []
@@ -145,7 +146,6 @@ def verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:
 def purged(conn: Any, targets: list[ApplyRecord]) -> list[str]:
     """The objects the targets' down steps would bring back from trash tables that are gone:
     their rows were purged, so the rollback would rebuild them empty."""
-    from reconciler.pipeline import trash
 
     refs = {
         c.address: trash.referenced(text) - trash.made(text)

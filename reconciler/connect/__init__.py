@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from reconciler.connect.appname import application_name
 from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
+from reconciler.project.config import environment
 
 if TYPE_CHECKING:
     import psycopg
@@ -189,7 +191,6 @@ def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | 
     rd = os.environ.get("RECONCILER_REDIS_URL") or os.environ.get("REDIS_URL")
     if pg or rd:
         return pg, rd
-    from reconciler.project.config import environment  # reconciler.yaml of the current directory
 
     env = environment(Path.cwd())
     if env is not None and env.fleet is not None:
@@ -200,7 +201,10 @@ def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | 
         )
     if env is not None and (env.pg or env.redis):
         return env.pg, env.redis
-    from reconciler.dev import dev_dir, dev_status  # only here: it brings in redis-py
+    from reconciler.dev import (  # only here: it brings in redis-py; deferred: start-up: redis
+        dev_dir,
+        dev_status,
+    )
 
     if dev_dir(Path.cwd()).is_dir():
         st = dev_status(Path.cwd())
@@ -221,7 +225,6 @@ def fleet_environment(pg_flag: str | None, redis_flag: str | None) -> Environmen
     names = ("RECONCILER_PG_URL", "DATABASE_URL", "RECONCILER_REDIS_URL", "REDIS_URL")
     if any(os.environ.get(n) for n in names):
         return None
-    from reconciler.project.config import environment
 
     env = environment(Path.cwd())
     return env if env is not None and env.fleet is not None else None
@@ -242,8 +245,6 @@ def resolve_pg_url(flag: str | None) -> str:
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     """An autocommit connection named after this run, so lock holders are identifiable."""
     import psycopg  # here, not at the top: a Redis-only run never loads the Postgres driver
-
-    from reconciler.connect.appname import application_name
 
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")

@@ -8,12 +8,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from reconciler.connect import scrub
 from reconciler.errors import ReconcilerError
 
 
 def client_binary(name: str) -> str:
     """The path of `name` (pg_dump, pg_restore, psql)."""
-    from reconciler.dev.postgres import find_pg_bindir
+    from reconciler.dev.postgres import find_pg_bindir  # deferred: start-up: redis
 
     try:
         candidate = find_pg_bindir() / name
@@ -34,7 +35,6 @@ def run_client(argv: list[str], *, stdin: str | None = None) -> str:
     """Its standard output; ReconcilerError with the last line of its errors (secrets hidden)
     when it fails. A password of a connection string in `argv` goes to the program through
     PGPASSWORD instead: a command line is readable by every local user (ps, /proc)."""
-    from reconciler.connect import scrub
 
     shown, password = _without_password(argv)
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}

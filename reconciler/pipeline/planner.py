@@ -13,16 +13,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.connect import redact
+from reconciler.connect import connect_pg, redact, target_info
 from reconciler.desired import Desired, Tree
 from reconciler.desired import load as load_desired
 from reconciler.errors import StalePlan
 from reconciler.model.redis import KeyspaceReport, RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
 from reconciler.ops.base import Change
+from reconciler.ops.redis.proto import to_bytes
 from reconciler.pipeline.graph import order
 from reconciler.plan import Plan, build_plan, next_version
+from reconciler.project import cache
 from reconciler.project.scope import EVERY_SCHEMA, Scope
+from reconciler.state.file import FileState
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,7 +47,6 @@ class Targets:
 
     def pg_sibling(self) -> psycopg.Connection:
         """Another connection to the Postgres target, named like the first (catalog reads)."""
-        from reconciler.connect import connect_pg
 
         assert self.pg_url is not None
         return connect_pg(self.pg_url, command=self.command)
@@ -71,25 +73,25 @@ def open_targets(
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url, pg_url=pg_url, command=command, scope=scope)
         if pg_url:
-            from reconciler.connect import connect_pg
-
             t.pg = stack.enter_context(connect_pg(pg_url, command=command))
             if lock_timeout is not None:
-                from reconciler.locks.pg import PgLock
+                from reconciler.locks.pg import PgLock  # deferred: start-up: psycopg
 
                 stack.enter_context(PgLock(t.pg, timeout=lock_timeout))
         if redis_url:
-            from reconciler.introspect.redis import connect_redis
+            from reconciler.introspect.redis import (
+                connect_redis,  # deferred: start-up: hiredis, redis
+            )
 
             t.redis = connect_redis(redis_url, command=command)
             stack.callback(t.redis.close)
             if lock_timeout is not None:
-                from reconciler.locks.redis import RedisLock
+                from reconciler.locks.redis import RedisLock  # deferred: start-up: redis
 
                 t.redis_lock = stack.enter_context(
                     RedisLock(t.redis, timeout=lock_timeout, command=command)
                 )
-                from reconciler.locks import redis_journal as jr
+                from reconciler.locks import redis_journal as jr  # deferred: start-up: redis
 
                 t.journal = jr.RedisJournal(t.redis)
                 jr.settle_on_open(t.journal, jr.recorded_in(state_for(t)), say)
@@ -99,7 +101,7 @@ def open_targets(
                     jr.settle_on_exit, t.redis_lock, t.journal, jr.recorded_in(state_for(t)), say
                 )
             else:
-                from reconciler.locks import redis_journal as jr
+                from reconciler.locks import redis_journal as jr  # deferred: start-up: redis
 
                 jr.settle_unlocked(t.redis, command, jr.recorded_in(state_for(t)), say)
         yield t
@@ -114,10 +116,9 @@ def _stderr(line: str) -> None:
 def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:
     """Postgres keeps the state when it is a target; otherwise the local file backend."""
     if t.pg is not None:
-        from reconciler.state.postgres import PgState
+        from reconciler.state.postgres import PgState  # deferred: start-up: psycopg
 
         return PgState(t.pg)
-    from reconciler.state.file import FileState
 
     return FileState(state_dir)
 
@@ -147,11 +148,15 @@ def read_live(
 ) -> Live:
     live = Live()
     if t.pg is not None:
-        from reconciler.introspect.pg.catalog import introspect
+        from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
 
         live.pg = introspect(t.pg, scope=t.scope, sibling=t.pg_sibling)
     if t.redis is not None:
-        from reconciler.introspect.redis import read_acl, read_config, scan_keyspace
+        from reconciler.introspect.redis import (  # deferred: start-up: hiredis, redis
+            read_acl,
+            read_config,
+            scan_keyspace,
+        )
 
         spec = want.redis if want is not None and want.redis is not None else RedisSnapshot()
         names = tuple(spec.config) or config_names
@@ -177,8 +182,6 @@ def redis_fingerprint(snap: RedisSnapshot | None) -> str:
 def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if t.pg is not None:
-        from reconciler.connect import target_info
-
         out.update(target_info(t.pg))
     if t.redis is not None:
         out["redis"] = {
@@ -207,12 +210,14 @@ def make_plan(
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
-        from reconciler.pipeline import phased, trash
+        from reconciler.pipeline import phased, trash  # deferred: start-up: pglast, psycopg
 
         t.scope.check_desired(want.pg)
-        from reconciler.diff import compare
-        from reconciler.diff.context import DiffContext
-        from reconciler.pipeline.canonical import canonicalize
+        from reconciler.diff import compare  # deferred: start-up: pglast, psycopg
+        from reconciler.diff.context import DiffContext  # deferred: start-up: pglast, psycopg
+        from reconciler.pipeline.canonical import (
+            canonicalize,  # deferred: start-up: pglast, psycopg
+        )
 
         desired_pg = canonicalize(t.pg, want.pg, live.pg)
         snap = live.pg
@@ -223,7 +228,7 @@ def make_plan(
         def seed() -> str:  # only read when something is dropped
             return f"{want.digest}|{snap.fingerprint()}"
 
-        from reconciler.diff import unmodeled
+        from reconciler.diff import unmodeled  # deferred: start-up: pglast, psycopg
 
         if ph.live.needs and ph.changes:
             # Phased moves are built outside compare(): they too must not break what an
@@ -232,19 +237,19 @@ def make_plan(
             unmodeled.check(ph.changes, g)
         kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
         changes += compare(ph.desired, ph.live, kept)
-        from reconciler.pipeline.lossy import judge
+        from reconciler.pipeline.lossy import judge  # deferred: start-up: pglast, psycopg
 
         changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
         if ph.live.needs:
             findings += unmodeled.withheld(ph.desired, ph.live)
-        from reconciler.diff.grants import unnamed
-        from reconciler.diff.tables import reordered
+        from reconciler.diff.grants import unnamed  # deferred: start-up: pglast, psycopg
+        from reconciler.diff.tables import reordered  # deferred: start-up: pglast, psycopg
 
         findings += unnamed(ph.desired, ph.live) + reordered(ph.desired, ph.live)
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
-        from reconciler.diff.redis import compare_redis
-        from reconciler.introspect.redis import canonical_acl
+        from reconciler.diff.redis import compare_redis  # deferred: start-up: pglast, psycopg
+        from reconciler.introspect.redis import canonical_acl  # deferred: start-up: hiredis, redis
 
         if want_redis.manage_acl and want_redis.acl:
             want_redis = replace(want_redis, acl=canonical_acl(t.redis, want_redis.acl.values()))
@@ -290,8 +295,7 @@ def plan_targets(
         want = want or load_desired(tree)
         live = read_live(t, want=want, progress=progress)
         return make_plan(t, want, live, drop_mode, large_rows, only)
-    from reconciler.introspect.pg.catalog import read_catalog
-    from reconciler.project import cache
+    from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
 
     rows = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
     verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
@@ -312,7 +316,6 @@ def plan_targets(
 
 def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
     """DUMP of every key a prune pattern would delete, so the down file can restore it."""
-    from reconciler.ops.redis.proto import to_bytes
 
     wanted = [k.key for s in (keys.patterns.values() if keys else ()) for k in s.prune]
     out: dict[str, bytes] = {}
@@ -329,7 +332,6 @@ def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
 
 def check_saved(p: Plan, t: Targets, live: Live) -> None:
     """Refuse a plan made for another target, or whose target moved since."""
-    from reconciler.connect import target_info
 
     here = target_info(t.pg)["database"] if t.pg is not None else None
     if here is not None and p.target.get("database") != here:

@@ -30,6 +30,7 @@ from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import InputError, Problem
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.pipeline.trash import holding_rows
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident
@@ -114,7 +115,6 @@ def not_null_on_rows(
 ) -> list[Problem]:
     """New NOT NULL columns without a default (nor identity, nor generation) on live tables
     that hold rows: ADD COLUMN would have to fill them with NULL, which it refuses."""
-    from reconciler.pipeline.trash import holding_rows
 
     found = list(new_not_null_columns(desired, live))
     if not found:

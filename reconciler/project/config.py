@@ -123,7 +123,7 @@ def load(cwd: Path | None = None) -> dict[str, Any] | None:
 
 
 def _parse(path: Path) -> dict[str, Any]:
-    from reconciler.project.yamlload import YamlError, load_bytes
+    from reconciler.project.yamlload import YamlError, load_bytes  # deferred: start-up: yaml
 
     try:
         loaded = load_bytes(path.read_bytes())

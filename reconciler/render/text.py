@@ -8,6 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from reconciler.model.address import Address
+from reconciler.ops.redis.proto import quote
+
 _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}
 _HAZARD_STYLE = {"destructive": "bold red", "irreversible": "bold red"}
 
@@ -72,7 +75,6 @@ _ON_TABLE = frozenset({"table", "column", "constraint", "trigger", "policy", "re
 def _owner(change: dict[str, Any]) -> str | None:
     """`public.users` for a table and what lives on it (pg.column.public.users.email …; an
     index says its table in `owner`)."""
-    from reconciler.model.address import Address
 
     if change.get("owner"):
         return str(change["owner"])
@@ -178,7 +180,6 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
 def render_redis_export(result: Any, out: Any, console: Console) -> None:
     """What `export --redis` wrote: each pattern with the keys it covers, and the coverage of
     the whole keyspace (keys not placed listed, up to a bound, and counted)."""
-    from reconciler.ops.redis.proto import quote
 
     files = len(result.files)
     console.print(

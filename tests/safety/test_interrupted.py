@@ -227,7 +227,7 @@ def test_ctrl_c_of_a_command_waiting_for_the_lock_says_nothing_changed(pg_url, t
     with psycopg.connect(pg_url, autocommit=True) as conn, PgLock(conn, timeout=0):
         proc = _start(tmp_path, "trash", "purge", "--older-than", "0s", "--pg", pg_url,
                       "--lock-timeout", "30")  # fmt: skip
-        time.sleep(2)  # waiting for the lock
+        _wait_sessions(pg_url, proc, "trash_purge", blocked=False)  # connected: at the lock
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
