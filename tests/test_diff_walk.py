@@ -1,11 +1,21 @@
-"""The one compare loop of reconciler/diff (kinds.walk): no server needed."""
+"""The one compare loop of reconciler/diff (kinds.walk), and the expression reads the
+comparators order changes by (DiffContext.refs): no server needed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+from pglast.parser import ParseError
+
+from reconciler.diff import compare
+from reconciler.diff.context import DiffContext
 from reconciler.diff.kinds import Kind, walk
 from reconciler.model.address import Address
+from reconciler.model.pg import Check, Column, Schema, Table
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import Change
+from reconciler.ops.pg.constraint import AddConstraint
 from reconciler.ops.pg.objects import SetComment
 
 
@@ -75,3 +85,32 @@ def test_comment_only_is_a_comment_change_only_when_the_kind_says_so():
     assert _walk([_Thing("t", comment="x")], [_Thing("t")], kind) == ["alter t"]
     got = walk({"t": _Thing("t", comment="x")}, {"t": _Thing("t")}, _kind())
     assert isinstance(got[0], SetComment) and got[0].new == "x"
+
+
+def _table(*checks: Check) -> Table:
+    return Table("public", "t", (Column("a", "integer"), Column("b", "integer")), checks=checks)
+
+
+def _snap(t: Table) -> PgSnapshot:
+    return PgSnapshot(schemas={"public": Schema("public")}, tables={("public", "t"): t})
+
+
+def test_a_check_added_waits_for_the_columns_it_reads():
+    desired = _snap(_table(Check("t_b_check", "b > 0")))
+    changes: list[Change] = compare(desired, _snap(_table()))
+    (add,) = [c for c in changes if isinstance(c, AddConstraint)]
+    assert Address.of("pg", "column", "public", "t", "b") in add.depends_on()
+    assert Address.of("pg", "column", "public", "t", "a") not in add.depends_on()
+
+
+def test_an_expression_that_does_not_parse_is_an_error_not_a_lost_dependency():
+    """Before, DiffContext.refs answered () for it: the check lost its columns' edges and the
+    plan could order it before them, without a word."""
+    desired = _snap(_table(Check("t_b_check", "b >")))
+    with pytest.raises(ParseError):
+        compare(desired, _snap(_table()))
+    ctx = DiffContext(desired, _snap(_table()))
+    with pytest.raises(ParseError):
+        ctx.expression_deps("public", "t", "b >")
+    assert ctx.refs(None) == () and ctx.refs("") == ()
+    assert ctx.refs("a + b > a") == ("a", "b")
