@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.kinds import Kind, walk
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.diff.partitions import attached_keys, attached_names
 from reconciler.diff.rebuilds import shape_in
 from reconciler.model.address import Address
@@ -11,7 +11,6 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
 from reconciler.ops.base import Change
 from reconciler.ops.pg.index import CreateIndex, DropIndex, index_on
-from reconciler.ops.pg.objects import SetComment
 from reconciler.ops.pg.storage import SetIndexOptions
 
 
@@ -63,9 +62,7 @@ def _in_place(ctx: DiffContext, was: Index, ix: Index) -> list[Change] | None:
         was.options != ix.options and partitioned
     ):
         return None
-    out: list[Change] = []
-    if was.comment != ix.comment:
-        out.append(SetComment(ix.address, was.comment, ix.comment))
+    out = comment_change(was, ix)
     if was.options != ix.options:
         out.append(SetIndexOptions(ix.schema, ix.table, ix.name, was.options, ix.options))
     return out
@@ -92,10 +89,8 @@ def _drop(ctx: DiffContext, ix: Index) -> Change:
     # a key of the same name takes its place: a second run finds the key's index
     t = ctx.desired.tables.get((ix.schema, ix.table))
     keyed = t is not None and any(k.name == ix.name for k in t.constraints())
-    online = ctx.online(ix.schema, ix.table) and not keyed
-    live_t = ctx.live.tables.get((ix.schema, ix.table))
-    parted = live_t is not None and live_t.partition_by is not None
-    online = online and not parted
+    parted = _partitioned(ctx, ix)
+    online = ctx.online(ix.schema, ix.table) and not keyed and not parted
     return DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed, partitioned=parted)
 
 

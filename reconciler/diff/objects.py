@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
-from reconciler.diff.kinds import Kind, walk
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.model.pg import Extension, Schema
 from reconciler.ops.base import Change
 from reconciler.ops.pg.objects import (
@@ -12,7 +12,6 @@ from reconciler.ops.pg.objects import (
     CreateSchema,
     DropExtension,
     DropSchema,
-    SetComment,
 )
 
 # Present in every database; never created or dropped by a plan.
@@ -35,9 +34,9 @@ def compare_schemas(ctx: DiffContext) -> list[Change]:
 def _schema_comment(old: Schema, new: Schema) -> list[Change]:
     """Only a schema's comment changes in place; an undeclared built-in schema's stock comment
     is not ours to manage."""
-    if (new.name in BUILTIN_SCHEMAS and new.comment is None) or old.comment == new.comment:
+    if new.name in BUILTIN_SCHEMAS and new.comment is None:
         return []
-    return [SetComment(new.address, old.comment, new.comment)]
+    return comment_change(old, new)
 
 
 def compare_extensions(ctx: DiffContext) -> list[Change]:
