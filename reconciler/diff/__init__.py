@@ -1,7 +1,8 @@
 """compare(desired, live) → list[Change]: what must happen for live to equal desired.
 
-Owns: deciding *what* changes, per object kind (objects.py, tables.py, indexes.py), after
-explicit renames were applied to a working copy of live (renames.py).
+Owns: deciding *what* changes, per object kind (objects.py, tables.py, indexes.py, …, each
+walking its desired and live objects through the one compare loop, kinds.py), after explicit
+renames were applied to a working copy of live (renames.py).
 Must not: order changes (graph.py), talk to servers, or guess renames (a guessed rename is a
 drop plus a create, which loses data: only `renamed_from:` renames).
 

@@ -14,46 +14,46 @@ from __future__ import annotations
 import re
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, walk
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
-from reconciler.model.compare import only_comment_differs
 from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.aggregate import CreateAggregate, DropAggregate
 from reconciler.ops.pg.function import DropFunction
-from reconciler.ops.pg.objects import SetComment
 
 
 def compare_aggregates(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    want, have = ctx.desired.aggregates, ctx.live.aggregates
     remade = {
         (c.function.schema, c.function.name)
         for c in changes
         if isinstance(c, DropFunction) and c.function.key in ctx.desired.functions
     }
     dropped = _dropped_by_plan(changes)
-    out: list[Change] = []
-    for key, a in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateAggregate(a, _deps(ctx, a)))
-            continue
-        rebuild = bool(remade & set(_routine_keys(old)))
-        if old == a and not rebuild:
-            continue
-        if only_comment_differs(old, a) and not rebuild:
-            out.append(SetComment(a.address, old.comment, a.comment))
-            continue
-        _refuse_in_use(old, dropped, a.source, "redefined")
-        _refuse_privileged(ctx, old, a.source, "redefined")
-        out += [DropAggregate(old, _deps(ctx, old)), CreateAggregate(a, _deps(ctx, a))]
-    for key, old in have.items():
-        if key not in want:
-            _refuse_in_use(old, dropped, None, "dropped")
-            _refuse_privileged(ctx, old, None, "dropped")
-            out.append(DropAggregate(old, _deps(ctx, old)))
-    return out
+
+    def replace(old: Aggregate, new: Aggregate) -> list[Change]:
+        _refuse_in_use(old, dropped, new.source, "redefined")
+        _refuse_privileged(ctx, old, new.source, "redefined")
+        return [DropAggregate(old, _deps(ctx, old)), CreateAggregate(new, _deps(ctx, new))]
+
+    def drop(old: Aggregate) -> list[Change]:
+        _refuse_in_use(old, dropped, None, "dropped")
+        _refuse_privileged(ctx, old, None, "dropped")
+        return [DropAggregate(old, _deps(ctx, old))]
+
+    return walk(
+        ctx.desired.aggregates,
+        ctx.live.aggregates,
+        Kind(
+            create=lambda a: [CreateAggregate(a, _deps(ctx, a))],
+            # one calling a routine the plan drops to create it again
+            rebuild=lambda _, old, new: bool(remade & set(_routine_keys(old))),
+            comments=True,
+            replace=replace,
+            drop=drop,
+        ),
+    )
 
 
 def _refuse_privileged(ctx: DiffContext, a: Aggregate, source: str | None, verb: str) -> None:

@@ -18,6 +18,8 @@ from reconciler.model.names import qualified
 from reconciler.model.pg import Column, ForeignKey, Table
 from reconciler.model.pg_objects import Function
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.sql import fragments as sqltext
+from reconciler.sql import names as sqlnames
 
 # Where a bare type name is looked up at apply (its search_path, apply/executor.py).
 _APPLY_SCHEMA = "public"
@@ -125,9 +127,6 @@ class DiffContext:
 
     def _row_types(self, f: Function) -> set[tuple[str, str]]:
         """(schema, name) of the tables and views whose row type the signature names."""
-        from reconciler.sql import fragments as sqltext
-        from reconciler.sql import names as sqlnames  # pglast: only when planning
-
         out = set()
         for text in sqlnames.function_types(f):
             try:
@@ -196,8 +195,6 @@ class DiffContext:
         for snap in (self.desired, self.live):
             for f in snap.functions.values():
                 by_name.setdefault((f.schema, f.name), set()).add(f.address)
-        from reconciler.sql import names as sqlnames  # pglast: only when planning
-
         for v in self.desired.views.values():
             for schema, name in sqlnames.calls(v.query, query=True):
                 called = by_name.get((schema or _APPLY_SCHEMA, name), set())
@@ -268,15 +265,10 @@ class DiffContext:
 
     @staticmethod
     def refs(text: str | None) -> tuple[str, ...]:
-        """Column names an expression reads (none for an expression that does not parse)."""
-        if not text:
-            return ()
-        from reconciler.sql.fragments import column_refs  # pglast: only when a change needs it
-
-        try:
-            return column_refs(text)
-        except Exception:  # live texts always parse; a bad one only loses an ordering hint
-            return ()
+        """Column names an expression reads. Every text met here parses (the desired state's
+        were checked as it was read, the live state's are the server's own): one that does
+        not is a bug, raised here rather than lost as a missing dependency (a wrong order)."""
+        return sqltext.column_refs(text) if text else ()
 
     def expression_deps(self, schema: str, table: str, *texts: str | None) -> frozenset[Address]:
         """Columns of the table that expressions (generated, check, index) reference."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, walk
 from reconciler.model.pg_objects import DefaultGrant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
@@ -35,31 +36,36 @@ def default_grants_after(ctx: DiffContext) -> dict[tuple[str, str, str, str], De
 
 
 def compare_default_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    live, desired = ctx.live.default_grants, ctx.desired.default_grants
+    live = ctx.live.default_grants
     dropped = {
         c.address.parts[2] for c in changes if c.action is Action.DROP and c.kind == "schema"
     }
     new_schemas = tuple(sorted(set(ctx.desired.schemas) - set(ctx.live.schemas)))
     kept = tuple(sorted(ctx.desired.schemas))
+
+    def change(old: DefaultGrant, new: DefaultGrant) -> list[Change]:
+        if (old.privileges, old.grantable) == (new.privileges, new.grantable):
+            return []
+        if new.on == "schemas":  # new schemas are made under the defaults found
+            return [ChangeDefaultGrant(old, new, (), new_schemas)]
+        precedes = (new.schema,) if new.schema else kept
+        follows = (new.schema,) if new.schema in new_schemas else ()
+        return [ChangeDefaultGrant(old, new, precedes, follows, fresh=bool(follows))]
+
     out: list[Change] = [
         DefaultGrantsGoWith(d) for d in live.values() if d.schema and d.schema in dropped
     ]
-    pairs = [(live.get(key) or _unset(d), d) for key, d in desired.items()]
-    pairs += [
-        (d, _unset(d))
-        for key, d in live.items()
-        if key not in desired and _exact(ctx.desired, d) and d.schema not in dropped
-    ]
-    for old, new in pairs:
-        if (old.privileges, old.grantable) == (new.privileges, new.grantable):
-            continue
-        if new.on == "schemas":  # new schemas are made under the defaults found
-            out.append(ChangeDefaultGrant(old, new, (), new_schemas))
-            continue
-        precedes = (new.schema,) if new.schema else kept
-        follows = (new.schema,) if new.schema in new_schemas else ()
-        out.append(ChangeDefaultGrant(old, new, precedes, follows, fresh=bool(follows)))
-    return out
+    return out + walk(
+        ctx.desired.default_grants,
+        live,
+        Kind(
+            create=lambda d: change(_unset(d), d),
+            alter=change,
+            # one not declared: given what it would be without it, where the YAML lists them
+            drop=lambda d: change(d, _unset(d)),
+            left_alone=lambda _, d: not _exact(ctx.desired, d) or d.schema in dropped,
+        ),
+    )
 
 
 def unnamed_default_grants(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:

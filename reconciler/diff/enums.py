@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.default_grants import default_grants_after
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.errors import NotSupported
 from reconciler.model.names import qualified
 from reconciler.model.pg import Enum
@@ -20,40 +21,43 @@ from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.column import DropColumn
 from reconciler.ops.pg.column_alter import AlterColumn
 from reconciler.ops.pg.enum import AddEnumValues, EnumColumn, EnumUses, RebuildEnum
-from reconciler.ops.pg.objects import CreateEnum, DropEnum, SetComment
+from reconciler.ops.pg.objects import CreateEnum, DropEnum
 from reconciler.ops.pg.table import DropTable
 
 
 def compare_enums(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    out: list[Change] = []
-    want, have = ctx.desired.enums, ctx.live.enums
-    for key, e in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateEnum(e))
-            continue
-        if old.labels == e.labels:
-            if old.comment != e.comment:
-                out.append(SetComment(e.address, old.comment, e.comment))
-            continue
+    def alter(old: Enum, new: Enum) -> list[Change] | None:
+        """The same values (its comment perhaps changed), or values inserted in place."""
+        if old.labels == new.labels:
+            return comment_change(old, new)
+        if not _is_insertion(old.labels, new.labels):
+            return None
+        uses = None if _blockers(ctx, old) else _uses(ctx, old, changes)
+        return [AddEnumValues(old, new, uses), *comment_change(old, new)]
+
+    def rebuild(old: Enum, new: Enum) -> list[Change]:
         blockers = _blockers(ctx, old)
-        if _is_insertion(old.labels, e.labels):
-            out.append(AddEnumValues(old, e, None if blockers else _uses(ctx, old, changes)))
-            if old.comment != e.comment:
-                out.append(SetComment(e.address, old.comment, e.comment))
-            continue
         if blockers:
             raise NotSupported(
-                f"Enum {key[0]}.{key[1]}: removing or reordering values "
-                f"({', '.join(old.labels)} → {', '.join(e.labels)}) means rebuilding the type, "
-                f"and {blockers[0]} uses it.",
+                f"Enum {new.schema}.{new.name}: removing or reordering values "
+                f"({', '.join(old.labels)} → {', '.join(new.labels)}) means rebuilding the "
+                f"type, and {blockers[0]} uses it.",
                 detail="Only table columns (and views, triggers, policies reading them) are "
                 "carried through a rebuild; change that object in a separate plan first.",
-                source=e.source,
+                source=new.source,
             )
-        out.append(RebuildEnum(old, e, _uses(ctx, old, changes)))  # sets the new comment
-    out += [DropEnum(e) for k, e in have.items() if k not in want]
-    return out
+        return [RebuildEnum(old, new, _uses(ctx, old, changes))]  # sets the new comment
+
+    return walk(
+        ctx.desired.enums,
+        ctx.live.enums,
+        Kind(
+            create=lambda e: [CreateEnum(e)],
+            alter=alter,
+            replace=rebuild,
+            drop=lambda e: [DropEnum(e)],
+        ),
+    )
 
 
 def _is_insertion(old: tuple[str, ...], new: tuple[str, ...]) -> bool:

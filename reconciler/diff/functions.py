@@ -24,9 +24,9 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.default_grants import default_grants_after
+from reconciler.diff.kinds import Kind, walk
 from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
-from reconciler.model.compare import only_comment_differs
 from reconciler.model.pg_objects import DefaultGrant, Function, Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
@@ -43,22 +43,23 @@ from reconciler.ops.pg.objects import SetComment
 
 
 def compare_functions(ctx: DiffContext) -> list[Change]:
-    want, have = ctx.desired.functions, ctx.live.functions
-    out: list[Change] = []
-    for key, f in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateFunction(f, _deps(ctx, f)))
-        elif old == f:
-            continue
-        elif only_comment_differs(old, f):
-            out.append(SetComment(f.address, old.comment, f.comment))
-        elif old.signature_matches(f) and old.kind == f.kind:
-            out.append(ReplaceFunction(old, f, _deps(ctx, f)))
-        else:
-            out += _recreate(ctx, old, f)
-    out += [_drop(ctx, f) for key, f in have.items() if key not in want]
-    return _paired(out)
+    def alter(old: Function, new: Function) -> list[Change] | None:
+        if not (old.signature_matches(new) and old.kind == new.kind):
+            return None
+        return [ReplaceFunction(old, new, _deps(ctx, new))]
+
+    changes = walk(
+        ctx.desired.functions,
+        ctx.live.functions,
+        Kind(
+            create=lambda f: [CreateFunction(f, _deps(ctx, f))],
+            comments=True,
+            alter=alter,
+            replace=lambda old, new: _recreate(ctx, old, new),
+            drop=lambda f: [_drop(ctx, f)],
+        ),
+    )
+    return _paired(changes)
 
 
 def _paired(changes: list[Change]) -> list[Change]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.diff.partitions import attached_keys, attached_names
 from reconciler.diff.rebuilds import shape_in
 from reconciler.model.address import Address
@@ -10,75 +11,87 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg import Index
 from reconciler.ops.base import Change
 from reconciler.ops.pg.index import CreateIndex, DropIndex, index_on
-from reconciler.ops.pg.objects import SetComment
 from reconciler.ops.pg.storage import SetIndexOptions
 
 
 def compare_indexes(ctx: DiffContext) -> list[Change]:
-    out: list[Change] = []
-    want, have = ctx.desired.indexes, ctx.live.indexes
-    for key, ix in want.items():
-        was = have.get(key)
-        if (ix.schema, ix.table) in ctx.rebuilt:
-            continue  # made again with its table, below
-        live_table = ctx.live.tables.get((ix.schema, ix.table))
-        partitioned = live_table is not None and live_table.partition_by is not None
-        # a partitioned table's index is invalid until every partition has one attached: the
-        # partitions' attachments (diff/partitions.py) make it valid, not a rebuild
-        if was is not None and not was.valid and not partitioned:
-            # A build that never finished is not the declared index, however equal its
-            # definition: dropped and built again in one change, whose reverse drops the new
-            # one (the invalid index is not brought back).
-            online = ctx.online(ix.schema, ix.table)
-            out.append(CreateIndex(ix, _deps(ctx, ix), online=online, replaces_invalid=True))
-            continue
-        if was == ix:
-            continue
-        if was is None:
-            new_table = (ix.schema, ix.table) not in ctx.live.tables
-            online = ctx.online(ix.schema, ix.table)
-            want_t = ctx.desired.tables.get((ix.schema, ix.table))
-            parted = want_t is not None and want_t.partition_by is not None
-            out.append(
-                CreateIndex(
-                    ix, _deps(ctx, ix), new_table=new_table, online=online, partitioned=parted
-                )
-            )
-        elif attribute_changes(was, ix, exclude=("comment", "options")) or (
-            was.options != ix.options and partitioned  # no ALTER INDEX … SET on one
-        ):
-            # on another table now: each drop only while the index is on its own table, so a
-            # second run of a file leaves the index made in its place
-            moved = was.table != ix.table
-            was_on, now_on = (index_on(was), index_on(ix)) if moved else (None, None)
-            out.append(DropIndex(was, _deps(ctx, was), partitioned=partitioned, shape=was_on))
-            online = ctx.online(ix.schema, ix.table)
-            out.append(
-                CreateIndex(
-                    ix, _deps(ctx, ix), online=online, partitioned=partitioned, shape=now_on
-                )
-            )
-        else:
-            if was.comment != ix.comment:
-                out.append(SetComment(ix.address, was.comment, ix.comment))
-            if was.options != ix.options:  # in place, in the order given (pg_dump shows it)
-                out.append(SetIndexOptions(ix.schema, ix.table, ix.name, was.options, ix.options))
-    out += _rebuilt(ctx)
     attached = attached_names(ctx.desired)  # a partition's index its parent's will take
-    for key, ix in have.items():
-        if (ix.schema, ix.table) in ctx.rebuilt:
-            continue
-        if key in want or (ix.schema, ix.table, ix.name) in attached:
-            continue
-        # a key of the same name takes its place: a second run finds the key's index
-        t = ctx.desired.tables.get((ix.schema, ix.table))
-        keyed = t is not None and any(k.name == ix.name for k in t.constraints())
-        online = ctx.online(ix.schema, ix.table) and not keyed
-        live_t = ctx.live.tables.get((ix.schema, ix.table))
-        parted = live_t is not None and live_t.partition_by is not None
-        online = online and not parted
-        out.append(DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed, partitioned=parted))
+    return walk(
+        ctx.desired.indexes,
+        ctx.live.indexes,
+        Kind(
+            create=lambda ix: [_create(ctx, ix)],
+            # A build that never finished is not the declared index, however equal its
+            # definition: built again (_replace)
+            rebuild=lambda _, was, ix: not was.valid and not _partitioned(ctx, ix),
+            alter=lambda was, ix: _in_place(ctx, was, ix),
+            replace=lambda was, ix: _replace(ctx, was, ix),
+            drop=lambda ix: [_drop(ctx, ix)],
+            # made again with its table (_rebuilt), between the others' changes and drops
+            elsewhere=lambda _, ix: (ix.schema, ix.table) in ctx.rebuilt,
+            between=lambda: _rebuilt(ctx),
+            left_alone=lambda _, ix: (
+                (ix.schema, ix.table) in ctx.rebuilt or (ix.schema, ix.table, ix.name) in attached
+            ),
+        ),
+    )
+
+
+def _partitioned(ctx: DiffContext, ix: Index) -> bool:
+    """Whether the live table is partitioned: its index is invalid until every partition has
+    one attached, and the partitions' attachments (diff/partitions.py) make it valid, not a
+    rebuild."""
+    live_table = ctx.live.tables.get((ix.schema, ix.table))
+    return live_table is not None and live_table.partition_by is not None
+
+
+def _create(ctx: DiffContext, ix: Index) -> Change:
+    new_table = (ix.schema, ix.table) not in ctx.live.tables
+    online = ctx.online(ix.schema, ix.table)
+    want_t = ctx.desired.tables.get((ix.schema, ix.table))
+    parted = want_t is not None and want_t.partition_by is not None
+    return CreateIndex(ix, _deps(ctx, ix), new_table=new_table, online=online, partitioned=parted)
+
+
+def _in_place(ctx: DiffContext, was: Index, ix: Index) -> list[Change] | None:
+    """Its comment and storage parameters (in the order given: pg_dump shows it); None when
+    anything else differs, or those of an index of a partitioned table (no ALTER INDEX … SET
+    on one)."""
+    partitioned = _partitioned(ctx, ix)
+    if attribute_changes(was, ix, exclude=("comment", "options")) or (
+        was.options != ix.options and partitioned
+    ):
+        return None
+    out = comment_change(was, ix)
+    if was.options != ix.options:
+        out.append(SetIndexOptions(ix.schema, ix.table, ix.name, was.options, ix.options))
     return out
+
+
+def _replace(ctx: DiffContext, was: Index, ix: Index) -> list[Change]:
+    partitioned = _partitioned(ctx, ix)
+    online = ctx.online(ix.schema, ix.table)
+    if not was.valid and not partitioned:
+        # dropped and built again in one change, whose reverse drops the new one (the
+        # invalid index is not brought back)
+        return [CreateIndex(ix, _deps(ctx, ix), online=online, replaces_invalid=True)]
+    # on another table now: each drop only while the index is on its own table, so a second
+    # run of a file leaves the index made in its place
+    moved = was.table != ix.table
+    was_on, now_on = (index_on(was), index_on(ix)) if moved else (None, None)
+    return [
+        DropIndex(was, _deps(ctx, was), partitioned=partitioned, shape=was_on),
+        CreateIndex(ix, _deps(ctx, ix), online=online, partitioned=partitioned, shape=now_on),
+    ]
+
+
+def _drop(ctx: DiffContext, ix: Index) -> Change:
+    # a key of the same name takes its place: a second run finds the key's index
+    t = ctx.desired.tables.get((ix.schema, ix.table))
+    keyed = t is not None and any(k.name == ix.name for k in t.constraints())
+    parted = _partitioned(ctx, ix)
+    online = ctx.online(ix.schema, ix.table) and not keyed and not parted
+    return DropIndex(ix, _deps(ctx, ix), online=online, keyed=keyed, partitioned=parted)
 
 
 def _rebuilt(ctx: DiffContext) -> list[Change]:

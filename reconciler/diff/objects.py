@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, comment_change, walk
+from reconciler.model.pg import Extension, Schema
 from reconciler.ops.base import Change
 from reconciler.ops.pg.objects import (
     AlterExtensionVersion,
@@ -10,7 +12,6 @@ from reconciler.ops.pg.objects import (
     CreateSchema,
     DropExtension,
     DropSchema,
-    SetComment,
 )
 
 # Present in every database; never created or dropped by a plan.
@@ -18,26 +19,40 @@ BUILTIN_SCHEMAS = frozenset({"public"})
 
 
 def compare_schemas(ctx: DiffContext) -> list[Change]:
-    out: list[Change] = []
-    want, have = ctx.desired.schemas, ctx.live.schemas
-    for name, s in want.items():
-        if name not in have:
-            out.append(CreateSchema(s))
-        elif name in BUILTIN_SCHEMAS and s.comment is None:
-            continue  # an undeclared built-in schema: its stock comment is not ours to manage
-        elif have[name].comment != s.comment:
-            out.append(SetComment(s.address, have[name].comment, s.comment))
-    out += [DropSchema(s) for n, s in have.items() if n not in want and n not in BUILTIN_SCHEMAS]
-    return out
+    return walk(
+        ctx.desired.schemas,
+        ctx.live.schemas,
+        Kind(
+            create=lambda s: [CreateSchema(s)],
+            alter=_schema_comment,
+            drop=lambda s: [DropSchema(s)],
+            left_alone=lambda name, _: name in BUILTIN_SCHEMAS,
+        ),
+    )
+
+
+def _schema_comment(old: Schema, new: Schema) -> list[Change]:
+    """Only a schema's comment changes in place; an undeclared built-in schema's stock comment
+    is not ours to manage."""
+    if new.name in BUILTIN_SCHEMAS and new.comment is None:
+        return []
+    return comment_change(old, new)
 
 
 def compare_extensions(ctx: DiffContext) -> list[Change]:
-    out: list[Change] = []
-    want, have = ctx.desired.extensions, ctx.live.extensions
-    for name, e in want.items():
-        if name not in have:
-            out.append(CreateExtension(e))
-        elif e.version is not None and e.version != have[name].version:
-            out.append(AlterExtensionVersion(have[name], e))
-    out += [DropExtension(e) for n, e in have.items() if n not in want]
-    return out
+    return walk(
+        ctx.desired.extensions,
+        ctx.live.extensions,
+        Kind(
+            create=lambda e: [CreateExtension(e)],
+            alter=_extension_version,
+            drop=lambda e: [DropExtension(e)],
+        ),
+    )
+
+
+def _extension_version(old: Extension, new: Extension) -> list[Change]:
+    """A version the desired state names, when it is not the live one (none: any will do)."""
+    if new.version is None or new.version == old.version:
+        return []
+    return [AlterExtensionVersion(old, new)]

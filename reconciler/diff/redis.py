@@ -14,6 +14,7 @@ import os
 import re
 from typing import Any
 
+from reconciler.diff.kinds import Kind, walk
 from reconciler.errors import InputError
 from reconciler.model.redis import (
     AclUser,
@@ -153,15 +154,15 @@ def _comparable(user: AclUser) -> tuple:
 
 
 def _compare_acl(want: dict[str, AclUser], have: dict[str, AclUser]) -> list[Change]:
-    out: list[Change] = []
-    for name, user in sorted(want.items()):
-        old = have.get(name)
-        if old is None:
-            out.append(SetAclUser(None, user))
-        elif _comparable(old) != _comparable(user):
-            # The reverse must restore the old password: keep the server's hashes for it.
-            out.append(SetAclUser(old, dataclasses.replace(user)))
-    for name, user in sorted(have.items()):
-        if name not in want and name not in BUILTIN_USERS:
-            out.append(DeleteAclUser(user))
-    return out
+    return walk(
+        dict(sorted(want.items())),
+        dict(sorted(have.items())),
+        Kind(
+            create=lambda user: [SetAclUser(None, user)],
+            same=lambda old, user: _comparable(old) == _comparable(user),
+            # the reverse must restore the old password: keep the server's hashes for it
+            alter=lambda old, user: [SetAclUser(old, dataclasses.replace(user))],
+            drop=lambda user: [DeleteAclUser(user)],
+            left_alone=lambda name, _: name in BUILTIN_USERS,
+        ),
+    )

@@ -13,48 +13,46 @@ dropped before them.
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.diff.views import reshaped_columns
 from reconciler.model.address import Address
-from reconciler.model.compare import attribute_changes, only_comment_differs
+from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg.objects import SetComment
 from reconciler.ops.pg.rule import CreateRule, DropRule, SetRuleFires
 
 _RELATIONS = frozenset({"table", "view", "materialized_view"})
 
 
 def compare_rules(ctx: DiffContext, changes: list[Change]) -> list[Change]:
-    want, have = ctx.desired.rules, ctx.live.rules
     columns = reshaped_columns(changes)
     retyped = {(s, t) for s, t, _ in columns}
     dropped = _dropped(changes)
-    out: list[Change] = []
-    for key, new in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateRule(new, _deps(ctx, new, ctx.desired)))
-            continue
-        rebuild = (old.schema, old.table) in dropped or any(
+
+    def rebuild(_: object, old: Rule, new: Rule) -> bool:
+        """Bound to what the plan drops or reshapes, or on a table or view it drops."""
+        return (old.schema, old.table) in dropped or any(
             (s, r) in dropped or (s, r, c) in columns or (c is None and (s, r) in retyped)
             for s, r, c in old.reads
         )
-        if old == new and not rebuild:
-            continue
-        if only_comment_differs(old, new) and not rebuild:
-            out.append(SetComment(new.address, old.comment, new.comment))
-        elif _only_fires(old, new) and not rebuild:
-            out.append(SetRuleFires(old, new.fires))
-            if old.comment != new.comment:
-                out.append(SetComment(new.address, old.comment, new.comment))
-        else:
-            out.append(DropRule(old, _deps(ctx, old, ctx.live)))
-            out.append(CreateRule(new, _deps(ctx, new, ctx.desired)))
-    for key, old in have.items():
-        if key not in want:
-            out.append(DropRule(old, _deps(ctx, old, ctx.live)))
-    return out
+
+    def alter(old: Rule, new: Rule) -> list[Change] | None:
+        if not _only_fires(old, new):
+            return None
+        return [SetRuleFires(old, new.fires), *comment_change(old, new)]
+
+    return walk(
+        ctx.desired.rules,
+        ctx.live.rules,
+        Kind(
+            create=lambda r: [CreateRule(r, _deps(ctx, r, ctx.desired))],
+            rebuild=rebuild,
+            comments=True,
+            alter=alter,
+            drop=lambda r: [DropRule(r, _deps(ctx, r, ctx.live))],
+        ),
+    )
 
 
 def _only_fires(old: Rule, new: Rule) -> bool:

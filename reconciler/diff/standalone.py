@@ -14,6 +14,7 @@ nextval() depend on every sequence, like on every function (DiffContext.extensio
 from __future__ import annotations
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.diff.owned_sequences import (
     check_defaults,
     owned_sequence_keys,
@@ -21,12 +22,10 @@ from reconciler.diff.owned_sequences import (
 )
 from reconciler.errors import NotSupported
 from reconciler.model.address import Address
-from reconciler.model.compare import only_comment_differs
 from reconciler.model.names import qualified, quote_ident
 from reconciler.model.pg_objects import Collation, CompositeType, Domain
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg.objects import SetComment
 from reconciler.ops.pg.types import (
     AlterComposite,
     AlterDomain,
@@ -43,7 +42,6 @@ from reconciler.ops.pg.types import (
 
 
 def compare_sequences(ctx: DiffContext) -> list[Change]:
-    want, have = ctx.desired.sequences, ctx.live.sequences
     # a sequence changing owner (a column's ↔ another column's or none) is one change
     moves = ctx.moved_sequences
     check_defaults(ctx.desired, ctx.live)
@@ -51,20 +49,18 @@ def compare_sequences(ctx: DiffContext) -> list[Change]:
     out: list[Change] = list(moves.values())
     # an owned one created or dropped: its owner given after, taken before (owned_sequences)
     out += owners_of_new_and_gone(ctx.desired, ctx.live)
-    for key, q in want.items():
-        old = have.get(key)
-        if key in moves:
-            continue
-        if old is None:
-            out.append(CreateSequence(q))
-        elif old == q:
-            continue
-        elif only_comment_differs(old, q):
-            out.append(SetComment(q.address, old.comment, q.comment))
-        else:
-            out.append(AlterSequence(old, q))
-    out += [DropSequence(q) for key, q in have.items() if key not in want and key not in moves]
-    return out
+    return out + walk(
+        ctx.desired.sequences,
+        ctx.live.sequences,
+        Kind(
+            create=lambda q: [CreateSequence(q)],
+            comments=True,
+            alter=lambda old, q: [AlterSequence(old, q)],
+            drop=lambda q: [DropSequence(q)],
+            elsewhere=lambda key, _: key in moves,
+            left_alone=lambda key, _: key in moves,
+        ),
+    )
 
 
 def _check_rebuilt_owners(ctx: DiffContext) -> None:
@@ -88,21 +84,20 @@ def _check_rebuilt_owners(ctx: DiffContext) -> None:
 
 
 def compare_collations(ctx: DiffContext) -> list[Change]:
-    want, have = ctx.desired.collations, ctx.live.collations
-    out: list[Change] = []
-    for key, c in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateCollation(c))
-        elif old == c:
-            continue
-        elif only_comment_differs(old, c):
-            out.append(SetComment(c.address, old.comment, c.comment))
-        else:
-            _refuse_in_use(ctx, c)
-            out += [DropCollation(old), CreateCollation(c)]
-    out += [DropCollation(c) for key, c in have.items() if key not in want]
-    return out
+    def replace(old: Collation, new: Collation) -> list[Change]:
+        _refuse_in_use(ctx, new)
+        return [DropCollation(old), CreateCollation(new)]
+
+    return walk(
+        ctx.desired.collations,
+        ctx.live.collations,
+        Kind(
+            create=lambda c: [CreateCollation(c)],
+            comments=True,
+            replace=replace,
+            drop=lambda c: [DropCollation(c)],
+        ),
+    )
 
 
 def _refuse_in_use(ctx: DiffContext, c: Collation) -> None:
@@ -144,46 +139,42 @@ def _collation_users(snap: PgSnapshot, name: str) -> set[str]:
 
 
 def compare_domains(ctx: DiffContext) -> list[Change]:
-    want, have = ctx.desired.domains, ctx.live.domains
-    out: list[Change] = []
-    for key, d in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateDomain(d, _deps(ctx, d)))
-        elif old == d:
-            continue
-        elif (old.type, old.collation) == (d.type, d.collation):
-            out.append(AlterDomain(old, d, _deps(ctx, d)))
-        else:
-            out.append(DropDomain(old, _deps(ctx, old)))
-            out.append(CreateDomain(d, _deps(ctx, d)))
-    out += [DropDomain(d, _deps(ctx, d)) for key, d in have.items() if key not in want]
-    return out
+    def alter(old: Domain, new: Domain) -> list[Change] | None:
+        if (old.type, old.collation) != (new.type, new.collation):
+            return None
+        return [AlterDomain(old, new, _deps(ctx, new))]
+
+    return walk(
+        ctx.desired.domains,
+        ctx.live.domains,
+        Kind(
+            create=lambda d: [CreateDomain(d, _deps(ctx, d))],
+            alter=alter,  # its comment too
+            drop=lambda d: [DropDomain(d, _deps(ctx, d))],
+        ),
+    )
 
 
 def compare_composites(ctx: DiffContext) -> list[Change]:
     """Attributes that stay in their order, with new ones after them, change in place (ALTER
     TYPE … ATTRIBUTE); any other change drops and creates the type (Postgres refuses the drop
     while a column uses it: the apply stops there, nothing half done)."""
-    want, have = ctx.desired.composites, ctx.live.composites
-    out: list[Change] = []
-    for key, t in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateComposite(t, _deps(ctx, t)))
-        elif old == t:
-            continue
-        elif only_comment_differs(old, t):
-            out.append(SetComment(t.address, old.comment, t.comment))
-        elif _in_place(old, t):
-            out.append(AlterComposite(old, t, _deps(ctx, t)))
-            if old.comment != t.comment:
-                out.append(SetComment(t.address, old.comment, t.comment))
-        else:
-            out.append(DropComposite(old, _deps(ctx, old)))
-            out.append(CreateComposite(t, _deps(ctx, t)))
-    out += [DropComposite(t, _deps(ctx, t)) for key, t in have.items() if key not in want]
-    return out
+
+    def alter(old: CompositeType, new: CompositeType) -> list[Change] | None:
+        if not _in_place(old, new):
+            return None
+        return [AlterComposite(old, new, _deps(ctx, new)), *comment_change(old, new)]
+
+    return walk(
+        ctx.desired.composites,
+        ctx.live.composites,
+        Kind(
+            create=lambda t: [CreateComposite(t, _deps(ctx, t))],
+            comments=True,
+            alter=alter,
+            drop=lambda t: [DropComposite(t, _deps(ctx, t))],
+        ),
+    )
 
 
 def _in_place(old: CompositeType, new: CompositeType) -> bool:

@@ -6,6 +6,7 @@ import dataclasses
 
 from reconciler.diff.carry import carried, carried_rows
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.diff.owned_sequences import without_moved
 from reconciler.diff.partitions import attach_table
 from reconciler.diff.rebuilds import check_rebuilds, shape_in
@@ -33,50 +34,60 @@ from reconciler.ops.pg.trash import QuarantineColumn, QuarantineTable, quarantin
 
 def compare_tables(ctx: DiffContext) -> list[Change]:
     check_rebuilds(ctx.desired, ctx.live, ctx.rebuilt)
-    out: list[Change] = []
-    want, have = ctx.desired.tables, ctx.live.tables
-    for key, t in want.items():
-        old = have.get(key)
-        if old is not None and key in ctx.rebuilt:
-            out += _rebuild(ctx, old, t)
-            continue
-        out += compare_replica_identity(ctx, old, t)
-        if old is None:
-            kept = key in carried(ctx)  # under a rebuilt table: its rows go back on rollback
-            later = [k for k in t.checks if _below(ctx.desired, t, k)]
-            names = frozenset(k.name for k in later)
-            out.append(CreateTable(t, ctx.table_deps(t), carried=kept, later=names))
-            out += [_add(ctx, t, k) for k in later]
-            out += [
-                AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True)
-                for fk in t.foreign_keys
-            ]
-        elif old != t:  # most tables of a plan are unchanged: one equality test skips them
-            if t.partition_of and not old.partition_of:  # attached: the parent's columns
-                out += _compare_columns(ctx, old, _as_partition(ctx, old, t))
-            else:
-                out += _compare_columns(ctx, old, t)
-            out += _compare_constraints(ctx, old, t)
-            if old.comment != t.comment:
-                out.append(SetComment(t.address, old.comment, t.comment))
-            if old.inherits != t.inherits:
-                out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
-            out += _compare_partitioning(ctx, old, t)
-            if old.unlogged != t.unlogged:
-                out.append(_set_logged(ctx, t))
-            if old.options != t.options:
-                out.append(SetTableOptions(t.schema, t.name, old.options, t.options))
-            if row_security_state(old) != row_security_state(t):
-                was, now = row_security_state(old), row_security_state(t)
-                out.append(SetRowSecurity(t.schema, t.name, was, now))
-    for key, t in have.items():
-        if key not in want:
-            # Outgoing foreign keys are separate changes so that the down file re-adds them
-            # after every table they reference exists again.
-            out += [_drop(ctx, t, fk) for fk in t.foreign_keys]
-            out += compare_replica_identity(ctx, t, None)
-            out.append(_drop_table(ctx, t))
+    return walk(
+        ctx.desired.tables,
+        ctx.live.tables,
+        Kind(
+            create=lambda t: [*compare_replica_identity(ctx, None, t), *_create(ctx, t)],
+            rebuild=lambda key, _, __: key in ctx.rebuilt,
+            replace=lambda old, t: _rebuild(ctx, old, t),
+            # most tables of a plan are unchanged: one equality test skips them, but for
+            # the replica identity (the index it names may be rebuilt)
+            unchanged=lambda old, t: compare_replica_identity(ctx, old, t),
+            alter=lambda old, t: [*compare_replica_identity(ctx, old, t), *_alter(ctx, old, t)],
+            drop=lambda t: _drop_all(ctx, t),
+        ),
+    )
+
+
+def _create(ctx: DiffContext, t: Table) -> list[Change]:
+    kept = (t.schema, t.name) in carried(ctx)  # under a rebuilt table: rows go back on rollback
+    later = [k for k in t.checks if _below(ctx.desired, t, k)]
+    names = frozenset(k.name for k in later)
+    out: list[Change] = [CreateTable(t, ctx.table_deps(t), carried=kept, later=names)]
+    out += [_add(ctx, t, k) for k in later]
+    out += [
+        AddConstraint(t.schema, t.name, fk, ctx.ref_key(fk, ctx.desired), new_table=True)
+        for fk in t.foreign_keys
+    ]
     return out
+
+
+def _alter(ctx: DiffContext, old: Table, t: Table) -> list[Change]:
+    if t.partition_of and not old.partition_of:  # attached: the parent's columns
+        out = _compare_columns(ctx, old, _as_partition(ctx, old, t))
+    else:
+        out = _compare_columns(ctx, old, t)
+    out += _compare_constraints(ctx, old, t)
+    out += comment_change(old, t)
+    if old.inherits != t.inherits:
+        out.append(SetInherits(t.schema, t.name, old.inherits, t.inherits))
+    out += _compare_partitioning(ctx, old, t)
+    if old.unlogged != t.unlogged:
+        out.append(_set_logged(ctx, t))
+    if old.options != t.options:
+        out.append(SetTableOptions(t.schema, t.name, old.options, t.options))
+    if row_security_state(old) != row_security_state(t):
+        was, now = row_security_state(old), row_security_state(t)
+        out.append(SetRowSecurity(t.schema, t.name, was, now))
+    return out
+
+
+def _drop_all(ctx: DiffContext, t: Table) -> list[Change]:
+    # Outgoing foreign keys are separate changes so that the down file re-adds them after
+    # every table they reference exists again.
+    out: list[Change] = [_drop(ctx, t, fk) for fk in t.foreign_keys]
+    return [*out, *compare_replica_identity(ctx, t, None), _drop_table(ctx, t)]
 
 
 def _drop_table(ctx: DiffContext, t: Table) -> Change:
@@ -276,44 +287,34 @@ def _append_order(ctx: DiffContext, cols: list[Column]) -> list[Column]:
     return out
 
 
-def _by_name(t: Table) -> dict[str, Constraint]:
-    return {k.name: k for k in t.constraints()}
-
-
 def _compare_constraints(ctx: DiffContext, old: Table, new: Table) -> list[Change]:
-    out: list[Change] = []
-    have, want = _by_name(old), _by_name(new)
-    for name, k in want.items():
-        was = have.get(name)
-        if was is not None and type(was) is type(k):
-            changed = [d["attribute"] for d in attribute_changes(was, k, exclude=("comment",))]
-            if changed and set(changed) <= {"valid", "valid_on"}:
-                out.append(SetValidity(new.schema, new.name, was, k))
-                if was.comment != k.comment and k.valid:  # NOT VALID again re-adds its comment
-                    out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
-            elif changed == ["options"] and old.partition_by is None:
-                # a key's index's storage parameters, in place (a partitioned table's index
-                # takes no ALTER INDEX … SET: its key is made again below)
-                assert isinstance(was, PrimaryKey | Unique) and isinstance(k, PrimaryKey | Unique)
-                opts = (was.options, k.options)
-                out.append(SetIndexOptions(new.schema, new.name, name, *opts, key=True))
-                if was.comment != k.comment:
-                    out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
-            elif changed:
-                out.append(_drop(ctx, old, was))
-                out.append(_add(ctx, new, k))
-            elif was.comment != k.comment:
-                out.append(SetComment(new.constraint_address(name), was.comment, k.comment))
-            continue
-        if was is not None:
-            out.append(_drop(ctx, old, was))
-        out.append(_add(ctx, new, k))
-    # a partition's key its parent's key takes over (attached by name) is not dropped
+    def alter(was: Constraint, k: Constraint) -> list[Change] | None:
+        changed = [d["attribute"] for d in attribute_changes(was, k, exclude=("comment",))]
+        address = new.constraint_address(k.name)
+        comment = [SetComment(address, was.comment, k.comment)] if was.comment != k.comment else []
+        if changed and set(changed) <= {"valid", "valid_on"}:  # NOT VALID again re-adds its comment
+            return [SetValidity(new.schema, new.name, was, k), *(comment if k.valid else [])]
+        if changed == ["options"] and old.partition_by is None:
+            # a key's index's storage parameters, in place (a partitioned table's index takes
+            # no ALTER INDEX … SET: its key is made again)
+            assert isinstance(was, PrimaryKey | Unique) and isinstance(k, PrimaryKey | Unique)
+            opts = (was.options, k.options)
+            return [SetIndexOptions(new.schema, new.name, k.name, *opts, key=True), *comment]
+        return None if changed else comment
+
     attached = {own for _, own in new.attached_indexes or ()}
-    for name, k in have.items():
-        if name not in want and not (name in attached and not isinstance(k, Check | ForeignKey)):
-            out.append(_drop(ctx, old, k))
-    return out
+    return walk(
+        {k.name: k for k in new.constraints()},
+        {k.name: k for k in old.constraints()},
+        Kind(
+            create=lambda k: [_add(ctx, new, k)],
+            rebuild=lambda _, was, k: type(was) is not type(k),
+            alter=alter,
+            drop=lambda k: [_drop(ctx, old, k)],
+            # a partition's key its parent's key takes over (attached by name) is not dropped
+            left_alone=lambda name, k: name in attached and not isinstance(k, Check | ForeignKey),
+        ),
+    )
 
 
 def _ref(ctx: DiffContext, k: Constraint, snap: PgSnapshot) -> Address | None:

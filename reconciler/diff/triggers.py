@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.diff.context import DiffContext
+from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
-from reconciler.model.compare import attribute_changes, only_comment_differs
+from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_objects import Policy, Trigger
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
-from reconciler.ops.pg.objects import SetComment
 from reconciler.ops.pg.policy import CreatePolicy, DropPolicy
 from reconciler.ops.pg.trigger import CreateTrigger, DropTrigger, SetTriggerFires
 
@@ -69,29 +69,32 @@ def _compare(
     reshaped = {(s, t) for s, t, _ in reshaped_columns(changes)}
     remade = _remade(changes)
     bound = {tuple(rest) for k, *rest in routine_users(ctx, changes) if k == kind}
-    out: list[Change] = []
-    for key, new in want.items():
-        old = have.get(key)
+
+    def rebuild(key: Any, old: Trigger | Policy, new: Trigger | Policy) -> bool:
         on = (new.schema, new.table)
-        rebuild = old is not None and (
+        return (
             on in remade
             or _from(old) in remade
             or (on in reshaped and reads_columns(new))
             or key in bound
         )
-        if old is None:
-            out.append(create(new, _deps(ctx, new, ctx.desired)))
-        elif only_comment_differs(old, new) and not rebuild:
-            out.append(SetComment(new.address, old.comment, new.comment))
-        elif isinstance(old, Trigger) and _in_place(old, new) and not rebuild:
-            out.append(SetTriggerFires(old, new.fires))
-            if old.comment != new.comment:
-                out.append(SetComment(new.address, old.comment, new.comment))
-        elif old != new or rebuild:
-            out.append(drop(old, _deps(ctx, old, ctx.live)))
-            out.append(create(new, _deps(ctx, new, ctx.desired)))
-    out += [drop(old, _deps(ctx, old, ctx.live)) for key, old in have.items() if key not in want]
-    return out
+
+    def alter(old: Trigger | Policy, new: Any) -> list[Change] | None:
+        if not (isinstance(old, Trigger) and _in_place(old, new)):
+            return None
+        return [SetTriggerFires(old, new.fires), *comment_change(old, new)]
+
+    return walk(
+        want,
+        have,
+        Kind(
+            create=lambda new: [create(new, _deps(ctx, new, ctx.desired))],
+            rebuild=rebuild,
+            comments=True,
+            alter=alter,
+            drop=lambda old: [drop(old, _deps(ctx, old, ctx.live))],
+        ),
+    )
 
 
 def _in_place(old: Trigger, new: Any) -> bool:

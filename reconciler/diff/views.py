@@ -14,6 +14,7 @@ from __future__ import annotations
 from reconciler.diff.carry import carried_rows
 from reconciler.diff.context import DiffContext
 from reconciler.diff.enums import enum_columns
+from reconciler.diff.kinds import Kind, walk
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_objects import View
@@ -34,20 +35,19 @@ Key = tuple[str, str]
 def compare_views(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     want, have = ctx.desired.views, ctx.live.views
     rebuild = _rebuilt(ctx, changes)
-    out: list[Change] = []
-    replaced: set[Key] = set()
-    for key, v in want.items():
-        old = have.get(key)
-        if old is None:
-            out.append(CreateView(v, _deps(ctx, v, ctx.desired)))
-        elif key in rebuild or _reshaped_view(old, v):
+    out = walk(
+        want,
+        have,
+        Kind(
             # created from the desired side only, so after every change to what it reads
-            out.append(DropView(old, _deps(ctx, old, ctx.live)))
-            out.append(CreateView(v, _deps(ctx, v, ctx.desired)))
-            replaced.add(key)
-        else:
-            out += _in_place(old, v)
-    out += [DropView(v, _deps(ctx, v, ctx.live)) for key, v in have.items() if key not in want]
+            create=lambda v: [CreateView(v, _deps(ctx, v, ctx.desired))],
+            rebuild=lambda key, _, __: key in rebuild,
+            alter=lambda old, new: None if _reshaped_view(old, new) else _in_place(old, new),
+            drop=lambda v: [DropView(v, _deps(ctx, v, ctx.live))],
+        ),
+    )
+    # a replaced view: a drop and a create of the same address (the graph runs the drop first)
+    replaced = {(c.view.schema, c.view.name) for c in out if isinstance(c, DropView)} & set(want)
     return out + _reindex(ctx, replaced, changes)
 
 
