@@ -8,6 +8,10 @@ table is built in a scratch schema inside a transaction that is always rolled ba
 with the very same introspection queries, and its texts replace the desired ones. Nothing is
 committed and no existing table is locked; tables whose probe fails (e.g. a type that does not
 exist yet) keep their text and show up as changes, which is the honest outcome.
+
+Tables are probed here; functions, triggers, policies, views, domains and collations in
+canonical_objects.py, rules and aggregates in canonical_rules.py and canonical_aggregates.py, all
+on the scratch-schema machinery of probe.py.
 """
 
 from __future__ import annotations
@@ -20,19 +24,20 @@ import psycopg
 from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.ops.pg.function import function_sql
-from reconciler.ops.pg.policy import policy_sql
-from reconciler.ops.pg.trigger import trigger_sql
-from reconciler.ops.pg.types import CreateCollation, CreateDomain
 from reconciler.ops.pg.view import create_view_sql
 from reconciler.pipeline.canonical_aggregates import (
     aggregates_to_probe,
-    new_aggregates,
     probe_aggregates,
 )
+from reconciler.pipeline.canonical_objects import (
+    probe_collations,
+    probe_domains,
+    probe_functions,
+    probe_table_objects,
+)
 from reconciler.pipeline.canonical_rules import probe_rules, rules_to_probe
-from reconciler.pipeline.preflight import APPLY_SEARCH_PATH, preflight
-from reconciler.sql.render import column_def as _column_def
+from reconciler.pipeline.preflight import preflight
+from reconciler.pipeline.probe import attempt, probe_table_sql, scratch_schema, with_inherited
 from reconciler.sql.render import ident, index_def
 
 _WS = re.compile(r"\s+")
@@ -97,44 +102,6 @@ def _reading_retyped(desired: PgSnapshot, live: PgSnapshot) -> set[tuple[str, st
     return out
 
 
-def _probe_column(c: Column) -> str:
-    # Identity and NOT NULL have no text to canonicalize; leaving them out keeps probes cheap.
-    return _column_def(dataclasses.replace(c, identity=None, nullable=True))
-
-
-def _probe_table_sql(schema: str, t: Table, parent_schema: str | None = None) -> str:
-    """The probe's CREATE TABLE; a partition's names its parent's probe, in parent_schema."""
-    lines = [_probe_column(c) for c in t.columns]
-    lines += [f"CONSTRAINT {ident(k.name)} CHECK ({k.expression})" for k in t.checks]
-    lines += [f"CONSTRAINT {ident(x.name)} {x.definition}" for x in t.exclusions]
-    key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
-    if t.partition_of is not None and parent_schema is not None:
-        parent = ident(parent_schema, t.partition_of[1])
-        own = f" ({', '.join(lines)})" if lines else ""
-        return f"CREATE TABLE {ident(schema, t.name)} PARTITION OF {parent}{own} {t.bound}{key}"
-    return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)}){key}"
-
-
-def _with_inherited(desired: PgSnapshot, t: Table) -> Table:
-    """For the probe: a child with the columns its parents give it as plain columns of its
-    own, so that its checks and indexes naming them can be spelled."""
-    own = {c.name for c in t.columns}
-    extra: list[Column] = []
-    todo, seen = list(t.inherits), {(t.schema, t.name)}
-    while todo:
-        key = todo.pop(0)
-        parent = desired.tables.get(key)
-        if key in seen or parent is None:
-            continue
-        seen.add(key)
-        for c in parent.columns:
-            if c.name not in own:
-                own.add(c.name)
-                extra.append(dataclasses.replace(c, default=None, generated=None))
-        todo += parent.inherits
-    return dataclasses.replace(t, columns=(*t.columns, *extra)) if extra else t
-
-
 def _partition_depth(tables: dict[tuple[str, str], Table], key: tuple[str, str]) -> int:
     """How many parents up a table's partition_of chain goes (parents are probed first)."""
     depth, seen = 0, {key}
@@ -155,7 +122,7 @@ def _probe_table(
     """Build the probe; when one expression breaks the whole CREATE, fall back to the bare
     columns and add each default and check on its own, so that one expression the server
     cannot take yet (a value of an enum being extended, say) leaves the others canonical."""
-    if _try(conn, _probe_table_sql(scratch, t, parent_schema)):
+    if attempt(conn, probe_table_sql(scratch, t, parent_schema)):
         return True
     bare = dataclasses.replace(
         t,
@@ -163,16 +130,18 @@ def _probe_table(
         checks=(),
         exclusions=(),
     )
-    if not _try(conn, _probe_table_sql(scratch, bare, parent_schema)):
+    if not attempt(conn, probe_table_sql(scratch, bare, parent_schema)):
         return False
     table = ident(scratch, t.name)
     for c in t.columns:
         if c.default is not None:
-            _try(conn, f"ALTER TABLE {table} ALTER COLUMN {ident(c.name)} SET DEFAULT {c.default}")
+            attempt(
+                conn, f"ALTER TABLE {table} ALTER COLUMN {ident(c.name)} SET DEFAULT {c.default}"
+            )
     for k in t.checks:
-        _try(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(k.name)} CHECK ({k.expression})")
+        attempt(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(k.name)} CHECK ({k.expression})")
     for x in t.exclusions:
-        _try(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(x.name)} {x.definition}")
+        attempt(conn, f"ALTER TABLE {table} ADD CONSTRAINT {ident(x.name)} {x.definition}")
     return True
 
 
@@ -228,13 +197,13 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
         if todo_functions:
-            probed = _probe_functions(conn, probed, live, todo_functions)
+            probed = probe_functions(conn, probed, live, todo_functions)
         if todo_triggers or todo_policies:
-            probed = _probe_table_objects(conn, probed, todo_triggers, todo_policies)
+            probed = probe_table_objects(conn, probed, todo_triggers, todo_policies)
         if todo_domains:
-            probed = _probe_domains(conn, probed, todo_domains)
+            probed = probe_domains(conn, probed, todo_domains)
         if todo_collations:
-            probed = _probe_collations(conn, probed, todo_collations)
+            probed = probe_collations(conn, probed, todo_collations)
         if todo_rules:
             probed = probe_rules(conn, probed, todo_rules)
         if todo_aggregates := aggregates_to_probe(probed, live):
@@ -259,35 +228,33 @@ def _probe(
         conn.execute("SET LOCAL statement_timeout = '30s'")
         created: set[tuple[str, str]] = set()
         for key in sorted(todo, key=lambda k: _partition_depth(desired.tables, k)):
-            scratch = _scratch(probe_schema, conn, key[0])
+            scratch = scratch_schema(probe_schema, conn, key[0])
             t = desired.tables[key]
             parent_schema = None
             if t.partition_of is not None:
                 parent_schema = _probe_parent(conn, probe_schema, desired, t.partition_of, created)
                 if parent_schema is None:
                     continue
-            if _probe_table(conn, scratch, _with_inherited(desired, t), parent_schema):
+            if _probe_table(conn, scratch, with_inherited(desired, t), parent_schema):
                 created.add(key)
         for key in todo_indexes:
             ix = desired.indexes[key]
             table = desired.tables.get((ix.schema, ix.table))
             if table is None:
                 continue
-            scratch = _scratch(probe_schema, conn, ix.schema)
+            scratch = scratch_schema(probe_schema, conn, ix.schema)
             if (ix.schema, ix.table) not in created:
                 # Only the columns are needed to spell an index; checks would be noise.
-                bare = dataclasses.replace(
-                    _with_inherited(desired, table), checks=(), exclusions=()
-                )
-                if _try(conn, _probe_table_sql(scratch, bare)):
+                bare = dataclasses.replace(with_inherited(desired, table), checks=(), exclusions=())
+                if attempt(conn, probe_table_sql(scratch, bare)):
                     created.add((ix.schema, ix.table))
-            _try(conn, index_def(dataclasses.replace(ix, schema=scratch), if_not_exists=True))
+            attempt(conn, index_def(dataclasses.replace(ix, schema=scratch), if_not_exists=True))
         for key in todo_views:
             # The query names the real relations, so the scratch view reads exactly what the
             # real one would, and the server prints it exactly as it prints the live one.
             v = desired.views[key]
-            scratch = _scratch(probe_schema, conn, v.schema)
-            _try(conn, create_view_sql(dataclasses.replace(v, schema=scratch), with_data=False))
+            scratch = scratch_schema(probe_schema, conn, v.schema)
+            attempt(conn, create_view_sql(dataclasses.replace(v, schema=scratch), with_data=False))
         probed = introspect(conn, schemas=sorted(probe_schema.values()))
     back = {v: k for k, v in probe_schema.items()}
     return _merge(desired, probed, back)
@@ -301,34 +268,17 @@ def _probe_parent(
     created: set[tuple[str, str]],
 ) -> str | None:
     """The scratch schema of a partition's parent, its probe built (bare) when not yet."""
-    scratch = _scratch(probe_schema, conn, key[0])
+    scratch = scratch_schema(probe_schema, conn, key[0])
     if key in created:
         return scratch
     parent = desired.tables.get(key)
     if parent is None or parent.partition_of is not None:  # sub-partitions: parents in todo
         return None
     bare = dataclasses.replace(parent, checks=(), exclusions=())
-    if not _try(conn, _probe_table_sql(scratch, bare)):
+    if not attempt(conn, probe_table_sql(scratch, bare)):
         return None
     created.add(key)
     return scratch
-
-
-def _scratch(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:
-    if schema not in mapping:
-        name = f"reconciler_probe_{len(mapping)}"
-        conn.execute(f"CREATE SCHEMA {ident(name)}")
-        mapping[schema] = name
-    return mapping[schema]
-
-
-def _try(conn: psycopg.Connection, statement: str) -> bool:
-    try:
-        with conn.transaction():  # a savepoint: one failed probe leaves the others usable
-            conn.execute(statement)
-        return True
-    except psycopg.Error:
-        return False
 
 
 def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgSnapshot:
@@ -384,200 +334,3 @@ def _merge(desired: PgSnapshot, probed: PgSnapshot, back: dict[str, str]) -> PgS
         if key in views:
             views[key] = dataclasses.replace(views[key], query=pv.query)
     return dataclasses.replace(desired, tables=tables, indexes=indexes, views=views)
-
-
-def _probe_functions(
-    conn: psycopg.Connection,
-    desired: PgSnapshot,
-    live: PgSnapshot,
-    todo: list[tuple[str, str, str]],
-) -> PgSnapshot:
-    """The server's spelling of each function's argument types (what names it), arguments,
-    result, settings and SQL-standard body, and what it uses (pg_depend): each is created
-    in a scratch schema of its own, names resolved as the apply resolves them.
-
-    An SQL-standard body is bound at creation to the routines, tables and views it names, so
-    those must exist: the ones the plan creates are first made under their own names (in
-    their schemas, made too when new; tables with their columns only), each once what it
-    needs is there; the copies then bind to them exactly as the applied ones will,
-    and name them in what they use."""
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
-        conn.execute("SET LOCAL check_function_bodies = off")
-        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
-        for schema in sorted(set(desired.schemas) - set(live.schemas)):
-            _try(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
-        pending = _new_relations(desired, live)
-        pending += [function_sql(desired.functions[k]) for k in todo if k not in live.functions]
-        pending += new_aggregates(desired, live)  # a new body may call one
-        while pending:
-            left = [statement for statement in pending if not _try(conn, statement)]
-            if len(left) == len(pending):
-                break
-            pending = left
-        # each copy keeps its name (a body may name its parameters by it: `f.arg`), in a
-        # scratch schema of its own, which says which desired routine it is
-        scratches = [f"reconciler_probe_fn{i}" for i in range(len(todo))]
-        for scratch, key in zip(scratches, todo, strict=True):
-            conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-            _try(conn, function_sql(desired.functions[key], schema=scratch))
-        probed = introspect(conn, schemas=scratches)
-    functions = dict(desired.functions)
-    grants = dict(desired.grants)
-    by_schema = {pf.schema: pf for pf in probed.functions.values()}
-    for scratch, key in zip(scratches, todo, strict=True):
-        pf = by_schema.get(scratch)
-        if pf is None:
-            continue  # the server refused it: its text stays, the apply will say why
-        f = functions.pop(key)
-        f = dataclasses.replace(
-            f,
-            types=pf.types,
-            arguments=pf.arguments,
-            returns=pf.returns,
-            config=pf.config,
-            body=pf.body if f.sql_body and pf.sql_body else f.body,
-            uses=pf.uses,
-        )
-        functions[(f.schema, f.name, f.types)] = f
-        # its grants name it by its argument types too
-        old_name, new_name = f"{key[1]}({key[2]})", f"{f.name}({f.types})"
-        for gkey, g in list(grants.items()):
-            if g.on == "function" and (g.schema, g.name) == (key[0], old_name):
-                del grants[gkey]
-                g = dataclasses.replace(g, name=new_name)
-                grants[g.key] = g
-    return dataclasses.replace(desired, functions=functions, grants=grants)
-
-
-def _new_relations(desired: PgSnapshot, live: PgSnapshot) -> list[str]:
-    """CREATE statements for the tables (columns only) and views the plan adds, under their
-    own names: what a new SQL-standard body reads must exist for it to be created."""
-    out = []
-    for key, t in desired.tables.items():
-        if key in live.tables or t.renamed_from or t.partition_of is not None:
-            continue
-        columns = tuple(
-            dataclasses.replace(c, default=None, generated=None, identity=None) for c in t.columns
-        )
-        bare = dataclasses.replace(
-            t, columns=columns, checks=(), exclusions=(), partition_by=None, bound=None
-        )
-        out.append(_probe_table_sql(t.schema, bare))
-    out += [
-        create_view_sql(v, with_data=False)
-        for key, v in desired.views.items()
-        if key not in live.views
-    ]
-    return out
-
-
-def _probe_table_objects(
-    conn: psycopg.Connection,
-    desired: PgSnapshot,
-    trigger_keys: list[tuple[str, str, str]],
-    policy_keys: list[tuple[str, str, str]],
-) -> PgSnapshot:
-    """The server's text of trigger WHEN conditions and policy expressions (it adds casts):
-    each is created on a column-only copy of its table in a scratch schema."""
-    scratch = "reconciler_probe_tbl"
-    copies: dict[tuple[str, str], str] = {}  # real table → its copy ("" when it failed)
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
-        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-
-        def copy_of(schema: str, name: str) -> str:
-            if (schema, name) not in copies:
-                table, copy = desired.tables.get((schema, name)), f"t{len(copies)}"
-                ok = False
-                if table is not None:
-                    columns = tuple(
-                        dataclasses.replace(c, default=None, generated=None) for c in table.columns
-                    )
-                    bare = dataclasses.replace(
-                        table, name=copy, columns=columns, checks=(), exclusions=()
-                    )
-                    ok = _try(conn, _probe_table_sql(scratch, bare))
-                copies[(schema, name)] = copy if ok else ""
-            return copies[(schema, name)]
-
-        for key in trigger_keys:
-            t = desired.triggers[key]
-            if copy := copy_of(t.schema, t.table):
-                _try(conn, trigger_sql(dataclasses.replace(t, table=copy), schema=scratch))
-        for key in policy_keys:
-            p = desired.policies[key]
-            if copy := copy_of(p.schema, p.table):
-                _try(conn, policy_sql(p, schema=scratch, table=copy))
-        probed = introspect(conn, schemas=[scratch])
-    triggers, policies = dict(desired.triggers), dict(desired.policies)
-    for key in trigger_keys:
-        found = probed.triggers.get((scratch, copies.get(key[:2], ""), key[2]))
-        if found is not None:
-            triggers[key] = dataclasses.replace(triggers[key], when=found.when)
-    for key in policy_keys:
-        found = probed.policies.get((scratch, copies.get(key[:2], ""), key[2]))
-        if found is not None:
-            policies[key] = dataclasses.replace(policies[key], using=found.using, check=found.check)
-    return dataclasses.replace(desired, triggers=triggers, policies=policies)
-
-
-def _probe_domains(
-    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str]]
-) -> PgSnapshot:
-    """The server's text of each changed domain's default and checks."""
-    scratch = "reconciler_probe_dom"
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
-        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-        for i, key in enumerate(todo):
-            d = dataclasses.replace(desired.domains[key], schema=scratch, name=f"d{i}")
-            for statement in CreateDomain(d).statements():
-                if not _try(conn, statement.sql):
-                    break
-        probed = introspect(conn, schemas=[scratch])
-    domains = dict(desired.domains)
-    for i, key in enumerate(todo):
-        found = probed.domains.get((scratch, f"d{i}"))
-        if found is None:
-            continue
-        d = domains[key]
-        texts = {k.name: k.expression for k in found.checks}
-        checks = tuple(
-            dataclasses.replace(k, expression=texts.get(k.name, k.expression)) for k in d.checks
-        )
-        domains[key] = dataclasses.replace(
-            d, type=found.type, default=found.default, collation=found.collation, checks=checks
-        )
-    return dataclasses.replace(desired, domains=domains)
-
-
-def _probe_collations(
-    conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str]]
-) -> PgSnapshot:
-    """Each changed collation's locale as the server keeps it (from PostgreSQL 16 on, an ICU
-    locale is stored as its language tag: `en_US` → `en-US`)."""
-    scratch = "reconciler_probe_coll"
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
-        conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-        for i, key in enumerate(todo):
-            c = dataclasses.replace(desired.collations[key], schema=scratch, name=f"c{i}")
-            _try(conn, CreateCollation(c).statements()[0].sql)
-        probed = introspect(conn, schemas=[scratch])
-    collations = dict(desired.collations)
-    for i, key in enumerate(todo):
-        found = probed.collations.get((scratch, f"c{i}"))
-        if found is not None:
-            collations[key] = dataclasses.replace(
-                found,
-                schema=key[0],
-                name=key[1],
-                comment=collations[key].comment,
-                source=collations[key].source,
-            )
-    return dataclasses.replace(desired, collations=collations)

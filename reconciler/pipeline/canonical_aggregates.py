@@ -17,6 +17,7 @@ from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.aggregate import aggregate_sql
 from reconciler.pipeline.preflight import APPLY_SEARCH_PATH
+from reconciler.pipeline.probe import attempt
 from reconciler.sql.render import ident
 
 
@@ -32,8 +33,6 @@ def new_aggregates(desired: PgSnapshot, live: PgSnapshot) -> list[str]:
 def probe_aggregates(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:
-    from reconciler.pipeline.canonical import _try
-
     scratches = [f"reconciler_probe_agg{i}" for i in range(len(todo))]
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL lock_timeout = '2s'")
@@ -41,7 +40,7 @@ def probe_aggregates(
         conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
         for scratch, key in zip(scratches, todo, strict=True):
             conn.execute(f"CREATE SCHEMA {ident(scratch)}")
-            _try(conn, aggregate_sql(desired.aggregates[key], schema=scratch))
+            attempt(conn, aggregate_sql(desired.aggregates[key], schema=scratch))
         probed = introspect(conn, schemas=scratches)
     aggregates = dict(desired.aggregates)
     by_schema = {a.schema: a for a in probed.aggregates.values()}

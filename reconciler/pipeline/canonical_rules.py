@@ -17,6 +17,7 @@ from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.ops.pg.view import create_view_sql
+from reconciler.pipeline.probe import attempt, probe_table_sql, with_inherited
 from reconciler.sql.render import ident
 
 _SCRATCH = "reconciler_probe_rule"
@@ -35,8 +36,6 @@ def rules_to_probe(desired: PgSnapshot, live: PgSnapshot) -> list[tuple[str, str
 def probe_rules(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:
-    from reconciler.pipeline.canonical import _probe_table_sql, _try, _with_inherited
-
     copies: dict[tuple[str, str], str] = {}  # real relation → its copy ("" when it failed)
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL lock_timeout = '2s'")
@@ -51,7 +50,7 @@ def probe_rules(
             if table is not None:
                 columns = tuple(
                     dataclasses.replace(c, default=None, generated=None, identity=None)
-                    for c in _with_inherited(desired, table).columns
+                    for c in with_inherited(desired, table).columns
                 )
                 bare = dataclasses.replace(
                     table,
@@ -63,17 +62,17 @@ def probe_rules(
                     partition_of=None,
                     bound=None,
                 )
-                ok = _try(conn, _probe_table_sql(_SCRATCH, bare))
+                ok = attempt(conn, probe_table_sql(_SCRATCH, bare))
             elif view is not None and not view.materialized:
                 copied = dataclasses.replace(view, schema=_SCRATCH, name=copy)
-                ok = _try(conn, create_view_sql(copied, with_data=False))
+                ok = attempt(conn, create_view_sql(copied, with_data=False))
             copies[(schema, name)] = copy if ok else ""
             return copies[(schema, name)]
 
         for key in todo:
             r = desired.rules[key]
             if copy := copy_of(r.schema, r.table):
-                _try(conn, rule_sql(r, schema=_SCRATCH, table=copy))
+                attempt(conn, rule_sql(r, schema=_SCRATCH, table=copy))
         probed = introspect(conn, schemas=[_SCRATCH])
     rules = dict(desired.rules)
     for key in todo:

@@ -1,0 +1,75 @@
+"""Probes: desired objects built in a scratch schema, inside a transaction that is always rolled
+back, so the server can say how it spells them.
+
+Owns: the probe's CREATE TABLE (`probe_table_sql`), a child table with its inherited columns
+(`with_inherited`), scratch schemas (`scratch`) and running one probe statement behind its own
+savepoint (`attempt`). canonical.py, canonical_rules.py and canonical_aggregates.py build on it.
+
+Must not: commit, or touch an existing object: everything lives in `reconciler_probe_<n>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import psycopg
+
+from reconciler.model.pg import Column, Table
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.sql.render import column_def as _column_def
+from reconciler.sql.render import ident
+
+
+def _probe_column(c: Column) -> str:
+    # Identity and NOT NULL have no text to canonicalize; leaving them out keeps probes cheap.
+    return _column_def(dataclasses.replace(c, identity=None, nullable=True))
+
+
+def probe_table_sql(schema: str, t: Table, parent_schema: str | None = None) -> str:
+    """The probe's CREATE TABLE; a partition's names its parent's probe, in parent_schema."""
+    lines = [_probe_column(c) for c in t.columns]
+    lines += [f"CONSTRAINT {ident(k.name)} CHECK ({k.expression})" for k in t.checks]
+    lines += [f"CONSTRAINT {ident(x.name)} {x.definition}" for x in t.exclusions]
+    key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    if t.partition_of is not None and parent_schema is not None:
+        parent = ident(parent_schema, t.partition_of[1])
+        own = f" ({', '.join(lines)})" if lines else ""
+        return f"CREATE TABLE {ident(schema, t.name)} PARTITION OF {parent}{own} {t.bound}{key}"
+    return f"CREATE TABLE {ident(schema, t.name)} ({', '.join(lines)}){key}"
+
+
+def with_inherited(desired: PgSnapshot, t: Table) -> Table:
+    """For the probe: a child with the columns its parents give it as plain columns of its
+    own, so that its checks and indexes naming them can be spelled."""
+    own = {c.name for c in t.columns}
+    extra: list[Column] = []
+    todo, seen = list(t.inherits), {(t.schema, t.name)}
+    while todo:
+        key = todo.pop(0)
+        parent = desired.tables.get(key)
+        if key in seen or parent is None:
+            continue
+        seen.add(key)
+        for c in parent.columns:
+            if c.name not in own:
+                own.add(c.name)
+                extra.append(dataclasses.replace(c, default=None, generated=None))
+        todo += parent.inherits
+    return dataclasses.replace(t, columns=(*t.columns, *extra)) if extra else t
+
+
+def scratch_schema(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:
+    if schema not in mapping:
+        name = f"reconciler_probe_{len(mapping)}"
+        conn.execute(f"CREATE SCHEMA {ident(name)}")
+        mapping[schema] = name
+    return mapping[schema]
+
+
+def attempt(conn: psycopg.Connection, statement: str) -> bool:
+    try:
+        with conn.transaction():  # a savepoint: one failed probe leaves the others usable
+            conn.execute(statement)
+        return True
+    except psycopg.Error:
+        return False
