@@ -22,14 +22,12 @@ from reconciler.errors import InputError, Problem
 from reconciler.model.address import Address
 from reconciler.model.redis import RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.project import cache
+from reconciler.project import MAX_BYTES, cache
 
 if TYPE_CHECKING:
     from reconciler.desired.lint import LintIgnore
 
 __all__ = ["Desired", "Tree", "display_path", "is_keys_file", "load", "read_tree"]
-
-MAX_BYTES = 5 * 1024 * 1024  # per file; larger ones are refused unread
 
 KEYS_DIR = "keys"  # YAML below a directory of this name (at any depth) is a Redis spec
 

@@ -53,6 +53,7 @@ from reconciler.model.pg_objects import (
 from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.yamlload import Marks, Where, at
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 # The tool's own schemas and the system ones never hold desired objects.
@@ -172,7 +173,7 @@ class Builder:
         if text is None:
             return None
         try:
-            return sqltext.check_expression(text, what)
+            return sqlexpr.check_expression(text, what)
         except sqltext.SqlTextError as exc:
             self.report(where, str(exc))
             return None

@@ -18,6 +18,7 @@ from reconciler.desired.spec import RuleSpec
 from reconciler.model.pg_rules import Rule
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.project.yamlload import Where
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def build_rule(
     if problem is not None:
         ctx.report(at, problem)
         return
-    reads = tuple((s, r, None) for s, r in sqltext.relations_read(statement))
+    reads = tuple((s, r, None) for s, r in sqlexpr.relations_read(statement))
     ctx.rules[key] = dataclasses.replace(rule, reads=reads)
 
 

@@ -30,6 +30,7 @@ from reconciler.model.pg import (
 )
 from reconciler.model.sequence_options import Options
 from reconciler.project.yamlload import Where
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class TableBuilder:
                 ctx.report(cw.sub("type"), str(exc))
                 type_ = None
             default = ctx.expression(c.default, cw.sub("default"), "default")
-            if default is not None and sqltext.is_null_literal(default):
+            if default is not None and sqlexpr.is_null_literal(default):
                 default = None  # Postgres stores DEFAULT NULL as no default at all
             generated = ctx.expression(c.generated, cw.sub("generated"), "generated expression")
             given = [k for k in ("default", "identity", "generated") if getattr(c, k) is not None]
@@ -439,7 +440,7 @@ class TableBuilder:
             expr = self.ctx.expression(c.expression, cw.sub("expression"), "check expression")
             if expr is None:
                 continue
-            refs = sqltext.column_refs(expr)
+            refs = sqlexpr.column_refs(expr)
             default = f"{self.name}_{refs[0]}_check" if refs else f"{self.name}_check"
             name = self.constraint_name(c.name, default, cw)
             if c.no_inherit and self.spec.partition_by is not None:
@@ -490,7 +491,7 @@ class TableBuilder:
             elif expr is None:
                 return
             else:  # an expression contributes the columns it reads to the default name
-                parts += sqltext.column_refs(expr) or ("expr",)
+                parts += sqlexpr.column_refs(expr) or ("expr",)
             opclass = None
             if e.opclass is not None:
                 try:

@@ -17,6 +17,7 @@ from reconciler.model.pg import Exclusion
 from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
 from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
+from reconciler.sql.expressions import trigger_when
 
 if TYPE_CHECKING:
     from reconciler.desired.tables import TableBuilder
@@ -163,8 +164,6 @@ def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:
 
 
 def _printed(condition: str) -> str:
-    from reconciler.introspect.pg.rows import trigger_when
-
     statement = (
         "CREATE TRIGGER x BEFORE UPDATE ON x FOR EACH ROW "
         f"WHEN (\n{condition}\n) EXECUTE FUNCTION x()"

@@ -18,6 +18,7 @@ from reconciler.desired.tables import TableBuilder, split_name
 from reconciler.desired.triggers import build_trigger
 from reconciler.model.pg_objects import View, view_options
 from reconciler.project.yamlload import Where
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
@@ -35,12 +36,12 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
     if not ctx.claim_relation(schema, name, what, name_at):
         return
     try:
-        query = sqltext.check_query(spec.query)
+        query = sqlexpr.check_query(spec.query)
     except sqltext.SqlTextError as exc:
         ctx.report(where.sub("query"), str(exc))
         return
     ctx.use_schema(schema, where)
-    reads = tuple((s, r, None) for s, r in sqltext.relations_read(query))
+    reads = tuple((s, r, None) for s, r in sqlexpr.relations_read(query))
     options = _options(ctx, spec, where)
     for column in spec.column_comments:
         ctx.name_ok(column, where.sub("column_comments", column))

@@ -271,7 +271,7 @@ class DiffContext:
         """Column names an expression reads (none for an expression that does not parse)."""
         if not text:
             return ()
-        from reconciler.sql.fragments import column_refs  # pglast: only when a change needs it
+        from reconciler.sql.expressions import column_refs  # pglast: only when a change needs it
 
         try:
             return column_refs(text)

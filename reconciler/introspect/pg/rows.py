@@ -307,6 +307,8 @@ _TG_EVENTS = (("insert", 4), ("update", 16), ("delete", 8), ("truncate", 32))
 
 
 def _trigger(row: tuple[Any, ...]) -> Trigger:
+    from reconciler.sql.expressions import trigger_when  # deferred: pglast only for triggers
+
     schema, table, name, tgtype, columns, function, nargs, args, definition, comment = row[:10]
     is_constraint, deferrable, initially_deferred, from_schema, from_table = row[10:15]
     old_table, new_table, enabled = row[15:]
@@ -335,16 +337,6 @@ def _trigger(row: tuple[Any, ...]) -> Trigger:
 
 
 _TG_FIRES = {"O": "origin", "R": "replica", "A": "always", "D": "never"}
-
-
-def trigger_when(definition: str) -> str | None:
-    """The WHEN condition of a CREATE TRIGGER statement, as pglast prints it back."""
-    from pglast import parse_sql
-    from pglast.stream import RawStream
-
-    stmt = parse_sql(definition)[0].stmt
-    return None if stmt.whenClause is None else RawStream()(stmt.whenClause)
-
 
 _VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
 _PARALLEL = {"s": "safe", "r": "restricted", "u": "unsafe"}
