@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.desired import Desired, load
-from reconciler.desired.lint import LintIgnore, lint
+from reconciler.desired.lint import lint
+from reconciler.desired.lint_rules import LintIgnore
 from reconciler.errors import InputError
 from reconciler.model.address import Address
 from reconciler.model.pg import (

@@ -2,7 +2,8 @@
 
 Owns: reading `*.yaml`/`*.yml` (line-marked), the file formats (spec.py for Postgres,
 keyspec.py for the Redis files below any `keys/` directory), turning them into the shared value
-models (build.py, keys.py), SQL text checks (sqltext.py) and the seed's lint rules (lint.py).
+models (build.py and the per-kind builders it runs over a context.py Context; keys.py) and
+the seed's lint rules (lint.py). SQL text is checked by reconciler.sql.
 Must not: talk to a server (the planner asks the server for canonical expression text).
 Every problem in every file is collected before one InputError is raised; no exception of
 yaml, pydantic or pglast escapes load(). A tree loaded before, unchanged, comes from cache.py;
@@ -25,7 +26,7 @@ from reconciler.model.snapshot import PgSnapshot
 from reconciler.project import MAX_BYTES, cache
 
 if TYPE_CHECKING:
-    from reconciler.desired.lint import LintIgnore
+    from reconciler.desired.lint_rules import LintIgnore
 
 __all__ = ["Desired", "Tree", "display_path", "is_keys_file", "load", "read_tree"]
 

@@ -16,11 +16,11 @@ from reconciler.model.pg_objects import DEFAULT_KINDS, PRIVILEGES, DefaultGrant,
 from reconciler.project.yamlload import Where
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 
 def declare_grants(
-    ctx: Builder,
+    ctx: Context,
     on: str,
     schema: str,
     name: str,
@@ -77,7 +77,7 @@ def declare_grants(
             ctx.grants[grant.key] = grant
 
 
-def declare_default_grants(ctx: Builder, spec: DefaultPrivilegesSpec, where: Where) -> None:
+def declare_default_grants(ctx: Context, spec: DefaultPrivilegesSpec, where: Where) -> None:
     """Record one `default_privileges:` entry: what each grantee is given on the objects of
     one kind its role creates (in its schema, or anywhere)."""
     role, schema = spec.for_role, spec.schema_ or ""

@@ -22,13 +22,13 @@ from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 _COMMANDS = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt, ast.NotifyStmt)
 
 
 def build_rule(
-    ctx: Builder, schema: str, table: str, spec: RuleSpec, where: Where, *, view: bool
+    ctx: Context, schema: str, table: str, spec: RuleSpec, where: Where, *, view: bool
 ) -> None:
     name_at = where.sub("name")
     if not ctx.name_ok(spec.name, name_at):
