@@ -27,12 +27,8 @@ from reconciler.desired.objects import (
     owned_sequences_apart,
 )
 from reconciler.desired.references import checks_valid_on, resolve_keys, trigger_sources
-from reconciler.desired.spec import (
-    TABLE_KEYS,
-    EnumSpec,
-    FileSpec,
-    TableSpec,
-)
+from reconciler.desired.spec import EnumSpec, FileSpec
+from reconciler.desired.spec_table import TABLE_KEYS, TableSpec
 from reconciler.desired.tables import TableBuilder
 from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.model.address import Address

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.objects import sequence_numbers
-from reconciler.desired.spec import ColumnSpec
+from reconciler.desired.spec_table import ColumnSpec
 from reconciler.desired.table_scope import TableScope
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.names import make_object_name, split_qualified

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.desired.lint_rules import LintIgnore
-from reconciler.desired.spec import ForeignKeySpec, PrimaryKeySpec, UniqueSpec
+from reconciler.desired.spec_table import ForeignKeySpec, PrimaryKeySpec, UniqueSpec
 from reconciler.model.address import Address
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
 from reconciler.model.pg_aggregates import Aggregate

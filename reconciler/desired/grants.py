@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.desired.spec import DefaultPrivilegesSpec, GrantSpec
+from reconciler.desired.spec import DefaultPrivilegesSpec
+from reconciler.desired.spec_base import GrantSpec
 from reconciler.model.pg_objects import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
 from reconciler.project.yamlload import Where
 

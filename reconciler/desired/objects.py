@@ -15,13 +15,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import (
-    CollationSpec,
-    CompositeSpec,
-    DomainSpec,
-    SequenceOptionsSpec,
-    SequenceSpec,
-)
+from reconciler.desired.spec import CollationSpec, CompositeSpec, DomainSpec, SequenceSpec
+from reconciler.desired.spec_table import SequenceOptionsSpec
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.names import split_qualified
 from reconciler.model.pg import Check

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
-from reconciler.desired.spec import RuleSpec
+from reconciler.desired.spec_table import RuleSpec
 from reconciler.model.pg_rules import Rule
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.project.yamlload import Where

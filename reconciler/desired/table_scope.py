@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 
 from reconciler.desired.context import Context
-from reconciler.desired.spec import FileSpec, TableSpec, ViewSpec
+from reconciler.desired.spec import FileSpec, ViewSpec
+from reconciler.desired.spec_table import TableSpec
 from reconciler.model.pg import Column
 from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext

@@ -21,7 +21,7 @@ from reconciler.desired.partitions import (
     build_partition_names,
 )
 from reconciler.desired.rules import build_rule
-from reconciler.desired.spec import IndexSpec
+from reconciler.desired.spec_table import IndexSpec
 from reconciler.desired.table_scope import TableScope
 from reconciler.desired.triggers import build_exclusion, build_policy, build_trigger
 from reconciler.model.address import Address

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.desired.context import split_name
-from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
+from reconciler.desired.spec_table import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg import Exclusion
 from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
