@@ -6,8 +6,9 @@ models (build.py and the per-kind builders it runs over a context.py Context; ke
 the seed's lint rules (lint.py). SQL text is checked by reconciler.sql.
 Must not: talk to a server (the planner asks the server for canonical expression text).
 Every problem in every file is collected before one InputError is raised; no exception of
-yaml, pydantic or pglast escapes load(). A tree loaded before, unchanged, comes from cache.py;
-the parsing and validation modules are imported only when it does not.
+yaml, pydantic or pglast escapes load(), but any other one out of a validator is a bug and is
+raised as itself (a builder's is chained to the InputError). A tree loaded before, unchanged,
+comes from cache.py; the parsing and validation modules are imported only when it does not.
 """
 
 from __future__ import annotations
@@ -140,10 +141,9 @@ def _parse(tree: Tree) -> Desired:
         if loaded.data is None:
             continue  # an empty file (or only comments) declares nothing
         validate = validate_keys_file if redis else validate_file
-        try:
-            spec, spec_problems = validate(loaded.data, loaded.marks)
-        except Exception as exc:  # a bug must still reach the user as a sentence
-            spec, spec_problems = None, [(1, f"the file could not be validated: {exc!r}")]
+        # Validation errors come back as (line, message) problems; any other exception out of
+        # a validator is a bug and is raised as itself (--debug shows where it came from).
+        spec, spec_problems = validate(loaded.data, loaded.marks)
         problems += [(shown, line, msg) for line, msg in spec_problems]
         if spec is None:
             failed = failed or not redis
