@@ -111,11 +111,12 @@ def load(root: Path | Tree) -> Desired:
 
 
 def _parse(tree: Tree) -> Desired:
-    from reconciler.desired.build import SourceFile, build
-    from reconciler.desired.keys import KeysSource, build_redis
-    from reconciler.desired.keyspec import validate_keys_file
-    from reconciler.desired.spec import validate_file
-    from reconciler.project.yamlload import YamlError, load_bytes
+    # deferred (all five): pydantic, pglast and yaml load only when the cache cannot answer
+    from reconciler.desired.build import SourceFile, build  # deferred: see above
+    from reconciler.desired.keys import KeysSource, build_redis  # deferred: see above
+    from reconciler.desired.keyspec import validate_keys_file  # deferred: see above
+    from reconciler.desired.spec import validate_file  # deferred: see above
+    from reconciler.project.yamlload import YamlError, load_bytes  # deferred: see above
 
     root, files, digest = tree.root, tree.files, tree.digest
     shown_root = display_path(root).rstrip("/") + "/"

@@ -130,7 +130,7 @@ def build_partition_names(
 ) -> tuple[tuple[tuple[str, str], ...] | None, tuple[str, ...]]:
     """A partition's `attached_indexes` (sorted pairs) and `not_null` columns; a table that is
     no partition may give neither. Column names are checked against the parent once every
-    table is known (Builder.partition_parent)."""
+    table is known (references.py)."""
     spec, where = table.spec, table.where
     if partition_of is None:
         for key in ("attached_indexes", "not_null"):
