@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.introspect.pg.aggregate_rows import aggregate_from_row
 from reconciler.introspect.pg.rule_text import rule_from_row
-from reconciler.introspect.pg.table_rows import index_from_row, tables_from_rows
+from reconciler.introspect.pg.table_rows import Rows, index_from_row, tables_from_rows
 from reconciler.model.address import Address
 from reconciler.model.pg import (
     Check,
@@ -35,8 +35,6 @@ from reconciler.model.pg_objects import (
 )
 from reconciler.model.pg_objects import Sequence as PgSequence
 from reconciler.model.snapshot import PgSnapshot
-
-Rows = list[tuple[Any, ...]]
 
 # --- building the snapshot ----------------------------------------------------------------------
 
