@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pglast import ast, parse_sql
+from pglast.enums import ConstrType
+
 from reconciler.desired.context import split_name
 from reconciler.desired.spec_table import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.model.names import qualified, split_qualified
@@ -173,9 +176,6 @@ def _printed(condition: str) -> str:
 
 def build_exclusion(table: TableScope, spec: ExclusionSpec, where: Where) -> Exclusion | None:
     """One exclusion constraint; its definition must be exactly `EXCLUDE [USING m] (…) …`."""
-    from pglast import ast, parse_sql
-    from pglast.enums import ConstrType
-
     ctx = table.ctx
     if not ctx.name_ok(spec.name, where.sub("name")):
         return None

@@ -129,7 +129,7 @@ def report_view_cycles(ctx: Context) -> None:
 
 def _rings(graph: dict[tuple[str, str], set[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
     """One cycle per strongly connected group of views, from its smallest member."""
-    import networkx as nx
+    import networkx as nx  # deferred: a heavy library only this ring check needs
 
     g = nx.DiGraph()
     g.add_nodes_from(graph)
