@@ -12,8 +12,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import Desired, load
-from reconciler.desired.lint import LintIgnore, lint
+from reconciler.desired import Desired, load, spec_base
+from reconciler.desired.lint import lint
+from reconciler.desired.lint_rules import LintIgnore
 from reconciler.errors import InputError
 from reconciler.model.address import Address
 from reconciler.model.pg import (
@@ -364,6 +365,26 @@ def test_bad_yaml(case: str) -> None:
 
 
 # --- more malformed input ------------------------------------------------------------------------
+
+
+def test_a_bug_in_a_validator_surfaces_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An exception a validator did not mean (not a ValueError) is a bug: it is raised as
+    # itself, with its traceback, not worded as "could not be validated" at line 1.
+    def broken(name: str) -> str | None:
+        raise KeyError(name)
+
+    root = write(tmp_path, {"t.yaml": "table: t\ncolumns:\n  - {name: id, type: integer}\n"})
+    monkeypatch.setattr(spec_base, "name_problem", broken)  # what Ident's validator calls
+    with pytest.raises(KeyError, match="id"):
+        load(root)
+    monkeypatch.undo()
+    monkeypatch.chdir(REPO)
+    write(root, {"t.yaml": "table: t\ncolumns:\n  - {name: id, tpye: integer}\n"})
+    # while a real validation error keeps its file:line message
+    expected = "t.yaml:3: columns[0]: unknown key 'tpye' (did you mean 'type'?)"
+    assert any(p.endswith(expected) for p in problems_of(root))
 
 
 def test_all_problems_collected_across_files(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from reconciler.desired import Desired, load
 from reconciler.desired.keys import overlap, split_pattern
 from reconciler.desired.keyspec import is_secret_key
-from reconciler.desired.lint import RULES, LintIgnore, lint
+from reconciler.desired.lint import lint
+from reconciler.desired.lint_rules import RULES, LintIgnore
 from reconciler.errors import InputError
 from reconciler.model.address import Address
 from reconciler.model.redis import AclUser, ConfigParam, KeyPattern, RedisSnapshot

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import yaml
 
-from reconciler.export.pg import write as export
+from reconciler.export.pg import yamlfile as export
 
 TRICKY = [
     "plain",
@@ -34,15 +34,15 @@ def _doc() -> dict:
         "columns": [
             {"name": f"c{i}", "type": "text", "comment": text} for i, text in enumerate(TRICKY)
         ],
-        "views": [{"name": f"v{i}", "query": export._Block(text)} for i, text in enumerate(TRICKY)],
+        "views": [{"name": f"v{i}", "query": export.Block(text)} for i, text in enumerate(TRICKY)],
         "numbers": [0, 1.5, True, None],
     }
 
 
 def test_libyaml_and_python_emitters_write_the_same_text():
-    assert export._DUMPER is not yaml.SafeDumper, "PyYAML here has no libyaml: nothing to compare"
+    assert export.DUMPER is not yaml.SafeDumper, "PyYAML here has no libyaml: nothing to compare"
     options = {"sort_keys": False, "allow_unicode": True, "width": 100}
-    fast = yaml.dump(_doc(), Dumper=export._DUMPER, **options)
+    fast = yaml.dump(_doc(), Dumper=export.DUMPER, **options)
     slow = yaml.dump(_doc(), Dumper=yaml.SafeDumper, **options)
     assert fast == slow
     assert yaml.safe_load(fast)["views"][5]["query"] == "multi\nline\ntext"

@@ -2,11 +2,13 @@
 
 Owns: reading `*.yaml`/`*.yml` (line-marked), the file formats (spec.py for Postgres,
 keyspec.py for the Redis files below any `keys/` directory), turning them into the shared value
-models (build.py, keys.py), SQL text checks (sqltext.py) and the seed's lint rules (lint.py).
+models (build.py and the per-kind builders it runs over a context.py Context; keys.py) and
+the seed's lint rules (lint.py). SQL text is checked by reconciler.sql.
 Must not: talk to a server (the planner asks the server for canonical expression text).
 Every problem in every file is collected before one InputError is raised; no exception of
-yaml, pydantic or pglast escapes load(). A tree loaded before, unchanged, comes from cache.py;
-the parsing and validation modules are imported only when it does not.
+yaml, pydantic or pglast escapes load(), but any other one out of a validator is a bug and is
+raised as itself (a builder's is chained to the InputError). A tree loaded before, unchanged,
+comes from cache.py; the parsing and validation modules are imported only when it does not.
 """
 
 from __future__ import annotations
@@ -22,14 +24,12 @@ from reconciler.errors import InputError, Problem
 from reconciler.model.address import Address
 from reconciler.model.redis import RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.project import cache
+from reconciler.project import MAX_BYTES, cache
 
 if TYPE_CHECKING:
-    from reconciler.desired.lint import LintIgnore
+    from reconciler.desired.lint_rules import LintIgnore
 
 __all__ = ["Desired", "Tree", "display_path", "is_keys_file", "load", "read_tree"]
-
-MAX_BYTES = 5 * 1024 * 1024  # per file; larger ones are refused unread
 
 KEYS_DIR = "keys"  # YAML below a directory of this name (at any depth) is a Redis spec
 
@@ -111,11 +111,12 @@ def load(root: Path | Tree) -> Desired:
 
 
 def _parse(tree: Tree) -> Desired:
-    from reconciler.desired.build import SourceFile, build
-    from reconciler.desired.keys import KeysSource, build_redis
-    from reconciler.desired.keyspec import validate_keys_file
-    from reconciler.desired.spec import validate_file
-    from reconciler.project.yamlload import YamlError, load_bytes
+    # deferred (all five): pydantic, pglast and yaml load only when the cache cannot answer
+    from reconciler.desired.build import SourceFile, build  # deferred: see above
+    from reconciler.desired.keys import KeysSource, build_redis  # deferred: see above
+    from reconciler.desired.keyspec import validate_keys_file  # deferred: see above
+    from reconciler.desired.spec import validate_file  # deferred: see above
+    from reconciler.project.yamlload import YamlError, load_bytes  # deferred: see above
 
     root, files, digest = tree.root, tree.files, tree.digest
     shown_root = display_path(root).rstrip("/") + "/"
@@ -141,10 +142,9 @@ def _parse(tree: Tree) -> Desired:
         if loaded.data is None:
             continue  # an empty file (or only comments) declares nothing
         validate = validate_keys_file if redis else validate_file
-        try:
-            spec, spec_problems = validate(loaded.data, loaded.marks)
-        except Exception as exc:  # a bug must still reach the user as a sentence
-            spec, spec_problems = None, [(1, f"the file could not be validated: {exc!r}")]
+        # Validation errors come back as (line, message) problems; any other exception out of
+        # a validator is a bug and is raised as itself (--debug shows where it came from).
+        spec, spec_problems = validate(loaded.data, loaded.marks)
         problems += [(shown, line, msg) for line, msg in spec_problems]
         if spec is None:
             failed = failed or not redis

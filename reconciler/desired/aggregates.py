@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
+from reconciler.desired.context import split_name
 from reconciler.desired.functions import _identity_types
 from reconciler.desired.spec import AggregateSpec
-from reconciler.desired.tables import split_name
 from reconciler.model.names import quote_ident, split_qualified
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.ops.pg.aggregate import aggregate_options, aggregate_sql
@@ -25,7 +25,7 @@ from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 _OPERATOR = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_$]*\.)?[-+*/<>=~!@#%^&|`?]+\Z")
@@ -41,7 +41,7 @@ _ROUTINES = (
 )
 
 
-def build_aggregate(ctx: Builder, spec: AggregateSpec, where: Where) -> None:
+def build_aggregate(ctx: Context, spec: AggregateSpec, where: Where) -> None:
     name_at = where.sub("name")
     schema, name = split_name(spec.name, spec.schema_, "public")
     if not (ctx.name_ok(schema, name_at) and ctx.name_ok(name, name_at)):
@@ -124,7 +124,7 @@ def build_aggregate(ctx: Builder, spec: AggregateSpec, where: Where) -> None:
     ctx.aggregates[key] = aggregate
 
 
-def _routine(ctx: Builder, text: str, where: Where) -> str | None:
+def _routine(ctx: Context, text: str, where: Where) -> str | None:
     """A routine's name as SQL: `name` or `schema.name`, each part quoted where needed."""
     parts = split_qualified(text.strip()) if '"' in text else tuple(text.strip().split("."))
     if not 1 <= len(parts) <= 2:
@@ -135,7 +135,7 @@ def _routine(ctx: Builder, text: str, where: Where) -> str | None:
     return ".".join(quote_ident(p) for p in parts)
 
 
-def _checked(ctx: Builder, text: str, where: Where, what: str) -> bool:
+def _checked(ctx: Context, text: str, where: Where, what: str) -> bool:
     try:
         sqltext.check_tokens(text, what)
     except sqltext.SqlTextError as exc:

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 from pglast import ast, parse_sql
 from pglast.stream import RawStream
 
+from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.spec import FunctionSpec
-from reconciler.desired.tables import split_name
 from reconciler.model.pg_objects import Function
 from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 _IDENTITY_MODES = {"i", "d", "b", "v"}  # IN (explicit or default), INOUT, VARIADIC
 _TYPMODS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
@@ -36,7 +36,7 @@ _SQL_BODY = re.compile(
 )
 
 
-def build_function(ctx: Builder, spec: FunctionSpec, where: Where) -> None:
+def build_function(ctx: Context, spec: FunctionSpec, where: Where) -> None:
     name_at = where.sub("name")
     schema, name = split_name(spec.name, spec.schema_, "public")
     if not (ctx.name_ok(schema, name_at) and ctx.name_ok(name, name_at)):
@@ -193,7 +193,7 @@ def _check_setting(key: str, value: str) -> str:
     raise refused or sqltext.SqlTextError(f"'{value}' is not a value of setting {key}")
 
 
-def _number(ctx: Builder, text: str | None, default: float, where: Where) -> str | None:
+def _number(ctx: Context, text: str | None, default: float, where: Where) -> str | None:
     """COST / ROWS as the catalog prints them (float4 text), None when the default."""
     if text is None:
         return None

@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.desired.spec import DefaultPrivilegesSpec, GrantSpec
+from reconciler.desired.spec import DefaultPrivilegesSpec
+from reconciler.desired.spec_base import GrantSpec
 from reconciler.model.pg_objects import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
 from reconciler.project.yamlload import Where
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 
 def declare_grants(
-    ctx: Builder,
+    ctx: Context,
     on: str,
     schema: str,
     name: str,
@@ -77,7 +78,7 @@ def declare_grants(
             ctx.grants[grant.key] = grant
 
 
-def declare_default_grants(ctx: Builder, spec: DefaultPrivilegesSpec, where: Where) -> None:
+def declare_default_grants(ctx: Context, spec: DefaultPrivilegesSpec, where: Where) -> None:
     """Record one `default_privileges:` entry: what each grantee is given on the objects of
     one kind its role creates (in its schema, or anywhere)."""
     role, schema = spec.for_role, spec.schema_ or ""

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from reconciler.desired.keyspec import SECRET_MESSAGE, AclUserSpec, KeysFileSpec, PatternSpec
-from reconciler.desired.lint import ACL_RULES, KEY_RULES, LintIgnore
-from reconciler.desired.spec import LintSpec
+from reconciler.desired.lint_rules import ACL_RULES, KEY_RULES, LintIgnore
+from reconciler.desired.spec_base import LintSpec
 from reconciler.model import keypattern
 from reconciler.model.address import Address
 from reconciler.model.keypattern import Segment

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from reconciler.desired.pydantic_errors import describe, validation_problems
-from reconciler.desired.spec import Flag, LintSpec, Text
+from reconciler.desired.spec_base import Flag, LintSpec, Text
 from reconciler.model.redis import CLASS_TTL, REDIS_TYPES
 from reconciler.project.yamlload import BoolText, Marks, Path, at
 

@@ -3,15 +3,17 @@
 Findings are reported per table (and per enum for `enum-name`), per Redis key pattern and per
 ACL user; a table silences a rule for itself, its columns, indexes and foreign keys with
 `lint: {ignore: [{rule, reason}]}`, and a key pattern or ACL user entry does so for itself.
-Errors fail `reconciler validate`/`check`; warnings are printed only.
+Errors fail `reconciler validate`/`check`; warnings are printed only. The rules' names,
+severities and descriptions, and how an ignore is recorded, are in lint_rules.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler.desired.lint_rules import RULES
 from reconciler.model import keypattern
 from reconciler.model.address import Address
 from reconciler.model.pg import Table
@@ -20,34 +22,6 @@ from reconciler.model.redis import CLASS_NEEDS_TTL, CLASS_TTL, CLASS_TYPES, AclU
 if TYPE_CHECKING:
     from reconciler.desired import Desired
 
-RULES: dict[str, tuple[str, str]] = {
-    "table-name": ("warning", "table names are lowercase snake_case and plural"),
-    "column-name": ("warning", "column names are lowercase snake_case"),
-    "index-name": ("warning", "index names start with idx_<table>_<column>"),
-    "fk-name": ("warning", "foreign key names start with fk_<table>_<ref_table>"),
-    "pk-uuid-id": ("error", "the primary key is the single column `id uuid`"),
-    "timestamps": ("error", "tables have created_at and updated_at timestamp columns"),
-    "enum-name": ("warning", "enum names are lowercase snake_case"),
-    "key-pattern": (
-        "warning",
-        "key patterns are <namespace>:<entity>:<id>[:<attribute>]: lowercase snake_case "
-        "literal segments, the namespace first, a {placeholder} for the id",
-    ),
-    "key-type-class": (
-        "warning",
-        "the data type fits the key class (cache/session: string or hash, queue: list or "
-        "stream, ratelimit: zset or string)",
-    ),
-    "key-ttl": (
-        "error",
-        "keys of the classes cache, session, ratelimit and lock expire; a TTL other than the "
-        "class default has a reason",
-    ),
-    "acl-nopass": ("warning", "enabled ACL users log in with a password, not nopass"),
-}
-KEY_RULES = ("key-pattern", "key-type-class", "key-ttl")  # may be ignored per key pattern
-ACL_RULES = ("acl-nopass",)  # may be ignored per ACL user
-
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")
 # Plural words that do not end in "s" (the last word of a name decides).
 _PLURALS = frozenset(
@@ -55,13 +29,6 @@ _PLURALS = frozenset(
     | {"women", "feet", "teeth", "mice", "geese", "criteria", "phenomena", "indices"}
     | {"matrices", "vertices", "analyses", "equipment", "information"}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LintIgnore:
-    rule: str
-    reason: str
-    source: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,10 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import (
-    CollationSpec,
-    CompositeSpec,
-    DomainSpec,
-    SequenceOptionsSpec,
-    SequenceSpec,
-)
-from reconciler.desired.tables import split_name
+from reconciler.desired.spec import CollationSpec, CompositeSpec, DomainSpec, SequenceSpec
+from reconciler.desired.spec_table import SequenceOptionsSpec
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.names import split_qualified
 from reconciler.model.pg import Check
@@ -30,12 +25,12 @@ from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 _INT = re.compile(r"[+-]?\d+\Z")
 
 
-def _names(ctx: Builder, name: str, schema: str | None, where: Where) -> tuple[str, str] | None:
+def _names(ctx: Context, name: str, schema: str | None, where: Where) -> tuple[str, str] | None:
     schema_, name_ = split_name(name, schema, "public")
     at = where.sub("name")
     if not (ctx.name_ok(schema_, at) and ctx.name_ok(name_, at)):
@@ -43,7 +38,7 @@ def _names(ctx: Builder, name: str, schema: str | None, where: Where) -> tuple[s
     return schema_, name_
 
 
-def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
+def build_sequence(ctx: Context, spec: SequenceSpec, where: Where) -> None:
     names = _names(ctx, spec.name, spec.schema_, where)
     if names is None or not ctx.claim_relation(*names, "sequence", where.sub("name")):
         return
@@ -82,7 +77,7 @@ def build_sequence(ctx: Builder, spec: SequenceSpec, where: Where) -> None:
     )
 
 
-def _owner(ctx: Builder, text: str, where: Where) -> tuple[str, str] | None:
+def _owner(ctx: Context, text: str, where: Where) -> tuple[str, str] | None:
     """`table.column` of OWNED BY (in the sequence's schema: Postgres wants it there)."""
     try:
         names = split_qualified(sqltext.qualified_name(text, "column"))
@@ -95,7 +90,7 @@ def _owner(ctx: Builder, text: str, where: Where) -> tuple[str, str] | None:
     return names[0], names[1]
 
 
-def check_owner(ctx: Builder, key: tuple[str, str], where: Where) -> None:
+def check_owner(ctx: Context, key: tuple[str, str], where: Where) -> None:
     """The column owning a free-standing sequence exists in the desired state, and its default
     does not call the sequence (that is the column's own `sequence`, a serial's)."""
     q = ctx.sequences[key]
@@ -123,7 +118,7 @@ def _names_of(sequence: str | None) -> tuple[str, ...]:
     return ("public", *names) if len(names) == 1 else names
 
 
-def owned_sequences_apart(ctx: Builder) -> None:
+def owned_sequences_apart(ctx: Context) -> None:
     """A column's `sequence` that its default does not call is a free-standing sequence owned
     by the column (Sequence.owned_by), as the catalog is read: the column's own sequence is
     the one its default calls."""
@@ -156,7 +151,7 @@ def owned_sequences_apart(ctx: Builder) -> None:
 
 
 def sequence_numbers(
-    ctx: Builder, spec: SequenceSpec | SequenceOptionsSpec, type_: str, where: Where
+    ctx: Context, spec: SequenceSpec | SequenceOptionsSpec, type_: str, where: Where
 ) -> tuple[int, int, int, int, int] | None:
     """(start, increment, min, max, cache) with Postgres' defaults filled in, or None after
     reporting what is wrong (a sequence's or an identity column's options)."""
@@ -183,7 +178,7 @@ def sequence_numbers(
     return start, increment, lo, hi, cache
 
 
-def build_collation(ctx: Builder, spec: CollationSpec, where: Where) -> None:
+def build_collation(ctx: Context, spec: CollationSpec, where: Where) -> None:
     """As pg_collation reads it back: one locale when LC_COLLATE and LC_CTYPE are the same."""
     names = _names(ctx, spec.name, spec.schema_, where)
     if names is None:
@@ -222,7 +217,7 @@ def build_collation(ctx: Builder, spec: CollationSpec, where: Where) -> None:
     )
 
 
-def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:
+def build_domain(ctx: Context, spec: DomainSpec, where: Where) -> None:
     names = _names(ctx, spec.name, spec.schema_, where)
     if names is None:
         return
@@ -266,7 +261,7 @@ def build_domain(ctx: Builder, spec: DomainSpec, where: Where) -> None:
     declare_grants(ctx, "type", schema, name, spec.grants, where)
 
 
-def build_composite(ctx: Builder, spec: CompositeSpec, where: Where) -> None:
+def build_composite(ctx: Context, spec: CompositeSpec, where: Where) -> None:
     names = _names(ctx, spec.name, spec.schema_, where)
     if names is None:
         return

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
+from reconciler.desired.context import split_name
 from reconciler.sql.fragments import SqlTextError, check_tokens
 from reconciler.sql.render import ident
 
 if TYPE_CHECKING:
-    from reconciler.desired.tables import TableBuilder
+    from reconciler.desired.table_scope import TableScope
 
 STRATEGIES = {"r": "RANGE", "l": "LIST", "h": "HASH"}
 _SPACE = re.compile(r"\s+")
@@ -84,7 +85,7 @@ def partition_bound(text: str) -> str:
     return f"FOR VALUES {_FIRST_WORD.sub('', _FIRST_WORD.sub('', text, count=1), count=1)}"
 
 
-def build_partition_key(table: TableBuilder) -> str | None:
+def build_partition_key(table: TableScope) -> str | None:
     """The table's `partition_by`, checked against its columns; None after reporting."""
     if table.spec.partition_by is None:
         return None
@@ -95,9 +96,8 @@ def build_partition_key(table: TableBuilder) -> str | None:
         return None
 
 
-def build_partition(table: TableBuilder) -> tuple[tuple[str, str] | None, str | None]:
+def build_partition(table: TableScope) -> tuple[tuple[str, str] | None, str | None]:
     """(parent, bound) of a partition; (None, None) for any other table or after reporting."""
-    from reconciler.desired.tables import split_name
 
     ctx, spec, where = table.ctx, table.spec, table.where
     parent = spec.partition_of
@@ -126,11 +126,11 @@ def build_partition(table: TableBuilder) -> tuple[tuple[str, str] | None, str | 
 
 
 def build_partition_names(
-    table: TableBuilder, partition_of: tuple[str, str] | None
+    table: TableScope, partition_of: tuple[str, str] | None
 ) -> tuple[tuple[tuple[str, str], ...] | None, tuple[str, ...]]:
     """A partition's `attached_indexes` (sorted pairs) and `not_null` columns; a table that is
     no partition may give neither. Column names are checked against the parent once every
-    table is known (Builder.partition_parent)."""
+    table is known (references.py)."""
     spec, where = table.spec, table.where
     if partition_of is None:
         for key in ("attached_indexes", "not_null"):

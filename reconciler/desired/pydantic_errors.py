@@ -60,9 +60,15 @@ def validation_problems(
 _MUST = re.compile(r"must be (.+), not (.+)$", re.DOTALL)
 
 
+_BRANCH = re.compile(r"[a-z][a-z-]*\[.*\]\Z", re.DOTALL)
+
+
 def _branch(part: Any) -> bool:
-    """A union branch's name in an error's path (`function-after[lower(), str]`, `bool`)."""
-    return isinstance(part, str) and ("[" in part or part in {"str", "bool", "int", "float"})
+    """A union branch's name in an error's path (`function-after[lower(), str]`, `bool`); a
+    key of the document such as `[` is none."""
+    return isinstance(part, str) and (
+        bool(_BRANCH.match(part)) or part in {"str", "bool", "int", "float"}
+    )
 
 
 def _problem(err: Any, marks: Marks, root: type[BaseModel]) -> tuple[int, str]:

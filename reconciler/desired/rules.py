@@ -14,20 +14,21 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
-from reconciler.desired.spec import RuleSpec
+from reconciler.desired.spec_table import RuleSpec
 from reconciler.model.pg_rules import Rule
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.project.yamlload import Where
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 _COMMANDS = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt, ast.NotifyStmt)
 
 
 def build_rule(
-    ctx: Builder, schema: str, table: str, spec: RuleSpec, where: Where, *, view: bool
+    ctx: Context, schema: str, table: str, spec: RuleSpec, where: Where, *, view: bool
 ) -> None:
     name_at = where.sub("name")
     if not ctx.name_ok(spec.name, name_at):
@@ -73,7 +74,7 @@ def build_rule(
     if problem is not None:
         ctx.report(at, problem)
         return
-    reads = tuple((s, r, None) for s, r in sqltext.relations_read(statement))
+    reads = tuple((s, r, None) for s, r in sqlexpr.relations_read(statement))
     ctx.rules[key] = dataclasses.replace(rule, reads=reads)
 
 

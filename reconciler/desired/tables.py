@@ -4,60 +4,37 @@ Default names follow the seed conventions or Postgres' own: `<table>_pkey`,
 `<table>_<cols>_key`, `<table>_<first column referenced>_check`, `fk_<table>_<ref_table>`
 (plus `_<cols>` when several FKs reach the same table) and `idx_<table>_<cols>`.
 Foreign keys get their name here (constraint names are unique per table) but are resolved
-later by the Builder, once every table's primary key is known.
+later (references.py), once every table's primary key is known. Columns: columns.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from reconciler.desired.lint import RULES, LintIgnore
-from reconciler.desired.spec import ColumnSpec, FileSpec, ForeignKeySpec, IndexSpec, TableSpec
-from reconciler.model import sequence_options as seqopts
-from reconciler.model.address import Address
-from reconciler.model.pg import (
-    Check,
-    Column,
-    Exclusion,
-    Index,
-    IndexElement,
-    PrimaryKey,
-    Table,
-    Unique,
+from reconciler.desired.columns import build_columns
+from reconciler.desired.context import PendingFk, split_name
+from reconciler.desired.grants import declare_grants
+from reconciler.desired.lint_rules import RULES, LintIgnore
+from reconciler.desired.partitions import (
+    build_partition,
+    build_partition_key,
+    build_partition_names,
 )
-from reconciler.model.sequence_options import Options
+from reconciler.desired.rules import build_rule
+from reconciler.desired.spec_table import IndexSpec
+from reconciler.desired.table_scope import TableScope
+from reconciler.desired.triggers import build_exclusion, build_policy, build_trigger
+from reconciler.model.address import Address
+from reconciler.model.pg import Check, Exclusion, Index, IndexElement, PrimaryKey, Table, Unique
 from reconciler.project.yamlload import Where
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
-if TYPE_CHECKING:
-    from reconciler.desired.build import Builder
-
-IDENTITY_TYPES = ("smallint", "integer", "bigint")
 _METHOD = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_OPTION_NAME = re.compile(r"(toast\.)?[a-z_][a-z0-9_]*\Z")
-_OPTION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class PendingFk:
-    table: tuple[str, str]
-    spec: ForeignKeySpec
-    where: Where
-    name: str
-
-
-class TableBuilder:
-    def __init__(self, ctx: Builder, spec: TableSpec | FileSpec, where: Where) -> None:
-        self.ctx = ctx
-        self.spec = spec
-        self.where = where
-        self.schema = self.name = ""
-        self.columns_by_name: dict[str, Column] = {}
-        self.inherited: set[str] = set()
-        self.constraint_names: dict[str, str] = {}  # name → source
+class TableBuilder(TableScope):
+    """Builds one table spec into ctx.tables, its indexes, grants, triggers, policies, rules."""
 
     def build(self) -> None:
         ctx, spec, where = self.ctx, self.spec, self.where
@@ -78,18 +55,12 @@ class TableBuilder:
         ctx.use_schema(schema, name_at)
         if spec.renamed_from == name:
             ctx.report(where.sub("renamed_from"), "renamed_from must differ from the table name")
-        columns = self.columns()
+        columns = build_columns(self)
         self.columns_by_name = {c.name: c for c in columns}
         self.inherited = ctx.inherited_columns((schema, name)) - set(self.columns_by_name)
         for i, parent in enumerate(spec.inherits):
             if parent.columns:
                 ctx.report(where.sub("inherits", i, "columns"), "a parent table takes no columns")
-        from reconciler.desired.partitions import (
-            build_partition,
-            build_partition_key,
-            build_partition_names,
-        )
-
         partition_of, bound = build_partition(self)
         attached, not_null = build_partition_names(self, partition_of)
         ctx.tables[(schema, name)] = Table(
@@ -121,41 +92,20 @@ class TableBuilder:
             ctx.pending_partitions.append(((schema, name), where.sub("partition_of")))
         self.foreign_keys()
         if spec.grants:
-            from reconciler.desired.grants import declare_grants
-
             declare_grants(ctx, "table", schema, name, spec.grants, where, self.column_names())
         for i, ix in enumerate(spec.indexes):
             self.index(ix, where.sub("indexes", i))
         if spec.triggers or spec.policies:
-            from reconciler.desired.triggers import build_policy, build_trigger  # they need us
-
             for i, tg in enumerate(spec.triggers):
                 build_trigger(self, tg, where.sub("triggers", i))
             for i, pol in enumerate(spec.policies):
                 build_policy(self, pol, where.sub("policies", i))
         if spec.rules:
-            from reconciler.desired.rules import build_rule
-
             for i, rule in enumerate(spec.rules):
                 build_rule(ctx, schema, name, rule, where.sub("rules", i), view=False)
         if spec.replica_identity_index is not None:
             self.replica_index(spec.replica_identity_index)
         self.lint_ignores()
-
-    def options(self, given: dict, where: Where, *, toast: bool = True) -> tuple[str, ...]:
-        """Storage parameters, `name=value` texts spliced into WITH (…) and SET (…): a plain
-        name (a table's `toast.` before it for its TOAST table's) and a plain value each."""
-        pairs = []
-        for key, value in given.items():
-            ow = where.sub("options", key)
-            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            if not _OPTION_NAME.match(key) or (not toast and key.startswith("toast.")):
-                self.ctx.report(ow, f"'{key}' is not a storage parameter name")
-            elif not _OPTION_VALUE.match(text):
-                self.ctx.report(ow, f"'{text}' is not a plain storage parameter value")
-            else:
-                pairs.append(f"{key}={text}")
-        return tuple(pairs)
 
     def force_row_security(self) -> bool:
         """`row_security: forced` is on and forced; `force_row_security` says FORCE alone."""
@@ -198,200 +148,13 @@ class TableBuilder:
     def exclusions(self) -> tuple[Exclusion, ...]:
         if not self.spec.exclusions:
             return ()
-        from reconciler.desired.triggers import build_exclusion  # it needs this module
-
         built = [
             build_exclusion(self, x, self.where.sub("exclusions", i))
             for i, x in enumerate(self.spec.exclusions)
         ]
         return tuple(sorted((x for x in built if x is not None), key=lambda x: x.name))
 
-    # --- columns -------------------------------------------------------------------------------
-
-    def columns(self) -> tuple[Column, ...]:
-        ctx, spec = self.ctx, self.spec
-        pk_cols = set(spec.primary_key.columns) if spec.primary_key else set()
-        all_names = [c.name for c in spec.columns]
-        resolve = ctx.enum_resolver(self.schema)
-        out: list[Column] = []
-        for i, c in enumerate(spec.columns):
-            cw = self.where.sub("columns", i)
-            if all_names.index(c.name) != i:
-                ctx.report(cw.sub("name"), f"column '{c.name}' is declared twice")
-                continue
-            if c.renamed_from is not None and c.renamed_from == c.name:
-                ctx.report(cw.sub("renamed_from"), "renamed_from must differ from the name")
-            elif c.renamed_from in all_names:
-                ctx.report(cw.sub("renamed_from"), f"'{c.renamed_from}' is also a column here")
-            try:
-                type_ = sqltext.canonical_type(c.type, resolve)
-            except sqltext.SqlTextError as exc:
-                ctx.report(cw.sub("type"), str(exc))
-                type_ = None
-            default = ctx.expression(c.default, cw.sub("default"), "default")
-            if default is not None and sqltext.is_null_literal(default):
-                default = None  # Postgres stores DEFAULT NULL as no default at all
-            generated = ctx.expression(c.generated, cw.sub("generated"), "generated expression")
-            given = [k for k in ("default", "identity", "generated") if getattr(c, k) is not None]
-            if len(given) > 1:
-                ctx.report(cw, f"column '{c.name}': {' and '.join(given)} exclude each other")
-            if c.identity and type_ is not None and type_ not in IDENTITY_TYPES:
-                message = f"identity needs a smallint, integer or bigint column, not {type_}"
-                ctx.report(cw.sub("identity"), message)
-            # Identity and primary-key columns are NOT NULL in the catalog whatever was asked.
-            forced = "an identity" if c.identity else ("a primary key" if c.name in pk_cols else "")
-            if forced and c.nullable and "nullable" in c.model_fields_set:
-                ctx.report(cw.sub("nullable"), f"{forced} column cannot be nullable")
-            options = self.sequence_options(c, type_, cw)
-            sequence = None
-            if c.sequence is not None:
-                try:
-                    sequence = sqltext.qualified_name(c.sequence, "sequence")
-                except sqltext.SqlTextError as exc:
-                    ctx.report(cw.sub("sequence"), str(exc))
-            if c.sequence_grants:
-                self.sequence_grants(c, sequence, cw)
-            if c.sequence_comment is not None and c.sequence is None:
-                ctx.report(cw.sub("sequence_comment"), "sequence_comment needs a `sequence`")
-            col = Column(
-                name=c.name,
-                type=type_ or c.type,
-                nullable=c.nullable and not forced,
-                default=default,
-                identity=c.identity,
-                generated=generated,
-                collation=self.collation(c.collation, cw.sub("collation")),
-                comment=c.comment,
-                renamed_from=c.renamed_from,
-                source=cw.source,
-                sequence=sequence,
-                sequence_options=options,
-                using=c.using,
-                sequence_comment=c.sequence_comment,
-            )
-            out.append(col)
-        return tuple(out)
-
-    def sequence_grants(self, c: ColumnSpec, sequence: str | None, where: Where) -> None:
-        if c.identity is not None:  # the identity's sequence, by the name a CREATE gives it
-            from reconciler.desired.grants import declare_grants
-            from reconciler.model.names import make_object_name
-
-            name = make_object_name(self.name, c.name, "seq")
-            declare_grants(
-                self.ctx,
-                "sequence",
-                self.schema,
-                name,
-                c.sequence_grants,
-                where,
-                key="sequence_grants",
-            )
-            return
-        if c.sequence is None:
-            message = "sequence_grants need a `sequence` or an identity"
-            self.ctx.report(where.sub("sequence_grants"), message)
-            return
-        if sequence is None:
-            return  # reported with the sequence
-        from reconciler.desired.grants import declare_grants
-        from reconciler.model.names import split_qualified
-
-        names = split_qualified(sequence)
-        if len(names) != 2:
-            message = "sequence_grants need the sequence schema-qualified: `schema.name`"
-            self.ctx.report(where.sub("sequence"), message)
-            return
-        schema, name = names
-        declare_grants(
-            self.ctx, "sequence", schema, name, c.sequence_grants, where, key="sequence_grants"
-        )
-
-    def sequence_options(self, c: ColumnSpec, type_: str | None, where: Where) -> Options:
-        if c.sequence_options is None:
-            return ()
-        if not (c.identity or c.sequence):
-            message = "sequence_options need an identity or a `sequence`"
-            self.ctx.report(where.sub("sequence_options"), message)
-            return ()
-        if type_ not in IDENTITY_TYPES:
-            if c.sequence and type_ is not None:
-                message = f"a sequence's column is smallint, integer or bigint, not {type_}"
-                self.ctx.report(where.sub("sequence_options"), message)
-            return ()  # an identity's is reported with it
-        from reconciler.desired.objects import sequence_numbers
-
-        spec = c.sequence_options
-        seq_type = self.sequence_type(c, type_, where.sub("sequence_options", "type"))
-        if seq_type is None:
-            return ()
-        numbers = sequence_numbers(self.ctx, spec, seq_type, where.sub("sequence_options"))
-        if numbers is None:
-            return ()
-        start, increment, lo, hi, cache = numbers
-        return seqopts.options(
-            type_,
-            start=start,
-            increment=increment,
-            lo=lo,
-            hi=hi,
-            cache=cache,
-            cycle=spec.cycle,
-            as_type=seq_type,
-        )
-
-    def sequence_type(self, c: ColumnSpec, type_: str, where: Where) -> str | None:
-        """A serial column's sequence type (`sequence_options.type`), the column's if not given;
-        None after reporting a bad one."""
-        given = c.sequence_options.type if c.sequence_options else None
-        if given is None:
-            return type_
-        try:
-            seq_type = sqltext.canonical_type(given, lambda _: None)
-        except sqltext.SqlTextError as exc:
-            self.ctx.report(where, str(exc))
-            return None
-        if c.identity:
-            self.ctx.report(where, "an identity's sequence has its column's type: leave out `type`")
-            return None
-        if seq_type not in IDENTITY_TYPES:
-            self.ctx.report(where, f"a sequence is smallint, integer or bigint, not {given}")
-            return None
-        return seq_type
-
     # --- constraints ---------------------------------------------------------------------------
-
-    def collation(self, text: str | None, where: Where) -> str | None:
-        if text is None:
-            return None
-        try:
-            return sqltext.canonical_collation(text, self.ctx.known_schemas)
-        except sqltext.SqlTextError as exc:
-            self.ctx.report(where, str(exc))
-            return None
-
-    def column_names(self) -> list[str]:
-        """Its own columns and those its parents give it."""
-        return [*self.columns_by_name, *sorted(self.inherited)]
-
-    def exist(self, cols: Sequence[str], where: Where, what: str, *, unique: bool = False) -> None:
-        for j, col in enumerate(cols):
-            if col not in self.columns_by_name and col not in self.inherited:
-                self.ctx.report(where.sub(j), f"{what} column '{col}' is not a column of the table")
-            elif unique and list(cols).index(col) != j:
-                self.ctx.report(where.sub(j), f"column '{col}' appears twice in the {what}")
-
-    def constraint_name(self, given: str | None, default: str, where: Where) -> str:
-        """Constraint names are unique per table; colliding defaults need an explicit name."""
-        name = given or default
-        at_ = where.sub("name") if given else where
-        if self.ctx.name_ok(name, at_, default=given is None) and name in self.constraint_names:
-            hint = "" if given else "; give one of them a `name:`"
-            first = self.constraint_names[name]
-            message = f"constraint name '{name}' is used twice in this table (first at {first})"
-            self.ctx.report(at_, message + hint)
-        self.constraint_names.setdefault(name, where.source)
-        return name
 
     def primary_key(self) -> PrimaryKey | None:
         p = self.spec.primary_key
@@ -439,7 +202,7 @@ class TableBuilder:
             expr = self.ctx.expression(c.expression, cw.sub("expression"), "check expression")
             if expr is None:
                 continue
-            refs = sqltext.column_refs(expr)
+            refs = sqlexpr.column_refs(expr)
             default = f"{self.name}_{refs[0]}_check" if refs else f"{self.name}_check"
             name = self.constraint_name(c.name, default, cw)
             if c.no_inherit and self.spec.partition_by is not None:
@@ -490,7 +253,7 @@ class TableBuilder:
             elif expr is None:
                 return
             else:  # an expression contributes the columns it reads to the default name
-                parts += sqltext.column_refs(expr) or ("expr",)
+                parts += sqlexpr.column_refs(expr) or ("expr",)
             opclass = None
             if e.opclass is not None:
                 try:
@@ -544,13 +307,3 @@ class TableBuilder:
             found.append(LintIgnore(ig.rule, ig.reason.strip(), iw.source))
         if found:
             self.ctx.ignores[Address.of("pg", "table", self.schema, self.name)] = tuple(found)
-
-
-def split_name(name: str, schema: str | None, default: str) -> tuple[str, str]:
-    """The `schema.name` shorthand: split at the first dot unless `schema:` is given."""
-    if schema is not None:
-        return schema, name
-    if "." in name:
-        head, tail = name.split(".", 1)
-        return head, tail
-    return default, name

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.desired.spec import ExclusionSpec, PolicySpec, TriggerSpec
-from reconciler.desired.tables import split_name
+from pglast import ast, parse_sql
+from pglast.enums import ConstrType
+
+from reconciler.desired.context import split_name
+from reconciler.desired.spec_table import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg import Exclusion
 from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
 from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
+from reconciler.sql.expressions import trigger_when
 
 if TYPE_CHECKING:
-    from reconciler.desired.tables import TableBuilder
+    from reconciler.desired.table_scope import TableScope
 
 
-def build_trigger(table: TableBuilder, spec: TriggerSpec, where: Where) -> None:
+def build_trigger(table: TableScope, spec: TriggerSpec, where: Where) -> None:
     ctx = table.ctx
     name_at = where.sub("name")
     if not ctx.name_ok(spec.name, name_at):
@@ -124,7 +128,7 @@ def _shape_problem(spec: TriggerSpec, events: tuple[str, ...], *, view: bool) ->
     return None
 
 
-def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:
+def build_policy(table: TableScope, spec: PolicySpec, where: Where) -> None:
     ctx = table.ctx
     name_at = where.sub("name")
     if not ctx.name_ok(spec.name, name_at):
@@ -163,8 +167,6 @@ def build_policy(table: TableBuilder, spec: PolicySpec, where: Where) -> None:
 
 
 def _printed(condition: str) -> str:
-    from reconciler.introspect.pg.rows import trigger_when
-
     statement = (
         "CREATE TRIGGER x BEFORE UPDATE ON x FOR EACH ROW "
         f"WHEN (\n{condition}\n) EXECUTE FUNCTION x()"
@@ -172,11 +174,8 @@ def _printed(condition: str) -> str:
     return trigger_when(statement) or condition
 
 
-def build_exclusion(table: TableBuilder, spec: ExclusionSpec, where: Where) -> Exclusion | None:
+def build_exclusion(table: TableScope, spec: ExclusionSpec, where: Where) -> Exclusion | None:
     """One exclusion constraint; its definition must be exactly `EXCLUDE [USING m] (…) …`."""
-    from pglast import ast, parse_sql
-    from pglast.enums import ConstrType
-
     ctx = table.ctx
     if not ctx.name_ok(spec.name, where.sub("name")):
         return None

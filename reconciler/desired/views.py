@@ -11,22 +11,24 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.rules import build_rule
 from reconciler.desired.spec import ViewSpec
-from reconciler.desired.tables import TableBuilder, split_name
+from reconciler.desired.tables import TableBuilder
 from reconciler.desired.triggers import build_trigger
 from reconciler.model.pg_objects import View, view_options
 from reconciler.project.yamlload import Where
+from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from reconciler.desired.build import Builder
+    from reconciler.desired.context import Context
 
 
-def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
+def build_view(ctx: Context, spec: ViewSpec, where: Where) -> None:
     name_at = where.sub("name")
     schema, name = split_name(spec.name, spec.schema_, "public")
     if not (ctx.name_ok(schema, name_at) and ctx.name_ok(name, name_at)):
@@ -35,12 +37,12 @@ def build_view(ctx: Builder, spec: ViewSpec, where: Where) -> None:
     if not ctx.claim_relation(schema, name, what, name_at):
         return
     try:
-        query = sqltext.check_query(spec.query)
+        query = sqlexpr.check_query(spec.query)
     except sqltext.SqlTextError as exc:
         ctx.report(where.sub("query"), str(exc))
         return
     ctx.use_schema(schema, where)
-    reads = tuple((s, r, None) for s, r in sqltext.relations_read(query))
+    reads = tuple((s, r, None) for s, r in sqlexpr.relations_read(query))
     options = _options(ctx, spec, where)
     for column in spec.column_comments:
         ctx.name_ok(column, where.sub("column_comments", column))
@@ -77,7 +79,7 @@ _OPTION_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _OPTION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")
 
 
-def _options(ctx: Builder, spec: ViewSpec, where: Where) -> tuple[str, ...]:
+def _options(ctx: Context, spec: ViewSpec, where: Where) -> tuple[str, ...]:
     """`name=value` texts spliced into WITH (…): a plain name and a plain value each."""
     pairs = []
     for key, value in spec.options.items():
@@ -96,7 +98,7 @@ class _ViewIndexes(TableBuilder):
     """A materialized view's indexes, built like a table's. Its columns are the query's
     output, which only the server knows: a wrong column name is the server's to refuse."""
 
-    def __init__(self, ctx: Builder, schema: str, name: str, where: Where) -> None:
+    def __init__(self, ctx: Context, schema: str, name: str, where: Where) -> None:
         super().__init__(ctx, ViewSpec(name=name, query="SELECT 1"), where)  # spec unused
         self.schema, self.name = schema, name
 
@@ -106,7 +108,7 @@ class _ViewIndexes(TableBuilder):
                 self.ctx.report(where.sub(j), f"column '{col}' appears twice in the {what}")
 
 
-def report_view_cycles(ctx: Builder) -> None:
+def report_view_cycles(ctx: Context) -> None:
     """A view that reads itself, or views that read each other in a ring, can never be
     created (Postgres needs every relation a view reads to exist first): refuse them here,
     once per ring, at the smallest view's line, rather than at apply."""
@@ -127,7 +129,7 @@ def report_view_cycles(ctx: Builder) -> None:
 
 def _rings(graph: dict[tuple[str, str], set[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
     """One cycle per strongly connected group of views, from its smallest member."""
-    import networkx as nx
+    import networkx as nx  # deferred: a heavy library only this ring check needs
 
     g = nx.DiGraph()
     g.add_nodes_from(graph)

@@ -20,6 +20,7 @@ from reconciler.model.pg_objects import Function
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
+from reconciler.sql.expressions import column_refs
 
 # Where a bare type name is looked up at apply (its search_path, apply/executor.py).
 _APPLY_SCHEMA = "public"
@@ -268,7 +269,7 @@ class DiffContext:
         """Column names an expression reads. Every text met here parses (the desired state's
         were checked as it was read, the live state's are the server's own): one that does
         not is a bug, raised here rather than lost as a missing dependency (a wrong order)."""
-        return sqltext.column_refs(text) if text else ()
+        return column_refs(text) if text else ()
 
     def expression_deps(self, schema: str, table: str, *texts: str | None) -> frozenset[Address]:
         """Columns of the table that expressions (generated, check, index) reference."""

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
-from reconciler.desired import MAX_BYTES
+from reconciler.project import MAX_BYTES
 
 MAX_ALIAS_NODES = 10_000  # values repeated through aliases, per document
 MAX_DEPTH = 64  # nested lists/mappings; real files need about 6

@@ -1,2 +1,3 @@
-"""SQL text: checking fragments written in YAML, the names they refer to, and rendering
-model values."""
+"""SQL text: checking fragments written in YAML (fragments.py: names, types, collations;
+expressions.py: expressions and queries), the names they refer to (names.py), and rendering
+model values (render.py)."""

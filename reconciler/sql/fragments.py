@@ -1,11 +1,11 @@
-"""SQL fragments written in YAML: column types and expressions, checked with pglast.
+"""SQL fragments written in YAML: names, column types and collations, checked with pglast.
 
-Types are canonicalized to what `format_type()` prints on a server whose search_path is empty
-(that is how the live side is introspected), so that desired and live compare equal as text.
-Expressions are only *checked* (exactly one scalar expression, no comments, balanced
-parentheses) and kept as written: the planner asks the server for their canonical form.
-The checks are also the injection guard: a type or expression that passes is a single
-self-contained SQL fragment that cannot close the statement it is embedded in.
+Owns: identifier limits, types canonicalized to what `format_type()` prints on a server whose
+search_path is empty (that is how the live side is introspected), so that desired and live
+compare equal as text, operator class and collation names, and the token guard every spliced
+fragment passes. The guard is also the injection check: a fragment that passes is a single
+self-contained piece of SQL that cannot close the statement it is embedded in.
+Must not: check expressions or queries (expressions.py does, with the guard from here).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from functools import lru_cache
 
 from pglast import ast, parse_sql
 from pglast.parser import scan
-from pglast.visitors import Visitor
 
 from reconciler.model.names import quote_ident
 
@@ -186,8 +185,8 @@ def _parse_type(text: str) -> tuple[tuple[str, ...], tuple[int | str, ...], str]
     try:
         stmts = parse_sql(f"SELECT NULL::{text}")
     except Exception as exc:  # pglast raises ParseError, but never let anything escape
-        raise SqlTextError(f"'{text}' is not a type name ({_parse_message(exc)})") from None
-    cast = _single_target(stmts, "type", text)
+        raise SqlTextError(f"'{text}' is not a type name ({parse_message(exc)})") from None
+    cast = single_target(stmts, "type", text)
     if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const):
         raise SqlTextError(f"'{text}' is not a single type name")
     tn = cast.typeName
@@ -269,102 +268,6 @@ def _precision(value: int, text: str) -> int:
 # --- expressions -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)  # defaults such as now() repeat on every table
-def check_expression(text: str, what: str = "expression") -> str:
-    """`text` stripped, after checking it is exactly one scalar SQL expression."""
-    text = text.strip()
-    if not text:
-        raise SqlTextError(f"the {what} must not be empty")
-    _check_tokens(text, what)
-    try:
-        # The newline keeps a trailing `--` from swallowing the closing parenthesis.
-        stmts = parse_sql(f"SELECT (\n{text}\n)")
-    except Exception as exc:
-        raise SqlTextError(f"invalid SQL {what} '{text}': {_parse_message(exc)}") from None
-    _single_target(stmts, what, text)
-    return text
-
-
-def check_query(text: str, what: str = "view query") -> str:
-    """`text` stripped of whitespace and one trailing ';', after checking it is exactly one
-    SELECT (or VALUES) statement without comments: it is spliced into CREATE VIEW … AS."""
-    text = text.strip()
-    if text.endswith(";"):
-        text = text[:-1].rstrip()
-    if not text:
-        raise SqlTextError(f"the {what} must not be empty")
-    _check_tokens(text, what)
-    try:
-        stmts = parse_sql(text)
-    except Exception as exc:
-        raise SqlTextError(f"invalid SQL {what}: {_parse_message(exc)}") from None
-    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
-        raise SqlTextError(f"the {what} must be exactly one SELECT statement")
-    if stmts[0].stmt.intoClause is not None:
-        raise SqlTextError(f"the {what} must not be SELECT … INTO")
-    return text
-
-
-class _Relations(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: set[tuple[str | None, str]] = set()
-        self.ctes: set[str] = set()
-
-    def visit_RangeVar(self, ancestors, node) -> None:
-        self.found.add((node.schemaname, node.relname))
-
-    def visit_CommonTableExpr(self, ancestors, node) -> None:
-        self.ctes.add(node.ctename)
-
-
-def relations_read(query: str, default_schema: str = "public") -> tuple[tuple[str, str], ...]:
-    """(schema, relation) of every table or view a checked query names, sorted; a bare name
-    is taken to be in `default_schema` (what the server's search_path gives at apply)."""
-    visitor = _Relations()
-    visitor(parse_sql(query))
-    found = {
-        (schema or default_schema, name)
-        for schema, name in visitor.found
-        if schema is not None or name not in visitor.ctes
-    }
-    return tuple(sorted(found))
-
-
-def is_null_literal(text: str) -> bool:
-    """True for a bare NULL, which Postgres stores as "no default"."""
-    if "null" not in text.lower():
-        return False
-    try:
-        value = _single_target(parse_sql(f"SELECT (\n{text}\n)"))
-    except Exception:
-        return False
-    return isinstance(value, ast.A_Const) and bool(value.isnull)
-
-
-class _ColumnRefs(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[tuple[int, str]] = []
-
-    def visit_ColumnRef(self, ancestors, node) -> None:
-        last = node.fields[-1]
-        if isinstance(last, ast.String):
-            self.found.append((node.location, last.sval))
-
-
-@lru_cache(maxsize=1024)
-def column_refs(text: str) -> tuple[str, ...]:
-    """Column names an (already checked) expression references, in source order, unique."""
-    visitor = _ColumnRefs()
-    visitor(parse_sql(f"SELECT (\n{text}\n)"))
-    out: list[str] = []
-    for _, name in sorted(visitor.found):
-        if name not in out:
-            out.append(name)
-    return tuple(out)
-
-
 def qualified_name(text: str, what: str) -> str:
     """A possibly schema-qualified name (operator class), rendered as Postgres prints it."""
     _check_tokens(text, what)
@@ -399,7 +302,7 @@ def canonical_collation(text: str, schemas: Collection[str] = ()) -> str | None:
         return None if text == "default" else quote_ident(text)
     _check_tokens(text, "collation")
     try:
-        value = _single_target(parse_sql(f"SELECT NULL COLLATE {text}"), "collation", text)
+        value = single_target(parse_sql(f"SELECT NULL COLLATE {text}"), "collation", text)
         names = [n.sval for n in value.collname]
     except SqlTextError:
         raise
@@ -433,7 +336,7 @@ def _check_tokens(text: str, what: str) -> None:
     try:
         tokens = scan(text)
     except Exception as exc:
-        raise SqlTextError(f"invalid SQL {what} '{text}': {_parse_message(exc)}") from None
+        raise SqlTextError(f"invalid SQL {what} '{text}': {parse_message(exc)}") from None
     depth = 0
     for tok in tokens:
         if tok.name in ("SQL_COMMENT", "C_COMMENT"):
@@ -447,7 +350,7 @@ def _check_tokens(text: str, what: str) -> None:
         raise SqlTextError(f"unbalanced parentheses in the {what} '{text}'")
 
 
-def _single_target(stmts, what: str = "expression", text: str = "") -> ast.Node:
+def single_target(stmts, what: str = "expression", text: str = "") -> ast.Node:
     """The only target of a plain `SELECT x`, else SqlTextError."""
     sel = stmts[0].stmt if len(stmts) == 1 else None
     # Any other clause (FROM, WHERE, UNION, ...) set means the text escaped its parentheses;
@@ -464,6 +367,6 @@ def _single_target(stmts, what: str = "expression", text: str = "") -> ast.Node:
     raise SqlTextError(f"the {what} '{text}' must be exactly one SQL expression")
 
 
-def _parse_message(exc: Exception) -> str:
+def parse_message(exc: Exception) -> str:
     args = getattr(exc, "args", ())
     return str(args[0]) if args else type(exc).__name__

@@ -3,7 +3,8 @@ names and the functions an expression or a query calls.
 
 Pure parsing (pglast), no server: the planner's preflight (preflight.py) resolves these names
 against the server and the desired state. Every text here already passed the checks of
-sqltext.py / functions.py, so it parses; should it not, nothing is reported for it.
+fragments.py / expressions.py / desired/functions.py, so it parses; should it not, nothing is
+reported for it.
 """
 
 from __future__ import annotations

@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from reconciler.export.pg.yamlfile import dump, file_name
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.model.snapshot import PgSnapshot
 
 
 def write_aggregates(snap: PgSnapshot, out_dir: Path) -> list[Path]:
-    from reconciler.export.pg.write import _dump, _file_name  # the file conventions of every kind
-
     written: list[Path] = []
     taken: set[str] = set()
     for (schema, name, _), a in sorted(snap.aggregates.items()):
-        path = out_dir / "aggregates" / _file_name(schema, name, taken)
-        _dump(path, {"aggregates": [aggregate_document(a)]})
+        path = out_dir / "aggregates" / file_name(schema, name, taken)
+        dump(path, {"aggregates": [aggregate_document(a)]})
         written.append(path)
     return written
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.export.pg.yamlfile import Block
 from reconciler.model.pg_rules import Rule
 from reconciler.model.snapshot import PgSnapshot
 
@@ -17,17 +18,15 @@ def rules_by_relation(snap: PgSnapshot) -> dict[tuple[str, str], list[dict[str, 
 
 
 def rule_document(r: Rule) -> dict[str, Any]:
-    from reconciler.export.pg.write import _Block  # a multi-line text as a literal block
-
     doc: dict[str, Any] = {"name": r.name, "event": r.event}
     if r.instead:
         doc["instead"] = True
     if r.where is not None:
-        doc["where"] = _Block(r.where)
+        doc["where"] = Block(r.where)
     if len(r.actions) == 1:
-        doc["do"] = _Block(r.actions[0])
+        doc["do"] = Block(r.actions[0])
     elif r.actions:
-        doc["do"] = [_Block(a) for a in r.actions]
+        doc["do"] = [Block(a) for a in r.actions]
     if r.fires != "origin":
         doc["fires"] = r.fires
     if r.comment is not None:

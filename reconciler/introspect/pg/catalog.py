@@ -7,8 +7,8 @@ that read the same exported snapshot (as `pg_dump -j` does), so the server works
 The values come out in exactly the normalized forms the model documents, because a plan is empty
 only when desired and live values are equal:
 
-- every query runs with DEPARSE_SETTINGS in force, above all an empty search_path, so that
-  format_type(), pg_get_expr() and pg_get_indexdef() schema-qualify everything outside pg_catalog;
+- every query runs with DEPARSE_SETTINGS (reading.py) in force, above all an empty search_path, so
+  that format_type(), pg_get_expr() and pg_get_indexdef() schema-qualify all outside pg_catalog;
 - options equal to the Postgres default are reported as the model's default (None, "asc", False).
 
 Rows are plain tuples (never dict rows): on thousands of tables the Python side is the cost.
@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,9 +26,17 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg.rows import tuple_row
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.introspect.pg.reading import (
+    Rows,
+    Sibling,
+    autocommit,
+    read_in_callers_transaction,
+    read_in_own_transaction,
+)
+from reconciler.introspect.pg.rows import snapshot
+from reconciler.introspect.pg.split_read import SplitRead
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 
@@ -37,19 +44,6 @@ from reconciler.project.scope import EVERY_SCHEMA, Scope
 # system schemas (pg_*, information_schema) are excluded too; `pg_*` is matched in the SQL itself.
 TOOL_SCHEMAS = ("reconciler", "reconciler_trash")
 _EXCLUDED_SCHEMAS = ("information_schema", *TOOL_SCHEMAS)
-
-# Server settings that change how types and expressions are deparsed. They are set transaction-
-# locally for the duration of the read; whoever asks the server to deparse desired-state text
-# must use the same ones, or equal objects would print differently.
-DEPARSE_SETTINGS: dict[str, str] = {
-    "search_path": "",  # qualify every name outside pg_catalog
-    "quote_all_identifiers": "off",
-    "datestyle": "ISO, MDY",  # date/time constants in defaults and checks
-    "intervalstyle": "postgres",
-    "timezone": "UTC",  # timestamptz constants
-    "extra_float_digits": "1",
-    "bytea_output": "hex",
-}
 
 KINDS = (
     "objects",  # schemas, extensions and enum types
@@ -77,18 +71,6 @@ _PG14_ONLY_FUNCTION = re.compile(r"\bpg_catalog\.pg_get_function_sqlbody\(\w+\.o
 # The kinds a second connection reads when one can be opened: about half of the server's work
 # on a schema of many tables (columns alone is a third of it, indexes and constraints a third).
 _SIDE_KINDS = frozenset({"objects", "constraints", "indexes", "policies", "unsupported"})
-
-_SAVEPOINT = "reconciler_introspect"
-# The reads themselves run without JIT: the recursive walk of unsupported.sql is estimated far
-# above jit_above_cost while it reads a few rows, and compiling it took seconds.
-_READ_SETTINGS = {**DEPARSE_SETTINGS, "jit": "off"}
-_SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _READ_SETTINGS)
-_SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
-
-Rows = list[tuple[Any, ...]]
-
-
-Sibling = Callable[[], psycopg.Connection]
 
 
 def introspect(
@@ -131,8 +113,6 @@ class CatalogRows:
         return h.hexdigest()
 
     def snapshot(self) -> PgSnapshot:
-        from reconciler.introspect.pg.rows import snapshot
-
         return snapshot(self.rows)
 
     def unsupported(self) -> tuple[tuple[str, str], ...]:
@@ -216,79 +196,15 @@ def _read(
     """The rows of every query, and how many connections read them."""
     status = conn.info.transaction_status
     if status == pq.TransactionStatus.INTRANS:
-        return _read_in_callers_transaction(conn, queries, params), 1
+        return read_in_callers_transaction(conn, queries, params), 1
     if status != pq.TransactionStatus.IDLE:
         raise ReconcilerError(
             "Cannot read the catalog: the connection is busy or its transaction has failed.",
             detail="Roll back or finish the current transaction before introspecting.",
         )
-    with _autocommit(conn):
+    with autocommit(conn):
         if sibling is not None:
-            from reconciler.introspect.pg.split_read import SplitRead
-
-            split = SplitRead(conn, sibling, queries, params)
+            side = [i for i, kind in enumerate(KINDS) if kind in _SIDE_KINDS]
+            split = SplitRead(conn, sibling, queries, params, side)
             return split.run(), 2 if split.shared else 1
-        return _read_in_own_transaction(conn, queries, params), 1
-
-
-@contextmanager
-def _autocommit(conn: psycopg.Connection) -> Iterator[None]:
-    """Autocommit for a while, so our explicit BEGIN can carry the isolation level we need."""
-    if conn.autocommit:
-        yield
-        return
-    conn.autocommit = True
-    try:
-        yield
-    finally:
-        if not conn.closed:
-            conn.autocommit = False
-
-
-def _read_in_own_transaction(
-    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
-) -> list[Rows]:
-    try:
-        with conn.pipeline():
-            _begin_read(conn)
-            cursors = [_execute(conn, q, params) for q in queries]
-            _execute(conn, "COMMIT")
-    except BaseException:
-        # an error inside the pipeline skips the COMMIT: end the failed transaction ourselves
-        if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
-            conn.execute("ROLLBACK")
-        raise
-    return [cur.fetchall() for cur in cursors]
-
-
-def _begin_read(conn: psycopg.Connection) -> None:
-    _execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    _execute(conn, _SET_SQL, _SET_PARAMS)
-
-
-def _read_in_callers_transaction(
-    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
-) -> list[Rows]:
-    # Rolling back to a savepoint undoes set_config(..., true) made after it, so the caller's
-    # search_path and other settings come back exactly, and a failed read leaves the caller's
-    # transaction usable rather than aborted.
-    try:
-        with conn.pipeline():
-            _execute(conn, f"SAVEPOINT {_SAVEPOINT}")
-            _execute(conn, _SET_SQL, _SET_PARAMS)
-            cursors = [_execute(conn, q, params) for q in queries]
-            _execute(conn, f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            _execute(conn, f"RELEASE SAVEPOINT {_SAVEPOINT}")
-    except BaseException:
-        if not conn.closed and conn.info.transaction_status == pq.TransactionStatus.INERROR:
-            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        raise
-    return [cur.fetchall() for cur in cursors]
-
-
-def _execute(conn: psycopg.Connection, query: str, params: Any = None) -> psycopg.Cursor:
-    # tuple rows whatever row_factory the caller gave the connection
-    cur = conn.cursor(row_factory=tuple_row)
-    cur.execute(query, params)  # type: ignore[arg-type]  # our own static SQL files
-    return cur
+        return read_in_own_transaction(conn, queries, params), 1

@@ -1,4 +1,5 @@
-"""The catalog read shared between two connections in one exported snapshot (postgres.py)."""
+"""The catalog read shared between two connections in one exported snapshot (catalog.py
+decides which queries each reads; reading.py holds the transaction both read in)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,7 @@ import psycopg
 from psycopg import pq, sql
 
 from reconciler.errors import ConnectionFailed
-from reconciler.introspect.pg.catalog import (
-    _SET_PARAMS,
-    _SET_SQL,
-    _SIDE_KINDS,
-    KINDS,
-    Rows,
-    Sibling,
-    _begin_read,
-    _execute,
-)
+from reconciler.introspect.pg.reading import SET_PARAMS, SET_SQL, Rows, Sibling, begin_read, execute
 
 
 class SplitRead:
@@ -38,12 +30,14 @@ class SplitRead:
         sibling: Sibling,
         queries: Sequence[str],
         params: dict[str, Any],
+        side: Sequence[int],
     ) -> None:
+        """`side`: the indexes in `queries` of those the second connection reads."""
         self.conn = conn
         self.sibling = sibling
         self.queries = queries
         self.params = params
-        self.side = [i for i, kind in enumerate(KINDS) if kind in _SIDE_KINDS]
+        self.side = list(side)
         self.rows: list[Rows | None] = [None] * len(queries)
         self.other: psycopg.Connection | None = None
         self.imported = threading.Event()  # the import is settled, either way
@@ -91,15 +85,15 @@ class SplitRead:
         conn = self.conn
         try:
             with conn.pipeline():
-                _begin_read(conn)
-                row = _execute(conn, "SELECT pg_catalog.pg_export_snapshot()").fetchone()
+                begin_read(conn)
+                row = execute(conn, "SELECT pg_catalog.pg_export_snapshot()").fetchone()
         except psycopg.Error:
             if conn.broken:
                 raise
             # e.g. a server that exports no snapshots: the failed transaction starts over
             conn.execute("ROLLBACK")
             with conn.pipeline():
-                _begin_read(conn)
+                begin_read(conn)
             return None
         return row[0] if row else None
 
@@ -109,18 +103,18 @@ class SplitRead:
         try:
             try:
                 with other.pipeline():
-                    _execute(other, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    execute(other, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     # a utility statement takes no bind parameters: the id goes in as a literal
-                    _execute(other, sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
-                    _execute(other, _SET_SQL, _SET_PARAMS)
+                    execute(other, sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
+                    execute(other, SET_SQL, SET_PARAMS)
                 self.shared = True
             except psycopg.Error:
                 return  # not shared: the first connection reads these kinds too
             finally:
                 self.imported.set()
             with other.pipeline():
-                cursors = [(i, _execute(other, self.queries[i], self.params)) for i in self.side]
-                _execute(other, "COMMIT")
+                cursors = [(i, execute(other, self.queries[i], self.params)) for i in self.side]
+                execute(other, "COMMIT")
             for i, cur in cursors:
                 self.rows[i] = cur.fetchall()
         except BaseException as exc:  # re-raised in the calling thread
@@ -137,11 +131,11 @@ class SplitRead:
             side = self.side
             mine = [i for i in range(len(self.queries)) if i not in side]
             with conn.pipeline():
-                cursors = [(i, _execute(conn, self.queries[i], self.params)) for i in mine]
+                cursors = [(i, execute(conn, self.queries[i], self.params)) for i in mine]
             self.imported.wait()
             if not self.shared:
                 with conn.pipeline():
-                    cursors += [(i, _execute(conn, self.queries[i], self.params)) for i in side]
+                    cursors += [(i, execute(conn, self.queries[i], self.params)) for i in side]
             conn.execute("COMMIT")
         except BaseException:
             if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:

@@ -1,0 +1,109 @@
+"""The read transaction every catalog read runs in, on one connection.
+
+Owns: DEPARSE_SETTINGS (the server settings under which types and expressions are deparsed),
+the settings a read sets transaction-locally, BEGIN ... REPEATABLE READ READ ONLY, reading in
+an own transaction or behind a savepoint in the caller's, autocommit for a while, and
+executing with tuple rows. Must not: know which queries are read (catalog.py) or share a read
+between connections (split_read.py); both use this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.rows import tuple_row
+
+# Server settings that change how types and expressions are deparsed. They are set transaction-
+# locally for the duration of the read; whoever asks the server to deparse desired-state text
+# must use the same ones, or equal objects would print differently.
+DEPARSE_SETTINGS: dict[str, str] = {
+    "search_path": "",  # qualify every name outside pg_catalog
+    "quote_all_identifiers": "off",
+    "datestyle": "ISO, MDY",  # date/time constants in defaults and checks
+    "intervalstyle": "postgres",
+    "timezone": "UTC",  # timestamptz constants
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+}
+
+_SAVEPOINT = "reconciler_introspect"
+# The reads themselves run without JIT: the recursive walk of unsupported.sql is estimated far
+# above jit_above_cost while it reads a few rows, and compiling it took seconds.
+_READ_SETTINGS = {**DEPARSE_SETTINGS, "jit": "off"}
+SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _READ_SETTINGS)
+SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
+
+Rows = list[tuple[Any, ...]]
+
+
+Sibling = Callable[[], psycopg.Connection]
+
+
+Sibling = Callable[[], psycopg.Connection]
+
+
+@contextmanager
+def autocommit(conn: psycopg.Connection) -> Iterator[None]:
+    """Autocommit for a while, so our explicit BEGIN can carry the isolation level we need."""
+    if conn.autocommit:
+        yield
+        return
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.autocommit = False
+
+
+def read_in_own_transaction(
+    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
+) -> list[Rows]:
+    try:
+        with conn.pipeline():
+            begin_read(conn)
+            cursors = [execute(conn, q, params) for q in queries]
+            execute(conn, "COMMIT")
+    except BaseException:
+        # an error inside the pipeline skips the COMMIT: end the failed transaction ourselves
+        if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        raise
+    return [cur.fetchall() for cur in cursors]
+
+
+def begin_read(conn: psycopg.Connection) -> None:
+    execute(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    execute(conn, SET_SQL, SET_PARAMS)
+
+
+def read_in_callers_transaction(
+    conn: psycopg.Connection, queries: Sequence[str], params: dict[str, Any]
+) -> list[Rows]:
+    # Rolling back to a savepoint undoes set_config(..., true) made after it, so the caller's
+    # search_path and other settings come back exactly, and a failed read leaves the caller's
+    # transaction usable rather than aborted.
+    try:
+        with conn.pipeline():
+            execute(conn, f"SAVEPOINT {_SAVEPOINT}")
+            execute(conn, SET_SQL, SET_PARAMS)
+            cursors = [execute(conn, q, params) for q in queries]
+            execute(conn, f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            execute(conn, f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    except BaseException:
+        if not conn.closed and conn.info.transaction_status == pq.TransactionStatus.INERROR:
+            conn.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+    return [cur.fetchall() for cur in cursors]
+
+
+def execute(conn: psycopg.Connection, query: str, params: Any = None) -> psycopg.Cursor:
+    # tuple rows whatever row_factory the caller gave the connection
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute(query, params)  # type: ignore[arg-type]  # our own static SQL files
+    return cur

@@ -1,0 +1,120 @@
+"""SQL expressions and queries written in YAML: checked with pglast, and read for what they name.
+
+Owns: the check that a text is exactly one scalar expression (defaults, checks, predicates)
+or one SELECT (a view's query), the NULL literal test, the columns an expression and the
+relations a query read, and a trigger's WHEN condition as pglast prints it back.
+Expressions are only *checked* and kept as written: the planner asks the server for their
+canonical form. Must not: canonicalize types or names (fragments.py does).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pglast import ast, parse_sql
+from pglast.stream import RawStream
+from pglast.visitors import Visitor
+
+from reconciler.sql.fragments import SqlTextError, check_tokens, parse_message, single_target
+
+
+@lru_cache(maxsize=4096)  # defaults such as now() repeat on every table
+def check_expression(text: str, what: str = "expression") -> str:
+    """`text` stripped, after checking it is exactly one scalar SQL expression."""
+    text = text.strip()
+    if not text:
+        raise SqlTextError(f"the {what} must not be empty")
+    check_tokens(text, what)
+    try:
+        # The newline keeps a trailing `--` from swallowing the closing parenthesis.
+        stmts = parse_sql(f"SELECT (\n{text}\n)")
+    except Exception as exc:
+        raise SqlTextError(f"invalid SQL {what} '{text}': {parse_message(exc)}") from None
+    single_target(stmts, what, text)
+    return text
+
+
+def check_query(text: str, what: str = "view query") -> str:
+    """`text` stripped of whitespace and one trailing ';', after checking it is exactly one
+    SELECT (or VALUES) statement without comments: it is spliced into CREATE VIEW … AS."""
+    text = text.strip()
+    if text.endswith(";"):
+        text = text[:-1].rstrip()
+    if not text:
+        raise SqlTextError(f"the {what} must not be empty")
+    check_tokens(text, what)
+    try:
+        stmts = parse_sql(text)
+    except Exception as exc:
+        raise SqlTextError(f"invalid SQL {what}: {parse_message(exc)}") from None
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
+        raise SqlTextError(f"the {what} must be exactly one SELECT statement")
+    if stmts[0].stmt.intoClause is not None:
+        raise SqlTextError(f"the {what} must not be SELECT … INTO")
+    return text
+
+
+class _Relations(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[tuple[str | None, str]] = set()
+        self.ctes: set[str] = set()
+
+    def visit_RangeVar(self, ancestors, node) -> None:
+        self.found.add((node.schemaname, node.relname))
+
+    def visit_CommonTableExpr(self, ancestors, node) -> None:
+        self.ctes.add(node.ctename)
+
+
+def relations_read(query: str, default_schema: str = "public") -> tuple[tuple[str, str], ...]:
+    """(schema, relation) of every table or view a checked query names, sorted; a bare name
+    is taken to be in `default_schema` (what the server's search_path gives at apply)."""
+    visitor = _Relations()
+    visitor(parse_sql(query))
+    found = {
+        (schema or default_schema, name)
+        for schema, name in visitor.found
+        if schema is not None or name not in visitor.ctes
+    }
+    return tuple(sorted(found))
+
+
+def is_null_literal(text: str) -> bool:
+    """True for a bare NULL, which Postgres stores as "no default"."""
+    if "null" not in text.lower():
+        return False
+    try:
+        value = single_target(parse_sql(f"SELECT (\n{text}\n)"))
+    except Exception:
+        return False
+    return isinstance(value, ast.A_Const) and bool(value.isnull)
+
+
+class _ColumnRefs(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[int, str]] = []
+
+    def visit_ColumnRef(self, ancestors, node) -> None:
+        last = node.fields[-1]
+        if isinstance(last, ast.String):
+            self.found.append((node.location, last.sval))
+
+
+@lru_cache(maxsize=1024)
+def column_refs(text: str) -> tuple[str, ...]:
+    """Column names an (already checked) expression references, in source order, unique."""
+    visitor = _ColumnRefs()
+    visitor(parse_sql(f"SELECT (\n{text}\n)"))
+    out: list[str] = []
+    for _, name in sorted(visitor.found):
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def trigger_when(definition: str) -> str | None:
+    """The WHEN condition of a CREATE TRIGGER statement, as pglast prints it back."""
+    stmt = parse_sql(definition)[0].stmt
+    return None if stmt.whenClause is None else RawStream()(stmt.whenClause)
