@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,8 +155,6 @@ def run(
     `work` fills in its TargetResult; an exception marks it failed with one sentence. With
     stop_on_failure no target starts after a failure (those running finish). Returns whether
     every target ran without failing."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait  # not at startup
-
     results = results if results is not None else {}
     lock = threading.Lock()
     failed = threading.Event()

@@ -10,6 +10,7 @@ Must not: decide what a plan is, check it against the live target, or ask anybod
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -317,7 +318,5 @@ def finish_failed(state: Any, attempt: int, error: str) -> None:
 
 
 def is_server_or_file_error(exc: Exception) -> bool:
-    import sys
-
     psycopg = sys.modules.get("psycopg")  # loaded only when Postgres is a target
     return isinstance(exc, OSError) or (psycopg is not None and isinstance(exc, psycopg.Error))

@@ -16,7 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from reconciler import __version__
 from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.project import config
 
 app = typer.Typer(
     name="reconciler",
@@ -31,8 +33,6 @@ _debug = {"on": False}
 
 def _print_version(value: bool) -> None:
     if value:
-        from reconciler import __version__
-
         print(f"reconciler {__version__}")
         raise typer.Exit()
 
@@ -54,8 +54,6 @@ def _root(
 ) -> None:
     if no_color:
         os.environ["NO_COLOR"] = "1"  # read by every console created after this
-    from reconciler.project import config
-
     config.load()  # a bad reconciler.yaml is refused before any command does anything
     _debug["on"] = debug
     if env:

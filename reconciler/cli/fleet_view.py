@@ -20,7 +20,9 @@ from rich.markup import escape
 from reconciler.api import fleet
 from reconciler.cli import err_console, out_console
 from reconciler.errors import ExitCode, InputError
+from reconciler.plan.files import document
 from reconciler.project.config import Environment, setting
+from reconciler.render.text import render_plan
 
 PARALLEL = typer.Option(
     None,
@@ -119,9 +121,6 @@ def render(report: fleet.FleetReport, *, as_json: bool, stderr: bool = False) ->
 def distinct_plans(report: fleet.FleetReport, *, stderr: bool = False) -> None:
     """Each different plan once, under the databases it is for: a fleet of identical databases
     reviews one plan, and a database that differs stands out."""
-    from reconciler.plan.files import document
-    from reconciler.render.text import render_plan
-
     groups: dict[str, list[fleet.TargetResult]] = {}
     for res in report.results:
         if res.detail is not None and not res.detail.empty:

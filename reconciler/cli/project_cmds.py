@@ -14,7 +14,8 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli import app
+from reconciler.cli import app, out_console
+from reconciler.render.text import render_plan
 
 
 def render(kind: str) -> str:
@@ -89,8 +90,6 @@ def show(
     Example: reconciler show 20261125120000 --sql
     """
     from reconciler.api import project as api_project  # deferred: start-up
-    from reconciler.cli import out_console
-    from reconciler.render.text import render_plan
 
     path, saved = api_project.show(plan, out)
     if as_json:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import typer.main
+
+from reconciler.cli import load_commands
+
 HEADER = """\
 # CLI reference
 
@@ -35,10 +39,6 @@ own: the table (or `--json`) says which did.
 
 
 def _commands() -> Any:
-    import typer.main
-
-    from reconciler.cli import load_commands
-
     return typer.main.get_command(load_commands())
 
 

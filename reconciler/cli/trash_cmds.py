@@ -11,6 +11,7 @@ from rich.table import Table
 from reconciler.api import records
 from reconciler.cli import app, out_console
 from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
+from reconciler.connect import resolve_pg_url
 from reconciler.project.config import setting
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
@@ -34,8 +35,6 @@ def trash_list(
 
     Example: reconciler trash list --json
     """
-    from reconciler.connect import resolve_pg_url
-
     entries = records.trash_list(resolve_pg_url(pg))
     if as_json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
@@ -69,8 +68,6 @@ def trash_purge(
 
     Example: reconciler trash purge --older-than 7d --auto-approve
     """
-    from reconciler.connect import resolve_pg_url
-
     con = out_console()
 
     def confirm(purge: records.Purge) -> bool:

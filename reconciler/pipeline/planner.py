@@ -7,6 +7,7 @@ desired state is left out of the plan entirely (`--redis` alone never touches Po
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -108,8 +109,6 @@ def open_targets(
 
 
 def _stderr(line: str) -> None:
-    import sys
-
     print(line, file=sys.stderr)
 
 
