@@ -110,3 +110,21 @@ def test_python_m_reconciler_runs(tmp_path):
         check=False,
     )
     assert r.returncode == 0 and "plan" in r.stdout
+
+
+def test_the_env_flag_holds_for_its_run_only(tmp_path, monkeypatch):
+    """--env chooses for one run: nothing is written into os.environ (child processes and the
+    next in-process run would inherit it)."""
+    import os
+
+    from reconciler.project import config
+
+    monkeypatch.delenv("RECONCILER_ENV", raising=False)
+    (tmp_path / "reconciler.yaml").write_text(
+        "version: 1\ndefault_environment: dev\nenvironments: {dev: {}, prod: {}}\n"
+    )
+    r = run_cli("--env", "nope", "plan", cwd=tmp_path)
+    assert r.code == 1 and "no environment 'nope'" in r.err, r.text
+    assert "RECONCILER_ENV" not in os.environ
+    env = config.environment(tmp_path)
+    assert env is not None and env.name == "dev"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 
 from rich.console import Console
@@ -62,11 +63,14 @@ def test_no_color_gives_plain_text(monkeypatch):
 
 
 def test_no_color_flag_gives_plain_text_on_a_terminal(monkeypatch):
-    from reconciler.cli import _root
+    from reconciler import cli
 
     monkeypatch.delenv("NO_COLOR", raising=False)
-    _root(debug=False, version=False, env=None, no_color=True)
-    assert _render(force_terminal=True) == _render()
+    monkeypatch.setitem(cli._plain, "on", False)
+    cli._root(debug=False, version=False, env=None, no_color=True)
+    assert "NO_COLOR" not in os.environ  # the run's choice, not the environment of children
+    assert cli.out_console().no_color and cli.err_console().no_color
+    assert _render(force_terminal=True, no_color=cli.plain()) == _render()
 
 
 def test_a_changed_check_reads_as_yaml_not_as_a_python_dict():

@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 
 _debug = {"on": False}
+_plain = {"on": False}  # --no-color of this run
 
 
 def _print_version(value: bool) -> None:
@@ -52,22 +53,25 @@ def _root(
         False, "--no-color", help="Plain text even on a terminal (as NO_COLOR=1 does)."
     ),
 ) -> None:
-    if no_color:
-        os.environ["NO_COLOR"] = "1"  # read by every console created after this
+    _plain["on"] = no_color  # every console created after this is plain
     config.load()  # a bad reconciler.yaml is refused before any command does anything
     _debug["on"] = debug
-    if env:
-        os.environ["RECONCILER_ENV"] = env
+    config.choose_environment(env)
     if debug:
         logging.getLogger("psycopg").setLevel(logging.NOTSET)
 
 
+def plain() -> bool:
+    """No colour or progress display: --no-color or NO_COLOR."""
+    return _plain["on"] or bool(os.environ.get("NO_COLOR"))
+
+
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, no_color=plain())
 
 
 def out_console() -> Console:
-    return Console(highlight=False, soft_wrap=True, emoji=False)
+    return Console(highlight=False, soft_wrap=True, emoji=False, no_color=plain())
 
 
 def report_error(exc: ReconcilerError) -> None:
@@ -105,7 +109,14 @@ def main() -> None:
     # --debug shows them again (_root).
     logging.getLogger("psycopg").setLevel(logging.ERROR)
     load_commands()
+    try:
+        _run_app()
+    finally:  # this run's options hold for it alone (in-process callers run main() again)
+        _plain["on"] = _debug["on"] = False
+        config.choose_environment(None)
 
+
+def _run_app() -> None:
     try:
         rc = app(standalone_mode=False)
         if rc == ExitCode.INTERRUPTED:  # typer's own answer to a Ctrl-C: say it, as below

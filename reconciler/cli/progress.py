@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reconciler.cli import err_console
+from reconciler.cli import err_console, plain
 
 
 class StatementBar:
@@ -44,7 +44,7 @@ class StatementBar:
 
 def interactive() -> bool:
     """Progress displays only for a person at a terminal: never in logs, CI or NO_COLOR."""
-    return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR")
+    return sys.stderr.isatty() and not os.environ.get("CI") and not plain()
 
 
 @contextmanager
