@@ -41,7 +41,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,13 +52,14 @@ FILE = "reconciler.yaml"
 ENV_VAR = "RECONCILER_ENV"
 # The environment a caller chose for this run (the CLI's --env), before RECONCILER_ENV: held
 # here for the run, never written into os.environ where child processes would inherit it.
-_CHOSEN_ENV: ContextVar[str | None] = ContextVar("reconciler_env", default=None)
+# Process-wide on purpose: a fleet's worker threads must see the same choice.
+_CHOSEN_ENV: dict[str, str | None] = {"name": None}
 
 
 def choose_environment(name: str | None) -> None:
     """Use environment `name` of reconciler.yaml for this run (None: RECONCILER_ENV, else the
     file's default)."""
-    _CHOSEN_ENV.set(name)
+    _CHOSEN_ENV["name"] = name
 
 
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -249,7 +249,7 @@ def _chosen(cwd: Path | None) -> tuple[Path, str, dict[str, Any], Any] | None:
         return None
     path, data, marks = loaded["path"], loaded["data"], loaded["marks"]
     envs = data.get("environments") or {}
-    name = _CHOSEN_ENV.get() or os.environ.get(ENV_VAR) or data.get("default_environment")
+    name = _CHOSEN_ENV["name"] or os.environ.get(ENV_VAR) or data.get("default_environment")
     if not name:
         if len(envs) != 1:
             raise _problem(
