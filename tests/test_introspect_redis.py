@@ -32,6 +32,7 @@ from reconciler.introspect.redis import (
     scan_keyspace,
 )
 from reconciler.introspect.redis import keys as redis_keys
+from reconciler.introspect.redis import scan as redis_scan
 from reconciler.model.redis import AclUser, ConfigParam, KeyFix, KeyPattern, KeyspaceReport
 
 
@@ -315,17 +316,19 @@ def test_keys_vanishing_between_scan_and_type_are_skipped(
         private.set(f"v:{i}", "x")
     other = redis.Redis.from_url(private_redis.url())
     deleted: list[bytes] = []
-    original = redis_keys._Scan._type_commands
+    original = redis_scan.KeyStream._key_commands
+    batches: list[int] = []
 
-    def delete_then_type(self: redis_keys._Scan, keys: list[bytes]) -> bytes:
+    def delete_then_type(self: redis_scan.KeyStream, keys: list[bytes]) -> bytes:
         # Every third batch loses half its keys after SCAN returned them, before TYPE runs.
-        if len(deleted) < 40 and keys and self.report.scanned % 3 == 0:
+        batches.append(len(keys))
+        if len(deleted) < 40 and keys and len(batches) % 3 == 0:
             gone = keys[::2]
             other.delete(*gone)
             deleted.extend(gone)
         return original(self, keys)
 
-    monkeypatch.setattr(redis_keys._Scan, "_type_commands", delete_then_type)
+    monkeypatch.setattr(redis_scan.KeyStream, "_key_commands", delete_then_type)
     report = scan_keyspace(private, [KeyPattern("v:{id}", "string")], batch=10)
     other.close()
     assert deleted

@@ -8,6 +8,7 @@ and test_redis_lock.py set ON_REDIS_CLUSTER.)"""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,33 @@ def test_apply_follows_moved_and_ask_during_a_resharding(client, cluster, tmp_pa
             ttl = checker.ttl(f"app:cache:{{{tag}}}{i}")
             assert 0 < ttl <= 600, (tag, i, ttl)
     _migrate(checker, ask_slot, fraction=1.0, finish=True)  # end the resharding
+
+
+def test_a_slot_moving_during_the_plan_scan_is_counted_apart(client, cluster) -> None:
+    # Every key in one slot, so one primary holds them all; after its first batch the slot
+    # starts moving (MIGRATING/IMPORTING, its keys migrated): keys SCAN returned before the move
+    # and TYPE reads after it are answered ASK.
+    n = 400
+    for i in range(n):
+        client.set(f"slot:{{s}}{i}", "v")
+    slot = client.keyslot("{s}")
+    moving: list[bool] = []
+
+    def progress(done: int) -> None:
+        if not moving:
+            time.sleep(0.2)  # the pipeline in flight (the next SCAN) has been answered
+            _migrate(client, slot, fraction=1.0, finish=False)
+            moving.append(True)
+
+    try:
+        report = scan_keyspace(
+            client, [KeyPattern("slot:{id}", "string")], batch=50, progress=progress
+        )
+    finally:
+        _migrate(redis.RedisCluster.from_url(cluster.url), slot, fraction=1.0, finish=True)
+    assert moving and report.moved > 0
+    assert report.scanned == report.patterns["slot:{id}"].count
+    assert report.scanned + report.moved <= n
 
 
 def test_config_is_read_from_every_node_and_must_agree(client, cluster) -> None:
