@@ -230,9 +230,9 @@ def restore(files: list[Path], pg_url: str | None, redis_url: str | None) -> lis
 
 def restore_keys(redis_url: str, path: Path) -> tuple[int, int]:
     """RESTORE every key (REPLACE, with its absolute expiry); (restored, already expired)."""
-    import redis
+    import redis  # deferred: a Postgres-only restore does not load redis
 
-    from reconciler.introspect.redis import connect_redis
+    from reconciler.introspect.redis import connect_redis  # deferred: loads redis
 
     client = connect_redis(redis_url, command="restore")
     restored = expired = 0
