@@ -181,7 +181,9 @@ def test_apply_follows_moved_and_ask_during_a_resharding(client, cluster, tmp_pa
     _migrate(checker, ask_slot, fraction=1.0, finish=True)  # end the resharding
 
 
-def test_a_slot_moving_during_the_plan_scan_is_counted_apart(client, cluster) -> None:
+def test_a_slot_moving_during_the_plan_scan_is_counted_apart(
+    client, cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     # Every key in one slot, so one primary holds them all; after its first batch the slot
     # starts moving (MIGRATING/IMPORTING, its keys migrated): keys SCAN returned before the move
     # and TYPE reads after it are answered ASK.
@@ -206,6 +208,7 @@ def test_a_slot_moving_during_the_plan_scan_is_counted_apart(client, cluster) ->
     assert moving and report.moved > 0
     assert report.scanned == report.patterns["slot:{id}"].count
     assert report.scanned + report.moved <= n
+    assert f"{report.moved} keys were not read: their slot moved" in caplog.text
 
 
 def test_config_is_read_from_every_node_and_must_agree(client, cluster) -> None:

@@ -16,7 +16,8 @@ TYPE + PEXPIRETIME for every key, TIME, and already the next SCAN, so each batch
 trip; the replies are read while Python aggregates the previous batch. Patterns with size limits
 add STRLEN/HLEN/… and `MEMORY USAGE key SAMPLES 0` for their keys, sent with the next batch. A
 key whose slot moved to another node during a cluster's scan is not counted for any pattern but
-in `KeyspaceReport.moved`; a command the server refuses is one ReconcilerError sentence.
+in `KeyspaceReport.moved`, and a warning says how many; a command the server refuses is one
+ReconcilerError sentence.
 
 Must not: write to the server, or hold a set of keys: memory holds the aggregates, at most three
 batches in flight, and the bounded lists of PatternStats (so a key SCAN returns twice, which
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +60,7 @@ __all__ = [
     "scan_keyspace",
 ]
 
+_log = logging.getLogger(__name__)
 KEY_ENCODING, KEY_ERRORS = "utf-8", "surrogateescape"
 TOOL_NAMESPACE = "reconciler"  # `reconciler:lock` and any later key of the tool's own
 TTL_TOLERANCE_MS = 1000  # a TTL this much above policy is still fine (clock granularity)
@@ -102,8 +105,8 @@ def scan_keyspace(
     `now_ms` fixes the clock TTLs are judged by; by default it is the server's TIME, read with
     every batch. Keys that vanish between SCAN and TYPE are skipped (not counted as scanned);
     keys whose slot moved to another node while a cluster was scanned are counted in `moved`
-    (scan.py). On a Redis Cluster every primary is scanned so, at once (cluster.py), and the
-    reports are added up."""
+    (scan.py), and a warning says so. On a Redis Cluster every primary is scanned so, at once
+    (cluster.py), and the reports are added up."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
 
@@ -111,9 +114,16 @@ def scan_keyspace(
         return _scan_node(node, patterns, batch, match, counted, now_ms, readonly=cluster)
 
     cluster = is_cluster(client)
-    if cluster:
-        return merge_reports(scan_primaries(client, one, progress), patterns)
-    return one(client, progress)
+    if not cluster:
+        return one(client, progress)
+    report = merge_reports(scan_primaries(client, one, progress), patterns)
+    if report.moved:
+        _log.warning(
+            "%d keys were not read: their slot moved to another node of the Redis Cluster during "
+            "the scan (a resharding), so no pattern counts them; plan again once it is done.",
+            report.moved,
+        )
+    return report
 
 
 def _scan_node(
