@@ -337,6 +337,26 @@ def test_keys_vanishing_between_scan_and_type_are_skipped(
     assert not report.unmatched
 
 
+def test_a_type_refused_by_the_acl_is_one_sentence(
+    private: redis.Redis, private_redis: dev.RedisServer
+) -> None:
+    private.set("a:1", "x")
+    rules = ["on", ">pw", "~*", "+ping", "+info", "+scan", "+time", "+pexpiretime"]
+    private.execute_command("ACL", "SETUSER", "notype", *rules)
+    url = private_redis.url().replace("redis://", "redis://notype:pw@")
+    blind = redis.Redis.from_url(url)
+    try:
+        with pytest.raises(ReconcilerError) as refused:
+            scan_keyspace(blind, [KeyPattern("a:{id}", "string")])
+    finally:
+        blind.close()
+        private.execute_command("ACL", "DELUSER", "notype")
+    assert str(refused.value) == (
+        "Redis refused TYPE on key \"a:1\": this user has no permissions to run the 'type' "
+        "command (a plan needs SCAN, TYPE and PEXPIRETIME on every key)."
+    )
+
+
 # ----------------------------------------------------------------------- bytes-exact keys
 
 RAW_KEYS = [
