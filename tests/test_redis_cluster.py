@@ -211,6 +211,33 @@ def test_a_slot_moving_during_the_plan_scan_is_counted_apart(
     assert f"{report.moved} keys were not read: their slot moved" in caplog.text
 
 
+def test_every_reader_counts_keys_of_a_slot_being_moved_apart(
+    client, cluster, tmp_path: Path
+) -> None:
+    # A resharding under way: the slot's keys are on the importing node, which answers MOVED
+    # for them (no ASKING), while the migrating node no longer has them.
+    from reconciler.export.redis.write import export_redis
+    from reconciler.usecases.backup import dump_keys
+
+    n = 60
+    for i in range(n):
+        client.set(f"slot:{{s}}{i}", "v")
+    client.set("other:1", "v")
+    slot = client.keyslot("{s}")
+    _migrate(client, slot, fraction=1.0, finish=False)
+    try:
+        report = scan_keyspace(client, [KeyPattern("slot:{id}", "string")], batch=7)
+        exported = export_redis(client, tmp_path / "exported", batch=7)
+        with pytest.raises(ReconcilerError, match=f"incomplete: {n} keys could not be read"):
+            dump_keys(cluster.url, tmp_path / "all.redis")
+    finally:
+        _migrate(redis.RedisCluster.from_url(cluster.url), slot, fraction=1.0, finish=True)
+    assert (report.moved, report.scanned, report.unmatched) == (n, 1, {"other": 1})
+    assert report.patterns["slot:{id}"].count == 0
+    assert (exported.moved, exported.keys) == (n, 1)
+    assert not (tmp_path / "all.redis").exists()
+
+
 def test_config_is_read_from_every_node_and_must_agree(client, cluster) -> None:
     assert read_config(client, ["maxmemory-policy"])["maxmemory-policy"].value == "noeviction"
     odd = cluster.ports[-1]
