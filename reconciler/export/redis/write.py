@@ -4,8 +4,8 @@ Owns: the YAML text of the exported files, and writing them under `keys/` (`expo
 entry point the CLI calls). The keyspace is read by read.py (`scan_keyspace`).
 
 Must not: decide what a pattern is, how keys are generalized, counted or folded, or which
-class/TTL to suggest (shapes.py, infer.py and fold.py
-own all of that); or list keys in the files: keys are data, so the export writes inferred
+class/TTL to suggest (shapes.py, infer.py, fold.py and claims.py own all of that), read the
+keyspace (read.py); or list keys in the files: keys are data, so the export writes inferred
 patterns, never the keys themselves (only the summary names a few keys it could not place).
 
 One streaming SCAN, with TYPE and PTTL pipelined per batch (read.py, through the SCAN loop every
