@@ -32,6 +32,7 @@ from reconciler.introspect.redis import (
     scan_keyspace,
 )
 from reconciler.introspect.redis import keys as redis_keys
+from reconciler.introspect.redis import scan as redis_scan
 from reconciler.model.redis import AclUser, ConfigParam, KeyFix, KeyPattern, KeyspaceReport
 
 
@@ -315,23 +316,45 @@ def test_keys_vanishing_between_scan_and_type_are_skipped(
         private.set(f"v:{i}", "x")
     other = redis.Redis.from_url(private_redis.url())
     deleted: list[bytes] = []
-    original = redis_keys._Scan._type_commands
+    original = redis_scan.KeyStream._key_commands
+    batches: list[int] = []
 
-    def delete_then_type(self: redis_keys._Scan, keys: list[bytes]) -> bytes:
+    def delete_then_type(self: redis_scan.KeyStream, keys: list[bytes]) -> bytes:
         # Every third batch loses half its keys after SCAN returned them, before TYPE runs.
-        if len(deleted) < 40 and keys and self.report.scanned % 3 == 0:
+        batches.append(len(keys))
+        if len(deleted) < 40 and keys and len(batches) % 3 == 0:
             gone = keys[::2]
             other.delete(*gone)
             deleted.extend(gone)
         return original(self, keys)
 
-    monkeypatch.setattr(redis_keys._Scan, "_type_commands", delete_then_type)
+    monkeypatch.setattr(redis_scan.KeyStream, "_key_commands", delete_then_type)
     report = scan_keyspace(private, [KeyPattern("v:{id}", "string")], batch=10)
     other.close()
     assert deleted
     assert report.scanned == 200 - len(deleted) == report.patterns["v:{id}"].count
     assert report.types == {"string": 200 - len(deleted)}
     assert not report.unmatched
+
+
+def test_a_type_refused_by_the_acl_is_one_sentence(
+    private: redis.Redis, private_redis: dev.RedisServer
+) -> None:
+    private.set("a:1", "x")
+    rules = ["on", ">pw", "~*", "+ping", "+info", "+scan", "+time", "+pexpiretime"]
+    private.execute_command("ACL", "SETUSER", "notype", *rules)
+    url = private_redis.url().replace("redis://", "redis://notype:pw@")
+    blind = redis.Redis.from_url(url)
+    try:
+        with pytest.raises(ReconcilerError) as refused:
+            scan_keyspace(blind, [KeyPattern("a:{id}", "string")])
+    finally:
+        blind.close()
+        private.execute_command("ACL", "DELUSER", "notype")
+    assert str(refused.value) == (
+        "Redis refused TYPE on key \"a:1\": this user has no permissions to run the 'type' "
+        "command (a plan needs SCAN, TYPE and PEXPIRETIME on every key)."
+    )
 
 
 # ----------------------------------------------------------------------- bytes-exact keys

@@ -8,6 +8,7 @@ and test_redis_lock.py set ON_REDIS_CLUSTER.)"""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,63 @@ def test_apply_follows_moved_and_ask_during_a_resharding(client, cluster, tmp_pa
             ttl = checker.ttl(f"app:cache:{{{tag}}}{i}")
             assert 0 < ttl <= 600, (tag, i, ttl)
     _migrate(checker, ask_slot, fraction=1.0, finish=True)  # end the resharding
+
+
+def test_a_slot_moving_during_the_plan_scan_is_counted_apart(
+    client, cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every key in one slot, so one primary holds them all; after its first batch the slot
+    # starts moving (MIGRATING/IMPORTING, its keys migrated): keys SCAN returned before the move
+    # and TYPE reads after it are answered ASK.
+    n = 400
+    for i in range(n):
+        client.set(f"slot:{{s}}{i}", "v")
+    slot = client.keyslot("{s}")
+    moving: list[bool] = []
+
+    def progress(done: int) -> None:
+        if not moving:
+            time.sleep(0.2)  # the pipeline in flight (the next SCAN) has been answered
+            _migrate(client, slot, fraction=1.0, finish=False)
+            moving.append(True)
+
+    try:
+        report = scan_keyspace(
+            client, [KeyPattern("slot:{id}", "string")], batch=50, progress=progress
+        )
+    finally:
+        _migrate(redis.RedisCluster.from_url(cluster.url), slot, fraction=1.0, finish=True)
+    assert moving and report.moved > 0
+    assert report.scanned == report.patterns["slot:{id}"].count
+    assert report.scanned + report.moved <= n
+    assert f"{report.moved} keys were not read: their slot moved" in caplog.text
+
+
+def test_every_reader_counts_keys_of_a_slot_being_moved_apart(
+    client, cluster, tmp_path: Path
+) -> None:
+    # A resharding under way: the slot's keys are on the importing node, which answers MOVED
+    # for them (no ASKING), while the migrating node no longer has them.
+    from reconciler.export.redis.write import export_redis
+    from reconciler.usecases.backup import dump_keys
+
+    n = 60
+    for i in range(n):
+        client.set(f"slot:{{s}}{i}", "v")
+    client.set("other:1", "v")
+    slot = client.keyslot("{s}")
+    _migrate(client, slot, fraction=1.0, finish=False)
+    try:
+        report = scan_keyspace(client, [KeyPattern("slot:{id}", "string")], batch=7)
+        exported = export_redis(client, tmp_path / "exported", batch=7)
+        with pytest.raises(ReconcilerError, match=f"incomplete: {n} keys could not be read"):
+            dump_keys(cluster.url, tmp_path / "all.redis")
+    finally:
+        _migrate(redis.RedisCluster.from_url(cluster.url), slot, fraction=1.0, finish=True)
+    assert (report.moved, report.scanned, report.unmatched) == (n, 1, {"other": 1})
+    assert report.patterns["slot:{id}"].count == 0
+    assert (exported.moved, exported.keys) == (n, 1)
+    assert not (tmp_path / "all.redis").exists()
 
 
 def test_config_is_read_from_every_node_and_must_agree(client, cluster) -> None:

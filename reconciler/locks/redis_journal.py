@@ -4,8 +4,11 @@ Owns: the journal key (`reconciler:journal`, under the tool's own namespace, whi
 scan and the plan never treat as user data), its entries, and putting back what an interrupted
 run had sent (`settle`).
 
-Must not: decide whether a run was recorded (the caller passes `recorded`), or act without the
-Redis lock: only the lock holder writes, reads back or deletes the journal.
+Must not: decide whether a run was recorded (the caller passes `recorded`), act without the
+Redis lock (only the lock holder writes, reads back or deletes the journal), or import apply/:
+pipeline/ settles a journal on every command that opens Redis (plan, drift), and pipeline/ is
+below apply/. Putting back sends the guarded scripts of redis_guarded.py and expands kept
+passwords with redis_acl_kept.py, both below apply/, which the executor uses too.
 
 Why a journal: a run killed (SIGKILL, a lost host) between its Redis batches and the moment
 its version is recorded leaves keys with a new expiry that no recorded apply knows of, and so no
@@ -21,8 +24,9 @@ guarded by the value the step set, so a key changed since (by a user, an expiry)
   R key ttl payload         the key is missing → RESTORE it (a pruned key)
   D key payload             the key still dumps to `payload` → DEL it (a restored key)
   A word args...            run as written on every node (ACL SETUSER / DELUSER as they were);
-                            a user's old password hashes as kept in Redis (acl_kept.py): left
-                            out when none are kept under its current ones (it never changed)
+                            a user's old password hashes as kept in Redis
+                            (redis_acl_kept.py): left out when none are kept under its
+                            current ones (it never changed)
 
 The entries are read back one at a time, newest first, so putting back a 200k-key run holds one
 batch in memory. The list is deleted once the run is recorded, or fully put back.
@@ -41,22 +45,22 @@ from typing import Any
 
 import redis
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import LockHeld, ReconcilerError
+from reconciler.introspect.redis.server import _config_pairs
+from reconciler.locks import redis_acl_kept as acl_kept
+from reconciler.locks.redis import RedisLock, describe_redis_holder, redis_lock_holder
+from reconciler.locks.redis_guarded import (
+    GUARDED_DEL,
+    GUARDED_RESTORE_VALUE,
+    PUT_BACK_EXPIRY,
+    ScriptSender,
+    nodes,
+    substitute,
+)
 from reconciler.ops.redis.proto import from_bytes, render, split
 
 JOURNAL_KEY = "reconciler:journal"
 _log = logging.getLogger(__name__)
-
-# Put an expiry back only while the key still carries the one the run set, and the type it had
-# then: a key written anew as other data is not the run's to touch. '' (and a journal written
-# before types were recorded) leaves the type unchecked.
-_PUT_BACK_EXPIRY = """
-if redis.call('PEXPIRETIME', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
-if (ARGV[3] or '') ~= '' and redis.call('TYPE', KEYS[1])['ok'] ~= ARGV[3] then return 0 end
-if ARGV[2] == '-1' then redis.call('PERSIST', KEYS[1])
-else redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
-return 1
-"""
 
 Recorded = Callable[[str, str], bool]  # (version, direction) → the run's outcome is recorded
 
@@ -195,49 +199,33 @@ def del_item(key: bytes, payload: bytes) -> str:
 # --- putting back --------------------------------------------------------------------------------
 
 
-def _nodes(client: Any) -> list[Any]:
-    from reconciler.introspect.redis.cluster import is_cluster
-
-    if not is_cluster(client):
-        return [client]
-    return [client.get_redis_connection(node) for node in client.get_nodes()]
-
-
 def _put_back(items: list[str], client: Any, done: Settled) -> None:
-    from reconciler.apply.redis import acl_kept
-    from reconciler.apply.redis.executor import (
-        _GUARDED_DEL,
-        _GUARDED_RESTORE_VALUE,
-        _Sender,
-        _substitute,
-    )
-
-    send = _Sender(client)
+    send = ScriptSender(client)
     pipe = client.pipeline(transaction=False)
     for item in reversed(items):
         tag, *args = split(item)
         if tag == b"X":
             kind = args[3] if len(args) > 3 else b""
-            send.script(pipe, _PUT_BACK_EXPIRY, args[0], args[1], args[2], kind)
+            send.script(pipe, PUT_BACK_EXPIRY, args[0], args[1], args[2], kind)
         elif tag == b"R":
-            send.script(pipe, _GUARDED_RESTORE_VALUE, *args)
+            send.script(pipe, GUARDED_RESTORE_VALUE, *args)
         elif tag == b"D":
-            send.script(pipe, _GUARDED_DEL, *args)
+            send.script(pipe, GUARDED_DEL, *args)
         elif tag == b"C":
             name, expect, old = (from_bytes(a) for a in args)
             changed = False
-            for node in _nodes(client):
+            for node in nodes(client):
                 if _config_value(node, name) == expect:
                     node.execute_command("CONFIG", "SET", name, old)
                     changed = True
             done.configs += changed
         elif tag == b"A":
-            command: list[bytes] | None = [_substitute(a) for a in args]
+            command: list[bytes] | None = [substitute(a) for a in args]
             if acl_kept.is_user_command(args) and acl_kept.holds_placeholder(args):
                 command = acl_kept.expand(client, command, refuse=False)
             if command is None:
                 continue
-            for node in _nodes(client):
+            for node in nodes(client):
                 node.execute_command(*command)
             done.users += 1
     if len(pipe):
@@ -248,8 +236,6 @@ def _put_back(items: list[str], client: Any, done: Settled) -> None:
 
 
 def _config_value(node: Any, name: str) -> str | None:
-    from reconciler.introspect.redis.server import _config_pairs
-
     pairs = _config_pairs(node.execute_command("CONFIG", "GET", name))
     if name.lower() in pairs:
         return pairs[name.lower()]
@@ -304,9 +290,6 @@ def settle_unlocked(
     """For a command that takes no lock (plan, drift): when a journal is there and the lock is
     free, take the lock for the moment of settling it; when another run holds the lock, the
     journal may be that run's own, so it is only reported."""
-    from reconciler.errors import LockHeld
-    from reconciler.locks.redis import RedisLock, describe_redis_holder, redis_lock_holder
-
     version = pending_version(client)
     if version is None:
         return

@@ -162,3 +162,4 @@ class KeyspaceReport:
     patterns: dict[str, PatternStats] = field(default_factory=dict)
     unmatched: dict[str, int] = field(default_factory=dict)  # prefix (first segment) → count
     unmatched_examples: dict[str, list[str]] = field(default_factory=dict)
+    moved: int = 0  # keys not read: their slot moved to another node during a cluster's scan

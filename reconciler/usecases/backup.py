@@ -20,6 +20,7 @@ bytes, big endian), key, expiry in Unix milliseconds (8 bytes, signed; -1 none),
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import time
@@ -32,7 +33,8 @@ from reconciler.connect.pgclient import client_binary, run_client
 from reconciler.errors import InputError, ReconcilerError
 
 MAGIC = b"reconciler-redis-backup 1\n"
-_BATCH = 500
+_BATCH = 500  # keys per SCAN and pipeline: DUMP payloads are bigger than the plan's replies
+_NEEDS = "backup needs SCAN, DUMP and PEXPIRETIME on every key"
 
 
 def stamp() -> str:
@@ -120,25 +122,37 @@ def _cli_target(redis_url: str) -> tuple[str, dict[str, str]]:
 
 
 def dump_keys(redis_url: str, path: Path) -> int:
-    """Every key of the database with its value and expiry into `path`; the number of keys."""
-    from reconciler.introspect.redis import connect_redis
-    from reconciler.introspect.redis.cluster import primary_clients
-    from reconciler.introspect.redis.keys import uses_pttl
+    """Every key of the database with its value and expiry into `path`; the number of keys.
+
+    The keys are read by the SCAN loop every reader shares (introspect/redis/scan.py), each
+    with DUMP and its expiry; a key whose slot moved to another node of a cluster while the
+    backup ran (a resharding) cannot be read there, and makes the backup fail as incomplete."""
+    from reconciler.introspect.redis import connect_redis  # deferred: loads redis
+    from reconciler.introspect.redis.scan import stream_keys, uses_pttl  # deferred: loads redis
+
+    def commands(node: Any) -> tuple[bytes, bytes]:  # a server before 7.0 has no PEXPIRETIME
+        return (b"DUMP", b"PTTL" if uses_pttl(node) else b"PEXPIRETIME")
 
     client = connect_redis(redis_url, command="backup")
     count = 0
+    streams: dict[int, Any] = {}  # one per node: the keys each could not read (`moved`)
     tmp = path.with_name(path.name + ".part")
     try:
         with os.fdopen(_create_private(tmp), "wb") as out:
             out.write(MAGIC)
-            for node in primary_clients(client):  # a cluster: every primary's keys
-                relative = uses_pttl(node)  # a server before 7.0 has no PEXPIRETIME
-                cursor = 0
-                while True:
-                    cursor, keys = node.scan(cursor=cursor, count=_BATCH)
-                    count += _write_batch(node, keys, out, relative=relative)
-                    if int(cursor) == 0:
-                        break
+            batches = stream_keys(client, commands, batch=_BATCH, needs=_NEEDS)
+            with contextlib.closing(batches):
+                for stream, got in batches:  # a cluster: every primary's keys
+                    relative = stream.per_key[1] == b"PTTL"
+                    count += _write_batch(stream, got.keys, got.replies, out, relative=relative)
+                    streams[id(stream)] = stream
+        moved = sum(stream.moved for stream in streams.values())
+        if moved:
+            raise ReconcilerError(
+                f"The Redis backup is incomplete: {moved} keys could not be read, their slot "
+                "moved to another node of the cluster while the backup ran (a resharding).",
+                detail="Run the backup again once the resharding is done (CLUSTER INFO: ok).",
+            )
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -146,24 +160,23 @@ def dump_keys(redis_url: str, path: Path) -> int:
     return count
 
 
-def _write_batch(client: Any, keys: list[bytes], out: BinaryIO, *, relative: bool) -> int:
-    if not keys:
-        return 0
-    pipe = client.pipeline(transaction=False)
+def _write_batch(
+    stream: Any, keys: list[bytes], replies: list[Any], out: BinaryIO, *, relative: bool
+) -> int:
     now_ms = int(time.time() * 1000)
-    for key in keys:
-        pipe.dump(key)
-        pipe.pttl(key) if relative else pipe.pexpiretime(key)
-    replies = pipe.execute()
     written = 0
     for i, key in enumerate(keys):
         payload, expiry = replies[2 * i], replies[2 * i + 1]
-        if payload is None:  # gone since the scan
-            continue
-        if expiry is None or expiry < 0:
+        odd = expiry.__class__ is not int or isinstance(payload, Exception)
+        if odd and not stream.usable(key, (payload, expiry)):  # raises for a refused command
+            continue  # its slot moved: counted, and the backup refused as incomplete
+        if payload is None or expiry == -2:
+            continue  # gone since the scan
+        expire_at = expiry  # the exact absolute expiry; before 7.0 the closest PTTL gives
+        if expiry < 0:
             expire_at = -1
-        else:  # the exact absolute expiry; before 7.0 the closest PTTL gives
-            expire_at = now_ms + int(expiry) if relative else int(expiry)
+        elif relative:
+            expire_at = now_ms + expiry
         out.write(struct.pack(">I", len(key)) + key)
         out.write(struct.pack(">qI", expire_at, len(payload)) + payload)
         written += 1
@@ -217,9 +230,9 @@ def restore(files: list[Path], pg_url: str | None, redis_url: str | None) -> lis
 
 def restore_keys(redis_url: str, path: Path) -> tuple[int, int]:
     """RESTORE every key (REPLACE, with its absolute expiry); (restored, already expired)."""
-    import redis
+    import redis  # deferred: a Postgres-only restore does not load redis
 
-    from reconciler.introspect.redis import connect_redis
+    from reconciler.introspect.redis import connect_redis  # deferred: loads redis
 
     client = connect_redis(redis_url, command="restore")
     restored = expired = 0

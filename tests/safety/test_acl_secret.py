@@ -97,7 +97,7 @@ def _drop_app_user(whole_redis):
 
 
 def test_put_back_of_an_interrupted_run_restores_only_a_password_it_changed(whole_redis):
-    from reconciler.apply.redis.acl_kept import expecting, field, given, keep, record_user
+    from reconciler.locks.redis_acl_kept import expecting, field, given, keep, record_user
     from reconciler.locks.redis_journal import Settled, _put_back
     from reconciler.ops.redis.changes import kept_passwords
     from reconciler.ops.redis.proto import render

@@ -8,37 +8,45 @@ before types were recorded is guarded as before. A DEL (prune) runs only while t
 dumps to the planned value, which also fixes its type. Config and ACL commands run as written,
 with `${ENV}` password references substituted at the last moment, and a live user's password
 hashes kept in Redis before its ACL step runs and put in place of the placeholder that a down
-statement carries for them (acl_kept.py). When a batch fails, the steps
-already done are reverted from their recorded inverses before the error is raised, so Redis is
+statement carries for them (locks/redis_acl_kept.py). When a batch fails, the steps already done
+are reverted from their recorded inverses before the error is raised, so Redis is
 left as it was (keys that were skipped stay untouched either way). When the connection is lost
 (a restart, a failover), the revert waits up to RECONNECT_S for the server to answer again and
 also covers the batch that was in flight, whose steps may have run in part.
 
-With the run's journal (redis_journal.py), each batch's guarded inverses are pushed to Redis
+With the run's journal (locks/redis_journal.py), each batch's guarded inverses are pushed to Redis
 before the batch is sent: a run killed at any point is put back by the next command, and a
 Ctrl-C puts back what was sent before the process exits. That is why a TTL is set as an instant
 (the batch's server time + TTL): the journal knows beforehand the exact expiry each key will
 carry, and puts a key back only while it still carries that one.
+
+What each step is guarded with and undone by is read from the plan (pairs.py); the scripts and
+sending that the journal's put-back shares live below apply/, in locks/redis_guarded.py, so that
+locks/ and pipeline/ never import apply/.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 import redis
 
-from reconciler.errors import ConnectionFailed, InputError, LockHeld, ReconcilerError
-from reconciler.ops.redis.proto import quote, render, split, to_bytes
+from reconciler.apply.redis.pairs import KeyTypes, Pairs, inverse_steps, planned
+from reconciler.errors import ConnectionFailed, LockHeld, ReconcilerError
+from reconciler.locks import redis_acl_kept as acl_kept
+from reconciler.locks import redis_journal as jr
+from reconciler.locks.redis_guarded import (
+    GUARDED_DEL,
+    GUARDED_RESTORE_VALUE,
+    ScriptSender,
+    substitute,
+)
+from reconciler.locks.redis_journal import RedisJournal
+from reconciler.ops.redis.proto import quote, render, split
 from reconciler.plan import Step
-
-if TYPE_CHECKING:
-    from reconciler.locks.redis_journal import RedisJournal
 
 # Up: set the TTL only when the expiry and the type are still what the plan saw; as an instant
 # (the batch's server time + TTL), so that the journal knows, before the batch is sent, exactly
@@ -70,15 +78,6 @@ return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 # Clock slack around the applying run's window (its start and end are the state's timestamps,
 # moved to the server's clock by the offset measured when the rollback starts).
 APPLIED_SLACK_MS = 2000
-_GUARDED_DEL = """
-if redis.call('DUMP', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return -3
-"""
-_GUARDED_RESTORE_VALUE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end
-return redis.call('RESTORE', KEYS[1], ARGV[1], ARGV[2], 'ABSTTL')
-"""
-_ENV_REF = re.compile(rb"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BATCH = 500
 
 
@@ -91,97 +90,6 @@ class RedisOutcome:
     @property
     def applied(self) -> int:
         return len(self.done)
-
-
-def _substitute(arg: bytes) -> bytes:
-    def value(m: re.Match[bytes]) -> bytes:
-        name = m.group(1).decode()
-        if name not in os.environ:
-            raise InputError(
-                f"The environment variable {name} is not set; it holds an ACL user's password."
-            )
-        return os.environ[name].encode()
-
-    return _ENV_REF.sub(value, arg)
-
-
-def _guards(steps: list[Step]) -> dict[tuple[str, bytes], bytes]:
-    """What each key held when planned, read from the step's down command: the expiry for an
-    EXPIRE (PERSIST → -1, PEXPIREAT → the instant), the DUMP payload for a DEL (RESTORE)."""
-    out: dict[tuple[str, bytes], bytes] = {}
-    seen: set[str] = set()
-    for step in steps:
-        if step.change.address in seen:
-            continue
-        seen.add(step.change.address)
-        for line in step.change.down:
-            args = split(line)
-            if args[0] in (b"PERSIST", b"PEXPIREAT"):
-                old = args[2] if args[0] == b"PEXPIREAT" else b"-1"
-                out[(step.change.address, args[1])] = old
-            elif args[0] == b"RESTORE":
-                out[(step.change.address, args[1])] = args[3]
-    return out
-
-
-class _Types:
-    """The type each key of a TTL change had when planned, from the change's `key_types`
-    detail (ops/redis.py); b"" when the plan recorded none (written before types were)."""
-
-    def __init__(self) -> None:
-        self._of: dict[int, tuple[bytes, dict[str, bytes]]] = {}
-
-    def of(self, step: Step, key: bytes) -> bytes:
-        c = step.change
-        if id(c) not in self._of:
-            whole, each = b"", {}
-            for d in c.details:
-                if isinstance(d, dict) and d.get("attribute") == "key_types":
-                    whole = to_bytes(d.get("type") or "")
-                    each = {k: to_bytes(v) for k, v in (d.get("types") or {}).items()}
-            self._of[id(c)] = (whole, each)
-        whole, each = self._of[id(c)]
-        return each.get(quote(key), whole)  # keyed as quoted in the files
-
-
-class Pairs:
-    """The line that undoes each step: up[i] pairs with down[i], either way round. A run's
-    steps of one change come in the order of its lines (some left out when skipped), so a
-    cursor per change finds each pair without searching the whole change per key."""
-
-    def __init__(self) -> None:
-        self._next: dict[tuple[int, int], int] = {}
-        self._side: dict[int, int] = {}  # 0: the steps are up lines, 1: down lines
-
-    def of(self, step: Step) -> str | None:
-        c = step.change
-        sides = ((c.up, c.down), (c.down, c.up))
-        known = self._side.get(id(c))
-        for side in (0, 1) if known is None else (known,):
-            mine, other = sides[side]
-            i = _find(mine, step.sql, self._next.get((id(c), side), 0))
-            if i is not None:
-                self._side[id(c)], self._next[(id(c), side)] = side, i + 1
-                return other[i] if i < len(other) else None
-        return None
-
-
-def _find(lines: Any, line: str, start: int) -> int | None:
-    if start < len(lines) and lines[start] == line:
-        return start
-    for begin in (start, 0):
-        try:
-            return lines.index(line, begin)
-        except ValueError:
-            continue
-    return None
-
-
-def inverse_steps(done: list[Step]) -> list[Step]:
-    """The paired command of every step done, newest first (up[i] pairs with down[i])."""
-    pairs = Pairs()
-    inverse = [(step, pairs.of(step)) for step in done]
-    return [Step(step.change, line, True) for step, line in reversed(inverse) if line]
 
 
 def _server_ms(client: redis.Redis) -> int:
@@ -290,10 +198,8 @@ def _acl_step(
     """An ACL SETUSER / DELUSER as it is sent (None: left out) and its inverse as the journal
     keeps it. When the inverse gives back the user's old passwords (the placeholder), the
     command joins `kept`, whose users' hashes are kept in Redis before the batch goes out; when
-    the command itself holds the placeholder, the kept hashes take its place (acl_kept.py)."""
-    from reconciler.apply.redis import acl_kept
-
-    command = [_substitute(a) for a in args]
+    the command itself holds the placeholder, the kept hashes take its place (redis_acl_kept.py)."""
+    command = [substitute(a) for a in args]
     back = split(inverse) if inverse is not None else None
     if back is not None and acl_kept.holds_placeholder(back):
         kept.append(command)
@@ -305,44 +211,8 @@ def _acl_step(
     # step gives. A rollback undoes an applied one: no `${ENV}` of the apply is needed then.
     expect = None
     if not refuse and back is not None:
-        expect = acl_kept.given([_substitute(a) for a in back])
+        expect = acl_kept.given([substitute(a) for a in back])
     return acl_kept.expand(client, command, refuse=refuse, expect=expect), inverse
-
-
-class _Sender:
-    """How a batch goes out: on one server, scripts by EVALSHA (loaded once per pipeline); on a
-    Redis Cluster, by EVAL, since a script loaded on one primary is unknown to the replica that
-    a failover promotes, and a key's command may be redirected (MOVED/ASK) to another node. The
-    cluster pipeline groups the keyed commands per node and follows the redirections; commands
-    without a key (CONFIG SET, ACL SETUSER/DELUSER) are sent to every node, one by one."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        from reconciler.introspect.redis.cluster import is_cluster
-
-        self.cluster = is_cluster(client)
-        self.client = client
-        self.scripts: dict[str, Any] = {}
-
-    def script(self, pipe: Any, body: str, key: bytes, *args: bytes) -> None:
-        if self.cluster:
-            pipe.execute_command("EVAL", body, 1, key, *args)
-            return
-        if body not in self.scripts:
-            self.scripts[body] = self.client.register_script(body)
-        self.scripts[body](keys=[key], args=list(args), client=pipe)
-
-    def run(self, pipe: Any, everywhere: list[tuple[int, list[bytes]]], size: int) -> list[Any]:
-        """The replies of a batch, in the order of its steps (an error is a value)."""
-        keyed = iter(pipe.execute(raise_on_error=False) if len(pipe) else [])
-        spread: dict[int, Any] = {}
-        for i, (name, *args) in everywhere:
-            try:  # redis-py's cluster routing reads the command name as text
-                spread[i] = self.client.execute_command(
-                    name.decode(), *args, target_nodes=self.client.get_nodes()
-                )
-            except redis.ResponseError as exc:
-                spread[i] = exc
-        return [spread[i] if i in spread else next(keyed) for i in range(size)]
 
 
 RECONNECT_S = 15.0  # how long a lost Redis may take to come back before a revert is given up
@@ -376,12 +246,9 @@ def _run(
     """`refuse`: a step restoring a user's password whose record is gone is an error (a
     rollback), rather than left out (a revert of steps that may not have run). `window`: the
     server-time span of the apply a rollback undoes (see run_redis)."""
-    from reconciler.apply.redis import acl_kept
-    from reconciler.locks import redis_journal as jr
-
-    guards = _guards(steps)
-    types = _Types()
-    send = _Sender(client)
+    guards = planned(steps)
+    types = KeyTypes()
+    send = ScriptSender(client)
     pairs = Pairs()
     try:
         for start in range(0, len(steps), BATCH):
@@ -417,16 +284,16 @@ def _run(
                         items.append(jr.expiry_item(args[1], int(when), before[args[1]], kind))
                 elif verb == b"DEL":
                     payload = guards.get((step.change.address, args[1]), b"")
-                    send.script(pipe, _GUARDED_DEL, args[1], payload)
+                    send.script(pipe, GUARDED_DEL, args[1], payload)
                     if inverse is not None:
                         items.append(jr.inverse_item(inverse) or "")
                 elif verb == b"RESTORE":
-                    send.script(pipe, _GUARDED_RESTORE_VALUE, args[1], args[2], args[3])
+                    send.script(pipe, GUARDED_RESTORE_VALUE, args[1], args[2], args[3])
                     items.append(jr.del_item(args[1], args[3]))
                 elif verb == b"ECHO":
                     pipe.echo(args[1])
                 else:
-                    command: list[bytes] | None = [_substitute(a) for a in args]
+                    command: list[bytes] | None = [substitute(a) for a in args]
                     if user:
                         command, inverse = _acl_step(client, args, inverse, kept, refuse=refuse)
                     if verb == b"CONFIG" and args[1].upper() == b"SET" and inverse is not None:

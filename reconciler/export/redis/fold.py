@@ -1,10 +1,10 @@
 """From the pattern table to the patterns `export --redis` writes: disjoint, every key in one.
 
-Owns: `infer` (the table → `Entry`s), the structural merge of literal values that stand for
-one variable, and joining patterns that compete for a key.
+Owns: `infer` (the table → `Entry`s, entry.py), the structural merge of literal values that
+stand for one variable, and joining patterns that compete for a key.
 
-Must not: read keys (shapes.py), count them (infer.py) or write
-files (write.py).
+Must not: read keys (shapes.py), count them (infer.py), decide which patterns a plan would count
+another's keys for (claims.py), or write files (write.py).
 
 **Structure.** Two or more literal values at one position whose keys below look alike — each
 with two or more templates after it (with their types and expiry), sharing at least two and
@@ -30,15 +30,14 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
 
-from reconciler.export.redis.infer import PatternSummary, PatternTable
+from reconciler.export.redis.claims import without_thieves
+from reconciler.export.redis.entry import Entry, Source, order
+from reconciler.export.redis.infer import PatternTable
 from reconciler.export.redis.shapes import (
     ID,
     NAME,
     Template,
-    render_pattern,
-    segment_template,
     whole_slot,
 )
 from reconciler.model.keypattern import (
@@ -47,54 +46,8 @@ from reconciler.model.keypattern import (
     Slot,
     literal_text,
     meet,
-    pattern_regex,
-    segments_meet,
     within,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One template of the table: its keys' count, and the keys themselves when that is all of
-    them (MAX_EXAMPLES or fewer)."""
-
-    template: Template
-    count: int
-    examples: tuple[bytes, ...]
-
-    @property
-    def keys(self) -> tuple[str, ...] | None:
-        if self.count > len(self.examples):
-            return None
-        return tuple(k.decode("utf-8", "surrogateescape") for k in self.examples)
-
-
-@dataclass(slots=True)
-class Entry:
-    """One pattern as the export writes it."""
-
-    template: Template
-    summary: PatternSummary
-    joined: int = 0  # templates folded into this one
-    problem: str | None = None  # why it is written commented out (its keys are not placed)
-    sources: list[Source] = field(default_factory=list)  # the table's templates it holds
-
-    def absorb(self, other: Entry) -> None:
-        """Take in another entry's keys (its template is joined by the caller)."""
-        self.summary.merge(other.summary)
-        self.joined += 1 + other.joined
-        self.sources.extend(other.sources)
-
-    @property
-    def text(self) -> str:
-        return render_pattern(self.template)
-
-    @property
-    def namespace(self) -> str | None:
-        """The file's namespace: the first segment when literal, non-empty and not the whole
-        key."""
-        first = literal_text(self.template[0])
-        return first if first and len(self.template) > 1 else None
 
 
 def infer(table: PatternTable) -> list[Entry]:
@@ -110,98 +63,10 @@ def infer(table: PatternTable) -> list[Entry]:
     for e in entries:
         if e.template == ((),):
             e.problem = "the empty key has no pattern (a pattern must not be empty)"
-    _without_thieves(entries)
+    without_thieves(entries)
     if sum(e.summary.count for e in entries) != table.keys:
         raise RuntimeError("pattern inference lost count of keys")  # a bug, never expected
     return sorted(entries, key=lambda e: e.text)
-
-
-def _without_thieves(entries: list[Entry]) -> None:
-    """Leave out every live pattern that a plan would count keys of another entry for: keys
-    of a left-out pattern that a live one matches (`x:{ip}:k` left out, `x:{a:int}.{b:hex}:k`
-    matching `x:10.0.0.1:k`), or keys that a pattern tried first (a namespace's, or one lying
-    within the other) takes. A live pattern covering a left-out one whole takes its keys in
-    instead. Repeated until no live pattern takes keys it did not count: the plan under the
-    export then counts each key where the export did."""
-    while True:
-        live: dict[tuple[int, str | None], list[Entry]] = {}
-        for e in entries:
-            if e.problem is None:
-                live.setdefault((len(e.template), literal_text(e.template[0])), []).append(e)
-        found = _thief(entries, live)
-        if found is None:
-            return
-        thief, victim = found
-        if victim.problem is not None and within(victim.template, thief.template):
-            # It covers the keys left out: it counts them (its policy then fits them too).
-            thief.absorb(victim)
-            entries.remove(victim)
-            continue
-        thief.problem = f"it would also match keys counted for '{victim.text}'"
-
-
-def _thief(
-    entries: list[Entry], live: dict[tuple[int, str | None], list[Entry]]
-) -> tuple[Entry, Entry] | None:
-    """A live pattern a plan would count keys of another entry for, and that entry; the live
-    patterns are grouped by (length, literal first segment or None)."""
-    for victim in sorted(entries, key=_order):
-        left_out = victim.problem is not None
-        first = literal_text(victim.template[0])
-        for source in victim.sources:
-            n = len(source.template)
-            if left_out:  # any live pattern may take its keys
-                groups = [g for (length, _), g in live.items() if length == n]
-            elif first is not None:  # only a pattern of its namespace lying within it
-                groups = [live.get((n, first), [])]
-            else:  # every namespace's pattern, and one starting with a placeholder within it
-                groups = [g for (length, _), g in live.items() if length == n]
-            for group in groups:
-                for other in group:
-                    if other is victim or not (left_out or _first(other, victim)):
-                        continue
-                    if _takes(other, source):
-                        return other, victim
-    return None
-
-
-def _first(one: Entry, other: Entry) -> bool:
-    """Whether a plan tries `one` before `other` for a key both could match: a namespace's
-    pattern before one starting with a placeholder; within either, a pattern lying strictly
-    within the other."""
-    a, b = one.template, other.template
-    a_loose, b_loose = literal_text(a[0]) is None, literal_text(b[0]) is None
-    if a_loose != b_loose:
-        return b_loose
-    for x, y in zip(a, b, strict=True):  # cheap first: a literal of `other` is one of `one`
-        if (text := literal_text(y)) is not None and literal_text(x) != text:
-            return False
-    return within(a, b) and not within(b, a)
-
-
-def _takes(pattern: Entry, source: Source) -> bool:
-    """Whether a plan could count a key of `source` for `pattern`: one of its keys matches, or
-    (when there are too many to hold) a key could. Reading a key is deterministic, so where
-    the pattern has literal text a source key can only have that text if it reads as the
-    source's template does there (`bull` never reads as `{host}`), but for a position the
-    cardinality rule widened (`{name}`)."""
-    keys = source.keys
-    if keys is not None:
-        regex = pattern_regex(pattern.text)
-        return any(regex.match(k) for k in keys)
-    if len(pattern.template) != len(source.template):
-        return False
-    for want, have in zip(pattern.template, source.template, strict=True):
-        text = literal_text(want)
-        if text is None:
-            if segments_meet(want, have) is None:
-                return False
-        elif have == (NAME,):
-            if not text:
-                return False  # a placeholder never stands for an empty segment
-        elif segment_template(text) != have:
-            return False  # a key with this text there reads as another template
-    return True
 
 
 def _joined(entries: list[Entry], key: Callable[[Template], Hashable]) -> list[Entry]:
@@ -346,10 +211,6 @@ def _keeps_literals(wide: Template, other: Template) -> bool:
     )
 
 
-def _order(e: Entry) -> tuple[int, str]:
-    return (-e.summary.count, e.text)
-
-
 def _clashes(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     """Every two patterns that compete for a key, the bigger first, in a stable order."""
     by_length: dict[int, list[Entry]] = {}
@@ -359,8 +220,8 @@ def _clashes(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     for members in by_length.values():
         for a, b in _candidates(members, 0):
             if meet(a.template, b.template) is not None and not _apart(a, b):
-                found.append((a, b) if _order(a) <= _order(b) else (b, a))
-    return sorted(found, key=lambda p: (_order(p[0]), _order(p[1])))
+                found.append((a, b) if order(a) <= order(b) else (b, a))
+    return sorted(found, key=lambda p: (order(p[0]), order(p[1])))
 
 
 def _candidates(members: list[Entry], at: int) -> Iterator[tuple[Entry, Entry]]:

@@ -2,13 +2,18 @@
 
 The import path for Redis introspection; the work is done, one concept per module, by:
 
-- redis_server.py: connecting (`connect_redis`), CONFIG GET (`read_config`), ACL users
+- server.py: connecting (`connect_redis`), CONFIG GET (`read_config`), ACL users
   (`read_acl`) and the server's own spelling of desired ACL rules (`canonical_acl`);
-- redis_keys.py: the streaming keyspace scan (`scan_keyspace`), matching keys to patterns, and
-  how keys are spelled in Python (`key_text`, `key_bytes`, `cli_quote`);
-- redis_wire.py: packed commands and hiredis replies on one pooled connection, for the scan.
+- keys.py: the keyspace aggregated per pattern (`scan_keyspace`), and how keys are spelled in
+  Python (`key_text`, `key_bytes`, `cli_quote`); match.py: which pattern a key counts for;
+- scan.py: the one SCAN loop every reader of the keyspace uses (plan, export, backup), with one
+  behaviour for keys whose slot moves during a cluster's scan and for refused commands;
+- cluster.py: a Redis Cluster's primaries, scanned in parallel, and settings read on every node;
+- wire.py: packed commands and hiredis replies on one pooled connection, for the scan.
 
-Must not: hold code of its own, but for `connect_redis`, which is redis_server's, its
+Modules import downwards only: wire ← cluster ← scan ← keys (which uses match), server.
+
+Must not: hold code of its own, but for `connect_redis`, which is server.py's, its
 failures told without any secret (reconciler.connect). Anything new goes to the module that
 owns its concept.
 """

@@ -1,30 +1,32 @@
 """Redis Cluster: one keyspace spread over several primaries, read node by node.
 
-Owns: recognising a cluster behind a URL (`cluster_enabled:1`), the per-node clients, the
-keyspace scan of every primary in parallel merged into one KeyspaceReport (`scan_cluster`), and
+Owns: recognising a cluster behind a URL (`cluster_enabled:1`), the per-node clients, running
+one scan on every primary in parallel with retries of a lost shard (`scan_primaries`), and
 reading server-wide settings (config, ACL) from every node, which must agree (`on_every_node`).
 
 Why node by node: SCAN walks one server's table, so a cluster is scanned by running the same
-streaming scan (redis_keys.py) on each primary, at the same time, and adding up the per-pattern
-aggregates. Keys are never fetched through one node.
+streaming scan (scan.py) on each primary, at the same time; the caller adds up what each node
+gave (keys.py merges the per-pattern aggregates). Keys are never fetched through one node.
 
 Surviving a failover during a scan: each node's scan connection is put in READONLY mode, so
 when `CLUSTER FAILOVER` demotes the primary being scanned, the demoted node (now a replica with
 the same data, kept in sync) goes on answering TYPE and PEXPIRETIME instead of redirecting. When
-a node is lost outright (connection refused, a reply redirecting elsewhere), its shard — the
-slots it served when the scan began — is scanned again from the start on whichever node serves
-those slots now, up to SHARD_ATTEMPTS times; the partial aggregate of the lost attempt is
-discarded, so no key is counted twice.
+a node is lost outright (connection refused, CLUSTERDOWN, LOADING), its shard — the slots it
+served when the scan began — is scanned again from the start on whichever node serves those
+slots now, up to SHARD_ATTEMPTS times; the partial result of the lost attempt is discarded, so
+no key is counted twice. A key whose slot moved to another primary (a resharding: MOVED, ASK)
+loses no node: scan.py counts it apart, and the scan goes on.
 
-Must not: write to any node (the scan is read-only; config and ACL are read, never set here),
-or report a cluster whose nodes disagree on a setting as if they agreed.
+Must not: know what a scan reads or how its results add up (the caller's `scan_one` does), write
+to any node (config and ACL are read, never set here), or report a cluster whose nodes disagree
+on a setting as if they agreed.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -33,15 +35,13 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.introspect.redis.wire import failed
-from reconciler.model.redis import KeyPattern, KeyspaceReport
 
 __all__ = [
     "SHARD_ATTEMPTS",
     "is_cluster",
-    "merge_reports",
     "on_every_node",
     "primary_clients",
-    "scan_cluster",
+    "scan_primaries",
 ]
 
 SHARD_ATTEMPTS = 5  # scans of one shard before the whole scan gives up
@@ -73,18 +73,15 @@ def cluster_enabled(client: redis.Redis) -> bool:
 # ---------------------------------------------------------------------------- the keyspace
 
 
-def scan_cluster(
+def scan_primaries(
     cluster: RedisCluster,
-    patterns: Sequence[KeyPattern],
-    *,
-    batch: int,
-    match: str | None,
+    scan_one: Callable[[redis.Redis, Callable[[int], None] | None], _T],
     progress: Callable[[int], None] | None,
-    now_ms: int | None,
-) -> KeyspaceReport:
-    """Every primary scanned at once (one thread each), the reports added up."""
-    from reconciler.introspect.redis.keys import scan_keyspace
-
+) -> list[_T]:
+    """`scan_one(node client, its progress)` on every primary at once (one thread each), one
+    result per shard. A node lost mid-scan (ConnectionFailed, CLUSTERDOWN, TRYAGAIN, LOADING)
+    has its shard scanned again from the start, up to SHARD_ATTEMPTS times; `progress` gets
+    the running total of keys scanned over every shard."""
     shards = _shards(cluster)
     seen: dict[int, int] = {}  # shard → keys scanned so far, for one running total
     lock = threading.Lock()
@@ -100,21 +97,12 @@ def scan_cluster(
 
         return update
 
-    def one(shard: int) -> KeyspaceReport:
+    def one(shard: int) -> _T:
         last: BaseException | None = None
         for attempt in range(SHARD_ATTEMPTS):
             node = _serving(cluster, shard, fresh=attempt > 0)
-            client = cluster.get_redis_connection(node)
             try:
-                return scan_keyspace(
-                    client,
-                    patterns,
-                    batch=batch,
-                    match=match,
-                    progress=counted(shard),
-                    now_ms=now_ms,
-                    readonly=True,
-                )
+                return scan_one(cluster.get_redis_connection(node), counted(shard))
             except ReconcilerError as exc:
                 if not _lost(exc):
                     raise
@@ -128,8 +116,7 @@ def scan_cluster(
         )
 
     with ThreadPoolExecutor(max_workers=len(shards), thread_name_prefix="scan") as pool:
-        reports = list(pool.map(one, shards))
-    return merge_reports(reports, patterns)
+        return list(pool.map(one, shards))
 
 
 def _shards(cluster: RedisCluster) -> list[int]:
@@ -163,61 +150,11 @@ def _serving(cluster: RedisCluster, slot: int, *, fresh: bool) -> ClusterNode:
 
 
 def _lost(exc: ReconcilerError) -> bool:
-    """A node gone or no longer serving its slots (as opposed to a refused command)."""
+    """A node gone or not serving (as opposed to a refused command). A key whose slot moved
+    (MOVED / ASK) is no lost node: the scan counts it apart (scan.py)."""
     if isinstance(exc, ConnectionFailed):
         return True
-    return any(f": {word}" in str(exc) for word in ("MOVED", "CLUSTERDOWN", "TRYAGAIN", "LOADING"))
-
-
-def merge_reports(
-    reports: Sequence[KeyspaceReport], patterns: Sequence[KeyPattern]
-) -> KeyspaceReport:
-    """The per-node aggregates added up: counts summed, bounded lists kept bounded."""
-    from reconciler.introspect.redis.keys import (
-        MAX_EXAMPLES,
-        MAX_MISMATCH_EXAMPLES,
-        MAX_UNMATCHED_EXAMPLES,
-        MAX_UNMATCHED_PREFIXES,
-        UNMATCHED_OVERFLOW,
-    )
-
-    out = KeyspaceReport()
-    for report in reports:
-        out.scanned += report.scanned
-        _add_counts(out.types, report.types)
-        for name, stats in report.patterns.items():
-            into = out.patterns.get(name)
-            if into is None:
-                out.patterns[name] = stats
-                continue
-            into.count += stats.count
-            into.type_mismatches += stats.type_mismatches
-            into.without_ttl += stats.without_ttl
-            into.ttl_above_policy += stats.ttl_above_policy
-            into.oversized += stats.oversized
-            _add_counts(into.types, stats.types)
-            into.examples = (into.examples + stats.examples)[:MAX_EXAMPLES]
-            into.mismatch_examples = (into.mismatch_examples + stats.mismatch_examples)[
-                :MAX_MISMATCH_EXAMPLES
-            ]
-            into.fixes += stats.fixes
-            into.prune += stats.prune
-        for prefix, count in report.unmatched.items():
-            if prefix not in out.unmatched and len(out.unmatched) >= MAX_UNMATCHED_PREFIXES:
-                prefix = UNMATCHED_OVERFLOW
-            out.unmatched[prefix] = out.unmatched.get(prefix, 0) + count
-            examples = out.unmatched_examples.setdefault(prefix, [])
-            more = report.unmatched_examples.get(prefix, [])
-            examples += more[: MAX_UNMATCHED_EXAMPLES - len(examples)]
-    # The order of declaration, as a single server's scan reports them.
-    order = {p.pattern: i for i, p in enumerate(patterns)}
-    out.patterns = dict(sorted(out.patterns.items(), key=lambda kv: order.get(kv[0], len(order))))
-    return out
-
-
-def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
-    for key, n in more.items():
-        into[key] = into.get(key, 0) + n
+    return any(f": {word}" in str(exc) for word in ("CLUSTERDOWN", "TRYAGAIN", "LOADING"))
 
 
 # ------------------------------------------------------------------- config and ACL users

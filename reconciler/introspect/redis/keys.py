@@ -1,6 +1,8 @@
 """The keyspace, read by one streaming scan and aggregated per desired key pattern.
 
-Owns: how keys are spelled in Python, matching keys to patterns, and `scan_keyspace`.
+Owns: how keys are spelled in Python, `scan_keyspace` (the aggregation of what the one SCAN loop,
+scan.py, streams: per key its type and expiry, matched to a pattern by match.py), and adding up
+the reports of a cluster's primaries (`merge_reports`).
 
 Keys are bytes on the server. Here they are `str` decoded as UTF-8 with `surrogateescape`
 (`key_text`), and `key_bytes` gives the exact bytes back: valid UTF-8 reads as itself, so
@@ -9,11 +11,13 @@ patterns with non-ASCII text match, and every other byte becomes one lone surrog
 surrogates: `json.dumps` with the default `ensure_ascii=True` does ("\\udcff"), a UTF-8 text file
 does not (use `cli_quote` for redis-cli syntax, or errors="surrogateescape").
 
-The scan streams: `SCAN cursor [MATCH m] COUNT batch`, then per batch one pipeline of TYPE +
-PEXPIRETIME for every key, TIME, and already the next SCAN, so each batch is one round trip; the
-replies are read while Python aggregates the previous batch. Patterns with size limits add
-STRLEN/HLEN/… and `MEMORY USAGE key SAMPLES 0` for their keys, sent with the next batch. Commands
-are packed and replies parsed with hiredis directly on the pooled connection (redis_wire.py).
+The scan streams (scan.py): `SCAN cursor [MATCH m] COUNT batch`, then per batch one pipeline of
+TYPE + PEXPIRETIME for every key, TIME, and already the next SCAN, so each batch is one round
+trip; the replies are read while Python aggregates the previous batch. Patterns with size limits
+add STRLEN/HLEN/… and `MEMORY USAGE key SAMPLES 0` for their keys, sent with the next batch. A
+key whose slot moved to another node during a cluster's scan is not counted for any pattern but
+in `KeyspaceReport.moved`, and a warning says how many; a command the server refuses is one
+ReconcilerError sentence.
 
 Must not: write to the server, or hold a set of keys: memory holds the aggregates, at most three
 batches in flight, and the bounded lists of PatternStats (so a key SCAN returns twice, which
@@ -23,18 +27,20 @@ reconciler.diff.redis to decide.
 
 from __future__ import annotations
 
-import re
-from collections import deque
+import contextlib
+import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import hiredis
 import redis
 
-from reconciler.errors import ReconcilerError
-from reconciler.introspect.redis.wire import Wire, failed, pack
-from reconciler.model.redis import KeyFix, KeyPattern, KeyspaceReport, PatternStats
+from reconciler.introspect.redis.cluster import is_cluster, scan_primaries
+from reconciler.introspect.redis.match import Entry, Matcher
+from reconciler.introspect.redis.scan import BATCH, KeyStream, uses_pttl
+from reconciler.introspect.redis.wire import failed, pack
+from reconciler.model.redis import KeyFix, KeyPattern, KeyspaceReport
 from reconciler.ops.redis.proto import from_bytes, quote, to_bytes
 
 __all__ = [
@@ -50,9 +56,11 @@ __all__ = [
     "cli_quote",
     "key_bytes",
     "key_text",
+    "merge_reports",
     "scan_keyspace",
 ]
 
+_log = logging.getLogger(__name__)
 KEY_ENCODING, KEY_ERRORS = "utf-8", "surrogateescape"
 TOOL_NAMESPACE = "reconciler"  # `reconciler:lock` and any later key of the tool's own
 TTL_TOLERANCE_MS = 1000  # a TTL this much above policy is still fine (clock granularity)
@@ -74,210 +82,124 @@ _LENGTH_COMMAND = {
 _TYPE_NAMES: dict[bytes, str] = {t.encode(): t for t in _LENGTH_COMMAND}
 
 
-# One spelling of keys everywhere: the plan files' (ops/redisproto.py).
+# One spelling of keys everywhere: the plan files' (ops/redis/proto.py).
 key_text = from_bytes
 key_bytes = to_bytes
 cli_quote = quote
 
 
-# ------------------------------------------------------------------------ pattern matching
-
-
-@dataclass(slots=True)
-class _Entry:
-    """One desired pattern prepared for matching and its running aggregate."""
-
-    type: str
-    ttl_ms: int | None
-    max_length: int | None
-    max_bytes: int | None
-    prune: bool
-    stats: PatternStats
-    sized: bool  # has a size limit: its keys get length / MEMORY USAGE checks
-
-
-class _Matcher:
-    """Patterns grouped by their literal first segment (`app:session:{id}` under `app`), each group
-    one alternation regex, so that a key costs a partition, a dict lookup and one C-level match;
-    patterns without a literal first segment (`{tenant}:cache:{id}`) form a last group, tried
-    only when the key's own group has no pattern for it: a namespace's patterns take precedence
-    (the loader lets the two overlap). Within a group a pattern lying strictly within another
-    (`sess:admin` in `sess:{token}`) is tried first (the loader lets those overlap too, and no
-    others). So a key counts for exactly one pattern. (The lookup itself is inlined in
-    _Scan._aggregate, the hot loop.)"""
-
-    def __init__(self, patterns: Sequence[KeyPattern], report: KeyspaceReport) -> None:
-        grouped: dict[str | None, list[tuple[tuple[int, int, int], str, _Entry]]] = {}
-        for order, pat in enumerate(patterns):
-            if pat.pattern in report.patterns:
-                continue  # a duplicate declaration: validation reports it, the first counts
-            stats = report.patterns[pat.pattern] = PatternStats(pattern=pat.pattern)
-            entry = _Entry(
-                type=pat.type,
-                ttl_ms=None if pat.ttl is None else pat.ttl * 1000,
-                max_length=pat.max_length,
-                max_bytes=pat.max_bytes,
-                prune=pat.prune,
-                stats=stats,
-                sized=pat.max_length is not None or pat.max_bytes is not None,
-            )
-            # Within a group patterns are disjoint (the loader checks) but for one lying
-            # strictly within another, which must be tried first: the more specific first.
-            rank = (-pat.specificity, -pat.prefix.count(":"), -len(pat.prefix), order)
-            group = grouped.setdefault(pat.namespace_segment, [])
-            group.append((rank, pat.regex.pattern, entry))
-        self.groups: dict[str | None, tuple[re.Pattern[str], list[_Entry]]] = {}
-        for first, members in grouped.items():
-            members.sort(key=lambda m: m[0])
-            # pattern_regex() has no capturing groups, so `lastindex` names the alternative.
-            regex = re.compile("|".join(f"({m[1]})" for m in members), re.DOTALL)
-            self.groups[first] = (regex, [m[2] for m in members])
-        self.fallback = self.groups.pop(None, None)
-
-
 # ------------------------------------------------------------------------------ scanning
-
-
-@dataclass(slots=True)
-class _SizeJob:
-    entry: _Entry
-    key: bytes
-    type: str
-    length: bool  # a length command (by the key's type) was sent
-    memory: bool  # a MEMORY USAGE was sent
 
 
 def scan_keyspace(
     client: redis.Redis,
     patterns: Sequence[KeyPattern],
     *,
-    batch: int = 1000,
+    batch: int = BATCH,
     match: str | None = None,
     progress: Callable[[int], None] | None = None,
     now_ms: int | None = None,
-    readonly: bool = False,
 ) -> KeyspaceReport:
     """Scan every key (or those matching the glob `match`) once and aggregate per pattern.
 
     `now_ms` fixes the clock TTLs are judged by; by default it is the server's TIME, read with
-    every batch. Keys that vanish between SCAN and TYPE are skipped (not counted as scanned).
-    On a Redis Cluster every primary is scanned so, at once (redis_cluster.py), each with
-    `readonly`: its connection in READONLY mode, so that a node demoted to a replica by a
-    failover goes on answering."""
+    every batch. Keys that vanish between SCAN and TYPE are skipped (not counted as scanned);
+    keys whose slot moved to another node while a cluster was scanned are counted in `moved`
+    (scan.py), and a warning says so. On a Redis Cluster every primary is scanned so, at once
+    (cluster.py), and the reports are added up."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    from reconciler.introspect.redis.cluster import is_cluster, scan_cluster
 
-    if is_cluster(client):
-        return scan_cluster(
-            client, patterns, batch=batch, match=match, progress=progress, now_ms=now_ms
+    def one(node: redis.Redis, counted: Callable[[int], None] | None) -> KeyspaceReport:
+        return _scan_node(node, patterns, batch, match, counted, now_ms, readonly=cluster)
+
+    cluster = is_cluster(client)
+    if not cluster:
+        return one(client, progress)
+    report = merge_reports(scan_primaries(client, one, progress), patterns)
+    if report.moved:
+        _log.warning(
+            "%d keys were not read: their slot moved to another node of the Redis Cluster during "
+            "the scan (a resharding), so no pattern counts them; plan again once it is done.",
+            report.moved,
         )
+    return report
+
+
+def _scan_node(
+    client: redis.Redis,
+    patterns: Sequence[KeyPattern],
+    batch: int,
+    match: str | None,
+    progress: Callable[[int], None] | None,
+    now_ms: int | None,
+    *,
+    readonly: bool,
+) -> KeyspaceReport:
+    """One server's keys aggregated; `readonly`: a cluster node's scan survives a failover."""
     try:
-        scan = _Scan(client, patterns, batch=batch, match=match, now_ms=now_ms, progress=progress)
-        wire = Wire(client)
+        pttl = uses_pttl(client)
     except (redis.RedisError, OSError) as exc:
         raise failed("scanning keys", exc) from None
-    broken = True
-    try:
-        if readonly:
-            wire.send(pack(b"READONLY"))
-            _check_reply(wire.read(1)[0], "READONLY", None)
-        scan.run(wire)
-        broken = False
-    except (redis.RedisError, OSError) as exc:
-        raise failed("scanning keys", exc) from None
-    finally:
-        wire.close(broken=broken)
+    stream = KeyStream(
+        client,
+        (b"TYPE", b"PTTL" if pttl else b"PEXPIRETIME"),
+        batch=batch,
+        match=match,
+        clock=True,
+        readonly=readonly,
+        needs=f"a plan needs SCAN, TYPE and {'PTTL' if pttl else 'PEXPIRETIME'} on every key",
+    )
+    scan = _Scan(patterns, stream, now_ms=now_ms, progress=progress, pttl=pttl)
+    with contextlib.closing(stream.batches()) as batches:
+        for got in batches:
+            scan.aggregate(got.keys, got.replies, got.now_ms)  # type: ignore[arg-type]
+    scan.report.moved += stream.moved
     return scan.report
 
 
-def uses_pttl(client: redis.Redis) -> bool:
-    """PEXPIRETIME exists from Redis 7.0 on; older servers answer PTTL (made absolute by TIME)."""
-    try:
-        version = client.info("server").get("redis_version", "7")
-        return int(str(version).split(".")[0]) < 7
-    except (redis.ResponseError, ValueError):
-        return False  # INFO not allowed to this user: assume a current server
+@dataclass(slots=True)
+class _SizeJob:
+    entry: Entry
+    key: bytes
+    type: str
+    length: bool  # a length command (by the key's type) was sent
+    memory: bool  # a MEMORY USAGE was sent
 
 
 class _Scan:
+    """The aggregate of one server's keys, batch by batch; keys of patterns with size limits
+    get STRLEN/HLEN/… and `MEMORY USAGE key SAMPLES 0`, sent with the next batch."""
+
     def __init__(
         self,
-        client: redis.Redis,
         patterns: Sequence[KeyPattern],
+        stream: KeyStream,
         *,
-        batch: int,
-        match: str | None,
         now_ms: int | None,
         progress: Callable[[int], None] | None,
+        pttl: bool,
     ) -> None:
         self.report = KeyspaceReport()
-        self.matcher = _Matcher(patterns, self.report)
+        self.matcher = Matcher(patterns, self.report)
+        self.stream = stream
         self.now_ms = now_ms
         self.progress = progress
-        tail = [b"COUNT", b"%d" % batch]
-        if match is not None:
-            tail = [b"MATCH", key_bytes(match), *tail]
-        self.scan_tail = tail
-        self.pttl = uses_pttl(client)
-        # Per key: TYPE, then the expiry command (the same argument, so one template).
-        expiry = b"PTTL" if self.pttl else b"PEXPIRETIME"
-        self.key_template = (
-            b"*2\r\n$4\r\nTYPE\r\n$%d\r\n%b\r\n*2\r\n$"
-            + b"%d" % len(expiry)
-            + b"\r\n"
-            + expiry
-            + b"\r\n$%d\r\n%b\r\n"
-        )
+        self.pttl = pttl
 
-    def _scan_command(self, cursor: bytes) -> bytes:
-        return pack(b"SCAN", cursor, *self.scan_tail)
-
-    def _type_commands(self, keys: list[bytes]) -> bytes:
-        template = self.key_template
-        parts = [template % (len(k), k, len(k), k) for k in keys]
-        parts.append(b"*1\r\n$4\r\nTIME\r\n")
-        return b"".join(parts)
-
-    def run(self, wire: Wire) -> None:
-        """Keep the server busy: each pipeline starts with the SCAN for the batch after it, so
-        as soon as that first reply is in, the next pipeline goes out, and the Python work on a
-        batch overlaps the server's work on the next one."""
-        wire.send(self._scan_command(b"0"))
-        # Sent pipelines, oldest first: (starts with a SCAN, size jobs, keys typed).
-        in_flight: deque[tuple[bool, list[_SizeJob], list[bytes]]] = deque([(True, [], [])])
-        sizing: list[_SizeJob] = []  # aggregated, their size commands not sent yet
-        while in_flight:
-            has_scan, size_jobs, keys = in_flight.popleft()
-            if has_scan:
-                cursor, next_keys = _scan_reply(wire.read(1)[0])
-                finished = cursor == b"0"
-                out = [] if finished else [self._scan_command(cursor)]
-                if sizing:
-                    out.append(self._size_commands(sizing))
-                if next_keys:
-                    out.append(self._type_commands(next_keys))
-                if out:
-                    wire.send(b"".join(out))
-                    in_flight.append((not finished, sizing, next_keys))
-                    sizing = []
-            size_count = sum(job.length + job.memory for job in size_jobs)
-            replies = wire.read(size_count + (2 * len(keys) + 1 if keys else 0))
-            if size_jobs:
-                self._resolve_sizes(size_jobs, replies[:size_count])
-            if keys:
-                sizing += self._aggregate(keys, replies[size_count:])
+    def aggregate(self, keys: list[bytes], replies: list[Any], server_now: int) -> None:
+        sizing = self._aggregate(keys, replies, server_now)
         if sizing:
-            wire.send(self._size_commands(sizing))
-            self._resolve_sizes(sizing, wire.read(sum(j.length + j.memory for j in sizing)))
+            count = sum(job.length + job.memory for job in sizing)
+            resolve = functools.partial(self._resolve_sizes, sizing)
+            self.stream.later(self._size_commands(sizing), count, resolve)
 
-    def _aggregate(self, keys: list[bytes], replies: list[Any]) -> list[_SizeJob]:
+    def _aggregate(self, keys: list[bytes], replies: list[Any], server_now: int) -> list[_SizeJob]:
         """Count one batch: per key its type and expiry, matched to a pattern.
 
         The hot loop of the scan (once per key): locals only, the matcher inlined."""
         report = self.report
-        time_reply = replies[-1]
-        server_now = int(time_reply[0]) * 1000 + int(time_reply[1]) // 1000
+        usable = self.stream.usable
         now = server_now if self.now_ms is None else self.now_ms
         pttl = self.pttl
         types_seen, type_names = report.types, _TYPE_NAMES
@@ -290,9 +212,9 @@ class _Scan:
         ):
             kind = type_names.get(type_reply)
             if kind is None or expiry.__class__ is not int:
-                kind = _odd_reply(raw, type_reply, expiry, pttl)
-                if kind is None:
-                    continue  # gone since SCAN returned it
+                if not usable(raw, (type_reply, expiry)) or type_reply == b"none":
+                    continue  # its slot moved (counted apart), or gone since SCAN returned it
+                kind = type_names.get(type_reply) or key_text(type_reply)  # ReJSON-RL, …
             if expiry < 0:
                 if expiry == -2:
                     continue  # expired or deleted between TYPE and PEXPIRETIME
@@ -387,23 +309,48 @@ class _Scan:
                 entry.stats.oversized += 1
 
 
-def _scan_reply(reply: Any) -> tuple[bytes, list[bytes]]:
-    _check_reply(reply, "SCAN", None)
-    cursor, keys = reply
-    return cursor, keys
+# ---------------------------------------------------------------------------- a cluster
 
 
-def _odd_reply(raw: bytes, type_reply: Any, expiry: Any, pttl: bool) -> str | None:
-    """The slow path of a key's replies: an error raises, a vanished key gives None, a module
-    type (e.g. ReJSON-RL) its name."""
-    _check_reply(type_reply, "TYPE", raw)
-    _check_reply(expiry, "PTTL" if pttl else "PEXPIRETIME", raw)
-    if type_reply == b"none":
-        return None
-    return _TYPE_NAMES.get(type_reply) or key_text(type_reply)
+def merge_reports(
+    reports: Sequence[KeyspaceReport], patterns: Sequence[KeyPattern]
+) -> KeyspaceReport:
+    """The per-node aggregates added up: counts summed, bounded lists kept bounded."""
+    out = KeyspaceReport()
+    for report in reports:
+        out.scanned += report.scanned
+        out.moved += report.moved
+        _add_counts(out.types, report.types)
+        for name, stats in report.patterns.items():
+            into = out.patterns.get(name)
+            if into is None:
+                out.patterns[name] = stats
+                continue
+            into.count += stats.count
+            into.type_mismatches += stats.type_mismatches
+            into.without_ttl += stats.without_ttl
+            into.ttl_above_policy += stats.ttl_above_policy
+            into.oversized += stats.oversized
+            _add_counts(into.types, stats.types)
+            into.examples = (into.examples + stats.examples)[:MAX_EXAMPLES]
+            into.mismatch_examples = (into.mismatch_examples + stats.mismatch_examples)[
+                :MAX_MISMATCH_EXAMPLES
+            ]
+            into.fixes += stats.fixes
+            into.prune += stats.prune
+        for prefix, count in report.unmatched.items():
+            if prefix not in out.unmatched and len(out.unmatched) >= MAX_UNMATCHED_PREFIXES:
+                prefix = UNMATCHED_OVERFLOW
+            out.unmatched[prefix] = out.unmatched.get(prefix, 0) + count
+            examples = out.unmatched_examples.setdefault(prefix, [])
+            more = report.unmatched_examples.get(prefix, [])
+            examples += more[: MAX_UNMATCHED_EXAMPLES - len(examples)]
+    # The order of declaration, as a single server's scan reports them.
+    order = {p.pattern: i for i, p in enumerate(patterns)}
+    out.patterns = dict(sorted(out.patterns.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return out
 
 
-def _check_reply(reply: Any, command: str, key: bytes | None) -> None:
-    if isinstance(reply, hiredis.ReplyError):
-        where = f" on key {cli_quote(key_text(key))}" if key is not None else ""
-        raise ReconcilerError(f"Redis refused {command}{where}: {reply}")
+def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
+    for key, n in more.items():
+        into[key] = into.get(key, 0) + n

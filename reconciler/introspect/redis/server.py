@@ -7,7 +7,7 @@ desired users' rules.
 
 Must not: change anything a user of the server can see. canonical_acl's scratch users are its
 only writes: disabled, without passwords, deleted before it returns, and never reported by
-read_acl. Keys are redis_keys.py's; what a difference means is reconciler.diff.redis's.
+read_acl. Keys are keys.py's; what a difference means is reconciler.diff.redis's.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def connect_redis(url: str, *, command: str) -> redis.Redis:
     the user may not run CLIENT SETNAME), checked by PING.
 
     When the server is a node of a Redis Cluster, the client returned is a redis.RedisCluster
-    seeded from it (redis_cluster.py): keyed commands go to the node owning the key's slot and
+    seeded from it (cluster.py): keyed commands go to the node owning the key's slot and
     follow MOVED/ASK redirections; the scan and server-wide reads go node by node.
 
     No retries: a scan that lost its connection is restarted by the next run, not resumed."""

@@ -4,8 +4,8 @@ Owns: RESP packing of commands (`pack`), the Wire that sends them and reads the 
 hiredis directly from the socket (redis-py's Pipeline costs several µs per command, more than the
 server spends on TYPE), and turning a failed exchange into a ReconcilerError (`failed`).
 
-Must not: know what the commands mean (redis_keys.py builds and reads them), raise on an error
-reply (it is returned as a value, so no reply after it goes unread), or put a connection with
+Must not: know what the commands mean (scan.py builds them, its readers read them), raise on an
+error reply (it is returned as a value, so no reply after it goes unread), or put a connection with
 replies possibly unread back into the pool.
 """
 
@@ -63,6 +63,9 @@ class Wire:
     def _read_one(self) -> Any:
         try:
             return self._conn.read_response(disable_decoding=True)
+        except redis.exceptions.AskError as exc:  # redis-py drops the word: put it back
+            word = "MOVED" if isinstance(exc, redis.exceptions.MovedError) else "ASK"
+            return hiredis.ReplyError(f"{word} {exc}")
         except redis.ResponseError as exc:
             return hiredis.ReplyError(str(exc))
 

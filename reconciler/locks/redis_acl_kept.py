@@ -6,7 +6,7 @@ placeholder that a down statement carries instead of a user's password hashes.
 Why: a down statement that restores a user's password needs the server's hashes of it (an
 unsalted sha256, as good as the password against a guess); written into `*_down.redis`, the
 `.plan.json` or the state, they would end up in git. The down statement carries
-`#${reconciler:acl-kept:<user>}` instead (ops/redis.py), and Redis, which held the hashes
+`#${reconciler:acl-kept:<user>}` instead (ops/redis/changes.py), and Redis, which held the hashes
 already, keeps them — as the passwords of a disabled ACL user of the tool's own
 (`reconciler-probe-kept-<digest>`, hidden from plans like the probe users), so that only a
 client allowed to read ACL users can read them, as before, and not any client that may read
@@ -23,6 +23,10 @@ has the passwords the apply gave it. A record missing means the old password can
 back: a rollback refuses; the revert of a step that may never have run (the user still has its
 old passwords, so no record names them) leaves the user as it is.
 
+Why in locks/: the journal (redis_journal.py) expands the placeholder when it puts back an
+interrupted run, from commands below apply/ (see redis_guarded.py); apply/redis/executor.py keeps
+the records and expands them as it runs a plan.
+
 Must not: write anything to a file or a log line that derives from a password.
 """
 
@@ -32,7 +36,9 @@ import hashlib
 from typing import Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.introspect.redis.cluster import is_cluster, on_every_node
 from reconciler.introspect.redis.server import PROBE_USER_PREFIX
+from reconciler.locks.redis_guarded import nodes
 from reconciler.ops.redis.changes import KEPT_PREFIX
 
 _PREFIX = KEPT_PREFIX.encode()
@@ -76,7 +82,6 @@ def given(args: list[bytes]) -> str:
 def _passwords(client: Any, user: str, what: str) -> tuple[str, ...] | None:
     """An ACL user's password hashes, sorted; None when there is no such user. On a cluster
     every node must agree, as for a plan: apply and rollback set a user on each alike."""
-    from reconciler.introspect.redis.cluster import is_cluster, on_every_node
 
     def read(node: Any) -> tuple[str, ...] | None:
         reply = node.acl_getuser(user)
@@ -104,14 +109,7 @@ def record_user(record: bytes) -> str:
 
 
 def _on_every_node(client: Any, command: tuple[str, ...]) -> None:
-    from reconciler.introspect.redis.cluster import is_cluster
-
-    nodes = (
-        [client.get_redis_connection(n) for n in client.get_nodes()]
-        if is_cluster(client)
-        else [client]
-    )
-    for node in nodes:  # ACL users are each node's own: set on all of them
+    for node in nodes(client):  # ACL users are each node's own: set on all of them
         node.execute_command(*command)
 
 
