@@ -1,7 +1,8 @@
 # Reconciler — setup, tests, demo, benchmarks and the seed's database targets.
 #
 #   make setup      server binaries (apt, only when missing) + .venv with reconciler installed
-#   make test       setup, then the suite against real PostgreSQL and Redis (PYTEST_ARGS=...),
+#   make test       setup and lint, then the suite against real PostgreSQL and Redis
+#                   (PYTEST_ARGS=...),
 #                   on one pytest-xdist worker per core (TEST_WORKERS=N; 0: serially)
 #   make demo       setup, then scripts/demo.sh
 #   make corpus     the schema-pair corpus (tests/corpus/, or CORPUS_DIR=DIR) and its per-step
@@ -27,7 +28,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for make test and make corpus: one per core; TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= auto
 PARALLEL     := -n $(TEST_WORKERS) --dist loadgroup
-LINT_PATHS  := reconciler tests bench
+LINT_PATHS  := reconciler tests bench tools
 
 # Shell snippets resolving the URLs inside a recipe: the environment first, else the dev servers.
 # Assign them (url="$(PG_URL)") so that a failing lookup stops the recipe.
@@ -86,12 +87,15 @@ $(STAMP): pyproject.toml | $(PYTHON)
 
 # ------------------------------------------------------------------------- test, lint, demo
 
-test: setup
+test: setup lint
 	$(PYTHON) -m pytest -q -x --durations=15 $(PARALLEL) $(PYTEST_ARGS)
 
+# ruff, then the import contracts of pyproject.toml (docs/architecture.md): stages import only
+# the stages below them, no cycles, and every import inside a function named with its reason.
 lint: $(STAMP)
 	$(RUFF) check $(LINT_PATHS)
 	$(RUFF) format --check $(LINT_PATHS)
+	$(VENV)/bin/lint-imports --no-cache
 
 demo: setup
 	bash scripts/demo.sh

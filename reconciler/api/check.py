@@ -29,6 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from reconciler.api import runs
 from reconciler.apply.pg.executor import run_statements
 from reconciler.apply.pg.lock_table import estimate, lock_room
@@ -46,8 +50,6 @@ from reconciler.state.postgres import PgState
 from reconciler.usecases.check_rows import check_rows
 
 if TYPE_CHECKING:
-    import psycopg
-
     from reconciler.desired import Desired
     from reconciler.plan import Plan, Step
 
@@ -148,13 +150,13 @@ def _integrity(report: Report, plans_dir: Path, plans: list[Plan]) -> None:
     today, and is still exactly the plan that was reviewed."""
 
     named = {p.name for p in plans}
-    for sql in sorted(plans_dir.glob("*_up.sql")) + sorted(plans_dir.glob("*_up.redis")):
-        stem = sql.name.rsplit("_up.", 1)[0]
-        down = sql.with_name(f"{stem}_down{sql.suffix}")
+    for up in sorted(plans_dir.glob("*_up.sql")) + sorted(plans_dir.glob("*_up.redis")):
+        stem = up.name.rsplit("_up.", 1)[0]
+        down = up.with_name(f"{stem}_down{up.suffix}")
         if not down.exists():
-            report.failed("plans", f"{sql} has no down file ({down.name})")
+            report.failed("plans", f"{up} has no down file ({down.name})")
         if stem not in named:
-            report.failed("plans", f"{sql} has no plan file ({stem}.plan.json)")
+            report.failed("plans", f"{up} has no plan file ({stem}.plan.json)")
     for p in plans:
         problems = 0
         for key, meta in sorted(p.files.items()):
@@ -240,10 +242,6 @@ def same_schema(a: str, b: str) -> bool:
 def scratch_database(pg_url: str, *, clone: bool = True) -> Iterator[str]:
     """A new database on the same server, holding the live schema (no rows) when `clone`,
     else empty; dropped afterwards whatever happens."""
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
     name = f"reconciler_check_{secrets.token_hex(6)}"
     with connect_pg(pg_url, command="check") as admin:
         try:

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import struct
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reconciler.connect.pgclient import client_binary, run_client
 from reconciler.errors import InputError, ReconcilerError
@@ -86,9 +89,6 @@ def _create_private(path: Path) -> int:
 def _rdb(redis_url: str, path: Path) -> Path | None:
     """The server's RDB snapshot (redis-cli --rdb); none of a cluster, whose keyspace no one
     node's snapshot holds (the .redis file has every primary's keys)."""
-    import shutil
-    import subprocess
-
     cli = shutil.which("redis-cli")
     if cli is None:
         return None
@@ -110,8 +110,6 @@ def _rdb(redis_url: str, path: Path) -> Path | None:
 def _cli_target(redis_url: str) -> tuple[str, dict[str, str]]:
     """The URL for `redis-cli -u` without its password, and an environment giving the password
     in REDISCLI_AUTH instead: a command line is readable by every user of the machine (ps)."""
-    from urllib.parse import unquote, urlsplit, urlunsplit
-
     parts = urlsplit(redis_url)
     if parts.password is None:
         return redis_url, dict(os.environ)

@@ -21,6 +21,7 @@ from psycopg import sql
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, ForeignKey, Index, PrimaryKey, Table, Unique
 from reconciler.ops.base import MAY_FAIL
+from reconciler.pipeline.trash import holding_rows
 
 if TYPE_CHECKING:
     from reconciler.model.snapshot import PgSnapshot
@@ -50,8 +51,6 @@ class Question:
 def check_rows(
     report: _Report, conn: psycopg.Connection, pending: list[Plan], want: PgSnapshot | None
 ) -> None:
-    from reconciler.pipeline.trash import holding_rows  # deferred: start-up: pglast
-
     questions, unknown = [], []
     for p in pending:
         for c in p.changes:
