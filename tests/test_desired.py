@@ -387,6 +387,23 @@ def test_a_bug_in_a_validator_surfaces_as_itself(
     assert any(p.endswith(expected) for p in problems_of(root))
 
 
+def test_a_bug_in_a_builder_surfaces_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past validation, an exception that is not a ReconcilerError is a bug too: raised as
+    # itself (the CLI says "unexpected …", --debug shows where), not "could not be validated".
+    import reconciler.desired.build as build_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise AttributeError("a builder bug")
+
+    root = write(tmp_path, {"t.yaml": "table: t\ncolumns:\n  - {name: id, type: integer}\n"})
+    monkeypatch.setattr(build_module, "build", broken)
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    with pytest.raises(AttributeError, match="a builder bug"):
+        load(root)
+
+
 def test_all_problems_collected_across_files(tmp_path: Path) -> None:
     write(
         tmp_path,

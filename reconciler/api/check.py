@@ -43,6 +43,7 @@ from reconciler.desired import load
 from reconciler.desired.lint import lint
 from reconciler.errors import InputError, ReconcilerError
 from reconciler.introspect.pg.catalog import introspect
+from reconciler.model.names import TOOL_SCHEMAS
 from reconciler.plan.files import file_key, read_plan, sha256
 from reconciler.project.config import project_scope
 from reconciler.project.scope import Scope
@@ -225,7 +226,7 @@ def _fresh(report: Report, conn: psycopg.Connection, first: Plan, scope: Scope) 
 
 def dump(url: str) -> str:
     argv = [client_binary("pg_dump"), "--schema-only", "--no-owner", f"--dbname={url}"]
-    argv += ["--exclude-schema=reconciler", "--exclude-schema=reconciler_trash"]
+    argv += [f"--exclude-schema={s}" for s in TOOL_SCHEMAS]
     return run_client(argv)
 
 

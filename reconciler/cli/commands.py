@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from functools import partial
 from pathlib import Path
 
@@ -16,76 +15,32 @@ from reconciler.api import Timeouts
 from reconciler.api import fleet as api_fleet
 from reconciler.cli import app, err_console, out_console
 from reconciler.cli import fleet_view as fv
+from reconciler.cli.options import (
+    DEFAULTS,
+    DROP_MODE,
+    IN_BATCHES,
+    LARGE_ROWS,
+    LOCK_TIMEOUT,
+    PG,
+    REDIS,
+    SCHEMAS,
+    TARGET,
+    ask_to_confirm,
+    duration,
+    print_notes,
+    print_skipped,
+)
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.connect import fleet_environment, resolve_targets
-from reconciler.errors import ExitCode, InputError, Refused
+from reconciler.errors import ExitCode, InputError
 from reconciler.plan import Plan
-from reconciler.project.config import PG_DURATION, setting
+from reconciler.project.config import setting
 from reconciler.render.text import render_plan, render_redis_export, render_unsupported
 
-PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
-REDIS = typer.Option(
-    None, "--redis", help="Redis URL (else RECONCILER_REDIS_URL, REDIS_URL); alone: Redis only."
-)
-SCHEMAS = typer.Option(Path("schemas"), "--schemas", help="Directory of desired-state YAML.")
-DROP_MODE = typer.Option(
-    "auto",
-    "--drop-mode",
-    help="auto: dropped tables/columns holding rows are kept in reconciler_trash; "
-    "quarantine: always kept; drop: never kept.",
-)
-LARGE_ROWS = typer.Option(
-    1_000_000,
-    "--large-rows",
-    min=0,
-    help="Tables with this many rows (estimate) change column types and names in phases "
-    "(expand/backfill/contract) unless their YAML says `large: false`.",
-)
-IN_BATCHES = typer.Option(
-    False,
-    "--in-batches",
-    help="When the statements would lock more relations than the server's lock table holds, "
-    "run them in several recorded transactions (all undone if one fails) instead of refusing.",
-)
 _TARGETED = (
     "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "
     "differences stay for a later plan (`reconciler drift` still reports them)."
 )
-DEFAULTS = Timeouts()  # what an option left unset falls back to, after reconciler.yaml
-TARGET = typer.Option(
-    None,
-    "--target",
-    help="Only the changes of this address (a prefix such as pg.table.public.users, or a glob "
-    "such as 'pg.*.public.users*'), with what they need first; repeatable.",
-)
-LOCK_TIMEOUT = typer.Option(
-    None,
-    "--lock-timeout",
-    min=0,
-    help="Seconds to wait for another run's lock before giving up (default 0, or the "
-    "environment's lock_timeout).",
-)
-
-
-def _duration(option: str, flag: str | None, default: str) -> str:
-    # Checked before any connection: a bad one used to fail mid-apply, recording the state.
-    value = setting(option.lstrip("-").replace("-", "_"), flag, default)
-    if not PG_DURATION.match(str(value).strip()):
-        raise InputError(
-            f"{option} {value!r} is not a duration PostgreSQL takes; write a number and a unit, "
-            "like 500ms, 5s, 2min or 1h (0 turns the limit off)."
-        )
-    return str(value)
-
-
-def ask_to_confirm(question: str, auto_approve: bool) -> bool:
-    if auto_approve:
-        return True
-    if not sys.stdin.isatty():
-        raise Refused(
-            "Confirmation needed but there is no terminal; pass --auto-approve to proceed."
-        )
-    return typer.confirm(question, default=False)
 
 
 def _print_lint(findings: list, *, only_errors: bool = False) -> None:
@@ -235,8 +190,8 @@ def apply(
     Example: reconciler apply --plan plans/20261125120000_create_users.plan.json --pg postgresql://127.0.0.1/app
     """
     timeouts = Timeouts(
-        _duration("--ddl-lock-timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
-        _duration("--statement-timeout", statement_timeout, DEFAULTS.statement_timeout),
+        duration("--ddl-lock-timeout", ddl_lock_timeout, DEFAULTS.lock_timeout),
+        duration("--statement-timeout", statement_timeout, DEFAULTS.statement_timeout),
         setting("lock_retries", lock_retries, DEFAULTS.lock_retries),
     )
     if (env := fleet_environment(pg, redis)) is not None:
@@ -322,28 +277,6 @@ def apply(
         f"{n['drop']} dropped in {result.duration_ms} ms (version {result.plan.version}; "
         f"log {escape(str(result.log_path))})."
     )
-
-
-def print_skipped(skipped: list[dict[str, str]], between: str) -> None:
-    """Redis keys a run left alone because they changed since they were planned."""
-    if not skipped:
-        return
-    con = out_console()
-    con.print(
-        f"[yellow]{len(skipped)} keys skipped[/]: they changed between {between} (deleted, "
-        "or their TTL or type changed), so they were left as they are:"
-    )
-    for s in skipped[:20]:
-        con.print(f"  - {escape(s['address'])}: {escape(s['key'])}", highlight=False)
-    if len(skipped) > 20:
-        con.print(f"  … and {len(skipped) - 20} more (see the log)")
-
-
-def print_notes(notes: list[str]) -> None:
-    """What a user must read besides the result (an earlier run's outcome), on stderr."""
-    con = err_console()
-    for note in notes:
-        con.print(f"[yellow]Note:[/] {escape(note)}")
 
 
 @app.command()

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from reconciler.cli import app, out_console
-from reconciler.cli.commands import PG, REDIS, SCHEMAS, ask_to_confirm
+from reconciler.cli.options import PG, REDIS, SCHEMAS, ask_to_confirm
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode
 

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from reconciler import api
 from reconciler.cli import app, out_console
-from reconciler.cli.commands import (
+from reconciler.cli.options import (
     IN_BATCHES,
     LOCK_TIMEOUT,
     PG,

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from reconciler.api import records
 from reconciler.cli import app, out_console
-from reconciler.cli.commands import PG, REDIS
+from reconciler.cli.options import PG, REDIS
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError
 

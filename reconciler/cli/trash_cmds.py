@@ -10,7 +10,7 @@ from rich.table import Table
 
 from reconciler.api import records
 from reconciler.cli import app, out_console
-from reconciler.cli.commands import LOCK_TIMEOUT, PG, ask_to_confirm
+from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.connect import resolve_pg_url
 from reconciler.project.config import setting
 

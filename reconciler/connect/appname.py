@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+from reconciler.model.names import MAX_NAME_BYTES
 from reconciler.state.base import Actor
 
 __all__ = ["APP_NAME_MAX", "application_name", "parse_application_name"]
 
-APP_NAME_MAX = 63  # NAMEDATALEN - 1: the server silently cuts longer application_name values
+APP_NAME_MAX = MAX_NAME_BYTES  # the server silently cuts longer application_name values
 
 
 def _token(value: str) -> str:

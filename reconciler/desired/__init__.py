@@ -152,11 +152,10 @@ def _parse(tree: Tree) -> Desired:
             key_sources.append(KeysSource(shown, spec, loaded.marks))
         else:
             sources.append(SourceFile(shown, spec, loaded.marks))
-    try:
-        built = build(sources, complete=not failed)
-        built_redis = build_redis(key_sources) if has_keys else None
-    except Exception as exc:  # a bug must still reach the user as a sentence
-        raise InputError(f"{shown_root} could not be validated: {exc!r}") from exc
+    # An exception other than a ReconcilerError here is a bug: it reaches the CLI as itself
+    # ("unexpected …", its traceback under --debug), never dressed as a mistake in the YAML.
+    built = build(sources, complete=not failed)
+    built_redis = build_redis(key_sources) if has_keys else None
     problems += built.problems
     ignores = dict(built.lint_ignores)
     if built_redis is not None:

@@ -32,10 +32,10 @@ from reconciler.desired.spec_table import TABLE_KEYS, TableSpec
 from reconciler.desired.tables import TableBuilder
 from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.model.address import Address
+from reconciler.model.names import MAX_NAME_BYTES
 from reconciler.model.pg import Enum, Extension, Schema
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.yamlload import Marks, Where
-from reconciler.sql import fragments as sqltext
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,7 @@ class Builder(Context):
         for j, label in enumerate(labels):
             if labels.index(label) != j:
                 self.report(where.sub("values", j), f"enum value '{label}' is given twice")
-            elif len(label.encode()) > sqltext.NAMEDATALEN:
+            elif len(label.encode()) > MAX_NAME_BYTES:
                 self.report(where.sub("values", j), f"enum value '{label}' is over 63 bytes")
         self.use_schema(schema, where)
         self.enums[(schema, name)] = Enum(schema, name, labels, spec.comment, source=where.source)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from reconciler.desired.lint_rules import LintIgnore
 from reconciler.desired.spec_table import ForeignKeySpec, PrimaryKeySpec, UniqueSpec
 from reconciler.model.address import Address
+from reconciler.model.names import MAX_NAME_BYTES, TOOL_SCHEMAS
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.model.pg_objects import (
@@ -35,7 +36,7 @@ from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
 
 # The tool's own schemas and the system ones never hold desired objects.
-RESERVED_SCHEMAS = ("reconciler", "reconciler_trash", "information_schema")
+RESERVED_SCHEMAS = (*TOOL_SCHEMAS, "information_schema")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Context:
         if problem and default:
             problem = (
                 f"the default name '{name}' is {len(name.encode())} bytes, over Postgres' "
-                f"{sqltext.NAMEDATALEN}-byte limit (it would be truncated); set `name:`"
+                f"{MAX_NAME_BYTES}-byte limit (it would be truncated); set `name:`"
             )
         if problem:
             self.report(where, problem)

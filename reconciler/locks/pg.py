@@ -40,7 +40,7 @@ from psycopg import sql
 from reconciler import errors
 from reconciler.connect.appname import parse_application_name
 from reconciler.state.base import Actor
-from reconciler.state.postgres import DDL_LOCK_KEY, SCHEMA
+from reconciler.state.pg_schema import DDL_LOCK_KEY, SCHEMA
 
 log = logging.getLogger(__name__)
 

@@ -58,7 +58,14 @@ def split_qualified(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-NAMEDATALEN = 64
+NAMEDATALEN = 64  # PostgreSQL's buffer for a name, its terminating zero byte included
+MAX_NAME_BYTES = NAMEDATALEN - 1  # the longest name; the server cuts longer ones silently
+
+# The tool's own schemas: its recorded state (state/pg_schema.py) and the data kept by drops
+# (ops/pg/trash.py). Never desired, never read as part of a scope, never dropped by a plan.
+TOOL_SCHEMA = "reconciler"
+TRASH_SCHEMA = "reconciler_trash"
+TOOL_SCHEMAS = (TOOL_SCHEMA, TRASH_SCHEMA)
 
 
 def make_object_name(name1: str, name2: str | None, label: str) -> str:

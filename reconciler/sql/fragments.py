@@ -16,9 +16,7 @@ from functools import lru_cache
 from pglast import ast, parse_sql
 from pglast.parser import scan
 
-from reconciler.model.names import quote_ident
-
-NAMEDATALEN = 63  # longest identifier in bytes; Postgres truncates longer ones silently
+from reconciler.model.names import MAX_NAME_BYTES, quote_ident
 
 
 class SqlTextError(ValueError):
@@ -35,9 +33,9 @@ def name_problem(name: str) -> str | None:
     if "\0" in name:
         return "a name must not contain the NUL character"
     size = len(name.encode())
-    if size > NAMEDATALEN:
+    if size > MAX_NAME_BYTES:
         return (
-            f"'{name}' is {size} bytes long; Postgres names are at most {NAMEDATALEN} bytes "
+            f"'{name}' is {size} bytes long; Postgres names are at most {MAX_NAME_BYTES} bytes "
             "(longer names are silently truncated, so the plan would never converge)"
         )
     return None

@@ -37,12 +37,12 @@ from reconciler.introspect.pg.reading import (
 )
 from reconciler.introspect.pg.rows import snapshot
 from reconciler.introspect.pg.split_read import SplitRead
+from reconciler.model.names import TOOL_SCHEMAS
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 
 # Never part of any scope, even when named: the tool's own state and quarantine schemas. The
 # system schemas (pg_*, information_schema) are excluded too; `pg_*` is matched in the SQL itself.
-TOOL_SCHEMAS = ("reconciler", "reconciler_trash")
 _EXCLUDED_SCHEMAS = ("information_schema", *TOOL_SCHEMAS)
 
 KINDS = (
