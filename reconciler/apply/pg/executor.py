@@ -19,6 +19,8 @@ round trips, and makes it faster than `psql -1 -f` of the same file.
 
 Every statement waits at most lock_timeout for its lock, so writers queued behind it never wait
 longer either; a lock not obtained is retried a bounded number of times after a pause.
+What a failed statement means (retry, run outside the transaction, stop) and the sentence
+it becomes live in failures.py.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ from functools import partial
 
 import psycopg
 
+from reconciler.apply.pg.failures import (
+    LOCK_NOT_AVAILABLE,
+    NEEDS_OUTSIDE,
+    QUERY_CANCELED,
+    Failed,
+    Stopped,
+    failure,
+    pg_message,
+)
 from reconciler.apply.pg.lock_table import batches
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import ConnectionFailed, ReconcilerError
@@ -47,11 +58,6 @@ class Executed:
     duration_ms: int
     statements: int
 
-
-# "unsafe use of new value of enum type" / "cannot run inside a transaction block"
-_NEEDS_OUTSIDE = frozenset({"55P04", "25001"})
-LOCK_NOT_AVAILABLE = "55P03"
-QUERY_CANCELED = "57014"
 
 # Statements of one transaction sent to the server in one message (one round trip): at most
 # this many, or this many bytes of SQL. A round that fails is re-run statement by statement.
@@ -155,24 +161,6 @@ def _rounds(steps: list[Step], *, together: bool) -> list[list[Step]]:
     return out
 
 
-class _Stopped(ReconcilerError):
-    """A transaction or statement that failed; `head` says where and why alone."""
-
-    def __init__(self, summary: str, *, head: str) -> None:
-        super().__init__(summary)
-        self.head = head
-
-
-class _Failed(Exception):
-    """A statement failed; `head` says where and why, the caller says what was kept."""
-
-    def __init__(self, head: str, sqlstate: str | None, at_statement: bool) -> None:
-        super().__init__(head)
-        self.head = head
-        self.sqlstate = sqlstate
-        self.at_statement = at_statement
-
-
 class _Run:
     def __init__(self, conn: psycopg.Connection, timeouts: Timeouts, log: Log, what: str):
         self.conn, self.timeouts, self.log, self.what = conn, timeouts, log, what
@@ -192,21 +180,21 @@ class _Run:
             try:
                 self.count += self._attempt(steps, before_commit, hoist=hoist)
                 return
-            except _Failed as failed:
+            except Failed as failed:
                 hoistable = any(not s.transactional for s in steps)
-                if failed.sqlstate in _NEEDS_OUTSIDE and hoistable and not hoist:
+                if failed.sqlstate in NEEDS_OUTSIDE and hoistable and not hoist:
                     hoist = True
                     self.log("retry with the statements that must run outside it first")
                     continue
                 if self._may_retry(failed, tries):
                     tries += 1
                     continue
-                raise _Stopped(
+                raise Stopped(
                     f"{failed.head} The transaction was rolled back; " + self._kept(steps, hoist),
                     head=failed.head,
                 ) from None
 
-    def _may_retry(self, failed: _Failed, tries: int) -> bool:
+    def _may_retry(self, failed: Failed, tries: int) -> bool:
         if failed.sqlstate != LOCK_NOT_AVAILABLE or not failed.at_statement:
             return False
         if tries >= self.timeouts.lock_retries:
@@ -254,7 +242,14 @@ class _Run:
                 self._at = None
                 before_commit()
         except psycopg.Error as exc:
-            raise self._failure(self._at, exc) from None
+            raise failure(
+                self._at,
+                exc,
+                conn=self.conn,
+                what=self.what,
+                at_round=self._at_round,
+                lock_retries=self.timeouts.lock_retries,
+            ) from None
         return count
 
     def _tick(self, n: int) -> None:
@@ -291,7 +286,7 @@ class _Run:
                 self._at_round = 1
                 self.conn.execute(f"ROLLBACK TO {_ROUND}")
                 self.log(
-                    f"one of these {len(run)} statements failed ({_pg_message(exc)}); rolled "
+                    f"one of these {len(run)} statements failed ({pg_message(exc)}); rolled "
                     "back to before them, running them one at a time"
                 )
         for step in run:
@@ -314,14 +309,21 @@ class _Run:
                 self._tick(1)
                 return
             except psycopg.Error as exc:
-                failed = self._failure(step.change, exc)
-                if not isinstance(failed, _Failed):
+                failed = failure(
+                    step.change,
+                    exc,
+                    conn=self.conn,
+                    what=self.what,
+                    at_round=self._at_round,
+                    lock_retries=self.timeouts.lock_retries,
+                )
+                if not isinstance(failed, Failed):
                     raise failed from None
                 self._cleanup(step)
                 if self._may_retry(failed, tries):
                     tries += 1
                     continue
-                raise _Stopped(failed.head, head=failed.head) from None
+                raise Stopped(failed.head, head=failed.head) from None
             finally:
                 if not (self.conn.closed or self.conn.broken):
                     self.conn.execute("RESET lock_timeout; RESET statement_timeout")
@@ -340,7 +342,7 @@ class _Run:
         try:
             self.conn.execute(step.cleanup.encode())
         except psycopg.Error as exc:
-            self.log(f"clean up failed: {_pg_message(exc)}")
+            self.log(f"clean up failed: {pg_message(exc)}")
 
     # --- undo after a partial phased run -----------------------------------------------------
 
@@ -355,7 +357,7 @@ class _Run:
         """Revert what committed before the failure; always raises, saying the outcome (and
         `note`, what the undo kept). Without undo statements (a rollback) the committed part
         stays, and is said to."""
-        if isinstance(cause, _Stopped):  # where it failed; the rest is said below
+        if isinstance(cause, Stopped):  # where it failed; the rest is said below
             head = cause.head
         elif isinstance(cause, ReconcilerError):
             head = str(cause)
@@ -386,37 +388,12 @@ class _Run:
             f"{head} What had committed before it was undone, so nothing was changed."
         ) from None
 
-    # --- errors --------------------------------------------------------------------------------
-
     def _failure(self, change: PlannedChange | None, exc: psycopg.Error) -> Exception:
-        if isinstance(exc, psycopg.OperationalError) and (self.conn.closed or self.conn.broken):
-            return ConnectionFailed(
-                f"The connection to PostgreSQL was lost during the {self.what}; the "
-                "transaction was not committed, so nothing of it was applied.",
-                detail=_pg_message(exc),
-            )
-        where = f" at {change.address}" if change else " while recording state"
-        if change and self._at_round > 1:
-            where = f" at {change.address} or one of the {self._at_round - 1} statements after it"
-        hint = ""
-        if exc.sqlstate == LOCK_NOT_AVAILABLE:
-            hint = (
-                f" (a table lock could not be taken within lock_timeout, "
-                f"{self.timeouts.lock_retries} retries included; retry when it is quieter)"
-            )
-        head = f"The {self.what} failed{where}: {_pg_message(exc)}{hint}."
-        return _Failed(head, exc.sqlstate, change is not None)
-
-
-DEPENDENT_OBJECTS = "2BP01"  # "cannot drop … because other objects depend on it"
-
-
-def _pg_message(exc: psycopg.Error) -> str:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag else None
-    text = (primary or str(exc)).strip().splitlines()[0]
-    detail = getattr(diag, "message_detail", None) if diag else None
-    if exc.sqlstate == DEPENDENT_OBJECTS and detail:
-        # The server names the dependents only in the detail, one per line: say them.
-        return f"{text} ({'; '.join(line.strip() for line in detail.splitlines())})"
-    return text
+        return failure(
+            change,
+            exc,
+            conn=self.conn,
+            what=self.what,
+            at_round=self._at_round,
+            lock_retries=self.timeouts.lock_retries,
+        )
