@@ -23,6 +23,7 @@ from reconciler.ops.base import (
 from reconciler.ops.pg.policy import row_security_sql, row_security_state
 from reconciler.ops.pg.replica import replica_identity_sql
 from reconciler.ops.pg.shape import while_shaped
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import (
     column_def,
     constraint_def,
@@ -122,7 +123,7 @@ def create_table_sql(t: Table) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateTable(Change):
+class CreateTable(CreateWhole):
     table: Table
     deps: frozenset[Address] = frozenset()  # schema, enum types, extensions (from diff)
     shape: str | None = None  # rebuilt: its drop on the way back runs only while so shaped
@@ -131,11 +132,6 @@ class CreateTable(Change):
     # plan makes (they are NOT VALID there too; a table made after a check has it validated)
     later: frozenset[str] = frozenset()
     retaken: bool = False  # the plan drops a view of its name: so does the way back
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.table.address
 
     def statements(self) -> list[Statement]:
         t = self.table
@@ -169,11 +165,6 @@ class CreateTable(Change):
             ),
         ]
 
-    def reverse(self) -> Change:
-        return DropTable(
-            self.table, self.deps, shape=self.shape, carried=self.carried, retaken=self.retaken
-        )
-
     def provides(self) -> frozenset[Address]:
         t = self.table
         inner = {t.column_address(c.name) for c in t.columns}
@@ -182,15 +173,13 @@ class CreateTable(Change):
             inner |= owned_sequence_address(c) | identity_sequence_address(t.schema, t.name, c)
         return frozenset({t.address, *inner})
 
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def describe(self) -> str:
         return f"table ({len(self.table.columns)} columns)"
 
 
+@twin_of(CreateTable)
 @dataclass(frozen=True, slots=True)
-class DropTable(Change):
+class DropTable(DropWhole):
     table: Table
     deps: frozenset[Address] = frozenset()
     retaken: bool = False  # a view of the plan takes its name (a second run leaves that one)
@@ -200,11 +189,6 @@ class DropTable(Change):
     carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py): nothing lost
     # partitioned, and every partition moves to another parent first: no row goes with it
     emptied: bool = False
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.table.address
 
     def statements(self) -> list[Statement]:
         # No CASCADE: dependent foreign keys and indexes are dropped by their own changes first,
@@ -230,14 +214,6 @@ class DropTable(Change):
             f"pg_catalog.to_regclass({literal(parent)}))"
         )
         return [Statement(while_shaped([detach], attached)), drop]
-
-    def reverse(self) -> Change:
-        return CreateTable(
-            self.table, self.deps, shape=self.shape, carried=self.carried, retaken=self.retaken
-        )
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
         name = self.table.name
