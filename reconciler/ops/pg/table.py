@@ -1,4 +1,5 @@
-"""Table-level changes: create (with columns and inline constraints), drop, rename.
+"""Table-level changes: create (with columns and inline constraints), drop, rename. A table's
+parents (attached, moved to another parent, inheriting) are parents.py's.
 
 Foreign keys are never inline: they are AddConstraint changes ordered after both tables, which
 is how mutual and self references plan without cycles. Indexes are their own changes too.
@@ -14,7 +15,6 @@ from reconciler.model.pg import Table
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     DESTRUCTIVE,
-    IRREVERSIBLE,
     Action,
     Change,
     Hazard,
@@ -281,150 +281,3 @@ class RenameTable(Change):
 
     def describe(self) -> str:
         return f"rename table {self.old_name} → {self.new_name}"
-
-
-def detach_sql(parent: tuple[str, str], table: tuple[str, str]) -> str:
-    """DETACH PARTITION, then dropping the foreign keys the partition had from its parent: the
-    server keeps them as the table's own, still referencing what the old parent's did (a new
-    parent makes its own; left, they hold the old referenced table's index). Nothing to do on
-    a second run."""
-    p, t = ident(*parent), ident(*table)
-    body = (
-        "DECLARE fks name[]; BEGIN "
-        "IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = "
-        f"pg_catalog.to_regclass({literal(t)}) AND inhparent = "
-        f"pg_catalog.to_regclass({literal(p)})) THEN RETURN; END IF; "
-        "SELECT array_agg(conname) INTO fks FROM pg_catalog.pg_constraint "
-        f"WHERE conrelid = {literal(t)}::regclass AND contype = 'f' AND conparentid <> 0; "
-        f"ALTER TABLE {p} DETACH PARTITION {t}; "
-        "FOR n IN 1 .. coalesce(array_length(fks, 1), 0) LOOP "
-        f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(t)}, fks[n]); "
-        "END LOOP; END"
-    )
-    return f"DO {dollar_quote(body)}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetPartition(Change):
-    """A partition's parent or bound: DETACH PARTITION, then ATTACH PARTITION with the new
-    bound (the server checks every row against it, and against a default partition's)."""
-
-    schema: str
-    table: str
-    old_parent: tuple[str, str]
-    old_bound: str
-    new_parent: tuple[str, str]
-    new_bound: str
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "table", self.schema, self.table)
-
-    def statements(self) -> list[Statement]:
-        t = ident(self.schema, self.table)
-        return [
-            Statement(detach_sql(self.old_parent, (self.schema, self.table))),
-            Statement(
-                guarded(
-                    f"ALTER TABLE {ident(*self.new_parent)} ATTACH PARTITION {t} {self.new_bound}",
-                    "wrong_object_type",
-                )
-            ),
-        ]
-
-    def reverse(self) -> Change:
-        return SetPartition(
-            self.schema,
-            self.table,
-            self.new_parent,
-            self.new_bound,
-            self.old_parent,
-            self.old_bound,
-        )
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        return (
-            Hazard(
-                ACCESS_EXCLUSIVE,
-                "detaching locks the parent table; attaching scans the partition's rows "
-                "against the new bound (and a default partition's against it)",
-            ),
-        )
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset({self.address})  # its indexes attach to the new parent's after it
-
-    def depends_on(self) -> frozenset[Address]:
-        parents = {Address.of("pg", "table", *p) for p in (self.old_parent, self.new_parent)}
-        return frozenset({self.address, *parents})
-
-    def details(self) -> list[dict]:
-        return [
-            {
-                "attribute": "partition_of",
-                "old": list(self.old_parent),
-                "new": list(self.new_parent),
-            },
-            {"attribute": "bound", "old": self.old_bound, "new": self.new_bound},
-        ]
-
-    def describe(self) -> str:
-        return f"partition of {'.'.join(self.new_parent)} {self.new_bound}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetInherits(Change):
-    """The parents a table inherits from: ALTER TABLE … INHERIT / NO INHERIT each one that
-    comes or goes (a new parent must have every column the child reads from it)."""
-
-    schema: str
-    table: str
-    old: tuple[tuple[str, str], ...]
-    new: tuple[tuple[str, str], ...]
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "table", self.schema, self.table)
-
-    def statements(self) -> list[Statement]:
-        t = ident(self.schema, self.table)
-        out = [
-            guarded(f"ALTER TABLE {t} NO INHERIT {ident(*p)}", "undefined_table")
-            for p in self.old
-            if p not in self.new
-        ]
-        out += [
-            guarded(f"ALTER TABLE {t} INHERIT {ident(*p)}", "duplicate_table")
-            for p in self.new
-            if p not in self.old
-        ]
-        return [Statement(text) for text in out]
-
-    def reverse(self) -> Change:
-        return SetInherits(self.schema, self.table, self.new, self.old)
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        if not [p for p in self.old if p not in self.new]:
-            return ()
-        return (
-            Hazard(
-                IRREVERSIBLE,
-                "columns inherited only from a parent it leaves become the table's own; a "
-                "rollback attaches the parent again but Postgres keeps them declared locally",
-            ),
-        )
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset()
-
-    def depends_on(self) -> frozenset[Address]:
-        parents = {Address.of("pg", "table", *p) for p in (*self.old, *self.new)}
-        return frozenset({self.address, *parents})
-
-    def details(self) -> list[dict]:
-        return [{"attribute": "inherits", "old": list(self.old), "new": list(self.new)}]
-
-    def describe(self) -> str:
-        return "inherits " + (", ".join(".".join(p) for p in self.new) or "nothing")
