@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.compare import attribute_changes
-from reconciler.model.pg_objects import Function, Grant
+from reconciler.model.pg_grants import Grant
+from reconciler.model.pg_objects import Function
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.ops.pg.grant import grant_statements
 from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
