@@ -63,7 +63,7 @@ class Function:
     which the server parses at creation and binds to what it names; `body` is then the
     server's deparse of it once canonical. `uses` are the address parts (without "pg") of
     the objects it depends on, as pg_depend records them: of the live routine, or of the
-    desired one as probed (canonical.py); None when unknown (a probe the server refused).
+    desired one as probed (pipeline/canonical.py); None when unknown (a probe the server refused).
     `used_by`: the checks, indexes, views, column defaults (`default`, schema, table,
     column), triggers and policies bound to a live one, as address parts."""
 

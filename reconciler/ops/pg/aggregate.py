@@ -1,6 +1,6 @@
 """Changes of aggregates: create and drop (a changed aggregate is a drop and a create, refused
 at plan time while something that stays uses it). The comment changes in place
-(ops/pg_objects.SetComment)."""
+(ops/pg/objects.py SetComment)."""
 
 from __future__ import annotations
 

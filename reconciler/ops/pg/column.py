@@ -1,4 +1,4 @@
-"""Column changes: add, drop, rename (attribute alters: pg_column_alter.py)."""
+"""Column changes: add, drop, rename (attribute alters: column_alter.py)."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ _INTEGERS = ("smallint", "integer", "bigint")
 def keeps_every_value(old: str, new: str) -> bool:
     """Whether the assignment cast from type `old` to `new` gives every value back unchanged,
     whatever the values: the widenings above, a wider integer, an integer as numeric, real as
-    double precision. False where only the values can tell (lossy.py asks them)."""
+    double precision. False where only the values can tell (pipeline/lossy.py asks them)."""
     if old == new or not type_change_rewrites(old, new):
         return True
     if old in _INTEGERS and new in _INTEGERS:

@@ -64,10 +64,10 @@ class AlterColumn(Change):
     # The reverse of an online SET NOT NULL also drops that check, should it still be there.
     drops_check: str | None = None
     # What converting the live values to the new type does to them, found by the planner on
-    # the rows (lossy.py): None when not checked, "" when every value converts back unchanged,
-    # else how they change, which makes the change destructive.
+    # the rows (pipeline/lossy.py): None when not checked, "" when every value converts back
+    # unchanged, else how they change, which makes the change destructive.
     value_change: str | None = None
-    # No cast between the types, and the column held no value when planned (lossy.py): the
+    # No cast between the types, and the column held no value when planned (pipeline/lossy.py): the
     # values are made NULL, after checking under the table's lock that there still are none.
     no_cast: bool = False
     action = Action.ALTER

@@ -127,7 +127,7 @@ class CreateTable(CreateWhole):
     table: Table
     deps: frozenset[Address] = frozenset()  # schema, enum types, extensions (from diff)
     shape: str | None = None  # rebuilt: its drop on the way back runs only while so shaped
-    carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py)
+    carried: bool = False  # rebuilt, its rows carried over (ops/pg/rows.py)
     # NOT VALID checks added by their own change, after the partitions or child tables the
     # plan makes (they are NOT VALID there too; a table made after a check has it validated)
     later: frozenset[str] = frozenset()
@@ -183,10 +183,10 @@ class DropTable(DropWhole):
     table: Table
     deps: frozenset[Address] = frozenset()
     retaken: bool = False  # a view of the plan takes its name (a second run leaves that one)
-    # rebuilt (diff/rebuilds.py): dropped only while so shaped (ops/pg_shape.py), for the table
+    # rebuilt (diff/rebuilds.py): dropped only while so shaped (ops/pg/shape.py), for the table
     # the plan creates in its place is another shape
     shape: str | None = None
-    carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py): nothing lost
+    carried: bool = False  # rebuilt, its rows carried over (ops/pg/rows.py): nothing lost
     # partitioned, and every partition moves to another parent first: no row goes with it
     emptied: bool = False
 

@@ -112,7 +112,7 @@ class QuarantineTable(DropWhole):
     table: Table
     trash: str
     deps: frozenset[Address] = frozenset()
-    shape: str | None = None  # rebuilt: kept only while so shaped (ops/pg_shape.py)
+    shape: str | None = None  # rebuilt: kept only while so shaped (ops/pg/shape.py)
 
     def statements(self) -> list[Statement]:
         t = self.table

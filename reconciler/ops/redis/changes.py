@@ -10,7 +10,7 @@ Passwords never appear: an ACL user's password is rendered as a `${ENV_VAR}` ref
 apply substitutes from its environment at the last moment. Nor do the server's hashes of a live
 user's passwords (an unsalted sha256 is as good as the password against a guess): the statement
 that gives them back carries the placeholder `#${reconciler:acl-kept:<user>}`, which apply
-expands from what it kept in Redis before changing the user (apply/acl_kept.py).
+expands from what it kept in Redis before changing the user (apply/redis/acl_kept.py).
 """
 
 from __future__ import annotations
