@@ -1,7 +1,12 @@
 """Privileges: what a role holds on an object (Grant), what it is given by default on the
 objects another role creates (DefaultGrant, ALTER DEFAULT PRIVILEGES), and what Postgres gives
 as an object is created (created_grants). Same rules as model/pg.py (exact catalog names,
-privileges sorted and in lower case)."""
+privileges sorted and in lower case).
+
+Owns: the privilege values and the privilege names per kind of object (PRIVILEGES).
+Must not: render GRANT / REVOKE (ops/pg/grant.py, ops/pg/default_grant.py) or decide what
+changed (diff/grants.py, diff/default_grants.py).
+"""
 
 from __future__ import annotations
 

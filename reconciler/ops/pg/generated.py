@@ -1,5 +1,9 @@
 """Generated columns: a change of a column's generation expression, or to or from being
-generated (SetGenerated). Other attributes of a column change in column_alter.py.
+generated (SetGenerated).
+
+Owns: SetGenerated (DROP EXPRESSION, or the column dropped and added again).
+Must not: change a column's other attributes (column_alter.py) or add, drop or rename one
+(column.py).
 """
 
 from __future__ import annotations

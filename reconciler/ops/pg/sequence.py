@@ -1,5 +1,9 @@
-"""Changes of free-standing sequences: create, alter in place, drop. Who owns one (OWNED BY)
-changes in sequence_owner.py."""
+"""Changes of free-standing sequences: create, alter in place, drop.
+
+Owns: CreateSequence, DropSequence, AlterSequence and the options clause (sequence_options).
+Must not: change who owns a sequence (OWNED BY: sequence_owner.py); a column's identity or
+serial sequence comes with its column (table.py, column.py).
+"""
 
 from __future__ import annotations
 
