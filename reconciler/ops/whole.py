@@ -81,7 +81,8 @@ def _carried(
     return tuple(out)
 
 
-_SET_HERE = ("twin", "twin_fields", "value_field")  # class attributes twin_of sets
+# class attributes of a pair, which a field of the same name would hide
+_CLASS_ATTRIBUTES = frozenset({"twin", "twin_fields", "value_field", "in_schema", "action"})
 Twin = TypeVar("Twin", bound=type[WholeChange])
 
 
@@ -95,8 +96,9 @@ def twin_of(
 
     def pair(second: Twin) -> Twin:
         for cls in (first, second):
-            taken = {f.name for f in fields(cls)} & set(_SET_HERE)  # type: ignore[arg-type]
-            assert not taken, f"{cls.__name__} has a field named {taken}: rename it"
+            taken = {f.name for f in fields(cls)} & _CLASS_ATTRIBUTES  # type: ignore[arg-type]
+            if taken:
+                raise TypeError(f"{cls.__name__} has a field named {', '.join(taken)}")
         first.twin, second.twin = second, first
         first.value_field = fields(first)[0].name  # type: ignore[arg-type]
         second.value_field = fields(second)[0].name  # type: ignore[arg-type]
