@@ -18,13 +18,12 @@ from reconciler.model.address import Address
 from reconciler.model.names import MAX_NAME_BYTES, TOOL_SCHEMAS
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
 from reconciler.model.pg_aggregates import Aggregate
+from reconciler.model.pg_grants import DefaultGrant, Grant
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
-    DefaultGrant,
     Domain,
     Function,
-    Grant,
     Policy,
     Sequence,
     Trigger,

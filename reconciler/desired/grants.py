@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.spec import DefaultPrivilegesSpec
 from reconciler.desired.spec_base import GrantSpec
-from reconciler.model.pg_objects import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
+from reconciler.model.pg_grants import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
 from reconciler.project.yamlload import Where
 
 if TYPE_CHECKING:

@@ -49,7 +49,8 @@ from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.column import AddColumn, DropColumn
 from reconciler.ops.pg.constraint import AddConstraint, DropConstraint
 from reconciler.ops.pg.index import CreateIndex, DropIndex
-from reconciler.ops.pg.table import CreateTable, DropTable, SetPartition
+from reconciler.ops.pg.parents import SetPartition
+from reconciler.ops.pg.table import CreateTable, DropTable
 from reconciler.ops.pg.trigger import CreateTrigger, DropTrigger
 from reconciler.ops.pg.view import CreateView, DropView
 

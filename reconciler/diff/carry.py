@@ -17,7 +17,7 @@ from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg.column import keeps_every_value
-from reconciler.ops.pg.partition import attachment
+from reconciler.ops.pg.parents import attachment
 from reconciler.ops.pg.rows import Carry, LoadRows, SaveRows, rows_address
 from reconciler.ops.pg.trash import trash_name
 

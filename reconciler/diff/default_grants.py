@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from reconciler.diff.context import DiffContext
 from reconciler.diff.kinds import Kind, walk
-from reconciler.model.pg_objects import DefaultGrant
+from reconciler.model.pg_grants import DefaultGrant
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.default_grant import ChangeDefaultGrant, DefaultGrantsGoWith

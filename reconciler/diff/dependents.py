@@ -16,7 +16,7 @@ from reconciler.model.pg import ForeignKey
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.column_alter import AlterColumn
 from reconciler.ops.pg.constraint import AddConstraint, DropConstraint
-from reconciler.ops.pg.table import SetPartition
+from reconciler.ops.pg.parents import SetPartition
 
 
 def readd_dependent_foreign_keys(ctx: DiffContext, changes: list[Change]) -> list[Change]:

@@ -16,7 +16,7 @@ from reconciler.diff.kinds import Kind, comment_change, walk
 from reconciler.errors import NotSupported
 from reconciler.model.names import qualified
 from reconciler.model.pg import Enum
-from reconciler.model.pg_objects import Grant, created_grants
+from reconciler.model.pg_grants import Grant, created_grants
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.column import DropColumn
 from reconciler.ops.pg.column_alter import AlterColumn

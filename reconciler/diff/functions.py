@@ -27,7 +27,8 @@ from reconciler.diff.default_grants import default_grants_after
 from reconciler.diff.kinds import Kind, walk
 from reconciler.diff.views import reshaped_columns, routine_users
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import DefaultGrant, Function, Grant, created_grants
+from reconciler.model.pg_grants import DefaultGrant, Grant, created_grants
+from reconciler.model.pg_objects import Function
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.constraint import AddConstraint, DropConstraint

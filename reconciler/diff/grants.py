@@ -11,7 +11,7 @@ from reconciler.diff.context import DiffContext
 from reconciler.diff.default_grants import default_grants_after, unnamed_default_grants
 from reconciler.model.address import Address
 from reconciler.model.pg import Column
-from reconciler.model.pg_objects import Grant, created_grants
+from reconciler.model.pg_grants import Grant, created_grants
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Action, Change
 from reconciler.ops.pg.column import DropColumn

@@ -11,13 +11,8 @@ from reconciler.model.address import Address
 from reconciler.model.pg import Exclusion, Index, PrimaryKey, Table, Unique
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.ops.pg.partition import (
-    AdoptIndex,
-    AttachIndex,
-    AttachTable,
-    SetPartitionNotNull,
-    unattach_sql,
-)
+from reconciler.ops.pg.parents import AdoptIndex, AttachTable
+from reconciler.ops.pg.partition import AttachIndex, SetPartitionNotNull, unattach_sql
 from reconciler.sql.render import (
     constraint_def,
     deferral,

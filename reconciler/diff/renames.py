@@ -13,7 +13,8 @@ from pglast.parser import scan
 from reconciler.errors import InputError
 from reconciler.model.names import quote_ident
 from reconciler.model.pg import Column, ForeignKey, Index, Table
-from reconciler.model.pg_objects import Grant, Sequence
+from reconciler.model.pg_grants import Grant
+from reconciler.model.pg_objects import Sequence
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg.column import RenameColumn

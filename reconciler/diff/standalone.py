@@ -26,18 +26,16 @@ from reconciler.model.names import qualified, quote_ident
 from reconciler.model.pg_objects import Collation, CompositeType, Domain
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
+from reconciler.ops.pg.sequence import AlterSequence, CreateSequence, DropSequence
 from reconciler.ops.pg.types import (
     AlterComposite,
     AlterDomain,
-    AlterSequence,
     CreateCollation,
     CreateComposite,
     CreateDomain,
-    CreateSequence,
     DropCollation,
     DropComposite,
     DropDomain,
-    DropSequence,
 )
 
 

@@ -18,9 +18,11 @@ from reconciler.model.pg import Check, Column, Constraint, ForeignKey, PrimaryKe
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg.column import AddColumn, DropColumn
-from reconciler.ops.pg.column_alter import AlterColumn, SetGenerated
+from reconciler.ops.pg.column_alter import AlterColumn
 from reconciler.ops.pg.constraint import AddConstraint, DropConstraint, SetValidity
+from reconciler.ops.pg.generated import SetGenerated
 from reconciler.ops.pg.objects import SetComment
+from reconciler.ops.pg.parents import SetInherits, SetPartition
 from reconciler.ops.pg.policy import SetRowSecurity, row_security_state
 from reconciler.ops.pg.storage import (
     SetIndexOptions,
@@ -28,7 +30,7 @@ from reconciler.ops.pg.storage import (
     SetTableOptions,
     persistence_address,
 )
-from reconciler.ops.pg.table import CreateTable, DropTable, SetInherits, SetPartition
+from reconciler.ops.pg.table import CreateTable, DropTable
 from reconciler.ops.pg.trash import QuarantineColumn, QuarantineTable, quarantine_key, trash_name
 
 

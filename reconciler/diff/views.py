@@ -21,8 +21,9 @@ from reconciler.model.pg_objects import View
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
 from reconciler.ops.pg.column import DropColumn
-from reconciler.ops.pg.column_alter import AlterColumn, SetGenerated
+from reconciler.ops.pg.column_alter import AlterColumn
 from reconciler.ops.pg.function import DropFunction
+from reconciler.ops.pg.generated import SetGenerated
 from reconciler.ops.pg.index import CreateIndex, DropIndex
 from reconciler.ops.pg.objects import SetComment
 from reconciler.ops.pg.table import DropTable

@@ -69,5 +69,5 @@ class Address:
 def relation_name(schema: str, name: str) -> Address:
     """The name `name` taken in `schema` by a relation (a table, view, sequence or index, also
     the index of a key constraint): two objects cannot hold it at once, so the one dropped goes
-    before the one created (graph.py)."""
+    before the one created (pipeline/graph.py)."""
     return Address.of("pg", "relname", schema, name)

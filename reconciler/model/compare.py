@@ -25,7 +25,7 @@ def attribute_changes(old: Any, new: Any, *, exclude: tuple[str, ...] = ()) -> l
         if f.compare and f.name not in exclude
     ):
         return []
-    from deepdiff import DeepDiff  # only when values differ: equal ones never pay its import
+    from deepdiff import DeepDiff  # deferred: heavy; only values that differ pay its import
 
     a, b = value_dict(old), value_dict(new)
     diff = DeepDiff(a, b, ignore_order=False, exclude_paths=[f"root['{x}']" for x in exclude])

@@ -10,9 +10,12 @@ _PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")  # `$` is legal but quote_ident quote
 
 @cache
 def _needs_quotes() -> frozenset[str]:
-    # pglast's keyword lists are the server's own; importing pglast costs ~35 ms, so only a run
-    # that renders a name pays for it.
-    from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+    # pglast's keyword lists are the server's own
+    from pglast.keywords import (  # deferred: pglast (~35 ms), paid only where a name is rendered
+        COL_NAME_KEYWORDS,
+        RESERVED_KEYWORDS,
+        TYPE_FUNC_NAME_KEYWORDS,
+    )
 
     return frozenset(RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS)
 

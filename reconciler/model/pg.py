@@ -4,7 +4,7 @@ Invariants every producer (loader, introspector) must establish before comparing
 - names are the exact catalog names (case preserved, never quoted);
 - `type` texts are canonical `format_type()` output with user types schema-qualified
   (introspection runs with an empty search_path);
-- expressions are Postgres' deparsed text where the server was asked (see canonical.py);
+- expressions are Postgres' deparsed text where the server was asked (see pipeline/canonical.py);
 - optional values that equal the Postgres default are normalized to the default spelling
   (e.g. an index element's `nulls` is None when it is the default for its order).
 Fields marked compare=False (source, renamed_from) never take part in a diff.
@@ -72,7 +72,7 @@ class Column:
     source: str | None = field(default=None, compare=False)
     # A sequence this column owns (a `serial` column: default nextval of it), schema-qualified.
     sequence: str | None = None
-    # An identity's sequence options that differ from the defaults (model/identity.py).
+    # An identity's sequence options that differ from the defaults (model/sequence_options.py).
     sequence_options: tuple[tuple[str, str], ...] = ()
     # desired only: how a type change computes the new values (`USING`), when not by a cast
     using: str | None = field(default=None, compare=False)

@@ -2,8 +2,9 @@
 
 A key pattern is the seed's `<namespace>:<entity>:<id>[:<attribute>]` with `{placeholders}`
 for its variable parts (the language: keypattern.py). Keys are data, never declared one by
-one: the live side of a pattern is a KeyspaceReport of what a scan found (keyspace.py), while
-config and ACL users are whole-truth values compared like Postgres objects.
+one: the live side of a pattern is a KeyspaceReport of what a scan found
+(introspect/redis/keys.py), while config and ACL users are whole-truth values compared like
+Postgres objects.
 
 Invariants producers establish before comparing:
 - config values are the strings `CONFIG GET` returns (the loader turns YAML scalars into them);

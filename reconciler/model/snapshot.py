@@ -15,13 +15,12 @@ from typing import Any
 
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
 from reconciler.model.pg_aggregates import Aggregate
+from reconciler.model.pg_grants import DefaultGrant, Grant
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
-    DefaultGrant,
     Domain,
     Function,
-    Grant,
     Policy,
     Sequence,
     Trigger,

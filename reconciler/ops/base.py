@@ -4,9 +4,12 @@ Every change can build its reverse(); the down file of a plan is the reverses in
 so "down reverts up" holds by construction. A change that cannot be reversed says so at plan
 time through an `irreversible` hazard rather than emitting a down step that lies.
 
-Dependency vocabulary, read by graph.order():
+Dependency vocabulary, read by order() of pipeline/graph.py:
 - provides(): addresses this change brings into existence (create, rename) or reshapes (alter);
 - depends_on(): addresses the object of this change needs (its table, columns, types …).
+
+A create and a drop that carry one object whole, each the other's reverse, share their
+address, reverse and dependencies through WholeChange (whole.py).
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ class Change(ABC):
 
     action: Action
     # Runs before the creates and alters that may use what it makes (uses_what_it_makes) and
-    # do not provide what it needs (graph.py): an enum value added.
+    # do not provide what it needs (pipeline/graph.py): an enum value added.
     early: ClassVar[bool] = False
 
     @property

@@ -12,7 +12,8 @@ from typing import Any
 from reconciler.export.pg.yamlfile import drop_none
 from reconciler.model.names import make_object_name, split_qualified
 from reconciler.model.pg import Table
-from reconciler.model.pg_objects import Grant, Trigger
+from reconciler.model.pg_grants import Grant
+from reconciler.model.pg_objects import Trigger
 from reconciler.model.snapshot import PgSnapshot
 
 

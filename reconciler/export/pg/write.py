@@ -33,7 +33,7 @@ from reconciler.export.pg.objects import (
 from reconciler.export.pg.rules import rules_by_relation
 from reconciler.export.pg.tables import table_document, view_document
 from reconciler.export.pg.yamlfile import drop_none, dump, file_name
-from reconciler.model.pg_objects import Grant
+from reconciler.model.pg_grants import Grant
 from reconciler.model.snapshot import PgSnapshot
 
 _PARTS = ("tables", "types", "views", "functions", "sequences", "extensions.yaml", "schemas.yaml")

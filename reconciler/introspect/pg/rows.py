@@ -21,13 +21,12 @@ from reconciler.model.pg import (
     Extension,
     Schema,
 )
+from reconciler.model.pg_grants import DefaultGrant, Grant
 from reconciler.model.pg_objects import (
     Collation,
     CompositeType,
-    DefaultGrant,
     Domain,
     Function,
-    Grant,
     Policy,
     Trigger,
     View,

@@ -1,6 +1,6 @@
 """Changes of aggregates: create and drop (a changed aggregate is a drop and a create, refused
 at plan time while something that stays uses it). The comment changes in place
-(ops/pg_objects.SetComment)."""
+(ops/pg/objects.py SetComment)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.pg_aggregates import Aggregate
-from reconciler.ops.base import Action, Change, Hazard, Statement
+from reconciler.ops.base import Statement
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import guarded, ident, literal
 
 _MODIFY = {"read_only": "READ_ONLY", "shareable": "SHAREABLE", "read_write": "READ_WRITE"}
@@ -68,14 +69,9 @@ def signature(a: Aggregate) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateAggregate(Change):
+class CreateAggregate(CreateWhole):
     aggregate: Aggregate
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.aggregate.address
 
     def statements(self) -> list[Statement]:
         a = self.aggregate
@@ -85,40 +81,21 @@ class CreateAggregate(Change):
             out.append(Statement(f"COMMENT ON AGGREGATE {signature(a)} IS {literal(a.comment)}"))
         return out
 
-    def reverse(self) -> Change:
-        return DropAggregate(self.aggregate, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        return ()
-
     def describe(self) -> str:
         return f"aggregate ({self.aggregate.arguments or '*'})"
 
 
+@twin_of(CreateAggregate)
 @dataclass(frozen=True, slots=True)
-class DropAggregate(Change):
+class DropAggregate(DropWhole):
     """RESTRICT: Postgres refuses it while a view or another object uses the aggregate (the
     diff orders the plan's own drops of those first, and refuses one that stays)."""
 
     aggregate: Aggregate
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.aggregate.address
 
     def statements(self) -> list[Statement]:
         return [Statement(f"DROP AGGREGATE IF EXISTS {signature(self.aggregate)} RESTRICT")]
-
-    def reverse(self) -> Change:
-        return CreateAggregate(self.aggregate, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return "aggregate"

@@ -1,4 +1,4 @@
-"""Column changes: add, drop, rename (attribute alters: pg_column_alter.py)."""
+"""Column changes: add, drop, rename (attribute alters: column_alter.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from reconciler.ops.base import (
     brief_lock,
 )
 from reconciler.ops.pg.table import rename_identity_sequence
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import (
     column_def,
     guarded,
@@ -79,7 +80,7 @@ _INTEGERS = ("smallint", "integer", "bigint")
 def keeps_every_value(old: str, new: str) -> bool:
     """Whether the assignment cast from type `old` to `new` gives every value back unchanged,
     whatever the values: the widenings above, a wider integer, an integer as numeric, real as
-    double precision. False where only the values can tell (lossy.py asks them)."""
+    double precision. False where only the values can tell (pipeline/lossy.py asks them)."""
     if old == new or not type_change_rewrites(old, new):
         return True
     if old in _INTEGERS and new in _INTEGERS:
@@ -97,7 +98,7 @@ def describe_details(details: list[dict]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class AddColumn(Change):
+class AddColumn(CreateWhole):
     schema: str
     table: str
     column: Column
@@ -105,7 +106,6 @@ class AddColumn(Change):
     # The YAML lists it before a column the table keeps: Postgres appends it all the same
     out_of_order: bool = False
     child: bool = False  # of a table that inherits: its way back drops it only while its own
-    action = Action.CREATE
 
     @property
     def address(self) -> Address:
@@ -133,9 +133,6 @@ class AddColumn(Change):
                 )
             )
         return out
-
-    def reverse(self) -> Change:
-        return DropColumn(self.schema, self.table, self.column, self.deps, child=self.child)
 
     def provides(self) -> frozenset[Address]:
         seqs = identity_sequence_address(self.schema, self.table, self.column)
@@ -170,8 +167,9 @@ class AddColumn(Change):
         return f"column {self.column.type}"
 
 
+@twin_of(AddColumn)
 @dataclass(frozen=True, slots=True)
-class DropColumn(Change):
+class DropColumn(DropWhole):
     schema: str
     table: str
     column: Column
@@ -179,7 +177,6 @@ class DropColumn(Change):
     # Of a table that inherits: dropped only while it is its own, not the column of the name
     # a parent gives it that a second run of the file finds (it goes with the parent's).
     child: bool = False
-    action = Action.DROP
 
     @property
     def address(self) -> Address:
@@ -195,9 +192,6 @@ class DropColumn(Change):
             )
             drop = run_unless(given, drop)
         return [Statement(drop)]
-
-    def reverse(self) -> Change:
-        return AddColumn(self.schema, self.table, self.column, self.deps, child=self.child)
 
     def depends_on(self) -> frozenset[Address]:
         return on_table(self.schema, self.table, self.deps)

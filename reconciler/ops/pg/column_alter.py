@@ -1,12 +1,11 @@
 """Column attribute changes: type, collation, default, nullability, identity, generation.
 
 SET NOT NULL on a table with rows goes through a check validated online (see AlterColumn);
-a generation expression that changes re-adds the column (SetGenerated).
+a generation expression that changes re-adds the column (SetGenerated, generated.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ from reconciler.model.pg import Column
 from reconciler.model.sequence_options import alter_sequence_clauses, set_clauses
 from reconciler.ops.base import (
     AFTER,
-    COLUMN_ORDER,
     DESTRUCTIVE,
     IRREVERSIBLE,
     MAY_FAIL,
@@ -29,8 +27,6 @@ from reconciler.ops.base import (
     brief_lock,
 )
 from reconciler.ops.pg.column import (
-    AddColumn,
-    DropColumn,
     describe_details,
     on_table,
     type_change_rewrites,
@@ -68,10 +64,10 @@ class AlterColumn(Change):
     # The reverse of an online SET NOT NULL also drops that check, should it still be there.
     drops_check: str | None = None
     # What converting the live values to the new type does to them, found by the planner on
-    # the rows (lossy.py): None when not checked, "" when every value converts back unchanged,
-    # else how they change, which makes the change destructive.
+    # the rows (pipeline/lossy.py): None when not checked, "" when every value converts back
+    # unchanged, else how they change, which makes the change destructive.
     value_change: str | None = None
-    # No cast between the types, and the column held no value when planned (lossy.py): the
+    # No cast between the types, and the column held no value when planned (pipeline/lossy.py): the
     # values are made NULL, after checking under the table's lock that there still are none.
     no_cast: bool = False
     action = Action.ALTER
@@ -354,73 +350,6 @@ class AlterColumn(Change):
     def details(self) -> list[dict]:
         # name: renames are their own change; comment, generated: handled by other changes.
         return attribute_changes(self.old, self.new, exclude=("name", "comment", "generated"))
-
-    def describe(self) -> str:
-        return describe_details(self.details())
-
-
-@dataclass(frozen=True, slots=True)
-class SetGenerated(Change):
-    """A change of a column's generation expression, or to/from being generated.
-
-    generated → plain keeps the values (DROP EXPRESSION); every other transition drops and
-    re-adds the column, which moves it to the end of the table: Postgres 15 can neither change
-    an expression in place nor make an existing column generated.
-    """
-
-    schema: str
-    table: str
-    old: Column
-    new: Column
-    deps: frozenset[Address] = frozenset()
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "column", self.schema, self.table, self.new.name)
-
-    def statements(self) -> list[Statement]:
-        table = ident(self.schema, self.table)
-        if self.old.generated is not None and self.new.generated is None:
-            out = [
-                Statement(
-                    f"ALTER TABLE {table} ALTER COLUMN {ident(self.new.name)} "
-                    "DROP EXPRESSION IF EXISTS"
-                )
-            ]
-            out += AlterColumn(
-                self.schema, self.table, dataclasses.replace(self.old, generated=None), self.new
-            ).statements()
-            return out
-        drop = DropColumn(self.schema, self.table, self.old).statements()
-        return drop + AddColumn(self.schema, self.table, self.new).statements()
-
-    def reverse(self) -> Change:
-        return SetGenerated(self.schema, self.table, self.new, self.old, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return on_table(self.schema, self.table, self.deps)
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        if self.new.generated is None:
-            return ()
-        back = ", and so does its rollback" if self.old.generated is not None else ""
-        moved = Hazard(
-            COLUMN_ORDER,
-            f"{self.new.name} is dropped and added again: it goes to the end of {self.table}{back}",
-        )
-        if self.old.generated is None:
-            return (
-                Hazard(DESTRUCTIVE, f"replaces the values of {self.old.name} by computed ones"),
-                moved,
-            )
-        return (
-            Hazard(TABLE_REWRITE, f"re-adds {self.new.name} with its new expression, at the end"),
-            moved,
-        )
-
-    def details(self) -> list[dict]:
-        return attribute_changes(self.old, self.new, exclude=("name", "comment"))
 
     def describe(self) -> str:
         return describe_details(self.details())

@@ -20,6 +20,7 @@ from reconciler.ops.base import (
     Hazard,
     Statement,
 )
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import constraint_def, guarded, ident, literal, run_unless
 
 
@@ -75,7 +76,7 @@ _CONTYPE = {PrimaryKey: "p", Unique: "u", Check: "c", ForeignKey: "f", Exclusion
 
 
 @dataclass(frozen=True, slots=True)
-class AddConstraint(Change):
+class AddConstraint(CreateWhole):
     schema: str
     table: str
     constraint: Constraint
@@ -88,7 +89,6 @@ class AddConstraint(Change):
     # the table while writes go on.
     online: bool = False
     on_partition: bool = False  # its way back drops it only while its own (DropConstraint)
-    action = Action.CREATE
 
     @property
     def address(self) -> Address:
@@ -121,16 +121,6 @@ class AddConstraint(Change):
             )
         return out
 
-    def reverse(self) -> Change:
-        return DropConstraint(
-            self.schema,
-            self.table,
-            self.constraint,
-            self.ref_key,
-            deps=self.deps,
-            on_partition=self.on_partition,
-        )
-
     def depends_on(self) -> frozenset[Address]:
         deps = constraint_deps(self.schema, self.table, self.constraint) | self.deps
         return deps | {self.ref_key} if self.ref_key else deps
@@ -161,8 +151,9 @@ class AddConstraint(Change):
         return constraint_kind(self.constraint) + how
 
 
+@twin_of(AddConstraint)
 @dataclass(frozen=True, slots=True)
-class DropConstraint(Change):
+class DropConstraint(DropWhole):
     schema: str
     table: str
     constraint: Constraint
@@ -171,7 +162,6 @@ class DropConstraint(Change):
     # On a partition: dropped only while it is the partition's own, not the copy of its
     # parent's of the name that a second run of the file finds (it goes with the parent's).
     on_partition: bool = False
-    action = Action.DROP
 
     @property
     def address(self) -> Address:
@@ -188,16 +178,6 @@ class DropConstraint(Change):
             )
             drop = run_unless(copy, drop)
         return [Statement(drop)]
-
-    def reverse(self) -> Change:
-        return AddConstraint(
-            self.schema,
-            self.table,
-            self.constraint,
-            self.ref_key,
-            deps=self.deps,
-            on_partition=self.on_partition,
-        )
 
     def depends_on(self) -> frozenset[Address]:
         deps = constraint_deps(self.schema, self.table, self.constraint) | self.deps

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import DefaultGrant
+from reconciler.model.pg_grants import DefaultGrant
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.sql.render import ident
 

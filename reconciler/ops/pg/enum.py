@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Index
-from reconciler.model.pg_objects import Grant
+from reconciler.model.pg_grants import Grant
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     IRREVERSIBLE,

@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import Function, Grant
+from reconciler.model.compare import attribute_changes
+from reconciler.model.pg_grants import Grant
+from reconciler.model.pg_objects import Function
 from reconciler.ops.base import Action, Change, Statement
 from reconciler.ops.pg.grant import grant_statements
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import dollar_quote, guarded, ident, literal
 
 # Bodies are validated when the function runs, as pg_dump does: a function may then be created
@@ -99,7 +102,7 @@ def _grants(
 
 
 @dataclass(frozen=True, slots=True)
-class CreateFunction(Change):
+class CreateFunction(CreateWhole):
     """`grants`: what roles held on it before the plan dropped it to create it again (or, in
     a down file, before the plan dropped it), given back right after its creation; `given`
     and `unsure`: what roles are given as it is created (see _grants)."""
@@ -113,11 +116,6 @@ class CreateFunction(Change):
     # drop (a call that fits both would be ambiguous while both exist), and what calls it by
     # name is made again after this one
     replaces: Address | None = None
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.function.address
 
     def provides(self) -> frozenset[Address]:
         return frozenset({self.address, *((self.replaces,) if self.replaces else ())})
@@ -132,19 +130,13 @@ class CreateFunction(Change):
         grants = _grants(self.grants, self.given, self.unsure)
         return [NO_BODY_CHECK, Statement(create), *owned, *_comment(f), *grants]
 
-    def reverse(self) -> Change:
-        f = self.function
-        return DropFunction(f, self.deps, self.grants, self.given, self.unsure, self.replaces)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def describe(self) -> str:
         return f"{self.function.kind} in {self.function.language}"
 
 
+@twin_of(CreateFunction, renamed={"replaces": "replaced_by"})
 @dataclass(frozen=True, slots=True)
-class DropFunction(Change):
+class DropFunction(DropWhole):
     """`grants`: what roles hold on it, given back when its reverse creates it again (under
     `given` and `unsure`, as CreateFunction)."""
 
@@ -154,22 +146,10 @@ class DropFunction(Change):
     given: tuple[Grant, ...] | None = None
     unsure: tuple[Grant, ...] = ()
     replaced_by: Address | None = None  # see CreateFunction.replaces: its way back waits
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.function.address
 
     def statements(self) -> list[Statement]:
         f = self.function
         return [Statement(f"DROP {f.kind.upper()} IF EXISTS {ident(f.schema, f.name)}({f.types})")]
-
-    def reverse(self) -> Change:
-        f = self.function
-        return CreateFunction(f, self.deps, self.grants, self.given, self.unsure, self.replaced_by)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return self.function.kind
@@ -200,8 +180,6 @@ class ReplaceFunction(Change):
         return self.deps
 
     def details(self) -> list[dict]:
-        from reconciler.model.compare import attribute_changes
-
         return attribute_changes(self.old, self.new)
 
     def describe(self) -> str:
@@ -210,7 +188,7 @@ class ReplaceFunction(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class UnsetDefault(Change):
+class UnsetDefault(DropWhole):
     """A column default calling a routine that is dropped to be created again, set aside
     before the drop (SetDefault puts the desired one back after the creation). Its address
     is the default's own, so nothing else waits on it."""
@@ -220,7 +198,6 @@ class UnsetDefault(Change):
     column: str
     default: str
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
 
     @property
     def address(self) -> Address:
@@ -230,18 +207,13 @@ class UnsetDefault(Change):
         table, column = ident(self.schema, self.table), ident(self.column)
         return [Statement(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")]
 
-    def reverse(self) -> Change:
-        return SetDefault(self.schema, self.table, self.column, self.default, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def describe(self) -> str:
         return "column default, set aside while the routine it calls is made again"
 
 
+@twin_of(UnsetDefault)
 @dataclass(frozen=True, slots=True)
-class SetDefault(Change):
+class SetDefault(CreateWhole):
     """The column default UnsetDefault set aside, given back."""
 
     schema: str
@@ -249,7 +221,6 @@ class SetDefault(Change):
     column: str
     default: str
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
 
     @property
     def address(self) -> Address:
@@ -258,12 +229,6 @@ class SetDefault(Change):
     def statements(self) -> list[Statement]:
         table, column = ident(self.schema, self.table), ident(self.column)
         return [Statement(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {self.default}")]
-
-    def reverse(self) -> Change:
-        return UnsetDefault(self.schema, self.table, self.column, self.default, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return "column default, given back"

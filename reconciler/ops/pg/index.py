@@ -137,7 +137,7 @@ class DropIndex(Change):
     # an invalid one (some partition has none attached) is built again ON ONLY on the way back.
     partitioned: bool = False
     # On a rebuilt table (diff/rebuilds.py): dropped only while its table has the old shape
-    # (ops/pg_shape.py); a second run finds the new table's index of that name, which stays.
+    # (ops/pg/shape.py); a second run finds the new table's index of that name, which stays.
     shape: str | None = None
     # On a partition: dropped only while it is the partition's own, not attached to an index
     # of its parent's, as a second run of the file finds one of the name (it goes with that).

@@ -1,4 +1,4 @@
-"""A column on the move (ops/pg_phased.py): from its live self to its desired self.
+"""A column on the move (ops/pg/phased.py): from its live self to its desired self.
 
 The value every phase change holds, and the names of what the move adds while it lasts: the
 new column, the trigger and its function (in the tool's schema), index copies, a NOT NULL

@@ -7,17 +7,13 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg import Enum, Extension, Schema
 from reconciler.ops.base import DESTRUCTIVE, IRREVERSIBLE, Action, Change, Hazard, Statement
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import guarded, ident, literal
 
 
 @dataclass(frozen=True, slots=True)
-class CreateSchema(Change):
+class CreateSchema(CreateWhole):
     schema: Schema
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.schema.address
 
     def statements(self) -> list[Statement]:
         out = [Statement(f"CREATE SCHEMA IF NOT EXISTS {ident(self.schema.name)}")]
@@ -29,28 +25,18 @@ class CreateSchema(Change):
             )
         return out
 
-    def reverse(self) -> Change:
-        return DropSchema(self.schema)
-
     def describe(self) -> str:
         return "schema"
 
 
+@twin_of(CreateSchema)
 @dataclass(frozen=True, slots=True)
-class DropSchema(Change):
+class DropSchema(DropWhole):
     schema: Schema
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.schema.address
 
     def statements(self) -> list[Statement]:
         # RESTRICT: every object inside was dropped by its own change before this one.
         return [Statement(f"DROP SCHEMA IF EXISTS {ident(self.schema.name)} RESTRICT")]
-
-    def reverse(self) -> Change:
-        return CreateSchema(self.schema)
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (Hazard(DESTRUCTIVE, f"drops schema {self.schema.name}"),)
@@ -60,13 +46,9 @@ class DropSchema(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class CreateExtension(Change):
+class CreateExtension(CreateWhole):
     ext: Extension
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.ext.address
+    in_schema = True  # where it names one
 
     def statements(self) -> list[Statement]:
         text = f"CREATE EXTENSION IF NOT EXISTS {ident(self.ext.name)}"
@@ -76,37 +58,18 @@ class CreateExtension(Change):
             text += f" VERSION {literal(self.ext.version)}"
         return [Statement(text)]
 
-    def reverse(self) -> Change:
-        return DropExtension(self.ext)
-
-    def depends_on(self) -> frozenset[Address]:
-        if self.ext.schema:
-            return frozenset({Address.of("pg", "schema", self.ext.schema)})
-        return frozenset()
-
     def describe(self) -> str:
         return f"extension {self.ext.version or ''}".rstrip()
 
 
+@twin_of(CreateExtension)
 @dataclass(frozen=True, slots=True)
-class DropExtension(Change):
+class DropExtension(DropWhole):
     ext: Extension
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.ext.address
+    in_schema = True
 
     def statements(self) -> list[Statement]:
         return [Statement(f"DROP EXTENSION IF EXISTS {ident(self.ext.name)} RESTRICT")]
-
-    def reverse(self) -> Change:
-        return CreateExtension(self.ext)
-
-    def depends_on(self) -> frozenset[Address]:
-        if self.ext.schema:
-            return frozenset({Address.of("pg", "schema", self.ext.schema)})
-        return frozenset()
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (Hazard(DESTRUCTIVE, f"drops extension {self.ext.name}"),)
@@ -182,13 +145,9 @@ class KeepExtensionVersion(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class CreateEnum(Change):
+class CreateEnum(CreateWhole):
     enum: Enum
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.enum.address
+    in_schema = True
 
     def statements(self) -> list[Statement]:
         labels = ", ".join(literal(v) for v in self.enum.labels)
@@ -203,33 +162,18 @@ class CreateEnum(Change):
             )
         return out
 
-    def reverse(self) -> Change:
-        return DropEnum(self.enum)
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "schema", self.enum.schema)})
-
     def describe(self) -> str:
         return f"enum ({', '.join(self.enum.labels)})"
 
 
+@twin_of(CreateEnum)
 @dataclass(frozen=True, slots=True)
-class DropEnum(Change):
+class DropEnum(DropWhole):
     enum: Enum
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.enum.address
+    in_schema = True
 
     def statements(self) -> list[Statement]:
         return [Statement(f"DROP TYPE IF EXISTS {ident(self.enum.schema, self.enum.name)}")]
-
-    def reverse(self) -> Change:
-        return CreateEnum(self.enum)
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "schema", self.enum.schema)})
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (Hazard(DESTRUCTIVE, f"drops enum type {self.enum.name}"),)

@@ -5,6 +5,8 @@ Postgres makes a partition's index for each of its parent's indexes itself (CREA
 the parent, CREATE TABLE … PARTITION OF, ATTACH PARTITION), attaching a matching index the
 partition has, or building one under a generated name. AttachIndex makes the outcome the one
 asked for: the index of that name attached, whatever Postgres did before it.
+
+A table becoming a partition, or moving to another parent, is parents.py's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from reconciler.ops.base import (
     Statement,
     brief_lock,
 )
-from reconciler.sql.render import dollar_quote, guarded, ident, literal
+from reconciler.ops.pg.parents import attachment
+from reconciler.sql.render import dollar_quote, ident, literal
 
 
 def _attach_body(c: AttachIndex) -> str:
@@ -313,144 +316,3 @@ def unattach_sql(schema: str, index: str, own_schema: str, own: str, before: str
         "END"
     )
     return f"DO {dollar_quote(body)}"
-
-
-def attachment(schema: str, table: str) -> Address:
-    """What a table becoming a partition provides: its indexes' attachments come after."""
-    return Address.of("pg", "attachment", schema, table)
-
-
-@dataclass(frozen=True, slots=True)
-class AttachTable(Change):
-    """A table becomes a partition in place: ATTACH PARTITION (the server requires the parent's
-    columns exactly, checks every row against the bound, attaches the table's matching indexes
-    and makes the rest of the parent's indexes, keys and foreign keys on it). The way back is
-    DETACH PARTITION, then dropping what attaching made: every key, foreign key and index of
-    the table not in `keep` (its own before)."""
-
-    schema: str
-    table: str
-    parent: tuple[str, str]
-    bound: str
-    keep: tuple[str, ...] = ()  # names of the table's own keys, foreign keys and indexes
-    detach: bool = False  # the reverse: DETACH, then drop what attaching made
-    deps: frozenset[Address] = frozenset()  # its columns: changed to the parent's form first
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "table", self.schema, self.table)
-
-    def statements(self) -> list[Statement]:
-        t, parent = ident(self.schema, self.table), ident(*self.parent)
-        if not self.detach:
-            attach = f"ALTER TABLE {parent} ATTACH PARTITION {t} {self.bound}"
-            return [Statement(guarded(attach, "wrong_object_type", "duplicate_table"))]
-        keep = ", ".join(literal(n) for n in self.keep)  # none: ARRAY[]::name[], not NULL
-        body = (
-            "DECLARE r record; BEGIN "
-            "IF EXISTS (SELECT FROM pg_catalog.pg_inherits "
-            f"WHERE inhrelid = {literal(t)}::regclass) THEN "
-            f"ALTER TABLE {parent} DETACH PARTITION {t}; END IF; "
-            "FOR r IN SELECT conname FROM pg_catalog.pg_constraint "
-            f"WHERE conrelid = {literal(t)}::regclass AND contype IN ('p', 'u', 'x', 'f') "
-            # a foreign key to a partitioned table has one more per partition it references,
-            # which its drop takes along
-            "AND conparentid = 0 "
-            f"AND conname <> ALL (ARRAY[{keep}]::name[]) ORDER BY contype = 'f' DESC LOOP "
-            "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', "
-            f"{literal(t)}, r.conname); "
-            "END LOOP; "
-            "FOR r IN SELECT indexrelid::regclass AS ix FROM pg_catalog.pg_index AS x "
-            "JOIN pg_catalog.pg_class AS c ON c.oid = x.indexrelid "
-            f"WHERE x.indrelid = {literal(t)}::regclass "
-            f"AND c.relname <> ALL (ARRAY[{keep}]::name[]) LOOP "
-            "EXECUTE format('DROP INDEX %s', r.ix); END LOOP; "
-            "END"
-        )
-        return [Statement(f"DO {dollar_quote(body)}")]
-
-    def reverse(self) -> Change:
-        return replace(self, detach=not self.detach)
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        what = (
-            "detaching locks the parent; what attaching made on the table is dropped"
-            if self.detach
-            else "attaching scans the table's rows against the bound under a lock, and builds "
-            "the parent's indexes it has no match for"
-        )
-        return (Hazard(ACCESS_EXCLUSIVE, what),)
-
-    def provides(self) -> frozenset[Address]:
-        # not the table: its columns' changes, which need the table, come first (`deps`)
-        return frozenset({attachment(self.schema, self.table)})
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({self.address, Address.of("pg", "table", *self.parent), *self.deps})
-
-    def details(self) -> list[dict]:
-        old, new = (list(self.parent), None) if self.detach else (None, list(self.parent))
-        return [{"attribute": "partition_of", "old": old, "new": new}]
-
-    def describe(self) -> str:
-        if self.detach:
-            return f"detached from {'.'.join(self.parent)}"
-        return f"attached to {'.'.join(self.parent)} {self.bound}"
-
-
-@dataclass(frozen=True, slots=True)
-class AdoptIndex(Change):
-    """The partition's own index or key `name` that the parent's new index takes over (Postgres
-    attaches a matching one): no SQL; its way back builds it again on its own, since dropping
-    the parent's index in a rollback takes it along. Goes first (a drop of no SQL)."""
-
-    schema: str
-    table: str
-    name: str
-    rebuild_sql: str
-    restore: bool = False  # the reverse: build it again
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "index", self.schema, self.name)
-
-    def statements(self) -> list[Statement]:
-        return [Statement(self.rebuild_sql)] if self.restore else []
-
-    def reverse(self) -> Change:
-        return _Readopt(self.schema, self.table, self.name, self.rebuild_sql)
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset()
-
-    def describe(self) -> str:
-        return f"index of {self.table} taken over by its parent's index (no SQL)"
-
-
-@dataclass(frozen=True, slots=True)
-class _Readopt(Change):
-    """AdoptIndex's way back: the partition's index or key built again on its own."""
-
-    schema: str
-    table: str
-    name: str
-    rebuild_sql: str
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "index", self.schema, self.name)
-
-    def statements(self) -> list[Statement]:
-        return [Statement(self.rebuild_sql)]
-
-    def reverse(self) -> Change:
-        return AdoptIndex(self.schema, self.table, self.name, self.rebuild_sql)
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset()
-
-    def describe(self) -> str:
-        return f"index of {self.table} on its own again"

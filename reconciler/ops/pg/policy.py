@@ -9,6 +9,7 @@ from reconciler.model.address import Address
 from reconciler.model.pg import Table
 from reconciler.model.pg_objects import Policy
 from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import guarded, ident, literal
 
 # A table's ENABLE and FORCE, in one word each way: FORCE is kept while disabled, and then
@@ -89,14 +90,9 @@ class SetRowSecurity(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class CreatePolicy(Change):
+class CreatePolicy(CreateWhole):
     policy: Policy
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.policy.address
 
     def statements(self) -> list[Statement]:
         p = self.policy
@@ -106,12 +102,6 @@ class CreatePolicy(Change):
             out.append(Statement(f"COMMENT ON {target} IS {literal(p.comment)}"))
         return out
 
-    def reverse(self) -> Change:
-        return DropPolicy(self.policy, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(self.policy.table),)
 
@@ -120,25 +110,15 @@ class CreatePolicy(Change):
         return f"policy for {p.command} to {', '.join(p.roles)}"
 
 
+@twin_of(CreatePolicy)
 @dataclass(frozen=True, slots=True)
-class DropPolicy(Change):
+class DropPolicy(DropWhole):
     policy: Policy
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.policy.address
 
     def statements(self) -> list[Statement]:
         p = self.policy
         return [Statement(f"DROP POLICY IF EXISTS {ident(p.name)} ON {ident(p.schema, p.table)}")]
-
-    def reverse(self) -> Change:
-        return CreatePolicy(self.policy, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(self.policy.table),)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from reconciler.model.address import Address
 from reconciler.model.pg_rules import Rule
 from reconciler.ops.base import Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import guarded, ident, literal
 
 
@@ -40,14 +41,9 @@ def _fires_sql(r: Rule, fires: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateRule(Change):
+class CreateRule(CreateWhole):
     rule: Rule
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.rule.address
 
     def statements(self) -> list[Statement]:
         r = self.rule
@@ -59,12 +55,6 @@ class CreateRule(Change):
             out.append(Statement(f"COMMENT ON {target} IS {literal(r.comment)}"))
         return out
 
-    def reverse(self) -> Change:
-        return DropRule(self.rule, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(self.rule.table),)
 
@@ -73,25 +63,15 @@ class CreateRule(Change):
         return f"on {r.event} to {r.table} do {'instead' if r.instead else 'also'}"
 
 
+@twin_of(CreateRule)
 @dataclass(frozen=True, slots=True)
-class DropRule(Change):
+class DropRule(DropWhole):
     rule: Rule
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.rule.address
 
     def statements(self) -> list[Statement]:
         r = self.rule
         return [Statement(f"DROP RULE IF EXISTS {ident(r.name)} ON {ident(r.schema, r.table)}")]
-
-    def reverse(self) -> Change:
-        return CreateRule(self.rule, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(self.rule.table),)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Sequence
 from reconciler.ops.base import Action, Change, Statement
-from reconciler.ops.pg.types import sequence_options
+from reconciler.ops.pg.sequence import sequence_options
 from reconciler.sql.render import dollar_quote, ident, literal
 
 Owner = tuple[str, str, str]  # (schema, table, column)

@@ -1,4 +1,5 @@
-"""Table-level changes: create (with columns and inline constraints), drop, rename.
+"""Table-level changes: create (with columns and inline constraints), drop, rename. A table's
+parents (attached, moved to another parent, inheriting) are parents.py's.
 
 Foreign keys are never inline: they are AddConstraint changes ordered after both tables, which
 is how mutual and self references plan without cycles. Indexes are their own changes too.
@@ -14,7 +15,6 @@ from reconciler.model.pg import Table
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     DESTRUCTIVE,
-    IRREVERSIBLE,
     Action,
     Change,
     Hazard,
@@ -23,6 +23,7 @@ from reconciler.ops.base import (
 from reconciler.ops.pg.policy import row_security_sql, row_security_state
 from reconciler.ops.pg.replica import replica_identity_sql
 from reconciler.ops.pg.shape import while_shaped
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import (
     column_def,
     constraint_def,
@@ -122,20 +123,15 @@ def create_table_sql(t: Table) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateTable(Change):
+class CreateTable(CreateWhole):
     table: Table
     deps: frozenset[Address] = frozenset()  # schema, enum types, extensions (from diff)
     shape: str | None = None  # rebuilt: its drop on the way back runs only while so shaped
-    carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py)
+    carried: bool = False  # rebuilt, its rows carried over (ops/pg/rows.py)
     # NOT VALID checks added by their own change, after the partitions or child tables the
     # plan makes (they are NOT VALID there too; a table made after a check has it validated)
     later: frozenset[str] = frozenset()
     retaken: bool = False  # the plan drops a view of its name: so does the way back
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.table.address
 
     def statements(self) -> list[Statement]:
         t = self.table
@@ -169,11 +165,6 @@ class CreateTable(Change):
             ),
         ]
 
-    def reverse(self) -> Change:
-        return DropTable(
-            self.table, self.deps, shape=self.shape, carried=self.carried, retaken=self.retaken
-        )
-
     def provides(self) -> frozenset[Address]:
         t = self.table
         inner = {t.column_address(c.name) for c in t.columns}
@@ -182,29 +173,22 @@ class CreateTable(Change):
             inner |= owned_sequence_address(c) | identity_sequence_address(t.schema, t.name, c)
         return frozenset({t.address, *inner})
 
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def describe(self) -> str:
         return f"table ({len(self.table.columns)} columns)"
 
 
+@twin_of(CreateTable)
 @dataclass(frozen=True, slots=True)
-class DropTable(Change):
+class DropTable(DropWhole):
     table: Table
     deps: frozenset[Address] = frozenset()
     retaken: bool = False  # a view of the plan takes its name (a second run leaves that one)
-    # rebuilt (diff/rebuilds.py): dropped only while so shaped (ops/pg_shape.py), for the table
+    # rebuilt (diff/rebuilds.py): dropped only while so shaped (ops/pg/shape.py), for the table
     # the plan creates in its place is another shape
     shape: str | None = None
-    carried: bool = False  # rebuilt, its rows carried over (ops/pg_rows.py): nothing lost
+    carried: bool = False  # rebuilt, its rows carried over (ops/pg/rows.py): nothing lost
     # partitioned, and every partition moves to another parent first: no row goes with it
     emptied: bool = False
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.table.address
 
     def statements(self) -> list[Statement]:
         # No CASCADE: dependent foreign keys and indexes are dropped by their own changes first,
@@ -230,14 +214,6 @@ class DropTable(Change):
             f"pg_catalog.to_regclass({literal(parent)}))"
         )
         return [Statement(while_shaped([detach], attached)), drop]
-
-    def reverse(self) -> Change:
-        return CreateTable(
-            self.table, self.deps, shape=self.shape, carried=self.carried, retaken=self.retaken
-        )
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
         name = self.table.name
@@ -305,150 +281,3 @@ class RenameTable(Change):
 
     def describe(self) -> str:
         return f"rename table {self.old_name} → {self.new_name}"
-
-
-def detach_sql(parent: tuple[str, str], table: tuple[str, str]) -> str:
-    """DETACH PARTITION, then dropping the foreign keys the partition had from its parent: the
-    server keeps them as the table's own, still referencing what the old parent's did (a new
-    parent makes its own; left, they hold the old referenced table's index). Nothing to do on
-    a second run."""
-    p, t = ident(*parent), ident(*table)
-    body = (
-        "DECLARE fks name[]; BEGIN "
-        "IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = "
-        f"pg_catalog.to_regclass({literal(t)}) AND inhparent = "
-        f"pg_catalog.to_regclass({literal(p)})) THEN RETURN; END IF; "
-        "SELECT array_agg(conname) INTO fks FROM pg_catalog.pg_constraint "
-        f"WHERE conrelid = {literal(t)}::regclass AND contype = 'f' AND conparentid <> 0; "
-        f"ALTER TABLE {p} DETACH PARTITION {t}; "
-        "FOR n IN 1 .. coalesce(array_length(fks, 1), 0) LOOP "
-        f"EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {literal(t)}, fks[n]); "
-        "END LOOP; END"
-    )
-    return f"DO {dollar_quote(body)}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetPartition(Change):
-    """A partition's parent or bound: DETACH PARTITION, then ATTACH PARTITION with the new
-    bound (the server checks every row against it, and against a default partition's)."""
-
-    schema: str
-    table: str
-    old_parent: tuple[str, str]
-    old_bound: str
-    new_parent: tuple[str, str]
-    new_bound: str
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "table", self.schema, self.table)
-
-    def statements(self) -> list[Statement]:
-        t = ident(self.schema, self.table)
-        return [
-            Statement(detach_sql(self.old_parent, (self.schema, self.table))),
-            Statement(
-                guarded(
-                    f"ALTER TABLE {ident(*self.new_parent)} ATTACH PARTITION {t} {self.new_bound}",
-                    "wrong_object_type",
-                )
-            ),
-        ]
-
-    def reverse(self) -> Change:
-        return SetPartition(
-            self.schema,
-            self.table,
-            self.new_parent,
-            self.new_bound,
-            self.old_parent,
-            self.old_bound,
-        )
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        return (
-            Hazard(
-                ACCESS_EXCLUSIVE,
-                "detaching locks the parent table; attaching scans the partition's rows "
-                "against the new bound (and a default partition's against it)",
-            ),
-        )
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset({self.address})  # its indexes attach to the new parent's after it
-
-    def depends_on(self) -> frozenset[Address]:
-        parents = {Address.of("pg", "table", *p) for p in (self.old_parent, self.new_parent)}
-        return frozenset({self.address, *parents})
-
-    def details(self) -> list[dict]:
-        return [
-            {
-                "attribute": "partition_of",
-                "old": list(self.old_parent),
-                "new": list(self.new_parent),
-            },
-            {"attribute": "bound", "old": self.old_bound, "new": self.new_bound},
-        ]
-
-    def describe(self) -> str:
-        return f"partition of {'.'.join(self.new_parent)} {self.new_bound}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetInherits(Change):
-    """The parents a table inherits from: ALTER TABLE … INHERIT / NO INHERIT each one that
-    comes or goes (a new parent must have every column the child reads from it)."""
-
-    schema: str
-    table: str
-    old: tuple[tuple[str, str], ...]
-    new: tuple[tuple[str, str], ...]
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return Address.of("pg", "table", self.schema, self.table)
-
-    def statements(self) -> list[Statement]:
-        t = ident(self.schema, self.table)
-        out = [
-            guarded(f"ALTER TABLE {t} NO INHERIT {ident(*p)}", "undefined_table")
-            for p in self.old
-            if p not in self.new
-        ]
-        out += [
-            guarded(f"ALTER TABLE {t} INHERIT {ident(*p)}", "duplicate_table")
-            for p in self.new
-            if p not in self.old
-        ]
-        return [Statement(text) for text in out]
-
-    def reverse(self) -> Change:
-        return SetInherits(self.schema, self.table, self.new, self.old)
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        if not [p for p in self.old if p not in self.new]:
-            return ()
-        return (
-            Hazard(
-                IRREVERSIBLE,
-                "columns inherited only from a parent it leaves become the table's own; a "
-                "rollback attaches the parent again but Postgres keeps them declared locally",
-            ),
-        )
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset()
-
-    def depends_on(self) -> frozenset[Address]:
-        parents = {Address.of("pg", "table", *p) for p in (*self.old, *self.new)}
-        return frozenset({self.address, *parents})
-
-    def details(self) -> list[dict]:
-        return [{"attribute": "inherits", "old": list(self.old), "new": list(self.new)}]
-
-    def describe(self) -> str:
-        return "inherits " + (", ".join(".".join(p) for p in self.new) or "nothing")

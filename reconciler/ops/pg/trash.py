@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Column, Table
-from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
+from reconciler.ops.base import DESTRUCTIVE, Hazard, Statement
 from reconciler.ops.pg.column import AddColumn, DropColumn
 from reconciler.ops.pg.table import CreateTable
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import dollar_quote, ident, idents, literal
 
 TRASH_SCHEMA = "reconciler_trash"
@@ -105,18 +106,13 @@ def _rename_back(schema: str, comment: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class QuarantineTable(Change):
+class QuarantineTable(DropWhole):
     """DROP TABLE that keeps the table: renamed and moved into the trash schema."""
 
     table: Table
     trash: str
     deps: frozenset[Address] = frozenset()
-    shape: str | None = None  # rebuilt: kept only while so shaped (ops/pg_shape.py)
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.table.address
+    shape: str | None = None  # rebuilt: kept only while so shaped (ops/pg/shape.py)
 
     def statements(self) -> list[Statement]:
         t = self.table
@@ -134,12 +130,6 @@ class QuarantineTable(Change):
         )
         return [create_trash_schema(), Statement(f"DO {dollar_quote(body)}")]
 
-    def reverse(self) -> Change:
-        return RestoreTable(self.table, self.trash, self.deps, shape=self.shape)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def hazards(self) -> tuple[Hazard, ...]:
         return (
             Hazard(
@@ -154,19 +144,15 @@ class QuarantineTable(Change):
         return f"table (kept in {TRASH_SCHEMA})"
 
 
+@twin_of(QuarantineTable)
 @dataclass(frozen=True, slots=True)
-class RestoreTable(Change):
+class RestoreTable(CreateWhole):
     """The table back from the trash schema, rows and all; rebuilt empty if purged."""
 
     table: Table
     trash: str
     deps: frozenset[Address] = frozenset()
     shape: str | None = None  # rebuilt: see QuarantineTable
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.table.address
 
     def statements(self) -> list[Statement]:
         t = self.table
@@ -188,21 +174,15 @@ class RestoreTable(Change):
         rebuilt = CreateTable(self.table, self.deps).statements()  # IF NOT EXISTS: if purged
         return [Statement(f"DO {dollar_quote(body)}"), *rebuilt, drop_trash_schema_if_empty()]
 
-    def reverse(self) -> Change:
-        return QuarantineTable(self.table, self.trash, self.deps, shape=self.shape)
-
     def provides(self) -> frozenset[Address]:
         return CreateTable(self.table, self.deps).provides()
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return f"table (back from {TRASH_SCHEMA})"
 
 
 @dataclass(frozen=True, slots=True)
-class QuarantineColumn(Change):
+class QuarantineColumn(DropWhole):
     """DROP COLUMN that keeps the values: copied with the primary key into the trash first."""
 
     schema: str
@@ -211,7 +191,6 @@ class QuarantineColumn(Change):
     key: tuple[str, ...]  # the table's primary key columns
     trash: str
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
 
     @property
     def address(self) -> Address:
@@ -247,9 +226,6 @@ class QuarantineColumn(Change):
         drop = DropColumn(self.schema, self.table, self.column, self.deps).statements()
         return [create_trash_schema(), Statement(f"DO {dollar_quote(body)}"), *drop]
 
-    def reverse(self) -> Change:
-        return RestoreColumn(self.schema, self.table, self.column, self.key, self.trash, self.deps)
-
     def depends_on(self) -> frozenset[Address]:
         return DropColumn(self.schema, self.table, self.column, self.deps).depends_on()
 
@@ -267,8 +243,9 @@ class QuarantineColumn(Change):
         return f"column (values kept in {TRASH_SCHEMA})"
 
 
+@twin_of(QuarantineColumn)
 @dataclass(frozen=True, slots=True)
-class RestoreColumn(Change):
+class RestoreColumn(CreateWhole):
     """The column re-added and filled back by key from its copy. The copy is then dropped,
     unless values are left in it whose row is gone (deleted, or its key changed): those stay
     in the trash rather than being lost, for `trash list` to show."""
@@ -279,7 +256,6 @@ class RestoreColumn(Change):
     key: tuple[str, ...]
     trash: str
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
 
     @property
     def address(self) -> Address:
@@ -299,11 +275,6 @@ class RestoreColumn(Change):
         )
         added = AddColumn(self.schema, self.table, self.column, self.deps).statements()
         return [*added, Statement(f"DO {dollar_quote(body)}"), drop_trash_schema_if_empty()]
-
-    def reverse(self) -> Change:
-        return QuarantineColumn(
-            self.schema, self.table, self.column, self.key, self.trash, self.deps
-        )
 
     def provides(self) -> frozenset[Address]:
         return AddColumn(self.schema, self.table, self.column, self.deps).provides()

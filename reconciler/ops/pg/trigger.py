@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import Trigger
 from reconciler.ops.base import Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import guarded, ident, idents, literal, run_unless
 
 
@@ -60,15 +61,10 @@ def _fires_sql(t: Trigger, fires: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateTrigger(Change):
+class CreateTrigger(CreateWhole):
     trigger: Trigger
     deps: frozenset[Address] = frozenset()
     on_partition: bool = False  # its way back drops it only while its own (see DropTrigger)
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.trigger.address
 
     def statements(self) -> list[Statement]:
         t = self.trigger
@@ -80,12 +76,6 @@ class CreateTrigger(Change):
             out.append(Statement(f"COMMENT ON {target} IS {literal(t.comment)}"))
         return out
 
-    def reverse(self) -> Change:
-        return DropTrigger(self.trigger, self.deps, self.on_partition)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(self.trigger.table, "SHARE ROW EXCLUSIVE"),)
 
@@ -94,18 +84,14 @@ class CreateTrigger(Change):
         return f"{t.timing} {' or '.join(t.events)} on {t.table}"
 
 
+@twin_of(CreateTrigger)
 @dataclass(frozen=True, slots=True)
-class DropTrigger(Change):
+class DropTrigger(DropWhole):
     trigger: Trigger
     deps: frozenset[Address] = frozenset()
     # on a partition: dropped only while it is the partition's own, not the clone of its
     # parent's trigger of the name that a second run of the file finds (dropped with that one)
     on_partition: bool = False
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.trigger.address
 
     def statements(self) -> list[Statement]:
         t = self.trigger
@@ -118,12 +104,6 @@ class DropTrigger(Change):
             )
             drop = run_unless(clone, drop)
         return [Statement(drop)]
-
-    def reverse(self) -> Change:
-        return CreateTrigger(self.trigger, self.deps, self.on_partition)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (brief_lock(self.trigger.table),)

@@ -1,13 +1,15 @@
-"""Changes of free-standing sequences, collations, domains and composite types: create, alter
-in place (sequences, domains), drop."""
+"""Changes of collations, domains and composite types: create, alter in place (domains,
+composite types), drop. Free-standing sequences: sequence.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from reconciler.model.address import Address
-from reconciler.model.pg_objects import Collation, CompositeType, Domain, Sequence
+from reconciler.model.compare import attribute_changes
+from reconciler.model.pg_objects import Collation, CompositeType, Domain
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import dollar_quote, guarded, ident, literal, run_unless
 
 
@@ -15,104 +17,6 @@ def _comment(kind: str, schema: str, name: str, comment: str | None) -> list[Sta
     if comment is None:
         return []
     return [Statement(f"COMMENT ON {kind} {ident(schema, name)} IS {literal(comment)}")]
-
-
-def sequence_options(q: Sequence) -> str:
-    return (
-        f"AS {q.type} INCREMENT BY {int(q.increment)} MINVALUE {int(q.min)} "
-        f"MAXVALUE {int(q.max)} START WITH {int(q.start)} CACHE {int(q.cache)} "
-        + ("CYCLE" if q.cycle else "NO CYCLE")
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class CreateSequence(Change):
-    sequence: Sequence
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.sequence.address
-
-    def statements(self) -> list[Statement]:
-        q = self.sequence
-        return [
-            Statement(
-                f"CREATE SEQUENCE IF NOT EXISTS {ident(q.schema, q.name)} {sequence_options(q)}"
-            ),
-            *_comment("SEQUENCE", q.schema, q.name, q.comment),
-        ]
-
-    def reverse(self) -> Change:
-        return DropSequence(self.sequence)
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "schema", self.sequence.schema)})
-
-    def describe(self) -> str:
-        return "sequence"
-
-
-@dataclass(frozen=True, slots=True)
-class DropSequence(Change):
-    sequence: Sequence
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.sequence.address
-
-    def statements(self) -> list[Statement]:
-        q = self.sequence
-        return [Statement(f"DROP SEQUENCE IF EXISTS {ident(q.schema, q.name)} RESTRICT")]
-
-    def reverse(self) -> Change:
-        return CreateSequence(self.sequence)
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "schema", self.sequence.schema)})
-
-    def hazards(self) -> tuple[Hazard, ...]:
-        return (
-            Hazard(
-                DESTRUCTIVE,
-                f"drops sequence {self.sequence.name}: its current value is lost (a rollback "
-                "starts it again from its start value)",
-            ),
-        )
-
-    def describe(self) -> str:
-        return "sequence"
-
-
-@dataclass(frozen=True, slots=True)
-class AlterSequence(Change):
-    old: Sequence
-    new: Sequence
-    action = Action.ALTER
-
-    @property
-    def address(self) -> Address:
-        return self.new.address
-
-    def statements(self) -> list[Statement]:
-        q = self.new
-        out = [Statement(f"ALTER SEQUENCE {ident(q.schema, q.name)} {sequence_options(q)}")]
-        if self.old.comment != q.comment:
-            value = "NULL" if q.comment is None else literal(q.comment)
-            out.append(Statement(f"COMMENT ON SEQUENCE {ident(q.schema, q.name)} IS {value}"))
-        return out
-
-    def reverse(self) -> Change:
-        return AlterSequence(self.new, self.old)
-
-    def details(self) -> list[dict]:
-        from reconciler.model.compare import attribute_changes
-
-        return attribute_changes(self.old, self.new)
-
-    def describe(self) -> str:
-        return "sequence: " + ", ".join(d["attribute"] for d in self.details())
 
 
 def collation_options(c: Collation) -> str:
@@ -146,13 +50,9 @@ def _collation_is(c: Collation) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateCollation(Change):
+class CreateCollation(CreateWhole):
     collation: Collation
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.collation.address
+    in_schema = True
 
     def statements(self) -> list[Statement]:
         c = self.collation
@@ -162,40 +62,25 @@ class CreateCollation(Change):
             *_comment("COLLATION", c.schema, c.name, c.comment),
         ]
 
-    def reverse(self) -> Change:
-        return DropCollation(self.collation)
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "schema", self.collation.schema)})
-
     def describe(self) -> str:
         c = self.collation
         return f"collation ({c.provider}, {c.locale or f'{c.lc_collate} / {c.lc_ctype}'})"
 
 
+@twin_of(CreateCollation)
 @dataclass(frozen=True, slots=True)
-class DropCollation(Change):
+class DropCollation(DropWhole):
     """RESTRICT: Postgres refuses it while a column, index, domain or view uses the collation
     (the diff orders those changes first, and refuses a replacement under one that stays)."""
 
     collation: Collation
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.collation.address
+    in_schema = True
 
     def statements(self) -> list[Statement]:
         c = self.collation
         drop = f"DROP COLLATION {ident(c.schema, c.name)} RESTRICT"
         body = f"BEGIN IF EXISTS ({_collation_is(c)}) THEN {drop}; END IF; END"
         return [Statement(f"DO {dollar_quote(body)}")]
-
-    def reverse(self) -> Change:
-        return CreateCollation(self.collation)
-
-    def depends_on(self) -> frozenset[Address]:
-        return frozenset({Address.of("pg", "schema", self.collation.schema)})
 
     def describe(self) -> str:
         return "collation"
@@ -227,47 +112,26 @@ def _domain_sql(d: Domain) -> list[Statement]:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateDomain(Change):
+class CreateDomain(CreateWhole):
     domain: Domain
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.domain.address
 
     def statements(self) -> list[Statement]:
         return _domain_sql(self.domain)
-
-    def reverse(self) -> Change:
-        return DropDomain(self.domain, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return f"domain over {self.domain.type}"
 
 
+@twin_of(CreateDomain)
 @dataclass(frozen=True, slots=True)
-class DropDomain(Change):
+class DropDomain(DropWhole):
     domain: Domain
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.domain.address
 
     def statements(self) -> list[Statement]:
         d = self.domain
         return [Statement(f"DROP DOMAIN IF EXISTS {ident(d.schema, d.name)} RESTRICT")]
-
-    def reverse(self) -> Change:
-        return CreateDomain(self.domain, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return "domain"
@@ -348,8 +212,6 @@ class AlterDomain(Change):
         return ()
 
     def details(self) -> list[dict]:
-        from reconciler.model.compare import attribute_changes
-
         return attribute_changes(self.old, self.new)
 
     def describe(self) -> str:
@@ -361,14 +223,9 @@ def _attribute_sql(name: str, type_: str, collation: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateComposite(Change):
+class CreateComposite(CreateWhole):
     type: CompositeType
     deps: frozenset[Address] = frozenset()
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.type.address
 
     def statements(self) -> list[Statement]:
         t = self.type
@@ -382,35 +239,19 @@ class CreateComposite(Change):
             *_comment("TYPE", t.schema, t.name, t.comment),
         ]
 
-    def reverse(self) -> Change:
-        return DropComposite(self.type, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
-
     def describe(self) -> str:
         return f"composite type of {len(self.type.attributes)} attributes"
 
 
+@twin_of(CreateComposite)
 @dataclass(frozen=True, slots=True)
-class DropComposite(Change):
+class DropComposite(DropWhole):
     type: CompositeType
     deps: frozenset[Address] = frozenset()
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.type.address
 
     def statements(self) -> list[Statement]:
         t = self.type
         return [Statement(f"DROP TYPE IF EXISTS {ident(t.schema, t.name)} RESTRICT")]
-
-    def reverse(self) -> Change:
-        return CreateComposite(self.type, self.deps)
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return "composite type"

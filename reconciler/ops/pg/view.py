@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg_objects import View
 from reconciler.ops.base import Action, Change, Statement
+from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import drop_if_kind, guarded, ident, literal
 
 
@@ -27,15 +28,10 @@ def create_view_sql(v: View, *, with_data: bool = True) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateView(Change):
+class CreateView(CreateWhole):
     view: View
     deps: frozenset[Address] = frozenset()
     retaken: bool = False  # the plan drops a table of its name: so does the way back
-    action = Action.CREATE
-
-    @property
-    def address(self) -> Address:
-        return self.view.address
 
     def statements(self) -> list[Statement]:
         v = self.view
@@ -52,30 +48,20 @@ class CreateView(Change):
             out.append(Statement(f"ALTER {name} OWNER TO {ident(v.owner)}"))
         return out
 
-    def reverse(self) -> Change:
-        return DropView(self.view, self.deps, retaken=self.retaken)
-
     def provides(self) -> frozenset[Address]:
         # the relation too: indexes and reading views name it whatever kind it is
         return frozenset({self.view.address, self.view.relation_address})
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return "materialized view" if self.view.materialized else "view"
 
 
+@twin_of(CreateView)
 @dataclass(frozen=True, slots=True)
-class DropView(Change):
+class DropView(DropWhole):
     view: View
     deps: frozenset[Address] = frozenset()
     retaken: bool = False  # a table of the plan takes its name (a second run leaves that one)
-    action = Action.DROP
-
-    @property
-    def address(self) -> Address:
-        return self.view.address
 
     def statements(self) -> list[Statement]:
         # RESTRICT: views reading this one were dropped by their own change before it.
@@ -84,15 +70,6 @@ class DropView(Change):
         if self.retaken:
             drop = drop_if_kind(drop, name, "m" if self.view.materialized else "v")
         return [Statement(drop)]
-
-    def reverse(self) -> Change:
-        return CreateView(self.view, self.deps, retaken=self.retaken)
-
-    def provides(self) -> frozenset[Address]:
-        return frozenset()
-
-    def depends_on(self) -> frozenset[Address]:
-        return self.deps
 
     def describe(self) -> str:
         return "materialized view" if self.view.materialized else "view"
