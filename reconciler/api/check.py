@@ -13,7 +13,7 @@
    is now (its fingerprint), or apply would refuse it.
 4. The scratch copy has no rows, so what only rows can refuse (a NOT NULL column added
    without a default, a new check, foreign key, unique constraint or index, SET NOT NULL) is
-   asked of the live rows, read-only and under a short timeout (check_rows.py); what cannot
+   asked of the live rows, read-only and under a short timeout (usecases/check_rows.py); what cannot
    be asked or answered in time is listed as not proved.
 
 The live database is only read. Redis steps of a plan are not tried (there is no scratch
@@ -316,7 +316,7 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
             report.passed("up", f"{p.name}: applies on a copy of the live schema")
     try:
         after = runs.plan(url, schemas_dir, out_dir=None).plan
-    except ReconcilerError as exc:  # e.g. a type or function nothing defines (preflight.py)
+    except ReconcilerError as exc:  # e.g. a type or function nothing defines (preflight)
         report.failed("desired", f"the desired state cannot be planned: {exc}")
         for problem in exc.problems:
             report.failed("desired", str(problem))

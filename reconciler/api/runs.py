@@ -104,7 +104,7 @@ def plan(
     return PlanResult(p, path)
 
 
-DROP_MODES = ("auto", "quarantine", "drop")  # what each keeps: reconciler/trash.py
+DROP_MODES = ("auto", "quarantine", "drop")  # what each keeps: pipeline/trash.py
 
 
 def _check_drop_mode(mode: str) -> None:
@@ -259,7 +259,8 @@ def _restoring(t: Any, state: Any, p: Plan, notes: list[str], allow_destructive:
 @dataclass
 class RollbackResult:
     """What a rollback reverted (newest first), what it kept in the trash, and what a user
-    must read besides: the outcome of an earlier run that ended without saying (outcome.py)."""
+    must read besides: the outcome of an earlier run that ended without saying
+    (apply/outcome.py)."""
 
     done: list[ApplyRecord]
     plan: Plan | None = None  # the rollback as a plan: reverses, hazards, kept drops
@@ -299,7 +300,7 @@ def rollback(
 ) -> RollbackResult:
     """Run down files newest first, down to and including `version` (or only the last one).
 
-    The down steps go through the forward plan's gate (rollback_plan.py): a drop that would
+    The down steps go through the forward plan's gate (apply/rollback_plan.py): a drop that would
     take rows or values is refused without `allow_destructive`, and with it keeps them in the
     trash, whence applying the version again brings them back."""
     _require_target(pg_url, redis_url)

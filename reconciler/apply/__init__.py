@@ -1,9 +1,11 @@
-"""Applying plans: the lock that serializes runs, and the execution of a plan under it.
+"""Applying plans: running a saved plan's statements and commands, and recording what was done.
 
-Owns: the session-level advisory lock (lock.py) taken on the same connection that then runs the
-apply transaction, and the executor that runs a plan's statements and records state in that
-same transaction.
+Owns: the PostgreSQL execution (pg/: rounds of statements in one transaction, online steps,
+undo of what committed), the Redis execution (redis/: guarded commands, put back step by step),
+the record written in the same transaction as the change (recorded.py: the state row, the
+inventory read back after the change, the attempt's outcome) and rollbacks (rollback_*.py).
 
-Must not: plan, diff or introspect (it receives a finished plan), print (the CLI renders), or
-commit state separately from the change it describes.
+Must not: take the locks itself (locks/ does, through pipeline.planner.open_targets), decide
+what to change (it receives a finished plan), print (the CLI renders), or commit state apart
+from the change it describes.
 """

@@ -125,7 +125,7 @@ def execute(
     state.ensure()
     started = datetime.now(UTC)
     log = RunLog(logs_dir, f"{p.name}_{direction}", echo)
-    if t.journal is not None:  # names the run in its Redis journal (redis_journal.py)
+    if t.journal is not None:  # names the run in its Redis journal (locks/redis_journal.py)
         t.journal.begin(version=p.version, direction=direction)
     attempt = state.begin_attempt(version=p.version, direction=direction)
     skipped: list[dict[str, str]] = []

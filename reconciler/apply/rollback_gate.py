@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def _values_kept(conn: Any, back: Plan, live: Live, allow_destructive: bool) -> Plan:
-    """A rollback's column type changes tried on the live values (lossy.py): one whose cast
+    """A rollback's column type changes tried on the live values (pipeline/lossy.py): one whose cast
     fails on a value is refused; one that changes values is refused without
     `allow_destructive`, and carries the hazard with it."""
 

@@ -145,7 +145,7 @@ def restored_then_dropped(p: Plan) -> str | None:
 
 def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[str, ...]]]:
     """The drops of tables and columns that exist live and are not already kept (in the
-    trash, or carried over to the table rebuilt in its place: ops/pg_rows.py)."""
+    trash, or carried over to the table rebuilt in its place: ops/pg/rows.py)."""
     carried = {
         Address.parse(c.address).parts[2:] for c in p.changes if c.address.startswith("pg.rows.")
     }
@@ -166,7 +166,7 @@ def _candidates(p: Plan, live: PgSnapshot) -> list[tuple[PlannedChange, tuple[st
 
 
 def _moved_partitions(p: Plan) -> set[tuple[str, str]]:
-    """The tables `p` moves from one parent to another (ops/pg_table.py SetPartition)."""
+    """The tables `p` moves from one parent to another (ops/pg/table.py SetPartition)."""
     out = set()
     for c in p.changes:
         if c.engine != "pg" or c.kind != "table":

@@ -1,10 +1,11 @@
 """reconciler init (a new project's layout) and schema-json (the JSON Schema of the
 desired-state YAML files, for editors).
 
-Generated from the pydantic models the loader validates with (desired/spec.py, keyspec.py), so
-it cannot drift from what `validate` accepts. docs/json/ holds the generated files; a YAML file
-that starts with `# yaml-language-server: $schema=<path to one of them>` gets completion and
-checking in VS Code (the YAML extension) and other editors speaking the YAML language server.
+Generated from the pydantic models the loader validates with (desired/spec.py,
+desired/keyspec.py), so it cannot drift from what `validate` accepts. docs/json/ holds the
+generated files; a YAML file that starts with `# yaml-language-server: $schema=<path to one of
+them>` gets completion and checking in VS Code (the YAML extension) and other editors speaking
+the YAML language server.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which server to talk to, and connecting to it without ever printing a password.
 
 Resolution order (ARCHITECTURE.md): the --pg flag, RECONCILER_PG_URL, DATABASE_URL, then the
-chosen environment of reconciler.yaml (config.py), then the embedded dev servers started by
+chosen environment of reconciler.yaml (project/config.py), then the embedded dev servers started by
 `reconciler dev up` in the current directory.
 """
 

@@ -8,7 +8,7 @@ Must not: talk to a server (the planner asks the server for canonical expression
 Every problem in every file is collected before one InputError is raised; no exception of
 yaml, pydantic or pglast escapes load(), but any other one out of a validator is a bug and is
 raised as itself (a builder's is chained to the InputError). A tree loaded before, unchanged,
-comes from cache.py; the parsing and validation modules are imported only when it does not.
+comes from project/cache.py; the parsing and validation modules are imported only when it does not.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ The argument types that name the aggregate are worked out as a function's are
 resolved by the apply's search path, so `int4pl` is pg_catalog's); every text spliced into
 CREATE AGGREGATE is checked, and the whole statement is parsed to be exactly one aggregate
 with the options given. The planner asks the server for its spelling before comparing
-(canonical_aggregates.py). Ordered-set aggregates (`ORDER BY` in the arguments) are refused.
+(pipeline/canonical_aggregates.py). Ordered-set aggregates (`ORDER BY` in the arguments) are
+refused.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every piece of SQL text a spec gives is checked to be what it claims (an argumen
 return type, one setting value) with pglast before it is spliced into CREATE FUNCTION; the
 body is passed dollar-quoted, verbatim. The argument types that name the function are worked
 out here in the server's spelling (format_type, no modifiers); the planner asks the server
-for its spelling of the arguments and result before comparing (canonical.py).
+for its spelling of the arguments and result before comparing (pipeline/canonical.py).
 """
 
 from __future__ import annotations

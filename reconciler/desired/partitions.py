@@ -3,7 +3,7 @@
 Both are SQL spliced into CREATE TABLE, so each is parsed (pglast) inside the statement it
 will end up in, and must come out as exactly that clause and nothing more. Where the server's
 spelling can be written here without asking it (plain column keys, hash bounds, DEFAULT), it
-is; anything else keeps its text and is spelled by the server's probe (canonical.py).
+is; anything else keeps its text and is spelled by the server's probe (pipeline/canonical.py).
 """
 
 from __future__ import annotations

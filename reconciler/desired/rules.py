@@ -4,7 +4,7 @@ The condition is checked to be one expression, each command to be one statement 
 or comments, and the whole CREATE RULE is parsed to be exactly one rule with those commands
 (INSERT, UPDATE, DELETE, SELECT or NOTIFY): no text can end the statement and start another.
 Texts are kept as written; where the server spells them otherwise, the planner's probe gives
-its exact text (canonical_rules.py).
+its exact text (pipeline/canonical_rules.py).
 """
 
 from __future__ import annotations

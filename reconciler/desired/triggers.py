@@ -3,7 +3,7 @@
 
 The WHEN condition is checked to be one expression and kept in the spelling pglast prints
 back, the same printer the introspector applies to the server's definition; where the
-server adds casts, the planner's probe gives its exact text (canonical.py).
+server adds casts, the planner's probe gives its exact text (pipeline/canonical.py).
 """
 
 from __future__ import annotations

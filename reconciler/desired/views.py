@@ -1,7 +1,7 @@
 """Views and materialized views from their specs (the `views:` key of any file).
 
 A view's query is checked to be exactly one SELECT and kept as written (stripped); the planner
-asks the server for its own spelling before comparing (canonical.py). What a desired view
+asks the server for its own spelling before comparing (pipeline/canonical.py). What a desired view
 reads is taken from its parsed query, relations only: enough to order its creation after
 theirs. Which columns a live view reads comes from pg_depend instead (introspection).
 """

@@ -4,7 +4,7 @@ Owns: asking one node one command (`ask`), CLUSTER SLOTS reduced to ports (`slot
 the judgement of a cluster as healthy (`unsettled`, `map_problem`): every node ok, all agreeing
 on a map that covers every slot, each primary with its replicas linked.
 
-Must not: start, stop or change nodes (redis_cluster.py does), or talk to anything but HOST.
+Must not: start, stop or change nodes (cluster.py does), or talk to anything but HOST.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Owns: deciding *what* changes, per object kind (objects.py, tables.py, indexes.py, …, each
 walking its desired and live objects through the one compare loop, kinds.py), after explicit
 renames were applied to a working copy of live (renames.py).
-Must not: order changes (graph.py), talk to servers, or guess renames (a guessed rename is a
-drop plus a create, which loses data: only `renamed_from:` renames).
+Must not: order changes (pipeline/graph.py), talk to servers, or guess renames (a guessed
+rename is a drop plus a create, which loses data: only `renamed_from:` renames).
 
 Full-state semantics: everything in the live snapshot is in scope (the introspector already
 left out system schemas, the tool's own schemas and extension members), so what is live but

@@ -1,9 +1,9 @@
-"""The rows of rebuilt tables (diff/rebuilds.py), carried over (ops/pg_rows.py).
+"""The rows of rebuilt tables (diff/rebuilds.py), carried over (ops/pg/rows.py).
 
 Each rebuilt table's own rows go into its new self or, when the new one is a partition, into
 the top of the new tree (so a changed bound or key routes them); the way back does the same
 toward the old tables. Carried when the plan keeps dropped tables' data (the drop mode and
-the table holding rows decide, trash.py); otherwise the drop is destructive and says so.
+the table holding rows decide, pipeline/trash.py); otherwise the drop is destructive and says so.
 """
 
 from __future__ import annotations

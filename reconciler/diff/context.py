@@ -22,13 +22,13 @@ from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.expressions import column_refs
 
-# Where a bare type name is looked up at apply (its search_path, apply/executor.py).
+# Where a bare type name is looked up at apply (its search_path, apply/pg/executor.py).
 _APPLY_SCHEMA = "public"
 
 
 @dataclass(frozen=True, slots=True)
 class Trash:
-    """Which drops keep their data (ops/pg_trash.py): tables and columns of `tables`."""
+    """Which drops keep their data (ops/pg/trash.py): tables and columns of `tables`."""
 
     token: str  # makes trash names unique per plan; the same inputs give the same names
     tables: frozenset[tuple[str, str]]  # (schema, table) whose drops are quarantined

@@ -1,4 +1,4 @@
-"""Enum types: created, dropped, values added in place, or the type rebuilt (ops/pg_enum.py).
+"""Enum types: created, dropped, values added in place, or the type rebuilt (ops/pg/enum.py).
 
 Runs after the tables and indexes are compared: what a rebuild takes off and puts back around
 the retype is what the rest of the plan leaves alone (a check the plan drops or replaces is

@@ -1,7 +1,7 @@
 """Functions and procedures: created, replaced in place (CREATE OR REPLACE) when the signature
 allows it, else dropped and created, and dropped.
 
-Quoted bodies are checked when a function runs (see ops/pg_function.py), so such a function
+Quoted bodies are checked when a function runs (see ops/pg/function.py), so such a function
 only needs its schema, the extensions and the types its signature may use (a table's or
 view's row type among them). An SQL-standard body is bound at creation to what it names: it
 needs those too, as pg_depend records them (DiffContext.function_deps). Everything that may

@@ -27,7 +27,7 @@ _TYPES = frozenset({"type", "enum", "domain", "composite_type"})
 
 def compare_grants(ctx: DiffContext, changes: list[Change]) -> list[Change]:
     """(A routine the plan drops, or drops and creates again, carries its grants itself:
-    ops/pg_function.py.)"""
+    ops/pg/function.py.)"""
     gone = {c.address.parts[2:] for c in changes if isinstance(c, DropFunction)}
     routines = gone & {c.address.parts[2:] for c in changes if isinstance(c, CreateFunction)}
     dropped = {
@@ -169,7 +169,7 @@ class _Made:
 
     def probe(self, key: tuple[str, ...]) -> Grant | None:
         """A Grant (no role yet) on the live object a dropped-object key names (not a
-        routine's: its drop carries what roles held on it, ops/pg_function.py)."""
+        routine's: its drop carries what roles held on it, ops/pg/function.py)."""
         kind, parts = key[0], key[1:]
         if kind == "relation" and tuple(parts) in self.relations:
             return Grant("table", parts[0], parts[1], None, "")

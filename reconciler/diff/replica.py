@@ -1,4 +1,4 @@
-"""A table's replica identity (ops/pg_replica.py), compared for every table of either side:
+"""A table's replica identity (ops/pg/replica.py), compared for every table of either side:
 the index it names may be rebuilt while the table itself stays equal."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The apply lock: one session-level Postgres advisory lock per database, explained when held.
 
 Owns: taking, releasing and inspecting the lock; reading back the name every connection gives
-itself (apply/appname.py), so a holder can be identified; terminating a dead run's backend on
+itself (connect/appname.py), so a holder can be identified; terminating a dead run's backend on
 request (`force_unlock`).
 
 Must not: run inside a transaction (every function here wants an autocommit connection, and

@@ -143,7 +143,7 @@ class _Column:
     pending: bool  # the new type is not there yet: only whether the table has rows is asked
 
     def forward(self) -> str:
-        """The conversion the plan runs (ops/pg_column_alter.py: an enum goes through text)."""
+        """The conversion the plan runs (ops/pg/column_alter.py: an enum goes through text)."""
         c = self.change
         if c.using is not None:
             return f"({c.using})"

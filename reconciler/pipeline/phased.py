@@ -3,7 +3,7 @@
 A table is large when its YAML says `large: true`, or when it says nothing and pg_class
 estimates at least `large_rows` rows (read in one query, only for tables with a candidate
 change). On a large table, a column type change that rewrites the table, or a column rename,
-becomes a Move (ops/pg_phased.py); the phase comes from the marker on the live table's new
+becomes a Move (ops/pg/phased.py); the phase comes from the marker on the live table's new
 column: none → expand, `expanded` → backfill, `backfilled` → contract.
 
 While a move is expanding or backfilling, the rest of that table's changes wait (its desired

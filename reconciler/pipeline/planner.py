@@ -66,7 +66,7 @@ def open_targets(
     """Connections to the targets; with lock_timeout set, each engine's lock is held too.
     `scope` (no default: every caller decides) is what every read and plan on them leaves out.
 
-    A Redis target is first cleared of any interrupted run (redis_journal.py): under the lock,
+    A Redis target is first cleared of any interrupted run (locks/redis_journal.py): under the lock,
     what that run had sent is put back unless its outcome is recorded, and `notice` (stderr by
     default) says so in one sentence. Commands that take no lock (plan, drift) take it for that
     moment only when it is free; when another run holds it they only say what it left."""
@@ -284,7 +284,7 @@ def plan_targets(
 ) -> Plan:
     """make_plan for the files of `tree` (loaded here unless `want` is given).
 
-    A Postgres-only plan that comes out empty is remembered (cache.py) under the desired
+    A Postgres-only plan that comes out empty is remembered (project/cache.py) under the desired
     state's key and a digest of every catalog row it was computed from: the next plan of the
     same files against a catalog that reads back identically answers from that, without
     building either side. The plan is a function of those inputs alone (the server's spelling

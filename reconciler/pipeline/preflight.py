@@ -35,7 +35,7 @@ from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident
 
-APPLY_SEARCH_PATH = "public"  # what the apply sets (apply/executor.py)
+APPLY_SEARCH_PATH = "public"  # what the apply sets (apply/pg/executor.py)
 
 
 @dataclass(frozen=True, slots=True)

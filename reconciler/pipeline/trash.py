@@ -2,7 +2,7 @@
 
 Drop modes (plan/apply `--drop-mode`):
 - `auto` (the default): drops of tables holding rows, and of columns of such tables, keep
-  their data in `reconciler_trash` (ops/pg_trash.py); empty tables are dropped outright;
+  their data in `reconciler_trash` (ops/pg/trash.py); empty tables are dropped outright;
 - `quarantine`: every table and column drop keeps its data;
   (a table rebuilt in a new shape, diff/rebuilds.py, has its rows carried over the same way);
 - `drop`: nothing is kept (a rollback brings empty tables and columns back).
@@ -156,7 +156,7 @@ def referenced(text: str) -> set[str]:
 
 def made(text: str) -> set[str]:
     """The trash tables the statements create themselves (rows copied aside to be carried
-    over, ops/pg_rows.py): nothing kept from before, nothing a purge can have removed."""
+    over, ops/pg/rows.py): nothing kept from before, nothing a purge can have removed."""
     return {name for created in _CREATED.findall(text) for name in referenced(created)}
 
 

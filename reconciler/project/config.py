@@ -15,7 +15,7 @@
         ddl_lock_timeout: 2s          # Postgres lock_timeout of each statement
         statement_timeout: 1h
         lock_retries: 5
-      shards:                          # a fleet: one schema, many databases (fleet.py)
+      shards:                          # a fleet: one schema, many databases (api/fleet.py)
         pg:                            # a list of URLs, or {name: …, url: …}
           - postgresql://app@10.0.0.1/shard_01
           - {name: shard-02, url: ${SHARD_02_URL}}

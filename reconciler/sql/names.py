@@ -1,8 +1,8 @@
 """The names SQL text of the desired state refers to: the types a function's signature
 names and the functions an expression or a query calls.
 
-Pure parsing (pglast), no server: the planner's preflight (preflight.py) resolves these names
-against the server and the desired state. Every text here already passed the checks of
+Pure parsing (pglast), no server: the planner's preflight (pipeline/preflight.py) resolves
+these names against the server and the desired state. Every text here already passed the checks of
 fragments.py / expressions.py / desired/functions.py, so it parses; should it not, nothing is
 reported for it.
 """

@@ -198,7 +198,8 @@ def _acl_step(
     """An ACL SETUSER / DELUSER as it is sent (None: left out) and its inverse as the journal
     keeps it. When the inverse gives back the user's old passwords (the placeholder), the
     command joins `kept`, whose users' hashes are kept in Redis before the batch goes out; when
-    the command itself holds the placeholder, the kept hashes take its place (redis_acl_kept.py)."""
+    the command itself holds the placeholder, the kept hashes take its place
+    (locks/redis_acl_kept.py)."""
     command = [substitute(a) for a in args]
     back = split(inverse) if inverse is not None else None
     if back is not None and acl_kept.holds_placeholder(back):

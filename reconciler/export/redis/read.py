@@ -6,7 +6,7 @@ that infers patterns (infer.py), and stops after `sample_limit` keys when asked.
 
 Must not: hold keys (the table holds patterns and bounded counters), or handle odd replies its own
 way: a key whose slot moved to another node during the scan is counted in `table.moved` and a
-refused command is one sentence, both as scan.py decides for every reader.
+refused command is one sentence, both as introspect/redis/scan.py decides for every reader.
 """
 
 from __future__ import annotations
