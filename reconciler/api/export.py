@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.connect import connect_pg
 from reconciler.export.pg.write import export as write_pg
-from reconciler.export.redis.write import RedisExport
-from reconciler.export.redis.write import export_redis as write_redis
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.config import project_scope
 from reconciler.project.scope import Scope
+
+if TYPE_CHECKING:
+    from reconciler.export.redis.write import RedisExport
 
 
 @dataclass
@@ -45,6 +47,7 @@ def export_pg(pg_url: str, out_dir: Path, *, scope: Scope | None = None) -> PgEx
 
 def export_redis(redis_url: str, out_dir: Path) -> RedisExport:
     """Write the live keyspace under `out_dir/keys/` as inferred key patterns."""
+    from reconciler.export.redis.write import export_redis as write_redis  # deferred: redis-py
     from reconciler.introspect.redis import connect_redis  # deferred: redis-py
 
     client = connect_redis(redis_url, command="export")

@@ -30,7 +30,6 @@ from reconciler.apply.rollback_record import RollbackRecorder
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.ops.base import DESTRUCTIVE
-from reconciler.pipeline import trash
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
     Live,
@@ -230,6 +229,8 @@ def _restoring(t: Any, state: Any, p: Plan, notes: list[str], allow_destructive:
     """`p`, applied again after a rollback that kept data in the trash, bringing it back. What
     a purge took since comes back empty: refused without `allow_destructive`, as a rollback
     that would bring back emptied objects is."""
+    from reconciler.pipeline import trash  # deferred: start-up (the diff) only for a rollback
+
     last_down = next(
         (r for r in state.history() if r.direction == "down" and r.version == p.version), None
     )

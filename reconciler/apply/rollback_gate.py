@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply import outcome, rollback_plan
 from reconciler.errors import Refused, StalePlan
-from reconciler.pipeline import trash
-from reconciler.pipeline.lossy import FAILS, verdicts
 from reconciler.plan import Plan
 from reconciler.plan.files import document, file_key, sha256
 from reconciler.state.base import ApplyRecord
@@ -31,6 +29,8 @@ def _values_kept(conn: Any, back: Plan, live: Live, allow_destructive: bool) -> 
     `allow_destructive`, and carries the hazard with it."""
 
     retyped = rollback_plan.retypes(back, live.pg)
+    from reconciler.pipeline.lossy import FAILS, verdicts  # deferred: start-up (pglast)
+
     judged = verdicts(conn, [tc for _, tc in retyped]) if retyped else []
     if failed := [v for v in judged if v.outcome == FAILS]:
         raise Refused(f"Rolling back would fail: {failed[0].refusal()}.")
@@ -146,6 +146,7 @@ def verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:
 def purged(conn: Any, targets: list[ApplyRecord]) -> list[str]:
     """The objects the targets' down steps would bring back from trash tables that are gone:
     their rows were purged, so the rollback would rebuild them empty."""
+    from reconciler.pipeline import trash  # deferred: start-up (the diff) only for a rollback
 
     refs = {
         c.address: trash.referenced(text) - trash.made(text)

@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.api import records
 from reconciler.cli import app, out_console
 from reconciler.cli.options import PG, REDIS
 from reconciler.connect import resolve_pg_url, resolve_targets
@@ -47,6 +46,8 @@ def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
 
     Example: reconciler state list --pg postgresql://127.0.0.1/app
     """
+    from reconciler.api import records  # deferred: start-up
+
     entries = records.state_entries(_state_target(pg, state_dir), state_dir)
     con = out_console()
     for e in entries:
@@ -67,6 +68,8 @@ def state_show(
 
     Example: reconciler state show pg.table.public.users
     """
+    from reconciler.api import records  # deferred: start-up
+
     definition = records.state_object(address, _state_target(pg, state_dir), state_dir)
     print(json.dumps(definition, indent=2, ensure_ascii=False))
 
@@ -82,6 +85,8 @@ def state_history(
 
     Example: reconciler state history --limit 5 --json
     """
+    from reconciler.api import records  # deferred: start-up
+
     rows, attempts = records.state_history(_state_target(pg, state_dir), state_dir, limit)
     if as_json:
         print(
@@ -155,6 +160,8 @@ def lock_status(pg: str = PG, redis: str = REDIS) -> None:
 
     Example: reconciler lock status --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
     """
+    from reconciler.api import records  # deferred: start-up
+
     pg_url, redis_url = _lock_targets(pg, redis)
     status = records.lock_status(pg_url, redis_url)
     lines = []
@@ -192,6 +199,8 @@ def lock_force_unlock(
 
     Example: reconciler lock force-unlock 4242 --pg postgresql://127.0.0.1/app
     """
+    from reconciler.api import records  # deferred: start-up
+
     pg_url, redis_url = _lock_targets(pg, redis)
     if pg_url and redis_url:
         raise InputError("Give --pg or --redis, not both: ID names one holder.")

@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.api import records
 from reconciler.cli import app, out_console
 from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.connect import resolve_pg_url
@@ -35,6 +34,8 @@ def trash_list(
 
     Example: reconciler trash list --json
     """
+    from reconciler.api import records  # deferred: start-up
+
     entries = records.trash_list(resolve_pg_url(pg))
     if as_json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
@@ -68,6 +69,8 @@ def trash_purge(
 
     Example: reconciler trash purge --older-than 7d --auto-approve
     """
+    from reconciler.api import records  # deferred: start-up
+
     con = out_console()
 
     def confirm(purge: records.Purge) -> bool:

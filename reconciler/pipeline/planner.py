@@ -26,7 +26,6 @@ from reconciler.pipeline.graph import order
 from reconciler.plan import Plan, build_plan, next_version
 from reconciler.project import cache
 from reconciler.project.scope import EVERY_SCHEMA, Scope
-from reconciler.state.file import FileState
 
 if TYPE_CHECKING:
     import psycopg
@@ -118,6 +117,8 @@ def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:
         from reconciler.state.postgres import PgState  # deferred: start-up: psycopg
 
         return PgState(t.pg)
+
+    from reconciler.state.file import FileState  # deferred: start-up (a Redis-only state)
 
     return FileState(state_dir)
 
