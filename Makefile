@@ -114,7 +114,7 @@ bench-smoke: setup
 
 # The schema-pair corpus (also part of `make test`), with its per-step report at the end.
 corpus: setup
-	CORPUS_DIR="$(CORPUS_DIR)" $(PYTHON) -m pytest -q tests/test_corpus.py $(PARALLEL) $(PYTEST_ARGS)
+	CORPUS_DIR="$(CORPUS_DIR)" $(PYTHON) -m pytest -q tests/kinds/test_corpus.py $(PARALLEL) $(PYTEST_ARGS)
 
 # ------------------------------------------------------------------------ seed's db targets
 

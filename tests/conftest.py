@@ -416,7 +416,8 @@ _CORPUS_OUTPUT_KEY = "corpus_report"
 
 @pytest.fixture(scope="session")
 def corpus_report() -> dict[str, dict[str, str]]:
-    """Per corpus case, each step's outcome (test_corpus.py); printed at the end of the run."""
+    """Per corpus case, each step's outcome (tests/kinds/test_corpus.py); printed at the end of
+    the run."""
     return _CORPUS_REPORT
 
 
@@ -425,7 +426,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return  # a worker's share is printed by the controller, with every other worker's
     if out := os.environ.get("CORPUS_REPORT_JSON"):  # every step and first failure, to read
         Path(out).write_text(json.dumps(_CORPUS_REPORT, indent=1, sort_keys=True))
-    from tests.test_corpus import STEPS
+    from tests.kinds.test_corpus import STEPS
 
     tr = terminalreporter
     tr.section("schema-pair corpus")

@@ -334,8 +334,8 @@ def render(doc: dict) -> str:
         lines.append("")
     lines += [
         "Redis lock safety (an owner that died, a slow owner renewing, a non-owner releasing) "
-        "is proved in `tests/test_redis_lock.py`, and the PostgreSQL lock's in "
-        "`tests/test_lock.py`.",
+        "is proved in `tests/locks/test_redis_lock.py`, and the PostgreSQL lock's in "
+        "`tests/locks/test_lock.py`.",
         "",
     ]
     return "\n".join(lines)

@@ -20,15 +20,16 @@ import pytest
 
 from reconciler import dev
 from reconciler.state.postgres import PgState
+from tests.apply.test_lock_table import TABLES, _schemas, _tables, url  # noqa: F401
 from tests.helpers import run_cli
 from tests.safety.test_interrupted import _held, _start, _wait_blocked
-from tests.test_lock_table import TABLES, _schemas, _tables, url  # noqa: F401
 
 
 @pytest.fixture(scope="module")
 def small_server(server_dir: Path) -> Iterator[dev.PgServer]:
-    """A lock table as small as tests/test_lock_table.py's, on a cluster of this module's own
-    (the lock table grows into spare shared memory as it is used: its tests need theirs new)."""
+    """A lock table as small as tests/apply/test_lock_table.py's, on a cluster of this module's
+    own (the lock table grows into spare shared memory as it is used: its tests need theirs
+    new)."""
     settings = ("max_locks_per_transaction=10", "max_connections=10")
     server = dev.start_postgres(server_dir / "pg-small-locks-batches", settings=settings)
     try:

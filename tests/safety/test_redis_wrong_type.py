@@ -2,8 +2,9 @@
 
 Keys of the wrong type under patterns that ask for a TTL must appear in neither plan file, keep
 their value and exact expiry through apply and rollback (deletion allowed or not), and still
-be reported. Only a pattern that says `prune: true` deletes them (tests/test_redis_plan_apply).
-On a single Redis and on a Redis Cluster (the same scan and diff).
+be reported. Only a pattern that says `prune: true` deletes them
+(tests/redis/test_redis_plan_apply). On a single Redis and on a Redis Cluster (the same scan and
+diff).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Developer tooling: the local servers (reconciler/dev) and the benchmark smoke run."""

@@ -1,0 +1,1 @@
+"""Export (reconciler/export): YAML from a live PostgreSQL schema or Redis keyspace."""

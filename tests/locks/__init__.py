@@ -1,0 +1,1 @@
+"""The apply locks (reconciler/locks) on real PostgreSQL and Redis servers."""

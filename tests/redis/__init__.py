@@ -1,0 +1,1 @@
+"""Redis end to end: plan, apply and rollback through the CLI, and Redis Cluster."""

@@ -1,0 +1,1 @@
+"""The plan as text (reconciler/render): colour, and the reviewed golden plan."""

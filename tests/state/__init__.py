@@ -1,0 +1,1 @@
+"""The state backends (reconciler/state): the conformance suite and the Postgres backend."""

@@ -1,0 +1,2 @@
+"""Use cases (reconciler/usecases): backup and restore, check, drift, fleets, rollback-check and
+Redis health."""

@@ -1,0 +1,87 @@
+"""reconciler drift: live vs desired and vs the last recorded apply, for cron."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+
+from tests.helpers import run_cli
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def _apply(pg_url, tmp_path):
+    r = run_cli("apply", "--pg", pg_url, "--schemas", str(EXAMPLE), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+
+
+def test_no_drift_after_apply_and_metrics_say_so(pg_url, tmp_path):
+    _apply(pg_url, tmp_path)
+    metrics = tmp_path / "prom" / "reconciler.prom"
+    r = run_cli(
+        "drift",
+        "--pg",
+        pg_url,
+        "--schemas",
+        str(EXAMPLE),
+        "--metrics-file",
+        str(metrics),
+        cwd=tmp_path,
+    )
+    assert r.code == 0, r.text
+    assert "No drift" in r.out
+    text = metrics.read_text()
+    assert "reconciler_drift_check_success 1" in text
+    assert "reconciler_last_apply_timestamp_seconds " in text
+    assert "reconciler_drift_objects{" not in text
+
+
+def test_out_of_band_change_is_drift_against_both(pg_url, tmp_path):
+    _apply(pg_url, tmp_path)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE users ADD COLUMN nickname text")
+        conn.execute("COMMENT ON TABLE runs IS 'edited by hand'")
+    metrics = tmp_path / "reconciler.prom"
+    r = run_cli(
+        "drift",
+        "--pg",
+        pg_url,
+        "--schemas",
+        str(EXAMPLE),
+        "--json",
+        "--metrics-file",
+        str(metrics),
+        cwd=tmp_path,
+    )
+    assert r.code == 2, r.text
+    data = json.loads(r.out)
+    assert data["format_version"] == 1 and data["drift"] is True
+    desired = {(d["address"], d["action"]) for d in data["desired"]}
+    assert ("pg.column.public.users.nickname", "drop") in desired
+    assert ("pg.table.public.runs", "change") in desired
+    recorded = {(d["address"], d["change"]) for d in data["recorded"]}
+    assert ("pg.column.public.users.nickname", "added") in recorded
+    assert ("pg.table.public.runs", "changed") in recorded
+    text = metrics.read_text()
+    assert 'reconciler_drift_objects{target="pg",kind="column",against="desired"} 1' in text
+    assert 'reconciler_drift_objects{target="pg",kind="column",against="recorded"} 1' in text
+
+
+def test_a_failed_check_exits_1_and_reports_failure_in_the_metrics(pg_server, tmp_path):
+    metrics = tmp_path / "reconciler.prom"
+    url = f"postgresql://postgres@127.0.0.1:{pg_server.port}/no_such_database"
+    r = run_cli(
+        "drift",
+        "--pg",
+        url,
+        "--schemas",
+        str(EXAMPLE),
+        "--metrics-file",
+        str(metrics),
+        cwd=tmp_path,
+    )
+    assert r.code == 1
+    assert "Traceback" not in r.text
+    assert "reconciler_drift_check_success 0" in metrics.read_text()
