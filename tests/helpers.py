@@ -22,10 +22,13 @@ class Result:
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> Result:
+    """One command, as a process of its own would run it: what it sets in the environment
+    (`--env` sets RECONCILER_ENV, `--no-color` NO_COLOR) is undone afterwards, so it does not
+    reach the tests that run later in the session."""
     from reconciler.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    old_argv, old_cwd = sys.argv, os.getcwd()
+    old_argv, old_cwd, old_env = sys.argv, os.getcwd(), dict(os.environ)
     sys.argv = ["reconciler", *args]
     code = 0
     try:
@@ -39,7 +42,16 @@ def run_cli(*args: str, cwd: Path | None = None) -> Result:
     finally:
         sys.argv = old_argv
         os.chdir(old_cwd)
+        _restore_environ(old_env)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def _restore_environ(saved: dict[str, str]) -> None:
+    for key in set(os.environ) - set(saved):
+        del os.environ[key]
+    for key, value in saved.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def write_yaml(root: Path, rel: str, text: str) -> Path:
