@@ -6,6 +6,8 @@ and a unique Redis key prefix (`redis_prefix`, `redis_client`); tests that need 
 their own (config, ACL users, "every key" scopes) take `private_redis`.
 
 Missing server binaries fail the session with a pointer to `make setup`; nothing is skipped.
+The servers start when the first test that needs one runs, never for a run without such a test
+(`make test-fast`: `-m "not servers"`, the markers of tests/markers.py).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from reconciler.errors import ReconcilerError
 
 _T = TypeVar("_T")
 
-pytest_plugins = ["tests.redis_cluster_fixture"]
+pytest_plugins = ["tests.redis_cluster_fixture", "tests.markers"]
 
 # The tool's own schemas: state and quarantined drops. Never part of a schema comparison.
 TOOL_SCHEMAS = ("reconciler", "reconciler_trash")

@@ -53,6 +53,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Complete
     return result, json.loads(json_out.read_text("utf-8"))
 
 
+@pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own
 def test_bench_smoke_measures_every_figure(smoke: tuple) -> None:
     result, _ = smoke
     output = result.stdout + result.stderr
@@ -62,6 +63,7 @@ def test_bench_smoke_measures_every_figure(smoke: tuple) -> None:
     assert "wrote " not in result.stdout  # --no-write: neither results nor docs
 
 
+@pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own
 def test_bench_smoke_checks_the_redis_results(smoke: tuple) -> None:
     _, results = smoke
     redis = results["redis"]
@@ -82,6 +84,7 @@ def test_bench_smoke_checks_the_redis_results(smoke: tuple) -> None:
         assert redis["baselines"][key]["peak_rss_mib"] > 0, redis["baselines"]
 
 
+@pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own
 def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
     from bench import docgen
 
@@ -101,6 +104,7 @@ def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
     assert "**FAILED**" not in page
 
 
+@pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own
 def test_bench_smoke_measures_beyond_one_server(smoke: tuple) -> None:
     _, results = smoke
     beyond = results["beyond"]
@@ -125,6 +129,7 @@ def test_bench_smoke_measures_beyond_one_server(smoke: tuple) -> None:
     assert t["value"] == d["fleet_p4_vs_sequential"] and t["target"] is None  # set for 20 only
 
 
+@pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own
 def test_bench_smoke_renders_the_beyond_section(smoke: tuple) -> None:
     from bench import docgen
 

@@ -331,6 +331,7 @@ def test_private_redis_is_separate_from_the_session_one(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another OS user")
+@pytest.mark.servers  # dev_up starts servers of its own
 def test_dev_up_works_in_a_project_the_server_user_cannot_enter(tmp_path: Path) -> None:
     """As root, in a 0700 directory (mktemp -d, /root): the cluster lives in a directory of its
     own that the server's user can reach, the project points to it, and down removes it."""

@@ -148,6 +148,7 @@ def test_flushall_empties_every_node(redis_cluster: LocalCluster, redis_cluster_
 # ------------------------------------------------------------------------- clusters of their own
 
 
+@pytest.mark.servers  # starts a cluster of its own
 def test_stop_leaves_nothing_listening(workdir: Path) -> None:
     with start_redis_cluster(workdir) as cluster:
         assert all(_answers(port + BUS_PORT_OFFSET) for port in cluster.ports)
@@ -158,6 +159,7 @@ def test_stop_leaves_nothing_listening(workdir: Path) -> None:
     cluster.stop()  # a second stop is harmless
 
 
+@pytest.mark.servers  # starts a cluster of its own
 def test_a_node_that_cannot_start_stops_the_others(workdir: Path) -> None:
     candidates = random.sample(range(20000, 22768), 40)
     ports = [p for p in candidates if port_is_free(p) and port_is_free(p + BUS_PORT_OFFSET)][:6]
