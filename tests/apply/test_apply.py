@@ -10,17 +10,26 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+import reconciler.plan
 from reconciler.locks.pg import PgLock
 from reconciler.state.postgres import PgState
 from tests.helpers import run_cli, write_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "schemas"
+VERSION = reconciler.plan.new_version  # the real one, before a test hands it a clock
+
+
+def _versions_at(at: datetime) -> Callable[..., str]:
+    """new_version reading `at` as the time (an explicit `now` still wins)."""
+    return lambda now=None: VERSION(now or at)
 
 
 def _plan_files(d: Path) -> list[Path]:
@@ -85,9 +94,14 @@ def test_detailed_exitcode_is_2_when_changes_are_present(pg_url, tmp_path):
     assert re.search(r"Plan: \d+ to add, \d+ to change, 0 to drop\.", r.out)
 
 
-def test_plan_files_are_byte_identical_but_for_the_version(pg_url, tmp_path):
-    texts = []
+def test_plan_files_are_byte_identical_but_for_the_version(pg_url, tmp_path, monkeypatch):
+    texts, versions = [], []
     for i in range(2):
+        # Each plan made at an instant of its own, a day apart, given through the clock that
+        # new_version takes (the only clock a plan file reads), instead of waiting for the
+        # wall clock's next second.
+        at = datetime(2030, 1, 1 + i, tzinfo=UTC)
+        monkeypatch.setattr(reconciler.plan, "new_version", _versions_at(at))
         out = tmp_path / f"p{i}"
         r = run_cli(
             "plan", "--pg", pg_url, "--schemas", str(EXAMPLE), "--out", str(out), cwd=tmp_path
@@ -96,10 +110,11 @@ def test_plan_files_are_byte_identical_but_for_the_version(pg_url, tmp_path):
         files = _plan_files(out)
         assert len(files) == 3
         version = files[0].name[:14]
+        versions.append(version)
         texts.append(
             [(f.name.replace(version, "V"), f.read_text().replace(version, "V")) for f in files]
         )
-        time.sleep(1.05)  # a new second gives the second plan a different version
+    assert versions == ["20300101000000", "20300102000000"]
     assert texts[0] == texts[1]
 
 
