@@ -390,7 +390,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
             output[_CORPUS_OUTPUT_KEY] = json.dumps(_CORPUS_REPORT)
     elif _RELIABILITY_OUTCOMES:
-        from tests.reliability.conftest import save
+        from tests.reliability.conftest import save  # deferred: only when outcomes came in
 
         save(_RELIABILITY_OUTCOMES)
 
@@ -404,7 +404,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", None) or {}
     if report := output.get(_CORPUS_OUTPUT_KEY):
         _CORPUS_REPORT.update(json.loads(report))
-    from tests.reliability.conftest import WORKER_OUTPUT_KEY, add_up
+    from tests.reliability.conftest import (  # deferred: tests/reliability's own conftest
+        WORKER_OUTPUT_KEY,
+        add_up,
+    )
 
     if scenarios := output.get(WORKER_OUTPUT_KEY):
         add_up(_RELIABILITY_OUTCOMES, json.loads(scenarios))
@@ -428,7 +431,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return  # a worker's share is printed by the controller, with every other worker's
     if out := os.environ.get("CORPUS_REPORT_JSON"):  # every step and first failure, to read
         Path(out).write_text(json.dumps(_CORPUS_REPORT, indent=1, sort_keys=True))
-    from tests.kinds.test_corpus import STEPS
+    from tests.kinds.test_corpus import STEPS  # deferred: a test module, only once it ran
 
     tr = terminalreporter
     tr.section("schema-pair corpus")

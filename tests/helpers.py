@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.cli import main
+
 
 @dataclass
 class Result:
@@ -25,8 +27,6 @@ def run_cli(*args: str, cwd: Path | None = None) -> Result:
     """One command, as a process of its own would run it: what it sets in the environment
     (`--env` sets RECONCILER_ENV, `--no-color` NO_COLOR) is undone afterwards, so it does not
     reach the tests that run later in the session."""
-    from reconciler.cli import main
-
     out, err = io.StringIO(), io.StringIO()
     old_argv, old_cwd, old_env = sys.argv, os.getcwd(), dict(os.environ)
     sys.argv = ["reconciler", *args]

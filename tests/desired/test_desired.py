@@ -16,6 +16,7 @@ from reconciler.desired import Desired, load, spec_base
 from reconciler.desired.lint import lint
 from reconciler.desired.lint_rules import LintIgnore
 from reconciler.errors import InputError
+from reconciler.export.pg.write import export
 from reconciler.model.address import Address
 from reconciler.model.pg import (
     Check,
@@ -280,8 +281,6 @@ def test_rich_names_with_quotes_dots_unicode_verbatim(rich: Desired) -> None:
 @pytest.mark.parametrize("root", ["schemas", "tests/fixtures/rich"])
 def test_export_round_trip(root: str, tmp_path: Path) -> None:
     """What `reconciler export` writes loads back to the same values (the export contract)."""
-    from reconciler.export.pg.write import export
-
     desired = load(Path(root))
     export(desired.pg, tmp_path)
     assert load(tmp_path).pg == desired.pg

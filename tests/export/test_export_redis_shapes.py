@@ -24,6 +24,7 @@ import redis
 import yaml
 
 from reconciler import dev
+from reconciler.desired import load
 from reconciler.ops.redis.proto import from_bytes, split
 from tests import redis_shapes
 from tests.conftest import redis_from_url
@@ -136,8 +137,6 @@ def _check_ttls(
 ) -> None:
     """A pattern whose keys all expire gets a TTL (its own, or its class's) covering the live
     ones; any other pattern gets none."""
-    from reconciler.desired import load
-
     desired = load(out)
     assert desired.redis is not None
     resolved = {normalize(p): kp.ttl for p, kp in desired.redis.patterns.items()}

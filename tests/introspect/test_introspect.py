@@ -12,7 +12,9 @@ import psycopg
 import pytest
 from psycopg import pq
 
-from reconciler.introspect.pg.catalog import KINDS, introspect
+from reconciler.errors import ReconcilerError
+from reconciler.introspect.pg import catalog as postgres
+from reconciler.introspect.pg.catalog import KINDS, _queries, introspect
 from reconciler.model.pg import (
     Check,
     Column,
@@ -525,8 +527,6 @@ def test_idle_connection_without_autocommit_is_left_idle(pg_url: str) -> None:
 
 
 def test_failed_transaction_is_refused_with_a_sentence(pg_url: str) -> None:
-    from reconciler.errors import ReconcilerError
-
     with psycopg.connect(pg_url) as conn:
         with pytest.raises(psycopg.errors.DivisionByZero):
             conn.execute("SELECT 1 / 0")
@@ -558,8 +558,6 @@ def test_result_is_already_normalized(pg_conn: psycopg.Connection) -> None:
 
 
 def test_queries_for_servers_before_15_do_not_read_nulls_not_distinct() -> None:
-    from reconciler.introspect.pg.catalog import _queries
-
     assert any("indnullsnotdistinct" in q for q in _queries(150000))
     assert not any("indnullsnotdistinct" in q for q in _queries(140011))
 
@@ -567,8 +565,6 @@ def test_queries_for_servers_before_15_do_not_read_nulls_not_distinct() -> None:
 def test_a_failed_read_leaves_the_callers_transaction_usable(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.introspect.pg import catalog as postgres
-
     broken = ("SELECT 1 / 0",) * len(postgres.KINDS)  # fails on the server, like a bad catalog read
     monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
     with psycopg.connect(pg_url) as conn:
@@ -586,8 +582,6 @@ def test_a_failed_read_leaves_the_callers_transaction_usable(
 def test_autocommit_connection_is_idle_after_a_failed_read(
     pg_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.introspect.pg import catalog as postgres
-
     broken = ("SELECT 1 / 0",) * len(postgres.KINDS)
     monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
 

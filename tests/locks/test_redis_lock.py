@@ -21,6 +21,7 @@ from reconciler import errors
 from reconciler.locks.redis import LOCK_KEY, RedisLock, redis_force_unlock, redis_lock_holder
 from reconciler.state.base import Actor
 from tests.conftest import redis_from_url
+from tests.helpers import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 ME = Actor.current()
@@ -336,8 +337,6 @@ def test_force_unlock_breaks_a_running_holders_lock(
 def test_lock_status_and_force_unlock_speak_redis_through_the_cli(private_redis, tmp_path) -> None:
     """The way out a held Redis lock's error names: `lock status --redis` shows the holder and
     its id, `lock force-unlock ID --redis` breaks exactly that holder's lock."""
-    from tests.helpers import run_cli
-
     url = private_redis.url()
     client = redis.Redis.from_url(url)
     lock = RedisLock(client, command="apply")

@@ -7,7 +7,17 @@ import random
 import pytest
 
 from reconciler.diff import compare
-from reconciler.model.pg import Column, ForeignKey, Index, IndexElement, PrimaryKey, Schema, Table
+from reconciler.model.pg import (
+    Check,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Schema,
+    Table,
+)
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.pipeline.graph import order
 
@@ -102,8 +112,6 @@ def test_order_is_independent_of_input_order(seed):
 
 
 def test_column_leaves_an_enum_before_the_enum_is_dropped():
-    from reconciler.model.pg import Enum
-
     status = Enum("public", "status", ("a", "b"))
     old = Table("public", "runs", (Column("state", "public.status"),))
     new = Table("public", "runs", (Column("state", "text"),))
@@ -118,8 +126,6 @@ def test_column_leaves_an_enum_before_the_enum_is_dropped():
 
 
 def test_generated_column_and_check_come_after_the_columns_they_read():
-    from reconciler.model.pg import Check
-
     old = Table("public", "items", (Column("id", "integer"),))
     new = Table(
         "public",

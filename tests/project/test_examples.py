@@ -10,6 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reconciler.api.drift import DriftReport, metrics_text
+from reconciler.api.fleet import targets
+from reconciler.cli.reference import _commands
+from reconciler.project.config import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 # `reconciler` followed by what it is given, up to a shell operator or the end of the line.
@@ -21,8 +26,6 @@ def _files() -> list[Path]:
 
 
 def _cli():
-    from reconciler.cli.reference import _commands
-
     return _commands()
 
 
@@ -92,8 +95,6 @@ def test_the_checker_can_fail():
 
 
 def test_the_alert_rules_use_the_metrics_drift_writes():
-    from reconciler.api.drift import DriftReport, metrics_text
-
     report = DriftReport(desired=[{"engine": "pg", "kind": "table"}], last_apply=1.0)
     written = set(re.findall(r"^(reconciler_\w+)", metrics_text(report), re.M))
     rules = yaml.safe_load((EXAMPLES / "prometheus/reconciler-drift.rules.yml").read_text())
@@ -105,9 +106,6 @@ def test_the_alert_rules_use_the_metrics_drift_writes():
 
 
 def test_the_fleet_example_is_a_valid_fleet(monkeypatch):
-    from reconciler.api.fleet import targets
-    from reconciler.project.config import environment
-
     for name in ("EU_PG_BASE", "US_PG_BASE", "SHARD_01_URL", "SHARD_02_URL"):
         monkeypatch.setenv(name, f"postgresql://app@10.0.0.1/{name.lower()}")
     monkeypatch.setenv("FLEET_REGISTRY_URL", "postgresql://app@10.0.0.9/registry")

@@ -19,8 +19,10 @@ import redis
 from reconciler import api
 from reconciler.dev.cluster import LocalCluster
 from reconciler.errors import ReconcilerError
+from reconciler.export.redis.write import export_redis
 from reconciler.introspect.redis import connect_redis, read_config, scan_keyspace
 from reconciler.model.redis import KeyPattern
+from reconciler.usecases.backup import dump_keys, restore_keys
 from tests.helpers import write_yaml
 from tests.introspect.test_introspect_redis import assert_mixed_scan
 
@@ -256,9 +258,6 @@ def _everything(client: Any) -> dict[bytes, tuple[bytes, int]]:
 
 
 def test_export_and_backup_read_every_primary(client, cluster, tmp_path: Path) -> None:
-    from reconciler.export.redis.write import export_redis
-    from reconciler.usecases.backup import dump_keys, restore_keys
-
     _bulk(client, 3000)
     written = export_redis(client, tmp_path / "exported").files
     bulk = next(p for p in written if p.name == "bulk.yaml").read_text()

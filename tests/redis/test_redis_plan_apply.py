@@ -14,6 +14,8 @@ import psycopg
 import pytest
 import redis
 
+from reconciler.locks.redis import RedisLock
+from reconciler.state.postgres import PgState
 from tests.conftest import redis_from_url
 from tests.helpers import run_cli, write_yaml
 
@@ -297,8 +299,6 @@ acl:
 def test_two_concurrent_redis_applies_one_wins_the_other_names_the_holder(
     keyspace, whole_redis, tmp_path
 ):
-    from reconciler.locks.redis import RedisLock
-
     url = whole_redis.url()
     holder = redis_from_url(url)
     with RedisLock(holder, command="apply"):
@@ -363,8 +363,6 @@ def test_pg_and_redis_in_one_plan_one_apply_one_version(keyspace, whole_redis, p
         "up.sql",
     ]
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        from reconciler.state.postgres import PgState
-
         history = PgState(conn).history()
     assert len(history) == 1 and history[0].change_count >= 3
     assert keyspace.ttl("app:cache:user:2") > 0

@@ -8,6 +8,7 @@ import re
 
 from rich.console import Console
 
+from reconciler import cli
 from reconciler.render.text import render_plan
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -63,8 +64,6 @@ def test_no_color_gives_plain_text(monkeypatch):
 
 
 def test_no_color_flag_gives_plain_text_on_a_terminal(monkeypatch):
-    from reconciler import cli
-
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setitem(cli._plain, "on", False)
     cli._root(debug=False, version=False, env=None, no_color=True)

@@ -5,6 +5,10 @@ on when told), a canary, per-target results and the aggregate (table, JSON, metr
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +18,8 @@ import pytest
 from psycopg import sql
 
 from reconciler import dev
+from reconciler.api import fleet
+from reconciler.locks.pg import LOCK_KEY
 from tests.cli.test_json_schemas import errors
 from tests.conftest import _or_fail
 from tests.helpers import run_cli, write_yaml
@@ -172,8 +178,6 @@ def test_a_failed_canary_touches_no_other_database(project, fleet_urls):
 
 
 def test_a_held_lock_fails_only_its_own_database(project, fleet_urls):
-    from reconciler.locks.pg import LOCK_KEY
-
     with psycopg.connect(fleet_urls[5], autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         r = run_cli("apply", "--auto-approve", "--continue-on-error", "--json", cwd=project)
@@ -271,8 +275,6 @@ def test_no_password_reaches_the_output(project, fleet_urls):
 
 
 def test_run_starts_no_target_after_a_failure_when_asked(tmp_path):
-    from reconciler.api import fleet
-
     items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(10)]
     started: list[str] = []
 
@@ -306,13 +308,6 @@ def test_a_fleet_names_no_redis(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_starts_no_more_targets_and_lets_the_running_ones_end():
-    import os
-    import signal
-    import threading
-    import time
-
-    from reconciler.api import fleet
-
     items = [fleet.Target(f"t{i}", f"postgresql://h/t{i}") for i in range(6)]
 
     def work(target: fleet.Target, res: fleet.TargetResult) -> None:
@@ -357,11 +352,8 @@ def _applied(url: str) -> bool:
 
 
 def test_kill_9_mid_rollout_leaves_each_database_applied_or_as_it_was(project, fleet_urls):
-    import os
-    import signal
     import subprocess
     import sys
-    import time
 
     argv = [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--parallel", "2"]
     env = {k: v for k, v in os.environ.items() if k not in ("RECONCILER_PG_URL", "DATABASE_URL")}

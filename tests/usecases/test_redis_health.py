@@ -15,6 +15,7 @@ import redis
 from reconciler import dev
 from reconciler.errors import InputError
 from reconciler.usecases.redis_health import HealthReport, HealthThresholds, check_health, evaluate
+from tests.helpers import run_cli
 
 
 def _free_port() -> int:
@@ -184,8 +185,6 @@ def test_persistence_failures_from_info() -> None:
 
 
 def test_the_command_passes_every_threshold(private_redis: dev.RedisServer) -> None:
-    from tests.helpers import run_cli
-
     r = run_cli("redis", "health", "--url", private_redis.url(), "--json")
     assert r.code == 0, r.text
     assert json.loads(r.out)["thresholds"]["max_evicted_keys"] == 0

@@ -8,7 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from reconciler.cli import app
 from reconciler.ops.pg.column import AddColumn
 from reconciler.ops.pg.objects import SetComment
 from tests.helpers import run_cli
@@ -71,10 +73,6 @@ def test_an_unknown_ref_is_one_sentence(repo, pg_url):
 
 def test_a_bad_down_fails(repo, pg_url, monkeypatch: pytest.MonkeyPatch):
     """A down file that forgets to drop the new column (planted in the change's reverse)."""
-    from typer.testing import CliRunner
-
-    from reconciler.cli import app
-
     monkeypatch.setattr(AddColumn, "reverse", lambda self: SetComment(self.address, None, None))
     monkeypatch.chdir(repo)
     result = CliRunner().invoke(
