@@ -1,1 +1,2 @@
-"""Developer tooling: the local servers (reconciler/dev) and the benchmark smoke run."""
+"""Developer tooling: the local servers (reconciler/dev), the benchmark smoke run and the import
+contracts `make lint` checks (tools/import_contracts.py)."""
