@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # The key: the first 8 bytes of sha256(b"reconciler") read as a big-endian signed 64-bit
 # integer, i.e. int.from_bytes(hashlib.sha256(b"reconciler").digest()[:8], "big", signed=True).
 # Written out so that it can be searched for in pg_locks (there as classid 1110457389,
-# objid 3938672102, objsubid 1); tests/test_lock.py checks the derivation.
+# objid 3938672102, objsubid 1); tests/locks/test_lock.py checks the derivation.
 LOCK_KEY: int = 4769378173295222246
 
 NOTE_TABLE = "lock_holder"

@@ -7,7 +7,7 @@ so a state row commits or rolls back with the change it describes; file.py keeps
 
 Must not: decide what to apply or roll back (api/apply do), open connections (callers pass
 them), or commit on its own except where a row must outlive a crash (attempt bookkeeping).
-Every backend passes the conformance suite in tests/test_state.py.
+Every backend passes the conformance suite in tests/state/test_state.py.
 """
 
 from reconciler.state.base import Actor, ApplyRecord, Attempt, Event, InventoryEntry, StateBackend

@@ -3,7 +3,7 @@
 Used when only Redis is targeted: Redis has no place for state rows that could commit together
 with a change, so the record lives next to the project, like the plans. Same record types and
 the same semantics as PgState, except for transactions (below); passes the conformance suite in
-tests/test_state.py.
+tests/state/test_state.py.
 
 Owns: the layout below, the record documents (applies, attempts, events) and the inventory, with
 their semantics (ids, a version applied at most once, what a rollback rewrites, which inventory
