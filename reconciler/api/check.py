@@ -45,7 +45,7 @@ from reconciler.errors import InputError, ReconcilerError
 from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.names import TOOL_SCHEMAS
 from reconciler.plan.files import file_key, read_plan, sha256
-from reconciler.project.config import project_scope
+from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
 from reconciler.state.postgres import PgState
 from reconciler.usecases.check_rows import check_rows
@@ -81,10 +81,11 @@ class Report:
 
 
 def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | None = None) -> Report:
-    """`scope`: the schemas left out (None: the reconciler.yaml of the current directory's),
-    the same the pending plans were made under."""
-
-    scope = project_scope() if scope is None else scope
+    """`scope`: the schemas left out (None: those of the project holding `schemas_dir`, as
+    api.plan), the same the pending plans were made under."""
+    if not plans_dir.is_dir():
+        raise InputError(f"{plans_dir}/ is not a directory of plans.")
+    scope = resolve_scope(scope, schemas_dir, plans_dir)
     report = Report()
     want = _validate(report, schemas_dir)
     plans = []
@@ -105,7 +106,7 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | Non
         # The scratch copy has no rows: what only rows can refuse is asked of the live ones.
         check_rows(report, conn, pending, want.pg if want is not None else None)
     with scratch_database(pg_url) as scratch_url:
-        _try_pending(report, scratch_url, schemas_dir, pending)
+        _try_pending(report, scratch_url, schemas_dir, pending, scope)
     return report
 
 
@@ -287,7 +288,9 @@ def run(conn: psycopg.Connection, steps: list[Step], undo: list[Step] | None = N
     return None
 
 
-def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan]) -> None:
+def _try_pending(
+    report: Report, url: str, schemas_dir: Path, pending: list[Plan], scope: Scope
+) -> None:
 
     with connect_pg(url, command="check") as conn:
         for p in pending:
@@ -315,7 +318,7 @@ def _try_pending(report: Report, url: str, schemas_dir: Path, pending: list[Plan
                 return
             report.passed("up", f"{p.name}: applies on a copy of the live schema")
     try:
-        after = runs.plan(url, schemas_dir, out_dir=None).plan
+        after = runs.plan(url, schemas_dir, out_dir=None, scope=scope).plan
     except ReconcilerError as exc:  # e.g. a type or function nothing defines (preflight)
         report.failed("desired", f"the desired state cannot be planned: {exc}")
         for problem in exc.problems:

@@ -19,7 +19,7 @@ from reconciler import desired as desired_mod
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.pipeline.planner import inventory_of, make_plan, open_targets, read_live, state_for
-from reconciler.project.config import project_scope
+from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
 
 JSON_FORMAT = 1
@@ -57,11 +57,11 @@ def drift(
     scope: Scope | None = None,
 ) -> DriftReport:
     """`want`: the desired state already loaded from `schemas_dir` (a fleet loads it once);
-    `scope`: the schemas left out (None: the reconciler.yaml of the current directory's)."""
+    `scope`: the schemas left out (None: those of the project holding `schemas_dir`)."""
     if want is None:
         want = desired_mod.load(schemas_dir)
     report = DriftReport()
-    scope = project_scope() if scope is None else scope
+    scope = resolve_scope(scope, schemas_dir)
     with open_targets(pg_url, redis_url, command="drift", scope=scope) as t:
         live = read_live(t, want=want)
         p = make_plan(t, want, live, drop_mode="drop")  # reports drops; reads no table

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from reconciler.connect import connect_pg
 from reconciler.export.pg.write import export as write_pg
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.project.config import project_scope
+from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def export_pg(pg_url: str, out_dir: Path, *, scope: Scope | None = None) -> PgEx
     """Write the live database under `out_dir` as YAML (`scope`: as for api.plan)."""
     from reconciler.introspect.pg.catalog import introspect  # deferred: psycopg's catalog reads
 
-    scope = project_scope() if scope is None else scope
+    scope = resolve_scope(scope, out_dir)
     sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
     with sibling() as conn:
         snap = introspect(conn, scope=scope, sibling=sibling)

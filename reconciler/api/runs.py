@@ -44,7 +44,7 @@ from reconciler.pipeline.planner import (
 )
 from reconciler.plan import Plan
 from reconciler.plan.files import document, read_plan, sha256, verify_files, write_plan
-from reconciler.project.config import project_scope
+from reconciler.project.config import resolve_scope
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 from reconciler.state.base import ApplyRecord
 
@@ -55,9 +55,10 @@ class PlanResult:
     json_path: Path | None = None
 
 
-def _scope(given: Scope | None) -> Scope:
-    """The scope a run reads and plans under: the caller's, else the project's reconciler.yaml."""
-    return project_scope() if given is None else given
+def _scope(given: Scope | None, *near: Path | None) -> Scope:
+    """The scope a run reads and plans under: the caller's, else that of the project the paths
+    belong to (its reconciler.yaml, found upwards from them as git finds a repository)."""
+    return resolve_scope(given, *near)
 
 
 def _require_target(pg_url: str | None, redis_url: str | None) -> None:
@@ -81,15 +82,16 @@ def plan(
     only: tuple[str, ...] = (),
     scope: Scope | None = None,
 ) -> PlanResult:
-    """`scope`: the schemas left out (None: those the reconciler.yaml of the current directory
-    leaves out, as the CLI does; `Scope()` leaves none out)."""
+    """`scope`: the schemas left out (None: those the reconciler.yaml of the project holding
+    `schemas_dir` leaves out, found upwards from it, else the current directory's; `Scope()`
+    leaves none out)."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     tree = desired_mod.read_tree(schemas_dir)
     # Bad YAML is refused before any connection. Files a load already accepted as they are
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
     want = None if tree.cached() else desired_mod.load(tree)
-    with open_targets(pg_url, redis_url, command="plan", scope=_scope(scope)) as t:
+    with open_targets(pg_url, redis_url, command="plan", scope=_scope(scope, schemas_dir)) as t:
         p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only)
         if not p.empty and out_dir is not None:
             try:
@@ -158,7 +160,11 @@ def apply(
         verify_files(saved, plan_path.parent, direction="up")
         verify_files(saved, plan_path.parent, direction="down")
     with open_targets(
-        pg_url, redis_url, command="apply", scope=_scope(scope), lock_timeout=lock_timeout
+        pg_url,
+        redis_url,
+        command="apply",
+        scope=_scope(scope, schemas_dir, plan_path),
+        lock_timeout=lock_timeout,
     ) as t:
         state = state_for(t)
         notes = []
@@ -309,7 +315,7 @@ def rollback(
         raise InputError("Give exactly one of --version V or --last.")
     # What --last means is read before waiting for the lock: a run that held it meanwhile
     # may have rolled that version back, and the one before it is not what was asked for.
-    scope = _scope(scope)
+    scope = _scope(scope, plans_dir)
     meant = _last_applied(pg_url, redis_url) if last else None
     with open_targets(
         pg_url, redis_url, command="rollback", scope=scope, lock_timeout=lock_timeout

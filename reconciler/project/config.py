@@ -303,11 +303,39 @@ def setting(name: str, flag: Any, default: Any, cwd: Path | None = None) -> Any:
     return type(default)(str(chosen[2][name]))
 
 
-def project_scope(cwd: Path | None = None) -> Scope:
-    """The Scope of the project's reconciler.yaml (`scope.exclude_schemas`; everything without
-    one)."""
-    loaded = load(cwd)
+def project_root(near: Path) -> Path | None:
+    """The nearest directory at or above `near` (a file's: its folder) that holds a
+    reconciler.yaml, as git finds its repository; None when there is none."""
+    start = near.resolve()
+    if not start.is_dir():
+        start = start.parent
+    for folder in (start, *start.parents):
+        if (folder / FILE).is_file():
+            return folder
+    return None
+
+
+def project_scope(*near: Path | None) -> Scope:
+    """The Scope of the project the given paths belong to (the schemas directory, a saved plan,
+    the plans directory): the reconciler.yaml of the first of them inside a project, else the
+    current directory's. Everything is in scope without one."""
+    root = next((r for p in near if p is not None and (r := project_root(p))), None)
+    loaded = load(root)
     if loaded is None:
         return EVERY_SCHEMA
     scope = loaded["data"].get("scope") or {}
     return Scope(tuple(str(p) for p in scope.get("exclude_schemas") or ()))
+
+
+def resolve_scope(given: Any, *near: Path | None) -> Scope:
+    """The scope a library call runs under: the caller's (a Scope, or a list of patterns),
+    else that of the project the paths belong to (project_scope)."""
+    if given is None:
+        return project_scope(*near)
+    if isinstance(given, Scope):
+        return given
+    if isinstance(given, list | tuple | set | frozenset) and all(isinstance(p, str) for p in given):
+        return Scope(tuple(sorted(given)) if isinstance(given, set | frozenset) else tuple(given))
+    raise InputError(
+        f"scope must be a Scope or a list of schema patterns, not {type(given).__name__}."
+    )

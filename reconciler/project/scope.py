@@ -59,8 +59,8 @@ class Scope:
         if found:
             shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
             raise InputError(
-                f"The desired state declares {len(found)} object(s) in schemas reconciler.yaml "
-                f"leaves out of scope: {shown}.",
+                f"The desired state declares {len(found)} object(s) in schemas left out of "
+                f"scope: {shown}.",
                 detail="Remove them from the YAML, or the schema from scope.exclude_schemas.",
             )
 

@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from reconciler import api
+from reconciler.errors import InputError
 from reconciler.introspect.pg.catalog import introspect
 from reconciler.project.scope import Scope
 from tests.helpers import run_cli, write_yaml
@@ -134,3 +135,38 @@ def test_an_explicit_scope_wins_and_an_empty_one_leaves_nothing_out(pg_url, tmp_
     every = api.plan(pg_url, project / "schemas", out_dir=None, drop_mode="drop", scope=Scope())
     dropped = {str(c.address) for c in every.plan.changes}
     assert {"pg.table.legacy.old_orders", "pg.table.tmp_load.batch"} <= dropped, dropped
+
+
+def test_the_scope_is_the_projects_of_the_schemas_wherever_the_caller_runs(
+    pg_url, tmp_path, monkeypatch
+):
+    """A library caller (or `reconciler plan --schemas ../proj/schemas`) in another directory
+    gets the scope of the project its schemas belong to: nothing excluded is read or dropped."""
+    project = _project(tmp_path / "proj", pg_url)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no reconciler.yaml here
+    planned = api.plan(pg_url, project / "schemas", out_dir=None, drop_mode="drop")
+    assert not planned.plan.changes, [c.address for c in planned.plan.changes]
+    result = api.apply(
+        pg_url,
+        schemas_dir=project / "schemas",
+        out_dir=tmp_path / "plans",
+        allow_destructive=True,
+        drop_mode="drop",
+        logs_dir=tmp_path / "logs",
+    )
+    assert not result.plan.changes
+    assert {"legacy.old_orders", "tmp_load.batch"} <= _tables(pg_url)
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(project / "schemas"), cwd=elsewhere)
+    assert r.code == 0 and "No changes" in r.out, r.text
+
+
+def test_a_scope_given_as_a_list_of_patterns_is_taken_and_anything_else_refused(pg_url, tmp_path):
+    project = _project(tmp_path, pg_url, config=None)
+    kept = api.plan(
+        pg_url, project / "schemas", out_dir=None, drop_mode="drop", scope=["legacy", "tmp_*"]
+    )
+    assert not kept.plan.changes
+    with pytest.raises(InputError, match="scope must be a Scope or a list of schema patterns"):
+        api.plan(pg_url, project / "schemas", out_dir=None, scope="legacy")

@@ -188,3 +188,27 @@ def test_a_user_who_may_not_create_databases_gets_one_sentence(pg_url, pg_conn, 
     finally:
         pg_conn.execute(f"DROP OWNED BY {role}")
         pg_conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_plans_directory_that_is_not_there_is_refused(pg_url, tmp_path):
+    _project(tmp_path, pg_url)
+    r = run_cli("check", "--pg", pg_url, "--plans", str(tmp_path / "typo"), cwd=tmp_path)
+    assert r.code == 1 and "typo/ is not a directory of plans" in r.err, r.text
+
+
+def test_an_excluded_schema_is_left_out_of_the_last_step_too(
+    pg_url, pg_conn, tmp_path, monkeypatch
+):
+    """The pending plans are tried and then compared with the desired state under the scope
+    the caller gave: a schema it leaves out is not 'left over' at the end."""
+    from reconciler.api.check import check
+    from reconciler.project.scope import Scope
+
+    _project(tmp_path, pg_url)
+    pg_conn.execute("CREATE SCHEMA legacy; CREATE TABLE legacy.old (id int)")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no reconciler.yaml anywhere: only the given scope counts
+    report = check(pg_url, tmp_path / "schemas", tmp_path / "plans", scope=Scope(("legacy",)))
+    failed = [f.message for f in report.findings if f.ok is False]
+    assert report.ok, failed
