@@ -1,5 +1,8 @@
 """The command line: a thin typer app. Commands parse, call reconciler.api, render.
 
+The app and its consoles live in app.py; each command module registers its commands on it and
+is imported here, so importing this package gives the whole command line (main, run).
+
 Errors are converted to sentences and exit codes here and only here (errors.ExitCode);
 tracebacks are shown only with --debug.
 """
@@ -13,89 +16,25 @@ import os
 import sys
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from reconciler import __version__
+from reconciler.cli import (  # noqa: F401  (each registers its commands on the app)
+    commands,
+    deploy_cmds,
+    dev_cmds,
+    project_cmds,
+    redis_cmds,
+    rollback_cmds,
+    state_cmds,
+    trash_cmds,
+)
+from reconciler.cli.app import _debug, _plain, app, err_console, report_error
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.project import config
 
-app = typer.Typer(
-    name="reconciler",
-    help="Keep PostgreSQL schemas and Redis keyspaces at a desired state written in YAML.",
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
-    pretty_exceptions_enable=False,
-)
-
-_debug = {"on": False}
-_plain = {"on": False}  # --no-color of this run
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        print(f"reconciler {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
-    version: bool = typer.Option(
-        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
-    ),
-    env: str | None = typer.Option(
-        None,
-        "--env",
-        help="Environment of reconciler.yaml to use (else RECONCILER_ENV, else its default).",
-    ),
-    no_color: bool = typer.Option(
-        False, "--no-color", help="Plain text even on a terminal (as NO_COLOR=1 does)."
-    ),
-) -> None:
-    _plain["on"] = no_color  # every console created after this is plain
-    config.load()  # a bad reconciler.yaml is refused before any command does anything
-    _debug["on"] = debug
-    config.choose_environment(env)
-    if debug:
-        logging.getLogger("psycopg").setLevel(logging.NOTSET)
-
-
-def plain() -> bool:
-    """No colour or progress display: --no-color or NO_COLOR."""
-    return _plain["on"] or bool(os.environ.get("NO_COLOR"))
-
-
-def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, no_color=plain())
-
-
-def out_console() -> Console:
-    return Console(highlight=False, soft_wrap=True, emoji=False, no_color=plain())
-
-
-def report_error(exc: ReconcilerError) -> None:
-    con = err_console()
-    con.print(f"[bold red]Error:[/] {escape(str(exc))}")
-    for p in exc.problems:
-        con.print(f"  {escape(str(p))}")
-    if exc.detail:
-        con.print(escape(exc.detail))
-
 
 def load_commands() -> typer.Typer:
-    """The app with every command registered (each module adds its own when imported)."""
-    from reconciler.cli import (  # noqa: F401
-        commands,
-        deploy_cmds,
-        dev_cmds,
-        project_cmds,
-        redis_cmds,
-        rollback_cmds,
-        state_cmds,
-        trash_cmds,
-    )
-
+    """The app with every command registered (they are, once this package is imported)."""
     return app
 
 

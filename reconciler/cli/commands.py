@@ -13,8 +13,8 @@ from rich.markup import escape
 from reconciler import api
 from reconciler.api import Timeouts
 from reconciler.api import fleet as api_fleet
-from reconciler.cli import app, err_console, out_console
 from reconciler.cli import fleet_view as fv
+from reconciler.cli.app import app, err_console, out_console
 from reconciler.cli.options import (
     DEFAULTS,
     DROP_MODE,

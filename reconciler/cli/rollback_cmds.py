@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from reconciler import api
-from reconciler.cli import app, out_console
+from reconciler.cli.app import app, out_console
 from reconciler.cli.options import (
     IN_BATCHES,
     LOCK_TIMEOUT,

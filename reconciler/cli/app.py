@@ -1,0 +1,84 @@
+"""The typer app itself: its root options (--debug, --env, --no-color, --version), the consoles
+every command prints on, and how an error is shown.
+
+Owns: `app`, the run's CLI options (`_debug`, `_plain`, reset by main() when a run ends),
+`err_console` / `out_console`, `report_error`. The command modules register on `app`;
+reconciler/cli/__init__.py imports them and runs it (main, run).
+
+Must not: do any command's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+from reconciler.project import config
+
+app = typer.Typer(
+    name="reconciler",
+    help="Keep PostgreSQL schemas and Redis keyspaces at a desired state written in YAML.",
+    no_args_is_help=True,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
+    pretty_exceptions_enable=False,
+)
+
+_debug = {"on": False}
+_plain = {"on": False}  # --no-color of this run
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"reconciler {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+    env: str | None = typer.Option(
+        None,
+        "--env",
+        help="Environment of reconciler.yaml to use (else RECONCILER_ENV, else its default).",
+    ),
+    no_color: bool = typer.Option(
+        False, "--no-color", help="Plain text even on a terminal (as NO_COLOR=1 does)."
+    ),
+) -> None:
+    _plain["on"] = no_color  # every console created after this is plain
+    config.load()  # a bad reconciler.yaml is refused before any command does anything
+    _debug["on"] = debug
+    config.choose_environment(env)
+    if debug:
+        logging.getLogger("psycopg").setLevel(logging.NOTSET)
+
+
+def plain() -> bool:
+    """No colour or progress display: --no-color or NO_COLOR."""
+    return _plain["on"] or bool(os.environ.get("NO_COLOR"))
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, no_color=plain())
+
+
+def out_console() -> Console:
+    return Console(highlight=False, soft_wrap=True, emoji=False, no_color=plain())
+
+
+def report_error(exc: ReconcilerError) -> None:
+    con = err_console()
+    con.print(f"[bold red]Error:[/] {escape(str(exc))}")
+    for p in exc.problems:
+        con.print(f"  {escape(str(p))}")
+    if exc.detail:
+        con.print(escape(exc.detail))
