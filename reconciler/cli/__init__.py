@@ -1,6 +1,6 @@
 """The command line: a thin typer app. Commands parse, call reconciler.api, render.
 
-The app and its consoles live in app.py; each command module registers its commands on it and
+The app and its consoles live in root.py; each command module registers its commands on it and
 is imported here, so importing this package gives the whole command line (main, run).
 
 Errors are converted to sentences and exit codes here and only here (errors.ExitCode);
@@ -28,7 +28,7 @@ from reconciler.cli import (  # noqa: F401  (each registers its commands on the 
     state_cmds,
     trash_cmds,
 )
-from reconciler.cli.app import _debug, _plain, app, err_console, report_error
+from reconciler.cli.root import _debug, _plain, app, err_console, report_error
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.project import config
 

@@ -14,7 +14,6 @@ from reconciler import api
 from reconciler.api import Timeouts
 from reconciler.api import fleet as api_fleet
 from reconciler.cli import fleet_view as fv
-from reconciler.cli.app import app, err_console, out_console
 from reconciler.cli.options import (
     DEFAULTS,
     DROP_MODE,
@@ -31,6 +30,7 @@ from reconciler.cli.options import (
     print_skipped,
 )
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
+from reconciler.cli.root import app, err_console, out_console
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.errors import ExitCode, InputError
 from reconciler.plan import Plan

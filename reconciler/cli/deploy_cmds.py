@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from reconciler.cli.app import app, out_console
 from reconciler.cli.options import PG, REDIS, SCHEMAS, ask_to_confirm
+from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode
 

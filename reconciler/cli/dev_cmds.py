@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from reconciler.cli.app import app, out_console
+from reconciler.cli.root import app, out_console
 from reconciler.errors import ExitCode
 
 dev_app = typer.Typer(help="Embedded throwaway PostgreSQL + Redis for demos and tests.")

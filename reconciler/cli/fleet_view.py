@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 
 from reconciler.api import fleet
-from reconciler.cli.app import err_console, out_console
+from reconciler.cli.root import err_console, out_console
 from reconciler.errors import ExitCode, InputError
 from reconciler.plan.files import document
 from reconciler.project.config import Environment, setting

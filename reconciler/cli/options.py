@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from reconciler.api import Timeouts
-from reconciler.cli.app import err_console, out_console
+from reconciler.cli.root import err_console, out_console
 from reconciler.errors import InputError, Refused
 from reconciler.project.config import PG_DURATION, setting
 

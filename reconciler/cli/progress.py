@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reconciler.cli.app import err_console, plain
+from reconciler.cli.root import err_console, plain
 
 
 class StatementBar:

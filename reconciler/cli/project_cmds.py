@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, out_console
+from reconciler.cli.root import app, out_console
 from reconciler.render.text import render_plan
 
 

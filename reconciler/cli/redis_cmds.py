@@ -7,7 +7,7 @@ import json
 import typer
 from rich.markup import escape
 
-from reconciler.cli.app import app, out_console
+from reconciler.cli.root import app, out_console
 from reconciler.errors import ExitCode
 
 redis_app = typer.Typer(help="Redis server checks.")

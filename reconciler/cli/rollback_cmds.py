@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 
 from reconciler import api
-from reconciler.cli.app import app, out_console
 from reconciler.cli.options import (
     IN_BATCHES,
     LOCK_TIMEOUT,
@@ -18,6 +17,7 @@ from reconciler.cli.options import (
     print_notes,
     print_skipped,
 )
+from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_targets
 from reconciler.plan import Plan
 from reconciler.project.config import setting

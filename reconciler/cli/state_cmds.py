@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.cli.app import app, out_console
 from reconciler.cli.options import PG, REDIS
+from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError
 

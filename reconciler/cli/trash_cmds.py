@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.cli.app import app, out_console
 from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm
+from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url
 from reconciler.project.config import setting
 

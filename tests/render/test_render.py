@@ -8,7 +8,7 @@ import re
 
 from rich.console import Console
 
-from reconciler.cli import app as cli
+from reconciler.cli import root as cli
 from reconciler.render.text import render_plan
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
