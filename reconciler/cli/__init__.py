@@ -38,6 +38,13 @@ def load_commands() -> typer.Typer:
     return app
 
 
+class _StderrLines(logging.Handler):
+    """Each record as a bare line on the stderr of the moment (tests redirect it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
 def main() -> None:
     # A run builds tens of thousands of small objects (catalog rows, model values) and frees
     # almost nothing cyclic until it exits: collecting every 700 allocations spent a third of
@@ -47,6 +54,11 @@ def main() -> None:
     # ignored terminating <Pipeline>…"): the error that follows says it once, in a sentence.
     # --debug shows them again (_root).
     logging.getLogger("psycopg").setLevel(logging.ERROR)
+    # The library's notices and warnings (an interrupted run put back, a lock lease lost) are
+    # logged; on the command line they are lines on stderr.
+    tool_log = logging.getLogger("reconciler")
+    if not any(isinstance(h, _StderrLines) for h in tool_log.handlers):
+        tool_log.addHandler(_StderrLines(logging.WARNING))
     load_commands()
     try:
         _run_app()

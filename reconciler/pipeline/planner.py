@@ -7,7 +7,7 @@ desired state is left out of the plan entirely (`--redis` alone never touches Po
 from __future__ import annotations
 
 import hashlib
-import sys
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 # Postgres machinery is imported inside the functions, only when Postgres is a target: a
 # Redis-only run never loads psycopg.
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,11 +67,12 @@ def open_targets(
     """Connections to the targets; with lock_timeout set, each engine's lock is held too.
     `scope` (no default: every caller decides) is what every read and plan on them leaves out.
 
-    A Redis target is first cleared of any interrupted run (locks/redis_journal.py): under the lock,
-    what that run had sent is put back unless its outcome is recorded, and `notice` (stderr by
-    default) says so in one sentence. Commands that take no lock (plan, drift) take it for that
-    moment only when it is free; when another run holds it they only say what it left."""
-    say = notice or _stderr
+    A Redis target is first cleared of any interrupted run (locks/redis_journal.py): under the
+    lock, what that run had sent is put back unless its outcome is recorded, and `notice` (a
+    logged warning by default) says so in one sentence. Commands that take no lock (plan, drift)
+    take it for that moment only when it is free; when another run holds it they only say what
+    it left."""
+    say = notice or _notice
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url, pg_url=pg_url, command=command, scope=scope)
         if pg_url:
@@ -107,8 +110,10 @@ def open_targets(
         yield t
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+def _notice(line: str) -> None:
+    """A notice nobody asked to receive: a warning of this module's logger (the library never
+    prints; without logging set up, Python shows warnings on stderr, as the CLI wants)."""
+    _log.warning("%s", line)
 
 
 def state_for(t: Targets, state_dir: Path = Path("state")) -> Any:
