@@ -103,6 +103,19 @@ def test_no_second_connection_reads_everything_on_the_first(pg_url: str) -> None
         assert conn.info.transaction_status == pq.TransactionStatus.IDLE
 
 
+def test_a_bug_opening_the_second_connection_is_raised_not_swallowed(pg_url: str) -> None:
+    """Only a refused connection means "read on one"; anything else is a bug and surfaces."""
+
+    def broken() -> psycopg.Connection:
+        raise TypeError("a bug in the sibling factory")
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(SCHEMA)
+        with pytest.raises(TypeError, match="a bug in the sibling factory"):
+            read_catalog(conn, sibling=broken)
+        assert conn.info.transaction_status == pq.TransactionStatus.IDLE
+
+
 def test_a_snapshot_that_cannot_be_shared_reads_everything_on_the_first(pg_url: str) -> None:
     """The second connection opens but cannot import the snapshot (here: it is in a
     transaction already): its kinds are read on the first connection, in its snapshot."""

@@ -3,6 +3,7 @@ decides which queries each reads; reading.py holds the transaction both read in)
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any, cast
@@ -10,8 +11,10 @@ from typing import Any, cast
 import psycopg
 from psycopg import pq, sql
 
-from reconciler.errors import ConnectionFailed
+from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.introspect.pg.reading import SET_PARAMS, SET_SQL, Rows, Sibling, begin_read, execute
+
+_log = logging.getLogger(__name__)
 
 
 class SplitRead:
@@ -77,7 +80,13 @@ class SplitRead:
     def _open(self) -> None:
         try:
             self.other = self.sibling()
-        except Exception:  # no second connection: the first one reads everything
+        except (ReconcilerError, psycopg.Error, OSError) as exc:
+            # No second connection (max_connections reached, a pooler that refuses it): the
+            # first one reads everything. Said in the log; anything else is a bug and is raised.
+            _log.info("reading the catalog on one connection: a second one failed: %s", exc)
+            self.other = None
+        except BaseException as exc:  # a bug: raised in the calling thread once it has read
+            self.failure = exc
             self.other = None
 
     def _begin(self) -> str | None:
@@ -108,7 +117,8 @@ class SplitRead:
                     execute(other, sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
                     execute(other, SET_SQL, SET_PARAMS)
                 self.shared = True
-            except psycopg.Error:
+            except psycopg.Error as exc:
+                _log.info("reading the catalog on one connection: no shared snapshot: %s", exc)
                 return  # not shared: the first connection reads these kinds too
             finally:
                 self.imported.set()
