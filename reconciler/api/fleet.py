@@ -36,6 +36,8 @@ from reconciler.api import drift as drift_mod
 from reconciler.api import runs
 from reconciler.api.fleet_targets import Target, targets
 from reconciler.errors import ReconcilerError, Refused
+from reconciler.project.config import resolve_scope
+from reconciler.project.scope import Scope
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -219,11 +221,14 @@ def plan(
     large_rows: int | None = None,
     only: tuple[str, ...] = (),
     done: Callable[[TargetResult], None] | None = None,
+    scope: Scope | None = None,
 ) -> FleetReport:
-    """Plan every target (read-only); plans are written under `<out>/<target>/`."""
+    """Plan every target (read-only); plans are written under `<out>/<target>/`. `scope`: as
+    for api.plan (None: the project's of `schemas`), the same for every target."""
 
     desired_mod.load(schemas)  # bad YAML is one error before any connection, not one per target
-    options: dict[str, Any] = {"drop_mode": drop_mode, "only": only}
+    scope = resolve_scope(scope, schemas)
+    options: dict[str, Any] = {"drop_mode": drop_mode, "only": only, "scope": scope}
     if large_rows is not None:
         options["large_rows"] = large_rows
 
@@ -247,13 +252,15 @@ def drift(
     *,
     parallel: int,
     done: Callable[[TargetResult], None] | None = None,
+    scope: Scope | None = None,
 ) -> FleetReport:
-    """Check every target for drift (read-only)."""
+    """Check every target for drift (read-only); `scope` as for plan()."""
 
     want = desired_mod.load(schemas)
+    scope = resolve_scope(scope, schemas)
 
     def work(target: Target, res: TargetResult) -> None:
-        report = drift_mod.drift(target.url, None, schemas, want=want)
+        report = drift_mod.drift(target.url, None, schemas, want=want, scope=scope)
         res.detail, res.report = report, report.to_dict()
         res.counts = {"desired": len(report.desired), "recorded": len(report.recorded)}
         res.status = DRIFT if report.drifted else OK
@@ -302,10 +309,13 @@ def apply(
     confirm: Callable[[FleetReport], bool] | None,
     allow_destructive: bool = False,
     done: Callable[[TargetResult], None] | None = None,
+    scope: Scope | None = None,
     **apply_options: Any,
 ) -> FleetReport:
-    """Plan every target, confirm once, then roll the plans out (canary first)."""
+    """Plan every target, confirm once, then roll the plans out (canary first); every plan is
+    made and applied under one scope (`scope` as for plan())."""
     start = time.monotonic()
+    scope = resolve_scope(scope, schemas)
     planned = plan(
         environment,
         items,
@@ -316,6 +326,7 @@ def apply(
         large_rows=apply_options.pop("large_rows", None),
         only=apply_options.pop("only", ()),
         done=done,
+        scope=scope,
     )
     for res in planned.results:
         if res.status == CHANGES:
@@ -347,6 +358,7 @@ def apply(
             out_dir=out / target.name,
             logs_dir=logs / target.name,
             allow_destructive=allow_destructive,
+            scope=scope,
             **apply_options,
         )
         res.status = APPLIED if result.applied else OK
