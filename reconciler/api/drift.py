@@ -64,7 +64,7 @@ def drift(
     scope = resolve_scope(scope, schemas_dir)
     with open_targets(pg_url, redis_url, command="drift", scope=scope) as t:
         live = read_live(t, want=want)
-        p = make_plan(t, want, live, drop_mode="drop")  # reports drops; reads no table
+        p = make_plan(t, want, live, drop_mode="drop", to_apply=False)  # reports drops
         report.desired = [
             {
                 "address": c.address,

@@ -206,12 +206,16 @@ def make_plan(
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
     only: tuple[str, ...] = (),
+    *,
+    to_apply: bool = True,
 ) -> Plan:
     """The ordered plan that brings every target to `want` (nothing is written).
 
     `drop_mode` (trash.py) says which dropped tables and columns keep their data;
     `large_rows` from which size a table's column changes go in phases (phased.py); `only`
-    (--target) limits it to the changes those addresses name and what they need first."""
+    (--target) limits it to the changes those addresses name and what they need first.
+    A plan `to_apply` is refused when it drops what an object out of scope reads
+    (out_of_scope.py); drift, which only reports, says False."""
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
@@ -245,6 +249,12 @@ def make_plan(
         from reconciler.pipeline.lossy import judge  # deferred: start-up: pglast, psycopg
 
         changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
+        if to_apply:
+            from reconciler.pipeline.out_of_scope import (  # deferred: start-up (psycopg)
+                refuse_out_of_scope_dependents,
+            )
+
+            refuse_out_of_scope_dependents(t.pg, changes, t.scope)
         if ph.live.needs:
             findings += unmodeled.withheld(ph.desired, ph.live)
         from reconciler.diff.grants import unnamed  # deferred: start-up: pglast, psycopg

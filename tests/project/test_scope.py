@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from reconciler import api
-from reconciler.errors import InputError
+from reconciler.errors import InputError, Refused
 from reconciler.introspect.pg.catalog import introspect
 from reconciler.project.scope import Scope
 from tests.helpers import run_cli, write_yaml
@@ -170,3 +170,44 @@ def test_a_scope_given_as_a_list_of_patterns_is_taken_and_anything_else_refused(
     assert not kept.plan.changes
     with pytest.raises(InputError, match="scope must be a Scope or a list of schema patterns"):
         api.plan(pg_url, project / "schemas", out_dir=None, scope="legacy")
+
+
+@pytest.mark.parametrize("drop_mode", ["auto", "drop"])
+def test_a_drop_that_objects_out_of_scope_read_is_refused(pg_url, tmp_path, drop_mode):
+    """An excluded schema's view and foreign key read a table the YAML no longer has: the plan
+    is refused, naming them, instead of moving the table to the trash under them (auto) or
+    failing at apply (drop). The table, its rows and the excluded objects stay as they were."""
+    project = _project(tmp_path, pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE public.old_t (id int PRIMARY KEY, v text);"
+            "INSERT INTO public.old_t VALUES (1, 'kept');"
+            "CREATE VIEW legacy.v AS SELECT id, v FROM public.old_t;"
+            "CREATE TABLE legacy.refs (id int REFERENCES public.old_t (id));"
+        )
+    with pytest.raises(Refused) as refused:
+        api.apply(
+            pg_url,
+            schemas_dir=project / "schemas",
+            out_dir=tmp_path / "plans",
+            allow_destructive=True,
+            drop_mode=drop_mode,
+            logs_dir=tmp_path / "logs",
+        )
+    message = str(refused.value)
+    assert "pg.table.public.old_t" in message and "legacy.v" in message, message
+    assert "legacy.refs" in message, message
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT v FROM legacy.v").fetchall() == [("kept",)]
+    assert "public.old_t" in _tables(pg_url)
+
+
+def test_drift_still_reports_such_a_table(pg_url, tmp_path):
+    project = _project(tmp_path, pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE public.old_t (id int);"
+            "CREATE VIEW legacy.v AS SELECT id FROM public.old_t;"
+        )
+    r = run_cli("drift", "--pg", pg_url, "--json", cwd=project)
+    assert r.code == 2 and "pg.table.public.old_t" in r.out, r.text
