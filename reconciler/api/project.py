@@ -21,7 +21,7 @@ from reconciler.errors import InputError
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.pipeline.graph import order
 from reconciler.plan import Plan
-from reconciler.plan.files import read_plan, verify_files
+from reconciler.plan.files import find_plan, read_plan, verify_files
 from reconciler.project import templates
 
 
@@ -99,12 +99,7 @@ def schema_json(kind: str) -> dict[str, Any]:
 def show(plan: str, plans_dir: Path = Path("plans")) -> tuple[Path, Plan]:
     """A saved plan, named by its version (looked up in `plans_dir`) or its .plan.json path,
     after checking that its up and down files are the ones it was made with."""
-    path = Path(plan)
-    if not plan.endswith(".json"):
-        matches = sorted(plans_dir.glob(f"{plan}_*.plan.json"))
-        if not matches:
-            raise InputError(f"No saved plan with version {plan} in {plans_dir}/.")
-        path = matches[0]
+    path = Path(plan) if plan.endswith(".json") else find_plan(plan, plans_dir)
     saved = read_plan(path)
     for direction in ("up", "down"):
         verify_files(saved, path.parent, direction=direction)

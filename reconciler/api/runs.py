@@ -55,12 +55,6 @@ class PlanResult:
     json_path: Path | None = None
 
 
-def _scope(given: Scope | None, *near: Path | None) -> Scope:
-    """The scope a run reads and plans under: the caller's, else that of the project the paths
-    belong to (its reconciler.yaml, found upwards from them as git finds a repository)."""
-    return resolve_scope(given, *near)
-
-
 def _require_target(pg_url: str | None, redis_url: str | None) -> None:
     if not pg_url and not redis_url:
         raise InputError(
@@ -91,7 +85,9 @@ def plan(
     # Bad YAML is refused before any connection. Files a load already accepted as they are
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
     want = None if tree.cached() else desired_mod.load(tree)
-    with open_targets(pg_url, redis_url, command="plan", scope=_scope(scope, schemas_dir)) as t:
+    with open_targets(
+        pg_url, redis_url, command="plan", scope=resolve_scope(scope, schemas_dir)
+    ) as t:
         p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only)
         if not p.empty and out_dir is not None:
             try:
@@ -163,7 +159,7 @@ def apply(
         pg_url,
         redis_url,
         command="apply",
-        scope=_scope(scope, schemas_dir, plan_path),
+        scope=resolve_scope(scope, schemas_dir, plan_path),
         lock_timeout=lock_timeout,
     ) as t:
         state = state_for(t)
@@ -315,7 +311,7 @@ def rollback(
         raise InputError("Give exactly one of --version V or --last.")
     # What --last means is read before waiting for the lock: a run that held it meanwhile
     # may have rolled that version back, and the one before it is not what was asked for.
-    scope = _scope(scope, plans_dir)
+    scope = resolve_scope(scope, plans_dir)
     meant = _last_applied(pg_url, redis_url) if last else None
     with open_targets(
         pg_url, redis_url, command="rollback", scope=scope, lock_timeout=lock_timeout

@@ -34,6 +34,7 @@ from reconciler.cli.root import app, err_console, out_console
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.errors import ExitCode, InputError
 from reconciler.plan import Plan
+from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
 from reconciler.render.text import render_plan, render_redis_export, render_unsupported
 
@@ -224,10 +225,7 @@ def apply(
         parallel=parallel, canary=canary, continue_on_error=continue_on_error, json=as_json
     )
     if version:
-        matches = sorted(out.glob(f"{version}_*.plan.json"))
-        if not matches:
-            raise InputError(f"No saved plan with version {version} in {out}/.")
-        plan_file = matches[0]
+        plan_file = find_plan(version, out)
     if plan_file is None and schemas is None:
         schemas = Path("schemas")
     con = out_console()

@@ -176,6 +176,14 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     return plan, json_path
 
 
+def find_plan(version: str, plans_dir: Path) -> Path:
+    """The .plan.json of a saved plan's version in `plans_dir`."""
+    matches = sorted(plans_dir.glob(f"{version}_*.plan.json"))
+    if not matches:
+        raise InputError(f"No saved plan with version {version} in {plans_dir}/.")
+    return matches[0]
+
+
 def read_plan(path: Path) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
