@@ -50,7 +50,8 @@ def validate(schemas_dir: Path) -> Validation:
 
 def gen_ddl(table: str, schemas_dir: Path) -> list[str]:
     """The statements that create one table (`name` or `schema.name`) and its indexes from its
-    YAML, in dependency order: a draft to review, not a plan."""
+    YAML, in dependency order: a draft to review, not a plan. Plain DDL, as a person writes
+    it: no IF NOT EXISTS, no DO blocks (a plan's files keep those, to run twice safely)."""
     want = desired_mod.load(schemas_dir)
     schema, _, name = table.rpartition(".")
     key = (schema or "public", name)
@@ -62,7 +63,7 @@ def gen_ddl(table: str, schemas_dir: Path) -> list[str]:
         indexes={k: i for k, i in want.pg.indexes.items() if (i.schema, i.table) == key},
     )
     return [
-        f"{s.sql};" for change in order(compare(one, PgSnapshot())) for s in change.statements()
+        f"{s.draft};" for change in order(compare(one, PgSnapshot())) for s in change.statements()
     ]
 
 

@@ -89,6 +89,13 @@ class Statement:
     # ONLINE only: what to run before trying the statement again (an invalid index left by
     # a CREATE INDEX CONCURRENTLY that timed out).
     cleanup: str | None = None
+    # The statement as a person writes it, without what makes `sql` safe to run twice (IF NOT
+    # EXISTS, a DO block passing "already there"): the draft of `gen-ddl`. None: `sql` is so.
+    plain: str | None = None
+
+    @property
+    def draft(self) -> str:
+        return self.sql if self.plain is None else self.plain
 
 
 class Change(ABC):

@@ -39,7 +39,9 @@ def literal(value: str | None) -> str:
 _SEQUENCE_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
-def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
+def owned_sequence(
+    schema: str, table: str, col: Column, *, if_not_exists: bool = True
+) -> tuple[str, str]:
     """(before, after): create the column's own sequence (serial) before the column exists,
     and make the column its owner after, so dropping the column or table drops it too."""
     assert col.sequence is not None
@@ -47,7 +49,8 @@ def owned_sequence(schema: str, table: str, col: Column) -> tuple[str, str]:
     as_type = f" AS {seq_type}" if seq_type in _SEQUENCE_TYPES else ""
     options = f" {clause(col.sequence_options)}" if col.sequence_options else ""
     return (
-        f"CREATE SEQUENCE IF NOT EXISTS {col.sequence}{as_type}{options}",
+        f"CREATE SEQUENCE {'IF NOT EXISTS ' if if_not_exists else ''}{col.sequence}"
+        f"{as_type}{options}",
         f"ALTER SEQUENCE {col.sequence} OWNED BY {ident(schema, table, col.name)}",
     )
 
@@ -176,6 +179,14 @@ def constraint_def(c: PrimaryKey | Unique | Check | ForeignKey | Exclusion) -> s
         + deferral(c.deferrable, c.initially_deferred)
         + ("" if c.valid else " NOT VALID")
     )
+
+
+def plain_add_constraint(
+    table: str, c: PrimaryKey | Unique | Check | ForeignKey | Exclusion
+) -> str:
+    """ALTER TABLE … ADD CONSTRAINT as a person writes it, without a re-run guard: the
+    constraint on a line of its own."""
+    return f"ALTER TABLE {table}\n    ADD {constraint_def(c)}"
 
 
 def index_element(e: IndexElement) -> str:

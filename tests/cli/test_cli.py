@@ -85,8 +85,8 @@ def test_usage_errors_exit_1_not_2(tmp_path):
 def test_gen_ddl_prints_the_create_statements(tmp_path):
     r = run_cli("gen-ddl", "runs", "--schemas", str(ROOT / "schemas"), cwd=tmp_path)
     assert r.code == 0, r.text
-    assert 'CREATE TABLE IF NOT EXISTS "public"."runs"' in r.out
-    assert 'CREATE INDEX IF NOT EXISTS "idx_runs_user_id"' in r.out
+    assert 'CREATE TABLE "public"."runs" (' in r.out
+    assert 'CREATE INDEX "idx_runs_user_id"' in r.out
     assert 'ADD CONSTRAINT "fk_runs_users" FOREIGN KEY' in r.out
     r = run_cli("gen-ddl", "nope", "--schemas", str(ROOT / "schemas"), cwd=tmp_path)
     assert r.code == 1 and "No table public.nope" in r.err

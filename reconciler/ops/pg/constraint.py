@@ -21,7 +21,14 @@ from reconciler.ops.base import (
     Statement,
 )
 from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
-from reconciler.sql.render import constraint_def, guarded, ident, literal, run_unless
+from reconciler.sql.render import (
+    constraint_def,
+    guarded,
+    ident,
+    literal,
+    plain_add_constraint,
+    run_unless,
+)
 
 
 def constraint_kind(c: Constraint) -> str:
@@ -111,7 +118,8 @@ class AddConstraint(CreateWhole):
                 Statement(f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(k.name)}", phase=ONLINE),
             ]
         else:
-            out = [Statement(add_constraint_sql(table, k)), *validate_below(k)]
+            add = Statement(add_constraint_sql(table, k), plain=plain_add_constraint(table, k))
+            out = [add, *validate_below(k)]
         if self.constraint.comment is not None:
             out.append(
                 Statement(

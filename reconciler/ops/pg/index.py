@@ -70,11 +70,12 @@ class CreateIndex(Change):
         else:
             if self.replaces_invalid:
                 out.append(Statement(drop))
-            text = index_def(ix)
+            text, plain = index_def(ix), index_def(ix, if_not_exists=False)
             if self.only:
                 on = f" ON {ident(ix.schema, ix.table)}"
                 text = text.replace(on, f" ON ONLY {ident(ix.schema, ix.table)}", 1)
-            out.append(Statement(text))
+                plain = plain.replace(on, f" ON ONLY {ident(ix.schema, ix.table)}", 1)
+            out.append(Statement(text, plain=plain))
         if ix.comment is not None:
             comment = f"COMMENT ON INDEX {ident(ix.schema, ix.name)} IS {literal(ix.comment)}"
             out.append(Statement(comment, phase=out[0].phase))

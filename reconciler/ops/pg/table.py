@@ -36,6 +36,7 @@ from reconciler.sql.render import (
     owned_sequence,
     owned_sequence_address,
     owned_sequence_comment,
+    plain_add_constraint,
 )
 
 
@@ -92,18 +93,21 @@ def _valid(k: object) -> bool:
     return getattr(k, "valid", True)
 
 
-def not_valid_checks_sql(t: Table, later: frozenset[str] = frozenset()) -> list[str]:
+def not_valid_checks(t: Table, later: frozenset[str] = frozenset()) -> list[Statement]:
     """NOT VALID checks cannot be written inside CREATE TABLE: each is added after it (those
     in `later` by a change of their own)."""
     table = ident(t.schema, t.name)
     return [
-        guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", "duplicate_object")
+        Statement(
+            guarded(f"ALTER TABLE {table} ADD {constraint_def(k)}", "duplicate_object"),
+            plain=plain_add_constraint(table, k),
+        )
         for k in t.checks
         if not k.valid and k.name not in later
     ]
 
 
-def create_table_sql(t: Table) -> str:
+def create_table_sql(t: Table, *, if_not_exists: bool = True) -> str:
     """CREATE TABLE with columns, primary key, uniques and checks (no foreign keys); a
     partition as PARTITION OF its parent, which gives it its columns."""
     lines = [column_def(c) for c in t.columns]
@@ -114,12 +118,13 @@ def create_table_sql(t: Table) -> str:
     key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
     key += f" WITH ({', '.join(t.options)})" if t.options else ""
     create = "CREATE UNLOGGED TABLE" if t.unlogged else "CREATE TABLE"
+    create += " IF NOT EXISTS" if if_not_exists else ""
     if t.partition_of is not None:
         own = f" (\n{body}\n)" if lines else ""
         parent = ident(*t.partition_of)
-        return f"{create} IF NOT EXISTS {name} PARTITION OF {parent}{own} {t.bound}{key}"
+        return f"{create} {name} PARTITION OF {parent}{own} {t.bound}{key}"
     inherits = f" INHERITS ({', '.join(ident(*p) for p in t.inherits)})" if t.inherits else ""
-    return f"{create} IF NOT EXISTS {name} (\n{body}\n){inherits}{key}"
+    return f"{create} {name} (\n{body}\n){inherits}{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +141,16 @@ class CreateTable(CreateWhole):
     def statements(self) -> list[Statement]:
         t = self.table
         owned = [owned_sequence(t.schema, t.name, c) for c in t.columns if c.sequence]
+        drafts = [
+            owned_sequence(t.schema, t.name, c, if_not_exists=False)[0]
+            for c in t.columns
+            if c.sequence
+        ]
         name = ident(t.schema, t.name)
         return [
-            *(Statement(before) for before, _ in owned),
-            Statement(create_table_sql(t)),
-            *(Statement(text) for text in not_valid_checks_sql(t, self.later)),
+            *(Statement(b, plain=d) for (b, _), d in zip(owned, drafts, strict=True)),
+            Statement(create_table_sql(t), plain=create_table_sql(t, if_not_exists=False)),
+            *not_valid_checks(t, self.later),
             *(Statement(f"ALTER TABLE {name} ALTER {ident(c)} SET NOT NULL") for c in t.not_null),
             *(
                 row_security_sql(t.schema, t.name, row_security_state(t))
