@@ -92,13 +92,28 @@ def _phased_sql(changes: list[PlannedChange]) -> list[str]:
     return [*lines, "", "COMMIT;"]
 
 
-def _redis_note(text: str) -> str:
+def _redis_note(text: str, legacy: bool = False) -> str:
     # redis-cli has no comments; ECHO is harmless and prints the note when a file is replayed.
-    return render_command("ECHO", text)
+    return render_command("ECHO", text, escape_text=legacy)
 
 
-def render(plan: Plan, engine: str, direction: str) -> str:
-    """The text of one plan file; empty when the plan has no change for that engine."""
+def render(plan: Plan, engine: str, direction: str, *, legacy: bool = False) -> str:
+    """The text of one plan file; empty when the plan has no change for that engine.
+
+    A plan written by an earlier version of reconciler, whose recorded checksum is that of
+    its files as that version laid them out (`legacy`: UTF-8 escaped byte by byte in the Redis
+    files), is rendered that way: its files, and the copies its applies recorded, stay its own.
+    """
+    text = _render(plan, engine, direction, legacy)
+    meta = plan.files.get(file_key(engine, direction))
+    if text and not legacy and meta and sha256(text) != meta.get("sha256"):
+        before = _render(plan, engine, direction, True)
+        if sha256(before) == meta.get("sha256"):
+            return before
+    return text
+
+
+def _render(plan: Plan, engine: str, direction: str, legacy: bool) -> str:
     changes = [c for c in plan.changes if c.engine == engine]
     if not changes:
         return ""
@@ -115,10 +130,10 @@ def render(plan: Plan, engine: str, direction: str) -> str:
             else:
                 lines += _sql_block(c, c.down, "revert", c.down_transactional)
     else:
-        lines.append(_redis_note(f"reconciler plan {plan.slug} ({direction})"))
+        lines.append(_redis_note(f"reconciler plan {plan.slug} ({direction})", legacy))
         for c in changes:
             symbol = c.symbol if direction == "up" else "revert"
-            lines.append(_redis_note(f"{symbol} {c.address}: {c.description}"))
+            lines.append(_redis_note(f"{symbol} {c.address}: {c.description}", legacy))
             lines += list(c.up if direction == "up" else c.down)
     return "\n".join(lines) + "\n"
 
