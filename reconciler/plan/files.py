@@ -18,6 +18,7 @@ from reconciler.errors import InputError, StalePlan
 from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.ops.redis.proto import render as render_command
 from reconciler.plan import Plan, PlannedChange, next_version
+from reconciler.sql.layout import indented
 
 ENGINES = ("pg", "redis")  # file order inside a combined document
 _EXT = {"pg": "sql", "redis": "redis"}
@@ -55,15 +56,25 @@ def replay_flags(plan: Plan, direction: str) -> list[str]:
     return [] if direction == "up" and plan.phased() else ["-1"]
 
 
+def _sql_lines(statements: tuple[str, ...], legacy: bool = False) -> list[str]:
+    """Each statement ended by `;`, its continuation lines indented (sql/layout.py: only
+    where SQL ignores the spaces); `legacy`: as they are, as files were written before."""
+    shown = statements if legacy else tuple(indented(s) for s in statements)
+    return [f"{s};" if not s.startswith("--") else s for s in shown]
+
+
 def _sql_block(
-    change: PlannedChange, statements: tuple[str, ...], symbol: str, transactional: bool = True
+    change: PlannedChange,
+    statements: tuple[str, ...],
+    symbol: str,
+    transactional: bool = True,
+    legacy: bool = False,
 ) -> list[str]:
     lines = ["", f"-- {symbol} {change.address}: {change.description}"]
     lines += [f"--   hazard {h['code']}: {h['message']}" for h in change.hazards]
     if not transactional:
         lines.append("--   runs before, outside the transaction (reconciler does this itself)")
-    lines += [f"{s};" if not s.startswith("--") else s for s in statements]
-    return lines
+    return lines + _sql_lines(statements, legacy)
 
 
 _PHASE_NOTES = {
@@ -73,7 +84,7 @@ _PHASE_NOTES = {
 }
 
 
-def _phased_sql(changes: list[PlannedChange]) -> list[str]:
+def _phased_sql(changes: list[PlannedChange], legacy: bool = False) -> list[str]:
     """The up file of a phased plan: each phase's statements, change by change."""
     lines: list[str] = []
     shown: set[str] = set()
@@ -85,9 +96,9 @@ def _phased_sql(changes: list[PlannedChange]) -> list[str]:
                 continue
             if c.address in shown:
                 lines += ["", f"-- {c.symbol} {c.address} (continued)"]
-                lines += [f"{s};" if not s.startswith("--") else s for s in statements]
+                lines += _sql_lines(statements, legacy)
             else:
-                lines += _sql_block(c, statements, c.symbol, c.transactional)
+                lines += _sql_block(c, statements, c.symbol, c.transactional, legacy)
             shown.add(c.address)
     return [*lines, "", "COMMIT;"]
 
@@ -101,8 +112,9 @@ def render(plan: Plan, engine: str, direction: str, *, legacy: bool = False) -> 
     """The text of one plan file; empty when the plan has no change for that engine.
 
     A plan written by an earlier version of reconciler, whose recorded checksum is that of
-    its files as that version laid them out (`legacy`: UTF-8 escaped byte by byte in the Redis
-    files), is rendered that way: its files, and the copies its applies recorded, stay its own.
+    its files as that version laid them out (`legacy`: continuation lines of SQL statements
+    not indented, UTF-8 escaped byte by byte in the Redis files), is rendered that way: its
+    files, and the copies its applies recorded, stay its own.
     """
     text = _render(plan, engine, direction, legacy)
     meta = plan.files.get(file_key(engine, direction))
@@ -121,14 +133,14 @@ def _render(plan: Plan, engine: str, direction: str, legacy: bool) -> str:
         changes = list(reversed(changes))
     lines: list[str] = []
     if engine == "pg" and direction == "up" and plan.phased():
-        lines = _sql_header(plan, "up", phased=True) + _phased_sql(changes)
+        lines = _sql_header(plan, "up", phased=True) + _phased_sql(changes, legacy)
     elif engine == "pg":
         lines = _sql_header(plan, "up" if direction == "up" else "down: reverts the up file")
         for c in changes:
             if direction == "up":
-                lines += _sql_block(c, c.up, c.symbol, c.transactional)
+                lines += _sql_block(c, c.up, c.symbol, c.transactional, legacy)
             else:
-                lines += _sql_block(c, c.down, "revert", c.down_transactional)
+                lines += _sql_block(c, c.down, "revert", c.down_transactional, legacy)
     else:
         lines.append(_redis_note(f"reconciler plan {plan.slug} ({direction})", legacy))
         for c in changes:

@@ -1,0 +1,83 @@
+"""sql/layout.indented: a plan file's statements with their continuation lines indented, and
+nothing changed that SQL reads: the same tokens, strings, quoted names, comments and kept
+bodies byte for byte (a DO block's code only gains spaces between its tokens)."""
+
+from __future__ import annotations
+
+import pytest
+from pglast.parser import scan
+
+from reconciler.sql.layout import indented
+from reconciler.sql.render import guarded, run_unless
+
+STATEMENTS = [
+    guarded('ALTER TABLE "t" ADD CONSTRAINT "c" CHECK (a > 0)', "duplicate_object"),
+    run_unless("SELECT 1", "CREATE TYPE x AS ENUM ('a')"),
+    'CREATE TABLE IF NOT EXISTS "t" (\n    "a" int,\n    "b" text\n)',
+    "COMMENT ON TABLE t IS 'first\nsecond ''quoted''\nthird'",
+    "COMMENT ON TABLE t IS E'it\\'s\nnext'",
+    'CREATE VIEW "a\nb" AS\nSELECT 1 AS "x\ny"',
+    "CREATE RULE r AS ON INSERT TO t\nWHERE (\nnew.a > 0\n)\nDO INSTEAD NOTHING",
+    "CREATE FUNCTION f() RETURNS int AS $function$\nBEGIN\nRETURN 1;\nEND\n$function$\n"
+    "LANGUAGE plpgsql",
+    "SELECT 1 /* a\nnested /* comment\n*/ still */\n, 2 -- trailing\n, 3",
+    guarded(
+        "CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\nRETURN 1;\nEND\n$body$\n"
+        "LANGUAGE plpgsql",
+        "duplicate_function",
+    ),
+    "DO $r$BEGIN\nIF x THEN\nALTER TABLE a RENAME TO b;\nEND IF;\nEND$r$",
+]
+
+
+def _tokens(text: str) -> list[str]:
+    out = []
+    for t in scan(text):
+        piece = text[t.start : t.end + 1]
+        if piece.startswith("$") and t.name == "SCONST":  # a DO body: its own tokens
+            tag = piece[: piece.index("$", 1) + 1]
+            out += [tag, *_tokens(piece[len(tag) : -len(tag)]), tag]
+        else:
+            out.append(piece)
+    return out
+
+
+@pytest.mark.parametrize("statement", STATEMENTS)
+def test_only_spaces_between_tokens_change(statement):
+    shown = indented(statement)
+    assert _tokens(shown) == _tokens(statement)
+    before, after = statement.split("\n"), shown.split("\n")
+    assert len(after) == len(before)
+    assert all(a in (b, "    " + b) for a, b in zip(after, before, strict=True)), shown
+
+
+def test_what_sql_reads_keeps_its_lines_and_the_rest_is_indented():
+    assert indented("COMMENT ON TABLE t IS 'first\nsecond'\n;") == (
+        "COMMENT ON TABLE t IS 'first\nsecond'\n    ;"
+    )
+    assert indented('CREATE VIEW "a\nb" AS\nSELECT 1') == 'CREATE VIEW "a\nb" AS\n    SELECT 1'
+    assert indented("SELECT 1 /* a\nb */\n, 2") == "SELECT 1 /* a\nb */\n    , 2"
+    assert indented("CREATE RULE r AS ON INSERT TO t\nWHERE (\nnew.a > 0\n)\nDO NOTHING") == (
+        "CREATE RULE r AS ON INSERT TO t\n    WHERE (\n    new.a > 0\n)\n    DO NOTHING"
+    )
+    unclosed = "SELECT 'never closed\nFROM t"
+    assert indented(unclosed) == unclosed
+
+
+def test_a_guarded_statement_sits_inside_its_block():
+    shown = indented(guarded("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)", "duplicate_object"))
+    assert shown.splitlines() == [
+        "DO $reconciler$BEGIN",
+        "    ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);",
+        "EXCEPTION WHEN duplicate_object THEN NULL;",
+        "END$reconciler$",
+    ]
+
+
+def test_a_function_body_inside_a_do_block_is_kept():
+    text = guarded(
+        "CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\nRETURN 1;\nEND\n$body$\n"
+        "LANGUAGE plpgsql",
+        "duplicate_function",
+    )
+    assert "$body$\nBEGIN\nRETURN 1;\nEND\n$body$\n    LANGUAGE plpgsql" in indented(text)
