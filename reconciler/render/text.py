@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from reconciler.model.address import Address
 from reconciler.ops.redis.proto import quote
+from reconciler.sql.layout import indented
 
 _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}
 _HAZARD_STYLE = {"destructive": "bold red", "irreversible": "bold red"}
@@ -137,8 +138,9 @@ def plan_lines(
                         (new, "green"),
                     )
                 )
-            if show_sql:
-                lines += [((indent + "      ", ""), (s, "dim")) for s in c["up"]]
+            if show_sql:  # each line of a statement at the same left edge, laid out as in files
+                pad = indent + "      "
+                lines += [((pad, ""), (x, "dim")) for s in c["up"] for x in indented(s).split("\n")]
         lines.append(())
     return lines
 
