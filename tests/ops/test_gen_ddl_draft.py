@@ -9,6 +9,7 @@ from tests.helpers import run_cli, write_yaml
 ORDERS = """
 table: orders
 comment: What customers bought.
+replica_identity: full
 columns:
   - name: id
     type: integer
@@ -43,7 +44,7 @@ def test_gen_ddl_is_plain_reviewable_ddl_that_makes_the_declared_table(tmp_path,
     assert r.code == 0, r.text
     draft = r.out
     assert "DO $" not in draft and "EXCEPTION" not in draft, draft
-    assert "IF NOT EXISTS" not in draft, draft
+    assert "IF NOT EXISTS" not in draft and "IF EXISTS" not in draft, draft
     lines = draft.splitlines()
     create = lines.index('CREATE TABLE "public"."orders" (')
     assert lines[create + 1].startswith('    "id" integer DEFAULT nextval('), draft
@@ -54,6 +55,7 @@ def test_gen_ddl_is_plain_reviewable_ddl_that_makes_the_declared_table(tmp_path,
         draft
     )
     assert any(line.startswith('CREATE INDEX "idx_orders_parent_id" ON') for line in lines)
+    assert 'ALTER TABLE "public"."orders" REPLICA IDENTITY FULL;' in lines, draft
 
     # run as it is (one transaction), the draft makes what the YAML declares: nothing to plan
     pg_conn.execute(draft)

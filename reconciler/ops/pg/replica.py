@@ -36,11 +36,12 @@ def replica_index(state: str) -> str | None:
     return state.removeprefix("index ") if state.startswith("index ") else None
 
 
-def replica_identity_sql(schema: str, table: str, state: str) -> str:
+def replica_identity_sql(schema: str, table: str, state: str, *, if_exists: bool = True) -> str:
     index = replica_index(state)
     how = f"USING INDEX {ident(index)}" if index is not None else state.upper()
     # IF EXISTS: the file run again after the table was dropped, or before it exists
-    return f"ALTER TABLE IF EXISTS {ident(schema, table)} REPLICA IDENTITY {how}"
+    guard = " IF EXISTS" if if_exists else ""
+    return f"ALTER TABLE{guard} {ident(schema, table)} REPLICA IDENTITY {how}"
 
 
 def replica_address(schema: str, table: str) -> Address:

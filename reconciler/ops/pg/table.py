@@ -158,7 +158,14 @@ class CreateTable(CreateWhole):
                 else []
             ),
             *(  # USING INDEX is set once the index is built (diff/replica.py)
-                [Statement(replica_identity_sql(t.schema, t.name, t.replica_identity))]
+                [
+                    Statement(
+                        replica_identity_sql(t.schema, t.name, t.replica_identity),
+                        plain=replica_identity_sql(
+                            t.schema, t.name, t.replica_identity, if_exists=False
+                        ),
+                    )
+                ]
                 if t.replica_identity in ("full", "nothing")
                 else []
             ),
