@@ -33,6 +33,9 @@ BROKEN = b"job:\xff\xfe"  # a name that is not UTF-8
 
 def _plan(url: str, tmp_path: Path) -> Path:
     write_yaml(tmp_path / "schemas", "keys/app.yaml", SPEC)
+    write_yaml(
+        tmp_path / "schemas", "keys/server.yaml", "config:\n  maxmemory-policy: allkeys-lru\n"
+    )
     out = tmp_path / "plans"
     r = run_cli(
         "plan", "--redis", url, "--schemas", str(tmp_path / "schemas"), "--out", str(out),
@@ -67,16 +70,19 @@ def test_redis_files_are_utf8_text_and_replay_through_redis_cli(private_redis, t
     text = up.read_text(encoding="utf-8")
     assert "→" in text and f'"{SESSION}"' in text and f'DEL "{STRAY}"' in text, text
     assert "\\xe2" not in text, text  # no UTF-8 written byte by byte
+    assert [n for n in text.splitlines() if n.startswith("ECHO") and "' → '" in n], text
     assert 'DEL "job:\\xff\\xfe"' in text, text  # what is not text keeps its escapes
     assert "\\xff\\x00" in down.read_text(encoding="utf-8")  # a payload is bytes, escaped
 
     _replay(private_redis, up)
     assert 0 < r.ttl(SESSION) <= 86400
+    assert r.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
     assert r.exists(STRAY) == 0 and r.exists(BROKEN) == 0
     _replay(private_redis, down)
     assert r.get(STRAY) == b"stray\xff\x00\xc3\xa9" and r.pexpiretime(STRAY) == stray_expiry
     assert r.get(BROKEN) == b"stray"
     assert r.ttl(SESSION) == -1
+    assert r.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
     assert sorted(r.keys()) == sorted([SESSION.encode(), STRAY.encode(), BROKEN])
 
 
