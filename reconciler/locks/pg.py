@@ -30,164 +30,28 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Literal
 
 import psycopg
 from psycopg import sql
 
 from reconciler import errors
 from reconciler.connect.appname import parse_application_name
+from reconciler.locks.pg_holder import (  # LOCK_KEY, LockInfo, lock_holder: re-exported
+    LOCK_KEY,
+    NOTE_TABLE,
+    LockInfo,
+    _key_parts,
+    _note_table,
+    _require_autocommit,
+    lock_holder,
+)
 from reconciler.state.base import Actor
 from reconciler.state.pg_schema import DDL_LOCK_KEY, SCHEMA
 
 log = logging.getLogger(__name__)
 
-# The key: the first 8 bytes of sha256(b"reconciler") read as a big-endian signed 64-bit
-# integer, i.e. int.from_bytes(hashlib.sha256(b"reconciler").digest()[:8], "big", signed=True).
-# Written out so that it can be searched for in pg_locks (there as classid 1110457389,
-# objid 3938672102, objsubid 1); tests/locks/test_lock.py checks the derivation.
-LOCK_KEY: int = 4769378173295222246
-
-NOTE_TABLE = "lock_holder"
 _MAX_POLL = 2.0  # cap of the retry backoff, seconds
 _FORCE_WAIT = 5.0  # how long force_unlock waits for a terminated backend to let go
-
-
-# --- who holds it -------------------------------------------------------------------------------
-
-SinceSource = Literal["lock", "backend_start", "unknown"]
-
-
-@dataclass(frozen=True, slots=True)
-class LockInfo:
-    """Who holds the lock. host/pid/user/command are the holder's OS process (None when the
-    holder is not a Reconciler run, or its name was cut); backend_pid is its server process."""
-
-    backend_pid: int
-    host: str | None
-    pid: int | None
-    user: str | None
-    command: str | None
-    db_user: str
-    client_addr: str | None
-    # When the lock was taken (since_source == "lock", from the note table), else when the
-    # holder connected ("backend_start", an earlier bound), else None ("unknown": the note is
-    # missing and pg_stat_activity hides backend_start from this role).
-    since: datetime | None
-    application_name: str
-    since_source: SinceSource = "lock"
-
-    def describe(self) -> str:
-        """`host H pid P user U (backend pid N) since 2026-11-25 12:00:00 UTC`."""
-        parts = []
-        if self.host is not None:
-            parts.append(f"host {self.host}")
-        if self.pid is not None:
-            parts.append(f"pid {self.pid}")
-        if self.user is not None:
-            parts.append(f"user {self.user}")
-        if not parts:  # not a Reconciler connection, or an unnamed one
-            parts.append(f"db user {self.db_user or '?'}")
-            if self.application_name:
-                parts.append(f"application {self.application_name!r}")
-        text = " ".join(parts) + f" (backend pid {self.backend_pid})"
-        if self.since is not None:
-            stamp = self.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            if self.since_source == "lock":
-                text += f" since {stamp}"
-            else:
-                text += f" connected since {stamp}"
-        return text
-
-
-def _require_autocommit(conn: psycopg.Connection) -> None:
-    # A lock call inside a transaction would either leave that transaction open or make the
-    # note row commit with someone else's work; session locks also ignore rollbacks, which is
-    # surprising there. So lock calls only accept autocommit connections.
-    if not conn.autocommit:
-        raise ValueError("the apply lock needs an autocommit connection (autocommit=True)")
-
-
-def _key_parts(key: int) -> tuple[int, int]:
-    """pg_locks shows a bigint advisory key as classid = high 32 bits, objid = low 32 bits."""
-    return (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
-
-
-_HOLDER_SQL = """
-SELECT l.pid, a.application_name, a.usename, host(a.client_addr), a.backend_start
-FROM pg_catalog.pg_locks AS l
-LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
-WHERE l.locktype = 'advisory'
-  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-  AND l.classid = %(classid)s::bigint::oid
-  AND l.objid = %(objid)s::bigint::oid
-  AND l.objsubid = 1
-  AND l.granted
-ORDER BY l.pid
-LIMIT 1
-"""
-
-# Privileges are checked in SQL so that a role without access reads "no note" instead of an
-# error; by OID, because the name forms raise for a schema that does not exist.
-_NOTE_READABLE_SQL = """
-SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
-FROM pg_catalog.pg_class AS c
-JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = %(schema)s AND c.relname = %(table)s
-"""
-
-
-def _note_table() -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(NOTE_TABLE))
-
-
-def _read_note(conn: psycopg.Connection, key: int, backend_pid: int) -> tuple | None:
-    row = conn.execute(_NOTE_READABLE_SQL, {"schema": SCHEMA, "table": NOTE_TABLE}).fetchone()
-    if not row or not row[0]:
-        return None
-    query = sql.SQL(
-        "SELECT acquired_at, host, os_pid, os_user, command FROM {} "
-        "WHERE key = %s AND backend_pid = %s"
-    ).format(_note_table())
-    return conn.execute(query, (key, backend_pid)).fetchone()
-
-
-def lock_holder(conn: psycopg.Connection, *, key: int = LOCK_KEY) -> LockInfo | None:
-    """Who holds the lock in this connection's database, or None when it is free."""
-    _require_autocommit(conn)
-    classid, objid = _key_parts(key)
-    row = conn.execute(_HOLDER_SQL, {"classid": classid, "objid": objid}).fetchone()
-    if row is None:
-        return None
-    backend_pid, app_name, db_user, client_addr, backend_start = row
-    parsed = parse_application_name(app_name)
-    note = _read_note(conn, key, backend_pid)
-    if note is not None:
-        since, host, os_pid, os_user, command = note
-        source: SinceSource = "lock"
-    else:
-        since, host, os_user, command = (
-            backend_start,
-            parsed["host"],
-            parsed["user"],
-            parsed["command"],
-        )
-        os_pid = int(parsed["pid"]) if parsed["pid"] else None
-        source = "backend_start" if backend_start is not None else "unknown"
-    return LockInfo(
-        backend_pid=backend_pid,
-        host=host,
-        pid=os_pid,
-        user=os_user,
-        command=command,
-        db_user=db_user or "",
-        client_addr=client_addr,
-        since=since,
-        application_name=app_name or "",
-        since_source=source,
-    )
 
 
 # --- taking it ----------------------------------------------------------------------------------
@@ -238,6 +102,7 @@ class PgLock:
             raise RuntimeError("this PgLock is already held; release it before acquiring again")
         deadline = time.monotonic() + self.timeout
         delay = self.poll
+        said = False
         while True:
             if self._try():
                 self.held = True
@@ -251,8 +116,16 @@ class PgLock:
                     self._write_note()
                     return
                 raise _held_error(holder)
+            if not said:  # the first attempt found it held: say why we wait, once
+                said = True
+                self._say_waiting()
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, max(_MAX_POLL, self.poll))
+
+    def _say_waiting(self) -> None:
+        holder = lock_holder(self.conn, key=self.key)
+        who = f"{holder.command or 'a run'}: {holder.describe()}" if holder else "another run"
+        log.warning("Waiting for the lock held by %s (up to %s s)…", who, _secs(self.timeout))
 
     def _write_note(self) -> None:
         # The note is diagnostics; the advisory lock is the protection. A role that may not
@@ -325,11 +198,21 @@ class PgLock:
             log.warning("could not release the apply lock", exc_info=True)
 
 
+def _secs(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
 def _held_error(holder: LockInfo | None) -> errors.LockHeld:
     if holder is None:  # released and retaken by someone else between our two queries
         return errors.LockHeld(
             "Another run holds the lock (it changed hands while we looked).",
             detail="Try again, or run `reconciler lock status` to see who holds it.",
+        )
+    if holder.gone:
+        return errors.LockHeld(
+            f"Another {holder.command or 'apply'} holds the lock: {holder.describe()}.",
+            detail="Or wait: the server ends that session when its statement finishes, and "
+            "the lock with it; `reconciler lock status` shows whether it is still held.",
         )
     return errors.LockHeld(
         f"Another {holder.command or 'apply'} holds the lock: {holder.describe()}.",
