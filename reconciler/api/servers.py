@@ -21,6 +21,7 @@ __all__ = [
     "backup",
     "backup_files",
     "dev_down",
+    "dev_root",
     "dev_status",
     "dev_up",
     "redis_health",
@@ -28,6 +29,11 @@ __all__ = [
 ]
 
 redis_health = check_health  # PING latency, memory, evictions, persistence, role of one URL
+
+
+def dev_root(start: Path) -> Path:
+    """The project folder whose dev servers a command run in `start` uses (dev.find_root)."""
+    return dev.find_root(start)
 
 
 def dev_up(root: Path) -> dev.DevStatus:

@@ -25,11 +25,14 @@ def _show(status: Any) -> None:
 def up() -> None:
     """Start the dev servers (idempotent) under .reconciler/dev/ and print their URLs.
 
+    They belong to the project: .reconciler/dev/ is made in the nearest folder upwards holding
+    reconciler.yaml (else here), and every command finds them from any subfolder of it.
+
     Example: reconciler dev up && reconciler plan
     """
     from reconciler.api import servers  # deferred: start-up
 
-    _show(servers.dev_up(Path.cwd()))
+    _show(servers.dev_up(servers.dev_root(Path.cwd())))
 
 
 @dev_app.command("down")
@@ -40,7 +43,7 @@ def down() -> None:
     """
     from reconciler.api import servers  # deferred: start-up
 
-    servers.dev_down(Path.cwd())
+    servers.dev_down(servers.dev_root(Path.cwd()))
     out_console().print("Dev servers stopped and removed.")
 
 
@@ -52,7 +55,7 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
     """
     from reconciler.api import servers  # deferred: start-up
 
-    st = servers.dev_status(Path.cwd())
+    st = servers.dev_status(servers.dev_root(Path.cwd()))
     if as_json:
         print(json.dumps(st.to_dict(), indent=2))
     else:
@@ -72,7 +75,7 @@ def url(
     """
     from reconciler.api import servers  # deferred: start-up
 
-    st = servers.dev_status(Path.cwd())
+    st = servers.dev_status(servers.dev_root(Path.cwd()))
     if not st.running:
         raise typer.Exit(ExitCode.ERROR)
     if pg or not redis:

@@ -204,10 +204,12 @@ def resolve_targets(pg_flag: str | None, redis_flag: str | None) -> tuple[str | 
     from reconciler.dev import (  # only here: it brings in redis-py; deferred: start-up: redis
         dev_dir,
         dev_status,
+        find_root,
     )
 
-    if dev_dir(Path.cwd()).is_dir():
-        st = dev_status(Path.cwd())
+    root = find_root(Path.cwd())  # the project's, from any of its subfolders
+    if dev_dir(root).is_dir():
+        st = dev_status(root)
         if st.pg_url or st.redis_url:
             return st.pg_url, st.redis_url
     raise InputError(

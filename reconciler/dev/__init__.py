@@ -79,6 +79,20 @@ def dev_dir(root: Path) -> Path:
     return root / ".reconciler" / "dev"
 
 
+PROJECT_FILE = "reconciler.yaml"  # project/config.py's FILE (dev/ does not import project/)
+
+
+def find_root(start: Path) -> Path:
+    """The folder whose dev servers a command run in `start` means, found upwards as git finds
+    .git: the nearest folder at or above `start` that has dev servers (.reconciler/dev) or is a
+    project root (holds reconciler.yaml); `start` itself when there is neither."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if dev_dir(folder).is_dir() or (folder / PROJECT_FILE).is_file():
+            return folder
+    return here
+
+
 @dataclass(frozen=True, slots=True)
 class _DevState:
     pg: PgServer | None
