@@ -146,8 +146,9 @@ rollback_check: $(STAMP)
 db_shell: $(STAMP)
 	@set -e; url="$(PG_URL)"; exec psql "$$url"
 
-# pg_dump -Fc of the database, every Redis key with its value and TTL (and the RDB snapshot)
-# when a Redis URL resolves; db_restore puts a backup back (FILE=backups/<stamp>.dump).
+# pg_dump -Fc of the database, every Redis key with its value and TTL (the RDB snapshot only
+# with `reconciler backup --rdb`) when a Redis URL resolves; db_restore puts a backup back
+# (FILE=backups/<stamp>.dump).
 db_backup: $(STAMP)
 	@set -e; url="$(PG_URL)"; redis_url="$(REDIS_URL)" || true; \
 	if [ -n "$$redis_url" ]; then set -- --redis "$$redis_url"; fi; \

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from reconciler.cli.options import PG, REDIS, SCHEMAS, ask_to_confirm
-from reconciler.cli.root import app, out_console
+from reconciler.cli.root import app, err_console, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode
 
@@ -68,16 +68,23 @@ def backup_cmd(
     pg: str = PG,
     redis: str = REDIS,
     out: Path = typer.Option(Path("backups"), "--out", help="Directory of the backup files."),
+    rdb: bool = typer.Option(
+        False,
+        "--rdb",
+        help="Also fetch the Redis server's RDB snapshot (redis-cli --rdb): a full sync, which "
+        "a diskless-replication server starts only after repl-diskless-sync-delay (5 s).",
+    ),
 ) -> None:
-    """pg_dump -Fc of the database and every Redis key with its value and expiry (plus the
-    server's RDB snapshot when redis-cli is there), under one UTC stamp.
+    """pg_dump -Fc of the database and every Redis key with its value and expiry (plus, with
+    --rdb, the server's RDB snapshot), under one UTC stamp; each step is said on stderr.
 
     Example: reconciler backup --pg postgresql://127.0.0.1/app --redis redis://127.0.0.1/0
     """
     from reconciler.api.servers import backup  # deferred: start-up
 
     pg_url, redis_url = resolve_targets(pg, redis)
-    for path in backup(pg_url, redis_url, out):
+    err = err_console()
+    for path in backup(pg_url, redis_url, out, rdb=rdb, progress=lambda line: err.print(line)):
         out_console().print(f"wrote {escape(str(path))}")
 
 

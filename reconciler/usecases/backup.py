@@ -5,8 +5,12 @@ A backup is a set of files sharing one UTC stamp under the backup directory:
 - `<stamp>.dump`: the Postgres database, `pg_dump -Fc` (schema and rows);
 - `<stamp>.redis`: every key of the Redis database with its value (`DUMP`, the server's own
   serialization) and its absolute expiry, streamed by SCAN in batches (constant memory);
-- `<stamp>.rdb`: the server's RDB snapshot fetched with `redis-cli --rdb`, when redis-cli is
-  there — for a disaster recovery by hand (a running server cannot load one).
+- `<stamp>.rdb`, only when asked (`rdb=True`, `backup --rdb`): the server's RDB snapshot
+  fetched with `redis-cli --rdb` — for a disaster recovery by hand (a running server cannot
+  load one). Not by default: it is a full replication sync (a fork on the server), and a
+  server with diskless replication (the default since Redis 7) waits
+  `repl-diskless-sync-delay` (5 s by default) before it starts one, which was nearly all of a
+  small backup's time; `restore` never reads it.
 
 `restore` puts the Postgres database back with `pg_restore --clean --if-exists` in one
 transaction (a truncated file or an interrupted restore leaves the database as it was) and the keys
@@ -26,7 +30,7 @@ import shutil
 import struct
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,12 +48,28 @@ def stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%d%H%M%S")
 
 
-def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Path]:
-    """Write the backup files; the paths written, in order.
+Progress = Callable[[str], None]
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def backup(
+    pg_url: str | None,
+    redis_url: str | None,
+    out_dir: Path,
+    *,
+    rdb: bool = False,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write the backup files; the paths written, in order. `progress` is told each step as
+    it starts ("Dumping PostgreSQL…"), for a caller that shows it.
 
     A backup holds every row and value, secrets included: each file is created readable and
     writable by its owner only (0600) before any byte goes in, whatever the umask, and a new
     backup directory is the owner's only (0700)."""
+    say = progress or _quiet
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = stamp()
     while any(out_dir.glob(f"{name}.*")):  # two backups within one second
@@ -58,6 +78,7 @@ def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Pat
     if pg_url:
         path = out_dir / f"{name}.dump"
         os.close(_create_private(path))  # pg_dump then writes into it, keeping its mode
+        say(f"Dumping PostgreSQL (pg_dump -Fc) into {path}…")
         try:
             run_client([client_binary("pg_dump"), "-Fc", f"--file={path}", f"--dbname={pg_url}"])
         except BaseException:
@@ -66,11 +87,15 @@ def backup(pg_url: str | None, redis_url: str | None, out_dir: Path) -> list[Pat
         written.append(path)
     if redis_url:
         path = out_dir / f"{name}.redis"
-        dump_keys(redis_url, path)
+        dump_keys(redis_url, path, progress=say)
         written.append(path)
-        rdb = _rdb(redis_url, out_dir / f"{name}.rdb")
-        if rdb is not None:
-            written.append(rdb)
+        if rdb:
+            say("Fetching the Redis server's RDB snapshot (redis-cli --rdb, a full sync)…")
+            snapshot = _rdb(redis_url, out_dir / f"{name}.rdb")
+            if snapshot is None:
+                say("No RDB snapshot: redis-cli is not installed, or this is a cluster.")
+            else:
+                written.append(snapshot)
     return written
 
 
@@ -119,7 +144,7 @@ def _cli_target(redis_url: str) -> tuple[str, dict[str, str]]:
     return url, {**os.environ, "REDISCLI_AUTH": unquote(parts.password)}
 
 
-def dump_keys(redis_url: str, path: Path) -> int:
+def dump_keys(redis_url: str, path: Path, *, progress: Progress | None = None) -> int:
     """Every key of the database with its value and expiry into `path`; the number of keys.
 
     The keys are read by the SCAN loop every reader shares (introspect/redis/scan.py), each
@@ -132,6 +157,13 @@ def dump_keys(redis_url: str, path: Path) -> int:
         return (b"DUMP", b"PTTL" if uses_pttl(node) else b"PEXPIRETIME")
 
     client = connect_redis(redis_url, command="backup")
+    if progress is not None:
+        try:
+            size: Any = client.dbsize()  # a cluster: the sum over its primaries
+        except Exception:
+            size = None
+        many = f"{size:,} " if isinstance(size, int) else ""
+        progress(f"Reading {many}Redis keys into {path}…")
     count = 0
     streams: dict[int, Any] = {}  # one per node: the keys each could not read (`moved`)
     tmp = path.with_name(path.name + ".part")
