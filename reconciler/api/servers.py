@@ -9,6 +9,7 @@ Must not: print or prompt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from reconciler import dev
@@ -41,9 +42,10 @@ def dev_up(root: Path) -> dev.DevStatus:
     return dev.dev_up(root)
 
 
-def dev_down(root: Path) -> None:
-    """Stop the dev servers of the project at `root` and delete their data."""
-    dev.dev_down(root)
+def dev_down(root: Path, *, progress: Callable[[str], None] | None = None) -> None:
+    """Stop the dev servers of the project at `root` and delete their data; a stop that takes
+    more than an instant is said to `progress`."""
+    dev.dev_down(root, progress=progress)
 
 
 def dev_status(root: Path) -> dev.DevStatus:

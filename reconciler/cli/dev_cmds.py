@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from reconciler.cli.root import app, out_console
+from reconciler.cli.root import app, err_console, out_console
 from reconciler.errors import ExitCode
 
 dev_app = typer.Typer(help="Embedded throwaway PostgreSQL + Redis for demos and tests.")
@@ -37,13 +37,16 @@ def up() -> None:
 
 @dev_app.command("down")
 def down() -> None:
-    """Stop the dev servers and delete their data.
+    """Stop the dev servers and delete their data (nothing is saved on the way out: PostgreSQL
+    stops in immediate mode, Redis with SHUTDOWN NOSAVE NOW). A stop that takes more than an
+    instant says so on stderr.
 
     Example: reconciler dev down
     """
     from reconciler.api import servers  # deferred: start-up
 
-    servers.dev_down(servers.dev_root(Path.cwd()))
+    err = err_console()
+    servers.dev_down(servers.dev_root(Path.cwd()), progress=lambda line: err.print(line))
     out_console().print("Dev servers stopped and removed.")
 
 

@@ -21,6 +21,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -255,19 +256,42 @@ def dev_status(root: Path) -> DevStatus:
     return _status(directory, _read_state(directory))
 
 
-def dev_down(root: Path) -> DevStatus:
-    """Stop both dev servers and remove `root/.reconciler/dev` with everything in it."""
+@contextmanager
+def _said_if_slow(progress: Callable[[str], None] | None, line: str) -> Iterator[None]:
+    """Tell `progress` the line only if the step is still running after an instant (0.3 s):
+    a quick stop stays quiet, a slow one says what it is waiting for."""
+    if progress is None:
+        yield
+        return
+    timer = threading.Timer(0.3, progress, args=(line,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def dev_down(root: Path, *, progress: Callable[[str], None] | None = None) -> DevStatus:
+    """Stop both dev servers and remove `root/.reconciler/dev` with everything in it.
+
+    Their data is thrown away, so nothing is saved on the way out: PostgreSQL stops in
+    immediate mode (no shutdown checkpoint), Redis with SHUTDOWN NOSAVE NOW. A stop that takes
+    more than an instant is said to `progress` ("Stopping PostgreSQL on port N…")."""
     directory = dev_dir(root.resolve())
     if not directory.exists():
         return _status(directory, _DevState(pg=None, redis=None))
     with _dev_lock(directory):
         state = _read_state(directory)
         if (pg := _live_pg(directory, state)) is not None:
-            pg.stop()
+            with _said_if_slow(progress, f"Stopping PostgreSQL on port {pg.port}…"):
+                pg.stop(discard=True)
         if state.redis is not None:
-            state.redis.stop()
+            with _said_if_slow(progress, f"Stopping Redis on port {state.redis.port}…"):
+                state.redis.stop()
         if (orphan := _orphan_redis(directory)) is not None:
-            orphan.stop()
+            with _said_if_slow(progress, f"Stopping Redis (pid {orphan.pid})…"):
+                orphan.stop()
         datadir = _pg_datadir(directory)
         if datadir.parent != directory:  # a cluster kept outside the project: its own dir goes
             shutil.rmtree(datadir.parent, ignore_errors=True)

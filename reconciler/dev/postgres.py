@@ -116,14 +116,18 @@ class PgServer:
         # A cluster restarted on another port is not the server these fields describe.
         return info is not None and info[1] == self.port and pid_alive(info[0], name="postgres")
 
-    def stop(self) -> None:
-        """pg_ctl stop -m fast; -m immediate if that fails. A stopped server is left alone."""
+    def stop(self, *, discard: bool = False) -> None:
+        """pg_ctl stop -m fast; -m immediate if that fails. A stopped server is left alone.
+
+        discard=True (its data is deleted next, as by `dev down`): -m immediate at once. A fast
+        stop writes a shutdown checkpoint of every dirty buffer and waits for WAL senders to
+        flush their receivers, which can take long for data that is thrown away."""
         if not self.is_running():
             return
         pg_ctl = str(find_pg_bindir() / "pg_ctl")
         user = lookup_user(self.user) or current_user()
         result: subprocess.CompletedProcess[str] | None = None
-        for mode in ("fast", "immediate"):
+        for mode in ("immediate",) if discard else ("fast", "immediate"):
             argv = [pg_ctl, "stop", "-D", str(self.datadir), "-m", mode, "-w"]
             result = run_tool([*argv, "-t", str(STOP_TIMEOUT_S)], user=user, timeout=90)
             if result.returncode == 0 or not self.is_running():
