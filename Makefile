@@ -44,7 +44,7 @@ REDIS_URL = $${RECONCILER_REDIS_URL:-$$($(RECONCILER) dev url --redis 2>/dev/nul
 help:
 	@echo "setup test test-fast lint demo reliability bench bench-smoke corpus dev-up dev-down clean"
 	@echo "db_gen_ddl TABLE=  db_migrate  db_rollback VERSION=  migrate_check"
-	@echo "rollback_check PREV_REF=  db_shell  db_backup  db_restore FILE="
+	@echo "rollback_check PREV_REF=  db_shell [ARGS='-c \"select 1\"']  db_backup  db_restore FILE="
 
 # ------------------------------------------------------------------------------------ setup
 
@@ -144,7 +144,7 @@ rollback_check: $(STAMP)
 	$(RECONCILER) rollback-check --prev-ref $(PREV_REF) --schemas $(SCHEMAS)
 
 db_shell: $(STAMP)
-	@set -e; url="$(PG_URL)"; exec psql "$$url"
+	@set -e; url="$(PG_URL)"; exec psql "$$url" $(ARGS)
 
 # pg_dump -Fc of the database, every Redis key with its value and TTL (the RDB snapshot only
 # with `reconciler backup --rdb`) when a Redis URL resolves; db_restore puts a backup back
