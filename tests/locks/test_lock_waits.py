@@ -121,6 +121,9 @@ def test_a_pg_holder_whose_process_died_mid_statement_is_described_as_gone(
     text = holder.describe()
     assert f"; pid {child.pid} on this host is no longer running, but its server session" in text
     assert f"`reconciler lock force-unlock {holder.backend_pid}`" in text
+    status = run_cli("lock", "status", "--pg", pg_url, cwd=REPO)  # what the user looks at
+    assert status.code == 2, status.text
+    assert f"pid {child.pid} on this host is no longer running" in " ".join(status.out.split())
     with pytest.raises(errors.LockHeld) as caught:
         PgLock(ours).acquire()
     assert "no longer running" in caught.value.summary
