@@ -77,11 +77,11 @@ def full_plan_problem(stdout: str, up_sql: str, shape: SchemaShape) -> str | Non
     if m.group(2) != "0" or m.group(3) != "0":
         return f"a plan from an empty database changes or drops something: {m.group(0)}"
     counts = {
-        "CREATE TABLE": (len(re.findall(r"^CREATE TABLE\b", up_sql, re.M)), shape.tables),
-        "CREATE INDEX": (len(re.findall(r"^CREATE INDEX\b", up_sql, re.M)), shape.indexes),
+        "CREATE TABLE": (len(re.findall(r"^\s*CREATE TABLE\b", up_sql, re.M)), shape.tables),
+        "CREATE INDEX": (len(re.findall(r"^\s*CREATE INDEX\b", up_sql, re.M)), shape.indexes),
         "FOREIGN KEY": (len(re.findall(r"\bFOREIGN KEY\b", up_sql)), shape.foreign_keys),
         "CHECK": (len(re.findall(r"\bCHECK \(", up_sql)), shape.checks),
-        "CREATE TYPE": (len(re.findall(r"^CREATE TYPE\b", up_sql, re.M)), shape.enums),
+        "CREATE TYPE": (len(re.findall(r"^\s*CREATE TYPE\b", up_sql, re.M)), shape.enums),
         "COMMENT ON TABLE": (len(re.findall(r"\bCOMMENT ON TABLE\b", up_sql)), shape.tables),
     }
     wrong = [f"{k}: {got} (expected {want})" for k, (got, want) in counts.items() if got != want]
