@@ -1,15 +1,18 @@
 """docs/getting-started.md, walked literally in a fresh folder.
 
 The page is read, not copied: its ```sh blocks are the commands run and its ```yaml block is the
-table written, so an edit that leaves the page unrunnable fails here. The servers are the test
-session's (RECONCILER_PG_URL / RECONCILER_REDIS_URL stand in for `reconciler dev up`, which would
-start a second pair); the `--env staging` block gets its variables pointed at the same servers.
+table written, so an edit that leaves the page unrunnable fails here. `reconciler dev up` starts
+the folder's own dev servers (about 3 s), as a newcomer's would, and `dev down` removes them
+afterwards; the `--env staging` block gets its variables pointed at those servers.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,19 +49,35 @@ def test_the_page_has_what_the_walk_needs() -> None:
     assert "schemas/tables/accounts.yaml" in PAGE.read_text(encoding="utf-8")
 
 
+@pytest.fixture
+def fresh_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty folder the dev servers may live in (as root, the dev PostgreSQL runs as the
+    `postgres` user, who cannot enter pytest's 0700 tmp_path), with no server chosen by the
+    environment; the dev servers a test started there are stopped and removed afterwards."""
+    for var in ("RECONCILER_PG_URL", "DATABASE_URL", "RECONCILER_REDIS_URL", "REDIS_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("RECONCILER_ENV", raising=False)
+    base = Path(tempfile.mkdtemp(prefix="docs-getting-started-"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        for project in base.iterdir():
+            if (project / ".reconciler" / "dev").exists():
+                run_cli("dev", "down", cwd=project)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def test_getting_started_runs_as_written(
-    tmp_path: Path, pg_url: str, private_redis, monkeypatch: pytest.MonkeyPatch
+    fresh_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup, loop, staging = blocks("sh")
     (table_yaml,) = blocks("yaml")
     text = PAGE.read_text(encoding="utf-8")
     auto = "--auto-approve" if "add `--auto-approve` to `apply` and `rollback`" in text else None
     assert auto, "the page no longer says how scripts confirm; the walk cannot answer prompts"
-    redis_url = private_redis.url()
-    monkeypatch.setenv("RECONCILER_PG_URL", pg_url)
-    monkeypatch.setenv("RECONCILER_REDIS_URL", redis_url)
 
-    cwd = tmp_path
+    cwd = fresh_folder
     # 1. setup: a folder of its own, init, dev up (the session's servers stand in).
     for line in commands(setup):
         if line in MACHINE_SETUP:
@@ -67,13 +86,15 @@ def test_getting_started_runs_as_written(
             cwd = cwd / m.group(1)
             cwd.mkdir()
             continue
-        if line == "reconciler dev up":
-            continue
         args = shlex.split(line)
         assert args[0] == "reconciler", f"unexpected setup line on the page: {line!r}"
         r = run_cli(*args[1:], cwd=cwd)
         assert r.code == 0, (line, r.text)
     assert (cwd / "reconciler.yaml").is_file()
+    status = run_cli("dev", "status", cwd=cwd)
+    assert status.code == 0, f"the page's setup left no dev servers running:\n{status.text}"
+    urls = dict(re.findall(r"^(postgres|redis):\s+(\S+)$", status.out, re.M))
+    assert set(urls) == {"postgres", "redis"}, status.out
     assert (cwd / "schemas" / "tables").is_dir()
 
     # 2. the table the page describes, in the file it names.
@@ -107,15 +128,12 @@ def test_getting_started_runs_as_written(
     r = run_cli("plan", cwd=cwd)
     assert r.code == 0 and "No changes." not in r.text, r.text
 
-    # 4. --env staging, with its variables exported as the page says (and pointed at the
-    # session's servers); the flags' environment variables would win, so they go.
-    monkeypatch.delenv("RECONCILER_PG_URL")
-    monkeypatch.delenv("RECONCILER_REDIS_URL")
+    # 4. --env staging, with the variables the page exports pointed at the dev servers.
     for line in commands(staging):
         if m := re.fullmatch(r"export (\w+)=(\S+)", line):
             var = m.group(1)
             assert var.startswith("STAGING_"), line
-            monkeypatch.setenv(var, pg_url if var.endswith("PG_URL") else redis_url)
+            monkeypatch.setenv(var, urls["postgres" if var.endswith("PG_URL") else "redis"])
             continue
         args = shlex.split(line)
         assert args[0] == "reconciler", f"unexpected line in the staging example: {line!r}"
