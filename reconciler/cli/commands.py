@@ -31,6 +31,7 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.cli.root import app, err_console, out_console
+from reconciler.cli.summaries import count, print_files_by_kind
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.errors import ExitCode, InputError
 from reconciler.plan import Plan
@@ -59,7 +60,8 @@ def _print_lint(findings: list, *, only_errors: bool = False) -> None:
 
 @app.command()
 def validate(schemas: Path = SCHEMAS) -> None:
-    """Load, validate and lint the desired state (exit 1 on errors or error-level lint).
+    """Load, validate and lint the desired state (exit 1 on errors or error-level lint); the
+    summary counts every kind of object loaded.
 
     Example: reconciler validate --schemas schemas
     """
@@ -68,18 +70,11 @@ def validate(schemas: Path = SCHEMAS) -> None:
     checked = api_project.validate(schemas)
     want, findings, errors = checked.desired, checked.findings, checked.errors
     _print_lint(findings)
-    n = want.pg
-    redis = ""
-    if want.redis is not None:
-        r = want.redis
-        redis = (
-            f", {len(r.patterns)} key patterns, {len(r.config)} config parameters, "
-            f"{len(r.acl)} ACL users"
-        )
+    loaded = ", ".join(count(n, kind) for kind, n in checked.counts) or "no objects"
+    warnings = len(findings) - len(errors)
     out_console().print(
-        f"{len(want.files)} files: {len(n.tables)} tables, {len(n.indexes)} indexes, "
-        f"{len(n.enums)} enums, {len(n.extensions)} extensions{redis}; "
-        f"{len(errors)} lint errors, {len(findings) - len(errors)} warnings."
+        f"{count(len(want.files), 'files')}: {loaded}; "
+        f"{count(len(errors), 'lint errors')}, {count(warnings, 'warnings')}."
     )
     if errors:
         raise typer.Exit(ExitCode.ERROR)
@@ -283,7 +278,8 @@ def export(
     redis: str = REDIS,
     out: Path = typer.Option(..., "--out", help="Directory to write the YAML into."),
 ) -> None:
-    """Write the live database (and/or Redis keyspace, as inferred patterns) as YAML.
+    """Write the live database (and/or Redis keyspace, as inferred patterns) as YAML; the
+    summary counts every kind of object exported and names the files written, by folder.
 
     Example: reconciler export --pg postgresql://127.0.0.1/app --out schemas
     """
@@ -295,10 +291,13 @@ def export(
         exported = api_export.export_pg(pg_url, out)
         snap, files, moved = exported.snapshot, exported.files, exported.moved
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
+        from reconciler.api.project import kind_counts  # deferred: start-up
+
+        objects = ", ".join(count(n, kind) for kind, n in kind_counts(snap)) or "no objects"
         con.print(
-            f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
-            f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."
+            f"Exported {objects} into {count(len(files), 'files')} under {escape(str(out))}/:"
         )
+        print_files_by_kind(files, out)
         if moved:
             aside = os.path.commonpath([str(p.parent) for p in moved])
             con.print(

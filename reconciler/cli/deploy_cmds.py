@@ -96,7 +96,9 @@ def restore_cmd(
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask first."),
 ) -> None:
     """Put a backup back: pg_restore --clean of the database, RESTORE of every Redis key with
-    its expiry (one that has passed since is left out). Replaces what is there.
+    its expiry (one that has passed since is left out). What the backup holds replaces what is
+    there (tables, rows, keys); what it does not hold is kept: a table or a key created after
+    the backup is still there afterwards (drop or delete it by hand if it must go).
 
     Example: reconciler restore backups/20261125120000.dump --auto-approve
     """
@@ -105,7 +107,11 @@ def restore_cmd(
     files = backup_files(backup_file)
     pg_url, redis_url = resolve_targets(pg, redis)
     names = ", ".join(p.name for p in files)
-    if not ask_to_confirm(f"Restore {names} over what the servers hold now?", auto_approve):
+    question = (
+        f"Restore {names}? What the backup holds replaces what the servers hold now; tables "
+        "and keys it does not hold are kept."
+    )
+    if not ask_to_confirm(question, auto_approve):
         raise typer.Exit(ExitCode.ERROR)
     wanted_pg = pg_url if any(p.suffix == ".dump" for p in files) else None
     wanted_redis = redis_url if any(p.suffix == ".redis" for p in files) else None

@@ -10,6 +10,8 @@ CONFIG = """\
 # Reconciler project settings: which servers each environment targets.
 # Choose one with `reconciler --env NAME …` or RECONCILER_ENV; flags (--pg, --redis) and
 # RECONCILER_PG_URL / RECONCILER_REDIS_URL still win. Keep passwords in the environment.
+# Every ${VAR} of the chosen environment must be set (an unset one stops the command, naming
+# it); delete the redis: line of an environment that has no Redis.
 version: 1
 default_environment: dev
 environments:

@@ -15,7 +15,8 @@ A backup is a set of files sharing one UTC stamp under the backup directory:
 `restore` puts the Postgres database back with `pg_restore --clean --if-exists` in one
 transaction (a truncated file or an interrupted restore leaves the database as it was) and the keys
 with `RESTORE … REPLACE ABSTTL`: a key gets back its value and its expiry (one that passed
-meanwhile is not restored: it would have expired).
+meanwhile is not restored: it would have expired). Restore puts back what the backup holds and
+removes nothing else: a table, schema or key created after the backup is kept.
 
 The `.redis` format: the line `reconciler-redis-backup 1\\n`, then per key: key length (4
 bytes, big endian), key, expiry in Unix milliseconds (8 bytes, signed; -1 none), value length
