@@ -36,7 +36,13 @@ from reconciler.errors import ExitCode, InputError
 from reconciler.plan import Plan
 from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
-from reconciler.render.text import render_plan, render_redis_export, render_unsupported
+from reconciler.render.drift_text import drift_lines
+from reconciler.render.text import (
+    print_lines,
+    render_plan,
+    render_redis_export,
+    render_unsupported,
+)
 
 _TARGETED = (
     "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "
@@ -359,14 +365,9 @@ def drift(
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         con = out_console()
-        for d in report.desired:
-            con.print(f"desired   {escape(d['address'])}: {escape(d['description'])}")
-        for d in report.recorded:
-            if d["change"] == "invalid":
-                what = "left invalid by an interrupted or failed build"
-            else:
-                what = f"{d['change']} since the last apply"
-            con.print(f"recorded  {escape(d['address'])}: {what}")
+        print_lines(con, drift_lines(report.to_dict()))
+        if report.desired:
+            con.print("`reconciler plan` shows the changes that make the database match the YAML.")
         if not report.drifted:
             con.print("No drift: live matches the desired state and the last recorded apply.")
     if report.drifted:

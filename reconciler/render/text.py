@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from reconciler.model.address import Address
 from reconciler.ops.redis.proto import quote
+from reconciler.render.words import yaml_value
 from reconciler.sql.layout import indented
 
 _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}
@@ -85,18 +86,6 @@ def _owner(change: dict[str, Any]) -> str | None:
     return None
 
 
-def _value(v: Any) -> str:
-    if v is None:
-        return "(none)"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):  # a check, a key: its set attributes, as the YAML writes them
-        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items() if x is not None) + "}"
-    return str(v)
-
-
 def plan_lines(
     plan: dict[str, Any], *, show_sql: bool = False
 ) -> list[tuple[tuple[str, str], ...]]:
@@ -128,7 +117,7 @@ def plan_lines(
             what = c["kind"] if attributes else c["description"]
             lines.append(((indent, ""), (head, style), (f"  {what}", "")))
             for d in attributes:
-                old, new = _value(d.get("old")), _value(d.get("new"))
+                old, new = yaml_value(d.get("old")), yaml_value(d.get("new"))
                 lines.append(
                     (
                         (indent + "      ", ""),

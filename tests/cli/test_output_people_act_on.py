@@ -1,0 +1,62 @@
+"""What the CLI prints is something a person acts on: drift says the direction of each
+difference with values as the YAML writes them, `state history` never cuts the version that
+`rollback --version` takes, rollback shows what it will do before it does it, and counts say
+`1 change`, not `1 changes`. Real servers, real commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+
+from tests.helpers import run_cli, write_yaml
+
+NOTES = """\
+table: notes
+columns:
+  - {name: id, type: bigint, nullable: false}
+  - {name: body, type: text}
+  - {name: legacy, type: text}
+primary_key: [id]
+"""
+
+
+def _apply(cwd: Path, pg_url: str, text: str, *flags: str) -> None:
+    write_yaml(cwd, "schemas/tables/notes.yaml", text)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", *flags, cwd=cwd)
+    assert r.code == 0, r.text
+
+
+def test_drift_text_says_the_direction_of_each_difference(pg_url, tmp_path):
+    _apply(tmp_path, pg_url, NOTES)
+    yaml = NOTES.replace("  - {name: legacy, type: text}\n", "  - {name: extra, type: text}\n")
+    write_yaml(
+        tmp_path,
+        "schemas/tables/notes.yaml",
+        yaml.replace("body, type: text", "body, type: text, nullable: false"),
+    )
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE INDEX notes_body ON notes (body)")  # out of band
+    r = run_cli("drift", "--pg", pg_url, "--schemas", "schemas", cwd=tmp_path)
+    assert r.code == 2, r.text
+    lines = r.out.splitlines()
+
+    def line(address: str) -> str:
+        return next(x for x in lines if address in x)
+
+    assert "in the YAML, missing from the database" in line("pg.column.public.notes.extra")
+    assert "in the database, not in the YAML" in line("pg.column.public.notes.legacy")
+    assert "differs: nullable: false (YAML) vs true (database)" in line(
+        "pg.column.public.notes.body"
+    )
+    assert "in the database, not in the YAML" in line("pg.index.public.notes_body")
+    since = lines[next(i for i, x in enumerate(lines) if x.startswith("Changed since")) :]
+    index = next(x for x in since if "pg.index.public.notes_body" in x)
+    assert "added in the database since the last apply" in index
+    assert "True" not in r.out and "False" not in r.out
+    j = json.loads(
+        run_cli("drift", "--pg", pg_url, "--schemas", "schemas", "--json", cwd=tmp_path).out
+    )
+    body = next(d for d in j["desired"] if d["address"] == "pg.column.public.notes.body")
+    assert body["differences"] == [{"attribute": "nullable", "yaml": False, "database": True}]
