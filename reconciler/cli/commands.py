@@ -43,6 +43,7 @@ from reconciler.render.text import (
     render_redis_export,
     render_unsupported,
 )
+from reconciler.render.words import counted
 
 _TARGETED = (
     "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "
@@ -79,13 +80,14 @@ def validate(schemas: Path = SCHEMAS) -> None:
     if want.redis is not None:
         r = want.redis
         redis = (
-            f", {len(r.patterns)} key patterns, {len(r.config)} config parameters, "
-            f"{len(r.acl)} ACL users"
+            f", {counted(len(r.patterns), 'key pattern')}, "
+            f"{counted(len(r.config), 'config parameter')}, {counted(len(r.acl), 'ACL user')}"
         )
     out_console().print(
-        f"{len(want.files)} files: {len(n.tables)} tables, {len(n.indexes)} indexes, "
-        f"{len(n.enums)} enums, {len(n.extensions)} extensions{redis}; "
-        f"{len(errors)} lint errors, {len(findings) - len(errors)} warnings."
+        f"{counted(len(want.files), 'file')}: {counted(len(n.tables), 'table')}, "
+        f"{counted(len(n.indexes), 'index', 'indexes')}, {counted(len(n.enums), 'enum')}, "
+        f"{counted(len(n.extensions), 'extension')}{redis}; "
+        f"{counted(len(errors), 'lint error')}, {counted(len(findings) - len(errors), 'warning')}."
     )
     if errors:
         raise typer.Exit(ExitCode.ERROR)
@@ -302,14 +304,15 @@ def export(
         snap, files, moved = exported.snapshot, exported.files, exported.moved
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
         con.print(
-            f"Exported {len(snap.tables)} tables, {len(snap.indexes)} indexes, "
-            f"{len(snap.enums)} enums into {len(files)} files under {escape(str(out))}/."
+            f"Exported {counted(len(snap.tables), 'table')}, "
+            f"{counted(len(snap.indexes), 'index', 'indexes')}, {counted(len(snap.enums), 'enum')} "
+            f"into {counted(len(files), 'file')} under {escape(str(out))}/."
         )
         if moved:
             aside = os.path.commonpath([str(p.parent) for p in moved])
             con.print(
-                f"[yellow]{len(moved)} file(s) it did not write again[/] (objects gone, or "
-                f"written by hand) were moved, not deleted, to {escape(aside)}/."
+                f"[yellow]{counted(len(moved), 'file')} it did not write again[/] (objects gone, "
+                f"or written by hand) were moved, not deleted, to {escape(aside)}/."
             )
     if redis_url:
         render_redis_export(api_export.export_redis(redis_url, out), out, con)

@@ -14,6 +14,7 @@ from reconciler.cli.options import PG, REDIS
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError
+from reconciler.render.words import counted
 
 if TYPE_CHECKING:
     from reconciler.state.base import ApplyRecord
@@ -52,7 +53,7 @@ def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
     con = out_console()
     for e in entries:
         con.print(f"{escape(e.address)}  [dim]{e.version}[/]", highlight=False)
-    con.print(f"{len(entries)} objects.")
+    con.print(f"{counted(len(entries), 'object')}.")
 
 
 @state_app.command("show")
@@ -144,7 +145,7 @@ def _status(r: ApplyRecord) -> str:
     part = r.plan.get("partial")
     if not part:
         return r.status
-    return f"{r.status} (partial: {part['changes']} of {part['of_changes']} changes)"
+    return f"{r.status} (partial: {part['changes']} of {counted(part['of_changes'], 'change')})"
 
 
 def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | None]:

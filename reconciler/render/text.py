@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from reconciler.model.address import Address
 from reconciler.ops.redis.proto import quote
-from reconciler.render.words import yaml_value
+from reconciler.render.words import counted, yaml_value
 from reconciler.sql.layout import indented
 
 _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}
@@ -60,7 +60,7 @@ def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
     if not items:
         return
     console.print(
-        f"{len(items)} object(s) in scope that Reconciler does not manage yet "
+        f"{counted(len(items), 'object')} in scope that Reconciler does not manage yet "
         "(left as they are, with what they depend on; not compared, not exported):"
     )
     for u in items:
@@ -174,13 +174,12 @@ def render_redis_export(result: Any, out: Any, console: Console) -> None:
 
     files = len(result.files)
     console.print(
-        f"Exported the Redis keyspace into {files} file{'s' if files != 1 else ''} under "
-        f"{escape(str(out))}/."
+        f"Exported the Redis keyspace into {counted(files, 'file')} under {escape(str(out))}/."
     )
     rows = [
         (
             pattern,
-            f"{summary.count:,} key{'s' if summary.count != 1 else ''}",
+            counted(summary.count, "key"),
             "/".join(sorted(summary.types, key=lambda t: (-summary.types[t], t))),
         )
         for pattern, summary in result.patterns

@@ -6,6 +6,7 @@ difference with values as the YAML writes them, `state history` never cuts the v
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import psycopg
@@ -60,3 +61,34 @@ def test_drift_text_says_the_direction_of_each_difference(pg_url, tmp_path):
     )
     body = next(d for d in j["desired"] if d["address"] == "pg.column.public.notes.body")
     assert body["differences"] == [{"attribute": "nullable", "yaml": False, "database": True}]
+
+
+def test_rollback_shows_what_it_destroys_before_it_asks(pg_url, tmp_path):
+    """The down file's changes grouped as a plan shows them, each hazard with its reason and
+    the rows at stake, as apply shows them before its prompt; --auto-approve prints the same."""
+    _apply(tmp_path, pg_url, NOTES)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO notes (id, body) SELECT g, 'n' FROM generate_series(1, 1234) g")
+    r = run_cli(
+        "rollback", "--last", "--pg", pg_url, "--auto-approve", "--allow-destructive", cwd=tmp_path
+    )
+    assert r.code == 0, r.text
+    assert re.search(r"- 2\d{13}_create_table_notes \(1 change\)", r.out), r.out
+    assert "# table public.notes" in r.out
+    assert "- pg.table.public.notes" in r.out
+    assert "Hazards (review before applying):" in r.out
+    assert "1,234 rows" in r.out
+    assert "Plan: 0 to add, 0 to change, 1 to drop." in r.out
+
+
+def test_counts_say_one_thing_and_many_things():
+    from reconciler.render.words import counted
+
+    assert [counted(0, "key"), counted(1, "key"), counted(1234, "key")] == [
+        "0 keys",
+        "1 key",
+        "1,234 keys",
+    ]
+    assert counted(1, "index", "indexes") == "1 index" and counted(2, "index", "indexes") == (
+        "2 indexes"
+    )
