@@ -92,3 +92,28 @@ def test_counts_say_one_thing_and_many_things():
     assert counted(1, "index", "indexes") == "1 index" and counted(2, "index", "indexes") == (
         "2 indexes"
     )
+
+
+def test_state_history_never_cuts_the_version(pg_url, tmp_path, monkeypatch):
+    """The version is what `rollback --version` takes: whole at 80 columns and on a narrow
+    console; no value is cut with "…" (they fold, or a narrow console gets a block a row)."""
+    _apply(tmp_path, pg_url, NOTES)
+    _apply(
+        tmp_path,
+        pg_url,
+        NOTES.replace("  - {name: legacy, type: text}\n", ""),
+        "--allow-destructive",
+    )
+    r = run_cli("state", "history", "--pg", pg_url, "--json", cwd=tmp_path)
+    versions = [h["version"] for h in json.loads(r.out)]
+    assert len(versions) == 2
+    for width in ("200", "80", "60", "30"):
+        monkeypatch.setenv("COLUMNS", width)
+        r = run_cli("state", "history", "--pg", pg_url, cwd=tmp_path)
+        assert r.code == 0, r.text
+        for v in versions:
+            assert v in r.out, (width, r.out)
+        assert "…" not in r.out, (width, r.out)
+        if width == "200":
+            assert "┃ version" in r.out and "create_table_notes" in r.out, r.out  # a table
+    assert "create_table_notes" in r.out  # a narrow console's blocks cut nothing either
