@@ -117,3 +117,43 @@ def test_state_history_never_cuts_the_version(pg_url, tmp_path, monkeypatch):
         if width == "200":
             assert "┃ version" in r.out and "create_table_notes" in r.out, r.out  # a table
     assert "create_table_notes" in r.out  # a narrow console's blocks cut nothing either
+
+
+def _every_kind_of_output(cwd: Path, pg_url: str, *flags: str) -> dict[str, str]:
+    """Plan (bold headings, coloured hazards), apply, drift, history (a table), rollback, an
+    error, lock status, validate and help, as a terminal would show them."""
+    write_yaml(cwd, "schemas/tables/notes.yaml", NOTES)
+    pg = ("--pg", pg_url)
+    runs = {
+        "help": run_cli(*flags, "--help", cwd=cwd),
+        "plan help": run_cli(*flags, "plan", "--help", cwd=cwd),
+        "validate": run_cli(*flags, "validate", cwd=cwd),
+        "plan": run_cli(*flags, "plan", *pg, "--sql", cwd=cwd),
+        "apply": run_cli(*flags, "apply", *pg, "--auto-approve", cwd=cwd),
+        "history": run_cli(*flags, "state", "history", *pg, cwd=cwd),
+        "lock": run_cli(*flags, "lock", "status", *pg, cwd=cwd),
+        "error": run_cli(*flags, "apply", *pg, "--plan", "missing.plan.json", cwd=cwd),
+        "usage": run_cli(*flags, "plan", "--no-such-option", cwd=cwd),
+    }
+    write_yaml(
+        cwd, "schemas/tables/notes.yaml", NOTES.replace("  - {name: legacy, type: text}\n", "")
+    )
+    runs["drift"] = run_cli(*flags, "drift", *pg, cwd=cwd)
+    runs["plan drop"] = run_cli(*flags, "plan", *pg, cwd=cwd)
+    runs["rollback"] = run_cli(*flags, "rollback", "--last", *pg, "--auto-approve", cwd=cwd)
+    return {name: r.out + r.err for name, r in runs.items()}
+
+
+def test_no_color_means_no_ansi_escape_at_all(pg_url, tmp_path, monkeypatch):
+    """NO_COLOR (any non-empty value) or --no-color: not one escape sequence on stdout or
+    stderr, not even bold, though the output is forced to be a terminal's."""
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich and typer: style as on a terminal
+    monkeypatch.setenv("COLUMNS", "200")
+    coloured = _every_kind_of_output(tmp_path / "colour", pg_url)
+    assert "\x1b[" in coloured["plan"] and "\x1b[" in coloured["help"]  # the test can fail
+    monkeypatch.setenv("NO_COLOR", "yes")
+    for name, text in _every_kind_of_output(tmp_path / "env", pg_url).items():
+        assert "\x1b[" not in text, (name, text)
+    monkeypatch.delenv("NO_COLOR")
+    for name, text in _every_kind_of_output(tmp_path / "flag", pg_url, "--no-color").items():
+        assert "\x1b[" not in text, (name, text)
