@@ -37,6 +37,7 @@ from reconciler.plan import Plan
 from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
 from reconciler.render.drift_text import drift_lines
+from reconciler.render.summary import SUMMARY_OVER, show_plan
 from reconciler.render.text import (
     print_lines,
     render_plan,
@@ -104,6 +105,15 @@ def plan(
         False, "--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."
     ),
     show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="Counts per kind and action and per hazard code, then every hazard (one a line), "
+        f"instead of every change; the default on a terminal above {SUMMARY_OVER} changes.",
+    ),
+    full: bool = typer.Option(
+        False, "--full", help="Every change, however many (no automatic summary)."
+    ),
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
     target: list[str] | None = TARGET,
@@ -127,6 +137,8 @@ def plan(
         )
         return
     fv.refuse_fleet_options(parallel=parallel)
+    if summary and (full or show_sql):
+        raise InputError("--summary shows no change one by one: leave out --full and --sql.")
     pg_url, redis_url = resolve_targets(pg, redis)
     with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
@@ -144,7 +156,7 @@ def plan(
         print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
     else:
         con = out_console()
-        render_plan(p.to_dict(), con, show_sql=show_sql)
+        show_plan(p.to_dict(), con, summary=summary, full=full, show_sql=show_sql)
         if target and not p.empty:
             con.print(_TARGETED, highlight=False)
         if result.json_path is not None:

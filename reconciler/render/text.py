@@ -161,6 +161,11 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
     if hazards:
         title = (("Hazards", "bold"), (" (review before applying):", ""))
         print_lines(console, [title, *hazards, ()])
+    render_total(plan, console)
+
+
+def render_total(plan: dict[str, Any], console: Console) -> None:
+    """`Plan: 3 to add, 1 to change, 0 to drop.`"""
     n = plan["summary"]
     console.print(
         f"Plan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "

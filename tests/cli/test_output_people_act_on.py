@@ -157,3 +157,55 @@ def test_no_color_means_no_ansi_escape_at_all(pg_url, tmp_path, monkeypatch):
     monkeypatch.delenv("NO_COLOR")
     for name, text in _every_kind_of_output(tmp_path / "flag", pg_url, "--no-color").items():
         assert "\x1b[" not in text, (name, text)
+
+
+def test_a_big_plan_on_a_terminal_is_a_summary_listing_every_hazard(pg_url, tmp_path, monkeypatch):
+    """Above 200 changes a terminal gets counts per kind and action and per hazard code, and
+    every hazard on a line (said in one line, with --full); --summary asks for it anywhere,
+    --full and a pipe get every change."""
+    _apply(tmp_path, pg_url, NOTES)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO notes (id, legacy) SELECT g, 'x' FROM generate_series(1, 7) g")
+    notes = NOTES.replace("  - {name: legacy, type: text}\n", "")
+    write_yaml(
+        tmp_path, "schemas/tables/notes.yaml", notes.replace("text}", "text, nullable: false}")
+    )
+    for i in range(210):
+        write_yaml(
+            tmp_path,
+            f"schemas/tables/t_{i:03}.yaml",
+            f"table: t_{i:03}\ncolumns:\n  - {{name: id, type: bigint, nullable: false}}\n"
+            "primary_key: [id]\n",
+        )
+    plan = ("plan", "--pg", pg_url, "--schemas", "schemas")
+    changes = json.loads(run_cli(*plan, "--json", cwd=tmp_path).out)["changes"]
+    hazards = [(c["address"], h["code"]) for c in changes for h in c["hazards"]]
+    assert len(changes) == 212 and len(hazards) >= 2
+
+    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal, in plain text
+    monkeypatch.setenv("NO_COLOR", "1")
+    r = run_cli(*plan, cwd=tmp_path)
+    assert r.code == 0, r.text
+    lines = r.out.splitlines()
+    assert lines[0] == "212 changes: showing a summary; --full for every change."
+    assert re.search(r"^  table\s+210\s", r.out, re.M), r.out
+    assert "Hazards by code" in r.out
+    for code in {c for _, c in hazards}:
+        n = sum(1 for _, c in hazards if c == code)
+        assert re.search(rf"^  {code}\s+{n}$", r.out, re.M), (code, r.out)
+    listed = [x for x in lines if x.startswith("  ! ")]
+    assert len(listed) == len(hazards)
+    for address, code in hazards:
+        assert any(code in x and f"{address}:" in x for x in listed), (address, r.out)
+    assert "pg.table.public.t_209" not in r.out and len(lines) < 40
+    assert "Plan: 210 to add, 1 to change, 1 to drop." in r.out
+
+    full = run_cli(*plan, "--full", cwd=tmp_path)
+    assert "pg.table.public.t_209" in full.out and "showing a summary" not in full.out
+    monkeypatch.delenv("FORCE_COLOR")  # a pipe: every change, unless asked
+    assert "pg.table.public.t_209" in run_cli(*plan, cwd=tmp_path).out
+    asked = run_cli(*plan, "--summary", cwd=tmp_path)
+    assert "Changes by kind:" in asked.out and "pg.table.public.t_209" not in asked.out
+    assert "showing a summary" not in asked.out  # asked for: no need to say why
+    refused = run_cli(*plan, "--summary", "--sql", cwd=tmp_path)
+    assert refused.code == 1 and "--summary" in refused.err
