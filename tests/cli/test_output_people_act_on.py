@@ -209,3 +209,13 @@ def test_a_big_plan_on_a_terminal_is_a_summary_listing_every_hazard(pg_url, tmp_
     assert "showing a summary" not in asked.out  # asked for: no need to say why
     refused = run_cli(*plan, "--summary", "--sql", cwd=tmp_path)
     assert refused.code == 1 and "--summary" in refused.err
+
+
+def test_plan_sql_keeps_every_line_of_a_statement_under_its_change(pg_url, tmp_path):
+    write_yaml(tmp_path, "schemas/tables/notes.yaml", NOTES)
+    r = run_cli("plan", "--pg", pg_url, "--schemas", "schemas", "--sql", cwd=tmp_path)
+    assert r.code == 0, r.text
+    body = r.out.split("following actions:\n", 1)[1].split("\nPlan: ", 1)[0]
+    sql = [x for x in body.splitlines() if x.strip() and not x.lstrip().startswith(("#", "+"))]
+    assert len(sql) > 3 and any("CREATE TABLE" in x for x in sql), r.out
+    assert all(x.startswith("          ") for x in sql), r.out  # under the change, not at 0
