@@ -72,6 +72,12 @@ def drift(
                 "kind": c.kind,
                 "action": c.action,
                 "description": c.description,
+                # Each attribute that differs, as the YAML says it and as the database has it.
+                "differences": [
+                    {"attribute": d["attribute"], "yaml": d.get("new"), "database": d.get("old")}
+                    for d in c.details
+                    if "attribute" in d and ("old" in d or "new" in d)
+                ],
             }
             for c in p.changes
         ]

@@ -28,7 +28,7 @@ from reconciler.cli import (  # noqa: F401  (each registers its commands on the 
     state_cmds,
     trash_cmds,
 )
-from reconciler.cli.root import _debug, _plain, app, err_console, report_error
+from reconciler.cli.root import _debug, _plain, app, err_console, plain_help, report_error
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.project import config
 
@@ -60,6 +60,7 @@ def main() -> None:
     if not any(isinstance(h, _StderrLines) for h in tool_log.handlers):
         tool_log.addHandler(_StderrLines(logging.WARNING))
     load_commands()
+    plain_help()  # `reconciler --help` is printed before the root options are read
     try:
         _run_app()
     finally:  # this run's options hold for it alone (in-process callers run main() again)

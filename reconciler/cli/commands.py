@@ -37,7 +37,15 @@ from reconciler.errors import ExitCode, InputError
 from reconciler.plan import Plan
 from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
-from reconciler.render.text import render_plan, render_redis_export, render_unsupported
+from reconciler.render.drift_text import drift_lines
+from reconciler.render.summary import SUMMARY_OVER, show_plan
+from reconciler.render.text import (
+    print_lines,
+    render_plan,
+    render_redis_export,
+    render_unsupported,
+)
+from reconciler.render.words import counted
 
 _TARGETED = (
     "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "
@@ -91,6 +99,15 @@ def plan(
         False, "--detailed-exitcode", help="Exit 2 when there are changes, 0 when none."
     ),
     show_sql: bool = typer.Option(False, "--sql", help="Show the SQL of each change."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="Counts per kind and action and per hazard code, then every hazard (one a line), "
+        f"instead of every change; the default on a terminal above {SUMMARY_OVER} changes.",
+    ),
+    full: bool = typer.Option(
+        False, "--full", help="Every change, however many (no automatic summary)."
+    ),
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
     target: list[str] | None = TARGET,
@@ -114,6 +131,8 @@ def plan(
         )
         return
     fv.refuse_fleet_options(parallel=parallel)
+    if summary and (full or show_sql):
+        raise InputError("--summary shows no change one by one: leave out --full and --sql.")
     pg_url, redis_url = resolve_targets(pg, redis)
     with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
@@ -131,7 +150,7 @@ def plan(
         print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
     else:
         con = out_console()
-        render_plan(p.to_dict(), con, show_sql=show_sql)
+        show_plan(p.to_dict(), con, summary=summary, full=full, show_sql=show_sql)
         if target and not p.empty:
             con.print(_TARGETED, highlight=False)
         if result.json_path is not None:
@@ -301,8 +320,8 @@ def export(
         if moved:
             aside = os.path.commonpath([str(p.parent) for p in moved])
             con.print(
-                f"[yellow]{len(moved)} file(s) it did not write again[/] (objects gone, or "
-                f"written by hand) were moved, not deleted, to {escape(aside)}/."
+                f"[yellow]{counted(len(moved), 'file')} it did not write again[/] (objects gone, "
+                f"or written by hand) were moved, not deleted, to {escape(aside)}/."
             )
     if redis_url:
         render_redis_export(api_export.export_redis(redis_url, out), out, con)
@@ -358,14 +377,9 @@ def drift(
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         con = out_console()
-        for d in report.desired:
-            con.print(f"desired   {escape(d['address'])}: {escape(d['description'])}")
-        for d in report.recorded:
-            if d["change"] == "invalid":
-                what = "left invalid by an interrupted or failed build"
-            else:
-                what = f"{d['change']} since the last apply"
-            con.print(f"recorded  {escape(d['address'])}: {what}")
+        print_lines(con, drift_lines(report.to_dict()))
+        if report.desired:
+            con.print("`reconciler plan` shows the changes that make the database match the YAML.")
         if not report.drifted:
             con.print("No drift: live matches the desired state and the last recorded apply.")
     if report.drifted:

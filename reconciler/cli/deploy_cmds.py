@@ -12,6 +12,7 @@ from reconciler.cli.options import PG, REDIS, SCHEMAS, ask_to_confirm
 from reconciler.cli.root import app, err_console, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode
+from reconciler.render.words import counted
 
 if TYPE_CHECKING:
     from reconciler.api.check import Report
@@ -41,7 +42,7 @@ def _print_report(report: Report) -> None:
     for f in report.findings:
         con.print(f"{marks[f.ok]} {f.step:<9} {escape(f.message)}", highlight=False)
     failures = sum(1 for f in report.findings if f.ok is False)
-    con.print("All checks passed." if report.ok else f"{failures} check(s) failed.")
+    con.print("All checks passed." if report.ok else f"{counted(failures, 'check')} failed.")
     if not report.ok:
         raise typer.Exit(ExitCode.ERROR)
 

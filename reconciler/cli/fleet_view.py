@@ -23,6 +23,7 @@ from reconciler.errors import ExitCode, InputError
 from reconciler.plan.files import document
 from reconciler.project.config import Environment, setting
 from reconciler.render.text import render_plan
+from reconciler.render.words import counted
 
 PARALLEL = typer.Option(
     None,
@@ -113,7 +114,7 @@ def render(report: fleet.FleetReport, *, as_json: bool, stderr: bool = False) ->
         )
     con.print(table)
     tally = ", ".join(f"{n} {status}" for status, n in sorted(report.tally().items()))
-    con.print(f"{len(report.results)} databases in {report.seconds:.1f} s: {tally}.")
+    con.print(f"{counted(len(report.results), 'database')} in {report.seconds:.1f} s: {tally}.")
     if report.stopped:
         con.print(f"[bold red]{escape(report.stopped)}[/]")
 
@@ -129,7 +130,10 @@ def distinct_plans(report: fleet.FleetReport, *, stderr: bool = False) -> None:
     for members in groups.values():
         names = ", ".join(r.target.name for r in members[:8])
         more = f" and {len(members) - 8} more" if len(members) > 8 else ""
-        con.print(f"\n[bold]{len(members)} database(s)[/]: {escape(names)}{more}", highlight=False)
+        con.print(
+            f"\n[bold]{counted(len(members), 'database')}[/]: {escape(names)}{more}",
+            highlight=False,
+        )
         render_plan(members[0].detail.to_dict(), con)
 
 

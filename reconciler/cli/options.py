@@ -13,6 +13,7 @@ from reconciler.api import Timeouts
 from reconciler.cli.root import err_console, out_console
 from reconciler.errors import InputError, Refused
 from reconciler.project.config import PG_DURATION, setting
+from reconciler.render.words import counted
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(
@@ -81,13 +82,13 @@ def print_skipped(skipped: list[dict[str, str]], between: str) -> None:
         return
     con = out_console()
     con.print(
-        f"[yellow]{len(skipped)} keys skipped[/]: they changed between {between} (deleted, "
-        "or their TTL or type changed), so they were left as they are:"
+        f"[yellow]{counted(len(skipped), 'key')} skipped[/]: they changed between {between} "
+        "(deleted, or their TTL or type changed), so they were left as they are:"
     )
     for s in skipped[:20]:
         con.print(f"  - {escape(s['address'])}: {escape(s['key'])}", highlight=False)
     if len(skipped) > 20:
-        con.print(f"  … and {len(skipped) - 20} more (see the log)")
+        con.print(f"  … and {len(skipped) - 20:,} more (see the log)")
 
 
 def print_notes(notes: list[str]) -> None:

@@ -22,6 +22,7 @@ from reconciler.connect import resolve_targets
 from reconciler.plan import Plan
 from reconciler.project.config import setting
 from reconciler.render.text import render_plan
+from reconciler.render.words import counted
 
 
 @app.command()
@@ -53,7 +54,7 @@ def rollback(
     def confirm(back: Plan, records: list) -> bool:
         con.print("Rolling back:")
         for r in records:
-            con.print(f"  - {r.version}_{escape(r.slug)} ({r.change_count} changes)")
+            con.print(f"  - {r.version}_{escape(r.slug)} ({counted(r.change_count, 'change')})")
         con.print()
         render_plan(back.to_dict(), con)
         return ask_to_confirm("\nRoll back these versions?", auto_approve)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import typer
 from rich.console import Console
@@ -55,6 +56,7 @@ def _root(
     ),
 ) -> None:
     _plain["on"] = no_color  # every console created after this is plain
+    plain_help()  # and typer's, for a command's --help
     config.load()  # a bad reconciler.yaml is refused before any command does anything
     _debug["on"] = debug
     config.choose_environment(env)
@@ -63,16 +65,35 @@ def _root(
 
 
 def plain() -> bool:
-    """No colour or progress display: --no-color or NO_COLOR."""
+    """No colour, style or progress display: --no-color or NO_COLOR (any non-empty value)."""
     return _plain["on"] or bool(os.environ.get("NO_COLOR"))
 
 
+def plain_help() -> None:
+    """typer's help and usage text, printed before the root options are read: no escape either
+    (its consoles take no_color, which still writes bold)."""
+    wanted = plain() or "--no-color" in sys.argv[1:]
+    if wanted or "typer.rich_utils" in sys.modules:
+        from typer import rich_utils
+
+        rich_utils.COLOR_SYSTEM = None if wanted else "auto"
+
+
+def _console(*, stderr: bool) -> Console:
+    # rich's no_color drops colours but keeps bold, dim and underline: no colour system at all
+    # writes no escape sequence.
+    colours = None if plain() else "auto"
+    return Console(
+        stderr=stderr, highlight=False, soft_wrap=True, emoji=False, color_system=colours
+    )
+
+
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, no_color=plain())
+    return _console(stderr=True)
 
 
 def out_console() -> Console:
-    return Console(highlight=False, soft_wrap=True, emoji=False, no_color=plain())
+    return _console(stderr=False)
 
 
 def report_error(exc: ReconcilerError) -> None:

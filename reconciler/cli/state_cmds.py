@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from reconciler.cli.options import PG, REDIS
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError
+from reconciler.render.words import counted
 
 if TYPE_CHECKING:
     from reconciler.state.base import ApplyRecord
@@ -52,7 +54,7 @@ def state_list(pg: str = PG, state_dir: Path = STATE_DIR) -> None:
     con = out_console()
     for e in entries:
         con.print(f"{escape(e.address)}  [dim]{e.version}[/]", highlight=False)
-    con.print(f"{len(entries)} objects.")
+    con.print(f"{counted(len(entries), 'object')}.")
 
 
 @state_app.command("show")
@@ -110,28 +112,34 @@ def state_history(
             )
         )
         return
+    con = out_console()
     table = Table()
-    # The version is what `rollback --version` takes and the status what a person acts on:
-    # neither is ever cut; the slug and the rest wrap instead.
-    table.add_column("version", no_wrap=True, min_width=14)
-    table.add_column("plan")
-    table.add_column("direction")
-    table.add_column("status", no_wrap=True)
-    for name in ("finished", "by", "changes", "ms"):
-        table.add_column(name)
+    # The version is what `rollback --version` takes: never cut, nor anything else. A table
+    # too wide for the terminal would cut or fold its values: then a block a row instead.
+    for name in ("version", "plan", "direction", "status", "finished", "by", "changes", "ms"):
+        table.add_column(name, no_wrap=True)
     for r in rows:
         table.add_row(
             r.version,
-            r.slug,
+            escape(r.slug),
             r.direction,
-            _status(r),
+            escape(_status(r)),
             r.finished_at.strftime("%Y-%m-%d %H:%M:%S"),
-            f"{r.os_user}@{r.host}",
+            escape(f"{r.os_user}@{r.host}"),
             str(r.change_count),
             str(r.duration_ms),
         )
-    con = out_console()
-    con.print(table)
+    if Measurement.get(con, con.options.update_width(10_000), table).maximum <= con.width:
+        con.print(table)
+    else:
+        for r in rows:
+            con.print(f"{r.version}  {escape(r.slug)}", highlight=False)
+            con.print(
+                f"  {r.direction}, {escape(_status(r))}, {r.finished_at:%Y-%m-%d %H:%M:%S} by "
+                f"{escape(r.os_user)}@{escape(r.host)}, {counted(r.change_count, 'change')}, "
+                f"{r.duration_ms} ms",
+                highlight=False,
+            )
     for a in attempts:
         con.print(
             f"[red]{a.status}[/] attempt {a.id}: {a.direction} {a.version} at "
@@ -144,7 +152,7 @@ def _status(r: ApplyRecord) -> str:
     part = r.plan.get("partial")
     if not part:
         return r.status
-    return f"{r.status} (partial: {part['changes']} of {part['of_changes']} changes)"
+    return f"{r.status} (partial: {part['changes']} of {counted(part['of_changes'], 'change')})"
 
 
 def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | None]:

@@ -12,14 +12,13 @@ from pathlib import Path
 from rich.markup import escape
 
 from reconciler.cli.root import out_console
+from reconciler.render.words import counted
 
 
 def count(n: int, plural: str) -> str:
     """`3 indexes`, `1 index`: a count and its noun, singular for one."""
-    if n != 1:
-        return f"{n} {plural}"
     special = {"indexes": "index", "policies": "policy"}
-    return f"1 {special.get(plural, plural.removesuffix('s'))}"
+    return counted(n, special.get(plural, plural.removesuffix("s")), plural)
 
 
 def print_files_by_kind(files: list[Path], out: Path) -> None:

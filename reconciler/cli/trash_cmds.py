@@ -12,6 +12,7 @@ from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url
 from reconciler.project.config import setting
+from reconciler.render.words import counted
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
 app.add_typer(trash_app, name="trash")
@@ -96,7 +97,7 @@ def trash_purge(
         con.print("Nothing was purged.")
         return
     gone, affected = result.gone, result.affected
-    con.print(f"[green]Purged[/] {len(gone)} kept table(s).")
+    con.print(f"[green]Purged[/] {counted(len(gone), 'kept table')}.")
     if affected:
         con.print(
             "[yellow]These recorded versions can no longer restore the purged rows[/] "

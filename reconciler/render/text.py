@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from reconciler.model.address import Address
 from reconciler.ops.redis.proto import quote
+from reconciler.render.words import counted, yaml_value
 from reconciler.sql.layout import indented
 
 _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}
@@ -59,7 +60,7 @@ def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
     if not items:
         return
     console.print(
-        f"{len(items)} object(s) in scope that Reconciler does not manage yet "
+        f"{counted(len(items), 'object')} in scope that Reconciler does not manage yet "
         "(left as they are, with what they depend on; not compared, not exported):"
     )
     for u in items:
@@ -83,18 +84,6 @@ def _owner(change: dict[str, Any]) -> str | None:
     if len(parts) >= 4 and parts[0] == "pg" and parts[1] in _ON_TABLE:
         return f"{parts[2]}.{parts[3]}"
     return None
-
-
-def _value(v: Any) -> str:
-    if v is None:
-        return "(none)"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):  # a check, a key: its set attributes, as the YAML writes them
-        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items() if x is not None) + "}"
-    return str(v)
 
 
 def plan_lines(
@@ -128,7 +117,7 @@ def plan_lines(
             what = c["kind"] if attributes else c["description"]
             lines.append(((indent, ""), (head, style), (f"  {what}", "")))
             for d in attributes:
-                old, new = _value(d.get("old")), _value(d.get("new"))
+                old, new = yaml_value(d.get("old")), yaml_value(d.get("new"))
                 lines.append(
                     (
                         (indent + "      ", ""),
@@ -172,6 +161,11 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
     if hazards:
         title = (("Hazards", "bold"), (" (review before applying):", ""))
         print_lines(console, [title, *hazards, ()])
+    render_total(plan, console)
+
+
+def render_total(plan: dict[str, Any], console: Console) -> None:
+    """`Plan: 3 to add, 1 to change, 0 to drop.`"""
     n = plan["summary"]
     console.print(
         f"Plan: [green]{n['add']} to add[/], [yellow]{n['change']} to change[/], "
@@ -185,13 +179,12 @@ def render_redis_export(result: Any, out: Any, console: Console) -> None:
 
     files = len(result.files)
     console.print(
-        f"Exported the Redis keyspace into {files} file{'s' if files != 1 else ''} under "
-        f"{escape(str(out))}/."
+        f"Exported the Redis keyspace into {counted(files, 'file')} under {escape(str(out))}/."
     )
     rows = [
         (
             pattern,
-            f"{summary.count:,} key{'s' if summary.count != 1 else ''}",
+            counted(summary.count, "key"),
             "/".join(sorted(summary.types, key=lambda t: (-summary.types[t], t))),
         )
         for pattern, summary in result.patterns

@@ -68,7 +68,7 @@ def test_no_color_flag_gives_plain_text_on_a_terminal(monkeypatch):
     monkeypatch.setitem(cli._plain, "on", False)
     cli._root(debug=False, version=False, env=None, no_color=True)
     assert "NO_COLOR" not in os.environ  # the run's choice, not the environment of children
-    assert cli.out_console().no_color and cli.err_console().no_color
+    assert cli.out_console().color_system is None and cli.err_console().color_system is None
     assert _render(force_terminal=True, no_color=cli.plain()) == _render()
 
 

@@ -65,7 +65,7 @@ def test_apply_and_rollback_skip_a_key_whose_type_changed(whole_redis, tmp_path:
     r.set(SESSION, "nowastring")
     applied = run_cli("apply", "--redis", url, "--plan", str(plan), "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
-    assert "1 keys skipped" in applied.out and SESSION in applied.out, applied.text
+    assert "1 key skipped" in applied.out and SESSION in applied.out, applied.text
     assert r.execute_command("PEXPIRETIME", SESSION) == -1
     assert r.get(SESSION) == b"nowastring"
     assert 0 < r.ttl(CACHE) <= 3600  # the key that did not change got its TTL
@@ -124,7 +124,7 @@ def test_a_plan_without_recorded_types_still_applies(whole_redis, tmp_path: Path
     r.pexpire(CACHE, 10_000_000)  # changed since the plan: still skipped on its expiry
     applied = run_cli("apply", "--redis", url, "--plan", str(path), "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
-    assert "1 keys skipped" in applied.out and CACHE in applied.out, applied.text
+    assert "1 key skipped" in applied.out and CACHE in applied.out, applied.text
     assert 0 < r.ttl(SESSION) <= 86400
     assert r.ttl(CACHE) > 9000
     r.close()
