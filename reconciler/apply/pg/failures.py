@@ -17,6 +17,7 @@ from psycopg.pq import TransactionStatus
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.plan import PlannedChange
 from reconciler.sql.render import ident
+from reconciler.state.privileges import privilege_reason
 
 # "unsafe use of new value of enum type" / "cannot run inside a transaction block"
 NEEDS_OUTSIDE = frozenset({"55P04", "25001"})
@@ -72,7 +73,7 @@ def failure(
             f" (a table lock could not be taken within lock_timeout, "
             f"{lock_retries} retries included; retry when it is quieter)"
         )
-    reason = not_null_reason(change, exc, conn) or pg_message(exc)
+    reason = not_null_reason(change, exc, conn) or privilege_reason(exc, conn) or pg_message(exc)
     head = f"The {what} failed{where}: {reason}{hint}."
     return Failed(head, exc.sqlstate, change is not None)
 
