@@ -32,14 +32,21 @@ def rollback_check(pg_url: str, schemas_dir: Path, prev_ref: str) -> Report:
     return report
 
 
-def _git(cwd: Path, *args: str) -> bytes:
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
-        r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
     except FileNotFoundError:
         raise InputError("rollback-check needs git on PATH.") from None
+
+
+def _git_out(cwd: Path, *args: str) -> bytes:
+    """The output of a git command that should not fail; its own reason when it does."""
+    r = _git(cwd, *args)
     if r.returncode != 0:
-        reason = (r.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
-        raise InputError(f"git {args[0]}: {reason}")
+        lines = r.stderr.decode(errors="replace").strip().splitlines()
+        reason = next((x for x in lines if x.startswith(("fatal:", "error:"))), None)
+        reason = (reason or (lines[0] if lines else f"exit status {r.returncode}")).strip()
+        raise InputError(f"git {' '.join(args[:2])} failed in {cwd}: {reason.rstrip('.')}.")
     return r.stdout
 
 
@@ -48,10 +55,22 @@ def _checkout(schemas_dir: Path, ref: str, into: Path) -> tuple[Path, str]:
     here = schemas_dir.resolve()
     if not here.is_dir():
         raise InputError(f"No desired state directory at {schemas_dir}.")
-    top = Path(_git(here, "rev-parse", "--show-toplevel").decode().strip())
-    rel = here.relative_to(top).as_posix() or "."
-    commit = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
-    archive = _git(top, "archive", "--format=tar", commit, "--", rel)
+    found = _git(here, "rev-parse", "--show-toplevel")
+    if found.returncode != 0:
+        raise InputError(
+            f"{schemas_dir} is not in a git repository: rollback-check takes the previous "
+            "release from git history."
+        )
+    top = Path(found.stdout.decode().strip())
+    rel = here.relative_to(top.resolve()).as_posix() or "."
+    resolved = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if resolved.returncode != 0 or not resolved.stdout.strip():
+        raise InputError(
+            f"No commit {ref!r} in the repository at {top} (a branch, tag or commit id; "
+            "`git log --oneline` lists them)."
+        )
+    commit = resolved.stdout.decode().strip()
+    archive = _git_out(top, "archive", "--format=tar", commit, "--", rel)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")  # no links out, no devices, no absolute paths
     out = into / rel

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from reconciler.connect.appname import application_name
+from reconciler.connect.reason import libpq_reason
 from reconciler.errors import ConnectionFailed, InputError, ReconcilerError
 from reconciler.project.config import environment
 
@@ -259,7 +260,7 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
             connect_timeout=10,
         )
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = libpq_reason(str(exc), type(exc).__name__)
         # libpq messages can echo the connection string or a word of it it could not parse
         # (`missing "=" after "…"`, `invalid port number: "…"`): never pass a password through.
         reason = scrub(reason, url)

@@ -15,11 +15,14 @@ Edges are read from each change's provides() / depends_on() (see ops/base.py):
    what it makes (a view, index or check naming the value), but those providing what it needs.
 Ties are broken on (action rank, address, kind of change), so the same inputs give the same
 order. Cycles cannot arise from foreign keys (they are separate changes after both tables); any
-other cycle is reported with its members, starting from the smallest node.
+other cycle is reported with its members as the user wrote them (`views public.a →
+public.b → public.a`, each with the file:line of its YAML when known), starting from the
+smallest node, with what to change to break it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from fnmatch import fnmatchcase
 from typing import Any
@@ -43,11 +46,9 @@ def order(changes: list[Change], only: tuple[str, ...] = ()) -> list[Change]:
         ordered = nx.lexicographical_topological_sort(graph, key=lambda n: _key(nodes[n]))
         return [nodes[n] for n in ordered]
     except nx.NetworkXUnfeasible:
-        cycle = _smallest_cycle(graph)
-        raise ReconcilerError(
-            "The changes depend on each other in a cycle: " + " → ".join(cycle) + ".",
-            detail="Break the cycle by splitting one of the objects into two steps.",
-        ) from None
+        # reversed: each one shown needs the next (a view → the view it reads)
+        ring = _smallest_cycle(graph.reverse(copy=False))
+        raise _cycle_error([nodes[n] for n in ring]) from None
 
 
 def matches(address: str, pattern: str) -> bool:
@@ -142,3 +143,44 @@ def _smallest_cycle(graph: Any) -> list[str]:
     start = cycle.index(min(cycle))
     cycle = cycle[start:] + cycle[:start]
     return [*cycle, cycle[0]]
+
+
+def _cycle_error(ring: list[Change]) -> ReconcilerError:
+    """The error for changes that need each other in a ring (each needs the next, the first
+    repeated last): the objects as the desired state names them, where they are written, and
+    a way out."""
+    kinds = {c.kind for c in ring}
+    same = len(kinds) == 1 and len({c.action for c in ring}) == 1
+    shown = []
+    for i, c in enumerate(ring):
+        name = str(type(c.address)(c.address.parts[2:]))
+        if not same:
+            name = f"{c.action.verb} {c.kind} {name}"
+        where = _source(c)
+        shown.append(f"{name} ({where})" if where and i < len(ring) - 1 else name)
+    kind = next(iter(kinds))
+    lead = f"{kind.replace('_', ' ')}s " if same else ""
+    summary = f"The plan cannot order its changes: {lead}{' → '.join(shown)} depend on each other."
+    if kinds <= {"view", "materialized_view"}:
+        detail = (
+            "A view cannot read a view that reads it: change the query of one of them so that "
+            "the ring is broken, then plan again."
+        )
+    else:
+        detail = (
+            "Change one of them in the desired state so that it no longer needs the next one, "
+            "then plan again; if the files do not make them need each other, report it as a "
+            "bug with the output of `reconciler --debug plan`."
+        )
+    return ReconcilerError(summary, detail=detail)
+
+
+def _source(change: Change) -> str | None:
+    """The file:line of the desired-state object a change is made from, when it knows it."""
+    if not dataclasses.is_dataclass(change):
+        return None
+    for f in dataclasses.fields(change):
+        source = getattr(getattr(change, f.name), "source", None)
+        if isinstance(source, str) and source:
+            return source
+    return None

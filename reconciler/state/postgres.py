@@ -35,6 +35,7 @@ from reconciler.state.base import (
     StateBackend,
 )
 from reconciler.state.pg_schema import _DDL_RACES, _MIGRATIONS, DDL_LOCK_KEY, FORMAT_VERSION, SCHEMA
+from reconciler.state.privileges import privilege_reason
 
 _OPEN = (TransactionStatus.ACTIVE, TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
@@ -92,14 +93,19 @@ class PgState(StateBackend):
 
     def _stored_version(self, *, refuse_newer: bool = True) -> int:
         """0 when there is no state yet; refuses a format newer than this code knows."""
-        row = self.conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL", (f'"{SCHEMA}".meta',)
-        ).fetchone()
-        if not (row and row[0]):
-            return 0
-        row = self.conn.execute(
-            _q("SELECT value FROM {schema}.meta WHERE name = 'format_version'")
-        ).fetchone()
+        try:
+            row = self.conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{SCHEMA}".meta',)
+            ).fetchone()
+            if not (row and row[0]):
+                return 0
+            row = self.conn.execute(
+                _q("SELECT value FROM {schema}.meta WHERE name = 'format_version'")
+            ).fetchone()
+        except psycopg.errors.InsufficientPrivilege as exc:
+            if privilege_reason(exc, self.conn) is None:
+                raise  # a table of it: callers that can do without the state catch that
+            raise self._denied(exc) from None
         version = int(row[0]) if row else 0
         if version > FORMAT_VERSION and refuse_newer:
             raise errors.Refused(
@@ -115,6 +121,16 @@ class PgState(StateBackend):
             return self._stored_version(refuse_newer=False) > 0
 
     def ensure(self) -> None:
+        try:
+            self._ensure()
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise self._denied(exc) from None
+
+    def _denied(self, exc: psycopg.Error) -> errors.ReconcilerError:
+        reason = privilege_reason(exc, self.conn) or str(exc).strip().rstrip(".")
+        return errors.ReconcilerError(f"Cannot read or set up the recorded state: {reason}.")
+
+    def _ensure(self) -> None:
         with self._reading():
             if self._stored_version() == FORMAT_VERSION:
                 return  # the common case: no lock, no DDL

@@ -68,7 +68,7 @@ def test_no_change_since_the_ref_passes(repo, pg_url):
 def test_an_unknown_ref_is_one_sentence(repo, pg_url):
     r = _rollback_check(repo, pg_url, "v9")
     assert r.code == 1
-    assert "git rev-parse" in r.err and "Traceback" not in r.err
+    assert "No commit 'v9' in the repository at" in r.err and "Traceback" not in r.err
 
 
 def test_a_bad_down_fails(repo, pg_url, monkeypatch: pytest.MonkeyPatch):

@@ -1,0 +1,52 @@
+"""Errors a newcomer meets first: each one sentence that keeps the reason (host, port, the
+commit asked for), exit code 1, and never a password."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+REFUSED = "postgresql://bob:s3cret-pw@127.0.0.1:1/shop"  # nothing listens on port 1
+
+
+def test_refused_connection_names_host_port_and_reason() -> None:
+    r = run_cli("state", "list", "--pg", REFUSED)
+    assert r.code == 1, r.text
+    first = r.err.splitlines()[0]
+    assert 'connection to server at "127.0.0.1", port 1 failed: Connection refused' in first
+    assert "s3cret-pw" not in r.text
+    assert "postgresql://bob:***@127.0.0.1:1/shop" in first
+
+
+def _git(cwd: Path, *args: str) -> None:
+    conf = ["-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", *conf, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_rollback_check_unknown_ref_says_which_commit_and_where(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "a.yaml").write_text("tables: []\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "one")
+    r = run_cli(
+        "rollback-check", "--pg", REFUSED, "--schemas", "schemas", "--prev-ref", "nonexistent",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.code == 1, r.text
+    assert f"No commit 'nonexistent' in the repository at {tmp_path.resolve()}" in r.err
+    assert "rev-parse" not in r.err
+    assert "s3cret-pw" not in r.text
+
+
+def test_rollback_check_outside_git_says_so(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    r = run_cli(
+        "rollback-check", "--pg", REFUSED, "--schemas", "schemas", "--prev-ref", "v1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.code == 1, r.text
+    assert "schemas is not in a git repository" in r.err
+    assert "rev-parse" not in r.err

@@ -1,0 +1,86 @@
+"""A role short of a privilege is told which privilege, on what, and the GRANT that fixes it,
+checked with a real role of the test database (never "permission denied for schema …" alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from tests.helpers import run_cli, write_yaml
+
+ROLE = "app_ro_errs"
+TAGS = "table: tags\ncolumns:\n  - {name: id, type: integer, nullable: false}\n"
+
+
+@pytest.fixture
+def as_role(pg_url: str, pg_conn: psycopg.Connection) -> Iterator[str]:
+    """A URL of `pg_url`'s database for a login role owning nothing and allowed nothing."""
+    database = urlsplit(pg_url).path.lstrip("/")
+    pg_conn.execute(f"DROP ROLE IF EXISTS {ROLE}")
+    pg_conn.execute(f"CREATE ROLE {ROLE} LOGIN")
+    pg_conn.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM PUBLIC')
+    pg_conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    parts = urlsplit(pg_url)
+    user = parts.netloc.split("@", 1)[0]
+    yield urlunsplit(parts._replace(netloc=parts.netloc.replace(f"{user}@", f"{ROLE}@", 1)))
+    pg_conn.execute(f"DROP OWNED BY {ROLE}")
+    pg_conn.execute(f"DROP ROLE {ROLE}")
+
+
+def _apply(url: str, tmp_path: Path):
+    write_yaml(tmp_path, "schemas/tables/tags.yaml", TAGS)
+    args = ("apply", "--pg", url, "--schemas", "schemas", "--auto-approve")
+    return run_cli(*args, cwd=tmp_path)
+
+
+def _error(r) -> str:
+    return next(line for line in r.err.splitlines() if line.startswith("Error:"))
+
+
+def test_no_create_on_the_database_names_the_grant(as_role, pg_url, tmp_path: Path) -> None:
+    database = urlsplit(pg_url).path.lstrip("/")
+    r = _apply(as_role, tmp_path)
+    assert r.code == 1, r.text
+    assert (
+        f"role {ROLE} lacks CREATE on database {database} (reconciler keeps its state in schema "
+        f"reconciler, created on first use): GRANT CREATE ON DATABASE {database} TO {ROLE}, "
+        "or run as the database owner."
+    ) in _error(r)
+
+
+def test_no_usage_on_the_state_schema_names_the_grant(as_role, pg_conn, tmp_path: Path) -> None:
+    pg_conn.execute("CREATE SCHEMA reconciler")
+    r = _apply(as_role, tmp_path)
+    assert r.code == 1, r.text
+    assert f"GRANT USAGE, CREATE ON SCHEMA reconciler TO {ROLE}" in _error(r)
+
+
+def test_no_create_on_the_target_schema_names_the_grant(
+    as_role, pg_url, pg_conn, tmp_path: Path
+) -> None:
+    database = urlsplit(pg_url).path.lstrip("/")
+    pg_conn.execute(f'GRANT CREATE ON DATABASE "{database}" TO {ROLE}')
+    r = _apply(as_role, tmp_path)
+    assert r.code == 1, r.text
+    assert (
+        f"The apply failed at pg.table.public.tags: role {ROLE} lacks USAGE or CREATE on schema "
+        f"public: GRANT USAGE, CREATE ON SCHEMA public TO {ROLE}, or run as the schema owner."
+    ) in _error(r)
+
+
+def test_altering_a_table_of_another_owner_says_who_can(
+    as_role, pg_url, pg_conn, tmp_path: Path
+) -> None:
+    database = urlsplit(pg_url).path.lstrip("/")
+    pg_conn.execute(f'GRANT CREATE ON DATABASE "{database}" TO {ROLE}')
+    pg_conn.execute(f"GRANT CREATE ON SCHEMA public TO {ROLE}")
+    pg_conn.execute("CREATE TABLE public.tags (id int)")  # owned by the test's superuser
+    r = _apply(as_role, tmp_path)
+    assert r.code == 1, r.text
+    assert f"role {ROLE} does not own table tags, and only its owner may alter or drop it" in (
+        _error(r)
+    )
