@@ -29,6 +29,8 @@ from reconciler.cli import (  # noqa: F401  (each registers its commands on the 
     trash_cmds,
 )
 from reconciler.cli.root import _debug, _plain, app, err_console, plain_help, report_error
+from reconciler.connect import scrub
+from reconciler.connect.reason import libpq_reason
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.project import config
 
@@ -99,7 +101,7 @@ def _run_app() -> None:
     except Exception as exc:  # usage errors (click's, vendored or not) and anything unforeseen
         psycopg = sys.modules.get("psycopg")  # loaded only when Postgres was a target
         if psycopg is not None and isinstance(exc, psycopg.Error) and not _debug["on"]:
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            msg = scrub(libpq_reason(str(exc), type(exc).__name__))  # causes kept, not hints
             err_console().print(f"[bold red]Error:[/] PostgreSQL: {escape(msg)}")
             sys.exit(ExitCode.ERROR)
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
