@@ -285,7 +285,7 @@ def make_plan(
         findings=tuple(findings),
         unsupported=live.pg.unsupported if live.pg is not None else (),
     )
-    return once_per_decision(plan)  # what goes with a dropped table: its hazard says it
+    return once_per_decision(plan, ordered)  # what goes with a dropped table: its hazard says it
 
 
 NO_CHANGES = "no changes"

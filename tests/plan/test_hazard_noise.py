@@ -161,3 +161,48 @@ def test_what_goes_from_a_table_that_stays_keeps_its_hazard(pg_url, tmp_path):
     assert _hazards(p) == [
         ("pg.constraint.public.orders.fk_orders_teams", "access_exclusive_lock"),
     ]
+
+
+def test_what_goes_with_a_dropped_column_adds_no_hazard(pg_url, tmp_path):
+    _setup(pg_url, tmp_path)
+    fewer = (
+        ORDERS.replace("  - {name: team_id, type: uuid}\n", "")
+        .replace("  - columns: [team_id]\n", "")
+        .replace("  - {columns: [team_id], references: teams}\n", "")
+        .replace("  - {name: total, type: numeric, nullable: false}\n", "")
+        .replace('checks:\n  - {name: orders_total_check, expression: "total >= 0"}\n', "")
+    )
+    after = _tree(tmp_path / "after", accounts=ACCOUNTS, teams=TEAMS, orders=fewer, refunds=REFUNDS)
+    args = ("plan", "--pg", pg_url, "--schemas", str(after), "--drop-mode", "drop")
+    p = json.loads(run_cli(*args, "--json", cwd=tmp_path).out)
+    dropped = {c["address"] for c in p["changes"] if c["action"] == "drop"}
+    assert {
+        "pg.constraint.public.orders.fk_orders_teams",
+        "pg.constraint.public.orders.orders_total_check",
+        "pg.index.public.idx_orders_team_id",
+    } <= dropped, dropped
+    # The columns' drops say it: their data goes, and what checked it with them.
+    assert _hazards(p) == [
+        ("pg.column.public.orders.total", "destructive"),
+        ("pg.column.public.orders.team_id", "destructive"),
+    ]
+
+
+def test_a_constraint_reading_a_column_that_stays_keeps_its_hazard(pg_url, tmp_path):
+    _setup(pg_url, tmp_path)
+    both = ORDERS.replace('expression: "total >= 0"', 'expression: "total >= number"')
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM orders")
+    before = _tree(tmp_path / "mid", accounts=ACCOUNTS, teams=TEAMS, orders=both, refunds=REFUNDS)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", str(before), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    fewer = both.replace("  - {name: total, type: numeric, nullable: false}\n", "").replace(
+        'checks:\n  - {name: orders_total_check, expression: "total >= number"}\n', ""
+    )
+    after = _tree(tmp_path / "after", accounts=ACCOUNTS, teams=TEAMS, orders=fewer, refunds=REFUNDS)
+    args = ("plan", "--pg", pg_url, "--schemas", str(after), "--drop-mode", "drop")
+    p = json.loads(run_cli(*args, "--json", cwd=tmp_path).out)
+    assert _hazards(p) == [
+        ("pg.constraint.public.orders.orders_total_check", "access_exclusive_lock"),
+        ("pg.column.public.orders.total", "destructive"),
+    ]
