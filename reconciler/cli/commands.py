@@ -14,6 +14,7 @@ from reconciler import api
 from reconciler.api import Timeouts
 from reconciler.api import fleet as api_fleet
 from reconciler.cli import fleet_view as fv
+from reconciler.cli.lint_view import lint_before_plan, print_lint
 from reconciler.cli.options import (
     DEFAULTS,
     DROP_MODE,
@@ -53,21 +54,13 @@ _TARGETED = (
 )
 
 
-def _print_lint(findings: list, *, only_errors: bool = False) -> None:
-    con = err_console()
-    for f in findings:
-        if only_errors and f.severity != "error":
-            continue
-        style = "red" if f.severity == "error" else "yellow"
-        where = f"{f.source}: " if f.source else ""
-        con.print(
-            f"{escape(where)}[{style}]{f.severity}[/] {f.rule}: {escape(f.message)}",
-            highlight=False,
-        )
-
-
 @app.command()
-def validate(schemas: Path = SCHEMAS) -> None:
+def validate(
+    schemas: Path = SCHEMAS,
+    every: bool = typer.Option(
+        False, "--all", help="List every lint finding (else a rule found often is summarized)."
+    ),
+) -> None:
     """Load, validate and lint the desired state (exit 1 on errors or error-level lint); the
     summary counts every kind of object loaded.
 
@@ -77,7 +70,7 @@ def validate(schemas: Path = SCHEMAS) -> None:
 
     checked = api_project.validate(schemas)
     want, findings, errors = checked.desired, checked.findings, checked.errors
-    _print_lint(findings)
+    print_lint(findings, every=every)
     loaded = ", ".join(count(n, kind) for kind, n in checked.counts) or "no objects"
     warnings = len(findings) - len(errors)
     out_console().print(
@@ -118,6 +111,7 @@ def plan(
     Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
     """
     if (env := fleet_environment(pg, redis)) is not None:
+        lint_before_plan(schemas)
         fv.plan(
             env,
             schemas,
@@ -134,6 +128,8 @@ def plan(
     if summary and (full or show_sql):
         raise InputError("--summary shows no change one by one: leave out --full and --sql.")
     pg_url, redis_url = resolve_targets(pg, redis)
+    if pg_url or redis_url:  # else api.plan says what is missing
+        lint_before_plan(schemas)
     with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
             pg_url,

@@ -3,8 +3,9 @@
 Findings are reported per table (and per enum for `enum-name`), per Redis key pattern and per
 ACL user; a table silences a rule for itself, its columns, indexes and foreign keys with
 `lint: {ignore: [{rule, reason}]}`, and a key pattern or ACL user entry does so for itself.
-Errors fail `reconciler validate`/`check`; warnings are printed only. The rules' names,
-severities and descriptions, and how an ignore is recorded, are in lint_rules.py.
+Errors fail `reconciler validate`/`check`; warnings are printed only, and `plan` shows both.
+Many findings of one rule are summarized (digest). The rules' names, severities and
+descriptions, and how an ignore is recorded, are in lint_rules.py.
 """
 
 from __future__ import annotations
@@ -23,12 +24,19 @@ if TYPE_CHECKING:
     from reconciler.desired import Desired
 
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")
-# Plural words that do not end in "s" (the last word of a name decides).
+# Plural words that do not end in "s" (the last word of a name decides), and words a schema
+# names a collection by that have no plural (uncountable, or already naming many).
 _PLURALS = frozenset(
     {"data", "metadata", "people", "children", "media", "series", "news", "feedback", "men"}
     | {"women", "feet", "teeth", "mice", "geese", "criteria", "phenomena", "indices"}
-    | {"matrices", "vertices", "analyses", "equipment", "information"}
+    | {"matrices", "vertices", "analyses", "equipment", "information", "staff", "personnel"}
+    | {"audit", "history", "inventory", "telemetry", "software", "hardware", "firmware"}
+    | {"traffic", "mail", "evidence", "knowledge", "research", "money", "cash", "stock"}
+    | {"aircraft", "sheep", "fish", "deer", "species", "offspring", "cattle", "police"}
 )
+# The last words of a numbered, partition or shard table, left off before judging the stem:
+# items_0001, events_2024_01, orders_p3, logs_y2024m01, metrics_2024q1, sessions_default.
+_SUFFIX = re.compile(r"(?:[a-z]*\d[a-z0-9]*|default)\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +49,45 @@ class Finding:
 
 
 def is_plural(name: str) -> bool:
-    """Heuristic: the last word ends in "s" (but not "ss") or is a known plural."""
-    word = name.rsplit("_", 1)[-1]
+    """Heuristic: the last word of the name's stem ends in "s" (but not "ss") or is a known
+    plural or uncountable word. The stem is the name without trailing numbered, partition or
+    shard words (`items_0001`, `events_2024_01`, `orders_p3`): those are plural when it is."""
+    words = name.split("_")
+    while len(words) > 1 and _SUFFIX.match(words[-1]):
+        words.pop()
+    word = words[-1]
     return word in _PLURALS or (word.endswith("s") and not word.endswith("ss"))
+
+
+# A rule with more findings than LISTED is summarized: its count and its FIRST findings.
+LISTED = 10
+FIRST = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Many findings of one rule, said once: how many, and the first few to look at."""
+
+    rule: str
+    severity: str
+    count: int
+    first: tuple[Finding, ...]
+
+
+def digest(findings: list[Finding], *, every: bool = False) -> list[Finding | Summary]:
+    """`findings` as a person reads them: a rule found more than LISTED times becomes one
+    Summary, where its first finding was; `every` lists them all."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    out: list[Finding | Summary] = []
+    for f in findings:
+        mine = by_rule[f.rule]
+        if every or len(mine) <= LISTED:
+            out.append(f)
+        elif f is mine[0]:
+            out.append(Summary(f.rule, f.severity, len(mine), tuple(mine[:FIRST])))
+    return out
 
 
 def lint(desired: Desired) -> list[Finding]:

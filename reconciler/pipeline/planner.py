@@ -23,6 +23,7 @@ from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
 from reconciler.ops.base import Change
 from reconciler.ops.redis.proto import to_bytes
 from reconciler.pipeline.graph import order
+from reconciler.pipeline.hazards import once_per_decision
 from reconciler.plan import Plan, build_plan, next_version
 from reconciler.project import cache
 from reconciler.project.scope import EVERY_SCHEMA, Scope
@@ -275,7 +276,7 @@ def make_plan(
     ordered = order(changes, only)  # only (--target): what it names and what that needs
     # The fingerprints let apply refuse a plan the database moved away from; a plan with
     # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
-    return build_plan(
+    plan = build_plan(
         ordered,
         desired_hash=want.digest,
         live_fingerprint=live.pg.fingerprint() if live.pg is not None and ordered else "",
@@ -284,6 +285,7 @@ def make_plan(
         findings=tuple(findings),
         unsupported=live.pg.unsupported if live.pg is not None else (),
     )
+    return once_per_decision(plan, ordered)  # what goes with a dropped table: its hazard says it
 
 
 NO_CHANGES = "no changes"

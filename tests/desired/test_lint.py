@@ -151,12 +151,25 @@ def test_table_name_variants(
     assert [(f.rule, f.message) for f in found] == [("table-name", message)]
 
 
-@pytest.mark.parametrize("name", ["runs", "audit_logs", "people", "user_metadata", "news", "data"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        *["runs", "audit_logs", "people", "user_metadata", "news", "data"],
+        # numbered, partition and shard tables are plural when their stem is
+        *["items_0001", "events_2024_01", "orders_p3", "logs_y2024m01", "metrics_2024q1"],
+        *["sessions_default", "orders_shard7"],
+        # uncountable, or already naming many
+        *["metadata", "staff", "audit", "order_history", "inventory", "status", "equipment"],
+    ],
+)
 def test_plural_heuristic_accepts(name: str) -> None:
     assert is_plural(name)
 
 
-@pytest.mark.parametrize("name", ["run", "audit_log", "person", "address"])
+@pytest.mark.parametrize(
+    "name",
+    ["run", "audit_log", "person", "address", "item_0001", "event_2024_01", "order_p3", "t_2024"],
+)
 def test_plural_heuristic_rejects(name: str) -> None:
     assert not is_plural(name)
 
