@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from reconciler.cli.root import err_console
 from reconciler.desired.lint import Summary, digest
+from reconciler.render.words import counted
 
 
 def print_lint(findings: list, *, every: bool = False) -> None:
@@ -22,7 +23,7 @@ def print_lint(findings: list, *, every: bool = False) -> None:
         style = "red" if f.severity == "error" else "yellow"
         if isinstance(f, Summary):
             con.print(
-                f"[{style}]{f.severity}[/] {f.rule}: {f.count:,} findings; "
+                f"[{style}]{f.severity}[/] {f.rule}: {counted(f.count, 'finding')}; "
                 f"the first {len(f.first)}:",
                 highlight=False,
             )
@@ -50,14 +51,14 @@ def lint_before_plan(schemas: Path) -> None:
     print_lint(errors)
     if errors:
         err_console().print(
-            f"[red]{len(errors):,} lint error(s)[/]: `reconciler validate` (and `check`) fail on "
-            "them (exit 1); fix them or silence a rule per table with `lint: {ignore: …}`.",
+            f"[red]{counted(len(errors), 'lint error')}[/]: `reconciler validate` (and `check`) "
+            "fail on them (exit 1); fix them or silence a rule per table with `lint: {ignore: …}`.",
             highlight=False,
         )
     if warnings:
         rules = sorted({f.rule for f in warnings})
         err_console().print(
-            f"[yellow]{len(warnings):,} lint warning(s)[/] ({', '.join(rules)}): "
+            f"[yellow]{counted(len(warnings), 'lint warning')}[/] ({', '.join(rules)}): "
             "`reconciler validate` lists them.",
             highlight=False,
         )
