@@ -86,8 +86,8 @@ def test_plan_shows_what_validate_fails_on(pg_url: str, tmp_path: Path) -> None:
     assert p.code == 0, p.text  # a plan writes nothing to the database: it is still made
     for line in errors:
         assert line in p.err, p.err
-    assert "3 lint error(s): `reconciler validate` (and `check`) fail on them" in p.err
-    assert "1 lint warning(s) (table-name): `reconciler validate` lists them." in p.err
+    assert "3 lint errors: `reconciler validate` (and `check`) fail on them" in p.err
+    assert "1 lint warning (table-name): `reconciler validate` lists them." in p.err
     assert "+ pg.table.public.legacy_item" in p.out
     clean = tmp_path / "clean"
     write_yaml(clean, "schemas/tables/accounts.yaml", ACCOUNTS)
