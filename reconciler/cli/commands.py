@@ -35,6 +35,7 @@ from reconciler.cli.root import app, err_console, out_console
 from reconciler.cli.summaries import count, print_files_by_kind
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.errors import ExitCode, InputError
+from reconciler.model.words import counted
 from reconciler.plan import Plan
 from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
@@ -46,7 +47,6 @@ from reconciler.render.text import (
     render_redis_export,
     render_unsupported,
 )
-from reconciler.render.words import counted
 
 _TARGETED = (
     "\n[yellow]Targeted[/]: only the changes --target names and those they need first; other "

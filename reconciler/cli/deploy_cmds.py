@@ -12,7 +12,7 @@ from reconciler.cli.options import PG, REDIS, SCHEMAS, ask_to_confirm
 from reconciler.cli.root import app, err_console, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode
-from reconciler.render.words import counted
+from reconciler.model.words import counted
 
 if TYPE_CHECKING:
     from reconciler.api.check import Report

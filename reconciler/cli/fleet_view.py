@@ -20,10 +20,10 @@ from rich.markup import escape
 from reconciler.api import fleet
 from reconciler.cli.root import err_console, out_console
 from reconciler.errors import ExitCode, InputError
+from reconciler.model.words import counted
 from reconciler.plan.files import document
 from reconciler.project.config import Environment, setting
 from reconciler.render.text import render_plan
-from reconciler.render.words import counted
 
 PARALLEL = typer.Option(
     None,

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from reconciler.cli.root import err_console
 from reconciler.desired.lint import Summary, digest
-from reconciler.render.words import counted
+from reconciler.model.words import counted
 
 
 def print_lint(findings: list, *, every: bool = False) -> None:

@@ -12,8 +12,8 @@ from rich.markup import escape
 from reconciler.api import Timeouts
 from reconciler.cli.root import err_console, out_console
 from reconciler.errors import InputError, Refused
+from reconciler.model.words import counted
 from reconciler.project.config import PG_DURATION, setting
-from reconciler.render.words import counted
 
 PG = typer.Option(None, "--pg", help="PostgreSQL URL (else RECONCILER_PG_URL, DATABASE_URL).")
 REDIS = typer.Option(

@@ -19,10 +19,10 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_targets
+from reconciler.model.words import counted
 from reconciler.plan import Plan
 from reconciler.project.config import setting
 from reconciler.render.text import render_plan
-from reconciler.render.words import counted
 
 
 @app.command()

@@ -15,7 +15,7 @@ from reconciler.cli.options import PG, REDIS
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError
-from reconciler.render.words import counted
+from reconciler.model.words import counted
 
 if TYPE_CHECKING:
     from reconciler.state.base import ApplyRecord

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from reconciler.cli.root import out_console
-from reconciler.render.words import counted
+from reconciler.model.words import counted
 
 
 def count(n: int, plural: str) -> str:

@@ -11,8 +11,8 @@ from rich.table import Table
 from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url
+from reconciler.model.words import counted
 from reconciler.project.config import setting
-from reconciler.render.words import counted
 
 trash_app = typer.Typer(help="Data kept by dropped tables and columns (reconciler_trash).")
 app.add_typer(trash_app, name="trash")

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from reconciler.desired.context import Context, PendingFk, split_name
 from reconciler.model.pg import Check, ForeignKey, Table
+from reconciler.model.words import counted
 from reconciler.project.yamlload import Where
 
 
@@ -122,8 +123,8 @@ def _foreign_key(ctx: Context, fk: PendingFk) -> None:
     if len(ref_cols) != len(spec.columns):
         ctx.report(
             where.sub("columns"),
-            f"{len(spec.columns)} column(s) cannot reference "
-            f"{len(ref_cols)} column(s) of '{ref_table}'",
+            f"{counted(len(spec.columns), 'column')} cannot reference "
+            f"{counted(len(ref_cols), 'column')} of '{ref_table}'",
         )
         return
     new = ForeignKey(

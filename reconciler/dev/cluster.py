@@ -34,6 +34,7 @@ from reconciler.dev.launch import (
 from reconciler.dev.redis import RedisServer, await_redis, find_redis_server
 from reconciler.dev.users import run_tool
 from reconciler.errors import ReconcilerError
+from reconciler.model.words import counted
 
 __all__ = ["LocalCluster", "find_redis_cli", "start_redis_cluster"]
 
@@ -154,7 +155,7 @@ class LocalCluster:
                 failures.append(exc.summary)  # stop the others all the same
         if failures:
             raise ReconcilerError(
-                f"{len(failures)} Redis Cluster node(s) in {self.dir} did not stop.",
+                f"{counted(len(failures), 'Redis Cluster node')} in {self.dir} did not stop.",
                 detail="\n".join(failures),
             )
 
@@ -236,7 +237,7 @@ def _check_shape(primaries: int, replicas: int, ports: list[int] | None) -> int:
         return total
     if len(ports) != total:
         raise ReconcilerError(
-            f"{primaries} primaries with {replicas} replica(s) each need {total} ports, "
+            f"{primaries} primaries with {counted(replicas, 'replica')} each need {total} ports, "
             f"not {len(ports)}."
         )
     listening = list(ports) + [port + BUS_PORT_OFFSET for port in ports]

@@ -18,6 +18,7 @@ import redis
 from reconciler.dev.launch import HOST
 from reconciler.dev.redis import probe_client
 from reconciler.errors import ReconcilerError
+from reconciler.model.words import counted
 
 __all__ = ["SLOTS", "SlotMap", "SlotRange", "ask", "map_problem", "slot_map", "unsettled"]
 
@@ -85,7 +86,7 @@ def map_problem(slot_map: SlotMap, ports: Sequence[int], *, replicas: int) -> st
     shards = {row.primary: row.replicas for row in slot_map}
     for primary, attached in sorted(shards.items()):
         if len(attached) != replicas:
-            return f"sees {len(attached)} replica(s) of {HOST}:{primary}, not {replicas}"
+            return f"sees {counted(len(attached), 'replica')} of {HOST}:{primary}, not {replicas}"
     members = set(shards).union(*shards.values())
     if members != set(ports):
         return f"sees nodes {sorted(members)} in the cluster, not {sorted(ports)}"

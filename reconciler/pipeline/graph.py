@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler.errors import InputError, ReconcilerError
 from reconciler.model.address import Address
+from reconciler.model.words import counted
 from reconciler.ops.base import Action, Change
 
 
@@ -67,7 +68,7 @@ def _targeted(nodes: dict[str, Change], graph: Any, patterns: tuple[str, ...]) -
     if not chosen:
         raise InputError(
             f"No planned change matches --target {' '.join(patterns)}; without it the plan "
-            f"has {len(nodes)} change(s).",
+            f"has {counted(len(nodes), 'change')}.",
             detail="Run `reconciler plan` without --target to see their addresses.",
         )
     for n in list(chosen):

@@ -18,6 +18,7 @@ import psycopg
 
 from reconciler.errors import Refused
 from reconciler.model.address import Address
+from reconciler.model.words import counted
 from reconciler.ops.base import Action, Change
 from reconciler.project.scope import Scope
 from reconciler.sql.render import ident
@@ -100,7 +101,8 @@ def refuse_out_of_scope_dependents(
     lines = [f"{address}: {what} depends on it" for address, what in rows]
     shown = "; ".join(lines[:5]) + (f"; and {len(lines) - 5} more" if len(lines) > 5 else "")
     raise Refused(
-        f"The plan drops what {len(lines)} object(s) in schemas left out of scope read: {shown}.",
+        f"The plan drops what {counted(len(lines), 'object')} in schemas left out of scope "
+        f"read: {shown}.",
         detail="Change or drop those objects first (they are not Reconciler's to touch), or "
         "take their schema into the scope.",
     )

@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.errors import InputError
+from reconciler.model.words import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,8 @@ class Scope:
         if found:
             shown = ", ".join(found[:5]) + (" …" if len(found) > 5 else "")
             raise InputError(
-                f"The desired state declares {len(found)} object(s) in schemas left out of "
-                f"scope: {shown}.",
+                f"The desired state declares {counted(len(found), 'object')} in schemas left "
+                f"out of scope: {shown}.",
                 detail="Remove them from the YAML, or the schema from scope.exclude_schemas.",
             )
 

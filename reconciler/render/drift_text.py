@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.render.words import counted, yaml_value
+from reconciler.model.words import counted
+from reconciler.render.words import yaml_value
 
 Line = tuple[tuple[str, str], ...]
 

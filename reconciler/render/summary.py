@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
+from reconciler.model.words import counted
 from reconciler.render.text import (
     hazard_lines,
     print_lines,
@@ -23,7 +24,6 @@ from reconciler.render.text import (
     render_total,
     render_unsupported,
 )
-from reconciler.render.words import counted
 
 SUMMARY_OVER = 200  # changes above which a plan on a terminal is shown as a summary
 _ACTIONS = (

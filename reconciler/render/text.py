@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from reconciler.model.address import Address
+from reconciler.model.words import counted
 from reconciler.ops.redis.proto import quote
-from reconciler.render.words import counted, yaml_value
+from reconciler.render.words import yaml_value
 from reconciler.sql.layout import indented
 
 _STYLE = {"create": "green", "change": "yellow", "rename": "yellow", "drop": "red"}

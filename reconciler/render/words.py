@@ -1,18 +1,9 @@
-"""Counts in words: `1 change`, `2 changes`, `1,204 keys`.
+"""Values in words, as the YAML writes them: true/false, `(none)`, lists in brackets.
 
-Owns: `counted(n, noun, plural=None)`, the one way output says how many of something.
-
-Must not: know any command's output; it is only the noun's number.
+Owns: `yaml_value`. Must not: know any command's output. (Counts in words: model/words.py.)
 """
 
 from __future__ import annotations
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """`n` and its noun, singular for exactly one (`1 key`, `0 keys`, `1,204 keys`); `plural`
-    when the noun does not take an s (`1 index`, `2 indexes`)."""
-    many = plural if plural is not None else noun + "s"
-    return f"{n:,} {noun if n == 1 else many}"
 
 
 def yaml_value(v: object) -> str:

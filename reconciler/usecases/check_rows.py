@@ -20,6 +20,7 @@ from psycopg import sql
 
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, ForeignKey, Index, PrimaryKey, Table, Unique
+from reconciler.model.words import counted
 from reconciler.ops.base import MAY_FAIL
 from reconciler.pipeline.trash import holding_rows
 
@@ -85,7 +86,8 @@ def check_rows(
     for line in unknown:
         report.note(STEP, f"cannot prove against the live rows (the scratch copy has none): {line}")
     if proved:
-        report.passed(STEP, f"{proved} change(s) that may fail on existing data hold on live rows")
+        held = counted(proved, "change")
+        report.passed(STEP, f"{held} that may fail on existing data: the live rows allow them")
 
 
 def _existing(conn: psycopg.Connection, tables: set[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -82,7 +82,7 @@ def test_rollback_shows_what_it_destroys_before_it_asks(pg_url, tmp_path):
 
 
 def test_counts_say_one_thing_and_many_things():
-    from reconciler.render.words import counted
+    from reconciler.model.words import counted
 
     assert [counted(0, "key"), counted(1, "key"), counted(1234, "key")] == [
         "0 keys",

@@ -452,7 +452,7 @@ def test_check_passes_new_rules_the_live_rows_keep(pg_url, tmp_path):
     r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
 
     assert r.code == 0, r.text
-    assert "2 change(s) that may fail on existing data hold on live rows" in r.out, r.out
+    assert "2 changes that may fail on existing data: the live rows allow them" in r.out, r.out
 
 
 def test_check_tries_foreign_keys_and_not_null_against_the_live_rows(pg_url, tmp_path):

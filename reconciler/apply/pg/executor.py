@@ -45,6 +45,7 @@ from reconciler.apply.pg.failures import (
 from reconciler.apply.pg.lock_table import batches
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.model.words import counted
 from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.plan import PlannedChange, Step
 
@@ -113,9 +114,11 @@ def run_statements(
                 run.transaction(chunk, before_commit if final else last)
                 ran |= done
                 if not final:
-                    log(f"batch {k} of {len(chunks)} committed ({len(chunk)} statements)")
+                    done_n = counted(len(chunk), "statement")
+                    log(f"batch {k} of {len(chunks)} committed ({done_n})")
             if later:
-                log(f"first transaction committed; {len(later)} online-safe statement(s) follow")
+                follow = counted(len(later), "online-safe statement")
+                log(f"first transaction committed; {follow} follow")
             for step in (s for s in later if s.phase == ONLINE):
                 if id(step.change) not in ran:
                     # Recorded before it runs: its down (DROP … IF EXISTS) is safe either way.
@@ -212,7 +215,7 @@ class _Run:
         if not outside:
             return "nothing was changed."
         return (
-            f"nothing else was changed, but the {outside} statement(s) Postgres only runs "
+            f"nothing else was changed, but the {counted(outside, 'statement')} Postgres only runs "
             "outside a transaction (adding enum values) stay applied; they are harmless and "
             "idempotent, and a new plan will not repeat them."
         )
@@ -369,7 +372,7 @@ class _Run:
                 detail="Its statements are re-runnable: run the same command again (with "
                 "--force for a rollback) to finish it, or `reconciler plan` to see what is left.",
             ) from None
-        self.log(f"undo what had committed: {len(steps)} statement(s)")
+        self.log(f"undo what had committed: {counted(len(steps), 'statement')}")
         try:
             parts = batches(steps, lock_budget) if lock_budget is not None else [steps]
             for k, part in enumerate(parts, 1):

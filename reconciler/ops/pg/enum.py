@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from reconciler.model.address import Address
 from reconciler.model.pg import Check, Enum, Index
 from reconciler.model.pg_grants import Grant
+from reconciler.model.words import counted
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
     IRREVERSIBLE,
@@ -192,7 +193,7 @@ class RebuildEnum(Change):
         if not removed and not added:
             what.append("reorder values")
         columns = len(self.uses.columns)
-        return f"rebuild the type ({'; '.join(what)}), retyping {columns} column(s)"
+        return f"rebuild the type ({'; '.join(what)}), retyping {counted(columns, 'column')}"
 
 
 @dataclass(frozen=True, slots=True)
