@@ -47,8 +47,9 @@ def _columns_of(c: Change) -> frozenset[Address]:
     if c.kind == "constraint":
         table = parts[2:4]
     else:  # an index: its table is not in its address
-        index = getattr(c, "index", None)
-        table = (index.schema, index.table) if index is not None else ()
+        index = getattr(c, "index", None)  # a model Index; AttachIndex names it by a string
+        name = getattr(index, "table", None)
+        table = (index.schema, name) if name else ()  # type: ignore[union-attr]
     return frozenset(
         a for a in c.depends_on() if a.kind == "column" and a.parts[2:4] == tuple(table)
     )

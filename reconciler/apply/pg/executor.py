@@ -114,11 +114,9 @@ def run_statements(
                 run.transaction(chunk, before_commit if final else last)
                 ran |= done
                 if not final:
-                    done_n = counted(len(chunk), "statement")
-                    log(f"batch {k} of {len(chunks)} committed ({done_n})")
+                    log(f"batch {k} of {len(chunks)} committed ({len(chunk)} statements)")
             if later:
-                follow = counted(len(later), "online-safe statement")
-                log(f"first transaction committed; {follow} follow")
+                log(f"first transaction committed, then {counted(len(later), 'online statement')}")
             for step in (s for s in later if s.phase == ONLINE):
                 if id(step.change) not in ran:
                     # Recorded before it runs: its down (DROP … IF EXISTS) is safe either way.
