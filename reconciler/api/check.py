@@ -10,7 +10,9 @@
    give back exactly the schema it started from (pg_dump), then up again.
    After the last one, a plan of the desired state against the scratch database must find no
    changes. The first pending plan must also have been made against the live catalog as it
-   is now (its fingerprint), or apply would refuse it.
+   is now (its fingerprint), or apply would refuse it. A pending plan superseded by a later
+   one made for the same target from the same live state (superseded_by) is not tried: the
+   report names it and the plan that replaces it.
 4. The scratch copy has no rows, so what only rows can refuse (a NOT NULL column added
    without a default, a new check, foreign key, unique constraint or index, SET NOT NULL) is
    asked of the live rows, read-only and under a short timeout (usecases/check_rows.py); what cannot
@@ -99,6 +101,7 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | Non
     with connect_pg(pg_url, command="check") as conn:
         applied = _applied(report, conn, plans_dir, plans)
         pending = [p for p in plans if p.version not in applied and _has_pg(p)]
+        pending = _drop_superseded(report, plans, pending)
         if not pending:
             report.note("scratch", "no pending plan to try")
             return report
@@ -108,6 +111,35 @@ def check(pg_url: str, schemas_dir: Path, plans_dir: Path, *, scope: Scope | Non
     with scratch_database(pg_url) as scratch_url:
         _try_pending(report, scratch_url, schemas_dir, pending, scope)
     return report
+
+
+def superseded_by(plan: Plan, plans: list[Plan]) -> Plan | None:
+    """The newest later plan made for the same target against the same live state as `plan`
+    (both fingerprints), applied or not: only one of two plans made from one state can ever be
+    applied (apply refuses the other as stale), and the later is the one meant."""
+    if not plan.live_fingerprint and not plan.redis_fingerprint:
+        return None  # a plan that records no live state supersedes nothing, nor is superseded
+
+    def start(p: Plan) -> tuple[object, ...]:
+        where = (p.target.get("server"), p.target.get("database"))
+        return (*where, p.live_fingerprint, p.redis_fingerprint)
+
+    later = [q for q in plans if q.version > plan.version and start(q) == start(plan)]
+    return max(later, key=lambda q: q.version) if later else None
+
+
+def _drop_superseded(report: Report, plans: list[Plan], pending: list[Plan]) -> list[Plan]:
+    kept = []
+    for p in pending:
+        if (newer := superseded_by(p, plans)) is not None:
+            report.note(
+                "plans",
+                f"{p.name}: superseded by {newer.name}, made later against the same live "
+                "state; not tried (delete it, or apply it on purpose)",
+            )
+        else:
+            kept.append(p)
+    return kept
 
 
 def _has_pg(plan: Plan) -> bool:

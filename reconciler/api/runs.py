@@ -43,7 +43,14 @@ from reconciler.pipeline.planner import (
     unused_version,
 )
 from reconciler.plan import Plan
-from reconciler.plan.files import document, read_plan, sha256, verify_files, write_plan
+from reconciler.plan.files import (
+    document,
+    read_plan,
+    save_plan,
+    sha256,
+    verify_files,
+    write_plan,
+)
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 from reconciler.state.base import ApplyRecord
@@ -53,6 +60,7 @@ from reconciler.state.base import ApplyRecord
 class PlanResult:
     plan: Plan
     json_path: Path | None = None
+    reused: bool = False  # json_path is an identical pending plan already in the folder
 
 
 def _require_target(pg_url: str | None, redis_url: str | None) -> None:
@@ -89,16 +97,19 @@ def plan(
         pg_url, redis_url, command="plan", scope=resolve_scope(scope, schemas_dir)
     ) as t:
         p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only)
-        if not p.empty and out_dir is not None:
-            try:
-                p = unused_version(p, state_for(t))
-            except Exception as exc:  # a role that may not read the state plans all the same;
-                if not is_server_or_file_error(exc):  # a clash is refused at apply
-                    raise
-    if p.empty or out_dir is None:
-        return PlanResult(p)
-    p, path = write_plan(p, out_dir)
-    return PlanResult(p, path)
+        if p.empty or out_dir is None:
+            return PlanResult(p)
+        try:
+            state = state_for(t)
+            p = unused_version(p, state)
+            known = state.exists()
+            p, path, written = save_plan(p, out_dir, lambda v: known and state.get(v) is not None)
+        except Exception as exc:  # a role that may not read the state plans all the same,
+            if not is_server_or_file_error(exc):  # always writing; a clash is refused at apply
+                raise
+            p, path = write_plan(p, out_dir)
+            written = True
+    return PlanResult(p, path, reused=not written)
 
 
 DROP_MODES = ("auto", "quarantine", "drop")  # what each keeps: pipeline/trash.py
@@ -193,7 +204,10 @@ def apply(
             raise Refused("Apply cancelled; nothing was changed.")
         if json_path is None:
             p = unused_version(p, state)  # two applies in one second
-            p, json_path = write_plan(p, out_dir)
+            known = state.exists()
+            p, json_path, _ = save_plan(  # an identical pending plan is applied, not copied
+                p, out_dir, lambda v: known and state.get(v) is not None
+            )
         before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
         up, down = document(p, "up"), document(p, "down")
 

@@ -108,6 +108,11 @@ def plan(
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files.
 
+    Every plan with changes, --json and --detailed-exitcode included, is saved under --out
+    (plans/): <version>_<slug>.plan.json with its _up/_down .sql (and .redis) files. When
+    that folder already holds a not-yet-applied plan with the same changes made against the
+    same live state, that plan is reused and its path printed: nothing new is written.
+
     Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
     """
     if (env := fleet_environment(pg, redis)) is not None:
@@ -151,7 +156,8 @@ def plan(
             con.print(_TARGETED, highlight=False)
         if result.json_path is not None:
             others = ", ".join(m["name"] for m in p.files.values())
-            con.print(f"\nSaved plan {escape(str(result.json_path))} (+ {escape(others)}).")
+            said = "Plan unchanged, reusing" if result.reused else "Saved plan"
+            con.print(f"\n{said} {escape(str(result.json_path))} (+ {escape(others)}).")
             con.print(f"Apply it with: reconciler apply --plan {escape(str(result.json_path))}")
     if detailed_exitcode and not p.empty:
         raise typer.Exit(ExitCode.CHANGES)
@@ -197,6 +203,9 @@ def apply(
     as_json: bool = typer.Option(False, "--json", help="Fleet: print the report as JSON."),
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock.
+
+    With --schemas the plan it applies is saved under --out first, like `plan` does (an
+    identical not-yet-applied plan already there is applied instead of a copy).
 
     Example: reconciler apply --plan plans/20261125120000_create_users.plan.json --pg postgresql://127.0.0.1/app
     """

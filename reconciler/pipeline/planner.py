@@ -24,7 +24,7 @@ from reconciler.ops.base import Change
 from reconciler.ops.redis.proto import to_bytes
 from reconciler.pipeline.graph import order
 from reconciler.pipeline.hazards import once_per_decision
-from reconciler.plan import Plan, build_plan, next_version
+from reconciler.plan import Plan, build_plan, moved, next_version
 from reconciler.project import cache
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 
@@ -281,6 +281,7 @@ def make_plan(
         desired_hash=want.digest,
         live_fingerprint=live.pg.fingerprint() if live.pg is not None and ordered else "",
         redis_fingerprint=redis_fingerprint(live.redis) if ordered else "",
+        live_objects=moved.digests(inventory_of(live)) if ordered else {},
         target=target_of(t, want_redis),
         findings=tuple(findings),
         unsupported=live.pg.unsupported if live.pg is not None else (),
@@ -361,16 +362,20 @@ def check_saved(p: Plan, t: Targets, live: Live) -> None:
         raise StalePlan("This plan changes PostgreSQL: pass --pg to apply it.")
     if "redis" in engines and t.redis is None:
         raise StalePlan("This plan changes Redis: pass --redis to apply it.")
-    if live.pg is not None and p.live_fingerprint and live.pg.fingerprint() != p.live_fingerprint:
+    pg_moved = p.live_fingerprint and live.pg is not None
+    if pg_moved and live.pg.fingerprint() != p.live_fingerprint:
         raise StalePlan(
-            "The database changed since this plan was made; refusing to apply a stale plan.",
+            "The database changed since this plan was made"
+            + moved.explain(p.live_objects, inventory_of(live), redis=False)
+            + "; refusing to apply a stale plan.",
             detail="Run `reconciler plan` again and review the new plan.",
         )
-    moved = live.redis is not None and redis_fingerprint(live.redis) != p.redis_fingerprint
-    if p.redis_fingerprint and moved:
+    redis_moved = live.redis is not None and redis_fingerprint(live.redis) != p.redis_fingerprint
+    if p.redis_fingerprint and redis_moved:
         raise StalePlan(
-            "The Redis config or ACL users changed since this plan was made; refusing to "
-            "apply a stale plan.",
+            "The Redis config or ACL users changed since this plan was made"
+            + moved.explain(p.live_objects, inventory_of(live), redis=True)
+            + "; refusing to apply a stale plan.",
             detail="Run `reconciler plan` again and review the new plan.",
         )
 

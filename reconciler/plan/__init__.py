@@ -161,6 +161,9 @@ class Plan:
     # live objects the model cannot express yet: {"kind", "name"}; never planned, always shown
     unsupported: tuple[dict[str, str], ...] = ()
     format_version: int = FORMAT_VERSION
+    # address → digest of each live object the plan was made against (plan/moved.py): says
+    # what changed when the plan is refused as stale; {} in plans made before it was recorded
+    live_objects: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -207,6 +210,7 @@ class Plan:
             "hazards": sorted(self.hazard_codes()),
             "changes": [c.to_dict() for c in self.changes],
             "files": self.files,
+            "live_objects": self.live_objects,
         }
 
     @classmethod
@@ -229,6 +233,7 @@ class Plan:
                 redis_fingerprint=d.get("redis_fingerprint", ""),
                 findings=tuple(d.get("findings", ())),
                 unsupported=tuple(d.get("unsupported", ())),
+                live_objects=dict(d.get("live_objects", {})),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise InputError(
@@ -273,6 +278,7 @@ def build_plan(
     redis_fingerprint: str = "",
     findings: tuple[dict[str, Any], ...] = (),
     unsupported: tuple[tuple[str, str], ...] = (),
+    live_objects: dict[str, str] | None = None,
 ) -> Plan:
     return Plan(
         version=version or new_version(),
@@ -284,4 +290,5 @@ def build_plan(
         redis_fingerprint=redis_fingerprint,
         findings=findings,
         unsupported=tuple({"kind": kind, "name": name} for kind, name in unsupported),
+        live_objects=live_objects or {},
     )

@@ -3,7 +3,8 @@
 Each engine's files exist only when the plan changes that engine. The files are rendered
 from the plan value, and apply executes the statements of the plan value only after checking
 that the files on disk are byte-identical to that rendering and to the recorded sha256: what
-was reviewed is exactly what runs.
+was reviewed is exactly what runs. A plan identical to a pending one already saved (the
+same content but for its version) is not written again: save_plan returns the saved one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
@@ -163,6 +165,45 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def content_key(plan: Plan) -> str:
+    """What makes two plans the same plan: everything but the version (and the file names,
+    which carry it): the same changes, up and down statements, target and live fingerprints."""
+    d = plan.to_dict()
+    del d["version"], d["files"]
+    return sha256(json.dumps(d, sort_keys=True, ensure_ascii=False))
+
+
+def identical_pending(
+    plan: Plan, out_dir: Path, recorded: Callable[[str], bool]
+) -> tuple[Plan, Path] | None:
+    """The newest plan in out_dir with the same content as `plan`, its files intact and its
+    version unknown to the state (`recorded`: applied or rolled back); None when none is."""
+    key = content_key(plan)
+    for path in sorted(out_dir.glob("*.plan.json"), reverse=True):
+        try:
+            saved = read_plan(path)
+            if recorded(saved.version) or content_key(saved) != key:
+                continue
+            verify_files(saved, out_dir)
+            verify_files(saved, out_dir, direction="down")
+        except (InputError, StalePlan):
+            continue
+        return saved, path
+    return None
+
+
+def save_plan(
+    plan: Plan, out_dir: Path, recorded: Callable[[str], bool]
+) -> tuple[Plan, Path, bool]:
+    """write_plan, unless out_dir already holds a not-yet-applied plan with the same content
+    (content_key) and intact files (`recorded`: whether the state records a version): then
+    that plan and its path, and False for "not written". Planning twice without a change in
+    between leaves one plan, not two."""
+    if out_dir.is_dir() and (same := identical_pending(plan, out_dir, recorded)) is not None:
+        return same[0], same[1], False
+    return (*write_plan(plan, out_dir), True)
 
 
 def write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:

@@ -1,0 +1,105 @@
+"""What `plan` and `apply --schemas` leave in plans/: one plan per distinct change, and a
+plan a later one replaced does not fail `reconciler check`. Real server, real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import run_cli, write_yaml
+
+ACCOUNTS = """
+table: accounts
+primary_key: [id]
+columns:
+  - {name: id, type: uuid, nullable: false}
+  - {name: created_at, type: timestamptz, nullable: false, default: now()}
+  - {name: updated_at, type: timestamptz, nullable: false, default: now()}
+"""
+NOTE = "  - {name: note, type: text, nullable: true}\n"
+BALANCE = "  - {name: balance, type: numeric, nullable: false, default: '0'}\n"
+
+
+def _plan(tmp_path: Path, pg_url: str, *extra: str):
+    return run_cli("plan", "--pg", pg_url, "--schemas", "schemas", *extra, cwd=tmp_path)
+
+
+def _saved(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "plans").glob("*.plan.json"))
+
+
+def test_planning_twice_reuses_the_pending_plan(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    first = _plan(tmp_path, pg_url)
+    assert first.code == 0, first.text
+    files = sorted(p.name for p in (tmp_path / "plans").iterdir())
+
+    again = _plan(tmp_path, pg_url)
+    as_json = _plan(tmp_path, pg_url, "--json")
+    exitcode = _plan(tmp_path, pg_url, "--detailed-exitcode")
+
+    assert again.code == 0 and as_json.code == 0, again.text + as_json.text
+    assert exitcode.code == 2, exitcode.text
+    assert sorted(p.name for p in (tmp_path / "plans").iterdir()) == files  # nothing new
+    (saved,) = _saved(tmp_path)
+    assert f"Plan unchanged, reusing plans/{saved}" in " ".join(again.out.split())
+    assert f"apply --plan plans/{saved}" in " ".join(again.out.split())
+    assert '"version": "' + saved.split("_")[0] in as_json.out  # the saved plan's version
+
+
+def test_apply_schemas_applies_the_pending_plan_instead_of_a_copy(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    assert _plan(tmp_path, pg_url).code == 0
+    before = _saved(tmp_path)
+
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path)
+
+    assert r.code == 0, r.text
+    assert _saved(tmp_path) == before
+    r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
+    assert r.code == 0, r.text
+
+
+def test_a_different_change_is_a_new_plan(pg_url, tmp_path):
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    assert _plan(tmp_path, pg_url).code == 0
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS + NOTE)
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+    assert "Plan unchanged" not in r.out
+    assert len(_saved(tmp_path)) == 2
+
+
+def test_a_plan_made_against_another_live_state_is_a_new_plan(pg_url, pg_conn, tmp_path):
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    assert _plan(tmp_path, pg_url).code == 0
+    pg_conn.execute("CREATE TABLE public.unrelated (id int)")  # the live state moved
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+    assert "Plan unchanged" not in r.out
+    assert len(_saved(tmp_path)) == 2
+
+
+def test_check_skips_a_superseded_plan_and_names_what_replaced_it(pg_url, tmp_path):
+    """The getting-started walk: a plan, the schemas edited, then apply --schemas; the first
+    plan stays unapplied in plans/ and must not fail check."""
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    assert (
+        run_cli(
+            "apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path
+        ).code
+        == 0
+    )
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS + NOTE)
+    assert _plan(tmp_path, pg_url).code == 0
+    old = _saved(tmp_path)[-1].removesuffix(".plan.json")
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS + NOTE + BALANCE)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    newer = _saved(tmp_path)[-1].removesuffix(".plan.json")
+
+    r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
+
+    assert r.code == 0, r.text
+    text = " ".join(r.out.split())
+    assert f"{old}: superseded by {newer}" in text
+    assert "FAIL" not in r.out
