@@ -46,6 +46,7 @@ from reconciler.desired.lint import lint
 from reconciler.errors import InputError, ReconcilerError
 from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.names import TOOL_SCHEMAS
+from reconciler.model.words import counted
 from reconciler.plan.files import file_key, read_plan, sha256
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
@@ -171,8 +172,8 @@ def _validate(report: Report, schemas_dir: Path) -> Desired | None:
         line = f"{where}[{f.rule}] {f.message}"
         report.failed("lint", line) if f.severity == "error" else report.note("lint", line)
     if not errors:
-        warnings = len(findings)
-        report.passed("validate", f"{len(want.files)} files valid; {warnings} lint warning(s)")
+        files, warnings = counted(len(want.files), "file"), counted(len(findings), "lint warning")
+        report.passed("validate", f"{files} valid; {warnings}")
     return want
 
 
@@ -363,6 +364,7 @@ def _try_pending(
         more = " …" if len(after.changes) > 5 else ""
         report.failed(
             "desired",
-            f"after the pending plans {len(after.changes)} change(s) remain: {names}{more}; "
+            f"after the pending plans {counted(len(after.changes), 'change')} would still be "
+            f"planned: {names}{more}; "
             "the plans do not reach the desired state (make a new plan)",
         )

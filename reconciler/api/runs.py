@@ -29,6 +29,7 @@ from reconciler.apply.recorded import (
 from reconciler.apply.rollback_record import RollbackRecorder
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
+from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
@@ -126,7 +127,7 @@ def check_destructive(p: Plan, allow_destructive: bool) -> None:
     if risky and not allow_destructive:
         names = ", ".join(c.address for c in risky[:5]) + (" …" if len(risky) > 5 else "")
         raise Refused(
-            f"The plan has {len(risky)} destructive change(s) ({names}); refusing without "
+            f"The plan has {counted(len(risky), 'destructive change')} ({names}); refusing without "
             "--allow-destructive.",
             detail="Review the drops in the plan, then re-run with --allow-destructive.",
         )

@@ -148,7 +148,7 @@ def plan(
         )
     p = result.plan
     if as_json:
-        print(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
+        print(p.to_json(), end="")
     else:
         con = out_console()
         show_plan(p.to_dict(), con, summary=summary, full=full, show_sql=show_sql)

@@ -94,7 +94,7 @@ def show(
 
     path, saved = api_project.show(plan, out)
     if as_json:
-        print(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False))
+        print(saved.to_json(), end="")
         return
     con = out_console()
     con.print(f"Plan {saved.name} ({path}):\n", highlight=False, markup=False)

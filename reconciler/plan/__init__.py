@@ -9,6 +9,7 @@ inputs give byte-identical files but for the version.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -194,6 +195,15 @@ class Plan:
     def phased(self) -> bool:
         """Whether its up runs in more than one transaction (online-safe changes)."""
         return any(c.phases for c in self.changes)
+
+    def to_json(self) -> str:
+        """The plan as its .plan.json holds it and `plan --json` prints it: indented, but the
+        live objects' digests (one per live object, thousands) on one line at the end, so
+        that a reviewer's diff of the file is its changes."""
+        d = self.to_dict()
+        objects = json.dumps(d.pop("live_objects"), ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(d, indent=2, ensure_ascii=False)
+        return f'{text[:-2]},\n  "live_objects": {objects}\n}}\n'
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -184,7 +184,9 @@ def identical_pending(
     for path in sorted(out_dir.glob("*.plan.json"), reverse=True):
         try:
             saved = read_plan(path)
-            if recorded(saved.version) or content_key(saved) != key:
+            if recorded(saved.version):
+                break  # older ones were made before an apply: against another live state
+            if content_key(saved) != key:
                 continue
             verify_files(saved, out_dir)
             verify_files(saved, out_dir, direction="down")
@@ -240,7 +242,7 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     for name, text in texts.items():
         _atomic_write(out_dir / name, text)
     json_path = out_dir / f"{plan.name}.plan.json"
-    _atomic_write(json_path, json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    _atomic_write(json_path, plan.to_json())
     return plan, json_path
 
 

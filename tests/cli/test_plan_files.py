@@ -3,6 +3,8 @@ plan a later one replaced does not fail `reconciler check`. Real server, real CL
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from tests.helpers import run_cli, write_yaml
@@ -103,3 +105,22 @@ def test_check_skips_a_superseded_plan_and_names_what_replaced_it(pg_url, tmp_pa
     text = " ".join(r.out.split())
     assert f"{old}: superseded by {newer}" in text
     assert "FAIL" not in r.out
+
+
+def test_the_live_objects_digests_take_one_line_of_the_plan_file(pg_url, pg_conn, tmp_path):
+    """A plan records a digest per live object (to say what moved when it is stale): on one
+    line, so the file a reviewer diffs stays its changes, however big the database."""
+    for i in range(30):
+        pg_conn.execute(f"CREATE TABLE keep_{i:02d} (id int PRIMARY KEY, note text)")
+    pg_conn.commit()
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    r = _plan(tmp_path, pg_url, "--json")
+    assert r.code == 0, r.text
+
+    (saved,) = _saved(tmp_path)
+    text = (tmp_path / "plans" / saved).read_text(encoding="utf-8")
+    digests = [line for line in text.splitlines() if '"live_objects"' in line]
+    assert len(digests) == 1 and digests[0].count('"pg.table.public.keep_') == 30, digests
+    digest = re.compile(r'"pg\.table\.public\.keep_\d\d": ?"[0-9a-f]+"')
+    assert not digest.search(text.replace(digests[0], ""))  # no digest on a line of its own
+    assert json.loads(r.out)["live_objects"] == json.loads(text)["live_objects"]

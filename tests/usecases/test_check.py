@@ -141,7 +141,7 @@ def test_plans_that_do_not_reach_the_desired_state_fail(pg_url, tmp_path):
     r = _check(tmp_path, pg_url)
 
     assert r.code == 1
-    assert "1 change(s) remain: pg.column.public.accounts.n" in r.out
+    assert "1 change would still be planned: pg.column.public.accounts.n" in r.out
 
 
 def test_lint_errors_fail_and_warnings_are_notes(pg_url, tmp_path):
