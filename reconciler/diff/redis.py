@@ -24,6 +24,7 @@ from reconciler.model.redis import (
     PatternStats,
     RedisSnapshot,
 )
+from reconciler.model.words import counted
 from reconciler.ops.base import Change
 from reconciler.ops.redis.changes import ConfigSet, DeleteAclUser, ExpireKeys, PruneKeys, SetAclUser
 from reconciler.ops.redis.proto import quote
@@ -57,7 +58,8 @@ def compare_redis(
                     "address": f"redis.keys.{prefix}:*",
                     "kind": "unmatched",
                     "count": count,
-                    "message": f"{count} keys under {prefix!r} match no declared pattern",
+                    "message": f"{counted(count, 'key')} under {prefix!r} "
+                    f"{'matches' if count == 1 else 'match'} no declared pattern",
                     "examples": [quote(k) for k in report.unmatched_examples.get(prefix, [])[:3]],
                 }
             )
@@ -92,8 +94,9 @@ def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str
                 "address": str(address),
                 "kind": "type_mismatch",
                 "count": stats.type_mismatches,
-                "message": f"{stats.type_mismatches} keys are not {want_type} ({got}); "
-                "no TTL step touches them",
+                "message": f"{counted(stats.type_mismatches, 'key')} "
+                f"{'is' if stats.type_mismatches == 1 else 'are'} not {want_type} ({got}); "
+                f"no TTL step touches {'it' if stats.type_mismatches == 1 else 'them'}",
                 "examples": [quote(k) for k in stats.mismatch_examples[:3]],
             }
         )
@@ -103,7 +106,8 @@ def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str
                 "address": str(address),
                 "kind": "oversized",
                 "count": stats.oversized,
-                "message": f"{stats.oversized} keys exceed the declared size bounds",
+                "message": f"{counted(stats.oversized, 'key')} "
+                f"{'exceeds' if stats.oversized == 1 else 'exceed'} the declared size bounds",
                 "examples": [],
             }
         )

@@ -39,6 +39,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reconciler.connect.pgclient import client_binary, run_client
 from reconciler.errors import InputError, ReconcilerError
+from reconciler.model.words import counted
 
 MAGIC = b"reconciler-redis-backup 1\n"
 _BATCH = 500  # keys per SCAN and pipeline: DUMP payloads are bigger than the plan's replies
@@ -180,8 +181,9 @@ def dump_keys(redis_url: str, path: Path, *, progress: Progress | None = None) -
         moved = sum(stream.moved for stream in streams.values())
         if moved:
             raise ReconcilerError(
-                f"The Redis backup is incomplete: {moved} keys could not be read, their slot "
-                "moved to another node of the cluster while the backup ran (a resharding).",
+                f"The Redis backup is incomplete: {counted(moved, 'key')} could not be read, "
+                "their slot moved to another node of the cluster while the backup ran "
+                "(a resharding).",
                 detail="Run the backup again once the resharding is done (CLUSTER INFO: ok).",
             )
         tmp.replace(path)

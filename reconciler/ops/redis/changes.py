@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from reconciler.model.address import Address
 from reconciler.model.redis import AclUser, ConfigParam, KeyFix
+from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
 from reconciler.ops.redis.proto import quote, render
 
@@ -58,7 +59,7 @@ class ExpireKeys(Change):
         return (
             Hazard(
                 "expires_data",
-                f"{len(self.keys)} keys will expire within {self.ttl} s "
+                f"{counted(len(self.keys), 'key')} will expire within {self.ttl} s "
                 f"({missing} had no TTL at all)",
             ),
         )
@@ -70,7 +71,7 @@ class ExpireKeys(Change):
         ]
 
     def describe(self) -> str:
-        return f"expire {len(self.keys)} keys within {self.ttl} s"
+        return f"expire {counted(len(self.keys), 'key')} within {self.ttl} s"
 
 
 def key_types(keys: tuple[KeyFix, ...]) -> dict:
@@ -116,7 +117,7 @@ class RestoreExpiry(Change):
         return frozenset()
 
     def describe(self) -> str:
-        return f"restore the expiry of {len(self.keys)} keys"
+        return f"restore the expiry of {counted(len(self.keys), 'key')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,12 +250,13 @@ class PruneKeys(Change):
         return (
             Hazard(
                 DESTRUCTIVE,
-                f"deletes {len(self.keys)} keys of the wrong type (the down file restores them)",
+                f"deletes {counted(len(self.keys), 'key')} of the wrong type "
+                "(the down file restores them)",
             ),
         )
 
     def describe(self) -> str:
-        return f"prune {len(self.keys)} keys of the wrong type"
+        return f"prune {counted(len(self.keys), 'key')} of the wrong type"
 
 
 @dataclass(frozen=True, slots=True)
