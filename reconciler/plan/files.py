@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,8 +149,38 @@ def _render(plan: Plan, engine: str, direction: str, legacy: bool) -> str:
         for c in changes:
             symbol = c.symbol if direction == "up" else "revert"
             lines.append(_redis_note(f"{symbol} {c.address}: {c.description}", legacy))
-            lines += list(c.up if direction == "up" else c.down)
+            for command in c.up if direction == "up" else c.down:
+                lines += [command] if legacy else _unreplayable_secret(command)
     return "\n".join(lines) + "\n"
+
+
+# A password rule `>${NAME}` is filled in by apply from the environment; written as it is, a
+# replay of the file by redis-cli would set the literal text `${NAME}` as the password.
+_PASSWORD_RULE = re.compile(r'">\$\{([A-Za-z_][A-Za-z0-9_]*)\}"')
+_KEPT_RULE = '"#${reconciler:'
+
+
+def _unreplayable_secret(command: str) -> list[str]:
+    """`command`, or — when it holds a password only apply can fill in — a note saying so
+    and the command with that rule written as `"password-from-env:NAME"`: a modifier ACL
+    SETUSER refuses, so that a replay by redis-cli fails that whole command (Redis applies
+    none of its rules) instead of setting a password anyone reading the file could guess."""
+    if _KEPT_RULE in command:  # a kept hash: not 64 hex digits, refused by Redis as it is
+        return [
+            _redis_note(
+                "the next command gives back passwords Redis keeps; only "
+                "reconciler rollback can: replayed here, Redis refuses it"
+            ),
+            command,
+        ]
+    if not _PASSWORD_RULE.search(command):
+        return [command]
+    names = ", ".join(f"${m}" for m in _PASSWORD_RULE.findall(command))
+    note = _redis_note(
+        f"the next command sets the password from {names}: only reconciler apply can; "
+        "replayed here, Redis refuses it"
+    )
+    return [note, _PASSWORD_RULE.sub(r'"password-from-env:\1"', command)]
 
 
 def document(plan: Plan, direction: str) -> str:
