@@ -121,11 +121,7 @@ def superseded_by(plan: Plan, plans: list[Plan]) -> Plan | None:
     if not plan.live_fingerprint and not plan.redis_fingerprint:
         return None  # a plan that records no live state supersedes nothing, nor is superseded
 
-    def start(p: Plan) -> tuple[object, ...]:
-        where = (p.target.get("server"), p.target.get("database"))
-        return (*where, p.live_fingerprint, p.redis_fingerprint)
-
-    later = [q for q in plans if q.version > plan.version and start(q) == start(plan)]
+    later = [q for q in plans if q.version > plan.version and q.made_from() == plan.made_from()]
     return max(later, key=lambda q: q.version) if later else None
 
 

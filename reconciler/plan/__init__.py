@@ -196,6 +196,13 @@ class Plan:
         """Whether its up runs in more than one transaction (online-safe changes)."""
         return any(c.phases for c in self.changes)
 
+    def made_from(self) -> tuple[object, ...]:
+        """Where and from what the plan was made: its server and database and the live
+        fingerprints. Two pending plans made from the same are alternatives: once one is
+        applied, apply refuses the other as stale."""
+        where = (self.target.get("server"), self.target.get("database"))
+        return (*where, self.live_fingerprint, self.redis_fingerprint)
+
     def to_json(self) -> str:
         """The plan as its .plan.json holds it and `plan --json` prints it: indented, but the
         live objects' digests (one per live object, thousands) on one line at the end, so

@@ -210,7 +210,9 @@ def identical_pending(
     plan: Plan, out_dir: Path, recorded: Callable[[str], bool]
 ) -> tuple[Plan, Path] | None:
     """The newest plan in out_dir with the same content as `plan`, its files intact and its
-    version unknown to the state (`recorded`: applied or rolled back); None when none is."""
+    version unknown to the state (`recorded`: applied or rolled back); None when none is, or
+    when a newer pending plan made from the same live state differs (it supersedes the older
+    ones, so a new plan is written to supersede it in turn)."""
     key = content_key(plan)
     for path in sorted(out_dir.glob("*.plan.json"), reverse=True):
         try:
@@ -218,6 +220,8 @@ def identical_pending(
             if recorded(saved.version):
                 break  # older ones were made before an apply: against another live state
             if content_key(saved) != key:
+                if saved.made_from() == plan.made_from():
+                    break  # a newer plan from this state supersedes any older one: not ours
                 continue
             verify_files(saved, out_dir)
             verify_files(saved, out_dir, direction="down")

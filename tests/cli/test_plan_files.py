@@ -124,3 +124,32 @@ def test_the_live_objects_digests_take_one_line_of_the_plan_file(pg_url, pg_conn
     digest = re.compile(r'"pg\.table\.public\.keep_\d\d": ?"[0-9a-f]+"')
     assert not digest.search(text.replace(digests[0], ""))  # no digest on a line of its own
     assert json.loads(r.out)["live_objects"] == json.loads(text)["live_objects"]
+
+
+def test_going_back_to_an_earlier_plan_writes_a_new_one_that_supersedes_both(pg_url, tmp_path):
+    """Plan A, edit, plan B, undo the edit, plan: A is not reused (B, newer and made from the
+    same live state, would supersede it and check would fail on B's leftovers); a new plan is
+    written that supersedes both, and check passes before and after applying it."""
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    assert _plan(tmp_path, pg_url).code == 0
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS + NOTE)
+    assert _plan(tmp_path, pg_url).code == 0
+    first, second = _saved(tmp_path)
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+
+    r = _plan(tmp_path, pg_url)
+
+    assert r.code == 0, r.text
+    assert "Plan unchanged" not in r.out
+    third = _saved(tmp_path)[-1]
+    assert third not in (first, second)
+    check = ("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans")
+    r = run_cli(*check, cwd=tmp_path)
+    assert r.code == 0, r.text
+    text = " ".join(r.out.split())
+    for old in (first, second):
+        assert f"{old.removesuffix('.plan.json')}: superseded by" in text, r.out
+    r = run_cli("apply", "--plan", f"plans/{third}", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    r = run_cli(*check, cwd=tmp_path)
+    assert r.code == 0 and "FAIL" not in r.out, r.text
