@@ -68,3 +68,8 @@ $R rollback --last --auto-approve --out "$DEMO_PLANS"
 $R apply --schemas schemas --out "$DEMO_PLANS" --auto-approve
 
 printf '\nDemo done. The dev servers keep running: `reconciler dev down` removes them.\n'
+printf 'The demo lives in %s and %s.\n' "$RECONCILER_PG_URL" "$RECONCILER_REDIS_URL"
+printf 'The make database targets (db_backup, db_shell, db_migrate …) act on RECONCILER_PG_URL\n'
+printf 'and RECONCILER_REDIS_URL when set, else on the dev servers'"'"' postgres database and db 0;\n'
+printf 'to use them on the demo'"'"'s:\n  RECONCILER_PG_URL=%s RECONCILER_REDIS_URL=%s make db_backup\n' \
+  "$RECONCILER_PG_URL" "$RECONCILER_REDIS_URL"
