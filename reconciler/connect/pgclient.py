@@ -32,9 +32,10 @@ def client_binary(name: str) -> str:
 
 
 def run_client(argv: list[str], *, stdin: str | None = None) -> str:
-    """Its standard output; ReconcilerError with the last line of its errors (secrets hidden)
-    when it fails. A password of a connection string in `argv` goes to the program through
-    PGPASSWORD instead: a command line is readable by every local user (ps, /proc)."""
+    """Its standard output; ReconcilerError with the cause of its errors and the server's
+    DETAIL and HINT (secrets hidden) when it fails. A password of a connection string in
+    `argv` goes to the program through PGPASSWORD instead: a command line is readable by every
+    local user (ps, /proc)."""
 
     shown, password = _without_password(argv)
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
@@ -42,11 +43,17 @@ def run_client(argv: list[str], *, stdin: str | None = None) -> str:
         env["PGPASSWORD"] = password
     r = subprocess.run(shown, input=stdin, capture_output=True, text=True, env=env, check=False)
     if r.returncode != 0:
-        lines = r.stderr.strip().splitlines() or ["failed"]
-        # the first line saying "error" names the cause; details and queries follow it
-        reason = next((x for x in lines if "error" in x.lower()), lines[-1])
-        raise ReconcilerError(f"{Path(argv[0]).name} failed: {scrub(reason, *argv)}")
+        raise ReconcilerError(f"{Path(argv[0]).name} failed: {scrub(_reason(r.stderr), *argv)}")
     return r.stdout
+
+
+def _reason(stderr: str) -> str:
+    """The first line saying "error" (it names the cause), with the server's DETAIL and HINT
+    lines after it (which object depends on what, what to do); the last line when none does."""
+    lines = [x.strip() for x in stderr.strip().splitlines() if x.strip()] or ["failed"]
+    at = next((i for i, x in enumerate(lines) if "error" in x.lower()), len(lines) - 1)
+    more = [x for x in lines[at + 1 :] if x.startswith(("DETAIL:", "HINT:"))]
+    return " ".join(" ".join(x.split()) for x in [lines[at], *more])
 
 
 def _without_password(argv: list[str]) -> tuple[list[str], str | None]:

@@ -249,13 +249,23 @@ def restore(files: list[Path], pg_url: str | None, redis_url: str | None) -> lis
             # One transaction: a file that ends early, an error or a Ctrl-C half way leaves
             # the database as it was, never half restored.
             argv += ["--single-transaction", "--exit-on-error"]
-            run_client([*argv, f"--dbname={pg_url}", str(path)])
+            try:
+                run_client([*argv, f"--dbname={pg_url}", str(path)])
+            except ReconcilerError as exc:
+                before = f"; done before it: {'; '.join(done)}" if done else ""
+                raise ReconcilerError(
+                    f"The restore of {path} failed, and the database is as it was (the restore "
+                    f"runs in one transaction){before}: {exc.summary}",
+                    detail="An object created after the backup may depend on one the backup "
+                    "replaces (DETAIL names it): drop it first, then restore again.",
+                ) from None
             done.append(f"Postgres restored from {path}")
         elif path.suffix == ".redis":
             if not redis_url:
                 raise InputError(f"{path} is a Redis backup: give --redis URL.")
             restored, expired = restore_keys(redis_url, path)
-            done.append(f"{restored} Redis keys restored from {path} ({expired} had expired)")
+            keys = counted(restored, "Redis key")
+            done.append(f"{keys} restored from {path} ({expired} had expired)")
         else:
             raise InputError(f"{path}: not a backup file (.dump or .redis).")
     return done

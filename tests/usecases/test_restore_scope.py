@@ -51,3 +51,28 @@ def test_restore_help_says_what_is_kept() -> None:
     text = " ".join(r.out.split())
     assert "Replaces what is there." not in text
     assert "created after the backup is still there" in text
+
+
+def test_a_refused_restore_names_the_dependent_object_and_changes_nothing(
+    pg_url, pg_conn, tmp_path: Path
+) -> None:
+    """A table created after the backup references one the backup replaces: pg_restore is
+    refused; the error keeps the server's DETAIL (which object depends on it) and says the
+    database is as it was."""
+    pg_conn.execute("CREATE TABLE accounts (id int PRIMARY KEY)")
+    pg_conn.execute("INSERT INTO accounts VALUES (1)")
+    r = run_cli("backup", "--pg", pg_url, "--out", "b", cwd=tmp_path)
+    assert r.code == 0, r.text
+    (dump,) = (tmp_path / "b").glob("*.dump")
+    pg_conn.execute("CREATE TABLE after_child (a int REFERENCES accounts (id))")
+    pg_conn.execute("INSERT INTO accounts VALUES (2)")
+
+    r = run_cli("restore", str(dump), "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+
+    assert r.code == 1, r.text
+    text = " ".join(r.err.split())
+    assert "after_child_a_fkey" in text, r.err  # the DETAIL line, not only the ERROR
+    assert "the database is as it was" in text, r.err
+    assert "Traceback" not in r.text
+    rows = pg_conn.execute("SELECT id FROM accounts ORDER BY id").fetchall()
+    assert rows == [(1,), (2,)]  # nothing restored
