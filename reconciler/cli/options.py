@@ -4,10 +4,13 @@ a run reports."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 from reconciler.api import Timeouts
 from reconciler.cli.root import err_console, out_console
@@ -96,3 +99,23 @@ def print_notes(notes: list[str]) -> None:
     con = err_console()
     for note in notes:
         con.print(f"[yellow]Note:[/] {escape(note)}")
+
+
+def print_uncut(
+    columns: tuple[str, ...], rows: list[tuple[str, ...]], block: Callable[[int], list[str]]
+) -> None:
+    """A table of `rows` (markup escaped) when it fits the terminal whole; else `block(i)`'s
+    lines for each row. Either way no value is cut or folded: a version, a trash table's name
+    is what the next command takes."""
+    con = out_console()
+    table = Table()
+    for name in columns:
+        table.add_column(name, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    if Measurement.get(con, con.options.update_width(10_000), table).maximum <= con.width:
+        con.print(table)
+        return
+    for i in range(len(rows)):
+        for line in block(i):
+            con.print(line, highlight=False)

@@ -8,10 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.measure import Measurement
-from rich.table import Table
 
-from reconciler.cli.options import PG, REDIS
+from reconciler.cli.options import PG, REDIS, print_uncut
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url, resolve_targets
 from reconciler.errors import ExitCode, InputError
@@ -113,33 +111,30 @@ def state_history(
         )
         return
     con = out_console()
-    table = Table()
-    # The version is what `rollback --version` takes: never cut, nor anything else. A table
-    # too wide for the terminal would cut or fold its values: then a block a row instead.
-    for name in ("version", "plan", "direction", "status", "finished", "by", "changes", "ms"):
-        table.add_column(name, no_wrap=True)
-    for r in rows:
-        table.add_row(
-            r.version,
-            escape(r.slug),
-            r.direction,
-            escape(_status(r)),
-            r.finished_at.strftime("%Y-%m-%d %H:%M:%S"),
-            escape(f"{r.os_user}@{r.host}"),
-            str(r.change_count),
-            str(r.duration_ms),
-        )
-    if Measurement.get(con, con.options.update_width(10_000), table).maximum <= con.width:
-        con.print(table)
-    else:
-        for r in rows:
-            con.print(f"{r.version}  {escape(r.slug)}", highlight=False)
-            con.print(
-                f"  {r.direction}, {escape(_status(r))}, {r.finished_at:%Y-%m-%d %H:%M:%S} by "
-                f"{escape(r.os_user)}@{escape(r.host)}, {counted(r.change_count, 'change')}, "
-                f"{r.duration_ms} ms",
-                highlight=False,
+    # The version is what `rollback --version` takes: never cut, nor anything else.
+    print_uncut(
+        ("version", "plan", "direction", "status", "finished", "by", "changes", "ms"),
+        [
+            (
+                r.version,
+                escape(r.slug),
+                r.direction,
+                escape(_status(r)),
+                r.finished_at.strftime("%Y-%m-%d %H:%M:%S"),
+                escape(f"{r.os_user}@{r.host}"),
+                str(r.change_count),
+                str(r.duration_ms),
             )
+            for r in rows
+        ],
+        lambda i: [
+            f"{rows[i].version}  {escape(rows[i].slug)}",
+            f"  {rows[i].direction}, {escape(_status(rows[i]))}, "
+            f"{rows[i].finished_at:%Y-%m-%d %H:%M:%S} by {escape(rows[i].os_user)}@"
+            f"{escape(rows[i].host)}, {counted(rows[i].change_count, 'change')}, "
+            f"{rows[i].duration_ms} ms",
+        ],
+    )
     for a in attempts:
         con.print(
             f"[red]{a.status}[/] attempt {a.id}: {a.direction} {a.version} at "

@@ -6,9 +6,8 @@ import json
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm
+from reconciler.cli.options import LOCK_TIMEOUT, PG, ask_to_confirm, print_uncut
 from reconciler.cli.root import app, out_console
 from reconciler.connect import resolve_pg_url
 from reconciler.model.words import counted
@@ -45,16 +44,21 @@ def trash_list(
     if not entries:
         con.print("The trash is empty.")
         return
-    table = Table("kept as", "was", "dropped at", "size")
-    for e in entries:
-        at = e.dropped_at.isoformat(timespec="seconds") if e.dropped_at else "?"
-        table.add_row(
+    rows = [
+        (
             escape(f"reconciler_trash.{e.name}"),
             escape(f"{e.kind} {e.address}"),
-            at,
+            e.dropped_at.isoformat(timespec="seconds") if e.dropped_at else "?",
             _size(e.bytes),
         )
-    con.print(table)
+        for e in entries
+    ]
+    # The name is what `trash restore` takes: never cut (a block an entry when too wide).
+    print_uncut(
+        ("kept as", "was", "dropped at", "size"),
+        rows,
+        lambda i: [rows[i][0], f"  was {rows[i][1]}, dropped at {rows[i][2]}, {rows[i][3]}"],
+    )
 
 
 @trash_app.command("purge")

@@ -73,7 +73,9 @@ def _setup(pg_url: str, tmp_path: Path) -> None:
         conn.execute("INSERT INTO notes (body) SELECT 'note ' || g FROM generate_series(1, 40) g")
 
 
-def test_dropped_column_and_table_come_back_row_for_row(pg_url, tmp_path, pg_dump_schema):
+def test_dropped_column_and_table_come_back_row_for_row(
+    pg_url, tmp_path, pg_dump_schema, monkeypatch
+):
     _setup(pg_url, tmp_path)
     schema_before = pg_dump_schema(pg_url)
     users_before = _rows(pg_url, "SELECT id, email, nickname FROM users ORDER BY email")
@@ -112,6 +114,12 @@ def test_dropped_column_and_table_come_back_row_for_row(pg_url, tmp_path, pg_dum
     entries = {e["object"]: e for e in json.loads(listed.out)}
     assert set(entries) == {"public.notes", "public.users.nickname"}
     assert entries["public.notes"]["kind"] == "table" and entries["public.notes"]["dropped_at"]
+    for width in ("200", "80", "40"):  # the name `trash restore` takes is never cut
+        monkeypatch.setenv("COLUMNS", width)
+        text = _cli(tmp_path, "trash", "list", "--pg", pg_url).out
+        assert "…" not in text, (width, text)
+        for e in entries.values():
+            assert e["name"] in text, (width, text)
 
     back = _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert back.code == 0, back.text
