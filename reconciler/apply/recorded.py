@@ -299,7 +299,7 @@ def interrupted(t: Targets, state: Any, attempt: int, p: Plan, direction: str) -
             return f"Interrupted; the {_verb(direction)} of {p.version} was not recorded."
         found = outcome.found(reader, attempts[0])
         outcome.settle(reader, found)
-        return f"Interrupted: {found.sentence()}"
+        return f"Interrupted. {found.sentence()}"
     finally:
         close()
 

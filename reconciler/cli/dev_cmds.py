@@ -46,8 +46,13 @@ def down() -> None:
     from reconciler.api import servers  # deferred: start-up
 
     err = err_console()
-    servers.dev_down(servers.dev_root(Path.cwd()), progress=lambda line: err.print(line))
-    out_console().print("Dev servers stopped and removed.")
+    root = servers.dev_root(Path.cwd())
+    before = servers.dev_status(root)
+    servers.dev_down(root, progress=lambda line: err.print(line))
+    if before.pg_running or before.redis_running:
+        out_console().print("Dev servers stopped and removed.")
+    else:
+        out_console().print(f"No dev server was running for {root}; its data (if any) is removed.")
 
 
 @dev_app.command("status")

@@ -206,6 +206,11 @@ def lock_force_unlock(
 
     pg_url, redis_url = _lock_targets(pg, redis)
     if pg_url and redis_url:
+        if pg is None and redis is None:  # both came from the dev servers or the environment
+            raise InputError(
+                "Both a PostgreSQL and a Redis are configured here: say which one's lock to "
+                "break with --pg or --redis (ID names one holder)."
+            )
         raise InputError("Give --pg or --redis, not both: ID names one holder.")
     if redis_url:
         records.force_unlock_redis(redis_url, holder_id)

@@ -50,3 +50,13 @@ def test_rollback_check_outside_git_says_so(tmp_path: Path) -> None:
     assert r.code == 1, r.text
     assert "schemas is not in a git repository" in r.err
     assert "rev-parse" not in r.err
+
+
+def test_force_unlock_without_a_flag_says_which_to_give(tmp_path, monkeypatch):
+    """With both engines configured (here by the environment) and neither flag given, the
+    sentence asks to choose one; it does not blame flags the user never gave."""
+    monkeypatch.setenv("RECONCILER_PG_URL", "postgresql://127.0.0.1:1/x")
+    monkeypatch.setenv("RECONCILER_REDIS_URL", "redis://127.0.0.1:1/0")
+    r = run_cli("lock", "force-unlock", "999999", cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "not both" not in r.err and "with --pg or --redis" in r.err, r.err

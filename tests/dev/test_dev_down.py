@@ -72,6 +72,9 @@ def test_a_quick_dev_down_says_nothing_on_stderr(project: Path) -> None:
     assert r.code == 0, r.text
     assert r.err == ""
     assert r.out.strip() == "Dev servers stopped and removed."
+    again = run_cli("dev", "down", cwd=project)  # nothing runs any more: it says so
+    assert again.code == 0, again.text
+    assert "stopped" not in again.out and "No dev server was running" in again.out, again.out
 
 
 def test_a_slow_stop_is_said_once_a_quick_one_not() -> None:

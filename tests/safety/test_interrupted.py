@@ -179,7 +179,7 @@ def test_ctrl_c_before_commit_says_nothing_was_applied(pg_url, tmp_path):
     code, err = _interrupted(pg_url, tmp_path, "applies", "apply", "--pg", pg_url,
                              "--schemas", "schemas")  # fmt: skip
     assert code == 130, err
-    assert "Interrupted: The apply of version" in err
+    assert "Interrupted. The apply of version" in err
     assert "before it committed: nothing of it was applied" in err
     assert not _exists(pg_url, "betas")
     assert _history(tmp_path, pg_url) == [("up", "applied")]
