@@ -12,6 +12,8 @@ def yaml_value(v: object) -> str:
         return "(none)"
     if isinstance(v, bool):
         return "true" if v else "false"
+    if v == "":
+        return '""'  # an empty text, visible (`value: "" → Ex`, not `value:  → Ex`)
     if isinstance(v, list | tuple):
         return "[" + ", ".join(yaml_value(x) for x in v) + "]"
     if isinstance(v, dict):  # a check, a key: its set attributes, as the YAML writes them

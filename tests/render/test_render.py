@@ -94,3 +94,20 @@ def test_a_changed_check_reads_as_yaml_not_as_a_python_dict():
     text = out.getvalue()
     assert "checks: [{name: positive, expression: VALUE > 0}] → []" in text
     assert "'" not in text and "None" not in text
+
+
+def test_an_empty_text_is_shown_as_quotes_not_as_nothing():
+    from reconciler.render.text import plan_lines
+
+    change = {
+        "address": "redis.config.notify-keyspace-events",
+        "action": "change",
+        "symbol": "~",
+        "kind": "config",
+        "description": "config",
+        "details": [{"attribute": "value", "old": "", "new": "Ex"}],
+        "up": [],
+        "hazards": [],
+    }
+    text = "".join(t for line in plan_lines({"changes": [change]}) for t, _ in line)
+    assert 'value: "" → Ex' in text, text
