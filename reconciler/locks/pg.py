@@ -46,7 +46,7 @@ from reconciler.locks.pg_holder import (  # LOCK_KEY, LockInfo, lock_holder: re-
     lock_holder,
 )
 from reconciler.state.base import Actor
-from reconciler.state.pg_schema import DDL_LOCK_KEY, SCHEMA
+from reconciler.state.pg_schema import DDL_LOCK_KEY, SCHEMA, schema_exists
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,9 @@ class PgLock:
                     # The same transaction lock as state DDL: a concurrent PgState.ensure()
                     # (say, from `lock force-unlock` recording its event) must not race us.
                     self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
-                    for statement in _NOTE_DDL:
+                    for i, statement in enumerate(_NOTE_DDL):
+                        if i == 0 and schema_exists(self.conn, SCHEMA):
+                            continue  # CREATE SCHEMA IF NOT EXISTS needs CREATE on the database
                         self.conn.execute(statement)
                 self.conn.execute(upsert, (self.key, actor.host, actor.pid, actor.user, command))
         except psycopg.errors.Error as exc:

@@ -8,6 +8,8 @@ Must not: run anything (postgres.py's PgState.ensure() does).
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from reconciler.model.names import TOOL_SCHEMA
@@ -88,3 +90,11 @@ _DDL_RACES = (
     psycopg.errors.DuplicateTable,
     psycopg.errors.DuplicateSchema,
 )
+
+
+def schema_exists(conn: Any, name: str) -> bool:
+    """Whether schema `name` exists. `CREATE SCHEMA IF NOT EXISTS` checks CREATE on the
+    database before it looks: a role given a schema made for it by the owner (the state's, the
+    trash's) would be refused creating what is already there."""
+    row = conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (name,)).fetchone()
+    return bool(row and row[0])

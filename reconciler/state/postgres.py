@@ -34,7 +34,14 @@ from reconciler.state.base import (
     InventoryEntry,
     StateBackend,
 )
-from reconciler.state.pg_schema import _DDL_RACES, _MIGRATIONS, DDL_LOCK_KEY, FORMAT_VERSION, SCHEMA
+from reconciler.state.pg_schema import (
+    _DDL_RACES,
+    _MIGRATIONS,
+    DDL_LOCK_KEY,
+    FORMAT_VERSION,
+    SCHEMA,
+    schema_exists,
+)
 from reconciler.state.privileges import privilege_reason
 
 _OPEN = (TransactionStatus.ACTIVE, TransactionStatus.INTRANS, TransactionStatus.INERROR)
@@ -150,6 +157,8 @@ class PgState(StateBackend):
         current = self._stored_version()  # again, now that we hold the DDL lock
         for target in range(current + 1, FORMAT_VERSION + 1):
             for statement in _MIGRATIONS[target - 1]:
+                if statement.startswith("CREATE SCHEMA") and schema_exists(self.conn, SCHEMA):
+                    continue  # IF NOT EXISTS still needs CREATE on the database: not asked
                 self.conn.execute(_q(statement))
             self.conn.execute(
                 _q(

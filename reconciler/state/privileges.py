@@ -12,7 +12,7 @@ import re
 
 import psycopg
 
-from reconciler.model.names import TOOL_SCHEMA
+from reconciler.model.names import TOOL_SCHEMA, TRASH_SCHEMA
 
 INSUFFICIENT_PRIVILEGE = "42501"
 
@@ -37,9 +37,12 @@ def privilege_reason(exc: psycopg.Error, conn: psycopg.Connection) -> str | None
         kind, name = found.groups()
         if kind == "database":
             return (
-                f"role {role} lacks CREATE on database {name} (reconciler keeps its state in "
-                f"schema {TOOL_SCHEMA}, created on first use): GRANT CREATE ON DATABASE "
-                f"{_q(name)} TO {role}, or run as the database owner"
+                f"role {role} lacks CREATE on database {name}, which creating a schema needs "
+                f"(reconciler keeps its state in schema {TOOL_SCHEMA}, created on first use, "
+                f"and dropped data in {TRASH_SCHEMA}): GRANT CREATE ON DATABASE {_q(name)} TO "
+                f"{role}, or run as the database owner, or have the owner create the schema "
+                f"for the role (CREATE SCHEMA {TOOL_SCHEMA} AUTHORIZATION {role}; the same "
+                f"for {TRASH_SCHEMA} and any schema the YAML declares)"
             )
         if name == TOOL_SCHEMA:
             return (

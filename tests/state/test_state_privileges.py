@@ -46,9 +46,11 @@ def test_no_create_on_the_database_names_the_grant(as_role, pg_url, tmp_path: Pa
     r = _apply(as_role, tmp_path)
     assert r.code == 1, r.text
     assert (
-        f"role {ROLE} lacks CREATE on database {database} (reconciler keeps its state in schema "
-        f"reconciler, created on first use): GRANT CREATE ON DATABASE {database} TO {ROLE}, "
-        "or run as the database owner."
+        f"role {ROLE} lacks CREATE on database {database}, which creating a schema needs "
+        "(reconciler keeps its state in schema reconciler, created on first use, and dropped "
+        f"data in reconciler_trash): GRANT CREATE ON DATABASE {database} TO {ROLE}, or run as "
+        "the database owner, or have the owner create the schema for the role (CREATE SCHEMA "
+        f"reconciler AUTHORIZATION {ROLE};"
     ) in _error(r)
 
 
@@ -84,3 +86,18 @@ def test_altering_a_table_of_another_owner_says_who_can(
     assert f"role {ROLE} does not own table tags, and only its owner may alter or drop it" in (
         _error(r)
     )
+
+
+def test_a_state_schema_made_for_the_role_needs_no_create_on_the_database(
+    as_role, pg_conn, tmp_path: Path
+) -> None:
+    """What the troubleshooting table advises: the owner creates schema reconciler for the role
+    (CREATE SCHEMA … AUTHORIZATION), which may then apply without CREATE on the database
+    (CREATE SCHEMA IF NOT EXISTS would still ask for it: it is not run when the schema exists)."""
+    pg_conn.execute(f"CREATE SCHEMA reconciler AUTHORIZATION {ROLE}")
+    pg_conn.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {ROLE}")
+    r = _apply(as_role, tmp_path)
+    assert r.code == 0, r.text
+    assert "could not record" not in r.err, r.err  # the lock's note table was made too
+    assert pg_conn.execute("SELECT to_regclass('public.tags')").fetchone() == ("tags",)
+    assert pg_conn.execute("SELECT count(*) FROM reconciler.applies").fetchone() == (1,)

@@ -36,7 +36,13 @@ def trash_name(token: str, schema: str, table: str, column: str = "") -> str:
 
 
 def create_trash_schema() -> Statement:
-    return Statement(f"CREATE SCHEMA IF NOT EXISTS {ident(TRASH_SCHEMA)}")
+    """The trash schema when missing. Not CREATE SCHEMA IF NOT EXISTS: that asks for CREATE
+    on the database even when the schema is there (made by the owner for a role without it)."""
+    body = (
+        f"BEGIN\nIF to_regnamespace({literal(TRASH_SCHEMA)}) IS NULL THEN\n"
+        f"CREATE SCHEMA {ident(TRASH_SCHEMA)};\nEND IF;\nEND"
+    )
+    return Statement(f"DO {dollar_quote(body)}")
 
 
 def drop_trash_schema_if_empty() -> Statement:
