@@ -43,7 +43,6 @@ from reconciler.render.drift_text import drift_lines
 from reconciler.render.summary import SUMMARY_OVER, show_plan
 from reconciler.render.text import (
     print_lines,
-    render_plan,
     render_redis_export,
     render_unsupported,
 )
@@ -255,7 +254,8 @@ def apply(
     def confirm(p: Plan) -> bool:
         if bar_stop is not None:
             bar_stop()
-        render_plan(p.to_dict(), con)
+        every = f"`reconciler show {p.version}` for every change"
+        show_plan(p.to_dict(), con, every=every)
         return ask_to_confirm("\nApply these changes?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)

@@ -22,7 +22,7 @@ from reconciler.connect import resolve_targets
 from reconciler.model.words import counted
 from reconciler.plan import Plan
 from reconciler.project.config import setting
-from reconciler.render.text import render_plan
+from reconciler.render.summary import show_plan
 
 
 @app.command()
@@ -56,7 +56,7 @@ def rollback(
         for r in records:
             con.print(f"  - {r.version}_{escape(r.slug)} ({counted(r.change_count, 'change')})")
         con.print()
-        render_plan(back.to_dict(), con)
+        show_plan(back.to_dict(), con, every="the versions' down files hold every change")
         return ask_to_confirm("\nRoll back these versions?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)

@@ -76,13 +76,20 @@ def render_summary(plan: dict[str, Any], console: Console) -> None:
 
 
 def show_plan(
-    plan: dict[str, Any], con: Console, *, summary: bool, full: bool, show_sql: bool
+    plan: dict[str, Any],
+    con: Console,
+    *,
+    summary: bool = False,
+    full: bool = False,
+    show_sql: bool = False,
+    every: str = "--full for every change",
 ) -> None:
     """Every change (`full`, `show_sql`), or the summary: asked for, or for a plan too long to
-    read on a terminal."""
+    read on a terminal (`every` says where to see every change: apply's and rollback's prompts
+    have no --full)."""
     many = len(plan["changes"])
     if not (summary or full or show_sql) and many > SUMMARY_OVER and con.is_terminal:
-        con.print(f"{many:,} changes: showing a summary; --full for every change.\n")
+        con.print(f"{many:,} changes: showing a summary; {every}.\n")
         summary = True
     if summary and plan["changes"]:
         render_summary(plan, con)

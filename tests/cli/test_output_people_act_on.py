@@ -210,6 +210,20 @@ def test_a_big_plan_on_a_terminal_is_a_summary_listing_every_hazard(pg_url, tmp_
     refused = run_cli(*plan, "--summary", "--sql", cwd=tmp_path)
     assert refused.code == 1 and "--summary" in refused.err
 
+    # apply's and rollback's prompts show the same summary on a terminal, every hazard listed
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    go = ("--pg", pg_url, "--auto-approve", "--allow-destructive")
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the NOT NULL can hold
+        conn.execute("UPDATE notes SET body = '' WHERE body IS NULL")
+    a = run_cli("apply", "--schemas", "schemas", *go, cwd=tmp_path)
+    assert a.code == 0, a.text
+    assert "212 changes: showing a summary; `reconciler show " in a.out, a.out
+    assert "pg.table.public.t_209" not in a.out and "Hazards by code" in a.out
+    b = run_cli("rollback", "--last", *go, cwd=tmp_path)
+    assert b.code == 0, b.text
+    assert "changes: showing a summary; the versions' down files" in b.out, b.out
+    assert "pg.table.public.t_209" not in b.out
+
 
 def test_plan_sql_keeps_every_line_of_a_statement_under_its_change(pg_url, tmp_path):
     write_yaml(tmp_path, "schemas/tables/notes.yaml", NOTES)
