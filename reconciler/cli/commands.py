@@ -219,7 +219,6 @@ def apply(
                 f"Environment {env.name!r} is a fleet: apply plans each database from --schemas "
                 "and rolls the plans out; a saved plan belongs to one database (pass --pg)."
             )
-        lint_before_plan(schemas or Path("schemas"))
         fv.apply(
             env,
             schemas or Path("schemas"),
@@ -259,8 +258,6 @@ def apply(
         return ask_to_confirm("\nApply these changes?", auto_approve)
 
     pg_url, redis_url = resolve_targets(pg, redis)
-    if plan_file is None and (pg_url or redis_url):  # else api.apply says what is missing
-        lint_before_plan(schemas)
     statements = StatementBar() if interactive() else None
     with scan_progress(redis_url is not None) as progress:
         if progress is not None:

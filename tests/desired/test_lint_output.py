@@ -93,12 +93,3 @@ def test_plan_shows_what_validate_fails_on(pg_url: str, tmp_path: Path) -> None:
     write_yaml(clean, "schemas/tables/accounts.yaml", ACCOUNTS)
     q = run_cli("plan", "--pg", pg_url, "--schemas", "schemas", cwd=clean)
     assert q.code == 0 and "lint" not in q.err, q.text
-
-
-def test_apply_from_schemas_shows_what_validate_fails_on(pg_url: str, tmp_path: Path) -> None:
-    """`apply --schemas` (make db_migrate) plans too: it says the lint errors as plan does."""
-    write_yaml(tmp_path, "schemas/tables/accounts.yaml", ACCOUNTS)
-    write_yaml(tmp_path, "schemas/tables/legacy_item.yaml", LEGACY)
-    a = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path)
-    assert a.code == 0, a.text
-    assert "3 lint errors: `reconciler validate` (and `check`) fail on them" in a.err, a.err
