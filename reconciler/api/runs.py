@@ -84,16 +84,21 @@ def plan(
     large_rows: int = LARGE_ROWS,
     only: tuple[str, ...] = (),
     scope: Scope | None = None,
+    loaded: desired_mod.Desired | None = None,
 ) -> PlanResult:
     """`scope`: the schemas left out (None: those the reconciler.yaml of the project holding
     `schemas_dir` leaves out, found upwards from it, else the current directory's; `Scope()`
-    leaves none out)."""
+    leaves none out). `loaded`: the files' load already made by the caller (used when the
+    files have not changed since)."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     tree = desired_mod.read_tree(schemas_dir)
     # Bad YAML is refused before any connection. Files a load already accepted as they are
     # need no load before the catalog is read: an unchanged catalog may settle the plan.
-    want = None if tree.cached() else desired_mod.load(tree)
+    if loaded is not None and loaded.digest == tree.digest and not tree.unread:
+        want: desired_mod.Desired | None = loaded
+    else:
+        want = None if tree.cached() else desired_mod.load(tree)
     with open_targets(
         pg_url, redis_url, command="plan", scope=resolve_scope(scope, schemas_dir)
     ) as t:

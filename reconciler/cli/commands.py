@@ -132,8 +132,8 @@ def plan(
     if summary and (full or show_sql):
         raise InputError("--summary shows no change one by one: leave out --full and --sql.")
     pg_url, redis_url = resolve_targets(pg, redis)
-    if pg_url or redis_url:  # else api.plan says what is missing
-        lint_before_plan(schemas)
+    # else api.plan says what is missing
+    loaded = lint_before_plan(schemas) if pg_url or redis_url else None
     with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
             pg_url,
@@ -144,6 +144,7 @@ def plan(
             drop_mode=drop_mode,
             large_rows=large_rows,
             only=tuple(target or ()),
+            loaded=loaded,
         )
     p = result.plan
     if as_json:

@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from reconciler.cli.root import err_console
+from reconciler.desired import Desired
 from reconciler.desired.lint import Summary, digest
 from reconciler.model.words import counted
 
@@ -40,9 +41,10 @@ def print_lint(findings: list, *, every: bool = False) -> None:
         )
 
 
-def lint_before_plan(schemas: Path) -> None:
+def lint_before_plan(schemas: Path) -> Desired:
     """What `validate` says of the files, shown by `plan` too: errors as validate lists them
-    (summarized), warnings in one line. A plan is read-only, so it is still made."""
+    (summarized), warnings in one line. A plan is read-only, so it is still made. Returns the
+    files' load, for the plan to use rather than load them again."""
     from reconciler.api import project as api_project  # deferred: start-up
 
     checked = api_project.validate(schemas)
@@ -62,3 +64,4 @@ def lint_before_plan(schemas: Path) -> None:
             "`reconciler validate` lists them.",
             highlight=False,
         )
+    return checked.desired

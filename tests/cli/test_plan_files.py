@@ -153,3 +153,18 @@ def test_going_back_to_an_earlier_plan_writes_a_new_one_that_supersedes_both(pg_
     assert r.code == 0, r.text
     r = run_cli(*check, cwd=tmp_path)
     assert r.code == 0 and "FAIL" not in r.out, r.text
+
+
+def test_plan_reads_and_checks_the_files_once(pg_url, tmp_path, monkeypatch):
+    """plan lints the files it plans from: one load serves both, cache or no cache."""
+    import reconciler.desired as desired_mod
+
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    parses = []
+    real = desired_mod._parse
+    monkeypatch.setattr(desired_mod, "_parse", lambda tree: parses.append(1) or real(tree))
+    result = _plan(tmp_path, pg_url)
+    assert result.code == 0, result.text
+    assert "Saved plan" in result.out
+    assert len(parses) == 1
