@@ -11,104 +11,50 @@ Only YAML's safe core is accepted and some of its traps are closed on purpose:
 Values are built straight from the parser's events (libyaml's when available) by an iterative
 loop: no recursion, so no input can overflow the C or the Python stack, and no node graph.
 Most files use none of anchors, aliases, tags, a second document or a repeated key: a lean loop
-reads those (_plain), and any file where it meets one of them is read again by the careful one
-(_Composer), which alone decides what such a file means — the two agree on every file the lean
-one accepts (tests/desired/test_yaml_fast.py compares them).
+reads those (yamlplain.py), and any file where it meets one of them is read again by the careful
+one (_Composer), which alone decides what such a file means — the two agree on every file the
+lean one accepts (tests/desired/test_yaml_fast.py compares them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import yaml
 from yaml.nodes import ScalarNode
 
 from reconciler.project import MAX_BYTES
+from reconciler.project.yamlplain import plain
+from reconciler.project.yamlvalues import (
+    _BOOL,
+    _NULL,
+    _TEXT_TAGS,
+    MAX_ALIAS_NODES,
+    MAX_DEPTH,
+    BoolText,
+    Loaded,
+    Marks,
+    Path,
+    Where,
+    YamlError,
+)
 
-MAX_ALIAS_NODES = 10_000  # values repeated through aliases, per document
-MAX_DEPTH = 64  # nested lists/mappings; real files need about 6
+__all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
+    "BoolText",
+    "Loaded",
+    "Marks",
+    "Path",
+    "Where",
+    "YamlError",
+    "at",
+    "load_bytes",
+    "render_path",
+]
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same events, libyaml is ~10x faster
-
-_NULL = "tag:yaml.org,2002:null"
-_BOOL = "tag:yaml.org,2002:bool"
-_TEXT_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "timestamp", "binary")
-)
-_TRUE = frozenset({"yes", "true", "on"})
-
-Path = tuple[str | int, ...]
-
-
-class BoolText(str):
-    """A YAML boolean scalar, still spelled as written."""
-
-    __slots__ = ()
-
-    @property
-    def value(self) -> bool:
-        return self.lower() in _TRUE
-
-
-class YamlError(Exception):
-    """The file cannot be read as YAML at all: one line, one sentence."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-@dataclass(slots=True)
-class Marks:
-    """1-based line numbers by value path (mapping keys → str, list indexes → int)."""
-
-    nodes: dict[Path, int] = field(default_factory=dict)
-    keys: dict[Path, int] = field(default_factory=dict)  # path of a value → line of its key
-
-    def line(self, path: Path) -> int:
-        """Line of the value at `path`, or of the nearest enclosing value that exists."""
-        path = tuple(path)
-        while path and path not in self.nodes:
-            path = path[:-1]
-        return self.nodes.get(path, 1)
-
-    def key_line(self, path: Path) -> int:
-        """Line of the key that introduces `path` (falls back to the value's line)."""
-        return self.keys.get(tuple(path)) or self.line(path)
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A position in one file: its display path, its marks and a key path inside it."""
-
-    display: str
-    marks: Marks
-    path: Path = ()
-
-    def sub(self, *more: str | int) -> Where:
-        return Where(self.display, self.marks, (*self.path, *more))
-
-    @property
-    def line(self) -> int:
-        return self.marks.line(self.path)
-
-    @property
-    def key_line(self) -> int:
-        return self.marks.key_line(self.path)
-
-    @property
-    def source(self) -> str:
-        return f"{self.display}:{self.line}"
-
-
-@dataclass(slots=True)
-class Loaded:
-    data: Any  # None for an empty file
-    marks: Marks
-    problems: list[tuple[int, str]]  # (line, message): the file was read but is wrong
 
 
 def load_bytes(raw: bytes) -> Loaded:
@@ -120,7 +66,7 @@ def load_bytes(raw: bytes) -> Loaded:
     try:
         loader = _Loader(text)
         try:
-            return _plain(loader)
+            return plain(loader)
         except Exception:  # anything unusual, or an error: the careful loop says what it is
             loader.dispose()
         loader = _Loader(text)  # the reader already rejects unprintable characters
@@ -349,99 +295,3 @@ class _Composer:
         if path is None:
             path = self.stack[-1].path if self.stack else ()
         self.loaded.problems.append((line, at(path, message)))
-
-
-class _Unusual(Exception):
-    """The file uses something only the careful loop reads (see the module docstring)."""
-
-
-_resolver = yaml.resolver.Resolver()
-_FIRST = frozenset(_resolver.yaml_implicit_resolvers)  # first characters of typed plain scalars
-
-
-@lru_cache(maxsize=8192)  # few distinct plain values start like a typed scalar (t, n, 0-9 …)
-def _plain_tag(value: str) -> str:
-    return _resolver.resolve(ScalarNode, value, (True, False))
-
-
-def _plain_value(value: str) -> Any:
-    """A plain (unquoted, untagged) scalar in value position, as the careful loop reads it."""
-    if value[:1] not in _FIRST and value:
-        return value
-    tag = _plain_tag(value)
-    if tag == _NULL:
-        return None
-    if tag == _BOOL:
-        return BoolText(value)
-    if tag not in _TEXT_TAGS:  # `<<`, `=`: the careful loop reports them
-        raise _Unusual
-    return value
-
-
-def _plain(loader: Any) -> Loaded:
-    """The lean loop: lists, mappings and scalars without anchors, aliases, tags, repeated
-    keys, a second document or deep nesting; raises _Unusual at anything else."""
-    get_event = loader.get_event
-    nodes: dict[Path, int] = {}
-    keys: dict[Path, int] = {}
-    # one frame per open list or mapping: [value, path, key waiting for its value or None]
-    stack: list[list[Any]] = []
-    data: Any = None
-    documents = 0
-    while True:
-        event = get_event()
-        kind = type(event)
-        if kind is yaml.ScalarEvent:
-            if event.anchor is not None or event.tag is not None or not stack:
-                raise _Unusual
-            top = stack[-1]
-            value = event.value
-            container = top[0]
-            if type(container) is dict:
-                key = top[2]
-                if key is None:  # this scalar is a key
-                    if value in container or (value == "<<" and event.implicit[0]):
-                        raise _Unusual
-                    top[2] = value
-                    keys[(*top[1], value)] = event.start_mark.line + 1
-                    continue
-                nodes[(*top[1], key)] = event.start_mark.line + 1
-                container[key] = _plain_value(value) if event.implicit[0] else value
-                top[2] = None
-            else:
-                nodes[(*top[1], len(container))] = event.start_mark.line + 1
-                container.append(_plain_value(value) if event.implicit[0] else value)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
-                raise _Unusual
-            if not stack:
-                path: Path = ()
-            else:
-                top = stack[-1]
-                if type(top[0]) is dict:
-                    if top[2] is None:  # a list or mapping as a key
-                        raise _Unusual
-                    path = (*top[1], top[2])
-                else:
-                    path = (*top[1], len(top[0]))
-            nodes[path] = event.start_mark.line + 1
-            stack.append([{} if kind is yaml.MappingStartEvent else [], path, None])
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-            done = stack.pop()[0]
-            if not stack:
-                data = done
-            else:
-                top = stack[-1]
-                if type(top[0]) is dict:
-                    top[0][top[2]] = done
-                    top[2] = None
-                else:
-                    top[0].append(done)
-        elif kind is yaml.DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                raise _Unusual
-        elif kind is yaml.StreamEndEvent:
-            return Loaded(data, Marks(nodes, keys), [])
-        elif kind is yaml.AliasEvent:
-            raise _Unusual

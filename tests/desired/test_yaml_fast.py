@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.project import yamlload
+from reconciler.project import yamlload, yamlplain
 from reconciler.project.yamlload import YamlError, load_bytes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def lean(raw: bytes) -> yamlload.Loaded | None:
     """The lean loop's reading, None when it hands the file back."""
     loader = yamlload._Loader(yamlload._decode(raw))
     try:
-        return yamlload._plain(loader)
+        return yamlplain.plain(loader)
     except Exception:
         return None
     finally:
@@ -118,9 +118,9 @@ def test_unusual_files_are_handed_to_the_careful_loop(text, monkeypatch):
     got = outcome(raw)
 
     def off(loader):
-        raise yamlload._Unusual
+        raise yamlplain._Unusual
 
-    monkeypatch.setattr(yamlload, "_plain", off)
+    monkeypatch.setattr(yamlplain, "plain", off)
     expected = outcome(raw)  # load_bytes with the careful loop alone
     if isinstance(expected, tuple):
         assert got == expected
