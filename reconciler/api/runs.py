@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from reconciler import desired as desired_mod
-from reconciler.apply import outcome, rollback_gate, rollback_plan
+from reconciler.apply import outcome
 from reconciler.apply.recorded import (
     ApplyResult,
     Log,
@@ -26,7 +27,6 @@ from reconciler.apply.recorded import (
     is_server_or_file_error,
     record,
 )
-from reconciler.apply.rollback_record import RollbackRecorder
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.model.words import counted
@@ -38,11 +38,11 @@ from reconciler.pipeline.planner import (
     inventory_of,
     make_plan,
     open_targets,
-    plan_targets,
     read_live,
     state_for,
     unused_version,
 )
+from reconciler.pipeline.tree_plan import plan_targets
 from reconciler.plan import Plan
 from reconciler.plan.files import (
     document,
@@ -84,25 +84,31 @@ def plan(
     large_rows: int = LARGE_ROWS,
     only: tuple[str, ...] = (),
     scope: Scope | None = None,
-    loaded: desired_mod.Desired | None = None,
+    on_load: Callable[[desired_mod.Desired], None] | None = None,
 ) -> PlanResult:
     """`scope`: the schemas left out (None: those the reconciler.yaml of the project holding
     `schemas_dir` leaves out, found upwards from it, else the current directory's; `Scope()`
-    leaves none out). `loaded`: the files' load already made by the caller (used when the
-    files have not changed since)."""
+    leaves none out). `on_load` is given the loaded files before the plan is made."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     tree = desired_mod.read_tree(schemas_dir)
-    # Bad YAML is refused before any connection. Files a load already accepted as they are
-    # need no load before the catalog is read: an unchanged catalog may settle the plan.
-    if loaded is not None and loaded.digest == tree.digest and not tree.unread:
-        want: desired_mod.Desired | None = loaded
-    else:
-        want = None if tree.cached() else desired_mod.load(tree)
-    with open_targets(
-        pg_url, redis_url, command="plan", scope=resolve_scope(scope, schemas_dir)
-    ) as t:
-        p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only)
+    # A Postgres-only plan reads the files while the server reads its catalog; any other is
+    # refused for bad YAML before it connects. Files a load already accepted as they are need
+    # no load before the catalog is read: an unchanged catalog may settle the plan.
+    alongside = bool(pg_url) and not redis_url and tree.key is not None
+    want = None if alongside or tree.cached() else desired_mod.load(tree)
+    with ExitStack() as stack:
+        try:
+            t = stack.enter_context(
+                open_targets(
+                    pg_url, redis_url, command="plan", scope=resolve_scope(scope, schemas_dir)
+                )
+            )
+        except Exception:
+            if want is None:
+                desired_mod.load(tree)  # a mistake in the files is said before the server
+            raise
+        p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only, on_load)
         if p.empty or out_dir is None:
             return PlanResult(p)
         try:
@@ -276,6 +282,8 @@ def _restoring(t: Any, state: Any, p: Plan, notes: list[str], allow_destructive:
                 f"{k['address']} comes back empty: its data was kept in "
                 f"{trash.TRASH_SCHEMA}.{k['trash']}, which is gone (purged)."
             )
+    from reconciler.apply import rollback_plan  # deferred: start-up: psycopg, pglast
+
     return rollback_plan.with_restores(p, kept)
 
 
@@ -331,6 +339,9 @@ def rollback(
         raise InputError("Give exactly one of --version V or --last.")
     # What --last means is read before waiting for the lock: a run that held it meanwhile
     # may have rolled that version back, and the one before it is not what was asked for.
+    from reconciler.apply import rollback_gate, rollback_plan  # deferred: start-up: pglast
+    from reconciler.apply.rollback_record import RollbackRecorder  # deferred: start-up: pglast
+
     scope = resolve_scope(scope, plans_dir)
     meant = _last_applied(pg_url, redis_url) if last else None
     with open_targets(

@@ -14,7 +14,7 @@ from reconciler import api
 from reconciler.api import Timeouts
 from reconciler.api import fleet as api_fleet
 from reconciler.cli import fleet_view as fv
-from reconciler.cli.lint_view import lint_before_plan, print_lint
+from reconciler.cli.lint_view import lint_before_plan, print_lint, show_plan_lint
 from reconciler.cli.options import (
     DEFAULTS,
     DROP_MODE,
@@ -132,8 +132,6 @@ def plan(
     if summary and (full or show_sql):
         raise InputError("--summary shows no change one by one: leave out --full and --sql.")
     pg_url, redis_url = resolve_targets(pg, redis)
-    # else api.plan says what is missing
-    loaded = lint_before_plan(schemas) if pg_url or redis_url else None
     with scan_progress(redis_url is not None) as progress, reading(redis_url is None):
         result = api.plan(
             pg_url,
@@ -144,7 +142,7 @@ def plan(
             drop_mode=drop_mode,
             large_rows=large_rows,
             only=tuple(target or ()),
-            loaded=loaded,
+            on_load=show_plan_lint,
         )
     p = result.plan
     if as_json:

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from reconciler.cli.root import err_console
 from reconciler.desired import Desired
-from reconciler.desired.lint import Summary, digest
+from reconciler.desired.lint import Summary, digest, lint
 from reconciler.model.words import counted
 
 
@@ -41,15 +41,19 @@ def print_lint(findings: list, *, every: bool = False) -> None:
         )
 
 
-def lint_before_plan(schemas: Path) -> Desired:
-    """What `validate` says of the files, shown by `plan` too: errors as validate lists them
-    (summarized), warnings in one line. A plan is read-only, so it is still made. Returns the
-    files' load, for the plan to use rather than load them again."""
+def lint_before_plan(schemas: Path) -> None:
+    """show_plan_lint for the files under `schemas`, loaded here (the fleet's plan)."""
     from reconciler.api import project as api_project  # deferred: start-up
 
-    checked = api_project.validate(schemas)
-    errors = checked.errors
-    warnings = [f for f in checked.findings if f.severity != "error"]
+    show_plan_lint(api_project.validate(schemas).desired)
+
+
+def show_plan_lint(desired: Desired) -> None:
+    """What `validate` says of the files, shown by `plan` too: errors as validate lists them
+    (summarized), warnings in one line. A plan is read-only, so it is still made."""
+    findings = lint(desired)
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity != "error"]
     print_lint(errors)
     if errors:
         err_console().print(
@@ -64,4 +68,3 @@ def lint_before_plan(schemas: Path) -> Desired:
             "`reconciler validate` lists them.",
             highlight=False,
         )
-    return checked.desired

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.connect import connect_pg, redact, target_info
-from reconciler.desired import Desired, Tree
-from reconciler.desired import load as load_desired
+from reconciler.desired import Desired
 from reconciler.errors import StalePlan
 from reconciler.model.redis import KeyspaceReport, RedisSnapshot
 from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
@@ -25,7 +24,6 @@ from reconciler.ops.redis.proto import to_bytes
 from reconciler.pipeline.graph import order
 from reconciler.pipeline.hazards import once_per_decision
 from reconciler.plan import Plan, build_plan, moved, next_version
-from reconciler.project import cache
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 
 if TYPE_CHECKING:
@@ -287,49 +285,6 @@ def make_plan(
         unsupported=live.pg.unsupported if live.pg is not None else (),
     )
     return once_per_decision(plan, ordered)  # what goes with a dropped table: its hazard says it
-
-
-NO_CHANGES = "no changes"
-
-
-def plan_targets(
-    t: Targets,
-    tree: Tree,
-    want: Desired | None = None,
-    progress: Callable[[int], None] | None = None,
-    drop_mode: str = "auto",
-    large_rows: int = LARGE_ROWS,
-    only: tuple[str, ...] = (),
-) -> Plan:
-    """make_plan for the files of `tree` (loaded here unless `want` is given).
-
-    A Postgres-only plan that comes out empty is remembered (project/cache.py) under the desired
-    state's key and a digest of every catalog row it was computed from: the next plan of the
-    same files against a catalog that reads back identically answers from that, without
-    building either side. The plan is a function of those inputs alone (the server's spelling
-    probes depend on its version, which the digest covers), so the answer is the same.
-    """
-    if t.pg is None or t.redis is not None or tree.key is None:
-        want = want or load_desired(tree)
-        live = read_live(t, want=want, progress=progress)
-        return make_plan(t, want, live, drop_mode, large_rows, only)
-    from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
-
-    rows = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
-    verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
-    if cache.get(verdict) == NO_CHANGES:
-        return build_plan(
-            [],
-            desired_hash=tree.digest,
-            live_fingerprint="",
-            target=target_of(t, None),
-            unsupported=rows.unsupported(),
-        )
-    want = want or load_desired(tree)
-    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
-    if p.empty and not only and not p.findings:  # findings are said afresh every time
-        cache.put(verdict, NO_CHANGES)
-    return p
 
 
 def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:

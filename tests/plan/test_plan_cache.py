@@ -10,7 +10,7 @@ import yaml
 
 from reconciler.desired import read_tree
 from reconciler.introspect.pg.catalog import read_catalog
-from reconciler.pipeline.planner import NO_CHANGES
+from reconciler.pipeline.tree_plan import NO_CHANGES
 from reconciler.project import cache
 from tests.helpers import run_cli
 

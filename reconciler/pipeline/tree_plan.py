@@ -1,0 +1,104 @@
+"""A plan for the files of a desired-state tree, the way `plan` makes it: the files read while
+the server reads its catalog, and an unchanged catalog against unchanged files answered from the
+local cache.
+
+Owns: the order of the reads of one plan (files, catalog) and the verdict "no changes" kept in
+project/cache.py.
+Must not: decide anything about the plan itself (planner.make_plan does), or print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from reconciler.desired import Desired, Tree
+from reconciler.desired import load as load_desired
+from reconciler.pipeline.planner import (
+    LARGE_ROWS,
+    Live,
+    Targets,
+    build_plan,
+    make_plan,
+    read_live,
+    target_of,
+)
+from reconciler.plan import Plan
+from reconciler.project import cache
+
+if TYPE_CHECKING:
+    from reconciler.introspect.pg.catalog import CatalogRows
+
+NO_CHANGES = "no changes"
+
+
+def plan_targets(
+    t: Targets,
+    tree: Tree,
+    want: Desired | None = None,
+    progress: Callable[[int], None] | None = None,
+    drop_mode: str = "auto",
+    large_rows: int = LARGE_ROWS,
+    only: tuple[str, ...] = (),
+    on_load: Callable[[Desired], None] | None = None,
+) -> Plan:
+    """make_plan for the files of `tree` (loaded here unless `want` is given); `on_load` is
+    given the loaded files before the plan is made (plan shows their lint with it).
+
+    A Postgres-only plan that comes out empty is remembered (project/cache.py) under the desired
+    state's key and a digest of every catalog row it was computed from: the next plan of the
+    same files against a catalog that reads back identically answers from that, without
+    building either side. The plan is a function of those inputs alone (the server's spelling
+    probes depend on its version, which the digest covers), so the answer is the same.
+    """
+
+    def loaded(want: Desired | None) -> Desired:
+        want = want or load_desired(tree)
+        if on_load is not None:
+            on_load(want)
+        return want
+
+    if t.pg is None or t.redis is not None or tree.key is None:
+        want = loaded(want)
+        live = read_live(t, want=want, progress=progress)
+        return make_plan(t, want, live, drop_mode, large_rows, only)
+    if want is None and on_load is None and tree.cached():
+        rows = _catalog(t)  # an unchanged catalog may settle the plan without the files
+    else:
+        rows, want = _catalog_and_files(t, lambda: loaded(want))
+    verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
+    if cache.get(verdict) == NO_CHANGES:
+        return build_plan(
+            [],
+            desired_hash=tree.digest,
+            live_fingerprint="",
+            target=target_of(t, None),
+            unsupported=rows.unsupported(),
+        )
+    want = want or loaded(None)
+    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
+    if p.empty and not only and not p.findings:  # findings are said afresh every time
+        cache.put(verdict, NO_CHANGES)
+    return p
+
+
+def _catalog(t: Targets) -> CatalogRows:
+    from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
+
+    return read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
+
+
+def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[CatalogRows, Desired]:
+    """The catalog read by a thread of its own while this one reads the files: the server
+    works on its catalog while Python parses YAML. Nothing else uses the connection meanwhile,
+    and the thread is always waited for, so a mistake in the files (said first, as when they
+    were read before connecting) or a Ctrl-C never leaves it running."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconciler-catalog") as pool:
+        reading = pool.submit(_catalog, t)
+        try:
+            want = load()
+        except BaseException:
+            reading.cancel()
+            raise  # the pool's exit waits for a read already under way
+        return reading.result(), want
