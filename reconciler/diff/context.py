@@ -42,6 +42,8 @@ class DiffContext:
     _enum_by_type: dict[str, Address] = field(default_factory=dict)
     _needers: dict[tuple[str, str], frozenset[Address]] | None = None
     carried: dict[tuple[str, str], tuple[str, str]] | None = None  # diff/carry.py, once
+    # (schema, partitioned table, index name) → the partitions' keys attached to that index
+    attached: dict[tuple[str, str, str], frozenset[Address]] | None = None  # partitions.py
 
     def __post_init__(self) -> None:
         for snap in (self.live, self.desired):

@@ -48,14 +48,17 @@ def attached_names(snap: PgSnapshot) -> set[tuple[str, str, str]]:
 def attached_keys(ctx: DiffContext, ix: Index) -> frozenset[Address]:
     """The partitions' own keys attached (before or after) to a partitioned table's index: it
     is created after them and dropped before them (Postgres refuses the other orders)."""
-    out = set()
-    for snap in (ctx.desired, ctx.live):
-        for t in snap.tables.values():
-            if t.partition_of == (ix.schema, ix.table):
+    if ctx.attached is None:  # every partition read once, not once per index
+        found: dict[tuple[str, str, str], set[Address]] = {}
+        for snap in (ctx.desired, ctx.live):
+            for t in snap.tables.values():
+                if t.partition_of is None:
+                    continue
                 for parent, own in t.attached_indexes or ():
-                    if parent == ix.name:
-                        out.add(Address.of("pg", "constraint", t.schema, t.name, own))
-    return frozenset(out)
+                    address = Address.of("pg", "constraint", t.schema, t.name, own)
+                    found.setdefault((*t.partition_of, parent), set()).add(address)
+        ctx.attached = {k: frozenset(v) for k, v in found.items()}
+    return ctx.attached.get((ix.schema, ix.table, ix.name), frozenset())
 
 
 def _create_sql(part: Table, name: str, of: ParentIndex) -> str:

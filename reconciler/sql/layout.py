@@ -17,6 +17,7 @@ import re
 INDENT = "    "
 _DOLLAR = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z_0-9\x80-\U0010ffff]*)?\$")
 _DO = re.compile(r"DO\s+(?=\$)", re.IGNORECASE)
+_NEXT = re.compile(r"[\n'\"$]|--|/\*")  # where a line, a quote or a comment may start
 # The lines of a PL/pgSQL block that stay at its left edge: its own BEGIN, DECLARE,
 # EXCEPTION and END (END IF, END LOOP are inside it and indented).
 _BLOCK_EDGE = re.compile(r"(BEGIN|DECLARE|EXCEPTION)\b|END\s*(\$|;|$)", re.IGNORECASE)
@@ -27,6 +28,10 @@ def _line_starts(text: str) -> list[int] | None:
     quoted name, a comment or a dollar-quoted text); None when a quote is not closed."""
     starts, i, n = [], 0, len(text)
     while i < n:
+        found = _NEXT.search(text, i)  # what lies between is plain text: skipped whole
+        if found is None:
+            break
+        i = found.start()
         c = text[i]
         if c == "\n":
             starts.append(i + 1)

@@ -7,6 +7,8 @@ from pieces of user input.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from psycopg import sql
 
 from reconciler.model.address import Address
@@ -24,6 +26,7 @@ from reconciler.model.pg import (
 from reconciler.model.sequence_options import clause, sequence_type
 
 
+@lru_cache(maxsize=65536)  # the same names over and over in a plan of thousands of tables
 def ident(*parts: str) -> str:
     return sql.Identifier(*parts).as_string(None)
 

@@ -5,8 +5,11 @@ bodies byte for byte (a DO block's code only gains spaces between its tokens).""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pglast.parser import scan
 
+from reconciler.sql import layout
 from reconciler.sql.layout import indented
 from reconciler.sql.render import guarded, run_unless
 
@@ -81,3 +84,99 @@ def test_a_function_body_inside_a_do_block_is_kept():
         "duplicate_function",
     )
     assert "$body$\nBEGIN\nRETURN 1;\nEND\n$body$\n    LANGUAGE plpgsql" in indented(text)
+
+
+def _one_char_at_a_time(text: str) -> list[int] | None:
+    """The line starts found by reading every character in turn: the oracle for the scan
+    that skips plain text whole."""
+    starts, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            starts.append(i + 1)
+            i += 1
+        elif c == "'":
+            escapes = i > 0 and text[i - 1] in "eE" and (i < 2 or not text[i - 2].isalnum())
+            i += 1
+            while True:
+                if i >= n:
+                    return None
+                if escapes and text[i] == "\\":
+                    i += 2
+                elif text[i] == "'":
+                    if i + 1 < n and text[i + 1] == "'":
+                        i += 2
+                    else:
+                        i += 1
+                        break
+                else:
+                    i += 1
+        elif c == '"':
+            end = text.find('"', i + 1)
+            while end != -1 and text[end + 1 : end + 2] == '"':
+                end = text.find('"', end + 2)
+            if end == -1:
+                return None
+            i = end + 1
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end == -1 else end
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while depth:
+                if i >= n:
+                    return None
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c == "$" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            tag = layout._DOLLAR.match(text, i)
+            if tag is None:
+                i += 1
+                continue
+            end = text.find(tag.group(0), tag.end())
+            if end == -1:
+                return None
+            i = end + len(tag.group(0))
+        else:
+            i += 1
+    return starts
+
+
+PIECES = [
+    "a",
+    "E",
+    "x1",
+    " ",
+    "\n",
+    "'",
+    "''",
+    "\\",
+    '"',
+    '""',
+    "--",
+    "-",
+    "/*",
+    "*/",
+    "/",
+    "*",
+    "$",
+    "$$",
+    "$q$",
+    "$1",
+    "_",
+    "e'",
+    "(",
+    ")",
+    ";",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_the_scan_finds_the_lines_reading_every_character_finds(pieces):
+    text = "".join(pieces)
+    assert layout._line_starts(text) == _one_char_at_a_time(text)
