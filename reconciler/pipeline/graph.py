@@ -83,6 +83,8 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
 
+    # what each change provides and needs, worked out once (a table's is every column's)
+    provided = {nid: c.provides() for nid, c in nodes.items()}
     providers: dict[Address, list[str]] = defaultdict(list)  # create / rename
     alters: dict[Address, list[str]] = defaultdict(list)
     drops: dict[Address, list[str]] = defaultdict(list)
@@ -93,10 +95,10 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
                 if a.kind == "relname":
                     drops[a].append(nid)
         elif c.action is Action.ALTER:
-            for a in c.provides():
+            for a in provided[nid]:
                 alters[a].append(nid)
         else:
-            for a in c.provides():
+            for a in provided[nid]:
                 providers[a].append(nid)
 
     for nid, c in nodes.items():
@@ -113,14 +115,14 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
                 for p in drops.get(dep, ()):
                     _edge(graph, nid, p)
         if not is_drop:
-            for a in c.provides() | {c.address}:
+            for a in provided[nid] | {c.address}:
                 for d in drops.get(a, ()):
                     _edge(graph, d, nid)
     for nid, c in nodes.items():
         if c.early:
             needs = c.depends_on()
             for other, o in nodes.items():
-                if o.early or o.action is Action.DROP or o.provides() & needs:
+                if o.early or o.action is Action.DROP or provided[other] & needs:
                     continue
                 if c.uses_what_it_makes(o):
                     _edge(graph, nid, other)
