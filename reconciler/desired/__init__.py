@@ -189,13 +189,13 @@ def yaml_files(root: Path) -> list[Path]:
 
 def is_keys_file(path: Path, root: Path) -> bool:
     """Whether `path` lies below a `keys/` directory under `root` (a Redis spec)."""
-    return KEYS_DIR in path.relative_to(root).parts[:-1]
+    return KEYS_DIR in os.path.relpath(path, root).split(os.sep)[:-1]
 
 
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when below it, else absolute."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    absolute, cwd = os.path.abspath(path), os.getcwd()
+    if absolute == cwd:
+        return "."
+    below = cwd if cwd.endswith(os.sep) else cwd + os.sep  # "/" is its own parent's end
+    return absolute[len(below) :] if absolute.startswith(below) else absolute

@@ -145,20 +145,20 @@ class AclUserSpec(_KeySpec):
     enabled: Flag = True
     password_env: Text | None = None
     nopass: Flag = False
-    keys: list[Text] = []
-    channels: list[Text] = []
-    commands: list[Text] = []
+    keys: list[Text] = ()
+    channels: list[Text] = ()
+    commands: list[Text] = ()
     comment: Text | None = None
     lint: LintSpec | None = None
 
 
 class AclSpec(_KeySpec):
-    users: list[AclUserSpec] = []
+    users: list[AclUserSpec] = ()
 
 
 class KeysFileSpec(_KeySpec):
     namespace: Text | None = None
-    patterns: list[PatternSpec] = []
+    patterns: list[PatternSpec] = ()
     config: dict[str, ConfigValue] = {}
     acl: AclSpec | None = None
 

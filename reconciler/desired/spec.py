@@ -48,7 +48,7 @@ class DefaultPrivilegesSpec(Spec):
     on: Annotated[
         Literal["tables", "sequences", "functions", "types", "schemas"], BeforeValidator(words)
     ]
-    grants: list[GrantSpec] = []
+    grants: list[GrantSpec] = ()
 
 
 class ExtensionSpec(Spec):
@@ -62,7 +62,7 @@ class SchemaSpec(Spec):
     shorthand = "name"
     name: Ident
     comment: Text | None = None
-    grants: list[GrantSpec] = []
+    grants: list[GrantSpec] = ()
     # exact: every grant on the schema and on what it holds is listed (other roles lose theirs)
     privileges: Annotated[Literal["named", "exact"], BeforeValidator(words)] = "named"
 
@@ -72,7 +72,7 @@ class EnumSpec(Spec):
     schema_: Ident | None = Field(None, alias="schema")
     values: list[Text]
     comment: Text | None = None
-    grants: list[GrantSpec] = []  # USAGE on the type
+    grants: list[GrantSpec] = ()  # USAGE on the type
 
 
 class SequenceSpec(Spec):
@@ -87,7 +87,7 @@ class SequenceSpec(Spec):
     cycle: Flag = False
     owned_by: Text | None = None  # `table.column` in the sequence's schema (OWNED BY)
     comment: Text | None = None
-    grants: list[GrantSpec] = []
+    grants: list[GrantSpec] = ()
 
 
 class CollationSpec(Spec):
@@ -115,9 +115,9 @@ class DomainSpec(Spec):
     not_null: Flag = False
     default: Expr | None = None
     collation: Name | None = None
-    checks: list[DomainCheckSpec] = []
+    checks: list[DomainCheckSpec] = ()
     comment: Text | None = None
-    grants: list[GrantSpec] = []  # USAGE on the type
+    grants: list[GrantSpec] = ()  # USAGE on the type
 
 
 class AttributeSpec(Spec):
@@ -131,7 +131,7 @@ class CompositeSpec(Spec):
     schema_: Ident | None = Field(None, alias="schema")
     attributes: Annotated[list[AttributeSpec], Field(min_length=1)]
     comment: Text | None = None
-    grants: list[GrantSpec] = []  # USAGE on the type
+    grants: list[GrantSpec] = ()  # USAGE on the type
 
 
 class ViewSpec(Spec):
@@ -140,12 +140,12 @@ class ViewSpec(Spec):
     query: Annotated[str, Strict(), AfterValidator(non_blank)]
     materialized: Flag = False
     comment: Text | None = None
-    indexes: list[IndexSpec] = []  # materialized views only
-    grants: list[GrantSpec] = []
+    indexes: list[IndexSpec] = ()  # materialized views only
+    grants: list[GrantSpec] = ()
     options: StorageOptions = {}
     column_comments: dict[str, Text] = {}  # column name → comment
-    triggers: list[TriggerSpec] = []  # views only: instead of (row), before/after (statement)
-    rules: list[RuleSpec] = []  # not a materialized view's
+    triggers: list[TriggerSpec] = ()  # views only: instead of (row), before/after (statement)
+    rules: list[RuleSpec] = ()  # not a materialized view's
 
 
 class FunctionSpec(Spec):
@@ -165,7 +165,7 @@ class FunctionSpec(Spec):
     parallel: Annotated[Literal["safe", "restricted", "unsafe"], BeforeValidator(words)] = "unsafe"
     set: dict[Ident, Annotated[str, BeforeValidator(sql_text), Strict()]] = {}
     comment: Text | None = None
-    grants: list[GrantSpec] = []
+    grants: list[GrantSpec] = ()
     cost: Integer | None = None  # the planner's estimate per call (default 100)
     rows: Integer | None = None  # of a set-returning function (default 1000)
 
@@ -204,18 +204,18 @@ class FileSpec(TableFields):
     """One file: any of the collections, and optionally one table given at the top level."""
 
     table: Name | None = None
-    extensions: list[ExtensionSpec] = []
-    schemas: list[SchemaSpec] = []
-    enums: list[EnumSpec] = []
-    tables: list[TableSpec] = []
-    views: list[ViewSpec] = []
-    functions: list[FunctionSpec] = []
-    aggregates: list[AggregateSpec] = []
-    sequences: list[SequenceSpec] = []
-    collations: list[CollationSpec] = []
-    domains: list[DomainSpec] = []
-    composite_types: list[CompositeSpec] = []
-    default_privileges: list[DefaultPrivilegesSpec] = []
+    extensions: list[ExtensionSpec] = ()
+    schemas: list[SchemaSpec] = ()
+    enums: list[EnumSpec] = ()
+    tables: list[TableSpec] = ()
+    views: list[ViewSpec] = ()
+    functions: list[FunctionSpec] = ()
+    aggregates: list[AggregateSpec] = ()
+    sequences: list[SequenceSpec] = ()
+    collations: list[CollationSpec] = ()
+    domains: list[DomainSpec] = ()
+    composite_types: list[CompositeSpec] = ()
+    default_privileges: list[DefaultPrivilegesSpec] = ()
 
 
 def validate_file(data: Any, marks: Marks) -> tuple[FileSpec | None, list[tuple[int, str]]]:

@@ -115,7 +115,7 @@ class Spec(BaseModel):
 class GrantSpec(Spec):
     role: Name  # a role name, or public
     privileges: list[Annotated[str, Strict(), AfterValidator(str.lower)]]  # [] = none at all
-    columns: list[Ident] = []  # tables and views: the privileges on these columns only
+    columns: list[Ident] = ()  # tables and views: the privileges on these columns only
     # true: every privilege listed; a list: those of them only
     with_grant_option: Flag | list[Annotated[str, Strict(), AfterValidator(str.lower)]] = False
 
@@ -129,4 +129,4 @@ class LintIgnoreSpec(Spec):
 
 
 class LintSpec(Spec):
-    ignore: list[LintIgnoreSpec] = []
+    ignore: list[LintIgnoreSpec] = ()

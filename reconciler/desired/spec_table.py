@@ -58,7 +58,7 @@ class ColumnSpec(Spec):
     renamed_from: Ident | None = None
     sequence: Text | None = None  # an owned sequence (serial columns), schema-qualified
     sequence_options: SequenceOptionsSpec | None = None
-    sequence_grants: list[GrantSpec] = []  # privileges on the owned sequence (`sequence:`)
+    sequence_grants: list[GrantSpec] = ()  # privileges on the owned sequence (`sequence:`)
     using: Expr | None = None  # a type change's conversion of the values (ALTER … USING)
     sequence_comment: Text | None = None  # the comment on the owned sequence
 
@@ -92,7 +92,7 @@ class CheckSpec(Spec):
     valid: Flag = True  # false: NOT VALID
     no_inherit: Flag = False  # true: NO INHERIT (not copied to child tables)
     # NOT VALID here, validated on these partitions or child tables ([schema.]table)
-    valid_on: list[ReferenceSpec] = []
+    valid_on: list[ReferenceSpec] = ()
 
 
 class ReferenceSpec(Spec):
@@ -137,7 +137,7 @@ class IndexSpec(Spec):
     unique: Flag = False
     method: Annotated[Name, AfterValidator(str.lower)] = "btree"
     where: Expr | None = None
-    include: list[Ident] = []
+    include: list[Ident] = ()
     nulls_not_distinct: Flag = False
     comment: Text | None = None
     options: StorageOptions = {}
@@ -152,9 +152,9 @@ class TriggerSpec(Spec):
     events: Annotated[list[TriggerEvent], Field(min_length=1)]
     function: Name  # [schema.]name of a function returning trigger
     for_each: Annotated[Literal["row", "statement"], BeforeValidator(words)] = "row"
-    columns: list[Ident] = []  # UPDATE OF these columns
+    columns: list[Ident] = ()  # UPDATE OF these columns
     when: Expr | None = None
-    arguments: list[Text] = []
+    arguments: list[Text] = ()
     comment: Text | None = None
     constraint: Flag = False  # CONSTRAINT TRIGGER: after, for each row, may be deferred
     deferrable: Flag = False
@@ -175,7 +175,7 @@ class RuleSpec(Spec):
     event: RuleEvent
     instead: Flag = False  # DO INSTEAD (else DO ALSO)
     where: Expr | None = None
-    do: Expr | list[Expr] = []  # one command or several; none: DO NOTHING
+    do: Expr | list[Expr] = ()  # one command or several; none: DO NOTHING
     fires: Annotated[Literal["origin", "replica", "always", "never"], BeforeValidator(words)] = (
         "origin"  # ENABLE [REPLICA | ALWAYS] or DISABLE RULE (tables only)
     )
@@ -205,14 +205,14 @@ class TableFields(Spec):
     comment: Text | None = None
     renamed_from: Ident | None = None
     lint: LintSpec | None = None
-    columns: list[ColumnSpec] = []
+    columns: list[ColumnSpec] = ()
     primary_key: PrimaryKeySpec | None = None
-    unique: list[UniqueSpec] = []
-    checks: list[CheckSpec] = []
-    foreign_keys: list[ForeignKeySpec] = []
-    indexes: list[IndexSpec] = []
-    triggers: list[TriggerSpec] = []
-    rules: list[RuleSpec] = []
+    unique: list[UniqueSpec] = ()
+    checks: list[CheckSpec] = ()
+    foreign_keys: list[ForeignKeySpec] = ()
+    indexes: list[IndexSpec] = ()
+    triggers: list[TriggerSpec] = ()
+    rules: list[RuleSpec] = ()
     row_security: Annotated[Literal["off", "on", "forced"], BeforeValidator(words)] = "off"
     force_row_security: Flag | None = None  # FORCE on its own (row_security: forced is on + it)
     replica_identity: Annotated[Literal["default", "full", "nothing"], BeforeValidator(words)] = (
@@ -221,16 +221,16 @@ class TableFields(Spec):
     replica_identity_index: Ident | None = None  # REPLICA IDENTITY USING INDEX this one
     unlogged: Flag = False  # CREATE UNLOGGED TABLE
     options: StorageOptions = {}
-    exclusions: list[ExclusionSpec] = []
-    grants: list[GrantSpec] = []
-    inherits: list[ReferenceSpec] = []  # parent tables, in order ([schema.]table or a mapping)
-    policies: list[PolicySpec] = []
+    exclusions: list[ExclusionSpec] = ()
+    grants: list[GrantSpec] = ()
+    inherits: list[ReferenceSpec] = ()  # parent tables, in order ([schema.]table or a mapping)
+    policies: list[PolicySpec] = ()
     partition_by: Text | None = None  # RANGE (at) | LIST (kind) | HASH (id)
     partition_of: ReferenceSpec | None = None  # the partitioned table this one is a partition of
     bound: Text | None = None  # a partition's FOR VALUES … or DEFAULT
     # a partition's own names of its indexes attached to its parent's: {parent's: its own}
     attached_indexes: dict[Ident, Ident] | None = None
-    not_null: list[Ident] = []  # a partition's columns NOT NULL where its parent's are not
+    not_null: list[Ident] = ()  # a partition's columns NOT NULL where its parent's are not
     # true: type changes and renames of its columns go through expand/backfill/contract plans;
     # false: never; unset: when the table has --large-rows rows or more (pg_class estimate)
     large: Flag | None = None

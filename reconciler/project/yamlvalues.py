@@ -8,7 +8,7 @@ Must not: read YAML (yamlload.py, yamlplain.py do).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_ALIAS_NODES = 10_000  # values repeated through aliases, per document
 MAX_DEPTH = 64  # nested lists/mappings; real files need about 6
@@ -61,16 +61,16 @@ class Marks:
         return self.keys.get(tuple(path)) or self.line(path)
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A position in one file: its display path, its marks and a key path inside it."""
+class Where(NamedTuple):
+    """A position in one file: its display path, its marks and a key path inside it. (A
+    tuple: loading a thousand tables makes hundreds of thousands, one per key checked.)"""
 
     display: str
     marks: Marks
     path: Path = ()
 
     def sub(self, *more: str | int) -> Where:
-        return Where(self.display, self.marks, (*self.path, *more))
+        return _new_where(Where, (self.display, self.marks, (*self.path, *more)))
 
     @property
     def line(self) -> int:
@@ -83,6 +83,9 @@ class Where:
     @property
     def source(self) -> str:
         return f"{self.display}:{self.line}"
+
+
+_new_where = tuple.__new__
 
 
 @dataclass(slots=True)
