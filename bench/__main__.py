@@ -270,7 +270,7 @@ def main(argv: list[str]) -> int:
         },
         "machine": machine,
         "targets": {
-            **{key: goal for key, _, _, _, _, goal, _ in report.PG_RATIO_TARGETS},
+            **{key: goals for key, _, _, _, _, goals in report.PG_RATIO_TARGETS},
             "catalog_queries": report.TARGET_CATALOG_QUERIES,
             "help_s": report.TARGET_HELP_S,
             "noop_growth_1000_to_5000": report.TARGET_NOOP_GROWTH,

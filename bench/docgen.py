@@ -60,9 +60,7 @@ def _summary(r: dict[str, Any]) -> list[str]:
         verdicts = "; ".join(describe_target(x) for x in t.values())
         out.append(
             f"- **PostgreSQL, {_n(size['tables'])} tables**: {verdicts}; plus "
-            f"{qc.get('other', NA)} statements besides the catalog queries. With the local "
-            "cache off (a first run on a fresh checkout) the no-op plan / pg_dump is "
-            f"{_or_na(size['derived'].get('noop_plan_cold_vs_pg_dump'))}{X}."
+            f"{qc.get('other', NA)} statements besides the catalog queries."
         )
         if size.get("lock_trap"):
             out.append(f"  - {size['lock_trap']}")
@@ -226,11 +224,7 @@ def _size_section(size: dict[str, Any]) -> list[str]:
     t = d["targets"]
     out.append("")
     out += [f"- {describe_target(x)}" for key, x in t.items() if key != "catalog_queries"]
-    out += [
-        f"- no-op plan with the cache off / pg_dump: "
-        f"{_or_na(d.get('noop_plan_cold_vs_pg_dump'))}{X} (no target; a first run)",
-        f"- full plan from empty / no-op plan: {d['full_plan_vs_noop_plan']}{X}",
-    ]
+    out += [f"- full plan from empty / no-op plan: {d['full_plan_vs_noop_plan']}{X}"]
     if size.get("lock_trap"):
         out.append(f"- {size['lock_trap']}")
     qc = size.get("query_count")
