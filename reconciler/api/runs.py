@@ -28,6 +28,7 @@ from reconciler.apply.recorded import (
     record,
 )
 from reconciler.apply.timeouts import Timeouts
+from reconciler.desired.lint import Finding
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE
@@ -84,11 +85,11 @@ def plan(
     large_rows: int = LARGE_ROWS,
     only: tuple[str, ...] = (),
     scope: Scope | None = None,
-    on_load: Callable[[desired_mod.Desired], None] | None = None,
+    on_lint: Callable[[list[Finding]], None] | None = None,
 ) -> PlanResult:
     """`scope`: the schemas left out (None: those the reconciler.yaml of the project holding
     `schemas_dir` leaves out, found upwards from it, else the current directory's; `Scope()`
-    leaves none out). `on_load` is given the loaded files before the plan is made."""
+    leaves none out). `on_lint` is given the files' lint findings before the plan is made."""
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     tree = desired_mod.read_tree(schemas_dir)
@@ -108,7 +109,7 @@ def plan(
             if want is None:
                 desired_mod.load(tree)  # a mistake in the files is said before the server
             raise
-        p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only, on_load)
+        p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only, on_lint)
         if p.empty or out_dir is None:
             return PlanResult(p)
         try:

@@ -142,7 +142,7 @@ def plan(
             drop_mode=drop_mode,
             large_rows=large_rows,
             only=tuple(target or ()),
-            on_load=show_plan_lint,
+            on_lint=show_plan_lint,
         )
     p = result.plan
     if as_json:

@@ -13,8 +13,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from reconciler.cli.root import err_console
-from reconciler.desired import Desired
-from reconciler.desired.lint import Summary, digest, lint
+from reconciler.desired.lint import Finding, Summary, digest
 from reconciler.model.words import counted
 
 
@@ -45,13 +44,12 @@ def lint_before_plan(schemas: Path) -> None:
     """show_plan_lint for the files under `schemas`, loaded here (the fleet's plan)."""
     from reconciler.api import project as api_project  # deferred: start-up
 
-    show_plan_lint(api_project.validate(schemas).desired)
+    show_plan_lint(api_project.validate(schemas).findings)
 
 
-def show_plan_lint(desired: Desired) -> None:
+def show_plan_lint(findings: list[Finding]) -> None:
     """What `validate` says of the files, shown by `plan` too: errors as validate lists them
     (summarized), warnings in one line. A plan is read-only, so it is still made."""
-    findings = lint(desired)
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity != "error"]
     print_lint(errors)

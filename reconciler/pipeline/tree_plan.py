@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired import Desired, Tree
 from reconciler.desired import load as load_desired
+from reconciler.desired.lint import Finding, lint
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
     Live,
@@ -41,29 +42,39 @@ def plan_targets(
     drop_mode: str = "auto",
     large_rows: int = LARGE_ROWS,
     only: tuple[str, ...] = (),
-    on_load: Callable[[Desired], None] | None = None,
+    on_lint: Callable[[list[Finding]], None] | None = None,
 ) -> Plan:
-    """make_plan for the files of `tree` (loaded here unless `want` is given); `on_load` is
-    given the loaded files before the plan is made (plan shows their lint with it).
+    """make_plan for the files of `tree` (loaded here unless `want` is given); `on_lint` is
+    given the files' lint findings (desired/lint.py) once, before the plan is made.
 
     A Postgres-only plan that comes out empty is remembered (project/cache.py) under the desired
     state's key and a digest of every catalog row it was computed from: the next plan of the
     same files against a catalog that reads back identically answers from that, without
     building either side. The plan is a function of those inputs alone (the server's spelling
-    probes depend on its version, which the digest covers), so the answer is the same.
+    probes depend on its version, which the digest covers), so the answer is the same. So are
+    the files' findings, remembered under their key: such a plan shows them without loading
+    the files either.
     """
+    said = False
+
+    def show(want: Desired | None) -> None:
+        nonlocal said
+        if on_lint is not None and not said:
+            said = True
+            on_lint(_findings(tree, want))
 
     def loaded(want: Desired | None) -> Desired:
         want = want or load_desired(tree)
-        if on_load is not None:
-            on_load(want)
+        show(want)
         return want
 
     if t.pg is None or t.redis is not None or tree.key is None:
         want = loaded(want)
         live = read_live(t, want=want, progress=progress)
         return make_plan(t, want, live, drop_mode, large_rows, only)
-    if want is None and on_load is None and tree.cached():
+    known = want is None and tree.cached()  # the files were loaded, unchanged, before
+    if known and (on_lint is None or cache.exists(_lint_key(tree))):
+        show(None)
         rows = _catalog(t)  # an unchanged catalog may settle the plan without the files
     else:
         rows, want = _catalog_and_files(t, lambda: loaded(want))
@@ -81,6 +92,21 @@ def plan_targets(
     if p.empty and not only and not p.findings:  # findings are said afresh every time
         cache.put(verdict, NO_CHANGES)
     return p
+
+
+def _lint_key(tree: Tree) -> str:
+    return cache.key("lint", tree.key or "")
+
+
+def _findings(tree: Tree, want: Desired | None) -> list[Finding]:
+    """The lint findings of the files of `tree`: remembered, else worked out from `want` (or
+    a load of the files) and remembered."""
+    if tree.key is not None and isinstance(found := cache.get(_lint_key(tree)), list):
+        return found
+    findings = lint(want or load_desired(tree))
+    if tree.key is not None:
+        cache.put(_lint_key(tree), findings)
+    return findings
 
 
 def _catalog(t: Targets) -> CatalogRows:

@@ -90,3 +90,33 @@ def test_the_catalog_digest_does_not_depend_on_row_order(pg_conn, pg_url):
     assert replace(rows, rows=shuffled).digest() == rows.digest()
     pg_conn.execute("ALTER TABLE b ADD COLUMN w integer")
     assert read_catalog(pg_conn).digest() != rows.digest()
+
+
+def test_an_unchanged_plan_says_the_lint_findings_without_loading_the_files(
+    pg_url, tmp_path, monkeypatch
+):
+    """The findings of unchanged files are remembered with them: every plan shows them, and
+    the one answered from the verdict neither parses nor unpickles the desired state."""
+    import reconciler.desired as desired_mod
+    from reconciler.pipeline import tree_plan
+
+    root = tmp_path / "schemas"
+    _write(root, {**USERS, "table": "user_record"})  # singular: a naming finding
+    first = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "p", cwd=tmp_path)
+    assert first.code == 0, first.text
+    apply = run_cli(
+        "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path
+    )
+    assert apply.code == 0, apply.text
+    settle = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "p", cwd=tmp_path)
+    assert "No changes." in settle.out, settle.text  # fills the verdict
+
+    loads = []
+    for module in (desired_mod, tree_plan):
+        name = "load" if module is desired_mod else "load_desired"
+        monkeypatch.setattr(module, name, lambda tree: loads.append(tree) or 1 / 0)
+    again = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "p", cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert "No changes." in again.out
+    assert "lint warning" in again.err and "lint warning" in first.err, first.err
+    assert loads == []
