@@ -122,13 +122,43 @@ def _owned_and_unshared(st: os.stat_result) -> bool:
 
 @cache
 def _code_stamp() -> str:
-    """Changes whenever any module of the package changes (or another Python runs it)."""
+    """Changes whenever any module of the package changes (or another Python runs it).
+
+    An installed package (pip's RECORD lists every module with its sha256) is identified by
+    that RECORD and the size of each module: a CI job that installs the same version afresh
+    gets the same stamp, so a cache restored from an earlier job is used. A source checkout
+    (an editable install, or none) by the size and modification time of each module."""
     h = hashlib.sha256(f"{sys.version}|{pickle.HIGHEST_PROTOCOL}".encode())
+    record = _installed_record()
+    if record is not None:
+        h.update(record)
     for dirpath, dirnames, filenames in os.walk(_PACKAGE):
         dirnames.sort()
         for name in sorted(filenames):
             if name.endswith((".py", ".sql")):
                 st = os.stat(os.path.join(dirpath, name))
                 rel = os.path.relpath(os.path.join(dirpath, name), _PACKAGE)
-                h.update(f"{rel}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+                when = "" if record is not None else f"|{st.st_mtime_ns}"
+                h.update(f"{rel}|{st.st_size}{when}\n".encode())
     return h.hexdigest()
+
+
+def _installed_record() -> bytes | None:
+    """pip's RECORD of this package when it is installed as files (not editable), else None."""
+    parent = _PACKAGE.parent
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith("reconciler-")]
+    except OSError:
+        return None
+    for name in names:
+        if not name.endswith(".dist-info"):
+            continue
+        try:
+            record = (parent / name / "RECORD").read_bytes()
+        except OSError:
+            continue
+        if b"\nreconciler/__init__.py,sha256=" in record or record.startswith(
+            b"reconciler/__init__.py,sha256="
+        ):
+            return record
+    return None

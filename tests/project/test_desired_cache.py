@@ -142,3 +142,53 @@ def test_old_entries_are_pruned(cache_dir: Path, tree: Path):
         load(tree)
     assert len(_entries(cache_dir)) == cache._KEEP
     assert _comment(tree) == f"version {cache._KEEP + 2}"
+
+
+def _stamp_of(site: Path) -> str:
+    import subprocess
+    import sys
+
+    code = "from reconciler.project import cache; print(cache._code_stamp())"
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=site, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_an_installed_package_keeps_its_stamp_across_installs(tmp_path: Path):
+    """A CI job installs the package afresh each time (new modification times): the cache it
+    restores from an earlier job must still be its own, and not once its code changed."""
+    import shutil
+
+    import reconciler
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(reconciler.__file__).parent, site / "reconciler")
+    info = site / "reconciler-9.9.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text("reconciler/__init__.py,sha256=abc,10\n", encoding="utf-8")
+    first = _stamp_of(site)
+    for path in (site / "reconciler").rglob("*.py"):
+        os.utime(path, (1_000_000, 1_000_000))  # installed again: other times
+    assert _stamp_of(site) == first
+    (info / "RECORD").write_text("reconciler/__init__.py,sha256=def,10\n", encoding="utf-8")
+    assert _stamp_of(site) != first  # another version installed
+    (info / "RECORD").write_text("reconciler/__init__.py,sha256=abc,10\n", encoding="utf-8")
+    assert _stamp_of(site) == first
+    with (site / "reconciler" / "errors.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n# edited in place\n")
+    assert _stamp_of(site) != first  # a module edited after the install
+
+
+def test_a_source_checkout_changes_its_stamp_with_any_module_touched(tmp_path: Path):
+    import shutil
+
+    import reconciler
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(reconciler.__file__).parent, site / "reconciler")
+    first = _stamp_of(site)
+    os.utime(site / "reconciler" / "errors.py", (1_000_000, 1_000_000))
+    assert _stamp_of(site) != first
