@@ -129,6 +129,8 @@ def report_view_cycles(ctx: Context) -> None:
 
 def _rings(graph: dict[tuple[str, str], set[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
     """One cycle per strongly connected group of views, from its smallest member."""
+    if not any(graph.values()):
+        return []  # no view reads another: no ring, and no need to load networkx
     import networkx as nx  # deferred: a heavy library only this ring check needs
 
     g = nx.DiGraph()
