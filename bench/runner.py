@@ -445,6 +445,15 @@ class Bench:
         empty_url = self.cluster.url(f"empty_{res.tables}")
         commands = {
             "noop_plan": ["plan", "--pg", src_url, "--schemas", d, "--out", str(base / "ph_p")],
+            "noop_plan_cold": [
+                "plan",
+                "--pg",
+                src_url,
+                "--schemas",
+                d,
+                "--out",
+                str(base / "ph_c"),
+            ],
             "export": ["export", "--pg", src_url, "--out", str(base / "ph_export")],
             "full_plan": ["plan", "--pg", empty_url, "--schemas", d, "--out", str(base / "ph_f")],
         }
@@ -474,9 +483,12 @@ class Bench:
     def _phases(self, res: SizeResult, key: str, args: list[str], base: Path) -> dict[str, Any]:
         out = base / f"phases_{key}.json"
         cwd = base / "ph_apply" if key == "apply" else None
-        run = self.run([sys.executable, "-m", "bench.phases", str(out), "--", *args], cwd=cwd)
+        env = {"RECONCILER_NO_CACHE": "1"} if key == "noop_plan_cold" else None
+        argv = [sys.executable, "-m", "bench.phases", str(out), "--", *args]
+        run = self.ws.run(argv, cwd=cwd, env=env)
         problem = run.failure() if not run.ok else None
-        if problem is None and key == "noop_plan" and verify.NO_CHANGES not in run.stdout:
+        noop = key in ("noop_plan", "noop_plan_cold")
+        if problem is None and noop and verify.NO_CHANGES not in run.stdout:
             problem = f"expected {verify.NO_CHANGES!r}, got {run.stdout.strip()[:200]!r}"
         if not self.check(res, f"phase timing run of {LABELS[key]}", problem):
             return {"error": problem}
