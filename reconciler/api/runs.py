@@ -176,12 +176,8 @@ def apply(
         raise InputError("--target limits a new plan; a saved plan is applied whole.")
     saved = read_plan(plan_path) if plan_path else None
     want = desired_mod.load(schemas_dir) if schemas_dir is not None else None
-    checked: tuple[str, str] | None = None  # the saved plan's documents, as its files hold them
-    if saved is not None:
-        checked = (
-            verify_files(saved, plan_path.parent, direction="up"),
-            verify_files(saved, plan_path.parent, direction="down"),
-        )
+    directions = ("up", "down") if saved is not None else ()  # checked: its files, as proved
+    checked = tuple(verify_files(saved, plan_path.parent, direction=d) for d in directions)
     with open_targets(
         pg_url,
         redis_url,
