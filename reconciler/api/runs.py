@@ -176,9 +176,8 @@ def apply(
         raise InputError("--target limits a new plan; a saved plan is applied whole.")
     saved = read_plan(plan_path) if plan_path else None
     want = desired_mod.load(schemas_dir) if schemas_dir is not None else None
-    if saved is not None:
-        verify_files(saved, plan_path.parent, direction="up")
-        verify_files(saved, plan_path.parent, direction="down")
+    directions = ("up", "down") if saved is not None else ()  # checked: its files, as proved
+    checked = tuple(verify_files(saved, plan_path.parent, direction=d) for d in directions)
     with open_targets(
         pg_url,
         redis_url,
@@ -197,7 +196,7 @@ def apply(
             p, json_path = saved, plan_path
             rec = state.get(p.version) if state.exists() else None
             if rec is not None and rec.status == "applied":
-                if rec.slug != p.slug or rec.up_sha256 != sha256(document(p, "up")):
+                if rec.slug != p.slug or rec.up_sha256 != sha256(checked[0]):
                     raise StalePlan(
                         f"Version {p.version} was already applied, by another plan "
                         f"({rec.slug}); this one was made alongside it and is not run.",
@@ -222,7 +221,7 @@ def apply(
                 p, out_dir, lambda v: known and state.get(v) is not None
             )
         before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
-        up, down = document(p, "up"), document(p, "down")
+        up, down = checked if p is saved else (document(p, "up"), document(p, "down"))
 
         def records(after: Live, started: datetime, log_path: Path) -> None:
             state.record_apply(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 _PLAIN = re.compile(r"[A-Za-z0-9_$:{}*@/-]+\Z")
+_PLAIN_PARTS = re.compile(r"[A-Za-z0-9_$:{}*@/-]+(?:\.[A-Za-z0-9_$:{}*@/-]+)*\Z")
 
 
 def _render_part(part: str) -> str:
@@ -63,6 +64,11 @@ class Address:
         return self.parts[1]
 
     def __str__(self) -> str:
+        # Most addresses have no part to quote: one match of the whole text says so (the dots
+        # counted, so that no part holds one of its own).
+        text = ".".join(self.parts)
+        if _PLAIN_PARTS.match(text) and text.count(".") == len(self.parts) - 1:
+            return text
         return ".".join(_render_part(p) for p in self.parts)
 
 

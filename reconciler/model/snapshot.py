@@ -37,15 +37,27 @@ def _compared_fields(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls) if f.compare)
 
 
+# Values that are their own plain form: returned where they are met, without a call (most of
+# a model value's fields are one of these, and an apply records thousands of values).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def value_dict(obj: Any) -> Any:
     """A plain JSON-able form of a model value, without compare=False fields."""
-    names = _compared_fields(type(obj))  # per class, once: an apply records thousands
+    cls = type(obj)
+    if cls in _PLAIN:
+        return obj
+    names = _compared_fields(cls)  # per class, once
     if names is not None:
-        return {name: value_dict(getattr(obj, name)) for name in names}
+        out = {}
+        for name in names:
+            v = getattr(obj, name)
+            out[name] = v if type(v) in _PLAIN else value_dict(v)
+        return out
     if isinstance(obj, tuple | list):
-        return [value_dict(v) for v in obj]
+        return [v if type(v) in _PLAIN else value_dict(v) for v in obj]
     if isinstance(obj, dict):
-        return {str(k): value_dict(v) for k, v in obj.items()}
+        return {str(k): v if type(v) in _PLAIN else value_dict(v) for k, v in obj.items()}
     return obj
 
 

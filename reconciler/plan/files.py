@@ -301,10 +301,13 @@ def read_plan(path: Path) -> Plan:
     return Plan.from_dict(data, source=str(path))
 
 
-def verify_files(plan: Plan, plan_dir: Path, *, direction: str = "up") -> None:
-    """Prove every file of one direction is unedited; StalePlan otherwise."""
+def verify_files(plan: Plan, plan_dir: Path, *, direction: str = "up") -> str:
+    """Prove every file of one direction is unedited; StalePlan otherwise. Returns what was
+    proved: the direction's `document` (so that a caller need not render it again)."""
+    texts = []
     for engine in ENGINES:
         expected = render(plan, engine, direction)
+        texts.append(expected)
         meta = plan.files.get(file_key(engine, direction))
         if not expected and not meta:
             continue
@@ -320,3 +323,4 @@ def verify_files(plan: Plan, plan_dir: Path, *, direction: str = "up") -> None:
                 f"The {direction} file {path} was edited after planning (checksum mismatch).",
                 detail="Make a new plan instead of editing generated files.",
             )
+    return "".join(texts)

@@ -295,12 +295,19 @@ found (kind, name, classid, objid) AS (
     UNION ALL
     -- the comment of a key's index (the key's own comment is modelled) and of a partition's
     -- index attached to its parent's (indexes.sql reads the parent's)
+    -- (each index looks its comment up by the index on pg_description, OFFSET 0 keeping it a
+    -- lookup: as a join, catalog statistics older than the indexes, as right after an apply,
+    -- made it a nested loop over every pair of comment and relation)
     SELECT 'index comment', pg_catalog.format('%%I.%%I', r.nspname, r.relname), NULL, NULL
-    FROM pg_catalog.pg_description AS d
-    JOIN rels AS r ON r.oid = d.objoid
-    WHERE d.classoid = 'pg_catalog.pg_class'::regclass
-      AND d.objsubid = 0
-      AND r.relkind IN ('i', 'I')
+    FROM rels AS r
+    WHERE r.relkind IN ('i', 'I')
+      AND EXISTS (
+          SELECT FROM pg_catalog.pg_description AS d
+          WHERE d.objoid = r.oid
+            AND d.classoid = 'pg_catalog.pg_class'::regclass
+            AND d.objsubid = 0
+          OFFSET 0
+      )
       AND (
           EXISTS (
               SELECT FROM pg_catalog.pg_constraint AS con
