@@ -149,7 +149,7 @@ def plan(
         print(p.to_json(), end="")
     else:
         con = out_console()
-        show_plan(p.to_dict(), con, summary=summary, full=full, show_sql=show_sql)
+        show_plan(p.to_dict(lazy=True), con, summary=summary, full=full, show_sql=show_sql)
         if target and not p.empty:
             con.print(_TARGETED, highlight=False)
         if result.json_path is not None:
