@@ -23,7 +23,7 @@ from reconciler.ops.redis.proto import render
 from reconciler.plan.files import read_plan, verify_files
 from reconciler.project.scope import Scope
 from tests.conftest import redis_from_url
-from tests.helpers import write_yaml
+from tests.helpers import run_cli, write_yaml
 
 SPEC = """\
 namespace: app
@@ -104,6 +104,10 @@ def test_a_streamed_plan_writes_the_bytes_of_the_plan_held_in_memory(
     saved = read_plan(json_path)
     verify_files(saved, json_path.parent)  # what apply checks before it runs a saved plan
     verify_files(saved, json_path.parent, direction="down")
+    out = tmp_path / "printed"
+    r = run_cli("plan", "--redis", url, "--schemas", str(schemas), "--out", str(out), "--json")
+    assert r.code == 0, r.text
+    assert r.out == next(out.glob("*.plan.json")).read_text("utf-8")  # printed as it is written
 
 
 def test_a_plan_does_not_hold_its_keys_to_fix(
