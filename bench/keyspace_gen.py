@@ -15,6 +15,9 @@ those, and only those, violate their pattern's policy, and a plan must EXPIRE ex
 Rate-limit keys live 60 s, less than a run at 1M keys, so they are also written to a second
 file that the bench replays (ZADD of the same members, EXPIRE 60) before each measured run:
 every run then sees the same keyspace.
+
+The violations figure (bench/redis_violations.py) has a keyspace of its own
+(`write_violations_resp`): VIOLATIONS_KEYS cache strings, every second one without its TTL.
 """
 
 from __future__ import annotations
