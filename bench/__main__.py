@@ -23,7 +23,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import beyond, docgen, report
+from bench import beyond, docgen, redis_violations, report
 from bench.beyond_cluster import measure_cluster_scan
 from bench.beyond_fleet import measure_fleet
 from bench.cluster import BenchCluster, bench_cluster, bench_root, client_binary
@@ -148,6 +148,7 @@ def _redis_part(args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     baselines: dict[str, Any] = {}
+    violations: dict[str, Any] = {}
     with bench_redis(ws.root) as server:
         rb = RedisBench(ws, server, opts)
         try:
@@ -163,6 +164,11 @@ def _redis_part(args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]
                 size = res.to_dict()
                 size["derived"] = report.derive_redis(size)
                 results.append(size)
+            try:
+                violations = redis_violations.run_violations(rb, smoke=args.smoke)
+                failures += redis_violations.failures(violations)
+            except Exception as exc:  # a failure of this figure, the others still count
+                failures.append(f"violations figure: {type(exc).__name__}: {exc}")
         finally:
             rb.close()
     return {
@@ -173,6 +179,7 @@ def _redis_part(args: argparse.Namespace, ws: Workspace, machine: dict[str, Any]
         "baselines": baselines,
         "sizes": results,
         "growth": report.redis_growth(results),
+        "violations": violations,
         "failures": failures,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import redis_violations
 from bench.docgen import _phase_list, _top_phase
 from bench.keyspace_gen import (
     APP_SPEC,
@@ -98,6 +99,7 @@ def summary(r: dict[str, Any]) -> list[str]:
                 f"- **Peak RSS, {fmt_n(rss['from'])} → {fmt_n(rss['to'])} keys** (target ≤ "
                 f"+{TARGET_RSS_GROWTH * 100:.0f} %): {'; '.join(parts)}."
             )
+    out += redis_violations.summary_line(redis.get("violations") or {})
     prof = _profiled(redis)
     if prof:
         ph = prof["profile"]["phases"]
@@ -127,7 +129,8 @@ def section(r: dict[str, Any]) -> list[str]:
     out += ["## Redis: results", ""]
     for size in sorted(redis["sizes"], key=lambda s: s["keys"]):
         out += _size_section(size)
-    out += _commands(redis) + _rss(redis) + _growth(redis) + _dominates(r, redis)
+    out += _commands(redis) + _rss(redis) + redis_violations.section(redis.get("violations") or {})
+    out += _growth(redis) + _dominates(r, redis)
     out += _profile(redis)
     return out
 
@@ -756,4 +759,4 @@ def checks(r: dict[str, Any]) -> list[str]:
             if f is not None:
                 mark = "ok" if f["ok"] else "**FAILED**: " + "; ".join(f["errors"])
                 out.append(f"- {n} keys, {REDIS_LABELS[key]}, every run: {mark}")
-    return out
+    return out + redis_violations.checks(redis.get("violations") or {})

@@ -15,6 +15,9 @@ those, and only those, violate their pattern's policy, and a plan must EXPIRE ex
 Rate-limit keys live 60 s, less than a run at 1M keys, so they are also written to a second
 file that the bench replays (ZADD of the same members, EXPIRE 60) before each measured run:
 every run then sees the same keyspace.
+
+The violations figure (bench/redis_violations.py) has a keyspace of its own
+(`write_violations_resp`): VIOLATIONS_KEYS cache strings, every second one without its TTL.
 """
 
 from __future__ import annotations
@@ -218,6 +221,40 @@ def write_resp(n: int, all_path: Path, ratelimit_path: Path) -> KeyspaceShape:
         sessions_without_ttl=missing["session"],
         caches_without_ttl=missing["cache"],
     )
+
+
+# The violations figure: a keyspace where half the keys break their pattern's TTL policy.
+VIOLATIONS_KEYS = 200_000
+VIOLATIONS_PREFIX = "app:cache:user:v"  # + i: the cache pattern's keys, none of the others'
+
+
+def violation_key(i: int) -> str:
+    return f"{VIOLATIONS_PREFIX}{i:07d}"
+
+
+def violating(i: int) -> bool:
+    """Every second key (the even ones) has no TTL: half the keyspace breaks the policy."""
+    return i % 2 == 0
+
+
+def write_violations_resp(n: int, path: Path) -> dict[str, dict[str, int]]:
+    """The RESP file of n cache strings (CACHE_PATTERN) of ~100 bytes, every second one without
+    its TTL; returns what a plan must EXPIRE, as keys_without_ttl does (pattern → key → TTL)."""
+    with path.open("wb") as out:
+        buf = bytearray()
+        for i in range(n):
+            key = violation_key(i).encode()
+            value = b'{"id":%d,"name":"user %d","v":"%s"}' % (i, i, _digest(i).hex().encode())
+            if violating(i):
+                buf += _cmd(b"SET", key, value)
+            else:
+                buf += _cmd(b"SET", key, value, b"EX", b"%d" % CACHE_TTL)
+            if len(buf) >= _CHUNK:
+                out.write(buf)
+                buf.clear()
+        out.write(buf)
+    fixes = {violation_key(i): CACHE_TTL for i in range(n) if violating(i)}
+    return {SESSION_PATTERN: {}, CACHE_PATTERN: fixes}
 
 
 def write_specs(root: Path) -> Path:

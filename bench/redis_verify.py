@@ -8,6 +8,7 @@ other key, none twice, with the pattern's TTL), a PERSIST back in the down file,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -152,3 +153,40 @@ def _changes_problem(plan: dict[str, Any], expected: dict[str, dict[str, int]]) 
     }
     want = {p: len(keys) for p, keys in expected.items() if keys}
     return None if counts == want else f"changes per pattern {counts}, expected {want}"
+
+
+def violations_problem(
+    stdout: str, out_dir: Path, expected: dict[str, dict[str, int]]
+) -> str | None:
+    """The violations figure's plan: one change, an EXPIRE for exactly every key generated
+    without its TTL (none twice, each with its pattern's TTL), a PERSIST back for each in the
+    down file, as many EXPIREs in the .plan.json, and no finding (every key matches)."""
+    m = _PLAN_SUMMARY.search(stdout)
+    with_fixes = sum(1 for keys in expected.values() if keys)
+    if m is None or tuple(map(int, m.groups())) != (0, with_fixes, 0):
+        got = m.group(0) if m else stdout.strip()[-200:]
+        return f"expected 'Plan: 0 to add, {with_fixes} to change, 0 to drop.', got {got!r}"
+    files = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
+    ups = [f for f in files if f.endswith("_up.redis")]
+    downs = [f for f in files if f.endswith("_down.redis")]
+    plans = [f for f in files if f.endswith(".plan.json")]
+    if (len(plans), len(ups), len(downs), len(files)) != (1, 1, 1, 3):
+        return f"expected one .plan.json, _up.redis and _down.redis, found {files}"
+    problem = _up_problem((out_dir / ups[0]).read_text("utf-8"), expected)
+    if problem:
+        return problem
+    every = {k for keys in expected.values() for k in keys}
+    down = [line for line in (out_dir / downs[0]).read_text("utf-8").splitlines()]
+    persisted = [m.group(1) for line in down if (m := _PERSIST.match(line))]
+    if len(persisted) != len(every) or set(persisted) != every:
+        return f"the down file PERSISTs {len(persisted)} keys, expected the {len(every)} fixed"
+    plan = json.loads((out_dir / plans[0]).read_text("utf-8"))
+    for meta in (plan.get("files") or {}).values():
+        digest = hashlib.sha256((out_dir / meta["name"]).read_bytes()).hexdigest()
+        if digest != meta.get("sha256"):
+            return f"{meta['name']}: its sha256 is not the one the .plan.json records"
+    if len(plan.get("files") or {}) != 2:
+        return f"the .plan.json records {sorted(plan.get('files') or {})}, expected both files"
+    if plan.get("findings"):
+        return f"unexpected findings: {plan['findings']!r:.300}"
+    return _changes_problem(plan, expected)

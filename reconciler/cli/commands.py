@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -146,10 +147,10 @@ def plan(
         )
     p = result.plan
     if as_json:
-        print(p.to_json(), end="")
+        sys.stdout.writelines(p.json_chunks())  # a large plan's JSON is never held whole
     else:
         con = out_console()
-        show_plan(p.to_dict(), con, summary=summary, full=full, show_sql=show_sql)
+        show_plan(p.to_dict(lazy=True), con, summary=summary, full=full, show_sql=show_sql)
         if target and not p.empty:
             con.print(_TARGETED, highlight=False)
         if result.json_path is not None:

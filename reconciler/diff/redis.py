@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.diff.kinds import Kind, walk
 from reconciler.errors import InputError
+from reconciler.model.keyfixes import fixes_of
 from reconciler.model.redis import (
     AclUser,
     ConfigParam,
@@ -75,9 +76,8 @@ def _key_changes(spec: KeyPattern, stats: PatternStats, dumps: dict[str, bytes])
     touch it is the deletion a pattern asks for by name (`prune: true`), which is destructive
     (gated by --allow-destructive) and keeps each value for the down file."""
     out: list[Change] = []
-    fixes = sorted((k for k in stats.fixes if k.type == spec.type), key=lambda k: k.key)
-    if fixes and spec.ttl is not None:
-        out.append(ExpireKeys(spec.pattern, spec.ttl, tuple(fixes)))
+    if spec.ttl is not None and (fixes := fixes_of(stats.fixes, spec.type)):
+        out.append(ExpireKeys(spec.pattern, spec.ttl, fixes))  # by key, read from the scan
     doomed = sorted((k for k in stats.prune if k.type != spec.type), key=lambda k: k.key)
     pruned = [(k, dumps[k.key]) for k in doomed if k.key in dumps]
     if spec.prune and pruned:

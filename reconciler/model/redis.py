@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.model.address import Address
 from reconciler.model.keypattern import (
@@ -149,14 +150,15 @@ class PatternStats:
     oversized: int = 0
     examples: list[str] = field(default_factory=list)  # a few keys, for humans
     mismatch_examples: list[str] = field(default_factory=list)
-    fixes: list[KeyFix] = field(default_factory=list)  # every key needing EXPIRE
+    # every key needing EXPIRE: a KeyFixes (model/keyfixes.py), on disk past a few thousand
+    fixes: Any = field(default_factory=list)
     prune: list[KeyFix] = field(default_factory=list)  # wrong-type keys of a prune pattern
 
 
 @dataclass(slots=True)
 class KeyspaceReport:
-    """The live keyspace, aggregated per desired pattern; memory grows with violations and
-    patterns, never with the number of keys."""
+    """The live keyspace, aggregated per desired pattern; memory grows with patterns, never
+    with the number of keys (keys to fix past a few thousand go to disk: keyfixes.py)."""
 
     scanned: int = 0
     types: dict[str, int] = field(default_factory=dict)  # over every key (cf. --bigkeys)

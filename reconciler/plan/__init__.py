@@ -4,19 +4,23 @@ A plan records what it was computed from (the desired-state hash and the live fi
 so that apply can refuse it when the database moved, and the sha256 of its up/down files so
 that an edited file is refused. Everything a renderer shows is drawn from to_dict(), so text
 and JSON output cannot disagree. A plan holds no timestamps besides its version: the same
-inputs give byte-identical files but for the version.
+inputs give byte-identical files but for the version. A Redis change over many keys carries
+its lines as `Lines` (ops/redis/lines.py), rendered from the scan's keys when read, not held.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.errors import InputError
 from reconciler.ops.base import IRREVERSIBLE, MAIN, PHASES, Action, Change
+from reconciler.ops.redis.lines import Lines
+from reconciler.plan import jsontext
 
 FORMAT_VERSION = 1
 
@@ -52,6 +56,8 @@ class PlannedChange:
 
     @classmethod
     def from_change(cls, c: Change) -> PlannedChange:
+        if isinstance(streamed := getattr(c, "command_lines", None), Callable):
+            return cls._streamed(c, streamed())
         up = c.statements()
         down = c.reverse().statements()
         phased = any(s.phase != MAIN for s in up)
@@ -72,7 +78,26 @@ class PlannedChange:
             owner=_owner(c),
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    @classmethod
+    def _streamed(cls, c: Change, up: Lines) -> PlannedChange:
+        """A change over many keys (ops/redis TTL changes): its lines stay Lines, rendered
+        from the keys when read; every one runs in the main phase, in the transaction."""
+        return cls(
+            address=str(c.address),
+            action=c.action.verb,
+            symbol=c.action.symbol,
+            kind=c.kind,
+            description=c.describe(),
+            hazards=tuple(h.to_dict() for h in c.hazards()),
+            details=tuple(c.details()),
+            up=up,  # type: ignore[arg-type]
+            down=c.reverse().command_lines(),  # type: ignore[attr-defined]
+            owner=_owner(c),
+        )
+
+    def to_dict(self, *, lazy: bool = False) -> dict[str, Any]:
+        """`lazy`: the lines of a change over many keys stay Lines (jsontext.py writes them;
+        json.dumps refuses them), so that the dict of a large plan holds no line."""
         return {
             "address": self.address,
             "action": self.action,
@@ -81,8 +106,8 @@ class PlannedChange:
             "description": self.description,
             "hazards": list(self.hazards),
             "details": list(self.details),
-            "up": list(self.up),
-            "down": list(self.down),
+            "up": _listed(self.up, lazy),
+            "down": _listed(self.down, lazy),
             "transactional": self.transactional,
             "down_transactional": self.down_transactional,
             **self._phase_fields(),
@@ -135,6 +160,10 @@ class PlannedChange:
 
     def down_steps(self) -> list[Step]:
         return [Step(self, sql, self.down_transactional) for sql in self.down]
+
+
+def _listed(lines: tuple[str, ...] | Lines, lazy: bool) -> list[str] | Lines:
+    return lines if lazy and isinstance(lines, Lines) else list(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +236,22 @@ class Plan:
         """The plan as its .plan.json holds it and `plan --json` prints it: indented, but the
         live objects' digests (one per live object, thousands) on one line at the end, so
         that a reviewer's diff of the file is its changes."""
-        d = self.to_dict()
-        objects = json.dumps(d.pop("live_objects"), ensure_ascii=False, separators=(",", ":"))
-        text = json.dumps(d, indent=2, ensure_ascii=False)
-        return f'{text[:-2]},\n  "live_objects": {objects}\n}}\n'
+        return "".join(self.json_chunks())
 
-    def to_dict(self) -> dict[str, Any]:
+    def json_chunks(self) -> Iterator[str]:
+        """to_json() piece by piece: a plan's lines are rendered as they are written."""
+        d = self.to_dict(lazy=True)
+        objects = json.dumps(d.pop("live_objects"), ensure_ascii=False, separators=(",", ":"))
+        pieces = jsontext.chunks(d, 2)
+        held = next(pieces)
+        for piece in pieces:
+            yield held
+            held = piece
+        assert held == "\n}", held  # the dict's closing: the live objects go before it
+        yield f',\n  "live_objects": {objects}\n}}\n'
+
+    def to_dict(self, *, lazy: bool = False) -> dict[str, Any]:
+        """The plan as data; `lazy`: see PlannedChange.to_dict."""
         return {
             "format_version": self.format_version,
             "version": self.version,
@@ -225,7 +264,7 @@ class Plan:
             "findings": list(self.findings),
             "unsupported": list(self.unsupported),
             "hazards": sorted(self.hazard_codes()),
-            "changes": [c.to_dict() for c in self.changes],
+            "changes": [c.to_dict(lazy=lazy) for c in self.changes],
             "files": self.files,
             "live_objects": self.live_objects,
         }

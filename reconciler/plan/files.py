@@ -5,6 +5,9 @@ from the plan value, and apply executes the statements of the plan value only af
 that the files on disk are byte-identical to that rendering and to the recorded sha256: what
 was reviewed is exactly what runs. A plan identical to a pending one already saved (the
 same content but for its version) is not written again: save_plan returns the saved one.
+Files are written piece by piece (a Redis change over many keys renders its lines as they are
+written, and the .plan.json and content_key are made by plan/jsontext.py), so that a plan over
+a million keys to fix never holds its text: the bytes are those render() and json.dumps give.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
 from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.ops.redis.proto import render as render_command
-from reconciler.plan import Plan, PlannedChange, next_version
+from reconciler.plan import Plan, PlannedChange, jsontext, next_version
 from reconciler.sql.layout import indented
 
 ENGINES = ("pg", "redis")  # file order inside a combined document
@@ -129,9 +132,15 @@ def render(plan: Plan, engine: str, direction: str, *, legacy: bool = False) -> 
 
 
 def _render(plan: Plan, engine: str, direction: str, legacy: bool) -> str:
-    changes = [c for c in plan.changes if c.engine == engine]
-    if not changes:
+    if not any(c.engine == engine for c in plan.changes):
         return ""
+    return "".join(f"{line}\n" for line in _lines(plan, engine, direction, legacy))
+
+
+def _lines(plan: Plan, engine: str, direction: str, legacy: bool) -> Iterator[str]:
+    """The lines of one plan file, each without its line break; a Redis file's are made as
+    they are read (a change over many keys renders its commands from the keys)."""
+    changes = [c for c in plan.changes if c.engine == engine]
     if direction == "down":
         changes = list(reversed(changes))
     lines: list[str] = []
@@ -145,13 +154,22 @@ def _render(plan: Plan, engine: str, direction: str, legacy: bool) -> str:
             else:
                 lines += _sql_block(c, c.down, "revert", c.down_transactional, legacy)
     else:
-        lines.append(_redis_note(f"reconciler plan {plan.slug} ({direction})", legacy))
-        for c in changes:
-            symbol = c.symbol if direction == "up" else "revert"
-            lines.append(_redis_note(f"{symbol} {c.address}: {c.description}", legacy))
-            for command in c.up if direction == "up" else c.down:
-                lines += [command] if legacy else _unreplayable_secret(command)
-    return "\n".join(lines) + "\n"
+        return _redis_lines(plan, changes, direction, legacy)
+    return iter(lines)
+
+
+def _redis_lines(
+    plan: Plan, changes: list[PlannedChange], direction: str, legacy: bool
+) -> Iterator[str]:
+    yield _redis_note(f"reconciler plan {plan.slug} ({direction})", legacy)
+    for c in changes:
+        symbol = c.symbol if direction == "up" else "revert"
+        yield _redis_note(f"{symbol} {c.address}: {c.description}", legacy)
+        for command in c.up if direction == "up" else c.down:
+            if legacy:
+                yield command
+            else:
+                yield from _unreplayable_secret(command)
 
 
 # A password rule `>${NAME}` is filled in by apply from the environment; written as it is, a
@@ -192,18 +210,16 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def content_key(plan: Plan) -> str:
     """What makes two plans the same plan: everything but the version (and the file names,
-    which carry it): the same changes, up and down statements, target and live fingerprints."""
-    d = plan.to_dict()
+    which carry it): the same changes, up and down statements, target and live fingerprints.
+    The sha256 of json.dumps(…, sort_keys=True), hashed piece by piece (jsontext.py)."""
+    d = plan.to_dict(lazy=True)
     del d["version"], d["files"]
-    return sha256(json.dumps(d, sort_keys=True, ensure_ascii=False))
+    digest = hashlib.sha256()
+    for piece in jsontext.chunks(d, sort_keys=True):
+        digest.update(piece.encode())
+    return digest.hexdigest()
 
 
 def identical_pending(
@@ -264,21 +280,49 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     while any(out_dir.glob(f"{plan.version}_*")):
         plan = dataclasses.replace(plan, version=next_version(plan.version))
     files: dict[str, dict[str, str]] = {}
-    texts: dict[str, str] = {}
-    for engine in ENGINES:
-        for direction in ("up", "down"):
-            text = render(plan, engine, direction)
-            if not text:
-                continue
-            name = f"{plan.name}_{direction}.{_EXT[engine]}"
-            files[file_key(engine, direction)] = {"name": name, "sha256": sha256(text)}
-            texts[name] = text
-    plan = dataclasses.replace(plan, files=files)
-    for name, text in texts.items():
-        _atomic_write(out_dir / name, text)
-    json_path = out_dir / f"{plan.name}.plan.json"
-    _atomic_write(json_path, plan.to_json())
+    written: list[tuple[Path, Path]] = []
+    try:
+        for engine in ENGINES:
+            for direction in ("up", "down"):
+                if not any(c.engine == engine for c in plan.changes):
+                    continue
+                name = f"{plan.name}_{direction}.{_EXT[engine]}"
+                tmp = out_dir / f".{name}.tmp"
+                written.append((tmp, out_dir / name))
+                digest = _stream(tmp, _file_pieces(plan, engine, direction))
+                files[file_key(engine, direction)] = {"name": name, "sha256": digest}
+        plan = dataclasses.replace(plan, files=files)
+        json_path = out_dir / f"{plan.name}.plan.json"
+        json_tmp = out_dir / f".{json_path.name}.tmp"
+        written.append((json_tmp, json_path))
+        _stream(json_tmp, plan.json_chunks())
+    except BaseException:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in written:  # the .plan.json last, as before: a plan is whole once it is there
+        os.replace(tmp, path)
     return plan, json_path
+
+
+def _file_pieces(plan: Plan, engine: str, direction: str) -> Iterator[str]:
+    """What render() gives, piece by piece; a plan already carrying the checksums of its
+    files (saved by an earlier version) is rendered whole, as render() chooses its layout."""
+    if plan.files.get(file_key(engine, direction)):
+        yield render(plan, engine, direction)
+        return
+    for line in _lines(plan, engine, direction, False):
+        yield f"{line}\n"
+
+
+def _stream(path: Path, pieces: Iterator[str]) -> str:
+    """Write `pieces` to `path` as UTF-8 (as Path.write_text does); their sha256."""
+    digest = hashlib.sha256()
+    with open(path, "w", encoding="utf-8") as out:
+        for piece in pieces:
+            out.write(piece)
+            digest.update(piece.encode())
+    return digest.hexdigest()
 
 
 def find_plan(version: str, plans_dir: Path) -> Path:

@@ -82,6 +82,12 @@ def test_bench_smoke_checks_the_redis_results(smoke: tuple) -> None:
     assert size["derived"]["plan_vs_bigkeys"] is not None
     for key in ("plan_empty", "scan_only_empty", "cli_imports"):  # the fixed costs
         assert redis["baselines"][key]["peak_rss_mib"] > 0, redis["baselines"]
+    # the violations figure: half the keys without TTL, every run checked by the bench
+    v = redis["violations"]
+    assert (v["keys"], v["violating"]) == (2000, 1000)
+    assert all(c["ok"] for c in v["checks"]) and v["figure"]["ok"], v
+    assert v["figure"]["runs"] == 1 and v["peak_rss_mb"] > 0 and v["target_met"] is not None
+    assert v["plan_files"]["up.redis"] > 0 and v["plan_files"]["plan.json"] > 0
 
 
 @pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own
@@ -95,6 +101,7 @@ def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
         "### 2,000 keys",
         "## Redis: what dominates each figure (2,000 keys)",
         "## Redis: profile of the plan (2,000 keys)",
+        "## Redis: a plan with 1,000 keys to fix",
         "## PostgreSQL: results",
     ):
         assert heading in page, heading
@@ -102,6 +109,7 @@ def test_bench_smoke_renders_the_redis_section(smoke: tuple) -> None:
         "- **Redis, 2,000 keys** (`reconciler plan --redis`): plan / redis-cli --bigkeys =" in page
     )
     assert "**FAILED**" not in page
+    assert "- **Redis plan, 2,000 keys of which 1,000 without their TTL**: peak RSS" in page
 
 
 @pytest.mark.servers  # the smoke run (python -m bench) starts servers of its own

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reconciler.model.keyfixes import KeyFixes
 from reconciler.model.redis import KeyPattern, KeyspaceReport, PatternStats
 
 __all__ = ["Entry", "Matcher"]
@@ -47,7 +48,9 @@ class Matcher:
         for order, pat in enumerate(patterns):
             if pat.pattern in report.patterns:
                 continue  # a duplicate declaration: validation reports it, the first counts
-            stats = report.patterns[pat.pattern] = PatternStats(pattern=pat.pattern)
+            stats = report.patterns[pat.pattern] = PatternStats(
+                pattern=pat.pattern, fixes=KeyFixes()
+            )
             entry = Entry(
                 type=pat.type,
                 ttl_ms=None if pat.ttl is None else pat.ttl * 1000,

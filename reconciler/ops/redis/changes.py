@@ -15,12 +15,15 @@ expands from what it kept in Redis before changing the user (locks/redis_acl_kep
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.model.address import Address
 from reconciler.model.redis import AclUser, ConfigParam, KeyFix
 from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE, Action, Change, Hazard, Statement
+from reconciler.ops.redis.lines import Lines
 from reconciler.ops.redis.proto import quote, render
 
 PASSWORD_REF = "${{{}}}"  # rendered into a `>${NAME}` rule; apply substitutes the value
@@ -34,11 +37,14 @@ def kept_passwords(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ExpireKeys(Change):
-    """Give every listed key of a pattern its TTL (missing, or longer than the policy)."""
+    """Give every listed key of a pattern its TTL (missing, or longer than the policy).
+
+    `keys`: a tuple, or the sized view of a scan's keys (model/keyfixes.py) read anew each
+    time: a plan takes its lines from command_lines(), rendered as they are read."""
 
     pattern: str
     ttl: int
-    keys: tuple[KeyFix, ...]
+    keys: Any  # Sequence-like of KeyFix: sized, iterable more than once, by key
     action = Action.ALTER
 
     @property
@@ -46,7 +52,13 @@ class ExpireKeys(Change):
         return Address.of("redis", "keys", self.pattern)
 
     def statements(self) -> list[Statement]:
-        return [Statement(render("EXPIRE", k.key, self.ttl)) for k in self.keys]
+        return [Statement(line) for line in self.command_lines()]
+
+    def command_lines(self) -> Lines:
+        """The up lines, one EXPIRE per key, each rendered when read (all in the main
+        phase, as statements() gives them)."""
+        ttl = self.ttl
+        return Lines(self.keys, lambda k: render("EXPIRE", k.key, ttl))
 
     def reverse(self) -> Change:
         return RestoreExpiry(self.pattern, self.ttl, self.keys)
@@ -55,7 +67,7 @@ class ExpireKeys(Change):
         return frozenset()
 
     def hazards(self) -> tuple[Hazard, ...]:
-        missing = sum(1 for k in self.keys if k.pexpiretime < 0)
+        missing = _without_ttl(self.keys)
         return (
             Hazard(
                 "expires_data",
@@ -74,12 +86,24 @@ class ExpireKeys(Change):
         return f"expire {counted(len(self.keys), 'key')} within {self.ttl} s"
 
 
-def key_types(keys: tuple[KeyFix, ...]) -> dict:
+def _without_ttl(keys: Iterable[KeyFix]) -> int:
+    known = getattr(keys, "without_ttl", None)  # a scan's view counts them in one pass
+    return known if known is not None else sum(1 for k in keys if k.pexpiretime < 0)
+
+
+def _restore_line(k: KeyFix) -> str:
+    if k.pexpiretime < 0:
+        return render("PERSIST", k.key)
+    return render("PEXPIREAT", k.key, k.pexpiretime)
+
+
+def key_types(keys: Iterable[KeyFix]) -> dict:
     """The detail naming each key's type as scanned: one type for the pattern's keys (the
     diff only fixes keys of the pattern's type), a map from the quoted key (ASCII, as in the
     files) to its type should they ever differ. Without old/new, renderers leave it out;
     rollback keeps it as it is."""
-    kinds = {k.type for k in keys}
+    kind = getattr(keys, "kind", None)  # a scan's view holds the keys of one type
+    kinds = {kind} if kind is not None else {k.type for k in keys}
     if len(kinds) == 1:
         return {"attribute": "key_types", "type": next(iter(kinds))}
     return {"attribute": "key_types", "types": {quote(k.key): k.type for k in keys}}
@@ -91,7 +115,7 @@ class RestoreExpiry(Change):
 
     pattern: str
     ttl: int
-    keys: tuple[KeyFix, ...]
+    keys: Any  # as ExpireKeys.keys
     action = Action.ALTER
 
     @property
@@ -99,13 +123,11 @@ class RestoreExpiry(Change):
         return Address.of("redis", "keys", self.pattern)
 
     def statements(self) -> list[Statement]:
-        out = []
-        for k in self.keys:
-            if k.pexpiretime < 0:
-                out.append(Statement(render("PERSIST", k.key)))
-            else:
-                out.append(Statement(render("PEXPIREAT", k.key, k.pexpiretime)))
-        return out
+        return [Statement(line) for line in self.command_lines()]
+
+    def command_lines(self) -> Lines:
+        """The down lines, one PERSIST or PEXPIREAT per key, rendered when read."""
+        return Lines(self.keys, _restore_line)
 
     def reverse(self) -> Change:
         return ExpireKeys(self.pattern, self.ttl, self.keys)

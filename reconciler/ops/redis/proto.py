@@ -44,6 +44,8 @@ def _escaped(raw: bytes) -> str:
 def quote(value: str | bytes | int) -> str:
     """`value` in double quotes, every byte outside printable ASCII escaped: one spelling
     per value, which is how keys are named in a plan's details (`key_types`)."""
+    if type(value) is int:
+        return f'"{value}"'  # digits and a sign: nothing to escape
     if isinstance(value, str) and _PLAIN.match(value):
         return f'"{value}"'  # the common case, without the byte loop
     return '"' + _escaped(to_bytes(value)) + '"'

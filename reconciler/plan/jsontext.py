@@ -1,0 +1,86 @@
+"""The plan's JSON, written piece by piece: the text `json.dumps` gives, never held whole.
+
+Owns: `chunks`, the pieces of `json.dumps(value, indent=…, sort_keys=…, ensure_ascii=False)`
+for the values a plan's to_dict holds (dicts, lists, tuples, strings, numbers, booleans, None)
+and for the `Lines` of a change over many keys (ops/redis/lines.py), written as the list of its
+lines; a plan over a million keys to fix is written and hashed without its text in memory.
+Must not: differ from `json.dumps` by a byte (tests/plan/test_plan_jsontext.py compares both),
+or accept what `json.dumps` refuses (anything else is a TypeError, as there).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from json.encoder import encode_basestring
+from typing import Any
+
+from reconciler.ops.redis.lines import Lines
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return None
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return encode_basestring(key)
+    if isinstance(key, bool | int | float) or key is None:
+        return encode_basestring(json.dumps(key))  # json writes such keys as their text
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def chunks(
+    value: Any, indent: int | None = None, *, sort_keys: bool = False, level: int = 0
+) -> Iterator[str]:
+    """The pieces of json.dumps(value, indent=indent, sort_keys=sort_keys,
+    ensure_ascii=False); a container's closing bracket, with the line break before it, is
+    always a piece of its own."""
+    text = _scalar(value)
+    if text is not None:
+        yield text
+        return
+    if indent is None:
+        inner = outer = ""
+        item_sep, key_sep = ", ", ": "
+    else:
+        inner = "\n" + " " * (indent * (level + 1))
+        outer = "\n" + " " * (indent * level)
+        item_sep, key_sep = "," + inner, ": "
+    if isinstance(value, dict):
+        if not value:
+            yield "{}"
+            return
+        items = sorted(value.items()) if sort_keys else value.items()
+        first = True
+        for key, item in items:
+            yield ("{" + inner if first else item_sep) + _key(key) + key_sep
+            first = False
+            yield from chunks(item, indent, sort_keys=sort_keys, level=level + 1)
+        yield outer + "}"
+        return
+    if isinstance(value, list | tuple | Lines):
+        if not value:
+            yield "[]"
+            return
+        sep = "[" + inner
+        for item in value:
+            if type(item) is str:  # a plan's lines: one piece each, without a recursion
+                yield sep + encode_basestring(item)
+            else:
+                yield sep
+                yield from chunks(item, indent, sort_keys=sort_keys, level=level + 1)
+            sep = item_sep
+        yield outer + "]"
+        return
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
