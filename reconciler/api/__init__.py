@@ -3,7 +3,7 @@
 The CLI parses its options, calls one of these and renders what it returns; a Python caller gets
 the same behaviour without it (the same checks, the same project scope from reconciler.yaml).
 
-- runs.py: plan(), apply(), rollback() — the plan/apply pipeline under the locks;
+- runs.py: plan(), apply() — the plan/apply pipeline under the locks; rollbacks.py: rollback();
 - project.py: validate(), gen_ddl(), schema_json(), init(), show() — the project's files alone;
 - export.py: export_pg(), export_redis() — live servers written out as YAML;
 - drift.py: drift(); check.py: check(); rollback_check.py: rollback_check();
@@ -11,20 +11,20 @@ the same behaviour without it (the same checks, the same project scope from reco
 - records.py: what the state, the locks and the trash hold (state_*, lock_*, trash_*);
 - fleet.py: plan, apply and drift over every database of a fleet environment.
 
-The package itself re-exports runs.py (`api.plan`, `api.apply`, `api.rollback`); the other
-modules are imported by name, so a command loads only the use case it runs.
+The package itself re-exports runs.py and rollbacks.py (`api.plan`, `api.apply`,
+`api.rollback`); the other modules are imported by name, so a command loads only the use case
+it runs.
 
 Must not: print, prompt or exit: results are values, failures ReconcilerError sentences.
 """
 
+from reconciler.api.rollbacks import RollbackResult, rollback
 from reconciler.api.runs import (
     PlanResult,
-    RollbackResult,
     Timeouts,
     apply,
     check_destructive,
     plan,
-    rollback,
 )
 
 __all__ = [

@@ -104,9 +104,7 @@ def test_an_unchanged_plan_says_the_lint_findings_without_loading_the_files(
     _write(root, {**USERS, "table": "user_record"})  # singular: a naming finding
     first = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "p", cwd=tmp_path)
     assert first.code == 0, first.text
-    apply = run_cli(
-        "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path
-    )
+    apply = run_cli("apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path)
     assert apply.code == 0, apply.text
     settle = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "p", cwd=tmp_path)
     assert "No changes." in settle.out, settle.text  # fills the verdict

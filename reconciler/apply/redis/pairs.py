@@ -65,10 +65,17 @@ class Pairs:
     def __init__(self) -> None:
         self._next: dict[tuple[int, int], int] = {}
         self._side: dict[int, int] = {}  # 0: the steps are up lines, 1: down lines
+        # each change's lines, read once: a plan made in this run renders them on demand
+        # (ops/redis/lines.py), and reading line i of those from the start each time is
+        # quadratic in the keys
+        self._lines: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def of(self, step: Step) -> str | None:
         c = step.change
-        sides = ((c.up, c.down), (c.down, c.up))
+        if id(c) not in self._lines:
+            self._lines[id(c)] = (tuple(c.up), tuple(c.down))
+        up, down = self._lines[id(c)]
+        sides = ((up, down), (down, up))
         known = self._side.get(id(c))
         for side in (0, 1) if known is None else (known,):
             mine, other = sides[side]
