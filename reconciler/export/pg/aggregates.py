@@ -5,19 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.export.pg.yamlfile import dump, file_name
+from reconciler.export.pg.yamlfile import Files, file_name
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.model.snapshot import PgSnapshot
 
 
-def write_aggregates(snap: PgSnapshot, out_dir: Path) -> list[Path]:
-    written: list[Path] = []
+def write_aggregates(snap: PgSnapshot, out_dir: Path, files: Files) -> None:
     taken: set[str] = set()
     for (schema, name, _), a in sorted(snap.aggregates.items()):
         path = out_dir / "aggregates" / file_name(schema, name, taken)
-        dump(path, {"aggregates": [aggregate_document(a)]})
-        written.append(path)
-    return written
+        files.dump(path, {"aggregates": [aggregate_document(a)]})
 
 
 def aggregate_document(a: Aggregate) -> dict[str, Any]:

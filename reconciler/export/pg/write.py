@@ -32,7 +32,7 @@ from reconciler.export.pg.objects import (
 )
 from reconciler.export.pg.rules import rules_by_relation
 from reconciler.export.pg.tables import table_document, view_document
-from reconciler.export.pg.yamlfile import drop_none, dump, file_name
+from reconciler.export.pg.yamlfile import Files, drop_none, file_name
 from reconciler.model.pg_grants import Grant
 from reconciler.model.snapshot import PgSnapshot
 
@@ -72,26 +72,44 @@ def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) 
                 os.replace(old, target)
                 if moved is not None:
                     moved.append(target)
-        for rel in sorted(new):
-            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(stage / rel, out_dir / rel)
+        _move_in(stage, out_dir, sorted(new))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return [out_dir / p.relative_to(stage) for p in written]
+
+
+def _move_in(stage: Path, out_dir: Path, new: list[Path]) -> None:
+    """Move the staged files (paths relative to `stage`, sorted) into out_dir: a part out_dir
+    does not have yet (tables/ on a first export) in one rename, the others file by file."""
+    folders: set[Path] = set()
+    moved_whole: set[str] = set()
+    for rel in new:
+        part = rel.parts[0]
+        if part in moved_whole:
+            continue
+        if len(rel.parts) > 1 and not os.path.lexists(out_dir / part):
+            os.replace(stage / part, out_dir / part)
+            moved_whole.add(part)
+            continue
+        target = out_dir / rel
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        os.replace(stage / rel, target)
 
 
 def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     snap = snap.normalize()
     look = Lookup(snap)
     rules = rules_by_relation(snap)
-    written: list[Path] = []
+    files = Files()
+    dump = files.dump
     if snap.extensions:
         exts = [
             drop_none({"name": e.name, "schema": e.schema, "version": e.version})
             for e in snap.extensions.values()
         ]
-        written.append(out_dir / "extensions.yaml")
-        dump(written[-1], {"extensions": exts})
+        dump(out_dir / "extensions.yaml", {"extensions": exts})
     schemas = [
         drop_none(
             {
@@ -103,15 +121,13 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         )
         for s in snap.schemas.values()
     ]
-    written.append(out_dir / "schemas.yaml")
-    dump(written[-1], {"schemas": schemas})
+    dump(out_dir / "schemas.yaml", {"schemas": schemas})
     if snap.collations:
-        written.append(out_dir / "collations.yaml")
         collations = [collation_document(c) for c in snap.collations.values()]
-        dump(written[-1], {"collations": collations})
+        dump(out_dir / "collations.yaml", {"collations": collations})
     if snap.default_grants:
-        written.append(out_dir / "default_privileges.yaml")
-        dump(written[-1], {"default_privileges": default_privileges_document(snap)})
+        doc = {"default_privileges": default_privileges_document(snap)}
+        dump(out_dir / "default_privileges.yaml", doc)
     taken: set[str] = set()
     for (schema, name), e in snap.enums.items():
         path = out_dir / "types" / file_name(schema, name, taken)
@@ -120,11 +136,9 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
             doc["comment"] = e.comment
         add_type_grants(look, schema, name, doc)
         dump(path, {"enums": [doc]})
-        written.append(path)
     for (schema, name), d in snap.domains.items():
         path = out_dir / "types" / file_name(schema, name, taken)
         dump(path, {"domains": [add_type_grants(look, schema, name, domain_document(d))]})
-        written.append(path)
     for (schema, name), ct in snap.composites.items():
         path = out_dir / "types" / file_name(schema, name, taken)
         attributes = [
@@ -134,7 +148,6 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
             {"name": name, "schema": schema, "attributes": attributes, "comment": ct.comment}
         )
         dump(path, {"composite_types": [add_type_grants(look, schema, name, doc)]})
-        written.append(path)
     taken = set()
     for (schema, name), q in snap.sequences.items():
         path = out_dir / "sequences" / file_name(schema, name, taken)
@@ -142,7 +155,6 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         if grants := grants_document(look.grants(("sequence",), schema, name)):
             doc["grants"] = grants
         dump(path, {"sequences": [doc]})
-        written.append(path)
     taken = set()
     for (schema, name), t in snap.tables.items():
         path = out_dir / "tables" / file_name(schema, name, taken)
@@ -156,7 +168,6 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         if key in rules:
             doc["rules"] = rules[key]
         dump(path, doc)
-        written.append(path)
     taken = set()
     for (schema, name), v in snap.views.items():
         path = out_dir / "views" / file_name(schema, name, taken)
@@ -167,7 +178,6 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         if grants := grants_document(look.grants(("table", "column"), schema, name)):
             doc["grants"] = grants
         dump(path, {"views": [doc]})
-        written.append(path)
     taken = set()
     for (schema, name, _), f in snap.functions.items():
         path = out_dir / "functions" / file_name(schema, name, taken)
@@ -185,5 +195,5 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
         if grants := grants_document(held):
             doc["grants"] = grants
         dump(path, {"functions": [doc]})
-        written.append(path)
-    return written + write_aggregates(snap, out_dir)
+    write_aggregates(snap, out_dir, files)
+    return files.written

@@ -1,8 +1,9 @@
-"""How export writes its YAML files: file names, the dumper and literal blocks.
+"""How export writes its YAML files: file names, the files themselves and `drop_none`.
 
 Owns: one file name per object (safe characters, unique case-insensitively within a folder),
-the YAML emitter (libyaml's when PyYAML has it; both write the same text), `Block` (a
-multi-line text written as a literal block, as the server prints it) and `drop_none`.
+`Files` (writes each document's text, yamltext.py's, making each folder once) and `drop_none`.
+`Block` (a multi-line text written as a literal block) and `DUMPER` (the PyYAML dumper whose
+text the files hold) are yamltext.py's, named here too.
 Must not: decide what a document holds (tables.py, objects.py, grants.py, aggregates.py,
 rules.py do) or where it goes (write.py).
 """
@@ -13,7 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
+from reconciler.export.pg.yamltext import DUMPER, Block, YamlText
+
+__all__ = ["DUMPER", "Block", "Files", "drop_none", "file_name"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -32,27 +35,19 @@ def file_name(schema: str, name: str, taken: set[str]) -> str:
     return f"{candidate}.yaml"
 
 
-# libyaml's emitter when PyYAML was built with it: the pure-Python one took most of an
-# export's time (6 of 8 s at 1,000 tables under a profiler). Both write the same text.
-DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+class Files:
+    """Writes one export's documents as YAML files, and remembers them in order."""
 
+    def __init__(self) -> None:
+        self.yaml = YamlText()
+        self.written: list[Path] = []
+        self._folders: set[Path] = set()
 
-def dump(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.dump(doc, Dumper=DUMPER, sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(text, encoding="utf-8")
-
-
-class Block(str):
-    """A multi-line text written as a YAML literal block (`|`), as the server prints it."""
-
-
-def _block(dumper: yaml.SafeDumper, value: Block) -> yaml.ScalarNode:
-    # A literal block keeps every line as it is; PyYAML falls back to a quoted scalar by
-    # itself where a block cannot hold the text exactly (trailing spaces, tabs).
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=style)
-
-
-yaml.SafeDumper.add_representer(Block, _block)
-DUMPER.add_representer(Block, _block)
+    def dump(self, path: Path, doc: dict[str, Any]) -> None:
+        text = self.yaml.text(doc)
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        path.write_text(text, encoding="utf-8")
+        self.written.append(path)
