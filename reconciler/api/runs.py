@@ -42,7 +42,7 @@ from reconciler.pipeline.planner import (
     state_for,
     unused_version,
 )
-from reconciler.pipeline.tree_plan import plan_targets
+from reconciler.pipeline.tree_plan import lint_findings, plan_targets
 from reconciler.plan import Plan
 from reconciler.plan.files import (
     document,
@@ -104,8 +104,11 @@ def plan(
                 )
             )
         except Exception:
-            if want is None:
-                desired_mod.load(tree)  # a mistake in the files is said before the server
+            # A mistake in the files is said before the server's failure, and their lint
+            # with it, as when they were read before connecting.
+            checked = want or desired_mod.load(tree)
+            if on_lint is not None:
+                on_lint(lint_findings(tree, checked))
             raise
         p = plan_targets(t, tree, want, progress, drop_mode, large_rows, only, on_lint)
         if p.empty or out_dir is None:

@@ -9,9 +9,9 @@ Must not: decide anything about the plan itself (planner.make_plan does), or pri
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.desired import Desired, Tree
 from reconciler.desired import load as load_desired
@@ -61,7 +61,7 @@ def plan_targets(
         nonlocal said
         if on_lint is not None and not said:
             said = True
-            on_lint(_findings(tree, want))
+            on_lint(lint_findings(tree, want))
 
     def loaded(want: Desired | None) -> Desired:
         want = want or load_desired(tree)
@@ -98,7 +98,7 @@ def _lint_key(tree: Tree) -> str:
     return cache.key("lint", tree.key or "")
 
 
-def _findings(tree: Tree, want: Desired | None) -> list[Finding]:
+def lint_findings(tree: Tree, want: Desired | None) -> list[Finding]:
     """The lint findings of the files of `tree`: remembered, else worked out from `want` (or
     a load of the files) and remembered."""
     if tree.key is not None and isinstance(found := cache.get(_lint_key(tree)), list):
@@ -117,14 +117,31 @@ def _catalog(t: Targets) -> CatalogRows:
 
 def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[CatalogRows, Desired]:
     """The catalog read by a thread of its own while this one reads the files: the server
-    works on its catalog while Python parses YAML. Nothing else uses the connection meanwhile,
-    and the thread is always waited for, so a mistake in the files (said first, as when they
-    were read before connecting) or a Ctrl-C never leaves it running."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconciler-catalog") as pool:
-        reading = pool.submit(_catalog, t)
+    works on its catalog while Python parses YAML. Nothing else uses the connection meanwhile.
+
+    Everything the thread runs is imported here first (a Ctrl-C that stops this thread in the
+    middle of an import may leave Python's import lock taken, and a thread importing then
+    waits for ever). A mistake in the files is said once the thread is done (first, as when
+    they were read before connecting); after a Ctrl-C the thread, a daemon, is not waited
+    for: the process ends with the connection's close."""
+    from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
+
+    box: dict[str, Any] = {}
+
+    def read() -> None:
         try:
-            want = load()
-        except BaseException:
-            reading.cancel()
-            raise  # the pool's exit waits for a read already under way
-        return reading.result(), want
+            box["rows"] = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
+        except BaseException as exc:  # handed to the main thread, raised there
+            box["error"] = exc
+
+    reader = threading.Thread(target=read, name="reconciler-catalog", daemon=True)
+    reader.start()
+    try:
+        want = load()
+    except Exception:
+        reader.join()
+        raise
+    reader.join()
+    if "error" in box:
+        raise box["error"]
+    return box["rows"], want

@@ -13,13 +13,18 @@ module of the package, the Python version): any change to any of them is a miss.
 
 Only successes are stored, so errors are always recomputed and reported in full. Entries are
 pickles, and unpickling runs code: an entry is read only from a directory and a file that the
-current user owns and nobody else can write. Anything odd (unreadable, wrong owner, corrupt,
-from another version) is a miss, never an error. RECONCILER_NO_CACHE=1 turns it off.
+current user owns and nobody else can write, and only when it carries the HMAC of a secret
+(_secret: $RECONCILER_CACHE_SECRET, else a random key of the user's kept outside the cache
+folder) over its key and bytes, so that a cache folder restored from elsewhere (a CI cache
+any job may write) is never unpickled unless it was written under the same secret. Anything
+odd (unreadable, wrong owner, unsealed, corrupt, from another version) is a miss, never an
+error. RECONCILER_NO_CACHE=1 turns it off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import pickle
 import stat
@@ -69,7 +74,12 @@ def get(entry_key: str) -> Any | None:
         with path.open("rb") as fh:
             if not _private_fd(fh.fileno()):
                 return None
-            return pickle.load(fh)
+            raw = fh.read()
+        secret = _secret()
+        seal, body = raw[:_SEAL], raw[_SEAL:]
+        if secret is None or not hmac.compare_digest(seal, _seal(secret, entry_key, body)):
+            return None  # not written with this user's (or this CI's) secret: never unpickled
+        return pickle.loads(body)
     except Exception:  # missing, truncated or from an incompatible version: recompute
         return None
 
@@ -80,13 +90,18 @@ def put(entry_key: str, value: Any) -> None:
     if folder is None:
         return
     try:
+        secret = _secret()
+        if secret is None:
+            return
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(folder, directory=True):
             return
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(_seal(secret, entry_key, body))
+                fh.write(body)
             os.replace(tmp, folder / f"{entry_key}.pickle")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -94,6 +109,44 @@ def put(entry_key: str, value: Any) -> None:
         _prune(folder)
     except Exception:  # a read-only checkout, a full disk: the load still succeeded
         return
+
+
+_SEAL = 32  # bytes of HMAC-SHA256 before each entry's pickle
+SECRET_ENV = "RECONCILER_CACHE_SECRET"
+
+
+def _seal(secret: bytes, entry_key: str, body: bytes) -> bytes:
+    return hmac.new(secret, entry_key.encode() + b"\0" + body, hashlib.sha256).digest()
+
+
+@cache
+def _secret() -> bytes | None:
+    """What entries are sealed with: $RECONCILER_CACHE_SECRET (a CI secret, so that jobs that
+    share the cache folder trust each other's entries and nobody else's), else a random key
+    of this user's, kept outside the cache folder (in $XDG_CACHE_HOME or ~/.cache,
+    reconciler/cache-secret, private): a cache folder copied from elsewhere is then never
+    unpickled. None (no caching) when neither can be had."""
+    given = os.environ.get(SECRET_ENV, "")
+    if given:
+        return given.encode("utf-8", "surrogateescape")
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(home, "reconciler")
+    path = folder / "cache-secret"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+        if not (_private(folder, directory=True) and _private(path, directory=False)):
+            return None
+        key = path.read_bytes()
+        return key if len(key) == 32 else None
+    except OSError:
+        return None
 
 
 def _prune(folder: Path) -> None:

@@ -128,3 +128,18 @@ def test_the_env_flag_holds_for_its_run_only(tmp_path, monkeypatch):
     assert "RECONCILER_ENV" not in os.environ
     env = config.environment(tmp_path)
     assert env is not None and env.name == "dev"
+
+
+def test_plan_shows_the_files_lint_before_a_server_it_cannot_reach(tmp_path):
+    """The files are read alongside the catalog, but an unreachable server does not hide
+    their lint: it is said first, as when they were read before connecting."""
+    write_yaml(
+        tmp_path / "schemas",
+        "order_item.yaml",
+        "table: order_item\ncolumns:\n  - {name: id, type: uuid}\nprimary_key: [id]\n",
+    )
+    r = run_cli("plan", "--pg", "postgresql://nobody:pw@127.0.0.1:1/x", cwd=tmp_path)
+    assert r.code != 0
+    assert "lint" in r.err and "Cannot connect" in r.err, r.err
+    assert r.err.index("lint") < r.err.index("Cannot connect")
+    assert "pw" not in r.text

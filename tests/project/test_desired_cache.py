@@ -51,7 +51,8 @@ def _entries(folder: Path) -> list[Path]:
 def _plant(folder: Path, value: object) -> None:
     """Overwrite the only entry with `value`: a later load returning it proves the read."""
     (entry,) = _entries(folder)
-    entry.write_bytes(pickle.dumps(value))
+    body = pickle.dumps(value)
+    entry.write_bytes(cache._seal(cache._secret(), entry.stem, body) + body)
 
 
 def _marked(root: Path):
@@ -192,3 +193,46 @@ def test_a_source_checkout_changes_its_stamp_with_any_module_touched(tmp_path: P
     first = _stamp_of(site)
     os.utime(site / "reconciler" / "errors.py", (1_000_000, 1_000_000))
     assert _stamp_of(site) != first
+
+
+def _pickle_that_runs(marker: Path) -> bytes:
+    class Runs:
+        def __reduce__(self):
+            return (marker.write_text, ("code ran from the cache",))
+
+    return pickle.dumps(Runs())
+
+
+def test_an_unsealed_entry_is_never_unpickled(cache_dir: Path, tree: Path, tmp_path: Path):
+    """A cache folder restored from elsewhere (a CI cache any job may write) holds files the
+    user owns, mode 0600: only the seal of the user's (or the CI's) secret is trusted."""
+    first = load(tree)
+    (entry,) = _entries(cache_dir)
+    marker = tmp_path / "ran"
+    entry.write_bytes(_pickle_that_runs(marker))  # owned by us, 0600, no seal
+    assert load(tree) == first
+    assert not marker.exists()
+    body = _pickle_that_runs(marker)
+    entry.write_bytes(cache._seal(b"x" * 32, entry.stem, body) + body)  # another secret
+    assert load(tree) == first
+    assert not marker.exists()
+
+
+def test_jobs_sharing_a_secret_share_the_cache(
+    cache_dir: Path, tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Two CI jobs (two homes, one RECONCILER_CACHE_SECRET) trust each other's entries."""
+    monkeypatch.setenv(cache.SECRET_ENV, "ci-secret")
+    for home in ("job1", "job2"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / home))
+        cache._secret.cache_clear()
+        if home == "job1":
+            load(tree)
+            _plant(cache_dir, _marked(tree))
+        else:
+            assert _comment(tree) == "from the cache"
+    monkeypatch.setenv(cache.SECRET_ENV, "another")  # a job with another secret: not trusted
+    cache._secret.cache_clear()
+    assert _comment(tree) is None
+    monkeypatch.delenv(cache.SECRET_ENV)
+    cache._secret.cache_clear()
