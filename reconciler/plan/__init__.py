@@ -239,9 +239,16 @@ class Plan:
         return "".join(self.json_chunks())
 
     def json_chunks(self) -> Iterator[str]:
-        """to_json() piece by piece: a plan's lines are rendered as they are written."""
-        d = self.to_dict(lazy=True)
+        """to_json() piece by piece: a plan's lines are rendered as they are written. A plan
+        without lines rendered on demand (every PostgreSQL plan) is written by json.dumps in
+        one piece: the same text, several times faster than the piecewise writer."""
+        streamed = any(isinstance(c.up, Lines) or isinstance(c.down, Lines) for c in self.changes)
+        d = self.to_dict(lazy=streamed)
         objects = json.dumps(d.pop("live_objects"), ensure_ascii=False, separators=(",", ":"))
+        if not streamed:
+            text = json.dumps(d, indent=2, ensure_ascii=False)
+            yield f'{text[:-2]},\n  "live_objects": {objects}\n}}\n'
+            return
         pieces = jsontext.chunks(d, 2)
         held = next(pieces)
         for piece in pieces:
