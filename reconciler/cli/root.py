@@ -73,10 +73,18 @@ def plain_help() -> None:
     """typer's help and usage text, printed before the root options are read: no escape either
     (its consoles take no_color, which still writes bold)."""
     wanted = plain() or "--no-color" in sys.argv[1:]
+    if "typer.rich_utils" not in sys.modules and not _may_style():
+        return  # a pipe: rich styles nothing there, and its help module costs ~50 ms to load
     if wanted or "typer.rich_utils" in sys.modules:
         from typer import rich_utils
 
         rich_utils.COLOR_SYSTEM = None if wanted else "auto"
+
+
+def _may_style() -> bool:
+    """Whether rich may write escape sequences: a terminal, or one forced by the environment."""
+    forced = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    return sys.stdout.isatty() or sys.stderr.isatty() or any(os.environ.get(v) for v in forced)
 
 
 def _console(*, stderr: bool) -> Console:

@@ -3,6 +3,7 @@ driver, SQL parser, validation library or graph library (docs/architecture.md, s
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,3 +28,25 @@ def test_the_cli_and_its_help_load_no_heavy_library():
     }
     assert "reconciler.cli" in imported  # the probe sees the imports at all
     assert not [m for m in HEAVY if m in imported], sorted(m for m in HEAVY if m in imported)
+
+
+def test_a_command_under_no_color_into_a_pipe_loads_no_help_renderer(tmp_path):
+    """NO_COLOR (the bench, CI logs) into a pipe: nothing is styled there, so typer's rich
+    help module (with rich.markdown, ~50 ms) is not loaded by a command that shows no help."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reconciler", "validate", "--schemas", "none"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "NO_COLOR": "1", "PYTHONPATH": str(REPO)},
+    )
+    assert "is not a directory" in done.stderr, done.stderr[-2000:]
+    imported = {
+        line.rpartition("|")[2].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "reconciler.cli" in imported
+    assert "typer.rich_utils" not in imported and "rich.markdown" not in imported
