@@ -56,11 +56,22 @@ class PlannedChange:
 
     @classmethod
     def from_change(cls, c: Change) -> PlannedChange:
+        lines: dict[str, Any]
         if isinstance(streamed := getattr(c, "command_lines", None), Callable):
-            return cls._streamed(c, streamed())
-        up = c.statements()
-        down = c.reverse().statements()
-        phased = any(s.phase != MAIN for s in up)
+            # A change over many keys (ops/redis TTL changes): its lines stay Lines, rendered
+            # from the keys when read; every one runs in the main phase, in the transaction.
+            lines = {"up": streamed(), "down": c.reverse().command_lines()}  # type: ignore[attr-defined]
+        else:
+            up, down = c.statements(), c.reverse().statements()
+            phased = any(s.phase != MAIN for s in up)
+            lines = {
+                "up": tuple(s.sql for s in up),
+                "down": tuple(s.sql for s in down),
+                "transactional": all(s.transactional for s in up),
+                "down_transactional": all(s.transactional for s in down),
+                "phases": tuple(s.phase for s in up) if phased else (),
+                "cleanups": tuple(s.cleanup or "" for s in up) if phased else (),
+            }
         return cls(
             address=str(c.address),
             action=c.action.verb,
@@ -69,30 +80,8 @@ class PlannedChange:
             description=c.describe(),
             hazards=tuple(h.to_dict() for h in c.hazards()),
             details=tuple(c.details()),
-            up=tuple(s.sql for s in up),
-            down=tuple(s.sql for s in down),
-            transactional=all(s.transactional for s in up),
-            down_transactional=all(s.transactional for s in down),
-            phases=tuple(s.phase for s in up) if phased else (),
-            cleanups=tuple(s.cleanup or "" for s in up) if phased else (),
             owner=_owner(c),
-        )
-
-    @classmethod
-    def _streamed(cls, c: Change, up: Lines) -> PlannedChange:
-        """A change over many keys (ops/redis TTL changes): its lines stay Lines, rendered
-        from the keys when read; every one runs in the main phase, in the transaction."""
-        return cls(
-            address=str(c.address),
-            action=c.action.verb,
-            symbol=c.action.symbol,
-            kind=c.kind,
-            description=c.describe(),
-            hazards=tuple(h.to_dict() for h in c.hazards()),
-            details=tuple(c.details()),
-            up=up,  # type: ignore[arg-type]
-            down=c.reverse().command_lines(),  # type: ignore[attr-defined]
-            owner=_owner(c),
+            **lines,
         )
 
     def to_dict(self, *, lazy: bool = False) -> dict[str, Any]:
