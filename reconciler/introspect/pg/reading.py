@@ -43,9 +43,6 @@ Rows = list[tuple[Any, ...]]
 Sibling = Callable[[], psycopg.Connection]
 
 
-Sibling = Callable[[], psycopg.Connection]
-
-
 @contextmanager
 def autocommit(conn: psycopg.Connection) -> Iterator[None]:
     """Autocommit for a while, so our explicit BEGIN can carry the isolation level we need."""

@@ -6,19 +6,63 @@
 -- extension owns belong to the extension and are left out, like everywhere else. Objects of
 -- the database rather than of a schema (event triggers, publications, foreign servers …) are
 -- listed when the scope is the whole database.
+-- (an extension's members depend on it with deptype 'e', and on nothing else with it: read
+-- through the extensions, by pg_depend's index on what is depended on, not by a scan of it)
 members AS (
     SELECT dep.classid, dep.objid
-    FROM pg_catalog.pg_depend AS dep
+    FROM pg_catalog.pg_extension AS x
+    JOIN pg_catalog.pg_depend AS dep
+        ON dep.refclassid = 'pg_catalog.pg_extension'::regclass AND dep.refobjid = x.oid
     WHERE dep.deptype = 'e'
 ),
 rels AS (
-    SELECT c.*, s.nspname
+    SELECT
+        c.oid,
+        c.relname,
+        s.nspname,
+        c.relkind,
+        c.relpersistence,
+        c.relispartition,
+        c.relowner,
+        c.relacl,
+        c.reloptions
     FROM pg_catalog.pg_class AS c
     JOIN scope AS s ON s.oid = c.relnamespace
     WHERE NOT EXISTS (
         SELECT FROM members AS m
         WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid
     )
+),
+-- the columns (of any relation) with a property one of the parts below looks for, read in one
+-- scan of pg_attribute: each part keeps its own conditions, every one of which implies one
+-- of these, instead of looking up every relation's columns by index once per part
+noted AS (
+    SELECT
+        a.attrelid,
+        a.attnum,
+        a.attname,
+        a.attnotnull,
+        a.atthasdef,
+        a.attislocal,
+        a.attinhcount,
+        a.attstattarget,
+        a.attstorage,
+        a.attcompression AS attcompression,
+        a.attoptions,
+        a.attacl,
+        ty.typstorage
+    FROM pg_catalog.pg_attribute AS a
+    JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
+    WHERE a.attnum > 0
+      AND NOT a.attisdropped
+      AND (
+          a.attinhcount > 0
+          OR a.attstattarget >= 0
+          OR a.attoptions IS NOT NULL
+          OR a.attacl IS NOT NULL
+          OR a.attcompression <> ''
+          OR a.attstorage <> ty.typstorage
+      )
 ),
 whole_database AS (
     SELECT WHERE %(schemas)s::text[] IS NULL
@@ -146,12 +190,7 @@ found (kind, name, classid, objid) AS (
         NULL,
         NULL
     FROM rels AS r
-    JOIN pg_catalog.pg_attribute AS a
-        ON a.attrelid = r.oid
-       AND a.attnum > 0
-       AND a.attinhcount > 0
-       AND NOT a.attislocal
-       AND NOT a.attisdropped
+    JOIN noted AS a ON a.attrelid = r.oid AND a.attinhcount > 0 AND NOT a.attislocal
     -- what a parent's column of that name has alike (the deparsed defaults compared only when
     -- both have one and their stored trees differ)
     CROSS JOIN LATERAL (
@@ -205,8 +244,7 @@ found (kind, name, classid, objid) AS (
         pg_catalog.format('%%I.%%I.%%I', r.nspname, r.relname, a.attname),
         NULL,
         NULL
-    FROM pg_catalog.pg_attribute AS a
-    JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
+    FROM noted AS a
     JOIN rels AS r ON r.oid = a.attrelid
     LEFT JOIN LATERAL (  -- a parent's column of that name holding the same
         SELECT
@@ -222,17 +260,15 @@ found (kind, name, classid, objid) AS (
     CROSS JOIN LATERAL (
         VALUES
             ('column statistics target', a.attstattarget >= 0 AND p.statistics IS NOT true),
-            ('column storage', a.attstorage <> ty.typstorage AND p.storage IS NOT true),
+            ('column storage', a.attstorage <> a.typstorage AND p.storage IS NOT true),
             ('column compression', a.attcompression <> '' AND p.compression IS NOT true),
             ('column options', a.attoptions IS NOT NULL AND p.options IS NOT true)
     ) AS x (kind, found)
-    WHERE a.attnum > 0
-      AND NOT a.attisdropped
-      AND (
+    WHERE (
           a.attstattarget >= 0  -- -1 (NULL from PostgreSQL 17 on): the default
           OR a.attcompression <> ''
           OR a.attoptions IS NOT NULL
-          OR a.attstorage <> ty.typstorage
+          OR a.attstorage <> a.typstorage
       )
       AND r.relkind IN ('r', 'p', 'm')
       AND x.found
@@ -264,10 +300,8 @@ found (kind, name, classid, objid) AS (
         NULL,
         NULL
     FROM rels AS r
-    JOIN pg_catalog.pg_attribute AS a
-        ON a.attrelid = r.oid
-       AND a.attnum > 0
-       AND (a.attstattarget >= 0 OR a.attoptions IS NOT NULL)
+    JOIN noted AS a
+        ON a.attrelid = r.oid AND (a.attstattarget >= 0 OR a.attoptions IS NOT NULL)
     LEFT JOIN LATERAL (
         SELECT
             pg_catalog.bool_or(pa.attstattarget = a.attstattarget) AS statistics,
@@ -366,8 +400,8 @@ found (kind, name, classid, objid) AS (
         NULL,
         NULL
     FROM rels AS r
-    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = r.oid AND a.attnum > 0
-    WHERE pg_catalog.cardinality(a.attacl) > 0 AND NOT a.attisdropped
+    JOIN noted AS a ON a.attrelid = r.oid
+    WHERE pg_catalog.cardinality(a.attacl) > 0
       AND (r.relpersistence = 'p' OR r.relkind <> 'S')
       AND (r.relkind NOT IN ('r', 'p', 'v', 'm') OR r.relispartition)
     UNION ALL
@@ -397,11 +431,7 @@ found (kind, name, classid, objid) AS (
             r.relowner,
             'c'
         FROM rels AS r
-        JOIN pg_catalog.pg_attribute AS a
-            ON a.attrelid = r.oid
-           AND a.attnum > 0
-           AND a.attacl IS NOT NULL
-           AND NOT a.attisdropped
+        JOIN noted AS a ON a.attrelid = r.oid AND a.attacl IS NOT NULL
         -- a partition's column privileges are reported whole (above)
         WHERE r.relkind IN ('r', 'p', 'v', 'm') AND NOT r.relispartition
         UNION ALL
