@@ -9,6 +9,7 @@ Must not: decide anything about the plan itself (planner.make_plan does), or pri
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from reconciler.introspect.pg.catalog import CatalogRows
 
 NO_CHANGES = "no changes"
+# While the files are parsed (all Python, holding the interpreter lock), the catalog thread
+# needs the lock back each time the server's rows arrive: at the default 5 ms switch interval
+# it waited there more than it read (a 0.2 s read took 0.97 s at 1,000 tables, 0.5 s at 1 ms).
+_SWITCH_S = 0.001
 
 
 def plan_targets(
@@ -135,12 +140,16 @@ def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[Catalog
             box["error"] = exc
 
     reader = threading.Thread(target=read, name="reconciler-catalog", daemon=True)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(_SWITCH_S)
     reader.start()
     try:
         want = load()
     except Exception:
         reader.join()
         raise
+    finally:
+        sys.setswitchinterval(interval)
     reader.join()
     if "error" in box:
         raise box["error"]

@@ -118,3 +118,32 @@ def test_an_unchanged_plan_says_the_lint_findings_without_loading_the_files(
     assert "No changes." in again.out
     assert "lint warning" in again.err and "lint warning" in first.err, first.err
     assert loads == []
+
+
+def test_the_switch_interval_is_short_only_while_the_files_are_read(pg_url, tmp_path, monkeypatch):
+    """The catalog thread gets the interpreter lock back quickly while the files are parsed
+    (tree_plan._SWITCH_S), and every plan, a failed one too, leaves the interval as it was."""
+    import sys
+
+    import reconciler.desired as desired_mod
+    from reconciler.pipeline import tree_plan
+
+    root = tmp_path / "schemas"
+    _write(root, USERS)
+    real_load, seen = desired_mod.load, []
+
+    def load(tree):
+        seen.append(sys.getswitchinterval())
+        return real_load(tree)
+
+    monkeypatch.setattr(tree_plan, "load_desired", load)
+    before = sys.getswitchinterval()
+    assert before > tree_plan._SWITCH_S
+    assert "users" in _plan(pg_url, root, tmp_path)
+    assert seen and seen[0] == tree_plan._SWITCH_S
+    assert sys.getswitchinterval() == before
+
+    (root / "tables" / "users.yaml").write_text("table: [unclosed\n", encoding="utf-8")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=tmp_path)
+    assert r.code != 0 and "users.yaml:" in r.err, r.text
+    assert sys.getswitchinterval() == before
