@@ -534,12 +534,22 @@ REMEDIES: dict[str, str] = {
     ),
     "apply_vs_psql": (
         "Sending the up file takes about what psql takes; the rest is work psql does not do: "
-        "interpreter start and imports (about half of the apply's own CPU), the plan's files "
-        "checked against their checksums, the catalog read after the statements (for the "
-        "fingerprint the state records) and the inventory of every object written to the "
-        "state. What it would take: that client work done while the server executes the "
-        "statements (the state's JSON encoded meanwhile), or a lighter record of the "
-        "inventory (one compressed document per apply instead of a row per object)."
+        "interpreter start and imports, the plan's files checked against their checksums, the "
+        "catalog read twice (before the statements, to refuse a plan the database has moved "
+        "away from, and after them, inside the transaction, for the fingerprint the state "
+        "records) and the inventory of every object written to the state in the same "
+        "transaction. What it would take: that client work done while the server executes the "
+        "statements (the state's JSON encoded meanwhile), the after-read limited to the "
+        "objects the plan touched, or a lighter record of the inventory (one compressed "
+        "document per apply instead of a row per object)."
+    ),
+    "catalog_queries": (
+        "One query per object kind, and the model has twelve kinds since rules and aggregates "
+        "got theirs (the target dates from ten). They go out together in pipeline mode, split "
+        "over two connections reading one snapshot, so the count costs no round trips; what "
+        "counts is the server's work, which the split halves. What it would take: the small "
+        "kinds (rules, aggregates, triggers, policies) read by one query returning rows tagged "
+        "by kind, at the price of one row shape for all four."
     ),
     "migra_vs_noop_plan": (
         "This ratio is migra's time over ours, so it moves with our no-op plan: see the no-op "

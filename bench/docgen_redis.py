@@ -71,6 +71,19 @@ def summary(r: dict[str, Any]) -> list[str]:
         verdicts = "; ".join(describe_target(x) for x in size["derived"]["targets"].values())
         keys = fmt_n(size["keys"])
         out.append(f"- **Redis, {keys} keys** (`reconciler plan --redis`): {verdicts}{times}.")
+        big_target = size["derived"]["targets"].get("plan_vs_bigkeys", {})
+        if big_target.get("met") is False and big and floor:
+            out.append(
+                "  - What dominates: the scan itself (one TYPE and one PEXPIRETIME per key, "
+                "pipelined with the next SCAN, and the key matched to its pattern in Python, "
+                "about 2 µs a key), see *what dominates* below; --bigkeys' own time is the "
+                "figure that moves most between runs on this machine (20.3 s on 2026-12-04, "
+                f"{fmt_s(big['median_s'])} here, same keyspace). What it would take: the plan "
+                f"within {TARGET_PLAN_VS_BIGKEYS * big['median_s'] / floor['median_s']:.1f}"
+                f"{X} the bare SCAN loop (it is {plan['median_s'] / floor['median_s']:.2f}{X}): "
+                "the per-key matching and counting in C (one compiled pattern set per key "
+                "prefix), or TYPE asked only for patterns whose rules depend on it."
+            )
         slow = size["derived"]["targets"].get("plan_slowest_command", {})
         command = (plan or {}).get("slowest_command") or ""
         if slow.get("met") is False and command.startswith("SCAN"):
