@@ -186,8 +186,7 @@ def yaml_files(root: Path) -> list[Path]:
 
 def _yaml_files(root: Path) -> list[tuple[str, Path]]:
     """(relative path with `/`, path) of every *.yaml / *.yml below root, sorted by the
-    relative path: worked out as text while walking (a thousand files' Path arithmetic was
-    most of reading a tree)."""
+    relative path, which is worked out as text while walking (one Path made per file)."""
     top = os.fspath(root)
     found: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(top):
