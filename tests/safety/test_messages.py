@@ -76,3 +76,24 @@ def test_export_never_deletes_a_file_it_did_not_write(pg_url, tmp_path):
     assert [p.name for p in aside] == ["f.yaml", "zz_handwritten.yaml"]
     assert (aside[1]).read_text() == "# mine\n"
     assert not list(tmp_path.glob(".schemas.export-*"))  # the staging folder is gone
+
+
+def test_export_moves_aside_the_file_of_an_aggregate_dropped_since(pg_url, tmp_path):
+    """Every part export writes is also one it cleans: an aggregate's file, like a table's,
+    does not outlive the aggregate (left behind, the next plan would create it again)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (id bigint PRIMARY KEY)")
+        conn.execute("CREATE AGGREGATE public.total_of (bigint) (sfunc = int8pl, stype = bigint)")
+    out = tmp_path / "schemas"
+    first = run_cli("export", "--pg", pg_url, "--out", str(out), cwd=tmp_path)
+    assert first.code == 0, first.text
+    assert (out / "aggregates" / "total_of.yaml").exists(), sorted(out.rglob("*"))
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP AGGREGATE public.total_of (bigint)")
+    again = run_cli("export", "--pg", pg_url, "--out", str(out), cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert not (out / "aggregates" / "total_of.yaml").exists()
+    aside = sorted((tmp_path / ".schemas.replaced").rglob("*.yaml"))
+    assert [p.name for p in aside] == ["total_of.yaml"]
+    plan = run_cli("plan", "--pg", pg_url, "--schemas", str(out), "--out", "p", cwd=tmp_path)
+    assert plan.code == 0 and "No changes." in plan.out, plan.text

@@ -36,8 +36,10 @@ from reconciler.export.pg.yamlfile import Files, drop_none, file_name
 from reconciler.model.pg_grants import Grant
 from reconciler.model.snapshot import PgSnapshot
 
-_PARTS = ("tables", "types", "views", "functions", "sequences", "extensions.yaml", "schemas.yaml")
-_PARTS += ("collations.yaml", "default_privileges.yaml")
+# Every part this export writes (write_aggregates' aggregates/ too): a file in one of them
+# that this export does not write again is moved aside.
+_PARTS = ("tables", "types", "views", "functions", "aggregates", "sequences")
+_PARTS += ("extensions.yaml", "schemas.yaml", "collations.yaml", "default_privileges.yaml")
 
 
 def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) -> list[Path]:
@@ -45,12 +47,12 @@ def export(snap: PgSnapshot, out_dir: Path, *, moved: list[Path] | None = None) 
 
     Everything is written into a staging folder beside out_dir first and moved into place at
     the end, so a run killed while it reads and writes leaves out_dir as it was. A file of the
-    parts export writes (tables/, types/, views/, functions/, sequences/, extensions.yaml,
-    schemas.yaml, collations.yaml, default_privileges.yaml) that this export does not write
-    again — an object dropped since, or a file written by hand — is never deleted: it is moved
-    beside out_dir, to `.<name>.replaced/<UTC stamp>/` (outside it: every YAML under out_dir
-    is desired state), and appended to `moved`. Other files and folders (keys/, notes) are
-    left alone."""
+    parts export writes (tables/, types/, views/, functions/, aggregates/, sequences/,
+    extensions.yaml, schemas.yaml, collations.yaml, default_privileges.yaml) that this export
+    does not write again — an object dropped since, or a file written by hand — is never
+    deleted: it is moved beside out_dir, to `.<name>.replaced/<UTC stamp>/` (outside it: every
+    YAML under out_dir is desired state), and appended to `moved`. Other files and folders
+    (keys/, notes) are left alone."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))
     try:
