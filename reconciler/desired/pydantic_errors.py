@@ -39,7 +39,7 @@ def validation_problems(
     merged: dict[Path, int] = {}  # a union's path → its problem's index in `out`
     for err in exc.errors():
         loc = tuple(err["loc"])
-        plain = tuple(p for p in loc if not _branch(p))
+        plain = _without_branches(loc, marks)
         if plain == loc:
             out.append(_problem(err, marks, root))
             continue
@@ -61,6 +61,17 @@ _MUST = re.compile(r"must be (.+), not (.+)$", re.DOTALL)
 
 
 _BRANCH = re.compile(r"[a-z][a-z-]*\[.*\]\Z", re.DOTALL)
+
+
+def _without_branches(loc: Path, marks: Marks) -> Path:
+    """`loc` less the union branch names in it. A part named like a branch (`str`, `bool`) that
+    is a key the file holds at that place is the file's key, not a branch."""
+    out: list[str | int] = []
+    for part in loc:
+        if _branch(part) and (*out, part) not in marks.nodes:
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _branch(part: Any) -> bool:

@@ -780,3 +780,15 @@ def test_an_owned_sequence_is_read_and_qualified(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load(root)
     assert any("orders.yaml:3" in str(p) for p in info.value.problems)
+
+
+@pytest.mark.parametrize("key", ["str", "bool", "int", "float", "function-after[x(), str]"])
+def test_a_key_named_like_a_union_branch_is_an_unknown_key(tmp_path: Path, key: str) -> None:
+    # pydantic names a union's branches in an error's path (`str`, `bool` …); a key of the file
+    # so named is still the file's key (found by the random documents above: `str: null`)
+    (tmp_path / "f.yaml").write_text(f"'{key}': null\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load(tmp_path)
+    [problem] = info.value.problems
+    assert problem.source.endswith("f.yaml:1")
+    assert problem.message.startswith(f"unknown key '{key}'")
