@@ -17,6 +17,12 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C (SIGINT): the sentence says what became of the run
 
 
+# A Ctrl-C outside an apply's or a rollback's execution (those say what became of their run).
+NOTHING_RAN_INTERRUPTED = (
+    "Interrupted; no apply or rollback was running, so no database was changed."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One finding inside a multi-problem error (validation collects all before raising)."""

@@ -31,7 +31,7 @@ from reconciler.cli import (  # noqa: F401  (each registers its commands on the 
 from reconciler.cli.root import _debug, _plain, app, err_console, plain_help, report_error
 from reconciler.connect import scrub
 from reconciler.connect.reason import libpq_reason
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.errors import NOTHING_RAN_INTERRUPTED, ExitCode, ReconcilerError
 from reconciler.project import config
 
 
@@ -119,9 +119,7 @@ def _run_app() -> None:
 def _interrupted() -> None:
     # Ctrl-C outside an apply or rollback's execution (those say what became of their run
     # themselves, checked against the state): nothing had been changed yet.
-    err_console().print(
-        "Interrupted; no apply or rollback was running, so no database was changed."
-    )
+    err_console().print(NOTHING_RAN_INTERRUPTED)
     sys.exit(ExitCode.INTERRUPTED)
 
 
