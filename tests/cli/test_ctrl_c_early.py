@@ -67,8 +67,14 @@ def test_a_real_ctrl_c_at_any_moment_of_start_up_gets_no_traceback(tmp_path: Pat
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
+        before_entry = ", in entry" not in err and NOTHING_RAN_INTERRUPTED not in err
+        if before_entry and proc.returncode == -signal.SIGINT:
+            # before entry() started (interpreter start-up, runpy compiling __main__.py on a
+            # loaded machine): Python's own handling, which no program can change
+            continue
+        # from entry() on: never a traceback, and never -2 after the sentence (CPython kills
+        # itself so when the interrupt landed in exec()'d code): CI sees that as a crash
         assert "Traceback" not in err, (delay, err)
-        # never -2 (killed by its own SIGINT): CI systems see that as a crash, not exit 130
         assert proc.returncode in (0, 1, 130), (delay, proc.returncode, err)
         if proc.returncode == 130:
             interrupted += 1
