@@ -112,11 +112,10 @@ def load(root: Path | Tree) -> Desired:
 
 
 def _parse(tree: Tree) -> Desired:
-    # deferred (all five): pydantic, pglast and yaml load only when the cache cannot answer
+    # deferred (all three): pglast and yaml load only when the cache cannot answer; pydantic
+    # (spec.py, keyspec.py, keys.py) only for a file fastspec.py does not read, or Redis files
     from reconciler.desired.build import SourceFile, build  # deferred: see above
-    from reconciler.desired.keys import KeysSource, build_redis  # deferred: see above
-    from reconciler.desired.keyspec import validate_keys_file  # deferred: see above
-    from reconciler.desired.spec import validate_file  # deferred: see above
+    from reconciler.desired.fastspec import read_file  # deferred: see above
     from reconciler.project.yamlload import YamlError, load_bytes  # deferred: see above
 
     root, files, digest = tree.root, tree.files, tree.digest
@@ -142,10 +141,19 @@ def _parse(tree: Tree) -> Desired:
         problems += [(shown, line, msg) for line, msg in loaded.problems]
         if loaded.data is None:
             continue  # an empty file (or only comments) declares nothing
-        validate = validate_keys_file if redis else validate_file
         # Validation errors come back as (line, message) problems; any other exception out of
         # a validator is a bug and is raised as itself (--debug shows where it came from).
-        spec, spec_problems = validate(loaded.data, loaded.marks)
+        if redis:
+            from reconciler.desired.keys import KeysSource  # deferred: pydantic, as above
+            from reconciler.desired.keyspec import validate_keys_file  # deferred: as above
+
+            spec, spec_problems = validate_keys_file(loaded.data, loaded.marks)
+        elif (spec := read_file(loaded.data)) is not None:
+            spec_problems = []  # valid, read without pydantic
+        else:
+            from reconciler.desired.spec import validate_file  # deferred: pydantic, as above
+
+            spec, spec_problems = validate_file(loaded.data, loaded.marks)
         problems += [(shown, line, msg) for line, msg in spec_problems]
         if spec is None:
             failed = failed or not redis
@@ -156,7 +164,11 @@ def _parse(tree: Tree) -> Desired:
     # An exception other than a ReconcilerError here is a bug: it reaches the CLI as itself
     # ("unexpected …", its traceback under --debug), never dressed as a mistake in the YAML.
     built = build(sources, complete=not failed)
-    built_redis = build_redis(key_sources) if has_keys else None
+    built_redis = None
+    if has_keys:
+        from reconciler.desired.keys import build_redis  # deferred: pydantic, as above
+
+        built_redis = build_redis(key_sources)
     problems += built.problems
     ignores = dict(built.lint_ignores)
     if built_redis is not None:

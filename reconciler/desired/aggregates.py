@@ -18,7 +18,6 @@ from pglast import ast, parse_sql
 
 from reconciler.desired.context import split_name
 from reconciler.desired.functions import _identity_types
-from reconciler.desired.spec import AggregateSpec
 from reconciler.model.names import quote_ident, split_qualified
 from reconciler.model.pg_aggregates import Aggregate
 from reconciler.ops.pg.aggregate import aggregate_options, aggregate_sql
@@ -27,6 +26,7 @@ from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.context import Context
+    from reconciler.desired.spec import AggregateSpec
 
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 _OPERATOR = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_$]*\.)?[-+*/<>=~!@#%^&|`?]+\Z")

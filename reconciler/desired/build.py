@@ -12,7 +12,9 @@ never converge. Must not: hold a kind's own rules (each kind's module does, give
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from reconciler.desired import fastspec
 from reconciler.desired.aggregates import build_aggregate
 from reconciler.desired.context import Context, split_name
 from reconciler.desired.functions import build_function
@@ -27,8 +29,6 @@ from reconciler.desired.objects import (
     owned_sequences_apart,
 )
 from reconciler.desired.references import checks_valid_on, resolve_keys, trigger_sources
-from reconciler.desired.spec import EnumSpec, FileSpec
-from reconciler.desired.spec_table import TABLE_KEYS, TableSpec
 from reconciler.desired.tables import TableBuilder
 from reconciler.desired.views import build_view, report_view_cycles
 from reconciler.model.address import Address
@@ -36,6 +36,10 @@ from reconciler.model.names import MAX_NAME_BYTES
 from reconciler.model.pg import Enum, Extension, Schema
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.project.yamlload import Marks, Where
+
+if TYPE_CHECKING:
+    from reconciler.desired.spec import EnumSpec, FileSpec
+    from reconciler.desired.spec_table import TableSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,10 @@ def build(files: list[SourceFile], *, complete: bool) -> Built:
     return Builder(complete).run(files)
 
 
+# The keys of a table, which a file without `table:` may not give (they would be ignored).
+_TABLE_KEYS = frozenset(fastspec.keys("TableSpec").values()) - {"table"}
+
+
 class Builder(Context):
     """Runs every kind's builder over all files, in the order their references need."""
 
@@ -85,9 +93,9 @@ class Builder(Context):
             if f.spec.table is not None:
                 tables.append((f.spec, root))
             else:
-                fields = FileSpec.model_fields
-                given = {(fields[n].alias or n) for n in f.spec.model_fields_set}
-                for key in sorted(given & set(TABLE_KEYS)):
+                keys = fastspec.keys("FileSpec")
+                given = {keys[n] for n in f.spec.model_fields_set}
+                for key in sorted(given & _TABLE_KEYS):
                     message = (
                         f"'{key}' belongs to a table: add `table: <name>` to this file "
                         "or move it into a `tables:` entry"

@@ -9,9 +9,10 @@ Must not: touch the table's keys, indexes or other objects (tables.py does).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.objects import sequence_numbers
-from reconciler.desired.spec_table import ColumnSpec
 from reconciler.desired.table_scope import TableScope
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.names import make_object_name, split_qualified
@@ -20,6 +21,9 @@ from reconciler.model.sequence_options import Options
 from reconciler.project.yamlload import Where
 from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
+
+if TYPE_CHECKING:
+    from reconciler.desired.spec_table import ColumnSpec
 
 IDENTITY_TYPES = ("smallint", "integer", "bigint")
 

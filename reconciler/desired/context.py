@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reconciler.desired.lint_rules import LintIgnore
-from reconciler.desired.spec_table import ForeignKeySpec, PrimaryKeySpec, UniqueSpec
 from reconciler.model.address import Address
 from reconciler.model.names import MAX_NAME_BYTES, TOOL_SCHEMAS
 from reconciler.model.pg import Enum, Extension, Index, Schema, Table
@@ -33,6 +33,9 @@ from reconciler.model.pg_rules import Rule
 from reconciler.project.yamlload import Where, at
 from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
+
+if TYPE_CHECKING:
+    from reconciler.desired.spec_table import ForeignKeySpec, PrimaryKeySpec, UniqueSpec
 
 # The tool's own schemas and the system ones never hold desired objects.
 RESERVED_SCHEMAS = (*TOOL_SCHEMAS, "information_schema")

@@ -17,13 +17,13 @@ from pglast.stream import RawStream
 
 from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import FunctionSpec
 from reconciler.model.pg_objects import Function
 from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.context import Context
+    from reconciler.desired.spec import FunctionSpec
 
 _IDENTITY_MODES = {"i", "d", "b", "v"}  # IN (explicit or default), INOUT, VARIADIC
 _TYPMODS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.desired.spec import DefaultPrivilegesSpec
-from reconciler.desired.spec_base import GrantSpec
 from reconciler.model.pg_grants import DEFAULT_KINDS, PRIVILEGES, DefaultGrant, Grant
 from reconciler.project.yamlload import Where
 
 if TYPE_CHECKING:
     from reconciler.desired.context import Context
+    from reconciler.desired.spec import DefaultPrivilegesSpec
+    from reconciler.desired.spec_base import GrantSpec
 
 
 def declare_grants(

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 
 from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
-from reconciler.desired.spec import CollationSpec, CompositeSpec, DomainSpec, SequenceSpec
-from reconciler.desired.spec_table import SequenceOptionsSpec
 from reconciler.model import sequence_options as seqopts
 from reconciler.model.names import split_qualified
 from reconciler.model.pg import Check
@@ -26,6 +24,8 @@ from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.context import Context
+    from reconciler.desired.spec import CollationSpec, CompositeSpec, DomainSpec, SequenceSpec
+    from reconciler.desired.spec_table import SequenceOptionsSpec
 
 _INT = re.compile(r"[+-]?\d+\Z")
 

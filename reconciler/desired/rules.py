@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 
-from reconciler.desired.spec_table import RuleSpec
 from reconciler.model.pg_rules import Rule
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.project.yamlload import Where
@@ -23,6 +22,7 @@ from reconciler.sql import fragments as sqltext
 
 if TYPE_CHECKING:
     from reconciler.desired.context import Context
+    from reconciler.desired.spec_table import RuleSpec
 
 _COMMANDS = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.SelectStmt, ast.NotifyStmt)
 

@@ -22,45 +22,17 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler.desired.spec_values import (
+    ident,
+    int_text,
+    lower,
+    no_nul,
+    non_blank,
+    sql_text,
+    words,
+    yaml_bool,
+)
 from reconciler.model.pg import FK_ACTIONS
-from reconciler.project.yamlload import BoolText
-from reconciler.sql.fragments import name_problem
-
-
-def ident(value: str) -> str:
-    problem = name_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def yaml_bool(value: Any) -> Any:
-    return value.value if isinstance(value, BoolText) else value
-
-
-def sql_text(value: Any) -> Any:
-    """YAML booleans in SQL positions become SQL booleans (`yes` → true)."""
-    if isinstance(value, BoolText):
-        return "true" if value.value else "false"
-    return value
-
-
-def words(value: Any) -> Any:
-    """'SET  NULL' → 'set null': keywords are case- and spacing-insensitive."""
-    return " ".join(value.lower().split()) if isinstance(value, str) else value
-
-
-def non_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
-def no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("holds a NUL character (\\0), which PostgreSQL text cannot store")
-    return value
-
 
 # What editors are told (JSON Schema): the loader keeps every plain scalar as the text it was
 # written with, so `default: 1` or `name: 2024` is text here though YAML calls it a number; and
@@ -114,13 +86,13 @@ class Spec(BaseModel):
 
 class GrantSpec(Spec):
     role: Name  # a role name, or public
-    privileges: list[Annotated[str, Strict(), AfterValidator(str.lower)]]  # [] = none at all
+    privileges: list[Annotated[str, Strict(), AfterValidator(lower)]]  # [] = none at all
     columns: list[Ident] = ()  # tables and views: the privileges on these columns only
     # true: every privilege listed; a list: those of them only
-    with_grant_option: Flag | list[Annotated[str, Strict(), AfterValidator(str.lower)]] = False
+    with_grant_option: Flag | list[Annotated[str, Strict(), AfterValidator(lower)]] = False
 
 
-Integer = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v), Strict()]
+Integer = Annotated[str, BeforeValidator(int_text), Strict()]
 
 
 class LintIgnoreSpec(Spec):

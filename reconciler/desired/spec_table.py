@@ -2,7 +2,7 @@
 and policies, as pydantic models (shape only; tables.py builds them).
 
 Owns: `TableFields` (every key a table takes, at the top of a file or in a `tables:` entry),
-`TableSpec`, the models of its parts and `TABLE_KEYS`.
+`TableSpec` and the models of its parts.
 Must not: define a file's other collections (spec.py does).
 """
 
@@ -32,6 +32,7 @@ from reconciler.desired.spec_base import (
     non_blank,
     words,
 )
+from reconciler.desired.spec_values import lower, one_target
 
 
 class SequenceOptionsSpec(Spec):
@@ -126,8 +127,7 @@ class IndexElementSpec(Spec):
 
     @model_validator(mode="after")
     def _one_target(self) -> IndexElementSpec:
-        if (self.column is None) == (self.expression is None):
-            raise ValueError("give exactly one of 'column' or 'expression'")
+        one_target(self)
         return self
 
 
@@ -135,7 +135,7 @@ class IndexSpec(Spec):
     columns: Annotated[list[IndexElementSpec], Field(min_length=1)]
     name: Ident | None = None
     unique: Flag = False
-    method: Annotated[Name, AfterValidator(str.lower)] = "btree"
+    method: Annotated[Name, AfterValidator(lower)] = "btree"
     where: Expr | None = None
     include: list[Ident] = ()
     nulls_not_distinct: Flag = False
@@ -238,6 +238,3 @@ class TableFields(Spec):
 
 class TableSpec(TableFields):
     table: Name
-
-
-TABLE_KEYS = tuple((f.alias or name) for name, f in TableFields.model_fields.items())

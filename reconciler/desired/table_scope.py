@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from reconciler.desired.context import Context
-from reconciler.desired.spec import FileSpec, ViewSpec
-from reconciler.desired.spec_table import TableSpec
 from reconciler.model.pg import Column
 from reconciler.project.yamlload import Where
 from reconciler.sql import fragments as sqltext
+
+if TYPE_CHECKING:
+    from reconciler.desired.spec import FileSpec, ViewSpec
+    from reconciler.desired.spec_table import TableSpec
 
 _OPTION_NAME = re.compile(r"(toast\.)?[a-z_][a-z0-9_]*\Z")
 _OPTION_VALUE = re.compile(r"[A-Za-z0-9_.+-]+\Z")

@@ -10,6 +10,7 @@ later (references.py), once every table's primary key is known. Columns: columns
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from reconciler.desired.columns import build_columns
 from reconciler.desired.context import PendingFk, split_name
@@ -21,7 +22,6 @@ from reconciler.desired.partitions import (
     build_partition_names,
 )
 from reconciler.desired.rules import build_rule
-from reconciler.desired.spec_table import IndexSpec
 from reconciler.desired.table_scope import TableScope
 from reconciler.desired.triggers import build_exclusion, build_policy, build_trigger
 from reconciler.model.address import Address
@@ -29,6 +29,9 @@ from reconciler.model.pg import Check, Exclusion, Index, IndexElement, PrimaryKe
 from reconciler.project.yamlload import Where
 from reconciler.sql import expressions as sqlexpr
 from reconciler.sql import fragments as sqltext
+
+if TYPE_CHECKING:
+    from reconciler.desired.spec_table import IndexSpec
 
 _METHOD = re.compile(r"[a-z_][a-z0-9_]*\Z")
 

@@ -14,7 +14,6 @@ from pglast import ast, parse_sql
 from pglast.enums import ConstrType
 
 from reconciler.desired.context import split_name
-from reconciler.desired.spec_table import ExclusionSpec, PolicySpec, TriggerSpec
 from reconciler.model.names import qualified, split_qualified
 from reconciler.model.pg import Exclusion
 from reconciler.model.pg_objects import TRIGGER_EVENTS, Policy, Trigger
@@ -23,6 +22,7 @@ from reconciler.sql import fragments as sqltext
 from reconciler.sql.expressions import trigger_when
 
 if TYPE_CHECKING:
+    from reconciler.desired.spec_table import ExclusionSpec, PolicySpec, TriggerSpec
     from reconciler.desired.table_scope import TableScope
 
 

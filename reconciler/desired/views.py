@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from reconciler.desired import fastspec
 from reconciler.desired.context import split_name
 from reconciler.desired.grants import declare_grants
 from reconciler.desired.rules import build_rule
-from reconciler.desired.spec import ViewSpec
 from reconciler.desired.tables import TableBuilder
 from reconciler.desired.triggers import build_trigger
 from reconciler.model.pg_objects import View, view_options
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from reconciler.desired.context import Context
+    from reconciler.desired.spec import ViewSpec
 
 
 def build_view(ctx: Context, spec: ViewSpec, where: Where) -> None:
@@ -99,7 +100,8 @@ class _ViewIndexes(TableBuilder):
     output, which only the server knows: a wrong column name is the server's to refuse."""
 
     def __init__(self, ctx: Context, schema: str, name: str, where: Where) -> None:
-        super().__init__(ctx, ViewSpec(name=name, query="SELECT 1"), where)  # spec unused
+        spec = fastspec.parse("ViewSpec", {"name": name, "query": "SELECT 1"})  # spec unused
+        super().__init__(ctx, spec, where)
         self.schema, self.name = schema, name
 
     def exist(self, cols: Sequence[str], where: Where, what: str, *, unique: bool = False) -> None:

@@ -32,7 +32,7 @@ def name_problem(name: str) -> str | None:
         return "a name must not be empty"
     if "\0" in name:
         return "a name must not contain the NUL character"
-    size = len(name.encode())
+    size = len(name) if name.isascii() else len(name.encode())  # isascii() reads a flag
     if size > MAX_NAME_BYTES:
         return (
             f"'{name}' is {size} bytes long; Postgres names are at most {MAX_NAME_BYTES} bytes "

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import Desired, load, spec_base
+from reconciler.desired import Desired, load, spec_values
 from reconciler.desired.lint import lint
 from reconciler.desired.lint_rules import LintIgnore
 from reconciler.errors import InputError
@@ -375,7 +375,7 @@ def test_a_bug_in_a_validator_surfaces_as_itself(
         raise KeyError(name)
 
     root = write(tmp_path, {"t.yaml": "table: t\ncolumns:\n  - {name: id, type: integer}\n"})
-    monkeypatch.setattr(spec_base, "name_problem", broken)  # what Ident's validator calls
+    monkeypatch.setattr(spec_values, "name_problem", broken)  # what Ident's check calls
     with pytest.raises(KeyError, match="id"):
         load(root)
     monkeypatch.undo()
