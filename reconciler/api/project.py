@@ -9,11 +9,12 @@ Must not: connect to a server, or print.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reconciler import desired as desired_mod
+from reconciler.api.counts import kind_counts
 from reconciler.desired import Desired
 from reconciler.desired.lint import Finding, lint
 from reconciler.diff import compare
@@ -44,27 +45,6 @@ class Validation:
     def counts(self) -> list[tuple[str, int]]:
         """(kind, how many) of every kind of object loaded (see `kind_counts`)."""
         return kind_counts(self.desired.pg, self.desired.redis)
-
-
-# How a summary names each kind of PgSnapshot (a field not named here is counted under its
-# own name, so a new kind is never left out of a summary).
-_LABELS = {"composites": "composite types", "default_grants": "default privileges"}
-_NOT_KINDS = ("creator", "unsupported", "needs")
-
-
-def kind_counts(pg: PgSnapshot, redis: Any = None) -> list[tuple[str, int]]:
-    """(kind, how many) of every kind of object in `pg` (and the Redis desired state `redis`),
-    none left out: PostgreSQL's in dependency order, then Redis'; kinds with none not listed.
-    The summaries of validate and export."""
-    found = [
-        (_LABELS.get(f.name, f.name.replace("_", " ")), len(getattr(pg, f.name)))
-        for f in fields(PgSnapshot)
-        if f.name not in _NOT_KINDS
-    ]
-    if redis is not None:
-        found += [("key patterns", len(redis.patterns)), ("config parameters", len(redis.config))]
-        found += [("ACL users", len(redis.acl))]
-    return [(label, n) for label, n in found if n]
 
 
 def validate(schemas_dir: Path) -> Validation:

@@ -315,7 +315,7 @@ def export(
         exported = api_export.export_pg(pg_url, out)
         snap, files, moved = exported.snapshot, exported.files, exported.moved
         render_unsupported([{"kind": k, "name": n} for k, n in snap.unsupported], err_console())
-        from reconciler.api.project import kind_counts  # deferred: start-up
+        from reconciler.api.counts import kind_counts  # deferred: start-up
 
         objects = ", ".join(count(n, kind) for kind, n in kind_counts(snap)) or "no objects"
         con.print(

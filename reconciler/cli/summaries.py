@@ -2,7 +2,7 @@
 export's files by folder.
 
 Owns: how a count and its noun, and a list of written files, are put into words. Must not:
-load, connect or decide what is counted (api/project.py kind_counts does).
+load, connect or decide what is counted (api/counts.py kind_counts does).
 """
 
 from __future__ import annotations
