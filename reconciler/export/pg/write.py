@@ -104,98 +104,98 @@ def _write(snap: PgSnapshot, out_dir: Path) -> list[Path]:
     snap = snap.normalize()
     look = Lookup(snap)
     rules = rules_by_relation(snap)
-    files = Files()
-    dump = files.dump
-    if snap.extensions:
-        exts = [
-            drop_none({"name": e.name, "schema": e.schema, "version": e.version})
-            for e in snap.extensions.values()
-        ]
-        dump(out_dir / "extensions.yaml", {"extensions": exts})
-    schemas = [
-        drop_none(
-            {
-                "name": s.name,
-                "comment": s.comment,
-                "grants": grants_document(look.grants(("schema",), "", s.name)),
-                "privileges": "exact",  # the export lists every grant held in the schema
-            }
-        )
-        for s in snap.schemas.values()
-    ]
-    dump(out_dir / "schemas.yaml", {"schemas": schemas})
-    if snap.collations:
-        collations = [collation_document(c) for c in snap.collations.values()]
-        dump(out_dir / "collations.yaml", {"collations": collations})
-    if snap.default_grants:
-        doc = {"default_privileges": default_privileges_document(snap)}
-        dump(out_dir / "default_privileges.yaml", doc)
-    taken: set[str] = set()
-    for (schema, name), e in snap.enums.items():
-        path = out_dir / "types" / file_name(schema, name, taken)
-        doc = {"name": name, "schema": schema, "values": list(e.labels)}
-        if e.comment is not None:
-            doc["comment"] = e.comment
-        add_type_grants(look, schema, name, doc)
-        dump(path, {"enums": [doc]})
-    for (schema, name), d in snap.domains.items():
-        path = out_dir / "types" / file_name(schema, name, taken)
-        dump(path, {"domains": [add_type_grants(look, schema, name, domain_document(d))]})
-    for (schema, name), ct in snap.composites.items():
-        path = out_dir / "types" / file_name(schema, name, taken)
-        attributes = [
-            drop_none({"name": n, "type": t, "collation": c}) for n, t, c in ct.attributes
-        ]
-        doc = drop_none(
-            {"name": name, "schema": schema, "attributes": attributes, "comment": ct.comment}
-        )
-        dump(path, {"composite_types": [add_type_grants(look, schema, name, doc)]})
-    taken = set()
-    for (schema, name), q in snap.sequences.items():
-        path = out_dir / "sequences" / file_name(schema, name, taken)
-        doc = sequence_document(q)
-        if grants := grants_document(look.grants(("sequence",), schema, name)):
-            doc["grants"] = grants
-        dump(path, {"sequences": [doc]})
-    taken = set()
-    for (schema, name), t in snap.tables.items():
-        path = out_dir / "tables" / file_name(schema, name, taken)
-        key = (schema, name)
-        doc = table_document(
-            t, look.indexes.get(key, []), look.triggers.get(key, []), look.policies.get(key, [])
-        )
-        if grants := grants_document(look.grants(("table", "column"), schema, name)):
-            doc["grants"] = grants
-        add_sequence_grants(look, t, doc)
-        if key in rules:
-            doc["rules"] = rules[key]
-        dump(path, doc)
-    taken = set()
-    for (schema, name), v in snap.views.items():
-        path = out_dir / "views" / file_name(schema, name, taken)
-        key = (schema, name)
-        doc = view_document(v, look.indexes.get(key, []), look.triggers.get(key))
-        if key in rules:
-            doc["rules"] = rules[key]
-        if grants := grants_document(look.grants(("table", "column"), schema, name)):
-            doc["grants"] = grants
-        dump(path, {"views": [doc]})
-    taken = set()
-    for (schema, name, _), f in snap.functions.items():
-        path = out_dir / "functions" / file_name(schema, name, taken)
-        doc = function_document(f)
-        signature = f"{f.name}({f.types})"
-        held = look.grants(("function",), schema, signature)
-        if look.live and not any(g.role == "public" for g in held):
-            # read from a database's effective ACL: PUBLIC missing holds nothing, which must
-            # be said, as a created routine starts with PUBLIC holding EXECUTE (a desired
-            # state that does not name PUBLIC leaves it alone)
-            held = [
-                *held,
-                Grant(on="function", schema=schema, name=signature, column=None, role="public"),
+    with Files() as files:
+        dump = files.dump
+        if snap.extensions:
+            exts = [
+                drop_none({"name": e.name, "schema": e.schema, "version": e.version})
+                for e in snap.extensions.values()
             ]
-        if grants := grants_document(held):
-            doc["grants"] = grants
-        dump(path, {"functions": [doc]})
-    write_aggregates(snap, out_dir, files)
+            dump(out_dir / "extensions.yaml", {"extensions": exts})
+        schemas = [
+            drop_none(
+                {
+                    "name": s.name,
+                    "comment": s.comment,
+                    "grants": grants_document(look.grants(("schema",), "", s.name)),
+                    "privileges": "exact",  # the export lists every grant held in the schema
+                }
+            )
+            for s in snap.schemas.values()
+        ]
+        dump(out_dir / "schemas.yaml", {"schemas": schemas})
+        if snap.collations:
+            collations = [collation_document(c) for c in snap.collations.values()]
+            dump(out_dir / "collations.yaml", {"collations": collations})
+        if snap.default_grants:
+            doc = {"default_privileges": default_privileges_document(snap)}
+            dump(out_dir / "default_privileges.yaml", doc)
+        taken: set[str] = set()
+        for (schema, name), e in snap.enums.items():
+            path = out_dir / "types" / file_name(schema, name, taken)
+            doc = {"name": name, "schema": schema, "values": list(e.labels)}
+            if e.comment is not None:
+                doc["comment"] = e.comment
+            add_type_grants(look, schema, name, doc)
+            dump(path, {"enums": [doc]})
+        for (schema, name), d in snap.domains.items():
+            path = out_dir / "types" / file_name(schema, name, taken)
+            dump(path, {"domains": [add_type_grants(look, schema, name, domain_document(d))]})
+        for (schema, name), ct in snap.composites.items():
+            path = out_dir / "types" / file_name(schema, name, taken)
+            attributes = [
+                drop_none({"name": n, "type": t, "collation": c}) for n, t, c in ct.attributes
+            ]
+            doc = drop_none(
+                {"name": name, "schema": schema, "attributes": attributes, "comment": ct.comment}
+            )
+            dump(path, {"composite_types": [add_type_grants(look, schema, name, doc)]})
+        taken = set()
+        for (schema, name), q in snap.sequences.items():
+            path = out_dir / "sequences" / file_name(schema, name, taken)
+            doc = sequence_document(q)
+            if grants := grants_document(look.grants(("sequence",), schema, name)):
+                doc["grants"] = grants
+            dump(path, {"sequences": [doc]})
+        taken = set()
+        for (schema, name), t in snap.tables.items():
+            path = out_dir / "tables" / file_name(schema, name, taken)
+            key = (schema, name)
+            doc = table_document(
+                t, look.indexes.get(key, []), look.triggers.get(key, []), look.policies.get(key, [])
+            )
+            if grants := grants_document(look.grants(("table", "column"), schema, name)):
+                doc["grants"] = grants
+            add_sequence_grants(look, t, doc)
+            if key in rules:
+                doc["rules"] = rules[key]
+            dump(path, doc)
+        taken = set()
+        for (schema, name), v in snap.views.items():
+            path = out_dir / "views" / file_name(schema, name, taken)
+            key = (schema, name)
+            doc = view_document(v, look.indexes.get(key, []), look.triggers.get(key))
+            if key in rules:
+                doc["rules"] = rules[key]
+            if grants := grants_document(look.grants(("table", "column"), schema, name)):
+                doc["grants"] = grants
+            dump(path, {"views": [doc]})
+        taken = set()
+        for (schema, name, _), f in snap.functions.items():
+            path = out_dir / "functions" / file_name(schema, name, taken)
+            doc = function_document(f)
+            signature = f"{f.name}({f.types})"
+            held = look.grants(("function",), schema, signature)
+            if look.live and not any(g.role == "public" for g in held):
+                # read from a database's effective ACL: PUBLIC missing holds nothing, which must
+                # be said, as a created routine starts with PUBLIC holding EXECUTE (a desired
+                # state that does not name PUBLIC leaves it alone)
+                held = [
+                    *held,
+                    Grant(on="function", schema=schema, name=signature, column=None, role="public"),
+                ]
+            if grants := grants_document(held):
+                doc["grants"] = grants
+            dump(path, {"functions": [doc]})
+        write_aggregates(snap, out_dir, files)
     return files.written
