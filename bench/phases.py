@@ -29,6 +29,7 @@ HOOKS: tuple[tuple[str, str, str], ...] = (
     ("cache lookups", "reconciler.project.cache", "get"),
     ("cache writes", "reconciler.project.cache", "put"),
     ("yaml parsing", "reconciler.project.yamlload", "load_bytes"),
+    ("yaml validation", "reconciler.desired.fastspec", "read_file"),
     ("yaml validation", "reconciler.desired.spec", "validate_file"),
     ("yaml validation", "reconciler.desired.keyspec", "validate_keys_file"),
     ("model build", "reconciler.desired.build", "build"),
