@@ -193,6 +193,7 @@ class YamlText:
         # when it is one line (plain or single-quoted) and "'" when it is a multi-line
         # single-quoted scalar; either is folded when it goes past the width
         self._value: dict[str, str] = {}
+        self._keys: dict[str, str] = {}  # key → its text (a sequence item's first key: `- name:`)
         self._starts: dict[int, dict[str, str]] = {}  # by indent: key → "  key:"
         self.fallbacks = 0  # documents PyYAML wrote
 
@@ -221,7 +222,11 @@ class YamlText:
         values = self._value
         for k, v in d.items():
             if lead:  # the first key of a sequence item
-                line = lead + self._key_text(k) + ":"
+                key = self._keys.get(k) if type(k) is str else None
+                if key is None:
+                    key = self._key_text(k)
+                    self._keys[k] = key
+                line = lead + key + ":"
                 lead = ""
             else:
                 line = starts.get(k) if type(k) is str else None
