@@ -8,14 +8,20 @@ so that window opens a few milliseconds after the interpreter starts.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 
 def entry() -> None:
     try:
+        # Importing the command line makes ~100,000 objects that stay for the whole run: the
+        # collector would walk them again and again; frozen, it never looks at them again.
+        gc.disable()
         from reconciler.cli import run  # deferred: a Ctrl-C during these imports is caught here
 
+        gc.freeze()
+        gc.enable()
         run()
     except KeyboardInterrupt:
         # Commands that change a database answer a Ctrl-C themselves (what became of the run);

@@ -21,6 +21,7 @@ from reconciler.apply import outcome
 from reconciler.apply.outcome import told
 from reconciler.apply.timeouts import Timeouts
 from reconciler.errors import Interrupted
+from reconciler.pipeline.collector import collector_paused
 from reconciler.pipeline.planner import Live, Targets, inventory_of, read_live, redis_fingerprint
 from reconciler.plan import Plan, Step
 from reconciler.plan.files import document, sha256
@@ -147,8 +148,9 @@ def execute(
             )
             done, skipped[:] = outcome.done, outcome.skipped
         try:
-            after = read_live(t, config_names=names, scan=False)
-            records(after, started, log.path)
+            with collector_paused():  # the catalog read back and its inventory: bounded
+                after = read_live(t, config_names=names, scan=False)
+                records(after, started, log.path)
             if skipped:
                 state.record_event("redis-skipped", p.version, {"keys": skipped[:1000]})
             state.finish_attempt(attempt, status="succeeded")

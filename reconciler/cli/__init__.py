@@ -32,6 +32,7 @@ from reconciler.cli.root import _debug, _plain, app, err_console, plain_help, re
 from reconciler.connect import scrub
 from reconciler.connect.reason import libpq_reason
 from reconciler.errors import NOTHING_RAN_INTERRUPTED, ExitCode, ReconcilerError
+from reconciler.pipeline import collector
 from reconciler.project import config
 
 
@@ -52,6 +53,7 @@ def main() -> None:
     # almost nothing cyclic until it exits: collecting every 700 allocations spent a third of
     # a large plan's time walking live objects. Cycles are still collected, just less often.
     gc.set_threshold(100_000, 50, 100)
+    collector.freeze_after["on"] = True  # and what a plan builds is frozen after (collector.py)
     # psycopg logs, as warnings, the cleanup it could not do on a connection that died ("error
     # ignored terminating <Pipeline>…"): the error that follows says it once, in a sentence.
     # --debug shows them again (_root).
@@ -66,7 +68,7 @@ def main() -> None:
     try:
         _run_app()
     finally:  # this run's options hold for it alone (in-process callers run main() again)
-        _plain["on"] = _debug["on"] = False
+        _plain["on"] = _debug["on"] = collector.freeze_after["on"] = False
         config.choose_environment(None)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.desired import Desired, Tree
 from reconciler.desired import load as load_desired
 from reconciler.desired.lint import Finding, lint
+from reconciler.pipeline.collector import collector_paused
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
     Live,
@@ -74,29 +75,32 @@ def plan_targets(
         return want
 
     if t.pg is None or t.redis is not None or tree.key is None:
-        want = loaded(want)
-        live = read_live(t, want=want, progress=progress)
-        return make_plan(t, want, live, drop_mode, large_rows, only)
-    known = want is None and tree.cached()  # the files were loaded, unchanged, before
-    if known and (on_lint is None or cache.exists(_lint_key(tree))):
-        show(None)
-        rows = _catalog(t)  # an unchanged catalog may settle the plan without the files
-    else:
-        rows, want = _catalog_and_files(t, lambda: loaded(want))
-    verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
-    if cache.get(verdict) == NO_CHANGES:
-        return build_plan(
-            [],
-            desired_hash=tree.digest,
-            live_fingerprint="",
-            target=target_of(t, None),
-            unsupported=rows.unsupported(),
-        )
-    want = want or loaded(None)
-    p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
-    if p.empty and not only and not p.findings:  # findings are said afresh every time
-        cache.put(verdict, NO_CHANGES)
-    return p
+        with collector_paused():
+            want = loaded(want)
+        live = read_live(t, want=want, progress=progress)  # a keyspace scan: not paused
+        with collector_paused():
+            return make_plan(t, want, live, drop_mode, large_rows, only)
+    with collector_paused():  # the catalog's rows, the files' values and the plan: bounded
+        known = want is None and tree.cached()  # the files were loaded, unchanged, before
+        if known and (on_lint is None or cache.exists(_lint_key(tree))):
+            show(None)
+            rows = _catalog(t)  # an unchanged catalog may settle the plan without the files
+        else:
+            rows, want = _catalog_and_files(t, lambda: loaded(want))
+        verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
+        if cache.get(verdict) == NO_CHANGES:
+            return build_plan(
+                [],
+                desired_hash=tree.digest,
+                live_fingerprint="",
+                target=target_of(t, None),
+                unsupported=rows.unsupported(),
+            )
+        want = want or loaded(None)
+        p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
+        if p.empty and not only and not p.findings:  # findings are said afresh every time
+            cache.put(verdict, NO_CHANGES)
+        return p
 
 
 def _lint_key(tree: Tree) -> str:
