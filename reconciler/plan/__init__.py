@@ -235,7 +235,7 @@ class Plan:
         d = self.to_dict(lazy=streamed)
         objects = json.dumps(d.pop("live_objects"), ensure_ascii=False, separators=(",", ":"))
         if not streamed:
-            text = json.dumps(d, indent=2, ensure_ascii=False)
+            text = jsontext.indented(d)
             yield f'{text[:-2]},\n  "live_objects": {objects}\n}}\n'
             return
         pieces = jsontext.chunks(d, 2)

@@ -1,10 +1,12 @@
 """The plan's JSON, written piece by piece: the text `json.dumps` gives, never held whole.
 
-Owns: `chunks`, the pieces of `json.dumps(value, indent=…, sort_keys=…, ensure_ascii=False)`
+Owns: `indented` (the whole text at once, for a plan with nothing written piece by piece) and
+`chunks`, the pieces of `json.dumps(value, indent=…, sort_keys=…, ensure_ascii=False)`
 for the values a plan's to_dict holds (dicts, lists, tuples, strings, numbers, booleans, None)
 and for the `Lines` of a change over many keys (ops/redis/lines.py), written as the list of its
 lines; a plan over a million keys to fix is written and hashed without its text in memory.
-Must not: differ from `json.dumps` by a byte (tests/plan/test_plan_jsontext.py compares both),
+Must not: differ from `json.dumps` by a byte (tests/plan/test_plan_streaming.py and
+test_plan_json_indented.py compare both),
 or accept what `json.dumps` refuses (anything else is a TypeError, as there).
 """
 
@@ -14,6 +16,8 @@ import json
 from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
+
+import orjson
 
 from reconciler.ops.redis.lines import Lines
 
@@ -84,3 +88,36 @@ def chunks(
         yield outer + "]"
         return
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def indented(value: Any) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)`, byte for byte. orjson writes it in
+    C, ten times faster than json's own writer, which with an indent is pure Python (~0.2 s of
+    a 1,000-table plan); json writes whatever orjson would write differently: a float (their
+    spellings differ: 1e-05 / 1e-5), an integer past 64 bits, a key that is not a string, a
+    string that is not valid Unicode (orjson refuses what json writes)."""
+    if not _plain_for_orjson(value):
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _plain_for_orjson(value: Any) -> bool:
+    """Whether `value` holds nothing orjson writes otherwise than json (see indented)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            if any(type(k) is not str for k in v):
+                return False
+            stack.extend(v.values())
+        elif t is list or t is tuple:
+            stack.extend(v)
+        elif t is float or (t is int and not -(2**63) <= v < 2**64):
+            return False
+        elif t is not str and t is not bool and t is not int and v is not None:
+            return False  # any other type: json decides (or refuses) as before
+    return True
