@@ -163,17 +163,14 @@ def _model_row(model: type[BaseModel], models: dict[str, type], shared: dict[str
             raise Unsupported(f"{model.__name__}: fields of {base.__name__} not first")
         shared[base.__name__] = inherited
         head, rows = [f"*_{base.__name__.upper()},"], rows[inherited:]
+    shorthand = getattr(model, "shorthand", None)
+    shorthand_list = bool(getattr(model, "shorthand_list", False))
     return "\n".join(
         [
-            f"    {model.__name__!r}: (",
-            f"        {getattr(model, 'shorthand', None)!r},",
-            f"        {bool(getattr(model, 'shorthand_list', False))!r},",
-            f"        {after!r},",
-            "        (",
-            *(f"            {line}" for line in head),
-            *(f"            {row}," for row in rows),
-            "        ),",
-            "    ),",
+            f"    {model.__name__!r}: ({shorthand!r}, {shorthand_list!r}, {after!r}, (",
+            *(f"        {line}" for line in head),
+            *(f"        {row}," for row in rows),
+            "    )),",
         ]
     )
 
