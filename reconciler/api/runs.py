@@ -31,6 +31,7 @@ from reconciler.desired.lint import Finding
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE
+from reconciler.pipeline.opening import open_or_read
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
     Live,
@@ -98,11 +99,15 @@ def plan(
     want = None if alongside or tree.cached() else desired_mod.load(tree)
     with ExitStack() as stack:
         try:
-            t = stack.enter_context(
-                open_targets(
-                    pg_url, redis_url, command="plan", scope=resolve_scope(scope, schemas_dir)
-                )
-            )
+            scoped = resolve_scope(scope, schemas_dir)
+
+            def opening() -> Any:
+                return open_targets(pg_url, redis_url, command="plan", scope=scoped)
+
+            if alongside and not tree.cached():  # files never read yet: may hold a mistake
+                t, want = open_or_read(stack, opening, lambda: desired_mod.load(tree))
+            else:
+                t = stack.enter_context(opening())
         except Exception:
             # A mistake in the files is said before the server's failure, and their lint
             # with it, as when they were read before connecting.
