@@ -96,7 +96,8 @@ def plan(
     # refused for bad YAML before it connects. Files a load already accepted as they are need
     # no load before the catalog is read: an unchanged catalog may settle the plan.
     alongside = bool(pg_url) and not redis_url and tree.key is not None
-    want = None if alongside or tree.cached() else desired_mod.load(tree)
+    read_before = tree.cached()  # accepted by a load before: nothing in them to report
+    want = None if alongside or read_before else desired_mod.load(tree)
     with ExitStack() as stack:
         try:
             scoped = resolve_scope(scope, schemas_dir)
@@ -104,7 +105,7 @@ def plan(
             def opening() -> Any:
                 return open_targets(pg_url, redis_url, command="plan", scope=scoped)
 
-            if alongside and not tree.cached():  # files never read yet: may hold a mistake
+            if alongside and not read_before:  # the files may hold a mistake
                 t, want = open_or_read(stack, opening, lambda: desired_mod.load(tree))
             else:
                 t = stack.enter_context(opening())

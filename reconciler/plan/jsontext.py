@@ -92,32 +92,27 @@ def chunks(
 
 def indented(value: Any) -> str:
     """`json.dumps(value, indent=2, ensure_ascii=False)`, byte for byte. orjson writes it in
-    C, ten times faster than json's own writer, which with an indent is pure Python (~0.2 s of
-    a 1,000-table plan); json writes whatever orjson would write differently: a float (their
-    spellings differ: 1e-05 / 1e-5), an integer past 64 bits, a key that is not a string, a
-    string that is not valid Unicode (orjson refuses what json writes)."""
-    if not _plain_for_orjson(value):
-        return json.dumps(value, indent=2, ensure_ascii=False)
-    try:
-        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, indent=2, ensure_ascii=False)
+    C, where json's writer with an indent is pure Python (~0.05 s of a 1,000-table plan).
+    json writes a document holding a float (their spellings differ: 1e-05 / 0.00001, NaN /
+    null), and whatever orjson refuses: a key that is not a string, an integer past 64 bits,
+    text that is not valid Unicode, any other type."""
+    if not _has_float(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _plain_for_orjson(value: Any) -> bool:
-    """Whether `value` holds nothing orjson writes otherwise than json (see indented)."""
+def _has_float(value: Any) -> bool:
     stack = [value]
     while stack:
         v = stack.pop()
         t = type(v)
         if t is dict:
-            if any(type(k) is not str for k in v):
-                return False
             stack.extend(v.values())
         elif t is list or t is tuple:
             stack.extend(v)
-        elif t is float or (t is int and not -(2**63) <= v < 2**64):
-            return False
-        elif t is not str and t is not bool and t is not int and v is not None:
-            return False  # any other type: json decides (or refuses) as before
-    return True
+        elif isinstance(v, float):
+            return True
+    return False
