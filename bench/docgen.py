@@ -552,12 +552,12 @@ REMEDIES: dict[str, str] = {
         "document per apply instead of a row per object)."
     ),
     "catalog_queries": (
-        "One query per object kind, and the model has twelve kinds since rules and aggregates "
-        "got theirs (the target dates from ten). They go out together in pipeline mode, split "
-        "over two connections reading one snapshot, so the count costs no round trips; what "
-        "counts is the server's work, which the split halves. What it would take: the small "
-        "kinds (rules, aggregates, triggers, policies) read by one query returning rows tagged "
-        "by kind, at the price of one row shape for all four."
+        "One query per object kind, the small kinds (triggers, rules, aggregates) read side by "
+        "side in one statement: twelve kinds in ten statements. They go out together in "
+        "pipeline mode, split over two connections reading one snapshot, so the count costs no "
+        "round trips; what counts is the server's work, which the split halves. What it would "
+        "take: more kinds sharing a statement (policies, views, functions), each still planned "
+        "and run once."
     ),
     "migra_vs_noop_plan": (
         "This ratio is migra's time over ours, so it moves with our no-op plan: see the no-op "

@@ -9,7 +9,7 @@ import time
 
 import psycopg
 
-from reconciler.introspect.pg.catalog import _EXCLUDED_SCHEMAS, KINDS, _queries
+from reconciler.introspect.pg.catalog import _EXCLUDED_SCHEMAS, STATEMENTS, _queries
 
 TABLES = 800
 
@@ -35,7 +35,7 @@ def test_unmodelled_objects_read_as_fast_with_stale_statistics_as_with_fresh_one
                 f"COMMENT ON TABLE t{i} IS 'table {i}'"
             )
         conn.execute("SET LOCAL jit = off")  # as the reader sets it
-        query = _queries(conn.info.server_version)[KINDS.index("unsupported")]
+        query = _queries(conn.info.server_version)[STATEMENTS.index(("unsupported",))]
         params = {"schemas": None, "excluded": list(_EXCLUDED_SCHEMAS), "out_of_scope": []}
         stale = _seconds(conn, query, params)
         conn.execute(f"ANALYZE {_CATALOGS}")  # the statistics autovacuum would soon gather

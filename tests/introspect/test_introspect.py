@@ -14,7 +14,7 @@ from psycopg import pq
 
 from reconciler.errors import ReconcilerError
 from reconciler.introspect.pg import catalog as postgres
-from reconciler.introspect.pg.catalog import KINDS, _queries, introspect
+from reconciler.introspect.pg.catalog import STATEMENTS, _queries, introspect
 from reconciler.model.pg import (
     Check,
     Column,
@@ -487,7 +487,7 @@ def test_one_catalog_query_per_kind_whatever_the_size(pg_conn: psycopg.Connectio
 
     assert len(snap.tables) == 30 and len(snap.indexes) == 30
     catalog_queries = [q for q in CountingCursor.sent if "pg_catalog.pg_" in q]
-    assert len(catalog_queries) == len(KINDS) <= 12  # one per object kind
+    assert len(catalog_queries) == len(STATEMENTS) <= 10  # one per kind, the small ones shared
     other = [q for q in CountingCursor.sent if q not in catalog_queries]
     assert other[0] == "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     assert other[-1] == "COMMIT"
@@ -565,7 +565,7 @@ def test_queries_for_servers_before_15_do_not_read_nulls_not_distinct() -> None:
 def test_a_failed_read_leaves_the_callers_transaction_usable(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = ("SELECT 1 / 0",) * len(postgres.KINDS)  # fails on the server, like a bad catalog read
+    broken = ("SELECT 1 / 0",) * len(STATEMENTS)  # fails on the server, like a bad catalog read
     monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
     with psycopg.connect(pg_url) as conn:
         conn.execute("CREATE TABLE public.kept (id integer)")
@@ -582,7 +582,7 @@ def test_a_failed_read_leaves_the_callers_transaction_usable(
 def test_autocommit_connection_is_idle_after_a_failed_read(
     pg_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = ("SELECT 1 / 0",) * len(postgres.KINDS)
+    broken = ("SELECT 1 / 0",) * len(STATEMENTS)
     monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
 
     with pytest.raises(psycopg.errors.DivisionByZero):

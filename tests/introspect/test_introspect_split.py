@@ -140,8 +140,7 @@ def test_a_failure_on_the_second_connection_is_raised_and_nothing_stays_open(
 ) -> None:
     with psycopg.connect(pg_url) as probe:
         queries = list(postgres._queries(probe.info.server_version))
-    broken_kind = next(iter(postgres._SIDE_KINDS))
-    queries[postgres.KINDS.index(broken_kind)] = "SELECT 1 / 0"
+    queries[postgres.STATEMENTS.index(("tables",))] = "SELECT 1 / 0"  # read on the second
     monkeypatch.setattr(postgres, "_queries", lambda server_version: tuple(queries))
     opened: list[psycopg.Connection] = []
 

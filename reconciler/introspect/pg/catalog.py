@@ -1,8 +1,9 @@
 """Read the live PostgreSQL catalog into a PgSnapshot.
 
-One catalog query per object kind (sql/<kind>.sql), sent together in pipeline mode and read in one
-snapshot; given a way to open a second connection, the kinds are shared between two connections
-that read the same exported snapshot (as `pg_dump -j` does), so the server works on two at once.
+One catalog query per object kind (sql/<kind>.sql), the few small kinds read side by side in one
+statement (STATEMENTS), sent together in pipeline mode and read in one snapshot; given a way to
+open a second connection, the statements are shared between two connections that read the same
+exported snapshot (as `pg_dump -j` does), so the server works on two at once.
 
 The values come out in exactly the normalized forms the model documents, because a plan is empty
 only when desired and live values are equal:
@@ -29,6 +30,8 @@ from psycopg import pq
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.introspect.pg.reading import (
+    PART_COLUMN,
+    PARTS_COLUMN,
     Rows,
     Sibling,
     autocommit,
@@ -60,6 +63,14 @@ KINDS = (
     "unsupported",  # objects the model cannot express, and what they need of the others
 )
 _SQL_DIR = Path(__file__).with_name("sql")
+
+# The statements a read sends, each reading one kind or, side by side, several (reading.py's
+# parts): the kinds that hold few objects even in a large schema share one, so that twelve kinds
+# take ten statements, each planned and run by the server once.
+STATEMENTS: tuple[tuple[str, ...], ...] = (
+    *((kind,) for kind in KINDS if kind not in ("triggers", "rules", "aggregates")),
+    ("triggers", "rules", "aggregates"),
+)
 
 # pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
 _PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
@@ -137,7 +148,7 @@ def read_catalog(
     }
     version = conn.info.server_version
     try:
-        rows, readers = _read(conn, _queries(version), params, sibling)
+        read, readers = _read(conn, _queries(version), params, sibling)
     except psycopg.OperationalError as e:
         if not conn.broken:
             raise  # e.g. a statement timeout: the caller's to explain
@@ -145,7 +156,17 @@ def read_catalog(
             "Lost the connection to PostgreSQL while reading its catalog.",
             detail=" ".join(str(e).split()),  # libpq's message spans lines
         ) from e
-    return CatalogRows(dict(zip(KINDS, rows, strict=True)), version, readers)
+    rows: dict[str, Rows] = {}
+    for kinds, statement_rows in zip(STATEMENTS, read, strict=True):
+        if len(kinds) == 1:
+            rows[kinds[0]] = statement_rows
+            continue
+        parts: list[Rows] = [[] for _ in kinds]
+        for part, values in statement_rows:
+            if values is not None:  # not a part's empty filler
+                parts[part].append(values)
+        rows.update(zip(kinds, parts, strict=True))
+    return CatalogRows({kind: rows[kind] for kind in KINDS}, version, readers)
 
 
 def _sql(name: str) -> str:
@@ -160,6 +181,14 @@ def _fragment(name: str) -> str:
 
 @cache
 def _queries(server_version: int) -> tuple[str, ...]:
+    """The statements of STATEMENTS, in order, for a server of this version."""
+    texts = kind_queries(server_version)
+    return tuple(_side_by_side([texts[kind] for kind in kinds]) for kinds in STATEMENTS)
+
+
+@cache
+def kind_queries(server_version: int) -> dict[str, str]:
+    """Each kind's own query, for a server of this version."""
     # The scope (which schemas, which tables) is written once, in _scope.sql / _tables.sql, and
     # spliced into every kind's query, so all kinds agree on what is in scope.
     shared = {
@@ -171,18 +200,38 @@ def _queries(server_version: int) -> tuple[str, ...]:
         "/*@modelled_routine*/": _fragment("_modelled_routine"),
         "/*@modelled_trigger*/": _fragment("_modelled_trigger"),
     }
-    texts = []
+    texts = {}
     for kind in KINDS:
         text = _sql(kind)
         for marker, fragment in shared.items():
             text = text.replace(marker, fragment.rstrip("\n"))
-        texts.append(text)
-    if server_version < 150000:
-        texts = [_PG15_ONLY_COLUMN.sub("false", t) for t in texts]
-    if server_version < 140000:
-        texts = [_PG14_ONLY_COLUMN.sub("NULL", t) for t in texts]
-        texts = [_PG14_ONLY_FUNCTION.sub("NULL", t) for t in texts]
-    return tuple(texts)
+        if server_version < 150000:
+            text = _PG15_ONLY_COLUMN.sub("false", text)
+        if server_version < 140000:
+            text = _PG14_ONLY_COLUMN.sub("NULL", text)
+            text = _PG14_ONLY_FUNCTION.sub("NULL", text)
+        texts[kind] = text
+    return texts
+
+
+def _side_by_side(queries: Sequence[str]) -> str:
+    """One statement reading `queries` as reading.py's parts (one query: itself). A row of the
+    values list per part joins, laterally, that part's query gated on its number, so each query
+    runs once and keeps its own column types; a part without rows leaves one row of NULLs."""
+    if len(queries) == 1:
+        return queries[0]
+    parts = range(len(queries))
+    lines = [
+        f"SELECT k.part AS {PARTS_COLUMN}, " + ", ".join(f"p{i}.*" for i in parts),
+        "FROM (VALUES " + ", ".join(f"({i})" for i in parts) + ") AS k (part)",
+    ]
+    for i, text in enumerate(queries):
+        lines += [
+            f"LEFT JOIN LATERAL (SELECT true AS {PART_COLUMN}, q.* FROM (",
+            text.rstrip(),  # may end in a comment: the parenthesis goes on a line of its own
+            f") AS q WHERE k.part = {i}) AS p{i} ON true",
+        ]
+    return "\n".join(lines)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -205,7 +254,7 @@ def _read(
         )
     with autocommit(conn):
         if sibling is not None:
-            side = [i for i, kind in enumerate(KINDS) if kind in _SIDE_KINDS]
+            side = [i for i, kinds in enumerate(STATEMENTS) if _SIDE_KINDS.issuperset(kinds)]
             split = SplitRead(conn, sibling, queries, params, side)
             return split.run(), 2 if split.shared else 1
         return read_in_own_transaction(conn, queries, params), 1

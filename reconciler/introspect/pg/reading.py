@@ -3,8 +3,14 @@
 Owns: DEPARSE_SETTINGS (the server settings under which types and expressions are deparsed),
 the settings a read sets transaction-locally, BEGIN ... REPEATABLE READ READ ONLY, reading in
 an own transaction or behind a savepoint in the caller's, autocommit for a while, and
-executing with tuple rows. Must not: know which queries are read (catalog.py) or share a read
-between connections (split_read.py); both use this module.
+executing with tuple rows, and the rows of a statement that reads several parts (below). Must
+not: know which queries are read (catalog.py) or share a read between connections
+(split_read.py); both use this module.
+
+A statement whose first column is named PARTS_COLUMN reads several parts, side by side: that
+column holds a row's part (0, 1, …), each part's columns start with a column named PART_COLUMN
+(true in that part's rows), and a row is given as (part, that part's values), or (part, None)
+when it is a part's empty filler (a part with no rows still has one row, all NULL).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg.rows import tuple_row
+from psycopg.rows import RowMaker
 
 # Server settings that change how types and expressions are deparsed. They are set transaction-
 # locally for the duration of the read; whoever asks the server to deparse desired-state text
@@ -38,6 +44,9 @@ SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _
 SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
 
 Rows = list[tuple[Any, ...]]
+
+PARTS_COLUMN = "reconciler_part"
+PART_COLUMN = "reconciler_part_start"
 
 
 Sibling = Callable[[], psycopg.Connection]
@@ -99,8 +108,24 @@ def read_in_callers_transaction(
     return [cur.fetchall() for cur in cursors]
 
 
+def _rows(cursor: Any) -> RowMaker[Any]:
+    """Tuples, or (part, values) for a statement that reads several parts (see above)."""
+    columns = cursor.description
+    if not columns or columns[0].name != PARTS_COLUMN:
+        return tuple  # psycopg's tuple_row: its C code takes the fast path on `tuple` itself
+    starts = [i for i, column in enumerate(columns) if column.name == PART_COLUMN]
+    ends = [*starts[1:], len(columns)]
+
+    def part_row(values: Sequence[Any]) -> tuple[int, tuple[Any, ...] | None]:
+        part = values[0]
+        start = starts[part]
+        return part, tuple(values[start + 1 : ends[part]]) if values[start] else None
+
+    return part_row
+
+
 def execute(conn: psycopg.Connection, query: str, params: Any = None) -> psycopg.Cursor:
     # tuple rows whatever row_factory the caller gave the connection
-    cur = conn.cursor(row_factory=tuple_row)
+    cur = conn.cursor(row_factory=_rows)
     cur.execute(query, params)  # type: ignore[arg-type]  # our own static SQL files
     return cur
