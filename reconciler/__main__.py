@@ -24,17 +24,27 @@ def entry() -> None:
         gc.enable()
         run()
     except KeyboardInterrupt:
-        # Commands that change a database answer a Ctrl-C themselves (what became of the run);
-        # one reaching this far came before or after every command's own handling.
-        from reconciler.errors import NOTHING_RAN_INTERRUPTED, ExitCode  # deferred: as above
+        _interrupted()
+    except RuntimeError as exc:
+        # CPython 3.11 wraps what a __set_name__ raises in a RuntimeError: a Ctrl-C while a
+        # dataclass is made (during the imports, its fields' __set_name__) is still a Ctrl-C.
+        if not isinstance(exc.__cause__, KeyboardInterrupt):
+            raise
+        _interrupted()
 
-        print(NOTHING_RAN_INTERRUPTED, file=sys.stderr, flush=True)
-        if sys.getprofile() is not None or sys.gettrace() is not None:
-            sys.exit(ExitCode.INTERRUPTED)  # a profiler or coverage writes its results at exit
-        # Not sys.exit: an interrupt that landed in code run by exec() (dataclasses, typing and
-        # namedtuple make their methods so) leaves CPython 3.11 set to kill itself with SIGINT
-        # at exit, whatever the exit code, even once the interrupt was handled.
-        os._exit(ExitCode.INTERRUPTED)
+
+def _interrupted() -> None:
+    # Commands that change a database answer a Ctrl-C themselves (what became of the run); one
+    # reaching this far came before or after every command's own handling.
+    from reconciler.errors import NOTHING_RAN_INTERRUPTED, ExitCode  # deferred: as in entry()
+
+    print(NOTHING_RAN_INTERRUPTED, file=sys.stderr, flush=True)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(ExitCode.INTERRUPTED)  # a profiler or coverage writes its results at exit
+    # Not sys.exit: an interrupt that landed in code run by exec() (dataclasses, typing and
+    # namedtuple make their methods so) leaves CPython 3.11 set to kill itself with SIGINT at
+    # exit, whatever the exit code, even once the interrupt was handled.
+    os._exit(ExitCode.INTERRUPTED)
 
 
 if __name__ == "__main__":

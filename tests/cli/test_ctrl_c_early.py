@@ -32,24 +32,56 @@ class _CtrlCOnImport(importlib.abc.MetaPathFinder):
         return None
 
 
-def test_ctrl_c_while_the_command_line_imports_is_the_sentence_and_130(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+class _CtrlCInSetName(importlib.abc.MetaPathFinder):
+    """A Ctrl-C while a class is made on importing `name`, inside a field's __set_name__ (as
+    in a dataclass's fields): Python 3.11 raises it as a RuntimeError caused by the interrupt."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+
+        class Field:
+            def __set_name__(self, owner, name):
+                raise KeyboardInterrupt
+
+        type("Made", (), {"field": Field()})
+        raise AssertionError("the interrupt was not raised")
+
+
+@pytest.mark.parametrize("finder", [_CtrlCOnImport, _CtrlCInSetName])
+def test_ctrl_c_while_a_class_is_made_is_the_sentence_and_130(
+    finder: type, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
     from reconciler.__main__ import entry
 
-    exits: list[int] = []
-
     def _exit(code: int) -> None:
-        exits.append(code)
         raise SystemExit(code)
 
     monkeypatch.delitem(sys.modules, "reconciler.cli", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [_CtrlCOnImport("reconciler.cli"), *sys.meta_path])
+    monkeypatch.setattr(sys, "meta_path", [finder("reconciler.cli"), *sys.meta_path])
     monkeypatch.setattr(os, "_exit", _exit)
     with pytest.raises(SystemExit) as exc:
         entry()
     assert exc.value.code == 130
     assert capsys.readouterr().err.strip() == NOTHING_RAN_INTERRUPTED
+
+
+def test_another_runtime_error_is_not_taken_for_a_ctrl_c(monkeypatch: pytest.MonkeyPatch):
+    from reconciler.__main__ import entry
+
+    class Broken(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path=None, target=None):
+            if fullname == "reconciler.cli":
+                raise RuntimeError("a bug") from ValueError("its cause")
+            return None
+
+    monkeypatch.delitem(sys.modules, "reconciler.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Broken(), *sys.meta_path])
+    with pytest.raises(RuntimeError, match="a bug"):
+        entry()
 
 
 def test_a_real_ctrl_c_at_any_moment_of_start_up_gets_no_traceback(tmp_path: Path):
