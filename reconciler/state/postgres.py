@@ -13,10 +13,12 @@ values are bind parameters, always.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from typing import Any, Literal
 
+import orjson
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
@@ -47,6 +49,30 @@ from reconciler.state.privileges import privilege_reason
 _OPEN = (TransactionStatus.ACTIVE, TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
 _APPLY_COLUMNS = tuple(f.name for f in fields(ApplyRecord))
+
+
+# orjson writes what json.dumps writes, up to whitespace jsonb drops, ~8 times faster (an apply
+# at 1,000 tables records an inventory of 4.8 MB). What it would write differently, it is told
+# to refuse, and json.dumps writes (or refuses) that as before: dataclasses, datetimes and
+# subclasses of str, int, dict or list; integers past 64 bits and keys that are not text. (NaN
+# and the infinities, which jsonb refuses as json.dumps writes them, would come out null: no
+# state value holds a float.)
+_ORJSON_REFUSES = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _json_bytes(value: Any) -> bytes | str:
+    try:
+        return orjson.dumps(value, option=_ORJSON_REFUSES)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value)
+
+
+def _jsonb(value: Any) -> Jsonb:
+    return Jsonb(value, dumps=_json_bytes)
 
 
 def _q(template: str, **identifiers: str) -> sql.Composed:
@@ -236,7 +262,7 @@ class PgState(StateBackend):
 
     def _insert_apply(self, rec: ApplyRecord) -> None:
         values = {name: getattr(rec, name) for name in _APPLY_COLUMNS if name != "id"}
-        values["plan"] = Jsonb(dict(rec.plan))
+        values["plan"] = _jsonb(dict(rec.plan))
         columns = list(values)
         placeholders = [
             sql.SQL("coalesce(%(db_user)s, current_user)")
@@ -255,7 +281,10 @@ class PgState(StateBackend):
         # One statement: drop what is gone, upsert the rest. A row whose definition did not
         # change keeps the version and time of the apply that last changed it.
         items = {
-            address: {"kind": _kind_of(address), "definition": dict(definition)}
+            address: {
+                "kind": _kind_of(address),
+                "definition": definition if type(definition) is dict else dict(definition),
+            }
             for address, definition in inventory.items()
         }
         query = _q(
@@ -275,7 +304,7 @@ class PgState(StateBackend):
                 WHERE i.definition IS DISTINCT FROM EXCLUDED.definition
                    OR i.kind IS DISTINCT FROM EXCLUDED.kind"""
         )
-        self.conn.execute(query, {"items": Jsonb(items), "version": version})
+        self.conn.execute(query, {"items": _jsonb(items), "version": version})
 
     def record_apply(self, rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]) -> None:
         if rec.direction != "up" or rec.status != "applied":
@@ -384,7 +413,7 @@ class PgState(StateBackend):
                     "INSERT INTO {schema}.events (kind, version, detail, os_user, host, os_pid)"
                     " VALUES (%s, %s, %s, %s, %s, %s)"
                 ),
-                (kind, version, Jsonb(dict(detail or {})), actor.user, actor.host, actor.pid),
+                (kind, version, _jsonb(dict(detail or {})), actor.user, actor.host, actor.pid),
             )
 
     def events(self, limit: int | None = None) -> list[Event]:
