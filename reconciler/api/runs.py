@@ -48,11 +48,11 @@ from reconciler.plan import Plan
 from reconciler.plan.files import (
     document,
     read_plan,
-    save_plan,
     sha256,
     verify_files,
     write_plan,
 )
+from reconciler.plan.pending import save_plan
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
 

@@ -218,8 +218,12 @@ class Plan:
         """Where and from what the plan was made: its server and database and the live
         fingerprints. Two pending plans made from the same are alternatives: once one is
         applied, apply refuses the other as stale."""
-        where = (self.target.get("server"), self.target.get("database"))
-        return (*where, self.live_fingerprint, self.redis_fingerprint)
+        return self.made_from_fields(self.target, self.live_fingerprint, self.redis_fingerprint)
+
+    @staticmethod
+    def made_from_fields(target: dict[str, Any], live: str, redis: str) -> tuple[object, ...]:
+        """made_from() of a plan with this target and these fingerprints."""
+        return (target.get("server"), target.get("database"), live, redis)
 
     def to_json(self) -> str:
         """The plan as its .plan.json holds it and `plan --json` prints it: indented, but the

@@ -4,9 +4,9 @@ Each engine's files exist only when the plan changes that engine. The files are 
 from the plan value, and apply executes the statements of the plan value only after checking
 that the files on disk are byte-identical to that rendering and to the recorded sha256: what
 was reviewed is exactly what runs. A plan identical to a pending one already saved (the
-same content but for its version) is not written again: save_plan returns the saved one.
+same content but for its version) is not written again (pending.py).
 Files are written piece by piece (a Redis change over many keys renders its lines as they are
-written, and the .plan.json and content_key are made by plan/jsontext.py), so that a plan over
+written, and the .plan.json is made by plan/jsontext.py), so that a plan over
 a million keys to fix never holds its text: the bytes are those render() and json.dumps give.
 """
 
@@ -17,13 +17,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.errors import InputError, StalePlan
 from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.ops.redis.proto import render as render_command
-from reconciler.plan import Plan, PlannedChange, jsontext, next_version
+from reconciler.plan import Plan, PlannedChange, next_version
 from reconciler.sql.layout import indented
 
 ENGINES = ("pg", "redis")  # file order inside a combined document
@@ -210,55 +210,6 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def content_key(plan: Plan) -> str:
-    """What makes two plans the same plan: everything but the version (and the file names,
-    which carry it): the same changes, up and down statements, target and live fingerprints.
-    The sha256 of json.dumps(…, sort_keys=True), hashed piece by piece (jsontext.py)."""
-    d = plan.to_dict(lazy=True)
-    del d["version"], d["files"]
-    digest = hashlib.sha256()
-    for piece in jsontext.chunks(d, sort_keys=True):
-        digest.update(piece.encode())
-    return digest.hexdigest()
-
-
-def identical_pending(
-    plan: Plan, out_dir: Path, recorded: Callable[[str], bool]
-) -> tuple[Plan, Path] | None:
-    """The newest plan in out_dir with the same content as `plan`, its files intact and its
-    version unknown to the state (`recorded`: applied or rolled back); None when none is, or
-    when a newer pending plan made from the same live state differs (it supersedes the older
-    ones, so a new plan is written to supersede it in turn)."""
-    key = content_key(plan)
-    for path in sorted(out_dir.glob("*.plan.json"), reverse=True):
-        try:
-            saved = read_plan(path)
-            if recorded(saved.version):
-                break  # older ones were made before an apply: against another live state
-            if content_key(saved) != key:
-                if saved.made_from() == plan.made_from():
-                    break  # a newer plan from this state supersedes any older one: not ours
-                continue
-            verify_files(saved, out_dir)
-            verify_files(saved, out_dir, direction="down")
-        except (InputError, StalePlan):
-            continue
-        return saved, path
-    return None
-
-
-def save_plan(
-    plan: Plan, out_dir: Path, recorded: Callable[[str], bool]
-) -> tuple[Plan, Path, bool]:
-    """write_plan, unless out_dir already holds a not-yet-applied plan with the same content
-    (content_key) and intact files (`recorded`: whether the state records a version): then
-    that plan and its path, and False for "not written". Planning twice without a change in
-    between leaves one plan, not two."""
-    if out_dir.is_dir() and (same := identical_pending(plan, out_dir, recorded)) is not None:
-        return same[0], same[1], False
-    return (*write_plan(plan, out_dir), True)
-
-
 def write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     """Write the plan's files; returns the plan with its file checksums and the json path.
 
@@ -286,10 +237,10 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
             for direction in ("up", "down"):
                 if not any(c.engine == engine for c in plan.changes):
                     continue
-                name = f"{plan.name}_{direction}.{_EXT[engine]}"
+                name = file_name(plan, engine, direction)
                 tmp = out_dir / f".{name}.tmp"
                 written.append((tmp, out_dir / name))
-                digest = _stream(tmp, _file_pieces(plan, engine, direction))
+                digest = _stream(tmp, file_pieces(plan, engine, direction))
                 files[file_key(engine, direction)] = {"name": name, "sha256": digest}
         plan = dataclasses.replace(plan, files=files)
         json_path = out_dir / f"{plan.name}.plan.json"
@@ -305,7 +256,11 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     return plan, json_path
 
 
-def _file_pieces(plan: Plan, engine: str, direction: str) -> Iterator[str]:
+def file_name(plan: Plan, engine: str, direction: str) -> str:
+    return f"{plan.name}_{direction}.{_EXT[engine]}"
+
+
+def file_pieces(plan: Plan, engine: str, direction: str) -> Iterator[str]:
     """What render() gives, piece by piece; a plan already carrying the checksums of its
     files (saved by an earlier version) is rendered whole, as render() chooses its layout."""
     if plan.files.get(file_key(engine, direction)):
