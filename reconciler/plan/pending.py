@@ -22,7 +22,8 @@ from reconciler.plan import Plan
 from reconciler.plan.files import ENGINES, file_key, file_name, file_pieces, write_plan
 
 _CHANGES = '  "changes": '  # the line its changes start on, in the layout of json.dumps(indent=2)
-_HEAD_MAX = 1 << 20  # a head larger than this is not read: the plan is not taken as the same
+# A head (findings and unsupported objects included) past this is not read, nor its plan reused.
+_HEAD_MAX = 64 << 20
 
 
 def save_plan(

@@ -3,6 +3,7 @@ plan is compared as it is read and hashed, never parsed whole."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,19 @@ def test_a_saved_plan_whose_head_differs_is_not_rendered_against(
     _, path = write_plan(_plan("20260101000009", keys=100), tmp_path)
     found = identical_pending(_plan("20260101000100", keys=100), tmp_path, _never_recorded)
     assert found is not None and found[1] == path and rendered == [path]
+
+
+def test_a_plan_with_a_long_head_is_reused_too(tmp_path: Path) -> None:
+    """Thousands of lint findings sit before the changes: the head is long, and still read."""
+    findings = tuple(
+        {"rule": "no-primary-key", "source": f"tables/t{i}.yaml:1", "message": "x" * 200}
+        for i in range(8000)
+    )
+
+    def with_findings(version: str) -> Plan:
+        return dataclasses.replace(_plan(version, keys=10), findings=findings)
+
+    _, path = write_plan(with_findings("20260101000000"), tmp_path)
+    assert path.stat().st_size > 2_000_000
+    found = identical_pending(with_findings("20260101000100"), tmp_path, _never_recorded)
+    assert found is not None and found[1] == path
