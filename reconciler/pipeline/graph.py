@@ -23,8 +23,10 @@ smallest node, with what to change to break it.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections import defaultdict
 from fnmatch import fnmatchcase
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from reconciler.errors import InputError, ReconcilerError
@@ -35,21 +37,59 @@ from reconciler.ops.base import Action, Change
 
 def order(changes: list[Change], only: tuple[str, ...] = ()) -> list[Change]:
     """The changes in dependency order; with `only` (--target), just those the patterns name
-    and every change they need to run after (what they depend on, drops that must come first)."""
+    and every change they need to run after (what they depend on, drops that must come first).
+
+    The order is networkx's lexicographical_topological_sort, made with the standard library's
+    graphlib so that a plan does not load networkx (~0.09 s): of the changes whose
+    predecessors have all run, the one with the smallest tie-break key runs next (then the
+    first made). networkx is loaded for --target and to name a cycle."""
     if not changes:
-        return []  # the no-op plan: no need to load networkx at all
+        return []  # the no-op plan: nothing to order
+    nodes, edges = _build(changes)
+    if only:
+        chosen = _targeted(nodes, _graph(nodes, edges), only)
+        nodes = {n: c for n, c in nodes.items() if n in chosen}  # in their order
+        edges = [(a, b) for a, b in edges if a in nodes and b in nodes]
+    ordered = _lexicographic(nodes, edges)
+    if ordered is None:
+        # reversed: each one shown needs the next (a view → the view it reads)
+        ring = _smallest_cycle(_graph(nodes, edges).reverse(copy=False))
+        raise _cycle_error([nodes[n] for n in ring])
+    return ordered
+
+
+def _lexicographic(nodes: dict[str, Change], edges: list[tuple[str, str]]) -> list[Change] | None:
+    """The changes in the order of networkx's lexicographical_topological_sort with key
+    _key (ties: the order of `nodes`); None when the edges make a cycle."""
+    before: dict[str, set[str]] = {n: set() for n in nodes}
+    for a, b in edges:
+        before[b].add(a)
+    sorter = TopologicalSorter(before)
+    try:
+        sorter.prepare()
+    except CycleError:
+        return None
+    rank = {n: i for i, n in enumerate(nodes)}
+    ready = [(_key(nodes[n]), rank[n], n) for n in sorter.get_ready()]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        n = heapq.heappop(ready)[2]
+        out.append(nodes[n])
+        sorter.done(n)
+        for m in sorter.get_ready():
+            heapq.heappush(ready, (_key(nodes[m]), rank[m], m))
+    return out
+
+
+def _graph(nodes: dict[str, Change], edges: list[tuple[str, str]]) -> Any:
+    """The networkx graph of the changes: their nodes and edges in the order they were made."""
     import networkx as nx
 
-    nodes, graph = _build(changes)
-    if only:
-        graph = graph.subgraph(_targeted(nodes, graph, only))
-    try:
-        ordered = nx.lexicographical_topological_sort(graph, key=lambda n: _key(nodes[n]))
-        return [nodes[n] for n in ordered]
-    except nx.NetworkXUnfeasible:
-        # reversed: each one shown needs the next (a view → the view it reads)
-        ring = _smallest_cycle(graph.reverse(copy=False))
-        raise _cycle_error([nodes[n] for n in ring]) from None
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from(edges)
+    return graph
 
 
 def matches(address: str, pattern: str) -> bool:
@@ -76,12 +116,10 @@ def _targeted(nodes: dict[str, Change], graph: Any, patterns: tuple[str, ...]) -
     return chosen
 
 
-def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
-    import networkx as nx
-
+def _build(changes: list[Change]) -> tuple[dict[str, Change], list[tuple[str, str]]]:
+    """The changes by node id, and the edges (a, b: a runs before b) in the order made."""
     nodes = {c.node_id(): c for c in changes}
-    graph = nx.DiGraph()
-    graph.add_nodes_from(nodes)
+    graph: list[tuple[str, str]] = []
 
     # what each change provides and needs, worked out once (a table's is every column's)
     provided = {nid: c.provides() for nid, c in nodes.items()}
@@ -129,9 +167,9 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], Any]:
     return nodes, graph
 
 
-def _edge(graph: Any, a: str, b: str) -> None:
+def _edge(graph: list[tuple[str, str]], a: str, b: str) -> None:
     if a != b:
-        graph.add_edge(a, b)
+        graph.append((a, b))
 
 
 def _key(c: Change) -> str:

@@ -50,3 +50,36 @@ def test_a_command_under_no_color_into_a_pipe_loads_no_help_renderer(tmp_path):
     }
     assert "reconciler.cli" in imported
     assert "typer.rich_utils" not in imported and "rich.markdown" not in imported
+
+
+def test_a_plan_with_changes_to_order_loads_no_graph_library(pg_url, tmp_path):
+    """The order of a plan's changes is made with the standard library's graphlib: networkx
+    (~0.09 s) loads only for --target and to name a cycle."""
+    schemas = tmp_path / "schemas" / "tables"
+    schemas.mkdir(parents=True)
+    (schemas / "teams.yaml").write_text(
+        "table: teams\ncolumns:\n  - {name: id, type: bigint}\nprimary_key: [id]\n"
+    )
+    (schemas / "users.yaml").write_text(
+        "table: users\ncolumns:\n  - {name: id, type: bigint}\n  - {name: team_id, type: bigint}\n"
+        "primary_key: [id]\nforeign_keys:\n"
+        "  - {columns: [team_id], references: {table: teams, columns: [id]}}\n"
+    )
+    argv = [sys.executable, "-X", "importtime", "-m", "reconciler", "plan", "--pg", pg_url]
+    done = subprocess.run(
+        [*argv, "--schemas", "schemas", "--out", "plans"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO), "RECONCILER_NO_CACHE": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(list((tmp_path / "plans").glob("*.plan.json"))) == 1
+    imported = {
+        line.rpartition("|")[2].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "reconciler.pipeline.graph" in imported
+    assert "networkx" not in imported
