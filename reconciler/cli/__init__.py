@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import logging
 import os
 import sys
@@ -63,6 +64,11 @@ def main() -> None:
     tool_log = logging.getLogger("reconciler")
     if not any(isinstance(h, _StderrLines) for h in tool_log.handlers):
         tool_log.addHandler(_StderrLines(logging.WARNING))
+    # Text that is not valid Unicode (a Redis key's name that is not UTF-8) is printed escaped
+    # (\udcff), whatever the locale's encoding, never a UnicodeEncodeError after the work.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     load_commands()
     plain_help()  # `reconciler --help` is printed before the root options are read
     try:
@@ -111,6 +117,12 @@ def _run_app() -> None:
             sys.exit(ExitCode.ERROR)
         if _debug["on"]:
             raise
+        if isinstance(exc, MemoryError):  # its message is empty
+            err_console().print(
+                "[bold red]Error:[/] reconciler ran out of memory (the process's limit, "
+                "`ulimit -v`, or the machine's) (run with --debug for the traceback)."
+            )
+            sys.exit(ExitCode.ERROR)
         err_console().print(
             f"[bold red]Error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
             "(run with --debug for the traceback)"

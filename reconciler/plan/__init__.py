@@ -234,7 +234,11 @@ class Plan:
     def json_chunks(self) -> Iterator[str]:
         """to_json() piece by piece: a plan's lines are rendered as they are written. A plan
         without lines rendered on demand (every PostgreSQL plan) is written by json.dumps in
-        one piece: the same text, several times faster than the piecewise writer."""
+        one piece: the same text, several times faster than the piecewise writer. Text that is
+        not valid Unicode (a Redis key's name that is not UTF-8) is written escaped."""
+        return jsontext.utf8_pieces(self._json_pieces())
+
+    def _json_pieces(self) -> Iterator[str]:
         streamed = any(isinstance(c.up, Lines) or isinstance(c.down, Lines) for c in self.changes)
         d = self.to_dict(lazy=streamed)
         objects = json.dumps(d.pop("live_objects"), ensure_ascii=False, separators=(",", ":"))

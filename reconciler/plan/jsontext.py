@@ -13,7 +13,8 @@ or accept what `json.dumps` refuses (anything else is a TypeError, as there).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -116,3 +117,17 @@ def _has_float(value: Any) -> bool:
         elif isinstance(v, float):
             return True
     return False
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_pieces(pieces: Iterable[str]) -> Iterator[str]:
+    """`pieces` of JSON text with each lone surrogate written as its escape (`\\udcff`), as
+    json.dumps with ensure_ascii writes it: the same JSON value, and text UTF-8 can hold. A
+    Redis key's name that is not UTF-8 is text with such surrogates (decoded with
+    surrogateescape), and may be named in a plan."""
+    for piece in pieces:
+        if _SURROGATE.search(piece) is not None:
+            piece = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", piece)
+        yield piece

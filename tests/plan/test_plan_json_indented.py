@@ -70,3 +70,18 @@ def test_a_plan_shaped_document_takes_the_fast_writer_and_the_same_bytes(monkeyp
     monkeypatch.setattr(jsontext.orjson, "dumps", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert jsontext.indented(doc) == json.dumps(doc, indent=2, ensure_ascii=False)
     assert calls, "a plan's document should be written by orjson"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values)
+@example(["\udcff\udcfe", {"\ud800": "\udfff x"}])
+def test_utf8_pieces_are_the_same_json_and_encode_as_utf8(value: Any):
+    """A plan's JSON text with lone surrogates escaped: the same value read back, and UTF-8."""
+    try:
+        pieces = list(jsontext.chunks(value, 2))
+    except TypeError:
+        return  # what json refuses is not a plan
+    text = "".join(jsontext.utf8_pieces(pieces))
+    text.encode("utf-8")  # raises on a lone surrogate left
+    back, want = json.loads(text), json.loads(json.dumps(value))
+    assert json.dumps(back, sort_keys=True) == json.dumps(want, sort_keys=True)  # NaN-proof

@@ -455,3 +455,37 @@ def test_state_history_reads_the_local_state_of_redis_only_runs(
     assert [row["version"] for row in json.loads(h.out)] == [version]
     listed = run_cli("state", "list", cwd=tmp_path)
     assert listed.code == 0 and "redis.acl.default" in listed.out, listed.text
+
+
+def test_a_key_name_that_is_not_utf8_is_written_escaped_in_the_plan(
+    keyspace, whole_redis, tmp_path
+):
+    """A key matching no pattern, whose name is not UTF-8, is one of the plan's findings: its
+    name goes into the .plan.json (and onto stdout) escaped, and the plan reads back."""
+    keyspace.set(b"\xff\xfe", b"v")  # no pattern: a finding, named in the plan
+    schemas = str(_schemas(tmp_path))
+    argv = [sys.executable, "-m", "reconciler", "plan", "--redis", whole_redis.url()]
+    # as in a UTF-8 locale, where printing text that is not Unicode raised
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NO_COLOR": "1",
+        "PYTHONIOENCODING": "utf-8:strict",
+    }
+
+    def plan(*more: str) -> subprocess.CompletedProcess[str]:
+        args = [*argv, "--schemas", schemas, *more]
+        return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+
+    out = tmp_path / "plans"
+    done = plan("--out", str(out))
+    assert done.returncode == 0, done.stderr
+    (path,) = out.glob("*.plan.json")
+    raw = path.read_bytes()
+    raw.decode("utf-8")  # valid UTF-8
+    assert b"\\udcff\\udcfe" in raw
+    done = plan("--out", str(out))
+    assert done.returncode == 0 and "reusing" in done.stdout, done.stdout + done.stderr
+    done = plan("--json")
+    assert done.returncode == 0, done.stderr
+    assert "\udcff\udcfe" in json.dumps(json.loads(done.stdout), ensure_ascii=False)
