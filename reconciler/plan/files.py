@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -226,8 +227,14 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
         ) from None
 
 
+# A plan's file is written under a hidden temporary name, renamed once whole. One not written
+# to for this long belongs to a run that was killed: no run writes a file that slowly.
+_ABANDONED_S = 3600
+
+
 def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out_dir)
     while any(out_dir.glob(f"{plan.version}_*")):
         plan = dataclasses.replace(plan, version=next_version(plan.version))
     files: dict[str, dict[str, str]] = {}
@@ -254,6 +261,17 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     for tmp, path in written:  # the .plan.json last, as before: a plan is whole once it is there
         os.replace(tmp, path)
     return plan, json_path
+
+
+def _remove_abandoned(out_dir: Path) -> None:
+    """Remove the temporary files of plans whose run was killed while writing them."""
+    now = time.time()
+    for tmp in out_dir.glob(".*.tmp"):
+        try:
+            if tmp.is_file() and now - tmp.stat().st_mtime > _ABANDONED_S:
+                tmp.unlink()
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: the plan is written all the same
 
 
 def file_name(plan: Plan, engine: str, direction: str) -> str:
@@ -317,9 +335,15 @@ def verify_files(plan: Plan, plan_dir: Path, *, direction: str = "up") -> str:
             text = path.read_text(encoding="utf-8")
         except OSError:
             raise StalePlan(f"The plan's {direction} file {path} is missing.") from None
-        if sha256(text) != meta["sha256"] or text != expected:
+        if sha256(text) != meta["sha256"]:
             raise StalePlan(
                 f"The {direction} file {path} was edited after planning (checksum mismatch).",
+                detail="Make a new plan instead of editing generated files.",
+            )
+        if text != expected:  # the file is as written: the plan's statements are not
+            raise StalePlan(
+                f"The .plan.json was edited after planning: its {direction} statements are "
+                f"not those of its {direction} file {path}.",
                 detail="Make a new plan instead of editing generated files.",
             )
     return "".join(texts)

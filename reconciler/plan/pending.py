@@ -11,19 +11,25 @@ what a plan holds.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import io
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from reconciler.plan import Plan
 from reconciler.plan.files import ENGINES, file_key, file_name, file_pieces, write_plan
 
-_CHANGES = '  "changes": '  # the line its changes start on, in the layout of json.dumps(indent=2)
+# Where its changes start, in the layout of json.dumps(indent=2)
+_CHANGES = '\n  "changes": '
 # A head (findings and unsupported objects included) past this is not read, nor its plan reused.
-_HEAD_MAX = 64 << 20
+_HEAD_MAX = 16 << 20
+_BLOCK = 1 << 16
 
 
 def save_plan(
@@ -77,21 +83,12 @@ def _head_fields(plan: Plan) -> dict[str, Any]:
 def _head(path: Path) -> dict[str, Any] | None:
     """The fields a saved .plan.json holds before its changes (version, target, fingerprints),
     read without the rest; None when it is laid out otherwise or cannot be read."""
-    lines: list[str] = []
-    size = 0
     try:
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                if line.startswith(_CHANGES):
-                    text = "".join(lines).rstrip()
-                    head = json.loads(text.removesuffix(",") + "\n}")
-                    break
-                size += len(line)
-                if size > _HEAD_MAX:
-                    return None
-                lines.append(line)
-            else:
+        with _opened(path) as f:
+            if f is None:
                 return None
+            text = _text_before(io.TextIOWrapper(f, encoding="utf-8"), _CHANGES)
+        head = json.loads(text.rstrip().removesuffix(",") + "\n}") if text is not None else None
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     wanted = {"version": str, "target": dict, "live_fingerprint": str, "redis_fingerprint": str}
@@ -100,6 +97,41 @@ def _head(path: Path) -> dict[str, Any] | None:
     ):
         return None
     return head
+
+
+def _text_before(f: io.TextIOBase, mark: str) -> str | None:
+    """The text of `f` before the first `mark`, read a block at a time; None when there is
+    none within _HEAD_MAX characters."""
+    parts: list[str] = []
+    size, tail = 0, ""
+    while chunk := f.read(_BLOCK):
+        at = (tail + chunk).find(mark)
+        if at != -1:
+            return ("".join(parts) + chunk)[: size - len(tail) + at]
+        parts.append(chunk)
+        size += len(chunk)
+        if size > _HEAD_MAX:
+            return None
+        tail = (tail + chunk)[-len(mark) :]
+    return None
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO | None]:
+    """`path` open for reading when it is a regular file (a FIFO would block the read for
+    ever, a device never end), else None."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        yield None
+        return
+    with os.fdopen(fd, "rb") as f:
+        yield f
 
 
 def _same_as_saved(plan: Plan, json_path: Path, version: str) -> Plan | None:
@@ -131,7 +163,7 @@ def _digest(pieces: Iterator[str]) -> str:
 
 def _file_digest(path: Path) -> str | None:
     try:
-        with path.open("rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        with _opened(path) as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() if f is not None else None
     except OSError:
         return None

@@ -163,3 +163,63 @@ def test_a_plan_with_a_long_head_is_reused_too(tmp_path: Path) -> None:
     assert path.stat().st_size > 2_000_000
     found = identical_pending(with_findings("20260101000100"), tmp_path, _never_recorded)
     assert found is not None and found[1] == path
+
+
+def test_a_fifo_named_like_a_plan_or_its_file_is_passed_over(tmp_path: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: the search must not hang on one."""
+    import os
+    import threading
+
+    saved, path = write_plan(_plan("20260101000000", keys=10), tmp_path)
+    os.mkfifo(tmp_path / "20270101000000_a_fifo.plan.json")
+    other = tmp_path / "other"
+    saved, _ = write_plan(_plan("20260101000000", keys=10), other)
+    up = other / saved.files["redis_up"]["name"]
+    up.unlink()
+    os.mkfifo(up)
+    found: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: found.extend(
+            identical_pending(_plan("20260101000100", keys=10), d, _never_recorded)
+            for d in (tmp_path, other)
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "the search hung on a FIFO"
+    assert found[0] is not None and found[0][1] == path
+    assert found[1] is None  # its up file is no file: not the same plan
+
+
+def test_a_huge_file_named_like_a_plan_is_not_read_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    _, path = write_plan(_plan("20260101000000", keys=10), tmp_path)
+    junk = tmp_path / "20270101000000_junk.plan.json"
+    with junk.open("w") as f:
+        f.write("{")
+        for _ in range(80):
+            f.write(" " * (1 << 20))  # 80 MiB on one line, no changes in sight
+    tracemalloc.start()
+    try:
+        found = identical_pending(_plan("20260101000100", keys=10), tmp_path, _never_recorded)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found is not None and found[1] == path
+    assert peak < 48 << 20, f"{peak / 2**20:.0f} MiB held"
+
+
+def test_the_temporary_files_of_a_killed_run_are_removed_by_the_next_plan(tmp_path: Path) -> None:
+    import os
+    import time
+
+    old = tmp_path / ".20260101000000_alter_keys_up.redis.tmp"  # a run killed an hour ago
+    fresh = tmp_path / ".20260101000100_alter_keys_up.redis.tmp"  # one writing right now
+    for path in (old, fresh):
+        path.write_text("EXPIRE", "utf-8")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    _, path = write_plan(_plan("20260101000200", keys=10), tmp_path)
+    assert not old.exists() and fresh.exists() and path.exists()
