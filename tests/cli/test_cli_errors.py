@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import run_cli
 
 REFUSED = "postgresql://bob:s3cret-pw@127.0.0.1:1/shop"  # nothing listens on port 1
@@ -60,3 +62,19 @@ def test_force_unlock_without_a_flag_says_which_to_give(tmp_path, monkeypatch):
     r = run_cli("lock", "force-unlock", "999999", cwd=tmp_path)
     assert r.code == 1, r.text
     assert "not both" not in r.err and "with --pg or --redis" in r.err, r.err
+
+
+def test_running_out_of_memory_is_one_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A MemoryError's message is empty: the sentence says what happened instead."""
+    from reconciler.api import project as api_project
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(api_project, "validate", exhausted)
+    r = run_cli("validate", "--schemas", str(tmp_path))
+    assert r.code == 1
+    assert r.err.strip() == (
+        "Error: reconciler ran out of memory (the process's limit, `ulimit -v`, or the "
+        "machine's) (run with --debug for the traceback)."
+    ), r.err

@@ -113,7 +113,7 @@ def _retarget_json(plan: Path) -> None:
 EDITS = {
     "up file edited": (_edit_up_file, "edited after planning"),
     "down file edited": (_edit_down_file, "edited after planning"),
-    "statement edited in the .plan.json": (_edit_json_statement, "edited after planning"),
+    "statement edited in the .plan.json": (_edit_json_statement, ".plan.json was edited after"),
     "file and .plan.json edited alike": (
         _edit_json_and_file_keeping_the_old_checksum,
         "edited after planning",
