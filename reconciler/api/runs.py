@@ -224,9 +224,11 @@ def apply(
         if json_path is None:
             p = unused_version(p, state)  # two applies in one second
             known = state.exists()
-            p, json_path, _ = save_plan(  # an identical pending plan is applied, not copied
+            p, json_path, written = save_plan(  # an identical pending plan is applied, not copied
                 p, out_dir, lambda v: known and state.get(v) is not None
             )
+            if not written:
+                notes.append(f"Plan unchanged: applying the pending plan {json_path}.")
         before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
         up, down = checked if p is saved else (document(p, "up"), document(p, "down"))
 

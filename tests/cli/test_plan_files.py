@@ -57,6 +57,8 @@ def test_apply_schemas_applies_the_pending_plan_instead_of_a_copy(pg_url, tmp_pa
 
     assert r.code == 0, r.text
     assert _saved(tmp_path) == before
+    (json_path,) = (tmp_path / "plans").glob("*.plan.json")
+    assert f"Plan unchanged: applying the pending plan plans/{json_path.name}." in r.err, r.text
     r = run_cli("check", "--pg", pg_url, "--schemas", "schemas", "--plans", "plans", cwd=tmp_path)
     assert r.code == 0, r.text
 

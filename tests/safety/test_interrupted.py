@@ -183,10 +183,13 @@ def test_ctrl_c_before_commit_says_nothing_was_applied(pg_url, tmp_path):
     assert "before it committed: nothing of it was applied" in err
     assert not _exists(pg_url, "betas")
     assert _history(tmp_path, pg_url) == [("up", "applied")]
-    # Said once: the next run has nothing to tell.
+    # Said once: the next run has nothing to tell of it (it applies that same pending plan).
     again = run_cli("apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve",
                     cwd=tmp_path)  # fmt: skip
-    assert again.code == 0 and "Note:" not in again.err, again.text
+    assert again.code == 0 and "interrupted" not in again.err.lower(), again.text
+    assert [n for n in again.err.splitlines() if n.startswith("Note:")] == [
+        n for n in again.err.splitlines() if n.startswith("Note: Plan unchanged")
+    ], again.text
 
 
 def test_ctrl_c_after_commit_says_it_is_applied(pg_url, tmp_path):
