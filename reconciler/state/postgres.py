@@ -280,18 +280,20 @@ class PgState(StateBackend):
     def _replace_inventory(self, version: str, inventory: Mapping[str, Mapping[str, Any]]) -> None:
         # One statement: drop what is gone, upsert the rest. A row whose definition did not
         # change keeps the version and time of the apply that last changed it.
-        items = {
-            address: {
-                "kind": _kind_of(address),
-                "definition": definition if type(definition) is dict else dict(definition),
-            }
+        # [address, kind, definition] rows: a jsonb array parses faster than an object of
+        # 15,000 keys, which jsonb sorts (the addresses are a mapping's keys: no repeats).
+        items = [
+            [
+                address,
+                _kind_of(address),
+                definition if type(definition) is dict else dict(definition),
+            ]
             for address, definition in inventory.items()
-        }
+        ]
         query = _q(
             """WITH incoming AS (
-                SELECT e.key AS address, e.value->>'kind' AS kind,
-                       e.value->'definition' AS definition
-                FROM jsonb_each(%(items)s::jsonb) AS e
+                SELECT e->>0 AS address, e->>1 AS kind, e->2 AS definition
+                FROM jsonb_array_elements(%(items)s::jsonb) AS e
             ), removed AS (
                 DELETE FROM {schema}.inventory AS i
                 WHERE NOT EXISTS (SELECT 1 FROM incoming AS n WHERE n.address = i.address)
