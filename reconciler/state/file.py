@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reconciler import errors
-from reconciler.model.address import Address
+from reconciler.model.address import kind_of
 from reconciler.state.base import (
     Actor,
     ApplyRecord,
@@ -71,10 +71,6 @@ _PLAIN_NAME = re.compile(r"^(\d{12})\.json$")
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _kind_of(address: str) -> str:
-    return ".".join(Address.parse(address).parts[:2])
 
 
 def _json_value(value: Any) -> Any:
@@ -250,7 +246,7 @@ class FileState(JsonStore, StateBackend):
         now = _now().isoformat()
         new: dict[str, Any] = {}
         for address in sorted(inventory):
-            kind = _kind_of(address)
+            kind = kind_of(address)
             definition = _json_value(dict(inventory[address]))
             before = old.get(address)
             if (

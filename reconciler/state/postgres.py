@@ -13,20 +13,17 @@ values are bind parameters, always.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from typing import Any, Literal
 
-import orjson
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from reconciler import errors
-from reconciler.model.address import Address
+from reconciler.model.address import kind_of
 from reconciler.state.base import (
     Actor,
     ApplyRecord,
@@ -36,6 +33,7 @@ from reconciler.state.base import (
     InventoryEntry,
     StateBackend,
 )
+from reconciler.state.jsonb import jsonb
 from reconciler.state.pg_schema import (
     _DDL_RACES,
     _MIGRATIONS,
@@ -51,44 +49,10 @@ _OPEN = (TransactionStatus.ACTIVE, TransactionStatus.INTRANS, TransactionStatus.
 _APPLY_COLUMNS = tuple(f.name for f in fields(ApplyRecord))
 
 
-# orjson writes what json.dumps writes, up to whitespace jsonb drops, ~8 times faster (an apply
-# at 1,000 tables records an inventory of 4.8 MB). What it would write differently, it is told
-# to refuse, and json.dumps writes (or refuses) that as before: dataclasses, datetimes and
-# subclasses of str, int, dict or list; integers past 64 bits and keys that are not text. (NaN
-# and the infinities, which jsonb refuses as json.dumps writes them, would come out null: no
-# state value holds a float.)
-_ORJSON_REFUSES = (
-    orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
-
-
-def _json_bytes(value: Any) -> bytes | str:
-    try:
-        return orjson.dumps(value, option=_ORJSON_REFUSES)
-    except TypeError:  # orjson.JSONEncodeError is one
-        return json.dumps(value)
-
-
-def _jsonb(value: Any) -> Jsonb:
-    return Jsonb(value, dumps=_json_bytes)
-
-
 def _q(template: str, **identifiers: str) -> sql.Composed:
     """A statement with the schema (and any table) names quoted as identifiers."""
     names = {k: sql.Identifier(v) for k, v in identifiers.items()}
     return sql.SQL(template).format(schema=sql.Identifier(SCHEMA), **names)
-
-
-def _kind_of(address: str) -> str:
-    # Engine and kind are plain words ("pg.table…", "redis.keys…"), never quoted: the first
-    # two dot-separated parts, without parsing the quoted names after them (15,000 addresses:
-    # 85 ms through Address.parse, 5 ms this way).
-    head = address.split(".", 2)[:2]
-    if len(head) < 2 or '"' in head[0] or '"' in head[1]:
-        head = list(Address.parse(address).parts[:2])
-    return ".".join(head)
 
 
 class PgState(StateBackend):
@@ -262,7 +226,7 @@ class PgState(StateBackend):
 
     def _insert_apply(self, rec: ApplyRecord) -> None:
         values = {name: getattr(rec, name) for name in _APPLY_COLUMNS if name != "id"}
-        values["plan"] = _jsonb(dict(rec.plan))
+        values["plan"] = jsonb(dict(rec.plan))
         columns = list(values)
         placeholders = [
             sql.SQL("coalesce(%(db_user)s, current_user)")
@@ -285,7 +249,7 @@ class PgState(StateBackend):
         items = [
             [
                 address,
-                _kind_of(address),
+                kind_of(address),
                 definition if type(definition) is dict else dict(definition),
             ]
             for address, definition in inventory.items()
@@ -306,7 +270,7 @@ class PgState(StateBackend):
                 WHERE i.definition IS DISTINCT FROM EXCLUDED.definition
                    OR i.kind IS DISTINCT FROM EXCLUDED.kind"""
         )
-        self.conn.execute(query, {"items": _jsonb(items), "version": version})
+        self.conn.execute(query, {"items": jsonb(items), "version": version})
 
     def record_apply(self, rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]) -> None:
         if rec.direction != "up" or rec.status != "applied":
@@ -415,7 +379,7 @@ class PgState(StateBackend):
                     "INSERT INTO {schema}.events (kind, version, detail, os_user, host, os_pid)"
                     " VALUES (%s, %s, %s, %s, %s, %s)"
                 ),
-                (kind, version, _jsonb(dict(detail or {})), actor.user, actor.host, actor.pid),
+                (kind, version, jsonb(dict(detail or {})), actor.user, actor.host, actor.pid),
             )
 
     def events(self, limit: int | None = None) -> list[Event]:

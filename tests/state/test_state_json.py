@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.state import postgres as pg_state
+from reconciler.state import jsonb as jsonb_mod
 from reconciler.state.postgres import PgState
 
 _scalars = (
@@ -60,7 +60,7 @@ def _outcome(dumps: Any, value: Any) -> tuple[str, Any]:
 @settings(max_examples=300, deadline=None)
 @given(_values)
 def test_the_text_means_what_json_dumps_writes(value: Any) -> None:
-    assert _outcome(pg_state._json_bytes, value) == _outcome(json.dumps, value)
+    assert _outcome(jsonb_mod.json_bytes, value) == _outcome(json.dumps, value)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_the_text_means_what_json_dumps_writes(value: Any) -> None:
     ids=["subclasses", "keys", "big-int", "datetime", "dataclass", "surrogate"],
 )
 def test_what_orjson_would_write_otherwise_goes_through_json(value: Any) -> None:
-    assert _outcome(pg_state._json_bytes, value) == _outcome(json.dumps, value)
+    assert _outcome(jsonb_mod.json_bytes, value) == _outcome(json.dumps, value)
 
 
 def test_an_inventory_reads_back_as_json_wrote_it(pg_conn: psycopg.Connection) -> None:
