@@ -119,7 +119,7 @@ def _targeted(nodes: dict[str, Change], graph: Any, patterns: tuple[str, ...]) -
 def _build(changes: list[Change]) -> tuple[dict[str, Change], list[tuple[str, str]]]:
     """The changes by node id, and the edges (a, b: a runs before b) in the order made."""
     nodes = {c.node_id(): c for c in changes}
-    graph: list[tuple[str, str]] = []
+    edges: list[tuple[str, str]] = []
 
     # what each change provides and needs, worked out once (a table's is every column's)
     provided = {nid: c.provides() for nid, c in nodes.items()}
@@ -146,16 +146,16 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], list[tuple[str, st
                 # A drop needs the *old* object: only a rename (which the drop's SQL already
                 # follows) must precede it, never the creation of a replacement.
                 if not is_drop or nodes[p].action is Action.RENAME:
-                    _edge(graph, p, nid)
+                    _edge(edges, p, nid)
             for p in alters.get(dep, ()):
-                _edge(graph, nid, p) if is_drop else _edge(graph, p, nid)
+                _edge(edges, nid, p) if is_drop else _edge(edges, p, nid)
             if is_drop or dep not in providers:
                 for p in drops.get(dep, ()):
-                    _edge(graph, nid, p)
+                    _edge(edges, nid, p)
         if not is_drop:
             for a in provided[nid] | {c.address}:
                 for d in drops.get(a, ()):
-                    _edge(graph, d, nid)
+                    _edge(edges, d, nid)
     for nid, c in nodes.items():
         if c.early:
             needs = c.depends_on()
@@ -163,13 +163,13 @@ def _build(changes: list[Change]) -> tuple[dict[str, Change], list[tuple[str, st
                 if o.early or o.action is Action.DROP or provided[other] & needs:
                     continue
                 if c.uses_what_it_makes(o):
-                    _edge(graph, nid, other)
-    return nodes, graph
+                    _edge(edges, nid, other)
+    return nodes, edges
 
 
-def _edge(graph: list[tuple[str, str]], a: str, b: str) -> None:
+def _edge(edges: list[tuple[str, str]], a: str, b: str) -> None:
     if a != b:
-        graph.append((a, b))
+        edges.append((a, b))
 
 
 def _key(c: Change) -> str:

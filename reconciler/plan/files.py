@@ -240,15 +240,10 @@ def _write_plan(plan: Plan, out_dir: Path) -> tuple[Plan, Path]:
     files: dict[str, dict[str, str]] = {}
     written: list[tuple[Path, Path]] = []
     try:
-        for engine in ENGINES:
-            for direction in ("up", "down"):
-                if not any(c.engine == engine for c in plan.changes):
-                    continue
-                name = file_name(plan, engine, direction)
-                tmp = out_dir / f".{name}.tmp"
-                written.append((tmp, out_dir / name))
-                digest = _stream(tmp, file_pieces(plan, engine, direction))
-                files[file_key(engine, direction)] = {"name": name, "sha256": digest}
+        for key, name, pieces in plan_files(plan):
+            tmp = out_dir / f".{name}.tmp"
+            written.append((tmp, out_dir / name))
+            files[key] = {"name": name, "sha256": _stream(tmp, pieces)}
         plan = dataclasses.replace(plan, files=files)
         json_path = out_dir / f"{plan.name}.plan.json"
         json_tmp = out_dir / f".{json_path.name}.tmp"
@@ -274,11 +269,17 @@ def _remove_abandoned(out_dir: Path) -> None:
             continue  # gone meanwhile, or not ours to remove: the plan is written all the same
 
 
-def file_name(plan: Plan, engine: str, direction: str) -> str:
-    return f"{plan.name}_{direction}.{_EXT[engine]}"
+def plan_files(plan: Plan) -> Iterator[tuple[str, str, Iterator[str]]]:
+    """Each file the plan is written as, but its .plan.json: (its key in Plan.files, its name,
+    its text piece by piece), in the order the files are written and recorded."""
+    for engine in ENGINES:
+        if any(c.engine == engine for c in plan.changes):
+            for direction in ("up", "down"):
+                name = f"{plan.name}_{direction}.{_EXT[engine]}"
+                yield file_key(engine, direction), name, _file_pieces(plan, engine, direction)
 
 
-def file_pieces(plan: Plan, engine: str, direction: str) -> Iterator[str]:
+def _file_pieces(plan: Plan, engine: str, direction: str) -> Iterator[str]:
     """What render() gives, piece by piece; a plan already carrying the checksums of its
     files (saved by an earlier version) is rendered whole, as render() chooses its layout."""
     if plan.files.get(file_key(engine, direction)):

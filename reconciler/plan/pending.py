@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from reconciler.plan import Plan
-from reconciler.plan.files import ENGINES, file_key, file_name, file_pieces, write_plan
+from reconciler.plan.files import plan_files, write_plan
 
 # Where its changes start, in the layout of json.dumps(indent=2)
 _CHANGES = '\n  "changes": '
@@ -141,15 +141,11 @@ def _same_as_saved(plan: Plan, json_path: Path, version: str) -> Plan | None:
     if json_path.name != f"{mine.name}.plan.json":
         return None
     files: dict[str, dict[str, str]] = {}
-    for engine in ENGINES:
-        if not any(c.engine == engine for c in mine.changes):
-            continue
-        for direction in ("up", "down"):
-            name = file_name(mine, engine, direction)
-            digest = _digest(file_pieces(mine, engine, direction))
-            if _file_digest(json_path.parent / name) != digest:
-                return None
-            files[file_key(engine, direction)] = {"name": name, "sha256": digest}
+    for key, name, pieces in plan_files(mine):
+        digest = _digest(pieces)
+        if _file_digest(json_path.parent / name) != digest:
+            return None
+        files[key] = {"name": name, "sha256": digest}
     mine = dataclasses.replace(mine, files=files)
     return mine if _file_digest(json_path) == _digest(mine.json_chunks()) else None
 
