@@ -87,8 +87,10 @@ def plan_targets(
             rows = _catalog(t)  # an unchanged catalog may settle the plan without the files
         else:
             rows, want = _catalog_and_files(t, lambda: loaded(want))
-        verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
-        if cache.get(verdict) == NO_CHANGES:
+        verdict = None  # the cache is off: the catalog's digest would serve nothing
+        if cache.cache_dir() is not None:
+            verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
+        if verdict is not None and cache.get(verdict) == NO_CHANGES:
             return build_plan(
                 [],
                 desired_hash=tree.digest,
@@ -98,7 +100,8 @@ def plan_targets(
             )
         want = want or loaded(None)
         p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
-        if p.empty and not only and not p.findings:  # findings are said afresh every time
+        # findings are said afresh every time: a plan that has some is not remembered
+        if verdict is not None and p.empty and not only and not p.findings:
             cache.put(verdict, NO_CHANGES)
         return p
 

@@ -92,6 +92,30 @@ def test_the_catalog_digest_does_not_depend_on_row_order(pg_conn, pg_url):
     assert read_catalog(pg_conn).digest() != rows.digest()
 
 
+def test_the_catalog_digest_tells_values_and_types_apart_in_any_row_order():
+    """Rows marshal cannot write go through repr; either way the row order does not count,
+    and rows that differ only in a value's type, or in where one row ends, do not collide."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from reconciler.introspect.pg.catalog import KINDS, CatalogRows
+
+    def digest(**kinds: list) -> str:
+        return CatalogRows({kind: kinds.get(kind, []) for kind in KINDS}, 150000).digest()
+
+    rows = [("a", 1, None, ["x", "y"], {"k": True}), ("b", 2, False, [], {})]
+    assert digest(tables=rows) == digest(tables=rows[::-1])
+    assert digest(tables=rows) != digest(columns=rows)
+    assert digest(tables=[("1",)]) != digest(tables=[(1,)])
+    assert digest(tables=[(True,)]) != digest(tables=[(1,)])
+    assert digest(tables=[("a\n", "b")]) != digest(tables=[("a",), ("b",)])
+    odd = [(Decimal("1.0"), "x"), (Decimal("2"), "y")]
+    assert digest(tables=odd) == digest(tables=odd[::-1])
+    assert digest(tables=odd) != digest(tables=[(Decimal("1.00"), "x"), odd[1]])
+    base = CatalogRows({kind: [] for kind in KINDS}, 150000)
+    assert replace(base, server_version=160000).digest() != base.digest()
+
+
 def test_an_unchanged_plan_says_the_lint_findings_without_loading_the_files(
     pg_url, tmp_path, monkeypatch
 ):
@@ -147,3 +171,18 @@ def test_the_switch_interval_is_short_only_while_the_files_are_read(pg_url, tmp_
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=tmp_path)
     assert r.code != 0 and "users.yaml:" in r.err, r.text
     assert sys.getswitchinterval() == before
+
+
+def test_with_the_cache_off_no_catalog_digest_is_worked_out(pg_url, tmp_path, monkeypatch):
+    """RECONCILER_NO_CACHE=1: no verdict is looked up or stored, so the digest of the catalog
+    (a whole pass over its rows) is not computed; the plan is the same."""
+    from reconciler.introspect.pg.catalog import CatalogRows
+
+    root = tmp_path / "schemas"
+    _write(root, USERS)
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    monkeypatch.setattr(CatalogRows, "digest", lambda self: 1 / 0)
+    assert "users" in _plan(pg_url, root, tmp_path)
+    monkeypatch.delenv("RECONCILER_NO_CACHE")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=tmp_path)
+    assert r.code != 0 and "ZeroDivisionError" in r.text  # with the cache on it is

@@ -18,6 +18,7 @@ Rows are plain tuples (never dict rows): on thousands of tables the Python side 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,10 +119,10 @@ class CatalogRows:
         """sha256 over every row, whatever order the server sent them in: equal digests,
         equal catalogs. (The queries have no ORDER BY, and right after a migration the
         planner's choices, hence the order, change as autovacuum analyzes the catalog.)"""
-        h = hashlib.sha256(b"catalog/2 %d" % self.server_version)
+        h = hashlib.sha256(b"catalog/3 %d" % self.server_version)
         for kind in KINDS:
-            rows = "\n".join(sorted(map(repr, self.rows[kind])))
-            h.update(f"\n{kind}\n{rows}".encode("utf-8", "surrogateescape"))
+            h.update(b"\n%s\n" % kind.encode())
+            h.update(_rows_bytes(self.rows[kind]))
         return h.hexdigest()
 
     def snapshot(self) -> PgSnapshot:
@@ -129,6 +130,18 @@ class CatalogRows:
 
     def unsupported(self) -> tuple[tuple[str, str], ...]:
         return tuple((k, name) for k, name, address, _ in self.rows["unsupported"] if not address)
+
+
+def _rows_bytes(rows: Rows) -> bytes:
+    """The rows as bytes, whatever order they came in: each row marshalled (C code, twice as
+    fast as repr on a large catalog), the rows' bytes sorted and marshalled as one list, which
+    keeps each one's length. Marshal format 2 writes no back-references, so equal rows give
+    equal bytes. A value marshal cannot write (no query reads one today) sends the kind
+    through repr instead; the first byte says which."""
+    try:
+        return b"m" + marshal.dumps(sorted([marshal.dumps(row, 2) for row in rows]), 2)
+    except ValueError:
+        return b"r" + "\n".join(sorted(map(repr, rows))).encode("utf-8", "surrogateescape")
 
 
 def read_catalog(
