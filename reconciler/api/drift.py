@@ -13,14 +13,16 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import desired as desired_mod
 from reconciler.model.address import Address
-from reconciler.model.snapshot import PgSnapshot
 from reconciler.pipeline.planner import inventory_of, make_plan, open_targets, read_live, state_for
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
+
+if TYPE_CHECKING:
+    from reconciler.model.snapshot import PgSnapshot
 
 JSON_FORMAT = 1
 

@@ -16,7 +16,8 @@ from typing import Any
 from reconciler import desired as desired_mod
 from reconciler.api.counts import kind_counts
 from reconciler.desired import Desired
-from reconciler.desired.lint import Finding, lint
+from reconciler.desired.findings import Finding
+from reconciler.desired.lint import lint
 from reconciler.diff import compare
 from reconciler.errors import InputError
 from reconciler.model.snapshot import PgSnapshot

@@ -27,7 +27,7 @@ from reconciler.apply.recorded import (
     record,
 )
 from reconciler.apply.timeouts import Timeouts
-from reconciler.desired.lint import Finding
+from reconciler.desired.findings import Finding
 from reconciler.errors import InputError, Refused, StalePlan
 from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE

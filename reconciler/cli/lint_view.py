@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from reconciler.cli.root import err_console
-from reconciler.desired.lint import Finding, Summary, digest
+from reconciler.desired.findings import Finding, Summary, digest
 from reconciler.model.words import counted
 
 

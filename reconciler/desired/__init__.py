@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import InputError, Problem
-from reconciler.model.address import Address
-from reconciler.model.redis import RedisSnapshot
-from reconciler.model.snapshot import PgSnapshot
 from reconciler.project import MAX_BYTES, cache
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model is loaded by whoever builds or reads a Desired, not by Tree's users
     from reconciler.desired.lint_rules import LintIgnore
+    from reconciler.model.address import Address
+    from reconciler.model.redis import RedisSnapshot
+    from reconciler.model.snapshot import PgSnapshot
 
 __all__ = ["Desired", "Tree", "display_path", "is_keys_file", "load", "read_tree"]
 

@@ -4,16 +4,16 @@ Findings are reported per table (and per enum for `enum-name`), per Redis key pa
 ACL user; a table silences a rule for itself, its columns, indexes and foreign keys with
 `lint: {ignore: [{rule, reason}]}`, and a key pattern or ACL user entry does so for itself.
 Errors fail `reconciler validate`/`check`; warnings are printed only, and `plan` shows both.
-Many findings of one rule are summarized (digest). The rules' names, severities and
+Many findings of one rule are summarized (findings.py's digest). The rules' names, severities and
 descriptions, and how an ignore is recorded, are in lint_rules.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler.desired.findings import Finding
 from reconciler.desired.lint_rules import RULES
 from reconciler.model import keypattern
 from reconciler.model.address import Address
@@ -39,15 +39,6 @@ _PLURALS = frozenset(
 _SUFFIX = re.compile(r"(?:[a-z]*\d[a-z0-9]*|default)\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    rule: str
-    severity: str  # "error" | "warning"
-    message: str
-    address: Address
-    source: str | None
-
-
 def is_plural(name: str) -> bool:
     """Heuristic: the last word of the name's stem ends in "s" (but not "ss") or is a known
     plural or uncountable word. The stem is the name without trailing numbered, partition or
@@ -57,37 +48,6 @@ def is_plural(name: str) -> bool:
         words.pop()
     word = words[-1]
     return word in _PLURALS or (word.endswith("s") and not word.endswith("ss"))
-
-
-# A rule with more findings than LISTED is summarized: its count and its FIRST findings.
-LISTED = 10
-FIRST = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """Many findings of one rule, said once: how many, and the first few to look at."""
-
-    rule: str
-    severity: str
-    count: int
-    first: tuple[Finding, ...]
-
-
-def digest(findings: list[Finding], *, every: bool = False) -> list[Finding | Summary]:
-    """`findings` as a person reads them: a rule found more than LISTED times becomes one
-    Summary, where its first finding was; `every` lists them all."""
-    by_rule: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_rule.setdefault(f.rule, []).append(f)
-    out: list[Finding | Summary] = []
-    for f in findings:
-        mine = by_rule[f.rule]
-        if every or len(mine) <= LISTED:
-            out.append(f)
-        elif f is mine[0]:
-            out.append(Summary(f.rule, f.severity, len(mine), tuple(mine[:FIRST])))
-    return out
 
 
 def lint(desired: Desired) -> list[Finding]:

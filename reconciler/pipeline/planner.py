@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 from reconciler.connect import connect_pg, redact, target_info
 from reconciler.desired import Desired
 from reconciler.errors import StalePlan
-from reconciler.model.redis import KeyspaceReport, RedisSnapshot
-from reconciler.model.snapshot import PgSnapshot, inventory, value_dict
 from reconciler.ops.base import Change
 from reconciler.ops.redis.proto import to_bytes
 from reconciler.pipeline.graph import order
@@ -29,8 +27,12 @@ from reconciler.project.scope import EVERY_SCHEMA, Scope
 if TYPE_CHECKING:
     import psycopg
 
+    from reconciler.model.redis import KeyspaceReport, RedisSnapshot
+    from reconciler.model.snapshot import PgSnapshot
+
 # Postgres machinery is imported inside the functions, only when Postgres is a target: a
-# Redis-only run never loads psycopg.
+# Redis-only run never loads psycopg. The model's values load with the first read or plan
+# that builds them: a plan the cache answers (tree_plan.py) builds none.
 
 _log = logging.getLogger(__name__)
 
@@ -161,6 +163,7 @@ def read_live(
             read_config,
             scan_keyspace,
         )
+        from reconciler.model.redis import RedisSnapshot  # deferred: start-up: the model
 
         spec = want.redis if want is not None and want.redis is not None else RedisSnapshot()
         names = tuple(spec.config) or config_names
@@ -174,6 +177,8 @@ def redis_fingerprint(snap: RedisSnapshot | None) -> str:
     """Config values and ACL users (with password digests) as read; keys are guarded apart."""
     if snap is None:
         return ""
+    from reconciler.model.snapshot import value_dict  # deferred: start-up: the model
+
     text = repr(
         (
             sorted((k, v.value) for k, v in snap.config.items()),
@@ -336,6 +341,8 @@ def check_saved(p: Plan, t: Targets, live: Live) -> None:
 
 
 def inventory_of(live: Live) -> dict[str, dict[str, Any]]:
+    from reconciler.model.snapshot import inventory  # deferred: start-up: the model
+
     inv = inventory(live.pg) if live.pg is not None else {}
     if live.redis is not None:
         for p in live.redis.config.values():

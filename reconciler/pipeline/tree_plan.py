@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.desired import Desired, Tree
 from reconciler.desired import load as load_desired
-from reconciler.desired.lint import Finding, lint
+from reconciler.desired.findings import Finding
 from reconciler.pipeline.collector import collector_paused
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
@@ -115,6 +115,8 @@ def lint_findings(tree: Tree, want: Desired | None) -> list[Finding]:
     a load of the files) and remembered."""
     if tree.key is not None and isinstance(found := cache.get(_lint_key(tree)), list):
         return found
+    from reconciler.desired.lint import lint  # deferred: start-up: the rules load the model
+
     findings = lint(want or load_desired(tree))
     if tree.key is not None:
         cache.put(_lint_key(tree), findings)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.desired import load
-from reconciler.desired.lint import Finding, is_plural, lint
+from reconciler.desired.findings import Finding
+from reconciler.desired.lint import is_plural, lint
 from reconciler.desired.lint_rules import RULES
 from reconciler.errors import InputError
 from reconciler.model.address import Address

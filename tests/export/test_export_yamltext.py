@@ -321,3 +321,25 @@ def test_a_real_export_writes_each_file_as_pyyaml_would(pg_conn, pg_url, tmp_pat
     # double quotes: PyYAML writes those two; the emitter writes every other file
     assert writers[0].fallbacks == 2, [p.name for p in files]
     assert len(files) >= 7
+
+
+def test_unprintable_is_every_code_point_libyaml_does_not_print():
+    """libyaml's IS_PRINTABLE: LF, ASCII printable, the BMP but surrogates, U+FEFF, U+FFFE and
+    U+FFFF; nothing astral. The class is spelled as what it leaves out: checked code point by
+    code point against that definition."""
+
+    def printable(code: int) -> bool:
+        return (
+            code == 0x0A
+            or 0x20 <= code <= 0x7E
+            or 0xA0 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFEFE
+            or 0xFF00 <= code <= 0xFFFD
+        )
+
+    wrong = [
+        code
+        for code in range(0x110000)
+        if bool(yamltext._UNPRINTABLE.match(chr(code))) == printable(code)
+    ]
+    assert wrong == []

@@ -4,13 +4,15 @@ bodies byte for byte (a DO block's code only gains spaces between its tokens).""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pglast.parser import scan
 
 from reconciler.sql import layout
-from reconciler.sql.layout import indented
+from reconciler.sql.layout import TAG_REST, TAG_START, indented
 from reconciler.sql.render import guarded, run_unless
 
 STATEMENTS = [
@@ -180,3 +182,15 @@ PIECES = [
 def test_the_scan_finds_the_lines_reading_every_character_finds(pieces):
     text = "".join(pieces)
     assert layout._line_starts(text) == _one_char_at_a_time(text)
+
+
+def test_a_dollar_quote_tag_is_a_letter_underscore_or_non_ascii_then_those_and_digits():
+    """The tag classes are written as what they leave out (fast to compile): each accepts
+    exactly the characters its plain spelling names, over ASCII, beyond it and at the end."""
+    plain_start = re.compile(r"[A-Za-z_\x80-\U0010ffff]")
+    plain_rest = re.compile(r"[A-Za-z_0-9\x80-\U0010ffff]")
+    start, rest = re.compile(TAG_START), re.compile(TAG_REST)
+    for code in [*range(0x200), 0xD800, 0xFFFF, 0x10000, 0x10FFFF]:
+        c = chr(code)
+        assert bool(start.fullmatch(c)) == bool(plain_start.fullmatch(c)), hex(code)
+        assert bool(rest.fullmatch(c)) == bool(plain_rest.fullmatch(c)), hex(code)

@@ -61,8 +61,12 @@ class _Fallback(Exception):
 # --- libyaml's analysis of a scalar (emitter.c, yaml_emitter_analyze_scalar) -------------
 
 # IS_PRINTABLE on a code point (libyaml tests UTF-8 bytes): LF, ASCII printable, the BMP but
-# surrogates, U+FEFF, U+FFFE and U+FFFF. Astral characters are not printable to libyaml.
-_UNPRINTABLE = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+# surrogates, U+FEFF, U+FFFE and U+FFFF. Astral characters are not printable to libyaml. The
+# class lists what is not printable: its complement (a negated class over most of the BMP)
+# takes re 3.4 ms to compile.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U00010000-\U0010ffff]"
+)
 _BREAK = "\r\n\x85\u2028\u2029"
 _BLANKZ = " \t" + _BREAK  # and the end of the text
 _HAS_BREAK = re.compile(f"[{_BREAK}]")
