@@ -83,3 +83,43 @@ def test_a_plan_with_changes_to_order_loads_no_graph_library(pg_url, tmp_path):
     }
     assert "reconciler.pipeline.graph" in imported
     assert "networkx" not in imported
+
+
+def test_a_plan_the_cache_answers_loads_no_model_value(pg_url, tmp_path):
+    """A no-op plan settled by the remembered verdict (pipeline/tree_plan.py) builds nothing
+    of either side: it imports neither the model's value classes nor the YAML parser."""
+    from tests.helpers import run_cli
+
+    schemas = tmp_path / "schemas" / "tables"
+    schemas.mkdir(parents=True)
+    (schemas / "teams.yaml").write_text(
+        "table: teams\ncolumns:\n  - {name: id, type: bigint}\nprimary_key: [id]\n"
+    )
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("RECONCILER_NO_CACHE", None)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "reconciler", "plan", *argv],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        for _ in range(2)  # the first one leaves the verdict, if the apply did not
+    ]
+    imported = [
+        {
+            line.rpartition("|")[2].strip()
+            for line in done.stderr.splitlines()
+            if line.startswith("import time:")
+        }
+        for done in runs
+    ]
+    assert all("No changes." in done.stdout for done in runs), runs[-1].stderr[-3000:]
+    heavy = ("reconciler.model.pg", "reconciler.model.snapshot", "reconciler.desired.lint", "yaml")
+    assert "reconciler.introspect.pg.catalog" in imported[1]  # the probe sees the imports
+    assert [m for m in heavy if m in imported[1]] == []
