@@ -9,8 +9,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.measure import Measurement
-from rich.table import Table
 
 from reconciler.api import Timeouts
 from reconciler.cli.root import err_console, out_console
@@ -107,6 +105,9 @@ def print_uncut(
     """A table of `rows` (markup escaped) when it fits the terminal whole; else `block(i)`'s
     lines for each row. Either way no value is cut or folded: a version, a trash table's name
     is what the next command takes."""
+    from rich.measure import Measurement  # deferred: start-up: only a table shown loads it
+    from rich.table import Table  # deferred: start-up: as above
+
     con = out_console()
     table = Table()
     for name in columns:
