@@ -88,7 +88,7 @@ def plan_targets(
         else:
             rows, want = _catalog_and_files(t, lambda: loaded(want))
         verdict = None  # the cache is off: the catalog's digest would serve nothing
-        if cache.cache_dir() is not None:
+        if _verdicts():
             verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
         if verdict is not None and cache.get(verdict) == NO_CHANGES:
             return build_plan(
@@ -104,6 +104,12 @@ def plan_targets(
         if verdict is not None and p.empty and not only and not p.findings:
             cache.put(verdict, NO_CHANGES)
         return p
+
+
+def _verdicts() -> bool:
+    """Whether verdicts are kept (the cache is on): only then is the catalog's digest worked
+    out, by the threads that read it."""
+    return cache.cache_dir() is not None
 
 
 def _lint_key(tree: Tree) -> str:
@@ -126,7 +132,7 @@ def lint_findings(tree: Tree, want: Desired | None) -> list[Finding]:
 def _catalog(t: Targets) -> CatalogRows:
     from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
 
-    return read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
+    return read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling, hash_rows=_verdicts())
 
 
 def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[CatalogRows, Desired]:
@@ -141,10 +147,11 @@ def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[Catalog
     from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
 
     box: dict[str, Any] = {}
+    hashed = _verdicts()
 
     def read() -> None:
         try:
-            box["rows"] = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling)
+            box["rows"] = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling, hash_rows=hashed)
         except BaseException as exc:  # handed to the main thread, raised there
             box["error"] = exc
 

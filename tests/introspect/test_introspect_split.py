@@ -56,6 +56,22 @@ def test_split_read_equals_the_single_connection_read(pg_url: str) -> None:
         assert conn.info.transaction_status == pq.TransactionStatus.IDLE
 
 
+def test_kinds_hashed_by_the_reading_threads_give_the_same_digest(pg_url: str) -> None:
+    """hash_rows: each connection's thread hashes the kinds it read (every kind, when the read
+    is shared); the digest is the one worked out from the rows afterwards, and still tells
+    a changed catalog apart."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(SCHEMA)
+        later = read_catalog(conn, sibling=_sibling(pg_url))
+        hashed = read_catalog(conn, sibling=_sibling(pg_url), hash_rows=True)
+        assert later.hashed == {} and set(hashed.hashed) == set(postgres.KINDS)
+        assert hashed.hashed == {k: postgres.kind_digest(r) for k, r in later.rows.items()}
+        assert hashed.digest() == later.digest() == read_catalog(conn, hash_rows=True).digest()
+        conn.execute("COMMENT ON TABLE public.parents IS 'changed'")
+        changed = read_catalog(conn, sibling=_sibling(pg_url), hash_rows=True)
+        assert changed.digest() != hashed.digest()
+
+
 def test_both_connections_read_one_snapshot(pg_url: str) -> None:
     """A table committed after the first connection took its snapshot, while the second one
     was still connecting, is in neither connection's rows (tables and columns are read on

@@ -21,7 +21,7 @@ import hashlib
 import marshal
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ from reconciler.introspect.pg.reading import (
     read_in_callers_transaction,
     read_in_own_transaction,
 )
-from reconciler.introspect.pg.split_read import SplitRead
+from reconciler.introspect.pg.split_read import OnRows, SplitRead
 from reconciler.model.names import TOOL_SCHEMAS
 from reconciler.project.scope import EVERY_SCHEMA, Scope
 
@@ -115,15 +115,17 @@ class CatalogRows:
     rows: dict[str, Rows]
     server_version: int
     readers: int = 1  # connections the rows were read on (2: shared with a sibling)
+    # kind → kind_digest of its rows, for the kinds hashed while the other connection read
+    hashed: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def digest(self) -> str:
         """sha256 over every row, whatever order the server sent them in: equal digests,
         equal catalogs. (The queries have no ORDER BY, and right after a migration the
         planner's choices, hence the order, change as autovacuum analyzes the catalog.)"""
-        h = hashlib.sha256(b"catalog/3 %d" % self.server_version)
+        h = hashlib.sha256(b"catalog/4 %d" % self.server_version)
         for kind in KINDS:
-            h.update(b"\n%s\n" % kind.encode())
-            h.update(_rows_bytes(self.rows[kind]))
+            found = self.hashed.get(kind) or kind_digest(self.rows[kind])
+            h.update(b"\n%s\n%s" % (kind.encode(), found))
         return h.hexdigest()
 
     def snapshot(self) -> PgSnapshot:
@@ -136,16 +138,17 @@ class CatalogRows:
         return tuple((k, name) for k, name, address, _ in self.rows["unsupported"] if not address)
 
 
-def _rows_bytes(rows: Rows) -> bytes:
-    """The rows as bytes, whatever order they came in: each row marshalled (C code, twice as
-    fast as repr on a large catalog), the rows' bytes sorted and marshalled as one list, which
-    keeps each one's length. Marshal format 2 writes no back-references, so equal rows give
-    equal bytes. A value marshal cannot write (no query reads one today) sends the kind
-    through repr instead; the first byte says which."""
+def kind_digest(rows: Rows) -> bytes:
+    """sha256 of one kind's rows, whatever order they came in: each row marshalled (C code,
+    twice as fast as repr on a large catalog), the rows' bytes sorted and marshalled as one
+    list, which keeps each one's length. Marshal format 2 writes no back-references, so equal
+    rows give equal bytes. A value marshal cannot write (no query reads one today) sends the
+    kind through repr instead; the first byte says which."""
     try:
-        return b"m" + marshal.dumps(sorted([marshal.dumps(row, 2) for row in rows]), 2)
+        text = b"m" + marshal.dumps(sorted([marshal.dumps(row, 2) for row in rows]), 2)
     except ValueError:
-        return b"r" + "\n".join(sorted(map(repr, rows))).encode("utf-8", "surrogateescape")
+        text = b"r" + "\n".join(sorted(map(repr, rows))).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(text).digest()
 
 
 def read_catalog(
@@ -154,8 +157,12 @@ def read_catalog(
     schemas: Sequence[str] | None = None,
     scope: Scope = EVERY_SCHEMA,
     sibling: Sibling | None = None,
+    hash_rows: bool = False,
 ) -> CatalogRows:
-    """The rows `introspect` builds its snapshot from (same scope, same transaction rules)."""
+    """The rows `introspect` builds its snapshot from (same scope, same transaction rules).
+
+    `hash_rows`: the digest will be asked for; shared with a sibling, each connection's thread
+    hashes its kinds as soon as it has read them, while the other may still be reading."""
     if isinstance(schemas, str):
         raise TypeError("schemas must be a sequence of schema names, not one string")
     params = {
@@ -164,8 +171,16 @@ def read_catalog(
         "out_of_scope": scope.like_patterns(),
     }
     version = conn.info.server_version
+    hashed: dict[str, bytes] = {}
+
+    def hash_statement(i: int, statement_rows: Rows) -> None:
+        for kind, rows in _by_kind(STATEMENTS[i], statement_rows).items():
+            hashed[kind] = kind_digest(rows)  # each kind by one thread only
+
     try:
-        read, readers = _read(conn, _queries(version), params, sibling)
+        read, readers = _read(
+            conn, _queries(version), params, sibling, hash_statement if hash_rows else None
+        )
     except psycopg.OperationalError as e:
         if not conn.broken:
             raise  # e.g. a statement timeout: the caller's to explain
@@ -175,15 +190,19 @@ def read_catalog(
         ) from e
     rows: dict[str, Rows] = {}
     for kinds, statement_rows in zip(STATEMENTS, read, strict=True):
-        if len(kinds) == 1:
-            rows[kinds[0]] = statement_rows
-            continue
-        parts: list[Rows] = [[] for _ in kinds]
-        for part, values in statement_rows:
-            if values is not None:  # not a part's empty filler
-                parts[part].append(values)
-        rows.update(zip(kinds, parts, strict=True))
-    return CatalogRows({kind: rows[kind] for kind in KINDS}, version, readers)
+        rows.update(_by_kind(kinds, statement_rows))
+    return CatalogRows({kind: rows[kind] for kind in KINDS}, version, readers, hashed)
+
+
+def _by_kind(kinds: tuple[str, ...], statement_rows: Rows) -> dict[str, Rows]:
+    """The rows of each kind a statement read (reading.py's parts when it read several)."""
+    if len(kinds) == 1:
+        return {kinds[0]: statement_rows}
+    parts: list[Rows] = [[] for _ in kinds]
+    for part, values in statement_rows:
+        if values is not None:  # not a part's empty filler
+            parts[part].append(values)
+    return dict(zip(kinds, parts, strict=True))
 
 
 def _sql(name: str) -> str:
@@ -259,8 +278,11 @@ def _read(
     queries: Sequence[str],
     params: dict[str, Any],
     sibling: Sibling | None = None,
+    on_rows: OnRows | None = None,
 ) -> tuple[list[Rows], int]:
-    """The rows of every query, and how many connections read them."""
+    """The rows of every query, and how many connections read them. `on_rows(i, rows)` is
+    called by the thread that read query i, once it has (only when shared with a sibling:
+    alone, nothing else runs meanwhile)."""
     status = conn.info.transaction_status
     if status == pq.TransactionStatus.INTRANS:
         return read_in_callers_transaction(conn, queries, params), 1
@@ -272,6 +294,6 @@ def _read(
     with autocommit(conn):
         if sibling is not None:
             side = [i for i, kinds in enumerate(STATEMENTS) if _SIDE_KINDS.issuperset(kinds)]
-            split = SplitRead(conn, sibling, queries, params, side)
+            split = SplitRead(conn, sibling, queries, params, side, on_rows)
             return split.run(), 2 if split.shared else 1
         return read_in_own_transaction(conn, queries, params), 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -15,6 +15,8 @@ from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.introspect.pg.reading import SET_PARAMS, SET_SQL, Rows, Sibling, begin_read, execute
 
 _log = logging.getLogger(__name__)
+
+OnRows = Callable[[int, Rows], None]  # (index of a query, its rows)
 
 
 class SplitRead:
@@ -34,13 +36,16 @@ class SplitRead:
         queries: Sequence[str],
         params: dict[str, Any],
         side: Sequence[int],
+        on_rows: OnRows | None = None,
     ) -> None:
-        """`side`: the indexes in `queries` of those the second connection reads."""
+        """`side`: the indexes in `queries` of those the second connection reads; `on_rows`
+        is given each query's rows by the thread that read them, as soon as it has."""
         self.conn = conn
         self.sibling = sibling
         self.queries = queries
         self.params = params
         self.side = list(side)
+        self.on_rows = on_rows
         self.rows: list[Rows | None] = [None] * len(queries)
         self.other: psycopg.Connection | None = None
         self.imported = threading.Event()  # the import is settled, either way
@@ -125,8 +130,7 @@ class SplitRead:
             with other.pipeline():
                 cursors = [(i, execute(other, self.queries[i], self.params)) for i in self.side]
                 execute(other, "COMMIT")
-            for i, cur in cursors:
-                self.rows[i] = cur.fetchall()
+            self._fetch(cursors)
         except BaseException as exc:  # re-raised in the calling thread
             if isinstance(exc, psycopg.OperationalError) and other.broken:
                 exc = ConnectionFailed(
@@ -151,5 +155,10 @@ class SplitRead:
             if not conn.closed and conn.info.transaction_status != pq.TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
             raise
+        self._fetch(cursors)
+
+    def _fetch(self, cursors: list[tuple[int, psycopg.Cursor]]) -> None:
         for i, cur in cursors:
-            self.rows[i] = cur.fetchall()
+            self.rows[i] = rows = cur.fetchall()
+            if self.on_rows is not None:
+                self.on_rows(i, rows)
