@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import Desired, load, spec_values
+from reconciler.desired import Desired, load, read_tree, spec_values
 from reconciler.desired.lint import lint
 from reconciler.desired.lint_rules import LintIgnore
 from reconciler.errors import InputError
@@ -528,6 +531,30 @@ def test_tags_and_complex_keys_are_refused(tmp_path: Path) -> None:
 def test_oversized_file_refused(tmp_path: Path) -> None:
     (tmp_path / "big.yaml").write_bytes(b"#" * (5 * 1024 * 1024 + 1))
     assert problems_of(tmp_path) == [f"{tmp_path.as_posix()}/big.yaml:1: file is larger than 5 MiB"]
+
+
+def test_a_file_of_exactly_the_limit_is_read_whole(tmp_path: Path) -> None:
+    text = b"# " + b"x" * (5 * 1024 * 1024 - 3) + b"\n"  # 5 MiB exactly
+    (tmp_path / "edge.yaml").write_bytes(text)
+    tree = read_tree(tmp_path)
+    assert tree.unread == () and tree.raws == (text,)
+
+
+def test_a_fifo_or_socket_among_the_files_is_refused_without_waiting(tmp_path: Path) -> None:
+    """A FIFO named like a YAML file would block the read for ever (no writer comes): it and
+    a socket are refused, with their file, at once."""
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock.yml"))
+        done: list[list[str]] = []
+        worker = threading.Thread(target=lambda: done.append(problems_of(tmp_path)), daemon=True)
+        worker.start()
+        worker.join(10)
+    assert done, "the load hung on the FIFO"
+    why = "not a regular file (a FIFO, socket or device holds no desired state)"
+    assert done[0] == [
+        f"{tmp_path.as_posix()}/{name}:1: {why}" for name in ("pipe.yaml", "sock.yml")
+    ]
 
 
 def test_empty_files_are_ignored(tmp_path: Path) -> None:
