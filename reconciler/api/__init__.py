@@ -12,13 +12,16 @@ the same behaviour without it (the same checks, the same project scope from reco
 - fleet.py: plan, apply and drift over every database of a fleet environment.
 
 The package itself re-exports runs.py and rollbacks.py (`api.plan`, `api.apply`,
-`api.rollback`); the other modules are imported by name, so a command loads only the use case
-it runs.
+`api.rollback`, the last loaded on first use); the other modules are imported by name, so a
+command loads only the use case it runs.
 
 Must not: print, prompt or exit: results are values, failures ReconcilerError sentences.
 """
 
-from reconciler.api.rollbacks import RollbackResult, rollback
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from reconciler.api.runs import (
     PlanResult,
     Timeouts,
@@ -26,6 +29,20 @@ from reconciler.api.runs import (
     check_destructive,
     plan,
 )
+
+if TYPE_CHECKING:
+    from reconciler.api.rollbacks import RollbackResult, rollback
+
+
+def __getattr__(name: str) -> Any:
+    """`api.rollback` and `api.RollbackResult`, loaded on first use: a plan or an apply loads
+    nothing of rollbacks.py (the rollback gate's modules)."""
+    if name in ("rollback", "RollbackResult"):
+        from reconciler.api import rollbacks  # deferred: start-up: as above
+
+        return getattr(rollbacks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PlanResult",

@@ -13,19 +13,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import desired as desired_mod
-from reconciler.apply import outcome
-from reconciler.apply.recorded import (
-    ApplyResult,
-    Log,
-    PartialApply,
-    execute,
-    fingerprints,
-    is_server_or_file_error,
-    record,
-)
 from reconciler.apply.timeouts import Timeouts
 from reconciler.desired.findings import Finding
 from reconciler.errors import InputError, Refused, StalePlan
@@ -55,6 +45,9 @@ from reconciler.plan.files import (
 from reconciler.plan.pending import save_plan
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
+
+if TYPE_CHECKING:
+    from reconciler.apply.recorded import ApplyResult, Log
 
 
 @dataclass
@@ -124,8 +117,12 @@ def plan(
             p = unused_version(p, state)
             known = state.exists()
             p, path, written = save_plan(p, out_dir, lambda v: known and state.get(v) is not None)
-        except Exception as exc:  # a role that may not read the state plans all the same,
-            if not is_server_or_file_error(exc):  # always writing; a clash is refused at apply
+        except Exception as exc:
+            from reconciler.apply.recorded import is_server_or_file_error  # deferred: start-up
+
+            # a role that may not read the state plans all the same, always writing (a clash
+            # of versions is refused at apply)
+            if not is_server_or_file_error(exc):
                 raise
             p, path = write_plan(p, out_dir)
             written = True
@@ -175,6 +172,15 @@ def apply(
 ) -> ApplyResult:
     """Apply a saved plan, or plan+apply from `schemas_dir` — under every target's lock.
     `scope` as for plan()."""
+    from reconciler.apply import outcome  # deferred: start-up: a plan loads no apply module
+    from reconciler.apply.recorded import (  # deferred: start-up: as above
+        ApplyResult,
+        PartialApply,
+        execute,
+        fingerprints,
+        record,
+    )
+
     _require_target(pg_url, redis_url)
     _check_drop_mode(drop_mode)
     if (plan_path is None) == (schemas_dir is None):

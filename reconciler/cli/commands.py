@@ -12,8 +12,8 @@ import typer
 from rich.markup import escape
 
 from reconciler import api
-from reconciler.api import Timeouts
 from reconciler.api import fleet as api_fleet
+from reconciler.apply.timeouts import Timeouts
 from reconciler.cli import fleet_view as fv
 from reconciler.cli.lint_view import lint_before_plan, print_lint, show_plan_lint
 from reconciler.cli.options import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from reconciler.api import Timeouts
+from reconciler.apply.timeouts import Timeouts
 from reconciler.cli.root import err_console, out_console
 from reconciler.errors import InputError, Refused
 from reconciler.model.words import counted
