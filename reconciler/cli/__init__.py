@@ -29,7 +29,15 @@ from reconciler.cli import (  # noqa: F401  (each registers its commands on the 
     state_cmds,
     trash_cmds,
 )
-from reconciler.cli.root import _debug, _plain, app, err_console, plain_help, report_error
+from reconciler.cli.root import (
+    _debug,
+    _plain,
+    app,
+    app_for,
+    err_console,
+    plain_help,
+    report_error,
+)
 from reconciler.connect import scrub
 from reconciler.connect.reason import libpq_reason
 from reconciler.errors import NOTHING_RAN_INTERRUPTED, ExitCode, ReconcilerError
@@ -80,7 +88,7 @@ def main() -> None:
 
 def _run_app() -> None:
     try:
-        rc = app(standalone_mode=False)
+        rc = app_for(sys.argv[1:])(standalone_mode=False)
         if rc == ExitCode.INTERRUPTED:  # typer's own answer to a Ctrl-C: say it, as below
             _interrupted()
         sys.exit(rc if isinstance(rc, int) else 0)

@@ -123,3 +123,34 @@ def test_a_plan_the_cache_answers_loads_no_model_value(pg_url, tmp_path):
     heavy = ("reconciler.model.pg", "reconciler.model.snapshot", "reconciler.desired.lint", "yaml")
     assert "reconciler.introspect.pg.catalog" in imported[1]  # the probe sees the imports
     assert [m for m in heavy if m in imported[1]] == []
+
+
+def _names() -> list[str]:
+    from reconciler.cli import load_commands
+    from reconciler.cli.root import _name_of
+
+    app = load_commands()
+    commands = [name for c in app.registered_commands if (name := _name_of(c))]
+    groups = [g.name for g in app.registered_groups if g.name]
+    return commands + groups
+
+
+def test_a_run_builds_only_the_command_it_names_and_says_the_same():
+    """A run naming its command first gets an app of that command (or group) alone: its help,
+    its usage errors and its sub-commands read exactly as from the whole app (which a root
+    option first, such as --debug, gets)."""
+    from reconciler.cli.root import app, app_for
+    from tests.helpers import run_cli
+
+    names = _names()
+    assert {"plan", "apply", "drift", "export", "dev", "state"} <= set(names)
+    for name in names:
+        slim = app_for([name, "--help"])
+        assert slim is not app
+        assert len(slim.registered_commands) + len(slim.registered_groups) == 1
+        for tail in (["--help"], ["--no-such-option"]):
+            alone, whole = run_cli(name, *tail), run_cli("--debug", name, *tail)
+            assert (alone.code, alone.out, alone.err) == (whole.code, whole.out, whole.err)
+    assert app_for(["--env", "plan"]) is app and app_for(["plna"]) is app and app_for([]) is app
+    typo = run_cli("plna")
+    assert typo.code != 0 and "No such command" in typo.text
