@@ -71,7 +71,10 @@ def get(entry_key: str) -> Any | None:
         return None
     path = folder / f"{entry_key}.pickle"
     try:
-        with path.open("rb") as fh:
+        # without waiting: a FIFO in the folder (a restored CI cache may hold one) must not
+        # hang the run; only a regular file is read (_private_fd)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
             if not _private_fd(fh.fileno()):
                 return None
             raw = fh.read()
@@ -124,8 +127,8 @@ def _secret() -> bytes | None:
     """What entries are sealed with: $RECONCILER_CACHE_SECRET (a CI secret, so that jobs that
     share the cache folder trust each other's entries and nobody else's), else a random key
     of this user's, kept outside the cache folder (in $XDG_CACHE_HOME or ~/.cache,
-    reconciler/cache-secret, private): a cache folder copied from elsewhere is then never
-    unpickled. None (no caching) when neither can be had."""
+    reconciler/cache-secret, private: readable and writable by its owner alone): a cache folder
+    copied from elsewhere is then never unpickled. None (no caching) when neither can be had."""
     given = os.environ.get(SECRET_ENV, "")
     if given:
         return given.encode("utf-8", "surrogateescape")
@@ -143,6 +146,8 @@ def _secret() -> bytes | None:
                 fh.write(os.urandom(32))
         if not (_private(folder, directory=True) and _private(path, directory=False)):
             return None
+        if path.lstat().st_mode & (stat.S_IRGRP | stat.S_IROTH):
+            return None  # others may have read it: whatever it sealed could be forged
         key = path.read_bytes()
         return key if len(key) == 32 else None
     except OSError:

@@ -236,3 +236,44 @@ def test_jobs_sharing_a_secret_share_the_cache(
     assert _comment(tree) is None
     monkeypatch.delenv(cache.SECRET_ENV)
     cache._secret.cache_clear()
+
+
+def test_a_fifo_in_place_of_an_entry_is_a_miss_not_a_hang(cache_dir: Path, tree: Path):
+    """A restored cache folder can hold a FIFO named like an entry: it is opened without
+    waiting for a writer and passed over, as any file that is not a regular one."""
+    import threading
+
+    real = load(tree)
+    (entry,) = _entries(cache_dir)
+    entry.unlink()
+    os.mkfifo(entry, 0o600)
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(load(tree)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == [real], "the load hung on the FIFO"
+
+
+def test_a_secret_others_can_read_seals_nothing(
+    cache_dir: Path, tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The user's own secret (no RECONCILER_CACHE_SECRET) readable by others: whoever read it
+    could seal an entry, so nothing is read from the cache or written to it."""
+    monkeypatch.delenv(cache.SECRET_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    cache._secret.cache_clear()
+    try:
+        load(tree)
+        assert len(_entries(cache_dir)) == 1
+        secret = tmp_path / "home" / "reconciler" / "cache-secret"
+        (entry,) = _entries(cache_dir)
+        body = pickle.dumps(_marked(tree))  # sealed with the secret as anyone could read it
+        entry.write_bytes(cache._seal(secret.read_bytes(), entry.stem, body) + body)
+        secret.chmod(0o644)
+        cache._secret.cache_clear()
+        assert _comment(tree) is None  # the planted entry is not believed
+        secret.chmod(0o600)
+        cache._secret.cache_clear()
+        assert _comment(tree) == "from the cache"  # (it was sealed right: believed when private)
+    finally:
+        cache._secret.cache_clear()
