@@ -245,20 +245,42 @@ def resolve_pg_url(flag: str | None) -> str:
     return pg
 
 
+# The settings under which the server reads the literals of desired-state text (a timestamptz
+# or date in a default, a check or a view) and prints values back. Every connection of a run
+# takes them, over whatever the session would have had (PGTZ, PGDATESTYLE, options in the URL,
+# ALTER ROLE / DATABASE … SET): a plan's probes, the catalog read and an apply then read
+# `'2024-01-01 00:00:00'` as the same instant, so the same files plan and apply the same way
+# on every machine, and a remembered verdict (project/cache.py) depends on none of them.
+LITERAL_SETTINGS: dict[str, str] = {
+    "datestyle": "ISO, MDY",
+    "intervalstyle": "postgres",
+    "timezone": "UTC",
+}
+_PIN_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, false)" for _ in LITERAL_SETTINGS)
+_PIN_PARAMS = [v for item in LITERAL_SETTINGS.items() for v in item]
+
+
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
-    """An autocommit connection named after this run, so lock holders are identifiable."""
+    """An autocommit connection named after this run, so lock holders are identifiable, under
+    LITERAL_SETTINGS."""
     import psycopg  # here, not at the top: a Redis-only run never loads the Postgres driver
 
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")
     check_one_at(url)
     try:
-        return psycopg.connect(
+        conn = psycopg.connect(
             url,
             autocommit=True,
             application_name=application_name(command),
             connect_timeout=10,
         )
+        try:
+            conn.execute(_PIN_SQL, _PIN_PARAMS)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
     except psycopg.Error as exc:
         reason = libpq_reason(str(exc), type(exc).__name__)
         # libpq messages can echo the connection string or a word of it it could not parse

@@ -96,6 +96,7 @@ def read_tree(root: Path) -> Tree:
 
 
 _NOT_REGULAR = "not a regular file (a FIFO, socket or device holds no desired state)"
+_TOO_LARGE = f"file is larger than {MAX_BYTES // 2**20} MiB"
 
 
 def _read_file(path: Path) -> bytes | str:
@@ -113,6 +114,8 @@ def _read_file(path: Path) -> bytes | str:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return _NOT_REGULAR
+        if st.st_size > MAX_BYTES:
+            return _TOO_LARGE  # refused unread
         chunks, size, want = [], 0, st.st_size + 1  # one read, and one more to see the end
         while size <= MAX_BYTES and (chunk := os.read(fd, min(want, MAX_BYTES + 1 - size))):
             chunks.append(chunk)
@@ -120,8 +123,8 @@ def _read_file(path: Path) -> bytes | str:
             want = 1 << 16  # the file grew since its size was read
     finally:
         os.close(fd)
-    if size > MAX_BYTES:
-        return f"file is larger than {MAX_BYTES // 2**20} MiB"
+    if size > MAX_BYTES:  # it grew while it was read
+        return _TOO_LARGE
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

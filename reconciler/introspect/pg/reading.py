@@ -23,15 +23,15 @@ import psycopg
 from psycopg import pq
 from psycopg.rows import RowMaker
 
+from reconciler.connect import LITERAL_SETTINGS
+
 # Server settings that change how types and expressions are deparsed. They are set transaction-
 # locally for the duration of the read; whoever asks the server to deparse desired-state text
 # must use the same ones, or equal objects would print differently.
 DEPARSE_SETTINGS: dict[str, str] = {
     "search_path": "",  # qualify every name outside pg_catalog
     "quote_all_identifiers": "off",
-    "datestyle": "ISO, MDY",  # date/time constants in defaults and checks
-    "intervalstyle": "postgres",
-    "timezone": "UTC",  # timestamptz constants
+    **LITERAL_SETTINGS,  # date/time constants in defaults and checks (every connection's)
     "extra_float_digits": "1",
     "bytea_output": "hex",
 }

@@ -1,0 +1,58 @@
+"""The literals of desired-state text mean the same values whatever the session's settings:
+every connection of a run reads them under connect.LITERAL_SETTINGS (TimeZone UTC, DateStyle
+ISO, MDY), so plan, apply and a remembered verdict agree under PGTZ, PGDATESTYLE and
+ALTER DATABASE … SET."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.helpers import run_cli
+
+EVENTS = """\
+table: events
+columns:
+  - {name: id, type: integer}
+  - {name: at, type: timestamptz, default: "'2024-01-01 00:00:00'"}
+  - {name: day, type: date, default: "'01/02/2024'"}
+primary_key: [id]
+"""
+
+
+def _defaults(conn: psycopg.Connection) -> dict[str, str]:
+    with conn.transaction():
+        conn.execute("SET LOCAL timezone = 'UTC'")
+        rows = conn.execute(
+            "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+            " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+            " WHERE d.adrelid = 'public.events'::regclass"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_plan_and_apply_read_literals_alike_under_any_session_settings(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")  # libpq sends it when the session starts
+    monkeypatch.setenv("PGDATESTYLE", "ISO, DMY")
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert _defaults(pg_conn) == {
+        "at": "'2024-01-01 00:00:00+00'::timestamp with time zone",
+        "day": "'2024-01-02'::date",  # month first, as DateStyle ISO, MDY reads it
+    }
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    pg_conn.execute(f"ALTER DATABASE \"{database}\" SET timezone = 'America/New_York'")
+    pg_conn.execute(f"ALTER DATABASE \"{database}\" SET datestyle = 'SQL, DMY'")
+    for env in ({}, {"RECONCILER_NO_CACHE": "1"}, {"PGTZ": "UTC"}):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        for _ in range(2):  # the second plan may come from the verdict the first one left
+            r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+            assert r.code == 0 and "No changes." in r.out, (env, r.text)
