@@ -56,10 +56,13 @@ def plan_targets(
     A Postgres-only plan that comes out empty is remembered (project/cache.py) under the desired
     state's key and a digest of every catalog row it was computed from: the next plan of the
     same files against a catalog that reads back identically answers from that, without
-    building either side. The plan is a function of those inputs alone (the server's spelling
-    probes depend on its version, which the digest covers), so the answer is the same. So are
-    the files' findings, remembered under their key: such a plan shows them without loading
-    the files either.
+    building either side. The plan is a function of those inputs alone, so the answer is the
+    same: the server's spelling probes depend on its version and on objects no other kind
+    reads (a table of an excluded schema a view reads), both in the digest (the fingerprint
+    kind sums every catalog of the database), and read literals under settings every
+    connection fixes (connect.LITERAL_SETTINGS). A plan during which the catalog changed
+    (the probes run after the read) is not remembered. So are the files' findings,
+    remembered under their key: such a plan shows them without loading the files either.
     """
     said = False
 
@@ -101,9 +104,20 @@ def plan_targets(
         want = want or loaded(None)
         p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
         # findings are said afresh every time: a plan that has some is not remembered
-        if verdict is not None and p.empty and not only and not p.findings:
+        remember = verdict is not None and p.empty and not only and not p.findings
+        if remember and _unchanged_since(t, rows):
             cache.put(verdict, NO_CHANGES)
         return p
+
+
+def _unchanged_since(t: Targets, rows: CatalogRows) -> bool:
+    """Whether no catalog row of the database changed since `rows` were read. The plan's
+    probes ran later, in transactions of their own: DDL committed in between may have gone
+    into the plan, which is then true of neither state and not remembered."""
+    from reconciler.introspect.pg.catalog import read_fingerprint  # deferred: as in _catalog
+
+    assert t.pg is not None
+    return sorted(read_fingerprint(t.pg)) == sorted(rows.rows["fingerprint"])
 
 
 def _verdicts() -> bool:

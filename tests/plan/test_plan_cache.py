@@ -36,7 +36,7 @@ def _plan(pg_url: str, root: Path, cwd: Path) -> str:
     return r.out
 
 
-def _verdict_key(conn: psycopg.Connection, root: Path, cwd: Path) -> str:
+def _tree_key(root: Path, cwd: Path) -> str:
     import os
 
     old = os.getcwd()
@@ -46,6 +46,11 @@ def _verdict_key(conn: psycopg.Connection, root: Path, cwd: Path) -> str:
     finally:
         os.chdir(old)
     assert tree_key is not None
+    return tree_key
+
+
+def _verdict_key(conn: psycopg.Connection, root: Path, cwd: Path) -> str:
+    tree_key = _tree_key(root, cwd)
     return cache.key("plan", tree_key, read_catalog(conn).digest(), repr(()))  # no scope
 
 
@@ -186,3 +191,89 @@ def test_with_the_cache_off_no_catalog_digest_is_worked_out(pg_url, tmp_path, mo
     monkeypatch.delenv("RECONCILER_NO_CACHE")
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=tmp_path)
     assert r.code != 0 and "ZeroDivisionError" in r.text  # with the cache on it is
+
+
+def _plans_agree(pg_url: str, root: Path, cwd: Path, monkeypatch) -> str:
+    """The plan's text with the cache on, checked against the same plan with it off."""
+    cached = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=cwd)
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    fresh = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", "plans", cwd=cwd)
+    monkeypatch.delenv("RECONCILER_NO_CACHE")
+    assert (cached.code, "No changes." in cached.out) == (fresh.code, "No changes." in fresh.out)
+    return cached.out
+
+
+def test_a_change_only_a_probe_sees_is_never_answered_from_the_verdict(
+    pg_url, pg_conn, tmp_path, monkeypatch
+):
+    """A view of a table in an excluded schema, and one of a foreign table: no kind of the
+    catalog reads their columns, but the probe spelling the desired view does. A column added
+    to either after a no-op plan is planned, with the cache as without it."""
+    pg_conn.execute(
+        "CREATE SCHEMA legacy; CREATE TABLE legacy.t (a int, b int);"
+        " CREATE VIEW public.v AS SELECT * FROM legacy.t;"
+        " CREATE FOREIGN DATA WRAPPER probe_fdw; CREATE SERVER probe_srv FOREIGN DATA WRAPPER"
+        " probe_fdw; CREATE FOREIGN TABLE public.ft (a int) SERVER probe_srv;"
+        " CREATE VIEW public.fv AS SELECT * FROM public.ft"
+    )
+    (tmp_path / "reconciler.yaml").write_text("version: 1\nscope:\n  exclude_schemas: [legacy]\n")
+    views = tmp_path / "schemas" / "views"
+    views.mkdir(parents=True)
+    (views / "v.yaml").write_text(
+        "views:\n  - name: v\n    query: SELECT * FROM legacy.t\n"
+        "  - name: fv\n    query: SELECT * FROM public.ft\n"
+    )
+    root = tmp_path / "schemas"
+    for change in (
+        "ALTER TABLE legacy.t ADD COLUMN c int",
+        "ALTER FOREIGN TABLE public.ft ADD COLUMN z int",
+    ):
+        for _ in range(2):  # the second one from the verdict the first one left
+            assert "No changes." in _plans_agree(pg_url, root, tmp_path, monkeypatch)
+        pg_conn.execute(change)
+        assert "No changes." not in _plans_agree(pg_url, root, tmp_path, monkeypatch), change
+        # the desired view now reads the new column too: the next round starts from no changes
+        pg_conn.execute("DROP VIEW public.v, public.fv")
+        pg_conn.execute("CREATE VIEW public.v AS SELECT * FROM legacy.t")
+        pg_conn.execute("CREATE VIEW public.fv AS SELECT * FROM public.ft")
+
+
+def test_a_plan_during_which_the_catalog_changed_is_not_remembered(
+    pg_url, pg_conn, tmp_path, monkeypatch
+):
+    """The probes run after the catalog read: DDL committed in between may reach the plan but
+    not the digest, so the verdict of such a plan is not kept."""
+    from reconciler.pipeline import tree_plan
+
+    root = tmp_path / "schemas"
+    _write(root, USERS)
+    r = run_cli("apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    read, real_plan = [], tree_plan.make_plan
+    real_both, real_catalog = tree_plan._catalog_and_files, tree_plan._catalog
+
+    def catalog_and_files(*args, **kwargs):
+        rows, want = real_both(*args, **kwargs)
+        read.append(rows.digest())
+        return rows, want
+
+    def catalog(*args, **kwargs):
+        rows = real_catalog(*args, **kwargs)
+        read.append(rows.digest())
+        return rows
+
+    def make_plan(*args, **kwargs):  # between the read and the probes: a column that stays
+        pg_conn.execute("ALTER TABLE public.users ADD COLUMN x int")  # (dropped, its row is
+        pg_conn.execute("ALTER TABLE public.users DROP COLUMN x")  # kept) but is read by none
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(tree_plan, "_catalog_and_files", catalog_and_files)
+    monkeypatch.setattr(tree_plan, "_catalog", catalog)
+    monkeypatch.setattr(tree_plan, "make_plan", make_plan)
+    assert "No changes." in _plan(pg_url, root, tmp_path)
+    monkeypatch.setattr(tree_plan, "make_plan", real_plan)
+    assert "No changes." in _plan(pg_url, root, tmp_path)  # an undisturbed plan is remembered
+    tree_key = _tree_key(root, tmp_path)
+    first, second = (cache.key("plan", tree_key, digest, repr(())) for digest in read)
+    assert first != second  # the catalog changed
+    assert (cache.get(first), cache.get(second)) == (None, NO_CHANGES)

@@ -63,15 +63,17 @@ KINDS = (
     "rules",
     "aggregates",
     "unsupported",  # objects the model cannot express, and what they need of the others
+    "fingerprint",  # the whole database's catalogs summed: what the probes of a plan may read
 )
 _SQL_DIR = Path(__file__).with_name("sql")
 
 # The statements a read sends, each reading one kind or, side by side, several (reading.py's
-# parts): the kinds that hold few objects even in a large schema share one, so that twelve kinds
+# parts): the kinds that hold few rows even in a large schema share one, so that thirteen kinds
 # take ten statements, each planned and run by the server once.
+_SMALL = ("triggers", "rules", "aggregates", "fingerprint")
 STATEMENTS: tuple[tuple[str, ...], ...] = (
-    *((kind,) for kind in KINDS if kind not in ("triggers", "rules", "aggregates")),
-    ("triggers", "rules", "aggregates"),
+    *((kind,) for kind in KINDS if kind not in _SMALL),
+    _SMALL,
 )
 
 # pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
@@ -192,6 +194,14 @@ def read_catalog(
     for kinds, statement_rows in zip(STATEMENTS, read, strict=True):
         rows.update(_by_kind(kinds, statement_rows))
     return CatalogRows({kind: rows[kind] for kind in KINDS}, version, readers, hashed)
+
+
+def read_fingerprint(conn: psycopg.Connection) -> Rows:
+    """The fingerprint kind's rows as they are now, in a read of their own (an autocommit
+    connection with no transaction open): equal to a CatalogRows' own, compared as sets, when
+    no catalog row of the database changed since it was read."""
+    queries = [kind_queries(conn.info.server_version)["fingerprint"]]
+    return read_in_own_transaction(conn, queries, {})[0]
 
 
 def _by_kind(kinds: tuple[str, ...], statement_rows: Rows) -> dict[str, Rows]:
