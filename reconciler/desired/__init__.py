@@ -223,23 +223,28 @@ def _parse(tree: Tree) -> Desired:
 
 
 def yaml_files(root: Path) -> list[Path]:
-    """Every *.yaml / *.yml below root, sorted by relative path."""
+    """Every *.yaml / *.yml below root, sorted by relative path; hidden ones (a name starting
+    with a dot, or below a folder named so) left out."""
     return [path for _, path in _yaml_files(Path(root))]
 
 
 def _yaml_files(root: Path) -> list[tuple[str, Path]]:
     """(relative path with `/`, path) of every *.yaml / *.yml below root, sorted by the
-    relative path, which is worked out as text while walking (one Path made per file)."""
+    relative path, which is worked out as text while walking (one Path made per file).
+
+    Hidden names are left out, files and folders: what editors and tools keep beside the
+    files (Emacs's lock `.#users.yaml`, a link to nowhere while the file is being edited;
+    `.git/`; a folder set aside as `.old/`) is not desired state."""
     top = os.fspath(root)
     found: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         below = os.path.relpath(dirpath, top)
         prefix = "" if below == os.curdir else below.replace(os.sep, "/") + "/"
         found += [
             (prefix + f, os.path.join(dirpath, f))
             for f in filenames
-            if f.endswith((".yaml", ".yml"))
+            if f.endswith((".yaml", ".yml")) and not f.startswith(".")
         ]
     found.sort()
     return [(rel, Path(path)) for rel, path in found]

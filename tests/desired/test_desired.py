@@ -819,3 +819,16 @@ def test_a_key_named_like_a_union_branch_is_an_unknown_key(tmp_path: Path, key: 
     [problem] = info.value.problems
     assert problem.source.endswith("f.yaml:1")
     assert problem.message.startswith(f"unknown key '{key}'")
+
+
+def test_hidden_files_and_folders_are_not_desired_state(tmp_path: Path) -> None:
+    """An editor's lock beside a file being edited (Emacs: `.#users.yaml`, a link to nowhere),
+    a hidden file, a hidden folder: none is read, so none breaks a plan or adds a table."""
+    write(tmp_path, {"tables/users.yaml": "table: users\ncolumns:\n  - {name: id, type: int}\n"})
+    (tmp_path / "tables" / ".#users.yaml").symlink_to("root@host.1234:1700000000")
+    write(tmp_path, {".hidden.yaml": "table: ghost\ncolumns:\n  - {name: id, type: int}\n"})
+    write(tmp_path, {".old/tables/x.yaml": "table: x\ncolumns:\n  - {name: id, type: int}\n"})
+    tree = read_tree(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in tree.files] == ["tables/users.yaml"]
+    assert tree.unread == ()
+    assert set(load(tmp_path).pg.tables) == {("public", "users")}
