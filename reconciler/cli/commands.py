@@ -12,16 +12,17 @@ import typer
 from rich.markup import escape
 
 from reconciler import api
-from reconciler.api import fleet as api_fleet
 from reconciler.apply.timeouts import Timeouts
-from reconciler.cli import fleet_view as fv
 from reconciler.cli.lint_view import lint_before_plan, print_lint, show_plan_lint
 from reconciler.cli.options import (
+    CANARY,
+    CONTINUE,
     DEFAULTS,
     DROP_MODE,
     IN_BATCHES,
     LARGE_ROWS,
     LOCK_TIMEOUT,
+    PARALLEL,
     PG,
     REDIS,
     SCHEMAS,
@@ -30,6 +31,7 @@ from reconciler.cli.options import (
     duration,
     print_notes,
     print_skipped,
+    refuse_fleet_options,
 )
 from reconciler.cli.progress import StatementBar, interactive, reading, scan_progress
 from reconciler.cli.root import app, err_console, out_console
@@ -104,7 +106,7 @@ def plan(
     drop_mode: str = DROP_MODE,
     large_rows: int = LARGE_ROWS,
     target: list[str] | None = TARGET,
-    parallel: int | None = fv.PARALLEL,
+    parallel: int | None = PARALLEL,
 ) -> None:
     """Compare the live database with the desired state and write the up/down plan files.
 
@@ -116,6 +118,8 @@ def plan(
     Example: reconciler plan --pg postgresql://127.0.0.1/app --schemas schemas --detailed-exitcode
     """
     if (env := fleet_environment(pg, redis)) is not None:
+        from reconciler.cli import fleet_view as fv  # deferred: start-up: a fleet's runs
+
         lint_before_plan(schemas)
         fv.plan(
             env,
@@ -129,7 +133,7 @@ def plan(
             only=tuple(target or ()),
         )
         return
-    fv.refuse_fleet_options(parallel=parallel)
+    refuse_fleet_options(parallel=parallel)
     if summary and (full or show_sql):
         raise InputError("--summary shows no change one by one: leave out --full and --sql.")
     pg_url, redis_url = resolve_targets(pg, redis)
@@ -196,9 +200,9 @@ def apply(
     large_rows: int = LARGE_ROWS,
     in_batches: bool = IN_BATCHES,
     target: list[str] | None = TARGET,
-    parallel: int | None = fv.PARALLEL,
-    canary: int | None = fv.CANARY,
-    continue_on_error: bool = fv.CONTINUE,
+    parallel: int | None = PARALLEL,
+    canary: int | None = CANARY,
+    continue_on_error: bool = CONTINUE,
     as_json: bool = typer.Option(False, "--json", help="Fleet: print the report as JSON."),
 ) -> None:
     """Apply a saved plan, or plan and apply from --schemas, under the lock.
@@ -219,6 +223,9 @@ def apply(
                 f"Environment {env.name!r} is a fleet: apply plans each database from --schemas "
                 "and rolls the plans out; a saved plan belongs to one database (pass --pg)."
             )
+        from reconciler.api import fleet as api_fleet  # deferred: start-up: as in plan
+        from reconciler.cli import fleet_view as fv  # deferred: start-up: as in plan
+
         fv.apply(
             env,
             schemas or Path("schemas"),
@@ -239,7 +246,7 @@ def apply(
             only=tuple(target or ()),
         )
         return
-    fv.refuse_fleet_options(
+    refuse_fleet_options(
         parallel=parallel, canary=canary, continue_on_error=continue_on_error, json=as_json
     )
     if version:
@@ -356,7 +363,7 @@ def drift(
     metrics_file: Path = typer.Option(
         None, "--metrics-file", help="Write a Prometheus textfile (atomically)."
     ),
-    parallel: int | None = fv.PARALLEL,
+    parallel: int | None = PARALLEL,
 ) -> None:
     """Live vs desired and vs what the last apply recorded: exit 0 none, 2 drift, 1 error.
 
@@ -366,9 +373,11 @@ def drift(
     from reconciler.api.drift import write_metrics
 
     if (env := fleet_environment(pg, redis)) is not None:
+        from reconciler.cli import fleet_view as fv  # deferred: start-up: as in plan
+
         fv.drift(env, schemas, parallel=parallel, as_json=as_json, metrics_file=metrics_file)
         return
-    fv.refuse_fleet_options(parallel=parallel)
+    refuse_fleet_options(parallel=parallel)
     try:
         pg_url, redis_url = resolve_targets(pg, redis)
         report = drift_report(pg_url, redis_url, schemas)

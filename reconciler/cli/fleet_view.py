@@ -19,30 +19,11 @@ from rich.markup import escape
 
 from reconciler.api import fleet
 from reconciler.cli.root import err_console, out_console
-from reconciler.errors import ExitCode, InputError
+from reconciler.errors import ExitCode
 from reconciler.model.words import counted
 from reconciler.plan.files import document
 from reconciler.project.config import Environment, setting
 from reconciler.render.text import render_plan
-
-PARALLEL = typer.Option(
-    None,
-    "--parallel",
-    min=1,
-    help="Fleet: databases worked on at once (default 4, or the environment's `parallel`).",
-)
-CANARY = typer.Option(
-    None,
-    "--canary",
-    min=0,
-    help="Fleet: apply to this many databases first, one by one; the rest only when they all "
-    "succeeded (default 0, or the environment's `canary`).",
-)
-CONTINUE = typer.Option(
-    False,
-    "--continue-on-error",
-    help="Fleet: go on rolling out after a database failed (a canary failure still stops it).",
-)
 
 _STYLE = {
     fleet.OK: "green",
@@ -52,16 +33,6 @@ _STYLE = {
     fleet.FAILED: "bold red",
     fleet.NOT_STARTED: "red",
 }
-
-
-def refuse_fleet_options(**given: Any) -> None:
-    """Fleet options on a run with one target are a mistake worth one sentence."""
-    named = [f"--{k.replace('_', '-')}" for k, v in given.items() if v not in (None, False)]
-    if named:
-        raise InputError(
-            f"{', '.join(named)} only applies to a fleet (an environment of reconciler.yaml "
-            "naming many databases)."
-        )
 
 
 def parallel_of(flag: int | None) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -120,3 +121,35 @@ def print_uncut(
     for i in range(len(rows)):
         for line in block(i):
             con.print(line, highlight=False)
+
+
+# --- a fleet's options (cli/fleet_view.py runs the fleet) -----------------------------------
+
+PARALLEL = typer.Option(
+    None,
+    "--parallel",
+    min=1,
+    help="Fleet: databases worked on at once (default 4, or the environment's `parallel`).",
+)
+CANARY = typer.Option(
+    None,
+    "--canary",
+    min=0,
+    help="Fleet: apply to this many databases first, one by one; the rest only when they all "
+    "succeeded (default 0, or the environment's `canary`).",
+)
+CONTINUE = typer.Option(
+    False,
+    "--continue-on-error",
+    help="Fleet: go on rolling out after a database failed (a canary failure still stops it).",
+)
+
+
+def refuse_fleet_options(**given: Any) -> None:
+    """Fleet options on a run with one target are a mistake worth one sentence."""
+    named = [f"--{k.replace('_', '-')}" for k, v in given.items() if v not in (None, False)]
+    if named:
+        raise InputError(
+            f"{', '.join(named)} only applies to a fleet (an environment of reconciler.yaml "
+            "naming many databases)."
+        )

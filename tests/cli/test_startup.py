@@ -87,7 +87,8 @@ def test_a_plan_with_changes_to_order_loads_no_graph_library(pg_url, tmp_path):
 
 def test_a_plan_the_cache_answers_loads_no_model_value(pg_url, tmp_path):
     """A no-op plan settled by the remembered verdict (pipeline/tree_plan.py) builds nothing
-    of either side: it imports neither the model's value classes nor the YAML parser."""
+    of either side: it imports neither the model's value classes nor the YAML parser, nor
+    what only an apply, a rollback or a fleet runs."""
     from tests.helpers import run_cli
 
     schemas = tmp_path / "schemas" / "tables"
@@ -120,7 +121,10 @@ def test_a_plan_the_cache_answers_loads_no_model_value(pg_url, tmp_path):
         for done in runs
     ]
     assert all("No changes." in done.stdout for done in runs), runs[-1].stderr[-3000:]
-    heavy = ("reconciler.model.pg", "reconciler.model.snapshot", "reconciler.desired.lint", "yaml")
+    heavy = (
+        *("reconciler.model.pg", "reconciler.model.snapshot", "reconciler.desired.lint", "yaml"),
+        *("reconciler.api.fleet", "reconciler.api.rollbacks", "reconciler.apply.recorded"),
+    )
     assert "reconciler.introspect.pg.catalog" in imported[1]  # the probe sees the imports
     assert [m for m in heavy if m in imported[1]] == []
 
