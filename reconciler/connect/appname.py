@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from reconciler.model.names import MAX_NAME_BYTES
-from reconciler.state.base import Actor
+from reconciler.state.actor import Actor
 
 __all__ = ["APP_NAME_MAX", "application_name", "parse_application_name"]
 

@@ -8,7 +8,6 @@ Must not: know how or where a backend stores anything.
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import socket
@@ -17,33 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from reconciler.state.actor import Actor, os_user
+
+__all__ = ["Actor", "ApplyRecord", "Attempt", "Event", "InventoryEntry", "StateBackend"]
+
 Direction = Literal["up", "down"]
 ApplyStatus = Literal["applied", "rolled_back"]
 # 'interrupted' is never stored: readers report it for a 'running' row whose process is gone.
 AttemptStatus = Literal["running", "succeeded", "failed", "interrupted"]
 
 _VERSION = re.compile(r"^[0-9]{14}$")  # YYYYMMDDHHMMSS, UTC
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # containers often run as a uid with no passwd entry
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The OS process doing something: what state rows and the lock note record as "who"."""
-
-    host: str
-    pid: int
-    user: str
-
-    @classmethod
-    def current(cls) -> Actor:
-        # Read each time, not cached: a forked child has its own pid.
-        return cls(host=socket.gethostname(), pid=os.getpid(), user=_os_user())
 
 
 def _check_version(version: str) -> None:
@@ -74,7 +56,7 @@ class ApplyRecord:
     started_at: datetime
     finished_at: datetime
     duration_ms: int | None = None
-    os_user: str = field(default_factory=_os_user)
+    os_user: str = field(default_factory=os_user)
     host: str = field(default_factory=socket.gethostname)
     os_pid: int = field(default_factory=os.getpid)
     db_user: str | None = None
