@@ -234,10 +234,18 @@ def _yaml_files(root: Path) -> list[tuple[str, Path]]:
 
     Hidden names are left out, files and folders: what editors and tools keep beside the
     files (Emacs's lock `.#users.yaml`, a link to nowhere while the file is being edited;
-    `.git/`; a folder set aside as `.old/`) is not desired state."""
+    `.git/`; a folder set aside as `.old/`) is not desired state. A linked folder is followed
+    like a linked file (skipping it would leave its tables out: planned as drops), each real
+    folder once, so a link back up the tree ends the walk there."""
     top = os.fspath(root)
     found: list[tuple[str, str]] = []
-    for dirpath, dirnames, filenames in os.walk(top):
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames.clear()  # reached again through a link: walked already
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         below = os.path.relpath(dirpath, top)
         prefix = "" if below == os.curdir else below.replace(os.sep, "/") + "/"

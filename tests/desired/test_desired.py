@@ -832,3 +832,17 @@ def test_hidden_files_and_folders_are_not_desired_state(tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path).as_posix() for p in tree.files] == ["tables/users.yaml"]
     assert tree.unread == ()
     assert set(load(tmp_path).pg.tables) == {("public", "users")}
+
+
+def test_a_linked_folder_is_read_like_a_linked_file_and_a_loop_ends(tmp_path: Path) -> None:
+    """tables/ as a link to a shared folder is read (skipping it would plan its tables as
+    drops); a link back up the tree is walked once, not for ever."""
+    shared = tmp_path / "shared" / "tables"
+    write(shared, {"users.yaml": "table: users\ncolumns:\n  - {name: id, type: int}\n"})
+    root = tmp_path / "schemas"
+    root.mkdir()
+    (root / "tables").symlink_to(shared)
+    (shared / "loop").symlink_to(root)
+    tree = read_tree(root)
+    assert [p.relative_to(root).as_posix() for p in tree.files] == ["tables/users.yaml"]
+    assert set(load(root).pg.tables) == {("public", "users")}
