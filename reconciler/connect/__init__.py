@@ -255,7 +255,18 @@ LITERAL_SETTINGS: dict[str, str] = {
     "datestyle": "ISO, MDY",
     "intervalstyle": "postgres",
     "timezone": "UTC",
+    # the server's defaults, which a role or database may have changed: how 'a\b', NULL in
+    # an array literal, `x = NULL`, 'IST' and an XML literal are read
+    "standard_conforming_strings": "on",
+    "array_nulls": "on",
+    "transform_null_equals": "off",
+    "timezone_abbreviations": "Default",
+    "xmloption": "content",
 }
+# What a bare name in desired text (a view's query, a default calling a function) resolves in:
+# the apply runs its statements under it, so a plan's probes spell desired text under it too.
+APPLY_SEARCH_PATH = "public"
+
 _PIN_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, false)" for _ in LITERAL_SETTINGS)
 _PIN_PARAMS = [v for item in LITERAL_SETTINGS.items() for v in item]
 

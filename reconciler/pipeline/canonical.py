@@ -37,7 +37,13 @@ from reconciler.pipeline.canonical_objects import (
 )
 from reconciler.pipeline.canonical_rules import probe_rules, rules_to_probe
 from reconciler.pipeline.preflight import preflight
-from reconciler.pipeline.probe import attempt, probe_table_sql, scratch_schema, with_inherited
+from reconciler.pipeline.probe import (
+    attempt,
+    probe_table_sql,
+    probing,
+    scratch_schema,
+    with_inherited,
+)
 from reconciler.sql.render import ident, index_def
 
 _WS = re.compile(r"\s+")
@@ -223,9 +229,7 @@ def _probe(
     todo_views: list[tuple[str, str]],
 ) -> PgSnapshot:
     probe_schema: dict[str, str] = {}  # real schema → scratch schema
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
+    with probing(conn):
         created: set[tuple[str, str]] = set()
         for key in sorted(todo, key=lambda k: _partition_depth(desired.tables, k)):
             scratch = scratch_schema(probe_schema, conn, key[0])

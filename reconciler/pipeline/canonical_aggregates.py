@@ -16,8 +16,7 @@ import psycopg
 from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.aggregate import aggregate_sql
-from reconciler.pipeline.preflight import APPLY_SEARCH_PATH
-from reconciler.pipeline.probe import attempt
+from reconciler.pipeline.probe import attempt, probing
 from reconciler.sql.render import ident
 
 
@@ -34,10 +33,7 @@ def probe_aggregates(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:
     scratches = [f"reconciler_probe_agg{i}" for i in range(len(todo))]
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
-        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
+    with probing(conn):
         for scratch, key in zip(scratches, todo, strict=True):
             conn.execute(f"CREATE SCHEMA {ident(scratch)}")
             attempt(conn, aggregate_sql(desired.aggregates[key], schema=scratch))

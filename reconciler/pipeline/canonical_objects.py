@@ -20,8 +20,7 @@ from reconciler.ops.pg.trigger import trigger_sql
 from reconciler.ops.pg.types import CreateCollation, CreateDomain
 from reconciler.ops.pg.view import create_view_sql
 from reconciler.pipeline.canonical_aggregates import new_aggregates
-from reconciler.pipeline.preflight import APPLY_SEARCH_PATH
-from reconciler.pipeline.probe import attempt, probe_table_sql
+from reconciler.pipeline.probe import attempt, probe_table_sql, probing
 from reconciler.sql.render import ident
 
 
@@ -40,11 +39,8 @@ def probe_functions(
     their schemas, made too when new; tables with their columns only), each once what it
     needs is there; the copies then bind to them exactly as the applied ones will,
     and name them in what they use."""
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
+    with probing(conn):
         conn.execute("SET LOCAL check_function_bodies = off")
-        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
         for schema in sorted(set(desired.schemas) - set(live.schemas)):
             attempt(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
         pending = _new_relations(desired, live)
@@ -122,9 +118,7 @@ def probe_table_objects(
     each is created on a column-only copy of its table in a scratch schema."""
     scratch = "reconciler_probe_tbl"
     copies: dict[tuple[str, str], str] = {}  # real table → its copy ("" when it failed)
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
+    with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
 
         def copy_of(schema: str, name: str) -> str:
@@ -168,9 +162,7 @@ def probe_domains(
 ) -> PgSnapshot:
     """The server's text of each changed domain's default and checks."""
     scratch = "reconciler_probe_dom"
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
+    with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
         for i, key in enumerate(todo):
             d = dataclasses.replace(desired.domains[key], schema=scratch, name=f"d{i}")
@@ -200,9 +192,7 @@ def probe_collations(
     """Each changed collation's locale as the server keeps it (from PostgreSQL 16 on, an ICU
     locale is stored as its language tag: `en_US` → `en-US`)."""
     scratch = "reconciler_probe_coll"
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
+    with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
         for i, key in enumerate(todo):
             c = dataclasses.replace(desired.collations[key], schema=scratch, name=f"c{i}")

@@ -17,7 +17,7 @@ from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.ops.pg.view import create_view_sql
-from reconciler.pipeline.probe import attempt, probe_table_sql, with_inherited
+from reconciler.pipeline.probe import attempt, probe_table_sql, probing, with_inherited
 from reconciler.sql.render import ident
 
 _SCRATCH = "reconciler_probe_rule"
@@ -37,9 +37,7 @@ def probe_rules(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:
     copies: dict[tuple[str, str], str] = {}  # real relation → its copy ("" when it failed)
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
+    with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(_SCRATCH)}")
 
         def copy_of(schema: str, name: str) -> str:

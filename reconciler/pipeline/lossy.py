@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import InputError, Problem
 from reconciler.ops.base import Change
 from reconciler.ops.pg.column import RenameColumn
@@ -120,6 +121,8 @@ def verdicts(
     run = _Run(conn, timeout, time.monotonic() + budget)
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL transaction_read_only = on")
+        # a USING expression's bare names mean what they will in the apply
+        conn.execute("SELECT pg_catalog.set_config('search_path', %s, true)", (APPLY_SEARCH_PATH,))
         # Floats print in the shortest text that reads back exactly, whatever the session
         # says, so a float that a conversion moves never prints as its old value.
         conn.execute("SET LOCAL extra_float_digits = 1")

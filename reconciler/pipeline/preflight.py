@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import InputError, Problem
 from reconciler.model.pg import Column, Table
@@ -34,8 +35,6 @@ from reconciler.pipeline.trash import holding_rows
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident
-
-APPLY_SEARCH_PATH = "public"  # what the apply sets (apply/pg/executor.py)
 
 
 @dataclass(frozen=True, slots=True)

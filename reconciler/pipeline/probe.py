@@ -11,9 +11,12 @@ Must not: commit, or touch an existing object: everything lives in `reconciler_p
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 
+from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql.render import column_def as _column_def
@@ -56,6 +59,21 @@ def with_inherited(desired: PgSnapshot, t: Table) -> Table:
                 extra.append(dataclasses.replace(c, default=None, generated=None))
         todo += parent.inherits
     return dataclasses.replace(t, columns=(*t.columns, *extra)) if extra else t
+
+
+@contextmanager
+def probing(conn: psycopg.Connection) -> Iterator[None]:
+    """A transaction that is always rolled back, under what every probe runs with: the apply's
+    search_path (a bare name in desired text means what the apply will make it mean, whatever
+    the session's own), and bounds on its waits."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "SELECT pg_catalog.set_config('lock_timeout', '2s', true),"
+            " pg_catalog.set_config('statement_timeout', '30s', true),"
+            " pg_catalog.set_config('search_path', %s, true)",
+            (APPLY_SEARCH_PATH,),
+        )
+        yield
 
 
 def scratch_schema(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:

@@ -56,3 +56,45 @@ def test_plan_and_apply_read_literals_alike_under_any_session_settings(
         for _ in range(2):  # the second plan may come from the verdict the first one left
             r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
             assert r.code == 0 and "No changes." in r.out, (env, r.text)
+
+
+VIEWS = """\
+table: things
+schema: {schema}
+columns:
+  - {{name: id, type: integer}}
+  - {{name: tags, type: "text[]", default: "'{{a,NULL}}'"}}
+  - {{name: n, type: integer}}
+checks:
+  - {{name: n_known, expression: "n = NULL OR n > 0"}}
+primary_key: [id]
+"""
+
+
+def test_a_bare_name_and_a_literal_mean_what_the_apply_makes_them_under_any_role_settings(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ALTER DATABASE … SET search_path, array_nulls, transform_null_equals after an apply: a
+    view's bare name still means the apply's (public), array and NULL literals still read as
+    the server's defaults read them, and the plan says so with the cache and without it."""
+    root = tmp_path / "schemas"
+    (root / "tables").mkdir(parents=True)
+    (root / "views").mkdir()
+    for schema in ("app", "public"):
+        (root / "tables" / f"{schema}.yaml").write_text(VIEWS.format(schema=schema))
+    (root / "schemas.yaml").write_text("schemas:\n  - name: app\n")
+    (root / "views" / "v.yaml").write_text("views:\n  - {name: v, query: SELECT id FROM things}\n")
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    view = pg_conn.execute("SELECT pg_get_viewdef('public.v'::regclass)").fetchone()[0]
+    assert "public.things" in view or "FROM things" in view
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    for setting in ("search_path = app, public", "array_nulls = off", "transform_null_equals = on"):
+        pg_conn.execute(f'ALTER DATABASE "{database}" SET {setting}')
+    for env in ({}, {"RECONCILER_NO_CACHE": "1"}):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        for _ in range(2):
+            r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+            assert r.code == 0 and "No changes." in r.out, (env, r.text)

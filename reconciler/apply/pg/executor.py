@@ -44,6 +44,7 @@ from reconciler.apply.pg.failures import (
 )
 from reconciler.apply.pg.lock_table import batches
 from reconciler.apply.timeouts import Timeouts
+from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import ConnectionFailed, ReconcilerError
 from reconciler.model.words import counted
 from reconciler.ops.base import AFTER, MAIN, ONLINE
@@ -232,8 +233,12 @@ class _Run:
                 conn.execute(
                     "SELECT set_config('lock_timeout', %s, true), "
                     "set_config('statement_timeout', %s, true), "
-                    "set_config('search_path', 'public', true)",
-                    (self.timeouts.lock_timeout, self.timeouts.statement_timeout),
+                    "set_config('search_path', %s, true)",
+                    (
+                        self.timeouts.lock_timeout,
+                        self.timeouts.statement_timeout,
+                        APPLY_SEARCH_PATH,
+                    ),
                 )
                 inside = [s for s in steps if s.transactional or not hoist]
                 for rnd in _rounds(inside, together=self._together()):
