@@ -277,3 +277,20 @@ def test_a_plan_during_which_the_catalog_changed_is_not_remembered(
     first, second = (cache.key("plan", tree_key, digest, repr(())) for digest in read)
     assert first != second  # the catalog changed
     assert (cache.get(first), cache.get(second)) == (None, NO_CHANGES)
+
+
+def test_the_digest_covers_an_event_trigger_turned_on_or_off(pg_conn):
+    """An event trigger fires on the probes' own DDL: whether it is enabled is part of the
+    digest (the fingerprint kind), though no other kind reads event triggers."""
+    pg_conn.execute(
+        "CREATE FUNCTION public.et_noop() RETURNS event_trigger LANGUAGE plpgsql AS"
+        " $$BEGIN END$$; CREATE EVENT TRIGGER et_noop ON ddl_command_end"
+        " EXECUTE FUNCTION public.et_noop(); ALTER EVENT TRIGGER et_noop DISABLE"
+    )
+    try:
+        off = read_catalog(pg_conn).digest()
+        assert read_catalog(pg_conn).digest() == off  # nothing changed: the same digest
+        pg_conn.execute("ALTER EVENT TRIGGER et_noop ENABLE")
+        assert read_catalog(pg_conn).digest() != off
+    finally:
+        pg_conn.execute("DROP EVENT TRIGGER et_noop")

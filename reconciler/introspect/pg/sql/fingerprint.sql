@@ -5,8 +5,10 @@
 -- Committed DDL anywhere writes new row versions (a new xmin) or removes some, so a plan the
 -- cache remembered as "no changes" is worked out afresh (project/cache.py, tree_plan.py).
 -- xmin is read through age() (the text cast costs five times as much): within one snapshot
--- age(x) is now - x modulo 2^32, so sum(age(xmin)) - count * age('3') is 3 * count - sum(xmin)
--- modulo 2^32, the same in every snapshot while no row changes.
+-- age(x) is now - x modulo 2^32, so over the n rows of a normal xmin sum(age(xmin)) - n *
+-- age('3') is 3 * n - sum(xmin) modulo 2^32, the same in every snapshot while no row changes
+-- (age() reads 2147483647 for the rows initdb wrote, whatever the snapshot: left out). The
+-- enabled state of an event trigger is a row version too (pg_event_trigger).
 WITH temp AS (
     SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname ~ '^pg_(toast_)?temp_'
 ),
@@ -45,6 +47,8 @@ sums (catalog, rows, normal, ages) AS (
     SELECT 'pg_extension', count(*), count(*) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647), sum(pg_catalog.age(x.xmin)::int8) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647) FROM pg_catalog.pg_extension AS x
     UNION ALL
     SELECT 'pg_language', count(*), count(*) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647), sum(pg_catalog.age(x.xmin)::int8) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647) FROM pg_catalog.pg_language AS x
+    UNION ALL
+    SELECT 'pg_event_trigger', count(*), count(*) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647), sum(pg_catalog.age(x.xmin)::int8) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647) FROM pg_catalog.pg_event_trigger AS x
     UNION ALL
     SELECT 'pg_ts_config', count(*), count(*) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647), sum(pg_catalog.age(x.xmin)::int8) FILTER (WHERE pg_catalog.age(x.xmin) < 2147483647) FROM pg_catalog.pg_ts_config AS x
 )
