@@ -93,21 +93,32 @@ def plan_targets(
         verdict = None  # the cache is off: the catalog's digest would serve nothing
         if _verdicts():
             verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
-        if verdict is not None and cache.get(verdict) == NO_CHANGES:
+        if verdict is not None and (findings := _remembered(cache.get(verdict))) is not None:
             return build_plan(
                 [],
                 desired_hash=tree.digest,
                 live_fingerprint="",
                 target=target_of(t, None),
+                findings=findings,
                 unsupported=rows.unsupported(),
             )
         want = want or loaded(None)
         p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
-        # findings are said afresh every time: a plan that has some is not remembered
-        remember = verdict is not None and p.empty and not only and not p.findings
+        remember = verdict is not None and p.empty and not only
         if remember and _unchanged_since(t, rows):
-            cache.put(verdict, NO_CHANGES)
+            cache.put(verdict, (NO_CHANGES, p.findings) if p.findings else NO_CHANGES)
         return p
+
+
+def _remembered(found: object) -> tuple[dict[str, Any], ...] | None:
+    """The findings of a plan remembered as "no changes" (a plan's findings, such as a grant
+    to PUBLIC the files do not name, come from the same inputs as its changes), or None
+    when nothing is remembered."""
+    if found == NO_CHANGES:
+        return ()
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == NO_CHANGES:
+        return tuple(found[1])
+    return None
 
 
 def _unchanged_since(t: Targets, rows: CatalogRows) -> bool:

@@ -294,3 +294,21 @@ def test_the_digest_covers_an_event_trigger_turned_on_or_off(pg_conn):
         assert read_catalog(pg_conn).digest() != off
     finally:
         pg_conn.execute("DROP EVENT TRIGGER et_noop")
+
+
+def test_a_no_op_plan_with_findings_is_remembered_with_them(pg_url, tmp_path, monkeypatch):
+    """A plan's findings (here: PUBLIC's USAGE on an enum, which Postgres grants and the files
+    do not name) come from the same inputs as its changes: a no-op plan that has some is
+    remembered with them, and the next one says them without planning again."""
+    from reconciler.pipeline import tree_plan
+
+    root = tmp_path / "schemas"
+    (root / "types").mkdir(parents=True)
+    (root / "types" / "mood.yaml").write_text("enums:\n  - name: mood\n    values: [ok, sad]\n")
+    r = run_cli("apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    first = _plan(pg_url, root, tmp_path)
+    assert "No changes." in first and "USAGE" in first, first
+    monkeypatch.setattr(tree_plan, "make_plan", lambda *a, **k: 1 / 0)  # must not plan
+    again = _plan(pg_url, root, tmp_path)
+    assert again == first
