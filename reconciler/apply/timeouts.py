@@ -12,6 +12,10 @@ class Timeouts:
     lock_retries: int = 3  # further tries of a transaction or statement whose lock timed out
     first_pause: float = 1.0  # seconds before the first retry; doubled for each next one
 
+    def session_values(self) -> tuple[str, str]:
+        """lock_timeout and statement_timeout, in that order, as set_config takes them."""
+        return self.lock_timeout, self.statement_timeout
+
     def retry_pause(self, tries: int) -> float:
         """Seconds to wait before retry number `tries` + 1."""
         return self.first_pause * 2**tries

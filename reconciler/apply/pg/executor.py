@@ -234,11 +234,7 @@ class _Run:
                     "SELECT set_config('lock_timeout', %s, true), "
                     "set_config('statement_timeout', %s, true), "
                     "set_config('search_path', %s, true)",
-                    (
-                        self.timeouts.lock_timeout,
-                        self.timeouts.statement_timeout,
-                        APPLY_SEARCH_PATH,
-                    ),
+                    (*self.timeouts.session_values(), APPLY_SEARCH_PATH),
                 )
                 inside = [s for s in steps if s.transactional or not hoist]
                 for rnd in _rounds(inside, together=self._together()):
@@ -338,7 +334,7 @@ class _Run:
         self.conn.execute(
             "SELECT set_config('lock_timeout', %s, false), "
             "set_config('statement_timeout', %s, false)",
-            (self.timeouts.lock_timeout, self.timeouts.statement_timeout),
+            self.timeouts.session_values(),
         )
 
     def _cleanup(self, step: Step) -> None:
