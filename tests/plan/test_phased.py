@@ -250,3 +250,27 @@ def test_a_move_of_a_column_owning_a_sequence_is_refused(pg_url, tmp_path):
     assert r.code == 1, r.text
     # the contract's drop of the old column would drop the sequence with it
     assert "cannot change in phases (type integer → bigint): it owns sequence amount_nos" in r.err
+
+
+def test_rows_written_during_a_phased_change_convert_as_the_backfill_does(pg_url, tmp_path):
+    """The trigger that keeps the new column in step converts a row written meanwhile under
+    the apply's settings (TimeZone UTC), as the backfill converts the others: a writer whose
+    session is in another zone gets the same date for the same instant."""
+    _loaded(pg_url, tmp_path)
+    instant = "'2024-01-01 08:00:00+09'"  # 2023-12-31 in UTC, 2024-01-01 in Tokyo
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"UPDATE orders SET created_at = {instant}")
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(f"ALTER DATABASE \"{database}\" SET timezone = 'Asia/Tokyo'")
+    retyped = _orders().replace("created_at, type: timestamptz", "created_at, type: date")
+    v2 = _schemas(tmp_path / "v2", retyped)
+    for phase in range(3):
+        r = _apply(pg_url, v2, tmp_path, "--allow-destructive")
+        assert r.code == 0, r.text
+        if phase == 1:  # backfilled: a writer in its own zone, kept in step by the trigger
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                assert conn.execute("SHOW timezone").fetchone()[0] == "Asia/Tokyo"
+                conn.execute(f"INSERT INTO orders (amount, created_at) VALUES (1, {instant})")
+    assert ("created_at", "date", True) in _columns(pg_url)
+    dates = _one(pg_url, "SELECT array_agg(DISTINCT created_at::text) FROM orders")[0]
+    assert dates == ["2023-12-31"]

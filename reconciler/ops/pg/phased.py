@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from reconciler.connect import APPLY_SEARCH_PATH, LITERAL_SETTINGS
 from reconciler.model.address import Address
 from reconciler.ops.base import (
     ACCESS_EXCLUSIVE,
@@ -49,9 +50,13 @@ def _sync_function(m: Move) -> str:
         )
     else:
         body = f"BEGIN\nNEW.{new} := {m.converted('NEW.')};\nRETURN NEW;\nEND"
+    # A row written while the change is under way is converted as the backfill converts the
+    # others: under the apply's settings, not the writer's session (its zone, its path).
+    pinned = {**LITERAL_SETTINGS, "search_path": APPLY_SEARCH_PATH}
+    settings = "".join(f" SET {name} = {literal(value)}" for name, value in pinned.items())
     return (
-        f"CREATE OR REPLACE FUNCTION {m.function}() RETURNS trigger LANGUAGE plpgsql AS "
-        f"{dollar_quote(body)}"
+        f"CREATE OR REPLACE FUNCTION {m.function}() RETURNS trigger LANGUAGE plpgsql{settings} "
+        f"AS {dollar_quote(body)}"
     )
 
 
