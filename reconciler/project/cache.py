@@ -17,8 +17,9 @@ current user owns and nobody else can write, and only when it carries the HMAC o
 (_secret: $RECONCILER_CACHE_SECRET, else a random key of the user's kept outside the cache
 folder) over its key and bytes, so that a cache folder restored from elsewhere (a CI cache
 any job may write) is never unpickled unless it was written under the same secret. Anything
-odd (unreadable, wrong owner, unsealed, corrupt, from another version) is a miss, never an
-error. RECONCILER_NO_CACHE=1 turns it off.
+odd (unreadable, wrong owner, unsealed, corrupt, from another version, a link, larger than
+MAX_ENTRY_BYTES) is a miss, never an error, and is never read whole. RECONCILER_NO_CACHE=1
+turns it off.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from pathlib import Path
 from typing import Any
 
 _KEEP = 16  # entries kept; the oldest are removed when a new one is written
+# An entry's size at most: a loaded tree of 5,000 tables pickles to ~8 MB. A larger file named
+# like an entry (a restored CI cache can hold anything) is passed over unread.
+MAX_ENTRY_BYTES = 256 * 2**20
 _PACKAGE = Path(__file__).resolve().parent.parent  # the whole reconciler package
 
 
@@ -57,11 +61,9 @@ def key(*parts: str) -> str:
 def exists(entry_key: str) -> bool:
     """Whether an entry for `entry_key` is there and would be read (not whether it loads)."""
     folder = cache_dir()
-    return (
-        folder is not None
-        and _private(folder, directory=True)
-        and _private(folder / f"{entry_key}.pickle", directory=False)
-    )
+    if folder is None or not _private(folder, directory=True):
+        return False
+    return _private(folder / f"{entry_key}.pickle", directory=False, entry=True)
 
 
 def get(entry_key: str) -> Any | None:
@@ -72,12 +74,17 @@ def get(entry_key: str) -> Any | None:
     path = folder / f"{entry_key}.pickle"
     try:
         # without waiting: a FIFO in the folder (a restored CI cache may hold one) must not
-        # hang the run; only a regular file is read (_private_fd)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        # hang the run; only a regular file of the folder itself, not a link, is read, and
+        # only up to the size an entry can have (_private_size)
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
+        fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as fh:
-            if not _private_fd(fh.fileno()):
+            size = _private_size(fh.fileno())
+            if size is None:
                 return None
-            raw = fh.read()
+            raw = fh.read(size + 1)  # (a read of n bytes sets n bytes aside first)
+        if len(raw) != size:
+            return None  # written to while it was read: entries are replaced, never changed
         secret = _secret()
         seal, body = raw[:_SEAL], raw[_SEAL:]
         if secret is None or not hmac.compare_digest(seal, _seal(secret, entry_key, body)):
@@ -100,6 +107,8 @@ def put(entry_key: str, value: Any) -> None:
         if not _private(folder, directory=True):
             return
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if _SEAL + len(body) > MAX_ENTRY_BYTES:
+            return  # it would never be read
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -160,18 +169,27 @@ def _prune(folder: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def _private(path: Path, *, directory: bool) -> bool:
+def _private(path: Path, *, directory: bool, entry: bool = False) -> bool:
+    """A directory or a regular file (not a link), ours and writable by nobody else; an
+    `entry` no larger than any the cache writes."""
     try:
         st = path.lstat()
     except OSError:
         return False
     kind_ok = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
-    return kind_ok and _owned_and_unshared(st)
+    return kind_ok and _owned_and_unshared(st) and (not entry or _entry_sized(st))
 
 
-def _private_fd(fd: int) -> bool:
+def _private_size(fd: int) -> int | None:
+    """The size of the entry open at `fd`, or None when it is not to be read (see _private)."""
     st = os.fstat(fd)
-    return stat.S_ISREG(st.st_mode) and _owned_and_unshared(st)
+    if stat.S_ISREG(st.st_mode) and _owned_and_unshared(st) and _entry_sized(st):
+        return st.st_size
+    return None
+
+
+def _entry_sized(st: os.stat_result) -> bool:
+    return st.st_size <= MAX_ENTRY_BYTES
 
 
 def _owned_and_unshared(st: os.stat_result) -> bool:

@@ -277,3 +277,42 @@ def test_a_secret_others_can_read_seals_nothing(
         assert _comment(tree) == "from the cache"  # (it was sealed right: believed when private)
     finally:
         cache._secret.cache_clear()
+
+
+def test_an_entry_larger_than_any_the_cache_writes_is_a_miss_and_never_read(
+    cache_dir: Path, tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A restored cache folder can hold a huge file named like an entry (sparse, ours and
+    private): it is passed over on its size, never read into memory. (The bound is lowered
+    here so that a regression costs the test 64 MiB, not the 8 GiB a real one would.)"""
+    import tracemalloc
+
+    real = load(tree)
+    (entry,) = _entries(cache_dir)
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 2**20)
+    with entry.open("r+b") as fh:
+        fh.truncate(64 * 2**20)
+    tracemalloc.start()
+    try:
+        assert cache.get(entry.stem) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"the oversized entry was read ({peak} bytes held)"
+    assert not cache.exists(entry.stem)
+    assert load(tree) == real  # loaded afresh
+
+
+def test_an_entry_that_is_a_link_is_a_miss_even_to_a_good_entry(cache_dir: Path, tree: Path):
+    """Entries are regular files of the folder: a link named like one (to one of our own
+    entries, sealed right) is not followed."""
+    load(tree)
+    (entry,) = _entries(cache_dir)
+    elsewhere = cache_dir.parent / "kept.pickle"
+    body = pickle.dumps(_marked(tree))
+    elsewhere.write_bytes(cache._seal(cache._secret(), entry.stem, body) + body)
+    elsewhere.chmod(0o600)
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    assert not cache.exists(entry.stem)
+    assert _comment(tree) is None  # loaded afresh, the link not believed
