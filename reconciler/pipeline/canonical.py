@@ -39,6 +39,7 @@ from reconciler.pipeline.canonical_rules import probe_rules, rules_to_probe
 from reconciler.pipeline.preflight import preflight
 from reconciler.pipeline.probe import (
     attempt,
+    cannot_probe,
     probe_table_sql,
     probing,
     scratch_schema,
@@ -215,10 +216,11 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         if todo_aggregates := aggregates_to_probe(probed, live):
             probed = probe_aggregates(conn, probed, todo_aggregates)
         return probed
-    except psycopg.Error:
-        # No right to create a scratch schema (or the server refused otherwise): compare the
-        # texts as written; the plan may then show spelling-only changes, never miss one.
-        return desired
+    except psycopg.Error as exc:
+        # Outside the probes themselves (each behind a savepoint: one refused is that object's
+        # change): the server did not let the plan try anything (a timeout reading the scratch
+        # schemas back, say). Planning on would show spelling-only changes that are none.
+        raise cannot_probe(conn, exc) from None
 
 
 def _probe(

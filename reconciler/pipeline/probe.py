@@ -17,6 +17,7 @@ from contextlib import contextmanager
 import psycopg
 
 from reconciler.connect import APPLY_SEARCH_PATH
+from reconciler.errors import ConnectionFailed, ReconcilerError, Refused
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql.render import column_def as _column_def
@@ -65,8 +66,14 @@ def with_inherited(desired: PgSnapshot, t: Table) -> Table:
 def probing(conn: psycopg.Connection) -> Iterator[None]:
     """A transaction that is always rolled back, under what every probe runs with: the apply's
     search_path (a bare name in desired text means what the apply will make it mean, whatever
-    the session's own), and bounds on its waits."""
+    the session's own), and bounds on its waits. It is read-write whatever
+    default_transaction_read_only says (nothing it writes outlives it), so that setting does
+    not change a plan; a standby, where nothing can be tried, is refused in one sentence."""
     with conn.transaction(force_rollback=True):
+        try:
+            conn.execute("SET TRANSACTION READ WRITE")
+        except psycopg.Error as exc:
+            raise cannot_probe(conn, exc) from None
         conn.execute(
             "SELECT pg_catalog.set_config('lock_timeout', '2s', true),"
             " pg_catalog.set_config('statement_timeout', '30s', true),"
@@ -79,9 +86,48 @@ def probing(conn: psycopg.Connection) -> Iterator[None]:
 def scratch_schema(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:
     if schema not in mapping:
         name = f"reconciler_probe_{len(mapping)}"
-        conn.execute(f"CREATE SCHEMA {ident(name)}")
+        try:
+            conn.execute(f"CREATE SCHEMA {ident(name)}")
+        except psycopg.Error as exc:
+            raise cannot_probe(conn, exc) from None
         mapping[schema] = name
     return mapping[schema]
+
+
+def cannot_probe(conn: psycopg.Connection, exc: psycopg.Error) -> ReconcilerError:
+    """What a plan says when the server does not let it try the desired objects at all (not
+    one object refused, which is that object's change): planning on without the probes would
+    show every text written otherwise than the server spells it as a change that is none."""
+    if conn.broken:
+        return ConnectionFailed(
+            "Lost the connection to PostgreSQL while trying the desired objects.",
+            detail=" ".join(str(exc).split()),
+        )
+    info = conn.info
+    user, database = info.user, info.dbname
+    why = (
+        "the plan tries the desired objects in a scratch schema, in a transaction that is "
+        "always rolled back, to compare them as the server spells them"
+    )
+    if exc.sqlstate == "42501":  # insufficient_privilege: CREATE SCHEMA needs CREATE
+        return Refused(
+            f"Cannot plan: role {user} may not create a schema in database {database}; {why}.",
+            detail=(
+                f"GRANT CREATE ON DATABASE {ident(database)} TO {ident(user)}, or plan as a role "
+                "that may. Without it, every text written otherwise than the server spells it "
+                "would show as a change."
+            ),
+        )
+    if "recovery" in str(exc):  # SET TRANSACTION READ WRITE on a standby
+        return Refused(
+            f"Cannot plan against a server in recovery (a standby): {why}, which a standby "
+            "refuses.",
+            detail="Plan against the primary.",
+        )
+    return Refused(
+        f"Cannot plan: the server refused to try the desired objects; {why}.",
+        detail=" ".join(str(exc).split()),
+    )
 
 
 def attempt(conn: psycopg.Connection, statement: str) -> bool:

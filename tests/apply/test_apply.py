@@ -557,9 +557,10 @@ def test_no_password_is_printed(pg_server, tmp_path):
     assert "Cannot connect" in r.err
 
 
-def test_plan_by_a_role_that_cannot_create_schemas_still_works(pg_url, tmp_path):
-    """The server-side spelling probe needs CREATE on the database; without it, plan falls back
-    to comparing texts as written instead of failing."""
+def test_plan_by_a_role_that_cannot_create_schemas_says_what_it_needs(pg_url, tmp_path):
+    """The server-side spelling probe needs CREATE on the database; without it, plan says so in
+    one sentence: comparing the texts as written would show every one the server spells
+    otherwise as a change that is none, which an apply would then run."""
     assert (
         run_cli(
             "apply", "--pg", pg_url, "--schemas", str(EXAMPLE), "--auto-approve", cwd=tmp_path
@@ -584,8 +585,10 @@ def test_plan_by_a_role_that_cannot_create_schemas_still_works(pg_url, tmp_path)
             str(tmp_path / "p"),
             cwd=tmp_path,
         )
-        assert r.code == 0, r.text
-        assert "Traceback" not in r.text
+        assert r.code == 1, r.text
+        assert "role reader_no_create may not create a schema in database" in r.err, r.err
+        assert "GRANT CREATE ON DATABASE" in r.err and "Traceback" not in r.text
+        assert not (tmp_path / "p").exists()  # no plan written
     finally:
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("DROP OWNED BY reader_no_create")

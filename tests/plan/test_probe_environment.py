@@ -1,0 +1,87 @@
+"""The probes spell desired text the server's way in a scratch schema, in a transaction that is
+always rolled back. Where the server will not let them (a role without CREATE on the database)
+the plan says so in one sentence instead of showing every text written otherwise than the
+server spells it as a change; a default that makes new transactions read-only does not stop
+them (the probe writes nothing), so the plan is the same with it as without, with the cache
+and without it."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tests.helpers import run_cli
+
+# texts the server spells otherwise (a check gets parentheses, a type its long name): a plan
+# needs the probes to see that nothing changed
+THINGS = """\
+table: things
+columns:
+  - {name: id, type: int}
+  - {name: n, type: int4}
+checks:
+  - {name: n_positive, expression: "n > 0"}
+primary_key: [id]
+"""
+
+
+def _project(tmp_path: Path, pg_url: str) -> list[str]:
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "things.yaml").write_text(THINGS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    return argv
+
+
+def _plan(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, *, cache: bool):
+    if not cache:
+        monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    try:
+        return run_cli(
+            "plan", "--pg", pg_url, "--schemas", "schemas", "--detailed-exitcode", cwd=tmp_path
+        )
+    finally:
+        monkeypatch.delenv("RECONCILER_NO_CACHE", raising=False)
+
+
+def test_a_read_only_default_leaves_the_plan_as_it_was(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(tmp_path, pg_url)
+    for _ in range(2):  # the second one from the verdict the first one left
+        r = _plan(tmp_path, pg_url, monkeypatch, cache=True)
+        assert r.code == 0 and "No changes." in r.out, r.text
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    pg_conn.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+    for cache in (True, False, True):
+        r = _plan(tmp_path, pg_url, monkeypatch, cache=cache)
+        assert r.code == 0 and "No changes." in r.out, (cache, r.text)
+
+
+def test_a_role_that_may_not_create_the_scratch_schema_gets_one_sentence(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _project(tmp_path, pg_url)
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    role = f"r_{uuid.uuid4().hex[:10]}"
+    pg_conn.execute(f"CREATE ROLE {role} LOGIN")
+    pg_conn.execute(f"GRANT USAGE, CREATE ON SCHEMA reconciler TO {role}")  # the state's
+    tables = "ALL TABLES IN SCHEMA reconciler"
+    pg_conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}")
+    pg_conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA reconciler TO {role}")
+    pg_conn.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM PUBLIC')
+    try:
+        url = make_conninfo(**{**conninfo_to_dict(pg_url), "user": role})
+        for cache in (False, True):
+            r = _plan(tmp_path, url, monkeypatch, cache=cache)
+            assert r.code == 1, (cache, r.text)  # never a plan of made-up changes (exit 2)
+            assert f"{role} may not create" in r.err and "CREATE ON DATABASE" in r.err, r.err
+            assert "Traceback" not in r.err and "n_positive" not in r.out, r.text
+    finally:
+        pg_conn.execute(f"DROP OWNED BY {role}")
+        pg_conn.execute(f"DROP ROLE {role}")
