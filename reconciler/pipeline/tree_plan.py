@@ -59,8 +59,9 @@ def plan_targets(
     building either side. The plan is a function of those inputs alone, so the answer is the
     same: the server's spelling probes depend on its version and on objects no other kind
     reads (a table of an excluded schema a view reads), both in the digest (the fingerprint
-    kind sums every catalog of the database), and read literals under settings every
-    connection fixes (connect.LITERAL_SETTINGS). A plan during which the catalog changed
+    kind sums every catalog of the database, and hashes the session's settings, the server's
+    date and start), and read literals under settings every connection fixes
+    (connect.LITERAL_SETTINGS). A plan during which the catalog changed
     (the probes run after the read) is not remembered. So are the files' findings,
     remembered under their key: such a plan shows them without loading the files either.
     """

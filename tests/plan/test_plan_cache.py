@@ -312,3 +312,41 @@ def test_a_no_op_plan_with_findings_is_remembered_with_them(pg_url, tmp_path, mo
     monkeypatch.setattr(tree_plan, "make_plan", lambda *a, **k: 1 / 0)  # must not plan
     again = _plan(pg_url, root, tmp_path)
     assert again == first
+
+
+def _fresh_digest(pg_url: str) -> str:
+    """The catalog digest as a new run's connection reads it (session settings are read when
+    a session starts)."""
+    from reconciler.connect import connect_pg
+
+    with connect_pg(pg_url, command="plan") as conn:
+        return read_catalog(conn).digest()
+
+
+def test_the_digest_covers_the_settings_of_the_session_however_they_were_set(
+    pg_url, pg_conn, monkeypatch
+):
+    """A setting the probes run under (ALTER DATABASE / ROLE … SET, ALTER SYSTEM and a
+    reload, PGOPTIONS) may change how the server spells desired text, and no catalog row of
+    the database shows it: the digest does."""
+    before = _fresh_digest(pg_url)
+    assert _fresh_digest(pg_url) == before  # a new session alone changes nothing
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    pg_conn.execute(f'ALTER DATABASE "{database}" SET check_function_bodies = off')
+    assert _fresh_digest(pg_url) != before
+    pg_conn.execute(f'ALTER DATABASE "{database}" RESET check_function_bodies')
+    assert _fresh_digest(pg_url) == before
+    monkeypatch.setenv("PGOPTIONS", "-c check_function_bodies=off")
+    assert _fresh_digest(pg_url) != before
+
+
+def test_the_digest_covers_the_servers_date_and_start(pg_conn):
+    """'today'::date in a default is spelled as that day's date by the probe: a verdict holds
+    for the server's day (UTC) it was made on, and for its run since its last start (a tzdata
+    update or a new version comes with a restart)."""
+    rows = {row[0]: row[1:] for row in read_catalog(pg_conn).rows["fingerprint"]}
+    days, started = pg_conn.execute(
+        "SELECT (now() AT TIME ZONE 'UTC')::date - date '2000-01-01',"
+        " extract(epoch FROM pg_postmaster_start_time())::int8"
+    ).fetchone()
+    assert rows["clock"] == (days, started)

@@ -8,7 +8,14 @@
 -- age(x) is now - x modulo 2^32, so over the n rows of a normal xmin sum(age(xmin)) - n *
 -- age('3') is 3 * n - sum(xmin) modulo 2^32, the same in every snapshot while no row changes
 -- (age() reads 2147483647 for the rows initdb wrote, whatever the snapshot: left out). The
--- enabled state of an event trigger is a row version too (pg_event_trigger).
+-- enabled state of an event trigger is a row version too (pg_event_trigger). Role memberships
+-- and this database's row (its ACL: CREATE, which the probes need) are shared catalogs, read
+-- the same way.
+-- What no catalog of the database shows but the probes run under: the session's settings
+-- however they were set (ALTER DATABASE / ROLE … SET, the configuration file after a reload,
+-- PGOPTIONS), hashed, but for those naming this very session or transaction; the server's
+-- date in UTC ('today'::date in a default is spelled as that day) and its start (a tzdata
+-- update or a new build comes with a restart), as the `clock` row.
 WITH temp AS (
     SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname ~ '^pg_(toast_)?temp_'
 ),
@@ -51,6 +58,11 @@ versions (catalog, age) AS (
     SELECT 'pg_event_trigger', pg_catalog.age(x.xmin) FROM pg_catalog.pg_event_trigger AS x
     UNION ALL
     SELECT 'pg_ts_config', pg_catalog.age(x.xmin) FROM pg_catalog.pg_ts_config AS x
+    UNION ALL
+    SELECT 'pg_auth_members', pg_catalog.age(x.xmin) FROM pg_catalog.pg_auth_members AS x
+    UNION ALL
+    SELECT 'pg_database', pg_catalog.age(x.xmin) FROM pg_catalog.pg_database AS x
+    WHERE x.datname = pg_catalog.current_database()
 ),
 sums (catalog, rows, normal, ages) AS (
     SELECT
@@ -67,3 +79,20 @@ SELECT
     ((s.ages - s.normal * pg_catalog.age('3'::xid)::int8) %% 4294967296
         + 4294967296)::int8 %% 4294967296 AS xmins
 FROM sums AS s
+UNION ALL
+SELECT
+    'settings',
+    count(*),
+    pg_catalog.hashtextextended(
+        pg_catalog.string_agg(g.name || '=' || g.setting, E'\n' ORDER BY g.name COLLATE "C"), 0
+    )
+FROM pg_catalog.pg_settings AS g
+WHERE g.name NOT IN (
+    'application_name', 'transaction_isolation', 'transaction_read_only',
+    'transaction_deferrable'
+)
+UNION ALL
+SELECT
+    'clock',
+    CURRENT_DATE - DATE '2000-01-01',
+    pg_catalog.date_part('epoch', pg_catalog.pg_postmaster_start_time())::int8
