@@ -89,15 +89,18 @@ def scratch_schema(mapping: dict[str, str], conn: psycopg.Connection, schema: st
         try:
             conn.execute(f"CREATE SCHEMA {ident(name)}")
         except psycopg.Error as exc:
-            raise cannot_probe(conn, exc) from None
+            raise cannot_probe(conn, exc, scratch=True) from None
         mapping[schema] = name
     return mapping[schema]
 
 
-def cannot_probe(conn: psycopg.Connection, exc: psycopg.Error) -> ReconcilerError:
-    """What a plan says when the server does not let it try the desired objects at all (not
-    one object refused, which is that object's change): planning on without the probes would
-    show every text written otherwise than the server spells it as a change that is none."""
+def cannot_probe(
+    conn: psycopg.Connection, exc: psycopg.Error, *, scratch: bool = False
+) -> ReconcilerError:
+    """What a plan says when the server does not let it try the desired objects (`scratch`:
+    not even create the scratch schema), or one of them for want of a privilege rather than
+    for anything in the files: planning on without the probes would show every text written
+    otherwise than the server spells it as a change that is none."""
     if conn.broken:
         return ConnectionFailed(
             "Lost the connection to PostgreSQL while trying the desired objects.",
@@ -109,6 +112,17 @@ def cannot_probe(conn: psycopg.Connection, exc: psycopg.Error) -> ReconcilerErro
         "the plan tries the desired objects in a scratch schema, in a transaction that is "
         "always rolled back, to compare them as the server spells them"
     )
+    if exc.sqlstate == "42501" and not scratch:  # a probe's type, function, language …
+        server = " ".join(str(exc).split())
+        return Refused(
+            f"Cannot plan: role {user} lacks a privilege the desired objects need ({server}); "
+            f"{why}.",
+            detail=(
+                "Grant it to the role, or plan as a role that has it (the one that applies). "
+                "Without it, the objects it keeps from being tried would show every text "
+                "written otherwise than the server spells it as a change."
+            ),
+        )
     if exc.sqlstate == "42501":  # insufficient_privilege: CREATE SCHEMA needs CREATE
         return Refused(
             f"Cannot plan: role {user} may not create a schema in database {database}; {why}.",
@@ -131,9 +145,13 @@ def cannot_probe(conn: psycopg.Connection, exc: psycopg.Error) -> ReconcilerErro
 
 
 def attempt(conn: psycopg.Connection, statement: str) -> bool:
+    """Whether the server takes `statement`; False is that object's change (a type that does
+    not exist yet, say). A privilege the role lacks is not: the plan stops (cannot_probe)."""
     try:
         with conn.transaction():  # a savepoint: one failed probe leaves the others usable
             conn.execute(statement)
         return True
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise cannot_probe(conn, exc) from None
     except psycopg.Error:
         return False

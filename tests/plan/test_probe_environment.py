@@ -85,3 +85,41 @@ def test_a_role_that_may_not_create_the_scratch_schema_gets_one_sentence(
     finally:
         pg_conn.execute(f"DROP OWNED BY {role}")
         pg_conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_role_that_may_not_use_what_a_probe_needs_gets_one_sentence(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A role that may create the scratch schema but not use a schema a desired column's
+    type lives in: that table's probe fails for want of a privilege, not for anything in the
+    files, and planning on would show its checks and defaults as changes. It says so."""
+    (tmp_path / "schemas" / "types").mkdir(parents=True)
+    (tmp_path / "schemas" / "types" / "t.yaml").write_text(
+        "schemas:\n  - name: t\nenums:\n  - {name: t.status, values: [a, b]}\n"
+    )
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "things.yaml").write_text(
+        THINGS.replace(
+            "  - {name: n, type: int4}",
+            "  - {name: n, type: int4}\n  - {name: s, type: t.status, default: \"'a'\"}",
+        )
+    )
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    role = f"r_{uuid.uuid4().hex[:10]}"
+    pg_conn.execute(f"CREATE ROLE {role} LOGIN")
+    pg_conn.execute(f'GRANT CREATE ON DATABASE "{database}" TO {role}')
+    pg_conn.execute(f"GRANT USAGE, CREATE ON SCHEMA reconciler TO {role}")
+    tables = "ALL TABLES IN SCHEMA reconciler"
+    pg_conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {role}")
+    try:
+        url = make_conninfo(**{**conninfo_to_dict(pg_url), "user": role})
+        r = _plan(tmp_path, url, monkeypatch, cache=False)
+        assert r.code == 1, r.text  # never the made-up drop and re-add of n_positive (exit 2)
+        assert f"role {role} lacks a privilege" in r.err and "schema t" in r.err, r.err
+        assert "n_positive" not in r.out, r.text
+    finally:
+        pg_conn.execute(f"DROP OWNED BY {role}")
+        pg_conn.execute(f"DROP ROLE {role}")
