@@ -267,13 +267,16 @@ LITERAL_SETTINGS: dict[str, str] = {
 # the apply runs its statements under it, so a plan's probes spell desired text under it too.
 APPLY_SEARCH_PATH = "public"
 
-_PIN_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, false)" for _ in LITERAL_SETTINGS)
-_PIN_PARAMS = [v for item in LITERAL_SETTINGS.items() for v in item]
+# Every connection speaks UTF-8, whatever PGCLIENTENCODING or PGOPTIONS ask for: the files
+# are UTF-8, and an encoding that cannot hold a name or a comment made the catalog read fail.
+_PINNED = {**LITERAL_SETTINGS, "client_encoding": "UTF8"}
+_PIN_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, false)" for _ in _PINNED)
+_PIN_PARAMS = [v for item in _PINNED.items() for v in item]
 
 
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     """An autocommit connection named after this run, so lock holders are identifiable, under
-    LITERAL_SETTINGS."""
+    LITERAL_SETTINGS, speaking UTF-8."""
     import psycopg  # here, not at the top: a Redis-only run never loads the Postgres driver
 
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
@@ -284,6 +287,7 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
             url,
             autocommit=True,
             application_name=application_name(command),
+            client_encoding="UTF8",
             connect_timeout=10,
         )
         try:

@@ -98,3 +98,74 @@ def test_a_bare_name_and_a_literal_mean_what_the_apply_makes_them_under_any_role
         for _ in range(2):
             r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
             assert r.code == 0 and "No changes." in r.out, (env, r.text)
+
+
+def test_any_client_encoding_asked_for_reads_and_writes_utf8(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PGCLIENTENCODING or PGOPTIONS asking for LATIN1 (which cannot hold '…' or 'ł'): every
+    connection still speaks UTF-8, so plan and export read and write such text as it is."""
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(
+        EVENTS.replace("table: events", "table: events\ncomment: 'łódź… ✓'"), encoding="utf-8"
+    )
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    for name, value in (("PGCLIENTENCODING", "LATIN1"), ("PGOPTIONS", "-c client_encoding=LATIN1")):
+        monkeypatch.setenv(name, value)
+        r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+        assert r.code == 0 and "No changes." in r.out, (name, r.text)
+        r = run_cli("export", "--pg", pg_url, "--out", "exported", cwd=tmp_path)
+        assert r.code == 0, (name, r.text)
+        assert "łódź… ✓" in (tmp_path / "exported" / "tables" / "events.yaml").read_text("utf-8")
+        monkeypatch.delenv(name)
+
+
+def test_a_short_statement_timeout_of_the_database_does_not_cut_the_catalog_read(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ALTER DATABASE / ROLE … SET statement_timeout guards an application's queries: the
+    catalog read sets its own (reading.READ_STATEMENT_TIMEOUT), so a plan does not fail at
+    random on how long one catalog query took."""
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    pg_conn.execute(f"ALTER DATABASE \"{database}\" SET statement_timeout = '3ms'")
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    for _ in range(3):
+        r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+        assert r.code == 0 and "No changes." in r.out, r.text
+
+
+def test_a_table_locked_by_another_session_is_named_after_a_bounded_wait(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a table's defaults and checks takes a share lock on it: behind a session that
+    holds it exclusively, the read waits at most reading.READ_LOCK_TIMEOUT (lowered here),
+    then says which table and which session, instead of waiting without a word."""
+    from reconciler.introspect.pg import catalog, reading
+
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    params = list(reading.SET_PARAMS)
+    params[params.index("lock_timeout") + 1] = "300ms"
+    monkeypatch.setattr(reading, "SET_PARAMS", params)
+    monkeypatch.setattr(catalog, "READ_LOCK_TIMEOUT", "300ms")
+    with psycopg.connect(pg_url, application_name="long migration") as other:
+        # (were the wait unbounded, the server would end this session after 20 s: the test
+        # then fails instead of waiting for ever)
+        other.execute("SET idle_in_transaction_session_timeout = '20s'")
+        other.execute("LOCK TABLE public.events IN ACCESS EXCLUSIVE MODE")
+        pid = other.info.backend_pid
+        r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert "waited 300ms" in r.err and "public.events is held by pid" in r.err, r.err
+    assert f"pid {pid} (long migration)" in r.err, r.err
+    assert "Traceback" not in r.err

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import pq
 
-from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.errors import ConnectionFailed, LockHeld, ReconcilerError
 from reconciler.introspect.pg.reading import (
     PART_COLUMN,
     PARTS_COLUMN,
+    READ_LOCK_TIMEOUT,
     Rows,
     Sibling,
     autocommit,
@@ -183,6 +184,10 @@ def read_catalog(
         read, readers = _read(
             conn, _queries(version), params, sibling, hash_statement if hash_rows else None
         )
+    except psycopg.errors.LockNotAvailable:
+        if conn.broken:
+            raise
+        raise _lock_held(conn) from None
     except psycopg.OperationalError as e:
         if not conn.broken:
             raise  # e.g. a statement timeout: the caller's to explain
@@ -194,6 +199,40 @@ def read_catalog(
     for kinds, statement_rows in zip(STATEMENTS, read, strict=True):
         rows.update(_by_kind(kinds, statement_rows))
     return CatalogRows({kind: rows[kind] for kind in KINDS}, version, readers, hashed)
+
+
+_HOLDERS_SQL = """
+SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), l.pid,
+       coalesce(a.application_name, ''), l.mode
+FROM pg_catalog.pg_locks AS l
+JOIN pg_catalog.pg_class AS c ON c.oid = l.relation
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock'
+  AND l.database = (SELECT d.oid FROM pg_catalog.pg_database AS d
+                    WHERE d.datname = pg_catalog.current_database())
+  AND l.pid <> pg_catalog.pg_backend_pid()
+ORDER BY l.pid, 1
+LIMIT 3
+"""
+
+
+def _lock_held(conn: psycopg.Connection) -> LockHeld:
+    """The catalog read waited READ_LOCK_TIMEOUT for a table another session holds
+    exclusively: who holds what, as far as the server still shows it."""
+    try:
+        with conn.transaction():  # (a savepoint inside a caller's transaction)
+            holders = conn.execute(_HOLDERS_SQL).fetchall()
+    except psycopg.Error:
+        holders = []
+    waited = f"Reading the catalog waited {READ_LOCK_TIMEOUT} for a table"
+    detail = "Nothing was changed. Run again once that session is done."
+    if not holders:
+        return LockHeld(f"{waited} another session held exclusively.", detail=detail)
+    held = "; ".join(
+        f"{rel} is held by pid {pid}" + (f" ({app})" if app else "") for rel, pid, app, _ in holders
+    )
+    return LockHeld(f"{waited} another session holds exclusively: {held}.", detail=detail)
 
 
 def read_fingerprint(conn: psycopg.Connection) -> Rows:

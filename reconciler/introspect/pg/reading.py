@@ -37,9 +37,21 @@ DEPARSE_SETTINGS: dict[str, str] = {
 }
 
 _SAVEPOINT = "reconciler_introspect"
+# Reading a table's defaults and checks takes a share lock on it: behind a session holding it
+# exclusively (a long migration), the read waits this long, then says who holds it
+# (catalog.read_catalog), rather than waiting without a word.
+READ_LOCK_TIMEOUT = "30s"
+# The read's own bound, over a statement_timeout set for the role or database to guard an
+# application's queries, which cut catalog queries at random.
+READ_STATEMENT_TIMEOUT = "10min"
 # The reads themselves run without JIT: the recursive walk of unsupported.sql is estimated far
 # above jit_above_cost while it reads a few rows, and compiling it took seconds.
-_READ_SETTINGS = {**DEPARSE_SETTINGS, "jit": "off"}
+_READ_SETTINGS = {
+    **DEPARSE_SETTINGS,
+    "jit": "off",
+    "lock_timeout": READ_LOCK_TIMEOUT,
+    "statement_timeout": READ_STATEMENT_TIMEOUT,
+}
 SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _READ_SETTINGS)
 SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
 
