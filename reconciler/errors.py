@@ -69,6 +69,10 @@ class LockHeld(ReconcilerError):
     """Another run holds the lock."""
 
 
+class StateDenied(ReconcilerError):
+    """The role may not read or set up the recorded state (schema reconciler)."""
+
+
 class StalePlan(ReconcilerError):
     """The live state moved since the plan was made, or the plan files were edited."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import desired as desired_mod
 from reconciler.apply.timeouts import Timeouts
 from reconciler.desired.findings import Finding
-from reconciler.errors import InputError, Refused, StalePlan
+from reconciler.errors import InputError, Refused, StalePlan, StateDenied
 from reconciler.model.words import counted
 from reconciler.ops.base import DESTRUCTIVE
 from reconciler.pipeline.opening import open_or_read
@@ -122,7 +122,7 @@ def plan(
 
             # a role that may not read the state plans all the same, always writing (a clash
             # of versions is refused at apply)
-            if not is_server_or_file_error(exc):
+            if not (is_server_or_file_error(exc) or isinstance(exc, StateDenied)):
                 raise
             p, path = write_plan(p, out_dir)
             written = True

@@ -123,9 +123,9 @@ class PgState(StateBackend):
         except psycopg.errors.InsufficientPrivilege as exc:
             raise self._denied(exc) from None
 
-    def _denied(self, exc: psycopg.Error) -> errors.ReconcilerError:
+    def _denied(self, exc: psycopg.Error) -> errors.StateDenied:
         reason = privilege_reason(exc, self.conn) or str(exc).strip().rstrip(".")
-        return errors.ReconcilerError(f"Cannot read or set up the recorded state: {reason}.")
+        return errors.StateDenied(f"Cannot read or set up the recorded state: {reason}.")
 
     def _ensure(self) -> None:
         with self._reading():

@@ -101,3 +101,17 @@ def test_a_state_schema_made_for_the_role_needs_no_create_on_the_database(
     assert "could not record" not in r.err, r.err  # the lock's note table was made too
     assert pg_conn.execute("SELECT to_regclass('public.tags')").fetchone() == ("tags",)
     assert pg_conn.execute("SELECT count(*) FROM reconciler.applies").fetchone() == (1,)
+
+
+def test_a_role_that_may_not_read_the_state_still_plans_a_change(
+    as_role, pg_url, pg_conn, tmp_path: Path
+) -> None:
+    """plan writes a plan whether or not the role may read the state (docs/reliability.md):
+    the version is then not checked against applied ones, which apply does under its lock."""
+    database = urlsplit(pg_url).path.lstrip("/")
+    assert _apply(pg_url, tmp_path).code == 0  # the state schema exists, the role may not use it
+    pg_conn.execute(f'GRANT CREATE ON DATABASE "{database}" TO {ROLE}')  # for the probes
+    write_yaml(tmp_path, "schemas/tables/tags.yaml", TAGS + "  - {name: label, type: text}\n")
+    r = run_cli("plan", "--pg", as_role, "--schemas", "schemas", "--out", "plans", cwd=tmp_path)
+    assert r.code == 0 and "label" in r.out, r.text
+    assert list((tmp_path / "plans").glob("*.plan.json")), r.text
