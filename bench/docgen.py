@@ -154,8 +154,9 @@ def _method(r: dict[str, Any]) -> list[str]:
         "",
         "The catalog query count comes from the server log: the measured database gets "
         "`log_statement = 'all'` (`start_postgres` takes no server options, so "
-        "pg_stat_statements cannot be preloaded), and each logged statement that reads a "
-        "relation of `pg_catalog` or `information_schema` is a catalog query.",
+        "pg_stat_statements cannot be preloaded), one unmeasured plan runs under that setting, "
+        "and each statement the next plan logs that reads a relation of `pg_catalog` or "
+        "`information_schema` is a catalog query.",
         "",
         "Every result is checked, and a wrong result fails the run: a no-op plan must print "
         '"No changes." and write nothing; every export must be byte-identical to the first; the '
