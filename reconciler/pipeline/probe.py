@@ -73,7 +73,7 @@ def probing(conn: psycopg.Connection) -> Iterator[None]:
         try:
             conn.execute("SET TRANSACTION READ WRITE")
         except psycopg.Error as exc:
-            raise cannot_probe(conn, exc) from None
+            raise cannot_probe(conn, exc, step="mode") from None
         conn.execute(
             "SELECT pg_catalog.set_config('lock_timeout', '2s', true),"
             " pg_catalog.set_config('statement_timeout', '30s', true),"
@@ -89,31 +89,45 @@ def scratch_schema(mapping: dict[str, str], conn: psycopg.Connection, schema: st
         try:
             conn.execute(f"CREATE SCHEMA {ident(name)}")
         except psycopg.Error as exc:
-            raise cannot_probe(conn, exc, scratch=True) from None
+            raise cannot_probe(conn, exc, step="schema") from None
         mapping[schema] = name
     return mapping[schema]
 
 
 def cannot_probe(
-    conn: psycopg.Connection, exc: psycopg.Error, *, scratch: bool = False
+    conn: psycopg.Connection, exc: psycopg.Error, *, step: str = "probe"
 ) -> ReconcilerError:
-    """What a plan says when the server does not let it try the desired objects (`scratch`:
-    not even create the scratch schema), or one of them for want of a privilege rather than
-    for anything in the files: planning on without the probes would show every text written
-    otherwise than the server spells it as a change that is none."""
+    """What a plan says when the server does not let it try the desired objects at all
+    (`step` "mode": a read-write transaction, "schema": the scratch schema), or one of them
+    for want of a privilege rather than for anything in the files: planning on without the
+    probes would show every text written otherwise than the server spells it as a change."""
     if conn.broken:
         return ConnectionFailed(
             "Lost the connection to PostgreSQL while trying the desired objects.",
             detail=" ".join(str(exc).split()),
         )
-    info = conn.info
-    user, database = info.user, info.dbname
+    user, database = conn.info.user, conn.info.dbname
+    server = " ".join(str(exc).split())
     why = (
         "the plan tries the desired objects in a scratch schema, in a transaction that is "
         "always rolled back, to compare them as the server spells them"
     )
-    if exc.sqlstate == "42501" and not scratch:  # a probe's type, function, language …
-        server = " ".join(str(exc).split())
+    if step == "mode":  # a primary grants a read-write transaction whatever the defaults say
+        return Refused(
+            f"Cannot plan against a server in recovery (a standby): {why}, which a standby "
+            "refuses.",
+            detail=f"Plan against the primary. ({server})",
+        )
+    if exc.sqlstate == "42501" and step == "schema":  # CREATE SCHEMA needs CREATE
+        return Refused(
+            f"Cannot plan: role {user} may not create a schema in database {database}; {why}.",
+            detail=(
+                f"GRANT CREATE ON DATABASE {ident(database)} TO {ident(user)}, or plan as a role "
+                "that may. Without it, every text written otherwise than the server spells it "
+                "would show as a change."
+            ),
+        )
+    if exc.sqlstate == "42501":  # a probe's type, function, language …
         return Refused(
             f"Cannot plan: role {user} lacks a privilege the desired objects need ({server}); "
             f"{why}.",
@@ -123,24 +137,8 @@ def cannot_probe(
                 "written otherwise than the server spells it as a change."
             ),
         )
-    if exc.sqlstate == "42501":  # insufficient_privilege: CREATE SCHEMA needs CREATE
-        return Refused(
-            f"Cannot plan: role {user} may not create a schema in database {database}; {why}.",
-            detail=(
-                f"GRANT CREATE ON DATABASE {ident(database)} TO {ident(user)}, or plan as a role "
-                "that may. Without it, every text written otherwise than the server spells it "
-                "would show as a change."
-            ),
-        )
-    if "recovery" in str(exc):  # SET TRANSACTION READ WRITE on a standby
-        return Refused(
-            f"Cannot plan against a server in recovery (a standby): {why}, which a standby "
-            "refuses.",
-            detail="Plan against the primary.",
-        )
     return Refused(
-        f"Cannot plan: the server refused to try the desired objects; {why}.",
-        detail=" ".join(str(exc).split()),
+        f"Cannot plan: the server refused to try the desired objects; {why}.", detail=server
     )
 
 
