@@ -22,6 +22,7 @@ from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql.render import column_def as _column_def
 from reconciler.sql.render import ident
+from reconciler.state.privileges import privilege_reason
 
 
 def _probe_column(c: Column) -> str:
@@ -132,9 +133,10 @@ def cannot_probe(
             f"Cannot plan: role {user} lacks a privilege the desired objects need ({server}); "
             f"{why}.",
             detail=(
-                "Grant it to the role, or plan as a role that has it (the one that applies). "
-                "Without it, the objects it keeps from being tried would show every text "
-                "written otherwise than the server spells it as a change."
+                f"{privilege_reason(exc, conn) or 'Grant it to the role'}; or plan as a role "
+                "that has it (the one that applies). Without it, the objects it keeps from "
+                "being tried would show every text written otherwise than the server spells "
+                "it as a change."
             ),
         )
     return Refused(

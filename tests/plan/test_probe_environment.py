@@ -119,6 +119,7 @@ def test_a_role_that_may_not_use_what_a_probe_needs_gets_one_sentence(
         r = _plan(tmp_path, url, monkeypatch, cache=False)
         assert r.code == 1, r.text  # never the made-up drop and re-add of n_positive (exit 2)
         assert f"role {role} lacks a privilege" in r.err and "schema t" in r.err, r.err
+        assert f"GRANT USAGE, CREATE ON SCHEMA t TO {role}" in r.err, r.err  # state/privileges
         assert "n_positive" not in r.out, r.text
     finally:
         pg_conn.execute(f"DROP OWNED BY {role}")
