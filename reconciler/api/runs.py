@@ -241,7 +241,7 @@ def apply(
         def records(after: Live, started: datetime, log_path: Path) -> None:
             state.record_apply(
                 record(p, "up", before, fingerprints(after), up, down, started, log_path),
-                inventory_of(after),
+                lambda: inventory_of(after),  # worked out while the server stores the record
             )
 
         names = tuple(p.target.get("redis", {}).get("config", ()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -26,6 +26,16 @@ ApplyStatus = Literal["applied", "rolled_back"]
 AttemptStatus = Literal["running", "succeeded", "failed", "interrupted"]
 
 _VERSION = re.compile(r"^[0-9]{14}$")  # YYYYMMDDHHMMSS, UTC
+
+# What the inventory holds after a change (address → definition), or a function that works it
+# out, called once by the backend while it writes the change's record: PgState has the server
+# store the apply's row meanwhile, so that the client's work and the server's overlap.
+Inventory = Mapping[str, Mapping[str, Any]] | Callable[[], Mapping[str, Mapping[str, Any]]]
+
+
+def inventory_value(inventory: Inventory) -> Mapping[str, Mapping[str, Any]]:
+    """The address → definition mapping an Inventory stands for."""
+    return inventory() if callable(inventory) else inventory
 
 
 def _check_version(version: str) -> None:
@@ -159,15 +169,13 @@ class StateBackend(Protocol):
         error: str | None = None,
     ) -> None: ...
 
-    def record_apply(self, rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]) -> None:
+    def record_apply(self, rec: ApplyRecord, inventory: Inventory) -> None:
         """Record an 'up' apply and replace the inventory with `inventory` (address → def).
         A still-applied row of the version whose plan says 'partial' (the batches of an
         apply committed so far) is replaced by `rec`; any other applied row refuses it."""
         ...
 
-    def mark_rolled_back(
-        self, version: str, down_rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]
-    ) -> None:
+    def mark_rolled_back(self, version: str, down_rec: ApplyRecord, inventory: Inventory) -> None:
         """Flip the applied 'up' row of `version` to 'rolled_back', record the 'down' row and
         replace the inventory. Refuses a version that is not applied."""
         ...

@@ -53,8 +53,10 @@ from reconciler.state.base import (
     Attempt,
     Direction,
     Event,
+    Inventory,
     InventoryEntry,
     StateBackend,
+    inventory_value,
 )
 from reconciler.state.filestore import JsonStore
 from reconciler.state.liveness import process_gone, process_identity
@@ -237,11 +239,10 @@ class FileState(JsonStore, StateBackend):
         doc = self._read(self.root / "inventory.json")
         return doc if isinstance(doc, dict) else {}
 
-    def _replaced_inventory(
-        self, version: str, inventory: Mapping[str, Mapping[str, Any]]
-    ) -> dict[str, Any]:
+    def _replaced_inventory(self, version: str, inventory: Inventory) -> dict[str, Any]:
         # An object whose definition did not change keeps the version and time of the apply
         # that last changed it.
+        inventory = inventory_value(inventory)
         old = self._inventory_doc()
         now = _now().isoformat()
         new: dict[str, Any] = {}
@@ -264,7 +265,7 @@ class FileState(JsonStore, StateBackend):
                 }
         return new
 
-    def record_apply(self, rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]) -> None:
+    def record_apply(self, rec: ApplyRecord, inventory: Inventory) -> None:
         if rec.direction != "up" or rec.status != "applied":
             raise ValueError("record_apply takes an 'up' record with status 'applied'")
         with self._writing():
@@ -297,9 +298,7 @@ class FileState(JsonStore, StateBackend):
                 }
             )
 
-    def mark_rolled_back(
-        self, version: str, down_rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]
-    ) -> None:
+    def mark_rolled_back(self, version: str, down_rec: ApplyRecord, inventory: Inventory) -> None:
         if down_rec.direction != "down" or down_rec.version != version:
             raise ValueError(f"mark_rolled_back takes a 'down' record of version {version}")
         with self._writing():

@@ -30,8 +30,10 @@ from reconciler.state.base import (
     Attempt,
     Direction,
     Event,
+    Inventory,
     InventoryEntry,
     StateBackend,
+    inventory_value,
 )
 from reconciler.state.jsonb import jsonb
 from reconciler.state.pg_schema import (
@@ -241,6 +243,13 @@ class PgState(StateBackend):
         )
         self.conn.execute(query, values)
 
+    def _store(self, rec: ApplyRecord, version: str, inventory: Inventory) -> None:
+        """The apply's row, then the inventory, in one pipeline: the server stores the row
+        while the inventory is worked out (when it is given as a function) and encoded."""
+        with self.conn.pipeline():
+            self._insert_apply(rec)
+            self._replace_inventory(version, inventory_value(inventory))
+
     def _replace_inventory(self, version: str, inventory: Mapping[str, Mapping[str, Any]]) -> None:
         # One statement: drop what is gone, upsert the rest. A row whose definition did not
         # change keeps the version and time of the apply that last changed it.
@@ -272,7 +281,7 @@ class PgState(StateBackend):
         )
         self.conn.execute(query, {"items": jsonb(items), "version": version})
 
-    def record_apply(self, rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]) -> None:
+    def record_apply(self, rec: ApplyRecord, inventory: Inventory) -> None:
         if rec.direction != "up" or rec.status != "applied":
             raise ValueError("record_apply takes an 'up' record with status 'applied'")
         self.ensure()
@@ -293,12 +302,9 @@ class PgState(StateBackend):
                     f"{live.os_user}@{live.host}).",
                     detail="Roll it back first to apply it again.",
                 )
-            self._insert_apply(rec)
-            self._replace_inventory(rec.version, inventory)
+            self._store(rec, rec.version, inventory)
 
-    def mark_rolled_back(
-        self, version: str, down_rec: ApplyRecord, inventory: Mapping[str, Mapping[str, Any]]
-    ) -> None:
+    def mark_rolled_back(self, version: str, down_rec: ApplyRecord, inventory: Inventory) -> None:
         if down_rec.direction != "down" or down_rec.version != version:
             raise ValueError(f"mark_rolled_back takes a 'down' record of version {version}")
         self.ensure()
@@ -316,8 +322,7 @@ class PgState(StateBackend):
                     f"Version {version} is not applied, so it cannot be rolled back.",
                     detail="`reconciler state history` lists what is applied.",
                 )
-            self._insert_apply(down_rec)
-            self._replace_inventory(version, inventory)
+            self._store(down_rec, version, inventory)
 
     def _select_applies(self, where: str, params: tuple, limit: int | None) -> list[ApplyRecord]:
         query = sql.SQL("SELECT {} FROM {}.applies WHERE {} ORDER BY id DESC LIMIT %s").format(

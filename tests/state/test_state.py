@@ -378,6 +378,49 @@ class TestConformance:
         entries = {e.address: e for e in state.inventory_entries()}
         assert {k: e.version for k, e in entries.items()} == {a: V3, b: V3, c: V2}
 
+    def test_an_inventory_given_as_a_function_is_worked_out_once(self, state: StateBackend) -> None:
+        a, b = "pg.table.public.a", "pg.table.public.b"
+        calls: list[str] = []
+
+        def later(*addresses: str) -> Callable[[], dict[str, dict[str, Any]]]:
+            def work_out() -> dict[str, dict[str, Any]]:
+                calls.append(",".join(addresses))
+                return inv(*addresses)
+
+            return work_out
+
+        state.record_apply(up(V1), later(a, b))
+        assert calls == [f"{a},{b}"]
+        assert state.inventory() == inv(a, b)
+        assert state.last_applied().version == V1
+
+        state.mark_rolled_back(V1, down(V1), later(a))
+        assert calls == [f"{a},{b}", a]
+        assert state.inventory() == inv(a)
+
+        # a record refused before anything is written leaves the state as it was
+        state.record_apply(up(V2), later(b))
+        with pytest.raises(errors.Refused, match="already applied"):
+            state.record_apply(up(V2), later(a))
+        assert state.inventory() == inv(b)
+        applied = [r.version for r in state.history() if r.status == "applied"]
+        assert applied == [V2, V1]  # V2's 'up' and V1's rollback ('down')
+
+    def test_a_failing_inventory_function_records_nothing(
+        self, kit: Kit, state: StateBackend
+    ) -> None:
+        a = "pg.table.public.a"
+        state.record_apply(up(V1), inv(a))
+
+        def broken() -> dict[str, dict[str, Any]]:
+            raise RuntimeError("inventory failed")
+
+        context = kit.transaction() or contextlib.nullcontext()
+        with pytest.raises(RuntimeError, match="inventory failed"), context:
+            state.record_apply(up(V2), broken)
+        assert state.inventory() == inv(a)
+        assert [r.version for r in state.history()] == [V1]
+
     def test_events_are_appended_newest_first(self, state: StateBackend) -> None:
         state.record_event("apply", V1, {"changes": 3})
         state.record_event("force-unlock", None, {"backend_pid": 1234})
