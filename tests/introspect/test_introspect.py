@@ -566,7 +566,7 @@ def test_a_failed_read_leaves_the_callers_transaction_usable(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = ("SELECT 1 / 0",) * len(STATEMENTS)  # fails on the server, like a bad catalog read
-    monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
+    monkeypatch.setattr(postgres, "_queries", lambda server_version, *_: broken)
     with psycopg.connect(pg_url) as conn:
         conn.execute("CREATE TABLE public.kept (id integer)")
         conn.execute("SET LOCAL search_path = public")
@@ -583,7 +583,7 @@ def test_autocommit_connection_is_idle_after_a_failed_read(
     pg_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = ("SELECT 1 / 0",) * len(STATEMENTS)
-    monkeypatch.setattr(postgres, "_queries", lambda server_version: broken)
+    monkeypatch.setattr(postgres, "_queries", lambda server_version, *_: broken)
 
     with pytest.raises(psycopg.errors.DivisionByZero):
         introspect(pg_conn)

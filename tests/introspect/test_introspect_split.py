@@ -157,7 +157,7 @@ def test_a_failure_on_the_second_connection_is_raised_and_nothing_stays_open(
     with psycopg.connect(pg_url) as probe:
         queries = list(postgres._queries(probe.info.server_version))
     queries[postgres.STATEMENTS.index(("tables",))] = "SELECT 1 / 0"  # read on the second
-    monkeypatch.setattr(postgres, "_queries", lambda server_version: tuple(queries))
+    monkeypatch.setattr(postgres, "_queries", lambda server_version, *_: tuple(queries))
     opened: list[psycopg.Connection] = []
 
     def tracked() -> psycopg.Connection:

@@ -77,3 +77,25 @@ def test_every_kind_is_read_by_exactly_one_statement() -> None:
     read = [kind for kinds in STATEMENTS for kind in kinds]
     assert sorted(read) == sorted(KINDS) and len(read) == len(set(read))
     assert len(_queries(150000)) == len(STATEMENTS) <= 10
+
+
+def test_a_read_without_the_fingerprint_gives_the_same_rows_of_every_other_kind(
+    pg_conn: psycopg.Connection,
+) -> None:
+    pg_conn.execute("CREATE TABLE public.t (id integer PRIMARY KEY, v text)")
+    for script in (TRIGGERS, RULES, AGGREGATES):
+        pg_conn.execute(script)
+
+    full = read_catalog(pg_conn)
+    lean = read_catalog(pg_conn, fingerprint=False)
+
+    assert full.rows["fingerprint"] and lean.rows["fingerprint"] == []
+    for kind in KINDS:
+        if kind != "fingerprint":
+            assert Counter(map(repr, lean.rows[kind])) == Counter(map(repr, full.rows[kind])), kind
+    assert lean.snapshot() == full.snapshot()
+    assert not any("pg_catalog.hashtextextended" in q for q in _queries(150000, False))
+    assert any("pg_catalog.hashtextextended" in q for q in _queries(150000))
+    full.digest()  # a read with the fingerprint has a digest; one without refuses to make one
+    with pytest.raises(ValueError, match="without its fingerprint"):
+        lean.digest()

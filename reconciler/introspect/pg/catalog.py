@@ -76,6 +76,12 @@ STATEMENTS: tuple[tuple[str, ...], ...] = (
     *((kind,) for kind in KINDS if kind not in _SMALL),
     _SMALL,
 )
+# The same without the fingerprint kind: a read that builds a snapshot and never a digest (the
+# probes' reads of their scratch schemas, an apply's read back) spares the server the sum of
+# every catalog of the database. Its rows of that kind are empty.
+_UNFINGERPRINTED: tuple[tuple[str, ...], ...] = tuple(
+    tuple(kind for kind in kinds if kind != "fingerprint") for kinds in STATEMENTS
+)
 
 # pg_index.indnullsnotdistinct exists from PostgreSQL 15 on; older servers read a constant false.
 _PG15_ONLY_COLUMN = re.compile(r"\b\w+\.indnullsnotdistinct\b")
@@ -108,7 +114,8 @@ def introspect(
     the kinds are read on it, in the same snapshot. When it cannot be opened, or the snapshot
     cannot be shared, everything is read on `conn` as if none had been given.
     """
-    return read_catalog(conn, schemas=schemas, scope=scope, sibling=sibling).snapshot()
+    rows = read_catalog(conn, schemas=schemas, scope=scope, sibling=sibling, fingerprint=False)
+    return rows.snapshot()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,7 @@ class CatalogRows:
     rows: dict[str, Rows]
     server_version: int
     readers: int = 1  # connections the rows were read on (2: shared with a sibling)
+    fingerprinted: bool = True  # the fingerprint kind was read (read_catalog's `fingerprint`)
     # kind → kind_digest of its rows, for the kinds hashed while the other connection read
     hashed: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -125,6 +133,8 @@ class CatalogRows:
         """sha256 over every row, whatever order the server sent them in: equal digests,
         equal catalogs. (The queries have no ORDER BY, and right after a migration the
         planner's choices, hence the order, change as autovacuum analyzes the catalog.)"""
+        if not self.fingerprinted:
+            raise ValueError("the catalog was read without its fingerprint: it has no digest")
         h = hashlib.sha256(b"catalog/4 %d" % self.server_version)
         for kind in KINDS:
             found = self.hashed.get(kind) or kind_digest(self.rows[kind])
@@ -161,11 +171,13 @@ def read_catalog(
     scope: Scope = EVERY_SCHEMA,
     sibling: Sibling | None = None,
     hash_rows: bool = False,
+    fingerprint: bool = True,
 ) -> CatalogRows:
     """The rows `introspect` builds its snapshot from (same scope, same transaction rules).
 
     `hash_rows`: the digest will be asked for; shared with a sibling, each connection's thread
-    hashes its kinds as soon as it has read them, while the other may still be reading."""
+    hashes its kinds as soon as it has read them, while the other may still be reading.
+    `fingerprint`: read the fingerprint kind, without which there is no digest."""
     if isinstance(schemas, str):
         raise TypeError("schemas must be a sequence of schema names, not one string")
     params = {
@@ -174,15 +186,20 @@ def read_catalog(
         "out_of_scope": scope.like_patterns(),
     }
     version = conn.info.server_version
+    statements = STATEMENTS if fingerprint else _UNFINGERPRINTED
     hashed: dict[str, bytes] = {}
 
     def hash_statement(i: int, statement_rows: Rows) -> None:
-        for kind, rows in _by_kind(STATEMENTS[i], statement_rows).items():
+        for kind, rows in _by_kind(statements[i], statement_rows).items():
             hashed[kind] = kind_digest(rows)  # each kind by one thread only
 
     try:
         read, readers = _read(
-            conn, _queries(version), params, sibling, hash_statement if hash_rows else None
+            conn,
+            _queries(version, fingerprint),
+            params,
+            sibling,
+            hash_statement if hash_rows else None,
         )
     except psycopg.errors.LockNotAvailable:
         if conn.broken:
@@ -196,9 +213,11 @@ def read_catalog(
             detail=" ".join(str(e).split()),  # libpq's message spans lines
         ) from e
     rows: dict[str, Rows] = {}
-    for kinds, statement_rows in zip(STATEMENTS, read, strict=True):
+    for kinds, statement_rows in zip(statements, read, strict=True):
         rows.update(_by_kind(kinds, statement_rows))
-    return CatalogRows({kind: rows[kind] for kind in KINDS}, version, readers, hashed)
+    return CatalogRows(
+        {kind: rows.get(kind, []) for kind in KINDS}, version, readers, fingerprint, hashed
+    )
 
 
 _HOLDERS_SQL = """
@@ -265,10 +284,12 @@ def _fragment(name: str) -> str:
 
 
 @cache
-def _queries(server_version: int) -> tuple[str, ...]:
-    """The statements of STATEMENTS, in order, for a server of this version."""
+def _queries(server_version: int, fingerprint: bool = True) -> tuple[str, ...]:
+    """The statements of STATEMENTS (without the fingerprint kind: of _UNFINGERPRINTED), in
+    order, for a server of this version."""
     texts = kind_queries(server_version)
-    return tuple(_side_by_side([texts[kind] for kind in kinds]) for kinds in STATEMENTS)
+    statements = STATEMENTS if fingerprint else _UNFINGERPRINTED
+    return tuple(_side_by_side([texts[kind] for kind in kinds]) for kinds in statements)
 
 
 @cache
