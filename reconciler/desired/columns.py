@@ -48,7 +48,7 @@ def build_columns(table: TableScope) -> tuple[Column, ...]:
         except sqltext.SqlTextError as exc:
             ctx.report(cw.sub("type"), str(exc))
             type_ = None
-        default = ctx.expression(c.default, cw.sub("default"), "default")
+        default = ctx.default(c.default, cw.sub("default"))
         if default is not None and sqlexpr.is_null_literal(default):
             default = None  # Postgres stores DEFAULT NULL as no default at all
         generated = ctx.expression(c.generated, cw.sub("generated"), "generated expression")

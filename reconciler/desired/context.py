@@ -133,6 +133,14 @@ class Context:
             self.report(where, str(exc))
             return None
 
+    def default(self, text: str | None, where: Where) -> str | None:
+        """A column's or a domain's default: an expression the server takes as a DEFAULT."""
+        checked = self.expression(text, where, "default")
+        if checked is not None and (problem := sqlexpr.default_problem(checked)) is not None:
+            self.report(where, problem)
+            return None
+        return checked
+
     def deferrable(self, spec: PrimaryKeySpec | UniqueSpec | ForeignKeySpec, where: Where) -> bool:
         # INITIALLY DEFERRED implies DEFERRABLE (and the catalog then says deferrable).
         explicit_no = "deferrable" in spec.model_fields_set and not spec.deferrable

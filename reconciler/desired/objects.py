@@ -245,7 +245,7 @@ def build_domain(ctx: Context, spec: DomainSpec, where: Where) -> None:
         if expr is None or not ctx.name_ok(check_name, cw, default=c.name is None):
             return
         checks.append(Check(check_name, expr, c.comment, source=cw.source))
-    default = ctx.expression(spec.default, where.sub("default"), "default")
+    default = ctx.default(spec.default, where.sub("default"))
     ctx.use_schema(schema, where)
     ctx.domains[names] = Domain(
         schema=schema,

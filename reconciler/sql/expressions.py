@@ -114,6 +114,44 @@ def column_refs(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+class _DefaultRefusals(Visitor):
+    """What the server refuses in a DEFAULT expression and the text alone shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.columns: list[tuple[int, str]] = []
+        self.subquery = self.window = False
+
+    def visit_ColumnRef(self, ancestors, node) -> None:
+        names = [f.sval for f in node.fields if isinstance(f, ast.String)]
+        self.columns.append((node.location, ".".join(names) or "*"))
+
+    def visit_SubLink(self, ancestors, node) -> None:
+        self.subquery = True
+
+    def visit_FuncCall(self, ancestors, node) -> None:
+        self.window = self.window or node.over is not None
+
+
+@lru_cache(maxsize=1024)
+def default_problem(text: str) -> str | None:
+    """Why an (already checked) expression cannot be a column's or a domain's DEFAULT, as far
+    as the text shows it (what the server would say at apply), or None."""
+    found = _DefaultRefusals()
+    found(parse_sql(f"SELECT (\n{text}\n)"))
+    if found.subquery:  # first: the columns a subquery reads are its own business
+        return f"the default '{text}' holds a subquery, which a default cannot"
+    if found.window:
+        return f"the default '{text}' calls a window function (OVER), which a default cannot"
+    if found.columns:
+        name = min(found.columns)[1]
+        said = f"the default '{text}' reads a column ({name}), which a default cannot"
+        if name == text.strip().strip('"'):  # a bare word: a value meant, not a column
+            said += f"; a text value is written in SQL quotes: default: \"'{name}'\""
+        return said
+    return None
+
+
 def trigger_when(definition: str) -> str | None:
     """The WHEN condition of a CREATE TRIGGER statement, as pglast prints it back."""
     stmt = parse_sql(definition)[0].stmt

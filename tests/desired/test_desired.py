@@ -846,3 +846,42 @@ def test_a_linked_folder_is_read_like_a_linked_file_and_a_loop_ends(tmp_path: Pa
     tree = read_tree(root)
     assert [p.relative_to(root).as_posix() for p in tree.files] == ["tables/users.yaml"]
     assert set(load(root).pg.tables) == {("public", "users")}
+
+
+# --- what a DEFAULT cannot hold ------------------------------------------------------------------
+
+
+def test_a_default_the_server_would_refuse_is_refused_with_its_line(tmp_path: Path) -> None:
+    """A column reference, a subquery or a window function in a DEFAULT: the server refuses
+    each at apply; the text alone shows it. A bare word is a value meant, said so."""
+    write(
+        tmp_path,
+        {
+            "t.yaml": """\
+table: t
+columns:
+  - {name: id, type: integer}
+  - {name: flag, type: text, default: 'no'}
+  - {name: copy, type: integer, default: id + 1}
+  - {name: biggest, type: integer, default: (SELECT max(id) FROM t)}
+  - {name: ranked, type: integer, default: row_number() OVER ()}
+  - {name: quoted, type: text, default: "'no'"}
+  - {name: at, type: timestamptz, default: CURRENT_TIMESTAMP}
+  - {name: who, type: text, default: current_user}
+""",
+            "d.yaml": "domains:\n  - {name: level, type: integer, default: high}\n",
+        },
+    )
+    shown = tmp_path.relative_to(REPO) if tmp_path.is_relative_to(REPO) else tmp_path
+    found = problems_of(tmp_path)
+    assert len(found) == 5, found
+    text = "\n".join(found)
+    assert (
+        f"{shown}/t.yaml:4: columns[1].default: the default 'no' reads a column (no), which a "
+        "default cannot; a text value is written in SQL quotes: default: \"'no'\"" in text
+    )
+    assert "t.yaml:5: columns[2].default: the default 'id + 1' reads a column (id)" in text
+    assert "t.yaml:6: columns[3].default: the default '(SELECT max(id) FROM t)' holds a" in text
+    assert "t.yaml:7: columns[4].default: the default 'row_number() OVER ()' calls a window" in text
+    assert "d.yaml:2: domains[0].default: the default 'high' reads a column (high)" in text
+    assert not any(f"columns[{i}]" in p for p in found for i in (5, 6, 7))  # quoted, SQL values
