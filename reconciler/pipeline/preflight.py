@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import psycopg
+from pglast.parser import get_postgresql_version
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.diff.rebuilds import rebuilt_tables
@@ -48,7 +49,8 @@ class Use:
 
 def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> None:
     """Raise InputError listing every object the apply would fail on (nothing otherwise)."""
-    problems = unknown_names(conn, desired, live) + not_null_on_rows(conn, desired, live)
+    problems = server_syntax(conn, desired)
+    problems += unknown_names(conn, desired, live) + not_null_on_rows(conn, desired, live)
     problems += extension_versions(conn, desired, live)
     if not problems:
         return
@@ -57,6 +59,88 @@ def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -
     raise InputError(
         f"{len(problems)} objects of the desired state would fail at apply.", problems=problems
     )
+
+
+# --- SQL newer than the server -----------------------------------------------------------------
+
+# The files' SQL is checked when they are loaded by pglast, whose parser is PostgreSQL's of
+# this major version: a server as new has the same grammar, an older one may refuse a text
+# (1_000 and 0x1F are numbers from PostgreSQL 16 on, JSON_TABLE from 17 on) at apply.
+_PARSER_MAJOR = get_postgresql_version()[0]
+
+
+def server_syntax(conn: psycopg.Connection, desired: PgSnapshot) -> list[Problem]:
+    """Each expression or view query the server's own parser refuses, asked of it without
+    running, resolving or creating anything that outlives the check: the texts are the body
+    of a PL/pgSQL function, which the server parses (and only parses) as it creates it, in
+    pg_temp, in a transaction that is always rolled back. A server that cannot be asked
+    that way (no PL/pgSQL, no temporary objects allowed) gives the benefit of the doubt."""
+    if conn.info.server_version // 10000 >= _PARSER_MAJOR:
+        return []
+    texts: dict[tuple[str, bool], list[SqlText]] = {}
+    for t in sql_texts(desired):
+        texts.setdefault((t.text, t.query), []).append(t)
+    pending = list(texts)
+    refused: list[tuple[tuple[str, bool], str]] = []
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL check_function_bodies = on")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        while pending:
+            statement, spans = _parse_only(pending)
+            try:
+                with conn.transaction():  # a savepoint: the next round starts clean
+                    conn.execute(statement)
+                break
+            except psycopg.Error as exc:
+                found = _refused_text(exc, spans)
+                if found is None:
+                    break  # not a text's syntax (no PL/pgSQL, no TEMP): nothing to say
+                refused.append(
+                    (pending.pop(found), " ".join(str(exc.diag.message_primary).split()))
+                )
+    version = (conn.info.parameter_status("server_version") or "").split(" ", 1)[0]
+    return [
+        Problem(
+            f"{use.what} is not valid SQL on this server (PostgreSQL {version}): {message} "
+            "(syntax of a later PostgreSQL?)",
+            source=use.source,
+        )
+        for key, message in refused
+        for use in texts[key]
+    ]
+
+
+def _parse_only(pending: list[tuple[str, bool]]) -> tuple[str, list[tuple[int, int]]]:
+    """CREATE FUNCTION of a PL/pgSQL function reading each text once, and where each text
+    stands in that statement ([start, end) offsets, in characters)."""
+    tag = "$reconciler_parse$"
+    while any(tag in text for text, _ in pending):
+        tag = tag[:-1] + "_$"
+    out = [
+        "CREATE FUNCTION pg_temp.reconciler_parse_only() RETURNS void LANGUAGE plpgsql AS "
+        f"{tag}\nBEGIN\n"
+    ]
+    at = len(out[0])
+    spans = []
+    for text, query in pending:
+        head = "PERFORM FROM (\n" if query else "PERFORM (\n"
+        tail = "\n) AS q;\n" if query else "\n);\n"
+        spans.append((at + len(head), at + len(head) + len(text)))
+        out.append(head + text + tail)
+        at += len(head) + len(text) + len(tail)
+    out.append(f"END\n{tag}")
+    return "".join(out), spans
+
+
+def _refused_text(exc: psycopg.Error, spans: list[tuple[int, int]]) -> int | None:
+    """The index of the text a syntax error points into, or None."""
+    if exc.sqlstate is None or not exc.sqlstate.startswith(("42601", "22")):
+        return None  # 42601 syntax_error; class 22: a malformed literal the lexer refuses
+    try:
+        at = int(exc.diag.statement_position or "") - 1  # 1-based, in characters
+    except ValueError:
+        return None
+    return next((i for i, (start, end) in enumerate(spans) if start <= at <= end), None)
 
 
 # --- extension versions ----------------------------------------------------------------------
@@ -184,41 +268,61 @@ def type_uses(desired: PgSnapshot) -> Iterator[Use]:
             yield Use(f"{f.kind} {f.schema}.{f.name}", type_, f.source)
 
 
-def call_uses(desired: PgSnapshot) -> Iterator[tuple[Use, tuple[str | None, str]]]:
-    def each(what: str, text: str | None, source: str | None, *, query: bool = False):
-        for name in sorted(sqlnames.calls(text, query=query) if text else (), key=str):
-            shown = ".".join(n for n in name if n)
-            yield Use(what, shown, source), name
+@dataclass(frozen=True, slots=True)
+class SqlText:
+    """One SQL text of the desired state the server parses at apply, and who holds it."""
 
+    what: str  # "the default of column public.runs.count"
+    text: str
+    source: str | None
+    query: bool = False  # a whole query (a view's), not an expression
+
+
+def sql_texts(desired: PgSnapshot) -> Iterator[SqlText]:
+    """Every expression and view query of the desired state, in the order of its objects."""
     for t in desired.tables.values():
         for c in t.columns:
             where = f"column {t.schema}.{t.name}.{c.name}"
-            yield from each(f"the default of {where}", c.default, c.source or t.source)
-            yield from each(f"generated {where}", c.generated, c.source or t.source)
+            if c.default is not None:
+                yield SqlText(f"the default of {where}", c.default, c.source or t.source)
+            if c.generated is not None:
+                yield SqlText(f"generated {where}", c.generated, c.source or t.source)
         for k in t.checks:
-            yield from each(f"check {k.name} of {t.schema}.{t.name}", k.expression, k.source)
+            yield SqlText(f"check {k.name} of {t.schema}.{t.name}", k.expression, k.source)
     for ix in desired.indexes.values():
         what = f"index {ix.schema}.{ix.name}"
         for e in ix.elements:
-            yield from each(what, e.expression, ix.source)
-        yield from each(what, ix.where, ix.source)
+            if e.expression is not None:
+                yield SqlText(what, e.expression, ix.source)
+        if ix.where is not None:
+            yield SqlText(what, ix.where, ix.source)
     for d in desired.domains.values():
-        yield from each(f"domain {d.schema}.{d.name}", d.default, d.source)
+        if d.default is not None:
+            yield SqlText(f"domain {d.schema}.{d.name}", d.default, d.source)
         for k in d.checks:
-            yield from each(f"domain {d.schema}.{d.name}", k.expression, k.source or d.source)
+            yield SqlText(f"domain {d.schema}.{d.name}", k.expression, k.source or d.source)
     for p in desired.policies.values():
         what = f"policy {p.name} of {p.schema}.{p.table}"
-        yield from each(what, p.using, p.source)
-        yield from each(what, p.check, p.source)
+        for text in (p.using, p.check):
+            if text is not None:
+                yield SqlText(what, text, p.source)
     for tr in desired.triggers.values():
-        what = f"trigger {tr.name} of {tr.schema}.{tr.table}"
-        yield from each(what, tr.when, tr.source)
-        called = sqlnames.called_name(tr.function)
-        if called is not None:
-            yield Use(what, ".".join(n for n in called if n), tr.source), called
+        if tr.when is not None:
+            yield SqlText(f"trigger {tr.name} of {tr.schema}.{tr.table}", tr.when, tr.source)
     for v in desired.views.values():
         kind = "materialized view" if v.materialized else "view"
-        yield from each(f"{kind} {v.schema}.{v.name}", v.query, v.source, query=True)
+        yield SqlText(f"{kind} {v.schema}.{v.name}", v.query, v.source, query=True)
+
+
+def call_uses(desired: PgSnapshot) -> Iterator[tuple[Use, tuple[str | None, str]]]:
+    for t in sql_texts(desired):
+        for name in sorted(sqlnames.calls(t.text, query=t.query) if t.text else (), key=str):
+            yield Use(t.what, ".".join(n for n in name if n), t.source), name
+    for tr in desired.triggers.values():
+        called = sqlnames.called_name(tr.function)
+        if called is not None:
+            what = f"trigger {tr.name} of {tr.schema}.{tr.table}"
+            yield Use(what, ".".join(n for n in called if n), tr.source), called
 
 
 def unknown_names(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> list[Problem]:

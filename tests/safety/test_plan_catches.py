@@ -263,6 +263,64 @@ checks:
     assert r.code == 0, r.text
 
 
+# --- SQL newer than the server --------------------------------------------------------------------
+
+
+def _server_major(pg_url: str) -> int:
+    with psycopg.connect(pg_url) as conn:
+        return conn.info.server_version // 10000
+
+
+def test_sql_only_a_later_postgresql_parses_is_refused_at_plan(pg_url, tmp_path):
+    """The files are checked with the grammar of pglast's PostgreSQL (18): numbers with
+    underscores and hexadecimal integers parse there (16 on) and not on an older server."""
+    if _server_major(pg_url) >= 16:
+        pytest.skip("the server parses these numbers itself")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS
+        + """  - {name: n, type: integer, default: 1_000}
+  - {name: m, type: integer, default: 1000}
+checks:
+  - {name: things_n_small, expression: "n < 0x1F"}
+""",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "views/v.yaml",
+        "views:\n  - name: big\n    query: SELECT note FROM things WHERE 1 < 2_000\n",
+    )
+    _refused(
+        tmp_path,
+        pg_url,
+        "3 objects",
+        "schemas/tables/things.yaml:6: the default of column public.things.n is not valid SQL "
+        "on this server (PostgreSQL ",
+        '"1_000"',
+        "schemas/tables/things.yaml:9: check things_n_small of public.things is not valid SQL",
+        "schemas/views/v.yaml:2: view public.big is not valid SQL",
+    )
+    assert "things.m" not in _plan(tmp_path, pg_url).text
+
+
+def test_the_syntax_check_gives_the_benefit_of_the_doubt_without_plpgsql(pg_url, tmp_path):
+    """The server parses the texts as the body of a PL/pgSQL function: in a database without
+    PL/pgSQL it cannot be asked, and the plan is made as before (the apply then fails, and
+    rolls back)."""
+    if _server_major(pg_url) >= 16:
+        pytest.skip("the server parses these numbers itself")
+    _sql(pg_url, "DROP EXTENSION plpgsql")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS + "  - {name: n, type: integer, default: 1_000}\n",
+    )
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+    assert any(p.name.endswith("_up.sql") for p in _written(tmp_path))
+
+
 # --- view cycles ---------------------------------------------------------------------------------
 
 
