@@ -253,8 +253,11 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
     ),
     (
         "What Postgres would refuse at apply is refused by plan, with file:line: unknown types "
-        "and functions, view cycles, NOT NULL without default on a table with rows.",
+        "and functions, view cycles, NOT NULL without default on a table with rows, a default "
+        "reading a column, SQL only a later PostgreSQL parses.",
         "test_plan_catches.py::test_an_unknown_type_is_refused_at_plan, "
+        "test_plan_catches.py::test_a_default_reading_a_column_is_refused_at_plan, "
+        "test_plan_catches.py::test_sql_only_a_later_postgresql_parses_is_refused_at_plan, "
         "test_plan_catches.py::test_an_unknown_function_is_refused_at_plan, "
         "test_plan_catches.py::test_views_reading_each_other_in_a_ring_are_refused_at_plan, "
         "test_plan_catches.py::"

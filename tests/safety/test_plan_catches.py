@@ -263,6 +263,23 @@ checks:
     assert r.code == 0, r.text
 
 
+# --- defaults the server refuses ------------------------------------------------------------------
+
+
+def test_a_default_reading_a_column_is_refused_at_plan(pg_url, tmp_path):
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS + "  - {name: flag, type: text, default: 'no'}\n",
+    )
+    _refused(
+        tmp_path,
+        pg_url,
+        "schemas/tables/things.yaml:6: columns[2].default: the default 'no' reads a column (no)",
+        "default: \"'no'\"",
+    )
+
+
 # --- SQL newer than the server --------------------------------------------------------------------
 
 
