@@ -130,6 +130,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     return f"invalid YAML: {problem}{context}"
 
 
+# Plain scalars YAML 1.1 reads as its own words rather than text (PyYAML resolves them to tags).
+_KEY_WORDS = {"tag:yaml.org,2002:merge": "merge key", "tag:yaml.org,2002:value": "value key"}
 _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 _CONTAINER_TAGS = (None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
@@ -284,6 +286,15 @@ class _Composer:
             return None
         if tag == _BOOL:
             return BoolText(event.value)
+        if tag in _KEY_WORDS and event.implicit[0]:  # plain `<<` or `=`: YAML's own words
+            value = event.value
+            self.problem(
+                line,
+                f"'{value}' unquoted is YAML's {_KEY_WORDS[tag]}, not text: write it quoted "
+                f'("{value}") for the text {value}',
+                path,
+            )
+            return str(value)
         self.check_tag(tag, line, _TEXT_TAGS, path)
         return str(event.value)
 

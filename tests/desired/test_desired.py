@@ -528,6 +528,31 @@ def test_tags_and_complex_keys_are_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_yaml_words_meant_as_text_say_how_to_write_them(tmp_path: Path) -> None:
+    """`=` and `<<` unquoted are YAML 1.1's value and merge keys; quoted they are text."""
+    doc = (
+        "table: t\ncolumns:\n  - {name: id, type: integer}\n  - {name: =, type: text}\n"
+        "  - name: <<\n    type: text\n  - {name: '=x', type: text}\n"
+    )
+    write(
+        tmp_path,
+        {
+            "t.yaml": doc,
+            "q.yaml": doc.replace("name: =,", "name: '=',").replace("name: <<", "name: '<<'"),
+        },
+    )
+    base = f"{tmp_path.as_posix()}/t.yaml"
+    assert [p for p in problems_of(tmp_path) if "declared twice" not in p] == [
+        f"{base}:4: columns[1].name: '=' unquoted is YAML's value key, not text: write it "
+        'quoted ("=") for the text =',
+        f"{base}:5: columns[2].name: '<<' unquoted is YAML's merge key, not text: write it "
+        'quoted ("<<") for the text <<',
+    ]
+    (tmp_path / "t.yaml").unlink()
+    names = [c.name for c in load(tmp_path).pg.tables[("public", "t")].columns]
+    assert names == ["id", "=", "<<", "=x"]
+
+
 def test_oversized_file_refused(tmp_path: Path) -> None:
     (tmp_path / "big.yaml").write_bytes(b"#" * (5 * 1024 * 1024 + 1))
     assert problems_of(tmp_path) == [f"{tmp_path.as_posix()}/big.yaml:1: file is larger than 5 MiB"]
