@@ -34,6 +34,29 @@ _GLOB = re.compile(r"[*?\[\]\\]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONFIG_NAME = re.compile(r"[a-z0-9-]+\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# The parameters Redis (7.0) takes only yes or no for, any case (its boolean configs, with the
+# old slave- spellings of the replica- ones): another word is refused by CONFIG SET at apply.
+# A parameter not listed here is left to the server, as before.
+_YES_NO = frozenset(
+    {
+        "rdbchecksum", "daemonize", "io-threads-do-reads", "always-show-logo", "protected-mode",
+        "rdbcompression", "rdb-del-sync-files", "activerehashing", "stop-writes-on-bgsave-error",
+        "set-proc-title", "dynamic-hz", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
+        "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
+        "repl-disable-tcp-nodelay", "repl-diskless-sync", "aof-rewrite-incremental-fsync",
+        "no-appendfsync-on-rewrite", "cluster-require-full-coverage",
+        "rdb-save-incremental-fsync", "aof-load-truncated", "aof-use-rdb-preamble",
+        "aof-timestamp-enabled", "cluster-replica-no-failover", "cluster-slave-no-failover",
+        "replica-lazy-flush", "slave-lazy-flush", "replica-serve-stale-data",
+        "slave-serve-stale-data", "replica-read-only", "slave-read-only",
+        "replica-ignore-maxmemory", "slave-ignore-maxmemory", "jemalloc-bg-thread",
+        "activedefrag", "syslog-enabled", "cluster-enabled", "appendonly",
+        "cluster-allow-reads-when-down", "cluster-allow-pubsubshard-when-down",
+        "crash-log-enabled", "crash-memcheck-enabled", "use-exit-on-panic", "disable-thp",
+        "cluster-allow-replica-migration", "replica-announced", "latency-tracking",
+        "aof-disable-auto-gc",
+    }
+)  # fmt: skip
 _COMMAND = re.compile(r"[+-]@?[A-Za-z0-9_.|-]+\Z|allcommands\Z|nocommands\Z", re.IGNORECASE)
 # ACL rules that belong elsewhere than `commands:` → what to write instead.
 _NOT_COMMANDS = {
@@ -227,6 +250,13 @@ class RedisBuilder:
             first = self.config[lowered].source
             message = f"config parameter '{lowered}' is set twice (first at {first})"
             self.report(where, message, key=True)
+            return
+        if lowered in _YES_NO and value.lower() not in ("yes", "no"):
+            self.report(
+                where,
+                f"config parameter '{lowered}' is yes or no, not {value!r} (Redis refuses "
+                "anything else); an unquoted on/off or true/false reads as yes/no",
+            )
             return
         source = f"{where.display}:{where.key_line}"
         self.config[lowered] = ConfigParam(lowered, value, source=source)

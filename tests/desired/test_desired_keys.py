@@ -207,6 +207,34 @@ def test_config_values_as_config_get_prints_them(every: Desired) -> None:
     assert every.redis.config["appendonly"].source.endswith("keys/k.yaml:24")
 
 
+def test_a_yes_no_parameter_refuses_another_word_at_its_line(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "keys/k.yaml": "config:\n  appendonly: 'on'\n  activedefrag: on\n"
+            "  Replica-Read-Only: 'NO'\n  maxmemory-policy: allkeys-lru\n"
+            "  appendfsync: everysec\n  slave-read-only: 'true'\n"
+        },
+    )
+    found = problems_of(tmp_path)
+    assert len(found) == 2, found
+    assert found[0].endswith(
+        "keys/k.yaml:2: config.appendonly: config parameter 'appendonly' is yes or no, not 'on' "
+        "(Redis refuses anything else); an unquoted on/off or true/false reads as yes/no"
+    )
+    assert "keys/k.yaml:7: config.slave-read-only: config parameter 'slave-read-only'" in found[1]
+    (tmp_path / "keys/k.yaml").write_text(
+        "config:\n  activedefrag: on\n  Replica-Read-Only: 'NO'\n  appendfsync: everysec\n"
+    )
+    redis = load(tmp_path).redis
+    assert redis is not None
+    assert {c.name: c.value for c in redis.config.values()} == {
+        "activedefrag": "yes",
+        "replica-read-only": "NO",  # Redis reads yes/no in any case
+        "appendfsync": "everysec",  # not a yes/no parameter (always, everysec, no)
+    }
+
+
 def test_acl_users_mapped(every: Desired) -> None:
     assert every.redis is not None
     assert every.redis.manage_acl is True
