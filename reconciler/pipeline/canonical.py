@@ -40,6 +40,7 @@ from reconciler.pipeline.preflight import preflight
 from reconciler.pipeline.probe import (
     attempt,
     cannot_probe,
+    probe_column,
     probe_table_sql,
     probing,
     scratch_schema,
@@ -127,19 +128,27 @@ def _probe_table(
     parent_schema: str | None = None,
 ) -> bool:
     """Build the probe; when one expression breaks the whole CREATE, fall back to the bare
-    columns and add each default and check on its own, so that one expression the server
-    cannot take yet (a value of an enum being extended, say) leaves the others canonical."""
+    columns and add each generated column, default and check on its own, so that one
+    expression the server cannot take yet (a function the plan creates, a value of an enum
+    being extended) leaves the others canonical. (A generated column left unspelled would
+    compare as changed, and be dropped and added again: a rewrite of the table.)"""
     if attempt(conn, probe_table_sql(scratch, t, parent_schema)):
         return True
     bare = dataclasses.replace(
         t,
-        columns=tuple(dataclasses.replace(c, default=None, generated=None) for c in t.columns),
+        columns=tuple(
+            dataclasses.replace(c, default=None) for c in t.columns if c.generated is None
+        ),
         checks=(),
         exclusions=(),
     )
     if not attempt(conn, probe_table_sql(scratch, bare, parent_schema)):
         return False
     table = ident(scratch, t.name)
+    for c in t.columns:  # read back by name: their place in the probe does not matter
+        if c.generated is not None:
+            column = probe_column(dataclasses.replace(c, default=None))
+            attempt(conn, f"ALTER TABLE {table} ADD COLUMN {column}")
     for c in t.columns:
         if c.default is not None:
             attempt(

@@ -25,14 +25,14 @@ from reconciler.sql.render import ident
 from reconciler.state.privileges import privilege_reason
 
 
-def _probe_column(c: Column) -> str:
+def probe_column(c: Column) -> str:
     # Identity and NOT NULL have no text to canonicalize; leaving them out keeps probes cheap.
     return _column_def(dataclasses.replace(c, identity=None, nullable=True))
 
 
 def probe_table_sql(schema: str, t: Table, parent_schema: str | None = None) -> str:
     """The probe's CREATE TABLE; a partition's names its parent's probe, in parent_schema."""
-    lines = [_probe_column(c) for c in t.columns]
+    lines = [probe_column(c) for c in t.columns]
     lines += [f"CONSTRAINT {ident(k.name)} CHECK ({k.expression})" for k in t.checks]
     lines += [f"CONSTRAINT {ident(x.name)} {x.definition}" for x in t.exclusions]
     key = f" PARTITION BY {t.partition_by}" if t.partition_by else ""

@@ -7,6 +7,7 @@ and without it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -124,3 +125,51 @@ def test_a_role_that_may_not_use_what_a_probe_needs_gets_one_sentence(
     finally:
         pg_conn.execute(f"DROP OWNED BY {role}")
         pg_conn.execute(f"DROP ROLE {role}")
+
+
+ITEMS = """\
+table: items
+primary_key: [id]
+columns:
+  - {name: id, type: int}
+  - {name: qty, type: integer, default: "1"}
+  - {name: total, type: integer, generated: "qty * 2"}
+  - {name: label, type: text}
+checks:
+  - {name: items_qty_positive, expression: "qty > 0"}
+policies:
+  - {name: visible, command: select, using: "qty > 0"}
+"""
+ONE = "functions:\n  - {name: one, returns: integer, language: sql, body: SELECT 1}\n"
+
+
+def test_a_default_calling_what_the_plan_creates_leaves_the_rest_of_its_table_alone(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A table's probe cannot be built whole when a default calls a function the plan itself
+    creates; the generated column and the policy must still be spelled the server's way, or
+    the plan drops and re-adds the column (a rewrite, the column moved to the end)."""
+    root = tmp_path / "schemas"
+    (root / "tables").mkdir(parents=True)
+    (root / "tables" / "items.yaml").write_text(ITEMS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    assert run_cli("apply", *argv, "--auto-approve", cwd=tmp_path).code == 0
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO items (id, qty, label) VALUES (1, 3, 'a')")
+    (root / "functions").mkdir()
+    (root / "functions" / "one.yaml").write_text(ONE)
+    (root / "tables" / "items.yaml").write_text(ITEMS.replace('default: "1"', "default: one()"))
+
+    r = run_cli("plan", *argv, "--out", "plans", "--json", cwd=tmp_path)
+    assert r.code == 0, r.text
+    changed = sorted(c["address"] for c in json.loads(r.out)["changes"])
+    assert changed == ["pg.column.public.items.qty", 'pg.function.public.one.""'], changed
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    with psycopg.connect(pg_url) as conn:
+        columns = conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'items'::regclass AND attnum > 0 "
+            "AND NOT attisdropped ORDER BY attnum"
+        ).fetchall()
+        assert [c for (c,) in columns] == ["id", "qty", "total", "label"]
+        assert conn.execute("SELECT total FROM items").fetchone() == (6,)
