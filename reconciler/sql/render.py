@@ -125,6 +125,28 @@ def identity_clause(col: Column) -> str:
     return f" ({clause(col.sequence_options)})" if col.sequence_options else ""
 
 
+@lru_cache(maxsize=4096)  # defaults such as now() repeat on every table
+def default_clause(text: str) -> str:
+    """`DEFAULT <text>` of a column or a domain, the text in parentheses when it is more than
+    the restricted expression a DEFAULT clause reads there: `NOT x`, `a AND b`, `x IS NULL`,
+    `x IN (…)` do not parse, and a trailing `COLLATE "C"` would become the column's (or the
+    domain's) own collation instead of the default's. ALTER … SET DEFAULT reads any
+    expression and takes the text as it is."""
+    from pglast import ast, parse_sql  # deferred: start-up: a plan the cache answers renders none
+
+    try:
+        (stmt,) = parse_sql(f"CREATE TABLE t (c int DEFAULT {text}\n)")
+        (column,) = stmt.stmt.tableElts
+        bare = (
+            isinstance(column, ast.ColumnDef)
+            and column.collClause is None
+            and len(column.constraints or ()) == 1
+        )
+    except Exception:  # any parse failure: the parenthesized form is the safe one
+        bare = False
+    return f"DEFAULT {text}" if bare else f"DEFAULT ({text})"
+
+
 def column_def(col: Column) -> str:
     parts = [ident(col.name), col.type]
     if col.collation:
@@ -134,7 +156,7 @@ def column_def(col: Column) -> str:
     if col.identity:
         parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY{identity_clause(col)}")
     if col.default is not None:
-        parts.append(f"DEFAULT {col.default}")
+        parts.append(default_clause(col.default))
     if not col.nullable:
         parts.append("NOT NULL")
     return " ".join(parts)

@@ -10,7 +10,7 @@ from reconciler.model.compare import attribute_changes
 from reconciler.model.pg_objects import Collation, CompositeType, Domain
 from reconciler.ops.base import DESTRUCTIVE, MAY_FAIL, Action, Change, Hazard, Statement
 from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
-from reconciler.sql.render import dollar_quote, guarded, ident, literal, run_unless
+from reconciler.sql.render import default_clause, dollar_quote, guarded, ident, literal, run_unless
 
 
 def _comment(kind: str, schema: str, name: str, comment: str | None) -> list[Statement]:
@@ -91,7 +91,7 @@ def _domain_sql(d: Domain) -> list[Statement]:
     if d.collation is not None:
         text += f" COLLATE {d.collation}"
     if d.default is not None:
-        text += f"\nDEFAULT {d.default}"
+        text += f"\n{default_clause(d.default)}"
     if d.not_null:
         text += "\nNOT NULL"
     for k in d.checks:
