@@ -593,3 +593,42 @@ def test_plan_by_a_role_that_cannot_create_schemas_says_what_it_needs(pg_url, tm
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("DROP OWNED BY reader_no_create")
             conn.execute("DROP ROLE reader_no_create")
+
+
+def test_a_statement_the_server_cannot_parse_is_named_when_it_runs_with_others(pg_url, tmp_path):
+    """Statements run several to a message; the server parses a whole message before running
+    any of it, so the round's savepoint is set on its own: the statement that does not parse
+    is found and named, not a `savepoint does not exist` blamed on another change."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        if conn.info.server_version >= 160000:
+            pytest.skip("the server parses 1_000 itself")
+        # an event trigger refusing CREATE FUNCTION keeps the plan from asking the server to
+        # parse the texts first (it gives the benefit of the doubt): the apply meets the text
+        conn.execute(
+            "CREATE FUNCTION public.no_functions() RETURNS event_trigger LANGUAGE plpgsql AS "
+            "$$BEGIN RAISE EXCEPTION 'no functions here'; END$$"
+        )
+        conn.execute(
+            "CREATE EVENT TRIGGER no_functions ON ddl_command_start "
+            "WHEN TAG IN ('CREATE FUNCTION') EXECUTE FUNCTION public.no_functions()"
+        )
+    try:
+        root = tmp_path / "schemas"
+        write_yaml(root, "tables/a.yaml", "table: a\ncolumns:\n  - {name: id, type: integer}\n")
+        write_yaml(
+            root,
+            "tables/t.yaml",
+            "table: t\ncolumns:\n  - {name: id, type: integer}\n"
+            "checks:\n  - {name: t_small, expression: id < 1_000}\n",
+        )
+        argv = ["--pg", pg_url, "--schemas", "schemas", "--auto-approve"]
+        r = run_cli("apply", *argv, cwd=tmp_path)
+        assert r.code == 1, r.text
+        assert "The apply failed at pg.table.public.t" in r.text, r.text
+        assert 'trailing junk after numeric literal at or near "1_000"' in r.text, r.text
+        assert "savepoint" not in r.text and "nothing was changed" in r.text, r.text
+        with psycopg.connect(pg_url) as conn:
+            assert conn.execute("SELECT to_regclass('public.a')").fetchone() == (None,)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP EVENT TRIGGER no_functions")

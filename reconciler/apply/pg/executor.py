@@ -278,8 +278,11 @@ class _Run:
         if len(run) > 1:
             body = "\n;\n".join(s.sql.rstrip().rstrip(";") for s in run)
             self._at_round = len(run)  # what a failure names while they run together
+            # The savepoint on its own: the server parses a whole message before it runs any
+            # of it, so a syntax error in one statement would leave no savepoint to go back to.
+            self.conn.execute(f"SAVEPOINT {_ROUND}")
             try:
-                self.conn.execute(f"SAVEPOINT {_ROUND};\n{body}\n;\nRELEASE {_ROUND}".encode())
+                self.conn.execute(f"{body}\n;\nRELEASE {_ROUND}".encode())
                 self._at_round = 1
                 return len(run)
             except psycopg.Error as exc:
