@@ -21,6 +21,7 @@ unresolved are given the benefit of the doubt: this check must never refuse a so
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ from reconciler.pipeline.trash import holding_rows
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +96,14 @@ def server_syntax(conn: psycopg.Connection, desired: PgSnapshot) -> list[Problem
                 break
             except psycopg.Error as exc:
                 found = _refused_text(exc, spans)
-                if found is None:
-                    break  # not a text's syntax (no PL/pgSQL, no TEMP): nothing to say
+                if found is None:  # not a text's syntax: no PL/pgSQL, no TEMP, read-only …
+                    _log.warning(
+                        "The server could not be asked to parse the files' SQL before the "
+                        "apply (%s): a text only a later PostgreSQL reads fails at apply "
+                        "instead, which rolls back.",
+                        " ".join(str(exc.diag.message_primary or exc).split()),
+                    )
+                    break
                 refused.append(
                     (pending.pop(found), " ".join(str(exc.diag.message_primary).split()))
                 )
