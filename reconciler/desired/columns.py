@@ -9,6 +9,7 @@ Must not: touch the table's keys, indexes or other objects (tables.py does).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reconciler.desired.grants import declare_grants
@@ -49,7 +50,7 @@ def build_columns(table: TableScope) -> tuple[Column, ...]:
             ctx.report(cw.sub("type"), str(exc))
             type_ = None
         default = ctx.default(c.default, cw.sub("default"))
-        if default is not None and sqlexpr.is_null_literal(default):
+        if default is not None and _stored_as_none(default, type_, resolve):
             default = None  # Postgres stores DEFAULT NULL as no default at all
         generated = ctx.expression(c.generated, cw.sub("generated"), "generated expression")
         given = [k for k in ("default", "identity", "generated") if getattr(c, k) is not None]
@@ -175,3 +176,19 @@ def _sequence_type(table: TableScope, c: ColumnSpec, type_: str, where: Where) -
         table.ctx.report(where, f"a sequence is smallint, integer or bigint, not {given}")
         return None
     return seq_type
+
+
+def _stored_as_none(default: str, type_: str | None, resolve: Callable[[str], str | None]) -> bool:
+    """Whether Postgres keeps no default for this one: a bare NULL, or a NULL cast once to the
+    column's own built-in type without modifiers. (A domain's NULL goes through the domain's
+    checks, a length or precision through a coercion, a cast to another type stays: each is
+    kept as a default.)"""
+    cast = sqlexpr.null_cast_type(default)
+    if not cast:
+        return cast == ""
+    try:
+        same = type_ is not None and sqltext.canonical_type(cast, resolve) == type_
+        builtin = sqltext.type_names(cast)[-1] in sqltext.BUILTIN_TYPES
+        return same and builtin and "(" not in type_
+    except sqltext.SqlTextError:
+        return False

@@ -82,13 +82,21 @@ def relations_read(query: str, default_schema: str = "public") -> tuple[tuple[st
 
 def is_null_literal(text: str) -> bool:
     """True for a bare NULL, which Postgres stores as "no default"."""
+    return null_cast_type(text) == ""
+
+
+def null_cast_type(text: str) -> str | None:
+    """ "" for a bare NULL, the type's text for a NULL cast once (`NULL::text`, `CAST(NULL AS
+    text)`), None for anything else."""
     if "null" not in text.lower():
-        return False
+        return None
     try:
         value = single_target(parse_sql(f"SELECT (\n{text}\n)"))
     except Exception:
-        return False
-    return isinstance(value, ast.A_Const) and bool(value.isnull)
+        return None
+    if isinstance(value, ast.TypeCast) and isinstance(value.arg, ast.A_Const):
+        return RawStream()(value.typeName) if value.arg.isnull else None
+    return "" if isinstance(value, ast.A_Const) and value.isnull else None
 
 
 class _ColumnRefs(Visitor):

@@ -235,3 +235,34 @@ def test_a_rebuilt_table_keeping_an_owned_sequence_is_refused(pg_url, tmp_path):
     r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), cwd=tmp_path)
     assert r.code != 0, r.text
     assert "Sequence app.ticket_refs is owned by column app.tickets.ref" in r.err, r.text
+
+
+def test_a_default_of_null_cast_to_the_columns_type_converges(pg_url, tmp_path):
+    """Postgres keeps no default for NULL cast once to the column's own built-in type (it
+    keeps one with a length or precision, which goes through a coercion): each converges."""
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "tables/n.yaml",
+        """\
+table: n
+columns:
+  - {name: a, type: text, default: "NULL::text"}
+  - {name: b, type: "varchar(20)", default: "NULL::varchar(20)"}
+  - {name: c, type: text, default: "CAST(NULL AS text)"}
+  - {name: d, type: "text[]", default: "NULL::text[]"}
+  - {name: e, type: "numeric(10,2)", default: "NULL::numeric(10,2)"}
+  - {name: f, type: integer, default: "NULL"}
+""",
+    )
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    assert run_cli("apply", *argv, "--auto-approve", cwd=tmp_path).code == 0
+    again = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+    assert again.code == 0 and "No changes." in again.text, again.text
+    with psycopg.connect(pg_url) as conn:
+        kept = conn.execute(
+            "SELECT a.attname FROM pg_attrdef d JOIN pg_attribute a "
+            "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+            "WHERE d.adrelid = 'n'::regclass ORDER BY 1"
+        ).fetchall()
+    assert [name for (name,) in kept] == ["b", "e"]
