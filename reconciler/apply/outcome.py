@@ -53,7 +53,8 @@ class Outcome:
                 f"of {v} (`reconciler rollback --version {v}` undoes exactly them)."
             )
         if not self.committed:
-            return f"{self.what} was interrupted before it committed: nothing of it was applied."
+            undone = "applied" if self.attempt.direction == "up" else "reverted"
+            return f"{self.what} was interrupted before it committed: nothing of it was {undone}."
         state = "applied" if self.attempt.direction == "up" else "rolled back"
         return f"{self.what} committed before it was interrupted: {v} is {state}."
 
