@@ -350,3 +350,27 @@ def test_the_digest_covers_the_servers_date_and_start(pg_conn):
         " extract(epoch FROM pg_postmaster_start_time())::int8"
     ).fetchone()
     assert rows["clock"] == (days, started)
+
+
+def test_a_plan_whose_probes_load_a_library_is_still_remembered(pg_url, tmp_path):
+    """The plan's probes create PL/pgSQL functions (the syntax check of an older server, a
+    desired PL/pgSQL function): loading PL/pgSQL adds its settings to the session. The read
+    taken after the plan, which decides whether the verdict is kept, must still equal the
+    first, or no plan is ever answered from the verdict."""
+    root = tmp_path / "schemas"
+    stamped = {**USERS, "columns": [*USERS["columns"], {"name": "at", "type": "timestamptz"}]}
+    stamped["columns"][-1]["default"] = "now()"  # an expression: the server is asked to parse it
+    _write(root, stamped)
+    fn = root / "functions" / "f.yaml"
+    fn.parent.mkdir(parents=True)
+    fn.write_text(
+        "functions:\n  - name: one\n    returns: integer\n    language: plpgsql\n"
+        "    body: BEGIN RETURN 1; END\n"
+    )
+    argv = ["--pg", pg_url, "--schemas", str(root)]
+    assert run_cli("apply", *argv, "--auto-approve", cwd=tmp_path).code == 0
+    assert "No changes." in _plan(pg_url, root, tmp_path)  # planned in full, then remembered
+    key = cache.key("plan", _tree_key(root, tmp_path), _fresh_digest(pg_url), repr(()))
+    found = cache.get(key)
+    assert found is not None, "the verdict was not kept"
+    assert found == NO_CHANGES or found[0] == NO_CHANGES  # with the plan's findings

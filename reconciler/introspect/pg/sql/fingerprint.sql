@@ -13,7 +13,8 @@
 -- the same way.
 -- What no catalog of the database shows but the probes run under: the session's settings
 -- however they were set (ALTER DATABASE / ROLE … SET, the configuration file after a reload,
--- PGOPTIONS), hashed, but for those naming this very session or transaction; the server's
+-- PGOPTIONS), hashed, but for those at their built-in value and those naming this very
+-- session or transaction; the server's
 -- date in UTC ('today'::date in a default is spelled as that day) and its start (a tzdata
 -- update or a new build comes with a restart), as the `clock` row.
 WITH temp AS (
@@ -87,7 +88,11 @@ SELECT
         pg_catalog.string_agg(g.name || '=' || g.setting, E'\n' ORDER BY g.name COLLATE "C"), 0
     )
 FROM pg_catalog.pg_settings AS g
-WHERE g.name NOT IN (
+-- A setting at its built-in value follows from the server's version, however it was set; a
+-- library a probe loads (PL/pgSQL, an extension's) adds its own settings to the session at
+-- theirs, and the verdict's second read would otherwise differ from its first.
+WHERE g.setting IS DISTINCT FROM g.boot_val
+  AND g.name NOT IN (
     'application_name', 'transaction_isolation', 'transaction_read_only',
     'transaction_deferrable'
 )
