@@ -19,7 +19,7 @@ from reconciler.connect.pgclient import client_binary
 from reconciler.state.postgres import PgState
 from tests.helpers import run_cli, write_yaml
 
-TABLES = 150
+TABLES = 300  # ~1,200 relations: well past the 320 entries and the shared memory they may grow into
 
 
 @pytest.fixture(scope="module")
