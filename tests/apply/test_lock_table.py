@@ -20,12 +20,12 @@ from reconciler.state.postgres import PgState
 from tests.helpers import run_cli, write_yaml
 
 TABLES = 300  # ~1,200 relations: well past the 320 entries and the shared memory they may grow into
+SETTINGS = ("max_locks_per_transaction=10", "max_connections=10")
 
 
 @pytest.fixture(scope="module")
 def small_server(server_dir: Path) -> Iterator[dev.PgServer]:
-    settings = ("max_locks_per_transaction=10", "max_connections=10")
-    server = dev.start_postgres(server_dir / "pg-small-locks", settings=settings)
+    server = dev.start_postgres(server_dir / "pg-small-locks", settings=SETTINGS)
     try:
         yield server
     finally:
@@ -62,6 +62,14 @@ primary_key: [id]
     return root
 
 
+def _restart(server: dev.PgServer) -> None:
+    """A fresh lock table. It grows into the cluster's spare shared memory, and what one
+    session's locks took of that stays taken until a restart: without one, whether the next
+    transaction fits depends on what ran before it."""
+    server.stop()
+    dev.start_postgres(server.datadir, port=server.port, settings=SETTINGS)
+
+
 def _tables(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(
@@ -70,7 +78,7 @@ def _tables(url: str) -> int:
 
 
 def test_too_big_for_one_transaction_is_refused_then_applied_and_rolled_back_in_batches(
-    url, tmp_path
+    url, tmp_path, small_server
 ):
     schemas = _schemas(tmp_path / "s")
     plan = run_cli("plan", "--pg", url, "--schemas", str(schemas), "--out", "plans", cwd=tmp_path)
@@ -78,9 +86,11 @@ def test_too_big_for_one_transaction_is_refused_then_applied_and_rolled_back_in_
     # the trap is real: the up file in one transaction runs out of shared memory
     up = next((tmp_path / "plans").glob("*_up.sql"))
     psql = [client_binary("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(up), url]
+    _restart(small_server)
     naive = subprocess.run(psql, capture_output=True, text=True, check=False)
     assert naive.returncode != 0 and "out of shared memory" in naive.stderr, naive.stderr
     assert _tables(url) == 0
+    _restart(small_server)  # the failed transaction took every spare byte for its locks
 
     refused = run_cli("apply", "--pg", url, "--schemas", str(schemas), "--auto-approve",
                       cwd=tmp_path)  # fmt: skip
