@@ -122,6 +122,18 @@ def column_refs(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Date and time input words the server turns into a value as it reads them: in a default,
+# that is when the table is created, frozen; the plan would then never converge.
+_FROZEN_WORDS = frozenset({"now", "today", "tomorrow", "yesterday"})
+_DATE_TIME_TYPES = frozenset({"date", "timestamp", "timestamptz", "time", "timetz"})
+_LIVE = {
+    "now": "now()",
+    "today": "CURRENT_DATE",
+    "tomorrow": "CURRENT_DATE + 1",
+    "yesterday": "CURRENT_DATE - 1",
+}
+
+
 class _DefaultRefusals(Visitor):
     """What the server refuses in a DEFAULT expression and the text alone shows."""
 
@@ -129,6 +141,7 @@ class _DefaultRefusals(Visitor):
         super().__init__()
         self.columns: list[tuple[int, str]] = []
         self.subquery = self.window = False
+        self.frozen: str | None = None  # 'now', 'today' … read once, when the default is made
 
     def visit_ColumnRef(self, ancestors, node) -> None:
         names = [f.sval for f in node.fields if isinstance(f, ast.String)]
@@ -139,6 +152,13 @@ class _DefaultRefusals(Visitor):
 
     def visit_FuncCall(self, ancestors, node) -> None:
         self.window = self.window or node.over is not None
+
+    def visit_TypeCast(self, ancestors, node) -> None:
+        value = node.arg.val if isinstance(node.arg, ast.A_Const) else None
+        word = value.sval.strip().lower() if isinstance(value, ast.String) else ""
+        typed = node.typeName.names[-1].sval if node.typeName.names else ""
+        if word in _FROZEN_WORDS and typed in _DATE_TIME_TYPES and self.frozen is None:
+            self.frozen = word
 
 
 @lru_cache(maxsize=1024)
@@ -151,6 +171,12 @@ def default_problem(text: str) -> str | None:
         return f"the default '{text}' holds a subquery, which a default cannot"
     if found.window:
         return f"the default '{text}' calls a window function (OVER), which a default cannot"
+    if found.frozen is not None:
+        return (
+            f"the default '{text}' is the moment the default is created, frozen ('{found.frozen}' "
+            f"is read once), and every plan would set it again; write {_LIVE[found.frozen]} "
+            "for each insert's"
+        )
     if found.columns:
         name = min(found.columns)[1]
         said = f"the default '{text}' reads a column ({name}), which a default cannot"

@@ -893,13 +893,15 @@ columns:
   - {name: quoted, type: text, default: "'no'"}
   - {name: at, type: timestamptz, default: CURRENT_TIMESTAMP}
   - {name: who, type: text, default: current_user}
+  - {name: made, type: timestamptz, default: "'now'::timestamptz"}
+  - {name: due, type: date, default: "date 'tomorrow'"}
 """,
             "d.yaml": "domains:\n  - {name: level, type: integer, default: high}\n",
         },
     )
     shown = tmp_path.relative_to(REPO) if tmp_path.is_relative_to(REPO) else tmp_path
     found = problems_of(tmp_path)
-    assert len(found) == 5, found
+    assert len(found) == 7, found
     text = "\n".join(found)
     assert (
         f"{shown}/t.yaml:4: columns[1].default: the default 'no' reads a column (no), which a "
@@ -909,4 +911,11 @@ columns:
     assert "t.yaml:6: columns[3].default: the default '(SELECT max(id) FROM t)' holds a" in text
     assert "t.yaml:7: columns[4].default: the default 'row_number() OVER ()' calls a window" in text
     assert "d.yaml:2: domains[0].default: the default 'high' reads a column (high)" in text
+    assert (
+        "t.yaml:11: columns[8].default: the default ''now'::timestamptz' is the moment the "
+        "default is created, frozen ('now' is read once), and every plan would set it again; "
+        "write now() for each insert's" in text
+    )
+    assert "t.yaml:12: columns[9].default: the default 'date 'tomorrow'' is the moment" in text
+    assert "write CURRENT_DATE + 1 for each insert's" in text
     assert not any(f"columns[{i}]" in p for p in found for i in (5, 6, 7))  # quoted, SQL values
