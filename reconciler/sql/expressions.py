@@ -80,11 +80,6 @@ def relations_read(query: str, default_schema: str = "public") -> tuple[tuple[st
     return tuple(sorted(found))
 
 
-def is_null_literal(text: str) -> bool:
-    """True for a bare NULL, which Postgres stores as "no default"."""
-    return null_cast_type(text) == ""
-
-
 def null_cast_type(text: str) -> str | None:
     """ "" for a bare NULL, the type's text for a NULL cast once (`NULL::text`, `CAST(NULL AS
     text)`), None for anything else."""
