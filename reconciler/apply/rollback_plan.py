@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reconciler.introspect.pg.per_table import union_in_chunks
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import DESTRUCTIVE, IRREVERSIBLE, Action
@@ -179,7 +180,7 @@ def _moved_partitions(p: Plan) -> set[tuple[str, str]]:
 
 def losses(conn: psycopg.Connection, p: Plan, live: PgSnapshot) -> list[Loss]:
     """What the drops of `p` would take: every table holding rows and every column holding
-    values, counted up to COUNT_LIMIT + 1, in one read-only query."""
+    values, counted up to COUNT_LIMIT + 1, in read-only queries of a few tables each."""
     found = _candidates(p, live)
     if not found:
         return []
@@ -219,8 +220,7 @@ def losses(conn: psycopg.Connection, p: Plan, live: PgSnapshot) -> list[Loss]:
                 sql.Literal(COUNT_LIMIT + 1),
             )
         )
-    with conn.transaction():
-        rows = dict(conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall())
+    rows = dict(union_in_chunks(conn, parts))
     out = []
     for i, (c, names) in enumerate(found):
         if rows[i]:

@@ -16,6 +16,7 @@ import pytest
 
 from reconciler import dev
 from reconciler.connect.pgclient import client_binary
+from reconciler.introspect.pg.per_table import per_table
 from reconciler.state.postgres import PgState
 from tests.helpers import run_cli, write_yaml
 
@@ -153,3 +154,21 @@ indexes:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA reconciler CASCADE")  # the state, which the dump before lacks
     assert pg_dump_schema(url) == before, "the committed batches were not undone exactly"
+
+
+def test_questions_about_many_tables_fit_the_lock_table(url, small_server):
+    """Reading every table a big plan drops (has it rows? how many?) locks each, and its
+    indexes, until the transaction ends: asked in one query, the questions themselves ran out
+    of shared memory where the plan needed --in-batches (the rollback's count of what its
+    drops take, among them)."""
+    names = [("public", f"t{i:03}") for i in range(TABLES)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _, name in names:
+            conn.execute(f"CREATE TABLE {name} (id int PRIMARY KEY, code text UNIQUE)")
+            conn.execute(f"INSERT INTO {name} VALUES (1, 'a')")
+    _restart(small_server)
+    with psycopg.connect(url, autocommit=True) as conn:
+        held = per_table(conn, names, "EXISTS (SELECT FROM {table})")
+        counted = per_table(conn, names, "(SELECT count(*) FROM {table})")
+    assert held == dict.fromkeys(names, True)
+    assert counted == dict.fromkeys(names, 1)
