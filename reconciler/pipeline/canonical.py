@@ -36,7 +36,7 @@ from reconciler.pipeline.canonical_objects import (
     probe_table_objects,
 )
 from reconciler.pipeline.canonical_rules import probe_rules, rules_to_probe
-from reconciler.pipeline.preflight import preflight
+from reconciler.pipeline.preflight import changed_objects, preflight
 from reconciler.pipeline.probe import (
     attempt,
     cannot_probe,
@@ -84,27 +84,29 @@ def _needs_probe(t: Table, live_t: Table) -> bool:
     return any(k.name in live_checks and k != live_checks[k.name] for k in mine)
 
 
-def _reading_retyped(desired: PgSnapshot, live: PgSnapshot) -> set[tuple[str, str]]:
+def _reading_retyped(
+    desired: PgSnapshot, live: PgSnapshot, changed: PgSnapshot
+) -> set[tuple[str, str]]:
     """The views that read, directly or through other views, a column whose type the plan
     changes. A probe of one would read the column's old type: the server would spell the
     query for it (dropping a cast that is a no-op on the old type, adding casts of the old
     type), and the view would be created from that text. Theirs is kept as written."""
-    changed = set()
-    for key, t in desired.tables.items():
+    retyped = set()
+    for key, t in changed.tables.items():  # a table as live holds it changes no type
         live_t = _live_table(live, t)
         if live_t is None:
             continue
         for c in t.columns:
             lc = _live_column(live_t, c)
             if lc is not None and (c.type, c.collation) != (lc.type, lc.collation):
-                changed.add(key)
+                retyped.add(key)
                 break
     out: set[tuple[str, str]] = set()
-    grew = bool(changed)
+    grew = bool(retyped)
     while grew:
         grew = False
         for key, v in desired.views.items():
-            if key not in out and any((s, r) in changed or (s, r) in out for s, r, _ in v.reads):
+            if key not in out and any((s, r) in retyped or (s, r) in out for s, r, _ in v.reads):
                 out.add(key)
                 grew = True
     return out
@@ -166,40 +168,31 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
 
     What the server would refuse at apply (unknown types and functions, a NOT NULL column
     added to a table holding rows) is refused here first, with its file:line (preflight.py)."""
-    preflight(conn, desired, live)
+    changed = changed_objects(desired, live)  # the others are as live holds them: no probe
+    preflight(conn, desired, live, changed)
     todo = []
-    for key, t in desired.tables.items():
+    for key, t in changed.tables.items():
         live_t = _live_table(live, t)
         if live_t is not None and live_t != t and _needs_probe(t, live_t):
             todo.append(key)
-    todo_indexes = [
-        key
-        for key, ix in desired.indexes.items()
-        if key in live.indexes and ix != live.indexes[key]
-    ]
-    retyped = _reading_retyped(desired, live)
+    todo_indexes = [key for key in changed.indexes if key in live.indexes]
+    retyped = _reading_retyped(desired, live, changed)
     todo_views = [
         key
-        for key, v in desired.views.items()
+        for key, v in changed.views.items()
         if key in live.views
         and v.query != live.views[key].query  # even in white space only
         and key not in retyped
     ]
-    todo_functions = [key for key, f in desired.functions.items() if live.functions.get(key) != f]
+    todo_functions = list(changed.functions)
     todo_triggers = [
-        key
-        for key, t in desired.triggers.items()
-        if t.when is not None and key in live.triggers and live.triggers[key] != t
+        key for key, t in changed.triggers.items() if t.when is not None and key in live.triggers
     ]
     todo_policies = [
-        key
-        for key, p in desired.policies.items()
-        if (p.using or p.check) and key in live.policies and live.policies[key] != p
+        key for key, p in changed.policies.items() if (p.using or p.check) and key in live.policies
     ]
     todo_on_tables = todo_triggers or todo_policies
-    todo_domains = [
-        key for key, d in desired.domains.items() if key in live.domains and live.domains[key] != d
-    ]
+    todo_domains = [key for key in changed.domains if key in live.domains]
     todo_collations = [
         key for key, c in desired.collations.items() if live.collations.get(key, c) != c
     ]

@@ -89,6 +89,8 @@ def server_syntax(conn: psycopg.Connection, desired: PgSnapshot) -> list[Problem
     for t in sql_texts(desired):
         texts.setdefault((t.text, t.query), []).append(t)
     pending = list(texts)
+    if not pending:
+        return []
     refused: list[tuple[tuple[str, bool], str]] = []
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL check_function_bodies = on")

@@ -11,7 +11,9 @@ refuses, with the object's name and its file:line, every desired object that:
 - adds a NOT NULL column without a default to a live table that holds rows;
 - asks for an extension version the server does not have, or cannot reach from the installed
   one (no update script: most extensions ship no downgrades);
-- holds SQL the server's own parser refuses, from a later PostgreSQL (parse_check.py).
+- holds SQL the server's own parser refuses, from a later PostgreSQL (parse_check.py);
+- sets a default the server refuses when it analyses it: an aggregate, `'abc'` on an integer
+  (default_check.py).
 (View rings are pure desired state: validation refuses them, desired/views.py.)
 
 Names are resolved as the apply resolves them (search_path `public`), inside a transaction
@@ -22,7 +24,9 @@ unresolved are given the benefit of the doubt: this check must never refuse a so
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -32,6 +36,7 @@ from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import InputError, Problem
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.pipeline.default_check import defaults_to_try, refused_defaults
 from reconciler.pipeline.parse_check import server_syntax, sql_texts
 from reconciler.pipeline.trash import holding_rows
 from reconciler.sql import fragments as sqltext
@@ -48,11 +53,17 @@ class Use:
     source: str | None
 
 
-def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> None:
-    """Raise InputError listing every object the apply would fail on (nothing otherwise)."""
-    problems = server_syntax(conn, desired)
-    problems += unknown_names(conn, desired, live) + not_null_on_rows(conn, desired, live)
+def preflight(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, changed: PgSnapshot
+) -> None:
+    """Raise InputError listing every object the apply would fail on (nothing otherwise);
+    `changed` is changed_objects(desired, live)."""
+    problems = server_syntax(conn, changed)
+    problems += unknown_names(conn, desired, live, changed)
+    problems += not_null_on_rows(conn, desired, live, changed)
     problems += extension_versions(conn, desired, live)
+    if not problems:  # what the checks above refuse would be refused again here
+        problems = analysed_defaults(conn, desired, live, changed)
     if not problems:
         return
     if len(problems) == 1:
@@ -60,6 +71,46 @@ def preflight(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -
     raise InputError(
         f"{len(problems)} objects of the desired state would fail at apply.", problems=problems
     )
+
+
+# Kinds whose SQL texts and type names the checks read (parse_check.sql_texts, type_uses).
+_TEXT_KINDS = ("tables", "indexes", "domains", "composites", "functions", "policies", "triggers")
+_TEXT_KINDS += ("views",)
+
+
+def changed_objects(desired: PgSnapshot, live: PgSnapshot) -> PgSnapshot:
+    """`desired` with only the objects of the kinds that hold SQL texts and type names that
+    the server does not already hold as they are: what it printed itself, it parses and
+    resolves (a no-op plan of 1,000 tables then asks nothing)."""
+    return dataclasses.replace(
+        desired,
+        **{
+            kind: {
+                key: obj
+                for key, obj in getattr(desired, kind).items()
+                if getattr(live, kind).get(key) != obj
+            }
+            for kind in _TEXT_KINDS
+        },
+    )
+
+
+# --- defaults the server analyses -----------------------------------------------------------------
+
+
+def analysed_defaults(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, changed: PgSnapshot
+) -> list[Problem]:
+    """The defaults the plan sets that the server refuses (default_check.py); none tried
+    when a pending extension cannot be created."""
+    uses = defaults_to_try(changed, live)  # an object as live holds it sets no default
+    if not uses:
+        return []
+    try:
+        with _as_apply(conn, desired, live):
+            return refused_defaults(conn, uses)
+    except _Unsure:
+        return []
 
 
 # --- extension versions ----------------------------------------------------------------------
@@ -113,12 +164,12 @@ def extension_versions(
 
 
 def not_null_on_rows(
-    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, changed: PgSnapshot
 ) -> list[Problem]:
     """New NOT NULL columns without a default (nor identity, nor generation) on live tables
     that hold rows: ADD COLUMN would have to fill them with NULL, which it refuses."""
 
-    found = list(new_not_null_columns(desired, live))
+    found = list(new_not_null_columns(desired, live, changed.tables.values()))
     if not found:
         return []
     held = holding_rows(conn, sorted({live_key for live_key, _, _ in found}))
@@ -135,13 +186,14 @@ def not_null_on_rows(
 
 
 def new_not_null_columns(
-    desired: PgSnapshot, live: PgSnapshot
+    desired: PgSnapshot, live: PgSnapshot, tables: Iterable[Table]
 ) -> Iterator[tuple[tuple[str, str], Table, Column]]:
     """(live table, desired table, column) for each column a plan adds to an existing table
     with NOT NULL and nothing to fill the existing rows with (a rebuilt table is created
-    anew, its rows carried over: diff/rebuilds.py)."""
+    anew, its rows carried over: diff/rebuilds.py), among `tables` of the desired state
+    (a table live holds as it is adds none)."""
     rebuilt = rebuilt_tables(desired, live)
-    for t in desired.tables.values():
+    for t in tables:
         live_t = live.tables.get((t.schema, t.name))
         if live_t is None and t.renamed_from:
             live_t = live.tables.get((t.schema, t.renamed_from))
@@ -198,7 +250,11 @@ def call_uses(desired: PgSnapshot) -> Iterator[tuple[Use, tuple[str | None, str]
             yield Use(what, ".".join(n for n in called if n), tr.source), called
 
 
-def unknown_names(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> list[Problem]:
+def unknown_names(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, changed: PgSnapshot
+) -> list[Problem]:
+    """The types and functions the `changed` objects name that neither the server nor the
+    desired state defines."""
     created_types = {
         *desired.enums,
         *desired.domains,
@@ -209,13 +265,13 @@ def unknown_names(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapsho
     }
     created_functions = {(f.schema, f.name) for f in desired.functions.values()}
     created_functions |= {(a.schema, a.name) for a in desired.aggregates.values()}
-    types = [u for u in type_uses(desired) if not _declared(_names(u.name), created_types)]
+    types = [u for u in type_uses(changed) if not _declared(_names(u.name), created_types)]
     # pg_catalog-qualified calls are left out: the parser writes them for special syntax
     # (EXTRACT, AT TIME ZONE, TRIM …), and which function stands behind it depends on the
     # server's version, not on anything the desired state could get wrong.
     calls = [
         (u, n)
-        for u, n in call_uses(desired)
+        for u, n in call_uses(changed)
         if n[0] != "pg_catalog" and not _declared(n if n[0] else n[1:], created_functions)
     ]
     if not types and not calls:
@@ -286,11 +342,7 @@ def _ask(
     created_types: set[tuple[str, str]],
 ) -> tuple[list[Use], list[Use]]:
     """The uses the server cannot resolve either, asked as the apply would resolve them."""
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET LOCAL lock_timeout = '2s'")
-        conn.execute("SET LOCAL statement_timeout = '30s'")
-        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
-        _add_pending_extensions(conn, desired, live)
+    with _as_apply(conn, desired, live):
         bad = _unresolved(conn, _TYPES_SQL, [(u.name,) for u in types])
         bad_types = [u for i, u in enumerate(types, 1) if i in bad]
         bad = _unresolved(conn, _CALLS_SQL, [(n[0] or "", n[1]) for _, n in calls])
@@ -300,6 +352,18 @@ def _ask(
             if i in bad and not (n[0] is None and _declared((n[1],), created_types))
         ]
     return bad_types, bad_calls
+
+
+@contextmanager
+def _as_apply(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> Iterator[None]:
+    """A transaction, always rolled back, that resolves names as the apply will: its
+    search_path, and the extensions the plan creates (_Unsure when one cannot be)."""
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("SET LOCAL statement_timeout = '30s'")
+        conn.execute(f"SET LOCAL search_path = {APPLY_SEARCH_PATH}")
+        _add_pending_extensions(conn, desired, live)
+        yield
 
 
 def _unresolved(conn: psycopg.Connection, query: str, rows: list[tuple[str, ...]]) -> set[int]:

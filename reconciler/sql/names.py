@@ -56,18 +56,28 @@ def _mode(p: ast.FunctionParameter) -> str:
 def calls(text: str, *, query: bool = False) -> frozenset[tuple[str | None, str]]:
     """(schema or None, name) of every function an expression (or a whole query) calls,
     including the pg_catalog functions behind special syntax (EXTRACT, AT TIME ZONE, …)."""
-    return _calls(text if query else f"SELECT {text}")
+    return _names_in(text if query else f"SELECT {text}")[0]
+
+
+def cast_types(text: str) -> frozenset[tuple[str, ...]]:
+    """The name (schema-qualified as written, or bare) of every type an expression casts to:
+    `x::mood`, `CAST(x AS app.t)`, `date '…'`; the parser qualifies SQL's own type names
+    (`int` is pg_catalog.int4)."""
+    return _names_in(f"SELECT {text}")[1]
 
 
 @lru_cache(maxsize=4096)  # the same defaults (now(), gen_random_uuid()) on every table
-def _calls(statement: str) -> frozenset[tuple[str | None, str]]:
+def _names_in(
+    statement: str,
+) -> tuple[frozenset[tuple[str | None, str]], frozenset[tuple[str, ...]]]:
     # The parse tree as JSON, walked without building pglast's node objects (a Visitor over
     # them costs some 30 times the parse itself).
     try:
         stack: list[Any] = [json.loads(parse_sql_json(statement))]
     except Exception:
-        return frozenset()
+        return frozenset(), frozenset()
     found: set[tuple[str | None, str]] = set()
+    casts: set[tuple[str, ...]] = set()
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -75,10 +85,13 @@ def _calls(statement: str) -> frozenset[tuple[str | None, str]]:
             if call is not None:
                 parts = [part["String"]["sval"] for part in call["funcname"]]
                 found.add((parts[-2] if len(parts) > 1 else None, parts[-1]))
+            cast = node.get("TypeCast")
+            if cast is not None:
+                casts.add(tuple(part["String"]["sval"] for part in cast["typeName"]["names"]))
             stack.extend(v for v in node.values() if isinstance(v, dict | list))
         else:
             stack.extend(v for v in node if isinstance(v, dict | list))
-    return frozenset(found)
+    return frozenset(found), frozenset(casts)
 
 
 def called_name(text: str) -> tuple[str | None, str] | None:

@@ -280,6 +280,128 @@ def test_a_default_reading_a_column_is_refused_at_plan(pg_url, tmp_path):
     )
 
 
+def test_defaults_the_server_refuses_on_analysis_are_refused_at_plan(pg_url, tmp_path):
+    """Each parses and calls only known functions, yet the server refuses it when it creates
+    the column (and the apply would fail there): each is named with its line, all at once."""
+    newer = _server_major(pg_url) >= 16  # SYSTEM_USER and JSON_ARRAY() are theirs from 16 on
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS
+        + """  - {name: a, type: integer, default: count(*)}
+  - {name: b, type: integer, default: "generate_series(1, 2)"}
+  - {name: c, type: integer, default: $1}
+  - {name: d, type: integer, default: "'abc'"}
+  - {name: e, type: integer, default: "true"}
+  - {name: f, type: text, default: lower(1)}
+  - {name: g, type: date, default: "'2020-13-45'"}
+  - {name: h, type: 'integer[]', default: "'{1,x}'"}
+  - {name: ok, type: integer, default: "0"}
+"""
+        + ("" if newer else "  - {name: i, type: text, default: SYSTEM_USER}\n")
+        + ("" if newer else "  - {name: j, type: json, default: JSON_ARRAY(1)}\n"),
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "types/t.yaml",
+        "domains:\n  - {name: amount, type: integer, default: \"'abc'\"}\n",
+    )
+    at = "schemas/tables/things.yaml"
+    needles = [
+        f"{9 if newer else 11} objects",
+        f"{at}:6: the default of column public.things.a would fail at apply: aggregate functions "
+        "are not allowed in DEFAULT expressions",
+        f"{at}:7: the default of column public.things.b would fail at apply: set-returning",
+        f"{at}:8: the default of column public.things.c would fail at apply: there is no parameter",
+        f"{at}:9: the default of column public.things.d would fail at apply: invalid input syntax "
+        'for type integer: "abc"',
+        f'{at}:10: the default of column public.things.e would fail at apply: column "e" is of '
+        "type integer but default expression is of type boolean",
+        f"{at}:11: the default of column public.things.f would fail at apply: function "
+        "lower(integer) does not exist",
+        f"{at}:12: the default of column public.things.g",
+        f"{at}:13: the default of column public.things.h",
+        "schemas/types/t.yaml:2: the default of domain public.amount would fail at apply",
+    ]
+    if not newer:
+        needles += [f"{at}:15: the default of column public.things.i", f"{at}:16: "]
+    _refused(tmp_path, pg_url, *needles)
+    assert "things.ok" not in _plan(tmp_path, pg_url).text
+
+
+def test_defaults_that_lean_on_what_the_plan_creates_still_plan(pg_url, tmp_path):
+    """A default that only the plan makes valid is not tried: a label the plan adds to an
+    enum, a sequence, enum type, function and extension it creates, a domain check it changes.
+    Tried on today's server, each would be refused."""
+    _sql(
+        pg_url,
+        "CREATE TYPE mood AS ENUM ('happy')",
+        "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)",
+        "CREATE FUNCTION answer() RETURNS text LANGUAGE sql AS $$SELECT 'forty-two'$$",
+    )
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "types/t.yaml",
+        """\
+extensions: [{name: citext}]
+enums:
+  - {name: mood, values: [happy, meh]}
+  - {name: level, values: [low, high]}
+domains:
+  - name: posint
+    type: integer
+    checks: [{name: posint_check, expression: "VALUE > -5"}]
+sequences:
+  - {name: things_seq}
+functions:
+  - {name: answer, returns: integer, language: sql, body: SELECT 42}
+""",
+    )
+    write_yaml(
+        root,
+        "tables/things.yaml",
+        THINGS
+        + """  - {name: a, type: mood, default: "'meh'"}
+  - {name: b, type: text, default: "('meh'::mood)::text"}
+  - {name: c, type: level, default: "'high'"}
+  - {name: d, type: bigint, default: "nextval('things_seq')"}
+  - {name: e, type: posint, default: "'-1'"}
+  - {name: f, type: integer, default: answer()}
+  - {name: g, type: citext, default: "'X'::citext"}
+""",
+    )
+    r = _plan(tmp_path, pg_url)
+    assert r.code == 0, r.text
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
+def test_defaults_go_untried_with_a_warning_where_no_schema_may_be_created(pg_url, tmp_path):
+    """A role without CREATE on the database cannot be asked (the defaults are tried in a
+    scratch schema): the plan of a new table, which needs no probe, is made as before, and
+    says the defaults went untried (the apply then fails, and rolls back)."""
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    role = f"plan_{info['dbname']}"[:63]
+    _sql(
+        pg_url,
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT ALL ON SCHEMA public TO {role}",
+    )
+    try:
+        write_yaml(
+            tmp_path / "schemas",
+            "tables/things.yaml",
+            THINGS + "  - {name: a, type: integer, default: count(*)}\n",
+        )
+        r = _plan(tmp_path, psycopg.conninfo.make_conninfo(pg_url, user=role))
+        assert r.code == 0, r.text
+        assert "could not be asked to analyse the defaults" in r.text, r.text
+        assert any(p.name.endswith("_up.sql") for p in _written(tmp_path))
+    finally:
+        _sql(pg_url, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
 # --- SQL newer than the server --------------------------------------------------------------------
 
 

@@ -1,0 +1,246 @@
+"""Defaults the server refuses only when it analyses them, found before a plan is shown.
+
+A default can parse and name only known functions and still fail at apply: an aggregate
+(`count(*)`), a set-returning function, `$1`, a value its column's type cannot read (`'abc'`
+on an integer), a boolean on an integer column, a function called with arguments it does
+not take (`lower(1)`), SQL/JSON syntax an older server reads as a call of a function it does
+not have. The server says so when it creates the column, so each default the plan sets is
+tried on it: as the default of a column of a table in a scratch schema, created inside the
+preflight's transaction (always rolled back), with the apply's search_path and the pending
+extensions. (Not a temporary table: on a server whose lock table is full to the brim, one
+made the next big transaction run out of shared memory.)
+
+What the plan itself changes is left alone, so that the check never refuses a sound plan: a
+default whose type, casts or calls name a type or function the plan creates or changes (a
+new enum label, a function whose result changes), or that names a relation (`nextval`, a
+regclass literal: the plan may create it). Only the errors that say the text itself is
+wrong refuse; any other (no CREATE on the database, a read-only server) leaves the
+defaults untried, with a warning.
+
+Owns: which defaults a plan sets, and trying them. Must not: evaluate a default (nextval
+would consume values, even rolled back) or keep anything it creates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import psycopg
+
+from reconciler.connect import APPLY_SEARCH_PATH
+from reconciler.errors import Problem
+from reconciler.model.snapshot import PgSnapshot
+from reconciler.sql import fragments as sqltext
+from reconciler.sql import names as sqlnames
+from reconciler.sql.render import ident
+
+_log = logging.getLogger(__name__)
+
+# The server's verdicts on the text itself: aggregates and GROUPING (42803), windows (42P20),
+# set-returning functions, subqueries and column references (0A000), $n (42P02), a type
+# mismatch (42804), no such function or cast for these arguments (42883, 42725, 42846), a
+# type that cannot be told (42P18), a column reference (42703, 42P10), a value its type
+# cannot read (class 22), a domain's check (23514). Not: a missing relation, type, schema or
+# collation (42P01, 42704, 3F000 — the plan may create them), privileges, syntax (the parse
+# check's, parse_check.py).
+_REFUSING = frozenset(
+    {"42803", "42P20", "0A000", "42P02", "42804", "42883", "42725", "42846", "42P18", "42703"}
+    | {"42P10", "23514"}
+)
+# Functions that read a relation by name, and types whose values name objects: the plan
+# may create what they name.
+_NAMING_RELATIONS = frozenset({"nextval", "currval", "setval"})
+_NAMING_TYPES = frozenset(
+    {"regclass", "regcollation", "regconfig", "regdictionary", "regnamespace", "regoper"}
+    | {"regoperator", "regproc", "regprocedure", "regrole", "regtype"}
+)
+_BATCH = 1000  # columns per table (a table holds at most 1,600)
+_SCHEMA = "reconciler_probe_defaults"  # probe.py's scratch schemas are reconciler_probe_<n>
+_MISSES = 8  # refusals found a statement at a time, before trying each default on its own
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultUse:
+    """One default the plan sets, the type it is read as, and who holds it."""
+
+    what: str  # "the default of column public.runs.count"
+    name: str  # the column's (or the domain's) name
+    type: str  # the column's type, or the domain's base type
+    text: str
+    source: str | None
+
+
+def defaults_to_try(desired: PgSnapshot, live: PgSnapshot) -> list[DefaultUse]:
+    """The defaults the plan sets (new tables and columns, changed defaults and types, new
+    and changed domain defaults) that lean on nothing the plan creates or changes."""
+    uses = list(_set_defaults(desired, live))
+    if not uses:  # a plan that sets no default (no changes at all, say) compares nothing more
+        return []
+    types = _changed(desired.enums, live.enums) | _changed(desired.domains, live.domains)
+    types |= _changed(desired.composites, live.composites) | _changed(desired.tables, live.tables)
+    types |= _changed(desired.views, live.views) | _changed(desired.sequences, live.sequences)
+    functions = {
+        (f.schema, f.name)
+        for kind, live_kind in (
+            (desired.functions, live.functions),
+            (desired.aggregates, live.aggregates),
+        )
+        for key, f in kind.items()
+        if live_kind.get(key) != f
+    }
+    return [u for u in uses if not _leans_on_plan(u, types, functions)]
+
+
+def _changed(desired: dict, live: dict) -> set[tuple[str, str]]:
+    return {key[:2] for key, obj in desired.items() if live.get(key) != obj}
+
+
+def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]:
+    for t in desired.tables.values():
+        live_t = live.tables.get((t.schema, t.name))
+        if live_t is None and t.renamed_from:
+            live_t = live.tables.get((t.schema, t.renamed_from))
+        for c in t.columns:
+            if c.default is None:
+                continue
+            lc = None
+            if live_t is not None:
+                lc = live_t.column(c.name) or (
+                    live_t.column(c.renamed_from) if c.renamed_from else None
+                )
+            if lc is None or (lc.default, lc.type) != (c.default, c.type):
+                where = f"column {t.schema}.{t.name}.{c.name}"
+                yield DefaultUse(
+                    f"the default of {where}", c.name, c.type, c.default, c.source or t.source
+                )
+    for key, d in desired.domains.items():
+        live_d = live.domains.get(key)
+        if d.default is not None and (
+            live_d is None or (live_d.default, live_d.type) != (d.default, d.type)
+        ):
+            yield DefaultUse(
+                f"the default of domain {d.schema}.{d.name}", d.name, d.type, d.default, d.source
+            )
+
+
+def _leans_on_plan(
+    use: DefaultUse, types: set[tuple[str, str]], functions: set[tuple[str, str]]
+) -> bool:
+    try:
+        named = [sqltext.type_names(use.type)]
+    except sqltext.SqlTextError:
+        return True  # not a plain type name: nothing this check can say
+    named += sqlnames.cast_types(use.text)
+    if any(names[-1] in _NAMING_TYPES or _key(names) in types for names in named):
+        return True
+    for schema, name in sqlnames.calls(use.text):
+        if name in _NAMING_RELATIONS or _key((schema, name) if schema else (name,)) in functions:
+            return True
+    return False
+
+
+def _key(names: tuple[str | None, ...]) -> tuple[str | None, str]:
+    """(schema, name) as the apply resolves it: a bare name where its search_path looks."""
+    return (names[-2], names[-1]) if len(names) > 1 else (APPLY_SEARCH_PATH, names[-1])
+
+
+def refused_defaults(conn: psycopg.Connection, uses: list[DefaultUse]) -> list[Problem]:
+    """Each default the server refuses as the default of a column of its type. Runs inside
+    the caller's transaction (rolled back), each attempt behind a savepoint."""
+    held: dict[tuple[str, str], list[DefaultUse]] = {}
+    for u in uses:
+        held.setdefault((u.type, u.text), []).append(u)
+    tries = list(held)
+    refused: dict[tuple[str, str], str] = {}
+    try:
+        try:
+            with conn.transaction():  # a savepoint, kept: the tables go in it
+                conn.execute(f"CREATE SCHEMA {ident(_SCHEMA)}")
+        except psycopg.Error as exc:
+            raise _CannotTry(_message(exc)) from None
+        for start in range(0, len(tries), _BATCH):
+            _try_batch(conn, tries[start : start + _BATCH], held, refused)
+    except _CannotTry as exc:
+        _log.warning(
+            "The server could not be asked to analyse the defaults the plan sets (%s): a "
+            "default it refuses fails at apply instead, which rolls back.",
+            exc,
+        )
+        return []
+    return [
+        Problem(f"{u.what} would fail at apply: {message}", source=u.source)
+        for key, message in refused.items()
+        for u in held[key]
+    ]
+
+
+class _CannotTry(Exception):
+    """The attempt failed for a reason that is not a default's (no CREATE, read-only …)."""
+
+
+def _try_batch(
+    conn: psycopg.Connection,
+    tries: list[tuple[str, str]],
+    held: dict[tuple[str, str], list[DefaultUse]],
+    refused: dict[tuple[str, str], str],
+) -> None:
+    todo = list(tries)
+    for _ in range(_MISSES):
+        if not todo:
+            return
+        statement, spans = _table([(f"c{i}", *key) for i, key in enumerate(todo, 1)])
+        try:
+            with conn.transaction(force_rollback=True):  # a savepoint: the next starts clean
+                conn.execute(statement)
+            return
+        except psycopg.Error as exc:
+            at = _position(exc)
+            found = next((i for i, (a, b) in enumerate(spans) if a <= at < b), None)
+            if found is None:
+                if _refusing(exc):
+                    break  # a refusal the server does not place (42804): each on its own
+                raise _CannotTry(_message(exc)) from None
+            key = todo.pop(found)
+            if _refusing(exc):
+                refused[key] = _message(exc)
+    for key in todo:
+        statement, _ = _table([(held[key][0].name, *key)])
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute(statement)
+        except psycopg.Error as exc:
+            if _refusing(exc):
+                refused[key] = _message(exc)
+
+
+def _table(columns: Iterable[tuple[str, str, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """CREATE TABLE with a column per (name, type, default), and where each column's
+    definition stands in the statement ([start, end) offsets, in characters)."""
+    out = [f"CREATE TABLE {ident(_SCHEMA, 'defaults')} ("]
+    at = len(out[0])
+    spans = []
+    for i, (name, type_, text) in enumerate(columns):
+        column = f"{',' if i else ''}\n{ident(name)} {type_} DEFAULT (\n{text}\n)"
+        spans.append((at, at + len(column)))
+        out.append(column)
+        at += len(column)
+    out.append("\n)")
+    return "".join(out), spans
+
+
+def _position(exc: psycopg.Error) -> int:
+    try:
+        return int(exc.diag.statement_position or "") - 1  # 1-based, in characters
+    except ValueError:
+        return -1
+
+
+def _refusing(exc: psycopg.Error) -> bool:
+    state = exc.sqlstate or ""
+    return state in _REFUSING or state.startswith("22")
+
+
+def _message(exc: psycopg.Error) -> str:
+    return " ".join(str(exc.diag.message_primary or exc).split())
