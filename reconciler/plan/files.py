@@ -58,6 +58,22 @@ def _sql_header(plan: Plan, direction: str, phased: bool = False) -> list[str]:
     ]
 
 
+def _settings() -> list[str]:
+    """SET of what the apply runs every statement under, for a replay by psql: the settings
+    literals are read under (a timestamptz default `'2024-01-01 00:00'`, a date in a check)
+    and the search_path bare names in desired text resolve in. A session's own (PGTZ, an
+    ALTER ROLE … SET search_path) would otherwise make the replay another schema."""
+    from reconciler.connect import APPLY_SEARCH_PATH, LITERAL_SETTINGS  # deferred: start-up
+    from reconciler.sql.render import literal  # deferred: start-up
+
+    pinned = {**LITERAL_SETTINGS, "client_encoding": "UTF8", "search_path": APPLY_SEARCH_PATH}
+    return [
+        "",
+        "-- The settings reconciler runs the statements under (literals and names read alike).",
+        *(f"SET {name} = {literal(value)};" for name, value in pinned.items()),
+    ]
+
+
 def replay_flags(plan: Plan, direction: str) -> list[str]:
     """psql flags that replay one SQL file of the plan the way reconciler runs it."""
     return [] if direction == "up" and plan.phased() else ["-1"]
@@ -119,36 +135,41 @@ def render(plan: Plan, engine: str, direction: str, *, legacy: bool = False) -> 
     """The text of one plan file; empty when the plan has no change for that engine.
 
     A plan written by an earlier version of reconciler, whose recorded checksum is that of
-    its files as that version laid them out (`legacy`: continuation lines of SQL statements
-    not indented, UTF-8 escaped byte by byte in the Redis files), is rendered that way: its
-    files, and the copies its applies recorded, stay its own.
+    its files as that version laid them out, is rendered that way: its files, and the copies
+    its applies recorded, stay its own. Two layouts came before: SQL files without the
+    settings (_settings), and before those (`legacy`) continuation lines of SQL statements
+    not indented, UTF-8 escaped byte by byte in the Redis files.
     """
-    text = _render(plan, engine, direction, legacy)
+    text = _render(plan, engine, direction, legacy, settings=not legacy)
     meta = plan.files.get(file_key(engine, direction))
     if text and not legacy and meta and sha256(text) != meta.get("sha256"):
-        before = _render(plan, engine, direction, True)
-        if sha256(before) == meta.get("sha256"):
-            return before
+        earlier = [(True, False)] if engine != "pg" else [(False, False), (True, False)]
+        for old, settings in earlier:
+            before = _render(plan, engine, direction, old, settings=settings)
+            if sha256(before) == meta.get("sha256"):
+                return before
     return text
 
 
-def _render(plan: Plan, engine: str, direction: str, legacy: bool) -> str:
+def _render(plan: Plan, engine: str, direction: str, legacy: bool, *, settings: bool) -> str:
     if not any(c.engine == engine for c in plan.changes):
         return ""
-    return "".join(f"{line}\n" for line in _lines(plan, engine, direction, legacy))
+    return "".join(f"{line}\n" for line in _lines(plan, engine, direction, legacy, settings))
 
 
-def _lines(plan: Plan, engine: str, direction: str, legacy: bool) -> Iterator[str]:
+def _lines(plan: Plan, engine: str, direction: str, legacy: bool, settings: bool) -> Iterator[str]:
     """The lines of one plan file, each without its line break; a Redis file's are made as
     they are read (a change over many keys renders its commands from the keys)."""
     changes = [c for c in plan.changes if c.engine == engine]
     if direction == "down":
         changes = list(reversed(changes))
     lines: list[str] = []
+    pinned = _settings() if settings else []
     if engine == "pg" and direction == "up" and plan.phased():
-        lines = _sql_header(plan, "up", phased=True) + _phased_sql(changes, legacy)
+        lines = _sql_header(plan, "up", phased=True) + pinned + _phased_sql(changes, legacy)
     elif engine == "pg":
         lines = _sql_header(plan, "up" if direction == "up" else "down: reverts the up file")
+        lines += pinned
         for c in changes:
             if direction == "up":
                 lines += _sql_block(c, c.up, c.symbol, c.transactional, legacy)
@@ -285,7 +306,7 @@ def _file_pieces(plan: Plan, engine: str, direction: str) -> Iterator[str]:
     if plan.files.get(file_key(engine, direction)):
         yield render(plan, engine, direction)
         return
-    for line in _lines(plan, engine, direction, False):
+    for line in _lines(plan, engine, direction, False, True):
         yield f"{line}\n"
 
 

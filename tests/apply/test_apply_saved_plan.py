@@ -25,9 +25,9 @@ def test_a_saved_plan_is_rendered_once_per_file_and_recorded_as_its_files(
     rendered: Counter[tuple[str, str]] = Counter()
     real = plan_files._render
 
-    def counting(plan, engine, direction, legacy):
+    def counting(plan, engine, direction, legacy, **layout):
         rendered[engine, direction] += 1
-        return real(plan, engine, direction, legacy)
+        return real(plan, engine, direction, legacy, **layout)
 
     monkeypatch.setattr(plan_files, "_render", counting)
     plan_json = next(plans.glob("*.plan.json"))

@@ -13,7 +13,7 @@ import psycopg
 
 from reconciler.dev import find_pg_bindir
 from reconciler.plan import Plan
-from reconciler.plan.files import render, sha256
+from reconciler.plan.files import _render, render, sha256
 from tests.helpers import run_cli, write_yaml
 
 START = """
@@ -101,6 +101,79 @@ def test_sql_files_indent_continuation_lines_and_replay_as_apply_runs(
     r = run_cli("apply", "--pg", applied, "--plan", str(path), "--auto-approve", cwd=tmp_path)
     assert r.code == 0, r.text
     assert pg_dump_schema(replayed) == pg_dump_schema(applied)
+
+
+def test_a_replay_under_another_session_s_settings_makes_what_apply_makes(
+    make_pg_database, tmp_path, pg_dump_schema
+):
+    """The files set what the apply runs under: a replay by psql from a session in another
+    time zone, date style and search_path reads the literals and the bare names alike."""
+    applied, replayed = make_pg_database(), make_pg_database()
+    with psycopg.connect(replayed, autocommit=True) as conn:  # what a bare code() would find
+        conn.execute("CREATE SCHEMA elsewhere")
+        conn.execute("CREATE FUNCTION elsewhere.code() RETURNS text LANGUAGE sql AS $$SELECT 'e'$$")
+    write_yaml(
+        tmp_path / "schemas",
+        "functions/code.yaml",
+        "functions:\n  - {name: code, returns: text, language: sql, body: \"SELECT 'p'\"}\n",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/events.yaml",
+        """\
+table: events
+columns:
+  - {name: id, type: integer, nullable: false}
+  - {name: at, type: timestamptz, default: "'2024-01-01 00:00'"}
+  - {name: day, type: date, default: "'03/04/2024'"}
+  - {name: code, type: text, default: code()}
+primary_key: [id]
+""",
+    )
+    out = tmp_path / "plans"
+    r = run_cli("plan", "--pg", applied, "--schemas", "schemas", "--out", str(out), cwd=tmp_path)
+    assert r.code == 0, r.text
+    (path,) = out.glob("*.plan.json")
+    up = path.with_name(path.name.replace(".plan.json", "_up.sql"))
+    options = "-c client_min_messages=warning -c search_path=elsewhere,public -c datestyle=DMY"
+    done = subprocess.run(
+        [str(find_pg_bindir() / "psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(up),
+         replayed],
+        capture_output=True, text=True, check=False, timeout=120,
+        env={**os.environ, "PGTZ": "Asia/Tokyo", "PGOPTIONS": options},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(replayed, autocommit=True) as conn:  # a default using it goes with it
+        conn.execute("DROP SCHEMA elsewhere CASCADE")
+    r = run_cli("apply", "--pg", applied, "--plan", str(path), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert pg_dump_schema(replayed) == pg_dump_schema(applied)
+
+
+def test_a_plan_written_without_the_settings_still_checks(pg_url, pg_conn, tmp_path):
+    """Files written before they set the apply's settings keep their checksums."""
+    pg_conn.execute(START)
+    root = tmp_path / "schemas"
+    write_yaml(root, "tables/accounts.yaml", ACCOUNTS)
+    out = tmp_path / "plans"
+    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", str(out), cwd=tmp_path)
+    assert r.code == 0, r.text
+    (path,) = out.glob("*.plan.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    old = Plan.from_dict(data)
+    for direction in ("up", "down"):
+        text = _render(old, "pg", direction, False, settings=False)  # as written before
+        assert "SET timezone" not in text and "SET timezone = 'UTC';" in render(
+            old, "pg", direction
+        )
+        meta = data["files"][direction]
+        meta["sha256"] = sha256(text)
+        (path.parent / meta["name"]).write_text(text, encoding="utf-8")
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    r = run_cli("apply", "--pg", pg_url, "--plan", str(path), "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
+    r = run_cli("rollback", "--pg", pg_url, "--last", "--auto-approve", cwd=tmp_path)
+    assert r.code == 0, r.text
 
 
 def test_a_plan_written_unindented_still_checks(pg_url, pg_conn, tmp_path):
