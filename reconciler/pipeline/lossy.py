@@ -8,8 +8,10 @@ tried on the live values instead: a value survives when converting it and conver
 result back gives it again, compared as text under "C" so that nothing an equality operator
 forgives (a scale, a trailing blank, a case) passes for the same value.
 
-The check only reads, inside a read-only transaction that is always rolled back, one scan per
-table with every changed column of that table in it, all tables in one statement. Each
+The check only reads, inside read-only transactions that are always rolled back, one scan per
+table with every changed column of that table in it, the tables in statements of
+per_table.CHUNK (a transaction each: each scan locks its table until the transaction ends,
+and the server's lock table is shared and fixed in size). Each
 statement is bounded (statement_timeout, lock_timeout): a check that times out or that the
 server refuses cannot prove anything, and says so. When the batch fails, tables and then
 columns are tried one by one, to tell which conversion fails and on what.
@@ -28,13 +30,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import InputError, Problem
+from reconciler.introspect.pg.per_table import CHUNK
 from reconciler.ops.base import Change
 from reconciler.ops.pg.column import RenameColumn
 from reconciler.ops.pg.column_alter import AlterColumn
@@ -119,6 +123,24 @@ def verdicts(
     if not items:
         return []
     run = _Run(conn, timeout, time.monotonic() + budget)
+    found: dict[int, Verdict] = {}
+    plans: dict[tuple[str, str], list[_Column]] = {}
+    with _checking(conn):
+        for i, (c, fact) in enumerate(zip(items, _facts(run, items), strict=True)):
+            if isinstance(fact, str):
+                found[i] = Verdict(c, UNPROVEN, reason=fact)
+            else:
+                plans.setdefault((c.schema, c.table), []).append(_Column(i, c, *fact))
+    tables = list(plans.values())
+    for start in range(0, len(tables), CHUNK):  # a transaction holds CHUNK tables' locks at most
+        with _checking(conn):
+            found.update(run.tables(tables[start : start + CHUNK]))
+    return [found[i] for i in range(len(items))]
+
+
+@contextmanager
+def _checking(conn: psycopg.Connection) -> Iterator[None]:
+    """A read-only transaction, always rolled back, under the settings of the check."""
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL transaction_read_only = on")
         # a USING expression's bare names mean what they will in the apply
@@ -126,15 +148,7 @@ def verdicts(
         # Floats print in the shortest text that reads back exactly, whatever the session
         # says, so a float that a conversion moves never prints as its old value.
         conn.execute("SET LOCAL extra_float_digits = 1")
-        found: dict[int, Verdict] = {}
-        plans: dict[tuple[str, str], list[_Column]] = {}
-        for i, (c, fact) in enumerate(zip(items, _facts(run, items), strict=True)):
-            if isinstance(fact, str):
-                found[i] = Verdict(c, UNPROVEN, reason=fact)
-            else:
-                plans.setdefault((c.schema, c.table), []).append(_Column(i, c, *fact))
-        found.update(run.tables(list(plans.values())))
-    return [found[i] for i in range(len(items))]
+        yield
 
 
 @dataclass(frozen=True, slots=True)

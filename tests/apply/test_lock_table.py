@@ -172,3 +172,27 @@ def test_questions_about_many_tables_fit_the_lock_table(url, small_server):
         counted = per_table(conn, names, "(SELECT count(*) FROM {table})")
     assert held == dict.fromkeys(names, True)
     assert counted == dict.fromkeys(names, 1)
+
+
+def test_a_type_change_on_many_tables_is_checked_within_the_lock_table(url, small_server, tmp_path):
+    """The plan reads the live values of every column whose type it changes (do they
+    survive?): read all in one transaction, the tables' locks ran out of the lock table, and
+    the check could not prove what it proves on a few tables."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for i in range(TABLES):
+            conn.execute(f"CREATE TABLE t{i:03} (id int PRIMARY KEY, n bigint UNIQUE)")
+            conn.execute(f"INSERT INTO t{i:03} VALUES (1, 7)")
+    for i in range(TABLES):
+        write_yaml(
+            tmp_path / "s",
+            f"tables/t{i:03}.yaml",
+            f"table: t{i:03}\n"
+            "lint: {ignore: [{rule: timestamps, reason: test}]}\n"
+            "columns:\n  - {name: id, type: integer, nullable: false}\n"
+            "  - {name: n, type: integer}\nprimary_key: [id]\n"
+            f"unique:\n  - {{name: t{i:03}_n_key, columns: [n]}}\n",
+        )
+    _restart(small_server)
+    r = run_cli("plan", "--pg", url, "--schemas", str(tmp_path / "s"), cwd=tmp_path)
+    assert r.code == 0, r.text
+    assert "destructive" not in r.text, r.text  # 7 fits an integer: proven to survive
