@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 IDENTITY_TYPES = ("smallint", "integer", "bigint")
 
 
+# The columns every table has (ctid, the row's transaction ids, its table's oid): a column of
+# one of these names is refused by CREATE TABLE / ADD COLUMN. (`oid` is not one since
+# PostgreSQL 12.)
+SYSTEM_COLUMNS = ("tableoid", "xmin", "cmin", "xmax", "cmax", "ctid")
+
+
 def build_columns(table: TableScope) -> tuple[Column, ...]:
     ctx, spec = table.ctx, table.spec
     pk_cols = set(spec.primary_key.columns) if spec.primary_key else set()
@@ -40,6 +46,12 @@ def build_columns(table: TableScope) -> tuple[Column, ...]:
         if all_names.index(c.name) != i:
             ctx.report(cw.sub("name"), f"column '{c.name}' is declared twice")
             continue
+        if c.name in SYSTEM_COLUMNS:
+            ctx.report(
+                cw.sub("name"),
+                f"column name '{c.name}' is a system column of every table "
+                f"({', '.join(SYSTEM_COLUMNS)}): Postgres refuses it; choose another name",
+            )
         if c.renamed_from is not None and c.renamed_from == c.name:
             ctx.report(cw.sub("renamed_from"), "renamed_from must differ from the name")
         elif c.renamed_from in all_names:

@@ -183,16 +183,16 @@ def _in_place(old: CompositeType, new: CompositeType) -> bool:
 
 
 def _deps(ctx: DiffContext, d: Domain | CompositeType) -> frozenset[Address]:
-    """Its schema, the extensions, the enum its base type may be, and the routines a
-    domain's checks and default name (a routine's signature naming the domain puts it after
-    the domain instead: ctx.function_deps)."""
+    """Its schema, the extensions, the enum its base type may be, and the routines and
+    sequences a domain's checks and default name (`nextval('s')`; a routine's signature
+    naming the domain puts it after the domain instead: ctx.function_deps)."""
     deps = {Address.of("pg", "schema", d.schema), *ctx.only_extension_deps, *ctx.enum_addresses}
     if isinstance(d, Domain):
         said = " ".join([d.default or "", *(k.expression for k in d.checks)]).lower()
         deps |= {
             a
             for a in ctx.extension_deps
-            if a.kind in ("function", "procedure") and a.parts[3].lower() in said
+            if a.kind in ("function", "procedure", "sequence") and a.parts[3].lower() in said
         }
     if isinstance(d, CompositeType):  # its attributes may be of a domain or composite type
         deps |= {ctx.type_address(type_) for _, type_, _ in d.attributes} - {None}

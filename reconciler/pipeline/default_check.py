@@ -31,6 +31,7 @@ import psycopg
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import Problem
+from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
@@ -57,7 +58,9 @@ _NAMING_TYPES = frozenset(
     | {"regoperator", "regproc", "regprocedure", "regrole", "regtype"}
 )
 _BATCH = 1000  # columns per table (a table holds at most 1,600)
-_SCHEMA = "reconciler_probe_defaults"  # probe.py's scratch schemas are reconciler_probe_<n>
+# probe.py's scratch schemas are reconciler_probe_<n>; this one is named after the session, so
+# that plans running at once never wait on each other's (uncommitted) one.
+_SCHEMA = "reconciler_probe_defaults_{pid}"
 _MISSES = 8  # refusals found a statement at a time, before trying each default on its own
 
 
@@ -66,21 +69,26 @@ class DefaultUse:
     """One default the plan sets, the type it is read as, and who holds it."""
 
     what: str  # "the default of column public.runs.count"
+    addresses: frozenset[Address]  # the changes that set it (its column's, its table's)
     name: str  # the column's (or the domain's) name
     type: str  # the column's type, or the domain's base type
     text: str
     source: str | None
 
 
-def defaults_to_try(desired: PgSnapshot, live: PgSnapshot) -> list[DefaultUse]:
+def defaults_to_try(
+    desired: PgSnapshot, live: PgSnapshot, touched: set[Address]
+) -> list[DefaultUse]:
     """The defaults the plan sets (new tables and columns, changed defaults and types, new
-    and changed domain defaults) that lean on nothing the plan creates or changes."""
-    uses = list(_set_defaults(desired, live))
+    and changed domain defaults) through the changes at `touched` (a targeted plan makes only
+    some), that lean on nothing the plan creates or changes."""
+    uses = [u for u in _set_defaults(desired, live) if not u.addresses.isdisjoint(touched)]
     if not uses:  # a plan that sets no default (no changes at all, say) compares nothing more
         return []
     types = _changed(desired.enums, live.enums) | _changed(desired.domains, live.domains)
     types |= _changed(desired.composites, live.composites) | _changed(desired.tables, live.tables)
     types |= _changed(desired.views, live.views) | _changed(desired.sequences, live.sequences)
+    types = _built_on(types, desired, live)
     functions = {
         (f.schema, f.name)
         for kind, live_kind in (
@@ -91,6 +99,40 @@ def defaults_to_try(desired: PgSnapshot, live: PgSnapshot) -> list[DefaultUse]:
         if live_kind.get(key) != f
     }
     return [u for u in uses if not _leans_on_plan(u, types, functions)]
+
+
+def _built_on(
+    types: set[tuple[str, str]], desired: PgSnapshot, live: PgSnapshot
+) -> set[tuple[str, str]]:
+    """`types` and every type built on one of them, on either side: a domain over it (or over
+    its array), a composite type or a table with an attribute of it. A value of a domain over
+    an enum the plan extends is read by that enum's new labels too."""
+    texts: dict[tuple[str, str], set[str]] = {}
+    for snap in (live, desired):
+        for key, d in snap.domains.items():
+            texts.setdefault(key, set()).add(d.type)
+        for key, k in snap.composites.items():
+            texts.setdefault(key, set()).update(type_ for _, type_, _ in k.attributes)
+        for key, t in snap.tables.items():
+            texts.setdefault(key, set()).update(c.type for c in t.columns)
+    parsed = {text: _names(text) for used in texts.values() for text in used}
+    on = {key: {_key(n) for n in map(parsed.get, used) if n} for key, used in texts.items()}
+    out = set(types)
+    grew = True
+    while grew:
+        grew = False
+        for key, used in on.items():
+            if key not in out and not used.isdisjoint(out):
+                out.add(key)
+                grew = True
+    return out
+
+
+def _names(type_: str) -> tuple[str, ...] | None:
+    try:
+        return sqltext.type_names(type_)
+    except sqltext.SqlTextError:
+        return None
 
 
 def _changed(desired: dict, live: dict) -> set[tuple[str, str]]:
@@ -112,26 +154,31 @@ def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]
                 )
             if lc is None or (lc.default, lc.type) != (c.default, c.type):
                 where = f"column {t.schema}.{t.name}.{c.name}"
+                at = frozenset(
+                    {
+                        Address.of("pg", "column", t.schema, t.name, c.name),
+                        Address.of("pg", "table", t.schema, t.name),
+                    }
+                )
                 yield DefaultUse(
-                    f"the default of {where}", c.name, c.type, c.default, c.source or t.source
+                    f"the default of {where}", at, c.name, c.type, c.default, c.source or t.source
                 )
     for key, d in desired.domains.items():
         live_d = live.domains.get(key)
         if d.default is not None and (
             live_d is None or (live_d.default, live_d.type) != (d.default, d.type)
         ):
-            yield DefaultUse(
-                f"the default of domain {d.schema}.{d.name}", d.name, d.type, d.default, d.source
-            )
+            what = f"the default of domain {d.schema}.{d.name}"
+            yield DefaultUse(what, frozenset({d.address}), d.name, d.type, d.default, d.source)
 
 
 def _leans_on_plan(
     use: DefaultUse, types: set[tuple[str, str]], functions: set[tuple[str, str]]
 ) -> bool:
-    try:
-        named = [sqltext.type_names(use.type)]
-    except sqltext.SqlTextError:
+    own = _names(use.type)
+    if own is None:
         return True  # not a plain type name: nothing this check can say
+    named = [own]
     named += sqlnames.cast_types(use.text)
     if any(names[-1] in _NAMING_TYPES or _key(names) in types for names in named):
         return True
@@ -157,7 +204,7 @@ def refused_defaults(conn: psycopg.Connection, uses: list[DefaultUse]) -> list[P
     try:
         try:
             with conn.transaction():  # a savepoint, kept: the tables go in it
-                conn.execute(f"CREATE SCHEMA {ident(_SCHEMA)}")
+                conn.execute(f"CREATE SCHEMA {ident(_schema(conn))}")
         except psycopg.Error as exc:
             raise _CannotTry(_message(exc)) from None
         for start in range(0, len(tries), _BATCH):
@@ -190,7 +237,7 @@ def _try_batch(
     for _ in range(_MISSES):
         if not todo:
             return
-        statement, spans = _table([(f"c{i}", *key) for i, key in enumerate(todo, 1)])
+        statement, spans = _table(_schema(conn), [(f"c{i}", *k) for i, k in enumerate(todo, 1)])
         try:
             with conn.transaction(force_rollback=True):  # a savepoint: the next starts clean
                 conn.execute(statement)
@@ -206,7 +253,7 @@ def _try_batch(
             if _refusing(exc):
                 refused[key] = _message(exc)
     for key in todo:
-        statement, _ = _table([(held[key][0].name, *key)])
+        statement, _ = _table(_schema(conn), [(held[key][0].name, *key)])
         try:
             with conn.transaction(force_rollback=True):
                 conn.execute(statement)
@@ -215,10 +262,16 @@ def _try_batch(
                 refused[key] = _message(exc)
 
 
-def _table(columns: Iterable[tuple[str, str, str]]) -> tuple[str, list[tuple[int, int]]]:
+def _schema(conn: psycopg.Connection) -> str:
+    return _SCHEMA.format(pid=conn.info.backend_pid)
+
+
+def _table(
+    schema: str, columns: Iterable[tuple[str, str, str]]
+) -> tuple[str, list[tuple[int, int]]]:
     """CREATE TABLE with a column per (name, type, default), and where each column's
     definition stands in the statement ([start, end) offsets, in characters)."""
-    out = [f"CREATE TABLE {ident(_SCHEMA, 'defaults')} ("]
+    out = [f"CREATE TABLE {ident(schema, 'defaults')} ("]
     at = len(out[0])
     spans = []
     for i, (name, type_, text) in enumerate(columns):

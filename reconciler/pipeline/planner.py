@@ -277,6 +277,10 @@ def make_plan(
         changes += redis_changes
         findings += redis_findings
     ordered = order(changes, only)  # only (--target): what it names and what that needs
+    if t.pg is not None and live.pg is not None and ordered:
+        from reconciler.pipeline.preflight import refuse_defaults  # deferred: start-up: psycopg
+
+        refuse_defaults(t.pg, want.pg, live.pg, ordered)  # the defaults these changes set
     # The fingerprints let apply refuse a plan the database moved away from; a plan with
     # nothing to do is never applied, so a no-op plan (every PR, every drift run) skips them.
     plan = build_plan(

@@ -34,14 +34,17 @@ import psycopg
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import InputError, Problem
+from reconciler.model.address import Address
+from reconciler.model.names import make_object_name
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
+from reconciler.ops.base import Change
 from reconciler.pipeline.default_check import defaults_to_try, refused_defaults
 from reconciler.pipeline.parse_check import server_syntax, sql_texts
 from reconciler.pipeline.trash import holding_rows
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
-from reconciler.sql.render import ident
+from reconciler.sql.render import ident, literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,10 @@ def preflight(
     problems += unknown_names(conn, desired, live, changed)
     problems += not_null_on_rows(conn, desired, live, changed)
     problems += extension_versions(conn, desired, live)
-    if not problems:  # what the checks above refuse would be refused again here
-        problems = analysed_defaults(conn, desired, live, changed)
+    _refuse(problems)
+
+
+def _refuse(problems: list[Problem]) -> None:
     if not problems:
         return
     if len(problems) == 1:
@@ -98,12 +103,23 @@ def changed_objects(desired: PgSnapshot, live: PgSnapshot) -> PgSnapshot:
 # --- defaults the server analyses -----------------------------------------------------------------
 
 
+def refuse_defaults(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, changes: Iterable[Change]
+) -> None:
+    """Raise InputError listing the defaults the plan's `changes` set (its ordered changes,
+    after preflight() passed: a targeted plan's are some) that the server refuses."""
+    touched = {c.address for c in changes if c.address.engine == "pg"}
+    if touched:
+        _refuse(analysed_defaults(conn, desired, live, touched))
+
+
 def analysed_defaults(
-    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, changed: PgSnapshot
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, touched: set[Address]
 ) -> list[Problem]:
-    """The defaults the plan sets that the server refuses (default_check.py); none tried
-    when a pending extension cannot be created."""
-    uses = defaults_to_try(changed, live)  # an object as live holds it sets no default
+    """The defaults the changes at `touched` set that the server refuses
+    (default_check.py); none tried when a pending extension cannot be created."""
+    # an object as live holds it sets no default
+    uses = defaults_to_try(changed_objects(desired, live), live, touched)
     if not uses:
         return []
     try:
@@ -274,10 +290,15 @@ def unknown_names(
         for u, n in call_uses(changed)
         if n[0] != "pg_catalog" and not _declared(n if n[0] else n[1:], created_functions)
     ]
-    if not types and not calls:
+    created_relations = _created_relations(desired)
+    relations = [
+        u for u in relation_uses(changed) if not _declared(_names(u.name), created_relations)
+    ]
+    if not types and not calls and not relations:
         return []
     try:
         bad_types, bad_calls = _ask(conn, desired, live, types, calls, created_types)
+        bad_relations = _ask_relations(conn, desired, live, relations)
     except _Unsure:
         return []
     out = [
@@ -295,6 +316,35 @@ def unknown_names(
         )
         for u in bad_calls
     ]
+    out += [
+        Problem(
+            f"{u.what} names relation {u.name!r}, which neither the database nor the desired "
+            "state defines",
+            source=u.source,
+        )
+        for u in bad_relations
+    ]
+    return out
+
+
+def relation_uses(desired: PgSnapshot) -> Iterator[Use]:
+    """Each relation a text names as a string (`nextval('s')`, `'t'::regclass`)."""
+    for t in sql_texts(desired):
+        for name in sorted(sqlnames.relation_literals(t.text, query=t.query)):
+            yield Use(t.what, name, t.source)
+
+
+def _created_relations(desired: PgSnapshot) -> set[tuple[str, str]]:
+    """The relations the desired state has: tables, views, sequences, indexes, and the
+    sequences its serial and identity columns own."""
+    out = {*desired.tables, *desired.views, *desired.sequences, *desired.indexes}
+    for t in desired.tables.values():
+        for c in t.columns:
+            if c.identity:
+                out.add((t.schema, make_object_name(t.name, c.name, "seq")))
+            names = _names(c.sequence) if c.sequence else None
+            if names:
+                out.add((names[-2], names[-1]) if len(names) > 1 else (t.schema, names[-1]))
     return out
 
 
@@ -354,6 +404,22 @@ def _ask(
     return bad_types, bad_calls
 
 
+_RELATIONS_SQL = """
+SELECT q.i FROM unnest(%s::text[]) WITH ORDINALITY AS q(t, i) WHERE to_regclass(q.t) IS NULL
+"""
+
+
+def _ask_relations(
+    conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot, relations: list[Use]
+) -> list[Use]:
+    """The relation names the server cannot resolve either (an improper one included)."""
+    if not relations:
+        return []
+    with _as_apply(conn, desired, live):
+        bad = _unresolved(conn, _RELATIONS_SQL, [(u.name,) for u in relations])
+    return [u for i, u in enumerate(relations, 1) if i in bad]
+
+
 @contextmanager
 def _as_apply(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) -> Iterator[None]:
     """A transaction, always rolled back, that resolves names as the apply will: its
@@ -391,15 +457,25 @@ def _unresolved(conn: psycopg.Connection, query: str, rows: list[tuple[str, ...]
 
 
 def _add_pending_extensions(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot):
-    """The extensions the plan creates, created here (rolled back with the rest), so that
-    their types and functions resolve. One that cannot be made leaves the check unsure."""
-    pending = [e for name, e in sorted(desired.extensions.items()) if name not in live.extensions]
-    for e in pending:
+    """The extensions the plan creates or updates, created or updated here (rolled back with
+    the rest), so that their types and functions resolve as they will. One that cannot be
+    leaves the check unsure."""
+    for name, e in sorted(desired.extensions.items()):
         statements = []
-        if e.schema and e.schema not in live.schemas:
-            statements.append(f"CREATE SCHEMA IF NOT EXISTS {ident(e.schema)}")
-        schema = f" SCHEMA {ident(e.schema)}" if e.schema else ""
-        statements.append(f"CREATE EXTENSION IF NOT EXISTS {ident(e.name)}{schema} CASCADE")
+        have = live.extensions.get(name)
+        if have is not None:
+            if e.version is not None and e.version != have.version:
+                statements.append(f"ALTER EXTENSION {ident(name)} UPDATE TO {literal(e.version)}")
+        else:
+            if e.schema and e.schema not in live.schemas:
+                statements.append(f"CREATE SCHEMA IF NOT EXISTS {ident(e.schema)}")
+            schema = f" SCHEMA {ident(e.schema)}" if e.schema else ""
+            version = f" VERSION {literal(e.version)}" if e.version else ""
+            statements.append(
+                f"CREATE EXTENSION IF NOT EXISTS {ident(e.name)}{schema}{version} CASCADE"
+            )
+        if not statements:
+            continue
         try:
             with conn.transaction():
                 for s in statements:

@@ -59,6 +59,13 @@ def calls(text: str, *, query: bool = False) -> frozenset[tuple[str | None, str]
     return _names_in(text if query else f"SELECT {text}")[0]
 
 
+def relation_literals(text: str, *, query: bool = False) -> frozenset[str]:
+    """The relation names an expression (or a query) holds as text: a literal cast to
+    regclass (`'public.t'::regclass`), the first argument of nextval, currval or setval
+    (`nextval('s')`). The server resolves them only when the text runs."""
+    return _names_in(text if query else f"SELECT {text}")[2]
+
+
 def cast_types(text: str) -> frozenset[tuple[str, ...]]:
     """The name (schema-qualified as written, or bare) of every type an expression casts to:
     `x::mood`, `CAST(x AS app.t)`, `date '…'`; the parser qualifies SQL's own type names
@@ -66,18 +73,22 @@ def cast_types(text: str) -> frozenset[tuple[str, ...]]:
     return _names_in(f"SELECT {text}")[1]
 
 
+_SEQUENCE_CALLS = frozenset({"nextval", "currval", "setval"})
+
+
 @lru_cache(maxsize=4096)  # the same defaults (now(), gen_random_uuid()) on every table
 def _names_in(
     statement: str,
-) -> tuple[frozenset[tuple[str | None, str]], frozenset[tuple[str, ...]]]:
+) -> tuple[frozenset[tuple[str | None, str]], frozenset[tuple[str, ...]], frozenset[str]]:
     # The parse tree as JSON, walked without building pglast's node objects (a Visitor over
     # them costs some 30 times the parse itself).
     try:
         stack: list[Any] = [json.loads(parse_sql_json(statement))]
     except Exception:
-        return frozenset(), frozenset()
+        return frozenset(), frozenset(), frozenset()
     found: set[tuple[str | None, str]] = set()
     casts: set[tuple[str, ...]] = set()
+    relations: set[str] = set()
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -85,13 +96,26 @@ def _names_in(
             if call is not None:
                 parts = [part["String"]["sval"] for part in call["funcname"]]
                 found.add((parts[-2] if len(parts) > 1 else None, parts[-1]))
+                if parts[-1] in _SEQUENCE_CALLS and call.get("args"):
+                    relations.update(_text_of(call["args"][0]))
             cast = node.get("TypeCast")
             if cast is not None:
-                casts.add(tuple(part["String"]["sval"] for part in cast["typeName"]["names"]))
+                names = tuple(part["String"]["sval"] for part in cast["typeName"]["names"])
+                casts.add(names)
+                if names[-1] == "regclass":
+                    relations.update(_text_of(cast["arg"]))
             stack.extend(v for v in node.values() if isinstance(v, dict | list))
         else:
             stack.extend(v for v in node if isinstance(v, dict | list))
-    return frozenset(found), frozenset(casts)
+    return frozenset(found), frozenset(casts), frozenset(relations)
+
+
+def _text_of(node: Any) -> list[str]:
+    """The string of a literal (`'s'`, or `'s'::regclass`), else nothing."""
+    if isinstance(node, dict) and "TypeCast" in node:
+        node = node["TypeCast"]["arg"]
+    value = node.get("A_Const", {}).get("sval") if isinstance(node, dict) else None
+    return [value["sval"]] if isinstance(value, dict) and "sval" in value else []
 
 
 def called_name(text: str) -> tuple[str | None, str] | None:

@@ -320,6 +320,7 @@ BAD_CASES: dict[str, tuple[str, int, str]] = {
     "identity_on_text": ("t.yaml", 5, "columns[0].identity: identity needs a smallint"),
     "identity_nullable": ("t.yaml", 6, "columns[0].nullable: an identity column cannot be"),
     "default_and_identity": ("t.yaml", 5, "columns[1]: column 'n': default and identity exclude"),
+    "system_column": ("t.yaml", 5, "columns[1].name: column name 'xmin' is a system column"),
     "enum_empty": ("t.yaml", 5, "enums[1].values: enum 'status' needs at least one value"),
     "enum_duplicate_value": ("t.yaml", 6, "enums[0].values[2]: enum value 'queued' is given twice"),
     "lint_unknown_rule": ("t.yaml", 4, "lint.ignore[0].rule: unknown lint rule 'table-plural'"),

@@ -331,24 +331,38 @@ def test_defaults_the_server_refuses_on_analysis_are_refused_at_plan(pg_url, tmp
 
 def test_defaults_that_lean_on_what_the_plan_creates_still_plan(pg_url, tmp_path):
     """A default that only the plan makes valid is not tried: a label the plan adds to an
-    enum, a sequence, enum type, function and extension it creates, a domain check it changes.
-    Tried on today's server, each would be refused."""
+    enum (also through a domain, an array domain or a composite type over it), a sequence,
+    enum type, function and extension it creates, an extension version it updates to, a
+    domain check it changes. Tried on today's server, each would be refused. (The apply
+    creates a sequence before the domain whose default calls it.)"""
     _sql(
         pg_url,
         "CREATE TYPE mood AS ENUM ('happy')",
+        "CREATE DOMAIN dmood AS mood",
+        "CREATE DOMAIN dmoods AS mood[]",
+        "CREATE DOMAIN ddmood AS dmood",
+        "CREATE TYPE mpair AS (m mood)",
         "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)",
         "CREATE FUNCTION answer() RETURNS text LANGUAGE sql AS $$SELECT 'forty-two'$$",
+        "CREATE EXTENSION hstore VERSION '1.7'",
+        "CREATE EXTENSION citext VERSION '1.4'",
     )
     root = tmp_path / "schemas"
     write_yaml(
         root,
         "types/t.yaml",
         """\
-extensions: [{name: citext}]
+extensions: [{name: citext, version: "1.6"}, {name: hstore, version: "1.8"}]
 enums:
   - {name: mood, values: [happy, meh]}
   - {name: level, values: [low, high]}
+composite_types:
+  - {name: mpair, attributes: [{name: m, type: mood}]}
 domains:
+  - {name: dmood, type: mood}
+  - {name: dmoods, type: "mood[]"}
+  - {name: ddmood, type: dmood}
+  - {name: ticket, type: bigint, default: "nextval('things_seq')"}
   - name: posint
     type: integer
     checks: [{name: posint_check, expression: "VALUE > -5"}]
@@ -369,12 +383,87 @@ functions:
   - {name: e, type: posint, default: "'-1'"}
   - {name: f, type: integer, default: answer()}
   - {name: g, type: citext, default: "'X'::citext"}
+  - {name: h, type: dmood, default: "'meh'"}
+  - {name: i, type: dmoods, default: "'{meh}'"}
+  - {name: j, type: ddmood, default: "'meh'"}
+  - {name: k, type: mpair, default: "'(meh)'"}
+  - {name: l, type: text, default: "(ROW('meh')::mpair).m::text"}
+  - {name: m, type: text, default: "('a=>1'::hstore)['a']"}
+  - {name: n, type: boolean, default: "citext_pattern_lt('a', 'b')"}
 """,
     )
     r = _plan(tmp_path, pg_url)
     assert r.code == 0, r.text
     r = _apply(tmp_path, pg_url)
     assert r.code == 0, r.text
+
+
+def test_a_relation_named_in_a_text_that_exists_nowhere_is_refused_at_plan(pg_url, tmp_path):
+    """`nextval('seq')` and `'t'::regclass` name relations as text, which the server resolves
+    only when the text runs: a name that is neither live nor planned fails at apply."""
+    _sql(pg_url, "CREATE SEQUENCE live_seq")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS
+        + """  - {name: a, type: bigint, default: "nextval('nope_seq')"}
+  - {name: b, type: regclass, default: "'public.nope'::regclass"}
+  - {name: c, type: bigint, default: "nextval('live_seq')"}
+  - {name: d, type: bigint, default: "nextval('things_seq'::regclass)"}
+  - {name: e, type: regclass, default: "'things'::regclass"}
+sequences:
+  - {name: live_seq}
+  - {name: things_seq}
+""",
+    )
+    at = "schemas/tables/things.yaml"
+    _refused(
+        tmp_path,
+        pg_url,
+        "2 objects",
+        f"{at}:6: the default of column public.things.a names relation 'nope_seq', which "
+        "neither the database nor the desired state defines",
+        f"{at}:7: the default of column public.things.b names relation 'public.nope'",
+    )
+    text = _plan(tmp_path, pg_url).text
+    assert "things.c" not in text and "things.d" not in text and "things.e" not in text, text
+
+
+def test_a_sequence_is_created_before_the_domain_whose_default_calls_it(pg_url, tmp_path):
+    write_yaml(
+        tmp_path / "schemas",
+        "types/t.yaml",
+        "sequences:\n  - {name: s_free}\n"
+        "domains:\n  - {name: ticket, type: bigint, default: \"nextval('s_free')\"}\n",
+    )
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
+def test_a_targeted_plan_tries_only_the_defaults_it_sets(pg_url, tmp_path):
+    """--target makes only some changes: a default the targeted plan does not set is not its
+    to refuse (the whole plan still refuses it)."""
+    _sql(
+        pg_url, "CREATE TABLE good (id uuid PRIMARY KEY)", "CREATE TABLE bad (id uuid PRIMARY KEY)"
+    )
+    root = tmp_path / "schemas"
+    write_yaml(
+        root,
+        "tables/good.yaml",
+        "table: good\nprimary_key: [id]\ncolumns:\n  - {name: id, type: uuid, nullable: false}\n"
+        "  - {name: n, type: integer, default: '0'}\n",
+    )
+    write_yaml(
+        root,
+        "tables/bad.yaml",
+        "table: bad\nprimary_key: [id]\ncolumns:\n  - {name: id, type: uuid, nullable: false}\n"
+        "  - {name: c, type: integer, default: \"'abc'\"}\n",
+    )
+    only = run_cli("plan", "--pg", pg_url, "--schemas", "schemas", "--target",
+                   "pg.column.public.good.n", cwd=tmp_path)  # fmt: skip
+    assert only.code == 0, only.text
+    assert "public.bad.c" not in only.text, only.text
+    _refused(tmp_path, pg_url, "schemas/tables/bad.yaml:5: the default of column public.bad.c")
 
 
 def test_defaults_go_untried_with_a_warning_where_no_schema_may_be_created(pg_url, tmp_path):
