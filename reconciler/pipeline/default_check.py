@@ -5,10 +5,13 @@ A default can parse and name only known functions and still fail at apply: an ag
 on an integer), a boolean on an integer column, a function called with arguments it does
 not take (`lower(1)`), SQL/JSON syntax an older server reads as a call of a function it does
 not have. The server says so when it creates the column, so each default the plan sets is
-tried on it: as the default of a column of a table in a scratch schema, created inside the
-preflight's transaction (always rolled back), with the apply's search_path and the pending
-extensions. (Not a temporary table: on a server whose lock table is full to the brim, one
-made the next big transaction run out of shared memory.)
+tried on it: as the default of a column of a table in a scratch schema, created inside a
+transaction that is always rolled back, with the apply's search_path and the pending
+extensions. A column the plan adds to a table that exists is added to an empty one, as the
+apply adds it: Postgres then evaluates a default that is not volatile, once (`'abcd'` on a
+varchar(3), `3000000000` on an integer, `1/0` fail there). (Not a temporary table: on a
+server whose lock table is full to the brim, one made the next big transaction run out of
+shared memory.)
 
 What the plan itself changes is left alone, so that the check never refuses a sound plan: a
 default whose type, casts or calls name a type or function the plan creates or changes (a
@@ -17,8 +20,9 @@ regclass literal: the plan may create it). Only the errors that say the text its
 wrong refuse; any other (no CREATE on the database, a read-only server) leaves the
 defaults untried, with a warning.
 
-Owns: which defaults a plan sets, and trying them. Must not: evaluate a default (nextval
-would consume values, even rolled back) or keep anything it creates.
+Owns: which defaults a plan sets, and trying them. Must not: evaluate a default other than
+as the apply will (once, not volatile: nextval would consume values, even rolled back), or
+keep anything it creates.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 import psycopg
 
 from reconciler.connect import APPLY_SEARCH_PATH
+from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.errors import Problem
 from reconciler.model.address import Address
 from reconciler.model.snapshot import PgSnapshot
@@ -74,6 +79,9 @@ class DefaultUse:
     type: str  # the column's type, or the domain's base type
     text: str
     source: str | None
+    # ADD COLUMN to a table that exists: Postgres evaluates a default that is not volatile
+    # there, once, for the rows it has (a CREATE or a SET DEFAULT only analyses it)
+    added: bool = False
 
 
 def defaults_to_try(
@@ -115,7 +123,7 @@ def _built_on(
             texts.setdefault(key, set()).update(type_ for _, type_, _ in k.attributes)
         for key, t in snap.tables.items():
             texts.setdefault(key, set()).update(c.type for c in t.columns)
-    parsed = {text: _names(text) for used in texts.values() for text in used}
+    parsed = {text: type_names(text) for used in texts.values() for text in used}
     on = {key: {_key(n) for n in map(parsed.get, used) if n} for key, used in texts.items()}
     out = set(types)
     grew = True
@@ -128,9 +136,11 @@ def _built_on(
     return out
 
 
-def _names(type_: str) -> tuple[str, ...] | None:
+def type_names(text: str) -> tuple[str, ...] | None:
+    """The names of a type (or relation) as written (sql/fragments.type_names); None when the
+    text is not a plain name, which a check then gives the benefit of the doubt."""
     try:
-        return sqltext.type_names(type_)
+        return sqltext.type_names(text)
     except sqltext.SqlTextError:
         return None
 
@@ -140,6 +150,7 @@ def _changed(desired: dict, live: dict) -> set[tuple[str, str]]:
 
 
 def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]:
+    rebuilt = rebuilt_tables(desired, live)  # made anew, as a table the plan creates is
     for t in desired.tables.values():
         live_t = live.tables.get((t.schema, t.name))
         if live_t is None and t.renamed_from:
@@ -160,8 +171,10 @@ def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]
                         Address.of("pg", "table", t.schema, t.name),
                     }
                 )
+                source = c.source or t.source
+                added = live_t is not None and lc is None and (t.schema, t.name) not in rebuilt
                 yield DefaultUse(
-                    f"the default of {where}", at, c.name, c.type, c.default, c.source or t.source
+                    f"the default of {where}", at, c.name, c.type, c.default, source, added
                 )
     for key, d in desired.domains.items():
         live_d = live.domains.get(key)
@@ -175,7 +188,7 @@ def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]
 def _leans_on_plan(
     use: DefaultUse, types: set[tuple[str, str]], functions: set[tuple[str, str]]
 ) -> bool:
-    own = _names(use.type)
+    own = type_names(use.type)
     if own is None:
         return True  # not a plain type name: nothing this check can say
     named = [own]
@@ -196,19 +209,20 @@ def _key(names: tuple[str | None, ...]) -> tuple[str | None, str]:
 def refused_defaults(conn: psycopg.Connection, uses: list[DefaultUse]) -> list[Problem]:
     """Each default the server refuses as the default of a column of its type. Runs inside
     the caller's transaction (rolled back), each attempt behind a savepoint."""
-    held: dict[tuple[str, str], list[DefaultUse]] = {}
+    held: dict[_Try, list[DefaultUse]] = {}
     for u in uses:
-        held.setdefault((u.type, u.text), []).append(u)
-    tries = list(held)
-    refused: dict[tuple[str, str], str] = {}
+        held.setdefault((u.type, u.text, u.added), []).append(u)
+    refused: dict[_Try, str] = {}
     try:
         try:
             with conn.transaction():  # a savepoint, kept: the tables go in it
                 conn.execute(f"CREATE SCHEMA {ident(_schema(conn))}")
         except psycopg.Error as exc:
             raise _CannotTry(_message(exc)) from None
-        for start in range(0, len(tries), _BATCH):
-            _try_batch(conn, tries[start : start + _BATCH], held, refused)
+        for added in (False, True):
+            tries = [key for key in held if key[2] is added]
+            for start in range(0, len(tries), _BATCH):
+                _try_batch(conn, tries[start : start + _BATCH], held, refused)
     except _CannotTry as exc:
         _log.warning(
             "The server could not be asked to analyse the defaults the plan sets (%s): a "
@@ -227,20 +241,24 @@ class _CannotTry(Exception):
     """The attempt failed for a reason that is not a default's (no CREATE, read-only …)."""
 
 
+_Try = tuple[str, str, bool]  # (type, default, added): tried once for all who hold it
+
+
 def _try_batch(
     conn: psycopg.Connection,
-    tries: list[tuple[str, str]],
-    held: dict[tuple[str, str], list[DefaultUse]],
-    refused: dict[tuple[str, str], str],
+    tries: list[_Try],
+    held: dict[_Try, list[DefaultUse]],
+    refused: dict[_Try, str],
 ) -> None:
+    """`tries`, all added or all created, in one statement, refusals taken out one by one."""
     todo = list(tries)
     for _ in range(_MISSES):
         if not todo:
             return
-        statement, spans = _table(_schema(conn), [(f"c{i}", *k) for i, k in enumerate(todo, 1)])
+        columns = [(f"c{i}", type_, text) for i, (type_, text, _) in enumerate(todo, 1)]
+        statements, spans = _table(_schema(conn), columns, added=todo[0][2])
         try:
-            with conn.transaction(force_rollback=True):  # a savepoint: the next starts clean
-                conn.execute(statement)
+            _run(conn, statements)
             return
         except psycopg.Error as exc:
             at = _position(exc)
@@ -253,13 +271,19 @@ def _try_batch(
             if _refusing(exc):
                 refused[key] = _message(exc)
     for key in todo:
-        statement, _ = _table(_schema(conn), [(held[key][0].name, *key)])
+        column = (held[key][0].name, key[0], key[1])
+        statements, _ = _table(_schema(conn), [column], added=key[2])
         try:
-            with conn.transaction(force_rollback=True):
-                conn.execute(statement)
+            _run(conn, statements)
         except psycopg.Error as exc:
             if _refusing(exc):
                 refused[key] = _message(exc)
+
+
+def _run(conn: psycopg.Connection, statements: list[str]) -> None:
+    with conn.transaction(force_rollback=True):  # a savepoint: the next attempt starts clean
+        for statement in statements:
+            conn.execute(statement)
 
 
 def _schema(conn: psycopg.Connection) -> str:
@@ -267,20 +291,27 @@ def _schema(conn: psycopg.Connection) -> str:
 
 
 def _table(
-    schema: str, columns: Iterable[tuple[str, str, str]]
-) -> tuple[str, list[tuple[int, int]]]:
-    """CREATE TABLE with a column per (name, type, default), and where each column's
-    definition stands in the statement ([start, end) offsets, in characters)."""
-    out = [f"CREATE TABLE {ident(schema, 'defaults')} ("]
+    schema: str, columns: Iterable[tuple[str, str, str]], *, added: bool
+) -> tuple[list[str], list[tuple[int, int]]]:
+    """The statements making a table with a column per (name, type, default): a CREATE TABLE
+    holding them, or (`added`) a bare table, then one ALTER TABLE adding them; and where each
+    column's definition stands in the last statement ([start, end) offsets, in characters)."""
+    if added:
+        table = ident(schema, "added")
+        out, head = [f"ALTER TABLE {table}"], [f"CREATE TABLE {table} ()"]
+    else:
+        out, head = [f"CREATE TABLE {ident(schema, 'created')} ("], []
     at = len(out[0])
     spans = []
     for i, (name, type_, text) in enumerate(columns):
-        column = f"{',' if i else ''}\n{ident(name)} {type_} DEFAULT (\n{text}\n)"
+        add = "ADD COLUMN " if added else ""
+        column = f"{',' if i else ''}\n{add}{ident(name)} {type_} DEFAULT (\n{text}\n)"
         spans.append((at, at + len(column)))
         out.append(column)
         at += len(column)
-    out.append("\n)")
-    return "".join(out), spans
+    if not added:
+        out.append("\n)")
+    return [*head, "".join(out)], spans
 
 
 def _position(exc: psycopg.Error) -> int:

@@ -39,10 +39,9 @@ from reconciler.model.names import make_object_name
 from reconciler.model.pg import Column, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.base import Change
-from reconciler.pipeline.default_check import defaults_to_try, refused_defaults
+from reconciler.pipeline.default_check import defaults_to_try, refused_defaults, type_names
 from reconciler.pipeline.parse_check import server_syntax, sql_texts
 from reconciler.pipeline.trash import holding_rows
-from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident, literal
 
@@ -229,7 +228,7 @@ def new_not_null_columns(
 
 
 def _domain_of(type_: str, desired: PgSnapshot, live: PgSnapshot):
-    names = _names(type_)
+    names = type_names(type_)
     if names is None or type_.endswith("]"):
         return None
     key = (names[0], names[1]) if len(names) == 2 else (APPLY_SEARCH_PATH, names[0])
@@ -281,7 +280,7 @@ def unknown_names(
     }
     created_functions = {(f.schema, f.name) for f in desired.functions.values()}
     created_functions |= {(a.schema, a.name) for a in desired.aggregates.values()}
-    types = [u for u in type_uses(changed) if not _declared(_names(u.name), created_types)]
+    types = [u for u in type_uses(changed) if not _declared(type_names(u.name), created_types)]
     # pg_catalog-qualified calls are left out: the parser writes them for special syntax
     # (EXTRACT, AT TIME ZONE, TRIM …), and which function stands behind it depends on the
     # server's version, not on anything the desired state could get wrong.
@@ -292,7 +291,7 @@ def unknown_names(
     ]
     created_relations = _created_relations(desired)
     relations = [
-        u for u in relation_uses(changed) if not _declared(_names(u.name), created_relations)
+        u for u in relation_uses(changed) if not _declared(type_names(u.name), created_relations)
     ]
     if not types and not calls and not relations:
         return []
@@ -342,17 +341,10 @@ def _created_relations(desired: PgSnapshot) -> set[tuple[str, str]]:
         for c in t.columns:
             if c.identity:
                 out.add((t.schema, make_object_name(t.name, c.name, "seq")))
-            names = _names(c.sequence) if c.sequence else None
+            names = type_names(c.sequence) if c.sequence else None
             if names:
                 out.add((names[-2], names[-1]) if len(names) > 1 else (t.schema, names[-1]))
     return out
-
-
-def _names(type_text: str) -> tuple[str, ...] | None:
-    try:
-        return sqltext.type_names(type_text)
-    except sqltext.SqlTextError:
-        return None
 
 
 def _declared(names: Iterable[str | None] | None, created: set[tuple[str, str]]) -> bool:

@@ -429,6 +429,36 @@ sequences:
     assert "things.c" not in text and "things.d" not in text and "things.e" not in text, text
 
 
+def test_a_default_that_fails_when_added_to_a_table_is_refused_at_plan(pg_url, tmp_path):
+    """ADD COLUMN evaluates a default that is not volatile, once, even on an empty table: a
+    value too long, out of range or a division by zero fails there. A new table only stores
+    the default (its apply succeeds), and a volatile one is evaluated per row (none here)."""
+    _sql(pg_url, "CREATE TABLE things (id uuid PRIMARY KEY, note text)")
+    broken = """  - {name: a, type: 'varchar(3)', default: "'abcd'"}
+  - {name: b, type: integer, default: "3000000000"}
+  - {name: c, type: integer, default: "1/0"}
+  - {name: d, type: integer, default: "7"}
+  - {name: e, type: timestamptz, default: "clock_timestamp()"}
+"""
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS + broken)
+    at = "schemas/tables/things.yaml"
+    _refused(
+        tmp_path,
+        pg_url,
+        "3 objects",
+        f"{at}:6: the default of column public.things.a would fail at apply: value too long",
+        f"{at}:7: the default of column public.things.b would fail at apply: integer out of",
+        f"{at}:8: the default of column public.things.c would fail at apply: division by zero",
+    )
+    assert "things.d" not in _plan(tmp_path, pg_url).text
+    write_yaml(tmp_path / "schemas", "tables/things.yaml", THINGS)
+    write_yaml(
+        tmp_path / "schemas", "tables/others.yaml", THINGS.replace("things", "others") + broken
+    )
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
 def test_a_sequence_is_created_before_the_domain_whose_default_calls_it(pg_url, tmp_path):
     write_yaml(
         tmp_path / "schemas",
