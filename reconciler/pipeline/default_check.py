@@ -74,7 +74,6 @@ class DefaultUse:
     """One default the plan sets, the type it is read as, and who holds it."""
 
     what: str  # "the default of column public.runs.count"
-    addresses: frozenset[Address]  # the changes that set it (its column's, its table's)
     name: str  # the column's (or the domain's) name
     type: str  # the column's type, or the domain's base type
     text: str
@@ -90,7 +89,7 @@ def defaults_to_try(
     """The defaults the plan sets (new tables and columns, changed defaults and types, new
     and changed domain defaults) through the changes at `touched` (a targeted plan makes only
     some), that lean on nothing the plan creates or changes."""
-    uses = [u for u in _set_defaults(desired, live) if not u.addresses.isdisjoint(touched)]
+    uses = list(_set_defaults(desired, live, touched))
     if not uses:  # a plan that sets no default (no changes at all, say) compares nothing more
         return []
     types = _changed(desired.enums, live.enums) | _changed(desired.domains, live.domains)
@@ -106,7 +105,11 @@ def defaults_to_try(
         for key, f in kind.items()
         if live_kind.get(key) != f
     }
-    return [u for u in uses if not _leans_on_plan(u, types, functions)]
+    leaning: dict[tuple[str, str], bool] = {}  # 5,000 new tables hold a handful of defaults
+    for u in uses:
+        if (u.type, u.text) not in leaning:
+            leaning[u.type, u.text] = _leans_on_plan(u, types, functions)
+    return [u for u in uses if not leaning[u.type, u.text]]
 
 
 def _built_on(
@@ -149,14 +152,25 @@ def _changed(desired: dict, live: dict) -> set[tuple[str, str]]:
     return {key[:2] for key, obj in desired.items() if live.get(key) != obj}
 
 
-def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]:
+def _set_defaults(
+    desired: PgSnapshot, live: PgSnapshot, touched: set[Address]
+) -> Iterator[DefaultUse]:
+    """The defaults the changes at `touched` set: their tables' (all of a table made anew),
+    their columns', their domains'."""
+    tables = {a.parts[2:4] for a in touched if a.kind == "table"}
+    columns = {a.parts[2:5] for a in touched if a.kind == "column"}
+    domains = {a.parts[2:4] for a in touched if a.kind == "domain"}
+    with_columns = {key[:2] for key in columns}
     rebuilt = rebuilt_tables(desired, live)  # made anew, as a table the plan creates is
     for t in desired.tables.values():
+        whole = (t.schema, t.name) in tables
+        if not whole and (t.schema, t.name) not in with_columns:
+            continue
         live_t = live.tables.get((t.schema, t.name))
         if live_t is None and t.renamed_from:
             live_t = live.tables.get((t.schema, t.renamed_from))
         for c in t.columns:
-            if c.default is None:
+            if c.default is None or not (whole or (t.schema, t.name, c.name) in columns):
                 continue
             lc = None
             if live_t is not None:
@@ -165,24 +179,20 @@ def _set_defaults(desired: PgSnapshot, live: PgSnapshot) -> Iterator[DefaultUse]
                 )
             if lc is None or (lc.default, lc.type) != (c.default, c.type):
                 where = f"column {t.schema}.{t.name}.{c.name}"
-                at = frozenset(
-                    {
-                        Address.of("pg", "column", t.schema, t.name, c.name),
-                        Address.of("pg", "table", t.schema, t.name),
-                    }
-                )
                 source = c.source or t.source
                 added = live_t is not None and lc is None and (t.schema, t.name) not in rebuilt
                 yield DefaultUse(
-                    f"the default of {where}", at, c.name, c.type, c.default, source, added
+                    f"the default of {where}", c.name, c.type, c.default, source, added
                 )
     for key, d in desired.domains.items():
+        if key not in domains:
+            continue
         live_d = live.domains.get(key)
         if d.default is not None and (
             live_d is None or (live_d.default, live_d.type) != (d.default, d.type)
         ):
             what = f"the default of domain {d.schema}.{d.name}"
-            yield DefaultUse(what, frozenset({d.address}), d.name, d.type, d.default, d.source)
+            yield DefaultUse(what, d.name, d.type, d.default, d.source)
 
 
 def _leans_on_plan(
