@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.diff.owned_sequences import moved
 from reconciler.diff.rebuilds import rebuilt_tables
 from reconciler.model.address import Address
@@ -264,7 +265,26 @@ class DiffContext:
             *(k.expression for k in t.checks),
         )
         own = self.type_deps(*t.columns, on=(t.schema, t.name), texts=texts)
-        return own | {Address.of("pg", "schema", t.schema)} | parents
+        named = self.named_relations((t.schema, t.name), *texts)
+        return own | named | {Address.of("pg", "schema", t.schema)} | parents
+
+    def named_relations(self, own: tuple[str, str], *texts: str | None) -> frozenset[Address]:
+        """The desired tables, views and sequences that texts name as a string
+        (`'public.t'::regclass`, `nextval('s')`): the server looks them up when the text is
+        stored, so they come first (`own`, the relation holding the texts, excepted)."""
+        out = set()
+        for text in texts:
+            for literal in sqlnames.relation_literals(text) if text else ():
+                try:
+                    names = sqltext.type_names(literal)
+                except sqltext.SqlTextError:
+                    continue
+                key = (names[-2], names[-1]) if len(names) > 1 else (APPLY_SEARCH_PATH, names[-1])
+                for kind in ("tables", "views", "sequences"):
+                    found = getattr(self.desired, kind).get(key)
+                    if found is not None and key != own:
+                        out.add(found.address)
+        return frozenset(out)
 
     @staticmethod
     def refs(text: str | None) -> tuple[str, ...]:

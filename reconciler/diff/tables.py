@@ -364,10 +364,12 @@ def _check_deps(ctx: DiffContext, t: Table, k: Constraint) -> frozenset[Address]
 
 
 def _col_deps(ctx: DiffContext, t: Table, *cols: Column) -> frozenset[Address]:
-    """Types the columns use, and the columns their generation expressions read."""
+    """Types the columns use, the columns their generation expressions read, and the
+    relations their texts name as a string (`'public.t'::regclass`)."""
     exprs = [c.generated for c in cols]
     types = ctx.type_deps(*cols, on=(t.schema, t.name))
-    return types | ctx.expression_deps(t.schema, t.name, *exprs)
+    named = ctx.named_relations((t.schema, t.name), *exprs, *(c.default for c in cols))
+    return types | named | ctx.expression_deps(t.schema, t.name, *exprs)
 
 
 def reordered(desired: PgSnapshot, live: PgSnapshot) -> list[dict[str, str]]:

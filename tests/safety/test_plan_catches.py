@@ -470,6 +470,30 @@ def test_a_sequence_is_created_before_the_domain_whose_default_calls_it(pg_url, 
     assert r.code == 0, r.text
 
 
+def test_a_relation_named_as_text_is_created_before_the_default_naming_it(pg_url, tmp_path):
+    """`'public.newtab'::regclass` is looked up when the default is stored: the table comes
+    first, for a column added to a live table as for a new table."""
+    _sql(pg_url, "CREATE TABLE things (id uuid PRIMARY KEY, note text)")
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/things.yaml",
+        THINGS + """  - {name: c, type: regclass, default: "'public.newtab'::regclass"}\n""",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/another.yaml",
+        THINGS.replace("things", "another")
+        + """  - {name: c, type: regclass, default: "'public.newtab'::regclass"}\n""",
+    )
+    write_yaml(
+        tmp_path / "schemas",
+        "tables/newtab.yaml",
+        "table: newtab\nprimary_key: [id]\ncolumns:\n  - {name: id, type: uuid, nullable: false}\n",
+    )
+    r = _apply(tmp_path, pg_url)
+    assert r.code == 0, r.text
+
+
 def test_a_targeted_plan_tries_only_the_defaults_it_sets(pg_url, tmp_path):
     """--target makes only some changes: a default the targeted plan does not set is not its
     to refuse (the whole plan still refuses it)."""
