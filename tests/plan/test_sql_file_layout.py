@@ -10,6 +10,7 @@ import os
 import subprocess
 
 import psycopg
+import pytest
 
 from reconciler.dev import find_pg_bindir
 from reconciler.plan import Plan
@@ -150,8 +151,20 @@ primary_key: [id]
     assert pg_dump_schema(replayed) == pg_dump_schema(applied)
 
 
-def test_a_plan_written_without_the_settings_still_checks(pg_url, pg_conn, tmp_path):
-    """Files written before they set the apply's settings keep their checksums."""
+# The layouts of earlier versions: (label, its rendering of one file)
+EARLIER = {
+    # continuation lines not indented, no settings
+    "unindented": lambda plan, direction: render(plan, "pg", direction, legacy=True),
+    # indented, without the SET lines of the apply's settings
+    "without the settings": lambda plan, direction: _render(
+        plan, "pg", direction, False, settings=False
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(EARLIER))
+def test_a_plan_written_in_an_earlier_layout_still_checks(pg_url, pg_conn, tmp_path, layout):
+    """Files written by an earlier version keep the checksums they were recorded with."""
     pg_conn.execute(START)
     root = tmp_path / "schemas"
     write_yaml(root, "tables/accounts.yaml", ACCOUNTS)
@@ -162,34 +175,8 @@ def test_a_plan_written_without_the_settings_still_checks(pg_url, pg_conn, tmp_p
     data = json.loads(path.read_text(encoding="utf-8"))
     old = Plan.from_dict(data)
     for direction in ("up", "down"):
-        text = _render(old, "pg", direction, False, settings=False)  # as written before
-        assert "SET timezone" not in text and "SET timezone = 'UTC';" in render(
-            old, "pg", direction
-        )
-        meta = data["files"][direction]
-        meta["sha256"] = sha256(text)
-        (path.parent / meta["name"]).write_text(text, encoding="utf-8")
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    r = run_cli("apply", "--pg", pg_url, "--plan", str(path), "--auto-approve", cwd=tmp_path)
-    assert r.code == 0, r.text
-    r = run_cli("rollback", "--pg", pg_url, "--last", "--auto-approve", cwd=tmp_path)
-    assert r.code == 0, r.text
-
-
-def test_a_plan_written_unindented_still_checks(pg_url, pg_conn, tmp_path):
-    pg_conn.execute(START)
-    root = tmp_path / "schemas"
-    write_yaml(root, "tables/accounts.yaml", ACCOUNTS)
-    out = tmp_path / "plans"
-    r = run_cli("plan", "--pg", pg_url, "--schemas", str(root), "--out", str(out), cwd=tmp_path)
-    assert r.code == 0, r.text
-    (path,) = out.glob("*.plan.json")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    old = Plan.from_dict(data)
-    for direction in ("up", "down"):
-        text = render(old, "pg", direction, legacy=True)  # as an earlier version wrote it
-        if direction == "up":
-            assert text != render(Plan.from_dict({**data, "files": {}}), "pg", direction)
+        text = EARLIER[layout](old, direction)
+        assert text != render(Plan.from_dict({**data, "files": {}}), "pg", direction)
         meta = data["files"][direction]
         meta["sha256"] = sha256(text)
         (path.parent / meta["name"]).write_text(text, encoding="utf-8")
