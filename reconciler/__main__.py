@@ -15,6 +15,12 @@ import sys
 
 def entry() -> None:
     try:
+        # A plan's catalog is read by a process of its own from here on, while this one
+        # builds the command line (pipeline/prefetch.py says when the plan takes it).
+        if sys.argv[1:2] == ["plan"]:
+            from reconciler.pipeline import prefetch  # deferred: as the command line, below
+
+            prefetch.start(sys.argv[1:])
         # Importing the command line makes ~100,000 objects that stay for the whole run: the
         # collector would walk them again and again; frozen, it never looks at them again.
         gc.disable()

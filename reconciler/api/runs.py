@@ -33,7 +33,7 @@ from reconciler.pipeline.planner import (
     state_for,
     unused_version,
 )
-from reconciler.pipeline.tree_plan import lint_findings, plan_targets
+from reconciler.pipeline.tree_plan import lint_findings, plan_remembered, plan_targets
 from reconciler.plan import Plan
 from reconciler.plan.files import (
     document,
@@ -94,6 +94,11 @@ def plan(
     with ExitStack() as stack:
         try:
             scoped = resolve_scope(scope, schemas_dir)
+
+            if alongside and read_before:
+                assert pg_url is not None
+                if (known := plan_remembered(pg_url, scoped, tree, on_lint)) is not None:
+                    return PlanResult(known)  # the catalog read ahead settled it
 
             def opening() -> Any:
                 return open_targets(pg_url, redis_url, command="plan", scope=scoped)

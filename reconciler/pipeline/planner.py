@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -16,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.connect import connect_pg, redact, target_info
 from reconciler.desired import Desired
-from reconciler.errors import StalePlan
+from reconciler.errors import ConnectionFailed, StalePlan
 from reconciler.ops.base import Change
 from reconciler.ops.redis.proto import to_bytes
+from reconciler.pipeline import prefetch
 from reconciler.pipeline.graph import order
 from reconciler.pipeline.hazards import once_per_decision
 from reconciler.plan import Plan, build_plan, moved, next_version
@@ -77,7 +79,7 @@ def open_targets(
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url, pg_url=pg_url, command=command, scope=scope)
         if pg_url:
-            t.pg = stack.enter_context(connect_pg(pg_url, command=command))
+            t.pg = stack.enter_context(_connect(pg_url, command))
             if lock_timeout is not None:
                 from reconciler.locks.pg import PgLock  # deferred: start-up: psycopg
 
@@ -109,6 +111,40 @@ def open_targets(
 
                 jr.settle_unlocked(t.redis, command, jr.recorded_in(state_for(t)), say)
         yield t
+
+
+# The server's refusals for a connection limit (SQLSTATE 53300, which libpq does not hand over
+# for a connection that never started): max_connections, the slots kept for superusers, and a
+# database's or a role's CONNECTION LIMIT.
+_OVER_LIMIT = ("too many clients", "connection slots are reserved", "too many connections for")
+_AFTER_READ_AHEAD_S = 5.0  # how long the stopped read's sessions may take to end
+
+
+def _connect(pg_url: str, command: str) -> psycopg.Connection:
+    """connect_pg; when the server refuses the connection for its limit while the catalog is
+    read ahead (prefetch.py), whose sessions count against the same limit, that read is
+    stopped and the connection tried again until its sessions have ended: the plan then reads
+    the catalog itself, as it did before reading ahead."""
+    try:
+        return connect_pg(pg_url, command=command)
+    except ConnectionFailed as exc:
+        if not (prefetch.running() and _over_limit(exc)):
+            raise
+    prefetch.discard()
+    deadline = time.monotonic() + _AFTER_READ_AHEAD_S
+    while True:
+        try:
+            return connect_pg(pg_url, command=command)
+        except ConnectionFailed as exc:
+            if not _over_limit(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+def _over_limit(exc: ConnectionFailed) -> bool:
+    # connect_pg raises its sentence `from None`: the driver's error is still the context
+    text = str(exc.__context__ or "")
+    return any(words in text for words in _OVER_LIMIT)
 
 
 def _notice(line: str) -> None:

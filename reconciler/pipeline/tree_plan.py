@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.desired import Desired, Tree
 from reconciler.desired import load as load_desired
 from reconciler.desired.findings import Finding
+from reconciler.pipeline import prefetch
 from reconciler.pipeline.collector import collector_paused
 from reconciler.pipeline.planner import (
     LARGE_ROWS,
@@ -32,6 +33,7 @@ from reconciler.project import cache
 
 if TYPE_CHECKING:
     from reconciler.introspect.pg.catalog import CatalogRows
+    from reconciler.project.scope import Scope
 
 NO_CHANGES = "no changes"
 # While the files are parsed (all Python, holding the interpreter lock), the catalog thread
@@ -93,7 +95,7 @@ def plan_targets(
             rows, want = _catalog_and_files(t, lambda: loaded(want))
         verdict = None  # the cache is off: the catalog's digest would serve nothing
         if _verdicts():
-            verdict = cache.key("plan", tree.key, rows.digest(), repr(t.scope.excluded))
+            verdict = _verdict_key(tree, rows.digest(), t.scope)
         if verdict is not None and (findings := _remembered(cache.get(verdict))) is not None:
             return build_plan(
                 [],
@@ -109,6 +111,43 @@ def plan_targets(
         if remember and _unchanged_since(t, rows):
             cache.put(verdict, (NO_CHANGES, p.findings) if p.findings else NO_CHANGES)
         return p
+
+
+def plan_remembered(
+    pg_url: str,
+    scope: Scope,
+    tree: Tree,
+    on_lint: Callable[[list[Finding]], None] | None = None,
+) -> Plan | None:
+    """The plan of files loaded before against the catalog read ahead (prefetch.py), when
+    the cache remembers it as "no changes": made before this process connects at all (plan
+    _targets would answer the same from the same digest). None when it cannot be answered so:
+    the plan is then made as always, and takes the rows read ahead if they are its own."""
+    if not (_verdicts() and tree.key is not None and tree.cached()):
+        return None
+    if on_lint is not None and not cache.exists(_lint_key(tree)):
+        return None
+    ahead = prefetch.take(pg_url, scope, hashed=True)
+    if ahead is None or ahead.digest is None:
+        return None
+    findings = _remembered(cache.get(_verdict_key(tree, ahead.digest, scope)))
+    if findings is None:
+        return None
+    prefetch.discard()  # its rows are not needed
+    if on_lint is not None:
+        on_lint(lint_findings(tree, None))
+    return build_plan(
+        [],
+        desired_hash=tree.digest,
+        live_fingerprint="",
+        target=dict(ahead.target),
+        findings=findings,
+        unsupported=ahead.unsupported,
+    )
+
+
+def _verdict_key(tree: Tree, digest: str, scope: Scope) -> str:
+    return cache.key("plan", tree.key or "", digest, repr(scope.excluded))
 
 
 def _remembered(found: object) -> tuple[dict[str, Any], ...] | None:
@@ -156,9 +195,17 @@ def lint_findings(tree: Tree, want: Desired | None) -> list[Finding]:
 
 
 def _catalog(t: Targets) -> CatalogRows:
+    if (rows := _read_ahead(t)) is not None:
+        return rows
     from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
 
     return read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling, hash_rows=_verdicts())
+
+
+def _read_ahead(t: Targets) -> CatalogRows | None:
+    """The rows read ahead (prefetch.py) when they were read for `t`'s plan, else None."""
+    ahead = prefetch.take(t.pg_url, t.scope, _verdicts()) if t.pg_url else None
+    return ahead.rows() if ahead is not None else None
 
 
 def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[CatalogRows, Desired]:
@@ -172,6 +219,9 @@ def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[Catalog
     for: the process ends with the connection's close."""
     from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
 
+    if prefetch.running():  # the catalog is being read already: only the files are left
+        want = load()
+        return _catalog(t), want
     box: dict[str, Any] = {}
     hashed = _verdicts()
 

@@ -1,0 +1,223 @@
+"""The catalog of a plan read ahead by a forked process (pipeline/prefetch.py): its rows are the
+plan's only when read for the very URL, scope and digest the plan reads, a plan answered from it
+still sees every change, and no read of it outlives the command, however it ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconciler.connect.appname import parse_application_name
+from reconciler.introspect.pg.catalog import read_catalog
+from reconciler.pipeline import prefetch
+from reconciler.project import cache
+from reconciler.project.scope import Scope
+from tests.helpers import write_yaml
+
+pytestmark = pytest.mark.servers
+
+ROOT = Path(__file__).resolve().parents[2]
+USERS = """\
+table: users
+columns:
+  - {name: id, type: uuid, nullable: false, default: gen_random_uuid()}
+  - {name: email, type: text}
+primary_key: [id]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_ahead():
+    yield
+    prefetch.discard()
+
+
+def _sorted(rows: dict[str, list]) -> dict[str, list]:
+    return {kind: sorted(map(repr, values)) for kind, values in rows.items()}
+
+
+def _plan_sessions(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'reconciler/plan%' "
+        "AND datname = current_database() AND pid <> pg_backend_pid()"
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # reaped
+    return False
+
+
+def _reconciler(*args: str, cwd: Path, **env: str) -> subprocess.Popen:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    environ.pop("RECONCILER_NO_PREFETCH", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        cwd=cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--pg", "postgresql://h/d"], ("postgresql://h/d", "schemas")),
+        (["--pg=postgresql://h/d", "--schemas=s", "--json"], ("postgresql://h/d", "s")),
+        (["--schemas", "db", "--detailed-exitcode"], (None, "db")),
+        (["--pg", "postgresql://h/d", "--redis", "redis://h"], None),
+        (["--redis=redis://h"], None),
+        (["--help"], None),
+        (["--pg"], None),
+    ],
+)
+def test_only_a_plan_that_reads_a_catalog_alone_is_read_ahead(argv, expected):
+    assert prefetch._plan_args(argv) == expected
+
+
+def test_the_rows_read_ahead_are_the_rows_the_plan_reads(pg_url, pg_conn, tmp_path, monkeypatch):
+    pg_conn.execute("CREATE TABLE public.users (id uuid PRIMARY KEY, email text DEFAULT 'x')")
+    pg_conn.execute("CREATE INDEX users_email ON public.users (email)")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    prefetch.start(["plan", "--pg", pg_url])
+    hashed = cache.cache_dir() is not None
+    ahead = prefetch.take(pg_url, Scope(), hashed)
+    assert ahead is not None and ahead.pg_url == pg_url and ahead.hashed is hashed
+    rows = ahead.rows()
+    assert rows is not None
+    here = read_catalog(pg_conn, hash_rows=hashed)
+    assert _sorted(rows.rows) == _sorted(here.rows)
+    assert rows.rows["columns"], "the table's columns were read"
+    assert rows.digest() == here.digest() == (ahead.digest if hashed else here.digest())
+    assert ahead.target["database"] == pg_conn.info.dbname
+    assert _gone(ahead.pid) and not prefetch.running()
+
+
+def test_a_read_made_for_another_url_or_scope_is_dropped(pg_url, tmp_path, monkeypatch):
+    write_yaml(tmp_path, "reconciler.yaml", "scope:\n  exclude_schemas: [audit]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    hashed = cache.cache_dir() is not None
+
+    prefetch.start(["plan", "--pg", pg_url, "--schemas", "schemas"])
+    ahead = prefetch.take(pg_url, Scope(("audit",)), hashed)  # the project's scope: its own
+    assert ahead is not None and ahead.excluded == ("audit",)
+    assert prefetch.take(pg_url, Scope(), hashed) is None  # a caller's own scope: not its
+    assert _gone(ahead.pid) and not prefetch.running()
+
+    prefetch.start(["plan", "--pg", pg_url])
+    assert prefetch.take(pg_url + "?application_name=x", Scope(("audit",)), hashed) is None
+    assert not prefetch.running()
+
+    prefetch.start(["plan", "--pg", pg_url])
+    assert prefetch.take(pg_url, Scope(("audit",)), not hashed) is None  # digest or not
+    assert not prefetch.running()
+
+
+def test_a_read_that_cannot_connect_is_dropped_without_a_word(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    prefetch.start(["plan", "--pg", url])
+    assert prefetch.take(url, Scope(), cache.cache_dir() is not None) is None
+    assert capfd.readouterr() == ("", "")  # the plan's own connection says what went wrong
+
+
+def test_a_plan_answered_ahead_still_sees_every_change_and_leaves_no_read(pg_url, tmp_path):
+    write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+    apply = _reconciler("apply", "--pg", pg_url, "--auto-approve", cwd=tmp_path)
+    assert apply.wait(timeout=120) == 0, apply.communicate()
+    for _ in range(2):  # the second is answered from the verdict the first left
+        out, err = _reconciler("plan", "--pg", pg_url, cwd=tmp_path).communicate(timeout=120)
+        assert "No changes." in out, err
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE public.users ADD COLUMN nickname text")  # out of band
+        out, err = _reconciler("plan", "--pg", pg_url, cwd=tmp_path).communicate(timeout=120)
+        assert "nickname" in out, err
+        deadline = time.monotonic() + 10
+        while _plan_sessions(conn):  # the read ahead closed its sessions, or ended
+            assert time.monotonic() < deadline, "a read ahead outlived its plan"
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie nobody reaped has ended all the same
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_the_read_ahead_waits_ends_it_too(pg_url, tmp_path):
+    write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.held (id int DEFAULT 1)")
+        holder = psycopg.connect(pg_url)
+        try:
+            # The catalog read prints the table's default, which takes a share lock on it.
+            holder.execute("LOCK TABLE public.held IN ACCESS EXCLUSIVE MODE")
+            proc = _reconciler("plan", "--pg", pg_url, cwd=tmp_path)
+            deadline = time.monotonic() + 60
+            while not (
+                waiting := conn.execute(
+                    "SELECT application_name FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND application_name LIKE 'reconciler/plan%'"
+                ).fetchall()
+            ):
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the read ahead never waited for the lock"
+                time.sleep(0.02)
+            reader = int(parse_application_name(waiting[0][0])["pid"] or 0)
+            assert reader != proc.pid, "the catalog was read by the command itself"
+            time.sleep(0.3)  # the command is past its imports, waiting for the read
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == 130, err
+            assert "Interrupted; no apply or rollback was running" in err
+            assert "Traceback" not in err
+            deadline = time.monotonic() + 10
+            while _alive(reader):  # with the lock still held: it ended, it did not finish
+                assert time.monotonic() < deadline, "the read ahead outlived the plan"
+                time.sleep(0.05)
+        finally:
+            holder.rollback()
+            holder.close()
+
+
+def test_a_role_limited_to_one_connection_still_plans(pg_url, pg_conn, tmp_path):
+    """The read ahead's sessions count against the role's CONNECTION LIMIT: when the command's
+    own connection is refused for it, the read ahead is stopped and the command connects."""
+    role = f"one_conn_{os.getpid()}"
+    database = pg_conn.info.dbname
+    pg_conn.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+    try:
+        pg_conn.execute(f"GRANT CREATE ON DATABASE {database} TO {role}")
+        pg_conn.execute(f"GRANT CREATE, USAGE ON SCHEMA public TO {role}")
+        url = pg_url.replace("postgres@", f"{role}@", 1)
+        assert url != pg_url, "the test URL names the postgres role"
+        write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+        for _ in range(3):  # whichever of the two connects first, the plan is made
+            proc = _reconciler("plan", "--pg", url, cwd=tmp_path)
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            assert "users" in out and "create" in out.lower(), out
+    finally:
+        pg_conn.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
+        pg_conn.execute(f"DROP OWNED BY {role}")
+        pg_conn.execute(f"DROP ROLE {role}")
