@@ -97,6 +97,7 @@ def plan_targets(
         if _verdicts():
             verdict = _verdict_key(tree, rows.digest(), t.scope)
         if verdict is not None and (findings := _remembered(cache.get(verdict))) is not None:
+            _mark_seen(tree, t.scope)
             return build_plan(
                 [],
                 desired_hash=tree.digest,
@@ -110,6 +111,7 @@ def plan_targets(
         remember = verdict is not None and p.empty and not only
         if remember and _unchanged_since(t, rows):
             cache.put(verdict, (NO_CHANGES, p.findings) if p.findings else NO_CHANGES)
+            _mark_seen(tree, t.scope)
         return p
 
 
@@ -127,6 +129,8 @@ def plan_remembered(
         return None
     if on_lint is not None and not cache.exists(_lint_key(tree)):
         return None
+    if not cache.exists(_verdicts_seen_key(tree, scope)):
+        return None  # never a no-op plan of these files: connect meanwhile, not after the read
     ahead = prefetch.take(pg_url, scope, hashed=True)
     if ahead is None or ahead.digest is None:
         return None
@@ -148,6 +152,18 @@ def plan_remembered(
 
 def _verdict_key(tree: Tree, digest: str, scope: Scope) -> str:
     return cache.key("plan", tree.key or "", digest, repr(scope.excluded))
+
+
+def _verdicts_seen_key(tree: Tree, scope: Scope) -> str:
+    """Key of the mark that a verdict of these files and scope was remembered or used:
+    without it, waiting for the catalog read ahead before connecting could only delay the
+    plan (a plan of pending changes, run again)."""
+    return cache.key("plan-seen", tree.key or "", repr(scope.excluded))
+
+
+def _mark_seen(tree: Tree, scope: Scope) -> None:
+    if not cache.exists(seen := _verdicts_seen_key(tree, scope)):
+        cache.put(seen, True)
 
 
 def _remembered(found: object) -> tuple[dict[str, Any], ...] | None:
