@@ -221,3 +221,36 @@ def test_a_role_limited_to_one_connection_still_plans(pg_url, pg_conn, tmp_path)
         pg_conn.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
         pg_conn.execute(f"DROP OWNED BY {role}")
         pg_conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_lock_wait_of_the_read_ahead_is_not_waited_again(pg_url, pg_conn, tmp_path, monkeypatch):
+    """Behind a table held exclusively, the read ahead waits READ_LOCK_TIMEOUT (lowered here,
+    for both processes: the fork copies it) and the plan says who holds it, without reading
+    the catalog itself (its own read is made to fail the test)."""
+    from reconciler.introspect.pg import catalog, reading
+    from tests.helpers import run_cli
+
+    params = list(reading.SET_PARAMS)
+    params[params.index("lock_timeout") + 1] = "300ms"
+    monkeypatch.setattr(reading, "SET_PARAMS", params)
+    monkeypatch.setattr(catalog, "READ_LOCK_TIMEOUT", "300ms")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+    pg_conn.execute("CREATE TABLE public.held (id int DEFAULT 1)")
+    with psycopg.connect(pg_url, application_name="long migration") as other:
+        other.execute("SET idle_in_transaction_session_timeout = '20s'")
+        other.execute("LOCK TABLE public.held IN ACCESS EXCLUSIVE MODE")
+        prefetch.start(["plan", "--pg", pg_url])
+
+        def read_again(*args, **kwargs):
+            raise AssertionError("the plan read the catalog again after the read ahead's wait")
+
+        monkeypatch.setattr(catalog, "read_catalog", read_again)
+        r = run_cli("plan", "--pg", pg_url, cwd=tmp_path)
+        pid = other.info.backend_pid
+    assert r.code == 1, r.text
+    assert "waited 300ms" in r.err and "public.held is held by pid" in r.err, r.err
+    assert f"pid {pid} (long migration)" in r.err, r.err
+    assert "Traceback" not in r.err and "AssertionError" not in r.text
+    assert not prefetch.running()
