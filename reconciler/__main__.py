@@ -15,9 +15,9 @@ import sys
 
 def entry() -> None:
     try:
-        # A plan's catalog is read by a process of its own from here on, while this one
-        # builds the command line (pipeline/prefetch.py says when the plan takes it).
-        if sys.argv[1:2] == ["plan"]:
+        # A plan's or an export's catalog is read by a process of its own from here on, while
+        # this one builds the command line (pipeline/prefetch.py says when it is taken).
+        if sys.argv[1:2] in (["plan"], ["export"]):
             from reconciler.pipeline import prefetch  # deferred: as the command line, below
 
             prefetch.start(sys.argv[1:])

@@ -1,17 +1,18 @@
-"""The catalog of a `reconciler plan` read ahead, by a process forked as the command starts,
-while this one builds the command line (typer, rich), reads the files and loads the driver.
+"""The catalog of a `reconciler plan` (or `export`) read ahead, by a process forked as the
+command starts, while this one builds the command line (typer, rich), reads the files and
+loads the driver.
 
-A plan's catalog read waits for its first query until psycopg is imported and connected, and
-those imports alone take longer than pg_dump's whole start: a process of its own starts the
-read at once, on the machine's other core. What it read is the plan's only when the plan
-would have read the same: the same URL, the same scope and the same digest asked; anything
-else (another command, a fleet, a library caller's own scope) drops it, and the plan reads
-the catalog itself, as it always did.
+A command's catalog read waits for its first query until psycopg is imported and connected,
+and those imports alone take longer than pg_dump's whole start: a process of its own starts
+the read at once, on the machine's other core. What it read is the command's only when the
+command would have read the same: the same command, URL and scope, and the same digest asked;
+anything else (a fleet, a library caller's own scope) drops it, and the command reads the
+catalog itself, as it always did.
 
-Owns: that process, its pipe and the checks that make its rows the plan's.
-Must not: say anything. A read that failed, or was not the plan's, is dropped without a word
-and the plan reads again (any mistake is then said by the read that makes it); the one
-failure handed over is LockHeld, whose wait (READ_LOCK_TIMEOUT) is not made twice.
+Owns: that process, its pipe and the checks that make its rows the command's.
+Must not: say anything. A read that failed, or was not the command's, is dropped without a
+word and the command reads again (any mistake is then said by the read that makes it); the
+one failure handed over is LockHeld, whose wait (READ_LOCK_TIMEOUT) is not made twice.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ if TYPE_CHECKING:
 
 OFF_VARIABLE = "RECONCILER_NO_PREFETCH"  # set (not "0"): every plan reads its own catalog
 _FRAME = struct.Struct("!cQ")  # kind (m: marshal, p: pickle, e: pickled error), length
-_LAYOUT = 1  # of the frames below: a process forked by other code is never misread
+_LAYOUT = 2  # of the frames below: a process forked by other code is never misread
+# The commands read ahead, with the option naming their folder (whose project's reconciler.yaml
+# sets the scope) and its default (None: the option is required).
+_FOLDERS: dict[str, tuple[str, str | None]] = {
+    "plan": ("--schemas", "schemas"),
+    "export": ("--out", None),
+}
 
 
 class Ahead:
@@ -42,8 +49,9 @@ class Ahead:
     class: the module loads before anything else of the command line.)"""
 
     def __init__(self, pid: int, fd: int, head: list[Any]) -> None:
-        url, excluded, hashed, digest, unsupported, target = head
+        command, url, excluded, hashed, digest, unsupported, target = head
         self.pid, self.fd = pid, fd
+        self.command: str = command
         self.pg_url: str = url
         self.excluded: tuple[str, ...] = excluded
         self.hashed: bool = hashed
@@ -83,8 +91,9 @@ _state: dict[str, Any] = {}  # "child": (pid, fd) until its first frame is read,
 
 
 def start(argv: list[str]) -> None:
-    """Fork the read ahead when `argv` (the command line's arguments) is a plan that may read
-    a PostgreSQL catalog; otherwise, or where processes cannot be forked, do nothing."""
+    """Fork the read ahead when `argv` (the command line's arguments) is a plan or an export
+    that may read a PostgreSQL catalog; otherwise, or where processes cannot be forked, do
+    nothing."""
     if not _worth_it(argv) or _state:
         return
     r, w = os.pipe()
@@ -102,10 +111,11 @@ def start(argv: list[str]) -> None:
     atexit.register(discard)
 
 
-def take(pg_url: str, scope: Scope, hashed: bool) -> Ahead | None:
-    """The read ahead when it was made for exactly this read: `pg_url` and `scope`, with the
-    digest (`hashed`) or without; None (and it is dropped) otherwise, or when it failed.
-    Waits for the read to be done."""
+def take(pg_url: str, scope: Scope, hashed: bool, command: str = "plan") -> Ahead | None:
+    """The read ahead when it was made for exactly this read: `command`'s (a plan's reads the
+    fingerprint kind, an export's does not), of `pg_url` under `scope`, with the digest
+    (`hashed`) or without; None (and it is dropped) otherwise, or when it failed. Waits for
+    the read to be done."""
     if "child" in _state:
         pid, fd = _state.pop("child")
         try:
@@ -120,7 +130,8 @@ def take(pg_url: str, scope: Scope, hashed: bool) -> Ahead | None:
     ahead = _state.get("ahead")
     if ahead is None:
         return None
-    if (ahead.pg_url, ahead.excluded, ahead.hashed) != (pg_url, scope.excluded, hashed):
+    asked = (command, pg_url, scope.excluded, hashed)
+    if (ahead.command, ahead.pg_url, ahead.excluded, ahead.hashed) != asked:
         discard()
         return None
     return ahead
@@ -134,7 +145,7 @@ def _ahead(pid: int, fd: int) -> Ahead | None:
         layout, *fields = marshal.loads(head[1])
     except (EOFError, ValueError, TypeError):
         return None
-    return Ahead(pid, fd, fields) if layout == _LAYOUT and len(fields) == 6 else None
+    return Ahead(pid, fd, fields) if layout == _LAYOUT and len(fields) == 7 else None
 
 
 def running() -> bool:
@@ -155,12 +166,16 @@ def discard() -> None:
 def _worth_it(argv: list[str]) -> bool:
     if not hasattr(os, "fork") or os.environ.get(OFF_VARIABLE, "").strip() not in ("", "0"):
         return False
-    return bool(argv) and argv[0] == "plan" and _plan_args(argv[1:]) is not None
+    return _args(argv) is not None
 
 
-def _plan_args(args: list[str]) -> tuple[str | None, str] | None:
-    """(--pg, --schemas) of a plan's arguments; None for a plan that reads no catalog alone
-    (--redis) or asks for help."""
+def _args(argv: list[str]) -> tuple[str, str | None, str] | None:
+    """(command, --pg, its folder) of a command read ahead; None for any other command, or
+    one that reads no catalog alone (--redis), lacks its folder or asks for help."""
+    if not argv or argv[0] not in _FOLDERS:
+        return None
+    command, args = argv[0], argv[1:]
+    option, folder = _FOLDERS[command]
     given: dict[str, str] = {}
     i = 0
     while i < len(args):
@@ -168,7 +183,7 @@ def _plan_args(args: list[str]) -> tuple[str | None, str] | None:
         name, eq, value = arg.partition("=")
         if name in ("--redis", "--help", "-h"):
             return None
-        if name in ("--pg", "--schemas"):
+        if name in ("--pg", option):
             if not eq:
                 i += 1
                 if i == len(args):
@@ -176,7 +191,8 @@ def _plan_args(args: list[str]) -> tuple[str | None, str] | None:
                 value = args[i]
             given[name] = value
         i += 1
-    return given.get("--pg"), given.get("--schemas", "schemas")
+    folder = given.get(option, folder)
+    return None if folder is None else (command, given.get("--pg"), folder)
 
 
 def _child(argv: list[str], w: int) -> None:
@@ -204,32 +220,35 @@ def _read_into(argv: list[str], w: int) -> None:
     from reconciler.project import cache
     from reconciler.project.config import resolve_scope
 
-    args = _plan_args(argv[1:])
+    args = _args(argv)
     assert args is not None
-    pg_flag, schemas = args
+    command, pg_flag, folder = args
     pg_url, redis_url = resolve_targets(pg_flag, None)
     if not pg_url or redis_url:
         return
-    scope = resolve_scope(None, Path(schemas))
-    hashed = cache.cache_dir() is not None
-    conn = connect_pg(pg_url, command="plan")
+    scope = resolve_scope(None, Path(folder))
+    plan = command == "plan"  # a plan reads the fingerprint, and its digest if cached
+    hashed = plan and cache.cache_dir() is not None
+    conn = connect_pg(pg_url, command=command)
     try:
         rows = read_catalog(
             conn,
             scope=scope,
-            sibling=lambda: connect_pg(pg_url, command="plan"),
+            sibling=lambda: connect_pg(pg_url, command=command),
             hash_rows=hashed,
+            fingerprint=plan,
         )
-        target = target_info(conn)
+        target = target_info(conn) if plan else {}
     except LockHeld as exc:
-        head = (_LAYOUT, pg_url, scope.excluded, hashed, None, (), {})
+        head = (_LAYOUT, command, pg_url, scope.excluded, hashed, None, (), {})
         _write_frame(w, b"m", marshal.dumps(head))
         _write_frame(w, b"e", pickle.dumps(exc))
         return
     finally:
         conn.close()
     digest = rows.digest() if hashed else None
-    head = (_LAYOUT, pg_url, scope.excluded, hashed, digest, rows.unsupported(), target)
+    unsupported = rows.unsupported()
+    head = (_LAYOUT, command, pg_url, scope.excluded, hashed, digest, unsupported, target)
     _write_frame(w, b"m", marshal.dumps(head))
     values = (rows.rows, rows.server_version, rows.readers, rows.fingerprinted, rows.hashed)
     try:

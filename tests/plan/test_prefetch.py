@@ -86,7 +86,7 @@ def _reconciler(*args: str, cwd: Path, **env: str) -> subprocess.Popen:
     ],
 )
 def test_only_a_plan_that_reads_a_catalog_alone_is_read_ahead(argv, expected):
-    assert prefetch._plan_args(argv) == expected
+    assert prefetch._args(["plan", *argv]) == (None if expected is None else ("plan", *expected))
 
 
 def test_the_rows_read_ahead_are_the_rows_the_plan_reads(pg_url, pg_conn, tmp_path, monkeypatch):
@@ -254,3 +254,51 @@ def test_a_lock_wait_of_the_read_ahead_is_not_waited_again(pg_url, pg_conn, tmp_
     assert f"pid {pid} (long migration)" in r.err, r.err
     assert "Traceback" not in r.err and "AssertionError" not in r.text
     assert not prefetch.running()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["export", "--pg", "postgresql://h/d", "--out", "o"], ("export", "postgresql://h/d", "o")),
+        (["export", "--out=o"], ("export", None, "o")),
+        (["export", "--pg", "postgresql://h/d"], None),  # --out is required: typer says so
+        (["export", "--pg", "postgresql://h/d", "--out", "o", "--redis", "r"], None),
+        (["apply", "--pg", "postgresql://h/d"], None),
+        (["drift", "--pg", "postgresql://h/d"], None),
+        ([], None),
+    ],
+)
+def test_only_plan_and_export_are_read_ahead(argv, expected):
+    assert prefetch._args(argv) == expected
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.yaml"))}
+
+
+def test_an_export_takes_the_rows_read_ahead_and_writes_the_same_files(
+    pg_url, pg_conn, tmp_path, monkeypatch
+):
+    from reconciler.api.export import export_pg
+    from reconciler.introspect.pg import catalog
+
+    pg_conn.execute("CREATE TYPE public.mood AS ENUM ('ok', 'sad')")
+    pg_conn.execute(
+        "CREATE TABLE public.users (id uuid PRIMARY KEY, m public.mood DEFAULT 'ok', "
+        "email text CHECK (email <> ''))"
+    )
+    pg_conn.execute("COMMENT ON TABLE public.users IS 'people'")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    export_pg(pg_url, tmp_path / "read_here")  # the command's own read
+
+    prefetch.start(["export", "--pg", pg_url, "--out", "read_ahead"])
+
+    def read_again(*args, **kwargs):
+        raise AssertionError("the export read the catalog although it was read ahead")
+
+    monkeypatch.setattr(catalog, "read_catalog", read_again)
+    done = export_pg(pg_url, tmp_path / "read_ahead")
+    assert done.files and not prefetch.running()
+    assert _tree(tmp_path / "read_ahead") == _tree(tmp_path / "read_here")
+    assert "users" in "".join(map(str, done.files))
