@@ -14,6 +14,7 @@ import sys
 
 
 def entry() -> None:
+    _closed_streams_to_null()
     try:
         # A plan's or an export's catalog is read by a process of its own from here on, while
         # this one builds the command line (pipeline/prefetch.py says when it is taken).
@@ -37,6 +38,15 @@ def entry() -> None:
         if not isinstance(exc.__cause__, KeyboardInterrupt):
             raise
         _interrupted()
+
+
+def _closed_streams_to_null() -> None:
+    """A command started with its stdout or stderr closed (`>&-`) writes what it would have
+    printed nowhere, instead of failing on the missing stream (Python leaves it None). The
+    null device takes the free descriptor, so no file or connection opened later gets 1 or 2."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _interrupted() -> None:

@@ -12,7 +12,8 @@ catalog itself, as it always did.
 Owns: that process, its pipe and the checks that make its rows the command's.
 Must not: say anything. A read that failed, or was not the command's, is dropped without a
 word and the command reads again (any mistake is then said by the read that makes it); the
-one failure handed over is LockHeld, whose wait (READ_LOCK_TIMEOUT) is not made twice.
+failures handed over are waits not to be made twice: a LockHeld (READ_LOCK_TIMEOUT) and a
+connection that timed out.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import contextlib
 import marshal
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +37,14 @@ if TYPE_CHECKING:
 
 OFF_VARIABLE = "RECONCILER_NO_PREFETCH"  # set (not "0"): every plan reads its own catalog
 _FRAME = struct.Struct("!cQ")  # kind (m: marshal, p: pickle, e: pickled error), length
-_LAYOUT = 2  # of the frames below: a process forked by other code is never misread
+_LAYOUT = 3  # of the frames below: a process forked by other code is never misread
+# A connection that failed after this long (it timed out) is handed over, as a lock waited for
+# is: the command does not make the same wait a second time.
+_SLOW_FAILURE_S = 2.0
+# The read's sessions look for their client this often while they run or wait (PostgreSQL 14
+# on): a read ahead killed while it waits for a lock does not leave them queued behind it.
+_CLIENT_CHECK = "1s"
+_STALL_CHECK_S = 1.0  # how often a command waiting for the read ahead looks whether it stopped
 # The commands read ahead, with the option naming their folder (whose project's reconciler.yaml
 # sets the scope) and its default (None: the option is required).
 _FOLDERS: dict[str, tuple[str, str | None]] = {
@@ -49,9 +59,10 @@ class Ahead:
     class: the module loads before anything else of the command line.)"""
 
     def __init__(self, pid: int, fd: int, head: list[Any]) -> None:
-        command, url, excluded, hashed, digest, unsupported, target = head
+        command, url, excluded, hashed, digest, unsupported, target, failed = head
         self.pid, self.fd = pid, fd
         self.command: str = command
+        self.failed: bool = failed  # the next frame is the failure it hands over
         self.pg_url: str = url
         self.excluded: tuple[str, ...] = excluded
         self.hashed: bool = hashed
@@ -61,13 +72,14 @@ class Ahead:
         self._rows: CatalogRows | None = None
 
     def rows(self) -> CatalogRows | None:
-        """The rows it read (a LockHeld it met is raised), or None when they did not come."""
-        from reconciler.errors import LockHeld  # deferred: start-up: the process started bare
+        """The rows it read, or None when they did not come; the failure it hands over (a
+        lock waited for, a connection that timed out: waits not to be made twice) is raised."""
+        from reconciler.errors import ReconcilerError  # deferred: start-up: a bare process
 
         if self._rows is not None:
             return self._rows
         try:
-            got = _read_frame(self.fd)
+            got = _read_frame(self.fd, self.pid)
         finally:
             discard()
         if got is None:
@@ -75,7 +87,7 @@ class Ahead:
         kind, payload = got
         if kind == b"e":
             exc = _loaded(payload)
-            if isinstance(exc, LockHeld):
+            if isinstance(exc, ReconcilerError):
                 raise exc
             return None
         values = marshal.loads(payload) if kind == b"m" else _loaded(payload)
@@ -138,14 +150,14 @@ def take(pg_url: str, scope: Scope, hashed: bool, command: str = "plan") -> Ahea
 
 
 def _ahead(pid: int, fd: int) -> Ahead | None:
-    head = _read_frame(fd)
+    head = _read_frame(fd, pid)
     if head is None or head[0] != b"m":
         return None
     try:
         layout, *fields = marshal.loads(head[1])
     except (EOFError, ValueError, TypeError):
         return None
-    return Ahead(pid, fd, fields) if layout == _LAYOUT and len(fields) == 7 else None
+    return Ahead(pid, fd, fields) if layout == _LAYOUT and len(fields) == 8 else None
 
 
 def running() -> bool:
@@ -215,7 +227,7 @@ def _child(argv: list[str], w: int) -> None:
 
 def _read_into(argv: list[str], w: int) -> None:
     from reconciler.connect import connect_pg, resolve_targets, target_info
-    from reconciler.errors import LockHeld
+    from reconciler.errors import ConnectionFailed, LockHeld
     from reconciler.introspect.pg.catalog import read_catalog
     from reconciler.project import cache
     from reconciler.project.config import resolve_scope
@@ -229,27 +241,35 @@ def _read_into(argv: list[str], w: int) -> None:
     scope = resolve_scope(None, Path(folder))
     plan = command == "plan"  # a plan reads the fingerprint, and its digest if cached
     hashed = plan and cache.cache_dir() is not None
-    conn = connect_pg(pg_url, command=command)
+    asked = (_LAYOUT, command, pg_url, scope.excluded, hashed)
+
+    def connect() -> Any:
+        conn = connect_pg(pg_url, command=command)
+        if conn.info.server_version >= 140000:
+            conn.execute(
+                "SELECT pg_catalog.set_config('client_connection_check_interval', %s, false)",
+                [_CLIENT_CHECK],
+            )
+        return conn
+
+    started = time.monotonic()
     try:
-        rows = read_catalog(
-            conn,
-            scope=scope,
-            sibling=lambda: connect_pg(pg_url, command=command),
-            hash_rows=hashed,
-            fingerprint=plan,
-        )
-        target = target_info(conn) if plan else {}
-    except LockHeld as exc:
-        head = (_LAYOUT, command, pg_url, scope.excluded, hashed, None, (), {})
-        _write_frame(w, b"m", marshal.dumps(head))
+        conn = connect()
+        try:
+            rows = read_catalog(
+                conn, scope=scope, sibling=connect, hash_rows=hashed, fingerprint=plan
+            )
+            target = target_info(conn) if plan else {}
+        finally:
+            conn.close()
+    except (LockHeld, ConnectionFailed) as exc:
+        if isinstance(exc, ConnectionFailed) and time.monotonic() - started < _SLOW_FAILURE_S:
+            raise  # quickly said (refused, denied, over a limit): the command tries itself
+        _write_frame(w, b"m", marshal.dumps((*asked, None, (), {}, True)))
         _write_frame(w, b"e", pickle.dumps(exc))
         return
-    finally:
-        conn.close()
     digest = rows.digest() if hashed else None
-    unsupported = rows.unsupported()
-    head = (_LAYOUT, command, pg_url, scope.excluded, hashed, digest, unsupported, target)
-    _write_frame(w, b"m", marshal.dumps(head))
+    _write_frame(w, b"m", marshal.dumps((*asked, digest, rows.unsupported(), target, False)))
     values = (rows.rows, rows.server_version, rows.readers, rows.fingerprinted, rows.hashed)
     try:
         kind, payload = b"m", marshal.dumps(values)
@@ -275,20 +295,27 @@ def _write_frame(fd: int, kind: bytes, payload: bytes) -> None:
         data = data[os.write(fd, data) :]
 
 
-def _read_frame(fd: int) -> tuple[bytes, bytes] | None:
-    head = _read_exactly(fd, _FRAME.size)
+def _read_frame(fd: int, pid: int) -> tuple[bytes, bytes] | None:
+    head = _read_exactly(fd, _FRAME.size, pid)
     if head is None:
         return None
     kind, size = _FRAME.unpack(head)
-    payload = _read_exactly(fd, size)
+    payload = _read_exactly(fd, size, pid)
     return None if payload is None else (kind, payload)
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
+def _read_exactly(fd: int, size: int, pid: int) -> bytes | None:
+    """`size` bytes from the child `pid`'s pipe; None when it ends first or is stopped (a
+    SIGSTOP, a debugger: the command does not wait for it, it reads the catalog itself)."""
     chunks: list[bytes] = []
     left = size
     try:
         while left:
+            ready, _, _ = select.select([fd], [], [], _STALL_CHECK_S)
+            if not ready:
+                if _stopped(pid):
+                    return None
+                continue
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
                 return None
@@ -297,6 +324,14 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     except OSError:
         return None
     return b"".join(chunks)
+
+
+def _stopped(pid: int) -> bool:
+    try:
+        found, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+    except ChildProcessError:
+        return True  # gone (its pipe says so next)
+    return found == pid and os.WIFSTOPPED(status)
 
 
 def _loaded(payload: bytes) -> Any:

@@ -132,6 +132,8 @@ def plan_remembered(
     if not cache.exists(_verdicts_seen_key(tree, scope)):
         return None  # never a no-op plan of these files: connect meanwhile, not after the read
     ahead = prefetch.take(pg_url, scope, hashed=True)
+    if ahead is not None and ahead.failed:
+        ahead.rows()  # raises what it met (a wait the plan is not to make again)
     if ahead is None or ahead.digest is None:
         return None
     findings = _remembered(cache.get(_verdict_key(tree, ahead.digest, scope)))

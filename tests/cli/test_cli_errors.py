@@ -3,6 +3,7 @@ commit asked for), exit code 1, and never a password."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -78,3 +79,29 @@ def test_running_out_of_memory_is_one_sentence(monkeypatch: pytest.MonkeyPatch, 
         "Error: reconciler ran out of memory (the process's limit, `ulimit -v`, or the "
         "machine's) (run with --debug for the traceback)."
     ), r.err
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_a_command_started_with_a_closed_stream_still_runs(closed, tmp_path):
+    """`>&-` leaves Python's sys.stdout None: what the command prints goes nowhere, and its
+    outcome is still its exit code and the sentence on the stream that is open."""
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        f"{sys.executable} -m reconciler --help {closed}; echo help=$?; "
+        f"{sys.executable} -m reconciler plan --pg postgresql://nobody@127.0.0.1:1/none "
+        f"--schemas . {closed}; echo plan=$?"
+    )
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert "help=0" in done.stdout and "plan=1" in done.stdout, done
+    assert "Traceback" not in done.stderr and "NoneType" not in done.stderr, done.stderr
+    if closed == ">&-":
+        assert "Cannot connect to PostgreSQL" in done.stderr, done.stderr

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -195,6 +196,15 @@ def test_ctrl_c_while_the_read_ahead_waits_ends_it_too(pg_url, tmp_path):
             while _alive(reader):  # with the lock still held: it ended, it did not finish
                 assert time.monotonic() < deadline, "the read ahead outlived the plan"
                 time.sleep(0.05)
+            # and its server sessions, which look for their client while they wait (PG 14 on),
+            # do not stay queued behind the lock until the read's lock_timeout
+            if conn.info.server_version >= 140000:
+                while conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
+                    [f"% pid={reader} %"],
+                ).fetchone()[0]:
+                    assert time.monotonic() < deadline, "its sessions stayed behind the lock"
+                    time.sleep(0.05)
         finally:
             holder.rollback()
             holder.close()
@@ -302,3 +312,83 @@ def test_an_export_takes_the_rows_read_ahead_and_writes_the_same_files(
     assert done.files and not prefetch.running()
     assert _tree(tmp_path / "read_ahead") == _tree(tmp_path / "read_here")
     assert "users" in "".join(map(str, done.files))
+
+
+class _Silent:
+    """A TCP listener that accepts connections and never answers (a stalled server): a
+    client's connection times out. Counts what it accepted."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[Any] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.mark.parametrize("command", ["export", "plan answered from the cache"])
+def test_a_connection_that_timed_out_ahead_is_not_waited_for_again(
+    command, pg_url, tmp_path, monkeypatch
+):
+    from tests.helpers import run_cli
+
+    # a cache of the test's own: the session's is shared, and its oldest entries go
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+    silent = _Silent()
+    url = f"postgresql://nobody@127.0.0.1:{silent.port}/none"
+    try:
+        if command == "export":
+            argv = ["export", "--pg", url, "--out", "out"]
+        else:
+            # files planned to "no changes" before: the plan waits for the read ahead first
+            write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+            assert run_cli("apply", "--pg", pg_url, "--auto-approve", cwd=tmp_path).code == 0
+            assert "No changes." in run_cli("plan", "--pg", pg_url, cwd=tmp_path).out
+            argv = ["plan", "--pg", url]
+        proc = _reconciler(*argv, cwd=tmp_path)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, err
+        assert err.count("Cannot connect to PostgreSQL") == 1, err
+        assert "Traceback" not in err
+        assert len(silent.accepted) == 1, "the command connected again after the read ahead"
+    finally:
+        silent.close()
+
+
+def test_a_stopped_read_ahead_is_not_waited_for(pg_url, tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    prefetch.start(["plan", "--pg", pg_url])
+    pid = prefetch._state["child"][0]
+    os.kill(pid, signal.SIGSTOP)  # a debugger, a freezer
+    got: list[Any] = []
+    waiting = threading.Thread(
+        target=lambda: got.append(prefetch.take(pg_url, Scope(), cache.cache_dir() is not None))
+    )
+    waiting.start()
+    waiting.join(timeout=30)
+    if waiting.is_alive():
+        os.kill(pid, signal.SIGCONT)
+        waiting.join()
+        pytest.fail("the command waited for a stopped read ahead")
+    assert got == [None] and not prefetch.running()
+    assert _gone(pid)

@@ -90,11 +90,13 @@ SELECT
 FROM pg_catalog.pg_settings AS g
 -- A setting at its built-in value follows from the server's version, however it was set; a
 -- library a probe loads (PL/pgSQL, an extension's) adds its own settings to the session at
--- theirs, and the verdict's second read would otherwise differ from its first.
+-- theirs, and the verdict's second read would otherwise differ from its first. How often a
+-- session looks for its client (which the read ahead of pipeline/prefetch.py sets on its
+-- own) says nothing of how text is read or spelled.
 WHERE g.setting IS DISTINCT FROM g.boot_val
   AND g.name NOT IN (
     'application_name', 'transaction_isolation', 'transaction_read_only',
-    'transaction_deferrable'
+    'transaction_deferrable', 'client_connection_check_interval'
 )
 UNION ALL
 SELECT
