@@ -16,9 +16,9 @@ import sys
 def entry() -> None:
     _closed_streams_to_null()
     try:
-        # A plan's or an export's catalog is read by a process of its own from here on, while
-        # this one builds the command line (pipeline/prefetch.py says when it is taken).
-        if sys.argv[1:2] in (["plan"], ["export"]):
+        # A plan's catalog is read by a process of its own from here on, while this one
+        # builds the command line (pipeline/prefetch.py says when the plan takes it).
+        if sys.argv[1:2] == ["plan"]:
             from reconciler.pipeline import prefetch  # deferred: as the command line, below
 
             prefetch.start(sys.argv[1:])

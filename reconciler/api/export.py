@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from reconciler.connect import connect_pg
 from reconciler.export.pg.write import export as write_pg
 from reconciler.model.snapshot import PgSnapshot
-from reconciler.pipeline import prefetch
 from reconciler.pipeline.collector import collector_paused
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
@@ -42,12 +41,8 @@ def export_pg(pg_url: str, out_dir: Path, *, scope: Scope | None = None) -> PgEx
     sibling = partial(connect_pg, pg_url, command="export")  # a second reader of the catalog
     moved: list[Path] = []
     with collector_paused():  # the catalog's rows, its model and the documents: bounded
-        ahead = prefetch.take(pg_url, scope, hashed=False, command="export")
-        if ahead is not None and (rows := ahead.rows()) is not None:
-            snap = rows.snapshot()  # read ahead as the command started (pipeline/prefetch.py)
-        else:
-            with sibling() as conn:
-                snap = introspect(conn, scope=scope, sibling=sibling)
+        with sibling() as conn:
+            snap = introspect(conn, scope=scope, sibling=sibling)
         files = write_pg(snap, out_dir, moved=moved)
     return PgExport(snap, files, moved)
 

@@ -1,19 +1,19 @@
-"""The catalog of a `reconciler plan` (or `export`) read ahead, by a process forked as the
-command starts, while this one builds the command line (typer, rich), reads the files and
-loads the driver.
+"""The catalog of a `reconciler plan` read ahead, by a process forked as the command starts,
+while this one builds the command line (typer, rich), reads the files and loads the driver.
 
-A command's catalog read waits for its first query until psycopg is imported and connected,
-and those imports alone take longer than pg_dump's whole start: a process of its own starts
-the read at once, on the machine's other core. What it read is the command's only when the
-command would have read the same: the same command, URL and scope, and the same digest asked;
-anything else (a fleet, a library caller's own scope) drops it, and the command reads the
-catalog itself, as it always did.
+A plan's catalog read waits for its first query until psycopg is imported and connected, and
+those imports alone take longer than pg_dump's whole start: a process of its own starts the
+read at once, on the machine's other core. What it read is the plan's only when the plan
+would have read the same: the same URL, the same scope and the same digest asked; anything
+else (a fleet, a library caller's own scope) drops it, and the plan reads the catalog itself,
+as it always did. (An export read ahead the same way was measured no faster: what it does
+meanwhile, and the model and YAML after, keep both cores busy.)
 
-Owns: that process, its pipe and the checks that make its rows the command's.
-Must not: say anything. A read that failed, or was not the command's, is dropped without a
-word and the command reads again (any mistake is then said by the read that makes it); the
-failures handed over are waits not to be made twice: a LockHeld (READ_LOCK_TIMEOUT) and a
-connection that timed out.
+Owns: that process, its pipe and the checks that make its rows the plan's.
+Must not: say anything. A read that failed, or was not the plan's, is dropped without a word
+and the plan reads again (any mistake is then said by the read that makes it); the failures
+handed over are waits not to be made twice: a LockHeld (READ_LOCK_TIMEOUT) and a connection
+that timed out.
 """
 
 from __future__ import annotations
@@ -45,12 +45,6 @@ _SLOW_FAILURE_S = 2.0
 # on): a read ahead killed while it waits for a lock does not leave them queued behind it.
 _CLIENT_CHECK = "1s"
 _STALL_CHECK_S = 1.0  # how often a command waiting for the read ahead looks whether it stopped
-# The commands read ahead, with the option naming their folder (whose project's reconciler.yaml
-# sets the scope) and its default (None: the option is required).
-_FOLDERS: dict[str, tuple[str, str | None]] = {
-    "plan": ("--schemas", "schemas"),
-    "export": ("--out", None),
-}
 
 
 class Ahead:
@@ -59,9 +53,8 @@ class Ahead:
     class: the module loads before anything else of the command line.)"""
 
     def __init__(self, pid: int, fd: int, head: list[Any]) -> None:
-        command, url, excluded, hashed, digest, unsupported, target, failed = head
+        url, excluded, hashed, digest, unsupported, target, failed = head
         self.pid, self.fd = pid, fd
-        self.command: str = command
         self.failed: bool = failed  # the next frame is the failure it hands over
         self.pg_url: str = url
         self.excluded: tuple[str, ...] = excluded
@@ -103,9 +96,8 @@ _state: dict[str, Any] = {}  # "child": (pid, fd) until its first frame is read,
 
 
 def start(argv: list[str]) -> None:
-    """Fork the read ahead when `argv` (the command line's arguments) is a plan or an export
-    that may read a PostgreSQL catalog; otherwise, or where processes cannot be forked, do
-    nothing."""
+    """Fork the read ahead when `argv` (the command line's arguments) is a plan that may read
+    a PostgreSQL catalog; otherwise, or where processes cannot be forked, do nothing."""
     if not _worth_it(argv) or _state:
         return
     r, w = os.pipe()
@@ -123,11 +115,10 @@ def start(argv: list[str]) -> None:
     atexit.register(discard)
 
 
-def take(pg_url: str, scope: Scope, hashed: bool, command: str = "plan") -> Ahead | None:
-    """The read ahead when it was made for exactly this read: `command`'s (a plan's reads the
-    fingerprint kind, an export's does not), of `pg_url` under `scope`, with the digest
-    (`hashed`) or without; None (and it is dropped) otherwise, or when it failed. Waits for
-    the read to be done."""
+def take(pg_url: str, scope: Scope, hashed: bool) -> Ahead | None:
+    """The read ahead when it was made for exactly this read: `pg_url` and `scope`, with the
+    digest (`hashed`) or without; None (and it is dropped) otherwise, or when it failed.
+    Waits for the read to be done."""
     if "child" in _state:
         pid, fd = _state.pop("child")
         try:
@@ -142,8 +133,7 @@ def take(pg_url: str, scope: Scope, hashed: bool, command: str = "plan") -> Ahea
     ahead = _state.get("ahead")
     if ahead is None:
         return None
-    asked = (command, pg_url, scope.excluded, hashed)
-    if (ahead.command, ahead.pg_url, ahead.excluded, ahead.hashed) != asked:
+    if (ahead.pg_url, ahead.excluded, ahead.hashed) != (pg_url, scope.excluded, hashed):
         discard()
         return None
     return ahead
@@ -157,7 +147,7 @@ def _ahead(pid: int, fd: int) -> Ahead | None:
         layout, *fields = marshal.loads(head[1])
     except (EOFError, ValueError, TypeError):
         return None
-    return Ahead(pid, fd, fields) if layout == _LAYOUT and len(fields) == 8 else None
+    return Ahead(pid, fd, fields) if layout == _LAYOUT and len(fields) == 7 else None
 
 
 def running() -> bool:
@@ -178,16 +168,15 @@ def discard() -> None:
 def _worth_it(argv: list[str]) -> bool:
     if not hasattr(os, "fork") or os.environ.get(OFF_VARIABLE, "").strip() not in ("", "0"):
         return False
-    return _args(argv) is not None
+    return _plan_args(argv) is not None
 
 
-def _args(argv: list[str]) -> tuple[str, str | None, str] | None:
-    """(command, --pg, its folder) of a command read ahead; None for any other command, or
-    one that reads no catalog alone (--redis), lacks its folder or asks for help."""
-    if not argv or argv[0] not in _FOLDERS:
+def _plan_args(argv: list[str]) -> tuple[str | None, str] | None:
+    """(--pg, --schemas) of a plan's command line; None for another command, or a plan that
+    reads no catalog alone (--redis) or asks for help."""
+    if argv[:1] != ["plan"]:
         return None
-    command, args = argv[0], argv[1:]
-    option, folder = _FOLDERS[command]
+    args = argv[1:]
     given: dict[str, str] = {}
     i = 0
     while i < len(args):
@@ -195,7 +184,7 @@ def _args(argv: list[str]) -> tuple[str, str | None, str] | None:
         name, eq, value = arg.partition("=")
         if name in ("--redis", "--help", "-h"):
             return None
-        if name in ("--pg", option):
+        if name in ("--pg", "--schemas"):
             if not eq:
                 i += 1
                 if i == len(args):
@@ -203,8 +192,7 @@ def _args(argv: list[str]) -> tuple[str, str | None, str] | None:
                 value = args[i]
             given[name] = value
         i += 1
-    folder = given.get(option, folder)
-    return None if folder is None else (command, given.get("--pg"), folder)
+    return given.get("--pg"), given.get("--schemas", "schemas")
 
 
 def _child(argv: list[str], w: int) -> None:
@@ -232,19 +220,18 @@ def _read_into(argv: list[str], w: int) -> None:
     from reconciler.project import cache
     from reconciler.project.config import resolve_scope
 
-    args = _args(argv)
+    args = _plan_args(argv)
     assert args is not None
-    command, pg_flag, folder = args
+    pg_flag, schemas = args
     pg_url, redis_url = resolve_targets(pg_flag, None)
     if not pg_url or redis_url:
         return
-    scope = resolve_scope(None, Path(folder))
-    plan = command == "plan"  # a plan reads the fingerprint, and its digest if cached
-    hashed = plan and cache.cache_dir() is not None
-    asked = (_LAYOUT, command, pg_url, scope.excluded, hashed)
+    scope = resolve_scope(None, Path(schemas))
+    hashed = cache.cache_dir() is not None
+    asked = (_LAYOUT, pg_url, scope.excluded, hashed)
 
     def connect() -> Any:
-        conn = connect_pg(pg_url, command=command)
+        conn = connect_pg(pg_url, command="plan")
         if conn.info.server_version >= 140000:
             conn.execute(
                 "SELECT pg_catalog.set_config('client_connection_check_interval', %s, false)",
@@ -256,10 +243,8 @@ def _read_into(argv: list[str], w: int) -> None:
     try:
         conn = connect()
         try:
-            rows = read_catalog(
-                conn, scope=scope, sibling=connect, hash_rows=hashed, fingerprint=plan
-            )
-            target = target_info(conn) if plan else {}
+            rows = read_catalog(conn, scope=scope, sibling=connect, hash_rows=hashed)
+            target = target_info(conn)
         finally:
             conn.close()
     except (LockHeld, ConnectionFailed) as exc:

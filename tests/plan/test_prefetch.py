@@ -87,7 +87,7 @@ def _reconciler(*args: str, cwd: Path, **env: str) -> subprocess.Popen:
     ],
 )
 def test_only_a_plan_that_reads_a_catalog_alone_is_read_ahead(argv, expected):
-    assert prefetch._args(["plan", *argv]) == (None if expected is None else ("plan", *expected))
+    assert prefetch._plan_args(["plan", *argv]) == expected
 
 
 def test_the_rows_read_ahead_are_the_rows_the_plan_reads(pg_url, pg_conn, tmp_path, monkeypatch):
@@ -267,51 +267,16 @@ def test_a_lock_wait_of_the_read_ahead_is_not_waited_again(pg_url, pg_conn, tmp_
 
 
 @pytest.mark.parametrize(
-    ("argv", "expected"),
+    "argv",
     [
-        (["export", "--pg", "postgresql://h/d", "--out", "o"], ("export", "postgresql://h/d", "o")),
-        (["export", "--out=o"], ("export", None, "o")),
-        (["export", "--pg", "postgresql://h/d"], None),  # --out is required: typer says so
-        (["export", "--pg", "postgresql://h/d", "--out", "o", "--redis", "r"], None),
-        (["apply", "--pg", "postgresql://h/d"], None),
-        (["drift", "--pg", "postgresql://h/d"], None),
-        ([], None),
+        ["export", "--pg", "postgresql://h/d", "--out", "o"],  # measured no faster ahead
+        ["apply", "--pg", "postgresql://h/d"],
+        ["drift", "--pg", "postgresql://h/d"],
+        [],
     ],
 )
-def test_only_plan_and_export_are_read_ahead(argv, expected):
-    assert prefetch._args(argv) == expected
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.yaml"))}
-
-
-def test_an_export_takes_the_rows_read_ahead_and_writes_the_same_files(
-    pg_url, pg_conn, tmp_path, monkeypatch
-):
-    from reconciler.api.export import export_pg
-    from reconciler.introspect.pg import catalog
-
-    pg_conn.execute("CREATE TYPE public.mood AS ENUM ('ok', 'sad')")
-    pg_conn.execute(
-        "CREATE TABLE public.users (id uuid PRIMARY KEY, m public.mood DEFAULT 'ok', "
-        "email text CHECK (email <> ''))"
-    )
-    pg_conn.execute("COMMENT ON TABLE public.users IS 'people'")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
-    export_pg(pg_url, tmp_path / "read_here")  # the command's own read
-
-    prefetch.start(["export", "--pg", pg_url, "--out", "read_ahead"])
-
-    def read_again(*args, **kwargs):
-        raise AssertionError("the export read the catalog although it was read ahead")
-
-    monkeypatch.setattr(catalog, "read_catalog", read_again)
-    done = export_pg(pg_url, tmp_path / "read_ahead")
-    assert done.files and not prefetch.running()
-    assert _tree(tmp_path / "read_ahead") == _tree(tmp_path / "read_here")
-    assert "users" in "".join(map(str, done.files))
+def test_only_a_plan_is_read_ahead(argv):
+    assert prefetch._plan_args(argv) is None
 
 
 class _Silent:
@@ -343,10 +308,7 @@ class _Silent:
             conn.close()
 
 
-@pytest.mark.parametrize("command", ["export", "plan answered from the cache"])
-def test_a_connection_that_timed_out_ahead_is_not_waited_for_again(
-    command, pg_url, tmp_path, monkeypatch
-):
+def test_a_connection_that_timed_out_ahead_is_not_waited_for_again(pg_url, tmp_path, monkeypatch):
     from tests.helpers import run_cli
 
     # a cache of the test's own: the session's is shared, and its oldest entries go
@@ -354,15 +316,11 @@ def test_a_connection_that_timed_out_ahead_is_not_waited_for_again(
     silent = _Silent()
     url = f"postgresql://nobody@127.0.0.1:{silent.port}/none"
     try:
-        if command == "export":
-            argv = ["export", "--pg", url, "--out", "out"]
-        else:
-            # files planned to "no changes" before: the plan waits for the read ahead first
-            write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
-            assert run_cli("apply", "--pg", pg_url, "--auto-approve", cwd=tmp_path).code == 0
-            assert "No changes." in run_cli("plan", "--pg", pg_url, cwd=tmp_path).out
-            argv = ["plan", "--pg", url]
-        proc = _reconciler(*argv, cwd=tmp_path)
+        # files planned to "no changes" before: the plan waits for the read ahead first
+        write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+        assert run_cli("apply", "--pg", pg_url, "--auto-approve", cwd=tmp_path).code == 0
+        assert "No changes." in run_cli("plan", "--pg", pg_url, cwd=tmp_path).out
+        proc = _reconciler("plan", "--pg", url, cwd=tmp_path)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, err
         assert err.count("Cannot connect to PostgreSQL") == 1, err
