@@ -98,14 +98,7 @@ def plan_targets(
             verdict = _verdict_key(tree, rows.digest(), t.scope)
         if verdict is not None and (findings := _remembered(cache.get(verdict))) is not None:
             _mark_seen(tree, t.scope)
-            return build_plan(
-                [],
-                desired_hash=tree.digest,
-                live_fingerprint="",
-                target=target_of(t, None),
-                findings=findings,
-                unsupported=rows.unsupported(),
-            )
+            return _no_changes(tree, findings, target_of(t, None), rows.unsupported())
         want = want or loaded(None)
         p = make_plan(t, want, Live(pg=rows.snapshot()), drop_mode, large_rows, only)
         remember = verdict is not None and p.empty and not only
@@ -122,9 +115,10 @@ def plan_remembered(
     on_lint: Callable[[list[Finding]], None] | None = None,
 ) -> Plan | None:
     """The plan of files loaded before against the catalog read ahead (prefetch.py), when
-    the cache remembers it as "no changes": made before this process connects at all (plan
-    _targets would answer the same from the same digest). None when it cannot be answered so:
-    the plan is then made as always, and takes the rows read ahead if they are its own."""
+    the cache remembers it as "no changes": made before this process connects at all
+    (plan_targets would answer the same from the same digest). None when it cannot be
+    answered so: the plan is then made as always, and takes the rows read ahead if they are
+    its own."""
     if not (_verdicts() and tree.key is not None and tree.cached()):
         return None
     if on_lint is not None and not cache.exists(_lint_key(tree)):
@@ -142,13 +136,23 @@ def plan_remembered(
     prefetch.discard()  # its rows are not needed
     if on_lint is not None:
         on_lint(lint_findings(tree, None))
+    return _no_changes(tree, findings, dict(ahead.target), ahead.unsupported)
+
+
+def _no_changes(
+    tree: Tree,
+    findings: tuple[dict[str, Any], ...],
+    target: dict[str, Any],
+    unsupported: tuple[tuple[str, str], ...],
+) -> Plan:
+    """The empty plan a remembered verdict answers, with the findings remembered with it."""
     return build_plan(
         [],
         desired_hash=tree.digest,
         live_fingerprint="",
-        target=dict(ahead.target),
+        target=target,
         findings=findings,
-        unsupported=ahead.unsupported,
+        unsupported=unsupported,
     )
 
 
