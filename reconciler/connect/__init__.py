@@ -273,6 +273,20 @@ _PINNED = {**LITERAL_SETTINGS, "client_encoding": "UTF8"}
 _PIN_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, false)" for _ in _PINNED)
 _PIN_PARAMS = [v for item in _PINNED.items() for v in item]
 
+# How long libpq waits for a server to answer when neither the URL (`connect_timeout=`) nor
+# PGCONNECT_TIMEOUT says: a server that accepts and never answers fails the run, not hangs it.
+CONNECT_TIMEOUT_S = 10
+
+
+def _connect_timeout(url: str) -> dict[str, int]:
+    """`connect_timeout` for psycopg.connect: CONNECT_TIMEOUT_S, unless the user gave one (a
+    keyword argument would override both the URL's and the variable's)."""
+    from psycopg.conninfo import conninfo_to_dict  # deferred: as psycopg in connect_pg
+
+    if os.environ.get("PGCONNECT_TIMEOUT") or "connect_timeout" in conninfo_to_dict(url):
+        return {}
+    return {"connect_timeout": CONNECT_TIMEOUT_S}
+
 
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     """An autocommit connection named after this run, so lock holders are identifiable, under
@@ -288,7 +302,7 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
             autocommit=True,
             application_name=application_name(command),
             client_encoding="UTF8",
-            connect_timeout=10,
+            **_connect_timeout(url),
         )
         try:
             conn.execute(_PIN_SQL, _PIN_PARAMS)

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from reconciler.connect import scrub
+from reconciler.connect import CONNECT_TIMEOUT_S, scrub
 from reconciler.errors import ReconcilerError
 
 
@@ -38,7 +38,7 @@ def run_client(argv: list[str], *, stdin: str | None = None) -> str:
     local user (ps, /proc)."""
 
     shown, password = _without_password(argv)
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+    env = {"PGCONNECT_TIMEOUT": str(CONNECT_TIMEOUT_S), **os.environ}  # the user's, if given
     if password is not None:
         env["PGPASSWORD"] = password
     r = subprocess.run(shown, input=stdin, capture_output=True, text=True, env=env, check=False)

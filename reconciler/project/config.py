@@ -126,8 +126,13 @@ def load(cwd: Path | None = None) -> dict[str, Any] | None:
         st = path.stat()
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
+    if not stat.S_ISREG(st.st_mode):  # left out without a word, it would drop the scope
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise InputError(
+            f"{FILE} is {what}, not a file: {path}",
+            detail="The project's settings are read from a YAML file of that name; rename "
+            "or remove what is there.",
+        )
     key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
     if key not in _LOADED:
         _LOADED[key] = _parse(path)
@@ -139,6 +144,8 @@ def _parse(path: Path) -> dict[str, Any]:
 
     try:
         loaded = load_bytes(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"{FILE} cannot be read: {exc.strerror or exc}: {path}") from None
     except YamlError as exc:
         raise _problem(path, exc.line, exc.message) from None
     data, marks = loaded.data or {}, loaded.marks

@@ -105,3 +105,47 @@ def test_a_command_started_with_a_closed_stream_still_runs(closed, tmp_path):
     assert "Traceback" not in done.stderr and "NoneType" not in done.stderr, done.stderr
     if closed == ">&-":
         assert "Cannot connect to PostgreSQL" in done.stderr, done.stderr
+
+
+@pytest.fixture
+def silent_port():
+    """A port that takes connections and never answers (a stalled server, a dead tunnel)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    taken: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                taken.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for s in taken:
+        s.close()
+
+
+@pytest.mark.parametrize("given", ["url", "variable"])
+def test_a_connect_timeout_the_user_gives_is_the_one_waited(silent_port, monkeypatch, given):
+    """libpq's `connect_timeout` (in the URL, or PGCONNECT_TIMEOUT) bounds the wait; 10 s only
+    when neither gives one."""
+    import time
+
+    url = f"postgresql://bob@127.0.0.1:{silent_port}/shop"
+    if given == "url":
+        url += "?connect_timeout=2"
+    else:
+        monkeypatch.setenv("PGCONNECT_TIMEOUT", "2")
+    started = time.monotonic()
+    r = run_cli("state", "list", "--pg", url)
+    waited = time.monotonic() - started
+    assert r.code == 1, r.text
+    assert "Cannot connect to PostgreSQL" in r.err and "timeout" in r.err, r.err
+    assert waited < 6, f"waited {waited:.1f} s, not the 2 s asked for"

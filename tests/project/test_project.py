@@ -170,3 +170,17 @@ def test_a_bad_setting_is_refused_with_its_line(tmp_path, monkeypatch):
     project = _project(tmp_path, SETTINGS.replace("lock_retries: 0", "lock_retries: many"))
     r = run_cli("plan", cwd=project)
     assert r.code == 1 and "reconciler.yaml:7: lock_retries must be a whole number" in r.err, r.err
+
+
+def test_a_reconciler_yaml_that_is_not_a_file_is_said_not_ignored(tmp_path, monkeypatch):
+    """A folder (or a pipe) named reconciler.yaml would otherwise leave every environment and
+    the scope out of the run without a word."""
+    monkeypatch.delenv("RECONCILER_PG_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "reconciler.yaml").mkdir()
+    write_yaml(tmp_path, "schemas/tables/t.yaml", "table: t\ncolumns: [{name: id, type: int}]\n")
+    r = run_cli("plan", cwd=tmp_path)
+    assert r.code == 1, r.text
+    assert r.err.startswith("Error: reconciler.yaml is a directory, not a file"), r.err
+    r = run_cli("validate", cwd=tmp_path)
+    assert r.code == 1 and "reconciler.yaml is a directory" in r.err, r.text
