@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.pg import Check, Column, Index, Table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.view import create_view_sql
@@ -47,6 +45,9 @@ from reconciler.pipeline.probe import (
     with_inherited,
 )
 from reconciler.sql.render import ident, index_def
+
+if TYPE_CHECKING:
+    import psycopg
 
 _WS = re.compile(r"\s+")
 
@@ -203,6 +204,8 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
     if not (todo or todo_indexes or todo_views or todo_functions or todo_on_tables or todo_types):
         return desired
 
+    import psycopg  # deferred: start-up: psycopg
+
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)
         if todo_functions:
@@ -232,6 +235,8 @@ def _probe(
     todo_indexes: list[tuple[str, str]],
     todo_views: list[tuple[str, str]],
 ) -> PgSnapshot:
+    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
+
     probe_schema: dict[str, str] = {}  # real schema → scratch schema
     with probing(conn):
         created: set[tuple[str, str]] = set()

@@ -10,14 +10,15 @@ text and shows up as a change (the apply then says why).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.aggregate import aggregate_sql
 from reconciler.pipeline.probe import attempt, probing
 from reconciler.sql.render import ident
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def aggregates_to_probe(desired: PgSnapshot, live: PgSnapshot) -> list[tuple[str, str, str]]:
@@ -32,6 +33,8 @@ def new_aggregates(desired: PgSnapshot, live: PgSnapshot) -> list[str]:
 def probe_aggregates(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:
+    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
+
     scratches = [f"reconciler_probe_agg{i}" for i in range(len(todo))]
     with probing(conn):
         for scratch, key in zip(scratches, todo, strict=True):

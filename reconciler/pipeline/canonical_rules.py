@@ -10,15 +10,16 @@ server refuses keeps its text and shows up as a change (the apply then says why)
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.rule import rule_sql
 from reconciler.ops.pg.view import create_view_sql
 from reconciler.pipeline.probe import attempt, probe_table_sql, probing, with_inherited
 from reconciler.sql.render import ident
+
+if TYPE_CHECKING:
+    import psycopg
 
 _SCRATCH = "reconciler_probe_rule"
 
@@ -36,6 +37,8 @@ def rules_to_probe(desired: PgSnapshot, live: PgSnapshot) -> list[tuple[str, str
 def probe_rules(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str, str]]
 ) -> PgSnapshot:
+    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
+
     copies: dict[tuple[str, str], str] = {}  # real relation → its copy ("" when it failed)
     with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(_SCRATCH)}")

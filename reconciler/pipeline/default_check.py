@@ -30,8 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.diff.rebuilds import rebuilt_tables
@@ -41,6 +40,9 @@ from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql import fragments as sqltext
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident
+
+if TYPE_CHECKING:
+    import psycopg
 
 _log = logging.getLogger(__name__)
 
@@ -219,6 +221,8 @@ def _key(names: tuple[str | None, ...]) -> tuple[str | None, str]:
 def refused_defaults(conn: psycopg.Connection, uses: list[DefaultUse]) -> list[Problem]:
     """Each default the server refuses as the default of a column of its type. Runs inside
     the caller's transaction (rolled back), each attempt behind a savepoint."""
+    import psycopg  # deferred: start-up: psycopg
+
     held: dict[_Try, list[DefaultUse]] = {}
     for u in uses:
         held.setdefault((u.type, u.text, u.added), []).append(u)
@@ -261,6 +265,8 @@ def _try_batch(
     refused: dict[_Try, str],
 ) -> None:
     """`tries`, all added or all created, in one statement, refusals taken out one by one."""
+    import psycopg  # deferred: start-up: psycopg
+
     todo = list(tries)
     for _ in range(_MISSES):
         if not todo:

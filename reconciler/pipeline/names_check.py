@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import Problem
@@ -26,6 +25,9 @@ from reconciler.pipeline.default_check import type_names
 from reconciler.pipeline.parse_check import sql_texts
 from reconciler.sql import names as sqlnames
 from reconciler.sql.render import ident, literal
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,8 @@ def as_apply(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot) ->
 def _unresolved(conn: psycopg.Connection, query: str, rows: list[tuple[str, ...]]) -> set[int]:
     """The 1-based positions of `rows` that `query` cannot resolve: one round trip, or one
     per row when the server refuses the batch (a text it cannot even parse is unresolved)."""
+    import psycopg  # deferred: start-up: psycopg
+
     distinct = sorted(set(rows))  # a thousand columns name a handful of types
     if not distinct:
         return set()
@@ -254,6 +258,8 @@ def _add_pending_extensions(conn: psycopg.Connection, desired: PgSnapshot, live:
     """The extensions the plan creates or updates, created or updated here (rolled back with
     the rest), so that their types and functions resolve as they will. One that cannot be
     leaves the check unsure."""
+    import psycopg  # deferred: start-up: psycopg
+
     for name, e in sorted(desired.extensions.items()):
         statements = []
         have = live.extensions.get(name)

@@ -13,8 +13,7 @@ Must not: read anything in an excluded schema beyond what depends on a dropped o
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.errors import Refused
 from reconciler.model.address import Address
@@ -22,6 +21,9 @@ from reconciler.model.words import counted
 from reconciler.ops.base import Action, Change
 from reconciler.project.scope import Scope
 from reconciler.sql.render import ident
+
+if TYPE_CHECKING:
+    import psycopg
 
 _RELATIONS = ("table", "view", "materialized_view")
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import psycopg
 from pglast.parser import get_postgresql_version
 
 from reconciler.errors import Problem
 from reconciler.model.snapshot import PgSnapshot
+
+if TYPE_CHECKING:
+    import psycopg
 
 _log = logging.getLogger(__name__)
 
@@ -83,14 +86,14 @@ def server_syntax(conn: psycopg.Connection, desired: PgSnapshot) -> list[Problem
     of a PL/pgSQL function, which the server parses (and only parses) as it creates it, in
     pg_temp, in a transaction that is always rolled back. A server that cannot be asked
     that way (no PL/pgSQL, no temporary objects allowed) gives the benefit of the doubt."""
-    if conn.info.server_version // 10000 >= _PARSER_MAJOR:
-        return []
     texts: dict[tuple[str, bool], list[SqlText]] = {}
     for t in sql_texts(desired):
         texts.setdefault((t.text, t.query), []).append(t)
     pending = list(texts)
-    if not pending:
-        return []
+    if not pending or conn.info.server_version // 10000 >= _PARSER_MAJOR:
+        return []  # (nothing asked of the server when there is nothing to check)
+    import psycopg  # deferred: start-up: psycopg
+
     refused: list[tuple[tuple[str, bool], str]] = []
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL check_function_bodies = on")

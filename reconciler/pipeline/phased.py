@@ -19,8 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.diff.context import DiffContext
 from reconciler.errors import NotSupported
@@ -31,6 +30,9 @@ from reconciler.ops.base import Change
 from reconciler.ops.pg.column import type_change_rewrites
 from reconciler.ops.pg.move import Move, plain_index_on, read_marker
 from reconciler.ops.pg.phased import AbandonMove, BackfillColumn, ContractColumn, ExpandColumn
+
+if TYPE_CHECKING:
+    import psycopg
 
 refs = DiffContext.refs  # the column names an expression reads
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.connect import connect_pg, redact, target_info
+from reconciler.connect.deferred import OnFirstUse
 from reconciler.desired import Desired
 from reconciler.errors import ConnectionFailed, StalePlan
 from reconciler.ops.base import Change
@@ -49,6 +50,7 @@ class Targets:
     pg_url: str | None = None
     command: str = ""
     scope: Scope = EVERY_SCHEMA  # schemas left out of every read and plan (open_targets sets it)
+    pg_target: dict[str, str] | None = None  # target_info, as the catalog read ahead found it
 
     def pg_sibling(self) -> psycopg.Connection:
         """Another connection to the Postgres target, named like the first (catalog reads)."""
@@ -78,7 +80,12 @@ def open_targets(
     say = notice or _notice
     with ExitStack() as stack:
         t = Targets(redis_url=redis_url, pg_url=pg_url, command=command, scope=scope)
-        if pg_url:
+        if pg_url and lock_timeout is None and prefetch.running():
+            # the catalog is being read ahead: connect only if the plan asks the server more
+            deferred = OnFirstUse(lambda: _connect(pg_url, command))
+            stack.callback(deferred.close_if_opened)
+            t.pg = deferred  # type: ignore[assignment]  # it stands for the connection
+        elif pg_url:
             t.pg = stack.enter_context(_connect(pg_url, command))
             if lock_timeout is not None:
                 from reconciler.locks.pg import PgLock  # deferred: start-up: psycopg
@@ -226,7 +233,9 @@ def redis_fingerprint(snap: RedisSnapshot | None) -> str:
 
 def target_of(t: Targets, want_redis: RedisSnapshot | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if t.pg is not None:
+    if t.pg_target is not None:
+        out.update(t.pg_target)
+    elif t.pg is not None:
         out.update(target_info(t.pg))
     if t.redis is not None:
         out["redis"] = {

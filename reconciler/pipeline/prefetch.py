@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reconciler.introspect.pg.catalog import CatalogRows
+    from reconciler.introspect.pg.catalog_rows import CatalogRows
     from reconciler.project.scope import Scope
 
 OFF_VARIABLE = "RECONCILER_NO_PREFETCH"  # set (not "0"): every plan reads its own catalog
@@ -86,7 +86,7 @@ class Ahead:
         values = marshal.loads(payload) if kind == b"m" else _loaded(payload)
         if not isinstance(values, tuple) or len(values) != 5:
             return None
-        from reconciler.introspect.pg.catalog import CatalogRows  # deferred: start-up: psycopg
+        from reconciler.introspect.pg.catalog_rows import CatalogRows  # deferred: start-up
 
         self._rows = CatalogRows(*values)
         return self._rows

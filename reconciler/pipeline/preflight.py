@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.diff.rebuilds import rebuilt_tables
@@ -36,6 +35,9 @@ from reconciler.pipeline.default_check import defaults_to_try, refused_defaults,
 from reconciler.pipeline.names_check import Unsure, as_apply, unknown_names
 from reconciler.pipeline.parse_check import server_syntax
 from reconciler.pipeline.trash import holding_rows
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def preflight(
@@ -142,6 +144,8 @@ def extension_versions(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_extension_update_paths(%s) "
             "WHERE source = %s AND target = %s AND path IS NOT NULL)"
         )
+        import psycopg  # deferred: start-up: psycopg
+
         try:
             with conn.transaction():
                 row = conn.execute(query, (name, have.version, e.version)).fetchone()

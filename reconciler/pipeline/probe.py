@@ -13,8 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import ConnectionFailed, ReconcilerError, Refused
@@ -23,6 +22,9 @@ from reconciler.model.snapshot import PgSnapshot
 from reconciler.sql.render import column_def as _column_def
 from reconciler.sql.render import ident
 from reconciler.state.privileges import privilege_reason
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def probe_column(c: Column) -> str:
@@ -70,6 +72,8 @@ def probing(conn: psycopg.Connection) -> Iterator[None]:
     the session's own), and bounds on its waits. It is read-write whatever
     default_transaction_read_only says (nothing it writes outlives it), so that setting does
     not change a plan; a standby, where nothing can be tried, is refused in one sentence."""
+    import psycopg  # deferred: start-up: psycopg
+
     with conn.transaction(force_rollback=True):
         try:
             conn.execute("SET TRANSACTION READ WRITE")
@@ -85,6 +89,8 @@ def probing(conn: psycopg.Connection) -> Iterator[None]:
 
 
 def scratch_schema(mapping: dict[str, str], conn: psycopg.Connection, schema: str) -> str:
+    import psycopg  # deferred: start-up: psycopg
+
     if schema not in mapping:
         name = f"reconciler_probe_{len(mapping)}"
         try:
@@ -147,6 +153,8 @@ def cannot_probe(
 def attempt(conn: psycopg.Connection, statement: str) -> bool:
     """Whether the server takes `statement`; False is that object's change (a type that does
     not exist yet, say). A privilege the role lacks is not: the plan stops (cannot_probe)."""
+    import psycopg  # deferred: start-up: psycopg
+
     try:
         with conn.transaction():  # a savepoint: one failed probe leaves the others usable
             conn.execute(statement)

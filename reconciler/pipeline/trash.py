@@ -18,9 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from reconciler.diff.context import Trash
 from reconciler.diff.rebuilds import rebuilt_tables
@@ -28,6 +26,9 @@ from reconciler.errors import InputError
 from reconciler.introspect.pg.per_table import per_table
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.trash import TRASH_SCHEMA
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def policy(
@@ -55,6 +56,8 @@ def policy(
 
 def holding_rows(conn: psycopg.Connection, tables: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """The tables with at least one row; all of them when that cannot be read (safe side)."""
+    import psycopg  # deferred: start-up: psycopg
+
     try:
         held = per_table(conn, tables, "EXISTS (SELECT FROM {table})")
     except psycopg.Error:
@@ -130,6 +133,8 @@ def parse_age(text: str) -> timedelta:
 def purge(conn: psycopg.Connection, older_than: timedelta) -> list[Kept]:
     """Drop the trash tables dropped longer ago than `older_than` (in one transaction);
     entries without a readable drop time are kept. The schema goes once it is empty."""
+    from psycopg import sql  # deferred: start-up: psycopg
+
     with conn.transaction():
         now = conn.execute("SELECT now()").fetchone()[0]
         gone = [

@@ -32,7 +32,7 @@ from reconciler.plan import Plan
 from reconciler.project import cache
 
 if TYPE_CHECKING:
-    from reconciler.introspect.pg.catalog import CatalogRows
+    from reconciler.introspect.pg.catalog_rows import CatalogRows
     from reconciler.project.scope import Scope
 
 NO_CHANGES = "no changes"
@@ -227,7 +227,10 @@ def _catalog(t: Targets) -> CatalogRows:
 def _read_ahead(t: Targets) -> CatalogRows | None:
     """The rows read ahead (prefetch.py) when they were read for `t`'s plan, else None."""
     ahead = prefetch.take(t.pg_url, t.scope, _verdicts()) if t.pg_url else None
-    return ahead.rows() if ahead is not None else None
+    rows = ahead.rows() if ahead is not None else None
+    if ahead is not None and rows is not None:
+        t.pg_target = dict(ahead.target)  # the plan names its target without asking again
+    return rows
 
 
 def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[CatalogRows, Desired]:
@@ -239,11 +242,11 @@ def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[Catalog
     waits for ever). A mistake in the files is said once the thread is done (first, as when
     they were read before connecting); after a Ctrl-C the thread, a daemon, is not waited
     for: the process ends with the connection's close."""
-    from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
-
     if prefetch.running():  # the catalog is being read already: only the files are left
         want = load()
         return _catalog(t), want
+    from reconciler.introspect.pg.catalog import read_catalog  # deferred: start-up: psycopg
+
     box: dict[str, Any] = {}
     hashed = _verdicts()
 

@@ -8,8 +8,7 @@ from pieces of user input.
 from __future__ import annotations
 
 from functools import lru_cache
-
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from reconciler.model.address import Address
 from reconciler.model.names import make_object_name, split_qualified
@@ -25,10 +24,21 @@ from reconciler.model.pg import (
 )
 from reconciler.model.sequence_options import clause, sequence_type
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
+
+@lru_cache(maxsize=1)
+def _sql() -> ModuleType:
+    # deferred: start-up: a plan that renders nothing (its catalog read ahead) loads no driver
+    from psycopg import sql
+
+    return sql
+
 
 @lru_cache(maxsize=65536)  # the same names over and over in a plan of thousands of tables
 def ident(*parts: str) -> str:
-    return sql.Identifier(*parts).as_string(None)
+    return _sql().Identifier(*parts).as_string(None)
 
 
 def idents(names: tuple[str, ...] | list[str]) -> str:
@@ -36,7 +46,7 @@ def idents(names: tuple[str, ...] | list[str]) -> str:
 
 
 def literal(value: str | None) -> str:
-    return sql.Literal(value).as_string(None)
+    return _sql().Literal(value).as_string(None)
 
 
 _SEQUENCE_TYPES = frozenset({"smallint", "integer", "bigint"})

@@ -9,10 +9,12 @@ Must not: run anything (the role is the connection's user, read from the connect
 from __future__ import annotations
 
 import re
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from reconciler.model.names import TOOL_SCHEMA, TRASH_SCHEMA
+
+if TYPE_CHECKING:
+    import psycopg
 
 INSUFFICIENT_PRIVILEGE = "42501"
 
@@ -26,6 +28,8 @@ def _q(name: str) -> str:
 
 def privilege_reason(exc: psycopg.Error, conn: psycopg.Connection) -> str | None:
     """The sentence for a privilege the connection's role lacks, None for any other error."""
+    import psycopg  # deferred: start-up: psycopg
+
     if exc.sqlstate != INSUFFICIENT_PRIVILEGE:
         return None
     primary = (exc.diag.message_primary or "").strip()

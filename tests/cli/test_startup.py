@@ -3,6 +3,7 @@ driver, SQL parser, validation library or graph library (docs/architecture.md, s
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -132,6 +133,42 @@ def test_a_plan_the_cache_answers_loads_no_model_value(pg_url, tmp_path):
     # command did not wait for to build itself: the command never loaded the driver.
     assert "reconciler.pipeline.prefetch" in imported[1]
     assert "psycopg" not in imported[1]
+
+
+def test_a_first_plan_whose_catalog_was_read_ahead_loads_no_driver(pg_url, tmp_path):
+    """With no cache (a fresh checkout), a plan that finds nothing to change and asks the
+    server nothing more (its files spelled as the server spells them) never connects by
+    itself: the catalog and the target's name came from the read ahead."""
+    from tests.helpers import run_cli
+
+    schemas = tmp_path / "schemas" / "tables"
+    schemas.mkdir(parents=True)
+    (schemas / "teams.yaml").write_text(
+        "table: teams\ncolumns:\n  - {name: id, type: bigint}\n  - {name: name, type: text}\n"
+        "primary_key: [id]\n"
+    )
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    assert run_cli("apply", *argv, "--auto-approve", cwd=tmp_path).code == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RECONCILER_NO_CACHE": "1"}
+    env.pop("RECONCILER_NO_PREFETCH", None)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reconciler", "plan", *argv, "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    imported = {
+        line.rpartition("|")[2].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert done.returncode == 0, done.stderr[-3000:]
+    plan = json.loads(done.stdout)
+    assert plan["changes"] == [] and plan["target"]["database"], plan
+    assert "reconciler.desired.build" in imported  # the files were read: the cache was off
+    assert "psycopg" not in imported
 
 
 def _names() -> list[str]:

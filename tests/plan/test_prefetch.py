@@ -5,6 +5,7 @@ still sees every change, and no read of it outlives the command, however it ends
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,8 +63,9 @@ def _gone(pid: int) -> bool:
 
 
 def _reconciler(*args: str, cwd: Path, **env: str) -> subprocess.Popen:
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    environ.pop("RECONCILER_NO_PREFETCH", None)
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environ.pop("RECONCILER_NO_PREFETCH", None)  # read ahead, unless the test says otherwise
+    environ.update(env)
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
         cwd=cwd,
@@ -350,3 +352,59 @@ def test_a_stopped_read_ahead_is_not_waited_for(pg_url, tmp_path, monkeypatch):
         pytest.fail("the command waited for a stopped read ahead")
     assert got == [None] and not prefetch.running()
     assert _gone(pid)
+
+
+ITEMS = """\
+table: items
+columns:
+  - {name: id, type: bigint}
+  - {name: price, type: numeric}
+primary_key: [id]
+checks:
+  - {name: items_price_check, expression: "price>0"}
+"""
+
+
+def test_a_plan_read_ahead_that_must_ask_the_server_connects_then(pg_url, pg_conn, tmp_path):
+    """Text written otherwise than the server spells it (`price>0` for `(price > 0)`) is
+    settled by a probe on the command's own connection, which a plan read ahead opens only
+    then: the same plan as the one that reads its own catalog."""
+    from tests.helpers import run_cli
+
+    write_yaml(tmp_path, "schemas/tables/items.yaml", ITEMS)
+    assert run_cli("apply", "--pg", pg_url, "--auto-approve", cwd=tmp_path).code == 0
+    pg_conn.execute("ALTER TABLE public.items ADD COLUMN note text")  # out of band
+    outs = {}
+    for off in ("", "1"):
+        shutil.rmtree(tmp_path / "plans", ignore_errors=True)  # each saves the same plan
+        proc = _reconciler("plan", "--pg", pg_url, cwd=tmp_path, RECONCILER_NO_PREFETCH=off)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        outs[off] = out
+    assert outs[""] == outs["1"]
+    assert "note" in outs[""] and "items_price_check" not in outs[""], outs[""]
+
+
+def test_a_connection_opened_on_first_use(pg_url):
+    from reconciler.connect import connect_pg
+    from reconciler.connect.deferred import OnFirstUse
+
+    opened = []
+
+    def opener() -> psycopg.Connection:
+        opened.append(connect_pg(pg_url, command="plan"))
+        return opened[-1]
+
+    never = OnFirstUse(opener)
+    never.close_if_opened()
+    assert opened == []
+    conn = OnFirstUse(opener)
+    assert opened == []
+    conn.autocommit = False  # a setting goes to the connection, and opens it
+    assert len(opened) == 1 and opened[0].autocommit is False
+    assert conn.execute("SELECT 1").fetchone() == (1,)
+    with conn.transaction():
+        assert conn.execute("SELECT current_setting('timezone')").fetchone() == ("UTC",)
+    assert len(opened) == 1, "opened once"
+    conn.close_if_opened()
+    assert opened[0].closed

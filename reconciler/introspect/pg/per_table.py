@@ -8,10 +8,12 @@ tables they are.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+
 
 # Tables per query, each query a transaction of its own. A query that reads a table locks it,
 # and its indexes while it is planned, until its transaction ends; the server's lock table is
@@ -25,6 +27,8 @@ def per_table(
 ) -> dict[tuple[str, str], Any]:
     """`expression` for each (schema, table): `{table}` in it stands for the quoted table,
     `{name}` for its regclass. psycopg.Error is the caller's to handle."""
+    from psycopg import sql  # deferred: start-up: psycopg
+
     parts = [
         sql.SQL("SELECT {}::int, " + expression).format(
             sql.Literal(i),
@@ -42,6 +46,8 @@ def union_in_chunks(conn: psycopg.Connection, parts: list[sql.Composable]) -> li
     """The rows of `parts` (SELECTs of the same columns), CHUNK of them UNION ALL-ed per
     query, each query in a transaction of its own (on an autocommit connection), so that a
     failure leaves none open and no transaction holds more than CHUNK tables' locks."""
+    from psycopg import sql  # deferred: start-up: psycopg
+
     rows: list[tuple] = []
     for start in range(0, len(parts), CHUNK):
         with conn.transaction():
