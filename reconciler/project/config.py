@@ -122,21 +122,30 @@ _LOADED: dict[tuple[str, int, int], dict[str, Any]] = {}  # one parse per file v
 def load(cwd: Path | None = None) -> dict[str, Any] | None:
     """The parsed file with its line marks, or None when the project has none."""
     path = (cwd or Path.cwd()) / FILE
+    # Anything of that name that is not a readable file is said: left out without a word, it
+    # would drop the environments and the scope from the run.
     try:
         st = path.stat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):  # left out without a word, it would drop the scope
-        what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise InputError(
-            f"{FILE} is {what}, not a file: {path}",
-            detail="The project's settings are read from a YAML file of that name; rename "
-            "or remove what is there.",
-        )
+    except FileNotFoundError:
+        if not path.is_symlink():
+            return None
+        raise _not_a_file(path, "a link to nothing") from None
+    except OSError as exc:
+        raise InputError(f"{FILE} cannot be read: {exc.strerror or exc}: {path}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_a_file(path, "a directory" if stat.S_ISDIR(st.st_mode) else "a special file")
     key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
     if key not in _LOADED:
         _LOADED[key] = _parse(path)
     return _LOADED[key]
+
+
+def _not_a_file(path: Path, what: str) -> InputError:
+    return InputError(
+        f"{FILE} is {what}, not a file: {path}",
+        detail="The project's settings are read from a YAML file of that name; rename or "
+        "remove what is there.",
+    )
 
 
 def _parse(path: Path) -> dict[str, Any]:

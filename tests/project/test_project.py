@@ -4,6 +4,7 @@ environments with their precedence (flags > environment variables > file > dev s
 from __future__ import annotations
 
 import json
+import os
 
 import psycopg
 
@@ -184,3 +185,11 @@ def test_a_reconciler_yaml_that_is_not_a_file_is_said_not_ignored(tmp_path, monk
     assert r.err.startswith("Error: reconciler.yaml is a directory, not a file"), r.err
     r = run_cli("validate", cwd=tmp_path)
     assert r.code == 1 and "reconciler.yaml is a directory" in r.err, r.text
+    (tmp_path / "reconciler.yaml").rmdir()
+    (tmp_path / "reconciler.yaml").symlink_to(tmp_path / "gone.yaml")
+    r = run_cli("plan", cwd=tmp_path)
+    assert r.code == 1 and "reconciler.yaml is a link to nothing" in r.err, r.text
+    (tmp_path / "reconciler.yaml").unlink()
+    os.mkfifo(tmp_path / "reconciler.yaml")  # never opened: a pipe would wait for a writer
+    r = run_cli("plan", cwd=tmp_path)
+    assert r.code == 1 and "reconciler.yaml is a special file" in r.err, r.text
