@@ -315,9 +315,12 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
         # libpq messages can echo the connection string or a word of it it could not parse
         # (`missing "=" after "…"`, `invalid port number: "…"`): never pass a password through.
         reason = scrub(reason, url)
+        detail = "Check the URL, that the server runs, and that it accepts this user."
+        given = os.environ.get("PGCONNECT_TIMEOUT")
+        if given and "connect_timeout" in reason and "connect_timeout" not in url:
+            detail = f"PGCONNECT_TIMEOUT is {given!r}: set it to a number of seconds, or unset it."
         raise ConnectionFailed(
-            f"Cannot connect to PostgreSQL at {redact(url)}: {reason}",
-            detail="Check the URL, that the server runs, and that it accepts this user.",
+            f"Cannot connect to PostgreSQL at {redact(url)}: {reason}", detail=detail
         ) from None
 
 

@@ -321,12 +321,13 @@ def setting(name: str, flag: Any, default: Any, cwd: Path | None = None) -> Any:
 
 def project_root(near: Path) -> Path | None:
     """The nearest directory at or above `near` (a file's: its folder) that holds a
-    reconciler.yaml, as git finds its repository; None when there is none."""
+    reconciler.yaml, as git finds its repository; None when there is none. Anything of that
+    name counts (load() says what is wrong with one that is not a readable file)."""
     start = near.resolve()
     if not start.is_dir():
         start = start.parent
     for folder in (start, *start.parents):
-        if (folder / FILE).is_file():
+        if os.path.lexists(folder / FILE):
             return folder
     return None
 

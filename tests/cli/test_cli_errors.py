@@ -149,3 +149,11 @@ def test_a_connect_timeout_the_user_gives_is_the_one_waited(silent_port, monkeyp
     assert r.code == 1, r.text
     assert "Cannot connect to PostgreSQL" in r.err and "timeout" in r.err, r.err
     assert waited < 6, f"waited {waited:.1f} s, not the 2 s asked for"
+
+
+def test_a_bad_connect_timeout_variable_is_named(monkeypatch):
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "xyz")
+    r = run_cli("state", "list", "--pg", REFUSED)
+    assert r.code == 1, r.text
+    assert "PGCONNECT_TIMEOUT is 'xyz'" in r.err, r.err
+    assert "s3cret-pw" not in r.text

@@ -173,7 +173,7 @@ def test_a_bad_setting_is_refused_with_its_line(tmp_path, monkeypatch):
     assert r.code == 1 and "reconciler.yaml:7: lock_retries must be a whole number" in r.err, r.err
 
 
-def test_a_reconciler_yaml_that_is_not_a_file_is_said_not_ignored(tmp_path, monkeypatch):
+def test_a_reconciler_yaml_that_is_not_a_file_is_said_not_ignored(pg_url, tmp_path, monkeypatch):
     """A folder (or a pipe) named reconciler.yaml would otherwise leave every environment and
     the scope out of the run without a word."""
     monkeypatch.delenv("RECONCILER_PG_URL", raising=False)
@@ -185,7 +185,18 @@ def test_a_reconciler_yaml_that_is_not_a_file_is_said_not_ignored(tmp_path, monk
     assert r.err.startswith("Error: reconciler.yaml is a directory, not a file"), r.err
     r = run_cli("validate", cwd=tmp_path)
     assert r.code == 1 and "reconciler.yaml is a directory" in r.err, r.text
+    # found upwards from --schemas, run from elsewhere: the same sentence, not a plan without
+    # the project's scope
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    schemas = str(tmp_path / "schemas")
+    r = run_cli("plan", "--pg", pg_url, "--schemas", schemas, cwd=elsewhere)
+    assert r.code == 1 and "reconciler.yaml is a directory" in r.err, r.text
     (tmp_path / "reconciler.yaml").rmdir()
+    (tmp_path / "reconciler.yaml").symlink_to("reconciler.yaml")  # a loop
+    r = run_cli("plan", "--pg", pg_url, "--schemas", schemas, cwd=elsewhere)
+    assert r.code == 1 and "reconciler.yaml cannot be read" in r.err, r.text
+    (tmp_path / "reconciler.yaml").unlink()
     (tmp_path / "reconciler.yaml").symlink_to(tmp_path / "gone.yaml")
     r = run_cli("plan", cwd=tmp_path)
     assert r.code == 1 and "reconciler.yaml is a link to nothing" in r.err, r.text
