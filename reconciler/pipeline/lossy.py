@@ -33,7 +33,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import psycopg
 
 from reconciler.connect import APPLY_SEARCH_PATH
 from reconciler.errors import InputError, Problem
@@ -43,9 +44,6 @@ from reconciler.ops.pg.column import RenameColumn
 from reconciler.ops.pg.column_alter import AlterColumn
 from reconciler.ops.pg.table import RenameTable
 from reconciler.sql.render import ident
-
-if TYPE_CHECKING:
-    import psycopg
 
 CHECK_TIMEOUT = 5.0  # seconds per statement; a check that needs longer proves nothing
 BUDGET = 20.0  # seconds for all statements of one check, retries included
@@ -198,8 +196,6 @@ ORDER BY q.i
 
 def _facts(run: _Run, items: list[TypeChange]) -> list[tuple[bool, bool, bool] | str]:
     """Per change: (old is an enum, new is an enum, new is pending), or why it cannot be tried."""
-    import psycopg  # deferred: start-up: psycopg
-
     columns = [[getattr(c, f) for c in items] for f in ("schema", "table", "column", "new_type")]
     try:
         rows = run.ask(_FACTS_SQL, columns)
@@ -231,8 +227,6 @@ class _Run:
             return self.conn.execute(query, params or None).fetchall()
 
     def tables(self, tables: list[list[_Column]]) -> dict[int, Verdict]:
-        import psycopg  # deferred: start-up: psycopg
-
         if not tables:
             return {}
         try:
@@ -255,8 +249,6 @@ class _Run:
     def column(self, col: _Column) -> Verdict:
         """One column on its own: first whether the conversion itself passes every value
         (else the apply would fail: FAILS), then whether they all convert back."""
-        import psycopg  # deferred: start-up: psycopg
-
         c, table = col.change, ident(col.change.schema, col.change.table)
         if col.pending:
             try:
@@ -283,8 +275,6 @@ class _Run:
 
     def _held(self, col: _Column) -> bool:
         """Whether the column holds a value (True too when that cannot be found out)."""
-        import psycopg  # deferred: start-up: psycopg
-
         c = col.change
         try:
             ((n,),) = self.ask(
@@ -296,8 +286,6 @@ class _Run:
         return bool(n)
 
     def said(self, exc: Exception) -> str:
-        import psycopg  # deferred: start-up: psycopg
-
         if isinstance(exc, _OutOfTime):
             return "the check ran out of time"
         assert isinstance(exc, psycopg.Error)

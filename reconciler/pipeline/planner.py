@@ -295,9 +295,10 @@ def make_plan(
             unmodeled.check(ph.changes, g)
         kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
         changes += compare(ph.desired, ph.live, kept)
-        from reconciler.pipeline.lossy import judge  # deferred: start-up: pglast, psycopg
+        if changes:  # (the check loads the driver: a plan of no change asks nothing of it)
+            from reconciler.pipeline.lossy import judge  # deferred: start-up: pglast, psycopg
 
-        changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
+            changes = judge(t.pg, changes)  # type changes tried on the live values (read-only)
         if to_apply:
             from reconciler.pipeline.out_of_scope import (  # deferred: start-up (psycopg)
                 refuse_out_of_scope_dependents,

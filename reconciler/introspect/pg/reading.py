@@ -24,6 +24,7 @@ from psycopg import pq
 from psycopg.rows import RowMaker
 
 from reconciler.connect import LITERAL_SETTINGS
+from reconciler.introspect.pg.catalog_rows import Rows
 
 # Server settings that change how types and expressions are deparsed. They are set transaction-
 # locally for the duration of the read; whoever asks the server to deparse desired-state text
@@ -55,7 +56,6 @@ _READ_SETTINGS = {
 SET_SQL = "SELECT " + ", ".join("pg_catalog.set_config(%s, %s, true)" for _ in _READ_SETTINGS)
 SET_PARAMS = [v for item in _READ_SETTINGS.items() for v in item]
 
-Rows = list[tuple[Any, ...]]
 
 PARTS_COLUMN = "reconciler_part"
 PART_COLUMN = "reconciler_part_start"
