@@ -27,12 +27,6 @@ from reconciler.pipeline.canonical_aggregates import (
     aggregates_to_probe,
     probe_aggregates,
 )
-from reconciler.pipeline.canonical_objects import (
-    probe_collations,
-    probe_domains,
-    probe_functions,
-    probe_table_objects,
-)
 from reconciler.pipeline.canonical_rules import probe_rules, rules_to_probe
 from reconciler.pipeline.preflight import changed_objects, preflight
 from reconciler.pipeline.probe import (
@@ -205,6 +199,13 @@ def canonicalize(conn: psycopg.Connection, desired: PgSnapshot, live: PgSnapshot
         return desired
 
     import psycopg  # deferred: start-up: psycopg
+
+    from reconciler.pipeline.canonical_objects import (  # deferred: start-up: psycopg
+        probe_collations,
+        probe_domains,
+        probe_functions,
+        probe_table_objects,
+    )
 
     try:
         probed = _probe(conn, desired, todo, todo_indexes, todo_views)

@@ -9,8 +9,10 @@ Must not: commit, or decide what a difference means (that is diff/).
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
+import psycopg
+
+from reconciler.introspect.pg.catalog import introspect
 from reconciler.model.snapshot import PgSnapshot
 from reconciler.ops.pg.function import function_sql
 from reconciler.ops.pg.policy import policy_sql
@@ -20,9 +22,6 @@ from reconciler.ops.pg.view import create_view_sql
 from reconciler.pipeline.canonical_aggregates import new_aggregates
 from reconciler.pipeline.probe import attempt, probe_table_sql, probing
 from reconciler.sql.render import ident
-
-if TYPE_CHECKING:
-    import psycopg
 
 
 def probe_functions(
@@ -40,8 +39,6 @@ def probe_functions(
     their schemas, made too when new; tables with their columns only), each once what it
     needs is there; the copies then bind to them exactly as the applied ones will,
     and name them in what they use."""
-    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
-
     with probing(conn):
         conn.execute("SET LOCAL check_function_bodies = off")
         for schema in sorted(set(desired.schemas) - set(live.schemas)):
@@ -119,8 +116,6 @@ def probe_table_objects(
 ) -> PgSnapshot:
     """The server's text of trigger WHEN conditions and policy expressions (it adds casts):
     each is created on a column-only copy of its table in a scratch schema."""
-    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
-
     scratch = "reconciler_probe_tbl"
     copies: dict[tuple[str, str], str] = {}  # real table → its copy ("" when it failed)
     with probing(conn):
@@ -166,8 +161,6 @@ def probe_domains(
     conn: psycopg.Connection, desired: PgSnapshot, todo: list[tuple[str, str]]
 ) -> PgSnapshot:
     """The server's text of each changed domain's default and checks."""
-    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
-
     scratch = "reconciler_probe_dom"
     with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
@@ -198,8 +191,6 @@ def probe_collations(
 ) -> PgSnapshot:
     """Each changed collation's locale as the server keeps it (from PostgreSQL 16 on, an ICU
     locale is stored as its language tag: `en_US` → `en-US`)."""
-    from reconciler.introspect.pg.catalog import introspect  # deferred: start-up: psycopg
-
     scratch = "reconciler_probe_coll"
     with probing(conn):
         conn.execute(f"CREATE SCHEMA {ident(scratch)}")
