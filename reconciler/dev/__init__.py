@@ -80,6 +80,21 @@ def dev_dir(root: Path) -> Path:
     return root / ".reconciler" / "dev"
 
 
+def _own_dev_dir(root: Path) -> Path:
+    """dev_dir of `root`, refused when it goes through a link: a checkout may carry one to
+    anywhere, and `dev down` removes the dev folder with everything in it."""
+    directory = dev_dir(root.resolve())
+    for folder in (directory.parent, directory):
+        if folder.is_symlink():
+            raise ReconcilerError(
+                f"{folder} is a link: the dev servers are kept in a folder of the project "
+                "itself, never through a link to elsewhere.",
+                detail=f"Remove the link ({folder} points to {os.readlink(folder)}); "
+                "`reconciler dev up` then makes the folder.",
+            )
+    return directory
+
+
 PROJECT_FILE = "reconciler.yaml"  # project/config.py's FILE (dev/ does not import project/)
 
 
@@ -225,7 +240,7 @@ def _start_preferring(start: Callable[..., _Server], path: Path, previous: int |
 
 def dev_up(root: Path) -> DevStatus:
     """Start (or keep) the dev servers under `root/.reconciler/dev`; idempotent."""
-    directory = dev_dir(root.resolve())
+    directory = _own_dev_dir(root)
     for created in mkdirs(directory):
         if os.geteuid() == 0:
             # Ours, so we may let the unprivileged PostgreSQL user pass through (not list) it.
@@ -252,7 +267,7 @@ def dev_up(root: Path) -> DevStatus:
 
 def dev_status(root: Path) -> DevStatus:
     """Which dev servers run and their URLs; never starts, stops or writes anything."""
-    directory = dev_dir(root.resolve())
+    directory = _own_dev_dir(root)
     return _status(directory, _read_state(directory))
 
 
@@ -278,7 +293,7 @@ def dev_down(root: Path, *, progress: Callable[[str], None] | None = None) -> De
     Their data is thrown away, so nothing is saved on the way out: PostgreSQL stops in
     immediate mode (no shutdown checkpoint), Redis with SHUTDOWN NOSAVE NOW. A stop that takes
     more than an instant is said to `progress` ("Stopping PostgreSQL on port N…")."""
-    directory = dev_dir(root.resolve())
+    directory = _own_dev_dir(root)
     if not directory.exists():
         return _status(directory, _DevState(pg=None, redis=None))
     with _dev_lock(directory):

@@ -9,7 +9,8 @@ $RECONCILER_CACHE_DIR):
 - the verdict "no changes" of a Postgres plan (api.plan), keyed by the desired state's key and
   a digest of every catalog row the plan was computed from.
 Every key is a sha256 over the inputs and a stamp of the code (path, size and mtime of every
-module of the package, the Python version): any change to any of them is a miss.
+module of the package, the Python version, the versions of the installed libraries): any change
+to any of them is a miss. A `.reconciler` folder that is a link is not used.
 
 Only successes are stored, so errors are always recomputed and reported in full. Entries are
 pickles, and unpickling runs code: an entry is read only from a directory and a file that the
@@ -47,7 +48,11 @@ def cache_dir() -> Path | None:
     if os.environ.get("RECONCILER_NO_CACHE", "").strip() not in ("", "0"):
         return None
     configured = os.environ.get("RECONCILER_CACHE_DIR")
-    return Path(configured) if configured else Path(".reconciler", "cache")
+    if configured:
+        return Path(configured)
+    if os.path.islink(".reconciler"):  # a checkout's link to elsewhere, pruned if followed
+        return None
+    return Path(".reconciler", "cache")
 
 
 def key(*parts: str) -> str:
@@ -141,7 +146,12 @@ def _secret() -> bytes | None:
     given = os.environ.get(SECRET_ENV, "")
     if given:
         return given.encode("utf-8", "surrogateescape")
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.environ.get("XDG_CACHE_HOME")
+    if not home:
+        user_home = os.path.expanduser("~")
+        if not os.path.isdir(user_home):
+            return None  # an account without one (HOME=/nonexistent): never made here
+        home = os.path.join(user_home, ".cache")
     folder = Path(home, "reconciler")
     path = folder / "cache-secret"
     try:
@@ -205,6 +215,7 @@ def _code_stamp() -> str:
     gets the same stamp, so a cache restored from an earlier job is used. A source checkout
     (an editable install, or none) by the size and modification time of each module."""
     h = hashlib.sha256(f"{sys.version}|{pickle.HIGHEST_PROTOCOL}".encode())
+    h.update(_libraries())
     record = _installed_record()
     if record is not None:
         h.update(record)
@@ -217,6 +228,21 @@ def _code_stamp() -> str:
                 when = "" if record is not None else f"|{st.st_mtime_ns}"
                 h.update(f"{rel}|{st.st_size}{when}\n".encode())
     return h.hexdigest()
+
+
+def _libraries() -> bytes:
+    """The name and version of every distribution installed where Python finds packages (its
+    .dist-info and .egg-info folders): the libraries that read and check the files (PyYAML,
+    pglast, pydantic…) decide what a load gives, so another version of one is a miss."""
+    names: list[str] = []
+    for entry in sys.path:
+        if not entry:
+            continue  # the current directory: a project's, not where packages are installed
+        try:
+            names += (n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue  # a zip, a folder gone, not a folder
+    return "\n".join(sorted(names)).encode("utf-8", "surrogateescape")
 
 
 def _installed_record() -> bytes | None:

@@ -65,3 +65,25 @@ def test_outside_any_project_dev_up_stays_where_it_runs(server_dir: Path) -> Non
     # Servers already started in a subfolder (before dev up looked upwards) are still found.
     (here / "a" / ".reconciler" / "dev").mkdir(parents=True)
     assert dev.find_root(sub) == (here / "a").resolve()
+
+
+def test_a_reconciler_folder_that_is_a_link_is_refused_and_nothing_behind_it_removed(
+    tmp_path: Path,
+) -> None:
+    """A checkout may carry `.reconciler` as a link to somewhere else: `dev down` removes the dev
+    folder with everything in it, so it would delete a `dev` folder there; `dev up` would put
+    servers there. Each refuses in one sentence naming the link, and touches nothing."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "reconciler.yaml").write_text("")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "dev").mkdir(parents=True)
+    (elsewhere / "dev" / "precious.txt").write_text("kept")
+    (root / ".reconciler").symlink_to(elsewhere)
+    for args in (("dev", "down"), ("dev", "up"), ("dev", "status")):
+        r = run_cli(*args, cwd=root)
+        assert r.code == 1, (args, r.text)
+        assert ".reconciler is a link" in r.text, r.text
+        assert (elsewhere / "dev" / "precious.txt").read_text() == "kept"
+        assert sorted(p.name for p in (elsewhere / "dev").iterdir()) == ["precious.txt"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["dev"]

@@ -195,6 +195,72 @@ def test_a_source_checkout_changes_its_stamp_with_any_module_touched(tmp_path: P
     assert _stamp_of(site) != first
 
 
+def test_another_version_of_a_library_changes_the_stamp(tmp_path: Path):
+    """The libraries that read and check the files (PyYAML, pglast, pydantic…) decide what a
+    load gives: an upgrade of one of them (another version installed where Python finds its
+    packages) must be a miss, as a change of our own code is."""
+    import shutil
+
+    import reconciler
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(reconciler.__file__).parent, site / "reconciler")
+    library = site / "pglast-8.8.dist-info"
+    library.mkdir()
+    first = _stamp_of(site)
+    assert _stamp_of(site) == first
+    library.rename(site / "pglast-8.9.dist-info")
+    assert _stamp_of(site) != first
+
+
+def test_a_reconciler_folder_that_is_a_link_is_not_used(
+    tmp_path: Path, tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A checkout may carry `.reconciler` as a link to somewhere else: the cache would write
+    there and prune that folder's old entries, so it is not used at all, as a `cache` link is
+    not."""
+    monkeypatch.delenv("RECONCILER_CACHE_DIR", raising=False)
+    monkeypatch.delenv("RECONCILER_NO_CACHE", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "cache").mkdir(parents=True, mode=0o700)
+    kept = []
+    for i in range(cache._KEEP + 4):
+        entry = elsewhere / "cache" / f"{i:064x}.pickle"
+        entry.write_bytes(b"someone else's")
+        entry.chmod(0o600)
+        os.utime(entry, (1_000_000, 1_000_000))
+        kept.append(entry.name)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".reconciler").symlink_to(elsewhere)
+    monkeypatch.chdir(project)
+    load(tree)
+    load(tree)
+    assert sorted(p.name for p in (elsewhere / "cache").iterdir()) == sorted(kept)
+    assert cache.cache_dir() is None
+
+
+def test_a_home_that_does_not_exist_is_not_made_for_the_secret(
+    tmp_path: Path, tree: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Run with the HOME of an account that has none (`/nonexistent`), the cache is off: the
+    secret's folder would otherwise create that home, owned by whoever ran it."""
+    home = tmp_path / "nonexistent"
+    for name in ("RECONCILER_CACHE_SECRET", "XDG_CACHE_HOME", "RECONCILER_NO_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+    cache._secret.cache_clear()
+    try:
+        assert load(tree).pg.tables
+        assert load(tree).pg.tables
+        assert cache._secret() is None
+    finally:
+        cache._secret.cache_clear()
+    assert not home.exists()
+    assert _entries(tmp_path / "cache") == []
+
+
 def _pickle_that_runs(marker: Path) -> bytes:
     class Runs:
         def __reduce__(self):
