@@ -76,6 +76,14 @@ def read_tree(root: Path) -> Tree:
         shown_root = display_path(root).rstrip("/") + "/"
         raise InputError(f"{shown_root} is not a directory with desired-state YAML files.")
     found = _yaml_files(root)
+    if not found:
+        shown_root = display_path(root).rstrip("/") + "/"
+        raise InputError(
+            f"{shown_root} holds no YAML file: a desired state of nothing would drop "
+            "everything in scope.",
+            detail="Check the path (--schemas). To drop everything on purpose, put an empty "
+            "YAML file there (a desired state that declares nothing).",
+        )
     files = [path for _, path in found]
     raws: list[bytes | None] = []
     unread: list[tuple[str, int, str]] = []

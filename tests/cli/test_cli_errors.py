@@ -88,6 +88,7 @@ def test_a_command_started_with_a_closed_stream_still_runs(closed, tmp_path):
     import sys
 
     root = Path(__file__).resolve().parents[2]
+    (tmp_path / "nothing.yaml").write_text("")  # a desired state of nothing: the plan connects
     script = (
         f"{sys.executable} -m reconciler --help {closed}; echo help=$?; "
         f"{sys.executable} -m reconciler plan --pg postgresql://nobody@127.0.0.1:1/none "

@@ -170,3 +170,27 @@ def test_plan_reads_and_checks_the_files_once(pg_url, tmp_path, monkeypatch):
     assert result.code == 0, result.text
     assert "Saved plan" in result.out
     assert len(parses) == 1
+
+
+def test_a_schemas_folder_without_yaml_plans_nothing_and_applies_nothing(pg_url, tmp_path):
+    """A wrong --schemas that names an existing but empty folder would plan (and with
+    --allow-destructive apply) the drop of every table: refused in one sentence instead,
+    before any plan file is written, by plan, apply --schemas and drift alike."""
+    write_yaml(tmp_path / "schemas", "accounts.yaml", ACCOUNTS)
+    applied = run_cli(
+        "apply", "--pg", pg_url, "--schemas", "schemas", "--auto-approve", cwd=tmp_path
+    )
+    assert applied.code == 0, applied.text
+    (tmp_path / "typo").mkdir()
+    before = _saved(tmp_path)
+    for args in (
+        ("plan", "--pg", pg_url, "--schemas", "typo"),
+        ("apply", "--pg", pg_url, "--schemas", "typo", "--allow-destructive", "--auto-approve"),
+        ("drift", "--pg", pg_url, "--schemas", "typo"),
+    ):
+        r = run_cli(*args, cwd=tmp_path)
+        assert r.code == 1, (args, r.text)
+        assert "typo/ holds no YAML file" in r.err, r.text
+    assert _saved(tmp_path) == before
+    again = _plan(tmp_path, pg_url)
+    assert again.code == 0 and "No changes" in again.out, again.text

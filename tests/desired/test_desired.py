@@ -595,6 +595,17 @@ def test_missing_root_is_an_input_error(tmp_path: Path) -> None:
         load(tmp_path / "nope")
 
 
+def test_a_folder_without_any_yaml_file_is_an_input_error(tmp_path: Path) -> None:
+    """A path that points at the wrong, empty folder (a typo, a checkout without its files)
+    would plan the drop of everything in scope, as Terraform refuses an empty configuration:
+    said in one sentence. An empty file there is a desired state of nothing, on purpose."""
+    write(tmp_path, {"notes.txt": "not YAML", ".hidden.yaml": "tables: []\n"})
+    with pytest.raises(InputError, match="holds no YAML file: a desired state of nothing"):
+        load(tmp_path)
+    write(tmp_path, {"nothing.yaml": ""})
+    assert load(tmp_path).pg.tables == {}
+
+
 def test_digest_covers_paths_and_bytes(tmp_path: Path) -> None:
     write(tmp_path, {"a.yaml": "extensions: [pgcrypto]\n"})
     first = load(tmp_path).digest
