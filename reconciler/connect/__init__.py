@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from reconciler.connect.appname import application_name
@@ -278,14 +278,24 @@ _PIN_PARAMS = [v for item in _PINNED.items() for v in item]
 CONNECT_TIMEOUT_S = 10
 
 
-def _connect_timeout(url: str) -> dict[str, int]:
-    """`connect_timeout` for psycopg.connect: CONNECT_TIMEOUT_S, unless the user gave one (a
-    keyword argument would override both the URL's and the variable's)."""
+def _connect_options(url: str) -> dict[str, Any]:
+    """What psycopg.connect is given beyond the URL, each only where the user gave nothing (a
+    keyword argument overrides both the URL's value and the PG… variable's):
+    - `connect_timeout`: CONNECT_TIMEOUT_S;
+    - `options`: the user's (the URL's, else PGOPTIONS) and `statement_timeout=0`, so that a
+      statement_timeout of a few ms set for the role or database cannot cut the session's
+      first statement (the settings it pins), which a busy machine made take longer; every
+      step then sets its own bound (the catalog read, the probes, the apply)."""
     from psycopg.conninfo import conninfo_to_dict  # deferred: as psycopg in connect_pg
 
-    if os.environ.get("PGCONNECT_TIMEOUT") or "connect_timeout" in conninfo_to_dict(url):
-        return {}
-    return {"connect_timeout": CONNECT_TIMEOUT_S}
+    given = conninfo_to_dict(url)
+    extra: dict[str, Any] = {}
+    if not (os.environ.get("PGCONNECT_TIMEOUT") or "connect_timeout" in given):
+        extra["connect_timeout"] = CONNECT_TIMEOUT_S
+    options = str(given["options"]) if "options" in given else os.environ.get("PGOPTIONS", "")
+    if "statement_timeout" not in options:
+        extra["options"] = f"{options} -c statement_timeout=0".strip()
+    return extra
 
 
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
@@ -302,7 +312,7 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
             autocommit=True,
             application_name=application_name(command),
             client_encoding="UTF8",
-            **_connect_timeout(url),
+            **_connect_options(url),
         )
         try:
             conn.execute(_PIN_SQL, _PIN_PARAMS)

@@ -141,6 +141,40 @@ def test_a_short_statement_timeout_of_the_database_does_not_cut_the_catalog_read
         assert r.code == 0 and "No changes." in r.out, r.text
 
 
+def test_a_session_starts_without_the_databases_statement_timeout_unless_the_url_sets_one(
+    pg_url: str, pg_conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement_timeout of a few ms set for the database cut the first statement of every
+    session (the settings it pins) whenever the machine was busy: "Cannot connect". Sessions
+    start with none (every step sets its own bound); one the URL or PGOPTIONS asks for is
+    the user's, and kept."""
+    from reconciler.connect import connect_pg
+
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    pg_conn.execute(f"ALTER DATABASE \"{database}\" SET statement_timeout = '1ms'")
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    asked = "SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'"
+    sep = "&" if "?" in pg_url else "?"
+    cases = [
+        (pg_url, None, ("0", "client")),
+        (pg_url, "-c search_path=public", ("0", "client")),
+        (f"{pg_url}{sep}options=-c%20statement_timeout%3D5s", None, ("5000", "client")),
+        (pg_url, "-c statement_timeout=7s", ("7000", "client")),
+    ]
+    for url, env, expected in cases:
+        if env is None:
+            monkeypatch.delenv("PGOPTIONS", raising=False)
+        else:
+            monkeypatch.setenv("PGOPTIONS", env)
+        conn = connect_pg(url, command="test")
+        try:
+            assert conn.execute(asked).fetchone() == expected, (url, env)
+            if env == "-c search_path=public":  # PGOPTIONS is still read, not replaced
+                assert conn.execute("SHOW search_path").fetchone() == ("public",)
+        finally:
+            conn.close()
+
+
 def test_a_table_locked_by_another_session_is_named_after_a_bounded_wait(
     pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
