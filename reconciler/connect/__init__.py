@@ -278,14 +278,11 @@ _PIN_PARAMS = [v for item in _PINNED.items() for v in item]
 CONNECT_TIMEOUT_S = 10
 
 
-def _connect_options(url: str) -> dict[str, Any]:
-    """What psycopg.connect is given beyond the URL, each only where the user gave nothing (a
-    keyword argument overrides both the URL's value and the PG… variable's):
-    - `connect_timeout`: CONNECT_TIMEOUT_S;
-    - `options`: the user's (the URL's, else PGOPTIONS) and `statement_timeout=0`, so that a
-      statement_timeout of a few ms set for the role or database cannot cut the session's
-      first statement (the settings it pins), which a busy machine made take longer; every
-      step then sets its own bound (the catalog read, the probes, the apply)."""
+def _connect_options(url: str) -> tuple[dict[str, Any], bool]:
+    """What psycopg.connect is given beyond the URL: `connect_timeout` (CONNECT_TIMEOUT_S)
+    unless the user gave one (a keyword argument would override both the URL's and the
+    variable's); and whether the user's options (the URL's, else PGOPTIONS) set a
+    statement_timeout of their own."""
     from psycopg.conninfo import conninfo_to_dict  # deferred: as psycopg in connect_pg
 
     given = conninfo_to_dict(url)
@@ -293,9 +290,31 @@ def _connect_options(url: str) -> dict[str, Any]:
     if not (os.environ.get("PGCONNECT_TIMEOUT") or "connect_timeout" in given):
         extra["connect_timeout"] = CONNECT_TIMEOUT_S
     options = str(given["options"]) if "options" in given else os.environ.get("PGOPTIONS", "")
-    if "statement_timeout" not in options:
-        extra["options"] = f"{options} -c statement_timeout=0".strip()
-    return extra
+    return extra, "statement_timeout" in options
+
+
+# A session's first statements run under the statement_timeout the role or database may set
+# to guard an application's queries: a few ms of it cut them whenever the machine was busy
+# (the first statement of a session fills the backend's caches; a JIT set to compile
+# everything takes longer still). So a session first drops it, with a statement that needs no
+# planning, tried again if even that was cut; every step then sets its own bound (the catalog
+# read, the probes, the apply's --statement-timeout). A statement_timeout that the user's own
+# options set (the URL's `options`, PGOPTIONS) is kept. (Not sent as a startup option: a pooler
+# such as PgBouncer refuses one it does not track.)
+_UNBOUND_SQL = "SET statement_timeout = 0"
+_UNBOUND_TRIES = 3
+
+
+def _unbind(conn: psycopg.Connection) -> None:
+    import psycopg  # deferred: as in connect_pg
+
+    for tried in range(1, _UNBOUND_TRIES + 1):
+        try:
+            conn.execute(_UNBOUND_SQL)
+            return
+        except psycopg.errors.QueryCanceled:
+            if tried == _UNBOUND_TRIES:
+                raise
 
 
 def connect_pg(url: str, *, command: str) -> psycopg.Connection:
@@ -306,15 +325,18 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")
     check_one_at(url)
+    extra, own_statement_timeout = _connect_options(url)
     try:
         conn = psycopg.connect(
             url,
             autocommit=True,
             application_name=application_name(command),
             client_encoding="UTF8",
-            **_connect_options(url),
+            **extra,
         )
         try:
+            if not own_statement_timeout:
+                _unbind(conn)
             conn.execute(_PIN_SQL, _PIN_PARAMS)
         except BaseException:
             conn.close()

@@ -146,8 +146,8 @@ def test_a_session_starts_without_the_databases_statement_timeout_unless_the_url
 ) -> None:
     """A statement_timeout of a few ms set for the database cut the first statement of every
     session (the settings it pins) whenever the machine was busy: "Cannot connect". Sessions
-    start with none (every step sets its own bound); one the URL or PGOPTIONS asks for is
-    the user's, and kept."""
+    drop it first (every step sets its own bound); one the URL or PGOPTIONS asks for is the
+    user's, and kept."""
     from reconciler.connect import connect_pg
 
     database = pg_conn.execute("SELECT current_database()").fetchone()[0]
@@ -156,8 +156,8 @@ def test_a_session_starts_without_the_databases_statement_timeout_unless_the_url
     asked = "SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'"
     sep = "&" if "?" in pg_url else "?"
     cases = [
-        (pg_url, None, ("0", "client")),
-        (pg_url, "-c search_path=public", ("0", "client")),
+        (pg_url, None, ("0", "session")),
+        (pg_url, "-c search_path=public", ("0", "session")),
         (f"{pg_url}{sep}options=-c%20statement_timeout%3D5s", None, ("5000", "client")),
         (pg_url, "-c statement_timeout=7s", ("7000", "client")),
     ]
@@ -173,6 +173,27 @@ def test_a_session_starts_without_the_databases_statement_timeout_unless_the_url
                 assert conn.execute("SHOW search_path").fetchone() == ("public",)
         finally:
             conn.close()
+
+
+def test_a_database_whose_every_statement_outlasts_its_statement_timeout_is_still_read(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JIT set to compile every statement makes each one take longer than a 1 ms
+    statement_timeout of the database, the settings a session pins first as well: the run
+    still connects, and its plan reads the catalog and finds nothing to change."""
+    if not pg_conn.execute("SELECT pg_jit_available()").fetchone()[0]:
+        pytest.skip("this server has no JIT")
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    for setting in ("jit = on", "jit_above_cost = 0", "statement_timeout = '1ms'"):
+        pg_conn.execute(f'ALTER DATABASE "{database}" SET {setting}')
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    r = run_cli("plan", *argv, "--detailed-exitcode", cwd=tmp_path)
+    assert r.code == 0 and "No changes." in r.out, r.text
 
 
 def test_a_table_locked_by_another_session_is_named_after_a_bounded_wait(
