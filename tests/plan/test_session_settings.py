@@ -122,18 +122,25 @@ def test_any_client_encoding_asked_for_reads_and_writes_utf8(
         monkeypatch.delenv(name)
 
 
+def _events_applied(
+    pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path
+) -> tuple[list[str], str]:
+    """EVENTS applied from tmp_path/schemas: the arguments that name them, and the database."""
+    (tmp_path / "schemas" / "tables").mkdir(parents=True)
+    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
+    argv = ["--pg", pg_url, "--schemas", "schemas"]
+    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    return argv, pg_conn.execute("SELECT current_database()").fetchone()[0]
+
+
 def test_a_short_statement_timeout_of_the_database_does_not_cut_the_catalog_read(
     pg_url: str, pg_conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ALTER DATABASE / ROLE … SET statement_timeout guards an application's queries: the
     catalog read sets its own (reading.READ_STATEMENT_TIMEOUT), so a plan does not fail at
     random on how long one catalog query took."""
-    (tmp_path / "schemas" / "tables").mkdir(parents=True)
-    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
-    argv = ["--pg", pg_url, "--schemas", "schemas"]
-    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
-    assert applied.code == 0, applied.text
-    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    argv, database = _events_applied(pg_url, pg_conn, tmp_path)
     pg_conn.execute(f"ALTER DATABASE \"{database}\" SET statement_timeout = '3ms'")
     monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
     for _ in range(3):
@@ -183,12 +190,7 @@ def test_a_database_whose_every_statement_outlasts_its_statement_timeout_is_stil
     still connects, and its plan reads the catalog and finds nothing to change."""
     if not pg_conn.execute("SELECT pg_jit_available()").fetchone()[0]:
         pytest.skip("this server has no JIT")
-    (tmp_path / "schemas" / "tables").mkdir(parents=True)
-    (tmp_path / "schemas" / "tables" / "events.yaml").write_text(EVENTS)
-    argv = ["--pg", pg_url, "--schemas", "schemas"]
-    applied = run_cli("apply", *argv, "--auto-approve", cwd=tmp_path)
-    assert applied.code == 0, applied.text
-    database = pg_conn.execute("SELECT current_database()").fetchone()[0]
+    argv, database = _events_applied(pg_url, pg_conn, tmp_path)
     for setting in ("jit = on", "jit_above_cost = 0", "statement_timeout = '1ms'"):
         pg_conn.execute(f'ALTER DATABASE "{database}" SET {setting}')
     monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
