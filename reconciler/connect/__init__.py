@@ -325,8 +325,9 @@ def connect_pg(url: str, *, command: str) -> psycopg.Connection:
     if not url.startswith(("postgresql://", "postgres://")) and "=" not in url:
         raise InputError(f"Not a PostgreSQL URL: {redact(url)} (expected postgresql://…).")
     check_one_at(url)
-    extra, own_statement_timeout = _connect_options(url)
     try:
+        # inside the try: a URL libpq cannot parse is reported scrubbed, as a failed connect is
+        extra, own_statement_timeout = _connect_options(url)
         conn = psycopg.connect(
             url,
             autocommit=True,
