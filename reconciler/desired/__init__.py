@@ -72,12 +72,11 @@ class Tree:
 def read_tree(root: Path) -> Tree:
     """Every *.yaml / *.yml below `root`, read but not parsed; InputError when no directory."""
     root = Path(root)
+    shown_root = display_path(root).rstrip("/") + "/"
     if not root.is_dir():
-        shown_root = display_path(root).rstrip("/") + "/"
         raise InputError(f"{shown_root} is not a directory with desired-state YAML files.")
     found = _yaml_files(root)
     if not found:
-        shown_root = display_path(root).rstrip("/") + "/"
         raise InputError(
             f"{shown_root} holds no YAML file: a desired state of nothing would drop "
             "everything in scope.",
