@@ -434,6 +434,37 @@ def test_prune_deletes_wrong_type_keys_only_when_allowed_and_rollback_restores_t
     assert _state(r) == before  # values (DUMP) and exact expiries
 
 
+def test_a_prune_and_a_ttl_fix_of_one_pattern_both_run_and_both_roll_back(whole_redis, tmp_path):
+    """The prune and the TTL change share the pattern's address: each key is still guarded
+    by what it held when planned (a key whose TTL was too long was skipped as "changed")."""
+    url = whole_redis.url()
+    r = redis_from_url(url)
+    r.set("tmpc:cache:5", "v5", ex=100_000)  # a TTL far longer than the class allows
+    r.set("tmpc:cache:6", "v6")  # no TTL
+    r.hset("tmpc:cache:9999", mapping={"f": "1"})  # wrong type: pruned
+    before = _state(r)
+    schemas = tmp_path / "schemas"
+    write_yaml(
+        schemas,
+        "keys/tmpc.yaml",
+        'patterns:\n  - pattern: "tmpc:cache:{id:int}"\n    type: string\n    class: cache\n'
+        "    prune: true\n",
+    )
+    plans = str(tmp_path / "plans")
+    argv = ("--redis", url, "--auto-approve", "--out", plans)
+    ok = run_cli("apply", *argv, "--schemas", str(schemas), "--allow-destructive", cwd=tmp_path)
+    assert ok.code == 0, ok.text
+    assert "skipped" not in ok.text, ok.text
+    assert not r.exists("tmpc:cache:9999")
+    assert 0 < r.ttl("tmpc:cache:5") <= 3600 and 0 < r.ttl("tmpc:cache:6") <= 3600
+    again = run_cli("plan", "--redis", url, "--schemas", str(schemas), cwd=tmp_path)
+    assert again.code == 0 and "No changes" in again.out, again.text
+    back = run_cli("rollback", *argv, "--last", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert "skipped" not in back.text, back.text
+    assert _state(r) == before  # values (DUMP) and exact expiries
+
+
 def test_state_history_reads_the_local_state_of_redis_only_runs(
     keyspace, whole_redis, tmp_path, monkeypatch
 ):

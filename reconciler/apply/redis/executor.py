@@ -268,7 +268,7 @@ def _run(
                 paired = journal is not None or user or window is not None
                 inverse = pairs.of(step) if paired else None
                 if verb == b"EXPIRE":
-                    old = guards.get((step.change.address, args[1]), b"-1")
+                    old = guards.get((id(step.change), args[1]), b"-1")
                     at = now_ms + int(args[2]) * 1000
                     kind = types.of(step, args[1])
                     send.script(pipe, _GUARDED_EXPIRE, args[1], old, str(at).encode(), kind)
@@ -284,7 +284,7 @@ def _run(
                     if before.get(args[1], -2) != -2:  # a missing key is skipped: no inverse
                         items.append(jr.expiry_item(args[1], int(when), before[args[1]], kind))
                 elif verb == b"DEL":
-                    payload = guards.get((step.change.address, args[1]), b"")
+                    payload = guards.get((id(step.change), args[1]), b"")
                     send.script(pipe, GUARDED_DEL, args[1], payload)
                     if inverse is not None:
                         items.append(jr.inverse_item(inverse) or "")

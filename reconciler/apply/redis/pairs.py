@@ -18,22 +18,24 @@ from reconciler.plan import Step
 __all__ = ["KeyTypes", "Pairs", "inverse_steps", "planned"]
 
 
-def planned(steps: list[Step]) -> dict[tuple[str, bytes], bytes]:
+def planned(steps: list[Step]) -> dict[tuple[int, bytes], bytes]:
     """What each key held when planned, read from the step's down command: the expiry for an
-    EXPIRE (PERSIST → -1, PEXPIREAT → the instant), the DUMP payload for a DEL (RESTORE)."""
-    out: dict[tuple[str, bytes], bytes] = {}
-    seen: set[str] = set()
+    EXPIRE (PERSIST → -1, PEXPIREAT → the instant), the DUMP payload for a DEL (RESTORE).
+    Keyed by the change (`id(step.change)`) and the key: the changes of one pattern (its
+    prune and its TTL fix) share an address, and each has guards of its own."""
+    out: dict[tuple[int, bytes], bytes] = {}
+    seen: set[int] = set()
     for step in steps:
-        if step.change.address in seen:
+        if id(step.change) in seen:
             continue
-        seen.add(step.change.address)
+        seen.add(id(step.change))
         for line in step.change.down:
             args = split(line)
             if args[0] in (b"PERSIST", b"PEXPIREAT"):
                 old = args[2] if args[0] == b"PEXPIREAT" else b"-1"
-                out[(step.change.address, args[1])] = old
+                out[(id(step.change), args[1])] = old
             elif args[0] == b"RESTORE":
-                out[(step.change.address, args[1])] = args[3]
+                out[(id(step.change), args[1])] = args[3]
     return out
 
 

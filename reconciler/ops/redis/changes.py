@@ -78,9 +78,17 @@ class ExpireKeys(Change):
 
     def details(self) -> list[dict]:
         return [
-            {"attribute": "ttl", "old": None, "new": self.ttl, "keys": len(self.keys)},
+            {"attribute": "ttl", "old": self._old_ttls(), "new": self.ttl, "keys": len(self.keys)},
             key_types(self.keys),
         ]
+
+    def _old_ttls(self) -> str | None:
+        """What the keys carry now, in words: none (`(none)` when shown), a TTL above the
+        policy's, or some of each."""
+        missing = _without_ttl(self.keys)
+        if missing == len(self.keys):
+            return None
+        return f"{'none or ' if missing else ''}over {self.ttl} s"
 
     def describe(self) -> str:
         return f"expire {counted(len(self.keys), 'key')} within {self.ttl} s"
