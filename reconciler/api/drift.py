@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import desired as desired_mod
 from reconciler.model.address import Address
 from reconciler.pipeline.planner import inventory_of, make_plan, open_targets, read_live, state_for
+from reconciler.plan import withheld_drops
 from reconciler.project.config import resolve_scope
 from reconciler.project.scope import Scope
 
@@ -29,7 +30,8 @@ JSON_FORMAT = 1
 
 @dataclass
 class DriftReport:
-    desired: list[dict[str, Any]] = field(default_factory=list)  # what a plan would change
+    # what a plan would change, and the drops it withholds ("withheld": True)
+    desired: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[dict[str, Any]] = field(default_factory=list)  # out of band since last apply
     findings: list[dict[str, Any]] = field(default_factory=list)
     last_apply: float | None = None  # unix seconds of the last recorded apply or rollback
@@ -84,6 +86,20 @@ def drift(
             for c in p.changes
         ]
         report.findings = list(p.findings)
+        # A drop withheld (an unmodelled object depends on what the YAML leaves out) is drift
+        # no plan can fix: the database still differs from the YAML, and cron must hear of it.
+        report.desired += [
+            {
+                "address": f["address"],
+                "engine": Address.parse(f["address"]).engine,
+                "kind": Address.parse(f["address"]).kind,
+                "action": "drop",
+                "description": f["message"],
+                "differences": [],
+                "withheld": True,
+            }
+            for f in withheld_drops(p.findings)
+        ]
         state = state_for(t)
         if state.exists():
             history = state.history(1)

@@ -39,13 +39,15 @@ from reconciler.cli.summaries import count, print_files_by_kind
 from reconciler.connect import fleet_environment, resolve_targets
 from reconciler.errors import ExitCode, InputError
 from reconciler.model.words import counted
-from reconciler.plan import Plan
+from reconciler.plan import Plan, withheld_drops
 from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
 from reconciler.render.drift_text import drift_lines
 from reconciler.render.summary import SUMMARY_OVER, show_plan
 from reconciler.render.text import (
+    nothing_to_do,
     print_lines,
+    render_findings,
     render_redis_export,
     render_unsupported,
 )
@@ -292,7 +294,8 @@ def apply(
                 statements.close()
     print_notes(result.notes)
     if not result.applied:
-        con.print("No changes. The database matches the desired state.")
+        render_findings(withheld_drops(result.plan.findings), con)
+        con.print(nothing_to_do(result.plan.findings))
         return
     print_skipped(result.skipped, "plan and apply")
     n = result.plan.counts()
@@ -392,8 +395,13 @@ def drift(
     else:
         con = out_console()
         print_lines(con, drift_lines(report.to_dict()))
-        if report.desired:
+        if [d for d in report.desired if not d.get("withheld")]:
             con.print("`reconciler plan` shows the changes that make the database match the YAML.")
+        if [d for d in report.desired if d.get("withheld")]:
+            con.print(
+                "A drop withheld stays drift until what depends on it is dropped or changed "
+                "(or the object is put back in the YAML)."
+            )
         if not report.drifted:
             con.print("No drift: live matches the desired state and the last recorded apply.")
     if report.drifted:

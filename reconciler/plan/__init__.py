@@ -304,6 +304,12 @@ class Plan:
 _VERSION_FORMAT = "%Y%m%d%H%M%S"
 
 
+def withheld_drops(findings: Any) -> list[dict[str, Any]]:
+    """The findings that are drops the desired state implies and unmodelled objects forbid
+    (diff/unmodeled.py): the database differs from the YAML, and no plan can change that."""
+    return [f for f in findings if f.get("kind") == "withheld"]
+
+
 def new_version(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime(_VERSION_FORMAT)
 

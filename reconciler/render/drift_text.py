@@ -52,6 +52,8 @@ def drift_lines(report: dict[str, Any]) -> list[Line]:
             if d["action"] == "change" and len(differences) == 1:
                 lines.append((*head, (f"  differs: {_difference(differences[0])}", "")))
                 continue
+            if d.get("withheld"):
+                words = "in the database, not in the YAML, withheld"
             what = (
                 words if d["action"] == "change" and differences else f"{words}: {d['description']}"
             )

@@ -11,6 +11,7 @@ from rich.markup import escape
 from reconciler.model.address import Address
 from reconciler.model.words import counted
 from reconciler.ops.redis.proto import quote
+from reconciler.plan import withheld_drops
 from reconciler.render.words import yaml_value
 from reconciler.sql.layout import indented
 
@@ -53,6 +54,18 @@ def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
             highlight=False,
         )
     console.print()
+
+
+def nothing_to_do(findings: Any) -> str:
+    """The closing sentence of a plan or apply without changes: that the database matches the
+    desired state only when no drop was withheld (shown above, with why)."""
+    withheld = len(withheld_drops(findings))
+    if not withheld:
+        return "No changes. The database matches the desired state."
+    return (
+        f"No changes can be made, yet the database differs from the desired state: "
+        f"{counted(withheld, 'drop')} withheld (above)."
+    )
 
 
 def render_unsupported(items: list[dict[str, str]], console: Console) -> None:
@@ -154,7 +167,7 @@ def render_plan(plan: dict[str, Any], console: Console, *, show_sql: bool = Fals
     render_unsupported(plan.get("unsupported", []), console)
     render_findings(plan.get("findings", []), console)
     if not changes:
-        console.print("No changes. The database matches the desired state.")
+        console.print(nothing_to_do(plan.get("findings", [])))
         return
     console.print("Reconciler will perform the following actions:\n")
     print_lines(console, plan_lines(plan, show_sql=show_sql))

@@ -85,3 +85,35 @@ def test_a_failed_check_exits_1_and_reports_failure_in_the_metrics(pg_server, tm
     assert r.code == 1
     assert "Traceback" not in r.text
     assert "reconciler_drift_check_success 0" in metrics.read_text()
+
+
+def test_a_drop_withheld_is_drift_and_no_plan_says_the_database_matches(pg_url, tmp_path):
+    """A table the YAML leaves out that a publication (not modelled) uses is not dropped: the
+    database still differs from the YAML, so drift says so (exit 2, counted for cron) and a
+    plan or apply never claims that it matches."""
+    from tests.cli.test_json_schemas import errors
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text)")
+        conn.execute("CREATE PUBLICATION pub_accounts FOR TABLE accounts")
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "nothing.yaml").write_text("")
+    argv = ("--pg", pg_url, "--schemas", str(schemas))
+    for command in (("plan",), ("apply", "--auto-approve")):
+        r = run_cli(*command, *argv, cwd=tmp_path)
+        assert r.code == 0, r.text
+        assert "matches the desired state" not in r.out, r.text
+        assert "1 drop withheld" in r.out and "publication pub_accounts" in r.out, r.text
+    metrics = tmp_path / "reconciler.prom"
+    r = run_cli("drift", *argv, "--json", "--metrics-file", str(metrics), cwd=tmp_path)
+    assert r.code == 2, r.text
+    data = json.loads(r.out)
+    assert data["drift"] is True and errors("drift.v1.schema.json", data) == []
+    (entry,) = data["desired"]
+    assert entry["address"] == "pg.table.public.accounts" and entry["withheld"] is True
+    assert 'kind="table",against="desired"} 1' in metrics.read_text()
+    text = run_cli("drift", *argv, cwd=tmp_path)
+    assert text.code == 2 and "withheld" in text.out and "No drift" not in text.out, text.text
+    with psycopg.connect(pg_url) as conn:  # nothing was dropped
+        assert conn.execute("SELECT to_regclass('public.accounts') IS NOT NULL").fetchone()[0]
