@@ -327,3 +327,33 @@ def test_a_rollback_never_drops_what_an_unmodeled_object_needs(pg_url, tmp_path,
     assert r.code == 1, r.text
     assert "Reconciler does not manage" in r.err
     assert _q(pg_url, catalog) == before
+
+
+def test_a_column_kept_while_the_primary_key_is_renamed_goes_and_comes_back(pg_url, tmp_path):
+    """The values are kept by the primary key as the statement that copies them sees it: in
+    a plan that also renames the key column, the copy runs once the rename is done (it used
+    to select the new name before the rename, and every apply failed)."""
+    before = (
+        "table: items\ncolumns:\n  - {name: id, type: integer, nullable: false}\n"
+        "  - {name: note, type: text}\n  - {name: k, type: integer, nullable: false}\n"
+        "primary_key: [id]\n"
+    )
+    after = (
+        "table: items\ncolumns:\n"
+        "  - {name: item_id, type: integer, nullable: false, renamed_from: id}\n"
+        "  - {name: k, type: integer, nullable: false}\nprimary_key: [item_id]\n"
+    )
+    write_yaml(tmp_path, "schemas/tables/items.yaml", before)
+    argv = ("--pg", pg_url, "--schemas", "schemas", "--auto-approve")
+    assert run_cli("apply", *argv, cwd=tmp_path).code == 0
+    _q(pg_url, "INSERT INTO items SELECT g, 'n' || g, g + 1000 FROM generate_series(1, 50) g")
+    rows = _digest(pg_url, "SELECT id, note, k FROM items")
+    write_yaml(tmp_path, "schemas/tables/items.yaml", after)
+    r = run_cli("apply", *argv, "--allow-destructive", cwd=tmp_path)
+    assert r.code == 0, r.text
+    columns = _q(pg_url, "SELECT attname FROM pg_attribute WHERE attrelid = 'items'::regclass "
+                 "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")  # fmt: skip
+    assert [c for (c,) in columns] == ["item_id", "k"]
+    back = run_cli("rollback", "--last", *argv[:2], "--auto-approve", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert _digest(pg_url, "SELECT id, note, k FROM items") == rows

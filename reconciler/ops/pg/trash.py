@@ -233,7 +233,11 @@ class QuarantineColumn(DropWhole):
         return [create_trash_schema(), Statement(f"DO {dollar_quote(body)}"), *drop]
 
     def depends_on(self) -> frozenset[Address]:
-        return DropColumn(self.schema, self.table, self.column, self.deps).depends_on()
+        # The copy selects the key by its name in the desired state: a rename of a key column
+        # in the same plan runs first (pipeline/graph.py, rule 1), and its undo after this
+        # change's undo puts the values back.
+        keys = {Address.of("pg", "column", self.schema, self.table, k) for k in self.key}
+        return DropColumn(self.schema, self.table, self.column, self.deps).depends_on() | keys
 
     def hazards(self) -> tuple[Hazard, ...]:
         return (
