@@ -99,6 +99,7 @@ def rollback(
                 f"rollback --version {targets[0].version}` if that is the one to revert.",
             )
         plans = [Plan.from_dict(r.plan) for r in targets]
+        rollback_gate.refuse_contracts(targets, plans)
         names = tuple(
             sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply import outcome, rollback_plan
 from reconciler.errors import Refused, StalePlan
+from reconciler.ops.pg.phased import CONTRACT_DETAIL
 from reconciler.plan import Plan
 from reconciler.plan.files import document, file_key, sha256
 from reconciler.state.base import ApplyRecord
@@ -126,6 +127,26 @@ def guarded(
         )
     token = f"rollback|{back.version}|{datetime.now(UTC).isoformat()}"
     return rollback_plan.keep(back, found, live.pg, token)
+
+
+def refuse_contracts(targets: list[ApplyRecord], plans: list[Plan]) -> None:
+    """A version that contracted a column (the last plan of a phased move) cannot be rolled
+    back, even with --force: the old column is gone, and undoing the rest of that plan (a check
+    or key it put back on the new column) would leave the table neither before nor after."""
+    for rec, p in zip(targets, plans, strict=True):
+        dropped = [
+            str(d["dropped"])
+            for c in p.changes
+            for d in c.details
+            if isinstance(d, dict) and d.get("attribute") == CONTRACT_DETAIL
+        ]
+        if dropped:
+            raise Refused(
+                f"Version {rec.version} cannot be rolled back: its contract dropped column "
+                f"{' and '.join(dropped)} for good; nothing was changed.",
+                detail="To go back, put the old type or name in the YAML and plan again: a new "
+                "move, in phases like this one.",
+            )
 
 
 def verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:

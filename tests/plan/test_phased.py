@@ -274,3 +274,32 @@ def test_rows_written_during_a_phased_change_convert_as_the_backfill_does(pg_url
     assert ("created_at", "date", True) in _columns(pg_url)
     dates = _one(pg_url, "SELECT array_agg(DISTINCT created_at::text) FROM orders")[0]
     assert dates == ["2023-12-31"]
+
+
+def test_a_rollback_of_the_contract_is_refused_and_changes_nothing(pg_url, tmp_path):
+    """The contract drops the old column: no down file brings it back, so rolling that version
+    back is refused in one sentence (it used to record the version rolled back while the
+    column stayed, and drop a check the plan had put back on the new column)."""
+    _loaded(pg_url, tmp_path)
+    check = "checks:\n  - {name: amount_pos, expression: amount >= 0}\n"
+    r = _apply(pg_url, _schemas(tmp_path / "v1c", _orders() + check), tmp_path)
+    assert r.code == 0, r.text
+    v2 = _schemas(tmp_path / "v2", _orders(amount="bigint") + check)
+    for _ in range(3):
+        r = _apply(pg_url, v2, tmp_path)
+        assert r.code == 0, r.text
+    assert "(contract)" in _last_plan(tmp_path).changes[0].description
+    checks = "SELECT count(*) FROM pg_constraint WHERE conname = 'amount_pos' AND convalidated"
+
+    def now() -> tuple:
+        history = run_cli("state", "history", "--pg", pg_url, "--json", cwd=tmp_path).out
+        return _columns(pg_url), _one(pg_url, checks), history
+
+    before = now()
+    assert before[1] == (1,)
+    argv = ("rollback", "--pg", pg_url, "--last", "--auto-approve")
+    for flags in ((), ("--force",)):
+        back = run_cli(*argv, *flags, cwd=tmp_path)
+        assert back.code == 1, back.text
+        assert "cannot be rolled back" in back.err and "amount (integer)" in back.err, back.text
+        assert now() == before

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.connect import APPLY_SEARCH_PATH, LITERAL_SETTINGS
 from reconciler.model.address import Address
@@ -36,6 +37,8 @@ from reconciler.ops.pg.move import TOOL_SCHEMA, Move
 from reconciler.sql.render import column_def, dollar_quote, guarded, ident, index_def, literal
 
 BATCH_PAGES = 1000  # 8 MB of table per backfill transaction
+# The detail a contract carries in a plan (ContractColumn.details): what it dropped for good.
+CONTRACT_DETAIL = "contract"
 
 
 def _sync_function(m: Move) -> str:
@@ -271,6 +274,13 @@ class ContractColumn(_Phase):
             ),
             Hazard(IRREVERSIBLE, f"the old column {m.source.name} ({m.source.type}) is dropped"),
         )
+
+    def details(self) -> list[dict[str, Any]]:
+        # No old/new: renderers leave it out. A rollback reads it: a version holding a
+        # contract cannot be rolled back (apply/rollback_gate.py, refuse_contracts).
+        m = self.move
+        dropped = f"{m.source.name} ({m.source.type}) of {m.schema}.{m.table}"
+        return [{"attribute": CONTRACT_DETAIL, "dropped": dropped}]
 
     def describe(self) -> str:
         return self.move.phase_note(3, "contract")
