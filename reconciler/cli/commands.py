@@ -178,7 +178,13 @@ def apply(
     out: Path = typer.Option(Path("plans"), "--out", help="Plans directory."),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask to confirm."),
     allow_destructive: bool = typer.Option(
-        False, "--allow-destructive", help="Allow drops of tables, columns and other data."
+        False,
+        "--allow-destructive",
+        help=(
+            "Allow what loses data or protection: drops of schemas, tables, columns and "
+            "sequences, value-changing type changes, Redis prunes, restrictive policies "
+            "dropped, row-level security off."
+        ),
     ),
     lock_timeout: float | None = LOCK_TIMEOUT,
     ddl_lock_timeout: str | None = typer.Option(

@@ -7,6 +7,7 @@ the drop of an index or constraint every column of which the plan drops too (the
 destructive hazard says it). A foreign key on a table that stays, which referenced the dropped
 one, is a decision of its own and keeps its hazard; so does a constraint that also reads a
 column that stays, and every `irreversible` hazard (a rollback depends on it).
+A restrictive policy dropped and created again by the plan (replaced) is not a drop of it.
 Must not: add, remove or reorder changes, or touch their SQL; judge any change but a drop.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.model.address import Address
-from reconciler.ops.base import IRREVERSIBLE, Action, Change
+from reconciler.ops.base import DESTRUCTIVE, IRREVERSIBLE, Action, Change
 from reconciler.plan import Plan, PlannedChange
 
 # Kinds whose address is pg.<kind>.<schema>.<table>.<name>: they live on a table.
@@ -76,15 +77,30 @@ def covered(c: PlannedChange, dropped: set[str]) -> bool:
 
 def once_per_decision(p: Plan, changes: list[Change]) -> Plan:
     """`p` (built from `changes`, in the same order) with the hazards of the drops that a
-    table's or a column's drop covers taken off (all but irreversible ones)."""
+    table's or a column's drop covers taken off (all but irreversible ones), and the
+    destructive one of a policy the plan creates again (replaced: it hides the same rows
+    after the transaction as before)."""
     dropped = _dropped_tables(p.changes)
     with_columns = _gone_with_columns(changes)
-    if not dropped and not with_columns:
+    replaced = _replaced_policies(p.changes)
+    if not dropped and not with_columns and not replaced:
         return p
     quiet = tuple(
         replace(c, hazards=tuple(h for h in c.hazards if h["code"] == IRREVERSIBLE))
         if covered(c, dropped) or i in with_columns
+        else replace(c, hazards=tuple(h for h in c.hazards if h["code"] != DESTRUCTIVE))
+        if i in replaced
         else c
         for i, c in enumerate(p.changes)
     )
     return replace(p, changes=quiet)
+
+
+def _replaced_policies(changes: tuple[PlannedChange, ...]) -> set[int]:
+    """Positions of the policy drops whose policy the plan creates again."""
+    created = {c.address for c in changes if c.action == "create" and c.kind == "policy"}
+    return {
+        i
+        for i, c in enumerate(changes)
+        if c.action == "drop" and c.kind == "policy" and c.address in created
+    }

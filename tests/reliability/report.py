@@ -286,6 +286,19 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_acl_secret.py::"
         "test_password_change_keeps_no_trace_of_the_old_password_and_rolls_back",
     ),
+    (
+        "Dropping a restrictive row-level security policy or turning row-level security off "
+        "widens what roles see: refused without `--allow-destructive`, with a hazard saying "
+        "so; a restrictive policy the plan replaces needs no flag.",
+        "test_access_widened.py::test_dropping_a_restrictive_policy_or_row_security_is_gated, "
+        "test_access_widened.py::test_a_restrictive_policy_replaced_by_the_plan_needs_no_flag",
+    ),
+    (
+        "A column kept in the trash while the same plan renames the primary key column is "
+        "copied by the key's new name after the rename, and a rollback puts every value back.",
+        "test_rollback_data.py::"
+        "test_a_column_kept_while_the_primary_key_is_renamed_goes_and_comes_back",
+    ),
 )
 
 

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from reconciler.model.address import Address
 from reconciler.model.pg import Table
 from reconciler.model.pg_objects import Policy
-from reconciler.ops.base import ACCESS_EXCLUSIVE, Action, Change, Hazard, Statement, brief_lock
+from reconciler.ops.base import (
+    ACCESS_EXCLUSIVE,
+    DESTRUCTIVE,
+    Action,
+    Change,
+    Hazard,
+    Statement,
+    brief_lock,
+)
 from reconciler.ops.whole import CreateWhole, DropWhole, twin_of
 from reconciler.sql.render import guarded, ident, literal
 
@@ -72,6 +80,14 @@ class SetRowSecurity(Change):
         return frozenset({self.address})
 
     def hazards(self) -> tuple[Hazard, ...]:
+        if self.new.startswith("off") and not self.old.startswith("off"):  # gated as a drop
+            return (
+                Hazard(
+                    DESTRUCTIVE,
+                    "row-level security off: every role granted the table sees every row, "
+                    "whatever its policies say",
+                ),
+            )
         if self.new not in ("on", "forced"):
             return ()
         return (
@@ -121,7 +137,20 @@ class DropPolicy(DropWhole):
         return [Statement(f"DROP POLICY IF EXISTS {ident(p.name)} ON {ident(p.schema, p.table)}")]
 
     def hazards(self) -> tuple[Hazard, ...]:
-        return (brief_lock(self.policy.table),)
+        p = self.policy
+        if p.permissive:
+            return (brief_lock(p.table),)
+        # A restrictive policy hides rows whatever the permissive ones grant: dropping it
+        # widens what roles see, gated as a drop of data is (pipeline/hazards.py lifts it
+        # when the plan creates the policy again).
+        return (
+            brief_lock(p.table),
+            Hazard(
+                DESTRUCTIVE,
+                f"drops restrictive policy {p.name}: rows it hid from "
+                f"{', '.join(p.roles)} become visible to them",
+            ),
+        )
 
     def describe(self) -> str:
         return "policy"
