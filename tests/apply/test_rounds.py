@@ -144,3 +144,24 @@ def test_progress_is_reported_round_by_round_up_to_the_total(pg_url):
     assert seen[-1] == (600, 600)
     assert len(seen) == -(-600 // ROUND_STATEMENTS)  # one report a round
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_an_undo_that_fails_too_says_the_database_is_partly_changed_and_nothing_else(pg_url):
+    """A later phase fails, then undoing the committed part fails as well: the error says
+    where each failed and that the database is partly changed, never the undo transaction's
+    own "nothing was changed"."""
+    from reconciler.ops.base import ONLINE
+
+    made = _step("pg.table.public.made", "CREATE TABLE made (id int)")
+    online = Step(made.change, "SELECT 1/0", phase=ONLINE)
+    undo = [Step(made.change, "SELECT 'x'::integer")]
+    with psycopg.connect(pg_url, autocommit=True) as conn, pytest.raises(ReconcilerError) as failed:
+        run_statements(
+            conn, [made, online], timeouts=Timeouts(), log=lambda _: None,
+            before_commit=lambda: None, undo=undo,
+        )  # fmt: skip
+    text = str(failed.value)
+    assert "division by zero" in text and 'invalid input syntax for type integer: "x"' in text
+    assert "partly changed" in text and "nothing was changed" not in text, text
+    with psycopg.connect(pg_url) as conn:
+        assert "made" in _tables(conn)  # the committed part stays, as said

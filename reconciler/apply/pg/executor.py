@@ -380,8 +380,12 @@ class _Run:
             for k, part in enumerate(parts, 1):
                 self.transaction(part, (on_undone or _nothing) if k == len(parts) else _nothing)
         except ReconcilerError as again:
+            # Where the undo failed and why, without what its own transaction kept ("nothing
+            # was changed" is true of the undo's transaction, not of the run).
+            why = getattr(again, "head", None) or str(again)
+            why = why.removeprefix(f"The {self.what} failed ").rstrip(".")
             raise ReconcilerError(
-                f"{head} Undoing what had committed failed too ({again}); the database is "
+                f"{head} Undoing what had committed failed too ({why}); the database is "
                 "partly changed.",
                 detail="Run `reconciler plan` to see what is left, then apply or roll back.",
             ) from None
