@@ -103,11 +103,13 @@ def drift(
         state = state_for(t)
         if state.exists():
             history = state.history(1)
+            begun: frozenset[str] = frozenset()
             if history:
                 report.last_version = history[0].version
                 report.last_apply = history[0].finished_at.timestamp()
+                begun = _begun(history[0])
             invalid = _invalid_indexes(live.pg) if live.pg is not None else frozenset()
-            report.recorded = _out_of_band(state.inventory(), inventory_of(live), invalid)
+            report.recorded = _out_of_band(state.inventory(), inventory_of(live), invalid, begun)
     return report
 
 
@@ -117,8 +119,20 @@ def _invalid_indexes(snap: PgSnapshot) -> frozenset[str]:
     return frozenset(str(ix.address) for ix in snap.indexes.values() if not ix.valid)
 
 
+def _begun(last: Any) -> frozenset[str]:
+    """The objects of the last apply when it is recorded as partial (a run killed, or whose
+    undo failed): it records each change before its online step runs, so what the server
+    went on to finish, or left half done, is that run's, not a change made without it."""
+    if last.direction != "up" or last.status != "applied" or not last.plan.get("partial"):
+        return frozenset()
+    return frozenset(str(c["address"]) for c in last.plan.get("changes", ()))
+
+
 def _out_of_band(
-    recorded: dict[str, Any], now: dict[str, Any], invalid: frozenset[str] = frozenset()
+    recorded: dict[str, Any],
+    now: dict[str, Any],
+    invalid: frozenset[str] = frozenset(),
+    begun: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     out = []
     for address in sorted(set(recorded) | set(now)):
@@ -126,8 +140,10 @@ def _out_of_band(
         if before == after and address not in invalid:
             continue
         # An invalid index is said as such, not as "added" (it was never made to work) nor
-        # hidden behind an equal definition.
+        # hidden behind an equal definition; an object of an interrupted apply's change, as
+        # that apply's.
         what = "added" if before is None else "removed" if after is None else "changed"
+        what = "unfinished" if address in begun else what
         what = "invalid" if address in invalid else what
         parsed = Address.parse(address)
         out.append({"address": address, "engine": parsed.engine, "kind": parsed.kind,

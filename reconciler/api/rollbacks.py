@@ -36,14 +36,22 @@ class RollbackResult:
     skipped: list[dict[str, str]] = field(default_factory=list)  # Redis keys changed since
 
 
-def _unfinished_left(live: Live, p: Plan) -> Live:
+def _unfinished_left(live: Live, p: Plan, recorded: set[str] | None = None) -> Live:
     """`live` without the invalid indexes the plan was building concurrently when its run
     stopped (Ctrl-C, a lost connection): they are that run's own leftovers, not a change made
-    since, and the rollback drops them with the rest."""
+    since, and the rollback drops them with the rest. `recorded`: for a run recorded as
+    partial, the objects its record holds; an index the plan makes that the record lacks is
+    one the server finished after the run was killed (its build was begun), its own too."""
     if live.pg is None:
         return live
     made = {c.address for c in p.changes if c.action == "create" and c.kind == "index"}
-    left = {k: ix for k, ix in live.pg.indexes.items() if ix.valid or str(ix.address) not in made}
+
+    def kept(address: str, valid: bool) -> bool:
+        if address not in made:
+            return True
+        return valid and (recorded is None or address in recorded)
+
+    left = {k: ix for k, ix in live.pg.indexes.items() if kept(str(ix.address), ix.valid)}
     if len(left) == len(live.pg.indexes):
         return live
     return dataclasses.replace(live, pg=dataclasses.replace(live.pg, indexes=left))
@@ -104,8 +112,9 @@ def rollback(
             sorted({n for p in plans for n in p.target.get("redis", {}).get("config", [])})
         )
         live = read_live(t, config_names=names, scan=False)
+        recorded = set(state.inventory()) if targets[0].plan.get("partial") else None
         if (
-            fingerprints(_unfinished_left(live, plans[0])) != targets[0].fingerprint_after
+            fingerprints(_unfinished_left(live, plans[0], recorded)) != targets[0].fingerprint_after
             and not force
         ):
             raise StalePlan(

@@ -28,6 +28,11 @@ _RECORDED = {
     "removed": ("-", "red", "removed from the database since the last apply (not by Reconciler)"),
     "changed": ("~", "yellow", "changed in the database since the last apply (not by Reconciler)"),
     "invalid": ("!", "red", "left invalid by an interrupted or failed build"),
+    "unfinished": (
+        "!",
+        "yellow",
+        "left by the interrupted apply of that version (`reconciler plan` shows what is left)",
+    ),
 }
 
 

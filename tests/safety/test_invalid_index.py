@@ -184,3 +184,45 @@ def test_an_undeclared_invalid_index_is_dropped_without_being_built_back(pg_url,
     code, text = _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert code == 0, text
     assert _state(pg_url, "runs_name_key") is None
+
+
+def test_an_index_the_server_finished_after_its_run_was_killed_is_that_runs(pg_url, tmp_path):
+    """kill -9 while the build waits, and the server goes on to finish it: the index is the
+    killed apply's own, recorded as begun. drift says so, not that someone added it, and
+    `rollback --last` takes it away without --force."""
+    _table_with_rows(tmp_path, pg_url)
+    write_yaml(tmp_path, "schemas/tables/runs.yaml", _WITH_INDEX)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "reconciler", "apply", "--pg", pg_url, "--schemas", "schemas"]
+    with psycopg.connect(pg_url, autocommit=True) as watch:
+        with _holding(pg_url, "old snapshot"):
+            proc = subprocess.Popen(
+                [*argv, "--auto-approve", "--ddl-lock-timeout", "60s"],
+                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while not watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+                "'reconciler/%' AND datname = current_database() AND wait_event_type = 'Lock' "
+                "AND query ILIKE 'CREATE INDEX CONCURRENTLY%'"
+            ).fetchone()[0]:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the build never waited"
+                time.sleep(0.02)
+            proc.kill()
+            proc.wait(timeout=10)
+        deadline = time.monotonic() + 15  # the holder is gone: the server finishes the build
+        while _backends(watch):
+            assert time.monotonic() < deadline, "the killed run's backend never finished"
+            time.sleep(0.02)
+    if _state(pg_url, "idx_runs_name") != (True, True):
+        pytest.skip("this server stopped the build when its client went away")
+    report = run_cli("drift", "--pg", pg_url, "--schemas", "schemas", "--json", cwd=tmp_path)
+    recorded = {(d["address"], d["change"]) for d in json.loads(report.out)["recorded"]}
+    assert (INDEX, "added") not in recorded, report.text
+    assert (INDEX, "unfinished") in recorded, report.text
+    text = run_cli("drift", "--pg", pg_url, "--schemas", "schemas", cwd=tmp_path)
+    assert "not by Reconciler" not in text.out and "interrupted apply" in text.out, text.text
+    code, text = _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
+    assert code == 0, text
+    assert _state(pg_url, "idx_runs_name") is None
