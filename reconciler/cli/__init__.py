@@ -77,6 +77,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    _debug_first(sys.argv)
     load_commands()
     plain_help()  # `reconciler --help` is printed before the root options are read
     try:
@@ -84,6 +85,15 @@ def main() -> None:
     finally:  # this run's options hold for it alone (in-process callers run main() again)
         _plain["on"] = _debug["on"] = collector.freeze_after["on"] = False
         config.choose_environment(None)
+
+
+def _debug_first(argv: list[str]) -> None:
+    """`reconciler plan … --debug` read as `reconciler --debug plan …` (in place): --debug is
+    an option of the command line as a whole, wherever it is written (not after `--`)."""
+    args = argv[1:]
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" in args[1:end]:
+        argv[1:] = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
 
 
 def _run_app() -> None:

@@ -158,3 +158,19 @@ def test_a_bad_connect_timeout_variable_is_named(monkeypatch):
     assert r.code == 1, r.text
     assert "PGCONNECT_TIMEOUT is 'xyz'" in r.err, r.err
     assert "s3cret-pw" not in r.text
+
+
+def test_debug_after_the_command_is_the_root_option(tmp_path: Path):
+    """`reconciler validate … --debug` means `reconciler --debug validate …`: the error comes
+    with its traceback (here, raised), not "No such option: --debug"."""
+    from reconciler.errors import ReconcilerError
+
+    missing = str(tmp_path / "missing")
+    plain = run_cli("validate", "--schemas", missing)
+    assert plain.code == 1 and "Traceback" not in plain.err, plain.text
+    with pytest.raises(ReconcilerError):
+        run_cli("validate", "--schemas", missing, "--debug")
+    with pytest.raises(ReconcilerError):
+        run_cli("--debug", "validate", "--schemas", missing)
+    after_dashes = run_cli("validate", "--", "--debug")  # an argument, not the option
+    assert after_dashes.code != 0 and "No such option" not in after_dashes.err
