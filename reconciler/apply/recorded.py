@@ -170,11 +170,11 @@ def execute(
 
             budget = lock_budget(t.pg, from_pg, in_batches=in_batches, what=what, log=log)
 
-            def batch_done(k: int, n: int, ran: frozenset[int]) -> None:
+            def batch_done(k: int, n: int, ran: frozenset[int], finished: frozenset[int]) -> None:
                 # Inside batch k's transaction: what committed so far is recorded with it.
                 state.record_event("batch-committed", p.version, {"batch": k, "of": n})
                 if partial is not None:
-                    partial(ran, k, n, started, log.path)
+                    partial(ran, k, n, started, log.path, finished)
 
             def on_undone() -> None:
                 if undone is not None:
@@ -225,7 +225,7 @@ def execute(
     return ApplyResult(p, True, ms, count, log.path, None, skipped, attempt)
 
 
-Partial = Callable[[frozenset[int], int, int, datetime, Path], None]
+Partial = Callable[[frozenset[int], int, int, datetime, Path, frozenset[int]], None]
 
 
 class PartialApply:
@@ -238,15 +238,29 @@ class PartialApply:
         self.part: Plan | None = None
 
     def __call__(
-        self, ran: frozenset[int], k: int, n: int, started: datetime, log_path: Path
+        self,
+        ran: frozenset[int],
+        k: int,
+        n: int,
+        started: datetime,
+        log_path: Path,
+        finished: frozenset[int] = frozenset(),
     ) -> None:
+        """`ran`: the changes begun (their statements committed, or an online one sent);
+        `finished`: those of them with nothing left to run."""
         p = self.p
         part = replace(p, changes=tuple(c for c in p.changes if id(c) in ran))
         after = read_live(self.t, scan=False)
         up, down = document(part, "up"), document(part, "down")
         before = f"{p.live_fingerprint}|{p.redis_fingerprint}"
         rec = record(part, "up", before, fingerprints(after), up, down, started, log_path)
-        partial = {"batch": k, "of": n, "changes": len(part.changes), "of_changes": len(p.changes)}
+        partial = {
+            "batch": k,
+            "of": n,
+            "changes": len(part.changes),
+            "finished": sum(1 for c in part.changes if id(c) in finished),
+            "of_changes": len(p.changes),
+        }
         rec = replace(rec, plan={**rec.plan, "partial": partial})
         self.state.record_apply(rec, inventory_of(after))
         self.part = part

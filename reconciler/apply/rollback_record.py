@@ -47,8 +47,17 @@ class RollbackRecorder:
         assert len(self._origin) == len(self.back.changes)
         self._current = list(self.targets)
 
-    def batch(self, ran: frozenset[int], k: int, n: int, started: datetime, log_path: Path) -> None:
-        """Inside batch k's transaction: record what the batches so far reverted."""
+    def batch(
+        self,
+        ran: frozenset[int],
+        k: int,
+        n: int,
+        started: datetime,
+        log_path: Path,
+        finished: frozenset[int] = frozenset(),
+    ) -> None:
+        """Inside batch k's transaction: record what the batches so far reverted (`finished`,
+        what of it has nothing left to run, is not told apart: a rollback has no online step)."""
         after = read_live(self.t, config_names=self.names, scan=False)
         self._record(ran, after, started, log_path)
 

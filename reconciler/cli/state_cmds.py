@@ -147,7 +147,11 @@ def _status(r: ApplyRecord) -> str:
     part = r.plan.get("partial")
     if not part:
         return r.status
-    return f"{r.status} (partial: {part['changes']} of {counted(part['of_changes'], 'change')})"
+    of = counted(part["of_changes"], "change")
+    if "finished" not in part or part["finished"] == part["changes"]:  # (recorded before it)
+        return f"{r.status} (partial: {part['changes']} of {of})"
+    begun = part["changes"] - part["finished"]
+    return f"{r.status} (partial: {part['finished']} of {of} done, {begun} begun)"
 
 
 def _lock_targets(pg: str | None, redis: str | None) -> tuple[str | None, str | None]:

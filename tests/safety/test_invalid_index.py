@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.cli.test_json_schemas import errors
 from tests.helpers import run_cli, write_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,6 +218,13 @@ def test_an_index_the_server_finished_after_its_run_was_killed_is_that_runs(pg_u
             time.sleep(0.02)
     if _state(pg_url, "idx_runs_name") != (True, True):
         pytest.skip("this server stopped the build when its client went away")
+    # The run recorded the index's change as begun, never as done: the history says so.
+    history = run_cli("state", "history", "--pg", pg_url, cwd=tmp_path)
+    assert "partial: 0 of 1 change done, 1 begun" in history.out, history.text
+    records = json.loads(run_cli("state", "history", "--pg", pg_url, "--json", cwd=tmp_path).out)
+    assert records[0]["partial"] == {"batch": 1, "of": 1, "changes": 1, "finished": 0,
+                                     "of_changes": 1}  # fmt: skip
+    assert errors("state-history.v1.schema.json", records) == []
     report = run_cli("drift", "--pg", pg_url, "--schemas", "schemas", "--json", cwd=tmp_path)
     recorded = {(d["address"], d["change"]) for d in json.loads(report.out)["recorded"]}
     assert (INDEX, "added") not in recorded, report.text

@@ -26,6 +26,7 @@ it becomes live in failures.py.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,7 +79,7 @@ def run_statements(
     what: str = "apply",
     undo: Sequence[Step] = (),
     lock_budget: int | None = None,
-    on_batch: Callable[[int, int, frozenset[int]], None] | None = None,
+    on_batch: Callable[[int, int, frozenset[int], frozenset[int]], None] | None = None,
     on_undone: Callable[[], None] | None = None,
     undo_for: Callable[[frozenset[int]], tuple[list[Step], str] | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -86,11 +87,12 @@ def run_statements(
     """Execute `steps`; `before_commit` records state in the last transaction.
 
     `lock_budget` cuts the main statements into batches that each lock at most that many
-    relations (apply/pg/lock_table.py). A run of several transactions records what it has done as it
-    goes: `on_batch(k, n, ran)` runs inside batch k's transaction, before its COMMIT, with the
-    ids of the changes whose statements have then run (`ran`), and again, on its own, before
-    each online statement (with that statement's change): so whatever committed is recorded,
-    whenever the process dies. `undo` (the plan's down statements) reverts what committed
+    relations (apply/pg/lock_table.py). A run of several transactions records what it has done
+    as it goes: `on_batch(k, n, ran, finished)` runs inside batch k's transaction, before its
+    COMMIT, with the ids of the changes whose statements have then run (`ran`), and again, on
+    its own, before each online statement (with that statement's change, begun): so whatever
+    committed is recorded, whenever the process dies. `finished`: those of `ran` with no
+    statement left. `undo` (the plan's down statements) reverts what committed
     when a later part fails; `on_undone` records that inside the undo's last transaction.
     `undo_for(ran)` may give other undo statements, and a note saying why: when clients wrote
     data into what the undo would drop, statements that keep it in the trash.
@@ -106,12 +108,17 @@ def run_statements(
         run.transaction(main, before_commit)
     else:
         ran: set[int] = set()
-        record = on_batch or (lambda k, n, done: None)
+        left = Counter(id(s.change) for s in later)  # each change's statements still to run
+        record = on_batch or (lambda k, n, done, finished: None)
+
+        def finished(done: frozenset[int]) -> frozenset[int]:
+            return frozenset(c for c in done if not left[c])
+
         try:
             for k, chunk in enumerate(chunks, 1):
                 final = k == len(chunks) and not later
                 done = frozenset(ran | {id(s.change) for s in chunk})
-                last = partial(record, k, len(chunks), done)
+                last = partial(record, k, len(chunks), done, finished(done))
                 run.transaction(chunk, before_commit if final else last)
                 ran |= done
                 if not final:
@@ -122,8 +129,9 @@ def run_statements(
                 if id(step.change) not in ran:
                     # Recorded before it runs: its down (DROP … IF EXISTS) is safe either way.
                     ran.add(id(step.change))
-                    record(len(chunks), len(chunks), frozenset(ran))
+                    record(len(chunks), len(chunks), frozenset(ran), finished(frozenset(ran)))
                 run.online(step)
+                left[id(step.change)] -= 1
             if later:
                 run.transaction([s for s in later if s.phase == AFTER], before_commit)
         except ConnectionFailed as lost:
