@@ -142,8 +142,9 @@ def refuse_contracts(targets: list[ApplyRecord], plans: list[Plan]) -> None:
         ]
         if dropped:
             raise Refused(
-                f"Version {rec.version} cannot be rolled back: its contract dropped column "
-                f"{' and '.join(dropped)} for good; nothing was changed.",
+                f"Version {rec.version} cannot be rolled back: its contract dropped "
+                f"{'column' if len(dropped) == 1 else 'columns'} {' and '.join(dropped)} for "
+                "good; nothing was changed.",
                 detail="To go back, put the old type or name in the YAML and plan again: a new "
                 "move, in phases like this one.",
             )

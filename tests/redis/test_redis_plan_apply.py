@@ -506,7 +506,9 @@ def test_a_key_name_that_is_not_utf8_is_written_escaped_in_the_plan(
 
     def plan(*more: str) -> subprocess.CompletedProcess[str]:
         args = [*argv, "--schemas", schemas, *more]
-        return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run(
+            args, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
+        )  # (in the test's own folder: `--json` alone writes its files to plans/ there)
 
     out = tmp_path / "plans"
     done = plan("--out", str(out))
