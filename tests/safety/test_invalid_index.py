@@ -92,33 +92,35 @@ def _backends(conn: psycopg.Connection) -> list[int]:
     return [r[0] for r in rows]
 
 
-def _kill_during_build(cwd: Path, pg_url: str, how: str) -> None:
+def _kill_during_build(cwd: Path, pg_url: str, how: str, *, finished: bool = False) -> None:
     """Apply the index, kill -9 the run while its CREATE INDEX CONCURRENTLY waits, and end its
-    server process as the server does when the waiting statement times out."""
+    server process as the server does when the waiting statement times out; `finished`: let
+    the server go on instead, once the session holding the build lets go (it finishes it)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     argv = [sys.executable, "-m", "reconciler", "apply", "--pg", pg_url, "--schemas", "schemas"]
-    with _holding(pg_url, how), psycopg.connect(pg_url, autocommit=True) as watch:
-        proc = subprocess.Popen(
-            [*argv, "--auto-approve", "--ddl-lock-timeout", "60s"],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
-        while not watch.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'reconciler/%' "
-            "AND datname = current_database() AND wait_event_type = 'Lock' "
-            "AND query ILIKE 'CREATE INDEX CONCURRENTLY%'"
-        ).fetchone()[0]:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the build never waited"
-            time.sleep(0.02)
-        proc.kill()
-        proc.wait(timeout=10)
-        for pid in _backends(watch):
-            watch.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with psycopg.connect(pg_url, autocommit=True) as watch:
+        with _holding(pg_url, how):
+            proc = subprocess.Popen(
+                [*argv, "--auto-approve", "--ddl-lock-timeout", "60s"],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            deadline = time.monotonic() + 30
+            while not watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
+                "'reconciler/%' AND datname = current_database() AND wait_event_type = 'Lock' "
+                "AND query ILIKE 'CREATE INDEX CONCURRENTLY%'"
+            ).fetchone()[0]:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the build never waited"
+                time.sleep(0.02)
+            proc.kill()
+            proc.wait(timeout=10)
+            for pid in [] if finished else _backends(watch):
+                watch.execute("SELECT pg_terminate_backend(%s)", (pid,))
         deadline = time.monotonic() + 15
         while _backends(watch):
             assert time.monotonic() < deadline, "the killed run's backend never went away"
@@ -193,29 +195,7 @@ def test_an_index_the_server_finished_after_its_run_was_killed_is_that_runs(pg_u
     `rollback --last` takes it away without --force."""
     _table_with_rows(tmp_path, pg_url)
     write_yaml(tmp_path, "schemas/tables/runs.yaml", _WITH_INDEX)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "reconciler", "apply", "--pg", pg_url, "--schemas", "schemas"]
-    with psycopg.connect(pg_url, autocommit=True) as watch:
-        with _holding(pg_url, "old snapshot"):
-            proc = subprocess.Popen(
-                [*argv, "--auto-approve", "--ddl-lock-timeout", "60s"],
-                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            deadline = time.monotonic() + 30
-            while not watch.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE "
-                "'reconciler/%' AND datname = current_database() AND wait_event_type = 'Lock' "
-                "AND query ILIKE 'CREATE INDEX CONCURRENTLY%'"
-            ).fetchone()[0]:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the build never waited"
-                time.sleep(0.02)
-            proc.kill()
-            proc.wait(timeout=10)
-        deadline = time.monotonic() + 15  # the holder is gone: the server finishes the build
-        while _backends(watch):
-            assert time.monotonic() < deadline, "the killed run's backend never finished"
-            time.sleep(0.02)
+    _kill_during_build(tmp_path, pg_url, "old snapshot", finished=True)
     if _state(pg_url, "idx_runs_name") != (True, True):
         pytest.skip("this server stopped the build when its client went away")
     # The run recorded the index's change as begun, never as done: the history says so.
