@@ -146,7 +146,10 @@ def _migrate(client: Any, slot: int, *, fraction: float, finish: bool) -> None:
             node.execute_command("CLUSTER SETSLOT", slot, "NODE", dst_id)
 
 
-def test_apply_follows_moved_and_ask_during_a_resharding(client, cluster, tmp_path: Path) -> None:
+def test_apply_follows_moved_and_ask_during_a_resharding(
+    client, cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a Redis-only run keeps its state in ./state: the test's own
     # Two groups of keys, each in one slot (hash tags), none with a TTL: all get one.
     for tag in ("ask", "moved"):
         for i in range(40):
