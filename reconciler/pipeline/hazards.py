@@ -82,7 +82,7 @@ def once_per_decision(p: Plan, changes: list[Change]) -> Plan:
     after the transaction as before)."""
     dropped = _dropped_tables(p.changes)
     with_columns = _gone_with_columns(changes)
-    replaced = _replaced_policies(p.changes)
+    replaced = _replaced_policies(changes)
     if not dropped and not with_columns and not replaced:
         return p
     quiet = tuple(
@@ -96,11 +96,17 @@ def once_per_decision(p: Plan, changes: list[Change]) -> Plan:
     return replace(p, changes=quiet)
 
 
-def _replaced_policies(changes: tuple[PlannedChange, ...]) -> set[int]:
-    """Positions of the policy drops whose policy the plan creates again."""
-    created = {c.address for c in changes if c.action == "create" and c.kind == "policy"}
-    return {
-        i
-        for i, c in enumerate(changes)
-        if c.action == "drop" and c.kind == "policy" and c.address in created
-    }
+def _replaced_policies(changes: list[Change]) -> set[int]:
+    """Positions of the drops of restrictive policies that the plan creates again, restrictive,
+    under the same name on the same table (edited). One that comes back permissive hides
+    nothing any more; one that comes back under another name is not told from a new policy
+    (its expressions are compared as written, not as the server keeps them): both stay gated."""
+
+    def restrictive(c: Change) -> tuple[str, str, str] | None:
+        p = getattr(c, "policy", None)  # a policy's create or drop (ops/pg/policy.py)
+        if c.kind != "policy" or getattr(p, "permissive", True):
+            return None
+        return (p.schema, p.table, p.name)  # type: ignore[union-attr]
+
+    back = {restrictive(c) for c in changes if c.action is Action.CREATE} - {None}
+    return {i for i, c in enumerate(changes) if c.action is Action.DROP and restrictive(c) in back}

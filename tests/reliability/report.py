@@ -287,10 +287,13 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "test_password_change_keeps_no_trace_of_the_old_password_and_rolls_back",
     ),
     (
-        "Dropping a restrictive row-level security policy or turning row-level security off "
-        "widens what roles see: refused without `--allow-destructive`, with a hazard saying "
-        "so; a restrictive policy the plan replaces needs no flag.",
+        "Dropping a restrictive row-level security policy (or making it permissive), turning "
+        "row-level security off or no longer forcing it widens what roles see: refused "
+        "without `--allow-destructive`, with a hazard saying so; a restrictive policy the "
+        "plan edits in place (dropped and created again, restrictive) needs no flag.",
         "test_access_widened.py::test_dropping_a_restrictive_policy_or_row_security_is_gated, "
+        "test_access_widened.py::"
+        "test_a_restrictive_policy_made_permissive_or_rls_no_longer_forced_is_gated, "
         "test_access_widened.py::test_a_restrictive_policy_replaced_by_the_plan_needs_no_flag",
     ),
     (

@@ -75,3 +75,20 @@ def test_a_restrictive_policy_replaced_by_the_plan_needs_no_flag(pg_url, tmp_pat
     r = _apply(tmp_path, pg_url, DOCS.format(row_security="on", extra=edited))
     assert r.code == 0, r.text
     assert ("tenant_only", False, "(tenant = CURRENT_USER)") in _policies(pg_url)
+
+
+def test_a_restrictive_policy_made_permissive_or_rls_no_longer_forced_is_gated(pg_url, tmp_path):
+    """Made permissive, a restrictive policy hides nothing any more: gated as its drop is.
+    Forced row-level security made plain lets the table's owner past every policy: gated."""
+    forced = DOCS.format(row_security="forced", extra=TENANT)
+    assert _apply(tmp_path, pg_url, forced).code == 0
+    before = _policies(pg_url)
+    permissive = forced.replace("permissive: false", "permissive: true")
+    r = _apply(tmp_path, pg_url, permissive)
+    assert r.code == 1 and "pg.policy.public.docs.tenant_only" in r.err, r.text
+    unforced = _apply(tmp_path, pg_url, DOCS.format(row_security="on", extra=TENANT))
+    assert unforced.code == 1 and "pg.table.public.docs" in unforced.err, unforced.text
+    assert _policies(pg_url) == before
+    renamed = _apply(tmp_path, pg_url, forced.replace("tenant_only", "tenant_guard"))
+    assert renamed.code == 1 and "--allow-destructive" in renamed.err, renamed.text
+    assert _policies(pg_url) == before

@@ -80,7 +80,8 @@ class SetRowSecurity(Change):
         return frozenset({self.address})
 
     def hazards(self) -> tuple[Hazard, ...]:
-        if self.new.startswith("off") and not self.old.startswith("off"):  # gated as a drop
+        # What widens which rows roles see is gated as a drop of data is.
+        if self.new.startswith("off") and not self.old.startswith("off"):
             return (
                 Hazard(
                     DESTRUCTIVE,
@@ -88,7 +89,15 @@ class SetRowSecurity(Change):
                     "whatever its policies say",
                 ),
             )
-        if self.new not in ("on", "forced"):
+        if self.old == "forced" and self.new == "on":
+            return (
+                Hazard(
+                    DESTRUCTIVE,
+                    "row-level security no longer forced: the table's owner sees every row, "
+                    "whatever its policies say",
+                ),
+            )
+        if self.new not in ("on", "forced") or not self.old.startswith("off"):
             return ()
         return (
             Hazard(
