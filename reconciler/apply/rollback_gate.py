@@ -111,6 +111,14 @@ def guarded(
             f"{clash} back from the trash and then drop it with its data; roll back one "
             "version at a time (`reconciler rollback --last`) so that each drop can be kept.",
         )
+    if (widened := rollback_plan.access_widened(back)) and not allow_destructive:
+        c, what = widened[0]
+        raise Refused(
+            f"Rolling back would widen which rows roles see: {c.address} {what}; refusing "
+            "without --allow-destructive.",
+            detail="Review the rollback with `reconciler rollback --last` (it asks first), then "
+            "re-run with --allow-destructive.",
+        )
     back = _values_kept(t.pg, back, live, allow_destructive)
     found = rollback_plan.losses(t.pg, back, live.pg)
     if not found:

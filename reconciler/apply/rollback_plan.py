@@ -66,6 +66,32 @@ def _inverse(c: PlannedChange) -> PlannedChange:
     )
 
 
+def access_widened(back: Plan) -> list[tuple[PlannedChange, str]]:
+    """The changes of a rollback that widen which rows roles see, with why: a restrictive
+    policy dropped (unless the rollback creates it again, restrictive, under its name) and
+    row-level security turned off or no longer forced. Gated as a drop of data is, as the
+    forward plan gates them (ops/pg/policy.py)."""
+
+    def restrictive(sql: tuple[str, ...]) -> bool:
+        return any(s.startswith("CREATE POLICY ") and "\nAS RESTRICTIVE " in s for s in sql)
+
+    back_again = {c.address for c in back.changes if c.kind == "policy" and restrictive(c.up)}
+    out = []
+    for c in back.changes:
+        dropped = c.kind == "policy" and c.action == "drop" and restrictive(c.down)
+        if dropped and c.address not in back_again:
+            out.append((c, f"drops restrictive policy {c.address.rsplit('.', 1)[-1]}"))
+        for d in c.details:
+            if d.get("attribute") != "row_security":
+                continue
+            old, new = str(d.get("old")), str(d.get("new"))
+            if new.startswith("off") and not old.startswith("off"):
+                out.append((c, "turns row-level security off"))
+            elif old == "forced" and new == "on":
+                out.append((c, "no longer forces row-level security on the table's owner"))
+    return out
+
+
 def invert(plans: list[Plan]) -> Plan:
     """One plan that reverts `plans` (newest first): their changes' reverses, in down order.
     It carries the oldest version's name: the state the target returns to."""

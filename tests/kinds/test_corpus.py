@@ -297,7 +297,10 @@ def test_corpus_case(case: Case, make_pg_database, pg_dump_schema, corpus_report
         steps.fail("rerun", "a second run of the up file changed A:\n" + _diff(a_after, a_again))
     steps.ok("rerun")
 
-    _cli("rollback", steps, tmp_path, "rollback", "--pg", a_url, "--last", "--auto-approve")
+    # As the apply: a rollback that drops a restrictive policy or turns row-level security
+    # off is gated like a drop of data (tests/safety/test_access_widened.py says it).
+    back = ("rollback", "--pg", a_url, "--last", "--auto-approve", "--allow-destructive")
+    _cli("rollback", steps, tmp_path, *back)
     a_back = _schema(a_url, pg_dump_schema)
     dropped = plan is not None and (
         "column_order" in _hazards(plan)

@@ -290,11 +290,13 @@ GUARANTEES: tuple[tuple[str, str], ...] = (
         "Dropping a restrictive row-level security policy (or making it permissive), turning "
         "row-level security off or no longer forcing it widens what roles see: refused "
         "without `--allow-destructive`, with a hazard saying so; a restrictive policy the "
-        "plan edits in place (dropped and created again, restrictive) needs no flag.",
+        "plan edits in place (dropped and created again, restrictive) needs no flag; a "
+        "rollback that would widen it so is gated the same way.",
         "test_access_widened.py::test_dropping_a_restrictive_policy_or_row_security_is_gated, "
         "test_access_widened.py::"
         "test_a_restrictive_policy_made_permissive_or_rls_no_longer_forced_is_gated, "
-        "test_access_widened.py::test_a_restrictive_policy_replaced_by_the_plan_needs_no_flag",
+        "test_access_widened.py::test_a_restrictive_policy_replaced_by_the_plan_needs_no_flag, "
+        "test_access_widened.py::test_a_rollback_that_widens_access_is_gated_like_a_plan",
     ),
     (
         "A column kept in the trash while the same plan renames the primary key column is "

@@ -92,3 +92,18 @@ def test_a_restrictive_policy_made_permissive_or_rls_no_longer_forced_is_gated(p
     renamed = _apply(tmp_path, pg_url, forced.replace("tenant_only", "tenant_guard"))
     assert renamed.code == 1 and "--allow-destructive" in renamed.err, renamed.text
     assert _policies(pg_url) == before
+
+
+def test_a_rollback_that_widens_access_is_gated_like_a_plan(pg_url, tmp_path):
+    """Rolling back the version that added a restrictive policy and forced row-level security
+    drops the one and unforces the other: refused without --allow-destructive, as a plan is."""
+    assert _apply(tmp_path, pg_url, DOCS.format(row_security="on", extra="")).code == 0
+    assert _apply(tmp_path, pg_url, DOCS.format(row_security="forced", extra=TENANT)).code == 0
+    before = _policies(pg_url)
+    argv = ("rollback", "--pg", pg_url, "--last", "--auto-approve")
+    refused = run_cli(*argv, cwd=tmp_path)
+    assert refused.code == 1 and "widen which rows roles see" in refused.err, refused.text
+    assert _policies(pg_url) == before
+    allowed = run_cli(*argv, "--allow-destructive", cwd=tmp_path)
+    assert allowed.code == 0, allowed.text
+    assert [p[0] for p in _policies(pg_url)[:-1]] == ["allow_all"]
