@@ -76,10 +76,14 @@ def access_widened(back: Plan) -> list[tuple[PlannedChange, str]]:
         return any(s.startswith("CREATE POLICY ") and "\nAS RESTRICTIVE " in s for s in sql)
 
     back_again = {c.address for c in back.changes if c.kind == "policy" and restrictive(c.up)}
+    tables_gone = {
+        c.address.split(".", 2)[2] for c in back.changes if c.kind == "table" and c.action == "drop"
+    }  # a policy dropped with its table widens nothing
     out = []
     for c in back.changes:
         dropped = c.kind == "policy" and c.action == "drop" and restrictive(c.down)
-        if dropped and c.address not in back_again:
+        on = c.address.split(".", 2)[2].rsplit(".", 1)[0]  # schema.table of pg.policy.s.t.name
+        if dropped and c.address not in back_again and on not in tables_gone:
             out.append((c, f"drops restrictive policy {c.address.rsplit('.', 1)[-1]}"))
         for d in c.details:
             if d.get("attribute") != "row_security":

@@ -85,7 +85,9 @@ def test_row_security_and_policies(pg_url, pg_conn, tmp_path, role, pg_dump_sche
     write_yaml(root, "tables/documents.yaml", TABLE.replace("ROLE", role).replace("forced", "on"))
     r = _cli(tmp_path, "plan", "--pg", pg_url, "--schemas", str(root), "--json")
     assert [c["address"] for c in json.loads(r.out)["changes"]] == ["pg.table.app.documents"]
-    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve")
+    # no longer forced: the owner is past every policy, gated (tests/safety/test_access_widened)
+    _cli(tmp_path, "apply", "--pg", pg_url, "--schemas", str(root), "--auto-approve",
+         "--allow-destructive")  # fmt: skip
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     _cli(tmp_path, "rollback", "--pg", pg_url, "--last", "--auto-approve")
     assert pg_dump_schema(pg_url) == before
