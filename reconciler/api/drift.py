@@ -88,18 +88,12 @@ def drift(
         report.findings = list(p.findings)
         # A drop withheld (an unmodelled object depends on what the YAML leaves out) is drift
         # no plan can fix: the database still differs from the YAML, and cron must hear of it.
-        report.desired += [
-            {
-                "address": f["address"],
-                "engine": Address.parse(f["address"]).engine,
-                "kind": Address.parse(f["address"]).kind,
-                "action": "drop",
-                "description": f["message"],
-                "differences": [],
-                "withheld": True,
-            }
-            for f in withheld_drops(p.findings)
-        ]
+        for f in withheld_drops(p.findings):
+            a = Address.parse(f["address"])
+            report.desired.append(
+                {"address": f["address"], "engine": a.engine, "kind": a.kind, "action": "drop",
+                 "description": f["message"], "differences": [], "withheld": True}
+            )  # fmt: skip
         state = state_for(t)
         if state.exists():
             history = state.history(1)

@@ -76,15 +76,18 @@ def access_widened(back: Plan) -> list[tuple[PlannedChange, str]]:
         return any(s.startswith("CREATE POLICY ") and "\nAS RESTRICTIVE " in s for s in sql)
 
     back_again = {c.address for c in back.changes if c.kind == "policy" and restrictive(c.up)}
+    # a policy dropped with its table widens nothing (names may hold dots: parsed, not split)
     tables_gone = {
-        c.address.split(".", 2)[2] for c in back.changes if c.kind == "table" and c.action == "drop"
-    }  # a policy dropped with its table widens nothing
+        Address.parse(c.address).parts[2:4]
+        for c in back.changes
+        if c.kind == "table" and c.action == "drop"
+    }
     out = []
     for c in back.changes:
-        dropped = c.kind == "policy" and c.action == "drop" and restrictive(c.down)
-        on = c.address.split(".", 2)[2].rsplit(".", 1)[0]  # schema.table of pg.policy.s.t.name
-        if dropped and c.address not in back_again and on not in tables_gone:
-            out.append((c, f"drops restrictive policy {c.address.rsplit('.', 1)[-1]}"))
+        if c.kind == "policy" and c.action == "drop" and restrictive(c.down):
+            parts = Address.parse(c.address).parts  # pg.policy.schema.table.name
+            if c.address not in back_again and parts[2:4] not in tables_gone:
+                out.append((c, f"drops restrictive policy {parts[-1]}"))
         for d in c.details:
             if d.get("attribute") != "row_security":
                 continue
