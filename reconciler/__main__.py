@@ -22,6 +22,10 @@ def entry() -> None:
             from reconciler.pipeline import prefetch  # deferred: as the command line, below
 
             prefetch.start(sys.argv[1:])
+        # The methods that dataclasses generate are compiled once, as bytecode is (methodcache).
+        from reconciler import methodcache  # deferred: as the command line, below
+
+        methodcache.install()
         # Importing the command line makes ~100,000 objects that stay for the whole run: the
         # collector would walk them again and again; frozen, it never looks at them again.
         gc.disable()

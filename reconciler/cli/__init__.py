@@ -19,6 +19,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from reconciler import methodcache
 from reconciler.cli import (  # noqa: F401  (each registers its commands on the app)
     commands,
     deploy_cmds,
@@ -173,6 +174,8 @@ def run() -> None:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
                 stream.flush()
+    with contextlib.suppress(KeyboardInterrupt):  # the command is over: its outcome stands
+        methodcache.save()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # a profiler or coverage tool writes its results at interpreter exit
     if isinstance(code, str):  # sys.exit("message") prints it and exits 1, as Python would

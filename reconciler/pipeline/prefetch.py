@@ -206,7 +206,11 @@ def _child(argv: list[str], w: int) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
+        from reconciler import methodcache
+
+        methodcache.install()
         _read_into(argv, w)
+        methodcache.save()  # what its imports compiled, once the parent has the catalog
     except BaseException:  # the parent reads again, and says what went wrong
         pass
     finally:
