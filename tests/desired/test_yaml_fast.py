@@ -1,6 +1,6 @@
-"""The lean YAML loop (project/yamlload.py _plain) reads every file it accepts exactly as the
-careful one (_Composer) does — values, BoolText, the line of every value and key — and hands
-every file using anything else back to it."""
+"""The quick line reader (project/yamllines.py) and the lean YAML loop (project/yamlplain.py)
+read every file they accept exactly as the careful one (yamlload._Composer) does — values,
+BoolText, the line of every value and key — and hand every file using anything else on."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.project import yamlload, yamlplain
+from reconciler.project import yamllines, yamlload, yamlplain
 from reconciler.project.yamlload import YamlError, load_bytes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +38,14 @@ def lean(raw: bytes) -> yamlload.Loaded | None:
         return None
     finally:
         loader.dispose()
+
+
+def quick(raw: bytes) -> yamlload.Loaded | None:
+    """The quick line reader's reading, None when it hands the file on."""
+    try:
+        return yamllines.read(yamlload._decode(raw))
+    except yamlplain._Unusual:
+        return None
 
 
 def same(a: yamlload.Loaded, b: yamlload.Loaded) -> bool:
@@ -68,13 +76,18 @@ def repo_yaml() -> list[Path]:
 def test_every_yaml_file_in_the_repository_reads_the_same_both_ways():
     files = repo_yaml()
     assert len(files) > 100, "the corpus of YAML files went missing"
-    lean_read = 0
+    lean_read = quick_read = 0
     for path in files:
         raw = path.read_bytes()
         try:
             expected = careful(raw)
         except (yaml.YAMLError, YamlError):
             continue  # not YAML, or not UTF-8: load_bytes' error path, the careful loop's alone
+        got = quick(raw)
+        if got is not None:
+            quick_read += 1
+            assert isinstance(expected, yamlload.Loaded), f"{path}: quick read what careful refused"
+            assert same(got, expected), path
         got = lean(raw)
         if got is None:
             continue
@@ -83,6 +96,7 @@ def test_every_yaml_file_in_the_repository_reads_the_same_both_ways():
         assert same(got, expected), path
         assert same(load_bytes(raw), expected), path
     assert lean_read > 100, "the lean loop accepted almost nothing"
+    assert quick_read > 100, "the quick reader accepted almost nothing"
 
 
 HANDED_BACK = {
@@ -115,6 +129,7 @@ def outcome(raw: bytes):
 def test_unusual_files_are_handed_to_the_careful_loop(text, monkeypatch):
     raw = text.encode()
     assert lean(raw) is None
+    assert quick(raw) is None
     got = outcome(raw)
 
     def off(loader):
@@ -197,6 +212,126 @@ def test_generated_documents_read_the_same_both_ways(doc, flow, style):
     if got is not None:
         assert isinstance(expected, yamlload.Loaded)
         assert same(got, expected), text
+    got = quick(raw)
+    if got is not None:
+        assert isinstance(expected, yamlload.Loaded)
+        assert same(got, expected), text
     result = load_bytes(raw) if isinstance(expected, yamlload.Loaded) else None
     if result is not None:
         assert same(result, expected), text
+
+
+# Lines the quick reader takes, and lines it must hand on (YAML reads them otherwise: more
+# than the text, an error, or a scalar over several lines): either way, the same result.
+LINE_CASES = [
+    "a: 1\nb: two\n",
+    "a:  spaced   \nb: 'it''s'\nc: \"quoted\"\nd: ''\ne: \"\"\n",
+    "a:\n- x\n- y\nb:\n  - z\n",
+    "- a\n- b: 1\n  c: 2\n-   d: 3\n    e: 4\n",
+    "---\na: 1\n",
+    "a: 1\n...\n",
+    "a:\n  b:\n    c: 1\n  d: 2\ne:\n",
+    "a:\nb:\n",
+    "a: 1\n  b: 2\n",
+    "a: b\n  c\n",
+    "a: - b\n",
+    "a: b:\n",
+    "a: b: c\n",
+    "a:b\n",
+    "a:b: c\n",
+    "- - a\n",
+    "-\n",
+    "a: value # comment\n",
+    "a:  # comment\n  b: 1\n",
+    "# head\na: 1 #not a comment? yes it is\n",
+    "a: x#y\n",
+    "'a': 1\n",
+    "? a\n: 1\n",
+    "a: [1]\nb: {}\n",
+    "a: |\n  text\n",
+    "a: >-\n  text\n",
+    "a: -1\nb: -x\nc: --\n",
+    "a: 'open\n  close'\n",
+    'a: "esc\\tape"\n',
+    "a: 1\r\nb: 2\r\n",
+    "\ufeffa: 1\n",
+    "a: \u2028\n",
+    "a: \x85\n",
+    "on: yes\nno: off\n~: ~\nnull: Null\n",
+    "a: <<\n",
+    "<<: 1\n",
+    "a: =\n",
+    "a: 1\na: 2\n",
+    "a: 'x' \nb: y  \n",
+    "a:\n\n  b: 1\n\n\nc: 2\n",
+    "   a: 1\n   b: 2\n",
+    "a:\n    - 1\n    - 2\n  \n",
+    "a:\n- b: 1\n- 2\nc: 3\n",
+    "a:\n  - b:\n    - c\n",
+    "a:\n  - b:\n      - c\n    d: 1\n",
+    "a: ünï ☃ 𝄞\n",
+    "key with spaces: 1\nkey : 2\n",
+    "a: 'x'y'\n",
+    'a: "x\n',
+    "a: '\n",
+    "",
+    "# only a comment\n",
+    "---\n",
+    "- a\nb: 1\n",
+    "a: 1\n- b\n",
+    "a:\n  b: 1\n c: 2\n",
+    "@a: 1\n",
+    "a: `b`\n",
+    "a: %b\n",
+    "a: !b\n",
+    "a: &b c\n",
+    "a: *b\n",
+    "a: ,b\n",
+    "a: ?b\n",
+    "a: :b\n",
+    "a: ? b\n",
+]
+
+
+@pytest.mark.parametrize("text", LINE_CASES)
+def test_the_quick_reader_reads_a_line_as_yaml_does_or_hands_it_on(text):
+    raw = text.encode()
+    try:
+        expected = careful(raw)
+    except yaml.YAMLError:
+        expected = None  # an error: load_bytes says it (the careful loop's path alone)
+    got = quick(raw)
+    if got is not None:
+        assert isinstance(expected, yamlload.Loaded), text
+        assert same(got, expected), text
+    if isinstance(expected, yamlload.Loaded):
+        assert same(load_bytes(raw), expected), text
+
+
+# Files built from lines of the shapes the quick reader handles, and their near misses.
+_KEY = st.sampled_from(["a", "b", "name", "on", "1", "a b", "a:b", "-a", "x#", "<<", "'q'"])
+_VALUE = st.sampled_from([*TRICKY, "'q'", "'it''s'", '"d"', "-1", "a # c", "[1]", "x:", ""])
+_LINE = st.tuples(
+    st.sampled_from([0, 0, 2, 2, 4, 1, 3]),
+    st.sampled_from(["", "", "- ", "-  ", "#"]),
+    _KEY,
+    st.sampled_from([": ", ":", ":  ", " : ", ""]),
+    _VALUE,
+    st.sampled_from(["", "", " ", "  "]),
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(_LINE, min_size=1, max_size=12))
+def test_files_of_lines_read_by_the_quick_reader_read_the_same_as_yaml(lines):
+    text = "".join(
+        " " * indent + dash + key + sep + (value if sep else "") + tail + "\n"
+        for indent, dash, key, sep, value, tail in lines
+    )
+    raw = text.encode()
+    got = quick(raw)
+    if got is None:
+        return
+    expected = careful(raw)  # a YAML error here: the quick reader read what YAML refuses
+    assert isinstance(expected, yamlload.Loaded), text
+    assert same(got, expected), text
