@@ -85,6 +85,12 @@ def drift(
             }
             for c in p.changes
         ]
+        # A change a plan refuses (an unmodelled object depends on what it changes) is drift
+        # too: said with the refusal, so that cron hears of it as drift, not as a failure.
+        refused = {f["address"]: f["message"] for f in p.findings if f.get("kind") == "refused"}
+        for entry in report.desired:
+            if entry["address"] in refused:
+                entry["refused"] = refused[entry["address"]]
         report.findings = list(p.findings)
         # A drop withheld (an unmodelled object depends on what the YAML leaves out) is drift
         # no plan can fix: the database still differs from the YAML, and cron must hear of it.

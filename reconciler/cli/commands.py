@@ -401,8 +401,13 @@ def drift(
     else:
         con = out_console()
         print_lines(con, drift_lines(report.to_dict()))
-        if [d for d in report.desired if not d.get("withheld")]:
+        if [d for d in report.desired if not d.get("withheld") and not d.get("refused")]:
             con.print("`reconciler plan` shows the changes that make the database match the YAML.")
+        if [d for d in report.desired if d.get("refused")]:
+            con.print(
+                "A change refused stays drift until what depends on it is changed by hand "
+                "(or the YAML keeps the object as it is)."
+            )
         if [d for d in report.desired if d.get("withheld")]:
             con.print(
                 "A drop withheld stays drift until what depends on it is dropped or changed "

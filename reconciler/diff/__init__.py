@@ -39,7 +39,7 @@ from reconciler.diff.standalone import (
 )
 from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
-from reconciler.diff.unmodeled import check, guard, without_withheld
+from reconciler.diff.unmodeled import BreaksUnmodeled, check, guard, refusals, without_withheld
 from reconciler.diff.views import compare_views
 from reconciler.model.address import Address
 from reconciler.model.names import qualified
@@ -55,8 +55,15 @@ from reconciler.ops.pg.trigger import CreateTrigger, DropTrigger
 from reconciler.ops.pg.view import CreateView, DropView
 
 
-def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -> list[Change]:
-    """`trash`: which dropped tables and columns are kept in the trash schema."""
+def compare(
+    desired: PgSnapshot,
+    live: PgSnapshot,
+    trash: Trash | None = None,
+    refused: list[BreaksUnmodeled] | None = None,
+) -> list[Change]:
+    """`trash`: which dropped tables and columns are kept in the trash schema. A change that
+    would break an object the model cannot express is refused (BreaksUnmodeled raised); given
+    a `refused` list (drift, which only reports), it is kept and its refusal added there."""
     desired, live = desired.normalize(), live.normalize()
     kept = guard(desired, live)
     live = without_withheld(live, kept)
@@ -86,7 +93,10 @@ def compare(desired: PgSnapshot, live: PgSnapshot, trash: Trash | None = None) -
     changes += compare_grants(ctx, changes)
     changes += compare_default_grants(ctx, changes)
     changes = keep_owners(ctx, changes)
-    check(changes, kept)
+    if refused is None:
+        check(changes, kept)
+    else:
+        refused += refusals(changes, kept)
     return _bounds_first(_on_partitions(ctx, _online_when_nothing_waits(changes)))
 
 

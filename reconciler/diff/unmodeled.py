@@ -41,6 +41,8 @@ class BreaksUnmodeled(Refused):
     """The desired state asks for a change that would break an object the model cannot
     express."""
 
+    address: Address | None = None  # the change refused
+
 
 @dataclass(frozen=True, slots=True)
 class Guard:
@@ -143,8 +145,15 @@ def without_withheld(live: PgSnapshot, g: Guard) -> PgSnapshot:
 
 def check(changes: Iterable[Change], g: Guard) -> None:
     """Refuse a change the desired state asks for that would break an unmodelled object."""
+    for refusal in refusals(changes, g):
+        raise refusal
+
+
+def refusals(changes: Iterable[Change], g: Guard) -> list[BreaksUnmodeled]:
+    """What check() refuses, each change's refusal (drift reports them instead)."""
+    out: list[BreaksUnmodeled] = []
     if not g.guarded:
-        return
+        return out
     for c in changes:
         dependent = g.guarded.get(c.address)
         if dependent is None:
@@ -155,12 +164,15 @@ def check(changes: Iterable[Change], g: Guard) -> None:
             verb = "change the type of"
         else:
             continue
-        raise BreaksUnmodeled(
+        refusal = BreaksUnmodeled(
             f"Refusing to {verb} {show(c.address)}: {dependent}, which Reconciler does not "
             "manage, depends on it.",
             detail=f"Change or drop {dependent} by hand first, or keep {show(c.address)} "
             "as it is in the desired state.",
         )
+        refusal.address = c.address
+        out.append(refusal)
+    return out
 
 
 def show(address: Address) -> str:

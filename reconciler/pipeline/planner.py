@@ -264,7 +264,8 @@ def make_plan(
     `large_rows` from which size a table's column changes go in phases (phased.py); `only`
     (--target) limits it to the changes those addresses name and what they need first.
     A plan `to_apply` is refused when it drops what an object out of scope reads
-    (out_of_scope.py); drift, which only reports, says False."""
+    (out_of_scope.py) or breaks what one the model cannot express needs (diff/unmodeled.py);
+    drift, which only reports, says False, and gets the latter as findings of kind "refused"."""
     changes: list[Change] = []
     findings: list[dict[str, Any]] = []
     if t.pg is not None and live.pg is not None:
@@ -288,13 +289,22 @@ def make_plan(
 
         from reconciler.diff import unmodeled  # deferred: start-up: pglast, psycopg
 
+        # What would break an object the model cannot express is refused; drift reports it.
+        refused: list[unmodeled.BreaksUnmodeled] | None = None if to_apply else []
         if ph.live.needs and ph.changes:
             # Phased moves are built outside compare(): they too must not break what an
             # object the model cannot express reads.
             g = unmodeled.guard(ph.desired.normalize(), ph.live.normalize())
-            unmodeled.check(ph.changes, g)
+            if refused is None:
+                unmodeled.check(ph.changes, g)
+            else:
+                refused += unmodeled.refusals(ph.changes, g)
         kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
-        changes += compare(ph.desired, ph.live, kept)
+        changes += compare(ph.desired, ph.live, kept, refused)
+        findings += [
+            {"kind": "refused", "address": str(r.address), "message": r.summary}
+            for r in refused or ()
+        ]
         if changes:  # (the check loads the driver: a plan of no change asks nothing of it)
             from reconciler.pipeline.lossy import judge  # deferred: start-up: pglast, psycopg
 

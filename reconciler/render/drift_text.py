@@ -63,6 +63,8 @@ def drift_lines(report: dict[str, Any]) -> list[Line]:
                 words if d["action"] == "change" and differences else f"{words}: {d['description']}"
             )
             lines.append((*head, (f"  {what}", "")))
+            if d.get("refused"):
+                lines.append((("      " + d["refused"], ""),))
             lines += [(("      " + _difference(x), ""),) for x in differences]
         lines.append(())
     if recorded:

@@ -117,3 +117,44 @@ def test_a_drop_withheld_is_drift_and_no_plan_says_the_database_matches(pg_url, 
     assert text.code == 2 and "withheld" in text.out and "No drift" not in text.out, text.text
     with psycopg.connect(pg_url) as conn:  # nothing was dropped
         assert conn.execute("SELECT to_regclass('public.accounts') IS NOT NULL").fetchone()[0]
+
+
+def test_a_change_a_plan_refuses_is_drift_not_a_failed_check(pg_url, tmp_path):
+    """A column the YAML leaves out that extended statistics (not modelled) cover: a plan
+    refuses to drop it (exit 1, one sentence); drift reports the difference with that
+    sentence and exits 2 (drift), not 1 (the check failed), and changes nothing."""
+    from tests.cli.test_json_schemas import errors
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text, score int)")
+        conn.execute("CREATE STATISTICS accounts_st ON owner, score FROM accounts")
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "accounts.yaml").write_text(
+        "table: accounts\nschema: public\ncolumns:\n"
+        "- name: id\n  type: integer\n  nullable: false\n- name: owner\n  type: text\n"
+        "primary_key:\n  name: accounts_pkey\n  columns: [id]\n"
+    )
+    argv = ("--pg", pg_url, "--schemas", str(schemas))
+    r = run_cli("plan", *argv, cwd=tmp_path)
+    assert r.code == 1 and "Refusing to drop column public.accounts.score" in r.err, r.text
+    metrics = tmp_path / "reconciler.prom"
+    r = run_cli("drift", *argv, "--json", "--metrics-file", str(metrics), cwd=tmp_path)
+    assert r.code == 2, r.text
+    data = json.loads(r.out)
+    assert data["drift"] is True and errors("drift.v1.schema.json", data) == []
+    (entry,) = data["desired"]
+    assert entry["address"] == "pg.column.public.accounts.score" and entry["action"] == "drop"
+    assert "extended statistics public.accounts_st" in entry["refused"], entry
+    assert "reconciler_drift_check_success 1" in metrics.read_text()
+    text = run_cli("drift", *argv, cwd=tmp_path)
+    assert text.code == 2 and "Refusing to drop column" in text.out, text.text
+    assert "A change refused stays drift" in text.out, text.text
+    with psycopg.connect(pg_url) as conn:  # nothing was changed
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = 'accounts'::regclass "
+                "AND attname = 'score' AND NOT attisdropped"
+            ).fetchone()[0]
+            == 1
+        )
