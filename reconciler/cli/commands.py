@@ -305,10 +305,12 @@ def apply(
         return
     print_skipped(result.skipped, "plan and apply")
     n = result.plan.counts()
+    # The counts are the plan's changes; a Redis change's keys skipped were left as they were.
+    skipped = f"{counted(len(result.skipped), 'key')} skipped, above; " if result.skipped else ""
     con.print(
         f"\n[green]Apply complete![/] {n['add']} added, {n['change']} changed, "
-        f"{n['drop']} dropped in {result.duration_ms} ms (version {result.plan.version}; "
-        f"log {escape(str(result.log_path))})."
+        f"{n['drop']} dropped in {result.duration_ms} ms ({skipped}version "
+        f"{result.plan.version}; log {escape(str(result.log_path))})."
     )
 
 

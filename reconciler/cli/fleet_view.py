@@ -21,9 +21,10 @@ from reconciler.api import fleet
 from reconciler.cli.root import err_console, out_console
 from reconciler.errors import ExitCode
 from reconciler.model.words import counted
+from reconciler.plan import withheld_drops
 from reconciler.plan.files import document
 from reconciler.project.config import Environment, setting
-from reconciler.render.text import render_plan
+from reconciler.render.text import nothing_to_do, render_findings, render_plan
 
 _STYLE = {
     fleet.OK: "green",
@@ -108,6 +109,22 @@ def distinct_plans(report: fleet.FleetReport, *, stderr: bool = False) -> None:
         render_plan(members[0].detail.to_dict(), con)
 
 
+def withheld(report: fleet.FleetReport, *, stderr: bool = False) -> None:
+    """Under each database whose plan has nothing to apply but withholds a drop, the drops
+    and why: the database still differs from the YAML, as a single target's plan says (a plan
+    with changes shows them with its changes)."""
+    con = err_console() if stderr else out_console()
+    for res in report.results:
+        p = res.detail
+        if p is None or not getattr(p, "empty", False):
+            continue
+        found = withheld_drops(p.findings)
+        if found:
+            con.print(f"\n[bold]{escape(res.target.name)}[/]:", highlight=False)
+            render_findings(found, con)
+            con.print(nothing_to_do(p.findings))
+
+
 def plans_written(report: fleet.FleetReport) -> None:
     con = out_console()
     written = [r for r in report.results if r.plan_path is not None]
@@ -152,6 +169,7 @@ def plan(
     render(report, as_json=as_json)
     if not as_json:
         distinct_plans(report)
+        withheld(report)
         plans_written(report)
     exit_for(report, changes_code=detailed_exitcode)
 
@@ -183,6 +201,8 @@ def apply(
         **options,
     )
     render(report, as_json=as_json)
+    if not as_json:
+        withheld(report)
     exit_for(report, changes_code=False)
 
 

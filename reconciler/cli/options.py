@@ -85,7 +85,7 @@ def print_skipped(skipped: list[dict[str, str]], between: str) -> None:
     con = out_console()
     con.print(
         f"[yellow]{counted(len(skipped), 'key')} skipped[/]: they changed between {between} "
-        "(deleted, or their TTL or type changed), so they were left as they are:"
+        "(deleted, written again, or their TTL or type changed), so they were left as they are:"
     )
     for s in skipped[:20]:
         con.print(f"  - {escape(s['address'])}: {escape(s['key'])}", highlight=False)

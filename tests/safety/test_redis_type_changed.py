@@ -66,6 +66,8 @@ def test_apply_and_rollback_skip_a_key_whose_type_changed(whole_redis, tmp_path:
     applied = run_cli("apply", "--redis", url, "--plan", str(plan), "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
     assert "1 key skipped" in applied.out and SESSION in applied.out, applied.text
+    # The summary counts the plan's changes, and says that a key of them was left alone.
+    assert "0 dropped in " in applied.out and "ms (1 key skipped, above; version" in applied.out
     assert r.execute_command("PEXPIRETIME", SESSION) == -1
     assert r.get(SESSION) == b"nowastring"
     assert 0 < r.ttl(CACHE) <= 3600  # the key that did not change got its TTL

@@ -374,3 +374,21 @@ def test_kill_9_mid_rollout_leaves_each_database_applied_or_as_it_was(project, f
     summary = _report(r)["summary"]
     assert summary.get("ok", 0) == len(done) and summary["applied"] == FLEET_SIZE - len(done)
     assert all(_applied(u) for u in fleet_urls)
+
+
+def test_a_drop_withheld_on_one_database_is_said_under_its_name(project, fleet_urls):
+    """A database whose only difference is a drop withheld (its extra table is published):
+    fleet plan and apply say so under its name, as a single target's plan does, never
+    silently "ok"."""
+    r = run_cli("apply", "--auto-approve", cwd=project)
+    assert r.code == 0, r.text
+    with psycopg.connect(fleet_urls[3], autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id int PRIMARY KEY)")
+        conn.execute("CREATE PUBLICATION pub_accounts FOR TABLE accounts")
+    for command in (("plan",), ("apply", "--auto-approve")):
+        r = run_cli(*command, cwd=project)
+        assert r.code == 0, r.text
+        assert "db03" in r.out and "publication pub_accounts" in r.out, r.text
+        assert "1 drop withheld" in r.out, r.text
+        assert r.out.count("drop withheld") == 1, r.text  # that database alone, once
+    assert "accounts" in _tables(fleet_urls[3])
