@@ -44,9 +44,10 @@ from reconciler.apply.pg.failures import (
     pg_message,
 )
 from reconciler.apply.pg.lock_table import batches
+from reconciler.apply.pg.undo import undo_committed
 from reconciler.apply.timeouts import Timeouts
 from reconciler.connect import APPLY_SEARCH_PATH
-from reconciler.errors import ConnectionFailed, ReconcilerError
+from reconciler.errors import ConnectionFailed
 from reconciler.model.words import counted
 from reconciler.ops.base import AFTER, MAIN, ONLINE
 from reconciler.plan import PlannedChange, Step
@@ -147,13 +148,9 @@ def run_statements(
                 raise
             other = undo_for(frozenset(ran)) if undo_for is not None else None
             steps_back, note = other or ([s for s in undo if id(s.change) in ran], "")
-            run.undo(steps_back, exc, lock_budget, on_undone, note)
+            undo_committed(run, steps_back, exc, lock_budget, on_undone, note)
     finished = datetime.now(UTC)
     return Executed(started, finished, int((time.monotonic() - t0) * 1000), run.count)
-
-
-def _nothing() -> None:
-    return None
 
 
 def _rounds(steps: list[Step], *, together: bool) -> list[list[Step]]:
@@ -356,61 +353,3 @@ class _Run:
             self.conn.execute(step.cleanup.encode())
         except psycopg.Error as exc:
             self.log(f"clean up failed: {pg_message(exc)}")
-
-    # --- undo after a partial phased run -----------------------------------------------------
-
-    def undo(
-        self,
-        steps: list[Step],
-        cause: Exception,
-        lock_budget: int | None,
-        on_undone: Callable[[], None] | None = None,
-        note: str = "",
-    ) -> None:
-        """Revert what committed before the failure; always raises, saying the outcome (and
-        `note`, what the undo kept). Without undo statements (a rollback) the committed part
-        stays, and is said to."""
-        if isinstance(cause, Stopped):  # where it failed; the rest is said below
-            head = cause.head
-        elif isinstance(cause, ReconcilerError):
-            head = str(cause)
-        else:
-            head = f"The {self.what} failed: {cause}"
-        if not steps:
-            raise ReconcilerError(
-                f"{head} The part committed before it stays.",
-                detail="Its statements are re-runnable: run the same command again (with "
-                "--force for a rollback) to finish it, or `reconciler plan` to see what is left.",
-            ) from None
-        self.log(f"undo what had committed: {counted(len(steps), 'statement')}")
-        try:
-            parts = batches(steps, lock_budget) if lock_budget is not None else [steps]
-            for k, part in enumerate(parts, 1):
-                self.transaction(part, (on_undone or _nothing) if k == len(parts) else _nothing)
-        except ReconcilerError as again:
-            # Where the undo failed and why, without what its own transaction kept ("nothing
-            # was changed" is true of the undo's transaction, not of the run).
-            why = getattr(again, "head", None) or str(again)
-            why = why.removeprefix(f"The {self.what} failed ").rstrip(".")
-            raise ReconcilerError(
-                f"{head} Undoing what had committed failed too ({why}); the database is "
-                "partly changed.",
-                detail="Run `reconciler plan` to see what is left, then apply or roll back.",
-            ) from None
-        if note:
-            raise ReconcilerError(
-                f"{head} What had committed before it was undone; {note}."
-            ) from None
-        raise ReconcilerError(
-            f"{head} What had committed before it was undone, so nothing was changed."
-        ) from None
-
-    def _failure(self, change: PlannedChange | None, exc: psycopg.Error) -> Exception:
-        return failure(
-            change,
-            exc,
-            conn=self.conn,
-            what=self.what,
-            at_round=self._at_round,
-            lock_retries=self.timeouts.lock_retries,
-        )
