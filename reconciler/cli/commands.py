@@ -42,7 +42,7 @@ from reconciler.model.words import counted
 from reconciler.plan import Plan, withheld_drops
 from reconciler.plan.files import find_plan
 from reconciler.project.config import setting
-from reconciler.render.drift_text import drift_lines
+from reconciler.render.drift_text import drift_advice, drift_lines
 from reconciler.render.summary import SUMMARY_OVER, show_plan
 from reconciler.render.text import (
     nothing_to_do,
@@ -402,20 +402,9 @@ def drift(
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         con = out_console()
-        print_lines(con, drift_lines(report.to_dict()))
-        if [d for d in report.desired if not d.get("withheld") and not d.get("refused")]:
-            con.print("`reconciler plan` shows the changes that make the database match the YAML.")
-        if [d for d in report.desired if d.get("refused")]:
-            con.print(
-                "A change refused stays drift until what depends on it is changed by hand "
-                "(or the YAML keeps the object as it is)."
-            )
-        if [d for d in report.desired if d.get("withheld")]:
-            con.print(
-                "A drop withheld stays drift until what depends on it is dropped or changed "
-                "(or the object is put back in the YAML)."
-            )
-        if not report.drifted:
-            con.print("No drift: live matches the desired state and the last recorded apply.")
+        doc = report.to_dict()
+        print_lines(con, drift_lines(doc))
+        for sentence in drift_advice(doc):
+            con.print(sentence)
     if report.drifted:
         raise typer.Exit(ExitCode.CHANGES)

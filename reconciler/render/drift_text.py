@@ -80,3 +80,26 @@ def drift_lines(report: dict[str, Any]) -> list[Line]:
             )
         lines.append(())
     return lines
+
+
+def drift_advice(report: dict[str, Any]) -> list[str]:
+    """What is to be done, after drift_lines: a sentence for each kind of difference the
+    report holds (one a plan changes, one it refuses, a drop it withholds), or that there is
+    no drift."""
+    desired = report.get("desired", [])
+    out = []
+    if [d for d in desired if not d.get("withheld") and not d.get("refused")]:
+        out.append("`reconciler plan` shows the changes that make the database match the YAML.")
+    if [d for d in desired if d.get("refused")]:
+        out.append(
+            "A change refused stays drift until what depends on it is changed by hand "
+            "(or the YAML keeps the object as it is)."
+        )
+    if [d for d in desired if d.get("withheld")]:
+        out.append(
+            "A drop withheld stays drift until what depends on it is dropped or changed "
+            "(or the object is put back in the YAML)."
+        )
+    if not report.get("drift"):
+        out.append("No drift: live matches the desired state and the last recorded apply.")
+    return out
