@@ -26,17 +26,30 @@ _OTHER = re.compile(
 )
 # A plain scalar (key or value) cannot start with one of these; `-` may, before a non-space.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# YAML reads a key written without `?` only up to 1,024 characters; longer ones go on, well
+# short of that.
+_MAX_KEY = 512
 
 
 def _plain(text: str) -> str:
     """A plain scalar written on one line, as it stands; _Unusual where YAML would read more
     (a comment, a mapping value, an indicator) or something else than the text."""
+    if not text:
+        raise _Unusual
     first = text[0]
     if first in _INDICATORS and (first != "-" or text[1:2] in ("", " ")):
         raise _Unusual
     if ": " in text or " #" in text or text[-1] == ":":
         raise _Unusual
     return text
+
+
+def _key(text: str) -> str:
+    """A key written plain before its `: `; _Unusual where YAML reads more or refuses it."""
+    key = _plain(text)
+    if key[-1] == " " or len(key) > _MAX_KEY or key == "<<":
+        raise _Unusual
+    return key
 
 
 def _value(text: str) -> tuple[Any, bool]:
@@ -69,6 +82,8 @@ def _node(text: str, path: Path, number: int, nodes: Any, keys: Any) -> Any:
 def _flow(text: str, path: Path, number: int, nodes: Any, keys: Any) -> Any:
     """`[a, 'b']` or `{k: v, k2: 'w'}` on one line, of scalars only; _Unusual at anything else
     (nesting, a comma or colon inside a scalar, an empty entry, a comment)."""
+    if len(path) >= MAX_DEPTH:  # the collection would be nested one level too deep
+        raise _Unusual
     closing = "]" if text[0] == "[" else "}"
     inner = text[1:-1]
     if text[-1] != closing or any(c in inner for c in "[]{}#"):
@@ -89,10 +104,10 @@ def _flow(text: str, path: Path, number: int, nodes: Any, keys: Any) -> Any:
     for entry in entries:
         key, sep, written = entry.partition(": ")
         written = written.lstrip(" ")
-        if not sep or not written or ":" in written or key[-1:] == " " or key in mapping:
+        if not sep or not written or ":" in written or key in mapping:
             raise _Unusual
-        key = _plain(key)
-        if key == "<<" or ":" in key:
+        key = _key(key)
+        if ":" in key:
             raise _Unusual
         keys[(*path, key)] = nodes[(*path, key)] = number
         value, plain = _value(written)
@@ -133,6 +148,7 @@ def read(text: str) -> Loaded:
                     rest
                     and key[0] not in _INDICATORS
                     and key[-1] != " "
+                    and len(key) <= _MAX_KEY
                     and ": " not in key
                     and " #" not in key
                     and key not in mapping
@@ -298,8 +314,8 @@ def _entry(
     mapping = frame[0]
     if frame[3] is not None:  # the key before had no value: null, on its line
         _null(frame, nodes)
-    key = _plain(content[:colon])
-    if key[-1] == " " or key in mapping or key == "<<":
+    key = _key(content[:colon])
+    if key in mapping:
         raise _Unusual
     path = (*frame[1], key)
     keys[path] = number

@@ -335,3 +335,45 @@ def test_files_of_lines_read_by_the_quick_reader_read_the_same_as_yaml(lines):
     expected = careful(raw)  # a YAML error here: the quick reader read what YAML refuses
     assert isinstance(expected, yamlload.Loaded), text
     assert same(got, expected), text
+
+
+# What YAML refuses that a line, read alone, seems to allow: a flow collection past the depth
+# limit, a key past the 1,024 characters of a simple key, an empty key.
+_DEEP = "".join(" " * i + "k:\n" for i in range(63)) + " " * 63
+REFUSED = {
+    "flow list past the depth": _DEEP + "k: []\n",
+    "flow mapping past the depth": _DEEP + "k: {x: 1}\n",
+    "flow item past the depth": _DEEP + "k:\n" + " " * 64 + "- [a]\n",
+    "long key": "k" * 1025 + ": v\n",
+    "long key after another": "a: 1\n" + "k" * 1025 + ": v\n",
+    "long key of an item": "- " + "k" * 1025 + ": v\n",
+    "long key of a mapping": "k" * 1025 + ":\n  b: 1\n",
+    "long key in a flow mapping": "a: {" + "k" * 1025 + ": v}\n",
+    "long key of accented letters": "\u00e9" * 1025 + ": v\n",
+    "empty key": ": a\n",
+    "empty key alone": ":\n",
+    "empty key of an item": "- : a\n",
+    "empty key in a flow mapping": "a: {: b}\n",
+    "empty key in a flow item": "- {: a}\n",
+}
+
+
+@pytest.mark.parametrize("text", REFUSED.values(), ids=REFUSED.keys())
+def test_what_yaml_refuses_the_quick_reader_hands_on(text):
+    raw = text.encode()
+    try:
+        yamllines.read(text)
+    except yamlplain._Unusual:
+        pass
+    else:
+        raise AssertionError(f"the quick reader read {text[:60]!r}")
+    with pytest.raises(YamlError):
+        load_bytes(raw)
+
+
+@pytest.mark.parametrize("length", [512, 513, 1024])
+def test_a_long_key_yaml_allows_is_read_as_yaml_reads_it(length):
+    raw = ("k" * length + ": v\n").encode()
+    expected = careful(raw)
+    assert isinstance(expected, yamlload.Loaded) and same(load_bytes(raw), expected)
+    assert (quick(raw) is None) == (length > 512)  # longer ones are handed on
