@@ -14,7 +14,8 @@ when new texts were compiled, as Python writes bytecode (not when PYTHONDONTWRIT
 set, nor where it cannot write).
 Must not: change what any method is. Entries are keyed by their whole source text, so a change
 to a class (or to the dataclasses module) is a new text compiled anew; a file another Python
-wrote, or a damaged one, is not read.
+wrote, or one whose body does not match its digest (damaged), is not read. Like bytecode, the
+file is trusted as far as the folder it is in: whoever can write there can change the code.
 """
 
 from __future__ import annotations
@@ -22,17 +23,23 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
 import marshal
 import os
+import stat
 import sys
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
-# Header of the file: the bytecode's magic number (a new Python, a new file) and a format mark.
-_HEADER = importlib.util.MAGIC_NUMBER + b"dataclass methods 1\n"
+# Header of the file: the bytecode's magic number (a new Python, a new file) and a format mark;
+# then the digest of the body (marshal'd code), which is read only when it matches: a code
+# object damaged on disk could compute something else, or crash the interpreter.
+_HEADER = importlib.util.MAGIC_NUMBER + b"dataclass methods 2\n"
+_DIGEST = 32
 _MAX_ENTRIES = 4096  # past this the file keeps only what the last process compiled or used
+_MAX_BYTES = 64 * 1024 * 1024
 
 _codes: dict[str, CodeType] | None = None  # read from the file at the first exec
 _used: dict[str, CodeType] = {}
@@ -48,16 +55,34 @@ def path() -> Path | None:
 
 
 def _read() -> dict[str, CodeType]:
+    """The file's entries; none when it is missing, not a regular file (a FIFO would block
+    the read), damaged or another Python's."""
     where = path()
+    if where is None:
+        return {}
     try:
-        raw = where.read_bytes() if where is not None else b""
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return {}
-    if not raw.startswith(_HEADER):
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_BYTES:
+            return {}
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(_MAX_BYTES + 1)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    head = len(_HEADER) + _DIGEST
+    if not raw.startswith(_HEADER) or len(raw) < head:
+        return {}
+    body = raw[head:]
+    if hashlib.blake2b(body, digest_size=_DIGEST).digest() != raw[len(_HEADER) : head]:
         return {}
     try:
-        codes = marshal.loads(raw[len(_HEADER) :])
-    except (EOFError, ValueError, TypeError):
+        codes = marshal.loads(body)
+    except Exception:  # marshal raises several kinds for a bad body
         return {}
     if not isinstance(codes, dict):
         return {}
@@ -70,6 +95,8 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
     if type(source) is not str:
         builtins.exec(source, globals, locals)
         return
+    if globals is None:  # as exec() called in the dataclasses module would take
+        globals = vars(dataclasses)
     if _codes is None:
         _codes = _read()
     code = _codes.get(source)
@@ -97,7 +124,8 @@ def save() -> None:
     tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(_HEADER + marshal.dumps(keep))
+        body = marshal.dumps(keep)
+        tmp.write_bytes(_HEADER + hashlib.blake2b(body, digest_size=_DIGEST).digest() + body)
         os.replace(tmp, where)  # whole or not at all, whoever else writes it meanwhile
     except OSError:  # a read-only install: compiled again next time, as bytecode would be
         return

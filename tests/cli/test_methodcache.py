@@ -5,10 +5,14 @@ Python would write no bytecode."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
+import marshal
 import os
+import random
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -87,6 +91,12 @@ def test_nothing_new_writes_nothing(cache_file):
     assert (cache_file.stat().st_mtime_ns, cache_file.stat().st_ino) == stamp
 
 
+def _sealed(body: bytes) -> bytes:
+    """A file of `body` with a right header and digest."""
+    digest = hashlib.blake2b(body, digest_size=methodcache._DIGEST).digest()
+    return methodcache._HEADER + digest + body
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -95,8 +105,9 @@ def test_nothing_new_writes_nothing(cache_file):
         methodcache._HEADER,  # a header and nothing after it
         methodcache._HEADER + b"\x00\x01",  # a damaged body
         b"another python's magic" + b"\n" * 40,
-        methodcache._HEADER + __import__("marshal").dumps(["not", "a", "dict"]),
-        methodcache._HEADER + __import__("marshal").dumps({"def f(): pass": "not code"}),
+        _sealed(b"\x00\x01\x02"),  # sealed, yet not marshal
+        _sealed(marshal.dumps(["not", "a", "dict"])),
+        _sealed(marshal.dumps({"def f(): pass": "not code"})),
     ],
 )
 def test_a_damaged_or_foreign_file_is_not_read_and_is_written_anew(cache_file, content):
@@ -149,3 +160,65 @@ def test_the_command_line_keeps_the_file_beside_its_bytecode(tmp_path):
     stamp = files[0].stat().st_mtime_ns, files[0].stat().st_ino
     run()
     assert (files[0].stat().st_mtime_ns, files[0].stat().st_ino) == stamp
+
+
+def test_a_file_damaged_anywhere_in_its_body_is_not_read(cache_file):
+    """A byte changed in the code (a comparison turned round, a name, a length) could make a
+    method compute something else or crash the interpreter: such a file is not read at all."""
+    _make_class()
+    methodcache.save()
+    good = cache_file.read_bytes()
+    head = len(methodcache._HEADER) + methodcache._DIGEST
+    assert methodcache._read()  # the file as written is read
+    rng = random.Random(7)
+    for offset in [head, len(good) - 1, *rng.sample(range(head, len(good)), 60)]:
+        damaged = bytearray(good)
+        damaged[offset] ^= rng.randrange(1, 256)
+        cache_file.write_bytes(bytes(damaged))
+        assert methodcache._read() == {}, offset
+
+
+def test_a_fifo_or_a_device_in_its_place_is_not_read_and_nothing_waits(cache_file):
+    cache_file.parent.mkdir(parents=True)
+    os.mkfifo(cache_file)  # a read of a FIFO with no writer would wait for ever
+    box: dict[str, object] = {}
+    reader = threading.Thread(target=lambda: box.update(read=methodcache._read()), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert box.get("read") == {}
+    cache_file.unlink()
+    cache_file.symlink_to("/dev/zero")
+    assert methodcache._read() == {}
+
+
+def test_code_run_without_globals_gets_those_of_the_dataclasses_module(cache_file):
+    namespace: dict[str, object] = {}
+    methodcache._exec("def f():\n    return MISSING\n", None, namespace)
+    f = namespace["f"]
+    assert f.__globals__ is vars(dataclasses) and f() is dataclasses.MISSING
+
+
+def test_the_command_line_reads_no_damaged_file_and_writes_a_sound_one(tmp_path):
+    prefix = tmp_path / "prefix"
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(prefix), "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def run() -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "--help"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0 and "Usage" in done.stdout, done.stderr
+
+    run()
+    (where,) = prefix.rglob("*.methods")
+    good = where.read_bytes()
+    damaged = bytearray(good)
+    damaged[len(good) // 2] ^= 0x40
+    where.write_bytes(bytes(damaged))
+    run()  # the damaged file is not read: its classes are compiled, and the file written anew
+    assert where.read_bytes() == good
