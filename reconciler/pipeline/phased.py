@@ -8,7 +8,8 @@ column: none → expand, `expanded` → backfill, `backfilled` → contract.
 
 While a move is expanding or backfilling, the rest of that table's changes wait (its desired
 definition is taken as the live one); the contract plan carries them, computed against the
-table as the contract leaves it. A move the operation cannot carry safely — the column is
+table as the contract leaves it — unless one of them is itself a move (a rename or a rewriting
+type change asked for meanwhile): then the contract goes alone, and the next plan starts it. A move the operation cannot carry safely — the column is
 read by a view, a policy, a trigger, a generated column, another table's foreign key, a key
 or exclusion constraint over several columns, or is an identity or serial column; the table
 is partitioned or inherited — is refused with a sentence that names the way out.
@@ -72,6 +73,11 @@ def phase(
         _hide(out, key, every)
         if all(state == "backfilled" for _, state in moves):
             _contracted(out, key, done)
+            want = out.desired.tables.get(key)
+            if want is not None and want.large is not False and _pairs(want, out.live.tables[key]):
+                # Another rename or rewriting type change of the table waits for the contract:
+                # the plan after starts its phases (so do the table's other changes).
+                _freeze(out, key)
         else:
             _freeze(out, key)
     for key, moves in wanted.items():
@@ -130,20 +136,29 @@ def _candidates(
         have = live.tables.get(key)
         if have is None or key in started or want.large is False:
             continue
-        for target in want.columns:
-            renamed = target.renamed_from and have.column(target.name) is None
-            source = have.column(target.renamed_from if renamed else target.name)
-            if source is None:
-                continue
-            retyped = source.type != target.type and type_change_rewrites(source.type, target.type)
-            if renamed or retyped:
-                found.setdefault(key, []).append((source, target))
+        if pairs := _pairs(want, have):
+            found[key] = pairs
     sized = [k for k in found if desired.tables[k].large is None]
     rows = _estimated_rows(conn, sized) if sized else {}
     out: dict[tuple[str, str], list[Move]] = {}
     for key, pairs in found.items():
         if desired.tables[key].large or rows.get(key, 0) >= large_rows:
             out[key] = [_move(live.tables[key], s, t, is_enum) for s, t in pairs]
+    return out
+
+
+def _pairs(want: Table, have: Table) -> list[tuple[Column, Column]]:
+    """(live column, desired column) of each rename, and each type change that rewrites the
+    table, that `want` asks of `have`: what a move carries on a large table."""
+    out = []
+    for target in want.columns:
+        renamed = target.renamed_from and have.column(target.name) is None
+        source = have.column(target.renamed_from if renamed else target.name)
+        if source is None:
+            continue
+        retyped = source.type != target.type and type_change_rewrites(source.type, target.type)
+        if renamed or retyped:
+            out.append((source, target))
     return out
 
 

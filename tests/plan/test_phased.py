@@ -303,3 +303,32 @@ def test_a_rollback_of_the_contract_is_refused_and_changes_nothing(pg_url, tmp_p
         assert back.code == 1, back.text
         assert "cannot be rolled back" in back.err and "amount (integer)" in back.err, back.text
         assert now() == before
+
+
+def test_a_type_change_asked_for_during_a_backfill_starts_its_own_phases_after_the_contract(
+    pg_url, tmp_path
+):
+    """A rename under way (expanded, backfilled) and then, in the YAML, a type change that
+    rewrites the table: the contract does not carry it as one ALTER under an exclusive lock
+    (which the contract would then make impossible to roll back); it starts its own expand in
+    the plan after, as any move on a large table does."""
+    _loaded(pg_url, tmp_path)
+    renamed = _schemas(tmp_path / "v2", _orders(title="label"))
+    for _ in range(2):  # expand, backfill
+        r = _apply(pg_url, renamed, tmp_path)
+        assert r.code == 0, r.text
+    both = _schemas(tmp_path / "v3", _orders(title="label", amount="bigint"))
+    phases = []
+    for _ in range(4):
+        r = _apply(pg_url, both, tmp_path)
+        assert r.code == 0, r.text
+        phases.append([c.description for c in _last_plan(tmp_path).changes])
+    assert phases[0] == ["rename title → label, phase 3 of 3 (contract)"], phases
+    assert phases[1:] == [
+        ["type integer → bigint, phase 1 of 3 (expand)"],
+        ["type integer → bigint, phase 2 of 3 (backfill)"],
+        ["type integer → bigint, phase 3 of 3 (contract)"],
+    ], phases
+    assert ("amount", "bigint", True) in _columns(pg_url)
+    assert [c[0] for c in _columns(pg_url)].count("label") == 1
+    assert _one(pg_url, "SELECT count(*) FROM orders")[0] == ROWS
