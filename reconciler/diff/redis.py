@@ -52,7 +52,7 @@ def compare_redis(
         for pattern, stats in sorted(report.patterns.items()):
             spec = desired.patterns[pattern]
             changes += _key_changes(spec, stats, dumps or {})
-            findings += _pattern_findings(spec.address, stats, spec.type)
+            findings += _pattern_findings(spec.address, stats, spec.type, spec.prune)
         for prefix, count in sorted(report.unmatched.items()):
             findings.append(
                 {
@@ -85,18 +85,22 @@ def _key_changes(spec: KeyPattern, stats: PatternStats, dumps: dict[str, bytes])
     return out
 
 
-def _pattern_findings(address: Any, stats: Any, want_type: str) -> list[dict[str, Any]]:
+def _pattern_findings(
+    address: Any, stats: Any, want_type: str, prune: bool = False
+) -> list[dict[str, Any]]:
     out = []
     if stats.type_mismatches:
         got = ", ".join(f"{t} {n}" for t, n in sorted(stats.types.items()) if t != want_type)
+        them = "it" if stats.type_mismatches == 1 else "them"
+        # The keys the pattern's `prune: true` deletes (the change above says so) are these.
+        fate = f"prune: true deletes {them} (above)" if prune else f"no TTL step touches {them}"
         out.append(
             {
                 "address": str(address),
                 "kind": "type_mismatch",
                 "count": stats.type_mismatches,
                 "message": f"{counted(stats.type_mismatches, 'key')} "
-                f"{'is' if stats.type_mismatches == 1 else 'are'} not {want_type} ({got}); "
-                f"no TTL step touches {'it' if stats.type_mismatches == 1 else 'them'}",
+                f"{'is' if stats.type_mismatches == 1 else 'are'} not {want_type} ({got}); " + fate,
                 "examples": [quote(k) for k in stats.mismatch_examples[:3]],
             }
         )

@@ -9,10 +9,11 @@ column: none → expand, `expanded` → backfill, `backfilled` → contract.
 While a move is expanding or backfilling, the rest of that table's changes wait (its desired
 definition is taken as the live one); the contract plan carries them, computed against the
 table as the contract leaves it — unless one of them is itself a move (a rename or a rewriting
-type change asked for meanwhile): then the contract goes alone, and the next plan starts it. A move the operation cannot carry safely — the column is
-read by a view, a policy, a trigger, a generated column, another table's foreign key, a key
-or exclusion constraint over several columns, or is an identity or serial column; the table
-is partitioned or inherited — is refused with a sentence that names the way out.
+type change asked for meanwhile): then the contract goes alone, and the next plan starts it.
+A move the operation cannot carry safely — the column is read by a view, a policy, a
+trigger, a generated column, another table's foreign key, a key or exclusion constraint over
+several columns, or is an identity or serial column; the table is partitioned or inherited —
+is refused with a sentence that names the way out.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def render_findings(findings: list[dict[str, Any]], console: Console) -> None:
     """What a scan found that no change fixes (wrong types, unmatched keys, oversized values)."""
     if not findings:
         return
-    console.print("Findings (reported, never fixed by deleting data):")
+    console.print("Findings (reported; no data is deleted for them but what a change says):")
     for f in findings:
         examples = ", ".join(f.get("examples", [])[:3])
         console.print(
