@@ -20,7 +20,6 @@ from reconciler.connect.deferred import OnFirstUse
 from reconciler.desired import Desired
 from reconciler.errors import ConnectionFailed, StalePlan
 from reconciler.ops.base import Change
-from reconciler.ops.redis.proto import to_bytes
 from reconciler.pipeline import prefetch
 from reconciler.pipeline.graph import order
 from reconciler.pipeline.hazards import once_per_decision
@@ -324,11 +323,14 @@ def make_plan(
     want_redis = want.redis if t.redis is not None else None
     if want_redis is not None and live.redis is not None:
         from reconciler.diff.redis import compare_redis  # deferred: start-up: pglast, psycopg
-        from reconciler.introspect.redis import canonical_acl  # deferred: start-up: hiredis, redis
+        from reconciler.introspect.redis import (  # deferred: start-up: hiredis, redis
+            canonical_acl,
+            prune_dumps,
+        )
 
         if want_redis.manage_acl and want_redis.acl:
             want_redis = replace(want_redis, acl=canonical_acl(t.redis, want_redis.acl.values()))
-        dumps = _prune_dumps(t.redis, live.keys)
+        dumps = prune_dumps(t.redis, live.keys)
         redis_changes, redis_findings = compare_redis(want_redis, live.redis, live.keys, dumps)
         changes += redis_changes
         findings += redis_findings
@@ -350,22 +352,6 @@ def make_plan(
         unsupported=live.pg.unsupported if live.pg is not None else (),
     )
     return once_per_decision(plan, ordered)  # what goes with a dropped table: its hazard says it
-
-
-def _prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
-    """DUMP of every key a prune pattern would delete, so the down file can restore it."""
-
-    wanted = [k.key for s in (keys.patterns.values() if keys else ()) for k in s.prune]
-    out: dict[str, bytes] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        pipe = client.pipeline(transaction=False)
-        for key in chunk:
-            pipe.dump(to_bytes(key))
-        for key, payload in zip(chunk, pipe.execute(), strict=True):
-            if payload is not None:  # gone since the scan: nothing to prune
-                out[key] = payload
-    return out
 
 
 def check_saved(p: Plan, t: Targets, live: Live) -> None:

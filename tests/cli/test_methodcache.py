@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,21 @@ import pytest
 from reconciler import methodcache
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def _help(cwd: Path, prefix: Path) -> None:
+    """`reconciler --help` in a new interpreter writing its bytecode under `prefix`."""
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(prefix), "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "--help"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 0 and "Usage" in done.stdout, done.stderr
 
 
 @pytest.fixture
@@ -140,19 +156,7 @@ def test_the_command_line_keeps_the_file_beside_its_bytecode(tmp_path):
     """`reconciler --help` in a new interpreter writes the file under PYTHONPYCACHEPREFIX (where
     Python writes the bytecode); the second run compiles nothing new, so it is not rewritten."""
     prefix = tmp_path / "prefix"
-    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(prefix), "PYTHONPATH": str(REPO)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-
-    def run() -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "reconciler", "--help"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
-        assert done.returncode == 0 and "Usage" in done.stdout, done.stderr
+    run = partial(_help, tmp_path, prefix)
 
     run()
     files = list(prefix.rglob("*.methods"))
@@ -200,19 +204,7 @@ def test_code_run_without_globals_gets_those_of_the_dataclasses_module(cache_fil
 
 def test_the_command_line_reads_no_damaged_file_and_writes_a_sound_one(tmp_path):
     prefix = tmp_path / "prefix"
-    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(prefix), "PYTHONPATH": str(REPO)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-
-    def run() -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "reconciler", "--help"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
-        assert done.returncode == 0 and "Usage" in done.stdout, done.stderr
+    run = partial(_help, tmp_path, prefix)
 
     run()
     (where,) = prefix.rglob("*.methods")

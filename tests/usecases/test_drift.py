@@ -17,6 +17,20 @@ def _apply(pg_url, tmp_path):
     assert r.code == 0, r.text
 
 
+def _one_drift(argv: tuple[str, ...], cwd: Path) -> tuple[dict, str]:
+    """`drift --json` with metrics, for a database differing in one object (exit 2, a valid
+    document): that object's entry and the metrics file's text."""
+    from tests.cli.test_json_schemas import errors
+
+    metrics = cwd / "reconciler.prom"
+    r = run_cli("drift", *argv, "--json", "--metrics-file", str(metrics), cwd=cwd)
+    assert r.code == 2, r.text
+    data = json.loads(r.out)
+    assert data["drift"] is True and errors("drift.v1.schema.json", data) == []
+    (entry,) = data["desired"]
+    return entry, metrics.read_text()
+
+
 def test_no_drift_after_apply_and_metrics_say_so(pg_url, tmp_path):
     _apply(pg_url, tmp_path)
     metrics = tmp_path / "prom" / "reconciler.prom"
@@ -91,7 +105,6 @@ def test_a_drop_withheld_is_drift_and_no_plan_says_the_database_matches(pg_url, 
     """A table the YAML leaves out that a publication (not modelled) uses is not dropped: the
     database still differs from the YAML, so drift says so (exit 2, counted for cron) and a
     plan or apply never claims that it matches."""
-    from tests.cli.test_json_schemas import errors
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text)")
@@ -105,14 +118,9 @@ def test_a_drop_withheld_is_drift_and_no_plan_says_the_database_matches(pg_url, 
         assert r.code == 0, r.text
         assert "matches the desired state" not in r.out, r.text
         assert "1 drop withheld" in r.out and "publication pub_accounts" in r.out, r.text
-    metrics = tmp_path / "reconciler.prom"
-    r = run_cli("drift", *argv, "--json", "--metrics-file", str(metrics), cwd=tmp_path)
-    assert r.code == 2, r.text
-    data = json.loads(r.out)
-    assert data["drift"] is True and errors("drift.v1.schema.json", data) == []
-    (entry,) = data["desired"]
+    entry, metrics = _one_drift(argv, tmp_path)
     assert entry["address"] == "pg.table.public.accounts" and entry["withheld"] is True
-    assert 'kind="table",against="desired"} 1' in metrics.read_text()
+    assert 'kind="table",against="desired"} 1' in metrics
     text = run_cli("drift", *argv, cwd=tmp_path)
     assert text.code == 2 and "withheld" in text.out and "No drift" not in text.out, text.text
     with psycopg.connect(pg_url) as conn:  # nothing was dropped
@@ -123,7 +131,6 @@ def test_a_change_a_plan_refuses_is_drift_not_a_failed_check(pg_url, tmp_path):
     """A column the YAML leaves out that extended statistics (not modelled) cover: a plan
     refuses to drop it (exit 1, one sentence); drift reports the difference with that
     sentence and exits 2 (drift), not 1 (the check failed), and changes nothing."""
-    from tests.cli.test_json_schemas import errors
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text, score int)")
@@ -138,15 +145,10 @@ def test_a_change_a_plan_refuses_is_drift_not_a_failed_check(pg_url, tmp_path):
     argv = ("--pg", pg_url, "--schemas", str(schemas))
     r = run_cli("plan", *argv, cwd=tmp_path)
     assert r.code == 1 and "Refusing to drop column public.accounts.score" in r.err, r.text
-    metrics = tmp_path / "reconciler.prom"
-    r = run_cli("drift", *argv, "--json", "--metrics-file", str(metrics), cwd=tmp_path)
-    assert r.code == 2, r.text
-    data = json.loads(r.out)
-    assert data["drift"] is True and errors("drift.v1.schema.json", data) == []
-    (entry,) = data["desired"]
+    entry, metrics = _one_drift(argv, tmp_path)
     assert entry["address"] == "pg.column.public.accounts.score" and entry["action"] == "drop"
     assert "extended statistics public.accounts_st" in entry["refused"], entry
-    assert "reconciler_drift_check_success 1" in metrics.read_text()
+    assert "reconciler_drift_check_success 1" in metrics
     text = run_cli("drift", *argv, cwd=tmp_path)
     assert text.code == 2 and "Refusing to drop column" in text.out, text.text
     assert "A change refused stays drift" in text.out, text.text

@@ -4,8 +4,9 @@ The import path for Redis introspection; the work is done, one concept per modul
 
 - server.py: connecting (`connect_redis`), CONFIG GET (`read_config`), ACL users
   (`read_acl`) and the server's own spelling of desired ACL rules (`canonical_acl`);
-- keys.py: the keyspace aggregated per pattern (`scan_keyspace`), and how keys are spelled in
-  Python (`key_text`, `key_bytes`, `cli_quote`); match.py: which pattern a key counts for;
+- keys.py: the keyspace aggregated per pattern (`scan_keyspace`), the values of the keys a
+  prune deletes (`prune_dumps`), and how keys are spelled in Python (`key_text`, `key_bytes`,
+  `cli_quote`); match.py: which pattern a key counts for;
 - scan.py: the one SCAN loop every reader of the keyspace uses (plan, export, backup), with one
   behaviour for keys whose slot moves during a cluster's scan and for refused commands;
 - cluster.py: a Redis Cluster's primaries, scanned in parallel, and settings read on every node;
@@ -38,6 +39,7 @@ from reconciler.introspect.redis.keys import (
     cli_quote,
     key_bytes,
     key_text,
+    prune_dumps,
     scan_keyspace,
 )
 from reconciler.introspect.redis.server import (
@@ -67,6 +69,7 @@ __all__ = [
     "connect_redis",
     "key_bytes",
     "key_text",
+    "prune_dumps",
     "read_acl",
     "read_config",
     "scan_keyspace",

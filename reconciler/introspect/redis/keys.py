@@ -57,6 +57,7 @@ __all__ = [
     "key_bytes",
     "key_text",
     "merge_reports",
+    "prune_dumps",
     "scan_keyspace",
 ]
 
@@ -354,3 +355,19 @@ def merge_reports(
 def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
     for key, n in more.items():
         into[key] = into.get(key, 0) + n
+
+
+def prune_dumps(client: Any, keys: KeyspaceReport | None) -> dict[str, bytes]:
+    """DUMP of every key a `prune: true` pattern would delete (by key), so that the down file
+    can restore it; a key gone since the scan has none (nothing to prune)."""
+    wanted = [k.key for s in (keys.patterns.values() if keys else ()) for k in s.prune]
+    out: dict[str, bytes] = {}
+    for start in range(0, len(wanted), 500):  # whole values come back: fewer per round trip
+        chunk = wanted[start : start + 500]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.dump(to_bytes(key))
+        for key, payload in zip(chunk, pipe.execute(), strict=True):
+            if payload is not None:
+                out[key] = payload
+    return out
