@@ -39,7 +39,7 @@ from reconciler.diff.standalone import (
 )
 from reconciler.diff.tables import compare_tables
 from reconciler.diff.triggers import compare_policies, compare_triggers
-from reconciler.diff.unmodeled import BreaksUnmodeled, check, guard, refusals, without_withheld
+from reconciler.diff.unmodeled import BreaksUnmodeled, check, guard, without_withheld
 from reconciler.diff.views import compare_views
 from reconciler.model.address import Address
 from reconciler.model.names import qualified
@@ -93,10 +93,7 @@ def compare(
     changes += compare_grants(ctx, changes)
     changes += compare_default_grants(ctx, changes)
     changes = keep_owners(ctx, changes)
-    if refused is None:
-        check(changes, kept)
-    else:
-        refused += refusals(changes, kept)
+    check(changes, kept, refused)
     return _bounds_first(_on_partitions(ctx, _online_when_nothing_waits(changes)))
 
 

@@ -143,10 +143,16 @@ def without_withheld(live: PgSnapshot, g: Guard) -> PgSnapshot:
     )
 
 
-def check(changes: Iterable[Change], g: Guard) -> None:
-    """Refuse a change the desired state asks for that would break an unmodelled object."""
-    for refusal in refusals(changes, g):
-        raise refusal
+def check(
+    changes: Iterable[Change], g: Guard, refused: list[BreaksUnmodeled] | None = None
+) -> None:
+    """Refuse a change the desired state asks for that would break an unmodelled object;
+    given a `refused` list (drift, which only reports), add the refusals to it instead."""
+    found = refusals(changes, g)
+    if refused is not None:
+        refused += found
+    elif found:
+        raise found[0]
 
 
 def refusals(changes: Iterable[Change], g: Guard) -> list[BreaksUnmodeled]:

@@ -294,10 +294,7 @@ def make_plan(
             # Phased moves are built outside compare(): they too must not break what an
             # object the model cannot express reads.
             g = unmodeled.guard(ph.desired.normalize(), ph.live.normalize())
-            if refused is None:
-                unmodeled.check(ph.changes, g)
-            else:
-                refused += unmodeled.refusals(ph.changes, g)
+            unmodeled.check(ph.changes, g, refused)
         kept = trash.policy(t.pg, ph.desired, ph.live, drop_mode, seed)
         changes += compare(ph.desired, ph.live, kept, refused)
         findings += [

@@ -1,14 +1,16 @@
 """The quick reader of project/yamlload.py: a file written the way `reconciler export` writes
-one (and most people do) — block mappings and lists, one scalar per line, plain or quoted on
-that line — read line by line, without a YAML parser, in about half the lean loop's time.
+one (and most people do) — block mappings and lists, one scalar, or one flat `[a, b]` or
+`{k: v}` of scalars, per line, plain or quoted on that line — read line by line, without a
+YAML parser, in about 60 % of the lean loop's time.
 
 Owns: reading such a file exactly as yamlload's loops read it (the same values, BoolText and
 lines: tests/desired/test_yaml_fast.py compares all three on every YAML file of the repository
 and on generated documents).
-Must not: decide what anything else means. At the first line it does not read as such — flow
-collections, block scalars, anchors, tags, comments after a value, a scalar over several lines,
-an escape, a tab, a repeated key, a line break other than \\n, anything it could misread — it
-raises _Unusual, and load_bytes hands the whole file to the lean loop.
+Must not: decide what anything else means. At the first line it does not read as such — nested
+or multi-line flow collections, block scalars, anchors, tags, comments after a value, a scalar
+over several lines, an escape, a tab, a repeated key, an empty or over-long key, a line break
+other than \\n, anything it could misread — it raises _Unusual, and load_bytes hands the whole
+file to the lean loop.
 """
 
 from __future__ import annotations
