@@ -145,6 +145,7 @@ def rollback(
             echo,
             in_batches=in_batches,
             partial=recorder.batch,
+            not_deleted=rollback_gate.not_deleted(state, targets),
         )
         return RollbackResult(targets, back, notes, ran.skipped)
 

@@ -114,6 +114,7 @@ def execute(
     progress: Callable[[int, int], None] | None = None,
     partial: Partial | None = None,
     undone: Callable[[datetime, Path], None] | None = None,
+    not_deleted: frozenset[str] = frozenset(),
 ) -> ApplyResult:
     """Run the steps of every engine and record state; all of it or, on failure, none.
 
@@ -144,7 +145,13 @@ def execute(
             undoes = state.get(p.version) if direction == "down" else None
             applied = (undoes.started_at, undoes.finished_at) if undoes is not None else None
             outcome = run_redis(
-                t.redis, from_redis, log=log, check_lock=check, journal=t.journal, applied=applied
+                t.redis,
+                from_redis,
+                log=log,
+                check_lock=check,
+                journal=t.journal,
+                applied=applied,
+                not_deleted=not_deleted,
             )
             done, skipped[:] = outcome.done, outcome.skipped
         try:
@@ -152,7 +159,11 @@ def execute(
                 after = read_live(t, config_names=names, scan=False)
                 records(after, started, log.path)
             if skipped:
-                state.record_event("redis-skipped", p.version, {"keys": skipped[:1000]})
+                # Every key a prune left alone (a rollback must not bring back a key its apply
+                # never deleted: rollback_gate.not_deleted); the first thousand of all, to read.
+                kept = [s["key"] for s in skipped if s.get("step") == "del"]
+                detail = {"keys": skipped[:1000], "not_deleted": kept}
+                state.record_event("redis-skipped", p.version, detail)
             state.finish_attempt(attempt, status="succeeded")
         except BaseException:
             if done:

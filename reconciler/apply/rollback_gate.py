@@ -158,6 +158,19 @@ def refuse_contracts(targets: list[ApplyRecord], plans: list[Plan]) -> None:
             )
 
 
+def not_deleted(state: Any, targets: list[ApplyRecord]) -> frozenset[str]:
+    """The Redis keys (quoted) the applies of `targets` were to prune and left alone (changed
+    since their plan): a RESTORE in their down steps would bring back a key the application
+    deleted or replaced since, which no apply took. Read from each apply's own skip record."""
+    versions = {rec.version: rec.started_at for rec in targets}
+    keys: set[str] = set()
+    for e in state.events():
+        since = versions.get(e.version) if e.kind == "redis-skipped" else None
+        if since is not None and e.at >= since:
+            keys.update(str(k) for k in e.detail.get("not_deleted", ()))
+    return frozenset(keys)
+
+
 def verify_down(rec: ApplyRecord, p: Plan, plans_dir: Path) -> None:
     """Every down file that still exists must be the one recorded at apply time."""
     if document(p, "down") != rec.down_sql or sha256(rec.down_sql) != rec.down_sha256:

@@ -434,6 +434,44 @@ def test_prune_deletes_wrong_type_keys_only_when_allowed_and_rollback_restores_t
     assert _state(r) == before  # values (DUMP) and exact expiries
 
 
+def test_a_rollback_brings_back_no_key_its_apply_did_not_delete(whole_redis, tmp_path):
+    """Two keys planned for a prune; between plan and apply the application deletes one and
+    rewrites the other (both skipped by the apply). The rollback restores the key the apply
+    deleted, and neither of the others: the deleted one stays deleted, the rewritten one keeps
+    its new value."""
+    url = whole_redis.url()
+    r = redis_from_url(url)
+    for n in (1, 2, 3):
+        r.rpush(f"tmpr:job:{n}", "old")  # wrong type (list): pruned
+    schemas = tmp_path / "schemas"
+    write_yaml(
+        schemas,
+        "keys/tmpr.yaml",
+        'patterns:\n  - pattern: "tmpr:job:{id}"\n    type: hash\n    class: persistent\n'
+        "    prune: true\n",
+    )
+    plans = tmp_path / "plans"
+    out = run_cli(
+        "plan", "--redis", url, "--schemas", str(schemas), "--out", str(plans), "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert out.code == 0, out.text
+    data = json.loads(out.out)
+    plan_file = plans / f"{data['version']}_{data['slug']}.plan.json"
+    r.delete("tmpr:job:1")  # the application deleted it
+    r.rpush("tmpr:job:2", "new")  # and changed this one
+    argv = ("--redis", url, "--auto-approve")
+    ok = run_cli("apply", *argv, "--plan", str(plan_file), "--allow-destructive", cwd=tmp_path)
+    assert ok.code == 0 and "2 keys skipped" in ok.out, ok.text
+    assert sorted(r.scan_iter("tmpr:*")) == [b"tmpr:job:2"]
+    back = run_cli("rollback", *argv, "--last", cwd=tmp_path)
+    assert back.code == 0, back.text
+    assert not r.exists("tmpr:job:1")  # deleted by the application: not brought back
+    assert r.lrange("tmpr:job:2", 0, -1) == [b"old", b"new"]
+    assert r.lrange("tmpr:job:3", 0, -1) == [b"old"]  # the one the apply deleted is back
+    assert "tmpr:job:1" in back.out, back.text  # said as skipped
+
+
 def test_a_prune_and_a_ttl_fix_of_one_pattern_both_run_and_both_roll_back(whole_redis, tmp_path):
     """The prune and the TTL change share the pattern's address: each key is still guarded
     by what it held when planned (a key whose TTL was too long was skipped as "changed")."""

@@ -75,6 +75,9 @@ if at < tonumber(ARGV[3]) or at > tonumber(ARGV[4]) then return -3 end
 if ARGV[1] == '-1' then return redis.call('PERSIST', KEYS[1]) end
 return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 """
+# A RESTORE left out (its key was one the apply skipped, run_redis): a script that only
+# answers -4, sent to the key's node as the RESTORE would have been.
+_NOT_DELETED = "return -4"
 # Clock slack around the applying run's window (its start and end are the state's timestamps,
 # moved to the server's clock by the offset measured when the rollback starts).
 APPLIED_SLACK_MS = 2000
@@ -119,13 +122,16 @@ def run_redis(
     progress: Callable[[int], None] | None = None,
     journal: RedisJournal | None = None,
     applied: tuple[datetime, datetime] | None = None,
+    not_deleted: frozenset[str] = frozenset(),
 ) -> RedisOutcome:
     """Run the steps; on failure revert those done, then raise.
 
     With the run's journal, each batch's inverses are written to it before the batch is sent,
     and Ctrl-C puts back every step sent before the interrupt propagates. `applied`: for a
     rollback, when the apply it undoes ran (its start and end): a key's expiry is put back
-    only while it is one that run set."""
+    only while it is one that run set. `not_deleted`: for a rollback, the keys (quoted) its
+    applies left alone instead of deleting: a key gone since was deleted by someone else, and
+    its RESTORE is skipped (only a key the apply deleted comes back)."""
     outcome = RedisOutcome()
     window = None
     if applied is not None:
@@ -133,7 +139,16 @@ def run_redis(
         window = tuple(int(t.timestamp() * 1000) + offset for t in applied)
     try:
         return _run(
-            client, steps, outcome, log, check_lock, progress, journal, refuse=True, window=window
+            client,
+            steps,
+            outcome,
+            log,
+            check_lock,
+            progress,
+            journal,
+            refuse=True,
+            window=window,
+            not_deleted=not_deleted,
         )
     except KeyboardInterrupt:
         if journal is not None and journal.written:
@@ -243,10 +258,11 @@ def _run(
     *,
     refuse: bool,
     window: tuple[int, ...] | None = None,
+    not_deleted: frozenset[str] = frozenset(),
 ) -> RedisOutcome:
     """`refuse`: a step restoring a user's password whose record is gone is an error (a
-    rollback), rather than left out (a revert of steps that may not have run). `window`: the
-    server-time span of the apply a rollback undoes (see run_redis)."""
+    rollback), rather than left out (a revert of steps that may not have run). `window` and
+    `not_deleted`: see run_redis."""
     guards = planned(steps)
     types = KeyTypes()
     send = ScriptSender(client)
@@ -288,6 +304,8 @@ def _run(
                     send.script(pipe, GUARDED_DEL, args[1], payload)
                     if inverse is not None:
                         items.append(jr.inverse_item(inverse) or "")
+                elif verb == b"RESTORE" and quote(args[1]) in not_deleted:
+                    send.script(pipe, _NOT_DELETED, args[1])  # the apply never deleted it
                 elif verb == b"RESTORE":
                     send.script(pipe, GUARDED_RESTORE_VALUE, args[1], args[2], args[3])
                     items.append(jr.del_item(args[1], args[3]))
@@ -325,14 +343,24 @@ def _run(
                     )
                     if i in spread:
                         outcome.done.append(step)
-                elif result == -3:
+                elif result in (-3, -4):
                     # Quoted (ASCII, \xHH for odd bytes): safe in JSON, jsonb and terminals.
-                    key = quote(split(step.sql)[1])
+                    args = split(step.sql)
+                    key = quote(args[1])
+                    reason = "changed" if result == -3 else "not deleted by the apply"
                     outcome.skipped.append(
-                        {"address": step.change.address, "key": key, "reason": "changed"}
+                        {
+                            "address": step.change.address,
+                            "key": key,
+                            "reason": reason,
+                            "step": args[0].decode().lower(),
+                        }
                     )
-                    since = "the apply" if window is not None else "the plan"
-                    log(f"skip   {step.change.address}: {key} changed since {since}")
+                    if result == -3:
+                        since = "the apply" if window is not None else "the plan"
+                        log(f"skip   {step.change.address}: {key} changed since {since}")
+                    else:
+                        log(f"skip   {step.change.address}: {key} was not deleted by the apply")
                 else:
                     outcome.done.append(step)
             if refused is not None:
