@@ -56,13 +56,13 @@ def drift_lines(report: dict[str, Any]) -> list[Line]:
             head = ((f"  {symbol} ", style), (f"{d['address']:<{width}}", style))
             if d["action"] == "change" and len(differences) == 1:
                 lines.append((*head, (f"  differs: {_difference(differences[0])}", "")))
-                continue
-            if d.get("withheld"):
-                words = "in the database, not in the YAML, withheld"
-            what = (
-                words if d["action"] == "change" and differences else f"{words}: {d['description']}"
-            )
-            lines.append((*head, (f"  {what}", "")))
+                differences = []
+            else:
+                if d.get("withheld"):
+                    words = "in the database, not in the YAML, withheld"
+                changed = d["action"] == "change" and differences
+                what = words if changed else f"{words}: {d['description']}"
+                lines.append((*head, (f"  {what}", "")))
             if d.get("refused"):
                 lines.append((("      " + d["refused"], ""),))
             lines += [(("      " + _difference(x), ""),) for x in differences]
@@ -88,13 +88,15 @@ def drift_advice(report: dict[str, Any]) -> list[str]:
     no drift."""
     desired = report.get("desired", [])
     out = []
-    if [d for d in desired if not d.get("withheld") and not d.get("refused")]:
-        out.append("`reconciler plan` shows the changes that make the database match the YAML.")
-    if [d for d in desired if d.get("refused")]:
+    refused = [d for d in desired if d.get("refused")]
+    if refused:  # a plan of these files refuses as a whole, its other changes too
         out.append(
-            "A change refused stays drift until what depends on it is changed by hand "
-            "(or the YAML keeps the object as it is)."
+            "`reconciler plan` refuses these files until each change refused (above) is "
+            "resolved: what depends on it changed by hand, or the YAML keeping the object as it "
+            "is. A change refused stays drift until then."
         )
+    elif [d for d in desired if not d.get("withheld")]:
+        out.append("`reconciler plan` shows the changes that make the database match the YAML.")
     if [d for d in desired if d.get("withheld")]:
         out.append(
             "A drop withheld stays drift until what depends on it is dropped or changed "

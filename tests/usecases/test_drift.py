@@ -160,3 +160,29 @@ def test_a_change_a_plan_refuses_is_drift_not_a_failed_check(pg_url, tmp_path):
             ).fetchone()[0]
             == 1
         )
+
+
+def test_a_refused_change_of_one_attribute_is_said_refused_and_plan_is_not_offered(
+    pg_url, tmp_path
+):
+    """A type change the plan refuses (a publication's column list names the column): the
+    text says the refusal under the entry, however few its differences, and does not send the
+    reader to `reconciler plan`, which would only refuse."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id int PRIMARY KEY, name text)")
+        conn.execute("CREATE PUBLICATION pub_items FOR TABLE items (id, name)")
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "items.yaml").write_text(
+        "table: items\nschema: public\nlarge: false\ncolumns:\n"
+        "- name: id\n  type: integer\n  nullable: false\n- name: name\n  type: varchar(50)\n"
+        "primary_key:\n  name: items_pkey\n  columns: [id]\n"
+    )
+    argv = ("--pg", pg_url, "--schemas", str(schemas))
+    r = run_cli("plan", *argv, cwd=tmp_path)
+    assert r.code == 1 and "Refusing to change the type of column public.items.name" in r.err
+    text = run_cli("drift", *argv, cwd=tmp_path)
+    assert text.code == 2, text.text
+    assert "Refusing to change the type of column public.items.name" in text.out, text.text
+    assert "shows the changes that make the database match" not in text.out, text.text
+    assert "refuses" in text.out.split("public.items.name")[-1], text.text
