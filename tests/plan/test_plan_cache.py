@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pytest
 import yaml
 
 from reconciler.desired import read_tree
@@ -374,3 +375,26 @@ def test_a_plan_whose_probes_load_a_library_is_still_remembered(pg_url, tmp_path
     found = cache.get(key)
     assert found is not None, "the verdict was not kept"
     assert found == NO_CHANGES or found[0] == NO_CHANGES  # with the plan's findings
+
+
+def test_the_switch_interval_is_put_back_once_overlapping_plans_end_however_they_end():
+    """Plans in threads of one process overlap: each saved the interval and put its own copy
+    back, so the one that ended last left 1 ms for good (a later test saw 0.001). The interval
+    is now the process's until the last overlapping block ends, an interrupted one too."""
+    import sys
+
+    from reconciler.pipeline.tree_plan import _SWITCH_S, short_switch
+
+    before = sys.getswitchinterval()
+    assert before > _SWITCH_S
+    first, second = short_switch(), short_switch()
+    first.__enter__()
+    second.__enter__()
+    assert sys.getswitchinterval() == _SWITCH_S
+    first.__exit__(None, None, None)  # the first ends while the second still reads
+    assert sys.getswitchinterval() == _SWITCH_S
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(KeyboardInterrupt), short_switch():
+        raise KeyboardInterrupt
+    assert sys.getswitchinterval() == before
