@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -59,3 +60,12 @@ def write_yaml(root: Path, rel: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def saved_plan(*argv: str, plans: Path, cwd: Path) -> tuple[dict, Path]:
+    """`reconciler plan *argv --out plans --json`, which must succeed: its JSON document and
+    the .plan.json file it wrote."""
+    r = run_cli("plan", *argv, "--out", str(plans), "--json", cwd=cwd)
+    assert r.code == 0, r.text
+    data = json.loads(r.out)
+    return data, plans / f"{data['version']}_{data['slug']}.plan.json"

@@ -17,7 +17,7 @@ import redis
 from reconciler.locks.redis import RedisLock
 from reconciler.state.postgres import PgState
 from tests.conftest import redis_from_url
-from tests.helpers import run_cli, write_yaml
+from tests.helpers import run_cli, saved_plan, write_yaml
 
 ON_REDIS_CLUSTER = True  # every test here runs on a single Redis and on a Redis Cluster
 
@@ -451,13 +451,7 @@ def test_a_rollback_brings_back_no_key_its_apply_did_not_delete(whole_redis, tmp
         "    prune: true\n",
     )
     plans = tmp_path / "plans"
-    out = run_cli(
-        "plan", "--redis", url, "--schemas", str(schemas), "--out", str(plans), "--json",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert out.code == 0, out.text
-    data = json.loads(out.out)
-    plan_file = plans / f"{data['version']}_{data['slug']}.plan.json"
+    _, plan_file = saved_plan("--redis", url, "--schemas", str(schemas), plans=plans, cwd=tmp_path)
     r.delete("tmpr:job:1")  # the application deleted it
     r.rpush("tmpr:job:2", "new")  # and changed this one
     argv = ("--redis", url, "--auto-approve")

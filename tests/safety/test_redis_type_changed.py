@@ -18,7 +18,7 @@ from reconciler.apply.redis.executor import run_redis
 from reconciler.locks.redis_journal import JOURNAL_KEY, RedisJournal
 from reconciler.plan import Plan
 from tests.conftest import redis_from_url
-from tests.helpers import run_cli, write_yaml
+from tests.helpers import run_cli, saved_plan, write_yaml
 
 ON_REDIS_CLUSTER = True
 
@@ -44,15 +44,11 @@ def _plan(url: str, tmp_path: Path) -> Path:
     schemas = tmp_path / "schemas"
     write_yaml(schemas, "keys/app.yaml", SPEC)
     plans = tmp_path / "plans"
-    out = run_cli(
-        "plan", "--redis", url, "--schemas", str(schemas), "--out", str(plans), "--json",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert out.code == 0, out.text
-    data = json.loads(out.out)
+    argv = ("--redis", url, "--schemas", str(schemas))
+    data, plan_file = saved_plan(*argv, plans=plans, cwd=tmp_path)
     up = (plans / data["files"]["redis_up"]["name"]).read_text()
     assert f'EXPIRE "{SESSION}" "86400"' in up and f'EXPIRE "{CACHE}" "3600"' in up, up
-    return plans / f"{data['version']}_{data['slug']}.plan.json"
+    return plan_file
 
 
 def test_apply_and_rollback_skip_a_key_whose_type_changed(whole_redis, tmp_path: Path):

@@ -31,6 +31,18 @@ def _one_drift(argv: tuple[str, ...], cwd: Path) -> tuple[dict, str]:
     return entry, metrics.read_text()
 
 
+def _refusing(pg_url: str, cwd: Path, *sql: str, yaml: str) -> tuple[str, ...]:
+    """A database made by `sql` whose table the one YAML file (`yaml`) asks to change in a way
+    a plan refuses; the arguments that aim a command at both."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for statement in sql:
+            conn.execute(statement)
+    schemas = cwd / "schemas"
+    schemas.mkdir()
+    (schemas / "table.yaml").write_text(yaml)
+    return ("--pg", pg_url, "--schemas", str(schemas))
+
+
 def test_no_drift_after_apply_and_metrics_say_so(pg_url, tmp_path):
     _apply(pg_url, tmp_path)
     metrics = tmp_path / "prom" / "reconciler.prom"
@@ -132,17 +144,15 @@ def test_a_change_a_plan_refuses_is_drift_not_a_failed_check(pg_url, tmp_path):
     refuses to drop it (exit 1, one sentence); drift reports the difference with that
     sentence and exits 2 (drift), not 1 (the check failed), and changes nothing."""
 
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE accounts (id int PRIMARY KEY, owner text, score int)")
-        conn.execute("CREATE STATISTICS accounts_st ON owner, score FROM accounts")
-    schemas = tmp_path / "schemas"
-    schemas.mkdir()
-    (schemas / "accounts.yaml").write_text(
-        "table: accounts\nschema: public\ncolumns:\n"
+    argv = _refusing(
+        pg_url,
+        tmp_path,
+        "CREATE TABLE accounts (id int PRIMARY KEY, owner text, score int)",
+        "CREATE STATISTICS accounts_st ON owner, score FROM accounts",
+        yaml="table: accounts\nschema: public\ncolumns:\n"
         "- name: id\n  type: integer\n  nullable: false\n- name: owner\n  type: text\n"
-        "primary_key:\n  name: accounts_pkey\n  columns: [id]\n"
+        "primary_key:\n  name: accounts_pkey\n  columns: [id]\n",
     )
-    argv = ("--pg", pg_url, "--schemas", str(schemas))
     r = run_cli("plan", *argv, cwd=tmp_path)
     assert r.code == 1 and "Refusing to drop column public.accounts.score" in r.err, r.text
     entry, metrics = _one_drift(argv, tmp_path)
@@ -168,17 +178,15 @@ def test_a_refused_change_of_one_attribute_is_said_refused_and_plan_is_not_offer
     """A type change the plan refuses (a publication's column list names the column): the
     text says the refusal under the entry, however few its differences, and does not send the
     reader to `reconciler plan`, which would only refuse."""
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE items (id int PRIMARY KEY, name text)")
-        conn.execute("CREATE PUBLICATION pub_items FOR TABLE items (id, name)")
-    schemas = tmp_path / "schemas"
-    schemas.mkdir()
-    (schemas / "items.yaml").write_text(
-        "table: items\nschema: public\nlarge: false\ncolumns:\n"
+    argv = _refusing(
+        pg_url,
+        tmp_path,
+        "CREATE TABLE items (id int PRIMARY KEY, name text)",
+        "CREATE PUBLICATION pub_items FOR TABLE items (id, name)",
+        yaml="table: items\nschema: public\nlarge: false\ncolumns:\n"
         "- name: id\n  type: integer\n  nullable: false\n- name: name\n  type: varchar(50)\n"
-        "primary_key:\n  name: items_pkey\n  columns: [id]\n"
+        "primary_key:\n  name: items_pkey\n  columns: [id]\n",
     )
-    argv = ("--pg", pg_url, "--schemas", str(schemas))
     r = run_cli("plan", *argv, cwd=tmp_path)
     assert r.code == 1 and "Refusing to change the type of column public.items.name" in r.err
     text = run_cli("drift", *argv, cwd=tmp_path)
