@@ -243,11 +243,16 @@ def _read_into(argv: list[str], w: int) -> None:
             )
         return conn
 
+    # A second connection reads half the kinds at once, which pays when the plan waits for the
+    # catalog: when the cache may answer from its digest. With nothing in the cache (it is off,
+    # a fresh checkout) the plan parses every file meanwhile, and a second reader would only
+    # take the other core from it: one connection reads it all, done before the files are.
+    sibling = connect if cache.holds_entries() else None
     started = time.monotonic()
     try:
         conn = connect()
         try:
-            rows = read_catalog(conn, scope=scope, sibling=connect, hash_rows=hashed)
+            rows = read_catalog(conn, scope=scope, sibling=sibling, hash_rows=hashed)
             target = target_info(conn)
         finally:
             conn.close()

@@ -116,7 +116,8 @@ def plan_targets(
             show(None)
             rows = _catalog(t)  # an unchanged catalog may settle the plan without the files
         else:
-            rows, want = _catalog_and_files(t, lambda: loaded(want))
+            parse = want is None and not known  # the files' load is the longer of the two
+            rows, want = _catalog_and_files(t, lambda: loaded(want), alone=parse)
         verdict = None  # the cache is off: the catalog's digest would serve nothing
         if _verdicts():
             verdict = _verdict_key(tree, rows.digest(), t.scope)
@@ -257,9 +258,13 @@ def _read_ahead(t: Targets) -> CatalogRows | None:
     return rows
 
 
-def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[CatalogRows, Desired]:
+def _catalog_and_files(
+    t: Targets, load: Callable[[], Desired], *, alone: bool
+) -> tuple[CatalogRows, Desired]:
     """The catalog read by a thread of its own while this one reads the files: the server
     works on its catalog while Python parses YAML. Nothing else uses the connection meanwhile.
+    `alone`: the files are parsed, which takes longer than the catalog's read: it is read on
+    one connection (a second one would take the other core from the parse, and save nothing).
 
     Everything the thread runs is imported here first (a Ctrl-C that stops this thread in the
     middle of an import may leave Python's import lock taken, and a thread importing then
@@ -273,10 +278,11 @@ def _catalog_and_files(t: Targets, load: Callable[[], Desired]) -> tuple[Catalog
 
     box: dict[str, Any] = {}
     hashed = _verdicts()
+    sibling = None if alone else t.pg_sibling
 
     def read() -> None:
         try:
-            box["rows"] = read_catalog(t.pg, scope=t.scope, sibling=t.pg_sibling, hash_rows=hashed)
+            box["rows"] = read_catalog(t.pg, scope=t.scope, sibling=sibling, hash_rows=hashed)
         except BaseException as exc:  # handed to the main thread, raised there
             box["error"] = exc
 

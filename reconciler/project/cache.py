@@ -71,6 +71,19 @@ def exists(entry_key: str) -> bool:
     return _private(folder / f"{entry_key}.pickle", directory=False, entry=True)
 
 
+def holds_entries() -> bool:
+    """Whether the cache is on and its folder holds an entry it would read: false on a fresh
+    checkout, where no result can come from it. (One directory listing, no entry opened.)"""
+    folder = cache_dir()
+    if folder is None or not _private(folder, directory=True):
+        return False
+    try:
+        with os.scandir(folder) as found:
+            return any(e.name.endswith(".pickle") and not e.name.startswith(".") for e in found)
+    except OSError:
+        return False
+
+
 def get(entry_key: str) -> Any | None:
     """The stored value for `entry_key`, or None (a miss)."""
     folder = cache_dir()

@@ -398,3 +398,27 @@ def test_the_switch_interval_is_put_back_once_overlapping_plans_end_however_they
     with pytest.raises(KeyboardInterrupt), short_switch():
         raise KeyboardInterrupt
     assert sys.getswitchinterval() == before
+
+
+def test_the_catalog_takes_a_second_connection_only_when_the_files_are_not_parsed_meanwhile(
+    pg_url, pg_conn, tmp_path, monkeypatch
+):
+    """While the files are parsed (a first plan of them) the catalog is read on one connection,
+    which leaves the other core to the parse; once their load is remembered the plan waits on
+    the catalog alone, and two connections read it."""
+    from reconciler.introspect.pg import catalog
+
+    pg_conn.execute("CREATE TABLE public.users (id uuid PRIMARY KEY, email text)")
+    root = tmp_path / "schemas"
+    _write(root, USERS)
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))  # nothing in it yet
+    siblings, real = [], catalog.read_catalog
+
+    def read(conn, **kwargs):
+        siblings.append(kwargs.get("sibling") is not None)
+        return real(conn, **kwargs)
+
+    monkeypatch.setattr(catalog, "read_catalog", read)
+    for _ in range(2):
+        assert "No changes." in _plan(pg_url, root, tmp_path)
+    assert siblings == [False, True]

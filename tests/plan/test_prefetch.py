@@ -112,6 +112,31 @@ def test_the_rows_read_ahead_are_the_rows_the_plan_reads(pg_url, pg_conn, tmp_pa
     assert _gone(ahead.pid) and not prefetch.running()
 
 
+def test_a_second_connection_reads_ahead_only_when_the_cache_may_answer(
+    pg_url, pg_conn, tmp_path, monkeypatch
+):
+    """With nothing in the cache (a fresh checkout's, or the cache off) the plan parses every
+    file while the catalog is read ahead, and one connection reads it: a second would take the
+    other core from the parse. With entries the digest may settle the plan at once: two."""
+    pg_conn.execute("CREATE TABLE public.users (id uuid PRIMARY KEY, email text)")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(prefetch.OFF_VARIABLE, raising=False)
+    monkeypatch.setenv("RECONCILER_CACHE_DIR", str(tmp_path / "cache"))
+
+    def readers(hashed: bool) -> tuple[int, bool]:
+        prefetch.start(["plan", "--pg", pg_url])
+        ahead = prefetch.take(pg_url, Scope(), hashed)
+        rows = ahead.rows() if ahead is not None else None
+        assert rows is not None
+        return rows.readers, ahead.digest is not None
+
+    assert readers(True) == (1, True)  # a fresh checkout: the digest is still kept for later
+    cache.put("an entry", 1)
+    assert readers(True) == (2, True)
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+    assert readers(False) == (1, False)
+
+
 def test_a_read_made_for_another_url_or_scope_is_dropped(pg_url, tmp_path, monkeypatch):
     write_yaml(tmp_path, "reconciler.yaml", "scope:\n  exclude_schemas: [audit]\n")
     monkeypatch.chdir(tmp_path)
