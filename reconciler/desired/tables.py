@@ -249,7 +249,9 @@ class TableBuilder(TableScope):
         elements, parts = [], []
         for j, e in enumerate(spec.columns):
             ew = where.sub("columns", j)
-            expr = ctx.expression(e.expression, ew.sub("expression"), "index expression")
+            expr = None  # (positions made only for what is given, as for columns)
+            if e.expression is not None:
+                expr = ctx.expression(e.expression, ew.sub("expression"), "index expression")
             if e.column is not None:
                 self.exist([e.column], where.sub("columns"), "index")
                 parts.append(e.column)
@@ -263,15 +265,20 @@ class TableBuilder(TableScope):
                     opclass = sqltext.qualified_name(e.opclass.strip(), "operator class")
                 except sqltext.SqlTextError as exc:
                     ctx.report(ew.sub("opclass"), str(exc))
-            collation = self.collation(e.collation, ew.sub("collation"))
+            collation = None
+            if e.collation is not None:
+                collation = self.collation(e.collation, ew.sub("collation"))
             column = self.columns_by_name.get(e.column or "")
             if column is not None and collation == column.collation:
                 collation = None  # the catalog reads an index's collation relative to its column
             default_nulls = "last" if e.order == "asc" else "first"
             nulls = None if e.nulls in (None, default_nulls) else e.nulls
             elements.append(IndexElement(e.column, expr, e.order, nulls, opclass, collation))
-        self.exist(spec.include, where.sub("include"), "include")
-        predicate = ctx.expression(spec.where, where.sub("where"), "index predicate")
+        if spec.include:
+            self.exist(spec.include, where.sub("include"), "include")
+        predicate = None
+        if spec.where is not None:
+            predicate = ctx.expression(spec.where, where.sub("where"), "index predicate")
         if not _METHOD.match(spec.method):
             ctx.report(where.sub("method"), f"'{spec.method}' is not an index method name")
         if spec.nulls_not_distinct and not spec.unique:

@@ -51,6 +51,8 @@ class Marks:
 
     def line(self, path: Path) -> int:
         """Line of the value at `path`, or of the nearest enclosing value that exists."""
+        if type(path) is tuple and (found := self.nodes.get(path)) is not None:
+            return found  # the common case: the value is there
         path = tuple(path)
         while path and path not in self.nodes:
             path = path[:-1]
