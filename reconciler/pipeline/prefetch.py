@@ -100,6 +100,7 @@ def start(argv: list[str]) -> None:
     a PostgreSQL catalog; otherwise, or where processes cannot be forked, do nothing."""
     if not _worth_it(argv) or _state:
         return
+    started_ns = time.time_ns()  # entries the command writes from now on answer nothing of it
     r, w = os.pipe()
     try:
         pid = os.fork()
@@ -109,7 +110,7 @@ def start(argv: list[str]) -> None:
         return
     if pid == 0:  # the child: never returns
         os.close(r)
-        _child(argv, w)
+        _child(argv, w, started_ns)
     os.close(w)
     _state["child"] = (pid, r)
     atexit.register(discard)
@@ -195,7 +196,7 @@ def _plan_args(argv: list[str]) -> tuple[str | None, str] | None:
     return given.get("--pg"), given.get("--schemas", "schemas")
 
 
-def _child(argv: list[str], w: int) -> None:
+def _child(argv: list[str], w: int, started_ns: int) -> None:
     """Read the catalog as the plan will and write it to `w`; never returns, never prints."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the parent's to answer
@@ -209,7 +210,7 @@ def _child(argv: list[str], w: int) -> None:
         from reconciler import methodcache
 
         methodcache.install()
-        _read_into(argv, w)
+        _read_into(argv, w, started_ns)
         methodcache.save()  # what its imports compiled, once the parent has the catalog
     except BaseException:  # the parent reads again, and says what went wrong
         pass
@@ -217,7 +218,7 @@ def _child(argv: list[str], w: int) -> None:
         os._exit(0)
 
 
-def _read_into(argv: list[str], w: int) -> None:
+def _read_into(argv: list[str], w: int, started_ns: int) -> None:
     from reconciler.connect import connect_pg, resolve_targets, target_info
     from reconciler.errors import ConnectionFailed, LockHeld
     from reconciler.introspect.pg.catalog import read_catalog
@@ -247,7 +248,8 @@ def _read_into(argv: list[str], w: int) -> None:
     # catalog: when the cache may answer from its digest. With nothing in the cache (it is off,
     # a fresh checkout) the plan parses every file meanwhile, and a second reader would only
     # take the other core from it: one connection reads it all, done before the files are.
-    sibling = connect if cache.holds_entries() else None
+    # (Entries the command itself wrote since it started, its files' load, do not count.)
+    sibling = connect if cache.holds_entries(started_ns) else None
     started = time.monotonic()
     try:
         conn = connect()

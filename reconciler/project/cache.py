@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import os
 import pickle
+import re
 import stat
 import sys
 import tempfile
@@ -71,15 +72,21 @@ def exists(entry_key: str) -> bool:
     return _private(folder / f"{entry_key}.pickle", directory=False, entry=True)
 
 
-def holds_entries() -> bool:
-    """Whether the cache is on and its folder holds an entry it would read: false on a fresh
-    checkout, where no result can come from it. (One directory listing, no entry opened.)"""
+def holds_entries(older_than_ns: int) -> bool:
+    """Whether the cache is on and its folder holds an entry written before `older_than_ns`
+    (time.time_ns(): the start of this run, whose own entries answer nothing of it): false on
+    a fresh checkout, where no result can come from it. (One directory listing, no entry
+    opened.)"""
     folder = cache_dir()
     if folder is None or not _private(folder, directory=True):
         return False
     try:
         with os.scandir(folder) as found:
-            return any(e.name.endswith(".pickle") and not e.name.startswith(".") for e in found)
+            return any(
+                _ENTRY_NAME.fullmatch(e.name)
+                and e.stat(follow_symlinks=False).st_mtime_ns < older_than_ns
+                for e in found
+            )
     except OSError:
         return False
 
@@ -89,27 +96,33 @@ def get(entry_key: str) -> Any | None:
     folder = cache_dir()
     if folder is None or not _private(folder, directory=True):
         return None
-    path = folder / f"{entry_key}.pickle"
     try:
-        # without waiting: a FIFO in the folder (a restored CI cache may hold one) must not
-        # hang the run; only a regular file of the folder itself, not a link, is read, and
-        # only up to the size an entry can have (_private_size)
-        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
-        fd = os.open(path, flags)
-        with os.fdopen(fd, "rb") as fh:
-            size = _private_size(fh.fileno())
-            if size is None:
-                return None
-            raw = fh.read(size + 1)  # (a read of n bytes sets n bytes aside first)
-        if len(raw) != size:
-            return None  # written to while it was read: entries are replaced, never changed
-        secret = _secret()
-        seal, body = raw[:_SEAL], raw[_SEAL:]
-        if secret is None or not hmac.compare_digest(seal, _seal(secret, entry_key, body)):
-            return None  # not written with this user's (or this CI's) secret: never unpickled
-        return pickle.loads(body)
+        body = _sealed_body(folder / f"{entry_key}.pickle", entry_key)
+        return None if body is None else pickle.loads(body)
     except Exception:  # missing, truncated or from an incompatible version: recompute
         return None
+
+
+def _sealed_body(path: Path, entry_key: str) -> bytes | None:
+    """The pickle an entry file holds when it carries the seal of `entry_key` under this
+    user's secret, else None; OSError when it cannot be opened."""
+    # without waiting: a FIFO in the folder (a restored CI cache may hold one) must not
+    # hang the run; only a regular file of the folder itself, not a link, is read, and
+    # only up to the size an entry can have (_private_size)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as fh:
+        size = _private_size(fh.fileno())
+        if size is None:
+            return None
+        raw = fh.read(size + 1)  # (a read of n bytes sets n bytes aside first)
+    if len(raw) != size:
+        return None  # written to while it was read: entries are replaced, never changed
+    secret = _secret()
+    seal, body = raw[:_SEAL], raw[_SEAL:]
+    if secret is None or not hmac.compare_digest(seal, _seal(secret, entry_key, body)):
+        return None  # not written with this user's (or this CI's) secret: never unpickled
+    return body
 
 
 def put(entry_key: str, value: Any) -> None:
@@ -142,6 +155,7 @@ def put(entry_key: str, value: Any) -> None:
 
 
 _SEAL = 32  # bytes of HMAC-SHA256 before each entry's pickle
+_ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.pickle")  # a key (sha256, hex) and the suffix
 SECRET_ENV = "RECONCILER_CACHE_SECRET"
 
 
@@ -187,9 +201,21 @@ def _secret() -> bytes | None:
 
 
 def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    """Remove the oldest entries past _KEEP. Only files named as entries are and sealed as
+    this cache seals them: RECONCILER_CACHE_DIR may name a folder that holds other files
+    (another tool's `*.pickle`), and those are never removed."""
+    entries = sorted(
+        (p for p in folder.iterdir() if _ENTRY_NAME.fullmatch(p.name)),
+        key=lambda p: p.lstat().st_mtime_ns,
+        reverse=True,
+    )
     for old in entries[_KEEP:]:
-        old.unlink(missing_ok=True)
+        try:
+            ours = _sealed_body(old, old.name.removesuffix(".pickle")) is not None
+        except OSError:
+            continue
+        if ours:
+            old.unlink(missing_ok=True)
 
 
 def _private(path: Path, *, directory: bool, entry: bool = False) -> bool:

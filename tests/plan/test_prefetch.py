@@ -131,7 +131,7 @@ def test_a_second_connection_reads_ahead_only_when_the_cache_may_answer(
         return rows.readers, ahead.digest is not None
 
     assert readers(True) == (1, True)  # a fresh checkout: the digest is still kept for later
-    cache.put("an entry", 1)
+    cache.put(cache.key("an earlier run"), 1)
     assert readers(True) == (2, True)
     monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
     assert readers(False) == (1, False)
@@ -193,15 +193,27 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_while_the_read_ahead_waits_ends_it_too(pg_url, tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+@pytest.mark.parametrize("cache_entries", [True, False], ids=["two-readers", "fresh-checkout"])
+def test_ctrl_c_while_the_read_ahead_waits_ends_it_too(
+    pg_url, tmp_path, monkeypatch, how, cache_entries
+):
+    """However the command ends while the read ahead waits behind a lock, the read and its
+    server sessions end with it: on a fresh checkout too, where one connection holds every
+    query of the read (the server reads no more of them while it waits, and an ordinary close
+    of the connection would queue behind them until the read's lock timeout)."""
     write_yaml(tmp_path, "schemas/tables/users.yaml", USERS)
+    env = {"RECONCILER_CACHE_DIR": str(tmp_path / "cache")}
+    if cache_entries:  # an entry of an earlier run: the read ahead takes two connections
+        monkeypatch.setenv("RECONCILER_CACHE_DIR", env["RECONCILER_CACHE_DIR"])
+        cache.put(cache.key("an earlier run"), 1)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE public.held (id int DEFAULT 1)")
         holder = psycopg.connect(pg_url)
         try:
             # The catalog read prints the table's default, which takes a share lock on it.
             holder.execute("LOCK TABLE public.held IN ACCESS EXCLUSIVE MODE")
-            proc = _reconciler("plan", "--pg", pg_url, cwd=tmp_path)
+            proc = _reconciler("plan", "--pg", pg_url, cwd=tmp_path, **env)
             deadline = time.monotonic() + 60
             while not (
                 waiting := conn.execute(
@@ -215,11 +227,12 @@ def test_ctrl_c_while_the_read_ahead_waits_ends_it_too(pg_url, tmp_path):
             reader = int(parse_application_name(waiting[0][0])["pid"] or 0)
             assert reader != proc.pid, "the catalog was read by the command itself"
             time.sleep(0.3)  # the command is past its imports, waiting for the read
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(how)
             _, err = proc.communicate(timeout=30)
-            assert proc.returncode == 130, err
-            assert "Interrupted; no apply or rollback was running" in err
-            assert "Traceback" not in err
+            if how == signal.SIGINT:
+                assert proc.returncode == 130, err
+                assert "Interrupted; no apply or rollback was running" in err
+                assert "Traceback" not in err
             deadline = time.monotonic() + 10
             while _alive(reader):  # with the lock still held: it ended, it did not finish
                 assert time.monotonic() < deadline, "the read ahead outlived the plan"

@@ -145,6 +145,44 @@ def test_old_entries_are_pruned(cache_dir: Path, tree: Path):
     assert _comment(tree) == f"version {cache._KEEP + 2}"
 
 
+def test_pruning_removes_only_the_caches_own_entries(cache_dir: Path, tree: Path):
+    """RECONCILER_CACHE_DIR may name a folder that holds other files: another tool's pickles,
+    one even named like an entry, are never removed, however old."""
+    cache_dir.mkdir(mode=0o700)
+    foreign = {
+        "model.pickle": b"precious",
+        "a" * 64 + ".pickle": b"content-addressed, not ours",
+        "notes.txt": b"precious",
+    }
+    for name, data in foreign.items():
+        (cache_dir / name).write_bytes(data)
+        os.utime(cache_dir / name, (0, 0))  # older than every entry
+    for i in range(cache._KEEP + 3):
+        write_yaml(tree / "tables" / "users.yaml", {**USERS, "comment": f"version {i}"})
+        load(tree)
+    for name, data in foreign.items():
+        assert (cache_dir / name).read_bytes() == data
+    assert len(_entries(cache_dir)) == cache._KEEP + 2  # its own 16, and the two foreign
+
+
+def test_only_entries_written_before_a_run_started_count_as_held(cache_dir: Path, tree: Path):
+    """Whether the cache may answer a run (the read ahead's second connection) is told by the
+    entries of earlier runs: those the run writes itself, its files' load, do not count."""
+    import time
+
+    before = time.time_ns()
+    assert not cache.holds_entries(before)  # no folder yet
+    load(tree)
+    assert not cache.holds_entries(before)
+    assert cache.holds_entries(time.time_ns() + 1)
+    (cache_dir / "model.pickle").write_bytes(b"another tool's")
+    os.utime(cache_dir / "model.pickle", (0, 0))
+    for entry in _entries(cache_dir):
+        if entry.name != "model.pickle":
+            entry.unlink()
+    assert not cache.holds_entries(time.time_ns() + 1)  # not named as an entry is
+
+
 def _stamp_of(site: Path) -> str:
     import subprocess
     import sys

@@ -37,6 +37,7 @@ from reconciler.introspect.pg.reading import (
     autocommit,
     read_in_callers_transaction,
     read_in_own_transaction,
+    reset_if_dropped,
 )
 from reconciler.introspect.pg.split_read import OnRows, SplitRead
 from reconciler.model.names import TOOL_SCHEMAS
@@ -290,6 +291,17 @@ def _read(
     """The rows of every query, and how many connections read them. `on_rows(i, rows)` is
     called by the thread that read query i, once it has (only when shared with a sibling:
     alone, nothing else runs meanwhile)."""
+    with reset_if_dropped(conn):
+        return _read_on(conn, queries, params, sibling, on_rows)
+
+
+def _read_on(
+    conn: psycopg.Connection,
+    queries: Sequence[str],
+    params: dict[str, Any],
+    sibling: Sibling | None,
+    on_rows: OnRows | None,
+) -> tuple[list[Rows], int]:
     status = conn.info.transaction_status
     if status == pq.TransactionStatus.INTRANS:
         return read_in_callers_transaction(conn, queries, params), 1

@@ -15,6 +15,9 @@ when it is a part's empty filler (a part with no rows still has one row, all NUL
 
 from __future__ import annotations
 
+import os
+import socket
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -62,6 +65,41 @@ PART_COLUMN = "reconciler_part_start"
 
 
 Sibling = Callable[[], psycopg.Connection]
+
+
+@contextmanager
+def reset_if_dropped(conn: psycopg.Connection) -> Iterator[None]:
+    """While the catalog is read, a process that ends without closing the connection (killed,
+    or its interpreter leaving a reading thread on a Ctrl-C) resets it, and the server ends
+    its session at once. The queries go to the server in one pipeline; while the session waits
+    for a lock (a table held by a migration) the server reads no more of them, the client's
+    kernel holds the rest, and an ordinary close waits behind that data: the session would
+    queue behind the lock until the read's lock timeout. The ordinary close comes back once
+    the read has ended (an error too leaves the reset: the connection is done with). A Unix
+    socket needs none of this."""
+    sock = _tcp_socket(conn)
+    if sock is None:
+        yield
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        yield
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 0, 0))
+    finally:
+        sock.close()  # a duplicate of the connection's descriptor: the connection stays open
+
+
+def _tcp_socket(conn: psycopg.Connection) -> socket.socket | None:
+    """The connection's TCP socket, on a descriptor of its own (options set through it are
+    the socket's); None for a Unix socket, or when it cannot be had."""
+    try:
+        sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+    except (OSError, psycopg.Error):
+        return None
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        return sock
+    sock.close()
+    return None
 
 
 @contextmanager

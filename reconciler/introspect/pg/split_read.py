@@ -12,7 +12,15 @@ import psycopg
 from psycopg import pq, sql
 
 from reconciler.errors import ConnectionFailed, ReconcilerError
-from reconciler.introspect.pg.reading import SET_PARAMS, SET_SQL, Rows, Sibling, begin_read, execute
+from reconciler.introspect.pg.reading import (
+    SET_PARAMS,
+    SET_SQL,
+    Rows,
+    Sibling,
+    begin_read,
+    execute,
+    reset_if_dropped,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -114,6 +122,10 @@ class SplitRead:
     def _read_side(self, snapshot: sql.Literal) -> None:
         other = self.other
         assert other is not None
+        with reset_if_dropped(other):
+            self._read_other(other, snapshot)
+
+    def _read_other(self, other: psycopg.Connection, snapshot: sql.Literal) -> None:
         try:
             try:
                 with other.pipeline():
