@@ -201,9 +201,9 @@ def _secret() -> bytes | None:
 
 
 def _prune(folder: Path) -> None:
-    """Remove the oldest entries past _KEEP. Only files named as entries are and sealed as
-    this cache seals them: RECONCILER_CACHE_DIR may name a folder that holds other files
-    (another tool's `*.pickle`), and those are never removed."""
+    """Remove the oldest entries past _KEEP: only files named as entries and sealed as this
+    cache seals them. RECONCILER_CACHE_DIR may name a folder that holds other files (another
+    tool's `*.pickle`), and those are never removed."""
     entries = sorted(
         (p for p in folder.iterdir() if _ENTRY_NAME.fullmatch(p.name)),
         key=lambda p: p.lstat().st_mtime_ns,
